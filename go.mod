@@ -1,0 +1,3 @@
+module github.com/drainsim/drainsim
+
+go 1.25

@@ -1,0 +1,295 @@
+// Package scenario defines drainsim's scenario: the server, network, clients,
+// subscriptions and timed actions of one simulated run, as read from a
+// human-written YAML file. Parse and Load turn a file into a validated
+// Scenario or an *Error naming the file, line and field at fault.
+package scenario
+
+import (
+	"time"
+
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Scenario is a validated scenario. Every reference (client, subscription)
+// resolves, every duration is non-negative and every count is in range.
+type Scenario struct {
+	File        string // where it was read from, for messages; "" if built in code
+	Name        string
+	Description string
+	Profile     string // client library whose semantics apply, e.g. "go"
+	ProfileLine int    // line of the profile field, for errors found later
+	Seed        uint64
+	Limits      Limits
+	Network     Network
+	Server      Server
+	Clients     []Client
+	Subs        []Subscription
+	Actions     []Action
+}
+
+// Limits are the run's budgets. Exceeding one ends the run with a reported
+// outcome instead of a hang.
+type Limits struct {
+	MaxTime   time.Duration // virtual time; default 10m
+	MaxEvents uint64        // executed events; default 50,000,000
+}
+
+// Network describes the links between clients and the server.
+type Network struct {
+	// Latency is the one-way delay of each write, drawn per write. Writes on
+	// one connection keep their order whatever the draws.
+	Latency sim.Dist
+}
+
+// Server holds the nats-server settings the model uses.
+type Server struct {
+	// NoResponders lets the server answer a request that has no interest with
+	// a 503 status message (nats.go asks for this by default). Default true.
+	NoResponders bool
+}
+
+// Client is one NATS connection and its options.
+type Client struct {
+	Name string
+	// DrainTimeout is Options.DrainTimeout; nil means the profile's default.
+	DrainTimeout *time.Duration
+	// PendingMsgsLimit and PendingBytesLimit are the default pending limits
+	// of this client's subscriptions; nil means the profile's defaults, a
+	// negative value means unlimited.
+	PendingMsgsLimit  *int
+	PendingBytesLimit *int
+	// AllowReconnect is Options.AllowReconnect (default true).
+	AllowReconnect bool
+	// ReconnectWait is the pause between reconnect attempts; nil = default.
+	ReconnectWait *time.Duration
+	// MaxReconnect is the number of reconnect attempts; nil = default.
+	MaxReconnect *int
+	// ReconnectBufSize bounds publishes buffered while reconnecting; nil = default.
+	ReconnectBufSize *int
+	// NoCallbacksAfterClose suppresses the disconnected and closed callbacks
+	// after a user Close (and so after a completed drain).
+	NoCallbacksAfterClose bool
+	Line                  int
+}
+
+// SubType is the kind of subscription.
+type SubType uint8
+
+// Subscription kinds.
+const (
+	Async SubType = iota // a callback runs per message
+	Sync                 // the application calls NextMsg
+)
+
+func (t SubType) String() string {
+	if t == Sync {
+		return "sync"
+	}
+	return "async"
+}
+
+// Subscription is one subscription of a client.
+type Subscription struct {
+	ID      string
+	Client  string
+	Subject string
+	Queue   string
+	Type    SubType
+	// Deferred subscriptions are not subscribed at the start; a subscribe
+	// action (top-level or in a handler) creates them.
+	Deferred bool
+	// Max is an auto-unsubscribe limit set right after subscribing (0 = none).
+	Max int
+	// PendingMsgsLimit and PendingBytesLimit override the client's defaults.
+	PendingMsgsLimit  *int
+	PendingBytesLimit *int
+	Handler           Handler
+	Line              int
+}
+
+// Handler is what an async subscription's callback does with each message:
+// it is busy for Duration, then performs Actions in order, then returns.
+// A request action blocks the callback until its reply or timeout.
+type Handler struct {
+	Duration sim.Dist
+	Actions  []HandlerAction
+}
+
+// HandlerAction is one step of a handler. Exactly one of the pointer fields
+// is set. Nth, when positive, restricts the step to the Nth message the
+// subscription hands to its callback (1-based).
+type HandlerAction struct {
+	Nth         int
+	Reply       *Reply
+	Publish     *Publish  // Client is ignored: the handler's own connection publishes
+	Request     *Request  // Client is ignored
+	Unsubscribe *struct{} // unsubscribe the handler's own subscription
+	DrainSub    *struct{} // drain the handler's own subscription
+	Subscribe   *SubRef   // subscribe a deferred subscription of the same client
+	Drain       *struct{} // drain the handler's connection
+	Sleep       *sim.Dist // stay busy for a further drawn time
+	Line        int
+}
+
+// Reply answers the message on its reply subject.
+type Reply struct {
+	Size int
+}
+
+// Action is one timed step of the scenario. Exactly one of the pointer
+// fields is set.
+type Action struct {
+	At              time.Duration
+	Publish         *Publish
+	Request         *Request
+	Flush           *Flush
+	Subscribe       *SubRef
+	Unsubscribe     *SubRef
+	AutoUnsubscribe *AutoUnsubscribe
+	DrainSub        *SubRef
+	Drain           *ClientRef
+	Close           *ClientRef
+	NextMsg         *NextMsg
+	Disconnect      *Disconnect
+	RestartServer   *RestartServer
+	Line            int
+}
+
+// Publish sends Count messages, Interval apart.
+type Publish struct {
+	Client   string
+	Subject  string
+	Reply    string
+	Size     int
+	Count    int // default 1
+	Interval time.Duration
+}
+
+// Request sends Count requests, Interval apart, each waiting up to Timeout
+// for its reply through the connection's response subscription.
+type Request struct {
+	Client   string
+	Subject  string
+	Size     int
+	Timeout  time.Duration // default 1s
+	Count    int           // default 1
+	Interval time.Duration
+}
+
+// Flush is a PING/PONG round trip bounded by Timeout (default 10s).
+type Flush struct {
+	Client  string
+	Timeout time.Duration
+}
+
+// SubRef names a subscription by id.
+type SubRef struct {
+	Sub string
+}
+
+// ClientRef names a client.
+type ClientRef struct {
+	Client string
+}
+
+// AutoUnsubscribe sets a subscription's auto-unsubscribe limit.
+type AutoUnsubscribe struct {
+	Sub string
+	Max int
+}
+
+// NextMsg calls NextMsg Count times (default 1) on a sync subscription, each
+// call waiting up to Timeout (default 1s). A call that returns a message is
+// followed at once by the next call.
+type NextMsg struct {
+	Sub     string
+	Timeout time.Duration
+	Count   int
+}
+
+// Disconnect breaks a client's connection; the network to the server stays
+// down for For, after which the client may reconnect.
+type Disconnect struct {
+	Client string
+	For    time.Duration
+}
+
+// RestartServer stops the server, dropping every connection and all server
+// state, and starts it again on the same address after For.
+type RestartServer struct {
+	For time.Duration
+}
+
+// Kind returns the name of the action's verb as written in scenario files.
+func (a *Action) Kind() string {
+	switch {
+	case a.Publish != nil:
+		return "publish"
+	case a.Request != nil:
+		return "request"
+	case a.Flush != nil:
+		return "flush"
+	case a.Subscribe != nil:
+		return "subscribe"
+	case a.Unsubscribe != nil:
+		return "unsubscribe"
+	case a.AutoUnsubscribe != nil:
+		return "auto_unsubscribe"
+	case a.DrainSub != nil:
+		return "drain_sub"
+	case a.Drain != nil:
+		return "drain"
+	case a.Close != nil:
+		return "close"
+	case a.NextMsg != nil:
+		return "next_msg"
+	case a.Disconnect != nil:
+		return "disconnect"
+	case a.RestartServer != nil:
+		return "restart_server"
+	}
+	return ""
+}
+
+// Kind returns the name of the handler action's verb as written in files.
+func (a *HandlerAction) Kind() string {
+	switch {
+	case a.Reply != nil:
+		return "reply"
+	case a.Publish != nil:
+		return "publish"
+	case a.Request != nil:
+		return "request"
+	case a.Unsubscribe != nil:
+		return "unsubscribe"
+	case a.DrainSub != nil:
+		return "drain_sub"
+	case a.Subscribe != nil:
+		return "subscribe"
+	case a.Drain != nil:
+		return "drain"
+	case a.Sleep != nil:
+		return "sleep"
+	}
+	return ""
+}
+
+// Client returns the client named name, or nil.
+func (s *Scenario) Client(name string) *Client {
+	for i := range s.Clients {
+		if s.Clients[i].Name == name {
+			return &s.Clients[i]
+		}
+	}
+	return nil
+}
+
+// Sub returns the subscription with the given id, or nil.
+func (s *Scenario) Sub(id string) *Subscription {
+	for i := range s.Subs {
+		if s.Subs[i].ID == id {
+			return &s.Subs[i]
+		}
+	}
+	return nil
+}

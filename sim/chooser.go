@@ -1,0 +1,114 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Chooser is the one door through which a simulation takes nondeterministic
+// decisions: latency draws, handler durations, queue-member picks, fault
+// timing. Every call carries a label naming the decision, so that a
+// property-testing driver can record, replay and shrink each choice.
+//
+// Implementations must be deterministic functions of their seed (or recorded
+// input) and the sequence of calls made on them.
+type Chooser interface {
+	// IntN returns a value in [0, n). n must be > 0.
+	IntN(label string, n int) int
+	// Float64 returns a value in [0, 1).
+	Float64(label string) float64
+	// Stream returns an independent Chooser for one subsystem. Draws on one
+	// stream never shift the values another stream returns, so changing a
+	// timeout does not reshuffle unrelated draws.
+	Stream(name string) Chooser
+}
+
+// Bool returns true with probability p.
+func Bool(c Chooser, label string, p float64) bool {
+	if p <= 0 {
+		return false
+	}
+	if p >= 1 {
+		return true
+	}
+	return c.Float64(label) < p
+}
+
+// DurationIn returns a duration drawn uniformly from [lo, hi].
+func DurationIn(c Chooser, label string, lo, hi time.Duration) time.Duration {
+	if hi <= lo {
+		return lo
+	}
+	span := int64(hi - lo)
+	if span >= 1<<62 {
+		return lo + time.Duration(c.Float64(label)*float64(span))
+	}
+	return lo + time.Duration(int64(c.IntN(label, int(span+1))))
+}
+
+// Perm returns a permutation of [0, n) drawn through c (Fisher-Yates).
+func Perm(c Chooser, label string, n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	for i := n - 1; i > 0; i-- {
+		j := c.IntN(label, i+1)
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}
+
+// PCG is the seeded Chooser used by the command line: a PCG generator from
+// math/rand/v2. Streams are derived from the seed and the stream name, so
+// each subsystem's draws depend only on its own calls.
+type PCG struct {
+	seed uint64
+	name string
+	r    *rand.Rand
+}
+
+// NewPCG returns a Chooser seeded with seed.
+func NewPCG(seed uint64) *PCG {
+	return newPCG(seed, "")
+}
+
+func newPCG(seed uint64, name string) *PCG {
+	h := fnv64(name)
+	return &PCG{seed: seed, name: name, r: rand.New(rand.NewPCG(seed, h))}
+}
+
+// IntN implements Chooser.
+func (p *PCG) IntN(_ string, n int) int { return p.r.IntN(n) }
+
+// Float64 implements Chooser.
+func (p *PCG) Float64(_ string) float64 { return p.r.Float64() }
+
+// Stream implements Chooser. The stream name is appended to the parent's, so
+// nested streams are independent too.
+func (p *PCG) Stream(name string) Chooser {
+	return newPCG(p.seed, p.name+"/"+name)
+}
+
+// Fixed is a Chooser that always takes the first option: IntN returns 0 and
+// Float64 returns 0.5 (the median of a distribution). It is useful for
+// closed-form checks where every draw should be at its typical value.
+type Fixed struct{}
+
+// IntN implements Chooser.
+func (Fixed) IntN(string, int) int { return 0 }
+
+// Float64 implements Chooser.
+func (Fixed) Float64(string) float64 { return 0.5 }
+
+// Stream implements Chooser.
+func (f Fixed) Stream(string) Chooser { return f }
+
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}

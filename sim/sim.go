@@ -1,0 +1,306 @@
+// Package sim is a NATS-agnostic discrete-event kernel: a virtual clock, an
+// event queue ordered by (time, sequence), cancelable timers, run budgets,
+// a Chooser through which every nondeterministic decision flows, service-time
+// distributions, and a typed trace.
+//
+// Nothing in this package reads the wall clock, starts goroutines or uses
+// global randomness: the same inputs and the same Chooser give the same run.
+package sim
+
+import (
+	"fmt"
+	"time"
+)
+
+// Time is a point on the virtual clock, in nanoseconds since the start of a run.
+type Time int64
+
+// Add returns t shifted by d.
+func (t Time) Add(d time.Duration) Time { return t + Time(d) }
+
+// Sub returns the duration t-u.
+func (t Time) Sub(u Time) time.Duration { return time.Duration(t - u) }
+
+// Duration returns t as a duration since the start of the run.
+func (t Time) Duration() time.Duration { return time.Duration(t) }
+
+// String renders t as milliseconds with microsecond precision, e.g. "201.600ms".
+// The fixed format keeps timelines aligned and byte-stable.
+func (t Time) String() string {
+	ns := int64(t)
+	sign := ""
+	if ns < 0 {
+		sign, ns = "-", -ns
+	}
+	return fmt.Sprintf("%s%d.%03dms", sign, ns/1e6, (ns%1e6)/1e3)
+}
+
+// Never is a time later than any event; RunUntil(Never) runs to quiescence.
+const Never = Time(1<<63 - 1)
+
+// Budget bounds a run so that a runaway model ends with a reported outcome
+// instead of hanging. Zero fields mean "no limit".
+type Budget struct {
+	MaxEvents uint64 // events executed
+	MaxTime   Time   // virtual time; events scheduled later are not executed
+}
+
+// StopReason says why a run stopped.
+type StopReason int
+
+const (
+	// Quiescent: the event queue became empty.
+	Quiescent StopReason = iota
+	// ReachedUntil: the next event lies beyond the RunUntil horizon.
+	ReachedUntil
+	// EventBudget: Budget.MaxEvents events were executed.
+	EventBudget
+	// TimeBudget: the next event lies beyond Budget.MaxTime.
+	TimeBudget
+	// Halted: the model called Halt.
+	Halted
+)
+
+func (r StopReason) String() string {
+	switch r {
+	case Quiescent:
+		return "quiescent"
+	case ReachedUntil:
+		return "reached-until"
+	case EventBudget:
+		return "event-budget-exhausted"
+	case TimeBudget:
+		return "time-budget-exhausted"
+	case Halted:
+		return "halted"
+	}
+	return fmt.Sprintf("StopReason(%d)", int(r))
+}
+
+// Outcome reports how a call to Run or RunUntil ended.
+type Outcome struct {
+	Reason StopReason
+	Now    Time   // virtual time when the run stopped
+	Events uint64 // events executed since the Sim was created
+}
+
+// Timer identifies a scheduled event so that it can be canceled. The zero
+// Timer is valid and refers to no event.
+type Timer struct {
+	slot int32
+	gen  uint32
+}
+
+// event is one slot of the event slab. Slots are recycled through a free
+// list, so scheduling allocates only when the slab grows.
+type event struct {
+	at   Time
+	seq  uint64
+	fn   func()
+	gen  uint32 // bumped when the slot is freed; stale Timers no longer match
+	heap int32  // index in Sim.heap, -1 when not queued
+}
+
+// Sim is the event loop. It is not safe for concurrent use; a run is a single
+// thread of control by design.
+type Sim struct {
+	now    Time
+	seq    uint64
+	events uint64
+	budget Budget
+	halted bool
+
+	slab []event
+	free []int32
+	heap []int32 // binary min-heap of slab indices ordered by (at, seq)
+}
+
+// New returns a Sim at time 0 with the given budget.
+func New(b Budget) *Sim {
+	return &Sim{budget: b}
+}
+
+// Now returns the current virtual time.
+func (s *Sim) Now() Time { return s.now }
+
+// Events returns the number of events executed so far.
+func (s *Sim) Events() uint64 { return s.events }
+
+// Pending returns the number of scheduled events.
+func (s *Sim) Pending() int { return len(s.heap) }
+
+// At schedules fn at virtual time t. A time in the past is clamped to now, so
+// causality always holds. Events at equal times run in scheduling order.
+func (s *Sim) At(t Time, fn func()) Timer {
+	if t < s.now {
+		t = s.now
+	}
+	var i int32
+	if n := len(s.free); n > 0 {
+		i = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		s.slab = append(s.slab, event{})
+		i = int32(len(s.slab) - 1)
+	}
+	e := &s.slab[i]
+	e.at, e.seq, e.fn = t, s.seq, fn
+	s.seq++
+	e.heap = int32(len(s.heap))
+	s.heap = append(s.heap, i)
+	s.up(int(e.heap))
+	return Timer{slot: i + 1, gen: e.gen}
+}
+
+// After schedules fn d after now.
+func (s *Sim) After(d time.Duration, fn func()) Timer {
+	return s.At(s.now.Add(d), fn)
+}
+
+// Cancel removes a scheduled event. It reports whether the event was still
+// pending; canceling a fired, canceled or zero Timer is a no-op.
+func (s *Sim) Cancel(t Timer) bool {
+	if t.slot == 0 {
+		return false
+	}
+	i := t.slot - 1
+	if int(i) >= len(s.slab) {
+		return false
+	}
+	e := &s.slab[i]
+	if e.gen != t.gen || e.heap < 0 {
+		return false
+	}
+	s.remove(int(e.heap))
+	s.release(i)
+	return true
+}
+
+// Scheduled reports whether t refers to an event that has not yet run.
+func (s *Sim) Scheduled(t Timer) bool {
+	if t.slot == 0 || int(t.slot-1) >= len(s.slab) {
+		return false
+	}
+	e := &s.slab[t.slot-1]
+	return e.gen == t.gen && e.heap >= 0
+}
+
+// Halt stops the current Run or RunUntil after the running event returns.
+func (s *Sim) Halt() { s.halted = true }
+
+// Step executes the next event, if any, and reports whether one ran. It
+// ignores budgets; Run and RunUntil enforce them.
+func (s *Sim) Step() bool {
+	if len(s.heap) == 0 {
+		return false
+	}
+	i := s.heap[0]
+	e := &s.slab[i]
+	s.now = e.at
+	fn := e.fn
+	s.remove(0)
+	s.release(i)
+	s.events++
+	fn()
+	return true
+}
+
+// Run executes events until the queue is empty, a budget is exhausted or the
+// model halts.
+func (s *Sim) Run() Outcome { return s.RunUntil(Never) }
+
+// RunUntil executes events with time <= until. The clock is left at the time
+// of the last executed event; it never jumps to until on its own.
+func (s *Sim) RunUntil(until Time) Outcome {
+	s.halted = false
+	for {
+		if s.halted {
+			return s.outcome(Halted)
+		}
+		if len(s.heap) == 0 {
+			return s.outcome(Quiescent)
+		}
+		next := s.slab[s.heap[0]].at
+		if s.budget.MaxTime > 0 && next > s.budget.MaxTime {
+			return s.outcome(TimeBudget)
+		}
+		if next > until {
+			return s.outcome(ReachedUntil)
+		}
+		if s.budget.MaxEvents > 0 && s.events >= s.budget.MaxEvents {
+			return s.outcome(EventBudget)
+		}
+		s.Step()
+	}
+}
+
+func (s *Sim) outcome(r StopReason) Outcome {
+	return Outcome{Reason: r, Now: s.now, Events: s.events}
+}
+
+func (s *Sim) release(i int32) {
+	e := &s.slab[i]
+	e.fn = nil
+	e.gen++
+	e.heap = -1
+	s.free = append(s.free, i)
+}
+
+func (s *Sim) less(a, b int) bool {
+	x, y := &s.slab[s.heap[a]], &s.slab[s.heap[b]]
+	if x.at != y.at {
+		return x.at < y.at
+	}
+	return x.seq < y.seq
+}
+
+func (s *Sim) swap(a, b int) {
+	s.heap[a], s.heap[b] = s.heap[b], s.heap[a]
+	s.slab[s.heap[a]].heap = int32(a)
+	s.slab[s.heap[b]].heap = int32(b)
+}
+
+func (s *Sim) up(j int) {
+	for j > 0 {
+		p := (j - 1) / 2
+		if !s.less(j, p) {
+			break
+		}
+		s.swap(j, p)
+		j = p
+	}
+}
+
+func (s *Sim) down(j int) bool {
+	start := j
+	n := len(s.heap)
+	for {
+		l := 2*j + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && s.less(r, l) {
+			m = r
+		}
+		if !s.less(m, j) {
+			break
+		}
+		s.swap(j, m)
+		j = m
+	}
+	return j > start
+}
+
+func (s *Sim) remove(j int) {
+	last := len(s.heap) - 1
+	if j != last {
+		s.swap(j, last)
+	}
+	s.heap = s.heap[:last]
+	if j != last {
+		if !s.down(j) {
+			s.up(j)
+		}
+	}
+}
