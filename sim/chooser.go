@@ -39,9 +39,14 @@ func DurationIn(c Chooser, label string, lo, hi time.Duration) time.Duration {
 	if hi <= lo {
 		return lo
 	}
-	span := int64(hi - lo)
+	// The span is computed in uint64: hi-lo overflows int64 when the bounds
+	// have opposite signs and are far apart. Adding the offset back to lo
+	// wraps modulo 2^64 and lands in [lo, hi].
+	span := uint64(hi) - uint64(lo)
 	if span >= 1<<62 {
-		return lo + time.Duration(c.Float64(label)*float64(span))
+		off := uint64(c.Float64(label) * float64(span))
+		off = min(off, span) // float64(span) may round up
+		return lo + time.Duration(off)
 	}
 	return lo + time.Duration(int64(c.IntN(label, int(span+1))))
 }

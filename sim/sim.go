@@ -94,11 +94,37 @@ type Timer struct {
 // event is one slot of the event slab. Slots are recycled through a free
 // list, so scheduling allocates only when the slab grows.
 type event struct {
-	at   Time
-	seq  uint64
 	fn   func()
 	gen  uint32 // bumped when the slot is freed; stale Timers no longer match
 	heap int32  // index in Sim.heap, -1 when not queued
+}
+
+// entry is one element of the event heap. The ordering key (at, seq) is kept
+// inline so that sifting compares adjacent memory instead of chasing slab
+// indices; slot points back at the event for its callback and generation.
+type entry struct {
+	at   Time
+	seq  uint64
+	slot int32
+}
+
+// before reports whether x is ordered before y: earlier time first, then
+// earlier scheduling.
+func (x *entry) before(y *entry) bool { return x.less(y) != 0 }
+
+// less is before as 0 or 1, computed without short-circuit branches so that
+// down can pick the smaller child arithmetically: which child wins is data
+// dependent and would otherwise be a mispredicted branch at every level.
+func (x *entry) less(y *entry) uint8 {
+	return b2u(x.at < y.at) | (b2u(x.at == y.at) & b2u(x.seq < y.seq))
+}
+
+// b2u converts b to 0 or 1 without a branch.
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Sim is the event loop. It is not safe for concurrent use; a run is a single
@@ -112,7 +138,7 @@ type Sim struct {
 
 	slab []event
 	free []int32
-	heap []int32 // binary min-heap of slab indices ordered by (at, seq)
+	heap []entry // binary min-heap ordered by (at, seq)
 }
 
 // New returns a Sim at time 0 with the given budget.
@@ -144,11 +170,11 @@ func (s *Sim) At(t Time, fn func()) Timer {
 		i = int32(len(s.slab) - 1)
 	}
 	e := &s.slab[i]
-	e.at, e.seq, e.fn = t, s.seq, fn
+	e.fn = fn
+	n := len(s.heap)
+	s.heap = append(s.heap, entry{})
+	s.up(n, entry{at: t, seq: s.seq, slot: i})
 	s.seq++
-	e.heap = int32(len(s.heap))
-	s.heap = append(s.heap, i)
-	s.up(int(e.heap))
 	return Timer{slot: i + 1, gen: e.gen}
 }
 
@@ -194,12 +220,11 @@ func (s *Sim) Step() bool {
 	if len(s.heap) == 0 {
 		return false
 	}
-	i := s.heap[0]
-	e := &s.slab[i]
-	s.now = e.at
-	fn := e.fn
+	top := s.heap[0]
+	s.now = top.at
+	fn := s.slab[top.slot].fn
 	s.remove(0)
-	s.release(i)
+	s.release(top.slot)
 	s.events++
 	fn()
 	return true
@@ -220,7 +245,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		if len(s.heap) == 0 {
 			return s.outcome(Quiescent)
 		}
-		next := s.slab[s.heap[0]].at
+		next := s.heap[0].at
 		if s.budget.MaxTime > 0 && next > s.budget.MaxTime {
 			return s.outcome(TimeBudget)
 		}
@@ -246,61 +271,62 @@ func (s *Sim) release(i int32) {
 	s.free = append(s.free, i)
 }
 
-func (s *Sim) less(a, b int) bool {
-	x, y := &s.slab[s.heap[a]], &s.slab[s.heap[b]]
-	if x.at != y.at {
-		return x.at < y.at
-	}
-	return x.seq < y.seq
+// place stores x at heap index j and records the index in x's slab slot.
+func (s *Sim) place(j int, x entry) {
+	s.heap[j] = x
+	s.slab[x.slot].heap = int32(j)
 }
 
-func (s *Sim) swap(a, b int) {
-	s.heap[a], s.heap[b] = s.heap[b], s.heap[a]
-	s.slab[s.heap[a]].heap = int32(a)
-	s.slab[s.heap[b]].heap = int32(b)
-}
-
-func (s *Sim) up(j int) {
+// up moves x from a hole at index j towards the root until its parent is
+// ordered before it, then stores it.
+func (s *Sim) up(j int, x entry) {
 	for j > 0 {
 		p := (j - 1) / 2
-		if !s.less(j, p) {
+		if !x.before(&s.heap[p]) {
 			break
 		}
-		s.swap(j, p)
+		s.place(j, s.heap[p])
 		j = p
 	}
+	s.place(j, x)
 }
 
-func (s *Sim) down(j int) bool {
+// down moves x from a hole at index j towards the leaves until no child is
+// ordered before it, then stores it. It reports whether x moved.
+func (s *Sim) down(j int, x entry) bool {
 	start := j
-	n := len(s.heap)
+	h := s.heap
+	n := len(h)
 	for {
-		l := 2*j + 1
-		if l >= n {
+		c := 2*j + 1
+		if c >= n {
 			break
 		}
-		m := l
-		if r := l + 1; r < n && s.less(r, l) {
-			m = r
+		if r := c + 1; r < n {
+			// Branch-free pick of the smaller child: which one wins is
+			// data dependent and would be a mispredicted branch per level.
+			c += int(h[r].less(&h[c]))
 		}
-		if !s.less(m, j) {
+		if !h[c].before(&x) {
 			break
 		}
-		s.swap(j, m)
-		j = m
+		s.place(j, h[c])
+		j = c
 	}
+	s.place(j, x)
 	return j > start
 }
 
+// remove deletes the entry at heap index j, refilling the hole with the last
+// entry.
 func (s *Sim) remove(j int) {
 	last := len(s.heap) - 1
-	if j != last {
-		s.swap(j, last)
-	}
+	x := s.heap[last]
 	s.heap = s.heap[:last]
-	if j != last {
-		if !s.down(j) {
-			s.up(j)
-		}
+	if j == last {
+		return
+	}
+	if !s.down(j, x) {
+		s.up(j, x)
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"hash/fnv"
 	"io"
 	"strconv"
-	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // FieldType says how a Field's value is stored and rendered.
@@ -101,8 +102,12 @@ func (tr *Trace) Events() []Event {
 	return tr.events
 }
 
-// Fields returns the fields of e, which must come from this trace.
+// Fields returns the fields of e, which must come from this trace. It returns
+// nil on a nil Trace.
 func (tr *Trace) Fields(e Event) []Field {
+	if tr == nil {
+		return nil
+	}
 	return tr.fields[e.off : e.off+e.n]
 }
 
@@ -161,7 +166,7 @@ func (tr *Trace) WriteText(w io.Writer) error {
 		fmt.Fprintf(bw, "%12s  %-*s  %-18s", e.At.String(), actorWidth, e.Actor, e.Kind)
 		for _, f := range tr.Fields(e) {
 			v := f.Value()
-			if f.Type == StrField && (v == "" || strings.ContainsAny(v, " \t\"=")) {
+			if f.Type == StrField && needsQuote(v) {
 				v = strconv.Quote(v)
 			}
 			fmt.Fprintf(bw, " %s=%s", f.Key, v)
@@ -194,6 +199,22 @@ func (tr *Trace) WriteNDJSON(w io.Writer) error {
 		bw.WriteString("}\n")
 	}
 	return bw.Flush()
+}
+
+// needsQuote reports whether a string value must be quoted in the text
+// timeline to stay on one line and unambiguous: empty values, values with
+// spaces, quotes or '=', and values with control or other non-printable
+// characters or invalid UTF-8.
+func needsQuote(v string) bool {
+	if v == "" {
+		return true
+	}
+	for _, r := range v {
+		if r == ' ' || r == '"' || r == '=' || r == utf8.RuneError || !unicode.IsPrint(r) {
+			return true
+		}
+	}
+	return false
 }
 
 func jsonString(s string) string {

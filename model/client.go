@@ -1,0 +1,451 @@
+package model
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Conn is a client connection: its status machine, outbound buffer and
+// flusher, PING/PONG flush waiters, subscriptions, callback queue, response
+// mux and reconnect loop, following nats.go.
+type Conn struct {
+	w    *World
+	idx  int
+	name string
+	rec  *ConnRecord
+	opts connOptions
+
+	status Status
+	tcp    bool // a TCP connection exists (nats.go: nc.conn != nil)
+
+	subs    []*Sub // nc.subs, in subscription order
+	nextSid int32
+
+	out      []frame // written by the API, not yet flushed
+	outBytes int     // bytes buffered while reconnecting
+	kicked   bool
+	flushFn  func()
+	pongs    []*flushWait
+
+	toServer   *link
+	fromServer *link
+
+	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
+	// disconnected, reconnected and closed callbacks.
+	ach        []CallbackEvent
+	achBusy    bool
+	achClosed  bool
+	achFn      func()
+	respMux    *Sub
+	respMap    map[string]*request // lookups only; never iterated
+	requests   []*request          // pending requests, in creation order
+	nextToken  int
+	reconnects int // failed attempts since the last successful connect
+	drainRng   sim.Chooser
+	reconRng   sim.Chooser
+}
+
+type connOptions struct {
+	drainTimeout      time.Duration
+	pendingMsgsLimit  int
+	pendingBytesLimit int
+	allowReconnect    bool
+	reconnectWait     time.Duration
+	maxReconnect      int
+	reconnectBufSize  int
+	noCBAfterClose    bool
+}
+
+func resolveOptions(p *Profile, c *scenario.Client) connOptions {
+	o := connOptions{
+		drainTimeout:      p.DrainTimeout,
+		pendingMsgsLimit:  p.PendingMsgsLimit,
+		pendingBytesLimit: p.PendingBytesLimit,
+		allowReconnect:    c.AllowReconnect,
+		reconnectWait:     p.ReconnectWait,
+		maxReconnect:      p.MaxReconnect,
+		reconnectBufSize:  p.ReconnectBufSize,
+		noCBAfterClose:    c.NoCallbacksAfterClose,
+	}
+	if c.DrainTimeout != nil {
+		o.drainTimeout = *c.DrainTimeout
+	}
+	if c.PendingMsgsLimit != nil {
+		o.pendingMsgsLimit = *c.PendingMsgsLimit
+	}
+	if c.PendingBytesLimit != nil {
+		o.pendingBytesLimit = *c.PendingBytesLimit
+	}
+	if c.ReconnectWait != nil {
+		o.reconnectWait = *c.ReconnectWait
+	}
+	if c.MaxReconnect != nil {
+		o.maxReconnect = *c.MaxReconnect
+	}
+	if c.ReconnectBufSize != nil {
+		o.reconnectBufSize = *c.ReconnectBufSize
+	}
+	return o
+}
+
+// flushWait is one pending Flush: a PING waiting for its PONG.
+type flushWait struct {
+	done    func(err string)
+	timer   sim.Timer
+	settled bool
+}
+
+func (c *Conn) now() sim.Time { return c.w.sim.Now() }
+
+func (c *Conn) isClosed() bool       { return c.status == Closed }
+func (c *Conn) isDraining() bool     { return c.status == DrainingSubs || c.status == DrainingPubs }
+func (c *Conn) isReconnecting() bool { return c.status == Reconnecting }
+
+// isDrainingPubs reports whether publishes are refused for draining.
+func (c *Conn) isDrainingPubs() bool {
+	if c.w.mut.Has(PublishBlockedWhileDrainingSubs) {
+		return c.isDraining()
+	}
+	return c.status == DrainingPubs
+}
+
+func (c *Conn) setStatus(s Status) {
+	if c.status == s {
+		return
+	}
+	c.w.trace(c.name, "status", sim.Str("from", c.status.String()), sim.Str("to", s.String()))
+	c.status = s
+	c.rec.Status = append(c.rec.Status, StatusChange{At: c.now(), Status: s})
+	if s == Closed && c.rec.ClosedAt == NoTime {
+		c.rec.ClosedAt = c.now()
+	}
+}
+
+// lookup returns the subscription with sid if it is still in nc.subs.
+func (c *Conn) lookup(sid int32) *Sub {
+	for _, s := range c.subs {
+		if s.sid == sid {
+			return s
+		}
+	}
+	return nil
+}
+
+// recDraining reports whether the subscription with sid, or the connection,
+// is draining; drops record it so that drain-caused loss can be told apart.
+func (c *Conn) recDraining(sid int32) bool {
+	if c.isDraining() {
+		return true
+	}
+	if s := c.lookup(sid); s != nil {
+		return s.draining
+	}
+	return false
+}
+
+// write appends frames to the outbound buffer and kicks the flusher.
+func (c *Conn) write(f frame, bytes int) {
+	c.out = append(c.out, f)
+	if c.isReconnecting() {
+		c.outBytes += bytes
+		return
+	}
+	c.kick()
+}
+
+func (c *Conn) kick() {
+	if !c.kicked {
+		c.kicked = true
+		c.w.sim.At(c.now(), c.flushFn)
+	}
+}
+
+// flush is the flusher goroutine: it writes the whole buffer at once.
+func (c *Conn) flush() {
+	c.kicked = false
+	if !c.tcp || c.isReconnecting() || len(c.out) == 0 {
+		return
+	}
+	out := c.out
+	c.out = c.w.getFrames()
+	c.toServer.send(out, false)
+}
+
+// receive is the read loop: it processes what the server wrote, in order.
+func (c *Conn) receive(frames []frame, eof bool) {
+	for _, f := range frames {
+		switch f.op {
+		case opConnected:
+			c.handshakeDone()
+		case opPong:
+			c.processPong()
+		case opMsg:
+			c.processMsg(f)
+		}
+	}
+	if eof {
+		c.processOpErr(ErrEOF)
+	}
+}
+
+// Flush sends a PING and calls done when its PONG arrives (""), after
+// timeout (ErrTimeout) or when the connection closes or reconnects
+// (ErrConnectionClosed).
+func (c *Conn) Flush(timeout time.Duration, done func(err string)) {
+	if c.isClosed() {
+		done(ErrConnectionClosed)
+		return
+	}
+	fw := &flushWait{done: done}
+	fw.timer = c.w.sim.After(timeout, func() { c.settleFlush(fw, ErrTimeout) })
+	c.pongs = append(c.pongs, fw)
+	c.write(frame{op: opPing}, 6)
+}
+
+func (c *Conn) settleFlush(fw *flushWait, err string) {
+	if fw.settled {
+		return
+	}
+	fw.settled = true
+	c.w.sim.Cancel(fw.timer)
+	fw.done(err)
+}
+
+func (c *Conn) processPong() {
+	if len(c.pongs) == 0 {
+		return
+	}
+	fw := c.pongs[0]
+	c.pongs = c.pongs[1:]
+	c.settleFlush(fw, "")
+}
+
+// clearPendingFlushCalls releases every waiting Flush with
+// ErrConnectionClosed.
+func (c *Conn) clearPendingFlushCalls() {
+	pongs := c.pongs
+	c.pongs = nil
+	for _, fw := range pongs {
+		c.settleFlush(fw, ErrConnectionClosed)
+	}
+}
+
+// publish is nats.go's publish: closed, then draining pubs, then max payload,
+// then the reconnect buffer limit. It returns the error name ("" for
+// success) and the message's ledger ID.
+func (c *Conn) publish(subject, reply string, size int) (string, int) {
+	w := c.w
+	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Reply: reply, Size: size, PublishedAt: c.now()})
+	var err string
+	switch {
+	case c.isClosed():
+		err = ErrConnectionClosed
+	case c.isDrainingPubs():
+		err = ErrConnectionDraining
+	case size > w.profile.MaxPayload:
+		err = ErrMaxPayload
+	case c.isReconnecting() && c.outBytes >= c.opts.reconnectBufSize:
+		err = ErrReconnectBufExceeded
+	}
+	if err != "" {
+		m.Fate, m.Error = MsgRefused, err
+		w.trace(c.name, "publish", sim.Int("msg", int64(m.ID)), sim.Str("subject", subject), sim.Str("error", err))
+		return err, m.ID
+	}
+	w.trace(c.name, "publish", sim.Int("msg", int64(m.ID)), sim.Str("subject", subject))
+	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, reply, size))
+	return "", m.ID
+}
+
+func pubWireSize(subject, reply string, size int) int {
+	n := len("PUB ") + len(subject) + 1 + len(strconv.Itoa(size)) + 2 + size + 2
+	if reply != "" {
+		n += len(reply) + 1
+	}
+	return n
+}
+
+// pushCallback queues a connection callback. Nothing queued after the
+// closed sentinel ever runs.
+func (c *Conn) pushCallback(ev CallbackEvent) {
+	if c.achClosed {
+		return
+	}
+	c.ach = append(c.ach, ev)
+	if !c.achBusy {
+		c.achBusy = true
+		c.w.sim.At(c.now(), c.achFn)
+	}
+}
+
+// dispatchCallbacks runs queued callbacks in order; each takes no time.
+func (c *Conn) dispatchCallbacks() {
+	c.achBusy = false
+	for _, ev := range c.ach {
+		ev.At = c.now()
+		c.rec.Callbacks = append(c.rec.Callbacks, ev)
+		switch {
+		case ev.Sub != "":
+			c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error), sim.Str("sub", ev.Sub))
+		case ev.Error != "":
+			c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error))
+		default:
+			c.w.trace(c.name, "cb."+ev.Kind)
+		}
+	}
+	c.ach = c.ach[:0]
+}
+
+// pushErr sets LastError and queues the async error callback.
+func (c *Conn) pushErr(err, sub string) {
+	c.rec.LastError = err
+	c.pushCallback(CallbackEvent{Kind: "async_error", Error: err, Sub: sub})
+}
+
+// Close is the user's Close: callbacks run unless NoCallbacksAfterClientClose.
+func (c *Conn) Close() {
+	c.close(!c.opts.noCBAfterClose)
+}
+
+// close moves the connection to CLOSED: the outbound buffer is flushed if a
+// connection exists, waiting calls are released, every subscription is
+// marked closed (async callbacks that are running finish, queued messages are
+// dropped), and the disconnected and closed callbacks are queued.
+func (c *Conn) close(doCBs bool) {
+	if c.isClosed() {
+		return
+	}
+	w := c.w
+	c.setStatus(Closed)
+	hadTCP := c.tcp
+	if c.tcp {
+		out := c.out
+		c.out = w.getFrames()
+		c.toServer.send(out, true)
+		c.tcp = false
+	} else {
+		c.discardOut("closed while disconnected")
+	}
+	c.clearPendingFlushCalls()
+	c.clearPendingRequests()
+	subs := c.subs
+	c.subs = nil
+	for _, s := range subs {
+		s.connClose()
+	}
+	if doCBs {
+		if hadTCP {
+			c.pushCallback(CallbackEvent{Kind: "disconnected"})
+		}
+		c.pushCallback(CallbackEvent{Kind: "closed"})
+	}
+	c.achClosed = true
+}
+
+// discardOut drops everything in the outbound buffer.
+func (c *Conn) discardOut(reason string) {
+	for _, f := range c.out {
+		if f.op == opPub {
+			m := c.w.ledger.Message(int(f.msg))
+			m.Fate, m.LostReason = MsgLostUnsent, reason
+		}
+	}
+	c.out = c.out[:0]
+	c.outBytes = 0
+}
+
+// processOpErr handles a broken connection: reconnect if CONNECTED and
+// allowed, otherwise (in particular while draining) close.
+func (c *Conn) processOpErr(err string) {
+	if c.isClosed() || c.isReconnecting() {
+		return
+	}
+	c.w.trace(c.name, "conn.lost", sim.Str("error", err))
+	if c.opts.allowReconnect && c.status == Connected {
+		c.tcp = false
+		c.setStatus(Reconnecting)
+		c.clearPendingFlushCalls()
+		c.w.sim.At(c.now(), c.doReconnect)
+		return
+	}
+	c.setStatus(Disconnected)
+	c.rec.LastError = err
+	c.close(true) // the TCP connection object still exists: disconnected runs
+	c.tcp = false
+}
+
+// doReconnect is the reconnect goroutine: with a single server it sleeps
+// ReconnectWait plus jitter before each attempt.
+func (c *Conn) doReconnect() {
+	c.rec.LastError = ""
+	c.pushCallback(CallbackEvent{Kind: "disconnected"})
+	c.reconnects = 0
+	c.scheduleReconnectAttempt()
+}
+
+func (c *Conn) scheduleReconnectAttempt() {
+	if c.opts.maxReconnect >= 0 && c.reconnects >= c.opts.maxReconnect {
+		c.rec.LastError = ErrNoServers
+		c.close(true)
+		return
+	}
+	wait := c.opts.reconnectWait
+	if j := c.w.profile.ReconnectJitter; j > 0 {
+		wait += sim.DurationIn(c.reconRng, "reconnect-jitter", 0, j-1)
+	}
+	c.w.sim.After(wait, c.attemptReconnect)
+}
+
+func (c *Conn) attemptReconnect() {
+	if c.isClosed() {
+		return
+	}
+	c.reconnects++
+	if !c.w.reachable(c) {
+		c.w.trace(c.name, "reconnect.failed", sim.Int("attempt", int64(c.reconnects)))
+		c.scheduleReconnectAttempt()
+		return
+	}
+	c.w.trace(c.name, "reconnect.dial", sim.Int("attempt", int64(c.reconnects)))
+	c.w.connect(c)
+}
+
+// handshakeDone completes a (re)connect: subscriptions are sent again, then
+// whatever was buffered while reconnecting, and the reconnected callback is
+// queued.
+func (c *Conn) handshakeDone() {
+	if !c.isReconnecting() {
+		return
+	}
+	c.setStatus(Connected)
+	c.tcp = true
+	pending := c.out
+	c.out = c.w.getFrames()
+	c.resendSubscriptions()
+	c.out = append(c.out, pending...)
+	c.w.putFrames(pending)
+	c.outBytes = 0
+	c.pushCallback(CallbackEvent{Kind: "reconnected"})
+	c.kick()
+	c.Flush(c.w.profile.FlushTimeout, func(string) {})
+}
+
+// resendSubscriptions re-sends a SUB for every subscription still in
+// nc.subs, draining ones included, with the remaining auto-unsubscribe limit.
+func (c *Conn) resendSubscriptions() {
+	for _, s := range c.subs {
+		if s.max > 0 {
+			if s.delivered >= s.max {
+				c.out = append(c.out, frame{op: opUnsub, sid: s.sid})
+				continue
+			}
+			c.out = append(c.out, frame{op: opSub, sid: s.sid, sub: s})
+			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, max: int32(s.max - s.delivered)})
+			continue
+		}
+		c.out = append(c.out, frame{op: opSub, sid: s.sid, sub: s})
+	}
+}

@@ -1,0 +1,165 @@
+package model
+
+import "github.com/drainsim/drainsim/sim"
+
+// Error names returned by API calls and reported to async error callbacks.
+// They are the Go client's names; other profiles map their own errors onto
+// the closest of these.
+const (
+	OK                      = "ok"
+	ErrConnectionClosed     = "ErrConnectionClosed"
+	ErrConnectionDraining   = "ErrConnectionDraining"
+	ErrConnectionReconnect  = "ErrConnectionReconnecting"
+	ErrDrainTimeout         = "ErrDrainTimeout"
+	ErrTimeout              = "ErrTimeout"
+	ErrBadSubscription      = "ErrBadSubscription"
+	ErrSlowConsumer         = "ErrSlowConsumer"
+	ErrMaxPayload           = "ErrMaxPayload"
+	ErrReconnectBufExceeded = "ErrReconnectBufExceeded"
+	ErrNoResponders         = "ErrNoResponders"
+	ErrMaxMessages          = "ErrMaxMessages"
+	ErrMsgNoReply           = "ErrMsgNoReply"
+	ErrNoServers            = "ErrNoServers"
+	ErrEOF                  = "EOF"
+	// ErrAlreadySubscribed is drainsim's own: a scenario subscribed the same
+	// deferred subscription twice.
+	ErrAlreadySubscribed = "ErrAlreadySubscribed"
+)
+
+// NoTime marks a ledger timestamp that was never reached.
+const NoTime = sim.Time(-1)
+
+// MsgFate is what became of a published message as a whole.
+type MsgFate uint8
+
+// Message fates. MsgInTransit is the only non-terminal one; a finished run
+// has none left (they become MsgLostInFlight with the run-ended reason).
+const (
+	MsgInTransit    MsgFate = iota // in the publisher's buffer or on the wire
+	MsgRefused                     // the publish call returned an error
+	MsgLostUnsent                  // discarded from the publisher's buffer
+	MsgLostInFlight                // lost on the wire or in a dead server
+	MsgNoInterest                  // the server found no eligible subscription
+	MsgRouted                      // the server committed it to at least one subscription
+)
+
+var msgFateNames = [...]string{"in_transit", "refused", "lost_unsent", "lost_in_flight", "no_interest", "routed"}
+
+func (f MsgFate) String() string { return msgFateNames[f] }
+
+// Message is the ledger entry of one published message.
+type Message struct {
+	ID          int
+	From        string // publishing client, or "server" for a no-responders status
+	Subject     string
+	Reply       string
+	Size        int
+	Status      int // 503 for a no-responders status message, else 0
+	PublishedAt sim.Time
+	Error       string // why the publish was refused, when Fate is MsgRefused
+	Fate        MsgFate
+	LostReason  string   // why it was lost, for MsgLostUnsent and MsgLostInFlight
+	AcceptedAt  sim.Time // when the server processed the PUB
+	first       int32    // first delivery, -1 if none
+}
+
+// DeliveryFate is what became of one message committed to one subscription.
+type DeliveryFate uint8
+
+// Delivery fates. DlvPending is non-terminal; at the end of a run every
+// pending delivery is dropped with DropRunEnded or left DlvInCallback.
+const (
+	DlvPending    DeliveryFate = iota // in the server's FIFO, on the wire or queued
+	DlvInCallback                     // its callback started and has not returned
+	DlvHandled                        // its callback returned
+	DlvTaken                          // NextMsg returned it
+	DlvDropped                        // dropped; see Reason
+)
+
+var dlvFateNames = [...]string{"pending", "in_callback", "handled", "taken", "dropped"}
+
+func (f DeliveryFate) String() string { return dlvFateNames[f] }
+
+// DropReason names why a delivery never reached the application.
+type DropReason uint8
+
+// Drop reasons.
+const (
+	DropNone         DropReason = iota
+	DropSlowConsumer            // over the subscription's pending limits
+	DropUnknownSid              // arrived after the client removed the subscription
+	DropSubClosed               // queued when the subscription was closed or removed
+	DropConnClosed              // queued or in flight when the connection closed
+	DropDisconnect              // in the server's FIFO or on the wire when the link broke
+	DropMaxReached              // beyond the auto-unsubscribe limit
+	DropRunEnded                // still pending when the run ended
+	DropDuplicate               // (mutation) a second copy; never a real fate
+)
+
+var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate"}
+
+func (r DropReason) String() string { return dropNames[r] }
+
+// Delivery is the ledger entry of one message committed by the server to one
+// subscription (a MSG enqueued in that connection's FIFO).
+type Delivery struct {
+	Msg         int // message ID
+	Sub         int // index into Result.Subs
+	CommittedAt sim.Time
+	ArrivedAt   sim.Time // read by the client
+	StartedAt   sim.Time // callback started, or NextMsg returned it
+	EndedAt     sim.Time // callback returned
+	Fate        DeliveryFate
+	Reason      DropReason
+	DroppedAt   sim.Time
+	// Draining is true when the delivery was dropped while its subscription
+	// or connection was draining.
+	Draining bool
+	next     int32
+}
+
+// Ledger records every message and every delivery of a run.
+type Ledger struct {
+	Messages   []Message  // indexed by ID-1
+	Deliveries []Delivery // in commit order
+}
+
+func (l *Ledger) newMessage(m Message) *Message {
+	m.ID = len(l.Messages) + 1
+	m.first = -1
+	m.AcceptedAt = NoTime
+	l.Messages = append(l.Messages, m)
+	return &l.Messages[m.ID-1]
+}
+
+// Message returns the message with the given ID.
+func (l *Ledger) Message(id int) *Message { return &l.Messages[id-1] }
+
+func (l *Ledger) newDelivery(msg, sub int, at sim.Time) int32 {
+	i := int32(len(l.Deliveries))
+	m := &l.Messages[msg-1]
+	l.Deliveries = append(l.Deliveries, Delivery{
+		Msg: msg, Sub: sub, CommittedAt: at,
+		ArrivedAt: NoTime, StartedAt: NoTime, EndedAt: NoTime, DroppedAt: NoTime,
+		next: m.first,
+	})
+	m.first = i
+	return i
+}
+
+// DeliveriesOf returns the indices of msg's deliveries, newest first.
+func (l *Ledger) DeliveriesOf(msg int) []int {
+	var out []int
+	for i := l.Messages[msg-1].first; i >= 0; i = l.Deliveries[i].next {
+		out = append(out, int(i))
+	}
+	return out
+}
+
+func (l *Ledger) drop(i int32, at sim.Time, r DropReason, draining bool) {
+	d := &l.Deliveries[i]
+	if d.Fate != DlvPending {
+		return
+	}
+	d.Fate, d.Reason, d.DroppedAt, d.Draining = DlvDropped, r, at, draining
+}

@@ -1,0 +1,128 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Mutation is a named, deliberate defect in the model. Mutations reproduce
+// historical or plausible drain bugs; they are off by default and exist so
+// that tests can show each property catches the bug it is meant to catch.
+type Mutation uint8
+
+// The mutation catalogue. Each constant's comment says what breaks and, where
+// there is one, which historical bug it reproduces.
+const (
+	// NoFlushBarrier: a subscription drain skips the PING/PONG barrier after
+	// its UNSUB and starts polling at once, so messages still in flight are
+	// discarded when the subscription is removed.
+	NoFlushBarrier Mutation = iota + 1
+	// UnsubLeavesDelivery: Unsubscribe removes the subscription but its
+	// callback keeps draining the pending queue.
+	UnsubLeavesDelivery
+	// PendingDecBeforeCallback: the pending count is decremented when a
+	// message is popped, before its callback runs (nats.go 442868de, fixed in
+	// 23272b5d), so a drain can finish while the last callback still runs.
+	PendingDecBeforeCallback
+	// RespMuxDrainedWithSubs: the response subscription is drained with the
+	// others instead of last (nats.go before PR #650), so replies to requests
+	// made by handlers during the drain are lost.
+	RespMuxDrainedWithSubs
+	// PublishBlockedWhileDrainingSubs: publishes are refused as soon as the
+	// connection drain starts (nats.go before 23272b5d), so handlers cannot
+	// reply while draining.
+	PublishBlockedWhileDrainingSubs
+	// DropPendingOnDrain: a subscription drain discards the messages already
+	// queued client-side instead of handing them to the callback.
+	DropPendingOnDrain
+	// NoDrainTimeout: the connection drain never gives up waiting for its
+	// subscriptions.
+	NoDrainTimeout
+	// NoCloseAfterTimeout: after ErrDrainTimeout the connection is left in
+	// DRAINING_PUBS and never closed.
+	NoCloseAfterTimeout
+	// UnsubAllowedWhileDraining: Unsubscribe succeeds on a draining
+	// connection and drops that subscription's pending messages.
+	UnsubAllowedWhileDraining
+	// ReviveClosedConn: the drain does not notice that the connection was
+	// closed under it and sets it back to DRAINING_PUBS (nats.go before
+	// v1.55.0).
+	ReviveClosedConn
+	// TimeoutNotReported: a drain that overruns its deadline reports no
+	// ErrDrainTimeout (nats.go before PR #392 did not set LastError).
+	TimeoutNotReported
+	// DuplicateDelivery: the client hands every tenth message to the callback
+	// twice.
+	DuplicateDelivery
+	// MapOrderSnapshot: the connection drain takes its snapshot of
+	// subscriptions by ranging over a Go map instead of drawing the order
+	// through the Chooser, so runs with the same seed differ.
+	MapOrderSnapshot
+	numMutations
+)
+
+var mutationInfo = [numMutations]struct{ name, about string }{
+	NoFlushBarrier:                  {"no-flush-barrier", "sub drain skips the PING/PONG barrier after UNSUB"},
+	UnsubLeavesDelivery:             {"unsub-leaves-delivery", "Unsubscribe keeps delivering the pending queue"},
+	PendingDecBeforeCallback:        {"pending-dec-before-callback", "pending decremented before the callback (nats.go 442868de)"},
+	RespMuxDrainedWithSubs:          {"respmux-drained-with-subs", "response mux drained in the first batch (nats.go before PR #650)"},
+	PublishBlockedWhileDrainingSubs: {"publish-blocked-draining-subs", "publish refused as soon as drain starts (nats.go before 23272b5d)"},
+	DropPendingOnDrain:              {"drop-pending-on-drain", "sub drain discards messages queued client-side"},
+	NoDrainTimeout:                  {"no-drain-timeout", "connection drain never times out"},
+	NoCloseAfterTimeout:             {"no-close-after-timeout", "connection left open after ErrDrainTimeout"},
+	UnsubAllowedWhileDraining:       {"unsub-allowed-while-draining", "Unsubscribe allowed on a draining connection"},
+	ReviveClosedConn:                {"revive-closed-conn", "drain revives a closed connection as DRAINING_PUBS (nats.go before v1.55.0)"},
+	TimeoutNotReported:              {"timeout-not-reported", "drain overrun reports no ErrDrainTimeout (nats.go before PR #392)"},
+	DuplicateDelivery:               {"duplicate-delivery", "every tenth message is handed to the callback twice"},
+	MapOrderSnapshot:                {"map-order-snapshot", "drain snapshot order taken from Go map iteration (nondeterministic)"},
+}
+
+// Name returns the mutation's command-line name.
+func (m Mutation) Name() string {
+	if m == 0 || m >= numMutations {
+		return fmt.Sprintf("mutation(%d)", int(m))
+	}
+	return mutationInfo[m].name
+}
+
+// About returns a one-line description.
+func (m Mutation) About() string {
+	if m == 0 || m >= numMutations {
+		return ""
+	}
+	return mutationInfo[m].about
+}
+
+func (m Mutation) String() string { return m.Name() }
+
+// Mutations returns the whole catalogue in a stable order.
+func Mutations() []Mutation {
+	all := make([]Mutation, 0, numMutations-1)
+	for m := Mutation(1); m < numMutations; m++ {
+		all = append(all, m)
+	}
+	return all
+}
+
+// ParseMutation returns the mutation with the given name.
+func ParseMutation(name string) (Mutation, error) {
+	for _, m := range Mutations() {
+		if m.Name() == name {
+			return m, nil
+		}
+	}
+	names := make([]string, 0, numMutations)
+	for _, m := range Mutations() {
+		names = append(names, m.Name())
+	}
+	return 0, fmt.Errorf("unknown mutation %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// MutationSet is a set of enabled mutations.
+type MutationSet uint64
+
+// With returns the set with m added.
+func (s MutationSet) With(m Mutation) MutationSet { return s | 1<<m }
+
+// Has reports whether m is enabled.
+func (s MutationSet) Has(m Mutation) bool { return s&(1<<m) != 0 }

@@ -1,0 +1,265 @@
+package model
+
+import (
+	"sort"
+
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Outcome is the stable, documented machine-readable summary of a run, as
+// printed by `drainsim run --format json`. Field names are part of
+// drainsim's interface: add fields, never rename or remove them. Times are
+// virtual nanoseconds since the start of the run; a time that was never
+// reached is null.
+type Outcome struct {
+	Scenario      string        `json:"scenario"`
+	File          string        `json:"file,omitempty"`
+	Profile       string        `json:"profile"`
+	Seed          uint64        `json:"seed"`
+	Mutations     []string      `json:"mutations,omitempty"`
+	Stop          StopOutcome   `json:"stop"`
+	Calls         []CallOutcome `json:"calls"`
+	Connections   []ConnOutcome `json:"connections"`
+	Subscriptions []SubOutcome  `json:"subscriptions"`
+	Messages      MsgSummary    `json:"messages"`
+	Invariants    []Verdict     `json:"invariants"`
+}
+
+// StopOutcome says how the run ended.
+type StopOutcome struct {
+	Reason string `json:"reason"` // quiescent, event-budget-exhausted, time-budget-exhausted
+	AtNS   int64  `json:"at_ns"`
+	Events uint64 `json:"events"`
+}
+
+// CallOutcome is one API call made by an action or a handler.
+type CallOutcome struct {
+	Source       string `json:"source"`
+	Verb         string `json:"verb"`
+	Client       string `json:"client,omitempty"`
+	Sub          string `json:"sub,omitempty"`
+	AtNS         int64  `json:"at_ns"`
+	ReturnedAtNS int64  `json:"returned_at_ns"`
+	Result       string `json:"result"`
+	Msg          int    `json:"msg,omitempty"`
+}
+
+// ConnOutcome is one connection's history.
+type ConnOutcome struct {
+	Client        string          `json:"client"`
+	Status        []StatusOutcome `json:"status"`
+	AsyncErrors   []ErrorOutcome  `json:"async_errors"`
+	Callbacks     []CallbackOut   `json:"callbacks"`
+	DisconnectedN []int64         `json:"disconnected_cb_ns"`
+	ReconnectedN  []int64         `json:"reconnected_cb_ns"`
+	ClosedN       []int64         `json:"closed_cb_ns"`
+	LastError     string          `json:"last_error"`
+	Drain         *DrainOutcome   `json:"drain"`
+	ClosedNS      *int64          `json:"closed_ns"`
+}
+
+// StatusOutcome is one status transition.
+type StatusOutcome struct {
+	Status string `json:"status"`
+	AtNS   int64  `json:"at_ns"`
+}
+
+// ErrorOutcome is one async error callback.
+type ErrorOutcome struct {
+	AtNS  int64  `json:"at_ns"`
+	Error string `json:"error"`
+	Sub   string `json:"sub,omitempty"`
+}
+
+// CallbackOut is one connection callback, in the order the callback queue
+// ran them.
+type CallbackOut struct {
+	Kind  string `json:"kind"`
+	AtNS  int64  `json:"at_ns"`
+	Error string `json:"error,omitempty"`
+	Sub   string `json:"sub,omitempty"`
+}
+
+// DrainOutcome summarises a connection drain.
+type DrainOutcome struct {
+	CalledNS   int64  `json:"called_ns"`
+	DeadlineNS *int64 `json:"deadline_ns"`
+	TimedOut   bool   `json:"timed_out"`
+	ClosedNS   *int64 `json:"closed_ns"`
+	DurationNS *int64 `json:"duration_ns"` // from Drain to CLOSED
+}
+
+// SubOutcome is one subscription's history.
+type SubOutcome struct {
+	ID               string           `json:"id"`
+	Client           string           `json:"client"`
+	Subject          string           `json:"subject"`
+	Queue            string           `json:"queue,omitempty"`
+	Type             string           `json:"type"`
+	Mux              bool             `json:"response_mux,omitempty"`
+	Sid              int              `json:"sid"`
+	SubscribedNS     int64            `json:"subscribed_ns"`
+	UnsubscribedNS   *int64           `json:"unsubscribed_ns"`
+	DrainCalledNS    *int64           `json:"drain_called_ns"`
+	UnsubProcessedNS *int64           `json:"unsub_processed_ns"`
+	BarrierNS        *int64           `json:"barrier_ns"`
+	RemovedNS        *int64           `json:"removed_ns"`
+	RemovedBy        string           `json:"removed_by,omitempty"`
+	ClosedHandlerNS  *int64           `json:"closed_handler_ns"`
+	Delivered        []DeliveredOut   `json:"delivered"`
+	Dropped          []DroppedOutcome `json:"dropped"`
+	Pending          []int            `json:"pending_at_end,omitempty"`
+}
+
+// DeliveredOut is one message handed to the application, in order.
+type DeliveredOut struct {
+	Msg     int    `json:"msg"`
+	StartNS int64  `json:"start_ns"`
+	EndNS   *int64 `json:"end_ns"`
+}
+
+// DroppedOutcome is one message committed to the subscription that never
+// reached the application.
+type DroppedOutcome struct {
+	Msg      int    `json:"msg"`
+	Reason   string `json:"reason"`
+	AtNS     int64  `json:"at_ns"`
+	Draining bool   `json:"during_drain"`
+}
+
+// MsgSummary counts message and delivery fates.
+type MsgSummary struct {
+	Published    int            `json:"published"`
+	Refused      int            `json:"refused"`
+	NoInterest   int            `json:"no_interest"`
+	Routed       int            `json:"routed"`
+	LostUnsent   int            `json:"lost_unsent"`
+	LostInFlight int            `json:"lost_in_flight"`
+	Deliveries   int            `json:"deliveries"`
+	Handled      int            `json:"handled"`
+	InCallback   int            `json:"in_callback_at_end"`
+	Dropped      map[string]int `json:"dropped"`
+}
+
+// Verdict is the result of checking one invariant over a run.
+type Verdict struct {
+	ID        string `json:"id"`
+	Statement string `json:"statement"`
+	Holds     bool   `json:"holds"`
+	Detail    string `json:"detail,omitempty"`
+}
+
+func nsPtr(t sim.Time) *int64 {
+	if t == NoTime {
+		return nil
+	}
+	v := int64(t)
+	return &v
+}
+
+// Outcome summarises the result. Invariant verdicts are left empty for the
+// caller (package props) to fill in.
+func (r *Result) Outcome() *Outcome {
+	o := &Outcome{
+		Scenario: r.Scenario.Name, File: r.Scenario.File, Profile: r.Profile.Name, Seed: r.Seed,
+		Stop:       StopOutcome{Reason: r.Stop.Reason.String(), AtNS: int64(r.Stop.Now), Events: r.Stop.Events},
+		Calls:      []CallOutcome{},
+		Invariants: []Verdict{},
+	}
+	for _, m := range Mutations() {
+		if r.Mutations.Has(m) {
+			o.Mutations = append(o.Mutations, m.Name())
+		}
+	}
+	for _, c := range r.Calls {
+		o.Calls = append(o.Calls, CallOutcome{Source: c.Source, Verb: c.Verb, Client: c.Client, Sub: c.Sub,
+			AtNS: int64(c.At), ReturnedAtNS: int64(c.ReturnedAt), Result: c.Result, Msg: c.Msg})
+	}
+	for _, c := range r.Conns {
+		co := ConnOutcome{Client: c.Client, LastError: c.LastError, ClosedNS: nsPtr(c.ClosedAt),
+			AsyncErrors: []ErrorOutcome{}, Callbacks: []CallbackOut{},
+			DisconnectedN: []int64{}, ReconnectedN: []int64{}, ClosedN: []int64{}}
+		for _, s := range c.Status {
+			co.Status = append(co.Status, StatusOutcome{Status: s.Status.String(), AtNS: int64(s.At)})
+		}
+		for _, cb := range c.Callbacks {
+			at := int64(cb.At)
+			co.Callbacks = append(co.Callbacks, CallbackOut{Kind: cb.Kind, AtNS: at, Error: cb.Error, Sub: cb.Sub})
+			switch cb.Kind {
+			case "async_error":
+				co.AsyncErrors = append(co.AsyncErrors, ErrorOutcome{AtNS: at, Error: cb.Error, Sub: cb.Sub})
+			case "disconnected":
+				co.DisconnectedN = append(co.DisconnectedN, at)
+			case "reconnected":
+				co.ReconnectedN = append(co.ReconnectedN, at)
+			case "closed":
+				co.ClosedN = append(co.ClosedN, at)
+			}
+		}
+		if c.DrainCalledAt != NoTime {
+			d := &DrainOutcome{CalledNS: int64(c.DrainCalledAt), DeadlineNS: nsPtr(c.DrainDeadline),
+				TimedOut: c.DrainTimedOut, ClosedNS: nsPtr(c.ClosedAt)}
+			if c.ClosedAt != NoTime {
+				v := int64(c.ClosedAt - c.DrainCalledAt)
+				d.DurationNS = &v
+			}
+			co.Drain = d
+		}
+		o.Connections = append(o.Connections, co)
+	}
+	subs := make([]SubOutcome, len(r.Subs))
+	for i, s := range r.Subs {
+		so := SubOutcome{ID: s.ID, Client: s.Client, Subject: s.Subject, Queue: s.Queue, Type: s.Type.String(),
+			Mux: s.Mux, Sid: s.Sid, SubscribedNS: int64(s.SubscribedAt),
+			UnsubscribedNS: nsPtr(s.UnsubReturnedAt), DrainCalledNS: nsPtr(s.DrainCalledAt),
+			UnsubProcessedNS: nsPtr(s.UnsubProcessedAt), BarrierNS: nsPtr(s.BarrierAt),
+			RemovedNS: nsPtr(s.RemovedAt), RemovedBy: s.RemovedBy, ClosedHandlerNS: nsPtr(s.ClosedHandlerAt),
+			Delivered: []DeliveredOut{}, Dropped: []DroppedOutcome{}}
+		for _, h := range s.Handled {
+			so.Delivered = append(so.Delivered, DeliveredOut{Msg: h.Msg, StartNS: int64(h.Start), EndNS: nsPtr(h.End)})
+		}
+		subs[i] = so
+	}
+	sum := MsgSummary{Dropped: map[string]int{}}
+	for i := range r.Ledger.Messages {
+		m := &r.Ledger.Messages[i]
+		if m.Status != 0 {
+			continue
+		}
+		sum.Published++
+		switch m.Fate {
+		case MsgRefused:
+			sum.Refused++
+		case MsgNoInterest:
+			sum.NoInterest++
+		case MsgRouted:
+			sum.Routed++
+		case MsgLostUnsent:
+			sum.LostUnsent++
+		case MsgLostInFlight:
+			sum.LostInFlight++
+		}
+	}
+	for i := range r.Ledger.Deliveries {
+		d := &r.Ledger.Deliveries[i]
+		sum.Deliveries++
+		switch d.Fate {
+		case DlvHandled, DlvTaken:
+			sum.Handled++
+		case DlvInCallback:
+			sum.InCallback++
+		case DlvDropped:
+			sum.Dropped[d.Reason.String()]++
+			so := &subs[d.Sub]
+			if d.Reason == DropRunEnded && d.ArrivedAt != NoTime {
+				so.Pending = append(so.Pending, d.Msg)
+			}
+			so.Dropped = append(so.Dropped, DroppedOutcome{Msg: d.Msg, Reason: d.Reason.String(), AtNS: int64(d.DroppedAt), Draining: d.Draining})
+		}
+	}
+	for i := range subs {
+		sort.SliceStable(subs[i].Dropped, func(a, b int) bool { return subs[i].Dropped[a].Msg < subs[i].Dropped[b].Msg })
+	}
+	o.Subscriptions = subs
+	return o
+}

@@ -1,0 +1,91 @@
+package model
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drainsim/drainsim/sim"
+)
+
+// request is one new-style Request waiting for its reply on the
+// connection's response mux subscription.
+type request struct {
+	token   string
+	msg     int
+	done    func(err string, msg int)
+	timer   sim.Timer
+	settled bool
+}
+
+func (c *Conn) inboxPrefix() string { return "_INBOX.c" + strconv.Itoa(c.idx) + "." }
+
+// Request publishes to subject with a unique reply subject under the
+// connection's response mux, creating the mux on first use, and calls done
+// with the reply's outcome: "" on a reply, ErrNoResponders, ErrTimeout,
+// ErrConnectionClosed, or the publish error.
+func (c *Conn) Request(subject string, size int, timeout time.Duration, done func(err string, msg int)) {
+	if c.respMux == nil {
+		mux, err := c.subscribe(nil, c.inboxPrefix()+"*", true)
+		if err != "" {
+			done(err, 0)
+			return
+		}
+		c.respMux = mux
+	}
+	c.nextToken++
+	req := &request{token: strconv.Itoa(c.nextToken), done: done}
+	c.respMap[req.token] = req
+	c.requests = append(c.requests, req)
+	err, id := c.publish(subject, c.inboxPrefix()+req.token, size)
+	req.msg = id
+	if err != "" {
+		c.settleRequest(req, err)
+		return
+	}
+	req.timer = c.w.sim.After(timeout, func() { c.settleRequest(req, ErrTimeout) })
+}
+
+func (c *Conn) settleRequest(req *request, err string) {
+	if req.settled {
+		return
+	}
+	req.settled = true
+	c.w.sim.Cancel(req.timer)
+	delete(c.respMap, req.token)
+	for i, r := range c.requests {
+		if r == req {
+			c.requests = append(c.requests[:i:i], c.requests[i+1:]...)
+			break
+		}
+	}
+	req.done(err, req.msg)
+}
+
+// respHandler is the response mux's callback: it completes the request whose
+// token ends the reply subject.
+func (c *Conn) respHandler(d int32) {
+	if c.isClosed() {
+		return
+	}
+	m := c.w.ledger.Message(c.w.ledger.Deliveries[d].Msg)
+	token := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	req := c.respMap[token]
+	if req == nil {
+		return
+	}
+	err := ""
+	if m.Status == 503 {
+		err = ErrNoResponders
+	}
+	c.settleRequest(req, err)
+}
+
+// clearPendingRequests releases every waiting Request with
+// ErrConnectionClosed.
+func (c *Conn) clearPendingRequests() {
+	reqs := append([]*request(nil), c.requests...)
+	for _, r := range reqs {
+		c.settleRequest(r, ErrConnectionClosed)
+	}
+}

@@ -1,0 +1,145 @@
+package model
+
+import (
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Result is everything a finished run leaves behind: the message ledger,
+// the trace, and records of each subscription, connection and API call.
+// Invariants are checked over a Result; the model itself asserts nothing.
+type Result struct {
+	Scenario  *scenario.Scenario
+	Profile   *Profile
+	Seed      uint64
+	Mutations MutationSet
+	Stop      sim.Outcome
+	Ledger    *Ledger
+	Trace     *sim.Trace // nil when the run was not traced
+	Subs      []*SubRecord
+	Conns     []*ConnRecord
+	Calls     []CallRecord
+}
+
+// SubRecord is the life of one client subscription.
+type SubRecord struct {
+	index   int
+	ID      string // scenario id; "<client>.respmux" for the response mux
+	Client  string
+	Subject string
+	Queue   string
+	Type    scenario.SubType
+	Mux     bool // the connection's request/response subscription
+	Sid     int
+
+	SubscribedAt sim.Time
+	// UnsubReturnedAt is when a successful Unsubscribe returned.
+	UnsubReturnedAt sim.Time
+	// DrainCalledAt is when the first Drain of this subscription returned nil.
+	DrainCalledAt sim.Time
+	// UnsubProcessedAt is when the server removed the subscription (UNSUB,
+	// auto-unsubscribe limit reached, or connection closed).
+	UnsubProcessedAt sim.Time
+	// BarrierAt is when the drain's PING/PONG barrier returned.
+	BarrierAt sim.Time
+	// RemovedAt is when the client removed the subscription, and RemovedBy
+	// why: "drain", "unsubscribe", "max" or "close".
+	RemovedAt sim.Time
+	RemovedBy string
+	// ClosedHandlerAt is when the subscription's closed handler ran: after
+	// the last callback returned for async subscriptions.
+	ClosedHandlerAt sim.Time
+
+	// Handled lists, in order, every message handed to the application: each
+	// callback with its start and end, or each message NextMsg returned.
+	Handled []Handled
+}
+
+// Handled is one message handed to the application.
+type Handled struct {
+	Msg      int
+	Delivery int
+	Start    sim.Time
+	End      sim.Time // NoTime if the callback never returned
+}
+
+// ConnRecord is the life of one client connection.
+type ConnRecord struct {
+	Client    string
+	Status    []StatusChange
+	Callbacks []CallbackEvent
+	LastError string // "" when none
+	// DrainCalledAt is when the first Drain of the connection returned nil.
+	DrainCalledAt sim.Time
+	// DrainDeadline is when the drain's timeout would fire.
+	DrainDeadline sim.Time
+	// DrainTimedOut is set when the drain reported ErrDrainTimeout.
+	DrainTimedOut bool
+	// ClosedAt is when the status became CLOSED.
+	ClosedAt sim.Time
+}
+
+// StatusChange is one transition of a connection's status.
+type StatusChange struct {
+	At     sim.Time
+	Status Status
+}
+
+// CallbackEvent is one run of a connection callback (async error,
+// disconnected, reconnected, closed), in the order the callback queue ran
+// them.
+type CallbackEvent struct {
+	At    sim.Time
+	Kind  string // "async_error", "disconnected", "reconnected", "closed"
+	Error string // for async errors
+	Sub   string // the subscription an async error names, if any
+}
+
+// CallRecord is one API call made by a scenario action or a handler.
+type CallRecord struct {
+	Source     string // "actions[3]" or "<sub>#<n>" for the nth callback of sub
+	Verb       string
+	Client     string
+	Sub        string
+	At         sim.Time
+	ReturnedAt sim.Time
+	Result     string // "ok" or an error name
+	Msg        int    // message published or received, when there is one
+}
+
+// Sub returns the record of the subscription with the given id, or nil.
+func (r *Result) Sub(id string) *SubRecord {
+	for _, s := range r.Subs {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// Conn returns the record of the named client, or nil.
+func (r *Result) Conn(name string) *ConnRecord {
+	for _, c := range r.Conns {
+		if c.Client == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Status is a client connection's state.
+type Status uint8
+
+// Connection states, as in nats.go.
+const (
+	Connected Status = iota
+	Disconnected
+	Closed
+	Reconnecting
+	DrainingSubs
+	DrainingPubs
+)
+
+var statusNames = [...]string{"CONNECTED", "DISCONNECTED", "CLOSED", "RECONNECTING", "DRAINING_SUBS", "DRAINING_PUBS"}
+
+func (s Status) String() string { return statusNames[s] }

@@ -1,0 +1,32 @@
+package scenario
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// FuzzParse checks that Parse never panics, that every error it returns is
+// an *Error, and that every scenario it accepts survives Marshal and Parse.
+func FuzzParse(f *testing.F) {
+	for _, data := range goodFiles(f) {
+		f.Add(data)
+	}
+	f.Add([]byte("name: x\nnetwork: {latency: uniform(200us,1ms)}\n"))
+	f.Add([]byte("name: &a [*a]\n"))
+	f.Add([]byte("name: x\n---\nname: y\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			require.Nil(t, s)
+			require.IsType(t, (*Error)(nil), err)
+			return
+		}
+		out := s.Marshal()
+		s2, err := Parse("marshaled.yaml", out)
+		require.NoError(t, err, "Marshal output:\n%s", out)
+		clearPositions(s)
+		clearPositions(s2)
+		require.Equal(t, s, s2, "Marshal output:\n%s", out)
+	})
+}

@@ -1,0 +1,334 @@
+package scenario
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Marshal renders s as a scenario file that Parse reads back as an equal
+// Scenario, apart from File and the Line fields. Fields that hold their
+// default value are left out, except name, profile and seed. Clients and
+// subscriptions are written one field per line, actions one per line.
+func (s *Scenario) Marshal() []byte {
+	var b bytes.Buffer
+	top := func(key, value string) {
+		b.WriteString(key + ": " + value + "\n")
+	}
+	top("name", quote(s.Name))
+	if s.Description != "" {
+		top("description", quote(s.Description))
+	}
+	top("profile", quote(s.Profile))
+	top("seed", strconv.FormatUint(s.Seed, 10))
+
+	var limits pairs
+	if s.Limits.MaxTime != DefaultMaxTime {
+		limits.add("max_time", duration(s.Limits.MaxTime))
+	}
+	if s.Limits.MaxEvents != DefaultMaxEvents {
+		limits.add("max_events", strconv.FormatUint(s.Limits.MaxEvents, 10))
+	}
+	if len(limits) > 0 {
+		top("limits", limits.flow())
+	}
+	if s.Network.Latency != sim.Const(DefaultLatency) {
+		top("network", pairs{"latency: " + dist(s.Network.Latency)}.flow())
+	}
+	if !s.Server.NoResponders {
+		top("server", "{no_responders: false}")
+	}
+
+	if len(s.Clients) > 0 {
+		b.WriteString("clients:\n")
+		for _, c := range s.Clients {
+			writeItem(&b, clientLines(&c))
+		}
+	}
+	if len(s.Subs) > 0 {
+		b.WriteString("subscriptions:\n")
+		for _, sub := range s.Subs {
+			writeItem(&b, subLines(&sub))
+		}
+	}
+	if len(s.Actions) > 0 {
+		b.WriteString("actions:\n")
+		for _, a := range s.Actions {
+			b.WriteString("  - " + actionPairs(&a).flow() + "\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// writeItem writes lines as one item of a top-level block list.
+func writeItem(b *bytes.Buffer, lines []string) {
+	for i, l := range lines {
+		if i == 0 {
+			b.WriteString("  - " + l + "\n")
+		} else {
+			b.WriteString("    " + l + "\n")
+		}
+	}
+}
+
+func clientLines(c *Client) []string {
+	p := pairs{"name: " + quote(c.Name)}
+	if c.DrainTimeout != nil {
+		p.add("drain_timeout", duration(*c.DrainTimeout))
+	}
+	if c.PendingMsgsLimit != nil {
+		p.add("pending_msgs_limit", strconv.Itoa(*c.PendingMsgsLimit))
+	}
+	if c.PendingBytesLimit != nil {
+		p.add("pending_bytes_limit", size(*c.PendingBytesLimit))
+	}
+	if !c.AllowReconnect {
+		p.add("allow_reconnect", "false")
+	}
+	if c.ReconnectWait != nil {
+		p.add("reconnect_wait", duration(*c.ReconnectWait))
+	}
+	if c.MaxReconnect != nil {
+		p.add("max_reconnect", strconv.Itoa(*c.MaxReconnect))
+	}
+	if c.ReconnectBufSize != nil {
+		p.add("reconnect_buf_size", size(*c.ReconnectBufSize))
+	}
+	if c.NoCallbacksAfterClose {
+		p.add("no_callbacks_after_close", "true")
+	}
+	return p
+}
+
+func subLines(s *Subscription) []string {
+	p := pairs{"id: " + quote(s.ID)}
+	p.add("client", quote(s.Client))
+	p.add("subject", quote(s.Subject))
+	if s.Queue != "" {
+		p.add("queue", quote(s.Queue))
+	}
+	if s.Type != Async {
+		p.add("type", s.Type.String())
+	}
+	if s.Deferred {
+		p.add("deferred", "true")
+	}
+	if s.Max != 0 {
+		p.add("max", strconv.Itoa(s.Max))
+	}
+	if s.PendingMsgsLimit != nil {
+		p.add("pending_msgs_limit", strconv.Itoa(*s.PendingMsgsLimit))
+	}
+	if s.PendingBytesLimit != nil {
+		p.add("pending_bytes_limit", size(*s.PendingBytesLimit))
+	}
+	h := s.Handler
+	if h.Duration.IsZero() && len(h.Actions) == 0 {
+		return p
+	}
+	p = append(p, "handler:")
+	if !h.Duration.IsZero() {
+		p = append(p, "  duration: "+dist(h.Duration))
+	}
+	if len(h.Actions) > 0 {
+		p = append(p, "  actions:")
+		for _, a := range h.Actions {
+			p = append(p, "    - "+handlerActionPairs(&a).flow())
+		}
+	}
+	return p
+}
+
+func handlerActionPairs(a *HandlerAction) pairs {
+	var p pairs
+	if a.Nth != 0 {
+		p.add("nth", strconv.Itoa(a.Nth))
+	}
+	switch {
+	case a.Reply != nil:
+		var r pairs
+		if a.Reply.Size != 0 {
+			r.add("size", size(a.Reply.Size))
+		}
+		p.add("reply", r.flow())
+	case a.Publish != nil:
+		p.add("publish", publishPairs(a.Publish, false).flow())
+	case a.Request != nil:
+		p.add("request", requestPairs(a.Request, false).flow())
+	case a.Unsubscribe != nil:
+		p.add("unsubscribe", "{}")
+	case a.DrainSub != nil:
+		p.add("drain_sub", "{}")
+	case a.Subscribe != nil:
+		p.add("subscribe", subRef(a.Subscribe.Sub))
+	case a.Drain != nil:
+		p.add("drain", "{}")
+	case a.Sleep != nil:
+		p.add("sleep", dist(*a.Sleep))
+	}
+	return p
+}
+
+func actionPairs(a *Action) pairs {
+	p := pairs{"at: " + duration(a.At)}
+	switch {
+	case a.Publish != nil:
+		p.add("publish", publishPairs(a.Publish, true).flow())
+	case a.Request != nil:
+		p.add("request", requestPairs(a.Request, true).flow())
+	case a.Flush != nil:
+		f := pairs{"client: " + quote(a.Flush.Client)}
+		if a.Flush.Timeout != DefaultFlushTimeout {
+			f.add("timeout", duration(a.Flush.Timeout))
+		}
+		p.add("flush", f.flow())
+	case a.Subscribe != nil:
+		p.add("subscribe", subRef(a.Subscribe.Sub))
+	case a.Unsubscribe != nil:
+		p.add("unsubscribe", subRef(a.Unsubscribe.Sub))
+	case a.AutoUnsubscribe != nil:
+		au := pairs{"sub: " + quote(a.AutoUnsubscribe.Sub), "max: " + strconv.Itoa(a.AutoUnsubscribe.Max)}
+		p.add("auto_unsubscribe", au.flow())
+	case a.DrainSub != nil:
+		p.add("drain_sub", subRef(a.DrainSub.Sub))
+	case a.Drain != nil:
+		p.add("drain", clientRef(a.Drain.Client))
+	case a.Close != nil:
+		p.add("close", clientRef(a.Close.Client))
+	case a.NextMsg != nil:
+		n := pairs{"sub: " + quote(a.NextMsg.Sub)}
+		if a.NextMsg.Timeout != DefaultNextMsgTimeout {
+			n.add("timeout", duration(a.NextMsg.Timeout))
+		}
+		if a.NextMsg.Count != 1 {
+			n.add("count", strconv.Itoa(a.NextMsg.Count))
+		}
+		p.add("next_msg", n.flow())
+	case a.Disconnect != nil:
+		dc := pairs{"client: " + quote(a.Disconnect.Client)}
+		if a.Disconnect.For != 0 {
+			dc.add("for", duration(a.Disconnect.For))
+		}
+		p.add("disconnect", dc.flow())
+	case a.RestartServer != nil:
+		var rs pairs
+		if a.RestartServer.For != 0 {
+			rs.add("for", duration(a.RestartServer.For))
+		}
+		p.add("restart_server", rs.flow())
+	}
+	return p
+}
+
+func publishPairs(pub *Publish, withClient bool) pairs {
+	var p pairs
+	if withClient {
+		p.add("client", quote(pub.Client))
+	}
+	p.add("subject", quote(pub.Subject))
+	if pub.Reply != "" {
+		p.add("reply", quote(pub.Reply))
+	}
+	if pub.Size != 0 {
+		p.add("size", size(pub.Size))
+	}
+	if pub.Count != 1 {
+		p.add("count", strconv.Itoa(pub.Count))
+	}
+	if pub.Interval != 0 {
+		p.add("interval", duration(pub.Interval))
+	}
+	return p
+}
+
+func requestPairs(r *Request, withClient bool) pairs {
+	var p pairs
+	if withClient {
+		p.add("client", quote(r.Client))
+	}
+	p.add("subject", quote(r.Subject))
+	if r.Size != 0 {
+		p.add("size", size(r.Size))
+	}
+	if r.Timeout != DefaultRequestTimeout {
+		p.add("timeout", duration(r.Timeout))
+	}
+	if r.Count != 1 {
+		p.add("count", strconv.Itoa(r.Count))
+	}
+	if r.Interval != 0 {
+		p.add("interval", duration(r.Interval))
+	}
+	return p
+}
+
+func subRef(id string) string      { return "{sub: " + quote(id) + "}" }
+func clientRef(name string) string { return "{client: " + quote(name) + "}" }
+
+// pairs are rendered "key: value" fields of one mapping.
+type pairs []string
+
+func (p *pairs) add(key, value string) { *p = append(*p, key+": "+value) }
+
+// flow renders p as a YAML flow mapping: {k: v, k: v}.
+func (p pairs) flow() string { return "{" + strings.Join(p, ", ") + "}" }
+
+func duration(d time.Duration) string { return quote(d.String()) }
+
+func dist(d sim.Dist) string { return quote(d.String()) }
+
+// size renders n bytes, in KiB, MiB or GiB when that is exact.
+func size(n int) string {
+	for _, u := range []struct {
+		suffix string
+		bytes  int
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n > 0 && n%u.bytes == 0 {
+			return strconv.Itoa(n/u.bytes) + u.suffix
+		}
+	}
+	return strconv.Itoa(n)
+}
+
+// quote renders s as a YAML scalar: plain if that is safe in both block and
+// flow context and reads back as the same string, else double-quoted.
+// Go's quoting escapes are a subset of YAML's double-quoted escapes.
+func quote(s string) string {
+	if plainSafe(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func plainSafe(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '_', r == 'µ':
+		case r == '.' || r == '/' || r == '-' || r == '*' || r == '>' || r == '(' || r == ')':
+			if i == 0 {
+				return false
+			}
+		case r == ' ':
+			if i == 0 || i == len(s)-1 || s[i-1] == ' ' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	// Rule out words YAML reads as something else: true, null, 1e3, 0x1F...
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &n); err != nil || len(n.Content) != 1 {
+		return false
+	}
+	v := n.Content[0]
+	return v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value == s
+}

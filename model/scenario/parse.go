@@ -1,0 +1,1048 @@
+package scenario
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Defaults for fields a scenario file leaves out.
+const (
+	DefaultProfile        = "go"
+	DefaultMaxTime        = 10 * time.Minute
+	DefaultMaxEvents      = 50_000_000
+	DefaultLatency        = 250 * time.Microsecond
+	DefaultRequestTimeout = time.Second
+	DefaultFlushTimeout   = 10 * time.Second
+	DefaultNextMsgTimeout = time.Second
+)
+
+// Load reads and parses the scenario file at path. Every error it returns,
+// including a failure to read the file, is an *Error.
+func Load(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error()
+		}
+		return nil, &Error{File: path, Msg: msg, Err: err}
+	}
+	return Parse(path, data)
+}
+
+// Parse parses and validates a scenario written in YAML. File names the
+// source in error messages and is recorded in Scenario.File. Parsing is
+// strict: unknown fields, duplicate fields, values of the wrong type and
+// dangling references are all errors. Every error it returns is an *Error.
+func Parse(file string, data []byte) (*Scenario, error) {
+	root, err := parseYAML(file, data)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: file, lines: make(map[string]int)}
+	s, err := d.scenario(root)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.validate(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// parseYAML returns the root node of the single YAML document in data.
+func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
+	defer func() {
+		// The YAML library reports its own errors by panicking and
+		// recovering; should anything else escape it, report that
+		// instead of crashing the caller.
+		if r := recover(); r != nil {
+			root, err = nil, &Error{File: file, Msg: fmt.Sprintf("YAML parser failed: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, &Error{File: file, Msg: "empty file: want a scenario (name:, clients:, actions:, ...)"}
+		}
+		return nil, yamlError(file, err)
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == io.EOF:
+	case err != nil:
+		return nil, yamlError(file, err)
+	default:
+		return nil, &Error{File: file, Line: extra.Line, Msg: "more than one YAML document: want exactly one scenario per file"}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, &Error{File: file, Line: doc.Line, Msg: "want a single YAML document"}
+	}
+	return doc.Content[0], nil
+}
+
+// yamlError converts an error from the YAML library, which looks like
+// "yaml: line 3: did not find expected key", into an *Error.
+func yamlError(file string, err error) error {
+	e := &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
+	if rest, ok := strings.CutPrefix(e.Msg, "line "); ok {
+		num, msg, ok := strings.Cut(rest, ": ")
+		if n, err := strconv.Atoi(num); ok && err == nil && n > 0 {
+			e.Line, e.Msg = n, msg
+		}
+	}
+	e.Msg = "invalid YAML: " + e.Msg
+	return e
+}
+
+// A decoder converts the YAML tree of a scenario into a Scenario, checking
+// types and field-local rules as it goes.
+type decoder struct {
+	file  string
+	lines map[string]int // line of every field seen, by path, for validate
+}
+
+func (d *decoder) errorf(line int, path, format string, args ...any) error {
+	return &Error{File: d.file, Line: line, Field: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// wrap converts err, found in the value at path, into an *Error.
+func (d *decoder) wrap(line int, path string, err error) error {
+	return &Error{File: d.file, Line: line, Field: path, Msg: err.Error(), Err: err}
+}
+
+// line returns the line of the field at path, or 0 if it was not seen.
+func (d *decoder) line(path string) int { return d.lines[path] }
+
+// A field is one key: value pair of a mapping.
+type field struct {
+	name string     // the key
+	path string     // full path, e.g. "actions[2].publish.count"
+	line int        // line of the key
+	val  *yaml.Node // the value
+}
+
+// mapping returns the fields of the mapping n in order. It is an error for n
+// not to be a mapping, or for a key to be unknown, repeated or not a plain
+// name. A null value counts as an empty mapping.
+func (d *decoder) mapping(n *yaml.Node, path string, known ...string) ([]field, error) {
+	if isNull(n) {
+		return nil, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, d.typeError(n, path, "a mapping")
+	}
+	fields := make([]field, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode || v.Kind == yaml.AliasNode {
+			return nil, d.errorf(k.Line, path, "YAML aliases (*name) are not supported")
+		}
+		if k.Kind != yaml.ScalarNode {
+			return nil, d.errorf(k.Line, path, "want a field name, got %s", describe(k))
+		}
+		p := join(path, k.Value)
+		if !slices.Contains(known, k.Value) && len(fields) > 0 {
+			if prev := fields[len(fields)-1]; n.Style&yaml.FlowStyle != 0 && cutAtComma(prev.val) {
+				return nil, d.errorf(prev.line, prev.path, "%q was cut short at a comma: YAML splits {...} at commas, so quote the value: \"%s,%s\"",
+					prev.val.Value, prev.val.Value, k.Value)
+			}
+		}
+		if !slices.Contains(known, k.Value) {
+			return nil, d.errorf(k.Line, p, "%s", unknownField(k.Value, known))
+		}
+		for _, f := range fields {
+			if f.name == k.Value {
+				return nil, d.errorf(k.Line, p, "duplicate field (first set on line %d)", f.line)
+			}
+		}
+		d.lines[p] = k.Line
+		fields = append(fields, field{name: k.Value, path: p, line: k.Line, val: v})
+	}
+	return fields, nil
+}
+
+// require reports the first of names that is missing from fields.
+func (d *decoder) require(n *yaml.Node, path string, fields []field, names ...string) error {
+	for _, name := range names {
+		if !slices.ContainsFunc(fields, func(f field) bool { return f.name == name }) {
+			return d.errorf(n.Line, join(path, name), "missing required field")
+		}
+	}
+	return nil
+}
+
+// sequence returns the items of the list n; null counts as an empty list.
+func (d *decoder) sequence(n *yaml.Node, path string) ([]*yaml.Node, error) {
+	if isNull(n) {
+		return nil, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, d.typeError(n, path, "a list")
+	}
+	for i, item := range n.Content {
+		if item.Kind == yaml.AliasNode {
+			return nil, d.errorf(item.Line, index(path, i), "YAML aliases (*name) are not supported")
+		}
+	}
+	return n.Content, nil
+}
+
+func (d *decoder) typeError(n *yaml.Node, path, want string) error {
+	return d.errorf(n.Line, path, "want %s, got %s", want, describe(n))
+}
+
+// scalar returns the text of n, which must be a scalar with one of tags.
+func (d *decoder) scalar(n *yaml.Node, path, want string, tags ...string) (string, error) {
+	if n.Kind != yaml.ScalarNode || !slices.Contains(tags, n.ShortTag()) {
+		return "", d.typeError(n, path, want)
+	}
+	return n.Value, nil
+}
+
+// str decodes a string. Plain numbers and dates are taken as written.
+func (d *decoder) str(n *yaml.Node, path string) (string, error) {
+	s, err := d.scalar(n, path, "a string", "!!str", "!!int", "!!float", "!!timestamp")
+	if err != nil {
+		return "", err
+	}
+	if !utf8.ValidString(s) {
+		return "", d.errorf(n.Line, path, "string is not valid UTF-8")
+	}
+	return s, nil
+}
+
+// name decodes a non-empty string: a name or id.
+func (d *decoder) name(n *yaml.Node, path string) (string, error) {
+	s, err := d.str(n, path)
+	if err == nil && s == "" {
+		err = d.errorf(n.Line, path, "must not be empty")
+	}
+	return s, err
+}
+
+func (d *decoder) boolean(n *yaml.Node, path string) (bool, error) {
+	var b bool
+	if _, err := d.scalar(n, path, "true or false", "!!bool"); err != nil {
+		return false, err
+	}
+	if err := n.Decode(&b); err != nil {
+		return false, d.typeError(n, path, "true or false")
+	}
+	return b, nil
+}
+
+func (d *decoder) integer(n *yaml.Node, path string) (int, error) {
+	var i int
+	if _, err := d.scalar(n, path, "an integer", "!!int"); err != nil {
+		return 0, err
+	}
+	if err := n.Decode(&i); err != nil {
+		return 0, d.errorf(n.Line, path, "integer %s is out of range", n.Value)
+	}
+	return i, nil
+}
+
+// atLeast decodes an integer no smaller than min.
+func (d *decoder) atLeast(n *yaml.Node, path string, min int) (int, error) {
+	i, err := d.integer(n, path)
+	if err == nil && i < min {
+		err = d.errorf(n.Line, path, "must be at least %d, got %d", min, i)
+	}
+	return i, err
+}
+
+// pendingLimit decodes a pending-messages limit: any integer but 0.
+func (d *decoder) pendingLimit(n *yaml.Node, path string) (*int, error) {
+	i, err := d.integer(n, path)
+	if err == nil && i == 0 {
+		err = d.errorf(n.Line, path, "must not be 0 (use a negative value for no limit)")
+	}
+	return &i, err
+}
+
+// durationTags are the tags of scalars that may hold a duration: "0" is an
+// integer to YAML but a fine duration.
+var durationTags = []string{"!!str", "!!int", "!!float"}
+
+// duration decodes a non-negative Go duration such as 250ms or 1m30s.
+func (d *decoder) duration(n *yaml.Node, path string) (time.Duration, error) {
+	const want = "want a duration such as 250ms, 1.5s or 2m"
+	s, err := d.scalar(n, path, "a duration such as 250ms", durationTags...)
+	if err != nil {
+		return 0, err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, d.errorf(n.Line, path, "bad duration %q: %s", s, want)
+	}
+	if v < 0 {
+		return 0, d.errorf(n.Line, path, "duration %q must not be negative", s)
+	}
+	return v, nil
+}
+
+func (d *decoder) durationPtr(n *yaml.Node, path string) (*time.Duration, error) {
+	v, err := d.duration(n, path)
+	return &v, err
+}
+
+// dist decodes a distribution in the syntax of sim.ParseDist.
+func (d *decoder) dist(n *yaml.Node, path string) (sim.Dist, error) {
+	s, err := d.scalar(n, path, "a duration or distribution such as 200ms or uniform(1ms,5ms)", durationTags...)
+	if err != nil {
+		return sim.Dist{}, err
+	}
+	v, err := sim.ParseDist(s)
+	if err != nil {
+		return sim.Dist{}, d.wrap(n.Line, path, err)
+	}
+	return v, nil
+}
+
+// size decodes a byte count: an integer or a string such as 64KiB. Only a
+// limit may be negative (meaning none), and a limit may not be 0.
+func (d *decoder) size(n *yaml.Node, path string, limit bool) (int, error) {
+	const want = "a size in bytes such as 1024, 64KiB or 8MiB"
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
+		v, err := d.integer(n, path)
+		switch {
+		case err != nil:
+			return 0, err
+		case v < 0 && !limit:
+			return 0, d.errorf(n.Line, path, "size must not be negative, got %d", v)
+		case v == 0 && limit:
+			return 0, d.errorf(n.Line, path, "must not be 0 (use a negative value for no limit)")
+		}
+		return v, nil
+	}
+	s, err := d.scalar(n, path, want, "!!str")
+	if err != nil {
+		return 0, err
+	}
+	v, ok := parseSize(s)
+	if !ok {
+		return 0, d.errorf(n.Line, path, "bad size %q: want %s", s, want)
+	}
+	if v == 0 && limit {
+		return 0, d.errorf(n.Line, path, "must not be 0 (use a negative value for no limit)")
+	}
+	return v, nil
+}
+
+func (d *decoder) sizePtr(n *yaml.Node, path string, limit bool) (*int, error) {
+	v, err := d.size(n, path, limit)
+	return &v, err
+}
+
+// subject decodes a NATS subject; wildcards are allowed only if wild.
+func (d *decoder) subject(n *yaml.Node, path string, wild bool) (string, error) {
+	s, err := d.str(n, path)
+	if err != nil {
+		return "", err
+	}
+	if err := checkSubject(s, wild); err != nil {
+		return "", d.wrap(n.Line, path, err)
+	}
+	return s, nil
+}
+
+// queue decodes a queue group name.
+func (d *decoder) queue(n *yaml.Node, path string) (string, error) {
+	s, err := d.str(n, path)
+	if err != nil {
+		return "", err
+	}
+	if err := checkQueue(s); err != nil {
+		return "", d.wrap(n.Line, path, err)
+	}
+	return s, nil
+}
+
+// empty decodes the argument of a verb that takes no fields: {} or nothing.
+func (d *decoder) empty(n *yaml.Node, path string) (*struct{}, error) {
+	if _, err := d.mapping(n, path); err != nil {
+		return nil, err
+	}
+	return &struct{}{}, nil
+}
+
+func (d *decoder) scenario(n *yaml.Node) (*Scenario, error) {
+	s := &Scenario{
+		File:    d.file,
+		Profile: DefaultProfile,
+		Limits:  Limits{MaxTime: DefaultMaxTime, MaxEvents: DefaultMaxEvents},
+		Network: Network{Latency: sim.Const(DefaultLatency)},
+		Server:  Server{NoResponders: true},
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, d.typeError(n, "", "a mapping with the scenario's fields (name:, clients:, actions:, ...)")
+	}
+	fields, err := d.mapping(n, "", "name", "description", "profile", "seed",
+		"limits", "network", "server", "clients", "subscriptions", "actions")
+	if err != nil {
+		return nil, err
+	}
+	if err := d.require(n, "", fields, "name"); err != nil {
+		return nil, err
+	}
+	for _, f := range fields {
+		switch f.name {
+		case "name":
+			s.Name, err = d.name(f.val, f.path)
+		case "description":
+			s.Description, err = d.str(f.val, f.path)
+		case "profile":
+			s.Profile, err = d.name(f.val, f.path)
+			s.ProfileLine = f.line
+		case "seed":
+			s.Seed, err = d.seed(f.val, f.path)
+		case "limits":
+			err = d.limits(f.val, f.path, &s.Limits)
+		case "network":
+			err = d.network(f.val, f.path, &s.Network)
+		case "server":
+			err = d.server(f.val, f.path, &s.Server)
+		case "clients":
+			s.Clients, err = d.clients(f.val, f.path)
+		case "subscriptions":
+			s.Subs, err = d.subs(f.val, f.path)
+		case "actions":
+			s.Actions, err = d.actions(f.val, f.path)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (d *decoder) seed(n *yaml.Node, path string) (uint64, error) {
+	var v uint64
+	if _, err := d.scalar(n, path, "a non-negative integer", "!!int"); err != nil {
+		return 0, err
+	}
+	if err := n.Decode(&v); err != nil {
+		return 0, d.errorf(n.Line, path, "want a non-negative integer below 2^64, got %s", n.Value)
+	}
+	return v, nil
+}
+
+func (d *decoder) limits(n *yaml.Node, path string, l *Limits) error {
+	fields, err := d.mapping(n, path, "max_time", "max_events")
+	if err != nil {
+		return err
+	}
+	for _, f := range fields {
+		switch f.name {
+		case "max_time":
+			l.MaxTime, err = d.duration(f.val, f.path)
+			if err == nil && l.MaxTime == 0 {
+				err = d.errorf(f.line, f.path, "must be positive")
+			}
+		case "max_events":
+			var v int
+			v, err = d.atLeast(f.val, f.path, 1)
+			l.MaxEvents = uint64(v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) network(n *yaml.Node, path string, nw *Network) error {
+	fields, err := d.mapping(n, path, "latency")
+	if err != nil {
+		return err
+	}
+	for _, f := range fields {
+		if nw.Latency, err = d.dist(f.val, f.path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) server(n *yaml.Node, path string, s *Server) error {
+	fields, err := d.mapping(n, path, "no_responders")
+	if err != nil {
+		return err
+	}
+	for _, f := range fields {
+		if s.NoResponders, err = d.boolean(f.val, f.path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) clients(n *yaml.Node, path string) ([]Client, error) {
+	items, err := d.sequence(n, path)
+	if err != nil {
+		return nil, err
+	}
+	var clients []Client
+	for i, item := range items {
+		c, err := d.client(item, index(path, i))
+		if err != nil {
+			return nil, err
+		}
+		clients = append(clients, c)
+	}
+	return clients, nil
+}
+
+func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
+	c := Client{AllowReconnect: true, Line: n.Line}
+	fields, err := d.mapping(n, path, "name", "drain_timeout", "pending_msgs_limit",
+		"pending_bytes_limit", "allow_reconnect", "reconnect_wait", "max_reconnect",
+		"reconnect_buf_size", "no_callbacks_after_close")
+	if err == nil {
+		err = d.require(n, path, fields, "name")
+	}
+	for _, f := range fields {
+		if err != nil {
+			break
+		}
+		switch f.name {
+		case "name":
+			c.Name, err = d.name(f.val, f.path)
+		case "drain_timeout":
+			c.DrainTimeout, err = d.durationPtr(f.val, f.path)
+		case "pending_msgs_limit":
+			c.PendingMsgsLimit, err = d.pendingLimit(f.val, f.path)
+		case "pending_bytes_limit":
+			c.PendingBytesLimit, err = d.sizePtr(f.val, f.path, true)
+		case "allow_reconnect":
+			c.AllowReconnect, err = d.boolean(f.val, f.path)
+		case "reconnect_wait":
+			c.ReconnectWait, err = d.durationPtr(f.val, f.path)
+		case "max_reconnect":
+			var v int
+			v, err = d.integer(f.val, f.path)
+			c.MaxReconnect = &v
+		case "reconnect_buf_size":
+			c.ReconnectBufSize, err = d.sizePtr(f.val, f.path, false)
+		case "no_callbacks_after_close":
+			c.NoCallbacksAfterClose, err = d.boolean(f.val, f.path)
+		}
+	}
+	return c, err
+}
+
+func (d *decoder) subs(n *yaml.Node, path string) ([]Subscription, error) {
+	items, err := d.sequence(n, path)
+	if err != nil {
+		return nil, err
+	}
+	var subs []Subscription
+	for i, item := range items {
+		s, err := d.sub(item, index(path, i))
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, s)
+	}
+	return subs, nil
+}
+
+func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
+	s := Subscription{Line: n.Line}
+	fields, err := d.mapping(n, path, "id", "client", "subject", "queue", "type",
+		"deferred", "max", "pending_msgs_limit", "pending_bytes_limit", "handler")
+	if err == nil {
+		err = d.require(n, path, fields, "id", "client", "subject")
+	}
+	handlerLine := 0
+	for _, f := range fields {
+		if err != nil {
+			break
+		}
+		switch f.name {
+		case "id":
+			s.ID, err = d.name(f.val, f.path)
+		case "client":
+			s.Client, err = d.name(f.val, f.path)
+		case "subject":
+			s.Subject, err = d.subject(f.val, f.path, true)
+		case "queue":
+			s.Queue, err = d.queue(f.val, f.path)
+		case "type":
+			s.Type, err = d.subType(f.val, f.path)
+		case "deferred":
+			s.Deferred, err = d.boolean(f.val, f.path)
+		case "max":
+			s.Max, err = d.atLeast(f.val, f.path, 0)
+		case "pending_msgs_limit":
+			s.PendingMsgsLimit, err = d.pendingLimit(f.val, f.path)
+		case "pending_bytes_limit":
+			s.PendingBytesLimit, err = d.sizePtr(f.val, f.path, true)
+		case "handler":
+			handlerLine = f.line
+			s.Handler, err = d.handler(f.val, f.path)
+		}
+	}
+	if err == nil && handlerLine > 0 && s.Type == Sync {
+		err = d.errorf(handlerLine, join(path, "handler"), "a sync subscription cannot have a handler (the application calls next_msg instead)")
+	}
+	return s, err
+}
+
+func (d *decoder) subType(n *yaml.Node, path string) (SubType, error) {
+	s, err := d.scalar(n, path, "async or sync", "!!str")
+	switch {
+	case err != nil:
+		return 0, err
+	case s == "async":
+		return Async, nil
+	case s == "sync":
+		return Sync, nil
+	}
+	return 0, d.errorf(n.Line, path, "unknown subscription type %q: want async or sync", s)
+}
+
+func (d *decoder) handler(n *yaml.Node, path string) (Handler, error) {
+	var h Handler
+	fields, err := d.mapping(n, path, "duration", "actions")
+	if err != nil {
+		return h, err
+	}
+	for _, f := range fields {
+		switch f.name {
+		case "duration":
+			h.Duration, err = d.dist(f.val, f.path)
+		case "actions":
+			h.Actions, err = d.handlerActions(f.val, f.path)
+		}
+		if err != nil {
+			return h, err
+		}
+	}
+	return h, nil
+}
+
+// The verbs of handler actions and of top-level actions, in the order
+// Marshal writes them.
+var (
+	handlerVerbs = []string{"reply", "publish", "request", "unsubscribe", "drain_sub", "subscribe", "drain", "sleep"}
+	actionVerbs  = []string{"publish", "request", "flush", "subscribe", "unsubscribe", "auto_unsubscribe",
+		"drain_sub", "drain", "close", "next_msg", "disconnect", "restart_server"}
+)
+
+func (d *decoder) handlerActions(n *yaml.Node, path string) ([]HandlerAction, error) {
+	items, err := d.sequence(n, path)
+	if err != nil {
+		return nil, err
+	}
+	var actions []HandlerAction
+	for i, item := range items {
+		a, err := d.handlerAction(item, index(path, i))
+		if err != nil {
+			return nil, err
+		}
+		actions = append(actions, a)
+	}
+	return actions, nil
+}
+
+func (d *decoder) handlerAction(n *yaml.Node, path string) (HandlerAction, error) {
+	a := HandlerAction{Line: n.Line}
+	if isNull(n) {
+		return a, d.noVerb(n, path, handlerVerbs)
+	}
+	fields, err := d.mapping(n, path, append([]string{"nth"}, handlerVerbs...)...)
+	if err == nil {
+		err = d.oneVerb(n, path, fields, handlerVerbs)
+	}
+	for _, f := range fields {
+		if err != nil {
+			break
+		}
+		switch f.name {
+		case "nth":
+			a.Nth, err = d.atLeast(f.val, f.path, 0)
+		case "reply":
+			a.Reply, err = d.reply(f.val, f.path)
+		case "publish":
+			a.Publish, err = d.publish(f.val, f.path, true)
+		case "request":
+			a.Request, err = d.request(f.val, f.path, true)
+		case "unsubscribe":
+			a.Unsubscribe, err = d.empty(f.val, f.path)
+		case "drain_sub":
+			a.DrainSub, err = d.empty(f.val, f.path)
+		case "subscribe":
+			a.Subscribe, err = d.subRef(f.val, f.path)
+		case "drain":
+			a.Drain, err = d.empty(f.val, f.path)
+		case "sleep":
+			var v sim.Dist
+			v, err = d.dist(f.val, f.path)
+			a.Sleep = &v
+		}
+	}
+	return a, err
+}
+
+// oneVerb checks that exactly one of fields is one of verbs.
+func (d *decoder) oneVerb(n *yaml.Node, path string, fields []field, verbs []string) error {
+	var verb string
+	for _, f := range fields {
+		if !slices.Contains(verbs, f.name) {
+			continue
+		}
+		if verb != "" {
+			return d.errorf(n.Line, path, "two verbs, %s and %s: want exactly one per action", verb, f.name)
+		}
+		verb = f.name
+	}
+	if verb == "" {
+		return d.noVerb(n, path, verbs)
+	}
+	return nil
+}
+
+func (d *decoder) noVerb(n *yaml.Node, path string, verbs []string) error {
+	return d.errorf(n.Line, path, "no verb: want one of %s", strings.Join(verbs, ", "))
+}
+
+func (d *decoder) reply(n *yaml.Node, path string) (*Reply, error) {
+	r := &Reply{}
+	fields, err := d.mapping(n, path, "size")
+	for _, f := range fields {
+		r.Size, err = d.size(f.val, f.path, false)
+	}
+	return r, err
+}
+
+// publish decodes a publish; in a handler it has no client field.
+func (d *decoder) publish(n *yaml.Node, path string, inHandler bool) (*Publish, error) {
+	p := &Publish{Count: 1}
+	fields, err := d.mapping(n, path, "client", "subject", "reply", "size", "count", "interval")
+	if err == nil {
+		err = d.requireClient(n, path, fields, inHandler)
+	}
+	for _, f := range fields {
+		if err != nil {
+			break
+		}
+		switch f.name {
+		case "client":
+			p.Client, err = d.name(f.val, f.path)
+		case "subject":
+			p.Subject, err = d.subject(f.val, f.path, false)
+		case "reply":
+			p.Reply, err = d.str(f.val, f.path)
+			if err == nil && p.Reply != "" {
+				err = checkSubject(p.Reply, false)
+				if err != nil {
+					err = d.wrap(f.line, f.path, err)
+				}
+			}
+		case "size":
+			p.Size, err = d.size(f.val, f.path, false)
+		case "count":
+			p.Count, err = d.atLeast(f.val, f.path, 1)
+		case "interval":
+			p.Interval, err = d.duration(f.val, f.path)
+		}
+	}
+	return p, err
+}
+
+// requireClient checks the fields of a publish or request: subject is
+// required, and client is required at the top level and forbidden in a
+// handler.
+func (d *decoder) requireClient(n *yaml.Node, path string, fields []field, inHandler bool) error {
+	if !inHandler {
+		return d.require(n, path, fields, "client", "subject")
+	}
+	for _, f := range fields {
+		if f.name == "client" {
+			return d.errorf(f.line, f.path, "not allowed in a handler: the handler's own connection is used")
+		}
+	}
+	return d.require(n, path, fields, "subject")
+}
+
+// request decodes a request; in a handler it has no client field.
+func (d *decoder) request(n *yaml.Node, path string, inHandler bool) (*Request, error) {
+	r := &Request{Count: 1, Timeout: DefaultRequestTimeout}
+	fields, err := d.mapping(n, path, "client", "subject", "size", "timeout", "count", "interval")
+	if err == nil {
+		err = d.requireClient(n, path, fields, inHandler)
+	}
+	for _, f := range fields {
+		if err != nil {
+			break
+		}
+		switch f.name {
+		case "client":
+			r.Client, err = d.name(f.val, f.path)
+		case "subject":
+			r.Subject, err = d.subject(f.val, f.path, false)
+		case "size":
+			r.Size, err = d.size(f.val, f.path, false)
+		case "timeout":
+			r.Timeout, err = d.duration(f.val, f.path)
+		case "count":
+			r.Count, err = d.atLeast(f.val, f.path, 1)
+		case "interval":
+			r.Interval, err = d.duration(f.val, f.path)
+		}
+	}
+	return r, err
+}
+
+func (d *decoder) subRef(n *yaml.Node, path string) (*SubRef, error) {
+	r := &SubRef{}
+	fields, err := d.mapping(n, path, "sub")
+	if err == nil {
+		err = d.require(n, path, fields, "sub")
+	}
+	for _, f := range fields {
+		if err == nil {
+			r.Sub, err = d.name(f.val, f.path)
+		}
+	}
+	return r, err
+}
+
+func (d *decoder) clientRef(n *yaml.Node, path string) (*ClientRef, error) {
+	r := &ClientRef{}
+	fields, err := d.mapping(n, path, "client")
+	if err == nil {
+		err = d.require(n, path, fields, "client")
+	}
+	for _, f := range fields {
+		if err == nil {
+			r.Client, err = d.name(f.val, f.path)
+		}
+	}
+	return r, err
+}
+
+func (d *decoder) actions(n *yaml.Node, path string) ([]Action, error) {
+	items, err := d.sequence(n, path)
+	if err != nil {
+		return nil, err
+	}
+	var actions []Action
+	for i, item := range items {
+		a, err := d.action(item, index(path, i))
+		if err != nil {
+			return nil, err
+		}
+		actions = append(actions, a)
+	}
+	return actions, nil
+}
+
+func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
+	a := Action{Line: n.Line}
+	if isNull(n) {
+		return a, d.noVerb(n, path, actionVerbs)
+	}
+	fields, err := d.mapping(n, path, append([]string{"at"}, actionVerbs...)...)
+	if err == nil {
+		err = d.oneVerb(n, path, fields, actionVerbs)
+	}
+	if err == nil {
+		err = d.require(n, path, fields, "at")
+	}
+	for _, f := range fields {
+		if err != nil {
+			break
+		}
+		switch f.name {
+		case "at":
+			a.At, err = d.duration(f.val, f.path)
+		case "publish":
+			a.Publish, err = d.publish(f.val, f.path, false)
+		case "request":
+			a.Request, err = d.request(f.val, f.path, false)
+		case "flush":
+			a.Flush, err = d.flush(f.val, f.path)
+		case "subscribe":
+			a.Subscribe, err = d.subRef(f.val, f.path)
+		case "unsubscribe":
+			a.Unsubscribe, err = d.subRef(f.val, f.path)
+		case "auto_unsubscribe":
+			a.AutoUnsubscribe, err = d.autoUnsubscribe(f.val, f.path)
+		case "drain_sub":
+			a.DrainSub, err = d.subRef(f.val, f.path)
+		case "drain":
+			a.Drain, err = d.clientRef(f.val, f.path)
+		case "close":
+			a.Close, err = d.clientRef(f.val, f.path)
+		case "next_msg":
+			a.NextMsg, err = d.nextMsg(f.val, f.path)
+		case "disconnect":
+			a.Disconnect, err = d.disconnect(f.val, f.path)
+		case "restart_server":
+			a.RestartServer, err = d.restartServer(f.val, f.path)
+		}
+	}
+	return a, err
+}
+
+func (d *decoder) flush(n *yaml.Node, path string) (*Flush, error) {
+	fl := &Flush{Timeout: DefaultFlushTimeout}
+	fields, err := d.mapping(n, path, "client", "timeout")
+	if err == nil {
+		err = d.require(n, path, fields, "client")
+	}
+	for _, f := range fields {
+		if err != nil {
+			break
+		}
+		switch f.name {
+		case "client":
+			fl.Client, err = d.name(f.val, f.path)
+		case "timeout":
+			fl.Timeout, err = d.duration(f.val, f.path)
+		}
+	}
+	return fl, err
+}
+
+func (d *decoder) autoUnsubscribe(n *yaml.Node, path string) (*AutoUnsubscribe, error) {
+	au := &AutoUnsubscribe{}
+	fields, err := d.mapping(n, path, "sub", "max")
+	if err == nil {
+		err = d.require(n, path, fields, "sub", "max")
+	}
+	for _, f := range fields {
+		if err != nil {
+			break
+		}
+		switch f.name {
+		case "sub":
+			au.Sub, err = d.name(f.val, f.path)
+		case "max":
+			au.Max, err = d.atLeast(f.val, f.path, 0)
+		}
+	}
+	return au, err
+}
+
+func (d *decoder) nextMsg(n *yaml.Node, path string) (*NextMsg, error) {
+	nm := &NextMsg{Timeout: DefaultNextMsgTimeout, Count: 1}
+	fields, err := d.mapping(n, path, "sub", "timeout", "count")
+	if err == nil {
+		err = d.require(n, path, fields, "sub")
+	}
+	for _, f := range fields {
+		if err != nil {
+			break
+		}
+		switch f.name {
+		case "sub":
+			nm.Sub, err = d.name(f.val, f.path)
+		case "timeout":
+			nm.Timeout, err = d.duration(f.val, f.path)
+		case "count":
+			nm.Count, err = d.atLeast(f.val, f.path, 1)
+		}
+	}
+	return nm, err
+}
+
+func (d *decoder) disconnect(n *yaml.Node, path string) (*Disconnect, error) {
+	dc := &Disconnect{}
+	fields, err := d.mapping(n, path, "client", "for")
+	if err == nil {
+		err = d.require(n, path, fields, "client")
+	}
+	for _, f := range fields {
+		if err != nil {
+			break
+		}
+		switch f.name {
+		case "client":
+			dc.Client, err = d.name(f.val, f.path)
+		case "for":
+			dc.For, err = d.duration(f.val, f.path)
+		}
+	}
+	return dc, err
+}
+
+func (d *decoder) restartServer(n *yaml.Node, path string) (*RestartServer, error) {
+	rs := &RestartServer{}
+	fields, err := d.mapping(n, path, "for")
+	for _, f := range fields {
+		if err == nil {
+			rs.For, err = d.duration(f.val, f.path)
+		}
+	}
+	return rs, err
+}
+
+// cutAtComma reports whether n looks like the first part of a plain
+// distribution such as uniform(1ms,5ms) that a flow mapping split in two.
+func cutAtComma(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Style == 0 &&
+		strings.Count(n.Value, "(") > strings.Count(n.Value, ")")
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// describe names the kind and value of n for messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return "nothing"
+		case "!!str":
+			return fmt.Sprintf("string %q", n.Value)
+		case "!!int":
+			return "integer " + n.Value
+		case "!!float":
+			return "number " + n.Value
+		case "!!bool":
+			return n.Value
+		}
+		return fmt.Sprintf("%s %q", n.ShortTag(), n.Value)
+	}
+	return "an empty document"
+}
+
+// join appends a field name to a path.
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// index appends a list index to a path.
+func index(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}

@@ -1,0 +1,441 @@
+package model
+
+import (
+	"time"
+
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Sub is a client subscription: its pending queue and limits, its delivery
+// state, and for async subscriptions the executor that runs the callback one
+// message at a time (nats.go's waitForMsgs goroutine).
+type Sub struct {
+	c       *Conn
+	rec     *SubRecord
+	spec    *scenario.Subscription // nil for the response mux
+	sid     int32
+	subject string
+	queue   string
+	sync    bool
+	mux     bool
+
+	pending []int32 // delivery indices, oldest first
+	head    int
+	pMsgs   int
+	pBytes  int
+	msgsLim int
+	byteLim int
+	sc      bool // in a slow-consumer episode
+
+	delivered int64
+	max       int64
+
+	closed     bool
+	connClosed bool
+	draining   bool
+	inSubs     bool // still in nc.subs
+
+	// Async executor.
+	waiting   bool // idle, waiting for a message or close
+	scheduled bool
+	running   bool // a callback is executing
+	exited    bool
+	curLen    int // size of the message last handed out, -1 if accounted
+	topFn     func()
+	handlerN  int // callbacks started, for HandlerAction.Nth
+	handlerRn sim.Chooser
+	cur       int32 // delivery whose callback is running
+	curRec    int   // its index in rec.Handled
+	serviceFn func()
+	dupDone   map[int]bool // DuplicateDelivery mutation: messages already repeated
+
+	// Sync subscriptions: NextMsg calls waiting for a message.
+	nextWaiters []*nextWait
+}
+
+type nextWait struct {
+	done  func(err string, msg int)
+	timer sim.Timer
+}
+
+func (s *Sub) queueLen() int { return len(s.pending) - s.head }
+
+func (s *Sub) push(d int32) { s.pending = append(s.pending, d) }
+
+func (s *Sub) pop() int32 {
+	d := s.pending[s.head]
+	s.head++
+	if s.head == len(s.pending) {
+		s.pending, s.head = s.pending[:0], 0
+	}
+	return d
+}
+
+func (s *Sub) size(d int32) int {
+	w := s.c.w
+	return w.ledger.Message(w.ledger.Deliveries[d].Msg).Size
+}
+
+// processMsg is the read loop handing one MSG to its subscription: unknown or
+// closed subscriptions drop it, pending limits may drop it as a slow
+// consumer, otherwise it is queued for the callback or for NextMsg.
+func (c *Conn) processMsg(f frame) {
+	w := c.w
+	l := w.ledger
+	d := &l.Deliveries[f.dlv]
+	d.ArrivedAt = c.now()
+	if c.isClosed() {
+		l.drop(f.dlv, c.now(), DropConnClosed, false)
+		return
+	}
+	s := c.lookup(f.sid)
+	if s == nil {
+		l.drop(f.dlv, c.now(), DropUnknownSid, false)
+		w.trace(c.name, "msg.dropped", sim.Int("msg", int64(d.Msg)), sim.Int("sid", int64(f.sid)), sim.Str("reason", DropUnknownSid.String()))
+		return
+	}
+	if s.closed {
+		l.drop(f.dlv, c.now(), DropSubClosed, s.draining)
+		return
+	}
+	size := s.size(f.dlv)
+	over := (s.msgsLim > 0 && s.pMsgs+1 > s.msgsLim) || (s.byteLim > 0 && s.pBytes+size > s.byteLim)
+	if s.sync && s.queueLen() >= w.profile.SyncChanLen {
+		over = true
+	}
+	if over && !s.mux {
+		l.drop(f.dlv, c.now(), DropSlowConsumer, s.draining || c.isDraining())
+		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Str("reason", DropSlowConsumer.String()))
+		if !s.sc {
+			s.sc = true
+			c.pushErr(ErrSlowConsumer, s.rec.ID)
+		}
+		return
+	}
+	s.pMsgs++
+	s.pBytes += size
+	s.push(f.dlv)
+	s.sc = false
+	w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Int("pending", int64(s.pMsgs)))
+	if s.sync {
+		if len(s.nextWaiters) > 0 {
+			nw := s.nextWaiters[0]
+			s.nextWaiters = s.nextWaiters[1:]
+			w.sim.Cancel(nw.timer)
+			err, msg := s.takeNext()
+			nw.done(err, msg)
+		}
+		return
+	}
+	s.signal()
+}
+
+// signal wakes the executor if it is idle.
+func (s *Sub) signal() {
+	if s.sync || s.exited || !s.waiting || s.scheduled {
+		return
+	}
+	s.scheduled = true
+	s.c.w.sim.At(s.c.now(), s.topFn)
+}
+
+// top is the top of the executor's loop: account for the message whose
+// callback just returned, then wait, exit, or start the next callback.
+func (s *Sub) top() {
+	s.scheduled = false
+	if s.curLen >= 0 {
+		s.pMsgs--
+		s.pBytes -= s.curLen
+		s.curLen = -1
+	}
+	if s.queueLen() == 0 && !s.closed {
+		s.waiting = true
+		return
+	}
+	s.waiting = false
+	d := int32(-1)
+	if s.queueLen() > 0 {
+		d = s.pop()
+		s.curLen = s.size(d)
+		if s.c.w.mut.Has(PendingDecBeforeCallback) {
+			s.pMsgs--
+			s.pBytes -= s.curLen
+			s.curLen = -1
+		}
+	}
+	if s.closed {
+		s.exit(d)
+		return
+	}
+	s.delivered++
+	if d >= 0 && (s.max == 0 || s.delivered <= s.max) {
+		s.startCallback(d)
+		return
+	}
+	if d >= 0 {
+		s.c.w.ledger.drop(d, s.c.now(), DropMaxReached, s.draining)
+	}
+	s.afterCallback()
+}
+
+// afterCallback follows a callback's return: remove the subscription once
+// its auto-unsubscribe limit is reached, else loop.
+func (s *Sub) afterCallback() {
+	if s.max > 0 && s.delivered >= s.max {
+		s.c.removeSub(s, "max")
+		s.exit(-1)
+		return
+	}
+	s.top()
+}
+
+// exit ends the executor: what is still queued is dropped and the
+// subscription's closed handler runs.
+func (s *Sub) exit(d int32) {
+	if s.exited {
+		return
+	}
+	s.exited = true
+	s.waiting = false
+	reason := DropSubClosed
+	if s.connClosed {
+		reason = DropConnClosed
+	}
+	draining := s.draining || s.c.isDraining() || s.c.rec.DrainCalledAt != NoTime
+	l := s.c.w.ledger
+	if d >= 0 {
+		l.drop(d, s.c.now(), reason, draining)
+	}
+	for s.queueLen() > 0 {
+		l.drop(s.pop(), s.c.now(), reason, draining)
+	}
+	s.rec.ClosedHandlerAt = s.c.now()
+	s.c.w.trace(s.rec.Client, "sub.closed_handler", sim.Str("sub", s.rec.ID))
+}
+
+// connClose is close()'s treatment of a subscription: mark it closed, release
+// NextMsg callers, and let an async executor exit after its running callback.
+func (s *Sub) connClose() {
+	s.closed = true
+	s.connClosed = true
+	s.inSubs = false
+	if s.rec.RemovedAt == NoTime {
+		s.rec.RemovedAt, s.rec.RemovedBy = s.c.now(), "close"
+	}
+	if s.sync {
+		s.releaseSync(DropConnClosed)
+		return
+	}
+	if s.waiting {
+		s.waiting = false
+		s.scheduled = true
+		s.c.w.sim.At(s.c.now(), s.topFn)
+	}
+}
+
+// removeSub deletes s from nc.subs and marks it closed (nats.go removeSub).
+// No UNSUB is sent here.
+func (c *Conn) removeSub(s *Sub, by string) {
+	if !s.inSubs {
+		// nats.go still marks the sub closed and re-sends the status event.
+		s.closed = true
+		return
+	}
+	for i, x := range c.subs {
+		if x == s {
+			c.subs = append(c.subs[:i:i], c.subs[i+1:]...)
+			break
+		}
+	}
+	s.inSubs = false
+	s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
+	c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
+	if s.sync {
+		s.closed = true
+		s.releaseSync(DropSubClosed)
+		return
+	}
+	if by == "unsubscribe" && c.w.mut.Has(UnsubLeavesDelivery) {
+		return // the mutation: the executor keeps delivering the queue
+	}
+	s.closed = true
+	if s.waiting {
+		s.waiting = false
+		s.scheduled = true
+		c.w.sim.At(c.now(), s.topFn)
+	}
+}
+
+// releaseSync closes a sync subscription's channel: queued messages can no
+// longer be read and blocked NextMsg calls return an error.
+func (s *Sub) releaseSync(reason DropReason) {
+	l := s.c.w.ledger
+	draining := s.draining || s.c.isDraining()
+	for s.queueLen() > 0 {
+		l.drop(s.pop(), s.c.now(), reason, draining)
+	}
+	waiters := s.nextWaiters
+	s.nextWaiters = nil
+	for _, nw := range waiters {
+		s.c.w.sim.Cancel(nw.timer)
+		nw.done(s.nextMsgErr(), 0)
+	}
+	if !s.exited {
+		s.exited = true
+		s.rec.ClosedHandlerAt = s.c.now()
+	}
+}
+
+func (s *Sub) nextMsgErr() string {
+	switch {
+	case s.connClosed:
+		return ErrConnectionClosed
+	case s.max > 0 && s.delivered >= s.max:
+		return ErrMaxMessages
+	}
+	return ErrBadSubscription
+}
+
+// NextMsg is a sync subscription's NextMsg(timeout).
+func (s *Sub) NextMsg(timeout time.Duration, done func(err string, msg int)) {
+	if s.connClosed {
+		done(ErrConnectionClosed, 0)
+		return
+	}
+	if !s.inSubs {
+		done(s.nextMsgErr(), 0)
+		return
+	}
+	if s.sc {
+		s.sc = false
+		done(ErrSlowConsumer, 0)
+		return
+	}
+	if s.queueLen() > 0 {
+		done(s.takeNext())
+		return
+	}
+	nw := &nextWait{done: done}
+	nw.timer = s.c.w.sim.After(timeout, func() {
+		for i, x := range s.nextWaiters {
+			if x == nw {
+				s.nextWaiters = append(s.nextWaiters[:i:i], s.nextWaiters[i+1:]...)
+				break
+			}
+		}
+		done(ErrTimeout, 0)
+	})
+	s.nextWaiters = append(s.nextWaiters, nw)
+}
+
+// takeNext hands the oldest queued message to NextMsg
+// (processNextMsgDelivered).
+func (s *Sub) takeNext() (string, int) {
+	w := s.c.w
+	d := s.pop()
+	dl := &w.ledger.Deliveries[d]
+	dl.StartedAt, dl.EndedAt, dl.Fate = w.sim.Now(), w.sim.Now(), DlvTaken
+	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: dl.EndedAt})
+	s.delivered++
+	s.pMsgs--
+	s.pBytes -= s.size(d)
+	w.trace(s.rec.Client, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+	if s.max > 0 {
+		if s.delivered > s.max {
+			return ErrMaxMessages, dl.Msg
+		}
+		if s.delivered == s.max {
+			s.c.removeSub(s, "max")
+		}
+	}
+	if w.ledger.Message(dl.Msg).Status == 503 {
+		return ErrNoResponders, dl.Msg
+	}
+	return "", dl.Msg
+}
+
+// Unsubscribe is Subscription.Unsubscribe.
+func (s *Sub) Unsubscribe() string {
+	c := s.c
+	switch {
+	case c.isClosed():
+		return ErrConnectionClosed
+	case s.closed:
+		return ErrBadSubscription
+	case c.isDraining() && !c.w.mut.Has(UnsubAllowedWhileDraining):
+		return ErrConnectionDraining
+	}
+	return c.unsubscribe(s, 0, false)
+}
+
+// AutoUnsubscribe is Subscription.AutoUnsubscribe.
+func (s *Sub) AutoUnsubscribe(max int) string {
+	if s.closed {
+		return ErrBadSubscription
+	}
+	return s.c.unsubscribe(s, max, false)
+}
+
+// Drain is Subscription.Drain.
+func (s *Sub) Drain() string {
+	return s.c.unsubscribe(s, 0, true)
+}
+
+// unsubscribe is nats.go's conn.unsubscribe: set the max, remove the
+// subscription (plain unsubscribe), or mark it draining and start its drain;
+// then queue the UNSUB unless reconnecting.
+func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
+	sendMax := 0
+	if max > 0 {
+		s.max = int64(max)
+		if s.delivered < s.max {
+			sendMax = max
+		}
+	}
+	if c.isClosed() {
+		return ErrConnectionClosed
+	}
+	if !s.inSubs {
+		return ""
+	}
+	if sendMax == 0 && !drain {
+		c.removeSub(s, "unsubscribe")
+		s.rec.UnsubReturnedAt = c.now()
+	}
+	if drain {
+		s.draining = true
+		if s.rec.DrainCalledAt == NoTime {
+			s.rec.DrainCalledAt = c.now()
+		}
+		c.w.trace(c.name, "sub.drain", sim.Str("sub", s.rec.ID))
+		if c.w.mut.Has(DropPendingOnDrain) {
+			for s.queueLen() > 0 {
+				d := s.pop()
+				s.pMsgs--
+				s.pBytes -= s.size(d)
+				c.w.ledger.drop(d, c.now(), DropSubClosed, true)
+			}
+		}
+		c.w.sim.At(c.now(), func() { c.checkDrained(s) })
+	}
+	if !c.isReconnecting() {
+		c.write(frame{op: opUnsub, sid: s.sid, max: int32(sendMax)}, 16)
+	}
+	return ""
+}
+
+// subscribe is subscribeLocked: refused when closed or draining.
+func (c *Conn) subscribe(spec *scenario.Subscription, subject string, mux bool) (*Sub, string) {
+	if c.isClosed() {
+		return nil, ErrConnectionClosed
+	}
+	if c.isDraining() {
+		return nil, ErrConnectionDraining
+	}
+	s := c.w.newSub(c, spec, subject, mux)
+	if !c.isReconnecting() {
+		c.write(frame{op: opSub, sid: s.sid, sub: s}, 32)
+	}
+	return s, ""
+}

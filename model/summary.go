@@ -1,0 +1,172 @@
+package model
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/drainsim/drainsim/sim"
+)
+
+func fmtNS(ns int64) string { return sim.Time(ns).String() }
+
+func fmtNSPtr(p *int64) string {
+	if p == nil {
+		return "never"
+	}
+	return fmtNS(*p)
+}
+
+// WriteSummary writes a short human-readable account of the outcome: how the
+// run stopped, each connection's status history and callbacks, each
+// subscription's deliveries and drops, message counts, failed calls and the
+// invariant verdicts.
+func (o *Outcome) WriteSummary(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+	p("scenario %s (profile %s, seed %d)", o.Scenario, o.Profile, o.Seed)
+	if len(o.Mutations) > 0 {
+		p(" with mutations %s", strings.Join(o.Mutations, ","))
+	}
+	p("\n")
+	p("stopped: %s at %s after %d events\n", o.Stop.Reason, fmtNS(o.Stop.AtNS), o.Stop.Events)
+	for _, c := range o.Connections {
+		p("connection %s:", c.Client)
+		for i, s := range c.Status {
+			if i > 0 {
+				p(" ->")
+			}
+			p(" %s@%s", s.Status, fmtNS(s.AtNS))
+		}
+		p("\n")
+		if c.Drain != nil {
+			p("  drain: called %s, deadline %s, closed %s", fmtNS(c.Drain.CalledNS), fmtNSPtr(c.Drain.DeadlineNS), fmtNSPtr(c.Drain.ClosedNS))
+			if c.Drain.DurationNS != nil {
+				p(" (took %s)", fmtNS(*c.Drain.DurationNS))
+			}
+			if c.Drain.TimedOut {
+				p(", TIMED OUT")
+			}
+			p("\n")
+		}
+		if len(c.Callbacks) > 0 {
+			p("  callbacks:")
+			for _, cb := range c.Callbacks {
+				p(" %s", cb.Kind)
+				if cb.Error != "" {
+					p("(%s", cb.Error)
+					if cb.Sub != "" {
+						p(", %s", cb.Sub)
+					}
+					p(")")
+				}
+				p("@%s", fmtNS(cb.AtNS))
+			}
+			p("\n")
+		}
+		last := c.LastError
+		if last == "" {
+			last = "none"
+		}
+		p("  last error: %s\n", last)
+	}
+	for _, s := range o.Subscriptions {
+		kind := s.Type
+		if s.Mux {
+			kind = "response mux"
+		}
+		p("subscription %s (%s, %s", s.ID, s.Client, s.Subject)
+		if s.Queue != "" {
+			p(" queue %s", s.Queue)
+		}
+		p(", %s): handled %d", kind, len(s.Delivered))
+		if len(s.Delivered) > 0 {
+			p(" %s", idRanges(deliveredIDs(s.Delivered)))
+		}
+		p(", dropped %d", len(s.Dropped))
+		if len(s.Dropped) > 0 {
+			byReason := map[string][]int{}
+			for _, d := range s.Dropped {
+				byReason[d.Reason] = append(byReason[d.Reason], d.Msg)
+			}
+			reasons := make([]string, 0, len(byReason))
+			for r := range byReason {
+				reasons = append(reasons, r)
+			}
+			sort.Strings(reasons)
+			for _, r := range reasons {
+				p(" %s:%s", r, idRanges(byReason[r]))
+			}
+		}
+		if s.RemovedNS != nil {
+			p(", removed by %s at %s", s.RemovedBy, fmtNS(*s.RemovedNS))
+		}
+		p("\n")
+	}
+	m := o.Messages
+	p("messages: published %d, routed %d, refused %d, no interest %d, lost unsent %d, lost in flight %d; deliveries %d, handled %d",
+		m.Published, m.Routed, m.Refused, m.NoInterest, m.LostUnsent, m.LostInFlight, m.Deliveries, m.Handled)
+	if m.InCallback > 0 {
+		p(", in callback at end %d", m.InCallback)
+	}
+	p("\n")
+	failed := 0
+	for _, c := range o.Calls {
+		if c.Result != OK {
+			failed++
+		}
+	}
+	p("calls: %d, failed %d\n", len(o.Calls), failed)
+	for _, c := range o.Calls {
+		if c.Result != OK {
+			p("  %s %s %s at %s -> %s\n", c.Source, c.Verb, strings.TrimSpace(c.Client+" "+c.Sub), fmtNS(c.AtNS), c.Result)
+		}
+	}
+	if len(o.Invariants) > 0 {
+		p("invariants:\n")
+		for _, v := range o.Invariants {
+			mark := "ok  "
+			if !v.Holds {
+				mark = "FAIL"
+			}
+			p("  %s %-30s %s\n", mark, v.ID, v.Statement)
+			if !v.Holds && v.Detail != "" {
+				p("       %s\n", v.Detail)
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+func deliveredIDs(ds []DeliveredOut) []int {
+	ids := make([]int, len(ds))
+	for i, d := range ds {
+		ids[i] = d.Msg
+	}
+	return ids
+}
+
+// idRanges renders ids compactly, keeping their order: [1-5,7,9-10].
+func idRanges(ids []int) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := 0; i < len(ids); {
+		j := i
+		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
+			j++
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if j > i {
+			fmt.Fprintf(&b, "%d-%d", ids[i], ids[j])
+		} else {
+			fmt.Fprintf(&b, "%d", ids[i])
+		}
+		i = j + 1
+	}
+	b.WriteByte(']')
+	return b.String()
+}

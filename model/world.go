@@ -1,0 +1,471 @@
+package model
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Config selects how a scenario is run.
+type Config struct {
+	// Chooser drives every nondeterministic decision. Nil means a PCG
+	// seeded with the scenario's seed.
+	Chooser sim.Chooser
+	// Trace records a full trace in Result.Trace. Without it only the ledger
+	// and records are kept, which is what sweeps and property runs need.
+	Trace bool
+	// Mutations enables deliberate model defects (see Mutation).
+	Mutations MutationSet
+}
+
+// World is one run in progress: the kernel, the server, the clients and the
+// records they write.
+type World struct {
+	sim     *sim.Sim
+	sc      *scenario.Scenario
+	profile *Profile
+	mut     MutationSet
+	tr      *sim.Trace
+	ledger  *Ledger
+	res     *Result
+	server  *Server
+	conns   []*Conn
+	subs    map[string]*Sub // by scenario id, once subscribed; lookups only
+	netDown []sim.Time      // per client: the network is down until then
+	// actionSrc[i] is "actions[i]", the Source of calls made by action i.
+	actionSrc []string
+	frames    [][]frame // recycled frame buffers
+
+	rngNet     sim.Chooser
+	rngHandler sim.Chooser
+	rngClient  sim.Chooser
+}
+
+// Run executes a validated scenario and returns its result. The error is
+// non-nil only when the scenario cannot be run (an unknown profile).
+func Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
+	w, err := newWorld(sc, cfg)
+	if err != nil {
+		return nil, err
+	}
+	w.res.Stop = w.sim.Run()
+	w.finish()
+	return w.res, nil
+}
+
+func newWorld(sc *scenario.Scenario, cfg Config) (*World, error) {
+	p, err := LookupProfile(sc.Profile)
+	if err != nil {
+		return nil, &scenario.Error{File: sc.File, Line: sc.ProfileLine, Field: "profile", Msg: err.Error()}
+	}
+	rng := cfg.Chooser
+	if rng == nil {
+		rng = sim.NewPCG(sc.Seed)
+	}
+	w := &World{
+		sim:        sim.New(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime)}),
+		sc:         sc,
+		profile:    p,
+		mut:        cfg.Mutations,
+		ledger:     &Ledger{},
+		subs:       map[string]*Sub{},
+		rngNet:     rng.Stream("net"),
+		rngHandler: rng.Stream("handler"),
+		rngClient:  rng.Stream("client"),
+	}
+	if cfg.Trace {
+		w.tr = sim.NewTrace()
+	}
+	w.res = &Result{Scenario: sc, Profile: p, Seed: sc.Seed, Mutations: cfg.Mutations, Ledger: w.ledger, Trace: w.tr}
+	w.netDown = make([]sim.Time, len(sc.Clients))
+	for i := range sc.Clients {
+		spec := &sc.Clients[i]
+		c := &Conn{
+			w: w, idx: i, name: spec.Name,
+			opts:     resolveOptions(p, spec),
+			status:   Connected,
+			tcp:      true,
+			respMap:  map[string]*request{},
+			drainRng: w.rngClient.Stream(spec.Name + "/drain"),
+			reconRng: w.rngClient.Stream(spec.Name + "/reconnect"),
+		}
+		c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime,
+			Status: []StatusChange{{At: 0, Status: Connected}}}
+		c.flushFn = c.flush
+		c.achFn = c.dispatchCallbacks
+		c.toServer = newLink(w, "latency", sc.Network.Latency, w.rngNet.Stream(spec.Name+"/up"),
+			func(fs []frame, eof bool) { w.server.receive(c, fs, eof) },
+			func(fs []frame) {
+				for _, f := range fs {
+					if f.op == opPub {
+						w.lostInFlight(int(f.msg), "disconnect")
+					}
+				}
+			})
+		c.fromServer = newLink(w, "latency", sc.Network.Latency, w.rngNet.Stream(spec.Name+"/down"), c.receive,
+			func(fs []frame) {
+				for _, f := range fs {
+					if f.op == opMsg {
+						w.ledger.drop(f.dlv, w.sim.Now(), DropDisconnect, c.recDraining(f.sid))
+					}
+				}
+			})
+		w.conns = append(w.conns, c)
+		w.res.Conns = append(w.res.Conns, c.rec)
+	}
+	w.server = newServer(w, rng.Stream("server"))
+	for _, c := range w.conns {
+		w.server.accept(c)
+	}
+	// Subscriptions listed up front exist at time 0, as if the client had
+	// subscribed and flushed before the scenario starts.
+	for i := range sc.Subs {
+		spec := &sc.Subs[i]
+		if spec.Deferred {
+			continue
+		}
+		c := w.conns[w.clientIndex(spec.Client)]
+		s := w.newSub(c, spec, spec.Subject, false)
+		sc := w.server.conns[c.idx]
+		w.server.processSub(sc, frame{op: opSub, sid: s.sid, sub: s})
+		if spec.Max > 0 {
+			s.max = int64(spec.Max)
+			w.server.processUnsub(sc, s.sid, int64(spec.Max))
+		}
+	}
+	w.presize()
+	for i := range sc.Actions {
+		w.actionSrc = append(w.actionSrc, "actions["+strconv.Itoa(i)+"]")
+		w.schedule(i)
+	}
+	return w, nil
+}
+
+// presize reserves ledger space for the messages the actions will publish,
+// so that large backlogs do not pay for repeated growth.
+func (w *World) presize() {
+	msgs := 0
+	for i := range w.sc.Actions {
+		a := &w.sc.Actions[i]
+		switch {
+		case a.Publish != nil:
+			msgs += max(a.Publish.Count, 1)
+		case a.Request != nil:
+			msgs += 2 * max(a.Request.Count, 1)
+		}
+	}
+	msgs = min(msgs, 1<<20)
+	w.ledger.Messages = make([]Message, 0, msgs)
+	w.ledger.Deliveries = make([]Delivery, 0, min(msgs*max(len(w.sc.Subs), 1), 1<<21))
+	w.res.Calls = make([]CallRecord, 0, msgs+len(w.sc.Actions))
+}
+
+func (w *World) clientIndex(name string) int {
+	for i := range w.sc.Clients {
+		if w.sc.Clients[i].Name == name {
+			return i
+		}
+	}
+	panic("model: unknown client " + name + " in a validated scenario")
+}
+
+// newSub creates a client subscription and its record.
+func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux bool) *Sub {
+	c.nextSid++
+	s := &Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
+		waiting: true, curLen: -1,
+		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit}
+	s.topFn = s.top
+	s.serviceFn = s.serviceDone
+	rec := &SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
+		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
+		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime}
+	if mux {
+		rec.ID = c.name + ".respmux"
+	} else {
+		rec.ID, rec.Queue, rec.Type = spec.ID, spec.Queue, spec.Type
+		s.queue, s.sync = spec.Queue, spec.Type == scenario.Sync
+		if spec.PendingMsgsLimit != nil {
+			s.msgsLim = *spec.PendingMsgsLimit
+		}
+		if spec.PendingBytesLimit != nil {
+			s.byteLim = *spec.PendingBytesLimit
+		}
+		s.handlerRn = w.rngHandler.Stream(spec.ID)
+		w.subs[spec.ID] = s
+	}
+	s.rec = rec
+	w.res.Subs = append(w.res.Subs, rec)
+	c.subs = append(c.subs, s)
+	w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
+	return s
+}
+
+func (w *World) trace(actor, kind string, fields ...sim.Field) {
+	if w.tr != nil {
+		w.tr.Add(w.sim.Now(), actor, kind, fields...)
+	}
+}
+
+func (w *World) getFrames() []frame {
+	if n := len(w.frames); n > 0 {
+		f := w.frames[n-1]
+		w.frames = w.frames[:n-1]
+		return f
+	}
+	return make([]frame, 0, 16)
+}
+
+func (w *World) putFrames(f []frame) {
+	if cap(f) == 0 {
+		return
+	}
+	clear(f)
+	w.frames = append(w.frames, f[:0])
+}
+
+func (w *World) lostInFlight(id int, reason string) {
+	m := w.ledger.Message(id)
+	if m.Fate == MsgInTransit {
+		m.Fate, m.LostReason = MsgLostInFlight, reason
+	}
+}
+
+func (w *World) call(r CallRecord) {
+	w.res.Calls = append(w.res.Calls, r)
+	if w.tr == nil {
+		return
+	}
+	fs := make([]sim.Field, 0, 4)
+	fs = append(fs, sim.Str("source", r.Source))
+	if r.Sub != "" {
+		fs = append(fs, sim.Str("sub", r.Sub))
+	}
+	if r.Msg != 0 {
+		fs = append(fs, sim.Int("msg", int64(r.Msg)))
+	}
+	fs = append(fs, sim.Str("result", r.Result))
+	actor := r.Client
+	if actor == "" {
+		actor = "scenario"
+	}
+	w.trace(actor, r.Verb, fs...)
+}
+
+func result(err string) string {
+	if err == "" {
+		return OK
+	}
+	return err
+}
+
+// reachable reports whether client c can open a connection now.
+func (w *World) reachable(c *Conn) bool {
+	return w.server.up && w.sim.Now() >= w.netDown[c.idx]
+}
+
+// connect opens a new TCP connection for c and starts the handshake.
+func (w *World) connect(c *Conn) {
+	c.toServer.down, c.fromServer.down = false, false
+	w.server.accept(c)
+	f := w.getFrames()
+	c.toServer.send(append(f, frame{op: opConnect}), false)
+}
+
+// disconnect breaks c's connection: what is in flight either way is lost,
+// the server discards its FIFO, both sides see the break at once, and the
+// network stays down for d.
+func (w *World) disconnect(c *Conn, d time.Duration) {
+	w.netDown[c.idx] = w.sim.Now().Add(d)
+	w.trace(c.name, "fault.disconnect", sim.Dur("for", d))
+	c.toServer.cut()
+	c.fromServer.cut()
+	if sc := w.server.conns[c.idx]; sc != nil {
+		w.server.closeConn(sc, false)
+	}
+	c.processOpErr(ErrEOF)
+}
+
+// restartServer shuts the server down (each connection's queued data is
+// still written, then the connection closes) and starts it again after d
+// with no state.
+func (w *World) restartServer(d time.Duration) {
+	s := w.server
+	w.trace("server", "fault.restart", sim.Dur("for", d))
+	s.up = false
+	for _, sc := range s.conns {
+		if sc != nil {
+			s.closeConn(sc, true)
+		}
+	}
+	w.sim.After(d, func() {
+		s.up = true
+		w.trace("server", "server.up")
+	})
+}
+
+// schedule queues action i. An action with a count makes its calls from
+// one self-rescheduling event: all at once when the interval is zero.
+func (w *World) schedule(i int) {
+	a := &w.sc.Actions[i]
+	count, interval := 1, time.Duration(0)
+	switch {
+	case a.Publish != nil:
+		count, interval = a.Publish.Count, a.Publish.Interval
+	case a.Request != nil:
+		count, interval = a.Request.Count, a.Request.Interval
+	}
+	count = max(count, 1)
+	k := 0
+	var fire func()
+	fire = func() {
+		for k < count {
+			w.act(i)
+			k++
+			if interval > 0 {
+				break
+			}
+		}
+		if k < count {
+			w.sim.After(interval, fire)
+		}
+	}
+	w.sim.At(sim.Time(a.At), fire)
+}
+
+// act performs one call of action i.
+func (w *World) act(i int) {
+	a := &w.sc.Actions[i]
+	src := w.actionSrc[i]
+	now := w.sim.Now()
+	if p := a.Publish; p != nil { // the hot path: no closures
+		err, id := w.conns[w.clientIndex(p.Client)].publish(p.Subject, p.Reply, p.Size)
+		w.call(CallRecord{Source: src, Verb: "publish", Client: p.Client, At: now, ReturnedAt: now, Result: result(err), Msg: id})
+		return
+	}
+	rec := func(client, sub, err string, msg int) {
+		w.call(CallRecord{Source: src, Verb: a.Kind(), Client: client, Sub: sub, At: now, ReturnedAt: w.sim.Now(), Result: result(err), Msg: msg})
+	}
+	conn := func(name string) *Conn { return w.conns[w.clientIndex(name)] }
+	switch {
+	case a.Request != nil:
+		r := a.Request
+		conn(r.Client).Request(r.Subject, r.Size, r.Timeout, func(err string, msg int) { rec(r.Client, "", err, msg) })
+	case a.Flush != nil:
+		f := a.Flush
+		conn(f.Client).Flush(f.Timeout, func(err string) { rec(f.Client, "", err, 0) })
+	case a.Subscribe != nil:
+		spec := w.sc.Sub(a.Subscribe.Sub)
+		rec(spec.Client, spec.ID, w.subscribeDeferred(conn(spec.Client), spec), 0)
+	case a.Unsubscribe != nil:
+		s, client, err := w.subOrErr(a.Unsubscribe.Sub)
+		if s != nil {
+			err = s.Unsubscribe()
+		}
+		rec(client, a.Unsubscribe.Sub, err, 0)
+	case a.AutoUnsubscribe != nil:
+		s, client, err := w.subOrErr(a.AutoUnsubscribe.Sub)
+		if s != nil {
+			err = s.AutoUnsubscribe(a.AutoUnsubscribe.Max)
+		}
+		rec(client, a.AutoUnsubscribe.Sub, err, 0)
+	case a.DrainSub != nil:
+		s, client, err := w.subOrErr(a.DrainSub.Sub)
+		if s != nil {
+			err = s.Drain()
+		}
+		rec(client, a.DrainSub.Sub, err, 0)
+	case a.Drain != nil:
+		rec(a.Drain.Client, "", conn(a.Drain.Client).Drain(), 0)
+	case a.Close != nil:
+		conn(a.Close.Client).Close()
+		rec(a.Close.Client, "", "", 0)
+	case a.NextMsg != nil:
+		w.nextMsgCalls(src, a.NextMsg, 0)
+	case a.Disconnect != nil:
+		w.disconnect(conn(a.Disconnect.Client), a.Disconnect.For)
+		rec(a.Disconnect.Client, "", "", 0)
+	case a.RestartServer != nil:
+		w.restartServer(a.RestartServer.For)
+		rec("", "", "", 0)
+	}
+}
+
+// subOrErr returns the subscription with id if it has been subscribed; a
+// deferred one that never was behaves like a nil *Subscription.
+func (w *World) subOrErr(id string) (*Sub, string, string) {
+	spec := w.sc.Sub(id)
+	if s := w.subs[id]; s != nil {
+		return s, spec.Client, ""
+	}
+	return nil, spec.Client, ErrBadSubscription
+}
+
+func (w *World) subscribeDeferred(c *Conn, spec *scenario.Subscription) string {
+	if w.subs[spec.ID] != nil {
+		return ErrAlreadySubscribed
+	}
+	s, err := c.subscribe(spec, spec.Subject, false)
+	if err != "" {
+		return err
+	}
+	if spec.Max > 0 {
+		s.AutoUnsubscribe(spec.Max)
+	}
+	return ""
+}
+
+// nextMsgCalls makes the k-th of a next_msg action's calls; a call that
+// returns is followed at once by the next.
+func (w *World) nextMsgCalls(src string, a *scenario.NextMsg, k int) {
+	if k >= a.Count {
+		return
+	}
+	spec := w.sc.Sub(a.Sub)
+	now := w.sim.Now()
+	done := func(err string, msg int) {
+		w.call(CallRecord{Source: src, Verb: "next_msg", Client: spec.Client, Sub: a.Sub, At: now, ReturnedAt: w.sim.Now(), Result: result(err), Msg: msg})
+		w.nextMsgCalls(src, a, k+1)
+	}
+	s, _, err := w.subOrErr(a.Sub)
+	if s == nil {
+		done(err, 0)
+		return
+	}
+	s.NextMsg(a.Timeout, done)
+}
+
+// repeat calls fn count times, interval apart (the caller is busy
+// meanwhile), then then.
+func (w *World) repeat(count int, interval time.Duration, fn, then func()) {
+	var step func(k int)
+	step = func(k int) {
+		for ; k < max(count, 1); k++ {
+			if k > 0 && interval > 0 {
+				w.sim.After(interval, func() { fn(); step(k + 1) })
+				return
+			}
+			fn()
+		}
+		then()
+	}
+	step(0)
+}
+
+// finish gives every message and delivery still in transit its final fate.
+func (w *World) finish() {
+	l := w.ledger
+	now := w.sim.Now()
+	for i := range l.Deliveries {
+		if l.Deliveries[i].Fate == DlvPending {
+			l.drop(int32(i), now, DropRunEnded, false)
+		}
+	}
+	for i := range l.Messages {
+		if l.Messages[i].Fate == MsgInTransit {
+			l.Messages[i].Fate, l.Messages[i].LostReason = MsgLostInFlight, "run ended"
+		}
+	}
+}
