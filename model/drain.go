@@ -75,8 +75,9 @@ func (c *Conn) drainConnection() {
 	})
 }
 
-// waitSubs polls every ConnDrainPoll, starting now, until at most min
-// subscriptions are left or the deadline has passed, then calls next. A
+// waitSubs polls every ConnDrainPoll, starting now, until exactly min
+// subscriptions are left (NumSubscriptions() == min) or the deadline has
+// passed, then calls next. A
 // connection closed meanwhile ends the drain quietly (nats.go v1.55.0).
 func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 	var tick func()
@@ -88,7 +89,7 @@ func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 		if c.isClosed() && !c.w.mut.Has(ReviveClosedConn) {
 			return
 		}
-		if len(c.subs) <= min {
+		if len(c.subs) == min {
 			next()
 			return
 		}

@@ -17,6 +17,10 @@ type Server struct {
 	conns []*serverConn // indexed like World.conns; nil when not connected
 	subs  []*serverSub  // the sublist, in insertion order
 	rng   sim.Chooser
+	// cache maps a publish subject to its matching subscriptions, in sublist
+	// order; it is cleared whenever the sublist changes (nats-server keeps a
+	// similar per-connection cache). Only looked up, never iterated.
+	cache map[string][]*serverSub
 }
 
 type serverConn struct {
@@ -95,6 +99,7 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	ss := &serverSub{conn: sc, sid: f.sid, subject: f.sub.subject, queue: f.sub.queue, rec: f.sub.rec}
 	sc.subs = append(sc.subs, ss)
 	s.subs = append(s.subs, ss)
+	clear(s.cache)
 	s.w.trace(sc.client.name, "server.sub", sim.Str("sub", f.sub.rec.ID), sim.Int("sid", int64(f.sid)))
 }
 
@@ -121,6 +126,7 @@ func (s *Server) unsubscribe(ss *serverSub) {
 	}
 	ss.conn.subs = removeSS(ss.conn.subs, ss)
 	s.subs = removeSS(s.subs, ss)
+	clear(s.cache)
 }
 
 func removeSS(list []*serverSub, ss *serverSub) []*serverSub {
@@ -157,13 +163,29 @@ func (s *Server) processPub(sc *serverConn, id int) {
 	}
 }
 
+// match returns the subscriptions matching a publish subject.
+func (s *Server) match(subject string) []*serverSub {
+	if list, ok := s.cache[subject]; ok {
+		return list
+	}
+	var list []*serverSub
+	for _, ss := range s.subs {
+		if subjectMatches(ss.subject, subject) {
+			list = append(list, ss)
+		}
+	}
+	if s.cache == nil {
+		s.cache = map[string][]*serverSub{}
+	}
+	s.cache[subject] = list
+	return list
+}
+
 func (s *Server) route(m *Message) bool {
 	delivered := false
 	var groups []string
-	for _, ss := range s.subs {
-		if !subjectMatches(ss.subject, m.Subject) {
-			continue
-		}
+	matches := s.match(m.Subject)
+	for _, ss := range matches {
 		if ss.queue == "" {
 			if s.deliver(ss, m) {
 				delivered = true
@@ -176,8 +198,8 @@ func (s *Server) route(m *Message) bool {
 	}
 	for _, q := range groups {
 		var members []*serverSub
-		for _, ss := range s.subs {
-			if ss.queue == q && subjectMatches(ss.subject, m.Subject) {
+		for _, ss := range matches {
+			if ss.queue == q {
 				members = append(members, ss)
 			}
 		}
@@ -255,6 +277,7 @@ func (s *Server) closeConn(sc *serverConn, flush bool) {
 		s.subs = removeSS(s.subs, ss)
 	}
 	sc.subs = nil
+	clear(s.cache)
 	if flush {
 		out := sc.out
 		sc.out = nil

@@ -150,26 +150,28 @@ func (d *decoder) mapping(n *yaml.Node, path string, known ...string) ([]field, 
 	fields := make([]field, 0, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.AliasNode || v.Kind == yaml.AliasNode {
-			return nil, d.errorf(k.Line, path, "YAML aliases (*name) are not supported")
-		}
 		if k.Kind != yaml.ScalarNode {
 			return nil, d.errorf(k.Line, path, "want a field name, got %s", describe(k))
 		}
 		p := join(path, k.Value)
-		if !slices.Contains(known, k.Value) && len(fields) > 0 {
-			if prev := fields[len(fields)-1]; n.Style&yaml.FlowStyle != 0 && cutAtComma(prev.val) {
-				return nil, d.errorf(prev.line, prev.path, "%q was cut short at a comma: YAML splits {...} at commas, so quote the value: \"%s,%s\"",
-					prev.val.Value, prev.val.Value, k.Value)
-			}
-		}
 		if !slices.Contains(known, k.Value) {
+			// {latency: uniform(1ms,5ms)} reads as latency: "uniform(1ms"
+			// followed by a field "5ms)": say so rather than blame "5ms)".
+			if len(fields) > 0 && n.Style&yaml.FlowStyle != 0 {
+				if prev := fields[len(fields)-1]; cutAtComma(prev.val) {
+					return nil, d.errorf(prev.line, prev.path, "%q was cut short at a comma: YAML splits {...} at commas, so quote the value: \"%s,%s\"",
+						prev.val.Value, prev.val.Value, k.Value)
+				}
+			}
 			return nil, d.errorf(k.Line, p, "%s", unknownField(k.Value, known))
 		}
 		for _, f := range fields {
 			if f.name == k.Value {
 				return nil, d.errorf(k.Line, p, "duplicate field (first set on line %d)", f.line)
 			}
+		}
+		if v.Kind == yaml.AliasNode {
+			return nil, d.errorf(v.Line, p, "YAML aliases (*name) are not supported")
 		}
 		d.lines[p] = k.Line
 		fields = append(fields, field{name: k.Value, path: p, line: k.Line, val: v})
@@ -727,7 +729,9 @@ func (d *decoder) reply(n *yaml.Node, path string) (*Reply, error) {
 	r := &Reply{}
 	fields, err := d.mapping(n, path, "size")
 	for _, f := range fields {
-		r.Size, err = d.size(f.val, f.path, false)
+		if err == nil {
+			r.Size, err = d.size(f.val, f.path, false)
+		}
 	}
 	return r, err
 }
@@ -749,12 +753,9 @@ func (d *decoder) publish(n *yaml.Node, path string, inHandler bool) (*Publish, 
 		case "subject":
 			p.Subject, err = d.subject(f.val, f.path, false)
 		case "reply":
-			p.Reply, err = d.str(f.val, f.path)
+			p.Reply, err = d.str(f.val, f.path) // "" means no reply subject
 			if err == nil && p.Reply != "" {
-				err = checkSubject(p.Reply, false)
-				if err != nil {
-					err = d.wrap(f.line, f.path, err)
-				}
+				p.Reply, err = d.subject(f.val, f.path, false)
 			}
 		case "size":
 			p.Size, err = d.size(f.val, f.path, false)

@@ -455,7 +455,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"alias",
 			"name: &n x\ndescription: *n\n",
-			`bad.yaml:2: YAML aliases (*name) are not supported`,
+			`bad.yaml:2: description: YAML aliases (*name) are not supported`,
 		},
 		{
 			// The YAML library reports the line of the enclosing block.
