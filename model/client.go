@@ -134,6 +134,17 @@ func (c *Conn) lookup(sid int32) *Sub {
 	return nil
 }
 
+// wasDrained reports whether the connection's subscription with sid, since
+// removed, had been drained.
+func (c *Conn) wasDrained(sid int32) bool {
+	for _, s := range c.w.subList {
+		if s.c == c && s.sid == sid {
+			return s.rec.DrainCalledAt != NoTime
+		}
+	}
+	return false
+}
+
 // recDraining reports whether the subscription with sid, or the connection,
 // is draining; drops record it so that drain-caused loss can be told apart.
 func (c *Conn) recDraining(sid int32) bool {
@@ -252,10 +263,8 @@ func (c *Conn) publish(subject, reply string, size int) (string, int) {
 	}
 	if err != "" {
 		m.Fate, m.Error = MsgRefused, err
-		w.trace(c.name, "publish", sim.Int("msg", int64(m.ID)), sim.Str("subject", subject), sim.Str("error", err))
 		return err, m.ID
 	}
-	w.trace(c.name, "publish", sim.Int("msg", int64(m.ID)), sim.Str("subject", subject))
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, reply, size))
 	return "", m.ID
 }
@@ -442,10 +451,10 @@ func (c *Conn) resendSubscriptions() {
 				c.out = append(c.out, frame{op: opUnsub, sid: s.sid})
 				continue
 			}
-			c.out = append(c.out, frame{op: opSub, sid: s.sid, sub: s})
+			c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
 			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, max: int32(s.max - s.delivered)})
 			continue
 		}
-		c.out = append(c.out, frame{op: opSub, sid: s.sid, sub: s})
+		c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
 	}
 }

@@ -17,14 +17,14 @@ const (
 )
 
 // frame is one protocol operation. Message payloads are not carried: the
-// ledger knows each message's subject, reply and size.
+// ledger knows each message's subject, reply and size. Frames hold no
+// pointers, so buffers of them cost the garbage collector nothing to scan.
 type frame struct {
 	op  op
 	sid int32
 	max int32 // UNSUB max
 	msg int32 // message ID for PUB and MSG
-	dlv int32 // delivery index for MSG
-	sub *Sub  // the client subscription a SUB announces
+	ref int32 // delivery index for MSG; subscription index for SUB
 }
 
 // segment is one write on a connection: the frames a flusher wrote at once.

@@ -261,5 +261,6 @@ func (r *Result) Outcome() *Outcome {
 		sort.SliceStable(subs[i].Dropped, func(a, b int) bool { return subs[i].Dropped[a].Msg < subs[i].Dropped[b].Msg })
 	}
 	o.Subscriptions = subs
+	o.Messages = sum
 	return o
 }

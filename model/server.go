@@ -96,11 +96,12 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 			return // a duplicate sid is silently ignored
 		}
 	}
-	ss := &serverSub{conn: sc, sid: f.sid, subject: f.sub.subject, queue: f.sub.queue, rec: f.sub.rec}
+	cs := s.w.subList[f.ref]
+	ss := &serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
 	sc.subs = append(sc.subs, ss)
 	s.subs = append(s.subs, ss)
 	clear(s.cache)
-	s.w.trace(sc.client.name, "server.sub", sim.Str("sub", f.sub.rec.ID), sim.Int("sid", int64(f.sid)))
+	s.w.trace(sc.client.name, "server.sub", sim.Str("sub", cs.rec.ID), sim.Int("sid", int64(f.sid)))
 }
 
 func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {
@@ -238,7 +239,7 @@ func (s *Server) deliver(ss *serverSub, m *Message) bool {
 	}
 	ss.nm++
 	d := s.w.ledger.newDelivery(m.ID, ss.rec.index, s.w.sim.Now())
-	ss.conn.out = append(ss.conn.out, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), dlv: d})
+	ss.conn.out = append(ss.conn.out, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d})
 	s.kick(ss.conn)
 	if ss.max > 0 && ss.nm >= ss.max {
 		s.unsubscribe(ss)
@@ -285,7 +286,7 @@ func (s *Server) closeConn(sc *serverConn, flush bool) {
 	} else {
 		for _, f := range sc.out {
 			if f.op == opMsg {
-				s.w.ledger.drop(f.dlv, s.w.sim.Now(), DropDisconnect, sc.client.recDraining(f.sid))
+				s.w.ledger.drop(f.ref, s.w.sim.Now(), DropDisconnect, sc.client.recDraining(f.sid))
 			}
 		}
 		sc.out = nil

@@ -83,29 +83,29 @@ func (s *Sub) size(d int32) int {
 func (c *Conn) processMsg(f frame) {
 	w := c.w
 	l := w.ledger
-	d := &l.Deliveries[f.dlv]
+	d := &l.Deliveries[f.ref]
 	d.ArrivedAt = c.now()
 	if c.isClosed() {
-		l.drop(f.dlv, c.now(), DropConnClosed, false)
+		l.drop(f.ref, c.now(), DropConnClosed, false)
 		return
 	}
 	s := c.lookup(f.sid)
 	if s == nil {
-		l.drop(f.dlv, c.now(), DropUnknownSid, false)
+		l.drop(f.ref, c.now(), DropUnknownSid, c.isDraining() || c.wasDrained(f.sid))
 		w.trace(c.name, "msg.dropped", sim.Int("msg", int64(d.Msg)), sim.Int("sid", int64(f.sid)), sim.Str("reason", DropUnknownSid.String()))
 		return
 	}
 	if s.closed {
-		l.drop(f.dlv, c.now(), DropSubClosed, s.draining)
+		l.drop(f.ref, c.now(), DropSubClosed, s.draining)
 		return
 	}
-	size := s.size(f.dlv)
+	size := s.size(f.ref)
 	over := (s.msgsLim > 0 && s.pMsgs+1 > s.msgsLim) || (s.byteLim > 0 && s.pBytes+size > s.byteLim)
 	if s.sync && s.queueLen() >= w.profile.SyncChanLen {
 		over = true
 	}
 	if over && !s.mux {
-		l.drop(f.dlv, c.now(), DropSlowConsumer, s.draining || c.isDraining())
+		l.drop(f.ref, c.now(), DropSlowConsumer, s.draining || c.isDraining())
 		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Str("reason", DropSlowConsumer.String()))
 		if !s.sc {
 			s.sc = true
@@ -115,7 +115,7 @@ func (c *Conn) processMsg(f frame) {
 	}
 	s.pMsgs++
 	s.pBytes += size
-	s.push(f.dlv)
+	s.push(f.ref)
 	s.sc = false
 	w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Int("pending", int64(s.pMsgs)))
 	if s.sync {
@@ -435,7 +435,7 @@ func (c *Conn) subscribe(spec *scenario.Subscription, subject string, mux bool) 
 	}
 	s := c.w.newSub(c, spec, subject, mux)
 	if !c.isReconnecting() {
-		c.write(frame{op: opSub, sid: s.sid, sub: s}, 32)
+		c.write(frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)}, 32)
 	}
 	return s, ""
 }

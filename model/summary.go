@@ -131,7 +131,7 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 			if !v.Holds {
 				mark = "FAIL"
 			}
-			p("  %s %-30s %s\n", mark, v.ID, v.Statement)
+			p("  %s %-34s %s\n", mark, v.ID, v.Statement)
 			if !v.Holds && v.Detail != "" {
 				p("       %s\n", v.Detail)
 			}

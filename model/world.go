@@ -33,6 +33,9 @@ type World struct {
 	server  *Server
 	conns   []*Conn
 	subs    map[string]*Sub // by scenario id, once subscribed; lookups only
+	subList []*Sub          // every subscription, indexed like Result.Subs
+	// msgEstimate is how many messages the actions publish, for presizing.
+	msgEstimate int
 	netDown []sim.Time      // per client: the network is down until then
 	// actionSrc[i] is "actions[i]", the Source of calls made by action i.
 	actionSrc []string
@@ -79,6 +82,7 @@ func newWorld(sc *scenario.Scenario, cfg Config) (*World, error) {
 		w.tr = sim.NewTrace()
 	}
 	w.res = &Result{Scenario: sc, Profile: p, Seed: sc.Seed, Mutations: cfg.Mutations, Ledger: w.ledger, Trace: w.tr}
+	w.presize()
 	w.netDown = make([]sim.Time, len(sc.Clients))
 	for i := range sc.Clients {
 		spec := &sc.Clients[i]
@@ -108,7 +112,7 @@ func newWorld(sc *scenario.Scenario, cfg Config) (*World, error) {
 			func(fs []frame) {
 				for _, f := range fs {
 					if f.op == opMsg {
-						w.ledger.drop(f.dlv, w.sim.Now(), DropDisconnect, c.recDraining(f.sid))
+						w.ledger.drop(f.ref, w.sim.Now(), DropDisconnect, c.recDraining(f.sid))
 					}
 				}
 			})
@@ -129,13 +133,12 @@ func newWorld(sc *scenario.Scenario, cfg Config) (*World, error) {
 		c := w.conns[w.clientIndex(spec.Client)]
 		s := w.newSub(c, spec, spec.Subject, false)
 		sc := w.server.conns[c.idx]
-		w.server.processSub(sc, frame{op: opSub, sid: s.sid, sub: s})
+		w.server.processSub(sc, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
 		if spec.Max > 0 {
 			s.max = int64(spec.Max)
 			w.server.processUnsub(sc, s.sid, int64(spec.Max))
 		}
 	}
-	w.presize()
 	for i := range sc.Actions {
 		w.actionSrc = append(w.actionSrc, "actions["+strconv.Itoa(i)+"]")
 		w.schedule(i)
@@ -157,6 +160,7 @@ func (w *World) presize() {
 		}
 	}
 	msgs = min(msgs, 1<<20)
+	w.msgEstimate = msgs
 	w.ledger.Messages = make([]Message, 0, msgs)
 	w.ledger.Deliveries = make([]Delivery, 0, min(msgs*max(len(w.sc.Subs), 1), 1<<21))
 	w.res.Calls = make([]CallRecord, 0, msgs+len(w.sc.Actions))
@@ -181,7 +185,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	s.serviceFn = s.serviceDone
 	rec := &SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
-		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime}
+		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime,
+		Handled: make([]Handled, 0, min(w.msgEstimate, 4096))}
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
@@ -198,6 +203,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	}
 	s.rec = rec
 	w.res.Subs = append(w.res.Subs, rec)
+	w.subList = append(w.subList, s)
 	c.subs = append(c.subs, s)
 	w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
 	return s
@@ -244,7 +250,7 @@ func (w *World) call(r CallRecord) {
 		fs = append(fs, sim.Str("sub", r.Sub))
 	}
 	if r.Msg != 0 {
-		fs = append(fs, sim.Int("msg", int64(r.Msg)))
+		fs = append(fs, sim.Int("msg", int64(r.Msg)), sim.Str("subject", w.ledger.Message(r.Msg).Subject))
 	}
 	fs = append(fs, sim.Str("result", r.Result))
 	actor := r.Client

@@ -163,8 +163,13 @@ func (tr *Trace) WriteText(w io.Writer) error {
 		}
 	}
 	for _, e := range tr.Events() {
+		fs := tr.Fields(e)
+		if len(fs) == 0 {
+			fmt.Fprintf(bw, "%12s  %-*s  %s\n", e.At.String(), actorWidth, e.Actor, e.Kind)
+			continue
+		}
 		fmt.Fprintf(bw, "%12s  %-*s  %-18s", e.At.String(), actorWidth, e.Actor, e.Kind)
-		for _, f := range tr.Fields(e) {
+		for _, f := range fs {
 			v := f.Value()
 			if f.Type == StrField && needsQuote(v) {
 				v = strconv.Quote(v)

@@ -46,7 +46,7 @@ func TestTraceWriteTextGolden(t *testing.T) {
 	// Columns: time right-aligned in 12, actor padded to the widest actor
 	// (here "consumer-1", 10), kind padded to 18, then key=value fields.
 	want := "" +
-		"     0.000ms  app         start             \n" +
+		"     0.000ms  app         start\n" +
 		"    12.345ms  app         publish            subject=updates msg=1\n" +
 		"   201.600ms  consumer-1  deliver            note=\"hello world\" empty=\"\" lat=1.5ms neg=-3\n" +
 		"  1000.000ms  srv         quote              q=\"say \\\"hi\\\"\" eq=\"a=b\" nl=\"a\\nb\" tab=\"a\\tb\" uni=héllo<&>\n"

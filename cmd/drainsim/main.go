@@ -1,0 +1,185 @@
+// Command drainsim runs deterministic simulations of NATS drain semantics.
+//
+// Usage:
+//
+//	drainsim run FILE [--seed N] [--format text|json|ndjson] [--mutation NAME]...
+//	drainsim profiles
+//	drainsim mutations
+//
+// Exit status: 0 on success, 1 when `run` finds an invariant violated, 2 for
+// bad usage or a bad scenario file.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/props"
+)
+
+const usage = `drainsim: a deterministic simulator of NATS drain semantics
+
+Usage:
+  drainsim run FILE [flags]   run one scenario; print a timeline and summary,
+                              or the outcome as JSON, or the trace as NDJSON
+  drainsim profiles           list the client-library profiles
+  drainsim mutations          list the named model mutations
+  drainsim help               show this text
+
+Run 'drainsim run -h' for the flags of run.
+Exit status: 0 ok, 1 an invariant is violated, 2 bad usage or bad scenario file.
+`
+
+func main() {
+	os.Exit(mainWithArgs(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// mainWithArgs runs the command line and returns the exit status.
+func mainWithArgs(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "profiles":
+		return cmdProfiles(stdout)
+	case "mutations":
+		return cmdMutations(stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "drainsim: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seed := fs.Uint64("seed", 0, "override the scenario's seed")
+	format := fs.String("format", "text", "output: text (timeline and summary), json (outcome), ndjson (trace events)")
+	var mutations multiFlag
+	fs.Var(&mutations, "mutation", "enable a named model mutation (repeatable); see 'drainsim mutations'")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: drainsim run FILE [--seed N] [--format text|json|ndjson] [--mutation NAME]...")
+		fs.PrintDefaults()
+	}
+	// Accept flags before and after the file name.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fmt.Fprintln(stderr, "drainsim run: want exactly one scenario file")
+		fs.Usage()
+		return 2
+	}
+	switch *format {
+	case "text", "json", "ndjson":
+	default:
+		fmt.Fprintf(stderr, "drainsim run: --format %q: want text, json or ndjson\n", *format)
+		return 2
+	}
+	var set model.MutationSet
+	for _, name := range mutations {
+		m, err := model.ParseMutation(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "drainsim run: --mutation: %v\n", err)
+			return 2
+		}
+		set = set.With(m)
+	}
+	sc, err := scenario.Load(files[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "drainsim: %v\n", err)
+		return 2
+	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	if seedSet {
+		sc.Seed = *seed
+	}
+	res, err := model.Run(sc, model.Config{Trace: *format != "json", Mutations: set})
+	if err != nil {
+		fmt.Fprintf(stderr, "drainsim: %v\n", err)
+		return 2
+	}
+	out := res.Outcome()
+	out.Invariants = props.Verdicts(res)
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			fmt.Fprintf(stderr, "drainsim: %v\n", err)
+			return 2
+		}
+	case "ndjson":
+		if err := res.Trace.WriteNDJSON(stdout); err != nil {
+			fmt.Fprintf(stderr, "drainsim: %v\n", err)
+			return 2
+		}
+	default:
+		if err := res.Trace.WriteText(stdout); err != nil {
+			fmt.Fprintf(stderr, "drainsim: %v\n", err)
+			return 2
+		}
+		fmt.Fprintln(stdout)
+		if err := out.WriteSummary(stdout); err != nil {
+			fmt.Fprintf(stderr, "drainsim: %v\n", err)
+			return 2
+		}
+	}
+	for _, v := range out.Invariants {
+		if !v.Holds {
+			return 1
+		}
+	}
+	return 0
+}
+
+func cmdProfiles(stdout io.Writer) int {
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tLIBRARY\tDRAIN TIMEOUT\tCONN POLL\tSUB POLL\tFINAL FLUSH\tDESCRIPTION")
+	for _, name := range model.ProfileNames() {
+		p, _ := model.LookupProfile(name)
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%v\t%v\t%s\n", p.Name, p.Library, p.DrainTimeout, p.ConnDrainPoll, p.SubDrainPoll, p.FinalFlushTimeout, p.Description)
+	}
+	tw.Flush()
+	return 0
+}
+
+func cmdMutations(stdout io.Writer) int {
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, m := range model.Mutations() {
+		fmt.Fprintf(tw, "%s\t%s\n", m.Name(), m.About())
+	}
+	tw.Flush()
+	return 0
+}

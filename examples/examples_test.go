@@ -1,0 +1,128 @@
+// Package examples_test checks that each bundled example scenario has the
+// outcome its description documents.
+package examples_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/props"
+)
+
+func run(t *testing.T, file string) *model.Result {
+	t.Helper()
+	sc, err := scenario.Load(file)
+	require.NoError(t, err)
+	res, err := model.Run(sc, model.Config{Trace: true})
+	require.NoError(t, err)
+	require.Equal(t, "quiescent", res.Stop.Reason.String(), "the run must end on its own")
+	for _, v := range props.Verdicts(res) {
+		require.True(t, v.Holds, "invariant %s: %s", v.ID, v.Detail)
+	}
+	return res
+}
+
+func handledIDs(s *model.SubRecord) []int {
+	var ids []int
+	for _, h := range s.Handled {
+		ids = append(ids, h.Msg)
+	}
+	return ids
+}
+
+func callbackKinds(c *model.ConnRecord) []string {
+	var kinds []string
+	for _, cb := range c.Callbacks {
+		k := cb.Kind
+		if cb.Error != "" {
+			k += ":" + cb.Error
+		}
+		kinds = append(kinds, k)
+	}
+	return kinds
+}
+
+func statuses(c *model.ConnRecord) []string {
+	var out []string
+	for _, s := range c.Status {
+		out = append(out, s.Status.String())
+	}
+	return out
+}
+
+func TestConnDrainSlowHandler(t *testing.T) {
+	res := run(t, "conn-drain-slow-handler.yaml")
+	sub, conn := res.Sub("updates"), res.Conn("app")
+	require.Equal(t, []int{1}, handledIDs(sub), "the message is processed")
+	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(conn))
+	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(conn), "clean close: no async error")
+	require.Empty(t, conn.LastError)
+	require.False(t, conn.DrainTimedOut)
+	require.Equal(t, "drain", sub.RemovedBy)
+	// The closed callback runs after the handler returned.
+	require.Greater(t, int64(conn.ClosedAt), int64(sub.Handled[0].End))
+}
+
+func TestConnDrainTimeout(t *testing.T) {
+	res := run(t, "conn-drain-timeout.yaml")
+	sub, conn := res.Sub("updates"), res.Conn("app")
+	require.True(t, conn.DrainTimedOut)
+	require.Equal(t, model.ErrDrainTimeout, conn.LastError)
+	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackKinds(conn))
+	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(conn))
+	// The deadline is 10 ms after the UNSUBs were queued; the timeout is seen
+	// on the first 10 ms poll at or after it.
+	require.Equal(t, conn.DrainCalledAt.Add(10e6), conn.DrainDeadline)
+	// The handler was still running when the connection closed.
+	require.Len(t, sub.Handled, 1)
+	require.Less(t, int64(conn.ClosedAt), int64(sub.Handled[0].End))
+	require.Equal(t, "close", sub.RemovedBy)
+}
+
+func TestSubDrain(t *testing.T) {
+	res := run(t, "sub-drain.yaml")
+	sub := res.Sub("updates")
+	require.Equal(t, []int{1, 2}, handledIDs(sub), "both messages published before the drain are handled")
+	third := res.Ledger.Message(3)
+	require.Equal(t, model.MsgNoInterest, third.Fate, "the message published after the drain is never received")
+	require.Equal(t, "drain", sub.RemovedBy)
+	require.GreaterOrEqual(t, int64(sub.RemovedAt), int64(sub.Handled[1].End))
+	// The connection itself was not drained.
+	require.Equal(t, []string{"CONNECTED"}, statuses(res.Conn("app")))
+}
+
+func TestRequestReplyWorkers(t *testing.T) {
+	res := run(t, "request-reply-workers.yaml")
+	answered := 0
+	for _, c := range res.Calls {
+		if c.Verb == "request" && c.Client == "requester" {
+			require.Equal(t, model.OK, c.Result, "request %s at %v", c.Source, c.At)
+			answered++
+		}
+	}
+	require.Equal(t, 10, answered, "all 10 requests answered")
+	served := len(res.Sub("worker1").Handled) + len(res.Sub("worker2").Handled)
+	require.Equal(t, 10, served, "each request handled by exactly one worker")
+	conn := res.Conn("service")
+	require.False(t, conn.DrainTimedOut)
+	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(conn))
+}
+
+func TestRollingReplacement(t *testing.T) {
+	res := run(t, "rolling-replacement.yaml")
+	seen := map[int]string{}
+	for _, id := range []string{"old-worker", "new-worker"} {
+		for _, m := range handledIDs(res.Sub(id)) {
+			require.NotContains(t, seen, m, "message %d handled twice", m)
+			seen[m] = id
+		}
+	}
+	require.Len(t, seen, 300, "every order is handled by exactly one member")
+	require.NotEmpty(t, res.Sub("new-worker").Handled)
+	old := res.Conn("old")
+	require.False(t, old.DrainTimedOut)
+	require.NotEqual(t, model.NoTime, old.ClosedAt)
+}

@@ -1,0 +1,381 @@
+package props
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/sim"
+)
+
+func ms(n float64) sim.Time { return sim.Time(n * float64(time.Millisecond)) }
+
+// handMade is a minimal Result with one client c0 and one subscription s0,
+// every timestamp unset.
+func handMade() *model.Result {
+	return &model.Result{
+		Profile: &model.GoProfile,
+		Stop:    sim.Outcome{Reason: sim.Quiescent, Now: ms(1000)},
+		Ledger:  &model.Ledger{},
+		Conns:   []*model.ConnRecord{newConn("c0")},
+		Subs:    []*model.SubRecord{newSub("s0", "c0")},
+	}
+}
+
+func newConn(name string) *model.ConnRecord {
+	return &model.ConnRecord{Client: name, DrainCalledAt: model.NoTime, DrainDeadline: model.NoTime, ClosedAt: model.NoTime,
+		Status: []model.StatusChange{{At: 0, Status: model.Connected}}}
+}
+
+func newSub(id, client string) *model.SubRecord {
+	return &model.SubRecord{ID: id, Client: client, Subject: "t0", UnsubReturnedAt: model.NoTime, DrainCalledAt: model.NoTime,
+		UnsubProcessedAt: model.NoTime, BarrierAt: model.NoTime, RemovedAt: model.NoTime, ClosedHandlerAt: model.NoTime}
+}
+
+// drained makes c0 drain at 10ms and close cleanly at 50ms.
+func drained(r *model.Result) *model.ConnRecord {
+	c := r.Conns[0]
+	c.DrainCalledAt, c.DrainDeadline, c.ClosedAt = ms(10), ms(1010), ms(50)
+	c.Status = append(c.Status, model.StatusChange{At: ms(10), Status: model.DrainingSubs},
+		model.StatusChange{At: ms(40), Status: model.DrainingPubs}, model.StatusChange{At: ms(50), Status: model.Closed})
+	return c
+}
+
+func dropped(reason model.DropReason, at sim.Time) *model.Ledger {
+	return &model.Ledger{
+		Messages:   []model.Message{{ID: 1, From: "c0", Subject: "t0", Fate: model.MsgRouted, AcceptedAt: ms(1)}},
+		Deliveries: []model.Delivery{{Msg: 1, Sub: 0, CommittedAt: ms(1), ArrivedAt: at, StartedAt: model.NoTime, EndedAt: model.NoTime, Fate: model.DlvDropped, Reason: reason, DroppedAt: at}},
+	}
+}
+
+// TestChecksOnHandMadeResults: each invariant reports a violation on a
+// minimal hand-made Result that breaks it, and none on the closest Result
+// that does not.
+func TestChecksOnHandMadeResults(t *testing.T) {
+	cases := []struct {
+		id        string
+		violating func() *model.Result
+		holding   func() *model.Result
+	}{
+		{
+			id: "no-loss-under-drain",
+			violating: func() *model.Result { // sub_closed during a drain that did not time out
+				r := handMade()
+				drained(r)
+				r.Ledger = dropped(model.DropSubClosed, ms(20))
+				return r
+			},
+			holding: func() *model.Result { // the same drop after a reported timeout
+				r := handMade()
+				c := drained(r)
+				c.DrainTimedOut, c.LastError = true, model.ErrDrainTimeout
+				c.Callbacks = []model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}
+				r.Ledger = dropped(model.DropSubClosed, ms(20))
+				return r
+			},
+		},
+		{
+			id: "no-loss-under-drain",
+			violating: func() *model.Result { // an unreported slow-consumer drop while draining
+				r := handMade()
+				r.Subs[0].DrainCalledAt = ms(10)
+				r.Ledger = dropped(model.DropSlowConsumer, ms(20))
+				return r
+			},
+			holding: func() *model.Result { // the same drop before the drain started
+				r := handMade()
+				r.Subs[0].DrainCalledAt = ms(10)
+				r.Ledger = dropped(model.DropSlowConsumer, ms(5))
+				return r
+			},
+		},
+		{
+			id: "no-callback-after-unsubscribe",
+			violating: func() *model.Result {
+				r := handMade()
+				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), "unsubscribe"
+				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}}
+				return r
+			},
+			holding: func() *model.Result { // started at the very instant: not after
+				r := handMade()
+				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), "unsubscribe"
+				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(10), End: ms(12)}}
+				return r
+			},
+		},
+		{
+			id: "no-callback-after-unsubscribe",
+			violating: func() *model.Result {
+				r := handMade()
+				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
+				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}}
+				return r
+			},
+			holding: func() *model.Result { // removed by close: callbacks may still be queued
+				r := handMade()
+				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "close"
+				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(5), End: ms(12)}}
+				return r
+			},
+		},
+		{
+			id: "drain-waits-for-callbacks",
+			violating: func() *model.Result {
+				r := handMade()
+				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
+				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(5), End: model.NoTime}}
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
+				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(5), End: ms(10)}}
+				return r
+			},
+		},
+		{
+			id: "no-duplicates",
+			violating: func() *model.Result {
+				r := handMade()
+				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(1), End: ms(2)}, {Msg: 1, Start: ms(2), End: ms(3)}}
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(1), End: ms(2)}, {Msg: 2, Start: ms(2), End: ms(3)}}
+				return r
+			},
+		},
+		{
+			id: "drain-closes",
+			violating: func() *model.Result { // never closed in a run that went quiet
+				r := handMade()
+				r.Conns[0].DrainCalledAt = ms(10)
+				return r
+			},
+			holding: func() *model.Result { // not closed yet when a budget stopped the run early
+				r := handMade()
+				r.Conns[0].DrainCalledAt = ms(10)
+				r.Stop = sim.Outcome{Reason: sim.TimeBudget, Now: ms(2000)}
+				return r
+			},
+		},
+		{
+			id: "drain-closes",
+			violating: func() *model.Result { // closed, but too late: 30 s + 5 s + 1.12 s is the bound
+				r := handMade()
+				r.Conns[0].DrainCalledAt, r.Conns[0].ClosedAt = 0, ms(36200)
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				r.Conns[0].DrainCalledAt, r.Conns[0].ClosedAt = 0, ms(36000)
+				return r
+			},
+		},
+		{
+			id: "timeout-reported-once",
+			violating: func() *model.Result { // timed out silently
+				r := handMade()
+				c := drained(r)
+				c.DrainTimedOut = true
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				c := drained(r)
+				c.DrainTimedOut, c.LastError = true, model.ErrDrainTimeout
+				c.Callbacks = []model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}
+				return r
+			},
+		},
+		{
+			id: "timeout-reported-once",
+			violating: func() *model.Result { // reported without a timeout
+				r := handMade()
+				c := drained(r)
+				c.Callbacks = []model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				drained(r)
+				return r
+			},
+		},
+		{
+			id: "replies-during-drain",
+			violating: func() *model.Result {
+				r := handMade()
+				drained(r)
+				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "reply", Client: "c0", Sub: "s0", At: ms(20), ReturnedAt: ms(20), Result: model.ErrConnectionDraining}}
+				return r
+			},
+			holding: func() *model.Result { // refused in DRAINING_PUBS, as nats.go does
+				r := handMade()
+				drained(r)
+				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "reply", Client: "c0", Sub: "s0", At: ms(45), ReturnedAt: ms(45), Result: model.ErrConnectionDraining}}
+				return r
+			},
+		},
+		{
+			id: "respmux-drained-last",
+			violating: func() *model.Result {
+				r := handMade()
+				drained(r)
+				mux := newSub("c0.respmux", "c0")
+				mux.Mux, mux.DrainCalledAt, mux.RemovedAt, mux.RemovedBy = true, ms(10), ms(12), "drain"
+				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(30), "drain"
+				r.Subs = append(r.Subs, mux)
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				drained(r)
+				mux := newSub("c0.respmux", "c0")
+				mux.Mux, mux.DrainCalledAt, mux.RemovedAt, mux.RemovedBy = true, ms(30), ms(32), "drain"
+				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(30), "drain"
+				r.Subs = append(r.Subs, mux)
+				return r
+			},
+		},
+		{
+			id: "replies-reach-requester",
+			violating: func() *model.Result {
+				r := handMade()
+				r.Ledger = &model.Ledger{Messages: []model.Message{
+					{ID: 1, From: "c0", Subject: "svc", Reply: "_INBOX.c0.1", Fate: model.MsgRouted, AcceptedAt: ms(11)},
+					{ID: 2, From: "c1", Subject: "_INBOX.c0.1", Fate: model.MsgNoInterest, AcceptedAt: ms(20)},
+				}}
+				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "request", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(110), Result: model.ErrTimeout, Msg: 1}}
+				return r
+			},
+			holding: func() *model.Result { // the reply came after the request had given up
+				r := handMade()
+				r.Ledger = &model.Ledger{Messages: []model.Message{
+					{ID: 1, From: "c0", Subject: "svc", Reply: "_INBOX.c0.1", Fate: model.MsgRouted, AcceptedAt: ms(11)},
+					{ID: 2, From: "c1", Subject: "_INBOX.c0.1", Fate: model.MsgNoInterest, AcceptedAt: ms(120)},
+				}}
+				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "request", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(110), Result: model.ErrTimeout, Msg: 1}}
+				return r
+			},
+		},
+		{
+			id: "closed-is-final",
+			violating: func() *model.Result {
+				r := handMade()
+				drained(r)
+				r.Conns[0].Status = append(r.Conns[0].Status, model.StatusChange{At: ms(60), Status: model.DrainingPubs})
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				drained(r)
+				return r
+			},
+		},
+		{
+			id: "unsubscribe-refused-while-draining",
+			violating: func() *model.Result {
+				r := handMade()
+				drained(r)
+				r.Calls = []model.CallRecord{{Source: "actions[2]", Verb: "unsubscribe", Client: "c0", Sub: "s0", At: ms(20), ReturnedAt: ms(20), Result: model.OK}}
+				return r
+			},
+			holding: func() *model.Result { // at the instant the drain started the order is unknown
+				r := handMade()
+				drained(r)
+				r.Calls = []model.CallRecord{{Source: "actions[2]", Verb: "unsubscribe", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(10), Result: model.OK}}
+				return r
+			},
+		},
+	}
+	covered := map[string]bool{}
+	for _, c := range cases {
+		inv, ok := Lookup(c.id)
+		if !ok {
+			t.Fatalf("unknown invariant %q", c.id)
+		}
+		covered[c.id] = true
+		if v := inv.Check(c.violating()); len(v) == 0 {
+			t.Errorf("%s: no violation reported on its violating Result", c.id)
+		} else {
+			t.Logf("%s: %s", c.id, Shorten(v))
+		}
+		if v := inv.Check(c.holding()); len(v) != 0 {
+			t.Errorf("%s: violation on its holding Result: %s", c.id, Shorten(v))
+		}
+		for _, other := range Catalogue() {
+			if other.ID != c.id {
+				if v := other.Check(c.holding()); len(v) != 0 {
+					t.Errorf("%s: holding Result for %s violates it: %s", other.ID, c.id, Shorten(v))
+				}
+			}
+		}
+	}
+	for _, inv := range Catalogue() {
+		if !covered[inv.ID] {
+			t.Errorf("invariant %s has no hand-made case", inv.ID)
+		}
+	}
+}
+
+func TestCatalogue(t *testing.T) {
+	seen := map[string]bool{}
+	for _, inv := range Catalogue() {
+		if inv.ID == "" || inv.Statement == "" || inv.Precondition == "" || inv.Check == nil {
+			t.Errorf("incomplete invariant %+v", inv)
+		}
+		if seen[inv.ID] {
+			t.Errorf("duplicate id %s", inv.ID)
+		}
+		seen[inv.ID] = true
+		if got, ok := Lookup(inv.ID); !ok || got.ID != inv.ID {
+			t.Errorf("Lookup(%q) = %v, %v", inv.ID, got.ID, ok)
+		}
+	}
+	for _, id := range []string{"no-loss-under-drain", "no-callback-after-unsubscribe", "drain-waits-for-callbacks",
+		"no-duplicates", "drain-closes", "timeout-reported-once"} {
+		if !seen[id] {
+			t.Errorf("required invariant %s missing", id)
+		}
+	}
+	if _, ok := Lookup("no-such-invariant"); ok {
+		t.Error("Lookup of an unknown id succeeded")
+	}
+}
+
+func TestVerdicts(t *testing.T) {
+	r := handMade()
+	r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(1), End: ms(2)}, {Msg: 1, Start: ms(2), End: ms(3)}}
+	vs := Verdicts(r)
+	cat := Catalogue()
+	if len(vs) != len(cat) {
+		t.Fatalf("%d verdicts for %d invariants", len(vs), len(cat))
+	}
+	for i, v := range vs {
+		if v.ID != cat[i].ID || v.Statement != cat[i].Statement {
+			t.Errorf("verdict %d is %s, want %s", i, v.ID, cat[i].ID)
+		}
+		want := v.ID != "no-duplicates"
+		if v.Holds != want || (v.Detail == "") != want {
+			t.Errorf("%s: holds %v detail %q", v.ID, v.Holds, v.Detail)
+		}
+	}
+}
+
+func TestShorten(t *testing.T) {
+	if Shorten(nil) != "" {
+		t.Error("Shorten(nil) not empty")
+	}
+	s := Shorten([]string{"a", "b", "c", "d", "e"})
+	if s != "a; b; c (+2 more)" {
+		t.Errorf("Shorten = %q", s)
+	}
+	long := Shorten([]string{strings.Repeat("x", 1000)})
+	if len(long) > 410 {
+		t.Errorf("Shorten did not cut: %d", len(long))
+	}
+}
