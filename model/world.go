@@ -36,7 +36,7 @@ type World struct {
 	subList []*Sub          // every subscription, indexed like Result.Subs
 	// msgEstimate is how many messages the actions publish, for presizing.
 	msgEstimate int
-	netDown []sim.Time      // per client: the network is down until then
+	netDown     []sim.Time // per client: the network is down until then
 	// actionSrc[i] is "actions[i]", the Source of calls made by action i.
 	actionSrc []string
 	frames    [][]frame // recycled frame buffers
