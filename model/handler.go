@@ -22,7 +22,9 @@ func (s *Sub) startCallback(d int32) {
 	s.cur = d
 	s.curRec = len(s.rec.Handled)
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: NoTime})
-	w.trace(s.rec.Client, "callback.start", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+	if w.tr != nil {
+		w.trace(s.rec.Client, "callback.start", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+	}
 	if s.mux {
 		s.c.respHandler(d)
 		s.finishCallback()
@@ -42,7 +44,9 @@ func (s *Sub) finishCallback() {
 	dl.Fate = DlvHandled
 	s.rec.Handled[s.curRec].End = dl.EndedAt
 	s.running = false
-	w.trace(s.rec.Client, "callback.end", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+	if w.tr != nil {
+		w.trace(s.rec.Client, "callback.end", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+	}
 	if w.mut.Has(DuplicateDelivery) && dl.Msg%10 == 0 && !s.dupDone[dl.Msg] {
 		if s.dupDone == nil {
 			s.dupDone = map[int]bool{}

@@ -117,7 +117,9 @@ func (c *Conn) processMsg(f frame) {
 	s.pBytes += size
 	s.push(f.ref)
 	s.sc = false
-	w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Int("pending", int64(s.pMsgs)))
+	if w.tr != nil {
+		w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Int("pending", int64(s.pMsgs)))
+	}
 	if s.sync {
 		if len(s.nextWaiters) > 0 {
 			nw := s.nextWaiters[0]

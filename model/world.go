@@ -209,6 +209,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	return s
 }
 
+// trace records an event when the run is traced. Per-message call sites
+// check w.tr themselves so that untraced runs do not even build the fields.
 func (w *World) trace(actor, kind string, fields ...sim.Field) {
 	if w.tr != nil {
 		w.tr.Add(w.sim.Now(), actor, kind, fields...)
