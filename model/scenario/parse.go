@@ -421,11 +421,11 @@ func (d *decoder) scenario(n *yaml.Node) (*Scenario, error) {
 		case "server":
 			err = d.server(f.val, f.path, &s.Server)
 		case "clients":
-			s.Clients, err = d.clients(f.val, f.path)
+			s.Clients, err = list(d, f.val, f.path, d.client)
 		case "subscriptions":
-			s.Subs, err = d.subs(f.val, f.path)
+			s.Subs, err = list(d, f.val, f.path, d.sub)
 		case "actions":
-			s.Actions, err = d.actions(f.val, f.path)
+			s.Actions, err = list(d, f.val, f.path, d.action)
 		}
 		if err != nil {
 			return nil, err
@@ -495,20 +495,22 @@ func (d *decoder) server(n *yaml.Node, path string, s *Server) error {
 	return nil
 }
 
-func (d *decoder) clients(n *yaml.Node, path string) ([]Client, error) {
+// list decodes a YAML sequence, each element with item; the element's path
+// is path[i].
+func list[T any](d *decoder, n *yaml.Node, path string, item func(*yaml.Node, string) (T, error)) ([]T, error) {
 	items, err := d.sequence(n, path)
 	if err != nil {
 		return nil, err
 	}
-	var clients []Client
-	for i, item := range items {
-		c, err := d.client(item, index(path, i))
+	var out []T
+	for i, n := range items {
+		v, err := item(n, index(path, i))
 		if err != nil {
 			return nil, err
 		}
-		clients = append(clients, c)
+		out = append(out, v)
 	}
-	return clients, nil
+	return out, nil
 }
 
 func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
@@ -547,22 +549,6 @@ func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
 		}
 	}
 	return c, err
-}
-
-func (d *decoder) subs(n *yaml.Node, path string) ([]Subscription, error) {
-	items, err := d.sequence(n, path)
-	if err != nil {
-		return nil, err
-	}
-	var subs []Subscription
-	for i, item := range items {
-		s, err := d.sub(item, index(path, i))
-		if err != nil {
-			return nil, err
-		}
-		subs = append(subs, s)
-	}
-	return subs, nil
 }
 
 func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
@@ -631,7 +617,7 @@ func (d *decoder) handler(n *yaml.Node, path string) (Handler, error) {
 		case "duration":
 			h.Duration, err = d.dist(f.val, f.path)
 		case "actions":
-			h.Actions, err = d.handlerActions(f.val, f.path)
+			h.Actions, err = list(d, f.val, f.path, d.handlerAction)
 		}
 		if err != nil {
 			return h, err
@@ -647,22 +633,6 @@ var (
 	actionVerbs  = []string{"publish", "request", "flush", "subscribe", "unsubscribe", "auto_unsubscribe",
 		"drain_sub", "drain", "close", "next_msg", "disconnect", "restart_server"}
 )
-
-func (d *decoder) handlerActions(n *yaml.Node, path string) ([]HandlerAction, error) {
-	items, err := d.sequence(n, path)
-	if err != nil {
-		return nil, err
-	}
-	var actions []HandlerAction
-	for i, item := range items {
-		a, err := d.handlerAction(item, index(path, i))
-		if err != nil {
-			return nil, err
-		}
-		actions = append(actions, a)
-	}
-	return actions, nil
-}
 
 func (d *decoder) handlerAction(n *yaml.Node, path string) (HandlerAction, error) {
 	a := HandlerAction{Line: n.Line}
@@ -838,22 +808,6 @@ func (d *decoder) clientRef(n *yaml.Node, path string) (*ClientRef, error) {
 		}
 	}
 	return r, err
-}
-
-func (d *decoder) actions(n *yaml.Node, path string) ([]Action, error) {
-	items, err := d.sequence(n, path)
-	if err != nil {
-		return nil, err
-	}
-	var actions []Action
-	for i, item := range items {
-		a, err := d.action(item, index(path, i))
-		if err != nil {
-			return nil, err
-		}
-		actions = append(actions, a)
-	}
-	return actions, nil
 }
 
 func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
