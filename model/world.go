@@ -18,6 +18,9 @@ type Config struct {
 	Trace bool
 	// Mutations enables deliberate model defects (see Mutation).
 	Mutations MutationSet
+	// Profile, when set, replaces the profile the scenario names, e.g. to
+	// sweep a poll interval. It must not be modified during the run.
+	Profile *Profile
 }
 
 // World is one run in progress: the kernel, the server, the clients and the
@@ -59,9 +62,12 @@ func Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 }
 
 func newWorld(sc *scenario.Scenario, cfg Config) (*World, error) {
-	p, err := LookupProfile(sc.Profile)
-	if err != nil {
-		return nil, &scenario.Error{File: sc.File, Line: sc.ProfileLine, Field: "profile", Msg: err.Error()}
+	p := cfg.Profile
+	if p == nil {
+		var err error
+		if p, err = LookupProfile(sc.Profile); err != nil {
+			return nil, &scenario.Error{File: sc.File, Line: sc.ProfileLine, Field: "profile", Msg: err.Error()}
+		}
 	}
 	rng := cfg.Chooser
 	if rng == nil {
