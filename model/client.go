@@ -43,7 +43,8 @@ type Conn struct {
 	respMap    map[string]*request // lookups only; never iterated
 	requests   []*request          // pending requests, in creation order
 	nextToken  int
-	reconnects int // failed attempts since the last successful connect
+	reconnects int  // failed attempts since the last successful connect
+	dialing    bool // a reconnect attempt's connection awaits its handshake
 	drainRng   sim.Chooser
 	reconRng   sim.Chooser
 }
@@ -240,7 +241,11 @@ func (c *Conn) clearPendingFlushCalls() {
 	pongs := c.pongs
 	c.pongs = nil
 	for _, fw := range pongs {
-		c.settleFlush(fw, ErrConnectionClosed)
+		// The waiting goroutine resumes only after the caller (close or
+		// the reconnect) is done: an error the drain's final flush then
+		// reports comes after close's callbacks and never runs (measured
+		// by conformance scenario gen-0108).
+		c.w.sim.At(c.now(), func() { c.settleFlush(fw, ErrConnectionClosed) })
 	}
 }
 
@@ -294,18 +299,23 @@ func (c *Conn) pushCallback(ev CallbackEvent) {
 func (c *Conn) dispatchCallbacks() {
 	c.achBusy = false
 	for _, ev := range c.ach {
-		ev.At = c.now()
-		c.rec.Callbacks = append(c.rec.Callbacks, ev)
-		switch {
-		case ev.Sub != "":
-			c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error), sim.Str("sub", ev.Sub))
-		case ev.Error != "":
-			c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error))
-		default:
-			c.w.trace(c.name, "cb."+ev.Kind)
-		}
+		c.runCallback(ev)
 	}
 	c.ach = c.ach[:0]
+}
+
+// runCallback runs (records) one connection callback now.
+func (c *Conn) runCallback(ev CallbackEvent) {
+	ev.At = c.now()
+	c.rec.Callbacks = append(c.rec.Callbacks, ev)
+	switch {
+	case ev.Sub != "":
+		c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error), sim.Str("sub", ev.Sub))
+	case ev.Error != "":
+		c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error))
+	default:
+		c.w.trace(c.name, "cb."+ev.Kind)
+	}
 }
 
 // pushErr sets LastError and queues the async error callback.
@@ -328,6 +338,12 @@ func (c *Conn) close(doCBs bool) {
 		return
 	}
 	w := c.w
+	// A reconnect loop woken by the close exits setting LastError to
+	// ErrNoServers if nothing else is set (nats.go doReconnect; measured by
+	// conformance scenario drain-while-reconnecting).
+	if c.isReconnecting() && c.rec.LastError == "" {
+		c.rec.LastError = ErrNoServers
+	}
 	c.setStatus(Closed)
 	hadTCP := c.tcp
 	if c.tcp {
@@ -349,7 +365,11 @@ func (c *Conn) close(doCBs bool) {
 		if hadTCP {
 			c.pushCallback(CallbackEvent{Kind: "disconnected"})
 		}
-		c.pushCallback(CallbackEvent{Kind: "closed"})
+		if w.mut.Has(ClosedCBInline) {
+			c.runCallback(CallbackEvent{Kind: "closed"})
+		} else {
+			c.pushCallback(CallbackEvent{Kind: "closed"})
+		}
 	}
 	c.achClosed = true
 }
@@ -369,7 +389,17 @@ func (c *Conn) discardOut(reason string) {
 // processOpErr handles a broken connection: reconnect if CONNECTED and
 // allowed, otherwise (in particular while draining) close.
 func (c *Conn) processOpErr(err string) {
-	if c.isClosed() || c.isReconnecting() {
+	if c.isClosed() {
+		return
+	}
+	if c.isReconnecting() {
+		// The connection a reconnect attempt opened broke before its
+		// handshake completed: the attempt failed and the loop tries again
+		// (nats.go doReconnect), instead of waiting forever.
+		if c.dialing {
+			c.dialing = false
+			c.scheduleReconnectAttempt()
+		}
 		return
 	}
 	c.w.trace(c.name, "conn.lost", sim.Str("error", err))
@@ -419,6 +449,7 @@ func (c *Conn) attemptReconnect() {
 		return
 	}
 	c.w.trace(c.name, "reconnect.dial", sim.Int("attempt", int64(c.reconnects)))
+	c.dialing = true
 	c.w.connect(c)
 }
 
@@ -429,6 +460,7 @@ func (c *Conn) handshakeDone() {
 	if !c.isReconnecting() {
 		return
 	}
+	c.dialing = false
 	c.setStatus(Connected)
 	c.tcp = true
 	pending := c.out

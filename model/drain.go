@@ -9,7 +9,9 @@ func (c *Conn) Drain() string {
 	case c.isClosed():
 		return ErrConnectionClosed
 	case c.isReconnecting():
-		c.Close()
+		if !c.w.mut.Has(DrainReconnectingNoClose) {
+			c.Close()
+		}
 		return ErrConnectionReconnect
 	case c.isDraining():
 		return ""
@@ -117,12 +119,22 @@ func (c *Conn) finishDrain() {
 		return
 	}
 	c.setStatus(DrainingPubs)
-	c.Flush(w.profile.FinalFlushTimeout, func(err string) {
+	done := func(err string) {
+		c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
 		if err != "" {
 			c.pushErr(err, "")
 		}
+		if w.mut.Has(ClosedCBDespiteOption) {
+			c.close(true)
+			return
+		}
 		c.Close()
-	})
+	}
+	if w.mut.Has(FinalFlushNoWait) {
+		done("")
+		return
+	}
+	c.Flush(w.profile.FinalFlushTimeout, done)
 }
 
 // checkDrained is a subscription drain's goroutine: a PING/PONG barrier

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Mutation is a named, deliberate defect in the model. Mutations reproduce
@@ -58,8 +59,48 @@ const (
 	// subscriptions by ranging over a Go map instead of drawing the order
 	// through the Chooser, so runs with the same seed differ.
 	MapOrderSnapshot
+	// RemoveSubAtOnce: a subscription drain removes the subscription right
+	// after its UNSUB, like Unsubscribe, instead of waiting for the barrier
+	// and for its pending messages to be handled.
+	RemoveSubAtOnce
+	// LateUnsub: the server applies a plain UNSUB lateUnsubDelay after
+	// reading it, after the PONG that follows it has gone out, as interest
+	// removal does across a leafnode or gateway (nats.go PR #1817,
+	// nats-server #6656), so messages published after the drain's barrier
+	// still reach the draining subscription.
+	LateUnsub
+	// PendingLIFO: the subscription hands its newest queued message to the
+	// callback (or NextMsg) first.
+	PendingLIFO
+	// QueueFanout: the server delivers a queue-group message to every
+	// member instead of one.
+	QueueFanout
+	// FinalFlushNoWait: the connection drain's final flush returns success
+	// as soon as its PING is written, without waiting for the PONG, so the
+	// connection closes while publishes are still on their way.
+	FinalFlushNoWait
+	// ClosedCBInline: Close runs the closed callback inline instead of
+	// queueing it behind the async errors and the disconnected callback.
+	ClosedCBInline
+	// ClosedCBDespiteOption: the connection drain closes with callbacks even
+	// when NoCallbacksAfterClientClose is set (nats.go before 995f6717).
+	ClosedCBDespiteOption
+	// SlowConsumerSilent: slow-consumer drops are never reported: no
+	// ErrSlowConsumer async error and no LastError.
+	SlowConsumerSilent
+	// DrainReconnectingNoClose: Drain while reconnecting returns
+	// ErrConnectionReconnecting but leaves the connection reconnecting
+	// (nats.go before PR #531).
+	DrainReconnectingNoClose
+	// UnsubRemovesQueueGroup: the server's UNSUB of one queue-group member
+	// removes every member of the group, so a replacement member on another
+	// connection stops receiving while its client believes it subscribed.
+	UnsubRemovesQueueGroup
 	numMutations
 )
+
+// lateUnsubDelay is how late the LateUnsub mutation applies an UNSUB.
+const lateUnsubDelay = 5 * time.Millisecond
 
 var mutationInfo = [numMutations]struct{ name, about string }{
 	NoFlushBarrier:                  {"no-flush-barrier", "sub drain skips the PING/PONG barrier after UNSUB"},
@@ -75,6 +116,16 @@ var mutationInfo = [numMutations]struct{ name, about string }{
 	TimeoutNotReported:              {"timeout-not-reported", "drain overrun reports no ErrDrainTimeout (nats.go before PR #392)"},
 	DuplicateDelivery:               {"duplicate-delivery", "every tenth message is handed to the callback twice"},
 	MapOrderSnapshot:                {"map-order-snapshot", "drain snapshot order taken from Go map iteration (nondeterministic)"},
+	RemoveSubAtOnce:                 {"remove-sub-at-once", "sub drain removes the subscription at once, like Unsubscribe"},
+	LateUnsub:                       {"late-unsub", "server applies UNSUB 5 ms late, after the barrier's PONG (leafnode/gateway, nats.go PR #1817)"},
+	PendingLIFO:                     {"pending-lifo", "newest queued message handed out first"},
+	QueueFanout:                     {"queue-fanout", "server delivers a queue-group message to every member"},
+	FinalFlushNoWait:                {"final-flush-no-wait", "drain's final flush does not wait for its PONG"},
+	ClosedCBInline:                  {"closed-cb-inline", "closed callback runs inline, ahead of queued callbacks"},
+	ClosedCBDespiteOption:           {"closed-cb-despite-option", "drain fires closed callbacks despite NoCallbacksAfterClientClose (nats.go before 995f6717)"},
+	SlowConsumerSilent:              {"slow-consumer-silent", "slow-consumer drops report no ErrSlowConsumer"},
+	DrainReconnectingNoClose:        {"drain-reconnecting-no-close", "Drain while reconnecting leaves the connection open (nats.go before PR #531)"},
+	UnsubRemovesQueueGroup:          {"unsub-removes-queue-group", "server UNSUB of one queue member removes the whole group"},
 }
 
 // Name returns the mutation's command-line name.

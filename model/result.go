@@ -77,6 +77,12 @@ type ConnRecord struct {
 	DrainTimedOut bool
 	// ClosedAt is when the status became CLOSED.
 	ClosedAt sim.Time
+	// FinalFlushAt is when the drain's final flush (after DRAINING_PUBS)
+	// returned, NoTime if it never did, and FinalFlushErr its error ("" for
+	// success): a successful final flush proves the server processed every
+	// publish made before it.
+	FinalFlushAt  sim.Time
+	FinalFlushErr string
 }
 
 // StatusChange is one transition of a connection's status.

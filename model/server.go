@@ -50,7 +50,7 @@ func newServer(w *World, rng sim.Chooser) *Server {
 
 // accept registers a new connection from client c.
 func (s *Server) accept(c *Conn) *serverConn {
-	sc := &serverConn{client: c, open: true, noRespond: s.w.sc.Server.NoResponders}
+	sc := &serverConn{client: c, open: true, noRespond: s.w.sc.Server.NoResponders, out: s.w.getFrames()}
 	sc.writeFn = func() { s.write(sc) }
 	s.conns[c.idx] = sc
 	return sc
@@ -75,6 +75,11 @@ func (s *Server) receive(c *Conn, frames []frame, eof bool) {
 		case opSub:
 			s.processSub(sc, f)
 		case opUnsub:
+			if f.max == 0 && s.w.mut.Has(LateUnsub) {
+				sid := f.sid
+				s.w.sim.After(lateUnsubDelay, func() { s.processUnsub(sc, sid, 0) })
+				continue
+			}
 			s.processUnsub(sc, f.sid, int64(f.max))
 		case opPub:
 			s.processPub(sc, int(f.msg))
@@ -116,6 +121,13 @@ func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {
 		}
 		s.unsubscribe(ss)
 		s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID))
+		if ss.queue != "" && s.w.mut.Has(UnsubRemovesQueueGroup) {
+			for _, o := range append([]*serverSub(nil), s.subs...) {
+				if o.queue == ss.queue && o.subject == ss.subject {
+					s.unsubscribe(o)
+				}
+			}
+		}
 		return
 	}
 }
@@ -187,7 +199,7 @@ func (s *Server) route(m *Message) bool {
 	var groups []string
 	matches := s.match(m.Subject)
 	for _, ss := range matches {
-		if ss.queue == "" {
+		if ss.queue == "" || s.w.mut.Has(QueueFanout) {
 			if s.deliver(ss, m) {
 				delivered = true
 			}
@@ -295,6 +307,11 @@ func (s *Server) closeConn(sc *serverConn, flush bool) {
 		s.conns[sc.client.idx] = nil
 	}
 }
+
+// SubjectMatches reports whether a subscription subject (which may contain
+// the wildcards * and >) matches a literal publish subject, as the server
+// routes; invariants use it to find the messages meant for a subscription.
+func SubjectMatches(pattern, subject string) bool { return subjectMatches(pattern, subject) }
 
 // subjectMatches reports whether a subscription subject (which may contain
 // the wildcards * and >) matches a literal publish subject.

@@ -64,6 +64,11 @@ func (s *Sub) queueLen() int { return len(s.pending) - s.head }
 func (s *Sub) push(d int32) { s.pending = append(s.pending, d) }
 
 func (s *Sub) pop() int32 {
+	if n := len(s.pending); n-s.head > 1 && s.c.w.mut.Has(PendingLIFO) {
+		d := s.pending[n-1]
+		s.pending = s.pending[:n-1]
+		return d
+	}
 	d := s.pending[s.head]
 	s.head++
 	if s.head == len(s.pending) {
@@ -109,7 +114,9 @@ func (c *Conn) processMsg(f frame) {
 		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Str("reason", DropSlowConsumer.String()))
 		if !s.sc {
 			s.sc = true
-			c.pushErr(ErrSlowConsumer, s.rec.ID)
+			if !w.mut.Has(SlowConsumerSilent) {
+				c.pushErr(ErrSlowConsumer, s.rec.ID)
+			}
 		}
 		return
 	}
@@ -419,7 +426,11 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 				c.w.ledger.drop(d, c.now(), DropSubClosed, true)
 			}
 		}
-		c.w.sim.At(c.now(), func() { c.checkDrained(s) })
+		if c.w.mut.Has(RemoveSubAtOnce) {
+			c.removeSub(s, "drain")
+		} else {
+			c.w.sim.At(c.now(), func() { c.checkDrained(s) })
+		}
 	}
 	if !c.isReconnecting() {
 		c.write(frame{op: opUnsub, sid: s.sid, max: int32(sendMax)}, 16)

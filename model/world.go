@@ -43,6 +43,7 @@ type World struct {
 	// actionSrc[i] is "actions[i]", the Source of calls made by action i.
 	actionSrc []string
 	frames    [][]frame // recycled frame buffers
+	pool      *Runner   // memory of earlier runs to reuse; nil for Run
 
 	rngNet     sim.Chooser
 	rngHandler sim.Chooser
@@ -52,16 +53,23 @@ type World struct {
 // Run executes a validated scenario and returns its result. The error is
 // non-nil only when the scenario cannot be run (an unknown profile).
 func Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
-	w, err := newWorld(sc, cfg)
+	w, err := newWorld(sc, cfg, nil)
 	if err != nil {
 		return nil, err
 	}
-	w.res.Stop = w.sim.Run()
-	w.finish()
-	return w.res, nil
+	return w.run(), nil
 }
 
-func newWorld(sc *scenario.Scenario, cfg Config) (*World, error) {
+// run executes the world's events and settles the ledger.
+func (w *World) run() *Result {
+	w.res.Stop = w.sim.Run()
+	w.finish()
+	return w.res
+}
+
+// newWorld sets up a run; pool, when not nil, lends it the memory of
+// earlier runs.
+func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	p := cfg.Profile
 	if p == nil {
 		var err error
@@ -74,7 +82,9 @@ func newWorld(sc *scenario.Scenario, cfg Config) (*World, error) {
 		rng = sim.NewPCG(sc.Seed)
 	}
 	w := &World{
-		sim:        sim.New(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime)}),
+		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime)}),
+		pool:       pool,
+		frames:     pool.takeFrames(),
 		sc:         sc,
 		profile:    p,
 		mut:        cfg.Mutations,
@@ -94,6 +104,7 @@ func newWorld(sc *scenario.Scenario, cfg Config) (*World, error) {
 		spec := &sc.Clients[i]
 		c := &Conn{
 			w: w, idx: i, name: spec.Name,
+			out:      w.getFrames(),
 			opts:     resolveOptions(p, spec),
 			status:   Connected,
 			tcp:      true,
@@ -101,7 +112,7 @@ func newWorld(sc *scenario.Scenario, cfg Config) (*World, error) {
 			drainRng: w.rngClient.Stream(spec.Name + "/drain"),
 			reconRng: w.rngClient.Stream(spec.Name + "/reconnect"),
 		}
-		c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime,
+		c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime,
 			Status: []StatusChange{{At: 0, Status: Connected}}}
 		c.flushFn = c.flush
 		c.achFn = c.dispatchCallbacks
@@ -167,9 +178,9 @@ func (w *World) presize() {
 	}
 	msgs = min(msgs, 1<<20)
 	w.msgEstimate = msgs
-	w.ledger.Messages = make([]Message, 0, msgs)
-	w.ledger.Deliveries = make([]Delivery, 0, min(msgs*max(len(w.sc.Subs), 1), 1<<21))
-	w.res.Calls = make([]CallRecord, 0, msgs+len(w.sc.Actions))
+	w.ledger.Messages = w.pool.takeMessages(msgs)
+	w.ledger.Deliveries = w.pool.takeDeliveries(min(msgs*max(len(w.sc.Subs), 1), 1<<21))
+	w.res.Calls = w.pool.takeCalls(msgs + len(w.sc.Actions))
 }
 
 func (w *World) clientIndex(name string) int {
@@ -185,14 +196,14 @@ func (w *World) clientIndex(name string) int {
 func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux bool) *Sub {
 	c.nextSid++
 	s := &Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
-		waiting: true, curLen: -1,
+		waiting: true, curLen: -1, pending: w.pool.takePending(),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit}
 	s.topFn = s.top
 	s.serviceFn = s.serviceDone
 	rec := &SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
 		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime,
-		Handled: make([]Handled, 0, min(w.msgEstimate, 4096))}
+		Handled: w.pool.takeHandled(min(w.msgEstimate, 4096))}
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {

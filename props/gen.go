@@ -11,247 +11,399 @@ import (
 // GenScenario draws a small, valid drain scenario from c. It is written
 // against sim.Chooser so that one generator serves both drivers: rapid
 // (through RapidChooser, giving shrinkable counterexamples) and sim.PCG
-// (fixed seeds, for mutation-kill tests and sweeps).
+// (fixed seeds, for mutation-kill tests and `drainsim check`).
 //
-// A scenario has 1–3 clients and 1–4 subscriptions (mostly async, some
-// sync with a next_msg action, sometimes a queue group across two clients,
-// sometimes a small pending limit), handlers that take 0–50 ms and may
-// reply, publish or make a request (and rarely get stuck for 10 s on one
-// message), 0–2 ms of network latency, 1–3 publish actions of 1–50 small
-// messages, sometimes a request, then one drain: of a connection (with a
-// drain timeout of 0–2 s, so sometimes too short) or of a subscription.
-// Sometimes another subscription is unsubscribed, and rarely the drained
-// connection is broken during its drain. Every feature is switched on by a
-// non-zero draw, so shrinking a rapid counterexample switches features off
-// and moves times and counts towards their minimum.
+// A scenario is drawn in three parts:
+//
+//   - the weather (swarm testing): which features and faults this run may
+//     use at all (queue groups, sync subscriptions, pending limits,
+//     requests, handler actions, stuck handlers, deferred subscriptions,
+//     unsubscribes, closes, disconnects, server restarts, short drain
+//     timeouts) and the network latency distribution;
+//   - the topology: 1–3 clients with their options, 1–4 subscriptions with
+//     handlers whose durations are distributions and whose actions reply,
+//     publish, request, sleep, unsubscribe, drain their subscription or
+//     drain the connection;
+//   - 1–maxSteps steps interleaving API calls with time: each step either
+//     lets virtual time pass or makes one call (publish, request, drain,
+//     drain_sub, unsubscribe, auto_unsubscribe, subscribe, flush, close,
+//     next_msg) or injects one fault (disconnect, restart_server) at the
+//     current time. A scenario that drew no drain gets one at the end.
+//
+// The property tests also drive the steps from rapid's t.Repeat (see
+// TestPropStateMachine). Every feature is switched on by a non-zero draw,
+// so shrinking a rapid counterexample switches features off and moves times
+// and counts towards their minimum.
 //
 // The scenario's fields are filled exactly as scenario.Parse would fill
 // them, so Parse(Marshal(s)) gives back an equal scenario. Its seed (used
-// only when the model runs without an explicit Chooser) is drawn too, and
-// its limits are 1 minute of virtual time and 2,000,000 events.
+// when the model runs without an explicit Chooser, as `drainsim run` does)
+// is drawn too, and its limits are 1 minute of virtual time and 2,000,000
+// events.
 func GenScenario(c sim.Chooser) *scenario.Scenario {
-	g := &gen{c: c}
-	return g.scenario()
+	b := newBuilder(c)
+	for i, n := 0, b.intIn("steps", 1, maxSteps); i < n; i++ {
+		b.step(b.pickStep())
+	}
+	return b.finish()
 }
+
+// maxSteps bounds the steps GenScenario draws.
+const maxSteps = 12
 
 // Subjects used by generated scenarios.
 const (
-	svcSubject = "svc" // served by the responder subscription
-	outSubject = "out" // nobody listens: handler publishes go here
+	svcSubject   = "svc"   // served by the responder subscription
+	outSubject   = "out"   // nobody listens: handler publishes go here
+	replySubject = "inbox" // reply subject of some publishes; nobody listens
 )
 
 // stuckFor is how long a stuck handler sleeps: longer than the longest
-// drain timeout drawn (2 s) plus the final flush timeout (5 s).
+// short drain timeout drawn (2 s) plus the final flush timeout (5 s).
 const stuckFor = 10 * time.Second
 
 var subjects = [...]string{"t0", "t1"}
 
-type gen struct {
-	c sim.Chooser
+// weather is what one generated run may use at all (swarm testing: each
+// feature is on in about half the runs, so that runs without it explore
+// the others more deeply).
+type weather struct {
+	queues, syncSubs, pendingLimits, requests, handlerActions, stuck, deferred bool
+	unsubscribes, closes, disconnects, restarts, shortTimeouts                 bool
 }
 
-// intIn draws an int in [lo, hi]; shrinking moves it towards lo.
-func (g *gen) intIn(label string, lo, hi int) int {
-	if hi <= lo {
-		return lo
+// builder draws a scenario step by step.
+type builder struct {
+	c        sim.Chooser
+	w        weather
+	sc       *scenario.Scenario
+	now      time.Duration // virtual time of the next step
+	drains   int           // drain and drain_sub steps so far
+	deferred []string      // deferred subscription ids
+	syncSubs []string      // sync subscription ids
+}
+
+// newBuilder draws the weather and the topology.
+func newBuilder(c sim.Chooser) *builder {
+	b := &builder{c: c}
+	b.w = weather{
+		queues:         b.chance("swarm-queues", 50),
+		syncSubs:       b.chance("swarm-sync", 50),
+		pendingLimits:  b.chance("swarm-pending-limits", 50),
+		requests:       b.chance("swarm-requests", 50),
+		handlerActions: b.chance("swarm-handler-actions", 50),
+		stuck:          b.chance("swarm-stuck", 30),
+		deferred:       b.chance("swarm-deferred", 30),
+		unsubscribes:   b.chance("swarm-unsubscribes", 50),
+		closes:         b.chance("swarm-closes", 30),
+		disconnects:    b.chance("swarm-disconnects", 40),
+		restarts:       b.chance("swarm-restarts", 30),
+		shortTimeouts:  b.chance("swarm-short-timeouts", 60),
 	}
-	return lo + g.c.IntN(label, hi-lo+1)
-}
-
-// chance is true with probability pct/100; a zero draw means false.
-func (g *gen) chance(label string, pct int) bool {
-	return g.c.IntN(label, 100) >= 100-pct
-}
-
-func (g *gen) dur(label string, unit time.Duration, lo, hi int) time.Duration {
-	return unit * time.Duration(g.intIn(label, lo, hi))
-}
-
-// dist draws a constant or uniform distribution in [0, max] with the given
-// resolution.
-func (g *gen) dist(label string, unit time.Duration, max int) sim.Dist {
-	if g.chance(label+"-uniform", 35) {
-		lo := g.intIn(label+"-lo", 0, max)
-		hi := g.intIn(label+"-hi", lo, max)
-		return sim.Dist{Kind: sim.Uniform, A: unit * time.Duration(lo), B: unit * time.Duration(hi)}
-	}
-	return sim.Const(g.dur(label, unit, 0, max))
-}
-
-func (g *gen) scenario() *scenario.Scenario {
-	sc := &scenario.Scenario{
+	b.sc = &scenario.Scenario{
 		Name:        "generated",
 		Description: "drawn by props.GenScenario",
 		Profile:     scenario.DefaultProfile,
-		Seed:        uint64(g.intIn("seed", 0, 1<<30)),
+		Seed:        uint64(b.intIn("seed", 0, 1<<30)),
 		Limits:      scenario.Limits{MaxTime: time.Minute, MaxEvents: 2_000_000},
-		Network:     scenario.Network{Latency: g.dist("latency", 50*time.Microsecond, 40)},
+		Network:     scenario.Network{Latency: b.dist("latency", 50*time.Microsecond, 40)},
 		Server:      scenario.Server{NoResponders: true},
 	}
+	b.clients()
+	b.subscriptions()
+	return b
+}
 
-	nClients := g.intIn("clients", 1, 3)
-	for i := 0; i < nClients; i++ {
-		cl := scenario.Client{Name: fmt.Sprintf("c%d", i), AllowReconnect: true}
-		cl.NoCallbacksAfterClose = g.chance("no-callbacks-after-close", 10)
-		sc.Clients = append(sc.Clients, cl)
+// intIn draws an int in [lo, hi]; shrinking moves it towards lo.
+func (b *builder) intIn(label string, lo, hi int) int {
+	if hi <= lo {
+		return lo
 	}
-	client := func(label string) string { return sc.Clients[g.c.IntN(label, nClients)].Name }
+	return lo + b.c.IntN(label, hi-lo+1)
+}
 
-	nSubs := g.intIn("subs", 1, 4)
-	queue := nSubs >= 2 && g.chance("queue-group", 20)
+// chance is true with probability pct/100; a zero draw means false.
+func (b *builder) chance(label string, pct int) bool {
+	return b.c.IntN(label, 100) >= 100-pct
+}
+
+func (b *builder) dur(label string, unit time.Duration, lo, hi int) time.Duration {
+	return unit * time.Duration(b.intIn(label, lo, hi))
+}
+
+// dist draws a distribution of durations of about [0, max] units: constant
+// (the zero draw), uniform, exponential or log-normal.
+func (b *builder) dist(label string, unit time.Duration, max int) sim.Dist {
+	switch b.c.IntN(label+"-kind", 8) {
+	case 5:
+		lo := b.intIn(label+"-lo", 0, max)
+		return sim.Dist{Kind: sim.Uniform, A: unit * time.Duration(lo), B: b.dur(label+"-hi", unit, lo, max)}
+	case 6:
+		return sim.Dist{Kind: sim.Exponential, A: b.dur(label+"-mean", unit, 0, max/2)}
+	case 7:
+		return sim.Dist{Kind: sim.LogNormal, A: b.dur(label+"-median", unit, 0, max/2), Sigma: 0.5}
+	}
+	return sim.Const(b.dur(label, unit, 0, max))
+}
+
+func (b *builder) pick(label string, n int) int { return b.c.IntN(label, n) }
+
+func (b *builder) client(label string) string {
+	return b.sc.Clients[b.pick(label, len(b.sc.Clients))].Name
+}
+
+func (b *builder) sub(label string) string {
+	return b.sc.Subs[b.pick(label, len(b.sc.Subs))].ID
+}
+
+func (b *builder) clients() {
+	for i, n := 0, b.intIn("clients", 1, 3); i < n; i++ {
+		cl := scenario.Client{Name: fmt.Sprintf("c%d", i), AllowReconnect: !b.chance("no-reconnect", 10)}
+		cl.NoCallbacksAfterClose = b.chance("no-callbacks-after-close", 15)
+		if b.w.shortTimeouts {
+			dt := b.dur("drain-timeout", 100*time.Millisecond, 0, 20)
+			cl.DrainTimeout = &dt
+		}
+		if (b.w.disconnects || b.w.restarts) && b.chance("fast-reconnect", 50) {
+			rw := b.dur("reconnect-wait", 10*time.Millisecond, 0, 50)
+			cl.ReconnectWait = &rw
+		}
+		b.sc.Clients = append(b.sc.Clients, cl)
+	}
+}
+
+func (b *builder) subscriptions() {
 	needSvc := false
-	var syncSubs []string
-	for i := 0; i < nSubs; i++ {
+	for i, n := 0, b.intIn("subs", 1, 4); i < n; i++ {
 		s := scenario.Subscription{ID: fmt.Sprintf("s%d", i)}
-		if queue && i == 1 {
-			// The second member of the queue group, on another client when
-			// there is one.
-			s.Client = sc.Clients[(clientIndex(sc, sc.Subs[0].Client)+1)%nClients].Name
-			s.Subject, s.Queue = sc.Subs[0].Subject, "q"
-			sc.Subs[0].Queue = "q"
+		if i > 0 && b.w.queues && b.chance("queue-member", 50) {
+			// Join the previous subscription's queue group, from the next
+			// client when there is one.
+			prev := &b.sc.Subs[i-1]
+			prev.Queue = "q"
+			s.Subject, s.Queue = prev.Subject, "q"
+			s.Client = b.sc.Clients[(clientIndex(b.sc, prev.Client)+1)%len(b.sc.Clients)].Name
 		} else {
-			s.Client = client("sub-client")
-			s.Subject = subjects[g.c.IntN("sub-subject", len(subjects))]
-			if !(queue && i == 0) && g.chance("sync", 15) {
+			s.Client = b.client("sub-client")
+			s.Subject = subjects[b.pick("sub-subject", len(subjects))]
+			if b.w.syncSubs && b.chance("sync", 35) {
 				s.Type = scenario.Sync
 			}
 		}
+		if b.w.deferred && b.chance("deferred", 35) {
+			s.Deferred = true
+			b.deferred = append(b.deferred, s.ID)
+		}
 		if s.Type == scenario.Async {
 			var req bool
-			s.Handler, req = g.handler()
+			s.Handler, req = b.handler()
 			needSvc = needSvc || req
 		} else {
-			syncSubs = append(syncSubs, s.ID)
+			b.syncSubs = append(b.syncSubs, s.ID)
 		}
-		if g.chance("pending-limit", 15) {
-			v := g.intIn("pending-msgs-limit", 1, 5)
+		if b.w.pendingLimits && b.chance("pending-limit", 50) {
+			v := b.intIn("pending-msgs-limit", 1, 5)
 			s.PendingMsgsLimit = &v
 		}
-		sc.Subs = append(sc.Subs, s)
+		b.sc.Subs = append(b.sc.Subs, s)
 	}
-
-	// Publishes, then sometimes a request.
-	for i, n := 0, g.intIn("publishes", 1, 3); i < n; i++ {
-		sc.Actions = append(sc.Actions, scenario.Action{
-			At: g.dur("publish-at", time.Millisecond, 0, 20),
-			Publish: &scenario.Publish{
-				Client:   client("publish-client"),
-				Subject:  subjects[g.c.IntN("publish-subject", len(subjects))],
-				Size:     32 * g.intIn("publish-size", 0, 4),
-				Count:    g.intIn("publish-count", 1, 50),
-				Interval: g.dur("publish-interval", 500*time.Microsecond, 0, 10),
-			},
-		})
-	}
-	if g.chance("request", 25) {
-		subject := svcSubject
-		if g.chance("request-to-sub", 40) {
-			subject = sc.Subs[g.c.IntN("request-sub", nSubs)].Subject
-		} else {
-			needSvc = true
-		}
-		sc.Actions = append(sc.Actions, scenario.Action{
-			At: g.dur("request-at", time.Millisecond, 0, 20),
-			Request: &scenario.Request{
-				Client:   client("request-client"),
-				Subject:  subject,
-				Size:     16,
-				Timeout:  g.dur("request-timeout", 100*time.Millisecond, 1, 10),
-				Count:    g.intIn("request-count", 1, 5),
-				Interval: g.dur("request-interval", time.Millisecond, 0, 5),
-			},
-		})
-	}
-	if needSvc && !g.chance("no-responder", 15) {
-		sc.Subs = append(sc.Subs, scenario.Subscription{
-			ID: "svc", Client: client("svc-client"), Subject: svcSubject,
+	if (needSvc || b.w.requests) && !b.chance("no-responder", 15) {
+		b.sc.Subs = append(b.sc.Subs, scenario.Subscription{
+			ID: "svc", Client: b.client("svc-client"), Subject: svcSubject,
 			Handler: scenario.Handler{
-				Duration: g.dist("svc-duration", time.Millisecond, 10),
+				Duration: b.dist("svc-duration", time.Millisecond, 10),
 				Actions:  []scenario.HandlerAction{{Reply: &scenario.Reply{Size: 16}}},
 			},
 		})
 	}
-
-	// The application reads sync subscriptions; usually enough times to
+	// The application reads its sync subscriptions; usually enough times to
 	// empty them, sometimes not.
-	for _, id := range syncSubs {
-		count := 200
-		if g.chance("next-msg-few", 20) {
-			count = g.intIn("next-msg-count", 1, 10)
+	for _, id := range b.syncSubs {
+		count := 50
+		if b.chance("next-msg-few", 20) {
+			count = b.intIn("next-msg-count", 1, 10)
 		}
-		sc.Actions = append(sc.Actions, scenario.Action{
-			At:      g.dur("next-msg-at", time.Millisecond, 0, 30),
-			NextMsg: &scenario.NextMsg{Sub: id, Timeout: g.dur("next-msg-timeout", 100*time.Millisecond, 1, 10), Count: count},
+		b.sc.Actions = append(b.sc.Actions, scenario.Action{
+			At:      b.dur("next-msg-at", time.Millisecond, 0, 30),
+			NextMsg: &scenario.NextMsg{Sub: id, Timeout: b.dur("next-msg-timeout", 10*time.Millisecond, 1, 10), Count: count},
 		})
 	}
-
-	// The drain: of a subscription or of a connection.
-	drainAt := g.dur("drain-at", time.Millisecond, 0, 30)
-	drainedSub := ""
-	drainedClient := -1
-	if g.chance("sub-drain", 30) {
-		drainedSub = sc.Subs[g.c.IntN("drain-sub", nSubs)].ID
-		sc.Actions = append(sc.Actions, scenario.Action{At: drainAt, DrainSub: &scenario.SubRef{Sub: drainedSub}})
-	} else {
-		drainedClient = g.c.IntN("drain-client", nClients)
-		if !g.chance("default-drain-timeout", 10) {
-			dt := g.dur("drain-timeout", 100*time.Millisecond, 0, 20)
-			sc.Clients[drainedClient].DrainTimeout = &dt
-		}
-		sc.Actions = append(sc.Actions, scenario.Action{At: drainAt, Drain: &scenario.ClientRef{Client: sc.Clients[drainedClient].Name}})
-	}
-	// Sometimes another subscription is unsubscribed: at any time, or just
-	// after the drain started (Unsubscribe is refused while draining).
-	if g.chance("unsubscribe", 20) {
-		if id := sc.Subs[g.c.IntN("unsubscribe-sub", nSubs)].ID; id != drainedSub {
-			at := g.dur("unsubscribe-at", time.Millisecond, 0, 40)
-			if g.chance("unsubscribe-during-drain", 30) {
-				at = drainAt + g.dur("unsubscribe-after-drain", time.Millisecond, 0, 10)
-			}
-			sc.Actions = append(sc.Actions, scenario.Action{At: at, Unsubscribe: &scenario.SubRef{Sub: id}})
-		}
-	}
-	// A broken link during a connection drain. Only the drained client is
-	// disconnected, and only once its drain has started: a subscription
-	// drained while its connection reconnects is re-subscribed and leaks
-	// interest (nats.go behaviour, reference §9.8), which is not what these
-	// scenarios test.
-	if drainedClient >= 0 && g.chance("disconnect", 8) {
-		sc.Actions = append(sc.Actions, scenario.Action{
-			At: drainAt + g.dur("disconnect-after", time.Millisecond, 0, 20),
-			Disconnect: &scenario.Disconnect{
-				Client: sc.Clients[drainedClient].Name,
-				For:    g.dur("disconnect-for", 10*time.Millisecond, 0, 10),
-			},
-		})
-	}
-	return sc
 }
 
 // handler draws an async subscription's handler; req reports whether it
-// makes a request to the responder.
-func (g *gen) handler() (h scenario.Handler, req bool) {
-	h.Duration = g.dist("handler-duration", time.Millisecond, 50)
-	if g.chance("handler-reply", 30) {
-		h.Actions = append(h.Actions, scenario.HandlerAction{Reply: &scenario.Reply{Size: 16}})
+// makes requests to the responder.
+func (b *builder) handler() (h scenario.Handler, req bool) {
+	h.Duration = b.dist("handler-duration", time.Millisecond, 50)
+	if b.w.handlerActions {
+		if b.chance("handler-reply", 50) {
+			h.Actions = append(h.Actions, scenario.HandlerAction{Reply: &scenario.Reply{Size: 16}})
+		}
+		if b.w.requests && b.chance("handler-request", 25) {
+			req = true
+			h.Actions = append(h.Actions, scenario.HandlerAction{Request: &scenario.Request{
+				Subject: svcSubject, Size: 16, Count: 1,
+				Timeout: b.dur("handler-request-timeout", 100*time.Millisecond, 1, 5),
+			}})
+		}
+		if b.chance("handler-publish", 15) {
+			h.Actions = append(h.Actions, scenario.HandlerAction{Publish: &scenario.Publish{Subject: outSubject, Size: 16, Count: 1}})
+		}
+		// Now and then the n-th callback ends its own subscription or
+		// drains the connection.
+		switch b.pick("handler-end", 12) {
+		case 9:
+			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Unsubscribe: &struct{}{}})
+		case 10:
+			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), DrainSub: &struct{}{}})
+		case 11:
+			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Drain: &struct{}{}})
+		}
 	}
-	if g.chance("handler-request", 15) {
-		req = true
-		h.Actions = append(h.Actions, scenario.HandlerAction{Request: &scenario.Request{
-			Subject: svcSubject, Size: 16, Count: 1,
-			Timeout: g.dur("handler-request-timeout", 100*time.Millisecond, 1, 5),
-		}})
-	}
-	if g.chance("handler-publish", 10) {
-		h.Actions = append(h.Actions, scenario.HandlerAction{Publish: &scenario.Publish{Subject: outSubject, Size: 16, Count: 1}})
-	}
-	// A handler that gets stuck on one message for longer than any drain
-	// timeout the generator draws.
-	if g.chance("handler-stuck", 8) {
+	// A handler that gets stuck on one message for longer than any short
+	// drain timeout the generator draws.
+	if b.w.stuck && b.chance("handler-stuck", 20) {
 		stuck := sim.Const(stuckFor)
-		h.Actions = append(h.Actions, scenario.HandlerAction{Nth: g.intIn("handler-stuck-nth", 1, 3), Sleep: &stuck})
+		h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-stuck-nth", 1, 3), Sleep: &stuck})
 	}
 	return h, req
+}
+
+// stepKinds names the steps, with their weights when GenScenario picks one
+// (t.Repeat picks uniformly among the applicable ones).
+var stepKinds = []struct {
+	name   string
+	weight int
+}{
+	{"wait", 4}, {"publish", 4}, {"drain", 2}, {"drain_sub", 1}, {"request", 1}, {"unsubscribe", 1},
+	{"auto_unsubscribe", 1}, {"subscribe", 1}, {"flush", 1}, {"close", 1}, {"next_msg", 1},
+	{"disconnect", 1}, {"restart_server", 1},
+}
+
+// applicable reports whether a step of the kind may be drawn in this run.
+func (b *builder) applicable(kind string) bool {
+	switch kind {
+	case "request":
+		return b.w.requests
+	case "unsubscribe", "auto_unsubscribe":
+		return b.w.unsubscribes
+	case "subscribe":
+		return len(b.deferred) > 0
+	case "close":
+		return b.w.closes
+	case "next_msg":
+		return len(b.syncSubs) > 0
+	case "disconnect":
+		return b.w.disconnects
+	case "restart_server":
+		return b.w.restarts
+	}
+	return true
+}
+
+// pickStep draws an applicable step kind, by weight.
+func (b *builder) pickStep() string {
+	total := 0
+	for _, k := range stepKinds {
+		if b.applicable(k.name) {
+			total += k.weight
+		}
+	}
+	n := b.pick("step", total)
+	for _, k := range stepKinds {
+		if !b.applicable(k.name) {
+			continue
+		}
+		if n < k.weight {
+			return k.name
+		}
+		n -= k.weight
+	}
+	panic("props: pickStep out of range")
+}
+
+// step draws and appends one step of the given kind at the current time.
+func (b *builder) step(kind string) {
+	a := scenario.Action{At: b.now}
+	switch kind {
+	case "wait":
+		if b.chance("wait-long", 20) {
+			b.now += b.dur("wait", 100*time.Millisecond, 1, 30)
+		} else {
+			b.now += b.dur("wait", time.Millisecond, 0, 30)
+		}
+		return
+	case "publish":
+		a.Publish = &scenario.Publish{
+			Client:   b.client("publish-client"),
+			Subject:  subjects[b.pick("publish-subject", len(subjects))],
+			Size:     32 * b.intIn("publish-size", 0, 4),
+			Count:    b.intIn("publish-count", 1, 50),
+			Interval: b.dur("publish-interval", 500*time.Microsecond, 0, 10),
+		}
+		if b.chance("publish-reply", 30) {
+			a.Publish.Reply = replySubject
+		}
+	case "request":
+		subject := svcSubject
+		if b.chance("request-to-sub", 40) {
+			subject = b.sc.Subs[b.pick("request-sub", len(b.sc.Subs))].Subject
+		}
+		a.Request = &scenario.Request{
+			Client: b.client("request-client"), Subject: subject, Size: 16,
+			Timeout:  b.dur("request-timeout", 100*time.Millisecond, 1, 10),
+			Count:    b.intIn("request-count", 1, 3),
+			Interval: b.dur("request-interval", time.Millisecond, 0, 5),
+		}
+	case "drain":
+		b.drains++
+		a.Drain = &scenario.ClientRef{Client: b.client("drain-client")}
+	case "drain_sub":
+		b.drains++
+		a.DrainSub = &scenario.SubRef{Sub: b.sub("drain-sub")}
+	case "unsubscribe":
+		a.Unsubscribe = &scenario.SubRef{Sub: b.sub("unsubscribe-sub")}
+	case "auto_unsubscribe":
+		a.AutoUnsubscribe = &scenario.AutoUnsubscribe{Sub: b.sub("auto-unsubscribe-sub"), Max: b.intIn("auto-unsubscribe-max", 1, 10)}
+	case "subscribe":
+		a.Subscribe = &scenario.SubRef{Sub: b.deferred[b.pick("subscribe-sub", len(b.deferred))]}
+	case "flush":
+		a.Flush = &scenario.Flush{Client: b.client("flush-client"), Timeout: b.dur("flush-timeout", 100*time.Millisecond, 1, 10)}
+	case "close":
+		a.Close = &scenario.ClientRef{Client: b.client("close-client")}
+	case "next_msg":
+		a.NextMsg = &scenario.NextMsg{
+			Sub:     b.syncSubs[b.pick("next-msg-sub", len(b.syncSubs))],
+			Timeout: b.dur("next-msg-timeout", 10*time.Millisecond, 1, 10),
+			Count:   b.intIn("next-msg-count", 1, 20),
+		}
+	case "disconnect":
+		a.Disconnect = &scenario.Disconnect{Client: b.client("disconnect-client"), For: b.dur("disconnect-for", 50*time.Millisecond, 0, 40)}
+	case "restart_server":
+		a.RestartServer = &scenario.RestartServer{For: b.dur("restart-for", 50*time.Millisecond, 0, 20)}
+		// Sometimes the server flaps: more restarts follow, a few ms apart,
+		// so that some land while clients are in the middle of reconnecting.
+		if b.chance("restart-flap", 30) {
+			gap := b.dur("flap-gap", 500*time.Microsecond, 1, 10)
+			for k, n := 1, b.intIn("flap-count", 1, 10); k <= n; k++ {
+				b.sc.Actions = append(b.sc.Actions, scenario.Action{At: b.now + time.Duration(k)*gap, RestartServer: &scenario.RestartServer{}})
+			}
+		}
+	default:
+		panic("props: unknown step " + kind)
+	}
+	b.sc.Actions = append(b.sc.Actions, a)
+}
+
+// finish makes sure the scenario drains something and returns it.
+func (b *builder) finish() *scenario.Scenario {
+	if b.drains == 0 {
+		if b.chance("final-sub-drain", 30) {
+			b.step("drain_sub")
+		} else {
+			b.step("drain")
+		}
+	}
+	return b.sc
 }
 
 func clientIndex(sc *scenario.Scenario, name string) int {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
 )
 
@@ -25,7 +26,7 @@ func handMade() *model.Result {
 
 func newConn(name string) *model.ConnRecord {
 	return &model.ConnRecord{Client: name, DrainCalledAt: model.NoTime, DrainDeadline: model.NoTime, ClosedAt: model.NoTime,
-		Status: []model.StatusChange{{At: 0, Status: model.Connected}}}
+		FinalFlushAt: model.NoTime, Status: []model.StatusChange{{At: 0, Status: model.Connected}}}
 }
 
 func newSub(id, client string) *model.SubRecord {
@@ -33,12 +34,22 @@ func newSub(id, client string) *model.SubRecord {
 		UnsubProcessedAt: model.NoTime, BarrierAt: model.NoTime, RemovedAt: model.NoTime, ClosedHandlerAt: model.NoTime}
 }
 
-// drained makes c0 drain at 10ms and close cleanly at 50ms.
+// closeAt closes c at t as Close does: status CLOSED, then the
+// disconnected and closed callbacks.
+func closeAt(c *model.ConnRecord, t sim.Time) {
+	c.ClosedAt = t
+	c.Status = append(c.Status, model.StatusChange{At: t, Status: model.Closed})
+	c.Callbacks = append(c.Callbacks, model.CallbackEvent{At: t, Kind: "disconnected"}, model.CallbackEvent{At: t, Kind: "closed"})
+}
+
+// drained makes c0 drain at 10ms, flush successfully at 50ms and close
+// cleanly then.
 func drained(r *model.Result) *model.ConnRecord {
 	c := r.Conns[0]
-	c.DrainCalledAt, c.DrainDeadline, c.ClosedAt = ms(10), ms(1010), ms(50)
+	c.DrainCalledAt, c.DrainDeadline, c.FinalFlushAt = ms(10), ms(1010), ms(50)
 	c.Status = append(c.Status, model.StatusChange{At: ms(10), Status: model.DrainingSubs},
-		model.StatusChange{At: ms(40), Status: model.DrainingPubs}, model.StatusChange{At: ms(50), Status: model.Closed})
+		model.StatusChange{At: ms(40), Status: model.DrainingPubs})
+	closeAt(c, ms(50))
 	return c
 }
 
@@ -46,6 +57,40 @@ func dropped(reason model.DropReason, at sim.Time) *model.Ledger {
 	return &model.Ledger{
 		Messages:   []model.Message{{ID: 1, From: "c0", Subject: "t0", Fate: model.MsgRouted, AcceptedAt: ms(1)}},
 		Deliveries: []model.Delivery{{Msg: 1, Sub: 0, CommittedAt: ms(1), ArrivedAt: at, StartedAt: model.NoTime, EndedAt: model.NoTime, Fate: model.DlvDropped, Reason: reason, DroppedAt: at}},
+	}
+}
+
+// published is a ledger of messages from c0 on t0, published at the given
+// times and accepted 1ms later, each handed to s0's callback.
+func published(r *model.Result, at ...float64) {
+	for i, t := range at {
+		id := i + 1
+		r.Ledger.Messages = append(r.Ledger.Messages, model.Message{ID: id, From: "c0", Subject: "t0", Fate: model.MsgRouted,
+			PublishedAt: ms(t), AcceptedAt: ms(t + 1)})
+		r.Ledger.Deliveries = append(r.Ledger.Deliveries, model.Delivery{Msg: id, Sub: 0, CommittedAt: ms(t + 1), ArrivedAt: ms(t + 2),
+			StartedAt: ms(t + 2), EndedAt: ms(t + 3), Fate: model.DlvHandled, DroppedAt: model.NoTime})
+	}
+}
+
+// handled sets s's Handled to the given messages, one callback per ms.
+func handled(s *model.SubRecord, msgs ...int) {
+	s.Handled = nil
+	for i, m := range msgs {
+		s.Handled = append(s.Handled, model.Handled{Msg: m, Start: ms(float64(2 + i)), End: ms(float64(3 + i))})
+	}
+}
+
+// queueOfTwo makes s0 (on c0) and s1 (on c1) a queue group on t0, both
+// subscribed from the start; s0 drains from 10ms and is removed at 30ms.
+func queueOfTwo(r *model.Result) {
+	r.Conns = append(r.Conns, newConn("c1"))
+	r.Subs = append(r.Subs, newSub("s1", "c1"))
+	r.Subs[0].Queue, r.Subs[1].Queue = "q", "q"
+	r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(30), "drain"
+	r.Scenario = &scenario.Scenario{
+		Clients: []scenario.Client{{Name: "c0"}, {Name: "c1"}},
+		Subs: []scenario.Subscription{{ID: "s0", Client: "c0", Subject: "t0", Queue: "q"},
+			{ID: "s1", Client: "c1", Subject: "t0", Queue: "q"}},
 	}
 }
 
@@ -60,18 +105,18 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 	}{
 		{
 			id: "no-loss-under-drain",
-			violating: func() *model.Result { // sub_closed during a drain that did not time out
+			violating: func() *model.Result { // conn_closed at the close of a drain that did not time out
 				r := handMade()
 				drained(r)
-				r.Ledger = dropped(model.DropSubClosed, ms(20))
+				r.Ledger = dropped(model.DropConnClosed, ms(50))
 				return r
 			},
 			holding: func() *model.Result { // the same drop after a reported timeout
 				r := handMade()
 				c := drained(r)
 				c.DrainTimedOut, c.LastError = true, model.ErrDrainTimeout
-				c.Callbacks = []model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}
-				r.Ledger = dropped(model.DropSubClosed, ms(20))
+				c.Callbacks = append([]model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}, c.Callbacks...)
+				r.Ledger = dropped(model.DropConnClosed, ms(50))
 				return r
 			},
 		},
@@ -83,10 +128,11 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				r.Ledger = dropped(model.DropSlowConsumer, ms(20))
 				return r
 			},
-			holding: func() *model.Result { // the same drop before the drain started
+			holding: func() *model.Result { // the same drop, reported
 				r := handMade()
 				r.Subs[0].DrainCalledAt = ms(10)
-				r.Ledger = dropped(model.DropSlowConsumer, ms(5))
+				r.Conns[0].Callbacks = []model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrSlowConsumer, Sub: "s0"}}
+				r.Ledger = dropped(model.DropSlowConsumer, ms(20))
 				return r
 			},
 		},
@@ -121,6 +167,23 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			},
 		},
 		{
+			id: "no-delivery-after-barrier",
+			violating: func() *model.Result { // published at 20ms, after the barrier at 15ms
+				r := handMade()
+				r.Subs[0].DrainCalledAt, r.Subs[0].BarrierAt = ms(10), ms(15)
+				published(r, 20)
+				handled(r.Subs[0], 1)
+				return r
+			},
+			holding: func() *model.Result { // published before the barrier
+				r := handMade()
+				r.Subs[0].DrainCalledAt, r.Subs[0].BarrierAt = ms(10), ms(15)
+				published(r, 12)
+				handled(r.Subs[0], 1)
+				return r
+			},
+		},
+		{
 			id: "drain-waits-for-callbacks",
 			violating: func() *model.Result {
 				r := handMade()
@@ -139,12 +202,67 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "no-duplicates",
 			violating: func() *model.Result {
 				r := handMade()
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(1), End: ms(2)}, {Msg: 1, Start: ms(2), End: ms(3)}}
+				published(r, 1)
+				handled(r.Subs[0], 1, 1)
 				return r
 			},
 			holding: func() *model.Result {
 				r := handMade()
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(1), End: ms(2)}, {Msg: 2, Start: ms(2), End: ms(3)}}
+				published(r, 1, 2)
+				handled(r.Subs[0], 1, 2)
+				return r
+			},
+		},
+		{
+			id: "fifo-per-publisher",
+			violating: func() *model.Result {
+				r := handMade()
+				published(r, 1, 2)
+				handled(r.Subs[0], 2, 1)
+				return r
+			},
+			holding: func() *model.Result { // the same order from two publishers may interleave
+				r := handMade()
+				published(r, 1, 2)
+				r.Ledger.Messages[1].From = "c1"
+				handled(r.Subs[0], 2, 1)
+				return r
+			},
+		},
+		{
+			id: "queue-at-most-once",
+			violating: func() *model.Result {
+				r := handMade()
+				queueOfTwo(r)
+				published(r, 1)
+				handled(r.Subs[0], 1)
+				handled(r.Subs[1], 1)
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				queueOfTwo(r)
+				published(r, 1, 2)
+				r.Ledger.Deliveries[1].Sub = 1
+				handled(r.Subs[0], 1)
+				handled(r.Subs[1], 2)
+				return r
+			},
+		},
+		{
+			id: "queue-drain-no-loss",
+			violating: func() *model.Result { // accepted after the drain started, routed nowhere
+				r := handMade()
+				queueOfTwo(r)
+				r.Ledger.Messages = []model.Message{{ID: 1, From: "c0", Subject: "t0", Fate: model.MsgNoInterest, PublishedAt: ms(19), AcceptedAt: ms(20)}}
+				return r
+			},
+			holding: func() *model.Result { // handled by the replacement
+				r := handMade()
+				queueOfTwo(r)
+				published(r, 19)
+				r.Ledger.Deliveries[0].Sub = 1
+				handled(r.Subs[1], 1)
 				return r
 			},
 		},
@@ -164,19 +282,21 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 		},
 		{
 			id: "drain-closes",
-			violating: func() *model.Result { // closed, but too late: 30 s + 5 s + 1.12 s is the bound
+			violating: func() *model.Result { // closed, but too late: 30 s + 10 ms + 5 s is the bound
 				r := handMade()
-				r.Conns[0].DrainCalledAt, r.Conns[0].ClosedAt = 0, ms(36200)
+				r.Conns[0].DrainCalledAt = 0
+				closeAt(r.Conns[0], ms(35011))
 				return r
 			},
 			holding: func() *model.Result {
 				r := handMade()
-				r.Conns[0].DrainCalledAt, r.Conns[0].ClosedAt = 0, ms(36000)
+				r.Conns[0].DrainCalledAt = 0
+				closeAt(r.Conns[0], ms(35010))
 				return r
 			},
 		},
 		{
-			id: "timeout-reported-once",
+			id: "timeout-honesty",
 			violating: func() *model.Result { // timed out silently
 				r := handMade()
 				c := drained(r)
@@ -187,16 +307,16 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				r := handMade()
 				c := drained(r)
 				c.DrainTimedOut, c.LastError = true, model.ErrDrainTimeout
-				c.Callbacks = []model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}
+				c.Callbacks = append([]model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}, c.Callbacks...)
 				return r
 			},
 		},
 		{
-			id: "timeout-reported-once",
+			id: "timeout-honesty",
 			violating: func() *model.Result { // reported without a timeout
 				r := handMade()
 				c := drained(r)
-				c.Callbacks = []model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}
+				c.Callbacks = append([]model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}, c.Callbacks...)
 				return r
 			},
 			holding: func() *model.Result {
@@ -206,8 +326,24 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			},
 		},
 		{
-			id: "replies-during-drain",
-			violating: func() *model.Result {
+			id: "timeout-honesty",
+			violating: func() *model.Result { // reported nothing, yet its close dropped a message
+				r := handMade()
+				drained(r)
+				r.Ledger = dropped(model.DropConnClosed, ms(50))
+				return r
+			},
+			holding: func() *model.Result { // the application closed it
+				r := handMade()
+				drained(r)
+				r.Calls = []model.CallRecord{{Source: "actions[1]", Verb: "close", Client: "c0", At: ms(50), ReturnedAt: ms(50), Result: model.OK}}
+				r.Ledger = dropped(model.DropConnClosed, ms(50))
+				return r
+			},
+		},
+		{
+			id: "api-refusal-rules",
+			violating: func() *model.Result { // a reply refused while DRAINING_SUBS
 				r := handMade()
 				drained(r)
 				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "reply", Client: "c0", Sub: "s0", At: ms(20), ReturnedAt: ms(20), Result: model.ErrConnectionDraining}}
@@ -217,6 +353,43 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				r := handMade()
 				drained(r)
 				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "reply", Client: "c0", Sub: "s0", At: ms(45), ReturnedAt: ms(45), Result: model.ErrConnectionDraining}}
+				return r
+			},
+		},
+		{
+			id: "api-refusal-rules",
+			violating: func() *model.Result { // Unsubscribe succeeded while draining
+				r := handMade()
+				drained(r)
+				r.Calls = []model.CallRecord{{Source: "actions[2]", Verb: "unsubscribe", Client: "c0", Sub: "s0", At: ms(20), ReturnedAt: ms(20), Result: model.OK}}
+				return r
+			},
+			holding: func() *model.Result { // at the instant the drain started the order is unknown
+				r := handMade()
+				drained(r)
+				r.Calls = []model.CallRecord{{Source: "actions[2]", Verb: "unsubscribe", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(10), Result: model.OK}}
+				return r
+			},
+		},
+		{
+			id: "api-refusal-rules",
+			violating: func() *model.Result { // Drain while reconnecting left the connection open
+				r := handMade()
+				c := r.Conns[0]
+				c.Status = append(c.Status, model.StatusChange{At: ms(5), Status: model.Reconnecting})
+				c.Callbacks = []model.CallbackEvent{{At: ms(5), Kind: "disconnected"}}
+				r.Calls = []model.CallRecord{{Source: "actions[1]", Verb: "drain", Client: "c0", At: ms(10), ReturnedAt: ms(10), Result: model.ErrConnectionReconnect}}
+				return r
+			},
+			holding: func() *model.Result { // ... and closed it at once
+				r := handMade()
+				c := r.Conns[0]
+				c.Status = append(c.Status, model.StatusChange{At: ms(5), Status: model.Reconnecting})
+				c.Callbacks = []model.CallbackEvent{{At: ms(5), Kind: "disconnected"}}
+				c.ClosedAt = ms(10)
+				c.Status = append(c.Status, model.StatusChange{At: ms(10), Status: model.Closed})
+				c.Callbacks = append(c.Callbacks, model.CallbackEvent{At: ms(10), Kind: "closed"})
+				r.Calls = []model.CallRecord{{Source: "actions[1]", Verb: "drain", Client: "c0", At: ms(10), ReturnedAt: ms(10), Result: model.ErrConnectionReconnect}}
 				return r
 			},
 		},
@@ -263,6 +436,54 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			},
 		},
 		{
+			id: "outbound-complete",
+			violating: func() *model.Result { // published at 30ms, accepted after the final flush returned at 50ms
+				r := handMade()
+				drained(r)
+				published(r, 30)
+				r.Ledger.Messages[0].AcceptedAt = ms(55)
+				r.Ledger.Deliveries = nil
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				drained(r)
+				published(r, 30)
+				return r
+			},
+		},
+		{
+			id: "closed-callback",
+			violating: func() *model.Result { // closed ran before disconnected
+				r := handMade()
+				c := drained(r)
+				n := len(c.Callbacks)
+				c.Callbacks[n-2], c.Callbacks[n-1] = c.Callbacks[n-1], c.Callbacks[n-2]
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				drained(r)
+				return r
+			},
+		},
+		{
+			id: "closed-callback",
+			violating: func() *model.Result { // NoCallbacksAfterClientClose, yet the drain's Close ran it
+				r := handMade()
+				drained(r)
+				r.Scenario = &scenario.Scenario{Clients: []scenario.Client{{Name: "c0", NoCallbacksAfterClose: true}}}
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				c := drained(r)
+				c.Callbacks = nil
+				r.Scenario = &scenario.Scenario{Clients: []scenario.Client{{Name: "c0", NoCallbacksAfterClose: true}}}
+				return r
+			},
+		},
+		{
 			id: "closed-is-final",
 			violating: func() *model.Result {
 				r := handMade()
@@ -277,17 +498,16 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			},
 		},
 		{
-			id: "unsubscribe-refused-while-draining",
-			violating: func() *model.Result {
+			id: "no-silent-loss",
+			violating: func() *model.Result { // sub_closed, but the subscription was never removed
 				r := handMade()
-				drained(r)
-				r.Calls = []model.CallRecord{{Source: "actions[2]", Verb: "unsubscribe", Client: "c0", Sub: "s0", At: ms(20), ReturnedAt: ms(20), Result: model.OK}}
+				r.Ledger = dropped(model.DropSubClosed, ms(20))
 				return r
 			},
-			holding: func() *model.Result { // at the instant the drain started the order is unknown
+			holding: func() *model.Result {
 				r := handMade()
-				drained(r)
-				r.Calls = []model.CallRecord{{Source: "actions[2]", Verb: "unsubscribe", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(10), Result: model.OK}}
+				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), "unsubscribe"
+				r.Ledger = dropped(model.DropSubClosed, ms(20))
 				return r
 			},
 		},
@@ -336,8 +556,9 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v", inv.ID, got.ID, ok)
 		}
 	}
-	for _, id := range []string{"no-loss-under-drain", "no-callback-after-unsubscribe", "drain-waits-for-callbacks",
-		"no-duplicates", "drain-closes", "timeout-reported-once"} {
+	for _, id := range []string{"no-loss-under-drain", "no-callback-after-unsubscribe", "no-delivery-after-barrier",
+		"drain-waits-for-callbacks", "no-duplicates", "fifo-per-publisher", "queue-at-most-once", "queue-drain-no-loss",
+		"drain-closes", "timeout-honesty", "api-refusal-rules", "outbound-complete", "closed-callback", "no-silent-loss"} {
 		if !seen[id] {
 			t.Errorf("required invariant %s missing", id)
 		}

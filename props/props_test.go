@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -13,166 +14,120 @@ import (
 	"github.com/drainsim/drainsim/sim"
 )
 
-// genRun draws a scenario and runs it, both through rapid: the generator
-// and the model take their decisions from distinct label streams of the
-// same rapid chooser, so a failure shrinks the scenario and the model's
-// choices together.
+// genRun draws a scenario with GenScenario and runs it, both through
+// rapid: the generator and the model take their decisions from distinct
+// label streams of the same rapid chooser, so a failure shrinks the
+// scenario and the model's choices together.
 func genRun(t *rapid.T) (*scenario.Scenario, *model.Result) {
 	ch := RapidChooser(t)
 	sc := GenScenario(ch.Stream("gen"))
+	return sc, runRapid(t, ch, sc)
+}
+
+// machineRun draws a scenario as a rapid state machine: the weather and
+// topology first, then t.Repeat picks steps (wait, publish, drain, fault,
+// ...) one at a time, each a removable unit for the shrinker; then it runs
+// the scenario with the model's choices drawn through rapid.
+func machineRun(t *rapid.T) (*scenario.Scenario, *model.Result) {
+	ch := RapidChooser(t)
+	b := newBuilder(ch.Stream("gen"))
+	actions := map[string]func(*rapid.T){}
+	for _, k := range stepKinds {
+		kind := k.name
+		actions[kind] = func(t *rapid.T) {
+			if !b.applicable(kind) {
+				t.Skip("not applicable in this run's weather")
+			}
+			b.step(kind)
+		}
+	}
+	t.Repeat(actions)
+	sc := b.finish()
+	return sc, runRapid(t, ch, sc)
+}
+
+func runRapid(t *rapid.T, ch sim.Chooser, sc *scenario.Scenario) *model.Result {
 	res, err := model.Run(sc, model.Config{Chooser: ch.Stream("model")})
 	if err != nil {
 		t.Fatalf("model.Run: %v\n%s", err, sc.Marshal())
 	}
-	return sc, res
+	return res
 }
 
-// violation checks invariant id over res. When it is violated it logs the
-// scenario for replay and returns the shortened details; otherwise "".
-// The caller calls Fatalf, so that each invariant fails at its own call
-// site (rapid's shrinker keys on the failing stack).
-func violation(t *rapid.T, id string, sc *scenario.Scenario, res *model.Result) string {
-	inv, ok := Lookup(id)
-	if !ok {
-		t.Fatalf("unknown invariant %q", id)
-	}
-	v := inv.Check(res)
-	if len(v) == 0 {
-		return ""
-	}
-	t.Logf("scenario (save as a file and run `drainsim run FILE`):\n%s", replayYAML(sc, inv, 0))
-	return Shorten(v)
-}
+// replaySeeds is how many PCG seeds replayScenario tries.
+const replaySeeds = 1000
 
-// replayYAML renders sc for replay with `drainsim run`, which draws through
-// a PCG seeded with the scenario's seed rather than through rapid. It looks
-// for a seed under which the invariant fails too and writes that one.
-func replayYAML(sc *scenario.Scenario, inv Invariant, muts model.MutationSet) string {
+// replayScenario returns sc for replay with `drainsim run`, which draws
+// through a PCG seeded with the scenario's seed rather than through rapid:
+// it looks for a seed under which inv fails too and says whether it found
+// one.
+func replayScenario(sc *scenario.Scenario, inv Invariant, muts model.MutationSet) (*scenario.Scenario, bool) {
 	cp := *sc
-	for seed := uint64(0); seed < 100; seed++ {
+	for seed := uint64(0); seed < replaySeeds; seed++ {
 		cp.Seed = seed
-		res, err := model.Run(&cp, model.Config{Mutations: muts})
-		if err == nil && len(inv.Check(res)) > 0 {
-			return fmt.Sprintf("# %s also fails with this seed under `drainsim run`\n%s", inv.ID, cp.Marshal())
+		if Violates(&cp, inv, muts) {
+			return &cp, true
 		}
 	}
-	return fmt.Sprintf("# failed under rapid's choices; no PCG seed in 0..99 reproduces %s\n%s", inv.ID, sc.Marshal())
+	return sc, false
 }
 
-func TestPropNoLossUnderDrain(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "no-loss-under-drain", sc, res); v != "" {
-			t.Fatalf("no-loss-under-drain: %s", v)
-		}
-	})
+// logCounterexample logs a failing scenario for replay: as a runnable
+// file with a Mermaid diagram when a PCG seed reproduces the failure,
+// otherwise as generated, with a note. The work happens in
+// counterexample.String, which rapid calls only for the case it reports,
+// not for every case it tries while shrinking.
+func logCounterexample(t rapid.TB, sc *scenario.Scenario, inv Invariant, muts model.MutationSet) {
+	t.Logf("%s", counterexample{sc, inv, muts})
 }
 
-func TestPropNoCallbackAfterUnsubscribe(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "no-callback-after-unsubscribe", sc, res); v != "" {
-			t.Fatalf("no-callback-after-unsubscribe: %s", v)
-		}
-	})
+type counterexample struct {
+	sc   *scenario.Scenario
+	inv  Invariant
+	muts model.MutationSet
 }
 
-func TestPropDrainWaitsForCallbacks(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "drain-waits-for-callbacks", sc, res); v != "" {
-			t.Fatalf("drain-waits-for-callbacks: %s", v)
-		}
-	})
-}
-
-func TestPropNoDuplicates(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "no-duplicates", sc, res); v != "" {
-			t.Fatalf("no-duplicates: %s", v)
-		}
-	})
-}
-
-func TestPropDrainCloses(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "drain-closes", sc, res); v != "" {
-			t.Fatalf("drain-closes: %s", v)
-		}
-	})
-}
-
-func TestPropTimeoutReportedOnce(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "timeout-reported-once", sc, res); v != "" {
-			t.Fatalf("timeout-reported-once: %s", v)
-		}
-	})
-}
-
-func TestPropRepliesDuringDrain(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "replies-during-drain", sc, res); v != "" {
-			t.Fatalf("replies-during-drain: %s", v)
-		}
-	})
-}
-
-func TestPropRespMuxDrainedLast(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "respmux-drained-last", sc, res); v != "" {
-			t.Fatalf("respmux-drained-last: %s", v)
-		}
-	})
-}
-
-func TestPropRepliesReachRequester(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "replies-reach-requester", sc, res); v != "" {
-			t.Fatalf("replies-reach-requester: %s", v)
-		}
-	})
-}
-
-func TestPropClosedIsFinal(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "closed-is-final", sc, res); v != "" {
-			t.Fatalf("closed-is-final: %s", v)
-		}
-	})
-}
-
-func TestPropUnsubscribeRefusedWhileDraining(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		sc, res := genRun(t)
-		if v := violation(t, "unsubscribe-refused-while-draining", sc, res); v != "" {
-			t.Fatalf("unsubscribe-refused-while-draining: %s", v)
-		}
-	})
-}
-
-// TestPropEveryInvariantHasAProperty keeps the property tests above in step
-// with the catalogue.
-func TestPropEveryInvariantHasAProperty(t *testing.T) {
-	tested := []string{
-		"no-loss-under-drain", "no-callback-after-unsubscribe", "drain-waits-for-callbacks", "no-duplicates",
-		"drain-closes", "timeout-reported-once", "replies-during-drain", "respmux-drained-last",
-		"replies-reach-requester", "closed-is-final", "unsubscribe-refused-while-draining",
+func (c counterexample) String() string {
+	rp, ok := replayScenario(c.sc, c.inv, c.muts)
+	if !ok {
+		return fmt.Sprintf("%s failed under rapid's choices; no PCG seed below %d reproduces it. The scenario:\n%s",
+			c.inv.ID, replaySeeds, c.sc.Marshal())
 	}
-	var ids []string
+	var b strings.Builder
+	b.WriteString(replayPrefix)
+	if err := WriteCounterexample(&b, rp, c.inv.ID, c.muts); err != nil {
+		return fmt.Sprintf("writing the counterexample: %v", err)
+	}
+	return b.String()
+}
+
+// replayPrefix marks the log line that carries a replayable counterexample.
+const replayPrefix = "replay scenario:\n"
+
+// propertyPerInvariant runs one rapid property per invariant, so that each
+// fails at its own Fatalf call site: rapid's shrinker only accepts a
+// smaller case that fails with the same stack.
+func propertyPerInvariant(t *testing.T, draw func(*rapid.T) (*scenario.Scenario, *model.Result)) {
 	for _, inv := range Catalogue() {
-		ids = append(ids, inv.ID)
+		t.Run(inv.ID, rapid.MakeCheck(func(t *rapid.T) {
+			sc, res := draw(t)
+			if v := inv.Check(res); len(v) > 0 {
+				logCounterexample(t, sc, inv, 0)
+				t.Fatalf("%s: %s", inv.ID, Shorten(v))
+			}
+		}))
 	}
-	if !reflect.DeepEqual(ids, tested) {
-		t.Fatalf("catalogue %v, property tests for %v", ids, tested)
-	}
+}
+
+// TestProp checks every invariant over scenarios drawn by GenScenario.
+func TestProp(t *testing.T) {
+	propertyPerInvariant(t, genRun)
+}
+
+// TestPropStateMachine checks every invariant over scenarios whose steps
+// rapid's t.Repeat interleaves with time.
+func TestPropStateMachine(t *testing.T) {
+	propertyPerInvariant(t, machineRun)
 }
 
 // traceHash runs sc with a PCG seeded with seed and returns the trace hash.
@@ -240,7 +195,15 @@ func roundTrip(sc *scenario.Scenario) string {
 
 func TestPropGeneratedScenariosRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		sc := GenScenario(RapidChooser(t))
+		if d := roundTrip(GenScenario(RapidChooser(t))); d != "" {
+			t.Fatalf("round trip: %s", d)
+		}
+	})
+}
+
+func TestPropMachineScenariosRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sc, _ := machineRun(t)
 		if d := roundTrip(sc); d != "" {
 			t.Fatalf("round trip: %s", d)
 		}

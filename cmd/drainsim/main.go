@@ -2,17 +2,19 @@
 //
 // Usage:
 //
-//	drainsim run FILE [--seed N] [--format text|json|ndjson] [--mutation NAME]...
+//	drainsim run FILE [--seed N] [--format text|json|ndjson|mermaid|chrome] [--mutation NAME]...
+//	drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]...
+//	drainsim explore SWEEP [--workers N] [--csv F] [--json F] [--svg F] [--shard k/n --raw F]...
+//	drainsim merge RAW... [--csv F] [--json F] [--svg F]
 //	drainsim profiles
 //	drainsim mutations
 //
-// Exit status: 0 on success, 1 when `run` finds an invariant violated, 2 for
-// bad usage or a bad scenario file.
+// Exit status: 0 on success, 1 when `run` or `check` finds an invariant
+// violated, 2 for bad usage or a bad scenario file.
 package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/export"
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/props"
 )
@@ -29,12 +32,19 @@ const usage = `drainsim: a deterministic simulator of NATS drain semantics
 
 Usage:
   drainsim run FILE [flags]   run one scenario; print a timeline and summary,
-                              or the outcome as JSON, or the trace as NDJSON
+                              or the outcome as JSON, or the trace as NDJSON,
+                              a Mermaid diagram or Chrome trace JSON
+  drainsim check [flags]      run the invariants over generated scenarios;
+                              print shrunk counterexamples
+  drainsim explore SWEEP      sweep drain timeouts and other knobs over many
+                              seeds: P(loss) with confidence, charts, and
+                              the smallest timeout that meets a target
+  drainsim merge RAW...       combine the --raw files of a sharded explore
   drainsim profiles           list the client-library profiles
   drainsim mutations          list the named model mutations
   drainsim help               show this text
 
-Run 'drainsim run -h' for the flags of run.
+Run 'drainsim run -h' (check -h, explore -h, merge -h) for a command's flags.
 Exit status: 0 ok, 1 an invariant is violated, 2 bad usage or bad scenario file.
 `
 
@@ -51,6 +61,12 @@ func mainWithArgs(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(args[1:], stdout, stderr)
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
+	case "explore":
+		return cmdExplore(args[1:], stdout, stderr)
+	case "merge":
+		return cmdMerge(args[1:], stdout, stderr)
 	case "profiles":
 		return cmdProfiles(stdout)
 	case "mutations":
@@ -73,27 +89,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	seed := fs.Uint64("seed", 0, "override the scenario's seed")
-	format := fs.String("format", "text", "output: text (timeline and summary), json (outcome), ndjson (trace events)")
+	format := fs.String("format", "text", "output: text (timeline and summary), json (outcome), ndjson (trace events), "+
+		"mermaid (sequence diagram), chrome (Chrome Trace Event JSON for Perfetto)")
 	var mutations multiFlag
 	fs.Var(&mutations, "mutation", "enable a named model mutation (repeatable); see 'drainsim mutations'")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: drainsim run FILE [--seed N] [--format text|json|ndjson] [--mutation NAME]...")
+		fmt.Fprintln(stderr, "usage: drainsim run FILE [--seed N] [--format text|json|ndjson|mermaid|chrome] [--mutation NAME]...")
 		fs.PrintDefaults()
 	}
 	// Accept flags before and after the file name.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, code := parseArgs(fs, args)
+	if code >= 0 {
+		return code
 	}
 	if len(files) != 1 {
 		fmt.Fprintln(stderr, "drainsim run: want exactly one scenario file")
@@ -101,19 +108,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch *format {
-	case "text", "json", "ndjson":
+	case "text", "json", "ndjson", "mermaid", "chrome":
 	default:
-		fmt.Fprintf(stderr, "drainsim run: --format %q: want text, json or ndjson\n", *format)
+		fmt.Fprintf(stderr, "drainsim run: --format %q: want text, json, ndjson, mermaid or chrome\n", *format)
 		return 2
 	}
-	var set model.MutationSet
-	for _, name := range mutations {
-		m, err := model.ParseMutation(name)
-		if err != nil {
-			fmt.Fprintf(stderr, "drainsim run: --mutation: %v\n", err)
-			return 2
-		}
-		set = set.With(m)
+	set, err := parseMutations(mutations)
+	if err != nil {
+		fmt.Fprintf(stderr, "drainsim run: --mutation: %v\n", err)
+		return 2
 	}
 	sc, err := scenario.Load(files[0])
 	if err != nil {
@@ -142,6 +145,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 	case "ndjson":
 		if err := res.Trace.WriteNDJSON(stdout); err != nil {
+			fmt.Fprintf(stderr, "drainsim: %v\n", err)
+			return 2
+		}
+	case "mermaid", "chrome":
+		write := export.Mermaid
+		if *format == "chrome" {
+			write = export.Chrome
+		}
+		if err := write(stdout, res.Trace); err != nil {
 			fmt.Fprintf(stderr, "drainsim: %v\n", err)
 			return 2
 		}

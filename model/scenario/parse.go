@@ -32,6 +32,16 @@ const (
 // Load reads and parses the scenario file at path. Every error it returns,
 // including a failure to read the file, is an *Error.
 func Load(path string) (*Scenario, error) {
+	data, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// ReadFile reads the file at path. A failure is an *Error naming the file
+// and saying what went wrong ("no such file or directory").
+func ReadFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		msg := err.Error()
@@ -41,7 +51,7 @@ func Load(path string) (*Scenario, error) {
 		}
 		return nil, &Error{File: path, Msg: msg, Err: err}
 	}
-	return Parse(path, data)
+	return data, nil
 }
 
 // Parse parses and validates a scenario written in YAML. File names the

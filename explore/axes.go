@@ -1,0 +1,614 @@
+package explore
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// TimeoutAxis is the name of the axis every sweep must have: the drain
+// timeout the recommendation is about.
+const TimeoutAxis = "drain_timeout"
+
+// Axis is one swept parameter: its values, in order, and what it changes in
+// the base scenario.
+type Axis struct {
+	Name   string
+	Values []Value
+	// Clients (drain_timeout), Subs (handler, request_timeout, pending
+	// limits) or Actions (backlog, publish_rate: indices into the
+	// scenario's actions) are what the axis changes; axes of the whole
+	// scenario have none.
+	Clients []string
+	Subs    []string
+	Actions []int
+	kind    *axisKind
+}
+
+// Value is one value of an axis.
+type Value struct {
+	// Label is the value as tables and charts show it, e.g. "10ms",
+	// "uniform(50µs,150µs)", "1000".
+	Label string
+	// Num is the value of a numeric axis: nanoseconds for durations, a
+	// count, messages per second, bytes.
+	Num float64
+	// Dist is the value of a distribution axis (handler, latency).
+	Dist sim.Dist
+}
+
+// Duration returns the value of a duration axis.
+func (v Value) Duration() time.Duration { return time.Duration(v.Num) }
+
+// target is what an axis kind changes in the base scenario.
+type target uint8
+
+const (
+	wholeScenario target = iota
+	someClients
+	someSubs
+	someActions
+)
+
+// targetKeys are the sweep-file keys that name an axis's targets.
+var targetKeys = [...]string{someClients: "clients", someSubs: "subs", someActions: "actions"}
+
+// axisKind describes one axis name: how to read its values, whether they
+// can be given as a range, and how a value changes a cell.
+type axisKind struct {
+	name   string
+	target target
+	// value decodes one value.
+	value func(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error)
+	// fromNum makes a value of a numeric axis, for ranges; nil if the axis
+	// takes only lists.
+	fromNum func(x float64) Value
+	// apply changes the cell for value v of axis ax.
+	apply func(c *cellSpec, ax *Axis, v Value)
+}
+
+// axisKinds lists every axis a sweep may have, in the order the README
+// documents them.
+var axisKinds = []*axisKind{
+	{name: TimeoutAxis, target: someClients, value: durationValue(0), fromNum: durationNum,
+		apply: func(c *cellSpec, ax *Axis, v Value) {
+			d := v.Duration()
+			for _, name := range ax.Clients {
+				c.sc.Client(name).DrainTimeout = &d
+			}
+		}},
+	{name: "handler", target: someSubs, value: distValue,
+		apply: func(c *cellSpec, ax *Axis, v Value) {
+			for _, id := range ax.Subs {
+				c.sc.Sub(id).Handler.Duration = v.Dist
+			}
+		}},
+	{name: "request_timeout", target: someSubs, value: durationValue(1), fromNum: durationNum,
+		apply: func(c *cellSpec, ax *Axis, v Value) {
+			for _, id := range ax.Subs {
+				h := &c.sc.Sub(id).Handler
+				h.Actions = slices.Clone(h.Actions)
+				for i, a := range h.Actions {
+					if a.Request != nil {
+						r := *a.Request
+						r.Timeout = v.Duration()
+						h.Actions[i].Request = &r
+					}
+				}
+			}
+		}},
+	{name: "backlog", target: someActions, value: countValue, fromNum: countNum,
+		apply: func(c *cellSpec, ax *Axis, v Value) {
+			for _, i := range ax.Actions {
+				p := c.publish(i)
+				p.Count = int(v.Num)
+			}
+		}},
+	{name: "publish_rate", target: someActions, value: rateValue, fromNum: rateNum,
+		apply: func(c *cellSpec, ax *Axis, v Value) {
+			for _, i := range ax.Actions {
+				p := c.publish(i)
+				p.Interval = time.Duration(math.Round(float64(time.Second) / v.Num))
+			}
+		}},
+	{name: "latency", value: distValue,
+		apply: func(c *cellSpec, _ *Axis, v Value) { c.sc.Network.Latency = v.Dist }},
+	{name: "conn_drain_poll", value: durationValue(1), fromNum: durationNum,
+		apply: func(c *cellSpec, _ *Axis, v Value) { c.prof.ConnDrainPoll = v.Duration() }},
+	{name: "sub_drain_poll", value: durationValue(1), fromNum: durationNum,
+		apply: func(c *cellSpec, _ *Axis, v Value) { c.prof.SubDrainPoll = v.Duration() }},
+	{name: "pending_msgs_limit", target: someSubs, value: pendingValue, fromNum: countNum,
+		apply: func(c *cellSpec, ax *Axis, v Value) {
+			n := int(v.Num)
+			for _, id := range ax.Subs {
+				c.sc.Sub(id).PendingMsgsLimit = &n
+			}
+		}},
+	{name: "pending_bytes_limit", target: someSubs, value: bytesValue, fromNum: countNum,
+		apply: func(c *cellSpec, ax *Axis, v Value) {
+			n := int(v.Num)
+			for _, id := range ax.Subs {
+				c.sc.Sub(id).PendingBytesLimit = &n
+			}
+		}},
+	// profile is applied before every other axis (see Sweep.cell), so
+	// that poll intervals override the chosen profile's.
+	{name: "profile", value: profileValue,
+		apply: func(c *cellSpec, _ *Axis, v Value) {
+			p, _ := model.LookupProfile(v.Label) // checked when parsed
+			*c.prof = *p
+			c.sc.Profile = v.Label
+		}},
+}
+
+func axisNames() []string {
+	names := make([]string, len(axisKinds))
+	for i, k := range axisKinds {
+		names[i] = k.name
+	}
+	return names
+}
+
+func durationValue(min time.Duration) func(*scenario.Decoder, *yaml.Node, string) (Value, error) {
+	return func(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) {
+		d, err := dec.Duration(n, path)
+		if err == nil && d < min {
+			err = dec.Errorf(n.Line, path, "must be positive, got %v", d)
+		}
+		return durationNum(float64(d)), err
+	}
+}
+
+func durationNum(x float64) Value {
+	d := time.Duration(math.Round(x))
+	return Value{Label: d.String(), Num: float64(d)}
+}
+
+func distValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) {
+	d, err := dec.Dist(n, path)
+	return Value{Label: d.String(), Dist: d}, err
+}
+
+func countValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) {
+	c, err := dec.AtLeast(n, path, 1)
+	return countNum(float64(c)), err
+}
+
+func countNum(x float64) Value {
+	n := math.Round(x)
+	return Value{Label: strconv.FormatFloat(n, 'f', -1, 64), Num: n}
+}
+
+func pendingValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) {
+	c, err := dec.PendingLimit(n, path)
+	return countNum(float64(c)), err
+}
+
+func bytesValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) {
+	c, err := dec.Size(n, path, true)
+	return countNum(float64(c)), err
+}
+
+func rateValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) {
+	const want = "a rate in messages per second such as 500 or 2.5e3"
+	s, err := dec.Scalar(n, path, want, "!!int", "!!float")
+	if err != nil {
+		return Value{}, err
+	}
+	r, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(r >= 1e-3 && r <= 1e9) {
+		return Value{}, dec.Errorf(n.Line, path, "bad rate %q: want %s, between 0.001 and 1e9", s, want)
+	}
+	return rateNum(r), nil
+}
+
+func rateNum(x float64) Value { return Value{Label: strconv.FormatFloat(x, 'g', -1, 64), Num: x} }
+
+func profileValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) {
+	name, err := dec.Name(n, path)
+	if err == nil {
+		if _, perr := model.LookupProfile(name); perr != nil {
+			err = dec.Wrap(n.Line, path, perr)
+		}
+	}
+	return Value{Label: name}, err
+}
+
+// parseAxes decodes the axes mapping f and resolves each axis's targets in
+// base. The drain_timeout axis is required and is moved last.
+func parseAxes(dec *scenario.Decoder, base *scenario.Scenario, f scenario.Field) ([]*Axis, error) {
+	fields, err := dec.Mapping(f.Value, f.Path, axisNames()...)
+	if err != nil {
+		return nil, err
+	}
+	var axes []*Axis
+	var timeout *Axis
+	for _, af := range fields {
+		k := axisKinds[slices.Index(axisNames(), af.Name)]
+		ax, err := parseAxis(dec, base, k, af)
+		if err != nil {
+			return nil, err
+		}
+		if k.name == TimeoutAxis {
+			timeout = ax
+			continue
+		}
+		axes = append(axes, ax)
+	}
+	if timeout == nil {
+		return nil, dec.Errorf(f.Line, scenario.Join(f.Path, TimeoutAxis),
+			"missing required axis: every sweep varies the drain timeout (a list of one value is fine), e.g. drain_timeout: [100ms, 1s, 10s]")
+	}
+	return append(axes, timeout), nil
+}
+
+// parseAxis decodes one axis: a list of values, or a mapping with values
+// (or a range from, to, count, scale) and optionally the axis's targets.
+func parseAxis(dec *scenario.Decoder, base *scenario.Scenario, k *axisKind, f scenario.Field) (*Axis, error) {
+	ax := &Axis{Name: k.name, kind: k}
+	n, path := f.Value, f.Path
+	var err error
+	switch n.Kind {
+	case yaml.SequenceNode:
+		err = ax.parseList(dec, n, path)
+	case yaml.MappingNode:
+		err = ax.parseMapping(dec, n, path)
+	default:
+		want := "a list of values, or a mapping with values:"
+		if k.fromNum != nil {
+			want += " or from:, to:, count:"
+		}
+		err = dec.TypeError(n, path, want)
+	}
+	if err == nil {
+		err = ax.checkValues(dec, n, path)
+	}
+	if err == nil {
+		err = ax.defaultTargets(dec, base, f)
+	}
+	return ax, err
+}
+
+func (ax *Axis) parseList(dec *scenario.Decoder, n *yaml.Node, path string) error {
+	items, err := dec.Sequence(n, path)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return dec.Errorf(n.Line, path, "no values: want at least one")
+	}
+	for i, item := range items {
+		v, err := ax.kind.value(dec, item, scenario.Index(path, i))
+		if err != nil {
+			return err
+		}
+		ax.Values = append(ax.Values, v)
+	}
+	return nil
+}
+
+func (ax *Axis) parseMapping(dec *scenario.Decoder, n *yaml.Node, path string) error {
+	known := []string{"values"}
+	if ax.kind.fromNum != nil {
+		known = append(known, "from", "to", "count", "scale")
+	}
+	if ax.kind.target != wholeScenario {
+		known = append(known, targetKeys[ax.kind.target])
+	}
+	fields, err := dec.Mapping(n, path, known...)
+	if err != nil {
+		return err
+	}
+	var rng rangeSpec
+	hasValues := false
+	for _, f := range fields {
+		switch f.Name {
+		case "values":
+			hasValues = true
+			err = ax.parseList(dec, f.Value, f.Path)
+		case "from":
+			rng.from, err = ax.kind.value(dec, f.Value, f.Path)
+		case "to":
+			rng.to, err = ax.kind.value(dec, f.Value, f.Path)
+		case "count":
+			rng.count, err = dec.AtLeast(f.Value, f.Path, 2)
+			if err == nil && rng.count > 10_000 {
+				err = dec.Errorf(f.Line, f.Path, "must be at most 10000, got %d", rng.count)
+			}
+		case "scale":
+			rng.log, err = parseScale(dec, f.Value, f.Path)
+		default: // the target key
+			err = ax.parseTargets(dec, f)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	hasRange := slices.ContainsFunc(fields, func(f scenario.Field) bool { return f.Name == "from" || f.Name == "to" || f.Name == "count" })
+	switch {
+	case hasValues && hasRange:
+		return dec.Errorf(n.Line, path, "both values and a range: give one or the other")
+	case hasValues:
+		return nil
+	case !hasRange:
+		if ax.kind.fromNum == nil {
+			return dec.Errorf(n.Line, scenario.Join(path, "values"), "missing required field")
+		}
+		return dec.Errorf(n.Line, path, "no values: want values: [...] or a range from:, to:, count:")
+	}
+	if err := dec.Require(n, path, fields, "from", "to", "count"); err != nil {
+		return err
+	}
+	ax.Values, err = rng.values(ax.kind.fromNum)
+	if err != nil {
+		return dec.Wrap(n.Line, path, err)
+	}
+	return nil
+}
+
+func parseScale(dec *scenario.Decoder, n *yaml.Node, path string) (bool, error) {
+	s, err := dec.Str(n, path)
+	switch {
+	case err != nil:
+		return false, err
+	case s == "linear":
+		return false, nil
+	case s == "log":
+		return true, nil
+	}
+	return false, dec.Errorf(n.Line, path, "unknown scale %q: want linear or log", s)
+}
+
+// parseTargets decodes the list of clients, subscriptions or action
+// indices an axis changes; they are checked in defaultTargets.
+func (ax *Axis) parseTargets(dec *scenario.Decoder, f scenario.Field) error {
+	items, err := dec.Sequence(f.Value, f.Path)
+	if err == nil && len(items) == 0 {
+		err = dec.Errorf(f.Line, f.Path, "empty list: leave the field out to change every one that fits")
+	}
+	for i, item := range items {
+		if err != nil {
+			break
+		}
+		p := scenario.Index(f.Path, i)
+		switch ax.kind.target {
+		case someActions:
+			var a int
+			a, err = dec.AtLeast(item, p, 0)
+			ax.Actions = append(ax.Actions, a)
+		case someClients:
+			var s string
+			s, err = dec.Name(item, p)
+			ax.Clients = append(ax.Clients, s)
+		default:
+			var s string
+			s, err = dec.Name(item, p)
+			ax.Subs = append(ax.Subs, s)
+		}
+	}
+	return err
+}
+
+// checkValues rejects repeated values and, for the drain timeout, values
+// that do not increase.
+func (ax *Axis) checkValues(dec *scenario.Decoder, n *yaml.Node, path string) error {
+	seen := make(map[string]int, len(ax.Values)) // lookups only
+	for i, v := range ax.Values {
+		if j, ok := seen[v.Label]; ok {
+			return dec.Errorf(n.Line, path, "value %s appears twice (values %d and %d)", v.Label, j, i)
+		}
+		seen[v.Label] = i
+		if ax.Name == TimeoutAxis && i > 0 && v.Num <= ax.Values[i-1].Num {
+			return dec.Errorf(n.Line, path, "values must increase: %s comes after %s", v.Label, ax.Values[i-1].Label)
+		}
+	}
+	return nil
+}
+
+// defaultTargets checks the axis's targets against base, or picks them when
+// the sweep names none: every client; every subscription that fits (see
+// fits); for backlog the publish actions
+// that start no later than the first drain action, for publish_rate every
+// publish action.
+func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f scenario.Field) error {
+	path := scenario.Join(f.Path, targetKeys[ax.kind.target])
+	switch ax.kind.target {
+	case someClients:
+		if ax.Clients == nil {
+			for _, c := range base.Clients {
+				ax.Clients = append(ax.Clients, c.Name)
+			}
+		}
+		for _, name := range ax.Clients {
+			if base.Client(name) == nil {
+				return dec.Errorf(f.Line, path, "unknown client %q in scenario %s", name, base.File)
+			}
+		}
+		if len(ax.Clients) == 0 {
+			return dec.Errorf(f.Line, f.Path, "scenario %s has no clients", base.File)
+		}
+	case someSubs:
+		given := ax.Subs != nil
+		if !given {
+			for _, s := range base.Subs {
+				if ax.fits(&s) {
+					ax.Subs = append(ax.Subs, s.ID)
+				}
+			}
+		}
+		for _, id := range ax.Subs {
+			s := base.Sub(id)
+			switch {
+			case s == nil:
+				return dec.Errorf(f.Line, path, "unknown subscription %q in scenario %s", id, base.File)
+			case !ax.fits(s):
+				return dec.Errorf(f.Line, path, "subscription %q cannot take this axis: %s", id, ax.fitsWhat())
+			}
+		}
+		if len(ax.Subs) == 0 {
+			return dec.Errorf(f.Line, f.Path, "scenario %s has no subscription this axis can change", base.File)
+		}
+	case someActions:
+		if ax.Actions == nil {
+			ax.Actions = defaultPublishes(base, ax.Name == "backlog")
+		}
+		for _, i := range ax.Actions {
+			if i >= len(base.Actions) || base.Actions[i].Publish == nil {
+				return dec.Errorf(f.Line, path, "actions[%d] of scenario %s is not a publish action", i, base.File)
+			}
+		}
+		if len(ax.Actions) == 0 {
+			return dec.Errorf(f.Line, f.Path, "scenario %s has no publish action before its first drain: name the actions to change", base.File)
+		}
+	}
+	return nil
+}
+
+// fits reports whether the axis can change subscription s: handler needs
+// an async subscription, request_timeout one whose handler makes a request.
+func (ax *Axis) fits(s *scenario.Subscription) bool {
+	switch ax.Name {
+	case "handler":
+		return s.Type == scenario.Async
+	case "request_timeout":
+		return slices.ContainsFunc(s.Handler.Actions, func(a scenario.HandlerAction) bool { return a.Request != nil })
+	}
+	return true
+}
+
+// fitsWhat says what fits asks of a subscription.
+func (ax *Axis) fitsWhat() string {
+	if ax.Name == "request_timeout" {
+		return "its handler makes no request"
+	}
+	return "it is sync, and only async subscriptions have a handler"
+}
+
+// defaultPublishes returns the indices of base's publish actions; with
+// beforeDrain, only those that start no later than the first top-level
+// drain or drain_sub action (all of them if there is none).
+func defaultPublishes(base *scenario.Scenario, beforeDrain bool) []int {
+	limit := time.Duration(math.MaxInt64)
+	for _, a := range base.Actions {
+		if beforeDrain && (a.Drain != nil || a.DrainSub != nil) {
+			limit = min(limit, a.At)
+		}
+	}
+	var out []int
+	for i, a := range base.Actions {
+		if a.Publish != nil && a.At <= limit {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// rangeSpec is an axis written as from, to, count and scale.
+type rangeSpec struct {
+	from, to Value
+	count    int
+	log      bool
+}
+
+// values returns count values from from to to, evenly spaced on a linear
+// or logarithmic scale; inner values of a log range are rounded to three
+// significant digits, so that labels stay readable.
+func (r rangeSpec) values(mk func(float64) Value) ([]Value, error) {
+	lo, hi := r.from.Num, r.to.Num
+	switch {
+	case hi <= lo:
+		return nil, fmt.Errorf("range to %s must be greater than from %s", r.to.Label, r.from.Label)
+	case r.log && lo <= 0:
+		return nil, fmt.Errorf("a log range must start above 0, got from %s", r.from.Label)
+	}
+	out := []Value{r.from}
+	for i := 1; i < r.count-1; i++ {
+		f := float64(i) / float64(r.count-1)
+		x := lo + (hi-lo)*f
+		if r.log {
+			x = roundSig(lo*math.Pow(hi/lo, f), 3)
+		}
+		v := mk(x)
+		if v.Label == out[len(out)-1].Label {
+			return nil, fmt.Errorf("range from %s to %s in %d steps repeats %s: use a smaller count", r.from.Label, r.to.Label, r.count, v.Label)
+		}
+		out = append(out, v)
+	}
+	return append(out, r.to), nil
+}
+
+// roundSig rounds x > 0 to n significant digits.
+func roundSig(x float64, n int) float64 {
+	p := math.Pow(10, float64(n)-math.Ceil(math.Log10(x)))
+	return math.Round(x*p) / p
+}
+
+// cellSpec is what one cell runs: the base scenario and profile with the
+// cell's axis values applied. Cells share nothing they change.
+type cellSpec struct {
+	sc   *scenario.Scenario
+	prof *model.Profile
+}
+
+// publish returns the cell's own copy of the publish of action i.
+func (c *cellSpec) publish(i int) *scenario.Publish {
+	p := *c.sc.Actions[i].Publish
+	c.sc.Actions[i].Publish = &p
+	return &p
+}
+
+// cell returns the scenario and profile of the cell with the given value
+// index per axis.
+func (sw *Sweep) cell(idx []int) *cellSpec {
+	sc := *sw.Base
+	sc.Clients = slices.Clone(sc.Clients)
+	sc.Subs = slices.Clone(sc.Subs)
+	sc.Actions = slices.Clone(sc.Actions)
+	var prof model.Profile // set by a profile axis when the base's is unknown
+	if p, err := model.LookupProfile(sc.Profile); err == nil {
+		prof = *p
+	}
+	c := &cellSpec{sc: &sc, prof: &prof}
+	for _, profileFirst := range []bool{true, false} {
+		for i, ax := range sw.Axes {
+			if (ax.Name == "profile") == profileFirst {
+				ax.kind.apply(c, ax, ax.Values[idx[i]])
+			}
+		}
+	}
+	return c
+}
+
+// cellIndex returns the value index per axis of cell i: the last axis
+// varies fastest.
+func cellIndex(sizes []int, i int) []int {
+	idx := make([]int, len(sizes))
+	for a := len(sizes) - 1; a >= 0; a-- {
+		idx[a] = i % sizes[a]
+		i /= sizes[a]
+	}
+	return idx
+}
+
+// describeAxis renders the axis for a fingerprint: its name, targets and
+// value labels.
+func describeAxis(ax *Axis) string {
+	var b strings.Builder
+	b.WriteString(ax.Name + " clients=" + strings.Join(ax.Clients, ",") + " subs=" + strings.Join(ax.Subs, ",") + " actions=")
+	for _, a := range ax.Actions {
+		b.WriteString(strconv.Itoa(a) + ",")
+	}
+	for _, v := range ax.Values {
+		b.WriteString(" " + strconv.Quote(v.Label))
+	}
+	return b.String()
+}

@@ -1,0 +1,238 @@
+package explore
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Report is the summary of a complete sweep: statistics per cell and a
+// recommendation per series.
+type Report struct {
+	Sweep  Header
+	Target float64
+	Cells  []CellStats
+	// Series groups the cells that share every axis value but the drain
+	// timeout, by increasing timeout: one curve of the chart each.
+	Series []Series
+	res    *Results
+}
+
+// CellStats are the statistics of one cell's runs.
+type CellStats struct {
+	// Values are the cell's axis value labels, in Sweep.Axes order.
+	Values []string
+	// Runs is the number of runs; LossRuns of them lost messages to the
+	// drain (see CellRuns.Lost).
+	Runs, LossRuns int
+	// PLoss is LossRuns/Runs, Low and High its 95 % Wilson interval.
+	PLoss, Low, High float64
+	// LostMean and LostP99 are the mean and 99th percentile (nearest
+	// rank) of the number of messages lost per run, over all runs.
+	LostMean float64
+	LostP99  int
+	// Timeouts is the number of runs whose drain reported ErrDrainTimeout.
+	Timeouts int
+	// Silent is the number of runs that lost messages without a timeout
+	// report; Budget the number stopped by a run budget.
+	Silent, Budget int
+	// Cut is the number of runs in which a drained connection closed while
+	// one of its callbacks was running (its work after that failed).
+	Cut int
+	// Closed is the number of runs whose drains all reached CLOSED, over
+	// which the drain-duration percentiles (nanoseconds from Drain() to
+	// CLOSED, nearest rank) are taken; they are -1 when Closed is 0.
+	Closed                       int
+	DrainP50, DrainP99, DrainMax int64
+}
+
+// TimeoutShare is the share of runs that reported ErrDrainTimeout.
+func (c *CellStats) TimeoutShare() float64 { return float64(c.Timeouts) / float64(c.Runs) }
+
+// CutShare is the share of runs that closed under a running callback.
+func (c *CellStats) CutShare() float64 { return float64(c.Cut) / float64(c.Runs) }
+
+// Series is the cells that differ only by drain timeout.
+type Series struct {
+	// Label names the other axes' values, e.g. "handler=exp(100µs)"; it
+	// is "" when the drain timeout is the only axis.
+	Label string
+	// Cells are indices into Report.Cells, by increasing timeout.
+	Cells []int
+	Rec   Recommendation
+}
+
+// Recommendation is the smallest drain timeout of a series whose 95 %
+// upper bound on P(loss) is at or below the target.
+type Recommendation struct {
+	// Found is false when no timeout of the series meets the target; then
+	// Cell is the cell with the lowest upper bound.
+	Found bool
+	Cell  int
+	// Timeout is the recommended (or best) cell's drain timeout.
+	Timeout string
+	// RunsNeeded is the number of loss-free runs per cell that a claim of
+	// P(loss) <= target needs; Tighter is target/10 and TighterRuns the
+	// loss-free runs per cell that claim would need.
+	RunsNeeded  int
+	Tighter     float64
+	TighterRuns int
+}
+
+// Summarize computes the statistics and recommendations of complete
+// Results (merge shards first) for the given target P(loss); a target of 0
+// means the one the sweep was run with.
+func Summarize(r *Results, target float64) (*Report, error) {
+	if r.Shard.orWhole() != (Shard{K: 1, N: 1}) {
+		return nil, fmt.Errorf("results of shard %d/%d hold part of the runs: merge every shard first", r.Shard.K, r.Shard.N)
+	}
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	if len(r.Sweep.Axes) == 0 || r.Sweep.Axes[len(r.Sweep.Axes)-1].Name != TimeoutAxis {
+		return nil, errors.New("results: the last axis is not drain_timeout")
+	}
+	if target == 0 {
+		target = r.Sweep.Target
+	}
+	if err := CheckTarget(target); err != nil {
+		return nil, err
+	}
+	rep := &Report{Sweep: r.Sweep, Target: target, res: r, Cells: make([]CellStats, len(r.Cells))}
+	sizes := make([]int, len(r.Sweep.Axes))
+	for i, a := range r.Sweep.Axes {
+		sizes[i] = len(a.Values)
+	}
+	for c := range r.Cells {
+		rep.Cells[c] = cellStats(&r.Cells[c])
+		for a, v := range cellIndex(sizes, c) {
+			rep.Cells[c].Values = append(rep.Cells[c].Values, r.Sweep.Axes[a].Values[v])
+		}
+	}
+	nt := sizes[len(sizes)-1]
+	for start := 0; start < len(r.Cells); start += nt {
+		s := Series{}
+		var parts []string
+		for a, v := range rep.Cells[start].Values[:len(sizes)-1] {
+			parts = append(parts, r.Sweep.Axes[a].Name+"="+v)
+		}
+		s.Label = strings.Join(parts, " ")
+		for c := start; c < start+nt; c++ {
+			s.Cells = append(s.Cells, c)
+		}
+		s.Rec = rep.recommend(s.Cells)
+		rep.Series = append(rep.Series, s)
+	}
+	return rep, nil
+}
+
+func cellStats(cr *CellRuns) CellStats {
+	s := CellStats{Runs: len(cr.Lost), Timeouts: cr.Timeouts, Silent: cr.Silent, Budget: cr.Budget, Cut: cr.Cut,
+		DrainP50: -1, DrainP99: -1, DrainMax: -1}
+	total := 0
+	for _, l := range cr.Lost {
+		total += l
+		if l > 0 {
+			s.LossRuns++
+		}
+	}
+	s.PLoss = float64(s.LossRuns) / float64(s.Runs)
+	s.Low, s.High = Wilson(s.LossRuns, s.Runs)
+	s.LostMean = float64(total) / float64(s.Runs)
+	s.LostP99 = quantile(sortedCopy(cr.Lost), 0.99)
+	var closed []int64
+	for _, d := range cr.DrainNS {
+		if d >= 0 {
+			closed = append(closed, d)
+		}
+	}
+	if s.Closed = len(closed); s.Closed > 0 {
+		closed = sortedCopy(closed)
+		s.DrainP50, s.DrainP99, s.DrainMax = quantile(closed, 0.5), quantile(closed, 0.99), closed[len(closed)-1]
+	}
+	return s
+}
+
+// recommend picks the first cell (by increasing timeout) whose upper bound
+// meets the target, or else the cell with the lowest upper bound.
+func (rep *Report) recommend(cells []int) Recommendation {
+	rec := Recommendation{Cell: cells[0], RunsNeeded: RunsNeeded(rep.Target), Tighter: rep.Target / 10}
+	rec.TighterRuns = RunsNeeded(rec.Tighter)
+	for _, c := range cells {
+		if rep.Cells[c].High <= rep.Target {
+			rec.Found, rec.Cell = true, c
+			break
+		}
+		if rep.Cells[c].High < rep.Cells[rec.Cell].High {
+			rec.Cell = c
+		}
+	}
+	rec.Timeout = rep.timeoutLabel(rec.Cell)
+	return rec
+}
+
+func (rep *Report) timeoutLabel(c int) string {
+	v := rep.Cells[c].Values
+	return v[len(v)-1]
+}
+
+// timeoutNS returns the drain timeout of cell c in nanoseconds.
+func (rep *Report) timeoutNS(c int) float64 {
+	nums := rep.Sweep.Axes[len(rep.Sweep.Axes)-1].Num
+	return nums[c%len(nums)]
+}
+
+// RecommendationText renders a series' recommendation as one sentence.
+func (rep *Report) RecommendationText(s *Series) string {
+	r, c := &s.Rec, &rep.Cells[s.Rec.Cell]
+	lost := fmt.Sprintf("%s of %s runs lost messages", groupDigits(c.LossRuns), groupDigits(c.Runs))
+	switch {
+	case r.Found:
+		return fmt.Sprintf("drain_timeout %s or more: at %s, %s, so P(loss) <= %s (95%% upper bound) <= target %s; a claim of P(loss) <= %s would need %s loss-free runs per cell",
+			r.Timeout, r.Timeout, lost, fmtProb(c.High), fmtProb(rep.Target), fmtProb(r.Tighter), groupDigits(r.TighterRuns))
+	case c.LossRuns == 0:
+		return fmt.Sprintf("no drain_timeout shows the target with %s runs per cell: at %s none of them lost messages, but the 95%% upper bound is %s > target %s; showing P(loss) <= %s needs %s loss-free runs per cell (raise seeds)",
+			groupDigits(c.Runs), r.Timeout, fmtProb(c.High), fmtProb(rep.Target), fmtProb(rep.Target), groupDigits(r.RunsNeeded))
+	}
+	return fmt.Sprintf("no drain_timeout meets the target: even at %s, %s (P(loss) <= %s); extend the drain_timeout axis",
+		r.Timeout, lost, fmtProb(c.High))
+}
+
+// fmtProb renders a probability with three significant digits and no
+// exponent: 0, 1, 0.5, 0.00192.
+func fmtProb(p float64) string {
+	if p <= 0 || p >= 1 {
+		return fmt.Sprint(math.Round(p))
+	}
+	digits := max(0, 2-int(math.Floor(math.Log10(p))))
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.*f", digits, p), "0"), ".")
+}
+
+// fmtNS renders a drain duration for tables: to 1 µs below 1 ms, to
+// 0.1 ms below 1 s, to 1 ms above; "-" for none.
+func fmtNS(ns int64) string {
+	if ns < 0 {
+		return "-"
+	}
+	d := time.Duration(ns)
+	switch {
+	case d < time.Millisecond:
+		d = d.Round(time.Microsecond)
+	case d < time.Second:
+		d = d.Round(100 * time.Microsecond)
+	default:
+		d = d.Round(time.Millisecond)
+	}
+	return d.String()
+}
+
+// groupDigits renders n with thousands separators: 38,413.
+func groupDigits(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

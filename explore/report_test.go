@@ -1,0 +1,165 @@
+package explore
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// handMade returns complete Results with one axis "handler" (series a and
+// b) and three drain timeouts, n runs per cell, where lost[s][t] runs of
+// series s at timeout t lost one message.
+func handMade(n int, lost [2][3]int) *Results {
+	r := &Results{Format: RawFormat, Shard: Shard{K: 1, N: 1}, Sweep: Header{Name: "hand", Seeds: n, Target: 1e-3,
+		Axes: []AxisInfo{{Name: "handler", Values: []string{"a", "b"}},
+			{Name: TimeoutAxis, Values: []string{"1s", "2s", "3s"}, Num: []float64{1e9, 2e9, 3e9}}}}}
+	for s := range 2 {
+		for ti := range 3 {
+			c := CellRuns{Lost: make([]int, n), DrainNS: make([]int64, n), Timeouts: lost[s][ti]}
+			for i := range n {
+				c.DrainNS[i] = int64(i+1) * 1e6
+				if i < lost[s][ti] {
+					c.Lost[i] = 1 + i%3
+				}
+			}
+			r.Cells = append(r.Cells, c)
+		}
+	}
+	return r
+}
+
+func TestRecommendation(t *testing.T) {
+	rep, err := Summarize(handMade(4000, [2][3]int{{40, 0, 0}, {900, 30, 9}}), 0)
+	require.NoError(t, err)
+	require.Equal(t, 1e-3, rep.Target, "the sweep's target by default")
+	a, b := rep.Series[0], rep.Series[1]
+	require.Equal(t, "handler=a", a.Label)
+	require.True(t, a.Rec.Found)
+	require.Equal(t, "2s", a.Rec.Timeout, "the smallest timeout that meets the target")
+	require.Equal(t, 1, a.Rec.Cell)
+	require.Equal(t, RunsNeeded(1e-4), a.Rec.TighterRuns)
+	require.Contains(t, rep.RecommendationText(&a), "drain_timeout 2s or more: at 2s, 0 of 4,000 runs lost messages, so P(loss) <= 0.000959")
+	require.False(t, b.Rec.Found)
+	require.Equal(t, "3s", b.Rec.Timeout, "the best there is")
+	require.Contains(t, rep.RecommendationText(&b), "no drain_timeout meets the target: even at 3s, 9 of 4,000 runs lost messages")
+
+	c := rep.Cells[0]
+	require.Equal(t, []string{"a", "1s"}, c.Values)
+	require.Equal(t, 40, c.LossRuns)
+	require.InDelta(t, 0.01, c.PLoss, 1e-15)
+	lo, hi := Wilson(40, 4000)
+	require.Equal(t, [2]float64{lo, hi}, [2]float64{c.Low, c.High})
+	require.InDelta(t, float64(14*1+13*2+13*3)/4000, c.LostMean, 1e-12) // 40 runs lose 1, 2, 3, 1, 2, 3...
+	require.Equal(t, 0, c.LostP99, "99 % of runs lost nothing")
+	require.Equal(t, int64(2000e6), c.DrainP50)
+	require.Equal(t, int64(3960e6), c.DrainP99)
+	require.Equal(t, int64(4000e6), c.DrainMax)
+
+	// Too few runs: nothing lost, but the bound cannot reach the target.
+	rep, err = Summarize(handMade(1000, [2][3]int{{5, 0, 0}, {5, 0, 0}}), 0)
+	require.NoError(t, err)
+	require.False(t, rep.Series[0].Rec.Found)
+	require.Contains(t, rep.RecommendationText(&rep.Series[0]),
+		"no drain_timeout shows the target with 1,000 runs per cell: at 2s none of them lost messages, but the 95% upper bound is 0.00383 > target 0.001; showing P(loss) <= 0.001 needs 3,838 loss-free runs per cell")
+	// A looser target, given on the command line, is met with those runs.
+	rep, err = Summarize(handMade(1000, [2][3]int{{5, 0, 0}, {5, 0, 0}}), 0.01)
+	require.NoError(t, err)
+	_, hi5 := Wilson(5, 1000)
+	require.Greater(t, hi5, 0.01, "premise: 5 losses in 1,000 runs do not show 0.01")
+	require.True(t, rep.Series[0].Rec.Found)
+	require.Equal(t, "2s", rep.Series[0].Rec.Timeout)
+}
+
+func TestReportOutputs(t *testing.T) {
+	rep, err := Summarize(run(t, smallSweep(t), Options{Workers: 2}), 0)
+	require.NoError(t, err)
+
+	var table bytes.Buffer
+	require.NoError(t, rep.WriteTable(&table))
+	lines := strings.Split(table.String(), "\n")
+	require.Contains(t, lines[2], "request_timeout")
+	require.Contains(t, lines[2], "P(loss)")
+	for i := range rep.Cells {
+		// The axes, then 12 statistics (the CI is two fields).
+		require.Len(t, strings.Fields(lines[3+i]), 2+12, "row %d: %q", i, lines[3+i])
+	}
+	require.Contains(t, table.String(), "recommendation (smallest drain_timeout whose 95% upper bound on P(loss) is at most 0.001):")
+	for _, s := range rep.Series {
+		require.Contains(t, table.String(), "  "+s.Label+":\n    "+rep.RecommendationText(&s))
+	}
+
+	var csvOut bytes.Buffer
+	require.NoError(t, rep.WriteCSV(&csvOut))
+	rows, err := csv.NewReader(&csvOut).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 1+len(rep.Cells))
+	require.Equal(t, append([]string{"request_timeout", TimeoutAxis}, csvHeader...), rows[0])
+	col := func(name string) int { return indexOf(rows[0], name) }
+	for i, c := range rep.Cells {
+		row := rows[i+1]
+		require.Equal(t, c.Values, row[:2])
+		require.Equal(t, strconv.Itoa(c.LossRuns), row[col("loss_runs")])
+		p, err := strconv.ParseFloat(row[col("ci_high")], 64)
+		require.NoError(t, err)
+		require.Equal(t, c.High, p, "full precision")
+		require.Equal(t, strconv.FormatInt(c.DrainP99, 10), row[col("drain_p99_ns")])
+	}
+
+	var js bytes.Buffer
+	require.NoError(t, rep.WriteJSON(&js))
+	var out struct {
+		Cells []struct {
+			Axes  []struct{ Name, Value string }
+			Runs  int
+			PLoss float64 `json:"p_loss"`
+		}
+		Recommendations []struct {
+			Found          bool
+			DrainTimeoutNS int64 `json:"drain_timeout_ns"`
+			Text           string
+		}
+	}
+	require.NoError(t, json.Unmarshal(js.Bytes(), &out))
+	require.Len(t, out.Cells, len(rep.Cells))
+	require.Equal(t, "request_timeout", out.Cells[0].Axes[0].Name)
+	require.Equal(t, rep.Cells[3].PLoss, out.Cells[3].PLoss)
+	require.Len(t, out.Recommendations, len(rep.Series))
+	require.Equal(t, rep.RecommendationText(&rep.Series[1]), out.Recommendations[1].Text)
+
+	var svg bytes.Buffer
+	require.NoError(t, rep.WriteSVG(&svg))
+	requireWellFormedSVG(t, svg.Bytes(), len(rep.Series))
+}
+
+// requireWellFormedSVG parses doc as XML and checks it has an svg root, a
+// P(loss) curve and band per series and a CDF curve per series.
+func requireWellFormedSVG(t *testing.T, doc []byte, series int) {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	counts := map[string]int{}
+	root := ""
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		if el, ok := tok.(xml.StartElement); ok {
+			if root == "" {
+				root = el.Name.Local
+			}
+			counts[el.Name.Local]++
+		}
+	}
+	require.Equal(t, "svg", root)
+	require.Equal(t, series, counts["polygon"], "one interval band per series")
+	require.Equal(t, 2*series, counts["polyline"], "a P(loss) curve and a CDF per series")
+}

@@ -1,0 +1,118 @@
+package model
+
+import (
+	"slices"
+
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Runner makes runs one after another and reuses the memory of each run for
+// the next: the event queue, the ledger, the call and delivery records and
+// the network buffers. A sweep worker makes thousands of runs of one
+// workload, and without reuse much of its time goes to allocating and
+// collecting ledgers. Results are the same as Run's.
+//
+// A Runner is not safe for concurrent use, and a Result it returns is valid
+// only until its next Run: read what you need first. The zero Runner is
+// ready to use.
+type Runner struct {
+	sim        *sim.Sim
+	messages   []Message
+	deliveries []Delivery
+	calls      []CallRecord
+	handled    [][]Handled
+	pending    [][]int32
+	frames     [][]frame
+}
+
+// Run is Run, reusing the memory of the Runner's previous run.
+func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
+	w, err := newWorld(sc, cfg, r)
+	if err != nil {
+		return nil, err
+	}
+	res := w.run()
+	r.sim = w.sim
+	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
+	for _, s := range res.Subs {
+		r.handled = append(r.handled, s.Handled[:0])
+	}
+	for _, s := range w.subList {
+		r.pending = append(r.pending, s.pending[:0])
+	}
+	// Take back the outbound buffers too, and put the largest last, where
+	// getFrames pops from: the first buffers of the next run need not grow.
+	for _, c := range w.conns {
+		w.putFrames(c.out)
+	}
+	for _, sc := range w.server.conns {
+		if sc != nil {
+			w.putFrames(sc.out)
+		}
+	}
+	r.frames = w.frames
+	slices.SortStableFunc(r.frames, func(a, b []frame) int { return cap(a) - cap(b) })
+	return res, nil
+}
+
+// The methods below hand a new World the Runner's memory, or new memory
+// when r is nil (a plain Run) or has nothing big enough.
+
+func (r *Runner) newSim(b sim.Budget) *sim.Sim {
+	if r == nil || r.sim == nil {
+		return sim.New(b)
+	}
+	r.sim.Reset(b)
+	return r.sim
+}
+
+func (r *Runner) takeMessages(n int) []Message {
+	if r != nil && cap(r.messages) >= n {
+		return r.messages
+	}
+	return make([]Message, 0, n)
+}
+
+func (r *Runner) takeDeliveries(n int) []Delivery {
+	if r != nil && cap(r.deliveries) >= n {
+		return r.deliveries
+	}
+	return make([]Delivery, 0, n)
+}
+
+func (r *Runner) takeCalls(n int) []CallRecord {
+	if r != nil && cap(r.calls) >= n {
+		return r.calls
+	}
+	return make([]CallRecord, 0, n)
+}
+
+func (r *Runner) takeHandled(n int) []Handled {
+	if r != nil && len(r.handled) > 0 {
+		h := r.handled[len(r.handled)-1]
+		r.handled = r.handled[:len(r.handled)-1]
+		if cap(h) >= n {
+			return h
+		}
+	}
+	return make([]Handled, 0, n)
+}
+
+func (r *Runner) takePending() []int32 {
+	if r == nil || len(r.pending) == 0 {
+		return nil
+	}
+	p := r.pending[len(r.pending)-1]
+	r.pending = r.pending[:len(r.pending)-1]
+	return p
+}
+
+func (r *Runner) takeFrames() [][]frame {
+	if r == nil {
+		return nil
+	}
+	f := r.frames
+	r.frames = nil
+	return f
+}

@@ -1,0 +1,78 @@
+package model_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/props"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// TestRunnerMatchesRun: a Runner reusing one run's memory for the next gives
+// the same outcomes as fresh runs, whatever ran before, across scenarios of
+// different sizes (so buffers are both reused and outgrown).
+func TestRunnerMatchesRun(t *testing.T) {
+	files, err := filepath.Glob("../examples/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	scs := []*scenario.Scenario{benchScenario()}
+	for _, f := range files {
+		sc, err := scenario.Load(f)
+		require.NoError(t, err)
+		scs = append(scs, sc)
+	}
+	var r model.Runner
+	for round := range 2 {
+		for i, sc := range scs {
+			for seed := range uint64(3) {
+				cfg := func() model.Config { return model.Config{Chooser: sim.NewPCG(seed + uint64(round))} }
+				want, err := model.Run(sc, cfg())
+				require.NoError(t, err)
+				got, err := r.Run(sc, cfg())
+				require.NoError(t, err)
+				require.Equal(t, outcomeJSON(t, want), outcomeJSON(t, got), "scenario %d (%s), seed %d, round %d", i, sc.Name, seed, round)
+			}
+		}
+	}
+}
+
+// TestRunnerMatchesRunOnGeneratedScenarios: the same over the property
+// suite's generated scenarios (faults, reconnects, requests, sync
+// subscriptions), run back to back on one Runner.
+func TestRunnerMatchesRunOnGeneratedScenarios(t *testing.T) {
+	var r model.Runner
+	for i := range uint64(300) {
+		sc := props.GenScenario(sim.NewPCG(i))
+		want, err := model.Run(sc, model.Config{})
+		require.NoError(t, err)
+		got, err := r.Run(sc, model.Config{})
+		require.NoError(t, err)
+		require.Equal(t, outcomeJSON(t, want), outcomeJSON(t, got), "generated scenario %d:\n%s", i, sc.Marshal())
+	}
+}
+
+func outcomeJSON(t *testing.T, res *model.Result) string {
+	t.Helper()
+	b, err := json.Marshal(res.Outcome())
+	require.NoError(t, err)
+	return string(b)
+}
+
+// BenchmarkScenarioRunner is BenchmarkScenario on one Runner, as sweep
+// workers run the model.
+func BenchmarkScenarioRunner(b *testing.B) {
+	sc := benchScenario()
+	b.ReportAllocs()
+	var r model.Runner
+	for i := 0; i < b.N; i++ {
+		if _, err := r.Run(sc, model.Config{Chooser: sim.NewPCG(uint64(i))}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+}

@@ -1,0 +1,142 @@
+package props
+
+import (
+	"fmt"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// SwarmConfig configures a swarm check: Runs generated scenarios per
+// profile, the i-th drawn by GenScenario from a PCG seeded with Seed+i.
+type SwarmConfig struct {
+	Profiles  []string // profile names; empty means the scenario default
+	Runs      int
+	Seed      uint64
+	Mutations model.MutationSet
+	// DeterminismRuns is how many of the first runs are also run twice
+	// with a full trace to compare trace hashes (the determinism check).
+	DeterminismRuns int
+	// NoShrink reports counterexamples as generated, without shrinking.
+	NoShrink bool
+}
+
+// DeterminismID names the determinism check in a Failure: the same
+// scenario and seed gave two different traces.
+const DeterminismID = "determinism"
+
+// Failure is one violated invariant (or the determinism check) found by a
+// swarm check, with the scenario that shows it.
+type Failure struct {
+	Invariant string // invariant ID, or DeterminismID
+	Detail    string
+	Profile   string
+	GenSeed   uint64             // the PCG seed GenScenario drew the scenario from
+	Original  *scenario.Scenario // as generated
+	Shrunk    *scenario.Scenario // shrunk; equal to Original with NoShrink
+}
+
+// SwarmReport is what a swarm check found.
+type SwarmReport struct {
+	Runs     int       // scenarios run
+	Failures []Failure // for the first failing scenario, one per violation
+	// Coverage counts, per coverage target in Targets order, the runs that
+	// reached it.
+	Coverage []int
+}
+
+// Swarm runs generated scenarios until one violates an invariant or the
+// runs are exhausted. Each scenario runs with its own seed and no other
+// Chooser, exactly as `drainsim run` replays it. For the first failing
+// scenario every violated invariant is reported with a scenario shrunk
+// against that invariant alone. The error is non-nil only when a scenario
+// cannot run at all (an unknown profile).
+func Swarm(cfg SwarmConfig) (SwarmReport, error) {
+	profiles := cfg.Profiles
+	if len(profiles) == 0 {
+		profiles = []string{scenario.DefaultProfile}
+	}
+	rep := SwarmReport{Coverage: make([]int, len(Targets()))}
+	for _, prof := range profiles {
+		for i := 0; i < cfg.Runs; i++ {
+			seed := cfg.Seed + uint64(i)
+			sc := GenScenario(sim.NewPCG(seed))
+			sc.Profile = prof
+			res, err := model.Run(sc, model.Config{Mutations: cfg.Mutations})
+			rep.Runs++
+			if err != nil {
+				return rep, fmt.Errorf("generator seed %d: %w", seed, err)
+			}
+			for k, t := range Targets() {
+				if t.Reached(res) {
+					rep.Coverage[k]++
+				}
+			}
+			for _, inv := range Catalogue() {
+				if len(inv.Check(res)) > 0 {
+					rep.Failures = append(rep.Failures, cfg.failure(inv, prof, seed, sc))
+				}
+			}
+			if len(rep.Failures) == 0 && i < cfg.DeterminismRuns && Nondeterministic(sc, cfg.Mutations) {
+				f := Failure{Invariant: DeterminismID, Detail: "the same scenario and seed gave different trace hashes",
+					Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
+				if !cfg.NoShrink {
+					f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool { return Nondeterministic(c, cfg.Mutations) })
+				}
+				rep.Failures = append(rep.Failures, f)
+			}
+			if len(rep.Failures) > 0 {
+				return rep, nil
+			}
+		}
+	}
+	return rep, nil
+}
+
+// failure shrinks sc against inv (unless NoShrink) and describes what the
+// scenario it reports violates.
+func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scenario.Scenario) Failure {
+	f := Failure{Invariant: inv.ID, Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
+	if !cfg.NoShrink {
+		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool { return Violates(c, inv, cfg.Mutations) })
+	}
+	if res, err := model.Run(f.Shrunk, model.Config{Mutations: cfg.Mutations}); err == nil {
+		f.Detail = Shorten(inv.Check(res))
+	}
+	return f
+}
+
+// Violates reports whether running sc with its own seed and the mutations
+// violates inv.
+func Violates(sc *scenario.Scenario, inv Invariant, muts model.MutationSet) bool {
+	res, err := model.Run(sc, model.Config{Mutations: muts})
+	return err == nil && len(inv.Check(res)) > 0
+}
+
+// determinismReruns is how many traced runs Nondeterministic compares.
+const determinismReruns = 8
+
+// Nondeterministic reports whether traced runs of sc with its own seed give
+// different trace hashes.
+func Nondeterministic(sc *scenario.Scenario, muts model.MutationSet) bool {
+	var first uint64
+	for i := 0; i < determinismReruns; i++ {
+		res, err := model.Run(sc, model.Config{Mutations: muts, Trace: true})
+		if err != nil {
+			return false
+		}
+		if h := res.Trace.Hash(); i == 0 {
+			first = h
+		} else if h != first {
+			return true
+		}
+	}
+	return false
+}
+
+// String renders a failure's headline.
+func (f Failure) String() string {
+	return fmt.Sprintf("%s violated (profile %s, generator seed %d, scenario seed %d): %s",
+		f.Invariant, f.Profile, f.GenSeed, f.Shrunk.Seed, f.Detail)
+}

@@ -1,0 +1,688 @@
+package props
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+)
+
+// The Check functions of the catalogue, in catalogue order.
+
+func checkNoLoss(r *model.Result) []string {
+	if r.Ledger == nil {
+		return nil
+	}
+	var out []string
+	for i := range r.Ledger.Deliveries {
+		d := &r.Ledger.Deliveries[i]
+		if d.Fate != model.DlvDropped {
+			continue
+		}
+		s, c := deliverySub(r, d)
+		if s == nil || c == nil {
+			continue
+		}
+		start := drainStart(s, c)
+		if start == model.NoTime || d.DroppedAt < start || drainLossExplained(r, d, s, c) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("msg %d to %s dropped (%s) at %s; drain started at %s",
+			d.Msg, s.ID, d.Reason, ts(d.DroppedAt), ts(start)))
+	}
+	return out
+}
+
+// drainLossExplained reports whether dropping d, a delivery to s while s
+// drained, is explained by something other than the drain itself.
+func drainLossExplained(r *model.Result, d *model.Delivery, s *model.SubRecord, c *model.ConnRecord) bool {
+	switch d.Reason {
+	case model.DropSlowConsumer:
+		return slowReported(c, s.ID)
+	case model.DropMaxReached, model.DropDisconnect:
+		return true
+	case model.DropConnClosed, model.DropSubClosed, model.DropUnknownSid:
+		return closeExplained(r, c) || s.RemovedBy == "unsubscribe" || s.RemovedBy == "max"
+	case model.DropRunEnded:
+		return closeExplained(r, c) || budgetStop(r) || s.Type == scenario.Sync
+	}
+	return false
+}
+
+func checkNoCallbackAfterUnsub(r *model.Result) []string {
+	var out []string
+	for _, s := range r.Subs {
+		for _, h := range s.Handled {
+			if s.UnsubReturnedAt != model.NoTime && h.Start > s.UnsubReturnedAt {
+				out = append(out, fmt.Sprintf("%s handled msg %d at %s after Unsubscribe returned at %s",
+					s.ID, h.Msg, ts(h.Start), ts(s.UnsubReturnedAt)))
+			}
+			if s.RemovedBy == "drain" && h.Start > s.RemovedAt {
+				out = append(out, fmt.Sprintf("%s handled msg %d at %s after its drain removed it at %s",
+					s.ID, h.Msg, ts(h.Start), ts(s.RemovedAt)))
+			}
+		}
+	}
+	return out
+}
+
+func checkNoDeliveryAfterBarrier(r *model.Result) []string {
+	var out []string
+	for _, s := range r.Subs {
+		if s.BarrierAt == model.NoTime {
+			continue
+		}
+		if c := r.Conn(s.Client); c == nil || sawDisconnect(c) {
+			continue
+		}
+		for _, h := range s.Handled {
+			if m := message(r, h.Msg); m != nil && m.PublishedAt > s.BarrierAt {
+				out = append(out, fmt.Sprintf("%s handled msg %d published at %s, after its drain barrier returned at %s",
+					s.ID, h.Msg, ts(m.PublishedAt), ts(s.BarrierAt)))
+			}
+		}
+	}
+	return out
+}
+
+func checkDrainWaits(r *model.Result) []string {
+	var out []string
+	for _, s := range r.Subs {
+		if s.RemovedBy != "drain" {
+			continue
+		}
+		for _, h := range s.Handled {
+			if h.Start <= s.RemovedAt && (h.End == model.NoTime || s.RemovedAt < h.End) {
+				out = append(out, fmt.Sprintf("%s removed by drain at %s while the callback for msg %d (started %s, ended %s) ran",
+					s.ID, ts(s.RemovedAt), h.Msg, ts(h.Start), ts(h.End)))
+			}
+		}
+	}
+	return out
+}
+
+func checkNoDuplicates(r *model.Result) []string {
+	var out []string
+	for _, s := range r.Subs {
+		seen := make(map[int]bool, len(s.Handled))
+		for _, h := range s.Handled {
+			if seen[h.Msg] {
+				out = append(out, fmt.Sprintf("%s handled msg %d twice (again at %s)", s.ID, h.Msg, ts(h.Start)))
+			}
+			seen[h.Msg] = true
+		}
+	}
+	return out
+}
+
+func checkFIFO(r *model.Result) []string {
+	type last struct {
+		from string
+		msg  int
+	}
+	var out []string
+	var seen []last // per publisher, the newest message handed out so far
+	for _, s := range r.Subs {
+		seen = seen[:0]
+		for _, h := range s.Handled {
+			m := message(r, h.Msg)
+			if m == nil {
+				continue
+			}
+			from := m.From
+			i := 0
+			for i < len(seen) && seen[i].from != from {
+				i++
+			}
+			switch {
+			case i == len(seen):
+				seen = append(seen, last{from, h.Msg})
+			case seen[i].msg > h.Msg:
+				out = append(out, fmt.Sprintf("%s handled msg %d from %s at %s after msg %d, which %s published later",
+					s.ID, h.Msg, from, ts(h.Start), seen[i].msg, from))
+			default:
+				seen[i].msg = h.Msg
+			}
+		}
+	}
+	return out
+}
+
+func checkQueueAtMostOnce(r *model.Result) []string {
+	var out []string
+	for _, g := range queueGroups(r) {
+		by := map[int]string{} // message -> member that handled it; lookups only
+		for _, s := range g {
+			for _, h := range s.Handled {
+				if other, ok := by[h.Msg]; ok && other != s.ID {
+					out = append(out, fmt.Sprintf("msg %d handled by %s and by %s of queue %s", h.Msg, other, s.ID, s.Queue))
+					continue
+				}
+				by[h.Msg] = s.ID
+			}
+		}
+	}
+	return out
+}
+
+func checkQueueDrainNoLoss(r *model.Result) []string {
+	if r.Ledger == nil || budgetStop(r) {
+		return nil
+	}
+	var out []string
+	for _, g := range queueGroups(r) {
+		for _, m := range g {
+			c := r.Conn(m.Client)
+			start := drainStart(m, c)
+			if start == model.NoTime || closeExplained(r, c) {
+				continue
+			}
+			live := liveReplacement(r, g, m)
+			if live == nil {
+				continue
+			}
+			ok := reachedGroup(r, g, m, live)
+			for i := range r.Ledger.Messages {
+				msg := &r.Ledger.Messages[i]
+				if msg.AcceptedAt == model.NoTime || msg.AcceptedAt < start || !model.SubjectMatches(m.Subject, msg.Subject) {
+					continue
+				}
+				if !ok[i] {
+					out = append(out, fmt.Sprintf("msg %d (%s, accepted at %s) reached no member of queue %s: %s drained from %s while %s stayed subscribed",
+						msg.ID, msg.Subject, ts(msg.AcceptedAt), m.Queue, m.ID, ts(start), live.ID))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// liveReplacement returns a member of g other than m that was subscribed
+// from the start (so the server knew it before any message) and stayed
+// subscribed, undrained and without an auto-unsubscribe limit, on a
+// connection that never broke or closed; or nil.
+func liveReplacement(r *model.Result, g []*model.SubRecord, m *model.SubRecord) *model.SubRecord {
+	for _, o := range g {
+		if o == m || o.Type != scenario.Async || hasMax(r, o) || r.Scenario == nil {
+			continue
+		}
+		spec, c := r.Scenario.Sub(o.ID), r.Conn(o.Client)
+		if spec != nil && !spec.Deferred && c != nil && o.RemovedAt == model.NoTime && drainStart(o, c) == model.NoTime &&
+			!sawDisconnect(c) && c.ClosedAt == model.NoTime {
+			return o
+		}
+	}
+	return nil
+}
+
+// reachedGroup returns, indexed like the ledger's messages, whether a
+// member of g handled each message or its loss is not the drain's: a
+// reported slow consumer of g dropped it, it waits unread in a sync member
+// at the end, the drained member dropped it for a reason no-loss-under-
+// drain accepts, or a third member (neither the drained one nor the
+// replacement) lost it for reasons of its own, which other invariants
+// judge.
+func reachedGroup(r *model.Result, g []*model.SubRecord, drained, live *model.SubRecord) []bool {
+	ok := make([]bool, len(r.Ledger.Messages))
+	for i := range r.Ledger.Deliveries {
+		d := &r.Ledger.Deliveries[i]
+		s, c := deliverySub(r, d)
+		if s == nil || !slices.Contains(g, s) || d.Msg <= 0 || d.Msg > len(ok) {
+			continue
+		}
+		dropped := d.Fate == model.DlvDropped
+		switch {
+		case !dropped && d.Fate != model.DlvPending,
+			dropped && s != drained && s != live,
+			dropped && s == drained && drainLossExplained(r, d, s, c),
+			dropped && d.Reason == model.DropSlowConsumer && slowReported(c, s.ID),
+			dropped && d.Reason == model.DropRunEnded && s.Type == scenario.Sync:
+			ok[d.Msg-1] = true
+		}
+	}
+	return ok
+}
+
+func checkDrainCloses(r *model.Result) []string {
+	p := profile(r)
+	var out []string
+	for _, c := range r.Conns {
+		if c.DrainCalledAt == model.NoTime {
+			continue
+		}
+		bound := drainTimeout(r, c.Client) + p.ConnDrainPoll + p.FinalFlushTimeout
+		limit := c.DrainCalledAt.Add(bound)
+		switch {
+		case c.ClosedAt != model.NoTime && c.ClosedAt > limit:
+			out = append(out, fmt.Sprintf("%s drained at %s closed at %s, later than %s", c.Client, ts(c.DrainCalledAt), ts(c.ClosedAt), ts(limit)))
+		case c.ClosedAt == model.NoTime && (!budgetStop(r) || r.Stop.Now > limit):
+			out = append(out, fmt.Sprintf("%s drained at %s never closed (run stopped %s at %s; bound %s)",
+				c.Client, ts(c.DrainCalledAt), r.Stop.Reason, ts(r.Stop.Now), ts(limit)))
+		}
+	}
+	return out
+}
+
+func checkTimeoutHonesty(r *model.Result) []string {
+	p := profile(r)
+	var out []string
+	for _, c := range r.Conns {
+		if c.DrainCalledAt == model.NoTime {
+			continue
+		}
+		n := countCallbacks(c, "async_error", model.ErrDrainTimeout)
+		if !c.DrainTimedOut {
+			if n > 0 || c.LastError == model.ErrDrainTimeout {
+				out = append(out, fmt.Sprintf("%s reported ErrDrainTimeout (%d callbacks, LastError %q) but its drain did not time out",
+					c.Client, n, c.LastError))
+			}
+		} else {
+			// Callbacks are suppressed once the connection is closed; then
+			// only LastError can carry the report.
+			suppressed := c.ClosedAt != model.NoTime && c.DrainDeadline != model.NoTime && c.ClosedAt <= c.DrainDeadline.Add(p.ConnDrainPoll)
+			switch {
+			case n > 1:
+				out = append(out, fmt.Sprintf("%s reported ErrDrainTimeout %d times", c.Client, n))
+			case n == 0 && !(suppressed && c.LastError == model.ErrDrainTimeout):
+				out = append(out, fmt.Sprintf("%s drain timed out (deadline %s) but no ErrDrainTimeout was reported (LastError %q)",
+					c.Client, ts(c.DrainDeadline), c.LastError))
+			}
+			if c.ClosedAt == model.NoTime {
+				base := c.DrainDeadline
+				if base == model.NoTime {
+					base = c.DrainCalledAt
+				}
+				limit := base.Add(p.ConnDrainPoll + p.FinalFlushTimeout)
+				if !budgetStop(r) || r.Stop.Now > limit {
+					out = append(out, fmt.Sprintf("%s drain timed out but the connection never closed (run stopped at %s)", c.Client, ts(r.Stop.Now)))
+				}
+			}
+		}
+		if closeExplained(r, c) || r.Ledger == nil {
+			continue
+		}
+		for i := range r.Ledger.Deliveries {
+			d := &r.Ledger.Deliveries[i]
+			s, _ := deliverySub(r, d)
+			if s != nil && s.Client == c.Client && d.Fate == model.DlvDropped && d.Reason == model.DropConnClosed &&
+				d.DroppedAt >= c.DrainCalledAt && inSubsAtConnDrain(s, c) {
+				out = append(out, fmt.Sprintf("%s reported no drain timeout but its close dropped msg %d to %s at %s",
+					c.Client, d.Msg, s.ID, ts(d.DroppedAt)))
+			}
+		}
+	}
+	return out
+}
+
+// stateErrors are the errors a call gets because of the connection's state.
+var stateErrors = []string{model.ErrConnectionClosed, model.ErrConnectionDraining, model.ErrConnectionReconnect}
+
+// refusal is what a call may return in one connection state: one of want,
+// or, when want is empty, anything but a state error. Always lists results
+// that are fine in any state (they are checked before the state).
+type refusal struct {
+	want   []string
+	always []string
+}
+
+func (f refusal) allows(result string) bool {
+	if slices.Contains(f.always, result) {
+		return true
+	}
+	if len(f.want) == 0 {
+		return !slices.Contains(stateErrors, result)
+	}
+	return slices.Contains(f.want, result)
+}
+
+func (f refusal) String() string {
+	if len(f.want) == 0 {
+		return "no state error"
+	}
+	return strings.Join(append(append([]string(nil), f.want...), f.always...), " or ")
+}
+
+// refusalRule returns the rule for a call in a stable state (nats.go §2.6),
+// and false when no rule applies.
+func refusalRule(verb string, st model.Status) (refusal, bool) {
+	draining := st == model.DrainingSubs || st == model.DrainingPubs
+	closed := []string{model.ErrConnectionClosed}
+	switch verb {
+	case "publish", "reply":
+		f := refusal{}
+		if verb == "reply" {
+			f.always = []string{model.ErrMsgNoReply}
+		}
+		switch st {
+		case model.Closed:
+			f.want = closed
+		case model.DrainingPubs:
+			f.want = []string{model.ErrConnectionDraining}
+		}
+		return f, true
+	case "subscribe", "unsubscribe", "drain_sub":
+		f := refusal{always: []string{model.ErrBadSubscription}}
+		if verb == "subscribe" {
+			f.always = []string{model.ErrAlreadySubscribed}
+		}
+		switch {
+		case st == model.Closed:
+			f.want = closed
+		case draining && verb != "drain_sub":
+			f.want = []string{model.ErrConnectionDraining}
+		}
+		return f, true
+	case "drain":
+		switch st {
+		case model.Closed:
+			return refusal{want: closed}, true
+		case model.Reconnecting:
+			return refusal{want: []string{model.ErrConnectionReconnect}}, true
+		}
+		return refusal{want: []string{model.OK}}, true
+	case "request":
+		switch st {
+		case model.Closed:
+			return refusal{want: closed}, true
+		case model.DrainingPubs:
+			return refusal{want: []string{model.ErrConnectionDraining}}, true
+		}
+	case "flush":
+		if st == model.Closed {
+			return refusal{want: closed}, true
+		}
+	}
+	return refusal{}, false
+}
+
+func checkAPIRefusal(r *model.Result) []string {
+	var out []string
+	for _, call := range r.Calls {
+		c := r.Conn(call.Client)
+		if c == nil {
+			continue
+		}
+		st, stable := statusAt(c, call.At)
+		if !stable {
+			if v := checkDrainWhileReconnecting(c, call); v != "" {
+				out = append(out, v)
+			}
+			continue
+		}
+		rule, ok := refusalRule(call.Verb, st)
+		if !ok {
+			continue
+		}
+		if !rule.allows(call.Result) {
+			out = append(out, fmt.Sprintf("%s by %s at %s while %s was %s returned %s; want %s",
+				call.Verb, call.Source, ts(call.At), call.Client, st, call.Result, rule))
+		}
+		if call.Verb == "drain" && st == model.Reconnecting && c.ClosedAt != call.At {
+			out = append(out, fmt.Sprintf("drain by %s at %s while %s was RECONNECTING did not close it (closed %s)",
+				call.Source, ts(call.At), call.Client, ts(c.ClosedAt)))
+		}
+	}
+	return out
+}
+
+// checkDrainWhileReconnecting checks a Drain made while RECONNECTING that
+// closed the connection at that same instant, as it must: it returns
+// ErrConnectionReconnecting (or ErrConnectionClosed, had a Close at that
+// instant come first) and the connection is CLOSED.
+func checkDrainWhileReconnecting(c *model.ConnRecord, call model.CallRecord) string {
+	if call.Verb != "drain" {
+		return ""
+	}
+	if prev, closing := statusBefore(c, call.At); prev != model.Reconnecting || !closing {
+		return ""
+	}
+	if call.Result != model.ErrConnectionReconnect && call.Result != model.ErrConnectionClosed {
+		return fmt.Sprintf("drain by %s at %s while %s was RECONNECTING returned %s; want %s",
+			call.Source, ts(call.At), call.Client, call.Result, model.ErrConnectionReconnect)
+	}
+	return ""
+}
+
+func checkRespMuxLast(r *model.Result) []string {
+	var out []string
+	for _, c := range r.Conns {
+		if c.DrainCalledAt == model.NoTime || c.DrainTimedOut || sawDisconnect(c) {
+			continue
+		}
+		mux := r.Sub(c.Client + ".respmux")
+		if mux == nil || mux.DrainCalledAt == model.NoTime || mux.DrainCalledAt < c.DrainCalledAt {
+			continue
+		}
+		if c.ClosedAt != model.NoTime && c.ClosedAt <= mux.DrainCalledAt {
+			continue
+		}
+		for _, s := range r.Subs {
+			if s.Mux || s.Client != c.Client || !inSubsAtConnDrain(s, c) {
+				continue
+			}
+			if s.RemovedAt == model.NoTime || s.RemovedAt > mux.DrainCalledAt {
+				out = append(out, fmt.Sprintf("%s drained at %s while %s was still subscribed (removed %s)",
+					mux.ID, ts(mux.DrainCalledAt), s.ID, ts(s.RemovedAt)))
+			}
+		}
+	}
+	return out
+}
+
+func checkRepliesReachRequester(r *model.Result) []string {
+	if r.Ledger == nil {
+		return nil
+	}
+	var out []string
+	var bySubject map[string][]int // reply subject -> message IDs; lookups only
+	for _, call := range r.Calls {
+		if call.Verb != "request" || !strings.Contains(call.Source, "#") || call.Msg <= 0 || call.Msg > len(r.Ledger.Messages) {
+			continue
+		}
+		c := r.Conn(call.Client)
+		if c == nil || c.DrainTimedOut || sawDisconnect(c) {
+			continue
+		}
+		req := r.Ledger.Message(call.Msg)
+		if req.Reply == "" || req.Fate == model.MsgRefused {
+			continue
+		}
+		if bySubject == nil {
+			bySubject = map[string][]int{}
+			for i := range r.Ledger.Messages {
+				m := &r.Ledger.Messages[i]
+				bySubject[m.Subject] = append(bySubject[m.Subject], m.ID)
+			}
+		}
+		for _, id := range bySubject[req.Reply] {
+			m := r.Ledger.Message(id)
+			if m.AcceptedAt == model.NoTime || m.AcceptedAt >= call.ReturnedAt || m.AcceptedAt < call.At {
+				continue
+			}
+			if c.ClosedAt != model.NoTime && c.ClosedAt <= m.AcceptedAt {
+				continue
+			}
+			// Only a subscription still subscribed keeps the response
+			// subscription alive: one unsubscribed (or past its limit) while
+			// its callback waits for the reply no longer holds the drain.
+			if h := r.Sub(call.Sub); h != nil && h.RemovedAt != model.NoTime && h.RemovedAt <= m.AcceptedAt && h.RemovedBy != "drain" {
+				continue
+			}
+			if m.Fate != model.MsgRouted {
+				out = append(out, fmt.Sprintf("reply msg %d to request msg %d of %s (%s) accepted at %s found %s; the request returned %s at %s",
+					m.ID, req.ID, call.Source, call.Client, ts(m.AcceptedAt), m.Fate, call.Result, ts(call.ReturnedAt)))
+			}
+		}
+	}
+	return out
+}
+
+func checkOutboundComplete(r *model.Result) []string {
+	if r.Ledger == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range r.Conns {
+		if c.FinalFlushAt == model.NoTime || c.FinalFlushErr != "" {
+			continue
+		}
+		pubsAt := firstStatus(c, model.DrainingPubs, c.DrainCalledAt)
+		if pubsAt == model.NoTime {
+			continue
+		}
+		since := lastLinkBreak(c, pubsAt)
+		for i := range r.Ledger.Messages {
+			m := &r.Ledger.Messages[i]
+			if m.From != c.Client || m.Fate == model.MsgRefused || m.PublishedAt >= pubsAt || m.PublishedAt <= since {
+				continue
+			}
+			if m.AcceptedAt == model.NoTime || m.AcceptedAt > c.FinalFlushAt {
+				out = append(out, fmt.Sprintf("msg %d published by %s at %s (before DRAINING_PUBS at %s) was accepted %s, after the final flush returned at %s (%s)",
+					m.ID, c.Client, ts(m.PublishedAt), ts(pubsAt), ts(m.AcceptedAt), ts(c.FinalFlushAt), m.Fate))
+			}
+		}
+	}
+	return out
+}
+
+func checkClosedCallback(r *model.Result) []string {
+	var out []string
+	for _, c := range r.Conns {
+		n := countCallbacks(c, "closed", "")
+		if n > 1 {
+			out = append(out, fmt.Sprintf("%s ran its closed callback %d times", c.Client, n))
+		}
+		for i, cb := range c.Callbacks {
+			if cb.Kind == "closed" && i < len(c.Callbacks)-1 {
+				next := c.Callbacks[i+1]
+				out = append(out, fmt.Sprintf("%s ran its closed callback at %s before a %s callback %s", c.Client, ts(cb.At), next.Kind, next.Error))
+			}
+		}
+		if c.ClosedAt == model.NoTime {
+			if n > 0 {
+				out = append(out, fmt.Sprintf("%s ran a closed callback but never closed", c.Client))
+			}
+			continue
+		}
+		switch want := closedCallbacks(r, c); {
+		case want == 1 && n == 0:
+			out = append(out, fmt.Sprintf("%s closed at %s but its closed callback never ran", c.Client, ts(c.ClosedAt)))
+		case want == 0 && n > 0:
+			out = append(out, fmt.Sprintf("%s closed at %s by the application or its drain with NoCallbacksAfterClientClose, yet its closed callback ran",
+				c.Client, ts(c.ClosedAt)))
+		}
+	}
+	return out
+}
+
+// closedCallbacks is how many closed callbacks a closed connection must run:
+// 1, or 0 when NoCallbacksAfterClientClose applies to a Close by the
+// application or the drain, or -1 when the records cannot tell (closed from
+// RECONNECTING: by Close, or by running out of reconnect attempts).
+func closedCallbacks(r *model.Result, c *model.ConnRecord) int {
+	if !noCallbacksAfterClose(r, c.Client) {
+		return 1
+	}
+	prev := model.Connected
+	for _, s := range c.Status {
+		if s.Status == model.Closed {
+			break
+		}
+		prev = s.Status
+	}
+	switch prev {
+	case model.Disconnected:
+		return 1
+	case model.Reconnecting:
+		return -1
+	}
+	return 0
+}
+
+func checkClosedIsFinal(r *model.Result) []string {
+	var out []string
+	for _, c := range r.Conns {
+		closed := model.NoTime
+		for _, s := range c.Status {
+			if closed != model.NoTime {
+				out = append(out, fmt.Sprintf("%s went from CLOSED (at %s) to %s at %s", c.Client, ts(closed), s.Status, ts(s.At)))
+				break
+			}
+			if s.Status == model.Closed {
+				closed = s.At
+			}
+		}
+	}
+	return out
+}
+
+func checkNoSilentLoss(r *model.Result) []string {
+	if r.Ledger == nil {
+		return nil
+	}
+	var out []string
+	for i := range r.Ledger.Messages {
+		m := &r.Ledger.Messages[i]
+		bad := ""
+		switch m.Fate {
+		case model.MsgInTransit:
+			bad = "still in transit after the run"
+		case model.MsgRefused:
+			if m.Error == "" {
+				bad = "refused without an error"
+			}
+		case model.MsgLostUnsent, model.MsgLostInFlight:
+			if m.LostReason == "" || (m.LostReason == "run ended" && !budgetStop(r)) {
+				bad = fmt.Sprintf("lost (%q) in a run that ended quietly", m.LostReason)
+			}
+		}
+		if bad != "" {
+			out = append(out, fmt.Sprintf("msg %d from %s %s", m.ID, m.From, bad))
+		}
+	}
+	for i := range r.Ledger.Deliveries {
+		d := &r.Ledger.Deliveries[i]
+		s, c := deliverySub(r, d)
+		if s == nil || c == nil {
+			out = append(out, fmt.Sprintf("msg %d delivered to an unknown subscription %d", d.Msg, d.Sub))
+			continue
+		}
+		switch {
+		case d.Fate == model.DlvPending, d.Fate == model.DlvInCallback && !budgetStop(r):
+			out = append(out, fmt.Sprintf("msg %d to %s still %s after the run", d.Msg, s.ID, d.Fate))
+		case d.Fate == model.DlvDropped && !dropAllowed(r, d, s, c):
+			out = append(out, fmt.Sprintf("msg %d to %s dropped (%s) at %s, which the records do not explain",
+				d.Msg, s.ID, reasonName(d.Reason), ts(d.DroppedAt)))
+		}
+	}
+	return out
+}
+
+func reasonName(r model.DropReason) string {
+	if r == model.DropNone {
+		return "no reason"
+	}
+	return r.String()
+}
+
+// dropAllowed reports whether the records show the circumstance a drop's
+// reason names.
+func dropAllowed(r *model.Result, d *model.Delivery, s *model.SubRecord, c *model.ConnRecord) bool {
+	switch d.Reason {
+	case model.DropSlowConsumer:
+		return slowReported(c, s.ID)
+	case model.DropUnknownSid, model.DropSubClosed:
+		return s.RemovedAt != model.NoTime && s.RemovedAt <= d.DroppedAt
+	case model.DropConnClosed:
+		return c.ClosedAt != model.NoTime && c.ClosedAt <= d.DroppedAt
+	case model.DropDisconnect:
+		return linkCut(r, s.Client, d.DroppedAt)
+	case model.DropMaxReached:
+		return hasMax(r, s)
+	case model.DropRunEnded:
+		return budgetStop(r) || s.Type == scenario.Sync
+	}
+	return false
+}

@@ -1,0 +1,101 @@
+package props
+
+import (
+	"slices"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// DrainLoss returns, in ledger order, the indices into r.Ledger.Deliveries
+// of the deliveries lost to a drain. A delivery is lost to a drain when
+//
+//   - it was committed by the server to a subscription that was being
+//     drained: its own Drain returned nil, or its connection's Drain
+//     returned nil while it was still subscribed;
+//   - it was dropped at or after that drain started; and
+//   - the reason is one a drain is answerable for: sub_closed and
+//     conn_closed (still queued when the subscription or connection was
+//     closed, as after a drain timeout), unknown_sid (it arrived after the
+//     drain removed the subscription) or run_ended (still pending when the
+//     run ended).
+//
+// It does not matter whether the drain reported anything: a drain that
+// timed out and said so still lost the messages it dropped. Drops a drain
+// cannot prevent are not counted: slow_consumer (pending limits),
+// max_reached (auto-unsubscribe) and disconnect (a broken link). A
+// delivery whose callback started is never dropped; DrainInterrupted
+// reports those whose callback the drain's close cut short.
+//
+// With DrainInterrupted it makes up the loss that `drainsim explore`
+// estimates the probability of; the no-loss-under-drain invariant judges
+// the same drops by whether they were explained.
+func DrainLoss(r *model.Result) []int {
+	if r.Ledger == nil {
+		return nil
+	}
+	start := make([]sim.Time, len(r.Subs))
+	for i, s := range r.Subs {
+		start[i] = drainStart(s, r.Conn(s.Client))
+	}
+	var lost []int
+	for i := range r.Ledger.Deliveries {
+		d := &r.Ledger.Deliveries[i]
+		if d.Fate != model.DlvDropped || d.Sub < 0 || d.Sub >= len(r.Subs) || !drainAnswerable(d.Reason) {
+			continue
+		}
+		if st := start[d.Sub]; st != model.NoTime && d.DroppedAt >= st {
+			lost = append(lost, i)
+		}
+	}
+	return lost
+}
+
+// DrainInterrupted returns, in ledger order, the indices into
+// r.Ledger.Deliveries of the deliveries whose callback was still running
+// when its connection, which had been drained, closed. A drain that times
+// out closes the connection under them: whatever such a callback does next
+// through NATS (reply, publish, request) fails with ErrConnectionClosed,
+// and an application that exits once its drain is done cuts it off. A
+// callback blocked in a request that the close releases counts too.
+//
+// With DrainLoss it makes up the loss `drainsim explore` measures: messages
+// a drain did not let the application finish.
+func DrainInterrupted(r *model.Result) []int {
+	var out []int
+	for _, s := range r.Subs {
+		c := r.Conn(s.Client)
+		if c == nil || c.DrainCalledAt == model.NoTime || c.ClosedAt == model.NoTime || len(s.Handled) == 0 {
+			continue
+		}
+		// A subscription's callbacks run one at a time: only its last
+		// can have been running.
+		h := s.Handled[len(s.Handled)-1]
+		if h.Start < c.ClosedAt && (h.End == model.NoTime || h.End >= c.ClosedAt) {
+			out = append(out, h.Delivery)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// drainAnswerable reports whether a drop for reason r is one a drain is
+// meant to prevent.
+func drainAnswerable(r model.DropReason) bool {
+	switch r {
+	case model.DropSubClosed, model.DropConnClosed, model.DropUnknownSid, model.DropRunEnded:
+		return true
+	}
+	return false
+}
+
+// DrainTimeoutReported reports whether any connection drain of r timed out
+// and said so, through the async error callback or LastError.
+func DrainTimeoutReported(r *model.Result) bool {
+	for _, c := range r.Conns {
+		if timeoutReported(c) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,281 @@
+package props
+
+import (
+	"time"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Helpers that read a Result's records; the checks and the coverage targets
+// share them.
+
+func ts(t sim.Time) string {
+	if t == model.NoTime {
+		return "never"
+	}
+	return t.String()
+}
+
+func profile(r *model.Result) *model.Profile {
+	if r.Profile != nil {
+		return r.Profile
+	}
+	return &model.GoProfile
+}
+
+// drainTimeout is the client's DrainTimeout option, or the profile default.
+func drainTimeout(r *model.Result, client string) time.Duration {
+	if r.Scenario != nil {
+		if c := r.Scenario.Client(client); c != nil && c.DrainTimeout != nil {
+			return *c.DrainTimeout
+		}
+	}
+	return profile(r).DrainTimeout
+}
+
+// noCallbacksAfterClose reports the client's NoCallbacksAfterClientClose.
+func noCallbacksAfterClose(r *model.Result, client string) bool {
+	if r.Scenario == nil {
+		return false
+	}
+	c := r.Scenario.Client(client)
+	return c != nil && c.NoCallbacksAfterClose
+}
+
+func budgetStop(r *model.Result) bool {
+	return r.Stop.Reason == sim.EventBudget || r.Stop.Reason == sim.TimeBudget
+}
+
+// linkBreak reports whether the connection's status ever shows its link
+// broken (DISCONNECTED or RECONNECTING) at or after from.
+func linkBreak(c *model.ConnRecord, from sim.Time) bool {
+	for _, s := range c.Status {
+		if s.At >= from && (s.Status == model.Disconnected || s.Status == model.Reconnecting) {
+			return true
+		}
+	}
+	return false
+}
+
+// sawDisconnect reports whether the connection's link ever broke: a
+// DISCONNECTED or RECONNECTING status, or a disconnected callback that ran
+// before the connection was closed.
+func sawDisconnect(c *model.ConnRecord) bool {
+	if linkBreak(c, 0) {
+		return true
+	}
+	for _, cb := range c.Callbacks {
+		if cb.Kind == "disconnected" && (c.ClosedAt == model.NoTime || cb.At < c.ClosedAt) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastLinkBreak returns the time of the last DISCONNECTED or RECONNECTING
+// status before t, or -1.
+func lastLinkBreak(c *model.ConnRecord, t sim.Time) sim.Time {
+	last := sim.Time(-1)
+	for _, s := range c.Status {
+		if s.At < t && (s.Status == model.Disconnected || s.Status == model.Reconnecting) {
+			last = s.At
+		}
+	}
+	return last
+}
+
+// closedByApp reports whether a close action of the scenario closed the
+// connection.
+func closedByApp(r *model.Result, c *model.ConnRecord) bool {
+	if c.ClosedAt == model.NoTime {
+		return false
+	}
+	for _, call := range r.Calls {
+		if call.Verb == "close" && call.Client == c.Client && call.At == c.ClosedAt {
+			return true
+		}
+	}
+	return false
+}
+
+// countCallbacks counts connection callbacks of a kind, and of an error when
+// err is not "".
+func countCallbacks(c *model.ConnRecord, kind, err string) int {
+	n := 0
+	for _, cb := range c.Callbacks {
+		if cb.Kind == kind && (err == "" || cb.Error == err) {
+			n++
+		}
+	}
+	return n
+}
+
+// timeoutReported reports whether the connection drain timed out and said
+// so (callback or LastError).
+func timeoutReported(c *model.ConnRecord) bool {
+	return c.DrainTimedOut && (countCallbacks(c, "async_error", model.ErrDrainTimeout) > 0 || c.LastError == model.ErrDrainTimeout)
+}
+
+// closeExplained reports whether losing what a connection still held when
+// it closed is explained: the drain reported a timeout, the link broke, or
+// the application closed it.
+func closeExplained(r *model.Result, c *model.ConnRecord) bool {
+	return timeoutReported(c) || sawDisconnect(c) || closedByApp(r, c)
+}
+
+// slowReported reports whether a slow-consumer error for sub was reported.
+func slowReported(c *model.ConnRecord, sub string) bool {
+	if c.LastError == model.ErrSlowConsumer {
+		return true
+	}
+	for _, cb := range c.Callbacks {
+		if cb.Kind == "async_error" && cb.Error == model.ErrSlowConsumer && cb.Sub == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// statusAt returns the connection's status after every change at or before
+// t, and whether that status was stable at t (no change happened exactly at
+// t, so the order of same-instant events does not matter).
+func statusAt(c *model.ConnRecord, t sim.Time) (model.Status, bool) {
+	st, stable := model.Connected, true
+	for i, s := range c.Status {
+		if s.At > t {
+			break
+		}
+		st = s.Status
+		if i > 0 && s.At == t {
+			stable = false
+		}
+	}
+	return st, stable
+}
+
+// statusBefore returns the connection's status after every change strictly
+// before t, and whether every change at t itself was to CLOSED (as a call
+// at t that closes the connection makes).
+func statusBefore(c *model.ConnRecord, t sim.Time) (model.Status, bool) {
+	st, closing := model.Connected, true
+	for _, s := range c.Status {
+		switch {
+		case s.At < t:
+			st = s.Status
+		case s.At == t && s.Status != model.Closed:
+			closing = false
+		}
+	}
+	return st, closing
+}
+
+// firstStatus returns when the connection first entered st at or after
+// from, or NoTime.
+func firstStatus(c *model.ConnRecord, st model.Status, from sim.Time) sim.Time {
+	for _, s := range c.Status {
+		if s.At >= from && s.Status == st {
+			return s.At
+		}
+	}
+	return model.NoTime
+}
+
+// inSubsAtConnDrain reports whether s was still subscribed when its
+// connection's drain started. A subscription unsubscribed at that very
+// instant is counted as gone: the order of the two calls is not recorded.
+func inSubsAtConnDrain(s *model.SubRecord, c *model.ConnRecord) bool {
+	if c == nil || c.DrainCalledAt == model.NoTime || s.SubscribedAt > c.DrainCalledAt {
+		return false
+	}
+	if s.RemovedAt == model.NoTime || s.RemovedAt > c.DrainCalledAt {
+		return true
+	}
+	return s.RemovedAt == c.DrainCalledAt && s.RemovedBy != "unsubscribe"
+}
+
+// drainStart is when s started draining (its own Drain, or its
+// connection's while it was subscribed), or NoTime.
+func drainStart(s *model.SubRecord, c *model.ConnRecord) sim.Time {
+	start := s.DrainCalledAt
+	if inSubsAtConnDrain(s, c) && (start == model.NoTime || c.DrainCalledAt < start) {
+		start = c.DrainCalledAt
+	}
+	return start
+}
+
+// hasMax reports whether the subscription had an auto-unsubscribe limit:
+// set in the scenario, or by a successful auto_unsubscribe call.
+func hasMax(r *model.Result, s *model.SubRecord) bool {
+	if r.Scenario != nil {
+		if spec := r.Scenario.Sub(s.ID); spec != nil && spec.Max > 0 {
+			return true
+		}
+	}
+	for _, call := range r.Calls {
+		if call.Verb == "auto_unsubscribe" && call.Sub == s.ID && call.Result == model.OK {
+			return true
+		}
+	}
+	return false
+}
+
+// linkCut reports whether a disconnect fault hit the client at or before t.
+func linkCut(r *model.Result, client string, t sim.Time) bool {
+	for _, call := range r.Calls {
+		if call.Verb == "disconnect" && call.Client == client && call.At <= t {
+			return true
+		}
+	}
+	return false
+}
+
+// message returns the ledger entry of message id, or nil when the ledger
+// has none (hand-made results may name messages they do not record).
+func message(r *model.Result, id int) *model.Message {
+	if r.Ledger == nil || id <= 0 || id > len(r.Ledger.Messages) {
+		return nil
+	}
+	return r.Ledger.Message(id)
+}
+
+// deliverySub returns the records of a delivery's subscription and
+// connection, or nils when the delivery names no known subscription.
+func deliverySub(r *model.Result, d *model.Delivery) (*model.SubRecord, *model.ConnRecord) {
+	if d.Sub < 0 || d.Sub >= len(r.Subs) {
+		return nil, nil
+	}
+	s := r.Subs[d.Sub]
+	return s, r.Conn(s.Client)
+}
+
+// queueGroups returns the members of each queue group (same subject and
+// queue name), in subscription order, skipping groups of one.
+func queueGroups(r *model.Result) [][]*model.SubRecord {
+	var groups [][]*model.SubRecord
+	for i, s := range r.Subs {
+		if s.Queue == "" {
+			continue
+		}
+		first := true
+		for _, p := range r.Subs[:i] {
+			if p.Queue == s.Queue && p.Subject == s.Subject {
+				first = false
+				break
+			}
+		}
+		if !first {
+			continue
+		}
+		g := []*model.SubRecord{s}
+		for _, o := range r.Subs[i+1:] {
+			if o.Queue == s.Queue && o.Subject == s.Subject {
+				g = append(g, o)
+			}
+		}
+		if len(g) > 1 {
+			groups = append(groups, g)
+		}
+	}
+	return groups
+}

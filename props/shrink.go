@@ -1,0 +1,348 @@
+package props
+
+import (
+	"time"
+
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// maxShrinkTries bounds the candidates Shrink runs, so that a slow
+// predicate cannot make it run for long.
+const maxShrinkTries = 3000
+
+// Shrink returns a scenario no bigger than sc for which fails still holds,
+// as small as a greedy search finds. It tries one simplification at a
+// time (remove an action, a handler action, a subscription with the
+// actions that name it, or a client with its subscriptions and actions;
+// then move times and counts towards zero, make distributions constant and
+// drop options) and keeps each candidate that is still a valid scenario
+// and still fails, until a whole pass keeps nothing. The seed is never
+// changed, so the result replays under `drainsim run` exactly as fails saw
+// it. fails should be deterministic (a flaky one, such as the determinism
+// check, only shrinks less); sc is not modified.
+func Shrink(sc *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenario.Scenario {
+	cur, ok := reparse(sc)
+	if !ok {
+		return sc
+	}
+	tries := 0
+	for changed := true; changed && tries < maxShrinkTries; {
+		changed = false
+		for _, e := range shrinkEdits {
+			for i := 0; i < e.n(cur) && tries < maxShrinkTries; {
+				cand, ok := reparse(cur)
+				if !ok || !e.apply(cand, i) {
+					i++
+					continue
+				}
+				cand, ok = reparse(cand)
+				tries++
+				if ok && fails(cand) {
+					cur, changed = cand, true
+					continue // the same index now names the next element, or a smaller value to try again
+				}
+				i++
+			}
+		}
+	}
+	return cur
+}
+
+// Size is the size of a counterexample: its actions plus its handlers'
+// actions.
+func Size(sc *scenario.Scenario) int {
+	n := len(sc.Actions)
+	for _, s := range sc.Subs {
+		n += len(s.Handler.Actions)
+	}
+	return n
+}
+
+// reparse returns a deep copy of sc as scenario.Parse reads its Marshal
+// output, and whether that is a valid scenario.
+func reparse(sc *scenario.Scenario) (*scenario.Scenario, bool) {
+	out, err := scenario.Parse(sc.File, sc.Marshal())
+	return out, err == nil
+}
+
+// shrinkEdit is one family of simplifications: n counts the places it may
+// apply to, apply(sc, i) makes it at place i in sc (a fresh copy) and
+// reports whether that changed anything.
+type shrinkEdit struct {
+	n     func(*scenario.Scenario) int
+	apply func(*scenario.Scenario, int) bool
+}
+
+func countActions(sc *scenario.Scenario) int { return len(sc.Actions) }
+func countSubs(sc *scenario.Scenario) int    { return len(sc.Subs) }
+func countClients(sc *scenario.Scenario) int { return len(sc.Clients) }
+func countOne(*scenario.Scenario) int        { return 1 }
+
+// countHandlerActions counts handler actions over all subscriptions; place
+// i is found with handlerAction.
+func countHandlerActions(sc *scenario.Scenario) int {
+	n := 0
+	for _, s := range sc.Subs {
+		n += len(s.Handler.Actions)
+	}
+	return n
+}
+
+func handlerAction(sc *scenario.Scenario, i int) (*scenario.Subscription, int) {
+	for k := range sc.Subs {
+		s := &sc.Subs[k]
+		if i < len(s.Handler.Actions) {
+			return s, i
+		}
+		i -= len(s.Handler.Actions)
+	}
+	return nil, 0
+}
+
+// onAction, onSub, onClient and onHandlerAction lift a simplification of
+// one element to a shrinkEdit over every element of its kind.
+func onAction(f func(*scenario.Action) bool) shrinkEdit {
+	return shrinkEdit{countActions, func(sc *scenario.Scenario, i int) bool { return f(&sc.Actions[i]) }}
+}
+
+func onSub(f func(*scenario.Subscription) bool) shrinkEdit {
+	return shrinkEdit{countSubs, func(sc *scenario.Scenario, i int) bool { return f(&sc.Subs[i]) }}
+}
+
+func onClient(f func(*scenario.Client) bool) shrinkEdit {
+	return shrinkEdit{countClients, func(sc *scenario.Scenario, i int) bool { return f(&sc.Clients[i]) }}
+}
+
+func onHandlerAction(f func(*scenario.HandlerAction) bool) shrinkEdit {
+	return shrinkEdit{countHandlerActions, func(sc *scenario.Scenario, i int) bool {
+		s, j := handlerAction(sc, i)
+		return f(&s.Handler.Actions[j])
+	}}
+}
+
+// shrinkEdits are tried in order: removals first (they shrink the most),
+// then simplifications of values.
+var shrinkEdits = []shrinkEdit{
+	{countActions, func(sc *scenario.Scenario, i int) bool {
+		sc.Actions = append(sc.Actions[:i], sc.Actions[i+1:]...)
+		return true
+	}},
+	{countHandlerActions, func(sc *scenario.Scenario, i int) bool {
+		s, j := handlerAction(sc, i)
+		s.Handler.Actions = append(s.Handler.Actions[:j], s.Handler.Actions[j+1:]...)
+		return true
+	}},
+	{countSubs, func(sc *scenario.Scenario, i int) bool {
+		removeSub(sc, sc.Subs[i].ID)
+		return true
+	}},
+	{countClients, func(sc *scenario.Scenario, i int) bool {
+		if len(sc.Clients) == 1 {
+			return false
+		}
+		removeClient(sc, sc.Clients[i].Name)
+		return true
+	}},
+
+	onAction(func(a *scenario.Action) bool { return set(&a.At, 0) }),
+	onAction(func(a *scenario.Action) bool { return set(&a.At, roundBelow(a.At)) }),
+	onAction(func(a *scenario.Action) bool {
+		switch {
+		case a.Publish != nil:
+			return set(&a.Publish.Count, 1)
+		case a.Request != nil:
+			return set(&a.Request.Count, 1)
+		case a.NextMsg != nil:
+			return set(&a.NextMsg.Count, 1)
+		}
+		return false
+	}),
+	onAction(func(a *scenario.Action) bool {
+		switch {
+		case a.Publish != nil:
+			return set(&a.Publish.Count, max(1, a.Publish.Count/2))
+		case a.NextMsg != nil:
+			return set(&a.NextMsg.Count, max(1, a.NextMsg.Count/2))
+		case a.Disconnect != nil:
+			return set(&a.Disconnect.For, roundBelow(a.Disconnect.For))
+		case a.RestartServer != nil:
+			return set(&a.RestartServer.For, roundBelow(a.RestartServer.For))
+		}
+		return false
+	}),
+	onAction(func(a *scenario.Action) bool {
+		switch {
+		case a.Publish != nil:
+			return set(&a.Publish.Interval, 0)
+		case a.Request != nil:
+			return set(&a.Request.Interval, 0)
+		case a.Disconnect != nil:
+			return set(&a.Disconnect.For, 0)
+		case a.RestartServer != nil:
+			return set(&a.RestartServer.For, 0)
+		}
+		return false
+	}),
+	onAction(func(a *scenario.Action) bool {
+		if a.Publish == nil {
+			return false
+		}
+		sized, replied := set(&a.Publish.Size, 0), set(&a.Publish.Reply, "")
+		return sized || replied
+	}),
+
+	onHandlerAction(func(a *scenario.HandlerAction) bool { return set(&a.Nth, 0) }),
+	onHandlerAction(func(a *scenario.HandlerAction) bool {
+		if a.Sleep == nil {
+			return false
+		}
+		return simplerDist(a.Sleep)
+	}),
+
+	onSub(func(s *scenario.Subscription) bool { return simplerDist(&s.Handler.Duration) }),
+	onSub(func(s *scenario.Subscription) bool {
+		changed := s.PendingMsgsLimit != nil || s.PendingBytesLimit != nil || s.Max != 0
+		s.PendingMsgsLimit, s.PendingBytesLimit, s.Max = nil, nil, 0
+		return changed
+	}),
+	onSub(func(s *scenario.Subscription) bool { return set(&s.Queue, "") }),
+
+	onClient(func(c *scenario.Client) bool {
+		changed := c.ReconnectWait != nil || c.MaxReconnect != nil || c.ReconnectBufSize != nil || !c.AllowReconnect ||
+			c.PendingMsgsLimit != nil || c.PendingBytesLimit != nil || c.NoCallbacksAfterClose
+		c.ReconnectWait, c.MaxReconnect, c.ReconnectBufSize, c.AllowReconnect = nil, nil, nil, true
+		c.PendingMsgsLimit, c.PendingBytesLimit, c.NoCallbacksAfterClose = nil, nil, false
+		return changed
+	}),
+	onClient(func(c *scenario.Client) bool { return set(&c.DrainTimeout, nil) }),
+	onClient(func(c *scenario.Client) bool {
+		if c.DrainTimeout == nil {
+			return false
+		}
+		return set(c.DrainTimeout, roundBelow(*c.DrainTimeout))
+	}),
+
+	{countOne, func(sc *scenario.Scenario, _ int) bool { return simplerDist(&sc.Network.Latency) }},
+}
+
+// roundBelow returns the largest duration of the form 1, 2 or 5 × 10^k ns
+// below d, or 0: lowering times through round values keeps shrunk
+// counterexamples readable (500ms, 200ms, 100ms, ... rather than 12.5ms).
+func roundBelow(d time.Duration) time.Duration {
+	best := time.Duration(0)
+	for p := time.Duration(1); p < d; p *= 10 {
+		for _, m := range [...]time.Duration{1, 2, 5} {
+			if v := m * p; v < d && v > best {
+				best = v
+			}
+		}
+	}
+	return best
+}
+
+// set stores v in *p and reports whether that changed it.
+func set[T comparable](p *T, v T) bool {
+	if *p == v {
+		return false
+	}
+	*p = v
+	return true
+}
+
+// simplerDist makes d constant at its mean, or lowers a constant.
+func simplerDist(d *sim.Dist) bool {
+	if d.Kind != sim.Constant {
+		*d = sim.Const(d.Mean())
+		return true
+	}
+	return set(&d.A, roundBelow(d.A))
+}
+
+// removeSub deletes subscription id and every action that names it.
+func removeSub(sc *scenario.Scenario, id string) {
+	subs := sc.Subs[:0]
+	for _, s := range sc.Subs {
+		if s.ID == id {
+			continue
+		}
+		acts := s.Handler.Actions[:0]
+		for _, a := range s.Handler.Actions {
+			if a.Subscribe == nil || a.Subscribe.Sub != id {
+				acts = append(acts, a)
+			}
+		}
+		s.Handler.Actions = acts
+		subs = append(subs, s)
+	}
+	sc.Subs = subs
+	keepActions(sc, func(a *scenario.Action) bool { return actionSub(a) != id })
+}
+
+// removeClient deletes client name, its subscriptions and every action
+// that names it.
+func removeClient(sc *scenario.Scenario, name string) {
+	var ids []string
+	for _, s := range sc.Subs {
+		if s.Client == name {
+			ids = append(ids, s.ID)
+		}
+	}
+	for _, id := range ids {
+		removeSub(sc, id)
+	}
+	clients := sc.Clients[:0]
+	for _, c := range sc.Clients {
+		if c.Name != name {
+			clients = append(clients, c)
+		}
+	}
+	sc.Clients = clients
+	keepActions(sc, func(a *scenario.Action) bool { return actionClient(a) != name })
+}
+
+func keepActions(sc *scenario.Scenario, keep func(*scenario.Action) bool) {
+	acts := sc.Actions[:0]
+	for i := range sc.Actions {
+		if keep(&sc.Actions[i]) {
+			acts = append(acts, sc.Actions[i])
+		}
+	}
+	sc.Actions = acts
+}
+
+// actionSub returns the subscription an action names, or "".
+func actionSub(a *scenario.Action) string {
+	switch {
+	case a.Subscribe != nil:
+		return a.Subscribe.Sub
+	case a.Unsubscribe != nil:
+		return a.Unsubscribe.Sub
+	case a.AutoUnsubscribe != nil:
+		return a.AutoUnsubscribe.Sub
+	case a.DrainSub != nil:
+		return a.DrainSub.Sub
+	case a.NextMsg != nil:
+		return a.NextMsg.Sub
+	}
+	return ""
+}
+
+// actionClient returns the client an action names, or "".
+func actionClient(a *scenario.Action) string {
+	switch {
+	case a.Publish != nil:
+		return a.Publish.Client
+	case a.Request != nil:
+		return a.Request.Client
+	case a.Flush != nil:
+		return a.Flush.Client
+	case a.Drain != nil:
+		return a.Drain.Client
+	case a.Close != nil:
+		return a.Close.Client
+	case a.Disconnect != nil:
+		return a.Disconnect.Client
+	}
+	return ""
+}
