@@ -45,8 +45,11 @@ type Conn struct {
 	nextToken  int
 	reconnects int  // failed attempts since the last successful connect
 	dialing    bool // a reconnect attempt's connection awaits its handshake
-	drainRng   sim.Chooser
-	reconRng   sim.Chooser
+	// onSubRemoved, when set, is called whenever a subscription leaves
+	// nc.subs: the wake-up of an event-driven connection drain.
+	onSubRemoved func()
+	drainRng     sim.Chooser
+	reconRng     sim.Chooser
 }
 
 type connOptions struct {
@@ -107,7 +110,7 @@ func (c *Conn) isReconnecting() bool { return c.status == Reconnecting }
 
 // isDrainingPubs reports whether publishes are refused for draining.
 func (c *Conn) isDrainingPubs() bool {
-	if c.w.mut.Has(PublishBlockedWhileDrainingSubs) {
+	if c.w.mut.Has(PublishBlockedWhileDrainingSubs) || c.w.profile.PublishRefused == RefuseFromDrainCall {
 		return c.isDraining()
 	}
 	return c.status == DrainingPubs
@@ -144,6 +147,16 @@ func (c *Conn) wasDrained(sid int32) bool {
 		}
 	}
 	return false
+}
+
+// subRemoved wakes an event-driven connection drain, as a separate event
+// at the same instant (a condition variable's waiter runs after the
+// signaller).
+func (c *Conn) subRemoved() {
+	if f := c.onSubRemoved; f != nil {
+		c.onSubRemoved = nil
+		c.w.sim.At(c.now(), f)
+	}
 }
 
 // recDraining reports whether the subscription with sid, or the connection,
@@ -244,7 +257,7 @@ func (c *Conn) clearPendingFlushCalls() {
 		// The waiting goroutine resumes only after the caller (close or
 		// the reconnect) is done: an error the drain's final flush then
 		// reports comes after close's callbacks and never runs (measured
-		// by conformance scenario gen-0108).
+		// by conformance scenario disconnect-during-final-flush).
 		c.w.sim.At(c.now(), func() { c.settleFlush(fw, ErrConnectionClosed) })
 	}
 }
@@ -359,8 +372,12 @@ func (c *Conn) close(doCBs bool) {
 	subs := c.subs
 	c.subs = nil
 	for _, s := range subs {
+		if w.profile.CloseCancelsCallbacks {
+			s.cancelCallbacks()
+		}
 		s.connClose()
 	}
+	c.subRemoved()
 	if doCBs {
 		if hadTCP {
 			c.pushCallback(CallbackEvent{Kind: "disconnected"})
@@ -403,10 +420,25 @@ func (c *Conn) processOpErr(err string) {
 		return
 	}
 	c.w.trace(c.name, "conn.lost", sim.Str("error", err))
-	if c.opts.allowReconnect && c.status == Connected {
+	rule := c.w.profile.DisconnectMidDrain
+	if c.isDraining() && rule == Zombie {
+		// nats.js: the pending PONGs are rejected and nothing reconnects
+		// or closes the draining connection (JS-M4).
+		c.tcp = false
+		c.clearPendingFlushCalls()
+		return
+	}
+	forget := c.isDraining() && rule == ReconnectAndForget
+	if c.opts.allowReconnect && (c.status == Connected || forget) {
 		c.tcp = false
 		c.setStatus(Reconnecting)
-		c.clearPendingFlushCalls()
+		if forget {
+			// nats.py resets its PONG futures without resolving them: each
+			// pending flush runs into its own timeout (PY-M5).
+			c.pongs = nil
+		} else {
+			c.clearPendingFlushCalls()
+		}
 		c.w.sim.At(c.now(), c.doReconnect)
 		return
 	}
@@ -457,11 +489,13 @@ func (c *Conn) attemptReconnect() {
 // whatever was buffered while reconnecting, and the reconnected callback is
 // queued.
 func (c *Conn) handshakeDone() {
-	if !c.isReconnecting() {
+	if !c.dialing {
 		return
 	}
 	c.dialing = false
-	c.setStatus(Connected)
+	if c.isReconnecting() {
+		c.setStatus(Connected)
+	}
 	c.tcp = true
 	pending := c.out
 	c.out = c.w.getFrames()
@@ -475,9 +509,13 @@ func (c *Conn) handshakeDone() {
 }
 
 // resendSubscriptions re-sends a SUB for every subscription still in
-// nc.subs, draining ones included, with the remaining auto-unsubscribe limit.
+// nc.subs, with the remaining auto-unsubscribe limit; draining ones only
+// when the profile does (nats.go does, and leaks their interest).
 func (c *Conn) resendSubscriptions() {
 	for _, s := range c.subs {
+		if s.draining && !c.w.profile.ResendDrainingSubs {
+			continue
+		}
 		if s.max > 0 {
 			if s.delivered >= s.max {
 				c.out = append(c.out, frame{op: opUnsub, sid: s.sid})

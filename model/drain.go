@@ -2,19 +2,21 @@ package model
 
 import "github.com/drainsim/drainsim/sim"
 
-// Drain is Conn.Drain: it only flips the status to DRAINING_SUBS and starts
-// drainConnection; everything else happens in the background.
+// Drain is the connection drain call. It only validates and flips the status
+// to DRAINING_SUBS; everything else happens in drainConnection. What it
+// returns in each state is the profile's.
 func (c *Conn) Drain() string {
+	p := c.w.profile
 	switch {
 	case c.isClosed():
-		return ErrConnectionClosed
-	case c.isReconnecting():
-		if !c.w.mut.Has(DrainReconnectingNoClose) {
+		return p.DrainClosedErr
+	case c.isReconnecting() && p.DrainReconnecting != Proceed:
+		if p.DrainReconnecting == CloseAndRefuse && !c.w.mut.Has(DrainReconnectingNoClose) {
 			c.Close()
 		}
 		return ErrConnectionReconnect
 	case c.isDraining():
-		return ""
+		return p.DoubleDrainErr
 	}
 	c.setStatus(DrainingSubs)
 	if c.rec.DrainCalledAt == NoTime {
@@ -24,90 +26,167 @@ func (c *Conn) Drain() string {
 	return ""
 }
 
-// drainConnection is the connection drain goroutine: drain every
-// subscription but the response mux, wait (polling) until only the mux is
-// left, drain the mux under the same deadline, report ErrDrainTimeout if
-// anything is left, then DRAINING_PUBS, a final flush and Close.
+// muxFirst reports whether the response mux is drained with the other
+// subscriptions rather than last.
+func (c *Conn) muxFirst() bool {
+	return c.w.profile.Mux == MuxWithOthers || c.w.mut.Has(RespMuxDrainedWithSubs)
+}
+
+// drainConnection is the connection drain's background work: UNSUB every
+// subscription (the response mux with them or last, per profile), prove the
+// UNSUBs reached the server with a PING/PONG barrier (one per subscription
+// or one shared), wait until every subscription is drained or the deadline
+// passes, report a timeout, then DRAINING_PUBS, a final flush and close.
 func (c *Conn) drainConnection() {
 	w := c.w
+	p := w.profile
 	if c.isClosed() {
 		return
 	}
-	if c.isReconnecting() {
+	if c.isReconnecting() && p.DrainReconnecting == CloseAndRefuse {
 		c.Close()
 		return
 	}
+	if p.NoUnsubOnConnDrain {
+		// node-nats v1: every subscription "drains" at once with an error
+		// the drain ignores, so it only flushes and closes.
+		c.rec.DrainDeadline = NoTime
+		c.finishDrain()
+		return
+	}
 	mux := c.respMux
-	muxFirst := w.mut.Has(RespMuxDrainedWithSubs)
 	subs := make([]*Sub, 0, len(c.subs))
 	for _, s := range c.subs {
-		if s != mux || muxFirst {
+		if s != mux || c.muxFirst() {
 			subs = append(subs, s)
 		}
 	}
-	// nats.go snapshots a map: the order is unspecified, so it is drawn.
+	// The libraries snapshot a map or a set: the order is unspecified, so it
+	// is drawn.
 	order := sim.Perm(c.drainRng, "drain-order", len(subs))
 	if w.mut.Has(MapOrderSnapshot) {
 		order = mapOrder(len(subs))
 	}
-	for _, i := range order {
-		if err := subs[i].Drain(); err != "" {
-			c.pushErr(err, "")
-		}
+	ordered := make([]*Sub, len(subs))
+	for k, i := range order {
+		ordered[k] = subs[i]
 	}
-	deadline := c.now().Add(c.opts.drainTimeout)
-	c.rec.DrainDeadline = deadline
-	w.trace(c.name, "drain.wait", sim.Int("subs", int64(len(subs))), sim.Dur("timeout", c.opts.drainTimeout))
-	if muxFirst {
+	if c.muxFirst() {
 		mux = nil
 	}
-	min := 0
-	if mux != nil {
-		min = 1
-	}
-	c.waitSubs(deadline, min, func() {
-		if mux == nil {
-			c.finishDrain()
-			return
+	w.trace(c.name, "drain.wait", sim.Int("subs", int64(len(subs))), sim.Dur("timeout", c.opts.drainTimeout))
+	c.drainBatch(ordered, func() {
+		deadline := c.deadline()
+		c.rec.DrainDeadline = deadline
+		min := 0
+		if mux != nil {
+			min = 1
 		}
-		if err := mux.Drain(); err != "" {
-			c.pushErr(err, "")
-		}
-		c.waitSubs(deadline, 0, c.finishDrain)
+		c.waitSubs(deadline, min, func() {
+			if mux == nil {
+				c.finishDrain()
+				return
+			}
+			c.drainBatch([]*Sub{mux}, func() { c.waitSubs(deadline, 0, c.finishDrain) })
+		})
 	})
 }
 
-// waitSubs polls every ConnDrainPoll, starting now, until exactly min
-// subscriptions are left (NumSubscriptions() == min) or the deadline has
-// passed, then calls next. A
-// connection closed meanwhile ends the drain quietly (nats.go v1.55.0).
+// drainBatch UNSUBs subs and starts their completion checks behind the
+// profile's barrier; then, once the deadline clock should start, it calls
+// started. With a barrier per subscription the clock starts right after the
+// UNSUBs are queued; with a shared barrier it may start after its PONG.
+func (c *Conn) drainBatch(subs []*Sub, started func()) {
+	p := c.w.profile
+	if p.Barrier == BarrierPerSub {
+		for _, s := range subs {
+			if err := c.unsubscribe(s, 0, true); err != "" {
+				c.pushErr(err, "")
+			}
+		}
+		started()
+		return
+	}
+	for _, s := range subs {
+		c.markDraining(s)
+	}
+	if p.TimeoutStart != AfterBarrier {
+		started()
+	}
+	c.barrier(func() {
+		for _, s := range subs {
+			c.afterBarrier(s)
+		}
+		if p.TimeoutStart == AfterBarrier {
+			started()
+		}
+	})
+}
+
+// deadline is when the drain gives up, counted from now.
+func (c *Conn) deadline() sim.Time {
+	p := c.w.profile
+	t := c.opts.drainTimeout
+	if p.TimeoutStart == NoTimeout || (t <= 0 && p.ZeroTimeout == ZeroIsForever) || c.w.mut.Has(NoDrainTimeout) {
+		return sim.Never
+	}
+	return c.now().Add(t)
+}
+
+// waitSubs waits until exactly min subscriptions are left
+// (NumSubscriptions() == min) or the deadline has passed, then calls next:
+// by polling every ConnDrainPoll from now on, or, when the profile's poll is
+// zero, by being woken whenever a subscription is removed. A connection
+// closed meanwhile ends the drain quietly (nats.go v1.55.0).
 func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
-	var tick func()
-	tick = func() {
-		if c.now() >= deadline && !c.w.mut.Has(NoDrainTimeout) {
+	poll := c.w.profile.ConnDrainPoll
+	done := false
+	var timer sim.Timer
+	var check func()
+	check = func() {
+		if done {
+			return
+		}
+		if c.now() >= deadline {
+			done = true
 			next()
 			return
 		}
 		if c.isClosed() && !c.w.mut.Has(ReviveClosedConn) {
+			done = true
 			return
 		}
 		if len(c.subs) == min {
+			done = true
+			c.w.sim.Cancel(timer)
+			c.onSubRemoved = nil
 			next()
 			return
 		}
-		c.w.sim.After(c.w.profile.ConnDrainPoll, tick)
+		if poll > 0 {
+			c.w.sim.After(poll, check)
+			return
+		}
+		c.onSubRemoved = check
 	}
-	tick()
+	if poll == 0 && deadline != sim.Never {
+		timer = c.w.sim.At(deadline, check)
+	}
+	check()
 }
 
 // finishDrain reports a timeout if subscriptions are left, then moves to
-// DRAINING_PUBS, flushes and closes.
+// DRAINING_PUBS, flushes what was published and closes.
 func (c *Conn) finishDrain() {
 	w := c.w
-	if len(c.subs) != 0 {
+	p := w.profile
+	c.onSubRemoved = nil
+	timedOut := len(c.subs) != 0 && !p.NoUnsubOnConnDrain
+	if timedOut {
 		c.rec.DrainTimedOut = true
+		c.rec.DrainResult = ErrDrainTimeout
 		w.trace(c.name, "drain.timeout", sim.Int("subs_left", int64(len(c.subs))))
-		if !w.mut.Has(TimeoutNotReported) {
+		if !w.mut.Has(TimeoutNotReported) && p.TimeoutReport == ReportAsyncError {
 			c.pushErr(ErrDrainTimeout, "")
 		}
 		if w.mut.Has(NoCloseAfterTimeout) {
@@ -123,49 +202,103 @@ func (c *Conn) finishDrain() {
 		c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
 		if err != "" {
 			c.pushErr(err, "")
+			if p.DisconnectMidDrain == Zombie && !c.tcp {
+				return // the rejected flush skips the close (JS-M4)
+			}
 		}
-		if w.mut.Has(ClosedCBDespiteOption) {
-			c.close(true)
-			return
-		}
+		c.drainClose()
+	}
+	switch {
+	case w.mut.Has(FinalFlushNoWait):
+		done("")
+	case timedOut && p.SkipFinalFlushOnTimeout:
+		c.drainClose()
+	default:
+		c.Flush(p.FinalFlushTimeout, done)
+	}
+}
+
+// drainClose closes the connection at the end of a drain.
+func (c *Conn) drainClose() {
+	w := c.w
+	if c.rec.DrainResult == "" {
+		c.rec.DrainResult = OK
+	}
+	switch {
+	case w.mut.Has(ClosedCBDespiteOption):
+		c.close(true)
+	case w.profile.NoClosedCallbackAfterDrain:
+		c.close(false)
+	default:
 		c.Close()
 	}
-	if w.mut.Has(FinalFlushNoWait) {
-		done("")
-		return
-	}
-	c.Flush(w.profile.FinalFlushTimeout, done)
+	c.rec.DrainDoneAt = c.now()
 }
 
-// checkDrained is a subscription drain's goroutine: a PING/PONG barrier
-// (its error ignored) proves the server processed the UNSUB and that every
-// MSG it sent before has been read; then poll until nothing is pending and
-// remove the subscription, without sending another UNSUB.
-func (c *Conn) checkDrained(s *Sub) {
-	poll := func(string) {
-		if s.rec.BarrierAt == NoTime {
-			s.rec.BarrierAt = c.now()
-		}
-		c.pollDrained(s)
+// markDraining marks s draining and queues its UNSUB, with no barrier yet.
+func (c *Conn) markDraining(s *Sub) {
+	if !s.inSubs {
+		return
 	}
+	s.beginDrain()
+	if !c.isReconnecting() {
+		c.write(frame{op: opUnsub, sid: s.sid}, 16)
+	}
+}
+
+// barrier is a PING/PONG round trip whose error is ignored.
+func (c *Conn) barrier(then func()) {
 	if c.w.mut.Has(NoFlushBarrier) {
-		poll("")
+		then()
 		return
 	}
-	c.Flush(c.w.profile.SubDrainFlushTimeout, poll)
+	c.Flush(c.w.profile.SubDrainFlushTimeout, func(string) { then() })
 }
 
+// checkDrained is a subscription drain's own goroutine: a PING/PONG barrier
+// (its error ignored) proves the server processed the UNSUB and that every
+// MSG it sent before has been read; then the completion checks start.
+func (c *Conn) checkDrained(s *Sub) {
+	c.barrier(func() { c.afterBarrier(s) })
+}
+
+// afterBarrier starts s's completion checks once its barrier returned.
+func (c *Conn) afterBarrier(s *Sub) {
+	if s.rec.BarrierAt == NoTime {
+		s.rec.BarrierAt = c.now()
+	}
+	c.pollDrained(s)
+}
+
+// drained reports whether s meets the profile's completion criterion.
+func (s *Sub) drained() bool {
+	switch s.c.w.profile.Criterion {
+	case QueueEmpty:
+		return s.queueLen() == 0
+	case AtBarrier:
+		return true
+	}
+	return s.pMsgs == 0
+}
+
+// pollDrained removes s, without another UNSUB, once it is drained: checked
+// now and then every SubDrainPoll, or on each message handed out when the
+// profile's poll is zero.
 func (c *Conn) pollDrained(s *Sub) {
 	if c.isClosed() {
 		s.draining = false
 		return
 	}
-	if s.closed || s.pMsgs == 0 {
+	if s.closed || s.drained() {
 		c.removeSub(s, "drain")
 		s.draining = false
 		return
 	}
-	c.w.sim.After(c.w.profile.SubDrainPoll, func() { c.pollDrained(s) })
+	if poll := c.w.profile.SubDrainPoll; poll > 0 {
+		c.w.sim.After(poll, func() { c.pollDrained(s) })
+		return
+	}
+	s.onProgress = func() { c.pollDrained(s) }
 }
 
 // mapOrder is the MapOrderSnapshot mutation: Go's randomised map iteration

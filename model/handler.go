@@ -8,42 +8,67 @@ import (
 	"github.com/drainsim/drainsim/sim"
 )
 
-// startCallback runs the subscription's callback on delivery d: the handler
-// is busy for its drawn service time, performs its actions in order, then
-// returns. Only one callback of a subscription runs at a time, so its state
-// lives on the Sub and the hot path allocates nothing.
+// callback is one running invocation of a subscription's handler: busy for
+// its drawn service time, then its actions in order, then it returns.
+// Serial subscriptions reuse one callback value, so their hot path allocates
+// nothing; concurrent ones (Profile.Concurrent) get one per message.
+type callback struct {
+	s         *Sub
+	d         int32 // the delivery being handled
+	rec       int   // its index in s.rec.Handled
+	n         int   // 1-based count of callbacks started on s (HandlerAction.Nth)
+	cancelled bool  // the connection's close cancelled it
+	serviceFn func()
+}
+
+func newCallback(s *Sub) *callback {
+	cb := &callback{s: s}
+	cb.serviceFn = cb.serviceDone
+	return cb
+}
+
+// startCallback runs the subscription's handler on delivery d.
 func (s *Sub) startCallback(d int32) {
 	w := s.c.w
 	dl := &w.ledger.Deliveries[d]
 	dl.StartedAt = w.sim.Now()
 	dl.Fate = DlvInCallback
-	s.running = true
+	cb := s.cb
+	if s.c.w.profile.Concurrent || cb == nil {
+		cb = newCallback(s)
+	}
+	s.running++
+	s.live = append(s.live, cb)
 	s.handlerN++
-	s.cur = d
-	s.curRec = len(s.rec.Handled)
+	cb.d, cb.n, cb.cancelled = d, s.handlerN, false
+	cb.rec = len(s.rec.Handled)
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: NoTime})
 	if w.tr != nil {
 		w.trace(s.rec.Client, "callback.start", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 	}
 	if s.mux {
 		s.c.respHandler(d)
-		s.finishCallback()
+		cb.finish()
 		return
 	}
-	w.sim.After(s.spec.Handler.Duration.Sample(s.handlerRn, "handler-duration"), s.serviceFn)
+	w.sim.After(s.spec.Handler.Duration.Sample(s.handlerRn, "handler-duration"), cb.serviceFn)
 }
 
 // serviceDone follows the handler's service time.
-func (s *Sub) serviceDone() { s.runHandlerActions(0) }
+func (cb *callback) serviceDone() { cb.runActions(0) }
 
-// finishCallback is the callback returning.
-func (s *Sub) finishCallback() {
+// finish is the callback returning.
+func (cb *callback) finish() {
+	if cb.cancelled {
+		return
+	}
+	s := cb.s
 	w := s.c.w
-	dl := &w.ledger.Deliveries[s.cur]
+	dl := &w.ledger.Deliveries[cb.d]
 	dl.EndedAt = w.sim.Now()
 	dl.Fate = DlvHandled
-	s.rec.Handled[s.curRec].End = dl.EndedAt
-	s.running = false
+	s.rec.Handled[cb.rec].End = dl.EndedAt
+	s.endCallback(cb)
 	if w.tr != nil {
 		w.trace(s.rec.Client, "callback.end", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 	}
@@ -52,28 +77,63 @@ func (s *Sub) finishCallback() {
 			s.dupDone = map[int]bool{}
 		}
 		s.dupDone[dl.Msg] = true
-		s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(s.cur), Start: dl.EndedAt, End: dl.EndedAt})
+		s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(cb.d), Start: dl.EndedAt, End: dl.EndedAt})
+	}
+	if s.c.w.profile.Concurrent {
+		s.concurrentDone(cb.d)
+		return
 	}
 	s.afterCallback()
 }
 
-// runHandlerActions performs the running callback's handler actions from
-// index i, then returns from the callback. Actions that wait (request,
-// sleep, publishing with an interval) continue from a timer.
-func (s *Sub) runHandlerActions(i int) {
+// endCallback takes cb off the subscription's running set.
+func (s *Sub) endCallback(cb *callback) {
+	s.running--
+	for i, x := range s.live {
+		if x == cb {
+			s.live = append(s.live[:i], s.live[i+1:]...)
+			break
+		}
+	}
+}
+
+// cancelCallbacks stops every running callback of s now, as asyncio task
+// cancellation or a Java thread interrupt does when the connection closes:
+// their messages count as dropped, not handled.
+func (s *Sub) cancelCallbacks() {
+	w := s.c.w
+	for len(s.live) > 0 {
+		cb := s.live[0]
+		cb.cancelled = true
+		s.endCallback(cb)
+		s.rec.Handled[cb.rec].End = w.sim.Now()
+		dl := &w.ledger.Deliveries[cb.d]
+		dl.Fate = DlvPending
+		w.ledger.drop(cb.d, w.sim.Now(), DropCancelled, true)
+		w.trace(s.rec.Client, "callback.cancelled", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+	}
+}
+
+// runActions performs the handler's actions from index i, then returns from
+// the callback. Actions that wait (request, sleep, publishing with an
+// interval) continue from a timer.
+func (cb *callback) runActions(i int) {
+	if cb.cancelled {
+		return
+	}
+	s := cb.s
 	acts := s.spec.Handler.Actions
 	if i >= len(acts) {
-		s.finishCallback()
+		cb.finish()
 		return
 	}
 	w := s.c.w
 	c := s.c
-	n := s.handlerN
-	src := s.rec.ID + "#" + strconv.Itoa(n)
-	msg := w.ledger.Message(w.ledger.Deliveries[s.cur].Msg)
+	src := s.rec.ID + "#" + strconv.Itoa(cb.n)
+	msg := w.ledger.Message(w.ledger.Deliveries[cb.d].Msg)
 	for ; i < len(acts); i++ {
 		a := &acts[i]
-		if a.Nth > 0 && a.Nth != n {
+		if a.Nth > 0 && a.Nth != cb.n {
 			continue
 		}
 		now := w.sim.Now()
@@ -91,13 +151,13 @@ func (s *Sub) runHandlerActions(i int) {
 		case a.Publish != nil:
 			p := a.Publish
 			w.repeat(p.Count, p.Interval, func() { rec(c.publish(p.Subject, p.Reply, p.Size)) },
-				func() { s.runHandlerActions(next) })
+				func() { cb.runActions(next) })
 			return
 		case a.Request != nil:
-			s.handlerRequests(a, src, 0, func() { s.runHandlerActions(next) })
+			cb.requests(a, src, 0, func() { cb.runActions(next) })
 			return
 		case a.Sleep != nil:
-			w.sim.After(a.Sleep.Sample(s.handlerRn, "handler-sleep"), func() { s.runHandlerActions(next) })
+			w.sim.After(a.Sleep.Sample(s.handlerRn, "handler-sleep"), func() { cb.runActions(next) })
 			return
 		case a.Unsubscribe != nil:
 			rec(s.Unsubscribe(), 0)
@@ -111,21 +171,22 @@ func (s *Sub) runHandlerActions(i int) {
 			panic(fmt.Sprintf("model: handler action %d of %s has no verb", i, s.rec.ID))
 		}
 	}
-	s.finishCallback()
+	cb.finish()
 }
 
-// handlerRequests makes a handler's request action: Count requests, one
-// after the other, each waiting for its reply or timeout, Interval apart.
-func (s *Sub) handlerRequests(a *scenario.HandlerAction, src string, k int, then func()) {
+// requests makes a handler's request action: Count requests, one after the
+// other, each waiting for its reply or timeout, Interval apart.
+func (cb *callback) requests(a *scenario.HandlerAction, src string, k int, then func()) {
 	r := a.Request
 	if k >= max(r.Count, 1) {
 		then()
 		return
 	}
+	s := cb.s
 	w, c := s.c.w, s.c
 	start := w.sim.Now()
 	c.Request(r.Subject, r.Size, r.Timeout, func(err string, id int) {
 		w.call(CallRecord{Source: src, Verb: "request", Client: c.name, Sub: s.rec.ID, At: start, ReturnedAt: w.sim.Now(), Result: result(err), Msg: id})
-		w.sim.After(r.Interval, func() { s.handlerRequests(a, src, k+1, then) })
+		w.sim.After(r.Interval, func() { cb.requests(a, src, k+1, then) })
 	})
 }

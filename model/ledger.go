@@ -94,9 +94,10 @@ const (
 	DropMaxReached              // beyond the auto-unsubscribe limit
 	DropRunEnded                // still pending when the run ended
 	DropDuplicate               // (mutation) a second copy; never a real fate
+	DropCancelled               // its callback was cancelled when the connection closed
 )
 
-var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate"}
+var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled"}
 
 func (r DropReason) String() string { return dropNames[r] }
 

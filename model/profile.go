@@ -14,20 +14,50 @@ import (
 // Profile is one client library's drain semantics, as data. The algorithms
 // in this package read these knobs instead of branching on library names, so
 // a new library is a new Profile value plus, where behaviour really differs,
-// a small strategy.
+// a small strategy selected by one of the enumerated knobs below.
 type Profile struct {
 	Name        string
 	Library     string // the library and version the profile models
 	Description string
 
-	// DrainTimeout is the default connection drain deadline.
+	// DrainAPI describes how the library's connection drain is called and
+	// how it signals completion (documentation; the model records the
+	// completion time in ConnRecord.DrainDoneAt).
+	DrainAPI string
+	// SubDrainAPI says whether the library offers a subscription drain; a
+	// scenario that drains a subscription under a profile without one is
+	// rejected.
+	SubDrainAPI bool
+
+	// DrainTimeout is the default connection drain deadline. Zero means
+	// the caller must pass one; ZeroTimeout says what zero does.
 	DrainTimeout time.Duration
+	// ZeroTimeout is what a drain timeout of zero means.
+	ZeroTimeout ZeroTimeout
+	// TimeoutStart is when the drain deadline starts.
+	TimeoutStart TimeoutStart
+	// TimeoutReport is how an overrun drain reports it.
+	TimeoutReport TimeoutReport
+	// SkipFinalFlushOnTimeout skips the final flush after a timeout (nats.c).
+	SkipFinalFlushOnTimeout bool
+
 	// ConnDrainPoll is the interval at which the connection drain checks
-	// whether every subscription has been removed.
+	// whether every subscription has been removed; 0 means it is woken
+	// whenever a subscription is removed.
 	ConnDrainPoll time.Duration
 	// SubDrainPoll is the interval at which a subscription drain checks its
-	// pending count after the flush barrier returned.
+	// completion criterion after the barrier; 0 means it is checked
+	// whenever the subscription hands out a message or a callback returns.
 	SubDrainPoll time.Duration
+	// Barrier is how the drain learns that the server processed its UNSUBs.
+	Barrier Barrier
+	// Criterion is when a draining subscription counts as drained.
+	Criterion Criterion
+	// Concurrent callbacks: every message starts its callback on arrival,
+	// with no per-subscription queue (JavaScript clients).
+	Concurrent bool
+	// Mux is where the request/response subscription is drained.
+	Mux MuxPlacement
 	// SubDrainFlushTimeout bounds the subscription drain's PING/PONG barrier;
 	// its error is ignored.
 	SubDrainFlushTimeout time.Duration
@@ -36,6 +66,38 @@ type Profile struct {
 	FinalFlushTimeout time.Duration
 	// FlushTimeout is the default timeout of a user Flush.
 	FlushTimeout time.Duration
+
+	// PublishRefused is the point from which publishes are refused.
+	PublishRefused PublishRule
+	// RequestRefused is when new requests are refused.
+	RequestRefused RequestRule
+	// NoUnsubOnConnDrain: the connection drain sends no UNSUB and waits for
+	// no subscription (node-nats v1's present-day bug N1-M1).
+	NoUnsubOnConnDrain bool
+	// DoubleDrainErr is what a second connection Drain returns ("" = nil).
+	DoubleDrainErr string
+	// DrainClosedErr is what Drain on a closed connection returns
+	// ("" = a silent no-op).
+	DrainClosedErr string
+	// DrainReconnecting is what Drain does while reconnecting.
+	DrainReconnecting ReconnectingRule
+	// DisconnectMidDrain is what a broken connection does to a drain.
+	DisconnectMidDrain DisconnectRule
+	// UnsubWhileDraining is what Unsubscribe returns on a draining
+	// connection: an error name, "" (allowed) or "noop" (silently ignored).
+	UnsubWhileDraining string
+	// SubDrainWhileDraining is what a subscription Drain returns on a
+	// draining connection ("" = allowed).
+	SubDrainWhileDraining string
+	// CloseCancelsCallbacks: closing the connection cancels running
+	// callbacks (asyncio cancellation, Java thread interrupts).
+	CloseCancelsCallbacks bool
+	// NoClosedCallbackAfterDrain: the library fires no closed callback when
+	// a drain closes the connection (node-nats v1 removes its listeners).
+	NoClosedCallbackAfterDrain bool
+	// ResendDrainingSubs: a reconnect re-subscribes subscriptions that are
+	// draining.
+	ResendDrainingSubs bool
 
 	// Default pending limits of a subscription (messages, bytes).
 	PendingMsgsLimit  int
@@ -51,19 +113,125 @@ type Profile struct {
 
 	// MaxPayload is the server's advertised max_payload.
 	MaxPayload int
+
+	// Inferred lists behaviours of this profile that the reference marks as
+	// inferred from code, not tested against the real library.
+	Inferred []string
+	// Sources names where each present-day bug of the profile is recorded.
+	Sources []string
 }
+
+// ZeroTimeout is what a drain timeout of zero means.
+type ZeroTimeout uint8
+
+// Meanings of a zero drain timeout.
+const (
+	ZeroIsImmediate ZeroTimeout = iota // the deadline has already passed (nats.go)
+	ZeroIsForever                      // no deadline (nats.c, nats.java)
+)
+
+// TimeoutStart is when a drain deadline starts.
+type TimeoutStart uint8
+
+// Deadline starts.
+const (
+	AfterUnsubs  TimeoutStart = iota // once the UNSUBs are queued (nats.go, nats.c, Python)
+	AfterBarrier                     // once the UNSUB barrier returned (nats.java, ruby-nats)
+	NoTimeout                        // the library has no drain timeout (JavaScript)
+)
+
+// TimeoutReport is how an overrun drain reports it.
+type TimeoutReport uint8
+
+// Timeout reports.
+const (
+	ReportAsyncError TimeoutReport = iota // LastError and the async error callback
+	ReportResult                          // only the drain's result (a future completed false)
+)
+
+// Barrier is how a drain learns the server processed its UNSUBs.
+type Barrier uint8
+
+// Barrier kinds.
+const (
+	BarrierPerSub Barrier = iota // one PING/PONG per drained subscription
+	BarrierShared                // one PING/PONG for all of them
+	BarrierNone                  // none: completion is polled from the UNSUB on
+)
+
+// Criterion is when a draining subscription counts as drained.
+type Criterion uint8
+
+// Completion criteria (reference/other-clients-drain.md §1).
+const (
+	HandlerReturned Criterion = iota // (b) the callback of the last message returned
+	QueueEmpty                       // (a) the last message was taken off the queue
+	AtBarrier                        // as soon as the barrier returned
+)
+
+// MuxPlacement is where the response subscription is drained.
+type MuxPlacement uint8
+
+// Response mux placements.
+const (
+	MuxLast       MuxPlacement = iota // after every other subscription, same deadline
+	MuxWithOthers                     // in the first batch
+)
+
+// PublishRule is when publishes start being refused.
+type PublishRule uint8
+
+// Publish rules.
+const (
+	RefuseInDrainingPubs PublishRule = iota // from DRAINING_PUBS on
+	RefuseFromDrainCall                     // from the Drain call on
+)
+
+// RequestRule is when requests are refused while draining.
+type RequestRule uint8
+
+// Request rules.
+const (
+	RefuseIfMuxMissing RequestRule = iota // only when the mux would have to be created
+	RefuseWholeDrain                      // throughout the drain
+)
+
+// ReconnectingRule is what Drain does while the connection reconnects.
+type ReconnectingRule uint8
+
+// Reconnecting rules.
+const (
+	CloseAndRefuse ReconnectingRule = iota // close, return ErrConnectionReconnecting (nats.go)
+	Refuse                                 // return the error, keep reconnecting (nats.c, Python)
+	Proceed                                // start the drain anyway
+)
+
+// DisconnectRule is what a broken connection does to a drain in progress.
+type DisconnectRule uint8
+
+// Disconnect rules.
+const (
+	CloseOnDisconnect  DisconnectRule = iota // close, no reconnect
+	ReconnectAndForget                       // reconnect; the drain state is lost (Python)
+	Zombie                                   // stays draining, never closes (nats.js)
+)
 
 // GoProfile is nats.go v1.55 (see reference/nats-go-drain.md).
 var GoProfile = Profile{
 	Name:                 "go",
 	Library:              "nats.go v1.55.0",
-	Description:          "official Go client: subs drained first (publish allowed), 10 ms conn poll, 100 ms sub poll after a PING/PONG barrier, response mux last, then DRAINING_PUBS, 5 s flush, Close",
+	Description:          "subs drained first (publish allowed), 10 ms conn poll, 100 ms sub poll after a per-sub PING/PONG barrier, response mux last, then DRAINING_PUBS, 5 s flush, Close",
+	DrainAPI:             "nc.Drain() returns at once; ClosedHandler signals completion",
+	SubDrainAPI:          true,
 	DrainTimeout:         30 * time.Second,
 	ConnDrainPoll:        10 * time.Millisecond,
 	SubDrainPoll:         100 * time.Millisecond,
 	SubDrainFlushTimeout: 10 * time.Second,
 	FinalFlushTimeout:    5 * time.Second,
 	FlushTimeout:         10 * time.Second,
+	DrainClosedErr:       ErrConnectionClosed,
+	UnsubWhileDraining:   ErrConnectionDraining,
+	ResendDrainingSubs:   true,
 	PendingMsgsLimit:     500_000,
 	PendingBytesLimit:    64 * 1024 * 1024,
 	SyncChanLen:          65_536,
@@ -72,10 +240,155 @@ var GoProfile = Profile{
 	MaxReconnect:         60,
 	ReconnectBufSize:     8 * 1024 * 1024,
 	MaxPayload:           1024 * 1024,
+	Sources:              []string{"sub drained while reconnecting is re-subscribed and leaks interest: nats.go internal test in js_test.go (reference §5)"},
 }
 
+// derive returns a copy of base with changes applied: each profile states
+// only where it differs from nats.go.
+func derive(base Profile, change func(*Profile)) Profile {
+	p := base
+	p.Inferred = append([]string(nil), base.Inferred...)
+	p.Sources = nil
+	change(&p)
+	return p
+}
+
+// CProfile is nats.c (reference/other-clients-drain.md §2).
+var CProfile = derive(GoProfile, func(p *Profile) {
+	p.Name, p.Library = "c", "nats.c v3.11"
+	p.Description = "one shared barrier, event-driven completion (callback returned), response mux last, final flush skipped after a timeout; 0 = no timeout"
+	p.DrainAPI = "natsConnection_Drain returns at once; closed callback signals completion"
+	p.ZeroTimeout = ZeroIsForever
+	p.Barrier = BarrierShared
+	p.ConnDrainPoll, p.SubDrainPoll = 0, 0
+	p.SkipFinalFlushOnTimeout = true
+	p.DrainReconnecting = Refuse
+	p.UnsubWhileDraining = ""
+	p.SubDrainWhileDraining = ErrConnectionDraining
+	p.ResendDrainingSubs = false
+	p.Inferred = []string{"closed callback order relative to subscription on-complete callbacks"}
+})
+
+// JavaProfile is nats.java (reference/other-clients-drain.md §3).
+var JavaProfile = derive(GoProfile, func(p *Profile) {
+	p.Name, p.Library = "java", "nats.java 2.x"
+	p.Description = "one shared barrier, then a fresh timeout polled every 1 ms; plain subs drained when popped, mux drained with the others, requests refused; a timeout only completes the future false"
+	p.DrainAPI = "Connection.drain(timeout) returns CompletableFuture<Boolean>, completed after close"
+	p.DrainTimeout = 0
+	p.ZeroTimeout = ZeroIsForever
+	p.TimeoutStart = AfterBarrier
+	p.TimeoutReport = ReportResult
+	p.Barrier = BarrierShared
+	p.ConnDrainPoll, p.SubDrainPoll = time.Millisecond, time.Millisecond
+	p.Mux = MuxWithOthers
+	p.RequestRefused = RefuseWholeDrain
+	p.DrainReconnecting = Proceed
+	p.UnsubWhileDraining = "noop"
+	p.CloseCancelsCallbacks = true
+	p.ResendDrainingSubs = false
+	p.Sources = []string{"subscription drain future always true: nats.java #1616"}
+})
+
+// NodeV1Profile is node-nats v1 (reference/other-clients-drain.md §4).
+var NodeV1Profile = derive(GoProfile, func(p *Profile) {
+	p.Name, p.Library = "node-v1", "node-nats 1.4"
+	p.Description = "present-day bug N1-M1: the connection drain sends no UNSUB, refuses publishes at once and closes after one PING/PONG; no close event; callbacks run on arrival"
+	p.DrainAPI = "nc.drain(callback): the callback signals completion (no 'close' event)"
+	p.DrainTimeout = 0
+	p.TimeoutStart = NoTimeout
+	p.Concurrent = true
+	p.Criterion = AtBarrier
+	p.Mux = MuxWithOthers
+	p.NoUnsubOnConnDrain = true
+	p.PublishRefused = RefuseFromDrainCall
+	p.RequestRefused = RefuseWholeDrain
+	p.DoubleDrainErr = ErrConnectionDraining
+	p.DrainReconnecting = Proceed
+	p.UnsubWhileDraining = ""
+	p.SubDrainWhileDraining = ErrConnectionDraining
+	p.NoClosedCallbackAfterDrain = true
+	p.ResendDrainingSubs = false
+	p.Inferred = []string{"N1-M1 (no UNSUB on connection drain): read from the code, no issue or test found", "disconnect during a drain counts as success"}
+	p.Sources = []string{"N1-M1: lib/nats.js drain() sets draining before drainSubscription (inferred)", "no close event after drain: node-nats #210"}
+})
+
+// NatsJSProfile is the nats.js v2/v3 line (reference/other-clients-drain.md §5).
+var NatsJSProfile = derive(GoProfile, func(p *Profile) {
+	p.Name, p.Library = "natsjs", "nats.js v2/v3 (nats.deno base client)"
+	p.Description = "no timeout; every sub (mux included) UNSUB'd at once with its own barrier and removed at its PONG; callbacks run on arrival; requests refused; a disconnect leaves a zombie"
+	p.DrainAPI = "await nc.drain(): the promise resolves after close"
+	p.DrainTimeout = 0
+	p.TimeoutStart = NoTimeout
+	p.Concurrent = true
+	p.Criterion = AtBarrier
+	p.Mux = MuxWithOthers
+	p.RequestRefused = RefuseWholeDrain
+	p.DoubleDrainErr = ErrConnectionDraining
+	p.DrainReconnecting = Proceed
+	p.DisconnectMidDrain = Zombie
+	p.UnsubWhileDraining = ""
+	p.ResendDrainingSubs = false
+	p.Inferred = []string{"a disconnect during drain leaves the connection draining and never closed (JS-M4)"}
+	p.Sources = []string{"zombie after a rejected final flush: JS-M4 (inferred)"}
+})
+
+// PythonProfile is nats.py's asyncio client (reference/other-clients-drain.md §6).
+var PythonProfile = derive(GoProfile, func(p *Profile) {
+	p.Name, p.Library = "python", "nats.py (nats.aio) 2.x"
+	p.Description = "every sub (mux included) drained concurrently: UNSUB, own 10 s flush, queue.join (callback returned); 30 s timeout on the sub phase; close cancels running handlers; a disconnect reconnects and forgets the drain"
+	p.DrainAPI = "await nc.drain(): returns after the closed callback"
+	p.ConnDrainPoll, p.SubDrainPoll = 0, 0
+	p.FinalFlushTimeout = 10 * time.Second
+	p.Mux = MuxWithOthers
+	p.DrainReconnecting = Refuse
+	p.DisconnectMidDrain = ReconnectAndForget
+	p.SubDrainWhileDraining = ErrConnectionDraining
+	p.CloseCancelsCallbacks = true
+	p.Inferred = []string{"a reconnect during a drain erases the drain state and re-subscribes (PY-M5)"}
+	p.Sources = []string{"reconnect mid-drain forgets the drain: PY-M5 (inferred)"}
+})
+
+// RubyEMProfile is ruby-nats on EventMachine (reference/other-clients-drain.md §7).
+var RubyEMProfile = derive(GoProfile, func(p *Profile) {
+	p.Name, p.Library = "ruby-em", "ruby-nats (nats gem) 0.11, EventMachine"
+	p.Description = "connection drain only: UNSUB all (mux too), one barrier, then a 100 ms timer until everything received was dispatched; the timeout starts after the barrier"
+	p.DrainAPI = "nc.drain { block }: the block runs after close is requested, before on_close"
+	p.SubDrainAPI = false
+	p.TimeoutStart = AfterBarrier
+	p.Barrier = BarrierShared
+	p.Criterion = QueueEmpty
+	p.ConnDrainPoll, p.SubDrainPoll = 100*time.Millisecond, 100*time.Millisecond
+	p.Mux = MuxWithOthers
+	p.RequestRefused = RefuseWholeDrain
+	p.DrainClosedErr = ""
+	p.DrainReconnecting = Proceed
+	p.UnsubWhileDraining = "noop"
+	p.Inferred = []string{"a disconnect before the barrier PONG leaves the drain stuck (RB-M2)"}
+})
+
+// CSharpV1Profile is NATS.Client v1 for .NET (reference/other-clients-drain.md §9).
+var CSharpV1Profile = derive(GoProfile, func(p *Profile) {
+	p.Name, p.Library = "csharp-v1", "NATS.Client v1 (nats.net.v1)"
+	p.Description = "like nats.go but the pending count drops before the handler runs (criterion a), the mux is drained with the others and the final flush takes 10 s"
+	p.DrainAPI = "conn.Drain() blocks until closed (DrainAsync returns a Task)"
+	p.Criterion = QueueEmpty
+	p.FinalFlushTimeout = 10 * time.Second
+	p.Mux = MuxWithOthers
+	p.DrainReconnecting = Proceed
+	p.SubDrainWhileDraining = ""
+	p.Inferred = []string{"a reply from the last handler can hit DRAINING_PUBS (CS-M4)"}
+	p.Sources = []string{"criterion (a): pendingMessages decremented before the handler (CS-M4, design)"}
+})
+
 var profiles = map[string]*Profile{
-	GoProfile.Name: &GoProfile,
+	GoProfile.Name:       &GoProfile,
+	CProfile.Name:        &CProfile,
+	JavaProfile.Name:     &JavaProfile,
+	NodeV1Profile.Name:   &NodeV1Profile,
+	NatsJSProfile.Name:   &NatsJSProfile,
+	PythonProfile.Name:   &PythonProfile,
+	RubyEMProfile.Name:   &RubyEMProfile,
+	CSharpV1Profile.Name: &CSharpV1Profile,
 }
 
 // LookupProfile returns the profile with the given name.

@@ -25,6 +25,10 @@ func (c *Conn) inboxPrefix() string { return "_INBOX.c" + strconv.Itoa(c.idx) + 
 // with the reply's outcome: "" on a reply, ErrNoResponders, ErrTimeout,
 // ErrConnectionClosed, or the publish error.
 func (c *Conn) Request(subject string, size int, timeout time.Duration, done func(err string, msg int)) {
+	if c.isDraining() && c.w.profile.RequestRefused == RefuseWholeDrain {
+		done(ErrConnectionDraining, 0)
+		return
+	}
 	if c.respMux == nil {
 		mux, err := c.subscribe(nil, c.inboxPrefix()+"*", true)
 		if err != "" {

@@ -77,6 +77,11 @@ type ConnRecord struct {
 	DrainTimedOut bool
 	// ClosedAt is when the status became CLOSED.
 	ClosedAt sim.Time
+	// DrainDoneAt is when the drain closed the connection and signalled its
+	// completion (callback, promise, future, closed handler), NoTime if it
+	// never did; DrainResult is what it signalled: "ok" or ErrDrainTimeout.
+	DrainDoneAt sim.Time
+	DrainResult string
 	// FinalFlushAt is when the drain's final flush (after DRAINING_PUBS)
 	// returned, NoTime if it never did, and FinalFlushErr its error ("" for
 	// success): a successful final flush proves the server processed every

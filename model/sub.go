@@ -39,16 +39,18 @@ type Sub struct {
 	// Async executor.
 	waiting   bool // idle, waiting for a message or close
 	scheduled bool
-	running   bool // a callback is executing
+	running   int // callbacks executing
 	exited    bool
 	curLen    int // size of the message last handed out, -1 if accounted
 	topFn     func()
 	handlerN  int // callbacks started, for HandlerAction.Nth
 	handlerRn sim.Chooser
-	cur       int32 // delivery whose callback is running
-	curRec    int   // its index in rec.Handled
-	serviceFn func()
-	dupDone   map[int]bool // DuplicateDelivery mutation: messages already repeated
+	cb        *callback   // reused by serial subscriptions
+	live      []*callback // running callbacks
+	// onProgress, when set, is called (once) the next time the subscription
+	// hands out a message or a callback returns: event-driven drain checks.
+	onProgress func()
+	dupDone    map[int]bool // DuplicateDelivery mutation: messages already repeated
 
 	// Sync subscriptions: NextMsg calls waiting for a message.
 	nextWaiters []*nextWait
@@ -122,8 +124,20 @@ func (c *Conn) processMsg(f frame) {
 	}
 	s.pMsgs++
 	s.pBytes += size
-	s.push(f.ref)
 	s.sc = false
+	if w.profile.Concurrent && !s.sync {
+		// JavaScript clients call the handler while parsing: no queue.
+		s.delivered++
+		if s.max > 0 && s.delivered > s.max {
+			s.pMsgs--
+			s.pBytes -= size
+			l.drop(f.ref, c.now(), DropMaxReached, s.draining)
+			return
+		}
+		s.startCallback(f.ref)
+		return
+	}
+	s.push(f.ref)
 	if w.tr != nil {
 		w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Int("pending", int64(s.pMsgs)))
 	}
@@ -142,7 +156,7 @@ func (c *Conn) processMsg(f frame) {
 
 // signal wakes the executor if it is idle.
 func (s *Sub) signal() {
-	if s.sync || s.exited || !s.waiting || s.scheduled {
+	if s.sync || s.exited || !s.waiting || s.scheduled || s.c.w.profile.Concurrent {
 		return
 	}
 	s.scheduled = true
@@ -157,6 +171,7 @@ func (s *Sub) top() {
 		s.pMsgs--
 		s.pBytes -= s.curLen
 		s.curLen = -1
+		s.progress()
 	}
 	if s.queueLen() == 0 && !s.closed {
 		s.waiting = true
@@ -167,6 +182,7 @@ func (s *Sub) top() {
 	if s.queueLen() > 0 {
 		d = s.pop()
 		s.curLen = s.size(d)
+		s.progress()
 		if s.c.w.mut.Has(PendingDecBeforeCallback) {
 			s.pMsgs--
 			s.pBytes -= s.curLen
@@ -186,6 +202,30 @@ func (s *Sub) top() {
 		s.c.w.ledger.drop(d, s.c.now(), DropMaxReached, s.draining)
 	}
 	s.afterCallback()
+}
+
+// progress runs a pending event-driven drain check.
+func (s *Sub) progress() {
+	if f := s.onProgress; f != nil {
+		s.onProgress = nil
+		f()
+	}
+}
+
+// concurrentDone follows the return of a concurrent callback (JavaScript
+// clients): the message stops counting as pending, and the subscription is
+// removed once its auto-unsubscribe limit is reached.
+func (s *Sub) concurrentDone(d int32) {
+	s.pMsgs--
+	s.pBytes -= s.size(d)
+	s.progress()
+	if s.max > 0 && s.delivered >= s.max {
+		s.c.removeSub(s, "max")
+	}
+	if s.closed && s.running == 0 && !s.exited {
+		s.exited = true
+		s.rec.ClosedHandlerAt = s.c.now()
+	}
 }
 
 // afterCallback follows a callback's return: remove the subscription once
@@ -260,6 +300,7 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	s.inSubs = false
 	s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
 	c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
+	c.subRemoved()
 	if s.sync {
 		s.closed = true
 		s.releaseSync(DropSubClosed)
@@ -373,7 +414,13 @@ func (s *Sub) Unsubscribe() string {
 	case s.closed:
 		return ErrBadSubscription
 	case c.isDraining() && !c.w.mut.Has(UnsubAllowedWhileDraining):
-		return ErrConnectionDraining
+		switch rule := c.w.profile.UnsubWhileDraining; rule {
+		case "":
+		case "noop":
+			return ""
+		default:
+			return rule
+		}
 	}
 	return c.unsubscribe(s, 0, false)
 }
@@ -386,8 +433,12 @@ func (s *Sub) AutoUnsubscribe(max int) string {
 	return s.c.unsubscribe(s, max, false)
 }
 
-// Drain is Subscription.Drain.
+// Drain is Subscription.Drain; some libraries refuse it while the
+// connection drains.
 func (s *Sub) Drain() string {
+	if err := s.c.w.profile.SubDrainWhileDraining; err != "" && s.c.isDraining() {
+		return err
+	}
 	return s.c.unsubscribe(s, 0, true)
 }
 
@@ -413,11 +464,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 		s.rec.UnsubReturnedAt = c.now()
 	}
 	if drain {
-		s.draining = true
-		if s.rec.DrainCalledAt == NoTime {
-			s.rec.DrainCalledAt = c.now()
-		}
-		c.w.trace(c.name, "sub.drain", sim.Str("sub", s.rec.ID))
+		s.beginDrain()
 		if c.w.mut.Has(DropPendingOnDrain) {
 			for s.queueLen() > 0 {
 				d := s.pop()
@@ -436,6 +483,15 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 		c.write(frame{op: opUnsub, sid: s.sid, max: int32(sendMax)}, 16)
 	}
 	return ""
+}
+
+// beginDrain marks s draining.
+func (s *Sub) beginDrain() {
+	s.draining = true
+	if s.rec.DrainCalledAt == NoTime {
+		s.rec.DrainCalledAt = s.c.now()
+	}
+	s.c.w.trace(s.c.name, "sub.drain", sim.Str("sub", s.rec.ID))
 }
 
 // subscribe is subscribeLocked: refused when closed or draining.

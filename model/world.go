@@ -77,6 +77,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			return nil, &scenario.Error{File: sc.File, Line: sc.ProfileLine, Field: "profile", Msg: err.Error()}
 		}
 	}
+	if err := checkProfileAPI(sc, p); err != nil {
+		return nil, err
+	}
 	rng := cfg.Chooser
 	if rng == nil {
 		rng = sim.NewPCG(sc.Seed)
@@ -112,7 +115,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			drainRng: w.rngClient.Stream(spec.Name + "/drain"),
 			reconRng: w.rngClient.Stream(spec.Name + "/reconnect"),
 		}
-		c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime,
+		c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
 			Status: []StatusChange{{At: 0, Status: Connected}}}
 		c.flushFn = c.flush
 		c.achFn = c.dispatchCallbacks
@@ -199,7 +202,9 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		waiting: true, curLen: -1, pending: w.pool.takePending(),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit}
 	s.topFn = s.top
-	s.serviceFn = s.serviceDone
+	if !c.w.profile.Concurrent {
+		s.cb = newCallback(s)
+	}
 	rec := &SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
 		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime,
@@ -493,4 +498,26 @@ func (w *World) finish() {
 			l.Messages[i].Fate, l.Messages[i].LostReason = MsgLostInFlight, "run ended"
 		}
 	}
+}
+
+// checkProfileAPI rejects scenario actions the profile's library does not
+// offer, naming the action.
+func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
+	if p.SubDrainAPI {
+		return nil
+	}
+	msg := "profile " + p.Name + " (" + p.Library + ") has no subscription drain; drain the connection instead"
+	for i := range sc.Actions {
+		if sc.Actions[i].DrainSub != nil {
+			return &scenario.Error{File: sc.File, Line: sc.Actions[i].Line, Field: "actions[" + strconv.Itoa(i) + "].drain_sub", Msg: msg}
+		}
+	}
+	for i := range sc.Subs {
+		for j, a := range sc.Subs[i].Handler.Actions {
+			if a.DrainSub != nil {
+				return &scenario.Error{File: sc.File, Line: a.Line, Field: "subscriptions[" + strconv.Itoa(i) + "].handler.actions[" + strconv.Itoa(j) + "].drain_sub", Msg: msg}
+			}
+		}
+	}
+	return nil
 }

@@ -17,7 +17,7 @@ func TestCheckPassesOnTheUnmutatedModel(t *testing.T) {
 	require.Contains(t, out, "msg-in-flight-at-unsub")
 	require.NotContains(t, out, "never reached")
 
-	code, out, errOut = runCLI("check", "--profile", "all", "--runs", "50", "--seed", "7")
+	code, out, errOut = runCLI("check", "--profile", "go", "--runs", "50", "--seed", "7")
 	require.Equal(t, 0, code, errOut+out)
 	require.Contains(t, out, "ok: 50 scenarios run")
 }
