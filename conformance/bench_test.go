@@ -1,0 +1,43 @@
+package conformance
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+)
+
+// BenchmarkTimeCompression runs the conn-drain-timeout scenario once on the
+// real stack, then on the model b.N times; ns/op is the simulator's wall
+// time, and x-real is how many times faster than the real run (set-up to
+// tear-down) the simulator is.
+func BenchmarkTimeCompression(b *testing.B) {
+	sc, err := scenario.Load(filepath.Join(corpusDir, "conn-drain-timeout.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := Prepare(sc, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := model.Config{Profile: profile()}
+	res, err := model.Run(p, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	if _, _, err := runReal(p, realDuration(res.Outcome())); err != nil {
+		b.Fatal(err)
+	}
+	real := time.Since(start)
+	for b.Loop() {
+		if _, err := model.Run(p, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perRun := b.Elapsed() / time.Duration(b.N)
+	b.ReportMetric(float64(real)/float64(perRun), "x-real")
+	b.ReportMetric(float64(real.Milliseconds()), "real-ms")
+}

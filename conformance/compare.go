@@ -1,0 +1,519 @@
+package conformance
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/drainsim/drainsim/model"
+)
+
+// Side is one run of a scenario, by the model or by the real stack: its
+// outcome and the key of each message ID in it.
+type Side struct {
+	Outcome *model.Outcome
+	Keys    map[int]Key
+}
+
+// ModelSide runs nothing: it packages a finished model run for Compare.
+func ModelSide(res *model.Result) *Side {
+	return &Side{Outcome: res.Outcome(), Keys: ModelKeys(res)}
+}
+
+// key returns the key of message id ("" for none).
+func (s *Side) key(id int) Key {
+	if id == 0 {
+		return ""
+	}
+	if k, ok := s.Keys[id]; ok {
+		return k
+	}
+	return fmt.Sprintf("#%d", id)
+}
+
+// Diff is one disagreement between the model and the real stack.
+type Diff struct {
+	What  string // where: "calls actions[2][0] result", "sub s delivered[3]"
+	Model string
+	Real  string
+}
+
+func (d Diff) String() string {
+	return fmt.Sprintf("%s: model %s, real %s", d.What, d.Model, d.Real)
+}
+
+// Compare lists the disagreements between a model run m and a real run r
+// of the same prepared scenario, in a fixed order: calls, connections,
+// subscriptions. What is compared, and what is not, is described in the
+// README ("Conformance"); times are compared with tol.
+func Compare(m, r *Side, tol Tolerance) []Diff {
+	c := &comparer{m: m, r: r, tol: tol, pubAt: publishTimes(m)}
+	c.calls()
+	c.conns()
+	c.subs()
+	return c.diffs
+}
+
+type comparer struct {
+	m, r  *Side
+	tol   Tolerance
+	pubAt map[Key]publication
+	diffs []Diff
+}
+
+func (c *comparer) add(what string, m, r any) {
+	c.diffs = append(c.diffs, Diff{What: what, Model: fmt.Sprint(m), Real: fmt.Sprint(r)})
+}
+
+// equal records a difference when m != r.
+func equal[T comparable](c *comparer, what string, m, r T) bool {
+	if m != r {
+		c.add(what, m, r)
+		return false
+	}
+	return true
+}
+
+// sameList records a difference when the lists differ, naming the first
+// position at which they do.
+func sameList[T comparable](c *comparer, what string, m, r []T) bool {
+	for i := range min(len(m), len(r)) {
+		if m[i] != r[i] {
+			c.add(fmt.Sprintf("%s[%d]", what, i), m[i], r[i])
+			return false
+		}
+	}
+	if len(m) != len(r) {
+		c.add(what+" length", fmt.Sprintf("%d %v", len(m), m), fmt.Sprintf("%d %v", len(r), r))
+		return false
+	}
+	return true
+}
+
+// time records a difference when real time r is outside the tolerance
+// around model time m.
+func (c *comparer) time(what string, m, r int64, class TimeClass) {
+	if !c.tol.Agree(m, r, class) {
+		c.add(what, ms(m), fmt.Sprintf("%s (off by %s, tolerance %s)", ms(r), ms(r-m), ms(int64(c.tol.Allowed(m, class)))))
+	}
+}
+
+// timePtr compares optional times: both absent, or both present and close.
+func (c *comparer) timePtr(what string, m, r *int64, class TimeClass) {
+	switch {
+	case m == nil && r == nil:
+	case m == nil || r == nil:
+		c.add(what, optMS(m), optMS(r))
+	default:
+		c.time(what, *m, *r, class)
+	}
+}
+
+func ms(ns int64) string { return fmt.Sprintf("%.3fms", float64(ns)/1e6) }
+
+func optMS(p *int64) string {
+	if p == nil {
+		return "never"
+	}
+	return ms(*p)
+}
+
+// callKey is what must agree about one call.
+type callKey struct{ Verb, Result, Msg string }
+
+// calls compares, per source, the sequence of calls: verb, result and (for
+// successful calls) the message, and their times. Calls made by callbacks of
+// queue-group members are compared per group as a multiset, since which
+// member gets which message is the server's random choice.
+func (c *comparer) calls() {
+	mBy, sources := bySource(c.m)
+	rBy, rSources := bySource(c.r)
+	for _, src := range rSources {
+		if _, ok := mBy[src]; !ok {
+			sources = append(sources, src)
+		}
+	}
+	group := map[string][]string{} // "model"/"real" + queue -> verb=result
+	var groups []string
+	for _, src := range sources {
+		q := c.queueOfSource(src)
+		if q == "" {
+			c.sourceCalls(src, mBy[src], rBy[src])
+			continue
+		}
+		if !slices.Contains(groups, q) {
+			groups = append(groups, q)
+		}
+		group["model"+q] = appendResults(group["model"+q], mBy[src])
+		group["real"+q] = appendResults(group["real"+q], rBy[src])
+	}
+	for _, q := range groups {
+		sameList(c, "calls by queue group "+q, sorted(group["model"+q]), sorted(group["real"+q]))
+	}
+}
+
+// sourceCalls compares the calls of one source.
+func (c *comparer) sourceCalls(src string, mc, rc []model.CallOutcome) {
+	for i := range min(len(mc), len(rc)) {
+		what := fmt.Sprintf("calls %s[%d] %s", src, i, mc[i].Verb)
+		if !equal(c, what, c.callKey(c.m, mc[i]), c.callKey(c.r, rc[i])) {
+			return
+		}
+		class := c.callClass(mc[i])
+		c.time(what+" at", mc[i].AtNS, rc[i].AtNS, class)
+		c.time(what+" returned", mc[i].ReturnedAtNS, rc[i].ReturnedAtNS, class)
+	}
+	if len(mc) != len(rc) {
+		c.add("calls "+src+" count", len(mc), len(rc))
+	}
+}
+
+func appendResults(out []string, calls []model.CallOutcome) []string {
+	for _, cl := range calls {
+		out = append(out, cl.Verb+"="+cl.Result)
+	}
+	return out
+}
+
+func (c *comparer) callKey(s *Side, cl model.CallOutcome) callKey {
+	k := callKey{Verb: cl.Verb, Result: cl.Result}
+	if cl.Result == model.OK {
+		k.Msg = s.key(cl.Msg)
+	}
+	return k
+}
+
+// bySource groups a side's calls by source, each group ordered by start
+// time, and lists the sources in order of first appearance.
+func bySource(s *Side) (map[string][]model.CallOutcome, []string) {
+	by := map[string][]model.CallOutcome{}
+	var order []string
+	for _, cl := range s.Outcome.Calls {
+		if _, ok := by[cl.Source]; !ok {
+			order = append(order, cl.Source)
+		}
+		by[cl.Source] = append(by[cl.Source], cl)
+	}
+	for _, calls := range by {
+		slices.SortStableFunc(calls, func(a, b model.CallOutcome) int { return cmp.Compare(a.AtNS, b.AtNS) })
+	}
+	return by, order
+}
+
+// queueOfSource returns the queue group of the subscription whose callback
+// is source ("s1#3"), or "".
+func (c *comparer) queueOfSource(source string) string {
+	id, _, ok := strings.Cut(source, "#")
+	if !ok {
+		return ""
+	}
+	if s := findSub(c.m.Outcome, id); s != nil {
+		return s.Queue
+	}
+	return ""
+}
+
+func findSub(o *model.Outcome, id string) *model.SubOutcome {
+	for i := range o.Subscriptions {
+		if o.Subscriptions[i].ID == id {
+			return &o.Subscriptions[i]
+		}
+	}
+	return nil
+}
+
+func findConn(o *model.Outcome, client string) *model.ConnOutcome {
+	for i := range o.Connections {
+		if o.Connections[i].Client == client {
+			return &o.Connections[i]
+		}
+	}
+	return nil
+}
+
+// conns compares each connection's status transitions, async errors,
+// callbacks (kinds and order), last error and drain result.
+func (c *comparer) conns() {
+	for _, mc := range c.m.Outcome.Connections {
+		rc := findConn(c.r.Outcome, mc.Client)
+		if rc == nil {
+			c.add("conn "+mc.Client, "present", "missing")
+			continue
+		}
+		what := "conn " + mc.Client
+		cls := c.connClasses(&mc)
+		if sameList(c, what+" status", statusNames(mc.Status), statusNames(rc.Status)) {
+			for i := range mc.Status {
+				c.time(fmt.Sprintf("%s status[%d] %s at", what, i, mc.Status[i].Status), mc.Status[i].AtNS, rc.Status[i].AtNS, cls.at(mc.Status[i].AtNS))
+			}
+		}
+		if sameList(c, what+" callbacks", callbackNames(mc.Callbacks), callbackNames(rc.Callbacks)) {
+			for i := range mc.Callbacks {
+				c.time(fmt.Sprintf("%s callbacks[%d] %s at", what, i, mc.Callbacks[i].Kind), mc.Callbacks[i].AtNS, rc.Callbacks[i].AtNS, cls.at(mc.Callbacks[i].AtNS))
+			}
+		}
+		equal(c, what+" last_error", mc.LastError, rc.LastError)
+		switch {
+		case mc.Drain == nil && rc.Drain == nil:
+		case mc.Drain == nil || rc.Drain == nil:
+			c.add(what+" drain", mc.Drain != nil, rc.Drain != nil)
+		default:
+			equal(c, what+" drain timed_out", mc.Drain.TimedOut, rc.Drain.TimedOut)
+			c.time(what+" drain called", mc.Drain.CalledNS, rc.Drain.CalledNS, Direct)
+		}
+		c.timePtr(what+" closed", mc.ClosedNS, rc.ClosedNS, cls.ptr(mc.ClosedNS))
+	}
+}
+
+func statusNames(st []model.StatusOutcome) []string {
+	out := make([]string, len(st))
+	for i, s := range st {
+		out[i] = s.Status
+	}
+	return out
+}
+
+// callbackNames lists callbacks as kind, kind(error) or kind(error, sub).
+// The async errors are part of the list, in the order the callback queue
+// ran them.
+func callbackNames(cbs []model.CallbackOut) []string {
+	out := make([]string, len(cbs))
+	for i, cb := range cbs {
+		out[i] = cb.Kind
+		if cb.Error != "" {
+			out[i] += "(" + cb.Error
+			if cb.Sub != "" {
+				out[i] += ", " + cb.Sub
+			}
+			out[i] += ")"
+		}
+	}
+	return out
+}
+
+// subs compares each subscription (the response mux, internal to nats.go,
+// is not observable): the messages delivered, their times, the removal and
+// the closed handler.
+func (c *comparer) subs() {
+	var groups []string
+	for _, ms := range c.m.Outcome.Subscriptions {
+		if ms.Mux {
+			continue
+		}
+		what := "sub " + ms.ID
+		rs := findSub(c.r.Outcome, ms.ID)
+		if rs == nil {
+			c.add(what, "subscribed", "never subscribed")
+			continue
+		}
+		if ms.Queue != "" {
+			if !slices.Contains(groups, ms.Queue) {
+				groups = append(groups, ms.Queue)
+			}
+		} else {
+			c.delivered(what, &ms, rs)
+		}
+		cls := c.subClasses(&ms)
+		if ms.RemovedBy != "close" {
+			c.timePtr(what+" removed", ms.RemovedNS, rs.RemovedNS, cls.ptr(ms.RemovedNS))
+		}
+		c.timePtr(what+" closed_handler", ms.ClosedHandlerNS, rs.ClosedHandlerNS, cls.ptr(ms.ClosedHandlerNS))
+	}
+	for _, q := range groups {
+		c.queueGroup(q)
+	}
+}
+
+// delivered compares what a subscription handed to the application: the
+// same messages, in the same order where the order is determined, with
+// callback start and end times by position.
+func (c *comparer) delivered(what string, ms, rs *model.SubOutcome) {
+	mk, rk := c.deliveredKeys(c.m, ms), c.deliveredKeys(c.r, rs)
+	if !sameList(c, what+" delivered (as a set)", sorted(mk), sorted(rk)) {
+		return
+	}
+	for i := range mk {
+		if mk[i] == rk[i] {
+			continue
+		}
+		// The real order differs: acceptable only where the model's order
+		// was not determined (messages published by different sources
+		// within the tolerance of each other).
+		j := slices.Index(mk, rk[i])
+		for k := i; k < j; k++ {
+			if c.orderDetermined(mk[k], rk[i]) {
+				c.add(fmt.Sprintf("%s delivered[%d]", what, i), fmt.Sprintf("%s before %s", mk[k], rk[i]), fmt.Sprintf("%s before %s", rk[i], mk[k]))
+				return
+			}
+		}
+		mk = slices.Insert(slices.Delete(mk, j, j+1), i, rk[i])
+	}
+	cls := c.subClasses(ms)
+	for i := range ms.Delivered {
+		md, rd := ms.Delivered[i], rs.Delivered[i]
+		w := fmt.Sprintf("%s delivered[%d] %s", what, i, mk[i])
+		c.time(w+" start", md.StartNS, rd.StartNS, cls.at(md.StartNS))
+		c.timePtr(w+" end", md.EndNS, rd.EndNS, cls.ptr(md.EndNS))
+	}
+}
+
+func (c *comparer) deliveredKeys(s *Side, so *model.SubOutcome) []Key {
+	out := make([]Key, len(so.Delivered))
+	for i, d := range so.Delivered {
+		out[i] = s.key(d.Msg)
+	}
+	return out
+}
+
+func sorted(list []string) []string {
+	out := slices.Clone(list)
+	slices.Sort(out)
+	return out
+}
+
+// queueGroup compares a queue group as a whole: the same set of messages
+// handled across its members, none handled twice.
+func (c *comparer) queueGroup(q string) {
+	collect := func(s *Side) []Key {
+		var keys []Key
+		for i := range s.Outcome.Subscriptions {
+			if so := &s.Outcome.Subscriptions[i]; so.Queue == q {
+				keys = append(keys, c.deliveredKeys(s, so)...)
+			}
+		}
+		return sorted(keys)
+	}
+	sameList(c, "queue group "+q+" delivered (as a set)", collect(c.m), collect(c.r))
+}
+
+// publication is when and by which source a message was published.
+type publication struct {
+	source string
+	at     int64
+}
+
+func publishTimes(s *Side) map[Key]publication {
+	out := map[Key]publication{}
+	for _, cl := range s.Outcome.Calls {
+		if producesMessage(cl.Verb) && cl.Msg != 0 {
+			out[s.key(cl.Msg)] = publication{source: cl.Source, at: cl.ReturnedAtNS}
+		}
+	}
+	return out
+}
+
+// orderDetermined reports whether the order in which one subscription
+// receives messages a and b is determined: they come from one source (whose
+// calls are sequential), or were published further apart than the
+// tolerance.
+func (c *comparer) orderDetermined(a, b Key) bool {
+	pa, oka := c.pubAt[a]
+	pb, okb := c.pubAt[b]
+	if !oka || !okb {
+		return true
+	}
+	if pa.source == pb.source {
+		return true
+	}
+	gap := pa.at - pb.at
+	return max(gap, -gap) > int64(c.tol.Allowed(max(pa.at, pb.at), Direct))
+}
+
+// Tolerance is how far a real time may be from the model's time for the
+// two to agree. See the README's "Conformance" section for the rule and
+// why it is what it is.
+type Tolerance struct {
+	// Base absorbs scheduling noise: goroutine wake-ups, loopback round
+	// trips, the relay's hops.
+	Base time.Duration
+	// Rel absorbs the drift of sleep-driven loops (handler sleeps, nats.go's
+	// poll loops), which grows with elapsed time: Rel × the model time.
+	Rel float64
+	// ConnPoll is the connection drain's poll interval (10 ms in nats.go).
+	// Times decided by that poll are allowed one extra interval, because
+	// the real poll loop drifts against the subscription drain's 100 ms
+	// loop and the two are phase-locked in the model.
+	ConnPoll time.Duration
+}
+
+// TimeClass says what decided a time, and so which tolerance applies.
+type TimeClass uint8
+
+// Time classes.
+const (
+	Direct   TimeClass = iota // decided by scenario times and callbacks
+	ConnPoll                  // decided by the connection drain's poll
+)
+
+// Allowed returns the largest difference allowed around model time m.
+func (t Tolerance) Allowed(m int64, class TimeClass) time.Duration {
+	d := t.Base + time.Duration(t.Rel*float64(m))
+	if class == ConnPoll {
+		d += t.ConnPoll
+	}
+	return d
+}
+
+// Agree reports whether real time r agrees with model time m.
+func (t Tolerance) Agree(m, r int64, class TimeClass) bool {
+	d := r - m
+	return time.Duration(max(d, -d)) <= t.Allowed(m, class)
+}
+
+// classes assigns time classes by time: everything at or after from is
+// decided by the connection drain's poll.
+type classes struct{ from int64 }
+
+func (k classes) at(t int64) TimeClass {
+	if k.from >= 0 && t >= k.from {
+		return ConnPoll
+	}
+	return Direct
+}
+
+func (k classes) ptr(t *int64) TimeClass {
+	if t == nil {
+		return Direct
+	}
+	return k.at(*t)
+}
+
+// connClasses: a connection's times from the end of its drain's wait for
+// subscriptions (the DRAINING_PUBS flip or the ErrDrainTimeout report,
+// whichever comes first) on are decided by the drain's 10 ms poll.
+func (c *comparer) connClasses(co *model.ConnOutcome) classes {
+	k := classes{from: -1}
+	if co.Drain == nil {
+		return k
+	}
+	for _, s := range co.Status {
+		if s.Status == "DRAINING_PUBS" {
+			k.from = s.AtNS
+			break
+		}
+	}
+	for _, e := range co.AsyncErrors {
+		if e.Error == model.ErrDrainTimeout && (k.from < 0 || e.AtNS < k.from) {
+			k.from = e.AtNS
+		}
+	}
+	return k
+}
+
+// callClass is the class of a call's times: that of its connection.
+func (c *comparer) callClass(cl model.CallOutcome) TimeClass {
+	if co := findConn(c.m.Outcome, cl.Client); co != nil {
+		return c.connClasses(co).at(cl.ReturnedAtNS)
+	}
+	return Direct
+}
+
+// subClasses: a subscription's times follow its connection's.
+func (c *comparer) subClasses(so *model.SubOutcome) classes {
+	if co := findConn(c.m.Outcome, so.Client); co != nil {
+		return c.connClasses(co)
+	}
+	return classes{from: -1}
+}

@@ -1,0 +1,131 @@
+package conformance
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// A perturbation changes a prepared scenario, or the profile it runs with,
+// by about as much as a real run differs from the model's idealised one.
+type perturbation struct {
+	name  string
+	apply func(sc *scenario.Scenario, p *model.Profile)
+}
+
+// perturbations are the noise of a real run on loopback: the relay, the
+// kernel and goroutine hand-offs delay every write and round trip, by a
+// fraction of a millisecond and sometimes more; nats.go's timers
+// and poll loops fire a little late each time (about 0.3 ms here), so the
+// loops drift against each other and chains of timeouts against the clock; goroutines start actions and
+// finish callbacks up to about a millisecond off; and the server and the
+// client make random choices of their own.
+var perturbations = []perturbation{
+	{"latency +0.5ms", func(sc *scenario.Scenario, _ *model.Profile) {
+		sc.Network.Latency.A += 500 * time.Microsecond
+	}},
+	{"same-time actions reversed", reverseTies},
+	{"nats.go timers 3% slow", func(sc *scenario.Scenario, p *model.Profile) {
+		slow := func(d *time.Duration) { *d += *d * 3 / 100 }
+		slow(&p.ConnDrainPoll)
+		slow(&p.SubDrainPoll)
+		for i := range sc.Actions {
+			switch a := &sc.Actions[i]; {
+			case a.Request != nil:
+				slow(&a.Request.Timeout)
+			case a.Flush != nil:
+				slow(&a.Flush.Timeout)
+			case a.NextMsg != nil:
+				slow(&a.NextMsg.Timeout)
+			}
+		}
+		for i := range sc.Subs {
+			for j := range sc.Subs[i].Handler.Actions {
+				if r := sc.Subs[i].Handler.Actions[j].Request; r != nil {
+					slow(&r.Timeout)
+				}
+			}
+		}
+	}},
+	jitter(1), jitter(2), jitter(3),
+	reseed(1), reseed(2),
+}
+
+// reverseTies makes actions due at the same instant run in the opposite
+// order, 1 ms apart: in a real run they race, for instance a publish with
+// the goroutine a Drain just started on the same connection.
+func reverseTies(sc *scenario.Scenario, _ *model.Profile) {
+	ties := map[time.Duration]int{} // how many actions are due at each time
+	for _, a := range sc.Actions {
+		ties[a.At]++
+	}
+	seen := map[time.Duration]int{}
+	for i := range sc.Actions {
+		a := &sc.Actions[i]
+		n := ties[a.At]
+		k := seen[a.At]
+		seen[a.At]++
+		a.At += time.Duration(n-1-k) * time.Millisecond
+	}
+}
+
+// reseed changes the seed, and so the model's draws of what the real system
+// leaves to chance: which queue-group member gets a message, in which order
+// a connection drain walks its subscriptions (Go map order).
+func reseed(delta uint64) perturbation {
+	return perturbation{fmt.Sprintf("seed +%d", delta), func(sc *scenario.Scenario, _ *model.Profile) {
+		sc.Seed += delta
+	}}
+}
+
+// jitter moves every action by up to ±2 ms and stretches or shrinks every
+// handler duration by up to 3 % + 1 ms, drawn from a fixed seed.
+func jitter(seed uint64) perturbation {
+	return perturbation{fmt.Sprintf("jitter %d", seed), func(sc *scenario.Scenario, _ *model.Profile) {
+		rng := sim.NewPCG(seed)
+		for i := range sc.Actions {
+			a := &sc.Actions[i]
+			// Delayed by 2 ms ± 2 ms, so that actions due at the same time
+			// (at 0 in particular) are reordered too.
+			a.At += sim.DurationIn(rng, "at", 0, 4*time.Millisecond)
+		}
+		for i := range sc.Subs {
+			d := &sc.Subs[i].Handler.Duration
+			f := rng.Float64("stretch")*2 - 1 // in [-1, 1)
+			d.A = max(0, d.A+time.Duration(f*(0.03*float64(d.A)+float64(time.Millisecond))))
+		}
+	}}
+}
+
+// Determined reports whether the outcome of the prepared scenario sc is
+// determined enough to compare with a real run: the model, run on sc and on
+// each perturbation of it, must agree with itself under tol. Otherwise it
+// returns the perturbation and the differences it caused — a message that
+// crosses an UNSUB, a callback that ends on a poll tick, a reply that
+// arrives as its request times out: outcomes a real run decides by chance.
+func Determined(sc *scenario.Scenario, p *model.Profile, tol Tolerance) (string, []Diff, error) {
+	base, err := model.Run(sc, model.Config{Profile: p})
+	if err != nil {
+		return "", nil, err
+	}
+	want := ModelSide(base)
+	for _, pt := range perturbations {
+		cp, err := Prepare(sc, 1)
+		if err != nil {
+			return "", nil, err
+		}
+		prof := *p
+		pt.apply(cp, &prof)
+		res, err := model.Run(cp, model.Config{Profile: &prof})
+		if err != nil {
+			return "", nil, err
+		}
+		if diffs := Compare(want, ModelSide(res), tol); len(diffs) > 0 {
+			return pt.name, diffs, nil
+		}
+	}
+	return "", nil, nil
+}

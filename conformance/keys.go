@@ -1,0 +1,75 @@
+package conformance
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+
+	"github.com/drainsim/drainsim/model"
+)
+
+// Key names a message independently of the order in which messages were
+// numbered: the source of the call that published it (an action,
+// "actions[3]", or a callback, "s1#2"), a slash and the call's position
+// among that source's publish, request and reply calls ("actions[3]/0" is
+// the first message of action 3). The real runner carries the key in a
+// message header; the model's message IDs are translated with ModelKeys.
+// A no-responders status answering the request with key k is "503<k>".
+type Key = string
+
+// MessageKey returns the key of the n-th (0-based) message-producing call
+// of source.
+func MessageKey(source string, n int) Key {
+	return source + "/" + strconv.Itoa(n)
+}
+
+// producesMessage reports whether a call with this verb publishes a message.
+func producesMessage(verb string) bool {
+	return verb == "publish" || verb == "request" || verb == "reply"
+}
+
+// ModelKeys maps the model's message IDs to keys. Within a source, calls
+// are ranked by start time, then by the ID of the message they published:
+// the order in which the source made them.
+func ModelKeys(res *model.Result) map[int]Key {
+	bySource := map[string][]model.CallRecord{}
+	var sources []string
+	for _, c := range res.Calls {
+		if !producesMessage(c.Verb) {
+			continue
+		}
+		if _, ok := bySource[c.Source]; !ok {
+			sources = append(sources, c.Source)
+		}
+		bySource[c.Source] = append(bySource[c.Source], c)
+	}
+	keys := map[int]Key{}
+	for _, src := range sources {
+		calls := bySource[src]
+		slices.SortStableFunc(calls, func(a, b model.CallRecord) int {
+			if a.At != b.At {
+				return cmp.Compare(a.At, b.At)
+			}
+			return cmp.Compare(a.Msg, b.Msg)
+		})
+		for n, c := range calls {
+			if c.Msg != 0 {
+				keys[c.Msg] = MessageKey(src, n)
+			}
+		}
+	}
+	// No-responders statuses answer the request whose reply inbox they go to.
+	inbox := map[string]Key{}
+	for id, k := range keys {
+		if m := res.Ledger.Message(id); m.Reply != "" {
+			inbox[m.Reply] = k
+		}
+	}
+	for i := range res.Ledger.Messages {
+		m := &res.Ledger.Messages[i]
+		if m.Status == 503 {
+			keys[m.ID] = "503<" + inbox[m.Subject] + ">"
+		}
+	}
+	return keys
+}

@@ -1,0 +1,150 @@
+package conformance
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// Prepare returns a copy of sc with every scenario time and duration
+// multiplied by scale, ready to be run both by the model and by a real
+// nats.go + nats-server stack in real time. It refuses what a real run
+// cannot reproduce exactly: a profile other than go, drawn (non-constant)
+// durations, pending byte limits (the real runner tags each message with a
+// header, which nats.go counts in pending bytes), a server without
+// no-responders support, and several concurrent requests from one action
+// (count > 1 with interval 0: their order on the wire is not determined).
+//
+// What is not scaled are nats.go's own constants — the 10 ms connection
+// drain poll, the 100 ms subscription drain poll, the 10 s drain barrier and
+// 5 s final flush — and a DrainTimeout left to the library's default (30 s):
+// both sides use them unchanged, so a scaled scenario is a different but
+// equally valid scenario, run identically by the model and the real stack.
+func Prepare(sc *scenario.Scenario, scale float64) (*scenario.Scenario, error) {
+	if !(scale > 0 && scale <= 1) {
+		return nil, fmt.Errorf("%s: scale %v: want a factor in (0, 1]", sc.Name, scale)
+	}
+	if err := supported(sc); err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.Name, err)
+	}
+	// A round trip through the file format is a deep copy.
+	cp, err := scenario.Parse(sc.File, sc.Marshal())
+	if err != nil {
+		return nil, fmt.Errorf("%s: copying the scenario: %w", sc.Name, err)
+	}
+	cp.File = sc.File
+	s := scaler(scale)
+	cp.Limits.MaxTime = s.d(cp.Limits.MaxTime)
+	s.dist(&cp.Network.Latency)
+	for i := range cp.Clients {
+		c := &cp.Clients[i]
+		s.ptr(c.DrainTimeout)
+		s.ptr(c.ReconnectWait)
+	}
+	for i := range cp.Subs {
+		h := &cp.Subs[i].Handler
+		s.dist(&h.Duration)
+		for j := range h.Actions {
+			a := &h.Actions[j]
+			switch {
+			case a.Publish != nil:
+				a.Publish.Interval = s.d(a.Publish.Interval)
+			case a.Request != nil:
+				s.request(a.Request)
+			case a.Sleep != nil:
+				s.dist(a.Sleep)
+			}
+		}
+	}
+	for i := range cp.Actions {
+		a := &cp.Actions[i]
+		a.At = s.d(a.At)
+		switch {
+		case a.Publish != nil:
+			a.Publish.Interval = s.d(a.Publish.Interval)
+		case a.Request != nil:
+			s.request(a.Request)
+		case a.Flush != nil:
+			a.Flush.Timeout = s.d(a.Flush.Timeout)
+		case a.NextMsg != nil:
+			a.NextMsg.Timeout = s.d(a.NextMsg.Timeout)
+		case a.Disconnect != nil:
+			a.Disconnect.For = s.d(a.Disconnect.For)
+		case a.RestartServer != nil:
+			a.RestartServer.For = s.d(a.RestartServer.For)
+		}
+	}
+	return cp, nil
+}
+
+// supported reports the first feature of sc that a real run cannot
+// reproduce exactly.
+func supported(sc *scenario.Scenario) error {
+	if sc.Profile != model.GoProfile.Name {
+		return fmt.Errorf("profile %q: only the go profile has a real counterpart here", sc.Profile)
+	}
+	if !sc.Server.NoResponders {
+		return fmt.Errorf("server.no_responders false: nats.go always asks for no-responders")
+	}
+	if err := constant("network.latency", sc.Network.Latency); err != nil {
+		return err
+	}
+	for _, c := range sc.Clients {
+		if c.PendingBytesLimit != nil {
+			return fmt.Errorf("client %s: pending_bytes_limit: message tags count in nats.go's pending bytes", c.Name)
+		}
+	}
+	for _, s := range sc.Subs {
+		if s.PendingBytesLimit != nil {
+			return fmt.Errorf("subscription %s: pending_bytes_limit: message tags count in nats.go's pending bytes", s.ID)
+		}
+		if err := constant("subscription "+s.ID+" handler.duration", s.Handler.Duration); err != nil {
+			return err
+		}
+		for _, a := range s.Handler.Actions {
+			if a.Sleep != nil {
+				if err := constant("subscription "+s.ID+" handler sleep", *a.Sleep); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for i, a := range sc.Actions {
+		if r := a.Request; r != nil && r.Count > 1 && r.Interval == 0 {
+			return fmt.Errorf("actions[%d]: %d requests at once: their order on the wire is not determined", i, r.Count)
+		}
+	}
+	return nil
+}
+
+func constant(what string, d sim.Dist) error {
+	if d.Kind != sim.Constant {
+		return fmt.Errorf("%s %s: a real run needs constant durations", what, d)
+	}
+	return nil
+}
+
+// scaler multiplies durations by a factor.
+type scaler float64
+
+func (s scaler) d(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * float64(s))
+}
+
+func (s scaler) ptr(d *time.Duration) {
+	if d != nil {
+		*d = s.d(*d)
+	}
+}
+
+func (s scaler) dist(d *sim.Dist) {
+	d.A, d.B = s.d(d.A), s.d(d.B)
+}
+
+func (s scaler) request(r *scenario.Request) {
+	r.Timeout = s.d(r.Timeout)
+	r.Interval = s.d(r.Interval)
+}

@@ -1,0 +1,167 @@
+package conformance
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// proxy relays one client's TCP connections to the server. It realises the
+// scenario's network: every chunk read is written latency later, in order
+// (the model's per-write latency); a client disconnect cuts the connection,
+// losing what is in flight either way, and refuses new connections until
+// the network is back up; while the server restarts it refuses connections
+// too, as a server that is not listening does.
+type proxy struct {
+	addr    string // where clients connect, fixed for the run
+	target  string // the server
+	latency time.Duration
+	clk     *clock
+
+	mu     sync.Mutex
+	ln     net.Listener // nil while refusing
+	links  []net.Conn   // both ends of every relayed connection
+	gen    int          // counts refusals, so a stale reopening does nothing
+	closed bool
+}
+
+func newProxy(target string, latency time.Duration, clk *clock) (*proxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &proxy{addr: ln.Addr().String(), target: target, latency: latency, clk: clk, ln: ln}
+	go p.serve(ln)
+	return p, nil
+}
+
+// url is what the client connects to.
+func (p *proxy) url() string { return "nats://" + p.addr }
+
+func (p *proxy) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.relay(c)
+	}
+}
+
+func (p *proxy) relay(c net.Conn) {
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		c.Close()
+		s.Close()
+		return
+	}
+	p.links = append(p.links, c, s)
+	p.mu.Unlock()
+	go p.pipe(c, s)
+	go p.pipe(s, c)
+}
+
+// pipe copies src to dst with the proxy's latency. When src ends, what was
+// read is still delivered, then dst is closed, as a TCP close would be seen.
+func (p *proxy) pipe(src, dst net.Conn) {
+	type chunk struct {
+		b  []byte
+		at time.Time
+	}
+	ch := make(chan chunk, 1024)
+	go func() {
+		for c := range ch {
+			p.clk.until(c.at)
+			if _, err := dst.Write(c.b); err != nil {
+				break
+			}
+		}
+		dst.Close()
+		for range ch { // discard what cannot be written any more
+		}
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			ch <- chunk{append([]byte(nil), buf[:n]...), time.Now().Add(p.latency)}
+		}
+		if err != nil {
+			close(ch)
+			return
+		}
+	}
+}
+
+// refuse stops accepting connections: a client's dial is refused.
+func (p *proxy) refuse() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gen++
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+}
+
+// accept listens again on the same address.
+func (p *proxy) accept() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		return err
+	}
+	p.ln = ln
+	go p.serve(ln)
+	return nil
+}
+
+// breakLinks closes every relayed connection at once, losing what is in
+// flight.
+func (p *proxy) breakLinks() {
+	p.mu.Lock()
+	links := p.links
+	p.links = nil
+	p.mu.Unlock()
+	for _, c := range links {
+		c.Close()
+	}
+}
+
+// cut breaks the client's connection and keeps the network down for d.
+// When the network comes back, reopen is called with the result of
+// listening again.
+func (p *proxy) cut(d time.Duration, reopen func(error)) {
+	p.refuse()
+	p.breakLinks()
+	p.mu.Lock()
+	gen := p.gen
+	p.mu.Unlock()
+	time.AfterFunc(d, func() {
+		p.mu.Lock()
+		stale := p.gen != gen
+		p.mu.Unlock()
+		if !stale {
+			reopen(p.accept())
+		}
+	})
+}
+
+// close stops the proxy and breaks its connections.
+func (p *proxy) close() {
+	p.refuse()
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.breakLinks()
+}

@@ -1,0 +1,794 @@
+package conformance
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+)
+
+// This file is the real-stack runner: it plays a prepared scenario against
+// an embedded nats-server on 127.0.0.1 with real nats.go clients, in real
+// time, and records what happened as a model.Outcome. It lives in a test
+// file so that no package a user imports depends on nats.
+
+// keyHeader carries each message's Key.
+const keyHeader = "Drainsim-Key"
+
+// realRun is one run in progress.
+type realRun struct {
+	sc    *scenario.Scenario
+	t0    time.Time
+	clk   *clock
+	stop  chan struct{} // closed at the end of the run: wakes every sleeper
+	wg    sync.WaitGroup
+	conns []*realConn
+	subs  []*realSub // indexed like sc.Subs
+
+	srvMu sync.Mutex
+	srv   *server.Server
+	addr  string
+
+	mu      sync.Mutex // guards what follows, and every recorded outcome
+	frozen  bool       // the run is over: record nothing more
+	failed  error      // the first failure of the harness itself
+	out     model.Outcome
+	subOuts []*model.SubOutcome // in subscription order
+	keys    map[int]Key
+	ids     map[Key]int
+	ords    map[string]int // next message ordinal of each callback source
+}
+
+type realConn struct {
+	r     *realRun
+	spec  *scenario.Client
+	out   *model.ConnOutcome
+	px    *proxy
+	nc    *nats.Conn
+	bySub map[*nats.Subscription]string // lookups only, under r.mu
+}
+
+type realSub struct {
+	r    *realRun
+	spec *scenario.Subscription
+	c    *realConn
+	out  *model.SubOutcome
+	sub  *nats.Subscription // nil until subscribed; under r.mu
+	n    int                // callbacks started; touched by the callback only
+}
+
+// runReal plays sc (already Prepared) for until of real time and returns the
+// recorded outcome with the key of every message ID. The scenario's clients
+// and non-deferred subscriptions are set up first; time 0 is when they are.
+func runReal(sc *scenario.Scenario, until time.Duration) (*Side, time.Duration, error) {
+	stop := make(chan struct{})
+	r := &realRun{sc: sc, stop: stop, clk: &clock{stop: stop}, keys: map[int]Key{}, ids: map[Key]int{}, ords: map[string]int{}}
+	// The clock's precise sleeps hold their thread, and with it a P, in
+	// nanosleep; more Ps than the machine's cores keep nats.go's and
+	// nats-server's goroutines running meanwhile.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	r.out = model.Outcome{Scenario: sc.Name, File: sc.File, Profile: sc.Profile, Seed: sc.Seed,
+		Calls: []model.CallOutcome{}, Invariants: []model.Verdict{}}
+	if err := r.startServer(server.RANDOM_PORT); err != nil {
+		return nil, 0, err
+	}
+	defer r.shutdownServer()
+	if err := r.setUp(); err != nil {
+		return nil, 0, errors.Join(err, r.tearDown())
+	}
+	r.t0 = time.Now()
+	for _, c := range r.conns {
+		r.watchStatus(c)
+	}
+	r.wg.Add(2)
+	go r.dispatch()
+	go r.probe()
+	r.sleepUntil(until)
+	r.mu.Lock()
+	r.frozen = true
+	for _, c := range r.conns {
+		c.out.LastError = errName(c.nc.LastError())
+		for _, e := range c.out.AsyncErrors {
+			if e.Error == model.ErrDrainTimeout && c.out.Drain != nil {
+				c.out.Drain.TimedOut = true
+			}
+		}
+		r.out.Connections = append(r.out.Connections, *c.out)
+	}
+	for _, s := range r.subOuts {
+		r.out.Subscriptions = append(r.out.Subscriptions, *s)
+	}
+	r.out.Stop = model.StopOutcome{Reason: "real", AtNS: int64(until)}
+	r.mu.Unlock()
+	if err := r.tearDown(); err != nil {
+		return nil, 0, err
+	}
+	if r.failed != nil {
+		return nil, 0, r.failed
+	}
+	return &Side{Outcome: &r.out, Keys: r.keys}, r.clk.worst(), nil
+}
+
+func (r *realRun) startServer(port int) error {
+	opts := &server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("nats-server: %w", err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(5 * time.Second) {
+		s.Shutdown()
+		return errors.New("nats-server: not ready after 5s")
+	}
+	r.srvMu.Lock()
+	r.srv, r.addr = s, s.Addr().String()
+	r.srvMu.Unlock()
+	return nil
+}
+
+func (r *realRun) shutdownServer() {
+	r.srvMu.Lock()
+	s := r.srv
+	r.srv = nil
+	r.srvMu.Unlock()
+	if s != nil {
+		s.Shutdown()
+		s.WaitForShutdown()
+	}
+}
+
+// restartServer stops the server, dropping every connection, and starts it
+// again on the same port after d (unless an overlapping restart already
+// did: the server is up from the first restart's end, as in the model).
+// Meanwhile the relays refuse connections, as the stopped server's port
+// would.
+func (r *realRun) restartServer(d time.Duration) error {
+	start := time.Now()
+	for _, c := range r.conns {
+		c.px.refuse()
+	}
+	r.shutdownServer()
+	if !r.sleep(d - time.Since(start)) {
+		return nil
+	}
+	r.srvMu.Lock()
+	up := r.srv != nil // another restart brought it back already
+	r.srvMu.Unlock()
+	if !up {
+		_, port, _ := net.SplitHostPort(r.addr)
+		p, _ := strconv.Atoi(port)
+		if err := r.startServer(p); err != nil {
+			return err
+		}
+	}
+	for _, c := range r.conns {
+		if err := c.px.accept(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setUp connects every client through its proxy and subscribes the
+// subscriptions that exist at time 0, then flushes.
+func (r *realRun) setUp() error {
+	for i := range r.sc.Clients {
+		spec := &r.sc.Clients[i]
+		px, err := newProxy(r.addr, r.sc.Network.Latency.A, r.clk)
+		if err != nil {
+			return err
+		}
+		c := &realConn{r: r, spec: spec, px: px, bySub: map[*nats.Subscription]string{},
+			out: &model.ConnOutcome{Client: spec.Name, Status: []model.StatusOutcome{{Status: "CONNECTED"}},
+				AsyncErrors: []model.ErrorOutcome{}, Callbacks: []model.CallbackOut{},
+				DisconnectedN: []int64{}, ReconnectedN: []int64{}, ClosedN: []int64{}}}
+		r.conns = append(r.conns, c)
+		if c.nc, err = nats.Connect(px.url(), c.options()...); err != nil {
+			return fmt.Errorf("connecting %s: %w", spec.Name, err)
+		}
+	}
+	for i := range r.sc.Subs {
+		spec := &r.sc.Subs[i]
+		s := &realSub{r: r, spec: spec, c: r.conn(spec.Client)}
+		r.subs = append(r.subs, s)
+		if !spec.Deferred {
+			if err := s.subscribe(); err != nil {
+				return fmt.Errorf("subscribing %s: %w", spec.ID, err)
+			}
+		}
+	}
+	for _, c := range r.conns {
+		if err := c.nc.FlushTimeout(5 * time.Second); err != nil {
+			return fmt.Errorf("flushing %s: %w", c.spec.Name, err)
+		}
+	}
+	return nil
+}
+
+// tearDown closes everything without recording, wakes every sleeper and
+// waits for the runner's goroutines.
+func (r *realRun) tearDown() error {
+	for _, c := range r.conns {
+		if c.nc != nil {
+			c.nc.Close()
+		}
+		c.px.close()
+	}
+	close(r.stop)
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(10 * time.Second):
+		return errors.New("real run: goroutines still running 10s after the end")
+	}
+}
+
+func (c *realConn) options() []nats.Option {
+	r, spec := c.r, c.spec
+	p := model.GoProfile
+	opts := []nats.Option{
+		nats.Name(spec.Name),
+		nats.DrainTimeout(p.DrainTimeout),
+		nats.ReconnectWait(p.ReconnectWait),
+		// The model draws reconnect jitter through its Chooser; both sides
+		// run without it so that reconnect times are determined.
+		nats.ReconnectJitter(0, 0),
+		nats.MaxReconnects(p.MaxReconnect),
+		nats.ReconnectBufSize(p.ReconnectBufSize),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			r.record(func() {
+				ev := model.CallbackOut{Kind: "async_error", AtNS: r.now(), Error: errName(err), Sub: c.bySub[sub]}
+				c.out.Callbacks = append(c.out.Callbacks, ev)
+				c.out.AsyncErrors = append(c.out.AsyncErrors, model.ErrorOutcome{AtNS: ev.AtNS, Error: ev.Error, Sub: ev.Sub})
+			})
+		}),
+		nats.DisconnectErrHandler(func(*nats.Conn, error) { c.callback("disconnected", &c.out.DisconnectedN) }),
+		nats.ReconnectHandler(func(*nats.Conn) { c.callback("reconnected", &c.out.ReconnectedN) }),
+		nats.ClosedHandler(func(*nats.Conn) { c.callback("closed", &c.out.ClosedN) }),
+	}
+	if spec.DrainTimeout != nil {
+		opts = append(opts, nats.DrainTimeout(*spec.DrainTimeout))
+	}
+	if spec.ReconnectWait != nil {
+		opts = append(opts, nats.ReconnectWait(*spec.ReconnectWait))
+	}
+	if spec.MaxReconnect != nil {
+		opts = append(opts, nats.MaxReconnects(*spec.MaxReconnect))
+	}
+	if spec.ReconnectBufSize != nil {
+		opts = append(opts, nats.ReconnectBufSize(*spec.ReconnectBufSize))
+	}
+	if !spec.AllowReconnect {
+		opts = append(opts, nats.NoReconnect())
+	}
+	if spec.NoCallbacksAfterClose {
+		opts = append(opts, nats.NoCallbacksAfterClientClose())
+	}
+	return opts
+}
+
+func (c *realConn) callback(kind string, times *[]int64) {
+	c.r.record(func() {
+		at := c.r.now()
+		c.out.Callbacks = append(c.out.Callbacks, model.CallbackOut{Kind: kind, AtNS: at})
+		*times = append(*times, at)
+	})
+}
+
+// watchStatus records the connection's status transitions.
+func (r *realRun) watchStatus(c *realConn) {
+	ch := c.nc.StatusChanged(nats.CONNECTED, nats.DISCONNECTED, nats.CLOSED, nats.RECONNECTING,
+		nats.DRAINING_SUBS, nats.DRAINING_PUBS)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			select {
+			case st, ok := <-ch:
+				if !ok {
+					return
+				}
+				r.record(func() {
+					at := r.now()
+					c.out.Status = append(c.out.Status, model.StatusOutcome{Status: st.String(), AtNS: at})
+					if st == nats.CLOSED && c.out.ClosedNS == nil {
+						c.out.ClosedNS = &at
+						if c.out.Drain != nil {
+							c.out.Drain.ClosedNS = &at
+							d := at - c.out.Drain.CalledNS
+							c.out.Drain.DurationNS = &d
+						}
+					}
+				})
+			case <-r.stop:
+				return
+			}
+		}
+	}()
+}
+
+func (r *realRun) conn(name string) *realConn {
+	for _, c := range r.conns {
+		if c.spec.Name == name {
+			return c
+		}
+	}
+	panic("conformance: unknown client " + name + " in a validated scenario")
+}
+
+func (r *realRun) sub(id string) *realSub {
+	for _, s := range r.subs {
+		if s.spec.ID == id {
+			return s
+		}
+	}
+	panic("conformance: unknown subscription " + id + " in a validated scenario")
+}
+
+// now is the time since the start of the run, in nanoseconds.
+func (r *realRun) now() int64 { return int64(time.Since(r.t0)) }
+
+// record runs f under the run's lock unless the run is over.
+func (r *realRun) record(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.frozen {
+		f()
+	}
+}
+
+// probe wakes every millisecond while the run lasts, so that the clock
+// also notices the machine keeping the run waiting at moments when no action
+// or handler of the harness is due, only goroutines of nats.go or
+// nats-server.
+func (r *realRun) probe() {
+	defer r.wg.Done()
+	next := time.Now()
+	for {
+		next = next.Add(time.Millisecond)
+		if !r.clk.until(next) {
+			return
+		}
+		if now := time.Now(); now.After(next) {
+			next = now
+		}
+	}
+}
+
+// fail records a failure of the harness (not of the system under test):
+// the run's result is then an error.
+func (r *realRun) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failed == nil {
+		r.failed = err
+	}
+}
+
+// sleep is busy for d, precisely, or until the run stops; it reports
+// whether the run goes on.
+func (r *realRun) sleep(d time.Duration) bool {
+	return r.clk.until(time.Now().Add(d))
+}
+
+// sleepUntil waits until time at of the run.
+func (r *realRun) sleepUntil(at time.Duration) bool {
+	return r.clk.until(r.t0.Add(at))
+}
+
+// id returns the message ID of key, numbering new keys in order. Callers
+// hold r.mu.
+func (r *realRun) id(key Key) int {
+	if id, ok := r.ids[key]; ok {
+		return id
+	}
+	id := len(r.ids) + 1
+	r.ids[key], r.keys[id] = id, key
+	return id
+}
+
+// nextKey returns the key of the next message a callback source publishes.
+func (r *realRun) nextKey(source string) Key {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.ords[source]
+	r.ords[source] = n + 1
+	return MessageKey(source, n)
+}
+
+// msg builds a message carrying its key.
+func msg(subject, reply string, key Key, size int) *nats.Msg {
+	return &nats.Msg{Subject: subject, Reply: reply, Header: nats.Header{keyHeader: []string{key}}, Data: make([]byte, size)}
+}
+
+// call records one API call. A message key is recorded only when the call
+// published or received a message.
+func (r *realRun) call(source, verb, client, sub string, at int64, err error, key Key) {
+	r.record(func() {
+		c := model.CallOutcome{Source: source, Verb: verb, Client: client, Sub: sub, AtNS: at, ReturnedAtNS: r.now(), Result: result(err)}
+		if key != "" {
+			c.Msg = r.id(key)
+		}
+		r.out.Calls = append(r.out.Calls, c)
+	})
+}
+
+func result(err error) string {
+	if err == nil {
+		return model.OK
+	}
+	return errName(err)
+}
+
+// errName maps a nats.go error to the model's name for it.
+func errName(err error) string {
+	if err == nil {
+		return ""
+	}
+	for _, e := range []struct {
+		err  error
+		name string
+	}{
+		{nats.ErrConnectionClosed, model.ErrConnectionClosed},
+		{nats.ErrConnectionDraining, model.ErrConnectionDraining},
+		{nats.ErrConnectionReconnecting, model.ErrConnectionReconnect},
+		{nats.ErrDrainTimeout, model.ErrDrainTimeout},
+		{nats.ErrTimeout, model.ErrTimeout},
+		{nats.ErrBadSubscription, model.ErrBadSubscription},
+		{nats.ErrSlowConsumer, model.ErrSlowConsumer},
+		{nats.ErrMaxPayload, model.ErrMaxPayload},
+		{nats.ErrReconnectBufExceeded, model.ErrReconnectBufExceeded},
+		{nats.ErrNoResponders, model.ErrNoResponders},
+		{nats.ErrMaxMessages, model.ErrMaxMessages},
+		{nats.ErrMsgNoReply, model.ErrMsgNoReply},
+		{nats.ErrNoServers, model.ErrNoServers},
+		{io.EOF, model.ErrEOF},
+	} {
+		if errors.Is(err, e.err) {
+			return e.name
+		}
+	}
+	return err.Error()
+}
+
+// dispatch fires the scenario's actions at their times; actions due at the
+// same time run in file order. Calls that block (requests, flushes, NextMsg,
+// publishes spread over an interval, server restarts) get a goroutine each,
+// as they would in an application.
+func (r *realRun) dispatch() {
+	defer r.wg.Done()
+	order := make([]int, len(r.sc.Actions))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(r.sc.Actions[a].At, r.sc.Actions[b].At)
+	})
+	for _, i := range order {
+		a := &r.sc.Actions[i]
+		if !r.sleepUntil(a.At) {
+			return
+		}
+		src := "actions[" + strconv.Itoa(i) + "]"
+		if p := a.Publish; p != nil && p.Count > 1 && p.Interval > 0 || a.Request != nil || a.Flush != nil || a.NextMsg != nil || a.RestartServer != nil {
+			r.wg.Add(1)
+			go func() { defer r.wg.Done(); r.act(src, a) }()
+			continue
+		}
+		r.act(src, a)
+	}
+}
+
+// act performs action a (all of its calls).
+func (r *realRun) act(src string, a *scenario.Action) {
+	switch {
+	case a.Publish != nil:
+		p := a.Publish
+		c := r.conn(p.Client)
+		for k := 0; k < max(p.Count, 1); k++ {
+			if k > 0 && p.Interval > 0 && !r.sleepUntil(a.At+time.Duration(k)*p.Interval) {
+				return
+			}
+			key, at := MessageKey(src, k), r.now()
+			r.call(src, "publish", p.Client, "", at, c.nc.PublishMsg(msg(p.Subject, p.Reply, key, p.Size)), key)
+		}
+	case a.Request != nil:
+		q := a.Request
+		c := r.conn(q.Client)
+		var wg sync.WaitGroup
+		for k := 0; k < max(q.Count, 1); k++ {
+			if k > 0 && !r.sleepUntil(a.At+time.Duration(k)*q.Interval) {
+				break
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key, at := MessageKey(src, k), r.now()
+				_, err := c.nc.RequestMsg(msg(q.Subject, "", key, q.Size), q.Timeout)
+				r.call(src, "request", q.Client, "", at, err, key)
+			}()
+		}
+		wg.Wait()
+	case a.Flush != nil:
+		at := r.now()
+		r.call(src, "flush", a.Flush.Client, "", at, r.conn(a.Flush.Client).nc.FlushTimeout(a.Flush.Timeout), "")
+	case a.Subscribe != nil:
+		s := r.sub(a.Subscribe.Sub)
+		at := r.now()
+		r.call(src, "subscribe", s.spec.Client, s.spec.ID, at, s.subscribeDeferred(), "")
+	case a.Unsubscribe != nil:
+		s := r.sub(a.Unsubscribe.Sub)
+		s.unsubscribe(src, s.spec.ID)
+	case a.AutoUnsubscribe != nil:
+		s := r.sub(a.AutoUnsubscribe.Sub)
+		s.subCall(src, "auto_unsubscribe", s.spec.ID, func(sub *nats.Subscription) error {
+			return sub.AutoUnsubscribe(a.AutoUnsubscribe.Max)
+		}, nil)
+	case a.DrainSub != nil:
+		s := r.sub(a.DrainSub.Sub)
+		s.drain(src, s.spec.ID)
+	case a.Drain != nil:
+		r.conn(a.Drain.Client).drain(src, "")
+	case a.Close != nil:
+		at := r.now()
+		r.conn(a.Close.Client).nc.Close()
+		r.call(src, "close", a.Close.Client, "", at, nil, "")
+	case a.NextMsg != nil:
+		r.sub(a.NextMsg.Sub).nextMsgs(src, a.NextMsg)
+	case a.Disconnect != nil:
+		at := r.now()
+		r.conn(a.Disconnect.Client).px.cut(a.Disconnect.For, func(err error) {
+			if err != nil {
+				r.fail(err)
+			}
+		})
+		r.call(src, "disconnect", a.Disconnect.Client, "", at, nil, "")
+	case a.RestartServer != nil:
+		at := r.now()
+		r.call(src, "restart_server", "", "", at, nil, "")
+		if err := r.restartServer(a.RestartServer.For); err != nil {
+			r.fail(err)
+		}
+	}
+}
+
+// drain is Conn.Drain, made by source (on behalf of subscription sub when
+// a callback makes it).
+func (c *realConn) drain(source, sub string) {
+	r := c.r
+	at := r.now()
+	err := c.nc.Drain()
+	if err == nil {
+		r.record(func() {
+			if c.out.Drain == nil {
+				c.out.Drain = &model.DrainOutcome{CalledNS: at}
+			}
+		})
+	}
+	r.call(source, "drain", c.spec.Name, sub, at, err, "")
+}
+
+// current returns the nats subscription, nil if never subscribed (whose
+// methods then return ErrBadSubscription, as the model's do).
+func (s *realSub) current() *nats.Subscription {
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	return s.sub
+}
+
+func (s *realSub) subscribeDeferred() error {
+	if s.current() != nil {
+		return errors.New(model.ErrAlreadySubscribed)
+	}
+	return s.subscribe()
+}
+
+// subscribe creates the subscription with its pending limits, closed
+// handler, removal watcher and auto-unsubscribe limit.
+func (s *realSub) subscribe() error {
+	r, spec, nc := s.r, s.spec, s.c.nc
+	var at int64
+	if !r.t0.IsZero() {
+		at = r.now()
+	}
+	out := &model.SubOutcome{ID: spec.ID, Client: spec.Client, Subject: spec.Subject, Queue: spec.Queue,
+		Type: spec.Type.String(), SubscribedNS: at, Delivered: []model.DeliveredOut{}, Dropped: []model.DroppedOutcome{}}
+	s.r.mu.Lock()
+	s.out = out
+	s.r.mu.Unlock()
+	var sub *nats.Subscription
+	var err error
+	switch {
+	case spec.Type == scenario.Sync && spec.Queue != "":
+		sub, err = nc.QueueSubscribeSync(spec.Subject, spec.Queue)
+	case spec.Type == scenario.Sync:
+		sub, err = nc.SubscribeSync(spec.Subject)
+	case spec.Queue != "":
+		sub, err = nc.QueueSubscribe(spec.Subject, spec.Queue, s.callback)
+	default:
+		sub, err = nc.Subscribe(spec.Subject, s.callback)
+	}
+	if err != nil {
+		return err
+	}
+	msgs, bytes := model.GoProfile.PendingMsgsLimit, model.GoProfile.PendingBytesLimit
+	if l := s.c.spec.PendingMsgsLimit; l != nil {
+		msgs = *l
+	}
+	if l := spec.PendingMsgsLimit; l != nil {
+		msgs = *l
+	}
+	if err := sub.SetPendingLimits(msgs, bytes); err != nil {
+		return err
+	}
+	sub.SetClosedHandler(func(string) {
+		r.record(func() {
+			if out.ClosedHandlerNS == nil {
+				at := r.now()
+				out.ClosedHandlerNS = &at
+			}
+		})
+	})
+	closed := sub.StatusChanged(nats.SubscriptionClosed)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		select {
+		case _, ok := <-closed:
+			if ok {
+				r.record(func() {
+					at := r.now()
+					out.RemovedNS = &at
+				})
+			}
+		case <-r.stop:
+		}
+	}()
+	r.mu.Lock()
+	s.sub = sub
+	s.c.bySub[sub] = spec.ID
+	r.subOuts = append(r.subOuts, out)
+	r.mu.Unlock()
+	if spec.Max > 0 {
+		return sub.AutoUnsubscribe(spec.Max)
+	}
+	return nil
+}
+
+// subCall makes one call on the subscription (nil if never subscribed) on
+// behalf of source, records it, and when it succeeds lets ok record its
+// effect, given when the call was made and when it returned.
+func (s *realSub) subCall(source, verb, sub string, call func(*nats.Subscription) error, ok func(at, returned int64)) {
+	r := s.r
+	at := r.now()
+	err := call(s.current())
+	if err == nil && ok != nil {
+		r.record(func() { ok(at, r.now()) })
+	}
+	r.call(source, verb, s.spec.Client, sub, at, err, "")
+}
+
+func (s *realSub) unsubscribe(source, sub string) {
+	s.subCall(source, "unsubscribe", sub, (*nats.Subscription).Unsubscribe, func(_, returned int64) {
+		s.out.UnsubscribedNS = &returned
+	})
+}
+
+func (s *realSub) drain(source, sub string) {
+	s.subCall(source, "drain_sub", sub, (*nats.Subscription).Drain, func(at, _ int64) {
+		if s.out.DrainCalledNS == nil {
+			s.out.DrainCalledNS = &at
+		}
+	})
+}
+
+// nextMsgs makes a next_msg action's calls, one after the other.
+func (s *realSub) nextMsgs(source string, a *scenario.NextMsg) {
+	r := s.r
+	for k := 0; k < a.Count; k++ {
+		at := r.now()
+		m, err := s.current().NextMsg(a.Timeout)
+		key := ""
+		if m != nil {
+			key = m.Header.Get(keyHeader)
+			r.record(func() {
+				now := r.now()
+				s.out.Delivered = append(s.out.Delivered, model.DeliveredOut{Msg: r.id(key), StartNS: now, EndNS: &now})
+			})
+		}
+		r.call(source, "next_msg", s.spec.Client, s.spec.ID, at, err, key)
+	}
+}
+
+// callback is an async subscription's message handler: busy for the
+// handler's duration, then its actions in order.
+func (s *realSub) callback(m *nats.Msg) {
+	r := s.r
+	s.n++
+	n := s.n
+	pos := -1
+	r.record(func() {
+		s.out.Delivered = append(s.out.Delivered, model.DeliveredOut{Msg: r.id(m.Header.Get(keyHeader)), StartNS: r.now()})
+		pos = len(s.out.Delivered) - 1
+	})
+	defer func() {
+		r.record(func() {
+			if pos >= 0 {
+				end := r.now()
+				s.out.Delivered[pos].EndNS = &end
+			}
+		})
+	}()
+	if !r.sleep(s.spec.Handler.Duration.A) {
+		return
+	}
+	src := s.spec.ID + "#" + strconv.Itoa(n)
+	for _, a := range s.spec.Handler.Actions {
+		if a.Nth > 0 && a.Nth != n {
+			continue
+		}
+		if !s.handlerAction(src, &a, m) {
+			return
+		}
+	}
+}
+
+// handlerAction performs one action of a callback; it reports whether the
+// run goes on.
+func (s *realSub) handlerAction(src string, a *scenario.HandlerAction, m *nats.Msg) bool {
+	r, c, id := s.r, s.c, s.spec.ID
+	at := r.now()
+	switch {
+	case a.Reply != nil:
+		key := r.nextKey(src)
+		err := m.RespondMsg(msg("", "", key, a.Reply.Size))
+		if errors.Is(err, nats.ErrMsgNoReply) {
+			key = ""
+		}
+		r.call(src, "reply", c.spec.Name, id, at, err, key)
+	case a.Publish != nil:
+		p := a.Publish
+		for k := 0; k < max(p.Count, 1); k++ {
+			if k > 0 && !r.sleep(p.Interval) {
+				return false
+			}
+			key := r.nextKey(src)
+			r.call(src, "publish", c.spec.Name, id, at, c.nc.PublishMsg(msg(p.Subject, p.Reply, key, p.Size)), key)
+		}
+	case a.Request != nil:
+		q := a.Request
+		for k := 0; k < max(q.Count, 1); k++ {
+			key, start := r.nextKey(src), r.now()
+			_, err := c.nc.RequestMsg(msg(q.Subject, "", key, q.Size), q.Timeout)
+			r.call(src, "request", c.spec.Name, id, start, err, key)
+			if !r.sleep(q.Interval) {
+				return false
+			}
+		}
+	case a.Sleep != nil:
+		return r.sleep(a.Sleep.A)
+	case a.Unsubscribe != nil:
+		s.unsubscribe(src, id)
+	case a.DrainSub != nil:
+		s.drain(src, id)
+	case a.Subscribe != nil:
+		r.call(src, "subscribe", c.spec.Name, id, at, r.sub(a.Subscribe.Sub).subscribeDeferred(), "")
+	case a.Drain != nil:
+		c.drain(src, id)
+	}
+	return true
+}
