@@ -92,6 +92,9 @@ func supported(sc *scenario.Scenario) error {
 	if err := constant("network.latency", sc.Network.Latency); err != nil {
 		return err
 	}
+	if sc.Network.Bandwidth != 0 || sc.Server.MaxPending != 0 || sc.Server.NoFastProducerStall {
+		return fmt.Errorf("network.bandwidth, server.max_pending and server.no_fast_producer_stall: the relay has no bandwidth limit, so server backlog cannot be reproduced")
+	}
 	for _, c := range sc.Clients {
 		if c.PendingBytesLimit != nil {
 			return fmt.Errorf("client %s: pending_bytes_limit: message tags count in nats.go's pending bytes", c.Name)

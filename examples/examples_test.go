@@ -126,3 +126,87 @@ func TestRollingReplacement(t *testing.T) {
 	require.False(t, old.DrainTimedOut)
 	require.NotEqual(t, model.NoTime, old.ClosedAt)
 }
+
+// lateDeliveries returns the indices of the deliveries the server sent sub
+// after processing its UNSUB.
+func lateDeliveries(res *model.Result, sub string) []int {
+	var out []int
+	for i, d := range res.Ledger.Deliveries {
+		if d.AfterUnsub && res.Subs[d.Sub].ID == sub {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func TestServerStallHole(t *testing.T) {
+	res := run(t, "server-stall-hole.yaml")
+	orders := res.Sub("orders")
+	late := lateDeliveries(res, "orders")
+	require.Len(t, late, 1, "one order: shop was the one publisher stalled on orders when the UNSUB was processed")
+	d := &res.Ledger.Deliveries[late[0]]
+	require.Equal(t, "shop", res.Ledger.Message(d.Msg).From)
+	require.Less(t, int64(res.Ledger.Message(d.Msg).AcceptedAt), int64(orders.UnsubProcessedAt), "published before the UNSUB")
+	require.Greater(t, int64(d.CommittedAt), int64(orders.UnsubProcessedAt), "sent after it")
+	require.GreaterOrEqual(t, int64(d.ArrivedAt), int64(orders.BarrierAt), "and read after the drain's PONG")
+	require.Equal(t, model.DlvDropped, d.Fate)
+	require.Equal(t, model.DropUnknownSid, d.Reason, "nats.go had already removed the subscription")
+	require.True(t, d.Draining)
+	// Every other order the server took before the UNSUB was handled.
+	handled := handledIDs(orders)
+	for _, o := range deliveriesOf(res, "orders") {
+		if o != late[0] {
+			require.Contains(t, handled, res.Ledger.Deliveries[o].Msg)
+		}
+	}
+
+	// The outcome says it was the server.
+	out := res.Outcome()
+	require.Equal(t, 1, out.Messages.LateAfterUnsub)
+	var dropped []model.DroppedOutcome
+	for _, s := range out.Subscriptions {
+		if s.ID == "orders" {
+			dropped = s.Dropped
+		}
+	}
+	require.Equal(t, []model.DroppedOutcome{{Msg: d.Msg, Reason: "unknown_sid", AtNS: int64(d.DroppedAt), Draining: true, LateAfterUnsub: true}}, dropped)
+	require.Empty(t, props.DrainLoss(res), "not a loss of the drain")
+
+	// Without the tag the same drop reads as a drain bug, and
+	// no-loss-under-drain reports it: the tag is what tells them apart.
+	d.AfterUnsub = false
+	inv, ok := props.Lookup("no-loss-under-drain")
+	require.True(t, ok)
+	require.NotEmpty(t, inv.Check(res))
+	require.Equal(t, late, props.DrainLoss(res))
+}
+
+// deliveriesOf returns the indices of the deliveries to sub.
+func deliveriesOf(res *model.Result, sub string) []int {
+	var out []int
+	for i, d := range res.Ledger.Deliveries {
+		if res.Subs[d.Sub].ID == sub {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func TestServerNoStall(t *testing.T) {
+	res := run(t, "server-no-stall.yaml")
+	require.Empty(t, lateDeliveries(res, "orders"), "no stall, no hole")
+	require.Empty(t, lateDeliveries(res, "bulk"))
+	stalled := map[string]int{}
+	for _, d := range res.Ledger.Deliveries {
+		if d.Fate == model.DlvDropped && d.Reason == model.DropServerStalled {
+			stalled[res.Subs[d.Sub].ID]++
+		}
+	}
+	require.Equal(t, 3, stalled["orders"])
+	require.Positive(t, stalled["bulk"])
+	// The order the stall hole lost is handled.
+	hole := run(t, "server-stall-hole.yaml")
+	lost := hole.Ledger.Deliveries[lateDeliveries(hole, "orders")[0]].Msg
+	require.Contains(t, handledIDs(res.Sub("orders")), lost)
+	require.Empty(t, props.DrainLoss(res))
+}

@@ -216,6 +216,11 @@ func (c *Conn) receive(frames []frame, eof bool) {
 	}
 }
 
+// waitForever is a Flush timeout that never expires; scenarios cannot ask
+// for it (their durations are not negative), only profiles whose barrier
+// has no timeout.
+const waitForever time.Duration = -1
+
 // Flush sends a PING and calls done when its PONG arrives (""), after
 // timeout (ErrTimeout) or when the connection closes or reconnects
 // (ErrConnectionClosed).
@@ -225,7 +230,9 @@ func (c *Conn) Flush(timeout time.Duration, done func(err string)) {
 		return
 	}
 	fw := &flushWait{done: done}
-	fw.timer = c.w.sim.After(timeout, func() { c.settleFlush(fw, ErrTimeout) })
+	if timeout != waitForever {
+		fw.timer = c.w.sim.After(timeout, func() { c.settleFlush(fw, ErrTimeout) })
+	}
 	c.pongs = append(c.pongs, fw)
 	c.write(frame{op: opPing}, 6)
 }
@@ -409,10 +416,12 @@ func (c *Conn) processOpErr(err string) {
 	if c.isClosed() {
 		return
 	}
-	if c.isReconnecting() {
-		// The connection a reconnect attempt opened broke before its
-		// handshake completed: the attempt failed and the loop tries again
-		// (nats.go doReconnect), instead of waiting forever.
+	if c.isReconnecting() || !c.tcp {
+		// No connection was up: the reconnect loop runs (the status may
+		// say otherwise when a Drain overwrote RECONNECTING, Proceed) or a
+		// zombie waits. The connection a reconnect attempt opened broke
+		// before its handshake completed: the attempt failed and the loop
+		// tries again (nats.go doReconnect), instead of waiting forever.
 		if c.dialing {
 			c.dialing = false
 			c.scheduleReconnectAttempt()
@@ -428,13 +437,15 @@ func (c *Conn) processOpErr(err string) {
 		c.clearPendingFlushCalls()
 		return
 	}
-	forget := c.isDraining() && rule == ReconnectAndForget
+	forget := c.isDraining() && (rule == ReconnectAndForget || rule == ReconnectKeepDrain)
 	if c.opts.allowReconnect && (c.status == Connected || forget) {
 		c.tcp = false
 		c.setStatus(Reconnecting)
 		if forget {
 			// nats.py resets its PONG futures without resolving them: each
-			// pending flush runs into its own timeout (PY-M5).
+			// pending flush runs into its own timeout (PY-M5); ruby-nats
+			// drops them, and a barrier without a timeout waits for ever
+			// (RB-M2).
 			c.pongs = nil
 		} else {
 			c.clearPendingFlushCalls()

@@ -15,7 +15,7 @@ func (c *Conn) Drain() string {
 			c.Close()
 		}
 		return ErrConnectionReconnect
-	case c.isDraining():
+	case c.isDraining(), p.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime:
 		return p.DoubleDrainErr
 	}
 	c.setStatus(DrainingSubs)
@@ -77,7 +77,9 @@ func (c *Conn) drainConnection() {
 	w.trace(c.name, "drain.wait", sim.Int("subs", int64(len(subs))), sim.Dur("timeout", c.opts.drainTimeout))
 	c.drainBatch(ordered, func() {
 		deadline := c.deadline()
-		c.rec.DrainDeadline = deadline
+		if deadline != sim.Never {
+			c.rec.DrainDeadline = deadline
+		}
 		min := 0
 		if mux != nil {
 			min = 1
@@ -154,6 +156,9 @@ func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 		}
 		if c.isClosed() && !c.w.mut.Has(ReviveClosedConn) {
 			done = true
+			if c.w.mut.Has(ClosedCBTwice) {
+				c.closedAgain()
+			}
 			return
 		}
 		if len(c.subs) == min {
@@ -184,10 +189,12 @@ func (c *Conn) finishDrain() {
 	timedOut := len(c.subs) != 0 && !p.NoUnsubOnConnDrain
 	if timedOut {
 		c.rec.DrainTimedOut = true
-		c.rec.DrainResult = ErrDrainTimeout
 		w.trace(c.name, "drain.timeout", sim.Int("subs_left", int64(len(c.subs))))
-		if !w.mut.Has(TimeoutNotReported) && p.TimeoutReport == ReportAsyncError {
-			c.pushErr(ErrDrainTimeout, "")
+		if !w.mut.Has(TimeoutNotReported) {
+			c.rec.DrainResult = ErrDrainTimeout
+			if p.TimeoutReport == ReportAsyncError {
+				c.pushErr(ErrDrainTimeout, "")
+			}
 		}
 		if w.mut.Has(NoCloseAfterTimeout) {
 			c.setStatus(DrainingPubs)
@@ -235,6 +242,15 @@ func (c *Conn) drainClose() {
 	c.rec.DrainDoneAt = c.now()
 }
 
+// closedAgain is the ClosedCBTwice mutation: the drain's own close, run
+// without checking that the application closed the connection meanwhile,
+// queues a second closed callback.
+func (c *Conn) closedAgain() {
+	c.achClosed = false
+	c.pushCallback(CallbackEvent{Kind: "closed"})
+	c.achClosed = true
+}
+
 // markDraining marks s draining and queues its UNSUB, with no barrier yet.
 func (c *Conn) markDraining(s *Sub) {
 	if !s.inSubs {
@@ -246,13 +262,18 @@ func (c *Conn) markDraining(s *Sub) {
 	}
 }
 
-// barrier is a PING/PONG round trip whose error is ignored.
+// barrier is a PING/PONG round trip whose error is ignored; with a
+// SubDrainFlushTimeout of zero it waits for its PONG for ever.
 func (c *Conn) barrier(then func()) {
 	if c.w.mut.Has(NoFlushBarrier) {
 		then()
 		return
 	}
-	c.Flush(c.w.profile.SubDrainFlushTimeout, func(string) { then() })
+	timeout := c.w.profile.SubDrainFlushTimeout
+	if timeout == 0 {
+		timeout = waitForever
+	}
+	c.Flush(timeout, func(string) { then() })
 }
 
 // checkDrained is a subscription drain's own goroutine: a PING/PONG barrier

@@ -111,6 +111,11 @@ func (s *Sub) cancelCallbacks() {
 		dl.Fate = DlvPending
 		w.ledger.drop(cb.d, w.sim.Now(), DropCancelled, true)
 		w.trace(s.rec.Client, "callback.cancelled", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+		if !w.profile.Concurrent {
+			// The executor is idle again, so the close wakes it to drop
+			// the rest of the queue and exit.
+			s.waiting = true
+		}
 	}
 }
 
@@ -150,7 +155,11 @@ func (cb *callback) runActions(i int) {
 			rec(c.publish(msg.Reply, "", a.Reply.Size))
 		case a.Publish != nil:
 			p := a.Publish
-			w.repeat(p.Count, p.Interval, func() { rec(c.publish(p.Subject, p.Reply, p.Size)) },
+			w.repeat(p.Count, p.Interval, func() {
+				if !cb.cancelled {
+					rec(c.publish(p.Subject, p.Reply, p.Size))
+				}
+			},
 				func() { cb.runActions(next) })
 			return
 		case a.Request != nil:
@@ -178,6 +187,9 @@ func (cb *callback) runActions(i int) {
 // other, each waiting for its reply or timeout, Interval apart.
 func (cb *callback) requests(a *scenario.HandlerAction, src string, k int, then func()) {
 	r := a.Request
+	if cb.cancelled {
+		return
+	}
 	if k >= max(r.Count, 1) {
 		then()
 		return

@@ -95,9 +95,17 @@ const (
 	DropRunEnded                // still pending when the run ended
 	DropDuplicate               // (mutation) a second copy; never a real fate
 	DropCancelled               // its callback was cancelled when the connection closed
+	// DropServerSlowConsumer: in the server's outbound buffer when the
+	// server closed the connection for exceeding max_pending, without
+	// flushing (nats-server-protocol.md §5).
+	DropServerSlowConsumer
+	// DropServerStalled: not sent, because the subscriber's connection was
+	// over 75 % of max_pending and no_fast_producer_stall is set.
+	DropServerStalled
 )
 
-var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled"}
+var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled",
+	"server_slow_consumer", "server_stalled"}
 
 func (r DropReason) String() string { return dropNames[r] }
 
@@ -116,7 +124,14 @@ type Delivery struct {
 	// Draining is true when the delivery was dropped while its subscription
 	// or connection was draining.
 	Draining bool
-	next     int32
+	// AfterUnsub is true when the server committed the delivery after it had
+	// processed the subscription's UNSUB: a publisher stalled by the
+	// subscriber's full outbound buffer does not check the subscription
+	// again, so its message lands after the drain barrier's PONG
+	// (nats-server-protocol.md §2, Exception 1). Losing it is the server's
+	// doing, not the drain's.
+	AfterUnsub bool
+	next       int32
 }
 
 // Ledger records every message and every delivery of a run.

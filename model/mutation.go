@@ -96,6 +96,10 @@ const (
 	// removes every member of the group, so a replacement member on another
 	// connection stops receiving while its client believes it subscribed.
 	UnsubRemovesQueueGroup
+	// ClosedCBTwice: when the application closes the connection while its
+	// drain waits, the drain's own close still runs and fires the closed
+	// callback a second time (nats.c before PR #333, C-M3).
+	ClosedCBTwice
 	numMutations
 )
 
@@ -126,6 +130,7 @@ var mutationInfo = [numMutations]struct{ name, about string }{
 	SlowConsumerSilent:              {"slow-consumer-silent", "slow-consumer drops report no ErrSlowConsumer"},
 	DrainReconnectingNoClose:        {"drain-reconnecting-no-close", "Drain while reconnecting leaves the connection open (nats.go before PR #531)"},
 	UnsubRemovesQueueGroup:          {"unsub-removes-queue-group", "server UNSUB of one queue member removes the whole group"},
+	ClosedCBTwice:                   {"closed-cb-twice", "a Close during the drain fires the closed callback twice (nats.c C-M3, PR #333)"},
 }
 
 // Name returns the mutation's command-line name.

@@ -1,6 +1,10 @@
 package model
 
-import "github.com/drainsim/drainsim/sim"
+import (
+	"time"
+
+	"github.com/drainsim/drainsim/sim"
+)
 
 // op is a protocol operation on the wire.
 type op uint8
@@ -27,7 +31,8 @@ type frame struct {
 	ref int32 // delivery index for MSG; subscription index for SUB
 }
 
-// segment is one write on a connection: the frames a flusher wrote at once.
+// segment is one write on a connection, or with a bandwidth one frame of
+// it: what arrives at once.
 type segment struct {
 	frames []frame
 	eof    bool // the writer closed the connection after these frames
@@ -35,41 +40,81 @@ type segment struct {
 }
 
 // link is one direction of one TCP connection: an ordered stream with a
-// latency drawn per write. A later write never overtakes an earlier one.
+// latency drawn per write and, when the scenario sets network.bandwidth, a
+// capacity in bytes per second. A later write never overtakes an earlier
+// one. With a bandwidth a write's bytes leave one after the other, after
+// those of earlier writes, and each frame arrives when its last byte has
+// crossed; there are no socket buffers, so a write is done when its last
+// byte is on the wire.
 type link struct {
 	w       *World
 	latency sim.Dist
+	bw      int64 // bytes per second; 0 = unlimited
 	rng     sim.Chooser
 	label   string
 	queue   []segment // written, not yet arrived, oldest first
 	last    sim.Time  // arrival time of the newest segment
+	free    sim.Time  // with a bandwidth: when everything written so far has left
+	rem     int64     // rounding remainder of transmission times, in byte·ns per second
 	down    bool      // cut and not yet reconnected: writes are lost
 	recv    func(frames []frame, eof bool)
 	lost    func(frames []frame)
 	arrive  func()
 }
 
+// newLink returns a link with the given latency and the scenario's
+// bandwidth.
 func newLink(w *World, label string, latency sim.Dist, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) *link {
-	l := &link{w: w, latency: latency, rng: rng, label: label, recv: recv, lost: lost}
+	l := &link{w: w, latency: latency, bw: int64(w.sc.Network.Bandwidth), rng: rng, label: label, recv: recv, lost: lost}
 	l.arrive = l.deliverHead
 	return l
 }
 
-// send writes frames (and optionally the end of the stream) on the link.
-// The link takes ownership of frames.
-func (l *link) send(frames []frame, eof bool) {
+// send writes frames (and optionally the end of the stream) on the link
+// and returns when their last byte has left: now, without a bandwidth. The
+// link takes ownership of frames.
+func (l *link) send(frames []frame, eof bool) sim.Time {
+	now := l.w.sim.Now()
 	if l.down {
 		l.lost(frames)
 		l.w.putFrames(frames)
-		return
+		return now
 	}
-	at := l.w.sim.Now().Add(l.latency.Sample(l.rng, l.label))
+	lat := l.latency.Sample(l.rng, l.label)
+	if l.bw == 0 {
+		l.push(frames, eof, now.Add(lat))
+		return now
+	}
+	t := max(now, l.free)
+	if len(frames) == 0 {
+		l.push(frames, eof, t.Add(lat))
+		return t
+	}
+	for i, f := range frames {
+		t = t.Add(l.transmit(l.w.wireSize(f)))
+		l.push(append(l.w.getFrames(), f), eof && i == len(frames)-1, t.Add(lat))
+	}
+	l.w.putFrames(frames)
+	l.free = t
+	return t
+}
+
+// push queues a segment to arrive at at, or after the segment before it.
+func (l *link) push(frames []frame, eof bool, at sim.Time) {
 	if at < l.last {
 		at = l.last
 	}
 	l.last = at
 	t := l.w.sim.At(at, l.arrive)
 	l.queue = append(l.queue, segment{frames: frames, eof: eof, timer: t})
+}
+
+// transmit returns how long n bytes take at the link's bandwidth, carrying
+// the rounding remainder so that many small frames add up exactly.
+func (l *link) transmit(n int) time.Duration {
+	num := int64(n)*int64(time.Second) + l.rem
+	l.rem = num % l.bw
+	return time.Duration(num / l.bw)
 }
 
 func (l *link) deliverHead() {
@@ -90,4 +135,67 @@ func (l *link) cut() {
 		l.w.putFrames(seg.frames)
 	}
 	l.queue = l.queue[:0]
+	l.free, l.rem = 0, 0
+}
+
+// Approximate sizes of the handshake, whose JSON the model does not build:
+// nats.go's CONNECT with its options followed by PING, and the server's
+// INFO followed by PONG.
+const (
+	connectWireSize   = 176
+	connectedWireSize = 306
+)
+
+// wireSize is how many bytes f takes on the wire as nats.go and
+// nats-server write it. Message headers (a no-responders status) are not
+// counted.
+func (w *World) wireSize(f frame) int {
+	switch f.op {
+	case opPub:
+		m := w.ledger.Message(int(f.msg))
+		return pubWireSize(m.Subject, m.Reply, m.Size)
+	case opMsg:
+		m := w.ledger.Message(int(f.msg))
+		return msgWireSize(m.Subject, f.sid, m.Reply, m.Size)
+	case opSub:
+		s := w.subList[f.ref]
+		n := len("SUB ") + len(s.subject) + 1 + digits(int(f.sid)) + len("\r\n")
+		if s.queue != "" {
+			n += len(s.queue) + 1
+		}
+		return n
+	case opUnsub:
+		n := len("UNSUB ") + digits(int(f.sid)) + len("\r\n")
+		if f.max > 0 {
+			n += 1 + digits(int(f.max))
+		}
+		return n
+	case opPing, opPong:
+		return len("PING\r\n")
+	case opConnect:
+		return connectWireSize
+	case opConnected:
+		return connectedWireSize
+	}
+	return 0
+}
+
+// msgWireSize is the size of "MSG subject sid [reply] size\r\n", the
+// payload and its "\r\n": what the server queues for one delivery.
+func msgWireSize(subject string, sid int32, reply string, size int) int {
+	n := len("MSG ") + len(subject) + 1 + digits(int(sid)) + 1 + digits(size) + len("\r\n") + size + len("\r\n")
+	if reply != "" {
+		n += len(reply) + 1
+	}
+	return n
+}
+
+// digits is the number of decimal digits of n ≥ 0.
+func digits(n int) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
 }

@@ -12,17 +12,27 @@ import (
 // virtual nanoseconds since the start of the run; a time that was never
 // reached is null.
 type Outcome struct {
-	Scenario      string        `json:"scenario"`
-	File          string        `json:"file,omitempty"`
-	Profile       string        `json:"profile"`
-	Seed          uint64        `json:"seed"`
-	Mutations     []string      `json:"mutations,omitempty"`
-	Stop          StopOutcome   `json:"stop"`
-	Calls         []CallOutcome `json:"calls"`
-	Connections   []ConnOutcome `json:"connections"`
-	Subscriptions []SubOutcome  `json:"subscriptions"`
-	Messages      MsgSummary    `json:"messages"`
-	Invariants    []Verdict     `json:"invariants"`
+	Scenario  string   `json:"scenario"`
+	File      string   `json:"file,omitempty"`
+	Profile   string   `json:"profile"`
+	Seed      uint64   `json:"seed"`
+	Mutations []string `json:"mutations,omitempty"`
+	// ProfileInferred lists the profile's behaviours that the reference
+	// only infers from the library's code: the outcome may rest on them.
+	ProfileInferred []InferredOutcome `json:"profile_inferred"`
+	Stop            StopOutcome       `json:"stop"`
+	Calls           []CallOutcome     `json:"calls"`
+	Connections     []ConnOutcome     `json:"connections"`
+	Subscriptions   []SubOutcome      `json:"subscriptions"`
+	Messages        MsgSummary        `json:"messages"`
+	Invariants      []Verdict         `json:"invariants"`
+}
+
+// InferredOutcome is one inferred behaviour of the run's profile.
+type InferredOutcome struct {
+	ID        string `json:"id"`
+	Behaviour string `json:"behaviour"`
+	Ref       string `json:"ref"`
 }
 
 // StopOutcome says how the run ended.
@@ -87,6 +97,11 @@ type DrainOutcome struct {
 	TimedOut   bool   `json:"timed_out"`
 	ClosedNS   *int64 `json:"closed_ns"`
 	DurationNS *int64 `json:"duration_ns"` // from Drain to CLOSED
+	// DoneNS is when the drain signalled its completion (callback,
+	// promise, future, closed handler), null if it never did; Result is
+	// what it signalled: "ok" or ErrDrainTimeout ("" if never).
+	DoneNS *int64 `json:"done_ns"`
+	Result string `json:"result"`
 }
 
 // SubOutcome is one subscription's history.
@@ -116,6 +131,9 @@ type DeliveredOut struct {
 	Msg     int    `json:"msg"`
 	StartNS int64  `json:"start_ns"`
 	EndNS   *int64 `json:"end_ns"`
+	// LateAfterUnsub: the server sent it after processing the
+	// subscription's UNSUB (the fast-producer stall hole).
+	LateAfterUnsub bool `json:"late_after_unsub,omitempty"`
 }
 
 // DroppedOutcome is one message committed to the subscription that never
@@ -125,6 +143,10 @@ type DroppedOutcome struct {
 	Reason   string `json:"reason"`
 	AtNS     int64  `json:"at_ns"`
 	Draining bool   `json:"during_drain"`
+	// LateAfterUnsub: the server sent it after processing the
+	// subscription's UNSUB (the fast-producer stall hole), so its loss is
+	// the server's, not the drain's.
+	LateAfterUnsub bool `json:"late_after_unsub,omitempty"`
 }
 
 // MsgSummary counts message and delivery fates.
@@ -139,6 +161,10 @@ type MsgSummary struct {
 	Handled      int            `json:"handled"`
 	InCallback   int            `json:"in_callback_at_end"`
 	Dropped      map[string]int `json:"dropped"`
+
+	// LateAfterUnsub counts deliveries the server sent after processing
+	// their subscription's UNSUB (the fast-producer stall hole).
+	LateAfterUnsub int `json:"late_after_unsub"`
 }
 
 // Verdict is the result of checking one invariant over a run.
@@ -162,9 +188,13 @@ func nsPtr(t sim.Time) *int64 {
 func (r *Result) Outcome() *Outcome {
 	o := &Outcome{
 		Scenario: r.Scenario.Name, File: r.Scenario.File, Profile: r.Profile.Name, Seed: r.Seed,
-		Stop:       StopOutcome{Reason: r.Stop.Reason.String(), AtNS: int64(r.Stop.Now), Events: r.Stop.Events},
-		Calls:      []CallOutcome{},
-		Invariants: []Verdict{},
+		Stop:            StopOutcome{Reason: r.Stop.Reason.String(), AtNS: int64(r.Stop.Now), Events: r.Stop.Events},
+		Calls:           []CallOutcome{},
+		Invariants:      []Verdict{},
+		ProfileInferred: []InferredOutcome{},
+	}
+	for _, inf := range r.Profile.Inferred {
+		o.ProfileInferred = append(o.ProfileInferred, InferredOutcome{ID: inf.ID, Behaviour: inf.Behaviour, Ref: inf.Ref})
 	}
 	for _, m := range Mutations() {
 		if r.Mutations.Has(m) {
@@ -198,7 +228,7 @@ func (r *Result) Outcome() *Outcome {
 		}
 		if c.DrainCalledAt != NoTime {
 			d := &DrainOutcome{CalledNS: int64(c.DrainCalledAt), DeadlineNS: nsPtr(c.DrainDeadline),
-				TimedOut: c.DrainTimedOut, ClosedNS: nsPtr(c.ClosedAt)}
+				TimedOut: c.DrainTimedOut, ClosedNS: nsPtr(c.ClosedAt), DoneNS: nsPtr(c.DrainDoneAt), Result: c.DrainResult}
 			if c.ClosedAt != NoTime {
 				v := int64(c.ClosedAt - c.DrainCalledAt)
 				d.DurationNS = &v
@@ -216,7 +246,8 @@ func (r *Result) Outcome() *Outcome {
 			RemovedNS: nsPtr(s.RemovedAt), RemovedBy: s.RemovedBy, ClosedHandlerNS: nsPtr(s.ClosedHandlerAt),
 			Delivered: []DeliveredOut{}, Dropped: []DroppedOutcome{}}
 		for _, h := range s.Handled {
-			so.Delivered = append(so.Delivered, DeliveredOut{Msg: h.Msg, StartNS: int64(h.Start), EndNS: nsPtr(h.End)})
+			so.Delivered = append(so.Delivered, DeliveredOut{Msg: h.Msg, StartNS: int64(h.Start), EndNS: nsPtr(h.End),
+				LateAfterUnsub: r.Ledger.Deliveries[h.Delivery].AfterUnsub})
 		}
 		subs[i] = so
 	}
@@ -243,6 +274,9 @@ func (r *Result) Outcome() *Outcome {
 	for i := range r.Ledger.Deliveries {
 		d := &r.Ledger.Deliveries[i]
 		sum.Deliveries++
+		if d.AfterUnsub {
+			sum.LateAfterUnsub++
+		}
 		switch d.Fate {
 		case DlvHandled, DlvTaken:
 			sum.Handled++
@@ -254,7 +288,8 @@ func (r *Result) Outcome() *Outcome {
 			if d.Reason == DropRunEnded && d.ArrivedAt != NoTime {
 				so.Pending = append(so.Pending, d.Msg)
 			}
-			so.Dropped = append(so.Dropped, DroppedOutcome{Msg: d.Msg, Reason: d.Reason.String(), AtNS: int64(d.DroppedAt), Draining: d.Draining})
+			so.Dropped = append(so.Dropped, DroppedOutcome{Msg: d.Msg, Reason: d.Reason.String(), AtNS: int64(d.DroppedAt), Draining: d.Draining,
+				LateAfterUnsub: d.AfterUnsub})
 		}
 	}
 	for i := range subs {

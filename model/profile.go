@@ -28,6 +28,14 @@ type Profile struct {
 	// scenario that drains a subscription under a profile without one is
 	// rejected.
 	SubDrainAPI bool
+	// SyncSubAPI says whether the library offers synchronous subscriptions
+	// (NextMsg) or iterators; a scenario with a sync subscription under a
+	// profile without them is rejected.
+	SyncSubAPI bool
+	// SyncKeepsQueue: a sync subscription (an iterator) still hands out
+	// the messages it holds after it or its connection closed, instead of
+	// dropping them (nats.js iterators end with a close marker, §5.2).
+	SyncKeepsQueue bool
 
 	// DrainTimeout is the default connection drain deadline. Zero means
 	// the caller must pass one; ZeroTimeout says what zero does.
@@ -58,8 +66,8 @@ type Profile struct {
 	Concurrent bool
 	// Mux is where the request/response subscription is drained.
 	Mux MuxPlacement
-	// SubDrainFlushTimeout bounds the subscription drain's PING/PONG barrier;
-	// its error is ignored.
+	// SubDrainFlushTimeout bounds the subscription drain's PING/PONG barrier
+	// (0: no bound, the drain waits for the PONG); its error is ignored.
 	SubDrainFlushTimeout time.Duration
 	// FinalFlushTimeout bounds the flush of publishes after the
 	// subscriptions are drained.
@@ -87,7 +95,9 @@ type Profile struct {
 	// connection: an error name, "" (allowed) or "noop" (silently ignored).
 	UnsubWhileDraining string
 	// SubDrainWhileDraining is what a subscription Drain returns on a
-	// draining connection ("" = allowed).
+	// draining connection: an error name, "" (allowed: a second drain of
+	// the subscription starts) or "noop" (the call returns the drain
+	// already running).
 	SubDrainWhileDraining string
 	// CloseCancelsCallbacks: closing the connection cancels running
 	// callbacks (asyncio cancellation, Java thread interrupts).
@@ -115,10 +125,70 @@ type Profile struct {
 	MaxPayload int
 
 	// Inferred lists behaviours of this profile that the reference marks as
-	// inferred from code, not tested against the real library.
-	Inferred []string
+	// inferred from code, not tested against the real library; every
+	// output that shows a verdict under the profile flags them.
+	Inferred []Inferred
 	// Sources names where each present-day bug of the profile is recorded.
 	Sources []string
+}
+
+// Inferred is one behaviour of a profile that the reference infers from
+// the library's code (marked [I]) but no test or documentation confirms: a
+// hypothesis the model encodes until it is checked against the library.
+type Inferred struct {
+	ID        string // the reference's name for it, e.g. "JS-M4"
+	Behaviour string // what the model does, in one line
+	Ref       string // where the reference records it, e.g. "§5.3"
+	// Without, when set, turns the behaviour off in a copy of the profile
+	// (the knobs it needs set to the documented alternative), so that a
+	// tool can tell whether a verdict depends on it.
+	Without func(*Profile)
+}
+
+// WithoutInferred returns a copy of p with the inferred behaviour id
+// turned off, and false when p has no such behaviour or it cannot be
+// turned off.
+func (p *Profile) WithoutInferred(id string) (*Profile, bool) {
+	for _, inf := range p.Inferred {
+		if inf.ID == id && inf.Without != nil {
+			cp := *p
+			cp.Inferred = nil
+			for _, other := range p.Inferred {
+				if other.ID != id {
+					cp.Inferred = append(cp.Inferred, other)
+				}
+			}
+			inf.Without(&cp)
+			return &cp, true
+		}
+	}
+	return nil, false
+}
+
+// DrainBound is the longest a connection drain with the given timeout may
+// take under the profile, from the Drain call to CLOSED: the deadline (plus
+// the barrier before it, when the deadline starts after one), one poll and
+// the final flush. It returns false when the profile sets no bound: no
+// deadline while completion waits for the application, or a deadline that
+// starts after a barrier that has no timeout.
+func (p *Profile) DrainBound(timeout time.Duration) (time.Duration, bool) {
+	var wait time.Duration
+	switch {
+	case p.TimeoutStart == NoTimeout || (timeout <= 0 && p.ZeroTimeout == ZeroIsForever):
+		// Only subscriptions that go at their barrier end on their own.
+		if p.Criterion != AtBarrier || p.SubDrainFlushTimeout == 0 {
+			return 0, false
+		}
+		wait = p.SubDrainFlushTimeout
+	case p.TimeoutStart == AfterBarrier:
+		if p.SubDrainFlushTimeout == 0 {
+			return 0, false
+		}
+		wait = p.SubDrainFlushTimeout + max(timeout, 0)
+	default:
+		wait = max(timeout, 0)
+	}
+	return wait + p.ConnDrainPoll + p.FinalFlushTimeout, true
 }
 
 // ZeroTimeout is what a drain timeout of zero means.
@@ -214,6 +284,10 @@ const (
 	CloseOnDisconnect  DisconnectRule = iota // close, no reconnect
 	ReconnectAndForget                       // reconnect; the drain state is lost (Python)
 	Zombie                                   // stays draining, never closes (nats.js)
+	// ReconnectKeepDrain: reconnect and lose the pending PONGs, but the
+	// drain goes on and a second Drain is refused as a double drain
+	// (ruby-nats keeps its @draining flag).
+	ReconnectKeepDrain
 )
 
 // GoProfile is nats.go v1.55 (see reference/nats-go-drain.md).
@@ -223,6 +297,7 @@ var GoProfile = Profile{
 	Description:          "subs drained first (publish allowed), 10 ms conn poll, 100 ms sub poll after a per-sub PING/PONG barrier, response mux last, then DRAINING_PUBS, 5 s flush, Close",
 	DrainAPI:             "nc.Drain() returns at once; ClosedHandler signals completion",
 	SubDrainAPI:          true,
+	SyncSubAPI:           true,
 	DrainTimeout:         30 * time.Second,
 	ConnDrainPoll:        10 * time.Millisecond,
 	SubDrainPoll:         100 * time.Millisecond,
@@ -247,7 +322,7 @@ var GoProfile = Profile{
 // only where it differs from nats.go.
 func derive(base Profile, change func(*Profile)) Profile {
 	p := base
-	p.Inferred = append([]string(nil), base.Inferred...)
+	p.Inferred = append([]Inferred(nil), base.Inferred...)
 	p.Sources = nil
 	change(&p)
 	return p
@@ -266,7 +341,6 @@ var CProfile = derive(GoProfile, func(p *Profile) {
 	p.UnsubWhileDraining = ""
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.ResendDrainingSubs = false
-	p.Inferred = []string{"closed callback order relative to subscription on-complete callbacks"}
 })
 
 // JavaProfile is nats.java (reference/other-clients-drain.md §3).
@@ -284,9 +358,10 @@ var JavaProfile = derive(GoProfile, func(p *Profile) {
 	p.RequestRefused = RefuseWholeDrain
 	p.DrainReconnecting = Proceed
 	p.UnsubWhileDraining = "noop"
+	p.SubDrainWhileDraining = "noop" // §3.3: returns the connection's future
 	p.CloseCancelsCallbacks = true
 	p.ResendDrainingSubs = false
-	p.Sources = []string{"subscription drain future always true: nats.java #1616"}
+	p.Sources = []string{"subscription drain future always true: nats.java #1616 (J-M1; not modelled: the model records no subscription drain results)"}
 })
 
 // NodeV1Profile is node-nats v1 (reference/other-clients-drain.md §4).
@@ -294,6 +369,8 @@ var NodeV1Profile = derive(GoProfile, func(p *Profile) {
 	p.Name, p.Library = "node-v1", "node-nats 1.4"
 	p.Description = "present-day bug N1-M1: the connection drain sends no UNSUB, refuses publishes at once and closes after one PING/PONG; no close event; callbacks run on arrival"
 	p.DrainAPI = "nc.drain(callback): the callback signals completion (no 'close' event)"
+	p.SyncSubAPI = false                   // §4.2: callbacks only, dispatched while parsing
+	p.ConnDrainPoll, p.SubDrainPoll = 0, 0 // §11: PONG callbacks, no polling
 	p.DrainTimeout = 0
 	p.TimeoutStart = NoTimeout
 	p.Concurrent = true
@@ -308,7 +385,11 @@ var NodeV1Profile = derive(GoProfile, func(p *Profile) {
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.NoClosedCallbackAfterDrain = true
 	p.ResendDrainingSubs = false
-	p.Inferred = []string{"N1-M1 (no UNSUB on connection drain): read from the code, no issue or test found", "disconnect during a drain counts as success"}
+	p.Inferred = []Inferred{
+		{ID: "N1-M1", Ref: "§4.3", Behaviour: "the connection drain sends no UNSUB and refuses publishes from the Drain call on (read from the code; no issue or test found)",
+			Without: func(p *Profile) { p.NoUnsubOnConnDrain, p.PublishRefused = false, RefuseInDrainingPubs }},
+		{ID: "N1-M2", Ref: "§4.4", Behaviour: "a disconnect during a drain closes the connection and the drain reports success"},
+	}
 	p.Sources = []string{"N1-M1: lib/nats.js drain() sets draining before drainSubscription (inferred)", "no close event after drain: node-nats #210"}
 })
 
@@ -317,6 +398,8 @@ var NatsJSProfile = derive(GoProfile, func(p *Profile) {
 	p.Name, p.Library = "natsjs", "nats.js v2/v3 (nats.deno base client)"
 	p.Description = "no timeout; every sub (mux included) UNSUB'd at once with its own barrier and removed at its PONG; callbacks run on arrival; requests refused; a disconnect leaves a zombie"
 	p.DrainAPI = "await nc.drain(): the promise resolves after close"
+	p.SyncKeepsQueue = true                // §5.2: iterators yield what they hold, then the close marker
+	p.ConnDrainPoll, p.SubDrainPoll = 0, 0 // §11: promises, no polling
 	p.DrainTimeout = 0
 	p.TimeoutStart = NoTimeout
 	p.Concurrent = true
@@ -327,8 +410,12 @@ var NatsJSProfile = derive(GoProfile, func(p *Profile) {
 	p.DrainReconnecting = Proceed
 	p.DisconnectMidDrain = Zombie
 	p.UnsubWhileDraining = ""
+	p.SubDrainWhileDraining = "noop" // §5.3: returns the promise the connection drain started
 	p.ResendDrainingSubs = false
-	p.Inferred = []string{"a disconnect during drain leaves the connection draining and never closed (JS-M4)"}
+	p.Inferred = []Inferred{
+		{ID: "JS-M4", Ref: "§5.3", Behaviour: "a disconnect during a drain rejects its PONGs and leaves the connection draining, never closed",
+			Without: func(p *Profile) { p.DisconnectMidDrain = CloseOnDisconnect }},
+	}
 	p.Sources = []string{"zombie after a rejected final flush: JS-M4 (inferred)"}
 })
 
@@ -344,26 +431,41 @@ var PythonProfile = derive(GoProfile, func(p *Profile) {
 	p.DisconnectMidDrain = ReconnectAndForget
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.CloseCancelsCallbacks = true
-	p.Inferred = []string{"a reconnect during a drain erases the drain state and re-subscribes (PY-M5)"}
+	p.Inferred = []Inferred{
+		{ID: "PY-M5", Ref: "§6.3", Behaviour: "a disconnect during a drain reconnects, forgets the draining status and its pending PONGs, and re-subscribes the draining subscriptions",
+			Without: func(p *Profile) { p.DisconnectMidDrain, p.ResendDrainingSubs = CloseOnDisconnect, false }},
+		{ID: "late-replies", Ref: "§6.3", Behaviour: "a request sent while draining is allowed, but the response mux drains with the other subscriptions, so its reply is lost once the mux's barrier passed",
+			Without: func(p *Profile) { p.Mux = MuxLast }},
+	}
 	p.Sources = []string{"reconnect mid-drain forgets the drain: PY-M5 (inferred)"}
 })
 
 // RubyEMProfile is ruby-nats on EventMachine (reference/other-clients-drain.md §7).
 var RubyEMProfile = derive(GoProfile, func(p *Profile) {
 	p.Name, p.Library = "ruby-em", "ruby-nats (nats gem) 0.11, EventMachine"
-	p.Description = "connection drain only: UNSUB all (mux too), one barrier, then a 100 ms timer until everything received was dispatched; the timeout starts after the barrier"
+	p.Description = "connection drain only: UNSUB all (mux too), one barrier without a timeout, then a 100 ms timer until everything received was dispatched; the timeout starts after the barrier; a disconnect reconnects and re-subscribes"
 	p.DrainAPI = "nc.drain { block }: the block runs after close is requested, before on_close"
 	p.SubDrainAPI = false
+	p.SyncSubAPI = false // §7: subscriptions take a callback (requests may block a Fiber)
 	p.TimeoutStart = AfterBarrier
 	p.Barrier = BarrierShared
-	p.Criterion = QueueEmpty
+	p.SubDrainFlushTimeout = 0 // §7.2: flush { } waits for its PONG with no timeout
+	// §7.2: EventMachine runs callbacks synchronously on the reactor, so the
+	// 100 ms timer only sees an empty buffer once the last callback returned.
+	p.Criterion = HandlerReturned
 	p.ConnDrainPoll, p.SubDrainPoll = 100*time.Millisecond, 100*time.Millisecond
 	p.Mux = MuxWithOthers
 	p.RequestRefused = RefuseWholeDrain
 	p.DrainClosedErr = ""
 	p.DrainReconnecting = Proceed
+	p.DisconnectMidDrain = ReconnectKeepDrain // §7.3, §12
 	p.UnsubWhileDraining = "noop"
-	p.Inferred = []string{"a disconnect before the barrier PONG leaves the drain stuck (RB-M2)"}
+	p.Inferred = []Inferred{
+		{ID: "RB-M2", Ref: "§7.3", Behaviour: "a disconnect during a drain reconnects and re-subscribes; one before the barrier's PONG loses it, so the drain never ends and never times out",
+			Without: func(p *Profile) {
+				p.DisconnectMidDrain, p.ResendDrainingSubs, p.SubDrainFlushTimeout = CloseOnDisconnect, false, GoProfile.SubDrainFlushTimeout
+			}},
+	}
 })
 
 // CSharpV1Profile is NATS.Client v1 for .NET (reference/other-clients-drain.md §9).
@@ -376,7 +478,11 @@ var CSharpV1Profile = derive(GoProfile, func(p *Profile) {
 	p.Mux = MuxWithOthers
 	p.DrainReconnecting = Proceed
 	p.SubDrainWhileDraining = ""
-	p.Inferred = []string{"a reply from the last handler can hit DRAINING_PUBS (CS-M4)"}
+	p.Inferred = []Inferred{
+		{ID: "CS-M4", Ref: "§9.2", Behaviour: "a subscription counts as drained while its last callback still runs, so a reply from it can hit DRAINING_PUBS",
+			Without: func(p *Profile) { p.Criterion = HandlerReturned }},
+		{ID: "drain-reconnecting", Ref: "§9.2", Behaviour: "Drain while reconnecting is not refused: it overwrites RECONNECTING with DRAINING_SUBS and drains"},
+	}
 	p.Sources = []string{"criterion (a): pendingMessages decremented before the handler (CS-M4, design)"}
 })
 

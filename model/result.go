@@ -71,7 +71,8 @@ type ConnRecord struct {
 	LastError string // "" when none
 	// DrainCalledAt is when the first Drain of the connection returned nil.
 	DrainCalledAt sim.Time
-	// DrainDeadline is when the drain's timeout would fire.
+	// DrainDeadline is when the drain's timeout would fire, NoTime when
+	// the drain has none (or its clock never started).
 	DrainDeadline sim.Time
 	// DrainTimedOut is set when the drain reported ErrDrainTimeout.
 	DrainTimedOut bool

@@ -1,8 +1,11 @@
 package model
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
+	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
 )
 
@@ -11,6 +14,17 @@ import (
 // operations are processed strictly in order and routing is synchronous, so
 // a PONG leaves only after every MSG queued before it: the barrier drain
 // relies on (reference/nats-server-protocol.md §2).
+//
+// When the links have a bandwidth, bytes wait in a connection's outbound
+// buffer until the link has carried them, and the server polices that
+// backlog as nats-server v2.15 does (§5): over max_pending it closes the
+// connection as a slow consumer without flushing; over 75 % of it a
+// publisher delivering to the connection stalls for up to 2 ms (5 ms at
+// max_pending, at most 10 ms per read of the publisher) unless
+// no_fast_producer_stall is set, in which case the message is dropped for
+// that subscription. A stalled delivery does not check its subscription
+// again afterwards: when the subscriber's UNSUB and PING are processed
+// during the stall, its MSG lands after the PONG (§2, Exception 1).
 type Server struct {
 	w     *World
 	up    bool
@@ -21,7 +35,22 @@ type Server struct {
 	// order; it is cleared whenever the sublist changes (nats-server keeps a
 	// similar per-connection cache). Only looked up, never iterated.
 	cache map[string][]*serverSub
+
+	// limited is set when the links have a bandwidth; only then do
+	// outbound buffers hold bytes and the policies below apply.
+	limited    bool
+	maxPending int  // max_pending in bytes
+	stallAt    int  // producers stall above this many pending bytes
+	noStall    bool // no_fast_producer_stall
 }
+
+// nats-server's outbound limits (server/const.go, server/client.go).
+const (
+	defaultMaxPending = 64 << 20              // MAX_PENDING_SIZE
+	stallMin          = 2 * time.Millisecond  // stallClientMinDuration
+	stallMax          = 5 * time.Millisecond  // stallClientMaxDuration, when pending ≥ max_pending
+	stallTotal        = 10 * time.Millisecond // stallTotalAllowed, per read of the producer
+)
 
 type serverConn struct {
 	client    *Conn
@@ -31,6 +60,35 @@ type serverConn struct {
 	writeFn   func()
 	subs      []*serverSub
 	noRespond bool
+
+	// As a subscriber, with a bandwidth (nats-server's c.out): bytes queued
+	// or being written, bytes of the write in progress (0: none), whether
+	// the stall gate is up (c.out.stc) and the producers waiting at it.
+	pending int
+	writing int
+	wroteFn func()
+	gate    bool
+	waiters []*serverConn
+
+	// As a producer: its readLoop, stopped while a delivery stalls. rt is
+	// the routing of the stalled message; wait the stalled delivery's
+	// subscription (nil if none), since when, and the timer that ends the
+	// stall unless the gate opens first; tst the time stalled during the
+	// current read (c.in.tst); rest the current read's frames after the
+	// stalled one and later those that arrived meanwhile (the next read),
+	// each with the end of the stream if it came; spare a second buffer for
+	// later.
+	rt        routing
+	wait      *serverSub
+	waitSince sim.Time
+	waitTimer sim.Timer
+	tst       time.Duration
+	rest      []frame
+	restEOF   bool
+	later     []frame
+	laterEOF  bool
+	spare     []frame
+	resumeFn  func()
 }
 
 type serverSub struct {
@@ -45,47 +103,68 @@ type serverSub struct {
 }
 
 func newServer(w *World, rng sim.Chooser) *Server {
-	return &Server{w: w, up: true, conns: make([]*serverConn, len(w.conns)), rng: rng}
+	s := &Server{w: w, up: true, conns: make([]*serverConn, len(w.conns)), rng: rng,
+		limited: w.sc.Network.Bandwidth > 0, maxPending: w.sc.Server.MaxPending, noStall: w.sc.Server.NoFastProducerStall}
+	if s.maxPending == 0 {
+		s.maxPending = defaultMaxPending
+	}
+	s.stallAt = s.maxPending / 4 * 3
+	return s
+}
+
+// checkServerOptions rejects server settings nats-server refuses to start
+// with: a max_pending below the max_payload (validateOptions).
+func checkServerOptions(sc *scenario.Scenario, p *Profile) error {
+	if mp := sc.Server.MaxPending; mp != 0 && mp < p.MaxPayload {
+		return &scenario.Error{File: sc.File, Line: sc.Server.MaxPendingLine, Field: "server.max_pending",
+			Msg: fmt.Sprintf("max_pending %d is below max_payload %d (profile %s): nats-server refuses to start with that; want at least %d",
+				mp, p.MaxPayload, p.Name, p.MaxPayload)}
+	}
+	return nil
 }
 
 // accept registers a new connection from client c.
 func (s *Server) accept(c *Conn) *serverConn {
 	sc := &serverConn{client: c, open: true, noRespond: s.w.sc.Server.NoResponders, out: s.w.getFrames()}
 	sc.writeFn = func() { s.write(sc) }
+	if s.limited {
+		sc.wroteFn = func() { s.wrote(sc) }
+		sc.resumeFn = func() { s.resume(sc) }
+	}
 	s.conns[c.idx] = sc
 	return sc
 }
 
-// receive processes frames read from c's connection, in order.
+// receive is the readLoop of c's connection: it processes frames read from
+// it, in order. While a delivery has the readLoop stalled, what arrives
+// waits, and is read together once the stall is over.
 func (s *Server) receive(c *Conn, frames []frame, eof bool) {
 	sc := s.conns[c.idx]
 	if sc == nil || !sc.open {
-		for _, f := range frames {
-			if f.op == opPub {
-				s.w.lostInFlight(int(f.msg), "server connection closed")
-			}
-		}
+		s.lostPubs(frames)
 		return
 	}
-	for _, f := range frames {
-		switch f.op {
-		case opConnect:
-			sc.out = append(sc.out, frame{op: opConnected})
-			s.kick(sc)
-		case opSub:
-			s.processSub(sc, f)
-		case opUnsub:
-			if f.max == 0 && s.w.mut.Has(LateUnsub) {
-				sid := f.sid
-				s.w.sim.After(lateUnsubDelay, func() { s.processUnsub(sc, sid, 0) })
-				continue
-			}
-			s.processUnsub(sc, f.sid, int64(f.max))
-		case opPub:
-			s.processPub(sc, int(f.msg))
-		case opPing:
-			sc.out = append(sc.out, frame{op: opPong})
-			s.kick(sc)
+	if sc.wait != nil {
+		sc.later = append(sc.later, frames...)
+		sc.laterEOF = sc.laterEOF || eof
+		return
+	}
+	sc.tst = 0
+	s.read(sc, frames, eof)
+}
+
+// read processes the frames of one read; when a delivery stalls, it keeps
+// the rest for resume.
+func (s *Server) read(sc *serverConn, frames []frame, eof bool) {
+	for i, f := range frames {
+		if !sc.open { // closed as a slow consumer by one of its own frames
+			s.lostPubs(frames[i:])
+			return
+		}
+		if !s.process(sc, f) {
+			sc.rest = append(sc.rest[:0], frames[i+1:]...)
+			sc.restEOF = eof
+			return
 		}
 	}
 	if eof {
@@ -93,6 +172,39 @@ func (s *Server) receive(c *Conn, frames []frame, eof bool) {
 		// removes the connection's interest.
 		s.closeConn(sc, true)
 	}
+}
+
+// lostPubs records the messages of frames as lost: their connection was
+// closed before the server processed them.
+func (s *Server) lostPubs(frames []frame) {
+	for _, f := range frames {
+		if f.op == opPub {
+			s.w.lostInFlight(int(f.msg), "server connection closed")
+		}
+	}
+}
+
+// process handles one operation; it returns false when a delivery stalled
+// the readLoop.
+func (s *Server) process(sc *serverConn, f frame) bool {
+	switch f.op {
+	case opConnect:
+		s.enqueue(sc, frame{op: opConnected})
+	case opSub:
+		s.processSub(sc, f)
+	case opUnsub:
+		if f.max == 0 && s.w.mut.Has(LateUnsub) {
+			sid := f.sid
+			s.w.sim.After(lateUnsubDelay, func() { s.processUnsub(sc, sid, 0) })
+			return true
+		}
+		s.processUnsub(sc, f.sid, int64(f.max))
+	case opPub:
+		return s.processPub(sc, int(f.msg))
+	case opPing:
+		s.enqueue(sc, frame{op: opPong})
+	}
+	return true
 }
 
 func (s *Server) processSub(sc *serverConn, f frame) {
@@ -151,24 +263,38 @@ func removeSS(list []*serverSub, ss *serverSub) []*serverSub {
 	return list
 }
 
-// processPub routes one message: every matching plain subscription gets it,
-// and each queue group gives it to one member chosen at random, probing the
-// next members when the chosen one cannot take it.
-func (s *Server) processPub(sc *serverConn, id int) {
+// processPub routes one message published on sc; it returns false when a
+// delivery stalled sc's readLoop, and resume finishes the routing. The
+// cursor lives on the stack and is kept in sc only for a stall.
+func (s *Server) processPub(sc *serverConn, id int) bool {
+	m := s.w.ledger.Message(id)
+	m.AcceptedAt = s.w.sim.Now()
+	rt := routing{m: m, matches: s.match(m.Subject)}
+	if !s.route(sc, &rt) {
+		sc.rt = rt
+		return false
+	}
+	s.routed(sc, &rt)
+	return true
+}
+
+// routed gives a routed message its fate; one nobody took that asks for a
+// reply gets the no-responders status when the requester wants it.
+func (s *Server) routed(sc *serverConn, rt *routing) {
 	w := s.w
-	m := w.ledger.Message(id)
-	m.AcceptedAt = w.sim.Now()
-	delivered := s.route(m)
-	if delivered {
+	m := rt.m
+	if rt.delivered {
 		m.Fate = MsgRouted
 		return
 	}
 	m.Fate = MsgNoInterest
-	w.trace("server", "no_interest", sim.Int("msg", int64(id)), sim.Str("subject", m.Subject))
+	w.trace("server", "no_interest", sim.Int("msg", int64(m.ID)), sim.Str("subject", m.Subject))
 	if m.Reply != "" && sc.noRespond && m.Status == 0 {
 		st := w.ledger.newMessage(Message{From: "server", Subject: m.Reply, Status: 503, PublishedAt: w.sim.Now()})
 		st.AcceptedAt = w.sim.Now()
-		if s.route(st) {
+		rt := routing{m: st, matches: s.match(st.Subject)}
+		s.route(nil, &rt) // the server's own message never stalls
+		if rt.delivered {
 			st.Fate = MsgRouted
 		} else {
 			st.Fate = MsgNoInterest
@@ -194,40 +320,69 @@ func (s *Server) match(subject string) []*serverSub {
 	return list
 }
 
-func (s *Server) route(m *Message) bool {
-	delivered := false
-	var groups []string
-	matches := s.match(m.Subject)
-	for _, ss := range matches {
-		if ss.queue == "" || s.w.mut.Has(QueueFanout) {
-			if s.deliver(ss, m) {
-				delivered = true
+// routing is the delivery of one message to the subscriptions that matched
+// it when its PUB was processed: every plain subscription, then one member
+// per queue group, chosen at random, the next members probed when the
+// chosen one cannot take it. It is a cursor, so that a delivery that
+// stalls the publisher can resume it.
+type routing struct {
+	m         *Message
+	matches   []*serverSub
+	next      int          // plain subscriptions: the next match to try
+	groups    []string     // the queue groups, in order of first match
+	group     int          // the group being routed
+	members   []*serverSub // its members; empty before it is reached
+	first     int          // the member tried first
+	tried     int          // members tried so far
+	delivered bool         // committed to at least one subscription
+}
+
+// route delivers rt's message from where it stands; it returns false when
+// a delivery stalled the producer p (nil for the server's own messages).
+func (s *Server) route(p *serverConn, rt *routing) bool {
+	fanout := s.w.mut.Has(QueueFanout)
+	for rt.next < len(rt.matches) {
+		ss := rt.matches[rt.next]
+		rt.next++
+		if ss.queue != "" && !fanout {
+			if !containsStr(rt.groups, ss.queue) {
+				rt.groups = append(rt.groups, ss.queue)
 			}
 			continue
 		}
-		if !containsStr(groups, ss.queue) {
-			groups = append(groups, ss.queue)
+		switch s.deliver(p, ss, rt.m) {
+		case delivered:
+			rt.delivered = true
+		case stalled:
+			return false
 		}
 	}
-	for _, q := range groups {
-		var members []*serverSub
-		for _, ss := range matches {
-			if ss.queue == q {
-				members = append(members, ss)
+	for rt.group < len(rt.groups) {
+		if len(rt.members) == 0 {
+			for _, ss := range rt.matches {
+				if ss.queue == rt.groups[rt.group] {
+					rt.members = append(rt.members, ss)
+				}
+			}
+			if len(rt.members) > 1 {
+				rt.first = s.rng.IntN("queue-member", len(rt.members))
 			}
 		}
-		start := 0
-		if len(members) > 1 {
-			start = s.rng.IntN("queue-member", len(members))
-		}
-		for k := range members {
-			if s.deliver(members[(start+k)%len(members)], m) {
-				delivered = true
-				break
+		for rt.tried < len(rt.members) {
+			ss := rt.members[(rt.first+rt.tried)%len(rt.members)]
+			rt.tried++
+			switch s.deliver(p, ss, rt.m) {
+			case delivered:
+				rt.delivered = true
+				rt.tried = len(rt.members)
+			case stalled:
+				return false
 			}
 		}
+		rt.group++
+		rt.members, rt.first, rt.tried = rt.members[:0], 0, 0
 	}
-	return delivered
+	return true
 }
 
 func containsStr(list []string, s string) bool {
@@ -239,24 +394,170 @@ func containsStr(list []string, s string) bool {
 	return false
 }
 
-// deliver commits m to ss: it appends a MSG to the subscriber's FIFO. It
-// refuses closed subscriptions and connections and subscriptions past their
-// auto-unsubscribe limit.
-func (s *Server) deliver(ss *serverSub, m *Message) bool {
+// delivery is what became of one attempt to deliver to a subscription.
+type delivery uint8
+
+const (
+	refused   delivery = iota // closed, past its limit, or dropped as stalled
+	delivered                 // its MSG is in the subscriber's FIFO
+	stalled                   // the producer waits; resume finishes it
+)
+
+// deliver is deliverMsg: it refuses closed subscriptions and connections
+// and subscriptions past their auto-unsubscribe limit, counts the message
+// towards the limit, then, when the subscriber's stall gate is up, stalls
+// the producer p or (no_fast_producer_stall) drops the message, and
+// otherwise commits it.
+func (s *Server) deliver(p *serverConn, ss *serverSub, m *Message) delivery {
 	if ss.closed || !ss.conn.open {
-		return false
+		return refused
 	}
 	if ss.max > 0 && ss.nm >= ss.max {
-		return false
+		return refused
 	}
 	ss.nm++
-	d := s.w.ledger.newDelivery(m.ID, ss.rec.index, s.w.sim.Now())
-	ss.conn.out = append(ss.conn.out, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d})
-	s.kick(ss.conn)
-	if ss.max > 0 && ss.nm >= ss.max {
+	if p != nil && ss.conn.gate {
+		if s.noStall {
+			s.dropStalled(ss, m)
+			s.unsubscribeAtMax(ss)
+			return refused
+		}
+		if s.stall(p, ss, m) {
+			return stalled
+		}
+	}
+	s.commit(ss, m)
+	return delivered
+}
+
+// commit appends m's MSG for ss to the subscriber's FIFO. A subscription
+// already unsubscribed gets it all the same, tagged: only a stalled
+// delivery can get here so (§2, Exception 1).
+func (s *Server) commit(ss *serverSub, m *Message) {
+	w := s.w
+	d := w.ledger.newDelivery(m.ID, ss.rec.index, w.sim.Now())
+	if ss.closed {
+		w.ledger.Deliveries[d].AfterUnsub = true
+		w.trace(ss.conn.client.name, "server.late_msg", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)))
+	}
+	s.enqueue(ss.conn, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d})
+	s.unsubscribeAtMax(ss)
+}
+
+// unsubscribeAtMax removes ss once it has had its auto-unsubscribe limit.
+func (s *Server) unsubscribeAtMax(ss *serverSub) {
+	if ss.max > 0 && ss.nm >= ss.max && !ss.closed {
 		s.unsubscribe(ss)
 	}
+}
+
+// dropStalled records m as dropped for ss: the server does not stall
+// producers (no_fast_producer_stall) and ss's connection is over the mark.
+func (s *Server) dropStalled(ss *serverSub, m *Message) {
+	w := s.w
+	d := w.ledger.newDelivery(m.ID, ss.rec.index, w.sim.Now())
+	w.ledger.drop(d, w.sim.Now(), DropServerStalled, ss.conn.client.recDraining(ss.sid))
+	if w.tr != nil {
+		w.trace(ss.conn.client.name, "server.drop", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)),
+			sim.Str("reason", DropServerStalled.String()))
+	}
+}
+
+// stall is stalledWait: producer p waits at ss's connection's gate for
+// 2 ms (5 ms at max_pending), at most until it has waited 10 ms during its
+// current read, or until the gate opens. It reports false when p's 10 ms
+// are used up.
+func (s *Server) stall(p *serverConn, ss *serverSub, m *Message) bool {
+	if p.tst >= stallTotal {
+		return false
+	}
+	sub := ss.conn
+	ttl := stallMin
+	if sub.pending >= s.maxPending {
+		ttl = stallMax
+	}
+	ttl = min(ttl, stallTotal-p.tst)
+	now := s.w.sim.Now()
+	p.wait, p.waitSince = ss, now
+	p.waitTimer = s.w.sim.At(now.Add(ttl), p.resumeFn)
+	sub.waiters = append(sub.waiters, p)
+	if s.w.tr != nil {
+		s.w.trace(p.client.name, "server.stall", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)), sim.Dur("for", ttl),
+			sim.Dur("read_stalled", p.tst))
+	}
 	return true
+}
+
+// resume ends p's stall: after stalledWait nats-server checks the
+// subscriber's connection, not the subscription, so the message is
+// committed even if the subscription was closed meanwhile. Then the
+// routing and p's readLoop go on.
+func (s *Server) resume(p *serverConn) {
+	ss := p.wait
+	p.wait = nil
+	p.tst += s.w.sim.Now().Sub(p.waitSince)
+	sub := ss.conn
+	for i, x := range sub.waiters {
+		if x == p {
+			sub.waiters = append(sub.waiters[:i], sub.waiters[i+1:]...)
+			break
+		}
+	}
+	rt := &p.rt
+	if sub.open {
+		s.commit(ss, rt.m)
+		rt.delivered = true
+		rt.tried = len(rt.members) // a queue group has its member
+	}
+	if !s.route(p, rt) {
+		return
+	}
+	s.routed(p, rt)
+	if len(p.rest) > 0 || p.restEOF {
+		rest, eof := p.rest, p.restEOF
+		p.rest, p.restEOF = p.rest[:0], false
+		s.read(p, rest, eof)
+	}
+	for p.wait == nil && (len(p.later) > 0 || p.laterEOF) {
+		next, eof := p.later, p.laterEOF
+		p.later, p.laterEOF = p.spare[:0], false
+		p.tst = 0
+		if p.open {
+			s.read(p, next, eof)
+		} else {
+			s.lostPubs(next)
+		}
+		p.spare = next[:0]
+	}
+}
+
+// openGate lets the producers stalled at sc's gate go on.
+func (s *Server) openGate(sc *serverConn) {
+	sc.gate = false
+	for _, p := range sc.waiters {
+		s.w.sim.Cancel(p.waitTimer)
+		p.waitTimer = s.w.sim.At(s.w.sim.Now(), p.resumeFn)
+	}
+	sc.waiters = sc.waiters[:0]
+}
+
+// enqueue is queueOutbound: it appends f to the connection's FIFO. With a
+// bandwidth it counts f's bytes as pending: over max_pending the server
+// closes the connection as a slow consumer, over 75 % of it the stall gate
+// goes up.
+func (s *Server) enqueue(sc *serverConn, f frame) {
+	sc.out = append(sc.out, f)
+	if s.limited {
+		sc.pending += s.w.wireSize(f)
+		if sc.pending > s.maxPending {
+			s.slowConsumer(sc)
+			return
+		}
+		if sc.pending > s.stallAt {
+			sc.gate = true
+		}
+	}
+	s.kick(sc)
 }
 
 func (s *Server) kick(sc *serverConn) {
@@ -266,24 +567,66 @@ func (s *Server) kick(sc *serverConn) {
 	}
 }
 
-// write is the connection's writeLoop: everything queued goes out as one write.
+// write is the connection's writeLoop: everything queued goes out as one
+// write. With a bandwidth, the write holds its bytes pending until the
+// link has carried them, and the next write waits for it.
 func (s *Server) write(sc *serverConn) {
 	sc.kicked = false
-	if !sc.open || len(sc.out) == 0 {
+	if !sc.open || len(sc.out) == 0 || sc.writing > 0 {
 		return
 	}
 	out := sc.out
 	sc.out = s.w.getFrames()
-	sc.client.fromServer.send(out, false)
+	done := sc.client.fromServer.send(out, false)
+	if s.limited {
+		sc.writing = sc.pending
+		s.w.sim.At(done, sc.wroteFn)
+	}
+}
+
+// wrote ends a write (flushOutbound): its bytes are no longer pending, the
+// stall gate opens as the whole write went out, and what was queued
+// meanwhile is written.
+func (s *Server) wrote(sc *serverConn) {
+	if !sc.open {
+		return
+	}
+	sc.pending -= sc.writing
+	sc.writing = 0
+	s.openGate(sc)
+	s.write(sc)
+}
+
+// slowConsumer closes sc for exceeding max_pending: nats-server discards
+// its outbound buffer and the client reads what is already on the wire,
+// then the end of the stream.
+func (s *Server) slowConsumer(sc *serverConn) {
+	s.w.trace(sc.client.name, "server.slow_consumer", sim.Int("pending", int64(sc.pending)), sim.Int("max_pending", int64(s.maxPending)))
+	s.shut(sc)
+	s.discard(sc, DropServerSlowConsumer)
+	sc.client.fromServer.send(nil, true)
 }
 
 // closeConn ends a connection. With flush, what is queued is still written
 // (a client close or a server shutdown); without it the FIFO is discarded
-// (a read or write error).
+// (a broken link).
 func (s *Server) closeConn(sc *serverConn, flush bool) {
 	if !sc.open {
 		return
 	}
+	s.shut(sc)
+	if !flush {
+		s.discard(sc, DropDisconnect)
+		return
+	}
+	out := sc.out
+	sc.out = nil
+	sc.client.fromServer.send(out, true)
+}
+
+// shut marks a connection closed and removes its interest; producers
+// stalled at its gate go on.
+func (s *Server) shut(sc *serverConn) {
 	sc.open = false
 	for _, ss := range sc.subs {
 		ss.closed = true
@@ -291,21 +634,20 @@ func (s *Server) closeConn(sc *serverConn, flush bool) {
 	}
 	sc.subs = nil
 	clear(s.cache)
-	if flush {
-		out := sc.out
-		sc.out = nil
-		sc.client.fromServer.send(out, true)
-	} else {
-		for _, f := range sc.out {
-			if f.op == opMsg {
-				s.w.ledger.drop(f.ref, s.w.sim.Now(), DropDisconnect, sc.client.recDraining(f.sid))
-			}
-		}
-		sc.out = nil
-	}
+	s.openGate(sc)
 	if s.conns[sc.client.idx] == sc {
 		s.conns[sc.client.idx] = nil
 	}
+}
+
+// discard drops the MSGs still in sc's FIFO for reason.
+func (s *Server) discard(sc *serverConn, reason DropReason) {
+	for _, f := range sc.out {
+		if f.op == opMsg {
+			s.w.ledger.drop(f.ref, s.w.sim.Now(), reason, sc.client.recDraining(f.sid))
+		}
+	}
+	sc.out = nil
 }
 
 // SubjectMatches reports whether a subscription subject (which may contain

@@ -318,11 +318,12 @@ func (c *Conn) removeSub(s *Sub, by string) {
 }
 
 // releaseSync closes a sync subscription's channel: queued messages can no
-// longer be read and blocked NextMsg calls return an error.
+// longer be read (unless the profile's iterators keep them) and blocked
+// NextMsg calls return an error.
 func (s *Sub) releaseSync(reason DropReason) {
 	l := s.c.w.ledger
 	draining := s.draining || s.c.isDraining()
-	for s.queueLen() > 0 {
+	for s.queueLen() > 0 && !s.c.w.profile.SyncKeepsQueue {
 		l.drop(s.pop(), s.c.now(), reason, draining)
 	}
 	waiters := s.nextWaiters
@@ -349,6 +350,11 @@ func (s *Sub) nextMsgErr() string {
 
 // NextMsg is a sync subscription's NextMsg(timeout).
 func (s *Sub) NextMsg(timeout time.Duration, done func(err string, msg int)) {
+	if !s.inSubs && s.queueLen() > 0 {
+		// A closed iterator still yields what it holds (SyncKeepsQueue).
+		done(s.takeNext())
+		return
+	}
 	if s.connClosed {
 		done(ErrConnectionClosed, 0)
 		return
@@ -391,6 +397,7 @@ func (s *Sub) takeNext() (string, int) {
 	s.pMsgs--
 	s.pBytes -= s.size(d)
 	w.trace(s.rec.Client, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+	s.progress()
 	if s.max > 0 {
 		if s.delivered > s.max {
 			return ErrMaxMessages, dl.Msg
@@ -433,11 +440,14 @@ func (s *Sub) AutoUnsubscribe(max int) string {
 	return s.c.unsubscribe(s, max, false)
 }
 
-// Drain is Subscription.Drain; some libraries refuse it while the
-// connection drains.
+// Drain is Subscription.Drain; while the connection drains, some libraries
+// refuse it and some return the drain already running ("noop").
 func (s *Sub) Drain() string {
-	if err := s.c.w.profile.SubDrainWhileDraining; err != "" && s.c.isDraining() {
-		return err
+	if rule := s.c.w.profile.SubDrainWhileDraining; rule != "" && s.c.isDraining() {
+		if rule == "noop" {
+			return ""
+		}
+		return rule
 	}
 	return s.c.unsubscribe(s, 0, true)
 }

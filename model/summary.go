@@ -31,6 +31,9 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 		p(" with mutations %s", strings.Join(o.Mutations, ","))
 	}
 	p("\n")
+	for _, inf := range o.ProfileInferred {
+		p("INFERRED (profile %s, not yet checked against the library): %s (%s): %s\n", o.Profile, inf.ID, inf.Ref, inf.Behaviour)
+	}
 	p("stopped: %s at %s after %d events\n", o.Stop.Reason, fmtNS(o.Stop.AtNS), o.Stop.Events)
 	for _, c := range o.Connections {
 		p("connection %s:", c.Client)
@@ -48,6 +51,9 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 			}
 			if c.Drain.TimedOut {
 				p(", TIMED OUT")
+			}
+			if c.Drain.DoneNS != nil {
+				p("; signalled %s at %s", c.Drain.Result, fmtNS(*c.Drain.DoneNS))
 			}
 			p("\n")
 		}
@@ -100,6 +106,9 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 				p(" %s:%s", r, idRanges(byReason[r]))
 			}
 		}
+		if late := lateIDs(s); len(late) > 0 {
+			p(", late after UNSUB %s", idRanges(late))
+		}
 		if s.RemovedNS != nil {
 			p(", removed by %s at %s", s.RemovedBy, fmtNS(*s.RemovedNS))
 		}
@@ -110,6 +119,9 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 		m.Published, m.Routed, m.Refused, m.NoInterest, m.LostUnsent, m.LostInFlight, m.Deliveries, m.Handled)
 	if m.InCallback > 0 {
 		p(", in callback at end %d", m.InCallback)
+	}
+	if m.LateAfterUnsub > 0 {
+		p(", late after UNSUB %d (server: fast-producer stall)", m.LateAfterUnsub)
 	}
 	p("\n")
 	failed := 0
@@ -138,6 +150,23 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// lateIDs returns the messages the server sent s after processing its
+// UNSUB, handled or dropped.
+func lateIDs(s SubOutcome) []int {
+	var ids []int
+	for _, d := range s.Delivered {
+		if d.LateAfterUnsub {
+			ids = append(ids, d.Msg)
+		}
+	}
+	for _, d := range s.Dropped {
+		if d.LateAfterUnsub {
+			ids = append(ids, d.Msg)
+		}
+	}
+	return ids
 }
 
 func deliveredIDs(ds []DeliveredOut) []int {

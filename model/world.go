@@ -80,6 +80,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	if err := checkProfileAPI(sc, p); err != nil {
 		return nil, err
 	}
+	if err := checkServerOptions(sc, p); err != nil {
+		return nil, err
+	}
 	rng := cfg.Chooser
 	if rng == nil {
 		rng = sim.NewPCG(sc.Seed)
@@ -503,6 +506,14 @@ func (w *World) finish() {
 // checkProfileAPI rejects scenario actions the profile's library does not
 // offer, naming the action.
 func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
+	if !p.SyncSubAPI {
+		for i := range sc.Subs {
+			if sc.Subs[i].Type == scenario.Sync {
+				return &scenario.Error{File: sc.File, Line: sc.Subs[i].Line, Field: "subscriptions[" + strconv.Itoa(i) + "].type",
+					Msg: "profile " + p.Name + " (" + p.Library + ") has no sync subscriptions; give the subscription a handler (type: async)"}
+			}
+		}
+	}
 	if p.SubDrainAPI {
 		return nil
 	}

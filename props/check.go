@@ -20,6 +20,9 @@ type SwarmConfig struct {
 	DeterminismRuns int
 	// NoShrink reports counterexamples as generated, without shrinking.
 	NoShrink bool
+	// SkipKnown leaves out the invariants a profile is known to violate
+	// (KnownViolations), so that the swarm looks for new violations only.
+	SkipKnown bool
 }
 
 // DeterminismID names the determinism check in a Failure: the same
@@ -35,6 +38,10 @@ type Failure struct {
 	GenSeed   uint64             // the PCG seed GenScenario drew the scenario from
 	Original  *scenario.Scenario // as generated
 	Shrunk    *scenario.Scenario // shrunk; equal to Original with NoShrink
+	// RestsOn names the profile's inferred behaviour without which the
+	// shrunk scenario no longer fails: the violation is inferred, not
+	// established. Empty when no single inferred behaviour explains it.
+	RestsOn string
 }
 
 // SwarmReport is what a swarm check found.
@@ -59,14 +66,16 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 	}
 	rep := SwarmReport{Coverage: make([]int, len(Targets()))}
 	for _, prof := range profiles {
+		p, err := model.LookupProfile(prof)
+		if err != nil {
+			return rep, err
+		}
 		for i := 0; i < cfg.Runs; i++ {
 			seed := cfg.Seed + uint64(i)
-			sc := GenScenario(sim.NewPCG(seed))
-			sc.Profile = prof
-			res, err := model.Run(sc, model.Config{Mutations: cfg.Mutations})
+			sc, res, err := runGenerated(p, seed, cfg.Mutations)
 			rep.Runs++
 			if err != nil {
-				return rep, fmt.Errorf("generator seed %d: %w", seed, err)
+				return rep, err
 			}
 			for k, t := range Targets() {
 				if t.Reached(res) {
@@ -74,17 +83,15 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 				}
 			}
 			for _, inv := range Catalogue() {
+				if cfg.SkipKnown && IsKnown(prof, inv.ID) {
+					continue
+				}
 				if len(inv.Check(res)) > 0 {
 					rep.Failures = append(rep.Failures, cfg.failure(inv, prof, seed, sc))
 				}
 			}
 			if len(rep.Failures) == 0 && i < cfg.DeterminismRuns && Nondeterministic(sc, cfg.Mutations) {
-				f := Failure{Invariant: DeterminismID, Detail: "the same scenario and seed gave different trace hashes",
-					Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
-				if !cfg.NoShrink {
-					f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool { return Nondeterministic(c, cfg.Mutations) })
-				}
-				rep.Failures = append(rep.Failures, f)
+				rep.Failures = append(rep.Failures, cfg.determinismFailure(prof, seed, sc))
 			}
 			if len(rep.Failures) > 0 {
 				return rep, nil
@@ -92,6 +99,28 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// runGenerated draws the scenario for generator seed under profile p and
+// runs it with its own seed, as `drainsim run` replays it.
+func runGenerated(p *model.Profile, seed uint64, muts model.MutationSet) (*scenario.Scenario, *model.Result, error) {
+	sc := GenProfileScenario(sim.NewPCG(seed), p)
+	res, err := model.Run(sc, model.Config{Mutations: muts})
+	if err != nil {
+		return sc, nil, fmt.Errorf("generator seed %d: %w", seed, err)
+	}
+	return sc, res, nil
+}
+
+// determinismFailure reports sc, which gave two different traces, shrunk
+// against the determinism check unless NoShrink.
+func (cfg SwarmConfig) determinismFailure(prof string, seed uint64, sc *scenario.Scenario) Failure {
+	f := Failure{Invariant: DeterminismID, Detail: "the same scenario and seed gave different trace hashes",
+		Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
+	if !cfg.NoShrink {
+		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool { return Nondeterministic(c, cfg.Mutations) })
+	}
+	return f
 }
 
 // failure shrinks sc against inv (unless NoShrink) and describes what the
@@ -103,6 +132,9 @@ func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scen
 	}
 	if res, err := model.Run(f.Shrunk, model.Config{Mutations: cfg.Mutations}); err == nil {
 		f.Detail = Shorten(inv.Check(res))
+	}
+	if p, err := model.LookupProfile(prof); err == nil {
+		f.RestsOn = restsOn(p, f.Shrunk, inv, cfg.Mutations)
 	}
 	return f
 }
@@ -137,6 +169,10 @@ func Nondeterministic(sc *scenario.Scenario, muts model.MutationSet) bool {
 
 // String renders a failure's headline.
 func (f Failure) String() string {
-	return fmt.Sprintf("%s violated (profile %s, generator seed %d, scenario seed %d): %s",
+	s := fmt.Sprintf("%s violated (profile %s, generator seed %d, scenario seed %d): %s",
 		f.Invariant, f.Profile, f.GenSeed, f.Shrunk.Seed, f.Detail)
+	if f.RestsOn != "" {
+		s += " [rests on the profile's INFERRED behaviour " + f.RestsOn + "]"
+	}
+	return s
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
 )
 
 // The Check functions of the catalogue, in catalogue order.
@@ -38,12 +39,15 @@ func checkNoLoss(r *model.Result) []string {
 // drainLossExplained reports whether dropping d, a delivery to s while s
 // drained, is explained by something other than the drain itself.
 func drainLossExplained(r *model.Result, d *model.Delivery, s *model.SubRecord, c *model.ConnRecord) bool {
+	if serverCaused(d) {
+		return true
+	}
 	switch d.Reason {
 	case model.DropSlowConsumer:
 		return slowReported(c, s.ID)
 	case model.DropMaxReached, model.DropDisconnect:
 		return true
-	case model.DropConnClosed, model.DropSubClosed, model.DropUnknownSid:
+	case model.DropConnClosed, model.DropSubClosed, model.DropUnknownSid, model.DropCancelled:
 		return closeExplained(r, c) || s.RemovedBy == "unsubscribe" || s.RemovedBy == "max"
 	case model.DropRunEnded:
 		return closeExplained(r, c) || budgetStop(r) || s.Type == scenario.Sync
@@ -51,7 +55,19 @@ func drainLossExplained(r *model.Result, d *model.Delivery, s *model.SubRecord, 
 	return false
 }
 
+// serverCaused reports whether the server, not a drain, lost d: it was
+// sent after the server had processed its subscription's UNSUB (the
+// fast-producer stall hole, nats-server-protocol.md §2), the server closed
+// the connection as a slow consumer with d in its buffer, or it dropped d
+// for a stalled subscriber (no_fast_producer_stall).
+func serverCaused(d *model.Delivery) bool {
+	return d.AfterUnsub || d.Reason == model.DropServerSlowConsumer || d.Reason == model.DropServerStalled
+}
+
 func checkNoCallbackAfterUnsub(r *model.Result) []string {
+	// A drained iterator yields what it held when the drain removed it:
+	// that is the drain's promise, not a late delivery.
+	iterators := profile(r).SyncKeepsQueue
 	var out []string
 	for _, s := range r.Subs {
 		for _, h := range s.Handled {
@@ -59,7 +75,7 @@ func checkNoCallbackAfterUnsub(r *model.Result) []string {
 				out = append(out, fmt.Sprintf("%s handled msg %d at %s after Unsubscribe returned at %s",
 					s.ID, h.Msg, ts(h.Start), ts(s.UnsubReturnedAt)))
 			}
-			if s.RemovedBy == "drain" && h.Start > s.RemovedAt {
+			if s.RemovedBy == "drain" && h.Start > s.RemovedAt && !(iterators && s.Type == scenario.Sync) {
 				out = append(out, fmt.Sprintf("%s handled msg %d at %s after its drain removed it at %s",
 					s.ID, h.Msg, ts(h.Start), ts(s.RemovedAt)))
 			}
@@ -238,6 +254,7 @@ func reachedGroup(r *model.Result, g []*model.SubRecord, drained, live *model.Su
 			dropped && s != drained && s != live,
 			dropped && s == drained && drainLossExplained(r, d, s, c),
 			dropped && d.Reason == model.DropSlowConsumer && slowReported(c, s.ID),
+			dropped && serverCaused(d),
 			dropped && d.Reason == model.DropRunEnded && s.Type == scenario.Sync:
 			ok[d.Msg-1] = true
 		}
@@ -252,14 +269,21 @@ func checkDrainCloses(r *model.Result) []string {
 		if c.DrainCalledAt == model.NoTime {
 			continue
 		}
-		bound := drainTimeout(r, c.Client) + p.ConnDrainPoll + p.FinalFlushTimeout
-		limit := c.DrainCalledAt.Add(bound)
+		// Without a bound only a run that ended on its own shows a drain
+		// that never closes, and only if it had nothing left to wait for.
+		limit, bound := sim.Never, "none"
+		if d, ok := p.DrainBound(drainTimeout(r, c.Client)); ok {
+			limit = c.DrainCalledAt.Add(d)
+			bound = ts(limit)
+		} else if leftUnread(r, c.Client) {
+			continue
+		}
 		switch {
 		case c.ClosedAt != model.NoTime && c.ClosedAt > limit:
 			out = append(out, fmt.Sprintf("%s drained at %s closed at %s, later than %s", c.Client, ts(c.DrainCalledAt), ts(c.ClosedAt), ts(limit)))
 		case c.ClosedAt == model.NoTime && (!budgetStop(r) || r.Stop.Now > limit):
 			out = append(out, fmt.Sprintf("%s drained at %s never closed (run stopped %s at %s; bound %s)",
-				c.Client, ts(c.DrainCalledAt), r.Stop.Reason, ts(r.Stop.Now), ts(limit)))
+				c.Client, ts(c.DrainCalledAt), r.Stop.Reason, ts(r.Stop.Now), bound))
 		}
 	}
 	return out
@@ -272,23 +296,8 @@ func checkTimeoutHonesty(r *model.Result) []string {
 		if c.DrainCalledAt == model.NoTime {
 			continue
 		}
-		n := countCallbacks(c, "async_error", model.ErrDrainTimeout)
-		if !c.DrainTimedOut {
-			if n > 0 || c.LastError == model.ErrDrainTimeout {
-				out = append(out, fmt.Sprintf("%s reported ErrDrainTimeout (%d callbacks, LastError %q) but its drain did not time out",
-					c.Client, n, c.LastError))
-			}
-		} else {
-			// Callbacks are suppressed once the connection is closed; then
-			// only LastError can carry the report.
-			suppressed := c.ClosedAt != model.NoTime && c.DrainDeadline != model.NoTime && c.ClosedAt <= c.DrainDeadline.Add(p.ConnDrainPoll)
-			switch {
-			case n > 1:
-				out = append(out, fmt.Sprintf("%s reported ErrDrainTimeout %d times", c.Client, n))
-			case n == 0 && !(suppressed && c.LastError == model.ErrDrainTimeout):
-				out = append(out, fmt.Sprintf("%s drain timed out (deadline %s) but no ErrDrainTimeout was reported (LastError %q)",
-					c.Client, ts(c.DrainDeadline), c.LastError))
-			}
+		out = append(out, timeoutReportProblems(r, c)...)
+		if c.DrainTimedOut {
 			if c.ClosedAt == model.NoTime {
 				base := c.DrainDeadline
 				if base == model.NoTime {
@@ -306,7 +315,7 @@ func checkTimeoutHonesty(r *model.Result) []string {
 		for i := range r.Ledger.Deliveries {
 			d := &r.Ledger.Deliveries[i]
 			s, _ := deliverySub(r, d)
-			if s != nil && s.Client == c.Client && d.Fate == model.DlvDropped && d.Reason == model.DropConnClosed &&
+			if s != nil && s.Client == c.Client && d.Fate == model.DlvDropped && (d.Reason == model.DropConnClosed || d.Reason == model.DropCancelled) &&
 				d.DroppedAt >= c.DrainCalledAt && inSubsAtConnDrain(s, c) {
 				out = append(out, fmt.Sprintf("%s reported no drain timeout but its close dropped msg %d to %s at %s",
 					c.Client, d.Msg, s.ID, ts(d.DroppedAt)))
@@ -344,50 +353,59 @@ func (f refusal) String() string {
 	return strings.Join(append(append([]string(nil), f.want...), f.always...), " or ")
 }
 
-// refusalRule returns the rule for a call in a stable state (nats.go §2.6),
-// and false when no rule applies.
-func refusalRule(verb string, st model.Status) (refusal, bool) {
+// refusalRule returns the rule of profile p for a call in a stable state
+// (for nats.go, nats-go-drain.md §2.6; for the others, the knobs each
+// profile declares), and false when no rule applies.
+func refusalRule(p *model.Profile, verb string, st model.Status) (refusal, bool) {
 	draining := st == model.DrainingSubs || st == model.DrainingPubs
 	closed := []string{model.ErrConnectionClosed}
+	refused := []string{model.ErrConnectionDraining}
 	switch verb {
 	case "publish", "reply":
 		f := refusal{}
 		if verb == "reply" {
 			f.always = []string{model.ErrMsgNoReply}
 		}
-		switch st {
-		case model.Closed:
+		switch {
+		case st == model.Closed:
 			f.want = closed
-		case model.DrainingPubs:
-			f.want = []string{model.ErrConnectionDraining}
+		case st == model.DrainingPubs, draining && p.PublishRefused == model.RefuseFromDrainCall:
+			f.want = refused
 		}
 		return f, true
 	case "subscribe", "unsubscribe", "drain_sub":
 		f := refusal{always: []string{model.ErrBadSubscription}}
-		if verb == "subscribe" {
-			f.always = []string{model.ErrAlreadySubscribed}
-		}
 		switch {
 		case st == model.Closed:
 			f.want = closed
-		case draining && verb != "drain_sub":
-			f.want = []string{model.ErrConnectionDraining}
+		case !draining:
+		case verb == "subscribe":
+			f.want = refused
+		case verb == "unsubscribe":
+			f.want = declared(p.UnsubWhileDraining)
+		default:
+			f.want = declared(p.SubDrainWhileDraining)
+		}
+		if verb == "subscribe" {
+			f.always = []string{model.ErrAlreadySubscribed}
 		}
 		return f, true
 	case "drain":
-		switch st {
-		case model.Closed:
-			return refusal{want: closed}, true
-		case model.Reconnecting:
+		switch {
+		case st == model.Closed:
+			return refusal{want: declared(p.DrainClosedErr)}, true
+		case st == model.Reconnecting && p.DrainReconnecting != model.Proceed:
 			return refusal{want: []string{model.ErrConnectionReconnect}}, true
+		case draining:
+			return refusal{want: declared(p.DoubleDrainErr)}, true
 		}
 		return refusal{want: []string{model.OK}}, true
 	case "request":
-		switch st {
-		case model.Closed:
+		switch {
+		case st == model.Closed:
 			return refusal{want: closed}, true
-		case model.DrainingPubs:
-			return refusal{want: []string{model.ErrConnectionDraining}}, true
+		case st == model.DrainingPubs, draining && p.RequestRefused == model.RefuseWholeDrain:
+			return refusal{want: refused}, true
 		}
 	case "flush":
 		if st == model.Closed {
@@ -397,7 +415,20 @@ func refusalRule(verb string, st model.Status) (refusal, bool) {
 	return refusal{}, false
 }
 
+// declared turns a profile's rule for a call ("" allowed, "noop" ignored,
+// or an error name) into the results it allows.
+func declared(rule string) []string {
+	switch rule {
+	case "":
+		return nil
+	case "noop":
+		return []string{model.OK}
+	}
+	return []string{rule}
+}
+
 func checkAPIRefusal(r *model.Result) []string {
+	p := profile(r)
 	var out []string
 	for _, call := range r.Calls {
 		c := r.Conn(call.Client)
@@ -406,12 +437,12 @@ func checkAPIRefusal(r *model.Result) []string {
 		}
 		st, stable := statusAt(c, call.At)
 		if !stable {
-			if v := checkDrainWhileReconnecting(c, call); v != "" {
+			if v := checkDrainWhileReconnecting(p, c, call); v != "" {
 				out = append(out, v)
 			}
 			continue
 		}
-		rule, ok := refusalRule(call.Verb, st)
+		rule, ok := refusalRule(p, call.Verb, st)
 		if !ok {
 			continue
 		}
@@ -419,7 +450,7 @@ func checkAPIRefusal(r *model.Result) []string {
 			out = append(out, fmt.Sprintf("%s by %s at %s while %s was %s returned %s; want %s",
 				call.Verb, call.Source, ts(call.At), call.Client, st, call.Result, rule))
 		}
-		if call.Verb == "drain" && st == model.Reconnecting && c.ClosedAt != call.At {
+		if call.Verb == "drain" && st == model.Reconnecting && p.DrainReconnecting == model.CloseAndRefuse && c.ClosedAt != call.At {
 			out = append(out, fmt.Sprintf("drain by %s at %s while %s was RECONNECTING did not close it (closed %s)",
 				call.Source, ts(call.At), call.Client, ts(c.ClosedAt)))
 		}
@@ -427,12 +458,13 @@ func checkAPIRefusal(r *model.Result) []string {
 	return out
 }
 
-// checkDrainWhileReconnecting checks a Drain made while RECONNECTING that
-// closed the connection at that same instant, as it must: it returns
-// ErrConnectionReconnecting (or ErrConnectionClosed, had a Close at that
-// instant come first) and the connection is CLOSED.
-func checkDrainWhileReconnecting(c *model.ConnRecord, call model.CallRecord) string {
-	if call.Verb != "drain" {
+// checkDrainWhileReconnecting checks, under a profile whose Drain while
+// reconnecting closes the connection (nats.go), a Drain made while
+// RECONNECTING that closed the connection at that same instant, as it
+// must: it returns ErrConnectionReconnecting (or ErrConnectionClosed, had
+// a Close at that instant come first) and the connection is CLOSED.
+func checkDrainWhileReconnecting(p *model.Profile, c *model.ConnRecord, call model.CallRecord) string {
+	if call.Verb != "drain" || p.DrainReconnecting != model.CloseAndRefuse {
 		return ""
 	}
 	if prev, closing := statusBefore(c, call.At); prev != model.Reconnecting || !closing {
@@ -446,6 +478,9 @@ func checkDrainWhileReconnecting(c *model.ConnRecord, call model.CallRecord) str
 }
 
 func checkRespMuxLast(r *model.Result) []string {
+	if profile(r).Mux != model.MuxLast {
+		return nil
+	}
 	var out []string
 	for _, c := range r.Conns {
 		if c.DrainCalledAt == model.NoTime || c.DrainTimedOut || sawDisconnect(c) {
@@ -529,13 +564,15 @@ func checkOutboundComplete(r *model.Result) []string {
 			continue
 		}
 		pubsAt := firstStatus(c, model.DrainingPubs, c.DrainCalledAt)
-		if pubsAt == model.NoTime {
+		// After a broken link, a PING left unsent at the break goes out
+		// after the reconnect, and its PONG may answer the final flush
+		// (nats.go and ruby-nats pair PONGs with waiters by order alone).
+		if pubsAt == model.NoTime || lastLinkBreak(c, c.FinalFlushAt) >= 0 {
 			continue
 		}
-		since := lastLinkBreak(c, pubsAt)
 		for i := range r.Ledger.Messages {
 			m := &r.Ledger.Messages[i]
-			if m.From != c.Client || m.Fate == model.MsgRefused || m.PublishedAt >= pubsAt || m.PublishedAt <= since {
+			if m.From != c.Client || m.Fate == model.MsgRefused || m.PublishedAt >= pubsAt {
 				continue
 			}
 			if m.AcceptedAt == model.NoTime || m.AcceptedAt > c.FinalFlushAt {
@@ -579,23 +616,28 @@ func checkClosedCallback(r *model.Result) []string {
 
 // closedCallbacks is how many closed callbacks a closed connection must run:
 // 1, or 0 when NoCallbacksAfterClientClose applies to a Close by the
-// application or the drain, or -1 when the records cannot tell (closed from
-// RECONNECTING: by Close, or by running out of reconnect attempts).
+// application or the drain, or -1 when the records cannot tell (closed
+// while the reconnect loop ran: by Close, or by running out of reconnect
+// attempts; the status may say DRAINING_SUBS then, when a Drain that
+// proceeds while reconnecting overwrote it).
 func closedCallbacks(r *model.Result, c *model.ConnRecord) int {
 	if !noCallbacksAfterClose(r, c.Client) {
 		return 1
 	}
-	prev := model.Connected
+	prev, loops := model.Connected, 0
 	for _, s := range c.Status {
 		if s.Status == model.Closed {
 			break
 		}
+		if s.Status == model.Reconnecting {
+			loops++
+		}
 		prev = s.Status
 	}
-	switch prev {
-	case model.Disconnected:
+	switch {
+	case prev == model.Disconnected:
 		return 1
-	case model.Reconnecting:
+	case loops > countCallbacks(c, "reconnected", ""):
 		return -1
 	}
 	return 0
@@ -677,12 +719,20 @@ func dropAllowed(r *model.Result, d *model.Delivery, s *model.SubRecord, c *mode
 		return s.RemovedAt != model.NoTime && s.RemovedAt <= d.DroppedAt
 	case model.DropConnClosed:
 		return c.ClosedAt != model.NoTime && c.ClosedAt <= d.DroppedAt
+	case model.DropCancelled:
+		return profile(r).CloseCancelsCallbacks && c.ClosedAt != model.NoTime && c.ClosedAt <= d.DroppedAt
 	case model.DropDisconnect:
 		return linkCut(r, s.Client, d.DroppedAt)
 	case model.DropMaxReached:
 		return hasMax(r, s)
 	case model.DropRunEnded:
 		return budgetStop(r) || s.Type == scenario.Sync
+	case model.DropServerSlowConsumer:
+		// The client lost the connection the server closed, unless it
+		// closed it itself first.
+		return linkBreak(c, d.DroppedAt) || c.ClosedAt != model.NoTime
+	case model.DropServerStalled:
+		return r.Scenario != nil && r.Scenario.Server.NoFastProducerStall
 	}
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
 )
@@ -41,7 +42,17 @@ import (
 // is drawn too, and its limits are 1 minute of virtual time and 2,000,000
 // events.
 func GenScenario(c sim.Chooser) *scenario.Scenario {
-	b := newBuilder(c)
+	return GenProfileScenario(c, &model.GoProfile)
+}
+
+// GenProfileScenario is GenScenario for the library of profile p: the
+// scenario names p and uses only what p's library offers. There is no
+// subscription drain when p has none; a library without a drain timeout
+// gets none; one without a default timeout (the caller passes it) always
+// gets one, now and then zero (for ever). For nats.go it draws exactly as
+// GenScenario does.
+func GenProfileScenario(c sim.Chooser, p *model.Profile) *scenario.Scenario {
+	b := newBuilder(c, p)
 	for i, n := 0, b.intIn("steps", 1, maxSteps); i < n; i++ {
 		b.step(b.pickStep())
 	}
@@ -75,6 +86,7 @@ type weather struct {
 // builder draws a scenario step by step.
 type builder struct {
 	c        sim.Chooser
+	p        *model.Profile
 	w        weather
 	sc       *scenario.Scenario
 	now      time.Duration // virtual time of the next step
@@ -83,9 +95,9 @@ type builder struct {
 	syncSubs []string      // sync subscription ids
 }
 
-// newBuilder draws the weather and the topology.
-func newBuilder(c sim.Chooser) *builder {
-	b := &builder{c: c}
+// newBuilder draws the weather and the topology for profile p.
+func newBuilder(c sim.Chooser, p *model.Profile) *builder {
+	b := &builder{c: c, p: p}
 	b.w = weather{
 		queues:         b.chance("swarm-queues", 50),
 		syncSubs:       b.chance("swarm-sync", 50),
@@ -103,7 +115,7 @@ func newBuilder(c sim.Chooser) *builder {
 	b.sc = &scenario.Scenario{
 		Name:        "generated",
 		Description: "drawn by props.GenScenario",
-		Profile:     scenario.DefaultProfile,
+		Profile:     p.Name,
 		Seed:        uint64(b.intIn("seed", 0, 1<<30)),
 		Limits:      scenario.Limits{MaxTime: time.Minute, MaxEvents: 2_000_000},
 		Network:     scenario.Network{Latency: b.dist("latency", 50*time.Microsecond, 40)},
@@ -160,16 +172,32 @@ func (b *builder) clients() {
 	for i, n := 0, b.intIn("clients", 1, 3); i < n; i++ {
 		cl := scenario.Client{Name: fmt.Sprintf("c%d", i), AllowReconnect: !b.chance("no-reconnect", 10)}
 		cl.NoCallbacksAfterClose = b.chance("no-callbacks-after-close", 15)
-		if b.w.shortTimeouts {
-			dt := b.dur("drain-timeout", 100*time.Millisecond, 0, 20)
-			cl.DrainTimeout = &dt
-		}
+		cl.DrainTimeout = b.drainTimeout()
 		if (b.w.disconnects || b.w.restarts) && b.chance("fast-reconnect", 50) {
 			rw := b.dur("reconnect-wait", 10*time.Millisecond, 0, 50)
 			cl.ReconnectWait = &rw
 		}
 		b.sc.Clients = append(b.sc.Clients, cl)
 	}
+}
+
+// drainTimeout draws a client's drain timeout option, or nil for the
+// profile's default: short ones in short-timeout weather; none for a
+// library without a drain timeout; and for a library without a default
+// (the caller passes one) 30 s, or now and then zero.
+func (b *builder) drainTimeout() *time.Duration {
+	var dt time.Duration
+	switch {
+	case b.p.TimeoutStart == model.NoTimeout:
+		return nil
+	case b.w.shortTimeouts:
+		dt = b.dur("drain-timeout", 100*time.Millisecond, 0, 20)
+	case b.p.DrainTimeout != 0:
+		return nil
+	case !b.chance("drain-timeout-zero", 20):
+		dt = 30 * time.Second
+	}
+	return &dt
 }
 
 func (b *builder) subscriptions() {
@@ -186,7 +214,7 @@ func (b *builder) subscriptions() {
 		} else {
 			s.Client = b.client("sub-client")
 			s.Subject = subjects[b.pick("sub-subject", len(subjects))]
-			if b.w.syncSubs && b.chance("sync", 35) {
+			if b.w.syncSubs && b.chance("sync", 35) && b.p.SyncSubAPI {
 				s.Type = scenario.Sync
 			}
 		}
@@ -254,7 +282,11 @@ func (b *builder) handler() (h scenario.Handler, req bool) {
 		case 9:
 			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Unsubscribe: &struct{}{}})
 		case 10:
-			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), DrainSub: &struct{}{}})
+			a := scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), DrainSub: &struct{}{}}
+			if !b.p.SubDrainAPI {
+				a.DrainSub, a.Drain = nil, &struct{}{}
+			}
+			h.Actions = append(h.Actions, a)
 		case 11:
 			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Drain: &struct{}{}})
 		}
@@ -290,6 +322,8 @@ func (b *builder) applicable(kind string) bool {
 		return len(b.deferred) > 0
 	case "close":
 		return b.w.closes
+	case "drain_sub":
+		return b.p.SubDrainAPI
 	case "next_msg":
 		return len(b.syncSubs) > 0
 	case "disconnect":
@@ -397,7 +431,7 @@ func (b *builder) step(kind string) {
 // finish makes sure the scenario drains something and returns it.
 func (b *builder) finish() *scenario.Scenario {
 	if b.drains == 0 {
-		if b.chance("final-sub-drain", 30) {
+		if b.chance("final-sub-drain", 30) && b.p.SubDrainAPI {
 			b.step("drain_sub")
 		} else {
 			b.step("drain")

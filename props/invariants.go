@@ -37,18 +37,20 @@ func Catalogue() []Invariant {
 			ID: "no-loss-under-drain",
 			Statement: "a message committed to a subscription that is being drained (its own Drain or its connection's Drain) " +
 				"and dropped at or after the drain started was dropped for an explained reason: a reported slow consumer, " +
-				"the auto-unsubscribe limit, the application's own Unsubscribe or Close, a broken link, or the connection " +
-				"closing after a reported drain timeout",
+				"the auto-unsubscribe limit, the application's own Unsubscribe or Close, a broken link, the server (a " +
+				"slow-consumer close, a drop for a stalled subscriber, or a message the fast-producer stall let through " +
+				"after the UNSUB), or the connection closing after a reported drain timeout",
 			Precondition: "the subscription's Drain returned nil, or its connection's Drain returned nil while the subscription " +
 				"was still subscribed; deliveries still in a callback at the end are not drops, nor are deliveries still " +
 				"pending when the run stopped on a budget or on a sync subscription nobody read",
 			Check: checkNoLoss,
 		},
 		{
-			ID:           "no-callback-after-unsubscribe",
-			Statement:    "no callback of a subscription starts after a successful Unsubscribe returned, nor after a drain removed the subscription",
-			Precondition: "the subscription was unsubscribed (UnsubReturnedAt) or removed by its drain (RemovedBy drain)",
-			Check:        checkNoCallbackAfterUnsub,
+			ID:        "no-callback-after-unsubscribe",
+			Statement: "no callback of a subscription starts after a successful Unsubscribe returned, nor after a drain removed the subscription",
+			Precondition: "the subscription was unsubscribed (UnsubReturnedAt) or removed by its drain (RemovedBy drain); a drained " +
+				"iterator (a sync subscription of a profile with SyncKeepsQueue) may still yield what it held when the drain removed it",
+			Check: checkNoCallbackAfterUnsub,
 		},
 		{
 			ID:           "no-delivery-after-barrier",
@@ -93,22 +95,28 @@ func Catalogue() []Invariant {
 		},
 		{
 			ID: "drain-closes",
-			Statement: "a connection whose Drain returned nil reaches CLOSED within DrainTimeout + ConnDrainPoll + FinalFlushTimeout " +
-				"of the call, whatever the faults",
-			Precondition: "the connection's Drain returned nil; a run that stopped on a budget before the bound elapsed proves nothing",
-			Check:        checkDrainCloses,
+			Statement: "a connection whose Drain returned nil reaches CLOSED within its profile's bound (Profile.DrainBound: " +
+				"DrainTimeout, plus the barrier when the deadline starts after it, + ConnDrainPoll + FinalFlushTimeout; for " +
+				"nats.go DrainTimeout + 10 ms + 5 s) of the call, whatever the faults; a drain its profile does not bound (no " +
+				"timeout, or zero meaning for ever) still closes before a run ends on its own",
+			Precondition: "the connection's Drain returned nil; a run that stopped on a budget before the bound elapsed proves nothing; " +
+				"an unbounded drain may wait for ever for messages the application left unread",
+			Check: checkDrainCloses,
 		},
 		{
 			ID: "timeout-honesty",
-			Statement: "a connection drain that timed out reports exactly one ErrDrainTimeout (async error callback, or LastError " +
-				"when callbacks were suppressed) and still closes; a drain that did not time out reports none; a drain that " +
-				"reported no timeout lost nothing to its close",
+			Statement: "a connection drain that timed out reports it exactly once, through its library's channel " +
+				"(Profile.TimeoutReport: one ErrDrainTimeout async error callback, or LastError when callbacks were suppressed; " +
+				"or only the drain's result, as nats.java's future completed false) and still closes; a drain that did not time " +
+				"out reports none; a drain that reported no timeout lost nothing to its close (no message dropped, no callback cancelled)",
 			Precondition: "the connection's Drain returned nil; the last clause needs a link that never broke and no Close by the application",
 			Check:        checkTimeoutHonesty,
 		},
 		{
 			ID: "api-refusal-rules",
-			Statement: "each API call made in a stable connection state gets the result nats.go gives in that state: publish and " +
+			Statement: "each API call made in a stable connection state gets the result its profile declares for that state " +
+				"(an API rule, not a promise of the drain documentation: PublishRefused, RequestRefused, UnsubWhileDraining, " +
+				"SubDrainWhileDraining, DoubleDrainErr, DrainClosedErr, DrainReconnecting); for nats.go: publish and " +
 				"reply succeed while DRAINING_SUBS and are refused with ErrConnectionDraining in DRAINING_PUBS; Subscribe and " +
 				"Unsubscribe are refused while draining; everything is refused with ErrConnectionClosed once CLOSED; Drain while " +
 				"reconnecting returns ErrConnectionReconnecting and closes the connection",
@@ -118,9 +126,10 @@ func Catalogue() []Invariant {
 		{
 			ID: "respmux-drained-last",
 			Statement: "a connection drain drains its response subscription only after every other subscription it drained " +
-				"has been removed",
-			Precondition: "the connection drain drained a response subscription and neither timed out nor saw the connection break or close first",
-			Check:        checkRespMuxLast,
+				"has been removed (an API rule of the profiles that declare it, Mux: last, as nats.go and nats.c do)",
+			Precondition: "the profile drains the mux last; the connection drain drained a response subscription and neither timed out " +
+				"nor saw the connection break or close first",
+			Check: checkRespMuxLast,
 		},
 		{
 			ID: "replies-reach-requester",
@@ -134,8 +143,9 @@ func Catalogue() []Invariant {
 			ID: "outbound-complete",
 			Statement: "when a drain's final flush succeeds, every publish the connection accepted before DRAINING_PUBS had been " +
 				"processed by the server by the time the flush returned",
-			Precondition: "the drain's final flush returned without error; publishes made before the connection's last broken link are not covered",
-			Check:        checkOutboundComplete,
+			Precondition: "the drain's final flush returned without error and the connection's link never broke before it (a PING " +
+				"left unsent at a break goes out after the reconnect, and its PONG may answer the final flush)",
+			Check: checkOutboundComplete,
 		},
 		{
 			ID: "closed-callback",
@@ -155,7 +165,8 @@ func Catalogue() []Invariant {
 			ID: "no-silent-loss",
 			Statement: "every message and delivery that did not reach the application carries a named reason that the records " +
 				"allow: a refusal with its error, a loss with its reason, or a drop whose reason matches what happened " +
-				"(a reported slow consumer, a removed subscription, a closed connection, a broken link, an auto-unsubscribe " +
+				"(a reported slow consumer, a removed subscription, a closed connection, a callback the close cancelled under a " +
+				"profile whose close cancels callbacks, a broken link, an auto-unsubscribe " +
 				"limit, or a run that ended on a budget or with a sync subscription unread)",
 			Precondition: "always",
 			Check:        checkNoSilentLoss,

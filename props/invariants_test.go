@@ -511,6 +511,55 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				return r
 			},
 		},
+		{
+			id: "no-loss-under-drain",
+			violating: func() *model.Result { // unknown_sid after the drain removed the subscription
+				r := handMade()
+				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(15), "drain"
+				r.Ledger = dropped(model.DropUnknownSid, ms(20))
+				return r
+			},
+			holding: func() *model.Result { // the same drop of a message the server sent after the UNSUB
+				r := handMade()
+				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(15), "drain"
+				r.Ledger = dropped(model.DropUnknownSid, ms(20))
+				r.Ledger.Deliveries[0].AfterUnsub = true
+				return r
+			},
+		},
+		{
+			id: "no-silent-loss",
+			violating: func() *model.Result { // server_stalled, but the stall is on
+				r := handMade()
+				r.Ledger = dropped(model.DropServerStalled, model.NoTime)
+				r.Ledger.Deliveries[0].DroppedAt = ms(20)
+				return r
+			},
+			holding: func() *model.Result {
+				r := handMade()
+				r.Scenario = &scenario.Scenario{Server: scenario.Server{NoFastProducerStall: true}}
+				r.Ledger = dropped(model.DropServerStalled, model.NoTime)
+				r.Ledger.Deliveries[0].DroppedAt = ms(20)
+				return r
+			},
+		},
+		{
+			id: "no-silent-loss",
+			violating: func() *model.Result { // server_slow_consumer, but the client never lost its connection
+				r := handMade()
+				r.Ledger = dropped(model.DropServerSlowConsumer, model.NoTime)
+				r.Ledger.Deliveries[0].DroppedAt = ms(20)
+				return r
+			},
+			holding: func() *model.Result { // it saw the end of the stream and reconnected
+				r := handMade()
+				r.Conns[0].Status = append(r.Conns[0].Status, model.StatusChange{At: ms(21), Status: model.Reconnecting},
+					model.StatusChange{At: ms(100), Status: model.Connected})
+				r.Ledger = dropped(model.DropServerSlowConsumer, model.NoTime)
+				r.Ledger.Deliveries[0].DroppedAt = ms(20)
+				return r
+			},
+		},
 	}
 	covered := map[string]bool{}
 	for _, c := range cases {

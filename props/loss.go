@@ -23,7 +23,10 @@ import (
 // It does not matter whether the drain reported anything: a drain that
 // timed out and said so still lost the messages it dropped. Drops a drain
 // cannot prevent are not counted: slow_consumer (pending limits),
-// max_reached (auto-unsubscribe) and disconnect (a broken link). A
+// max_reached (auto-unsubscribe), disconnect (a broken link), the server's
+// server_slow_consumer and server_stalled, and a delivery the server sent
+// after processing the subscription's UNSUB (Delivery.AfterUnsub: the
+// fast-producer stall hole), whatever became of it. A
 // delivery whose callback started is never dropped; DrainInterrupted
 // reports those whose callback the drain's close cut short.
 //
@@ -41,7 +44,7 @@ func DrainLoss(r *model.Result) []int {
 	var lost []int
 	for i := range r.Ledger.Deliveries {
 		d := &r.Ledger.Deliveries[i]
-		if d.Fate != model.DlvDropped || d.Sub < 0 || d.Sub >= len(r.Subs) || !drainAnswerable(d.Reason) {
+		if d.Fate != model.DlvDropped || d.Sub < 0 || d.Sub >= len(r.Subs) || !drainAnswerable(d.Reason) || d.AfterUnsub {
 			continue
 		}
 		if st := start[d.Sub]; st != model.NoTime && d.DroppedAt >= st {
@@ -90,10 +93,11 @@ func drainAnswerable(r model.DropReason) bool {
 }
 
 // DrainTimeoutReported reports whether any connection drain of r timed out
-// and said so, through the async error callback or LastError.
+// and said so through its library's channel: the async error callback or
+// LastError, or the drain's result.
 func DrainTimeoutReported(r *model.Result) bool {
 	for _, c := range r.Conns {
-		if timeoutReported(c) {
+		if timeoutReported(r, c) {
 			return true
 		}
 	}

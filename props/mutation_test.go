@@ -42,7 +42,14 @@ func pcgRun(t testing.TB, seed uint64, muts model.MutationSet, trace bool) (*sce
 // swarm runs the swarm check as `drainsim check --runs N --seed S` does.
 func swarm(t testing.TB, runs int, seed uint64, muts model.MutationSet) SwarmReport {
 	t.Helper()
-	rep, err := Swarm(SwarmConfig{Runs: runs, Seed: seed, Mutations: muts, DeterminismRuns: determinismRuns})
+	return profileSwarm(t, scenario.DefaultProfile, runs, seed, muts)
+}
+
+// profileSwarm runs the swarm check as `drainsim check --profile P --runs
+// N --seed S` does: the profile's known violations are not checked.
+func profileSwarm(t testing.TB, prof string, runs int, seed uint64, muts model.MutationSet) SwarmReport {
+	t.Helper()
+	rep, err := Swarm(SwarmConfig{Profiles: []string{prof}, Runs: runs, Seed: seed, Mutations: muts, DeterminismRuns: determinismRuns, SkipKnown: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,28 +64,123 @@ func swarm(t testing.TB, runs int, seed uint64, muts model.MutationSet) SwarmRep
 func TestMutationsAreKilled(t *testing.T) {
 	t.Logf("%-30s %-28s %6s %9s %7s", "mutation", "killed by", "runs", "time", "actions")
 	for _, m := range model.Mutations() {
-		t.Run(m.Name(), func(t *testing.T) {
-			muts := model.MutationSet(0).With(m)
-			start := time.Now()
-			rep := swarm(t, maxSeeds, 1, muts)
-			took := time.Since(start)
-			if len(rep.Failures) == 0 {
-				t.Fatalf("mutation %s survived %d generated scenarios", m, maxSeeds)
-			}
-			var ids []string
-			for _, f := range rep.Failures {
-				ids = append(ids, f.Invariant)
-				if n := Size(f.Shrunk); n > maxCounterexample {
-					t.Errorf("%s: counterexample for %s has %d actions, want at most %d:\n%s", m, f.Invariant, n, maxCounterexample, f.Shrunk.Marshal())
-				}
-				if !stillFails(f, muts) {
-					t.Errorf("%s: the shrunk counterexample for %s no longer fails it:\n%s", m, f.Invariant, f.Shrunk.Marshal())
-				}
-			}
-			f := rep.Failures[0]
-			t.Logf("%-30s %-28s %6d %9v %7d", m, strings.Join(ids, ","), rep.Runs, took.Round(time.Millisecond), Size(f.Shrunk))
-		})
+		t.Run(m.Name(), func(t *testing.T) { checkKilled(t, scenario.DefaultProfile, m) })
 	}
+}
+
+// notApplicable names, per profile other than nats.go, the mutations its
+// kill test leaves out, and why: the profile already behaves so, lacks the
+// code path the mutation hooks, or the invariant that would catch it is a
+// known violation of the profile (masked).
+var notApplicable = map[string]map[string]string{
+	"c": {
+		"unsub-allowed-while-draining": "nats.c allows Unsubscribe while draining",
+		"drain-reconnecting-no-close":  "nats.c refuses Drain while reconnecting without closing",
+	},
+	"csharp-v1": {
+		"pending-dec-before-callback": "the profile already counts a message drained when dequeued (criterion a)",
+		"respmux-drained-with-subs":   "the profile already drains the mux with the others",
+		"drain-reconnecting-no-close": "Drain while reconnecting proceeds",
+	},
+	"java": {
+		"respmux-drained-with-subs":    "the profile already drains the mux with the others",
+		"unsub-allowed-while-draining": "Unsubscribe while draining is a silent no-op, which an allowed Unsubscribe looks like",
+		"drain-reconnecting-no-close":  "Drain while reconnecting proceeds",
+	},
+	"natsjs": {
+		"unsub-leaves-delivery":        "callbacks run on arrival: no queue to keep delivering",
+		"pending-dec-before-callback":  "callbacks run on arrival: no queue; a subscription drains at its barrier",
+		"respmux-drained-with-subs":    "the profile already drains the mux with the others",
+		"no-drain-timeout":             "nats.js has no drain timeout",
+		"no-close-after-timeout":       "nats.js has no drain timeout",
+		"timeout-not-reported":         "nats.js has no drain timeout",
+		"unsub-allowed-while-draining": "nats.js allows Unsubscribe while draining",
+		"revive-closed-conn":           "the drain waits one round trip: a generated Close rarely lands inside it",
+		"closed-cb-twice":              "the drain waits one round trip: a generated Close rarely lands inside it",
+		"drain-reconnecting-no-close":  "Drain while reconnecting proceeds",
+	},
+	"node-v1": {
+		"no-flush-barrier":              "masked: what it lets through is dropped, and no-loss-under-drain is a known violation",
+		"late-unsub":                    "masked: the subscription goes at its barrier, late messages are dropped, and no-loss-under-drain is a known violation",
+		"remove-sub-at-once":            "masked: in-flight messages are dropped, and no-loss-under-drain is a known violation",
+		"unsub-leaves-delivery":         "callbacks run on arrival: no queue to keep delivering",
+		"pending-dec-before-callback":   "callbacks run on arrival: no queue",
+		"drop-pending-on-drain":         "callbacks run on arrival: no queue",
+		"pending-lifo":                  "callbacks run on arrival: no queue",
+		"respmux-drained-with-subs":     "the profile already drains the mux with the others",
+		"publish-blocked-draining-subs": "node-nats v1 already refuses publishes from the Drain call (N1-M1)",
+		"no-drain-timeout":              "node-nats v1 has no drain timeout",
+		"no-close-after-timeout":        "node-nats v1 has no drain timeout",
+		"timeout-not-reported":          "node-nats v1 has no drain timeout",
+		"unsub-allowed-while-draining":  "node-nats v1 allows Unsubscribe while draining",
+		"revive-closed-conn":            "the connection drain waits for no subscription (N1-M1): no wait loop to revive from",
+		"closed-cb-twice":               "the connection drain waits for no subscription (N1-M1): no wait loop",
+		"map-order-snapshot":            "the connection drain takes no snapshot (N1-M1)",
+		"closed-cb-inline":              "masked: closed-callback is a known violation (no close event after a drain)",
+		"closed-cb-despite-option":      "masked: closed-callback is a known violation (no close event after a drain)",
+		"unsub-removes-queue-group":     "masked: queue-drain-no-loss is a known violation (N1-M1)",
+		"drain-reconnecting-no-close":   "Drain while reconnecting proceeds",
+	},
+	"python": {
+		"respmux-drained-with-subs":   "the profile already drains the mux with the others",
+		"drain-reconnecting-no-close": "nats.py refuses Drain while reconnecting without closing",
+	},
+	"ruby-em": {
+		"respmux-drained-with-subs":    "the profile already drains the mux with the others",
+		"drop-pending-on-drain":        "no subscription drain, and the connection drain marks subscriptions under one barrier",
+		"remove-sub-at-once":           "no subscription drain, and the connection drain marks subscriptions under one barrier",
+		"no-drain-timeout":             "the deadline starts after a barrier without a timeout, so no drain is bounded; one without a deadline still ends",
+		"unsub-allowed-while-draining": "Unsubscribe while draining is a silent no-op, which an allowed Unsubscribe looks like",
+		"drain-reconnecting-no-close":  "Drain while reconnecting proceeds",
+	},
+}
+
+// TestMutationsAreKilledPerProfile runs the kill test of
+// TestMutationsAreKilled under every other profile, for each mutation that
+// applies to it (notApplicable says which do not, and why); the profile's
+// known violations are not checked, as `drainsim check` does.
+func TestMutationsAreKilledPerProfile(t *testing.T) {
+	for _, prof := range model.ProfileNames() {
+		if prof == scenario.DefaultProfile {
+			continue
+		}
+		for name := range notApplicable[prof] {
+			if _, err := model.ParseMutation(name); err != nil {
+				t.Errorf("notApplicable[%s]: %v", prof, err)
+			}
+		}
+		for _, m := range model.Mutations() {
+			if _, skip := notApplicable[prof][m.Name()]; skip {
+				continue
+			}
+			t.Run(prof+"/"+m.Name(), func(t *testing.T) { checkKilled(t, prof, m) })
+		}
+	}
+}
+
+// checkKilled runs the swarm under profile prof with mutation m and checks
+// that it finds a violation whose counterexample shrinks to at most
+// maxCounterexample actions and still fails when replayed.
+func checkKilled(t *testing.T, prof string, m model.Mutation) {
+	muts := model.MutationSet(0).With(m)
+	start := time.Now()
+	rep := profileSwarm(t, prof, maxSeeds, 1, muts)
+	took := time.Since(start)
+	if len(rep.Failures) == 0 {
+		t.Fatalf("mutation %s survived %d generated scenarios under profile %s", m, maxSeeds, prof)
+	}
+	var ids []string
+	for _, f := range rep.Failures {
+		ids = append(ids, f.Invariant)
+		if n := Size(f.Shrunk); n > maxCounterexample {
+			t.Errorf("%s: counterexample for %s has %d actions, want at most %d:\n%s", m, f.Invariant, n, maxCounterexample, f.Shrunk.Marshal())
+		}
+		if !stillFails(f, muts) {
+			t.Errorf("%s: the shrunk counterexample for %s no longer fails it:\n%s", m, f.Invariant, f.Shrunk.Marshal())
+		}
+	}
+	f := rep.Failures[0]
+	t.Logf("%-30s %-28s %6d %9v %7d", m, strings.Join(ids, ","), rep.Runs, took.Round(time.Millisecond), Size(f.Shrunk))
 }
 
 // stillFails replays a failure's shrunk scenario from its file form.
@@ -125,6 +227,7 @@ var killers = []struct{ invariant, mutation string }{
 	{"outbound-complete", "final-flush-no-wait"},
 	{"closed-callback", "closed-cb-inline"},
 	{"closed-callback", "closed-cb-despite-option"},
+	{"closed-callback", "closed-cb-twice"},
 	{"closed-is-final", "revive-closed-conn"},
 	{"no-silent-loss", "slow-consumer-silent"},
 }

@@ -19,8 +19,13 @@ import (
 // label streams of the same rapid chooser, so a failure shrinks the
 // scenario and the model's choices together.
 func genRun(t *rapid.T) (*scenario.Scenario, *model.Result) {
+	return genRunFor(t, &model.GoProfile)
+}
+
+// genRunFor is genRun for the library of profile p.
+func genRunFor(t *rapid.T, p *model.Profile) (*scenario.Scenario, *model.Result) {
 	ch := RapidChooser(t)
-	sc := GenScenario(ch.Stream("gen"))
+	sc := GenProfileScenario(ch.Stream("gen"), p)
 	return sc, runRapid(t, ch, sc)
 }
 
@@ -29,8 +34,13 @@ func genRun(t *rapid.T) (*scenario.Scenario, *model.Result) {
 // ...) one at a time, each a removable unit for the shrinker; then it runs
 // the scenario with the model's choices drawn through rapid.
 func machineRun(t *rapid.T) (*scenario.Scenario, *model.Result) {
+	return machineRunFor(t, &model.GoProfile)
+}
+
+// machineRunFor is machineRun for the library of profile p.
+func machineRunFor(t *rapid.T, p *model.Profile) (*scenario.Scenario, *model.Result) {
 	ch := RapidChooser(t)
-	b := newBuilder(ch.Stream("gen"))
+	b := newBuilder(ch.Stream("gen"), p)
 	actions := map[string]func(*rapid.T){}
 	for _, k := range stepKinds {
 		kind := k.name

@@ -74,11 +74,11 @@ func sawDisconnect(c *model.ConnRecord) bool {
 }
 
 // lastLinkBreak returns the time of the last DISCONNECTED or RECONNECTING
-// status before t, or -1.
+// status at or before t, or -1.
 func lastLinkBreak(c *model.ConnRecord, t sim.Time) sim.Time {
 	last := sim.Time(-1)
 	for _, s := range c.Status {
-		if s.At < t && (s.Status == model.Disconnected || s.Status == model.Reconnecting) {
+		if s.At <= t && (s.Status == model.Disconnected || s.Status == model.Reconnecting) {
 			last = s.At
 		}
 	}
@@ -112,16 +112,23 @@ func countCallbacks(c *model.ConnRecord, kind, err string) int {
 }
 
 // timeoutReported reports whether the connection drain timed out and said
-// so (callback or LastError).
-func timeoutReported(c *model.ConnRecord) bool {
-	return c.DrainTimedOut && (countCallbacks(c, "async_error", model.ErrDrainTimeout) > 0 || c.LastError == model.ErrDrainTimeout)
+// so through its library's channel (Profile.TimeoutReport): the async error
+// callback or LastError, or the drain's own result.
+func timeoutReported(r *model.Result, c *model.ConnRecord) bool {
+	if !c.DrainTimedOut {
+		return false
+	}
+	if profile(r).TimeoutReport == model.ReportResult {
+		return c.DrainResult == model.ErrDrainTimeout
+	}
+	return countCallbacks(c, "async_error", model.ErrDrainTimeout) > 0 || c.LastError == model.ErrDrainTimeout
 }
 
 // closeExplained reports whether losing what a connection still held when
 // it closed is explained: the drain reported a timeout, the link broke, or
 // the application closed it.
 func closeExplained(r *model.Result, c *model.ConnRecord) bool {
-	return timeoutReported(c) || sawDisconnect(c) || closedByApp(r, c)
+	return timeoutReported(r, c) || sawDisconnect(c) || closedByApp(r, c)
 }
 
 // slowReported reports whether a slow-consumer error for sub was reported.

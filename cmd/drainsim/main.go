@@ -68,7 +68,7 @@ func mainWithArgs(args []string, stdout, stderr io.Writer) int {
 	case "merge":
 		return cmdMerge(args[1:], stdout, stderr)
 	case "profiles":
-		return cmdProfiles(stdout)
+		return cmdProfiles(args[1:], stdout, stderr)
 	case "mutations":
 		return cmdMutations(stdout)
 	case "help", "-h", "-help", "--help":
@@ -173,17 +173,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	return 0
-}
-
-func cmdProfiles(stdout io.Writer) int {
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROFILE\tLIBRARY\tDRAIN TIMEOUT\tCONN POLL\tSUB POLL\tFINAL FLUSH\tDESCRIPTION")
-	for _, name := range model.ProfileNames() {
-		p, _ := model.LookupProfile(name)
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%v\t%v\t%s\n", p.Name, p.Library, p.DrainTimeout, p.ConnDrainPoll, p.SubDrainPoll, p.FinalFlushTimeout, p.Description)
-	}
-	tw.Flush()
 	return 0
 }
 

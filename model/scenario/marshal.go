@@ -37,11 +37,28 @@ func (s *Scenario) Marshal() []byte {
 	if len(limits) > 0 {
 		top("limits", limits.flow())
 	}
+	var network pairs
 	if s.Network.Latency != sim.Const(DefaultLatency) {
-		top("network", pairs{"latency: " + dist(s.Network.Latency)}.flow())
+		network.add("latency", dist(s.Network.Latency))
 	}
+	if s.Network.Bandwidth != 0 {
+		network.add("bandwidth", quote(size(s.Network.Bandwidth)+"/s"))
+	}
+	if len(network) > 0 {
+		top("network", network.flow())
+	}
+	var server pairs
 	if !s.Server.NoResponders {
-		top("server", "{no_responders: false}")
+		server.add("no_responders", "false")
+	}
+	if s.Server.MaxPending != 0 {
+		server.add("max_pending", size(s.Server.MaxPending))
+	}
+	if s.Server.NoFastProducerStall {
+		server.add("no_fast_producer_stall", "true")
+	}
+	if len(server) > 0 {
+		top("server", server.flow())
 	}
 
 	if len(s.Clients) > 0 {

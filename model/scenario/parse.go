@@ -480,25 +480,62 @@ func (d *decoder) limits(n *yaml.Node, path string, l *Limits) error {
 }
 
 func (d *decoder) network(n *yaml.Node, path string, nw *Network) error {
-	fields, err := d.mapping(n, path, "latency")
+	fields, err := d.mapping(n, path, "latency", "bandwidth")
 	if err != nil {
 		return err
 	}
 	for _, f := range fields {
-		if nw.Latency, err = d.dist(f.val, f.path); err != nil {
+		switch f.name {
+		case "latency":
+			nw.Latency, err = d.dist(f.val, f.path)
+		case "bandwidth":
+			nw.Bandwidth, err = d.bandwidth(f.val, f.path)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// bandwidth decodes a rate in bytes per second: a size followed by /s,
+// such as 10MB/s or 512KiB/s.
+func (d *decoder) bandwidth(n *yaml.Node, path string) (int, error) {
+	const want = "want bytes per second such as 10MB/s, 512KiB/s or 125000/s (leave bandwidth out for unlimited)"
+	s, err := d.scalar(n, path, "a rate such as 10MB/s", "!!str")
+	if err != nil {
+		return 0, err
+	}
+	num, ok := strings.CutSuffix(strings.TrimSpace(s), "/s")
+	v, sized := parseSize(num)
+	switch {
+	case !ok || !sized:
+		return 0, d.errorf(n.Line, path, "bad bandwidth %q: %s", s, want)
+	case v == 0:
+		return 0, d.errorf(n.Line, path, "bandwidth %q must be positive: %s", s, want)
+	}
+	return v, nil
+}
+
 func (d *decoder) server(n *yaml.Node, path string, s *Server) error {
-	fields, err := d.mapping(n, path, "no_responders")
+	fields, err := d.mapping(n, path, "no_responders", "max_pending", "no_fast_producer_stall")
 	if err != nil {
 		return err
 	}
 	for _, f := range fields {
-		if s.NoResponders, err = d.boolean(f.val, f.path); err != nil {
+		switch f.name {
+		case "no_responders":
+			s.NoResponders, err = d.boolean(f.val, f.path)
+		case "max_pending":
+			s.MaxPending, err = d.size(f.val, f.path, false)
+			s.MaxPendingLine = f.line
+			if err == nil && s.MaxPending == 0 {
+				err = d.errorf(f.line, f.path, "must be positive (leave max_pending out for nats-server's default, 64MiB)")
+			}
+		case "no_fast_producer_stall":
+			s.NoFastProducerStall, err = d.boolean(f.val, f.path)
+		}
+		if err != nil {
 			return err
 		}
 	}

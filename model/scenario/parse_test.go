@@ -33,7 +33,7 @@ func goodFiles(t testing.TB) map[string][]byte {
 
 // clearPositions zeroes File and every Line field of s.
 func clearPositions(s *Scenario) {
-	s.File, s.ProfileLine = "", 0
+	s.File, s.ProfileLine, s.Server.MaxPendingLine = "", 0, 0
 	for i := range s.Clients {
 		s.Clients[i].Line = 0
 	}
@@ -196,6 +196,26 @@ actions:
 	require.Equal(t, 1024, *s.Subs[0].PendingBytesLimit)
 	require.Equal(t, time.Hour+2*time.Minute+3500*time.Millisecond, s.Actions[0].At)
 	require.Equal(t, 1000, s.Actions[0].Publish.Size)
+}
+
+func TestParseServerRealism(t *testing.T) {
+	s, err := Parse("slow.yaml", []byte(`
+name: slow
+network: {bandwidth: 512KiB/s}
+server:
+  max_pending: 4MB
+  no_fast_producer_stall: true
+`))
+	require.NoError(t, err)
+	require.Equal(t, Network{Latency: sim.Const(DefaultLatency), Bandwidth: 512 << 10}, s.Network)
+	require.Equal(t, Server{NoResponders: true, MaxPending: 4_000_000, MaxPendingLine: 5, NoFastProducerStall: true}, s.Server)
+	require.Contains(t, string(s.Marshal()), "network: {bandwidth: 512KiB/s}\nserver: {max_pending: 4000000, no_fast_producer_stall: true}\n")
+
+	s, err = Parse("default.yaml", []byte("name: d\n"))
+	require.NoError(t, err)
+	require.Zero(t, s.Network.Bandwidth, "unlimited by default")
+	require.Zero(t, s.Server.MaxPending, "0: the model applies nats-server's 64MiB")
+	require.False(t, s.Server.NoFastProducerStall, "the stall is on by default, as in nats-server v2.15")
 }
 
 func TestParseBad(t *testing.T) {
@@ -487,6 +507,41 @@ func TestParseBad(t *testing.T) {
 			"not a mapping",
 			"- name: x\n",
 			`bad.yaml:1: want a mapping with the scenario's fields (name:, clients:, actions:, ...), got a list`,
+		},
+		{
+			"bandwidth without /s",
+			"name: x\nnetwork: {bandwidth: 10MB}\n",
+			`bad.yaml:2: network.bandwidth: bad bandwidth "10MB": want bytes per second such as 10MB/s, 512KiB/s or 125000/s (leave bandwidth out for unlimited)`,
+		},
+		{
+			"bandwidth in bits",
+			"name: x\nnetwork: {bandwidth: 100Mbit/s}\n",
+			`bad.yaml:2: network.bandwidth: bad bandwidth "100Mbit/s": want bytes per second such as 10MB/s, 512KiB/s or 125000/s (leave bandwidth out for unlimited)`,
+		},
+		{
+			"zero bandwidth",
+			"name: x\nnetwork:\n  bandwidth: 0/s\n",
+			`bad.yaml:3: network.bandwidth: bandwidth "0/s" must be positive: want bytes per second such as 10MB/s, 512KiB/s or 125000/s (leave bandwidth out for unlimited)`,
+		},
+		{
+			"bandwidth as a number",
+			"name: x\nnetwork: {bandwidth: 1000}\n",
+			`bad.yaml:2: network.bandwidth: want a rate such as 10MB/s, got integer 1000`,
+		},
+		{
+			"zero max_pending",
+			"name: x\nserver: {max_pending: 0}\n",
+			`bad.yaml:2: server.max_pending: must be positive (leave max_pending out for nats-server's default, 64MiB)`,
+		},
+		{
+			"negative max_pending",
+			"name: x\nserver: {max_pending: -1}\n",
+			`bad.yaml:2: server.max_pending: size must not be negative, got -1`,
+		},
+		{
+			"no_fast_producer_stall not a boolean",
+			"name: x\nserver: {no_fast_producer_stall: yes please}\n",
+			`bad.yaml:2: server.no_fast_producer_stall: want true or false, got string "yes please"`,
 		},
 	}
 	for _, tt := range tests {

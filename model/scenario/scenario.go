@@ -39,6 +39,10 @@ type Network struct {
 	// Latency is the one-way delay of each write, drawn per write. Writes on
 	// one connection keep their order whatever the draws.
 	Latency sim.Dist
+	// Bandwidth is each link's capacity in bytes per second, per direction;
+	// 0 means unlimited. With a bandwidth, bytes the server has not yet
+	// written wait in its outbound buffer, which max_pending limits.
+	Bandwidth int
 }
 
 // Server holds the nats-server settings the model uses.
@@ -46,6 +50,17 @@ type Server struct {
 	// NoResponders lets the server answer a request that has no interest with
 	// a 503 status message (nats.go asks for this by default). Default true.
 	NoResponders bool
+	// MaxPending is max_pending, the bytes a connection's outbound buffer
+	// may hold before the server closes it as a slow consumer; 0 means
+	// nats-server's default, 64 MiB. It matters only with a bandwidth.
+	MaxPending int
+	// MaxPendingLine is the line of max_pending, for errors found when the
+	// profile is known (max_pending must be at least max_payload).
+	MaxPendingLine int
+	// NoFastProducerStall is nats-server's no_fast_producer_stall: a
+	// publisher is not stalled by a subscriber whose outbound buffer is over
+	// 75 % of MaxPending; the message is dropped for that subscriber instead.
+	NoFastProducerStall bool
 }
 
 // Client is one NATS connection and its options.

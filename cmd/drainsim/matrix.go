@@ -1,0 +1,198 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/props"
+)
+
+// matrixRuns is the default --runs of `check --matrix`: enough generated
+// scenarios per profile to reproduce every known violation.
+const matrixRuns = 20000
+
+// defaultMatrixOut is where `check --matrix` writes counterexamples unless
+// --out says otherwise.
+const defaultMatrixOut = "drainsim-counterexamples"
+
+// matrixLegend says what the cells of the matrix show.
+const matrixLegend = "ok holds; V[n] violated; I[n] violated, resting on an inferred behaviour; NEW[n] violated, not known; ok?[n] known, not reproduced"
+
+// note is one footnote of the matrix: a violated cell, or a known
+// violation the runs did not reproduce.
+type note struct {
+	cell props.Cell
+	path string // the counterexample file, "" when not reproduced
+}
+
+// mark is what a cell of the matrix shows: ok, V[n] (violated), I[n]
+// (violated, resting on an inferred behaviour), NEW[n] (violated, not a
+// known violation) or ok?[n] (a known violation the runs did not
+// reproduce).
+func (n note) mark(i int) string {
+	c := n.cell
+	switch {
+	case !c.Violated():
+		return fmt.Sprintf("ok?[%d]", i)
+	case c.Unexpected():
+		return fmt.Sprintf("NEW[%d]", i)
+	case c.Failure.RestsOn != "" || c.Known.Inferred != "":
+		return fmt.Sprintf("I[%d]", i)
+	}
+	return fmt.Sprintf("V[%d]", i)
+}
+
+// runMatrix runs the matrix, writes each violation's shrunk counterexample
+// to dir, and prints the matrix in format (text or markdown). It returns
+// the exit status: 0 when every violation is a known one, 1 when one is
+// not, 2 when a file cannot be written.
+func runMatrix(cfg props.SwarmConfig, dir, format string, stdout, stderr io.Writer) int {
+	m, err := props.RunMatrix(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "drainsim check: %v\n", err)
+		return 2
+	}
+	grid := make([][]string, len(m.Rows))
+	var notes []note
+	for i, row := range m.Cells {
+		grid[i] = make([]string, len(row))
+		for j, c := range row {
+			grid[i][j] = "ok"
+			if !c.Violated() && c.Known == nil {
+				continue
+			}
+			n := note{cell: c}
+			if c.Violated() {
+				if n.path, err = writeMatrixCounterexample(dir, c, cfg.Mutations); err != nil {
+					fmt.Fprintf(stderr, "drainsim check: %v\n", err)
+					return 2
+				}
+			}
+			notes = append(notes, n)
+			grid[i][j] = n.mark(len(notes))
+		}
+	}
+	if format == "markdown" {
+		writeMatrixMarkdown(stdout, m, grid, notes)
+	} else {
+		writeMatrixText(stdout, m, cfg, dir, grid, notes)
+	}
+	if len(m.Unexpected()) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// writeMatrixCounterexample writes a violated cell's shrunk scenario to
+// dir as a runnable file headed by what it shows and how to replay it,
+// and returns its path.
+func writeMatrixCounterexample(dir string, c props.Cell, muts model.MutationSet) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("counterexample directory: %w", err)
+	}
+	path := filepath.Join(dir, c.Profile+"--"+c.Invariant+".yaml")
+	sc := *c.Failure.Shrunk
+	sc.Name = c.Profile + "--" + c.Invariant
+	sc.Description = fmt.Sprintf("drainsim check --matrix: %s violated under profile %s; generator seed %d, shrunk",
+		c.Invariant, c.Profile, c.Failure.GenSeed)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s fails under profile %s: %s\n", c.Invariant, c.Profile, c.Failure.Detail)
+	if k := c.Known; k != nil {
+		fmt.Fprintf(&b, "# known: %s (source: %s)\n", k.Why, k.Source)
+	} else {
+		fmt.Fprintf(&b, "# NOT a known violation of this profile (props.KnownViolations)\n")
+	}
+	if c.Failure.RestsOn != "" {
+		fmt.Fprintf(&b, "# rests on the profile's inferred behaviour %s: without it the scenario passes\n", c.Failure.RestsOn)
+	}
+	fmt.Fprintf(&b, "# replay: %s\n", replayCommand(path, muts))
+	b.Write(sc.Marshal())
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return "", fmt.Errorf("writing the counterexample: %w", err)
+	}
+	return path, nil
+}
+
+// replayCommand is the `drainsim run` command line that replays path.
+func replayCommand(path string, muts model.MutationSet) string {
+	cmd := "drainsim run " + filepath.ToSlash(path)
+	for _, m := range model.Mutations() {
+		if muts.Has(m) {
+			cmd += " --mutation " + m.Name()
+		}
+	}
+	return cmd
+}
+
+// explain says what a footnote's cell shows, in one line.
+func (n note) explain() string {
+	c := n.cell
+	switch {
+	case !c.Violated():
+		return fmt.Sprintf("known violation not reproduced in these runs: %s (source: %s)", c.Known.Why, c.Known.Source)
+	case c.Unexpected():
+		return "NEW violation, not in props.KnownViolations: a bug in the model or a new finding"
+	}
+	s := fmt.Sprintf("%s (source: %s)", c.Known.Why, c.Known.Source)
+	if c.Failure.RestsOn != "" {
+		s += fmt.Sprintf("; rests on inferred %s", c.Failure.RestsOn)
+	}
+	return s
+}
+
+func writeMatrixText(w io.Writer, m props.Matrix, cfg props.SwarmConfig, dir string, grid [][]string, notes []note) {
+	fmt.Fprintf(w, "verdict matrix: %d generated scenarios per profile from seed %d; counterexamples in %s\n",
+		m.Runs, cfg.Seed, filepath.ToSlash(dir))
+	fmt.Fprintln(w, matrixLegend)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INVARIANT\t"+strings.Join(m.Profiles, "\t"))
+	for i, id := range m.Rows {
+		fmt.Fprintln(tw, id+"\t"+strings.Join(grid[i], "\t"))
+	}
+	tw.Flush()
+	for i, n := range notes {
+		c := n.cell
+		fmt.Fprintf(w, "\n[%d] %s x %s: %s\n", i+1, c.Profile, c.Invariant, n.explain())
+		if c.Violated() {
+			fmt.Fprintf(w, "    %s (generator seed %d, %d actions)\n", replayCommand(n.path, cfg.Mutations), c.Failure.GenSeed, props.Size(c.Failure.Shrunk))
+			fmt.Fprintf(w, "    %s\n", c.Failure.Detail)
+		}
+	}
+	writeInferred(w, m.Profiles, "\nINFERRED behaviours (not yet checked against the library; I[n] marks the violations that rest on one):\n", "  %s %s (%s): %s\n")
+}
+
+// writeInferred lists the inferred behaviours of the profiles, after a
+// heading, each through format (profile, id, ref, behaviour).
+func writeInferred(w io.Writer, profiles []string, heading, format string) {
+	fmt.Fprint(w, heading)
+	for _, name := range profiles {
+		p, _ := model.LookupProfile(name)
+		for _, inf := range p.Inferred {
+			fmt.Fprintf(w, format, p.Name, inf.ID, inf.Ref, inf.Behaviour)
+		}
+	}
+}
+
+func writeMatrixMarkdown(w io.Writer, m props.Matrix, grid [][]string, notes []note) {
+	fmt.Fprintf(w, "%s.\n\n", matrixLegend)
+	fmt.Fprintf(w, "| invariant | %s |\n|%s\n", strings.Join(m.Profiles, " | "), strings.Repeat("---|", len(m.Profiles)+1))
+	for i, id := range m.Rows {
+		fmt.Fprintf(w, "| `%s` | %s |\n", id, strings.Join(grid[i], " | "))
+	}
+	fmt.Fprintln(w)
+	for i, n := range notes {
+		c := n.cell
+		fmt.Fprintf(w, "%d. **%s × %s**: %s", i+1, c.Profile, c.Invariant, n.explain())
+		if c.Violated() {
+			p := filepath.ToSlash(n.path)
+			fmt.Fprintf(w, ". Counterexample: [%s](%s)", p, p)
+		}
+		fmt.Fprintln(w, ".")
+	}
+	writeInferred(w, m.Profiles, "\nInferred behaviours (I[n] marks the violations that rest on one):\n\n", "* %s %s (%s): %s.\n")
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/props"
+)
+
+// readmeSection returns the part of the README between the lines
+// "<!-- BEGIN name -->" and "<!-- END name -->".
+func readmeSection(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(data), "<!-- BEGIN "+name+" -->\n")
+	require.True(t, ok, "README has no BEGIN %s marker", name)
+	section, _, ok := strings.Cut(rest, "<!-- END "+name+" -->")
+	require.True(t, ok, "README has no END %s marker", name)
+	return section
+}
+
+// TestProfilesTableMatchesREADME: the README's profile table is exactly
+// what `drainsim profiles --format markdown` prints, and the terminal table
+// lists every profile and every knob.
+func TestProfilesTableMatchesREADME(t *testing.T) {
+	code, md, errOut := runCLI("profiles", "--format", "markdown")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, readmeSection(t, "profiles"), md, "README is stale: rerun drainsim profiles --format markdown")
+
+	code, text, errOut := runCLI("profiles")
+	require.Equal(t, 0, code, errOut)
+	header := strings.Fields(strings.SplitN(text, "\n", 2)[0])
+	require.Equal(t, append([]string{"KNOB"}, model.ProfileNames()...), header)
+	for _, k := range model.Knobs() {
+		require.Contains(t, text, "\n"+k.Field+" ", "knob %s", k.Field)
+		require.Contains(t, md, "| `"+k.Field+"` |", "knob %s", k.Field)
+	}
+	for _, name := range model.ProfileNames() {
+		p, _ := model.LookupProfile(name)
+		require.Contains(t, text, p.Library)
+		for _, inf := range p.Inferred {
+			require.Contains(t, text, "INFERRED:  "+inf.ID)
+		}
+	}
+}
+
+// TestMatrix is the acceptance test of the verdict matrix: `drainsim check
+// --profile all --matrix` exits 0, shows exactly the known violations (none
+// unexpected, none unreproduced), prints what the README shows, writes the
+// counterexamples committed in examples/matrix, and `drainsim run` replays
+// each violation.
+func TestMatrix(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cx")
+	code, out, errOut := runCLI("check", "--profile", "all", "--matrix", "--out", dir, "--format", "markdown")
+	require.Equal(t, 0, code, errOut+out)
+	require.NotContains(t, out, "NEW[")
+	require.NotContains(t, out, "ok?[")
+	slash := filepath.ToSlash(dir)
+	require.Equal(t, readmeSection(t, "matrix"), strings.ReplaceAll(out, slash, "examples/matrix"),
+		"README is stale: rerun drainsim check --profile all --matrix --out examples/matrix --format markdown")
+
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	require.NoError(t, err)
+	require.Len(t, files, len(props.KnownViolations()), "one counterexample per known violation")
+	for _, k := range props.KnownViolations() {
+		name := k.Profile + "--" + k.Invariant + ".yaml"
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err, "no counterexample for %s", name)
+		committed, err := os.ReadFile(filepath.Join("../../examples/matrix", name))
+		require.NoError(t, err)
+		require.Equal(t, string(committed), strings.ReplaceAll(string(got), slash, "examples/matrix"), "examples/matrix/%s is stale", name)
+		if k.Inferred != "" {
+			require.Contains(t, string(got), "rests on the profile's inferred behaviour "+k.Inferred)
+		}
+
+		code, replay, errOut := runCLI("run", filepath.Join(dir, name))
+		require.Equal(t, 1, code, "%s: %s", name, errOut)
+		require.Contains(t, replay, "FAIL "+k.Invariant+" ", name)
+		code, js, _ := runCLI("run", filepath.Join(dir, name), "--format", "json")
+		require.Equal(t, 1, code)
+		p, _ := model.LookupProfile(k.Profile)
+		for _, inf := range p.Inferred {
+			require.Contains(t, js, `"id": "`+inf.ID+`"`, "%s: the JSON outcome flags the profile's inferred behaviours", name)
+		}
+	}
+}
+
+// TestMatrixText: the terminal matrix names each counterexample's path
+// and marks inferred violations; a violation no profile is known for makes
+// the command exit 1 and is replayed with its mutation.
+func TestMatrixText(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCLI("check", "--profile", "node-v1", "--matrix", "--runs", "100", "--out", dir)
+	require.Equal(t, 0, code, errOut+out)
+	require.Contains(t, out, "INVARIANT")
+	require.Contains(t, out, "I[1]", "node-v1's lost messages rest on the inferred N1-M1")
+	require.Contains(t, out, "drainsim run "+filepath.ToSlash(filepath.Join(dir, "node-v1--no-loss-under-drain.yaml")))
+	require.Contains(t, out, "INFERRED behaviours")
+
+	code, out, errOut = runCLI("check", "--profile", "go", "--matrix", "--runs", "300", "--out", dir, "--mutation", "no-flush-barrier")
+	require.Equal(t, 1, code, errOut+out)
+	require.Contains(t, out, "NEW[1]")
+	file := filepath.Join(dir, "go--no-loss-under-drain.yaml")
+	require.Contains(t, out, "drainsim run "+filepath.ToSlash(file)+" --mutation no-flush-barrier")
+	code, replay, _ := runCLI("run", file, "--mutation", "no-flush-barrier")
+	require.Equal(t, 1, code)
+	require.Contains(t, replay, "FAIL no-loss-under-drain")
+}
+
+// TestCheckSkipsKnownViolations: a plain check of a profile leaves its
+// known violations out and says so.
+func TestCheckSkipsKnownViolations(t *testing.T) {
+	code, out, errOut := runCLI("check", "--profile", "node-v1", "--runs", "200")
+	require.Equal(t, 0, code, errOut+out)
+	require.Contains(t, out, "not checked: closed-callback under node-v1")
+	require.Contains(t, out, "ok: 200 scenarios run")
+}
+
+func TestMatrixAndProfilesBadUsage(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", "--matrix", "--format", "xml"}, "--format"},
+		{[]string{"check", "--matrix", "--runs", "0"}, "--runs 0"},
+		{[]string{"check", "--matrix", "--runs", "50", "--profile", "node-v1", "--out", "/dev/null/x"}, "counterexample directory"},
+		{[]string{"profiles", "--format", "xml"}, "--format"},
+		{[]string{"profiles", "extra"}, `unexpected argument "extra"`},
+	}
+	for _, c := range cases {
+		code, _, errOut := runCLI(c.args...)
+		require.Equal(t, 2, code, "%v: %s", c.args, errOut)
+		require.Contains(t, errOut, c.want, "%v", c.args)
+	}
+}

@@ -1,0 +1,289 @@
+package examples_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/props"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// runProfile runs a scenario of examples/profiles and checks that it ends
+// on its own (unless stuck, for the scenarios of drains that never end)
+// and violates exactly the invariants listed, each a known violation of
+// its profile.
+func runProfile(t *testing.T, file string, stuck bool, violated ...string) *model.Result {
+	t.Helper()
+	sc, err := scenario.Load(filepath.Join("profiles", file))
+	require.NoError(t, err)
+	res, err := model.Run(sc, model.Config{Trace: true})
+	require.NoError(t, err)
+	require.Equal(t, "quiescent", res.Stop.Reason.String(), "the run must end on its own")
+	if !stuck {
+		for _, c := range res.Conns {
+			if c.DrainCalledAt != model.NoTime {
+				require.NotEqual(t, model.NoTime, c.ClosedAt, "%s drained and must close", c.Client)
+			}
+		}
+	}
+	got := props.Violated(res)
+	if violated == nil {
+		violated = []string{}
+	}
+	if got == nil {
+		got = []string{}
+	}
+	require.Equal(t, violated, got, "violated invariants")
+	for _, id := range got {
+		require.True(t, props.IsKnown(sc.Profile, id), "%s under %s is not a known violation", id, sc.Profile)
+	}
+	return res
+}
+
+// call returns the result of the first call with the given source prefix
+// and verb.
+func call(t *testing.T, res *model.Result, source, verb string) model.CallRecord {
+	t.Helper()
+	for _, c := range res.Calls {
+		if strings.HasPrefix(c.Source, source) && c.Verb == verb {
+			return c
+		}
+	}
+	t.Fatalf("no %s call from %s", verb, source)
+	return model.CallRecord{}
+}
+
+// statusAt returns when the connection entered st, or NoTime.
+func statusAt(c *model.ConnRecord, st model.Status) sim.Time {
+	for _, s := range c.Status {
+		if s.Status == st {
+			return s.At
+		}
+	}
+	return model.NoTime
+}
+
+const ms = sim.Time(time.Millisecond)
+
+func TestProfileGo(t *testing.T) {
+	res := runProfile(t, "go.yaml", false)
+	app, sub := res.Conn("app"), res.Sub("updates")
+	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result, "replies go out while DRAINING_SUBS")
+	require.Equal(t, model.OK, call(t, res, "actions[0]", "request").Result)
+	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(app))
+	require.Equal(t, 202*ms, sub.Handled[0].End)
+	require.Equal(t, 211*ms, statusAt(app, model.DrainingPubs), "noticed on the 10 ms poll after the 100 ms subscription check")
+	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app))
+	require.Equal(t, model.OK, app.DrainResult)
+}
+
+func TestProfileC(t *testing.T) {
+	res := runProfile(t, "c.yaml", false)
+	app, sub := res.Conn("app"), res.Sub("updates")
+	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
+	require.Equal(t, model.OK, call(t, res, "actions[0]", "request").Result)
+	require.Equal(t, sub.Handled[0].End, statusAt(app, model.DrainingPubs), "event-driven: DRAINING_PUBS as the handler returns")
+	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app))
+}
+
+func TestProfileJava(t *testing.T) {
+	res := runProfile(t, "java.yaml", false)
+	app, sub := res.Conn("app"), res.Sub("updates")
+	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
+	require.True(t, app.DrainTimedOut)
+	require.Equal(t, sub.BarrierAt.Add(100*time.Millisecond), app.DrainDeadline, "the timeout starts after the barrier")
+	require.Equal(t, model.ErrDrainTimeout, app.DrainResult, "reported as the drain's result (the future completes false)")
+	require.Empty(t, app.LastError, "and nowhere else")
+	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app), "no async error")
+	d := res.Ledger.Deliveries[sub.Handled[0].Delivery]
+	require.Equal(t, model.DropCancelled, d.Reason, "the close interrupts the handler")
+	require.Equal(t, app.ClosedAt, d.DroppedAt)
+}
+
+func TestProfileNodeV1(t *testing.T) {
+	res := runProfile(t, "node-v1.yaml", false, "closed-callback")
+	app, sub := res.Conn("app"), res.Sub("updates")
+	require.Equal(t, model.ErrConnectionDraining, call(t, res, "updates#1", "reply").Result, "publishes refused from the Drain call on (N1-M1)")
+	require.Equal(t, model.ErrTimeout, call(t, res, "actions[0]", "request").Result)
+	require.Equal(t, model.NoTime, sub.UnsubProcessedAt, "no UNSUB was sent")
+	require.Equal(t, "close", sub.RemovedBy)
+	require.Equal(t, 3*ms, app.ClosedAt, "closed after one PING/PONG")
+	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "while the handler works")
+	require.Empty(t, callbackKinds(app), "no closed callback (node-nats #210)")
+	require.Equal(t, model.OK, app.DrainResult, "the drain callback gets no error")
+}
+
+func TestProfileNatsJS(t *testing.T) {
+	res := runProfile(t, "natsjs.yaml", false, "drain-waits-for-callbacks")
+	app, sub := res.Conn("app"), res.Sub("updates")
+	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
+	require.Equal(t, model.OK, call(t, res, "actions[0]", "request").Result)
+	require.Equal(t, "drain", sub.RemovedBy)
+	require.Equal(t, sub.BarrierAt, sub.RemovedAt, "drained at its barrier's PONG")
+	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "closed while the handler works")
+	require.Equal(t, model.NoTime, app.DrainDeadline, "no timeout")
+}
+
+func TestProfilePython(t *testing.T) {
+	res := runProfile(t, "python.yaml", false)
+	app, sub := res.Conn("app"), res.Sub("updates")
+	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
+	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackKinds(app))
+	d := res.Ledger.Deliveries[sub.Handled[0].Delivery]
+	require.Equal(t, model.DropCancelled, d.Reason, "the close cancels the running handler")
+	require.Equal(t, app.ClosedAt, d.DroppedAt)
+}
+
+func TestProfileRubyEM(t *testing.T) {
+	res := runProfile(t, "ruby-em.yaml", false)
+	app, sub := res.Conn("app"), res.Sub("updates")
+	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
+	require.Equal(t, sub.BarrierAt.Add(200*time.Millisecond), sub.RemovedAt, "the second 100 ms tick after the barrier sees the handler done")
+	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app))
+
+	// No subscription drain in ruby-nats: the same scenario with one is
+	// rejected, naming the action; so is a sync subscription.
+	data, err := os.ReadFile(filepath.Join("profiles", "ruby-em.yaml"))
+	require.NoError(t, err)
+	for _, c := range []struct{ add, field, msg string }{
+		{"  - {at: 2ms, drain_sub: {sub: updates}}\n", "actions[2].drain_sub", "has no subscription drain"},
+		{"  - {at: 2ms, next_msg: {sub: polled, timeout: 1s}}\n", "subscriptions[1].type", "has no sync subscriptions"},
+	} {
+		text := string(data) + c.add
+		if strings.Contains(c.add, "polled") {
+			text = strings.Replace(text, "\nactions:\n", "\n  - {id: polled, client: app, subject: polled, type: sync}\nactions:\n", 1)
+		}
+		sc, err := scenario.Parse("ruby-em.yaml", []byte(text))
+		require.NoError(t, err)
+		_, err = model.Run(sc, model.Config{})
+		require.Error(t, err)
+		require.Contains(t, err.Error(), "ruby-em.yaml:")
+		require.Contains(t, err.Error(), c.field)
+		require.Contains(t, err.Error(), c.msg)
+	}
+}
+
+func TestProfileCSharpV1(t *testing.T) {
+	res := runProfile(t, "csharp-v1.yaml", false, "drain-waits-for-callbacks")
+	app, sub := res.Conn("app"), res.Sub("updates")
+	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
+	require.Equal(t, "drain", sub.RemovedBy)
+	require.Less(t, int64(sub.RemovedAt), int64(sub.Handled[0].End), "drained once dequeued (CS-M4)")
+	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "closed while the handler works")
+}
+
+// TestInferredNodeV1Disconnect: N1-M2, a disconnect during the drain is a
+// success.
+func TestInferredNodeV1Disconnect(t *testing.T) {
+	res := runProfile(t, "node-v1-disconnect.yaml", false)
+	app := res.Conn("app")
+	require.Equal(t, 2*ms, app.ClosedAt, "closed at the break")
+	require.Equal(t, model.OK, app.DrainResult)
+	require.Equal(t, app.ClosedAt, app.DrainDoneAt)
+}
+
+// TestInferredNatsJSDisconnect: JS-M4, a zombie.
+func TestInferredNatsJSDisconnect(t *testing.T) {
+	res := runProfile(t, "natsjs-disconnect.yaml", true, "drain-closes")
+	app := res.Conn("app")
+	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS"}, statuses(app), "never closes nor reconnects")
+	require.Equal(t, model.NoTime, app.ClosedAt)
+	require.Equal(t, model.ErrConnectionDraining, call(t, res, "actions[2]", "publish").Result)
+	require.Equal(t, "drain", res.Sub("updates").RemovedBy, "the rejected PONG counts as drained")
+}
+
+// TestInferredPythonDisconnect: PY-M5, the reconnect forgets the drain.
+func TestInferredPythonDisconnect(t *testing.T) {
+	res := runProfile(t, "python-disconnect.yaml", false)
+	app, sub := res.Conn("app"), res.Sub("updates")
+	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "RECONNECTING", "CONNECTED", "DRAINING_PUBS", "CLOSED"}, statuses(app))
+	require.Equal(t, []int{1}, handledIDs(sub), "the draining subscription was subscribed again and handles a new message")
+	require.True(t, app.DrainTimedOut, "the drain's lost PONG holds it until its timeout")
+	require.Equal(t, app.DrainCalledAt.Add(2*time.Second), app.DrainDeadline)
+}
+
+// TestInferredPythonLateReply: the mux drains with the others, so a
+// handler's request during the drain gets no reply.
+func TestInferredPythonLateReply(t *testing.T) {
+	res := runProfile(t, "python-late-reply.yaml", false, "replies-reach-requester")
+	req := call(t, res, "orders#1", "request")
+	require.Equal(t, model.ErrTimeout, req.Result, "the request is sent but its reply is lost")
+	reply := res.Ledger.Message(req.Msg + 1)
+	require.Equal(t, model.MsgNoInterest, reply.Fate)
+	require.Less(t, int64(res.Sub("app.respmux").RemovedAt), int64(reply.AcceptedAt), "the mux was gone")
+}
+
+// TestInferredRubyEMDisconnect: RB-M2, a drain that never ends.
+func TestInferredRubyEMDisconnect(t *testing.T) {
+	res := runProfile(t, "ruby-em-disconnect.yaml", true, "drain-closes")
+	app, sub := res.Conn("app"), res.Sub("updates")
+	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "RECONNECTING", "CONNECTED"}, statuses(app))
+	require.Equal(t, model.NoTime, app.DrainDeadline, "the timer was never armed")
+	require.Equal(t, model.NoTime, sub.BarrierAt)
+	require.Equal(t, []int{1}, handledIDs(sub), "subscribed again, the subscription handles new messages")
+}
+
+// TestInferredCSharpDrainReconnecting: Drain while reconnecting proceeds.
+func TestInferredCSharpDrainReconnecting(t *testing.T) {
+	res := runProfile(t, "csharp-v1-drain-reconnecting.yaml", false)
+	app := res.Conn("app")
+	require.Equal(t, model.OK, call(t, res, "actions[1]", "drain").Result)
+	require.Equal(t, []string{"CONNECTED", "RECONNECTING", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(app))
+	require.Equal(t, []string{"disconnected", "reconnected", "disconnected", "closed"}, callbackKinds(app), "the reconnect completes under the drain")
+}
+
+// inferredScenarios names, for each inferred behaviour of each profile
+// (profile/ID), the scenario of examples/profiles that exposes it; the
+// tests above assert the model's current outcome.
+var inferredScenarios = map[string]string{
+	"node-v1/N1-M1":                "node-v1.yaml",
+	"node-v1/N1-M2":                "node-v1-disconnect.yaml",
+	"natsjs/JS-M4":                 "natsjs-disconnect.yaml",
+	"python/PY-M5":                 "python-disconnect.yaml",
+	"python/late-replies":          "python-late-reply.yaml",
+	"ruby-em/RB-M2":                "ruby-em-disconnect.yaml",
+	"csharp-v1/CS-M4":              "csharp-v1.yaml",
+	"csharp-v1/drain-reconnecting": "csharp-v1-drain-reconnecting.yaml",
+}
+
+// TestEveryInferredBehaviourHasAScenario: each inferred behaviour of each
+// profile has a scenario, and running it flags the behaviour in the
+// outcome.
+func TestEveryInferredBehaviourHasAScenario(t *testing.T) {
+	n := 0
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for _, inf := range p.Inferred {
+			n++
+			file, ok := inferredScenarios[name+"/"+inf.ID]
+			require.True(t, ok, "inferred behaviour %s of %s has no scenario", inf.ID, name)
+			sc, err := scenario.Load(filepath.Join("profiles", file))
+			require.NoError(t, err)
+			require.Equal(t, name, sc.Profile, file)
+			res, err := model.Run(sc, model.Config{})
+			require.NoError(t, err)
+			flagged := slices.ContainsFunc(res.Outcome().ProfileInferred, func(o model.InferredOutcome) bool { return o.ID == inf.ID })
+			require.True(t, flagged, "%s: the outcome does not flag %s", file, inf.ID)
+		}
+	}
+	require.Len(t, inferredScenarios, n, "a scenario names an inferred behaviour no profile has")
+}
+
+// TestOneScenarioPerProfile: examples/profiles has a scenario named after
+// each profile, under that profile.
+func TestOneScenarioPerProfile(t *testing.T) {
+	for _, name := range model.ProfileNames() {
+		sc, err := scenario.Load(filepath.Join("profiles", name+".yaml"))
+		require.NoError(t, err, "profile %s has no scenario", name)
+		require.Equal(t, name, sc.Profile)
+	}
+}

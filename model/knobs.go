@@ -1,0 +1,135 @@
+package model
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Knob is one row of the profile table (`drainsim profiles`): a Profile
+// field, what it means, and how to show a profile's value in a few
+// characters.
+type Knob struct {
+	Field string // the Profile field's name
+	About string // what the value says
+	Value func(*Profile) string
+}
+
+// KnobNotes are the Profile fields that are text, not knobs: the profile
+// table shows them per profile, below the knobs.
+var KnobNotes = []string{"Name", "Library", "Description", "DrainAPI", "Inferred", "Sources"}
+
+// Knobs returns every knob of Profile in field order. Each Profile field
+// is either a knob or one of KnobNotes (a test checks it), so a new knob
+// cannot be left out of the table.
+func Knobs() []Knob {
+	return []Knob{
+		{"SubDrainAPI", "a subscription drain exists", func(p *Profile) string { return yes(p.SubDrainAPI) }},
+		{"SyncSubAPI", "sync subscriptions (NextMsg) or iterators exist", func(p *Profile) string { return yes(p.SyncSubAPI) }},
+		{"SyncKeepsQueue", "a closed iterator still yields what it held", func(p *Profile) string { return yes(p.SyncKeepsQueue) }},
+		{"DrainTimeout", "default drain timeout (0: the caller passes one)", func(p *Profile) string {
+			if p.TimeoutStart == NoTimeout {
+				return "none"
+			}
+			return dur(p.DrainTimeout, "0")
+		}},
+		{"ZeroTimeout", "what a zero timeout means", func(p *Profile) string { return pick(int(p.ZeroTimeout), "immediate", "for ever") }},
+		{"TimeoutStart", "when the deadline starts", func(p *Profile) string {
+			return pick(int(p.TimeoutStart), "after UNSUBs", "after barrier", "no timeout")
+		}},
+		{"TimeoutReport", "how a timeout is reported", func(p *Profile) string { return pick(int(p.TimeoutReport), "async error", "result only") }},
+		{"SkipFinalFlushOnTimeout", "no final flush after a timeout", func(p *Profile) string { return yes(p.SkipFinalFlushOnTimeout) }},
+		{"ConnDrainPoll", "connection drain's check interval", func(p *Profile) string { return dur(p.ConnDrainPoll, "event") }},
+		{"SubDrainPoll", "subscription drain's check interval", func(p *Profile) string { return dur(p.SubDrainPoll, "event") }},
+		{"Barrier", "PING/PONG after the UNSUBs", func(p *Profile) string { return pick(int(p.Barrier), "per sub", "shared", "none") }},
+		{"Criterion", "a subscription is drained when", func(p *Profile) string {
+			return pick(int(p.Criterion), "cb returned", "dequeued", "at barrier")
+		}},
+		{"Concurrent", "callbacks run on arrival, no queue", func(p *Profile) string { return yes(p.Concurrent) }},
+		{"Mux", "where the response mux is drained", func(p *Profile) string { return pick(int(p.Mux), "last", "with others") }},
+		{"SubDrainFlushTimeout", "barrier timeout", func(p *Profile) string { return dur(p.SubDrainFlushTimeout, "none") }},
+		{"FinalFlushTimeout", "final flush timeout", func(p *Profile) string { return dur(p.FinalFlushTimeout, "0") }},
+		{"FlushTimeout", "default Flush timeout", func(p *Profile) string { return dur(p.FlushTimeout, "0") }},
+		{"PublishRefused", "publish refused from", func(p *Profile) string { return pick(int(p.PublishRefused), "DRAINING_PUBS", "Drain call") }},
+		{"RequestRefused", "request refused while draining", func(p *Profile) string {
+			return pick(int(p.RequestRefused), "if no mux", "whole drain")
+		}},
+		{"NoUnsubOnConnDrain", "connection drain sends no UNSUB", func(p *Profile) string { return yes(p.NoUnsubOnConnDrain) }},
+		{"DoubleDrainErr", "second Drain returns", func(p *Profile) string { return callResult(p.DoubleDrainErr, "ok") }},
+		{"DrainClosedErr", "Drain when closed returns", func(p *Profile) string { return callResult(p.DrainClosedErr, "no-op") }},
+		{"DrainReconnecting", "Drain while reconnecting", func(p *Profile) string {
+			return pick(int(p.DrainReconnecting), "refuse+close", "refuse", "proceed")
+		}},
+		{"DisconnectMidDrain", "a disconnect while draining", func(p *Profile) string {
+			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "zombie", "reconnect,keep")
+		}},
+		{"UnsubWhileDraining", "Unsubscribe while draining", func(p *Profile) string { return callResult(p.UnsubWhileDraining, "allowed") }},
+		{"SubDrainWhileDraining", "sub Drain while draining", func(p *Profile) string { return callResult(p.SubDrainWhileDraining, "allowed") }},
+		{"CloseCancelsCallbacks", "close cancels running callbacks", func(p *Profile) string { return yes(p.CloseCancelsCallbacks) }},
+		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
+		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
+		{"PendingMsgsLimit", "pending messages limit", func(p *Profile) string { return strconv.Itoa(p.PendingMsgsLimit) }},
+		{"PendingBytesLimit", "pending bytes limit", func(p *Profile) string { return size(p.PendingBytesLimit) }},
+		{"SyncChanLen", "sync subscription's channel", func(p *Profile) string { return strconv.Itoa(p.SyncChanLen) }},
+		{"ReconnectWait", "reconnect wait", func(p *Profile) string { return dur(p.ReconnectWait, "0") }},
+		{"ReconnectJitter", "reconnect jitter", func(p *Profile) string { return dur(p.ReconnectJitter, "0") }},
+		{"MaxReconnect", "reconnect attempts", func(p *Profile) string { return strconv.Itoa(p.MaxReconnect) }},
+		{"ReconnectBufSize", "reconnect buffer", func(p *Profile) string { return size(p.ReconnectBufSize) }},
+		{"MaxPayload", "server max_payload", func(p *Profile) string { return size(p.MaxPayload) }},
+	}
+}
+
+// ShortError abbreviates the connection-state error names for narrow
+// tables: ErrConnectionDraining is ErrDraining, and so on.
+func ShortError(name string) string {
+	if rest, ok := strings.CutPrefix(name, "ErrConnection"); ok {
+		return "Err" + rest
+	}
+	return name
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "-"
+}
+
+func dur(d time.Duration, zero string) string {
+	if d == 0 {
+		return zero
+	}
+	return d.String()
+}
+
+// pick names an enumerated knob's value; an out-of-range value shows as a
+// number, so that a new constant without a name is visible, not hidden.
+func pick(v int, names ...string) string {
+	if v < 0 || v >= len(names) {
+		return fmt.Sprintf("?%d", v)
+	}
+	return names[v]
+}
+
+// callResult shows a call's declared result: "" is none (the given word),
+// "noop" is "no-op", an error its short name.
+func callResult(rule, none string) string {
+	switch rule {
+	case "":
+		return none
+	case "noop":
+		return "no-op"
+	}
+	return ShortError(rule)
+}
+
+func size(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + "MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + "KiB"
+	}
+	return strconv.Itoa(n)
+}

@@ -1,0 +1,66 @@
+package model
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestKnobsCoverProfile: every Profile field is a knob of the table or one
+// of its notes, knobs in field order, so `drainsim profiles` cannot leave a
+// knob out.
+func TestKnobsCoverProfile(t *testing.T) {
+	var fields []string
+	rt := reflect.TypeOf(Profile{})
+	for i := 0; i < rt.NumField(); i++ {
+		if name := rt.Field(i).Name; !slices.Contains(KnobNotes, name) {
+			fields = append(fields, name)
+		}
+	}
+	var knobs []string
+	for _, k := range Knobs() {
+		knobs = append(knobs, k.Field)
+	}
+	if !slices.Equal(fields, knobs) {
+		t.Fatalf("Knobs() lists %v;\nProfile has the knobs %v", knobs, fields)
+	}
+}
+
+// TestKnobValuesAreNamed: no profile has a knob value the table cannot
+// name (an enumerated value without a name shows as ?N).
+func TestKnobValuesAreNamed(t *testing.T) {
+	for _, name := range ProfileNames() {
+		p, _ := LookupProfile(name)
+		for _, k := range Knobs() {
+			if v := k.Value(p); strings.HasPrefix(v, "?") || v == "" {
+				t.Errorf("profile %s, knob %s: value %q", name, k.Field, v)
+			}
+		}
+	}
+	if got := pick(3, "a", "b"); got != "?3" {
+		t.Errorf("pick out of range = %q", got)
+	}
+}
+
+// TestWithoutInferred: turning an inferred behaviour off changes a copy,
+// never the registered profile, and keeps the other inferred behaviours.
+func TestWithoutInferred(t *testing.T) {
+	p := &PythonProfile
+	without, ok := p.WithoutInferred("PY-M5")
+	if !ok {
+		t.Fatal("python has no PY-M5 to turn off")
+	}
+	if without.DisconnectMidDrain != CloseOnDisconnect || p.DisconnectMidDrain != ReconnectAndForget {
+		t.Fatalf("DisconnectMidDrain: copy %v, original %v", without.DisconnectMidDrain, p.DisconnectMidDrain)
+	}
+	if len(without.Inferred) != len(p.Inferred)-1 || without.Inferred[0].ID == "PY-M5" {
+		t.Fatalf("copy's inferred behaviours: %+v", without.Inferred)
+	}
+	if _, ok := p.WithoutInferred("nope"); ok {
+		t.Fatal("an unknown inferred behaviour was turned off")
+	}
+	if _, ok := CSharpV1Profile.WithoutInferred("drain-reconnecting"); ok {
+		t.Fatal("a behaviour without a Without func was turned off")
+	}
+}

@@ -1,0 +1,79 @@
+package props
+
+// KnownViolation is a verdict of the matrix that the catalogue expects: a
+// library-neutral promise of the NATS drain documentation that a profile's
+// library breaks, by a present-day bug, by design, or (Inferred) by a
+// behaviour the reference only infers from the library's code.
+type KnownViolation struct {
+	Profile, Invariant string
+	// Why says in one sentence what the library does that breaks the
+	// promise.
+	Why string
+	// Source is where the behaviour is recorded: an issue or PR, or a
+	// section of reference/other-clients-drain.md.
+	Source string
+	// Inferred names the profile's inferred behaviour (model.Inferred.ID)
+	// the violation rests on, "" when the behaviour is established.
+	Inferred string
+}
+
+// KnownViolations returns the violations the matrix is expected to show,
+// by profile then in catalogue order. Every other cell must hold: a
+// violation not listed here is a bug in the model or a new finding.
+func KnownViolations() []KnownViolation {
+	return knownViolations
+}
+
+var knownViolations = []KnownViolation{
+	{Profile: "csharp-v1", Invariant: "drain-waits-for-callbacks", Inferred: "CS-M4", Source: "CS-M4 (§9.2)",
+		Why: "the pending count drops before the handler runs, so a subscription counts as drained while its last callback still runs"},
+	{Profile: "csharp-v1", Invariant: "replies-reach-requester", Source: "§9.4",
+		Why: "the response mux is an ordinary subscription drained with the others, so a reply arriving after its barrier is lost"},
+	{Profile: "java", Invariant: "replies-reach-requester", Source: "§3.4",
+		Why: "the request inbox dispatcher is drained with everything else, so a reply to a request made before the drain is lost once its barrier passed"},
+	{Profile: "natsjs", Invariant: "no-callback-after-unsubscribe", Source: "§5.2",
+		Why: "an iterator still yields the messages it held after Unsubscribe returned: closing only queues an end marker behind them"},
+	{Profile: "natsjs", Invariant: "drain-waits-for-callbacks", Source: "§5.2",
+		Why: "a subscription is drained at its barrier's PONG; the drain does not wait for async callback bodies"},
+	{Profile: "natsjs", Invariant: "replies-reach-requester", Source: "§5.3",
+		Why: "the request mux drains with the other subscriptions, so a reply to a request made before the drain is lost once its barrier passed"},
+	{Profile: "natsjs", Invariant: "drain-closes", Inferred: "JS-M4", Source: "JS-M4 (§5.3), inferred",
+		Why: "a disconnect during the drain rejects its PONGs and the connection stays draining, never closed"},
+	{Profile: "natsjs", Invariant: "no-silent-loss", Inferred: "JS-M4", Source: "JS-M4 (§5.3), inferred",
+		Why: "publishes accepted by a connection left draining after a disconnect stay in its buffer for ever, with no error"},
+	{Profile: "node-v1", Invariant: "no-loss-under-drain", Inferred: "N1-M1", Source: "N1-M1 (§4.3), inferred",
+		Why: "the connection drain sends no UNSUB and closes after one PING/PONG, so messages still routed to its subscriptions are dropped at the close"},
+	{Profile: "node-v1", Invariant: "drain-waits-for-callbacks", Source: "§4.2",
+		Why: "a subscription is drained at its barrier's PONG; the drain does not wait for async callback bodies"},
+	{Profile: "node-v1", Invariant: "queue-drain-no-loss", Inferred: "N1-M1", Source: "N1-M1 (§4.3), inferred",
+		Why: "without an UNSUB the server keeps giving the draining queue member its share, which the close drops"},
+	{Profile: "node-v1", Invariant: "timeout-honesty", Inferred: "N1-M1", Source: "N1-M1 (§4.3), inferred",
+		Why: "the drain reports success (it has no timeout) although its close dropped messages still routed to it"},
+	{Profile: "node-v1", Invariant: "closed-callback", Source: "node-nats #210 (N1-M3)",
+		Why: "close() removes every listener, so no close event follows a drain"},
+	{Profile: "python", Invariant: "timeout-honesty", Inferred: "PY-M5", Source: "PY-M5 (§6.3), inferred",
+		Why: "a reconnect during the drain forgets that it drains, so a second Drain starts another drain and the timeout is reported twice"},
+	{Profile: "python", Invariant: "replies-reach-requester", Inferred: "late-replies", Source: "§6.3, inferred",
+		Why: "a request from a handler is still allowed while draining, but the mux drains with the others, so its reply is lost once the mux's barrier passed"},
+	{Profile: "ruby-em", Invariant: "drain-closes", Inferred: "RB-M2", Source: "RB-M2 (§7.3), inferred",
+		Why: "a disconnect before the barrier's PONG loses the PONG, and the drain's timer is only armed by it: the drain never ends"},
+	{Profile: "ruby-em", Invariant: "replies-reach-requester", Source: "§7.3",
+		Why: "the response mux is UNSUB'd with every other subscription at the start of the drain, so a reply to a request made before it is lost"},
+}
+
+// Known returns the known violation of invariant (or the determinism
+// check) under profile, if there is one.
+func Known(profile, invariant string) (KnownViolation, bool) {
+	for _, k := range knownViolations {
+		if k.Profile == profile && k.Invariant == invariant {
+			return k, true
+		}
+	}
+	return KnownViolation{}, false
+}
+
+// IsKnown reports whether profile is known to violate invariant.
+func IsKnown(profile, invariant string) bool {
+	_, ok := Known(profile, invariant)
+	return ok
+}

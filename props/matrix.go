@@ -1,0 +1,131 @@
+package props
+
+import (
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+)
+
+// Cell is one verdict of the matrix: whether a profile violated an
+// invariant (or the determinism check) in any of the generated scenarios.
+type Cell struct {
+	Profile, Invariant string
+	// Failure is the first violation found, shrunk; nil when the invariant
+	// held in every run.
+	Failure *Failure
+	// Known is the catalogue's record of this violation, nil when the
+	// profile is not known to violate the invariant.
+	Known *KnownViolation
+}
+
+// Violated reports whether the cell shows a violation.
+func (c Cell) Violated() bool { return c.Failure != nil }
+
+// Unexpected reports whether the cell shows a violation the catalogue does
+// not know: a bug in the model or a new finding about the library.
+func (c Cell) Unexpected() bool { return c.Failure != nil && c.Known == nil }
+
+// Matrix holds the verdicts of every invariant (rows, then the determinism
+// check) under every profile (columns).
+type Matrix struct {
+	Profiles []string
+	Rows     []string
+	Cells    [][]Cell // [row][profile]
+	Runs     int      // generated scenarios per profile
+}
+
+// MatrixRows returns the matrix's row names: the catalogue's invariant
+// IDs, then DeterminismID.
+func MatrixRows() []string {
+	var rows []string
+	for _, inv := range Catalogue() {
+		rows = append(rows, inv.ID)
+	}
+	return append(rows, DeterminismID)
+}
+
+// RunMatrix runs cfg.Runs generated scenarios per profile of cfg.Profiles
+// (GenProfileScenario from PCG seeds cfg.Seed, cfg.Seed+1, ...), checks
+// every invariant over each and the determinism of the first
+// cfg.DeterminismRuns, and keeps for each profile and invariant the first
+// scenario that violates it, shrunk against that invariant (unless
+// cfg.NoShrink), and compares it with KnownViolations. The error is
+// non-nil only for an unknown profile.
+func RunMatrix(cfg SwarmConfig) (Matrix, error) {
+	rows := MatrixRows()
+	m := Matrix{Profiles: cfg.Profiles, Rows: rows, Runs: cfg.Runs, Cells: make([][]Cell, len(rows))}
+	for i := range m.Cells {
+		m.Cells[i] = make([]Cell, len(cfg.Profiles))
+	}
+	cat := Catalogue()
+	for j, prof := range cfg.Profiles {
+		p, err := model.LookupProfile(prof)
+		if err != nil {
+			return m, err
+		}
+		first := make([]*scenario.Scenario, len(rows)) // the first violating scenario per row
+		seeds := make([]uint64, len(rows))
+		for i := 0; i < cfg.Runs; i++ {
+			seed := cfg.Seed + uint64(i)
+			sc, res, err := runGenerated(p, seed, cfg.Mutations)
+			if err != nil {
+				return m, err
+			}
+			for k, inv := range cat {
+				if first[k] == nil && len(inv.Check(res)) > 0 {
+					first[k], seeds[k] = sc, seed
+				}
+			}
+			det := len(rows) - 1
+			if first[det] == nil && i < cfg.DeterminismRuns && Nondeterministic(sc, cfg.Mutations) {
+				first[det], seeds[det] = sc, seed
+			}
+		}
+		for k, id := range rows {
+			cell := Cell{Profile: prof, Invariant: id}
+			if kv, ok := Known(prof, id); ok {
+				cell.Known = &kv
+			}
+			if sc := first[k]; sc != nil {
+				var f Failure
+				if id == DeterminismID {
+					f = cfg.determinismFailure(prof, seeds[k], sc)
+				} else {
+					f = cfg.failure(cat[k], prof, seeds[k], sc)
+				}
+				cell.Failure = &f
+			}
+			m.Cells[k][j] = cell
+		}
+	}
+	return m, nil
+}
+
+// restsOn returns the first inferred behaviour of p that, turned off, makes
+// sc stop violating inv, or "".
+func restsOn(p *model.Profile, sc *scenario.Scenario, inv Invariant, muts model.MutationSet) string {
+	for _, inf := range p.Inferred {
+		without, ok := p.WithoutInferred(inf.ID)
+		if !ok {
+			continue
+		}
+		res, err := model.Run(sc, model.Config{Profile: without, Mutations: muts})
+		if err == nil && len(inv.Check(res)) == 0 {
+			return inf.ID
+		}
+	}
+	return ""
+}
+
+// Unexpected returns the cells that show a violation the catalogue does
+// not know, in row and profile order.
+func (m Matrix) Unexpected() []Cell {
+	var out []Cell
+	for _, row := range m.Cells {
+		for _, c := range row {
+			if c.Unexpected() {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
