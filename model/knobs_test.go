@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestKnobsCoverProfile: every Profile field is a knob of the table or one
@@ -62,5 +63,30 @@ func TestWithoutInferred(t *testing.T) {
 	}
 	if _, ok := CSharpV1Profile.WithoutInferred("drain-reconnecting"); ok {
 		t.Fatal("a behaviour without a Without func was turned off")
+	}
+}
+
+// TestDrainBound: each profile's bound on a drain, or none.
+func TestDrainBound(t *testing.T) {
+	const s, ms = time.Second, time.Millisecond
+	cases := []struct {
+		p       *Profile
+		timeout time.Duration
+		want    time.Duration
+		bounded bool
+	}{
+		{&GoProfile, 10 * s, 10*s + 10*ms + 5*s, true},
+		{&GoProfile, 0, 10*ms + 5*s, true},                       // zero: the deadline has passed
+		{&CProfile, 0, 0, false},                                 // zero: no deadline, waits for the application
+		{&JavaProfile, 100 * ms, 10*s + 100*ms + ms + 5*s, true}, // the deadline starts after the barrier
+		{&NatsJSProfile, 0, 10*s + 5*s, true},                    // no timeout, but every sub goes at its barrier
+		{&PythonProfile, 30 * s, 30*s + 10*s, true},
+		{&RubyEMProfile, 30 * s, 0, false}, // its barrier has no timeout
+	}
+	for _, c := range cases {
+		got, ok := c.p.DrainBound(c.timeout)
+		if got != c.want || ok != c.bounded {
+			t.Errorf("%s.DrainBound(%v) = %v, %v; want %v, %v", c.p.Name, c.timeout, got, ok, c.want, c.bounded)
+		}
 	}
 }

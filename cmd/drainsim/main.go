@@ -4,13 +4,15 @@
 //
 //	drainsim run FILE [--seed N] [--format text|json|ndjson|mermaid|chrome] [--mutation NAME]...
 //	drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]...
+//	drainsim check --matrix [--profile all] [--runs N] [--out DIR] [--format text|markdown]
 //	drainsim explore SWEEP [--workers N] [--csv F] [--json F] [--svg F] [--shard k/n --raw F]...
 //	drainsim merge RAW... [--csv F] [--json F] [--svg F]
-//	drainsim profiles
+//	drainsim profiles [--format text|markdown]
 //	drainsim mutations
 //
 // Exit status: 0 on success, 1 when `run` or `check` finds an invariant
-// violated, 2 for bad usage or a bad scenario file.
+// violated (`check --matrix`: one that is not a known violation), 2 for bad
+// usage or a bad scenario file.
 package main
 
 import (
@@ -35,12 +37,13 @@ Usage:
                               or the outcome as JSON, or the trace as NDJSON,
                               a Mermaid diagram or Chrome trace JSON
   drainsim check [flags]      run the invariants over generated scenarios;
-                              print shrunk counterexamples
+                              print shrunk counterexamples; with --matrix,
+                              the verdict of every invariant per profile
   drainsim explore SWEEP      sweep drain timeouts and other knobs over many
                               seeds: P(loss) with confidence, charts, and
                               the smallest timeout that meets a target
   drainsim merge RAW...       combine the --raw files of a sharded explore
-  drainsim profiles           list the client-library profiles
+  drainsim profiles           the client-library profiles and their knobs
   drainsim mutations          list the named model mutations
   drainsim help               show this text
 
