@@ -831,30 +831,14 @@ func (d *decoder) request(n *yaml.Node, path string, inHandler bool) (*Request, 
 
 func (d *decoder) subRef(n *yaml.Node, path string) (*SubRef, error) {
 	r := &SubRef{}
-	fields, err := d.mapping(n, path, "sub")
-	if err == nil {
-		err = d.require(n, path, fields, "sub")
-	}
-	for _, f := range fields {
-		if err == nil {
-			r.Sub, err = d.name(f.val, f.path)
-		}
-	}
-	return r, err
+	return r, d.object(n, path,
+		key{"sub", true, func(v *yaml.Node, p string) (err error) { r.Sub, err = d.name(v, p); return }})
 }
 
 func (d *decoder) clientRef(n *yaml.Node, path string) (*ClientRef, error) {
 	r := &ClientRef{}
-	fields, err := d.mapping(n, path, "client")
-	if err == nil {
-		err = d.require(n, path, fields, "client")
-	}
-	for _, f := range fields {
-		if err == nil {
-			r.Client, err = d.name(f.val, f.path)
-		}
-	}
-	return r, err
+	return r, d.object(n, path,
+		key{"client", true, func(v *yaml.Node, p string) (err error) { r.Client, err = d.name(v, p); return }})
 }
 
 func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
@@ -905,97 +889,71 @@ func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
 	return a, err
 }
 
-func (d *decoder) flush(n *yaml.Node, path string) (*Flush, error) {
-	fl := &Flush{Timeout: DefaultFlushTimeout}
-	fields, err := d.mapping(n, path, "client", "timeout")
+// key is one field of a mapping decoded by object.
+type key struct {
+	name     string
+	required bool
+	decode   func(v *yaml.Node, path string) error
+}
+
+// object decodes the mapping n: only keys' names are allowed, required ones
+// must be present, and each field present is decoded in file order; the
+// first error wins.
+func (d *decoder) object(n *yaml.Node, path string, keys ...key) error {
+	names := make([]string, len(keys))
+	var required []string
+	for i, k := range keys {
+		names[i] = k.name
+		if k.required {
+			required = append(required, k.name)
+		}
+	}
+	fields, err := d.mapping(n, path, names...)
 	if err == nil {
-		err = d.require(n, path, fields, "client")
+		err = d.require(n, path, fields, required...)
 	}
 	for _, f := range fields {
 		if err != nil {
 			break
 		}
-		switch f.name {
-		case "client":
-			fl.Client, err = d.name(f.val, f.path)
-		case "timeout":
-			fl.Timeout, err = d.duration(f.val, f.path)
-		}
+		err = keys[slices.Index(names, f.name)].decode(f.val, f.path)
 	}
-	return fl, err
+	return err
+}
+
+func (d *decoder) flush(n *yaml.Node, path string) (*Flush, error) {
+	fl := &Flush{Timeout: DefaultFlushTimeout}
+	return fl, d.object(n, path,
+		key{"client", true, func(v *yaml.Node, p string) (err error) { fl.Client, err = d.name(v, p); return }},
+		key{"timeout", false, func(v *yaml.Node, p string) (err error) { fl.Timeout, err = d.duration(v, p); return }})
 }
 
 func (d *decoder) autoUnsubscribe(n *yaml.Node, path string) (*AutoUnsubscribe, error) {
 	au := &AutoUnsubscribe{}
-	fields, err := d.mapping(n, path, "sub", "max")
-	if err == nil {
-		err = d.require(n, path, fields, "sub", "max")
-	}
-	for _, f := range fields {
-		if err != nil {
-			break
-		}
-		switch f.name {
-		case "sub":
-			au.Sub, err = d.name(f.val, f.path)
-		case "max":
-			au.Max, err = d.atLeast(f.val, f.path, 0)
-		}
-	}
-	return au, err
+	return au, d.object(n, path,
+		key{"sub", true, func(v *yaml.Node, p string) (err error) { au.Sub, err = d.name(v, p); return }},
+		key{"max", true, func(v *yaml.Node, p string) (err error) { au.Max, err = d.atLeast(v, p, 0); return }})
 }
 
 func (d *decoder) nextMsg(n *yaml.Node, path string) (*NextMsg, error) {
 	nm := &NextMsg{Timeout: DefaultNextMsgTimeout, Count: 1}
-	fields, err := d.mapping(n, path, "sub", "timeout", "count")
-	if err == nil {
-		err = d.require(n, path, fields, "sub")
-	}
-	for _, f := range fields {
-		if err != nil {
-			break
-		}
-		switch f.name {
-		case "sub":
-			nm.Sub, err = d.name(f.val, f.path)
-		case "timeout":
-			nm.Timeout, err = d.duration(f.val, f.path)
-		case "count":
-			nm.Count, err = d.atLeast(f.val, f.path, 1)
-		}
-	}
-	return nm, err
+	return nm, d.object(n, path,
+		key{"sub", true, func(v *yaml.Node, p string) (err error) { nm.Sub, err = d.name(v, p); return }},
+		key{"timeout", false, func(v *yaml.Node, p string) (err error) { nm.Timeout, err = d.duration(v, p); return }},
+		key{"count", false, func(v *yaml.Node, p string) (err error) { nm.Count, err = d.atLeast(v, p, 1); return }})
 }
 
 func (d *decoder) disconnect(n *yaml.Node, path string) (*Disconnect, error) {
 	dc := &Disconnect{}
-	fields, err := d.mapping(n, path, "client", "for")
-	if err == nil {
-		err = d.require(n, path, fields, "client")
-	}
-	for _, f := range fields {
-		if err != nil {
-			break
-		}
-		switch f.name {
-		case "client":
-			dc.Client, err = d.name(f.val, f.path)
-		case "for":
-			dc.For, err = d.duration(f.val, f.path)
-		}
-	}
-	return dc, err
+	return dc, d.object(n, path,
+		key{"client", true, func(v *yaml.Node, p string) (err error) { dc.Client, err = d.name(v, p); return }},
+		key{"for", false, func(v *yaml.Node, p string) (err error) { dc.For, err = d.duration(v, p); return }})
 }
 
 func (d *decoder) restartServer(n *yaml.Node, path string) (*RestartServer, error) {
 	rs := &RestartServer{}
-	fields, err := d.mapping(n, path, "for")
-	for _, f := range fields {
-		if err == nil {
-			rs.For, err = d.duration(f.val, f.path)
-		}
-	}
-	return rs, err
+	return rs, d.object(n, path,
+		key{"for", false, func(v *yaml.Node, p string) (err error) { rs.For, err = d.duration(v, p); return }})
 }
 
 // cutAtComma reports whether n looks like the first part of a plain
