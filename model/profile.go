@@ -364,27 +364,34 @@ var JavaProfile = derive(GoProfile, func(p *Profile) {
 	p.Sources = []string{"subscription drain future always true: nats.java #1616 (J-M1; not modelled: the model records no subscription drain results)"}
 })
 
-// NodeV1Profile is node-nats v1 (reference/other-clients-drain.md §4).
-var NodeV1Profile = derive(GoProfile, func(p *Profile) {
-	p.Name, p.Library = "node-v1", "node-nats 1.4"
-	p.Description = "present-day bug N1-M1: the connection drain sends no UNSUB, refuses publishes at once and closes after one PING/PONG; no close event; callbacks run on arrival"
-	p.DrainAPI = "nc.drain(callback): the callback signals completion (no 'close' event)"
-	p.SyncSubAPI = false                   // §4.2: callbacks only, dispatched while parsing
-	p.ConnDrainPoll, p.SubDrainPoll = 0, 0 // §11: PONG callbacks, no polling
+// jsBase holds what the JavaScript clients (node-nats v1, nats.js) share
+// (reference/other-clients-drain.md §4, §5, §11): no drain timeout, handlers
+// called on arrival, completion at each subscription's PONG (no polling),
+// the mux drained with the others, requests and a second drain refused.
+var jsBase = derive(GoProfile, func(p *Profile) {
+	p.ConnDrainPoll, p.SubDrainPoll = 0, 0
 	p.DrainTimeout = 0
 	p.TimeoutStart = NoTimeout
 	p.Concurrent = true
 	p.Criterion = AtBarrier
 	p.Mux = MuxWithOthers
-	p.NoUnsubOnConnDrain = true
-	p.PublishRefused = RefuseFromDrainCall
 	p.RequestRefused = RefuseWholeDrain
 	p.DoubleDrainErr = ErrConnectionDraining
 	p.DrainReconnecting = Proceed
 	p.UnsubWhileDraining = ""
+	p.ResendDrainingSubs = false
+})
+
+// NodeV1Profile is node-nats v1 (reference/other-clients-drain.md §4).
+var NodeV1Profile = derive(jsBase, func(p *Profile) {
+	p.Name, p.Library = "node-v1", "node-nats 1.4"
+	p.Description = "present-day bug N1-M1: the connection drain sends no UNSUB, refuses publishes at once and closes after one PING/PONG; no close event; callbacks run on arrival"
+	p.DrainAPI = "nc.drain(callback): the callback signals completion (no 'close' event)"
+	p.SyncSubAPI = false // §4.2: callbacks only, dispatched while parsing
+	p.NoUnsubOnConnDrain = true
+	p.PublishRefused = RefuseFromDrainCall
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.NoClosedCallbackAfterDrain = true
-	p.ResendDrainingSubs = false
 	p.Inferred = []Inferred{
 		{ID: "N1-M1", Ref: "§4.3", Behaviour: "the connection drain sends no UNSUB and refuses publishes from the Drain call on (read from the code; no issue or test found)",
 			Without: func(p *Profile) { p.NoUnsubOnConnDrain, p.PublishRefused = false, RefuseInDrainingPubs }},
@@ -394,24 +401,13 @@ var NodeV1Profile = derive(GoProfile, func(p *Profile) {
 })
 
 // NatsJSProfile is the nats.js v2/v3 line (reference/other-clients-drain.md §5).
-var NatsJSProfile = derive(GoProfile, func(p *Profile) {
+var NatsJSProfile = derive(jsBase, func(p *Profile) {
 	p.Name, p.Library = "natsjs", "nats.js v2/v3 (nats.deno base client)"
 	p.Description = "no timeout; every sub (mux included) UNSUB'd at once with its own barrier and removed at its PONG; callbacks run on arrival; requests refused; a disconnect leaves a zombie"
 	p.DrainAPI = "await nc.drain(): the promise resolves after close"
-	p.SyncKeepsQueue = true                // §5.2: iterators yield what they hold, then the close marker
-	p.ConnDrainPoll, p.SubDrainPoll = 0, 0 // §11: promises, no polling
-	p.DrainTimeout = 0
-	p.TimeoutStart = NoTimeout
-	p.Concurrent = true
-	p.Criterion = AtBarrier
-	p.Mux = MuxWithOthers
-	p.RequestRefused = RefuseWholeDrain
-	p.DoubleDrainErr = ErrConnectionDraining
-	p.DrainReconnecting = Proceed
+	p.SyncKeepsQueue = true // §5.2: iterators yield what they hold, then the close marker
 	p.DisconnectMidDrain = Zombie
-	p.UnsubWhileDraining = ""
 	p.SubDrainWhileDraining = "noop" // §5.3: returns the promise the connection drain started
-	p.ResendDrainingSubs = false
 	p.Inferred = []Inferred{
 		{ID: "JS-M4", Ref: "§5.3", Behaviour: "a disconnect during a drain rejects its PONGs and leaves the connection draining, never closed",
 			Without: func(p *Profile) { p.DisconnectMidDrain = CloseOnDisconnect }},

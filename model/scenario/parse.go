@@ -562,39 +562,20 @@ func list[T any](d *decoder, n *yaml.Node, path string, item func(*yaml.Node, st
 
 func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
 	c := Client{AllowReconnect: true, Line: n.Line}
-	fields, err := d.mapping(n, path, "name", "drain_timeout", "pending_msgs_limit",
-		"pending_bytes_limit", "allow_reconnect", "reconnect_wait", "max_reconnect",
-		"reconnect_buf_size", "no_callbacks_after_close")
-	if err == nil {
-		err = d.require(n, path, fields, "name")
-	}
-	for _, f := range fields {
-		if err != nil {
-			break
-		}
-		switch f.name {
-		case "name":
-			c.Name, err = d.name(f.val, f.path)
-		case "drain_timeout":
-			c.DrainTimeout, err = d.durationPtr(f.val, f.path)
-		case "pending_msgs_limit":
-			c.PendingMsgsLimit, err = d.pendingLimit(f.val, f.path)
-		case "pending_bytes_limit":
-			c.PendingBytesLimit, err = d.sizePtr(f.val, f.path, true)
-		case "allow_reconnect":
-			c.AllowReconnect, err = d.boolean(f.val, f.path)
-		case "reconnect_wait":
-			c.ReconnectWait, err = d.durationPtr(f.val, f.path)
-		case "max_reconnect":
-			var v int
-			v, err = d.integer(f.val, f.path)
-			c.MaxReconnect = &v
-		case "reconnect_buf_size":
-			c.ReconnectBufSize, err = d.sizePtr(f.val, f.path, false)
-		case "no_callbacks_after_close":
-			c.NoCallbacksAfterClose, err = d.boolean(f.val, f.path)
-		}
-	}
+	err := d.object(n, path,
+		key{"name", true, func(v *yaml.Node, p string) (err error) { c.Name, err = d.name(v, p); return }},
+		key{"drain_timeout", false, func(v *yaml.Node, p string) (err error) { c.DrainTimeout, err = d.durationPtr(v, p); return }},
+		key{"pending_msgs_limit", false, func(v *yaml.Node, p string) (err error) { c.PendingMsgsLimit, err = d.pendingLimit(v, p); return }},
+		key{"pending_bytes_limit", false, func(v *yaml.Node, p string) (err error) { c.PendingBytesLimit, err = d.sizePtr(v, p, true); return }},
+		key{"allow_reconnect", false, func(v *yaml.Node, p string) (err error) { c.AllowReconnect, err = d.boolean(v, p); return }},
+		key{"reconnect_wait", false, func(v *yaml.Node, p string) (err error) { c.ReconnectWait, err = d.durationPtr(v, p); return }},
+		key{"max_reconnect", false, func(v *yaml.Node, p string) error {
+			n, err := d.integer(v, p)
+			c.MaxReconnect = &n
+			return err
+		}},
+		key{"reconnect_buf_size", false, func(v *yaml.Node, p string) (err error) { c.ReconnectBufSize, err = d.sizePtr(v, p, false); return }},
+		key{"no_callbacks_after_close", false, func(v *yaml.Node, p string) (err error) { c.NoCallbacksAfterClose, err = d.boolean(v, p); return }})
 	return c, err
 }
 
