@@ -43,8 +43,11 @@ type Conn struct {
 	respMap    map[string]*request // lookups only; never iterated
 	requests   []*request          // pending requests, in creation order
 	nextToken  int
-	reconnects int  // failed attempts since the last successful connect
-	dialing    bool // a reconnect attempt's connection awaits its handshake
+	reconnects int // failed attempts since the last successful connect
+	// lastAttempt is when the last connect attempt started (0: the
+	// initial connect), for Profile.ReconnectWaitFromAttempt.
+	lastAttempt sim.Time
+	dialing     bool // a reconnect attempt's connection awaits its handshake
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
@@ -294,6 +297,23 @@ func (c *Conn) publish(subject, reply string, size int) (string, int) {
 	return "", m.ID
 }
 
+// reply is a callback's reply to a message: a publish, unless the profile's
+// reply skips the closed and draining checks (ReplyUnchecked), in which case
+// a reply after close is accepted and lost.
+func (c *Conn) reply(subject string, size int) (string, int) {
+	if !c.w.profile.ReplyUnchecked || !c.isClosed() && !c.isDrainingPubs() {
+		return c.publish(subject, "", size)
+	}
+	w := c.w
+	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Size: size, PublishedAt: c.now()})
+	if c.isClosed() {
+		m.Fate, m.LostReason = MsgLostUnsent, "reply after close"
+		return "", m.ID
+	}
+	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, "", size))
+	return "", m.ID
+}
+
 func pubWireSize(subject, reply string, size int) int {
 	n := len("PUB ") + len(subject) + 1 + len(strconv.Itoa(size)) + 2 + size + 2
 	if reply != "" {
@@ -386,7 +406,7 @@ func (c *Conn) close(doCBs bool) {
 	}
 	c.subRemoved()
 	if doCBs {
-		if hadTCP {
+		if hadTCP && !w.profile.NoDisconnectedOnClose {
 			c.pushCallback(CallbackEvent{Kind: "disconnected"})
 		}
 		if w.mut.Has(ClosedCBInline) {
@@ -429,25 +449,33 @@ func (c *Conn) processOpErr(err string) {
 		return
 	}
 	c.w.trace(c.name, "conn.lost", sim.Str("error", err))
-	rule := c.w.profile.DisconnectMidDrain
-	if c.isDraining() && rule == Zombie {
-		// nats.js: the pending PONGs are rejected and nothing reconnects
-		// or closes the draining connection (JS-M4).
+	p := c.w.profile
+	rule := p.DisconnectMidDrain
+	if c.isDraining() && rule == ReconnectStayDraining && c.opts.allowReconnect {
+		// nats.js: the reconnect loop runs while the connection stays
+		// draining; the drain's PONGs fail when the link breaks or, with
+		// ResetOutboundAtAttempt, when the next attempt starts.
 		c.tcp = false
-		c.clearPendingFlushCalls()
+		if !p.ResetOutboundAtAttempt {
+			c.clearPendingFlushCalls()
+		}
+		c.w.sim.At(c.now(), c.doReconnect)
 		return
 	}
 	forget := c.isDraining() && (rule == ReconnectAndForget || rule == ReconnectKeepDrain)
 	if c.opts.allowReconnect && (c.status == Connected || forget) {
 		c.tcp = false
 		c.setStatus(Reconnecting)
-		if forget {
+		switch {
+		case p.ResetOutboundAtAttempt:
+			// The flushes wait for the next attempt (attemptReconnect).
+		case forget:
 			// nats.py resets its PONG futures without resolving them: each
 			// pending flush runs into its own timeout (PY-M5); ruby-nats
 			// drops them, and a barrier without a timeout waits for ever
 			// (RB-M2).
 			c.pongs = nil
-		} else {
+		default:
 			c.clearPendingFlushCalls()
 		}
 		c.w.sim.At(c.now(), c.doReconnect)
@@ -478,6 +506,10 @@ func (c *Conn) scheduleReconnectAttempt() {
 	if j := c.w.profile.ReconnectJitter; j > 0 {
 		wait += sim.DurationIn(c.reconRng, "reconnect-jitter", 0, j-1)
 	}
+	if c.w.profile.ReconnectWaitFromAttempt {
+		c.w.sim.At(max(c.lastAttempt.Add(wait), c.now()), c.attemptReconnect)
+		return
+	}
 	c.w.sim.After(wait, c.attemptReconnect)
 }
 
@@ -486,6 +518,13 @@ func (c *Conn) attemptReconnect() {
 		return
 	}
 	c.reconnects++
+	c.lastAttempt = c.now()
+	if c.w.profile.ResetOutboundAtAttempt {
+		// nats.js prepare(): what was buffered while disconnected is
+		// dropped and every waiting flush fails, before the dial.
+		c.discardOut("discarded at reconnect")
+		c.clearPendingFlushCalls()
+	}
 	if !c.w.reachable(c) {
 		c.w.trace(c.name, "reconnect.failed", sim.Int("attempt", int64(c.reconnects)))
 		c.scheduleReconnectAttempt()

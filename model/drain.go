@@ -208,10 +208,14 @@ func (c *Conn) finishDrain() {
 	done := func(err string) {
 		c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
 		if err != "" {
-			c.pushErr(err, "")
-			if p.DisconnectMidDrain == Zombie && !c.tcp {
-				return // the rejected flush skips the close (JS-M4)
+			if p.FailedFlushEndsDrain {
+				// nats.js v2: the drain's promise resolves; close is
+				// skipped and the connection stays draining.
+				c.rec.DrainResult, c.rec.DrainDoneAt = OK, c.now()
+				w.trace(c.name, "drain.flush_failed", sim.Str("error", err))
+				return
 			}
+			c.pushErr(err, "")
 		}
 		c.drainClose()
 	}
@@ -220,6 +224,8 @@ func (c *Conn) finishDrain() {
 		done("")
 	case timedOut && p.SkipFinalFlushOnTimeout:
 		c.drainClose()
+	case p.FinalFlushTimeout == 0:
+		c.Flush(waitForever, done) // the library's flush has no timeout
 	default:
 		c.Flush(p.FinalFlushTimeout, done)
 	}

@@ -152,7 +152,7 @@ func (cb *callback) runActions(i int) {
 				rec(ErrMsgNoReply, 0)
 				continue
 			}
-			rec(c.publish(msg.Reply, "", a.Reply.Size))
+			rec(c.reply(msg.Reply, a.Reply.Size))
 		case a.Publish != nil:
 			p := a.Publish
 			w.repeat(p.Count, p.Interval, func() {

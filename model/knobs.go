@@ -62,13 +62,19 @@ func Knobs() []Knob {
 			return pick(int(p.DrainReconnecting), "refuse+close", "refuse", "proceed")
 		}},
 		{"DisconnectMidDrain", "a disconnect while draining", func(p *Profile) string {
-			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "zombie", "reconnect,keep")
+			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "reconnect,stay", "reconnect,keep")
 		}},
 		{"UnsubWhileDraining", "Unsubscribe while draining", func(p *Profile) string { return callResult(p.UnsubWhileDraining, "allowed") }},
 		{"SubDrainWhileDraining", "sub Drain while draining", func(p *Profile) string { return callResult(p.SubDrainWhileDraining, "allowed") }},
 		{"CloseCancelsCallbacks", "close cancels running callbacks", func(p *Profile) string { return yes(p.CloseCancelsCallbacks) }},
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
 		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
+		{"ResetOutboundAtAttempt", "link loss fails flushes, drops buffer at next attempt", func(p *Profile) string { return yes(p.ResetOutboundAtAttempt) }},
+		{"ReconnectWaitFromAttempt", "reconnect wait counted from the last attempt", func(p *Profile) string { return yes(p.ReconnectWaitFromAttempt) }},
+		{"FailedFlushEndsDrain", "failed final flush ends the drain, no close", func(p *Profile) string { return yes(p.FailedFlushEndsDrain) }},
+		{"NoDisconnectedOnClose", "close fires no disconnected callback", func(p *Profile) string { return yes(p.NoDisconnectedOnClose) }},
+		{"CloseRequestErr", "request pending at close fails with", func(p *Profile) string { return callResult(p.CloseRequestErr, "ErrClosed") }},
+		{"ReplyUnchecked", "reply skips closed/draining checks", func(p *Profile) string { return yes(p.ReplyUnchecked) }},
 		{"PendingMsgsLimit", "pending messages limit", func(p *Profile) string { return strconv.Itoa(p.PendingMsgsLimit) }},
 		{"PendingBytesLimit", "pending bytes limit", func(p *Profile) string { return size(p.PendingBytesLimit) }},
 		{"SyncChanLen", "sync subscription's channel", func(p *Profile) string { return strconv.Itoa(p.SyncChanLen) }},

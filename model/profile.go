@@ -108,6 +108,32 @@ type Profile struct {
 	// ResendDrainingSubs: a reconnect re-subscribes subscriptions that are
 	// draining.
 	ResendDrainingSubs bool
+	// ResetOutboundAtAttempt: a broken link keeps its waiting flushes and
+	// its outbound buffer until the next reconnect attempt starts, which
+	// discards the buffer (publishes accepted meanwhile are lost) and fails
+	// every waiting flush (nats.js resetOutbound). Otherwise the flushes
+	// fail when the link breaks and the buffer is sent after the reconnect.
+	ResetOutboundAtAttempt bool
+	// ReconnectWaitFromAttempt: the reconnect wait counts from the last
+	// connect attempt (or connect), not from the disconnect, so a link that
+	// breaks long after the last attempt is redialled at once (nats.js
+	// srv.lastConnect).
+	ReconnectWaitFromAttempt bool
+	// FailedFlushEndsDrain: a drain whose final flush fails ends there,
+	// without an error and without closing; its completion is signalled
+	// and the connection stays open and draining (nats.js v2 swallows the
+	// rejection).
+	FailedFlushEndsDrain bool
+	// NoDisconnectedOnClose: closing the connection fires no disconnected
+	// callback, only closed.
+	NoDisconnectedOnClose bool
+	// CloseRequestErr is what a request still waiting when the connection
+	// closes fails with at once ("" = ErrConnectionClosed).
+	CloseRequestErr string
+	// ReplyUnchecked: replying to a message skips the closed and draining
+	// checks: after close the reply is accepted and lost (nats.js
+	// msg.respond, JS-M5).
+	ReplyUnchecked bool
 
 	// Default pending limits of a subscription (messages, bytes).
 	PendingMsgsLimit  int
@@ -283,7 +309,9 @@ type DisconnectRule uint8
 const (
 	CloseOnDisconnect  DisconnectRule = iota // close, no reconnect
 	ReconnectAndForget                       // reconnect; the drain state is lost (Python)
-	Zombie                                   // stays draining, never closes (nats.js)
+	// ReconnectStayDraining: reconnect without leaving the drain: the
+	// status stays draining and the drain goes on on the new link (nats.js).
+	ReconnectStayDraining
 	// ReconnectKeepDrain: reconnect and lose the pending PONGs, but the
 	// drain goes on and a second Drain is refused as a double drain
 	// (ruby-nats keeps its @draining flag).
@@ -400,19 +428,30 @@ var NodeV1Profile = derive(jsBase, func(p *Profile) {
 	p.Sources = []string{"N1-M1: lib/nats.js drain() sets draining before drainSubscription (inferred)", "no close event after drain: node-nats #210"}
 })
 
-// NatsJSProfile is the nats.js v2/v3 line (reference/other-clients-drain.md §5).
+// NatsJSProfile is the nats.js v2 line (reference/other-clients-drain.md
+// §5), checked against nats 2.29.3 from npm (docs/conformance/natsjs.md).
 var NatsJSProfile = derive(jsBase, func(p *Profile) {
-	p.Name, p.Library = "natsjs", "nats.js v2/v3 (nats.deno base client)"
-	p.Description = "no timeout; every sub (mux included) UNSUB'd at once with its own barrier and removed at its PONG; callbacks run on arrival; requests refused; a disconnect leaves a zombie"
-	p.DrainAPI = "await nc.drain(): the promise resolves after close"
+	p.Name, p.Library = "natsjs", "nats.js 2.29.3 (npm nats; nats.deno base client)"
+	p.Description = "no timeout; every sub (mux included) UNSUB'd at once with its own barrier and removed at its PONG; callbacks run on arrival; requests refused; a disconnect keeps the drain going: its PONGs fail at the next reconnect attempt, and the final flush closes on the new link or, failing, ends the drain unclosed"
+	p.DrainAPI = "await nc.drain(): the promise resolves after close (or, when the final flush fails, without closing)"
 	p.SyncKeepsQueue = true // §5.2: iterators yield what they hold, then the close marker
-	p.DisconnectMidDrain = Zombie
+	// Flushes (the barriers and the final flush) have no timeout.
+	p.SubDrainFlushTimeout, p.FinalFlushTimeout = 0, 0
+	// Measured on nats 2.29.3: a disconnect mid-drain reconnects and the
+	// drain goes on (issue 10; scenarios natsjs/disconnect-*).
+	p.DisconnectMidDrain = ReconnectStayDraining
+	p.ResetOutboundAtAttempt = true
+	p.ReconnectWaitFromAttempt = true
+	p.FailedFlushEndsDrain = true
+	p.NoDisconnectedOnClose = true
+	p.CloseRequestErr = ErrTimeout   // muxSubscriptions.close() rejects with TIMEOUT
+	p.ReplyUnchecked = true          // JS-M5: msg.respond() calls the protocol's publish
 	p.SubDrainWhileDraining = "noop" // §5.3: returns the promise the connection drain started
-	p.Inferred = []Inferred{
-		{ID: "JS-M4", Ref: "§5.3", Behaviour: "a disconnect during a drain rejects its PONGs and leaves the connection draining, never closed",
-			Without: func(p *Profile) { p.DisconnectMidDrain = CloseOnDisconnect }},
+	p.Sources = []string{
+		"JS-M4 refuted as modelled on nats 2.29.3: a disconnect mid-drain reconnects; the final flush closes on the new link, or its rejection ends the drain unclosed (docs/conformance/natsjs.md)",
+		"JS-M5 confirmed on nats 2.29.3: msg.respond() after close returns true and the reply is lost",
+		"request pending at close fails with TIMEOUT (muxSubscriptions.close), seen on nats 2.29.3",
 	}
-	p.Sources = []string{"zombie after a rejected final flush: JS-M4 (inferred)"}
 })
 
 // PythonProfile is nats.py's asyncio client (reference/other-clients-drain.md §6).

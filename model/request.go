@@ -85,11 +85,15 @@ func (c *Conn) respHandler(d int32) {
 	c.settleRequest(req, err)
 }
 
-// clearPendingRequests releases every waiting Request with
-// ErrConnectionClosed.
+// clearPendingRequests releases every waiting Request with the profile's
+// CloseRequestErr (ErrConnectionClosed by default).
 func (c *Conn) clearPendingRequests() {
+	err := c.w.profile.CloseRequestErr
+	if err == "" {
+		err = ErrConnectionClosed
+	}
 	reqs := append([]*request(nil), c.requests...)
 	for _, r := range reqs {
-		c.settleRequest(r, ErrConnectionClosed)
+		c.settleRequest(r, err)
 	}
 }
