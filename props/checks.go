@@ -367,6 +367,9 @@ func refusalRule(p *model.Profile, verb string, st model.Status) (refusal, bool)
 			f.always = []string{model.ErrMsgNoReply}
 		}
 		switch {
+		case verb == "reply" && p.ReplyUnchecked:
+			// nats.js msg.respond(): no state check at all (JS-M5).
+			f.want = []string{model.OK}
 		case st == model.Closed:
 			f.want = closed
 		case st == model.DrainingPubs, draining && p.PublishRefused == model.RefuseFromDrainCall:

@@ -147,9 +147,9 @@ func TestMatrixAndProfilesBadUsage(t *testing.T) {
 // TestRunFlagsInferred: the text summary of a run under a profile with
 // inferred behaviours names them; under nats.go it names none.
 func TestRunFlagsInferred(t *testing.T) {
-	code, out, errOut := runCLI("run", "../../examples/profiles/natsjs-disconnect.yaml")
-	require.Equal(t, 1, code, errOut)
-	require.Contains(t, out, "INFERRED (profile natsjs, not yet checked against the library): JS-M4 (§5.3)")
+	code, out, errOut := runCLI("run", "../../examples/profiles/csharp-v1-drain-reconnecting.yaml")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "INFERRED (profile csharp-v1, not yet checked against the library): drain-reconnecting (§9.2)")
 	code, out, errOut = runCLI("run", "../../examples/profiles/go.yaml", "--format", "json")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, `"profile_inferred": []`)

@@ -3,7 +3,7 @@
 // the harness's nats-server, and write what was seen as NDJSON on stdout.
 //
 //   node driver.mjs <plan.json>
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { connect, ErrorCode } from "nats";
 
@@ -14,8 +14,12 @@ if (plan.protocol !== 1) fatal(`unsupported protocol ${plan.protocol}`);
 // ---- clock and events ----------------------------------------------------
 let t0 = process.hrtime.bigint();
 const now = () => Number(process.hrtime.bigint() - t0);
+// DRAINSIM_DRIVER_LOG=file keeps a copy of the events (for debugging).
+const logFile = process.env.DRAINSIM_DRIVER_LOG;
 function emit(ev) {
-  process.stdout.write(JSON.stringify(ev) + "\n");
+  const line = JSON.stringify(ev) + "\n";
+  process.stdout.write(line);
+  if (logFile) appendFileSync(logFile, line);
 }
 function fatal(error) {
   emit({ ev: "fatal", error: String(error) });
@@ -61,14 +65,14 @@ function attempt(fn) {
     return errName(err);
   }
 }
-// settledNow reports how a promise settled within the call (a rejection the
-// library returns without doing anything), or "ok" if it is still pending.
-async function settledNow(p) {
+// judge calls then with the call's result once the microtasks queued by
+// the call have run: the error of a promise the library rejected at once
+// (refusing the call), or "ok" for one still pending. The caller goes on
+// synchronously meanwhile, as an application that does not await would.
+function judge(p, then) {
   let res = "ok";
   p.then(() => {}, (err) => { res = errName(err); });
-  await null;
-  await null;
-  return res;
+  Promise.resolve().then(() => Promise.resolve()).then(() => then(res));
 }
 
 const payload = (key, size) => key + " ".repeat(size);
@@ -79,8 +83,8 @@ function nextKey(source) {
   keyCounter.set(source, k + 1);
   return `${source}/${k}`;
 }
-function call(source, verb, client, sub, at, result, key = "") {
-  emit({ ev: "call", source, verb, client, sub, at, returned: now(), result, key: result === "ok" ? key : "" });
+function call(source, verb, client, sub, at, result, key = "", returned = now()) {
+  emit({ ev: "call", source, verb, client, sub, at, returned, result, key: result === "ok" ? key : "" });
 }
 
 // ---- connections -------------------------------------------------------------
@@ -94,6 +98,7 @@ async function open(c) {
     name: c.name,
     reconnect: c.reconnect,
     reconnectTimeWait: Math.round(c.reconnect_wait_ns / 1e6),
+    reconnectJitter: Math.round((c.reconnect_jitter_ns ?? 0) / 1e6),
     maxReconnectAttempts: c.max_reconnect,
     // nats.js has no reconnect buffer limit and no pending limits, and no
     // option to suppress callbacks after close.
@@ -225,12 +230,12 @@ async function handle(s, msg) {
       call(src, "unsubscribe", spec.client, spec.id, at, attempt(() => s.sub.unsubscribe()));
       pollRemoved(spec.id, s);
     } else if (a.drain_sub) {
-      call(src, "drain_sub", spec.client, spec.id, at, await subDrain(spec.id, s));
+      subDrain(spec.id, s, (res, ret) => call(src, "drain_sub", spec.client, spec.id, at, res, "", ret));
     } else if (a.subscribe) {
       const other = specs.get(a.subscribe.sub);
       call(src, "subscribe", other.client, spec.id, at, doSubscribe(other));
     } else if (a.drain) {
-      call(src, "drain", spec.client, spec.id, at, await connDrain(spec.client));
+      connDrain(spec.client, (res, ret) => call(src, "drain", spec.client, spec.id, at, res, "", ret));
     } else if (a.sleep) {
       await hold(h.blocking, a.sleep.duration_ns);
     }
@@ -259,22 +264,30 @@ async function doRequest(src, client, sub, r) {
   call(src, "request", client, sub, at, res, k);
 }
 
-async function subDrain(id, s) {
+// subDrain and connDrain start a drain and report the call to done (with
+// the time it returned); a drain the library accepted reports its
+// completion when its promise settles.
+function subDrain(id, s, done) {
   const p = s.sub.drain();
-  p.then(() => emit({ ev: "sub_drain_done", sub: id, t: now(), result: "ok" }),
-    (err) => emit({ ev: "sub_drain_done", sub: id, t: now(), result: errName(err) }));
-  return settledNow(p);
+  const returned = now();
+  judge(p, (res) => {
+    done(res, returned);
+    if (res !== "ok") return;
+    p.then(() => emit({ ev: "sub_drain_done", sub: id, t: now(), result: "ok" }),
+      (err) => emit({ ev: "sub_drain_done", sub: id, t: now(), result: errName(err) }));
+  });
 }
 
-async function connDrain(client) {
+function connDrain(client, done) {
   const p = conns.get(client).nc.drain();
-  const res = await settledNow(p);
-  if (res === "ok") {
+  const returned = now();
+  pollAll();
+  judge(p, (res) => {
+    done(res, returned);
+    if (res !== "ok") return;
     p.then(() => emit({ ev: "drain_done", client, t: now(), result: "ok" }),
       (err) => emit({ ev: "drain_done", client, t: now(), result: errName(err) }));
-  }
-  pollAll();
-  return res;
+  });
 }
 
 async function nextMsg(src, a) {
@@ -306,7 +319,24 @@ async function nextMsg(src, a) {
 }
 
 // ---- actions ---------------------------------------------------------------
-async function act(a) {
+// series calls fn count times, at at + k*interval: the first call now (the
+// action is due), the others from timers, concurrently with later actions.
+function series(at, count, interval, fn) {
+  fn();
+  let k = 1;
+  const step = async () => {
+    for (; k < count; k++) {
+      await until(at + k * interval);
+      fn();
+    }
+  };
+  if (count > 1) step();
+}
+
+// act runs one top-level action synchronously; what runs concurrently with
+// later actions (timed publish series, requests, flushes, next_msg) is
+// started, not awaited.
+function act(a) {
   const at = now();
   const src = a.source;
   if (a.publish) {
@@ -318,24 +348,13 @@ async function act(a) {
       call(src, "publish", p.client, "", t, attempt(() => nc.publish(p.subject, payload(k, p.size), p.reply ? { reply: p.reply } : undefined)), k);
     };
     if (p.count > 1 && p.interval_ns > 0) {
-      (async () => {
-        for (let i = 0; i < p.count; i++) {
-          await until(a.at_ns + i * p.interval_ns);
-          one();
-          pollAll();
-        }
-      })();
+      series(a.at_ns, p.count, p.interval_ns, () => { one(); pollAll(); });
     } else {
       for (let i = 0; i < Math.max(p.count, 1); i++) one();
     }
   } else if (a.request) {
     const r = a.request;
-    (async () => {
-      for (let i = 0; i < Math.max(r.count, 1); i++) {
-        await until(a.at_ns + i * r.interval_ns);
-        doRequest(src, r.client, "", r);
-      }
-    })();
+    series(a.at_ns, Math.max(r.count, 1), r.interval_ns, () => doRequest(src, r.client, "", r));
   } else if (a.flush) {
     const f = a.flush;
     (async () => {
@@ -364,9 +383,11 @@ async function act(a) {
   } else if (a.drain_sub) {
     const id = a.drain_sub.sub;
     const s = subs.get(id);
-    call(src, "drain_sub", specs.get(id).client, id, at, s ? await subDrain(id, s) : "ErrBadSubscription");
+    const client = specs.get(id).client;
+    if (s) subDrain(id, s, (res, ret) => call(src, "drain_sub", client, id, at, res, "", ret));
+    else call(src, "drain_sub", client, id, at, "ErrBadSubscription");
   } else if (a.drain) {
-    call(src, "drain", a.drain.client, "", at, await connDrain(a.drain.client));
+    connDrain(a.drain.client, (res, ret) => call(src, "drain", a.drain.client, "", at, res, "", ret));
   } else if (a.close) {
     const nc = conns.get(a.close.client).nc;
     nc.close().catch(() => {});
@@ -423,12 +444,17 @@ for (const spec of plan.subscriptions) if (!spec.deferred) emit({ ev: "subscribe
 const poller = setInterval(pollAll, 1);
 const actions = plan.actions.filter((a) => !a.harness)
   .map((a, i) => ({ a, i })).sort((x, y) => x.a.at_ns - y.a.at_ns || x.i - y.i).map((x) => x.a);
-(async () => {
-  for (const a of actions) {
-    await until(a.at_ns);
-    await act(a);
-  }
-})();
+// Actions due at the same time run back to back, with no turn of the event
+// loop (nor of its microtasks) between them.
+let next = 0;
+function pump() {
+  while (next < actions.length && actions[next].at_ns <= now()) act(actions[next++]);
+  if (next >= actions.length) return;
+  const left = actions[next].at_ns - now();
+  if (left > 1.5e6) setTimeout(pump, (left - 1e6) / 1e6);
+  else setImmediate(pump);
+}
+pump();
 await until(plan.until_ns);
 clearInterval(poller);
 pollAll();
