@@ -404,9 +404,15 @@ function act(a) {
 async function warmUp(url) {
   const nc = await connect({ servers: url, reconnect: false });
   const sub = nc.subscribe("_DRAINSIM.warmup", { callback: (_err, m) => m.respond(m.data) });
-  for (let i = 0; i < 200; i++) {
-    await nc.request("_DRAINSIM.warmup", payload(`warmup/${i}`, 8), { timeout: 1000 });
-    nc.publish("_DRAINSIM.nobody", payload("x", 0));
+  // A few rounds of concurrent requests: the first client's link may be
+  // slow (the harness's latency), so round trips are few.
+  for (let round = 0; round < 5; round++) {
+    const reqs = [];
+    for (let i = 0; i < 50; i++) {
+      reqs.push(nc.request("_DRAINSIM.warmup", payload(`warmup/${i}`, 8), { timeout: 5000 }));
+      nc.publish("_DRAINSIM.nobody", payload("x", 0));
+    }
+    await Promise.all(reqs);
   }
   await nc.flush();
   sub.unsubscribe();
