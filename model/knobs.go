@@ -69,6 +69,7 @@ func Knobs() []Knob {
 		{"CloseCancelsCallbacks", "close cancels running callbacks", func(p *Profile) string { return yes(p.CloseCancelsCallbacks) }},
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
 		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
+		{"ReviveClosedConn", "drain revives a connection closed under it", func(p *Profile) string { return yes(p.ReviveClosedConn) }},
 		{"ResetOutboundAtAttempt", "link loss fails flushes, drops buffer at next attempt", func(p *Profile) string { return yes(p.ResetOutboundAtAttempt) }},
 		{"ReconnectWaitFromAttempt", "reconnect wait counted from the last attempt", func(p *Profile) string { return yes(p.ReconnectWaitFromAttempt) }},
 		{"FailedFlushEndsDrain", "failed final flush ends the drain, no close", func(p *Profile) string { return yes(p.FailedFlushEndsDrain) }},

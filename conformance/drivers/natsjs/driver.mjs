@@ -26,6 +26,10 @@ function fatal(error) {
   process.exit(2);
 }
 const sleep = (ns) => new Promise((r) => setTimeout(r, Math.max(0, ns) / 1e6));
+// lateNs is the most any timed wait (an action's time, a handler's
+// duration) woke late, reported at the end (late_ns).
+let lateNs = 0;
+const late = (due) => { lateNs = Math.max(lateNs, now() - due); };
 // busy holds the event loop for ns: a handler whose time is CPU work.
 function busy(ns) {
   const end = now() + ns;
@@ -186,8 +190,10 @@ function subscribe(spec) {
 // hold spends a handler's time: CPU work blocks the event loop.
 async function hold(blocking, ns) {
   if (ns <= 0) return;
+  const due = now() + ns;
   if (blocking) busy(ns);
   else await sleep(ns);
+  late(due);
 }
 
 async function handle(s, msg) {
@@ -327,6 +333,7 @@ function series(at, count, interval, fn) {
   const step = async () => {
     for (; k < count; k++) {
       await until(at + k * interval);
+      late(at + k * interval);
       fn();
     }
   };
@@ -454,7 +461,10 @@ const actions = plan.actions.filter((a) => !a.harness)
 // loop (nor of its microtasks) between them.
 let next = 0;
 function pump() {
-  while (next < actions.length && actions[next].at_ns <= now()) act(actions[next++]);
+  while (next < actions.length && actions[next].at_ns <= now()) {
+    late(actions[next].at_ns);
+    act(actions[next++]);
+  }
   if (next >= actions.length) return;
   const left = actions[next].at_ns - now();
   if (left > 1.5e6) setTimeout(pump, (left - 1e6) / 1e6);
@@ -464,5 +474,5 @@ pump();
 await until(plan.until_ns);
 clearInterval(poller);
 pollAll();
-emit({ ev: "end" });
+emit({ ev: "end", late_ns: lateNs });
 process.exit(0);
