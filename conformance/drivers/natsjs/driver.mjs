@@ -192,7 +192,7 @@ async function hold(blocking, ns) {
   if (ns <= 0) return;
   const due = now() + ns;
   if (blocking) busy(ns);
-  else await sleep(ns);
+  else await until(due);
   late(due);
 }
 
@@ -431,9 +431,11 @@ async function warmUp(url) {
 emit({ ev: "log", msg: `${LIBRARY}: connecting` }); // the first write opens stdout
 try {
   await warmUp(plan.clients[0].url);
-  for (const c of plan.clients) await open(c);
+  // Connect every client at once and start right after: nats.js counts its
+  // first reconnect wait from the connect, which the model puts at time 0.
+  await Promise.all(plan.clients.map(open));
   for (const spec of plan.subscriptions) if (!spec.deferred) subscribe(spec);
-  for (const st of conns.values()) await st.nc.flush();
+  await Promise.all([...conns.values()].map((st) => st.nc.flush()));
 } catch (err) {
   fatal(`setup: ${err.message ?? err}`);
 }
