@@ -446,7 +446,10 @@ emit({
   observes: {
     status: { CONNECTED: "CONNECTED", DRAINING_SUBS: "DRAINING", DRAINING_PUBS: "DRAINING", CLOSED: "CLOSED" },
     callbacks: ["async_error", "disconnected", "reconnected", "closed"],
-    sub_removed: true, sub_closed: false, drain_done: true, sub_drain_done: true,
+    // sub.drain() does signal completion (sub_drain_done events are sent),
+    // but the model records no subscription drain results yet, so they are
+    // left out of the comparison.
+    sub_removed: true, sub_closed: false, drain_done: true, sub_drain_done: false,
     callback_end: true, last_error: false,
   },
 });
