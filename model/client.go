@@ -48,8 +48,11 @@ type Conn struct {
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
-	drainRng     sim.Chooser
-	reconRng     sim.Chooser
+	// drainDeadlinePolled: a polled drain woke past its deadline and, under
+	// PollDeadlineFirst, times out whatever is left.
+	drainDeadlinePolled bool
+	drainRng            sim.Chooser
+	reconRng            sim.Chooser
 }
 
 type connOptions struct {

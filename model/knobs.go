@@ -41,6 +41,8 @@ func Knobs() []Knob {
 		{"TimeoutReport", "how a timeout is reported", func(p *Profile) string { return pick(int(p.TimeoutReport), "async error", "result only") }},
 		{"SkipFinalFlushOnTimeout", "no final flush after a timeout", func(p *Profile) string { return yes(p.SkipFinalFlushOnTimeout) }},
 		{"ConnDrainPoll", "connection drain's check interval", func(p *Profile) string { return dur(p.ConnDrainPoll, "event") }},
+		{"PollDeadlineFirst", "a poll past the deadline times out unchecked", func(p *Profile) string { return yes(p.PollDeadlineFirst) }},
+		{"PollFromBarrier", "the conn drain's wait starts at the barrier", func(p *Profile) string { return yes(p.PollFromBarrier) }},
 		{"SubDrainPoll", "subscription drain's check interval", func(p *Profile) string { return dur(p.SubDrainPoll, "event") }},
 		{"Barrier", "PING/PONG after the UNSUBs", func(p *Profile) string { return pick(int(p.Barrier), "per sub", "shared", "none") }},
 		{"Criterion", "a subscription is drained when", func(p *Profile) string {
@@ -72,6 +74,7 @@ func Knobs() []Knob {
 		{"PendingMsgsLimit", "pending messages limit", func(p *Profile) string { return strconv.Itoa(p.PendingMsgsLimit) }},
 		{"PendingBytesLimit", "pending bytes limit", func(p *Profile) string { return size(p.PendingBytesLimit) }},
 		{"SyncChanLen", "sync subscription's channel", func(p *Profile) string { return strconv.Itoa(p.SyncChanLen) }},
+		{"SyncLeavesByNextMsg", "a draining sync sub leaves only via NextMsg", func(p *Profile) string { return yes(p.SyncLeavesByNextMsg) }},
 		{"ReconnectWait", "reconnect wait", func(p *Profile) string { return dur(p.ReconnectWait, "0") }},
 		{"ReconnectJitter", "reconnect jitter", func(p *Profile) string { return dur(p.ReconnectJitter, "0") }},
 		{"MaxReconnect", "reconnect attempts", func(p *Profile) string { return strconv.Itoa(p.MaxReconnect) }},

@@ -76,6 +76,12 @@ var notApplicable = map[string]map[string]string{
 	"c": {
 		"unsub-allowed-while-draining": "nats.c allows Unsubscribe while draining",
 		"drain-reconnecting-no-close":  "nats.c refuses Drain while reconnecting without closing",
+		"no-drain-timeout":             "masked: drain-closes is a known violation (C-M8: an unread sync subscription keeps a drain without a timeout open)",
+	},
+	"c-3.4": {
+		"unsub-allowed-while-draining": "nats.c allows Unsubscribe while draining",
+		"drain-reconnecting-no-close":  "nats.c refuses Drain while reconnecting without closing",
+		"respmux-drained-with-subs":    "the profile already drains the mux with the others (C-M1)",
 	},
 	"csharp-v1": {
 		"pending-dec-before-callback": "the profile already counts a message drained when dequeued (criterion a)",
