@@ -29,6 +29,8 @@ var knownViolations = []KnownViolation{
 		Why: "an empty draining sync subscription leaves only through a NextMsg with a timeout, so a drain without a timeout whose sync subscription is not read that way never ends"},
 	{Profile: "c-3.4", Invariant: "replies-reach-requester", Source: "C-M1 (nats.c #911, fixed in v3.11.0), seen on nats.c 3.4.1",
 		Why: "the response mux is UNSUB'd with the other subscriptions, so the reply to a request a handler makes during the drain finds no interest"},
+	{Profile: "go-1.53", Invariant: "closed-is-final", Source: "nats.go B12, fixed in v1.55.0",
+		Why: "a drain waiting when a Close or a disconnect closed the connection sets it back to DRAINING_PUBS, waits 5 s for a final flush that cannot succeed and closes it again"},
 	{Profile: "csharp-v1", Invariant: "drain-waits-for-callbacks", Inferred: "CS-M4", Source: "CS-M4 (§9.2)",
 		Why: "the pending count drops before the handler runs, so a subscription counts as drained while its last callback still runs"},
 	{Profile: "csharp-v1", Invariant: "replies-reach-requester", Source: "§9.4",
