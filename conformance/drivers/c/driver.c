@@ -681,7 +681,7 @@ static void *poller(void *arg)
             }
         }
         pthread_mutex_unlock(&submu);
-        sleep_for(200000); /* 0.2 ms */
+        sleep_for(1000000); /* 1 ms, as the protocol asks */
     }
     return NULL;
 }
