@@ -347,6 +347,16 @@ func (c *Conn) pushErr(err, sub string) {
 	c.pushCallback(CallbackEvent{Kind: "async_error", Error: err, Sub: sub})
 }
 
+// pushDrainErr reports an error of the connection drain: as pushErr, or,
+// under DrainErrNoLastError, through the async error callback only.
+func (c *Conn) pushDrainErr(err string) {
+	if c.w.profile.DrainErrNoLastError {
+		c.pushCallback(CallbackEvent{Kind: "async_error", Error: err})
+		return
+	}
+	c.pushErr(err, "")
+}
+
 // Close is the user's Close: callbacks run unless NoCallbacksAfterClientClose.
 func (c *Conn) Close() {
 	c.close(!c.opts.noCBAfterClose)

@@ -202,7 +202,7 @@ func (c *Conn) finishDrain() {
 		if !w.mut.Has(TimeoutNotReported) {
 			c.rec.DrainResult = ErrDrainTimeout
 			if p.TimeoutReport == ReportAsyncError {
-				c.pushErr(ErrDrainTimeout, "")
+				c.pushDrainErr(ErrDrainTimeout)
 			}
 		}
 		if w.mut.Has(NoCloseAfterTimeout) {
@@ -217,7 +217,7 @@ func (c *Conn) finishDrain() {
 	done := func(err string) {
 		c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
 		if err != "" {
-			c.pushErr(err, "")
+			c.pushDrainErr(err)
 			if p.DisconnectMidDrain == Zombie && !c.tcp {
 				return // the rejected flush skips the close (JS-M4)
 			}

@@ -40,6 +40,7 @@ func Knobs() []Knob {
 		}},
 		{"TimeoutReport", "how a timeout is reported", func(p *Profile) string { return pick(int(p.TimeoutReport), "async error", "result only") }},
 		{"SkipFinalFlushOnTimeout", "no final flush after a timeout", func(p *Profile) string { return yes(p.SkipFinalFlushOnTimeout) }},
+		{"DrainErrNoLastError", "drain errors leave LastError alone", func(p *Profile) string { return yes(p.DrainErrNoLastError) }},
 		{"ConnDrainPoll", "connection drain's check interval", func(p *Profile) string { return dur(p.ConnDrainPoll, "event") }},
 		{"PollDeadlineFirst", "a poll past the deadline times out unchecked", func(p *Profile) string { return yes(p.PollDeadlineFirst) }},
 		{"PollFromBarrier", "the conn drain's wait starts at the barrier", func(p *Profile) string { return yes(p.PollFromBarrier) }},

@@ -48,6 +48,11 @@ type Profile struct {
 	TimeoutReport TimeoutReport
 	// SkipFinalFlushOnTimeout skips the final flush after a timeout (nats.c).
 	SkipFinalFlushOnTimeout bool
+	// DrainErrNoLastError: the connection drain's own errors (a timeout, a
+	// failed final flush) reach only the async error callback; the
+	// connection's LastError is left as it was (nats.c's _pushDrainErr
+	// posts the callback and sets no connection error).
+	DrainErrNoLastError bool
 
 	// ConnDrainPoll is the interval at which the connection drain checks
 	// whether every subscription has been removed; 0 means it is woken
@@ -378,9 +383,11 @@ var CProfile = derive(GoProfile, func(p *Profile) {
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.ResendDrainingSubs = false
 	p.SyncLeavesByNextMsg = true // C-M8, §2.6
+	p.DrainErrNoLastError = true // _pushDrainErr posts the callback only
 	p.Sources = []string{
 		"not run on a real nats.c 3.11: the drain code since 1b66b87d (PR #915, v3.11.0) is read from the source; the rest of the profile is what nats.c 3.4.1 showed in real runs (c-3.4)",
 		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1 (testdata/conformance/c-3.4/sync-sub-nextmsg-zero.yaml); natsSub_nextMsg is unchanged in 3.11 (read from the code)",
+		"DrainErrNoLastError: seen on the real nats.c 3.4.1 (LastError empty after ErrDrainTimeout); 3.11's _pushDrainErr still sets no connection error (read from the code)",
 	}
 })
 

@@ -301,9 +301,9 @@ static void on_error(natsConnection *nc, natsSubscription *ns, natsStatus err, v
 {
     int64_t t = now();
     int c = client_of(nc), s = sub_of(ns);
-    const char *text = NULL;
+    /* the library hands the callback its error text as this thread's last error */
+    const char *text = nats_GetLastError(NULL);
     char e[700], eq[800], cn[300], sq[300];
-    natsConnection_GetLastError(nc, &text);
     errname(e, sizeof e, err, "async_error", err == NATS_SLOW_CONSUMER ? "" : text);
     jstr(eq, sizeof eq, e);
     jstr(cn, sizeof cn, c >= 0 ? clients[c].name : "");
@@ -797,7 +797,7 @@ int main(int argc, char **argv)
                       "\"status\":{\"CONNECTED\":\"CONNECTED\",\"DISCONNECTED\":\"RECONNECTING\",\"RECONNECTING\":\"RECONNECTING\","
                       "\"DRAINING_SUBS\":\"DRAINING\",\"DRAINING_PUBS\":\"DRAINING\",\"CLOSED\":\"CLOSED\"},"
                       "\"callbacks\":[\"async_error\",\"disconnected\",\"reconnected\",\"closed\"],"
-                      "\"sub_removed\":true,\"sub_closed\":true,\"drain_done\":false,\"sub_drain_done\":false,"
+                      "\"sub_removed\":true,\"sub_closed\":true,\"sub_closed_async_only\":true,\"drain_done\":false,\"sub_drain_done\":false,"
                       "\"callback_end\":true,\"last_error\":true}",
              lib);
     }
