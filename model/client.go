@@ -311,6 +311,11 @@ func (c *Conn) pushCallback(ev CallbackEvent) {
 	if c.achClosed {
 		return
 	}
+	c.queueCallback(ev)
+}
+
+// queueCallback queues ev, even after the closed callback.
+func (c *Conn) queueCallback(ev CallbackEvent) {
 	c.ach = append(c.ach, ev)
 	if !c.achBusy {
 		c.achBusy = true
@@ -350,7 +355,15 @@ func (c *Conn) pushErr(err, sub string) {
 // pushDrainErr reports an error of the connection drain: as pushErr, or,
 // under DrainErrNoLastError, through the async error callback only.
 func (c *Conn) pushDrainErr(err string) {
-	if c.w.profile.DrainErrNoLastError {
+	p := c.w.profile
+	if p.DrainErrAfterClose && c.achClosed {
+		c.queueCallback(CallbackEvent{Kind: "async_error", Error: err})
+		if !p.DrainErrNoLastError {
+			c.rec.LastError = err
+		}
+		return
+	}
+	if p.DrainErrNoLastError {
 		c.pushCallback(CallbackEvent{Kind: "async_error", Error: err})
 		return
 	}

@@ -190,3 +190,37 @@ actions:
 	require.Equal(t, []string{"next_msg=" + model.ErrTimeout}, results(res, "actions[0]"))
 	require.Equal(t, ms(12), res.Sub("q").RemovedAt)
 }
+
+func TestC34TimeoutAfterClose(t *testing.T) {
+	// The link breaks at 50 ms and closes the draining connection; the
+	// drain thread wakes at its 112 ms check, past its 70 ms deadline, and
+	// reports ErrDrainTimeout after the closed callback (PollDeadlineFirst,
+	// DrainErrAfterClose); LastError stays the link's EOF.
+	yaml := `
+seed: 1
+network: {latency: 1ms}
+clients: [{name: app, drain_timeout: 60ms}]
+subscriptions:
+  - {id: s, client: app, subject: work, handler: {duration: 200ms}}
+actions:
+  - {at: 0s, publish: {client: app, subject: work, count: 2}}
+  - {at: 10ms, drain: {client: app}}
+  - {at: 50ms, disconnect: {client: app, for: 500ms}}
+`
+	res := runYAML(t, "profile: c-3.4\n"+yaml)
+	conn := res.Conn("app")
+	require.Equal(t, ms(50), statusAt(conn, model.Closed))
+	var kinds []string
+	for _, cb := range conn.Callbacks {
+		kinds = append(kinds, cb.Kind+":"+cb.Error)
+	}
+	require.Equal(t, []string{"disconnected:", "closed:", "async_error:" + model.ErrDrainTimeout}, kinds)
+	require.Equal(t, ms(112), conn.Callbacks[2].At)
+	require.True(t, conn.DrainTimedOut)
+	require.Equal(t, "EOF", conn.LastError)
+
+	// 3.11 waits on a condition variable that the close signals: no error.
+	res = runYAML(t, "profile: c\n"+yaml)
+	require.Len(t, res.Conn("app").Callbacks, 2)
+	require.False(t, res.Conn("app").DrainTimedOut)
+}

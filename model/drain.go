@@ -157,7 +157,7 @@ func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 		}
 		if c.now() >= deadline {
 			done = true
-			if poll > 0 && c.w.profile.PollDeadlineFirst && !c.isClosed() {
+			if poll > 0 && c.w.profile.PollDeadlineFirst {
 				c.drainDeadlinePolled = true
 			}
 			next()

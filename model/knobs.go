@@ -70,6 +70,7 @@ func Knobs() []Knob {
 		{"UnsubWhileDraining", "Unsubscribe while draining", func(p *Profile) string { return callResult(p.UnsubWhileDraining, "allowed") }},
 		{"SubDrainWhileDraining", "sub Drain while draining", func(p *Profile) string { return callResult(p.SubDrainWhileDraining, "allowed") }},
 		{"CloseCancelsCallbacks", "close cancels running callbacks", func(p *Profile) string { return yes(p.CloseCancelsCallbacks) }},
+		{"DrainErrAfterClose", "a drain error after close is still reported", func(p *Profile) string { return yes(p.DrainErrAfterClose) }},
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
 		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
 		{"ReviveClosedConn", "drain revives a connection closed under it", func(p *Profile) string { return yes(p.ReviveClosedConn) }},

@@ -62,6 +62,9 @@ type Profile struct {
 	// deadline reports a timeout without looking at the subscriptions once
 	// more, even if the last of them left since the previous poll (nats.c
 	// before 3.11: `while (deadline - now > 0) { check; sleep(100) }`).
+	// It does so even when the connection was closed under it meanwhile
+	// (a disconnect): the timeout is then reported after the closed
+	// callback, where DrainErrAfterClose lets it run.
 	PollDeadlineFirst bool
 	// PollFromBarrier: with a shared barrier, the connection drain's wait
 	// for its subscriptions (and so the phase of its ConnDrainPoll) starts
@@ -118,6 +121,12 @@ type Profile struct {
 	// CloseCancelsCallbacks: closing the connection cancels running
 	// callbacks (asyncio cancellation, Java thread interrupts).
 	CloseCancelsCallbacks bool
+	// DrainErrAfterClose: an error the connection drain reports after the
+	// connection closed under it still reaches the async error callback,
+	// after the closed callback (nats.c's drain thread posts to the
+	// library-wide callback thread, which has no closed sentinel; nats.go
+	// drops what follows the closed callback).
+	DrainErrAfterClose bool
 	// NoClosedCallbackAfterDrain: the library fires no closed callback when
 	// a drain closes the connection (node-nats v1 removes its listeners).
 	NoClosedCallbackAfterDrain bool
@@ -384,6 +393,7 @@ var CProfile = derive(GoProfile, func(p *Profile) {
 	p.ResendDrainingSubs = false
 	p.SyncLeavesByNextMsg = true // C-M8, §2.6
 	p.DrainErrNoLastError = true // _pushDrainErr posts the callback only
+	p.DrainErrAfterClose = true  // natsAsyncCb_Post* has no closed sentinel
 	p.Sources = []string{
 		"not run on a real nats.c 3.11: the drain code since 1b66b87d (PR #915, v3.11.0) is read from the source; the rest of the profile is what nats.c 3.4.1 showed in real runs (c-3.4)",
 		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1 (testdata/conformance/c-3.4/sync-sub-nextmsg-zero.yaml); natsSub_nextMsg is unchanged in 3.11 (read from the code)",

@@ -165,7 +165,11 @@ static void errname(char *b, size_t n, natsStatus s, const char *verb, const cha
         text = "";
     switch (s) {
     case NATS_OK: m = "ok"; break;
-    case NATS_CONNECTION_CLOSED: m = "ErrConnectionClosed"; break;
+    case NATS_CONNECTION_CLOSED:
+        /* as a connection's last error it is the read loop's end of
+           stream: nats.go's io.EOF (a Close sets no last error) */
+        m = verb && !strcmp(verb, "last_error") ? "EOF" : "ErrConnectionClosed";
+        break;
     case NATS_DRAINING: m = "ErrConnectionDraining"; break;
     case NATS_TIMEOUT:
         m = strstr(text, "timeout waiting for subscriptions to drain") ? "ErrDrainTimeout" : "ErrTimeout";
@@ -644,7 +648,9 @@ static const char *status_name(natsConnStatus s)
     case NATS_CONN_STATUS_CLOSED: return "CLOSED";
     case NATS_CONN_STATUS_DRAINING_SUBS: /* a poller cannot always see DRAINING_PUBS: */
     case NATS_CONN_STATUS_DRAINING_PUBS: return "DRAINING"; /* after a timeout it lasts microseconds */
-    default: return "RECONNECTING"; /* DISCONNECTED, CONNECTING, RECONNECTING */
+    case NATS_CONN_STATUS_RECONNECTING: return "RECONNECTING";
+    default: return NULL; /* DISCONNECTED lasts only until the close or the
+                             reconnect thread starts: not observed */
     }
 }
 
@@ -662,7 +668,7 @@ static void *poller(void *arg)
                 logf_("%s: DRAINING_PUBS seen at %" PRId64 " ns", clients[c].name, t);
             raw[c] = (int) cs;
             const char *n = status_name(cs);
-            if (last[c] != n) {
+            if (n != NULL && last[c] != n) {
                 char cn[300];
                 jstr(cn, sizeof cn, clients[c].name);
                 emit("status", "\"client\":%s,\"status\":\"%s\",\"t\":%" PRId64, cn, n, t);
@@ -794,7 +800,7 @@ int main(int argc, char **argv)
         char lib[128];
         snprintf(lib, sizeof lib, "nats.c v%s", nats_GetVersion());
         emit("start", "\"t\":0,\"library\":\"%s\",\"observes\":{"
-                      "\"status\":{\"CONNECTED\":\"CONNECTED\",\"DISCONNECTED\":\"RECONNECTING\",\"RECONNECTING\":\"RECONNECTING\","
+                      "\"status\":{\"CONNECTED\":\"CONNECTED\",\"RECONNECTING\":\"RECONNECTING\","
                       "\"DRAINING_SUBS\":\"DRAINING\",\"DRAINING_PUBS\":\"DRAINING\",\"CLOSED\":\"CLOSED\"},"
                       "\"callbacks\":[\"async_error\",\"disconnected\",\"reconnected\",\"closed\"],"
                       "\"sub_removed\":true,\"sub_closed\":true,\"sub_closed_async_only\":true,\"drain_done\":false,\"sub_drain_done\":false,"
