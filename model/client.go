@@ -50,6 +50,10 @@ type Conn struct {
 	onSubRemoved func()
 	drainRng     sim.Chooser
 	reconRng     sim.Chooser
+	// Event loop (Profile.EventLoop): held while a blocking handler runs;
+	// deferred are the loop's events that became due meanwhile.
+	held     bool
+	deferred []func()
 }
 
 type connOptions struct {
@@ -201,7 +205,12 @@ func (c *Conn) flush() {
 
 // receive is the read loop: it processes what the server wrote, in order.
 func (c *Conn) receive(frames []frame, eof bool) {
-	for _, f := range frames {
+	if c.held {
+		rest := append([]frame(nil), frames...)
+		c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
+		return
+	}
+	for i, f := range frames {
 		switch f.op {
 		case opConnected:
 			c.handshakeDone()
@@ -209,6 +218,13 @@ func (c *Conn) receive(frames []frame, eof bool) {
 			c.processPong()
 		case opMsg:
 			c.processMsg(f)
+		}
+		if c.held && (i+1 < len(frames) || eof) {
+			// A blocking callback holds the loop: the rest of what was
+			// read is parsed when it returns, before anything else.
+			rest := append([]frame(nil), frames[i+1:]...)
+			c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
+			return
 		}
 	}
 	if eof {
@@ -231,7 +247,7 @@ func (c *Conn) Flush(timeout time.Duration, done func(err string)) {
 	}
 	fw := &flushWait{done: done}
 	if timeout != waitForever {
-		fw.timer = c.w.sim.After(timeout, func() { c.settleFlush(fw, ErrTimeout) })
+		fw.timer = c.w.sim.After(timeout, c.onLoop(func() { c.settleFlush(fw, ErrTimeout) }))
 	}
 	c.pongs = append(c.pongs, fw)
 	c.write(frame{op: opPing}, 6)
@@ -478,7 +494,7 @@ func (c *Conn) scheduleReconnectAttempt() {
 	if j := c.w.profile.ReconnectJitter; j > 0 {
 		wait += sim.DurationIn(c.reconRng, "reconnect-jitter", 0, j-1)
 	}
-	c.w.sim.After(wait, c.attemptReconnect)
+	c.w.sim.After(wait, c.onLoop(c.attemptReconnect))
 }
 
 func (c *Conn) attemptReconnect() {

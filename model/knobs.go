@@ -47,9 +47,13 @@ func Knobs() []Knob {
 			return pick(int(p.Criterion), "cb returned", "dequeued", "at barrier")
 		}},
 		{"Concurrent", "callbacks run on arrival, no queue", func(p *Profile) string { return yes(p.Concurrent) }},
+		{"EventLoop", "one event loop: a blocking handler holds it", func(p *Profile) string { return yes(p.EventLoop) }},
+		{"PollFirstWaits", "first drain check after one poll interval", func(p *Profile) string { return yes(p.PollFirstWaits) }},
+		{"DeadlineTimer", "drain deadline fires on its own timer", func(p *Profile) string { return yes(p.DeadlineTimer) }},
 		{"Mux", "where the response mux is drained", func(p *Profile) string { return pick(int(p.Mux), "last", "with others") }},
 		{"SubDrainFlushTimeout", "barrier timeout", func(p *Profile) string { return dur(p.SubDrainFlushTimeout, "none") }},
 		{"FinalFlushTimeout", "final flush timeout", func(p *Profile) string { return dur(p.FinalFlushTimeout, "0") }},
+		{"NoFinalFlush", "drain closes without a final flush", func(p *Profile) string { return yes(p.NoFinalFlush) }},
 		{"FlushTimeout", "default Flush timeout", func(p *Profile) string { return dur(p.FlushTimeout, "0") }},
 		{"PublishRefused", "publish refused from", func(p *Profile) string { return pick(int(p.PublishRefused), "DRAINING_PUBS", "Drain call") }},
 		{"RequestRefused", "request refused while draining", func(p *Profile) string {

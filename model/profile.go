@@ -64,6 +64,20 @@ type Profile struct {
 	// Concurrent callbacks: every message starts its callback on arrival,
 	// with no per-subscription queue (JavaScript clients).
 	Concurrent bool
+	// EventLoop: the connection runs on one single-threaded event loop
+	// (EventMachine): a blocking handler (scenario handler.blocking) holds
+	// it, and every other event of the connection (protocol reads, other
+	// callbacks, the drain's timers, request timeouts, the application's
+	// calls) waits until the handler returns; an awaiting handler's time is
+	// a timer of the loop. See model/loop.go.
+	EventLoop bool
+	// PollFirstWaits: the drain's completion checks (ConnDrainPoll,
+	// SubDrainPoll) first run one interval after they start, not at once
+	// (a periodic timer), so every drain takes at least one interval.
+	PollFirstWaits bool
+	// DeadlineTimer: the drain deadline is a timer of its own that fires
+	// on time, not a condition seen at the next poll.
+	DeadlineTimer bool
 	// Mux is where the request/response subscription is drained.
 	Mux MuxPlacement
 	// SubDrainFlushTimeout bounds the subscription drain's PING/PONG barrier
@@ -72,6 +86,10 @@ type Profile struct {
 	// FinalFlushTimeout bounds the flush of publishes after the
 	// subscriptions are drained.
 	FinalFlushTimeout time.Duration
+	// NoFinalFlush: the drain closes once its subscriptions are drained,
+	// without a PING/PONG for what was published (ruby-nats closes after
+	// writing its buffer).
+	NoFinalFlush bool
 	// FlushTimeout is the default timeout of a user Flush.
 	FlushTimeout time.Duration
 

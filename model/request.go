@@ -47,7 +47,7 @@ func (c *Conn) Request(subject string, size int, timeout time.Duration, done fun
 		c.settleRequest(req, err)
 		return
 	}
-	req.timer = c.w.sim.After(timeout, func() { c.settleRequest(req, ErrTimeout) })
+	req.timer = c.w.sim.After(timeout, c.onLoop(func() { c.settleRequest(req, ErrTimeout) }))
 }
 
 func (c *Conn) settleRequest(req *request, err string) {

@@ -127,6 +127,9 @@ type Subscription struct {
 // A request action blocks the callback until its reply or timeout.
 type Handler struct {
 	Duration sim.Dist
+	// Blocking: the handler's time holds the thread or event loop it runs
+	// on (CPU work, sleep in an EventMachine callback) instead of awaiting.
+	Blocking bool
 	Actions  []HandlerAction
 }
 
