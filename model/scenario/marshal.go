@@ -145,7 +145,7 @@ func subLines(s *Subscription) []string {
 		p.add("pending_bytes_limit", size(*s.PendingBytesLimit))
 	}
 	h := s.Handler
-	if h.Duration.IsZero() && len(h.Actions) == 0 && !h.Blocking {
+	if h.Duration.IsZero() && !h.Blocking && len(h.Actions) == 0 {
 		return p
 	}
 	p = append(p, "handler:")
