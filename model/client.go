@@ -303,6 +303,10 @@ func (c *Conn) publish(subject, reply string, size int) (string, int) {
 		err = ErrReconnectBufExceeded
 	}
 	if err != "" {
+		if w.profile.SilentPublishDrop && (err == ErrConnectionClosed || err == ErrConnectionDraining) {
+			m.Fate, m.LostReason = MsgLostUnsent, "dropped silently: "+err
+			return "", m.ID
+		}
 		m.Fate, m.Error = MsgRefused, err
 		return err, m.ID
 	}
@@ -391,7 +395,9 @@ func (c *Conn) close(doCBs bool) {
 		c.discardOut("closed while disconnected")
 	}
 	c.clearPendingFlushCalls()
-	c.clearPendingRequests()
+	if !w.profile.RequestsOutliveClose {
+		c.clearPendingRequests()
+	}
 	subs := c.subs
 	c.subs = nil
 	for _, s := range subs {
@@ -402,7 +408,7 @@ func (c *Conn) close(doCBs bool) {
 	}
 	c.subRemoved()
 	if doCBs {
-		if hadTCP {
+		if hadTCP && !w.profile.NoDisconnectedOnClose {
 			c.pushCallback(CallbackEvent{Kind: "disconnected"})
 		}
 		if w.mut.Has(ClosedCBInline) {
@@ -521,7 +527,13 @@ func (c *Conn) handshakeDone() {
 	}
 	c.dialing = false
 	if c.isReconnecting() {
-		c.setStatus(Connected)
+		if c.w.profile.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime {
+			// ruby-nats keeps its draining flag through the reconnect
+			// (measured on 0.11.2: draining? is true again once connected).
+			c.setStatus(DrainingSubs)
+		} else {
+			c.setStatus(Connected)
+		}
 	}
 	c.tcp = true
 	pending := c.out

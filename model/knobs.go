@@ -57,8 +57,10 @@ func Knobs() []Knob {
 		{"FlushTimeout", "default Flush timeout", func(p *Profile) string { return dur(p.FlushTimeout, "0") }},
 		{"PublishRefused", "publish refused from", func(p *Profile) string { return pick(int(p.PublishRefused), "DRAINING_PUBS", "Drain call") }},
 		{"RequestRefused", "request refused while draining", func(p *Profile) string {
-			return pick(int(p.RequestRefused), "if no mux", "whole drain")
+			return pick(int(p.RequestRefused), "if no mux", "whole drain", "never")
 		}},
+		{"SilentPublishDrop", "refused publish returns ok, dropped", func(p *Profile) string { return yes(p.SilentPublishDrop) }},
+		{"RequestsOutliveClose", "close leaves requests to their timeout", func(p *Profile) string { return yes(p.RequestsOutliveClose) }},
 		{"NoUnsubOnConnDrain", "connection drain sends no UNSUB", func(p *Profile) string { return yes(p.NoUnsubOnConnDrain) }},
 		{"DoubleDrainErr", "second Drain returns", func(p *Profile) string { return callResult(p.DoubleDrainErr, "ok") }},
 		{"DrainClosedErr", "Drain when closed returns", func(p *Profile) string { return callResult(p.DrainClosedErr, "no-op") }},
@@ -71,6 +73,7 @@ func Knobs() []Knob {
 		{"UnsubWhileDraining", "Unsubscribe while draining", func(p *Profile) string { return callResult(p.UnsubWhileDraining, "allowed") }},
 		{"SubDrainWhileDraining", "sub Drain while draining", func(p *Profile) string { return callResult(p.SubDrainWhileDraining, "allowed") }},
 		{"CloseCancelsCallbacks", "close cancels running callbacks", func(p *Profile) string { return yes(p.CloseCancelsCallbacks) }},
+		{"NoDisconnectedOnClose", "close fires no disconnected callback", func(p *Profile) string { return yes(p.NoDisconnectedOnClose) }},
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
 		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
 		{"PendingMsgsLimit", "pending messages limit", func(p *Profile) string { return strconv.Itoa(p.PendingMsgsLimit) }},

@@ -95,8 +95,16 @@ type Profile struct {
 
 	// PublishRefused is the point from which publishes are refused.
 	PublishRefused PublishRule
+	// SilentPublishDrop: a publish the connection refuses because it is
+	// closed or draining its publishes returns no error, and the message is
+	// dropped unsent (ruby-nats returns early once its subscriptions drained).
+	SilentPublishDrop bool
 	// RequestRefused is when new requests are refused.
 	RequestRefused RequestRule
+	// RequestsOutliveClose: closing the connection leaves waiting requests
+	// to their own timeouts instead of failing them (ruby-nats's Fiber
+	// requests are resumed only by their timer).
+	RequestsOutliveClose bool
 	// NoUnsubOnConnDrain: the connection drain sends no UNSUB and waits for
 	// no subscription (node-nats v1's present-day bug N1-M1).
 	NoUnsubOnConnDrain bool
@@ -120,6 +128,9 @@ type Profile struct {
 	// CloseCancelsCallbacks: closing the connection cancels running
 	// callbacks (asyncio cancellation, Java thread interrupts).
 	CloseCancelsCallbacks bool
+	// NoDisconnectedOnClose: closing the connection (by the application or
+	// a drain) fires no disconnected callback, only the closed one.
+	NoDisconnectedOnClose bool
 	// NoClosedCallbackAfterDrain: the library fires no closed callback when
 	// a drain closes the connection (node-nats v1 removes its listeners).
 	NoClosedCallbackAfterDrain bool
@@ -282,6 +293,10 @@ type RequestRule uint8
 const (
 	RefuseIfMuxMissing RequestRule = iota // only when the mux would have to be created
 	RefuseWholeDrain                      // throughout the drain
+	// NeverRefused: a request is always sent; while draining or closed no
+	// response mux is created (subscribe returns nil), so it waits for its
+	// timeout unless a mux still listening gets the reply (ruby-nats).
+	NeverRefused
 )
 
 // ReconnectingRule is what Drain does while the connection reconnects.
@@ -456,20 +471,33 @@ var PythonProfile = derive(GoProfile, func(p *Profile) {
 
 // RubyEMProfile is ruby-nats on EventMachine (reference/other-clients-drain.md §7).
 var RubyEMProfile = derive(GoProfile, func(p *Profile) {
-	p.Name, p.Library = "ruby-em", "ruby-nats (nats gem) 0.11, EventMachine"
-	p.Description = "connection drain only: UNSUB all (mux too), one barrier without a timeout, then a 100 ms timer until everything received was dispatched; the timeout starts after the barrier; a disconnect reconnects and re-subscribes"
+	p.Name, p.Library = "ruby-em", "ruby-nats (nats gem) 0.11.2, EventMachine"
+	p.Description = "one event loop (a blocking handler holds it); connection drain only: UNSUB all (mux too), one barrier without a timeout, then a 100 ms periodic timer, first run 100 ms after the barrier, closes at once; the timeout timer starts after the barrier; late publishes dropped silently; a disconnect reconnects and re-subscribes"
 	p.DrainAPI = "nc.drain { block }: the block runs after close is requested, before on_close"
 	p.SubDrainAPI = false
 	p.SyncSubAPI = false // §7: subscriptions take a callback (requests may block a Fiber)
+	// One EventMachine reactor: callbacks run synchronously while parsing
+	// (no queue), and a blocking one holds every other event of the
+	// connection (measured on 0.11.2: a drain called while a handler
+	// sleeps starts after it returns).
+	p.EventLoop = true
+	p.Concurrent = true
 	p.TimeoutStart = AfterBarrier
 	p.Barrier = BarrierShared
 	p.SubDrainFlushTimeout = 0 // §7.2: flush { } waits for its PONG with no timeout
-	// §7.2: EventMachine runs callbacks synchronously on the reactor, so the
-	// 100 ms timer only sees an empty buffer once the last callback returned.
-	p.Criterion = HandlerReturned
+	// §7.2: the periodic timer sees an empty parse buffer whenever it runs
+	// (it cannot run inside a callback), so the drain ends at its first
+	// tick, 100 ms after the barrier; awaiting handlers are not waited for.
+	p.Criterion = AtBarrier
 	p.ConnDrainPoll, p.SubDrainPoll = 100*time.Millisecond, 100*time.Millisecond
+	p.PollFirstWaits = true
+	p.DeadlineTimer = true // EM.add_timer(drain_timeout): a timeout under 100 ms always fires
+	p.NoFinalFlush = true  // close once the outbound buffer is empty: no PING
 	p.Mux = MuxWithOthers
-	p.RequestRefused = RefuseWholeDrain
+	p.SilentPublishDrop = true // publish returns early once @drained_subs is set
+	p.RequestRefused = NeverRefused
+	p.RequestsOutliveClose = true
+	p.NoDisconnectedOnClose = true // unbind skips on_disconnect when closing
 	p.DrainClosedErr = ""
 	p.DrainReconnecting = Proceed
 	p.DisconnectMidDrain = ReconnectKeepDrain // §7.3, §12

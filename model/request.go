@@ -29,7 +29,8 @@ func (c *Conn) Request(subject string, size int, timeout time.Duration, done fun
 		done(ErrConnectionDraining, 0)
 		return
 	}
-	if c.respMux == nil {
+	noMux := c.w.profile.RequestRefused == NeverRefused && (c.isDraining() || c.isClosed())
+	if c.respMux == nil && !noMux {
 		mux, err := c.subscribe(nil, c.inboxPrefix()+"*", true)
 		if err != "" {
 			done(err, 0)

@@ -18,8 +18,14 @@ def t
   $t0 ? now_ns - $t0 : 0
 end
 
+# DRAINSIM_DRIVER_TEE=file appends a copy of every event to file (debugging).
+$tee = ENV['DRAINSIM_DRIVER_TEE'] && File.open(ENV['DRAINSIM_DRIVER_TEE'], 'a')
+
 def emit(h)
-  $stdout.write(JSON.generate(h) + "\n")
+  line = JSON.generate(h) + "\n"
+  $stdout.write(line)
+  $tee&.write(line)
+  $tee&.flush
 end
 
 def fatal(msg)
@@ -250,12 +256,13 @@ end
 
 # ruby-nats has no status events: poll the flags every millisecond (the poll
 # is an EM timer, so it sees nothing while a handler holds the reactor).
+# ruby-nats keeps draining? set while it reconnects: RECONNECTING wins.
 def status_of(nc)
   return 'CLOSED' if nc.closing?
-  return 'DRAINING' if nc.draining?
   return 'RECONNECTING' if nc.reconnecting?
+  return 'DRAINING' if nc.draining?
   return 'CONNECTED' if nc.connected?
-  'DISCONNECTED'
+  'RECONNECTING'
 end
 
 def poll_status
