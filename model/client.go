@@ -188,6 +188,12 @@ func (c *Conn) write(f frame, bytes int) {
 func (c *Conn) kick() {
 	if !c.kicked {
 		c.kicked = true
+		if c.held {
+			// Written inside a blocking callback: the flusher (ruby-nats's
+			// next_tick) runs after what the loop read meanwhile.
+			c.deferred = append(c.deferred, c.flushFn)
+			return
+		}
 		c.w.sim.At(c.now(), c.flushFn)
 	}
 }

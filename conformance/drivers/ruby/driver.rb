@@ -74,6 +74,9 @@ end
 def call(source, verb, client, sub, at, result, key)
   emit(ev: 'call', source: source, verb: verb, client: client, sub: sub.to_s,
        at: at, returned: t, result: result, key: key)
+  # The flags may have changed inside a callback, where the 1 ms poll
+  # cannot run: look after every call the driver makes.
+  poll_status
 end
 
 # A pause inside a fiber: a sleep that holds the reactor (blocking) or an EM
