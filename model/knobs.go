@@ -56,10 +56,10 @@ func Knobs() []Knob {
 		{"NoFinalFlush", "drain closes without a final flush", func(p *Profile) string { return yes(p.NoFinalFlush) }},
 		{"FlushTimeout", "default Flush timeout", func(p *Profile) string { return dur(p.FlushTimeout, "0") }},
 		{"PublishRefused", "publish refused from", func(p *Profile) string { return pick(int(p.PublishRefused), "DRAINING_PUBS", "Drain call") }},
+		{"SilentPublishDrop", "refused publish returns ok, dropped", func(p *Profile) string { return yes(p.SilentPublishDrop) }},
 		{"RequestRefused", "request refused while draining", func(p *Profile) string {
 			return pick(int(p.RequestRefused), "if no mux", "whole drain", "never")
 		}},
-		{"SilentPublishDrop", "refused publish returns ok, dropped", func(p *Profile) string { return yes(p.SilentPublishDrop) }},
 		{"RequestsOutliveClose", "close leaves requests to their timeout", func(p *Profile) string { return yes(p.RequestsOutliveClose) }},
 		{"NoUnsubOnConnDrain", "connection drain sends no UNSUB", func(p *Profile) string { return yes(p.NoUnsubOnConnDrain) }},
 		{"DoubleDrainErr", "second Drain returns", func(p *Profile) string { return callResult(p.DoubleDrainErr, "ok") }},
@@ -83,6 +83,7 @@ func Knobs() []Knob {
 		{"ReconnectJitter", "reconnect jitter", func(p *Profile) string { return dur(p.ReconnectJitter, "0") }},
 		{"MaxReconnect", "reconnect attempts", func(p *Profile) string { return strconv.Itoa(p.MaxReconnect) }},
 		{"ReconnectBufSize", "reconnect buffer", func(p *Profile) string { return size(p.ReconnectBufSize) }},
+		{"NoHeaders", "no headers: no no-responders status", func(p *Profile) string { return yes(p.NoHeaders) }},
 		{"MaxPayload", "server max_payload", func(p *Profile) string { return size(p.MaxPayload) }},
 	}
 }

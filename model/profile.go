@@ -150,6 +150,11 @@ type Profile struct {
 	MaxReconnect     int
 	ReconnectBufSize int
 
+	// NoHeaders: the library has no message headers, so it never asks the
+	// server for no-responders statuses (generated scenarios under the
+	// profile set server.no_responders false).
+	NoHeaders bool
+
 	// MaxPayload is the server's advertised max_payload.
 	MaxPayload int
 
@@ -498,15 +503,15 @@ var RubyEMProfile = derive(GoProfile, func(p *Profile) {
 	p.RequestRefused = NeverRefused
 	p.RequestsOutliveClose = true
 	p.NoDisconnectedOnClose = true // unbind skips on_disconnect when closing
+	p.NoHeaders = true
 	p.DrainClosedErr = ""
 	p.DrainReconnecting = Proceed
 	p.DisconnectMidDrain = ReconnectKeepDrain // §7.3, §12
 	p.UnsubWhileDraining = "noop"
-	p.Inferred = []Inferred{
-		{ID: "RB-M2", Ref: "§7.3", Behaviour: "a disconnect during a drain reconnects and re-subscribes; one before the barrier's PONG loses it, so the drain never ends and never times out",
-			Without: func(p *Profile) {
-				p.DisconnectMidDrain, p.ResendDrainingSubs, p.SubDrainFlushTimeout = CloseOnDisconnect, false, GoProfile.SubDrainFlushTimeout
-			}},
+	p.Inferred = nil
+	p.Sources = []string{
+		"RB-M2 (§7.3): a disconnect before the barrier's PONG: the client reconnects, stays draining and never closes; measured on ruby-nats 0.11.2 (testdata/conformance/ruby-em/disconnect-mid-drain.yaml)",
+		"one event loop: a drain called while a blocking handler runs starts after it returns; the first completion check 100 ms after the barrier; a drain timeout under 100 ms always fires; requests during the drain sent and answered nil at their timeout; late publishes dropped silently; no on_disconnect on close: measured on ruby-nats 0.11.2 (docs/conformance/ruby-em.md)",
 	}
 })
 
