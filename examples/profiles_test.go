@@ -151,7 +151,8 @@ func TestProfileRubyEM(t *testing.T) {
 	end := sub.Handled[0].End
 	require.Equal(t, 202*time.Millisecond, time.Duration(end), "the handler holds the loop 2 ms to 202 ms")
 	require.Equal(t, end.Add(2*time.Millisecond), req.ReturnedAt, "the reply is written when the callback returns")
-	require.Equal(t, end, sub.BarrierAt, "the barrier's PONG, back at 3 ms, is read only when the callback returns")
+	require.Equal(t, end, app.DrainCalledAt, "the drain due at 5 ms runs when the callback returns")
+	require.Equal(t, end.Add(2*time.Millisecond), sub.BarrierAt)
 	require.Equal(t, sub.BarrierAt.Add(100*time.Millisecond), sub.RemovedAt, "the first 100 ms tick after the barrier")
 	require.Equal(t, sub.RemovedAt, app.ClosedAt, "closed at once: no final flush")
 	require.Equal(t, []string{"closed"}, callbackKinds(app), "no on_disconnect when closing")
