@@ -108,8 +108,10 @@ end
 def do_publish(source, cname, sub, p, blocking)
   nc = CLIENTS[cname]
   reply = p['reply'].to_s.empty? ? nil : p['reply']
+  base = t
   [p['count'], 1].max.times do |i|
-    pause(p['interval_ns'], blocking) if i > 0
+    # The i-th publish is due interval*i after the first: no drift.
+    pause(base + i * p['interval_ns'] - t, blocking) if i > 0
     key = next_key(source)
     at = t
     nc.publish(p['subject'], payload(key, p['size']), reply)
