@@ -84,7 +84,9 @@ end
 def pause(ns, blocking)
   return if ns <= 0
   if blocking
+    target = t + ns
     sleep(sec(ns))
+    note_late(t - target)
   else
     f = Fiber.current
     after(ns) { f.resume }
@@ -156,6 +158,7 @@ def on_message(st, cname, msg, reply)
   end
   if h['blocking'] || h['duration_ns'] <= 0
     body.call
+    $busy_until = t if h['blocking']
   else
     after(h['duration_ns']) { body.call }
   end
@@ -251,8 +254,21 @@ end
 # is then armed again for the rest.
 def at(at_ns, &blk)
   left = at_ns - t
-  return blk.call if left <= 0
+  if left <= 0
+    note_late(-left - [$busy_until - at_ns, 0].max)
+    return blk.call
+  end
   EM.add_timer(sec(left)) { at(at_ns, &blk) }
+end
+
+# late_ns (the end event): how late a timed wait woke, not counting the
+# time a blocking handler held the reactor (that delay is the library's
+# semantics, which the model reproduces).
+$late = 0
+$busy_until = 0
+
+def note_late(ns)
+  $late = ns if ns > $late
 end
 
 def after(ns, &blk)
@@ -293,7 +309,7 @@ EM.run do
         flushed -= 1
         next unless flushed.zero?
         $t0 = now_ns
-        emit(ev: 'start', library: "ruby-nats #{NATS::VERSION} (eventmachine #{EM::VERSION}, ruby #{RUBY_VERSION})",
+        emit(ev: 'start', library: "ruby-nats #{NATS::VERSION}",
              observes: {
                status: { 'CONNECTED' => 'CONNECTED', 'DRAINING_SUBS' => 'DRAINING', 'DRAINING_PUBS' => 'DRAINING',
                          'RECONNECTING' => 'RECONNECTING', 'CLOSED' => 'CLOSED' },
@@ -301,6 +317,7 @@ EM.run do
                sub_removed: false, sub_closed: false, drain_done: true, sub_drain_done: false,
                callback_end: true, last_error: false
              })
+        emit(ev: 'log', msg: "eventmachine #{EM::VERSION}, ruby #{RUBY_VERSION}")
         plan['subscriptions'].each { |s| emit(ev: 'subscribed', sub: s['id'], t: 0) unless s['deferred'] }
         poll_status
         EM.add_periodic_timer(0.001) { poll_status }
@@ -310,7 +327,7 @@ EM.run do
         at(plan['until_ns']) do
           poll_status
           CLIENTS.each_key { |name| emit(ev: 'last_error', client: name, error: '') }
-          emit(ev: 'end')
+          emit(ev: 'end', late_ns: $late)
           $stdout.flush
           exit!(0)
         end
