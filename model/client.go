@@ -48,6 +48,12 @@ type Conn struct {
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
+	// drainAtYield: a callback's Drain waits for its task to yield
+	// (DrainAtYield).
+	drainAtYield bool
+	// readLoopDead: the read loop died (a PONG reached a cancelled
+	// waiter); nothing the server sends is read any more.
+	readLoopDead bool
 	drainRng     sim.Chooser
 	reconRng     sim.Chooser
 }
@@ -100,6 +106,10 @@ type flushWait struct {
 	done    func(err string)
 	timer   sim.Timer
 	settled bool
+	// cancelled: its waiter gave up but stays in the PONG queue
+	// (TimeoutCancelsSubDrains); the PONG that reaches it kills the read
+	// loop.
+	cancelled bool
 }
 
 func (c *Conn) now() sim.Time { return c.w.sim.Now() }
@@ -202,6 +212,12 @@ func (c *Conn) flush() {
 // receive is the read loop: it processes what the server wrote, in order.
 func (c *Conn) receive(frames []frame, eof bool) {
 	for _, f := range frames {
+		if c.readLoopDead {
+			if f.op == opMsg {
+				c.w.ledger.drop(f.ref, c.now(), DropReadLoopDead, c.isDraining())
+			}
+			continue
+		}
 		switch f.op {
 		case opConnected:
 			c.handshakeDone()
@@ -210,6 +226,9 @@ func (c *Conn) receive(frames []frame, eof bool) {
 		case opMsg:
 			c.processMsg(f)
 		}
+	}
+	if c.readLoopDead {
+		return
 	}
 	if eof {
 		c.processOpErr(ErrEOF)
@@ -225,9 +244,14 @@ const waitForever time.Duration = -1
 // timeout (ErrTimeout) or when the connection closes or reconnects
 // (ErrConnectionClosed).
 func (c *Conn) Flush(timeout time.Duration, done func(err string)) {
+	c.flush1(timeout, done)
+}
+
+// flush1 is Flush, returning the PONG's waiter (nil when closed).
+func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 	if c.isClosed() {
 		done(ErrConnectionClosed)
-		return
+		return nil
 	}
 	fw := &flushWait{done: done}
 	if timeout != waitForever {
@@ -235,6 +259,7 @@ func (c *Conn) Flush(timeout time.Duration, done func(err string)) {
 	}
 	c.pongs = append(c.pongs, fw)
 	c.write(frame{op: opPing}, 6)
+	return fw
 }
 
 func (c *Conn) settleFlush(fw *flushWait, err string) {
@@ -252,6 +277,11 @@ func (c *Conn) processPong() {
 	}
 	fw := c.pongs[0]
 	c.pongs = c.pongs[1:]
+	if fw.cancelled {
+		c.readLoopDead = true
+		c.w.trace(c.name, "read_loop.dead", sim.Str("why", "PONG for a cancelled waiter"))
+		return
+	}
 	c.settleFlush(fw, "")
 }
 

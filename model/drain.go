@@ -15,14 +15,43 @@ func (c *Conn) Drain() string {
 			c.Close()
 		}
 		return ErrConnectionReconnect
-	case c.isDraining(), p.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime:
+	case c.isDraining(), c.drainAtYield, p.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime:
 		return p.DoubleDrainErr
 	}
-	c.setStatus(DrainingSubs)
 	if c.rec.DrainCalledAt == NoTime {
 		c.rec.DrainCalledAt = c.now()
 	}
+	c.startDrain()
+	return ""
+}
+
+// startDrain flips the status to DRAINING_SUBS and starts drainConnection.
+func (c *Conn) startDrain() {
+	c.setStatus(DrainingSubs)
 	c.w.sim.At(c.now(), c.drainConnection)
+}
+
+// drainFromCallback is a Drain called by a callback of s. Under
+// DrainAtYield it is a task of its own: it returns at once, and the drain
+// starts when s's task next yields.
+func (c *Conn) drainFromCallback(s *Sub) string {
+	if !c.w.profile.DrainAtYield {
+		return c.Drain()
+	}
+	if c.isClosed() || c.isReconnecting() || c.isDraining() || c.drainAtYield {
+		return c.Drain()
+	}
+	if c.rec.DrainCalledAt == NoTime {
+		c.rec.DrainCalledAt = c.now()
+	}
+	c.drainAtYield = true
+	s.atYield = append(s.atYield, func() {
+		c.drainAtYield = false
+		if c.isClosed() || c.isReconnecting() || c.isDraining() {
+			return
+		}
+		c.startDrain()
+	})
 	return ""
 }
 
@@ -105,6 +134,12 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 			if err := c.unsubscribe(s, 0, true); err != "" {
 				c.pushErr(err, "")
 			}
+		}
+		if p.TimeoutCancelsSubDrains {
+			// The subscription drains run (UNSUB, barrier PING) before
+			// the deadline is first checked (nats.py's asyncio.sleep(0)).
+			c.w.sim.At(c.now(), started)
+			return
 		}
 		started()
 		return
@@ -190,6 +225,9 @@ func (c *Conn) finishDrain() {
 	if timedOut {
 		c.rec.DrainTimedOut = true
 		w.trace(c.name, "drain.timeout", sim.Int("subs_left", int64(len(c.subs))))
+		if p.TimeoutCancelsSubDrains {
+			c.cancelSubDrains()
+		}
 		if !w.mut.Has(TimeoutNotReported) {
 			c.rec.DrainResult = ErrDrainTimeout
 			if p.TimeoutReport == ReportAsyncError {
@@ -207,6 +245,13 @@ func (c *Conn) finishDrain() {
 	c.setStatus(DrainingPubs)
 	done := func(err string) {
 		c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
+		if err != "" && p.FinalFlushErrStopsDrain {
+			// The flush's error is raised to the drain's caller: the drain
+			// ends with it, unclosed.
+			w.trace(c.name, "drain.stopped", sim.Str("error", err))
+			c.rec.DrainResult, c.rec.DrainDoneAt = err, c.now()
+			return
+		}
 		if err != "" {
 			c.pushErr(err, "")
 			if p.DisconnectMidDrain == Zombie && !c.tcp {
@@ -263,24 +308,46 @@ func (c *Conn) markDraining(s *Sub) {
 }
 
 // barrier is a PING/PONG round trip whose error is ignored; with a
-// SubDrainFlushTimeout of zero it waits for its PONG for ever.
-func (c *Conn) barrier(then func()) {
+// SubDrainFlushTimeout of zero it waits for its PONG for ever. It returns
+// the PONG's waiter (nil if none was queued).
+func (c *Conn) barrier(then func()) *flushWait {
 	if c.w.mut.Has(NoFlushBarrier) {
 		then()
-		return
+		return nil
 	}
 	timeout := c.w.profile.SubDrainFlushTimeout
 	if timeout == 0 {
 		timeout = waitForever
 	}
-	c.Flush(timeout, func(string) { then() })
+	return c.flush1(timeout, func(string) { then() })
 }
 
 // checkDrained is a subscription drain's own goroutine: a PING/PONG barrier
 // (its error ignored) proves the server processed the UNSUB and that every
 // MSG it sent before has been read; then the completion checks start.
 func (c *Conn) checkDrained(s *Sub) {
-	c.barrier(func() { c.afterBarrier(s) })
+	if s.drainCancelled {
+		return
+	}
+	s.barrierWait = c.barrier(func() { c.afterBarrier(s) })
+}
+
+// cancelSubDrains is a drain timeout under TimeoutCancelsSubDrains: every
+// subscription drain still running stops; a barrier still waiting leaves
+// its cancelled waiter in the PONG queue.
+func (c *Conn) cancelSubDrains() {
+	for _, s := range c.subs {
+		if !s.draining {
+			continue
+		}
+		s.drainCancelled = true
+		s.onProgress = nil
+		if fw := s.barrierWait; fw != nil && !fw.settled {
+			fw.settled, fw.cancelled = true, true
+			c.w.sim.Cancel(fw.timer)
+			c.w.trace(c.name, "barrier.cancelled", sim.Str("sub", s.rec.ID))
+		}
+	}
 }
 
 // afterBarrier starts s's completion checks once its barrier returned.
@@ -308,6 +375,9 @@ func (s *Sub) drained() bool {
 func (c *Conn) pollDrained(s *Sub) {
 	if c.isClosed() {
 		s.draining = false
+		return
+	}
+	if s.drainCancelled {
 		return
 	}
 	if s.closed || s.drained() {

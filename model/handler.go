@@ -51,7 +51,11 @@ func (s *Sub) startCallback(d int32) {
 		cb.finish()
 		return
 	}
-	w.sim.After(s.spec.Handler.Duration.Sample(s.handlerRn, "handler-duration"), cb.serviceFn)
+	dur := s.spec.Handler.Duration.Sample(s.handlerRn, "handler-duration")
+	w.sim.After(dur, cb.serviceFn)
+	if dur > 0 {
+		s.yield() // the callback awaits its work
+	}
 }
 
 // serviceDone follows the handler's service time.
@@ -161,12 +165,17 @@ func (cb *callback) runActions(i int) {
 				}
 			},
 				func() { cb.runActions(next) })
+			if p.Count > 1 && p.Interval > 0 {
+				s.yield()
+			}
 			return
 		case a.Request != nil:
 			cb.requests(a, src, 0, func() { cb.runActions(next) })
+			s.yield()
 			return
 		case a.Sleep != nil:
 			w.sim.After(a.Sleep.Sample(s.handlerRn, "handler-sleep"), func() { cb.runActions(next) })
+			s.yield()
 			return
 		case a.Unsubscribe != nil:
 			rec(s.Unsubscribe(), 0)
@@ -175,7 +184,7 @@ func (cb *callback) runActions(i int) {
 		case a.Subscribe != nil:
 			rec(w.subscribeDeferred(c, w.sc.Sub(a.Subscribe.Sub)), 0)
 		case a.Drain != nil:
-			rec(c.Drain(), 0)
+			rec(c.drainFromCallback(s), 0)
 		default:
 			panic(fmt.Sprintf("model: handler action %d of %s has no verb", i, s.rec.ID))
 		}

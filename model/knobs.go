@@ -50,6 +50,9 @@ func Knobs() []Knob {
 		{"Mux", "where the response mux is drained", func(p *Profile) string { return pick(int(p.Mux), "last", "with others") }},
 		{"SubDrainFlushTimeout", "barrier timeout", func(p *Profile) string { return dur(p.SubDrainFlushTimeout, "none") }},
 		{"FinalFlushTimeout", "final flush timeout", func(p *Profile) string { return dur(p.FinalFlushTimeout, "0") }},
+		{"FinalFlushErrStopsDrain", "a failed final flush ends the drain unclosed", func(p *Profile) string { return yes(p.FinalFlushErrStopsDrain) }},
+		{"TimeoutCancelsSubDrains", "a timeout cancels sub drains (their barriers too)", func(p *Profile) string { return yes(p.TimeoutCancelsSubDrains) }},
+		{"DrainAtYield", "a callback's Drain starts when its task yields", func(p *Profile) string { return yes(p.DrainAtYield) }},
 		{"FlushTimeout", "default Flush timeout", func(p *Profile) string { return dur(p.FlushTimeout, "0") }},
 		{"PublishRefused", "publish refused from", func(p *Profile) string { return pick(int(p.PublishRefused), "DRAINING_PUBS", "Drain call") }},
 		{"RequestRefused", "request refused while draining", func(p *Profile) string {

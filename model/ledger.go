@@ -102,10 +102,13 @@ const (
 	// DropServerStalled: not sent, because the subscriber's connection was
 	// over 75 % of max_pending and no_fast_producer_stall is set.
 	DropServerStalled
+	// DropReadLoopDead: arrived after the client's read loop died
+	// (TimeoutCancelsSubDrains); nothing read it.
+	DropReadLoopDead
 )
 
 var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled",
-	"server_slow_consumer", "server_stalled"}
+	"server_slow_consumer", "server_stalled", "read_loop_dead"}
 
 func (r DropReason) String() string { return dropNames[r] }
 

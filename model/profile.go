@@ -72,6 +72,27 @@ type Profile struct {
 	// FinalFlushTimeout bounds the flush of publishes after the
 	// subscriptions are drained.
 	FinalFlushTimeout time.Duration
+	// FinalFlushErrStopsDrain: a failed final flush raises its error to
+	// the drain's caller, which signals the drain's end with it; the close
+	// that should follow never runs and no async error is reported, so the
+	// connection stays DRAINING_PUBS (nats.py: drain's finally block awaits
+	// flush() before _close).
+	FinalFlushErrStopsDrain bool
+	// TimeoutCancelsSubDrains: the subscription drains are tasks that send
+	// their UNSUB and barrier PING before the deadline is first checked,
+	// and a drain timeout cancels those still running: such a subscription
+	// is never removed by its drain, and a barrier still waiting for its
+	// PONG leaves its cancelled waiter in the PONG queue, so the PONG that
+	// reaches it kills the read loop and nothing more is read (nats.py
+	// 2.15: future.set_result on a cancelled future raises
+	// InvalidStateError).
+	TimeoutCancelsSubDrains bool
+	// DrainAtYield: a Drain called from a callback is a task that starts
+	// only when the callback's subscription task yields (awaits something
+	// that waits, or runs out of queued messages); until then the
+	// callbacks of messages already queued keep running (asyncio
+	// create_task: nats.py).
+	DrainAtYield bool
 	// FlushTimeout is the default timeout of a user Flush.
 	FlushTimeout time.Duration
 
@@ -422,6 +443,9 @@ var PythonProfile = derive(GoProfile, func(p *Profile) {
 	p.DrainAPI = "await nc.drain(): returns after the closed callback"
 	p.ConnDrainPoll, p.SubDrainPoll = 0, 0
 	p.FinalFlushTimeout = 10 * time.Second
+	p.FinalFlushErrStopsDrain = true
+	p.TimeoutCancelsSubDrains = true
+	p.DrainAtYield = true
 	p.Mux = MuxWithOthers
 	p.DrainReconnecting = Refuse
 	p.DisconnectMidDrain = ReconnectAndForget

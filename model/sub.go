@@ -51,6 +51,15 @@ type Sub struct {
 	// hands out a message or a callback returns: event-driven drain checks.
 	onProgress func()
 	dupDone    map[int]bool // DuplicateDelivery mutation: messages already repeated
+	// atYield runs (once) when the subscription's task next yields
+	// (DrainAtYield): a callback awaits something that waits, or the
+	// executor runs out of queued messages.
+	atYield []func()
+	// barrierWait is the PONG waiter of the subscription drain's barrier;
+	// drainCancelled: a drain timeout cancelled the subscription's drain
+	// (TimeoutCancelsSubDrains).
+	barrierWait    *flushWait
+	drainCancelled bool
 
 	// Sync subscriptions: NextMsg calls waiting for a message.
 	nextWaiters []*nextWait
@@ -175,6 +184,7 @@ func (s *Sub) top() {
 	}
 	if s.queueLen() == 0 && !s.closed {
 		s.waiting = true
+		s.yield()
 		return
 	}
 	s.waiting = false
@@ -182,12 +192,15 @@ func (s *Sub) top() {
 	if s.queueLen() > 0 {
 		d = s.pop()
 		s.curLen = s.size(d)
-		s.progress()
 		if s.c.w.mut.Has(PendingDecBeforeCallback) {
 			s.pMsgs--
 			s.pBytes -= s.curLen
 			s.curLen = -1
 		}
+		// An event-driven drain check runs after the count changed, so the
+		// mutation lets it finish while the callback still runs, as a
+		// polled check does: the same defect under every profile.
+		s.progress()
 	}
 	if s.closed {
 		s.exit(d)
@@ -202,6 +215,18 @@ func (s *Sub) top() {
 		s.c.w.ledger.drop(d, s.c.now(), DropMaxReached, s.draining)
 	}
 	s.afterCallback()
+}
+
+// yield runs what waits for the subscription's task to yield.
+func (s *Sub) yield() {
+	if len(s.atYield) == 0 {
+		return
+	}
+	fns := s.atYield
+	s.atYield = nil
+	for _, f := range fns {
+		f()
+	}
 }
 
 // progress runs a pending event-driven drain check.
