@@ -85,7 +85,9 @@ type Profile struct {
 	// PONG leaves its cancelled waiter in the PONG queue, so the PONG that
 	// reaches it kills the read loop and nothing more is read (nats.py
 	// 2.15: future.set_result on a cancelled future raises
-	// InvalidStateError).
+	// InvalidStateError). A flush started after that only writes and
+	// returns (flush() checks that its reading task is done); one started
+	// before waits for a PONG nobody reads.
 	TimeoutCancelsSubDrains bool
 	// DrainAtYield: a Drain called from a callback is a task that starts
 	// only when the callback's subscription task yields (awaits something

@@ -125,6 +125,8 @@ class TracedClient(Client):
         self.drain_entries = 0  # times the status became DRAINING_SUBS
         self.drain_timeouts = 0  # DrainTimeoutErrors seen by the error callback
         self.drain_timeouts_seen = 0
+        self.on_drain_entered = []  # drain calls waiting to be reported
+        self.on_unsub = {}  # sid -> sub drain calls waiting for their UNSUB
         super().__init__()
         self._subs = _SubMap(self)
 
@@ -137,10 +139,19 @@ class TracedClient(Client):
         self.__dict__["_st"] = st
         if st == Client.DRAINING_SUBS:
             self.drain_entries += 1
+            hooks, self.on_drain_entered = self.on_drain_entered, []
+            for h in hooks:
+                h()
         name = STATUS_NAMES.get(st, str(st))
         if self.drv.started and name != self.reported_status:
             emit("status", client=self.cname, status=name, t=now())
         self.reported_status = name
+
+    async def _send_unsubscribe(self, sid, limit=0):
+        hooks = self.on_unsub.pop(sid, [])
+        for h in hooks:
+            h()
+        await super()._send_unsubscribe(sid, limit=limit)
 
     def _remove_sub(self, sid, max_msgs=0):
         present = sid in self._subs
@@ -179,7 +190,6 @@ class Driver:
         self.counters = {}  # source -> messages produced
         self.removed = set()
         self.tasks = set()
-        self.pending_calls = []  # spawned calls not yet reported
 
     # ---- helpers -------------------------------------------------------
 
@@ -390,84 +400,80 @@ class Driver:
 
     async def drain_call(self, nc, src, client, sub_id, at, wait=False):
         """nc.drain(). nats.py refuses (closed, reconnecting) before its first
-        await, and a drain already running makes it return at once; only a
-        call that moved the status to DRAINING_SUBS started a drain. The call
-        is reported as returning when its task started (what the model's
-        Drain means); drain_done reports when the awaited drain returned
-        (after close) or raised. With wait (awaited inside a callback), the
-        call returns when the drain does."""
+        await, and returns at once when a drain already runs; a call that
+        starts a drain moves the status to DRAINING_SUBS. The call is
+        reported when it is known how it went: at that status change (it
+        returned ok when its task started, which is what the model's Drain
+        means), or when it raised or returned without draining. drain_done
+        reports when the awaited drain returned (after close) or raised.
+        With wait (awaited inside a callback) the call returns when the
+        drain does."""
         started = now()
         entries = nc.drain_entries
-        task = asyncio.current_task()
+
+        def entered():
+            self.call(src, "drain", client, sub_id, at, "ok", returned=started)
+
         if not wait:
-            self.pending_calls.append((task, src, "drain", client, sub_id, at, started))
+            nc.on_drain_entered.append(entered)
         result = "ok"
         try:
             await nc.drain()
         except asyncio.CancelledError:
-            self._report_pending(task)
             emit("log", msg="%s: drain call cancelled at %d" % (src, now()))
             raise
         except Exception as e:
             result = err_name(e)
-        entered = nc.drain_entries != entries
-        if entered:
-            if result == "ok" and nc.drain_timeouts > 0 and nc.drain_timeouts != nc.drain_timeouts_seen:
+        finally:
+            if entered in nc.on_drain_entered:
+                nc.on_drain_entered.remove(entered)
+        drained = nc.drain_entries != entries
+        if wait:
+            self.call(src, "drain", client, sub_id, at, "ok" if drained else result)
+        elif not drained:
+            self.call(src, "drain", client, sub_id, at, result, returned=started)
+        if drained:
+            if result == "ok" and nc.drain_timeouts != nc.drain_timeouts_seen:
                 result = "ErrDrainTimeout"
             nc.drain_timeouts_seen = nc.drain_timeouts
             emit("drain_done", client=client, t=now(), result=result)
-        if wait:
-            self.call(src, "drain", client, sub_id, at, "ok" if entered else result)
-        elif entered:
-            self._report_pending(task)
-        else:
-            self._forget_pending(task)
-            self.call(src, "drain", client, sub_id, at, result, returned=started)
 
     def spawn_sub_drain(self, src, client, sub_id, sub, at):
+        """sub.drain() as a task of its own (it returns once the subscription
+        is drained). The call is reported once it sent the UNSUB (it passed
+        nats.py's checks, which come before any await) or raised;
+        sub_drain_done when it returned or raised later."""
+
         async def run():
             started = now()
-            task = asyncio.current_task()
             if sub is None:
                 self.call(src, "drain_sub", client, sub_id, at, "ErrBadSubscription")
                 return
-            self.pending_calls.append((task, src, "drain_sub", client, sub_id, at, started))
+            nc = self.conns[client]
+            reported = []
+
+            def unsubscribed():
+                reported.append(True)
+                self.call(src, "drain_sub", client, sub_id, at, "ok", returned=started)
+
+            nc.on_unsub.setdefault(sub._id, []).append(unsubscribed)
             try:
                 await sub.drain()
+                result = "ok"
             except asyncio.CancelledError:
-                self._report_pending(task)
                 raise
             except Exception as e:
-                if self._forget_pending(task):
-                    self.call(src, "drain_sub", client, sub_id, at, err_name(e))
-                else:
-                    emit("sub_drain_done", sub=sub_id, t=now(), result=err_name(e))
-                return
-            self._report_pending(task)
-            emit("sub_drain_done", sub=sub_id, t=now(), result="ok")
+                result = err_name(e)
+            finally:
+                hooks = nc.on_unsub.get(sub._id, [])
+                if unsubscribed in hooks:
+                    hooks.remove(unsubscribed)
+            if not reported:
+                self.call(src, "drain_sub", client, sub_id, at, result, returned=now())
+            else:
+                emit("sub_drain_done", sub=sub_id, t=now(), result=result)
 
         self.spawn(run())
-
-    def _forget_pending(self, task):
-        for i, pc in enumerate(self.pending_calls):
-            if pc[0] is task:
-                del self.pending_calls[i]
-                return True
-        return False
-
-    def _report_pending(self, task):
-        for i, pc in enumerate(self.pending_calls):
-            if pc[0] is task:
-                del self.pending_calls[i]
-                _, src, verb, client, sub_id, at, started = pc
-                self.call(src, verb, client, sub_id, at, "ok", returned=started)
-                return
-
-    def report_started_calls(self):
-        """A spawned drain that is still running passed nats.py's checks when
-        its task started: it returned ok then."""
-        for pc in list(self.pending_calls):
-            self._report_pending(pc[0])
 
     async def subscribe_action(self, src, sub_id, at, on_sub=None):
         client = self.sub_specs[sub_id]["client"]
@@ -610,7 +616,7 @@ class Driver:
                 "drain_done": True,
                 "sub_drain_done": True,
                 "callback_end": True,
-                "last_error": True,
+                "last_error": False,  # see README: nats.py's last_error is not LastError
             },
         )
         for nc in self.conns.values():
@@ -631,7 +637,6 @@ class Driver:
         self.spawn(actions())
         while now() < until:
             await asyncio.sleep(min(secs(until - now()), 0.05))
-        self.report_started_calls()
         for name, nc in self.conns.items():
             emit("last_error", client=name, error=err_name(nc.last_error))
         emit("end")
