@@ -466,6 +466,9 @@ func (c *Conn) processOpErr(err string) {
 		return
 	}
 	c.w.trace(c.name, "conn.lost", sim.Str("error", err))
+	if c.w.profile.LinkErrorCallback {
+		c.pushErr(err, "")
+	}
 	rule := c.w.profile.DisconnectMidDrain
 	if c.isDraining() && rule == Zombie {
 		// nats.js: the pending PONGs are rejected and nothing reconnects

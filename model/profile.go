@@ -131,6 +131,10 @@ type Profile struct {
 	// ResendDrainingSubs: a reconnect re-subscribes subscriptions that are
 	// draining.
 	ResendDrainingSubs bool
+	// LinkErrorCallback: a broken link is reported to the async error
+	// callback (EOF) before the disconnected callback (nats.py's read loop
+	// passes UnexpectedEOF or the socket error to error_cb).
+	LinkErrorCallback bool
 
 	// Default pending limits of a subscription (messages, bytes).
 	PendingMsgsLimit  int
@@ -453,6 +457,8 @@ var PythonProfile = derive(GoProfile, func(p *Profile) {
 	p.DisconnectMidDrain = ReconnectAndForget
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.CloseCancelsCallbacks = true
+	p.LinkErrorCallback = true
+	p.ReconnectJitter = 0 // reconnect_time_wait only
 	p.Inferred = []Inferred{
 		{ID: "PY-M5", Ref: "§6.3", Behaviour: "a disconnect during a drain reconnects, forgets the draining status and its pending PONGs, and re-subscribes the draining subscriptions",
 			Without: func(p *Profile) { p.DisconnectMidDrain, p.ResendDrainingSubs = CloseOnDisconnect, false }},

@@ -36,10 +36,17 @@ def now():
     return time.monotonic_ns() - T0 if T0 is not None else 0
 
 
+LOG = None  # DRAINSIM_DRIVER_LOG=dir keeps a copy of the events, for people
+
+
 def emit(ev, **fields):
     fields = {"ev": ev, **fields}
-    sys.stdout.write(json.dumps(fields, separators=(",", ":")) + "\n")
+    line = json.dumps(fields, separators=(",", ":")) + "\n"
+    sys.stdout.write(line)
     sys.stdout.flush()
+    if LOG is not None:
+        LOG.write(line)
+        LOG.flush()
 
 
 def library_version():
@@ -79,6 +86,11 @@ ERRORS = [
     (errors.MaxPayloadError, "ErrMaxPayload"),
     (errors.OutboundBufferLimitError, "ErrReconnectBufExceeded"),
     (errors.UnexpectedEOF, "EOF"),
+    # The link broke (the server or the network closed or reset it): the
+    # model calls every broken link EOF.
+    (ConnectionResetError, "EOF"),
+    (BrokenPipeError, "EOF"),
+    (ConnectionAbortedError, "EOF"),
 ]
 
 
@@ -143,6 +155,8 @@ class TracedClient(Client):
             for h in hooks:
                 h()
         name = STATUS_NAMES.get(st, str(st))
+        if name == "CONNECTING" and self.drv.started:
+            name = "RECONNECTING"  # a reconnect attempt's handshake
         if self.drv.started and name != self.reported_status:
             emit("status", client=self.cname, status=name, t=now())
         self.reported_status = name
@@ -318,13 +332,17 @@ class Driver:
             key = drv.key_of(msg)
             src = "%s#%d" % (sub_id, n)
             emit("deliver", sub=sub_id, key=key, t=now())
-            await pause(h["duration_ns"])
-            nc = drv.conns[spec["client"]]
-            for a in h["actions"]:
-                if a.get("nth", 0) > 0 and a["nth"] != n:
-                    continue
-                await drv.handler_action(a, src, sub_id, nc, msg, pause)
-            emit("handled", sub=sub_id, key=key, t=now())
+            try:
+                await pause(h["duration_ns"])
+                nc = drv.conns[spec["client"]]
+                for a in h["actions"]:
+                    if a.get("nth", 0) > 0 and a["nth"] != n:
+                        continue
+                    await drv.handler_action(a, src, sub_id, nc, msg, pause)
+            finally:
+                # Also when the close cancels the callback (CancelledError):
+                # it ends then.
+                emit("handled", sub=sub_id, key=key, t=now())
 
         return handler
 
@@ -632,6 +650,9 @@ class Driver:
                 wait = a["at_ns"] - now()
                 if wait > 0:
                     await asyncio.sleep(secs(wait))
+                late = now() - a["at_ns"]
+                if late > 5_000_000:
+                    emit("log", msg="%s ran %.1f ms late" % (a["source"], late / 1e6))
                 await self.action(a)
 
         self.spawn(actions())
@@ -653,6 +674,9 @@ def main():
             plan = json.load(f)
         if plan.get("protocol") != 1:
             raise ValueError("unsupported protocol %r" % plan.get("protocol"))
+        global LOG
+        if os.environ.get("DRAINSIM_DRIVER_LOG"):
+            LOG = open(os.path.join(os.environ["DRAINSIM_DRIVER_LOG"], plan["scenario"] + ".ndjson"), "w")
         asyncio.run(Driver(plan).run())
     except Exception as e:
         emit("fatal", error="%s: %s" % (type(e).__name__, e))
