@@ -48,9 +48,6 @@ type Conn struct {
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
-	// drainAtYield: a callback's Drain waits for its task to yield
-	// (DrainAtYield).
-	drainAtYield bool
 	// readLoopDead: the read loop died (a PONG reached a cancelled
 	// waiter); nothing the server sends is read any more.
 	readLoopDead bool

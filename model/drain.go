@@ -15,7 +15,7 @@ func (c *Conn) Drain() string {
 			c.Close()
 		}
 		return ErrConnectionReconnect
-	case c.isDraining(), c.drainAtYield, p.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime:
+	case c.isDraining(), p.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime:
 		return p.DoubleDrainErr
 	}
 	if c.rec.DrainCalledAt == NoTime {
@@ -38,16 +38,17 @@ func (c *Conn) drainFromCallback(s *Sub) string {
 	if !c.w.profile.DrainAtYield {
 		return c.Drain()
 	}
-	if c.isClosed() || c.isReconnecting() || c.isDraining() || c.drainAtYield {
+	if c.isClosed() || c.isReconnecting() || c.isDraining() {
 		return c.Drain()
 	}
 	if c.rec.DrainCalledAt == NoTime {
 		c.rec.DrainCalledAt = c.now()
 	}
-	c.drainAtYield = true
-	s.atYield = append(s.atYield, func() {
-		c.drainAtYield = false
-		if c.isClosed() || c.isReconnecting() || c.isDraining() {
+	// Every drain task started at one yield checks the status before any
+	// of them sets DRAINING_SUBS (nats.py sets it after an
+	// asyncio.sleep(0)), so two such calls both drain.
+	s.atYield = append(s.atYield, func(wasDraining bool) {
+		if c.isClosed() || c.isReconnecting() || wasDraining {
 			return
 		}
 		c.startDrain()

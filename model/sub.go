@@ -54,7 +54,7 @@ type Sub struct {
 	// atYield runs (once) when the subscription's task next yields
 	// (DrainAtYield): a callback awaits something that waits, or the
 	// executor runs out of queued messages.
-	atYield []func()
+	atYield []func(wasDraining bool)
 	// barrierWait is the PONG waiter of the subscription drain's barrier;
 	// drainCancelled: a drain timeout cancelled the subscription's drain
 	// (TimeoutCancelsSubDrains).
@@ -224,8 +224,9 @@ func (s *Sub) yield() {
 	}
 	fns := s.atYield
 	s.atYield = nil
+	draining := s.c.isDraining()
 	for _, f := range fns {
-		f()
+		f(draining)
 	}
 }
 
@@ -523,6 +524,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 // beginDrain marks s draining.
 func (s *Sub) beginDrain() {
 	s.draining = true
+	s.drainCancelled = false
 	if s.rec.DrainCalledAt == NoTime {
 		s.rec.DrainCalledAt = s.c.now()
 	}
