@@ -250,8 +250,8 @@ func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 		done(ErrConnectionClosed)
 		return nil
 	}
-	if c.readLoopDead {
-		// nats.py: with its read loop gone a flush only writes what is
+	if c.w.profile.FlushNeedsReadLoop && (c.readLoopDead || !c.tcp) {
+		// nats.py: with no read loop a flush only writes what is
 		// buffered and returns.
 		c.kick()
 		done("")
@@ -447,8 +447,8 @@ func (c *Conn) discardOut(reason string) {
 // processOpErr handles a broken connection: reconnect if CONNECTED and
 // allowed, otherwise (in particular while draining) close.
 func (c *Conn) processOpErr(err string) {
-	if c.isClosed() {
-		return
+	if c.isClosed() || c.readLoopDead {
+		return // a dead read loop notices nothing
 	}
 	if c.isReconnecting() || !c.tcp {
 		// No connection was up: the reconnect loop runs (the status may

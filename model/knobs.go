@@ -52,6 +52,7 @@ func Knobs() []Knob {
 		{"FinalFlushTimeout", "final flush timeout", func(p *Profile) string { return dur(p.FinalFlushTimeout, "0") }},
 		{"FinalFlushErrStopsDrain", "a failed final flush ends the drain unclosed", func(p *Profile) string { return yes(p.FinalFlushErrStopsDrain) }},
 		{"TimeoutCancelsSubDrains", "a timeout cancels sub drains (their barriers too)", func(p *Profile) string { return yes(p.TimeoutCancelsSubDrains) }},
+		{"FlushNeedsReadLoop", "a flush without a read loop returns at once", func(p *Profile) string { return yes(p.FlushNeedsReadLoop) }},
 		{"DrainAtYield", "a callback's Drain starts when its task yields", func(p *Profile) string { return yes(p.DrainAtYield) }},
 		{"FlushTimeout", "default Flush timeout", func(p *Profile) string { return dur(p.FlushTimeout, "0") }},
 		{"PublishRefused", "publish refused from", func(p *Profile) string { return pick(int(p.PublishRefused), "DRAINING_PUBS", "Drain call") }},

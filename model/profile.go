@@ -85,10 +85,14 @@ type Profile struct {
 	// PONG leaves its cancelled waiter in the PONG queue, so the PONG that
 	// reaches it kills the read loop and nothing more is read (nats.py
 	// 2.15: future.set_result on a cancelled future raises
-	// InvalidStateError). A flush started after that only writes and
-	// returns (flush() checks that its reading task is done); one started
-	// before waits for a PONG nobody reads.
+	// InvalidStateError); a flush started before that waits for a PONG
+	// nobody reads, and a broken link goes unnoticed.
 	TimeoutCancelsSubDrains bool
+	// FlushNeedsReadLoop: a flush made while no read loop runs (it died,
+	// or the connection is reconnecting) only writes what is buffered and
+	// returns success at once (nats.py's flush() checks that its reading
+	// task is done).
+	FlushNeedsReadLoop bool
 	// DrainAtYield: a Drain called from a callback is a task that starts
 	// only when the callback's subscription task yields (awaits something
 	// that waits, or runs out of queued messages); until then the
@@ -442,15 +446,17 @@ var NatsJSProfile = derive(jsBase, func(p *Profile) {
 	p.Sources = []string{"zombie after a rejected final flush: JS-M4 (inferred)"}
 })
 
-// PythonProfile is nats.py's asyncio client (reference/other-clients-drain.md §6).
+// PythonProfile is nats.py's asyncio client (reference/other-clients-drain.md
+// §6), checked against nats.py 2.15.0 (docs/conformance/python.md).
 var PythonProfile = derive(GoProfile, func(p *Profile) {
-	p.Name, p.Library = "python", "nats.py (nats.aio) 2.x"
-	p.Description = "every sub (mux included) drained concurrently: UNSUB, own 10 s flush, queue.join (callback returned); 30 s timeout on the sub phase; close cancels running handlers; a disconnect reconnects and forgets the drain"
-	p.DrainAPI = "await nc.drain(): returns after the closed callback"
+	p.Name, p.Library = "python", "nats.py 2.15.0 (nats.aio)"
+	p.Description = "every sub (mux included) drained concurrently as asyncio tasks: UNSUB, own 10 s flush, queue.join (callback returned); 30 s timeout on the sub phase, which cancels the sub drains (a cancelled barrier kills the read loop); a failed final flush never closes; close cancels running handlers; a disconnect reconnects and forgets the drain; a handler's drain task starts when the handler yields"
+	p.DrainAPI = "await nc.drain(): returns after the closed callback (run it as a task: awaited in a handler it waits for that handler)"
 	p.ConnDrainPoll, p.SubDrainPoll = 0, 0
 	p.FinalFlushTimeout = 10 * time.Second
 	p.FinalFlushErrStopsDrain = true
 	p.TimeoutCancelsSubDrains = true
+	p.FlushNeedsReadLoop = true
 	p.DrainAtYield = true
 	p.Mux = MuxWithOthers
 	p.DrainReconnecting = Refuse
@@ -459,13 +465,13 @@ var PythonProfile = derive(GoProfile, func(p *Profile) {
 	p.CloseCancelsCallbacks = true
 	p.LinkErrorCallback = true
 	p.ReconnectJitter = 0 // reconnect_time_wait only
-	p.Inferred = []Inferred{
-		{ID: "PY-M5", Ref: "§6.3", Behaviour: "a disconnect during a drain reconnects, forgets the draining status and its pending PONGs, and re-subscribes the draining subscriptions",
-			Without: func(p *Profile) { p.DisconnectMidDrain, p.ResendDrainingSubs = CloseOnDisconnect, false }},
-		{ID: "late-replies", Ref: "§6.3", Behaviour: "a request sent while draining is allowed, but the response mux drains with the other subscriptions, so its reply is lost once the mux's barrier passed",
-			Without: func(p *Profile) { p.Mux = MuxLast }},
+	p.Inferred = nil
+	p.Sources = []string{
+		"reconnect mid-drain forgets the drain and re-subscribes (PY-M5): seen on nats.py 2.15.0 (examples/profiles/python-disconnect.yaml)",
+		"a request from a handler during the drain loses its reply (the mux drains with the others): seen on nats.py 2.15.0 (examples/profiles/python-late-reply.yaml)",
+		"a drain timeout with a barrier unanswered (always with drain_timeout 0) kills the read loop, the final flush times out and the connection never closes: seen on nats.py 2.15.0 (testdata/conformance/python/drain-timeout-zero.yaml)",
+		"a failed final flush raises out of drain() before close: seen on nats.py 2.15.0 (testdata/conformance/python/disconnect-during-final-flush.yaml)",
 	}
-	p.Sources = []string{"reconnect mid-drain forgets the drain: PY-M5 (inferred)"}
 })
 
 // RubyEMProfile is ruby-nats on EventMachine (reference/other-clients-drain.md §7).
