@@ -51,6 +51,7 @@ type Conn struct {
 	// readLoopDead: the read loop died (a PONG reached a cancelled
 	// waiter); nothing the server sends is read any more.
 	readLoopDead bool
+	connectedAt  sim.Time // when the last (re)connect completed
 	drainRng     sim.Chooser
 	reconRng     sim.Chooser
 }
@@ -502,6 +503,10 @@ func (c *Conn) doReconnect() {
 	c.rec.LastError = ""
 	c.pushCallback(CallbackEvent{Kind: "disconnected"})
 	c.reconnects = 0
+	if p := c.w.profile; p.ReconnectAtOnce && c.now()-c.connectedAt >= sim.Time(c.opts.reconnectWait) {
+		c.w.sim.At(c.now(), c.attemptReconnect)
+		return
+	}
 	c.scheduleReconnectAttempt()
 }
 
@@ -525,6 +530,9 @@ func (c *Conn) attemptReconnect() {
 	c.reconnects++
 	if !c.w.reachable(c) {
 		c.w.trace(c.name, "reconnect.failed", sim.Int("attempt", int64(c.reconnects)))
+		if c.w.profile.ReconnectAtOnce {
+			c.pushErr(ErrConnectionRefused, "")
+		}
 		c.scheduleReconnectAttempt()
 		return
 	}
@@ -545,6 +553,7 @@ func (c *Conn) handshakeDone() {
 		c.setStatus(Connected)
 	}
 	c.tcp = true
+	c.connectedAt = c.now()
 	pending := c.out
 	c.out = c.w.getFrames()
 	c.resendSubscriptions()

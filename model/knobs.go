@@ -77,6 +77,7 @@ func Knobs() []Knob {
 		{"PendingMsgsLimit", "pending messages limit", func(p *Profile) string { return strconv.Itoa(p.PendingMsgsLimit) }},
 		{"PendingBytesLimit", "pending bytes limit", func(p *Profile) string { return size(p.PendingBytesLimit) }},
 		{"SyncChanLen", "sync subscription's channel", func(p *Profile) string { return strconv.Itoa(p.SyncChanLen) }},
+		{"ReconnectAtOnce", "first reconnect attempt at once; failures are async errors", func(p *Profile) string { return yes(p.ReconnectAtOnce) }},
 		{"ReconnectWait", "reconnect wait", func(p *Profile) string { return dur(p.ReconnectWait, "0") }},
 		{"ReconnectJitter", "reconnect jitter", func(p *Profile) string { return dur(p.ReconnectJitter, "0") }},
 		{"MaxReconnect", "reconnect attempts", func(p *Profile) string { return strconv.Itoa(p.MaxReconnect) }},

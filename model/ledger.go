@@ -21,6 +21,9 @@ const (
 	ErrMsgNoReply           = "ErrMsgNoReply"
 	ErrNoServers            = "ErrNoServers"
 	ErrEOF                  = "EOF"
+	// ErrConnectionRefused is a reconnect attempt that found no server
+	// listening (ReconnectAtOnce profiles report it).
+	ErrConnectionRefused = "ErrConnectionRefused"
 	// ErrAlreadySubscribed is drainsim's own: a scenario subscribed the same
 	// deferred subscription twice.
 	ErrAlreadySubscribed = "ErrAlreadySubscribed"

@@ -146,6 +146,11 @@ type Profile struct {
 	// SyncChanLen is the capacity of a sync subscription's channel.
 	SyncChanLen int
 
+	// ReconnectAtOnce: after a link that lived at least ReconnectWait the
+	// first reconnect attempt is immediate (the wait only spaces attempts
+	// to one server), and every failed attempt is reported to the async
+	// error callback (ErrConnectionRefused) (nats.py).
+	ReconnectAtOnce bool
 	// Reconnect defaults.
 	ReconnectWait    time.Duration
 	ReconnectJitter  time.Duration
@@ -465,6 +470,7 @@ var PythonProfile = derive(GoProfile, func(p *Profile) {
 	p.CloseCancelsCallbacks = true
 	p.LinkErrorCallback = true
 	p.ReconnectJitter = 0 // reconnect_time_wait only
+	p.ReconnectAtOnce = true
 	p.Inferred = nil
 	p.Sources = []string{
 		"reconnect mid-drain forgets the drain and re-subscribes (PY-M5): seen on nats.py 2.15.0 (examples/profiles/python-disconnect.yaml)",

@@ -91,6 +91,7 @@ ERRORS = [
     (ConnectionResetError, "EOF"),
     (BrokenPipeError, "EOF"),
     (ConnectionAbortedError, "EOF"),
+    (ConnectionRefusedError, "ErrConnectionRefused"),  # a reconnect attempt found no server
 ]
 
 
