@@ -560,6 +560,16 @@ func (c *Conn) handshakeDone() {
 	c.out = append(c.out, pending...)
 	c.w.putFrames(pending)
 	c.outBytes = 0
+	if c.w.profile.ReconnectAtOnce {
+		// nats.py flushes the new link before the reconnected callback.
+		c.kick()
+		c.Flush(c.w.profile.FlushTimeout, func(string) {
+			if !c.isClosed() {
+				c.pushCallback(CallbackEvent{Kind: "reconnected"})
+			}
+		})
+		return
+	}
 	c.pushCallback(CallbackEvent{Kind: "reconnected"})
 	c.kick()
 	c.Flush(c.w.profile.FlushTimeout, func(string) {})

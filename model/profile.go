@@ -149,7 +149,8 @@ type Profile struct {
 	// ReconnectAtOnce: after a link that lived at least ReconnectWait the
 	// first reconnect attempt is immediate (the wait only spaces attempts
 	// to one server), and every failed attempt is reported to the async
-	// error callback (ErrConnectionRefused) (nats.py).
+	// error callback (ErrConnectionRefused); the reconnected callback runs
+	// after a PING/PONG on the new link (nats.py).
 	ReconnectAtOnce bool
 	// Reconnect defaults.
 	ReconnectWait    time.Duration
