@@ -189,6 +189,12 @@ func (s *Sub) top() {
 	}
 	s.waiting = false
 	d := int32(-1)
+	// decEarly is the PendingDecBeforeCallback mutation: the count drops
+	// when the message is popped, and an event-driven drain check is woken
+	// by that drop, which it sees once the callback has started, as a
+	// polled check does: the drain finishes while the callback still runs,
+	// the same defect under every profile.
+	decEarly := false
 	if s.queueLen() > 0 {
 		d = s.pop()
 		s.curLen = s.size(d)
@@ -196,11 +202,10 @@ func (s *Sub) top() {
 			s.pMsgs--
 			s.pBytes -= s.curLen
 			s.curLen = -1
+			decEarly = true
+		} else {
+			s.progress()
 		}
-		// An event-driven drain check runs after the count changed, so the
-		// mutation lets it finish while the callback still runs, as a
-		// polled check does: the same defect under every profile.
-		s.progress()
 	}
 	if s.closed {
 		s.exit(d)
@@ -209,10 +214,16 @@ func (s *Sub) top() {
 	s.delivered++
 	if d >= 0 && (s.max == 0 || s.delivered <= s.max) {
 		s.startCallback(d)
+		if decEarly {
+			s.progress()
+		}
 		return
 	}
 	if d >= 0 {
 		s.c.w.ledger.drop(d, s.c.now(), DropMaxReached, s.draining)
+	}
+	if decEarly {
+		s.progress()
 	}
 	s.afterCallback()
 }
