@@ -11,8 +11,6 @@ import (
 // The nats.py knobs, each on the case measured on nats.py 2.15.0
 // (docs/conformance/python.md; testdata/conformance/python/).
 
-
-
 func callbackList(c *model.ConnRecord) []string {
 	var out []string
 	for _, cb := range c.Callbacks {
