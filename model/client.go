@@ -52,6 +52,9 @@ type Conn struct {
 	// waiter); nothing the server sends is read any more.
 	readLoopDead bool
 	connectedAt  sim.Time // when the last (re)connect completed
+	drainStarts  int      // drains started (startDrain)
+	// drainWaiters resume the callbacks that wait for the drain to end.
+	drainWaiters []func()
 	drainRng     sim.Chooser
 	reconRng     sim.Chooser
 }

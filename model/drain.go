@@ -27,6 +27,7 @@ func (c *Conn) Drain() string {
 
 // startDrain flips the status to DRAINING_SUBS and starts drainConnection.
 func (c *Conn) startDrain() {
+	c.drainStarts++
 	c.setStatus(DrainingSubs)
 	c.w.sim.At(c.now(), c.drainConnection)
 }
@@ -251,6 +252,7 @@ func (c *Conn) finishDrain() {
 			// ends with it, unclosed.
 			w.trace(c.name, "drain.stopped", sim.Str("error", err))
 			c.rec.DrainResult, c.rec.DrainDoneAt = err, c.now()
+			c.drainDone()
 			return
 		}
 		if err != "" {
@@ -274,6 +276,15 @@ func (c *Conn) finishDrain() {
 // drainClose closes the connection at the end of a drain.
 func (c *Conn) drainClose() {
 	w := c.w
+	if p := w.profile; p.CloseRunsInDrainCaller && p.CloseCancelsCallbacks && len(c.drainWaiters) > 0 {
+		// The close runs in the callback that awaits the drain, and
+		// cancels it: it stops there, before the callbacks, and the drain
+		// never returns.
+		w.trace(c.name, "drain.close_cut_short")
+		c.drainWaiters = nil
+		c.close(false)
+		return
+	}
 	if c.rec.DrainResult == "" {
 		c.rec.DrainResult = OK
 	}
@@ -286,6 +297,17 @@ func (c *Conn) drainClose() {
 		c.Close()
 	}
 	c.rec.DrainDoneAt = c.now()
+	c.drainDone()
+}
+
+// drainDone resumes the callbacks that wait for the drain (a handler's
+// drain with wait).
+func (c *Conn) drainDone() {
+	waiters := c.drainWaiters
+	c.drainWaiters = nil
+	for _, f := range waiters {
+		f()
+	}
 }
 
 // closedAgain is the ClosedCBTwice mutation: the drain's own close, run

@@ -183,6 +183,14 @@ func (cb *callback) runActions(i int) {
 			rec(s.Drain(), 0)
 		case a.Subscribe != nil:
 			rec(w.subscribeDeferred(c, w.sc.Sub(a.Subscribe.Sub)), 0)
+		case a.Drain != nil && a.Drain.Wait:
+			starts := c.drainStarts
+			rec(c.Drain(), 0)
+			if c.drainStarts != starts {
+				// The callback waits until the drain is done.
+				c.drainWaiters = append(c.drainWaiters, func() { cb.runActions(next) })
+				return
+			}
 		case a.Drain != nil:
 			rec(c.drainFromCallback(s), 0)
 		default:

@@ -54,6 +54,7 @@ func Knobs() []Knob {
 		{"TimeoutCancelsSubDrains", "a timeout cancels sub drains (their barriers too)", func(p *Profile) string { return yes(p.TimeoutCancelsSubDrains) }},
 		{"FlushNeedsReadLoop", "a flush without a read loop returns at once", func(p *Profile) string { return yes(p.FlushNeedsReadLoop) }},
 		{"DrainAtYield", "a callback's Drain starts when its task yields", func(p *Profile) string { return yes(p.DrainAtYield) }},
+		{"CloseRunsInDrainCaller", "an awaited drain's close runs in (and is cut short with) its caller", func(p *Profile) string { return yes(p.CloseRunsInDrainCaller) }},
 		{"FlushTimeout", "default Flush timeout", func(p *Profile) string { return dur(p.FlushTimeout, "0") }},
 		{"PublishRefused", "publish refused from", func(p *Profile) string { return pick(int(p.PublishRefused), "DRAINING_PUBS", "Drain call") }},
 		{"RequestRefused", "request refused while draining", func(p *Profile) string {

@@ -99,6 +99,12 @@ type Profile struct {
 	// callbacks of messages already queued keep running (asyncio
 	// create_task: nats.py).
 	DrainAtYield bool
+	// CloseRunsInDrainCaller: the drain's close runs in the task that
+	// awaits the drain; when that is a callback the close cancels
+	// (CloseCancelsCallbacks), the close stops there, after CLOSED and
+	// before the disconnected and closed callbacks, and the drain never
+	// returns (nats.py: await nc.drain() inside a handler).
+	CloseRunsInDrainCaller bool
 	// FlushTimeout is the default timeout of a user Flush.
 	FlushTimeout time.Duration
 
@@ -464,6 +470,7 @@ var PythonProfile = derive(GoProfile, func(p *Profile) {
 	p.TimeoutCancelsSubDrains = true
 	p.FlushNeedsReadLoop = true
 	p.DrainAtYield = true
+	p.CloseRunsInDrainCaller = true
 	p.Mux = MuxWithOthers
 	p.DrainReconnecting = Refuse
 	p.DisconnectMidDrain = ReconnectAndForget

@@ -425,16 +425,15 @@ class Driver:
         returned ok when its task started, which is what the model's Drain
         means), or when it raised or returned without draining. drain_done
         reports when the awaited drain returned (after close) or raised.
-        With wait (awaited inside a callback) the call returns when the
-        drain does."""
+        With wait (awaited inside a callback) the callback goes on only when
+        the drain returns, if ever: the drain is reported the same way."""
         started = now()
         entries = nc.drain_entries
 
         def entered():
             self.call(src, "drain", client, sub_id, at, "ok", returned=started)
 
-        if not wait:
-            nc.on_drain_entered.append(entered)
+        nc.on_drain_entered.append(entered)
         result = "ok"
         try:
             await nc.drain()
@@ -447,9 +446,7 @@ class Driver:
             if entered in nc.on_drain_entered:
                 nc.on_drain_entered.remove(entered)
         drained = nc.drain_entries != entries
-        if wait:
-            self.call(src, "drain", client, sub_id, at, "ok" if drained else result)
-        elif not drained:
+        if not drained:
             self.call(src, "drain", client, sub_id, at, result, returned=started)
         if drained:
             if result == "ok" and nc.drain_timeouts != nc.drain_timeouts_seen:
