@@ -282,6 +282,7 @@ func (c *Conn) drainClose() {
 		// never returns.
 		w.trace(c.name, "drain.close_cut_short")
 		c.drainWaiters = nil
+		c.rec.DrainResult = "" // never signalled
 		c.close(false)
 		return
 	}

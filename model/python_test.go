@@ -197,3 +197,62 @@ func traceKinds(res *model.Result) []string {
 	}
 	return out
 }
+
+// CloseRunsInDrainCaller: a handler that awaits the drain waits for the
+// drain, which waits for the handler's message until its timeout; the close
+// then runs in the handler's task and cancels it: no disconnected or closed
+// callback, and the drain never signals its end.
+func TestPythonHandlerAwaitsDrain(t *testing.T) {
+	res := runYAML(t, `
+profile: python
+seed: 1
+network: {latency: 1ms}
+clients: [{name: app, drain_timeout: 300ms}]
+subscriptions:
+  - id: s
+    client: app
+    subject: work
+    handler:
+      actions:
+        - {nth: 1, drain: {wait: true}}
+actions:
+  - {at: 0s, publish: {client: app, subject: work, count: 2}}
+`)
+	app := res.Conn("app")
+	require.Equal(t, []model.StatusChange{
+		{At: 0, Status: model.Connected},
+		{At: ms(2), Status: model.DrainingSubs},
+		{At: ms(302), Status: model.DrainingPubs},
+		{At: ms(304), Status: model.Closed},
+	}, app.Status)
+	require.Equal(t, []string{"async_error:ErrDrainTimeout"}, callbackList(app), "the close stops before its callbacks")
+	require.Equal(t, model.NoTime, app.DrainDoneAt, "the awaited drain never returns")
+	require.Equal(t, "", app.DrainResult)
+	require.Equal(t, []string{"drain=ok"}, results(res, "s#1"))
+	s := res.Sub("s")
+	require.Len(t, s.Handled, 1)
+	require.Equal(t, ms(304), s.Handled[0].End, "cancelled by the close")
+	d := res.Ledger.Deliveries[s.Handled[0].Delivery]
+	require.Equal(t, model.DropCancelled, d.Reason)
+
+	// Without wait the handler returns at once and the drain completes.
+	res = runYAML(t, `
+profile: python
+seed: 1
+network: {latency: 1ms}
+clients: [{name: app, drain_timeout: 300ms}]
+subscriptions:
+  - id: s
+    client: app
+    subject: work
+    handler:
+      actions:
+        - {nth: 1, drain: {}}
+actions:
+  - {at: 0s, publish: {client: app, subject: work, count: 2}}
+`)
+	app = res.Conn("app")
+	require.False(t, app.DrainTimedOut)
+	require.Equal(t, []string{"disconnected", "closed"}, callbackList(app))
+	require.Len(t, res.Sub("s").Handled, 2)
+}
