@@ -53,8 +53,8 @@ func (s *Sub) startCallback(d int32) {
 	}
 	dur := s.spec.Handler.Duration.Sample(s.handlerRn, "handler-duration")
 	w.sim.After(dur, cb.serviceFn)
-	if dur > 0 {
-		s.yield() // the callback awaits its work
+	if dur > 0 && !s.spec.Handler.Blocking {
+		s.yield() // the callback awaits its work (blocking work holds the loop)
 	}
 }
 
@@ -165,7 +165,7 @@ func (cb *callback) runActions(i int) {
 				}
 			},
 				func() { cb.runActions(next) })
-			if p.Count > 1 && p.Interval > 0 {
+			if p.Count > 1 && p.Interval > 0 && !s.spec.Handler.Blocking {
 				s.yield()
 			}
 			return
@@ -175,7 +175,9 @@ func (cb *callback) runActions(i int) {
 			return
 		case a.Sleep != nil:
 			w.sim.After(a.Sleep.Sample(s.handlerRn, "handler-sleep"), func() { cb.runActions(next) })
-			s.yield()
+			if !s.spec.Handler.Blocking {
+				s.yield()
+			}
 			return
 		case a.Unsubscribe != nil:
 			rec(s.Unsubscribe(), 0)

@@ -95,7 +95,7 @@ type Profile struct {
 	FlushNeedsReadLoop bool
 	// DrainAtYield: a Drain called from a callback is a task that starts
 	// only when the callback's subscription task yields (awaits something
-	// that waits, or runs out of queued messages); until then the
+	// that waits, not blocking work, or runs out of queued messages); until then the
 	// callbacks of messages already queued keep running (asyncio
 	// create_task: nats.py).
 	DrainAtYield bool
