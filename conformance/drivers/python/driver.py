@@ -617,7 +617,7 @@ class Driver:
         self.started = True
         emit(
             "start",
-            library="nats.py %s (nats.aio, Python %s)" % (library_version(), sys.version.split()[0]),
+            library="nats.py %s" % library_version(),
             observes={
                 "status": {
                     "CONNECTED": "CONNECTED",
@@ -635,6 +635,7 @@ class Driver:
                 "last_error": False,  # see README: nats.py's last_error is not LastError
             },
         )
+        emit("log", msg="nats.aio from %s, Python %s" % (os.path.dirname(nats.__file__), sys.version.split()[0]))
         for nc in self.conns.values():
             nc.reported_status = STATUS_NAMES.get(nc._status)
         for s in self.plan["subscriptions"]:
