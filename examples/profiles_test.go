@@ -219,7 +219,8 @@ func TestInferredNatsJSDisconnect(t *testing.T) {
 	require.Equal(t, "drain", res.Sub("updates").RemovedBy, "the rejected PONG counts as drained")
 }
 
-// TestInferredPythonDisconnect: PY-M5, the reconnect forgets the drain.
+// TestInferredPythonDisconnect: PY-M5, the reconnect forgets the drain (seen
+// on nats.py 2.15.0, no longer inferred).
 func TestInferredPythonDisconnect(t *testing.T) {
 	res := runProfile(t, "python-disconnect.yaml", false)
 	app, sub := res.Conn("app"), res.Sub("updates")
@@ -229,7 +230,8 @@ func TestInferredPythonDisconnect(t *testing.T) {
 	require.Equal(t, app.DrainCalledAt.Add(2*time.Second), app.DrainDeadline)
 }
 
-// TestInferredPythonLateReply: the mux drains with the others, so a
+// TestInferredPythonLateReply (seen on nats.py 2.15.0, no longer inferred):
+// the mux drains with the others, so a
 // handler's request during the drain gets no reply.
 func TestInferredPythonLateReply(t *testing.T) {
 	res := runProfile(t, "python-late-reply.yaml", false, "replies-reach-requester")
@@ -267,8 +269,6 @@ var inferredScenarios = map[string]string{
 	"node-v1/N1-M1":                "node-v1.yaml",
 	"node-v1/N1-M2":                "node-v1-disconnect.yaml",
 	"natsjs/JS-M4":                 "natsjs-disconnect.yaml",
-	"python/PY-M5":                 "python-disconnect.yaml",
-	"python/late-replies":          "python-late-reply.yaml",
 	"csharp-v1/CS-M4":              "csharp-v1.yaml",
 	"csharp-v1/drain-reconnecting": "csharp-v1-drain-reconnecting.yaml",
 }

@@ -48,6 +48,13 @@ type Conn struct {
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
+	// readLoopDead: the read loop died (a PONG reached a cancelled
+	// waiter); nothing the server sends is read any more.
+	readLoopDead bool
+	connectedAt  sim.Time // when the last (re)connect completed
+	drainStarts  int      // drains started (startDrain)
+	// drainWaiters resume the callbacks that wait for the drain to end.
+	drainWaiters []func()
 	// drainDeadlinePolled: a polled drain woke past its deadline and, under
 	// PollDeadlineFirst, times out whatever is left.
 	drainDeadlinePolled bool
@@ -107,6 +114,10 @@ type flushWait struct {
 	done    func(err string)
 	timer   sim.Timer
 	settled bool
+	// cancelled: its waiter gave up but stays in the PONG queue
+	// (TimeoutCancelsSubDrains); the PONG that reaches it kills the read
+	// loop.
+	cancelled bool
 }
 
 func (c *Conn) now() sim.Time { return c.w.sim.Now() }
@@ -220,6 +231,12 @@ func (c *Conn) receive(frames []frame, eof bool) {
 		return
 	}
 	for i, f := range frames {
+		if c.readLoopDead {
+			if f.op == opMsg {
+				c.w.ledger.drop(f.ref, c.now(), DropReadLoopDead, c.isDraining())
+			}
+			continue
+		}
 		switch f.op {
 		case opConnected:
 			c.handshakeDone()
@@ -236,6 +253,9 @@ func (c *Conn) receive(frames []frame, eof bool) {
 			return
 		}
 	}
+	if c.readLoopDead {
+		return
+	}
 	if eof {
 		c.processOpErr(ErrEOF)
 	}
@@ -250,9 +270,21 @@ const waitForever time.Duration = -1
 // timeout (ErrTimeout) or when the connection closes or reconnects
 // (ErrConnectionClosed).
 func (c *Conn) Flush(timeout time.Duration, done func(err string)) {
+	c.flush1(timeout, done)
+}
+
+// flush1 is Flush, returning the PONG's waiter (nil when closed).
+func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 	if c.isClosed() {
 		done(ErrConnectionClosed)
-		return
+		return nil
+	}
+	if c.w.profile.FlushNeedsReadLoop && (c.readLoopDead || !c.tcp) {
+		// nats.py: with no read loop a flush only writes what is
+		// buffered and returns.
+		c.kick()
+		done("")
+		return nil
 	}
 	fw := &flushWait{done: done}
 	if timeout != waitForever {
@@ -260,6 +292,7 @@ func (c *Conn) Flush(timeout time.Duration, done func(err string)) {
 	}
 	c.pongs = append(c.pongs, fw)
 	c.write(frame{op: opPing}, 6)
+	return fw
 }
 
 func (c *Conn) settleFlush(fw *flushWait, err string) {
@@ -277,6 +310,11 @@ func (c *Conn) processPong() {
 	}
 	fw := c.pongs[0]
 	c.pongs = c.pongs[1:]
+	if fw.cancelled {
+		c.readLoopDead = true
+		c.w.trace(c.name, "read_loop.dead", sim.Str("why", "PONG for a cancelled waiter"))
+		return
+	}
 	c.settleFlush(fw, "")
 }
 
@@ -467,8 +505,8 @@ func (c *Conn) discardOut(reason string) {
 // processOpErr handles a broken connection: reconnect if CONNECTED and
 // allowed, otherwise (in particular while draining) close.
 func (c *Conn) processOpErr(err string) {
-	if c.isClosed() {
-		return
+	if c.isClosed() || c.readLoopDead {
+		return // a dead read loop notices nothing
 	}
 	if c.isReconnecting() || !c.tcp {
 		// No connection was up: the reconnect loop runs (the status may
@@ -483,6 +521,9 @@ func (c *Conn) processOpErr(err string) {
 		return
 	}
 	c.w.trace(c.name, "conn.lost", sim.Str("error", err))
+	if c.w.profile.LinkErrorCallback {
+		c.pushErr(err, "")
+	}
 	rule := c.w.profile.DisconnectMidDrain
 	if c.isDraining() && rule == Zombie {
 		// nats.js: the pending PONGs are rejected and nothing reconnects
@@ -519,6 +560,10 @@ func (c *Conn) doReconnect() {
 	c.rec.LastError = ""
 	c.pushCallback(CallbackEvent{Kind: "disconnected"})
 	c.reconnects = 0
+	if p := c.w.profile; p.ReconnectAtOnce && c.now()-c.connectedAt >= sim.Time(c.opts.reconnectWait) {
+		c.w.sim.At(c.now(), c.attemptReconnect)
+		return
+	}
 	c.scheduleReconnectAttempt()
 }
 
@@ -542,6 +587,9 @@ func (c *Conn) attemptReconnect() {
 	c.reconnects++
 	if !c.w.reachable(c) {
 		c.w.trace(c.name, "reconnect.failed", sim.Int("attempt", int64(c.reconnects)))
+		if c.w.profile.ReconnectAtOnce {
+			c.pushErr(ErrConnectionRefused, "")
+		}
 		c.scheduleReconnectAttempt()
 		return
 	}
@@ -568,12 +616,23 @@ func (c *Conn) handshakeDone() {
 		}
 	}
 	c.tcp = true
+	c.connectedAt = c.now()
 	pending := c.out
 	c.out = c.w.getFrames()
 	c.resendSubscriptions()
 	c.out = append(c.out, pending...)
 	c.w.putFrames(pending)
 	c.outBytes = 0
+	if c.w.profile.ReconnectAtOnce {
+		// nats.py flushes the new link before the reconnected callback.
+		c.kick()
+		c.Flush(c.w.profile.FlushTimeout, func(string) {
+			if !c.isClosed() {
+				c.pushCallback(CallbackEvent{Kind: "reconnected"})
+			}
+		})
+		return
+	}
 	c.pushCallback(CallbackEvent{Kind: "reconnected"})
 	c.kick()
 	c.Flush(c.w.profile.FlushTimeout, func(string) {})

