@@ -320,7 +320,15 @@ EM.run do
         emit(ev: 'log', msg: "eventmachine #{EM::VERSION}, ruby #{RUBY_VERSION}")
         plan['subscriptions'].each { |s| emit(ev: 'subscribed', sub: s['id'], t: 0) unless s['deferred'] }
         poll_status
-        EM.add_periodic_timer(0.001) { poll_status }
+        last_tick = t
+        EM.add_periodic_timer(0.001) do
+          # A tick later than 1 ms with no blocking handler in between means
+          # the machine kept the process waiting: count it in late_ns.
+          now = t
+          note_late(now - last_tick - 1_000_000) if $busy_until < last_tick
+          last_tick = now
+          poll_status
+        end
         plan['actions'].group_by { |a| a['at_ns'] }.sort.each do |at_ns, acts|
           at(at_ns) { acts.each { |a| top_action(a) } }
         end
