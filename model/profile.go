@@ -478,7 +478,7 @@ var CProfile = derive(GoProfile, func(p *Profile) {
 	p.Sources = []string{
 		"not run on a real nats.c 3.11: the drain code since 1b66b87d (PR #915, v3.11.0) is read from the source; the rest of the profile is what nats.c 3.4.1 showed in real runs (c-3.4)",
 		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1 (testdata/conformance/c-3.4/sync-sub-nextmsg-zero.yaml); natsSub_nextMsg is unchanged in 3.11 (read from the code)",
-		"DrainErrNoLastError: seen on the real nats.c 3.4.1 (LastError empty after ErrDrainTimeout); 3.11's _pushDrainErr still sets no connection error (read from the code)",
+		"DrainErrNoLastError, DrainErrAfterClose: seen on the real nats.c 3.4.1 (LastError empty after ErrDrainTimeout; a drain error posted after the closed callback); 3.11's _pushDrainErr still sets no connection error and posts to the same callback thread (read from the code)",
 	}
 })
 
@@ -495,8 +495,8 @@ var C34Profile = derive(CProfile, func(p *Profile) {
 	p.PollFromBarrier = true
 	p.Mux = MuxWithOthers
 	p.Sources = []string{
-		"C-M1 (mux drained with the others) and C-M2 (100 ms completion poll, deadline checked first): seen on the real nats.c 3.4.1, fixed by 1b66b87d (nats.c #911, PR #915, v3.11.0)",
-		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1",
+		"C-M1 (mux drained with the others) and C-M2 (100 ms completion poll from the UNSUB flush, deadline checked first: PollFromBarrier, PollDeadlineFirst): seen on the real nats.c 3.4.1, fixed by 1b66b87d (nats.c #911, PR #915, v3.11.0)",
+		"C-M8 (SyncLeavesByNextMsg), DrainErrNoLastError, DrainErrAfterClose: seen on the real nats.c 3.4.1 (docs/conformance/c-3.4.md)",
 	}
 })
 
