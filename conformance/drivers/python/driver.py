@@ -205,6 +205,11 @@ class Driver:
         self.counters = {}  # source -> messages produced
         self.removed = set()
         self.tasks = set()
+        self.max_late = 0  # the most a timed wait woke late (end's late_ns)
+
+    def woke(self, due):
+        """Notes how late a timed wait due at now() time due woke."""
+        self.max_late = max(self.max_late, now() - due)
 
     # ---- helpers -------------------------------------------------------
 
@@ -322,10 +327,12 @@ class Driver:
         async def pause(ns):
             if ns <= 0:
                 return
+            due = now() + ns
             if blocking:
                 time.sleep(secs(ns))  # holds the event loop
             else:
                 await asyncio.sleep(secs(ns))
+            drv.woke(due)
 
         async def handler(msg):
             n = drv.handler_n.get(sub_id, 0) + 1
@@ -517,9 +524,12 @@ class Driver:
             if p["count"] > 1 and p["interval_ns"] > 0:
 
                 async def pubs():
+                    due = now()
                     for k in range(p["count"]):
                         if k > 0:
-                            await asyncio.sleep(secs(p["interval_ns"]))
+                            due += p["interval_ns"]
+                            await asyncio.sleep(max(secs(due - now()), 0))
+                            self.woke(due)
                         await self.publish(nc, src, p["client"], "", p)
 
                 self.spawn(pubs())
@@ -649,6 +659,7 @@ class Driver:
                 wait = a["at_ns"] - now()
                 if wait > 0:
                     await asyncio.sleep(secs(wait))
+                self.woke(a["at_ns"])
                 late = now() - a["at_ns"]
                 if late > 5_000_000:
                     emit("log", msg="%s ran %.1f ms late" % (a["source"], late / 1e6))
@@ -659,7 +670,7 @@ class Driver:
             await asyncio.sleep(min(secs(until - now()), 0.05))
         for name, nc in self.conns.items():
             emit("last_error", client=name, error=err_name(nc.last_error))
-        emit("end")
+        emit("end", late_ns=max(self.max_late, 0))
         sys.stdout.flush()
         os._exit(0)  # leave everything as it is: no close, no task cancellation
 
