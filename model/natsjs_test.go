@@ -36,7 +36,7 @@ func jsStatuses(c *model.ConnRecord) []string {
 	return out
 }
 
-func callbackList(c *model.ConnRecord) []string {
+func jsCallbacks(c *model.ConnRecord) []string {
 	var out []string
 	for _, cb := range c.Callbacks {
 		out = append(out, cb.Kind+"@"+cb.At.String())
@@ -67,7 +67,7 @@ func TestNatsJSShortOutageMidDrain(t *testing.T) {
 `)
 	app := res.Conn("app")
 	require.Equal(t, []string{"CONNECTED@0.000ms", "DRAINING_SUBS@10.000ms", "DRAINING_PUBS@2000.000ms", "CLOSED@2004.000ms"}, jsStatuses(app))
-	require.Equal(t, []string{"disconnected@10.500ms", "reconnected@2002.000ms", "closed@2004.000ms"}, callbackList(app))
+	require.Equal(t, []string{"disconnected@10.500ms", "reconnected@2002.000ms", "closed@2004.000ms"}, jsCallbacks(app))
 	require.Equal(t, ms(2000), res.Sub("updates").RemovedAt, "the rejected PONG counts as drained")
 	require.Equal(t, ms(2004), app.DrainDoneAt)
 	require.Equal(t, model.OK, app.DrainResult)
@@ -90,7 +90,7 @@ func TestNatsJSLongOutageMidDrain(t *testing.T) {
 `)
 	app := res.Conn("app")
 	require.Equal(t, []string{"CONNECTED@0.000ms", "DRAINING_SUBS@10.000ms", "DRAINING_PUBS@2000.000ms"}, jsStatuses(app))
-	require.Equal(t, []string{"disconnected@10.500ms", "reconnected@6002.000ms"}, callbackList(app))
+	require.Equal(t, []string{"disconnected@10.500ms", "reconnected@6002.000ms"}, jsCallbacks(app))
 	require.Equal(t, ms(4000), app.DrainDoneAt, "drain() resolves at the second attempt")
 	require.Equal(t, model.OK, app.DrainResult)
 	require.Equal(t, model.NoTime, app.ClosedAt)
@@ -111,7 +111,7 @@ actions:
   - {at: 3s, disconnect: {client: app}}
 `)
 	app := res.Conn("app")
-	require.Equal(t, []string{"disconnected@3000.000ms", "reconnected@3002.000ms"}, callbackList(app))
+	require.Equal(t, []string{"disconnected@3000.000ms", "reconnected@3002.000ms"}, jsCallbacks(app))
 }
 
 // TestNatsJSCloseFailsRequestsWithTimeout: CloseRequestErr, and
@@ -138,7 +138,7 @@ actions:
 	}
 	require.Equal(t, model.ErrTimeout, req.Result)
 	require.Equal(t, ms(50), req.ReturnedAt, "at the close, not at the request's timeout")
-	require.Equal(t, []string{"closed@50.000ms"}, callbackList(res.Conn("requester")))
+	require.Equal(t, []string{"closed@50.000ms"}, jsCallbacks(res.Conn("requester")))
 }
 
 // TestNatsJSReplyAfterClose: ReplyUnchecked (JS-M5). The reply after the
