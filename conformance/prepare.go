@@ -124,45 +124,7 @@ func supported(sc *scenario.Scenario) error {
 		}
 		return fmt.Errorf("server.no_responders true: %s has no headers and never asks for no-responders; set server.no_responders: false", lib.library)
 	}
-	if err := constant("network.latency", sc.Network.Latency); err != nil {
-		return err
-	}
-	if sc.Network.Bandwidth != 0 || sc.Server.MaxPending != 0 || sc.Server.NoFastProducerStall {
-		return fmt.Errorf("network.bandwidth, server.max_pending and server.no_fast_producer_stall: the relay has no bandwidth limit, so server backlog cannot be reproduced")
-	}
-	for _, c := range sc.Clients {
-		if c.PendingBytesLimit != nil {
-			return fmt.Errorf("client %s: pending_bytes_limit: message tags count in nats.go's pending bytes", c.Name)
-		}
-	}
-	for _, s := range sc.Subs {
-		if s.PendingBytesLimit != nil {
-			return fmt.Errorf("subscription %s: pending_bytes_limit: message tags count in nats.go's pending bytes", s.ID)
-		}
-		if err := constant("subscription "+s.ID+" handler.duration", s.Handler.Duration); err != nil {
-			return err
-		}
-		for _, a := range s.Handler.Actions {
-			if a.Sleep != nil {
-				if err := constant("subscription "+s.ID+" handler sleep", *a.Sleep); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	for i, a := range sc.Actions {
-		if r := a.Request; r != nil && r.Count > 1 && r.Interval == 0 {
-			return fmt.Errorf("actions[%d]: %d requests at once: their order on the wire is not determined", i, r.Count)
-		}
-	}
-	return nil
-}
-
-func constant(what string, d sim.Dist) error {
-	if d.Kind != sim.Constant {
-		return fmt.Errorf("%s %s: a real run needs constant durations", what, d)
-	}
-	return nil
+	return sc.Playable()
 }
 
 // scaler multiplies durations by a factor.
