@@ -20,6 +20,9 @@ type Conn struct {
 
 	status Status
 	tcp    bool // a TCP connection exists (nats.go: nc.conn != nil)
+	// pubsStopped: the connection reached DRAINING_PUBS (it stays set
+	// after the close; see Profile.PubsStoppedAfterClose).
+	pubsStopped bool
 
 	subs    []*Sub // nc.subs, in subscription order
 	nextSid int32
@@ -122,6 +125,9 @@ func (c *Conn) setStatus(s Status) {
 	}
 	c.w.trace(c.name, "status", sim.Str("from", c.status.String()), sim.Str("to", s.String()))
 	c.status = s
+	if s == DrainingPubs {
+		c.pubsStopped = true
+	}
 	c.rec.Status = append(c.rec.Status, StatusChange{At: c.now(), Status: s})
 	if s == Closed && c.rec.ClosedAt == NoTime {
 		c.rec.ClosedAt = c.now()
@@ -271,15 +277,17 @@ func (c *Conn) clearPendingFlushCalls() {
 
 // publish is nats.go's publish: closed, then draining pubs, then max payload,
 // then the reconnect buffer limit. It returns the error name ("" for
-// success) and the message's ledger ID.
-func (c *Conn) publish(subject, reply string, size int) (string, int) {
+// success) and the message's ledger ID. plain is a publish or reply call
+// (not a request's publish).
+func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int) {
 	w := c.w
 	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Reply: reply, Size: size, PublishedAt: c.now()})
+	stopped := plain && c.pubsStopped && w.profile.PubsStoppedAfterClose
 	var err string
 	switch {
-	case c.isClosed():
+	case c.isClosed() && !stopped:
 		err = ErrConnectionClosed
-	case c.isDrainingPubs():
+	case c.isDrainingPubs(), stopped:
 		err = ErrConnectionDraining
 	case size > w.profile.MaxPayload:
 		err = ErrMaxPayload
@@ -375,7 +383,11 @@ func (c *Conn) close(doCBs bool) {
 		c.discardOut("closed while disconnected")
 	}
 	c.clearPendingFlushCalls()
-	c.clearPendingRequests()
+	if w.profile.CloseForgetsRequests {
+		c.forgetPendingRequests()
+	} else {
+		c.clearPendingRequests()
+	}
 	subs := c.subs
 	c.subs = nil
 	for _, s := range subs {
@@ -435,6 +447,16 @@ func (c *Conn) processOpErr(err string) {
 		// or closes the draining connection (JS-M4).
 		c.tcp = false
 		c.clearPendingFlushCalls()
+		return
+	}
+	if c.isDraining() && rule == CloseQuietly {
+		// node-nats v1: the drain's flush callback, failed by the lost
+		// link, closes the connection and removes its listeners before the
+		// 'disconnect' event is emitted; the drain then reports success.
+		c.setStatus(Disconnected)
+		c.rec.LastError = err
+		c.close(false)
+		c.tcp = false
 		return
 	}
 	forget := c.isDraining() && (rule == ReconnectAndForget || rule == ReconnectKeepDrain)

@@ -22,6 +22,13 @@ func (c *Conn) Drain() string {
 	if c.rec.DrainCalledAt == NoTime {
 		c.rec.DrainCalledAt = c.now()
 	}
+	if p.CloseInDrainWithoutSubs && len(c.subs) == 0 {
+		// node-nats v1: nothing to drain, so no final flush either: the
+		// connection closes and the drain completes before Drain returns.
+		c.setStatus(DrainingPubs)
+		c.drainClose()
+		return ""
+	}
 	c.w.sim.At(c.now(), c.drainConnection)
 	return ""
 }

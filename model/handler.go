@@ -152,12 +152,12 @@ func (cb *callback) runActions(i int) {
 				rec(ErrMsgNoReply, 0)
 				continue
 			}
-			rec(c.publish(msg.Reply, "", a.Reply.Size))
+			rec(c.publish(msg.Reply, "", a.Reply.Size, true))
 		case a.Publish != nil:
 			p := a.Publish
 			w.repeat(p.Count, p.Interval, func() {
 				if !cb.cancelled {
-					rec(c.publish(p.Subject, p.Reply, p.Size))
+					rec(c.publish(p.Subject, p.Reply, p.Size, true))
 				}
 			},
 				func() { cb.runActions(next) })

@@ -56,17 +56,20 @@ func Knobs() []Knob {
 			return pick(int(p.RequestRefused), "if no mux", "whole drain")
 		}},
 		{"NoUnsubOnConnDrain", "connection drain sends no UNSUB", func(p *Profile) string { return yes(p.NoUnsubOnConnDrain) }},
+		{"CloseInDrainWithoutSubs", "no subs: Drain closes in the call", func(p *Profile) string { return yes(p.CloseInDrainWithoutSubs) }},
+		{"PubsStoppedAfterClose", "publish after drain+close: ErrDraining", func(p *Profile) string { return yes(p.PubsStoppedAfterClose) }},
 		{"DoubleDrainErr", "second Drain returns", func(p *Profile) string { return callResult(p.DoubleDrainErr, "ok") }},
 		{"DrainClosedErr", "Drain when closed returns", func(p *Profile) string { return callResult(p.DrainClosedErr, "no-op") }},
 		{"DrainReconnecting", "Drain while reconnecting", func(p *Profile) string {
 			return pick(int(p.DrainReconnecting), "refuse+close", "refuse", "proceed")
 		}},
 		{"DisconnectMidDrain", "a disconnect while draining", func(p *Profile) string {
-			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "zombie", "reconnect,keep")
+			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "zombie", "reconnect,keep", "close, no cbs")
 		}},
 		{"UnsubWhileDraining", "Unsubscribe while draining", func(p *Profile) string { return callResult(p.UnsubWhileDraining, "allowed") }},
 		{"SubDrainWhileDraining", "sub Drain while draining", func(p *Profile) string { return callResult(p.SubDrainWhileDraining, "allowed") }},
 		{"CloseCancelsCallbacks", "close cancels running callbacks", func(p *Profile) string { return yes(p.CloseCancelsCallbacks) }},
+		{"CloseForgetsRequests", "close drops pending requests silently", func(p *Profile) string { return yes(p.CloseForgetsRequests) }},
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
 		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
 		{"PendingMsgsLimit", "pending messages limit", func(p *Profile) string { return strconv.Itoa(p.PendingMsgsLimit) }},
