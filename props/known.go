@@ -25,6 +25,8 @@ func KnownViolations() []KnownViolation {
 }
 
 var knownViolations = []KnownViolation{
+	{Profile: "go-1.53", Invariant: "closed-is-final", Source: "nats.go B12, fixed in v1.55.0",
+		Why: "a drain waiting when a Close or a disconnect closed the connection sets it back to DRAINING_PUBS, waits 5 s for a final flush that cannot succeed and closes it again"},
 	{Profile: "csharp-v1", Invariant: "drain-waits-for-callbacks", Inferred: "CS-M4", Source: "CS-M4 (§9.2)",
 		Why: "the pending count drops before the handler runs, so a subscription counts as drained while its last callback still runs"},
 	{Profile: "csharp-v1", Invariant: "replies-reach-requester", Source: "§9.4",
