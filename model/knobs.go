@@ -27,6 +27,7 @@ func Knobs() []Knob {
 	return []Knob{
 		{"SubDrainAPI", "a subscription drain exists", func(p *Profile) string { return yes(p.SubDrainAPI) }},
 		{"SyncSubAPI", "sync subscriptions (NextMsg) or iterators exist", func(p *Profile) string { return yes(p.SyncSubAPI) }},
+		{"NoHeaders", "no headers: never asks for no-responders", func(p *Profile) string { return yes(p.NoHeaders) }},
 		{"SyncKeepsQueue", "a closed iterator still yields what it held", func(p *Profile) string { return yes(p.SyncKeepsQueue) }},
 		{"DrainTimeout", "default drain timeout (0: the caller passes one)", func(p *Profile) string {
 			if p.TimeoutStart == NoTimeout {

@@ -32,6 +32,11 @@ type Profile struct {
 	// (NextMsg) or iterators; a scenario with a sync subscription under a
 	// profile without them is rejected.
 	SyncSubAPI bool
+	// NoHeaders: the library sends no message headers, so it never asks
+	// the server for no-responders statuses: a request nobody listens to
+	// runs into its timeout whatever server.no_responders says (node-nats
+	// v1).
+	NoHeaders bool
 	// SyncKeepsQueue: a sync subscription (an iterator) still hands out
 	// the messages it holds after it or its connection closed, instead of
 	// dropping them (nats.js iterators end with a close marker, §5.2).
@@ -424,6 +429,7 @@ var NodeV1Profile = derive(jsBase, func(p *Profile) {
 	p.Description = "present-day bug N1-M1: the connection drain sends no UNSUB, refuses publishes at once and closes after one PING/PONG (at once without subscriptions); no close event, not even after a disconnect mid-drain; callbacks run on arrival"
 	p.DrainAPI = "nc.drain(callback): the callback signals completion (no 'close' event)"
 	p.SyncSubAPI = false // §4.2: callbacks only, dispatched while parsing
+	p.NoHeaders = true   // CONNECT carries neither headers nor no_responders
 	p.NoUnsubOnConnDrain = true
 	p.CloseInDrainWithoutSubs = true
 	p.PublishRefused = RefuseFromDrainCall
