@@ -126,7 +126,7 @@ func TestProfileNodeV1(t *testing.T) {
 	require.Equal(t, model.ErrTimeout, call(t, res, "actions[0]", "request").Result)
 	require.Equal(t, model.NoTime, sub.UnsubProcessedAt, "no UNSUB was sent")
 	require.Equal(t, "close", sub.RemovedBy)
-	require.Equal(t, 3*ms, app.ClosedAt, "closed after one PING/PONG")
+	require.Equal(t, 23*ms, app.ClosedAt, "closed after one PING/PONG")
 	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "while the handler works")
 	require.Empty(t, callbackKinds(app), "no closed callback (node-nats #210)")
 	require.Equal(t, model.OK, app.DrainResult, "the drain callback gets no error")
