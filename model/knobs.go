@@ -27,7 +27,6 @@ func Knobs() []Knob {
 	return []Knob{
 		{"SubDrainAPI", "a subscription drain exists", func(p *Profile) string { return yes(p.SubDrainAPI) }},
 		{"SyncSubAPI", "sync subscriptions (NextMsg) or iterators exist", func(p *Profile) string { return yes(p.SyncSubAPI) }},
-		{"NoHeaders", "no headers: never asks for no-responders", func(p *Profile) string { return yes(p.NoHeaders) }},
 		{"SyncKeepsQueue", "a closed iterator still yields what it held", func(p *Profile) string { return yes(p.SyncKeepsQueue) }},
 		{"DrainTimeout", "default drain timeout (0: the caller passes one)", func(p *Profile) string {
 			if p.TimeoutStart == NoTimeout {
@@ -51,14 +50,25 @@ func Knobs() []Knob {
 			return pick(int(p.Criterion), "cb returned", "dequeued", "at barrier")
 		}},
 		{"Concurrent", "callbacks run on arrival, no queue", func(p *Profile) string { return yes(p.Concurrent) }},
+		{"EventLoop", "one event loop: a blocking handler holds it", func(p *Profile) string { return yes(p.EventLoop) }},
+		{"PollFirstWaits", "first drain check after one poll interval", func(p *Profile) string { return yes(p.PollFirstWaits) }},
+		{"DeadlineTimer", "drain deadline fires on its own timer", func(p *Profile) string { return yes(p.DeadlineTimer) }},
 		{"Mux", "where the response mux is drained", func(p *Profile) string { return pick(int(p.Mux), "last", "with others") }},
 		{"SubDrainFlushTimeout", "barrier timeout", func(p *Profile) string { return dur(p.SubDrainFlushTimeout, "none") }},
 		{"FinalFlushTimeout", "final flush timeout", func(p *Profile) string { return dur(p.FinalFlushTimeout, "0") }},
+		{"NoFinalFlush", "drain closes without a final flush", func(p *Profile) string { return yes(p.NoFinalFlush) }},
+		{"FinalFlushErrStopsDrain", "a failed final flush ends the drain unclosed", func(p *Profile) string { return yes(p.FinalFlushErrStopsDrain) }},
+		{"TimeoutCancelsSubDrains", "a timeout cancels sub drains (their barriers too)", func(p *Profile) string { return yes(p.TimeoutCancelsSubDrains) }},
+		{"FlushNeedsReadLoop", "a flush without a read loop returns at once", func(p *Profile) string { return yes(p.FlushNeedsReadLoop) }},
+		{"DrainAtYield", "a callback's Drain starts when its task yields", func(p *Profile) string { return yes(p.DrainAtYield) }},
+		{"CloseRunsInDrainCaller", "an awaited drain's close runs in (and is cut short with) its caller", func(p *Profile) string { return yes(p.CloseRunsInDrainCaller) }},
 		{"FlushTimeout", "default Flush timeout", func(p *Profile) string { return dur(p.FlushTimeout, "0") }},
 		{"PublishRefused", "publish refused from", func(p *Profile) string { return pick(int(p.PublishRefused), "DRAINING_PUBS", "Drain call") }},
+		{"SilentPublishDrop", "refused publish returns ok, dropped", func(p *Profile) string { return yes(p.SilentPublishDrop) }},
 		{"RequestRefused", "request refused while draining", func(p *Profile) string {
-			return pick(int(p.RequestRefused), "if no mux", "whole drain")
+			return pick(int(p.RequestRefused), "if no mux", "whole drain", "never")
 		}},
+		{"RequestsOutliveClose", "close leaves requests to their timeout", func(p *Profile) string { return yes(p.RequestsOutliveClose) }},
 		{"NoUnsubOnConnDrain", "connection drain sends no UNSUB", func(p *Profile) string { return yes(p.NoUnsubOnConnDrain) }},
 		{"CloseInDrainWithoutSubs", "no subs: Drain closes in the call", func(p *Profile) string { return yes(p.CloseInDrainWithoutSubs) }},
 		{"PubsStoppedAfterClose", "publish after drain+close: ErrDraining", func(p *Profile) string { return yes(p.PubsStoppedAfterClose) }},
@@ -75,17 +85,21 @@ func Knobs() []Knob {
 		{"CloseCancelsCallbacks", "close cancels running callbacks", func(p *Profile) string { return yes(p.CloseCancelsCallbacks) }},
 		{"CloseForgetsRequests", "close drops pending requests silently", func(p *Profile) string { return yes(p.CloseForgetsRequests) }},
 		{"DrainErrAfterClose", "a drain error after close is still reported", func(p *Profile) string { return yes(p.DrainErrAfterClose) }},
+		{"NoDisconnectedOnClose", "close fires no disconnected callback", func(p *Profile) string { return yes(p.NoDisconnectedOnClose) }},
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
 		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
+		{"LinkErrorCallback", "a broken link is an async error (EOF)", func(p *Profile) string { return yes(p.LinkErrorCallback) }},
 		{"ReviveClosedConn", "drain revives a connection closed under it", func(p *Profile) string { return yes(p.ReviveClosedConn) }},
 		{"PendingMsgsLimit", "pending messages limit", func(p *Profile) string { return strconv.Itoa(p.PendingMsgsLimit) }},
 		{"PendingBytesLimit", "pending bytes limit", func(p *Profile) string { return size(p.PendingBytesLimit) }},
 		{"SyncChanLen", "sync subscription's channel", func(p *Profile) string { return strconv.Itoa(p.SyncChanLen) }},
 		{"SyncLeavesByNextMsg", "a draining sync sub leaves only via NextMsg", func(p *Profile) string { return yes(p.SyncLeavesByNextMsg) }},
+		{"ReconnectAtOnce", "first reconnect attempt at once; failures are async errors", func(p *Profile) string { return yes(p.ReconnectAtOnce) }},
 		{"ReconnectWait", "reconnect wait", func(p *Profile) string { return dur(p.ReconnectWait, "0") }},
 		{"ReconnectJitter", "reconnect jitter", func(p *Profile) string { return dur(p.ReconnectJitter, "0") }},
 		{"MaxReconnect", "reconnect attempts", func(p *Profile) string { return strconv.Itoa(p.MaxReconnect) }},
 		{"ReconnectBufSize", "reconnect buffer", func(p *Profile) string { return size(p.ReconnectBufSize) }},
+		{"NoHeaders", "no headers: no no-responders status", func(p *Profile) string { return yes(p.NoHeaders) }},
 		{"MaxPayload", "server max_payload", func(p *Profile) string { return size(p.MaxPayload) }},
 	}
 }

@@ -11,14 +11,6 @@ import (
 // The node-nats v1 knobs measured on the real node-nats 1.4.12
 // (testdata/conformance/node-v1, docs/conformance/node-v1.md).
 
-func callbackKinds(c *model.ConnRecord) []string {
-	out := []string{}
-	for _, cb := range c.Callbacks {
-		out = append(out, cb.Kind)
-	}
-	return out
-}
-
 // DisconnectMidDrain = CloseQuietly: the break fails the drain's PONG, whose
 // callback closes the connection before the disconnect event: no callback,
 // and the drain completes with success at the break.

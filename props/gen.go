@@ -284,11 +284,11 @@ func (b *builder) handler() (h scenario.Handler, req bool) {
 		case 10:
 			a := scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), DrainSub: &struct{}{}}
 			if !b.p.SubDrainAPI {
-				a.DrainSub, a.Drain = nil, &struct{}{}
+				a.DrainSub, a.Drain = nil, &scenario.HandlerDrain{}
 			}
 			h.Actions = append(h.Actions, a)
 		case 11:
-			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Drain: &struct{}{}})
+			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Drain: &scenario.HandlerDrain{}})
 		}
 	}
 	// A handler that gets stuck on one message for longer than any short
