@@ -274,6 +274,14 @@ func checkProvenance(t *testing.T, profiles []string, rows []driverVerdict) {
 	}
 }
 
+// driverAttempts bounds the real runs of one scenario in the one-run mode:
+// a scenario agrees when one of them does. Some outcomes are races on the
+// real library (which queue member the server picks, a PONG against a
+// server restart): at the agreement rate of the raciest corpus scenario
+// measured (4 in 10, node-v1--queue-drain-no-loss) ten attempts all miss
+// with probability 0.6^10 < 1 %. DRAINSIM_DRIVER_RUNS measures the rate.
+const driverAttempts = 10
+
 // driverVerdict is the comparison of one scenario over one or more real
 // runs.
 type driverVerdict struct {
@@ -347,7 +355,7 @@ func conformDriver(sc *scenario.Scenario, d *driver, cmd, env []string, dir stri
 				v.Diffs = diffs
 			}
 		}
-		if attempt >= maxAttempts*runs || v.Runs >= runs && (runs > 1 || v.Agreed > 0) {
+		if attempt >= driverAttempts*runs || v.Runs >= runs && (runs > 1 || v.Agreed > 0) {
 			break
 		}
 	}

@@ -126,7 +126,7 @@ func TestProfileNodeV1(t *testing.T) {
 	require.Equal(t, model.ErrTimeout, call(t, res, "actions[0]", "request").Result)
 	require.Equal(t, model.NoTime, sub.UnsubProcessedAt, "no UNSUB was sent")
 	require.Equal(t, "close", sub.RemovedBy)
-	require.Equal(t, 3*ms, app.ClosedAt, "closed after one PING/PONG")
+	require.Equal(t, 23*ms, app.ClosedAt, "closed after one PING/PONG")
 	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "while the handler works")
 	require.Empty(t, callbackKinds(app), "no closed callback (node-nats #210)")
 	require.Equal(t, model.OK, app.DrainResult, "the drain callback gets no error")
@@ -199,14 +199,15 @@ func TestProfileCSharpV1(t *testing.T) {
 	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "closed while the handler works")
 }
 
-// TestInferredNodeV1Disconnect: N1-M2, a disconnect during the drain is a
-// success.
-func TestInferredNodeV1Disconnect(t *testing.T) {
-	res := runProfile(t, "node-v1-disconnect.yaml", false)
+// TestProfileNodeV1Disconnect: N1-M2, a disconnect during the drain is a
+// success, and no callback runs (seen on node-nats 1.4.12).
+func TestProfileNodeV1Disconnect(t *testing.T) {
+	res := runProfile(t, "node-v1-disconnect.yaml", false, "closed-callback")
 	app := res.Conn("app")
 	require.Equal(t, 2*ms, app.ClosedAt, "closed at the break")
 	require.Equal(t, model.OK, app.DrainResult)
 	require.Equal(t, app.ClosedAt, app.DrainDoneAt)
+	require.Empty(t, callbackKinds(app), "neither 'disconnect' nor 'close': close() removed the listeners first")
 }
 
 // TestNatsJSDisconnect: a disconnect during the drain (seen on nats
@@ -275,8 +276,6 @@ func TestInferredCSharpDrainReconnecting(t *testing.T) {
 // (profile/ID), the scenario of examples/profiles that exposes it; the
 // tests above assert the model's current outcome.
 var inferredScenarios = map[string]string{
-	"node-v1/N1-M1":                "node-v1.yaml",
-	"node-v1/N1-M2":                "node-v1-disconnect.yaml",
 	"csharp-v1/CS-M4":              "csharp-v1.yaml",
 	"csharp-v1/drain-reconnecting": "csharp-v1-drain-reconnecting.yaml",
 }

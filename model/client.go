@@ -20,6 +20,9 @@ type Conn struct {
 
 	status Status
 	tcp    bool // a TCP connection exists (nats.go: nc.conn != nil)
+	// pubsStopped: the connection reached DRAINING_PUBS (it stays set
+	// after the close; see Profile.PubsStoppedAfterClose).
+	pubsStopped bool
 
 	subs    []*Sub // nc.subs, in subscription order
 	nextSid int32
@@ -143,6 +146,9 @@ func (c *Conn) setStatus(s Status) {
 	}
 	c.w.trace(c.name, "status", sim.Str("from", c.status.String()), sim.Str("to", s.String()))
 	c.status = s
+	if s == DrainingPubs {
+		c.pubsStopped = true
+	}
 	c.rec.Status = append(c.rec.Status, StatusChange{At: c.now(), Status: s})
 	if s == Closed && c.rec.ClosedAt == NoTime {
 		c.rec.ClosedAt = c.now()
@@ -337,15 +343,17 @@ func (c *Conn) clearPendingFlushCalls() {
 
 // publish is nats.go's publish: closed, then draining pubs, then max payload,
 // then the reconnect buffer limit. It returns the error name ("" for
-// success) and the message's ledger ID.
-func (c *Conn) publish(subject, reply string, size int) (string, int) {
+// success) and the message's ledger ID. plain is a publish or reply call
+// (not a request's publish).
+func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int) {
 	w := c.w
 	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Reply: reply, Size: size, PublishedAt: c.now()})
+	stopped := plain && c.pubsStopped && w.profile.PubsStoppedAfterClose
 	var err string
 	switch {
-	case c.isClosed():
+	case c.isClosed() && !stopped:
 		err = ErrConnectionClosed
-	case c.isDrainingPubs():
+	case c.isDrainingPubs(), stopped:
 		err = ErrConnectionDraining
 	case size > w.profile.MaxPayload:
 		err = ErrMaxPayload
@@ -369,7 +377,7 @@ func (c *Conn) publish(subject, reply string, size int) (string, int) {
 // a reply after close is accepted and lost.
 func (c *Conn) reply(subject string, size int) (string, int) {
 	if !c.w.profile.ReplyUnchecked || !c.isClosed() && !c.isDrainingPubs() {
-		return c.publish(subject, "", size)
+		return c.publish(subject, "", size, true)
 	}
 	w := c.w
 	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Size: size, PublishedAt: c.now()})
@@ -485,7 +493,9 @@ func (c *Conn) close(doCBs bool) {
 		c.discardOut("closed while disconnected")
 	}
 	c.clearPendingFlushCalls()
-	if !w.profile.RequestsOutliveClose {
+	if w.profile.CloseForgetsRequests {
+		c.forgetPendingRequests()
+	} else if !w.profile.RequestsOutliveClose {
 		c.clearPendingRequests()
 	}
 	subs := c.subs
@@ -555,6 +565,16 @@ func (c *Conn) processOpErr(err string) {
 			c.clearPendingFlushCalls()
 		}
 		c.w.sim.At(c.now(), c.doReconnect)
+		return
+	}
+	if c.isDraining() && rule == CloseQuietly {
+		// node-nats v1: the drain's flush callback, failed by the lost
+		// link, closes the connection and removes its listeners before the
+		// 'disconnect' event is emitted; the drain then reports success.
+		c.setStatus(Disconnected)
+		c.rec.LastError = err
+		c.close(false)
+		c.tcp = false
 		return
 	}
 	forget := c.isDraining() && (rule == ReconnectAndForget || rule == ReconnectKeepDrain)

@@ -21,6 +21,14 @@ func (c *Conn) Drain() string {
 	if c.rec.DrainCalledAt == NoTime {
 		c.rec.DrainCalledAt = c.now()
 	}
+	if p.CloseInDrainWithoutSubs && len(c.subs) == 0 {
+		// node-nats v1: nothing to drain, so no final flush either: the
+		// connection closes and the drain completes before Drain returns.
+		c.setStatus(DrainingSubs)
+		c.setStatus(DrainingPubs)
+		c.drainClose()
+		return ""
+	}
 	c.startDrain()
 	return ""
 }

@@ -181,7 +181,7 @@ func (cb *callback) runActions(i int) {
 			p := a.Publish
 			w.repeat(p.Count, p.Interval, func() {
 				if !cb.cancelled {
-					rec(c.publish(p.Subject, p.Reply, p.Size))
+					rec(c.publish(p.Subject, p.Reply, p.Size, true))
 				}
 			},
 				func() { cb.runActions(next) })

@@ -70,17 +70,20 @@ func Knobs() []Knob {
 		}},
 		{"RequestsOutliveClose", "close leaves requests to their timeout", func(p *Profile) string { return yes(p.RequestsOutliveClose) }},
 		{"NoUnsubOnConnDrain", "connection drain sends no UNSUB", func(p *Profile) string { return yes(p.NoUnsubOnConnDrain) }},
+		{"CloseInDrainWithoutSubs", "no subs: Drain closes in the call", func(p *Profile) string { return yes(p.CloseInDrainWithoutSubs) }},
+		{"PubsStoppedAfterClose", "publish after drain+close: ErrDraining", func(p *Profile) string { return yes(p.PubsStoppedAfterClose) }},
 		{"DoubleDrainErr", "second Drain returns", func(p *Profile) string { return callResult(p.DoubleDrainErr, "ok") }},
 		{"DrainClosedErr", "Drain when closed returns", func(p *Profile) string { return callResult(p.DrainClosedErr, "no-op") }},
 		{"DrainReconnecting", "Drain while reconnecting", func(p *Profile) string {
 			return pick(int(p.DrainReconnecting), "refuse+close", "refuse", "proceed")
 		}},
 		{"DisconnectMidDrain", "a disconnect while draining", func(p *Profile) string {
-			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "reconnect,stay", "reconnect,keep")
+			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "reconnect,stay", "reconnect,keep", "close, no cbs")
 		}},
 		{"UnsubWhileDraining", "Unsubscribe while draining", func(p *Profile) string { return callResult(p.UnsubWhileDraining, "allowed") }},
 		{"SubDrainWhileDraining", "sub Drain while draining", func(p *Profile) string { return callResult(p.SubDrainWhileDraining, "allowed") }},
 		{"CloseCancelsCallbacks", "close cancels running callbacks", func(p *Profile) string { return yes(p.CloseCancelsCallbacks) }},
+		{"CloseForgetsRequests", "close drops pending requests silently", func(p *Profile) string { return yes(p.CloseForgetsRequests) }},
 		{"DrainErrAfterClose", "a drain error after close is still reported", func(p *Profile) string { return yes(p.DrainErrAfterClose) }},
 		{"NoDisconnectedOnClose", "close fires no disconnected callback", func(p *Profile) string { return yes(p.NoDisconnectedOnClose) }},
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},

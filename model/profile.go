@@ -160,6 +160,15 @@ type Profile struct {
 	// NoUnsubOnConnDrain: the connection drain sends no UNSUB and waits for
 	// no subscription (node-nats v1's present-day bug N1-M1).
 	NoUnsubOnConnDrain bool
+	// CloseInDrainWithoutSubs: a connection drain with no subscription
+	// (the response mux counts as one) closes inside the Drain call, with
+	// no final flush (node-nats v1).
+	CloseInDrainWithoutSubs bool
+	// PubsStoppedAfterClose: once a drain stopped publishing, a publish or
+	// reply keeps failing with ErrConnectionDraining after the close too
+	// (node-nats v1 checks its never-cleared noMorePublishing flag before
+	// closed); other calls report ErrConnectionClosed.
+	PubsStoppedAfterClose bool
 	// DoubleDrainErr is what a second connection Drain returns ("" = nil).
 	DoubleDrainErr string
 	// DrainClosedErr is what Drain on a closed connection returns
@@ -180,6 +189,11 @@ type Profile struct {
 	// CloseCancelsCallbacks: closing the connection cancels running
 	// callbacks (asyncio cancellation, Java thread interrupts).
 	CloseCancelsCallbacks bool
+	// CloseForgetsRequests: closing the connection cancels pending
+	// requests silently: their callbacks never run, with neither a reply,
+	// an error nor their timeout (node-nats v1's cleanupTimers), instead of
+	// failing them with ErrConnectionClosed.
+	CloseForgetsRequests bool
 	// DrainErrAfterClose: an error the connection drain reports after the
 	// connection closed under it still reaches the async error callback,
 	// after the closed callback (nats.c's drain thread posts to the
@@ -432,6 +446,12 @@ const (
 	// drain goes on and a second Drain is refused as a double drain
 	// (ruby-nats keeps its @draining flag).
 	ReconnectKeepDrain
+	// CloseQuietly: the lost link fails the drain's pending PONG, whose
+	// callback closes the connection (removing every listener) before the
+	// disconnect event is emitted, so neither the disconnected nor the
+	// closed callback runs; the drain reports success (node-nats v1,
+	// measured on 1.4.12).
+	CloseQuietly
 )
 
 // GoProfile is nats.go v1.55 (see reference/nats-go-drain.md).
@@ -564,22 +584,29 @@ var jsBase = derive(GoProfile, func(p *Profile) {
 	p.ResendDrainingSubs = false
 })
 
-// NodeV1Profile is node-nats v1 (reference/other-clients-drain.md §4).
+// NodeV1Profile is node-nats v1 (reference/other-clients-drain.md §4),
+// checked against the real node-nats 1.4.12 (docs/conformance/node-v1.md).
 var NodeV1Profile = derive(jsBase, func(p *Profile) {
-	p.Name, p.Library = "node-v1", "node-nats 1.4"
-	p.Description = "present-day bug N1-M1: the connection drain sends no UNSUB, refuses publishes at once and closes after one PING/PONG; no close event; callbacks run on arrival"
+	p.Name, p.Library = "node-v1", "node-nats 1.4.12"
+	p.Description = "present-day bug N1-M1: the connection drain sends no UNSUB, refuses publishes at once and closes after one PING/PONG (at once without subscriptions); no close event, not even after a disconnect mid-drain; callbacks run on arrival"
 	p.DrainAPI = "nc.drain(callback): the callback signals completion (no 'close' event)"
 	p.SyncSubAPI = false // §4.2: callbacks only, dispatched while parsing
+	p.NoHeaders = true   // CONNECT carries neither headers nor no_responders
 	p.NoUnsubOnConnDrain = true
+	p.CloseInDrainWithoutSubs = true
 	p.PublishRefused = RefuseFromDrainCall
+	p.PubsStoppedAfterClose = true
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.NoClosedCallbackAfterDrain = true
-	p.Inferred = []Inferred{
-		{ID: "N1-M1", Ref: "§4.3", Behaviour: "the connection drain sends no UNSUB and refuses publishes from the Drain call on (read from the code; no issue or test found)",
-			Without: func(p *Profile) { p.NoUnsubOnConnDrain, p.PublishRefused = false, RefuseInDrainingPubs }},
-		{ID: "N1-M2", Ref: "§4.4", Behaviour: "a disconnect during a drain closes the connection and the drain reports success"},
+	p.DisconnectMidDrain = CloseQuietly
+	p.CloseForgetsRequests = true
+	p.Inferred = nil
+	p.Sources = []string{
+		"N1-M1: lib/nats.js drain() sets draining before drainSubscription; seen on node-nats 1.4.12: no UNSUB on the wire, publishes refused from the drain call (testdata/conformance/node-v1/drain-normal.yaml)",
+		"N1-M2: a disconnect mid-drain closes and the drain callback gets no error; seen on 1.4.12, with neither 'disconnect' nor 'close' event (disconnect-mid-drain.yaml)",
+		"no close event after drain: node-nats #210, seen on 1.4.12",
+		"drain without subscriptions closes inside the call; a publish after the drain's close fails CONN_DRAINING; close forgets pending requests: seen on 1.4.12 (drain-no-subs.yaml, api-while-draining.yaml, request-pending-at-drain-close.yaml)",
 	}
-	p.Sources = []string{"N1-M1: lib/nats.js drain() sets draining before drainSubscription (inferred)", "no close event after drain: node-nats #210"}
 })
 
 // NatsJSProfile is the nats.js v2 line (reference/other-clients-drain.md

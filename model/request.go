@@ -42,7 +42,7 @@ func (c *Conn) Request(subject string, size int, timeout time.Duration, done fun
 	req := &request{token: strconv.Itoa(c.nextToken), done: done}
 	c.respMap[req.token] = req
 	c.requests = append(c.requests, req)
-	err, id := c.publish(subject, c.inboxPrefix()+req.token, size)
+	err, id := c.publish(subject, c.inboxPrefix()+req.token, size, false)
 	req.msg = id
 	if err != "" {
 		c.settleRequest(req, err)
@@ -84,6 +84,18 @@ func (c *Conn) respHandler(d int32) {
 		err = ErrNoResponders
 	}
 	c.settleRequest(req, err)
+}
+
+// forgetPendingRequests drops every waiting Request without completing it:
+// its timer is cancelled and its caller never hears back
+// (Profile.CloseForgetsRequests).
+func (c *Conn) forgetPendingRequests() {
+	for _, r := range c.requests {
+		r.settled = true
+		c.w.sim.Cancel(r.timer)
+		delete(c.respMap, r.token)
+	}
+	c.requests = nil
 }
 
 // clearPendingRequests releases every waiting Request with the profile's

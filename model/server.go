@@ -125,7 +125,7 @@ func checkServerOptions(sc *scenario.Scenario, p *Profile) error {
 
 // accept registers a new connection from client c.
 func (s *Server) accept(c *Conn) *serverConn {
-	sc := &serverConn{client: c, open: true, noRespond: s.w.sc.Server.NoResponders, out: s.w.getFrames()}
+	sc := &serverConn{client: c, open: true, noRespond: s.w.sc.Server.NoResponders && !s.w.profile.NoHeaders, out: s.w.getFrames()}
 	sc.writeFn = func() { s.write(sc) }
 	if s.limited {
 		sc.wroteFn = func() { s.wrote(sc) }

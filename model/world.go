@@ -409,7 +409,7 @@ func (w *World) act(i int) {
 	src := w.actionSrc[i]
 	now := w.sim.Now()
 	if p := a.Publish; p != nil { // the hot path: no closures
-		err, id := w.conns[w.clientIndex(p.Client)].publish(p.Subject, p.Reply, p.Size)
+		err, id := w.conns[w.clientIndex(p.Client)].publish(p.Subject, p.Reply, p.Size, true)
 		w.call(CallRecord{Source: src, Verb: "publish", Client: p.Client, At: now, ReturnedAt: now, Result: result(err), Msg: id})
 		return
 	}

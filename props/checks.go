@@ -356,7 +356,7 @@ func (f refusal) String() string {
 // refusalRule returns the rule of profile p for a call in a stable state
 // (for nats.go, nats-go-drain.md §2.6; for the others, the knobs each
 // profile declares), and false when no rule applies.
-func refusalRule(p *model.Profile, verb string, st model.Status) (refusal, bool) {
+func refusalRule(p *model.Profile, verb string, st model.Status, pubsStopped bool) (refusal, bool) {
 	draining := st == model.DrainingSubs || st == model.DrainingPubs
 	closed := []string{model.ErrConnectionClosed}
 	refused := []string{model.ErrConnectionDraining}
@@ -370,6 +370,8 @@ func refusalRule(p *model.Profile, verb string, st model.Status) (refusal, bool)
 		case verb == "reply" && p.ReplyUnchecked:
 			// nats.js msg.respond(): no state check at all (JS-M5).
 			f.want = []string{model.OK}
+		case st == model.Closed && pubsStopped && p.PubsStoppedAfterClose:
+			f.want = refused
 		case st == model.Closed:
 			f.want = closed
 		case st == model.DrainingPubs, draining && p.PublishRefused == model.RefuseFromDrainCall:
@@ -445,7 +447,7 @@ func checkAPIRefusal(r *model.Result) []string {
 			}
 			continue
 		}
-		rule, ok := refusalRule(p, call.Verb, st)
+		rule, ok := refusalRule(p, call.Verb, st, reached(c, model.DrainingPubs, call.At))
 		if !ok {
 			continue
 		}

@@ -115,7 +115,7 @@ func Catalogue() []Invariant {
 		{
 			ID: "api-refusal-rules",
 			Statement: "each API call made in a stable connection state gets the result its profile declares for that state " +
-				"(an API rule, not a promise of the drain documentation: PublishRefused, RequestRefused, UnsubWhileDraining, " +
+				"(an API rule, not a promise of the drain documentation: PublishRefused, PubsStoppedAfterClose, RequestRefused, UnsubWhileDraining, " +
 				"SubDrainWhileDraining, DoubleDrainErr, DrainClosedErr, DrainReconnecting); for nats.go: publish and " +
 				"reply succeed while DRAINING_SUBS and are refused with ErrConnectionDraining in DRAINING_PUBS; Subscribe and " +
 				"Unsubscribe are refused while draining; everything is refused with ErrConnectionClosed once CLOSED; Drain while " +

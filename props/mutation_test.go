@@ -137,6 +137,7 @@ var notApplicable = map[string]map[string]string{
 		"closed-cb-inline":              "masked: closed-callback is a known violation (no close event after a drain)",
 		"closed-cb-despite-option":      "masked: closed-callback is a known violation (no close event after a drain)",
 		"unsub-removes-queue-group":     "masked: queue-drain-no-loss is a known violation (N1-M1)",
+		"slow-consumer-silent":          "masked: no-silent-loss is a known violation (close forgets pending requests)",
 		"drain-reconnecting-no-close":   "Drain while reconnecting proceeds",
 	},
 	"python": {

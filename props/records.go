@@ -161,6 +161,20 @@ func statusAt(c *model.ConnRecord, t sim.Time) (model.Status, bool) {
 	return st, stable
 }
 
+// reached reports whether the connection's status was st at some point up
+// to t.
+func reached(c *model.ConnRecord, st model.Status, t sim.Time) bool {
+	for _, s := range c.Status {
+		if s.At > t {
+			break
+		}
+		if s.Status == st {
+			return true
+		}
+	}
+	return false
+}
+
 // statusBefore returns the connection's status after every change strictly
 // before t, and whether every change at t itself was to CLOSED (as a call
 // at t that closes the connection makes).

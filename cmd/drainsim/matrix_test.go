@@ -140,8 +140,12 @@ func TestMatrixText(t *testing.T) {
 	code, out, errOut := runCLI("check", "--profile", "node-v1", "--matrix", "--runs", "100", "--out", dir)
 	require.Equal(t, 0, code, errOut+out)
 	require.Contains(t, out, "INVARIANT")
-	require.Contains(t, out, "I[1]", "node-v1's lost messages rest on the inferred N1-M1")
+	require.Contains(t, out, "V[1]", "node-v1's lost messages: N1-M1, seen on node-nats 1.4.12, no longer inferred")
 	require.Contains(t, out, "drainsim run "+filepath.ToSlash(filepath.Join(dir, "node-v1--no-loss-under-drain.yaml")))
+
+	code, out, errOut = runCLI("check", "--profile", "csharp-v1", "--matrix", "--runs", "100", "--out", dir)
+	require.Equal(t, 0, code, errOut+out)
+	require.Contains(t, out, "I[1]", "csharp-v1's early removal rests on the inferred CS-M4")
 	require.Contains(t, out, "INFERRED behaviours")
 
 	code, out, errOut = runCLI("check", "--profile", "go", "--matrix", "--runs", "300", "--out", dir, "--mutation", "no-flush-barrier")
