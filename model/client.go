@@ -61,6 +61,10 @@ type Conn struct {
 	drainDeadlinePolled bool
 	drainRng            sim.Chooser
 	reconRng            sim.Chooser
+	// Event loop (Profile.EventLoop): held while a blocking handler runs;
+	// deferred are the loop's events that became due meanwhile.
+	held     bool
+	deferred []func()
 }
 
 type connOptions struct {
@@ -199,6 +203,12 @@ func (c *Conn) write(f frame, bytes int) {
 func (c *Conn) kick() {
 	if !c.kicked {
 		c.kicked = true
+		if c.held {
+			// Written inside a blocking callback: the flusher (ruby-nats's
+			// next_tick) runs after what the loop read meanwhile.
+			c.deferred = append(c.deferred, c.flushFn)
+			return
+		}
 		c.w.sim.At(c.now(), c.flushFn)
 	}
 }
@@ -216,7 +226,12 @@ func (c *Conn) flush() {
 
 // receive is the read loop: it processes what the server wrote, in order.
 func (c *Conn) receive(frames []frame, eof bool) {
-	for _, f := range frames {
+	if c.held {
+		rest := append([]frame(nil), frames...)
+		c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
+		return
+	}
+	for i, f := range frames {
 		if c.readLoopDead {
 			if f.op == opMsg {
 				c.w.ledger.drop(f.ref, c.now(), DropReadLoopDead, c.isDraining())
@@ -230,6 +245,13 @@ func (c *Conn) receive(frames []frame, eof bool) {
 			c.processPong()
 		case opMsg:
 			c.processMsg(f)
+		}
+		if c.held && (i+1 < len(frames) || eof) {
+			// A blocking callback holds the loop: the rest of what was
+			// read is parsed when it returns, before anything else.
+			rest := append([]frame(nil), frames[i+1:]...)
+			c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
+			return
 		}
 	}
 	if c.readLoopDead {
@@ -267,7 +289,7 @@ func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 	}
 	fw := &flushWait{done: done}
 	if timeout != waitForever {
-		fw.timer = c.w.sim.After(timeout, func() { c.settleFlush(fw, ErrTimeout) })
+		fw.timer = c.w.sim.After(timeout, c.onLoop(func() { c.settleFlush(fw, ErrTimeout) }))
 	}
 	c.pongs = append(c.pongs, fw)
 	c.write(frame{op: opPing}, 6)
@@ -329,6 +351,10 @@ func (c *Conn) publish(subject, reply string, size int) (string, int) {
 		err = ErrReconnectBufExceeded
 	}
 	if err != "" {
+		if w.profile.SilentPublishDrop && (err == ErrConnectionClosed || err == ErrConnectionDraining) {
+			m.Fate, m.LostReason = MsgLostUnsent, "dropped silently: "+err
+			return "", m.ID
+		}
 		m.Fate, m.Error = MsgRefused, err
 		return err, m.ID
 	}
@@ -440,7 +466,9 @@ func (c *Conn) close(doCBs bool) {
 		c.discardOut("closed while disconnected")
 	}
 	c.clearPendingFlushCalls()
-	c.clearPendingRequests()
+	if !w.profile.RequestsOutliveClose {
+		c.clearPendingRequests()
+	}
 	subs := c.subs
 	c.subs = nil
 	for _, s := range subs {
@@ -451,7 +479,7 @@ func (c *Conn) close(doCBs bool) {
 	}
 	c.subRemoved()
 	if doCBs {
-		if hadTCP {
+		if hadTCP && !w.profile.NoDisconnectedOnClose {
 			c.pushCallback(CallbackEvent{Kind: "disconnected"})
 		}
 		if w.mut.Has(ClosedCBInline) {
@@ -550,7 +578,7 @@ func (c *Conn) scheduleReconnectAttempt() {
 	if j := c.w.profile.ReconnectJitter; j > 0 {
 		wait += sim.DurationIn(c.reconRng, "reconnect-jitter", 0, j-1)
 	}
-	c.w.sim.After(wait, c.attemptReconnect)
+	c.w.sim.After(wait, c.onLoop(c.attemptReconnect))
 }
 
 func (c *Conn) attemptReconnect() {
@@ -580,7 +608,13 @@ func (c *Conn) handshakeDone() {
 	}
 	c.dialing = false
 	if c.isReconnecting() {
-		c.setStatus(Connected)
+		if c.w.profile.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime {
+			// ruby-nats keeps its draining flag through the reconnect
+			// (measured on 0.11.2: draining? is true again once connected).
+			c.setStatus(DrainingSubs)
+		} else {
+			c.setStatus(Connected)
+		}
 	}
 	c.tcp = true
 	c.connectedAt = c.now()

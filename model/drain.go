@@ -30,6 +30,13 @@ func (c *Conn) startDrain() {
 	c.drainStarts++
 	c.cancelLagged = false
 	c.setStatus(DrainingSubs)
+	if c.w.profile.EventLoop {
+		// On one event loop the drain call itself queues the UNSUBs and
+		// the barrier PING (ruby-nats: before a publish made right after
+		// it; measured on 0.11.2, examples/matrix/ruby-em--drain-waits-for-callbacks.yaml).
+		c.drainConnection()
+		return
+	}
 	c.w.sim.At(c.now(), c.drainConnection)
 }
 
@@ -185,7 +192,8 @@ func (c *Conn) deadline() sim.Time {
 // zero, by being woken whenever a subscription is removed. A connection
 // closed meanwhile ends the drain quietly (nats.go v1.55.0).
 func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
-	poll := c.w.profile.ConnDrainPoll
+	p := c.w.profile
+	poll := p.ConnDrainPoll
 	done := false
 	var timer sim.Timer
 	var check func()
@@ -216,13 +224,17 @@ func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 			return
 		}
 		if poll > 0 {
-			c.w.sim.After(poll, check)
+			c.w.sim.After(poll, c.onLoop(check))
 			return
 		}
 		c.onSubRemoved = check
 	}
-	if poll == 0 && deadline != sim.Never {
-		timer = c.w.sim.At(deadline, check)
+	if (poll == 0 || p.DeadlineTimer) && deadline != sim.Never {
+		timer = c.w.sim.At(deadline, c.onLoop(check))
+	}
+	if poll > 0 && p.PollFirstWaits {
+		c.w.sim.After(poll, c.onLoop(check))
+		return
 	}
 	check()
 }
@@ -289,7 +301,7 @@ func (c *Conn) finishDrain() {
 	switch {
 	case w.mut.Has(FinalFlushNoWait):
 		done("")
-	case timedOut && p.SkipFinalFlushOnTimeout:
+	case timedOut && p.SkipFinalFlushOnTimeout, p.NoFinalFlush:
 		c.drainClose()
 	default:
 		c.Flush(p.FinalFlushTimeout, done)
@@ -408,6 +420,10 @@ func (c *Conn) afterBarrier(s *Sub) {
 	if s.rec.BarrierAt == NoTime {
 		s.rec.BarrierAt = c.now()
 	}
+	if poll := c.w.profile.SubDrainPoll; poll > 0 && c.w.profile.PollFirstWaits {
+		c.w.sim.After(poll, c.onLoop(func() { c.pollDrained(s) }))
+		return
+	}
 	c.pollDrained(s)
 }
 
@@ -448,7 +464,7 @@ func (c *Conn) pollDrained(s *Sub) {
 		return
 	}
 	if poll := c.w.profile.SubDrainPoll; poll > 0 {
-		c.w.sim.After(poll, func() { c.pollDrained(s) })
+		c.w.sim.After(poll, c.onLoop(func() { c.pollDrained(s) }))
 		return
 	}
 	s.onProgress = func() { c.pollDrained(s) }

@@ -50,9 +50,13 @@ func Knobs() []Knob {
 			return pick(int(p.Criterion), "cb returned", "dequeued", "at barrier")
 		}},
 		{"Concurrent", "callbacks run on arrival, no queue", func(p *Profile) string { return yes(p.Concurrent) }},
+		{"EventLoop", "one event loop: a blocking handler holds it", func(p *Profile) string { return yes(p.EventLoop) }},
+		{"PollFirstWaits", "first drain check after one poll interval", func(p *Profile) string { return yes(p.PollFirstWaits) }},
+		{"DeadlineTimer", "drain deadline fires on its own timer", func(p *Profile) string { return yes(p.DeadlineTimer) }},
 		{"Mux", "where the response mux is drained", func(p *Profile) string { return pick(int(p.Mux), "last", "with others") }},
 		{"SubDrainFlushTimeout", "barrier timeout", func(p *Profile) string { return dur(p.SubDrainFlushTimeout, "none") }},
 		{"FinalFlushTimeout", "final flush timeout", func(p *Profile) string { return dur(p.FinalFlushTimeout, "0") }},
+		{"NoFinalFlush", "drain closes without a final flush", func(p *Profile) string { return yes(p.NoFinalFlush) }},
 		{"FinalFlushErrStopsDrain", "a failed final flush ends the drain unclosed", func(p *Profile) string { return yes(p.FinalFlushErrStopsDrain) }},
 		{"TimeoutCancelsSubDrains", "a timeout cancels sub drains (their barriers too)", func(p *Profile) string { return yes(p.TimeoutCancelsSubDrains) }},
 		{"TimeoutCancelLag", "a timeout takes effect this long after its deadline", func(p *Profile) string { return dur(p.TimeoutCancelLag, "0") }},
@@ -61,9 +65,11 @@ func Knobs() []Knob {
 		{"CloseRunsInDrainCaller", "an awaited drain's close runs in (and is cut short with) its caller", func(p *Profile) string { return yes(p.CloseRunsInDrainCaller) }},
 		{"FlushTimeout", "default Flush timeout", func(p *Profile) string { return dur(p.FlushTimeout, "0") }},
 		{"PublishRefused", "publish refused from", func(p *Profile) string { return pick(int(p.PublishRefused), "DRAINING_PUBS", "Drain call") }},
+		{"SilentPublishDrop", "refused publish returns ok, dropped", func(p *Profile) string { return yes(p.SilentPublishDrop) }},
 		{"RequestRefused", "request refused while draining", func(p *Profile) string {
-			return pick(int(p.RequestRefused), "if no mux", "whole drain")
+			return pick(int(p.RequestRefused), "if no mux", "whole drain", "never")
 		}},
+		{"RequestsOutliveClose", "close leaves requests to their timeout", func(p *Profile) string { return yes(p.RequestsOutliveClose) }},
 		{"NoUnsubOnConnDrain", "connection drain sends no UNSUB", func(p *Profile) string { return yes(p.NoUnsubOnConnDrain) }},
 		{"DoubleDrainErr", "second Drain returns", func(p *Profile) string { return callResult(p.DoubleDrainErr, "ok") }},
 		{"DrainClosedErr", "Drain when closed returns", func(p *Profile) string { return callResult(p.DrainClosedErr, "no-op") }},
@@ -77,6 +83,7 @@ func Knobs() []Knob {
 		{"SubDrainWhileDraining", "sub Drain while draining", func(p *Profile) string { return callResult(p.SubDrainWhileDraining, "allowed") }},
 		{"CloseCancelsCallbacks", "close cancels running callbacks", func(p *Profile) string { return yes(p.CloseCancelsCallbacks) }},
 		{"DrainErrAfterClose", "a drain error after close is still reported", func(p *Profile) string { return yes(p.DrainErrAfterClose) }},
+		{"NoDisconnectedOnClose", "close fires no disconnected callback", func(p *Profile) string { return yes(p.NoDisconnectedOnClose) }},
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
 		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
 		{"LinkErrorCallback", "a broken link is an async error (EOF)", func(p *Profile) string { return yes(p.LinkErrorCallback) }},
@@ -90,6 +97,7 @@ func Knobs() []Knob {
 		{"ReconnectJitter", "reconnect jitter", func(p *Profile) string { return dur(p.ReconnectJitter, "0") }},
 		{"MaxReconnect", "reconnect attempts", func(p *Profile) string { return strconv.Itoa(p.MaxReconnect) }},
 		{"ReconnectBufSize", "reconnect buffer", func(p *Profile) string { return size(p.ReconnectBufSize) }},
+		{"NoHeaders", "no headers: no no-responders status", func(p *Profile) string { return yes(p.NoHeaders) }},
 		{"MaxPayload", "server max_payload", func(p *Profile) string { return size(p.MaxPayload) }},
 	}
 }

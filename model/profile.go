@@ -83,6 +83,20 @@ type Profile struct {
 	// Concurrent callbacks: every message starts its callback on arrival,
 	// with no per-subscription queue (JavaScript clients).
 	Concurrent bool
+	// EventLoop: the connection runs on one single-threaded event loop
+	// (EventMachine): a blocking handler (scenario handler.blocking) holds
+	// it, and every other event of the connection (protocol reads, other
+	// callbacks, the drain's timers, request timeouts, the application's
+	// calls) waits until the handler returns; an awaiting handler's time is
+	// a timer of the loop. See model/loop.go.
+	EventLoop bool
+	// PollFirstWaits: the drain's completion checks (ConnDrainPoll,
+	// SubDrainPoll) first run one interval after they start, not at once
+	// (a periodic timer), so every drain takes at least one interval.
+	PollFirstWaits bool
+	// DeadlineTimer: the drain deadline is a timer of its own that fires
+	// on time, not a condition seen at the next poll.
+	DeadlineTimer bool
 	// Mux is where the request/response subscription is drained.
 	Mux MuxPlacement
 	// SubDrainFlushTimeout bounds the subscription drain's PING/PONG barrier
@@ -91,6 +105,10 @@ type Profile struct {
 	// FinalFlushTimeout bounds the flush of publishes after the
 	// subscriptions are drained.
 	FinalFlushTimeout time.Duration
+	// NoFinalFlush: the drain closes once its subscriptions are drained,
+	// without a PING/PONG for what was published (ruby-nats closes after
+	// writing its buffer).
+	NoFinalFlush bool
 	// FinalFlushErrStopsDrain: a failed final flush raises its error to
 	// the drain's caller, which signals the drain's end with it; the close
 	// that should follow never runs and no async error is reported, so the
@@ -135,8 +153,16 @@ type Profile struct {
 
 	// PublishRefused is the point from which publishes are refused.
 	PublishRefused PublishRule
+	// SilentPublishDrop: a publish the connection refuses because it is
+	// closed or draining its publishes returns no error, and the message is
+	// dropped unsent (ruby-nats returns early once its subscriptions drained).
+	SilentPublishDrop bool
 	// RequestRefused is when new requests are refused.
 	RequestRefused RequestRule
+	// RequestsOutliveClose: closing the connection leaves waiting requests
+	// to their own timeouts instead of failing them (ruby-nats's Fiber
+	// requests are resumed only by their timer).
+	RequestsOutliveClose bool
 	// NoUnsubOnConnDrain: the connection drain sends no UNSUB and waits for
 	// no subscription (node-nats v1's present-day bug N1-M1).
 	NoUnsubOnConnDrain bool
@@ -166,6 +192,9 @@ type Profile struct {
 	// library-wide callback thread, which has no closed sentinel; nats.go
 	// drops what follows the closed callback).
 	DrainErrAfterClose bool
+	// NoDisconnectedOnClose: closing the connection (by the application or
+	// a drain) fires no disconnected callback, only the closed one.
+	NoDisconnectedOnClose bool
 	// NoClosedCallbackAfterDrain: the library fires no closed callback when
 	// a drain closes the connection (node-nats v1 removes its listeners).
 	NoClosedCallbackAfterDrain bool
@@ -207,6 +236,11 @@ type Profile struct {
 	ReconnectJitter  time.Duration
 	MaxReconnect     int
 	ReconnectBufSize int
+
+	// NoHeaders: the library has no message headers, so it never asks the
+	// server for no-responders statuses (generated scenarios under the
+	// profile set server.no_responders false).
+	NoHeaders bool
 
 	// MaxPayload is the server's advertised max_payload.
 	MaxPayload int
@@ -351,6 +385,10 @@ type RequestRule uint8
 const (
 	RefuseIfMuxMissing RequestRule = iota // only when the mux would have to be created
 	RefuseWholeDrain                      // throughout the drain
+	// NeverRefused: a request is always sent; while draining or closed no
+	// response mux is created (subscribe returns nil), so it waits for its
+	// timeout unless a mux still listening gets the reply (ruby-nats).
+	NeverRefused
 )
 
 // ReconnectingRule is what Drain does while the connection reconnects.
@@ -446,7 +484,7 @@ var CProfile = derive(GoProfile, func(p *Profile) {
 	p.Sources = []string{
 		"not run on a real nats.c 3.11: the drain code since 1b66b87d (PR #915, v3.11.0) is read from the source; the rest of the profile is what nats.c 3.4.1 showed in real runs (c-3.4)",
 		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1 (testdata/conformance/c-3.4/sync-sub-nextmsg-zero.yaml); natsSub_nextMsg is unchanged in 3.11 (read from the code)",
-		"DrainErrNoLastError: seen on the real nats.c 3.4.1 (LastError empty after ErrDrainTimeout); 3.11's _pushDrainErr still sets no connection error (read from the code)",
+		"DrainErrNoLastError, DrainErrAfterClose: seen on the real nats.c 3.4.1 (LastError empty after ErrDrainTimeout; a drain error posted after the closed callback); 3.11's _pushDrainErr still sets no connection error and posts to the same callback thread (read from the code)",
 	}
 })
 
@@ -463,8 +501,8 @@ var C34Profile = derive(CProfile, func(p *Profile) {
 	p.PollFromBarrier = true
 	p.Mux = MuxWithOthers
 	p.Sources = []string{
-		"C-M1 (mux drained with the others) and C-M2 (100 ms completion poll, deadline checked first): seen on the real nats.c 3.4.1, fixed by 1b66b87d (nats.c #911, PR #915, v3.11.0)",
-		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1",
+		"C-M1 (mux drained with the others) and C-M2 (100 ms completion poll from the UNSUB flush, deadline checked first: PollFromBarrier, PollDeadlineFirst): seen on the real nats.c 3.4.1, fixed by 1b66b87d (nats.c #911, PR #915, v3.11.0)",
+		"C-M8 (SyncLeavesByNextMsg), DrainErrNoLastError, DrainErrAfterClose: seen on the real nats.c 3.4.1 (docs/conformance/c-3.4.md)",
 	}
 })
 
@@ -573,29 +611,42 @@ var PythonProfile = derive(GoProfile, func(p *Profile) {
 
 // RubyEMProfile is ruby-nats on EventMachine (reference/other-clients-drain.md §7).
 var RubyEMProfile = derive(GoProfile, func(p *Profile) {
-	p.Name, p.Library = "ruby-em", "ruby-nats (nats gem) 0.11, EventMachine"
-	p.Description = "connection drain only: UNSUB all (mux too), one barrier without a timeout, then a 100 ms timer until everything received was dispatched; the timeout starts after the barrier; a disconnect reconnects and re-subscribes"
+	p.Name, p.Library = "ruby-em", "ruby-nats (nats gem) 0.11.2, EventMachine"
+	p.Description = "one event loop (a blocking handler holds it); connection drain only: UNSUB all (mux too), one barrier without a timeout, then a 100 ms periodic timer, first run 100 ms after the barrier, closes at once; the timeout timer starts after the barrier; late publishes dropped silently; a disconnect reconnects and re-subscribes"
 	p.DrainAPI = "nc.drain { block }: the block runs after close is requested, before on_close"
 	p.SubDrainAPI = false
 	p.SyncSubAPI = false // §7: subscriptions take a callback (requests may block a Fiber)
+	// One EventMachine reactor: callbacks run synchronously while parsing
+	// (no queue), and a blocking one holds every other event of the
+	// connection (measured on 0.11.2: a drain called while a handler
+	// sleeps starts after it returns).
+	p.EventLoop = true
+	p.Concurrent = true
 	p.TimeoutStart = AfterBarrier
 	p.Barrier = BarrierShared
 	p.SubDrainFlushTimeout = 0 // §7.2: flush { } waits for its PONG with no timeout
-	// §7.2: EventMachine runs callbacks synchronously on the reactor, so the
-	// 100 ms timer only sees an empty buffer once the last callback returned.
-	p.Criterion = HandlerReturned
+	// §7.2: the periodic timer sees an empty parse buffer whenever it runs
+	// (it cannot run inside a callback), so the drain ends at its first
+	// tick, 100 ms after the barrier; awaiting handlers are not waited for.
+	p.Criterion = AtBarrier
 	p.ConnDrainPoll, p.SubDrainPoll = 100*time.Millisecond, 100*time.Millisecond
+	p.PollFirstWaits = true
+	p.DeadlineTimer = true // EM.add_timer(drain_timeout): a timeout under 100 ms always fires
+	p.NoFinalFlush = true  // close once the outbound buffer is empty: no PING
 	p.Mux = MuxWithOthers
-	p.RequestRefused = RefuseWholeDrain
+	p.SilentPublishDrop = true // publish returns early once @drained_subs is set
+	p.RequestRefused = NeverRefused
+	p.RequestsOutliveClose = true
+	p.NoDisconnectedOnClose = true // unbind skips on_disconnect when closing
+	p.NoHeaders = true
 	p.DrainClosedErr = ""
 	p.DrainReconnecting = Proceed
 	p.DisconnectMidDrain = ReconnectKeepDrain // §7.3, §12
 	p.UnsubWhileDraining = "noop"
-	p.Inferred = []Inferred{
-		{ID: "RB-M2", Ref: "§7.3", Behaviour: "a disconnect during a drain reconnects and re-subscribes; one before the barrier's PONG loses it, so the drain never ends and never times out",
-			Without: func(p *Profile) {
-				p.DisconnectMidDrain, p.ResendDrainingSubs, p.SubDrainFlushTimeout = CloseOnDisconnect, false, GoProfile.SubDrainFlushTimeout
-			}},
+	p.Inferred = nil
+	p.Sources = []string{
+		"RB-M2 (§7.3): a disconnect before the barrier's PONG: the client reconnects, stays draining and never closes; measured on ruby-nats 0.11.2 (testdata/conformance/ruby-em/disconnect-mid-drain.yaml)",
+		"one event loop: a drain called while a blocking handler runs starts after it returns; the first completion check 100 ms after the barrier; a drain timeout under 100 ms always fires; requests during the drain sent and answered nil at their timeout; late publishes dropped silently; no on_disconnect on close: measured on ruby-nats 0.11.2 (docs/conformance/ruby-em.md)",
 	}
 })
 

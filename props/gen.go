@@ -119,7 +119,7 @@ func newBuilder(c sim.Chooser, p *model.Profile) *builder {
 		Seed:        uint64(b.intIn("seed", 0, 1<<30)),
 		Limits:      scenario.Limits{MaxTime: time.Minute, MaxEvents: 2_000_000},
 		Network:     scenario.Network{Latency: b.dist("latency", 50*time.Microsecond, 40)},
-		Server:      scenario.Server{NoResponders: true},
+		Server:      scenario.Server{NoResponders: !p.NoHeaders},
 	}
 	b.clients()
 	b.subscriptions()

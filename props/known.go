@@ -73,9 +73,13 @@ var knownViolations = []KnownViolation{
 		Why: "a drain timeout with a barrier still unanswered kills the read loop, so the final flush fails and the connection never closes; and a reconnect during the drain forgets it, so a second Drain reports the timeout again"},
 	{Profile: "python", Invariant: "replies-reach-requester", Seen: "nats.py 2.15.0", Source: "§6.3; nats.py 2.15.0, measured",
 		Why: "a request from a handler is still allowed while draining, but the mux drains with the others, so its reply is lost once the mux's barrier passed"},
-	{Profile: "ruby-em", Invariant: "drain-closes", Inferred: "RB-M2", Source: "RB-M2 (§7.3), inferred",
+	{Profile: "ruby-em", Invariant: "drain-waits-for-callbacks", Source: "§7.2, measured on ruby-nats 0.11.2", Seen: "ruby-nats 0.11.2",
+		Why: "the drain ends at the first tick of its 100 ms timer; a handler that awaits (an EM timer) returned from its callback at once and is not waited for"},
+	{Profile: "ruby-em", Invariant: "drain-closes", Source: "RB-M2 (§7.3), measured on ruby-nats 0.11.2", Seen: "ruby-nats 0.11.2",
 		Why: "a disconnect before the barrier's PONG loses the PONG, and the drain's timer is only armed by it: the drain never ends"},
-	{Profile: "ruby-em", Invariant: "replies-reach-requester", Source: "§7.3",
+	{Profile: "ruby-em", Invariant: "api-refusal-rules", Source: "§7.2, measured on ruby-nats 0.11.2", Seen: "ruby-nats 0.11.2",
+		Why: "publish returns without an error and sends nothing once the subscriptions drained, and so after the drain closed the connection"},
+	{Profile: "ruby-em", Invariant: "replies-reach-requester", Source: "§7.3, measured on ruby-nats 0.11.2", Seen: "ruby-nats 0.11.2",
 		Why: "the response mux is UNSUB'd with every other subscription at the start of the drain, so a reply to a request made before it is lost"},
 }
 
