@@ -59,6 +59,7 @@ type Conn struct {
 	readLoopDead bool
 	connectedAt  sim.Time // when the last (re)connect completed
 	drainStarts  int      // drains started (startDrain)
+	cancelLagged bool     // the drain's timeout waited TimeoutCancelLag
 	// drainWaiters resume the callbacks that wait for the drain to end.
 	drainWaiters []func()
 	// drainDeadlinePolled: a polled drain woke past its deadline and, under

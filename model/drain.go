@@ -36,6 +36,7 @@ func (c *Conn) Drain() string {
 // startDrain flips the status to DRAINING_SUBS and starts drainConnection.
 func (c *Conn) startDrain() {
 	c.drainStarts++
+	c.cancelLagged = false
 	c.setStatus(DrainingSubs)
 	if c.w.profile.EventLoop {
 		// On one event loop the drain call itself queues the UNSUBs and
@@ -253,6 +254,19 @@ func (c *Conn) finishDrain() {
 	p := w.profile
 	c.onSubRemoved = nil
 	timedOut := (len(c.subs) != 0 || c.drainDeadlinePolled) && !p.NoUnsubOnConnDrain
+	if timedOut && p.TimeoutCancelsSubDrains && p.TimeoutCancelLag > 0 && !c.cancelLagged {
+		// The timeout takes effect once the cancelled subscription drain
+		// tasks have run: the subscriptions stay, and a barrier PONG that
+		// arrives meanwhile is still read.
+		c.cancelLagged = true
+		for _, s := range c.subs {
+			if s.draining {
+				s.drainCancelled, s.onProgress = true, nil
+			}
+		}
+		w.sim.After(p.TimeoutCancelLag, c.finishDrain)
+		return
+	}
 	if timedOut {
 		c.rec.DrainTimedOut = true
 		w.trace(c.name, "drain.timeout", sim.Int("subs_left", int64(len(c.subs))))
@@ -403,7 +417,7 @@ func (c *Conn) checkDrained(s *Sub) {
 // its cancelled waiter in the PONG queue.
 func (c *Conn) cancelSubDrains() {
 	for _, s := range c.subs {
-		if !s.draining {
+		if !s.draining && !s.drainCancelled {
 			continue
 		}
 		s.drainCancelled = true

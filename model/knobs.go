@@ -59,6 +59,7 @@ func Knobs() []Knob {
 		{"NoFinalFlush", "drain closes without a final flush", func(p *Profile) string { return yes(p.NoFinalFlush) }},
 		{"FinalFlushErrStopsDrain", "a failed final flush ends the drain unclosed", func(p *Profile) string { return yes(p.FinalFlushErrStopsDrain) }},
 		{"TimeoutCancelsSubDrains", "a timeout cancels sub drains (their barriers too)", func(p *Profile) string { return yes(p.TimeoutCancelsSubDrains) }},
+		{"TimeoutCancelLag", "a timeout takes effect this long after its deadline", func(p *Profile) string { return dur(p.TimeoutCancelLag, "0") }},
 		{"FlushNeedsReadLoop", "a flush without a read loop returns at once", func(p *Profile) string { return yes(p.FlushNeedsReadLoop) }},
 		{"DrainAtYield", "a callback's Drain starts when its task yields", func(p *Profile) string { return yes(p.DrainAtYield) }},
 		{"CloseRunsInDrainCaller", "an awaited drain's close runs in (and is cut short with) its caller", func(p *Profile) string { return yes(p.CloseRunsInDrainCaller) }},

@@ -125,6 +125,12 @@ type Profile struct {
 	// InvalidStateError); a flush started before that waits for a PONG
 	// nobody reads, and a broken link goes unnoticed.
 	TimeoutCancelsSubDrains bool
+	// TimeoutCancelLag is how long after its deadline such a timeout
+	// takes effect (reported, barriers cancelled, DRAINING_PUBS): the
+	// cancelled tasks run first, and a barrier PONG that arrives meanwhile
+	// is still read (nats.py: wait_for waits for the cancelled gather, a
+	// few event-loop turns; with near-zero latency the drain then closes).
+	TimeoutCancelLag time.Duration
 	// FlushNeedsReadLoop: a flush made while no read loop runs (it died,
 	// or the connection is reconnecting) only writes what is buffered and
 	// returns success at once (nats.py's flush() checks that its reading
@@ -645,6 +651,7 @@ var PythonProfile = derive(GoProfile, func(p *Profile) {
 	p.FinalFlushTimeout = 10 * time.Second
 	p.FinalFlushErrStopsDrain = true
 	p.TimeoutCancelsSubDrains = true
+	p.TimeoutCancelLag = 250 * time.Microsecond
 	p.FlushNeedsReadLoop = true
 	p.DrainAtYield = true
 	p.CloseRunsInDrainCaller = true

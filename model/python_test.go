@@ -44,18 +44,42 @@ actions:
 	require.Equal(t, []model.StatusChange{
 		{At: 0, Status: model.Connected},
 		{At: ms(10), Status: model.DrainingSubs},
-		{At: ms(10), Status: model.DrainingPubs},
+		// The timeout takes effect TimeoutCancelLag (0.25 ms) after its
+		// deadline, before the barrier's PONG (12 ms).
+		{At: ms(10.25), Status: model.DrainingPubs},
 	}, app.Status, "never CLOSED")
 	require.Equal(t, []string{"async_error:ErrDrainTimeout"}, callbackList(app))
 	require.True(t, app.DrainTimedOut)
-	require.Equal(t, ms(10010), app.DrainDoneAt, "the final flush's 10 s timeout ends the drain")
+	require.Equal(t, ms(10010.25), app.DrainDoneAt, "the final flush's 10 s timeout ends the drain")
 	require.Equal(t, model.ErrTimeout, app.DrainResult, "drain() raises the flush's timeout")
-	require.Equal(t, ms(10010), app.FinalFlushAt)
+	require.Equal(t, ms(10010.25), app.FinalFlushAt)
 	require.Equal(t, model.NoTime, app.ClosedAt)
 	s := res.Sub("s")
 	require.Equal(t, model.NoTime, s.BarrierAt, "the barrier's PONG reached a cancelled waiter")
 	require.Equal(t, model.NoTime, s.RemovedAt, "the cancelled drain never removes the subscription")
 	require.Contains(t, traceKinds(res), "read_loop.dead")
+}
+
+// TimeoutCancelLag: with zero latency the barrier's PONG arrives before the
+// timeout takes effect, so no waiter is cancelled and the drain closes (as
+// nats.py mostly does then; with 1 ms latency it never closes, above).
+func TestPythonTimeoutZeroAtZeroLatencyCloses(t *testing.T) {
+	res := runYAML(t, `
+profile: python
+seed: 1
+network: {latency: 0s}
+clients: [{name: app, drain_timeout: 0s}]
+subscriptions:
+  - {id: s, client: app, subject: work}
+actions:
+  - {at: 10ms, drain: {client: app}}
+`)
+	app := res.Conn("app")
+	require.True(t, app.DrainTimedOut)
+	require.Equal(t, ms(10.25), app.ClosedAt)
+	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackList(app))
+	require.Equal(t, ms(10), res.Sub("s").BarrierAt)
+	require.Equal(t, "close", res.Sub("s").RemovedBy, "the cancelled drain did not remove it")
 }
 
 // With a barrier already answered, the timeout leaves no cancelled waiter:
@@ -74,8 +98,8 @@ actions:
 `)
 	app := res.Conn("app")
 	require.Equal(t, ms(160), app.DrainDeadline)
-	require.Equal(t, ms(162), app.ClosedAt, "one round trip after the deadline")
-	require.Equal(t, ms(162), app.DrainDoneAt)
+	require.Equal(t, ms(162.25), app.ClosedAt, "one round trip after the timeout took effect")
+	require.Equal(t, ms(162.25), app.DrainDoneAt)
 	require.Equal(t, model.ErrDrainTimeout, app.DrainResult)
 	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackList(app))
 	require.Equal(t, ms(12), res.Sub("s").BarrierAt)
@@ -222,8 +246,8 @@ actions:
 	require.Equal(t, []model.StatusChange{
 		{At: 0, Status: model.Connected},
 		{At: ms(2), Status: model.DrainingSubs},
-		{At: ms(302), Status: model.DrainingPubs},
-		{At: ms(304), Status: model.Closed},
+		{At: ms(302.25), Status: model.DrainingPubs},
+		{At: ms(304.25), Status: model.Closed},
 	}, app.Status)
 	require.Equal(t, []string{"async_error:ErrDrainTimeout"}, callbackList(app), "the close stops before its callbacks")
 	require.Equal(t, model.NoTime, app.DrainDoneAt, "the awaited drain never returns")
@@ -231,7 +255,7 @@ actions:
 	require.Equal(t, []string{"drain=ok"}, results(res, "s#1"))
 	s := res.Sub("s")
 	require.Len(t, s.Handled, 1)
-	require.Equal(t, ms(304), s.Handled[0].End, "cancelled by the close")
+	require.Equal(t, ms(304.25), s.Handled[0].End, "cancelled by the close")
 	d := res.Ledger.Deliveries[s.Handled[0].Delivery]
 	require.Equal(t, model.DropCancelled, d.Reason)
 

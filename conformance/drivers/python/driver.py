@@ -645,7 +645,7 @@ class Driver:
                 "last_error": False,  # see README: nats.py's last_error is not LastError
             },
         )
-        emit("log", msg="nats.aio from %s, Python %s" % (os.path.dirname(nats.__file__), sys.version.split()[0]))
+        emit("log", msg="nats.aio from %s, Python %s; until %d ns" % (os.path.dirname(nats.__file__), sys.version.split()[0], self.plan["until_ns"]))
         for nc in self.conns.values():
             nc.reported_status = STATUS_NAMES.get(nc._status)
         for s in self.plan["subscriptions"]:
