@@ -49,7 +49,16 @@ func (d Diff) String() string {
 // subscriptions. What is compared, and what is not, is described in the
 // README ("Conformance"); times are compared with tol.
 func Compare(m, r *Side, tol Tolerance) []Diff {
-	c := &comparer{m: m, r: r, tol: tol, pubAt: publishTimes(m)}
+	return CompareObserved(m, r, tol, &GoObserves)
+}
+
+// CompareObserved is Compare restricted to what a library lets its driver
+// observe: both outcomes are projected through obs first. Time classes are
+// still taken from the model's whole outcome.
+func CompareObserved(m, r *Side, tol Tolerance, obs *Observes) []Diff {
+	c := &comparer{full: m.Outcome, tol: tol, pubAt: publishTimes(m),
+		m: &Side{Outcome: obs.Project(m.Outcome, true), Keys: m.Keys},
+		r: &Side{Outcome: obs.Project(r.Outcome, false), Keys: r.Keys}}
 	c.calls()
 	c.conns()
 	c.subs()
@@ -58,6 +67,7 @@ func Compare(m, r *Side, tol Tolerance) []Diff {
 
 type comparer struct {
 	m, r  *Side
+	full  *model.Outcome // the model's outcome before projection
 	tol   Tolerance
 	pubAt map[Key]publication
 	diffs []Diff
@@ -209,7 +219,7 @@ func (c *comparer) queueOfSource(source string) string {
 	if !ok {
 		return ""
 	}
-	if s := findSub(c.m.Outcome, id); s != nil {
+	if s := findSub(c.full, id); s != nil {
 		return s.Queue
 	}
 	return ""
@@ -243,7 +253,7 @@ func (c *comparer) conns() {
 			continue
 		}
 		what := "conn " + mc.Client
-		cls := c.connClasses(&mc)
+		cls := c.connClasses(findConn(c.full, mc.Client))
 		if sameList(c, what+" status", statusNames(mc.Status), statusNames(rc.Status)) {
 			for i := range mc.Status {
 				c.time(fmt.Sprintf("%s status[%d] %s at", what, i, mc.Status[i].Status), mc.Status[i].AtNS, rc.Status[i].AtNS, cls.at(mc.Status[i].AtNS))
@@ -262,6 +272,8 @@ func (c *comparer) conns() {
 		default:
 			equal(c, what+" drain timed_out", mc.Drain.TimedOut, rc.Drain.TimedOut)
 			c.time(what+" drain called", mc.Drain.CalledNS, rc.Drain.CalledNS, Direct)
+			equal(c, what+" drain result", mc.Drain.Result, rc.Drain.Result)
+			c.timePtr(what+" drain done", mc.Drain.DoneNS, rc.Drain.DoneNS, cls.ptr(mc.Drain.DoneNS))
 		}
 		c.timePtr(what+" closed", mc.ClosedNS, rc.ClosedNS, cls.ptr(mc.ClosedNS))
 	}
@@ -320,6 +332,8 @@ func (c *comparer) subs() {
 			c.timePtr(what+" removed", ms.RemovedNS, rs.RemovedNS, cls.ptr(ms.RemovedNS))
 		}
 		c.timePtr(what+" closed_handler", ms.ClosedHandlerNS, rs.ClosedHandlerNS, cls.ptr(ms.ClosedHandlerNS))
+		equal(c, what+" drain result", ms.DrainResult, rs.DrainResult)
+		c.timePtr(what+" drain done", ms.DrainDoneNS, rs.DrainDoneNS, cls.ptr(ms.DrainDoneNS))
 	}
 	for _, q := range groups {
 		c.queueGroup(q)
@@ -504,7 +518,7 @@ func (c *comparer) connClasses(co *model.ConnOutcome) classes {
 
 // callClass is the class of a call's times: that of its connection.
 func (c *comparer) callClass(cl model.CallOutcome) TimeClass {
-	if co := findConn(c.m.Outcome, cl.Client); co != nil {
+	if co := findConn(c.full, cl.Client); co != nil {
 		return c.connClasses(co).at(cl.ReturnedAtNS)
 	}
 	return Direct
@@ -512,7 +526,7 @@ func (c *comparer) callClass(cl model.CallOutcome) TimeClass {
 
 // subClasses: a subscription's times follow its connection's.
 func (c *comparer) subClasses(so *model.SubOutcome) classes {
-	if co := findConn(c.m.Outcome, so.Client); co != nil {
+	if co := findConn(c.full, so.Client); co != nil {
 		return c.connClasses(co)
 	}
 	return classes{from: -1}

@@ -178,7 +178,8 @@ func TestPrepare(t *testing.T) {
 	require.Equal(t, 100*time.Millisecond, sc.Subs[0].Handler.Duration.A, "the original is unchanged")
 
 	for _, c := range []struct{ yaml, want string }{
-		{"profile: c\nclients: [{name: a}]", "only the go profile"},
+		{"profile: csharp-v1\nclients: [{name: a}]", "no real counterpart"},
+		{"profile: node-v1\nclients: [{name: a}]", "never asks for no-responders"},
 		{"network: {latency: 'uniform(1ms,2ms)'}\nclients: [{name: a}]", "constant durations"},
 		{"clients: [{name: a, pending_bytes_limit: 1KiB}]", "pending_bytes_limit"},
 		{"clients: [{name: a}]\nsubscriptions: [{id: s, client: a, subject: x, handler: {duration: 'exp(1ms)'}}]", "constant durations"},

@@ -2,9 +2,9 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
-	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
 )
@@ -12,10 +12,10 @@ import (
 // Prepare returns a copy of sc with every scenario time and duration
 // multiplied by scale, ready to be run both by the model and by a real
 // nats.go + nats-server stack in real time. It refuses what a real run
-// cannot reproduce exactly: a profile other than go, drawn (non-constant)
+// cannot reproduce exactly: a profile without a real counterpart, drawn (non-constant)
 // durations, pending byte limits (the real runner tags each message with a
-// header, which nats.go counts in pending bytes), a server without
-// no-responders support, and several concurrent requests from one action
+// header, which nats.go counts in pending bytes), a no_responders setting
+// the library does not have, and several concurrent requests from one action
 // (count > 1 with interval 0: their order on the wire is not determined).
 //
 // What is not scaled are nats.go's own constants — the 10 ms connection
@@ -80,14 +80,48 @@ func Prepare(sc *scenario.Scenario, scale float64) (*scenario.Scenario, error) {
 	return cp, nil
 }
 
+// counterpart is a real client library a profile is checked against.
+type counterpart struct {
+	library string
+	// noResponders: the library asks the server for no-responders
+	// statuses (it needs headers).
+	noResponders bool
+}
+
+// counterparts maps each profile that has a real counterpart here (in
+// process for go, through a driver for the others) to its library.
+var counterparts = map[string]counterpart{
+	"go":      {"nats.go", true},
+	"c-3.4":   {"nats.c 3.4", true},
+	"node-v1": {"node-nats v1", false},
+	"natsjs":  {"nats.js v2", true},
+	"python":  {"nats.py", true},
+	"ruby-em": {"ruby-nats", false},
+	"java":    {"nats.java", true},
+}
+
+// CheckedProfiles lists, sorted, the profiles that have a real counterpart.
+func CheckedProfiles() []string {
+	var out []string
+	for p := range counterparts {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // supported reports the first feature of sc that a real run cannot
 // reproduce exactly.
 func supported(sc *scenario.Scenario) error {
-	if sc.Profile != model.GoProfile.Name {
-		return fmt.Errorf("profile %q: only the go profile has a real counterpart here", sc.Profile)
+	lib, ok := counterparts[sc.Profile]
+	if !ok {
+		return fmt.Errorf("profile %q: no real counterpart here (profiles checked against their library: %v)", sc.Profile, CheckedProfiles())
 	}
-	if !sc.Server.NoResponders {
-		return fmt.Errorf("server.no_responders false: nats.go always asks for no-responders")
+	if sc.Server.NoResponders != lib.noResponders {
+		if lib.noResponders {
+			return fmt.Errorf("server.no_responders false: %s always asks for no-responders", lib.library)
+		}
+		return fmt.Errorf("server.no_responders true: %s has no headers and never asks for no-responders; set server.no_responders: false", lib.library)
 	}
 	if err := constant("network.latency", sc.Network.Latency); err != nil {
 		return err

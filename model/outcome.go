@@ -106,24 +106,28 @@ type DrainOutcome struct {
 
 // SubOutcome is one subscription's history.
 type SubOutcome struct {
-	ID               string           `json:"id"`
-	Client           string           `json:"client"`
-	Subject          string           `json:"subject"`
-	Queue            string           `json:"queue,omitempty"`
-	Type             string           `json:"type"`
-	Mux              bool             `json:"response_mux,omitempty"`
-	Sid              int              `json:"sid"`
-	SubscribedNS     int64            `json:"subscribed_ns"`
-	UnsubscribedNS   *int64           `json:"unsubscribed_ns"`
-	DrainCalledNS    *int64           `json:"drain_called_ns"`
-	UnsubProcessedNS *int64           `json:"unsub_processed_ns"`
-	BarrierNS        *int64           `json:"barrier_ns"`
-	RemovedNS        *int64           `json:"removed_ns"`
-	RemovedBy        string           `json:"removed_by,omitempty"`
-	ClosedHandlerNS  *int64           `json:"closed_handler_ns"`
-	Delivered        []DeliveredOut   `json:"delivered"`
-	Dropped          []DroppedOutcome `json:"dropped"`
-	Pending          []int            `json:"pending_at_end,omitempty"`
+	ID               string `json:"id"`
+	Client           string `json:"client"`
+	Subject          string `json:"subject"`
+	Queue            string `json:"queue,omitempty"`
+	Type             string `json:"type"`
+	Mux              bool   `json:"response_mux,omitempty"`
+	Sid              int    `json:"sid"`
+	SubscribedNS     int64  `json:"subscribed_ns"`
+	UnsubscribedNS   *int64 `json:"unsubscribed_ns"`
+	DrainCalledNS    *int64 `json:"drain_called_ns"`
+	UnsubProcessedNS *int64 `json:"unsub_processed_ns"`
+	BarrierNS        *int64 `json:"barrier_ns"`
+	RemovedNS        *int64 `json:"removed_ns"`
+	RemovedBy        string `json:"removed_by,omitempty"`
+	ClosedHandlerNS  *int64 `json:"closed_handler_ns"`
+	// DrainDoneNS is when a subscription drain signalled its completion
+	// (where the library signals it), DrainResult what it signalled.
+	DrainDoneNS *int64           `json:"drain_done_ns"`
+	DrainResult string           `json:"drain_result,omitempty"`
+	Delivered   []DeliveredOut   `json:"delivered"`
+	Dropped     []DroppedOutcome `json:"dropped"`
+	Pending     []int            `json:"pending_at_end,omitempty"`
 }
 
 // DeliveredOut is one message handed to the application, in order.

@@ -148,12 +148,15 @@ func subLines(s *Subscription) []string {
 		p.add("dispatcher", quote(s.Dispatcher))
 	}
 	h := s.Handler
-	if h.Duration.IsZero() && len(h.Actions) == 0 {
+	if h.Duration.IsZero() && !h.Blocking && len(h.Actions) == 0 {
 		return p
 	}
 	p = append(p, "handler:")
 	if !h.Duration.IsZero() {
 		p = append(p, "  duration: "+dist(h.Duration))
+	}
+	if h.Blocking {
+		p = append(p, "  blocking: true")
 	}
 	if len(h.Actions) > 0 {
 		p = append(p, "  actions:")

@@ -642,7 +642,7 @@ func (d *decoder) subType(n *yaml.Node, path string) (SubType, error) {
 
 func (d *decoder) handler(n *yaml.Node, path string) (Handler, error) {
 	var h Handler
-	fields, err := d.mapping(n, path, "duration", "actions")
+	fields, err := d.mapping(n, path, "duration", "blocking", "actions")
 	if err != nil {
 		return h, err
 	}
@@ -650,6 +650,8 @@ func (d *decoder) handler(n *yaml.Node, path string) (Handler, error) {
 		switch f.name {
 		case "duration":
 			h.Duration, err = d.dist(f.val, f.path)
+		case "blocking":
+			h.Blocking, err = d.boolean(f.val, f.path)
 		case "actions":
 			h.Actions, err = list(d, f.val, f.path, d.handlerAction)
 		}

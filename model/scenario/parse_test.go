@@ -261,6 +261,11 @@ func TestParseBad(t *testing.T) {
 			`bad.yaml:4: actions[0].publish.cuont: unknown field "cuont" (did you mean "count"?)`,
 		},
 		{
+			"blocking not a boolean",
+			head + "subscriptions:\n  - {id: s, client: app, subject: a, handler: {blocking: sometimes}}\n",
+			`bad.yaml:4: subscriptions[0].handler.blocking: want true or false, got string "sometimes"`,
+		},
+		{
 			"unknown top-level field",
 			head + "color: blue\n",
 			`bad.yaml:3: color: unknown field "color" (want one of name, description, profile, seed, limits, network, server, clients, subscriptions, actions)`,

@@ -134,6 +134,13 @@ type Subscription struct {
 // A request action blocks the callback until its reply or timeout.
 type Handler struct {
 	Duration sim.Dist
+	// Blocking says the handler's time is CPU work that holds the thread
+	// or event loop it runs on (a busy loop, a synchronous JavaScript body,
+	// time.sleep under asyncio, sleep in an EventMachine callback) rather
+	// than an await on a timer or I/O. It matters only under a profile whose
+	// client runs its callbacks on one event loop; threaded clients run each
+	// callback on a thread of its own either way.
+	Blocking bool
 	Actions  []HandlerAction
 }
 
