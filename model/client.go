@@ -45,6 +45,9 @@ type Conn struct {
 	nextToken  int
 	reconnects int  // failed attempts since the last successful connect
 	dialing    bool // a reconnect attempt's connection awaits its handshake
+	// drainCallDone, when set, is the drain call waiting for its barrier
+	// (DrainCallFlushes).
+	drainCallDone func(err string)
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
@@ -364,6 +367,7 @@ func (c *Conn) close(doCBs bool) {
 	if c.isReconnecting() && c.rec.LastError == "" {
 		c.rec.LastError = ErrNoServers
 	}
+	prev := c.status
 	c.setStatus(Closed)
 	hadTCP := c.tcp
 	if c.tcp {
@@ -386,7 +390,7 @@ func (c *Conn) close(doCBs bool) {
 	}
 	c.subRemoved()
 	if doCBs {
-		if hadTCP {
+		if hadTCP && (!w.profile.NoDisconnectedOnClose || prev == Disconnected) {
 			c.pushCallback(CallbackEvent{Kind: "disconnected"})
 		}
 		if w.mut.Has(ClosedCBInline) {
@@ -430,6 +434,12 @@ func (c *Conn) processOpErr(err string) {
 	}
 	c.w.trace(c.name, "conn.lost", sim.Str("error", err))
 	rule := c.w.profile.DisconnectMidDrain
+	if c.isDraining() && rule == SwallowWhileDraining {
+		// nats.java: the error is swallowed; the link is gone, so pending
+		// flushes run into their timeouts, and nothing reconnects.
+		c.tcp = false
+		return
+	}
 	if c.isDraining() && rule == Zombie {
 		// nats.js: the pending PONGs are rejected and nothing reconnects
 		// or closes the draining connection (JS-M4).

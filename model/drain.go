@@ -1,6 +1,10 @@
 package model
 
-import "github.com/drainsim/drainsim/sim"
+import (
+	"time"
+
+	"github.com/drainsim/drainsim/sim"
+)
 
 // Drain is the connection drain call. It only validates and flips the status
 // to DRAINING_SUBS; everything else happens in drainConnection. What it
@@ -115,7 +119,18 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 	if p.TimeoutStart != AfterBarrier {
 		started()
 	}
-	c.barrier(func() {
+	c.drainBarrier(func(err string) {
+		if done := c.drainCallDone; done != nil {
+			// DrainCallFlushes: the drain call returns now; a failed
+			// barrier closes the connection and the drain never completes.
+			c.drainCallDone = nil
+			if err != "" {
+				c.Close()
+				done(ErrTimeout)
+				return
+			}
+			done("")
+		}
 		for _, s := range subs {
 			c.afterBarrier(s)
 		}
@@ -123,6 +138,38 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 			started()
 		}
 	})
+}
+
+// DrainCall is the application's connection drain call: done runs when it
+// returns, at once, or under DrainCallFlushes once the drain's barrier
+// returned or failed.
+func (c *Conn) DrainCall(done func(err string)) {
+	was := c.isDraining() || c.isClosed()
+	err := c.Drain()
+	if err != "" || was || !c.w.profile.DrainCallFlushes || !c.isDraining() {
+		done(err)
+		return
+	}
+	c.drainCallDone = done
+}
+
+// drainBarrier is the connection drain's shared barrier: its error is
+// ignored, except under DrainCallFlushes, where the drain call makes it
+// with the drain timeout as its bound.
+func (c *Conn) drainBarrier(then func(err string)) {
+	if !c.w.profile.DrainCallFlushes || c.w.mut.Has(NoFlushBarrier) {
+		c.barrier(func() { then("") })
+		return
+	}
+	c.Flush(boundOrForever(c.opts.drainTimeout), then)
+}
+
+// boundOrForever is a flush bound: t, or no bound for a zero timeout.
+func boundOrForever(t time.Duration) time.Duration {
+	if t <= 0 {
+		return waitForever
+	}
+	return t
 }
 
 // deadline is when the drain gives up, counted from now.
@@ -220,6 +267,18 @@ func (c *Conn) finishDrain() {
 		done("")
 	case timedOut && p.SkipFinalFlushOnTimeout:
 		c.drainClose()
+	case p.FinalFlushInTimeout:
+		t := c.opts.drainTimeout
+		if t <= 0 {
+			c.Flush(waitForever, done)
+			break
+		}
+		left := time.Duration(c.rec.DrainCalledAt) + t - time.Duration(c.now())
+		if left <= 0 {
+			done("")
+			break
+		}
+		c.Flush(left, done)
 	default:
 		c.Flush(p.FinalFlushTimeout, done)
 	}
@@ -230,6 +289,10 @@ func (c *Conn) drainClose() {
 	w := c.w
 	if c.rec.DrainResult == "" {
 		c.rec.DrainResult = OK
+		if c.rec.FinalFlushErr != "" && w.profile.TimeoutReport == ReportResult {
+			// the future completes false after a failed final flush
+			c.rec.DrainResult = ErrDrainTimeout
+		}
 	}
 	switch {
 	case w.mut.Has(ClosedCBDespiteOption):
@@ -240,6 +303,11 @@ func (c *Conn) drainClose() {
 		c.Close()
 	}
 	c.rec.DrainDoneAt = c.now()
+	for _, s := range c.w.subList {
+		if s.c == c && s.followsConnDrain && w.profile.SubDrainResult && s.rec.DrainDoneAt == NoTime {
+			s.rec.DrainDoneAt, s.rec.DrainResult = c.now(), c.rec.DrainResult
+		}
+	}
 }
 
 // closedAgain is the ClosedCBTwice mutation: the drain's own close, run
@@ -280,7 +348,22 @@ func (c *Conn) barrier(then func()) {
 // (its error ignored) proves the server processed the UNSUB and that every
 // MSG it sent before has been read; then the completion checks start.
 func (c *Conn) checkDrained(s *Sub) {
-	c.barrier(func() { c.afterBarrier(s) })
+	if !c.w.profile.DrainCallFlushes || c.w.mut.Has(NoFlushBarrier) {
+		c.barrier(func() { c.afterBarrier(s) })
+		return
+	}
+	// The drain call makes the barrier, bounded by the drain's timeout; a
+	// failure is only reported and the drain goes on.
+	c.Flush(boundOrForever(s.drainTimeout), func(err string) {
+		if err != "" && !c.isClosed() {
+			c.pushErr(ErrTimeout, "")
+		}
+		if done := s.drainCallDone; done != nil {
+			s.drainCallDone = nil
+			done("")
+		}
+		c.afterBarrier(s)
+	})
 }
 
 // afterBarrier starts s's completion checks once its barrier returned.
@@ -288,11 +371,18 @@ func (c *Conn) afterBarrier(s *Sub) {
 	if s.rec.BarrierAt == NoTime {
 		s.rec.BarrierAt = c.now()
 	}
+	s.drainDeadline = sim.Never
+	if s.subDrain && c.w.profile.SubDrainResult && s.drainTimeout > 0 {
+		s.drainDeadline = c.now().Add(s.drainTimeout)
+	}
 	c.pollDrained(s)
 }
 
 // drained reports whether s meets the profile's completion criterion.
 func (s *Sub) drained() bool {
+	if s.subDrain && !s.sync && !s.ownDispatcher() && s.c.w.profile.DispatcherSubDrainAtBarrier {
+		return true // J-M2: the member has no queue of its own to wait for
+	}
 	switch s.c.w.profile.Criterion {
 	case QueueEmpty:
 		return s.queueLen() == 0
@@ -308,11 +398,25 @@ func (s *Sub) drained() bool {
 func (c *Conn) pollDrained(s *Sub) {
 	if c.isClosed() {
 		s.draining = false
+		if s.subDrain {
+			s.subDrainDone(true) // the closed subscription holds nothing
+		}
 		return
 	}
 	if s.closed || s.drained() {
 		c.removeSub(s, "drain")
 		s.draining = false
+		if s.subDrain {
+			s.subDrainDone(true)
+		}
+		return
+	}
+	if s.subDrain && s.drainDeadline != sim.Never && s.drainDeadline != 0 && c.now() >= s.drainDeadline {
+		// SubDrainResult: the timeout cleans the subscription up with
+		// what it still holds.
+		c.removeSub(s, "drain")
+		s.draining = false
+		s.subDrainDone(false)
 		return
 	}
 	if poll := c.w.profile.SubDrainPoll; poll > 0 {

@@ -171,11 +171,13 @@ func (cb *callback) runActions(i int) {
 		case a.Unsubscribe != nil:
 			rec(s.Unsubscribe(), 0)
 		case a.DrainSub != nil:
-			rec(s.Drain(), 0)
+			s.DrainCall(c.drainTimeoutFor(a.DrainSub), func(err string) { rec(err, 0); cb.runActions(next) })
+			return
 		case a.Subscribe != nil:
 			rec(w.subscribeDeferred(c, w.sc.Sub(a.Subscribe.Sub)), 0)
 		case a.Drain != nil:
-			rec(c.Drain(), 0)
+			c.DrainCall(func(err string) { rec(err, 0); cb.runActions(next) })
+			return
 		default:
 			panic(fmt.Sprintf("model: handler action %d of %s has no verb", i, s.rec.ID))
 		}

@@ -27,6 +27,10 @@ func Knobs() []Knob {
 	return []Knob{
 		{"SubDrainAPI", "a subscription drain exists", func(p *Profile) string { return yes(p.SubDrainAPI) }},
 		{"SyncSubAPI", "sync subscriptions (NextMsg) or iterators exist", func(p *Profile) string { return yes(p.SyncSubAPI) }},
+		{"Dispatchers", "shared dispatchers exist", func(p *Profile) string { return yes(p.Dispatchers) }},
+		{"SubDrainResult", "sub drain: own timeout and a result", func(p *Profile) string { return yes(p.SubDrainResult) }},
+		{"SubDrainResultAfterCleanup", "timed-out sub drain reports ok", func(p *Profile) string { return yes(p.SubDrainResultAfterCleanup) }},
+		{"DispatcherSubDrainAtBarrier", "shared-dispatcher sub drained at barrier", func(p *Profile) string { return yes(p.DispatcherSubDrainAtBarrier) }},
 		{"SyncKeepsQueue", "a closed iterator still yields what it held", func(p *Profile) string { return yes(p.SyncKeepsQueue) }},
 		{"DrainTimeout", "default drain timeout (0: the caller passes one)", func(p *Profile) string {
 			if p.TimeoutStart == NoTimeout {
@@ -40,6 +44,8 @@ func Knobs() []Knob {
 		}},
 		{"TimeoutReport", "how a timeout is reported", func(p *Profile) string { return pick(int(p.TimeoutReport), "async error", "result only") }},
 		{"SkipFinalFlushOnTimeout", "no final flush after a timeout", func(p *Profile) string { return yes(p.SkipFinalFlushOnTimeout) }},
+		{"DrainCallFlushes", "drain call waits for the barrier", func(p *Profile) string { return yes(p.DrainCallFlushes) }},
+		{"FinalFlushInTimeout", "final flush gets what is left", func(p *Profile) string { return yes(p.FinalFlushInTimeout) }},
 		{"ConnDrainPoll", "connection drain's check interval", func(p *Profile) string { return dur(p.ConnDrainPoll, "event") }},
 		{"SubDrainPoll", "subscription drain's check interval", func(p *Profile) string { return dur(p.SubDrainPoll, "event") }},
 		{"Barrier", "PING/PONG after the UNSUBs", func(p *Profile) string { return pick(int(p.Barrier), "per sub", "shared", "none") }},
@@ -62,11 +68,12 @@ func Knobs() []Knob {
 			return pick(int(p.DrainReconnecting), "refuse+close", "refuse", "proceed")
 		}},
 		{"DisconnectMidDrain", "a disconnect while draining", func(p *Profile) string {
-			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "zombie", "reconnect,keep")
+			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "zombie", "reconnect,keep", "swallowed")
 		}},
 		{"UnsubWhileDraining", "Unsubscribe while draining", func(p *Profile) string { return callResult(p.UnsubWhileDraining, "allowed") }},
 		{"SubDrainWhileDraining", "sub Drain while draining", func(p *Profile) string { return callResult(p.SubDrainWhileDraining, "allowed") }},
 		{"CloseCancelsCallbacks", "close cancels running callbacks", func(p *Profile) string { return yes(p.CloseCancelsCallbacks) }},
+		{"NoDisconnectedOnClose", "close fires no disconnected callback", func(p *Profile) string { return yes(p.NoDisconnectedOnClose) }},
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
 		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
 		{"PendingMsgsLimit", "pending messages limit", func(p *Profile) string { return strconv.Itoa(p.PendingMsgsLimit) }},

@@ -32,6 +32,26 @@ type Profile struct {
 	// (NextMsg) or iterators; a scenario with a sync subscription under a
 	// profile without them is rejected.
 	SyncSubAPI bool
+	// Dispatchers says whether the library has dispatchers that several
+	// subscriptions share (scenario field dispatcher:); a scenario naming one
+	// under a profile without them is rejected.
+	Dispatchers bool
+	// SubDrainResult: a subscription drain takes the caller's timeout
+	// (default the client's drain timeout; 0 = none), counted from its
+	// barrier; when it runs out the subscription is removed with what it
+	// still holds; and the drain signals its completion with a result: ok,
+	// or ErrDrainTimeout when the timeout cleaned it up (nats.java's
+	// CompletableFuture<Boolean>).
+	SubDrainResult bool
+	// SubDrainResultAfterCleanup: the result of a timed-out subscription
+	// drain is computed after the cleanup emptied the queue, so it is ok
+	// (nats.java #1616, J-M1). Dispatchers drained as a whole are not
+	// affected: only a subscription of a shared dispatcher and a sync one.
+	SubDrainResultAfterCleanup bool
+	// DispatcherSubDrainAtBarrier: a subscription of a shared dispatcher
+	// drained on its own counts as drained at its barrier, and the messages
+	// the dispatcher still holds for it are dropped (nats.java #1420, J-M2).
+	DispatcherSubDrainAtBarrier bool
 	// SyncKeepsQueue: a sync subscription (an iterator) still hands out
 	// the messages it holds after it or its connection closed, instead of
 	// dropping them (nats.js iterators end with a close marker, §5.2).
@@ -48,6 +68,19 @@ type Profile struct {
 	TimeoutReport TimeoutReport
 	// SkipFinalFlushOnTimeout skips the final flush after a timeout (nats.c).
 	SkipFinalFlushOnTimeout bool
+	// DrainCallFlushes: the drain call (connection or subscription) makes
+	// the UNSUB barrier itself, on the caller's thread, bounded by the drain
+	// timeout (0: for ever), and returns only after it. A connection drain
+	// whose barrier fails closes the connection and returns ErrTimeout
+	// without ever signalling completion; a subscription drain's failed
+	// barrier is reported as an async ErrTimeout and the drain goes on
+	// (nats.java).
+	DrainCallFlushes bool
+	// FinalFlushInTimeout: the final flush is bounded by what is left of
+	// the drain timeout counted from the Drain call (skipped when nothing is
+	// left; no bound with a zero timeout) instead of FinalFlushTimeout
+	// (nats.java).
+	FinalFlushInTimeout bool
 
 	// ConnDrainPoll is the interval at which the connection drain checks
 	// whether every subscription has been removed; 0 means it is woken
@@ -102,6 +135,9 @@ type Profile struct {
 	// CloseCancelsCallbacks: closing the connection cancels running
 	// callbacks (asyncio cancellation, Java thread interrupts).
 	CloseCancelsCallbacks bool
+	// NoDisconnectedOnClose: closing the connection fires no disconnected
+	// callback, only the closed one (nats.java).
+	NoDisconnectedOnClose bool
 	// NoClosedCallbackAfterDrain: the library fires no closed callback when
 	// a drain closes the connection (node-nats v1 removes its listeners).
 	NoClosedCallbackAfterDrain bool
@@ -288,6 +324,11 @@ const (
 	// drain goes on and a second Drain is refused as a double drain
 	// (ruby-nats keeps its @draining flag).
 	ReconnectKeepDrain
+	// SwallowWhileDraining: the I/O error is ignored while draining: no
+	// callback, no status change, no reconnect; the link is gone, so
+	// pending flushes wait for their timeouts while callbacks go on
+	// (nats.java's handleCommunicationIssue returns early when draining).
+	SwallowWhileDraining
 )
 
 // GoProfile is nats.go v1.55 (see reference/nats-go-drain.md).
@@ -345,9 +386,18 @@ var CProfile = derive(GoProfile, func(p *Profile) {
 
 // JavaProfile is nats.java (reference/other-clients-drain.md §3).
 var JavaProfile = derive(GoProfile, func(p *Profile) {
-	p.Name, p.Library = "java", "nats.java 2.x"
-	p.Description = "one shared barrier, then a fresh timeout polled every 1 ms; plain subs drained when popped, mux drained with the others, requests refused; a timeout only completes the future false"
-	p.DrainAPI = "Connection.drain(timeout) returns CompletableFuture<Boolean>, completed after close"
+	p.Name, p.Library = "java", "nats.java 2.26.2"
+	p.Description = "drain() flushes the UNSUBs itself within the timeout, then a fresh timeout polled every 1 ms; plain subs drained when popped, mux drained with the others, requests refused; the final flush gets what is left of the timeout; a timeout only completes the future false; I/O errors while draining are swallowed"
+	p.DrainAPI = "Connection.drain(timeout) blocks for its barrier, returns CompletableFuture<Boolean>, completed after close"
+	p.Dispatchers = true
+	p.SubDrainResult = true
+	p.SubDrainResultAfterCleanup = true
+	p.DispatcherSubDrainAtBarrier = true
+	p.DrainCallFlushes = true
+	p.FinalFlushInTimeout = true
+	p.NoDisconnectedOnClose = true
+	p.DisconnectMidDrain = SwallowWhileDraining
+	p.PendingMsgsLimit = 512 * 1024 // Consumer.DEFAULT_MAX_MESSAGES
 	p.DrainTimeout = 0
 	p.ZeroTimeout = ZeroIsForever
 	p.TimeoutStart = AfterBarrier

@@ -562,8 +562,12 @@ public class Driver {
         }
         long ns = num(o, "timeout_ns", num(s.client.plan, "drain_timeout_ns"));
         try {
-            CompletableFuture<Boolean> f = s.sub.drain(ns < 0 ? null : dur(ns));
-            watch(f, ev -> ev.s("sub", s.id), "sub_drain_done");
+            // A subscription of its own dispatcher is drained through the
+            // dispatcher; a member of a shared one, or a sync subscription,
+            // through Subscription.drain.
+            Consumer target = s.dispatcher != null && s.dispatcherName.isEmpty() ? s.dispatcher : s.sub;
+            CompletableFuture<Boolean> f = target.drain(ns < 0 ? null : dur(ns));
+            watch(f, "sub", s.id, "sub_drain_done");
             return "ok";
         } catch (InterruptedException e) {
             throw e;
@@ -575,7 +579,7 @@ public class Driver {
     static String drain(Client c) throws InterruptedException {
         try {
             CompletableFuture<Boolean> f = c.nc.drain(c.drainTimeout);
-            watch(f, ev -> ev.s("client", c.name), "drain_done");
+            watch(f, "client", c.name, "drain_done");
             return "ok";
         } catch (InterruptedException e) {
             throw e;
@@ -585,19 +589,55 @@ public class Driver {
     }
 
     /** watch reports a drain future's completion once per future and kind. */
-    static void watch(CompletableFuture<Boolean> f, java.util.function.UnaryOperator<Ev> who, String kind) {
+    static void watch(CompletableFuture<Boolean> f, String field, String who, String kind) {
         synchronized (watched) {
             // A drain already running returns the same future: watch it once
-            // per kind (a sub drain during a connection drain returns the
-            // connection's future, which then signals both).
+            // (a subscription drain during a connection drain returns the
+            // connection's future, which then also signals sub_drain_done).
             if (kind.equals("drain_done") && !watched.add(f)) {
                 return;
             }
         }
-        f.whenComplete((ok, ex) -> {
+        f.whenComplete(new Done(field, who, kind));
+    }
+
+    /** Done emits a drain future's completion (no lambda: a first lambda
+     * call site costs milliseconds to link). */
+    static final class Done implements java.util.function.BiConsumer<Boolean, Throwable> {
+        final String field, who, kind;
+
+        Done(String field, String who, String kind) {
+            this.field = field;
+            this.who = who;
+            this.kind = kind;
+        }
+
+        @Override
+        public void accept(Boolean ok, Throwable ex) {
             String r = ex != null ? errName(ex) : (Boolean.TRUE.equals(ok) ? "ok" : "ErrDrainTimeout");
-            who.apply(new Ev(kind)).n("t", now()).s("result", r).emit();
-        });
+            new Ev(kind).s(field, who).n("t", now()).s("result", r).emit();
+        }
+    }
+
+    /** Async runs a top-level action on a thread of its own. */
+    static final class Async implements Runnable {
+        final JsonValue a, o;
+        final String v;
+
+        Async(JsonValue a, String v, JsonValue o) {
+            this.a = a;
+            this.v = v;
+            this.o = o;
+        }
+
+        @Override
+        public void run() {
+            try {
+                topAction(a, v, o);
+            } catch (InterruptedException e) {
+                log(str(a, "source") + " interrupted");
+            }
+        }
     }
 
     static String nextMsgs(Sub s, JsonValue o, String src) throws InterruptedException {
@@ -765,34 +805,42 @@ public class Driver {
      * request, flush, event output) before the clock starts, so that the
      * first real call does not pay for class loading. */
     static void warmUp() throws Exception {
-        Connection nc = clients.values().iterator().next().nc;
-        Dispatcher d = nc.createDispatcher();
-        d.subscribe("_drainsim.warmup", m -> nc.publish(m.getReplyTo(), m.getData()));
-        for (int i = 0; i < 200; i++) {
-            nc.publish("_drainsim.nobody", payload("warmup/" + i, 8));
-            nc.requestWithTimeout("_drainsim.warmup", payload("warmup", 0), Duration.ofSeconds(2)).get(2, TimeUnit.SECONDS);
-            keyOf(nc.request("_drainsim.warmup", payload("w", 1), Duration.ofSeconds(2)));
-            new Ev("log").s("msg", "warm").n("t", i).b.setLength(0);
-        }
-        nc.flush(Duration.ofSeconds(5));
-        nc.closeDispatcher(d);
-        nc.flush(Duration.ofSeconds(5));
-        // the drain paths, on throwaway connections
+        // Throwaway connections only: the plan's connections must not get
+        // a request inbox or a dispatcher the scenario did not ask for.
         String url = str(clients.values().iterator().next().plan, "url");
         for (int i = 0; i < 3; i++) {
-            Connection w = Nats.connect(new Options.Builder().server(url).build());
+            Connection w = Nats.connect(new Options.Builder().server(url).reportNoResponders().build());
+            Dispatcher echo = w.createDispatcher();
+            echo.subscribe("_drainsim.warmup.r", m -> w.publish(m.getReplyTo(), m.getData()));
+            for (int k = 0; k < 100; k++) {
+                w.publish("_drainsim.nobody", payload(nextKey("_warmup"), 8));
+                w.requestWithTimeout("_drainsim.warmup.r", payload("w", 0), Duration.ofSeconds(2)).get(2, TimeUnit.SECONDS);
+                keyOf(w.request("_drainsim.warmup.r", payload("w", 1), Duration.ofSeconds(2)));
+                new Ev("log").s("msg", "warm").n("t", k).b.setLength(0);
+            }
+            w.flush(Duration.ofSeconds(5));
             Dispatcher wd = w.createDispatcher();
             Subscription ws = wd.subscribe("_drainsim.warmup.d", m -> { });
+            Dispatcher shared = w.createDispatcher();
+            Subscription ms = shared.subscribe("_drainsim.warmup.m", m -> { });
             Subscription ss = w.subscribe("_drainsim.warmup.s");
             w.publish("_drainsim.warmup.d", payload("w", 1));
             w.publish("_drainsim.warmup.s", payload("w", 1));
             ss.nextMessage(Duration.ofSeconds(1));
-            ws.drain(Duration.ofSeconds(1)).get(2, TimeUnit.SECONDS);
+            wd.drain(Duration.ofSeconds(1)).get(2, TimeUnit.SECONDS);
             ss.drain(Duration.ofSeconds(1)).get(2, TimeUnit.SECONDS);
+            ms.drain(Duration.ofSeconds(1)).get(2, TimeUnit.SECONDS);
             w.createDispatcher().subscribe("_drainsim.warmup.e", m -> { });
             w.drain(Duration.ofSeconds(1)).get(2, TimeUnit.SECONDS);
             w.close();
         }
+        keyCounters.remove("_warmup");
+        new Done("client", "_warmup", "log").getClass();
+        Thread at = new Thread(new Async(null, "", null));
+        at.getClass();
+        Thread t = new Thread(() -> { }, "drainsim-warmup");
+        t.start();
+        t.join();
     }
 
     // ---- main -----------------------------------------------------------
@@ -845,11 +893,24 @@ public class Driver {
                 }
             }
         }
+        warmUp();
         for (Client c : clients.values()) {
             c.nc.flush(Duration.ofSeconds(5));
         }
-        warmUp();
 
+        Thread poller = new Thread(() -> {
+            while (true) {
+                if (t0 >= 0) {
+                    poll();
+                }
+                LockSupport.parkNanos(1_000_000);
+            }
+        }, "drainsim-poll");
+        poller.setDaemon(true);
+        for (Client c : clients.values()) {
+            c.status = statusName(c.nc.getStatus());
+        }
+        poller.start();
         t0 = System.nanoTime();
         new Ev("start").s("library", "nats.java " + Nats.CLIENT_VERSION)
             .raw("observes", "{\"status\":{\"CONNECTED\":\"CONNECTED\",\"DISCONNECTED\":\"DISCONNECTED\","
@@ -864,17 +925,8 @@ public class Driver {
             }
         }
         for (Client c : clients.values()) {
-            c.status = statusName(c.nc.getStatus());
             new Ev("status").s("client", c.name).s("status", c.status).n("t", 0).emit();
         }
-        Thread poller = new Thread(() -> {
-            while (true) {
-                poll();
-                LockSupport.parkNanos(1_000_000);
-            }
-        }, "drainsim-poll");
-        poller.setDaemon(true);
-        poller.start();
 
         for (JsonValue a : list(plan, "actions")) {
             if (bool(a, "harness")) {
@@ -887,13 +939,7 @@ public class Driver {
             JsonValue o = get(a, v);
             sleepUntil(num(a, "at_ns"));
             if (concurrent(v, o)) {
-                Thread t = new Thread(() -> {
-                    try {
-                        topAction(a, v, o);
-                    } catch (InterruptedException e) {
-                        log(str(a, "source") + " interrupted");
-                    }
-                }, "drainsim-" + str(a, "source"));
+                Thread t = new Thread(new Async(a, v, o), "drainsim-" + str(a, "source"));
                 t.setDaemon(true);
                 t.start();
             } else {
