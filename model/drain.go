@@ -275,7 +275,7 @@ func (c *Conn) finishDrain() {
 		}
 		left := time.Duration(c.rec.DrainCalledAt) + t - time.Duration(c.now())
 		if left <= 0 {
-			done("")
+			c.drainClose() // no time left: no final flush
 			break
 		}
 		c.Flush(left, done)

@@ -411,7 +411,11 @@ var JavaProfile = derive(GoProfile, func(p *Profile) {
 	p.SubDrainWhileDraining = "noop" // §3.3: returns the connection's future
 	p.CloseCancelsCallbacks = true
 	p.ResendDrainingSubs = false
-	p.Sources = []string{"subscription drain future always true: nats.java #1616 (J-M1; not modelled: the model records no subscription drain results)"}
+	p.Sources = []string{
+		"subscription drain future true after a timeout: nats.java #1616 (J-M1), seen on 2.26.2 (testdata/conformance/java/sub-drain-timeout-result-true.yaml)",
+		"a shared dispatcher's subscription drains at once and drops what the dispatcher holds for it: nats.java #1420 (J-M2), seen on 2.26.2 (testdata/conformance/java/dispatcher-sub-drain.yaml)",
+		"disconnect mid-drain swallowed, drain(timeout) flushes within the timeout, no disconnected event at close: seen on 2.26.2 (testdata/conformance/java)",
+	}
 })
 
 // jsBase holds what the JavaScript clients (node-nats v1, nats.js) share
