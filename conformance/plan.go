@@ -43,15 +43,15 @@ type PlanConn struct {
 
 // PlanSub is one subscription.
 type PlanSub struct {
-	ID                string      `json:"id"`
-	Client            string      `json:"client"`
-	Subject           string      `json:"subject"`
-	Queue             string      `json:"queue"`
-	Type              string      `json:"type"`
-	Deferred          bool        `json:"deferred"`
-	Max               int         `json:"max"`
-	PendingMsgsLimit  int         `json:"pending_msgs_limit"`
-	PendingBytesLimit int         `json:"pending_bytes_limit"`
+	ID                string `json:"id"`
+	Client            string `json:"client"`
+	Subject           string `json:"subject"`
+	Queue             string `json:"queue"`
+	Type              string `json:"type"`
+	Deferred          bool   `json:"deferred"`
+	Max               int    `json:"max"`
+	PendingMsgsLimit  int    `json:"pending_msgs_limit"`
+	PendingBytesLimit int    `json:"pending_bytes_limit"`
 	// Dispatcher names the client's shared dispatcher the subscription
 	// belongs to ("" for one of its own; see scenario.Subscription).
 	Dispatcher string      `json:"dispatcher"`
