@@ -125,6 +125,9 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 			// barrier closes the connection and the drain never completes.
 			c.drainCallDone = nil
 			if err != "" {
+				// the call throws: no drain was started, as far as the
+				// application can tell
+				c.rec.DrainCalledAt = NoTime
 				c.Close()
 				done(ErrTimeout)
 				return
@@ -290,8 +293,9 @@ func (c *Conn) drainClose() {
 	if c.rec.DrainResult == "" {
 		c.rec.DrainResult = OK
 		if c.rec.FinalFlushErr != "" && w.profile.TimeoutReport == ReportResult {
-			// the future completes false after a failed final flush
-			c.rec.DrainResult = ErrDrainTimeout
+			// the future completes false after a failed final flush: a
+			// timed-out drain, as far as the application can tell
+			c.rec.DrainResult, c.rec.DrainTimedOut = ErrDrainTimeout, true
 		}
 	}
 	switch {

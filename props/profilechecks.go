@@ -14,9 +14,7 @@ func timeoutReportProblems(r *model.Result, c *model.ConnRecord) []string {
 	p := profile(r)
 	n := countCallbacks(c, "async_error", model.ErrDrainTimeout)
 	last := c.LastError == model.ErrDrainTimeout
-	// Under ReportResult a failed final flush also completes the drain's
-	// result false (nats.java): that is a failure honestly reported.
-	result := c.DrainResult == model.ErrDrainTimeout && !(p.TimeoutReport == model.ReportResult && c.FinalFlushErr != "")
+	result := c.DrainResult == model.ErrDrainTimeout
 	switch {
 	case !c.DrainTimedOut:
 		if n > 0 || last || result {

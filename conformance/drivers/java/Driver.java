@@ -409,8 +409,9 @@ public class Driver {
             }
         } catch (InterruptedException e) {
             // close() stops the dispatcher by interrupting its thread: the
-            // callback ends here without returning normally.
-            new Ev("log").s("msg", "callback " + src + " of " + s.id + " interrupted at " + now()).emit();
+            // callback returns now, its work cut short.
+            new Ev("log").s("msg", "callback " + src + " of " + s.id + " interrupted").emit();
+            new Ev("handled").s("sub", s.id).s("key", key).n("t", now()).emit();
             Thread.currentThread().interrupt();
             return;
         }
@@ -928,6 +929,18 @@ public class Driver {
             new Ev("status").s("client", c.name).s("status", c.status).n("t", 0).emit();
         }
 
+        // The end comes at until_ns even if an inline call still blocks (a
+        // drain with no timeout waiting on a dead link).
+        Thread ender = new Thread(() -> {
+            try {
+                sleepUntil(until);
+            } catch (InterruptedException e) {
+                return;
+            }
+            finish();
+        }, "drainsim-end");
+        ender.setDaemon(true);
+        ender.start();
         for (JsonValue a : list(plan, "actions")) {
             if (bool(a, "harness")) {
                 continue;
@@ -946,7 +959,10 @@ public class Driver {
                 topAction(a, v, o);
             }
         }
-        sleepUntil(until);
+        ender.join();
+    }
+
+    static void finish() {
         poll();
         for (Client c : clients.values()) {
             // jnats's getLastError is only the server's last -ERR text, not
