@@ -45,6 +45,9 @@ type Conn struct {
 	nextToken  int
 	reconnects int  // failed attempts since the last successful connect
 	dialing    bool // a reconnect attempt's connection awaits its handshake
+	// drainedSubs are the subscriptions a connection drain finished with,
+	// whose removal shows at the close (SubsRemovedAtClose).
+	drainedSubs []*Sub
 	// drainCallDone, when set, is the drain call waiting for its barrier
 	// (DrainCallFlushes).
 	drainCallDone func(err string)
@@ -380,6 +383,12 @@ func (c *Conn) close(doCBs bool) {
 	}
 	c.clearPendingFlushCalls()
 	c.clearPendingRequests()
+	for _, s := range c.drainedSubs {
+		if s.rec.RemovedAt == NoTime {
+			s.rec.RemovedAt, s.rec.RemovedBy = c.now(), "drain"
+		}
+	}
+	c.drainedSubs = nil
 	subs := c.subs
 	c.subs = nil
 	for _, s := range subs {

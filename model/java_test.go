@@ -89,6 +89,9 @@ actions:
 	s := res.Sub("s")
 	require.Len(t, s.Handled, 2)
 	require.Equal(t, ms(202), s.Handled[1].End)
+	// SubsRemovedAtClose: drained at 202 ms, still active until the close.
+	require.Equal(t, ms(1010), s.RemovedAt)
+	require.Equal(t, "drain", s.RemovedBy)
 }
 
 func TestJavaDrainWhileDisconnectedThrowsAtTimeout(t *testing.T) {
@@ -135,6 +138,7 @@ actions:
 	require.Equal(t, model.NoTime, c.ClosedAt)
 	require.Equal(t, model.NoTime, c.DrainDoneAt)
 	require.Empty(t, c.Callbacks)
+	require.Equal(t, model.NoTime, res.Sub("s").RemovedAt, "drained, but active until a close that never comes")
 }
 
 func TestJavaSubDrainTimeoutReportsTrue(t *testing.T) {

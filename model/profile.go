@@ -144,6 +144,10 @@ type Profile struct {
 	// ResendDrainingSubs: a reconnect re-subscribes subscriptions that are
 	// draining.
 	ResendDrainingSubs bool
+	// SubsRemovedAtClose: a connection drain stops waiting for a drained
+	// subscription but leaves it active until the close, so its removal
+	// shows then (nats.java invalidates subscriptions only in close()).
+	SubsRemovedAtClose bool
 
 	// Default pending limits of a subscription (messages, bytes).
 	PendingMsgsLimit  int
@@ -396,6 +400,7 @@ var JavaProfile = derive(GoProfile, func(p *Profile) {
 	p.DrainCallFlushes = true
 	p.FinalFlushInTimeout = true
 	p.NoDisconnectedOnClose = true
+	p.SubsRemovedAtClose = true
 	p.DisconnectMidDrain = SwallowWhileDraining
 	p.PendingMsgsLimit = 512 * 1024 // Consumer.DEFAULT_MAX_MESSAGES
 	p.DrainTimeout = 0

@@ -309,7 +309,11 @@ func (c *Conn) removeSub(s *Sub, by string) {
 		}
 	}
 	s.inSubs = false
-	s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
+	if by == "drain" && !s.subDrain && c.w.profile.SubsRemovedAtClose {
+		c.drainedSubs = append(c.drainedSubs, s) // removed at the close
+	} else {
+		s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
+	}
 	c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
 	c.subRemoved()
 	if s.sync {
