@@ -23,6 +23,7 @@ import (
 
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/props"
 )
 
 // This file is the harness side of the driver protocol
@@ -32,9 +33,14 @@ import (
 
 // driver is one real client library and how to run its driver.
 type driver struct {
-	name     string   // its directory under drivers/
+	name     string   // what DRAINSIM_DRIVER selects
+	dir      string   // its directory under drivers/ ("" = name)
 	profiles []string // the profiles its library is checked for
-	tol      Tolerance
+	// optIn drivers run only when DRAINSIM_DRIVER names them.
+	optIn bool
+	// corpus, when set, replaces the profiles' default corpus.
+	corpus func(t *testing.T) []string
+	tol    Tolerance
 	// missing says why the driver cannot run here ("" when it can).
 	missing func() string
 	// build prepares the driver in dir (its source directory) and returns
@@ -45,6 +51,21 @@ type driver struct {
 // drivers are the libraries checked through the driver protocol. nats.go is
 // checked in-process (realstack_test.go) and has no driver.
 var drivers = []driver{
+	{name: "go-1.53", dir: "go", profiles: []string{"go-1.53"}, tol: tolerance,
+		missing: func() string { return tool("go") },
+		build:   goDriver("go153.mod")},
+	// The v1.55.0 build checks the driver protocol itself: through it, the
+	// go profile must agree with nats.go as the in-process runner does.
+	{name: "go", dir: "go", profiles: []string{"go"}, tol: tolerance, optIn: true,
+		missing: func() string { return tool("go") },
+		build:   goDriver("go.mod"),
+		corpus: func(t *testing.T) []string {
+			var out []string
+			for _, e := range entries(t, true) {
+				out = append(out, e.path)
+			}
+			return out
+		}},
 	{name: "c", profiles: []string{"c-3.4"}, tol: tolerance,
 		missing: func() string {
 			return firstMissing(tool("gcc"), file("/usr/include/nats/nats.h", "libnats-dev"), file("/usr/include/cjson/cJSON.h", "libcjson-dev"))
@@ -91,6 +112,20 @@ var drivers = []driver{
 			}
 			return []string{"java", "-cp", tmp + string(os.PathListSeparator) + jnats, "Driver"}, nil, nil
 		}},
+}
+
+// goDriver builds the nats.go driver against the nats.go version modfile
+// pins.
+func goDriver(modfile string) func(dir, tmp string) ([]string, []string, error) {
+	return func(dir, tmp string) ([]string, []string, error) {
+		bin := filepath.Join(tmp, "driver")
+		c := exec.Command("go", "build", "-modfile="+modfile, "-o", bin, ".")
+		c.Dir = dir
+		if out, err := c.CombinedOutput(); err != nil {
+			return nil, nil, fmt.Errorf("building the nats.go driver (%s): %w\n%s", modfile, err, out)
+		}
+		return []string{bin}, nil, nil
+	}
 }
 
 // firstMissing returns the first non-empty reason.
@@ -164,20 +199,22 @@ func TestDriver(t *testing.T) {
 	}
 	only := os.Getenv("DRAINSIM_DRIVER")
 	for _, d := range drivers {
-		if only != "" && only != d.name {
+		if only != d.name && (only != "" || d.optIn) {
 			continue
 		}
 		t.Run(d.name, func(t *testing.T) {
 			if why := d.missing(); why != "" {
 				t.Skip(why)
 			}
-			dir, err := filepath.Abs(filepath.Join("drivers", d.name))
+			dir, err := filepath.Abs(filepath.Join("drivers", cmp.Or(d.dir, d.name)))
 			require.NoError(t, err)
 			cmd, env, err := d.build(dir, t.TempDir())
 			require.NoError(t, err)
 			var files []string
 			if f := os.Getenv("DRAINSIM_DRIVER_SCENARIO"); f != "" {
 				files = []string{f}
+			} else if d.corpus != nil {
+				files = d.corpus(t)
 			} else {
 				for _, p := range d.profiles {
 					files = append(files, driverCorpus(t, p)...)
@@ -194,14 +231,46 @@ func TestDriver(t *testing.T) {
 				v, err := conformDriver(sc, &d, cmd, env, dir, runs)
 				require.NoError(t, err, f)
 				rows = append(rows, *v)
-				if v.Agreed == 0 {
+				if v.Runs == 0 {
+					t.Logf("%s: not judged, the machine kept every run waiting (up to %s late):\n  %s", sc.Name, v.Late, strings.Join(diffStrings(v.Diffs), "\n  "))
+				} else if v.Agreed == 0 {
 					t.Errorf("%s disagrees with %s:\n  %s", sc.Name, v.Library, strings.Join(diffStrings(v.Diffs), "\n  "))
 				}
 			}
 			var b strings.Builder
 			writeDriverTable(&b, rows)
 			t.Log("\n" + b.String())
+			if os.Getenv("DRAINSIM_DRIVER_SCENARIO") == "" {
+				checkProvenance(t, d.profiles, rows)
+			}
 		})
+	}
+}
+
+// checkProvenance: a known violation is marked seen on the real library
+// (props.KnownViolation.Seen) exactly when its committed counterexample
+// just agreed with the model on that library, whose driver reported the
+// same library and version.
+func checkProvenance(t *testing.T, profiles []string, rows []driverVerdict) {
+	t.Helper()
+	for _, k := range props.KnownViolations() {
+		if !slices.Contains(profiles, k.Profile) {
+			continue
+		}
+		name := k.Profile + "--" + k.Invariant
+		i := slices.IndexFunc(rows, func(v driverVerdict) bool { return v.Name == name })
+		if i < 0 {
+			t.Errorf("the counterexample of %s under %s (examples/matrix/%s.yaml) was not run", k.Invariant, k.Profile, name)
+			continue
+		}
+		v := rows[i]
+		switch {
+		case v.Runs == 0: // not judged: the machine was too busy
+		case v.Agreed > 0 && k.Seen != v.Library:
+			t.Errorf("%s: the counterexample agreed on %s: set Seen: %q in props/known.go (it says %q)", name, v.Library, v.Library, k.Seen)
+		case v.Agreed == 0 && k.Seen != "":
+			t.Errorf("%s: props/known.go says it was seen on %s, but it disagreed with %s", name, k.Seen, v.Library)
+		}
 	}
 }
 
@@ -210,10 +279,16 @@ func TestDriver(t *testing.T) {
 type driverVerdict struct {
 	Name     string
 	Library  string
-	Runs     int
+	Asked    int // real runs asked for: 1 retries a disagreement, more count frequencies
+	Runs     int // real runs made
 	Agreed   int
 	Diffs    []Diff // of the last disagreeing run
 	RealWall time.Duration
+	// Busy counts runs the machine kept waiting more than maxLate: they
+	// are repeated and not judged. A scenario whose every run was busy
+	// says nothing about the library.
+	Busy int
+	Late time.Duration // the most the last busy run was late
 }
 
 // conformDriver runs sc on the model and runs times through the driver. With
@@ -237,7 +312,7 @@ func conformDriver(sc *scenario.Scenario, d *driver, cmd, env []string, dir stri
 	}
 	ms := ModelSide(res)
 	until := realDuration(ms.Outcome)
-	v := &driverVerdict{Name: sc.Name}
+	v := &driverVerdict{Name: sc.Name, Asked: runs}
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		run, err := runDriver(p, &noJitter, cmd, env, dir, until)
@@ -245,13 +320,18 @@ func conformDriver(sc *scenario.Scenario, d *driver, cmd, env []string, dir stri
 			return nil, err
 		}
 		v.RealWall, v.Library = time.Since(start), run.Library
-		v.Runs++
-		if diffs := CompareObserved(ms, run.Side, d.tol, &run.Observes); len(diffs) == 0 {
-			v.Agreed++
+		diffs := CompareObserved(ms, run.Side, d.tol, &run.Observes)
+		if run.Late > maxLate && len(diffs) > 0 {
+			v.Busy, v.Late, v.Diffs = v.Busy+1, run.Late, diffs
 		} else {
-			v.Diffs = diffs
+			v.Runs++
+			if len(diffs) == 0 {
+				v.Agreed++
+			} else {
+				v.Diffs = diffs
+			}
 		}
-		if v.Runs >= runs && (runs > 1 || v.Agreed > 0 || attempt >= maxAttempts) {
+		if attempt >= maxAttempts*runs || v.Runs >= runs && (runs > 1 || v.Agreed > 0) {
 			break
 		}
 	}
@@ -432,14 +512,13 @@ func writeDriverTable(b *strings.Builder, rows []driverVerdict) {
 	for _, v := range rows {
 		res, first := "agree", ""
 		switch {
-		case v.Agreed == v.Runs:
+		case v.Runs == 0:
+			res, first = "busy", fmt.Sprintf("(%s late) %s", v.Late.Round(1e5), v.Diffs[0])
+		case v.Agreed == v.Runs, v.Agreed > 0 && v.Asked == 1:
 			agree++
-		case v.Agreed > 0 && v.Runs > 1:
+		case v.Agreed > 0:
 			res, first = "racy", v.Diffs[0].String()
 			racy++
-		case v.Agreed > 0:
-			agree++
-			res = "agree"
 		default:
 			res, first = "DISAGREE", v.Diffs[0].String()
 		}

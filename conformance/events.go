@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
@@ -31,6 +32,7 @@ type Event struct {
 	Library  string    `json:"library"`
 	Msg      string    `json:"msg"`
 	Observes *Observes `json:"observes"`
+	LateNS   int64     `json:"late_ns"`
 }
 
 // Observes is what a library lets its driver see; the comparison looks at
@@ -66,6 +68,9 @@ type DriverRun struct {
 	Observes Observes
 	Log      []string
 	Ended    bool // the driver reached its end event
+	// Late is the most the driver's timed waits woke late (its end
+	// event's late_ns; 0 when the driver does not measure it).
+	Late time.Duration
 }
 
 // ReadEvents reads a driver's event stream for scenario sc and builds the
@@ -171,7 +176,7 @@ func (r *Recorder) Apply(ev Event) error {
 	case "fatal":
 		return fmt.Errorf("the driver could not run the plan: %s", ev.Error)
 	case "end":
-		r.run.Ended = true
+		r.run.Ended, r.run.Late = true, time.Duration(ev.LateNS)
 	case "call":
 		return r.call(ev)
 	case "subscribed":

@@ -96,6 +96,7 @@ type counterpart struct {
 // process for go, through a driver for the others) to its library.
 var counterparts = map[string]counterpart{
 	"go":      {"nats.go", true},
+	"go-1.53": {"nats.go v1.53", true},
 	"c-3.4":   {"nats.c 3.4", true},
 	"node-v1": {"node-nats v1", false},
 	"natsjs":  {"nats.js v2", true},

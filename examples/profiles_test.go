@@ -85,6 +85,17 @@ func TestProfileGo(t *testing.T) {
 	require.Equal(t, model.OK, app.DrainResult)
 }
 
+func TestProfileGo153(t *testing.T) {
+	res := runProfile(t, "go-1.53.yaml", false, "closed-is-final")
+	app := res.Conn("app")
+	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DISCONNECTED", "CLOSED", "DRAINING_PUBS", "CLOSED"}, statuses(app),
+		"the drain revives the closed connection (B12)")
+	require.Equal(t, 55*ms, statusAt(app, model.DrainingPubs), "on the drain's next 10 ms poll")
+	require.Equal(t, 5055*ms, app.Status[len(app.Status)-1].At, "after the 5 s final flush")
+	require.Equal(t, model.ErrTimeout, app.LastError)
+	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app), "the second close fires no second closed callback")
+}
+
 func TestProfileC(t *testing.T) {
 	res := runProfile(t, "c.yaml", false)
 	app, sub := res.Conn("app"), res.Sub("updates")

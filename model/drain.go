@@ -204,7 +204,7 @@ func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 			next()
 			return
 		}
-		if c.isClosed() && !c.w.mut.Has(ReviveClosedConn) {
+		if c.isClosed() && !c.revivesClosed() {
 			done = true
 			if c.w.mut.Has(ClosedCBTwice) {
 				c.closedAgain()
@@ -251,7 +251,7 @@ func (c *Conn) finishDrain() {
 			return
 		}
 	}
-	if c.isClosed() && !w.mut.Has(ReviveClosedConn) {
+	if c.isClosed() && !c.revivesClosed() {
 		return
 	}
 	c.setStatus(DrainingPubs)
@@ -285,6 +285,12 @@ func (c *Conn) finishDrain() {
 	default:
 		c.Flush(p.FinalFlushTimeout, done)
 	}
+}
+
+// revivesClosed reports whether the drain goes on after the connection
+// was closed under it (the profile's ReviveClosedConn, or the mutation).
+func (c *Conn) revivesClosed() bool {
+	return c.w.profile.ReviveClosedConn || c.w.mut.Has(ReviveClosedConn)
 }
 
 // drainClose closes the connection at the end of a drain.

@@ -77,6 +77,7 @@ func Knobs() []Knob {
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
 		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
 		{"SubsRemovedAtClose", "conn-drained subs removed at the close", func(p *Profile) string { return yes(p.SubsRemovedAtClose) }},
+		{"ReviveClosedConn", "drain revives a connection closed under it", func(p *Profile) string { return yes(p.ReviveClosedConn) }},
 		{"PendingMsgsLimit", "pending messages limit", func(p *Profile) string { return strconv.Itoa(p.PendingMsgsLimit) }},
 		{"PendingBytesLimit", "pending bytes limit", func(p *Profile) string { return size(p.PendingBytesLimit) }},
 		{"SyncChanLen", "sync subscription's channel", func(p *Profile) string { return strconv.Itoa(p.SyncChanLen) }},

@@ -148,6 +148,11 @@ type Profile struct {
 	// subscription but leaves it active until the close, so its removal
 	// shows then (nats.java invalidates subscriptions only in close()).
 	SubsRemovedAtClose bool
+	// ReviveClosedConn: the drain does not notice that the connection was
+	// closed under it (by Close or a disconnect) and sets it back to
+	// DRAINING_PUBS, runs its final flush and closes it again (nats.go
+	// before v1.55.0, B12).
+	ReviveClosedConn bool
 
 	// Default pending limits of a subscription (messages, bytes).
 	PendingMsgsLimit  int
@@ -363,6 +368,16 @@ var GoProfile = Profile{
 	Sources:              []string{"sub drained while reconnecting is re-subscribed and leaks interest: nats.go internal test in js_test.go (reference §5)"},
 }
 
+// Go153Profile is nats.go before v1.55.0 (v1.53.1 and v1.54.0), whose
+// drain revives a connection closed under it (reference: nats-go-drain.md
+// §7, B12). Everything else about its drain is as in v1.55.0.
+var Go153Profile = derive(GoProfile, func(p *Profile) {
+	p.Name, p.Library = "go-1.53", "nats.go v1.53.1 (and v1.54.0)"
+	p.Description = "nats.go before v1.55.0: as go, but a Close or disconnect during the drain is followed by DRAINING_PUBS, a 5 s final flush that times out, and a second close"
+	p.ReviveClosedConn = true
+	p.Sources = []string{"closed connection revived as DRAINING_PUBS: fixed in nats.go v1.55.0 (B12)"}
+})
+
 // derive returns a copy of base with changes applied: each profile states
 // only where it differs from nats.go.
 func derive(base Profile, change func(*Profile)) Profile {
@@ -543,6 +558,7 @@ var CSharpV1Profile = derive(GoProfile, func(p *Profile) {
 
 var profiles = map[string]*Profile{
 	GoProfile.Name:       &GoProfile,
+	Go153Profile.Name:    &Go153Profile,
 	CProfile.Name:        &CProfile,
 	JavaProfile.Name:     &JavaProfile,
 	NodeV1Profile.Name:   &NodeV1Profile,

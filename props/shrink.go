@@ -21,12 +21,19 @@ const maxShrinkTries = 3000
 // changed, so the result replays under `drainsim run` exactly as fails saw
 // it. fails should be deterministic (a flaky one, such as the determinism
 // check, only shrinks less); sc is not modified.
+//
+// A counterexample is also meant to be played on the real library (see
+// conformance), where a fault is made by the harness and every other action
+// by the client's process, so that a fault and an action close together
+// race. Shrink first tries to move each such pair realGap apart, and never
+// keeps a candidate with more of them than the current scenario has.
 func Shrink(sc *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenario.Scenario {
 	cur, ok := reparse(sc)
 	if !ok {
 		return sc
 	}
 	tries := 0
+	cur = separateFaults(cur, fails, &tries)
 	for changed := true; changed && tries < maxShrinkTries; {
 		changed = false
 		for _, e := range shrinkEdits {
@@ -38,11 +45,61 @@ func Shrink(sc *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenari
 				}
 				cand, ok = reparse(cand)
 				tries++
-				if ok && fails(cand) {
+				if ok && faultRaces(cand) <= faultRaces(cur) && fails(cand) {
 					cur, changed = cand, true
 					continue // the same index now names the next element, or a smaller value to try again
 				}
 				i++
+			}
+		}
+	}
+	return cur
+}
+
+// realGap is the least distance between a fault (disconnect,
+// restart_server) and another action that a real run realises in the
+// scenario's order: the conformance tolerance's base.
+const realGap = 5 * time.Millisecond
+
+func isFault(a *scenario.Action) bool { return a.Disconnect != nil || a.RestartServer != nil }
+
+// faultRaces counts the pairs of a fault and another action less than
+// realGap apart.
+func faultRaces(sc *scenario.Scenario) int {
+	n := 0
+	for i := range sc.Actions {
+		for j := i + 1; j < len(sc.Actions); j++ {
+			a, b := &sc.Actions[i], &sc.Actions[j]
+			if isFault(a) != isFault(b) && (a.At-b.At).Abs() < realGap {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// separateFaults tries, for each fault-and-action pair closer than
+// realGap, to move the one that runs second (or else the first) to realGap
+// after the other, keeping the change when the scenario still fails.
+func separateFaults(cur *scenario.Scenario, fails func(*scenario.Scenario) bool, tries *int) *scenario.Scenario {
+	for i := 0; i < len(cur.Actions); i++ {
+		for j := 0; j < len(cur.Actions); j++ {
+			a, b := cur.Actions[i], cur.Actions[j]
+			if i == j || isFault(&a) == isFault(&b) || (a.At-b.At).Abs() >= realGap || a.At > b.At || a.At == b.At && i > j {
+				continue
+			}
+			// a runs first, b second.
+			for _, move := range [...]struct{ k, other int }{{j, i}, {i, j}} {
+				cand, ok := reparse(cur)
+				if !ok {
+					return cur
+				}
+				cand.Actions[move.k].At = cur.Actions[move.other].At + realGap
+				*tries++
+				if cand, ok = reparse(cand); ok && faultRaces(cand) < faultRaces(cur) && fails(cand) {
+					cur = cand
+					break
+				}
 			}
 		}
 	}

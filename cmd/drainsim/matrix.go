@@ -21,7 +21,7 @@ const matrixRuns = 20000
 const defaultMatrixOut = "drainsim-counterexamples"
 
 // matrixLegend says what the cells of the matrix show.
-const matrixLegend = "ok holds; V[n] violated; I[n] violated, resting on an inferred behaviour; NEW[n] violated, not known; ok?[n] known, not reproduced"
+const matrixLegend = "ok holds; R[n] violated, and the counterexample does the same on the real library; V[n] violated, not run on the real library; I[n] violated, resting on an inferred behaviour; NEW[n] violated, not known; ok?[n] known, not reproduced"
 
 // note is one footnote of the matrix: a violated cell, or a known
 // violation the runs did not reproduce.
@@ -30,7 +30,8 @@ type note struct {
 	path string // the counterexample file, "" when not reproduced
 }
 
-// mark is what a cell of the matrix shows: ok, V[n] (violated), I[n]
+// mark is what a cell of the matrix shows: ok, R[n] (violated, and seen
+// on the real library), V[n] (violated, not run on the real library), I[n]
 // (violated, resting on an inferred behaviour), NEW[n] (violated, not a
 // known violation) or ok?[n] (a known violation the runs did not
 // reproduce).
@@ -43,6 +44,8 @@ func (n note) mark(i int) string {
 		return fmt.Sprintf("NEW[%d]", i)
 	case c.Failure.RestsOn != "" || c.Known.Inferred != "":
 		return fmt.Sprintf("I[%d]", i)
+	case c.Known.Seen != "":
+		return fmt.Sprintf("R[%d]", i)
 	}
 	return fmt.Sprintf("V[%d]", i)
 }
@@ -104,6 +107,7 @@ func writeMatrixCounterexample(dir string, c props.Cell, muts model.MutationSet)
 	fmt.Fprintf(&b, "# %s fails under profile %s: %s\n", c.Invariant, c.Profile, c.Failure.Detail)
 	if k := c.Known; k != nil {
 		fmt.Fprintf(&b, "# known: %s (source: %s)\n", k.Why, k.Source)
+		fmt.Fprintf(&b, "# %s\n", seen(k))
 	} else {
 		fmt.Fprintf(&b, "# NOT a known violation of this profile (props.KnownViolations)\n")
 	}
@@ -142,7 +146,15 @@ func (n note) explain() string {
 	if c.Failure.RestsOn != "" {
 		s += fmt.Sprintf("; rests on inferred %s", c.Failure.RestsOn)
 	}
-	return s
+	return s + "; " + seen(c.Known)
+}
+
+// seen says whether a known violation was seen on the real library.
+func seen(k *props.KnownViolation) string {
+	if k.Seen == "" {
+		return "not run on the real library"
+	}
+	return "seen on the real library, " + k.Seen
 }
 
 func writeMatrixText(w io.Writer, m props.Matrix, cfg props.SwarmConfig, dir string, grid [][]string, notes []note) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,13 +26,36 @@ func readmeSection(t *testing.T, name string) string {
 	return section
 }
 
+// update rewrites what the tests compare against (README sections, the
+// committed matrix counterexamples) instead of comparing:
+// go test ./cmd/drainsim -run 'TestMatrix$|TestProfilesTableMatchesREADME' -update
+var update = flag.Bool("update", false, "rewrite the README's generated sections and examples/matrix")
+
+// checkReadmeSection compares the README section name with want, or with
+// -update rewrites it.
+func checkReadmeSection(t *testing.T, name, want, stale string) {
+	t.Helper()
+	if *update {
+		data, err := os.ReadFile("../../README.md")
+		require.NoError(t, err)
+		begin, end := "<!-- BEGIN "+name+" -->\n", "<!-- END "+name+" -->"
+		head, rest, ok := strings.Cut(string(data), begin)
+		require.True(t, ok, "README has no BEGIN %s marker", name)
+		_, tail, ok := strings.Cut(rest, end)
+		require.True(t, ok, "README has no END %s marker", name)
+		require.NoError(t, os.WriteFile("../../README.md", []byte(head+begin+want+end+tail), 0o644))
+		return
+	}
+	require.Equal(t, readmeSection(t, name), want, "README is stale: %s, or rerun this test with -update", stale)
+}
+
 // TestProfilesTableMatchesREADME: the README's profile table is exactly
 // what `drainsim profiles --format markdown` prints, and the terminal table
 // lists every profile and every knob.
 func TestProfilesTableMatchesREADME(t *testing.T) {
 	code, md, errOut := runCLI("profiles", "--format", "markdown")
 	require.Equal(t, 0, code, errOut)
-	require.Equal(t, readmeSection(t, "profiles"), md, "README is stale: rerun drainsim profiles --format markdown")
+	checkReadmeSection(t, "profiles", md, "rerun drainsim profiles --format markdown")
 
 	code, text, errOut := runCLI("profiles")
 	require.Equal(t, 0, code, errOut)
@@ -66,11 +90,24 @@ func TestMatrix(t *testing.T) {
 		}
 	}
 	slash := filepath.ToSlash(dir)
-	require.Equal(t, readmeSection(t, "matrix"), strings.ReplaceAll(out, slash, "examples/matrix"),
-		"README is stale: rerun drainsim check --profile all --matrix --out examples/matrix --format markdown")
+	checkReadmeSection(t, "matrix", strings.ReplaceAll(out, slash, "examples/matrix"),
+		"rerun drainsim check --profile all --matrix --out examples/matrix --format markdown")
 
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	require.NoError(t, err)
+	if *update {
+		old, err := filepath.Glob("../../examples/matrix/*.yaml")
+		require.NoError(t, err)
+		for _, f := range old {
+			require.NoError(t, os.Remove(f))
+		}
+		for _, f := range files {
+			got, err := os.ReadFile(f)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join("../../examples/matrix", filepath.Base(f)),
+				[]byte(strings.ReplaceAll(string(got), slash, "examples/matrix")), 0o644))
+		}
+	}
 	require.Len(t, files, len(props.KnownViolations()), "one counterexample per known violation")
 	for _, k := range props.KnownViolations() {
 		name := k.Profile + "--" + k.Invariant + ".yaml"

@@ -1,0 +1,79 @@
+package conformance
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+)
+
+func compile(t *testing.T, src string) *Plan {
+	t.Helper()
+	sc, err := scenario.Parse("plan.yaml", []byte(src))
+	require.NoError(t, err)
+	p, err := model.LookupProfile(sc.Profile)
+	require.NoError(t, err)
+	pl, err := Compile(sc, p, map[string]string{"a": "nats://a", "b": "nats://b"}, 3*time.Second)
+	require.NoError(t, err)
+	return pl
+}
+
+// TestCompileResolvesDefaults: the plan carries the profile's defaults
+// wherever the scenario is silent, so that a driver needs to know nothing
+// about the profile.
+func TestCompileResolvesDefaults(t *testing.T) {
+	pl := compile(t, `name: p
+profile: go
+clients:
+  - {name: a}
+  - {name: b, drain_timeout: 250ms, pending_msgs_limit: 7, reconnect_wait: 10ms, allow_reconnect: false}
+subscriptions:
+  - {id: s, client: b, subject: x, queue: q, pending_msgs_limit: -1, handler: {duration: 20ms, blocking: true, actions: [{nth: 2, reply: {size: 3}}, {publish: {subject: y, count: 2, interval: 1ms}}]}}
+  - {id: t, client: a, subject: z, type: sync, deferred: true}
+actions:
+  - {at: 1ms, publish: {client: a, subject: x}}
+  - {at: 2ms, drain: {client: b}}
+  - {at: 3ms, disconnect: {client: a, for: 50ms}}
+  - {at: 4ms, next_msg: {sub: t, timeout: 5ms, count: 2}}
+`)
+	require.Equal(t, ProtocolVersion, pl.Protocol)
+	require.Equal(t, int64(3*time.Second), pl.UntilNS)
+	a, b := pl.Clients[0], pl.Clients[1]
+	require.Equal(t, "nats://a", a.URL)
+	require.Equal(t, int64(model.GoProfile.DrainTimeout), a.DrainTimeoutNS)
+	require.Equal(t, int64(250*time.Millisecond), b.DrainTimeoutNS)
+	require.Equal(t, int64(10*time.Millisecond), b.ReconnectWaitNS)
+	require.True(t, a.Reconnect)
+	require.False(t, b.Reconnect)
+	s, u := pl.Subscriptions[0], pl.Subscriptions[1]
+	require.Equal(t, -1, s.PendingMsgsLimit, "unlimited")
+	require.Equal(t, model.GoProfile.PendingBytesLimit, s.PendingBytesLimit)
+	require.Equal(t, model.GoProfile.PendingMsgsLimit, u.PendingMsgsLimit)
+	require.Equal(t, "sync", u.Type)
+	require.True(t, u.Deferred)
+	require.True(t, s.Handler.Blocking)
+	require.Equal(t, int64(20*time.Millisecond), s.Handler.DurationNS)
+	require.Equal(t, 2, s.Handler.Actions[0].Nth)
+	require.Equal(t, "reply", s.Handler.Actions[0].Verb())
+	require.Equal(t, &PlanPublish{Subject: "y", Count: 2, IntervalNS: int64(time.Millisecond)}, s.Handler.Actions[1].Publish)
+	require.Equal(t, "actions[2]", pl.Actions[2].Source)
+	require.True(t, pl.Actions[2].Harness, "faults are the harness's")
+	require.False(t, pl.Actions[1].Harness)
+	require.Equal(t, 1, pl.Actions[0].Publish.Count, "a count defaults to 1")
+	require.Equal(t, &PlanNextMsg{Sub: "t", TimeoutNS: int64(5 * time.Millisecond), Count: 2}, pl.Actions[3].NextMsg)
+}
+
+func TestCompileNoTimeout(t *testing.T) {
+	pl := compile(t, "name: p\nprofile: natsjs\nclients: [{name: a, drain_timeout: 1s}]\n")
+	require.Equal(t, int64(NoTimeout), pl.Clients[0].DrainTimeoutNS, "nats.js's drain takes no timeout")
+}
+
+func TestCompileMissingURL(t *testing.T) {
+	sc, err := scenario.Parse("plan.yaml", []byte("name: p\nclients: [{name: c}]\n"))
+	require.NoError(t, err)
+	_, err = Compile(sc, &model.GoProfile, map[string]string{}, time.Second)
+	require.ErrorContains(t, err, "no server URL for client c")
+}
