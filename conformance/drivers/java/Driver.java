@@ -224,9 +224,18 @@ public class Driver {
         return Duration.ofNanos(ns);
     }
 
+    /** late is the most any timed wait woke late (the end event's late_ns). */
+    static final java.util.concurrent.atomic.AtomicLong late = new java.util.concurrent.atomic.AtomicLong();
+
+    static void noteLate(long ns) {
+        late.accumulateAndGet(ns, Math::max);
+    }
+
     static void sleepNs(long ns) throws InterruptedException {
         if (ns > 0) {
+            long start = System.nanoTime();
             TimeUnit.NANOSECONDS.sleep(ns);
+            noteLate(System.nanoTime() - start - ns);
         }
     }
 
@@ -792,6 +801,7 @@ public class Driver {
         while (true) {
             long left = ns - now();
             if (left <= 0) {
+                noteLate(-left);
                 return;
             }
             if (left > 2_000_000) {
@@ -836,6 +846,7 @@ public class Driver {
             w.close();
         }
         keyCounters.remove("_warmup");
+        noteLate(0);
         new Done("client", "_warmup", "log").getClass();
         Thread at = new Thread(new Async(null, "", null));
         at.getClass();
@@ -970,7 +981,7 @@ public class Driver {
             String le = c.nc.getLastError();
             new Ev("last_error").s("client", c.name).s("error", le == null ? "" : "lib:" + le).emit();
         }
-        new Ev("end").n("t", now()).emit();
+        new Ev("end").n("t", now()).n("late_ns", late.get()).emit();
         OUT.flush();
         Runtime.getRuntime().halt(0);
     }
