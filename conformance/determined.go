@@ -107,25 +107,46 @@ func jitter(seed uint64) perturbation {
 // crosses an UNSUB, a callback that ends on a poll tick, a reply that
 // arrives as its request times out: outcomes a real run decides by chance.
 func Determined(sc *scenario.Scenario, p *model.Profile, tol Tolerance) (string, []Diff, error) {
-	base, err := model.Run(sc, model.Config{Profile: p})
+	vs, err := Variants(sc, p)
 	if err != nil {
 		return "", nil, err
 	}
-	want := ModelSide(base)
+	for _, v := range vs[1:] {
+		if diffs := Compare(vs[0].Side, v.Side, tol); len(diffs) > 0 {
+			return v.Name, diffs, nil
+		}
+	}
+	return "", nil, nil
+}
+
+// Variant is the model's run of a prepared scenario, as given (Name "") or
+// under one perturbation of the size of a real run's noise.
+type Variant struct {
+	Name string
+	Side *Side
+}
+
+// Variants runs the prepared scenario sc under profile p as given, then
+// under each perturbation. A real run whose outcome is one of these is one
+// the model can produce: for a determined scenario they are all the same.
+func Variants(sc *scenario.Scenario, p *model.Profile) ([]Variant, error) {
+	base, err := model.Run(sc, model.Config{Profile: p})
+	if err != nil {
+		return nil, err
+	}
+	out := []Variant{{Side: ModelSide(base)}}
 	for _, pt := range perturbations {
 		cp, err := Prepare(sc, 1)
 		if err != nil {
-			return "", nil, err
+			return nil, err
 		}
 		prof := *p
 		pt.apply(cp, &prof)
 		res, err := model.Run(cp, model.Config{Profile: &prof})
 		if err != nil {
-			return "", nil, err
+			return nil, err
 		}
-		if diffs := Compare(want, ModelSide(res), tol); len(diffs) > 0 {
-			return pt.name, diffs, nil
-		}
+		out = append(out, Variant{Name: pt.name, Side: ModelSide(res)})
 	}
-	return "", nil, nil
+	return out, nil
 }

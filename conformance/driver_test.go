@@ -289,6 +289,11 @@ type driverVerdict struct {
 	// says nothing about the library.
 	Busy int
 	Late time.Duration // the most the last busy run was late
+	// Determined: the model's outcome is the same under every perturbation
+	// of real-run size (see Variants). Otherwise a real run agrees when it
+	// matches the model under one of them, named by MatchedVariant.
+	Determined     bool
+	MatchedVariant string
 }
 
 // conformDriver runs sc on the model and runs times through the driver. With
@@ -306,13 +311,19 @@ func conformDriver(sc *scenario.Scenario, d *driver, cmd, env []string, dir stri
 	}
 	noJitter := *prof
 	noJitter.ReconnectJitter = 0
-	res, err := model.Run(p, model.Config{Profile: &noJitter})
+	variants, err := Variants(p, &noJitter)
 	if err != nil {
 		return nil, err
 	}
-	ms := ModelSide(res)
+	ms := variants[0].Side
 	until := realDuration(ms.Outcome)
-	v := &driverVerdict{Name: sc.Name, Asked: runs}
+	v := &driverVerdict{Name: sc.Name, Asked: runs, Determined: true}
+	for _, vr := range variants[1:] {
+		if len(CompareObserved(ms, vr.Side, d.tol, &GoObserves)) > 0 {
+			v.Determined = false
+			break
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		run, err := runDriver(p, &noJitter, cmd, env, dir, until)
@@ -321,6 +332,11 @@ func conformDriver(sc *scenario.Scenario, d *driver, cmd, env []string, dir stri
 		}
 		v.RealWall, v.Library = time.Since(start), run.Library
 		diffs := CompareObserved(ms, run.Side, d.tol, &run.Observes)
+		for _, vr := range variants[1:] {
+			if len(diffs) > 0 && len(CompareObserved(vr.Side, run.Side, d.tol, &run.Observes)) == 0 {
+				diffs, v.MatchedVariant = nil, vr.Name
+			}
+		}
 		if run.Late > maxLate && len(diffs) > 0 {
 			v.Busy, v.Late, v.Diffs = v.Busy+1, run.Late, diffs
 		} else {
@@ -503,10 +519,12 @@ func (r *realRun) playFaults(t0 time.Time, until time.Duration) ([]Event, error)
 	return out, errors.Join(errs...)
 }
 
-// writeDriverTable prints one line per scenario: the library, runs, how
-// many agreed, the wall time of the last real run and the first difference.
+// writeDriverTable prints one line per scenario: whether it agrees, how
+// many real runs agreed, whether the model's outcome is determined (else
+// the perturbation whose outcome a real run matched), the wall time of the
+// last real run and the first difference.
 func writeDriverTable(b *strings.Builder, rows []driverVerdict) {
-	fmt.Fprintf(b, "%-44s %-10s %6s %8s  %s\n", "scenario", "result", "agreed", "real", "first difference")
+	fmt.Fprintf(b, "%-44s %-9s %7s  %-26s %8s  %s\n", "scenario", "result", "agreed", "model", "real", "first difference")
 	agree, racy := 0, 0
 	lib := ""
 	for _, v := range rows {
@@ -522,8 +540,15 @@ func writeDriverTable(b *strings.Builder, rows []driverVerdict) {
 		default:
 			res, first = "DISAGREE", v.Diffs[0].String()
 		}
+		det := "determined"
+		if !v.Determined {
+			det = "varies"
+			if v.MatchedVariant != "" {
+				det += ", as " + v.MatchedVariant
+			}
+		}
 		lib = v.Library
-		fmt.Fprintf(b, "%-44s %-10s %3d/%-3d %8s  %s\n", v.Name, res, v.Agreed, v.Runs, v.RealWall.Round(time.Millisecond), first)
+		fmt.Fprintf(b, "%-44s %-9s %3d/%-3d  %-26s %8s  %s\n", v.Name, res, v.Agreed, v.Runs, det, v.RealWall.Round(time.Millisecond), first)
 	}
 	fmt.Fprintf(b, "%s: %d of %d scenarios agree", lib, agree, len(rows))
 	if racy > 0 {

@@ -40,14 +40,18 @@ type Event struct {
 type Observes struct {
 	// Status maps each model status the driver can tell apart to the name
 	// it reports; unmapped statuses are invisible.
-	Status       map[string]string `json:"status"`
-	Callbacks    []string          `json:"callbacks"`
-	SubRemoved   bool              `json:"sub_removed"`
-	SubClosed    bool              `json:"sub_closed"`
-	DrainDone    bool              `json:"drain_done"`
-	SubDrainDone bool              `json:"sub_drain_done"`
-	CallbackEnd  bool              `json:"callback_end"`
-	LastError    bool              `json:"last_error"`
+	Status     map[string]string `json:"status"`
+	Callbacks  []string          `json:"callbacks"`
+	SubRemoved bool              `json:"sub_removed"`
+	SubClosed  bool              `json:"sub_closed"`
+	// SubClosedAsyncOnly: the closed handler exists only for async
+	// subscriptions (nats.c's on-complete callback); a sync subscription's
+	// is not compared.
+	SubClosedAsyncOnly bool `json:"sub_closed_async_only"`
+	DrainDone          bool `json:"drain_done"`
+	SubDrainDone       bool `json:"sub_drain_done"`
+	CallbackEnd        bool `json:"callback_end"`
+	LastError          bool `json:"last_error"`
 }
 
 // GoObserves is what the in-process nats.go runner sees: everything but a
@@ -422,7 +426,7 @@ func (obs *Observes) Project(o *model.Outcome, modelSide bool) *model.Outcome {
 		if !obs.SubRemoved {
 			ps.RemovedNS = nil
 		}
-		if !obs.SubClosed {
+		if !obs.SubClosed || (obs.SubClosedAsyncOnly && s.Type == "sync") {
 			ps.ClosedHandlerNS = nil
 		}
 		if !obs.SubDrainDone {

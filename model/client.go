@@ -54,8 +54,11 @@ type Conn struct {
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
-	drainRng     sim.Chooser
-	reconRng     sim.Chooser
+	// drainDeadlinePolled: a polled drain woke past its deadline and, under
+	// PollDeadlineFirst, times out whatever is left.
+	drainDeadlinePolled bool
+	drainRng            sim.Chooser
+	reconRng            sim.Chooser
 }
 
 type connOptions struct {
@@ -314,6 +317,11 @@ func (c *Conn) pushCallback(ev CallbackEvent) {
 	if c.achClosed {
 		return
 	}
+	c.queueCallback(ev)
+}
+
+// queueCallback queues ev, even after the closed callback.
+func (c *Conn) queueCallback(ev CallbackEvent) {
 	c.ach = append(c.ach, ev)
 	if !c.achBusy {
 		c.achBusy = true
@@ -348,6 +356,24 @@ func (c *Conn) runCallback(ev CallbackEvent) {
 func (c *Conn) pushErr(err, sub string) {
 	c.rec.LastError = err
 	c.pushCallback(CallbackEvent{Kind: "async_error", Error: err, Sub: sub})
+}
+
+// pushDrainErr reports an error of the connection drain: as pushErr, or,
+// under DrainErrNoLastError, through the async error callback only.
+func (c *Conn) pushDrainErr(err string) {
+	p := c.w.profile
+	if p.DrainErrAfterClose && c.achClosed {
+		c.queueCallback(CallbackEvent{Kind: "async_error", Error: err})
+		if !p.DrainErrNoLastError {
+			c.rec.LastError = err
+		}
+		return
+	}
+	if p.DrainErrNoLastError {
+		c.pushCallback(CallbackEvent{Kind: "async_error", Error: err})
+		return
+	}
+	c.pushErr(err, "")
 }
 
 // Close is the user's Close: callbacks run unless NoCallbacksAfterClientClose.

@@ -79,8 +79,12 @@ func (c *Conn) drainConnection() {
 		mux = nil
 	}
 	w.trace(c.name, "drain.wait", sim.Int("subs", int64(len(subs))), sim.Dur("timeout", c.opts.drainTimeout))
+	early := c.deadline()
 	c.drainBatch(ordered, func() {
 		deadline := c.deadline()
+		if p.PollFromBarrier && p.TimeoutStart == AfterUnsubs {
+			deadline = early
+		}
 		if deadline != sim.Never {
 			c.rec.DrainDeadline = deadline
 		}
@@ -99,7 +103,8 @@ func (c *Conn) drainConnection() {
 }
 
 // drainBatch UNSUBs subs and starts their completion checks behind the
-// profile's barrier; then, once the deadline clock should start, it calls
+// profile's barrier; then, once the deadline clock (or, under PollFromBarrier,
+// the wait) should start, it calls
 // started. With a barrier per subscription the clock starts right after the
 // UNSUBs are queued; with a shared barrier it may start after its PONG.
 func (c *Conn) drainBatch(subs []*Sub, started func()) {
@@ -116,7 +121,8 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 	for _, s := range subs {
 		c.markDraining(s)
 	}
-	if p.TimeoutStart != AfterBarrier {
+	afterBarrier := p.TimeoutStart == AfterBarrier || p.PollFromBarrier
+	if !afterBarrier {
 		started()
 	}
 	c.drainBarrier(func(err string) {
@@ -137,7 +143,7 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 		for _, s := range subs {
 			c.afterBarrier(s)
 		}
-		if p.TimeoutStart == AfterBarrier {
+		if afterBarrier {
 			started()
 		}
 	})
@@ -201,6 +207,9 @@ func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 		}
 		if c.now() >= deadline {
 			done = true
+			if poll > 0 && c.w.profile.PollDeadlineFirst {
+				c.drainDeadlinePolled = true
+			}
 			next()
 			return
 		}
@@ -236,14 +245,14 @@ func (c *Conn) finishDrain() {
 	w := c.w
 	p := w.profile
 	c.onSubRemoved = nil
-	timedOut := len(c.subs) != 0 && !p.NoUnsubOnConnDrain
+	timedOut := (len(c.subs) != 0 || c.drainDeadlinePolled) && !p.NoUnsubOnConnDrain
 	if timedOut {
 		c.rec.DrainTimedOut = true
 		w.trace(c.name, "drain.timeout", sim.Int("subs_left", int64(len(c.subs))))
 		if !w.mut.Has(TimeoutNotReported) {
 			c.rec.DrainResult = ErrDrainTimeout
 			if p.TimeoutReport == ReportAsyncError {
-				c.pushErr(ErrDrainTimeout, "")
+				c.pushDrainErr(ErrDrainTimeout)
 			}
 		}
 		if w.mut.Has(NoCloseAfterTimeout) {
@@ -258,7 +267,7 @@ func (c *Conn) finishDrain() {
 	done := func(err string) {
 		c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
 		if err != "" {
-			c.pushErr(err, "")
+			c.pushDrainErr(err)
 			if p.DisconnectMidDrain == Zombie && !c.tcp {
 				return // the rejected flush skips the close (JS-M4)
 			}
@@ -410,6 +419,15 @@ func (c *Conn) pollDrained(s *Sub) {
 		s.draining = false
 		if s.subDrain {
 			s.subDrainDone(true) // the closed subscription holds nothing
+		}
+		return
+	}
+	if s.sync && c.w.profile.SyncLeavesByNextMsg && !s.closed {
+		// Only NextMsg removes it (C-M8); one already waiting finds it
+		// empty and draining, and returns ErrTimeout.
+		s.drainReady = true
+		if s.queueLen() == 0 && len(s.nextWaiters) > 0 {
+			s.leaveByNextMsg(ErrTimeout)
 		}
 		return
 	}

@@ -81,11 +81,30 @@ type Profile struct {
 	// left; no bound with a zero timeout) instead of FinalFlushTimeout
 	// (nats.java).
 	FinalFlushInTimeout bool
+	// DrainErrNoLastError: the connection drain's own errors (a timeout, a
+	// failed final flush) reach only the async error callback; the
+	// connection's LastError is left as it was (nats.c's _pushDrainErr
+	// posts the callback and sets no connection error).
+	DrainErrNoLastError bool
 
 	// ConnDrainPoll is the interval at which the connection drain checks
 	// whether every subscription has been removed; 0 means it is woken
 	// whenever a subscription is removed.
 	ConnDrainPoll time.Duration
+	// PollDeadlineFirst: a polled connection drain that wakes past its
+	// deadline reports a timeout without looking at the subscriptions once
+	// more, even if the last of them left since the previous poll (nats.c
+	// before 3.11: `while (deadline - now > 0) { check; sleep(100) }`).
+	// It does so even when the connection was closed under it meanwhile
+	// (a disconnect): the timeout is then reported after the closed
+	// callback, where DrainErrAfterClose lets it run.
+	PollDeadlineFirst bool
+	// PollFromBarrier: with a shared barrier, the connection drain's wait
+	// for its subscriptions (and so the phase of its ConnDrainPoll) starts
+	// when the barrier returned; the deadline still counts from the
+	// TimeoutStart (nats.c before 3.11 sleeps 100 ms between checks from
+	// the end of its UNSUB flush on).
+	PollFromBarrier bool
 	// SubDrainPoll is the interval at which a subscription drain checks its
 	// completion criterion after the barrier; 0 means it is checked
 	// whenever the subscription hands out a message or a callback returns.
@@ -138,6 +157,12 @@ type Profile struct {
 	// NoDisconnectedOnClose: closing the connection fires no disconnected
 	// callback, only the closed one (nats.java).
 	NoDisconnectedOnClose bool
+	// DrainErrAfterClose: an error the connection drain reports after the
+	// connection closed under it still reaches the async error callback,
+	// after the closed callback (nats.c's drain thread posts to the
+	// library-wide callback thread, which has no closed sentinel; nats.go
+	// drops what follows the closed callback).
+	DrainErrAfterClose bool
 	// NoClosedCallbackAfterDrain: the library fires no closed callback when
 	// a drain closes the connection (node-nats v1 removes its listeners).
 	NoClosedCallbackAfterDrain bool
@@ -159,6 +184,14 @@ type Profile struct {
 	PendingBytesLimit int
 	// SyncChanLen is the capacity of a sync subscription's channel.
 	SyncChanLen int
+	// SyncLeavesByNextMsg: a draining sync subscription is removed only by
+	// a NextMsg call after the drain's barrier: the one that takes its last
+	// message, or one with a timeout that finds it empty (it returns
+	// ErrTimeout at once, and a NextMsg already waiting at the barrier does
+	// too). An empty one read only with NextMsg(0), or not read at all,
+	// stays, and keeps a connection drain waiting until its deadline
+	// (nats.c, C-M8).
+	SyncLeavesByNextMsg bool
 
 	// Reconnect defaults.
 	ReconnectWait    time.Duration
@@ -388,9 +421,11 @@ func derive(base Profile, change func(*Profile)) Profile {
 	return p
 }
 
-// CProfile is nats.c (reference/other-clients-drain.md §2).
+// CProfile is nats.c v3.11 (reference/other-clients-drain.md §2), read from
+// the code: only 3.4.1 is installable here (Debian's libnats-dev), so this
+// profile was never run against a real 3.11; see C34Profile.
 var CProfile = derive(GoProfile, func(p *Profile) {
-	p.Name, p.Library = "c", "nats.c v3.11"
+	p.Name, p.Library = "c", "nats.c v3.11 (modelled from the code; not run on a real 3.11)"
 	p.Description = "one shared barrier, event-driven completion (callback returned), response mux last, final flush skipped after a timeout; 0 = no timeout"
 	p.DrainAPI = "natsConnection_Drain returns at once; closed callback signals completion"
 	p.ZeroTimeout = ZeroIsForever
@@ -401,6 +436,32 @@ var CProfile = derive(GoProfile, func(p *Profile) {
 	p.UnsubWhileDraining = ""
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.ResendDrainingSubs = false
+	p.SyncLeavesByNextMsg = true // C-M8, §2.6
+	p.DrainErrNoLastError = true // _pushDrainErr posts the callback only
+	p.DrainErrAfterClose = true  // natsAsyncCb_Post* has no closed sentinel
+	p.Sources = []string{
+		"not run on a real nats.c 3.11: the drain code since 1b66b87d (PR #915, v3.11.0) is read from the source; the rest of the profile is what nats.c 3.4.1 showed in real runs (c-3.4)",
+		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1 (testdata/conformance/c-3.4/sync-sub-nextmsg-zero.yaml); natsSub_nextMsg is unchanged in 3.11 (read from the code)",
+		"DrainErrNoLastError: seen on the real nats.c 3.4.1 (LastError empty after ErrDrainTimeout); 3.11's _pushDrainErr still sets no connection error (read from the code)",
+	}
+})
+
+// C34Profile is nats.c v3.4.1, as Debian ships it (libnats-dev), checked
+// against the real library: before 1b66b87d (v3.11.0) the connection drain
+// UNSUBs the response mux with the other subscriptions (C-M1) and polls for
+// completion with nats_Sleep(100) from the barrier on (C-M2), checking the
+// deadline before the subscriptions.
+var C34Profile = derive(CProfile, func(p *Profile) {
+	p.Name, p.Library = "c-3.4", "nats.c v3.4.1"
+	p.Description = "as c, but the response mux is drained with the other subscriptions (a handler's request loses its reply) and completion is polled every 100 ms, which also quantises the timeout"
+	p.ConnDrainPoll = 100 * time.Millisecond
+	p.PollDeadlineFirst = true
+	p.PollFromBarrier = true
+	p.Mux = MuxWithOthers
+	p.Sources = []string{
+		"C-M1 (mux drained with the others) and C-M2 (100 ms completion poll, deadline checked first): seen on the real nats.c 3.4.1, fixed by 1b66b87d (nats.c #911, PR #915, v3.11.0)",
+		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1",
+	}
 })
 
 // JavaProfile is nats.java (reference/other-clients-drain.md §3).
@@ -560,6 +621,7 @@ var profiles = map[string]*Profile{
 	GoProfile.Name:       &GoProfile,
 	Go153Profile.Name:    &Go153Profile,
 	CProfile.Name:        &CProfile,
+	C34Profile.Name:      &C34Profile,
 	JavaProfile.Name:     &JavaProfile,
 	NodeV1Profile.Name:   &NodeV1Profile,
 	NatsJSProfile.Name:   &NatsJSProfile,

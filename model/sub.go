@@ -65,6 +65,9 @@ type Sub struct {
 	// followsConnDrain: a subscription drain called while the connection
 	// drains returned the connection's drain, whose end it signals.
 	followsConnDrain bool
+	// drainReady: a drained sync subscription passed its barrier and, under
+	// SyncLeavesByNextMsg, waits for NextMsg to remove it.
+	drainReady bool
 }
 
 type nextWait struct {
@@ -387,6 +390,11 @@ func (s *Sub) NextMsg(timeout time.Duration, done func(err string, msg int)) {
 		done(s.takeNext())
 		return
 	}
+	if s.drainReady && timeout > 0 {
+		s.leaveByNextMsg("")
+		done(ErrTimeout, 0)
+		return
+	}
 	nw := &nextWait{done: done}
 	nw.timer = s.c.w.sim.After(timeout, func() {
 		for i, x := range s.nextWaiters {
@@ -421,10 +429,29 @@ func (s *Sub) takeNext() (string, int) {
 			s.c.removeSub(s, "max")
 		}
 	}
+	if s.drainReady && s.inSubs && s.queueLen() == 0 {
+		s.leaveByNextMsg("")
+	}
 	if w.ledger.Message(dl.Msg).Status == 503 {
 		return ErrNoResponders, dl.Msg
 	}
 	return "", dl.Msg
+}
+
+// leaveByNextMsg removes a drained sync subscription from NextMsg
+// (SyncLeavesByNextMsg); waiting NextMsg calls return waitErr, or the
+// closed subscription's error when it is "".
+func (s *Sub) leaveByNextMsg(waitErr string) {
+	if waitErr != "" {
+		waiters := s.nextWaiters
+		s.nextWaiters = nil
+		for _, nw := range waiters {
+			s.c.w.sim.Cancel(nw.timer)
+			nw.done(waitErr, 0)
+		}
+	}
+	s.drainReady, s.draining = false, false
+	s.c.removeSub(s, "drain")
 }
 
 // Unsubscribe is Subscription.Unsubscribe.

@@ -31,6 +31,14 @@ func KnownViolations() []KnownViolation {
 }
 
 var knownViolations = []KnownViolation{
+	{Profile: "c", Invariant: "drain-closes", Source: "C-M8 (nats.c #310), seen on nats.c 3.4.1; natsSub_nextMsg unchanged in 3.11",
+		Why: "an empty draining sync subscription leaves only through a NextMsg with a timeout, so a drain without a timeout whose sync subscription is not read that way never ends"},
+	{Profile: "c", Invariant: "closed-callback", Source: "DrainErrAfterClose: nats.c's _pushDrainErr posts to the callback thread after the close (read from the 3.11 code; seen on nats.c 3.4.1)",
+		Why: "an error the drain raises after the connection closed under it (its final flush failing on the closed connection) is still posted, after the closed callback"},
+	{Profile: "c-3.4", Invariant: "closed-callback", Seen: "nats.c v3.4.1", Source: "PollDeadlineFirst + DrainErrAfterClose, seen on nats.c 3.4.1 (testdata/conformance/c-3.4/disconnect-then-deadline.yaml)",
+		Why: "a drain error raised after the connection closed under it (a timeout found by a poll past the deadline, or a failed final flush) is still posted, after the closed callback"},
+	{Profile: "c-3.4", Invariant: "replies-reach-requester", Seen: "nats.c v3.4.1", Source: "C-M1 (nats.c #911, fixed in v3.11.0), seen on nats.c 3.4.1",
+		Why: "the response mux is UNSUB'd with the other subscriptions, so the reply to a request a handler makes during the drain finds no interest"},
 	{Profile: "go-1.53", Invariant: "closed-is-final", Source: "nats.go B12, fixed in v1.55.0", Seen: "nats.go v1.53.1",
 		Why: "a drain waiting when a Close or a disconnect closed the connection sets it back to DRAINING_PUBS, waits 5 s for a final flush that cannot succeed and closes it again"},
 	{Profile: "csharp-v1", Invariant: "drain-waits-for-callbacks", Inferred: "CS-M4", Source: "CS-M4 (§9.2)",

@@ -80,6 +80,18 @@ var notApplicable = map[string]map[string]string{
 	"c": {
 		"unsub-allowed-while-draining": "nats.c allows Unsubscribe while draining",
 		"drain-reconnecting-no-close":  "nats.c refuses Drain while reconnecting without closing",
+		"no-drain-timeout":             "masked: drain-closes is a known violation (C-M8: an unread sync subscription keeps a drain without a timeout open)",
+		"closed-cb-inline":             "masked: closed-callback is a known violation (DrainErrAfterClose)",
+		"closed-cb-despite-option":     "masked: closed-callback is a known violation (DrainErrAfterClose)",
+		"closed-cb-twice":              "masked: closed-callback is a known violation (DrainErrAfterClose)",
+	},
+	"c-3.4": {
+		"unsub-allowed-while-draining": "nats.c allows Unsubscribe while draining",
+		"drain-reconnecting-no-close":  "nats.c refuses Drain while reconnecting without closing",
+		"respmux-drained-with-subs":    "the profile already drains the mux with the others (C-M1)",
+		"closed-cb-inline":             "masked: closed-callback is a known violation (DrainErrAfterClose)",
+		"closed-cb-despite-option":     "masked: closed-callback is a known violation (DrainErrAfterClose)",
+		"closed-cb-twice":              "masked: closed-callback is a known violation (DrainErrAfterClose)",
 	},
 	"csharp-v1": {
 		"pending-dec-before-callback": "the profile already counts a message drained when dequeued (criterion a)",
