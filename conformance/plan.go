@@ -174,6 +174,9 @@ type PlanDrainSub struct {
 // PlanClientRef names a client (empty in a handler: its own).
 type PlanClientRef struct {
 	Client string `json:"client,omitempty"`
+	// Wait (a handler's drain only): the handler waits until the drain is
+	// done instead of starting it and going on.
+	Wait bool `json:"wait,omitempty"`
 }
 
 // PlanAutoUnsub sets a subscription's auto-unsubscribe limit.
@@ -310,7 +313,7 @@ func handlerStep(a *scenario.HandlerAction) PlanStep {
 	case a.Subscribe != nil:
 		st.Subscribe = &PlanSubRef{Sub: a.Subscribe.Sub}
 	case a.Drain != nil:
-		st.Drain = &PlanClientRef{}
+		st.Drain = &PlanClientRef{Wait: a.Drain.Wait}
 	case a.Sleep != nil:
 		st.Sleep = &PlanSleep{DurationNS: int64(a.Sleep.A)}
 	}

@@ -115,6 +115,9 @@ func lastEvent(o *model.Outcome) int64 {
 		for _, cb := range c.Callbacks {
 			at(cb.AtNS)
 		}
+		if c.Drain != nil {
+			ptr(c.Drain.DoneNS) // a drain may end without a status change (nats.py's failed final flush)
+		}
 	}
 	for _, s := range o.Subscriptions {
 		for _, d := range s.Delivered {

@@ -54,11 +54,22 @@ type Conn struct {
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
+	// readLoopDead: the read loop died (a PONG reached a cancelled
+	// waiter); nothing the server sends is read any more.
+	readLoopDead bool
+	connectedAt  sim.Time // when the last (re)connect completed
+	drainStarts  int      // drains started (startDrain)
+	// drainWaiters resume the callbacks that wait for the drain to end.
+	drainWaiters []func()
 	// drainDeadlinePolled: a polled drain woke past its deadline and, under
 	// PollDeadlineFirst, times out whatever is left.
 	drainDeadlinePolled bool
 	drainRng            sim.Chooser
 	reconRng            sim.Chooser
+	// Event loop (Profile.EventLoop): held while a blocking handler runs;
+	// deferred are the loop's events that became due meanwhile.
+	held     bool
+	deferred []func()
 }
 
 type connOptions struct {
@@ -109,6 +120,10 @@ type flushWait struct {
 	done    func(err string)
 	timer   sim.Timer
 	settled bool
+	// cancelled: its waiter gave up but stays in the PONG queue
+	// (TimeoutCancelsSubDrains); the PONG that reaches it kills the read
+	// loop.
+	cancelled bool
 }
 
 func (c *Conn) now() sim.Time { return c.w.sim.Now() }
@@ -193,6 +208,12 @@ func (c *Conn) write(f frame, bytes int) {
 func (c *Conn) kick() {
 	if !c.kicked {
 		c.kicked = true
+		if c.held {
+			// Written inside a blocking callback: the flusher (ruby-nats's
+			// next_tick) runs after what the loop read meanwhile.
+			c.deferred = append(c.deferred, c.flushFn)
+			return
+		}
 		c.w.sim.At(c.now(), c.flushFn)
 	}
 }
@@ -210,7 +231,18 @@ func (c *Conn) flush() {
 
 // receive is the read loop: it processes what the server wrote, in order.
 func (c *Conn) receive(frames []frame, eof bool) {
-	for _, f := range frames {
+	if c.held {
+		rest := append([]frame(nil), frames...)
+		c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
+		return
+	}
+	for i, f := range frames {
+		if c.readLoopDead {
+			if f.op == opMsg {
+				c.w.ledger.drop(f.ref, c.now(), DropReadLoopDead, c.isDraining())
+			}
+			continue
+		}
 		switch f.op {
 		case opConnected:
 			c.handshakeDone()
@@ -219,6 +251,16 @@ func (c *Conn) receive(frames []frame, eof bool) {
 		case opMsg:
 			c.processMsg(f)
 		}
+		if c.held && (i+1 < len(frames) || eof) {
+			// A blocking callback holds the loop: the rest of what was
+			// read is parsed when it returns, before anything else.
+			rest := append([]frame(nil), frames[i+1:]...)
+			c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
+			return
+		}
+	}
+	if c.readLoopDead {
+		return
 	}
 	if eof {
 		c.processOpErr(ErrEOF)
@@ -234,16 +276,29 @@ const waitForever time.Duration = -1
 // timeout (ErrTimeout) or when the connection closes or reconnects
 // (ErrConnectionClosed).
 func (c *Conn) Flush(timeout time.Duration, done func(err string)) {
+	c.flush1(timeout, done)
+}
+
+// flush1 is Flush, returning the PONG's waiter (nil when closed).
+func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 	if c.isClosed() {
 		done(ErrConnectionClosed)
-		return
+		return nil
+	}
+	if c.w.profile.FlushNeedsReadLoop && (c.readLoopDead || !c.tcp) {
+		// nats.py: with no read loop a flush only writes what is
+		// buffered and returns.
+		c.kick()
+		done("")
+		return nil
 	}
 	fw := &flushWait{done: done}
 	if timeout != waitForever {
-		fw.timer = c.w.sim.After(timeout, func() { c.settleFlush(fw, ErrTimeout) })
+		fw.timer = c.w.sim.After(timeout, c.onLoop(func() { c.settleFlush(fw, ErrTimeout) }))
 	}
 	c.pongs = append(c.pongs, fw)
 	c.write(frame{op: opPing}, 6)
+	return fw
 }
 
 func (c *Conn) settleFlush(fw *flushWait, err string) {
@@ -261,6 +316,11 @@ func (c *Conn) processPong() {
 	}
 	fw := c.pongs[0]
 	c.pongs = c.pongs[1:]
+	if fw.cancelled {
+		c.readLoopDead = true
+		c.w.trace(c.name, "read_loop.dead", sim.Str("why", "PONG for a cancelled waiter"))
+		return
+	}
 	c.settleFlush(fw, "")
 }
 
@@ -296,6 +356,10 @@ func (c *Conn) publish(subject, reply string, size int) (string, int) {
 		err = ErrReconnectBufExceeded
 	}
 	if err != "" {
+		if w.profile.SilentPublishDrop && (err == ErrConnectionClosed || err == ErrConnectionDraining) {
+			m.Fate, m.LostReason = MsgLostUnsent, "dropped silently: "+err
+			return "", m.ID
+		}
 		m.Fate, m.Error = MsgRefused, err
 		return err, m.ID
 	}
@@ -396,7 +460,6 @@ func (c *Conn) close(doCBs bool) {
 	if c.isReconnecting() && c.rec.LastError == "" {
 		c.rec.LastError = ErrNoServers
 	}
-	prev := c.status
 	c.setStatus(Closed)
 	hadTCP := c.tcp
 	if c.tcp {
@@ -408,7 +471,9 @@ func (c *Conn) close(doCBs bool) {
 		c.discardOut("closed while disconnected")
 	}
 	c.clearPendingFlushCalls()
-	c.clearPendingRequests()
+	if !w.profile.RequestsOutliveClose {
+		c.clearPendingRequests()
+	}
 	for _, s := range c.drainedSubs {
 		if s.rec.RemovedAt == NoTime {
 			s.rec.RemovedAt, s.rec.RemovedBy = c.now(), "drain"
@@ -425,7 +490,7 @@ func (c *Conn) close(doCBs bool) {
 	}
 	c.subRemoved()
 	if doCBs {
-		if hadTCP && (!w.profile.NoDisconnectedOnClose || prev == Disconnected) {
+		if hadTCP && !w.profile.NoDisconnectedOnClose {
 			c.pushCallback(CallbackEvent{Kind: "disconnected"})
 		}
 		if w.mut.Has(ClosedCBInline) {
@@ -452,8 +517,8 @@ func (c *Conn) discardOut(reason string) {
 // processOpErr handles a broken connection: reconnect if CONNECTED and
 // allowed, otherwise (in particular while draining) close.
 func (c *Conn) processOpErr(err string) {
-	if c.isClosed() {
-		return
+	if c.isClosed() || c.readLoopDead {
+		return // a dead read loop notices nothing
 	}
 	if c.isReconnecting() || !c.tcp {
 		// No connection was up: the reconnect loop runs (the status may
@@ -468,6 +533,9 @@ func (c *Conn) processOpErr(err string) {
 		return
 	}
 	c.w.trace(c.name, "conn.lost", sim.Str("error", err))
+	if c.w.profile.LinkErrorCallback {
+		c.pushErr(err, "")
+	}
 	rule := c.w.profile.DisconnectMidDrain
 	if c.isDraining() && rule == SwallowWhileDraining {
 		// nats.java: the error is swallowed; the link is gone, so pending
@@ -510,6 +578,10 @@ func (c *Conn) doReconnect() {
 	c.rec.LastError = ""
 	c.pushCallback(CallbackEvent{Kind: "disconnected"})
 	c.reconnects = 0
+	if p := c.w.profile; p.ReconnectAtOnce && c.now()-c.connectedAt >= sim.Time(c.opts.reconnectWait) {
+		c.w.sim.At(c.now(), c.attemptReconnect)
+		return
+	}
 	c.scheduleReconnectAttempt()
 }
 
@@ -523,7 +595,7 @@ func (c *Conn) scheduleReconnectAttempt() {
 	if j := c.w.profile.ReconnectJitter; j > 0 {
 		wait += sim.DurationIn(c.reconRng, "reconnect-jitter", 0, j-1)
 	}
-	c.w.sim.After(wait, c.attemptReconnect)
+	c.w.sim.After(wait, c.onLoop(c.attemptReconnect))
 }
 
 func (c *Conn) attemptReconnect() {
@@ -533,6 +605,9 @@ func (c *Conn) attemptReconnect() {
 	c.reconnects++
 	if !c.w.reachable(c) {
 		c.w.trace(c.name, "reconnect.failed", sim.Int("attempt", int64(c.reconnects)))
+		if c.w.profile.ReconnectAtOnce {
+			c.pushErr(ErrConnectionRefused, "")
+		}
 		c.scheduleReconnectAttempt()
 		return
 	}
@@ -550,15 +625,32 @@ func (c *Conn) handshakeDone() {
 	}
 	c.dialing = false
 	if c.isReconnecting() {
-		c.setStatus(Connected)
+		if c.w.profile.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime {
+			// ruby-nats keeps its draining flag through the reconnect
+			// (measured on 0.11.2: draining? is true again once connected).
+			c.setStatus(DrainingSubs)
+		} else {
+			c.setStatus(Connected)
+		}
 	}
 	c.tcp = true
+	c.connectedAt = c.now()
 	pending := c.out
 	c.out = c.w.getFrames()
 	c.resendSubscriptions()
 	c.out = append(c.out, pending...)
 	c.w.putFrames(pending)
 	c.outBytes = 0
+	if c.w.profile.ReconnectAtOnce {
+		// nats.py flushes the new link before the reconnected callback.
+		c.kick()
+		c.Flush(c.w.profile.FlushTimeout, func(string) {
+			if !c.isClosed() {
+				c.pushCallback(CallbackEvent{Kind: "reconnected"})
+			}
+		})
+		return
+	}
 	c.pushCallback(CallbackEvent{Kind: "reconnected"})
 	c.kick()
 	c.Flush(c.w.profile.FlushTimeout, func(string) {})

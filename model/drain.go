@@ -22,11 +22,49 @@ func (c *Conn) Drain() string {
 	case c.isDraining(), p.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime:
 		return p.DoubleDrainErr
 	}
-	c.setStatus(DrainingSubs)
 	if c.rec.DrainCalledAt == NoTime {
 		c.rec.DrainCalledAt = c.now()
 	}
+	c.startDrain()
+	return ""
+}
+
+// startDrain flips the status to DRAINING_SUBS and starts drainConnection.
+func (c *Conn) startDrain() {
+	c.drainStarts++
+	c.setStatus(DrainingSubs)
+	if c.w.profile.EventLoop {
+		// On one event loop the drain call itself queues the UNSUBs and
+		// the barrier PING (ruby-nats: before a publish made right after
+		// it; measured on 0.11.2, examples/matrix/ruby-em--drain-waits-for-callbacks.yaml).
+		c.drainConnection()
+		return
+	}
 	c.w.sim.At(c.now(), c.drainConnection)
+}
+
+// drainFromCallback is a Drain called by a callback of s. Under
+// DrainAtYield it is a task of its own: it returns at once, and the drain
+// starts when s's task next yields.
+func (c *Conn) drainFromCallback(s *Sub) string {
+	if !c.w.profile.DrainAtYield {
+		return c.Drain()
+	}
+	if c.isClosed() || c.isReconnecting() || c.isDraining() {
+		return c.Drain()
+	}
+	if c.rec.DrainCalledAt == NoTime {
+		c.rec.DrainCalledAt = c.now()
+	}
+	// Every drain task started at one yield checks the status before any
+	// of them sets DRAINING_SUBS (nats.py sets it after an
+	// asyncio.sleep(0)), so two such calls both drain.
+	s.atYield = append(s.atYield, func(wasDraining bool) {
+		if c.isClosed() || c.isReconnecting() || wasDraining {
+			return
+		}
+		c.startDrain()
+	})
 	return ""
 }
 
@@ -115,6 +153,12 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 				c.pushErr(err, "")
 			}
 		}
+		if p.TimeoutCancelsSubDrains {
+			// The subscription drains run (UNSUB, barrier PING) before
+			// the deadline is first checked (nats.py's asyncio.sleep(0)).
+			c.w.sim.At(c.now(), started)
+			return
+		}
 		started()
 		return
 	}
@@ -197,7 +241,8 @@ func (c *Conn) deadline() sim.Time {
 // zero, by being woken whenever a subscription is removed. A connection
 // closed meanwhile ends the drain quietly (nats.go v1.55.0).
 func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
-	poll := c.w.profile.ConnDrainPoll
+	p := c.w.profile
+	poll := p.ConnDrainPoll
 	done := false
 	var timer sim.Timer
 	var check func()
@@ -228,13 +273,17 @@ func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 			return
 		}
 		if poll > 0 {
-			c.w.sim.After(poll, check)
+			c.w.sim.After(poll, c.onLoop(check))
 			return
 		}
 		c.onSubRemoved = check
 	}
-	if poll == 0 && deadline != sim.Never {
-		timer = c.w.sim.At(deadline, check)
+	if (poll == 0 || p.DeadlineTimer) && deadline != sim.Never {
+		timer = c.w.sim.At(deadline, c.onLoop(check))
+	}
+	if poll > 0 && p.PollFirstWaits {
+		c.w.sim.After(poll, c.onLoop(check))
+		return
 	}
 	check()
 }
@@ -249,6 +298,9 @@ func (c *Conn) finishDrain() {
 	if timedOut {
 		c.rec.DrainTimedOut = true
 		w.trace(c.name, "drain.timeout", sim.Int("subs_left", int64(len(c.subs))))
+		if p.TimeoutCancelsSubDrains {
+			c.cancelSubDrains()
+		}
 		if !w.mut.Has(TimeoutNotReported) {
 			c.rec.DrainResult = ErrDrainTimeout
 			if p.TimeoutReport == ReportAsyncError {
@@ -266,6 +318,14 @@ func (c *Conn) finishDrain() {
 	c.setStatus(DrainingPubs)
 	done := func(err string) {
 		c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
+		if err != "" && p.FinalFlushErrStopsDrain {
+			// The flush's error is raised to the drain's caller: the drain
+			// ends with it, unclosed.
+			w.trace(c.name, "drain.stopped", sim.Str("error", err))
+			c.rec.DrainResult, c.rec.DrainDoneAt = err, c.now()
+			c.drainDone()
+			return
+		}
 		if err != "" {
 			c.pushDrainErr(err)
 			if p.DisconnectMidDrain == Zombie && !c.tcp {
@@ -277,7 +337,7 @@ func (c *Conn) finishDrain() {
 	switch {
 	case w.mut.Has(FinalFlushNoWait):
 		done("")
-	case timedOut && p.SkipFinalFlushOnTimeout:
+	case timedOut && p.SkipFinalFlushOnTimeout, p.NoFinalFlush:
 		c.drainClose()
 	case p.FinalFlushInTimeout:
 		t := c.opts.drainTimeout
@@ -305,6 +365,16 @@ func (c *Conn) revivesClosed() bool {
 // drainClose closes the connection at the end of a drain.
 func (c *Conn) drainClose() {
 	w := c.w
+	if p := w.profile; p.CloseRunsInDrainCaller && p.CloseCancelsCallbacks && len(c.drainWaiters) > 0 {
+		// The close runs in the callback that awaits the drain, and
+		// cancels it: it stops there, before the callbacks, and the drain
+		// never returns.
+		w.trace(c.name, "drain.close_cut_short")
+		c.drainWaiters = nil
+		c.rec.DrainResult = "" // never signalled
+		c.close(false)
+		return
+	}
 	if c.rec.DrainResult == "" {
 		c.rec.DrainResult = OK
 		if c.rec.FinalFlushErr != "" && w.profile.TimeoutReport == ReportResult {
@@ -326,6 +396,17 @@ func (c *Conn) drainClose() {
 		if s.c == c && s.followsConnDrain && w.profile.SubDrainResult && s.rec.DrainDoneAt == NoTime {
 			s.rec.DrainDoneAt, s.rec.DrainResult = c.now(), c.rec.DrainResult
 		}
+	}
+	c.drainDone()
+}
+
+// drainDone resumes the callbacks that wait for the drain (a handler's
+// drain with wait).
+func (c *Conn) drainDone() {
+	waiters := c.drainWaiters
+	c.drainWaiters = nil
+	for _, f := range waiters {
+		f()
 	}
 }
 
@@ -350,25 +431,29 @@ func (c *Conn) markDraining(s *Sub) {
 }
 
 // barrier is a PING/PONG round trip whose error is ignored; with a
-// SubDrainFlushTimeout of zero it waits for its PONG for ever.
-func (c *Conn) barrier(then func()) {
+// SubDrainFlushTimeout of zero it waits for its PONG for ever. It returns
+// the PONG's waiter (nil if none was queued).
+func (c *Conn) barrier(then func()) *flushWait {
 	if c.w.mut.Has(NoFlushBarrier) {
 		then()
-		return
+		return nil
 	}
 	timeout := c.w.profile.SubDrainFlushTimeout
 	if timeout == 0 {
 		timeout = waitForever
 	}
-	c.Flush(timeout, func(string) { then() })
+	return c.flush1(timeout, func(string) { then() })
 }
 
 // checkDrained is a subscription drain's own goroutine: a PING/PONG barrier
 // (its error ignored) proves the server processed the UNSUB and that every
 // MSG it sent before has been read; then the completion checks start.
 func (c *Conn) checkDrained(s *Sub) {
+	if s.drainCancelled {
+		return
+	}
 	if !c.w.profile.DrainCallFlushes || c.w.mut.Has(NoFlushBarrier) {
-		c.barrier(func() { c.afterBarrier(s) })
+		s.barrierWait = c.barrier(func() { c.afterBarrier(s) })
 		return
 	}
 	// The drain call makes the barrier, bounded by the drain's timeout; a
@@ -385,6 +470,24 @@ func (c *Conn) checkDrained(s *Sub) {
 	})
 }
 
+// cancelSubDrains is a drain timeout under TimeoutCancelsSubDrains: every
+// subscription drain still running stops; a barrier still waiting leaves
+// its cancelled waiter in the PONG queue.
+func (c *Conn) cancelSubDrains() {
+	for _, s := range c.subs {
+		if !s.draining {
+			continue
+		}
+		s.drainCancelled = true
+		s.onProgress = nil
+		if fw := s.barrierWait; fw != nil && !fw.settled {
+			fw.settled, fw.cancelled = true, true
+			c.w.sim.Cancel(fw.timer)
+			c.w.trace(c.name, "barrier.cancelled", sim.Str("sub", s.rec.ID))
+		}
+	}
+}
+
 // afterBarrier starts s's completion checks once its barrier returned.
 func (c *Conn) afterBarrier(s *Sub) {
 	if s.rec.BarrierAt == NoTime {
@@ -393,6 +496,10 @@ func (c *Conn) afterBarrier(s *Sub) {
 	s.drainDeadline = sim.Never
 	if s.subDrain && c.w.profile.SubDrainResult && s.drainTimeout > 0 {
 		s.drainDeadline = c.now().Add(s.drainTimeout)
+	}
+	if poll := c.w.profile.SubDrainPoll; poll > 0 && c.w.profile.PollFirstWaits {
+		c.w.sim.After(poll, c.onLoop(func() { c.pollDrained(s) }))
+		return
 	}
 	c.pollDrained(s)
 }
@@ -422,6 +529,9 @@ func (c *Conn) pollDrained(s *Sub) {
 		}
 		return
 	}
+	if s.drainCancelled {
+		return
+	}
 	if s.sync && c.w.profile.SyncLeavesByNextMsg && !s.closed {
 		// Only NextMsg removes it (C-M8); one already waiting finds it
 		// empty and draining, and returns ErrTimeout.
@@ -448,7 +558,7 @@ func (c *Conn) pollDrained(s *Sub) {
 		return
 	}
 	if poll := c.w.profile.SubDrainPoll; poll > 0 {
-		c.w.sim.After(poll, func() { c.pollDrained(s) })
+		c.w.sim.After(poll, c.onLoop(func() { c.pollDrained(s) }))
 		return
 	}
 	s.onProgress = func() { c.pollDrained(s) }

@@ -51,7 +51,28 @@ func (s *Sub) startCallback(d int32) {
 		cb.finish()
 		return
 	}
-	w.sim.After(s.spec.Handler.Duration.Sample(s.handlerRn, "handler-duration"), cb.serviceFn)
+	busy := s.spec.Handler.Duration.Sample(s.handlerRn, "handler-duration")
+	if !w.profile.EventLoop {
+		w.sim.After(busy, cb.serviceFn)
+		if busy > 0 && !s.spec.Handler.Blocking {
+			s.yield() // the callback awaits its work (blocking work holds the loop)
+		}
+		return
+	}
+	if s.spec.Handler.Blocking {
+		// The callback's work holds the loop until it returns.
+		s.c.hold()
+		w.sim.After(busy, cb.serviceFn)
+		return
+	}
+	// An awaiting handler: the callback arms a timer of the loop and
+	// returns; its actions run when the timer fires.
+	w.sim.After(busy, s.c.onLoop(cb.serviceFn))
+}
+
+// blocking reports whether the callback holds its connection's loop.
+func (cb *callback) blocking() bool {
+	return cb.s.c.w.profile.EventLoop && cb.s.spec != nil && cb.s.spec.Handler.Blocking
 }
 
 // serviceDone follows the handler's service time.
@@ -69,6 +90,9 @@ func (cb *callback) finish() {
 	dl.Fate = DlvHandled
 	s.rec.Handled[cb.rec].End = dl.EndedAt
 	s.endCallback(cb)
+	if cb.blocking() {
+		s.c.release()
+	}
 	if w.tr != nil {
 		w.trace(s.rec.Client, "callback.end", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 	}
@@ -161,12 +185,23 @@ func (cb *callback) runActions(i int) {
 				}
 			},
 				func() { cb.runActions(next) })
+			if p.Count > 1 && p.Interval > 0 && !s.spec.Handler.Blocking {
+				s.yield()
+			}
 			return
 		case a.Request != nil:
 			cb.requests(a, src, 0, func() { cb.runActions(next) })
+			s.yield()
 			return
 		case a.Sleep != nil:
-			w.sim.After(a.Sleep.Sample(s.handlerRn, "handler-sleep"), func() { cb.runActions(next) })
+			resume := func() { cb.runActions(next) }
+			if !cb.blocking() {
+				resume = c.onLoop(resume)
+			}
+			w.sim.After(a.Sleep.Sample(s.handlerRn, "handler-sleep"), resume)
+			if !s.spec.Handler.Blocking {
+				s.yield()
+			}
 			return
 		case a.Unsubscribe != nil:
 			rec(s.Unsubscribe(), 0)
@@ -175,9 +210,19 @@ func (cb *callback) runActions(i int) {
 			return
 		case a.Subscribe != nil:
 			rec(w.subscribeDeferred(c, w.sc.Sub(a.Subscribe.Sub)), 0)
-		case a.Drain != nil:
+		case a.Drain != nil && a.Drain.Wait:
+			starts := c.drainStarts
+			rec(c.Drain(), 0)
+			if c.drainStarts != starts {
+				// The callback waits until the drain is done.
+				c.drainWaiters = append(c.drainWaiters, func() { cb.runActions(next) })
+				return
+			}
+		case a.Drain != nil && c.w.profile.DrainCallFlushes:
 			c.DrainCall(func(err string) { rec(err, 0); cb.runActions(next) })
 			return
+		case a.Drain != nil:
+			rec(c.drainFromCallback(s), 0)
 		default:
 			panic(fmt.Sprintf("model: handler action %d of %s has no verb", i, s.rec.ID))
 		}
@@ -199,7 +244,17 @@ func (cb *callback) requests(a *scenario.HandlerAction, src string, k int, then 
 	s := cb.s
 	w, c := s.c.w, s.c
 	start := w.sim.Now()
+	blocking := cb.blocking()
+	if blocking {
+		// A Fiber-based request yields: the callback gives the loop back
+		// while it waits, and takes it again when the reply or timeout
+		// resumes it.
+		c.release()
+	}
 	c.Request(r.Subject, r.Size, r.Timeout, func(err string, id int) {
+		if blocking && !cb.cancelled {
+			c.hold()
+		}
 		w.call(CallRecord{Source: src, Verb: "request", Client: c.name, Sub: s.rec.ID, At: start, ReturnedAt: w.sim.Now(), Result: result(err), Msg: id})
 		w.sim.After(r.Interval, func() { cb.requests(a, src, k+1, then) })
 	})

@@ -25,7 +25,7 @@ func callAt(t *testing.T, res *model.Result, source string) model.CallRecord {
 	return model.CallRecord{}
 }
 
-func callbackKinds(c *model.ConnRecord) []string {
+func javaCallbacks(c *model.ConnRecord) []string {
 	var out []string
 	for _, cb := range c.Callbacks {
 		k := cb.Kind
@@ -60,7 +60,7 @@ actions:
 	require.Equal(t, ms(64), c.ClosedAt)
 	require.Equal(t, ms(64), c.DrainDoneAt)
 	require.Equal(t, model.OK, c.DrainResult)
-	require.Equal(t, []string{"closed"}, callbackKinds(c))
+	require.Equal(t, []string{"closed"}, javaCallbacks(c))
 }
 
 func TestJavaDisconnectMidDrainIsSwallowed(t *testing.T) {
@@ -81,7 +81,7 @@ actions:
   - {at: 50ms, disconnect: {client: app, for: 100ms}}
 `)
 	c := res.Conn("app")
-	require.Equal(t, []string{"async_error(ErrTimeout)", "closed"}, callbackKinds(c))
+	require.Equal(t, []string{"async_error(ErrTimeout)", "closed"}, javaCallbacks(c))
 	require.Equal(t, ms(1010), c.Callbacks[0].At)
 	require.Equal(t, ms(1010), c.ClosedAt)
 	require.Equal(t, model.ErrDrainTimeout, c.DrainResult)

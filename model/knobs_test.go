@@ -47,15 +47,15 @@ func TestKnobValuesAreNamed(t *testing.T) {
 // TestWithoutInferred: turning an inferred behaviour off changes a copy,
 // never the registered profile, and keeps the other inferred behaviours.
 func TestWithoutInferred(t *testing.T) {
-	p := &PythonProfile
-	without, ok := p.WithoutInferred("PY-M5")
+	p := &CSharpV1Profile
+	without, ok := p.WithoutInferred("CS-M4")
 	if !ok {
-		t.Fatal("python has no PY-M5 to turn off")
+		t.Fatal("csharp-v1 has no CS-M4 to turn off")
 	}
-	if without.DisconnectMidDrain != CloseOnDisconnect || p.DisconnectMidDrain != ReconnectAndForget {
-		t.Fatalf("DisconnectMidDrain: copy %v, original %v", without.DisconnectMidDrain, p.DisconnectMidDrain)
+	if without.Criterion != HandlerReturned || p.Criterion != QueueEmpty {
+		t.Fatalf("Criterion: copy %v, original %v", without.Criterion, p.Criterion)
 	}
-	if len(without.Inferred) != len(p.Inferred)-1 || without.Inferred[0].ID == "PY-M5" {
+	if len(without.Inferred) != len(p.Inferred)-1 || without.Inferred[0].ID == "CS-M4" {
 		t.Fatalf("copy's inferred behaviours: %+v", without.Inferred)
 	}
 	if _, ok := p.WithoutInferred("nope"); ok {

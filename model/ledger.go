@@ -21,6 +21,9 @@ const (
 	ErrMsgNoReply           = "ErrMsgNoReply"
 	ErrNoServers            = "ErrNoServers"
 	ErrEOF                  = "EOF"
+	// ErrConnectionRefused is a reconnect attempt that found no server
+	// listening (ReconnectAtOnce profiles report it).
+	ErrConnectionRefused = "ErrConnectionRefused"
 	// ErrAlreadySubscribed is drainsim's own: a scenario subscribed the same
 	// deferred subscription twice.
 	ErrAlreadySubscribed = "ErrAlreadySubscribed"
@@ -102,10 +105,13 @@ const (
 	// DropServerStalled: not sent, because the subscriber's connection was
 	// over 75 % of max_pending and no_fast_producer_stall is set.
 	DropServerStalled
+	// DropReadLoopDead: arrived after the client's read loop died
+	// (TimeoutCancelsSubDrains); nothing read it.
+	DropReadLoopDead
 )
 
 var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled",
-	"server_slow_consumer", "server_stalled"}
+	"server_slow_consumer", "server_stalled", "read_loop_dead"}
 
 func (r DropReason) String() string { return dropNames[r] }
 

@@ -116,6 +116,20 @@ type Profile struct {
 	// Concurrent callbacks: every message starts its callback on arrival,
 	// with no per-subscription queue (JavaScript clients).
 	Concurrent bool
+	// EventLoop: the connection runs on one single-threaded event loop
+	// (EventMachine): a blocking handler (scenario handler.blocking) holds
+	// it, and every other event of the connection (protocol reads, other
+	// callbacks, the drain's timers, request timeouts, the application's
+	// calls) waits until the handler returns; an awaiting handler's time is
+	// a timer of the loop. See model/loop.go.
+	EventLoop bool
+	// PollFirstWaits: the drain's completion checks (ConnDrainPoll,
+	// SubDrainPoll) first run one interval after they start, not at once
+	// (a periodic timer), so every drain takes at least one interval.
+	PollFirstWaits bool
+	// DeadlineTimer: the drain deadline is a timer of its own that fires
+	// on time, not a condition seen at the next poll.
+	DeadlineTimer bool
 	// Mux is where the request/response subscription is drained.
 	Mux MuxPlacement
 	// SubDrainFlushTimeout bounds the subscription drain's PING/PONG barrier
@@ -124,13 +138,58 @@ type Profile struct {
 	// FinalFlushTimeout bounds the flush of publishes after the
 	// subscriptions are drained.
 	FinalFlushTimeout time.Duration
+	// NoFinalFlush: the drain closes once its subscriptions are drained,
+	// without a PING/PONG for what was published (ruby-nats closes after
+	// writing its buffer).
+	NoFinalFlush bool
+	// FinalFlushErrStopsDrain: a failed final flush raises its error to
+	// the drain's caller, which signals the drain's end with it; the close
+	// that should follow never runs and no async error is reported, so the
+	// connection stays DRAINING_PUBS (nats.py: drain's finally block awaits
+	// flush() before _close).
+	FinalFlushErrStopsDrain bool
+	// TimeoutCancelsSubDrains: the subscription drains are tasks that send
+	// their UNSUB and barrier PING before the deadline is first checked,
+	// and a drain timeout cancels those still running: such a subscription
+	// is never removed by its drain, and a barrier still waiting for its
+	// PONG leaves its cancelled waiter in the PONG queue, so the PONG that
+	// reaches it kills the read loop and nothing more is read (nats.py
+	// 2.15: future.set_result on a cancelled future raises
+	// InvalidStateError); a flush started before that waits for a PONG
+	// nobody reads, and a broken link goes unnoticed.
+	TimeoutCancelsSubDrains bool
+	// FlushNeedsReadLoop: a flush made while no read loop runs (it died,
+	// or the connection is reconnecting) only writes what is buffered and
+	// returns success at once (nats.py's flush() checks that its reading
+	// task is done).
+	FlushNeedsReadLoop bool
+	// DrainAtYield: a Drain called from a callback is a task that starts
+	// only when the callback's subscription task yields (awaits something
+	// that waits, not blocking work, or runs out of queued messages); until then the
+	// callbacks of messages already queued keep running (asyncio
+	// create_task: nats.py).
+	DrainAtYield bool
+	// CloseRunsInDrainCaller: the drain's close runs in the task that
+	// awaits the drain; when that is a callback the close cancels
+	// (CloseCancelsCallbacks), the close stops there, after CLOSED and
+	// before the disconnected and closed callbacks, and the drain never
+	// returns (nats.py: await nc.drain() inside a handler).
+	CloseRunsInDrainCaller bool
 	// FlushTimeout is the default timeout of a user Flush.
 	FlushTimeout time.Duration
 
 	// PublishRefused is the point from which publishes are refused.
 	PublishRefused PublishRule
+	// SilentPublishDrop: a publish the connection refuses because it is
+	// closed or draining its publishes returns no error, and the message is
+	// dropped unsent (ruby-nats returns early once its subscriptions drained).
+	SilentPublishDrop bool
 	// RequestRefused is when new requests are refused.
 	RequestRefused RequestRule
+	// RequestsOutliveClose: closing the connection leaves waiting requests
+	// to their own timeouts instead of failing them (ruby-nats's Fiber
+	// requests are resumed only by their timer).
+	RequestsOutliveClose bool
 	// NoUnsubOnConnDrain: the connection drain sends no UNSUB and waits for
 	// no subscription (node-nats v1's present-day bug N1-M1).
 	NoUnsubOnConnDrain bool
@@ -154,15 +213,16 @@ type Profile struct {
 	// CloseCancelsCallbacks: closing the connection cancels running
 	// callbacks (asyncio cancellation, Java thread interrupts).
 	CloseCancelsCallbacks bool
-	// NoDisconnectedOnClose: closing the connection fires no disconnected
-	// callback, only the closed one (nats.java).
-	NoDisconnectedOnClose bool
 	// DrainErrAfterClose: an error the connection drain reports after the
 	// connection closed under it still reaches the async error callback,
 	// after the closed callback (nats.c's drain thread posts to the
 	// library-wide callback thread, which has no closed sentinel; nats.go
 	// drops what follows the closed callback).
 	DrainErrAfterClose bool
+	// NoDisconnectedOnClose: closing the connection (by the application or
+	// a drain) fires no disconnected callback, only the closed one
+	// (ruby-nats, nats.java).
+	NoDisconnectedOnClose bool
 	// NoClosedCallbackAfterDrain: the library fires no closed callback when
 	// a drain closes the connection (node-nats v1 removes its listeners).
 	NoClosedCallbackAfterDrain bool
@@ -173,6 +233,10 @@ type Profile struct {
 	// subscription but leaves it active until the close, so its removal
 	// shows then (nats.java invalidates subscriptions only in close()).
 	SubsRemovedAtClose bool
+	// LinkErrorCallback: a broken link is reported to the async error
+	// callback (EOF) before the disconnected callback (nats.py's read loop
+	// passes UnexpectedEOF or the socket error to error_cb).
+	LinkErrorCallback bool
 	// ReviveClosedConn: the drain does not notice that the connection was
 	// closed under it (by Close or a disconnect) and sets it back to
 	// DRAINING_PUBS, runs its final flush and closes it again (nats.go
@@ -193,11 +257,22 @@ type Profile struct {
 	// (nats.c, C-M8).
 	SyncLeavesByNextMsg bool
 
+	// ReconnectAtOnce: after a link that lived at least ReconnectWait the
+	// first reconnect attempt is immediate (the wait only spaces attempts
+	// to one server), and every failed attempt is reported to the async
+	// error callback (ErrConnectionRefused); the reconnected callback runs
+	// after a PING/PONG on the new link (nats.py).
+	ReconnectAtOnce bool
 	// Reconnect defaults.
 	ReconnectWait    time.Duration
 	ReconnectJitter  time.Duration
 	MaxReconnect     int
 	ReconnectBufSize int
+
+	// NoHeaders: the library has no message headers, so it never asks the
+	// server for no-responders statuses (generated scenarios under the
+	// profile set server.no_responders false).
+	NoHeaders bool
 
 	// MaxPayload is the server's advertised max_payload.
 	MaxPayload int
@@ -342,6 +417,10 @@ type RequestRule uint8
 const (
 	RefuseIfMuxMissing RequestRule = iota // only when the mux would have to be created
 	RefuseWholeDrain                      // throughout the drain
+	// NeverRefused: a request is always sent; while draining or closed no
+	// response mux is created (subscribe returns nil), so it waits for its
+	// timeout unless a mux still listening gets the reply (ruby-nats).
+	NeverRefused
 )
 
 // ReconnectingRule is what Drain does while the connection reconnects.
@@ -442,7 +521,7 @@ var CProfile = derive(GoProfile, func(p *Profile) {
 	p.Sources = []string{
 		"not run on a real nats.c 3.11: the drain code since 1b66b87d (PR #915, v3.11.0) is read from the source; the rest of the profile is what nats.c 3.4.1 showed in real runs (c-3.4)",
 		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1 (testdata/conformance/c-3.4/sync-sub-nextmsg-zero.yaml); natsSub_nextMsg is unchanged in 3.11 (read from the code)",
-		"DrainErrNoLastError: seen on the real nats.c 3.4.1 (LastError empty after ErrDrainTimeout); 3.11's _pushDrainErr still sets no connection error (read from the code)",
+		"DrainErrNoLastError, DrainErrAfterClose: seen on the real nats.c 3.4.1 (LastError empty after ErrDrainTimeout; a drain error posted after the closed callback); 3.11's _pushDrainErr still sets no connection error and posts to the same callback thread (read from the code)",
 	}
 })
 
@@ -459,8 +538,8 @@ var C34Profile = derive(CProfile, func(p *Profile) {
 	p.PollFromBarrier = true
 	p.Mux = MuxWithOthers
 	p.Sources = []string{
-		"C-M1 (mux drained with the others) and C-M2 (100 ms completion poll, deadline checked first): seen on the real nats.c 3.4.1, fixed by 1b66b87d (nats.c #911, PR #915, v3.11.0)",
-		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1",
+		"C-M1 (mux drained with the others) and C-M2 (100 ms completion poll from the UNSUB flush, deadline checked first: PollFromBarrier, PollDeadlineFirst): seen on the real nats.c 3.4.1, fixed by 1b66b87d (nats.c #911, PR #915, v3.11.0)",
+		"C-M8 (SyncLeavesByNextMsg), DrainErrNoLastError, DrainErrAfterClose: seen on the real nats.c 3.4.1 (docs/conformance/c-3.4.md)",
 	}
 })
 
@@ -550,52 +629,74 @@ var NatsJSProfile = derive(jsBase, func(p *Profile) {
 	p.Sources = []string{"zombie after a rejected final flush: JS-M4 (inferred)"}
 })
 
-// PythonProfile is nats.py's asyncio client (reference/other-clients-drain.md §6).
+// PythonProfile is nats.py's asyncio client (reference/other-clients-drain.md
+// §6), checked against nats.py 2.15.0 (docs/conformance/python.md).
 var PythonProfile = derive(GoProfile, func(p *Profile) {
-	p.Name, p.Library = "python", "nats.py (nats.aio) 2.x"
-	p.Description = "every sub (mux included) drained concurrently: UNSUB, own 10 s flush, queue.join (callback returned); 30 s timeout on the sub phase; close cancels running handlers; a disconnect reconnects and forgets the drain"
-	p.DrainAPI = "await nc.drain(): returns after the closed callback"
+	p.Name, p.Library = "python", "nats.py 2.15.0 (nats.aio)"
+	p.Description = "every sub (mux included) drained concurrently as asyncio tasks: UNSUB, own 10 s flush, queue.join (callback returned); 30 s timeout on the sub phase, which cancels the sub drains (a cancelled barrier kills the read loop); a failed final flush never closes; close cancels running handlers; a disconnect reconnects and forgets the drain; a handler's drain task starts when the handler yields"
+	p.DrainAPI = "await nc.drain(): returns after the closed callback (run it as a task: awaited in a handler it waits for that handler)"
 	p.ConnDrainPoll, p.SubDrainPoll = 0, 0
 	p.FinalFlushTimeout = 10 * time.Second
+	p.FinalFlushErrStopsDrain = true
+	p.TimeoutCancelsSubDrains = true
+	p.FlushNeedsReadLoop = true
+	p.DrainAtYield = true
+	p.CloseRunsInDrainCaller = true
 	p.Mux = MuxWithOthers
 	p.DrainReconnecting = Refuse
 	p.DisconnectMidDrain = ReconnectAndForget
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.CloseCancelsCallbacks = true
-	p.Inferred = []Inferred{
-		{ID: "PY-M5", Ref: "§6.3", Behaviour: "a disconnect during a drain reconnects, forgets the draining status and its pending PONGs, and re-subscribes the draining subscriptions",
-			Without: func(p *Profile) { p.DisconnectMidDrain, p.ResendDrainingSubs = CloseOnDisconnect, false }},
-		{ID: "late-replies", Ref: "§6.3", Behaviour: "a request sent while draining is allowed, but the response mux drains with the other subscriptions, so its reply is lost once the mux's barrier passed",
-			Without: func(p *Profile) { p.Mux = MuxLast }},
+	p.LinkErrorCallback = true
+	p.ReconnectJitter = 0 // reconnect_time_wait only
+	p.ReconnectAtOnce = true
+	p.Inferred = nil
+	p.Sources = []string{
+		"reconnect mid-drain forgets the drain and re-subscribes (PY-M5): seen on nats.py 2.15.0 (examples/profiles/python-disconnect.yaml)",
+		"a request from a handler during the drain loses its reply (the mux drains with the others): seen on nats.py 2.15.0 (examples/profiles/python-late-reply.yaml)",
+		"a drain timeout with a barrier unanswered (always with drain_timeout 0) kills the read loop, the final flush times out and the connection never closes: seen on nats.py 2.15.0 (testdata/conformance/python/drain-timeout-zero.yaml)",
+		"a failed final flush raises out of drain() before close: seen on nats.py 2.15.0 (testdata/conformance/python/disconnect-during-final-flush.yaml)",
 	}
-	p.Sources = []string{"reconnect mid-drain forgets the drain: PY-M5 (inferred)"}
 })
 
 // RubyEMProfile is ruby-nats on EventMachine (reference/other-clients-drain.md §7).
 var RubyEMProfile = derive(GoProfile, func(p *Profile) {
-	p.Name, p.Library = "ruby-em", "ruby-nats (nats gem) 0.11, EventMachine"
-	p.Description = "connection drain only: UNSUB all (mux too), one barrier without a timeout, then a 100 ms timer until everything received was dispatched; the timeout starts after the barrier; a disconnect reconnects and re-subscribes"
+	p.Name, p.Library = "ruby-em", "ruby-nats (nats gem) 0.11.2, EventMachine"
+	p.Description = "one event loop (a blocking handler holds it); connection drain only: UNSUB all (mux too), one barrier without a timeout, then a 100 ms periodic timer, first run 100 ms after the barrier, closes at once; the timeout timer starts after the barrier; late publishes dropped silently; a disconnect reconnects and re-subscribes"
 	p.DrainAPI = "nc.drain { block }: the block runs after close is requested, before on_close"
 	p.SubDrainAPI = false
 	p.SyncSubAPI = false // §7: subscriptions take a callback (requests may block a Fiber)
+	// One EventMachine reactor: callbacks run synchronously while parsing
+	// (no queue), and a blocking one holds every other event of the
+	// connection (measured on 0.11.2: a drain called while a handler
+	// sleeps starts after it returns).
+	p.EventLoop = true
+	p.Concurrent = true
 	p.TimeoutStart = AfterBarrier
 	p.Barrier = BarrierShared
 	p.SubDrainFlushTimeout = 0 // §7.2: flush { } waits for its PONG with no timeout
-	// §7.2: EventMachine runs callbacks synchronously on the reactor, so the
-	// 100 ms timer only sees an empty buffer once the last callback returned.
-	p.Criterion = HandlerReturned
+	// §7.2: the periodic timer sees an empty parse buffer whenever it runs
+	// (it cannot run inside a callback), so the drain ends at its first
+	// tick, 100 ms after the barrier; awaiting handlers are not waited for.
+	p.Criterion = AtBarrier
 	p.ConnDrainPoll, p.SubDrainPoll = 100*time.Millisecond, 100*time.Millisecond
+	p.PollFirstWaits = true
+	p.DeadlineTimer = true // EM.add_timer(drain_timeout): a timeout under 100 ms always fires
+	p.NoFinalFlush = true  // close once the outbound buffer is empty: no PING
 	p.Mux = MuxWithOthers
-	p.RequestRefused = RefuseWholeDrain
+	p.SilentPublishDrop = true // publish returns early once @drained_subs is set
+	p.RequestRefused = NeverRefused
+	p.RequestsOutliveClose = true
+	p.NoDisconnectedOnClose = true // unbind skips on_disconnect when closing
+	p.NoHeaders = true
 	p.DrainClosedErr = ""
 	p.DrainReconnecting = Proceed
 	p.DisconnectMidDrain = ReconnectKeepDrain // §7.3, §12
 	p.UnsubWhileDraining = "noop"
-	p.Inferred = []Inferred{
-		{ID: "RB-M2", Ref: "§7.3", Behaviour: "a disconnect during a drain reconnects and re-subscribes; one before the barrier's PONG loses it, so the drain never ends and never times out",
-			Without: func(p *Profile) {
-				p.DisconnectMidDrain, p.ResendDrainingSubs, p.SubDrainFlushTimeout = CloseOnDisconnect, false, GoProfile.SubDrainFlushTimeout
-			}},
+	p.Inferred = nil
+	p.Sources = []string{
+		"RB-M2 (§7.3): a disconnect before the barrier's PONG: the client reconnects, stays draining and never closes; measured on ruby-nats 0.11.2 (testdata/conformance/ruby-em/disconnect-mid-drain.yaml)",
+		"one event loop: a drain called while a blocking handler runs starts after it returns; the first completion check 100 ms after the barrier; a drain timeout under 100 ms always fires; requests during the drain sent and answered nil at their timeout; late publishes dropped silently; no on_disconnect on close: measured on ruby-nats 0.11.2 (docs/conformance/ruby-em.md)",
 	}
 })
 

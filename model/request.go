@@ -29,7 +29,8 @@ func (c *Conn) Request(subject string, size int, timeout time.Duration, done fun
 		done(ErrConnectionDraining, 0)
 		return
 	}
-	if c.respMux == nil {
+	noMux := c.w.profile.RequestRefused == NeverRefused && (c.isDraining() || c.isClosed())
+	if c.respMux == nil && !noMux {
 		mux, err := c.subscribe(nil, c.inboxPrefix()+"*", true)
 		if err != "" {
 			done(err, 0)
@@ -47,7 +48,7 @@ func (c *Conn) Request(subject string, size int, timeout time.Duration, done fun
 		c.settleRequest(req, err)
 		return
 	}
-	req.timer = c.w.sim.After(timeout, func() { c.settleRequest(req, ErrTimeout) })
+	req.timer = c.w.sim.After(timeout, c.onLoop(func() { c.settleRequest(req, ErrTimeout) }))
 }
 
 func (c *Conn) settleRequest(req *request, err string) {

@@ -51,6 +51,15 @@ type Sub struct {
 	// hands out a message or a callback returns: event-driven drain checks.
 	onProgress func()
 	dupDone    map[int]bool // DuplicateDelivery mutation: messages already repeated
+	// atYield runs (once) when the subscription's task next yields
+	// (DrainAtYield): a callback awaits something that waits, or the
+	// executor runs out of queued messages.
+	atYield []func(wasDraining bool)
+	// barrierWait is the PONG waiter of the subscription drain's barrier;
+	// drainCancelled: a drain timeout cancelled the subscription's drain
+	// (TimeoutCancelsSubDrains).
+	barrierWait    *flushWait
+	drainCancelled bool
 
 	// Sync subscriptions: NextMsg calls waiting for a message.
 	nextWaiters []*nextWait
@@ -189,18 +198,27 @@ func (s *Sub) top() {
 	}
 	if s.queueLen() == 0 && !s.closed {
 		s.waiting = true
+		s.yield()
 		return
 	}
 	s.waiting = false
 	d := int32(-1)
+	// decEarly is the PendingDecBeforeCallback mutation: the count drops
+	// when the message is popped, and an event-driven drain check is woken
+	// by that drop, which it sees once the callback has started, as a
+	// polled check does: the drain finishes while the callback still runs,
+	// the same defect under every profile.
+	decEarly := false
 	if s.queueLen() > 0 {
 		d = s.pop()
 		s.curLen = s.size(d)
-		s.progress()
 		if s.c.w.mut.Has(PendingDecBeforeCallback) {
 			s.pMsgs--
 			s.pBytes -= s.curLen
 			s.curLen = -1
+			decEarly = true
+		} else {
+			s.progress()
 		}
 	}
 	if s.closed {
@@ -210,12 +228,31 @@ func (s *Sub) top() {
 	s.delivered++
 	if d >= 0 && (s.max == 0 || s.delivered <= s.max) {
 		s.startCallback(d)
+		if decEarly {
+			s.progress()
+		}
 		return
 	}
 	if d >= 0 {
 		s.c.w.ledger.drop(d, s.c.now(), DropMaxReached, s.draining)
 	}
+	if decEarly {
+		s.progress()
+	}
 	s.afterCallback()
+}
+
+// yield runs what waits for the subscription's task to yield.
+func (s *Sub) yield() {
+	if len(s.atYield) == 0 {
+		return
+	}
+	fns := s.atYield
+	s.atYield = nil
+	draining := s.c.isDraining()
+	for _, f := range fns {
+		f(draining)
+	}
 }
 
 // progress runs a pending event-driven drain check.
@@ -588,6 +625,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 // beginDrain marks s draining.
 func (s *Sub) beginDrain() {
 	s.draining = true
+	s.drainCancelled = false
 	if s.rec.DrainCalledAt == NoTime {
 		s.rec.DrainCalledAt = s.c.now()
 	}

@@ -120,8 +120,8 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		}
 		c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
 			Status: []StatusChange{{At: 0, Status: Connected}}}
-		c.flushFn = c.flush
-		c.achFn = c.dispatchCallbacks
+		c.flushFn = c.onLoop(c.flush)
+		c.achFn = c.onLoop(c.dispatchCallbacks)
 		c.toServer = newLink(w, "latency", sc.Network.Latency, w.rngNet.Stream(spec.Name+"/up"),
 			func(fs []frame, eof bool) { w.server.receive(c, fs, eof) },
 			func(fs []frame) {
@@ -362,10 +362,45 @@ func (w *World) schedule(i int) {
 			}
 		}
 		if k < count {
-			w.sim.After(interval, fire)
+			w.sim.After(interval, w.onActionLoop(a, fire))
 		}
 	}
-	w.sim.At(sim.Time(a.At), fire)
+	w.sim.At(sim.Time(a.At), w.onActionLoop(a, fire))
+}
+
+// onActionLoop returns fn as an event of the loop of the connection action a
+// calls (Profile.EventLoop); faults, which the harness performs, run on
+// none.
+func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
+	if !w.profile.EventLoop {
+		return fn
+	}
+	client := ""
+	switch {
+	case a.Publish != nil:
+		client = a.Publish.Client
+	case a.Request != nil:
+		client = a.Request.Client
+	case a.Flush != nil:
+		client = a.Flush.Client
+	case a.Drain != nil:
+		client = a.Drain.Client
+	case a.Close != nil:
+		client = a.Close.Client
+	case a.Subscribe != nil:
+		client = w.sc.Sub(a.Subscribe.Sub).Client
+	case a.Unsubscribe != nil:
+		client = w.sc.Sub(a.Unsubscribe.Sub).Client
+	case a.AutoUnsubscribe != nil:
+		client = w.sc.Sub(a.AutoUnsubscribe.Sub).Client
+	case a.DrainSub != nil:
+		client = w.sc.Sub(a.DrainSub.Sub).Client
+	case a.NextMsg != nil:
+		client = w.sc.Sub(a.NextMsg.Sub).Client
+	default:
+		return fn
+	}
+	return w.conns[w.clientIndex(client)].onLoop(fn)
 }
 
 // act performs one call of action i.

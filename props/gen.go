@@ -119,7 +119,7 @@ func newBuilder(c sim.Chooser, p *model.Profile) *builder {
 		Seed:        uint64(b.intIn("seed", 0, 1<<30)),
 		Limits:      scenario.Limits{MaxTime: time.Minute, MaxEvents: 2_000_000},
 		Network:     scenario.Network{Latency: b.dist("latency", 50*time.Microsecond, 40)},
-		Server:      scenario.Server{NoResponders: true},
+		Server:      scenario.Server{NoResponders: !p.NoHeaders},
 	}
 	b.clients()
 	b.subscriptions()
@@ -284,11 +284,11 @@ func (b *builder) handler() (h scenario.Handler, req bool) {
 		case 10:
 			a := scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), DrainSub: &scenario.DrainSub{}}
 			if !b.p.SubDrainAPI {
-				a.DrainSub, a.Drain = nil, &struct{}{}
+				a.DrainSub, a.Drain = nil, &scenario.HandlerDrain{}
 			}
 			h.Actions = append(h.Actions, a)
 		case 11:
-			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Drain: &struct{}{}})
+			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Drain: &scenario.HandlerDrain{}})
 		}
 	}
 	// A handler that gets stuck on one message for longer than any short

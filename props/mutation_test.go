@@ -142,14 +142,21 @@ var notApplicable = map[string]map[string]string{
 	"python": {
 		"respmux-drained-with-subs":   "the profile already drains the mux with the others",
 		"drain-reconnecting-no-close": "nats.py refuses Drain while reconnecting without closing",
+		"no-drain-timeout":            "masked: drain-closes and timeout-honesty are known violations (a failed final flush never closes, nats.py 2.15.0)",
+		"no-close-after-timeout":      "masked: drain-closes and timeout-honesty are known violations (a failed final flush never closes, nats.py 2.15.0)",
 	},
 	"ruby-em": {
-		"respmux-drained-with-subs":    "the profile already drains the mux with the others",
-		"drop-pending-on-drain":        "no subscription drain, and the connection drain marks subscriptions under one barrier",
-		"remove-sub-at-once":           "no subscription drain, and the connection drain marks subscriptions under one barrier",
-		"no-drain-timeout":             "the deadline starts after a barrier without a timeout, so no drain is bounded; one without a deadline still ends",
-		"unsub-allowed-while-draining": "Unsubscribe while draining is a silent no-op, which an allowed Unsubscribe looks like",
-		"drain-reconnecting-no-close":  "Drain while reconnecting proceeds",
+		"respmux-drained-with-subs":     "the profile already drains the mux with the others",
+		"drop-pending-on-drain":         "no subscription drain, and the connection drain marks subscriptions under one barrier",
+		"remove-sub-at-once":            "no subscription drain, and the connection drain marks subscriptions under one barrier",
+		"no-drain-timeout":              "the deadline starts after a barrier without a timeout, so no drain is bounded; one without a deadline still ends",
+		"unsub-allowed-while-draining":  "Unsubscribe while draining is a silent no-op, which an allowed Unsubscribe looks like",
+		"drain-reconnecting-no-close":   "Drain while reconnecting proceeds",
+		"unsub-leaves-delivery":         "callbacks run on arrival (EventMachine): no queue to keep delivering",
+		"pending-dec-before-callback":   "callbacks run on arrival: no queue; a subscription drains at the first timer tick after its barrier",
+		"pending-lifo":                  "callbacks run on arrival: no queue",
+		"publish-blocked-draining-subs": "masked: a refused publish is dropped silently (SilentPublishDrop) and api-refusal-rules is a known violation",
+		"no-flush-barrier":              "the first completion check comes 100 ms after the drain starts even without a barrier, after every in-flight message at generated latencies",
 	},
 }
 

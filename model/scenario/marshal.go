@@ -189,6 +189,8 @@ func handlerActionPairs(a *HandlerAction) pairs {
 		p.add("drain_sub", drainSubPairs(a.DrainSub).flow())
 	case a.Subscribe != nil:
 		p.add("subscribe", subRef(a.Subscribe.Sub))
+	case a.Drain != nil && a.Drain.Wait:
+		p.add("drain", "{wait: true}")
 	case a.Drain != nil:
 		p.add("drain", "{}")
 	case a.Sleep != nil:

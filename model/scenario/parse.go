@@ -386,6 +386,21 @@ func (d *decoder) queue(n *yaml.Node, path string) (string, error) {
 	return s, nil
 }
 
+// handlerDrain decodes a handler's drain: {} or {wait: true}.
+func (d *decoder) handlerDrain(n *yaml.Node, path string) (*HandlerDrain, error) {
+	fs, err := d.mapping(n, path, "wait")
+	if err != nil {
+		return nil, err
+	}
+	h := &HandlerDrain{}
+	for _, f := range fs {
+		if h.Wait, err = d.boolean(f.val, f.path); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
 // empty decodes the argument of a verb that takes no fields: {} or nothing.
 func (d *decoder) empty(n *yaml.Node, path string) (*struct{}, error) {
 	if _, err := d.mapping(n, path); err != nil {
@@ -699,7 +714,7 @@ func (d *decoder) handlerAction(n *yaml.Node, path string) (HandlerAction, error
 		case "subscribe":
 			a.Subscribe, err = d.subRef(f.val, f.path)
 		case "drain":
-			a.Drain, err = d.empty(f.val, f.path)
+			a.Drain, err = d.handlerDrain(f.val, f.path)
 		case "sleep":
 			var v sim.Dist
 			v, err = d.dist(f.val, f.path)

@@ -150,14 +150,23 @@ type Handler struct {
 type HandlerAction struct {
 	Nth         int
 	Reply       *Reply
-	Publish     *Publish  // Client is ignored: the handler's own connection publishes
-	Request     *Request  // Client is ignored
-	Unsubscribe *struct{} // unsubscribe the handler's own subscription
-	DrainSub    *DrainSub // drain the handler's own subscription (Sub is "")
-	Subscribe   *SubRef   // subscribe a deferred subscription of the same client
-	Drain       *struct{} // drain the handler's connection
-	Sleep       *sim.Dist // stay busy for a further drawn time
+	Publish     *Publish      // Client is ignored: the handler's own connection publishes
+	Request     *Request      // Client is ignored
+	Unsubscribe *struct{}     // unsubscribe the handler's own subscription
+	DrainSub    *DrainSub     // drain the handler's own subscription (Sub is "")
+	Subscribe   *SubRef       // subscribe a deferred subscription of the same client
+	Drain       *HandlerDrain // drain the handler's connection
+	Sleep       *sim.Dist     // stay busy for a further drawn time
 	Line        int
+}
+
+// HandlerDrain is a handler's drain of its connection. By default the
+// handler starts the drain and goes on (nats.go's Drain returns at once;
+// an asyncio handler runs asyncio.create_task(nc.drain())). With Wait the
+// handler waits until the drain is done (await nc.drain()), which a drain
+// that waits for the handler's own message only ends by its timeout.
+type HandlerDrain struct {
+	Wait bool
 }
 
 // Reply answers the message on its reply subject.

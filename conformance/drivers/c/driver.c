@@ -72,22 +72,32 @@ static int64_t t0ns;
 
 static int64_t now(void) { return atomic_load(&started) ? mono() - t0ns : 0; }
 
-static void sleep_until(int64_t t) /* t: ns since start */
+/* the most a timed wait (an action's time, a handler's duration) woke late */
+static atomic_llong worst_late;
+
+static void sleep_abs(int64_t abs)
 {
-    int64_t abs = t0ns + t;
     struct timespec ts = {abs / 1000000000LL, abs % 1000000000LL};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+    long long late = mono() - abs, w = atomic_load(&worst_late);
+    while (late > w && !atomic_compare_exchange_weak(&worst_late, &w, late))
         ;
 }
 
+static void sleep_until(int64_t t) /* t: ns since start */ { sleep_abs(t0ns + t); }
+
 static void sleep_for(int64_t d)
 {
-    if (d <= 0)
-        return;
-    int64_t abs = mono() + d;
-    struct timespec ts = {abs / 1000000000LL, abs % 1000000000LL};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-        ;
+    if (d > 0)
+        sleep_abs(mono() + d);
+}
+
+/* the poller's own sleeps are not timed waits of the plan */
+static void nap(int64_t d)
+{
+    struct timespec ts = {0, d};
+    nanosleep(&ts, NULL);
 }
 
 static int64_t ms(int64_t ns) { return ns <= 0 ? ns : (ns + 999999) / 1000000; }
@@ -687,7 +697,7 @@ static void *poller(void *arg)
             }
         }
         pthread_mutex_unlock(&submu);
-        sleep_for(1000000); /* 1 ms, as the protocol asks */
+        nap(1000000); /* 1 ms, as the protocol asks */
     }
     return NULL;
 }
@@ -873,6 +883,6 @@ int main(int argc, char **argv)
         jstr(cn, sizeof cn, clients[c].name);
         emit("last_error", "\"client\":%s,\"error\":%s", cn, eq);
     }
-    emit("end", "");
+    emit("end", "\"late_ns\":%lld", (long long) atomic_load(&worst_late));
     _exit(0);
 }
