@@ -43,16 +43,19 @@ type PlanConn struct {
 
 // PlanSub is one subscription.
 type PlanSub struct {
-	ID                string      `json:"id"`
-	Client            string      `json:"client"`
-	Subject           string      `json:"subject"`
-	Queue             string      `json:"queue"`
-	Type              string      `json:"type"`
-	Deferred          bool        `json:"deferred"`
-	Max               int         `json:"max"`
-	PendingMsgsLimit  int         `json:"pending_msgs_limit"`
-	PendingBytesLimit int         `json:"pending_bytes_limit"`
-	Handler           PlanHandler `json:"handler"`
+	ID                string `json:"id"`
+	Client            string `json:"client"`
+	Subject           string `json:"subject"`
+	Queue             string `json:"queue"`
+	Type              string `json:"type"`
+	Deferred          bool   `json:"deferred"`
+	Max               int    `json:"max"`
+	PendingMsgsLimit  int    `json:"pending_msgs_limit"`
+	PendingBytesLimit int    `json:"pending_bytes_limit"`
+	// Dispatcher names the client's shared dispatcher the subscription
+	// belongs to ("" for one of its own; see scenario.Subscription).
+	Dispatcher string      `json:"dispatcher"`
+	Handler    PlanHandler `json:"handler"`
 }
 
 // PlanHandler is what an async subscription's callback does.
@@ -78,7 +81,7 @@ type PlanStep struct {
 	Subscribe       *PlanSubRef     `json:"subscribe,omitempty"`
 	Unsubscribe     *PlanSubRef     `json:"unsubscribe,omitempty"`
 	AutoUnsubscribe *PlanAutoUnsub  `json:"auto_unsubscribe,omitempty"`
-	DrainSub        *PlanSubRef     `json:"drain_sub,omitempty"`
+	DrainSub        *PlanDrainSub   `json:"drain_sub,omitempty"`
 	Drain           *PlanClientRef  `json:"drain,omitempty"`
 	Close           *PlanClientRef  `json:"close,omitempty"`
 	NextMsg         *PlanNextMsg    `json:"next_msg,omitempty"`
@@ -160,6 +163,14 @@ type PlanSubRef struct {
 	Sub string `json:"sub,omitempty"`
 }
 
+// PlanDrainSub drains a subscription (Sub empty in a handler: its own)
+// with TimeoutNS: the scenario's timeout, else the client's drain timeout
+// (-1 for a library whose drain takes none).
+type PlanDrainSub struct {
+	Sub       string `json:"sub,omitempty"`
+	TimeoutNS int64  `json:"timeout_ns"`
+}
+
 // PlanClientRef names a client (empty in a handler: its own).
 type PlanClientRef struct {
 	Client string `json:"client,omitempty"`
@@ -238,15 +249,39 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 			PendingMsgsLimit:  limit(p.PendingMsgsLimit, c.PendingMsgsLimit, s.PendingMsgsLimit),
 			PendingBytesLimit: limit(p.PendingBytesLimit, c.PendingBytesLimit, s.PendingBytesLimit),
 			Handler:           PlanHandler{DurationNS: int64(s.Handler.Duration.A), Blocking: s.Handler.Blocking, Actions: []PlanStep{}}}
+		ps.Dispatcher = s.Dispatcher
 		for _, a := range s.Handler.Actions {
-			ps.Handler.Actions = append(ps.Handler.Actions, handlerStep(&a))
+			st := handlerStep(&a)
+			if a.DrainSub != nil {
+				st.DrainSub.TimeoutNS = subDrainTimeout(pl, s.Client, a.DrainSub)
+			}
+			ps.Handler.Actions = append(ps.Handler.Actions, st)
 		}
 		pl.Subscriptions = append(pl.Subscriptions, ps)
 	}
 	for i := range sc.Actions {
-		pl.Actions = append(pl.Actions, topStep(i, &sc.Actions[i]))
+		st := topStep(i, &sc.Actions[i])
+		if ds := sc.Actions[i].DrainSub; ds != nil {
+			st.DrainSub.TimeoutNS = subDrainTimeout(pl, sc.Sub(ds.Sub).Client, ds)
+		}
+		pl.Actions = append(pl.Actions, st)
 	}
 	return pl, nil
+}
+
+// subDrainTimeout resolves a subscription drain's timeout: the scenario's,
+// else its client's drain timeout.
+func subDrainTimeout(pl *Plan, client string, ds *scenario.DrainSub) int64 {
+	for _, c := range pl.Clients {
+		if c.Name != client {
+			continue
+		}
+		if ds.Timeout != nil && c.DrainTimeoutNS != NoTimeout {
+			return int64(*ds.Timeout)
+		}
+		return c.DrainTimeoutNS
+	}
+	return NoTimeout
 }
 
 // limit resolves a pending limit: the subscription's, else the client's,
@@ -274,7 +309,7 @@ func handlerStep(a *scenario.HandlerAction) PlanStep {
 	case a.Unsubscribe != nil:
 		st.Unsubscribe = &PlanSubRef{}
 	case a.DrainSub != nil:
-		st.DrainSub = &PlanSubRef{}
+		st.DrainSub = &PlanDrainSub{}
 	case a.Subscribe != nil:
 		st.Subscribe = &PlanSubRef{Sub: a.Subscribe.Sub}
 	case a.Drain != nil:
@@ -301,7 +336,7 @@ func topStep(i int, a *scenario.Action) PlanStep {
 	case a.AutoUnsubscribe != nil:
 		st.AutoUnsubscribe = &PlanAutoUnsub{Sub: a.AutoUnsubscribe.Sub, Max: a.AutoUnsubscribe.Max}
 	case a.DrainSub != nil:
-		st.DrainSub = &PlanSubRef{Sub: a.DrainSub.Sub}
+		st.DrainSub = &PlanDrainSub{Sub: a.DrainSub.Sub}
 	case a.Drain != nil:
 		st.Drain = &PlanClientRef{Client: a.Drain.Client}
 	case a.Close != nil:

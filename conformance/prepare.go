@@ -56,6 +56,8 @@ func Prepare(sc *scenario.Scenario, scale float64) (*scenario.Scenario, error) {
 				s.request(a.Request)
 			case a.Sleep != nil:
 				s.dist(a.Sleep)
+			case a.DrainSub != nil:
+				s.ptr(a.DrainSub.Timeout)
 			}
 		}
 	}
@@ -69,6 +71,8 @@ func Prepare(sc *scenario.Scenario, scale float64) (*scenario.Scenario, error) {
 			s.request(a.Request)
 		case a.Flush != nil:
 			a.Flush.Timeout = s.d(a.Flush.Timeout)
+		case a.DrainSub != nil:
+			s.ptr(a.DrainSub.Timeout)
 		case a.NextMsg != nil:
 			a.NextMsg.Timeout = s.d(a.NextMsg.Timeout)
 		case a.Disconnect != nil:

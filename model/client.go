@@ -51,6 +51,12 @@ type Conn struct {
 	// initial connect), for Profile.ReconnectWaitFromAttempt.
 	lastAttempt sim.Time
 	dialing     bool // a reconnect attempt's connection awaits its handshake
+	// drainedSubs are the subscriptions a connection drain finished with,
+	// whose removal shows at the close (SubsRemovedAtClose).
+	drainedSubs []*Sub
+	// drainCallDone, when set, is the drain call waiting for its barrier
+	// (DrainCallFlushes).
+	drainCallDone func(err string)
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
@@ -499,6 +505,12 @@ func (c *Conn) close(doCBs bool) {
 	} else if !w.profile.RequestsOutliveClose {
 		c.clearPendingRequests()
 	}
+	for _, s := range c.drainedSubs {
+		if s.rec.RemovedAt == NoTime {
+			s.rec.RemovedAt, s.rec.RemovedBy = c.now(), "drain"
+		}
+	}
+	c.drainedSubs = nil
 	subs := c.subs
 	c.subs = nil
 	for _, s := range subs {
@@ -557,6 +569,12 @@ func (c *Conn) processOpErr(err string) {
 		c.pushErr(err, "")
 	}
 	rule := p.DisconnectMidDrain
+	if c.isDraining() && rule == SwallowWhileDraining {
+		// nats.java: the error is swallowed; the link is gone, so pending
+		// flushes run into their timeouts, and nothing reconnects.
+		c.tcp = false
+		return
+	}
 	if c.isDraining() && rule == ReconnectStayDraining && c.opts.allowReconnect {
 		// nats.js: the reconnect loop runs while the connection stays
 		// draining; the drain's PONGs fail when the link breaks or, with

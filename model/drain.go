@@ -1,6 +1,10 @@
 package model
 
-import "github.com/drainsim/drainsim/sim"
+import (
+	"time"
+
+	"github.com/drainsim/drainsim/sim"
+)
 
 // Drain is the connection drain call. It only validates and flips the status
 // to DRAINING_SUBS; everything else happens in drainConnection. What it
@@ -174,7 +178,21 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 	if !afterBarrier {
 		started()
 	}
-	c.barrier(func() {
+	c.drainBarrier(func(err string) {
+		if done := c.drainCallDone; done != nil {
+			// DrainCallFlushes: the drain call returns now; a failed
+			// barrier closes the connection and the drain never completes.
+			c.drainCallDone = nil
+			if err != "" {
+				// the call throws: no drain was started, as far as the
+				// application can tell
+				c.rec.DrainCalledAt = NoTime
+				c.Close()
+				done(ErrTimeout)
+				return
+			}
+			done("")
+		}
 		for _, s := range subs {
 			c.afterBarrier(s)
 		}
@@ -182,6 +200,38 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 			started()
 		}
 	})
+}
+
+// DrainCall is the application's connection drain call: done runs when it
+// returns, at once, or under DrainCallFlushes once the drain's barrier
+// returned or failed.
+func (c *Conn) DrainCall(done func(err string)) {
+	was := c.isDraining() || c.isClosed()
+	err := c.Drain()
+	if err != "" || was || !c.w.profile.DrainCallFlushes || !c.isDraining() {
+		done(err)
+		return
+	}
+	c.drainCallDone = done
+}
+
+// drainBarrier is the connection drain's shared barrier: its error is
+// ignored, except under DrainCallFlushes, where the drain call makes it
+// with the drain timeout as its bound.
+func (c *Conn) drainBarrier(then func(err string)) {
+	if !c.w.profile.DrainCallFlushes || c.w.mut.Has(NoFlushBarrier) {
+		c.barrier(func() { then("") })
+		return
+	}
+	c.Flush(boundOrForever(c.opts.drainTimeout), then)
+}
+
+// boundOrForever is a flush bound: t, or no bound for a zero timeout.
+func boundOrForever(t time.Duration) time.Duration {
+	if t <= 0 {
+		return waitForever
+	}
+	return t
 }
 
 // deadline is when the drain gives up, counted from now.
@@ -316,6 +366,18 @@ func (c *Conn) finishDrain() {
 		done("")
 	case timedOut && p.SkipFinalFlushOnTimeout, p.NoFinalFlush:
 		c.drainClose()
+	case p.FinalFlushInTimeout:
+		t := c.opts.drainTimeout
+		if t <= 0 {
+			c.Flush(waitForever, done)
+			break
+		}
+		left := time.Duration(c.rec.DrainCalledAt) + t - time.Duration(c.now())
+		if left <= 0 {
+			c.drainClose() // no time left: no final flush
+			break
+		}
+		c.Flush(left, done)
 	case p.FinalFlushTimeout == 0:
 		c.Flush(waitForever, done) // the library's flush has no timeout
 	default:
@@ -344,6 +406,11 @@ func (c *Conn) drainClose() {
 	}
 	if c.rec.DrainResult == "" {
 		c.rec.DrainResult = OK
+		if c.rec.FinalFlushErr != "" && w.profile.TimeoutReport == ReportResult {
+			// the future completes false after a failed final flush: a
+			// timed-out drain, as far as the application can tell
+			c.rec.DrainResult, c.rec.DrainTimedOut = ErrDrainTimeout, true
+		}
 	}
 	switch {
 	case w.mut.Has(ClosedCBDespiteOption):
@@ -354,6 +421,11 @@ func (c *Conn) drainClose() {
 		c.Close()
 	}
 	c.rec.DrainDoneAt = c.now()
+	for _, s := range c.w.subList {
+		if s.c == c && s.followsConnDrain && w.profile.SubDrainResult && s.rec.DrainDoneAt == NoTime {
+			s.rec.DrainDoneAt, s.rec.DrainResult = c.now(), c.rec.DrainResult
+		}
+	}
 	c.drainDone()
 }
 
@@ -409,7 +481,22 @@ func (c *Conn) checkDrained(s *Sub) {
 	if s.drainCancelled {
 		return
 	}
-	s.barrierWait = c.barrier(func() { c.afterBarrier(s) })
+	if !c.w.profile.DrainCallFlushes || c.w.mut.Has(NoFlushBarrier) {
+		s.barrierWait = c.barrier(func() { c.afterBarrier(s) })
+		return
+	}
+	// The drain call makes the barrier, bounded by the drain's timeout; a
+	// failure is only reported and the drain goes on.
+	c.Flush(boundOrForever(s.drainTimeout), func(err string) {
+		if err != "" && !c.isClosed() {
+			c.pushErr(ErrTimeout, "")
+		}
+		if done := s.drainCallDone; done != nil {
+			s.drainCallDone = nil
+			done("")
+		}
+		c.afterBarrier(s)
+	})
 }
 
 // cancelSubDrains is a drain timeout under TimeoutCancelsSubDrains: every
@@ -435,6 +522,10 @@ func (c *Conn) afterBarrier(s *Sub) {
 	if s.rec.BarrierAt == NoTime {
 		s.rec.BarrierAt = c.now()
 	}
+	s.drainDeadline = sim.Never
+	if s.subDrain && c.w.profile.SubDrainResult && s.drainTimeout > 0 {
+		s.drainDeadline = c.now().Add(s.drainTimeout)
+	}
 	if poll := c.w.profile.SubDrainPoll; poll > 0 && c.w.profile.PollFirstWaits {
 		c.w.sim.After(poll, c.onLoop(func() { c.pollDrained(s) }))
 		return
@@ -444,6 +535,9 @@ func (c *Conn) afterBarrier(s *Sub) {
 
 // drained reports whether s meets the profile's completion criterion.
 func (s *Sub) drained() bool {
+	if s.subDrain && !s.sync && !s.ownDispatcher() && s.c.w.profile.DispatcherSubDrainAtBarrier {
+		return true // J-M2: the member has no queue of its own to wait for
+	}
 	switch s.c.w.profile.Criterion {
 	case QueueEmpty:
 		return s.queueLen() == 0
@@ -459,6 +553,9 @@ func (s *Sub) drained() bool {
 func (c *Conn) pollDrained(s *Sub) {
 	if c.isClosed() {
 		s.draining = false
+		if s.subDrain {
+			s.subDrainDone(true) // the closed subscription holds nothing
+		}
 		return
 	}
 	if s.drainCancelled {
@@ -476,6 +573,17 @@ func (c *Conn) pollDrained(s *Sub) {
 	if s.closed || s.drained() {
 		c.removeSub(s, "drain")
 		s.draining = false
+		if s.subDrain {
+			s.subDrainDone(true)
+		}
+		return
+	}
+	if s.subDrain && s.drainDeadline != sim.Never && s.drainDeadline != 0 && c.now() >= s.drainDeadline {
+		// SubDrainResult: the timeout cleans the subscription up with
+		// what it still holds.
+		c.removeSub(s, "drain")
+		s.draining = false
+		s.subDrainDone(false)
 		return
 	}
 	if poll := c.w.profile.SubDrainPoll; poll > 0 {

@@ -206,7 +206,8 @@ func (cb *callback) runActions(i int) {
 		case a.Unsubscribe != nil:
 			rec(s.Unsubscribe(), 0)
 		case a.DrainSub != nil:
-			rec(s.Drain(), 0)
+			s.DrainCall(c.drainTimeoutFor(a.DrainSub), func(err string) { rec(err, 0); cb.runActions(next) })
+			return
 		case a.Subscribe != nil:
 			rec(w.subscribeDeferred(c, w.sc.Sub(a.Subscribe.Sub)), 0)
 		case a.Drain != nil && a.Drain.Wait:
@@ -217,6 +218,9 @@ func (cb *callback) runActions(i int) {
 				c.drainWaiters = append(c.drainWaiters, func() { cb.runActions(next) })
 				return
 			}
+		case a.Drain != nil && c.w.profile.DrainCallFlushes:
+			c.DrainCall(func(err string) { rec(err, 0); cb.runActions(next) })
+			return
 		case a.Drain != nil:
 			rec(c.drainFromCallback(s), 0)
 		default:

@@ -27,6 +27,10 @@ func Knobs() []Knob {
 	return []Knob{
 		{"SubDrainAPI", "a subscription drain exists", func(p *Profile) string { return yes(p.SubDrainAPI) }},
 		{"SyncSubAPI", "sync subscriptions (NextMsg) or iterators exist", func(p *Profile) string { return yes(p.SyncSubAPI) }},
+		{"Dispatchers", "shared dispatchers exist", func(p *Profile) string { return yes(p.Dispatchers) }},
+		{"SubDrainResult", "sub drain: own timeout and a result", func(p *Profile) string { return yes(p.SubDrainResult) }},
+		{"SubDrainResultAfterCleanup", "timed-out sub drain reports ok", func(p *Profile) string { return yes(p.SubDrainResultAfterCleanup) }},
+		{"DispatcherSubDrainAtBarrier", "shared-dispatcher sub drained at barrier", func(p *Profile) string { return yes(p.DispatcherSubDrainAtBarrier) }},
 		{"SyncKeepsQueue", "a closed iterator still yields what it held", func(p *Profile) string { return yes(p.SyncKeepsQueue) }},
 		{"DrainTimeout", "default drain timeout (0: the caller passes one)", func(p *Profile) string {
 			if p.TimeoutStart == NoTimeout {
@@ -40,6 +44,8 @@ func Knobs() []Knob {
 		}},
 		{"TimeoutReport", "how a timeout is reported", func(p *Profile) string { return pick(int(p.TimeoutReport), "async error", "result only") }},
 		{"SkipFinalFlushOnTimeout", "no final flush after a timeout", func(p *Profile) string { return yes(p.SkipFinalFlushOnTimeout) }},
+		{"DrainCallFlushes", "drain call waits for the barrier", func(p *Profile) string { return yes(p.DrainCallFlushes) }},
+		{"FinalFlushInTimeout", "final flush gets what is left", func(p *Profile) string { return yes(p.FinalFlushInTimeout) }},
 		{"DrainErrNoLastError", "drain errors leave LastError alone", func(p *Profile) string { return yes(p.DrainErrNoLastError) }},
 		{"ConnDrainPoll", "connection drain's check interval", func(p *Profile) string { return dur(p.ConnDrainPoll, "event") }},
 		{"PollDeadlineFirst", "a poll past the deadline times out unchecked", func(p *Profile) string { return yes(p.PollDeadlineFirst) }},
@@ -79,7 +85,7 @@ func Knobs() []Knob {
 			return pick(int(p.DrainReconnecting), "refuse+close", "refuse", "proceed")
 		}},
 		{"DisconnectMidDrain", "a disconnect while draining", func(p *Profile) string {
-			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "reconnect,stay", "reconnect,keep", "close, no cbs")
+			return pick(int(p.DisconnectMidDrain), "close", "reconnect,forget", "reconnect,stay", "reconnect,keep", "close, no cbs", "swallowed")
 		}},
 		{"UnsubWhileDraining", "Unsubscribe while draining", func(p *Profile) string { return callResult(p.UnsubWhileDraining, "allowed") }},
 		{"SubDrainWhileDraining", "sub Drain while draining", func(p *Profile) string { return callResult(p.SubDrainWhileDraining, "allowed") }},
@@ -89,6 +95,7 @@ func Knobs() []Knob {
 		{"NoDisconnectedOnClose", "close fires no disconnected callback", func(p *Profile) string { return yes(p.NoDisconnectedOnClose) }},
 		{"NoClosedCallbackAfterDrain", "no closed callback after a drain", func(p *Profile) string { return yes(p.NoClosedCallbackAfterDrain) }},
 		{"ResendDrainingSubs", "reconnect re-subscribes draining subs", func(p *Profile) string { return yes(p.ResendDrainingSubs) }},
+		{"SubsRemovedAtClose", "conn-drained subs removed at the close", func(p *Profile) string { return yes(p.SubsRemovedAtClose) }},
 		{"LinkErrorCallback", "a broken link is an async error (EOF)", func(p *Profile) string { return yes(p.LinkErrorCallback) }},
 		{"ReviveClosedConn", "drain revives a connection closed under it", func(p *Profile) string { return yes(p.ReviveClosedConn) }},
 		{"ResetOutboundAtAttempt", "link loss fails flushes, drops buffer at next attempt", func(p *Profile) string { return yes(p.ResetOutboundAtAttempt) }},

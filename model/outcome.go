@@ -248,6 +248,7 @@ func (r *Result) Outcome() *Outcome {
 			UnsubscribedNS: nsPtr(s.UnsubReturnedAt), DrainCalledNS: nsPtr(s.DrainCalledAt),
 			UnsubProcessedNS: nsPtr(s.UnsubProcessedAt), BarrierNS: nsPtr(s.BarrierAt),
 			RemovedNS: nsPtr(s.RemovedAt), RemovedBy: s.RemovedBy, ClosedHandlerNS: nsPtr(s.ClosedHandlerAt),
+			DrainDoneNS: nsPtr(s.DrainDoneAt), DrainResult: s.DrainResult,
 			Delivered: []DeliveredOut{}, Dropped: []DroppedOutcome{}}
 		for _, h := range s.Handled {
 			so.Delivered = append(so.Delivered, DeliveredOut{Msg: h.Msg, StartNS: int64(h.Start), EndNS: nsPtr(h.End),

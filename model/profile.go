@@ -32,6 +32,26 @@ type Profile struct {
 	// (NextMsg) or iterators; a scenario with a sync subscription under a
 	// profile without them is rejected.
 	SyncSubAPI bool
+	// Dispatchers says whether the library has dispatchers that several
+	// subscriptions share (scenario field dispatcher:); a scenario naming one
+	// under a profile without them is rejected.
+	Dispatchers bool
+	// SubDrainResult: a subscription drain takes the caller's timeout
+	// (default the client's drain timeout; 0 = none), counted from its
+	// barrier; when it runs out the subscription is removed with what it
+	// still holds; and the drain signals its completion with a result: ok,
+	// or ErrDrainTimeout when the timeout cleaned it up (nats.java's
+	// CompletableFuture<Boolean>).
+	SubDrainResult bool
+	// SubDrainResultAfterCleanup: the result of a timed-out subscription
+	// drain is computed after the cleanup emptied the queue, so it is ok
+	// (nats.java #1616, J-M1). Dispatchers drained as a whole are not
+	// affected: only a subscription of a shared dispatcher and a sync one.
+	SubDrainResultAfterCleanup bool
+	// DispatcherSubDrainAtBarrier: a subscription of a shared dispatcher
+	// drained on its own counts as drained at its barrier, and the messages
+	// the dispatcher still holds for it are dropped (nats.java #1420, J-M2).
+	DispatcherSubDrainAtBarrier bool
 	// SyncKeepsQueue: a sync subscription (an iterator) still hands out
 	// the messages it holds after it or its connection closed, instead of
 	// dropping them (nats.js iterators end with a close marker, §5.2).
@@ -48,6 +68,19 @@ type Profile struct {
 	TimeoutReport TimeoutReport
 	// SkipFinalFlushOnTimeout skips the final flush after a timeout (nats.c).
 	SkipFinalFlushOnTimeout bool
+	// DrainCallFlushes: the drain call (connection or subscription) makes
+	// the UNSUB barrier itself, on the caller's thread, bounded by the drain
+	// timeout (0: for ever), and returns only after it. A connection drain
+	// whose barrier fails closes the connection and returns ErrTimeout
+	// without ever signalling completion; a subscription drain's failed
+	// barrier is reported as an async ErrTimeout and the drain goes on
+	// (nats.java).
+	DrainCallFlushes bool
+	// FinalFlushInTimeout: the final flush is bounded by what is left of
+	// the drain timeout counted from the Drain call (skipped when nothing is
+	// left; no bound with a zero timeout) instead of FinalFlushTimeout
+	// (nats.java).
+	FinalFlushInTimeout bool
 	// DrainErrNoLastError: the connection drain's own errors (a timeout, a
 	// failed final flush) reach only the async error callback; the
 	// connection's LastError is left as it was (nats.c's _pushDrainErr
@@ -207,7 +240,8 @@ type Profile struct {
 	// drops what follows the closed callback).
 	DrainErrAfterClose bool
 	// NoDisconnectedOnClose: closing the connection (by the application or
-	// a drain) fires no disconnected callback, only the closed one.
+	// a drain) fires no disconnected callback, only the closed one
+	// (ruby-nats, nats.java).
 	NoDisconnectedOnClose bool
 	// NoClosedCallbackAfterDrain: the library fires no closed callback when
 	// a drain closes the connection (node-nats v1 removes its listeners).
@@ -215,6 +249,10 @@ type Profile struct {
 	// ResendDrainingSubs: a reconnect re-subscribes subscriptions that are
 	// draining.
 	ResendDrainingSubs bool
+	// SubsRemovedAtClose: a connection drain stops waiting for a drained
+	// subscription but leaves it active until the close, so its removal
+	// shows then (nats.java invalidates subscriptions only in close()).
+	SubsRemovedAtClose bool
 	// LinkErrorCallback: a broken link is reported to the async error
 	// callback (EOF) before the disconnected callback (nats.py's read loop
 	// passes UnexpectedEOF or the socket error to error_cb).
@@ -458,6 +496,11 @@ const (
 	// closed callback runs; the drain reports success (node-nats v1,
 	// measured on 1.4.12).
 	CloseQuietly
+	// SwallowWhileDraining: the I/O error is ignored while draining: no
+	// callback, no status change, no reconnect; the link is gone, so
+	// pending flushes wait for their timeouts while callbacks go on
+	// (nats.java's handleCommunicationIssue returns early when draining).
+	SwallowWhileDraining
 )
 
 // GoProfile is nats.go v1.55 (see reference/nats-go-drain.md).
@@ -553,9 +596,19 @@ var C34Profile = derive(CProfile, func(p *Profile) {
 
 // JavaProfile is nats.java (reference/other-clients-drain.md §3).
 var JavaProfile = derive(GoProfile, func(p *Profile) {
-	p.Name, p.Library = "java", "nats.java 2.x"
-	p.Description = "one shared barrier, then a fresh timeout polled every 1 ms; plain subs drained when popped, mux drained with the others, requests refused; a timeout only completes the future false"
-	p.DrainAPI = "Connection.drain(timeout) returns CompletableFuture<Boolean>, completed after close"
+	p.Name, p.Library = "java", "nats.java 2.26.2"
+	p.Description = "drain() flushes the UNSUBs itself within the timeout, then a fresh timeout polled every 1 ms; plain subs drained when popped, mux drained with the others, requests refused; the final flush gets what is left of the timeout; a timeout only completes the future false; I/O errors while draining are swallowed"
+	p.DrainAPI = "Connection.drain(timeout) blocks for its barrier, returns CompletableFuture<Boolean>, completed after close"
+	p.Dispatchers = true
+	p.SubDrainResult = true
+	p.SubDrainResultAfterCleanup = true
+	p.DispatcherSubDrainAtBarrier = true
+	p.DrainCallFlushes = true
+	p.FinalFlushInTimeout = true
+	p.NoDisconnectedOnClose = true
+	p.SubsRemovedAtClose = true
+	p.DisconnectMidDrain = SwallowWhileDraining
+	p.PendingMsgsLimit = 512 * 1024 // Consumer.DEFAULT_MAX_MESSAGES
 	p.DrainTimeout = 0
 	p.ZeroTimeout = ZeroIsForever
 	p.TimeoutStart = AfterBarrier
@@ -569,7 +622,11 @@ var JavaProfile = derive(GoProfile, func(p *Profile) {
 	p.SubDrainWhileDraining = "noop" // §3.3: returns the connection's future
 	p.CloseCancelsCallbacks = true
 	p.ResendDrainingSubs = false
-	p.Sources = []string{"subscription drain future always true: nats.java #1616 (J-M1; not modelled: the model records no subscription drain results)"}
+	p.Sources = []string{
+		"subscription drain future true after a timeout: nats.java #1616 (J-M1), seen on 2.26.2 (testdata/conformance/java/sub-drain-timeout-result-true.yaml)",
+		"a shared dispatcher's subscription drains at once and drops what the dispatcher holds for it: nats.java #1420 (J-M2), seen on 2.26.2 (testdata/conformance/java/dispatcher-sub-drain.yaml)",
+		"disconnect mid-drain swallowed, drain(timeout) flushes within the timeout, no disconnected event at close: seen on 2.26.2 (testdata/conformance/java)",
+	}
 })
 
 // jsBase holds what the JavaScript clients (node-nats v1, nats.js) share

@@ -49,6 +49,11 @@ type SubRecord struct {
 	// ClosedHandlerAt is when the subscription's closed handler ran: after
 	// the last callback returned for async subscriptions.
 	ClosedHandlerAt sim.Time
+	// DrainDoneAt is when a subscription drain signalled its completion
+	// (profiles with SubDrainResult), NoTime if it never did; DrainResult is
+	// what it signalled: "ok" or ErrDrainTimeout.
+	DrainDoneAt sim.Time
+	DrainResult string
 
 	// Handled lists, in order, every message handed to the application: each
 	// callback with its start and end, or each message NextMsg returned.

@@ -63,6 +63,17 @@ type Sub struct {
 
 	// Sync subscriptions: NextMsg calls waiting for a message.
 	nextWaiters []*nextWait
+
+	// A drain of this subscription alone (not of its connection):
+	// subDrain is set by Drain; its timeout and deadline (SubDrainResult),
+	// and the waiting drain call (DrainCallFlushes).
+	subDrain      bool
+	drainTimeout  time.Duration
+	drainDeadline sim.Time
+	drainCallDone func(err string)
+	// followsConnDrain: a subscription drain called while the connection
+	// drains returned the connection's drain, whose end it signals.
+	followsConnDrain bool
 	// drainReady: a drained sync subscription passed its barrier and, under
 	// SyncLeavesByNextMsg, waits for NextMsg to remove it.
 	drainReady bool
@@ -338,7 +349,11 @@ func (c *Conn) removeSub(s *Sub, by string) {
 		}
 	}
 	s.inSubs = false
-	s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
+	if by == "drain" && !s.subDrain && c.w.profile.SubsRemovedAtClose {
+		c.drainedSubs = append(c.drainedSubs, s) // removed at the close
+	} else {
+		s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
+	}
 	c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
 	c.subRemoved()
 	if s.sync {
@@ -509,11 +524,59 @@ func (s *Sub) AutoUnsubscribe(max int) string {
 func (s *Sub) Drain() string {
 	if rule := s.c.w.profile.SubDrainWhileDraining; rule != "" && s.c.isDraining() {
 		if rule == "noop" {
+			s.followsConnDrain = true
 			return ""
 		}
 		return rule
 	}
+	if !s.draining {
+		s.subDrain = true
+	}
 	return s.c.unsubscribe(s, 0, true)
+}
+
+// DrainCall is the application's subscription drain with the given
+// timeout (used by profiles with SubDrainResult). done runs when the call
+// returns: at once, or under DrainCallFlushes after the drain's barrier.
+func (s *Sub) DrainCall(timeout time.Duration, done func(err string)) {
+	p := s.c.w.profile
+	fresh := !s.draining && !s.closed && s.inSubs
+	s.drainTimeout = timeout
+	err := s.Drain()
+	if err != "" || !fresh || !s.subDrain || !p.DrainCallFlushes || s.c.isClosed() {
+		done(err)
+		return
+	}
+	s.drainCallDone = done
+}
+
+// drainTimeoutFor resolves a subscription drain's timeout: the scenario's,
+// else the client's drain timeout.
+func (c *Conn) drainTimeoutFor(ds *scenario.DrainSub) time.Duration {
+	if ds != nil && ds.Timeout != nil {
+		return *ds.Timeout
+	}
+	return c.opts.drainTimeout
+}
+
+// subDrainDone records the end of s's own drain, with its result, for
+// profiles whose subscription drain signals one.
+func (s *Sub) subDrainDone(drained bool) {
+	p := s.c.w.profile
+	if !p.SubDrainResult || s.rec.DrainDoneAt != NoTime {
+		return
+	}
+	s.rec.DrainDoneAt, s.rec.DrainResult = s.c.now(), OK
+	if !drained && !(p.SubDrainResultAfterCleanup && !s.ownDispatcher()) {
+		s.rec.DrainResult = ErrDrainTimeout
+	}
+}
+
+// ownDispatcher reports whether s is an async subscription with a
+// dispatcher of its own, which the library drains as a whole (nats.java's
+// Dispatcher.drain) rather than as a subscription.
+func (s *Sub) ownDispatcher() bool {
+	return !s.sync && !s.mux && s.spec != nil && s.spec.Dispatcher == ""
 }
 
 // unsubscribe is nats.go's conn.unsubscribe: set the max, remove the

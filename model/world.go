@@ -210,7 +210,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	}
 	rec := &SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
-		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime,
+		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime, DrainDoneAt: NoTime,
 		Handled: w.pool.takeHandled(min(w.msgEstimate, 4096))}
 	if mux {
 		rec.ID = c.name + ".respmux"
@@ -441,12 +441,13 @@ func (w *World) act(i int) {
 		rec(client, a.AutoUnsubscribe.Sub, err, 0)
 	case a.DrainSub != nil:
 		s, client, err := w.subOrErr(a.DrainSub.Sub)
-		if s != nil {
-			err = s.Drain()
+		if s == nil {
+			rec(client, a.DrainSub.Sub, err, 0)
+			break
 		}
-		rec(client, a.DrainSub.Sub, err, 0)
+		s.DrainCall(s.c.drainTimeoutFor(a.DrainSub), func(err string) { rec(client, a.DrainSub.Sub, err, 0) })
 	case a.Drain != nil:
-		rec(a.Drain.Client, "", conn(a.Drain.Client).Drain(), 0)
+		conn(a.Drain.Client).DrainCall(func(err string) { rec(a.Drain.Client, "", err, 0) })
 	case a.Close != nil:
 		conn(a.Close.Client).Close()
 		rec(a.Close.Client, "", "", 0)
@@ -546,6 +547,14 @@ func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
 			if sc.Subs[i].Type == scenario.Sync {
 				return &scenario.Error{File: sc.File, Line: sc.Subs[i].Line, Field: "subscriptions[" + strconv.Itoa(i) + "].type",
 					Msg: "profile " + p.Name + " (" + p.Library + ") has no sync subscriptions; give the subscription a handler (type: async)"}
+			}
+		}
+	}
+	if !p.Dispatchers {
+		for i := range sc.Subs {
+			if sc.Subs[i].Dispatcher != "" {
+				return &scenario.Error{File: sc.File, Line: sc.Subs[i].DispatcherLine, Field: "subscriptions[" + strconv.Itoa(i) + "].dispatcher",
+					Msg: "profile " + p.Name + " (" + p.Library + ") has no dispatchers that subscriptions share; leave dispatcher out"}
 			}
 		}
 	}

@@ -48,7 +48,7 @@ func drainLossExplained(r *model.Result, d *model.Delivery, s *model.SubRecord, 
 	case model.DropMaxReached, model.DropDisconnect:
 		return true
 	case model.DropConnClosed, model.DropSubClosed, model.DropUnknownSid, model.DropCancelled:
-		return closeExplained(r, c) || s.RemovedBy == "unsubscribe" || s.RemovedBy == "max"
+		return closeExplained(r, c) || s.RemovedBy == "unsubscribe" || s.RemovedBy == "max" || s.DrainResult == model.ErrDrainTimeout
 	case model.DropRunEnded:
 		return closeExplained(r, c) || budgetStop(r) || s.Type == scenario.Sync
 	}
@@ -106,8 +106,8 @@ func checkNoDeliveryAfterBarrier(r *model.Result) []string {
 func checkDrainWaits(r *model.Result) []string {
 	var out []string
 	for _, s := range r.Subs {
-		if s.RemovedBy != "drain" {
-			continue
+		if s.RemovedBy != "drain" || s.DrainResult == model.ErrDrainTimeout {
+			continue // a subscription drain that reported its timeout
 		}
 		for _, h := range s.Handled {
 			if h.Start <= s.RemovedAt && (h.End == model.NoTime || s.RemovedAt < h.End) {

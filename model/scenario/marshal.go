@@ -144,6 +144,9 @@ func subLines(s *Subscription) []string {
 	if s.PendingBytesLimit != nil {
 		p.add("pending_bytes_limit", size(*s.PendingBytesLimit))
 	}
+	if s.Dispatcher != "" {
+		p.add("dispatcher", quote(s.Dispatcher))
+	}
 	h := s.Handler
 	if h.Duration.IsZero() && !h.Blocking && len(h.Actions) == 0 {
 		return p
@@ -183,7 +186,7 @@ func handlerActionPairs(a *HandlerAction) pairs {
 	case a.Unsubscribe != nil:
 		p.add("unsubscribe", "{}")
 	case a.DrainSub != nil:
-		p.add("drain_sub", "{}")
+		p.add("drain_sub", drainSubPairs(a.DrainSub).flow())
 	case a.Subscribe != nil:
 		p.add("subscribe", subRef(a.Subscribe.Sub))
 	case a.Drain != nil && a.Drain.Wait:
@@ -192,6 +195,17 @@ func handlerActionPairs(a *HandlerAction) pairs {
 		p.add("drain", "{}")
 	case a.Sleep != nil:
 		p.add("sleep", dist(*a.Sleep))
+	}
+	return p
+}
+
+func drainSubPairs(ds *DrainSub) pairs {
+	var p pairs
+	if ds.Sub != "" {
+		p.add("sub", quote(ds.Sub))
+	}
+	if ds.Timeout != nil {
+		p.add("timeout", duration(*ds.Timeout))
 	}
 	return p
 }
@@ -217,7 +231,7 @@ func actionPairs(a *Action) pairs {
 		au := pairs{"sub: " + quote(a.AutoUnsubscribe.Sub), "max: " + strconv.Itoa(a.AutoUnsubscribe.Max)}
 		p.add("auto_unsubscribe", au.flow())
 	case a.DrainSub != nil:
-		p.add("drain_sub", subRef(a.DrainSub.Sub))
+		p.add("drain_sub", drainSubPairs(a.DrainSub).flow())
 	case a.Drain != nil:
 		p.add("drain", clientRef(a.Drain.Client))
 	case a.Close != nil:

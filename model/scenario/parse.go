@@ -597,7 +597,7 @@ func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
 func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
 	s := Subscription{Line: n.Line}
 	fields, err := d.mapping(n, path, "id", "client", "subject", "queue", "type",
-		"deferred", "max", "pending_msgs_limit", "pending_bytes_limit", "handler")
+		"deferred", "max", "pending_msgs_limit", "pending_bytes_limit", "dispatcher", "handler")
 	if err == nil {
 		err = d.require(n, path, fields, "id", "client", "subject")
 	}
@@ -625,6 +625,9 @@ func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
 			s.PendingMsgsLimit, err = d.pendingLimit(f.val, f.path)
 		case "pending_bytes_limit":
 			s.PendingBytesLimit, err = d.sizePtr(f.val, f.path, true)
+		case "dispatcher":
+			s.DispatcherLine = f.line
+			s.Dispatcher, err = d.name(f.val, f.path)
 		case "handler":
 			handlerLine = f.line
 			s.Handler, err = d.handler(f.val, f.path)
@@ -632,6 +635,9 @@ func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
 	}
 	if err == nil && handlerLine > 0 && s.Type == Sync {
 		err = d.errorf(handlerLine, join(path, "handler"), "a sync subscription cannot have a handler (the application calls next_msg instead)")
+	}
+	if err == nil && s.DispatcherLine > 0 && s.Type == Sync {
+		err = d.errorf(s.DispatcherLine, join(path, "dispatcher"), "a sync subscription cannot belong to a dispatcher (a dispatcher runs callbacks)")
 	}
 	return s, err
 }
@@ -704,7 +710,7 @@ func (d *decoder) handlerAction(n *yaml.Node, path string) (HandlerAction, error
 		case "unsubscribe":
 			a.Unsubscribe, err = d.empty(f.val, f.path)
 		case "drain_sub":
-			a.DrainSub, err = d.empty(f.val, f.path)
+			a.DrainSub, err = d.drainSub(f.val, f.path, true)
 		case "subscribe":
 			a.Subscribe, err = d.subRef(f.val, f.path)
 		case "drain":
@@ -833,6 +839,22 @@ func (d *decoder) subRef(n *yaml.Node, path string) (*SubRef, error) {
 		key{"sub", true, func(v *yaml.Node, p string) (err error) { r.Sub, err = d.name(v, p); return }})
 }
 
+// drainSub decodes a subscription drain: {sub, timeout} at the top level,
+// {timeout} (or nothing) in a handler, which drains its own subscription.
+func (d *decoder) drainSub(n *yaml.Node, path string, inHandler bool) (*DrainSub, error) {
+	r := &DrainSub{}
+	timeout := key{"timeout", false, func(v *yaml.Node, p string) error {
+		t, err := d.duration(v, p)
+		r.Timeout = &t
+		return err
+	}}
+	if inHandler {
+		return r, d.object(n, path, timeout)
+	}
+	return r, d.object(n, path,
+		key{"sub", true, func(v *yaml.Node, p string) (err error) { r.Sub, err = d.name(v, p); return }}, timeout)
+}
+
 func (d *decoder) clientRef(n *yaml.Node, path string) (*ClientRef, error) {
 	r := &ClientRef{}
 	return r, d.object(n, path,
@@ -871,7 +893,7 @@ func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
 		case "auto_unsubscribe":
 			a.AutoUnsubscribe, err = d.autoUnsubscribe(f.val, f.path)
 		case "drain_sub":
-			a.DrainSub, err = d.subRef(f.val, f.path)
+			a.DrainSub, err = d.drainSub(f.val, f.path, false)
 		case "drain":
 			a.Drain, err = d.clientRef(f.val, f.path)
 		case "close":

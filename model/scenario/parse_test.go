@@ -86,7 +86,7 @@ func TestParseFull(t *testing.T) {
 						{Publish: &Publish{Subject: "audit", Size: 10, Count: 1}, Line: 34},
 						{Request: &Request{Subject: "svc", Timeout: 500 * time.Millisecond, Count: 1}, Line: 35},
 						{Unsubscribe: &struct{}{}, Line: 36},
-						{DrainSub: &struct{}{}, Line: 37},
+						{DrainSub: &DrainSub{}, Line: 37},
 						{Subscribe: &SubRef{Sub: "s2"}, Line: 38},
 						{Drain: &HandlerDrain{}, Line: 39},
 						{Sleep: ptr(sim.Const(50 * time.Millisecond)), Line: 40},
@@ -113,7 +113,7 @@ func TestParseFull(t *testing.T) {
 			{At: 7 * time.Millisecond, Subscribe: &SubRef{Sub: "s2"}, Line: 58},
 			{At: 8 * time.Millisecond, Unsubscribe: &SubRef{Sub: "s1"}, Line: 59},
 			{At: 8 * time.Millisecond, AutoUnsubscribe: &AutoUnsubscribe{Sub: "s1", Max: 5}, Line: 60},
-			{At: 9 * time.Millisecond, DrainSub: &SubRef{Sub: "s1"}, Line: 61},
+			{At: 9 * time.Millisecond, DrainSub: &DrainSub{Sub: "s1"}, Line: 61},
 			{At: 10 * time.Millisecond, Drain: &ClientRef{Client: "app"}, Line: 62},
 			{At: 11 * time.Millisecond, Close: &ClientRef{Client: "app"}, Line: 63},
 			{At: 12 * time.Millisecond, NextMsg: &NextMsg{Sub: "s3", Timeout: time.Second, Count: 5}, Line: 64},
@@ -216,6 +216,36 @@ server:
 	require.Zero(t, s.Network.Bandwidth, "unlimited by default")
 	require.Zero(t, s.Server.MaxPending, "0: the model applies nats-server's 64MiB")
 	require.False(t, s.Server.NoFastProducerStall, "the stall is on by default, as in nats-server v2.15")
+}
+
+func TestParseDispatcherAndSubDrainTimeout(t *testing.T) {
+	src := `name: d
+profile: java
+clients: [{name: app}]
+subscriptions:
+  - {id: a, client: app, subject: x, dispatcher: shared}
+  - {id: b, client: app, subject: y, dispatcher: shared, handler: {actions: [{drain_sub: {timeout: 20ms}}]}}
+  - {id: c, client: app, subject: z, handler: {actions: [{drain_sub: {}}]}}
+actions:
+  - {at: 1ms, drain_sub: {sub: a, timeout: 50ms}}
+  - {at: 2ms, drain_sub: {sub: c}}
+`
+	s, err := Parse("d.yaml", []byte(src))
+	require.NoError(t, err)
+	require.Equal(t, "shared", s.Subs[0].Dispatcher)
+	require.Equal(t, 5, s.Subs[0].DispatcherLine)
+	require.Equal(t, "", s.Subs[2].Dispatcher)
+	ms20, ms50 := 20*time.Millisecond, 50*time.Millisecond
+	require.Equal(t, &DrainSub{Timeout: &ms20}, s.Subs[1].Handler.Actions[0].DrainSub)
+	require.Equal(t, &DrainSub{}, s.Subs[2].Handler.Actions[0].DrainSub)
+	require.Equal(t, &DrainSub{Sub: "a", Timeout: &ms50}, s.Actions[0].DrainSub)
+	require.Equal(t, &DrainSub{Sub: "c"}, s.Actions[1].DrainSub)
+	// Marshal writes both back.
+	again, err := Parse("again.yaml", s.Marshal())
+	require.NoError(t, err)
+	require.Equal(t, s.Subs[1].Handler.Actions[0].DrainSub, again.Subs[1].Handler.Actions[0].DrainSub)
+	require.Equal(t, s.Actions[0].DrainSub, again.Actions[0].DrainSub)
+	require.Equal(t, "shared", again.Subs[1].Dispatcher)
 }
 
 func TestParseBad(t *testing.T) {
@@ -416,6 +446,31 @@ func TestParseBad(t *testing.T) {
 			"negative nth",
 			head + "subscriptions:\n  - {id: s, client: app, subject: a, handler: {actions: [{nth: -1, drain: {}}]}}\n",
 			`bad.yaml:4: subscriptions[0].handler.actions[0].nth: must be at least 0, got -1`,
+		},
+		{
+			"dispatcher on a sync subscription",
+			head + "subscriptions:\n  - id: s\n    client: app\n    subject: a\n    type: sync\n    dispatcher: d\n",
+			`bad.yaml:8: subscriptions[0].dispatcher: a sync subscription cannot belong to a dispatcher (a dispatcher runs callbacks)`,
+		},
+		{
+			"empty dispatcher name",
+			head + "subscriptions:\n  - {id: s, client: app, subject: a, dispatcher: ''}\n",
+			`bad.yaml:4: subscriptions[0].dispatcher: must not be empty`,
+		},
+		{
+			"sub in a handler's drain_sub",
+			head + "subscriptions:\n  - {id: s, client: app, subject: a, handler: {actions: [{drain_sub: {sub: s}}]}}\n",
+			`bad.yaml:4: subscriptions[0].handler.actions[0].drain_sub.sub: unknown field "sub" (want one of timeout)`,
+		},
+		{
+			"drain_sub without sub",
+			head + "subscriptions: [{id: s, client: app, subject: a}]\nactions:\n  - {at: 0s, drain_sub: {timeout: 1s}}\n",
+			`bad.yaml:5: actions[0].drain_sub.sub: missing required field`,
+		},
+		{
+			"negative drain_sub timeout",
+			head + "subscriptions: [{id: s, client: app, subject: a}]\nactions:\n  - {at: 0s, drain_sub: {sub: s, timeout: -1s}}\n",
+			`bad.yaml:5: actions[0].drain_sub.timeout: duration "-1s" must not be negative`,
 		},
 		{
 			"field in empty verb",

@@ -118,8 +118,15 @@ type Subscription struct {
 	// PendingMsgsLimit and PendingBytesLimit override the client's defaults.
 	PendingMsgsLimit  *int
 	PendingBytesLimit *int
-	Handler           Handler
-	Line              int
+	// Dispatcher names a dispatcher of the client that the subscription
+	// shares with the others naming it: one queue and one thread run their
+	// callbacks in arrival order (nats.java's Dispatcher). "" means a
+	// subscription of its own. Only async subscriptions, and only profiles
+	// that have dispatchers, may name one.
+	Dispatcher     string
+	DispatcherLine int
+	Handler        Handler
+	Line           int
 }
 
 // Handler is what an async subscription's callback does with each message:
@@ -146,7 +153,7 @@ type HandlerAction struct {
 	Publish     *Publish      // Client is ignored: the handler's own connection publishes
 	Request     *Request      // Client is ignored
 	Unsubscribe *struct{}     // unsubscribe the handler's own subscription
-	DrainSub    *struct{}     // drain the handler's own subscription
+	DrainSub    *DrainSub     // drain the handler's own subscription (Sub is "")
 	Subscribe   *SubRef       // subscribe a deferred subscription of the same client
 	Drain       *HandlerDrain // drain the handler's connection
 	Sleep       *sim.Dist     // stay busy for a further drawn time
@@ -177,7 +184,7 @@ type Action struct {
 	Subscribe       *SubRef
 	Unsubscribe     *SubRef
 	AutoUnsubscribe *AutoUnsubscribe
-	DrainSub        *SubRef
+	DrainSub        *DrainSub
 	Drain           *ClientRef
 	Close           *ClientRef
 	NextMsg         *NextMsg
@@ -216,6 +223,15 @@ type Flush struct {
 // SubRef names a subscription by id.
 type SubRef struct {
 	Sub string
+}
+
+// DrainSub drains a subscription. Timeout, when set, is the timeout passed
+// to the library's subscription drain (where it takes one); nil means the
+// profile's: the client's drain timeout for libraries whose subscription
+// drain takes the caller's timeout, the library's default otherwise.
+type DrainSub struct {
+	Sub     string // "" in a handler: the handler's own subscription
+	Timeout *time.Duration
 }
 
 // ClientRef names a client.
