@@ -452,6 +452,10 @@ type Tolerance struct {
 	ConnPoll time.Duration
 }
 
+// DefaultTolerance is the rule the README states: 5 ms + 3 % of the model
+// time, plus one 10 ms connection-drain poll for times decided by it.
+var DefaultTolerance = Tolerance{Base: 5 * time.Millisecond, Rel: 0.03, ConnPoll: 10 * time.Millisecond}
+
 // TimeClass says what decided a time, and so which tolerance applies.
 type TimeClass uint8
 

@@ -150,3 +150,26 @@ func Variants(sc *scenario.Scenario, p *model.Profile) ([]Variant, error) {
 	}
 	return out, nil
 }
+
+// Replayable reports whether a counterexample replays the same way on the
+// real library of its profile: a real stack can play it (Prepare accepts
+// it) and its outcome is determined (Determined, with the tolerance the
+// harness uses). A profile without a real counterpart has nothing to
+// replay on, so any scenario it can run counts.
+func Replayable(sc *scenario.Scenario) bool {
+	if _, ok := counterparts[sc.Profile]; !ok {
+		return true
+	}
+	p, err := Prepare(sc, 1)
+	if err != nil {
+		return false
+	}
+	prof, err := model.LookupProfile(p.Profile)
+	if err != nil {
+		return false
+	}
+	noJitter := *prof
+	noJitter.ReconnectJitter = 0
+	_, diffs, err := Determined(p, &noJitter, DefaultTolerance)
+	return err == nil && len(diffs) == 0
+}

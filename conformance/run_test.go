@@ -20,7 +20,7 @@ func profile() *model.Profile {
 }
 
 // tolerance is the rule the README states.
-var tolerance = Tolerance{Base: 5 * time.Millisecond, Rel: 0.03, ConnPoll: 10 * time.Millisecond}
+var tolerance = DefaultTolerance
 
 // A real run whose clock (the harness's waits and a probe waking every
 // millisecond) woke more than maxLate late was kept waiting by the machine

@@ -23,6 +23,12 @@ type SwarmConfig struct {
 	// SkipKnown leaves out the invariants a profile is known to violate
 	// (KnownViolations), so that the swarm looks for new violations only.
 	SkipKnown bool
+	// Replayable, when set, says whether a counterexample replays the same
+	// way on the real library (conformance.Replayable: a scenario a real
+	// stack can play whose outcome the noise of a real run does not
+	// change). The matrix then prefers such counterexamples and shrinks
+	// them only through such scenarios.
+	Replayable func(*scenario.Scenario) bool
 }
 
 // DeterminismID names the determinism check in a Failure: the same
@@ -123,12 +129,24 @@ func (cfg SwarmConfig) determinismFailure(prof string, seed uint64, sc *scenario
 	return f
 }
 
+// replayable applies cfg.Replayable; without one, a scenario a real stack
+// can play counts.
+func (cfg SwarmConfig) replayable(sc *scenario.Scenario) bool {
+	if cfg.Replayable != nil {
+		return cfg.Replayable(sc)
+	}
+	return sc.Playable() == nil
+}
+
 // failure shrinks sc against inv (unless NoShrink) and describes what the
 // scenario it reports violates.
 func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scenario.Scenario) Failure {
 	f := Failure{Invariant: inv.ID, Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
 	if !cfg.NoShrink {
-		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool { return Violates(c, inv, cfg.Mutations) })
+		replayable := cfg.replayable(sc)
+		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool {
+			return Violates(c, inv, cfg.Mutations) && (!replayable || cfg.replayable(c))
+		})
 	}
 	if res, err := model.Run(f.Shrunk, model.Config{Mutations: cfg.Mutations}); err == nil {
 		f.Detail = Shorten(inv.Check(res))

@@ -47,9 +47,9 @@ func MatrixRows() []string {
 // (GenProfileScenario from PCG seeds cfg.Seed, cfg.Seed+1, ...), checks
 // every invariant over each and the determinism of the first
 // cfg.DeterminismRuns, and keeps for each profile and invariant the first
-// scenario that violates it (preferring the first one a real library can
-// play, scenario.Playable, so that the counterexample can be checked on
-// the library itself), shrunk against that invariant (unless
+// scenario that violates it (preferring the first one that replays on the
+// real library, cfg.Replayable, so that the counterexample can be checked
+// on the library itself, and shrinking it through such scenarios), shrunk against that invariant (unless
 // cfg.NoShrink), and compares it with KnownViolations. The error is
 // non-nil only for an unknown profile.
 func RunMatrix(cfg SwarmConfig) (Matrix, error) {
@@ -66,6 +66,7 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 		}
 		first := make([]*scenario.Scenario, len(rows)) // the first violating scenario per row
 		seeds := make([]uint64, len(rows))
+		prefer := make([]bool, len(rows)) // first[k] replays on the real library
 		for i := 0; i < cfg.Runs; i++ {
 			seed := cfg.Seed + uint64(i)
 			sc, res, err := runGenerated(p, seed, cfg.Mutations)
@@ -73,12 +74,13 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 				return m, err
 			}
 			for k, inv := range cat {
-				// The first violating scenario, or a later one that a real
-				// library can play (constant durations: see
-				// scenario.Playable) when the first cannot.
-				if (first[k] == nil || first[k].Playable() != nil) && len(inv.Check(res)) > 0 &&
-					(first[k] == nil || sc.Playable() == nil) {
-					first[k], seeds[k] = sc, seed
+				// The first violating scenario, or the first one that
+				// replays on the real library (cfg.Replayable) when the
+				// first does not.
+				if (first[k] == nil || !prefer[k]) && len(inv.Check(res)) > 0 {
+					if ok := cfg.replayable(sc); first[k] == nil || ok {
+						first[k], seeds[k], prefer[k] = sc, seed, ok
+					}
 				}
 			}
 			det := len(rows) - 1

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/drainsim/drainsim/conformance"
 	"io"
 	"slices"
 	"text/tabwriter"
@@ -110,6 +111,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		DeterminismRuns: *determinism, NoShrink: *noShrink, SkipKnown: true,
 	}
 	if *matrix {
+		// Counterexamples that replay the same way on the real library,
+		// where the library has a driver (conformance.Replayable).
+		cfg.Replayable = conformance.Replayable
 		return runMatrix(cfg, *out, *format, stdout, stderr)
 	}
 	rep, err := props.Swarm(cfg)
