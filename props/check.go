@@ -129,13 +129,17 @@ func (cfg SwarmConfig) determinismFailure(prof string, seed uint64, sc *scenario
 	return f
 }
 
-// replayable applies cfg.Replayable; without one, a scenario a real stack
-// can play counts.
-func (cfg SwarmConfig) replayable(sc *scenario.Scenario) bool {
-	if cfg.Replayable != nil {
-		return cfg.Replayable(sc)
+// rank says how well a counterexample serves on the real library: 2 when
+// it replays the same way there (cfg.Replayable, when set), 1 when a real
+// stack can at least play it (scenario.Playable), 0 otherwise.
+func (cfg SwarmConfig) rank(sc *scenario.Scenario) int {
+	switch {
+	case sc.Playable() != nil:
+		return 0
+	case cfg.Replayable != nil && cfg.Replayable(sc):
+		return 2
 	}
-	return sc.Playable() == nil
+	return 1
 }
 
 // failure shrinks sc against inv (unless NoShrink) and describes what the
@@ -143,9 +147,9 @@ func (cfg SwarmConfig) replayable(sc *scenario.Scenario) bool {
 func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scenario.Scenario) Failure {
 	f := Failure{Invariant: inv.ID, Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
 	if !cfg.NoShrink {
-		replayable := cfg.replayable(sc)
+		rank := cfg.rank(sc)
 		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool {
-			return Violates(c, inv, cfg.Mutations) && (!replayable || cfg.replayable(c))
+			return Violates(c, inv, cfg.Mutations) && cfg.rank(c) >= rank
 		})
 	}
 	if res, err := model.Run(f.Shrunk, model.Config{Mutations: cfg.Mutations}); err == nil {

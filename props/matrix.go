@@ -66,7 +66,7 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 		}
 		first := make([]*scenario.Scenario, len(rows)) // the first violating scenario per row
 		seeds := make([]uint64, len(rows))
-		prefer := make([]bool, len(rows)) // first[k] replays on the real library
+		ranks := make([]int, len(rows)) // how well first[k] serves on the real library (SwarmConfig.rank)
 		for i := 0; i < cfg.Runs; i++ {
 			seed := cfg.Seed + uint64(i)
 			sc, res, err := runGenerated(p, seed, cfg.Mutations)
@@ -74,12 +74,12 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 				return m, err
 			}
 			for k, inv := range cat {
-				// The first violating scenario, or the first one that
-				// replays on the real library (cfg.Replayable) when the
-				// first does not.
-				if (first[k] == nil || !prefer[k]) && len(inv.Check(res)) > 0 {
-					if ok := cfg.replayable(sc); first[k] == nil || ok {
-						first[k], seeds[k], prefer[k] = sc, seed, ok
+				// The first violating scenario, replaced by a later one
+				// that serves better on the real library (replays the
+				// same way there, or at least can be played: rank).
+				if (first[k] == nil || ranks[k] < 2) && len(inv.Check(res)) > 0 {
+					if r := cfg.rank(sc); first[k] == nil || r > ranks[k] {
+						first[k], seeds[k], ranks[k] = sc, seed, r
 					}
 				}
 			}
