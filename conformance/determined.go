@@ -1,7 +1,9 @@
 package conformance
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/drainsim/drainsim/model"
@@ -27,7 +29,7 @@ var perturbations = []perturbation{
 	{"latency +0.5ms", func(sc *scenario.Scenario, _ *model.Profile) {
 		sc.Network.Latency.A += 500 * time.Microsecond
 	}},
-	{"same-time actions reversed", reverseTies},
+	{"near-simultaneous actions reversed", reverseTies},
 	{"nats.go timers 3% slow", func(sc *scenario.Scenario, p *model.Profile) {
 		slow := func(d *time.Duration) { *d += *d * 3 / 100 }
 		slow(&p.ConnDrainPoll)
@@ -58,17 +60,28 @@ var perturbations = []perturbation{
 // order, 1 ms apart: in a real run they race, for instance a publish with
 // the goroutine a Drain just started on the same connection.
 func reverseTies(sc *scenario.Scenario, _ *model.Profile) {
-	ties := map[time.Duration]int{} // how many actions are due at each time
-	for _, a := range sc.Actions {
-		ties[a.At]++
+	// Actions less than 1 ms apart form a cluster (a real run cannot keep
+	// them in order, least of all on different connections); within each,
+	// the last runs first and the rest follow 1 ms apart.
+	order := make([]int, len(sc.Actions))
+	for i := range order {
+		order[i] = i
 	}
-	seen := map[time.Duration]int{}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(sc.Actions[a].At, sc.Actions[b].At) })
+	at := make([]time.Duration, len(sc.Actions))
+	for i := 0; i < len(order); {
+		start := sc.Actions[order[i]].At
+		j := i
+		for j < len(order) && sc.Actions[order[j]].At-start < time.Millisecond {
+			j++
+		}
+		for k := i; k < j; k++ {
+			at[order[k]] = start + time.Duration(j-1-k)*time.Millisecond
+		}
+		i = j
+	}
 	for i := range sc.Actions {
-		a := &sc.Actions[i]
-		n := ties[a.At]
-		k := seen[a.At]
-		seen[a.At]++
-		a.At += time.Duration(n-1-k) * time.Millisecond
+		sc.Actions[i].At = at[i]
 	}
 }
 

@@ -235,9 +235,14 @@ func TestDriver(t *testing.T) {
 				v, err := conformDriver(sc, &d, cmd, env, dir, runs)
 				require.NoError(t, err, f)
 				rows = append(rows, *v)
-				if v.Runs == 0 {
+				switch {
+				case v.Runs == 0:
 					t.Logf("%s: not judged, the machine kept every run waiting (up to %s late):\n  %s", sc.Name, v.Late, strings.Join(diffStrings(v.Diffs), "\n  "))
-				} else if v.Agreed == 0 {
+				case v.Agreed == 0 && !v.Determined:
+					// The model's own outcome changes under real-run noise:
+					// a race on the real library, measured, not asserted.
+					t.Logf("%s: no run agreed, but its outcome is a race (not determined):\n  %s", sc.Name, strings.Join(diffStrings(v.Diffs), "\n  "))
+				case v.Agreed == 0:
 					t.Errorf("%s disagrees with %s:\n  %s", sc.Name, v.Library, strings.Join(diffStrings(v.Diffs), "\n  "))
 				}
 			}
@@ -270,6 +275,7 @@ func checkProvenance(t *testing.T, profiles []string, rows []driverVerdict) {
 		v := rows[i]
 		switch {
 		case v.Runs == 0: // not judged: the machine was too busy
+		case v.Agreed == 0 && !v.Determined: // a race: no claim either way
 		case v.Agreed > 0 && k.Seen != v.Library:
 			t.Errorf("%s: the counterexample agreed on %s: set Seen: %q in props/known.go (it says %q)", name, v.Library, v.Library, k.Seen)
 		case v.Agreed == 0 && k.Seen != "":
@@ -555,6 +561,9 @@ func writeDriverTable(b *strings.Builder, rows []driverVerdict) {
 			agree++
 		case v.Agreed > 0:
 			res, first = "racy", v.Diffs[0].String()
+			racy++
+		case !v.Determined:
+			res, first = "race", v.Diffs[0].String()
 			racy++
 		default:
 			res, first = "DISAGREE", v.Diffs[0].String()
