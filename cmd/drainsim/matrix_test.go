@@ -140,7 +140,7 @@ func TestMatrixText(t *testing.T) {
 	code, out, errOut := runCLI("check", "--profile", "node-v1", "--matrix", "--runs", "100", "--out", dir)
 	require.Equal(t, 0, code, errOut+out)
 	require.Contains(t, out, "INVARIANT")
-	require.Contains(t, out, "V[1]", "node-v1's lost messages: N1-M1, seen on node-nats 1.4.12, no longer inferred")
+	require.Contains(t, out, "R[1]", "node-v1's lost messages: N1-M1, seen on node-nats 1.4.12 (R: seen on the real library)")
 	require.Contains(t, out, "drainsim run "+filepath.ToSlash(filepath.Join(dir, "node-v1--no-loss-under-drain.yaml")))
 
 	code, out, errOut = runCLI("check", "--profile", "csharp-v1", "--matrix", "--runs", "100", "--out", dir)
