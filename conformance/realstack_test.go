@@ -156,8 +156,12 @@ func (r *realRun) shutdownServer() {
 // would.
 func (r *realRun) restartServer(d time.Duration) error {
 	start := time.Now()
+	// The links break at once, as the model has them: left to the
+	// server's shutdown, they would close only at its end, so late that a
+	// client's first reconnect attempt could find the server back.
 	for _, c := range r.conns {
 		c.px.refuse()
+		c.px.breakLinks()
 	}
 	r.shutdownServer()
 	if !r.sleep(d - time.Since(start)) {
