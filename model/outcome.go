@@ -130,11 +130,18 @@ type SubOutcome struct {
 	Pending     []int            `json:"pending_at_end,omitempty"`
 }
 
-// DeliveredOut is one message handed to the application, in order.
+// DeliveredOut is one message handed to the application, in order: a
+// callback that started (or a message NextMsg returned), as a real library
+// reports it. A callback the connection's close cancelled (Cancelled) is
+// listed here because it started, but its message counts as dropped
+// (reason cancelled), not handled: each delivery has one fate.
 type DeliveredOut struct {
 	Msg     int    `json:"msg"`
 	StartNS int64  `json:"start_ns"`
 	EndNS   *int64 `json:"end_ns"`
+	// Cancelled: the close cancelled the callback (Profile.
+	// CloseCancelsCallbacks); the message is among Dropped.
+	Cancelled bool `json:"cancelled,omitempty"`
 	// LateAfterUnsub: the server sent it after processing the
 	// subscription's UNSUB (the fast-producer stall hole).
 	LateAfterUnsub bool `json:"late_after_unsub,omitempty"`
@@ -251,8 +258,9 @@ func (r *Result) Outcome() *Outcome {
 			DrainDoneNS: nsPtr(s.DrainDoneAt), DrainResult: s.DrainResult,
 			Delivered: []DeliveredOut{}, Dropped: []DroppedOutcome{}}
 		for _, h := range s.Handled {
+			d := &r.Ledger.Deliveries[h.Delivery]
 			so.Delivered = append(so.Delivered, DeliveredOut{Msg: h.Msg, StartNS: int64(h.Start), EndNS: nsPtr(h.End),
-				LateAfterUnsub: r.Ledger.Deliveries[h.Delivery].AfterUnsub})
+				Cancelled: d.Fate == DlvDropped && d.Reason == DropCancelled, LateAfterUnsub: d.AfterUnsub})
 		}
 		subs[i] = so
 	}

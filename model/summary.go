@@ -87,9 +87,13 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 		if s.Queue != "" {
 			p(" queue %s", s.Queue)
 		}
-		p(", %s): handled %d", kind, len(s.Delivered))
-		if len(s.Delivered) > 0 {
-			p(" %s", idRanges(deliveredIDs(s.Delivered)))
+		handled, running := deliveredIDs(s.Delivered)
+		p(", %s): handled %d", kind, len(handled))
+		if len(handled) > 0 {
+			p(" %s", idRanges(handled))
+		}
+		if len(running) > 0 {
+			p(", in callback at end %d %s", len(running), idRanges(running))
 		}
 		p(", dropped %d", len(s.Dropped))
 		if len(s.Dropped) > 0 {
@@ -157,7 +161,7 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 func lateIDs(s SubOutcome) []int {
 	var ids []int
 	for _, d := range s.Delivered {
-		if d.LateAfterUnsub {
+		if d.LateAfterUnsub && !d.Cancelled { // a cancelled one is among the drops
 			ids = append(ids, d.Msg)
 		}
 	}
@@ -169,12 +173,22 @@ func lateIDs(s SubOutcome) []int {
 	return ids
 }
 
-func deliveredIDs(ds []DeliveredOut) []int {
-	ids := make([]int, len(ds))
-	for i, d := range ds {
-		ids[i] = d.Msg
+// deliveredIDs splits the messages a subscription handed to the
+// application into those whose callback returned (or NextMsg took) and
+// those whose callback still ran at the end, so that the subscription's
+// counts add up to the totals. A callback the close cancelled is neither:
+// its message is among the drops.
+func deliveredIDs(ds []DeliveredOut) (handled, running []int) {
+	for _, d := range ds {
+		switch {
+		case d.Cancelled:
+		case d.EndNS == nil:
+			running = append(running, d.Msg)
+		default:
+			handled = append(handled, d.Msg)
+		}
 	}
-	return ids
+	return handled, running
 }
 
 // idRanges renders ids compactly, keeping their order: [1-5,7,9-10].

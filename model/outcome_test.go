@@ -1,0 +1,56 @@
+package model_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/model"
+)
+
+// cancelledCallback is issue 11's double count: a connection drain whose
+// 10 ms timeout runs out while the 200 ms handler of message 1 runs, so the
+// drain's close cancels that callback (CloseCancelsCallbacks) and drops
+// message 2, still queued.
+const cancelledCallback = `
+profile: %s
+seed: 1
+network: {latency: 250us}
+clients: [{name: app, drain_timeout: 10ms}]
+subscriptions:
+  - {id: updates, client: app, subject: updates, handler: {duration: 200ms}}
+actions:
+  - {at: 0s, publish: {client: app, subject: updates, count: 2}}
+  - {at: 1ms, drain: {client: app}}
+`
+
+// TestCancelledCallbackCountedOnce: under the profiles whose close cancels
+// callbacks (java, python) a cancelled callback's message has one fate,
+// dropped (cancelled), in the ledger, the subscription's line and the
+// totals alike. Before the fix the summary said "handled 1 [1], dropped 2
+// cancelled:[1] conn_closed:[2]" over totals of "deliveries 2, handled 0".
+func TestCancelledCallbackCountedOnce(t *testing.T) {
+	for _, prof := range []string{"java", "python"} {
+		t.Run(prof, func(t *testing.T) {
+			res := runYAML(t, strings.Replace(cancelledCallback, "%s", prof, 1))
+			s := res.Sub("updates")
+			require.Len(t, s.Handled, 1, "the callback of msg 1 started")
+			d := res.Ledger.Deliveries[s.Handled[0].Delivery]
+			require.Equal(t, model.DlvDropped, d.Fate)
+			require.Equal(t, model.DropCancelled, d.Reason)
+
+			o := res.Outcome()
+			so := o.Subscriptions[0]
+			require.Len(t, so.Delivered, 1, "delivered lists callbacks started, as the real libraries report them")
+			require.True(t, so.Delivered[0].Cancelled, "and marks the one the close cancelled")
+			require.Equal(t, 0, o.Messages.Handled)
+			require.Equal(t, map[string]int{"cancelled": 1, "conn_closed": 1}, o.Messages.Dropped)
+
+			var b strings.Builder
+			require.NoError(t, o.WriteSummary(&b))
+			require.Contains(t, b.String(), "subscription updates (app, updates, async): handled 0, dropped 2 cancelled:[1] conn_closed:[2], removed by close")
+			require.Contains(t, b.String(), "deliveries 2, handled 0\n")
+		})
+	}
+}
