@@ -100,6 +100,11 @@ const (
 	// drain waits, the drain's own close still runs and fires the closed
 	// callback a second time (nats.c before PR #333, C-M3).
 	ClosedCBTwice
+	// ForgetDelivery: the server routes every tenth message (by ID) without
+	// committing it to the subscriptions it matched: the message counts as
+	// routed, but no delivery exists and nothing reaches the subscribers,
+	// so it vanishes from every account but the publisher's.
+	ForgetDelivery
 	numMutations
 )
 
@@ -131,6 +136,7 @@ var mutationInfo = [numMutations]struct{ name, about string }{
 	DrainReconnectingNoClose:        {"drain-reconnecting-no-close", "Drain while reconnecting leaves the connection open (nats.go before PR #531)"},
 	UnsubRemovesQueueGroup:          {"unsub-removes-queue-group", "server UNSUB of one queue member removes the whole group"},
 	ClosedCBTwice:                   {"closed-cb-twice", "a Close during the drain fires the closed callback twice (nats.c C-M3, PR #333)"},
+	ForgetDelivery:                  {"forget-delivery", "server routes every tenth message without committing it to a subscription"},
 }
 
 // Name returns the mutation's command-line name.

@@ -18,7 +18,11 @@ type request struct {
 	settled bool
 }
 
-func (c *Conn) inboxPrefix() string { return "_INBOX.c" + strconv.Itoa(c.idx) + "." }
+// InboxPrefix begins every request's reply subject: the subjects of the
+// connections' response mux subscriptions.
+const InboxPrefix = "_INBOX."
+
+func (c *Conn) inboxPrefix() string { return InboxPrefix + "c" + strconv.Itoa(c.idx) + "." }
 
 // Request publishes to subject with a unique reply subject under the
 // connection's response mux, creating the mux on first use, and calls done

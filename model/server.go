@@ -435,6 +435,10 @@ func (s *Server) deliver(p *serverConn, ss *serverSub, m *Message) delivery {
 // delivery can get here so (§2, Exception 1).
 func (s *Server) commit(ss *serverSub, m *Message) {
 	w := s.w
+	if w.mut.Has(ForgetDelivery) && m.ID%10 == 0 {
+		s.unsubscribeAtMax(ss)
+		return
+	}
 	d := w.ledger.newDelivery(m.ID, ss.rec.index, w.sim.Now())
 	if ss.closed {
 		w.ledger.Deliveries[d].AfterUnsub = true

@@ -171,6 +171,17 @@ func Catalogue() []Invariant {
 			Precondition: "always",
 			Check:        checkNoSilentLoss,
 		},
+		{
+			ID: "ledger-conserved",
+			Statement: "the ledger accounts for everything once: every publish, reply or request call that published has exactly " +
+				"one message and every message a client published has one such call; every message and delivery has a final " +
+				"fate (nothing left in transit or pending); a routed message was committed to at least one subscription, and " +
+				"only a routed one was; and each delivery is in its subscription's handled list once if its callback started " +
+				"or NextMsg took it (a callback the close cancelled counts as dropped, not handled), never otherwise, so the " +
+				"subscriptions' counts add up to the totals",
+			Precondition: "always; a request whose caller never heard back (closed under it, or the run stopped) has no call record",
+			Check:        checkLedgerConserved,
+		},
 	}
 }
 

@@ -258,6 +258,7 @@ var killers = []struct{ invariant, mutation string }{
 	{"closed-callback", "closed-cb-twice"},
 	{"closed-is-final", "revive-closed-conn"},
 	{"no-silent-loss", "slow-consumer-silent"},
+	{"ledger-conserved", "forget-delivery"},
 }
 
 // TestEachInvariantCatchesItsMutation: each invariant, checked alone, is
