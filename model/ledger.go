@@ -1,6 +1,10 @@
 package model
 
-import "github.com/drainsim/drainsim/sim"
+import (
+	"strconv"
+
+	"github.com/drainsim/drainsim/sim"
+)
 
 // Error names returned by API calls and reported to async error callbacks.
 // They are the Go client's names; other profiles map their own errors onto
@@ -114,6 +118,83 @@ var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "c
 	"server_slow_consumer", "server_stalled", "read_loop_dead"}
 
 func (r DropReason) String() string { return dropNames[r] }
+
+// DropCause classes a drop by who or what it is owed to. The invariants
+// judge drops by class: no-loss-under-drain forbids a drain to lose what it
+// drains, whatever the reason's name.
+type DropCause uint8
+
+// Drop causes.
+const (
+	// CauseDrain: nothing else in the records explains the drop, so the
+	// drain (the library draining) answers for it.
+	CauseDrain DropCause = iota + 1
+	// CauseApplication: the application's own act, or a limit it set and was
+	// told of: its Unsubscribe or Close, pending limits reported as a slow
+	// consumer, an auto-unsubscribe limit, a drain timeout (or failed drain
+	// call) reported as such.
+	CauseApplication
+	// CauseFault: a fault, the client's link broke.
+	CauseFault
+	// CauseServer: the server: its slow-consumer close, a drop for a stalled
+	// subscriber, or a message it sent after processing the subscription's
+	// UNSUB (the fast-producer stall hole, Delivery.AfterUnsub), whatever
+	// became of that message.
+	CauseServer
+	// CauseRunEnd: the run's end: it stopped on a budget, or a sync
+	// subscription was left unread.
+	CauseRunEnd
+	numCauses
+)
+
+var causeNames = [numCauses]string{"", "drain", "application", "fault", "server", "run_end"}
+
+func (c DropCause) String() string {
+	if c >= numCauses {
+		return "cause(" + strconv.Itoa(int(c)) + ")"
+	}
+	return causeNames[c]
+}
+
+// DropCauses is a set of drop causes.
+type DropCauses uint8
+
+// causes returns the set of cs.
+func causes(cs ...DropCause) DropCauses {
+	var s DropCauses
+	for _, c := range cs {
+		s |= 1 << c
+	}
+	return s
+}
+
+// Has reports whether c is in the set.
+func (s DropCauses) Has(c DropCause) bool { return s&(1<<c) != 0 }
+
+// dropCauses gives each reason the causes it can have. Which one a drop
+// has, the records decide (props.DropCause): a subscription closed under
+// its messages was closed by the application, by a broken link, or by the
+// drain; a slow-consumer drop is the application's when it was reported.
+var dropCauses = [len(dropNames)]DropCauses{
+	DropNone:               0,
+	DropSlowConsumer:       causes(CauseApplication, CauseDrain),
+	DropUnknownSid:         causes(CauseApplication, CauseFault, CauseDrain),
+	DropSubClosed:          causes(CauseApplication, CauseFault, CauseDrain),
+	DropConnClosed:         causes(CauseApplication, CauseFault, CauseDrain),
+	DropDisconnect:         causes(CauseFault),
+	DropMaxReached:         causes(CauseApplication),
+	DropRunEnded:           causes(CauseApplication, CauseFault, CauseRunEnd, CauseDrain),
+	DropDuplicate:          causes(CauseDrain),
+	DropCancelled:          causes(CauseApplication, CauseFault, CauseDrain),
+	DropServerSlowConsumer: causes(CauseServer),
+	DropServerStalled:      causes(CauseServer),
+	DropReadLoopDead:       causes(CauseDrain),
+}
+
+// Causes returns the causes a drop for r can have. A delivery the server
+// sent after processing its subscription's UNSUB (Delivery.AfterUnsub) is
+// the server's (CauseServer) whatever its reason.
+func (r DropReason) Causes() DropCauses { return dropCauses[r] }
 
 // Delivery is the ledger entry of one message committed by the server to one
 // subscription (a MSG enqueued in that connection's FIFO).

@@ -27,7 +27,7 @@ func checkNoLoss(r *model.Result) []string {
 			continue
 		}
 		start := drainStart(s, c)
-		if start == model.NoTime || d.DroppedAt < start || drainLossExplained(r, d, s, c) {
+		if start == model.NoTime || d.DroppedAt < start || DropCause(r, d) != model.CauseDrain {
 			continue
 		}
 		out = append(out, fmt.Sprintf("msg %d to %s dropped (%s) at %s; drain started at %s",
@@ -36,23 +36,46 @@ func checkNoLoss(r *model.Result) []string {
 	return out
 }
 
-// drainLossExplained reports whether dropping d, a delivery to s while s
-// drained, is explained by something other than the drain itself.
-func drainLossExplained(r *model.Result, d *model.Delivery, s *model.SubRecord, c *model.ConnRecord) bool {
+// DropCause returns the cause the records show for d, a dropped delivery
+// (one of d.Reason.Causes(), or the server's for a message sent after the
+// UNSUB): the server's, the application's, a fault's or the run's end's
+// when the records show one, else the drain's. Where two show, the
+// application's comes before a fault's.
+func DropCause(r *model.Result, d *model.Delivery) model.DropCause {
+	s, c := deliverySub(r, d)
+	if s == nil || c == nil {
+		return model.CauseDrain
+	}
 	if serverCaused(d) {
-		return true
+		return model.CauseServer
 	}
 	switch d.Reason {
 	case model.DropSlowConsumer:
-		return slowReported(c, s.ID)
-	case model.DropMaxReached, model.DropDisconnect:
-		return true
+		if slowReported(c, s.ID) {
+			return model.CauseApplication
+		}
+	case model.DropMaxReached:
+		return model.CauseApplication
+	case model.DropDisconnect:
+		return model.CauseFault
 	case model.DropConnClosed, model.DropSubClosed, model.DropUnknownSid, model.DropCancelled:
-		return closeExplained(r, c) || s.RemovedBy == "unsubscribe" || s.RemovedBy == "max" || s.DrainResult == model.ErrDrainTimeout
+		// The subscription's own Unsubscribe or limit, or its own drain's
+		// reported timeout, comes before how the connection closed.
+		if s.RemovedBy == "unsubscribe" || s.RemovedBy == "max" || s.DrainResult == model.ErrDrainTimeout {
+			return model.CauseApplication
+		}
+		if cause := closeCause(r, c); cause != 0 {
+			return cause
+		}
 	case model.DropRunEnded:
-		return closeExplained(r, c) || budgetStop(r) || s.Type == scenario.Sync
+		if cause := closeCause(r, c); cause != 0 {
+			return cause
+		}
+		if budgetStop(r) || s.Type == scenario.Sync {
+			return model.CauseRunEnd
+		}
 	}
-	return false
+	return model.CauseDrain
 }
 
 // serverCaused reports whether the server, not a drain, lost d: it was
@@ -252,7 +275,7 @@ func reachedGroup(r *model.Result, g []*model.SubRecord, drained, live *model.Su
 		switch {
 		case !dropped && d.Fate != model.DlvPending,
 			dropped && s != drained && s != live,
-			dropped && s == drained && drainLossExplained(r, d, s, c),
+			dropped && s == drained && DropCause(r, d) != model.CauseDrain,
 			dropped && d.Reason == model.DropSlowConsumer && slowReported(c, s.ID),
 			dropped && serverCaused(d),
 			dropped && d.Reason == model.DropRunEnded && s.Type == scenario.Sync:

@@ -36,13 +36,12 @@ func Catalogue() []Invariant {
 		{
 			ID: "no-loss-under-drain",
 			Statement: "a message committed to a subscription that is being drained (its own Drain or its connection's Drain) " +
-				"and dropped at or after the drain started was dropped for an explained reason: a reported slow consumer, " +
-				"the auto-unsubscribe limit, the application's own Unsubscribe or Close, a broken link, the server (a " +
-				"slow-consumer close, a drop for a stalled subscriber, or a message the fast-producer stall let through " +
-				"after the UNSUB), or the connection closing after a reported drain timeout",
+				"and dropped at or after the drain started was not dropped by the drain: the records show another cause " +
+				"(DropCause) for its drop, the application (its Unsubscribe or Close, or a limit it set and was told of: pending " +
+				"limits reported as a slow consumer, an auto-unsubscribe limit, a drain timeout or failure reported as such), " +
+				"a fault (a broken link), the server, or the run's end (a budget, or a sync subscription left unread)",
 			Precondition: "the subscription's Drain returned nil, or its connection's Drain returned nil while the subscription " +
-				"was still subscribed; deliveries still in a callback at the end are not drops, nor are deliveries still " +
-				"pending when the run stopped on a budget or on a sync subscription nobody read",
+				"was still subscribed; deliveries still in a callback at the end are not drops",
 			Check: checkNoLoss,
 		},
 		{

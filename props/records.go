@@ -128,7 +128,21 @@ func timeoutReported(r *model.Result, c *model.ConnRecord) bool {
 // it closed is explained: the drain reported a timeout, the link broke, or
 // the application closed it.
 func closeExplained(r *model.Result, c *model.ConnRecord) bool {
-	return timeoutReported(r, c) || sawDisconnect(c) || closedByApp(r, c) || drainCallFailed(r, c)
+	return closeCause(r, c) != 0
+}
+
+// closeCause returns what losing what a connection still held when it
+// closed is owed to: the application, when it closed the connection or
+// was told that its drain timed out or failed; a fault, when the link
+// broke; 0 when nothing but the drain explains it.
+func closeCause(r *model.Result, c *model.ConnRecord) model.DropCause {
+	switch {
+	case closedByApp(r, c), timeoutReported(r, c), drainCallFailed(r, c):
+		return model.CauseApplication
+	case sawDisconnect(c):
+		return model.CauseFault
+	}
+	return 0
 }
 
 // drainCallFailed reports whether a drain call of c returned an error
