@@ -48,7 +48,8 @@ func checkLedgerConserved(r *model.Result) []string {
 	// Every message a client published has one call, but a request whose
 	// caller never heard back (closed under it, or the run stopped); every
 	// message has a final fate; a routed message was committed to at least
-	// one subscription, and only a routed one was.
+	// one subscription, and only a routed one was (or one whose routing a
+	// stall left unfinished).
 	committed := make([]int, len(l.Messages))
 	for i := range l.Deliveries {
 		d := &l.Deliveries[i]
@@ -70,7 +71,7 @@ func checkLedgerConserved(r *model.Result) []string {
 			bad("msg %d from %s still in transit after the run", m.ID, m.From)
 		case m.Fate == model.MsgRouted && committed[i] == 0:
 			bad("msg %d from %s was routed but committed to no subscription", m.ID, m.From)
-		case m.Fate != model.MsgRouted && committed[i] > 0:
+		case m.Fate != model.MsgRouted && committed[i] > 0 && !routingCutShort(m):
 			bad("msg %d from %s is %s but was committed to %d subscription(s)", m.ID, m.From, m.Fate, committed[i])
 		}
 	}
@@ -107,6 +108,14 @@ func checkLedgerConserved(r *model.Result) []string {
 		}
 	}
 	return out
+}
+
+// routingCutShort reports whether the server accepted m but lost it
+// before its routing finished: a fast-producer stall held it half routed
+// when the run stopped or the server went away, so some subscriptions may
+// have it.
+func routingCutShort(m *model.Message) bool {
+	return m.Fate == model.MsgLostInFlight && m.AcceptedAt != model.NoTime
 }
 
 // publishingVerb reports whether a call of verb publishes a message.

@@ -178,8 +178,10 @@ func Catalogue() []Invariant {
 				"only a routed one was; and each delivery is in its subscription's handled list once if its callback started " +
 				"or NextMsg took it (a callback the close cancelled counts as dropped, not handled), never otherwise, so the " +
 				"subscriptions' counts add up to the totals",
-			Precondition: "always; a request whose caller never heard back (closed under it, or the run stopped) has no call record",
-			Check:        checkLedgerConserved,
+			Precondition: "always; a request whose caller never heard back (closed under it, or the run stopped) has no call record, " +
+				"and a message a fast-producer stall held half routed when the run stopped or the server went away is lost in " +
+				"flight with the deliveries it had",
+			Check: checkLedgerConserved,
 		},
 	}
 }
