@@ -87,7 +87,7 @@ func TestShardsMergeIntoTheUnshardedRun(t *testing.T) {
 	cut := *parts[0]
 	cut.Cells = cut.Cells[1:]
 	_, err = Merge(&cut, parts[1], parts[2])
-	require.ErrorContains(t, err, "cells, want")
+	require.ErrorContains(t, err, "field cells = 23 cells: want 24")
 	_, err = Summarize(parts[0], 0)
 	require.ErrorContains(t, err, "merge every shard first")
 }

@@ -35,6 +35,10 @@ func (rep *Report) WriteSVG(w io.Writer) error {
 	y += 20
 	d.text(plotLeft-60, y, "start", "s", fmt.Sprintf("scenario %s · %s seeds per cell · target P(loss) ≤ %s at 95 %% confidence",
 		rep.Sweep.Scenario, groupDigits(rep.Sweep.Seeds), fmtProb(rep.Target)))
+	if p := rep.PartialText(); p != "" {
+		y += 18
+		d.text(plotLeft-60, y, "start", "s", p)
+	}
 	y += 12
 	if len(rep.Series) > 1 {
 		for i, s := range rep.Series {
