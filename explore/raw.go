@@ -245,10 +245,10 @@ func (h *Header) validate() error {
 		for j, x := range a.Num {
 			bad := math.IsNaN(x) || math.IsInf(x, 0)
 			if a.Name == TimeoutAxis {
-				bad = bad || x < 0 || x > math.MaxInt64 || (j > 0 && x <= a.Num[j-1])
+				bad = bad || x < 0 || x > math.MaxInt64 || x != math.Trunc(x) || (j > 0 && x <= a.Num[j-1])
 			}
 			if bad {
-				return fieldErr(fmt.Sprintf("%s.num[%d]", field, j), x, "a finite number (drain timeouts: nanoseconds, increasing)")
+				return fieldErr(fmt.Sprintf("%s.num[%d]", field, j), x, "a finite number (drain timeouts: whole nanoseconds, increasing)")
 			}
 		}
 		runs *= float64(len(a.Values))

@@ -133,7 +133,8 @@ func TestMergeRefusesCorruptedInput(t *testing.T) {
 			a[0], a[1] = a[1], a[0]
 		}, want: `field sweep.axes[0].name = "drain_timeout": want drain_timeout as the last axis`},
 		{name: "repeated axis", change: set(ax1, "name", "request_timeout"), want: `field sweep.axes[1].name = "request_timeout": want each axis once`},
-		{name: "timeouts decreasing", change: set(ax1, "num", []any{n("2e9"), n("1e9")}), want: "field sweep.axes[1].num[1] = 1e+09: want a finite number (drain timeouts: nanoseconds, increasing)"},
+		{name: "timeouts decreasing", change: set(ax1, "num", []any{n("2e9"), n("1e9")}), want: "field sweep.axes[1].num[1] = 1e+09: want a finite number (drain timeouts: whole nanoseconds, increasing)"},
+		{name: "fractional timeout", change: set(ax1, "num", []any{n("1"), n("2.5")}), want: "field sweep.axes[1].num[1] = 2.5: want a finite number (drain timeouts: whole"},
 		{name: "timeouts without numbers", change: func(m map[string]any) { delete(ax1(m), "num") }, want: "field sweep.axes[1].num = []: want the drain timeouts in nanoseconds"},
 		{name: "numbers not one per value", change: set(ax1, "num", []any{n("1")}), want: "field sweep.axes[1].num = 1 numbers: want none, or one per value (2)"},
 		{name: "no axes", change: set(sweep, "axes", []any{}), want: "field sweep.axes = []: want one axis or more"},
@@ -243,6 +244,20 @@ func TestReadRawStopsEarly(t *testing.T) {
 func TestWriteRawRefusesPartialResults(t *testing.T) {
 	err := WriteRaw(io.Discard, &Results{Partial: &Partial{Seeds: 1, Of: 2}})
 	require.ErrorContains(t, err, "interrupted run cannot be written as a raw file")
+}
+
+// TestSVGOfHugeTimeouts: drain timeouts near 2^63 ns, close together, once
+// made the SVG's tick loop spin forever (found by FuzzMerge: adding the
+// tick step to 9e18 changed nothing); the ticks are now counted.
+func TestSVGOfHugeTimeouts(t *testing.T) {
+	ticks := linearTicks(9e18, 9e18+2048, 8)
+	require.NotEmpty(t, ticks)
+	require.LessOrEqual(t, len(ticks), 10)
+	r := handMade(10, [2][3]int{})
+	r.Sweep.Axes[1].Num = []float64{9e18, 9e18 + 2048, 9e18 + 4096}
+	rep, err := Summarize(r, 0)
+	require.NoError(t, err)
+	require.NoError(t, rep.WriteSVG(io.Discard))
 }
 
 // FuzzMerge decodes two mutated raw files (without their checksum, so that

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -52,6 +53,9 @@ Exit status: 0 ok, 1 an invariant is violated, 2 bad usage or bad scenario file.
 `
 
 func main() {
+	if len(os.Args) > 1 && slices.Contains(interruptible, os.Args[1]) {
+		interrupt = catchInterrupt()
+	}
 	os.Exit(mainWithArgs(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -106,9 +110,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(files) != 1 {
-		fmt.Fprintln(stderr, "drainsim run: want exactly one scenario file")
-		fs.Usage()
-		return 2
+		return usageError(fs, stderr, "run: want exactly one scenario file")
 	}
 	switch *format {
 	case "text", "json", "ndjson", "mermaid", "chrome":
