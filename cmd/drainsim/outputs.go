@@ -68,25 +68,50 @@ func planOutputs(outs []output, inputs []input) ([]output, error) {
 // absolute path or, for a symbolic link, the file it points to. An
 // existing path must be a regular file.
 func outputTarget(path string) (string, error) {
-	abs, err := filepath.Abs(path)
+	abs, err := resolve(path, 0)
 	if err != nil {
 		return "", err
-	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = real
 	}
 	st, err := os.Stat(abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return abs, nil
 	case err != nil:
-		return "", err
+		return "", fmt.Errorf("cannot write there: %w", withoutPath(err))
 	case st.IsDir():
 		return "", errors.New("is a directory: want a file name")
 	case !st.Mode().IsRegular():
 		return "", fmt.Errorf("is not a regular file (%s): drainsim writes a new file and renames it over the old one", st.Mode().Type())
 	}
 	return abs, nil
+}
+
+// resolve returns path made absolute, with the symbolic links of its
+// directory and of the file itself followed, also to a file that does not
+// exist yet; depth counts the links followed so far.
+func resolve(path string, depth int) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(dir, filepath.Base(abs))
+	}
+	st, err := os.Lstat(abs)
+	if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+		return abs, nil
+	}
+	if depth >= 40 {
+		return "", errors.New("too many levels of symbolic links")
+	}
+	link, err := os.Readlink(abs)
+	if err != nil {
+		return "", err
+	}
+	if !filepath.IsAbs(link) {
+		link = filepath.Join(filepath.Dir(abs), link)
+	}
+	return resolve(link, depth+1)
 }
 
 // sameFile reports whether two paths name one file: the same cleaned
@@ -107,14 +132,20 @@ func sameFile(a, b string) bool {
 func checkWritable(dir string) error {
 	f, err := os.CreateTemp(dir, ".drainsim-check-*")
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the temporary file's name says nothing
-		}
-		return fmt.Errorf("cannot write in directory %s: %w", dir, err)
+		return fmt.Errorf("cannot write in directory %s: %w", dir, withoutPath(err))
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// withoutPath returns the cause of a *fs.PathError, for messages that
+// name the path already (or would name a temporary file), else err.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // writeFileAtomic writes path through a temporary file in the same
