@@ -22,12 +22,19 @@ seeds, prints a table of P(loss) with 95% Wilson intervals, lost-message and
 drain-duration statistics, and the smallest drain timeout whose upper bound
 on P(loss) is at most the target.
 
+Output files are checked before the first run (writable, not an input, not
+named twice) and written through a temporary file renamed over the old one.
+Ctrl-C (SIGINT) stops the workers, reports the seeds complete in every cell
+marked partial (no --raw file: it must hold every run) and exits with 130.
+
 `
 
 const mergeUsage = `usage: drainsim merge RAW... [flags]
 
 Combines the --raw files of every shard of one sweep (drainsim explore
 --shard k/n --raw FILE) and prints what the unsharded sweep would have.
+Every field of every file is checked, with its checksum; no output may
+overwrite an input shard.
 
 `
 

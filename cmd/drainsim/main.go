@@ -12,7 +12,8 @@
 //
 // Exit status: 0 on success, 1 when `run` or `check` finds an invariant
 // violated (`check --matrix`: one that is not a known violation), 2 for bad
-// usage or a bad scenario file.
+// usage or a bad scenario file, 130 when SIGINT interrupted `explore` or
+// `check`, which then report what was complete, marked partial.
 package main
 
 import (
@@ -49,7 +50,8 @@ Usage:
   drainsim help               show this text
 
 Run 'drainsim run -h' (check -h, explore -h, merge -h) for a command's flags.
-Exit status: 0 ok, 1 an invariant is violated, 2 bad usage or bad scenario file.
+Exit status: 0 ok, 1 an invariant is violated, 2 bad usage or bad scenario file,
+130 interrupted (explore and check report what is complete, marked partial).
 `
 
 func main() {
