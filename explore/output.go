@@ -18,6 +18,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "sweep %s: scenario %s, %s cells × %s seeds (from %d)\n\n", rep.Sweep.Name, rep.Sweep.Scenario,
 		groupDigits(len(rep.Cells)), groupDigits(rep.Sweep.Seeds), rep.Sweep.FirstSeed)
+	if p := rep.PartialText(); p != "" {
+		fmt.Fprintln(bw, p)
+	}
 	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', tabwriter.AlignRight)
 	var head []string
 	for _, a := range rep.Sweep.Axes {
@@ -65,14 +68,20 @@ var csvHeader = []string{"runs", "loss_runs", "p_loss", "ci_low", "ci_high", "lo
 
 // WriteCSV writes one row per cell: the axis values, then csvHeader's
 // columns at full precision. recommended is 1 on each series' recommended
-// cell.
+// cell. When the runs were interrupted a last column, partial, says so on
+// every row (Report.PartialText).
 func (rep *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	var head []string
 	for _, a := range rep.Sweep.Axes {
 		head = append(head, a.Name)
 	}
-	if err := cw.Write(append(head, csvHeader...)); err != nil {
+	head = append(head, csvHeader...)
+	partial := rep.PartialText()
+	if partial != "" {
+		head = append(head, "partial")
+	}
+	if err := cw.Write(head); err != nil {
 		return err
 	}
 	recommended := rep.recommendedCells()
@@ -85,6 +94,9 @@ func (rep *Report) WriteCSV(w io.Writer) error {
 			strconv.Itoa(c.LostP99), strconv.Itoa(c.Timeouts), f(c.TimeoutShare()), strconv.Itoa(c.Cut), strconv.Itoa(c.Silent),
 			strconv.Itoa(c.Budget), strconv.Itoa(c.Closed), d(c.DrainP50), d(c.DrainP99), d(c.DrainMax),
 			strconv.Itoa(recommended[i]))
+		if partial != "" {
+			row = append(row, partial)
+		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -116,6 +128,14 @@ type (
 		Axes            []AxisInfo `json:"axes"`
 		Cells           []jsonCell `json:"cells"`
 		Recommendations []jsonRec  `json:"recommendations"`
+		// Partial is present only when the runs were interrupted.
+		Partial *jsonPartial `json:"partial,omitempty"`
+	}
+	jsonPartial struct {
+		Runs  int    `json:"runs"`
+		Of    int    `json:"of"`
+		Seeds int    `json:"seeds"`
+		Text  string `json:"text"`
 	}
 	jsonAxisValue struct {
 		Name  string `json:"name"`
@@ -166,6 +186,9 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 			PLoss: c.PLoss, CILow: c.Low, CIHigh: c.High, LostMean: c.LostMean, LostP99: c.LostP99,
 			TimeoutRuns: c.Timeouts, TimeoutShare: c.TimeoutShare(), CutRuns: c.Cut, SilentRuns: c.Silent, BudgetRuns: c.Budget,
 			ClosedRuns: c.Closed, DrainP50NS: c.DrainP50, DrainP99NS: c.DrainP99, DrainMaxNS: c.DrainMax})
+	}
+	if p := rep.Partial; p != nil {
+		out.Partial = &jsonPartial{Runs: p.Seeds * len(rep.Cells), Of: p.Of * len(rep.Cells), Seeds: p.Seeds, Text: rep.PartialText()}
 	}
 	for i := range rep.Series {
 		s := &rep.Series[i]

@@ -1,7 +1,6 @@
 package explore
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -17,7 +16,10 @@ type Report struct {
 	// Series groups the cells that share every axis value but the drain
 	// timeout, by increasing timeout: one curve of the chart each.
 	Series []Series
-	res    *Results
+	// Partial is set when the runs were interrupted (Results.Partial):
+	// every cell holds the first Partial.Seeds of Partial.Of seeds.
+	Partial *Partial
+	res     *Results
 }
 
 // CellStats are the statistics of one cell's runs.
@@ -88,11 +90,8 @@ func Summarize(r *Results, target float64) (*Report, error) {
 	if r.Shard.orWhole() != (Shard{K: 1, N: 1}) {
 		return nil, fmt.Errorf("results of shard %d/%d hold part of the runs: merge every shard first", r.Shard.K, r.Shard.N)
 	}
-	if err := r.check(); err != nil {
+	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("results: %w", err)
-	}
-	if len(r.Sweep.Axes) == 0 || r.Sweep.Axes[len(r.Sweep.Axes)-1].Name != TimeoutAxis {
-		return nil, errors.New("results: the last axis is not drain_timeout")
 	}
 	if target == 0 {
 		target = r.Sweep.Target
@@ -100,7 +99,7 @@ func Summarize(r *Results, target float64) (*Report, error) {
 	if err := CheckTarget(target); err != nil {
 		return nil, err
 	}
-	rep := &Report{Sweep: r.Sweep, Target: target, res: r, Cells: make([]CellStats, len(r.Cells))}
+	rep := &Report{Sweep: r.Sweep, Target: target, res: r, Cells: make([]CellStats, len(r.Cells)), Partial: r.Partial}
 	sizes := make([]int, len(r.Sweep.Axes))
 	for i, a := range r.Sweep.Axes {
 		sizes[i] = len(a.Values)
@@ -126,6 +125,18 @@ func Summarize(r *Results, target float64) (*Report, error) {
 		rep.Series = append(rep.Series, s)
 	}
 	return rep, nil
+}
+
+// PartialText says, for interrupted runs, how many of them are reported,
+// e.g. "partial: 1200 of 5000 runs (interrupted: the first 24 of 100
+// seeds of every cell)"; it is "" for complete runs.
+func (rep *Report) PartialText() string {
+	p := rep.Partial
+	if p == nil {
+		return ""
+	}
+	cells := len(rep.Cells)
+	return fmt.Sprintf("partial: %d of %d runs (interrupted: the first %d of %d seeds of every cell)", p.Seeds*cells, p.Of*cells, p.Seeds, p.Of)
 }
 
 func cellStats(cr *CellRuns) CellStats {

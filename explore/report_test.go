@@ -18,7 +18,7 @@ import (
 // b) and three drain timeouts, n runs per cell, where lost[s][t] runs of
 // series s at timeout t lost one message.
 func handMade(n int, lost [2][3]int) *Results {
-	r := &Results{Format: RawFormat, Shard: Shard{K: 1, N: 1}, Sweep: Header{Name: "hand", Seeds: n, Target: 1e-3,
+	r := &Results{Format: RawFormat, Shard: Shard{K: 1, N: 1}, Sweep: Header{Name: "hand", Scenario: "base", Fingerprint: strings.Repeat("f", 64), Seeds: n, Target: 1e-3,
 		Axes: []AxisInfo{{Name: "handler", Values: []string{"a", "b"}},
 			{Name: TimeoutAxis, Values: []string{"1s", "2s", "3s"}, Num: []float64{1e9, 2e9, 3e9}}}}}
 	for s := range 2 {

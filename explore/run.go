@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,9 +15,6 @@ import (
 	"github.com/drainsim/drainsim/props"
 	"github.com/drainsim/drainsim/sim"
 )
-
-// RawFormat identifies the JSON of Results (drainsim explore --raw).
-const RawFormat = "drainsim-explore-raw/1"
 
 // Shard selects part of a sweep's runs: shard K of N (1 <= K <= N) runs,
 // in every cell, the seeds whose 0-based index i has i mod N = K-1. The
@@ -62,6 +60,22 @@ type Results struct {
 	Sweep  Header     `json:"sweep"`
 	Shard  Shard      `json:"shard"`
 	Cells  []CellRuns `json:"cells"`
+	// Checksum is the SHA-256 of the data above, set by WriteRaw and
+	// checked by ReadRaw; Run leaves it empty.
+	Checksum string `json:"checksum"`
+	// Partial is set when Options.Stop interrupted Run: every cell then
+	// holds the runs of the shard's first Partial.Seeds seeds only. Such
+	// results can be summarised but not written as a raw file or merged.
+	Partial *Partial `json:"-"`
+	// file names the raw file the results were read from, for messages.
+	file string
+}
+
+// Partial says how much of an interrupted Run is complete.
+type Partial struct {
+	// Seeds is the number of the shard's seeds (the first ones) that ran
+	// in every cell, out of Of.
+	Seeds, Of int
 }
 
 // Header describes the sweep that produced Results: enough to summarise
@@ -121,7 +135,16 @@ type Options struct {
 	// Progress, when set, is called after each batch of runs with the
 	// batch's size, from the worker goroutines.
 	Progress func(runs int)
+	// Stop, when closed, interrupts the run: each worker stops after its
+	// current run, and Run returns the runs of the first seeds that
+	// completed in every cell, marked Partial (nil, ErrNothingComplete
+	// when no seed did).
+	Stop <-chan struct{}
 }
+
+// ErrNothingComplete is Run's error when Options.Stop interrupted it
+// before any seed had run in every cell.
+var ErrNothingComplete = errors.New("explore: interrupted before any seed ran in every cell")
 
 // Run executes every run of the sweep's shard and returns the outcomes.
 // The same sweep and shard give the same Results for any Options.Workers.
@@ -134,19 +157,22 @@ func Run(sw *Sweep, opt Options) (*Results, error) {
 		return nil, fmt.Errorf("explore: sweep %s: %w", sw.Name, err)
 	}
 	seeds := sw.EffectiveSeeds()
+	if shard.N > seeds {
+		return nil, fmt.Errorf("explore: shard %d/%d: the sweep has %d seeds per cell, fewer than the shards", shard.K, shard.N, seeds)
+	}
 	per := shard.size(seeds)
 	sizes := make([]int, len(sw.Axes))
 	for i, a := range sw.Axes {
 		sizes[i] = len(a.Values)
 	}
-	r := &sweepRun{sw: sw, shard: shard, per: per, cells: make([]*cellSpec, sw.NumCells()), progress: opt.Progress}
+	r := &sweepRun{sw: sw, shard: shard, per: per, cells: make([]*cellSpec, sw.NumCells()), progress: opt.Progress, stop: opt.Stop}
 	r.res = &Results{Format: RawFormat, Sweep: sw.header(), Shard: shard, Cells: make([]CellRuns, len(r.cells))}
 	for i := range r.cells {
 		r.cells[i] = sw.cell(cellIndex(sizes, i))
 		r.res.Cells[i] = CellRuns{Lost: make([]int, per), DrainNS: make([]int64, per)}
 	}
 	r.flags = make([]uint8, len(r.cells)*per)
-	errs := make([]error, max(opt.Workers, 1))
+	errs := make([]error, min(max(opt.Workers, 1), len(r.flags)))
 	var wg sync.WaitGroup
 	for w := range errs {
 		wg.Go(func() { errs[w] = r.work() })
@@ -155,18 +181,28 @@ func Run(sw *Sweep, opt Options) (*Results, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	complete := r.completeSeeds()
+	if complete == 0 {
+		return nil, ErrNothingComplete
+	}
+	if complete < per {
+		r.res.Partial = &Partial{Seeds: complete, Of: per}
+	}
 	for c := range r.res.Cells {
-		for _, f := range r.flags[c*per : (c+1)*per] {
-			r.res.Cells[c].count(f)
+		cr := &r.res.Cells[c]
+		cr.Lost, cr.DrainNS = cr.Lost[:complete], cr.DrainNS[:complete]
+		for j := range complete {
+			cr.count(r.flags[j*len(r.cells)+c])
 		}
 	}
 	return r.res, nil
 }
 
-// sweepRun is a Run in progress. Runs are numbered cell by cell, u = cell
-// × per + j for the shard's j-th seed; workers take batches of run numbers
-// and write each outcome at its number, so the order in which they finish
-// does not matter.
+// sweepRun is a Run in progress. Runs are numbered seed by seed, u = j ×
+// cells + cell for the shard's j-th seed, so that the runs done when Stop
+// interrupts cover the first seeds of every cell; workers take batches of
+// run numbers and write each outcome at its number, so the order in which
+// they finish does not matter.
 type sweepRun struct {
 	sw       *Sweep
 	shard    Shard
@@ -177,10 +213,11 @@ type sweepRun struct {
 	next     atomic.Int64
 	failed   atomic.Bool
 	progress func(int)
+	stop     <-chan struct{}
 }
 
-// work is one worker: it runs batches of runs until none are left or a
-// run fails.
+// work is one worker: it runs batches of runs until none are left, a run
+// fails or Stop is closed.
 func (r *sweepRun) work() error {
 	const batch = 16
 	var runner model.Runner // reuses each run's memory for the next
@@ -192,7 +229,13 @@ func (r *sweepRun) work() error {
 		}
 		end := min(start+batch, total)
 		for u := start; u < end; u++ {
-			c, j := int(u)/r.per, int(u)%r.per
+			select {
+			case <-r.stop:
+				r.report(int(u - start))
+				return nil
+			default:
+			}
+			j, c := int(u)/len(r.cells), int(u)%len(r.cells)
 			seed := r.sw.FirstSeed + uint64(r.shard.seedIndex(j))
 			res, err := runner.Run(r.cells[c].sc, model.Config{Chooser: sim.NewPCG(seed), Profile: r.cells[c].prof})
 			if err != nil {
@@ -200,13 +243,32 @@ func (r *sweepRun) work() error {
 				return fmt.Errorf("explore: cell %d, seed %d: %w", c, seed, err)
 			}
 			cr := &r.res.Cells[c]
-			cr.Lost[j], cr.DrainNS[j], r.flags[u] = measure(res)
+			var f uint8
+			cr.Lost[j], cr.DrainNS[j], f = measure(res)
+			r.flags[u] = f | flagDone
 		}
-		if r.progress != nil {
-			r.progress(int(end - start))
-		}
+		r.report(int(end - start))
 	}
 	return nil
+}
+
+// report passes the number of runs just done to the progress callback.
+func (r *sweepRun) report(runs int) {
+	if r.progress != nil && runs > 0 {
+		r.progress(runs)
+	}
+}
+
+// completeSeeds returns the number of the shard's seeds, from the first,
+// whose runs are done in every cell: all of them unless Stop interrupted
+// the run.
+func (r *sweepRun) completeSeeds() int {
+	for u, f := range r.flags {
+		if f&flagDone == 0 {
+			return u / len(r.cells)
+		}
+	}
+	return r.per
 }
 
 // Flags of one run's outcome.
@@ -215,6 +277,7 @@ const (
 	flagSilent
 	flagBudget
 	flagCut
+	flagDone // the run has completed
 )
 
 func (cr *CellRuns) count(f uint8) {
@@ -285,32 +348,48 @@ func (sw *Sweep) header() Header {
 
 // Merge combines the Results of every shard of one sweep into the Results
 // of the whole sweep, exactly as an unsharded Run would have produced them.
-// It fails unless parts are shards 1..N of the same sweep, each once.
+// It fails unless parts are shards 1..N of the same sweep, each once, each
+// valid (Results.Validate) and complete, with the same header. It
+// allocates no more than the parts hold.
 func Merge(parts ...*Results) (*Results, error) {
 	if len(parts) == 0 {
 		return nil, errors.New("merge: no results")
 	}
 	first := parts[0]
-	n := first.Shard.N
-	seen := make([]bool, n+1)
 	for i, p := range parts {
-		switch {
-		case p.Format != RawFormat:
-			return nil, fmt.Errorf("merge: part %d: format %q, want %q", i+1, p.Format, RawFormat)
-		case p.Sweep.Fingerprint != first.Sweep.Fingerprint:
-			return nil, fmt.Errorf("merge: part %d is from a different sweep (or seeds) than part 1: fingerprints %.12s and %.12s", i+1, p.Sweep.Fingerprint, first.Sweep.Fingerprint)
-		case p.Shard.N != n || p.Shard.K < 1 || p.Shard.K > n:
-			return nil, fmt.Errorf("merge: part %d is shard %d/%d, part 1 is of %d shards", i+1, p.Shard.K, p.Shard.N, n)
-		case seen[p.Shard.K]:
+		if p.Partial != nil {
+			return nil, fmt.Errorf("merge: %s holds an interrupted run (%d of %d seeds)", p.name(i), p.Partial.Seeds, p.Partial.Of)
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("merge: %s: %w", p.name(i), err)
+		}
+		if i == 0 {
+			continue
+		}
+		if p.Sweep.Fingerprint != first.Sweep.Fingerprint {
+			return nil, fmt.Errorf("merge: %s is from a different sweep (or seeds) than %s: fingerprints %.12s and %.12s", p.name(i), first.name(0), p.Sweep.Fingerprint, first.Sweep.Fingerprint)
+		}
+		if field := headerDiff(&first.Sweep, &p.Sweep); field != "" {
+			return nil, fmt.Errorf("merge: %s has the fingerprint of %s but another sweep.%s: one of them was edited", p.name(i), first.name(0), field)
+		}
+		if p.Shard.N != first.Shard.N {
+			return nil, fmt.Errorf("merge: %s is shard %d/%d, %s is of %d shards", p.name(i), p.Shard.K, p.Shard.N, first.name(0), first.Shard.N)
+		}
+	}
+	// Every part is one of n shards; n is at most the seeds, and it can be
+	// at most len(parts) without a shard missing.
+	n := first.Shard.N
+	byK := make([]*Results, min(n, len(parts))+1)
+	for _, p := range parts {
+		if p.Shard.K < len(byK) && byK[p.Shard.K] != nil {
 			return nil, fmt.Errorf("merge: shard %d/%d given twice", p.Shard.K, n)
 		}
-		seen[p.Shard.K] = true
-		if err := p.check(); err != nil {
-			return nil, fmt.Errorf("merge: part %d (shard %d/%d): %w", i+1, p.Shard.K, n, err)
+		if p.Shard.K < len(byK) {
+			byK[p.Shard.K] = p
 		}
 	}
 	for k := 1; k <= n; k++ {
-		if !seen[k] {
+		if k >= len(byK) || byK[k] == nil {
 			return nil, fmt.Errorf("merge: shard %d/%d is missing", k, n)
 		}
 	}
@@ -334,26 +413,33 @@ func Merge(parts ...*Results) (*Results, error) {
 	return out, nil
 }
 
-// check verifies that r's cells hold as many runs as its sweep and shard
-// say, so that a truncated or edited file is not merged silently.
-func (r *Results) check() error {
-	cells := 1
-	for _, a := range r.Sweep.Axes {
-		cells *= len(a.Values)
+// name names the i-th part of a merge in messages: its file, if it was
+// read from one.
+func (r *Results) name(i int) string {
+	if r.file != "" {
+		return fmt.Sprintf("part %d (%s)", i+1, r.file)
 	}
-	if len(r.Cells) != cells {
-		return fmt.Errorf("%d cells, want %d", len(r.Cells), cells)
+	return fmt.Sprintf("part %d", i+1)
+}
+
+// headerDiff returns the name of the first field in which two headers
+// differ, or "".
+func headerDiff(a, b *Header) string {
+	switch {
+	case a.Name != b.Name:
+		return "name"
+	case a.Scenario != b.Scenario:
+		return "scenario"
+	case a.Seeds != b.Seeds:
+		return "seeds"
+	case a.FirstSeed != b.FirstSeed:
+		return "first_seed"
+	case a.Target != b.Target:
+		return "target"
+	case !slices.EqualFunc(a.Axes, b.Axes, func(x, y AxisInfo) bool {
+		return x.Name == y.Name && slices.Equal(x.Values, y.Values) && slices.Equal(x.Num, y.Num)
+	}):
+		return "axes"
 	}
-	per := r.Shard.size(r.Sweep.Seeds)
-	for c, cr := range r.Cells {
-		if len(cr.Lost) != per || len(cr.DrainNS) != per {
-			return fmt.Errorf("cell %d holds %d and %d runs, want %d", c, len(cr.Lost), len(cr.DrainNS), per)
-		}
-		for _, n := range []int{cr.Timeouts, cr.Silent, cr.Budget, cr.Cut} {
-			if n < 0 || n > per {
-				return fmt.Errorf("cell %d: a count (%d) is out of range", c, n)
-			}
-		}
-	}
-	return nil
+	return ""
 }

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -87,7 +88,7 @@ func TestShardsMergeIntoTheUnshardedRun(t *testing.T) {
 	cut := *parts[0]
 	cut.Cells = cut.Cells[1:]
 	_, err = Merge(&cut, parts[1], parts[2])
-	require.ErrorContains(t, err, "cells, want")
+	require.ErrorContains(t, err, "field cells = 23 cells: want 24")
 	_, err = Summarize(parts[0], 0)
 	require.ErrorContains(t, err, "merge every shard first")
 }
@@ -223,4 +224,52 @@ func countPositive(xs []int) int {
 		}
 	}
 	return n
+}
+
+// TestStopKeepsTheFirstSeedsOfEveryCell: a Run interrupted through
+// Options.Stop returns, marked Partial, exactly what a run of the first
+// seeds has in every cell (runs go seed by seed, so those are done),
+// whatever the workers; the counts are over those seeds only. Counting the
+// flags of runs beyond them, or numbering runs cell by cell, fails it.
+func TestStopKeepsTheFirstSeedsOfEveryCell(t *testing.T) {
+	sw := smallSweep(t)
+	whole := run(t, sw, Options{Workers: 2})
+	cells := len(whole.Cells)
+	mark := int64(10 * cells)
+	for _, workers := range []int{1, 2} {
+		stop := make(chan struct{})
+		var done atomic.Int64
+		part, err := Run(sw, Options{Workers: workers, Stop: stop, Progress: func(n int) {
+			if v := done.Add(int64(n)); v >= mark && v-int64(n) < mark {
+				close(stop) // once: only one batch crosses the mark
+			}
+		}})
+		if workers > 1 && errors.Is(err, ErrNothingComplete) {
+			// Another worker was stopped in a batch of the first seed.
+			continue
+		}
+		require.NoError(t, err)
+		require.NotNil(t, part.Partial, "%d workers", workers)
+		m := part.Partial.Seeds
+		require.Equal(t, 25, part.Partial.Of)
+		require.Less(t, m, 25)
+		if workers == 1 {
+			require.GreaterOrEqual(t, m, 10, "one worker leaves no run undone below the mark")
+		}
+		short := smallSweep(t)
+		short.Seeds = m
+		require.Equal(t, run(t, short, Options{Workers: 1}).Cells, part.Cells, "%d workers", workers)
+		for c := range cells {
+			require.Equal(t, whole.Cells[c].Lost[:m], part.Cells[c].Lost, "cell %d", c)
+		}
+		rep, err := Summarize(part, 0)
+		require.NoError(t, err)
+		require.Equal(t, m, rep.Cells[0].Runs)
+		require.Contains(t, rep.PartialText(), fmt.Sprintf("partial: %d of %d runs (interrupted: the first %d of 25 seeds of every cell)", m*cells, 25*cells, m))
+	}
+
+	closed := make(chan struct{})
+	close(closed)
+	_, err := Run(sw, Options{Workers: 2, Stop: closed})
+	require.ErrorIs(t, err, ErrNothingComplete)
 }

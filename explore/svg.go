@@ -35,6 +35,10 @@ func (rep *Report) WriteSVG(w io.Writer) error {
 	y += 20
 	d.text(plotLeft-60, y, "start", "s", fmt.Sprintf("scenario %s · %s seeds per cell · target P(loss) ≤ %s at 95 %% confidence",
 		rep.Sweep.Scenario, groupDigits(rep.Sweep.Seeds), fmtProb(rep.Target)))
+	if p := rep.PartialText(); p != "" {
+		y += 18
+		d.text(plotLeft-60, y, "start", "s", p)
+	}
 	y += 12
 	if len(rep.Series) > 1 {
 		for i, s := range rep.Series {
@@ -255,9 +259,17 @@ func linearTicks(lo, hi float64, n int) []float64 {
 		}
 		step = mag * m
 	}
+	// Ticks by index, not by adding step: near 2^63 ns an addition can be
+	// lost to rounding, which looped forever (FuzzMerge). There are at most
+	// n+2 of them.
 	var out []float64
-	for v := math.Floor(lo/step) * step; v < hi+step*0.999; v += step {
-		out = append(out, math.Round(v/step)*step)
+	first := math.Floor(lo / step)
+	for i := 0.0; i <= float64(n)+2; i++ {
+		v := (first + i) * step
+		if v >= hi+step*0.999 {
+			break
+		}
+		out = append(out, v)
 	}
 	return out
 }

@@ -29,6 +29,19 @@ type SwarmConfig struct {
 	// change). The matrix then prefers such counterexamples and shrinks
 	// them only through such scenarios.
 	Replayable func(*scenario.Scenario) bool
+	// Stop, when closed, ends Swarm and RunMatrix before their next
+	// scenario; they report the scenarios run so far, marked Interrupted.
+	Stop <-chan struct{}
+}
+
+// stopped reports whether cfg.Stop is closed.
+func (cfg SwarmConfig) stopped() bool {
+	select {
+	case <-cfg.Stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // DeterminismID names the determinism check in a Failure: the same
@@ -57,6 +70,9 @@ type SwarmReport struct {
 	// Coverage counts, per coverage target in Targets order, the runs that
 	// reached it.
 	Coverage []int
+	// Interrupted is set when cfg.Stop ended the check before its runs
+	// were exhausted.
+	Interrupted bool
 }
 
 // Swarm runs generated scenarios until one violates an invariant or the
@@ -77,6 +93,10 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 			return rep, err
 		}
 		for i := 0; i < cfg.Runs; i++ {
+			if cfg.stopped() {
+				rep.Interrupted = true
+				return rep, nil
+			}
 			seed := cfg.Seed + uint64(i)
 			sc, res, err := runGenerated(p, seed, cfg.Mutations)
 			rep.Runs++

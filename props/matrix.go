@@ -31,6 +31,11 @@ type Matrix struct {
 	Rows     []string
 	Cells    [][]Cell // [row][profile]
 	Runs     int      // generated scenarios per profile
+	// Interrupted is set when cfg.Stop ended the runs early: Profiles and
+	// Cells then hold the profiles that ran, the last of them only LastRuns
+	// of Runs scenarios.
+	Interrupted bool
+	LastRuns    int
 }
 
 // MatrixRows returns the matrix's row names: the catalogue's invariant
@@ -67,7 +72,8 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 		first := make([]*scenario.Scenario, len(rows)) // the first violating scenario per row
 		seeds := make([]uint64, len(rows))
 		ranks := make([]int, len(rows)) // how well first[k] serves on the real library (SwarmConfig.rank)
-		for i := 0; i < cfg.Runs; i++ {
+		i := 0                          // scenarios run, also after the loop
+		for ; i < cfg.Runs && !cfg.stopped(); i++ {
 			seed := cfg.Seed + uint64(i)
 			sc, res, err := runGenerated(p, seed, cfg.Mutations)
 			if err != nil {
@@ -104,8 +110,26 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 			}
 			m.Cells[k][j] = cell
 		}
+		if i < cfg.Runs {
+			m.interrupt(j, i)
+			break
+		}
 	}
 	return m, nil
+}
+
+// interrupt cuts the matrix after profile j, which ran only runs
+// scenarios (and is left out when it ran none).
+func (m *Matrix) interrupt(j, runs int) {
+	m.Interrupted, m.LastRuns = true, runs
+	if runs == 0 {
+		j--
+		m.LastRuns = m.Runs
+	}
+	m.Profiles = m.Profiles[:j+1]
+	for k := range m.Cells {
+		m.Cells[k] = m.Cells[k][:j+1]
+	}
 }
 
 // restsOn returns the first inferred behaviour of p that, turned off, makes

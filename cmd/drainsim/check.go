@@ -3,11 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
-	"github.com/drainsim/drainsim/conformance"
 	"io"
 	"slices"
 	"text/tabwriter"
 
+	"github.com/drainsim/drainsim/conformance"
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/props"
 )
@@ -27,12 +27,18 @@ status: 0 when nothing is violated, 1 on a violation, 2 on bad usage.
 With --matrix it runs every scenario to the end and prints the verdict of
 every invariant under every profile: ok, or violated with a footnote that
 says why (the known violation's source, whether it rests on a behaviour the
-reference only infers) and names the shrunk counterexample written to DIR
-(default ./drainsim-counterexamples), which 'drainsim run' replays. --runs
-defaults to 20,000 there, enough to reproduce every known violation. Exit
-status: 0 when the matrix was produced and every violation in it is a known
-one, 1 when one is not (a model bug or a new finding), 2 on bad usage or a
-file that cannot be written.
+reference only infers) and, with --out DIR, names the shrunk counterexample
+written to DIR, which 'drainsim run' replays (without --out none is
+written). DIR must be new, empty, or hold only counterexamples of an
+earlier run, which are replaced. --runs defaults to 20,000 there, enough to
+reproduce every known violation. Exit status: 0 when the matrix was
+produced and every violation in it is a known one, 1 when one is not (a
+model bug or a new finding), 2 on bad usage or a file that cannot be
+written.
+
+Ctrl-C (SIGINT) stops the runs, prints what is complete marked "partial"
+(with --matrix: the profiles that ran, and writes their counterexamples)
+and exits with status 130.
 
 `
 
@@ -69,7 +75,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	determinism := fs.Int("determinism", 100, "how many of the first scenarios also run twice, traced, to compare trace hashes")
 	noShrink := fs.Bool("no-shrink", false, "print counterexamples as generated, without shrinking")
 	matrix := fs.Bool("matrix", false, "print the verdict matrix of invariants x profiles")
-	out := fs.String("out", defaultMatrixOut, "with --matrix: the directory for counterexample files")
+	out := fs.String("out", "", "with --matrix: the directory to write counterexample files to (none without it)")
 	format := fs.String("format", "text", "with --matrix: text or markdown")
 	var mutations multiFlag
 	fs.Var(&mutations, "mutation", "enable a named model mutation (repeatable); see 'drainsim mutations'")
@@ -84,10 +90,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if len(rest) > 0 {
 		return usageError(fs, stderr, fmt.Sprintf("check: unexpected argument %q", rest[0]))
 	}
-	runsSet := false
-	fs.Visit(func(f *flag.Flag) { runsSet = runsSet || f.Name == "runs" })
-	if *matrix && !runsSet {
+	if *matrix && !isSet(fs, "runs") {
 		*runs = matrixRuns
+	}
+	for _, name := range []string{"out", "format"} {
+		if !*matrix && isSet(fs, name) {
+			return usageError(fs, stderr, fmt.Sprintf("check: --%s works only with --matrix", name))
+		}
 	}
 	if *format != "text" && *format != "markdown" {
 		return usageError(fs, stderr, fmt.Sprintf("check: --format %q: want text or markdown", *format))
@@ -108,9 +117,15 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := props.SwarmConfig{
 		Profiles: profiles, Runs: *runs, Seed: *seed, Mutations: muts,
-		DeterminismRuns: *determinism, NoShrink: *noShrink, SkipKnown: true,
+		DeterminismRuns: *determinism, NoShrink: *noShrink, SkipKnown: true, Stop: interrupt,
 	}
 	if *matrix {
+		if *out != "" {
+			if err := prepareCounterexampleDir(*out); err != nil {
+				fmt.Fprintf(stderr, "drainsim check: %v\n", err)
+				return 2
+			}
+		}
 		// Counterexamples that replay the same way on the real library,
 		// where the library has a driver (conformance.Replayable).
 		cfg.Replayable = conformance.Replayable
@@ -120,6 +135,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "drainsim check: %v\n", err)
 		return 2
+	}
+	if rep.Interrupted {
+		fmt.Fprintf(stdout, "partial: interrupted after %d of %d scenarios; no invariant violated in those\n", rep.Runs, len(profiles)*cfg.Runs)
+		return exitInterrupted
 	}
 	for _, f := range rep.Failures {
 		fmt.Fprintf(stdout, "FAIL %s\n", f)

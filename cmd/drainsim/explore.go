@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,12 +22,19 @@ seeds, prints a table of P(loss) with 95% Wilson intervals, lost-message and
 drain-duration statistics, and the smallest drain timeout whose upper bound
 on P(loss) is at most the target.
 
+Output files are checked before the first run (writable, not an input, not
+named twice) and written through a temporary file renamed over the old one.
+Ctrl-C (SIGINT) stops the workers, reports the seeds complete in every cell
+marked partial (no --raw file: it must hold every run) and exits with 130.
+
 `
 
 const mergeUsage = `usage: drainsim merge RAW... [flags]
 
 Combines the --raw files of every shard of one sweep (drainsim explore
 --shard k/n --raw FILE) and prints what the unsharded sweep would have.
+Every field of every file is checked, with its checksum; no output may
+overwrite an input shard.
 
 `
 
@@ -49,10 +54,18 @@ func addOutputFlags(fs *flag.FlagSet) outputFlags {
 	}
 }
 
+// list returns the outputs the flags name (planOutputs drops the unset).
+func (o outputFlags) list() []output {
+	return []output{{flag: "--csv", path: *o.csv}, {flag: "--json", path: *o.json}, {flag: "--svg", path: *o.svg}, {flag: "--raw", path: *o.raw}}
+}
+
+// maxWorkers bounds --workers: each worker holds a run's memory.
+const maxWorkers = 1024
+
 func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("explore", exploreUsage, stderr)
 	out := addOutputFlags(fs)
-	workers := fs.Int("workers", runtime.NumCPU(), "runs in parallel; the output is the same for any number")
+	workers := fs.Int("workers", min(runtime.NumCPU(), maxWorkers), "runs in parallel; the output is the same for any number")
 	seeds := fs.Int("seeds", 0, "runs per cell, overriding the sweep file")
 	shardFlag := fs.String("shard", "", "run only shard `k/n` of the seeds (write it with --raw, combine with drainsim merge)")
 	progressFlag := fs.Bool("progress", false, "report progress on stderr even when it is not a terminal")
@@ -74,10 +87,10 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	switch {
-	case *workers < 1:
-		return usageError(fs, stderr, fmt.Sprintf("explore: --workers %d: want at least 1", *workers))
-	case *seeds < 0:
-		return usageError(fs, stderr, fmt.Sprintf("explore: --seeds %d: want at least 1", *seeds))
+	case *workers < 1 || *workers > maxWorkers:
+		return usageError(fs, stderr, fmt.Sprintf("explore: --workers %d: want 1 to %d", *workers, maxWorkers))
+	case isSet(fs, "seeds") && (*seeds < 1 || *seeds > explore.MaxRuns):
+		return usageError(fs, stderr, fmt.Sprintf("explore: --seeds %d: want 1 to %d", *seeds, explore.MaxRuns))
 	}
 	if code := checkTarget(fs, stderr, *out.target); code >= 0 {
 		return code
@@ -93,23 +106,47 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	if *out.target > 0 {
 		sw.Target = *out.target
 	}
+	if shard.N > sw.EffectiveSeeds() {
+		return usageError(fs, stderr, fmt.Sprintf("explore: --shard %s: the sweep runs %d seeds per cell, fewer than %d shards", *shardFlag, sw.EffectiveSeeds(), shard.N))
+	}
+	plan, err := planOutputs(out.list(), []input{{"the sweep file", sw.File}, {"the sweep's base scenario", sw.Base.File}})
+	if err != nil {
+		fmt.Fprintf(stderr, "drainsim explore: %v\n", err)
+		return 2
+	}
 	total := sw.NumRuns(shard)
 	prog := startProgress(stderr, *progressFlag, total)
-	res, err := explore.Run(sw, explore.Options{Workers: *workers, Shard: shard, Progress: prog.add})
+	res, err := explore.Run(sw, explore.Options{Workers: *workers, Shard: shard, Progress: prog.add, Stop: interrupt})
 	prog.finish()
+	if errors.Is(err, explore.ErrNothingComplete) {
+		fmt.Fprintln(stderr, "drainsim explore: interrupted before any seed ran in every cell: nothing to report, no file written")
+		return exitInterrupted
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "drainsim: %v\n", err)
 		return 2
 	}
 	if shard.N > 0 {
-		if code := writeRaw(stderr, *out.raw, res); code != 0 {
+		if res.Partial != nil {
+			fmt.Fprintf(stderr, "drainsim explore: interrupted: shard %d/%d incomplete (%d of %d seeds in every cell), %s not written: a raw file holds every run of its shard\n",
+				shard.K, shard.N, res.Partial.Seeds, res.Partial.Of, *out.raw)
+			return exitInterrupted
+		}
+		if code := writeOutputs(plan, nil, res, stderr); code != 0 {
 			return code
 		}
 		fmt.Fprintf(stdout, "shard %d/%d of sweep %s: %d runs written to %s; combine every shard with drainsim merge\n",
 			shard.K, shard.N, sw.Name, total, *out.raw)
 		return 0
 	}
-	return report(res, out, stdout, stderr)
+	return report(res, *out.target, plan, stdout, stderr)
+}
+
+// isSet reports whether the flag name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func cmdMerge(args []string, stdout, stderr io.Writer) int {
@@ -125,89 +162,91 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 	if code := checkTarget(fs, stderr, *out.target); code >= 0 {
 		return code
 	}
-	var parts []*explore.Results
+	var inputs []input
 	for _, f := range files {
-		r, err := readRaw(f)
+		inputs = append(inputs, input{"an input shard", f})
+	}
+	plan, err := planOutputs(out.list(), inputs)
+	if err != nil {
+		fmt.Fprintf(stderr, "drainsim merge: %v\n", err)
+		return 2
+	}
+	var parts []*explore.Results
+	for _, name := range files {
+		r, err := readRaw(name)
 		if err != nil {
-			fmt.Fprintf(stderr, "drainsim: %v\n", err)
+			fmt.Fprintf(stderr, "drainsim merge: %v\n", err)
 			return 2
 		}
 		parts = append(parts, r)
 	}
 	res, err := explore.Merge(parts...)
 	if err != nil {
-		fmt.Fprintf(stderr, "drainsim: %v\n", err)
+		fmt.Fprintf(stderr, "drainsim %v\n", err)
 		return 2
 	}
-	return report(res, out, stdout, stderr)
+	return report(res, *out.target, plan, stdout, stderr)
 }
 
-// report summarises complete results: the table on stdout, and the files
-// the flags ask for.
-func report(res *explore.Results, out outputFlags, stdout, stderr io.Writer) int {
-	rep, err := explore.Summarize(res, *out.target)
+// readRaw opens and reads a --raw file (explore.ReadRaw).
+func readRaw(name string) (*explore.Results, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return explore.ReadRaw(name, f)
+}
+
+// report summarises the results: the table on stdout first, so that it is
+// not lost when a file cannot be written, then the planned outputs. It
+// returns the exit status: 130 for the partial results of an interrupted
+// run.
+func report(res *explore.Results, target float64, plan []output, stdout, stderr io.Writer) int {
+	rep, err := explore.Summarize(res, target)
 	if err != nil {
 		fmt.Fprintf(stderr, "drainsim: %v\n", err)
 		return 2
-	}
-	files := []struct {
-		name  string
-		write func(io.Writer) error
-	}{{*out.csv, rep.WriteCSV}, {*out.json, rep.WriteJSON}, {*out.svg, rep.WriteSVG}}
-	for _, f := range files {
-		if f.name == "" {
-			continue
-		}
-		var b bytes.Buffer
-		if err := f.write(&b); err != nil {
-			fmt.Fprintf(stderr, "drainsim: %s: %v\n", f.name, err)
-			return 2
-		}
-		if err := os.WriteFile(f.name, b.Bytes(), 0o644); err != nil {
-			fmt.Fprintf(stderr, "drainsim: %v\n", err)
-			return 2
-		}
-	}
-	if *out.raw != "" {
-		if code := writeRaw(stderr, *out.raw, res); code != 0 {
-			return code
-		}
 	}
 	if err := rep.WriteTable(stdout); err != nil {
 		fmt.Fprintf(stderr, "drainsim: %v\n", err)
 		return 2
 	}
-	return 0
-}
-
-func writeRaw(stderr io.Writer, name string, res *explore.Results) int {
-	data, err := json.Marshal(res)
-	if err == nil {
-		err = os.WriteFile(name, append(data, '\n'), 0o644)
+	if code := writeOutputs(plan, rep, res, stderr); code != 0 {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "drainsim: %v\n", err)
-		return 2
+	if res.Partial != nil {
+		return exitInterrupted
 	}
 	return 0
 }
 
-// readRaw reads a --raw file strictly: unknown fields are errors.
-func readRaw(name string) (*explore.Results, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, err
+// writeOutputs writes each planned output, each through writeFileAtomic:
+// the report's CSV, JSON and SVG (rep may be nil when there are none) and
+// the raw results, which are not written when they are partial.
+func writeOutputs(plan []output, rep *explore.Report, res *explore.Results, stderr io.Writer) int {
+	for _, o := range plan {
+		var write func(io.Writer) error
+		switch o.flag {
+		case "--csv":
+			write = rep.WriteCSV
+		case "--json":
+			write = rep.WriteJSON
+		case "--svg":
+			write = rep.WriteSVG
+		case "--raw":
+			if res.Partial != nil {
+				fmt.Fprintf(stderr, "drainsim: --raw %s not written: the run was interrupted, and a raw file holds every run\n", o.path)
+				continue
+			}
+			write = func(w io.Writer) error { return explore.WriteRaw(w, res) }
+		}
+		if err := writeFileAtomic(o.target, write); err != nil {
+			fmt.Fprintf(stderr, "drainsim: %s %s: %v\n", o.flag, o.path, err)
+			return 2
+		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var r explore.Results
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%s: not a drainsim explore --raw file: %w", name, err)
-	}
-	if r.Format != explore.RawFormat {
-		return nil, fmt.Errorf("%s: format %q, want %q (written by drainsim explore --raw)", name, r.Format, explore.RawFormat)
-	}
-	return &r, nil
+	return 0
 }
 
 func checkTarget(fs *flag.FlagSet, stderr io.Writer, target float64) int {
@@ -232,14 +271,22 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 
 // parseArgs parses flags given before, between and after file names and
 // returns the file names; code is an exit status when parsing ended the
-// command (-h or a bad flag), else -1.
+// command (-h, or a bad flag: one line on stderr), else -1.
 func parseArgs(fs *flag.FlagSet, args []string) (files []string, code int) {
+	// The flag package would print the error and the whole usage: print
+	// the error alone, and the usage only when asked for.
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	defer func() { fs.Usage = usage; fs.SetOutput(out) }()
 	for {
 		if err := fs.Parse(args); err != nil {
+			fs.SetOutput(out)
 			if errors.Is(err, flag.ErrHelp) {
+				usage()
 				return nil, 0
 			}
-			return nil, 2
+			return nil, usageError(fs, out, fs.Name()+": "+err.Error())
 		}
 		if fs.NArg() == 0 {
 			return files, -1
@@ -249,9 +296,10 @@ func parseArgs(fs *flag.FlagSet, args []string) (files []string, code int) {
 	}
 }
 
+// usageError prints a one-line error for bad usage, with where to find
+// the command's flags, and returns exit status 2.
 func usageError(fs *flag.FlagSet, stderr io.Writer, msg string) int {
-	fmt.Fprintln(stderr, "drainsim "+msg)
-	fs.Usage()
+	fmt.Fprintf(stderr, "drainsim %s (see drainsim %s -h)\n", msg, fs.Name())
 	return 2
 }
 

@@ -84,8 +84,8 @@ func TestExploreShardsMergeIntoTheUnshardedRun(t *testing.T) {
 	require.Contains(t, errOut, "shard 1/2 is missing")
 }
 
-// TestExploreBadInput: malformed sweep files and flags exit with status 2
-// and a message that says where and what.
+// TestExploreBadInput: malformed sweep and raw files exit with status 2
+// and a message that says where and what (bad flags: TestBadFlagSets).
 func TestExploreBadInput(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -108,18 +108,8 @@ func TestExploreBadInput(t *testing.T) {
 		{[]string{"explore", write("d.yaml", "name: d\nscenario: nowhere.yaml\naxes: {drain_timeout: [1s]}\n")}, "nowhere.yaml: no such file or directory"},
 		{[]string{"explore", write("e.yaml", head+"axes: {drain_timeout: [1s]}\n\tx: 1\n")}, "e.yaml:4: invalid YAML"},
 		{[]string{"explore", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file or directory"},
-		{[]string{"explore"}, "want exactly one sweep file"},
-		{[]string{"explore", exampleSweep, exampleSweep}, "want exactly one sweep file"},
-		{[]string{"explore", exampleSweep, "--workers", "0"}, "--workers 0: want at least 1"},
-		{[]string{"explore", exampleSweep, "--seeds", "-1"}, "--seeds -1: want at least 1"},
-		{[]string{"explore", exampleSweep, "--target", "1.5"}, "--target: target 1.5 is not between"},
-		{[]string{"explore", exampleSweep, "--shard", "3/2", "--raw", "x"}, `bad shard "3/2"`},
-		{[]string{"explore", exampleSweep, "--shard", "1/2"}, "write it with --raw FILE"},
-		{[]string{"explore", exampleSweep, "--shard", "1/2", "--raw", "x", "--csv", "y"}, "write it with --raw FILE"},
-		{[]string{"explore", exampleSweep, "--colour"}, "flag provided but not defined: -colour"},
-		{[]string{"merge"}, "want the --raw file of every shard"},
 		{[]string{"merge", notJSON}, "not.json: not a drainsim explore --raw file"},
-		{[]string{"merge", otherFormat}, `format "something-else/9"`},
+		{[]string{"merge", otherFormat}, `field format = "something-else/9": want "drainsim-explore-raw/2"`},
 		{[]string{"merge", filepath.Join(dir, "absent.json")}, "absent.json: no such file or directory"},
 	}
 	for _, c := range cases {

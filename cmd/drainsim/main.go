@@ -12,7 +12,8 @@
 //
 // Exit status: 0 on success, 1 when `run` or `check` finds an invariant
 // violated (`check --matrix`: one that is not a known violation), 2 for bad
-// usage or a bad scenario file.
+// usage or a bad scenario file, 130 when SIGINT interrupted `explore` or
+// `check`, which then report what was complete, marked partial.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -48,10 +50,14 @@ Usage:
   drainsim help               show this text
 
 Run 'drainsim run -h' (check -h, explore -h, merge -h) for a command's flags.
-Exit status: 0 ok, 1 an invariant is violated, 2 bad usage or bad scenario file.
+Exit status: 0 ok, 1 an invariant is violated, 2 bad usage or bad scenario file,
+130 interrupted (explore and check report what is complete, marked partial).
 `
 
 func main() {
+	if len(os.Args) > 1 && slices.Contains(interruptible, os.Args[1]) {
+		interrupt = catchInterrupt()
+	}
 	os.Exit(mainWithArgs(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -106,9 +112,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(files) != 1 {
-		fmt.Fprintln(stderr, "drainsim run: want exactly one scenario file")
-		fs.Usage()
-		return 2
+		return usageError(fs, stderr, "run: want exactly one scenario file")
 	}
 	switch *format {
 	case "text", "json", "ndjson", "mermaid", "chrome":

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -15,10 +14,6 @@ import (
 // matrixRuns is the default --runs of `check --matrix`: enough generated
 // scenarios per profile to reproduce every known violation.
 const matrixRuns = 20000
-
-// defaultMatrixOut is where `check --matrix` writes counterexamples unless
-// --out says otherwise.
-const defaultMatrixOut = "drainsim-counterexamples"
 
 // matrixLegend says what the cells of the matrix show.
 const matrixLegend = "ok holds; R[n] violated, and the counterexample does the same on the real library; V[n] violated, not run on the real library; I[n] violated, resting on an inferred behaviour; NEW[n] violated, not known; ok?[n] known, not reproduced"
@@ -51,14 +46,25 @@ func (n note) mark(i int) string {
 }
 
 // runMatrix runs the matrix, writes each violation's shrunk counterexample
-// to dir, and prints the matrix in format (text or markdown). It returns
-// the exit status: 0 when every violation is a known one, 1 when one is
-// not, 2 when a file cannot be written.
+// to dir (prepared by prepareCounterexampleDir; none when dir is ""), and
+// prints the matrix in format (text or markdown). It returns the exit
+// status: 0 when every violation is a known one, 1 when one is not, 2 when
+// a file cannot be written, 130 when the runs were interrupted.
 func runMatrix(cfg props.SwarmConfig, dir, format string, stdout, stderr io.Writer) int {
 	m, err := props.RunMatrix(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "drainsim check: %v\n", err)
 		return 2
+	}
+	if len(m.Profiles) == 0 {
+		fmt.Fprintln(stderr, "drainsim check: interrupted before a scenario ran: no matrix, no file written")
+		return exitInterrupted
+	}
+	if dir != "" {
+		if err := clearCounterexamples(dir); err != nil {
+			fmt.Fprintf(stderr, "drainsim check: removing earlier counterexamples: %v\n", err)
+			return 2
+		}
 	}
 	grid := make([][]string, len(m.Rows))
 	var notes []note
@@ -70,7 +76,7 @@ func runMatrix(cfg props.SwarmConfig, dir, format string, stdout, stderr io.Writ
 				continue
 			}
 			n := note{cell: c}
-			if c.Violated() {
+			if c.Violated() && dir != "" {
 				if n.path, err = writeMatrixCounterexample(dir, c, cfg.Mutations); err != nil {
 					fmt.Fprintf(stderr, "drainsim check: %v\n", err)
 					return 2
@@ -81,30 +87,49 @@ func runMatrix(cfg props.SwarmConfig, dir, format string, stdout, stderr io.Writ
 		}
 	}
 	if format == "markdown" {
-		writeMatrixMarkdown(stdout, m, grid, notes)
+		writeMatrixMarkdown(stdout, m, cfg, grid, notes)
 	} else {
 		writeMatrixText(stdout, m, cfg, dir, grid, notes)
 	}
-	if len(m.Unexpected()) > 0 {
+	switch {
+	case m.Interrupted:
+		return exitInterrupted
+	case len(m.Unexpected()) > 0:
 		return 1
 	}
 	return 0
+}
+
+// partialText says how much of an interrupted matrix ran, e.g. "partial:
+// interrupted; go and c ran 20000 scenarios each, java 1234 of 20000";
+// it is "" for a complete matrix.
+func partialText(m props.Matrix, cfg props.SwarmConfig) string {
+	if !m.Interrupted {
+		return ""
+	}
+	n := len(m.Profiles)
+	s := "partial: interrupted; "
+	if n > 1 {
+		s += fmt.Sprintf("%s ran %d scenarios each, ", strings.Join(m.Profiles[:n-1], ", "), m.Runs)
+	}
+	s += fmt.Sprintf("%s %d of %d", m.Profiles[n-1], m.LastRuns, m.Runs)
+	if rest := cfg.Profiles[n:]; len(rest) > 0 {
+		s += "; not run: " + strings.Join(rest, ", ")
+	}
+	return s
 }
 
 // writeMatrixCounterexample writes a violated cell's shrunk scenario to
 // dir as a runnable file headed by what it shows and how to replay it,
 // and returns its path.
 func writeMatrixCounterexample(dir string, c props.Cell, muts model.MutationSet) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("counterexample directory: %w", err)
-	}
 	path := filepath.Join(dir, c.Profile+"--"+c.Invariant+".yaml")
 	sc := *c.Failure.Shrunk
 	sc.Name = c.Profile + "--" + c.Invariant
 	sc.Description = fmt.Sprintf("drainsim check --matrix: %s violated under profile %s; generator seed %d, shrunk",
 		c.Invariant, c.Profile, c.Failure.GenSeed)
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s fails under profile %s: %s\n", c.Invariant, c.Profile, c.Failure.Detail)
+	fmt.Fprintf(&b, "# %s%s%s: %s\n", c.Invariant, counterexampleMark, c.Profile, c.Failure.Detail)
 	if k := c.Known; k != nil {
 		fmt.Fprintf(&b, "# known: %s (source: %s)\n", k.Why, k.Source)
 		fmt.Fprintf(&b, "# %s\n", seen(k))
@@ -116,7 +141,11 @@ func writeMatrixCounterexample(dir string, c props.Cell, muts model.MutationSet)
 	}
 	fmt.Fprintf(&b, "# replay: %s\n", replayCommand(path, muts))
 	b.Write(sc.Marshal())
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+	err := writeFileAtomic(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+	if err != nil {
 		return "", fmt.Errorf("writing the counterexample: %w", err)
 	}
 	return path, nil
@@ -158,8 +187,14 @@ func seen(k *props.KnownViolation) string {
 }
 
 func writeMatrixText(w io.Writer, m props.Matrix, cfg props.SwarmConfig, dir string, grid [][]string, notes []note) {
-	fmt.Fprintf(w, "verdict matrix: %d generated scenarios per profile from seed %d; counterexamples in %s\n",
-		m.Runs, cfg.Seed, filepath.ToSlash(dir))
+	where := "counterexamples in " + filepath.ToSlash(dir)
+	if dir == "" {
+		where = "counterexamples not written (--out DIR writes them)"
+	}
+	fmt.Fprintf(w, "verdict matrix: %d generated scenarios per profile from seed %d; %s\n", m.Runs, cfg.Seed, where)
+	if p := partialText(m, cfg); p != "" {
+		fmt.Fprintln(w, p)
+	}
 	fmt.Fprintln(w, matrixLegend)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "INVARIANT\t"+strings.Join(m.Profiles, "\t"))
@@ -171,7 +206,11 @@ func writeMatrixText(w io.Writer, m props.Matrix, cfg props.SwarmConfig, dir str
 		c := n.cell
 		fmt.Fprintf(w, "\n[%d] %s x %s: %s\n", i+1, c.Profile, c.Invariant, n.explain())
 		if c.Violated() {
-			fmt.Fprintf(w, "    %s (generator seed %d, %d actions)\n", replayCommand(n.path, cfg.Mutations), c.Failure.GenSeed, props.Size(c.Failure.Shrunk))
+			replay := "counterexample not written (--out DIR writes it)"
+			if n.path != "" {
+				replay = replayCommand(n.path, cfg.Mutations)
+			}
+			fmt.Fprintf(w, "    %s (generator seed %d, %d actions)\n", replay, c.Failure.GenSeed, props.Size(c.Failure.Shrunk))
 			fmt.Fprintf(w, "    %s\n", c.Failure.Detail)
 		}
 	}
@@ -190,7 +229,10 @@ func writeInferred(w io.Writer, profiles []string, heading, format string) {
 	}
 }
 
-func writeMatrixMarkdown(w io.Writer, m props.Matrix, grid [][]string, notes []note) {
+func writeMatrixMarkdown(w io.Writer, m props.Matrix, cfg props.SwarmConfig, grid [][]string, notes []note) {
+	if p := partialText(m, cfg); p != "" {
+		fmt.Fprintf(w, "**%s**\n\n", p)
+	}
 	fmt.Fprintf(w, "%s.\n\n", matrixLegend)
 	fmt.Fprintf(w, "| invariant | %s |\n|%s\n", strings.Join(m.Profiles, " | "), strings.Repeat("---|", len(m.Profiles)+1))
 	for i, id := range m.Rows {
@@ -200,7 +242,7 @@ func writeMatrixMarkdown(w io.Writer, m props.Matrix, grid [][]string, notes []n
 	for i, n := range notes {
 		c := n.cell
 		fmt.Fprintf(w, "%d. **%s × %s**: %s", i+1, c.Profile, c.Invariant, n.explain())
-		if c.Violated() {
+		if n.path != "" {
 			p := filepath.ToSlash(n.path)
 			fmt.Fprintf(w, ". Counterexample: [%s](%s)", p, p)
 		}
