@@ -40,7 +40,11 @@ type Value struct {
 	// "uniform(50µs,150µs)", "1000".
 	Label string
 	// Num is the value of a numeric axis: nanoseconds for durations, a
-	// count, messages per second, bytes.
+	// count, messages per second, bytes. It holds every integer value
+	// exactly: the parser bounds counts by scenario.MaxCount, sizes by
+	// scenario.MaxBytes and durations by scenario.MaxDuration, all below
+	// 2^53, so a backlog of 2^63-1 is refused rather than rounded (it once
+	// ran as a backlog of 1 labelled 9223372036854776000).
 	Num float64
 	// Dist is the value of a distribution axis (handler, latency).
 	Dist sim.Dist
@@ -179,7 +183,7 @@ func distValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) 
 }
 
 func countValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) {
-	c, err := dec.AtLeast(n, path, 1)
+	c, err := dec.Between(n, path, 1, scenario.MaxCount)
 	return countNum(float64(c)), err
 }
 
@@ -320,10 +324,7 @@ func (ax *Axis) parseMapping(dec *scenario.Decoder, n *yaml.Node, path string) e
 		case "to":
 			rng.to, err = ax.kind.value(dec, f.Value, f.Path)
 		case "count":
-			rng.count, err = dec.AtLeast(f.Value, f.Path, 2)
-			if err == nil && rng.count > 10_000 {
-				err = dec.Errorf(f.Line, f.Path, "must be at most 10000, got %d", rng.count)
-			}
+			rng.count, err = dec.Between(f.Value, f.Path, 2, MaxRangeCount)
 		case "scale":
 			rng.log, err = parseScale(dec, f.Value, f.Path)
 		default: // the target key
@@ -383,7 +384,7 @@ func (ax *Axis) parseTargets(dec *scenario.Decoder, f scenario.Field) error {
 		switch ax.kind.target {
 		case someActions:
 			var a int
-			a, err = dec.AtLeast(item, p, 0)
+			a, err = dec.Between(item, p, 0, scenario.MaxItems-1)
 			ax.Actions = append(ax.Actions, a)
 		case someClients:
 			var s string
@@ -511,6 +512,9 @@ func defaultPublishes(base *scenario.Scenario, beforeDrain bool) []int {
 	}
 	return out
 }
+
+// MaxRangeCount is the most values an axis written as a range may have.
+const MaxRangeCount = 10_000
 
 // rangeSpec is an axis written as from, to, count and scale.
 type rangeSpec struct {

@@ -189,14 +189,28 @@ func TestLoadReportsTheScenarioFilesErrors(t *testing.T) {
 	}
 	write("bad.yaml", "name: b\nclients: [{name: app, drain_timeout: 5 minutes}]\n")
 	write("nodrain.yaml", "name: b\nclients: [{name: app}]\n")
-	for _, c := range []struct{ scenario, want string }{
+	write("sweep-base.yaml", "name: b\nscenario: bad.yaml\naxes: {drain_timeout: [1s]}\n")
+	write("bad-utf8.yaml", "name: b\nclients:\n  - {name: \"a\xffb\"}\n")
+	cases := []struct{ scenario, want string }{
 		{"bad.yaml", "bad.yaml:2: clients[0].drain_timeout: bad duration"},
 		{"missing.yaml", "missing.yaml: no such file or directory"},
 		{"nodrain.yaml", "nodrain.yaml: the scenario never drains a connection"},
-	} {
-		_, err := Load(write("sweep.yaml", "name: s\nscenario: "+c.scenario+"\naxes: {drain_timeout: [1s]}\n"))
+		{"sweep-base.yaml", "sweep-base.yaml is a sweep file (it has scenario: and axes:), not a scenario"},
+		{"bad-utf8.yaml", "bad-utf8.yaml:3: invalid UTF-8 (byte 0xff at column 14)"},
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		cases = append(cases, struct{ scenario, want string }{"/dev/zero", "/dev/zero: file is larger than 67108864 bytes"})
+	}
+	for _, c := range cases {
+		_, err := Load(write("sweep.yaml", "name: s\n\nscenario: "+c.scenario+"\naxes: {drain_timeout: [1s]}\n"))
 		require.Error(t, err)
+		// The sweep's file, line and field come first (they were lost
+		// once: "nope.yaml: no such file or directory"), then the base's
+		// own error, which stays in the chain.
+		require.True(t, strings.HasPrefix(err.Error(), filepath.Join(dir, "sweep.yaml")+":3: scenario: "), err.Error())
 		require.Contains(t, err.Error(), c.want)
+		var se *scenario.Error
+		require.ErrorAs(t, errors.Unwrap(err), &se, "the base's error is wrapped")
 	}
 	_, err := Load(filepath.Join(dir, "absent.yaml"))
 	require.True(t, strings.HasSuffix(err.Error(), "absent.yaml: no such file or directory"), err.Error())

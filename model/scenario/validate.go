@@ -251,16 +251,28 @@ var sizeUnits = []struct {
 
 // parseSize parses a non-negative byte count such as 1024, 64KiB or 1MB.
 func parseSize(s string) (int, bool) {
-	num, mult := strings.TrimSpace(s), uint64(1)
-	for _, u := range sizeUnits {
-		if rest, ok := strings.CutSuffix(num, u.suffix); ok {
-			num, mult = strings.TrimSpace(rest), u.bytes
-			break
-		}
-	}
+	num, mult := splitSize(s)
 	n, err := strconv.ParseUint(num, 10, 64)
 	if err != nil || n > math.MaxInt/mult {
 		return 0, false
 	}
 	return int(n * mult), true
+}
+
+// splitSize splits a size into its number and the bytes of its unit.
+func splitSize(s string) (string, uint64) {
+	num := strings.TrimSpace(s)
+	for _, u := range sizeUnits {
+		if rest, ok := strings.CutSuffix(num, u.suffix); ok {
+			return strings.TrimSpace(rest), u.bytes
+		}
+	}
+	return num, 1
+}
+
+// sizeSyntax reports whether s is written as a size (digits and a unit),
+// so that a size parseSize refuses is too large rather than malformed.
+func sizeSyntax(s string) bool {
+	num, _ := splitSize(s)
+	return num != "" && strings.Trim(num, "0123456789") == ""
 }
