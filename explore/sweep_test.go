@@ -136,7 +136,7 @@ func TestParseRanges(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	const head = "name: s\nscenario: b.yaml\n"
 	cases := []struct{ sweep, want string }{
-		{"", "sweep.yaml: empty file"},
+		{"", "sweep.yaml:1: empty file"},
 		{"[1, 2]", "sweep.yaml:1: want a mapping with the sweep's fields"},
 		{"name: s\naxes: {drain_timeout: [1s]}\n", "sweep.yaml:1: scenario: missing required field"},
 		{head + "seeds: 0\naxes: {drain_timeout: [1s]}\n", "sweep.yaml:3: seeds: must be at least 1, got 0"},

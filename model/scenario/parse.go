@@ -89,7 +89,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 
 // parseYAML returns the root node of the single YAML document in data.
 func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
-	if err := checkUTF8(file, data); err != nil {
+	if err := checkText(file, data); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -104,7 +104,7 @@ func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if err == io.EOF {
-			return nil, &Error{File: file, Msg: "empty file: want a scenario (name:, clients:, actions:, ...)"}
+			return nil, &Error{File: file, Line: 1, Msg: "empty file: want a scenario (name:, clients:, actions:, ...)"}
 		}
 		return nil, yamlError(file, err)
 	}
@@ -122,25 +122,32 @@ func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
 	return doc.Content[0], nil
 }
 
-// checkUTF8 reports the first byte of data that is not valid UTF-8 with its
-// line and column; the YAML library would say only "invalid leading UTF-8
-// octet". Text that starts with a UTF-16 byte order mark is left to the
-// library, which reads UTF-16.
-func checkUTF8(file string, data []byte) error {
-	if bytes.HasPrefix(data, []byte{0xfe, 0xff}) || bytes.HasPrefix(data, []byte{0xff, 0xfe}) || utf8.Valid(data) {
+// checkText reports the first byte of data that is not valid UTF-8, or is
+// a control character YAML does not allow, with its line and column; the
+// YAML library would say only "invalid leading UTF-8 octet" or "control
+// characters are not allowed", with no line. Text that starts with a UTF-16
+// byte order mark is left to the library, which reads UTF-16.
+func checkText(file string, data []byte) error {
+	if bytes.HasPrefix(data, []byte{0xfe, 0xff}) || bytes.HasPrefix(data, []byte{0xff, 0xfe}) {
 		return nil
 	}
-	off := 0
-	for off < len(data) {
+	for off := 0; off < len(data); {
 		r, size := utf8.DecodeRune(data[off:])
-		if r == utf8.RuneError && size <= 1 {
-			break
+		what := ""
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			what = "invalid UTF-8"
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f:
+			what = "control character"
+		}
+		if what != "" {
+			line := 1 + bytes.Count(data[:off], []byte("\n"))
+			col := 1 + utf8.RuneCount(data[bytes.LastIndexByte(data[:off], '\n')+1:off])
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("%s (byte 0x%02x at column %d): a scenario file must be UTF-8 text", what, data[off], col)}
 		}
 		off += size
 	}
-	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	col := 1 + utf8.RuneCount(data[bytes.LastIndexByte(data[:off], '\n')+1:off])
-	return &Error{File: file, Line: line, Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x at column %d): a scenario file must be UTF-8 text", data[off], col)}
+	return nil
 }
 
 // yamlError converts an error from the YAML library, which looks like

@@ -556,7 +556,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"empty file",
 			"# nothing here\n",
-			`bad.yaml: empty file: want a scenario (name:, clients:, actions:, ...)`,
+			`bad.yaml:1: empty file: want a scenario (name:, clients:, actions:, ...)`,
 		},
 		{
 			"two documents",
