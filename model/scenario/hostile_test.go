@@ -138,7 +138,7 @@ var hostileFields = []struct {
 	{"actions[1].request.count", "1", badCounts},
 	{"actions[1].request.interval", "0s", badDurations[:4]},
 	{"actions[2].flush.timeout", "1s", badDurations[:4]},
-	{"actions[3].next_msg.sub", "q", append(badRefs, hostileValue{"unknown ref", "s"})},
+	{"actions[3].next_msg.sub", "q", slices.Concat(badRefs, []hostileValue{{"unknown ref", "s"}})},
 	{"actions[3].next_msg.timeout", "1s", badDurations[:4]},
 	{"actions[3].next_msg.count", "1", badCounts[:6]},
 	{"actions[4].disconnect.for", "1s", badDurations},
