@@ -72,7 +72,7 @@ func TestLimits(t *testing.T) {
 			`bad.yaml:2: limits.max_events: 10000000001 exceeds the maximum 10000000000 (allowed: 1 to 10000000000)`},
 		{"invalid UTF-8 names its line",
 			"name: x\ndescription: ok\nclients: [{name: \"ab\xc3\"}]\n",
-			`bad.yaml:3: invalid UTF-8 (byte 0xc3 at column 21): a scenario file must be UTF-8 text`},
+			`bad.yaml:3: invalid UTF-8 (byte 0xc3 at column 21): want UTF-8 text without control characters`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Parse("bad.yaml", []byte(c.src))

@@ -143,7 +143,7 @@ func checkText(file string, data []byte) error {
 		if what != "" {
 			line := 1 + bytes.Count(data[:off], []byte("\n"))
 			col := 1 + utf8.RuneCount(data[bytes.LastIndexByte(data[:off], '\n')+1:off])
-			return &Error{File: file, Line: line, Msg: fmt.Sprintf("%s (byte 0x%02x at column %d): a scenario file must be UTF-8 text", what, data[off], col)}
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("%s (byte 0x%02x at column %d): want UTF-8 text without control characters", what, data[off], col)}
 		}
 		off += size
 	}
