@@ -32,6 +32,10 @@ type Axis struct {
 	Subs    []string
 	Actions []int
 	kind    *axisKind
+	// clientIdx and subIdx are the indices of Clients and Subs in the base
+	// scenario, so that a cell changes them without looking every name up
+	// (which was quadratic in the number of clients).
+	clientIdx, subIdx []int
 }
 
 // Value is one value of an axis.
@@ -86,20 +90,20 @@ var axisKinds = []*axisKind{
 	{name: TimeoutAxis, target: someClients, value: durationValue(0), fromNum: durationNum,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
 			d := v.Duration()
-			for _, name := range ax.Clients {
-				c.sc.Client(name).DrainTimeout = &d
+			for _, i := range ax.clientIdx {
+				c.sc.Clients[i].DrainTimeout = &d
 			}
 		}},
 	{name: "handler", target: someSubs, value: distValue,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
-			for _, id := range ax.Subs {
-				c.sc.Sub(id).Handler.Duration = v.Dist
+			for _, i := range ax.subIdx {
+				c.sc.Subs[i].Handler.Duration = v.Dist
 			}
 		}},
 	{name: "request_timeout", target: someSubs, value: durationValue(1), fromNum: durationNum,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
-			for _, id := range ax.Subs {
-				h := &c.sc.Sub(id).Handler
+			for _, i := range ax.subIdx {
+				h := &c.sc.Subs[i].Handler
 				h.Actions = slices.Clone(h.Actions)
 				for i, a := range h.Actions {
 					if a.Request != nil {
@@ -133,15 +137,15 @@ var axisKinds = []*axisKind{
 	{name: "pending_msgs_limit", target: someSubs, value: pendingValue, fromNum: countNum,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
 			n := int(v.Num)
-			for _, id := range ax.Subs {
-				c.sc.Sub(id).PendingMsgsLimit = &n
+			for _, i := range ax.subIdx {
+				c.sc.Subs[i].PendingMsgsLimit = &n
 			}
 		}},
 	{name: "pending_bytes_limit", target: someSubs, value: bytesValue, fromNum: countNum,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
 			n := int(v.Num)
-			for _, id := range ax.Subs {
-				c.sc.Sub(id).PendingBytesLimit = &n
+			for _, i := range ax.subIdx {
+				c.sc.Subs[i].PendingBytesLimit = &n
 			}
 		}},
 	// profile is applied before every other axis (see Sweep.cell), so
@@ -429,10 +433,16 @@ func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f
 				ax.Clients = append(ax.Clients, c.Name)
 			}
 		}
+		index := make(map[string]int, len(base.Clients)) // lookups only
+		for i, c := range base.Clients {
+			index[c.Name] = i
+		}
 		for _, name := range ax.Clients {
-			if base.Client(name) == nil {
+			i, ok := index[name]
+			if !ok {
 				return dec.Errorf(f.Line, path, "unknown client %q in scenario %s", name, base.File)
 			}
+			ax.clientIdx = append(ax.clientIdx, i)
 		}
 		if len(ax.Clients) == 0 {
 			return dec.Errorf(f.Line, f.Path, "scenario %s has no clients", base.File)
@@ -446,14 +456,19 @@ func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f
 				}
 			}
 		}
+		index := make(map[string]int, len(base.Subs)) // lookups only
+		for i, s := range base.Subs {
+			index[s.ID] = i
+		}
 		for _, id := range ax.Subs {
-			s := base.Sub(id)
+			i, ok := index[id]
 			switch {
-			case s == nil:
+			case !ok:
 				return dec.Errorf(f.Line, path, "unknown subscription %q in scenario %s", id, base.File)
-			case !ax.fits(s):
+			case !ax.fits(&base.Subs[i]):
 				return dec.Errorf(f.Line, path, "subscription %q cannot take this axis: %s", id, ax.fitsWhat())
 			}
+			ax.subIdx = append(ax.subIdx, i)
 		}
 		if len(ax.Subs) == 0 {
 			return dec.Errorf(f.Line, f.Path, "scenario %s has no subscription this axis can change", base.File)
