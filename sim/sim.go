@@ -22,13 +22,13 @@ type Time int64
 // deadline, and the drain "timed out" at once).
 func (t Time) Add(d time.Duration) Time {
 	s := t + Time(d)
-	switch {
-	case d > 0 && s < t:
-		return Never
-	case d < 0 && s > t:
+	if (s < t) == (d < 0) { // no overflow: one well-predicted branch
+		return s
+	}
+	if d < 0 {
 		return MinTime
 	}
-	return s
+	return Never
 }
 
 // Sub returns the duration t-u.
