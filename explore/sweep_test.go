@@ -213,7 +213,7 @@ func TestLoadReportsTheScenarioFilesErrors(t *testing.T) {
 		{"bad-utf8.yaml", "bad-utf8.yaml:3: invalid UTF-8 (byte 0xff at column 14)"},
 	}
 	if _, err := os.Stat("/dev/zero"); err == nil {
-		cases = append(cases, struct{ scenario, want string }{"/dev/zero", "/dev/zero: file is larger than 67108864 bytes"})
+		cases = append(cases, struct{ scenario, want string }{"/dev/zero", "/dev/zero: file is larger than 16777216 bytes"})
 	}
 	for _, c := range cases {
 		_, err := Load(write("sweep.yaml", "name: s\n\nscenario: "+c.scenario+"\naxes: {drain_timeout: [1s]}\n"))

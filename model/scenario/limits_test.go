@@ -110,7 +110,7 @@ func TestReadFileLimit(t *testing.T) {
 		t.Skip("no /dev/zero")
 	}
 	_, err := Load("/dev/zero")
-	require.EqualError(t, err, "/dev/zero: file is larger than 67108864 bytes (64 MiB), the most a scenario or sweep file may hold")
+	require.EqualError(t, err, "/dev/zero: file is larger than 16777216 bytes (16 MiB), the most a scenario or sweep file may hold")
 }
 
 // TestListLimit: a list longer than MaxItems is refused at its line, before

@@ -62,7 +62,7 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, fail(err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("file is larger than %d bytes (64 MiB), the most a scenario or sweep file may hold", MaxFileSize)}
+		return nil, &Error{File: path, Msg: fmt.Sprintf("file is larger than %d bytes (%d MiB), the most a scenario or sweep file may hold", MaxFileSize, MaxFileSize>>20)}
 	}
 	return data, nil
 }
