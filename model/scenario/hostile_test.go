@@ -215,6 +215,7 @@ func hostileCorpus(t testing.TB) []hostile {
 	add("broken YAML", "unclosed quote", "name: \"x\nseed: 1\n", "")
 	add("broken YAML", "two documents", "name: x\n---\nname: y\n", "")
 	add("broken YAML", "binary junk", "name: x\n\x00\x01\x02\x03\n", "")
+	add("broken YAML", "C1 control character", "name: x\ndescription: a\u0090b\n", "")
 	add("broken YAML", "escape character", "name: x\ndescription: \x1b[31mred\n", "")
 	add("broken YAML", "flow split at a comma", "name: x\nnetwork: {latency: uniform(1ms,5ms)}\n", "network.latency")
 	add("broken YAML", "bad indentation", "name: x\n  seed: 1\n seed: 2\n", "")

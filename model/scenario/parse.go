@@ -137,7 +137,7 @@ func checkText(file string, data []byte) error {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			what = "invalid UTF-8"
-		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f:
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r >= 0x7f && r <= 0x9f && r != 0x85, r == 0xfffe, r == 0xffff:
 			what = "control character"
 		}
 		if what != "" {
