@@ -32,6 +32,10 @@ type Axis struct {
 	Subs    []string
 	Actions []int
 	kind    *axisKind
+	// clientIdx and subIdx are the indices of Clients and Subs in the base
+	// scenario, so that a cell changes them without looking every name up
+	// (which was quadratic in the number of clients).
+	clientIdx, subIdx []int
 }
 
 // Value is one value of an axis.
@@ -40,7 +44,11 @@ type Value struct {
 	// "uniform(50µs,150µs)", "1000".
 	Label string
 	// Num is the value of a numeric axis: nanoseconds for durations, a
-	// count, messages per second, bytes.
+	// count, messages per second, bytes. It holds every integer value
+	// exactly: the parser bounds counts by scenario.MaxCount, sizes by
+	// scenario.MaxBytes and durations by scenario.MaxDuration, all below
+	// 2^53, so a backlog of 2^63-1 is refused rather than rounded (it once
+	// ran as a backlog of 1 labelled 9223372036854776000).
 	Num float64
 	// Dist is the value of a distribution axis (handler, latency).
 	Dist sim.Dist
@@ -82,20 +90,20 @@ var axisKinds = []*axisKind{
 	{name: TimeoutAxis, target: someClients, value: durationValue(0), fromNum: durationNum,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
 			d := v.Duration()
-			for _, name := range ax.Clients {
-				c.sc.Client(name).DrainTimeout = &d
+			for _, i := range ax.clientIdx {
+				c.sc.Clients[i].DrainTimeout = &d
 			}
 		}},
 	{name: "handler", target: someSubs, value: distValue,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
-			for _, id := range ax.Subs {
-				c.sc.Sub(id).Handler.Duration = v.Dist
+			for _, i := range ax.subIdx {
+				c.sc.Subs[i].Handler.Duration = v.Dist
 			}
 		}},
 	{name: "request_timeout", target: someSubs, value: durationValue(1), fromNum: durationNum,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
-			for _, id := range ax.Subs {
-				h := &c.sc.Sub(id).Handler
+			for _, i := range ax.subIdx {
+				h := &c.sc.Subs[i].Handler
 				h.Actions = slices.Clone(h.Actions)
 				for i, a := range h.Actions {
 					if a.Request != nil {
@@ -129,15 +137,15 @@ var axisKinds = []*axisKind{
 	{name: "pending_msgs_limit", target: someSubs, value: pendingValue, fromNum: countNum,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
 			n := int(v.Num)
-			for _, id := range ax.Subs {
-				c.sc.Sub(id).PendingMsgsLimit = &n
+			for _, i := range ax.subIdx {
+				c.sc.Subs[i].PendingMsgsLimit = &n
 			}
 		}},
 	{name: "pending_bytes_limit", target: someSubs, value: bytesValue, fromNum: countNum,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
 			n := int(v.Num)
-			for _, id := range ax.Subs {
-				c.sc.Sub(id).PendingBytesLimit = &n
+			for _, i := range ax.subIdx {
+				c.sc.Subs[i].PendingBytesLimit = &n
 			}
 		}},
 	// profile is applied before every other axis (see Sweep.cell), so
@@ -179,7 +187,7 @@ func distValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) 
 }
 
 func countValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, error) {
-	c, err := dec.AtLeast(n, path, 1)
+	c, err := dec.Between(n, path, 1, scenario.MaxCount)
 	return countNum(float64(c)), err
 }
 
@@ -320,10 +328,7 @@ func (ax *Axis) parseMapping(dec *scenario.Decoder, n *yaml.Node, path string) e
 		case "to":
 			rng.to, err = ax.kind.value(dec, f.Value, f.Path)
 		case "count":
-			rng.count, err = dec.AtLeast(f.Value, f.Path, 2)
-			if err == nil && rng.count > 10_000 {
-				err = dec.Errorf(f.Line, f.Path, "must be at most 10000, got %d", rng.count)
-			}
+			rng.count, err = dec.Between(f.Value, f.Path, 2, MaxRangeCount)
 		case "scale":
 			rng.log, err = parseScale(dec, f.Value, f.Path)
 		default: // the target key
@@ -383,7 +388,7 @@ func (ax *Axis) parseTargets(dec *scenario.Decoder, f scenario.Field) error {
 		switch ax.kind.target {
 		case someActions:
 			var a int
-			a, err = dec.AtLeast(item, p, 0)
+			a, err = dec.Between(item, p, 0, scenario.MaxItems-1)
 			ax.Actions = append(ax.Actions, a)
 		case someClients:
 			var s string
@@ -428,10 +433,16 @@ func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f
 				ax.Clients = append(ax.Clients, c.Name)
 			}
 		}
+		index := make(map[string]int, len(base.Clients)) // lookups only
+		for i, c := range base.Clients {
+			index[c.Name] = i
+		}
 		for _, name := range ax.Clients {
-			if base.Client(name) == nil {
+			i, ok := index[name]
+			if !ok {
 				return dec.Errorf(f.Line, path, "unknown client %q in scenario %s", name, base.File)
 			}
+			ax.clientIdx = append(ax.clientIdx, i)
 		}
 		if len(ax.Clients) == 0 {
 			return dec.Errorf(f.Line, f.Path, "scenario %s has no clients", base.File)
@@ -445,14 +456,19 @@ func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f
 				}
 			}
 		}
+		index := make(map[string]int, len(base.Subs)) // lookups only
+		for i, s := range base.Subs {
+			index[s.ID] = i
+		}
 		for _, id := range ax.Subs {
-			s := base.Sub(id)
+			i, ok := index[id]
 			switch {
-			case s == nil:
+			case !ok:
 				return dec.Errorf(f.Line, path, "unknown subscription %q in scenario %s", id, base.File)
-			case !ax.fits(s):
+			case !ax.fits(&base.Subs[i]):
 				return dec.Errorf(f.Line, path, "subscription %q cannot take this axis: %s", id, ax.fitsWhat())
 			}
+			ax.subIdx = append(ax.subIdx, i)
 		}
 		if len(ax.Subs) == 0 {
 			return dec.Errorf(f.Line, f.Path, "scenario %s has no subscription this axis can change", base.File)
@@ -511,6 +527,9 @@ func defaultPublishes(base *scenario.Scenario, beforeDrain bool) []int {
 	}
 	return out
 }
+
+// MaxRangeCount is the most values an axis written as a range may have.
+const MaxRangeCount = 10_000
 
 // rangeSpec is an axis written as from, to, count and scale.
 type rangeSpec struct {

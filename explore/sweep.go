@@ -19,8 +19,8 @@
 package explore
 
 import (
-	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -73,8 +73,38 @@ func Load(path string) (*Sweep, error) {
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(filepath.Dir(path), name)
 		}
-		return scenario.Load(name)
+		return loadBase(name)
 	})
+}
+
+// loadBase reads the base scenario of a sweep. A base that is itself a
+// sweep file is a likely mistake, and said so rather than reported as a
+// scenario with unknown fields.
+func loadBase(name string) (*scenario.Scenario, error) {
+	data, err := scenario.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := scenario.Parse(name, data)
+	if err != nil && isSweep(name, data) {
+		return nil, fmt.Errorf("%s is a sweep file (it has scenario: and axes:), not a scenario: a sweep's base must be a scenario file: %w", name, err)
+	}
+	return sc, err
+}
+
+// isSweep reports whether data is a YAML mapping with the fields that make
+// a sweep file: scenario and axes.
+func isSweep(name string, data []byte) bool {
+	dec := scenario.NewDecoder(name)
+	root, err := dec.Root(data)
+	if err != nil || root.Kind != yaml.MappingNode {
+		return false
+	}
+	has := map[string]bool{} // lookups only
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		has[root.Content[i].Value] = true
+	}
+	return has["scenario"] && has["axes"]
 }
 
 // Parse parses a sweep written in YAML. File names it in messages; load
@@ -98,7 +128,7 @@ func Parse(file string, data []byte, load func(name string) (*scenario.Scenario,
 		return nil, err
 	}
 	sw := &Sweep{File: file, FirstSeed: 1}
-	var axesField scenario.Field
+	var axesField, firstSeed, base scenario.Field
 	for _, f := range fields {
 		switch f.Name {
 		case "name":
@@ -106,17 +136,20 @@ func Parse(file string, data []byte, load func(name string) (*scenario.Scenario,
 		case "description":
 			sw.Description, err = dec.Str(f.Value, f.Path)
 		case "scenario":
+			base = f
 			var name string
 			if name, err = dec.Name(f.Value, f.Path); err == nil {
-				sw.Base, err = load(name)
-			}
-			if err != nil && !isScenarioError(err) {
-				err = dec.Wrap(f.Line, f.Path, err)
+				// The base's own error (its file, line and field)
+				// follows the sweep's position, and stays wrapped.
+				if sw.Base, err = load(name); err != nil {
+					err = dec.Wrap(f.Line, f.Path, err)
+				}
 			}
 		case "seeds":
-			sw.Seeds, err = dec.AtLeast(f.Value, f.Path, 1)
+			sw.Seeds, err = dec.Between(f.Value, f.Path, 1, MaxRuns)
 		case "first_seed":
 			sw.FirstSeed, err = dec.Seed(f.Value, f.Path)
+			firstSeed = f
 		case "target":
 			sw.Target, err = probability(dec, f.Value, f.Path)
 		case "axes":
@@ -131,10 +164,14 @@ func Parse(file string, data []byte, load func(name string) (*scenario.Scenario,
 		return nil, err
 	}
 	if err := checkBase(sw); err != nil {
-		return nil, err
+		return nil, dec.Wrap(base.Line, base.Path, err)
 	}
 	if err := sw.checkSize(); err != nil {
 		return nil, dec.Wrap(axesField.Line, "axes", err)
+	}
+	if last := sw.FirstSeed + uint64(sw.EffectiveSeeds()-1); last < sw.FirstSeed {
+		return nil, dec.Errorf(firstSeed.Line, firstSeed.Path, "first_seed %d plus %d seeds passes 2^64-1: want at most %d",
+			sw.FirstSeed, sw.EffectiveSeeds(), uint64(math.MaxUint64)-uint64(sw.EffectiveSeeds()-1))
 	}
 	return sw, nil
 }
@@ -149,11 +186,6 @@ func (sw *Sweep) checkSize() error {
 		return fmt.Errorf("%.0f cells × %d seeds is %.3g runs, more than the limit of %d", cells, sw.EffectiveSeeds(), runs, MaxRuns)
 	}
 	return nil
-}
-
-func isScenarioError(err error) bool {
-	var se *scenario.Error
-	return errors.As(err, &se)
 }
 
 // probability decodes a number strictly between 0 and 1, such as 1e-3.

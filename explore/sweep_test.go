@@ -136,7 +136,7 @@ func TestParseRanges(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	const head = "name: s\nscenario: b.yaml\n"
 	cases := []struct{ sweep, want string }{
-		{"", "sweep.yaml: empty file"},
+		{"", "sweep.yaml:1: empty file"},
 		{"[1, 2]", "sweep.yaml:1: want a mapping with the sweep's fields"},
 		{"name: s\naxes: {drain_timeout: [1s]}\n", "sweep.yaml:1: scenario: missing required field"},
 		{head + "seeds: 0\naxes: {drain_timeout: [1s]}\n", "sweep.yaml:3: seeds: must be at least 1, got 0"},
@@ -170,6 +170,20 @@ func TestParseErrors(t *testing.T) {
 		{head + "axes:\n  drain_timeout: [1s]\n  pending_msgs_limit: [0]\n", "axes.pending_msgs_limit[0]: must not be 0"},
 		{head + "axes:\n  drain_timeout: [1s]\n  timeout: [1s]\n", `axes.timeout: unknown field "timeout"`},
 		{head + "axes:\n  drain_timeout: {from: 1ms, to: 10s, count: 10000}\n  backlog: {from: 1, to: 10000, count: 10000}\n", "more than the limit"},
+		// Issue 11: a backlog of 2^63-1 ran as a backlog of 1 (a float
+		// round trip) labelled 9223372036854776000; integer axes are
+		// bounded so that they stay exact.
+		{head + "axes:\n  drain_timeout: [1s]\n  backlog: [9223372036854775807]\n", "sweep.yaml:5: axes.backlog[0]: 9223372036854775807 exceeds the maximum 1000000000 (allowed: 1 to 1000000000)"},
+		{head + "axes:\n  drain_timeout: [1s]\n  backlog: {from: 1, to: 9223372036854775807, count: 2}\n", "axes.backlog.to: 9223372036854775807 exceeds the maximum 1000000000"},
+		{head + "axes:\n  drain_timeout: [1s]\n  pending_msgs_limit: [-9223372036854775808]\n", "axes.pending_msgs_limit[0]: must be at least -1000000000"},
+		{head + "axes:\n  drain_timeout: [1s]\n  pending_bytes_limit: [2TiB]\n", `axes.pending_bytes_limit[0]: size "2TiB" exceeds the maximum 1TiB`},
+		{head + "axes:\n  drain_timeout: [1s, 3000000h]\n", `sweep.yaml:4: axes.drain_timeout[1]: duration "3000000h" exceeds the maximum 1000h`},
+		{head + "axes:\n  drain_timeout: {from: 1s, to: 1001h, count: 3}\n", `axes.drain_timeout.to: duration "1001h" exceeds the maximum 1000h`},
+		{head + "axes:\n  drain_timeout: [1s]\n  handler: [\"exp(3000000h)\"]\n", `axes.handler[0]: duration "exp(3000000h)" exceeds the maximum 1000h`},
+		{head + "axes:\n  drain_timeout: {from: 1s, to: 2s, count: 10001}\n", "axes.drain_timeout.count: 10001 exceeds the maximum 10000 (allowed: 2 to 10000)"},
+		{head + "axes:\n  drain_timeout: [1s]\n  backlog: {values: [5], actions: [9223372036854775807]}\n", "axes.backlog.actions[0]: 9223372036854775807 exceeds the maximum 999999"},
+		{head + "seeds: 1000000000000000\naxes: {drain_timeout: [1s]}\n", "sweep.yaml:3: seeds: 1000000000000000 exceeds the maximum 10000000 (allowed: 1 to 10000000)"},
+		{head + "seeds: 3\nfirst_seed: 18446744073709551615\naxes: {drain_timeout: [1s]}\n", "sweep.yaml:4: first_seed: first_seed 18446744073709551615 plus 3 seeds passes 2^64-1: want at most 18446744073709551613"},
 	}
 	for _, c := range cases {
 		_, err := parse(t, c.sweep)
@@ -189,15 +203,48 @@ func TestLoadReportsTheScenarioFilesErrors(t *testing.T) {
 	}
 	write("bad.yaml", "name: b\nclients: [{name: app, drain_timeout: 5 minutes}]\n")
 	write("nodrain.yaml", "name: b\nclients: [{name: app}]\n")
-	for _, c := range []struct{ scenario, want string }{
+	write("sweep-base.yaml", "name: b\nscenario: bad.yaml\naxes: {drain_timeout: [1s]}\n")
+	write("bad-utf8.yaml", "name: b\nclients:\n  - {name: \"a\xffb\"}\n")
+	cases := []struct{ scenario, want string }{
 		{"bad.yaml", "bad.yaml:2: clients[0].drain_timeout: bad duration"},
 		{"missing.yaml", "missing.yaml: no such file or directory"},
 		{"nodrain.yaml", "nodrain.yaml: the scenario never drains a connection"},
-	} {
-		_, err := Load(write("sweep.yaml", "name: s\nscenario: "+c.scenario+"\naxes: {drain_timeout: [1s]}\n"))
+		{"sweep-base.yaml", "sweep-base.yaml is a sweep file (it has scenario: and axes:), not a scenario"},
+		{"bad-utf8.yaml", "bad-utf8.yaml:3: invalid UTF-8 (byte 0xff at column 14)"},
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		cases = append(cases, struct{ scenario, want string }{"/dev/zero", "/dev/zero: file is larger than 16777216 bytes"})
+	}
+	for _, c := range cases {
+		_, err := Load(write("sweep.yaml", "name: s\n\nscenario: "+c.scenario+"\naxes: {drain_timeout: [1s]}\n"))
 		require.Error(t, err)
+		// The sweep's file, line and field come first (they were lost
+		// once: "nope.yaml: no such file or directory"), then the base's
+		// own error, which stays in the chain.
+		require.True(t, strings.HasPrefix(err.Error(), filepath.Join(dir, "sweep.yaml")+":3: scenario: "), err.Error())
 		require.Contains(t, err.Error(), c.want)
+		var se *scenario.Error
+		require.ErrorAs(t, errors.Unwrap(err), &se, "the base's error is wrapped")
 	}
 	_, err := Load(filepath.Join(dir, "absent.yaml"))
 	require.True(t, strings.HasSuffix(err.Error(), "absent.yaml: no such file or directory"), err.Error())
+}
+
+// TestIntegerAxesStayExact: the largest backlog is labelled and applied as
+// written, and the last seed may be 2^64-1. It catches a count axis whose
+// label comes from a rounded float, or an off-by-one in the seed check.
+func TestIntegerAxesStayExact(t *testing.T) {
+	sw, err := parse(t, "name: s\nscenario: b.yaml\nseeds: 3\nfirst_seed: 18446744073709551613\naxes:\n  drain_timeout: [1s]\n  backlog: [999999999, 1000000000]\n")
+	require.NoError(t, err)
+	var backlog *Axis
+	for _, a := range sw.Axes {
+		if a.Name == "backlog" {
+			backlog = a
+		}
+	}
+	require.NotNil(t, backlog)
+	require.Equal(t, "999999999", backlog.Values[0].Label)
+	require.Equal(t, "1000000000", backlog.Values[1].Label)
+	c := sw.cell([]int{1, 0})
+	require.Equal(t, 1_000_000_000, c.sc.Actions[backlog.Actions[0]].Publish.Count)
 }

@@ -642,6 +642,9 @@ func (c *Conn) scheduleReconnectAttempt() {
 	}
 	wait := c.opts.reconnectWait
 	if j := c.w.profile.ReconnectJitter; j > 0 {
+		// In range: reconnect_wait is at most scenario.MaxDuration (parse
+		// limit) and the jitter at most a profile's constant (≤ 1 s), so
+		// the sum is far below 2^63 ns.
 		wait += sim.DurationIn(c.reconRng, "reconnect-jitter", 0, j-1)
 	}
 	if c.w.profile.ReconnectWaitFromAttempt {

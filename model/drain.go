@@ -372,7 +372,7 @@ func (c *Conn) finishDrain() {
 			c.Flush(waitForever, done)
 			break
 		}
-		left := time.Duration(c.rec.DrainCalledAt) + t - time.Duration(c.now())
+		left := c.rec.DrainCalledAt.Add(t).Sub(c.now()) // Add saturates: a huge timeout leaves all the time there is
 		if left <= 0 {
 			c.drainClose() // no time left: no final flush
 			break

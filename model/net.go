@@ -111,6 +111,10 @@ func (l *link) push(frames []frame, eof bool, at sim.Time) {
 
 // transmit returns how long n bytes take at the link's bandwidth, carrying
 // the rounding remainder so that many small frames add up exactly.
+// n·10⁹ stays below 2^63: a frame is at most max_payload (1 MiB in every
+// profile; larger publishes are refused before they reach a link) plus its
+// subject and reply, which are no longer than a scenario file
+// (scenario.MaxFileSize), so n < 2^28 and n·10⁹ < 2^58.
 func (l *link) transmit(n int) time.Duration {
 	num := int64(n)*int64(time.Second) + l.rem
 	l.rem = num % l.bw

@@ -366,7 +366,9 @@ func (p *Profile) WithoutInferred(id string) (*Profile, bool) {
 // the barrier before it, when the deadline starts after one), one poll and
 // the final flush. It returns false when the profile sets no bound: no
 // deadline while completion waits for the application, or a deadline that
-// starts after a barrier that has no timeout.
+// starts after a barrier that has no timeout. The sum stays in range: the
+// timeout and every profile duration a file or sweep can set are at most
+// scenario.MaxDuration, so four of them are far below 2^63 ns.
 func (p *Profile) DrainBound(timeout time.Duration) (time.Duration, bool) {
 	var wait time.Duration
 	switch {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -157,8 +158,71 @@ func ParseDist(s string) (Dist, error) {
 	return Dist{}, fmt.Errorf("distribution %q: unknown family %q (want a duration, uniform(lo,hi), exp(mean) or lognormal(median,sigma))", s, name)
 }
 
-func parseNonNegDuration(s string) (time.Duration, error) {
+// ErrDurationTooLong is returned, wrapped, for a well-formed duration longer
+// than a time.Duration can hold (about 292 years, 2562047h47m16s).
+var ErrDurationTooLong = errors.New("exceeds the maximum of a duration, 2562047h47m16.854775807s")
+
+// ParseDuration is time.ParseDuration, except that a well-formed duration
+// too long to represent is an error wrapping ErrDurationTooLong rather than
+// an "invalid duration": "3000000h" is not a typo but a value out of range,
+// and the message should say so.
+func ParseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
+	if err != nil && durationSyntax(s) {
+		return 0, fmt.Errorf("duration %q %w", s, ErrDurationTooLong)
+	}
+	return d, err
+}
+
+// durationUnits are the units time.ParseDuration knows.
+var durationUnits = []string{"ns", "us", "µs", "μs", "ms", "s", "m", "h"}
+
+// durationSyntax reports whether s has the form time.ParseDuration accepts,
+// [-+]?([0-9]*(\.[0-9]*)?unit)+ or a bare 0, whatever its magnitude. A
+// string of that form that time.ParseDuration refuses overflows.
+func durationSyntax(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if s == "0" {
+		return true
+	}
+	if s == "" {
+		return false
+	}
+	for s != "" {
+		digits := 0
+		for s != "" && (s[0] >= '0' && s[0] <= '9') {
+			s, digits = s[1:], digits+1
+		}
+		if s != "" && s[0] == '.' {
+			s = s[1:]
+			for s != "" && (s[0] >= '0' && s[0] <= '9') {
+				s, digits = s[1:], digits+1
+			}
+		}
+		if digits == 0 {
+			return false
+		}
+		unit := ""
+		for _, u := range durationUnits {
+			if strings.HasPrefix(s, u) && len(u) > len(unit) {
+				unit = u
+			}
+		}
+		if unit == "" {
+			return false
+		}
+		s = s[len(unit):]
+	}
+	return true
+}
+
+func parseNonNegDuration(s string) (time.Duration, error) {
+	d, err := ParseDuration(s)
+	if errors.Is(err, ErrDurationTooLong) {
+		return 0, err
+	}
 	if err != nil {
 		return 0, fmt.Errorf("bad duration %q (want e.g. 250ms, 1.5s)", s)
 	}

@@ -241,6 +241,9 @@ func TestParseDistErrors(t *testing.T) {
 		{"abc", `bad duration "abc"`},
 		{"200", `bad duration "200"`},
 		{"-5ms", `duration "-5ms" must not be negative`},
+		{"3000000h", `duration "3000000h" exceeds the maximum of a duration`},
+		{"uniform(1ms,9223372036854775808ns)", `duration "9223372036854775808ns" exceeds the maximum`},
+		{"exp(1.5e3h)", `bad duration "1.5e3h"`},
 		{"uniform(200ms,50ms)", `upper bound 50ms is below lower bound 200ms`},
 		{"uniform(1ms)", `uniform takes 2 argument(s), got 1`},
 		{"uniform(1ms,2ms,3ms)", `uniform takes 2 argument(s), got 3`},
@@ -268,6 +271,27 @@ func TestParseDistErrors(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.err)
 		})
+	}
+}
+
+// TestParseDurationTooLong checks that ParseDuration tells a duration too
+// long for a time.Duration from a malformed one: it catches a durationSyntax
+// that accepts everything ("bad duration" would read "exceeds the maximum")
+// or nothing (the reverse).
+func TestParseDurationTooLong(t *testing.T) {
+	for _, s := range []string{"3000000h", "2562048h", "9223372036854775808ns", "99999999999999999999s", "1h2562047h", ".5h9999999999m", "-3000000h"} {
+		_, err := ParseDuration(s)
+		require.ErrorIs(t, err, ErrDurationTooLong, s)
+	}
+	for _, s := range []string{"", "h", ".h", "1", "1x", "1e3h", "1h 2m", "--1h", "1.2.3s", "0x10s", "inf"} {
+		_, err := ParseDuration(s)
+		require.Error(t, err, s)
+		require.NotErrorIs(t, err, ErrDurationTooLong, s)
+	}
+	for s, want := range map[string]time.Duration{"0": 0, "2562047h": 2562047 * time.Hour, "1.5µs": 1500, "-2m": -2 * time.Minute} {
+		got, err := ParseDuration(s)
+		require.NoError(t, err, s)
+		require.Equal(t, want, got, s)
 	}
 }
 

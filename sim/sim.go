@@ -15,8 +15,21 @@ import (
 // Time is a point on the virtual clock, in nanoseconds since the start of a run.
 type Time int64
 
-// Add returns t shifted by d.
-func (t Time) Add(d time.Duration) Time { return t + Time(d) }
+// Add returns t shifted by d, saturating: a sum past the end of the clock
+// is Never and one before its start is MinTime, never a wrapped-around
+// time. A deadline a user set to centuries from now must stay in the future
+// (a drain_timeout of 2562047h at t = 50 min once wrapped to a negative
+// deadline, and the drain "timed out" at once).
+func (t Time) Add(d time.Duration) Time {
+	s := t + Time(d)
+	if (s < t) == (d < 0) { // no overflow: one well-predicted branch
+		return s
+	}
+	if d < 0 {
+		return MinTime
+	}
+	return Never
+}
 
 // Sub returns the duration t-u.
 func (t Time) Sub(u Time) time.Duration { return time.Duration(t - u) }
@@ -36,7 +49,11 @@ func (t Time) String() string {
 }
 
 // Never is a time later than any event; RunUntil(Never) runs to quiescence.
+// Time.Add saturates at Never.
 const Never = Time(1<<63 - 1)
+
+// MinTime is the earliest representable time; Time.Add saturates at it.
+const MinTime = Time(-1 << 63)
 
 // Budget bounds a run so that a runaway model ends with a reported outcome
 // instead of hanging. Zero fields mean "no limit".

@@ -27,6 +27,7 @@ func TestTimeHelpers(t *testing.T) {
 	require.Equal(t, Time(1500), Time(1000).Add(500*time.Nanosecond))
 	require.Equal(t, 250*time.Millisecond, Time(300e6).Sub(Time(50e6)))
 	require.Equal(t, 3*time.Second, Time(3e9).Duration())
+	require.Equal(t, Time(500), Time(1000).Add(-500*time.Nanosecond))
 	for _, tc := range []struct {
 		t    Time
 		want string
@@ -39,6 +40,30 @@ func TestTimeHelpers(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, tc.t.String(), "Time(%d)", int64(tc.t))
 	}
+}
+
+// TestTimeAddSaturates catches an Add that wraps around (the plain
+// t + Time(d)): 2562047h after 50 minutes must be Never, not a negative
+// time, and the sum of two huge negative shifts MinTime.
+func TestTimeAddSaturates(t *testing.T) {
+	const huge = 2562047 * time.Hour
+	fifty := Time(50 * time.Minute)
+	require.Equal(t, Never, fifty.Add(huge))
+	require.Equal(t, Never, Never.Add(1))
+	require.Equal(t, Never, Never.Add(time.Duration(Never)))
+	require.Equal(t, Never-1, Time(-1).Add(time.Duration(Never)))
+	require.Equal(t, MinTime, Time(-fifty).Add(-huge))
+	require.Equal(t, MinTime, MinTime.Add(-1))
+	require.Equal(t, Time(0), Never.Add(-time.Duration(Never)))
+
+	// An event scheduled with a saturated delay never runs before the
+	// ones due earlier, and a time budget stops the run before it.
+	r := newRecorder(Budget{MaxTime: Time(time.Hour)})
+	r.s.At(fifty, func() { r.s.After(huge, r.ev("late")) })
+	r.s.After(time.Second, r.ev("soon"))
+	out := r.s.Run()
+	require.Equal(t, TimeBudget, out.Reason)
+	require.Equal(t, []string{"soon@1000000000"}, r.got)
 }
 
 func TestStopReasonString(t *testing.T) {

@@ -81,25 +81,26 @@ func (dec *Decoder) Str(n *yaml.Node, path string) (string, error) { return dec.
 // Name decodes a non-empty string.
 func (dec *Decoder) Name(n *yaml.Node, path string) (string, error) { return dec.d.name(n, path) }
 
-// AtLeast decodes an integer no smaller than min.
-func (dec *Decoder) AtLeast(n *yaml.Node, path string, min int) (int, error) {
-	return dec.d.atLeast(n, path, min)
+// Between decodes an integer from lo to hi inclusive; an error names the
+// allowed range.
+func (dec *Decoder) Between(n *yaml.Node, path string, lo, hi int) (int, error) {
+	return dec.d.between(n, path, lo, hi)
 }
 
-// PendingLimit decodes a pending-messages limit: any integer but 0, a
-// negative one meaning no limit.
+// PendingLimit decodes a pending-messages limit: any integer but 0 up to
+// MaxCount in magnitude, a negative one meaning no limit.
 func (dec *Decoder) PendingLimit(n *yaml.Node, path string) (int, error) {
 	p, err := dec.d.pendingLimit(n, path)
 	return *p, err
 }
 
-// Size decodes a byte count such as 1024 or 64KiB; a limit may be negative
-// (no limit) but not 0.
+// Size decodes a byte count such as 1024 or 64KiB, at most MaxBytes in
+// magnitude; a limit may be negative (no limit) but not 0.
 func (dec *Decoder) Size(n *yaml.Node, path string, limit bool) (int, error) {
 	return dec.d.size(n, path, limit)
 }
 
-// Duration decodes a non-negative Go duration such as 250ms.
+// Duration decodes a Go duration such as 250ms, from 0 to MaxDuration.
 func (dec *Decoder) Duration(n *yaml.Node, path string) (time.Duration, error) {
 	return dec.d.duration(n, path)
 }

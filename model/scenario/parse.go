@@ -39,17 +39,30 @@ func Load(path string) (*Scenario, error) {
 	return Parse(path, data)
 }
 
-// ReadFile reads the file at path. A failure is an *Error naming the file
-// and saying what went wrong ("no such file or directory").
+// ReadFile reads the file at path, at most MaxFileSize bytes of it: a file
+// (or a device such as /dev/zero) that holds more is refused after reading
+// no more than that. A failure is an *Error naming the file and saying what
+// went wrong ("no such file or directory").
 func ReadFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
+	fail := func(err error) error {
 		msg := err.Error()
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			msg = pe.Err.Error()
 		}
-		return nil, &Error{File: path, Msg: msg, Err: err}
+		return &Error{File: path, Msg: msg, Err: err}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fail(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fail(err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("file is larger than %d bytes (%d MiB), the most a scenario or sweep file may hold", MaxFileSize, MaxFileSize>>20)}
 	}
 	return data, nil
 }
@@ -76,6 +89,9 @@ func Parse(file string, data []byte) (*Scenario, error) {
 
 // parseYAML returns the root node of the single YAML document in data.
 func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
+	if err := checkText(file, data); err != nil {
+		return nil, err
+	}
 	defer func() {
 		// The YAML library reports its own errors by panicking and
 		// recovering; should anything else escape it, report that
@@ -88,7 +104,7 @@ func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if err == io.EOF {
-			return nil, &Error{File: file, Msg: "empty file: want a scenario (name:, clients:, actions:, ...)"}
+			return nil, &Error{File: file, Line: 1, Msg: "empty file: want a scenario (name:, clients:, actions:, ...)"}
 		}
 		return nil, yamlError(file, err)
 	}
@@ -104,6 +120,34 @@ func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
 		return nil, &Error{File: file, Line: doc.Line, Msg: "want a single YAML document"}
 	}
 	return doc.Content[0], nil
+}
+
+// checkText reports the first byte of data that is not valid UTF-8, or is
+// a control character YAML does not allow, with its line and column; the
+// YAML library would say only "invalid leading UTF-8 octet" or "control
+// characters are not allowed", with no line. Text that starts with a UTF-16
+// byte order mark is left to the library, which reads UTF-16.
+func checkText(file string, data []byte) error {
+	if bytes.HasPrefix(data, []byte{0xfe, 0xff}) || bytes.HasPrefix(data, []byte{0xff, 0xfe}) {
+		return nil
+	}
+	for off := 0; off < len(data); {
+		r, size := utf8.DecodeRune(data[off:])
+		what := ""
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			what = "invalid UTF-8"
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r >= 0x7f && r <= 0x9f && r != 0x85, r == 0xfffe, r == 0xffff:
+			what = "control character"
+		}
+		if what != "" {
+			line := 1 + bytes.Count(data[:off], []byte("\n"))
+			col := 1 + utf8.RuneCount(data[bytes.LastIndexByte(data[:off], '\n')+1:off])
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("%s (byte 0x%02x at column %d): want UTF-8 text without control characters", what, data[off], col)}
+		}
+		off += size
+	}
+	return nil
 }
 
 // yamlError converts an error from the YAML library, which looks like
@@ -259,29 +303,39 @@ func (d *decoder) boolean(n *yaml.Node, path string) (bool, error) {
 	return b, nil
 }
 
-func (d *decoder) integer(n *yaml.Node, path string) (int, error) {
+// between decodes an integer from lo to hi inclusive. An error names the
+// value and the allowed range, also for an integer too large for an int.
+func (d *decoder) between(n *yaml.Node, path string, lo, hi int) (int, error) {
 	var i int
-	if _, err := d.scalar(n, path, "an integer", "!!int"); err != nil {
+	// An integer too long for 64 bits is a float to YAML: read it as the
+	// integer it is written as, which is out of range.
+	bigInt := n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && strings.ContainsAny(n.Value, "0123456789") &&
+		strings.Trim(strings.TrimLeft(n.Value, "+-"), "0123456789_") == ""
+	if _, err := d.scalar(n, path, "an integer", "!!int"); err != nil && !bigInt {
 		return 0, err
 	}
-	if err := n.Decode(&i); err != nil {
-		return 0, d.errorf(n.Line, path, "integer %s is out of range", n.Value)
+	err := n.Decode(&i)
+	if bigInt {
+		err = errors.New("integer out of range")
+	}
+	switch {
+	case err != nil && strings.HasPrefix(n.Value, "-"), err == nil && i < lo:
+		return 0, d.errorf(n.Line, path, "must be at least %d, got %s (allowed: %d to %d)", lo, n.Value, lo, hi)
+	case err != nil, i > hi:
+		return 0, d.errorf(n.Line, path, "%s exceeds the maximum %d (allowed: %d to %d)", n.Value, hi, lo, hi)
 	}
 	return i, nil
 }
 
-// atLeast decodes an integer no smaller than min.
-func (d *decoder) atLeast(n *yaml.Node, path string, min int) (int, error) {
-	i, err := d.integer(n, path)
-	if err == nil && i < min {
-		err = d.errorf(n.Line, path, "must be at least %d, got %d", min, i)
-	}
-	return i, err
+// count decodes a count from lo to MaxCount.
+func (d *decoder) count(n *yaml.Node, path string, lo int) (int, error) {
+	return d.between(n, path, lo, MaxCount)
 }
 
-// pendingLimit decodes a pending-messages limit: any integer but 0.
+// pendingLimit decodes a pending-messages limit: any integer up to
+// MaxCount in magnitude but 0, a negative one meaning no limit.
 func (d *decoder) pendingLimit(n *yaml.Node, path string) (*int, error) {
-	i, err := d.integer(n, path)
+	i, err := d.between(n, path, -MaxCount, MaxCount)
 	if err == nil && i == 0 {
 		err = d.errorf(n.Line, path, "must not be 0 (use a negative value for no limit)")
 	}
@@ -292,21 +346,29 @@ func (d *decoder) pendingLimit(n *yaml.Node, path string) (*int, error) {
 // integer to YAML but a fine duration.
 var durationTags = []string{"!!str", "!!int", "!!float"}
 
-// duration decodes a non-negative Go duration such as 250ms or 1m30s.
+// duration decodes a Go duration such as 250ms or 1m30s, from 0 to
+// MaxDuration.
 func (d *decoder) duration(n *yaml.Node, path string) (time.Duration, error) {
 	const want = "want a duration such as 250ms, 1.5s or 2m"
 	s, err := d.scalar(n, path, "a duration such as 250ms", durationTags...)
 	if err != nil {
 		return 0, err
 	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
+	v, err := sim.ParseDuration(s)
+	switch {
+	case errors.Is(err, sim.ErrDurationTooLong), err == nil && v > MaxDuration:
+		return 0, d.tooLong(n, path, s)
+	case err != nil:
 		return 0, d.errorf(n.Line, path, "bad duration %q: %s", s, want)
-	}
-	if v < 0 {
-		return 0, d.errorf(n.Line, path, "duration %q must not be negative", s)
+	case v < 0:
+		return 0, d.errorf(n.Line, path, "duration %q must not be negative (%s)", s, durationRange)
 	}
 	return v, nil
+}
+
+// tooLong reports a duration s longer than MaxDuration.
+func (d *decoder) tooLong(n *yaml.Node, path, s string) error {
+	return d.errorf(n.Line, path, "duration %q exceeds the maximum %dh (%s)", s, MaxDuration/time.Hour, durationRange)
 }
 
 func (d *decoder) durationPtr(n *yaml.Node, path string) (*time.Duration, error) {
@@ -321,37 +383,44 @@ func (d *decoder) dist(n *yaml.Node, path string) (sim.Dist, error) {
 		return sim.Dist{}, err
 	}
 	v, err := sim.ParseDist(s)
-	if err != nil {
+	switch {
+	case errors.Is(err, sim.ErrDurationTooLong), err == nil && max(v.A, v.B) > MaxDuration:
+		return sim.Dist{}, d.tooLong(n, path, s)
+	case err != nil:
 		return sim.Dist{}, d.wrap(n.Line, path, err)
 	}
 	return v, nil
 }
 
-// size decodes a byte count: an integer or a string such as 64KiB. Only a
-// limit may be negative (meaning none), and a limit may not be 0.
+// size decodes a byte count: an integer or a string such as 64KiB, at
+// most MaxBytes. Only a limit may be negative (meaning none), and a limit
+// may not be 0.
 func (d *decoder) size(n *yaml.Node, path string, limit bool) (int, error) {
 	const want = "a size in bytes such as 1024, 64KiB or 8MiB"
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
-		v, err := d.integer(n, path)
-		switch {
-		case err != nil:
-			return 0, err
-		case v < 0 && !limit:
-			return 0, d.errorf(n.Line, path, "size must not be negative, got %d", v)
-		case v == 0 && limit:
-			return 0, d.errorf(n.Line, path, "must not be 0 (use a negative value for no limit)")
+		lo := 0
+		if limit {
+			lo = -MaxBytes
 		}
-		return v, nil
+		v, err := d.between(n, path, lo, MaxBytes)
+		if err == nil && v == 0 && limit {
+			err = d.errorf(n.Line, path, "must not be 0 (use a negative value for no limit)")
+		}
+		return v, err
 	}
 	s, err := d.scalar(n, path, want, "!!str")
 	if err != nil {
 		return 0, err
 	}
 	v, ok := parseSize(s)
-	if !ok {
+	switch {
+	case !ok && sizeSyntax(s):
+		return 0, d.errorf(n.Line, path, "size %q exceeds the maximum 1TiB (%d bytes)", s, MaxBytes)
+	case !ok:
 		return 0, d.errorf(n.Line, path, "bad size %q: want %s", s, want)
-	}
-	if v == 0 && limit {
+	case v > MaxBytes:
+		return 0, d.errorf(n.Line, path, "size %q exceeds the maximum 1TiB (%d bytes)", s, MaxBytes)
+	case v == 0 && limit:
 		return 0, d.errorf(n.Line, path, "must not be 0 (use a negative value for no limit)")
 	}
 	return v, nil
@@ -484,7 +553,7 @@ func (d *decoder) limits(n *yaml.Node, path string, l *Limits) error {
 			}
 		case "max_events":
 			var v int
-			v, err = d.atLeast(f.val, f.path, 1)
+			v, err = d.between(f.val, f.path, 1, MaxEventBudget)
 			l.MaxEvents = uint64(v)
 		}
 		if err != nil {
@@ -524,6 +593,8 @@ func (d *decoder) bandwidth(n *yaml.Node, path string) (int, error) {
 	num, ok := strings.CutSuffix(strings.TrimSpace(s), "/s")
 	v, sized := parseSize(num)
 	switch {
+	case ok && !sized && sizeSyntax(num), sized && v > MaxBytes:
+		return 0, d.errorf(n.Line, path, "bandwidth %q exceeds the maximum 1TiB/s (%d bytes per second)", s, MaxBytes)
 	case !ok || !sized:
 		return 0, d.errorf(n.Line, path, "bad bandwidth %q: %s", s, want)
 	case v == 0:
@@ -564,6 +635,9 @@ func list[T any](d *decoder, n *yaml.Node, path string, item func(*yaml.Node, st
 	if err != nil {
 		return nil, err
 	}
+	if len(items) > MaxItems {
+		return nil, d.errorf(n.Line, path, "%d items exceed the maximum of %d", len(items), MaxItems)
+	}
 	var out []T
 	for i, n := range items {
 		v, err := item(n, index(path, i))
@@ -585,7 +659,7 @@ func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
 		key{"allow_reconnect", false, func(v *yaml.Node, p string) (err error) { c.AllowReconnect, err = d.boolean(v, p); return }},
 		key{"reconnect_wait", false, func(v *yaml.Node, p string) (err error) { c.ReconnectWait, err = d.durationPtr(v, p); return }},
 		key{"max_reconnect", false, func(v *yaml.Node, p string) error {
-			n, err := d.integer(v, p)
+			n, err := d.between(v, p, -MaxCount, MaxCount)
 			c.MaxReconnect = &n
 			return err
 		}},
@@ -620,7 +694,7 @@ func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
 		case "deferred":
 			s.Deferred, err = d.boolean(f.val, f.path)
 		case "max":
-			s.Max, err = d.atLeast(f.val, f.path, 0)
+			s.Max, err = d.count(f.val, f.path, 0)
 		case "pending_msgs_limit":
 			s.PendingMsgsLimit, err = d.pendingLimit(f.val, f.path)
 		case "pending_bytes_limit":
@@ -700,7 +774,7 @@ func (d *decoder) handlerAction(n *yaml.Node, path string) (HandlerAction, error
 		}
 		switch f.name {
 		case "nth":
-			a.Nth, err = d.atLeast(f.val, f.path, 0)
+			a.Nth, err = d.count(f.val, f.path, 0)
 		case "reply":
 			a.Reply, err = d.reply(f.val, f.path)
 		case "publish":
@@ -781,7 +855,7 @@ func (d *decoder) publish(n *yaml.Node, path string, inHandler bool) (*Publish, 
 		case "size":
 			p.Size, err = d.size(f.val, f.path, false)
 		case "count":
-			p.Count, err = d.atLeast(f.val, f.path, 1)
+			p.Count, err = d.count(f.val, f.path, 1)
 		case "interval":
 			p.Interval, err = d.duration(f.val, f.path)
 		}
@@ -825,7 +899,7 @@ func (d *decoder) request(n *yaml.Node, path string, inHandler bool) (*Request, 
 		case "timeout":
 			r.Timeout, err = d.duration(f.val, f.path)
 		case "count":
-			r.Count, err = d.atLeast(f.val, f.path, 1)
+			r.Count, err = d.count(f.val, f.path, 1)
 		case "interval":
 			r.Interval, err = d.duration(f.val, f.path)
 		}
@@ -952,7 +1026,7 @@ func (d *decoder) autoUnsubscribe(n *yaml.Node, path string) (*AutoUnsubscribe, 
 	au := &AutoUnsubscribe{}
 	return au, d.object(n, path,
 		key{"sub", true, func(v *yaml.Node, p string) (err error) { au.Sub, err = d.name(v, p); return }},
-		key{"max", true, func(v *yaml.Node, p string) (err error) { au.Max, err = d.atLeast(v, p, 0); return }})
+		key{"max", true, func(v *yaml.Node, p string) (err error) { au.Max, err = d.count(v, p, 0); return }})
 }
 
 func (d *decoder) nextMsg(n *yaml.Node, path string) (*NextMsg, error) {
@@ -960,7 +1034,7 @@ func (d *decoder) nextMsg(n *yaml.Node, path string) (*NextMsg, error) {
 	return nm, d.object(n, path,
 		key{"sub", true, func(v *yaml.Node, p string) (err error) { nm.Sub, err = d.name(v, p); return }},
 		key{"timeout", false, func(v *yaml.Node, p string) (err error) { nm.Timeout, err = d.duration(v, p); return }},
-		key{"count", false, func(v *yaml.Node, p string) (err error) { nm.Count, err = d.atLeast(v, p, 1); return }})
+		key{"count", false, func(v *yaml.Node, p string) (err error) { nm.Count, err = d.count(v, p, 1); return }})
 }
 
 func (d *decoder) disconnect(n *yaml.Node, path string) (*Disconnect, error) {

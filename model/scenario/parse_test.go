@@ -298,7 +298,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"negative duration",
 			head + "actions:\n  - {at: 0s, disconnect: {client: app, for: -1s}}\n",
-			`bad.yaml:4: actions[0].disconnect.for: duration "-1s" must not be negative`,
+			`bad.yaml:4: actions[0].disconnect.for: duration "-1s" must not be negative (allowed: 0 to 1000h)`,
 		},
 		{
 			"duration of wrong type",
@@ -308,12 +308,12 @@ func TestParseBad(t *testing.T) {
 		{
 			"negative count",
 			head + "actions:\n  - {at: 0s, publish: {client: app, subject: a, count: -2}}\n",
-			`bad.yaml:4: actions[0].publish.count: must be at least 1, got -2`,
+			`bad.yaml:4: actions[0].publish.count: must be at least 1, got -2 (allowed: 1 to 1000000000)`,
 		},
 		{
 			"zero count",
 			head + "subscriptions: [{id: s, client: app, subject: a, type: sync}]\nactions:\n  - {at: 0s, next_msg: {sub: s, count: 0}}\n",
-			`bad.yaml:5: actions[0].next_msg.count: must be at least 1, got 0`,
+			`bad.yaml:5: actions[0].next_msg.count: must be at least 1, got 0 (allowed: 1 to 1000000000)`,
 		},
 		{
 			"count of wrong type",
@@ -328,7 +328,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"count out of range",
 			head + "actions:\n  - {at: 0s, request: {client: app, subject: a, count: 99999999999999999999}}\n",
-			`bad.yaml:4: actions[0].request.count: want an integer, got number 99999999999999999999`,
+			`bad.yaml:4: actions[0].request.count: 99999999999999999999 exceeds the maximum 1000000000 (allowed: 1 to 1000000000)`,
 		},
 		{
 			"wildcard in publish subject",
@@ -445,7 +445,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"negative nth",
 			head + "subscriptions:\n  - {id: s, client: app, subject: a, handler: {actions: [{nth: -1, drain: {}}]}}\n",
-			`bad.yaml:4: subscriptions[0].handler.actions[0].nth: must be at least 0, got -1`,
+			`bad.yaml:4: subscriptions[0].handler.actions[0].nth: must be at least 0, got -1 (allowed: 0 to 1000000000)`,
 		},
 		{
 			"dispatcher on a sync subscription",
@@ -470,7 +470,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"negative drain_sub timeout",
 			head + "subscriptions: [{id: s, client: app, subject: a}]\nactions:\n  - {at: 0s, drain_sub: {sub: s, timeout: -1s}}\n",
-			`bad.yaml:5: actions[0].drain_sub.timeout: duration "-1s" must not be negative`,
+			`bad.yaml:5: actions[0].drain_sub.timeout: duration "-1s" must not be negative (allowed: 0 to 1000h)`,
 		},
 		{
 			"field in empty verb",
@@ -495,7 +495,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"negative size",
 			head + "actions:\n  - {at: 0s, publish: {client: app, subject: a, size: -1}}\n",
-			`bad.yaml:4: actions[0].publish.size: size must not be negative, got -1`,
+			`bad.yaml:4: actions[0].publish.size: must be at least 0, got -1 (allowed: 0 to 1099511627776)`,
 		},
 		{
 			"zero pending limit",
@@ -556,7 +556,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"empty file",
 			"# nothing here\n",
-			`bad.yaml: empty file: want a scenario (name:, clients:, actions:, ...)`,
+			`bad.yaml:1: empty file: want a scenario (name:, clients:, actions:, ...)`,
 		},
 		{
 			"two documents",
@@ -596,7 +596,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"negative max_pending",
 			"name: x\nserver: {max_pending: -1}\n",
-			`bad.yaml:2: server.max_pending: size must not be negative, got -1`,
+			`bad.yaml:2: server.max_pending: must be at least 0, got -1 (allowed: 0 to 1099511627776)`,
 		},
 		{
 			"no_fast_producer_stall not a boolean",
