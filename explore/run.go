@@ -246,7 +246,7 @@ func measure(r *model.Result) (lost int, drainNS int64, flags uint8) {
 	} else if lost > 0 {
 		flags |= flagSilent
 	}
-	if r.Stop.Reason == sim.EventBudget || r.Stop.Reason == sim.TimeBudget {
+	if r.Stop.Reason.Exhausted() {
 		flags |= flagBudget
 	}
 	drainNS = -1

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/drainsim/drainsim/sim"
 )
@@ -34,7 +35,15 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 	for _, inf := range o.ProfileInferred {
 		p("INFERRED (profile %s, not yet checked against the library): %s (%s): %s\n", o.Profile, inf.ID, inf.Ref, inf.Behaviour)
 	}
-	p("stopped: %s at %s after %d events\n", o.Stop.Reason, fmtNS(o.Stop.AtNS), o.Stop.Events)
+	p("stopped: %s at %s after %d events", o.Stop.Reason, fmtNS(o.Stop.AtNS), o.Stop.Events)
+	switch o.Stop.Budget {
+	case "":
+	case "max_time":
+		p(" (budget limits.max_time: %s)", time.Duration(o.Stop.BudgetValue))
+	default:
+		p(" (budget limits.%s: %d; %d records)", o.Stop.Budget, o.Stop.BudgetValue, o.Stop.Records)
+	}
+	p("\n")
 	for _, c := range o.Connections {
 		p("connection %s:", c.Client)
 		for i, s := range c.Status {
