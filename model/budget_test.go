@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -73,16 +74,29 @@ clients: [{name: app}]
 actions: [`+actions+`]`)
 			requireRecordBudget(t, res, 3)
 		})
+		// Without a record budget (a scenario built in code) nothing
+		// bounds the estimate but presize itself; the time budget ends
+		// the run after the first calls.
+		t.Run(name+" unbudgeted", func(t *testing.T) {
+			sc := parseYAML(t, `
+limits: {max_time: 1m}
+clients: [{name: app}]
+actions: [`+strings.ReplaceAll(actions, "count:", "interval: 1h, count:")+`]`)
+			sc.Limits.MaxRecords = 0
+			res, err := model.Run(sc, model.Config{})
+			require.NoError(t, err)
+			require.Equal(t, sim.TimeBudget, res.Stop.Reason)
+		})
 	}
 }
 
 // TestBudgetStopsCallsWithinOneEvent: an action with a count and no
 // interval makes all its calls in one event, where the event budget never
 // looks: count 10^9 under max_events 1000 hung and grew past 5 GB. The
-// record budget now stops it after max_records records. Catches the call
-// loops (a top-level publish, request or next_msg, a handler's publish)
-// not checking Stopping between calls: the run then makes 10^9 calls, or
-// for next_msg overflows the stack.
+// record budget now stops it after max_records records. Catches a call
+// loop (a top-level publish, request or next_msg, a handler's publish) not
+// checking Stopping between calls: the run then makes 10^9 calls and runs
+// out of memory (seen for publish under a 6 GB limit).
 func TestBudgetStopsCallsWithinOneEvent(t *testing.T) {
 	for name, tc := range map[string]struct {
 		profile, yaml string
@@ -99,11 +113,7 @@ actions:
   - {at: 0s, publish: {client: app, subject: x}}
   - {at: 1ms, drain: {client: app}}
   - {at: 2ms, request: {client: app, subject: x, count: 1000000000}}`},
-		// next_msg on a subscription never made fails at once, call after
-		// call.
-		"next_msg": {"go", `
-subscriptions: [{id: s, client: app, subject: x, type: sync, deferred: true}]
-actions: [{at: 0s, next_msg: {sub: s, count: 1000000000}}]`},
+		"next_msg": {"go", nextMsgFails},
 		"handler publish": {"go", `
 subscriptions: [{id: s, client: app, subject: x, handler: {actions: [{publish: {subject: y, count: 1000000000}}]}}]
 actions: [{at: 0s, publish: {client: app, subject: x}}]`},
@@ -117,6 +127,24 @@ clients: [{name: app}]
 			require.Less(t, res.Stop.Events, uint64(1000), "the record budget, not the event budget, stopped it")
 		})
 	}
+}
+
+// nextMsgFails makes next_msg calls on a subscription never made: each
+// fails at once, call after call.
+const nextMsgFails = `
+subscriptions: [{id: s, client: app, subject: x, type: sync, deferred: true}]
+actions: [{at: 0s, next_msg: {sub: s, count: 1000000000}}]`
+
+// TestNextMsgCallsDoNotRecurse: next_msg calls that return at once are
+// made in a loop. They were made by recursion, and 10^9 of them overflowed
+// the goroutine's stack (fatal error: stack overflow); under a record
+// budget the depth is the budget. Run with a 4 MB stack limit, 100,000
+// records are enough to catch the recursion (it crashes the test binary).
+func TestNextMsgCallsDoNotRecurse(t *testing.T) {
+	defer debug.SetMaxStack(debug.SetMaxStack(4 << 20))
+	res, err := model.Run(parseYAML(t, "limits: {max_records: 100000}\nclients: [{name: app}]\n"+strings.TrimSpace(nextMsgFails)), model.Config{})
+	require.NoError(t, err)
+	requireRecordBudget(t, res, 1)
 }
 
 // Runaway handlers: one that republishes to its own subject with no
