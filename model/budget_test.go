@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"fmt"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -52,7 +53,7 @@ func requireRecordBudget(t *testing.T, res *model.Result, slack uint64) {
 	require.Equal(t, limit, so.BudgetValue)
 	var b strings.Builder
 	require.NoError(t, res.Outcome().WriteSummary(&b))
-	require.Contains(t, b.String(), "(budget limits.max_records: ")
+	require.Contains(t, b.String(), fmt.Sprintf(" events with %d records (budget limits.max_records: %d)\n", res.Stop.Records, limit))
 }
 
 // TestHugeCountsDoNotPanic: a publish or request count near 2^62 or 2^63
@@ -260,4 +261,8 @@ actions:
 	so := res.Outcome().Stop
 	require.Equal(t, "max_time", so.Budget)
 	require.Equal(t, uint64(time.Minute), so.BudgetValue)
+	var b strings.Builder
+	require.NoError(t, res.Outcome().WriteSummary(&b))
+	require.Contains(t, b.String(), "stopped: time-budget-exhausted at ")
+	require.Contains(t, b.String(), " (budget limits.max_time: 1m0s)\n")
 }

@@ -40,8 +40,10 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 	case "":
 	case "max_time":
 		p(" (budget limits.max_time: %s)", time.Duration(o.Stop.BudgetValue))
+	case "max_records":
+		p(" with %d records (budget limits.max_records: %d)", o.Stop.Records, o.Stop.BudgetValue)
 	default:
-		p(" (budget limits.%s: %d; %d records)", o.Stop.Budget, o.Stop.BudgetValue, o.Stop.Records)
+		p(" (budget limits.%s: %d)", o.Stop.Budget, o.Stop.BudgetValue)
 	}
 	p("\n")
 	for _, c := range o.Connections {
