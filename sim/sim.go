@@ -49,12 +49,6 @@ type Budget struct {
 	MaxRecords uint64
 }
 
-// Exhausted reports whether a run that stopped for reason r was cut short
-// by one of its budgets.
-func (r StopReason) Exhausted() bool {
-	return r == EventBudget || r == TimeBudget || r == RecordBudget
-}
-
 // StopReason says why a run stopped.
 type StopReason int
 
@@ -89,6 +83,12 @@ func (r StopReason) String() string {
 		return "record-budget-exhausted"
 	}
 	return fmt.Sprintf("StopReason(%d)", int(r))
+}
+
+// Exhausted reports whether a run that stopped for reason r was cut short
+// by one of its budgets.
+func (r StopReason) Exhausted() bool {
+	return r == EventBudget || r == TimeBudget || r == RecordBudget
 }
 
 // Outcome reports how a call to Run or RunUntil ended.
@@ -252,9 +252,6 @@ func (s *Sim) Record() {
 		s.halted = true
 	}
 }
-
-// Records returns the number of records counted so far.
-func (s *Sim) Records() uint64 { return s.records }
 
 // Stopping reports whether the run stops after the running event: the model
 // called Halt or exceeded its record budget. An event that makes many calls
