@@ -104,7 +104,7 @@ type CellRuns struct {
 	Timeouts int `json:"timeouts"`
 	// Silent counts runs that lost messages without reporting a timeout.
 	Silent int `json:"silent"`
-	// Budget counts runs stopped by an event or time budget.
+	// Budget counts runs stopped by a budget (events, time or records).
 	Budget int `json:"budget"`
 	// Cut counts runs in which a drained connection closed while one of
 	// its callbacks was still running (props.DrainInterrupted).
