@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,27 +164,31 @@ network: {latency: 0s}
 clients: [{name: app}]
 subscriptions: [{id: s, client: app, subject: x, handler: {actions: [{publish: {subject: x, count: 2}}]}}]
 actions: [{at: 0s, publish: {client: app, subject: x}}]`
-	// fanOut delivers each of a million messages to 50 subscriptions.
+	// fanOut delivers each of count messages to 50 subscriptions.
 	fanOut = `
 clients: [{name: app}]
-subscriptions: [` + "%SUBS%" + `]
-actions: [{at: 0s, publish: {client: app, subject: x, count: 1000000}}]`
+subscriptions: [%SUBS%]
+actions: [{at: 0s, publish: {client: app, subject: x, count: %COUNT%}}]`
 )
 
-func fanOutYAML() string {
+func fanOutYAML(count int) string {
 	var subs []string
 	for i := range 50 {
-		subs = append(subs, "{id: s"+string(rune('A'+i%26))+string(rune('a'+i/26))+", client: app, subject: x}")
+		subs = append(subs, fmt.Sprintf("{id: s%d, client: app, subject: x}", i))
 	}
-	return strings.Replace(fanOut, "%SUBS%", strings.Join(subs, ", "), 1)
+	return strings.NewReplacer("%SUBS%", strings.Join(subs, ", "), "%COUNT%", strconv.Itoa(count)).Replace(fanOut)
 }
 
-// TestRunawayHandlersStopOnRecordBudget: the loops stop on the record
-// budget, in bounded memory. Catches the ledger or the call records not
-// counting against the budget (the run would stop on max_events only,
-// after far more records than max_records).
+// TestRunawayHandlersStopOnRecordBudget: the loops, and wide fan-outs,
+// stop on the record budget, in bounded memory. Catches the ledger or the
+// call records not counting against the budget (the run would stop on
+// max_events only, after far more records than max_records), and the
+// server routing a whole read without checking the budget: 1,000 messages
+// that fit, read at once and delivered to 50 subscriptions each, made
+// 52,000 records under a budget of 20,000.
 func TestRunawayHandlersStopOnRecordBudget(t *testing.T) {
-	for name, yaml := range map[string]string{"self loop": selfLoop, "doubling loop": doublingLoop, "fan-out": fanOutYAML()} {
+	for name, yaml := range map[string]string{"self loop": selfLoop, "doubling loop": doublingLoop,
+		"fan-out": fanOutYAML(1_000_000), "fan-out of one read": fanOutYAML(1000)} {
 		t.Run(name, func(t *testing.T) {
 			res := runBudgeted(t, "limits: {max_records: 20000}\n"+strings.TrimSpace(yaml))
 			requireRecordBudget(t, res, 60) // fan-out: one message's 50 deliveries in one event
@@ -210,7 +215,7 @@ func TestDefaultBudgetsBoundMemory(t *testing.T) {
 	}
 	const records = 200_000
 	for name, yaml := range map[string]string{
-		"self loop": selfLoop, "doubling loop": doublingLoop, "fan-out": fanOutYAML(),
+		"self loop": selfLoop, "doubling loop": doublingLoop, "fan-out": fanOutYAML(1_000_000),
 		"backlog": `
 clients: [{name: app}]
 subscriptions: [{id: s, client: app, subject: x}]
