@@ -271,3 +271,33 @@ actions:
 	require.Contains(t, b.String(), "stopped: time-budget-exhausted at ")
 	require.Contains(t, b.String(), " (budget limits.max_time: 1m0s)\n")
 }
+
+// TestManyRequestsSettleInLinearTime: each settled request was cut out of
+// the connection's list of pending ones by copying the rest, so answering
+// n pending requests cost n²/2 copies: 150,000 requests answered at once
+// (within the default budgets) took two minutes. Allocation counts it
+// deterministically: 20,000 requests answered in one batch allocated
+// 1.6 GB that way and allocate about 55 MB now. Catches settleRequest
+// removing each request from the list again.
+func TestManyRequestsSettleInLinearTime(t *testing.T) {
+	sc := parseYAML(t, `
+clients: [{name: app}, {name: svc}]
+subscriptions: [{id: s, client: svc, subject: q, handler: {duration: 0s, actions: [{reply: {}}]}}]
+actions: [{at: 0s, request: {client: app, subject: q, count: 20000, timeout: 1h}}]`)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res, err := model.Run(sc, model.Config{})
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	require.Equal(t, sim.Quiescent, res.Stop.Reason)
+	ok := 0
+	for _, c := range res.Calls {
+		if c.Source == "actions[0]" && c.Result == model.OK {
+			ok++
+		}
+	}
+	require.Equal(t, 20000, ok, "every request is answered")
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d MB allocated", allocated>>20)
+	require.Less(t, allocated, uint64(300<<20))
+}
