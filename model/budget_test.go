@@ -179,16 +179,27 @@ func fanOutYAML(count int) string {
 	return strings.NewReplacer("%SUBS%", strings.Join(subs, ", "), "%COUNT%", strconv.Itoa(count)).Replace(fanOut)
 }
 
-// TestRunawayHandlersStopOnRecordBudget: the loops, and wide fan-outs,
-// stop on the record budget, in bounded memory. Catches the ledger or the
-// call records not counting against the budget (the run would stop on
-// max_events only, after far more records than max_records), and the
-// server routing a whole read without checking the budget: 1,000 messages
-// that fit, read at once and delivered to 50 subscriptions each, made
-// 52,000 records under a budget of 20,000.
+// repliesAtOnce answers 4,000 requests, whose replies reach the response
+// mux together: 20,000 records before the replies, one more per reply.
+const repliesAtOnce = `
+clients: [{name: app}, {name: svc}]
+subscriptions: [{id: s, client: svc, subject: q, handler: {duration: 0s, actions: [{reply: {}}]}}]
+actions: [{at: 0s, request: {client: app, subject: q, count: 4000}}]`
+
+// TestRunawayHandlersStopOnRecordBudget: the loops, wide fan-outs and
+// batches of replies stop on the record budget, in bounded memory.
+// Catches the ledger or the call records not counting against the budget
+// (the run would stop on max_events only, after far more records than
+// max_records); the server routing a whole read without checking the
+// budget (1,000 messages that fit, read at once and delivered to 50
+// subscriptions each, made 52,000 records under a budget of 20,000); and
+// the response mux working off its queue in one event without checking
+// it, or (natsjs, whose callbacks run as messages are read) the client
+// reading a whole batch of replies without checking it (24,000 records).
 func TestRunawayHandlersStopOnRecordBudget(t *testing.T) {
 	for name, yaml := range map[string]string{"self loop": selfLoop, "doubling loop": doublingLoop,
-		"fan-out": fanOutYAML(1_000_000), "fan-out of one read": fanOutYAML(1000)} {
+		"fan-out": fanOutYAML(1_000_000), "fan-out of one read": fanOutYAML(1000),
+		"replies at once": repliesAtOnce, "replies at once, natsjs": "profile: natsjs\n" + strings.TrimSpace(repliesAtOnce)} {
 		t.Run(name, func(t *testing.T) {
 			res := runBudgeted(t, "limits: {max_records: 20000}\n"+strings.TrimSpace(yaml))
 			requireRecordBudget(t, res, 60) // fan-out: one message's 50 deliveries in one event
