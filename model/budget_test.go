@@ -257,7 +257,10 @@ actions: [{at: 0s, publish: {client: app, subject: x, count: 10000000}}]`,
 // request, a flush, a drain waiting 2562047h, the largest duration a file
 // can give) do not fire early: the run stops on its time budget with
 // them still pending. Catches a time budget that lets the clock run past
-// max_time, and deadlines that wrap.
+// max_time (the run would go on to the handler's end, 292 years on). The
+// same timeouts set later in a run, where now + timeout passes 2^63 ns,
+// wrap (sim.Time.Add); saturating that addition is the inputs part of
+// issue 11.
 func TestFarFutureTimersStopOnMaxTime(t *testing.T) {
 	res := runBudgeted(t, `
 limits: {max_time: 1m}
