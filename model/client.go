@@ -250,9 +250,6 @@ func (c *Conn) receive(frames []frame, eof bool) {
 		return
 	}
 	for i, f := range frames {
-		if c.w.sim.Stopping() {
-			return // the record budget ended the run (see Server.read)
-		}
 		if c.readLoopDead {
 			if f.op == opMsg {
 				c.w.ledger.drop(f.ref, c.now(), DropReadLoopDead, c.isDraining())

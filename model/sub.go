@@ -282,12 +282,6 @@ func (s *Sub) concurrentDone(d int32) {
 // afterCallback follows a callback's return: remove the subscription once
 // its auto-unsubscribe limit is reached, else loop.
 func (s *Sub) afterCallback() {
-	if s.c.w.sim.Stopping() {
-		// The record budget ended the run. A subscription whose callbacks
-		// return at once (the response mux) would otherwise work off its
-		// whole queue within this event.
-		return
-	}
 	if s.max > 0 && s.delivered >= s.max {
 		s.c.removeSub(s, "max")
 		s.exit(-1)
