@@ -194,8 +194,8 @@ actions: [{at: 0s, request: {client: app, subject: q, count: 4000}}]`
 // budget (1,000 messages that fit, read at once and delivered to 50
 // subscriptions each, made 52,000 records under a budget of 20,000); and
 // the response mux working off its queue in one event without checking
-// it, or (natsjs, whose callbacks run as messages are read) the client
-// reading a whole batch of replies without checking it (24,000 records).
+// it, whether its callbacks start one another (go) or the read of the
+// replies starts them (natsjs): 24,000 records.
 func TestRunawayHandlersStopOnRecordBudget(t *testing.T) {
 	for name, yaml := range map[string]string{"self loop": selfLoop, "doubling loop": doublingLoop,
 		"fan-out": fanOutYAML(1_000_000), "fan-out of one read": fanOutYAML(1000),
