@@ -118,7 +118,7 @@ type CellRuns struct {
 	Timeouts int `json:"timeouts"`
 	// Silent counts runs that lost messages without reporting a timeout.
 	Silent int `json:"silent"`
-	// Budget counts runs stopped by an event or time budget.
+	// Budget counts runs stopped by a budget (events, time or records).
 	Budget int `json:"budget"`
 	// Cut counts runs in which a drained connection closed while one of
 	// its callbacks was still running (props.DrainInterrupted).
@@ -309,7 +309,7 @@ func measure(r *model.Result) (lost int, drainNS int64, flags uint8) {
 	} else if lost > 0 {
 		flags |= flagSilent
 	}
-	if r.Stop.Reason == sim.EventBudget || r.Stop.Reason == sim.TimeBudget {
+	if r.Stop.Reason.Exhausted() {
 		flags |= flagBudget
 	}
 	drainNS = -1

@@ -273,3 +273,32 @@ func TestStopKeepsTheFirstSeedsOfEveryCell(t *testing.T) {
 	_, err := Run(sw, Options{Workers: 2, Stop: closed})
 	require.ErrorIs(t, err, ErrNothingComplete)
 }
+
+// TestHugeBacklogStopsOnRecordBudget: a backlog axis of 10^9 hung a sweep
+// (each run published 10^9 messages in one event and grew without bound).
+// Its runs now stop on the base scenario's record budget, quickly and in
+// bounded memory, and count as budget stops; the small backlog is
+// untouched. Catches the record budget not reaching sweep runs (the
+// Runner) or the budget flag leaving record-budget stops out.
+func TestHugeBacklogStopsOnRecordBudget(t *testing.T) {
+	sw := sweepOf(t, `
+name: base
+limits: {max_records: 20000}
+clients: [{name: app}]
+subscriptions: [{id: s, client: app, subject: x}]
+actions:
+  - {at: 0s, publish: {client: app, subject: x, count: 10}}
+  - {at: 1ms, drain: {client: app}}
+`, `
+name: huge
+scenario: base.yaml
+seeds: 3
+axes:
+  backlog: [10, 1000000000]
+  drain_timeout: [1s]
+`)
+	res := run(t, sw, Options{Workers: 2})
+	require.Len(t, res.Cells, 2)
+	require.Zero(t, res.Cells[0].Budget, "a backlog of 10 fits")
+	require.Equal(t, 3, res.Cells[1].Budget, "every run of a backlog of 10^9 stops on the budget")
+}

@@ -16,7 +16,7 @@ import (
 func benchScenario() *scenario.Scenario {
 	sc := &scenario.Scenario{
 		Name: "bench", Profile: "go", Seed: 1,
-		Limits:  scenario.Limits{MaxTime: 10 * time.Minute, MaxEvents: 50_000_000},
+		Limits:  scenario.Limits{MaxTime: 10 * time.Minute, MaxEvents: 50_000_000, MaxRecords: scenario.DefaultMaxRecords},
 		Network: scenario.Network{Latency: sim.Dist{Kind: sim.Uniform, A: 200 * time.Microsecond, B: 800 * time.Microsecond}},
 		Server:  scenario.Server{NoResponders: true},
 		Clients: []scenario.Client{{Name: "app", AllowReconnect: true}},

@@ -44,9 +44,12 @@ type Conn struct {
 	achFn      func()
 	respMux    *Sub
 	respMap    map[string]*request // lookups only; never iterated
-	requests   []*request          // pending requests, in creation order
+	requests   []*request          // pending requests in creation order, and settledReqs settled ones
 	nextToken  int
 	reconnects int // failed attempts since the last successful connect
+	// settledReqs counts the settled requests still in requests, which
+	// dropSettled drops once they are half of it.
+	settledReqs int
 	// lastAttempt is when the last connect attempt started (0: the
 	// initial connect), for Profile.ReconnectWaitFromAttempt.
 	lastAttempt sim.Time

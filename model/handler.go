@@ -30,6 +30,14 @@ func newCallback(s *Sub) *callback {
 // startCallback runs the subscription's handler on delivery d.
 func (s *Sub) startCallback(d int32) {
 	w := s.c.w
+	if s.mux && w.sim.Stopping() {
+		// The record budget ended the run. The mux's callbacks return at
+		// once, each recording its request's call and starting the next
+		// (or, where callbacks run as messages are read, the read starts
+		// the next): it would otherwise work off its whole queue within
+		// this event. The delivery ends the run pending.
+		return
+	}
 	dl := &w.ledger.Deliveries[d]
 	dl.StartedAt = w.sim.Now()
 	dl.Fate = DlvInCallback

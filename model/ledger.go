@@ -225,9 +225,13 @@ type Delivery struct {
 type Ledger struct {
 	Messages   []Message  // indexed by ID-1
 	Deliveries []Delivery // in commit order
+	// budget counts each entry against the run's record budget
+	// (Limits.MaxRecords), which bounds the ledger's size.
+	budget *sim.Sim
 }
 
 func (l *Ledger) newMessage(m Message) *Message {
+	l.budget.Record()
 	m.ID = len(l.Messages) + 1
 	m.first = -1
 	m.AcceptedAt = NoTime
@@ -239,6 +243,7 @@ func (l *Ledger) newMessage(m Message) *Message {
 func (l *Ledger) Message(id int) *Message { return &l.Messages[id-1] }
 
 func (l *Ledger) newDelivery(msg, sub int, at sim.Time) int32 {
+	l.budget.Record()
 	i := int32(len(l.Deliveries))
 	m := &l.Messages[msg-1]
 	l.Deliveries = append(l.Deliveries, Delivery{

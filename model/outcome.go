@@ -37,9 +37,33 @@ type InferredOutcome struct {
 
 // StopOutcome says how the run ended.
 type StopOutcome struct {
-	Reason string `json:"reason"` // quiescent, event-budget-exhausted, time-budget-exhausted
+	Reason string `json:"reason"` // quiescent, event-budget-exhausted, time-budget-exhausted, record-budget-exhausted
 	AtNS   int64  `json:"at_ns"`
 	Events uint64 `json:"events"`
+	// Records counts the messages, deliveries and calls the run recorded
+	// (what limits.max_records bounds).
+	Records uint64 `json:"records"`
+	// Budget names the limit that stopped the run, as in the scenario's
+	// limits (max_events, max_time, max_records), and BudgetValue its
+	// value (nanoseconds for max_time); both are empty unless a budget
+	// stopped the run.
+	Budget      string `json:"budget,omitempty"`
+	BudgetValue uint64 `json:"budget_value,omitempty"`
+}
+
+// stopOutcome reports how r stopped and, when a budget stopped it, which.
+func stopOutcome(r *Result) StopOutcome {
+	so := StopOutcome{Reason: r.Stop.Reason.String(), AtNS: int64(r.Stop.Now), Events: r.Stop.Events, Records: r.Stop.Records}
+	l := r.Scenario.Limits
+	switch r.Stop.Reason {
+	case sim.EventBudget:
+		so.Budget, so.BudgetValue = "max_events", l.MaxEvents
+	case sim.TimeBudget:
+		so.Budget, so.BudgetValue = "max_time", uint64(l.MaxTime)
+	case sim.RecordBudget:
+		so.Budget, so.BudgetValue = "max_records", l.MaxRecords
+	}
+	return so
 }
 
 // CallOutcome is one API call made by an action or a handler.
@@ -199,7 +223,7 @@ func nsPtr(t sim.Time) *int64 {
 func (r *Result) Outcome() *Outcome {
 	o := &Outcome{
 		Scenario: r.Scenario.Name, File: r.Scenario.File, Profile: r.Profile.Name, Seed: r.Seed,
-		Stop:            StopOutcome{Reason: r.Stop.Reason.String(), AtNS: int64(r.Stop.Now), Events: r.Stop.Events},
+		Stop:            stopOutcome(r),
 		Calls:           []CallOutcome{},
 		Invariants:      []Verdict{},
 		ProfileInferred: []InferredOutcome{},

@@ -62,13 +62,27 @@ func (c *Conn) settleRequest(req *request, err string) {
 	req.settled = true
 	c.w.sim.Cancel(req.timer)
 	delete(c.respMap, req.token)
-	for i, r := range c.requests {
-		if r == req {
-			c.requests = append(c.requests[:i:i], c.requests[i+1:]...)
-			break
+	c.dropSettled()
+	req.done(err, req.msg)
+}
+
+// dropSettled counts one more settled request and drops the settled ones
+// from c.requests once they are half of it, keeping the order of the
+// rest. Removing each request when it settles cost time in proportion to
+// the requests pending: 150,000 requests answered took two minutes.
+func (c *Conn) dropSettled() {
+	c.settledReqs++
+	if 2*c.settledReqs < len(c.requests) {
+		return
+	}
+	kept := c.requests[:0]
+	for _, r := range c.requests {
+		if !r.settled {
+			kept = append(kept, r)
 		}
 	}
-	req.done(err, req.msg)
+	clear(c.requests[len(kept):])
+	c.requests, c.settledReqs = kept, 0
 }
 
 // respHandler is the response mux's callback: it completes the request whose
@@ -99,7 +113,7 @@ func (c *Conn) forgetPendingRequests() {
 		c.w.sim.Cancel(r.timer)
 		delete(c.respMap, r.token)
 	}
-	c.requests = nil
+	c.requests, c.settledReqs = nil, 0
 }
 
 // clearPendingRequests releases every waiting Request with the profile's

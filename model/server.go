@@ -154,9 +154,15 @@ func (s *Server) receive(c *Conn, frames []frame, eof bool) {
 }
 
 // read processes the frames of one read; when a delivery stalls, it keeps
-// the rest for resume.
+// the rest for resume. It stops when the record budget ends the run: one
+// read may carry a whole backlog, and each message may fan out to every
+// subscription, so its deliveries could exceed the budget many times over
+// within this one event. What it leaves ends the run in transit.
 func (s *Server) read(sc *serverConn, frames []frame, eof bool) {
 	for i, f := range frames {
+		if s.w.sim.Stopping() {
+			return
+		}
 		if !sc.open { // closed as a slow consumer by one of its own frames
 			s.lostPubs(frames[i:])
 			return

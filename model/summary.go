@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/drainsim/drainsim/sim"
 )
@@ -34,7 +35,17 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 	for _, inf := range o.ProfileInferred {
 		p("INFERRED (profile %s, not yet checked against the library): %s (%s): %s\n", o.Profile, inf.ID, inf.Ref, inf.Behaviour)
 	}
-	p("stopped: %s at %s after %d events\n", o.Stop.Reason, fmtNS(o.Stop.AtNS), o.Stop.Events)
+	p("stopped: %s at %s after %d events", o.Stop.Reason, fmtNS(o.Stop.AtNS), o.Stop.Events)
+	switch o.Stop.Budget {
+	case "":
+	case "max_time":
+		p(" (budget limits.max_time: %s)", time.Duration(o.Stop.BudgetValue))
+	case "max_records":
+		p(" with %d records (budget limits.max_records: %d)", o.Stop.Records, o.Stop.BudgetValue)
+	default:
+		p(" (budget limits.%s: %d)", o.Stop.Budget, o.Stop.BudgetValue)
+	}
+	p("\n")
 	for _, c := range o.Connections {
 		p("connection %s:", c.Client)
 		for i, s := range c.Status {

@@ -88,18 +88,18 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		rng = sim.NewPCG(sc.Seed)
 	}
 	w := &World{
-		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime)}),
+		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime), MaxRecords: sc.Limits.MaxRecords}),
 		pool:       pool,
 		frames:     pool.takeFrames(),
 		sc:         sc,
 		profile:    p,
 		mut:        cfg.Mutations,
-		ledger:     &Ledger{},
 		subs:       map[string]*Sub{},
 		rngNet:     rng.Stream("net"),
 		rngHandler: rng.Stream("handler"),
 		rngClient:  rng.Stream("client"),
 	}
+	w.ledger = &Ledger{budget: w.sim}
 	if cfg.Trace {
 		w.tr = sim.NewTrace()
 	}
@@ -169,24 +169,39 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	return w, nil
 }
 
+// presizeCap bounds presize's estimate: counts come from the user and may
+// be near 2^63, and past a million messages growing costs little more.
+const presizeCap = 1 << 20
+
 // presize reserves ledger space for the messages the actions will publish,
-// so that large backlogs do not pay for repeated growth.
+// so that large backlogs do not pay for repeated growth. The estimate is
+// summed with saturation at presizeCap: a count near 2^63 must neither
+// overflow the sum nor size an allocation. No list is sized beyond the
+// record budget, which stops the run before it would hold more.
 func (w *World) presize() {
 	msgs := 0
+	add := func(count, perCall int) {
+		msgs = min(msgs+perCall*min(max(count, 1), presizeCap), presizeCap)
+	}
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
 		switch {
 		case a.Publish != nil:
-			msgs += max(a.Publish.Count, 1)
+			add(a.Publish.Count, 1)
 		case a.Request != nil:
-			msgs += 2 * max(a.Request.Count, 1)
+			add(a.Request.Count, 2)
 		}
 	}
-	msgs = min(msgs, 1<<20)
-	w.msgEstimate = msgs
-	w.ledger.Messages = w.pool.takeMessages(msgs)
-	w.ledger.Deliveries = w.pool.takeDeliveries(min(msgs*max(len(w.sc.Subs), 1), 1<<21))
-	w.res.Calls = w.pool.takeCalls(msgs + len(w.sc.Actions))
+	budget := func(n int) int {
+		if r := w.sc.Limits.MaxRecords; r > 0 && uint64(n) > r {
+			return int(r)
+		}
+		return n
+	}
+	w.msgEstimate = budget(msgs)
+	w.ledger.Messages = w.pool.takeMessages(budget(msgs))
+	w.ledger.Deliveries = w.pool.takeDeliveries(budget(min(msgs*max(len(w.sc.Subs), 1), 2*presizeCap)))
+	w.res.Calls = w.pool.takeCalls(budget(msgs + len(w.sc.Actions)))
 }
 
 func (w *World) clientIndex(name string) int {
@@ -267,6 +282,7 @@ func (w *World) lostInFlight(id int, reason string) {
 }
 
 func (w *World) call(r CallRecord) {
+	w.sim.Record()
 	w.res.Calls = append(w.res.Calls, r)
 	if w.tr == nil {
 		return
@@ -340,7 +356,8 @@ func (w *World) restartServer(d time.Duration) {
 }
 
 // schedule queues action i. An action with a count makes its calls from
-// one self-rescheduling event: all at once when the interval is zero.
+// one self-rescheduling event: all at once when the interval is zero, until
+// the record budget stops the run.
 func (w *World) schedule(i int) {
 	a := &w.sc.Actions[i]
 	count, interval := 1, time.Duration(0)
@@ -354,14 +371,14 @@ func (w *World) schedule(i int) {
 	k := 0
 	var fire func()
 	fire = func() {
-		for k < count {
+		for k < count && !w.sim.Stopping() {
 			w.act(i)
 			k++
 			if interval > 0 {
 				break
 			}
 		}
-		if k < count {
+		if k < count && !w.sim.Stopping() {
 			w.sim.After(interval, w.onActionLoop(a, fire))
 		}
 	}
@@ -486,32 +503,45 @@ func (w *World) subscribeDeferred(c *Conn, spec *scenario.Subscription) string {
 	return ""
 }
 
-// nextMsgCalls makes the k-th of a next_msg action's calls; a call that
-// returns is followed at once by the next.
+// nextMsgCalls makes a next_msg action's calls from the k-th on; a call
+// that returns is followed at once by the next. Calls that return at once
+// are made in a loop, not by recursion (a count of 10^9 calls that each
+// fail at once must not grow the stack), until the record budget stops
+// the run; a call that waits continues the loop when it returns.
 func (w *World) nextMsgCalls(src string, a *scenario.NextMsg, k int) {
-	if k >= a.Count {
-		return
-	}
 	spec := w.sc.Sub(a.Sub)
-	now := w.sim.Now()
-	done := func(err string, msg int) {
-		w.call(CallRecord{Source: src, Verb: "next_msg", Client: spec.Client, Sub: a.Sub, At: now, ReturnedAt: w.sim.Now(), Result: result(err), Msg: msg})
-		w.nextMsgCalls(src, a, k+1)
+	for ; k < a.Count && !w.sim.Stopping(); k++ {
+		now, next := w.sim.Now(), k+1
+		returned, waited := false, false
+		done := func(err string, msg int) {
+			w.call(CallRecord{Source: src, Verb: "next_msg", Client: spec.Client, Sub: a.Sub, At: now, ReturnedAt: w.sim.Now(), Result: result(err), Msg: msg})
+			returned = true
+			if waited {
+				w.nextMsgCalls(src, a, next)
+			}
+		}
+		if s, _, err := w.subOrErr(a.Sub); s == nil {
+			done(err, 0)
+		} else {
+			s.NextMsg(a.Timeout, done)
+		}
+		if !returned {
+			waited = true
+			return
+		}
 	}
-	s, _, err := w.subOrErr(a.Sub)
-	if s == nil {
-		done(err, 0)
-		return
-	}
-	s.NextMsg(a.Timeout, done)
 }
 
 // repeat calls fn count times, interval apart (the caller is busy
-// meanwhile), then then.
+// meanwhile), then then. Calls without an interval are made in one loop,
+// which ends, without then, when the record budget stops the run.
 func (w *World) repeat(count int, interval time.Duration, fn, then func()) {
 	var step func(k int)
 	step = func(k int) {
 		for ; k < max(count, 1); k++ {
+			if w.sim.Stopping() {
+				return
+			}
 			if k > 0 && interval > 0 {
 				w.sim.After(interval, func() { fn(); step(k + 1) })
 				return

@@ -18,11 +18,10 @@ import (
 const (
 	fuzzMaxEvents = 20_000
 	fuzzMaxTime   = time.Minute
-	// fuzzMaxCount caps the calls of one action. One publish action with
-	// interval 0 makes all its calls in one event, which an event budget
-	// does not interrupt; the cap keeps such an input (count: 1000000000
-	// is valid) from running for minutes.
-	fuzzMaxCount = 1000
+	// fuzzMaxRecords bounds messages, deliveries and calls, also within
+	// one action: a publish with count 1000000000 and no interval makes
+	// all its calls in one event, which only the record budget stops.
+	fuzzMaxRecords = 20_000
 )
 
 // fuzzSeeds returns the scenario files the fuzzer starts from: the bundled
@@ -51,17 +50,7 @@ func fuzzSeeds(t testing.TB) [][]byte {
 func smallBudgets(sc *scenario.Scenario) {
 	sc.Limits.MaxEvents = min(sc.Limits.MaxEvents, fuzzMaxEvents)
 	sc.Limits.MaxTime = min(sc.Limits.MaxTime, fuzzMaxTime)
-	for i := range sc.Actions {
-		a := &sc.Actions[i]
-		switch {
-		case a.Publish != nil:
-			a.Publish.Count = min(a.Publish.Count, fuzzMaxCount)
-		case a.Request != nil:
-			a.Request.Count = min(a.Request.Count, fuzzMaxCount)
-		case a.NextMsg != nil:
-			a.NextMsg.Count = min(a.NextMsg.Count, fuzzMaxCount)
-		}
-	}
+	sc.Limits.MaxRecords = min(sc.Limits.MaxRecords, fuzzMaxRecords)
 }
 
 // FuzzRunScenario runs the model on arbitrary scenario files: bytes that

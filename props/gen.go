@@ -117,7 +117,7 @@ func newBuilder(c sim.Chooser, p *model.Profile) *builder {
 		Description: "drawn by props.GenScenario",
 		Profile:     p.Name,
 		Seed:        uint64(b.intIn("seed", 0, 1<<30)),
-		Limits:      scenario.Limits{MaxTime: time.Minute, MaxEvents: 2_000_000},
+		Limits:      scenario.Limits{MaxTime: time.Minute, MaxEvents: 2_000_000, MaxRecords: scenario.DefaultMaxRecords},
 		Network:     scenario.Network{Latency: b.dist("latency", 50*time.Microsecond, 40)},
 		Server:      scenario.Server{NoResponders: !p.NoHeaders},
 	}

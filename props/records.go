@@ -44,7 +44,7 @@ func noCallbacksAfterClose(r *model.Result, client string) bool {
 }
 
 func budgetStop(r *model.Result) bool {
-	return r.Stop.Reason == sim.EventBudget || r.Stop.Reason == sim.TimeBudget
+	return r.Stop.Reason.Exhausted()
 }
 
 // linkBreak reports whether the connection's status ever shows its link

@@ -56,10 +56,14 @@ const Never = Time(1<<63 - 1)
 const MinTime = Time(-1 << 63)
 
 // Budget bounds a run so that a runaway model ends with a reported outcome
-// instead of hanging. Zero fields mean "no limit".
+// instead of hanging or running out of memory. Zero fields mean "no limit".
 type Budget struct {
 	MaxEvents uint64 // events executed
 	MaxTime   Time   // virtual time; events scheduled later are not executed
+	// MaxRecords bounds the records the model keeps (counted with Record),
+	// and so its memory: events alone do not, since one event may make
+	// any number of records and each record outlives its event.
+	MaxRecords uint64
 }
 
 // StopReason says why a run stopped.
@@ -76,6 +80,8 @@ const (
 	TimeBudget
 	// Halted: the model called Halt.
 	Halted
+	// RecordBudget: the model made more than Budget.MaxRecords records.
+	RecordBudget
 )
 
 func (r StopReason) String() string {
@@ -90,8 +96,16 @@ func (r StopReason) String() string {
 		return "time-budget-exhausted"
 	case Halted:
 		return "halted"
+	case RecordBudget:
+		return "record-budget-exhausted"
 	}
 	return fmt.Sprintf("StopReason(%d)", int(r))
+}
+
+// Exhausted reports whether a run that stopped for reason r was cut short
+// by one of its budgets.
+func (r StopReason) Exhausted() bool {
+	return r == EventBudget || r == TimeBudget || r == RecordBudget
 }
 
 // Outcome reports how a call to Run or RunUntil ended.
@@ -99,6 +113,8 @@ type Outcome struct {
 	Reason StopReason
 	Now    Time   // virtual time when the run stopped
 	Events uint64 // events executed since the Sim was created
+	// Records counts the Record calls since the Sim was created.
+	Records uint64
 }
 
 // Timer identifies a scheduled event so that it can be canceled. The zero
@@ -152,6 +168,10 @@ type Sim struct {
 	events uint64
 	budget Budget
 	halted bool
+	// records counts Record calls; recordCap is Budget.MaxRecords, or the
+	// largest uint64 when there is no limit, so that Record tests one bound.
+	records   uint64
+	recordCap uint64
 
 	slab []event
 	free []int32
@@ -160,7 +180,14 @@ type Sim struct {
 
 // New returns a Sim at time 0 with the given budget.
 func New(b Budget) *Sim {
-	return &Sim{budget: b}
+	return &Sim{budget: b, recordCap: recordCap(b)}
+}
+
+func recordCap(b Budget) uint64 {
+	if b.MaxRecords == 0 {
+		return 1<<64 - 1
+	}
+	return b.MaxRecords
 }
 
 // Now returns the current virtual time.
@@ -231,6 +258,23 @@ func (s *Sim) Scheduled(t Timer) bool {
 // Halt stops the current Run or RunUntil after the running event returns.
 func (s *Sim) Halt() { s.halted = true }
 
+// Record counts one record the model keeps (a ledger entry, a call record).
+// The record past Budget.MaxRecords stops the run with RecordBudget after
+// the running event returns; an event that makes many records checks
+// Stopping between them, so the records a run keeps stay bounded whatever
+// one event is asked to do.
+func (s *Sim) Record() {
+	s.records++
+	if s.records > s.recordCap {
+		s.halted = true
+	}
+}
+
+// Stopping reports whether the run stops after the running event: the model
+// called Halt or exceeded its record budget. An event that makes many calls
+// in a loop checks it between them.
+func (s *Sim) Stopping() bool { return s.halted }
+
 // Step executes the next event, if any, and reports whether one ran. It
 // ignores budgets; Run and RunUntil enforce them.
 func (s *Sim) Step() bool {
@@ -254,9 +298,12 @@ func (s *Sim) Run() Outcome { return s.RunUntil(Never) }
 // RunUntil executes events with time <= until. The clock is left at the time
 // of the last executed event; it never jumps to until on its own.
 func (s *Sim) RunUntil(until Time) Outcome {
-	s.halted = false
+	s.halted = s.records > s.recordCap
 	for {
 		if s.halted {
+			if s.records > s.recordCap {
+				return s.outcome(RecordBudget)
+			}
 			return s.outcome(Halted)
 		}
 		if len(s.heap) == 0 {
@@ -277,7 +324,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 }
 
 func (s *Sim) outcome(r StopReason) Outcome {
-	return Outcome{Reason: r, Now: s.now, Events: s.events}
+	return Outcome{Reason: r, Now: s.now, Events: s.events, Records: s.records}
 }
 
 func (s *Sim) release(i int32) {

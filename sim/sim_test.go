@@ -73,6 +73,7 @@ func TestStopReasonString(t *testing.T) {
 		EventBudget:    "event-budget-exhausted",
 		TimeBudget:     "time-budget-exhausted",
 		Halted:         "halted",
+		RecordBudget:   "record-budget-exhausted",
 		StopReason(99): "StopReason(99)",
 	} {
 		require.Equal(t, want, r.String())
@@ -372,6 +373,50 @@ func TestBothBudgetsFirstOneWins(t *testing.T) {
 	s = New(Budget{MaxEvents: 3, MaxTime: 50})
 	s.At(0, tick)
 	require.Equal(t, Outcome{Reason: EventBudget, Now: 20, Events: 3}, s.Run())
+}
+
+// TestRecordBudget: the record past MaxRecords stops the run after the
+// running event, which sees Stopping from then on; a later Run stops at
+// once, and Reset forgets the count. Catches Record comparing with >= (the
+// run would stop at exactly MaxRecords records) or RunUntil clearing the
+// stop (the second Run would go on).
+func TestRecordBudget(t *testing.T) {
+	s := New(Budget{MaxRecords: 10})
+	var seen []bool
+	var tick func()
+	tick = func() {
+		for range 3 {
+			seen = append(seen, s.Stopping())
+			s.Record()
+		}
+		s.After(1, tick)
+	}
+	s.At(0, tick)
+	require.Equal(t, Outcome{Reason: RecordBudget, Now: 3, Events: 4, Records: 12}, s.Run())
+	require.Equal(t, []bool{false, false, false, false, false, false, false, false, false, false, false, true}, seen,
+		"the 11th record stops the run; the event sees it at once")
+	require.Equal(t, Outcome{Reason: RecordBudget, Now: 3, Events: 4, Records: 12}, s.Run(), "an exhausted budget stays exhausted")
+
+	s.Reset(Budget{MaxRecords: 10})
+	require.False(t, s.Stopping())
+	s.At(0, func() { s.Record() })
+	require.Equal(t, Outcome{Reason: Quiescent, Now: 0, Events: 1, Records: 1}, s.Run())
+
+	unlimited := New(Budget{})
+	unlimited.At(0, func() {
+		for range 1000 {
+			unlimited.Record()
+		}
+		require.False(t, unlimited.Stopping(), "a zero MaxRecords is no limit")
+	})
+	require.Equal(t, Outcome{Reason: Quiescent, Now: 0, Events: 1, Records: 1000}, unlimited.Run())
+}
+
+func TestExhausted(t *testing.T) {
+	for r, want := range map[StopReason]bool{Quiescent: false, ReachedUntil: false, Halted: false,
+		EventBudget: true, TimeBudget: true, RecordBudget: true} {
+		require.Equal(t, want, r.Exhausted(), r.String())
+	}
 }
 
 func TestHalt(t *testing.T) {

@@ -23,7 +23,7 @@ type hostile struct {
 // one case at a time, by a bad value.
 const hostileTemplate = `name: hostile
 seed: {{seed}}
-limits: {max_time: {{limits.max_time}}, max_events: {{limits.max_events}}}
+limits: {max_time: {{limits.max_time}}, max_events: {{limits.max_events}}, max_records: {{limits.max_records}}}
 network: {latency: {{network.latency}}, bandwidth: {{network.bandwidth}}}
 server: {no_responders: {{server.no_responders}}, max_pending: {{server.max_pending}}}
 clients:
@@ -87,6 +87,9 @@ var (
 	badMaxEvents = []hostileValue{
 		{"negative", "0"}, {"huge", "10000000001"}, {"2^63-1", "9223372036854775807"}, {"wrong type", "many"},
 	}
+	badMaxRecords = []hostileValue{
+		{"negative", "-1"}, {"negative", "0"}, {"huge", "1000000001"}, {"2^63-1", "9223372036854775807"}, {"wrong type", "[1]"},
+	}
 	badSeeds = []hostileValue{
 		{"negative", "-1"}, {"huge", "18446744073709551616"}, {"NaN-ish", ".nan"}, {"wrong type", "[1]"},
 	}
@@ -107,6 +110,7 @@ var hostileFields = []struct {
 	{"seed", "1", badSeeds},
 	{"limits.max_time", "1m", badDurations},
 	{"limits.max_events", "1000", badMaxEvents},
+	{"limits.max_records", "1000", badMaxRecords},
 	{"network.latency", "1ms", badDists},
 	{"network.bandwidth", "1MB/s", badBandwidths},
 	{"server.no_responders", "true", badBools},

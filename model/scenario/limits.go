@@ -46,6 +46,10 @@ const (
 	// MaxEventBudget is the largest max_events (10^10 events, hours of
 	// CPU time).
 	MaxEventBudget = 10_000_000_000
+
+	// MaxRecordBudget is the largest max_records (10^9 records: about a
+	// terabyte of memory at 1 KB a record, far beyond any machine).
+	MaxRecordBudget = 1_000_000_000
 )
 
 // durationRange describes the durations a field takes, for messages.

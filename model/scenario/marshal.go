@@ -34,6 +34,9 @@ func (s *Scenario) Marshal() []byte {
 	if s.Limits.MaxEvents != DefaultMaxEvents {
 		limits.add("max_events", strconv.FormatUint(s.Limits.MaxEvents, 10))
 	}
+	if s.Limits.MaxRecords != DefaultMaxRecords {
+		limits.add("max_records", strconv.FormatUint(s.Limits.MaxRecords, 10))
+	}
 	if len(limits) > 0 {
 		top("limits", limits.flow())
 	}

@@ -58,7 +58,7 @@ func TestParseFull(t *testing.T) {
 		Profile:     "go",
 		ProfileLine: 4,
 		Seed:        1,
-		Limits:      Limits{MaxTime: time.Minute, MaxEvents: 1_000_000},
+		Limits:      Limits{MaxTime: time.Minute, MaxEvents: 1_000_000, MaxRecords: 200_000},
 		Network:     Network{Latency: sim.Dist{Kind: sim.Uniform, A: 200 * time.Microsecond, B: time.Millisecond}},
 		Server:      Server{NoResponders: true},
 		Clients: []Client{
@@ -152,7 +152,7 @@ actions:
 		File:    "defaults.yaml",
 		Name:    "defaults",
 		Profile: "go",
-		Limits:  Limits{MaxTime: 10 * time.Minute, MaxEvents: 50_000_000},
+		Limits:  Limits{MaxTime: 10 * time.Minute, MaxEvents: 50_000_000, MaxRecords: 1_000_000},
 		Network: Network{Latency: sim.Const(250 * time.Microsecond)},
 		Server:  Server{NoResponders: true},
 		Clients: []Client{{Name: "c", AllowReconnect: true, Line: 3}},
@@ -521,6 +521,11 @@ func TestParseBad(t *testing.T) {
 			"zero max_time",
 			"name: x\nlimits: {max_time: 0s}\n",
 			`bad.yaml:2: limits.max_time: must be positive`,
+		},
+		{
+			"zero max_records",
+			"name: x\nlimits: {max_records: 0}\n",
+			`bad.yaml:2: limits.max_records: must be at least 1, got 0 (allowed: 1 to 1000000000)`,
 		},
 		{
 			"unknown subscription type",

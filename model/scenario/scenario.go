@@ -32,6 +32,10 @@ type Scenario struct {
 type Limits struct {
 	MaxTime   time.Duration // virtual time; default 10m
 	MaxEvents uint64        // executed events; default 50,000,000
+	// MaxRecords bounds the run's memory: every message published, every
+	// delivery of one to a subscription and every API call is one record;
+	// default DefaultMaxRecords. Zero (in code) means no limit.
+	MaxRecords uint64
 }
 
 // Network describes the links between clients and the server.
