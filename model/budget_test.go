@@ -21,7 +21,12 @@ import (
 // trace), and returns the traced result.
 func runBudgeted(t *testing.T, yaml string) *model.Result {
 	t.Helper()
-	sc := parseYAML(t, yaml)
+	return runBudgetedScenario(t, parseYAML(t, yaml))
+}
+
+// runBudgetedScenario is runBudgeted for a parsed scenario.
+func runBudgetedScenario(t *testing.T, sc *scenario.Scenario) *model.Result {
+	t.Helper()
 	traced, err := model.Run(sc, model.Config{Trace: true})
 	require.NoError(t, err)
 	plain, err := model.Run(sc, model.Config{})
@@ -60,30 +65,45 @@ func requireRecordBudget(t *testing.T, res *model.Result, slack uint64) {
 // TestHugeCountsDoNotPanic: a publish or request count near 2^62 or 2^63
 // sized the ledger from the user's count and panicked (makeslice: cap out
 // of range), with one action (2*count overflows for requests) or two
-// (their sum overflows). Now the presizing saturates and the record budget
-// ends the run. Catches presize summing counts without saturation.
+// (their sum overflows). Scenario files now refuse counts above
+// scenario.MaxCount, but a scenario built in code is not parsed: the
+// presizing saturates and the record budget ends the run. Catches presize
+// summing counts without saturation.
 func TestHugeCountsDoNotPanic(t *testing.T) {
-	for name, actions := range map[string]string{
-		"publish 2^63-1":   "{at: 0s, publish: {client: app, subject: x, count: 9223372036854775807}}",
-		"two publish 2^62": "{at: 0s, publish: {client: app, subject: x, count: 4611686018427387904}}, {at: 0s, publish: {client: app, subject: x, count: 4611686018427387904}}",
-		"request 2^62":     "{at: 0s, request: {client: app, subject: x, count: 4611686018427387904}}",
-		"request 2^63-1":   "{at: 0s, request: {client: app, subject: x, count: 9223372036854775807}}",
+	const two62, max63 = 1 << 62, 1<<63 - 1
+	for name, c := range map[string]struct {
+		verb   string
+		counts []int
+	}{
+		"publish 2^63-1":   {"publish", []int{max63}},
+		"two publish 2^62": {"publish", []int{two62, two62}},
+		"request 2^62":     {"request", []int{two62}},
+		"request 2^63-1":   {"request", []int{max63}},
 	} {
+		// huge returns the scenario with its actions' counts set to c's.
+		huge := func(t *testing.T, limits, interval string) *scenario.Scenario {
+			var actions []string
+			for range c.counts {
+				actions = append(actions, "{at: 0s, "+c.verb+": {client: app, subject: x"+interval+"}}")
+			}
+			sc := parseYAML(t, "\nlimits: "+limits+"\nclients: [{name: app}]\nactions: ["+strings.Join(actions, ", ")+"]")
+			for i, n := range c.counts {
+				if a := &sc.Actions[i]; a.Publish != nil {
+					a.Publish.Count = n
+				} else {
+					a.Request.Count = n
+				}
+			}
+			return sc
+		}
 		t.Run(name, func(t *testing.T) {
-			res := runBudgeted(t, `
-limits: {max_records: 1000}
-clients: [{name: app}]
-actions: [`+actions+`]`)
+			res := runBudgetedScenario(t, huge(t, "{max_records: 1000}", ""))
 			requireRecordBudget(t, res, 3)
 		})
-		// Without a record budget (a scenario built in code) nothing
-		// bounds the estimate but presize itself; the time budget ends
-		// the run after the first calls.
+		// Without a record budget nothing bounds the estimate but presize
+		// itself; the time budget ends the run after the first calls.
 		t.Run(name+" unbudgeted", func(t *testing.T) {
-			sc := parseYAML(t, `
-limits: {max_time: 1m}
-clients: [{name: app}]
-actions: [`+strings.ReplaceAll(actions, "count:", "interval: 1h, count:")+`]`)
+			sc := huge(t, "{max_time: 1m}", ", interval: 1h")
 			sc.Limits.MaxRecords = 0
 			res, err := model.Run(sc, model.Config{})
 			require.NoError(t, err)
@@ -254,21 +274,20 @@ actions: [{at: 0s, publish: {client: app, subject: x, count: 10000000}}]`,
 }
 
 // TestFarFutureTimersStopOnMaxTime: timeouts far beyond max_time (a
-// request, a flush, a drain waiting 2562047h, the largest duration a file
-// can give) do not fire early: the run stops on its time budget with
-// them still pending. Catches a time budget that lets the clock run past
-// max_time (the run would go on to the handler's end, 292 years on). The
-// same timeouts set later in a run, where now + timeout passes 2^63 ns,
-// wrap (sim.Time.Add); saturating that addition is the inputs part of
-// issue 11.
+// request, a flush, a drain waiting 1000h, the largest duration a file can
+// give: scenario.MaxDuration) do not fire early: the run stops on its time
+// budget with them still pending. Catches a time budget that lets the
+// clock run past max_time (the run would go on to the handler's end, 1000
+// hours on). Durations near 2^63 ns, which only code can set, saturate
+// instead of wrapping: see overflow_test.go.
 func TestFarFutureTimersStopOnMaxTime(t *testing.T) {
 	res := runBudgeted(t, `
 limits: {max_time: 1m}
-clients: [{name: app, drain_timeout: 2562047h}]
-subscriptions: [{id: s, client: app, subject: x, handler: {duration: 2562047h}}]
+clients: [{name: app, drain_timeout: 1000h}]
+subscriptions: [{id: s, client: app, subject: x, handler: {duration: 1000h}}]
 actions:
   - {at: 0s, publish: {client: app, subject: x}}
-  - {at: 0s, request: {client: app, subject: nobody, timeout: 2562047h}}
+  - {at: 0s, request: {client: app, subject: nobody, timeout: 1000h}}
   - {at: 1ms, drain: {client: app}}`)
 	require.Equal(t, sim.TimeBudget, res.Stop.Reason)
 	require.LessOrEqual(t, res.Stop.Now, sim.Time(time.Minute))

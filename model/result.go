@@ -19,6 +19,13 @@ type Result struct {
 	Subs      []*SubRecord
 	Conns     []*ConnRecord
 	Calls     []CallRecord
+
+	// connByName and subByID index Conns and Subs for Conn and Sub, which
+	// the invariants call per delivery: a run may have a million clients.
+	// The world keeps them as it appends; a Result built by hand has none
+	// and is searched.
+	connByName map[string]*ConnRecord
+	subByID    map[string]*SubRecord
 }
 
 // SubRecord is the life of one client subscription.
@@ -126,6 +133,9 @@ type CallRecord struct {
 
 // Sub returns the record of the subscription with the given id, or nil.
 func (r *Result) Sub(id string) *SubRecord {
+	if r.subByID != nil {
+		return r.subByID[id]
+	}
 	for _, s := range r.Subs {
 		if s.ID == id {
 			return s
@@ -134,8 +144,26 @@ func (r *Result) Sub(id string) *SubRecord {
 	return nil
 }
 
+// addConn appends a connection's record and indexes it.
+func (r *Result) addConn(c *ConnRecord) {
+	r.Conns = append(r.Conns, c)
+	r.connByName[c.Client] = c
+}
+
+// addSub appends a subscription's record and indexes it under its id,
+// unless an earlier record has that id (Sub returns the first).
+func (r *Result) addSub(s *SubRecord) {
+	r.Subs = append(r.Subs, s)
+	if _, ok := r.subByID[s.ID]; !ok {
+		r.subByID[s.ID] = s
+	}
+}
+
 // Conn returns the record of the named client, or nil.
 func (r *Result) Conn(name string) *ConnRecord {
+	if r.connByName != nil {
+		return r.connByName[name]
+	}
 	for _, c := range r.Conns {
 		if c.Client == name {
 			return c

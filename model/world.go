@@ -37,6 +37,8 @@ type World struct {
 	conns   []*Conn
 	subs    map[string]*Sub // by scenario id, once subscribed; lookups only
 	subList []*Sub          // every subscription, indexed like Result.Subs
+	// connIndex maps a client's name to its index in conns.
+	connIndex map[string]int
 	// msgEstimate is how many messages the actions publish, for presizing.
 	msgEstimate int
 	netDown     []sim.Time // per client: the network is down until then
@@ -100,10 +102,12 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		rngClient:  rng.Stream("client"),
 	}
 	w.ledger = &Ledger{budget: w.sim}
+	w.connIndex = make(map[string]int, len(sc.Clients))
 	if cfg.Trace {
 		w.tr = sim.NewTrace()
 	}
-	w.res = &Result{Scenario: sc, Profile: p, Seed: sc.Seed, Mutations: cfg.Mutations, Ledger: w.ledger, Trace: w.tr}
+	w.res = &Result{Scenario: sc, Profile: p, Seed: sc.Seed, Mutations: cfg.Mutations, Ledger: w.ledger, Trace: w.tr,
+		connByName: make(map[string]*ConnRecord, len(sc.Clients)), subByID: make(map[string]*SubRecord, len(sc.Subs))}
 	w.presize()
 	w.netDown = make([]sim.Time, len(sc.Clients))
 	for i := range sc.Clients {
@@ -140,7 +144,8 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 				}
 			})
 		w.conns = append(w.conns, c)
-		w.res.Conns = append(w.res.Conns, c.rec)
+		w.connIndex[spec.Name] = len(w.res.Conns)
+		w.res.addConn(c.rec)
 	}
 	w.server = newServer(w, rng.Stream("server"))
 	for _, c := range w.conns {
@@ -205,12 +210,11 @@ func (w *World) presize() {
 }
 
 func (w *World) clientIndex(name string) int {
-	for i := range w.sc.Clients {
-		if w.sc.Clients[i].Name == name {
-			return i
-		}
+	i, ok := w.connIndex[name]
+	if !ok {
+		panic("model: unknown client " + name + " in a validated scenario")
 	}
-	panic("model: unknown client " + name + " in a validated scenario")
+	return i
 }
 
 // newSub creates a client subscription and its record.
@@ -242,7 +246,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		w.subs[spec.ID] = s
 	}
 	s.rec = rec
-	w.res.Subs = append(w.res.Subs, rec)
+	w.res.addSub(rec)
 	w.subList = append(w.subList, s)
 	c.subs = append(c.subs, s)
 	w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
