@@ -115,7 +115,10 @@ func play(sc *scenario.Scenario, until time.Duration, st stack) (*Side, time.Dur
 	if r.failed != nil {
 		return nil, 0, r.failed
 	}
-	return &Side{Outcome: &r.out, Keys: r.keys}, r.clk.worst(), nil
+	// A copy: a pointer into r would keep the whole run alive (nats.go's
+	// connections and buffers, the server) as long as the outcome.
+	out := r.out
+	return &Side{Outcome: &out, Keys: r.keys}, r.clk.worst(), nil
 }
 
 // startServer starts the embedded server, on the first one's address if

@@ -346,12 +346,20 @@ func (c *vconn) SetReadDeadline(t time.Time) error {
 // SetWriteDeadline does nothing: writes never wait for the network.
 func (c *vconn) SetWriteDeadline(time.Time) error { return nil }
 
+// keepTimerPool leaves nats.go's timer pool alone between bubbles: the
+// mutation TestBubblesNeedEmptyPool applies, in a child process, to show
+// that emptying the pool is what keeps bubbles in a row alive.
+var keepTimerPool = os.Getenv("DRAINSIM_KEEP_TIMER_POOL") == "1"
+
 // emptyTimerPool empties nats.go's global timer pool (a sync.Pool): a timer
 // made in one bubble and taken from the pool in another aborts the process
 // ("select on synctest channel from outside bubble"). A garbage collection
 // moves a pool's objects to its victim cache and drops the victim cache,
 // so two of them leave it empty.
 func emptyTimerPool() {
+	if keepTimerPool {
+		return
+	}
 	runtime.GC()
 	runtime.GC()
 }
