@@ -148,5 +148,6 @@ func runReal(sc *scenario.Scenario, until time.Duration) (*Side, time.Duration, 
 	// nanosleep; more Ps than the machine's cores keep nats.go's and
 	// nats-server's goroutines running meanwhile.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	emptyTimerPool()
 	return play(sc, until, tcpStack{})
 }

@@ -77,7 +77,6 @@ func TestBubblesNeedEmptyPool(t *testing.T) {
 // listens nowhere, shut down at the end.
 func inBubble(t *testing.T, f func(t *testing.T, s *server.Server)) {
 	emptyTimerPool()
-	defer emptyTimerPool()
 	synctest.Test(t, func(t *testing.T) {
 		s, err := server.NewServer(virtualStack{}.serverOptions(""))
 		require.NoError(t, err)

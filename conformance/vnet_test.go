@@ -352,10 +352,12 @@ func (c *vconn) SetWriteDeadline(time.Time) error { return nil }
 var keepTimerPool = os.Getenv("DRAINSIM_KEEP_TIMER_POOL") == "1"
 
 // emptyTimerPool empties nats.go's global timer pool (a sync.Pool): a timer
-// made in one bubble and taken from the pool in another aborts the process
-// ("select on synctest channel from outside bubble"). A garbage collection
-// moves a pool's objects to its victim cache and drops the victim cache,
-// so two of them leave it empty.
+// made in one bubble and taken from the pool in another, or outside any
+// bubble, aborts the process ("select on synctest channel from outside
+// bubble"). A garbage collection moves a pool's objects to its victim cache
+// and drops the victim cache, so two of them leave it empty. Every run of
+// the real stack, in virtual or in real time, starts with it, so that none
+// takes a timer another run made.
 func emptyTimerPool() {
 	if keepTimerPool {
 		return
@@ -365,11 +367,9 @@ func emptyTimerPool() {
 }
 
 // runVirtual plays sc (already Prepared) until time until of the run in
-// virtual time, in a synctest bubble of its own made in t, with nats.go's
-// timer pool emptied before and after.
+// virtual time, in a synctest bubble of its own made in t.
 func runVirtual(t *testing.T, sc *scenario.Scenario, until time.Duration) (*Side, error) {
 	emptyTimerPool()
-	defer emptyTimerPool()
 	var side *Side
 	var err error
 	synctest.Test(t, func(*testing.T) {
