@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,10 +60,14 @@ func swarmScenario(seed uint64) (*scenario.Scenario, string) {
 	constantDurations(sc)
 	p, err := Prepare(sc, 1)
 	if err != nil {
-		return nil, "unsupported: " + firstWords(strings.TrimPrefix(err.Error(), sc.Name+": "))
+		return nil, "unsupported: " + numbers.ReplaceAllString(strings.TrimPrefix(err.Error(), sc.Name+": "), "N")
 	}
 	return p, ""
 }
+
+// numbers are replaced by N in the reasons a scenario is set aside for, so
+// that one reason counts once.
+var numbers = regexp.MustCompile(`[0-9]+`)
 
 // TestSwarm compares the model and the real nats.go on generated
 // scenarios: DRAINSIM_SWARM=N seeds from DRAINSIM_SWARM_SEED (default 1).
@@ -136,7 +141,12 @@ func swarmOne(t *testing.T, tally *swarmTally, seed uint64, p *scenario.Scenario
 		if run == 0 {
 			tally.realWall += time.Since(rStart)
 		}
-		require.NoError(t, err, "seed %d", seed)
+		if err != nil { // a stalled bubble: the harness's limit, not a verdict
+			t.Logf("seed %d: %v", seed, err)
+			tally.setAside["harness: "+numbers.ReplaceAllString(strings.TrimPrefix(err.Error(), p.Name+": "), "N")]++
+			tally.compared--
+			return
+		}
 		var tie string
 		if diffs, tie, err = judge(m, r, vary); err != nil {
 			require.NoError(t, err, "seed %d", seed)
@@ -154,6 +164,9 @@ func swarmOne(t *testing.T, tally *swarmTally, seed uint64, p *scenario.Scenario
 	if pt, ds, err := Determined(p, profile(), tolerance); err != nil || len(ds) > 0 {
 		tally.setAside["tie-nondeterministic: not determined under "+pt]++
 		tally.racy++
+		if os.Getenv("DRAINSIM_SWARM_VERBOSE") != "" {
+			t.Logf("seed %d set aside (not determined under %s): %s", seed, pt, diffs[0])
+		}
 		return
 	}
 	tally.disagreed = append(tally.disagreed, swarmCase{seed: seed, sc: p, diffs: diffs})

@@ -3,12 +3,14 @@ package conformance
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -128,6 +130,15 @@ type chunk struct {
 // on its own, behind the ones before it but not waiting for them to
 // arrive, as on a TCP connection with room in its windows.
 //
+// Except during the handshake (the server's INFO, the client's CONNECT and
+// PING, up to the server's PONG), which takes no time at all: nats.go holds
+// its connection's lock through a reconnection's handshake, and a goroutine
+// waiting for a sync.Mutex is not durably blocked, so it stops the bubble's
+// clock. A handshake that waited for the network while an application call
+// (a publish) waited for the lock would stall the run for ever. (The model
+// gives a handshake one round trip; a reconnection completes 2 × latency
+// earlier here, within the tolerance for the latencies scenarios use.)
+//
 // Its goroutines: pump hands the client's writes to the server's end (a
 // net.Pipe from nats-server's InProcessConn) when they arrive; drain reads
 // what the server writes and queues it for Read.
@@ -141,6 +152,10 @@ type vconn struct {
 	pumped  chan struct{} // pump has stopped: nothing reaches the server any more
 
 	closeOnce, cutOnce sync.Once
+
+	// handshaking: the client has not yet read the PONG that ends the
+	// handshake, so writes either way arrive at once.
+	handshaking atomic.Bool
 
 	// Read's own state (nats.go reads from one goroutine at a time).
 	head *chunk // taken from down, not yet arrived or not all read
@@ -157,6 +172,7 @@ const vconnQueue = 1024
 func newVConn(srv net.Conn, latency time.Duration) *vconn {
 	c := &vconn{srv: srv, latency: latency, up: make(chan chunk, vconnQueue), down: make(chan chunk, vconnQueue),
 		closed: make(chan struct{}), broken: make(chan struct{}), pumped: make(chan struct{})}
+	c.handshaking.Store(true)
 	go c.pump()
 	go c.drain()
 	return c
@@ -215,15 +231,27 @@ func (c *vconn) drain() {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := c.srv.Read(buf)
-		if n > 0 && !c.queue(chunk{b: bytes.Clone(buf[:n]), at: time.Now().Add(c.latency)}) {
+		if n > 0 && !c.queue(chunk{b: bytes.Clone(buf[:n]), at: c.arrival()}) {
 			return
 		}
 		if err != nil {
-			c.queue(chunk{at: time.Now().Add(c.latency)})
+			c.queue(chunk{at: c.arrival()})
 			return
 		}
 	}
 }
+
+// arrival is when a write made now arrives: latency later, or at once
+// during the handshake.
+func (c *vconn) arrival() time.Time {
+	if c.handshaking.Load() {
+		return time.Now()
+	}
+	return time.Now().Add(c.latency)
+}
+
+// pong ends the handshake.
+var pong = []byte("PONG\r\n")
 
 // queue puts ch on the way to the client; false when the link was cut.
 func (c *vconn) queue(ch chunk) bool {
@@ -265,6 +293,9 @@ func (c *vconn) Read(p []byte) (int, error) {
 				return 0, os.ErrDeadlineExceeded
 			}
 		}
+		if bytes.Contains(c.head.b, pong) {
+			c.handshaking.Store(false)
+		}
 	}
 	if d := time.Until(c.head.at); d > 0 {
 		t := time.NewTimer(d)
@@ -301,7 +332,7 @@ func (c *vconn) Write(p []byte) (int, error) {
 	default:
 	}
 	select {
-	case c.up <- chunk{b: bytes.Clone(p), at: time.Now().Add(c.latency)}:
+	case c.up <- chunk{b: bytes.Clone(p), at: c.arrival()}:
 	case <-c.broken:
 	case <-c.pumped:
 	case <-c.closed:
@@ -366,14 +397,30 @@ func emptyTimerPool() {
 	runtime.GC()
 }
 
+// stallAfter is how much wall time a bubble may take before runVirtual
+// gives up on it: a run takes milliseconds, but a bubble whose goroutines
+// wait for one another outside the bubble's reach (one on a mutex, the
+// holder on virtual time) never ends.
+var stallAfter = 30 * time.Second
+
 // runVirtual plays sc (already Prepared) until time until of the run in
-// virtual time, in a synctest bubble of its own made in t.
+// virtual time, in a synctest bubble of its own made in t. A bubble that
+// stalls is an error (its goroutines are left behind).
 func runVirtual(t *testing.T, sc *scenario.Scenario, until time.Duration) (*Side, error) {
 	emptyTimerPool()
 	var side *Side
 	var err error
-	synctest.Test(t, func(*testing.T) {
-		side, _, err = play(sc, until, virtualStack{})
-	})
-	return side, err
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		synctest.Test(t, func(*testing.T) {
+			side, _, err = play(sc, until, virtualStack{})
+		})
+	}()
+	select {
+	case <-done:
+		return side, err
+	case <-time.After(stallAfter):
+		return nil, fmt.Errorf("%s: the virtual run stalled (%s of wall time): a goroutine waits for a mutex whose holder waits for virtual time", sc.Name, stallAfter)
+	}
 }
