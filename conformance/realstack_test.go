@@ -37,9 +37,10 @@ type realRun struct {
 	conns []*realConn
 	subs  []*realSub // indexed like sc.Subs
 
-	srvMu sync.Mutex
-	srv   *server.Server
-	addr  string // where the first server listened ("" in virtual time)
+	restartMu sync.Mutex // held by a restart bringing the server back
+	srvMu     sync.Mutex
+	srv       *server.Server
+	addr      string // where the first server listened ("" in virtual time)
 
 	mu      sync.Mutex // guards what follows, and every recorded outcome
 	frozen  bool       // the run is over: record nothing more
@@ -177,10 +178,15 @@ func (r *realRun) restartServer(d time.Duration) error {
 	if !r.sleep(d - time.Since(start)) {
 		return nil
 	}
+	// Two restarts may end at one instant: only one starts a server.
+	r.restartMu.Lock()
+	var err error
 	if r.server() == nil { // else another restart brought it back already
-		if err := r.startServer(); err != nil {
-			return err
-		}
+		err = r.startServer()
+	}
+	r.restartMu.Unlock()
+	if err != nil {
+		return err
 	}
 	for _, c := range r.conns {
 		if err := c.ln.accept(); err != nil {

@@ -272,3 +272,32 @@ func TestTiesJudgedAsRaces(t *testing.T) {
 	}
 	t.Logf("30 virtual runs of the tie scenario closed at: %v", closed)
 }
+
+// restartsScenario has two server restarts that end at one instant.
+const restartsScenario = `name: restarts-ending-together
+seed: 1
+network: {latency: 250us}
+clients: [{name: app, reconnect_wait: 50ms}]
+subscriptions:
+  - {id: s, client: app, subject: work, handler: {duration: 1ms}}
+actions:
+  - {at: 0s, restart_server: {for: 20ms}}
+  - {at: 10ms, restart_server: {for: 10ms}}
+  - {at: 100ms, publish: {client: app, subject: work}}
+`
+
+// TestRestartsEndingTogether: when two restarts end at one instant only
+// one brings a server back, and the run agrees with the model. It catches
+// both restarts starting a server (found by the swarm): the second is never
+// shut down, and the bubble ends with its goroutines left ("deadlock: main
+// bubble goroutine has exited but blocked goroutines remain").
+func TestRestartsEndingTogether(t *testing.T) {
+	p, m := prepared(t, restartsScenario)
+	for range 20 {
+		r, err := runVirtual(t, p, realDuration(m.Outcome))
+		require.NoError(t, err)
+		diffs, _, err := judge(m, r, variantsOf(p))
+		require.NoError(t, err)
+		require.Empty(t, diffs)
+	}
+}

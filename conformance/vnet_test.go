@@ -415,6 +415,11 @@ func runVirtual(t *testing.T, sc *scenario.Scenario, until time.Duration) (*Side
 		defer close(done)
 		synctest.Test(t, func(*testing.T) {
 			side, _, err = play(sc, until, virtualStack{})
+			// The bubble's clock stops when this function returns, and every
+			// goroutine in it must have ended by then: nats.go's own notice
+			// the connection closed only at their next tick (a subscription
+			// drain polls every 100 ms), so they get a minute of virtual time.
+			time.Sleep(time.Minute)
 		})
 	}()
 	select {
