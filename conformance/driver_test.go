@@ -518,11 +518,7 @@ func (r *realRun) playFaults(t0 time.Time, until time.Duration) ([]Event, error)
 		at := r.now()
 		switch {
 		case a.Disconnect != nil:
-			cut(r.conn(a.Disconnect.Client).ln, a.Disconnect.For, func(err error) {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			})
+			r.cut(r.conn(a.Disconnect.Client), a.Disconnect.For)
 			out = append(out, Event{Source: src, Verb: "disconnect", Client: a.Disconnect.Client, At: at, Returned: r.now()})
 		case a.RestartServer != nil:
 			out = append(out, Event{Source: src, Verb: "restart_server", At: at, Returned: r.now()})
@@ -540,7 +536,7 @@ func (r *realRun) playFaults(t0 time.Time, until time.Duration) ([]Event, error)
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
-	return out, errors.Join(errs...)
+	return out, errors.Join(append(errs, r.failure())...)
 }
 
 // writeDriverTable prints one line per scenario: whether it agrees, how

@@ -100,15 +100,13 @@ func (p *proxy) pipe(src, dst net.Conn) {
 }
 
 // refuse stops accepting connections: a client's dial is refused.
-func (p *proxy) refuse() int {
+func (p *proxy) refuse() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.gen++
 	if p.ln != nil {
 		p.ln.Close()
 		p.ln = nil
 	}
-	return p.gen
 }
 
 // accept listens again on the same address.

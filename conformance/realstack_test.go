@@ -57,6 +57,7 @@ type realConn struct {
 	spec  *scenario.Client
 	out   *model.ConnOutcome
 	ln    link
+	down  time.Time // the client's network is down until then; under r.srvMu
 	nc    *nats.Conn
 	bySub map[*nats.Subscription]string // lookups only, under r.mu
 }
@@ -113,8 +114,8 @@ func play(sc *scenario.Scenario, until time.Duration, st stack) (*Side, time.Dur
 	if err := r.tearDown(); err != nil {
 		return nil, 0, err
 	}
-	if r.failed != nil {
-		return nil, 0, r.failed
+	if err := r.failure(); err != nil {
+		return nil, 0, err
 	}
 	// A copy: a pointer into r would keep the whole run alive (nats.go's
 	// connections and buffers, the server) as long as the outcome.
@@ -150,12 +151,17 @@ func (r *realRun) server() *server.Server {
 	return r.srv
 }
 
-func (r *realRun) shutdownServer() {
+// takeServer returns the server that is up, if any, and marks it down.
+func (r *realRun) takeServer() *server.Server {
 	r.srvMu.Lock()
+	defer r.srvMu.Unlock()
 	s := r.srv
 	r.srv = nil
-	r.srvMu.Unlock()
-	if s != nil {
+	return s
+}
+
+func (r *realRun) shutdownServer() {
+	if s := r.takeServer(); s != nil {
 		s.Shutdown()
 		s.WaitForShutdown()
 	}
@@ -167,6 +173,7 @@ func (r *realRun) shutdownServer() {
 // Meanwhile the links refuse connections, as the stopped server would.
 func (r *realRun) restartServer(d time.Duration) error {
 	start := time.Now()
+	s := r.takeServer() // first, so that no link reopens meanwhile
 	// The links break at once, as the model has them: left to the
 	// server's shutdown, they would close only at its end, so late that a
 	// client's first reconnect attempt could find the server back.
@@ -174,7 +181,10 @@ func (r *realRun) restartServer(d time.Duration) error {
 		c.ln.refuse()
 		c.ln.breakLinks()
 	}
-	r.shutdownServer()
+	if s != nil {
+		s.Shutdown()
+		s.WaitForShutdown()
+	}
 	if !r.sleep(d - time.Since(start)) {
 		return nil
 	}
@@ -189,11 +199,40 @@ func (r *realRun) restartServer(d time.Duration) error {
 		return err
 	}
 	for _, c := range r.conns {
-		if err := c.ln.accept(); err != nil {
+		if err := r.reopen(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cut breaks c's connection and keeps its network down for d (a later cut
+// sets a new end, as in the model, where the network is down until the
+// last disconnect's end); the link takes connections again when the
+// network is back, if the server is up. Failing to reopen fails the run.
+func (r *realRun) cut(c *realConn, d time.Duration) {
+	r.srvMu.Lock()
+	c.down = time.Now().Add(d)
+	r.srvMu.Unlock()
+	c.ln.refuse()
+	c.ln.breakLinks()
+	time.AfterFunc(d, func() {
+		if err := r.reopen(c); err != nil {
+			r.fail(err)
+		}
+	})
+}
+
+// reopen lets c's link take connections again when both its network and
+// the server are up (the model's reachable): a restart that ends during a
+// disconnect's outage leaves the link refusing until the outage's end.
+func (r *realRun) reopen(c *realConn) error {
+	r.srvMu.Lock()
+	defer r.srvMu.Unlock()
+	if r.srv == nil || time.Now().Before(c.down) {
+		return nil
+	}
+	return c.ln.accept()
 }
 
 // setUp connects every client through its proxy and subscribes the
@@ -376,6 +415,13 @@ func (r *realRun) fail(err error) {
 	}
 }
 
+// failure returns the first failure of the harness, nil if none.
+func (r *realRun) failure() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
+}
+
 // sleep is busy for d, precisely, or until the run stops; it reports
 // whether the run goes on.
 func (r *realRun) sleep(d time.Duration) bool {
@@ -548,11 +594,7 @@ func (r *realRun) act(src string, a *scenario.Action) {
 		r.sub(a.NextMsg.Sub).nextMsgs(src, a.NextMsg)
 	case a.Disconnect != nil:
 		at := r.now()
-		cut(r.conn(a.Disconnect.Client).ln, a.Disconnect.For, func(err error) {
-			if err != nil {
-				r.fail(err)
-			}
-		})
+		r.cut(r.conn(a.Disconnect.Client), a.Disconnect.For)
 		r.call(src, "disconnect", a.Disconnect.Client, "", at, nil, "")
 	case a.RestartServer != nil:
 		at := r.now()

@@ -41,46 +41,23 @@ type stack interface {
 type link interface {
 	// connect connects a client with opts through the link.
 	connect(opts []nats.Option) (*nats.Conn, error)
-	// refuse makes new connections fail and returns the link's generation,
-	// which counts refusals.
-	refuse() int
+	// refuse makes new connections fail.
+	refuse()
 	// accept takes new connections again.
 	accept() error
-	// generation returns the count of refusals so far.
-	generation() int
 	// breakLinks breaks every connection through the link at once.
 	breakLinks()
 	// close breaks the connections and refuses new ones for good.
 	close()
 }
 
-// cut breaks l's connections and keeps it down for d; when the network
-// comes back, unless a later refusal (a server restart) took over meanwhile,
-// reopen is called with the result of accepting again.
-func cut(l link, d time.Duration, reopen func(error)) {
-	gen := l.refuse()
-	l.breakLinks()
-	time.AfterFunc(d, func() {
-		if l.generation() == gen {
-			reopen(l.accept())
-		}
-	})
-}
-
 // gate is what the two kinds of link keep alike: the connections they
-// carry, a generation counting refusals, and whether they are closed for
-// good. Their refuse and accept take mu too.
+// carry and whether they are closed for good. Their refuse and accept take
+// mu too.
 type gate struct {
 	mu     sync.Mutex
 	links  []io.Closer // both ends of every connection carried
-	gen    int
 	closed bool
-}
-
-func (g *gate) generation() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.gen
 }
 
 // track records the ends of a new connection; it reports false, recording

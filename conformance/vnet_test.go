@@ -93,12 +93,10 @@ func (l *vlink) InProcessConn() (net.Conn, error) {
 	return c, nil
 }
 
-func (l *vlink) refuse() int {
+func (l *vlink) refuse() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.gen++
 	l.refusing = true
-	return l.gen
 }
 
 func (l *vlink) accept() error {
