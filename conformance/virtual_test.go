@@ -324,3 +324,42 @@ func TestRestartDuringOutage(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, Compare(m, r, tolerance))
 }
+
+// keysScenario: a callback replies, then makes a request that the drain
+// refuses, both at one instant (the swarm's seed 6913, shrunk).
+const keysScenario = `name: reply-then-refused-request
+seed: 1
+network: {latency: 1.75ms}
+clients: [{name: c0}]
+subscriptions:
+  - id: s3
+    client: c0
+    subject: t1
+    handler:
+      duration: 2ms
+      actions:
+        - {reply: {size: 16}}
+        - {request: {subject: svc, size: 16, timeout: 300ms}}
+actions:
+  - {at: 0s, publish: {client: c0, subject: t1, reply: inbox, size: 96}}
+  - {at: 5ms, drain: {client: c0}}
+`
+
+// TestKeysRankRefusedCalls: a request refused while draining published
+// nothing but still takes its rank among its source's calls, as the real
+// runner's keys do, so the reply made before it is s3#1/0 on both sides. It
+// catches ModelKeys ranking calls of one instant by message ID, which put
+// the refused request (ID 0) first and the reply at s3#1/1.
+func TestKeysRankRefusedCalls(t *testing.T) {
+	p, m := prepared(t, keysScenario)
+	var reply model.CallOutcome
+	for _, c := range m.Outcome.Calls {
+		if c.Verb == "reply" {
+			reply = c
+		}
+	}
+	require.Equal(t, "s3#1/0", m.key(reply.Msg))
+	r, err := runVirtual(t, p, realDuration(m.Outcome))
+	require.NoError(t, err)
+	require.Empty(t, Compare(m, r, tolerance))
+}
