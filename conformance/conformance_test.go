@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -74,19 +75,59 @@ func entries(t *testing.T, full bool) []entry {
 	return out
 }
 
-// TestConformance runs scenarios on the model and on the real stack and
-// compares them; `go test ./...` runs the quick subset, and with
-// DRAINSIM_CONFORMANCE=full the whole corpus. With -v it prints the table.
+// TestConformance plays the whole corpus on the model and on the real
+// nats.go and nats-server in virtual time (vnet_test.go) and compares them;
+// it takes a few seconds. With -v it prints the table.
 func TestConformance(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-stack runs are skipped with -short")
+	start := time.Now()
+	rows := conformAll(t, entries(t, true), virtualTime)
+	t.Logf("the corpus in virtual time: %s of wall time", time.Since(start).Round(time.Millisecond))
+	var b strings.Builder
+	writeTable(&b, rows)
+	t.Log("\n" + b.String())
+}
+
+// TestRealTime plays the corpus on the real stack in real time, through TCP
+// relays (DRAINSIM_CONFORMANCE=quick: the quick subset, about 20 s;
+// =full: all of it, about 75 s; unset: skipped), compares each real-time
+// run with the model, and checks that the virtual-time runner agrees with
+// the real-time one: the virtual run's outcome is compared with the
+// real-time run's, under the same tolerance, where the real-time run was
+// not disturbed. With -v it prints the table.
+func TestRealTime(t *testing.T) {
+	mode := os.Getenv("DRAINSIM_CONFORMANCE")
+	if mode != "quick" && mode != "full" {
+		t.Skip("the real-time runner runs with DRAINSIM_CONFORMANCE=quick or full")
 	}
-	full := os.Getenv("DRAINSIM_CONFORMANCE") == "full"
-	var rows []verdict
-	for _, e := range entries(t, full) {
+	start := time.Now()
+	es := entries(t, mode == "full")
+	rows := conformAll(t, es, realTime)
+	t.Logf("the corpus in real time: %s of wall time", time.Since(start).Round(time.Millisecond))
+	for i, e := range es {
+		if rows[i].Disturbed {
+			continue
+		}
 		sc, err := scenario.Load(e.path)
 		require.NoError(t, err)
-		v, err := conform(sc)
+		vv, err := conform(t, sc, virtualTime)
+		require.NoError(t, err, e.path)
+		if diffs := Compare(vv.Real, rows[i].Real, tolerance); len(diffs) > 0 {
+			t.Errorf("%s: the virtual-time run disagrees with the real-time run:\n  %s", sc.Name, strings.Join(diffStrings(diffs), "\n  "))
+		}
+	}
+	var b strings.Builder
+	writeTable(&b, rows)
+	t.Log("\n" + b.String())
+}
+
+// conformAll conforms every entry with runner k, failing t on each
+// disagreement that is not down to a busy machine.
+func conformAll(t *testing.T, es []entry, k runner) []verdict {
+	var rows []verdict
+	for _, e := range es {
+		sc, err := scenario.Load(e.path)
+		require.NoError(t, err)
+		v, err := conform(t, sc, k)
 		require.NoError(t, err, e.path)
 		rows = append(rows, *v)
 		switch {
@@ -95,12 +136,10 @@ func TestConformance(t *testing.T) {
 			t.Logf("%s: not judged, the machine kept every real run waiting (clock up to %s late):\n  %s",
 				sc.Name, v.Late, strings.Join(diffStrings(v.Diffs), "\n  "))
 		default:
-			t.Errorf("%s disagrees with the real stack:\n  %s", sc.Name, strings.Join(diffStrings(v.Diffs), "\n  "))
+			t.Errorf("%s disagrees with the real stack (%s):\n  %s", sc.Name, k, strings.Join(diffStrings(v.Diffs), "\n  "))
 		}
 	}
-	var b strings.Builder
-	writeTable(&b, rows)
-	t.Log("\n" + b.String())
+	return rows
 }
 
 func diffStrings(ds []Diff) []string {
@@ -144,15 +183,25 @@ func TestCorpusDetermined(t *testing.T) {
 	}
 }
 
-// writeTable prints one line per scenario: whether it agrees, the real
-// runs made, the wall times of the real and the simulated run and their
-// ratio, and the first difference.
+// writeTable prints one line per scenario: whether it agrees (as a tie:
+// matching a model variant), the real runs made, the wall times of the
+// real and the simulated run and their ratio, and the first difference or
+// the variant; then the totals, with how many real runs agree with the
+// model with no tolerance at all (a virtual-time run usually does).
 func writeTable(b *strings.Builder, rows []verdict) {
-	fmt.Fprintf(b, "%-40s %-9s %4s %10s %10s %9s  %s\n", "scenario", "result", "runs", "real", "simulated", "speed-up", "first difference")
-	agree, busy := 0, 0
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "%-40s %-9s %4s %12s %10s %9s  %s\n", "scenario", "result", "runs", rows[0].Runner, "simulated", "speed-up", "first difference")
+	agree, ties, busy, exact := 0, 0, 0, 0
+	var realWall, simWall time.Duration
 	for _, v := range rows {
 		res, first := "agree", ""
 		switch {
+		case v.Tie != "":
+			res, first = "tie", "matches the model under "+v.Tie
+			agree++
+			ties++
 		case len(v.Diffs) == 0:
 			agree++
 		case v.Disturbed:
@@ -161,12 +210,21 @@ func writeTable(b *strings.Builder, rows []verdict) {
 		default:
 			res, first = "DISAGREE", v.Diffs[0].String()
 		}
-		fmt.Fprintf(b, "%-40s %-9s %4d %10s %10s %8.0fx  %s\n", v.Name, res, v.Attempts,
-			v.RealWall.Round(1e6), v.SimWall.Round(1e3), float64(v.RealWall)/float64(v.SimWall), first)
+		if v.Exact {
+			exact++
+		}
+		realWall += v.RealWall
+		simWall += v.SimWall
+		fmt.Fprintf(b, "%-40s %-9s %4d %12s %10s %8.0fx  %s\n", v.Name, res, v.Attempts,
+			v.RealWall.Round(1e5), v.SimWall.Round(1e3), float64(v.RealWall)/float64(v.SimWall), first)
 	}
 	fmt.Fprintf(b, "%d of %d scenarios agree", agree, len(rows))
+	if ties > 0 {
+		fmt.Fprintf(b, " (%d as ties)", ties)
+	}
 	if busy > 0 {
 		fmt.Fprintf(b, "; %d not judged: the machine was too busy in every run", busy)
 	}
-	b.WriteString("\n")
+	fmt.Fprintf(b, "; %d at exactly the model's times", exact)
+	fmt.Fprintf(b, "; real stack %s, model %s in all\n", realWall.Round(time.Millisecond), simWall.Round(time.Microsecond))
 }

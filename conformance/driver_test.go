@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/stretchr/testify/require"
 
 	"github.com/drainsim/drainsim/model"
@@ -377,8 +376,8 @@ func conformDriver(sc *scenario.Scenario, d *driver, cmd, env []string, dir stri
 // what it reported.
 func runDriver(sc *scenario.Scenario, prof *model.Profile, cmd, env []string, dir string, until time.Duration) (*DriverRun, error) {
 	stop := make(chan struct{})
-	r := &realRun{sc: sc, stop: stop, clk: &clock{stop: stop}}
-	if err := r.startServer(server.RANDOM_PORT); err != nil {
+	r := &realRun{sc: sc, st: tcpStack{}, stop: stop, clk: &clock{stop: stop}}
+	if err := r.startServer(); err != nil {
 		return nil, err
 	}
 	defer r.shutdownServer()
@@ -389,7 +388,7 @@ func runDriver(sc *scenario.Scenario, prof *model.Profile, cmd, env []string, di
 			return nil, err
 		}
 		defer px.close()
-		r.conns = append(r.conns, &realConn{r: r, spec: &sc.Clients[i], px: px})
+		r.conns = append(r.conns, &realConn{r: r, spec: &sc.Clients[i], ln: px})
 		urls[sc.Clients[i].Name] = px.url()
 	}
 	plan, err := Compile(sc, prof, urls, until)
@@ -449,8 +448,7 @@ func runDriver(sc *scenario.Scenario, prof *model.Profile, cmd, env []string, di
 		// The harness's own clock (the relays' waits, and a probe waking
 		// every millisecond) notices the machine keeping the run waiting
 		// where the driver's timers cannot: in the relays.
-		r.wg.Add(1)
-		go r.probe()
+		r.clk.watch(&r.wg)
 		faults, faultErr = r.playFaults(t0, until)
 	case <-ctx.Done():
 	}
@@ -520,11 +518,7 @@ func (r *realRun) playFaults(t0 time.Time, until time.Duration) ([]Event, error)
 		at := r.now()
 		switch {
 		case a.Disconnect != nil:
-			r.conn(a.Disconnect.Client).px.cut(a.Disconnect.For, func(err error) {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			})
+			r.cut(r.conn(a.Disconnect.Client), a.Disconnect.For)
 			out = append(out, Event{Source: src, Verb: "disconnect", Client: a.Disconnect.Client, At: at, Returned: r.now()})
 		case a.RestartServer != nil:
 			out = append(out, Event{Source: src, Verb: "restart_server", At: at, Returned: r.now()})
@@ -542,7 +536,7 @@ func (r *realRun) playFaults(t0 time.Time, until time.Duration) ([]Event, error)
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
-	return out, errors.Join(errs...)
+	return out, errors.Join(append(errs, r.failure())...)
 }
 
 // writeDriverTable prints one line per scenario: whether it agrees, how

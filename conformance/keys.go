@@ -29,8 +29,11 @@ func producesMessage(verb string) bool {
 }
 
 // ModelKeys maps the model's message IDs to keys. Within a source, calls
-// are ranked by start time, then by the ID of the message they published:
-// the order in which the source made them.
+// are ranked in the order the source made them: by start time, then by
+// return time (a source's calls are sequential), then by the ID of the
+// message each published, and otherwise as recorded. A call that published
+// nothing (a request refused while draining) takes its rank too, as in a
+// real run, where every message-producing call takes the next key.
 func ModelKeys(res *model.Result) map[int]Key {
 	bySource := map[string][]model.CallRecord{}
 	var sources []string
@@ -50,7 +53,13 @@ func ModelKeys(res *model.Result) map[int]Key {
 			if a.At != b.At {
 				return cmp.Compare(a.At, b.At)
 			}
-			return cmp.Compare(a.Msg, b.Msg)
+			if a.ReturnedAt != b.ReturnedAt {
+				return cmp.Compare(a.ReturnedAt, b.ReturnedAt)
+			}
+			if a.Msg != 0 && b.Msg != 0 {
+				return cmp.Compare(a.Msg, b.Msg)
+			}
+			return 0
 		})
 		for n, c := range calls {
 			if c.Msg != 0 {

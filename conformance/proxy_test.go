@@ -2,30 +2,29 @@ package conformance
 
 import (
 	"net"
-	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
-// proxy relays one client's TCP connections to the server. It realises the
-// scenario's network: every chunk read is written latency later, in order
-// (the model's per-write latency); a client disconnect cuts the connection,
-// losing what is in flight either way, and refuses new connections until
-// the network is back up; while the server restarts it refuses connections
-// too, as a server that is not listening does.
+// proxy relays one client's TCP connections to the server: the real-time
+// runner's link. It realises the scenario's network: every chunk read is
+// written latency later, in order (the model's per-write latency); a client
+// disconnect cuts the connection, losing what is in flight either way, and
+// refuses new connections until the network is back up; while the server
+// restarts it refuses connections too, as a server that is not listening
+// does.
 type proxy struct {
+	gate
 	addr    string // where clients connect, fixed for the run
 	target  string // the server
 	latency time.Duration
-	clk     *clock
+	clk     waiter
 
-	mu     sync.Mutex
-	ln     net.Listener // nil while refusing
-	links  []net.Conn   // both ends of every relayed connection
-	gen    int          // counts refusals, so a stale reopening does nothing
-	closed bool
+	ln net.Listener // nil while refusing; under gate.mu
 }
 
-func newProxy(target string, latency time.Duration, clk *clock) (*proxy, error) {
+func newProxy(target string, latency time.Duration, clk waiter) (*proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -35,8 +34,13 @@ func newProxy(target string, latency time.Duration, clk *clock) (*proxy, error) 
 	return p, nil
 }
 
-// url is what the client connects to.
+// url is what a client connects to.
 func (p *proxy) url() string { return "nats://" + p.addr }
+
+// connect connects a client through the proxy.
+func (p *proxy) connect(opts []nats.Option) (*nats.Conn, error) {
+	return nats.Connect(p.url(), opts...)
+}
 
 func (p *proxy) serve(ln net.Listener) {
 	for {
@@ -54,15 +58,11 @@ func (p *proxy) relay(c net.Conn) {
 		c.Close()
 		return
 	}
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
+	if !p.track(c, s) {
 		c.Close()
 		s.Close()
 		return
 	}
-	p.links = append(p.links, c, s)
-	p.mu.Unlock()
 	go p.pipe(c, s)
 	go p.pipe(s, c)
 }
@@ -103,7 +103,6 @@ func (p *proxy) pipe(src, dst net.Conn) {
 func (p *proxy) refuse() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.gen++
 	if p.ln != nil {
 		p.ln.Close()
 		p.ln = nil
@@ -126,42 +125,8 @@ func (p *proxy) accept() error {
 	return nil
 }
 
-// breakLinks closes every relayed connection at once, losing what is in
-// flight.
-func (p *proxy) breakLinks() {
-	p.mu.Lock()
-	links := p.links
-	p.links = nil
-	p.mu.Unlock()
-	for _, c := range links {
-		c.Close()
-	}
-}
-
-// cut breaks the client's connection and keeps the network down for d.
-// When the network comes back, reopen is called with the result of
-// listening again.
-func (p *proxy) cut(d time.Duration, reopen func(error)) {
-	p.refuse()
-	p.breakLinks()
-	p.mu.Lock()
-	gen := p.gen
-	p.mu.Unlock()
-	time.AfterFunc(d, func() {
-		p.mu.Lock()
-		stale := p.gen != gen
-		p.mu.Unlock()
-		if !stale {
-			reopen(p.accept())
-		}
-	})
-}
-
 // close stops the proxy and breaks its connections.
 func (p *proxy) close() {
 	p.refuse()
-	p.mu.Lock()
-	p.closed = true
-	p.mu.Unlock()
-	p.breakLinks()
+	p.shut()
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -20,9 +18,10 @@ import (
 )
 
 // This file is the real-stack runner: it plays a prepared scenario against
-// an embedded nats-server on 127.0.0.1 with real nats.go clients, in real
-// time, and records what happened as a model.Outcome. It lives in a test
-// file so that no package a user imports depends on nats.
+// an embedded nats-server with real nats.go clients, in real time through
+// TCP relays or in virtual time through in-memory links (the stack, see
+// stack_test.go), and records what happened as a model.Outcome. It lives in
+// a test file so that no package a user imports depends on nats.
 
 // keyHeader carries each message's Key.
 const keyHeader = "Drainsim-Key"
@@ -30,16 +29,18 @@ const keyHeader = "Drainsim-Key"
 // realRun is one run in progress.
 type realRun struct {
 	sc    *scenario.Scenario
+	st    stack
 	t0    time.Time
-	clk   *clock
+	clk   waiter
 	stop  chan struct{} // closed at the end of the run: wakes every sleeper
 	wg    sync.WaitGroup
 	conns []*realConn
 	subs  []*realSub // indexed like sc.Subs
 
-	srvMu sync.Mutex
-	srv   *server.Server
-	addr  string
+	restartMu sync.Mutex // held by a restart bringing the server back
+	srvMu     sync.Mutex
+	srv       *server.Server
+	addr      string // where the first server listened ("" in virtual time)
 
 	mu      sync.Mutex // guards what follows, and every recorded outcome
 	frozen  bool       // the run is over: record nothing more
@@ -55,7 +56,8 @@ type realConn struct {
 	r     *realRun
 	spec  *scenario.Client
 	out   *model.ConnOutcome
-	px    *proxy
+	ln    link
+	down  time.Time // the client's network is down until then; under r.srvMu
 	nc    *nats.Conn
 	bySub map[*nats.Subscription]string // lookups only, under r.mu
 }
@@ -69,19 +71,16 @@ type realSub struct {
 	n    int                // callbacks started; touched by the callback only
 }
 
-// runReal plays sc (already Prepared) for until of real time and returns the
-// recorded outcome with the key of every message ID. The scenario's clients
-// and non-deferred subscriptions are set up first; time 0 is when they are.
-func runReal(sc *scenario.Scenario, until time.Duration) (*Side, time.Duration, error) {
+// play plays sc (already Prepared) on stack st until time until of the run
+// and returns the recorded outcome with the key of every message ID, and
+// the longest the run's clock woke late. The scenario's clients and
+// non-deferred subscriptions are set up first; time 0 is when they are.
+func play(sc *scenario.Scenario, until time.Duration, st stack) (*Side, time.Duration, error) {
 	stop := make(chan struct{})
-	r := &realRun{sc: sc, stop: stop, clk: &clock{stop: stop}, keys: map[int]Key{}, ids: map[Key]int{}, ords: map[string]int{}}
-	// The clock's precise sleeps hold their thread, and with it a P, in
-	// nanosleep; more Ps than the machine's cores keep nats.go's and
-	// nats-server's goroutines running meanwhile.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	r := &realRun{sc: sc, st: st, stop: stop, clk: st.clock(stop), keys: map[int]Key{}, ids: map[Key]int{}, ords: map[string]int{}}
 	r.out = model.Outcome{Scenario: sc.Name, File: sc.File, Profile: sc.Profile, Seed: sc.Seed,
 		Calls: []model.CallOutcome{}, Invariants: []model.Verdict{}}
-	if err := r.startServer(server.RANDOM_PORT); err != nil {
+	if err := r.startServer(); err != nil {
 		return nil, 0, err
 	}
 	defer r.shutdownServer()
@@ -92,9 +91,9 @@ func runReal(sc *scenario.Scenario, until time.Duration) (*Side, time.Duration, 
 	for _, c := range r.conns {
 		r.watchStatus(c)
 	}
-	r.wg.Add(2)
+	r.wg.Add(1)
 	go r.dispatch()
-	go r.probe()
+	r.clk.watch(&r.wg)
 	r.sleepUntil(until)
 	r.mu.Lock()
 	r.frozen = true
@@ -115,15 +114,19 @@ func runReal(sc *scenario.Scenario, until time.Duration) (*Side, time.Duration, 
 	if err := r.tearDown(); err != nil {
 		return nil, 0, err
 	}
-	if r.failed != nil {
-		return nil, 0, r.failed
+	if err := r.failure(); err != nil {
+		return nil, 0, err
 	}
-	return &Side{Outcome: &r.out, Keys: r.keys}, r.clk.worst(), nil
+	// A copy: a pointer into r would keep the whole run alive (nats.go's
+	// connections and buffers, the server) as long as the outcome.
+	out := r.out
+	return &Side{Outcome: &out, Keys: r.keys}, r.clk.worst(), nil
 }
 
-func (r *realRun) startServer(port int) error {
-	opts := &server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true}
-	s, err := server.NewServer(opts)
+// startServer starts the embedded server, on the first one's address if
+// there was one.
+func (r *realRun) startServer() error {
+	s, err := server.NewServer(r.st.serverOptions(r.addr))
 	if err != nil {
 		return fmt.Errorf("nats-server: %w", err)
 	}
@@ -133,56 +136,103 @@ func (r *realRun) startServer(port int) error {
 		return errors.New("nats-server: not ready after 5s")
 	}
 	r.srvMu.Lock()
-	r.srv, r.addr = s, s.Addr().String()
+	r.srv = s
+	if a := s.Addr(); a != nil && r.addr == "" {
+		r.addr = a.String()
+	}
 	r.srvMu.Unlock()
 	return nil
 }
 
-func (r *realRun) shutdownServer() {
+// server returns the server that is up, nil while it restarts.
+func (r *realRun) server() *server.Server {
 	r.srvMu.Lock()
+	defer r.srvMu.Unlock()
+	return r.srv
+}
+
+// takeServer returns the server that is up, if any, and marks it down.
+func (r *realRun) takeServer() *server.Server {
+	r.srvMu.Lock()
+	defer r.srvMu.Unlock()
 	s := r.srv
 	r.srv = nil
-	r.srvMu.Unlock()
-	if s != nil {
+	return s
+}
+
+func (r *realRun) shutdownServer() {
+	if s := r.takeServer(); s != nil {
 		s.Shutdown()
 		s.WaitForShutdown()
 	}
 }
 
 // restartServer stops the server, dropping every connection, and starts it
-// again on the same port after d (unless an overlapping restart already
+// again on the same address after d (unless an overlapping restart already
 // did: the server is up from the first restart's end, as in the model).
-// Meanwhile the relays refuse connections, as the stopped server's port
-// would.
+// Meanwhile the links refuse connections, as the stopped server would.
 func (r *realRun) restartServer(d time.Duration) error {
 	start := time.Now()
+	s := r.takeServer() // first, so that no link reopens meanwhile
 	// The links break at once, as the model has them: left to the
 	// server's shutdown, they would close only at its end, so late that a
 	// client's first reconnect attempt could find the server back.
 	for _, c := range r.conns {
-		c.px.refuse()
-		c.px.breakLinks()
+		c.ln.refuse()
+		c.ln.breakLinks()
 	}
-	r.shutdownServer()
+	if s != nil {
+		s.Shutdown()
+		s.WaitForShutdown()
+	}
 	if !r.sleep(d - time.Since(start)) {
 		return nil
 	}
-	r.srvMu.Lock()
-	up := r.srv != nil // another restart brought it back already
-	r.srvMu.Unlock()
-	if !up {
-		_, port, _ := net.SplitHostPort(r.addr)
-		p, _ := strconv.Atoi(port)
-		if err := r.startServer(p); err != nil {
-			return err
-		}
+	// Two restarts may end at one instant: only one starts a server.
+	r.restartMu.Lock()
+	var err error
+	if r.server() == nil { // else another restart brought it back already
+		err = r.startServer()
+	}
+	r.restartMu.Unlock()
+	if err != nil {
+		return err
 	}
 	for _, c := range r.conns {
-		if err := c.px.accept(); err != nil {
+		if err := r.reopen(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cut breaks c's connection and keeps its network down for d (a later cut
+// sets a new end, as in the model, where the network is down until the
+// last disconnect's end); the link takes connections again when the
+// network is back, if the server is up. Failing to reopen fails the run.
+func (r *realRun) cut(c *realConn, d time.Duration) {
+	r.srvMu.Lock()
+	c.down = time.Now().Add(d)
+	r.srvMu.Unlock()
+	c.ln.refuse()
+	c.ln.breakLinks()
+	time.AfterFunc(d, func() {
+		if err := r.reopen(c); err != nil {
+			r.fail(err)
+		}
+	})
+}
+
+// reopen lets c's link take connections again when both its network and
+// the server are up (the model's reachable): a restart that ends during a
+// disconnect's outage leaves the link refusing until the outage's end.
+func (r *realRun) reopen(c *realConn) error {
+	r.srvMu.Lock()
+	defer r.srvMu.Unlock()
+	if r.srv == nil || time.Now().Before(c.down) {
+		return nil
+	}
+	return c.ln.accept()
 }
 
 // setUp connects every client through its proxy and subscribes the
@@ -190,16 +240,16 @@ func (r *realRun) restartServer(d time.Duration) error {
 func (r *realRun) setUp() error {
 	for i := range r.sc.Clients {
 		spec := &r.sc.Clients[i]
-		px, err := newProxy(r.addr, r.sc.Network.Latency.A, r.clk)
+		ln, err := r.st.link(r)
 		if err != nil {
 			return err
 		}
-		c := &realConn{r: r, spec: spec, px: px, bySub: map[*nats.Subscription]string{},
+		c := &realConn{r: r, spec: spec, ln: ln, bySub: map[*nats.Subscription]string{},
 			out: &model.ConnOutcome{Client: spec.Name, Status: []model.StatusOutcome{{Status: "CONNECTED"}},
 				AsyncErrors: []model.ErrorOutcome{}, Callbacks: []model.CallbackOut{},
 				DisconnectedN: []int64{}, ReconnectedN: []int64{}, ClosedN: []int64{}}}
 		r.conns = append(r.conns, c)
-		if c.nc, err = nats.Connect(px.url(), c.options()...); err != nil {
+		if c.nc, err = ln.connect(c.options()); err != nil {
 			return fmt.Errorf("connecting %s: %w", spec.Name, err)
 		}
 	}
@@ -228,7 +278,7 @@ func (r *realRun) tearDown() error {
 		if c.nc != nil {
 			c.nc.Close()
 		}
-		c.px.close()
+		c.ln.close()
 	}
 	close(r.stop)
 	done := make(chan struct{})
@@ -355,24 +405,6 @@ func (r *realRun) record(f func()) {
 	}
 }
 
-// probe wakes every millisecond while the run lasts, so that the clock
-// also notices the machine keeping the run waiting at moments when no action
-// or handler of the harness is due, only goroutines of nats.go or
-// nats-server.
-func (r *realRun) probe() {
-	defer r.wg.Done()
-	next := time.Now()
-	for {
-		next = next.Add(time.Millisecond)
-		if !r.clk.until(next) {
-			return
-		}
-		if now := time.Now(); now.After(next) {
-			next = now
-		}
-	}
-}
-
 // fail records a failure of the harness (not of the system under test):
 // the run's result is then an error.
 func (r *realRun) fail(err error) {
@@ -381,6 +413,13 @@ func (r *realRun) fail(err error) {
 	if r.failed == nil {
 		r.failed = err
 	}
+}
+
+// failure returns the first failure of the harness, nil if none.
+func (r *realRun) failure() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
 }
 
 // sleep is busy for d, precisely, or until the run stops; it reports
@@ -555,11 +594,7 @@ func (r *realRun) act(src string, a *scenario.Action) {
 		r.sub(a.NextMsg.Sub).nextMsgs(src, a.NextMsg)
 	case a.Disconnect != nil:
 		at := r.now()
-		r.conn(a.Disconnect.Client).px.cut(a.Disconnect.For, func(err error) {
-			if err != nil {
-				r.fail(err)
-			}
-		})
+		r.cut(r.conn(a.Disconnect.Client), a.Disconnect.For)
 		r.call(src, "disconnect", a.Disconnect.Client, "", at, nil, "")
 	case a.RestartServer != nil:
 		at := r.now()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/drainsim/drainsim/model"
@@ -22,20 +23,39 @@ func profile() *model.Profile {
 // tolerance is the rule the README states.
 var tolerance = DefaultTolerance
 
-// A real run whose clock (the harness's waits and a probe waking every
+// A real-time run whose clock (the harness's waits and a probe waking every
 // millisecond) woke more than maxLate late was kept waiting by the machine
 // (other processes using the CPU) longer than the tolerance allows for, so
 // it realised the scenario badly and says nothing about nats.go; conform
-// repeats it, up to maxAttempts runs in all.
+// repeats it, up to maxAttempts runs in all. A virtual-time run is never
+// late, but it is repeated the same way when it disagrees (see conform).
 const (
 	maxLate     = 5 * time.Millisecond
 	maxAttempts = 5
 )
 
+// runner says which runner plays the real stack.
+type runner uint8
+
+const (
+	virtualTime runner = iota // in-memory links in a synctest bubble (vnet_test.go)
+	realTime                  // TCP relays on 127.0.0.1, in real time
+)
+
+func (k runner) String() string {
+	if k == realTime {
+		return "real-time"
+	}
+	return "virtual-time"
+}
+
 // verdict is the comparison of one scenario.
 type verdict struct {
 	Name      string
+	Runner    runner
 	Diffs     []Diff
+	Tie       string        // the model variant the real run matched, when not the model's own run
+	Exact     bool          // the real run agrees with the model's with no tolerance at all
 	RealWall  time.Duration // the real run, set-up to tear-down
 	SimWall   time.Duration // one model run of the same scenario
 	Late      time.Duration // the most the real run's clock woke late
@@ -45,13 +65,21 @@ type verdict struct {
 	Real      *Side
 }
 
-// conform runs sc on the model and on the real stack and compares the two.
-// A disturbed real run is repeated, and so is one that disagrees: scheduler
-// noise on a loaded machine (go test runs packages in parallel) can push one
-// real run past the tolerance without its clock probe noticing. A scenario
-// agrees when one undisturbed run agrees; the attempts are reported, so a
-// scenario that needed more than one stays visible. The last attempt is kept.
-func conform(sc *scenario.Scenario) (*verdict, error) {
+// conform runs sc on the model and on the real stack with runner k, and
+// compares the two. A real run may differ from the model's where the real
+// system decides by chance: events due at one instant in virtual time (a
+// poll tick and a callback's end) run in the order the Go scheduler picks,
+// and in real time scheduler noise of a loaded machine (go test runs
+// packages in parallel) can push a run past the tolerance without its clock
+// probe noticing. So a real run that disagrees with the model's run is
+// compared with the model's runs under the perturbations of Variants (ties
+// reversed, timers late, jitter, other seeds), and one that matches a
+// variant agrees as a tie, naming the variant, as the comparator treats
+// poll-boundary races; one that matches none, or is disturbed, is repeated.
+// A scenario agrees when one undisturbed run agrees; the attempts are
+// reported, so a scenario that needed more than one stays visible. The last
+// attempt is kept.
+func conform(t *testing.T, sc *scenario.Scenario, k runner) (*verdict, error) {
 	p, err := Prepare(sc, 1)
 	if err != nil {
 		return nil, err
@@ -61,30 +89,76 @@ func conform(sc *scenario.Scenario) (*verdict, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &verdict{Name: sc.Name, Model: ModelSide(res), SimWall: modelWall(p, cfg)}
+	v := &verdict{Name: sc.Name, Runner: k, Model: ModelSide(res), SimWall: modelWall(p, cfg)}
 	until := realDuration(v.Model.Outcome)
+	vary := variantsOf(p)
 	for v.Attempts < maxAttempts {
 		v.Attempts++
 		start := time.Now()
-		if v.Real, v.Late, err = runReal(p, until); err != nil {
+		if k == realTime {
+			v.Real, v.Late, err = runReal(p, until)
+		} else {
+			v.Real, err = runVirtual(t, p, until)
+		}
+		if err != nil {
 			return nil, err
 		}
 		v.RealWall = time.Since(start)
 		if v.Late > maxLate {
 			continue
 		}
-		if v.Diffs = Compare(v.Model, v.Real, tolerance); len(v.Diffs) == 0 {
+		if v.Diffs, v.Tie, err = judge(v.Model, v.Real, vary); err != nil {
+			return nil, err
+		}
+		if len(v.Diffs) == 0 {
 			break
 		}
 	}
+	v.Exact = len(Compare(v.Model, v.Real, Tolerance{})) == 0
 	v.Disturbed = v.Late > maxLate
-	v.Diffs = Compare(v.Model, v.Real, tolerance)
+	if v.Disturbed {
+		v.Diffs = Compare(v.Model, v.Real, tolerance)
+	}
 	if dir := os.Getenv("DRAINSIM_CONFORMANCE_OUT"); dir != "" {
 		if err := v.save(dir); err != nil {
 			return nil, err
 		}
 	}
 	return v, nil
+}
+
+// judge compares a real run with the model's run m and, when they differ,
+// with the model's variants (vary makes them on first need). It returns the
+// differences from m, or none and the name of the first variant the real
+// run agrees with.
+func judge(m, real *Side, vary func() ([]Variant, error)) ([]Diff, string, error) {
+	diffs := Compare(m, real, tolerance)
+	if len(diffs) == 0 {
+		return nil, "", nil
+	}
+	variants, err := vary()
+	if err != nil {
+		return nil, "", err
+	}
+	for _, va := range variants[1:] {
+		if len(Compare(va.Side, real, tolerance)) == 0 {
+			return nil, va.Name, nil
+		}
+	}
+	return diffs, "", nil
+}
+
+// variantsOf returns a function that makes the Variants of the prepared
+// scenario p once and then returns them again.
+func variantsOf(p *scenario.Scenario) func() ([]Variant, error) {
+	var vs []Variant
+	var err error
+	return func() ([]Variant, error) {
+		if vs == nil && err == nil {
+			vs, err = Variants(p, profile())
+		}
+		return vs, err
+	}
 }
 
 // realDuration is how long a real run lasts: the tolerance plus 250 ms past
@@ -131,11 +205,11 @@ func lastEvent(o *model.Outcome) int64 {
 }
 
 // modelWall measures one model run of sc: the mean over as many runs as fit
-// in 20 ms (at least one).
+// in 5 ms (at least one): the whole corpus then adds 0.4 s.
 func modelWall(sc *scenario.Scenario, cfg model.Config) time.Duration {
 	start := time.Now()
 	n := 0
-	for n == 0 || time.Since(start) < 20*time.Millisecond {
+	for n == 0 || time.Since(start) < 5*time.Millisecond {
 		if _, err := model.Run(sc, cfg); err != nil {
 			return 0
 		}
@@ -144,9 +218,10 @@ func modelWall(sc *scenario.Scenario, cfg model.Config) time.Duration {
 	return time.Since(start) / time.Duration(n)
 }
 
-// save writes both outcomes, with their message keys, as JSON files.
+// save writes both outcomes, with their message keys, as JSON files:
+// NAME.model.json and NAME.virtual-time.json or NAME.real-time.json.
 func (v *verdict) save(dir string) error {
-	for side, s := range map[string]*Side{"model": v.Model, "real": v.Real} {
+	for side, s := range map[string]*Side{"model": v.Model, v.Runner.String(): v.Real} {
 		b, err := json.MarshalIndent(struct {
 			Keys    map[int]Key    `json:"keys"`
 			Outcome *model.Outcome `json:"outcome"`
