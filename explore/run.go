@@ -299,9 +299,9 @@ func (cr *CellRuns) count(f uint8) {
 // the drain, the drain duration (-1 if a drain never closed or nothing
 // drained) and the outcome flags.
 func measure(r *model.Result) (lost int, drainNS int64, flags uint8) {
-	cut := len(props.DrainInterrupted(r))
-	lost = len(props.DrainLoss(r)) + cut
-	if cut > 0 {
+	loss := props.MeasureLoss(r)
+	lost = loss.Total()
+	if len(loss.Cut) > 0 {
 		flags |= flagCut
 	}
 	if props.DrainTimeoutReported(r) {

@@ -25,7 +25,32 @@ type Outcome struct {
 	Connections     []ConnOutcome     `json:"connections"`
 	Subscriptions   []SubOutcome      `json:"subscriptions"`
 	Messages        MsgSummary        `json:"messages"`
-	Invariants      []Verdict         `json:"invariants"`
+	// DrainLoss is what the run lost to its drains; like Invariants it
+	// is left for the caller (package props) to fill in, and null until
+	// then. `drainsim run` always fills it.
+	DrainLoss  *LossOutcome `json:"drain_loss"`
+	Invariants []Verdict    `json:"invariants"`
+}
+
+// LossOutcome is what a run lost to its drains, the loss `drainsim
+// explore` estimates the probability of (props.Loss): messages a drain
+// dropped (committed to a draining subscription and dropped by the drain,
+// its timeout or its close) and messages whose callback was still running
+// when the drained connection closed (cut).
+type LossOutcome struct {
+	Lost    int `json:"lost"` // Dropped + Cut
+	Dropped int `json:"dropped"`
+	Cut     int `json:"cut"`
+	// Subscriptions lists every subscription that lost a message, in
+	// subscription order.
+	Subscriptions []SubLossOutcome `json:"subscriptions"`
+}
+
+// SubLossOutcome is one subscription's loss to drains, as message ids.
+type SubLossOutcome struct {
+	ID      string `json:"id"`
+	Dropped []int  `json:"dropped"`
+	Cut     []int  `json:"cut"`
 }
 
 // InferredOutcome is one inferred behaviour of the run's profile.

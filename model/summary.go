@@ -20,11 +20,26 @@ func fmtNSPtr(p *int64) string {
 	return fmtNS(*p)
 }
 
-// WriteSummary writes a short human-readable account of the outcome: how the
-// run stopped, each connection's status history and callbacks, each
-// subscription's deliveries and drops, message counts, failed calls and the
-// invariant verdicts.
+// SummaryOptions adjust WriteSummaryWith.
+type SummaryOptions struct {
+	// Verbose prints every invariant's statement, not only those of the
+	// invariants that failed.
+	Verbose bool
+}
+
+// WriteSummary writes the summary with the default options: WriteSummaryWith.
 func (o *Outcome) WriteSummary(w io.Writer) error {
+	return o.WriteSummaryWith(w, SummaryOptions{})
+}
+
+// WriteSummaryWith writes a short human-readable account of the outcome:
+// how the run stopped, each connection's status history and callbacks, each
+// subscription's deliveries, drops and loss to drains, message counts, the
+// loss to drains in total (when DrainLoss is filled in), failed calls and
+// one line per invariant verdict. A verdict line is the invariant's id and
+// ok or FAIL; a failure adds the statement, which can run to hundreds of
+// characters, and the detail; opts.Verbose adds every statement.
+func (o *Outcome) WriteSummaryWith(w io.Writer, opts SummaryOptions) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	p("scenario %s (profile %s, seed %d)", o.Scenario, o.Profile, o.Seed)
@@ -89,6 +104,12 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 		}
 		p("  last error: %s\n", last)
 	}
+	subLoss := map[string]SubLossOutcome{}
+	if o.DrainLoss != nil {
+		for _, l := range o.DrainLoss.Subscriptions {
+			subLoss[l.ID] = l
+		}
+	}
 	for _, s := range o.Subscriptions {
 		kind := s.Type
 		if s.Mux {
@@ -127,6 +148,15 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 		if s.RemovedNS != nil {
 			p(", removed by %s at %s", s.RemovedBy, fmtNS(*s.RemovedNS))
 		}
+		if l, ok := subLoss[s.ID]; ok {
+			p(", LOST TO DRAIN %d", len(l.Dropped)+len(l.Cut))
+			if len(l.Dropped) > 0 {
+				p(" dropped %s", idRanges(l.Dropped))
+			}
+			if len(l.Cut) > 0 {
+				p(" cut %s", idRanges(l.Cut))
+			}
+		}
 		p("\n")
 	}
 	m := o.Messages
@@ -139,6 +169,9 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 		p(", late after UNSUB %d (server: fast-producer stall)", m.LateAfterUnsub)
 	}
 	p("\n")
+	if l := o.DrainLoss; l != nil {
+		p("lost to drains: %d (dropped %d, cut %d)\n", l.Lost, l.Dropped, l.Cut)
+	}
 	failed := 0
 	for _, c := range o.Calls {
 		if c.Result != OK {
@@ -157,6 +190,10 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 			mark := "ok  "
 			if !v.Holds {
 				mark = "FAIL"
+			}
+			if v.Holds && !opts.Verbose {
+				p("  %s %s\n", mark, v.ID)
+				continue
 			}
 			p("  %s %-34s %s\n", mark, v.ID, v.Statement)
 			if !v.Holds && v.Detail != "" {

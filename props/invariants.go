@@ -84,9 +84,9 @@ func Catalogue() []Invariant {
 		{
 			ID: "queue-drain-no-loss",
 			Statement: "while a queue-group member drains and another member stays subscribed, every message published to the " +
-				"group's subject and accepted by the server after the drain started is handled by some member, unless a " +
-				"its loss is explained as no-loss-under-drain explains it, it waits unread in a sync member, or a third member lost it " +
-				"for reasons of its own",
+				"group's subject and accepted by the server after the drain started is handled by some member, unless one of " +
+				"the causes no-loss-under-drain accepts explains its loss, it waits unread in a sync member, or a third member " +
+				"lost it for reasons of its own",
 			Precondition: "a member's drain started; another async member, subscribed from the start, was never removed or drained, had no auto-unsubscribe limit, " +
 				"and its connection never broke or closed; the drained member's connection reported no drain timeout, never broke " +
 				"and was not closed by the application; the run did not stop on a budget",

@@ -103,3 +103,52 @@ func DrainTimeoutReported(r *model.Result) bool {
 	}
 	return false
 }
+
+// Loss is what one run lost to its drains, as `drainsim explore` counts
+// it and `drainsim run` reports it: the deliveries a drain dropped
+// (DrainLoss) and those whose callback its close cut short
+// (DrainInterrupted), as indices into r.Ledger.Deliveries in ledger order.
+// The two never share a delivery: a dropped one never started its
+// callback, or (a cancelled callback) was dropped for a reason DrainLoss
+// does not count.
+type Loss struct {
+	Dropped []int
+	Cut     []int
+}
+
+// MeasureLoss returns what r lost to its drains.
+func MeasureLoss(r *model.Result) Loss {
+	return Loss{Dropped: DrainLoss(r), Cut: DrainInterrupted(r)}
+}
+
+// Total is the number of messages lost: dropped plus cut.
+func (l Loss) Total() int { return len(l.Dropped) + len(l.Cut) }
+
+// Outcome renders the loss for model.Outcome.DrainLoss: totals, and the
+// message ids of every subscription that lost any, in subscription order.
+func (l Loss) Outcome(r *model.Result) *model.LossOutcome {
+	o := &model.LossOutcome{Lost: l.Total(), Dropped: len(l.Dropped), Cut: len(l.Cut), Subscriptions: []model.SubLossOutcome{}}
+	per := make([]model.SubLossOutcome, len(r.Subs))
+	for _, i := range l.Dropped {
+		d := &r.Ledger.Deliveries[i]
+		per[d.Sub].Dropped = append(per[d.Sub].Dropped, d.Msg)
+	}
+	for _, i := range l.Cut {
+		d := &r.Ledger.Deliveries[i]
+		per[d.Sub].Cut = append(per[d.Sub].Cut, d.Msg)
+	}
+	for i, s := range per {
+		if len(s.Dropped)+len(s.Cut) == 0 {
+			continue
+		}
+		s.ID = r.Subs[i].ID
+		if s.Dropped == nil {
+			s.Dropped = []int{}
+		}
+		if s.Cut == nil {
+			s.Cut = []int{}
+		}
+		o.Subscriptions = append(o.Subscriptions, s)
+	}
+	return o
+}

@@ -2,23 +2,25 @@
 //
 // Usage:
 //
-//	drainsim run FILE [--seed N] [--format text|json|ndjson|mermaid|chrome] [--mutation NAME]...
+//	drainsim run FILE|- [--seed N] [--format text|json|ndjson|mermaid|chrome] [--summary] [-v] [--fail-on violation,loss>N] [--mutation NAME]...
 //	drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]...
 //	drainsim check --matrix [--profile all] [--runs N] [--out DIR] [--format text|markdown]
 //	drainsim explore SWEEP [--workers N] [--csv F] [--json F] [--svg F] [--shard k/n --raw F]...
 //	drainsim merge RAW... [--csv F] [--json F] [--svg F]
 //	drainsim profiles [--format text|markdown]
 //	drainsim mutations
+//	drainsim version
+//	drainsim help [CMD]
 //
-// Exit status: 0 on success, 1 when `run` or `check` finds an invariant
-// violated (`check --matrix`: one that is not a known violation), 2 for bad
+// Exit status: 0 on success, 1 when `run` meets a --fail-on condition (by
+// default an invariant violated) or `check` finds an invariant violated
+// (`check --matrix`: one that is not a known violation), 2 for bad
 // usage or a bad scenario file, 130 when SIGINT interrupted `explore` or
 // `check`, which then report what was complete, marked partial.
 package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,9 +37,10 @@ import (
 const usage = `drainsim: a deterministic simulator of NATS drain semantics
 
 Usage:
-  drainsim run FILE [flags]   run one scenario; print a timeline and summary,
-                              or the outcome as JSON, or the trace as NDJSON,
-                              a Mermaid diagram or Chrome trace JSON
+  drainsim run FILE [flags]   run one scenario ('-': read it from stdin); print
+                              a timeline and summary, or the outcome as JSON,
+                              or the trace as NDJSON, a Mermaid diagram or
+                              Chrome trace JSON
   drainsim check [flags]      run the invariants over generated scenarios;
                               print shrunk counterexamples; with --matrix,
                               the verdict of every invariant per profile
@@ -47,11 +50,12 @@ Usage:
   drainsim merge RAW...       combine the --raw files of a sharded explore
   drainsim profiles           the client-library profiles and their knobs
   drainsim mutations          list the named model mutations
-  drainsim help               show this text
+  drainsim version            the module version, VCS revision and Go version
+  drainsim help [CMD]         show this text, or CMD's flags (as CMD -h)
 
-Run 'drainsim run -h' (check -h, explore -h, merge -h) for a command's flags.
-Exit status: 0 ok, 1 an invariant is violated, 2 bad usage or bad scenario file,
-130 interrupted (explore and check report what is complete, marked partial).
+Exit status: 0 ok, 1 an invariant is violated (run: a --fail-on condition),
+2 bad usage or bad scenario file, 130 interrupted (explore and check report
+what is complete, marked partial).
 `
 
 func main() {
@@ -67,25 +71,60 @@ func mainWithArgs(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	if cmd, ok := commands[args[0]]; ok {
+		return cmd(args[1:], stdout, stderr)
+	}
 	switch args[0] {
-	case "run":
-		return cmdRun(args[1:], stdout, stderr)
-	case "check":
-		return cmdCheck(args[1:], stdout, stderr)
-	case "explore":
-		return cmdExplore(args[1:], stdout, stderr)
-	case "merge":
-		return cmdMerge(args[1:], stdout, stderr)
-	case "profiles":
-		return cmdProfiles(args[1:], stdout, stderr)
-	case "mutations":
-		return cmdMutations(stdout)
-	case "help", "-h", "-help", "--help":
+	case "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "drainsim: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "drainsim: unknown command %q (see drainsim help)\n", args[0])
 	return 2
+}
+
+// A command runs with the arguments after its name and returns the exit
+// status.
+type command func(args []string, stdout, stderr io.Writer) int
+
+// commands maps each command's name to it (set in init: help refers to
+// it).
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"run":       cmdRun,
+		"check":     cmdCheck,
+		"explore":   cmdExplore,
+		"merge":     cmdMerge,
+		"profiles":  cmdProfiles,
+		"mutations": cmdMutations,
+		"version":   cmdVersion,
+		"help":      cmdHelp,
+	}
+}
+
+// cmdHelp prints the top-level help, or with a command's name what that
+// command prints for -h, on stdout.
+func cmdHelp(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, usage)
+		return 0
+	case len(args) > 1:
+		fmt.Fprintf(stderr, "drainsim help: want at most one command name, got %d arguments\n", len(args))
+		return 2
+	}
+	cmd, ok := commands[args[0]]
+	if !ok || args[0] == "help" {
+		if ok {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "drainsim help: unknown command %q (see drainsim help)\n", args[0])
+		return 2
+	}
+	return cmd([]string{"-h"}, stdout, stdout)
 }
 
 // multiFlag collects a repeatable string flag.
@@ -94,96 +133,150 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
+const runUsage = `usage: drainsim run FILE [flags]
+
+Runs the scenario file FILE ('-' reads it from stdin) and prints, by
+default, its timeline and a summary: how it stopped, each connection and
+subscription, the messages lost to drains (dropped by a drain, its timeout
+or close, or cut: their callback still running when the drained connection
+closed; what 'drainsim explore' counts), and one line per invariant, ok or
+FAIL (the statement only for a failure, or with -v). --summary leaves out
+the timeline; the other formats print the outcome as JSON, the trace as
+NDJSON, a Mermaid diagram or Chrome trace JSON.
+
+Exit status: 1 when a --fail-on condition is met (by default: an invariant
+is violated), 0 otherwise, 2 on bad usage or a bad scenario file. Conditions,
+comma-separated: violation (an invariant is violated), loss (the drains lost
+a message), loss>N (they lost more than N), none (never exit 1).
+
+`
+
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("run", runUsage, stderr)
 	seed := fs.Uint64("seed", 0, "override the scenario's seed")
 	format := fs.String("format", "text", "output: text (timeline and summary), json (outcome), ndjson (trace events), "+
 		"mermaid (sequence diagram), chrome (Chrome Trace Event JSON for Perfetto)")
+	failOnFlag := fs.String("fail-on", "violation", "exit 1 when any of these `conditions` holds: violation, loss, loss>N, or none")
+	summary := fs.Bool("summary", false, "with --format text: print the summary only, without the timeline")
+	verbose := fs.Bool("v", false, "with --format text: print every invariant's statement, not only those that failed")
 	var mutations multiFlag
 	fs.Var(&mutations, "mutation", "enable a named model mutation (repeatable); see 'drainsim mutations'")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: drainsim run FILE [--seed N] [--format text|json|ndjson|mermaid|chrome] [--mutation NAME]...")
-		fs.PrintDefaults()
-	}
 	// Accept flags before and after the file name.
 	files, code := parseArgs(fs, args)
 	if code >= 0 {
 		return code
 	}
 	if len(files) != 1 {
-		return usageError(fs, stderr, "run: want exactly one scenario file")
+		return usageError(fs, stderr, "run: want exactly one scenario file ('-' for stdin)")
 	}
 	switch *format {
 	case "text", "json", "ndjson", "mermaid", "chrome":
 	default:
-		fmt.Fprintf(stderr, "drainsim run: --format %q: want text, json, ndjson, mermaid or chrome\n", *format)
-		return 2
+		return usageError(fs, stderr, fmt.Sprintf("run: --format %q: want text, json, ndjson, mermaid or chrome", *format))
+	}
+	for _, name := range []string{"summary", "v"} {
+		if *format != "text" && isSet(fs, name) {
+			return usageError(fs, stderr, fmt.Sprintf("run: -%s works only with --format text, not %s", name, *format))
+		}
+	}
+	failOn, err := parseFailOn(*failOnFlag)
+	if err != nil {
+		return usageError(fs, stderr, "run: --fail-on: "+err.Error())
 	}
 	set, err := parseMutations(mutations)
 	if err != nil {
-		fmt.Fprintf(stderr, "drainsim run: --mutation: %v\n", err)
-		return 2
+		return usageError(fs, stderr, "run: --mutation: "+err.Error())
 	}
-	sc, err := scenario.Load(files[0])
+	sc, err := loadScenario(files[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "drainsim: %v\n", err)
 		return 2
 	}
-	seedSet := false
-	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
-	if seedSet {
+	if isSet(fs, "seed") {
 		sc.Seed = *seed
 	}
-	res, err := model.Run(sc, model.Config{Trace: *format != "json", Mutations: set})
+	timeline := *format != "json" && !*summary
+	res, err := model.Run(sc, model.Config{Trace: timeline, Mutations: set})
 	if err != nil {
 		fmt.Fprintf(stderr, "drainsim: %v\n", err)
 		return 2
 	}
 	out := res.Outcome()
 	out.Invariants = props.Verdicts(res)
-	switch *format {
-	case "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			fmt.Fprintf(stderr, "drainsim: %v\n", err)
-			return 2
-		}
-	case "ndjson":
-		if err := res.Trace.WriteNDJSON(stdout); err != nil {
-			fmt.Fprintf(stderr, "drainsim: %v\n", err)
-			return 2
-		}
-	case "mermaid", "chrome":
-		write := export.Mermaid
-		if *format == "chrome" {
-			write = export.Chrome
-		}
-		if err := write(stdout, res.Trace); err != nil {
-			fmt.Fprintf(stderr, "drainsim: %v\n", err)
-			return 2
-		}
-	default:
-		if err := res.Trace.WriteText(stdout); err != nil {
-			fmt.Fprintf(stderr, "drainsim: %v\n", err)
-			return 2
-		}
-		fmt.Fprintln(stdout)
-		if err := out.WriteSummary(stdout); err != nil {
-			fmt.Fprintf(stderr, "drainsim: %v\n", err)
-			return 2
-		}
+	out.DrainLoss = props.MeasureLoss(res).Outcome(res)
+	if err := writeRun(stdout, *format, timeline, model.SummaryOptions{Verbose: *verbose}, res, out); err != nil {
+		fmt.Fprintf(stderr, "drainsim: %v\n", err)
+		return 2
 	}
-	for _, v := range out.Invariants {
-		if !v.Holds {
-			return 1
-		}
+	if why := failOn.failed(out); why != "" {
+		fmt.Fprintf(stderr, "drainsim run: %s (--fail-on %s)\n", why, *failOnFlag)
+		return 1
 	}
 	return 0
 }
 
-func cmdMutations(stdout io.Writer) int {
+// loadScenario loads the scenario file path, or reads it from stdin when
+// path is "-".
+func loadScenario(path string) (*scenario.Scenario, error) {
+	if path != "-" {
+		return scenario.Load(path)
+	}
+	data, err := scenario.Read(stdinName, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return scenario.Parse(stdinName, data)
+}
+
+// stdin is what 'drainsim run -' reads; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// stdinName names stdin in error messages and the outcome's file field.
+const stdinName = "<stdin>"
+
+// writeRun prints a run in format: for text, the timeline (when asked
+// for) and the summary.
+func writeRun(w io.Writer, format string, timeline bool, opts model.SummaryOptions, res *model.Result, out *model.Outcome) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	case "ndjson":
+		return res.Trace.WriteNDJSON(w)
+	case "mermaid":
+		return export.Mermaid(w, res.Trace)
+	case "chrome":
+		return export.Chrome(w, res.Trace)
+	}
+	if timeline {
+		if err := res.Trace.WriteText(w); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
+	}
+	return out.WriteSummaryWith(w, opts)
+}
+
+const mutationsUsage = `usage: drainsim mutations
+
+Lists the named model mutations (deliberate defects: 'drainsim run
+--mutation NAME' and 'drainsim check --mutation NAME' switch them on), one
+line each. It takes no flags or arguments.
+
+`
+
+func cmdMutations(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("mutations", mutationsUsage, stderr)
+	rest, code := parseArgs(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(rest) > 0 {
+		return usageError(fs, stderr, fmt.Sprintf("mutations: unexpected argument %q", rest[0]))
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	for _, m := range model.Mutations() {
 		fmt.Fprintf(tw, "%s\t%s\n", m.Name(), m.About())

@@ -30,14 +30,15 @@ func TestRunEveryExampleInEveryFormat(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			code, out, errOut := runCLI("run", f)
 			require.Equal(t, 0, code, errOut)
-			require.Contains(t, out, "status")
+			require.Contains(t, out, "stopped:")
+			require.Contains(t, out, "lost to drains:")
 			require.Contains(t, out, "invariants:")
 
 			code, out, errOut = runCLI("run", f, "--format", "json")
 			require.Equal(t, 0, code, errOut)
 			var o map[string]any
 			require.NoError(t, json.Unmarshal([]byte(out), &o))
-			for _, k := range []string{"scenario", "profile", "seed", "stop", "calls", "connections", "subscriptions", "messages", "invariants"} {
+			for _, k := range []string{"scenario", "profile", "seed", "stop", "calls", "connections", "subscriptions", "messages", "drain_loss", "invariants"} {
 				require.Contains(t, o, k)
 			}
 			conn := o["connections"].([]any)[0].(map[string]any)

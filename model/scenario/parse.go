@@ -51,27 +51,36 @@ func Load(path string) (*Scenario, error) {
 // no more than that. A failure is an *Error naming the file and saying what
 // went wrong ("no such file or directory").
 func ReadFile(path string) ([]byte, error) {
-	fail := func(err error) error {
-		msg := err.Error()
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			msg = pe.Err.Error()
-		}
-		return &Error{File: path, Msg: msg, Err: err}
-	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fail(err)
+		return nil, readError(path, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	return Read(path, f)
+}
+
+// Read reads r, named name in errors (e.g. "<stdin>"), as ReadFile reads a
+// file: at most MaxFileSize bytes, refusing more; a failure is an *Error.
+func Read(name string, r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
-		return nil, fail(err)
+		return nil, readError(name, err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("file is larger than %d bytes (%d MiB), the most a scenario or sweep file may hold", MaxFileSize, MaxFileSize>>20)}
+		return nil, &Error{File: name, Msg: fmt.Sprintf("file is larger than %d bytes (%d MiB), the most a scenario or sweep file may hold", MaxFileSize, MaxFileSize>>20)}
 	}
 	return data, nil
+}
+
+// readError is the *Error for a failure to open or read name: what went
+// wrong, without the path a *fs.PathError repeats.
+func readError(name string, err error) error {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	return &Error{File: name, Msg: msg, Err: err}
 }
 
 // Parse parses and validates a scenario written in YAML. File names the
