@@ -149,13 +149,14 @@ func (o *Outcome) WriteSummaryWith(w io.Writer, opts SummaryOptions) error {
 			p(", removed by %s at %s", s.RemovedBy, fmtNS(*s.RemovedNS))
 		}
 		if l, ok := subLoss[s.ID]; ok {
-			p(", LOST TO DRAIN %d", len(l.Dropped)+len(l.Cut))
+			var parts []string
 			if len(l.Dropped) > 0 {
-				p(" dropped %s", idRanges(l.Dropped))
+				parts = append(parts, "dropped "+idRanges(l.Dropped))
 			}
 			if len(l.Cut) > 0 {
-				p(" cut %s", idRanges(l.Cut))
+				parts = append(parts, "cut "+idRanges(l.Cut))
 			}
+			p(", lost to drain %d (%s)", len(l.Dropped)+len(l.Cut), strings.Join(parts, ", "))
 		}
 		p("\n")
 	}

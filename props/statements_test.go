@@ -5,7 +5,6 @@ import (
 	"testing"
 )
 
-
 // articles and determiners that cannot follow an article.
 var determiners = map[string]bool{"a": true, "an": true, "the": true, "its": true, "their": true, "his": true, "her": true}
 

@@ -57,7 +57,7 @@ func (f failOn) failed(o *model.Outcome) string {
 		}
 	}
 	if f.maxLoss >= 0 && o.DrainLoss.Lost > f.maxLoss {
-		why = append(why, fmt.Sprintf("the drains lost %d messages (dropped %d, cut %d), more than %d",
+		why = append(why, fmt.Sprintf("messages lost to drains: %d (dropped %d, cut %d), more than %d",
 			o.DrainLoss.Lost, o.DrainLoss.Dropped, o.DrainLoss.Cut, f.maxLoss))
 	}
 	return strings.Join(why, "; ")

@@ -174,9 +174,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usageError(fs, stderr, fmt.Sprintf("run: --format %q: want text, json, ndjson, mermaid or chrome", *format))
 	}
-	for _, name := range []string{"summary", "v"} {
-		if *format != "text" && isSet(fs, name) {
-			return usageError(fs, stderr, fmt.Sprintf("run: -%s works only with --format text, not %s", name, *format))
+	for _, name := range []string{"--summary", "-v"} {
+		if *format != "text" && isSet(fs, strings.TrimLeft(name, "-")) {
+			return usageError(fs, stderr, fmt.Sprintf("run: %s works only with --format text, not %s", name, *format))
 		}
 	}
 	failOn, err := parseFailOn(*failOnFlag)
@@ -232,7 +232,7 @@ func loadScenario(path string) (*scenario.Scenario, error) {
 var stdin io.Reader = os.Stdin
 
 // stdinName names stdin in error messages and the outcome's file field.
-const stdinName = "<stdin>"
+const stdinName = "stdin"
 
 // writeRun prints a run in format: for text, the timeline (when asked
 // for) and the summary.

@@ -59,7 +59,7 @@ func ReadFile(path string) ([]byte, error) {
 	return Read(path, f)
 }
 
-// Read reads r, named name in errors (e.g. "<stdin>"), as ReadFile reads a
+// Read reads r, named name in errors (e.g. "stdin"), as ReadFile reads a
 // file: at most MaxFileSize bytes, refusing more; a failure is an *Error.
 func Read(name string, r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
