@@ -232,7 +232,11 @@ type Verdict struct {
 	ID        string `json:"id"`
 	Statement string `json:"statement"`
 	Holds     bool   `json:"holds"`
-	Detail    string `json:"detail,omitempty"`
+	// NotApplicable: the invariant holds because the run never reached
+	// the situation it is about (no drain, no queue group, ...), so the
+	// run did not test it. Omitted when false.
+	NotApplicable bool   `json:"not_applicable,omitempty"`
+	Detail        string `json:"detail,omitempty"`
 }
 
 func nsPtr(t sim.Time) *int64 {

@@ -37,7 +37,8 @@ func (o *Outcome) WriteSummary(w io.Writer) error {
 // subscription's deliveries, drops and loss to drains, message counts, the
 // loss to drains in total (when DrainLoss is filled in), failed calls and
 // one line per invariant verdict. A verdict line is the invariant's id and
-// ok or FAIL; a failure adds the statement, which can run to hundreds of
+// ok, FAIL or n/a (it held because the run never reached the situation it
+// is about); a failure adds the statement, which can run to hundreds of
 // characters, and the detail; opts.Verbose adds every statement.
 func (o *Outcome) WriteSummaryWith(w io.Writer, opts SummaryOptions) error {
 	bw := bufio.NewWriter(w)
@@ -189,8 +190,11 @@ func (o *Outcome) WriteSummaryWith(w io.Writer, opts SummaryOptions) error {
 		p("invariants:\n")
 		for _, v := range o.Invariants {
 			mark := "ok  "
-			if !v.Holds {
+			switch {
+			case !v.Holds:
 				mark = "FAIL"
+			case v.NotApplicable:
+				mark = "n/a "
 			}
 			if v.Holds && !opts.Verbose {
 				p("  %s %s\n", mark, v.ID)

@@ -28,6 +28,10 @@ type Invariant struct {
 	// Check returns one human-readable detail per violation; an empty
 	// result means the invariant holds.
 	Check func(*model.Result) []string
+	// Applies reports whether the run reached the situation the
+	// invariant is about (applies.go); nil means every run does. A
+	// verdict on a run it does not apply to is marked not applicable.
+	Applies func(*model.Result) bool
 }
 
 // Catalogue returns every invariant, in a stable order.
@@ -42,26 +46,30 @@ func Catalogue() []Invariant {
 				"a fault (a broken link), the server, or the run's end (a budget, or a sync subscription left unread)",
 			Precondition: "the subscription's Drain returned nil, or its connection's Drain returned nil while the subscription " +
 				"was still subscribed; deliveries still in a callback at the end are not drops",
-			Check: checkNoLoss,
+			Check:   checkNoLoss,
+			Applies: someSubDrained,
 		},
 		{
 			ID:        "no-callback-after-unsubscribe",
 			Statement: "no callback of a subscription starts after a successful Unsubscribe returned, nor after a drain removed the subscription",
 			Precondition: "the subscription was unsubscribed (UnsubReturnedAt) or removed by its drain (RemovedBy drain); a drained " +
 				"iterator (a sync subscription of a profile with SyncKeepsQueue) may still yield what it held when the drain removed it",
-			Check: checkNoCallbackAfterUnsub,
+			Check:   checkNoCallbackAfterUnsub,
+			Applies: someSubUnsubscribed,
 		},
 		{
 			ID:           "no-delivery-after-barrier",
 			Statement:    "no message published after a subscription drain's PING/PONG barrier returned is handed to that subscription",
 			Precondition: "the drain's barrier returned and the connection never lost its link (a reconnect re-subscribes draining subscriptions, nats.go §5)",
 			Check:        checkNoDeliveryAfterBarrier,
+			Applies:      someBarrier,
 		},
 		{
 			ID:           "drain-waits-for-callbacks",
 			Statement:    "when a drain removes a subscription, none of its callbacks is still running",
 			Precondition: "the subscription was removed by a drain",
 			Check:        checkDrainWaits,
+			Applies:      someDrainRemoval,
 		},
 		{
 			ID:           "no-duplicates",
@@ -80,6 +88,7 @@ func Catalogue() []Invariant {
 			Statement:    "a message is handled by at most one member of a queue group (subject and queue name)",
 			Precondition: "the subscriptions belong to a queue group",
 			Check:        checkQueueAtMostOnce,
+			Applies:      someQueueGroup,
 		},
 		{
 			ID: "queue-drain-no-loss",
@@ -90,7 +99,8 @@ func Catalogue() []Invariant {
 			Precondition: "a member's drain started; another async member, subscribed from the start, was never removed or drained, had no auto-unsubscribe limit, " +
 				"and its connection never broke or closed; the drained member's connection reported no drain timeout, never broke " +
 				"and was not closed by the application; the run did not stop on a budget",
-			Check: checkQueueDrainNoLoss,
+			Check:   checkQueueDrainNoLoss,
+			Applies: someQueueMemberDrained,
 		},
 		{
 			ID: "drain-closes",
@@ -100,7 +110,8 @@ func Catalogue() []Invariant {
 				"timeout, or zero meaning for ever) still closes before a run ends on its own",
 			Precondition: "the connection's Drain returned nil; a run that stopped on a budget before the bound elapsed proves nothing; " +
 				"an unbounded drain may wait for ever for messages the application left unread",
-			Check: checkDrainCloses,
+			Check:   checkDrainCloses,
+			Applies: someConnDrained,
 		},
 		{
 			ID: "timeout-honesty",
@@ -110,6 +121,7 @@ func Catalogue() []Invariant {
 				"out reports none; a drain that reported no timeout lost nothing to its close (no message dropped, no callback cancelled)",
 			Precondition: "the connection's Drain returned nil; the last clause needs a link that never broke and no Close by the application",
 			Check:        checkTimeoutHonesty,
+			Applies:      someConnDrained,
 		},
 		{
 			ID: "api-refusal-rules",
@@ -128,7 +140,8 @@ func Catalogue() []Invariant {
 				"has been removed (an API rule of the profiles that declare it, Mux: last, as nats.go and nats.c do)",
 			Precondition: "the profile drains the mux last; the connection drain drained a response subscription and neither timed out " +
 				"nor saw the connection break or close first",
-			Check: checkRespMuxLast,
+			Check:   checkRespMuxLast,
+			Applies: someMuxDrained,
 		},
 		{
 			ID: "replies-reach-requester",
@@ -136,7 +149,8 @@ func Catalogue() []Invariant {
 				"is routed to the requester",
 			Precondition: "the request was made by a handler whose subscription was still subscribed (or removed by a drain) when the reply " +
 				"was accepted; the requester's connection neither timed out its drain, saw a disconnect, nor closed before the reply",
-			Check: checkRepliesReachRequester,
+			Check:   checkRepliesReachRequester,
+			Applies: someHandlerRequest,
 		},
 		{
 			ID: "outbound-complete",
@@ -144,7 +158,8 @@ func Catalogue() []Invariant {
 				"processed by the server by the time the flush returned",
 			Precondition: "the drain's final flush returned without error and the connection's link never broke before it (a PING " +
 				"left unsent at a break goes out after the reconnect, and its PONG may answer the final flush)",
-			Check: checkOutboundComplete,
+			Check:   checkOutboundComplete,
+			Applies: someFinalFlush,
 		},
 		{
 			ID: "closed-callback",
@@ -197,13 +212,15 @@ func Lookup(id string) (Invariant, bool) {
 }
 
 // Verdicts checks every invariant of the catalogue over r, in catalogue
-// order. Detail holds the first violations, shortened.
+// order. Detail holds the first violations, shortened; NotApplicable marks
+// an invariant that holds on a run it does not apply to.
 func Verdicts(r *model.Result) []model.Verdict {
 	cat := Catalogue()
 	out := make([]model.Verdict, 0, len(cat))
 	for _, inv := range cat {
 		v := inv.Check(r)
-		out = append(out, model.Verdict{ID: inv.ID, Statement: inv.Statement, Holds: len(v) == 0, Detail: Shorten(v)})
+		na := len(v) == 0 && inv.Applies != nil && !inv.Applies(r)
+		out = append(out, model.Verdict{ID: inv.ID, Statement: inv.Statement, Holds: len(v) == 0, NotApplicable: na, Detail: Shorten(v)})
 	}
 	return out
 }
