@@ -244,11 +244,22 @@ func deliveredIDs(ds []DeliveredOut) (handled, running []int) {
 	return handled, running
 }
 
-// idRanges renders ids compactly, keeping their order: [1-5,7,9-10].
+// maxRanges is how many runs of consecutive ids idRanges writes before it
+// counts the rest: the messages of interleaved publishers make one run
+// each, and a line of thousands of them helps nobody (the JSON outcome
+// lists every id).
+const maxRanges = 20
+
+// idRanges renders ids compactly, keeping their order: [1-5,7,9-10]; after
+// maxRanges runs, the number of ids left: [1,701,2,... +1240 more].
 func idRanges(ids []int) string {
 	var b strings.Builder
 	b.WriteByte('[')
-	for i := 0; i < len(ids); {
+	for i, n := 0, 0; i < len(ids); n++ {
+		if n == maxRanges {
+			fmt.Fprintf(&b, ",... +%d more", len(ids)-i)
+			break
+		}
 		j := i
 		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
 			j++

@@ -115,12 +115,13 @@ func cmdHelp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "drainsim help: want at most one command name, got %d arguments\n", len(args))
 		return 2
 	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	cmd, ok := commands[args[0]]
-	if !ok || args[0] == "help" {
-		if ok {
-			fmt.Fprint(stdout, usage)
-			return 0
-		}
+	if !ok {
 		fmt.Fprintf(stderr, "drainsim help: unknown command %q (see drainsim help)\n", args[0])
 		return 2
 	}

@@ -160,6 +160,9 @@ func TestHelpCommand(t *testing.T) {
 		require.Equal(t, h, out, name)
 		require.Contains(t, out, "usage: drainsim "+name, name)
 	}
+	code, out, _ := runCLI("help", "-h")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "drainsim help [CMD]")
 }
 
 // TestVersion: 'drainsim version' prints the module version, VCS revision
