@@ -140,8 +140,9 @@ Runs the scenario file FILE ('-' reads it from stdin) and prints, by
 default, its timeline and a summary: how it stopped, each connection and
 subscription, the messages lost to drains (dropped by a drain, its timeout
 or close, or cut: their callback still running when the drained connection
-closed; what 'drainsim explore' counts), and one line per invariant, ok or
-FAIL (the statement only for a failure, or with -v). --summary leaves out
+closed; what 'drainsim explore' counts), and one line per invariant, ok,
+FAIL, or n/a when the run never reached the situation it is about (the
+statement only for a failure, or with -v). --summary leaves out
 the timeline; the other formats print the outcome as JSON, the trace as
 NDJSON, a Mermaid diagram or Chrome trace JSON.
 
