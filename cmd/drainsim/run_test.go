@@ -231,6 +231,10 @@ func TestRunTextGolden(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), out, "%v differs from %s; rerun with -update if intended", c.args, path)
 	}
+	// The README shows the first golden as the output of its first command.
+	sample, err := os.ReadFile(filepath.Join("testdata", "run", cases[0].golden))
+	require.NoError(t, err)
+	checkReadmeSection(t, "sample", "```\n"+string(sample)+"```\n", "the sample output of `drainsim run examples/conn-drain-slow-handler.yaml` changed")
 	_, summary, _ := runCLI("run", "../../examples/conn-drain-timeout.yaml", "--summary")
 	require.True(t, strings.HasPrefix(summary, "scenario conn-drain-timeout "), summary)
 	require.NotContains(t, summary, "callback.start")
