@@ -112,6 +112,12 @@ type realPropsReport struct {
 	wall           time.Duration
 }
 
+// found reports whether a finding violates inv (any invariant when inv
+// is "").
+func (r *realPropsReport) found(inv string) bool {
+	return slices.ContainsFunc(r.findings, func(f realFinding) bool { return inv == "" || f.inv == inv })
+}
+
 func (r *realPropsReport) String() string {
 	var reasons []string
 	set := 0
@@ -133,14 +139,14 @@ func (r *realPropsReport) String() string {
 	return s
 }
 
-// realProps checks n generated seeds from first on the real client, until
-// stop says a finding is enough; each violated invariant of the first
-// violating scenario is shrunk and written to out.
-func realProps(t *testing.T, first uint64, n int, out string) *realPropsReport {
+// realProps checks n generated seeds from first on the real client until a
+// scenario violates the invariant want (any invariant when want is ""):
+// each invariant a scenario violates is shrunk and written to out.
+func realProps(t *testing.T, first uint64, n int, out, want string) *realPropsReport {
 	prof := realProfile(t)
 	rep := &realPropsReport{setAside: map[string]int{}}
 	start := time.Now()
-	for seed := first; seed < first+uint64(n) && len(rep.findings) == 0; seed++ {
+	for seed := first; seed < first+uint64(n) && !rep.found(want); seed++ {
 		rep.seeds++
 		p, why := swarmScenario(seed)
 		if p == nil {
@@ -200,7 +206,7 @@ func realPropsEnv(t *testing.T, def int) (first uint64, n int, out string) {
 // the model and the client (TestReplay) or to run again here.
 func TestRealProps(t *testing.T) {
 	first, n, out := realPropsEnv(t, realPropsDefault)
-	rep := realProps(t, first, n, out)
+	rep := realProps(t, first, n, out, "")
 	t.Log(rep)
 	for _, f := range rep.findings {
 		t.Errorf("nats.go v%s violates %s (seed %d): %s\nshrunk to %d actions, %s:\n%s",
@@ -212,7 +218,12 @@ func TestRealProps(t *testing.T) {
 // drain goroutine revives a connection closed during the drain as
 // DRAINING_PUBS and closes it again 5 s later (B12, fixed in v1.55.0), and
 // the check must find that as a closed-is-final violation, shrunk to a few
-// actions. It runs only when the package is built against v1.53.1:
+// actions; other findings on the way are logged (v1.53.1's StatusChanged
+// also loses events: it receives from a listener's channel to see whether
+// it is closed, and so may take an event the listener has not read, which
+// shows as a publish refused with ErrConnectionDraining while the status
+// the application saw says CONNECTED). It runs only when the package is
+// built against v1.53.1:
 //
 //	go test -modfile=conformance/go153.mod ./conformance -run TestRealPropsFindsB12 -v
 func TestRealPropsFindsB12(t *testing.T) {
@@ -220,11 +231,10 @@ func TestRealPropsFindsB12(t *testing.T) {
 		t.Skipf("nats.go v%s is linked; build with -modfile=conformance/go153.mod to check v1.53.1", nats.Version)
 	}
 	first, n, out := realPropsEnv(t, 2000)
-	rep := realProps(t, first, n, out)
+	rep := realProps(t, first, n, out, "closed-is-final")
 	t.Log(rep)
-	require.NotEmpty(t, rep.findings, "no violation found in %d seeds", rep.seeds)
 	i := slices.IndexFunc(rep.findings, func(f realFinding) bool { return f.inv == "closed-is-final" })
-	require.GreaterOrEqual(t, i, 0, "B12 should show as closed-is-final; found %v", rep.findings)
+	require.GreaterOrEqual(t, i, 0, "B12 should show as closed-is-final; not found in %d seeds", rep.seeds)
 	f := rep.findings[i]
 	require.LessOrEqual(t, props.Size(f.shrunk), 4, "shrunk to more than a few actions:\n%s", f.shrunk.Marshal())
 	t.Logf("B12 as found and shrunk:\n%s", f.shrunk.Marshal())
