@@ -121,6 +121,8 @@ func TestBarrierSeesMsgsReadWithItsPong(t *testing.T) {
 
 // TestReadLoopKnobsAreNatsGoOnly: profiles derived from nats.go's keep
 // their behaviour unless they opt in; nats.go v1.53 has the same code.
+// Catches the break of derive no longer clearing the two knobs (every
+// derived profile, C, Java, Python, ..., would inherit them unread).
 func TestReadLoopKnobsAreNatsGoOnly(t *testing.T) {
 	for _, name := range model.ProfileNames() {
 		p, _ := model.LookupProfile(name)
