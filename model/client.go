@@ -334,6 +334,12 @@ func (c *Conn) processPong() {
 		c.w.trace(c.name, "read_loop.dead", sim.Str("why", "PONG for a cancelled waiter"))
 		return
 	}
+	if c.w.profile.WokenAfterRead {
+		// The read loop signals the Flush's channel and parses on; the
+		// flushing goroutine runs after it.
+		c.w.sim.At(c.now(), func() { c.settleFlush(fw, "") })
+		return
+	}
 	c.settleFlush(fw, "")
 }
 

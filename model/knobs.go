@@ -107,6 +107,8 @@ func Knobs() []Knob {
 		{"PendingBytesLimit", "pending bytes limit", func(p *Profile) string { return size(p.PendingBytesLimit) }},
 		{"SyncChanLen", "sync subscription's channel", func(p *Profile) string { return strconv.Itoa(p.SyncChanLen) }},
 		{"SyncLeavesByNextMsg", "a draining sync sub leaves only via NextMsg", func(p *Profile) string { return yes(p.SyncLeavesByNextMsg) }},
+		{"WaitingNextMsgNoMax", "a waiting NextMsg ignores the max at removal", func(p *Profile) string { return yes(p.WaitingNextMsgNoMax) }},
+		{"WokenAfterRead", "woken Flush/NextMsg runs after the read is parsed", func(p *Profile) string { return yes(p.WokenAfterRead) }},
 		{"ReconnectAtOnce", "first reconnect attempt at once; failures are async errors", func(p *Profile) string { return yes(p.ReconnectAtOnce) }},
 		{"ReconnectWait", "reconnect wait", func(p *Profile) string { return dur(p.ReconnectWait, "0") }},
 		{"ReconnectJitter", "reconnect jitter", func(p *Profile) string { return dur(p.ReconnectJitter, "0") }},

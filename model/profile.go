@@ -299,6 +299,22 @@ type Profile struct {
 	// stays, and keeps a connection drain waiting until its deadline
 	// (nats.c, C-M8).
 	SyncLeavesByNextMsg bool
+	// WaitingNextMsgNoMax: a NextMsg already waiting when its subscription
+	// is removed fails with ErrBadSubscription (ErrConnectionClosed after a
+	// close) even when an auto-unsubscribe max was reached; only a later
+	// call says ErrMaxMessages. nats.go's waiter finds its channel closed
+	// and asks getNextMsgErr, which knows no max; validateNextMsgState,
+	// run at the start of a call, checks the max first.
+	WaitingNextMsgNoMax bool
+	// WokenAfterRead: a caller the read loop wakes (a Flush waiting for
+	// its PONG, a NextMsg waiting for a message) runs after the loop has
+	// parsed the rest of what it read at that instant, not in the middle:
+	// nats.go's read loop only sends on the caller's channel and goes on
+	// parsing, and the woken goroutine runs later. So a drained
+	// subscription's barrier sees the MSGs that came with its PONG, and a
+	// burst over a sync subscription's pending limit overflows before a
+	// waiting NextMsg takes its message and lowers the count.
+	WokenAfterRead bool
 
 	// ReconnectAtOnce: after a link that lived at least ReconnectWait the
 	// first reconnect attempt is immediate (the wait only spaces attempts
@@ -522,6 +538,8 @@ var GoProfile = Profile{
 	DrainClosedErr:       ErrConnectionClosed,
 	UnsubWhileDraining:   ErrConnectionDraining,
 	ResendDrainingSubs:   true,
+	WaitingNextMsgNoMax:  true,
+	WokenAfterRead:       true,
 	PendingMsgsLimit:     500_000,
 	PendingBytesLimit:    64 * 1024 * 1024,
 	SyncChanLen:          65_536,
@@ -540,6 +558,7 @@ var Go153Profile = derive(GoProfile, func(p *Profile) {
 	p.Name, p.Library = "go-1.53", "nats.go v1.53.1 (and v1.54.0)"
 	p.Description = "nats.go before v1.55.0: as go, but a Close or disconnect during the drain is followed by DRAINING_PUBS, a 5 s final flush that times out, and a second close"
 	p.ReviveClosedConn = true
+	p.WaitingNextMsgNoMax, p.WokenAfterRead = true, true // the same NextMsg, processPong and processMsg
 	p.Sources = []string{"closed connection revived as DRAINING_PUBS: fixed in nats.go v1.55.0 (B12)"}
 })
 
@@ -549,6 +568,9 @@ func derive(base Profile, change func(*Profile)) Profile {
 	p := base
 	p.Inferred = append([]Inferred(nil), base.Inferred...)
 	p.Sources = nil
+	// Read from nats.go's code and seen on its real client only: a derived
+	// profile opts in where its own library does the same.
+	p.WaitingNextMsgNoMax, p.WokenAfterRead = false, false
 	change(&p)
 	return p
 }

@@ -82,6 +82,7 @@ type Sub struct {
 type nextWait struct {
 	done  func(err string, msg int)
 	timer sim.Timer
+	woken bool // a message came (WokenAfterRead): its timer no longer counts
 }
 
 func (s *Sub) queueLen() int { return len(s.pending) - s.head }
@@ -168,9 +169,16 @@ func (c *Conn) processMsg(f frame) {
 		if len(s.nextWaiters) > 0 {
 			nw := s.nextWaiters[0]
 			s.nextWaiters = s.nextWaiters[1:]
-			w.sim.Cancel(nw.timer)
-			err, msg := s.takeNext()
-			nw.done(err, msg)
+			if !w.profile.WokenAfterRead {
+				w.sim.Cancel(nw.timer)
+				nw.done(s.takeNext())
+				return
+			}
+			// The waiting NextMsg takes its message and lowers the pending
+			// count when its goroutine runs: after the read loop has parsed
+			// the rest of its read.
+			nw.woken = true
+			w.sim.At(c.now(), func() { s.wake(nw) })
 		}
 		return
 	}
@@ -385,7 +393,7 @@ func (s *Sub) releaseSync(reason DropReason) {
 	s.nextWaiters = nil
 	for _, nw := range waiters {
 		s.c.w.sim.Cancel(nw.timer)
-		nw.done(s.nextMsgErr(), 0)
+		nw.done(s.waiterErr(), 0)
 	}
 	if !s.exited {
 		s.exited = true
@@ -401,6 +409,33 @@ func (s *Sub) nextMsgErr() string {
 		return ErrMaxMessages
 	}
 	return ErrBadSubscription
+}
+
+// waiterErr is what a NextMsg already waiting gets when the subscription
+// is removed or closed under it.
+func (s *Sub) waiterErr() string {
+	err := s.nextMsgErr()
+	if s.c.w.profile.WaitingNextMsgNoMax && err == ErrMaxMessages {
+		err = ErrBadSubscription // nats.go getNextMsgErr
+	}
+	return err
+}
+
+// wake runs a NextMsg woken by a message (WokenAfterRead): it takes the
+// oldest message, or fails if the subscription closed meanwhile, or waits
+// on if another call took the message first.
+func (s *Sub) wake(nw *nextWait) {
+	switch {
+	case s.queueLen() > 0:
+		s.c.w.sim.Cancel(nw.timer)
+		nw.done(s.takeNext())
+	case s.closed || !s.inSubs:
+		s.c.w.sim.Cancel(nw.timer)
+		nw.done(s.waiterErr(), 0)
+	default:
+		nw.woken = false
+		s.nextWaiters = append(s.nextWaiters, nw)
+	}
 }
 
 // NextMsg is a sync subscription's NextMsg(timeout).
@@ -434,6 +469,9 @@ func (s *Sub) NextMsg(timeout time.Duration, done func(err string, msg int)) {
 	}
 	nw := &nextWait{done: done}
 	nw.timer = s.c.w.sim.After(timeout, func() {
+		if nw.woken {
+			return // the message came first; the wake-up hands it over
+		}
 		for i, x := range s.nextWaiters {
 			if x == nw {
 				s.nextWaiters = append(s.nextWaiters[:i:i], s.nextWaiters[i+1:]...)
