@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/model"
 )
 
 // handMade returns complete Results with one axis "handler" (series a and
@@ -48,8 +50,8 @@ func TestRecommendation(t *testing.T) {
 	require.Equal(t, RunsNeeded(1e-4), a.Rec.TighterRuns)
 	require.Contains(t, rep.RecommendationText(&a), "drain_timeout 2s or more: at 2s, 0 of 4,000 runs lost messages, so P(loss) <= 0.000959")
 	require.False(t, b.Rec.Found)
-	require.Equal(t, "3s", b.Rec.Timeout, "the best there is")
-	require.Contains(t, rep.RecommendationText(&b), "no drain_timeout meets the target: even at 3s, 9 of 4,000 runs lost messages")
+	require.Equal(t, "3s", b.Rec.Timeout, "the largest value tried")
+	require.Contains(t, rep.RecommendationText(&b), "no drain_timeout up to 3s, the largest value tried, meets the target: at 3s, 9 of 4,000 runs lost messages (P(loss) 0.00225, 95% CI [0.00118, 0.00427]); extend the drain_timeout axis above 3s")
 
 	c := rep.Cells[0]
 	require.Equal(t, []string{"a", "1s"}, c.Values)
@@ -76,6 +78,95 @@ func TestRecommendation(t *testing.T) {
 	require.Greater(t, hi5, 0.01, "premise: 5 losses in 1,000 runs do not show 0.01")
 	require.True(t, rep.Series[0].Rec.Found)
 	require.Equal(t, "2s", rep.Series[0].Rec.Timeout)
+}
+
+// TestNoTargetNamesTheLargestValue is the reproducer of issue 13's "even at
+// 50ms": when every timeout loses equally the advice named the first cell
+// of the tie, the smallest timeout. It must name the largest one tried.
+// Mutation caught: keeping the first cell of a tie of upper bounds.
+func TestNoTargetNamesTheLargestValue(t *testing.T) {
+	rep, err := Summarize(handMade(200, [2][3]int{{200, 200, 200}, {200, 150, 150}}), 0)
+	require.NoError(t, err)
+	for _, s := range rep.Series {
+		require.False(t, s.Rec.Found)
+		require.Equal(t, "3s", s.Rec.Timeout, s.Label)
+		require.Contains(t, rep.RecommendationText(&s), "no drain_timeout up to 3s, the largest value tried, meets the target: at 3s, ")
+		require.Contains(t, rep.RecommendationText(&s), "extend the drain_timeout axis above 3s")
+	}
+	require.Equal(t, 0, rep.Series[0].Rec.SameFrom, "every cell of a had the same runs")
+	require.Equal(t, 4, rep.Series[1].Rec.SameFrom, "b's 2s and 3s had the same runs")
+}
+
+// TestTimeoutThatChangesNothing: when the largest timeouts had the same
+// runs and none of them timed out, a longer timeout will not help, and
+// the advice must not say to extend the axis (csharp-v1 and ruby-em on
+// conn-drain-slow-handler.yaml). Mutation caught: dropping the SameFrom
+// case, which advised extending the axis.
+func TestTimeoutThatChangesNothing(t *testing.T) {
+	r := handMade(200, [2][3]int{{200, 200, 200}, {200, 150, 150}})
+	for c := range r.Cells {
+		r.Cells[c].Timeouts = 0
+	}
+	rep, err := Summarize(r, 0)
+	require.NoError(t, err)
+	a, b := rep.RecommendationText(&rep.Series[0]), rep.RecommendationText(&rep.Series[1])
+	require.Equal(t, "no drain_timeout meets the target, and from 1s to 3s, the largest value tried, the drain timeout changed nothing: every value gave the same runs, in which 200 of 200 runs lost messages without the drain timing out, so a longer drain_timeout is unlikely to help: the loss has another cause", a)
+	require.Contains(t, b, "from 2s to 3s, the largest value tried, the drain timeout changed nothing")
+	require.NotContains(t, a+b, "extend")
+}
+
+// TestProfileWithoutDrainTimeout is the reproducer of issue 13's natsjs
+// and node-v1 advice: a profile without a drain timeout (TimeoutStart
+// NoTimeout) gets no recommendation, even when its runs lose nothing, and
+// the text says the axis has no effect on it. Mutation caught: ignoring
+// the profile (it then recommended 1s for a loss-free natsjs).
+func TestProfileWithoutDrainTimeout(t *testing.T) {
+	r := handMade(4000, [2][3]int{{0, 0, 0}, {9, 9, 0}})
+	r.Sweep.Profile = "natsjs"
+	rep, err := Summarize(r, 0)
+	require.NoError(t, err)
+	for _, s := range rep.Series {
+		require.True(t, s.Rec.NoTimeout, s.Label)
+		require.False(t, s.Rec.Found, s.Label)
+		require.Contains(t, rep.RecommendationText(&s), "no drain_timeout to recommend: profile natsjs has no drain timeout, so the drain_timeout axis has no effect on it; ")
+	}
+	require.Contains(t, rep.RecommendationText(&rep.Series[0]), "every value from 1s to 3s gave the same runs: 0 of 4,000 runs lost messages")
+	require.Contains(t, rep.RecommendationText(&rep.Series[1]), "at 3s, the largest value tried: 0 of 4,000 runs lost messages")
+	var csvOut bytes.Buffer
+	require.NoError(t, rep.WriteCSV(&csvOut))
+	require.NotContains(t, csvOut.String(), ",1\n", "no cell recommended")
+	var js bytes.Buffer
+	require.NoError(t, rep.WriteJSON(&js))
+	require.Contains(t, js.String(), `"no_drain_timeout": true`)
+}
+
+// TestAllProfilesOnSlowHandler is issue 13's reproducer run for real: every
+// profile swept over drain_timeout on examples/conn-drain-slow-handler.yaml
+// (20 seeds, a loose target). natsjs and node-v1 have no drain timeout and
+// get no recommendation; go's is 200 ms (the handler's time); csharp-v1
+// loses at every timeout without one firing, so extending the axis is not
+// advised.
+func TestAllProfilesOnSlowHandler(t *testing.T) {
+	sw, err := Load("testdata/all-profiles.yaml")
+	require.NoError(t, err)
+	rep, err := Summarize(run(t, sw, Options{Workers: 2}), 0.2)
+	require.NoError(t, err)
+	recs := map[string]*Series{}
+	for i := range rep.Series {
+		recs[rep.Series[i].Label] = &rep.Series[i]
+	}
+	require.Len(t, recs, len(model.ProfileNames()), "a series per profile")
+	for _, p := range []string{"natsjs", "node-v1"} {
+		s := recs["profile="+p]
+		require.True(t, s.Rec.NoTimeout, p)
+		require.Contains(t, rep.RecommendationText(s), "profile "+p+" has no drain timeout")
+	}
+	require.True(t, recs["profile=go"].Rec.Found)
+	require.Equal(t, "200ms", recs["profile=go"].Rec.Timeout)
+	require.Contains(t, rep.RecommendationText(recs["profile=csharp-v1"]), "unlikely to help")
+	for _, s := range recs {
+		require.NotContains(t, rep.RecommendationText(s), "at 50ms", "%s: never the smallest value as the best", s.Label)
+	}
 }
 
 func TestReportOutputs(t *testing.T) {
