@@ -230,8 +230,9 @@ func TestReportOutputs(t *testing.T) {
 	requireWellFormedSVG(t, svg.Bytes(), len(rep.Series))
 }
 
-// requireWellFormedSVG parses doc as XML and checks it has an svg root, a
-// P(loss) curve and band per series and a CDF curve per series.
+// requireWellFormedSVG parses doc as XML and checks it has an svg root, no
+// interval bands (intervals are bars, TestChartZeroLossCells) and a curve
+// per series at least.
 func requireWellFormedSVG(t *testing.T, doc []byte, series int) {
 	t.Helper()
 	dec := xml.NewDecoder(bytes.NewReader(doc))
@@ -251,6 +252,196 @@ func requireWellFormedSVG(t *testing.T, doc []byte, series int) {
 		}
 	}
 	require.Equal(t, "svg", root)
-	require.Equal(t, series, counts["polygon"], "one interval band per series")
-	require.Equal(t, 2*series, counts["polyline"], "a P(loss) curve and a CDF per series")
+	require.Zero(t, counts["polygon"], "no interval bands")
+	require.GreaterOrEqual(t, counts["polyline"], series, "curves")
+}
+
+// manySeries returns complete Results with a handler axis of n values and
+// the given drain timeouts (ns), 100 runs per cell, where lost(s, t) runs of
+// series s at timeout t lost a message.
+func manySeries(n int, timeouts []float64, lost func(s, t int) int) *Results {
+	const runs = 100
+	h := Header{Name: "many", Scenario: "base", Fingerprint: strings.Repeat("f", 64), Seeds: runs, Target: 1e-3,
+		Axes: []AxisInfo{{Name: "handler"}, {Name: TimeoutAxis, Num: timeouts}}}
+	for s := range n {
+		h.Axes[0].Values = append(h.Axes[0].Values, "h"+strconv.Itoa(s))
+	}
+	for _, ns := range timeouts {
+		h.Axes[1].Values = append(h.Axes[1].Values, durationTick(ns))
+	}
+	r := &Results{Format: RawFormat, Shard: Shard{K: 1, N: 1}, Sweep: h}
+	for s := range n {
+		for ti := range timeouts {
+			c := CellRuns{Lost: make([]int, runs), DrainNS: make([]int64, runs), Timeouts: lost(s, ti)}
+			for i := range runs {
+				c.DrainNS[i] = int64(s+i+1) * 1e6
+				if i < lost(s, ti) {
+					c.Lost[i] = 1
+				}
+			}
+			r.Cells = append(r.Cells, c)
+		}
+	}
+	return r
+}
+
+// svgElement is one element of a chart: its name, attributes, and the
+// data-series of the group it is in (-1 outside one).
+type svgElement struct {
+	name   string
+	attr   map[string]string
+	series int
+	text   string
+}
+
+func chartElements(t *testing.T, rep *Report) []svgElement {
+	t.Helper()
+	var svg bytes.Buffer
+	require.NoError(t, rep.WriteSVG(&svg))
+	dec := xml.NewDecoder(&svg)
+	var out []svgElement
+	series := -1
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		require.NoError(t, err)
+		switch el := tok.(type) {
+		case xml.StartElement:
+			e := svgElement{name: el.Name.Local, attr: map[string]string{}, series: series}
+			for _, a := range el.Attr {
+				e.attr[a.Name.Local] = a.Value
+			}
+			if v, ok := e.attr["data-series"]; ok && e.name == "g" {
+				series, err = strconv.Atoi(v)
+				require.NoError(t, err)
+			}
+			out = append(out, e)
+		case xml.EndElement:
+			if el.Name.Local == "g" {
+				series = -1
+			}
+		case xml.CharData:
+			if len(out) > 0 {
+				out[len(out)-1].text += string(el)
+			}
+		}
+	}
+}
+
+// TestChartStylesAreDistinct: with 1 to 10 series every series has its own
+// colour, marker and dash pattern, and no colour repeats (issue 13: the
+// palette had 7 colours, so the 8th series looked like the 1st). Mutation
+// caught: a 7-colour palette, or one marker for all.
+func TestChartStylesAreDistinct(t *testing.T) {
+	for n := 1; n <= 10; n++ {
+		rep, err := Summarize(manySeries(n, []float64{1e9, 2e9, 3e9}, func(s, ti int) int { return (s + 1) * (3 - ti) }), 0)
+		require.NoError(t, err)
+		colours, markers, styles := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for _, e := range chartElements(t, rep) {
+			switch {
+			case e.series < 0:
+			case e.name == "polyline":
+				styles[strconv.Itoa(e.series)+" "+e.attr["stroke"]+" "+e.attr["stroke-dasharray"]] = true
+				colours[e.attr["stroke"]] = true
+			case e.attr["data-marker"] != "":
+				markers[strconv.Itoa(e.series)+" "+e.attr["data-marker"]] = true
+			}
+		}
+		require.Len(t, colours, n, "%d series: a colour each", n)
+		require.Len(t, styles, n, "%d series: one line style each", n)
+		distinct := map[string]bool{}
+		for m := range markers {
+			distinct[strings.Fields(m)[1]] = true
+		}
+		require.Len(t, distinct, n, "%d series: a marker each", n)
+	}
+	for i := range 20 {
+		for j := range i {
+			a, b := seriesStyle(i), seriesStyle(j)
+			require.False(t, a.colour == b.colour && a.dash == b.dash, "series %d and %d look alike", i, j)
+		}
+	}
+}
+
+// TestChartZeroLossCells: a loss-free cell gets a marker on the 0 line but
+// no interval (their bands stacked into an opaque block, issue 13), the
+// bound is stated in a label, and no line joins a cell with losses to the
+// 0 line (it crossed the target line at timeouts never run). Mutations
+// caught: an interval bar for every cell; one polyline per series.
+func TestChartZeroLossCells(t *testing.T) {
+	rep, err := Summarize(manySeries(2, []float64{1e9, 2e9, 3e9, 4e9, 5e9}, func(s, ti int) int { return max(0, 50-(s+1)*ti*20) }), 0)
+	require.NoError(t, err)
+	bars, lines := map[int]bool{}, map[int]int{}
+	label := false
+	for _, e := range chartElements(t, rep) {
+		if v, ok := e.attr["data-ci"]; ok {
+			c, err := strconv.Atoi(v)
+			require.NoError(t, err)
+			require.Positive(t, rep.Cells[c].LossRuns, "an interval drawn for the loss-free cell %d", c)
+			bars[c] = true
+		}
+		if e.name == "polyline" && e.series >= 0 {
+			lines[e.series]++
+		}
+		label = label || strings.Contains(e.text, "with 100 runs per cell its P(loss) ≤ 0.037 (95 % upper bound, not drawn)")
+	}
+	for c, cell := range rep.Cells {
+		require.Equal(t, cell.LossRuns > 0, bars[c], "cell %d", c)
+	}
+	require.True(t, label, "the zero cells' bound is stated")
+	require.Equal(t, map[int]int{0: 2, 1: 2}, lines, "each curve breaks at the 0 line")
+}
+
+// TestChartAxes: the x axis is logarithmic when the timeouts span a factor
+// of 10 or more and linear otherwise, its title says which, and every
+// timeout tried has a tick label (60-90 ms had none in the committed
+// backlog chart, issue 13). Mutation caught: ticks at round values only.
+func TestChartAxes(t *testing.T) {
+	for _, tc := range []struct {
+		timeouts []float64
+		scale    string
+	}{
+		{[]float64{60e6, 70e6, 80e6, 90e6, 100e6, 110e6, 120e6, 130e6, 150e6, 200e6, 250e6}, "linear scale"},
+		{[]float64{100e6, 250e6, 500e6, 750e6, 1e9, 1.5e9, 2e9, 3e9, 4e9, 5e9, 6e9, 8e9, 10e9, 12e9, 15e9, 20e9, 30e9}, "log scale"},
+	} {
+		rep, err := Summarize(manySeries(2, tc.timeouts, func(s, ti int) int { return max(0, 60-s-10*ti) }), 0)
+		require.NoError(t, err)
+		ticks, titled := map[string]bool{}, false
+		for _, e := range chartElements(t, rep) {
+			if v, ok := e.attr["data-tick"]; ok {
+				ticks[v] = true
+			}
+			titled = titled || strings.HasPrefix(e.text, "drain timeout (DrainTimeout), "+tc.scale)
+		}
+		for _, v := range tc.timeouts {
+			require.True(t, ticks[durationTick(v)], "%s: a tick label at %s", tc.scale, durationTick(v))
+		}
+		require.True(t, titled, "the axis title says %s", tc.scale)
+	}
+}
+
+// TestChartCoincidingCurves: when curves coincide (issue 13: a 4-profile
+// sweep showed one line) the chart has a panel per series, each series
+// drawn once in colour, and the legend names the curve it coincides with.
+// Mutation caught: one shared plot whatever the curves.
+func TestChartCoincidingCurves(t *testing.T) {
+	rep, err := Summarize(manySeries(4, []float64{1e9, 2e9, 3e9}, func(s, ti int) int { return []int{100, 0, 0}[ti] }), 0)
+	require.NoError(t, err)
+	groups, frames, legend := 0, 0, 0
+	for _, e := range chartElements(t, rep) {
+		if e.name == "g" {
+			groups++
+		}
+		if e.name == "path" && e.attr["class"] == "ax" && strings.Contains(e.attr["d"], "V") {
+			frames++
+		}
+		if strings.Contains(e.text, "(same P(loss) curve as handler=h0)") {
+			legend++
+		}
+	}
+	require.Equal(t, 4, groups, "each series drawn once")
+	require.Equal(t, 4+1, frames, "a P(loss) panel per series, and the CDF")
+	require.Equal(t, 3, legend)
 }
