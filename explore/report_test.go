@@ -142,13 +142,14 @@ func TestProfileWithoutDrainTimeout(t *testing.T) {
 
 // TestAllProfilesOnSlowHandler is issue 13's reproducer run for real: every
 // profile swept over drain_timeout on examples/conn-drain-slow-handler.yaml
-// (20 seeds, a loose target). natsjs and node-v1 have no drain timeout and
+// (examples/sweeps/all-profiles.yaml with 20 seeds, a loose target). natsjs and node-v1 have no drain timeout and
 // get no recommendation; go's is 200 ms (the handler's time); csharp-v1
 // loses at every timeout without one firing, so extending the axis is not
 // advised.
 func TestAllProfilesOnSlowHandler(t *testing.T) {
-	sw, err := Load("testdata/all-profiles.yaml")
+	sw, err := Load("../examples/sweeps/all-profiles.yaml")
 	require.NoError(t, err)
+	sw.Seeds = 20
 	rep, err := Summarize(run(t, sw, Options{Workers: 2}), 0.2)
 	require.NoError(t, err)
 	recs := map[string]*Series{}

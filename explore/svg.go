@@ -78,8 +78,9 @@ const (
 // with the target and the recommended timeouts; and the cumulative
 // distribution of drain durations at the largest timeout of each series.
 // Each series has its own colour, dash pattern and marker; markers that
-// would fall on the same point are set side by side, and the legend says
-// which series have the same curve as an earlier one.
+// would fall on the same point are set side by side; when whole curves
+// coincide the P(loss) chart becomes small multiples (lossChart), and the
+// legend says which series have the same curve as an earlier one.
 func (rep *Report) WriteSVG(w io.Writer) error {
 	d := &svgDoc{}
 	y := 30.0
@@ -111,7 +112,7 @@ func (rep *Report) WriteSVG(w io.Writer) error {
 	}
 	y += 56
 	y = rep.lossChart(d, y) + 100
-	y = rep.cdfChart(d, y) + 56
+	y = rep.cdfChart(d, y) + 72
 	_, err := fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f">
 <style>
 text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;fill:#222}
@@ -183,8 +184,8 @@ func (rep *Report) lossChart(d *svgDoc, top float64) float64 {
 		a := area{plotLeft, plotRight, top, top + lossHeight}
 		rep.lossPanel(d, a, ylo, all, nil)
 		d.vlabel(a, "P(loss), log scale")
-		d.text((plotLeft+plotRight)/2, a.bottom+52, "middle", "a", title)
-		return a.bottom
+		d.text((plotLeft+plotRight)/2, a.bottom+62, "middle", "a", title)
+		return a.bottom + 10
 	}
 	d.text(plotLeft, top-4, "start", "k", "curves that coincide: one panel per series, the others in grey")
 	width := (plotRight - plotLeft - panelGapX*(panelCols-1)) / panelCols
@@ -324,14 +325,22 @@ func (rep *Report) cdfChart(d *svgDoc, top float64) float64 {
 		d.text((plotLeft+plotRight)/2, (top+bottom)/2, "middle", "a", "no drain reached CLOSED")
 		return bottom
 	}
-	var same []string
+	// Series with the same durations are drawn on top of each other: a
+	// note under the chart names each group.
+	var notes []string
 	for i := range rep.Series {
-		if j := slices.IndexFunc(durs[:i], func(o []int64) bool { return slices.Equal(o, durs[i]) }); j >= 0 && len(durs[i]) > 0 {
-			same = append(same, rep.Series[i].Label+" = "+rep.Series[j].Label)
+		if len(durs[i]) == 0 || slices.ContainsFunc(durs[:i], func(o []int64) bool { return slices.Equal(o, durs[i]) }) {
+			continue
 		}
-	}
-	if len(same) > 0 {
-		d.text(plotLeft, top-6, "start", "k", "same durations, drawn on top of each other: "+strings.Join(same, ", "))
+		group := []string{rep.Series[i].Label}
+		for j := i + 1; j < len(durs); j++ {
+			if slices.Equal(durs[j], durs[i]) {
+				group = append(group, rep.Series[j].Label)
+			}
+		}
+		if len(group) > 1 {
+			notes = append(notes, wrap("same durations, one curve on top of the other: "+strings.Join(group, ", "), 110)...)
+		}
 	}
 	a := area{plotLeft, plotRight, top, bottom}
 	xs, xticks := durationAxis(lo, hi, a)
@@ -354,7 +363,28 @@ func (rep *Report) cdfChart(d *svgDoc, top float64) float64 {
 	d.frame(a)
 	d.text((plotLeft+plotRight)/2, bottom+52, "middle", "a", "drain duration, "+xs.name()+" (dashed verticals: recommended timeouts)")
 	d.vlabel(a, "runs done")
+	for _, n := range notes {
+		bottom += 16
+		d.text(plotLeft, bottom+56, "start", "k", n)
+	}
 	return bottom
+}
+
+// wrap splits text at spaces into lines of at most width characters
+// (longer words stay whole).
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) > width {
+			lines, line = append(lines, line), ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
 }
 
 // cdfPoints samples the empirical CDF of sorted at 400 points across the
