@@ -112,7 +112,7 @@ func TestTimeoutsActInStepsOfTheConnectionPoll(t *testing.T) {
 	}
 }
 
-// TestChartsAreCurrent reruns the bundled sweeps in full (about 20 s on two
+// TestChartsAreCurrent reruns the bundled sweeps in full (about a minute on two
 // cores) and compares their charts with the committed ones, which a change
 // to the model can make stale. It runs only when DRAINSIM_CHARTS is set;
 // DRAINSIM_CHARTS=update rewrites the charts instead.

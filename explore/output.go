@@ -161,16 +161,23 @@ type (
 		DrainMaxNS   int64           `json:"drain_max_ns"`
 	}
 	jsonRec struct {
-		Series         []jsonAxisValue `json:"series"`
-		Found          bool            `json:"found"`
-		DrainTimeout   string          `json:"drain_timeout"`
-		DrainTimeoutNS int64           `json:"drain_timeout_ns"`
-		Cell           int             `json:"cell"`
-		Upper          float64         `json:"upper"`
-		RunsNeeded     int             `json:"runs_needed"`
-		TighterTarget  float64         `json:"tighter_target"`
-		TighterRuns    int             `json:"tighter_runs"`
-		Text           string          `json:"text"`
+		Series []jsonAxisValue `json:"series"`
+		Found  bool            `json:"found"`
+		// NoDrainTimeout: the series' profile has no drain timeout, so
+		// the axis has no effect on it and nothing is recommended.
+		NoDrainTimeout bool `json:"no_drain_timeout"`
+		// SameRunsFrom is the drain timeout from which every larger value
+		// had the same runs as the largest (the largest itself when the
+		// last two differ).
+		SameRunsFrom   string  `json:"same_runs_from"`
+		DrainTimeout   string  `json:"drain_timeout"`
+		DrainTimeoutNS int64   `json:"drain_timeout_ns"`
+		Cell           int     `json:"cell"`
+		Upper          float64 `json:"upper"`
+		RunsNeeded     int     `json:"runs_needed"`
+		TighterTarget  float64 `json:"tighter_target"`
+		TighterRuns    int     `json:"tighter_runs"`
+		Text           string  `json:"text"`
 	}
 )
 
@@ -194,7 +201,7 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 		s := &rep.Series[i]
 		c := &rep.Cells[s.Rec.Cell]
 		out.Recommendations = append(out.Recommendations, jsonRec{Series: rep.axisValues(c.Values[:len(c.Values)-1]),
-			Found: s.Rec.Found, DrainTimeout: s.Rec.Timeout, DrainTimeoutNS: int64(rep.timeoutNS(s.Rec.Cell)),
+			Found: s.Rec.Found, NoDrainTimeout: s.Rec.NoTimeout, SameRunsFrom: rep.timeoutLabel(s.Rec.SameFrom), DrainTimeout: s.Rec.Timeout, DrainTimeoutNS: int64(rep.timeoutNS(s.Rec.Cell)),
 			Cell: s.Rec.Cell, Upper: c.High, RunsNeeded: s.Rec.RunsNeeded, TighterTarget: s.Rec.Tighter,
 			TighterRuns: s.Rec.TighterRuns, Text: rep.RecommendationText(s)})
 	}

@@ -10,6 +10,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/drainsim/drainsim/model"
 )
 
 // RawFormat identifies the JSON of Results (drainsim explore --raw).
@@ -207,6 +209,8 @@ func (h *Header) validate() error {
 		return fieldErr("sweep.name", h.Name, "the sweep's name")
 	case h.Scenario == "":
 		return fieldErr("sweep.scenario", h.Scenario, "the base scenario's name")
+	case h.Profile != "" && !slices.Contains(model.ProfileNames(), h.Profile):
+		return fieldErr("sweep.profile", h.Profile, "a profile name, one of %v", model.ProfileNames())
 	case !isSHA256(h.Fingerprint):
 		return fieldErr("sweep.fingerprint", h.Fingerprint, "64 lowercase hex digits (a SHA-256)")
 	case h.Seeds < 1 || h.Seeds > MaxRuns:

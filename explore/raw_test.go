@@ -126,6 +126,7 @@ func TestMergeRefusesCorruptedInput(t *testing.T) {
 		{name: "fingerprint not hex", change: set(sweep, "fingerprint", "xyz"), want: `field sweep.fingerprint = "xyz": want 64 lowercase hex digits`},
 		{name: "no name", change: set(sweep, "name", ""), want: `field sweep.name = "": want the sweep's name`},
 		{name: "no scenario", change: set(sweep, "scenario", ""), want: `field sweep.scenario = ""`},
+		{name: "unknown profile", change: set(sweep, "profile", "cobol"), want: `field sweep.profile = "cobol": want a profile name, one of [c `},
 		{name: "unknown axis", change: set(ax0, "name", "colour"), want: `field sweep.axes[0].name = "colour": want one of [drain_timeout handler`},
 		{name: "axis twice", change: set(ax0, "name", TimeoutAxis), want: `field sweep.axes[0].name = "drain_timeout": want drain_timeout as the last axis`},
 		{name: "timeout not last", change: func(m map[string]any) {

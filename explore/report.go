@@ -3,8 +3,11 @@ package explore
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/drainsim/drainsim/model"
 )
 
 // Report is the summary of a complete sweep: statistics per cell and a
@@ -67,14 +70,29 @@ type Series struct {
 }
 
 // Recommendation is the smallest drain timeout of a series whose 95 %
-// upper bound on P(loss) is at or below the target.
+// upper bound on P(loss) is at or below the target, or, when there is none,
+// what the series shows instead.
 type Recommendation struct {
-	// Found is false when no timeout of the series meets the target; then
-	// Cell is the cell with the lowest upper bound.
+	// Found is true when a timeout of the series meets the target; Cell is
+	// then the smallest such timeout's cell. When none does, Cell is the
+	// cell the text reports on: the smallest loss-free one when some cell
+	// lost nothing (from it on, more seeds may show the target), else the
+	// largest timeout tried (the loss there is the least the axis showed
+	// to persist; a tie between losing cells never names a smaller one).
 	Found bool
 	Cell  int
-	// Timeout is the recommended (or best) cell's drain timeout.
+	// Timeout is the recommended (or reported) cell's drain timeout.
 	Timeout string
+	// NoTimeout is set when the series' profile has no drain timeout
+	// (model.NoTimeout: the JavaScript clients), so the drain_timeout axis
+	// changes nothing for it and nothing is recommended; Profile names it.
+	NoTimeout bool
+	Profile   string
+	// SameFrom is the first cell of the series from which every larger
+	// timeout had the same runs, seed by seed, as the largest: the series'
+	// first cell when the timeout changed nothing at all over the values
+	// tried, its last when the last two differ.
+	SameFrom int
 	// RunsNeeded is the number of loss-free runs per cell that a claim of
 	// P(loss) <= target needs; Tighter is target/10 and TighterRuns the
 	// loss-free runs per cell that claim would need.
@@ -121,7 +139,7 @@ func Summarize(r *Results, target float64) (*Report, error) {
 		for c := start; c < start+nt; c++ {
 			s.Cells = append(s.Cells, c)
 		}
-		s.Rec = rep.recommend(s.Cells)
+		s.Rec = rep.recommend(s.Cells, rep.seriesProfile(rep.Cells[start].Values))
 		rep.Series = append(rep.Series, s)
 	}
 	return rep, nil
@@ -167,21 +185,40 @@ func cellStats(cr *CellRuns) CellStats {
 }
 
 // recommend picks the first cell (by increasing timeout) whose upper bound
-// meets the target, or else the cell with the lowest upper bound.
-func (rep *Report) recommend(cells []int) Recommendation {
-	rec := Recommendation{Cell: cells[0], RunsNeeded: RunsNeeded(rep.Target), Tighter: rep.Target / 10}
+// meets the target; see Recommendation for what it reports when none does.
+// prof is the series' profile, nil when the results do not name it.
+func (rep *Report) recommend(cells []int, prof *model.Profile) Recommendation {
+	rec := Recommendation{Cell: cells[len(cells)-1], RunsNeeded: RunsNeeded(rep.Target), Tighter: rep.Target / 10}
 	rec.TighterRuns = RunsNeeded(rec.Tighter)
-	for _, c := range cells {
-		if rep.Cells[c].High <= rep.Target {
-			rec.Found, rec.Cell = true, c
-			break
-		}
-		if rep.Cells[c].High < rep.Cells[rec.Cell].High {
-			rec.Cell = c
-		}
+	rec.SameFrom = rec.Cell
+	for i := len(cells) - 2; i >= 0 && rep.res.Cells[cells[i]].equal(&rep.res.Cells[rec.Cell]); i-- {
+		rec.SameFrom = cells[i]
+	}
+	if prof != nil && prof.TimeoutStart == model.NoTimeout {
+		rec.NoTimeout, rec.Profile = true, prof.Name
+	} else if c := slices.IndexFunc(cells, func(c int) bool { return rep.Cells[c].High <= rep.Target }); c >= 0 {
+		rec.Found, rec.Cell = true, cells[c]
+	} else if c := slices.IndexFunc(cells, func(c int) bool { return rep.Cells[c].LossRuns == 0 }); c >= 0 {
+		rec.Cell = cells[c]
 	}
 	rec.Timeout = rep.timeoutLabel(rec.Cell)
 	return rec
+}
+
+// seriesProfile returns the profile of the series whose cell has the
+// given axis values: the profile axis's value, else the base scenario's;
+// nil when neither names a known profile (raw files that predate
+// Header.Profile).
+func (rep *Report) seriesProfile(values []string) *model.Profile {
+	name := rep.Sweep.Profile
+	if a := slices.IndexFunc(rep.Sweep.Axes, func(a AxisInfo) bool { return a.Name == "profile" }); a >= 0 {
+		name = values[a]
+	}
+	p, err := model.LookupProfile(name)
+	if err != nil {
+		return nil
+	}
+	return p
 }
 
 func (rep *Report) timeoutLabel(c int) string {
@@ -199,16 +236,27 @@ func (rep *Report) timeoutNS(c int) float64 {
 func (rep *Report) RecommendationText(s *Series) string {
 	r, c := &s.Rec, &rep.Cells[s.Rec.Cell]
 	lost := fmt.Sprintf("%s of %s runs lost messages", groupDigits(c.LossRuns), groupDigits(c.Runs))
+	first, last, same := rep.timeoutLabel(s.Cells[0]), rep.timeoutLabel(s.Cells[len(s.Cells)-1]), rep.timeoutLabel(r.SameFrom)
 	switch {
+	case r.NoTimeout:
+		seen := "every value from " + first + " to " + last + " gave the same runs"
+		if r.SameFrom != s.Cells[0] {
+			seen = "at " + last + ", the largest value tried"
+		}
+		return fmt.Sprintf("no drain_timeout to recommend: profile %s has no drain timeout, so the drain_timeout axis has no effect on it; %s: %s (P(loss) %s, 95%% CI [%s, %s])",
+			r.Profile, seen, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High))
 	case r.Found:
 		return fmt.Sprintf("drain_timeout %s or more: at %s, %s, so P(loss) <= %s (95%% upper bound) <= target %s; a claim of P(loss) <= %s would need %s loss-free runs per cell",
 			r.Timeout, r.Timeout, lost, fmtProb(c.High), fmtProb(rep.Target), fmtProb(r.Tighter), groupDigits(r.TighterRuns))
 	case c.LossRuns == 0:
 		return fmt.Sprintf("no drain_timeout shows the target with %s runs per cell: at %s none of them lost messages, but the 95%% upper bound is %s > target %s; showing P(loss) <= %s needs %s loss-free runs per cell (raise seeds)",
 			groupDigits(c.Runs), r.Timeout, fmtProb(c.High), fmtProb(rep.Target), fmtProb(rep.Target), groupDigits(r.RunsNeeded))
+	case r.SameFrom != r.Cell && c.Timeouts == 0:
+		return fmt.Sprintf("no drain_timeout meets the target, and from %s to %s, the largest value tried, the drain timeout changed nothing: every value gave the same runs, in which %s without the drain timing out, so a longer drain_timeout is unlikely to help: the loss has another cause",
+			same, last, lost)
 	}
-	return fmt.Sprintf("no drain_timeout meets the target: even at %s, %s (P(loss) <= %s); extend the drain_timeout axis",
-		r.Timeout, lost, fmtProb(c.High))
+	return fmt.Sprintf("no drain_timeout up to %s, the largest value tried, meets the target: at %s, %s (P(loss) %s, 95%% CI [%s, %s]); extend the drain_timeout axis above %s",
+		r.Timeout, r.Timeout, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High), r.Timeout)
 }
 
 // fmtProb renders a probability with three significant digits and no

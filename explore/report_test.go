@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/model"
 )
 
 // handMade returns complete Results with one axis "handler" (series a and
@@ -48,8 +50,8 @@ func TestRecommendation(t *testing.T) {
 	require.Equal(t, RunsNeeded(1e-4), a.Rec.TighterRuns)
 	require.Contains(t, rep.RecommendationText(&a), "drain_timeout 2s or more: at 2s, 0 of 4,000 runs lost messages, so P(loss) <= 0.000959")
 	require.False(t, b.Rec.Found)
-	require.Equal(t, "3s", b.Rec.Timeout, "the best there is")
-	require.Contains(t, rep.RecommendationText(&b), "no drain_timeout meets the target: even at 3s, 9 of 4,000 runs lost messages")
+	require.Equal(t, "3s", b.Rec.Timeout, "the largest value tried")
+	require.Contains(t, rep.RecommendationText(&b), "no drain_timeout up to 3s, the largest value tried, meets the target: at 3s, 9 of 4,000 runs lost messages (P(loss) 0.00225, 95% CI [0.00118, 0.00427]); extend the drain_timeout axis above 3s")
 
 	c := rep.Cells[0]
 	require.Equal(t, []string{"a", "1s"}, c.Values)
@@ -76,6 +78,96 @@ func TestRecommendation(t *testing.T) {
 	require.Greater(t, hi5, 0.01, "premise: 5 losses in 1,000 runs do not show 0.01")
 	require.True(t, rep.Series[0].Rec.Found)
 	require.Equal(t, "2s", rep.Series[0].Rec.Timeout)
+}
+
+// TestNoTargetNamesTheLargestValue is the reproducer of issue 13's "even at
+// 50ms": when every timeout loses equally the advice named the first cell
+// of the tie, the smallest timeout. It must name the largest one tried.
+// Mutation caught: keeping the first cell of a tie of upper bounds.
+func TestNoTargetNamesTheLargestValue(t *testing.T) {
+	rep, err := Summarize(handMade(200, [2][3]int{{200, 200, 200}, {200, 150, 150}}), 0)
+	require.NoError(t, err)
+	for _, s := range rep.Series {
+		require.False(t, s.Rec.Found)
+		require.Equal(t, "3s", s.Rec.Timeout, s.Label)
+		require.Contains(t, rep.RecommendationText(&s), "no drain_timeout up to 3s, the largest value tried, meets the target: at 3s, ")
+		require.Contains(t, rep.RecommendationText(&s), "extend the drain_timeout axis above 3s")
+	}
+	require.Equal(t, 0, rep.Series[0].Rec.SameFrom, "every cell of a had the same runs")
+	require.Equal(t, 4, rep.Series[1].Rec.SameFrom, "b's 2s and 3s had the same runs")
+}
+
+// TestTimeoutThatChangesNothing: when the largest timeouts had the same
+// runs and none of them timed out, a longer timeout will not help, and
+// the advice must not say to extend the axis (csharp-v1 and ruby-em on
+// conn-drain-slow-handler.yaml). Mutation caught: dropping the SameFrom
+// case, which advised extending the axis.
+func TestTimeoutThatChangesNothing(t *testing.T) {
+	r := handMade(200, [2][3]int{{200, 200, 200}, {200, 150, 150}})
+	for c := range r.Cells {
+		r.Cells[c].Timeouts = 0
+	}
+	rep, err := Summarize(r, 0)
+	require.NoError(t, err)
+	a, b := rep.RecommendationText(&rep.Series[0]), rep.RecommendationText(&rep.Series[1])
+	require.Equal(t, "no drain_timeout meets the target, and from 1s to 3s, the largest value tried, the drain timeout changed nothing: every value gave the same runs, in which 200 of 200 runs lost messages without the drain timing out, so a longer drain_timeout is unlikely to help: the loss has another cause", a)
+	require.Contains(t, b, "from 2s to 3s, the largest value tried, the drain timeout changed nothing")
+	require.NotContains(t, a+b, "extend")
+}
+
+// TestProfileWithoutDrainTimeout is the reproducer of issue 13's natsjs
+// and node-v1 advice: a profile without a drain timeout (TimeoutStart
+// NoTimeout) gets no recommendation, even when its runs lose nothing, and
+// the text says the axis has no effect on it. Mutation caught: ignoring
+// the profile (it then recommended 1s for a loss-free natsjs).
+func TestProfileWithoutDrainTimeout(t *testing.T) {
+	r := handMade(4000, [2][3]int{{0, 0, 0}, {9, 9, 0}})
+	r.Sweep.Profile = "natsjs"
+	rep, err := Summarize(r, 0)
+	require.NoError(t, err)
+	for _, s := range rep.Series {
+		require.True(t, s.Rec.NoTimeout, s.Label)
+		require.False(t, s.Rec.Found, s.Label)
+		require.Contains(t, rep.RecommendationText(&s), "no drain_timeout to recommend: profile natsjs has no drain timeout, so the drain_timeout axis has no effect on it; ")
+	}
+	require.Contains(t, rep.RecommendationText(&rep.Series[0]), "every value from 1s to 3s gave the same runs: 0 of 4,000 runs lost messages")
+	require.Contains(t, rep.RecommendationText(&rep.Series[1]), "at 3s, the largest value tried: 0 of 4,000 runs lost messages")
+	var csvOut bytes.Buffer
+	require.NoError(t, rep.WriteCSV(&csvOut))
+	require.NotContains(t, csvOut.String(), ",1\n", "no cell recommended")
+	var js bytes.Buffer
+	require.NoError(t, rep.WriteJSON(&js))
+	require.Contains(t, js.String(), `"no_drain_timeout": true`)
+}
+
+// TestAllProfilesOnSlowHandler is issue 13's reproducer run for real: every
+// profile swept over drain_timeout on examples/conn-drain-slow-handler.yaml
+// (examples/sweeps/all-profiles.yaml with 20 seeds, a loose target). natsjs and node-v1 have no drain timeout and
+// get no recommendation; go's is 200 ms (the handler's time); csharp-v1
+// loses at every timeout without one firing, so extending the axis is not
+// advised.
+func TestAllProfilesOnSlowHandler(t *testing.T) {
+	sw, err := Load("../examples/sweeps/all-profiles.yaml")
+	require.NoError(t, err)
+	sw.Seeds = 20
+	rep, err := Summarize(run(t, sw, Options{Workers: 2}), 0.2)
+	require.NoError(t, err)
+	recs := map[string]*Series{}
+	for i := range rep.Series {
+		recs[rep.Series[i].Label] = &rep.Series[i]
+	}
+	require.Len(t, recs, len(model.ProfileNames()), "a series per profile")
+	for _, p := range []string{"natsjs", "node-v1"} {
+		s := recs["profile="+p]
+		require.True(t, s.Rec.NoTimeout, p)
+		require.Contains(t, rep.RecommendationText(s), "profile "+p+" has no drain timeout")
+	}
+	require.True(t, recs["profile=go"].Rec.Found)
+	require.Equal(t, "200ms", recs["profile=go"].Rec.Timeout)
+	require.Contains(t, rep.RecommendationText(recs["profile=csharp-v1"]), "unlikely to help")
+	for _, s := range recs {
+		require.NotContains(t, rep.RecommendationText(s), "at 50ms", "%s: never the smallest value as the best", s.Label)
+	}
 }
 
 func TestReportOutputs(t *testing.T) {
@@ -139,8 +231,9 @@ func TestReportOutputs(t *testing.T) {
 	requireWellFormedSVG(t, svg.Bytes(), len(rep.Series))
 }
 
-// requireWellFormedSVG parses doc as XML and checks it has an svg root, a
-// P(loss) curve and band per series and a CDF curve per series.
+// requireWellFormedSVG parses doc as XML and checks it has an svg root, no
+// interval bands (intervals are bars, TestChartZeroLossCells) and a curve
+// per series at least.
 func requireWellFormedSVG(t *testing.T, doc []byte, series int) {
 	t.Helper()
 	dec := xml.NewDecoder(bytes.NewReader(doc))
@@ -160,6 +253,196 @@ func requireWellFormedSVG(t *testing.T, doc []byte, series int) {
 		}
 	}
 	require.Equal(t, "svg", root)
-	require.Equal(t, series, counts["polygon"], "one interval band per series")
-	require.Equal(t, 2*series, counts["polyline"], "a P(loss) curve and a CDF per series")
+	require.Zero(t, counts["polygon"], "no interval bands")
+	require.GreaterOrEqual(t, counts["polyline"], series, "curves")
+}
+
+// manySeries returns complete Results with a handler axis of n values and
+// the given drain timeouts (ns), 100 runs per cell, where lost(s, t) runs of
+// series s at timeout t lost a message.
+func manySeries(n int, timeouts []float64, lost func(s, t int) int) *Results {
+	const runs = 100
+	h := Header{Name: "many", Scenario: "base", Fingerprint: strings.Repeat("f", 64), Seeds: runs, Target: 1e-3,
+		Axes: []AxisInfo{{Name: "handler"}, {Name: TimeoutAxis, Num: timeouts}}}
+	for s := range n {
+		h.Axes[0].Values = append(h.Axes[0].Values, "h"+strconv.Itoa(s))
+	}
+	for _, ns := range timeouts {
+		h.Axes[1].Values = append(h.Axes[1].Values, durationTick(ns))
+	}
+	r := &Results{Format: RawFormat, Shard: Shard{K: 1, N: 1}, Sweep: h}
+	for s := range n {
+		for ti := range timeouts {
+			c := CellRuns{Lost: make([]int, runs), DrainNS: make([]int64, runs), Timeouts: lost(s, ti)}
+			for i := range runs {
+				c.DrainNS[i] = int64(s+i+1) * 1e6
+				if i < lost(s, ti) {
+					c.Lost[i] = 1
+				}
+			}
+			r.Cells = append(r.Cells, c)
+		}
+	}
+	return r
+}
+
+// svgElement is one element of a chart: its name, attributes, and the
+// data-series of the group it is in (-1 outside one).
+type svgElement struct {
+	name   string
+	attr   map[string]string
+	series int
+	text   string
+}
+
+func chartElements(t *testing.T, rep *Report) []svgElement {
+	t.Helper()
+	var svg bytes.Buffer
+	require.NoError(t, rep.WriteSVG(&svg))
+	dec := xml.NewDecoder(&svg)
+	var out []svgElement
+	series := -1
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		require.NoError(t, err)
+		switch el := tok.(type) {
+		case xml.StartElement:
+			e := svgElement{name: el.Name.Local, attr: map[string]string{}, series: series}
+			for _, a := range el.Attr {
+				e.attr[a.Name.Local] = a.Value
+			}
+			if v, ok := e.attr["data-series"]; ok && e.name == "g" {
+				series, err = strconv.Atoi(v)
+				require.NoError(t, err)
+			}
+			out = append(out, e)
+		case xml.EndElement:
+			if el.Name.Local == "g" {
+				series = -1
+			}
+		case xml.CharData:
+			if len(out) > 0 {
+				out[len(out)-1].text += string(el)
+			}
+		}
+	}
+}
+
+// TestChartStylesAreDistinct: with 1 to 10 series every series has its own
+// colour, marker and dash pattern, and no colour repeats (issue 13: the
+// palette had 7 colours, so the 8th series looked like the 1st). Mutation
+// caught: a 7-colour palette, or one marker for all.
+func TestChartStylesAreDistinct(t *testing.T) {
+	for n := 1; n <= 10; n++ {
+		rep, err := Summarize(manySeries(n, []float64{1e9, 2e9, 3e9}, func(s, ti int) int { return (s + 1) * (3 - ti) }), 0)
+		require.NoError(t, err)
+		colours, markers, styles := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for _, e := range chartElements(t, rep) {
+			switch {
+			case e.series < 0:
+			case e.name == "polyline":
+				styles[strconv.Itoa(e.series)+" "+e.attr["stroke"]+" "+e.attr["stroke-dasharray"]] = true
+				colours[e.attr["stroke"]] = true
+			case e.attr["data-marker"] != "":
+				markers[strconv.Itoa(e.series)+" "+e.attr["data-marker"]] = true
+			}
+		}
+		require.Len(t, colours, n, "%d series: a colour each", n)
+		require.Len(t, styles, n, "%d series: one line style each", n)
+		distinct := map[string]bool{}
+		for m := range markers {
+			distinct[strings.Fields(m)[1]] = true
+		}
+		require.Len(t, distinct, n, "%d series: a marker each", n)
+	}
+	for i := range 20 {
+		for j := range i {
+			a, b := seriesStyle(i), seriesStyle(j)
+			require.False(t, a.colour == b.colour && a.dash == b.dash, "series %d and %d look alike", i, j)
+		}
+	}
+}
+
+// TestChartZeroLossCells: a loss-free cell gets a marker on the 0 line but
+// no interval (their bands stacked into an opaque block, issue 13), the
+// bound is stated in a label, and no line joins a cell with losses to the
+// 0 line (it crossed the target line at timeouts never run). Mutations
+// caught: an interval bar for every cell; one polyline per series.
+func TestChartZeroLossCells(t *testing.T) {
+	rep, err := Summarize(manySeries(2, []float64{1e9, 2e9, 3e9, 4e9, 5e9}, func(s, ti int) int { return max(0, 50-(s+1)*ti*20) }), 0)
+	require.NoError(t, err)
+	bars, lines := map[int]bool{}, map[int]int{}
+	label := false
+	for _, e := range chartElements(t, rep) {
+		if v, ok := e.attr["data-ci"]; ok {
+			c, err := strconv.Atoi(v)
+			require.NoError(t, err)
+			require.Positive(t, rep.Cells[c].LossRuns, "an interval drawn for the loss-free cell %d", c)
+			bars[c] = true
+		}
+		if e.name == "polyline" && e.series >= 0 {
+			lines[e.series]++
+		}
+		label = label || strings.Contains(e.text, "with 100 runs per cell its P(loss) ≤ 0.037 (95 % upper bound, not drawn)")
+	}
+	for c, cell := range rep.Cells {
+		require.Equal(t, cell.LossRuns > 0, bars[c], "cell %d", c)
+	}
+	require.True(t, label, "the zero cells' bound is stated")
+	require.Equal(t, map[int]int{0: 2, 1: 2}, lines, "each curve breaks at the 0 line")
+}
+
+// TestChartAxes: the x axis is logarithmic when the timeouts span a factor
+// of 10 or more and linear otherwise, its title says which, and every
+// timeout tried has a tick label (60-90 ms had none in the committed
+// backlog chart, issue 13). Mutation caught: ticks at round values only.
+func TestChartAxes(t *testing.T) {
+	for _, tc := range []struct {
+		timeouts []float64
+		scale    string
+	}{
+		{[]float64{60e6, 70e6, 80e6, 90e6, 100e6, 110e6, 120e6, 130e6, 150e6, 200e6, 250e6}, "linear scale"},
+		{[]float64{100e6, 250e6, 500e6, 750e6, 1e9, 1.5e9, 2e9, 3e9, 4e9, 5e9, 6e9, 8e9, 10e9, 12e9, 15e9, 20e9, 30e9}, "log scale"},
+	} {
+		rep, err := Summarize(manySeries(2, tc.timeouts, func(s, ti int) int { return max(0, 60-s-10*ti) }), 0)
+		require.NoError(t, err)
+		ticks, titled := map[string]bool{}, false
+		for _, e := range chartElements(t, rep) {
+			if v, ok := e.attr["data-tick"]; ok {
+				ticks[v] = true
+			}
+			titled = titled || strings.HasPrefix(e.text, "drain timeout (DrainTimeout), "+tc.scale)
+		}
+		for _, v := range tc.timeouts {
+			require.True(t, ticks[durationTick(v)], "%s: a tick label at %s", tc.scale, durationTick(v))
+		}
+		require.True(t, titled, "the axis title says %s", tc.scale)
+	}
+}
+
+// TestChartCoincidingCurves: when curves coincide (issue 13: a 4-profile
+// sweep showed one line) the chart has a panel per series, each series
+// drawn once in colour, and the legend names the curve it coincides with.
+// Mutation caught: one shared plot whatever the curves.
+func TestChartCoincidingCurves(t *testing.T) {
+	rep, err := Summarize(manySeries(4, []float64{1e9, 2e9, 3e9}, func(s, ti int) int { return []int{100, 0, 0}[ti] }), 0)
+	require.NoError(t, err)
+	groups, frames, legend := 0, 0, 0
+	for _, e := range chartElements(t, rep) {
+		if e.name == "g" {
+			groups++
+		}
+		if e.name == "path" && e.attr["class"] == "ax" && strings.Contains(e.attr["d"], "V") {
+			frames++
+		}
+		if strings.Contains(e.text, "(same P(loss) curve as handler=h0)") {
+			legend++
+		}
+	}
+	require.Equal(t, 4, groups, "each series drawn once")
+	require.Equal(t, 4+1, frames, "a P(loss) panel per series, and the CDF")
+	require.Equal(t, 3, legend)
 }

@@ -86,6 +86,10 @@ type Header struct {
 	// fields of the files, so that the output does not depend on paths).
 	Name     string `json:"name"`
 	Scenario string `json:"scenario"`
+	// Profile is the base scenario's profile, which a profile axis
+	// overrides per cell: the report needs it to tell a profile without a
+	// drain timeout. Raw files written before it was recorded lack it.
+	Profile string `json:"profile,omitempty"`
 	// Fingerprint is a SHA-256 over the base scenario, the axes and the
 	// seeds; shards with different fingerprints cannot be merged.
 	Fingerprint string     `json:"fingerprint"`
@@ -280,6 +284,12 @@ const (
 	flagDone // the run has completed
 )
 
+// equal reports whether two cells had the same runs, seed by seed.
+func (cr *CellRuns) equal(o *CellRuns) bool {
+	return slices.Equal(cr.Lost, o.Lost) && slices.Equal(cr.DrainNS, o.DrainNS) &&
+		cr.Timeouts == o.Timeouts && cr.Silent == o.Silent && cr.Budget == o.Budget && cr.Cut == o.Cut
+}
+
 func (cr *CellRuns) count(f uint8) {
 	if f&flagTimeout != 0 {
 		cr.Timeouts++
@@ -328,6 +338,9 @@ func measure(r *model.Result) (lost int, drainNS int64, flags uint8) {
 // header describes the sweep for its Results.
 func (sw *Sweep) header() Header {
 	h := Header{Name: sw.Name, Scenario: sw.Base.Name, Seeds: sw.EffectiveSeeds(), FirstSeed: sw.FirstSeed, Target: sw.EffectiveTarget()}
+	if _, err := model.LookupProfile(sw.Base.Profile); err == nil { // else a profile axis sets every cell's
+		h.Profile = sw.Base.Profile
+	}
 	fp := sha256.New()
 	fp.Write(sw.Base.Marshal())
 	fmt.Fprintf(fp, "seeds %d from %d\n", h.Seeds, h.FirstSeed)

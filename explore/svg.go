@@ -9,10 +9,58 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
-// palette is the Okabe-Ito colour-blind-safe palette without its yellow.
-var palette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"}
+// palette holds ten colours that stay apart for colour-blind readers: the
+// Okabe-Ito palette without its yellow, then Paul Tol's wine, olive and
+// grey. With up to ten series no colour repeats.
+var palette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#882255", "#999933", "#7F7F7F"}
+
+// dashes are the line patterns series cycle through; with ten colours and
+// four patterns, no two of the first twenty series share both.
+var dashes = []string{"", "8 4", "2 3", "10 3 2 3"}
+
+// markerShapes are the point markers, as SVG path data for a marker of
+// radius about 4 centred on the origin, five shapes filled then the same
+// five hollow: ten, so that with up to ten series no marker repeats.
+var markerShapes = []string{
+	"M-3.5 0a3.5 3.5 0 1 0 7 0a3.5 3.5 0 1 0 -7 0Z", // circle
+	"M-3.2 -3.2h6.4v6.4h-6.4Z",                      // square
+	"M0 -4.2L3.8 2.8H-3.8Z",                         // triangle
+	"M0 -4.4L4.4 0L0 4.4L-4.4 0Z",                   // diamond
+	"M0 4.2L3.8 -2.8H-3.8Z",                         // triangle down
+}
+
+// style is how series i is drawn: its colour, dash pattern and marker.
+type style struct {
+	colour, dash string
+	shape        int  // index into markerShapes
+	hollow       bool // the marker is outlined, not filled
+}
+
+func seriesStyle(i int) style {
+	return style{colour: palette[i%len(palette)], dash: dashes[i%len(dashes)],
+		shape: i % len(markerShapes), hollow: i/len(markerShapes)%2 == 1}
+}
+
+// dashAttr is the stroke-dasharray attribute of the style, "" when solid.
+func (st style) dashAttr() string {
+	if st.dash == "" {
+		return ""
+	}
+	return ` stroke-dasharray="` + st.dash + `"`
+}
+
+// marker draws the style's marker at (x, y); data tags it for tests.
+func (d *svgDoc) marker(st style, x, y float64, data string) {
+	fill := st.colour
+	if st.hollow {
+		fill = "#fff"
+	}
+	d.el(`<path d="%s" transform="translate(%.1f %.1f)" fill="%s" stroke="%s" stroke-width="1.4" data-marker="%d/%t" %s/>`,
+		markerShapes[st.shape], x, y, fill, st.colour, st.shape, st.hollow, data)
+}
 
 // Chart geometry, in SVG user units (pixels at 100 %).
 const (
@@ -22,12 +70,17 @@ const (
 	lossHeight = 300.0
 	cdfHeight  = 220.0
 	zeroGap    = 18.0 // between the lowest decade of the P(loss) axis and its 0 line
+	dodge      = 7.0  // horizontal distance between markers that would coincide
 )
 
 // WriteSVG writes the report's two charts as one self-contained SVG: P(loss)
-// with its 95 % band against the drain timeout, one curve per series, with
-// the target and the recommended timeouts; and the cumulative distribution
-// of drain durations at the largest timeout of each series.
+// with its 95 % interval against the drain timeout, one curve per series,
+// with the target and the recommended timeouts; and the cumulative
+// distribution of drain durations at the largest timeout of each series.
+// Each series has its own colour, dash pattern and marker; markers that
+// would fall on the same point are set side by side; when whole curves
+// coincide the P(loss) chart becomes small multiples (lossChart), and the
+// legend says which series have the same curve as an earlier one.
 func (rep *Report) WriteSVG(w io.Writer) error {
 	d := &svgDoc{}
 	y := 30.0
@@ -41,16 +94,25 @@ func (rep *Report) WriteSVG(w io.Writer) error {
 	}
 	y += 12
 	if len(rep.Series) > 1 {
+		same := rep.sameCurves()
 		for i, s := range rep.Series {
-			y += 18
-			col := palette[i%len(palette)]
-			d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="3"/>`, plotLeft-60, y-4, plotLeft-40, y-4, col)
-			d.text(plotLeft-34, y, "start", "a", s.Label)
+			y += 20
+			st := seriesStyle(i)
+			d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"%s/>`, plotLeft-62, y-4, plotLeft-26, y-4, st.colour, st.dashAttr())
+			d.marker(st, plotLeft-44, y-4, "")
+			label := s.Label
+			switch {
+			case s.Rec.NoTimeout:
+				label += " (no drain timeout: the axis has no effect)"
+			case same[i] >= 0:
+				label += " (same P(loss) curve as " + rep.Series[same[i]].Label + ")"
+			}
+			d.text(plotLeft-18, y, "start", "a", label)
 		}
 	}
 	y += 56
-	y = rep.lossChart(d, y) + 90
-	y = rep.cdfChart(d, y) + 46
+	y = rep.lossChart(d, y) + 100
+	y = rep.cdfChart(d, y) + 72
 	_, err := fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f">
 <style>
 text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;fill:#222}
@@ -64,67 +126,175 @@ text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-
 	return err
 }
 
+// sameCurves returns, per series, the first earlier series whose cells have
+// the same P(loss) and interval at every timeout, or -1: such curves lie on
+// top of each other and the legend says so.
+func (rep *Report) sameCurves() []int {
+	out := make([]int, len(rep.Series))
+	for i, s := range rep.Series {
+		out[i] = slices.IndexFunc(rep.Series[:i], func(o Series) bool {
+			return slices.EqualFunc(s.Cells, o.Cells, func(a, b int) bool {
+				ca, cb := &rep.Cells[a], &rep.Cells[b]
+				return ca.PLoss == cb.PLoss && ca.Low == cb.Low && ca.High == cb.High
+			})
+		})
+	}
+	return out
+}
+
+// area is a plot's rectangle, in SVG user units.
+type area struct{ left, right, top, bottom float64 }
+
+// Small multiples: panels per row, their height and the gaps around them.
+const (
+	panelCols   = 2
+	panelHeight = 170.0
+	panelGapX   = 70.0
+	panelGapY   = 84.0
+)
+
 // lossChart draws P(loss) against the drain timeout with its top at top and
-// returns the y of its x axis.
+// returns its bottom. When a curve would lie on another (sameCurves), the
+// series are drawn as small multiples, one panel each with the other
+// series in grey behind it, so that no curve hides another.
 func (rep *Report) lossChart(d *svgDoc, top float64) float64 {
-	bottom := top + lossHeight
-	d.text(plotLeft, top-22, "start", "h", "P(loss): share of runs that lost messages to the drain, with 95 % Wilson interval")
-	nums := rep.Sweep.Axes[len(rep.Sweep.Axes)-1].Num
-	xs, xticks := durationAxis(nums[0], nums[len(nums)-1])
+	d.text(plotLeft, top-36, "start", "h", "P(loss): share of runs that lost messages to the drain, with 95 % Wilson interval")
+	lowest, zeroHigh := rep.Target, 0.0
+	for _, c := range rep.Cells {
+		if c.LossRuns == 0 {
+			zeroHigh = max(zeroHigh, c.High)
+			continue
+		}
+		lowest = min(lowest, c.Low)
+	}
+	if zeroHigh > 0 {
+		d.text(plotLeft, top-18, "start", "k", fmt.Sprintf("on the 0 line: no run of the cell lost messages; with %s runs per cell its P(loss) ≤ %s (95 %% upper bound, not drawn)",
+			groupDigits(rep.Cells[0].Runs), fmtProb(zeroHigh)))
+	}
 	// The y axis is logarithmic down to the power of ten below everything
 	// worth showing (with some room); zeros are drawn on a separate 0 line
 	// under it.
-	lowest := rep.Target
-	for _, c := range rep.Cells {
-		for _, p := range []float64{c.PLoss, c.Low, c.High} {
-			if p > 0 {
-				lowest = min(lowest, p)
-			}
-		}
+	ylo := math.Pow(10, math.Floor(math.Log10(lowest/1.5)))
+	all := make([]int, len(rep.Series))
+	for i := range all {
+		all[i] = i
 	}
-	ys := scale{lo: math.Pow(10, math.Floor(math.Log10(lowest/1.5))), hi: 1, a: bottom - zeroGap, b: top, log: true}
+	title := "drain timeout (DrainTimeout), " + valueAxis(rep.Sweep.Axes[len(rep.Sweep.Axes)-1].Num, area{}).name() + "; a tick at every timeout run"
+	if !slices.ContainsFunc(rep.sameCurves(), func(j int) bool { return j >= 0 }) {
+		a := area{plotLeft, plotRight, top, top + lossHeight}
+		rep.lossPanel(d, a, ylo, all, nil)
+		d.vlabel(a, "P(loss), log scale")
+		d.text((plotLeft+plotRight)/2, a.bottom+62, "middle", "a", title)
+		return a.bottom + 10
+	}
+	d.text(plotLeft, top-4, "start", "k", "curves that coincide: one panel per series, the others in grey")
+	width := (plotRight - plotLeft - panelGapX*(panelCols-1)) / panelCols
+	bottom := top
+	for i := range rep.Series {
+		col, row := i%panelCols, i/panelCols
+		left := plotLeft + float64(col)*(width+panelGapX)
+		ptop := top + 24 + float64(row)*(panelHeight+panelGapY)
+		a := area{left, left + width, ptop, ptop + panelHeight}
+		st := seriesStyle(i)
+		d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"%s/>`, a.left, a.top-12, a.left+30, a.top-12, st.colour, st.dashAttr())
+		d.marker(st, a.left+15, a.top-12, "")
+		d.text(a.left+38, a.top-8, "start", "a", rep.Series[i].Label)
+		rep.lossPanel(d, a, ylo, []int{i}, slices.Delete(slices.Clone(all), i, i+1))
+		if col == 0 {
+			d.vlabel(a, "P(loss)")
+		}
+		bottom = a.bottom
+	}
+	d.text((plotLeft+plotRight)/2, bottom+62, "middle", "a", title)
+	return bottom + 10
+}
+
+// lossPanel draws P(loss) against the drain timeout in a: the series of
+// show in their styles, those of grey as thin grey context lines. Cells
+// with losses have a marker and a 95 % interval bar; loss-free cells sit
+// on a separate 0 line with no interval drawn (lossChart states their
+// bound). Curves join neighbouring cells on the same side of that break
+// only, so that no segment suggests a P(loss) at timeouts that were not
+// run. Markers of several series on one point are set side by side.
+func (rep *Report) lossPanel(d *svgDoc, a area, ylo float64, show, grey []int) {
+	nums := rep.Sweep.Axes[len(rep.Sweep.Axes)-1].Num
+	xs := valueAxis(nums, a)
+	ys := scale{lo: ylo, hi: 1, a: a.bottom - zeroGap, b: a.top, log: true}
 	py := func(p float64) float64 {
 		if p < ys.lo {
-			return bottom
+			return a.bottom
 		}
 		return ys.at(p)
 	}
 	for _, t := range decades(ys.lo, ys.hi) {
-		d.hgrid(ys.at(t), probTick(t))
+		d.hgrid(a, ys.at(t), probTick(t))
 	}
-	d.hgrid(bottom, "0")
-	d.el(`<path d="M%.1f %.1fl6 -4m-6 8l6 -4" class="ax" fill="none"/>`, plotLeft-3, bottom-zeroGap/2+2)
-	for _, t := range xticks {
-		d.vgrid(xs.at(t), top, bottom, durationTick(t))
+	d.hgrid(a, a.bottom, "0")
+	d.el(`<path d="M%.1f %.1fl6 -4m-6 8l6 -4" class="ax" fill="none"/>`, a.left-3, a.bottom-zeroGap/2+2)
+	d.xticks(xs, nums, a)
+	d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#b2182b" stroke-width="1.5" stroke-dasharray="6 4"/>`, a.left, py(rep.Target), a.right, py(rep.Target))
+	d.text(a.right-4, py(rep.Target)-5, "end", "k", "target "+fmtProb(rep.Target))
+	// lines returns a series' curve: polylines of the cells on either side
+	// of the 0 line's break.
+	lines := func(s *Series) [][]string {
+		var out [][]string
+		var line []string
+		for j, c := range s.Cells {
+			if j > 0 && (rep.Cells[c].LossRuns == 0) != (rep.Cells[s.Cells[j-1]].LossRuns == 0) {
+				out, line = append(out, line), nil
+			}
+			line = append(line, pt(xs.at(rep.timeoutNS(c)), py(rep.Cells[c].PLoss)))
+		}
+		return append(out, line)
 	}
-	d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#b2182b" stroke-width="1.5" stroke-dasharray="6 4"/>`, plotLeft, py(rep.Target), plotRight, py(rep.Target))
-	d.text(plotRight-4, py(rep.Target)-5, "end", "k", "target "+fmtProb(rep.Target))
-	for i, s := range rep.Series {
-		col := palette[i%len(palette)]
-		var band, line []string
-		for _, c := range s.Cells {
-			x := xs.at(rep.timeoutNS(c))
-			band = append(band, pt(x, py(rep.Cells[c].High)))
-			line = append(line, pt(x, py(rep.Cells[c].PLoss)))
+	for _, i := range grey {
+		for _, l := range lines(&rep.Series[i]) {
+			d.curve(l, style{colour: "#c8c8c8"}, 1.2)
 		}
-		for _, c := range slices.Backward(s.Cells) {
-			band = append(band, pt(xs.at(rep.timeoutNS(c)), py(rep.Cells[c].Low)))
+	}
+	type key struct{ x, y float64 }
+	at := map[key][]int{} // point -> series there, in series order (lookups only)
+	pos := func(c int) key { return key{math.Round(xs.at(rep.timeoutNS(c))), math.Round(py(rep.Cells[c].PLoss))} }
+	for _, i := range show {
+		for _, c := range rep.Series[i].Cells {
+			at[pos(c)] = append(at[pos(c)], i)
 		}
-		d.el(`<polygon points="%s" fill="%s" fill-opacity="0.13"/>`, strings.Join(band, " "), col)
-		d.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2" stroke-linejoin="round"/>`, strings.Join(line, " "), col)
+	}
+	rows := 0
+	for _, i := range show {
+		s := &rep.Series[i]
+		st := seriesStyle(i)
+		d.el(`<g data-series="%d">`, i)
+		for _, l := range lines(s) {
+			d.curve(l, st, 2)
+		}
 		for _, c := range s.Cells {
-			d.el(`<circle cx="%.1f" cy="%.1f" r="2.3" fill="%s"/>`, xs.at(rep.timeoutNS(c)), py(rep.Cells[c].PLoss), col)
+			cell := &rep.Cells[c]
+			group := at[pos(c)]
+			step := min(dodge, 28/float64(max(len(group)-1, 1)))
+			x := xs.at(rep.timeoutNS(c)) + step*(float64(slices.Index(group, i))-float64(len(group)-1)/2)
+			if cell.LossRuns > 0 {
+				d.el(`<path d="M%.1f %.1fV%.1fM%.1f %.1fh6M%.1f %.1fh6" stroke="%s" stroke-width="1.2" fill="none" data-ci="%d"/>`,
+					x, py(cell.Low), py(cell.High), x-3, py(cell.Low), x-3, py(cell.High), st.colour, c)
+			}
+			d.marker(st, x, py(cell.PLoss), fmt.Sprintf(`data-cell="%d"`, c))
 		}
 		if s.Rec.Found {
 			x := xs.at(rep.timeoutNS(s.Rec.Cell))
-			d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" stroke-dasharray="3 3"/>`, x, top, x, bottom, col)
-			d.el(`<text x="%.1f" y="%.1f" class="k" style="fill:%s;font-weight:600">%s</text>`, x+4, top+13+14*float64(i), col, esc("≥ "+s.Rec.Timeout))
+			d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" stroke-dasharray="3 3"/>`, x, a.top, x, a.bottom, st.colour)
+			d.el(`<text x="%.1f" y="%.1f" class="k" style="fill:%s;font-weight:600">%s</text>`, x+4, a.top+13+14*float64(rows), st.colour, esc("≥ "+s.Rec.Timeout))
+			rows++
 		}
+		d.el(`</g>`)
 	}
-	d.frame(top, bottom)
-	d.text((plotLeft+plotRight)/2, bottom+38, "middle", "a", "drain timeout (DrainTimeout)")
-	d.vlabel(top, bottom, "P(loss)")
-	return bottom
+	d.frame(a)
+}
+
+// curve draws a polyline of two points or more in the style, width wide.
+func (d *svgDoc) curve(points []string, st style, width float64) {
+	if len(points) > 1 {
+		d.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="%.1f" stroke-linejoin="round"%s/>`, strings.Join(points, " "), st.colour, width, st.dashAttr())
+	}
 }
 
 // cdfChart draws, per series, the cumulative distribution of drain
@@ -133,7 +303,7 @@ func (rep *Report) cdfChart(d *svgDoc, top float64) float64 {
 	bottom := top + cdfHeight
 	axis := rep.Sweep.Axes[len(rep.Sweep.Axes)-1]
 	largest := axis.Values[len(axis.Values)-1]
-	d.text(plotLeft, top-22, "start", "h", "Drain duration, Drain() to CLOSED, at drain_timeout "+largest+": share of runs done by then")
+	d.text(plotLeft, top-24, "start", "h", "Drain duration, Drain() to CLOSED, at drain_timeout "+largest+": share of runs done by then")
 	lo, hi := math.Inf(1), math.Inf(-1)
 	durs := make([][]int64, len(rep.Series))
 	for i, s := range rep.Series {
@@ -155,29 +325,66 @@ func (rep *Report) cdfChart(d *svgDoc, top float64) float64 {
 		d.text((plotLeft+plotRight)/2, (top+bottom)/2, "middle", "a", "no drain reached CLOSED")
 		return bottom
 	}
-	xs, xticks := durationAxis(lo, hi)
+	// Series with the same durations are drawn on top of each other: a
+	// note under the chart names each group.
+	var notes []string
+	for i := range rep.Series {
+		if len(durs[i]) == 0 || slices.ContainsFunc(durs[:i], func(o []int64) bool { return slices.Equal(o, durs[i]) }) {
+			continue
+		}
+		group := []string{rep.Series[i].Label}
+		for j := i + 1; j < len(durs); j++ {
+			if slices.Equal(durs[j], durs[i]) {
+				group = append(group, rep.Series[j].Label)
+			}
+		}
+		if len(group) > 1 {
+			notes = append(notes, wrap("same durations, one curve on top of the other: "+strings.Join(group, ", "), 110)...)
+		}
+	}
+	a := area{plotLeft, plotRight, top, bottom}
+	xs, xticks := durationAxis(lo, hi, a)
 	ys := scale{lo: 0, hi: 1, a: bottom, b: top}
 	for _, t := range []float64{0, 0.25, 0.5, 0.75, 1} {
-		d.hgrid(ys.at(t), fmt.Sprintf("%.0f%%", 100*t))
+		d.hgrid(a, ys.at(t), fmt.Sprintf("%.0f%%", 100*t))
 	}
-	for _, t := range xticks {
-		d.vgrid(xs.at(t), top, bottom, durationTick(t))
-	}
+	d.xticks(xs, xticks, a)
 	for i, s := range rep.Series {
-		col := palette[i%len(palette)]
+		st := seriesStyle(i)
 		if s.Rec.Found {
 			x := xs.at(rep.timeoutNS(s.Rec.Cell))
-			d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" stroke-dasharray="3 3"/>`, x, top, x, bottom, col)
+			d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" stroke-dasharray="3 3"/>`, x, top, x, bottom, st.colour)
 		}
 		if len(durs[i]) == 0 {
 			continue
 		}
-		d.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(cdfPoints(durs[i], xs, ys), " "), col)
+		d.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s data-series="%d"/>`, strings.Join(cdfPoints(durs[i], xs, ys), " "), st.colour, st.dashAttr(), i)
 	}
-	d.frame(top, bottom)
-	d.text((plotLeft+plotRight)/2, bottom+38, "middle", "a", "drain duration (dashed: recommended timeout)")
-	d.vlabel(top, bottom, "runs done")
+	d.frame(a)
+	d.text((plotLeft+plotRight)/2, bottom+52, "middle", "a", "drain duration, "+xs.name()+" (dashed verticals: recommended timeouts)")
+	d.vlabel(a, "runs done")
+	for _, n := range notes {
+		bottom += 16
+		d.text(plotLeft, bottom+56, "start", "k", n)
+	}
 	return bottom
+}
+
+// wrap splits text at spaces into lines of at most width characters
+// (longer words stay whole).
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) > width {
+			lines, line = append(lines, line), ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
 }
 
 // cdfPoints samples the empirical CDF of sorted at 400 points across the
@@ -199,14 +406,25 @@ func cdfPoints(sorted []int64, xs, ys scale) []string {
 	return pts
 }
 
-// durationAxis returns an x scale over [lo, hi] nanoseconds and its grid
-// values: logarithmic when hi/lo is 20 or more, so that both short and long
-// durations can be read.
-func durationAxis(lo, hi float64) (scale, []float64) {
-	s := scale{lo: lo, hi: hi, a: plotLeft + 8, b: plotRight - 8, log: lo > 0 && hi/lo >= 20}
-	if hi <= lo { // a single value
+// xScale returns an x scale over [lo, hi]: logarithmic when lo > 0 and
+// hi/lo is 10 or more, so that both short and long values can be read,
+// linear otherwise; a single value sits in the middle.
+func xScale(lo, hi float64, a area) scale {
+	s := scale{lo: lo, hi: hi, a: a.left + 8, b: a.right - 8, log: lo > 0 && hi/lo >= 10}
+	if hi <= lo {
 		s.lo, s.hi = lo/2, max(lo*1.5, 1)
 	}
+	return s
+}
+
+// valueAxis returns the x scale of the drain timeouts tried (increasing).
+func valueAxis(nums []float64, a area) scale { return xScale(nums[0], nums[len(nums)-1], a) }
+
+// durationAxis returns an x scale over [lo, hi] nanoseconds and its grid
+// values: 1, 2 and 5 times each power of ten on a log scale, about eight
+// round values on a linear one.
+func durationAxis(lo, hi float64, a area) (scale, []float64) {
+	s := xScale(lo, hi, a)
 	var ticks []float64
 	if s.log {
 		for _, t := range decades(s.lo, s.hi) {
@@ -219,6 +437,45 @@ func durationAxis(lo, hi float64) (scale, []float64) {
 	}
 	ticks = slices.DeleteFunc(ticks, func(t float64) bool { return t < s.lo || t > s.hi })
 	return s, ticks
+}
+
+// name says which scale it is, for the axis title.
+func (s scale) name() string {
+	if s.log {
+		return "log scale"
+	}
+	return "linear scale"
+}
+
+// xticks draws a grid line and a duration label at each of values (in
+// nanoseconds, increasing). When neighbouring labels would overlap they
+// are turned 45°; a label still closer than a line of text to the last one
+// written is left out, its grid line kept.
+func (d *svgDoc) xticks(xs scale, values []float64, a area) {
+	top, bottom := a.top, a.bottom
+	const charWidth, lineHeight = 6.6, 13.0
+	turn := false
+	for i := 1; i < len(values); i++ {
+		gap := xs.at(values[i]) - xs.at(values[i-1])
+		// Centred labels each take half their width on either side.
+		width := charWidth * float64(utf8.RuneCountInString(durationTick(values[i]))+utf8.RuneCountInString(durationTick(values[i-1]))) / 2
+		turn = turn || gap < width+6
+	}
+	last := math.Inf(-1)
+	for _, v := range values {
+		x := xs.at(v)
+		d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="g"/>`, x, top, x, bottom)
+		d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="ax"/>`, x, bottom, x, bottom+4)
+		if x-last < lineHeight {
+			continue
+		}
+		last = x
+		if turn {
+			d.el(`<text transform="translate(%.1f %.1f) rotate(-45)" text-anchor="end" class="k" data-tick="%s">%s</text>`, x+4, bottom+14, esc(durationTick(v)), esc(durationTick(v)))
+			continue
+		}
+		d.el(`<text x="%.1f" y="%.1f" text-anchor="middle" class="k" data-tick="%s">%s</text>`, x, bottom+17, esc(durationTick(v)), esc(durationTick(v)))
+	}
 }
 
 // scale maps a data interval [lo, hi] onto the pixel interval [a, b].
@@ -305,25 +562,20 @@ func (d *svgDoc) text(x, y float64, anchor, class, s string) {
 	d.el(`<text x="%.1f" y="%.1f" text-anchor="%s" class="%s">%s</text>`, x, y, anchor, class, esc(s))
 }
 
-// hgrid draws a horizontal grid line at y with its label left of the plot.
-func (d *svgDoc) hgrid(y float64, label string) {
-	d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="g"/>`, plotLeft, y, plotRight, y)
-	d.text(plotLeft-8, y+4, "end", "k", label)
-}
-
-// vgrid draws a vertical grid line at x with its label under the plot.
-func (d *svgDoc) vgrid(x, top, bottom float64, label string) {
-	d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="g"/>`, x, top, x, bottom)
-	d.text(x, bottom+17, "middle", "k", label)
+// hgrid draws a horizontal grid line across a at y with its label left
+// of it.
+func (d *svgDoc) hgrid(a area, y float64, label string) {
+	d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="g"/>`, a.left, y, a.right, y)
+	d.text(a.left-8, y+4, "end", "k", label)
 }
 
 // frame draws the plot's left and bottom axes.
-func (d *svgDoc) frame(top, bottom float64) {
-	d.el(`<path d="M%.1f %.1fV%.1fH%.1f" class="ax" fill="none"/>`, plotLeft, top, bottom, plotRight)
+func (d *svgDoc) frame(a area) {
+	d.el(`<path d="M%.1f %.1fV%.1fH%.1f" class="ax" fill="none"/>`, a.left, a.top, a.bottom, a.right)
 }
 
-// vlabel writes a rotated y-axis title.
-func (d *svgDoc) vlabel(top, bottom float64, s string) {
-	y := (top + bottom) / 2
-	d.el(`<text transform="translate(%.1f %.1f) rotate(-90)" text-anchor="middle" class="a">%s</text>`, plotLeft-62, y, esc(s))
+// vlabel writes a rotated y-axis title left of a.
+func (d *svgDoc) vlabel(a area, s string) {
+	y := (a.top + a.bottom) / 2
+	d.el(`<text transform="translate(%.1f %.1f) rotate(-90)" text-anchor="middle" class="a">%s</text>`, a.left-62, y, esc(s))
 }
