@@ -115,7 +115,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	total := sw.NumRuns(shard)
-	prog := startProgress(stderr, *progressFlag, total)
+	prog := startProgress(stderr, "explore", "runs", *progressFlag, total)
 	res, err := explore.Run(sw, explore.Options{Workers: *workers, Shard: shard, Progress: prog.add, Stop: interrupt})
 	prog.finish()
 	if errors.Is(err, explore.ErrNothingComplete) {
@@ -303,11 +303,14 @@ func usageError(fs *flag.FlagSet, stderr io.Writer, msg string) int {
 	return 2
 }
 
-// progress prints "done/total, rate, ETA" on stderr: rewritten in place
-// every second on a terminal, or a line every five seconds when asked for
-// elsewhere. It reads the wall clock, which never reaches the results.
+// progress prints "done/total units, rate, ETA" on stderr, headed by the
+// command's name: rewritten in place every second on a terminal, or a line
+// every five seconds when asked for elsewhere. It reads the wall clock,
+// which never reaches the results.
 type progress struct {
 	w     io.Writer
+	name  string // the command, e.g. "explore"
+	unit  string // what it counts, e.g. "runs"
 	tty   bool
 	total int
 	done  atomic.Int64
@@ -316,8 +319,8 @@ type progress struct {
 	wg    sync.WaitGroup
 }
 
-func startProgress(stderr io.Writer, force bool, total int) *progress {
-	p := &progress{w: stderr, total: total, start: time.Now(), stop: make(chan struct{})}
+func startProgress(stderr io.Writer, name, unit string, force bool, total int) *progress {
+	p := &progress{w: stderr, name: name, unit: unit, total: total, start: time.Now(), stop: make(chan struct{})}
 	if f, ok := stderr.(*os.File); ok {
 		if st, err := f.Stat(); err == nil {
 			p.tty = st.Mode()&os.ModeCharDevice != 0
@@ -361,7 +364,7 @@ func (p *progress) print(final bool) {
 	done := int(p.done.Load())
 	elapsed := time.Since(p.start).Seconds()
 	rate := float64(done) / max(elapsed, 1e-9)
-	line := fmt.Sprintf("explore: %d/%d runs (%.0f%%), %.0f runs/s", done, p.total, 100*float64(done)/float64(max(p.total, 1)), rate)
+	line := fmt.Sprintf("%s: %d/%d %s (%.0f%%), %.0f %s/s", p.name, done, p.total, p.unit, 100*float64(done)/float64(max(p.total, 1)), rate, p.unit)
 	if final {
 		line += ", took " + strconv.FormatFloat(elapsed, 'f', 1, 64) + "s"
 	} else if rate > 0 {
