@@ -67,7 +67,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	out := addOutputFlags(fs)
 	workers := fs.Int("workers", min(runtime.NumCPU(), maxWorkers), "runs in parallel; the output is the same for any number")
 	seeds := fs.Int("seeds", 0, "runs per cell, overriding the sweep file")
-	shardFlag := fs.String("shard", "", "run only shard `k/n` of the seeds (write it with --raw, combine with drainsim merge)")
+	shardFlag := fs.String("shard", "", "run only shard `k/n` of the seeds (write it with --raw, combine with drainsim merge); "+
+		"env: k and n from the batch system ("+envShard+"=k/n, "+envK8sIndex+" with "+envShards+", or "+envSlurmID+")")
 	progressFlag := fs.Bool("progress", false, "report progress on stderr even when it is not a terminal")
 	files, code := parseArgs(fs, args)
 	if code >= 0 {
@@ -77,10 +78,20 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		return usageError(fs, stderr, "explore: want exactly one sweep file")
 	}
 	var shard explore.Shard
+	shardFrom := "" // the environment variables of --shard env
 	if *shardFlag != "" {
 		var err error
-		if shard, err = explore.ParseShard(*shardFlag); err != nil {
-			return usageError(fs, stderr, "explore: --shard: "+err.Error())
+		if *shardFlag == "env" {
+			shard, shardFrom, err = shardFromEnv(os.Getenv)
+		} else {
+			shard, err = explore.ParseShard(*shardFlag)
+		}
+		if err != nil {
+			flag := "--shard"
+			if *shardFlag == "env" {
+				flag = "--shard env"
+			}
+			return usageError(fs, stderr, "explore: "+flag+": "+err.Error())
 		}
 		if *out.raw == "" || *out.csv != "" || *out.json != "" || *out.svg != "" {
 			return usageError(fs, stderr, "explore: a shard holds part of the runs: write it with --raw FILE (no --csv, --json or --svg) and combine the shards with drainsim merge")
@@ -107,7 +118,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		sw.Target = *out.target
 	}
 	if shard.N > sw.EffectiveSeeds() {
-		return usageError(fs, stderr, fmt.Sprintf("explore: --shard %s: the sweep runs %d seeds per cell, fewer than %d shards", *shardFlag, sw.EffectiveSeeds(), shard.N))
+		return usageError(fs, stderr, fmt.Sprintf("explore: --shard %s: the sweep runs %d seeds per cell, fewer than %d shards", shardName(*shardFlag, shardFrom), sw.EffectiveSeeds(), shard.N))
 	}
 	plan, err := planOutputs(out.list(), []input{{"the sweep file", sw.File}, {"the sweep's base scenario", sw.Base.File}})
 	if err != nil {
@@ -135,8 +146,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		if code := writeOutputs(plan, nil, res, stderr); code != 0 {
 			return code
 		}
-		fmt.Fprintf(stdout, "shard %d/%d of sweep %s: %d runs written to %s; combine every shard with drainsim merge\n",
-			shard.K, shard.N, sw.Name, total, *out.raw)
+		fmt.Fprintf(stdout, "shard %d/%d%s of sweep %s: %d runs written to %s; combine every shard with drainsim merge\n",
+			shard.K, shard.N, shardSource(shardFrom), sw.Name, total, *out.raw)
 		return 0
 	}
 	return report(res, *out.target, plan, stdout, stderr)
