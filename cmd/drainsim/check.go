@@ -15,8 +15,8 @@ import (
 	"github.com/drainsim/drainsim/props"
 )
 
-const checkUsage = `usage: drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]...
-       drainsim check --matrix [--profile all] [--runs N] [--out DIR] [--format text|markdown]
+const checkUsage = `usage: drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress]
+       drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress]
 
 Generates --runs scenarios per profile (the i-th from PCG seed S+i, drawn for
 that profile's library: clients, subscriptions, handlers, publishes, drains,
@@ -24,11 +24,15 @@ unsubscribes, faults), runs each with its own seed, and checks every
 invariant of the catalogue, except those the profile is known to violate
 (listed, with --matrix, in the verdict matrix). The first scenario that
 violates an invariant is shrunk, against each invariant it violates, and
-printed as a runnable scenario file plus a Mermaid sequence diagram. Exit
-status: 0 when nothing is violated, 1 on a violation, 2 on bad usage.
+printed as a runnable scenario file plus a Mermaid sequence diagram; with
+--out FILE the scenario is written to FILE instead (a further violation of
+the same scenario to FILE--INVARIANT.yaml) and the command that replays
+it, 'drainsim run FILE', is printed. Exit status: 0 when nothing is
+violated, 1 on a violation, 2 on bad usage.
 
 With --matrix it runs every scenario to the end and prints the verdict of
-every invariant under every profile: ok, or violated with a footnote that
+every invariant under every profile (--profile defaults to all there, to
+go without --matrix): ok, or violated with a footnote that
 says why (the known violation's source, whether it rests on a behaviour the
 reference only infers) and, with --out DIR, names the shrunk counterexample
 written to DIR, which 'drainsim run' replays (without --out none is
@@ -39,6 +43,9 @@ produced and every violation in it is a known one, 1 when one is not (a
 model bug or a new finding), 2 on bad usage or a file that cannot be
 written.
 
+Scenarios run, and counterexamples shrink, on --workers goroutines (default:
+every CPU); the output is byte-identical for any number. On a terminal, or
+with --progress, stderr shows scenarios done, the rate and the time left.
 Ctrl-C (SIGINT) stops the runs, prints what is complete marked "partial"
 (with --matrix: the profiles that ran, and writes their counterexamples)
 and exits with status 130.
