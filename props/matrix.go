@@ -83,7 +83,7 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 		// Ranking in the workers only saves the consumer work: the rank of
 		// a scenario is the same wherever it is computed.
 		settled := make([]atomic.Bool, len(rows))
-		runs, stopped := inOrder(cfg.Runs, cfg.Workers, cfg.Stop,
+		runs, stopped := inOrder(cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
 			func(i int) swarmRun {
 				r := all.swarmRun(p, i)
 				r.rank = -1
@@ -125,7 +125,7 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 			return m, err
 		}
 		// Shrink each row's scenario, in parallel, in row order.
-		inOrder(len(rows), cfg.Workers, nil,
+		inOrder(len(rows), cfg.Workers, 1, nil,
 			func(k int) Cell { return cfg.cell(prof, rows[k], cat, k, first[k], seeds[k]) },
 			func(k int, c Cell) bool { m.Cells[k][j] = c; return true })
 		if stopped {

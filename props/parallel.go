@@ -10,9 +10,12 @@ import "sync"
 // consumed, as a sequential loop checks it before each run). It returns
 // how many results were consumed and whether stop ended it.
 //
-// Workers run at most a window of 4 results per worker ahead of consume,
-// so memory stays bounded however large n is.
-func inOrder[R any](n, workers int, stop <-chan struct{}, work func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
+// A worker takes chunk consecutive indices at a time, so that the
+// hand-over between goroutines costs little next to work that takes
+// microseconds (a generated scenario); chunk 1 suits work that takes
+// long (a shrink). Workers run at most 2 chunks per worker ahead of
+// consume, so memory stays bounded however large n is.
+func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, work func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
 	closed := func() bool {
 		select {
 		case <-stop:
@@ -32,25 +35,27 @@ func inOrder[R any](n, workers int, stop <-chan struct{}, work func(i int) R, co
 		}
 		return n, false
 	}
-	window := 4 * workers
-	slots := make([]chan R, window) // result i goes to slots[i%window]
+	chunk = max(chunk, 1)
+	chunks := (n + chunk - 1) / chunk
+	window := 2 * workers
+	slots := make([]chan []R, window) // chunk c's results go to slots[c%window]
 	for k := range slots {
-		slots[k] = make(chan R, 1)
+		slots[k] = make(chan []R, 1)
 	}
-	tokens := make(chan struct{}, window) // one per result dispatched, not yet consumed
+	tokens := make(chan struct{}, window) // one per chunk dispatched, not yet consumed
 	jobs := make(chan int)
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { // the feeder: dispatches i only when slot i%window is free
+	wg.Go(func() { // the feeder: dispatches chunk c only when slot c%window is free
 		defer close(jobs)
-		for i := 0; i < n; i++ {
+		for c := 0; c < chunks; c++ {
 			select {
 			case tokens <- struct{}{}:
 			case <-quit:
 				return
 			}
 			select {
-			case jobs <- i:
+			case jobs <- c:
 			case <-quit:
 				return
 			}
@@ -58,8 +63,12 @@ func inOrder[R any](n, workers int, stop <-chan struct{}, work func(i int) R, co
 	})
 	for range workers {
 		wg.Go(func() {
-			for i := range jobs {
-				slots[i%window] <- work(i) // never blocks: the slot is free
+			for c := range jobs {
+				rs := make([]R, 0, chunk)
+				for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
+					rs = append(rs, work(i))
+				}
+				slots[c%window] <- rs // never blocks: the slot is free
 			}
 		})
 	}
@@ -67,19 +76,22 @@ func inOrder[R any](n, workers int, stop <-chan struct{}, work func(i int) R, co
 		close(quit)
 		wg.Wait()
 	}()
-	for i := 0; i < n; i++ {
-		if closed() {
-			return i, true
-		}
-		var r R
+	for c := 0; c < chunks; c++ {
+		var rs []R
 		select {
-		case r = <-slots[i%window]:
+		case rs = <-slots[c%window]:
 		case <-stop:
-			return i, true
+			return c * chunk, true
 		}
 		<-tokens
-		if !consume(i, r) {
-			return i + 1, false
+		for k, r := range rs {
+			i := c*chunk + k
+			if closed() {
+				return i, true
+			}
+			if !consume(i, r) {
+				return i + 1, false
+			}
 		}
 	}
 	return n, false

@@ -15,10 +15,11 @@ import (
 // (the report of check --workers would then depend on timing) and a
 // feeder that runs ahead without bound.
 func TestInOrderConsumesInIndexOrder(t *testing.T) {
-	for _, workers := range []int{1, 2, 5} {
+	for _, c := range []struct{ workers, chunk int }{{1, 1}, {2, 1}, {5, 1}, {2, 7}, {3, 64}} {
+		workers := c.workers
 		var ahead, most atomic.Int64
 		var got []int
-		n, stopped := inOrder(60, workers, nil,
+		n, stopped := inOrder(60, workers, c.chunk, nil,
 			func(i int) int {
 				if a := ahead.Add(1); a > most.Load() {
 					most.Store(a)
@@ -37,7 +38,7 @@ func TestInOrderConsumesInIndexOrder(t *testing.T) {
 		for i, g := range got {
 			require.Equal(t, i, g, "workers %d: consumed out of order", workers)
 		}
-		require.LessOrEqual(t, most.Load(), int64(4*max(workers, 1)+1), "workers %d ran too far ahead", workers)
+		require.LessOrEqual(t, most.Load(), int64(2*workers*c.chunk+1), "workers %d ran too far ahead", workers)
 	}
 }
 
@@ -46,7 +47,7 @@ func TestInOrderConsumesInIndexOrder(t *testing.T) {
 func TestInOrderStops(t *testing.T) {
 	for _, workers := range []int{1, 3} {
 		stop := make(chan struct{})
-		n, stopped := inOrder(1000, workers, stop, func(i int) int { return i },
+		n, stopped := inOrder(1000, workers, 4, stop, func(i int) int { return i },
 			func(i, _ int) bool {
 				if i == 9 {
 					close(stop)

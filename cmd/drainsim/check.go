@@ -4,8 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -147,6 +149,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	relaxGC()
 	prog := startProgress(stderr, "check", "scenarios", *progressFlag, len(profiles)*cfg.Runs)
 	cfg.Progress = prog.add
 	defer prog.finish()
@@ -238,4 +241,21 @@ func writeFailures(stdout, stderr io.Writer, rep props.SwarmReport, muts model.M
 	}
 	fmt.Fprintf(stdout, "%d scenarios run; a violation was found\n", rep.Runs)
 	return 1
+}
+
+// checkGCPercent is the garbage collector's target for check, unless GOGC
+// is set. A generated scenario runs in about 0.1 ms and leaves nothing
+// live, so with the default (100) the heap stays at a few MB and the
+// collector runs hundreds of times a second, which serializes the
+// workers: 5,000 scenarios per profile of every profile took 6.3 s on
+// one worker and 6.5 s on two at GOGC=100, 4.3 s and 3.0 s at 400, for a
+// peak of 58 MB instead of 18 MB.
+const checkGCPercent = 400
+
+// relaxGC sets the collector's target to checkGCPercent unless the user
+// set GOGC.
+func relaxGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(checkGCPercent)
+	}
 }
