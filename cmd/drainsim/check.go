@@ -142,24 +142,24 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		Profiles: profiles, Runs: *runs, Seed: *seed, Mutations: muts,
 		DeterminismRuns: *determinism, NoShrink: *noShrink, SkipKnown: true, Stop: interrupt, Workers: *workers,
 	}
+	// --out is checked before the runs: a directory for the matrix, a
+	// file otherwise.
 	var plan []output
-	if *out != "" && !*matrix {
-		if plan, err = planOutputs([]output{{flag: "--out", path: *out}}, nil); err != nil {
-			fmt.Fprintf(stderr, "drainsim check: %v\n", err)
-			return 2
-		}
+	switch {
+	case *out != "" && *matrix:
+		err = prepareCounterexampleDir(*out)
+	case *out != "":
+		plan, err = planOutputs([]output{{flag: "--out", path: *out}}, nil)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "drainsim check: %v\n", err)
+		return 2
 	}
 	relaxGC()
 	prog := startProgress(stderr, "check", "scenarios", *progressFlag, len(profiles)*cfg.Runs)
 	cfg.Progress = prog.add
 	defer prog.finish()
 	if *matrix {
-		if *out != "" {
-			if err := prepareCounterexampleDir(*out); err != nil {
-				fmt.Fprintf(stderr, "drainsim check: %v\n", err)
-				return 2
-			}
-		}
 		// Counterexamples that replay the same way on the real library,
 		// where the library has a driver (conformance.Replayable).
 		cfg.Replayable = conformance.Replayable
