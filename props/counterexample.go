@@ -26,6 +26,12 @@ func WriteCounterexample(w io.Writer, sc *scenario.Scenario, check string, muts 
 	if _, err := w.Write(sc.Marshal()); err != nil {
 		return fmt.Errorf("writing the scenario: %w", err)
 	}
+	return WriteDiagram(w, sc, muts)
+}
+
+// WriteDiagram writes the Mermaid sequence diagram of sc's run with the
+// mutations in a fenced block: the counterexample at a glance.
+func WriteDiagram(w io.Writer, sc *scenario.Scenario, muts model.MutationSet) error {
 	res, err := model.Run(sc, model.Config{Trace: true, Mutations: muts})
 	if err != nil {
 		return fmt.Errorf("running the counterexample: %w", err)

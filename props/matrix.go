@@ -1,6 +1,9 @@
 package props
 
 import (
+	"slices"
+	"sync/atomic"
+
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
 )
@@ -72,50 +75,86 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 		first := make([]*scenario.Scenario, len(rows)) // the first violating scenario per row
 		seeds := make([]uint64, len(rows))
 		ranks := make([]int, len(rows)) // how well first[k] serves on the real library (SwarmConfig.rank)
-		i := 0                          // scenarios run, also after the loop
-		for ; i < cfg.Runs && !cfg.stopped(); i++ {
-			seed := cfg.Seed + uint64(i)
-			sc, res, err := runGenerated(p, seed, cfg.Mutations)
-			if err != nil {
-				return m, err
-			}
-			for k, inv := range cat {
-				// The first violating scenario, replaced by a later one
-				// that serves better on the real library (replays the
-				// same way there, or at least can be played: rank).
-				if (first[k] == nil || ranks[k] < 2) && len(inv.Check(res)) > 0 {
-					if r := cfg.rank(sc); first[k] == nil || r > ranks[k] {
-						first[k], seeds[k], ranks[k] = sc, seed, r
+		det := len(rows) - 1
+		all := cfg
+		all.SkipKnown = false // the matrix shows the known violations too
+		// settled[k] is set once first[k] replays on the real library: no
+		// later scenario replaces it, so the workers need not rank those.
+		// Ranking in the workers only saves the consumer work: the rank of
+		// a scenario is the same wherever it is computed.
+		settled := make([]atomic.Bool, len(rows))
+		runs, stopped := inOrder(cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
+			func(i int) swarmRun {
+				r := all.swarmRun(p, i)
+				r.rank = -1
+				for _, inv := range r.violated {
+					if !settled[slices.IndexFunc(cat, inv.is)].Load() {
+						r.rank = cfg.rank(r.sc)
+						break
 					}
 				}
-			}
-			det := len(rows) - 1
-			if first[det] == nil && i < cfg.DeterminismRuns && Nondeterministic(sc, cfg.Mutations) {
-				first[det], seeds[det] = sc, seed
-			}
-		}
-		for k, id := range rows {
-			cell := Cell{Profile: prof, Invariant: id}
-			if kv, ok := Known(prof, id); ok {
-				cell.Known = &kv
-			}
-			if sc := first[k]; sc != nil {
-				var f Failure
-				if id == DeterminismID {
-					f = cfg.determinismFailure(prof, seeds[k], sc)
-				} else {
-					f = cfg.failure(cat[k], prof, seeds[k], sc)
+				return r
+			},
+			func(i int, r swarmRun) bool {
+				cfg.progress(1)
+				if r.err != nil {
+					err = r.err
+					return false
 				}
-				cell.Failure = &f
-			}
-			m.Cells[k][j] = cell
+				for _, inv := range r.violated {
+					k := slices.IndexFunc(cat, inv.is)
+					// The first violating scenario, replaced by a later one
+					// that serves better on the real library (replays the
+					// same way there, or at least can be played: rank).
+					if first[k] == nil || ranks[k] < 2 {
+						if r.rank < 0 {
+							r.rank = cfg.rank(r.sc)
+						}
+						if first[k] == nil || r.rank > ranks[k] {
+							first[k], seeds[k], ranks[k] = r.sc, r.seed, r.rank
+							settled[k].Store(r.rank == 2)
+						}
+					}
+				}
+				if first[det] == nil && r.nondeterministic {
+					first[det], seeds[det] = r.sc, r.seed
+				}
+				return true
+			})
+		if err != nil {
+			return m, err
 		}
-		if i < cfg.Runs {
-			m.interrupt(j, i)
+		// Shrink each row's scenario, in parallel, in row order.
+		inOrder(len(rows), cfg.Workers, 1, nil,
+			func(k int) Cell { return cfg.cell(prof, rows[k], cat, k, first[k], seeds[k]) },
+			func(k int, c Cell) bool { m.Cells[k][j] = c; return true })
+		if stopped {
+			m.interrupt(j, runs)
 			break
 		}
 	}
 	return m, nil
+}
+
+// cell is the verdict of row k (invariant id, or DeterminismID) under
+// profile prof: sc, the scenario chosen to show its violation (nil when
+// none did), from generator seed, shrunk.
+func (cfg SwarmConfig) cell(prof, id string, cat []Invariant, k int, sc *scenario.Scenario, seed uint64) Cell {
+	c := Cell{Profile: prof, Invariant: id}
+	if kv, ok := Known(prof, id); ok {
+		c.Known = &kv
+	}
+	if sc == nil {
+		return c
+	}
+	var f Failure
+	if id == DeterminismID {
+		f = cfg.determinismFailure(prof, seed, sc)
+	} else {
+		f = cfg.failure(cat[k], prof, seed, sc)
+	}
+	c.Failure = &f
+	return c
 }
 
 // interrupt cuts the matrix after profile j, which ran only runs
@@ -161,3 +200,6 @@ func (m Matrix) Unexpected() []Cell {
 	}
 	return out
 }
+
+// is reports whether c is inv (for slices.IndexFunc).
+func (inv Invariant) is(c Invariant) bool { return c.ID == inv.ID }

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/drainsim/drainsim/model"
 	"github.com/stretchr/testify/require"
 )
 
@@ -92,4 +94,116 @@ func TestRunExportFormats(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &trace))
 	require.NotEmpty(t, trace.TraceEvents)
+}
+
+// TestCheckIsTheSameForAnyWorkerCount: check, its counterexamples and the
+// matrix with its files are byte-identical on 1 and 3 workers. It catches
+// workers whose results are taken as they finish rather than in seed
+// order (a different first failure, coverage counted past it, another
+// counterexample kept by the matrix).
+func TestCheckIsTheSameForAnyWorkerCount(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"check", "--profile", "all", "--runs", "100"},
+		{"check", "--mutation", "duplicate-delivery", "--runs", "2000"},
+		{"check", "--mutation", "no-flush-barrier", "--profile", "all", "--out", filepath.Join(dir, "{W}", "cx.yaml")},
+		{"check", "--matrix", "--runs", "300", "--out", filepath.Join(dir, "{W}", "matrix")},
+	} {
+		var outs []string
+		for _, w := range []string{"1", "3"} {
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, w), 0o755))
+			a := strings.Split(strings.ReplaceAll(strings.Join(args, "\x00"), "{W}", w), "\x00")
+			code, out, errOut := runCLI(append(a, "--workers", w)...)
+			require.Contains(t, []int{0, 1}, code, "%v: %s", a, errOut)
+			outs = append(outs, strings.ReplaceAll(out, filepath.Join(dir, w), "DIR"))
+		}
+		require.Equal(t, outs[0], outs[1], "%v", args)
+	}
+	requireSameTree(t, filepath.Join(dir, "1"), filepath.Join(dir, "3"))
+}
+
+// requireSameTree fails unless directories a and b hold the same files
+// with the same contents, their own paths aside.
+func requireSameTree(t *testing.T, a, b string) {
+	t.Helper()
+	var files []string
+	require.NoError(t, filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(a, p)
+			files = append(files, rel)
+		}
+		return err
+	}))
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		x, y := read(t, filepath.Join(a, f)), read(t, filepath.Join(b, f))
+		require.Equal(t, strings.ReplaceAll(x, a, "DIR"), strings.ReplaceAll(y, b, "DIR"), f)
+	}
+}
+
+// TestCheckOutWritesTheCounterexample: with --out FILE, check writes the
+// shrunk counterexample to FILE (a further violation of the same scenario
+// to FILE--INVARIANT.yaml) instead of stdout, prints for each the one-line
+// command that replays it, and that command fails the same way. It
+// catches --out being ignored without --matrix (as before issue 13) and a
+// replay line that does not replay.
+func TestCheckOutWritesTheCounterexample(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "cx.yaml")
+	code, out, errOut := runCLI("check", "--mutation", "duplicate-delivery", "--runs", "2000", "--out", file)
+	require.Equal(t, 1, code, errOut+out)
+	require.NotContains(t, out, "actions:", "the scenario goes to the file, not stdout")
+	require.Contains(t, out, "```mermaid\nsequenceDiagram\n", "the diagram stays on stdout")
+	replays := regexp.MustCompile(`(?m)written to (\S+); replay: (drainsim run .*)$`).FindAllStringSubmatch(out, -1)
+	require.Len(t, replays, 2, out)
+	require.Equal(t, file, replays[0][1])
+	require.Regexp(t, `cx--[a-z-]+\.yaml$`, replays[1][1])
+	for _, r := range replays {
+		require.Contains(t, read(t, r[1]), "# replay: "+r[2]+"\n")
+		args := strings.Fields(r[2])
+		require.Equal(t, []string{"drainsim", "run", r[1], "--mutation", "duplicate-delivery"}, args)
+		code, replay, errOut := runCLI(args[1:]...)
+		require.Equal(t, 1, code, "the replay command does not fail: %s%s", errOut, replay)
+	}
+
+	code, _, errOut = runCLI("check", "--out", dir)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--out "+dir+": is a directory")
+}
+
+// TestCheckProgress: --progress reports scenarios done, rate and time on
+// stderr, and nothing is reported without it when stderr is not a
+// terminal. It catches check running silent (as before issue 13).
+func TestCheckProgress(t *testing.T) {
+	code, out, errOut := runCLI("check", "--runs", "200", "--progress")
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `(?m)^check: 200/200 scenarios \(100%\), \d+ scenarios/s, took [0-9.]+s\n$`, errOut)
+	require.Contains(t, out, "ok: 200 scenarios run")
+
+	code, _, errOut = runCLI("check", "--matrix", "--profile", "go", "--runs", "100", "--progress")
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `(?m)^check: 100/100 scenarios \(100%\)`, errOut)
+
+	code, _, errOut = runCLI("check", "--runs", "100")
+	require.Equal(t, 0, code)
+	require.Empty(t, errOut)
+}
+
+// TestMatrixCoversEveryProfileByDefault: --matrix without --profile has a
+// column per profile, as the README says, and prints the INFERRED heading
+// only when a profile has inferred behaviours. It catches the default of
+// go alone and the empty heading (both seen before issue 13).
+func TestMatrixCoversEveryProfileByDefault(t *testing.T) {
+	code, out, errOut := runCLI("check", "--matrix", "--runs", "30")
+	require.Equal(t, 0, code, errOut)
+	header := regexp.MustCompile(`(?m)^INVARIANT +(.*)$`).FindStringSubmatch(out)
+	require.NotNil(t, header, out)
+	require.Equal(t, model.ProfileNames(), strings.Fields(header[1]))
+	require.Contains(t, out, "INFERRED behaviours")
+
+	for _, format := range []string{"text", "markdown"} {
+		code, out, errOut = runCLI("check", "--matrix", "--profile", "go", "--runs", "30", "--format", format)
+		require.Equal(t, 0, code, errOut)
+		require.NotContains(t, strings.ToLower(out), "inferred behaviours", "go has no inferred behaviour: no heading")
+	}
 }

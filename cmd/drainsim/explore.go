@@ -67,7 +67,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	out := addOutputFlags(fs)
 	workers := fs.Int("workers", min(runtime.NumCPU(), maxWorkers), "runs in parallel; the output is the same for any number")
 	seeds := fs.Int("seeds", 0, "runs per cell, overriding the sweep file")
-	shardFlag := fs.String("shard", "", "run only shard `k/n` of the seeds (write it with --raw, combine with drainsim merge)")
+	shardFlag := fs.String("shard", "", "run only shard `k/n` of the seeds (write it with --raw, combine with drainsim merge); "+
+		"env: k and n from the batch system ("+envShard+"=k/n, "+envK8sIndex+" with "+envShards+", or "+envSlurmID+")")
 	progressFlag := fs.Bool("progress", false, "report progress on stderr even when it is not a terminal")
 	files, code := parseArgs(fs, args)
 	if code >= 0 {
@@ -77,10 +78,20 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		return usageError(fs, stderr, "explore: want exactly one sweep file")
 	}
 	var shard explore.Shard
+	shardFrom := "" // the environment variables of --shard env
 	if *shardFlag != "" {
 		var err error
-		if shard, err = explore.ParseShard(*shardFlag); err != nil {
-			return usageError(fs, stderr, "explore: --shard: "+err.Error())
+		if *shardFlag == "env" {
+			shard, shardFrom, err = shardFromEnv(os.Getenv)
+		} else {
+			shard, err = explore.ParseShard(*shardFlag)
+		}
+		if err != nil {
+			flag := "--shard"
+			if *shardFlag == "env" {
+				flag = "--shard env"
+			}
+			return usageError(fs, stderr, "explore: "+flag+": "+err.Error())
 		}
 		if *out.raw == "" || *out.csv != "" || *out.json != "" || *out.svg != "" {
 			return usageError(fs, stderr, "explore: a shard holds part of the runs: write it with --raw FILE (no --csv, --json or --svg) and combine the shards with drainsim merge")
@@ -107,7 +118,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		sw.Target = *out.target
 	}
 	if shard.N > sw.EffectiveSeeds() {
-		return usageError(fs, stderr, fmt.Sprintf("explore: --shard %s: the sweep runs %d seeds per cell, fewer than %d shards", *shardFlag, sw.EffectiveSeeds(), shard.N))
+		return usageError(fs, stderr, fmt.Sprintf("explore: --shard %s: the sweep runs %d seeds per cell, fewer than %d shards", shardName(*shardFlag, shardFrom), sw.EffectiveSeeds(), shard.N))
 	}
 	plan, err := planOutputs(out.list(), []input{{"the sweep file", sw.File}, {"the sweep's base scenario", sw.Base.File}})
 	if err != nil {
@@ -115,7 +126,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	total := sw.NumRuns(shard)
-	prog := startProgress(stderr, *progressFlag, total)
+	prog := startProgress(stderr, "explore", "runs", *progressFlag, total)
 	res, err := explore.Run(sw, explore.Options{Workers: *workers, Shard: shard, Progress: prog.add, Stop: interrupt})
 	prog.finish()
 	if errors.Is(err, explore.ErrNothingComplete) {
@@ -135,8 +146,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		if code := writeOutputs(plan, nil, res, stderr); code != 0 {
 			return code
 		}
-		fmt.Fprintf(stdout, "shard %d/%d of sweep %s: %d runs written to %s; combine every shard with drainsim merge\n",
-			shard.K, shard.N, sw.Name, total, *out.raw)
+		fmt.Fprintf(stdout, "shard %d/%d%s of sweep %s: %d runs written to %s; combine every shard with drainsim merge\n",
+			shard.K, shard.N, shardSource(shardFrom), sw.Name, total, *out.raw)
 		return 0
 	}
 	return report(res, *out.target, plan, stdout, stderr)
@@ -303,11 +314,14 @@ func usageError(fs *flag.FlagSet, stderr io.Writer, msg string) int {
 	return 2
 }
 
-// progress prints "done/total, rate, ETA" on stderr: rewritten in place
-// every second on a terminal, or a line every five seconds when asked for
-// elsewhere. It reads the wall clock, which never reaches the results.
+// progress prints "done/total units, rate, ETA" on stderr, headed by the
+// command's name: rewritten in place every second on a terminal, or a line
+// every five seconds when asked for elsewhere. It reads the wall clock,
+// which never reaches the results.
 type progress struct {
 	w     io.Writer
+	name  string // the command, e.g. "explore"
+	unit  string // what it counts, e.g. "runs"
 	tty   bool
 	total int
 	done  atomic.Int64
@@ -316,8 +330,8 @@ type progress struct {
 	wg    sync.WaitGroup
 }
 
-func startProgress(stderr io.Writer, force bool, total int) *progress {
-	p := &progress{w: stderr, total: total, start: time.Now(), stop: make(chan struct{})}
+func startProgress(stderr io.Writer, name, unit string, force bool, total int) *progress {
+	p := &progress{w: stderr, name: name, unit: unit, total: total, start: time.Now(), stop: make(chan struct{})}
 	if f, ok := stderr.(*os.File); ok {
 		if st, err := f.Stat(); err == nil {
 			p.tty = st.Mode()&os.ModeCharDevice != 0
@@ -361,7 +375,7 @@ func (p *progress) print(final bool) {
 	done := int(p.done.Load())
 	elapsed := time.Since(p.start).Seconds()
 	rate := float64(done) / max(elapsed, 1e-9)
-	line := fmt.Sprintf("explore: %d/%d runs (%.0f%%), %.0f runs/s", done, p.total, 100*float64(done)/float64(max(p.total, 1)), rate)
+	line := fmt.Sprintf("%s: %d/%d %s (%.0f%%), %.0f %s/s", p.name, done, p.total, p.unit, 100*float64(done)/float64(max(p.total, 1)), rate, p.unit)
 	if final {
 		line += ", took " + strconv.FormatFloat(elapsed, 'f', 1, 64) + "s"
 	} else if rate > 0 {

@@ -124,14 +124,14 @@ func TestExploreBadInput(t *testing.T) {
 
 func TestProgressLine(t *testing.T) {
 	var b bytes.Buffer
-	p := startProgress(&b, true, 200)
+	p := startProgress(&b, "explore", "runs", true, 200)
 	p.add(50)
 	p.finish()
 	p.finish() // idempotent
 	require.Regexp(t, `^explore: 50/200 runs \(25%\), \d+ runs/s, took [0-9.]+s\n$`, b.String())
 
 	var quiet bytes.Buffer
-	p = startProgress(&quiet, false, 10)
+	p = startProgress(&quiet, "explore", "runs", false, 10)
 	p.add(10)
 	p.finish()
 	require.Empty(t, quiet.String(), "no progress unless asked for or on a terminal")

@@ -45,13 +45,15 @@ func (n note) mark(i int) string {
 	return fmt.Sprintf("V[%d]", i)
 }
 
-// runMatrix runs the matrix, writes each violation's shrunk counterexample
+// runMatrix runs the matrix (reporting to prog, finished before the
+// output starts), writes each violation's shrunk counterexample
 // to dir (prepared by prepareCounterexampleDir; none when dir is ""), and
 // prints the matrix in format (text or markdown). It returns the exit
 // status: 0 when every violation is a known one, 1 when one is not, 2 when
 // a file cannot be written, 130 when the runs were interrupted.
-func runMatrix(cfg props.SwarmConfig, dir, format string, stdout, stderr io.Writer) int {
+func runMatrix(cfg props.SwarmConfig, dir, format string, prog *progress, stdout, stderr io.Writer) int {
 	m, err := props.RunMatrix(cfg)
+	prog.finish()
 	if err != nil {
 		fmt.Fprintf(stderr, "drainsim check: %v\n", err)
 		return 2
@@ -120,14 +122,21 @@ func partialText(m props.Matrix, cfg props.SwarmConfig) string {
 }
 
 // writeMatrixCounterexample writes a violated cell's shrunk scenario to
-// dir as a runnable file headed by what it shows and how to replay it,
-// and returns its path.
+// dir as PROFILE--INVARIANT.yaml (writeCounterexampleFile) and returns its
+// path.
 func writeMatrixCounterexample(dir string, c props.Cell, muts model.MutationSet) (string, error) {
 	path := filepath.Join(dir, c.Profile+"--"+c.Invariant+".yaml")
+	return path, writeCounterexampleFile(path, "drainsim check --matrix", c, muts)
+}
+
+// writeCounterexampleFile writes a violated cell's shrunk scenario to path
+// as a runnable file headed by what it shows (found by the command how)
+// and how to replay it.
+func writeCounterexampleFile(path, how string, c props.Cell, muts model.MutationSet) error {
 	sc := *c.Failure.Shrunk
 	sc.Name = c.Profile + "--" + c.Invariant
-	sc.Description = fmt.Sprintf("drainsim check --matrix: %s violated under profile %s; generator seed %d, shrunk",
-		c.Invariant, c.Profile, c.Failure.GenSeed)
+	sc.Description = fmt.Sprintf("%s: %s violated under profile %s; generator seed %d, shrunk",
+		how, c.Invariant, c.Profile, c.Failure.GenSeed)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s%s%s: %s\n", c.Invariant, counterexampleMark, c.Profile, c.Failure.Detail)
 	if k := c.Known; k != nil {
@@ -146,9 +155,9 @@ func writeMatrixCounterexample(dir string, c props.Cell, muts model.MutationSet)
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("writing the counterexample: %w", err)
+		return fmt.Errorf("writing the counterexample %s: %w", path, err)
 	}
-	return path, nil
+	return nil
 }
 
 // replayCommand is the `drainsim run` command line that replays path.
@@ -218,12 +227,14 @@ func writeMatrixText(w io.Writer, m props.Matrix, cfg props.SwarmConfig, dir str
 }
 
 // writeInferred lists the inferred behaviours of the profiles, after a
-// heading, each through format (profile, id, ref, behaviour).
+// heading, each through format (profile, id, ref, behaviour); it writes
+// nothing, not even the heading, when the profiles have none.
 func writeInferred(w io.Writer, profiles []string, heading, format string) {
-	fmt.Fprint(w, heading)
 	for _, name := range profiles {
 		p, _ := model.LookupProfile(name)
 		for _, inf := range p.Inferred {
+			fmt.Fprint(w, heading)
+			heading = ""
 			fmt.Fprintf(w, format, p.Name, inf.ID, inf.Ref, inf.Behaviour)
 		}
 	}

@@ -1,0 +1,98 @@
+package props
+
+import "sync"
+
+// inOrder computes work(i) for i = 0, 1, ..., n-1 on up to workers
+// goroutines and hands each result to consume in index order, on the
+// calling goroutine, so that what consume builds does not depend on the
+// number of workers or on their timing. It stops early when consume
+// returns false, or when stop is closed (checked before each result is
+// consumed, as a sequential loop checks it before each run). It returns
+// how many results were consumed and whether stop ended it.
+//
+// A worker takes chunk consecutive indices at a time, so that the
+// hand-over between goroutines costs little next to work that takes
+// microseconds (a generated scenario); chunk 1 suits work that takes
+// long (a shrink). Workers run at most 2 chunks per worker ahead of
+// consume, so memory stays bounded however large n is.
+func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, work func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
+	closed := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			if closed() {
+				return i, true
+			}
+			if !consume(i, work(i)) {
+				return i + 1, false
+			}
+		}
+		return n, false
+	}
+	chunk = max(chunk, 1)
+	chunks := (n + chunk - 1) / chunk
+	window := 2 * workers
+	slots := make([]chan []R, window) // chunk c's results go to slots[c%window]
+	for k := range slots {
+		slots[k] = make(chan []R, 1)
+	}
+	tokens := make(chan struct{}, window) // one per chunk dispatched, not yet consumed
+	jobs := make(chan int)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { // the feeder: dispatches chunk c only when slot c%window is free
+		defer close(jobs)
+		for c := 0; c < chunks; c++ {
+			select {
+			case tokens <- struct{}{}:
+			case <-quit:
+				return
+			}
+			select {
+			case jobs <- c:
+			case <-quit:
+				return
+			}
+		}
+	})
+	for range workers {
+		wg.Go(func() {
+			for c := range jobs {
+				rs := make([]R, 0, chunk)
+				for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
+					rs = append(rs, work(i))
+				}
+				slots[c%window] <- rs // never blocks: the slot is free
+			}
+		})
+	}
+	defer func() {
+		close(quit)
+		wg.Wait()
+	}()
+	for c := 0; c < chunks; c++ {
+		var rs []R
+		select {
+		case rs = <-slots[c%window]:
+		case <-stop:
+			return c * chunk, true
+		}
+		<-tokens
+		for k, r := range rs {
+			i := c*chunk + k
+			if closed() {
+				return i, true
+			}
+			if !consume(i, r) {
+				return i + 1, false
+			}
+		}
+	}
+	return n, false
+}

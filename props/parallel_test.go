@@ -1,0 +1,60 @@
+package props
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestInOrderConsumesInIndexOrder: however the work finishes (here the
+// later indices first), inOrder hands the results to consume in index
+// order, keeps at most its window of results ahead, and stops where
+// consume says. It catches a consumer that takes results as they come
+// (the report of check --workers would then depend on timing) and a
+// feeder that runs ahead without bound.
+func TestInOrderConsumesInIndexOrder(t *testing.T) {
+	for _, c := range []struct{ workers, chunk int }{{1, 1}, {2, 1}, {5, 1}, {2, 7}, {3, 64}} {
+		workers := c.workers
+		var ahead, most atomic.Int64
+		var got []int
+		n, stopped := inOrder(60, workers, c.chunk, nil,
+			func(i int) int {
+				if a := ahead.Add(1); a > most.Load() {
+					most.Store(a)
+				}
+				time.Sleep(time.Duration(60-i) * 20 * time.Microsecond)
+				return i * i
+			},
+			func(i, r int) bool {
+				ahead.Add(-1)
+				require.Equal(t, i*i, r)
+				got = append(got, i)
+				return i < 49
+			})
+		require.False(t, stopped)
+		require.Equal(t, 50, n, "workers %d", workers)
+		for i, g := range got {
+			require.Equal(t, i, g, "workers %d: consumed out of order", workers)
+		}
+		require.LessOrEqual(t, most.Load(), int64(2*workers*c.chunk+1), "workers %d ran too far ahead", workers)
+	}
+}
+
+// TestInOrderStops: a closed stop channel ends inOrder before the next
+// result, and it says so.
+func TestInOrderStops(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		stop := make(chan struct{})
+		n, stopped := inOrder(1000, workers, 4, stop, func(i int) int { return i },
+			func(i, _ int) bool {
+				if i == 9 {
+					close(stop)
+				}
+				return true
+			})
+		require.True(t, stopped)
+		require.Equal(t, 10, n, "workers %d", workers)
+	}
+}
