@@ -6,17 +6,24 @@ import (
 	"github.com/drainsim/drainsim/sim"
 )
 
+// OutcomeSchemaVersion is the current Outcome.SchemaVersion.
+const OutcomeSchemaVersion = 1
+
 // Outcome is the stable, documented machine-readable summary of a run, as
 // printed by `drainsim run --format json`. Field names are part of
 // drainsim's interface: add fields, never rename or remove them. Times are
 // virtual nanoseconds since the start of the run; a time that was never
 // reached is null.
 type Outcome struct {
-	Scenario  string   `json:"scenario"`
-	File      string   `json:"file,omitempty"`
-	Profile   string   `json:"profile"`
-	Seed      uint64   `json:"seed"`
-	Mutations []string `json:"mutations,omitempty"`
+	// SchemaVersion is the version of schema/outcome.schema.json this
+	// outcome conforms to, so that a consumer can tell which fields to
+	// expect; it goes up when fields are added.
+	SchemaVersion int      `json:"schema_version"`
+	Scenario      string   `json:"scenario"`
+	File          string   `json:"file,omitempty"`
+	Profile       string   `json:"profile"`
+	Seed          uint64   `json:"seed"`
+	Mutations     []string `json:"mutations,omitempty"`
 	// ProfileInferred lists the profile's behaviours that the reference
 	// only infers from the library's code: the outcome may rest on them.
 	ProfileInferred []InferredOutcome `json:"profile_inferred"`
@@ -251,7 +258,8 @@ func nsPtr(t sim.Time) *int64 {
 // caller (package props) to fill in.
 func (r *Result) Outcome() *Outcome {
 	o := &Outcome{
-		Scenario: r.Scenario.Name, File: r.Scenario.File, Profile: r.Profile.Name, Seed: r.Seed,
+		SchemaVersion: OutcomeSchemaVersion,
+		Scenario:      r.Scenario.Name, File: r.Scenario.File, Profile: r.Profile.Name, Seed: r.Seed,
 		Stop:            stopOutcome(r),
 		Calls:           []CallOutcome{},
 		Invariants:      []Verdict{},
