@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -176,6 +177,8 @@ func TestRejects(t *testing.T) {
 		{"scenario.schema.json", "a subscription type outside async/sync", "name: x\nsubscriptions: [{id: s, client: a, subject: x, type: push}]\n"},
 		{"scenario.schema.json", "a duration pattern that takes anything", "name: x\nclients: [{name: a, drain_timeout: soon}]\n"},
 		{"scenario.schema.json", "a handler publish may name a client", "name: x\nsubscriptions: [{id: s, client: a, subject: x, handler: {actions: [{publish: {client: a, subject: y}}]}}]\n"},
+		{"scenario.schema.json", "a size pattern that takes a fraction", "name: x\nserver: {max_pending: 1.5MiB}\n"},
+		{"scenario.schema.json", "a bandwidth without /s", "name: x\nnetwork: {bandwidth: 10MB}\n"},
 		{"scenario.schema.json", "a pending limit of 0", "name: x\nclients: [{name: a, pending_msgs_limit: 0}]\n"},
 		{"sweep.schema.json", "drain_timeout axis no longer required", "name: x\nscenario: a.yaml\naxes: {handler: [1ms]}\n"},
 		{"sweep.schema.json", "an unknown axis", "name: x\nscenario: a.yaml\naxes: {drain_timeout: [1s], speed: [1]}\n"},
@@ -368,4 +371,90 @@ func fmtMessage(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestDistributionsAccepted checks that the scenario schema takes any
+// distribution written name(args), so that a distribution added to
+// sim.ParseDist (empirical, percentiles) needs no schema change; a
+// pattern listing today's names would refuse these.
+func TestDistributionsAccepted(t *testing.T) {
+	s := compile(t)
+	for _, d := range []string{"200ms", "0", "1m30s", "uniform(1ms,5ms)", "lognormal(100ms,0.5)",
+		"empirical(handler-latencies.txt)", "percentiles(p50=2ms,p90=10ms,p99=40ms,max=80ms)"} {
+		doc := "name: x\nnetwork: {latency: \"" + d + "\"}\n"
+		if err := s["scenario.schema.json"].Validate(instance(t, d, []byte(doc))); err != nil {
+			t.Errorf("latency %q: %v", d, err)
+		}
+	}
+}
+
+// TestOutcomeFieldsMatchStruct checks that the outcome schema lists
+// exactly the JSON fields of model.Outcome and of every struct in it, so
+// that a field added to the Go types (even one omitted when empty, which
+// no example run may print) must be added to the schema too.
+func TestOutcomeFieldsMatchStruct(t *testing.T) {
+	data, err := fs.ReadFile(schema.FS, "outcome.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	matchStruct(t, doc, doc, reflect.TypeFor[model.Outcome](), "outcome")
+}
+
+// matchStruct compares the struct type typ with the object schema node,
+// and recurses into its fields; root resolves $ref.
+func matchStruct(t *testing.T, root, node map[string]any, typ reflect.Type, path string) {
+	node = objectSchema(t, root, node, path)
+	props, _ := node["properties"].(map[string]any)
+	var fields, listed []string
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fields = append(fields, name)
+		if sub, ok := props[name].(map[string]any); ok {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+				if ft.Kind() == reflect.Slice {
+					sub = objectSchema(t, root, sub, path+"."+name)["items"].(map[string]any)
+				}
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				matchStruct(t, root, sub, ft, path+"."+name)
+			}
+		}
+	}
+	for k := range props {
+		listed = append(listed, k)
+	}
+	slices.Sort(fields)
+	slices.Sort(listed)
+	if !slices.Equal(fields, listed) {
+		t.Errorf("%s: the schema lists %v; the Go type %s has %v", path, listed, typ, fields)
+	}
+}
+
+// objectSchema follows $ref and picks the non-null branch of a oneOf.
+func objectSchema(t *testing.T, root, node map[string]any, path string) map[string]any {
+	t.Helper()
+	if ref, ok := node["$ref"].(string); ok {
+		return objectSchema(t, root, resolve(t, root, strings.TrimPrefix(ref, "#")), path)
+	}
+	if alts, ok := node["oneOf"].([]any); ok {
+		for _, a := range alts {
+			if a := a.(map[string]any); a["type"] != "null" {
+				return objectSchema(t, root, a, path)
+			}
+		}
+	}
+	if node == nil {
+		t.Fatalf("%s: no schema", path)
+	}
+	return node
 }
