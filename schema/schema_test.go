@@ -134,13 +134,13 @@ func TestExamplesValidate(t *testing.T) {
 	}
 }
 
-// TestOutcomesValidate runs every example scenario as `drainsim run
+// TestOutcomesValidate runs every scenario file the project ships as `drainsim run
 // --format json` does and validates the outcome. The outcome schema
 // allows no field it does not list, so a field added to model.Outcome
 // without the schema fails here; so does a schema_version left out.
 func TestOutcomesValidate(t *testing.T) {
 	s := compile(t)
-	for _, f := range glob(t, "examples/*.yaml", "examples/profiles/*.yaml") {
+	for _, f := range scenarioFiles(t) {
 		sc, err := scenario.Load(f)
 		if err != nil {
 			t.Fatal(err)
