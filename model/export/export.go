@@ -139,7 +139,10 @@ func MermaidWindow(w io.Writer, tr *sim.Trace, win Window) error {
 			line("activate %s", me)
 			active = append(active, activation{e.Actor + "/" + e.str("sub") + "/" + e.str("msg"), me})
 		case "callback.end", "callback.cancelled":
-			verb := map[string]string{"callback.end": " returned msg ", "callback.cancelled": " cancelled msg "}[e.Kind]
+			verb := " returned msg "
+			if e.Kind == "callback.cancelled" {
+				verb = " cancelled msg "
+			}
 			line("Note right of %s: %s", me, mermaidText(at+e.str("sub")+verb+e.str("msg")))
 			key := e.Actor + "/" + e.str("sub") + "/" + e.str("msg")
 			if j := slices.IndexFunc(active, func(a activation) bool { return a.key == key }); j >= 0 {
