@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	drainsim run FILE|- [--seed N] [--format text|json|ndjson|mermaid|chrome] [--summary] [-v] [--fail-on violation,loss>N] [--mutation NAME]...
+//	drainsim run FILE|- [--seed N] [--format text|json|ndjson|mermaid|chrome] [--from T] [--to T] [--summary] [-v] [--fail-on violation,loss>N] [--mutation NAME]...
 //	drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress]
 //	drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress]
 //	drainsim explore SWEEP [--workers N] [--csv F] [--json F] [--svg F] [--shard k/n|env --raw F]...
@@ -20,18 +20,23 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
+	"unicode/utf8"
 
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/export"
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/props"
+	"github.com/drainsim/drainsim/sim"
 )
 
 const usage = `drainsim: a deterministic simulator of NATS drain semantics
@@ -144,7 +149,10 @@ closed; what 'drainsim explore' counts), and one line per invariant, ok,
 FAIL, or n/a when the run never reached the situation it is about (the
 statement only for a failure, or with -v). --summary leaves out
 the timeline; the other formats print the outcome as JSON, the trace as
-NDJSON, a Mermaid diagram or Chrome trace JSON.
+NDJSON, a Mermaid diagram or Chrome trace JSON. --from and --to limit the
+Mermaid diagram or Chrome trace to a window of virtual time; a Mermaid
+diagram over the renderer's default limit of 50,000 characters is printed
+with a warning on stderr that suggests them.
 
 Exit status: 1 when a --fail-on condition is met (by default: an invariant
 is violated), 0 otherwise, 2 on bad usage or a bad scenario file. Conditions,
@@ -161,6 +169,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	failOnFlag := fs.String("fail-on", "violation", "exit 1 when any of these `conditions` holds: violation, loss, loss>N, or none")
 	summary := fs.Bool("summary", false, "with --format text: print the summary only, without the timeline")
 	verbose := fs.Bool("v", false, "with --format text: print every invariant's statement, not only those that failed")
+	from := fs.Duration("from", 0, "with --format mermaid or chrome: only the events at or after this virtual `time` (e.g. 50ms)")
+	to := fs.Duration("to", 0, "with --format mermaid or chrome: only the events at or before this virtual `time`")
 	var mutations multiFlag
 	fs.Var(&mutations, "mutation", "enable a named model mutation (repeatable); see 'drainsim mutations'")
 	// Accept flags before and after the file name.
@@ -180,6 +190,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		if *format != "text" && isSet(fs, strings.TrimLeft(name, "-")) {
 			return usageError(fs, stderr, fmt.Sprintf("run: %s works only with --format text, not %s", name, *format))
 		}
+	}
+	win, msg := traceWindow(fs, *format, *from, *to)
+	if msg != "" {
+		return usageError(fs, stderr, "run: "+msg)
 	}
 	failOn, err := parseFailOn(*failOnFlag)
 	if err != nil {
@@ -206,7 +220,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	out := res.Outcome()
 	out.Invariants = props.Verdicts(res)
 	out.DrainLoss = props.MeasureLoss(res).Outcome(res)
-	if err := writeRun(stdout, *format, timeline, model.SummaryOptions{Verbose: *verbose}, res, out); err != nil {
+	if err := writeRun(stdout, stderr, *format, timeline, win, model.SummaryOptions{Verbose: *verbose}, res, out); err != nil {
 		fmt.Fprintf(stderr, "drainsim: %v\n", err)
 		return 2
 	}
@@ -236,9 +250,29 @@ var stdin io.Reader = os.Stdin
 // stdinName names stdin in error messages and the outcome's file field.
 const stdinName = "stdin"
 
+// traceWindow returns the window of virtual time --from and --to ask for,
+// or what is wrong with them: they apply to the mermaid and chrome formats
+// only, and --to must come after --from.
+func traceWindow(fs *flag.FlagSet, format string, from, to time.Duration) (export.Window, string) {
+	for _, name := range []string{"from", "to"} {
+		if isSet(fs, name) && format != "mermaid" && format != "chrome" {
+			return export.Window{}, fmt.Sprintf("--%s works only with --format mermaid or chrome, not %s", name, format)
+		}
+	}
+	switch {
+	case from < 0:
+		return export.Window{}, fmt.Sprintf("--from %v: want a time of 0 or later", from)
+	case isSet(fs, "to") && to <= from:
+		return export.Window{}, fmt.Sprintf("--to %v: want a time after --from (%v)", to, from)
+	}
+	return export.Window{From: sim.Time(from), To: sim.Time(to)}, ""
+}
+
 // writeRun prints a run in format: for text, the timeline (when asked
-// for) and the summary.
-func writeRun(w io.Writer, format string, timeline bool, opts model.SummaryOptions, res *model.Result, out *model.Outcome) error {
+// for) and the summary; for mermaid and chrome, the events in win. A
+// Mermaid diagram too long for the renderer's default limit is printed
+// all the same, with a one-line warning on stderr.
+func writeRun(w, stderr io.Writer, format string, timeline bool, win export.Window, opts model.SummaryOptions, res *model.Result, out *model.Outcome) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)
@@ -247,9 +281,19 @@ func writeRun(w io.Writer, format string, timeline bool, opts model.SummaryOptio
 	case "ndjson":
 		return res.Trace.WriteNDJSON(w)
 	case "mermaid":
-		return export.Mermaid(w, res.Trace)
+		var b bytes.Buffer
+		if err := export.MermaidWindow(&b, res.Trace, win); err != nil {
+			return err
+		}
+		if n := utf8.RuneCount(b.Bytes()); n > export.MermaidLimit {
+			evs := res.Trace.Events() // not empty: the diagram is long
+			fmt.Fprintf(stderr, "drainsim run: warning: the Mermaid diagram is %d characters, over the renderer's default limit of %d (maxTextSize); draw part of the run (0s to %v) with --from and --to\n",
+				n, export.MermaidLimit, evs[len(evs)-1].At)
+		}
+		_, err := b.WriteTo(w)
+		return err
 	case "chrome":
-		return export.Chrome(w, res.Trace)
+		return export.ChromeWindow(w, res.Trace, win)
 	}
 	if timeline {
 		if err := res.Trace.WriteText(w); err != nil {

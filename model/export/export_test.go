@@ -2,8 +2,6 @@ package export_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -86,46 +84,4 @@ actions:
 	tr := run(t, src, model.MutationSet(0).With(model.NoFlushBarrier))
 	out := render(t, func(b *bytes.Buffer) error { return export.Mermaid(b, tr) })
 	require.Contains(t, out, "p1-xp0: 0.500ms MSG msg 1 to sid 1 dropped: unknown_sid")
-}
-
-func TestChrome(t *testing.T) {
-	tr := run(t, twoClients, 0)
-	out := render(t, func(b *bytes.Buffer) error { return export.Chrome(b, tr) })
-	var doc struct {
-		DisplayTimeUnit string           `json:"displayTimeUnit"`
-		TraceEvents     []map[string]any `json:"traceEvents"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
-	require.Equal(t, "ms", doc.DisplayTimeUnit)
-
-	names := map[string]bool{}
-	open := map[string][]string{} // pid/tid -> stack of open span names
-	last := -1.0
-	spans := 0
-	for _, e := range doc.TraceEvents {
-		ph := e["ph"].(string)
-		if ph == "M" {
-			names[e["args"].(map[string]any)["name"].(string)] = true
-			continue
-		}
-		ts := e["ts"].(float64)
-		require.GreaterOrEqual(t, ts, last, "timestamps must not go back: %v", e)
-		last = ts
-		key := fmt.Sprint(e["pid"], "/", e["tid"])
-		switch ph {
-		case "B":
-			open[key] = append(open[key], e["name"].(string))
-		case "E":
-			stack := open[key]
-			require.NotEmpty(t, stack, "an end without a begin: %v", e)
-			require.Equal(t, stack[len(stack)-1], e["name"], "spans must nest")
-			open[key] = stack[:len(stack)-1]
-			spans++
-		}
-	}
-	for _, n := range []string{"a", "b", "server", "wa", "wb", "connection"} {
-		require.True(t, names[n], "no process or thread named %s", n)
-	}
-	require.Greater(t, spans, 10)
-	require.Equal(t, out, render(t, func(b *bytes.Buffer) error { return export.Chrome(b, tr) }), "output must be deterministic")
 }
