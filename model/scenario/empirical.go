@@ -67,17 +67,23 @@ func (d *decoder) empirical(n *yaml.Node, path, s string) (sim.Dist, error) {
 }
 
 // readDurationsFile reads at most MaxDurationsFileSize bytes of the file at
-// path, refusing a larger one, and text that is not valid UTF-8 or holds
-// NUL bytes (a binary file given by mistake).
+// path, refusing a larger one, anything but a regular file (a pipe or
+// device such as /dev/zero), and text that holds
+// NUL bytes (a binary file given by mistake; other bad bytes fail as a bad line).
 func readDurationsFile(path string) ([]byte, error) {
+	// Stat before opening: opening a named pipe would block the parser.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, unwrapPath(err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxDurationsFileSize+1))
 	switch {
 	case err != nil:

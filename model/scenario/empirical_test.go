@@ -91,6 +91,7 @@ func TestParseMeasuredErrors(t *testing.T) {
 		"empirical(big.txt)":             "file is larger than 4194304 bytes (4 MiB), the most a file of durations may hold",
 		"empirical(missing.txt)":         "reading " + filepath.Join(dir, "missing.txt") + ": no such file or directory",
 		"empirical(many.txt)":            filepath.Join(dir, "many.txt") + ":262145: more than 262144 durations",
+		"empirical(/dev/zero)":           "reading /dev/zero: not a regular file",
 		"empirical(sub)":                 "not a regular file",
 		"empirical( )":                   at + `distribution "empirical( )": missing file name`,
 		"percentiles(p50=1ms)":           at + `distribution "percentiles(p50=1ms)": missing max=DURATION`,
