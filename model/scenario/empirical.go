@@ -67,9 +67,9 @@ func (d *decoder) empirical(n *yaml.Node, path, s string) (sim.Dist, error) {
 }
 
 // readDurationsFile reads at most MaxDurationsFileSize bytes of the file at
-// path, refusing a larger one, anything but a regular file (a pipe or
-// device such as /dev/zero), and text that holds
-// NUL bytes (a binary file given by mistake; other bad bytes fail as a bad line).
+// path, refusing a larger one, anything but a regular file (a pipe or a
+// device such as /dev/zero) and text holding NUL bytes (a binary file given
+// by mistake; other bad bytes fail as a bad line).
 func readDurationsFile(path string) ([]byte, error) {
 	// Stat before opening: opening a named pipe would block the parser.
 	st, err := os.Stat(path)
