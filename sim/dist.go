@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,8 @@ const (
 	Uniform                     // uniform on [A, B]
 	Exponential                 // exponential with mean A
 	LogNormal                   // log-normal with median A and shape Sigma
+	Empirical                   // a recorded value of Table, each equally likely; A, B its least and greatest
+	Percentiles                 // piecewise-linear quantile function through Table's points; A, B its min and max
 )
 
 // Dist is a distribution of durations: service times of handlers, network
@@ -28,6 +31,20 @@ type Dist struct {
 	Kind  DistKind
 	A, B  time.Duration
 	Sigma float64
+	// Table holds the measured values of Empirical and Percentiles; nil for
+	// the other families. It is shared and never modified after parsing,
+	// so a Dist stays a comparable value that is cheap to copy.
+	Table *Table
+}
+
+// Table is the measured shape of an Empirical or Percentiles distribution:
+// its quantile function at points P (ascending, from 0 to 1) with values V
+// (non-decreasing). An Empirical table has one point per recorded value,
+// sorted, and no interpolation between them.
+type Table struct {
+	Source string // the text it was parsed from, for String: "empirical(times.txt)"
+	P      []float64
+	V      []time.Duration
 }
 
 // Const returns the distribution that is always d.
@@ -47,6 +64,13 @@ func (d Dist) Sample(c Chooser, label string) time.Duration {
 		u := c.Float64(label)
 		z := normalQuantile(u)
 		return clampDuration(float64(d.A) * math.Exp(d.Sigma*z))
+	case Empirical:
+		// Recorded values are sorted, so a shrinking driver that pulls
+		// the draw towards 0 gets the fastest recorded value.
+		v := d.Table.V
+		return v[min(int(c.Float64(label)*float64(len(v))), len(v)-1)]
+	case Percentiles:
+		return d.Table.quantile(c.Float64(label))
 	}
 	panic(fmt.Sprintf("sim: unknown distribution kind %d", d.Kind))
 }
@@ -58,8 +82,38 @@ func (d Dist) Mean() time.Duration {
 		return (d.A + d.B) / 2
 	case LogNormal:
 		return clampDuration(float64(d.A) * math.Exp(d.Sigma*d.Sigma/2))
+	case Empirical:
+		var sum float64
+		for _, v := range d.Table.V {
+			sum += float64(v)
+		}
+		return clampDuration(sum / float64(len(d.Table.V)))
+	case Percentiles:
+		// The mean of a piecewise-linear quantile function is the area
+		// under it: a trapezoid per segment.
+		t := d.Table
+		var sum float64
+		for i := 1; i < len(t.P); i++ {
+			sum += (t.P[i] - t.P[i-1]) * (float64(t.V[i-1]) + float64(t.V[i])) / 2
+		}
+		return clampDuration(sum)
 	}
 	return d.A
+}
+
+// quantile returns the value of t's piecewise-linear quantile function at
+// u in [0, 1).
+func (t *Table) quantile(u float64) time.Duration {
+	i, _ := slices.BinarySearch(t.P, u) // t.P[i-1] < u <= t.P[i]
+	switch {
+	case i == 0:
+		return t.V[0]
+	case i >= len(t.P):
+		return t.V[len(t.V)-1]
+	}
+	lo, hi := t.V[i-1], t.V[i]
+	f := (u - t.P[i-1]) / (t.P[i] - t.P[i-1])
+	return lo + min(time.Duration(f*float64(hi-lo)), hi-lo)
 }
 
 // IsZero reports whether d always yields 0.
@@ -76,6 +130,8 @@ func (d Dist) String() string {
 		return fmt.Sprintf("exp(%v)", d.A)
 	case LogNormal:
 		return fmt.Sprintf("lognormal(%v,%s)", d.A, strconv.FormatFloat(d.Sigma, 'g', -1, 64))
+	case Empirical, Percentiles:
+		return d.Table.Source
 	}
 	return d.A.String()
 }
@@ -86,6 +142,12 @@ func (d Dist) String() string {
 //	uniform(50ms,200ms)    uniform between the bounds, inclusive
 //	exp(100ms)             exponential with the given mean
 //	lognormal(100ms,0.5)   log-normal with the given median and shape sigma
+//	percentiles(p50=20ms,p90=80ms,p99=300ms,max=1s)
+//	                       measured percentiles; see ParsePercentiles
+//
+// empirical(FILE), a distribution of recorded values, reads a file, which
+// ParseDist does not do: the scenario decoder reads it and calls
+// NewEmpirical. ParseDist refuses it with an error wrapping ErrNeedsFile.
 //
 // Durations use Go's syntax (time.ParseDuration) and must not be negative.
 func ParseDist(s string) (Dist, error) {
@@ -102,6 +164,12 @@ func ParseDist(s string) (Dist, error) {
 		return Dist{}, fmt.Errorf("distribution %q: missing closing parenthesis", s)
 	}
 	name := strings.TrimSpace(s[:open])
+	switch name {
+	case "empirical":
+		return Dist{}, fmt.Errorf("distribution %q: %w", s, ErrNeedsFile)
+	case "percentiles":
+		return parsePercentiles(s, s[open+1:len(s)-1])
+	}
 	args := strings.Split(s[open+1:len(s)-1], ",")
 	for i := range args {
 		args[i] = strings.TrimSpace(args[i])
@@ -155,7 +223,96 @@ func ParseDist(s string) (Dist, error) {
 		}
 		return Dist{Kind: LogNormal, A: med, Sigma: sigma}, nil
 	}
-	return Dist{}, fmt.Errorf("distribution %q: unknown family %q (want a duration, uniform(lo,hi), exp(mean) or lognormal(median,sigma))", s, name)
+	return Dist{}, fmt.Errorf("distribution %q: unknown family %q (want a duration, uniform(lo,hi), exp(mean), lognormal(median,sigma), percentiles(p50=...,max=...) or empirical(file))", s, name)
+}
+
+// ErrNeedsFile is returned, wrapped, by ParseDist for empirical(FILE): only
+// a reader of scenario files, which knows where FILE is, can build it.
+var ErrNeedsFile = errors.New("empirical(FILE) reads a file of durations, so it is only accepted in a scenario or sweep file")
+
+// MaxTablePoints is the most values an empirical file or percentiles list
+// may hold: enough for any measured sample, small enough that a Table never
+// costs more than a few megabytes.
+const MaxTablePoints = 1 << 18
+
+// NewEmpirical returns the distribution that draws each of values with equal
+// probability. source is how String renders it, e.g. "empirical(times.txt)".
+// values must be non-empty and non-negative; they are copied and sorted.
+func NewEmpirical(source string, values []time.Duration) (Dist, error) {
+	switch {
+	case len(values) == 0:
+		return Dist{}, fmt.Errorf("distribution %q: no durations: want at least one", source)
+	case len(values) > MaxTablePoints:
+		return Dist{}, fmt.Errorf("distribution %q: %d durations, more than the %d allowed", source, len(values), MaxTablePoints)
+	}
+	v := slices.Clone(values)
+	slices.Sort(v)
+	if v[0] < 0 {
+		return Dist{}, fmt.Errorf("distribution %q: duration %v must not be negative", source, v[0])
+	}
+	return Dist{Kind: Empirical, A: v[0], B: v[len(v)-1], Table: &Table{Source: source, V: v}}, nil
+}
+
+// parsePercentiles parses the arguments of percentiles(...), s being the
+// whole text: comma-separated KEY=DURATION pairs, KEY being pQ for a
+// percentile Q strictly between 0 and 100 (p50, p99.9), min (the 0th
+// percentile, 0 if left out) or max (the 100th, required, since the
+// distribution must be bounded). Percentiles must ascend and their values
+// must not decrease. Between the given points the quantile function is
+// linear, so a draw between p90=80ms and p99=300ms is uniform on that span
+// with probability 9%.
+func parsePercentiles(s, args string) (Dist, error) {
+	t := &Table{Source: s, P: []float64{0}, V: []time.Duration{0}}
+	haveMin, haveMax := false, false
+	for _, arg := range strings.Split(args, ",") {
+		arg = strings.TrimSpace(arg)
+		key, val, ok := strings.Cut(arg, "=")
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		if !ok {
+			return Dist{}, fmt.Errorf("distribution %q: argument %q: want KEY=DURATION such as p50=20ms, min=1ms or max=1s", s, arg)
+		}
+		if haveMax {
+			return Dist{}, fmt.Errorf("distribution %q: %q comes after max: max must be last", s, arg)
+		}
+		v, err := parseNonNegDuration(val)
+		if err != nil {
+			return Dist{}, fmt.Errorf("distribution %q: %s: %w", s, key, err)
+		}
+		var p float64
+		switch {
+		case key == "min":
+			if len(t.P) > 1 || haveMin {
+				return Dist{}, fmt.Errorf("distribution %q: min must come first, once", s)
+			}
+			t.V[0], haveMin = v, true
+			continue
+		case key == "max":
+			p, haveMax = 1, true
+		case strings.HasPrefix(key, "p"):
+			q, err := strconv.ParseFloat(key[1:], 64)
+			if err != nil || !(q > 0 && q < 100) {
+				return Dist{}, fmt.Errorf("distribution %q: key %q: want pQ with Q a percentile strictly between 0 and 100 (p50, p99.9), min or max", s, key)
+			}
+			p = q / 100
+		default:
+			return Dist{}, fmt.Errorf("distribution %q: key %q: want pQ (p50, p99.9), min or max", s, key)
+		}
+		last := len(t.P) - 1
+		if p <= t.P[last] {
+			return Dist{}, fmt.Errorf("distribution %q: %s is not above the percentile before it: list percentiles in ascending order", s, key)
+		}
+		if v < t.V[last] {
+			return Dist{}, fmt.Errorf("distribution %q: %s=%v is below %v, the value before it: a quantile function never decreases", s, key, v, t.V[last])
+		}
+		t.P, t.V = append(t.P, p), append(t.V, v)
+		if len(t.P) > MaxTablePoints {
+			return Dist{}, fmt.Errorf("distribution %q: more than %d points", s, MaxTablePoints)
+		}
+	}
+	if !haveMax {
+		return Dist{}, fmt.Errorf("distribution %q: missing max=DURATION: the greatest value, needed to bound the last segment", s)
+	}
+	return Dist{Kind: Percentiles, A: t.V[0], B: t.V[len(t.V)-1], Table: t}, nil
 }
 
 // ErrDurationTooLong is returned, wrapped, for a well-formed duration longer

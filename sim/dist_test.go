@@ -303,6 +303,8 @@ func FuzzParseDist(f *testing.F) {
 		"lognormal(1s,0x1p-2)", "uniform(200ms,50ms)", "exp(-1ms)",
 		"lognormal(1ms,NaN)", "gamma(1ms)", "(", ")", "((", "uniform(,)",
 		"9223372036854775807ns", "2562047h47m16.854775807s",
+		"percentiles(p50=20ms, p90=80ms, p99=300ms, max=1s)", "percentiles(min=1ms,p99.9=2ms,max=2ms)",
+		"percentiles(p50=2ms,p40=1ms,max=1s)", "percentiles(max=1s,p50=1ms)", "empirical(times.txt)",
 	} {
 		f.Add(s)
 	}
@@ -313,7 +315,7 @@ func FuzzParseDist(f *testing.F) {
 			return
 		}
 		require.GreaterOrEqual(t, d.A, time.Duration(0))
-		if d.Kind == Uniform {
+		if d.Kind == Uniform || d.Kind == Percentiles {
 			require.LessOrEqual(t, d.A, d.B)
 		}
 		again, err := ParseDist(d.String())

@@ -13,6 +13,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte("name: x\nnetwork: {latency: uniform(200us,1ms)}\n"))
+	f.Add([]byte("name: x\nnetwork: {latency: \"percentiles(p50=1ms, p99=9ms, max=20ms)\"}\n"))
+	f.Add([]byte("name: x\nnetwork: {latency: empirical(testdata/durations.txt)}\n"))
 	f.Add([]byte("name: &a [*a]\n"))
 	f.Add([]byte("name: x\n---\nname: y\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -75,12 +75,17 @@ func Read(name string, r io.Reader) ([]byte, error) {
 // readError is the *Error for a failure to open or read name: what went
 // wrong, without the path a *fs.PathError repeats.
 func readError(name string, err error) error {
-	msg := err.Error()
+	return &Error{File: name, Msg: unwrapPath(err).Error(), Err: err}
+}
+
+// unwrapPath returns the error a *fs.PathError in err carries, without the
+// operation and path it repeats, or err itself.
+func unwrapPath(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		msg = pe.Err.Error()
+		return pe.Err
 	}
-	return &Error{File: name, Msg: msg, Err: err}
+	return err
 }
 
 // Parse parses and validates a scenario written in YAML. File names the
@@ -399,6 +404,9 @@ func (d *decoder) dist(n *yaml.Node, path string) (sim.Dist, error) {
 		return sim.Dist{}, err
 	}
 	v, err := sim.ParseDist(s)
+	if errors.Is(err, sim.ErrNeedsFile) {
+		return d.empirical(n, path, s)
+	}
 	switch {
 	case errors.Is(err, sim.ErrDurationTooLong), err == nil && max(v.A, v.B) > MaxDuration:
 		return sim.Dist{}, d.tooLong(n, path, s)

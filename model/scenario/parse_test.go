@@ -480,7 +480,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"bad distribution",
 			head + "subscriptions:\n  - {id: s, client: app, subject: a, handler: {duration: gauss(1ms)}}\n",
-			`bad.yaml:4: subscriptions[0].handler.duration: distribution "gauss(1ms)": unknown family "gauss" (want a duration, uniform(lo,hi), exp(mean) or lognormal(median,sigma))`,
+			`bad.yaml:4: subscriptions[0].handler.duration: distribution "gauss(1ms)": unknown family "gauss" (want a duration, uniform(lo,hi), exp(mean), lognormal(median,sigma), percentiles(p50=...,max=...) or empirical(file))`,
 		},
 		{
 			"unquoted distribution in flow mapping",
