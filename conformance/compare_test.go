@@ -217,3 +217,37 @@ actions:
 	}
 	require.Equal(t, []string{"actions[0]/0", "s#1/0", "s#1/1", "s#1/2", "actions[1]/0", "503<actions[1]/0>"}, got)
 }
+
+// TestCompareSyncTakersAtOnce: two NextMsg callers woken at one instant
+// record their returns in either order on the real client (the swarm's
+// seed 4350), so the comparison accepts the delivered list swapped; one
+// call taking both messages (count 2) fixes their order, and a swap there
+// is a difference. Catches takenAtOnce accepting every same-instant pair,
+// or none.
+func TestCompareSyncTakersAtOnce(t *testing.T) {
+	run := func(nextMsgs string) *Side {
+		sc, err := scenario.Parse("takers.yaml", []byte(`name: takers
+network: {latency: 1ms}
+clients: [{name: c0}]
+subscriptions: [{id: s0, client: c0, subject: t1, type: sync}]
+actions:
+  - {at: 1ns, publish: {client: c0, subject: t1, count: 2}}
+`+nextMsgs))
+		require.NoError(t, err)
+		res, err := model.Run(sc, model.Config{Profile: profile()})
+		require.NoError(t, err)
+		return ModelSide(res)
+	}
+	swapped := func(s *Side) *Side {
+		r := clone(t, s)
+		d := r.Outcome.Subscriptions[0].Delivered
+		require.Len(t, d, 2)
+		require.Equal(t, d[0].StartNS, d[1].StartNS, "both taken at one instant")
+		d[0], d[1] = d[1], d[0]
+		return r
+	}
+	two := run("  - {at: 0s, next_msg: {sub: s0, timeout: 80ms}}\n  - {at: 2ms, next_msg: {sub: s0, timeout: 30ms}}\n")
+	require.Empty(t, Compare(two, swapped(two), tolerance), "two callers woken at once")
+	one := run("  - {at: 0s, next_msg: {sub: s0, timeout: 80ms, count: 2}}\n")
+	require.NotEmpty(t, Compare(one, swapped(one), tolerance), "one caller takes them in order")
+}

@@ -46,6 +46,7 @@ var corpus = []struct {
 	{"server-restart-then-drain.yaml", "server restart on the same port, reconnect, then drain", true},
 	{"sub-drain-while-reconnecting.yaml", "sub drained while reconnecting is re-subscribed and keeps receiving", true},
 	{"sync-sub-burst-over-limit.yaml", "a burst overflows a sync sub's pending limit before the waiting NextMsg lowers the count (swarm-4273)", true},
+	{"sync-waiters-fifo.yaml", "two NextMsg calls waiting on one sync sub get one message each, the longest waiting first (swarm-11188)", true},
 	{"auto-unsubscribe-waiting-nextmsg.yaml", "AutoUnsubscribe after delivery: a waiting NextMsg gets ErrBadSubscription, the next ErrMaxMessages (swarm-8486)", true},
 }
 

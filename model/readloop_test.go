@@ -131,3 +131,16 @@ func TestReadLoopKnobsAreNatsGoOnly(t *testing.T) {
 		require.Equal(t, want, p.WaitingNextMsgNoMax, name)
 	}
 }
+
+// TestSyncWaitersServedInTurn (swarm-11188): messages read at once go one
+// to each waiting NextMsg, the longest waiting first, as sends on a channel
+// to waiting receivers; the first caller's next call, made when its
+// goroutine runs, finds nothing left. Catches a woken NextMsg that leaves
+// its message queued for whichever call comes first (the first caller then
+// took both and the second timed out).
+func TestSyncWaitersServedInTurn(t *testing.T) {
+	res := runCorpus(t, "sync-waiters-fifo.yaml", nil)
+	require.Equal(t, []string{"next_msg=ok", "next_msg=ErrTimeout"}, results(res, "actions[0]"))
+	require.Equal(t, []string{"next_msg=ok"}, results(res, "actions[1]"))
+	require.Equal(t, []int{1, 2}, handled(res, "s1"))
+}

@@ -83,6 +83,9 @@ type nextWait struct {
 	done  func(err string, msg int)
 	timer sim.Timer
 	woken bool // a message came (WokenAfterRead): its timer no longer counts
+	// msg is the delivery handed to it when it was woken (WokenAfterRead),
+	// which it takes when its goroutine runs.
+	msg int32
 }
 
 func (s *Sub) queueLen() int { return len(s.pending) - s.head }
@@ -174,10 +177,13 @@ func (c *Conn) processMsg(f frame) {
 				nw.done(s.takeNext())
 				return
 			}
-			// The waiting NextMsg takes its message and lowers the pending
-			// count when its goroutine runs: after the read loop has parsed
-			// the rest of its read.
-			nw.woken = true
+			// The message is handed to the longest waiting NextMsg at once,
+			// as a send on a channel to a waiting receiver: a call made
+			// later cannot take it. That NextMsg returns it and lowers the
+			// pending count when its goroutine runs: after the read loop
+			// has parsed the rest of its read.
+			nw.woken, nw.msg = true, s.pop()
+			s.hand(nw.msg)
 			w.sim.At(c.now(), func() { s.wake(nw) })
 		}
 		return
@@ -421,21 +427,11 @@ func (s *Sub) waiterErr() string {
 	return err
 }
 
-// wake runs a NextMsg woken by a message (WokenAfterRead): it takes the
-// oldest message, or fails if the subscription closed meanwhile, or waits
-// on if another call took the message first.
+// wake runs a NextMsg woken by a message (WokenAfterRead): it returns the
+// message it was handed, whatever happened to the subscription meanwhile.
 func (s *Sub) wake(nw *nextWait) {
-	switch {
-	case s.queueLen() > 0:
-		s.c.w.sim.Cancel(nw.timer)
-		nw.done(s.takeNext())
-	case s.closed || !s.inSubs:
-		s.c.w.sim.Cancel(nw.timer)
-		nw.done(s.waiterErr(), 0)
-	default:
-		nw.woken = false
-		s.nextWaiters = append(s.nextWaiters, nw)
-	}
+	s.c.w.sim.Cancel(nw.timer)
+	nw.done(s.take(nw.msg))
 }
 
 // NextMsg is a sync subscription's NextMsg(timeout).
@@ -486,15 +482,29 @@ func (s *Sub) NextMsg(timeout time.Duration, done func(err string, msg int)) {
 // takeNext hands the oldest queued message to NextMsg
 // (processNextMsgDelivered).
 func (s *Sub) takeNext() (string, int) {
-	w := s.c.w
 	d := s.pop()
+	s.hand(d)
+	return s.take(d)
+}
+
+// hand records delivery d, no longer queued, as handed to a NextMsg call:
+// the order in which the application's callers receive messages.
+func (s *Sub) hand(d int32) {
+	w := s.c.w
 	dl := &w.ledger.Deliveries[d]
 	dl.StartedAt, dl.EndedAt, dl.Fate = w.sim.Now(), w.sim.Now(), DlvTaken
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: dl.EndedAt})
+	w.trace(s.rec.Client, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+}
+
+// take returns handed delivery d from NextMsg: the pending count falls and
+// the auto-unsubscribe limit and a drain's end are checked.
+func (s *Sub) take(d int32) (string, int) {
+	w := s.c.w
+	dl := &w.ledger.Deliveries[d]
 	s.delivered++
 	s.pMsgs--
 	s.pBytes -= s.size(d)
-	w.trace(s.rec.Client, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 	s.progress()
 	if s.max > 0 {
 		if s.delivered > s.max {
