@@ -43,3 +43,25 @@ func TestShortOutageIsARace(t *testing.T) {
 	require.False(t, Replayable(outageScenario(t, "1ms")))
 	require.True(t, Replayable(outageScenario(t, "100ms")))
 }
+
+// TestCloseActionsAreNotReplayable: a publish and a subscription drain on
+// another client 1 ms later (the natsjs counterexample nats.js 2.29.3
+// reversed 10 runs in 10 in CI) do not count as replayable; 10 ms apart
+// they do. Catches Replayable without its replayGap check.
+func TestCloseActionsAreNotReplayable(t *testing.T) {
+	at := func(drain string) *scenario.Scenario {
+		sc, err := scenario.Parse("close.yaml", []byte(`name: close
+profile: natsjs
+network: {latency: 0s}
+clients: [{name: c0}, {name: c1}]
+subscriptions: [{id: s0, client: c0, subject: t1, handler: {duration: 2ms}}]
+actions:
+  - {at: 0s, publish: {client: c1, subject: t1}}
+  - {at: `+drain+`, drain_sub: {sub: s0}}
+`))
+		require.NoError(t, err)
+		return sc
+	}
+	require.False(t, Replayable(at("1ms")))
+	require.True(t, Replayable(at("10ms")))
+}
