@@ -44,18 +44,21 @@ func TestShortOutageIsARace(t *testing.T) {
 	require.True(t, Replayable(outageScenario(t, "100ms")))
 }
 
-// TestCloseActionsAreNotReplayable: a publish and a subscription drain on
-// another client 1 ms later (the natsjs counterexample nats.js 2.29.3
-// reversed 10 runs in 10 in CI) do not count as replayable; 10 ms apart
-// they do. Catches Replayable without its replayGap check.
+// TestCloseActionsAreNotReplayable: the natsjs counterexample in which
+// c1 publishes at 0 and c0's subscription drains 1 ms later, which
+// nats.js 2.29.3 reversed 10 runs in 10 in CI, does not count as
+// replayable; with the drain 10 ms later it does. Catches Replayable
+// without its replayGap check.
 func TestCloseActionsAreNotReplayable(t *testing.T) {
 	at := func(drain string) *scenario.Scenario {
 		sc, err := scenario.Parse("close.yaml", []byte(`name: close
 profile: natsjs
+seed: 524955647
 network: {latency: 0s}
 clients: [{name: c0}, {name: c1}]
 subscriptions: [{id: s0, client: c0, subject: t1, handler: {duration: 2ms}}]
 actions:
+  - {at: 0s, publish: {client: c0, subject: t0}}
   - {at: 0s, publish: {client: c1, subject: t1}}
   - {at: `+drain+`, drain_sub: {sub: s0}}
 `))
