@@ -215,6 +215,9 @@ func drainSubPairs(ds *DrainSub) pairs {
 
 func actionPairs(a *Action) pairs {
 	p := pairs{"at: " + duration(a.At)}
+	if a.After != nil {
+		p = pairs{"after: " + triggerPairs(a.After).flow()}
+	}
 	switch {
 	case a.Publish != nil:
 		p.add("publish", publishPairs(a.Publish, true).flow())

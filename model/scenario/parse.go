@@ -968,12 +968,12 @@ func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
 	if isNull(n) {
 		return a, d.noVerb(n, path, actionVerbs)
 	}
-	fields, err := d.mapping(n, path, append([]string{"at"}, actionVerbs...)...)
+	fields, err := d.mapping(n, path, append([]string{"at", "after"}, actionVerbs...)...)
 	if err == nil {
 		err = d.oneVerb(n, path, fields, actionVerbs)
 	}
 	if err == nil {
-		err = d.require(n, path, fields, "at")
+		err = d.atOrAfter(n, path, fields)
 	}
 	for _, f := range fields {
 		if err != nil {
@@ -982,6 +982,8 @@ func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
 		switch f.name {
 		case "at":
 			a.At, err = d.duration(f.val, f.path)
+		case "after":
+			a.After, err = d.trigger(f.val, f.path)
 		case "publish":
 			a.Publish, err = d.publish(f.val, f.path, false)
 		case "request":

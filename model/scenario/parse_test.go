@@ -403,7 +403,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"missing at",
 			head + "actions:\n  - {close: {client: app}}\n",
-			`bad.yaml:4: actions[0].at: missing required field`,
+			`bad.yaml:4: actions[0].at: missing required field: want at (a time) or after (an event)`,
 		},
 		{
 			"missing subject",

@@ -178,10 +178,12 @@ type Reply struct {
 	Size int
 }
 
-// Action is one timed step of the scenario. Exactly one of the pointer
-// fields is set.
+// Action is one step of the scenario, made at time At or, when After is
+// set, on an event of the run (see Trigger). Exactly one of the verb
+// fields (Publish to RestartServer) is set.
 type Action struct {
 	At              time.Duration
+	After           *Trigger // nil for a timed action
 	Publish         *Publish
 	Request         *Request
 	Flush           *Flush

@@ -109,7 +109,7 @@ func (d *decoder) validate(s *Scenario) error {
 			return err
 		}
 	}
-	return nil
+	return d.validateTriggers(s, client, sub)
 }
 
 // clientNames returns the names of s's clients in file order, for the
