@@ -163,6 +163,9 @@ func (c *Conn) setStatus(s Status) {
 	if s == Closed && c.rec.ClosedAt == NoTime {
 		c.rec.ClosedAt = c.now()
 	}
+	if c.w.trig != nil {
+		c.w.trig.status(c, s)
+	}
 }
 
 // lookup returns the subscription with sid if it is still in nc.subs.
@@ -385,6 +388,9 @@ func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int
 		return err, m.ID
 	}
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, reply, size))
+	if plain && w.trig != nil {
+		w.trig.published(c, m.ID)
+	}
 	return "", m.ID
 }
 
@@ -402,6 +408,9 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 		return "", m.ID
 	}
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, "", size))
+	if w.trig != nil {
+		w.trig.published(c, m.ID)
+	}
 	return "", m.ID
 }
 
@@ -451,6 +460,9 @@ func (c *Conn) runCallback(ev CallbackEvent) {
 		c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error))
 	default:
 		c.w.trace(c.name, "cb."+ev.Kind)
+	}
+	if ev.Kind == "reconnected" && c.w.trig != nil {
+		c.w.trig.reconnected(c)
 	}
 }
 

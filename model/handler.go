@@ -54,6 +54,9 @@ func (s *Sub) startCallback(d int32) {
 	if w.tr != nil {
 		w.trace(s.rec.Client, "callback.start", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 	}
+	if w.trig != nil {
+		w.trig.callback(scenario.CallbackStart, s, cb.n, dl.Msg)
+	}
 	if s.mux {
 		s.c.respHandler(d)
 		cb.finish()
@@ -103,6 +106,9 @@ func (cb *callback) finish() {
 	}
 	if w.tr != nil {
 		w.trace(s.rec.Client, "callback.end", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+	}
+	if w.trig != nil {
+		w.trig.callback(scenario.CallbackEnd, s, cb.n, dl.Msg)
 	}
 	if w.mut.Has(DuplicateDelivery) && dl.Msg%10 == 0 && !s.dupDone[dl.Msg] {
 		if s.dupDone == nil {

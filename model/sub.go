@@ -369,6 +369,9 @@ func (c *Conn) removeSub(s *Sub, by string) {
 		s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
 	}
 	c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
+	if c.w.trig != nil {
+		c.w.trig.subRemoved(s)
+	}
 	c.subRemoved()
 	if s.sync {
 		s.closed = true

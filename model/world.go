@@ -46,6 +46,8 @@ type World struct {
 	actionSrc []string
 	frames    [][]frame // recycled frame buffers
 	pool      *Runner   // memory of earlier runs to reuse; nil for Run
+	// trig runs the actions that wait for an event; nil when none does.
+	trig *triggers
 
 	rngNet     sim.Chooser
 	rngHandler sim.Chooser
@@ -169,8 +171,11 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	}
 	for i := range sc.Actions {
 		w.actionSrc = append(w.actionSrc, "actions["+strconv.Itoa(i)+"]")
-		w.schedule(i)
+		if a := &sc.Actions[i]; a.After == nil {
+			w.sim.At(sim.Time(a.At), w.onActionLoop(a, w.actionCalls(i)))
+		}
 	}
+	w.trig = newTriggers(w)
 	return w, nil
 }
 
@@ -288,6 +293,9 @@ func (w *World) lostInFlight(id int, reason string) {
 func (w *World) call(r CallRecord) {
 	w.sim.Record()
 	w.res.Calls = append(w.res.Calls, r)
+	if w.trig != nil {
+		defer w.trig.returned(r.Source)
+	}
 	if w.tr == nil {
 		return
 	}
@@ -359,10 +367,10 @@ func (w *World) restartServer(d time.Duration) {
 	})
 }
 
-// schedule queues action i. An action with a count makes its calls from
-// one self-rescheduling event: all at once when the interval is zero, until
-// the record budget stops the run.
-func (w *World) schedule(i int) {
+// actionCalls returns the event that makes action i's calls. An action
+// with a count makes them from one self-rescheduling event: all at once
+// when the interval is zero, until the record budget stops the run.
+func (w *World) actionCalls(i int) func() {
 	a := &w.sc.Actions[i]
 	count, interval := 1, time.Duration(0)
 	switch {
@@ -386,7 +394,7 @@ func (w *World) schedule(i int) {
 			w.sim.After(interval, w.onActionLoop(a, fire))
 		}
 	}
-	w.sim.At(sim.Time(a.At), w.onActionLoop(a, fire))
+	return fire
 }
 
 // onActionLoop returns fn as an event of the loop of the connection action a

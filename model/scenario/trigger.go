@@ -172,7 +172,11 @@ func (d *decoder) validateTriggers(s *Scenario, client func(path, name string) e
 		var err error
 		switch {
 		case t.Sub != "":
-			_, err = sub(p+".sub", t.Sub)
+			var target *Subscription
+			target, err = sub(p+".sub", t.Sub)
+			if err == nil && target.Type == Sync && (t.Event == CallbackStart || t.Event == CallbackEnd) {
+				err = d.errorf(d.line(p+".sub"), p+".sub", "subscription %q is sync: it runs no callbacks, so event %s never happens (the application calls next_msg)", t.Sub, t.Event)
+			}
 		case t.Client != "":
 			err = client(p+".client", t.Client)
 		}

@@ -9,11 +9,12 @@ import (
 
 // triggerHead is a scenario with two clients, an async and a sync
 // subscription and one timed action, to which the tests add triggered
-// actions from line 7 on.
+// actions from line 8 on.
 const triggerHead = `name: x
 clients: [{name: app}, {name: other}]
 subscriptions:
   - {id: s1, client: app, subject: a}
+  - {id: sy, client: app, subject: a, type: sync}
 actions:
   - {at: 0s, publish: {client: app, subject: a, count: 3}}
 `
@@ -37,14 +38,14 @@ func TestParseTriggers(t *testing.T) {
 	s, err := Parse("t.yaml", []byte(src))
 	require.NoError(t, err)
 	want := []Trigger{
-		{Event: CallbackStart, Sub: "s1", Nth: 2, Delay: 2 * time.Millisecond, Line: 7},
-		{Event: CallbackEnd, Sub: "s1", Msg: 3, Every: true, Line: 9},
-		{Event: StatusChange, Client: "app", Status: "DRAINING_PUBS", Line: 11},
-		{Event: SubRemoved, Sub: "s1", Line: 13},
-		{Event: Reconnected, Client: "app", Line: 14},
-		{Event: Returned, Action: 1, Delay: time.Millisecond, Line: 15},
-		{Event: Published, Client: "app", Msg: 2, Line: 16},
-		{Event: Published, Line: 17},
+		{Event: CallbackStart, Sub: "s1", Nth: 2, Delay: 2 * time.Millisecond, Line: 8},
+		{Event: CallbackEnd, Sub: "s1", Msg: 3, Every: true, Line: 10},
+		{Event: StatusChange, Client: "app", Status: "DRAINING_PUBS", Line: 12},
+		{Event: SubRemoved, Sub: "s1", Line: 14},
+		{Event: Reconnected, Client: "app", Line: 15},
+		{Event: Returned, Action: 1, Delay: time.Millisecond, Line: 16},
+		{Event: Published, Client: "app", Msg: 2, Line: 17},
+		{Event: Published, Line: 18},
 	}
 	require.Nil(t, s.Actions[0].After)
 	for i, w := range want {
@@ -70,37 +71,39 @@ func TestParseTriggers(t *testing.T) {
 func TestParseBadTriggers(t *testing.T) {
 	tests := []struct{ name, action, want string }{
 		{"unknown event", `{after: {event: callback_begin, sub: s1}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.event: unknown event "callback_begin": want one of callback_start, callback_end, status, sub_removed, reconnected, returned, published`},
+			`t.yaml:8: actions[1].after.event: unknown event "callback_begin": want one of callback_start, callback_end, status, sub_removed, reconnected, returned, published`},
 		{"unknown sub", `{after: {event: callback_start, sub: s2}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.sub: unknown subscription "s2" (did you mean "s1"?)`},
+			`t.yaml:8: actions[1].after.sub: unknown subscription "s2" (did you mean "s1"?)`},
+		{"callback of a sync sub", `{after: {event: callback_end, sub: sy}, drain: {client: app}}`,
+			`t.yaml:8: actions[1].after.sub: subscription "sy" is sync: it runs no callbacks, so event callback_end never happens (the application calls next_msg)`},
 		{"unknown client", `{after: {event: status, client: ap, status: CLOSED}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.client: unknown client "ap" (did you mean "app"?)`},
+			`t.yaml:8: actions[1].after.client: unknown client "ap" (did you mean "app"?)`},
 		{"unknown status", `{after: {event: status, client: app, status: DRAINING}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.status: unknown status "DRAINING": want one of CONNECTED, DISCONNECTED, RECONNECTING, DRAINING_SUBS, DRAINING_PUBS, CLOSED`},
+			`t.yaml:8: actions[1].after.status: unknown status "DRAINING": want one of CONNECTED, DISCONNECTED, RECONNECTING, DRAINING_SUBS, DRAINING_PUBS, CLOSED`},
 		{"unknown action", `{after: {event: returned, action: 5}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.action: no action 5: the scenario has 2 actions (0 to 1)`},
+			`t.yaml:8: actions[1].after.action: no action 5: the scenario has 2 actions (0 to 1)`},
 		{"self cycle", `{after: {event: returned, action: 1}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.action: trigger cycle: actions[1] -> actions[1] each wait for the next to return, so none of them can ever run`},
+			`t.yaml:8: actions[1].after.action: trigger cycle: actions[1] -> actions[1] each wait for the next to return, so none of them can ever run`},
 		{"missing event", `{after: {sub: s1}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.event: missing required field`},
+			`t.yaml:8: actions[1].after.event: missing required field`},
 		{"missing sub", `{after: {event: callback_end, nth: 1}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.sub: missing required field (event callback_end needs sub)`},
+			`t.yaml:8: actions[1].after.sub: missing required field (event callback_end needs sub)`},
 		{"missing status", `{after: {event: status, client: app}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.status: missing required field (event status needs client and status)`},
+			`t.yaml:8: actions[1].after.status: missing required field (event status needs client and status)`},
 		{"field of another event", `{after: {event: status, client: app, status: CLOSED, nth: 1}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.nth: does not apply to event status (its fields: client, status)`},
+			`t.yaml:8: actions[1].after.nth: does not apply to event status (its fields: client, status)`},
 		{"nth and msg", `{after: {event: callback_start, sub: s1, nth: 1, msg: 1}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.msg: nth and msg both given: want one of them (the Nth callback of the subscription, or the callback on message msg)`},
+			`t.yaml:8: actions[1].after.msg: nth and msg both given: want one of them (the Nth callback of the subscription, or the callback on message msg)`},
 		{"nth zero", `{after: {event: callback_start, sub: s1, nth: 0}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.nth: must be at least 1, got 0 (allowed: 1 to 1000000000)`},
+			`t.yaml:8: actions[1].after.nth: must be at least 1, got 0 (allowed: 1 to 1000000000)`},
 		{"negative delay", `{after: {event: reconnected, client: app, delay: -1ms}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.delay: duration "-1ms" must not be negative (allowed: 0 to 1000h)`},
+			`t.yaml:8: actions[1].after.delay: duration "-1ms" must not be negative (allowed: 0 to 1000h)`},
 		{"at and after", `{at: 1ms, after: {event: reconnected, client: app}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after: both at and after given: want at (a time) or after (an event), not both; put a delay after the event in after.delay`},
+			`t.yaml:8: actions[1].after: both at and after given: want at (a time) or after (an event), not both; put a delay after the event in after.delay`},
 		{"after not a mapping", `{after: callback_start, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after: want a mapping, got string "callback_start"`},
+			`t.yaml:8: actions[1].after: want a mapping, got string "callback_start"`},
 		{"unknown field", `{after: {event: published, mesage: 1}, drain: {client: app}}`,
-			`t.yaml:7: actions[1].after.mesage: unknown field "mesage" (want one of event, client, sub, nth, msg, status, action, every, delay)`},
+			`t.yaml:8: actions[1].after.mesage: unknown field "mesage" (want one of event, client, sub, nth, msg, status, action, every, delay)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,5 +131,5 @@ func TestTriggerCycle(t *testing.T) {
   - {after: {event: returned, action: 2}, flush: {client: other}}
 `
 	_, err = Parse("t.yaml", []byte(cycle))
-	require.EqualError(t, err, `t.yaml:7: actions[1].after.action: trigger cycle: actions[1] -> actions[3] -> actions[2] -> actions[1] each wait for the next to return, so none of them can ever run`)
+	require.EqualError(t, err, `t.yaml:8: actions[1].after.action: trigger cycle: actions[1] -> actions[3] -> actions[2] -> actions[1] each wait for the next to return, so none of them can ever run`)
 }
