@@ -48,6 +48,9 @@ var corpus = []struct {
 	{"sync-sub-burst-over-limit.yaml", "a burst overflows a sync sub's pending limit before the waiting NextMsg lowers the count (swarm-4273)", true},
 	{"sync-waiters-fifo.yaml", "two NextMsg calls waiting on one sync sub get one message each, the longest waiting first (swarm-11188)", true},
 	{"auto-unsubscribe-waiting-nextmsg.yaml", "AutoUnsubscribe after delivery: a waiting NextMsg gets ErrBadSubscription, the next ErrMaxMessages (swarm-8486)", true},
+	{"trigger-drain-in-callback.yaml", "once the callback is entered, drain (an event-triggered action)", true},
+	{"trigger-publish-after-reconnect.yaml", "after the reconnect, publish (an event-triggered action)", true},
+	{"trigger-publish-draining-pubs.yaml", "when the status becomes DRAINING_PUBS, publish: refused; once CLOSED, refused as closed", true},
 }
 
 // quickGenerated is how many generated scenarios the quick subset runs.

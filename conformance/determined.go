@@ -79,12 +79,14 @@ func reverseTies(sc *scenario.Scenario, _ *model.Profile) { reverseWithin(sc, ti
 // run cannot keep them in order, least of all on different connections);
 // within each, the last runs first and the rest follow 1 ms apart.
 func reverseWithin(sc *scenario.Scenario, gap time.Duration) {
-	order := make([]int, len(sc.Actions))
-	for i := range order {
-		order[i] = i
+	var order []int // the timed actions: a triggered one waits for its event
+	at := make([]time.Duration, len(sc.Actions))
+	for i := range sc.Actions {
+		if sc.Actions[i].After == nil {
+			order = append(order, i)
+		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(sc.Actions[a].At, sc.Actions[b].At) })
-	at := make([]time.Duration, len(sc.Actions))
 	for i := 0; i < len(order); {
 		start := sc.Actions[order[i]].At
 		j := i
@@ -96,7 +98,7 @@ func reverseWithin(sc *scenario.Scenario, gap time.Duration) {
 		}
 		i = j
 	}
-	for i := range sc.Actions {
+	for _, i := range order {
 		sc.Actions[i].At = at[i]
 	}
 }
@@ -119,7 +121,15 @@ func jitter(seed uint64) perturbation {
 			a := &sc.Actions[i]
 			// Delayed by 2 ms ± 2 ms, so that actions due at the same time
 			// (at 0 in particular) are reordered too.
-			a.At += sim.DurationIn(rng, "at", 0, 4*time.Millisecond)
+			shift := sim.DurationIn(rng, "at", 0, 4*time.Millisecond)
+			if a.After != nil {
+				// A triggered action is late after its event by what it
+				// takes a goroutine to wake, under 1 ms: the event's own
+				// shift is already in its time, and chained triggers add up.
+				a.After.Delay += shift / 4
+			} else {
+				a.At += shift
+			}
 		}
 		for i := range sc.Subs {
 			d := &sc.Subs[i].Handler.Duration

@@ -260,6 +260,10 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 		pl.Subscriptions = append(pl.Subscriptions, ps)
 	}
 	for i := range sc.Actions {
+		if sc.Actions[i].After != nil {
+			// Drivers in other languages play actions at times only.
+			return nil, fmt.Errorf("%s: actions[%d]: event-triggered actions (after:) are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)
+		}
 		st := topStep(i, &sc.Actions[i])
 		if ds := sc.Actions[i].DrainSub; ds != nil {
 			st.DrainSub.TimeoutNS = subDrainTimeout(pl, sc.Sub(ds.Sub).Client, ds)

@@ -64,6 +64,9 @@ func Prepare(sc *scenario.Scenario, scale float64) (*scenario.Scenario, error) {
 	for i := range cp.Actions {
 		a := &cp.Actions[i]
 		a.At = s.d(a.At)
+		if a.After != nil {
+			a.After.Delay = s.d(a.After.Delay)
+		}
 		switch {
 		case a.Publish != nil:
 			a.Publish.Interval = s.d(a.Publish.Interval)

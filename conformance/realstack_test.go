@@ -50,6 +50,7 @@ type realRun struct {
 	keys    map[int]Key
 	ids     map[Key]int
 	ords    map[string]int // next message ordinal of each callback source
+	trig    realTriggers   // the event-triggered actions (realtrigger_test.go)
 }
 
 type realConn struct {
@@ -80,6 +81,7 @@ func play(sc *scenario.Scenario, until time.Duration, st stack) (*Side, time.Dur
 	r := &realRun{sc: sc, st: st, stop: stop, clk: st.clock(stop), keys: map[int]Key{}, ids: map[Key]int{}, ords: map[string]int{}}
 	r.out = model.Outcome{Scenario: sc.Name, File: sc.File, Profile: sc.Profile, Seed: sc.Seed,
 		Calls: []model.CallOutcome{}, Invariants: []model.Verdict{}}
+	r.setUpTriggers()
 	if err := r.startServer(); err != nil {
 		return nil, 0, err
 	}
@@ -340,6 +342,9 @@ func (c *realConn) callback(kind string, times *[]int64) {
 		at := c.r.now()
 		c.out.Callbacks = append(c.out.Callbacks, model.CallbackOut{Kind: kind, AtNS: at})
 		*times = append(*times, at)
+		if kind == "reconnected" {
+			c.r.trigger(scenario.Reconnected, func(t *scenario.Trigger) bool { return t.Client == c.spec.Name })
+		}
 	})
 }
 
@@ -359,6 +364,7 @@ func (r *realRun) watchStatus(c *realConn) {
 				r.record(func() {
 					at := r.now()
 					c.out.Status = append(c.out.Status, model.StatusOutcome{Status: st.String(), AtNS: at})
+					r.trigger(scenario.StatusChange, func(t *scenario.Trigger) bool { return t.Client == c.spec.Name && t.Status == st.String() })
 					if st == nats.CLOSED && c.out.ClosedNS == nil {
 						c.out.ClosedNS = &at
 						if c.out.Drain != nil {
@@ -467,6 +473,7 @@ func (r *realRun) call(source, verb, client, sub string, at int64, err error, ke
 			c.Msg = r.id(key)
 		}
 		r.out.Calls = append(r.out.Calls, c)
+		r.triggerCall(source, verb, client, c.Result, c.Msg)
 	})
 }
 
@@ -523,27 +530,35 @@ func (r *realRun) dispatch() {
 	})
 	for _, i := range order {
 		a := &r.sc.Actions[i]
+		if a.After != nil {
+			continue // its event fires it (realtrigger_test.go)
+		}
 		if !r.sleepUntil(a.At) {
 			return
 		}
-		src := "actions[" + strconv.Itoa(i) + "]"
+		src := actionSource(i)
 		if p := a.Publish; p != nil && p.Count > 1 && p.Interval > 0 || a.Request != nil || a.Flush != nil || a.NextMsg != nil || a.RestartServer != nil {
 			r.wg.Add(1)
-			go func() { defer r.wg.Done(); r.act(src, a) }()
+			go func() { defer r.wg.Done(); r.act(src, a, a.At) }()
 			continue
 		}
-		r.act(src, a)
+		r.act(src, a, a.At)
 	}
 }
 
-// act performs action a (all of its calls).
-func (r *realRun) act(src string, a *scenario.Action) {
+// actionSource is the Source of the calls of actions[i].
+func actionSource(i int) string { return "actions[" + strconv.Itoa(i) + "]" }
+
+// act performs action a (all of its calls), which starts at time start of
+// the run: its At, or for a triggered action when its trigger's delay ran
+// out.
+func (r *realRun) act(src string, a *scenario.Action, start time.Duration) {
 	switch {
 	case a.Publish != nil:
 		p := a.Publish
 		c := r.conn(p.Client)
 		for k := 0; k < max(p.Count, 1); k++ {
-			if k > 0 && p.Interval > 0 && !r.sleepUntil(a.At+time.Duration(k)*p.Interval) {
+			if k > 0 && p.Interval > 0 && !r.sleepUntil(start+time.Duration(k)*p.Interval) {
 				return
 			}
 			key, at := MessageKey(src, k), r.now()
@@ -554,7 +569,7 @@ func (r *realRun) act(src string, a *scenario.Action) {
 		c := r.conn(q.Client)
 		var wg sync.WaitGroup
 		for k := 0; k < max(q.Count, 1); k++ {
-			if k > 0 && !r.sleepUntil(a.At+time.Duration(k)*q.Interval) {
+			if k > 0 && !r.sleepUntil(start+time.Duration(k)*q.Interval) {
 				break
 			}
 			wg.Add(1)
@@ -692,6 +707,7 @@ func (s *realSub) subscribe() error {
 				r.record(func() {
 					at := r.now()
 					out.RemovedNS = &at
+					r.trigger(scenario.SubRemoved, func(t *scenario.Trigger) bool { return t.Sub == spec.ID })
 				})
 			}
 		case <-r.stop:
@@ -759,16 +775,19 @@ func (s *realSub) callback(m *nats.Msg) {
 	r := s.r
 	s.n++
 	n := s.n
-	pos := -1
+	pos, id := -1, 0
 	r.record(func() {
-		s.out.Delivered = append(s.out.Delivered, model.DeliveredOut{Msg: r.id(m.Header.Get(keyHeader)), StartNS: r.now()})
+		id = r.id(m.Header.Get(keyHeader))
+		s.out.Delivered = append(s.out.Delivered, model.DeliveredOut{Msg: id, StartNS: r.now()})
 		pos = len(s.out.Delivered) - 1
+		r.triggerCallback(scenario.CallbackStart, s, n, id)
 	})
 	defer func() {
 		r.record(func() {
 			if pos >= 0 {
 				end := r.now()
 				s.out.Delivered[pos].EndNS = &end
+				r.triggerCallback(scenario.CallbackEnd, s, n, id)
 			}
 		})
 	}()
