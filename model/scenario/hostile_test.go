@@ -50,6 +50,9 @@ actions:
   - {at: 6ms, drain_sub: {sub: s, timeout: {{actions[6].drain_sub.timeout}}}}
   - {at: 7ms, auto_unsubscribe: {sub: s, max: {{actions[7].auto_unsubscribe.max}}}}
   - {at: 8ms, drain: {client: app}}
+  - {after: {event: {{actions[9].after.event}}, sub: {{actions[9].after.sub}}, nth: {{actions[9].after.nth}}, delay: {{actions[9].after.delay}}, every: {{actions[9].after.every}}}, drain: {client: app}}
+  - {after: {event: status, client: {{actions[10].after.client}}, status: {{actions[10].after.status}}}, flush: {client: app}}
+  - {after: {event: returned, action: {{actions[11].after.action}}}, flush: {client: app}}
 `
 
 // The kinds of field of hostileTemplate, each with values it must refuse.
@@ -149,6 +152,17 @@ var hostileFields = []struct {
 	{"actions[5].restart_server.for", "1s", badDurations[:4]},
 	{"actions[6].drain_sub.timeout", "1s", badDurations[:4]},
 	{"actions[7].auto_unsubscribe.max", "5", badNth},
+	{"actions[9].after.event", "callback_start", []hostileValue{{"unknown ref", "callback_begin"}, {"unknown ref", "CALLBACK_START"},
+		{"wrong type", "[callback_start]"}, {"wrong type", "1"}, {"wrong type", "~"}}},
+	{"actions[9].after.sub", "s", slices.Concat(badRefs, []hostileValue{{"unknown ref", "q"}})}, // q is sync: no callbacks
+	{"actions[9].after.nth", "2", slices.Concat(badNth, []hostileValue{{"negative", "0"}})},
+	{"actions[9].after.delay", "1ms", badDurations},
+	{"actions[9].after.every", "false", badBools},
+	{"actions[10].after.client", "app", badRefs},
+	{"actions[10].after.status", "DRAINING_PUBS", []hostileValue{{"unknown ref", "DRAINING"}, {"unknown ref", "draining_pubs"},
+		{"wrong type", "[CLOSED]"}, {"wrong type", "1"}}},
+	{"actions[11].after.action", "8", []hostileValue{{"unknown ref", "12"}, {"unknown ref", "11"}, {"2^63-1", "9223372036854775807"},
+		{"negative", "-1"}, {"wrong type", "drain"}, {"NaN-ish", "1.5"}}},
 }
 
 var placeholder = regexp.MustCompile(`\{\{([^}]+)\}\}`)
@@ -202,6 +216,12 @@ func hostileCorpus(t testing.TB) []hostile {
 	add("wrong type", "clients is a mapping", "name: x\nclients: {name: app}\n", "clients")
 	add("wrong type", "action without a verb", head+"actions: [{at: 0s}]\n", "actions[0]")
 	add("wrong type", "missing at", head+"actions: [{close: {client: app}}]\n", "actions[0].at")
+	add("wrong type", "at and after", head+"actions: [{at: 0s, after: {event: reconnected, client: app}, close: {client: app}}]\n", "actions[0].after")
+	add("wrong type", "trigger without an event", head+"actions: [{after: {client: app}, close: {client: app}}]\n", "actions[0].after.event")
+	add("wrong type", "trigger field of another event", head+"actions: [{after: {event: reconnected, client: app, nth: 1}, close: {client: app}}]\n", "actions[0].after.nth")
+	add("wrong type", "trigger with nth and msg", head+"subscriptions: [{id: s, client: app, subject: a}]\nactions: [{after: {event: callback_end, sub: s, nth: 1, msg: 1}, close: {client: app}}]\n", "actions[0].after.msg")
+	add("unknown ref", "trigger cycle of two", head+"actions: [{after: {event: returned, action: 1}, close: {client: app}}, {after: {event: returned, action: 0}, flush: {client: app}}]\n", "actions[0].after.action")
+	add("unknown ref", "unknown trigger field", head+"actions: [{after: {event: published, message: 1}, close: {client: app}}]\n", "actions[0].after.message")
 	add("wrong type", "missing name", "clients: [{name: app}]\n", "name")
 	add("wrong type", "key is a list", "name: x\n[a]: 1\n", "")
 	add("bad UTF-8", "bad UTF-8 in a name", "name: x\nclients: [{name: \"a\xffb\"}]\n", "")

@@ -45,6 +45,9 @@ func clearPositions(s *Scenario) {
 	}
 	for i := range s.Actions {
 		s.Actions[i].Line = 0
+		if t := s.Actions[i].After; t != nil {
+			t.Line = 0
+		}
 	}
 }
 
