@@ -174,6 +174,11 @@ func TestRejects(t *testing.T) {
 		{"scenario.schema.json", "name no longer required", "clients: [{name: a}]\n"},
 		{"scenario.schema.json", "an action may have two verbs (oneOf lost)", "name: x\nactions: [{at: 0, drain: {client: a}, close: {client: a}}]\n"},
 		{"scenario.schema.json", "an action may lack at", "name: x\nactions: [{drain: {client: a}}]\n"},
+		{"scenario.schema.json", "an action may have both at and after (not lost)", "name: x\nclients: [{name: a}]\nactions: [{at: 0, after: {event: reconnected, client: a}, drain: {client: a}}]\n"},
+		{"scenario.schema.json", "a trigger may lack its event", "name: x\nclients: [{name: a}]\nactions: [{after: {client: a}, drain: {client: a}}]\n"},
+		{"scenario.schema.json", "a trigger may carry a field of another event (if/then lost)", "name: x\nclients: [{name: a}]\nactions: [{after: {event: reconnected, client: a, nth: 1}, drain: {client: a}}]\n"},
+		{"scenario.schema.json", "a callback trigger may lack its sub", "name: x\nclients: [{name: a}]\nactions: [{after: {event: callback_start, nth: 1}, drain: {client: a}}]\n"},
+		{"scenario.schema.json", "a status outside nats.go's", "name: x\nclients: [{name: a}]\nactions: [{after: {event: status, client: a, status: DRAINING}, drain: {client: a}}]\n"},
 		{"scenario.schema.json", "a subscription type outside async/sync", "name: x\nsubscriptions: [{id: s, client: a, subject: x, type: push}]\n"},
 		{"scenario.schema.json", "a duration pattern that takes anything", "name: x\nclients: [{name: a, drain_timeout: soon}]\n"},
 		{"scenario.schema.json", "a handler publish may name a client", "name: x\nsubscriptions: [{id: s, client: a, subject: x, handler: {actions: [{publish: {client: a, subject: y}}]}}]\n"},
@@ -223,6 +228,7 @@ func scenarioProbes() []probe {
 		{"/$defs/handler", sub + z + "}]"},
 		{"/$defs/handler_action", sub + "{actions: [" + z + "]}}]"},
 		{"/$defs/action", "name: x\nactions: [" + z + "]"},
+		{"/$defs/trigger", "name: x\nactions: [{after: " + z + ", close: {client: a}}]"},
 	}
 	for _, v := range []string{"reply", "publish", "request", "unsubscribe", "drain_sub", "subscribe", "drain"} {
 		ps = append(ps, probe{"/$defs/handler_action/properties/" + v, sub + "{actions: [{" + v + ": " + z + "}]}}]"})
