@@ -77,3 +77,13 @@ func TestCompileMissingURL(t *testing.T) {
 	_, err = Compile(sc, &model.GoProfile, map[string]string{}, time.Second)
 	require.ErrorContains(t, err, "no server URL for client c")
 }
+
+// TestCompileRefusesTriggers: driver protocol v1 carries timed actions
+// only, so a plan for a scenario with an event-triggered action is refused
+// rather than played at the action's unused time 0.
+func TestCompileRefusesTriggers(t *testing.T) {
+	sc, err := scenario.Parse("plan.yaml", []byte("name: p\nclients: [{name: c}]\nactions: [{after: {event: reconnected, client: c}, drain: {client: c}}]\n"))
+	require.NoError(t, err)
+	_, err = Compile(sc, &model.GoProfile, map[string]string{"c": "nats://c"}, time.Second)
+	require.ErrorContains(t, err, "actions[0]: event-triggered actions (after:) are not in driver protocol v1")
+}

@@ -181,10 +181,7 @@ func onHandlerAction(f func(*scenario.HandlerAction) bool) shrinkEdit {
 // shrinkEdits are tried in order: removals first (they shrink the most),
 // then simplifications of values.
 var shrinkEdits = []shrinkEdit{
-	{countActions, func(sc *scenario.Scenario, i int) bool {
-		sc.Actions = append(sc.Actions[:i], sc.Actions[i+1:]...)
-		return true
-	}},
+	{countActions, removeAction},
 	{countHandlerActions, func(sc *scenario.Scenario, i int) bool {
 		s, j := handlerAction(sc, i)
 		s.Handler.Actions = append(s.Handler.Actions[:j], s.Handler.Actions[j+1:]...)
@@ -358,14 +355,27 @@ func removeClient(sc *scenario.Scenario, name string) {
 	keepActions(sc, func(a *scenario.Action) bool { return actionClient(a) != name })
 }
 
+// keepActions keeps the actions keep accepts and renumbers the returned
+// triggers (scenario.Trigger.Action) to match; one whose action is gone
+// is left naming no action, so the candidate fails to parse.
 func keepActions(sc *scenario.Scenario, keep func(*scenario.Action) bool) {
+	renum := make([]int, len(sc.Actions)) // old index -> new, -1 if removed
 	acts := sc.Actions[:0]
 	for i := range sc.Actions {
+		renum[i] = -1
 		if keep(&sc.Actions[i]) {
+			renum[i] = len(acts)
 			acts = append(acts, sc.Actions[i])
 		}
 	}
 	sc.Actions = acts
+	for _, a := range sc.Actions {
+		if t := a.After; t != nil && t.Event == scenario.Returned {
+			if t.Action = renum[t.Action]; t.Action < 0 {
+				t.Action = len(sc.Actions)
+			}
+		}
+	}
 }
 
 // actionSub returns the subscription an action names, or "".
@@ -402,4 +412,18 @@ func actionClient(a *scenario.Action) string {
 		return a.Disconnect.Client
 	}
 	return ""
+}
+
+// removeAction removes action i, renumbering the returned triggers of the
+// others; it keeps an action another waits for to return (that one is
+// removed first, or the pair stays).
+func removeAction(sc *scenario.Scenario, i int) bool {
+	for _, a := range sc.Actions {
+		if t := a.After; t != nil && t.Event == scenario.Returned && t.Action == i {
+			return false
+		}
+	}
+	k := 0
+	keepActions(sc, func(*scenario.Action) bool { k++; return k-1 != i })
+	return true
 }

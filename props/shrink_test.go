@@ -37,3 +37,34 @@ actions:
 	never := func(c *scenario.Scenario) bool { return faultRaces(c) > 0 && fails(c) }
 	require.Equal(t, 1, faultRaces(Shrink(sc, never)))
 }
+
+// TestShrinkKeepsTriggersValid: removing an action renumbers the returned
+// triggers of the others, so the shrunk scenario still waits for the same
+// action (a removal that only deleted it would leave actions[2] waiting
+// for the wrong action or for none); an action another waits for is not
+// removed while that one stays.
+func TestShrinkKeepsTriggersValid(t *testing.T) {
+	sc, err := scenario.Parse("trig.yaml", []byte(`name: trig
+clients: [{name: c}]
+actions:
+  - {at: 0s, flush: {client: c}}
+  - {at: 1ms, flush: {client: c}}
+  - {after: {event: returned, action: 1}, drain: {client: c}}
+`))
+	require.NoError(t, err)
+	// fails while a drain waits for a flush to return.
+	fails := func(c *scenario.Scenario) bool {
+		for _, a := range c.Actions {
+			if t := a.After; a.Drain != nil && t != nil && t.Event == scenario.Returned && c.Actions[t.Action].Flush != nil {
+				return true
+			}
+		}
+		return false
+	}
+	got := Shrink(sc, fails)
+	require.Len(t, got.Actions, 2, "%s", got.Marshal())
+	require.Equal(t, 0, got.Actions[1].After.Action, "%s", got.Marshal())
+	require.NotNil(t, got.Actions[0].Flush)
+
+	require.False(t, removeAction(sc, 1), "actions[2] waits for actions[1]")
+}
