@@ -51,6 +51,8 @@ var corpus = []struct {
 	{"trigger-drain-in-callback.yaml", "once the callback is entered, drain (an event-triggered action)", true},
 	{"trigger-publish-after-reconnect.yaml", "after the reconnect, publish (an event-triggered action)", true},
 	{"trigger-publish-draining-pubs.yaml", "when the status becomes DRAINING_PUBS, publish: refused; once CLOSED, refused as closed", true},
+	{"close-during-final-flush.yaml", "the final flush failing without a disconnect: Close while it waits (ErrConnectionClosed, last error only)", true},
+	{"final-flush-timeout.yaml", "the final flush timing out without a disconnect: a 3 s link, ErrTimeout after 5 s, closed anyway", false},
 }
 
 // quickGenerated is how many generated scenarios the quick subset runs.

@@ -265,8 +265,10 @@ func (r *realRun) setUp() error {
 			}
 		}
 	}
+	// A round trip takes twice the latency; a link slower than 2.5 s one
+	// way (to make a 5 s flush time out) still sets up.
 	for _, c := range r.conns {
-		if err := c.nc.FlushTimeout(5 * time.Second); err != nil {
+		if err := c.nc.FlushTimeout(5*time.Second + 2*r.sc.Network.Latency.A); err != nil {
 			return fmt.Errorf("flushing %s: %w", c.spec.Name, err)
 		}
 	}
@@ -315,6 +317,11 @@ func (c *realConn) options() []nats.Option {
 		nats.DisconnectErrHandler(func(*nats.Conn, error) { c.callback("disconnected", &c.out.DisconnectedN) }),
 		nats.ReconnectHandler(func(*nats.Conn) { c.callback("reconnected", &c.out.ReconnectedN) }),
 		nats.ClosedHandler(func(*nats.Conn) { c.callback("closed", &c.out.ClosedN) }),
+	}
+	if rtt := 2 * r.sc.Network.Latency.A; rtt >= nats.DefaultTimeout/2 {
+		// nats.go's connect timeout (2 s) bounds the handshake's round
+		// trip: a link this slow needs a longer one to connect at all.
+		opts = append(opts, nats.Timeout(nats.DefaultTimeout+2*rtt))
 	}
 	if spec.DrainTimeout != nil {
 		opts = append(opts, nats.DrainTimeout(*spec.DrainTimeout))

@@ -85,6 +85,7 @@ var triggerCorpus = []string{
 	"trigger-drain-in-callback.yaml",
 	"trigger-publish-after-reconnect.yaml",
 	"trigger-publish-draining-pubs.yaml",
+	"close-during-final-flush.yaml",
 }
 
 // TestTriggersOnRealStack plays the corpus scenarios that use triggers on
@@ -96,25 +97,31 @@ var triggerCorpus = []string{
 // With DRAINSIM_CONFORMANCE set (see TestRealTime) it plays them in real
 // time through TCP relays as well.
 func TestTriggersOnRealStack(t *testing.T) {
-	runners := []runner{virtualTime}
-	if os.Getenv("DRAINSIM_CONFORMANCE") != "" {
-		runners = append(runners, realTime)
-	}
-	for _, k := range runners {
+	for _, k := range realRunners() {
 		for _, f := range triggerCorpus {
-			checkTriggered(t, f, k)
+			checkCorpusFile(t, f, k)
 		}
 	}
 }
 
-// checkTriggered conforms corpus file f with runner k.
-func checkTriggered(t *testing.T, f string, k runner) {
+// realRunners are the runners to play the real stack with: in virtual
+// time, and with DRAINSIM_CONFORMANCE set in real time too.
+func realRunners() []runner {
+	if os.Getenv("DRAINSIM_CONFORMANCE") != "" {
+		return []runner{virtualTime, realTime}
+	}
+	return []runner{virtualTime}
+}
+
+// checkCorpusFile conforms corpus file f with runner k.
+func checkCorpusFile(t *testing.T, f string, k runner) {
 	sc, err := scenario.Load(filepath.Join(corpusDir, f))
 	require.NoError(t, err)
 	v, err := conform(t, sc, k)
 	require.NoError(t, err)
 	if v.Disturbed {
-		t.Logf("%s (%s): not judged, the machine kept every real run waiting", f, k)
+		t.Logf("%s (%s): not judged, the machine kept every real run waiting (clock up to %s late); differences: %v",
+			f, k, v.Late, diffStrings(v.Diffs))
 		return
 	}
 	require.Empty(t, v.Diffs, "%s disagrees with the real stack (%s):\n  %s", f, k, strings.Join(diffStrings(v.Diffs), "\n  "))
@@ -125,5 +132,14 @@ func checkTriggered(t *testing.T, f string, k runner) {
 		src := actionSource(i)
 		made := slices.ContainsFunc(v.Real.Outcome.Calls, func(c model.CallOutcome) bool { return c.Source == src && c.AtNS > 0 })
 		require.True(t, made, "%s (%s): the real run made no call of triggered %s", f, k, src)
+	}
+}
+
+// TestFinalFlushTimeout plays the final flush timing out without a
+// disconnect (issue 16) on the real stack, as TestTriggersOnRealStack does
+// (close-during-final-flush.yaml, the flush failing, is among those).
+func TestFinalFlushTimeout(t *testing.T) {
+	for _, k := range realRunners() {
+		checkCorpusFile(t, "final-flush-timeout.yaml", k)
 	}
 }
