@@ -52,6 +52,7 @@ var corpus = []struct {
 	{"trigger-publish-after-reconnect.yaml", "after the reconnect, publish (an event-triggered action)", true},
 	{"trigger-publish-draining-pubs.yaml", "when the status becomes DRAINING_PUBS, publish: refused; once CLOSED, refused as closed", true},
 	{"close-during-final-flush.yaml", "the final flush failing without a disconnect: Close while it waits (ErrConnectionClosed, last error only)", true},
+	{"auto-unsubscribe-after-drain.yaml", "AutoUnsubscribe during a drain: the limit applies, the queued rest is dropped", true},
 	{"final-flush-timeout.yaml", "the final flush timing out without a disconnect: a 3 s link, ErrTimeout after 5 s, closed anyway", false},
 }
 

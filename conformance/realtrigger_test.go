@@ -86,6 +86,7 @@ var triggerCorpus = []string{
 	"trigger-publish-after-reconnect.yaml",
 	"trigger-publish-draining-pubs.yaml",
 	"close-during-final-flush.yaml",
+	"auto-unsubscribe-after-drain.yaml",
 }
 
 // TestTriggersOnRealStack plays the corpus scenarios that use triggers on
