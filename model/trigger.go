@@ -21,11 +21,9 @@ import (
 type triggers struct {
 	w *World
 	// waiting lists, per event kind, the indices of the actions whose
-	// trigger waits for that kind, in file order.
+	// trigger waits for that kind, in file order; one without Every leaves
+	// the list when it fires.
 	waiting [len(eventKinds)][]int
-	// fired[i] says action i's trigger has fired; one without Every does
-	// not fire again.
-	fired []bool
 	// bySource maps "actions[i]" to i, for returned events.
 	bySource map[string]int
 }
@@ -44,7 +42,7 @@ func newTriggers(w *World) *triggers {
 			continue
 		}
 		if t == nil {
-			t = &triggers{w: w, fired: make([]bool, len(w.sc.Actions)), bySource: map[string]int{}}
+			t = &triggers{w: w, bySource: map[string]int{}}
 		}
 		t.waiting[a.Event] = append(t.waiting[a.Event], i)
 	}
@@ -57,14 +55,21 @@ func newTriggers(w *World) *triggers {
 }
 
 // match fires every action waiting for an event of kind ev for which ok
-// says its trigger matches.
+// says its trigger matches. A trigger without Every stops waiting once it
+// has fired, so that the events that follow do not scan it again.
 func (t *triggers) match(ev scenario.Event, ok func(*scenario.Trigger) bool) {
+	waiting := t.waiting[ev][:0]
 	for _, i := range t.waiting[ev] {
 		tr := t.w.sc.Actions[i].After
-		if (tr.Every || !t.fired[i]) && ok(tr) {
+		if ok(tr) {
 			t.fire(i)
+			if !tr.Every {
+				continue
+			}
 		}
+		waiting = append(waiting, i)
 	}
+	t.waiting[ev] = waiting
 }
 
 // fire schedules action i Delay from now.
@@ -73,7 +78,6 @@ func (t *triggers) fire(i int) {
 	if w.sim.Stopping() {
 		return
 	}
-	t.fired[i] = true
 	a := &w.sc.Actions[i]
 	w.trace("scenario", "trigger", sim.Str("source", w.actionSrc[i]), sim.Str("event", a.After.Event.String()), sim.Dur("delay", a.After.Delay))
 	w.sim.After(a.After.Delay, w.onActionLoop(a, w.actionCalls(i)))

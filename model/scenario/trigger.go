@@ -157,12 +157,14 @@ func (d *decoder) status(n *yaml.Node, path string) (string, error) {
 	return s, err
 }
 
-// validateTriggers checks that every trigger names a client, subscription
-// or action that exists, and that no action waits, through returned
+// validateTriggers checks that every trigger names a client, subscription,
+// action or message that exists (a message while the number of messages
+// is bounded, see maxMessages), and that no action waits, through returned
 // events, on itself: such an action could never run, and neither could
 // every action that waits on it. sub and client look up names as
 // validate does.
 func (d *decoder) validateTriggers(s *Scenario, client func(path, name string) error, sub func(path, id string) (*Subscription, error)) error {
+	msgs, bounded := maxMessages(s)
 	for i := range s.Actions {
 		t := s.Actions[i].After
 		if t == nil {
@@ -179,6 +181,9 @@ func (d *decoder) validateTriggers(s *Scenario, client func(path, name string) e
 			}
 		case t.Client != "":
 			err = client(p+".client", t.Client)
+		}
+		if err == nil && t.Msg > msgs && bounded {
+			err = d.errorf(d.line(p+".msg"), p+".msg", "no message %d: the scenario publishes at most %d (the counts of its publish actions; only they publish)", t.Msg, msgs)
 		}
 		if err == nil && t.Event == Returned && t.Action >= len(s.Actions) {
 			err = d.errorf(d.line(p+".action"), p+".action", "no action %d: the scenario has %d actions (0 to %d)", t.Action, len(s.Actions), len(s.Actions)-1)
@@ -270,4 +275,28 @@ func (d *decoder) atOrAfter(n *yaml.Node, path string, fields []field) error {
 		return d.errorf(n.Line, join(path, "at"), "missing required field: want at (a time) or after (an event)")
 	}
 	return nil
+}
+
+// maxMessages returns how many messages s can publish at most, when only
+// its publish actions publish (each at most once, count messages) so the
+// number is bounded; a handler that publishes, replies or requests, a
+// request (its reply, or a no-responders status, is a message too) or a
+// publish repeated at every event of its trigger makes it unbounded.
+func maxMessages(s *Scenario) (n int, bounded bool) {
+	for _, sub := range s.Subs {
+		for _, a := range sub.Handler.Actions {
+			if a.Publish != nil || a.Reply != nil || a.Request != nil {
+				return 0, false
+			}
+		}
+	}
+	for _, a := range s.Actions {
+		switch {
+		case a.Request != nil, a.Publish != nil && a.After != nil && a.After.Every:
+			return 0, false
+		case a.Publish != nil:
+			n = min(n+a.Publish.Count, MaxCount)
+		}
+	}
+	return n, true
 }

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +81,10 @@ func TestParseBadTriggers(t *testing.T) {
 			`t.yaml:8: actions[1].after.client: unknown client "ap" (did you mean "app"?)`},
 		{"unknown status", `{after: {event: status, client: app, status: DRAINING}, drain: {client: app}}`,
 			`t.yaml:8: actions[1].after.status: unknown status "DRAINING": want one of CONNECTED, DISCONNECTED, RECONNECTING, DRAINING_SUBS, DRAINING_PUBS, CLOSED`},
+		{"unknown message", `{after: {event: callback_end, sub: s1, msg: 4}, drain: {client: app}}`,
+			`t.yaml:8: actions[1].after.msg: no message 4: the scenario publishes at most 3 (the counts of its publish actions; only they publish)`},
+		{"unknown published message", `{after: {event: published, msg: 9}, drain: {client: app}}`,
+			`t.yaml:8: actions[1].after.msg: no message 9: the scenario publishes at most 3 (the counts of its publish actions; only they publish)`},
 		{"unknown action", `{after: {event: returned, action: 5}, drain: {client: app}}`,
 			`t.yaml:8: actions[1].after.action: no action 5: the scenario has 2 actions (0 to 1)`},
 		{"self cycle", `{after: {event: returned, action: 1}, drain: {client: app}}`,
@@ -132,4 +137,20 @@ func TestTriggerCycle(t *testing.T) {
 `
 	_, err = Parse("t.yaml", []byte(cycle))
 	require.EqualError(t, err, `t.yaml:8: actions[1].after.action: trigger cycle: actions[1] -> actions[3] -> actions[2] -> actions[1] each wait for the next to return, so none of them can ever run`)
+}
+
+// TestTriggerMessageBound: a msg beyond what the publish actions publish is
+// refused only while the number of messages is bounded; a handler that
+// replies or a publish at every event lifts the bound (a check that
+// ignored them would refuse valid files).
+func TestTriggerMessageBound(t *testing.T) {
+	late := "  - {after: {event: published, msg: 9}, drain: {client: app}}\n"
+	_, err := Parse("t.yaml", []byte(triggerHead+late))
+	require.ErrorContains(t, err, "no message 9")
+	every := "  - {after: {event: published, every: true}, publish: {client: app, subject: b}}\n"
+	_, err = Parse("t.yaml", []byte(triggerHead+every+late))
+	require.NoError(t, err)
+	replies := strings.Replace(triggerHead, "subject: a}", "subject: a, handler: {actions: [{reply: {}}]}}", 1)
+	_, err = Parse("t.yaml", []byte(replies+late))
+	require.NoError(t, err)
 }
