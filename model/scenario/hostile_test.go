@@ -221,6 +221,7 @@ func hostileCorpus(t testing.TB) []hostile {
 	add("wrong type", "trigger field of another event", head+"actions: [{after: {event: reconnected, client: app, nth: 1}, close: {client: app}}]\n", "actions[0].after.nth")
 	add("wrong type", "trigger with nth and msg", head+"subscriptions: [{id: s, client: app, subject: a}]\nactions: [{after: {event: callback_end, sub: s, nth: 1, msg: 1}, close: {client: app}}]\n", "actions[0].after.msg")
 	add("unknown ref", "trigger cycle of two", head+"actions: [{after: {event: returned, action: 1}, close: {client: app}}, {after: {event: returned, action: 0}, flush: {client: app}}]\n", "actions[0].after.action")
+	add("unknown ref", "trigger on a message never published", head+"actions: [{at: 0s, publish: {client: app, subject: a}}, {after: {event: published, msg: 2}, close: {client: app}}]\n", "actions[1].after.msg")
 	add("unknown ref", "unknown trigger field", head+"actions: [{after: {event: published, message: 1}, close: {client: app}}]\n", "actions[0].after.message")
 	add("wrong type", "missing name", "clients: [{name: app}]\n", "name")
 	add("wrong type", "key is a list", "name: x\n[a]: 1\n", "")
