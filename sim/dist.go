@@ -21,6 +21,7 @@ const (
 	LogNormal                   // log-normal with median A and shape Sigma
 	Empirical                   // a recorded value of Table, each equally likely; A, B its least and greatest
 	Percentiles                 // piecewise-linear quantile function through Table's points; A, B its min and max
+	OneOf                       // one of Table's values as written, each equally likely, drawn by IntN; A, B its least and greatest
 )
 
 // Dist is a distribution of durations: service times of handlers, network
@@ -71,6 +72,10 @@ func (d Dist) Sample(c Chooser, label string) time.Duration {
 		return v[min(int(c.Float64(label)*float64(len(v))), len(v)-1)]
 	case Percentiles:
 		return d.Table.quantile(c.Float64(label))
+	case OneOf:
+		// One IntN over the values, so that an enumerating driver
+		// (Enum) visits each and a shrinking one pulls towards the first.
+		return d.Table.V[c.IntN(label, len(d.Table.V))]
 	}
 	panic(fmt.Sprintf("sim: unknown distribution kind %d", d.Kind))
 }
@@ -82,7 +87,7 @@ func (d Dist) Mean() time.Duration {
 		return (d.A + d.B) / 2
 	case LogNormal:
 		return clampDuration(float64(d.A) * math.Exp(d.Sigma*d.Sigma/2))
-	case Empirical:
+	case Empirical, OneOf:
 		var sum float64
 		for _, v := range d.Table.V {
 			sum += float64(v)
@@ -132,6 +137,12 @@ func (d Dist) String() string {
 		return fmt.Sprintf("lognormal(%v,%s)", d.A, strconv.FormatFloat(d.Sigma, 'g', -1, 64))
 	case Empirical, Percentiles:
 		return d.Table.Source
+	case OneOf:
+		vs := make([]string, len(d.Table.V))
+		for i, v := range d.Table.V {
+			vs[i] = v.String()
+		}
+		return "oneof(" + strings.Join(vs, ",") + ")"
 	}
 	return d.A.String()
 }
@@ -144,6 +155,9 @@ func (d Dist) String() string {
 //	lognormal(100ms,0.5)   log-normal with the given median and shape sigma
 //	percentiles(p50=20ms,p90=80ms,p99=300ms,max=1s)
 //	                       measured percentiles; see ParsePercentiles
+//	oneof(10ms,50ms,200ms) one of the listed values, each equally likely: a
+//	                       finite domain, which exhaustive exploration
+//	                       (Enum) visits value by value, first listed first
 //
 // empirical(FILE), a distribution of recorded values, reads a file, which
 // ParseDist does not do: the scenario decoder reads it and calls
@@ -169,6 +183,8 @@ func ParseDist(s string) (Dist, error) {
 		return Dist{}, fmt.Errorf("distribution %q: %w", s, ErrNeedsFile)
 	case "percentiles":
 		return parsePercentiles(s, s[open+1:len(s)-1])
+	case "oneof":
+		return parseOneOf(s, s[open+1:len(s)-1])
 	}
 	args := strings.Split(s[open+1:len(s)-1], ",")
 	for i := range args {
@@ -223,7 +239,7 @@ func ParseDist(s string) (Dist, error) {
 		}
 		return Dist{Kind: LogNormal, A: med, Sigma: sigma}, nil
 	}
-	return Dist{}, fmt.Errorf("distribution %q: unknown family %q (want a duration, uniform(lo,hi), exp(mean), lognormal(median,sigma), percentiles(p50=...,max=...) or empirical(file))", s, name)
+	return Dist{}, fmt.Errorf("distribution %q: unknown family %q (want a duration, uniform(lo,hi), exp(mean), lognormal(median,sigma), percentiles(p50=...,max=...), oneof(d1,d2,...) or empirical(file))", s, name)
 }
 
 // ErrNeedsFile is returned, wrapped, by ParseDist for empirical(FILE): only
@@ -313,6 +329,25 @@ func parsePercentiles(s, args string) (Dist, error) {
 		return Dist{}, fmt.Errorf("distribution %q: missing max=DURATION: the greatest value, needed to bound the last segment", s)
 	}
 	return Dist{Kind: Percentiles, A: t.V[0], B: t.V[len(t.V)-1], Table: t}, nil
+}
+
+// parseOneOf parses the arguments of oneof(...), s being the whole text:
+// one or more comma-separated durations, kept in the order written, so that
+// the first is the one a zero draw takes.
+func parseOneOf(s, args string) (Dist, error) {
+	parts := strings.Split(args, ",")
+	if len(parts) > MaxTablePoints {
+		return Dist{}, fmt.Errorf("distribution %q: %d values, more than the %d allowed", s, len(parts), MaxTablePoints)
+	}
+	t := &Table{Source: s, V: make([]time.Duration, len(parts))}
+	for i, p := range parts {
+		v, err := parseNonNegDuration(strings.TrimSpace(p))
+		if err != nil {
+			return Dist{}, fmt.Errorf("distribution %q: value %d: %w (want oneof(d1,d2,...) with at least one duration)", s, i+1, err)
+		}
+		t.V[i] = v
+	}
+	return Dist{Kind: OneOf, A: slices.Min(t.V), B: slices.Max(t.V), Table: t}, nil
 }
 
 // ErrDurationTooLong is returned, wrapped, for a well-formed duration longer

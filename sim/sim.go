@@ -176,6 +176,9 @@ type Sim struct {
 	slab []event
 	free []int32
 	heap []entry // binary min-heap ordered by (at, seq)
+	// ties, when set (SetTies), picks which of the events due at the same
+	// instant runs next; see ties.go.
+	ties *tieOrder
 }
 
 // New returns a Sim at time 0 with the given budget.
@@ -200,7 +203,8 @@ func (s *Sim) Events() uint64 { return s.events }
 func (s *Sim) Pending() int { return len(s.heap) }
 
 // At schedules fn at virtual time t. A time in the past is clamped to now, so
-// causality always holds. Events at equal times run in scheduling order.
+// causality always holds. Events at equal times run in scheduling order,
+// unless SetTies asked a Chooser to order them.
 func (s *Sim) At(t Time, fn func()) Timer {
 	if t < s.now {
 		t = s.now
@@ -280,6 +284,9 @@ func (s *Sim) Stopping() bool { return s.halted }
 func (s *Sim) Step() bool {
 	if len(s.heap) == 0 {
 		return false
+	}
+	if s.ties != nil {
+		s.pickTie()
 	}
 	top := s.heap[0]
 	s.now = top.at
