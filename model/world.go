@@ -11,7 +11,8 @@ import (
 // Config selects how a scenario is run.
 type Config struct {
 	// Chooser drives every nondeterministic decision. Nil means a PCG
-	// seeded with the scenario's seed.
+	// seeded with the scenario's seed, or, when the scenario lists its
+	// choices (choices:), a sim.Tape replaying them.
 	Chooser sim.Chooser
 	// Trace records a full trace in Result.Trace. Without it only the ledger
 	// and records are kept, which is what sweeps and property runs need.
@@ -87,10 +88,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	if err := checkServerOptions(sc, p); err != nil {
 		return nil, err
 	}
-	rng := cfg.Chooser
-	if rng == nil {
-		rng = sim.NewPCG(sc.Seed)
-	}
+	rng := runChooser(sc, cfg)
 	w := &World{
 		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime), MaxRecords: sc.Limits.MaxRecords}),
 		pool:       pool,
@@ -102,6 +100,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		rngNet:     rng.Stream("net"),
 		rngHandler: rng.Stream("handler"),
 		rngClient:  rng.Stream("client"),
+	}
+	if sc.PermuteTies {
+		w.sim.SetTies(rng.Stream("ties"))
 	}
 	w.ledger = &Ledger{budget: w.sim}
 	w.connIndex = make(map[string]int, len(sc.Clients))

@@ -19,6 +19,7 @@ import (
 
 const checkUsage = `usage: drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress]
        drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress]
+       drainsim check --exhaustive FILE [--bound N] [--ties] [--mutation M]... [--out OUT]   (see drainsim check --exhaustive -h)
 
 Generates --runs scenarios per profile (the i-th from PCG seed S+i, drawn for
 that profile's library: clients, subscriptions, handlers, publishes, drains,
@@ -79,6 +80,9 @@ func profileNames(p string) ([]string, error) {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	if exhaustiveRequested(args) {
+		return cmdCheckExhaustive(args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", "", `client-library profile to check, or "all" (see 'drainsim profiles'; default go, with --matrix all)`)

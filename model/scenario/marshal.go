@@ -26,6 +26,12 @@ func (s *Scenario) Marshal() []byte {
 	}
 	top("profile", quote(s.Profile))
 	top("seed", strconv.FormatUint(s.Seed, 10))
+	if s.PermuteTies {
+		top("ties", TiesPermute)
+	}
+	if s.Choices != nil {
+		top("choices", choices(s.Choices))
+	}
 
 	var limits pairs
 	if s.Limits.MaxTime != DefaultMaxTime {

@@ -514,7 +514,7 @@ func (d *decoder) scenario(n *yaml.Node) (*Scenario, error) {
 		return nil, d.typeError(n, "", "a mapping with the scenario's fields (name:, clients:, actions:, ...)")
 	}
 	fields, err := d.mapping(n, "", "name", "description", "profile", "seed",
-		"limits", "network", "server", "clients", "subscriptions", "actions")
+		"limits", "network", "server", "clients", "subscriptions", "actions", "ties", "choices")
 	if err != nil {
 		return nil, err
 	}
@@ -544,6 +544,10 @@ func (d *decoder) scenario(n *yaml.Node) (*Scenario, error) {
 			s.Subs, err = list(d, f.val, f.path, d.sub)
 		case "actions":
 			s.Actions, err = list(d, f.val, f.path, d.action)
+		case "ties":
+			s.PermuteTies, err = d.ties(f.val, f.path)
+		case "choices":
+			s.Choices, err = d.choices(f.val, f.path)
 		}
 		if err != nil {
 			return nil, err

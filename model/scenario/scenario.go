@@ -25,6 +25,15 @@ type Scenario struct {
 	Clients     []Client
 	Subs        []Subscription
 	Actions     []Action
+	// PermuteTies (ties: permute) lets the run's Chooser order the events
+	// that fall at the same virtual instant (sim.Sim.SetTies), instead of
+	// running them in scheduling order; see docs/exhaustive.md.
+	PermuteTies bool
+	// Choices (choices: [...]), when not nil, are the run's choices, taken
+	// in order instead of drawn from Seed (sim.Tape): how a sequence found
+	// by exhaustive exploration replays. Past its end every choice takes
+	// option 0.
+	Choices []int
 }
 
 // Limits are the run's budgets. Exceeding one ends the run with a reported
