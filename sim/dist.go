@@ -339,7 +339,7 @@ func parseOneOf(s, args string) (Dist, error) {
 	if len(parts) > MaxTablePoints {
 		return Dist{}, fmt.Errorf("distribution %q: %d values, more than the %d allowed", s, len(parts), MaxTablePoints)
 	}
-	t := &Table{Source: s, V: make([]time.Duration, len(parts))}
+	t := &Table{V: make([]time.Duration, len(parts))} // String renders it from V
 	for i, p := range parts {
 		v, err := parseNonNegDuration(strings.TrimSpace(p))
 		if err != nil {

@@ -271,7 +271,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"unknown top-level field",
 			head + "color: blue\n",
-			`bad.yaml:3: color: unknown field "color" (want one of name, description, profile, seed, limits, network, server, clients, subscriptions, actions)`,
+			`bad.yaml:3: color: unknown field "color" (want one of name, description, profile, seed, limits, network, server, clients, subscriptions, actions, ties, choices)`,
 		},
 		{
 			"unknown client",
@@ -483,7 +483,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"bad distribution",
 			head + "subscriptions:\n  - {id: s, client: app, subject: a, handler: {duration: gauss(1ms)}}\n",
-			`bad.yaml:4: subscriptions[0].handler.duration: distribution "gauss(1ms)": unknown family "gauss" (want a duration, uniform(lo,hi), exp(mean), lognormal(median,sigma), percentiles(p50=...,max=...) or empirical(file))`,
+			`bad.yaml:4: subscriptions[0].handler.duration: distribution "gauss(1ms)": unknown family "gauss" (want a duration, uniform(lo,hi), exp(mean), lognormal(median,sigma), percentiles(p50=...,max=...), oneof(d1,d2,...) or empirical(file))`,
 		},
 		{
 			"unquoted distribution in flow mapping",
@@ -605,6 +605,31 @@ func TestParseBad(t *testing.T) {
 			"negative max_pending",
 			"name: x\nserver: {max_pending: -1}\n",
 			`bad.yaml:2: server.max_pending: must be at least 0, got -1 (allowed: 0 to 1099511627776)`,
+		},
+		{
+			"unknown ties",
+			"name: x\nties: shuffle\n",
+			`bad.yaml:2: ties: unknown value "shuffle": want scheduled (equal-time events in scheduling order, the default) or permute (in an order the run's choices decide)`,
+		},
+		{
+			"ties not a string",
+			"name: x\nties: true\n",
+			`bad.yaml:2: ties: want scheduled or permute, got true`,
+		},
+		{
+			"choices not a list",
+			"name: x\nchoices: 3\n",
+			`bad.yaml:2: choices: want a list, got integer 3`,
+		},
+		{
+			"negative choice",
+			"name: x\nchoices: [0, -1]\n",
+			`bad.yaml:2: choices[1]: must be at least 0, got -1 (allowed: 0 to 1000000000)`,
+		},
+		{
+			"empty oneof",
+			"name: x\nnetwork: {latency: oneof()}\n",
+			`bad.yaml:2: network.latency: distribution "oneof()": value 1: bad duration "" (want e.g. 250ms, 1.5s) (want oneof(d1,d2,...) with at least one duration)`,
 		},
 		{
 			"no_fast_producer_stall not a boolean",
