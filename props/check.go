@@ -39,6 +39,10 @@ type SwarmConfig struct {
 	// Progress, when set, is called with 1 after each scenario is taken
 	// into the report, on the goroutine that called Swarm or RunMatrix.
 	Progress func(n int)
+	// Ties makes every generated scenario opt in to ties: permute: its
+	// seed's PCG then also orders the events that fall at the same
+	// instant, and a counterexample replays with that order.
+	Ties bool
 }
 
 // progress reports n scenarios done to cfg.Progress, if set.
@@ -166,7 +170,7 @@ type swarmRun struct {
 // swarmRun runs the i-th generated scenario of profile p and checks it.
 func (cfg SwarmConfig) swarmRun(p *model.Profile, i int) swarmRun {
 	r := swarmRun{profile: p.Name, seed: cfg.Seed + uint64(i)}
-	sc, res, err := runGenerated(p, r.seed, cfg.Mutations)
+	sc, res, err := runGenerated(p, r.seed, cfg.Mutations, cfg.Ties)
 	if err != nil {
 		r.err = err
 		return r
@@ -191,10 +195,12 @@ func (cfg SwarmConfig) swarmRun(p *model.Profile, i int) swarmRun {
 	return r
 }
 
-// runGenerated draws the scenario for generator seed under profile p and
-// runs it with its own seed, as `drainsim run` replays it.
-func runGenerated(p *model.Profile, seed uint64, muts model.MutationSet) (*scenario.Scenario, *model.Result, error) {
+// runGenerated draws the scenario for generator seed under profile p,
+// opted in to ties: permute when ties is set, and runs it with its own
+// seed, as `drainsim run` replays it.
+func runGenerated(p *model.Profile, seed uint64, muts model.MutationSet, ties bool) (*scenario.Scenario, *model.Result, error) {
 	sc := GenProfileScenario(sim.NewPCG(seed), p)
+	sc.PermuteTies = ties
 	res, err := model.Run(sc, model.Config{Mutations: muts})
 	if err != nil {
 		return sc, nil, fmt.Errorf("generator seed %d: %w", seed, err)

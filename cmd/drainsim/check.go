@@ -17,7 +17,7 @@ import (
 	"github.com/drainsim/drainsim/props"
 )
 
-const checkUsage = `usage: drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress]
+const checkUsage = `usage: drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress] [--ties]
        drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress]
        drainsim check --exhaustive FILE [--bound N] [--ties] [--mutation M]... [--out OUT]   (see drainsim check --exhaustive -h)
 
@@ -95,6 +95,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", min(runtime.NumCPU(), maxWorkers), "scenarios run in parallel; the output is the same for any number")
 	progressFlag := fs.Bool("progress", false, "report progress on stderr even when it is not a terminal")
 	format := fs.String("format", "text", "with --matrix: text or markdown")
+	ties := fs.Bool("ties", false, "generated scenarios opt in to ties: permute (their seed also orders equal-time events)")
 	var mutations multiFlag
 	fs.Var(&mutations, "mutation", "enable a named model mutation (repeatable); see 'drainsim mutations'")
 	fs.Usage = func() {
@@ -144,7 +145,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := props.SwarmConfig{
 		Profiles: profiles, Runs: *runs, Seed: *seed, Mutations: muts,
-		DeterminismRuns: *determinism, NoShrink: *noShrink, SkipKnown: true, Stop: interrupt, Workers: *workers,
+		DeterminismRuns: *determinism, NoShrink: *noShrink, SkipKnown: true, Stop: interrupt, Workers: *workers, Ties: *ties,
 	}
 	// --out is checked before the runs: a directory for the matrix, a
 	// file otherwise.
