@@ -23,6 +23,8 @@ type hostile struct {
 // one case at a time, by a bad value.
 const hostileTemplate = `name: hostile
 seed: {{seed}}
+ties: {{ties}}
+choices: [0, {{choices[1]}}]
 limits: {max_time: {{limits.max_time}}, max_events: {{limits.max_events}}, max_records: {{limits.max_records}}}
 network: {latency: {{network.latency}}, bandwidth: {{network.bandwidth}}}
 server: {no_responders: {{server.no_responders}}, max_pending: {{server.max_pending}}}
@@ -111,6 +113,9 @@ var hostileFields = []struct {
 	bad         []hostileValue
 }{
 	{"seed", "1", badSeeds},
+	{"ties", "permute", []hostileValue{{"unknown ref", "shuffle"}, {"unknown ref", "PERMUTE"}, {"wrong type", "true"}, {"wrong type", "[permute]"}}},
+	{"choices[1]", "1", []hostileValue{{"negative", "-1"}, {"huge", "1000000001"}, {"2^63-1", "9223372036854775807"},
+		{"NaN-ish", "1.5"}, {"wrong type", "a"}, {"wrong type", "[1]"}}},
 	{"limits.max_time", "1m", badDurations},
 	{"limits.max_events", "1000", badMaxEvents},
 	{"limits.max_records", "1000", badMaxRecords},
@@ -242,6 +247,10 @@ func hostileCorpus(t testing.TB) []hostile {
 	add("broken YAML", "binary junk", "name: x\n\x00\x01\x02\x03\n", "")
 	add("broken YAML", "C1 control character", "name: x\ndescription: a\u0090b\n", "")
 	add("broken YAML", "escape character", "name: x\ndescription: \x1b[31mred\n", "")
+	add("wrong type", "choices not a list", "name: x\nchoices: 3\n", "choices")
+	add("negative", "oneof with a negative value", "name: x\nnetwork: {latency: \"oneof(1ms,-1ms)\"}\n", "network.latency")
+	add("wrong type", "empty oneof", "name: x\nnetwork: {latency: \"oneof()\"}\n", "network.latency")
+	add("huge", "oneof with a huge value", "name: x\nnetwork: {latency: \"oneof(1ms,3000000h)\"}\n", "network.latency")
 	add("broken YAML", "flow split at a comma", "name: x\nnetwork: {latency: uniform(1ms,5ms)}\n", "network.latency")
 	add("broken YAML", "bad indentation", "name: x\n  seed: 1\n seed: 2\n", "")
 	add("broken YAML", "UTF-16 without content", "\xff\xfe", "")
