@@ -45,7 +45,11 @@ func (s *Sim) pickTie() {
 	for len(t.scan) > 0 {
 		j := t.scan[len(t.scan)-1]
 		t.scan = t.scan[:len(t.scan)-1]
-		t.due = append(t.due, j)
+		// An entry whose event has no callback is not due: a queue that
+		// drops canceled entries lazily keeps them until they surface.
+		if s.slab[h[j].slot].fn != nil {
+			t.due = append(t.due, j)
+		}
 		for c := 2*j + 1; c <= 2*j+2 && c < len(h); c++ {
 			if h[c].at == at {
 				t.scan = append(t.scan, c)
