@@ -305,6 +305,7 @@ func FuzzParseDist(f *testing.F) {
 		"9223372036854775807ns", "2562047h47m16.854775807s",
 		"percentiles(p50=20ms, p90=80ms, p99=300ms, max=1s)", "percentiles(min=1ms,p99.9=2ms,max=2ms)",
 		"percentiles(p50=2ms,p40=1ms,max=1s)", "percentiles(max=1s,p50=1ms)", "empirical(times.txt)",
+		"oneof(1ms,2ms)", "oneof( 5ms )", "oneof(1ms,,2ms)", "oneof()", "oneof(3ms,1ms,2ms)",
 	} {
 		f.Add(s)
 	}
@@ -315,7 +316,7 @@ func FuzzParseDist(f *testing.F) {
 			return
 		}
 		require.GreaterOrEqual(t, d.A, time.Duration(0))
-		if d.Kind == Uniform || d.Kind == Percentiles {
+		if d.Kind == Uniform || d.Kind == Percentiles || d.Kind == OneOf {
 			require.LessOrEqual(t, d.A, d.B)
 		}
 		again, err := ParseDist(d.String())
