@@ -19,7 +19,7 @@ import (
 
 const checkUsage = `usage: drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress] [--ties]
        drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress]
-       drainsim check --exhaustive FILE [--bound N] [--ties] [--mutation M]... [--out OUT]   (see drainsim check --exhaustive -h)
+       drainsim check --exhaustive FILE [--bound N] [--max-branch N] [--ties] [--mutation M]... [--out OUT]   (see drainsim check --exhaustive -h)
 
 Generates --runs scenarios per profile (the i-th from PCG seed S+i, drawn for
 that profile's library: clients, subscriptions, handlers, publishes, drains,
@@ -32,6 +32,8 @@ printed as a runnable scenario file plus a Mermaid sequence diagram; with
 the same scenario to FILE--INVARIANT.yaml) and the command that replays
 it, 'drainsim run FILE', is printed. Exit status: 0 when nothing is
 violated, 1 on a violation, 2 on bad usage.
+With --ties every generated scenario opts in to ties: permute: its seed
+also orders the events that fall at the same virtual instant.
 
 With --matrix it runs every scenario to the end and prints the verdict of
 every invariant under every profile (--profile defaults to all there, to

@@ -12,7 +12,7 @@ import (
 	"github.com/drainsim/drainsim/sim"
 )
 
-const exhaustiveUsage = `usage: drainsim check --exhaustive FILE [--bound N] [--ties] [--mutation M]... [--out OUT]
+const exhaustiveUsage = `usage: drainsim check --exhaustive FILE [--bound N] [--max-branch N] [--ties] [--mutation M]... [--out OUT]
 
 Runs the scenario FILE once for every sequence of choices the model can
 make on it (queue-member picks, drain orders, oneof(...) draws and, with
