@@ -153,7 +153,8 @@ func TestExhaustiveCountsChoices(t *testing.T) {
 // TestExhaustiveRefusesInfinite: a continuous distribution anywhere a
 // scenario has one is refused up front, naming the field and line; a
 // choice wider than MaxBranch is refused when the run makes it. Without
-// Finite, the network latency case would run and "prove" one value.
+// Finite the refusals would come from the run (sim.Enum), naming a draw's
+// label instead of the file's field and line, and the tests fail.
 func TestExhaustiveRefusesInfinite(t *testing.T) {
 	for _, tt := range []struct{ old, new, want string }{
 		{"network: {latency: 1ms}", `network: {latency: "uniform(1ms,2ms)"}`,
