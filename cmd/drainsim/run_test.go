@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/drainsim/drainsim/internal/update"
 	"github.com/drainsim/drainsim/model"
 )
 
@@ -223,7 +224,7 @@ func TestRunTextGolden(t *testing.T) {
 		_, out, errOut := runCLI(c.args...)
 		require.Empty(t, errOut)
 		path := filepath.Join("testdata", "run", c.golden)
-		if *update {
+		if update.Enabled() {
 			require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
 			continue
 		}
@@ -234,7 +235,7 @@ func TestRunTextGolden(t *testing.T) {
 	// The README shows the first golden as the output of its first command.
 	sample, err := os.ReadFile(filepath.Join("testdata", "run", cases[0].golden))
 	require.NoError(t, err)
-	checkReadmeSection(t, "sample", "```\n"+string(sample)+"```\n", "the sample output of `drainsim run examples/conn-drain-slow-handler.yaml` changed")
+	checkSection(t, "README.md", "sample", "```\n"+string(sample)+"```\n", "the sample output of `drainsim run examples/conn-drain-slow-handler.yaml` changed")
 	_, summary, _ := runCLI("run", "../../examples/conn-drain-timeout.yaml", "--summary")
 	require.True(t, strings.HasPrefix(summary, "scenario conn-drain-timeout "), summary)
 	require.NotContains(t, summary, "callback.start")
