@@ -28,13 +28,13 @@ func checkSection(t *testing.T, file, name, want, stale string) {
 	require.Equal(t, got, want, "%s is stale: %s, or rerun this test with -update", file, stale)
 }
 
-// TestProfilesTableMatchesREADME: the README's profile table is exactly
+// TestProfilesTableMatchesDocs: the profile table of docs/profiles.md is exactly
 // what `drainsim profiles --format markdown` prints, and the terminal table
 // lists every profile and every knob.
-func TestProfilesTableMatchesREADME(t *testing.T) {
+func TestProfilesTableMatchesDocs(t *testing.T) {
 	code, md, errOut := runCLI("profiles", "--format", "markdown")
 	require.Equal(t, 0, code, errOut)
-	checkSection(t, "README.md", "profiles", md, "rerun drainsim profiles --format markdown")
+	checkSection(t, "docs/profiles.md", "profiles", md, "rerun drainsim profiles --format markdown")
 
 	code, text, errOut := runCLI("profiles")
 	require.Equal(t, 0, code, errOut)
@@ -55,7 +55,7 @@ func TestProfilesTableMatchesREADME(t *testing.T) {
 
 // TestMatrix is the acceptance test of the verdict matrix: `drainsim check
 // --profile all --matrix` exits 0, shows exactly the known violations (none
-// unexpected, none unreproduced), prints what the README shows, writes the
+// unexpected, none unreproduced), prints what docs/matrix.md shows, writes the
 // counterexamples committed in examples/matrix, and `drainsim run` replays
 // each violation.
 func TestMatrix(t *testing.T) {
@@ -69,7 +69,9 @@ func TestMatrix(t *testing.T) {
 		}
 	}
 	slash := filepath.ToSlash(dir)
-	checkSection(t, "README.md", "matrix", strings.ReplaceAll(out, slash, "examples/matrix"),
+	// docs/matrix.md links each counterexample relative to docs/.
+	md := strings.ReplaceAll(out, "]("+slash, "](../examples/matrix")
+	checkSection(t, "docs/matrix.md", "matrix", strings.ReplaceAll(md, slash, "examples/matrix"),
 		"rerun drainsim check --profile all --matrix --out examples/matrix --format markdown")
 
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
@@ -169,7 +171,7 @@ func TestMatrixAndProfilesBadUsage(t *testing.T) {
 func TestRunFlagsInferred(t *testing.T) {
 	code, out, errOut := runCLI("run", "../../examples/profiles/csharp-v1-drain-reconnecting.yaml")
 	require.Equal(t, 0, code, errOut)
-	require.Contains(t, out, "INFERRED (profile csharp-v1, not yet checked against the library): drain-reconnecting (§9.2)")
+	require.Contains(t, out, "INFERRED (profile csharp-v1, not yet checked against the library): drain-reconnecting (docs/profiles/csharp-v1.md#drain-while-reconnecting-proceeds)")
 	code, out, errOut = runCLI("run", "../../examples/profiles/go.yaml", "--format", "json")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, `"profile_inferred": []`)

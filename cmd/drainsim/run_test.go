@@ -14,8 +14,9 @@ import (
 	"github.com/drainsim/drainsim/model"
 )
 
-// tenSlowMessages is props' measured loss case (reference nats-go-drain
-// §2.4): ten queued messages, a 100 ms handler, a connection drain at 1 ms
+// tenSlowMessages is props' measured loss case
+// (docs/profiles/go.md#callback-outlives-the-close): ten queued messages, a
+// 100 ms handler, a connection drain at 1 ms
 // with a 300 ms timeout. Callbacks 1-4 run, the close cuts the 4th short,
 // and 5-10 are dropped when the connection closes.
 const tenSlowMessages = `name: loss
