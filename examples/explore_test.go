@@ -54,7 +54,7 @@ func label(c explore.CellStats, axis int) time.Duration {
 	return d
 }
 
-// TestSweepRequestTimeout checks what the README says of the sweep: a drain
+// TestSweepRequestTimeout checks what docs/explore.md says of the sweep: a drain
 // timeout equal to the request timeout loses work often, and the timeout
 // that loses nothing is well above the request timeout.
 func TestSweepRequestTimeout(t *testing.T) {
@@ -75,7 +75,7 @@ func TestSweepRequestTimeout(t *testing.T) {
 	}
 }
 
-// TestSweepBacklog1000 checks what the README says of the standard
+// TestSweepBacklog1000 checks what docs/explore.md says of the standard
 // workload: below about 100 ms every run loses messages, from 120 ms none
 // does, and many drains that lose nothing still report ErrDrainTimeout.
 func TestSweepBacklog1000(t *testing.T) {
