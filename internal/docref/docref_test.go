@@ -113,3 +113,25 @@ func withoutCode(md string) string {
 }
 
 var inlineCode = regexp.MustCompile("`[^`]*`")
+
+// TestReadmeIndexesEveryDoc: README.md links every Markdown file under
+// docs/, so that its Documentation index is complete (the break it
+// catches: a new docs file nobody can find from the README).
+func TestReadmeIndexesEveryDoc(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	linked := map[string]bool{}
+	for _, m := range link.FindAllStringSubmatch(withoutCode(string(readme)), -1) {
+		path, _, _ := strings.Cut(m[1], "#")
+		linked[path] = true
+	}
+	require.NoError(t, filepath.WalkDir(filepath.Join(root, "docs"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".md") {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		require.NoError(t, err)
+		require.True(t, linked[filepath.ToSlash(rel)], "README.md's Documentation index does not link %s", filepath.ToSlash(rel))
+		return nil
+	}))
+}
