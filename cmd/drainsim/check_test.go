@@ -190,7 +190,7 @@ func TestCheckProgress(t *testing.T) {
 }
 
 // TestMatrixCoversEveryProfileByDefault: --matrix without --profile has a
-// column per profile, as the README says, and prints the INFERRED heading
+// column per profile, as docs/cli.md says, and prints the INFERRED heading
 // only when a profile has inferred behaviours. It catches the default of
 // go alone and the empty heading (both seen before issue 13).
 func TestMatrixCoversEveryProfileByDefault(t *testing.T) {

@@ -33,7 +33,7 @@ const (
 // its share of the trace, the event queue and the network buffers) keeps
 // 350-500 bytes live, and a run's peak memory is about 2.5 times what it
 // keeps live: with this default no run needs more than about 1.1 GB, the
-// worst workloads measured (README "Budgets"). Raise it for larger runs.
+// worst workloads measured (docs/scenario-format.md#budgets). Raise it for larger runs.
 const DefaultMaxRecords = 1_000_000
 
 // Load reads and parses the scenario file at path. Every error it returns,
