@@ -109,7 +109,10 @@ func (d *decoder) validate(s *Scenario) error {
 			return err
 		}
 	}
-	return nil
+	if err := d.validateVary(s); err != nil {
+		return err
+	}
+	return d.validateExpect(s)
 }
 
 // clientNames returns the names of s's clients in file order, for the
