@@ -155,9 +155,13 @@ diagram over the renderer's default limit of 50,000 characters is printed
 with a warning on stderr that suggests them.
 
 Exit status: 1 when a --fail-on condition is met (by default: an invariant
-is violated), 0 otherwise, 2 on bad usage or a bad scenario file. Conditions,
+is violated) or an assertion of the file's expect: section fails, 0
+otherwise, 2 on bad usage or a bad scenario file. Conditions,
 comma-separated: violation (an invariant is violated), loss (the drains lost
-a message), loss>N (they lost more than N), none (never exit 1).
+a message), loss>N (they lost more than N), none (never exit 1, not even
+for expect:). With --format text the summary ends with a verdict per
+expect: assertion and the evidence of each failure; with every format a
+failed one is named on stderr.
 
 `
 
@@ -220,15 +224,29 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	out := res.Outcome()
 	out.Invariants = props.Verdicts(res)
 	out.DrainLoss = props.MeasureLoss(res).Outcome(res)
+	expects := judgeExpectations(res)
 	if err := writeRun(stdout, stderr, *format, timeline, win, model.SummaryOptions{Verbose: *verbose}, res, out); err != nil {
 		fmt.Fprintf(stderr, "drainsim: %v\n", err)
 		return 2
 	}
+	if *format == "text" {
+		if err := writeExpectations(stdout, expects); err != nil {
+			fmt.Fprintf(stderr, "drainsim: %v\n", err)
+			return 2
+		}
+	}
+	status := 0
 	if why := failOn.failed(out); why != "" {
 		fmt.Fprintf(stderr, "drainsim run: %s (--fail-on %s)\n", why, *failOnFlag)
-		return 1
+		status = 1
 	}
-	return 0
+	if *failOnFlag != "none" {
+		for _, why := range failedExpectations(expects) {
+			fmt.Fprintf(stderr, "drainsim run: %s\n", why)
+			status = 1
+		}
+	}
+	return status
 }
 
 // loadScenario loads the scenario file path, or reads it from stdin when
