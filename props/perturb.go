@@ -32,7 +32,9 @@ import (
 //
 // The result has the same clients, subscriptions and expectations as sc,
 // its actions in the same places (then the added faults), and no vary:
-// section: it is one concrete run. sc is not modified.
+// section: it is one concrete run. sc is not modified, but the result
+// shares what it does not change with sc (clients, the fields of actions):
+// treat both as read-only.
 func Perturb(c sim.Chooser, sc *scenario.Scenario) *scenario.Scenario {
 	out := *sc
 	out.Vary = nil
