@@ -211,8 +211,8 @@ func Changes(sc, p *scenario.Scenario) []string {
 	}
 	for i := range sc.Actions {
 		a, b := &sc.Actions[i], &p.Actions[i]
-		if a.Line != b.Line {
-			out = append(out, fmt.Sprintf("actions[%d] runs the %s of line %d instead (tie order at %v)", i, b.Kind(), b.Line, a.At))
+		if !sameAction(*a, *b) {
+			out = append(out, fmt.Sprintf("actions[%d] %s at %v is now a %s written for the same time (tie order)", i, a.Kind(), a.At, b.Kind()))
 		} else if a.At != b.At {
 			out = append(out, fmt.Sprintf("actions[%d] %s at %v -> %v", i, a.Kind(), a.At, b.At))
 		}
