@@ -105,7 +105,7 @@ func readFile(t *testing.T, path string) []byte {
 
 // scenarioFiles are every scenario file the project ships.
 func scenarioFiles(t *testing.T) []string {
-	return glob(t, "examples/*.yaml", "examples/profiles/*.yaml", "examples/matrix/*.yaml",
+	return glob(t, "examples/*.yaml", "examples/profiles/*.yaml", "examples/matrix/*.yaml", "examples/orders/*.yaml",
 		"testdata/conformance/*.yaml", "testdata/conformance/*/*.yaml")
 }
 
