@@ -268,7 +268,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"unknown top-level field",
 			head + "color: blue\n",
-			`bad.yaml:3: color: unknown field "color" (want one of name, description, profile, seed, limits, network, server, clients, subscriptions, actions)`,
+			`bad.yaml:3: color: unknown field "color" (want one of name, description, profile, seed, limits, network, server, clients, subscriptions, actions, vary, expect)`,
 		},
 		{
 			"unknown client",
