@@ -25,8 +25,9 @@ import (
 //     move only as publish_jitter and drain_jitter allow;
 //   - actions after the file's are disconnects and restarts within the
 //     counts, times, durations and clients of disconnects: and restarts:;
-//   - everything else, expectations included, is as written, and p has
-//     no vary: section.
+//   - everything else, expectations included, is as written (but the
+//     description, which a counterexample uses to say where it comes
+//     from), and p has no vary: section.
 func WithinBounds(sc, p *scenario.Scenario) error {
 	v := sc.Vary
 	if v == nil {
@@ -36,7 +37,7 @@ func WithinBounds(sc, p *scenario.Scenario) error {
 		return fmt.Errorf("the perturbation has a vary: section: it should be one concrete run")
 	}
 	q := *p // p with every allowed change undone, to compare with sc
-	q.Vary = sc.Vary
+	q.Vary, q.Description = sc.Vary, sc.Description
 	if p.Seed != sc.Seed && !v.Seed {
 		return fmt.Errorf("seed %d -> %d: vary: does not allow seed", sc.Seed, p.Seed)
 	}

@@ -37,9 +37,9 @@ func writeExpectations(w io.Writer, vs []expectationVerdict) error {
 		if len(v.evidence) > 0 {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", verdict, v.inv.ID, v.inv.Statement)
+		fmt.Fprintf(tw, "  %-4s %s\t%s\n", verdict, v.inv.ID, v.inv.Statement)
 		for _, e := range v.evidence {
-			fmt.Fprintf(tw, "  \t\t  %s\n", e)
+			fmt.Fprintf(tw, "       \t  %s\n", e)
 		}
 	}
 	return tw.Flush()

@@ -5,6 +5,7 @@
 //	drainsim run FILE|- [--seed N] [--format text|json|ndjson|mermaid|chrome] [--from T] [--to T] [--summary] [-v] [--fail-on violation,loss>N] [--mutation NAME]...
 //	drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress]
 //	drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress]
+//	drainsim check FILE [--runs N] [--seed S] [--vary YAML] [--mutation M]... [--out OUT] [--workers N] [--progress]
 //	drainsim explore SWEEP [--workers N] [--csv F] [--json F] [--svg F] [--shard k/n|env --raw F]...
 //	drainsim merge RAW... [--csv F] [--json F] [--svg F]
 //	drainsim profiles [--format text|markdown]
@@ -13,8 +14,10 @@
 //	drainsim help [CMD]
 //
 // Exit status: 0 on success, 1 when `run` meets a --fail-on condition (by
-// default an invariant violated) or `check` finds an invariant violated
-// (`check --matrix`: one that is not a known violation), 2 for bad
+// default an invariant violated) or an expect: assertion of the file
+// fails, or `check` finds an invariant violated or (check FILE) an
+// expectation failed (`check --matrix`: one that is not a known
+// violation), 2 for bad
 // usage or a bad scenario file, 130 when SIGINT interrupted `explore` or
 // `check`, which then report what was complete, marked partial.
 package main
@@ -49,6 +52,8 @@ Usage:
   drainsim check [flags]      run the invariants over generated scenarios;
                               print shrunk counterexamples; with --matrix,
                               the verdict of every invariant per profile
+  drainsim check FILE         the same over perturbations of FILE within
+                              its vary: bounds, with its expect: assertions
   drainsim explore SWEEP      sweep drain timeouts and other knobs over many
                               seeds: P(loss) with confidence, charts, and
                               the smallest timeout that meets a target
