@@ -3,6 +3,7 @@ package props
 import (
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
@@ -99,7 +100,9 @@ func CheckFile(cfg FileCheckConfig) (FileReport, error) {
 			if i > 0 {
 				t.src = sim.NewPCG(cfg.Seed + uint64(i))
 			}
-			res, err := model.Run(Perturb(t, sc), model.Config{Mutations: cfg.Mutations})
+			runner := runners.Get().(*model.Runner)
+			defer runners.Put(runner)
+			res, err := runner.Run(Perturb(t, sc), model.Config{Mutations: cfg.Mutations})
 			if err != nil {
 				return fileRun{err: fmt.Errorf("perturbation %d: %w", i, err)}
 			}
@@ -134,6 +137,11 @@ func CheckFile(cfg FileCheckConfig) (FileReport, error) {
 		func(_ int, f FileFailure) bool { rep.Failures = append(rep.Failures, f); return true })
 	return rep, nil
 }
+
+// runners hold the memory of finished runs for the next (model.Runner):
+// a worker takes one per perturbation and reads its result before it
+// gives it back.
+var runners = sync.Pool{New: func() any { return new(model.Runner) }}
 
 // fileChunk is how many perturbations a worker runs at a time: a
 // workload's run takes from a tenth of a millisecond to many.
