@@ -210,3 +210,58 @@ type last struct{}
 func (last) IntN(_ string, n int) int    { return n - 1 }
 func (last) Float64(string) float64      { return 0.999 }
 func (l last) Stream(string) sim.Chooser { return l }
+
+// TestPerturbGeneratedScenarios: for generated scenarios (GenScenario)
+// and a vary: section drawn at random, every perturbation stays within
+// the bounds; the scenarios have handler actions, sync subscriptions,
+// faults and equal-time actions the orders example lacks.
+func TestPerturbGeneratedScenarios(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ch := RapidChooser(t)
+		sc := GenScenario(ch.Stream("gen"))
+		sc.Vary = drawVary(t, sc)
+		p := Perturb(ch.Stream("perturb"), sc)
+		if err := WithinBounds(sc, p); err != nil {
+			t.Fatalf("%v\nvary: %+v", err, sc.Vary)
+		}
+	})
+}
+
+// drawVary draws a vary: section for sc, each variation on or off.
+func drawVary(t *rapid.T, sc *scenario.Scenario) *scenario.Vary {
+	dur := func(label string) time.Duration {
+		return time.Duration(rapid.IntRange(0, 200).Draw(t, label)) * time.Millisecond
+	}
+	rng := func(label string) scenario.DurationRange {
+		a, b := dur(label+"-a"), dur(label+"-b")
+		return scenario.DurationRange{Min: min(a, b), Max: max(a, b)}
+	}
+	on := func(label string) bool { return rapid.Bool().Draw(t, label) }
+	v := &scenario.Vary{Seed: on("seed"), TieOrder: on("tie-order")}
+	if on("latency") {
+		r := rng("latency")
+		v.Latency = &r
+	}
+	if on("handler-time") {
+		v.HandlerTime = &scenario.HandlerTimeVary{
+			MinFactor: rapid.Float64Range(0.001, 1).Draw(t, "min-factor"),
+			MaxFactor: rapid.Float64Range(1, 10).Draw(t, "max-factor"),
+		}
+	}
+	if on("publish-jitter") {
+		v.PublishJitter = &scenario.Shift{Earlier: dur("pub-earlier"), Later: dur("pub-later")}
+	}
+	if on("drain-jitter") {
+		v.DrainJitter = &scenario.Shift{Earlier: dur("drain-earlier"), Later: dur("drain-later")}
+	}
+	if on("disconnects") {
+		v.Disconnects = &scenario.FaultVary{Max: rapid.IntRange(0, 3).Draw(t, "disconnects"), At: rng("disconnect-at"), For: rng("disconnect-for")}
+		if on("disconnect-clients") {
+			v.Disconnects.Clients = []string{sc.Clients[0].Name}
+		}
+	}
+	if on("restarts") {
+		v.Restarts = &scenario.FaultVary{Max: rapid.IntRange(0, 3).Draw(t, "restarts"), At: rng("restart-at"), For: rng("restart-for")}
+	}
+	return v
+}
