@@ -265,3 +265,17 @@ func drawVary(t *rapid.T, sc *scenario.Scenario) *scenario.Vary {
 	}
 	return v
 }
+
+// TestPerturbLeavesTheFile: Perturb never modifies the scenario it
+// perturbs. It catches a perturbation that writes into the file's
+// subscriptions or actions instead of copies.
+func TestPerturbLeavesTheFile(t *testing.T) {
+	sc := loadOrders(t, "orders.yaml")
+	before := sc.Marshal()
+	for seed := uint64(1); seed < 50; seed++ {
+		Perturb(sim.NewPCG(seed), sc)
+	}
+	if after := sc.Marshal(); !bytes.Equal(before, after) {
+		t.Errorf("Perturb changed the file:\n%s\nwas\n%s", after, before)
+	}
+}
