@@ -46,6 +46,12 @@ func clearPositions(s *Scenario) {
 	for i := range s.Actions {
 		s.Actions[i].Line = 0
 	}
+	if s.Vary != nil {
+		s.Vary.Line = 0
+	}
+	for i := range s.Expect {
+		s.Expect[i].Line = 0
+	}
 }
 
 func TestParseFull(t *testing.T) {

@@ -117,6 +117,8 @@ func (d *decoder) vary(n *yaml.Node, path string) (*Vary, error) {
 			v.TieOrder, err = d.boolean(f.val, f.path)
 		}
 	}
+	// Keys in Marshal's order, so that Parse(Marshal(s)) equals s.
+	slices.SortFunc(v.Keys, func(a, b string) int { return slices.Index(varyKeys, a) - slices.Index(varyKeys, b) })
 	return v, err
 }
 
