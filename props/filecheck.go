@@ -179,7 +179,19 @@ func (cfg FileCheckConfig) failure(inv Invariant, run int, choices []int) FileFa
 func (f FileFailure) String() string {
 	where := "the file as written"
 	if f.Run > 0 {
-		where = "perturbation " + strconv.Itoa(f.Run)
+		where = "perturbation " + strconv.Itoa(f.Run) + "; shrunk to " + f.Distance()
 	}
-	return fmt.Sprintf("%s failed (%s; shrunk to %d non-zero choices): %s", f.Check, where, f.Choices, f.Detail)
+	return fmt.Sprintf("%s failed (%s): %s", f.Check, where, f.Detail)
+}
+
+// Distance says how far the shrunk perturbation is from the file: "the
+// file as written", or "N choice(s) away from the file".
+func (f FileFailure) Distance() string {
+	switch f.Choices {
+	case 0:
+		return "the file as written"
+	case 1:
+		return "1 choice away from the file"
+	}
+	return strconv.Itoa(f.Choices) + " choices away from the file"
 }

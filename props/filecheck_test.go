@@ -112,6 +112,9 @@ func TestCheckFileAsWritten(t *testing.T) {
 		if f.Run != 0 || f.Choices != 0 || len(Changes(sc, f.Shrunk)) != 0 {
 			t.Errorf("%s: run %d, %d choices, changes %v; want the file itself", f.Check, f.Run, f.Choices, Changes(sc, f.Shrunk))
 		}
+		if s := f.String(); !strings.HasPrefix(s, f.Check+" failed (the file as written): ") {
+			t.Errorf("headline %q", s)
+		}
 	}
 }
 

@@ -90,7 +90,7 @@ func checkFile(fs *flag.FlagSet, path, vary string, cfg props.FileCheckConfig, o
 // "--CHECK" before the extension, and prints the command that replays it.
 func writeFileFailure(stdout io.Writer, plan []output, i int, f props.FileFailure, muts model.MutationSet) error {
 	sc := *f.Shrunk
-	sc.Description = fmt.Sprintf("drainsim check: %s failed on this perturbation of %s, shrunk towards it (%d non-zero choices)", f.Check, f.Shrunk.File, f.Choices)
+	sc.Description = fmt.Sprintf("drainsim check: %s failed on this perturbation of %s, shrunk to %s", f.Check, f.Shrunk.File, f.Distance())
 	if len(plan) == 0 {
 		return props.WriteCounterexample(stdout, &sc, f.Check, muts)
 	}

@@ -37,7 +37,7 @@ func TestCheckFileShortTimeout(t *testing.T) {
 	out1 := filepath.Join(dir, "cx.yaml")
 	code, out, errOut := runCLI("check", shortTimeoutFile, "--runs", "50", "--out", out1, "--workers", "1")
 	require.Equal(t, 1, code, errOut+out)
-	require.Contains(t, out, "FAIL expect[2].drain_result failed (perturbation 1; shrunk to 1 non-zero choices)")
+	require.Contains(t, out, "FAIL expect[2].drain_result failed (perturbation 1; shrunk to 1 choice away from the file)")
 	require.Contains(t, out, "  changed: actions[1] drain at 505ms -> ")
 	require.Contains(t, out, "counterexample written to "+out1+"; replay: drainsim run "+filepath.ToSlash(out1)+"\n")
 	require.Contains(t, out, "--expect[4].no_async_error.yaml; replay: drainsim run ")
