@@ -49,6 +49,11 @@ func checkFile(fs *flag.FlagSet, path, vary string, cfg props.FileCheckConfig, o
 		}
 	}
 	cfg.Scenario = sc
+	if sc.Vary == nil {
+		// Every perturbation would be the file itself.
+		fmt.Fprintf(stdout, "note: %s has no vary: section, so the one run is the file as written (see docs/check.md)\n", path)
+		cfg.Runs = 1
+	}
 	relaxGC()
 	prog := startProgress(stderr, "check", "perturbations", progressFlag, cfg.Runs)
 	cfg.Progress = prog.add
@@ -66,7 +71,7 @@ func checkFile(fs *flag.FlagSet, path, vary string, cfg props.FileCheckConfig, o
 		fmt.Fprintf(stdout, "not checked: %s, a known violation of profile %s (see drainsim check --matrix)\n", id, sc.Profile)
 	}
 	if len(rep.Failures) == 0 {
-		fmt.Fprintf(stdout, "ok: %d perturbations of %s run, no invariant violated, %d expectations held\n", rep.Runs, path, len(sc.Expect))
+		fmt.Fprintf(stdout, "ok: %s, %s: no invariant violated, %d expectations held\n", path, runsOf(rep.Runs), len(sc.Expect))
 		return 0
 	}
 	for i, f := range rep.Failures {
@@ -80,7 +85,7 @@ func checkFile(fs *flag.FlagSet, path, vary string, cfg props.FileCheckConfig, o
 		}
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "%d perturbations of %s run; a check failed\n", rep.Runs, path)
+	fmt.Fprintf(stdout, "%s, %s: a check failed\n", path, runsOf(rep.Runs))
 	return 1
 }
 
@@ -111,6 +116,15 @@ func writeFileFailure(stdout io.Writer, plan []output, i int, f props.FileFailur
 	}
 	fmt.Fprintf(stdout, "counterexample written to %s; replay: %s\n", path, replayCommand(path, muts))
 	return props.WriteDiagram(stdout, &sc, muts)
+}
+
+// runsOf says how many runs check FILE made: the file as written, then
+// perturbations.
+func runsOf(n int) string {
+	if n == 1 {
+		return "1 run (the file as written)"
+	}
+	return fmt.Sprintf("%d runs (the file as written and %d perturbations)", n, n-1)
 }
 
 // fileOnlyFlags and swarmOnlyFlags are the check flags that apply only

@@ -22,7 +22,7 @@ const (
 func TestCheckFileOrders(t *testing.T) {
 	code, out, errOut := runCLI("check", ordersFile, "--runs", "200", "--workers", "1")
 	require.Equal(t, 0, code, errOut+out)
-	require.Contains(t, out, "ok: 200 perturbations of "+ordersFile+" run, no invariant violated, 5 expectations held")
+	require.Contains(t, out, "ok: "+ordersFile+", 200 runs (the file as written and 199 perturbations): no invariant violated, 5 expectations held")
 	_, two, _ := runCLI("check", ordersFile, "--runs", "200", "--workers", "2")
 	require.Equal(t, out, two)
 }
@@ -69,6 +69,15 @@ func TestCheckFileVary(t *testing.T) {
 	code, _, errOut = runCLI("check", shortTimeoutFile, "--vary", "{disconnects: {max: 1, at: {min: 0s, max: 1s}, clients: [nobody]}}")
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, `--vary:1: vary.disconnects.clients[0]: unknown client "nobody"`)
+}
+
+// TestCheckFileWithoutVary: a file without vary: runs once, as written,
+// and says so.
+func TestCheckFileWithoutVary(t *testing.T) {
+	code, out, errOut := runCLI("check", "../../examples/conn-drain-slow-handler.yaml", "--runs", "50")
+	require.Equal(t, 0, code, errOut+out)
+	require.Contains(t, out, "has no vary: section, so the one run is the file as written")
+	require.Contains(t, out, ", 1 run (the file as written): no invariant violated")
 }
 
 // TestCheckFileUsage: flags that apply only with or without FILE are
