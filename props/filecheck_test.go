@@ -137,6 +137,15 @@ func TestShrinkTape(t *testing.T) {
 	}
 }
 
+// TestUnknownExpectation: an expectation of a kind the parser does not
+// know (built in code) fails every run rather than panicking.
+func TestUnknownExpectation(t *testing.T) {
+	sc := &scenario.Scenario{Expect: []scenario.Expectation{{Kind: "no_surprises"}}}
+	if ev := Expectations(sc)[0].Check(&model.Result{}); len(ev) != 1 || !strings.Contains(ev[0], `unknown expectation kind "no_surprises"`) {
+		t.Errorf("evidence %q", ev)
+	}
+}
+
 // TestExpectations checks each kind of expect: assertion, holding and
 // failing, with the evidence it gives. Each failing case catches an
 // assertion that never fails; each holding one, one that always does.
