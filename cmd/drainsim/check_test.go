@@ -71,7 +71,8 @@ func TestCheckBadUsageExitsTwo(t *testing.T) {
 		{[]string{"check", "--profile", "cobol"}, "unknown profile"},
 		{[]string{"check", "--mutation", "nope"}, "unknown mutation"},
 		{[]string{"check", "--determinism", "-1"}, "--determinism"},
-		{[]string{"check", "extra"}, `unexpected argument "extra"`},
+		{[]string{"check", "extra"}, `drainsim: extra: no such file or directory`}, // check FILE: a scenario file that is not there
+		{[]string{"check", "a.yaml", "extra"}, `unexpected argument "extra"`},
 		{[]string{"check", "--bogus"}, "bogus"},
 	}
 	for _, c := range cases {

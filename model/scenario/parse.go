@@ -514,7 +514,7 @@ func (d *decoder) scenario(n *yaml.Node) (*Scenario, error) {
 		return nil, d.typeError(n, "", "a mapping with the scenario's fields (name:, clients:, actions:, ...)")
 	}
 	fields, err := d.mapping(n, "", "name", "description", "profile", "seed",
-		"limits", "network", "server", "clients", "subscriptions", "actions")
+		"limits", "network", "server", "clients", "subscriptions", "actions", "vary", "expect")
 	if err != nil {
 		return nil, err
 	}
@@ -544,6 +544,10 @@ func (d *decoder) scenario(n *yaml.Node) (*Scenario, error) {
 			s.Subs, err = list(d, f.val, f.path, d.sub)
 		case "actions":
 			s.Actions, err = list(d, f.val, f.path, d.action)
+		case "vary":
+			s.Vary, err = d.vary(f.val, f.path)
+		case "expect":
+			s.Expect, err = list(d, f.val, f.path, d.expectation)
 		}
 		if err != nil {
 			return nil, err

@@ -25,6 +25,10 @@ type Scenario struct {
 	Clients     []Client
 	Subs        []Subscription
 	Actions     []Action
+	// Vary bounds the perturbations `drainsim check FILE` draws (nil:
+	// none); Expect is what the file's authors expect of every run.
+	Vary   *Vary
+	Expect []Expectation
 }
 
 // Limits are the run's budgets. Exceeding one ends the run with a reported
