@@ -131,7 +131,7 @@ func actionsWithin(orig, got []scenario.Action, v *scenario.Vary) error {
 		// unused equal one written for the same time.
 		j := -1
 		for k := range orig {
-			if (k == i || v.TieOrder && orig[k].At == orig[i].At) && !used[k] && sameAction(orig[k], got[i]) {
+			if (k == i || v.TieOrder && timedTie(orig[k], orig[i])) && !used[k] && sameAction(orig[k], got[i]) {
 				j = k
 				break
 			}
@@ -194,9 +194,22 @@ func faultsWithin(added []scenario.Action, sc *scenario.Scenario, v *scenario.Va
 	return nil
 }
 
+// timedTie reports whether a and b are timed actions written for the same
+// time, which tie_order may swap; triggered actions are never swapped.
+func timedTie(a, b scenario.Action) bool {
+	return a.After == nil && b.After == nil && a.At == b.At
+}
+
 // sameAction reports whether a and b are the same action but for their
-// times and lines.
+// times and lines (a trigger's line included).
 func sameAction(a, b scenario.Action) bool {
 	a.At, a.Line, b.At, b.Line = 0, 0, 0, 0
+	for _, t := range []**scenario.Trigger{&a.After, &b.After} {
+		if *t != nil {
+			c := **t
+			c.Line = 0
+			*t = &c
+		}
+	}
 	return reflect.DeepEqual(a, b)
 }

@@ -67,6 +67,9 @@ func Perturb(c sim.Chooser, sc *scenario.Scenario) *scenario.Scenario {
 	}
 	for i := range out.Actions {
 		a := &out.Actions[i]
+		if a.After != nil {
+			continue // it fires on its event: jitter moves the events, not it
+		}
 		label := "actions[" + strconv.Itoa(i) + "]"
 		switch {
 		case v.PublishJitter != nil && (a.Publish != nil || a.Request != nil):
@@ -162,14 +165,18 @@ func shifted(c sim.Chooser, label string, at time.Duration, s scenario.Shift) ti
 	return at + durationIn(c, label, scenario.DurationRange{Max: s.Later})
 }
 
-// reorderTies draws, for each set of actions written for the same time,
-// the order they run in: the places the set holds in acts are refilled
+// reorderTies draws, for each set of timed actions written for the same
+// time, the order they run in (a triggered action keeps its place: other
+// triggers may name it by index): the places the set holds in acts are refilled
 // with its members, each pick among those not yet placed (in their
 // written order), so that zero draws keep the written order.
 func reorderTies(c sim.Chooser, acts []scenario.Action) {
 	groups := map[time.Duration][]int{} // places of each time's actions; only indexed
 	var times []time.Duration           // in the order first seen
 	for i := range acts {
+		if acts[i].After != nil {
+			continue // triggered: it has no time to tie on, and its place is its name
+		}
 		if _, seen := groups[acts[i].At]; !seen {
 			times = append(times, acts[i].At)
 		}

@@ -2,6 +2,7 @@ package props
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -277,5 +278,29 @@ func TestPerturbLeavesTheFile(t *testing.T) {
 	}
 	if after := sc.Marshal(); !bytes.Equal(before, after) {
 		t.Errorf("Perturb changed the file:\n%s\nwas\n%s", after, before)
+	}
+}
+
+// TestPerturbKeepsTriggeredActions: a triggered action fires on its event,
+// so jitter and tie_order leave it as written, in its place (other triggers
+// name actions by index). It fails if the jitter loop or reorderTies takes
+// triggered actions in (they all have At 0, a tie of their own).
+func TestPerturbKeepsTriggeredActions(t *testing.T) {
+	sc := loadOrders(t, "orders.yaml")
+	sc.Actions = append(sc.Actions,
+		scenario.Action{After: &scenario.Trigger{Event: scenario.CallbackStart, Sub: "b", Nth: 3}, Drain: &scenario.ClientRef{Client: "svc-b"}},
+		scenario.Action{After: &scenario.Trigger{Event: scenario.CallbackStart, Sub: "a", Nth: 1, Delay: time.Millisecond}, Drain: &scenario.ClientRef{Client: "svc-a"}},
+	)
+	n := len(sc.Actions)
+	for seed := uint64(0); seed < 300; seed++ {
+		p := Perturb(sim.NewPCG(seed), sc)
+		for i := n - 2; i < n; i++ {
+			if !reflect.DeepEqual(p.Actions[i], sc.Actions[i]) {
+				t.Fatalf("PCG seed %d: triggered actions[%d] became %+v (was %+v)", seed, i, p.Actions[i], sc.Actions[i])
+			}
+		}
+		if err := WithinBounds(sc, p); err != nil {
+			t.Fatalf("PCG seed %d: %v", seed, err)
+		}
 	}
 }
