@@ -37,7 +37,7 @@ func TestOpSize(t *testing.T) {
 		require.Equal(t, c.charged, charged, "%q", c.in)
 	}
 	// Operations split across reads are paced when whole, one chunk each.
-	p := newPacer(1000, 0)
+	p := newPacer(1000, 0, nil, -1)
 	t0 := time.Unix(0, 0)
 	require.Empty(t, p.pace([]byte("PUB work 5\r\nhe"), t0))
 	out := p.pace([]byte("llo\r\nPING\r\n"), t0)
@@ -56,7 +56,7 @@ func TestOpSize(t *testing.T) {
 // and one that does not serialise the two directions' operations.
 func TestVirtualLinkBandwidth(t *testing.T) {
 	inBubble(t, func(t *testing.T, s *server.Server) {
-		l := &vlink{server: func() *server.Server { return s }, latency: 10 * time.Millisecond, bandwidth: 1000}
+		l := &vlink{server: func() *server.Server { return s }, latency: 10 * time.Millisecond, pacing: pacing{bandwidth: 1000}}
 		c, err := l.InProcessConn()
 		require.NoError(t, err)
 		defer c.Close()
@@ -87,4 +87,26 @@ func TestBandwidthCorpusNeedsTheBandwidth(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, Compare(m, r, tolerance), "%s agrees without its bandwidth", f)
 	}
+}
+
+// TestInboxNames: nats.go's response inboxes are charged as the model
+// names them. Client 1's response mux SUB teaches its prefix; its first
+// and second requests' reply tokens become 1 and 2, in the order they are
+// written; the server's MSG of a reply to client 1, and another client's
+// PUB of it, use the same names. It catches charging nats.go's own names
+// (27 bytes more per reply subject) and numbering tokens per link rather
+// than per owner.
+func TestInboxNames(t *testing.T) {
+	const nuid = "_INBOX.abcdefghijklmnopqrstuv."
+	var x inboxNames
+	require.Equal(t, len(nuid)-len("_INBOX.c1."), x.excess([]byte("SUB "+nuid+"* 2"), 1))
+	perReply := len(nuid+"AAAAAAAA") - len("_INBOX.c1.1")
+	require.Equal(t, 27, perReply)
+	require.Equal(t, perReply, x.excess([]byte("HPUB svc "+nuid+"AAAAAAAA 30 46"), 1))
+	require.Equal(t, perReply, x.excess([]byte("HPUB svc "+nuid+"BBBBBBBB 30 46"), 1))
+	require.Equal(t, perReply, x.excess([]byte("HMSG svc 1 "+nuid+"AAAAAAAA 30 46"), -1), "the server's copy to a responder")
+	require.Equal(t, perReply, x.excess([]byte("HPUB "+nuid+"BBBBBBBB 30 46"), 0), "a responder's reply")
+	require.Equal(t, perReply, x.excess([]byte("HMSG "+nuid+"BBBBBBBB 2 30 46"), -1), "the reply")
+	require.Zero(t, x.excess([]byte("MSG work 1 inbox 5"), 0), "no inbox")
+	require.Zero(t, x.excess([]byte("MSG _INBOX.zzzzzzzzzzzzzzzzzzzzzz.x 1 5"), -1), "an inbox no client wrote")
 }

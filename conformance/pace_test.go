@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -13,7 +14,8 @@ import (
 // stream it is given into whole operations (an operation cut between two
 // reads waits for its end), and charges each the bytes the model charges:
 // what it takes on the wire, except the headers of HMSG and HPUB, which
-// count as the MSG or PUB of their payload alone. The model has no
+// count as the MSG or PUB of their payload alone, and response inboxes,
+// which count as the model names them (see inboxNames). The model has no
 // headers: its messages carry no key (the harness's Drainsim-Key header)
 // and it does not count a no-responders status.
 //
@@ -21,18 +23,45 @@ import (
 type pacer struct {
 	bw      int64 // bytes per second, > 0
 	latency time.Duration
+	names   *inboxNames
+	client  int       // the client whose writes these are, -1 for the server's
 	free    time.Time // when everything paced so far has left
 	rem     int64     // rounding remainder of transmission times, in byte·ns per second
 	part    []byte    // the start of an operation whose end has not come yet
 }
 
-// newPacer returns a pacer for bandwidth bw (bytes per second), or nil
-// when bw is 0 (unlimited).
-func newPacer(bw int, latency time.Duration) *pacer {
+// pacing is what a link needs to pace both its directions: the run's
+// bandwidth (0: unlimited) and inbox names, and the link's client.
+type pacing struct {
+	bandwidth int
+	names     *inboxNames
+	client    int
+}
+
+// pacingOf is the pacing of the link r makes next, for its client number
+// len(r.conns).
+func pacingOf(r *realRun) pacing {
+	return pacing{bandwidth: r.sc.Network.Bandwidth, names: &r.names, client: len(r.conns)}
+}
+
+// up and down return the pacers of a new connection's two directions, nil
+// without a bandwidth.
+func (g pacing) up(latency time.Duration) *pacer {
+	return newPacer(g.bandwidth, latency, g.names, g.client)
+}
+
+func (g pacing) down(latency time.Duration) *pacer {
+	return newPacer(g.bandwidth, latency, g.names, -1)
+}
+
+// newPacer returns a pacer for bandwidth bw (bytes per second) of what
+// client writes (-1: what the server writes to a client), or nil when bw is
+// 0 (unlimited). names is shared by every link of a run.
+func newPacer(bw int, latency time.Duration, names *inboxNames, client int) *pacer {
 	if bw == 0 {
 		return nil
 	}
-	return &pacer{bw: int64(bw), latency: latency}
+	return &pacer{bw: int64(bw), latency: latency, names: names, client: client}
 }
 
 // pace takes b, read or written at now, and returns the whole operations
@@ -45,6 +74,7 @@ func (p *pacer) pace(b []byte, now time.Time) []chunk {
 		if n == 0 {
 			break
 		}
+		charged -= p.names.excess(buf[:bytes.Index(buf, crlf)], p.client)
 		p.free = later(now, p.free).Add(p.transmit(charged))
 		out = append(out, chunk{b: bytes.Clone(buf[:n]), at: p.free.Add(p.latency)})
 		buf = buf[n:]
@@ -128,4 +158,73 @@ func atoi(b []byte) int {
 		return -1
 	}
 	return v
+}
+
+// inboxNames knows the response inboxes of a run's clients, so that a
+// pacer charges them as the model names them: nats.go's response mux
+// subscribes to "_INBOX.<22-character nuid>.*" and each request replies to
+// "_INBOX.<nuid>.<8 characters>", the model's to "_INBOX.c<client>.*" and
+// "_INBOX.c<client>.<n>", n counting the client's requests from 1: 27
+// bytes fewer per reply subject with fewer than 10 clients and requests.
+// A prefix belongs to the client that first writes it (the SUB of its
+// response mux, before any request), and its replies are numbered in the
+// order they first reach the wire, which is the model's order unless a
+// request fails before it is written.
+type inboxNames struct {
+	mu     sync.Mutex
+	owners map[string]*inboxOwner // by prefix, "_INBOX.<nuid>."
+}
+
+type inboxOwner struct {
+	client int
+	tokens map[string]int // reply token → the model's request number
+}
+
+var inboxPrefix = []byte("_INBOX.")
+
+// excess returns how many bytes longer the inboxes in the protocol line
+// are than the model's names for them; client is the writer (-1 for the
+// server), who learns the names as it writes them.
+func (x *inboxNames) excess(line []byte, client int) int {
+	if x == nil || !bytes.Contains(line, inboxPrefix) {
+		return 0
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.owners == nil {
+		x.owners = map[string]*inboxOwner{}
+	}
+	excess := 0
+	for _, f := range bytes.Fields(line) {
+		if !bytes.HasPrefix(f, inboxPrefix) {
+			continue
+		}
+		dot := bytes.IndexByte(f[len(inboxPrefix):], '.')
+		if dot < 0 {
+			continue
+		}
+		prefix, token := string(f[:len(inboxPrefix)+dot+1]), string(f[len(inboxPrefix)+dot+1:])
+		o := x.owners[prefix]
+		if o == nil {
+			if client < 0 {
+				continue // not a client's response mux
+			}
+			o = &inboxOwner{client: client, tokens: map[string]int{}}
+			x.owners[prefix] = o
+		}
+		model := len(inboxPrefix) + len("c") + len(strconv.Itoa(o.client)) + len(".")
+		switch n, ok := o.tokens[token]; {
+		case token == "*":
+			model++
+		case ok:
+			model += len(strconv.Itoa(n))
+		case client == o.client:
+			o.tokens[token] = len(o.tokens) + 1
+			model += len(strconv.Itoa(len(o.tokens)))
+		default:
+			model += len(token)
+		}
+		excess += len(f) - model
+	}
+	return excess
 }

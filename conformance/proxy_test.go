@@ -18,21 +18,21 @@ import (
 // does.
 type proxy struct {
 	gate
-	addr      string // where clients connect, fixed for the run
-	target    string // the server
-	latency   time.Duration
-	bandwidth int // bytes per second each way, 0 for unlimited
-	clk       waiter
+	addr    string // where clients connect, fixed for the run
+	target  string // the server
+	latency time.Duration
+	pacing  pacing // the bandwidth each way
+	clk     waiter
 
 	ln net.Listener // nil while refusing; under gate.mu
 }
 
-func newProxy(target string, latency time.Duration, bandwidth int, clk waiter) (*proxy, error) {
+func newProxy(target string, latency time.Duration, g pacing, clk waiter) (*proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{addr: ln.Addr().String(), target: target, latency: latency, bandwidth: bandwidth, clk: clk, ln: ln}
+	p := &proxy{addr: ln.Addr().String(), target: target, latency: latency, pacing: g, clk: clk, ln: ln}
 	go p.serve(ln)
 	return p, nil
 }
@@ -66,15 +66,14 @@ func (p *proxy) relay(c net.Conn) {
 		s.Close()
 		return
 	}
-	go p.pipe(c, s)
-	go p.pipe(s, c)
+	go p.pipe(c, s, p.pacing.up(p.latency))
+	go p.pipe(s, c, p.pacing.down(p.latency))
 }
 
-// pipe copies src to dst with the proxy's latency and bandwidth. When src
-// ends, what was read is still delivered, then dst is closed, as a TCP
-// close would be seen.
-func (p *proxy) pipe(src, dst net.Conn) {
-	pc := newPacer(p.bandwidth, p.latency)
+// pipe copies src to dst with the proxy's latency and, with a bandwidth,
+// pacer pc. When src ends, what was read is still delivered, then dst is
+// closed, as a TCP close would be seen.
+func (p *proxy) pipe(src, dst net.Conn, pc *pacer) {
 	ch := make(chan chunk, 1024)
 	go func() {
 		for c := range ch {

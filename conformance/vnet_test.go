@@ -47,7 +47,7 @@ func (virtualStack) serverOptions(string) *server.Options {
 }
 
 func (virtualStack) link(r *realRun) (link, error) {
-	return &vlink{server: r.server, latency: r.sc.Network.Latency.A, bandwidth: r.sc.Network.Bandwidth}, nil
+	return &vlink{server: r.server, latency: r.sc.Network.Latency.A, pacing: pacingOf(r)}, nil
 }
 
 func (virtualStack) clock(stop <-chan struct{}) waiter { return virtualClock{stop: stop} }
@@ -62,10 +62,10 @@ var errRefused = errors.New("virtual link: connection refused")
 // through it as an InProcessConnProvider, once per (re)connection.
 type vlink struct {
 	gate
-	server    func() *server.Server // the server that is up, nil while it restarts
-	latency   time.Duration
-	bandwidth int  // bytes per second each way, 0 for unlimited
-	refusing  bool // under gate.mu
+	server   func() *server.Server // the server that is up, nil while it restarts
+	latency  time.Duration
+	pacing   pacing // the bandwidth each way
+	refusing bool   // under gate.mu
 }
 
 func (l *vlink) connect(opts []nats.Option) (*nats.Conn, error) {
@@ -86,7 +86,7 @@ func (l *vlink) InProcessConn() (net.Conn, error) {
 	if err != nil { // the server is shutting down
 		return nil, errors.Join(errRefused, err)
 	}
-	c := newVConn(end, l.latency, l.bandwidth)
+	c := newVConn(end, l.latency, l.pacing)
 	if !l.track(cutter{c}) {
 		c.cutOff()
 		return nil, errRefused
@@ -183,14 +183,14 @@ const (
 	paceQueue  = 16 << 10
 )
 
-func newVConn(srv net.Conn, latency time.Duration, bandwidth int) *vconn {
+func newVConn(srv net.Conn, latency time.Duration, g pacing) *vconn {
 	q := vconnQueue
-	if bandwidth > 0 {
+	if g.bandwidth > 0 {
 		q = paceQueue
 	}
 	c := &vconn{srv: srv, latency: latency, up: make(chan chunk, q), down: make(chan chunk, q),
 		closed: make(chan struct{}), broken: make(chan struct{}), pumped: make(chan struct{}),
-		upPace: newPacer(bandwidth, latency), downPace: newPacer(bandwidth, latency)}
+		upPace: g.up(latency), downPace: g.down(latency)}
 	c.handshaking.Store(true)
 	go c.pump()
 	go c.drain()

@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // Races a run settles one fixed way by default, and draws through
 // Config.Races when that is set. Each is a race between goroutines of the
 // real client that the Go scheduler decides, and that the conformance
@@ -19,9 +21,19 @@ package model
 //     as the Go scheduler runs the goroutine readied last first (its
 //     runnext slot), which decides which caller's next NextMsg takes which
 //     of the messages queued meanwhile (swarm seed 11188).
+//   - RaceFanoutOrder: nats-server delivers a message to one connection's
+//     several matching subscriptions in Go map order (a sublist node keeps
+//     its plain subscriptions in a map), fixed until the sublist changes
+//     (its results are cached). By default the model delivers in
+//     subscription order; the other way, each connection's matching plain
+//     subscriptions in the reverse order. Seen with a bandwidth, where the
+//     order decides which copy crosses the link first (swarm seed 689 with
+//     DRAINSIM_SWARM_BANDWIDTH=1, and a first bandwidth-drain-timeout with
+//     three subscriptions to one subject).
 const (
 	RaceFinalFlushFirst = "race/final-flush-first"
 	RaceWokenNextMsg    = "race/woken-nextmsg-order"
+	RaceFanoutOrder     = "race/fanout-order"
 )
 
 // otherWay reports whether the race named label goes the other way this
@@ -29,4 +41,30 @@ const (
 // == 1).
 func (w *World) otherWay(label string) bool {
 	return w.races != nil && w.races.IntN(label, 2) == 1
+}
+
+// drawFanoutOrder reverses, when RaceFanoutOrder goes the other way, the
+// order of the plain subscriptions of each connection in list (the
+// subscriptions a subject matches), keeping the positions of the others.
+func (w *World) drawFanoutOrder(list []*serverSub) {
+	var seen []*serverConn
+	var idx []int
+	for i, ss := range list {
+		if ss.queue != "" || slices.Contains(seen, ss.conn) {
+			continue
+		}
+		seen = append(seen, ss.conn)
+		idx = idx[:0]
+		for j := i; j < len(list); j++ {
+			if list[j].queue == "" && list[j].conn == ss.conn {
+				idx = append(idx, j)
+			}
+		}
+		if len(idx) < 2 || !w.otherWay(RaceFanoutOrder) {
+			continue
+		}
+		for a, b := 0, len(idx)-1; a < b; a, b = a+1, b-1 {
+			list[idx[a]], list[idx[b]] = list[idx[b]], list[idx[a]]
+		}
+	}
 }

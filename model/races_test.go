@@ -75,3 +75,21 @@ func TestRaceWokenNextMsg(t *testing.T) {
 	require.Equal(t, []int{0, 2, 3}, msgs(res, "actions[0]"))
 	require.Equal(t, []int{1, 4, 5}, msgs(res, "actions[1]"))
 }
+
+// TestRaceFanoutOrder (swarm-689, with a bandwidth): each message of t1
+// goes to c0's two subscriptions s0 and s3; by default s0's copy crosses
+// the 20KB/s link first, the other way s3's does (nats-server's map
+// order), so s3's first callback starts one copy's crossing (3.95 ms)
+// earlier. It catches a race that ignores Config.Races and one that
+// changes the default.
+func TestRaceFanoutOrder(t *testing.T) {
+	const file = "swarm-689.yaml"
+	start := func(res *model.Result, sub string) sim.Time { return res.Sub(sub).Handled[0].Start }
+	for _, races := range []sim.Chooser{nil, way(0)} {
+		res := runRaces(t, file, races)
+		require.Less(t, start(res, "s0"), start(res, "s3"))
+	}
+	res := runRaces(t, file, way(1))
+	require.Less(t, start(res, "s3"), start(res, "s0"))
+	require.Equal(t, start(runRaces(t, file, nil), "s0"), start(res, "s3"), "s3's copy crosses first, when s0's did")
+}
