@@ -3,9 +3,11 @@ package model
 import "slices"
 
 // Races a run settles one fixed way by default, and draws through
-// Config.Races when that is set. Each is a race between goroutines of the
-// real client that the Go scheduler decides, and that the conformance
-// harness has seen go either way (conformance: testdata/swarm/README.md):
+// Config.Races when that is set. Each is an order the real client or
+// server leaves to chance (the Go scheduler, Go's map order), which the
+// conformance harness has seen go either way against nats.go v1.55.0 and
+// nats-server v2.15.2 (testdata/swarm/README.md); they apply to every
+// profile whose code has the same shape, but were checked on nats.go only:
 //
 //   - RaceFinalFlushFirst: with a drain whose wait for subscriptions ends
 //     at once (DrainTimeout 0), the drain goroutine's final flush and the
