@@ -131,8 +131,8 @@ type chunk struct {
 // bandwidth, each protocol operation also takes its bytes' transmission
 // time, after the operations before it (see pacer): as in the model, the
 // operations of one write arrive one by one. Nothing pushes back: a
-// writer never waits for the link, as if the socket's buffer had room for
-// everything.
+// writer does not wait for the link (short of paceQueue operations in
+// flight), as if the socket's buffer had room for everything.
 //
 // Except during the handshake (the server's INFO, the client's CONNECT and
 // PING, up to the server's PONG), which takes no time at all: nats.go holds
@@ -180,7 +180,7 @@ type vconn struct {
 // can hold many more: paceQueue of them.
 const (
 	vconnQueue = 1024
-	paceQueue  = 16 << 10
+	paceQueue  = 4096
 )
 
 func newVConn(srv net.Conn, latency time.Duration, g pacing) *vconn {
