@@ -319,6 +319,9 @@ func (s *Server) match(subject string) []*serverSub {
 			list = append(list, ss)
 		}
 	}
+	if s.w.races != nil {
+		s.w.drawFanoutOrder(list)
+	}
 	if s.cache == nil {
 		s.cache = map[string][]*serverSub{}
 	}
