@@ -47,7 +47,7 @@ func (d Diff) String() string {
 // Compare lists the disagreements between a model run m and a real run r
 // of the same prepared scenario, in a fixed order: calls, connections,
 // subscriptions. What is compared, and what is not, is described in the
-// README ("Conformance"); times are compared with tol.
+// docs/conformance.md; times are compared with tol.
 func Compare(m, r *Side, tol Tolerance) []Diff {
 	return CompareObserved(m, r, tol, &GoObserves)
 }
@@ -464,7 +464,7 @@ func (c *comparer) orderDetermined(a, b Key) bool {
 }
 
 // Tolerance is how far a real time may be from the model's time for the
-// two to agree. See the README's "Conformance" section for the rule and
+// two to agree. See docs/conformance.md for the rule and
 // why it is what it is.
 type Tolerance struct {
 	// Base absorbs scheduling noise: goroutine wake-ups, loopback round
@@ -480,7 +480,7 @@ type Tolerance struct {
 	ConnPoll time.Duration
 }
 
-// DefaultTolerance is the rule the README states: 5 ms + 3 % of the model
+// DefaultTolerance is the rule docs/conformance.md states: 5 ms + 3 % of the model
 // time, plus one 10 ms connection-drain poll for times decided by it.
 var DefaultTolerance = Tolerance{Base: 5 * time.Millisecond, Rel: 0.03, ConnPoll: 10 * time.Millisecond}
 

@@ -185,6 +185,12 @@ func TestPrepare(t *testing.T) {
 		{"clients: [{name: a}]\nsubscriptions: [{id: s, client: a, subject: x, handler: {duration: 'exp(1ms)'}}]", "constant durations"},
 		{"clients: [{name: a}]\nactions: [{at: 0s, request: {client: a, subject: x, count: 2}}]", "not determined"},
 		{"server: {no_responders: false}\nclients: [{name: a}]", "no-responders"},
+		// Bandwidth: only nats.go's links carry one, and not through a
+		// reconnection; the server's backlog policies stay refused.
+		{"network: {bandwidth: 10KB/s}\nclients: [{name: a}]\nactions: [{at: 0s, disconnect: {client: a}}]", "reconnection with network.bandwidth"},
+		{"network: {bandwidth: 10KB/s}\nclients: [{name: a}]\nactions: [{at: 0s, restart_server: {}}]", "reconnection with network.bandwidth"},
+		{"network: {bandwidth: 10MB/s}\nserver: {max_pending: 2MiB}\nclients: [{name: a}]", "server.max_pending"},
+		{"profile: c-3.4\nnetwork: {bandwidth: 10KB/s}\nclients: [{name: a}]", "network.bandwidth"},
 	} {
 		sc, err := scenario.Parse("bad.yaml", []byte("name: bad\n"+c.yaml))
 		if err != nil { // a profile the parser does not know is its error

@@ -47,6 +47,8 @@ var corpus = []struct {
 	{"sub-drain-while-reconnecting.yaml", "sub drained while reconnecting is re-subscribed and keeps receiving", true},
 	{"sync-sub-burst-over-limit.yaml", "a burst overflows a sync sub's pending limit before the waiting NextMsg lowers the count (swarm-4273)", true},
 	{"sync-waiters-fifo.yaml", "two NextMsg calls waiting on one sync sub get one message each, the longest waiting first (swarm-11188)", true},
+	{"bandwidth-drain-timeout.yaml", "bandwidth: the barrier's PONG waits behind a backlog on the subscriber's link, the drain times out", true},
+	{"bandwidth-final-flush-loses.yaml", "bandwidth: the final flush times out behind the backlog, the close loses what is still crossing", false},
 	{"auto-unsubscribe-waiting-nextmsg.yaml", "AutoUnsubscribe after delivery: a waiting NextMsg gets ErrBadSubscription, the next ErrMaxMessages (swarm-8486)", true},
 	{"trigger-drain-in-callback.yaml", "once the callback is entered, drain (an event-triggered action)", true},
 	{"trigger-publish-after-reconnect.yaml", "after the reconnect, publish (an event-triggered action)", true},

@@ -12,10 +12,14 @@ import (
 )
 
 // A perturbation changes a prepared scenario, or the profile it runs with,
-// by about as much as a real run differs from the model's idealised one.
+// by about as much as a real run differs from the model's idealised one,
+// or has the model draw the races it otherwise settles one way
+// (model.Config.Races; races returns a fresh Chooser for each run). Either
+// may be nil.
 type perturbation struct {
 	name  string
 	apply func(sc *scenario.Scenario, p *model.Profile)
+	races func() sim.Chooser
 }
 
 // perturbations are the noise of a real run on loopback: the relay, the
@@ -27,13 +31,16 @@ type perturbation struct {
 // client make random choices of their own. An outage's end races the
 // client's first reconnect attempt: the harness cannot time either to the
 // millisecond (a real run once saw a 1 ms restart end before nats.js's
-// first attempt, which the model has fail).
+// first attempt, which the model has fail). Goroutines of nats.go started
+// or woken at one instant run in the order the Go scheduler picks: the
+// races of model/races.go, which the model settles one way unless asked
+// to draw them (every race the other way, then drawn from a fixed seed).
 var perturbations = []perturbation{
-	{"latency +0.5ms", func(sc *scenario.Scenario, _ *model.Profile) {
+	{name: "latency +0.5ms", apply: func(sc *scenario.Scenario, _ *model.Profile) {
 		sc.Network.Latency.A += 500 * time.Microsecond
 	}},
-	{"near-simultaneous actions reversed", reverseTies},
-	{"nats.go timers 3% slow", func(sc *scenario.Scenario, p *model.Profile) {
+	{name: "near-simultaneous actions reversed", apply: reverseTies},
+	{name: "nats.go timers 3% slow", apply: func(sc *scenario.Scenario, p *model.Profile) {
 		slow := func(d *time.Duration) { *d += *d * 3 / 100 }
 		slow(&p.ConnDrainPoll)
 		slow(&p.SubDrainPoll)
@@ -55,7 +62,7 @@ var perturbations = []perturbation{
 			}
 		}
 	}},
-	{"outages 3ms shorter", func(sc *scenario.Scenario, _ *model.Profile) {
+	{name: "outages 3ms shorter", apply: func(sc *scenario.Scenario, _ *model.Profile) {
 		shorter := func(d *time.Duration) { *d = max(0, *d-3*time.Millisecond) }
 		for i := range sc.Actions {
 			switch a := &sc.Actions[i]; {
@@ -68,7 +75,17 @@ var perturbations = []perturbation{
 	}},
 	jitter(1), jitter(2), jitter(3),
 	reseed(1), reseed(2),
+	{name: "races the other way", races: func() sim.Chooser { return otherWay{} }},
+	{name: "races drawn (seed 1)", races: func() sim.Chooser { return sim.NewPCG(1) }},
 }
+
+// otherWay is a Chooser that takes the last option of every choice: as
+// model.Config.Races, every race goes the other way.
+type otherWay struct{}
+
+func (otherWay) IntN(_ string, n int) int    { return n - 1 }
+func (otherWay) Float64(string) float64      { return 0.5 }
+func (o otherWay) Stream(string) sim.Chooser { return o }
 
 // reverseTies makes actions due at the same instant run in the opposite
 // order, 1 ms apart: in a real run they race, for instance a publish with
@@ -107,7 +124,7 @@ func reverseWithin(sc *scenario.Scenario, gap time.Duration) {
 // leaves to chance: which queue-group member gets a message, in which order
 // a connection drain walks its subscriptions (Go map order).
 func reseed(delta uint64) perturbation {
-	return perturbation{fmt.Sprintf("seed +%d", delta), func(sc *scenario.Scenario, _ *model.Profile) {
+	return perturbation{name: fmt.Sprintf("seed +%d", delta), apply: func(sc *scenario.Scenario, _ *model.Profile) {
 		sc.Seed += delta
 	}}
 }
@@ -115,7 +132,7 @@ func reseed(delta uint64) perturbation {
 // jitter moves every action by up to ±2 ms and stretches or shrinks every
 // handler duration by up to 3 % + 1 ms, drawn from a fixed seed.
 func jitter(seed uint64) perturbation {
-	return perturbation{fmt.Sprintf("jitter %d", seed), func(sc *scenario.Scenario, _ *model.Profile) {
+	return perturbation{name: fmt.Sprintf("jitter %d", seed), apply: func(sc *scenario.Scenario, _ *model.Profile) {
 		rng := sim.NewPCG(seed)
 		for i := range sc.Actions {
 			a := &sc.Actions[i]
@@ -190,8 +207,14 @@ func variants(sc *scenario.Scenario, p *model.Profile, pts []perturbation) ([]Va
 			return nil, err
 		}
 		prof := *p
-		pt.apply(cp, &prof)
-		res, err := model.Run(cp, model.Config{Profile: &prof})
+		if pt.apply != nil {
+			pt.apply(cp, &prof)
+		}
+		cfg := model.Config{Profile: &prof}
+		if pt.races != nil {
+			cfg.Races = pt.races()
+		}
+		res, err := model.Run(cp, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -229,8 +252,8 @@ func Replayable(sc *scenario.Scenario) bool {
 // those 1 ms apart (nats.js 2.29.3 in CI reversed a publish and a
 // subscription drain 1 ms later 10 runs in 10).
 var replayPerturbations = append(slices.Clip(perturbations), perturbation{
-	"actions under replayGap apart reversed",
-	func(sc *scenario.Scenario, _ *model.Profile) { reverseWithin(sc, replayGap) },
+	name:  "actions under replayGap apart reversed",
+	apply: func(sc *scenario.Scenario, _ *model.Profile) { reverseWithin(sc, replayGap) },
 })
 
 // replayGap is how far apart actions must be for a counterexample to count

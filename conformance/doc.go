@@ -9,5 +9,5 @@
 // invariant catalogue a real run can show, judge the real client (the
 // property checks of nats.go). The real-stack runner lives
 // in the package's test files, so that nothing a user imports depends on
-// nats (see the README, "Conformance").
+// nats (see docs/conformance.md).
 package conformance

@@ -383,7 +383,7 @@ func runDriver(sc *scenario.Scenario, prof *model.Profile, cmd, env []string, di
 	defer r.shutdownServer()
 	urls := map[string]string{}
 	for i := range sc.Clients {
-		px, err := newProxy(r.addr, sc.Network.Latency.A, r.clk)
+		px, err := newProxy(r.addr, sc.Network.Latency.A, pacing{bandwidth: sc.Network.Bandwidth, names: &r.names, client: i}, r.clk)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/drainsim/drainsim/internal/update"
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/props"
@@ -30,13 +31,14 @@ const (
 var scales = []float64{1, 0.5, 0.25, 0.1}
 
 // TestRegenerate rewrites testdata/conformance/generated from fixed seeds
-// when DRAINSIM_CONFORMANCE_REGEN=1. Each seed's props.GenScenario draw is
-// made constant (every distribution becomes its mean), scaled to fit the
+// with -update (go test ./conformance -run TestRegenerate -update, or go
+// test ./... -update with everything else). Each seed's props.GenScenario
+// draw is made constant (every distribution becomes its mean), scaled to fit the
 // time budget, and kept only if the real runner supports it and its outcome
 // is Determined; the log says why the others were left out.
 func TestRegenerate(t *testing.T) {
-	if os.Getenv("DRAINSIM_CONFORMANCE_REGEN") != "1" {
-		t.Skip("set DRAINSIM_CONFORMANCE_REGEN=1 to rewrite the generated corpus")
+	if !update.Enabled() {
+		t.Skip("run with -update to rewrite the generated corpus")
 	}
 	old, err := filepath.Glob(filepath.Join(generatedDir, "*.yaml"))
 	require.NoError(t, err)

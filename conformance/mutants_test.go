@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// A natsMutant re-introduces one of the reference's historical nats.go
-// bugs (/work/shared/reference/nats-go-drain.md §7) into a copy of the
+// A natsMutant re-introduces one of nats.go's historical drain bugs
+// (docs/profiles/go.md#history-the-mutations-reproduce) into a copy of the
 // v1.55.0 sources: each edit's old text is replaced by its new one, once,
 // in nats.go.
 type natsMutant struct {

@@ -9,7 +9,9 @@ import (
 
 // proxy relays one client's TCP connections to the server: the real-time
 // runner's link. It realises the scenario's network: every chunk read is
-// written latency later, in order (the model's per-write latency); a client
+// written latency later, in order (the model's per-write latency), and
+// with a bandwidth every protocol operation once its bytes have crossed
+// (see pacer; as in the model, the handshake's too); a client
 // disconnect cuts the connection, losing what is in flight either way, and
 // refuses new connections until the network is back up; while the server
 // restarts it refuses connections too, as a server that is not listening
@@ -19,17 +21,18 @@ type proxy struct {
 	addr    string // where clients connect, fixed for the run
 	target  string // the server
 	latency time.Duration
+	pacing  pacing // the bandwidth each way
 	clk     waiter
 
 	ln net.Listener // nil while refusing; under gate.mu
 }
 
-func newProxy(target string, latency time.Duration, clk waiter) (*proxy, error) {
+func newProxy(target string, latency time.Duration, g pacing, clk waiter) (*proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{addr: ln.Addr().String(), target: target, latency: latency, clk: clk, ln: ln}
+	p := &proxy{addr: ln.Addr().String(), target: target, latency: latency, pacing: g, clk: clk, ln: ln}
 	go p.serve(ln)
 	return p, nil
 }
@@ -63,17 +66,14 @@ func (p *proxy) relay(c net.Conn) {
 		s.Close()
 		return
 	}
-	go p.pipe(c, s)
-	go p.pipe(s, c)
+	go p.pipe(c, s, p.pacing.up(p.latency))
+	go p.pipe(s, c, p.pacing.down(p.latency))
 }
 
-// pipe copies src to dst with the proxy's latency. When src ends, what was
-// read is still delivered, then dst is closed, as a TCP close would be seen.
-func (p *proxy) pipe(src, dst net.Conn) {
-	type chunk struct {
-		b  []byte
-		at time.Time
-	}
+// pipe copies src to dst with the proxy's latency and, with a bandwidth,
+// pacer pc. When src ends, what was read is still delivered, then dst is
+// closed, as a TCP close would be seen.
+func (p *proxy) pipe(src, dst net.Conn, pc *pacer) {
 	ch := make(chan chunk, 1024)
 	go func() {
 		for c := range ch {
@@ -89,7 +89,12 @@ func (p *proxy) pipe(src, dst net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
-		if n > 0 {
+		switch {
+		case n > 0 && pc != nil:
+			for _, c := range pc.pace(buf[:n], time.Now()) {
+				ch <- c
+			}
+		case n > 0:
 			ch <- chunk{append([]byte(nil), buf[:n]...), time.Now().Add(p.latency)}
 		}
 		if err != nil {

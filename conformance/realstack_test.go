@@ -37,6 +37,8 @@ type realRun struct {
 	conns []*realConn
 	subs  []*realSub // indexed like sc.Subs
 
+	names inboxNames // the clients' response inboxes, for the links' pacers
+
 	restartMu sync.Mutex // held by a restart bringing the server back
 	srvMu     sync.Mutex
 	srv       *server.Server

@@ -20,7 +20,7 @@ func profile() *model.Profile {
 	return &p
 }
 
-// tolerance is the rule the README states.
+// tolerance is the rule docs/conformance.md states.
 var tolerance = DefaultTolerance
 
 // A real-time run whose clock (the harness's waits and a probe waking every

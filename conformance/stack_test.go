@@ -112,7 +112,7 @@ func portOf(addr string) int {
 }
 
 func (tcpStack) link(r *realRun) (link, error) {
-	return newProxy(r.addr, r.sc.Network.Latency.A, r.clk)
+	return newProxy(r.addr, r.sc.Network.Latency.A, pacingOf(r), r.clk)
 }
 
 func (tcpStack) clock(stop <-chan struct{}) waiter { return &clock{stop: stop} }

@@ -44,6 +44,7 @@ type swarmTally struct {
 	ties      int // agreed with a model variant (a tie decided otherwise)
 	racy      int // disagreed, but the scenario is not determined: set aside as tie-nondeterministic
 	disagreed []swarmCase
+	bandwidth int           // of those compared, how many had a bandwidth
 	realWall  time.Duration // the compared scenarios' real runs (virtual time)
 	modelWall time.Duration // the model's runs of the same scenarios
 }
@@ -56,10 +57,18 @@ type swarmCase struct {
 }
 
 // swarmScenario draws the scenario of seed and prepares it for the real
-// runner; it returns the reason when the runner cannot express it.
-func swarmScenario(seed uint64) (*scenario.Scenario, string) {
-	sc := props.GenScenario(sim.NewPCG(seed))
+// runner; it returns the reason when the runner cannot express it. With
+// bandwidth, a scenario the generator drew without one and with no
+// reconnection (which Prepare refuses with a bandwidth) gets one of
+// swarmBandwidths, drawn from a stream of its own so that the rest of the
+// scenario is the one the seed draws without.
+func swarmScenario(seed uint64, bandwidth bool) (*scenario.Scenario, string) {
+	rng := sim.NewPCG(seed)
+	sc := props.GenScenario(rng)
 	sc.Name = fmt.Sprintf("swarm-%d", seed)
+	if bandwidth && sc.Network.Bandwidth == 0 && !reconnects(sc) {
+		sc.Network.Bandwidth = swarmBandwidths[rng.Stream("swarm-bandwidth").IntN("bandwidth", len(swarmBandwidths))]
+	}
 	constantDurations(sc)
 	p, err := Prepare(sc, 1)
 	if err != nil {
@@ -68,12 +77,27 @@ func swarmScenario(seed uint64) (*scenario.Scenario, string) {
 	return p, ""
 }
 
+// swarmBandwidths are the bandwidths the swarm draws from
+// (DRAINSIM_SWARM_BANDWIDTH=1), in bytes per second: at 20KB/s one of the
+// generator's messages (up to 128 bytes) takes about 7 ms to cross a link,
+// so a burst builds a backlog of hundreds of milliseconds; at 1MB/s the
+// links are rarely the bottleneck.
+var swarmBandwidths = []int{20_000, 100_000, 1_000_000}
+
+// reconnects reports whether sc disconnects a client or restarts the
+// server.
+func reconnects(sc *scenario.Scenario) bool {
+	return slices.ContainsFunc(sc.Actions, func(a scenario.Action) bool { return a.Disconnect != nil || a.RestartServer != nil })
+}
+
 // numbers are replaced by N in the reasons a scenario is set aside for, so
 // that one reason counts once.
 var numbers = regexp.MustCompile(`[0-9]+`)
 
 // TestSwarm compares the model and the real nats.go on generated
-// scenarios: DRAINSIM_SWARM=N seeds from DRAINSIM_SWARM_SEED (default 1).
+// scenarios: DRAINSIM_SWARM=N seeds from DRAINSIM_SWARM_SEED (default 1);
+// with DRAINSIM_SWARM_BANDWIDTH=1, with a bandwidth drawn for each
+// scenario that has no reconnection (see swarmScenario).
 // Each scenario the real runner can express and whose model run ends is
 // played up to swarmRuns times in virtual time; it agrees when a run agrees
 // with the model's run or with one of its variants (a tie); one that never
@@ -92,11 +116,12 @@ func TestSwarm(t *testing.T) {
 		require.NoError(t, err, "DRAINSIM_SWARM_SEED=%q: want a seed", s)
 		first = v
 	}
+	bandwidth := os.Getenv("DRAINSIM_SWARM_BANDWIDTH") == "1"
 	tally := &swarmTally{setAside: map[string]int{}}
 	start := time.Now()
 	for seed := first; seed < first+uint64(n); seed++ {
 		tally.seeds++
-		p, why := swarmScenario(seed)
+		p, why := swarmScenario(seed, bandwidth)
 		if p == nil {
 			tally.setAside[why]++
 			continue
@@ -136,6 +161,9 @@ func swarmOne(t *testing.T, tally *swarmTally, seed uint64, p *scenario.Scenario
 	until := realDuration(m.Outcome)
 	vary := variantsOf(p)
 	tally.compared++
+	if p.Network.Bandwidth != 0 {
+		tally.bandwidth++
+	}
 	tally.modelWall += mWall
 	var diffs []Diff
 	for run := range swarmRuns {
@@ -148,6 +176,9 @@ func swarmOne(t *testing.T, tally *swarmTally, seed uint64, p *scenario.Scenario
 			t.Logf("seed %d: %v", seed, err)
 			tally.setAside["harness: "+numbers.ReplaceAllString(strings.TrimPrefix(err.Error(), p.Name+": "), "N")]++
 			tally.compared--
+			if p.Network.Bandwidth != 0 {
+				tally.bandwidth--
+			}
 			return
 		}
 		var tie string
@@ -306,6 +337,9 @@ func (s *swarmTally) report(wall time.Duration) string {
 	slices.Sort(reasons)
 	fmt.Fprintf(&b, "%d seeds in %s: %d compared on model and nats.go (%d agree, %d agree as ties, %d disagree), %d set aside:\n%s\n",
 		s.seeds, wall.Round(time.Millisecond), s.compared-s.racy, s.agreed, s.ties, len(s.disagreed), set, strings.Join(reasons, "\n"))
+	if s.bandwidth > 0 {
+		fmt.Fprintf(&b, "%d of the scenarios run on both had a bandwidth\n", s.bandwidth)
+	}
 	if s.compared > 0 {
 		fmt.Fprintf(&b, "throughput on the %d scenarios run on both: nats.go in virtual time %.0f scenarios/s (%s each), the model %.0f scenarios/s (%s each)",
 			s.compared, float64(s.compared)/s.realWall.Seconds(), (s.realWall / time.Duration(s.compared)).Round(time.Microsecond),

@@ -47,7 +47,7 @@ func (virtualStack) serverOptions(string) *server.Options {
 }
 
 func (virtualStack) link(r *realRun) (link, error) {
-	return &vlink{server: r.server, latency: r.sc.Network.Latency.A}, nil
+	return &vlink{server: r.server, latency: r.sc.Network.Latency.A, pacing: pacingOf(r)}, nil
 }
 
 func (virtualStack) clock(stop <-chan struct{}) waiter { return virtualClock{stop: stop} }
@@ -64,7 +64,8 @@ type vlink struct {
 	gate
 	server   func() *server.Server // the server that is up, nil while it restarts
 	latency  time.Duration
-	refusing bool // under gate.mu
+	pacing   pacing // the bandwidth each way
+	refusing bool   // under gate.mu
 }
 
 func (l *vlink) connect(opts []nats.Option) (*nats.Conn, error) {
@@ -85,7 +86,7 @@ func (l *vlink) InProcessConn() (net.Conn, error) {
 	if err != nil { // the server is shutting down
 		return nil, errors.Join(errRefused, err)
 	}
-	c := newVConn(end, l.latency)
+	c := newVConn(end, l.latency, l.pacing)
 	if !l.track(cutter{c}) {
 		c.cutOff()
 		return nil, errRefused
@@ -126,7 +127,12 @@ type chunk struct {
 // vconn is the client's end of a virtual connection. What either side
 // writes arrives latency later, in order and pipelined: each write travels
 // on its own, behind the ones before it but not waiting for them to
-// arrive, as on a TCP connection with room in its windows.
+// arrive, as on a TCP connection with room in its windows. With a
+// bandwidth, each protocol operation also takes its bytes' transmission
+// time, after the operations before it (see pacer): as in the model, the
+// operations of one write arrive one by one. Nothing pushes back: a
+// writer does not wait for the link (short of paceQueue operations in
+// flight), as if the socket's buffer had room for everything.
 //
 // Except during the handshake (the server's INFO, the client's CONNECT and
 // PING, up to the server's PONG), which takes no time at all: nats.go holds
@@ -155,6 +161,11 @@ type vconn struct {
 	// handshake, so writes either way arrive at once.
 	handshaking atomic.Bool
 
+	// With a bandwidth, the pacers of the writes to the server (used by
+	// Write, under nats.go's connection lock) and from it (used by drain);
+	// nil without one.
+	upPace, downPace *pacer
+
 	// Read's own state (nats.go reads from one goroutine at a time).
 	head *chunk // taken from down, not yet arrived or not all read
 	eof  bool
@@ -164,12 +175,22 @@ type vconn struct {
 }
 
 // vconnQueue is how many writes may be in flight each way before a writer
-// waits; nats.go and nats-server write in batches, far fewer.
-const vconnQueue = 1024
+// waits; nats.go and nats-server write in batches, far fewer. With a
+// bandwidth every protocol operation travels on its own, and a backlog
+// can hold many more: paceQueue of them.
+const (
+	vconnQueue = 1024
+	paceQueue  = 4096
+)
 
-func newVConn(srv net.Conn, latency time.Duration) *vconn {
-	c := &vconn{srv: srv, latency: latency, up: make(chan chunk, vconnQueue), down: make(chan chunk, vconnQueue),
-		closed: make(chan struct{}), broken: make(chan struct{}), pumped: make(chan struct{})}
+func newVConn(srv net.Conn, latency time.Duration, g pacing) *vconn {
+	q := vconnQueue
+	if g.bandwidth > 0 {
+		q = paceQueue
+	}
+	c := &vconn{srv: srv, latency: latency, up: make(chan chunk, q), down: make(chan chunk, q),
+		closed: make(chan struct{}), broken: make(chan struct{}), pumped: make(chan struct{}),
+		upPace: g.up(latency), downPace: g.down(latency)}
 	c.handshaking.Store(true)
 	go c.pump()
 	go c.drain()
@@ -222,25 +243,45 @@ func (c *vconn) deliver(ch chunk) bool {
 	return err == nil
 }
 
-// drain queues what the server writes, to arrive latency later, and the
-// end of the stream when the server closes its end. What the server writes
-// after the client closed its end is discarded.
+// drain queues what the server writes, to arrive latency later (with a
+// bandwidth, each operation once its bytes have crossed), and the end of
+// the stream when the server closes its end. What the server writes after
+// the client closed its end is discarded.
 func (c *vconn) drain() {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := c.srv.Read(buf)
-		if n > 0 && !c.queue(chunk{b: bytes.Clone(buf[:n]), at: c.arrival()}) {
-			return
+		if n > 0 {
+			for _, ch := range c.arrivals(c.downPace, buf[:n]) {
+				if !c.queue(ch) {
+					return
+				}
+			}
 		}
 		if err != nil {
-			c.queue(chunk{at: c.arrival()})
+			at := c.arrival()
+			if c.downPace != nil && !c.handshaking.Load() {
+				at = c.downPace.end(time.Now())
+			}
+			c.queue(chunk{at: at})
 			return
 		}
 	}
 }
 
-// arrival is when a write made now arrives: latency later, or at once
-// during the handshake.
+// arrivals cuts b, written now, into the chunks that carry it: one
+// arriving latency later, or with a bandwidth (pacer p) one per protocol
+// operation, arriving once its bytes have crossed; during the handshake
+// one arriving at once.
+func (c *vconn) arrivals(p *pacer, b []byte) []chunk {
+	if p == nil || c.handshaking.Load() {
+		return []chunk{{b: bytes.Clone(b), at: c.arrival()}}
+	}
+	return p.pace(b, time.Now())
+}
+
+// arrival is when a write made now arrives without a bandwidth: latency
+// later, or at once during the handshake.
 func (c *vconn) arrival() time.Time {
 	if c.handshaking.Load() {
 		return time.Now()
@@ -329,12 +370,16 @@ func (c *vconn) Write(p []byte) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
-	select {
-	case c.up <- chunk{b: bytes.Clone(p), at: c.arrival()}:
-	case <-c.broken:
-	case <-c.pumped:
-	case <-c.closed:
-		return 0, net.ErrClosed
+	for _, ch := range c.arrivals(c.upPace, p) {
+		select {
+		case c.up <- ch:
+		case <-c.broken:
+			return len(p), nil
+		case <-c.pumped:
+			return len(p), nil
+		case <-c.closed:
+			return 0, net.ErrClosed
+		}
 	}
 	return len(p), nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/drainsim/drainsim/explore"
+	"github.com/drainsim/drainsim/internal/update"
 )
 
 func TestBacklog1000(t *testing.T) {
@@ -53,7 +54,7 @@ func label(c explore.CellStats, axis int) time.Duration {
 	return d
 }
 
-// TestSweepRequestTimeout checks what the README says of the sweep: a drain
+// TestSweepRequestTimeout checks what docs/explore.md says of the sweep: a drain
 // timeout equal to the request timeout loses work often, and the timeout
 // that loses nothing is well above the request timeout.
 func TestSweepRequestTimeout(t *testing.T) {
@@ -74,7 +75,7 @@ func TestSweepRequestTimeout(t *testing.T) {
 	}
 }
 
-// TestSweepBacklog1000 checks what the README says of the standard
+// TestSweepBacklog1000 checks what docs/explore.md says of the standard
 // workload: below about 100 ms every run loses messages, from 120 ms none
 // does, and many drains that lose nothing still report ErrDrainTimeout.
 func TestSweepBacklog1000(t *testing.T) {
@@ -112,14 +113,13 @@ func TestTimeoutsActInStepsOfTheConnectionPoll(t *testing.T) {
 	}
 }
 
-// TestChartsAreCurrent reruns the bundled sweeps in full (about a minute on two
-// cores) and compares their charts with the committed ones, which a change
-// to the model can make stale. It runs only when DRAINSIM_CHARTS is set;
-// DRAINSIM_CHARTS=update rewrites the charts instead.
+// TestChartsAreCurrent reruns the bundled sweeps in full and compares
+// their charts with the committed ones, which a change to the model can
+// make stale; -update rewrites them instead. It takes about 45 s on two
+// cores (a quarter of go test ./...), so -short skips it.
 func TestChartsAreCurrent(t *testing.T) {
-	mode := os.Getenv("DRAINSIM_CHARTS")
-	if mode == "" {
-		t.Skip("set DRAINSIM_CHARTS=1 to check the committed charts, DRAINSIM_CHARTS=update to rewrite them")
+	if testing.Short() && !update.Enabled() {
+		t.Skip("-short: the sweeps behind the charts take about 45 s")
 	}
 	files, err := filepath.Glob("sweeps/*.yaml")
 	require.NoError(t, err)
@@ -133,12 +133,12 @@ func TestChartsAreCurrent(t *testing.T) {
 		var svg bytes.Buffer
 		require.NoError(t, rep.WriteSVG(&svg))
 		chart := strings.TrimSuffix(f, ".yaml") + ".svg"
-		if mode == "update" {
+		if update.Enabled() {
 			require.NoError(t, os.WriteFile(chart, svg.Bytes(), 0o644))
 			continue
 		}
 		old, err := os.ReadFile(chart)
 		require.NoError(t, err)
-		require.True(t, bytes.Equal(old, svg.Bytes()), "%s is stale: regenerate it with DRAINSIM_CHARTS=update go test ./examples -run TestChartsAreCurrent", chart)
+		require.True(t, bytes.Equal(old, svg.Bytes()), "%s is stale: regenerate it with go test ./examples -run TestChartsAreCurrent -update", chart)
 	}
 }

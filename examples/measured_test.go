@@ -24,7 +24,7 @@ func TestMeasuredHandler(t *testing.T) {
 }
 
 // TestSweepMeasuredHandler checks what the sweep's description and the
-// README say: a 300 ms DrainTimeout, below the twenty orders' mean of about
+// docs/scenario-format.md say: a 300 ms DrainTimeout, below the twenty orders' mean of about
 // 450 ms, usually loses orders; from 1.5 s none is lost, for the recorded
 // durations and for their percentile summary alike. The file of durations
 // is found relative to the sweep file.

@@ -84,7 +84,7 @@ type axisKind struct {
 	apply func(c *cellSpec, ax *Axis, v Value)
 }
 
-// axisKinds lists every axis a sweep may have, in the order the README
+// axisKinds lists every axis a sweep may have, in the order docs/explore.md
 // documents them.
 var axisKinds = []*axisKind{
 	{name: TimeoutAxis, target: someClients, value: durationValue(0), fromNum: durationNum,

@@ -132,7 +132,7 @@ actions:
 // TestDrainDurationClosedForm checks the measured drain duration against a
 // closed form for n queued messages, a constant handler time h and a
 // constant one-way latency L, with the drain called at t0 = 1 ms once the
-// messages are queued (reference/nats-go-drain.md §2.3):
+// messages are queued (docs/profiles/go.md#barrier-per-subscription-and-100-ms-completion-poll):
 //
 //   - the messages arrive at 2L and the last callback returns at 2L + n·h;
 //   - the subscription's PING/PONG barrier returns at t0 + 2L, and its

@@ -11,7 +11,7 @@ const z95 = 1.959963984540054
 // Wilson returns the 95 % Wilson score interval for a proportion of k
 // successes in n trials. Unlike the normal approximation it stays inside
 // [0, 1] and behaves at k = 0, where its upper bound is z²/(n+z²) ≈ 3.84/n
-// (anchors.md §4.2). With n = 0 it returns the whole [0, 1].
+// (Wilson 1927; see docs/explore.md#what-is-measured). With n = 0 it returns the whole [0, 1].
 func Wilson(k, n int) (lo, hi float64) {
 	if n <= 0 {
 		return 0, 1

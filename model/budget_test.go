@@ -231,7 +231,7 @@ func TestRunawayHandlersStopOnRecordBudget(t *testing.T) {
 // than the run keeps live at its end: the garbage collector lets the heap
 // grow to twice the live data (GOGC=100), and a growing list briefly holds
 // its old and new arrays. Measured: the workloads below peak at 2.1-2.5
-// times their live bytes (README "Budgets").
+// times their live bytes (docs/scenario-format.md#budgets).
 const peakPerLive = 2.5
 
 // TestDefaultBudgetsBoundMemory measures the bytes a traced run keeps live

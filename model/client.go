@@ -76,6 +76,10 @@ type Conn struct {
 	drainDeadlinePolled bool
 	drainRng            sim.Chooser
 	reconRng            sim.Chooser
+	// barriersDue counts the subscription drains started whose goroutine
+	// (checkDrained) has not run yet: their barrier PINGs race the final
+	// flush's (RaceFinalFlushFirst).
+	barriersDue int
 	// Event loop (Profile.EventLoop): held while a blocking handler runs;
 	// deferred are the loop's events that became due meanwhile.
 	held     bool

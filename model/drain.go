@@ -361,6 +361,20 @@ func (c *Conn) finishDrain() {
 		}
 		c.drainClose()
 	}
+	if c.barriersDue > 0 && w.otherWay(RaceFinalFlushFirst) {
+		// The subscription drains started at this instant write their
+		// barrier PINGs first.
+		w.sim.At(c.now(), func() { c.finalFlush(timedOut, done) })
+		return
+	}
+	c.finalFlush(timedOut, done)
+}
+
+// finalFlush is the drain's flush of what was published, then done (or,
+// where the profile has no final flush, the close).
+func (c *Conn) finalFlush(timedOut bool, done func(err string)) {
+	w := c.w
+	p := w.profile
 	switch {
 	case w.mut.Has(FinalFlushNoWait):
 		done("")
@@ -478,6 +492,7 @@ func (c *Conn) barrier(then func()) *flushWait {
 // (its error ignored) proves the server processed the UNSUB and that every
 // MSG it sent before has been read; then the completion checks start.
 func (c *Conn) checkDrained(s *Sub) {
+	c.barriersDue--
 	if s.drainCancelled {
 		return
 	}

@@ -317,7 +317,7 @@ actions:
 func TestSubDrainWhileReconnectingLeaksInterest(t *testing.T) {
 	// nats.go suppresses the UNSUB while reconnecting and re-sends the SUB on
 	// reconnect; the draining sub then receives messages published after its
-	// drain started (reference/nats-go-drain.md §5).
+	// drain started (docs/profiles/go.md#subscription-drained-while-reconnecting-leaks-interest).
 	res := runYAML(t, `
 network: {latency: 1ms}
 clients: [{name: app, reconnect_wait: 100ms}, {name: pub}]

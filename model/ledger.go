@@ -104,7 +104,7 @@ const (
 	DropCancelled               // its callback was cancelled when the connection closed
 	// DropServerSlowConsumer: in the server's outbound buffer when the
 	// server closed the connection for exceeding max_pending, without
-	// flushing (nats-server-protocol.md §5).
+	// flushing (docs/server.md#slow-consumers).
 	DropServerSlowConsumer
 	// DropServerStalled: not sent, because the subscriber's connection was
 	// over 75 % of max_pending and no_fast_producer_stall is set.
@@ -215,7 +215,7 @@ type Delivery struct {
 	// processed the subscription's UNSUB: a publisher stalled by the
 	// subscriber's full outbound buffer does not check the subscription
 	// again, so its message lands after the drain barrier's PONG
-	// (nats-server-protocol.md §2, Exception 1). Losing it is the server's
+	// (docs/server.md#hole-1-the-fast-producer-stall). Losing it is the server's
 	// doing, not the drain's.
 	AfterUnsub bool
 	next       int32

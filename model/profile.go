@@ -54,7 +54,7 @@ type Profile struct {
 	DispatcherSubDrainAtBarrier bool
 	// SyncKeepsQueue: a sync subscription (an iterator) still hands out
 	// the messages it holds after it or its connection closed, instead of
-	// dropping them (nats.js iterators end with a close marker, §5.2).
+	// dropping them (nats.js iterators end with a close marker).
 	SyncKeepsQueue bool
 
 	// DrainTimeout is the default connection drain deadline. Zero means
@@ -336,21 +336,26 @@ type Profile struct {
 	// MaxPayload is the server's advertised max_payload.
 	MaxPayload int
 
-	// Inferred lists behaviours of this profile that the reference marks as
-	// inferred from code, not tested against the real library; every
-	// output that shows a verdict under the profile flags them.
+	// Inferred lists behaviours of this profile that are inferred from the
+	// library's code, not tested against the real library; every output
+	// that shows a verdict under the profile flags them.
 	Inferred []Inferred
-	// Sources names where each present-day bug of the profile is recorded.
+	// Sources names where each present-day bug of the profile is recorded:
+	// upstream, whether it was seen on the real library, and the docs
+	// section describing it (docs/profiles/NAME.md#anchor), which
+	// TestProfileDocRefsResolve checks exists.
 	Sources []string
 }
 
-// Inferred is one behaviour of a profile that the reference infers from
-// the library's code (marked [I]) but no test or documentation confirms: a
-// hypothesis the model encodes until it is checked against the library.
+// Inferred is one behaviour of a profile inferred from the library's code
+// that no test or documentation confirms: a hypothesis the model encodes
+// until it is checked against the library.
 type Inferred struct {
-	ID        string // the reference's name for it, e.g. "JS-M4"
+	ID        string // its name, e.g. "CS-M4"
 	Behaviour string // what the model does, in one line
-	Ref       string // where the reference records it, e.g. "§5.3"
+	// Ref is the docs section describing it and its upstream source, e.g.
+	// "docs/profiles/csharp-v1.md#cs-m4-drained-while-the-last-callback-runs".
+	Ref string
 	// Without, when set, turns the behaviour off in a copy of the profile
 	// (the knobs it needs set to the documented alternative), so that a
 	// tool can tell whether a verdict depends on it.
@@ -446,7 +451,7 @@ const (
 // Criterion is when a draining subscription counts as drained.
 type Criterion uint8
 
-// Completion criteria (reference/other-clients-drain.md §1).
+// Completion criteria (docs/profiles.md#completion-criteria).
 const (
 	HandlerReturned Criterion = iota // (b) the callback of the last message returned
 	QueueEmpty                       // (a) the last message was taken off the queue
@@ -521,7 +526,7 @@ const (
 	SwallowWhileDraining
 )
 
-// GoProfile is nats.go v1.55 (see reference/nats-go-drain.md).
+// GoProfile is nats.go v1.55 (docs/profiles/go.md).
 var GoProfile = Profile{
 	Name:                 "go",
 	Library:              "nats.go v1.55.0",
@@ -548,18 +553,19 @@ var GoProfile = Profile{
 	MaxReconnect:         60,
 	ReconnectBufSize:     8 * 1024 * 1024,
 	MaxPayload:           1024 * 1024,
-	Sources:              []string{"sub drained while reconnecting is re-subscribed and leaks interest: nats.go internal test in js_test.go (reference §5)"},
+	Sources:              []string{"sub drained while reconnecting is re-subscribed and leaks interest: nats.go's internal test in js_test.go, seen on v1.55.0 (docs/profiles/go.md#subscription-drained-while-reconnecting-leaks-interest)"},
 }
 
 // Go153Profile is nats.go before v1.55.0 (v1.53.1 and v1.54.0), whose
-// drain revives a connection closed under it (reference: nats-go-drain.md
-// §7, B12). Everything else about its drain is as in v1.55.0.
+// drain revives a connection closed under it (B12,
+// docs/profiles/go-1.53.md). Everything else about its drain is as in
+// v1.55.0.
 var Go153Profile = derive(GoProfile, func(p *Profile) {
 	p.Name, p.Library = "go-1.53", "nats.go v1.53.1 (and v1.54.0)"
 	p.Description = "nats.go before v1.55.0: as go, but a Close or disconnect during the drain is followed by DRAINING_PUBS, a 5 s final flush that times out, and a second close"
 	p.ReviveClosedConn = true
 	p.WaitingNextMsgNoMax, p.WokenAfterRead = true, true // the same NextMsg, processPong and processMsg
-	p.Sources = []string{"closed connection revived as DRAINING_PUBS: fixed in nats.go v1.55.0 (B12)"}
+	p.Sources = []string{"closed connection revived as DRAINING_PUBS: fixed in nats.go v1.55.0 (B12), seen on v1.53.1 (docs/profiles/go-1.53.md#closed-connection-revived-b12)"}
 })
 
 // derive returns a copy of base with changes applied: each profile states
@@ -575,7 +581,7 @@ func derive(base Profile, change func(*Profile)) Profile {
 	return p
 }
 
-// CProfile is nats.c v3.11 (reference/other-clients-drain.md §2), read from
+// CProfile is nats.c v3.11 (docs/profiles/c.md), read from
 // the code: only 3.4.1 is installable here (Debian's libnats-dev), so this
 // profile was never run against a real 3.11; see C34Profile.
 var CProfile = derive(GoProfile, func(p *Profile) {
@@ -590,13 +596,13 @@ var CProfile = derive(GoProfile, func(p *Profile) {
 	p.UnsubWhileDraining = ""
 	p.SubDrainWhileDraining = ErrConnectionDraining
 	p.ResendDrainingSubs = false
-	p.SyncLeavesByNextMsg = true // C-M8, §2.6
+	p.SyncLeavesByNextMsg = true // C-M8
 	p.DrainErrNoLastError = true // _pushDrainErr posts the callback only
 	p.DrainErrAfterClose = true  // natsAsyncCb_Post* has no closed sentinel
 	p.Sources = []string{
-		"not run on a real nats.c 3.11: the drain code since 1b66b87d (PR #915, v3.11.0) is read from the source; the rest of the profile is what nats.c 3.4.1 showed in real runs (c-3.4)",
-		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1 (testdata/conformance/c-3.4/sync-sub-nextmsg-zero.yaml); natsSub_nextMsg is unchanged in 3.11 (read from the code)",
-		"DrainErrNoLastError, DrainErrAfterClose: seen on the real nats.c 3.4.1 (LastError empty after ErrDrainTimeout; a drain error posted after the closed callback); 3.11's _pushDrainErr still sets no connection error and posts to the same callback thread (read from the code)",
+		"not run on a real nats.c 3.11: the drain code since 1b66b87d (PR #915, v3.11.0) is read from the source; the rest of the profile is what nats.c 3.4.1 showed in real runs, c-3.4 (docs/profiles/c.md#one-shared-barrier-event-driven-completion)",
+		"C-M8 (SyncLeavesByNextMsg): seen on the real nats.c 3.4.1 (testdata/conformance/c-3.4/sync-sub-nextmsg-zero.yaml); natsSub_nextMsg is unchanged in 3.11, read from the code (docs/profiles/c.md#sync-subscriptions-leave-only-through-nextmsg-c-m8)",
+		"DrainErrNoLastError, DrainErrAfterClose: seen on the real nats.c 3.4.1 (LastError empty after ErrDrainTimeout; a drain error posted after the closed callback); 3.11's _pushDrainErr still sets no connection error and posts to the same callback thread, read from the code (docs/profiles/c.md#drain-errors-after-the-closed-callback)",
 	}
 })
 
@@ -613,12 +619,12 @@ var C34Profile = derive(CProfile, func(p *Profile) {
 	p.PollFromBarrier = true
 	p.Mux = MuxWithOthers
 	p.Sources = []string{
-		"C-M1 (mux drained with the others) and C-M2 (100 ms completion poll from the UNSUB flush, deadline checked first: PollFromBarrier, PollDeadlineFirst): seen on the real nats.c 3.4.1, fixed by 1b66b87d (nats.c #911, PR #915, v3.11.0)",
-		"C-M8 (SyncLeavesByNextMsg), DrainErrNoLastError, DrainErrAfterClose: seen on the real nats.c 3.4.1 (docs/conformance/c-3.4.md)",
+		"C-M1 (mux drained with the others) and C-M2 (100 ms completion poll from the UNSUB flush, deadline checked first: PollFromBarrier, PollDeadlineFirst): seen on the real nats.c 3.4.1, fixed by 1b66b87d (nats.c #911, PR #915, v3.11.0) (docs/profiles/c-3.4.md#100-ms-completion-poll-c-m2)",
+		"C-M8 (SyncLeavesByNextMsg), DrainErrNoLastError, DrainErrAfterClose: seen on the real nats.c 3.4.1 (docs/profiles/c-3.4.md#shared-with-311, docs/conformance/c-3.4.md)",
 	}
 })
 
-// JavaProfile is nats.java (reference/other-clients-drain.md §3).
+// JavaProfile is nats.java (docs/profiles/java.md).
 var JavaProfile = derive(GoProfile, func(p *Profile) {
 	p.Name, p.Library = "java", "nats.java 2.26.2"
 	p.Description = "drain() flushes the UNSUBs itself within the timeout, then a fresh timeout polled every 1 ms; plain subs drained when popped, mux drained with the others, requests refused; the final flush gets what is left of the timeout; a timeout only completes the future false; I/O errors while draining are swallowed"
@@ -643,18 +649,18 @@ var JavaProfile = derive(GoProfile, func(p *Profile) {
 	p.RequestRefused = RefuseWholeDrain
 	p.DrainReconnecting = Proceed
 	p.UnsubWhileDraining = "noop"
-	p.SubDrainWhileDraining = "noop" // §3.3: returns the connection's future
+	p.SubDrainWhileDraining = "noop" // returns the connection's future
 	p.CloseCancelsCallbacks = true
 	p.ResendDrainingSubs = false
 	p.Sources = []string{
-		"subscription drain future true after a timeout: nats.java #1616 (J-M1), seen on 2.26.2 (testdata/conformance/java/sub-drain-timeout-result-true.yaml)",
-		"a shared dispatcher's subscription drains at once and drops what the dispatcher holds for it: nats.java #1420 (J-M2), seen on 2.26.2 (testdata/conformance/java/dispatcher-sub-drain.yaml)",
-		"disconnect mid-drain swallowed, drain(timeout) flushes within the timeout, no disconnected event at close: seen on 2.26.2 (testdata/conformance/java)",
+		"subscription drain future true after a timeout: nats.java #1616 (J-M1), seen on 2.26.2 (docs/profiles/java.md#subscription-drain-completes-true-after-a-timeout-j-m1)",
+		"a shared dispatcher's subscription drains at once and drops what the dispatcher holds for it: nats.java #1420 (J-M2), seen on 2.26.2 (docs/profiles/java.md#a-shared-dispatchers-subscription-drains-at-its-barrier-j-m2)",
+		"disconnect mid-drain swallowed, drain(timeout) flushes within the timeout, no disconnected event at close: seen on 2.26.2 (docs/profiles/java.md#io-errors-swallowed-while-draining)",
 	}
 })
 
 // jsBase holds what the JavaScript clients (node-nats v1, nats.js) share
-// (reference/other-clients-drain.md §4, §5, §11): no drain timeout, handlers
+// (docs/profiles/node-v1.md, docs/profiles/natsjs.md): no drain timeout, handlers
 // called on arrival, completion at each subscription's PONG (no polling),
 // the mux drained with the others, requests and a second drain refused.
 var jsBase = derive(GoProfile, func(p *Profile) {
@@ -671,13 +677,13 @@ var jsBase = derive(GoProfile, func(p *Profile) {
 	p.ResendDrainingSubs = false
 })
 
-// NodeV1Profile is node-nats v1 (reference/other-clients-drain.md §4),
+// NodeV1Profile is node-nats v1 (docs/profiles/node-v1.md),
 // checked against the real node-nats 1.4.12 (docs/conformance/node-v1.md).
 var NodeV1Profile = derive(jsBase, func(p *Profile) {
 	p.Name, p.Library = "node-v1", "node-nats 1.4.12"
 	p.Description = "present-day bug N1-M1: the connection drain sends no UNSUB, refuses publishes at once and closes after one PING/PONG (at once without subscriptions); no close event, not even after a disconnect mid-drain; callbacks run on arrival"
 	p.DrainAPI = "nc.drain(callback): the callback signals completion (no 'close' event)"
-	p.SyncSubAPI = false // §4.2: callbacks only, dispatched while parsing
+	p.SyncSubAPI = false // callbacks only, dispatched while parsing
 	p.NoHeaders = true   // CONNECT carries neither headers nor no_responders
 	p.NoUnsubOnConnDrain = true
 	p.CloseInDrainWithoutSubs = true
@@ -689,20 +695,20 @@ var NodeV1Profile = derive(jsBase, func(p *Profile) {
 	p.CloseForgetsRequests = true
 	p.Inferred = nil
 	p.Sources = []string{
-		"N1-M1: lib/nats.js drain() sets draining before drainSubscription; seen on node-nats 1.4.12: no UNSUB on the wire, publishes refused from the drain call (testdata/conformance/node-v1/drain-normal.yaml)",
-		"N1-M2: a disconnect mid-drain closes and the drain callback gets no error; seen on 1.4.12, with neither 'disconnect' nor 'close' event (disconnect-mid-drain.yaml)",
-		"no close event after drain: node-nats #210, seen on 1.4.12",
-		"drain without subscriptions closes inside the call; a publish after the drain's close fails CONN_DRAINING; close forgets pending requests: seen on 1.4.12 (drain-no-subs.yaml, api-while-draining.yaml, request-pending-at-drain-close.yaml)",
+		"N1-M1: lib/nats.js drain() sets draining before drainSubscription; seen on node-nats 1.4.12: no UNSUB on the wire, publishes refused from the drain call (docs/profiles/node-v1.md#n1-m1-the-connection-drain-sends-no-unsub)",
+		"N1-M2: a disconnect mid-drain closes and the drain callback gets no error; seen on 1.4.12, with neither 'disconnect' nor 'close' event (docs/profiles/node-v1.md#n1-m2-a-disconnect-mid-drain-counts-as-success)",
+		"no close event after drain: node-nats #210, seen on 1.4.12 (docs/profiles/node-v1.md#no-close-event-after-a-drain-n1-m3)",
+		"drain without subscriptions closes inside the call; a publish after the drain's close fails CONN_DRAINING; close forgets pending requests: seen on 1.4.12 (docs/profiles/node-v1.md#drain-without-subscriptions-closes-inside-the-call, docs/profiles/node-v1.md#requests-refused-pending-requests-forgotten-at-close)",
 	}
 })
 
-// NatsJSProfile is the nats.js v2 line (reference/other-clients-drain.md
-// §5), checked against nats 2.29.3 from npm (docs/conformance/natsjs.md).
+// NatsJSProfile is the nats.js v2 line (docs/profiles/natsjs.md), checked
+// against nats 2.29.3 from npm (docs/conformance/natsjs.md).
 var NatsJSProfile = derive(jsBase, func(p *Profile) {
 	p.Name, p.Library = "natsjs", "nats.js 2.29.3 (npm nats; nats.deno base client)"
 	p.Description = "no timeout; every sub (mux included) UNSUB'd at once with its own barrier and removed at its PONG; callbacks run on arrival; requests refused; a disconnect keeps the drain going: its PONGs fail at the next reconnect attempt, and the final flush closes on the new link or, failing, ends the drain unclosed"
 	p.DrainAPI = "await nc.drain(): the promise resolves after close (or, when the final flush fails, without closing)"
-	p.SyncKeepsQueue = true // §5.2: iterators yield what they hold, then the close marker
+	p.SyncKeepsQueue = true // iterators yield what they hold, then the close marker
 	// Flushes (the barriers and the final flush) have no timeout.
 	p.SubDrainFlushTimeout, p.FinalFlushTimeout = 0, 0
 	// Measured on nats 2.29.3: a disconnect mid-drain reconnects and the
@@ -714,16 +720,16 @@ var NatsJSProfile = derive(jsBase, func(p *Profile) {
 	p.NoDisconnectedOnClose = true
 	p.CloseRequestErr = ErrTimeout   // muxSubscriptions.close() rejects with TIMEOUT
 	p.ReplyUnchecked = true          // JS-M5: msg.respond() calls the protocol's publish
-	p.SubDrainWhileDraining = "noop" // §5.3: returns the promise the connection drain started
+	p.SubDrainWhileDraining = "noop" // returns the promise the connection drain started
 	p.Sources = []string{
-		"JS-M4 refuted as modelled on nats 2.29.3: a disconnect mid-drain reconnects; the final flush closes on the new link, or its rejection ends the drain unclosed (docs/conformance/natsjs.md)",
-		"JS-M5 confirmed on nats 2.29.3: msg.respond() after close returns true and the reply is lost",
-		"request pending at close fails with TIMEOUT (muxSubscriptions.close), seen on nats 2.29.3",
+		"JS-M4 refuted as modelled on nats 2.29.3: a disconnect mid-drain reconnects; the final flush closes on the new link, or its rejection ends the drain unclosed (docs/profiles/natsjs.md#a-disconnect-keeps-the-drain-going-js-m4-refuted)",
+		"JS-M5 confirmed on nats 2.29.3: msg.respond() after close returns true and the reply is lost (docs/profiles/natsjs.md#msgrespond-ignores-the-drain-js-m5)",
+		"request pending at close fails with TIMEOUT (muxSubscriptions.close), seen on nats 2.29.3 (docs/profiles/natsjs.md#requests-refused-mux-drained-with-the-others)",
 	}
 })
 
-// PythonProfile is nats.py's asyncio client (reference/other-clients-drain.md
-// §6), checked against nats.py 2.15.0 (docs/conformance/python.md).
+// PythonProfile is nats.py's asyncio client (docs/profiles/python.md),
+// checked against nats.py 2.15.0 (docs/conformance/python.md).
 var PythonProfile = derive(GoProfile, func(p *Profile) {
 	p.Name, p.Library = "python", "nats.py 2.15.0 (nats.aio)"
 	p.Description = "every sub (mux included) drained concurrently as asyncio tasks: UNSUB, own 10 s flush, queue.join (callback returned); 30 s timeout on the sub phase, which cancels the sub drains (a cancelled barrier kills the read loop); a failed final flush never closes; close cancels running handlers; a disconnect reconnects and forgets the drain; a handler's drain task starts when the handler yields"
@@ -746,20 +752,20 @@ var PythonProfile = derive(GoProfile, func(p *Profile) {
 	p.ReconnectAtOnce = true
 	p.Inferred = nil
 	p.Sources = []string{
-		"reconnect mid-drain forgets the drain and re-subscribes (PY-M5): seen on nats.py 2.15.0 (examples/profiles/python-disconnect.yaml)",
-		"a request from a handler during the drain loses its reply (the mux drains with the others): seen on nats.py 2.15.0 (examples/profiles/python-late-reply.yaml)",
-		"a drain timeout with a barrier unanswered (always with drain_timeout 0) kills the read loop, the final flush times out and the connection never closes: seen on nats.py 2.15.0 (testdata/conformance/python/drain-timeout-zero.yaml)",
-		"a failed final flush raises out of drain() before close: seen on nats.py 2.15.0 (testdata/conformance/python/disconnect-during-final-flush.yaml)",
+		"reconnect mid-drain forgets the drain and re-subscribes (PY-M5): seen on nats.py 2.15.0 (docs/profiles/python.md#a-disconnect-reconnects-and-forgets-the-drain-py-m5)",
+		"a request from a handler during the drain loses its reply (the mux drains with the others): seen on nats.py 2.15.0 (docs/profiles/python.md#requests-during-the-drain-lose-their-replies)",
+		"a drain timeout with a barrier unanswered (always with drain_timeout 0) kills the read loop, the final flush times out and the connection never closes: seen on nats.py 2.15.0 (docs/profiles/python.md#a-cancelled-barrier-kills-the-read-loop)",
+		"a failed final flush raises out of drain() before close: seen on nats.py 2.15.0 (docs/profiles/python.md#a-failed-final-flush-skips-the-close)",
 	}
 })
 
-// RubyEMProfile is ruby-nats on EventMachine (reference/other-clients-drain.md §7).
+// RubyEMProfile is ruby-nats on EventMachine (docs/profiles/ruby-em.md).
 var RubyEMProfile = derive(GoProfile, func(p *Profile) {
 	p.Name, p.Library = "ruby-em", "ruby-nats (nats gem) 0.11.2, EventMachine"
 	p.Description = "one event loop (a blocking handler holds it); connection drain only: UNSUB all (mux too), one barrier without a timeout, then a 100 ms periodic timer, first run 100 ms after the barrier, closes at once; the timeout timer starts after the barrier; late publishes dropped silently; a disconnect reconnects and re-subscribes"
 	p.DrainAPI = "nc.drain { block }: the block runs after close is requested, before on_close"
 	p.SubDrainAPI = false
-	p.SyncSubAPI = false // §7: subscriptions take a callback (requests may block a Fiber)
+	p.SyncSubAPI = false // subscriptions take a callback (requests may block a Fiber)
 	// One EventMachine reactor: callbacks run synchronously while parsing
 	// (no queue), and a blocking one holds every other event of the
 	// connection (measured on 0.11.2: a drain called while a handler
@@ -768,8 +774,8 @@ var RubyEMProfile = derive(GoProfile, func(p *Profile) {
 	p.Concurrent = true
 	p.TimeoutStart = AfterBarrier
 	p.Barrier = BarrierShared
-	p.SubDrainFlushTimeout = 0 // §7.2: flush { } waits for its PONG with no timeout
-	// §7.2: the periodic timer sees an empty parse buffer whenever it runs
+	p.SubDrainFlushTimeout = 0 // flush { } waits for its PONG with no timeout
+	// The periodic timer sees an empty parse buffer whenever it runs
 	// (it cannot run inside a callback), so the drain ends at its first
 	// tick, 100 ms after the barrier; awaiting handlers are not waited for.
 	p.Criterion = AtBarrier
@@ -785,16 +791,16 @@ var RubyEMProfile = derive(GoProfile, func(p *Profile) {
 	p.NoHeaders = true
 	p.DrainClosedErr = ""
 	p.DrainReconnecting = Proceed
-	p.DisconnectMidDrain = ReconnectKeepDrain // §7.3, §12
+	p.DisconnectMidDrain = ReconnectKeepDrain // RB-M2
 	p.UnsubWhileDraining = "noop"
 	p.Inferred = nil
 	p.Sources = []string{
-		"RB-M2 (§7.3): a disconnect before the barrier's PONG: the client reconnects, stays draining and never closes; measured on ruby-nats 0.11.2 (testdata/conformance/ruby-em/disconnect-mid-drain.yaml)",
-		"one event loop: a drain called while a blocking handler runs starts after it returns; the first completion check 100 ms after the barrier; a drain timeout under 100 ms always fires; requests during the drain sent and answered nil at their timeout; late publishes dropped silently; no on_disconnect on close: measured on ruby-nats 0.11.2 (docs/conformance/ruby-em.md)",
+		"RB-M2: a disconnect before the barrier's PONG: the client reconnects, stays draining and never closes; measured on ruby-nats 0.11.2 (docs/profiles/ruby-em.md#rb-m2-a-disconnect-before-the-pong-hangs-the-drain)",
+		"one event loop: a drain called while a blocking handler runs starts after it returns; the first completion check 100 ms after the barrier; a drain timeout under 100 ms always fires; requests during the drain sent and answered nil at their timeout; late publishes dropped silently; no on_disconnect on close: measured on ruby-nats 0.11.2 (docs/profiles/ruby-em.md#one-event-loop, docs/conformance/ruby-em.md)",
 	}
 })
 
-// CSharpV1Profile is NATS.Client v1 for .NET (reference/other-clients-drain.md §9).
+// CSharpV1Profile is NATS.Client v1 for .NET (docs/profiles/csharp-v1.md).
 var CSharpV1Profile = derive(GoProfile, func(p *Profile) {
 	p.Name, p.Library = "csharp-v1", "NATS.Client v1 (nats.net.v1)"
 	p.Description = "like nats.go but the pending count drops before the handler runs (criterion a), the mux is drained with the others and the final flush takes 10 s"
@@ -805,11 +811,11 @@ var CSharpV1Profile = derive(GoProfile, func(p *Profile) {
 	p.DrainReconnecting = Proceed
 	p.SubDrainWhileDraining = ""
 	p.Inferred = []Inferred{
-		{ID: "CS-M4", Ref: "§9.2", Behaviour: "a subscription counts as drained while its last callback still runs, so a reply from it can hit DRAINING_PUBS",
+		{ID: "CS-M4", Ref: "docs/profiles/csharp-v1.md#cs-m4-drained-while-the-last-callback-runs", Behaviour: "a subscription counts as drained while its last callback still runs, so a reply from it can hit DRAINING_PUBS",
 			Without: func(p *Profile) { p.Criterion = HandlerReturned }},
-		{ID: "drain-reconnecting", Ref: "§9.2", Behaviour: "Drain while reconnecting is not refused: it overwrites RECONNECTING with DRAINING_SUBS and drains"},
+		{ID: "drain-reconnecting", Ref: "docs/profiles/csharp-v1.md#drain-while-reconnecting-proceeds", Behaviour: "Drain while reconnecting is not refused: it overwrites RECONNECTING with DRAINING_SUBS and drains"},
 	}
-	p.Sources = []string{"criterion (a): pendingMessages decremented before the handler (CS-M4, design)"}
+	p.Sources = []string{"criterion (a): pendingMessages decremented before the handler (CS-M4, design), read from the code (docs/profiles/csharp-v1.md#cs-m4-drained-while-the-last-callback-runs)"}
 })
 
 var profiles = map[string]*Profile{

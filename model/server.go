@@ -13,18 +13,18 @@ import (
 // protocol stream and one outbound FIFO per connection. Each connection's
 // operations are processed strictly in order and routing is synchronous, so
 // a PONG leaves only after every MSG queued before it: the barrier drain
-// relies on (reference/nats-server-protocol.md §2).
+// relies on (docs/server.md#the-barrier-a-pong-after-every-earlier-msg).
 //
 // When the links have a bandwidth, bytes wait in a connection's outbound
 // buffer until the link has carried them, and the server polices that
-// backlog as nats-server v2.15 does (§5): over max_pending it closes the
+// backlog as nats-server v2.15 does (docs/server.md#slow-consumers): over max_pending it closes the
 // connection as a slow consumer without flushing; over 75 % of it a
 // publisher delivering to the connection stalls for up to 2 ms (5 ms at
 // max_pending, at most 10 ms per read of the publisher) unless
 // no_fast_producer_stall is set, in which case the message is dropped for
 // that subscription. A stalled delivery does not check its subscription
 // again afterwards: when the subscriber's UNSUB and PING are processed
-// during the stall, its MSG lands after the PONG (§2, Exception 1).
+// during the stall, its MSG lands after the PONG (docs/server.md, hole 1).
 type Server struct {
 	w     *World
 	up    bool
@@ -319,6 +319,9 @@ func (s *Server) match(subject string) []*serverSub {
 			list = append(list, ss)
 		}
 	}
+	if s.w.races != nil {
+		s.w.drawFanoutOrder(list)
+	}
 	if s.cache == nil {
 		s.cache = map[string][]*serverSub{}
 	}
@@ -438,7 +441,7 @@ func (s *Server) deliver(p *serverConn, ss *serverSub, m *Message) delivery {
 
 // commit appends m's MSG for ss to the subscriber's FIFO. A subscription
 // already unsubscribed gets it all the same, tagged: only a stalled
-// delivery can get here so (§2, Exception 1).
+// delivery can get here so (docs/server.md, hole 1).
 func (s *Server) commit(ss *serverSub, m *Message) {
 	w := s.w
 	if w.mut.Has(ForgetDelivery) && m.ID%10 == 0 {

@@ -164,7 +164,7 @@ func TestMaxPendingBelowMaxPayloadIsRefused(t *testing.T) {
 	require.Equal(t, "small.yaml:3: server.max_pending: max_pending 524288 is below max_payload 1048576 (profile go): nats-server refuses to start with that; want at least 1048576", err.Error())
 }
 
-// stallHole is the situation of nats-server-protocol.md §2, Exception 1:
+// stallHole is the situation of docs/server.md#hole-1-the-fast-producer-stall:
 // two feeds keep app's server-side buffer over 75 % of max_pending, and
 // app drains its orders subscription while the shop publisher is stalled
 // delivering an order to it.

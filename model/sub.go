@@ -63,6 +63,9 @@ type Sub struct {
 
 	// Sync subscriptions: NextMsg calls waiting for a message.
 	nextWaiters []*nextWait
+	// woken are the NextMsg calls woken at this instant, waiting for their
+	// goroutines to run (only with Config.Races: see wakeLater).
+	woken []*nextWait
 
 	// A drain of this subscription alone (not of its connection):
 	// subDrain is set by Drain; its timeout and deadline (SubDrainResult),
@@ -184,6 +187,10 @@ func (c *Conn) processMsg(f frame) {
 			// has parsed the rest of its read.
 			nw.woken, nw.msg = true, s.pop()
 			s.hand(nw.msg)
+			if w.races != nil {
+				s.wakeLater(nw)
+				return
+			}
 			w.sim.At(c.now(), func() { s.wake(nw) })
 		}
 		return
@@ -430,6 +437,31 @@ func (s *Sub) waiterErr() string {
 	return err
 }
 
+// wakeLater queues the wake-up of nw with the others of this instant, run
+// together after the read (wakeAll): the way of drawing their order
+// (RaceWokenNextMsg) when Config.Races is set.
+func (s *Sub) wakeLater(nw *nextWait) {
+	s.woken = append(s.woken, nw)
+	if len(s.woken) == 1 {
+		s.c.w.sim.At(s.c.now(), s.wakeAll)
+	}
+}
+
+// wakeAll runs the NextMsg calls woken at this instant: in the order they
+// were woken, or the other way of RaceWokenNextMsg, the last woken first.
+func (s *Sub) wakeAll() {
+	q := s.woken
+	s.woken = nil
+	if len(q) > 1 && s.c.w.otherWay(RaceWokenNextMsg) {
+		last := q[len(q)-1]
+		copy(q[1:], q[:len(q)-1])
+		q[0] = last
+	}
+	for _, nw := range q {
+		s.wake(nw)
+	}
+}
+
 // wake runs a NextMsg woken by a message (WokenAfterRead): it returns the
 // message it was handed, whatever happened to the subscription meanwhile.
 func (s *Sub) wake(nw *nextWait) {
@@ -664,6 +696,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 		if c.w.mut.Has(RemoveSubAtOnce) {
 			c.removeSub(s, "drain")
 		} else {
+			c.barriersDue++
 			c.w.sim.At(c.now(), func() { c.checkDrained(s) })
 		}
 	}

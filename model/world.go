@@ -22,6 +22,12 @@ type Config struct {
 	// Profile, when set, replaces the profile the scenario names, e.g. to
 	// sweep a poll interval. It must not be modified during the run.
 	Profile *Profile
+	// Races, when set, draws which way each race in races.go goes, races a
+	// run otherwise settles one fixed way; nil keeps every run exactly as
+	// without it. The conformance harness sets it in its variants, so that
+	// the model's outcomes include the real client's either way. It is a
+	// Chooser of its own, so that drawing races reshuffles no other draw.
+	Races sim.Chooser
 }
 
 // World is one run in progress: the kernel, the server, the clients and the
@@ -31,6 +37,7 @@ type World struct {
 	sc      *scenario.Scenario
 	profile *Profile
 	mut     MutationSet
+	races   sim.Chooser // Config.Races
 	tr      *sim.Trace
 	ledger  *Ledger
 	res     *Result
@@ -96,6 +103,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		sc:         sc,
 		profile:    p,
 		mut:        cfg.Mutations,
+		races:      cfg.Races,
 		subs:       map[string]*Sub{},
 		rngNet:     rng.Stream("net"),
 		rngHandler: rng.Stream("handler"),

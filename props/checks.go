@@ -80,7 +80,7 @@ func DropCause(r *model.Result, d *model.Delivery) model.DropCause {
 
 // serverCaused reports whether the server, not a drain, lost d: it was
 // sent after the server had processed its subscription's UNSUB (the
-// fast-producer stall hole, nats-server-protocol.md §2), the server closed
+// fast-producer stall hole, docs/server.md), the server closed
 // the connection as a slow consumer with d in its buffer, or it dropped d
 // for a stalled subscriber (no_fast_producer_stall).
 func serverCaused(d *model.Delivery) bool {
@@ -385,7 +385,7 @@ func (f refusal) String() string {
 }
 
 // refusalRule returns the rule of profile p for a call in a stable state
-// (for nats.go, nats-go-drain.md §2.6; for the others, the knobs each
+// (for nats.go, docs/profiles/go.md#api-results-in-each-state; for the others, the knobs each
 // profile declares), and false when no rule applies.
 func refusalRule(p *model.Profile, verb string, st model.Status, pubsStopped bool) (refusal, bool) {
 	draining := st == model.DrainingSubs || st == model.DrainingPubs

@@ -60,7 +60,7 @@ func Catalogue() []Invariant {
 		{
 			ID:           "no-delivery-after-barrier",
 			Statement:    "no message published after a subscription drain's PING/PONG barrier returned is handed to that subscription",
-			Precondition: "the drain's barrier returned and the connection never lost its link (a reconnect re-subscribes draining subscriptions, nats.go §5)",
+			Precondition: "the drain's barrier returned and the connection never lost its link (a reconnect re-subscribes draining subscriptions: docs/profiles/go.md#subscription-drained-while-reconnecting-leaks-interest)",
 			Check:        checkNoDeliveryAfterBarrier,
 			Applies:      someBarrier,
 		},

@@ -10,7 +10,7 @@ import (
 	"github.com/drainsim/drainsim/model/scenario"
 )
 
-// tenSlowMessages is the measured case of reference/nats-go-drain.md §2.4:
+// tenSlowMessages is the measured case of docs/profiles/go.md#callback-outlives-the-close:
 // ten queued messages, a 100 ms handler, a connection drain at 1 ms.
 func tenSlowMessages(t *testing.T, drainTimeout string) *model.Result {
 	t.Helper()

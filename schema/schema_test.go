@@ -105,7 +105,7 @@ func readFile(t *testing.T, path string) []byte {
 
 // scenarioFiles are every scenario file the project ships.
 func scenarioFiles(t *testing.T) []string {
-	return glob(t, "examples/*.yaml", "examples/profiles/*.yaml", "examples/matrix/*.yaml",
+	return glob(t, "examples/*.yaml", "examples/profiles/*.yaml", "examples/matrix/*.yaml", "examples/orders/*.yaml",
 		"testdata/conformance/*.yaml", "testdata/conformance/*/*.yaml")
 }
 
@@ -185,6 +185,13 @@ func TestRejects(t *testing.T) {
 		{"scenario.schema.json", "a size pattern that takes a fraction", "name: x\nserver: {max_pending: 1.5MiB}\n"},
 		{"scenario.schema.json", "a bandwidth without /s", "name: x\nnetwork: {bandwidth: 10MB}\n"},
 		{"scenario.schema.json", "a pending limit of 0", "name: x\nclients: [{name: a, pending_msgs_limit: 0}]\n"},
+		{"scenario.schema.json", "a vary: range without max", "name: x\nvary: {latency: {min: 1ms}}\n"},
+		{"scenario.schema.json", "a vary: fault count above 100", "name: x\nvary: {restarts: {max: 101, at: {min: 0s, max: 1s}}}\n"},
+		{"scenario.schema.json", "a handler_time max_factor below 1", "name: x\nvary: {handler_time: {max_factor: 0.5}}\n"},
+		{"scenario.schema.json", "an expect: item with two kinds", "name: x\nexpect: [{no_loss: {}, no_async_error: {}}]\n"},
+		{"scenario.schema.json", "an expect: kind alone that needs fields", "name: x\nexpect: [max_loss]\n"},
+		{"scenario.schema.json", "a drain_result with both client and sub", "name: x\nclients: [{name: a}]\nsubscriptions: [{id: s, client: a, subject: x}]\nexpect: [{drain_result: {client: a, sub: s, result: ok}}]\n"},
+		{"scenario.schema.json", "a drain_result other than ok or timeout", "name: x\nclients: [{name: a}]\nexpect: [{drain_result: {client: a, result: fine}}]\n"},
 		{"sweep.schema.json", "drain_timeout axis no longer required", "name: x\nscenario: a.yaml\naxes: {handler: [1ms]}\n"},
 		{"sweep.schema.json", "an unknown axis", "name: x\nscenario: a.yaml\naxes: {drain_timeout: [1s], speed: [1]}\n"},
 		{"sweep.schema.json", "a target key on an axis of the whole scenario", "name: x\nscenario: a.yaml\naxes: {drain_timeout: [1s], latency: {values: [1ms], subs: [s]}}\n"},
@@ -229,6 +236,20 @@ func scenarioProbes() []probe {
 		{"/$defs/handler_action", sub + "{actions: [" + z + "]}}]"},
 		{"/$defs/action", "name: x\nactions: [" + z + "]"},
 		{"/$defs/trigger", "name: x\nactions: [{after: " + z + ", close: {client: a}}]"},
+	}
+	vary := "name: x\nvary: "
+	ps = append(ps,
+		probe{"/properties/vary", vary + z},
+		probe{"/$defs/duration_range", vary + "{latency: " + z + "}"},
+		probe{"/properties/vary/properties/handler_time", vary + "{handler_time: " + z + "}"},
+		probe{"/properties/vary/properties/disconnects", vary + "{disconnects: " + z + "}"},
+		probe{"/properties/vary/properties/restarts", vary + "{restarts: " + z + "}"},
+		probe{"/properties/vary/properties/publish_jitter", vary + "{publish_jitter: " + z + "}"},
+		probe{"/properties/vary/properties/drain_jitter", vary + "{drain_jitter: " + z + "}"},
+		probe{"/$defs/expectation/oneOf/1", "name: x\nexpect: [" + z + "]"},
+	)
+	for _, k := range []string{"no_loss", "max_loss", "handled_before_drain", "drain_result", "drain_within", "no_async_error"} {
+		ps = append(ps, probe{"/$defs/expectation/oneOf/1/properties/" + k, "name: x\nexpect: [{" + k + ": " + z + "}]"})
 	}
 	for _, v := range []string{"reply", "publish", "request", "unsubscribe", "drain_sub", "subscribe", "drain"} {
 		ps = append(ps, probe{"/$defs/handler_action/properties/" + v, sub + "{actions: [{" + v + ": " + z + "}]}}]"})

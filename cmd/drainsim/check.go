@@ -18,6 +18,7 @@ import (
 )
 
 const checkUsage = `usage: drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress] [--ties]
+       drainsim check FILE [--runs N] [--seed S] [--vary YAML] [--mutation M]... [--out OUT] [--workers N] [--progress]
        drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress]
        drainsim check --exhaustive FILE [--bound N] [--max-branch N] [--ties] [--mutation M]... [--out OUT]   (see drainsim check --exhaustive -h)
 
@@ -55,7 +56,7 @@ Ctrl-C (SIGINT) stops the runs, prints what is complete marked "partial"
 (with --matrix: the profiles that ran, and writes their counterexamples)
 and exits with status 130.
 
-`
+` + checkFileUsage
 
 // parseMutations turns --mutation names into a set.
 func parseMutations(names []string) (model.MutationSet, error) {
@@ -98,6 +99,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	progressFlag := fs.Bool("progress", false, "report progress on stderr even when it is not a terminal")
 	format := fs.String("format", "text", "with --matrix: text or markdown")
 	ties := fs.Bool("ties", false, "generated scenarios opt in to ties: permute (their seed also orders equal-time events)")
+	vary := fs.String("vary", "", "with a scenario FILE: a YAML mapping of vary: fields that replace FILE's")
 	var mutations multiFlag
 	fs.Var(&mutations, "mutation", "enable a named model mutation (repeatable); see 'drainsim mutations'")
 	fs.Usage = func() {
@@ -108,8 +110,15 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	if len(rest) > 0 {
-		return usageError(fs, stderr, fmt.Sprintf("check: unexpected argument %q", rest[0]))
+	if len(rest) > 1 {
+		return usageError(fs, stderr, fmt.Sprintf("check: unexpected argument %q", rest[1]))
+	}
+	if name := misplacedFlag(fs, len(rest) == 1); name != "" {
+		with := "without"
+		if len(rest) == 0 {
+			with = "with"
+		}
+		return usageError(fs, stderr, fmt.Sprintf("check: --%s works only %s a scenario FILE", name, with))
 	}
 	if *matrix && !isSet(fs, "runs") {
 		*runs = matrixRuns
@@ -144,6 +153,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	muts, err := parseMutations(mutations)
 	if err != nil {
 		return usageError(fs, stderr, fmt.Sprintf("check: --mutation: %v", err))
+	}
+	if len(rest) == 1 {
+		cfg := props.FileCheckConfig{Runs: *runs, Seed: *seed, Mutations: muts, NoShrink: *noShrink, Stop: interrupt, Workers: *workers}
+		return checkFile(fs, rest[0], *vary, cfg, *out, stdout, stderr, *progressFlag)
 	}
 	cfg := props.SwarmConfig{
 		Profiles: profiles, Runs: *runs, Seed: *seed, Mutations: muts,

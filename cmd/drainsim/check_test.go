@@ -71,7 +71,8 @@ func TestCheckBadUsageExitsTwo(t *testing.T) {
 		{[]string{"check", "--profile", "cobol"}, "unknown profile"},
 		{[]string{"check", "--mutation", "nope"}, "unknown mutation"},
 		{[]string{"check", "--determinism", "-1"}, "--determinism"},
-		{[]string{"check", "extra"}, `unexpected argument "extra"`},
+		{[]string{"check", "extra"}, `drainsim: extra: no such file or directory`}, // check FILE: a scenario file that is not there
+		{[]string{"check", "a.yaml", "extra"}, `unexpected argument "extra"`},
 		{[]string{"check", "--bogus"}, "bogus"},
 	}
 	for _, c := range cases {
@@ -190,7 +191,7 @@ func TestCheckProgress(t *testing.T) {
 }
 
 // TestMatrixCoversEveryProfileByDefault: --matrix without --profile has a
-// column per profile, as the README says, and prints the INFERRED heading
+// column per profile, as docs/cli.md says, and prints the INFERRED heading
 // only when a profile has inferred behaviours. It catches the default of
 // go alone and the empty heading (both seen before issue 13).
 func TestMatrixCoversEveryProfileByDefault(t *testing.T) {

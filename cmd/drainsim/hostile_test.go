@@ -75,7 +75,7 @@ func TestBadFlagSets(t *testing.T) {
 		{[]string{"check", "--format", "markdown"}, "check: --format works only with --matrix"},
 		{[]string{"check", "--matrix", "--format", "xml"}, `check: --format "xml": want text or markdown`},
 		{[]string{"check", "--matrix", "--out"}, "flag needs an argument: -out"},
-		{[]string{"check", "extra"}, `check: unexpected argument "extra"`},
+		{[]string{"check", "a.yaml", "extra"}, `check: unexpected argument "extra"`},
 		{[]string{"run"}, "drainsim run: want exactly one scenario file"},
 		{[]string{"run", "../../examples/sub-drain.yaml", "--seed", "x"}, `invalid value "x" for flag -seed`},
 		{[]string{"profiles", "--format"}, "flag needs an argument: -format"},

@@ -5,6 +5,7 @@
 //	drainsim run FILE|- [--seed N] [--format text|json|ndjson|mermaid|chrome] [--from T] [--to T] [--summary] [-v] [--fail-on violation,loss>N] [--mutation NAME]...
 //	drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress]
 //	drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress]
+//	drainsim check FILE [--runs N] [--seed S] [--vary YAML] [--mutation M]... [--out OUT] [--workers N] [--progress]
 //	drainsim explore SWEEP [--workers N] [--csv F] [--json F] [--svg F] [--shard k/n|env --raw F]...
 //	drainsim merge RAW... [--csv F] [--json F] [--svg F]
 //	drainsim profiles [--format text|markdown]
@@ -13,8 +14,10 @@
 //	drainsim help [CMD]
 //
 // Exit status: 0 on success, 1 when `run` meets a --fail-on condition (by
-// default an invariant violated) or `check` finds an invariant violated
-// (`check --matrix`: one that is not a known violation), 2 for bad
+// default an invariant violated) or an expect: assertion of the file
+// fails, or `check` finds an invariant violated or (check FILE) an
+// expectation failed (`check --matrix`: one that is not a known
+// violation), 2 for bad
 // usage or a bad scenario file, 130 when SIGINT interrupted `explore` or
 // `check`, which then report what was complete, marked partial.
 package main
@@ -49,6 +52,8 @@ Usage:
   drainsim check [flags]      run the invariants over generated scenarios;
                               print shrunk counterexamples; with --matrix,
                               the verdict of every invariant per profile
+  drainsim check FILE         the same over perturbations of FILE within
+                              its vary: bounds, with its expect: assertions
   drainsim explore SWEEP      sweep drain timeouts and other knobs over many
                               seeds: P(loss) with confidence, charts, and
                               the smallest timeout that meets a target
@@ -155,9 +160,13 @@ diagram over the renderer's default limit of 50,000 characters is printed
 with a warning on stderr that suggests them.
 
 Exit status: 1 when a --fail-on condition is met (by default: an invariant
-is violated), 0 otherwise, 2 on bad usage or a bad scenario file. Conditions,
+is violated) or an assertion of the file's expect: section fails, 0
+otherwise, 2 on bad usage or a bad scenario file. Conditions,
 comma-separated: violation (an invariant is violated), loss (the drains lost
-a message), loss>N (they lost more than N), none (never exit 1).
+a message), loss>N (they lost more than N), none (never exit 1, not even
+for expect:). With --format text the summary ends with a verdict per
+expect: assertion and the evidence of each failure; with every format a
+failed one is named on stderr.
 
 `
 
@@ -220,15 +229,29 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	out := res.Outcome()
 	out.Invariants = props.Verdicts(res)
 	out.DrainLoss = props.MeasureLoss(res).Outcome(res)
+	expects := judgeExpectations(res)
 	if err := writeRun(stdout, stderr, *format, timeline, win, model.SummaryOptions{Verbose: *verbose}, res, out); err != nil {
 		fmt.Fprintf(stderr, "drainsim: %v\n", err)
 		return 2
 	}
+	if *format == "text" {
+		if err := writeExpectations(stdout, expects); err != nil {
+			fmt.Fprintf(stderr, "drainsim: %v\n", err)
+			return 2
+		}
+	}
+	status := 0
 	if why := failOn.failed(out); why != "" {
 		fmt.Fprintf(stderr, "drainsim run: %s (--fail-on %s)\n", why, *failOnFlag)
-		return 1
+		status = 1
 	}
-	return 0
+	if *failOnFlag != "none" {
+		for _, why := range failedExpectations(expects) {
+			fmt.Fprintf(stderr, "drainsim run: %s\n", why)
+			status = 1
+		}
+	}
+	return status
 }
 
 // loadScenario loads the scenario file path, or reads it from stdin when

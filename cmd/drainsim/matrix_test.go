@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,53 +8,33 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/drainsim/drainsim/internal/update"
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/props"
 )
 
-// readmeSection returns the part of the README between the lines
-// "<!-- BEGIN name -->" and "<!-- END name -->".
-func readmeSection(t *testing.T, name string) string {
+// checkSection compares the generated section name of file (a path from
+// the module root, e.g. "docs/matrix.md") with want, or with -update
+// rewrites it (see package internal/update).
+func checkSection(t *testing.T, file, name, want, stale string) {
 	t.Helper()
-	data, err := os.ReadFile("../../README.md")
-	require.NoError(t, err)
-	_, rest, ok := strings.Cut(string(data), "<!-- BEGIN "+name+" -->\n")
-	require.True(t, ok, "README has no BEGIN %s marker", name)
-	section, _, ok := strings.Cut(rest, "<!-- END "+name+" -->")
-	require.True(t, ok, "README has no END %s marker", name)
-	return section
-}
-
-// update rewrites what the tests compare against (README sections, the
-// committed matrix counterexamples) instead of comparing:
-// go test ./cmd/drainsim -run 'TestMatrix$|TestProfilesTableMatchesREADME' -update
-var update = flag.Bool("update", false, "rewrite the README's generated sections and examples/matrix")
-
-// checkReadmeSection compares the README section name with want, or with
-// -update rewrites it.
-func checkReadmeSection(t *testing.T, name, want, stale string) {
-	t.Helper()
-	if *update {
-		data, err := os.ReadFile("../../README.md")
-		require.NoError(t, err)
-		begin, end := "<!-- BEGIN "+name+" -->\n", "<!-- END "+name+" -->"
-		head, rest, ok := strings.Cut(string(data), begin)
-		require.True(t, ok, "README has no BEGIN %s marker", name)
-		_, tail, ok := strings.Cut(rest, end)
-		require.True(t, ok, "README has no END %s marker", name)
-		require.NoError(t, os.WriteFile("../../README.md", []byte(head+begin+want+end+tail), 0o644))
+	path := filepath.Join("..", "..", filepath.FromSlash(file))
+	if update.Enabled() {
+		require.NoError(t, update.WriteSection(path, name, want))
 		return
 	}
-	require.Equal(t, readmeSection(t, name), want, "README is stale: %s, or rerun this test with -update", stale)
+	got, err := update.Section(path, name)
+	require.NoError(t, err)
+	require.Equal(t, got, want, "%s is stale: %s, or rerun this test with -update", file, stale)
 }
 
-// TestProfilesTableMatchesREADME: the README's profile table is exactly
+// TestProfilesTableMatchesDocs: the profile table of docs/profiles.md is exactly
 // what `drainsim profiles --format markdown` prints, and the terminal table
 // lists every profile and every knob.
-func TestProfilesTableMatchesREADME(t *testing.T) {
+func TestProfilesTableMatchesDocs(t *testing.T) {
 	code, md, errOut := runCLI("profiles", "--format", "markdown")
 	require.Equal(t, 0, code, errOut)
-	checkReadmeSection(t, "profiles", md, "rerun drainsim profiles --format markdown")
+	checkSection(t, "docs/profiles.md", "profiles", md, "rerun drainsim profiles --format markdown")
 
 	code, text, errOut := runCLI("profiles")
 	require.Equal(t, 0, code, errOut)
@@ -76,7 +55,7 @@ func TestProfilesTableMatchesREADME(t *testing.T) {
 
 // TestMatrix is the acceptance test of the verdict matrix: `drainsim check
 // --profile all --matrix` exits 0, shows exactly the known violations (none
-// unexpected, none unreproduced), prints what the README shows, writes the
+// unexpected, none unreproduced), prints what docs/matrix.md shows, writes the
 // counterexamples committed in examples/matrix, and `drainsim run` replays
 // each violation.
 func TestMatrix(t *testing.T) {
@@ -90,12 +69,14 @@ func TestMatrix(t *testing.T) {
 		}
 	}
 	slash := filepath.ToSlash(dir)
-	checkReadmeSection(t, "matrix", strings.ReplaceAll(out, slash, "examples/matrix"),
+	// docs/matrix.md links each counterexample relative to docs/.
+	md := strings.ReplaceAll(out, "]("+slash, "](../examples/matrix")
+	checkSection(t, "docs/matrix.md", "matrix", strings.ReplaceAll(md, slash, "examples/matrix"),
 		"rerun drainsim check --profile all --matrix --out examples/matrix --format markdown")
 
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	require.NoError(t, err)
-	if *update {
+	if update.Enabled() {
 		old, err := filepath.Glob("../../examples/matrix/*.yaml")
 		require.NoError(t, err)
 		for _, f := range old {
@@ -190,7 +171,7 @@ func TestMatrixAndProfilesBadUsage(t *testing.T) {
 func TestRunFlagsInferred(t *testing.T) {
 	code, out, errOut := runCLI("run", "../../examples/profiles/csharp-v1-drain-reconnecting.yaml")
 	require.Equal(t, 0, code, errOut)
-	require.Contains(t, out, "INFERRED (profile csharp-v1, not yet checked against the library): drain-reconnecting (§9.2)")
+	require.Contains(t, out, "INFERRED (profile csharp-v1, not yet checked against the library): drain-reconnecting (docs/profiles/csharp-v1.md#drain-while-reconnecting-proceeds)")
 	code, out, errOut = runCLI("run", "../../examples/profiles/go.yaml", "--format", "json")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, `"profile_inferred": []`)

@@ -15,7 +15,7 @@ const profilesUsage = `usage: drainsim profiles [--format text|markdown]
 Prints every client-library profile's drain knobs, one column per profile,
 then each profile's library, drain API, behaviour, sources and the
 behaviours the reference only infers (flagged in every output that rests
-on them). --format markdown prints the same as the README's table.
+on them). --format markdown prints the same as the table of docs/profiles.md.
 
 `
 
@@ -25,7 +25,7 @@ const errorLegend = "ErrDraining, ErrClosed, ErrReconnecting: ErrConnectionDrain
 func cmdProfiles(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("profiles", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "text (aligned columns) or markdown (the README's table)")
+	format := fs.String("format", "text", "text (aligned columns) or markdown (the table of docs/profiles.md)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, profilesUsage)
 		fs.PrintDefaults()

@@ -10,11 +10,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/drainsim/drainsim/internal/update"
 	"github.com/drainsim/drainsim/model"
 )
 
-// tenSlowMessages is props' measured loss case (reference nats-go-drain
-// §2.4): ten queued messages, a 100 ms handler, a connection drain at 1 ms
+// tenSlowMessages is props' measured loss case
+// (docs/profiles/go.md#callback-outlives-the-close): ten queued messages, a
+// 100 ms handler, a connection drain at 1 ms
 // with a 300 ms timeout. Callbacks 1-4 run, the close cuts the 4th short,
 // and 5-10 are dropped when the connection closes.
 const tenSlowMessages = `name: loss
@@ -223,7 +225,7 @@ func TestRunTextGolden(t *testing.T) {
 		_, out, errOut := runCLI(c.args...)
 		require.Empty(t, errOut)
 		path := filepath.Join("testdata", "run", c.golden)
-		if *update {
+		if update.Enabled() {
 			require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
 			continue
 		}
@@ -234,7 +236,7 @@ func TestRunTextGolden(t *testing.T) {
 	// The README shows the first golden as the output of its first command.
 	sample, err := os.ReadFile(filepath.Join("testdata", "run", cases[0].golden))
 	require.NoError(t, err)
-	checkReadmeSection(t, "sample", "```\n"+string(sample)+"```\n", "the sample output of `drainsim run examples/conn-drain-slow-handler.yaml` changed")
+	checkSection(t, "README.md", "sample", "```\n"+string(sample)+"```\n", "the sample output of `drainsim run examples/conn-drain-slow-handler.yaml` changed")
 	_, summary, _ := runCLI("run", "../../examples/conn-drain-timeout.yaml", "--summary")
 	require.True(t, strings.HasPrefix(summary, "scenario conn-drain-timeout "), summary)
 	require.NotContains(t, summary, "callback.start")

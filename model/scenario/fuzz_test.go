@@ -15,6 +15,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: x\nnetwork: {latency: uniform(200us,1ms)}\n"))
 	f.Add([]byte("name: x\nnetwork: {latency: \"percentiles(p50=1ms, p99=9ms, max=20ms)\"}\n"))
 	f.Add([]byte("name: x\nnetwork: {latency: empirical(testdata/durations.txt)}\n"))
+	f.Add([]byte("name: x\nclients: [{name: a}]\nvary: {tie_order: true, seed: true, latency: {min: 1ms, max: 2ms}, disconnects: {max: 1, at: {min: 0s, max: 1s}, clients: [a]}}\n"))
+	f.Add([]byte("name: x\nclients: [{name: a}]\nexpect: [no_loss, {max_loss: {count: 1}}, {drain_result: {client: a, result: ok}}, {drain_within: {client: a, time: 1s}}]\n"))
 	f.Add([]byte("name: &a [*a]\n"))
 	f.Add([]byte("name: x\n---\nname: y\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -272,7 +272,7 @@ var errLine = regexp.MustCompile(`^hostile\.yaml:[1-9][0-9]*: `)
 // must be refused with an *Error — never a panic (recovered and reported as
 // a failure) — whose text starts with the file and a line and names the
 // field, when the mistake is in one. It logs the count by class, which the
-// README's reliability section quotes; run it with -v to see it.
+// docs/reliability.md quotes; run it with -v to see it.
 func TestHostileScenarios(t *testing.T) {
 	corpus := hostileCorpus(t)
 	require.GreaterOrEqual(t, len(corpus), 90)

@@ -10,7 +10,7 @@ import (
 // value can overflow or allocate without bound: the parser refuses a larger
 // value with an error naming the limit, and the model relies on these
 // limits where it says so (sums of times, wire sizes, the int32 of an
-// UNSUB's max). The README's scenario reference lists them.
+// UNSUB's max). docs/scenario-format.md lists them.
 const (
 	// MaxFileSize is the largest scenario or sweep file read, in bytes:
 	// room for 100,000 clients with a subscription and a publish each

@@ -88,6 +88,18 @@ func (s *Scenario) Marshal() []byte {
 			b.WriteString("  - " + actionPairs(&a).flow() + "\n")
 		}
 	}
+	if s.Vary != nil {
+		b.WriteString("vary:\n")
+		for _, l := range marshalVary(s.Vary) {
+			b.WriteString(l + "\n")
+		}
+	}
+	if len(s.Expect) > 0 {
+		b.WriteString("expect:\n")
+		for _, e := range s.Expect {
+			b.WriteString("  - " + marshalExpect(&e) + "\n")
+		}
+	}
 	return b.Bytes()
 }
 

@@ -33,7 +33,7 @@ const (
 // its share of the trace, the event queue and the network buffers) keeps
 // 350-500 bytes live, and a run's peak memory is about 2.5 times what it
 // keeps live: with this default no run needs more than about 1.1 GB, the
-// worst workloads measured (README "Budgets"). Raise it for larger runs.
+// worst workloads measured (docs/scenario-format.md#budgets). Raise it for larger runs.
 const DefaultMaxRecords = 1_000_000
 
 // Load reads and parses the scenario file at path. Every error it returns,
@@ -514,7 +514,7 @@ func (d *decoder) scenario(n *yaml.Node) (*Scenario, error) {
 		return nil, d.typeError(n, "", "a mapping with the scenario's fields (name:, clients:, actions:, ...)")
 	}
 	fields, err := d.mapping(n, "", "name", "description", "profile", "seed",
-		"limits", "network", "server", "clients", "subscriptions", "actions", "ties", "choices")
+		"limits", "network", "server", "clients", "subscriptions", "actions", "vary", "expect", "ties", "choices")
 	if err != nil {
 		return nil, err
 	}
@@ -544,6 +544,10 @@ func (d *decoder) scenario(n *yaml.Node) (*Scenario, error) {
 			s.Subs, err = list(d, f.val, f.path, d.sub)
 		case "actions":
 			s.Actions, err = list(d, f.val, f.path, d.action)
+		case "vary":
+			s.Vary, err = d.vary(f.val, f.path)
+		case "expect":
+			s.Expect, err = list(d, f.val, f.path, d.expectation)
 		case "ties":
 			s.PermuteTies, err = d.ties(f.val, f.path)
 		case "choices":

@@ -49,6 +49,12 @@ func clearPositions(s *Scenario) {
 			t.Line = 0
 		}
 	}
+	if s.Vary != nil {
+		s.Vary.Line = 0
+	}
+	for i := range s.Expect {
+		s.Expect[i].Line = 0
+	}
 }
 
 func TestParseFull(t *testing.T) {
@@ -271,7 +277,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"unknown top-level field",
 			head + "color: blue\n",
-			`bad.yaml:3: color: unknown field "color" (want one of name, description, profile, seed, limits, network, server, clients, subscriptions, actions, ties, choices)`,
+			`bad.yaml:3: color: unknown field "color" (want one of name, description, profile, seed, limits, network, server, clients, subscriptions, actions, vary, expect, ties, choices)`,
 		},
 		{
 			"unknown client",

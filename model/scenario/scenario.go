@@ -25,6 +25,10 @@ type Scenario struct {
 	Clients     []Client
 	Subs        []Subscription
 	Actions     []Action
+	// Vary bounds the perturbations `drainsim check FILE` draws (nil:
+	// none); Expect is what the file's authors expect of every run.
+	Vary   *Vary
+	Expect []Expectation
 	// PermuteTies (ties: permute) lets the run's Chooser order the events
 	// that fall at the same virtual instant (sim.Sim.SetTies), instead of
 	// running them in scheduling order; see docs/exhaustive.md.

@@ -109,7 +109,13 @@ func (d *decoder) validate(s *Scenario) error {
 			return err
 		}
 	}
-	return d.validateTriggers(s, client, sub)
+	if err := d.validateTriggers(s, client, sub); err != nil {
+		return err
+	}
+	if err := d.validateVary(s); err != nil {
+		return err
+	}
+	return d.validateExpect(s)
 }
 
 // clientNames returns the names of s's clients in file order, for the

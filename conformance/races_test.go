@@ -1,0 +1,58 @@
+package conformance
+
+import (
+	"cmp"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// swarmDir holds what the differential swarm found, shrunk (see its
+// README.md).
+const swarmDir = "../testdata/swarm"
+
+// TestSwarmRacesAreTies: the three races the swarm found (model/races.go)
+// are races, not disagreements. Each scenario is not Determined, because
+// the model's variant with its races the other way differs from its own
+// run, and every virtual run of nats.go (10 each, or up to 60 until one
+// went the other way) agrees with the model's run or with that variant, as
+// a tie (4502 and 11188 mostly go the other way, 11188 was seen to go the
+// model's way too; 689 mostly the model's way). It catches dropping the
+// race variants from the perturbations (a run that went the other way
+// then disagrees, as each did before: checked on every such run) and a
+// model whose race ignores Config.Races (the variant then equals the
+// model's run and the scenario counts as determined).
+func TestSwarmRacesAreTies(t *testing.T) {
+	for _, file := range []string{"swarm-4502.yaml", "swarm-11188.yaml", "swarm-689.yaml"} {
+		p, m := prepared(t, filepath.Join(swarmDir, file))
+		pt, diffs, err := Determined(p, profile(), tolerance)
+		require.NoError(t, err)
+		require.NotEmpty(t, diffs, "%s: determined", file)
+		require.Equal(t, "races the other way", pt, file)
+		vary := variantsOf(p)
+		noRaces := func() ([]Variant, error) {
+			return variants(p, profile(), slices.DeleteFunc(slices.Clone(perturbations), func(pt perturbation) bool { return pt.races != nil }))
+		}
+		ways := map[string]int{}
+		runs := 0
+		for ; runs < 10 || (ways["races the other way"] == 0 && runs < 60); runs++ {
+			r, err := runVirtual(t, p, realDuration(m.Outcome))
+			require.NoError(t, err)
+			diffs, tie, err := judge(m, r, vary)
+			require.NoError(t, err)
+			require.Empty(t, diffs, file)
+			require.Contains(t, []string{"", "races the other way"}, tie, file)
+			ways[cmp.Or(tie, "the model's way")]++
+			if tie != "" {
+				// Without the race variants this run is a disagreement.
+				diffs, _, err = judge(m, r, noRaces)
+				require.NoError(t, err)
+				require.NotEmpty(t, diffs, "%s agrees without the race variants", file)
+			}
+		}
+		t.Logf("%s: %d virtual runs went %v", file, runs, ways)
+		require.Positive(t, ways["races the other way"], file)
+	}
+}
