@@ -53,13 +53,14 @@ type ExhaustiveReport struct {
 	// Interrupted is set when Stop ended the check.
 	Interrupted bool
 	// Checked lists the invariants checked, in catalogue order (the
-	// profile's known violations are left out), and Applied how many of
+	// profile's known violations are left out) and then the file's
+	// expect: assertions (Expectations), and Applied how many of
 	// the sequences each applied to: an invariant that applied to none
 	// holds only vacuously.
 	Checked []Invariant
 	Applied []int
 	// Failures, when not empty, are the invariants the first violating
-	// sequence (in the enumeration's order) violates, in catalogue order,
+	// sequence (in the enumeration's order) violates, in Checked order,
 	// each with Shrunk (= Original) the scenario that replays it: the
 	// file with that sequence as its choices.
 	Failures []Failure
@@ -71,8 +72,9 @@ type ExhaustiveReport struct {
 // make on it (sim.Enum: queue-member picks, drain orders, oneof(...)
 // draws and, with cfg.Ties or ties: permute, the order of equal-time
 // events), depth first from the all-zero sequence, and checks every
-// invariant of the catalogue (but the profile's known violations) on each
-// run. It stops at the first violating sequence, at cfg.Bound sequences,
+// invariant of the catalogue (but the profile's known violations) and
+// every assertion of the file's expect: section on each run. The file's
+// vary: section is not applied: the scope is the file as written. It stops at the first violating sequence, at cfg.Bound sequences,
 // or when every sequence was visited (Complete).
 //
 // Only finite domains are enumerated: a scenario with a continuous or wide
@@ -102,6 +104,7 @@ func Exhaustive(sc *scenario.Scenario, cfg ExhaustiveConfig) (ExhaustiveReport, 
 			rep.Checked = append(rep.Checked, inv)
 		}
 	}
+	rep.Checked = append(rep.Checked, Expectations(sc)...)
 	rep.Applied = make([]int, len(rep.Checked))
 	e := sim.NewEnum(branch)
 	var runner model.Runner

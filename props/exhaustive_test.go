@@ -98,6 +98,26 @@ func TestExhaustiveFindsTieCounterexample(t *testing.T) {
 	require.False(t, Violates(replay, inv, muts), "the choices are needed")
 }
 
+// TestExhaustiveChecksExpectations: the file's expect: assertions are
+// checked on every sequence like the catalogue, after it. It fails if
+// Exhaustive leaves Expectations out.
+func TestExhaustiveChecksExpectations(t *testing.T) {
+	sc := parseScenario(t, tiedDrain+"expect: [no_loss]\n")
+	rep, err := Exhaustive(sc, ExhaustiveConfig{Ties: true})
+	require.NoError(t, err)
+	require.True(t, rep.Complete)
+	require.Equal(t, "expect[0].no_loss", rep.Checked[len(rep.Checked)-1].ID)
+	require.Equal(t, 610, rep.Applied[len(rep.Applied)-1])
+
+	rep, err = Exhaustive(sc, ExhaustiveConfig{Ties: true, Mutations: model.MutationSet(0).With(model.RemoveSubAtOnce)})
+	require.NoError(t, err)
+	var ids []string
+	for _, f := range rep.Failures {
+		ids = append(ids, f.Invariant)
+	}
+	require.Equal(t, []string{"no-loss-under-drain", "expect[0].no_loss"}, ids)
+}
+
 func invariantByID(t *testing.T, id string) Invariant {
 	t.Helper()
 	for _, inv := range Catalogue() {

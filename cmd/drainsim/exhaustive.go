@@ -19,7 +19,9 @@ make on it (queue-member picks, drain orders, oneof(...) draws and, with
 --ties or the file's ties: permute, the order of events that fall at the
 same virtual instant), depth first from the run 'drainsim run' would make
 with every choice at its first option, and checks every invariant of the
-catalogue (but the profile's known violations) on each run.
+catalogue (but the profile's known violations) and every assertion of the
+file's expect: section on each run. The file's vary: section is not
+applied: the scope is the file as written.
 
 It prints "proved for N choice sequences" when every sequence was visited
 and none violated an invariant (exit status 0), "bound reached after N
