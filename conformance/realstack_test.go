@@ -70,6 +70,7 @@ type realSub struct {
 	out  *model.SubOutcome
 	sub  *nats.Subscription // nil until subscribed; under r.mu
 	n    int                // callbacks started; touched by the callback only
+	ch   chan *nats.Msg     // a chan subscription's channel, made with it
 }
 
 // play plays sc (already Prepared) on stack st until time until of the run
@@ -673,7 +674,14 @@ func (s *realSub) subscribe() error {
 	s.r.mu.Unlock()
 	var sub *nats.Subscription
 	var err error
+	if spec.Type == scenario.Chan {
+		s.ch = make(chan *nats.Msg, spec.ChanLen)
+	}
 	switch {
+	case spec.Type == scenario.Chan && spec.Queue != "":
+		sub, err = nc.ChanQueueSubscribe(spec.Subject, spec.Queue, s.ch)
+	case spec.Type == scenario.Chan:
+		sub, err = nc.ChanSubscribe(spec.Subject, s.ch)
 	case spec.Type == scenario.Sync && spec.Queue != "":
 		sub, err = nc.QueueSubscribeSync(spec.Subject, spec.Queue)
 	case spec.Type == scenario.Sync:
@@ -693,8 +701,12 @@ func (s *realSub) subscribe() error {
 	if l := spec.PendingMsgsLimit; l != nil {
 		msgs = *l
 	}
-	if err := sub.SetPendingLimits(msgs, bytes); err != nil {
-		return err
+	// A chan subscription has no pending limits (ErrTypeSubscription): its
+	// channel's capacity limits it.
+	if spec.Type != scenario.Chan {
+		if err := sub.SetPendingLimits(msgs, bytes); err != nil {
+			return err
+		}
 	}
 	sub.SetClosedHandler(func(string) {
 		r.record(func() {
@@ -763,7 +775,7 @@ func (s *realSub) nextMsgs(source string, a *scenario.NextMsg) {
 	r := s.r
 	for k := 0; k < a.Count; k++ {
 		at := r.now()
-		m, err := s.current().NextMsg(a.Timeout)
+		m, err := s.next(a.Timeout)
 		key := ""
 		if m != nil {
 			key = m.Header.Get(keyHeader)
@@ -773,6 +785,24 @@ func (s *realSub) nextMsgs(source string, a *scenario.NextMsg) {
 			})
 		}
 		r.call(source, "next_msg", s.spec.Client, s.spec.ID, at, err, key)
+	}
+}
+
+// next is NextMsg(timeout), or on a chan subscription a receive from its
+// channel bounded by timeout (ErrTimeout), as an application writes it.
+func (s *realSub) next(timeout time.Duration) (*nats.Msg, error) {
+	if s.ch == nil {
+		return s.current().NextMsg(timeout)
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case m := <-s.ch:
+		return m, nil
+	case <-t.C:
+		return nil, nats.ErrTimeout
+	case <-s.r.stop:
+		return nil, nats.ErrTimeout
 	}
 }
 

@@ -2,6 +2,7 @@ package model
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -240,7 +241,11 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		rec.ID = c.name + ".respmux"
 	} else {
 		rec.ID, rec.Queue, rec.Type = spec.ID, spec.Queue, spec.Type
-		s.queue, s.sync = spec.Queue, spec.Type == scenario.Sync
+		s.queue, s.sync, s.ch = spec.Queue, spec.Type != scenario.Async, spec.Type == scenario.Chan
+		s.chanLen = w.profile.SyncChanLen
+		if s.ch {
+			s.chanLen, s.msgsLim, s.byteLim = spec.ChanLen, 0, 0
+		}
 		if spec.PendingMsgsLimit != nil {
 			s.msgsLim = *spec.PendingMsgsLimit
 		}
@@ -589,6 +594,14 @@ func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
 			if sc.Subs[i].Type == scenario.Sync {
 				return &scenario.Error{File: sc.File, Line: sc.Subs[i].Line, Field: "subscriptions[" + strconv.Itoa(i) + "].type",
 					Msg: "profile " + p.Name + " (" + p.Library + ") has no sync subscriptions; give the subscription a handler (type: async)"}
+			}
+		}
+	}
+	if !strings.HasPrefix(p.Library, "nats.go") {
+		for i := range sc.Subs {
+			if sc.Subs[i].Type == scenario.Chan {
+				return &scenario.Error{File: sc.File, Line: sc.Subs[i].Line, Field: "subscriptions[" + strconv.Itoa(i) + "].type",
+					Msg: "profile " + p.Name + " (" + p.Library + ") has no chan subscriptions (nats.go's ChanSubscribe); use type: sync or async"}
 			}
 		}
 	}

@@ -141,6 +141,9 @@ func subLines(s *Subscription) []string {
 	if s.Max != 0 {
 		p.add("max", strconv.Itoa(s.Max))
 	}
+	if s.Type == Chan {
+		p.add("chan_len", strconv.Itoa(s.ChanLen))
+	}
 	if s.PendingMsgsLimit != nil {
 		p.add("pending_msgs_limit", strconv.Itoa(*s.PendingMsgsLimit))
 	}
