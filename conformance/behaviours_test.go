@@ -6,6 +6,7 @@ import "testing"
 // issue 16 item 3 (docs/nats-go-behaviours.md).
 var behaviourCorpus = []string{
 	"chan-sub-drain.yaml",
+	"chan-sub-full.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the
