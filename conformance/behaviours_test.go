@@ -7,6 +7,7 @@ import "testing"
 var behaviourCorpus = []string{
 	"chan-sub-drain.yaml",
 	"chan-sub-full.yaml",
+	"sub-status-events.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the

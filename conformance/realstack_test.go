@@ -694,6 +694,9 @@ func (s *realSub) subscribe() error {
 	if err != nil {
 		return err
 	}
+	if spec.StatusEvents {
+		s.watchStatus(sub.StatusChanged(), at)
+	}
 	msgs, bytes := model.GoProfile.PendingMsgsLimit, model.GoProfile.PendingBytesLimit
 	if l := s.c.spec.PendingMsgsLimit; l != nil {
 		msgs = *l
@@ -741,6 +744,36 @@ func (s *realSub) subscribe() error {
 		return sub.AutoUnsubscribe(spec.Max)
 	}
 	return nil
+}
+
+// watchStatus records the events of a StatusChanged listener on every
+// status, until the first Closed closes its channel or the run ends. The
+// first event, the current status, is in the channel already: it is
+// recorded at the subscription's time at (the run's clock may not have
+// started yet).
+func (s *realSub) watchStatus(ch <-chan nats.SubStatus, at int64) {
+	r := s.r
+	first := <-ch
+	r.record(func() {
+		s.out.StatusEvents = append(s.out.StatusEvents, model.StatusOutcome{Status: first.String(), AtNS: at})
+	})
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			select {
+			case st, ok := <-ch:
+				if !ok {
+					return
+				}
+				r.record(func() {
+					s.out.StatusEvents = append(s.out.StatusEvents, model.StatusOutcome{Status: st.String(), AtNS: r.now()})
+				})
+			case <-r.stop:
+				return
+			}
+		}
+	}()
 }
 
 // subCall makes one call on the subscription (nil if never subscribed) on

@@ -184,6 +184,10 @@ type SubOutcome struct {
 	Delivered   []DeliveredOut   `json:"delivered"`
 	Dropped     []DroppedOutcome `json:"dropped"`
 	Pending     []int            `json:"pending_at_end,omitempty"`
+	// StatusEvents are the status changes a StatusChanged listener saw
+	// (scenario status_events: true): Active, Draining, SlowConsumer,
+	// Closed (nats.go's names).
+	StatusEvents []StatusOutcome `json:"status_events,omitempty"`
 }
 
 // DeliveredOut is one message handed to the application, in order: a
@@ -318,6 +322,9 @@ func (r *Result) Outcome() *Outcome {
 			RemovedNS: nsPtr(s.RemovedAt), RemovedBy: s.RemovedBy, ClosedHandlerNS: nsPtr(s.ClosedHandlerAt),
 			DrainDoneNS: nsPtr(s.DrainDoneAt), DrainResult: s.DrainResult,
 			Delivered: []DeliveredOut{}, Dropped: []DroppedOutcome{}}
+		for _, e := range s.StatusEvents {
+			so.StatusEvents = append(so.StatusEvents, StatusOutcome{Status: e.Status, AtNS: int64(e.At)})
+		}
 		for _, h := range s.Handled {
 			d := &r.Ledger.Deliveries[h.Delivery]
 			so.Delivered = append(so.Delivered, DeliveredOut{Msg: h.Msg, StartNS: int64(h.Start), EndNS: nsPtr(h.End),

@@ -61,6 +61,9 @@ type SubRecord struct {
 	// what it signalled: "ok" or ErrDrainTimeout.
 	DrainDoneAt sim.Time
 	DrainResult string
+	// StatusEvents are the subscription's status changes, for a
+	// subscription whose scenario listens to them (StatusEvents).
+	StatusEvents []SubStatusEvent
 
 	// Handled lists, in order, every message handed to the application: each
 	// callback with its start and end, or each message NextMsg returned.

@@ -65,6 +65,9 @@ type Sub struct {
 	// (TimeoutCancelsSubDrains).
 	barrierWait    *flushWait
 	drainCancelled bool
+	// statusDone: the status listener's channel was closed with the first
+	// SubscriptionClosed event; later events reach nobody.
+	statusDone bool
 
 	// Sync subscriptions: NextMsg calls waiting for a message.
 	nextWaiters []*nextWait
@@ -148,6 +151,7 @@ func (c *Conn) processMsg(f frame) {
 		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Str("reason", DropSlowConsumer.String()))
 		if !s.sc {
 			s.sc = true
+			s.changeStatus(SubSlowConsumer)
 			if !w.mut.Has(SlowConsumerSilent) {
 				c.pushErr(ErrSlowConsumer, s.rec.ID)
 			}
@@ -157,6 +161,11 @@ func (c *Conn) processMsg(f frame) {
 	if !s.ch { // processMsg counts no chan subscription messages
 		s.pMsgs++
 		s.pBytes += size
+	}
+	if s.sc {
+		// The episode ends with the first message queued, even while
+		// draining: processMsg sets Active without looking at draining.
+		s.changeStatus(SubActive)
 	}
 	s.sc = false
 	if w.profile.Concurrent && !s.sync {
@@ -378,6 +387,7 @@ func (c *Conn) removeSub(s *Sub, by string) {
 		}
 	}
 	s.inSubs = false
+	s.changeStatus(SubClosed)
 	if by == "drain" && !s.subDrain && c.w.profile.SubsRemovedAtClose {
 		c.drainedSubs = append(c.drainedSubs, s) // removed at the close
 	} else {
@@ -722,6 +732,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 
 // beginDrain marks s draining.
 func (s *Sub) beginDrain() {
+	s.changeStatus(SubDraining) // at every Drain call
 	s.draining = true
 	s.drainCancelled = false
 	if s.rec.DrainCalledAt == NoTime {

@@ -260,6 +260,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	w.subList = append(w.subList, s)
 	c.subs = append(c.subs, s)
 	w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
+	s.changeStatus(SubActive) // StatusChanged sends the current status first
 	return s
 }
 
@@ -599,10 +600,17 @@ func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
 	}
 	if !strings.HasPrefix(p.Library, "nats.go") {
 		for i := range sc.Subs {
-			if sc.Subs[i].Type == scenario.Chan {
-				return &scenario.Error{File: sc.File, Line: sc.Subs[i].Line, Field: "subscriptions[" + strconv.Itoa(i) + "].type",
-					Msg: "profile " + p.Name + " (" + p.Library + ") has no chan subscriptions (nats.go's ChanSubscribe); use type: sync or async"}
+			field, what := "", ""
+			switch {
+			case sc.Subs[i].Type == scenario.Chan:
+				field, what = "type", "chan subscriptions (nats.go's ChanSubscribe); use type: sync or async"
+			case sc.Subs[i].StatusEvents:
+				field, what = "status_events", "subscription status events (nats.go's Subscription.StatusChanged); leave status_events out"
+			default:
+				continue
 			}
+			return &scenario.Error{File: sc.File, Line: sc.Subs[i].Line, Field: "subscriptions[" + strconv.Itoa(i) + "]." + field,
+				Msg: "profile " + p.Name + " (" + p.Library + ") has no " + what}
 		}
 	}
 	if !p.Dispatchers {

@@ -144,6 +144,9 @@ func subLines(s *Subscription) []string {
 	if s.Type == Chan {
 		p.add("chan_len", strconv.Itoa(s.ChanLen))
 	}
+	if s.StatusEvents {
+		p.add("status_events", "true")
+	}
 	if s.PendingMsgsLimit != nil {
 		p.add("pending_msgs_limit", strconv.Itoa(*s.PendingMsgsLimit))
 	}

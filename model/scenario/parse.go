@@ -699,7 +699,7 @@ func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
 func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
 	s := Subscription{Line: n.Line}
 	fields, err := d.mapping(n, path, "id", "client", "subject", "queue", "type",
-		"deferred", "max", "chan_len", "pending_msgs_limit", "pending_bytes_limit", "dispatcher", "handler")
+		"deferred", "max", "chan_len", "status_events", "pending_msgs_limit", "pending_bytes_limit", "dispatcher", "handler")
 	if err == nil {
 		err = d.require(n, path, fields, "id", "client", "subject")
 	}
@@ -723,6 +723,8 @@ func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
 			s.Deferred, err = d.boolean(f.val, f.path)
 		case "max":
 			s.Max, err = d.count(f.val, f.path, 0)
+		case "status_events":
+			s.StatusEvents, err = d.boolean(f.val, f.path)
 		case "chan_len":
 			chanLenLine = f.line
 			s.ChanLen, err = d.count(f.val, f.path, 1)

@@ -134,6 +134,10 @@ type Subscription struct {
 	Deferred bool
 	// Max is an auto-unsubscribe limit set right after subscribing (0 = none).
 	Max int
+	// StatusEvents: the application listens to the subscription's status
+	// changes (nats.go's Subscription.StatusChanged, all four statuses)
+	// from when it subscribes; the outcome lists them.
+	StatusEvents bool
 	// ChanLen is the capacity of a chan subscription's channel (0 for the
 	// other types): a message that finds it full is dropped as a slow
 	// consumer.
