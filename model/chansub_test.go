@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
 )
 
 // Chan subscriptions (nats.go ChanSubscribe), issue 16 item 3; conformance
@@ -89,4 +90,24 @@ actions:
 	require.Equal(t, "max", m.RemovedBy)
 	require.Equal(t, ms(12), c.RemovedAt)
 	require.Equal(t, ms(22), res.Conns[0].ClosedAt)
+}
+
+// TestNatsGoOnlySubscriptions: chan subscriptions and status events are
+// nats.go APIs; under another library's profile the scenario is refused,
+// naming the field (a model that accepted them would run a chan
+// subscription the other library cannot make).
+func TestNatsGoOnlySubscriptions(t *testing.T) {
+	for field, sub := range map[string]string{
+		"type":          "{id: c, client: app, subject: x, type: chan}",
+		"status_events": "{id: c, client: app, subject: x, status_events: true}",
+	} {
+		sc, err := scenario.Parse("c.yaml", []byte("name: c\nprofile: java\nclients: [{name: app}]\nsubscriptions: ["+sub+"]\n"))
+		require.NoError(t, err)
+		_, err = model.Run(sc, model.Config{})
+		require.ErrorContains(t, err, "c.yaml:4: subscriptions[0]."+field+": profile java (")
+	}
+	sc, err := scenario.Parse("c.yaml", []byte("name: c\nprofile: go-1.53\nclients: [{name: app}]\nsubscriptions: [{id: c, client: app, subject: x, type: chan, status_events: true}]\n"))
+	require.NoError(t, err)
+	_, err = model.Run(sc, model.Config{})
+	require.NoError(t, err)
 }
