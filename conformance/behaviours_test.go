@@ -8,6 +8,7 @@ var behaviourCorpus = []string{
 	"chan-sub-drain.yaml",
 	"chan-sub-full.yaml",
 	"sub-status-events.yaml",
+	"double-drain-sync-chan.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the

@@ -332,6 +332,7 @@ func (c *comparer) subs() {
 			c.timePtr(what+" removed", ms.RemovedNS, rs.RemovedNS, cls.ptr(ms.RemovedNS))
 		}
 		c.timePtr(what+" closed_handler", ms.ClosedHandlerNS, rs.ClosedHandlerNS, cls.ptr(ms.ClosedHandlerNS))
+		equal(c, what+" closed_handler_calls", ms.ClosedHandlerCalls, rs.ClosedHandlerCalls)
 		if sameList(c, what+" status_events", statusNames(ms.StatusEvents), statusNames(rs.StatusEvents)) {
 			for i, e := range ms.StatusEvents {
 				c.time(fmt.Sprintf("%s status_events[%d] %s at", what, i, e.Status), e.AtNS, rs.StatusEvents[i].AtNS, cls.at(e.AtNS))

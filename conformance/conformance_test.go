@@ -57,6 +57,7 @@ var corpus = []struct {
 	{"chan-sub-drain.yaml", "a chan subscription's drain ends after its barrier with messages still in the channel, which stay readable (nats.go #1446)", true},
 	{"chan-sub-full.yaml", "a full channel drops as a slow consumer (one ErrSlowConsumer); a chan sub's max removes it as the message enters the channel", true},
 	{"sub-status-events.yaml", "subscription status events: Active, SlowConsumer, Active again while draining, Draining per Drain call, one Closed; none at a close", true},
+	{"double-drain-sync-chan.yaml", "a double drain of a sync and of a chan subscription calls each closed handler twice", true},
 }
 
 // quickGenerated is how many generated scenarios the quick subset runs.

@@ -711,11 +711,15 @@ func (s *realSub) subscribe() error {
 			return err
 		}
 	}
+	calls := 0
 	sub.SetClosedHandler(func(string) {
 		r.record(func() {
 			if out.ClosedHandlerNS == nil {
 				at := r.now()
 				out.ClosedHandlerNS = &at
+			}
+			if calls++; calls > 1 {
+				out.ClosedHandlerCalls = calls
 			}
 		})
 	})

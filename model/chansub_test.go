@@ -111,3 +111,35 @@ func TestNatsGoOnlySubscriptions(t *testing.T) {
 	_, err = model.Run(sc, model.Config{})
 	require.NoError(t, err)
 }
+
+// TestDoubleDrainSyncAndChan (conformance scenario double-drain-sync-chan):
+// two Drain calls on a sync and on a chan subscription start two checks;
+// both call removeSub, and nats.go calls the closed handler of a
+// subscription without callbacks in each: twice. The chan subscription
+// goes at its barriers (30 ms), the sync one at the 100 ms check after its
+// messages were taken (130 ms). It catches a model that runs the handler
+// once, as for async subscriptions.
+func TestDoubleDrainSyncAndChan(t *testing.T) {
+	res := runYAML(t, `
+network: {latency: 10ms}
+clients: [{name: app}, {name: pub}]
+subscriptions:
+  - {id: q, client: app, subject: jobs, type: sync}
+  - {id: c, client: app, subject: jobs, type: chan, chan_len: 4}
+actions:
+  - {at: 0s, publish: {client: pub, subject: jobs, count: 2}}
+  - {at: 10ms, drain_sub: {sub: q}}
+  - {at: 10ms, drain_sub: {sub: q}}
+  - {at: 10ms, drain_sub: {sub: c}}
+  - {at: 10ms, drain_sub: {sub: c}}
+  - {at: 50ms, next_msg: {sub: q, count: 2}}
+`)
+	q, c := res.Sub("q"), res.Sub("c")
+	require.Equal(t, ms(130), q.RemovedAt)
+	require.Equal(t, ms(130), q.ClosedHandlerAt)
+	require.Equal(t, 2, q.ClosedHandlerCalls)
+	require.Equal(t, ms(30), c.RemovedAt)
+	require.Equal(t, 2, c.ClosedHandlerCalls)
+	out := res.Outcome()
+	require.Equal(t, 2, out.Subscriptions[0].ClosedHandlerCalls)
+}

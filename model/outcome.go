@@ -188,6 +188,10 @@ type SubOutcome struct {
 	// (scenario status_events: true): Active, Draining, SlowConsumer,
 	// Closed (nats.go's names).
 	StatusEvents []StatusOutcome `json:"status_events,omitempty"`
+	// ClosedHandlerCalls is how many times the closed handler ran, when
+	// more than once (a sync or chan subscription drained twice); omitted
+	// otherwise.
+	ClosedHandlerCalls int `json:"closed_handler_calls,omitempty"`
 }
 
 // DeliveredOut is one message handed to the application, in order: a
@@ -322,6 +326,9 @@ func (r *Result) Outcome() *Outcome {
 			RemovedNS: nsPtr(s.RemovedAt), RemovedBy: s.RemovedBy, ClosedHandlerNS: nsPtr(s.ClosedHandlerAt),
 			DrainDoneNS: nsPtr(s.DrainDoneAt), DrainResult: s.DrainResult,
 			Delivered: []DeliveredOut{}, Dropped: []DroppedOutcome{}}
+		if s.ClosedHandlerCalls > 1 {
+			so.ClosedHandlerCalls = s.ClosedHandlerCalls
+		}
 		for _, e := range s.StatusEvents {
 			so.StatusEvents = append(so.StatusEvents, StatusOutcome{Status: e.Status, AtNS: int64(e.At)})
 		}

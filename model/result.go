@@ -61,6 +61,10 @@ type SubRecord struct {
 	// what it signalled: "ok" or ErrDrainTimeout.
 	DrainDoneAt sim.Time
 	DrainResult string
+	// ClosedHandlerCalls counts the closed handler's runs: once for an
+	// async subscription; for a sync or chan one, once per removeSub call
+	// (two for a double drain) and once at the connection's close.
+	ClosedHandlerCalls int
 	// StatusEvents are the subscription's status changes, for a
 	// subscription whose scenario listens to them (StatusEvents).
 	StatusEvents []SubStatusEvent

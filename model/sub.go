@@ -349,6 +349,7 @@ func (s *Sub) exit(d int32) {
 		l.drop(s.pop(), s.c.now(), reason, draining)
 	}
 	s.rec.ClosedHandlerAt = s.c.now()
+	s.rec.ClosedHandlerCalls++
 	s.c.w.trace(s.rec.Client, "sub.closed_handler", sim.Str("sub", s.rec.ID))
 }
 
@@ -376,8 +377,12 @@ func (s *Sub) connClose() {
 // No UNSUB is sent here.
 func (c *Conn) removeSub(s *Sub, by string) {
 	if !s.inSubs {
-		// nats.go still marks the sub closed and re-sends the status event.
+		// nats.go still marks the sub closed and re-sends the status event;
+		// a sync or chan subscription's closed handler runs again.
 		s.closed = true
+		if s.sync {
+			s.closedHandler()
+		}
 		return
 	}
 	for i, x := range c.subs {
@@ -438,9 +443,10 @@ func (s *Sub) releaseSync(reason DropReason) {
 	s.closedHandler()
 }
 
-// closedHandler records the closed handler of a sync or chan subscription,
-// which nats.go calls inside removeSub and close().
+// closedHandler records a run of the closed handler of a sync or chan
+// subscription, which nats.go calls inside every removeSub and close().
 func (s *Sub) closedHandler() {
+	s.rec.ClosedHandlerCalls++
 	if !s.exited {
 		s.exited = true
 		s.rec.ClosedHandlerAt = s.c.now()
