@@ -9,6 +9,7 @@ var behaviourCorpus = []string{
 	"chan-sub-full.yaml",
 	"sub-status-events.yaml",
 	"double-drain-sync-chan.yaml",
+	"reconnect-buffer-overflow-drain.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the

@@ -58,6 +58,7 @@ var corpus = []struct {
 	{"chan-sub-full.yaml", "a full channel drops as a slow consumer (one ErrSlowConsumer); a chan sub's max removes it as the message enters the channel", true},
 	{"sub-status-events.yaml", "subscription status events: Active, SlowConsumer, Active again while draining, Draining per Drain call, one Closed; none at a close", true},
 	{"double-drain-sync-chan.yaml", "a double drain of a sync and of a chan subscription calls each closed handler twice", true},
+	{"reconnect-buffer-overflow-drain.yaml", "the reconnect buffer overflowing (ErrReconnectBufExceeded) around a drain: discarded by a drain while reconnecting, sent by the reconnect before a later drain", true},
 }
 
 // quickGenerated is how many generated scenarios the quick subset runs.
