@@ -10,6 +10,7 @@ var behaviourCorpus = []string{
 	"sub-status-events.yaml",
 	"double-drain-sync-chan.yaml",
 	"reconnect-buffer-overflow-drain.yaml",
+	"sub-drain-barrier-timeout.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the

@@ -54,3 +54,30 @@ actions:
 	require.Equal(t, ms(212), b.ClosedAt)
 	require.False(t, b.DrainTimedOut)
 }
+
+// TestSubDrainBarrierTimesOut (conformance scenario
+// sub-drain-barrier-timeout): over a 6 s link the subscription drain's
+// Flush(10 s) times out at 15 s; its error is ignored and the empty
+// subscription is removed at once. Message 1 reached the server before the
+// UNSUB, so the server sent it; it arrives at 16.5 s and is dropped for an
+// unknown sid: the barrier's timeout loses it. It catches a model whose
+// barrier waits for its PONG (the message would be handled and the sub
+// removed at 17 s) or has no timeout.
+func TestSubDrainBarrierTimesOut(t *testing.T) {
+	res := runYAML(t, `
+network: {latency: 6s}
+clients: [{name: app}, {name: pub}]
+subscriptions:
+  - {id: s, client: app, subject: work, handler: {duration: 1ms}}
+actions:
+  - {at: 4500ms, publish: {client: pub, subject: work}}
+  - {at: 5s, drain_sub: {sub: s}}
+`)
+	s := res.Sub("s")
+	require.Equal(t, ms(15000), s.RemovedAt)
+	require.Equal(t, ms(11000), s.UnsubProcessedAt)
+	require.Empty(t, s.Handled)
+	d := res.Ledger.Deliveries[0]
+	require.Equal(t, model.DropUnknownSid, d.Reason)
+	require.Equal(t, ms(16500), d.DroppedAt)
+}
