@@ -11,6 +11,7 @@ var behaviourCorpus = []string{
 	"double-drain-sync-chan.yaml",
 	"reconnect-buffer-overflow-drain.yaml",
 	"sub-drain-barrier-timeout.yaml",
+	"callback-outlives-close-publishes.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the

@@ -60,6 +60,7 @@ var corpus = []struct {
 	{"double-drain-sync-chan.yaml", "a double drain of a sync and of a chan subscription calls each closed handler twice", true},
 	{"reconnect-buffer-overflow-drain.yaml", "the reconnect buffer overflowing (ErrReconnectBufExceeded) around a drain: discarded by a drain while reconnecting, sent by the reconnect before a later drain", true},
 	{"sub-drain-barrier-timeout.yaml", "the subscription drain's barrier timing out (6 s link): the sub goes at 10 s, a message the server sent before the UNSUB arrives after and is lost", false},
+	{"callback-outlives-close-publishes.yaml", "a callback that outlives Close (and a timed-out drain's close) replies and publishes: ErrConnectionClosed", true},
 }
 
 // quickGenerated is how many generated scenarios the quick subset runs.

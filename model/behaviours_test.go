@@ -81,3 +81,42 @@ actions:
 	require.Equal(t, model.DropUnknownSid, d.Reason)
 	require.Equal(t, ms(16500), d.DroppedAt)
 }
+
+// TestCallbackOutlivesClosePublishes (conformance scenario
+// callback-outlives-close-publishes): callbacks still running when their
+// connection closes (a's Close at 50 ms; b's timed-out drain at 62 ms)
+// reply and publish at 102 ms: both refused with ErrConnectionClosed, and
+// the closed handler runs as the callback returns. It catches a model that
+// lets a closed connection's callback publish (ReplyUnchecked-like), or
+// that ends the callback at the close.
+func TestCallbackOutlivesClosePublishes(t *testing.T) {
+	res := runYAML(t, `
+network: {latency: 1ms}
+clients:
+  - {name: a}
+  - {name: b, drain_timeout: 50ms}
+  - {name: pub}
+subscriptions:
+  - id: sa
+    client: a
+    subject: work.a
+    handler: {duration: 100ms, actions: [{reply: {}}, {publish: {subject: out}}]}
+  - id: sb
+    client: b
+    subject: work.b
+    handler: {duration: 100ms, actions: [{reply: {}}, {publish: {subject: out}}]}
+  - {id: sink, client: pub, subject: out}
+actions:
+  - {at: 0s, publish: {client: pub, subject: work.a, reply: answers, count: 2}}
+  - {at: 0s, publish: {client: pub, subject: work.b, reply: answers, count: 2}}
+  - {at: 10ms, drain: {client: b}}
+  - {at: 50ms, close: {client: a}}
+`)
+	require.Equal(t, ms(50), res.Conns[0].ClosedAt)
+	require.Equal(t, ms(62), res.Conns[1].ClosedAt)
+	for _, src := range []string{"sa#1", "sb#1"} {
+		require.Equal(t, []string{"reply@102.000ms=ErrConnectionClosed", "publish@102.000ms=ErrConnectionClosed"}, calls(res, src))
+		require.Equal(t, ms(102), res.Sub(src[:2]).ClosedHandlerAt)
+	}
+	require.Empty(t, res.Sub("sink").Handled)
+}
