@@ -12,6 +12,7 @@ var behaviourCorpus = []string{
 	"reconnect-buffer-overflow-drain.yaml",
 	"sub-drain-barrier-timeout.yaml",
 	"callback-outlives-close-publishes.yaml",
+	"sub-counters.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the

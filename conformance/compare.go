@@ -131,10 +131,11 @@ func optMS(p *int64) string {
 }
 
 // callKey is what must agree about one call.
-type callKey struct{ Verb, Result, Msg string }
+type callKey struct{ Verb, Result, Msg, Counters string }
 
-// calls compares, per source, the sequence of calls: verb, result and (for
-// successful calls) the message, and their times. Calls made by callbacks of
+// calls compares, per source, the sequence of calls: verb, result, (for
+// successful calls) the message, the counters a counters call read, and
+// their times. Calls made by callbacks of
 // queue-group members are compared per group as a multiset, since which
 // member gets which message is the server's random choice.
 func (c *comparer) calls() {
@@ -191,6 +192,12 @@ func (c *comparer) callKey(s *Side, cl model.CallOutcome) callKey {
 	k := callKey{Verb: cl.Verb, Result: cl.Result}
 	if cl.Result == model.OK {
 		k.Msg = s.key(cl.Msg)
+	}
+	if cl.PendingMsgs != nil {
+		k.Counters = fmt.Sprintf("pending %d", *cl.PendingMsgs)
+	}
+	if cl.Delivered != nil {
+		k.Counters += fmt.Sprintf(" delivered %d", *cl.Delivered)
 	}
 	return k
 }

@@ -61,6 +61,7 @@ var corpus = []struct {
 	{"reconnect-buffer-overflow-drain.yaml", "the reconnect buffer overflowing (ErrReconnectBufExceeded) around a drain: discarded by a drain while reconnecting, sent by the reconnect before a later drain", true},
 	{"sub-drain-barrier-timeout.yaml", "the subscription drain's barrier timing out (6 s link): the sub goes at 10 s, a message the server sent before the UNSUB arrives after and is lost", false},
 	{"callback-outlives-close-publishes.yaml", "a callback that outlives Close (and a timed-out drain's close) replies and publishes: ErrConnectionClosed", true},
+	{"sub-counters.yaml", "Pending() and Delivered() of async, sync and chan subscriptions around a drain, and after removal", true},
 }
 
 // quickGenerated is how many generated scenarios the quick subset runs.

@@ -512,6 +512,7 @@ func errName(err error) string {
 		{nats.ErrReconnectBufExceeded, model.ErrReconnectBufExceeded},
 		{nats.ErrNoResponders, model.ErrNoResponders},
 		{nats.ErrMaxMessages, model.ErrMaxMessages},
+		{nats.ErrTypeSubscription, model.ErrTypeSubscription},
 		{nats.ErrMsgNoReply, model.ErrMsgNoReply},
 		{nats.ErrNoServers, model.ErrNoServers},
 		{io.EOF, model.ErrEOF},
@@ -615,6 +616,8 @@ func (r *realRun) act(src string, a *scenario.Action, start time.Duration) {
 		r.call(src, "close", a.Close.Client, "", at, nil, "")
 	case a.NextMsg != nil:
 		r.sub(a.NextMsg.Sub).nextMsgs(src, a.NextMsg)
+	case a.Counters != nil:
+		r.sub(a.Counters.Sub).counters(src)
 	case a.Disconnect != nil:
 		at := r.now()
 		r.cut(r.conn(a.Disconnect.Client), a.Disconnect.For)
@@ -823,6 +826,27 @@ func (s *realSub) nextMsgs(source string, a *scenario.NextMsg) {
 		}
 		r.call(source, "next_msg", s.spec.Client, s.spec.ID, at, err, key)
 	}
+}
+
+// counters reads the subscription's Pending() and Delivered() and records
+// them with the first error.
+func (s *realSub) counters(source string) {
+	r := s.r
+	at := r.now()
+	sub := s.current()
+	msgs, _, perr := sub.Pending()
+	n, derr := sub.Delivered()
+	r.record(func() {
+		c := model.CallOutcome{Source: source, Verb: "counters", Client: s.spec.Client, Sub: s.spec.ID, AtNS: at, ReturnedAtNS: r.now(), Result: result(cmp.Or(perr, derr))}
+		if perr == nil {
+			c.PendingMsgs = &msgs
+		}
+		if derr == nil {
+			c.Delivered = &n
+		}
+		r.out.Calls = append(r.out.Calls, c)
+		r.triggerCall(source, "counters", s.spec.Client, c.Result, 0)
+	})
 }
 
 // next is NextMsg(timeout), or on a chan subscription a receive from its

@@ -108,6 +108,11 @@ type CallOutcome struct {
 	ReturnedAtNS int64  `json:"returned_at_ns"`
 	Result       string `json:"result"`
 	Msg          int    `json:"msg,omitempty"`
+	// PendingMsgs and Delivered are what a counters call read:
+	// Subscription.Pending()'s message count and Delivered(); omitted for
+	// other calls, and each where its call failed.
+	PendingMsgs *int   `json:"pending_msgs,omitempty"`
+	Delivered   *int64 `json:"delivered,omitempty"`
 }
 
 // ConnOutcome is one connection's history.
@@ -282,8 +287,12 @@ func (r *Result) Outcome() *Outcome {
 		}
 	}
 	for _, c := range r.Calls {
-		o.Calls = append(o.Calls, CallOutcome{Source: c.Source, Verb: c.Verb, Client: c.Client, Sub: c.Sub,
-			AtNS: int64(c.At), ReturnedAtNS: int64(c.ReturnedAt), Result: c.Result, Msg: c.Msg})
+		co := CallOutcome{Source: c.Source, Verb: c.Verb, Client: c.Client, Sub: c.Sub,
+			AtNS: int64(c.At), ReturnedAtNS: int64(c.ReturnedAt), Result: c.Result, Msg: c.Msg}
+		if n := c.Counters; n != nil {
+			co.PendingMsgs, co.Delivered = n.PendingMsgs, n.Delivered
+		}
+		o.Calls = append(o.Calls, co)
 	}
 	for _, c := range r.Conns {
 		co := ConnOutcome{Client: c.Client, LastError: c.LastError, ClosedNS: nsPtr(c.ClosedAt),

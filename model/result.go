@@ -136,6 +136,16 @@ type CallRecord struct {
 	ReturnedAt sim.Time
 	Result     string // "ok" or an error name
 	Msg        int    // message published or received, when there is one
+	// Counters is what a counters action read, nil for other calls.
+	Counters *Counters
+}
+
+// Counters are a subscription's counters as a counters action read them
+// (nats.go's Subscription.Pending and Delivered): each nil where its call
+// returned an error (the action's Result names the first such error).
+type Counters struct {
+	PendingMsgs *int
+	Delivered   *int64
 }
 
 // Sub returns the record of the subscription with the given id, or nil.

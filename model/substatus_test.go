@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -51,4 +52,70 @@ actions:
 	require.Equal(t, []string{"Active@0.000ms", "Draining@15.000ms"}, statusEvents(res.Sub("q")))
 	require.Equal(t, ms(85), res.Sub("q").RemovedAt) // by the close
 	require.Empty(t, res.Sub("quiet").StatusEvents, "a subscription nobody listens to records nothing")
+}
+
+// counterCalls returns the counters calls of source as
+// "result pending=P delivered=D" ("-" for a counter not read).
+func counterCalls(res *model.Result, source string) []string {
+	var out []string
+	num := func(p *int64) string {
+		if p == nil {
+			return "-"
+		}
+		return strconv.FormatInt(*p, 10)
+	}
+	for _, c := range res.Calls {
+		if c.Source != source || c.Verb != "counters" {
+			continue
+		}
+		var pending *int64
+		if n := c.Counters; n != nil && n.PendingMsgs != nil {
+			v := int64(*n.PendingMsgs)
+			pending = &v
+		}
+		var delivered *int64
+		if c.Counters != nil {
+			delivered = c.Counters.Delivered
+		}
+		out = append(out, c.At.String()+" "+c.Result+" pending="+num(pending)+" delivered="+num(delivered))
+	}
+	return out
+}
+
+// TestSubCounters (conformance scenario sub-counters): Pending() counts the
+// running callback's message with those queued, Delivered() the callbacks
+// started (async), the messages NextMsg took (sync), or those sent into the
+// channel (chan, whose Pending fails with ErrTypeSubscription); after the
+// drain removed the subscription both fail with ErrBadSubscription. It
+// catches a model that decrements pending when the callback starts, counts
+// a chan subscription's messages, or reads a removed subscription.
+func TestSubCounters(t *testing.T) {
+	res := runYAML(t, `
+network: {latency: 1ms}
+clients: [{name: app}, {name: pub}]
+subscriptions:
+  - {id: s, client: app, subject: work, handler: {duration: 20ms}}
+  - {id: q, client: app, subject: work, type: sync}
+  - {id: c, client: app, subject: work, type: chan}
+actions:
+  - {at: 0s, publish: {client: pub, subject: work, count: 5}}
+  - {at: 10ms, counters: {sub: s}}
+  - {at: 10ms, next_msg: {sub: q, count: 2}}
+  - {at: 20ms, counters: {sub: q}}
+  - {at: 20ms, counters: {sub: c}}
+  - {at: 30ms, drain_sub: {sub: s}}
+  - after: {event: callback_start, sub: s, nth: 4}
+    counters: {sub: s}
+  - {at: 300ms, counters: {sub: s}}
+`)
+	for src, want := range map[string]string{
+		"actions[1]": "10.000ms ok pending=5 delivered=1",
+		"actions[3]": "20.000ms ok pending=3 delivered=2",
+		"actions[4]": "20.000ms ErrTypeSubscription pending=- delivered=5",
+		"actions[6]": "62.000ms ok pending=2 delivered=4",
+		"actions[7]": "300.000ms ErrBadSubscription pending=- delivered=-",
+	} {
+		require.Equal(t, []string{want}, counterCalls(res, src), src)
+	}
+	require.Equal(t, ms(132), res.Sub("s").RemovedAt)
 }

@@ -432,6 +432,8 @@ func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
 		client = w.sc.Sub(a.DrainSub.Sub).Client
 	case a.NextMsg != nil:
 		client = w.sc.Sub(a.NextMsg.Sub).Client
+	case a.Counters != nil:
+		client = w.sc.Sub(a.Counters.Sub).Client
 	default:
 		return fn
 	}
@@ -488,6 +490,13 @@ func (w *World) act(i int) {
 		rec(a.Close.Client, "", "", 0)
 	case a.NextMsg != nil:
 		w.nextMsgCalls(src, a.NextMsg, 0)
+	case a.Counters != nil:
+		s, client, err := w.subOrErr(a.Counters.Sub)
+		var n *Counters
+		if s != nil {
+			n, err = s.Counters()
+		}
+		w.call(CallRecord{Source: src, Verb: "counters", Client: client, Sub: a.Counters.Sub, At: now, ReturnedAt: now, Result: result(err), Counters: n})
 	case a.Disconnect != nil:
 		w.disconnect(conn(a.Disconnect.Client), a.Disconnect.For)
 		rec(a.Disconnect.Client, "", "", 0)
@@ -611,6 +620,12 @@ func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
 			}
 			return &scenario.Error{File: sc.File, Line: sc.Subs[i].Line, Field: "subscriptions[" + strconv.Itoa(i) + "]." + field,
 				Msg: "profile " + p.Name + " (" + p.Library + ") has no " + what}
+		}
+		for i := range sc.Actions {
+			if sc.Actions[i].Counters != nil {
+				return &scenario.Error{File: sc.File, Line: sc.Actions[i].Line, Field: "actions[" + strconv.Itoa(i) + "].counters",
+					Msg: "profile " + p.Name + " (" + p.Library + ") has no counters action (nats.go's Subscription.Pending and Delivered)"}
+			}
 		}
 	}
 	if !p.Dispatchers {

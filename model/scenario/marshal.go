@@ -239,6 +239,8 @@ func actionPairs(a *Action) pairs {
 		p.add("subscribe", subRef(a.Subscribe.Sub))
 	case a.Unsubscribe != nil:
 		p.add("unsubscribe", subRef(a.Unsubscribe.Sub))
+	case a.Counters != nil:
+		p.add("counters", subRef(a.Counters.Sub))
 	case a.AutoUnsubscribe != nil:
 		au := pairs{"sub: " + quote(a.AutoUnsubscribe.Sub), "max: " + strconv.Itoa(a.AutoUnsubscribe.Max)}
 		p.add("auto_unsubscribe", au.flow())

@@ -800,7 +800,7 @@ func (d *decoder) handler(n *yaml.Node, path string) (Handler, error) {
 var (
 	handlerVerbs = []string{"reply", "publish", "request", "unsubscribe", "drain_sub", "subscribe", "drain", "sleep"}
 	actionVerbs  = []string{"publish", "request", "flush", "subscribe", "unsubscribe", "auto_unsubscribe",
-		"drain_sub", "drain", "close", "next_msg", "disconnect", "restart_server"}
+		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server"}
 )
 
 func (d *decoder) handlerAction(n *yaml.Node, path string) (HandlerAction, error) {
@@ -1010,6 +1010,8 @@ func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
 			a.Subscribe, err = d.subRef(f.val, f.path)
 		case "unsubscribe":
 			a.Unsubscribe, err = d.subRef(f.val, f.path)
+		case "counters":
+			a.Counters, err = d.subRef(f.val, f.path)
 		case "auto_unsubscribe":
 			a.AutoUnsubscribe, err = d.autoUnsubscribe(f.val, f.path)
 		case "drain_sub":

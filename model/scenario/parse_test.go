@@ -120,8 +120,9 @@ func TestParseFull(t *testing.T) {
 			{At: 10 * time.Millisecond, Drain: &ClientRef{Client: "app"}, Line: 62},
 			{At: 11 * time.Millisecond, Close: &ClientRef{Client: "app"}, Line: 63},
 			{At: 12 * time.Millisecond, NextMsg: &NextMsg{Sub: "s3", Timeout: time.Second, Count: 5}, Line: 64},
-			{At: 13 * time.Millisecond, Disconnect: &Disconnect{Client: "app", For: 500 * time.Millisecond}, Line: 65},
-			{At: 14 * time.Millisecond, RestartServer: &RestartServer{For: time.Second}, Line: 66},
+			{At: 12 * time.Millisecond, Counters: &SubRef{Sub: "s3"}, Line: 65},
+			{At: 13 * time.Millisecond, Disconnect: &Disconnect{Client: "app", For: 500 * time.Millisecond}, Line: 66},
+			{At: 14 * time.Millisecond, RestartServer: &RestartServer{For: time.Second}, Line: 67},
 		},
 	}
 	require.Equal(t, want, s)
@@ -396,7 +397,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"no verb",
 			head + "actions:\n  - {at: 0s}\n",
-			`bad.yaml:4: actions[0]: no verb: want one of publish, request, flush, subscribe, unsubscribe, auto_unsubscribe, drain_sub, drain, close, next_msg, disconnect, restart_server`,
+			`bad.yaml:4: actions[0]: no verb: want one of publish, request, flush, subscribe, unsubscribe, auto_unsubscribe, drain_sub, drain, close, next_msg, counters, disconnect, restart_server`,
 		},
 		{
 			"no verb in handler action",

@@ -217,6 +217,7 @@ type Action struct {
 	Drain           *ClientRef
 	Close           *ClientRef
 	NextMsg         *NextMsg
+	Counters        *SubRef // read the subscription's Pending() and Delivered()
 	Disconnect      *Disconnect
 	RestartServer   *RestartServer
 	Line            int
@@ -319,6 +320,8 @@ func (a *Action) Kind() string {
 		return "close"
 	case a.NextMsg != nil:
 		return "next_msg"
+	case a.Counters != nil:
+		return "counters"
 	case a.Disconnect != nil:
 		return "disconnect"
 	case a.RestartServer != nil:

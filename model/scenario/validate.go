@@ -94,6 +94,8 @@ func (d *decoder) validate(s *Scenario) error {
 			_, err = deferred(p+".sub", a.Subscribe.Sub)
 		case a.Unsubscribe != nil:
 			_, err = sub(p+".sub", a.Unsubscribe.Sub)
+		case a.Counters != nil:
+			_, err = sub(p+".sub", a.Counters.Sub)
 		case a.AutoUnsubscribe != nil:
 			_, err = sub(p+".sub", a.AutoUnsubscribe.Sub)
 		case a.DrainSub != nil:
