@@ -2,6 +2,7 @@ package model
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -248,7 +249,11 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		rec.ID = c.name + ".respmux"
 	} else {
 		rec.ID, rec.Queue, rec.Type = spec.ID, spec.Queue, spec.Type
-		s.queue, s.sync = spec.Queue, spec.Type == scenario.Sync
+		s.queue, s.sync, s.ch = spec.Queue, spec.Type != scenario.Async, spec.Type == scenario.Chan
+		s.chanLen = w.profile.SyncChanLen
+		if s.ch {
+			s.chanLen, s.msgsLim, s.byteLim = spec.ChanLen, 0, 0
+		}
 		if spec.PendingMsgsLimit != nil {
 			s.msgsLim = *spec.PendingMsgsLimit
 		}
@@ -263,6 +268,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	w.subList = append(w.subList, s)
 	c.subs = append(c.subs, s)
 	w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
+	s.changeStatus(SubActive) // StatusChanged sends the current status first
 	return s
 }
 
@@ -434,6 +440,8 @@ func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
 		client = w.sc.Sub(a.DrainSub.Sub).Client
 	case a.NextMsg != nil:
 		client = w.sc.Sub(a.NextMsg.Sub).Client
+	case a.Counters != nil:
+		client = w.sc.Sub(a.Counters.Sub).Client
 	default:
 		return fn
 	}
@@ -490,6 +498,13 @@ func (w *World) act(i int) {
 		rec(a.Close.Client, "", "", 0)
 	case a.NextMsg != nil:
 		w.nextMsgCalls(src, a.NextMsg, 0)
+	case a.Counters != nil:
+		s, client, err := w.subOrErr(a.Counters.Sub)
+		var n *Counters
+		if s != nil {
+			n, err = s.Counters()
+		}
+		w.call(CallRecord{Source: src, Verb: "counters", Client: client, Sub: a.Counters.Sub, At: now, ReturnedAt: now, Result: result(err), Counters: n})
 	case a.Disconnect != nil:
 		w.disconnect(conn(a.Disconnect.Client), a.Disconnect.For)
 		rec(a.Disconnect.Client, "", "", 0)
@@ -597,6 +612,27 @@ func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
 			if sc.Subs[i].Type == scenario.Sync {
 				return &scenario.Error{File: sc.File, Line: sc.Subs[i].Line, Field: "subscriptions[" + strconv.Itoa(i) + "].type",
 					Msg: "profile " + p.Name + " (" + p.Library + ") has no sync subscriptions; give the subscription a handler (type: async)"}
+			}
+		}
+	}
+	if !strings.HasPrefix(p.Library, "nats.go") {
+		for i := range sc.Subs {
+			field, what := "", ""
+			switch {
+			case sc.Subs[i].Type == scenario.Chan:
+				field, what = "type", "chan subscriptions (nats.go's ChanSubscribe); use type: sync or async"
+			case sc.Subs[i].StatusEvents:
+				field, what = "status_events", "subscription status events (nats.go's Subscription.StatusChanged); leave status_events out"
+			default:
+				continue
+			}
+			return &scenario.Error{File: sc.File, Line: sc.Subs[i].Line, Field: "subscriptions[" + strconv.Itoa(i) + "]." + field,
+				Msg: "profile " + p.Name + " (" + p.Library + ") has no " + what}
+		}
+		for i := range sc.Actions {
+			if sc.Actions[i].Counters != nil {
+				return &scenario.Error{File: sc.File, Line: sc.Actions[i].Line, Field: "actions[" + strconv.Itoa(i) + "].counters",
+					Msg: "profile " + p.Name + " (" + p.Library + ") has no counters action (nats.go's Subscription.Pending and Delivered)"}
 			}
 		}
 	}
