@@ -125,18 +125,16 @@ type Timer struct {
 }
 
 // event is one slot of the event slab. Slots are recycled through a free
-// list, so scheduling allocates only when the slab grows. A slot stays taken
-// while a queue entry refers to it, even after its event was canceled, so an
-// entry never outlives its slot and the queue needs no back pointers.
+// list, so scheduling allocates only when the slab grows.
 type event struct {
-	fn     func()
-	gen    uint32 // bumped when the event fires or is canceled; stale Timers no longer match
-	queued bool   // scheduled, neither fired nor canceled
+	fn   func()
+	gen  uint32 // bumped when the slot is freed; stale Timers no longer match
+	heap int32  // index in Sim.heap, -1 when not queued
 }
 
-// entry is one element of the event queue. The ordering key (at, seq) is
-// kept inline so that sifting compares adjacent memory instead of chasing
-// slab indices; slot points back at the event for its callback.
+// entry is one element of the event heap. The ordering key (at, seq) is kept
+// inline so that sifting compares adjacent memory instead of chasing slab
+// indices; slot points back at the event for its callback and generation.
 type entry struct {
 	at   Time
 	seq  uint64
@@ -148,7 +146,7 @@ type entry struct {
 func (x *entry) before(y *entry) bool { return x.less(y) != 0 }
 
 // less is before as 0 or 1, computed without short-circuit branches so that
-// down can pick the earlier child arithmetically: which child wins is data
+// down can pick the smaller child arithmetically: which child wins is data
 // dependent and would otherwise be a mispredicted branch at every level.
 func (x *entry) less(y *entry) uint8 {
 	return b2u(x.at < y.at) | (b2u(x.at == y.at) & b2u(x.seq < y.seq))
@@ -164,28 +162,6 @@ func b2u(b bool) uint8 {
 
 // Sim is the event loop. It is not safe for concurrent use; a run is a single
 // thread of control by design.
-//
-// The queue is a binary min-heap of entries ordered by (at, seq). Three
-// choices, measured against the plain heap it replaced (docs/performance.md),
-// cut the work per event:
-//
-//   - Cancel does not take the entry out of the heap; it marks the slot, and
-//     the entry is discarded when it reaches the top (lazy deletion). The heap
-//     therefore needs no position back pointers, which every sift step would
-//     otherwise update. When canceled entries make up more than half of a
-//     large heap, it is compacted, so memory stays bounded.
-//   - Step leaves the fired entry at the root as a hole while its callback
-//     runs. An event that schedules another (a timer rearming itself, a
-//     message handed to the next stage) fills the hole and sifts down once,
-//     instead of a removal followed by an insertion; otherwise the hole is
-//     removed after the callback.
-//   - Sifting down moves the hole to a leaf along the smaller children and
-//     then the entry up (Floyd): one comparison per level instead of two.
-//     A 4-ary heap measured slower: the kernel is bound by comparisons, not
-//     by memory, at the queue sizes runs have.
-//
-// The order of events does not depend on the heap's layout: (at, seq) is a
-// total order, so equal times still run in scheduling order.
 type Sim struct {
 	now    Time
 	seq    uint64
@@ -199,12 +175,7 @@ type Sim struct {
 
 	slab []event
 	free []int32
-	heap queue
-	// hole: heap[0] is the entry of the running event, already fired, to be
-	// replaced by the next At or removed when the event returns.
-	hole bool
-	// canceled counts the entries in heap whose event was canceled.
-	canceled int
+	heap []entry // binary min-heap ordered by (at, seq)
 }
 
 // New returns a Sim at time 0 with the given budget.
@@ -226,7 +197,7 @@ func (s *Sim) Now() Time { return s.now }
 func (s *Sim) Events() uint64 { return s.events }
 
 // Pending returns the number of scheduled events.
-func (s *Sim) Pending() int { return len(s.heap) - s.canceled - int(b2u(s.hole)) }
+func (s *Sim) Pending() int { return len(s.heap) }
 
 // At schedules fn at virtual time t. A time in the past is clamped to now, so
 // causality always holds. Events at equal times run in scheduling order.
@@ -243,16 +214,11 @@ func (s *Sim) At(t Time, fn func()) Timer {
 		i = int32(len(s.slab) - 1)
 	}
 	e := &s.slab[i]
-	e.fn, e.queued = fn, true
-	x := entry{at: t, seq: s.seq, slot: i}
+	e.fn = fn
+	n := len(s.heap)
+	s.heap = append(s.heap, entry{})
+	s.up(n, entry{at: t, seq: s.seq, slot: i})
 	s.seq++
-	if s.hole {
-		s.hole = false
-		s.down(0, x)
-	} else {
-		s.heap = append(s.heap, entry{})
-		s.up(len(s.heap)-1, x)
-	}
 	return Timer{slot: i + 1, gen: e.gen}
 }
 
@@ -264,52 +230,29 @@ func (s *Sim) After(d time.Duration, fn func()) Timer {
 // Cancel removes a scheduled event. It reports whether the event was still
 // pending; canceling a fired, canceled or zero Timer is a no-op.
 func (s *Sim) Cancel(t Timer) bool {
-	if !s.Scheduled(t) {
+	if t.slot == 0 {
 		return false
 	}
-	e := &s.slab[t.slot-1]
-	e.fn, e.queued = nil, false
-	e.gen++
-	s.canceled++
-	if s.canceled >= compactMin && 2*s.canceled > len(s.heap) {
-		s.compact()
+	i := t.slot - 1
+	if int(i) >= len(s.slab) {
+		return false
 	}
+	e := &s.slab[i]
+	if e.gen != t.gen || e.heap < 0 {
+		return false
+	}
+	s.remove(int(e.heap))
+	s.release(i)
 	return true
-}
-
-// compactMin is the fewest canceled entries worth compacting the heap for:
-// below it, discarding them as they reach the top costs less.
-const compactMin = 64
-
-// compact drops the canceled entries from the heap and restores the heap
-// order, in place.
-func (s *Sim) compact() {
-	if s.hole {
-		s.hole = false
-		s.remove(0)
-	}
-	h := s.heap[:0]
-	for _, x := range s.heap {
-		if s.slab[x.slot].queued {
-			h = append(h, x)
-		} else {
-			s.release(x.slot)
-		}
-	}
-	clear(s.heap[len(h):])
-	s.heap, s.canceled = h, 0
-	for j := (len(h) - 2) / 2; j >= 0; j-- {
-		s.down(j, h[j])
-	}
 }
 
 // Scheduled reports whether t refers to an event that has not yet run.
 func (s *Sim) Scheduled(t Timer) bool {
-	if t.slot <= 0 || int(t.slot-1) >= len(s.slab) {
+	if t.slot == 0 || int(t.slot-1) >= len(s.slab) {
 		return false
 	}
 	e := &s.slab[t.slot-1]
-	return e.gen == t.gen && e.queued
+	return e.gen == t.gen && e.heap >= 0
 }
 
 // Halt stops the current Run or RunUntil after the running event returns.
@@ -335,43 +278,17 @@ func (s *Sim) Stopping() bool { return s.halted }
 // Step executes the next event, if any, and reports whether one ran. It
 // ignores budgets; Run and RunUntil enforce them.
 func (s *Sim) Step() bool {
-	if !s.settle() {
+	if len(s.heap) == 0 {
 		return false
 	}
 	top := s.heap[0]
 	s.now = top.at
-	e := &s.slab[top.slot]
-	fn := e.fn
-	e.fn, e.queued = nil, false
-	e.gen++
+	fn := s.slab[top.slot].fn
+	s.remove(0)
 	s.release(top.slot)
-	s.hole = true
 	s.events++
 	fn()
-	if s.hole {
-		s.hole = false
-		s.remove(0)
-	}
 	return true
-}
-
-// settle discards canceled entries from the top of the heap and reports
-// whether an event is left, at heap[0].
-func (s *Sim) settle() bool {
-	if s.hole { // Step called from inside an event
-		s.hole = false
-		s.remove(0)
-	}
-	for len(s.heap) > 0 {
-		top := s.heap[0].slot
-		if s.slab[top].queued {
-			return true
-		}
-		s.canceled--
-		s.release(top)
-		s.remove(0)
-	}
-	return false
 }
 
 // Run executes events until the queue is empty, a budget is exhausted or the
@@ -389,7 +306,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 			}
 			return s.outcome(Halted)
 		}
-		if !s.settle() {
+		if len(s.heap) == 0 {
 			return s.outcome(Quiescent)
 		}
 		next := s.heap[0].at
@@ -410,34 +327,36 @@ func (s *Sim) outcome(r StopReason) Outcome {
 	return Outcome{Reason: r, Now: s.now, Events: s.events, Records: s.records}
 }
 
-// release returns slot i, whose event fired or was canceled and whose
-// entry is leaving the heap, to the free list.
 func (s *Sim) release(i int32) {
+	e := &s.slab[i]
+	e.fn = nil
+	e.gen++
+	e.heap = -1
 	s.free = append(s.free, i)
+}
+
+// place stores x at heap index j and records the index in x's slab slot.
+func (s *Sim) place(j int, x entry) {
+	s.heap[j] = x
+	s.slab[x.slot].heap = int32(j)
 }
 
 // up moves x from a hole at index j towards the root until its parent is
 // ordered before it, then stores it.
 func (s *Sim) up(j int, x entry) {
-	h := s.heap
 	for j > 0 {
 		p := (j - 1) / 2
-		if !x.before(&h[p]) {
+		if !x.before(&s.heap[p]) {
 			break
 		}
-		h[j] = h[p]
+		s.place(j, s.heap[p])
 		j = p
 	}
-	h[j] = x
+	s.place(j, x)
 }
 
 // down moves x from a hole at index j towards the leaves until no child is
 // ordered before it, then stores it. It reports whether x moved.
-//
-// It first moves the hole all the way down along the smaller children,
-// then x up from there (Floyd's heap removal): an entry put at the root is
-// usually a late one that belongs near the leaves, so this takes one
-// comparison per level instead of two.
 func (s *Sim) down(j int, x entry) bool {
 	start := j
 	h := s.heap
@@ -447,28 +366,20 @@ func (s *Sim) down(j int, x entry) bool {
 		if c >= n {
 			break
 		}
-		if c+1 < n {
-			// Branch-free pick of the earlier child: which one wins is
+		if r := c + 1; r < n {
+			// Branch-free pick of the smaller child: which one wins is
 			// data dependent and would be a mispredicted branch per level.
-			c += int(h[c+1].less(&h[c]))
+			c += int(h[r].less(&h[c]))
 		}
-		h[j] = h[c]
-		j = c
-	}
-	for j > start {
-		p := (j - 1) / 2
-		if !x.before(&h[p]) {
+		if !h[c].before(&x) {
 			break
 		}
-		h[j] = h[p]
-		j = p
+		s.place(j, h[c])
+		j = c
 	}
-	h[j] = x
+	s.place(j, x)
 	return j > start
 }
-
-// queue is the event heap: a binary min-heap of entries ordered by (at, seq).
-type queue []entry
 
 // remove deletes the entry at heap index j, refilling the hole with the last
 // entry.
