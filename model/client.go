@@ -78,8 +78,9 @@ type Conn struct {
 	// drainDeadlinePolled: a polled drain woke past its deadline and, under
 	// PollDeadlineFirst, times out whatever is left.
 	drainDeadlinePolled bool
-	drainRng            sim.Chooser
-	reconRng            sim.Chooser
+	// drainRng and reconRng are made on first use (stream).
+	drainRng sim.Chooser
+	reconRng sim.Chooser
 	// Event loop (Profile.EventLoop): held while a blocking handler runs;
 	// deferred are the loop's events that became due meanwhile.
 	held     bool
@@ -167,6 +168,17 @@ func (c *Conn) setStatus(s Status) {
 	if s == Closed && c.rec.ClosedAt == NoTime {
 		c.rec.ClosedAt = c.now()
 	}
+}
+
+// stream returns *rng, the connection's Chooser stream with the given name,
+// made on first use: most runs never draw a drain order or a reconnect
+// delay, and each stream is three allocations of a run's setup. A stream's
+// draws depend on its name alone, not on when it is made.
+func (c *Conn) stream(rng *sim.Chooser, name string) sim.Chooser {
+	if *rng == nil {
+		*rng = c.w.rngClient.Stream(c.name + "/" + name)
+	}
+	return *rng
 }
 
 // lookup returns the subscription with sid if it is still in nc.subs.
@@ -657,7 +669,7 @@ func (c *Conn) scheduleReconnectAttempt() {
 		// In range: reconnect_wait is at most scenario.MaxDuration (parse
 		// limit) and the jitter at most a profile's constant (≤ 1 s), so
 		// the sum is far below 2^63 ns.
-		wait += sim.DurationIn(c.reconRng, "reconnect-jitter", 0, j-1)
+		wait += sim.DurationIn(c.stream(&c.reconRng, "reconnect"), "reconnect-jitter", 0, j-1)
 	}
 	if c.w.profile.ReconnectWaitFromAttempt {
 		c.w.sim.At(max(c.lastAttempt.Add(wait), c.now()), c.onLoop(c.attemptReconnect))

@@ -121,13 +121,10 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		spec := &sc.Clients[i]
 		c := &Conn{
 			w: w, idx: i, name: spec.Name,
-			out:      w.getFrames(),
-			opts:     resolveOptions(p, spec),
-			status:   Connected,
-			tcp:      true,
-			respMap:  map[string]*request{},
-			drainRng: w.rngClient.Stream(spec.Name + "/drain"),
-			reconRng: w.rngClient.Stream(spec.Name + "/reconnect"),
+			out:    w.getFrames(),
+			opts:   resolveOptions(p, spec),
+			status: Connected,
+			tcp:    true,
 		}
 		c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
 			Status: []StatusChange{{At: 0, Status: Connected}}}
