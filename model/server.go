@@ -29,7 +29,7 @@ type Server struct {
 	w     *World
 	up    bool
 	conns []*serverConn // indexed like World.conns; nil when not connected
-	subs  sublist
+	subs  sublist       // the subscriptions, indexed by subject for routing
 	rng   sim.Chooser
 
 	// limited is set when the links have a bandwidth; only then do
