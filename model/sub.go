@@ -395,6 +395,7 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	for i, x := range c.subs {
 		if x == s {
 			c.subs = append(c.subs[:i:i], c.subs[i+1:]...)
+			c.bySid[s.sid] = nil
 			break
 		}
 	}
