@@ -131,10 +131,11 @@ func optMS(p *int64) string {
 }
 
 // callKey is what must agree about one call.
-type callKey struct{ Verb, Result, Msg string }
+type callKey struct{ Verb, Result, Msg, Counters string }
 
-// calls compares, per source, the sequence of calls: verb, result and (for
-// successful calls) the message, and their times. Calls made by callbacks of
+// calls compares, per source, the sequence of calls: verb, result, (for
+// successful calls) the message, the counters a counters call read, and
+// their times. Calls made by callbacks of
 // queue-group members are compared per group as a multiset, since which
 // member gets which message is the server's random choice.
 func (c *comparer) calls() {
@@ -191,6 +192,12 @@ func (c *comparer) callKey(s *Side, cl model.CallOutcome) callKey {
 	k := callKey{Verb: cl.Verb, Result: cl.Result}
 	if cl.Result == model.OK {
 		k.Msg = s.key(cl.Msg)
+	}
+	if cl.PendingMsgs != nil {
+		k.Counters = fmt.Sprintf("pending %d", *cl.PendingMsgs)
+	}
+	if cl.Delivered != nil {
+		k.Counters += fmt.Sprintf(" delivered %d", *cl.Delivered)
 	}
 	return k
 }
@@ -332,6 +339,12 @@ func (c *comparer) subs() {
 			c.timePtr(what+" removed", ms.RemovedNS, rs.RemovedNS, cls.ptr(ms.RemovedNS))
 		}
 		c.timePtr(what+" closed_handler", ms.ClosedHandlerNS, rs.ClosedHandlerNS, cls.ptr(ms.ClosedHandlerNS))
+		equal(c, what+" closed_handler_calls", ms.ClosedHandlerCalls, rs.ClosedHandlerCalls)
+		if sameList(c, what+" status_events", statusNames(ms.StatusEvents), statusNames(rs.StatusEvents)) {
+			for i, e := range ms.StatusEvents {
+				c.time(fmt.Sprintf("%s status_events[%d] %s at", what, i, e.Status), e.AtNS, rs.StatusEvents[i].AtNS, cls.at(e.AtNS))
+			}
+		}
 		equal(c, what+" drain result", ms.DrainResult, rs.DrainResult)
 		c.timePtr(what+" drain done", ms.DrainDoneNS, rs.DrainDoneNS, cls.ptr(ms.DrainDoneNS))
 	}

@@ -56,6 +56,14 @@ var corpus = []struct {
 	{"close-during-final-flush.yaml", "the final flush failing without a disconnect: Close while it waits (ErrConnectionClosed, last error only)", true},
 	{"auto-unsubscribe-after-drain.yaml", "AutoUnsubscribe during a drain: the limit applies, the queued rest is dropped", true},
 	{"final-flush-timeout.yaml", "the final flush timing out without a disconnect: a 3 s link, ErrTimeout after 5 s, closed anyway", false},
+	{"chan-sub-drain.yaml", "a chan subscription's drain ends after its barrier with messages still in the channel, which stay readable (nats.go #1446)", true},
+	{"chan-sub-full.yaml", "a full channel drops as a slow consumer (one ErrSlowConsumer); a chan sub's max removes it as the message enters the channel", true},
+	{"sub-status-events.yaml", "subscription status events: Active, SlowConsumer, Active again while draining, Draining per Drain call, one Closed; none at a close", true},
+	{"double-drain-sync-chan.yaml", "a double drain of a sync and of a chan subscription calls each closed handler twice", true},
+	{"reconnect-buffer-overflow-drain.yaml", "the reconnect buffer overflowing (ErrReconnectBufExceeded) around a drain: discarded by a drain while reconnecting, sent by the reconnect before a later drain", true},
+	{"sub-drain-barrier-timeout.yaml", "the subscription drain's barrier timing out (6 s link): the sub goes at 10 s, a message the server sent before the UNSUB arrives after and is lost", false},
+	{"callback-outlives-close-publishes.yaml", "a callback that outlives Close (and a timed-out drain's close) replies and publishes: ErrConnectionClosed", true},
+	{"sub-counters.yaml", "Pending() and Delivered() of async, sync and chan subscriptions around a drain, and after removal", true},
 }
 
 // quickGenerated is how many generated scenarios the quick subset runs.

@@ -242,7 +242,12 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 		}
 		pl.Clients = append(pl.Clients, pc)
 	}
-	for _, s := range sc.Subs {
+	for i, s := range sc.Subs {
+		// Chan subscriptions and status events are nats.go's; drivers in
+		// other languages have neither, and protocol v1 carries neither.
+		if s.Type == scenario.Chan || s.StatusEvents {
+			return nil, fmt.Errorf("%s: subscriptions[%d]: chan subscriptions and status_events are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)
+		}
 		c := sc.Client(s.Client)
 		ps := PlanSub{ID: s.ID, Client: s.Client, Subject: s.Subject, Queue: s.Queue, Type: s.Type.String(),
 			Deferred: s.Deferred, Max: s.Max,
@@ -260,6 +265,9 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 		pl.Subscriptions = append(pl.Subscriptions, ps)
 	}
 	for i := range sc.Actions {
+		if sc.Actions[i].Counters != nil {
+			return nil, fmt.Errorf("%s: actions[%d]: counters (nats.go's Pending and Delivered) are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)
+		}
 		if sc.Actions[i].After != nil {
 			// Drivers in other languages play actions at times only.
 			return nil, fmt.Errorf("%s: actions[%d]: event-triggered actions (after:) are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)

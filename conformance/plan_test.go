@@ -81,6 +81,18 @@ func TestCompileMissingURL(t *testing.T) {
 // TestCompileRefusesTriggers: driver protocol v1 carries timed actions
 // only, so a plan for a scenario with an event-triggered action is refused
 // rather than played at the action's unused time 0.
+// TestCompileRefusesNatsGoOnly: a plan for another library's driver cannot
+// carry a chan subscription or status events (a Compile that passed the
+// type on would have drivers make an async subscription instead).
+func TestCompileRefusesNatsGoOnly(t *testing.T) {
+	for _, sub := range []string{"{id: s, client: c, subject: x, type: chan}", "{id: s, client: c, subject: x, status_events: true}"} {
+		sc, err := scenario.Parse("plan.yaml", []byte("name: p\nclients: [{name: c}]\nsubscriptions: ["+sub+"]\n"))
+		require.NoError(t, err)
+		_, err = Compile(sc, &model.GoProfile, map[string]string{"c": "nats://c"}, time.Second)
+		require.ErrorContains(t, err, "subscriptions[0]: chan subscriptions and status_events are not in driver protocol v1")
+	}
+}
+
 func TestCompileRefusesTriggers(t *testing.T) {
 	sc, err := scenario.Parse("plan.yaml", []byte("name: p\nclients: [{name: c}]\nactions: [{after: {event: reconnected, client: c}, drain: {client: c}}]\n"))
 	require.NoError(t, err)

@@ -72,6 +72,7 @@ type realSub struct {
 	out  *model.SubOutcome
 	sub  *nats.Subscription // nil until subscribed; under r.mu
 	n    int                // callbacks started; touched by the callback only
+	ch   chan *nats.Msg     // a chan subscription's channel, made with it
 }
 
 // play plays sc (already Prepared) on stack st until time until of the run
@@ -513,6 +514,7 @@ func errName(err error) string {
 		{nats.ErrReconnectBufExceeded, model.ErrReconnectBufExceeded},
 		{nats.ErrNoResponders, model.ErrNoResponders},
 		{nats.ErrMaxMessages, model.ErrMaxMessages},
+		{nats.ErrTypeSubscription, model.ErrTypeSubscription},
 		{nats.ErrMsgNoReply, model.ErrMsgNoReply},
 		{nats.ErrNoServers, model.ErrNoServers},
 		{io.EOF, model.ErrEOF},
@@ -616,6 +618,8 @@ func (r *realRun) act(src string, a *scenario.Action, start time.Duration) {
 		r.call(src, "close", a.Close.Client, "", at, nil, "")
 	case a.NextMsg != nil:
 		r.sub(a.NextMsg.Sub).nextMsgs(src, a.NextMsg)
+	case a.Counters != nil:
+		r.sub(a.Counters.Sub).counters(src)
 	case a.Disconnect != nil:
 		at := r.now()
 		r.cut(r.conn(a.Disconnect.Client), a.Disconnect.For)
@@ -675,7 +679,14 @@ func (s *realSub) subscribe() error {
 	s.r.mu.Unlock()
 	var sub *nats.Subscription
 	var err error
+	if spec.Type == scenario.Chan {
+		s.ch = make(chan *nats.Msg, spec.ChanLen)
+	}
 	switch {
+	case spec.Type == scenario.Chan && spec.Queue != "":
+		sub, err = nc.ChanQueueSubscribe(spec.Subject, spec.Queue, s.ch)
+	case spec.Type == scenario.Chan:
+		sub, err = nc.ChanSubscribe(spec.Subject, s.ch)
 	case spec.Type == scenario.Sync && spec.Queue != "":
 		sub, err = nc.QueueSubscribeSync(spec.Subject, spec.Queue)
 	case spec.Type == scenario.Sync:
@@ -688,6 +699,9 @@ func (s *realSub) subscribe() error {
 	if err != nil {
 		return err
 	}
+	if spec.StatusEvents {
+		s.watchStatus(sub.StatusChanged(), at)
+	}
 	msgs, bytes := model.GoProfile.PendingMsgsLimit, model.GoProfile.PendingBytesLimit
 	if l := s.c.spec.PendingMsgsLimit; l != nil {
 		msgs = *l
@@ -695,14 +709,22 @@ func (s *realSub) subscribe() error {
 	if l := spec.PendingMsgsLimit; l != nil {
 		msgs = *l
 	}
-	if err := sub.SetPendingLimits(msgs, bytes); err != nil {
-		return err
+	// A chan subscription has no pending limits (ErrTypeSubscription): its
+	// channel's capacity limits it.
+	if spec.Type != scenario.Chan {
+		if err := sub.SetPendingLimits(msgs, bytes); err != nil {
+			return err
+		}
 	}
+	calls := 0
 	sub.SetClosedHandler(func(string) {
 		r.record(func() {
 			if out.ClosedHandlerNS == nil {
 				at := r.now()
 				out.ClosedHandlerNS = &at
+			}
+			if calls++; calls > 1 {
+				out.ClosedHandlerCalls = calls
 			}
 		})
 	})
@@ -731,6 +753,36 @@ func (s *realSub) subscribe() error {
 		return sub.AutoUnsubscribe(spec.Max)
 	}
 	return nil
+}
+
+// watchStatus records the events of a StatusChanged listener on every
+// status, until the first Closed closes its channel or the run ends. The
+// first event, the current status, is in the channel already: it is
+// recorded at the subscription's time at (the run's clock may not have
+// started yet).
+func (s *realSub) watchStatus(ch <-chan nats.SubStatus, at int64) {
+	r := s.r
+	first := <-ch
+	r.record(func() {
+		s.out.StatusEvents = append(s.out.StatusEvents, model.StatusOutcome{Status: first.String(), AtNS: at})
+	})
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			select {
+			case st, ok := <-ch:
+				if !ok {
+					return
+				}
+				r.record(func() {
+					s.out.StatusEvents = append(s.out.StatusEvents, model.StatusOutcome{Status: st.String(), AtNS: r.now()})
+				})
+			case <-r.stop:
+				return
+			}
+		}
+	}()
 }
 
 // subCall makes one call on the subscription (nil if never subscribed) on
@@ -765,7 +817,7 @@ func (s *realSub) nextMsgs(source string, a *scenario.NextMsg) {
 	r := s.r
 	for k := 0; k < a.Count; k++ {
 		at := r.now()
-		m, err := s.current().NextMsg(a.Timeout)
+		m, err := s.next(a.Timeout)
 		key := ""
 		if m != nil {
 			key = m.Header.Get(keyHeader)
@@ -775,6 +827,45 @@ func (s *realSub) nextMsgs(source string, a *scenario.NextMsg) {
 			})
 		}
 		r.call(source, "next_msg", s.spec.Client, s.spec.ID, at, err, key)
+	}
+}
+
+// counters reads the subscription's Pending() and Delivered() and records
+// them with the first error.
+func (s *realSub) counters(source string) {
+	r := s.r
+	at := r.now()
+	sub := s.current()
+	msgs, _, perr := sub.Pending()
+	n, derr := sub.Delivered()
+	r.record(func() {
+		c := model.CallOutcome{Source: source, Verb: "counters", Client: s.spec.Client, Sub: s.spec.ID, AtNS: at, ReturnedAtNS: r.now(), Result: result(cmp.Or(perr, derr))}
+		if perr == nil {
+			c.PendingMsgs = &msgs
+		}
+		if derr == nil {
+			c.Delivered = &n
+		}
+		r.out.Calls = append(r.out.Calls, c)
+		r.triggerCall(source, "counters", s.spec.Client, c.Result, 0)
+	})
+}
+
+// next is NextMsg(timeout), or on a chan subscription a receive from its
+// channel bounded by timeout (ErrTimeout), as an application writes it.
+func (s *realSub) next(timeout time.Duration) (*nats.Msg, error) {
+	if s.ch == nil {
+		return s.current().NextMsg(timeout)
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case m := <-s.ch:
+		return m, nil
+	case <-t.C:
+		return nil, nats.ErrTimeout
+	case <-s.r.stop:
+		return nil, nats.ErrTimeout
 	}
 }
 

@@ -80,3 +80,88 @@ func TestBenchScenarioDrainsEverything(t *testing.T) {
 		t.Errorf("drain did not close cleanly: %+v", c)
 	}
 }
+
+// fastHandler takes 5 to 15µs, so that a million messages are handled
+// within the default drain timeout.
+var fastHandler = sim.Dist{Kind: sim.Uniform, A: 5 * time.Microsecond, B: 15 * time.Microsecond}
+
+// scaleScenario is the standard workload's shape stretched one way: msgs
+// messages in all, spread over clients clients with subs subscriptions
+// each, every subscription on a subject of its own and every message
+// delivered once, so that the events per message stay the same and the
+// cost per event must too (docs/performance.md).
+func scaleScenario(msgs, clients, subs int) *scenario.Scenario {
+	sc := benchScenario()
+	sc.Clients, sc.Subs, sc.Actions = nil, nil, nil
+	n := clients * subs
+	for c := range clients {
+		name := fmt.Sprintf("c%d", c)
+		sc.Clients = append(sc.Clients, scenario.Client{Name: name, AllowReconnect: true})
+		for k := range subs {
+			id := fmt.Sprintf("%s.s%d", name, k)
+			sc.Subs = append(sc.Subs, scenario.Subscription{ID: id, Client: name, Subject: id,
+				Handler: scenario.Handler{Duration: fastHandler}})
+		}
+	}
+	for i := range sc.Subs {
+		sub := &sc.Subs[i]
+		if count := msgs/n + min(1, max(0, msgs%n-i)); count > 0 {
+			sc.Actions = append(sc.Actions, scenario.Action{Publish: &scenario.Publish{Client: sub.Client, Subject: sub.Subject, Count: count, Size: 64}})
+		}
+	}
+	for c := range sc.Clients {
+		sc.Actions = append(sc.Actions, scenario.Action{At: time.Millisecond, Drain: &scenario.ClientRef{Client: sc.Clients[c].Name}})
+	}
+	return sc
+}
+
+// BenchmarkScale runs scaleScenario at 1,000 and 1,000,000 messages and
+// with 1 and 1,000 subscriptions or clients; ns/event is the figure to
+// compare across them: the target is within 1.3x of msgs=1k.
+func BenchmarkScale(b *testing.B) {
+	for _, tc := range []struct {
+		name                string
+		msgs, clients, subs int
+	}{
+		{"msgs=1k", 1000, 1, 1},
+		{"msgs=1M", 1_000_000, 1, 1},
+		{"subs=1k", 1000, 1, 1000},
+		{"clients=1k", 1000, 1000, 1},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			sc := scaleScenario(tc.msgs, tc.clients, tc.subs)
+			sc.Limits.MaxRecords = 0
+			b.ReportAllocs()
+			var events uint64
+			for i := 0; b.Loop(); i++ {
+				sc.Seed = uint64(i)
+				res, err := model.Run(sc, model.Config{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Stop.Reason != sim.Quiescent {
+					b.Fatalf("stopped: %v", res.Stop.Reason)
+				}
+				events += res.Stop.Events
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+			b.ReportMetric(float64(events)/float64(b.N), "events/run")
+		})
+	}
+}
+
+func TestScaleScenarioDeliversEveryMessage(t *testing.T) {
+	for _, shape := range [][3]int{{1000, 1, 1}, {1000, 1, 7}, {1000, 3, 5}, {10, 1, 1000}} {
+		res, err := model.Run(scaleScenario(shape[0], shape[1], shape[2]), model.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		handled := 0
+		for _, s := range res.Subs {
+			handled += len(s.Handled)
+		}
+		if handled != shape[0] {
+			t.Errorf("shape %v: %d messages handled, want %d", shape, handled, shape[0])
+		}
+	}
+}

@@ -26,6 +26,10 @@ type Conn struct {
 
 	subs    []*Sub // nc.subs, in subscription order
 	nextSid int32
+	// bySid[sid] is the subscription with sid while it is in subs: the read
+	// loop looks up every MSG's subscription, and scanning subs made a
+	// connection with 1,000 subscriptions spend a third of its run there.
+	bySid []*Sub
 
 	out      []frame // written by the API, not yet flushed
 	outBytes int     // bytes buffered while reconnecting
@@ -74,8 +78,9 @@ type Conn struct {
 	// drainDeadlinePolled: a polled drain woke past its deadline and, under
 	// PollDeadlineFirst, times out whatever is left.
 	drainDeadlinePolled bool
-	drainRng            sim.Chooser
-	reconRng            sim.Chooser
+	// drainRng and reconRng are made on first use (stream).
+	drainRng sim.Chooser
+	reconRng sim.Chooser
 	// barriersDue counts the subscription drains started whose goroutine
 	// (checkDrained) has not run yet: their barrier PINGs race the final
 	// flush's (RaceFinalFlushFirst).
@@ -172,14 +177,23 @@ func (c *Conn) setStatus(s Status) {
 	}
 }
 
+// stream returns *rng, the connection's Chooser stream with the given name,
+// made on first use: most runs never draw a drain order or a reconnect
+// delay, and each stream is three allocations of a run's setup. A stream's
+// draws depend on its name alone, not on when it is made.
+func (c *Conn) stream(rng *sim.Chooser, name string) sim.Chooser {
+	if *rng == nil {
+		*rng = c.w.rngClient.Stream(c.name + "/" + name)
+	}
+	return *rng
+}
+
 // lookup returns the subscription with sid if it is still in nc.subs.
 func (c *Conn) lookup(sid int32) *Sub {
-	for _, s := range c.subs {
-		if s.sid == sid {
-			return s
-		}
+	if sid < 0 || int(sid) >= len(c.bySid) {
+		return nil
 	}
-	return nil
+	return c.bySid[sid]
 }
 
 // wasDrained reports whether the connection's subscription with sid, since
@@ -538,6 +552,7 @@ func (c *Conn) close(doCBs bool) {
 	c.drainedSubs = nil
 	subs := c.subs
 	c.subs = nil
+	clear(c.bySid)
 	for _, s := range subs {
 		if w.profile.CloseCancelsCallbacks {
 			s.cancelCallbacks()
@@ -670,7 +685,7 @@ func (c *Conn) scheduleReconnectAttempt() {
 		// In range: reconnect_wait is at most scenario.MaxDuration (parse
 		// limit) and the jitter at most a profile's constant (≤ 1 s), so
 		// the sum is far below 2^63 ns.
-		wait += sim.DurationIn(c.reconRng, "reconnect-jitter", 0, j-1)
+		wait += sim.DurationIn(c.stream(&c.reconRng, "reconnect"), "reconnect-jitter", 0, j-1)
 	}
 	if c.w.profile.ReconnectWaitFromAttempt {
 		c.w.sim.At(max(c.lastAttempt.Add(wait), c.now()), c.onLoop(c.attemptReconnect))

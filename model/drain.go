@@ -114,7 +114,7 @@ func (c *Conn) drainConnection() {
 	}
 	// The libraries snapshot a map or a set: the order is unspecified, so it
 	// is drawn.
-	order := sim.Perm(c.drainRng, "drain-order", len(subs))
+	order := sim.Perm(c.stream(&c.drainRng, "drain"), "drain-order", len(subs))
 	if w.mut.Has(MapOrderSnapshot) {
 		order = mapOrder(len(subs))
 	}

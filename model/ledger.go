@@ -22,6 +22,7 @@ const (
 	ErrReconnectBufExceeded = "ErrReconnectBufExceeded"
 	ErrNoResponders         = "ErrNoResponders"
 	ErrMaxMessages          = "ErrMaxMessages"
+	ErrTypeSubscription     = "ErrTypeSubscription"
 	ErrMsgNoReply           = "ErrMsgNoReply"
 	ErrNoServers            = "ErrNoServers"
 	ErrEOF                  = "EOF"

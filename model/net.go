@@ -52,14 +52,18 @@ type link struct {
 	bw      int64 // bytes per second; 0 = unlimited
 	rng     sim.Chooser
 	label   string
-	queue   []segment // written, not yet arrived, oldest first
-	last    sim.Time  // arrival time of the newest segment
-	free    sim.Time  // with a bandwidth: when everything written so far has left
-	rem     int64     // rounding remainder of transmission times, in byte·ns per second
-	down    bool      // cut and not yet reconnected: writes are lost
-	recv    func(frames []frame, eof bool)
-	lost    func(frames []frame)
-	arrive  func()
+	// queue[head:] is written and not yet arrived, oldest first. The head
+	// index, reset when the queue empties, keeps reusing one array: slicing
+	// the head off made every few segments a new allocation.
+	queue  []segment
+	head   int
+	last   sim.Time // arrival time of the newest segment
+	free   sim.Time // with a bandwidth: when everything written so far has left
+	rem    int64    // rounding remainder of transmission times, in byte·ns per second
+	down   bool     // cut and not yet reconnected: writes are lost
+	recv   func(frames []frame, eof bool)
+	lost   func(frames []frame)
+	arrive func()
 }
 
 // newLink returns a link with the given latency and the scenario's
@@ -122,9 +126,11 @@ func (l *link) transmit(n int) time.Duration {
 }
 
 func (l *link) deliverHead() {
-	seg := l.queue[0]
-	l.queue[0] = segment{}
-	l.queue = l.queue[1:]
+	seg := l.queue[l.head]
+	l.queue[l.head] = segment{}
+	if l.head++; l.head == len(l.queue) {
+		l.queue, l.head = l.queue[:0], 0
+	}
 	l.recv(seg.frames, seg.eof)
 	l.w.putFrames(seg.frames)
 }
@@ -133,12 +139,13 @@ func (l *link) deliverHead() {
 // write until the link is reconnected.
 func (l *link) cut() {
 	l.down = true
-	for _, seg := range l.queue {
+	for _, seg := range l.queue[l.head:] {
 		l.w.sim.Cancel(seg.timer)
 		l.lost(seg.frames)
 		l.w.putFrames(seg.frames)
 	}
-	l.queue = l.queue[:0]
+	clear(l.queue)
+	l.queue, l.head = l.queue[:0], 0
 	l.free, l.rem = 0, 0
 }
 

@@ -108,6 +108,11 @@ type CallOutcome struct {
 	ReturnedAtNS int64  `json:"returned_at_ns"`
 	Result       string `json:"result"`
 	Msg          int    `json:"msg,omitempty"`
+	// PendingMsgs and Delivered are what a counters call read:
+	// Subscription.Pending()'s message count and Delivered(); omitted for
+	// other calls, and each where its call failed.
+	PendingMsgs *int   `json:"pending_msgs,omitempty"`
+	Delivered   *int64 `json:"delivered,omitempty"`
 }
 
 // ConnOutcome is one connection's history.
@@ -184,6 +189,14 @@ type SubOutcome struct {
 	Delivered   []DeliveredOut   `json:"delivered"`
 	Dropped     []DroppedOutcome `json:"dropped"`
 	Pending     []int            `json:"pending_at_end,omitempty"`
+	// StatusEvents are the status changes a StatusChanged listener saw
+	// (scenario status_events: true): Active, Draining, SlowConsumer,
+	// Closed (nats.go's names).
+	StatusEvents []StatusOutcome `json:"status_events,omitempty"`
+	// ClosedHandlerCalls is how many times the closed handler ran, when
+	// more than once (a sync or chan subscription drained twice); omitted
+	// otherwise.
+	ClosedHandlerCalls int `json:"closed_handler_calls,omitempty"`
 }
 
 // DeliveredOut is one message handed to the application, in order: a
@@ -274,8 +287,12 @@ func (r *Result) Outcome() *Outcome {
 		}
 	}
 	for _, c := range r.Calls {
-		o.Calls = append(o.Calls, CallOutcome{Source: c.Source, Verb: c.Verb, Client: c.Client, Sub: c.Sub,
-			AtNS: int64(c.At), ReturnedAtNS: int64(c.ReturnedAt), Result: c.Result, Msg: c.Msg})
+		co := CallOutcome{Source: c.Source, Verb: c.Verb, Client: c.Client, Sub: c.Sub,
+			AtNS: int64(c.At), ReturnedAtNS: int64(c.ReturnedAt), Result: c.Result, Msg: c.Msg}
+		if n := c.Counters; n != nil {
+			co.PendingMsgs, co.Delivered = n.PendingMsgs, n.Delivered
+		}
+		o.Calls = append(o.Calls, co)
 	}
 	for _, c := range r.Conns {
 		co := ConnOutcome{Client: c.Client, LastError: c.LastError, ClosedNS: nsPtr(c.ClosedAt),
@@ -318,6 +335,12 @@ func (r *Result) Outcome() *Outcome {
 			RemovedNS: nsPtr(s.RemovedAt), RemovedBy: s.RemovedBy, ClosedHandlerNS: nsPtr(s.ClosedHandlerAt),
 			DrainDoneNS: nsPtr(s.DrainDoneAt), DrainResult: s.DrainResult,
 			Delivered: []DeliveredOut{}, Dropped: []DroppedOutcome{}}
+		if s.ClosedHandlerCalls > 1 {
+			so.ClosedHandlerCalls = s.ClosedHandlerCalls
+		}
+		for _, e := range s.StatusEvents {
+			so.StatusEvents = append(so.StatusEvents, StatusOutcome{Status: e.Status, AtNS: int64(e.At)})
+		}
 		for _, h := range s.Handled {
 			d := &r.Ledger.Deliveries[h.Delivery]
 			so.Delivered = append(so.Delivered, DeliveredOut{Msg: h.Msg, StartNS: int64(h.Start), EndNS: nsPtr(h.End),

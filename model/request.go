@@ -44,6 +44,9 @@ func (c *Conn) Request(subject string, size int, timeout time.Duration, done fun
 	}
 	c.nextToken++
 	req := &request{token: strconv.Itoa(c.nextToken), done: done}
+	if c.respMap == nil {
+		c.respMap = map[string]*request{}
+	}
 	c.respMap[req.token] = req
 	c.requests = append(c.requests, req)
 	err, id := c.publish(subject, c.inboxPrefix()+req.token, size, false)

@@ -61,6 +61,13 @@ type SubRecord struct {
 	// what it signalled: "ok" or ErrDrainTimeout.
 	DrainDoneAt sim.Time
 	DrainResult string
+	// ClosedHandlerCalls counts the closed handler's runs: once for an
+	// async subscription; for a sync or chan one, once per removeSub call
+	// (two for a double drain) and once at the connection's close.
+	ClosedHandlerCalls int
+	// StatusEvents are the subscription's status changes, for a
+	// subscription whose scenario listens to them (StatusEvents).
+	StatusEvents []SubStatusEvent
 
 	// Handled lists, in order, every message handed to the application: each
 	// callback with its start and end, or each message NextMsg returned.
@@ -129,6 +136,16 @@ type CallRecord struct {
 	ReturnedAt sim.Time
 	Result     string // "ok" or an error name
 	Msg        int    // message published or received, when there is one
+	// Counters is what a counters action read, nil for other calls.
+	Counters *Counters
+}
+
+// Counters are a subscription's counters as a counters action read them
+// (nats.go's Subscription.Pending and Delivered): each nil where its call
+// returned an error (the action's Result names the first such error).
+type Counters struct {
+	PendingMsgs *int
+	Delivered   *int64
 }
 
 // Sub returns the record of the subscription with the given id, or nil.

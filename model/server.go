@@ -29,12 +29,8 @@ type Server struct {
 	w     *World
 	up    bool
 	conns []*serverConn // indexed like World.conns; nil when not connected
-	subs  []*serverSub  // the sublist, in insertion order
+	subs  sublist       // the subscriptions, indexed by subject for routing
 	rng   sim.Chooser
-	// cache maps a publish subject to its matching subscriptions, in sublist
-	// order; it is cleared whenever the sublist changes (nats-server keeps a
-	// similar per-connection cache). Only looked up, never iterated.
-	cache map[string][]*serverSub
 
 	// limited is set when the links have a bandwidth; only then do
 	// outbound buffers hold bytes and the policies below apply.
@@ -100,6 +96,7 @@ type serverSub struct {
 	nm      int64 // messages delivered since SUB
 	closed  bool
 	rec     *SubRecord
+	seq     uint64 // its place in subscription order (sublist)
 }
 
 func newServer(w *World, rng sim.Chooser) *Server {
@@ -109,6 +106,9 @@ func newServer(w *World, rng sim.Chooser) *Server {
 		s.maxPending = defaultMaxPending
 	}
 	s.stallAt = s.maxPending / 4 * 3
+	if w.races != nil {
+		s.subs.reorder = w.drawFanoutOrder
+	}
 	return s
 }
 
@@ -222,8 +222,7 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	cs := s.w.subList[f.ref]
 	ss := &serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
 	sc.subs = append(sc.subs, ss)
-	s.subs = append(s.subs, ss)
-	clear(s.cache)
+	s.subs.add(ss)
 	s.w.trace(sc.client.name, "server.sub", sim.Str("sub", cs.rec.ID), sim.Int("sid", int64(f.sid)))
 }
 
@@ -240,7 +239,7 @@ func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {
 		s.unsubscribe(ss)
 		s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID))
 		if ss.queue != "" && s.w.mut.Has(UnsubRemovesQueueGroup) {
-			for _, o := range append([]*serverSub(nil), s.subs...) {
+			for _, o := range s.subs.same(ss.subject) { // a snapshot: unsubscribe does not change it
 				if o.queue == ss.queue && o.subject == ss.subject {
 					s.unsubscribe(o)
 				}
@@ -256,8 +255,7 @@ func (s *Server) unsubscribe(ss *serverSub) {
 		ss.rec.UnsubProcessedAt = s.w.sim.Now()
 	}
 	ss.conn.subs = removeSS(ss.conn.subs, ss)
-	s.subs = removeSS(s.subs, ss)
-	clear(s.cache)
+	s.subs.remove(ss)
 }
 
 func removeSS(list []*serverSub, ss *serverSub) []*serverSub {
@@ -275,7 +273,7 @@ func removeSS(list []*serverSub, ss *serverSub) []*serverSub {
 func (s *Server) processPub(sc *serverConn, id int) bool {
 	m := s.w.ledger.Message(id)
 	m.AcceptedAt = s.w.sim.Now()
-	rt := routing{m: m, matches: s.match(m.Subject)}
+	rt := routing{m: m, matches: s.subs.match(m.Subject)}
 	if !s.route(sc, &rt) {
 		sc.rt = rt
 		return false
@@ -298,7 +296,7 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 	if m.Reply != "" && sc.noRespond && m.Status == 0 {
 		st := w.ledger.newMessage(Message{From: "server", Subject: m.Reply, Status: 503, PublishedAt: w.sim.Now()})
 		st.AcceptedAt = w.sim.Now()
-		rt := routing{m: st, matches: s.match(st.Subject)}
+		rt := routing{m: st, matches: s.subs.match(st.Subject)}
 		s.route(nil, &rt) // the server's own message never stalls
 		if rt.delivered {
 			st.Fate = MsgRouted
@@ -306,27 +304,6 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 			st.Fate = MsgNoInterest
 		}
 	}
-}
-
-// match returns the subscriptions matching a publish subject.
-func (s *Server) match(subject string) []*serverSub {
-	if list, ok := s.cache[subject]; ok {
-		return list
-	}
-	var list []*serverSub
-	for _, ss := range s.subs {
-		if subjectMatches(ss.subject, subject) {
-			list = append(list, ss)
-		}
-	}
-	if s.w.races != nil {
-		s.w.drawFanoutOrder(list)
-	}
-	if s.cache == nil {
-		s.cache = map[string][]*serverSub{}
-	}
-	s.cache[subject] = list
-	return list
 }
 
 // routing is the delivery of one message to the subscriptions that matched
@@ -643,10 +620,9 @@ func (s *Server) shut(sc *serverConn) {
 	sc.open = false
 	for _, ss := range sc.subs {
 		ss.closed = true
-		s.subs = removeSS(s.subs, ss)
+		s.subs.remove(ss)
 	}
 	sc.subs = nil
-	clear(s.cache)
 	s.openGate(sc)
 	if s.conns[sc.client.idx] == sc {
 		s.conns[sc.client.idx] = nil

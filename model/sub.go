@@ -19,6 +19,11 @@ type Sub struct {
 	queue   string
 	sync    bool
 	mux     bool
+	// ch: a chan subscription (nats.go ChanSubscribe), also sync: its
+	// queue is the application's channel, of capacity chanLen; nothing
+	// counts as pending, removing it leaves the channel open.
+	ch      bool
+	chanLen int
 
 	pending []int32 // delivery indices, oldest first
 	head    int
@@ -60,6 +65,9 @@ type Sub struct {
 	// (TimeoutCancelsSubDrains).
 	barrierWait    *flushWait
 	drainCancelled bool
+	// statusDone: the status listener's channel was closed with the first
+	// SubscriptionClosed event; later events reach nobody.
+	statusDone bool
 
 	// Sync subscriptions: NextMsg calls waiting for a message.
 	nextWaiters []*nextWait
@@ -138,7 +146,7 @@ func (c *Conn) processMsg(f frame) {
 	}
 	size := s.size(f.ref)
 	over := (s.msgsLim > 0 && s.pMsgs+1 > s.msgsLim) || (s.byteLim > 0 && s.pBytes+size > s.byteLim)
-	if s.sync && s.queueLen() >= w.profile.SyncChanLen {
+	if s.sync && s.queueLen() >= s.chanLen {
 		over = true
 	}
 	if over && !s.mux {
@@ -146,14 +154,22 @@ func (c *Conn) processMsg(f frame) {
 		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Str("reason", DropSlowConsumer.String()))
 		if !s.sc {
 			s.sc = true
+			s.changeStatus(SubSlowConsumer)
 			if !w.mut.Has(SlowConsumerSilent) {
 				c.pushErr(ErrSlowConsumer, s.rec.ID)
 			}
 		}
 		return
 	}
-	s.pMsgs++
-	s.pBytes += size
+	if !s.ch { // processMsg counts no chan subscription messages
+		s.pMsgs++
+		s.pBytes += size
+	}
+	if s.sc {
+		// The episode ends with the first message queued, even while
+		// draining: processMsg sets Active without looking at draining.
+		s.changeStatus(SubActive)
+	}
 	s.sc = false
 	if w.profile.Concurrent && !s.sync {
 		// JavaScript clients call the handler while parsing: no queue.
@@ -170,6 +186,14 @@ func (c *Conn) processMsg(f frame) {
 	s.push(f.ref)
 	if w.tr != nil {
 		w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Int("pending", int64(s.pMsgs)))
+	}
+	if s.ch {
+		// A message sent into the channel counts as delivered; reaching
+		// the auto-unsubscribe limit removes the subscription at once.
+		s.delivered++
+		if s.max > 0 && s.delivered >= s.max {
+			c.removeSub(s, "max")
+		}
 	}
 	if s.sync {
 		if len(s.nextWaiters) > 0 {
@@ -332,6 +356,7 @@ func (s *Sub) exit(d int32) {
 		l.drop(s.pop(), s.c.now(), reason, draining)
 	}
 	s.rec.ClosedHandlerAt = s.c.now()
+	s.rec.ClosedHandlerCalls++
 	s.c.w.trace(s.rec.Client, "sub.closed_handler", sim.Str("sub", s.rec.ID))
 }
 
@@ -359,17 +384,23 @@ func (s *Sub) connClose() {
 // No UNSUB is sent here.
 func (c *Conn) removeSub(s *Sub, by string) {
 	if !s.inSubs {
-		// nats.go still marks the sub closed and re-sends the status event.
+		// nats.go still marks the sub closed and re-sends the status event;
+		// a sync or chan subscription's closed handler runs again.
 		s.closed = true
+		if s.sync {
+			s.closedHandler()
+		}
 		return
 	}
 	for i, x := range c.subs {
 		if x == s {
 			c.subs = append(c.subs[:i:i], c.subs[i+1:]...)
+			c.bySid[s.sid] = nil
 			break
 		}
 	}
 	s.inSubs = false
+	s.changeStatus(SubClosed)
 	if by == "drain" && !s.subDrain && c.w.profile.SubsRemovedAtClose {
 		c.drainedSubs = append(c.drainedSubs, s) // removed at the close
 	} else {
@@ -400,6 +431,12 @@ func (c *Conn) removeSub(s *Sub, by string) {
 // longer be read (unless the profile's iterators keep them) and blocked
 // NextMsg calls return an error.
 func (s *Sub) releaseSync(reason DropReason) {
+	if s.ch {
+		// nats.go leaves a chan subscription's channel open: what it holds
+		// can still be read and readers go on waiting.
+		s.closedHandler()
+		return
+	}
 	l := s.c.w.ledger
 	draining := s.draining || s.c.isDraining()
 	for s.queueLen() > 0 && !s.c.w.profile.SyncKeepsQueue {
@@ -411,6 +448,13 @@ func (s *Sub) releaseSync(reason DropReason) {
 		s.c.w.sim.Cancel(nw.timer)
 		nw.done(s.waiterErr(), 0)
 	}
+	s.closedHandler()
+}
+
+// closedHandler records a run of the closed handler of a sync or chan
+// subscription, which nats.go calls inside every removeSub and close().
+func (s *Sub) closedHandler() {
+	s.rec.ClosedHandlerCalls++
 	if !s.exited {
 		s.exited = true
 		s.rec.ClosedHandlerAt = s.c.now()
@@ -469,8 +513,19 @@ func (s *Sub) wake(nw *nextWait) {
 	nw.done(s.take(nw.msg))
 }
 
-// NextMsg is a sync subscription's NextMsg(timeout).
+// NextMsg is a sync subscription's NextMsg(timeout), or for a chan
+// subscription a receive from its channel bounded by timeout.
 func (s *Sub) NextMsg(timeout time.Duration, done func(err string, msg int)) {
+	if s.ch {
+		// The channel is never closed: a receive gets what it holds,
+		// whatever became of the subscription, else waits.
+		if s.queueLen() > 0 {
+			done(s.takeNext())
+			return
+		}
+		s.wait(timeout, done)
+		return
+	}
 	if !s.inSubs && s.queueLen() > 0 {
 		// A closed iterator still yields what it holds (SyncKeepsQueue).
 		done(s.takeNext())
@@ -498,6 +553,12 @@ func (s *Sub) NextMsg(timeout time.Duration, done func(err string, msg int)) {
 		done(ErrTimeout, 0)
 		return
 	}
+	s.wait(timeout, done)
+}
+
+// wait makes a NextMsg call (or channel receive) wait up to timeout for a
+// message; done gets ErrTimeout if none comes.
+func (s *Sub) wait(timeout time.Duration, done func(err string, msg int)) {
 	nw := &nextWait{done: done}
 	nw.timer = s.c.w.sim.After(timeout, func() {
 		if nw.woken {
@@ -537,6 +598,9 @@ func (s *Sub) hand(d int32) {
 func (s *Sub) take(d int32) (string, int) {
 	w := s.c.w
 	dl := &w.ledger.Deliveries[d]
+	if s.ch {
+		return "", dl.Msg // counted when it entered the channel
+	}
 	s.delivered++
 	s.pMsgs--
 	s.pBytes -= s.size(d)
@@ -708,6 +772,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 
 // beginDrain marks s draining.
 func (s *Sub) beginDrain() {
+	s.changeStatus(SubDraining) // at every Drain call
 	s.draining = true
 	s.drainCancelled = false
 	if s.rec.DrainCalledAt == NoTime {

@@ -7,28 +7,26 @@ import (
 
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
-	"github.com/drainsim/drainsim/sim"
 )
 
 // BenchmarkCheck measures the swarm check's throughput: one op draws a
 // scenario with GenScenario, runs it untraced and checks every invariant
-// and coverage target, as `drainsim check` does for each run.
+// and coverage target, through the code `drainsim check` runs for each
+// scenario (SwarmConfig.swarmRun, without the determinism reruns).
 // Run it with -cpu 1 for the figure per core.
 func BenchmarkCheck(b *testing.B) {
-	cat, targets := Catalogue(), Targets()
+	p, err := model.LookupProfile(scenario.DefaultProfile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cfg SwarmConfig
 	violations := 0
 	for i := 0; b.Loop(); i++ {
-		sc := GenScenario(sim.NewPCG(uint64(i)))
-		res, err := model.Run(sc, model.Config{})
-		if err != nil {
-			b.Fatal(err)
+		r := cfg.swarmRun(p, i)
+		if r.err != nil {
+			b.Fatal(r.err)
 		}
-		for _, inv := range cat {
-			violations += len(inv.Check(res))
-		}
-		for _, t := range targets {
-			t.Reached(res)
-		}
+		violations += len(r.violated)
 	}
 	if violations > 0 {
 		b.Fatalf("%d violations in the unmutated model", violations)

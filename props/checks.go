@@ -71,7 +71,7 @@ func DropCause(r *model.Result, d *model.Delivery) model.DropCause {
 		if cause := closeCause(r, c); cause != 0 {
 			return cause
 		}
-		if budgetStop(r) || s.Type == scenario.Sync {
+		if budgetStop(r) || s.Type != scenario.Async {
 			return model.CauseRunEnd
 		}
 	}
@@ -89,7 +89,9 @@ func serverCaused(d *model.Delivery) bool {
 
 func checkNoCallbackAfterUnsub(r *model.Result) []string {
 	// A drained iterator yields what it held when the drain removed it:
-	// that is the drain's promise, not a late delivery.
+	// that is the drain's promise, not a late delivery. So does a chan
+	// subscription's channel, which nats.go never closes: reading it runs
+	// no callback.
 	iterators := profile(r).SyncKeepsQueue
 	var out []string
 	for _, s := range r.Subs {
@@ -98,7 +100,7 @@ func checkNoCallbackAfterUnsub(r *model.Result) []string {
 				out = append(out, fmt.Sprintf("%s handled msg %d at %s after Unsubscribe returned at %s",
 					s.ID, h.Msg, ts(h.Start), ts(s.UnsubReturnedAt)))
 			}
-			if s.RemovedBy == "drain" && h.Start > s.RemovedAt && !(iterators && s.Type == scenario.Sync) {
+			if s.RemovedBy == "drain" && h.Start > s.RemovedAt && !(iterators && s.Type == scenario.Sync || s.Type == scenario.Chan) {
 				out = append(out, fmt.Sprintf("%s handled msg %d at %s after its drain removed it at %s",
 					s.ID, h.Msg, ts(h.Start), ts(s.RemovedAt)))
 			}
@@ -278,7 +280,7 @@ func reachedGroup(r *model.Result, g []*model.SubRecord, drained, live *model.Su
 			dropped && s == drained && DropCause(r, d) != model.CauseDrain,
 			dropped && d.Reason == model.DropSlowConsumer && slowReported(c, s.ID),
 			dropped && serverCaused(d),
-			dropped && d.Reason == model.DropRunEnded && s.Type == scenario.Sync:
+			dropped && d.Reason == model.DropRunEnded && s.Type != scenario.Async:
 			ok[d.Msg-1] = true
 		}
 	}
@@ -384,23 +386,35 @@ func (f refusal) String() string {
 	return strings.Join(append(append([]string(nil), f.want...), f.always...), " or ")
 }
 
+// The one-result lists refusalRule's rules are made of. They are shared
+// and never modified: building them anew for every call record was a
+// quarter of the allocations of a swarm check.
+var (
+	onlyOK                = []string{model.OK}
+	onlyClosed            = []string{model.ErrConnectionClosed}
+	onlyDraining          = []string{model.ErrConnectionDraining}
+	onlyReconnecting      = []string{model.ErrConnectionReconnect}
+	onlyNoReply           = []string{model.ErrMsgNoReply}
+	onlyBadSubscription   = []string{model.ErrBadSubscription}
+	onlyAlreadySubscribed = []string{model.ErrAlreadySubscribed}
+)
+
 // refusalRule returns the rule of profile p for a call in a stable state
 // (for nats.go, docs/profiles/go.md#api-results-in-each-state; for the others, the knobs each
 // profile declares), and false when no rule applies.
 func refusalRule(p *model.Profile, verb string, st model.Status, pubsStopped bool) (refusal, bool) {
 	draining := st == model.DrainingSubs || st == model.DrainingPubs
-	closed := []string{model.ErrConnectionClosed}
-	refused := []string{model.ErrConnectionDraining}
+	closed, refused := onlyClosed, onlyDraining
 	switch verb {
 	case "publish", "reply":
 		f := refusal{}
 		if verb == "reply" {
-			f.always = []string{model.ErrMsgNoReply}
+			f.always = onlyNoReply
 		}
 		switch {
 		case verb == "reply" && p.ReplyUnchecked:
 			// nats.js msg.respond(): no state check at all (JS-M5).
-			f.want = []string{model.OK}
+			f.want = onlyOK
 		case st == model.Closed && pubsStopped && p.PubsStoppedAfterClose:
 			f.want = refused
 		case st == model.Closed:
@@ -410,7 +424,7 @@ func refusalRule(p *model.Profile, verb string, st model.Status, pubsStopped boo
 		}
 		return f, true
 	case "subscribe", "unsubscribe", "drain_sub":
-		f := refusal{always: []string{model.ErrBadSubscription}}
+		f := refusal{always: onlyBadSubscription}
 		switch {
 		case st == model.Closed:
 			f.want = closed
@@ -423,7 +437,7 @@ func refusalRule(p *model.Profile, verb string, st model.Status, pubsStopped boo
 			f.want = declared(p.SubDrainWhileDraining)
 		}
 		if verb == "subscribe" {
-			f.always = []string{model.ErrAlreadySubscribed}
+			f.always = onlyAlreadySubscribed
 		}
 		return f, true
 	case "drain":
@@ -431,11 +445,11 @@ func refusalRule(p *model.Profile, verb string, st model.Status, pubsStopped boo
 		case st == model.Closed:
 			return refusal{want: declared(p.DrainClosedErr)}, true
 		case st == model.Reconnecting && p.DrainReconnecting != model.Proceed:
-			return refusal{want: []string{model.ErrConnectionReconnect}}, true
+			return refusal{want: onlyReconnecting}, true
 		case draining:
 			return refusal{want: declared(p.DoubleDrainErr)}, true
 		}
-		return refusal{want: []string{model.OK}}, true
+		return refusal{want: onlyOK}, true
 	case "request":
 		switch {
 		case st == model.Closed:
@@ -458,7 +472,7 @@ func declared(rule string) []string {
 	case "":
 		return nil
 	case "noop":
-		return []string{model.OK}
+		return onlyOK
 	}
 	return []string{rule}
 }
@@ -760,7 +774,7 @@ func dropAllowed(r *model.Result, d *model.Delivery, s *model.SubRecord, c *mode
 	case model.DropMaxReached:
 		return hasMax(r, s)
 	case model.DropRunEnded:
-		return budgetStop(r) || s.Type == scenario.Sync
+		return budgetStop(r) || s.Type != scenario.Async
 	case model.DropServerSlowConsumer:
 		// The client lost the connection the server closed, unless it
 		// closed it itself first.

@@ -3,7 +3,6 @@ package props
 import (
 	"fmt"
 	"strconv"
-	"sync"
 
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
@@ -137,11 +136,6 @@ func CheckFile(cfg FileCheckConfig) (FileReport, error) {
 		func(_ int, f FileFailure) bool { rep.Failures = append(rep.Failures, f); return true })
 	return rep, nil
 }
-
-// runners hold the memory of finished runs for the next (model.Runner):
-// a worker takes one per perturbation and reads its result before it
-// gives it back.
-var runners = sync.Pool{New: func() any { return new(model.Runner) }}
 
 // fileChunk is how many perturbations a worker runs at a time: a
 // workload's run takes from a tenth of a millisecond to many.

@@ -391,6 +391,8 @@ func actionSub(a *scenario.Action) string {
 		return a.DrainSub.Sub
 	case a.NextMsg != nil:
 		return a.NextMsg.Sub
+	case a.Counters != nil:
+		return a.Counters.Sub
 	}
 	return ""
 }

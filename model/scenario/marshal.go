@@ -159,6 +159,12 @@ func subLines(s *Subscription) []string {
 	if s.Max != 0 {
 		p.add("max", strconv.Itoa(s.Max))
 	}
+	if s.Type == Chan {
+		p.add("chan_len", strconv.Itoa(s.ChanLen))
+	}
+	if s.StatusEvents {
+		p.add("status_events", "true")
+	}
 	if s.PendingMsgsLimit != nil {
 		p.add("pending_msgs_limit", strconv.Itoa(*s.PendingMsgsLimit))
 	}
@@ -251,6 +257,8 @@ func actionPairs(a *Action) pairs {
 		p.add("subscribe", subRef(a.Subscribe.Sub))
 	case a.Unsubscribe != nil:
 		p.add("unsubscribe", subRef(a.Unsubscribe.Sub))
+	case a.Counters != nil:
+		p.add("counters", subRef(a.Counters.Sub))
 	case a.AutoUnsubscribe != nil:
 		au := pairs{"sub: " + quote(a.AutoUnsubscribe.Sub), "max: " + strconv.Itoa(a.AutoUnsubscribe.Max)}
 		p.add("auto_unsubscribe", au.flow())

@@ -707,11 +707,11 @@ func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
 func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
 	s := Subscription{Line: n.Line}
 	fields, err := d.mapping(n, path, "id", "client", "subject", "queue", "type",
-		"deferred", "max", "pending_msgs_limit", "pending_bytes_limit", "dispatcher", "handler")
+		"deferred", "max", "chan_len", "status_events", "pending_msgs_limit", "pending_bytes_limit", "dispatcher", "handler")
 	if err == nil {
 		err = d.require(n, path, fields, "id", "client", "subject")
 	}
-	handlerLine := 0
+	handlerLine, chanLenLine, limitLine, limitField := 0, 0, 0, ""
 	for _, f := range fields {
 		if err != nil {
 			break
@@ -731,9 +731,16 @@ func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
 			s.Deferred, err = d.boolean(f.val, f.path)
 		case "max":
 			s.Max, err = d.count(f.val, f.path, 0)
+		case "status_events":
+			s.StatusEvents, err = d.boolean(f.val, f.path)
+		case "chan_len":
+			chanLenLine = f.line
+			s.ChanLen, err = d.count(f.val, f.path, 1)
 		case "pending_msgs_limit":
+			limitLine, limitField = f.line, f.name
 			s.PendingMsgsLimit, err = d.pendingLimit(f.val, f.path)
 		case "pending_bytes_limit":
+			limitLine, limitField = f.line, f.name
 			s.PendingBytesLimit, err = d.sizePtr(f.val, f.path, true)
 		case "dispatcher":
 			s.DispatcherLine = f.line
@@ -743,26 +750,35 @@ func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
 			s.Handler, err = d.handler(f.val, f.path)
 		}
 	}
-	if err == nil && handlerLine > 0 && s.Type == Sync {
-		err = d.errorf(handlerLine, join(path, "handler"), "a sync subscription cannot have a handler (the application calls next_msg instead)")
+	if err == nil && handlerLine > 0 && !s.Type.Callbacks() {
+		err = d.errorf(handlerLine, join(path, "handler"), "a %s subscription cannot have a handler (the application calls next_msg instead)", s.Type)
 	}
-	if err == nil && s.DispatcherLine > 0 && s.Type == Sync {
-		err = d.errorf(s.DispatcherLine, join(path, "dispatcher"), "a sync subscription cannot belong to a dispatcher (a dispatcher runs callbacks)")
+	if err == nil && s.DispatcherLine > 0 && !s.Type.Callbacks() {
+		err = d.errorf(s.DispatcherLine, join(path, "dispatcher"), "a %s subscription cannot belong to a dispatcher (a dispatcher runs callbacks)", s.Type)
+	}
+	if err == nil && chanLenLine > 0 && s.Type != Chan {
+		err = d.errorf(chanLenLine, join(path, "chan_len"), "chan_len is the capacity of a chan subscription's channel: give the subscription type: chan, or leave chan_len out")
+	}
+	if err == nil && limitLine > 0 && s.Type == Chan {
+		err = d.errorf(limitLine, join(path, limitField), "a chan subscription has no pending limits (nats.go's SetPendingLimits returns ErrTypeSubscription): its channel's capacity, chan_len, limits it")
+	}
+	if err == nil && s.Type == Chan && s.ChanLen == 0 {
+		s.ChanLen = DefaultChanLen
 	}
 	return s, err
 }
 
 func (d *decoder) subType(n *yaml.Node, path string) (SubType, error) {
-	s, err := d.scalar(n, path, "async or sync", "!!str")
-	switch {
-	case err != nil:
+	s, err := d.scalar(n, path, "async, sync or chan", "!!str")
+	if err != nil {
 		return 0, err
-	case s == "async":
-		return Async, nil
-	case s == "sync":
-		return Sync, nil
 	}
-	return 0, d.errorf(n.Line, path, "unknown subscription type %q: want async or sync", s)
+	for _, t := range []SubType{Async, Sync, Chan} {
+		if s == t.String() {
+			return t, nil
+		}
+	}
+	return 0, d.errorf(n.Line, path, "unknown subscription type %q: want async, sync or chan", s)
 }
 
 func (d *decoder) handler(n *yaml.Node, path string) (Handler, error) {
@@ -792,7 +808,7 @@ func (d *decoder) handler(n *yaml.Node, path string) (Handler, error) {
 var (
 	handlerVerbs = []string{"reply", "publish", "request", "unsubscribe", "drain_sub", "subscribe", "drain", "sleep"}
 	actionVerbs  = []string{"publish", "request", "flush", "subscribe", "unsubscribe", "auto_unsubscribe",
-		"drain_sub", "drain", "close", "next_msg", "disconnect", "restart_server"}
+		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server"}
 )
 
 func (d *decoder) handlerAction(n *yaml.Node, path string) (HandlerAction, error) {
@@ -1002,6 +1018,8 @@ func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
 			a.Subscribe, err = d.subRef(f.val, f.path)
 		case "unsubscribe":
 			a.Unsubscribe, err = d.subRef(f.val, f.path)
+		case "counters":
+			a.Counters, err = d.subRef(f.val, f.path)
 		case "auto_unsubscribe":
 			a.AutoUnsubscribe, err = d.autoUnsubscribe(f.val, f.path)
 		case "drain_sub":

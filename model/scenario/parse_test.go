@@ -126,8 +126,9 @@ func TestParseFull(t *testing.T) {
 			{At: 10 * time.Millisecond, Drain: &ClientRef{Client: "app"}, Line: 62},
 			{At: 11 * time.Millisecond, Close: &ClientRef{Client: "app"}, Line: 63},
 			{At: 12 * time.Millisecond, NextMsg: &NextMsg{Sub: "s3", Timeout: time.Second, Count: 5}, Line: 64},
-			{At: 13 * time.Millisecond, Disconnect: &Disconnect{Client: "app", For: 500 * time.Millisecond}, Line: 65},
-			{At: 14 * time.Millisecond, RestartServer: &RestartServer{For: time.Second}, Line: 66},
+			{At: 12 * time.Millisecond, Counters: &SubRef{Sub: "s3"}, Line: 65},
+			{At: 13 * time.Millisecond, Disconnect: &Disconnect{Client: "app", For: 500 * time.Millisecond}, Line: 66},
+			{At: 14 * time.Millisecond, RestartServer: &RestartServer{For: time.Second}, Line: 67},
 		},
 	}
 	require.Equal(t, want, s)
@@ -402,7 +403,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"no verb",
 			head + "actions:\n  - {at: 0s}\n",
-			`bad.yaml:4: actions[0]: no verb: want one of publish, request, flush, subscribe, unsubscribe, auto_unsubscribe, drain_sub, drain, close, next_msg, disconnect, restart_server`,
+			`bad.yaml:4: actions[0]: no verb: want one of publish, request, flush, subscribe, unsubscribe, auto_unsubscribe, drain_sub, drain, close, next_msg, counters, disconnect, restart_server`,
 		},
 		{
 			"no verb in handler action",
@@ -430,9 +431,29 @@ func TestParseBad(t *testing.T) {
 			`bad.yaml:7: subscriptions[0].handler: a sync subscription cannot have a handler (the application calls next_msg instead)`,
 		},
 		{
+			"chan subscription with handler",
+			head + "subscriptions:\n  - id: s\n    client: app\n    subject: a\n    type: chan\n    handler: {duration: 1ms}\n",
+			`bad.yaml:8: subscriptions[0].handler: a chan subscription cannot have a handler (the application calls next_msg instead)`,
+		},
+		{
+			"chan_len on a sync subscription",
+			head + "subscriptions:\n  - {id: s, client: app, subject: a, type: sync, chan_len: 4}\n",
+			`bad.yaml:4: subscriptions[0].chan_len: chan_len is the capacity of a chan subscription's channel: give the subscription type: chan, or leave chan_len out`,
+		},
+		{
+			"chan_len zero",
+			head + "subscriptions:\n  - {id: s, client: app, subject: a, type: chan, chan_len: 0}\n",
+			`bad.yaml:4: subscriptions[0].chan_len: must be at least 1, got 0 (allowed: 1 to 1000000000)`,
+		},
+		{
+			"pending limit on a chan subscription",
+			head + "subscriptions:\n  - id: s\n    client: app\n    subject: a\n    type: chan\n    pending_msgs_limit: 4\n",
+			`bad.yaml:8: subscriptions[0].pending_msgs_limit: a chan subscription has no pending limits (nats.go's SetPendingLimits returns ErrTypeSubscription): its channel's capacity, chan_len, limits it`,
+		},
+		{
 			"next_msg on async subscription",
 			head + "subscriptions: [{id: s, client: app, subject: a}]\nactions:\n  - {at: 0s, next_msg: {sub: s}}\n",
-			`bad.yaml:5: actions[0].next_msg.sub: subscription "s" is async: next_msg needs a sync subscription (type: sync)`,
+			`bad.yaml:5: actions[0].next_msg.sub: subscription "s" is async: next_msg needs a sync or chan subscription (type: sync or chan)`,
 		},
 		{
 			"subscribe of a subscription that is not deferred",
@@ -539,7 +560,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"unknown subscription type",
 			head + "subscriptions:\n  - {id: s, client: app, subject: a, type: pull}\n",
-			`bad.yaml:4: subscriptions[0].type: unknown subscription type "pull": want async or sync`,
+			`bad.yaml:4: subscriptions[0].type: unknown subscription type "pull": want async, sync or chan`,
 		},
 		{
 			"list where a mapping belongs",

@@ -111,14 +111,29 @@ type SubType uint8
 const (
 	Async SubType = iota // a callback runs per message
 	Sync                 // the application calls NextMsg
+	// Chan is nats.go's ChanSubscribe: messages go into a channel of the
+	// application's, which it reads (next_msg); the client counts nothing
+	// as pending, so a drain does not wait for the reads.
+	Chan
 )
 
+// DefaultChanLen is the capacity of a chan subscription's channel when
+// the scenario gives none: nats.go's DefaultMaxChanLen, the capacity of
+// its own sync subscriptions' channels.
+const DefaultChanLen = 65_536
+
 func (t SubType) String() string {
-	if t == Sync {
+	switch t {
+	case Sync:
 		return "sync"
+	case Chan:
+		return "chan"
 	}
 	return "async"
 }
+
+// Callbacks reports whether subscriptions of this type run callbacks.
+func (t SubType) Callbacks() bool { return t == Async }
 
 // Subscription is one subscription of a client.
 type Subscription struct {
@@ -132,6 +147,14 @@ type Subscription struct {
 	Deferred bool
 	// Max is an auto-unsubscribe limit set right after subscribing (0 = none).
 	Max int
+	// StatusEvents: the application listens to the subscription's status
+	// changes (nats.go's Subscription.StatusChanged, all four statuses)
+	// from when it subscribes; the outcome lists them.
+	StatusEvents bool
+	// ChanLen is the capacity of a chan subscription's channel (0 for the
+	// other types): a message that finds it full is dropped as a slow
+	// consumer.
+	ChanLen int
 	// PendingMsgsLimit and PendingBytesLimit override the client's defaults.
 	PendingMsgsLimit  *int
 	PendingBytesLimit *int
@@ -207,6 +230,7 @@ type Action struct {
 	Drain           *ClientRef
 	Close           *ClientRef
 	NextMsg         *NextMsg
+	Counters        *SubRef // read the subscription's Pending() and Delivered()
 	Disconnect      *Disconnect
 	RestartServer   *RestartServer
 	Line            int
@@ -309,6 +333,8 @@ func (a *Action) Kind() string {
 		return "close"
 	case a.NextMsg != nil:
 		return "next_msg"
+	case a.Counters != nil:
+		return "counters"
 	case a.Disconnect != nil:
 		return "disconnect"
 	case a.RestartServer != nil:

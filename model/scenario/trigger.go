@@ -176,8 +176,8 @@ func (d *decoder) validateTriggers(s *Scenario, client func(path, name string) e
 		case t.Sub != "":
 			var target *Subscription
 			target, err = sub(p+".sub", t.Sub)
-			if err == nil && target.Type == Sync && (t.Event == CallbackStart || t.Event == CallbackEnd) {
-				err = d.errorf(d.line(p+".sub"), p+".sub", "subscription %q is sync: it runs no callbacks, so event %s never happens (the application calls next_msg)", t.Sub, t.Event)
+			if err == nil && !target.Type.Callbacks() && (t.Event == CallbackStart || t.Event == CallbackEnd) {
+				err = d.errorf(d.line(p+".sub"), p+".sub", "subscription %q is %s: it runs no callbacks, so event %s never happens (the application calls next_msg)", t.Sub, target.Type, t.Event)
 			}
 		case t.Client != "":
 			err = client(p+".client", t.Client)

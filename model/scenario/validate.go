@@ -94,6 +94,8 @@ func (d *decoder) validate(s *Scenario) error {
 			_, err = deferred(p+".sub", a.Subscribe.Sub)
 		case a.Unsubscribe != nil:
 			_, err = sub(p+".sub", a.Unsubscribe.Sub)
+		case a.Counters != nil:
+			_, err = sub(p+".sub", a.Counters.Sub)
 		case a.AutoUnsubscribe != nil:
 			_, err = sub(p+".sub", a.AutoUnsubscribe.Sub)
 		case a.DrainSub != nil:
@@ -101,8 +103,8 @@ func (d *decoder) validate(s *Scenario) error {
 		case a.NextMsg != nil:
 			var target *Subscription
 			target, err = sub(p+".sub", a.NextMsg.Sub)
-			if err == nil && target.Type != Sync {
-				err = d.errorf(d.line(p+".sub"), p+".sub", "subscription %q is async: next_msg needs a sync subscription (type: sync)", target.ID)
+			if err == nil && target.Type.Callbacks() {
+				err = d.errorf(d.line(p+".sub"), p+".sub", "subscription %q is async: next_msg needs a sync or chan subscription (type: sync or chan)", target.ID)
 			}
 		}
 		if err != nil {
