@@ -148,14 +148,28 @@ func judge(m, real *Side, vary func() ([]Variant, error)) ([]Diff, string, error
 	return diffs, "", nil
 }
 
+// judgedTieOrders bounds how many orders of the model's equal-time events
+// judge tries (TieVariants) once a real run matches none of the Variants.
+const judgedTieOrders = 300
+
 // variantsOf returns a function that makes the Variants of the prepared
-// scenario p once and then returns them again.
+// scenario p once and then returns them again, followed by the distinct
+// outcomes of its first judgedTieOrders tie orders: a real run that matches
+// one of those differs from the model's only in how a race at one instant
+// went (docs/exhaustive.md, "Conformance and the set of outcomes").
 func variantsOf(p *scenario.Scenario) func() ([]Variant, error) {
 	var vs []Variant
 	var err error
 	return func() ([]Variant, error) {
 		if vs == nil && err == nil {
 			vs, err = Variants(p, profile())
+			if err == nil {
+				var ties []Variant
+				ties, _, err = TieVariants(p, profile(), tolerance, judgedTieOrders)
+				if len(ties) > 1 {
+					vs = append(vs, ties[1:]...) // the first is the model's own run
+				}
+			}
 		}
 		return vs, err
 	}

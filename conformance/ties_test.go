@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +89,21 @@ func TestTieVariantsHoldTheRealTie(t *testing.T) {
 	for _, v := range pv {
 		require.NotEqual(t, 2100*time.Millisecond, time.Duration(*v.Side.Outcome.Connections[0].ClosedNS), v.Name)
 	}
+}
+
+// TestJudgeTriesTieOrders: the variants judge compares a disagreeing real
+// run with include the tie orders' outcomes, so a real close at 2.1 s of
+// tieScenario counts as a tie. It fails if variantsOf leaves TieVariants
+// out.
+func TestJudgeTriesTieOrders(t *testing.T) {
+	p := preparedOnly(t, tieScenario)
+	vs, err := variantsOf(p)()
+	require.NoError(t, err)
+	var found bool
+	for _, v := range vs {
+		if strings.HasPrefix(v.Name, "tie order ") && time.Duration(*v.Side.Outcome.Connections[0].ClosedNS) == 2100*time.Millisecond {
+			found = true
+		}
+	}
+	require.True(t, found, "no tie-order variant closing at 2.1s among %d variants", len(vs))
 }
