@@ -99,6 +99,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	if err := checkServerOptions(sc, p); err != nil {
 		return nil, err
 	}
+	if err := checkTopology(sc); err != nil {
+		return nil, err
+	}
 	rng := cfg.Chooser
 	if rng == nil {
 		rng = sim.NewPCG(sc.Seed)
