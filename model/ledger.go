@@ -113,10 +113,19 @@ const (
 	// DropReadLoopDead: arrived after the client's read loop died
 	// (TimeoutCancelsSubDrains); nothing read it.
 	DropReadLoopDead
+	// DropRouteNoInterest: routed from another server on this server's
+	// interest, it arrived after the subscription had gone (a plain
+	// subscription); the topology, not the client, let it fly
+	// (docs/cluster.md#drops).
+	DropRouteNoInterest
+	// DropRouteNoFallback: routed from another server to a queue group
+	// that had no member left here and no route entry to hand it on to.
+	DropRouteNoFallback
 )
 
 var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled",
-	"server_slow_consumer", "server_stalled", "read_loop_dead"}
+	"server_slow_consumer", "server_stalled", "read_loop_dead",
+	"route_no_interest", "route_no_fallback"}
 
 func (r DropReason) String() string { return dropNames[r] }
 
