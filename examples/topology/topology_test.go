@@ -4,6 +4,7 @@ package topology_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -79,4 +80,37 @@ func TestPlainDrainLosesAnAcknowledgedPublish(t *testing.T) {
 	res = run(t, sc)
 	require.Len(t, res.Sub("s").Handled, 1)
 	require.Empty(t, drops(res, "s"))
+}
+
+// TestQueueDrainReroutesLateNotLost is the reference's E3: the messages b
+// sent toward the draining member q1 on a that arrive after a removed it
+// (at 2.25 ms; b learns of it at 3.25 ms) are handed back to b over the
+// route (the rsub fallback) and handled by q2 exactly one round trip (2 ms)
+// after b accepted them, after later messages of the same publisher; none
+// is lost. (Break it catches: without the rsub fallback in routedIn, a
+// drops the twelve as route_no_fallback.)
+func TestQueueDrainReroutesLateNotLost(t *testing.T) {
+	res := run(t, load(t, "cluster-queue-drain.yaml"))
+	q1, q2 := res.Sub("q1"), res.Sub("q2")
+	require.Equal(t, "2.250ms", q1.UnsubProcessedAt.String())
+	require.Equal(t, []int{1, 2, 3, 4, 7}, handled(q1))
+	require.Equal(t, []int{5, 6, 8, 9, 10, 11, 12, 16, 17, 23, 24, 26, 30, 13, 14, 15, 18, 19, 20, 21, 22, 25, 27, 28, 29}, handled(q2),
+		"the bounced messages come after later ones: per-publisher order is broken")
+	bounced := map[int]bool{13: true, 14: true, 15: true, 18: true, 19: true, 20: true, 21: true, 22: true, 25: true, 27: true, 28: true, 29: true}
+	for _, d := range res.Ledger.Deliveries {
+		m := res.Ledger.Message(d.Msg)
+		if bounced[d.Msg] {
+			require.Equal(t, m.AcceptedAt.Add(2*time.Millisecond), d.CommittedAt, "message %d: one round trip late", d.Msg)
+		}
+	}
+	require.Empty(t, drops(res, "q1"))
+	require.Empty(t, drops(res, "q2"))
+}
+
+func handled(s *model.SubRecord) []int {
+	var ids []int
+	for _, h := range s.Handled {
+		ids = append(ids, h.Msg)
+	}
+	return ids
 }
