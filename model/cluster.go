@@ -182,13 +182,19 @@ func (s *Server) interest(ss *serverSub, delta int) {
 	}
 }
 
+// goneSub is a local subscription removed in a cluster: when, and whether
+// it was draining then.
+type goneSub struct {
+	*serverSub
+	at       sim.Time
+	draining bool
+}
+
 // removed takes a local subscription's interest off the routes and keeps
-// it, with when it went and whether its drain removed it, for the drops
-// of messages routed here on that interest (dropRouted).
+// it, with when it went and whether it was draining, for the drops of
+// messages routed here on that interest (dropRouted).
 func (s *Server) removed(ss *serverSub) {
-	ss.closedAt = s.w.sim.Now()
-	ss.draining = ss.conn.client.recDraining(ss.sid)
-	s.gone = append(s.gone, ss)
+	s.gone = append(s.gone, goneSub{ss, s.w.sim.Now(), ss.conn.client.recDraining(ss.sid)})
 	s.interest(ss, -1)
 }
 
@@ -378,26 +384,28 @@ func (s *Server) routedIn(e *routeEnd, id int, queuesRef int32) {
 // message was routed on. A queue group's drop goes to the member removed
 // last.
 func (s *Server) dropRouted(m *Message, q string, reason DropReason) {
-	var last *serverSub
-	for _, ss := range s.gone {
-		if ss.queue != q || ss.closedAt < m.AcceptedAt || !subjectMatches(ss.subject, m.Subject) {
+	var last *goneSub
+	for i := range s.gone {
+		g := &s.gone[i]
+		if g.queue != q || g.at < m.AcceptedAt || !subjectMatches(g.subject, m.Subject) {
 			continue
 		}
 		if q != "" {
-			last = ss
+			last = g
 			continue
 		}
-		s.dropFor(ss, m, reason)
+		s.dropFor(g, m, reason)
 	}
 	if last != nil {
 		s.dropFor(last, m, reason)
 	}
 }
 
-func (s *Server) dropFor(ss *serverSub, m *Message, reason DropReason) {
+func (s *Server) dropFor(g *goneSub, m *Message, reason DropReason) {
 	w := s.w
+	ss := g.serverSub
 	d := w.ledger.newDelivery(m.ID, ss.rec.index, w.sim.Now())
-	w.ledger.drop(d, w.sim.Now(), reason, ss.draining)
+	w.ledger.drop(d, w.sim.Now(), reason, g.draining)
 	if w.tr != nil {
 		w.trace(ss.conn.client.name, "server.drop", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)),
 			sim.Str("reason", reason.String()), sim.Str("server", s.name))

@@ -45,7 +45,7 @@ type Server struct {
 	name   string
 	routes []*routeEnd
 	rm     map[int32]int
-	gone   []*serverSub
+	gone   []goneSub
 }
 
 // nats-server's outbound limits (server/const.go, server/client.go).
@@ -107,12 +107,9 @@ type serverSub struct {
 	seq     uint64 // its place in subscription order (sublist)
 
 	// A remote entry (cluster.go) has a route and no conn: interest the
-	// route's peer announced, with a queue group's weight qw. A local
-	// subscription removed in a cluster has closedAt and draining set.
-	route    *routeEnd
-	qw       int
-	closedAt sim.Time
-	draining bool
+	// route's peer announced, with a queue group's weight qw.
+	route *routeEnd
+	qw    int
 }
 
 func newServer(w *World, rng sim.Chooser) *Server {
