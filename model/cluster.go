@@ -350,7 +350,7 @@ func (s *Server) routedIn(e *routeEnd, id int, queuesRef int32) {
 			case ss.queue != q:
 			case ss.route == nil:
 				members = append(members, ss)
-			case fallback == nil:
+			case fallback == nil && !w.mut.Has(NoRsubFallback):
 				fallback = ss
 			}
 		}

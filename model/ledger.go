@@ -154,10 +154,15 @@ const (
 	// CauseRunEnd: the run's end: it stopped on a budget, or a sync
 	// subscription was left unread.
 	CauseRunEnd
+	// CauseTopology: the cluster: a message routed from the publisher's
+	// server toward a subscription on another server arrived after that
+	// server had removed it, which no barrier of the subscriber's can
+	// prevent (docs/cluster.md#drops).
+	CauseTopology
 	numCauses
 )
 
-var causeNames = [numCauses]string{"", "drain", "application", "fault", "server", "run_end"}
+var causeNames = [numCauses]string{"", "drain", "application", "fault", "server", "run_end", "topology"}
 
 func (c DropCause) String() string {
 	if c >= numCauses {
@@ -199,6 +204,8 @@ var dropCauses = [len(dropNames)]DropCauses{
 	DropServerSlowConsumer: causes(CauseServer),
 	DropServerStalled:      causes(CauseServer),
 	DropReadLoopDead:       causes(CauseDrain),
+	DropRouteNoInterest:    causes(CauseTopology, CauseDrain),
+	DropRouteNoFallback:    causes(CauseTopology, CauseDrain),
 }
 
 // Causes returns the causes a drop for r can have. A delivery the server
