@@ -7,6 +7,7 @@ import (
 
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
 )
 
 // runText parses and runs a scenario given as text.
@@ -78,4 +79,23 @@ func TestUnmodelledTopologyIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	_, err = model.Run(sc, model.Config{})
 	require.EqualError(t, err, "leaf.yaml:2: leafnodes: leaf nodes are parsed and checked but not modelled yet (docs/cluster.md#not-yet-modelled); want servers joined by routes only")
+}
+
+// TestClusterRunsUnderEveryMutationAndRace: the catalogue's mutations and
+// the drawn races, written for one server, run on the topology examples
+// without touching remote entries as if they were local subscriptions.
+// (Breaks it catches: unsubscribe-removes-queue-group unsubscribing a's
+// route entry for the group, which has no connection, panics; so does a
+// fan-out race that groups remote entries by their nil connection.)
+func TestClusterRunsUnderEveryMutationAndRace(t *testing.T) {
+	for _, file := range []string{"../examples/topology/cluster-plain-drain.yaml", "../examples/topology/cluster-queue-drain.yaml"} {
+		sc, err := scenario.Load(file)
+		require.NoError(t, err)
+		for _, m := range append(model.Mutations(), model.ClusterMutations()...) {
+			for seed := range uint64(4) {
+				_, err := model.Run(sc, model.Config{Mutations: model.MutationSet(0).With(m), Races: sim.NewPCG(seed)})
+				require.NoError(t, err, "%s under %s", file, m)
+			}
+		}
+	}
 }

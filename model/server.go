@@ -256,7 +256,7 @@ func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {
 		s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID))
 		if ss.queue != "" && s.w.mut.Has(UnsubRemovesQueueGroup) {
 			for _, o := range s.subs.same(ss.subject) { // a snapshot: unsubscribe does not change it
-				if o.queue == ss.queue && o.subject == ss.subject {
+				if o.queue == ss.queue && o.subject == ss.subject && o.route == nil {
 					s.unsubscribe(o)
 				}
 			}

@@ -106,7 +106,7 @@ func readFile(t *testing.T, path string) []byte {
 // scenarioFiles are every scenario file the project ships.
 func scenarioFiles(t *testing.T) []string {
 	return glob(t, "examples/*.yaml", "examples/profiles/*.yaml", "examples/matrix/*.yaml", "examples/orders/*.yaml",
-		"testdata/conformance/*.yaml", "testdata/conformance/*/*.yaml")
+		"examples/topology/*.yaml", "testdata/conformance/*.yaml", "testdata/conformance/*/*.yaml")
 }
 
 // TestExamplesValidate checks that every example scenario and sweep, which
