@@ -114,3 +114,23 @@ func handled(s *model.SubRecord) []int {
 	}
 	return ids
 }
+
+// TestQueueHandoffNeedsAWait is the reference's hand-off finding: starting
+// the new member on c and draining the old one on a at once loses what b
+// routed toward a in the 2 ms before a learned of c (route_no_fallback);
+// the loss shrinks with the wait between the two and is gone once the
+// wait covers the route delay. (Break it catches: interest that reaches
+// every server at once loses nothing at any wait.)
+func TestQueueHandoffNeedsAWait(t *testing.T) {
+	sc := load(t, "cluster-queue-handoff.yaml")
+	lost := map[time.Duration]int{}
+	for _, wait := range []time.Duration{0, time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond} {
+		sc.Actions[2].At = 10*time.Millisecond + wait
+		res := run(t, sc)
+		d := drops(res, "q1")
+		require.Len(t, d, min(len(d), 1), "one reason at most: %v", d)
+		lost[wait] = len(d["route_no_fallback"])
+		require.Equal(t, 300-lost[wait], len(handled(res.Sub("q1")))+len(handled(res.Sub("q3"))), "wait %v: the rest is handled", wait)
+	}
+	require.Equal(t, map[time.Duration]int{0: 19, time.Millisecond: 9, 2 * time.Millisecond: 0, 5 * time.Millisecond: 0}, lost)
+}
