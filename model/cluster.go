@@ -25,6 +25,29 @@ const (
 	opRMsg                         // RMSG: a message, for the peer's plain subscriptions and named queue groups
 )
 
+// cluster is a World's state for several servers: the servers, the server
+// of each client, the route keys RS± frames name, the queue groups of each
+// RMSG sent, and whether the subscriptions that exist at time 0 are being
+// set up.
+type cluster struct {
+	servers    []*Server
+	home       []*Server
+	keys       []routeKey
+	keyIndex   map[routeKey]int32 // lookups only
+	rmsgQueues [][]string
+	settingUp  bool
+}
+
+// serverCluster is a Server's state in a cluster: its name, its routes,
+// the count of local subscriptions per route key (nats-server's acc.rm),
+// and the local subscriptions removed so far.
+type serverCluster struct {
+	name   string
+	routes []*routeEnd
+	rm     map[int32]int
+	gone   []goneSub
+}
+
 // routeKey is the subject and queue group an RS± names; frames carry its
 // index in World.keys.
 type routeKey struct{ subject, queue string }
@@ -90,48 +113,48 @@ func checkTopology(sc *scenario.Scenario) error {
 // servers by their routes.
 func (w *World) buildCluster(rng sim.Chooser) {
 	t := w.sc.Topology
-	w.servers = make([]*Server, len(t.Servers))
+	cl := &cluster{servers: make([]*Server, len(t.Servers)), home: make([]*Server, len(w.conns))}
+	w.cl = cl
 	for i, n := range t.Servers {
-		w.servers[i] = newServer(w, rng.Stream("server/"+n.Name))
-		w.servers[i].name = n.Name
+		cl.servers[i] = newServer(w, rng.Stream("server/"+n.Name))
+		cl.servers[i].cl = &serverCluster{name: n.Name}
 	}
-	w.server = w.servers[0]
-	w.home = make([]*Server, len(w.conns))
+	w.server = cl.servers[0]
 	for i, c := range w.sc.Clients {
-		w.home[i] = w.servers[max(0, t.Index(c.Server))]
+		cl.home[i] = cl.servers[max(0, t.Index(c.Server))]
 	}
 	for _, r := range t.Routes {
-		a, b := w.servers[t.Index(r.A)], w.servers[t.Index(r.B)]
+		a, b := cl.servers[t.Index(r.A)], cl.servers[t.Index(r.B)]
 		ea, eb := &routeEnd{s: a}, &routeEnd{s: b}
 		ea.peer, eb.peer = eb, ea
 		for _, e := range []*routeEnd{ea, eb} {
-			e.out = newLink(w, "route", r.Latency, w.rngNet.Stream("route/"+e.s.name+"/"+e.peer.s.name),
+			e.out = newLink(w, "route", r.Latency, w.rngNet.Stream("route/"+e.s.cl.name+"/"+e.peer.s.cl.name),
 				func(fs []frame, _ bool) { e.peer.s.receiveRoute(e.peer, fs) }, func([]frame) {})
 			e.writeFn = func() { e.write() }
-			e.s.routes = append(e.s.routes, e)
+			e.s.cl.routes = append(e.s.cl.routes, e)
 		}
 	}
 }
 
 // serverOf is the server client c is connected to.
 func (w *World) serverOf(c *Conn) *Server {
-	if w.home == nil {
+	if w.cl == nil {
 		return w.server
 	}
-	return w.home[c.idx]
+	return w.cl.home[c.idx]
 }
 
 // key returns the index of k in World.keys, adding it if new.
-func (w *World) key(k routeKey) int32 {
-	if i, ok := w.keyIndex[k]; ok {
+func (cl *cluster) key(k routeKey) int32 {
+	if i, ok := cl.keyIndex[k]; ok {
 		return i
 	}
-	if w.keyIndex == nil {
-		w.keyIndex = map[routeKey]int32{}
+	if cl.keyIndex == nil {
+		cl.keyIndex = map[routeKey]int32{}
 	}
-	i := int32(len(w.keys))
-	w.keys = append(w.keys, k)
-	w.keyIndex[k] = i
+	i := int32(len(cl.keys))
+	cl.keys = append(cl.keys, k)
+	cl.keyIndex[k] = i
 	return i
 }
 
@@ -157,13 +180,14 @@ func (e *routeEnd) write() {
 // subscription only, a queue group on every change, with its weight (the
 // number of local members).
 func (s *Server) interest(ss *serverSub, delta int) {
-	k := s.w.key(routeKey{ss.subject, ss.queue})
-	if s.rm == nil {
-		s.rm = map[int32]int{}
+	k := s.w.cl.key(routeKey{ss.subject, ss.queue})
+	sc := s.cl
+	if sc.rm == nil {
+		sc.rm = map[int32]int{}
 	}
-	before := s.rm[k]
+	before := sc.rm[k]
 	n := before + delta
-	s.rm[k] = n
+	sc.rm[k] = n
 	if ss.queue == "" && before > 0 && n > 0 {
 		return
 	}
@@ -171,8 +195,8 @@ func (s *Server) interest(ss *serverSub, delta int) {
 	if n == 0 {
 		f = frame{op: opRUnsub, ref: k}
 	}
-	for _, e := range s.routes {
-		if s.w.settingUp {
+	for _, e := range sc.routes {
+		if s.w.cl.settingUp {
 			// Subscriptions that exist at time 0 are known cluster-wide,
 			// as if the routes had exchanged them before the run.
 			e.peer.s.applyRoute(e.peer, f)
@@ -194,7 +218,7 @@ type goneSub struct {
 // it, with when it went and whether it was draining, for the drops of
 // messages routed here on that interest (dropRouted).
 func (s *Server) removed(ss *serverSub) {
-	s.gone = append(s.gone, goneSub{ss, s.w.sim.Now(), ss.conn.client.recDraining(ss.sid)})
+	s.cl.gone = append(s.cl.gone, goneSub{ss, s.w.sim.Now(), ss.conn.client.recDraining(ss.sid)})
 	s.interest(ss, -1)
 }
 
@@ -214,7 +238,7 @@ func (s *Server) receiveRoute(e *routeEnd, frames []frame) {
 func (s *Server) applyRoute(e *routeEnd, f frame) {
 	switch f.op {
 	case opRSub:
-		k := s.w.keys[f.ref]
+		k := s.w.cl.keys[f.ref]
 		if ss := e.entry(k); ss != nil {
 			ss.qw = int(f.max)
 			return
@@ -223,7 +247,7 @@ func (s *Server) applyRoute(e *routeEnd, f frame) {
 		e.entries = append(e.entries, ss)
 		s.subs.add(ss)
 	case opRUnsub:
-		if ss := e.entry(s.w.keys[f.ref]); ss != nil {
+		if ss := e.entry(s.w.cl.keys[f.ref]); ss != nil {
 			e.entries = removeSS(e.entries, ss)
 			s.subs.remove(ss)
 		}
@@ -306,13 +330,13 @@ func (s *Server) sendForwards(rt *routing) {
 	for _, f := range rt.fwd {
 		ref := int32(-1)
 		if len(f.queues) > 0 {
-			ref = int32(len(s.w.rmsgQueues))
-			s.w.rmsgQueues = append(s.w.rmsgQueues, f.queues)
+			ref = int32(len(s.w.cl.rmsgQueues))
+			s.w.cl.rmsgQueues = append(s.w.cl.rmsgQueues, f.queues)
 		}
 		f.end.send(frame{op: opRMsg, msg: int32(rt.m.ID), ref: ref})
 		rt.delivered = true
 		if s.w.tr != nil {
-			s.w.trace("server/"+s.name, "server.rmsg", sim.Int("msg", int64(rt.m.ID)), sim.Str("to", f.end.peer.s.name))
+			s.w.trace("server/"+s.cl.name, "server.rmsg", sim.Int("msg", int64(rt.m.ID)), sim.Str("to", f.end.peer.s.cl.name))
 		}
 	}
 	rt.fwd = rt.fwd[:0]
@@ -342,7 +366,7 @@ func (s *Server) routedIn(e *routeEnd, id int, queuesRef int32) {
 		return
 	}
 	rt := routing{m: m}
-	for _, q := range w.rmsgQueues[queuesRef] {
+	for _, q := range w.cl.rmsgQueues[queuesRef] {
 		var members []*serverSub
 		var fallback *serverSub
 		for _, ss := range matches {
@@ -385,8 +409,8 @@ func (s *Server) routedIn(e *routeEnd, id int, queuesRef int32) {
 // last.
 func (s *Server) dropRouted(m *Message, q string, reason DropReason) {
 	var last *goneSub
-	for i := range s.gone {
-		g := &s.gone[i]
+	for i := range s.cl.gone {
+		g := &s.cl.gone[i]
 		if g.queue != q || g.at < m.AcceptedAt || !subjectMatches(g.subject, m.Subject) {
 			continue
 		}
@@ -408,6 +432,6 @@ func (s *Server) dropFor(g *goneSub, m *Message, reason DropReason) {
 	w.ledger.drop(d, w.sim.Now(), reason, g.draining)
 	if w.tr != nil {
 		w.trace(ss.conn.client.name, "server.drop", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)),
-			sim.Str("reason", reason.String()), sim.Str("server", s.name))
+			sim.Str("reason", reason.String()), sim.Str("server", s.cl.name))
 	}
 }

@@ -39,13 +39,9 @@ type Server struct {
 	stallAt    int  // producers stall above this many pending bytes
 	noStall    bool // no_fast_producer_stall
 
-	// In a cluster (cluster.go): the server's name, its routes, the count
-	// of local subscriptions per route key (nats-server's acc.rm), and the
-	// local subscriptions removed so far. routes is nil for one server.
-	name   string
-	routes []*routeEnd
-	rm     map[int32]int
-	gone   []goneSub
+	// cl is the server's state in a cluster (cluster.go); nil for one
+	// server.
+	cl *serverCluster
 }
 
 // nats-server's outbound limits (server/const.go, server/client.go).
@@ -236,7 +232,7 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	ss := &serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
 	sc.subs = append(sc.subs, ss)
 	s.subs.add(ss)
-	if s.routes != nil {
+	if s.cl != nil {
 		s.interest(ss, +1)
 	}
 	s.w.trace(sc.client.name, "server.sub", sim.Str("sub", cs.rec.ID), sim.Int("sid", int64(f.sid)))
@@ -272,7 +268,7 @@ func (s *Server) unsubscribe(ss *serverSub) {
 	}
 	ss.conn.subs = removeSS(ss.conn.subs, ss)
 	s.subs.remove(ss)
-	if s.routes != nil {
+	if s.cl != nil {
 		s.removed(ss)
 	}
 }
@@ -391,7 +387,7 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 					rt.members = append(rt.members, ss)
 				}
 			}
-			if s.routes != nil && s.pickRemote(rt) {
+			if s.cl != nil && s.pickRemote(rt) {
 				rt.nextGroup()
 				continue
 			}
@@ -675,7 +671,7 @@ func (s *Server) shut(sc *serverConn) {
 	for _, ss := range sc.subs {
 		ss.closed = true
 		s.subs.remove(ss)
-		if s.routes != nil {
+		if s.cl != nil {
 			s.removed(ss)
 		}
 	}

@@ -65,16 +65,8 @@ type World struct {
 	rngHandler sim.Chooser
 	rngClient  sim.Chooser
 
-	// A cluster (cluster.go; all nil for one server): the servers, the
-	// server of each client, the route keys RS± frames name, the queue
-	// groups of each RMSG sent, and whether the subscriptions that exist
-	// at time 0 are being set up.
-	servers    []*Server
-	home       []*Server
-	keys       []routeKey
-	keyIndex   map[routeKey]int32 // lookups only
-	rmsgQueues [][]string
-	settingUp  bool
+	// cl is the cluster's state (cluster.go); nil for one server.
+	cl *cluster
 }
 
 // Run executes a validated scenario and returns its result. The error is
@@ -181,7 +173,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	for _, c := range w.conns {
 		w.serverOf(c).accept(c)
 	}
-	w.settingUp = true
+	if w.cl != nil {
+		w.cl.settingUp = true
+	}
 	// Subscriptions listed up front exist at time 0, as if the client had
 	// subscribed and flushed before the scenario starts.
 	for i := range sc.Subs {
@@ -199,7 +193,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			srv.processUnsub(sc, s.sid, int64(spec.Max))
 		}
 	}
-	w.settingUp = false
+	if w.cl != nil {
+		w.cl.settingUp = false
+	}
 	for i := range sc.Actions {
 		if a := &sc.Actions[i]; a.After == nil {
 			w.sim.At(sim.Time(a.At), w.onActionLoop(a, w.actionCalls(i)))
