@@ -49,7 +49,7 @@ type serverCluster struct {
 }
 
 // routeKey is the subject and queue group an RS± names; frames carry its
-// index in World.keys.
+// index in cluster.keys.
 type routeKey struct{ subject, queue string }
 
 // routeEnd is one server's end of a route: the link its writes go on, the
@@ -66,7 +66,7 @@ type routeEnd struct {
 
 // forward is one RMSG a routing sends: on which route, whether for the
 // peer's plain subscriptions, and for which queue groups. On the wire
-// frame.ref indexes World.rmsgQueues for the groups (-1: none).
+// frame.ref indexes cluster.rmsgQueues for the groups (-1: none).
 type forward struct {
 	end    *routeEnd
 	plain  bool
@@ -144,7 +144,7 @@ func (w *World) serverOf(c *Conn) *Server {
 	return w.cl.home[c.idx]
 }
 
-// key returns the index of k in World.keys, adding it if new.
+// key returns the index of k in cl.keys, adding it if new.
 func (cl *cluster) key(k routeKey) int32 {
 	if i, ok := cl.keyIndex[k]; ok {
 		return i
