@@ -206,19 +206,22 @@ func (s *Server) interest(ss *serverSub, delta int) {
 	}
 }
 
-// goneSub is a local subscription removed in a cluster: when, and whether
-// it was draining then.
+// goneSub is a local subscription removed in a cluster: when, whether it
+// was draining then, and, when its connection closed rather than an UNSUB
+// removing it, the drop reason that closing gives (conn_closed for a
+// close, disconnect for a broken link, server_slow_consumer).
 type goneSub struct {
 	*serverSub
 	at       sim.Time
 	draining bool
+	closed   DropReason
 }
 
 // removed takes a local subscription's interest off the routes and keeps
-// it, with when it went and whether it was draining, for the drops of
-// messages routed here on that interest (dropRouted).
-func (s *Server) removed(ss *serverSub) {
-	s.cl.gone = append(s.cl.gone, goneSub{ss, s.w.sim.Now(), ss.conn.client.recDraining(ss.sid)})
+// it, with when it went and why, for the drops of messages routed here on
+// that interest (dropRouted).
+func (s *Server) removed(ss *serverSub, closed DropReason) {
+	s.cl.gone = append(s.cl.gone, goneSub{ss, s.w.sim.Now(), ss.conn.client.recDraining(ss.sid), closed})
 	s.interest(ss, -1)
 }
 
@@ -406,7 +409,8 @@ func (s *Server) routedIn(e *routeEnd, id int, queuesRef int32) {
 // subscriptions of queue group q ("" for plain ones) on its subject that
 // were removed after the publisher's server accepted m: the interest the
 // message was routed on. A queue group's drop goes to the member removed
-// last.
+// last. A subscription whose connection closed gets that closing's
+// reason, whose cause the records decide as for any closed connection.
 func (s *Server) dropRouted(m *Message, q string, reason DropReason) {
 	var last *goneSub
 	for i := range s.cl.gone {
@@ -428,6 +432,9 @@ func (s *Server) dropRouted(m *Message, q string, reason DropReason) {
 func (s *Server) dropFor(g *goneSub, m *Message, reason DropReason) {
 	w := s.w
 	ss := g.serverSub
+	if g.closed != DropNone {
+		reason = g.closed
+	}
 	d := w.ledger.newDelivery(m.ID, ss.rec.index, w.sim.Now())
 	w.ledger.drop(d, w.sim.Now(), reason, g.draining)
 	if w.tr != nil {

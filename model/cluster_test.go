@@ -99,3 +99,21 @@ func TestClusterRunsUnderEveryMutationAndRace(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutedToABrokenLink: a message routed toward a subscriber whose link
+// broke while it was on the route is dropped as a disconnect, which the
+// records explain by the fault, not as a route drop the drain would
+// answer for. (Break it catches: tagging it route_no_interest, which
+// no-silent-loss refuses for a subscription never unsubscribed.)
+func TestRoutedToABrokenLink(t *testing.T) {
+	res := runText(t, twoServers+`subscriptions:
+  - {id: s, client: sub, subject: x}
+actions:
+  - {at: 0s, publish: {client: pub, subject: x}}
+  - {at: 500us, disconnect: {client: sub, for: 10ms}}
+`)
+	d := deliveriesTo(res, "s")
+	require.Len(t, d, 1)
+	require.Equal(t, model.DropDisconnect, d[0].Reason)
+	require.Equal(t, us(1250), d[0].DroppedAt)
+}

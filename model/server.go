@@ -269,7 +269,7 @@ func (s *Server) unsubscribe(ss *serverSub) {
 	ss.conn.subs = removeSS(ss.conn.subs, ss)
 	s.subs.remove(ss)
 	if s.cl != nil {
-		s.removed(ss)
+		s.removed(ss, DropNone)
 	}
 }
 
@@ -642,7 +642,7 @@ func (s *Server) wrote(sc *serverConn) {
 // then the end of the stream.
 func (s *Server) slowConsumer(sc *serverConn) {
 	s.w.trace(sc.client.name, "server.slow_consumer", sim.Int("pending", int64(sc.pending)), sim.Int("max_pending", int64(s.maxPending)))
-	s.shut(sc)
+	s.shut(sc, DropServerSlowConsumer)
 	s.discard(sc, DropServerSlowConsumer)
 	sc.client.fromServer.send(nil, true)
 }
@@ -654,7 +654,11 @@ func (s *Server) closeConn(sc *serverConn, flush bool) {
 	if !sc.open {
 		return
 	}
-	s.shut(sc)
+	why := DropConnClosed
+	if !flush {
+		why = DropDisconnect
+	}
+	s.shut(sc, why)
 	if !flush {
 		s.discard(sc, DropDisconnect)
 		return
@@ -665,14 +669,15 @@ func (s *Server) closeConn(sc *serverConn, flush bool) {
 }
 
 // shut marks a connection closed and removes its interest; producers
-// stalled at its gate go on.
-func (s *Server) shut(sc *serverConn) {
+// stalled at its gate go on. why is the drop reason of messages routed to
+// its subscriptions from other servers that arrive later (cluster.go).
+func (s *Server) shut(sc *serverConn, why DropReason) {
 	sc.open = false
 	for _, ss := range sc.subs {
 		ss.closed = true
 		s.subs.remove(ss)
 		if s.cl != nil {
-			s.removed(ss)
+			s.removed(ss, why)
 		}
 	}
 	sc.subs = nil
