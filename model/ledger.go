@@ -113,10 +113,19 @@ const (
 	// DropReadLoopDead: arrived after the client's read loop died
 	// (TimeoutCancelsSubDrains); nothing read it.
 	DropReadLoopDead
+	// DropRouteNoInterest: routed from another server on this server's
+	// interest, it arrived after the subscription had gone (a plain
+	// subscription); the topology, not the client, let it fly
+	// (docs/cluster.md#drops).
+	DropRouteNoInterest
+	// DropRouteNoFallback: routed from another server to a queue group
+	// that had no member left here and no route entry to hand it on to.
+	DropRouteNoFallback
 )
 
 var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled",
-	"server_slow_consumer", "server_stalled", "read_loop_dead"}
+	"server_slow_consumer", "server_stalled", "read_loop_dead",
+	"route_no_interest", "route_no_fallback"}
 
 func (r DropReason) String() string { return dropNames[r] }
 
@@ -145,10 +154,15 @@ const (
 	// CauseRunEnd: the run's end: it stopped on a budget, or a sync
 	// subscription was left unread.
 	CauseRunEnd
+	// CauseTopology: the cluster: a message routed from the publisher's
+	// server toward a subscription on another server arrived after that
+	// server had removed it, which no barrier of the subscriber's can
+	// prevent (docs/cluster.md#drops).
+	CauseTopology
 	numCauses
 )
 
-var causeNames = [numCauses]string{"", "drain", "application", "fault", "server", "run_end"}
+var causeNames = [numCauses]string{"", "drain", "application", "fault", "server", "run_end", "topology"}
 
 func (c DropCause) String() string {
 	if c >= numCauses {
@@ -190,6 +204,8 @@ var dropCauses = [len(dropNames)]DropCauses{
 	DropServerSlowConsumer: causes(CauseServer),
 	DropServerStalled:      causes(CauseServer),
 	DropReadLoopDead:       causes(CauseDrain),
+	DropRouteNoInterest:    causes(CauseTopology, CauseDrain),
+	DropRouteNoFallback:    causes(CauseTopology, CauseDrain),
 }
 
 // Causes returns the causes a drop for r can have. A delivery the server

@@ -108,6 +108,23 @@ const (
 	numMutations
 )
 
+// Cluster mutations: defects of the cluster model (cluster.go). They are
+// kept out of Mutations() and so out of the swarm, whose generated
+// scenarios run on one server and cannot reach them; tests of topology
+// scenarios kill them (docs/cluster.md#mutations).
+const (
+	// NoRsubFallback: a server that receives a routed queue message with no
+	// local member able to take it drops it instead of handing it to a
+	// route entry it still has for the group (nats-server's rsub fallback
+	// in processMsgResults), turning a late delivery into a loss.
+	NoRsubFallback Mutation = numMutations + iota
+	numClusterMutations
+)
+
+var clusterMutationInfo = [numClusterMutations - numMutations]struct{ name, about string }{
+	NoRsubFallback - numMutations: {"no-rsub-fallback", "a routed queue message with no local member is dropped, not handed back over a route"},
+}
+
 // lateUnsubDelay is how late the LateUnsub mutation applies an UNSUB.
 const lateUnsubDelay = 5 * time.Millisecond
 
@@ -141,7 +158,10 @@ var mutationInfo = [numMutations]struct{ name, about string }{
 
 // Name returns the mutation's command-line name.
 func (m Mutation) Name() string {
-	if m == 0 || m >= numMutations {
+	switch {
+	case m >= numMutations && m < numClusterMutations:
+		return clusterMutationInfo[m-numMutations].name
+	case m == 0 || m >= numMutations:
 		return fmt.Sprintf("mutation(%d)", int(m))
 	}
 	return mutationInfo[m].name
@@ -149,10 +169,23 @@ func (m Mutation) Name() string {
 
 // About returns a one-line description.
 func (m Mutation) About() string {
-	if m == 0 || m >= numMutations {
+	switch {
+	case m >= numMutations && m < numClusterMutations:
+		return clusterMutationInfo[m-numMutations].about
+	case m == 0 || m >= numMutations:
 		return ""
 	}
 	return mutationInfo[m].about
+}
+
+// ClusterMutations returns the cluster model's mutations, which Mutations
+// leaves out.
+func ClusterMutations() []Mutation {
+	all := make([]Mutation, 0, numClusterMutations-numMutations)
+	for m := numMutations; m < numClusterMutations; m++ {
+		all = append(all, m)
+	}
+	return all
 }
 
 func (m Mutation) String() string { return m.Name() }

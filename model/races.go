@@ -52,13 +52,13 @@ func (w *World) drawFanoutOrder(list []*serverSub) {
 	var seen []*serverConn
 	var idx []int
 	for i, ss := range list {
-		if ss.queue != "" || slices.Contains(seen, ss.conn) {
+		if ss.queue != "" || ss.route != nil || slices.Contains(seen, ss.conn) {
 			continue
 		}
 		seen = append(seen, ss.conn)
 		idx = idx[:0]
 		for j := i; j < len(list); j++ {
-			if list[j].queue == "" && list[j].conn == ss.conn {
+			if list[j].queue == "" && list[j].route == nil && list[j].conn == ss.conn {
 				idx = append(idx, j)
 			}
 		}

@@ -38,6 +38,10 @@ type Server struct {
 	maxPending int  // max_pending in bytes
 	stallAt    int  // producers stall above this many pending bytes
 	noStall    bool // no_fast_producer_stall
+
+	// cl is the server's state in a cluster (cluster.go); nil for one
+	// server.
+	cl *serverCluster
 }
 
 // nats-server's outbound limits (server/const.go, server/client.go).
@@ -97,6 +101,11 @@ type serverSub struct {
 	closed  bool
 	rec     *SubRecord
 	seq     uint64 // its place in subscription order (sublist)
+
+	// A remote entry (cluster.go) has a route and no conn: interest the
+	// route's peer announced, with a queue group's weight qw.
+	route *routeEnd
+	qw    int
 }
 
 func newServer(w *World, rng sim.Chooser) *Server {
@@ -223,6 +232,9 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	ss := &serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
 	sc.subs = append(sc.subs, ss)
 	s.subs.add(ss)
+	if s.cl != nil {
+		s.interest(ss, +1)
+	}
 	s.w.trace(sc.client.name, "server.sub", sim.Str("sub", cs.rec.ID), sim.Int("sid", int64(f.sid)))
 }
 
@@ -240,7 +252,7 @@ func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {
 		s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID))
 		if ss.queue != "" && s.w.mut.Has(UnsubRemovesQueueGroup) {
 			for _, o := range s.subs.same(ss.subject) { // a snapshot: unsubscribe does not change it
-				if o.queue == ss.queue && o.subject == ss.subject {
+				if o.queue == ss.queue && o.subject == ss.subject && o.route == nil {
 					s.unsubscribe(o)
 				}
 			}
@@ -256,6 +268,9 @@ func (s *Server) unsubscribe(ss *serverSub) {
 	}
 	ss.conn.subs = removeSS(ss.conn.subs, ss)
 	s.subs.remove(ss)
+	if s.cl != nil {
+		s.removed(ss, DropNone)
+	}
 }
 
 func removeSS(list []*serverSub, ss *serverSub) []*serverSub {
@@ -287,6 +302,9 @@ func (s *Server) processPub(sc *serverConn, id int) bool {
 func (s *Server) routed(sc *serverConn, rt *routing) {
 	w := s.w
 	m := rt.m
+	if len(rt.fwd) > 0 {
+		s.sendForwards(rt)
+	}
 	if rt.delivered {
 		m.Fate = MsgRouted
 		return
@@ -298,6 +316,9 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 		st.AcceptedAt = w.sim.Now()
 		rt := routing{m: st, matches: s.subs.match(st.Subject)}
 		s.route(nil, &rt) // the server's own message never stalls
+		if len(rt.fwd) > 0 {
+			s.sendForwards(&rt)
+		}
 		if rt.delivered {
 			st.Fate = MsgRouted
 		} else {
@@ -321,6 +342,14 @@ type routing struct {
 	first     int          // the member tried first
 	tried     int          // members tried so far
 	delivered bool         // committed to at least one subscription
+
+	// In a cluster: the group's member was drawn among local members and
+	// remote entries (drawn), one local member took it (took), the remote
+	// entry to forward it to if none does (fallback), and the RMSGs to send.
+	drawn    bool
+	took     bool
+	fallback *serverSub
+	fwd      []forward
 }
 
 // route delivers rt's message from where it stands; it returns false when
@@ -330,6 +359,14 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 	for rt.next < len(rt.matches) {
 		ss := rt.matches[rt.next]
 		rt.next++
+		if ss.route != nil { // a remote entry: forward plain interest, collect groups
+			if ss.queue == "" {
+				rt.forwardTo(ss.route, "")
+			} else if !containsStr(rt.groups, ss.queue) {
+				rt.groups = append(rt.groups, ss.queue)
+			}
+			continue
+		}
 		if ss.queue != "" && !fanout {
 			if !containsStr(rt.groups, ss.queue) {
 				rt.groups = append(rt.groups, ss.queue)
@@ -350,7 +387,11 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 					rt.members = append(rt.members, ss)
 				}
 			}
-			if len(rt.members) > 1 {
+			if s.cl != nil && s.pickRemote(rt) {
+				rt.nextGroup()
+				continue
+			}
+			if len(rt.members) > 1 && !rt.drawn {
 				rt.first = s.rng.IntN("queue-member", len(rt.members))
 			}
 		}
@@ -359,16 +400,25 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 			rt.tried++
 			switch s.deliver(p, ss, rt.m) {
 			case delivered:
-				rt.delivered = true
+				rt.delivered, rt.took = true, true
 				rt.tried = len(rt.members)
 			case stalled:
 				return false
 			}
 		}
-		rt.group++
-		rt.members, rt.first, rt.tried = rt.members[:0], 0, 0
+		if !rt.took && rt.fallback != nil {
+			rt.forwardTo(rt.fallback.route, rt.groups[rt.group])
+		}
+		rt.nextGroup()
 	}
 	return true
+}
+
+// nextGroup moves rt's cursor to the next queue group.
+func (rt *routing) nextGroup() {
+	rt.group++
+	rt.members, rt.first, rt.tried = rt.members[:0], 0, 0
+	rt.drawn, rt.took, rt.fallback = false, false, nil
 }
 
 func containsStr(list []string, s string) bool {
@@ -496,7 +546,7 @@ func (s *Server) resume(p *serverConn) {
 	rt := &p.rt
 	if sub.open {
 		s.commit(ss, rt.m)
-		rt.delivered = true
+		rt.delivered, rt.took = true, true
 		rt.tried = len(rt.members) // a queue group has its member
 	}
 	if !s.route(p, rt) {
@@ -592,7 +642,7 @@ func (s *Server) wrote(sc *serverConn) {
 // then the end of the stream.
 func (s *Server) slowConsumer(sc *serverConn) {
 	s.w.trace(sc.client.name, "server.slow_consumer", sim.Int("pending", int64(sc.pending)), sim.Int("max_pending", int64(s.maxPending)))
-	s.shut(sc)
+	s.shut(sc, DropServerSlowConsumer)
 	s.discard(sc, DropServerSlowConsumer)
 	sc.client.fromServer.send(nil, true)
 }
@@ -604,7 +654,11 @@ func (s *Server) closeConn(sc *serverConn, flush bool) {
 	if !sc.open {
 		return
 	}
-	s.shut(sc)
+	why := DropConnClosed
+	if !flush {
+		why = DropDisconnect
+	}
+	s.shut(sc, why)
 	if !flush {
 		s.discard(sc, DropDisconnect)
 		return
@@ -615,12 +669,16 @@ func (s *Server) closeConn(sc *serverConn, flush bool) {
 }
 
 // shut marks a connection closed and removes its interest; producers
-// stalled at its gate go on.
-func (s *Server) shut(sc *serverConn) {
+// stalled at its gate go on. why is the drop reason of messages routed to
+// its subscriptions from other servers that arrive later (cluster.go).
+func (s *Server) shut(sc *serverConn, why DropReason) {
 	sc.open = false
 	for _, ss := range sc.subs {
 		ss.closed = true
 		s.subs.remove(ss)
+		if s.cl != nil {
+			s.removed(ss, why)
+		}
 	}
 	sc.subs = nil
 	s.openGate(sc)

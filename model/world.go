@@ -65,6 +65,9 @@ type World struct {
 	rngNet     sim.Chooser
 	rngHandler sim.Chooser
 	rngClient  sim.Chooser
+
+	// cl is the cluster's state (cluster.go); nil for one server.
+	cl *cluster
 }
 
 // Run executes a validated scenario and returns its result. The error is
@@ -98,6 +101,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		return nil, err
 	}
 	if err := checkServerOptions(sc, p); err != nil {
+		return nil, err
+	}
+	if err := checkTopology(sc); err != nil {
 		return nil, err
 	}
 	rng := runChooser(sc, cfg)
@@ -140,7 +146,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		c.flushFn = c.onLoop(c.flush)
 		c.achFn = c.onLoop(c.dispatchCallbacks)
 		c.toServer = newLink(w, "latency", sc.Network.Latency, w.rngNet.Stream(spec.Name+"/up"),
-			func(fs []frame, eof bool) { w.server.receive(c, fs, eof) },
+			func(fs []frame, eof bool) { w.serverOf(c).receive(c, fs, eof) },
 			func(fs []frame) {
 				for _, f := range fs {
 					if f.op == opPub {
@@ -160,9 +166,16 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.connIndex[spec.Name] = len(w.res.Conns)
 		w.res.addConn(c.rec)
 	}
-	w.server = newServer(w, rng.Stream("server"))
+	if sc.Topology != nil {
+		w.buildCluster(rng)
+	} else {
+		w.server = newServer(w, rng.Stream("server"))
+	}
 	for _, c := range w.conns {
-		w.server.accept(c)
+		w.serverOf(c).accept(c)
+	}
+	if w.cl != nil {
+		w.cl.settingUp = true
 	}
 	// Subscriptions listed up front exist at time 0, as if the client had
 	// subscribed and flushed before the scenario starts.
@@ -173,12 +186,16 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		}
 		c := w.conns[w.clientIndex(spec.Client)]
 		s := w.newSub(c, spec, spec.Subject, false)
-		sc := w.server.conns[c.idx]
-		w.server.processSub(sc, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
+		srv := w.serverOf(c)
+		sc := srv.conns[c.idx]
+		srv.processSub(sc, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
 		if spec.Max > 0 {
 			s.max = int64(spec.Max)
-			w.server.processUnsub(sc, s.sid, int64(spec.Max))
+			srv.processUnsub(sc, s.sid, int64(spec.Max))
 		}
+	}
+	if w.cl != nil {
+		w.cl.settingUp = false
 	}
 	for i := range sc.Actions {
 		if a := &sc.Actions[i]; a.After == nil {
@@ -406,13 +423,13 @@ func result(err string) string {
 
 // reachable reports whether client c can open a connection now.
 func (w *World) reachable(c *Conn) bool {
-	return w.server.up && w.sim.Now() >= w.netDown[c.idx]
+	return w.serverOf(c).up && w.sim.Now() >= w.netDown[c.idx]
 }
 
 // connect opens a new TCP connection for c and starts the handshake.
 func (w *World) connect(c *Conn) {
 	c.toServer.down, c.fromServer.down = false, false
-	w.server.accept(c)
+	w.serverOf(c).accept(c)
 	f := w.getFrames()
 	c.toServer.send(append(f, frame{op: opConnect}), false)
 }
@@ -425,8 +442,8 @@ func (w *World) disconnect(c *Conn, d time.Duration) {
 	w.trace(c.name, "fault.disconnect", sim.Dur("for", d))
 	c.toServer.cut()
 	c.fromServer.cut()
-	if sc := w.server.conns[c.idx]; sc != nil {
-		w.server.closeConn(sc, false)
+	if srv := w.serverOf(c); srv.conns[c.idx] != nil {
+		srv.closeConn(srv.conns[c.idx], false)
 	}
 	c.processOpErr(ErrEOF)
 }

@@ -49,6 +49,9 @@ func DropCause(r *model.Result, d *model.Delivery) model.DropCause {
 	if serverCaused(d) {
 		return model.CauseServer
 	}
+	if topologyCaused(r, d, s) {
+		return model.CauseTopology
+	}
 	switch d.Reason {
 	case model.DropSlowConsumer:
 		if slowReported(c, s.ID) {
@@ -165,7 +168,11 @@ func checkFIFO(r *model.Result) []string {
 	}
 	var out []string
 	var seen []last // per publisher, the newest message handed out so far
+	bounces := routed(r)
 	for _, s := range r.Subs {
+		if bounces && s.Queue != "" {
+			continue // a queue message re-routed over a route arrives late (docs/cluster.md)
+		}
 		seen = seen[:0]
 		for _, h := range s.Handled {
 			m := message(r, h.Msg)
@@ -781,6 +788,8 @@ func dropAllowed(r *model.Result, d *model.Delivery, s *model.SubRecord, c *mode
 		return linkBreak(c, d.DroppedAt) || c.ClosedAt != model.NoTime
 	case model.DropServerStalled:
 		return r.Scenario != nil && r.Scenario.Server.NoFastProducerStall
+	case model.DropRouteNoInterest, model.DropRouteNoFallback:
+		return topologyCaused(r, d, s)
 	}
 	return false
 }

@@ -80,7 +80,7 @@ func Catalogue() []Invariant {
 		{
 			ID:           "fifo-per-publisher",
 			Statement:    "a subscription hands the messages of one publisher to its application in the order they were published",
-			Precondition: "always",
+			Precondition: "always on one server; in a cluster only for plain subscriptions, as a queue message re-routed over a route arrives late (docs/cluster.md#what-the-invariants-promise-in-a-cluster)",
 			Check:        checkFIFO,
 		},
 		{

@@ -106,7 +106,7 @@ func readFile(t *testing.T, path string) []byte {
 // scenarioFiles are every scenario file the project ships.
 func scenarioFiles(t *testing.T) []string {
 	return glob(t, "examples/*.yaml", "examples/profiles/*.yaml", "examples/matrix/*.yaml", "examples/orders/*.yaml",
-		"testdata/conformance/*.yaml", "testdata/conformance/*/*.yaml")
+		"examples/topology/*.yaml", "testdata/conformance/*.yaml", "testdata/conformance/*/*.yaml")
 }
 
 // TestExamplesValidate checks that every example scenario and sweep, which
@@ -191,6 +191,9 @@ func TestRejects(t *testing.T) {
 		{"scenario.schema.json", "an expect: item with two kinds", "name: x\nexpect: [{no_loss: {}, no_async_error: {}}]\n"},
 		{"scenario.schema.json", "an expect: kind alone that needs fields", "name: x\nexpect: [max_loss]\n"},
 		{"scenario.schema.json", "a drain_result with both client and sub", "name: x\nclients: [{name: a}]\nsubscriptions: [{id: s, client: a, subject: x}]\nexpect: [{drain_result: {client: a, sub: s, result: ok}}]\n"},
+		{"scenario.schema.json", "a route with both between and mesh (oneOf lost)", "name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: c}]\nroutes: [{between: [a, b], mesh: c}]\n"},
+		{"scenario.schema.json", "a gateway between three servers", "name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: d}]\ngateways: [{between: [a, b, a]}]\n"},
+		{"scenario.schema.json", "a leafnode without its spoke", "name: x\nservers: [{name: a}]\nleafnodes: [{hub: a}]\n"},
 		{"scenario.schema.json", "a drain_result other than ok or timeout", "name: x\nclients: [{name: a}]\nexpect: [{drain_result: {client: a, result: fine}}]\n"},
 		{"sweep.schema.json", "drain_timeout axis no longer required", "name: x\nscenario: a.yaml\naxes: {handler: [1ms]}\n"},
 		{"sweep.schema.json", "an unknown axis", "name: x\nscenario: a.yaml\naxes: {drain_timeout: [1s], speed: [1]}\n"},
@@ -236,6 +239,10 @@ func scenarioProbes() []probe {
 		{"/$defs/handler_action", sub + "{actions: [" + z + "]}}]"},
 		{"/$defs/action", "name: x\nactions: [" + z + "]"},
 		{"/$defs/trigger", "name: x\nactions: [{after: " + z + ", close: {client: a}}]"},
+		{"/$defs/server_node", "name: x\nservers: [" + z + "]"},
+		{"/$defs/route", "name: x\nservers: [{name: a}]\nroutes: [" + z + "]"},
+		{"/$defs/leafnode", "name: x\nservers: [{name: a}]\nleafnodes: [" + z + "]"},
+		{"/$defs/gateway", "name: x\nservers: [{name: a}]\ngateways: [" + z + "]"},
 	}
 	vary := "name: x\nvary: "
 	ps = append(ps,

@@ -28,8 +28,10 @@ choices: [0, {{choices[1]}}]
 limits: {max_time: {{limits.max_time}}, max_events: {{limits.max_events}}, max_records: {{limits.max_records}}}
 network: {latency: {{network.latency}}, bandwidth: {{network.bandwidth}}}
 server: {no_responders: {{server.no_responders}}, max_pending: {{server.max_pending}}}
+servers: [{name: a, cluster: {{servers[0].cluster}}}, {name: b, cluster: east}]
+routes: [{between: [a, {{routes[0].between[1]}}], latency: {{routes[0].latency}}}]
 clients:
-  - {name: app, drain_timeout: {{clients[0].drain_timeout}}, pending_msgs_limit: {{clients[0].pending_msgs_limit}}, pending_bytes_limit: {{clients[0].pending_bytes_limit}}, reconnect_wait: {{clients[0].reconnect_wait}}, max_reconnect: {{clients[0].max_reconnect}}, reconnect_buf_size: {{clients[0].reconnect_buf_size}}, allow_reconnect: {{clients[0].allow_reconnect}}}
+  - {name: app, server: {{clients[0].server}}, drain_timeout: {{clients[0].drain_timeout}}, pending_msgs_limit: {{clients[0].pending_msgs_limit}}, pending_bytes_limit: {{clients[0].pending_bytes_limit}}, reconnect_wait: {{clients[0].reconnect_wait}}, max_reconnect: {{clients[0].max_reconnect}}, reconnect_buf_size: {{clients[0].reconnect_buf_size}}, allow_reconnect: {{clients[0].allow_reconnect}}}
 subscriptions:
   - id: s
     client: {{subscriptions[0].client}}
@@ -123,6 +125,10 @@ var hostileFields = []struct {
 	{"network.bandwidth", "1MB/s", badBandwidths},
 	{"server.no_responders", "true", badBools},
 	{"server.max_pending", "64MiB", badSizes},
+	{"servers[0].cluster", "east", []hostileValue{{"wrong type", "[east]"}, {"wrong type", `""`}, {"wrong type", "{a: b}"}}},
+	{"routes[0].between[1]", "b", []hostileValue{{"unknown ref", "c"}, {"wrong type", "[b]"}, {"wrong type", `""`}}},
+	{"routes[0].latency", "1ms", badDists},
+	{"clients[0].server", "a", []hostileValue{{"unknown ref", "z"}, {"wrong type", "[a]"}, {"wrong type", `""`}}},
 	{"clients[0].drain_timeout", "1s", badDurations},
 	{"clients[0].pending_msgs_limit", "10", badPending},
 	{"clients[0].pending_bytes_limit", "1MiB", badLimits},

@@ -70,6 +70,11 @@ func (s *Scenario) Marshal() []byte {
 		top("server", server.flow())
 	}
 
+	if s.Topology != nil {
+		for _, l := range marshalTopology(s.Topology) {
+			b.WriteString(l + "\n")
+		}
+	}
 	if len(s.Clients) > 0 {
 		b.WriteString("clients:\n")
 		for _, c := range s.Clients {
@@ -139,6 +144,16 @@ func clientLines(c *Client) []string {
 	}
 	if c.NoCallbacksAfterClose {
 		p.add("no_callbacks_after_close", "true")
+	}
+	if c.Server != "" {
+		p.add("server", quote(c.Server))
+	}
+	if len(c.ReconnectServers) > 0 {
+		quoted := make([]string, len(c.ReconnectServers))
+		for i, r := range c.ReconnectServers {
+			quoted[i] = quote(r)
+		}
+		p.add("reconnect_servers", "["+strings.Join(quoted, ", ")+"]")
 	}
 	return p
 }

@@ -514,7 +514,7 @@ func (d *decoder) scenario(n *yaml.Node) (*Scenario, error) {
 		return nil, d.typeError(n, "", "a mapping with the scenario's fields (name:, clients:, actions:, ...)")
 	}
 	fields, err := d.mapping(n, "", "name", "description", "profile", "seed",
-		"limits", "network", "server", "clients", "subscriptions", "actions", "vary", "expect", "ties", "choices")
+		"limits", "network", "server", "servers", "routes", "leafnodes", "gateways", "clients", "subscriptions", "actions", "vary", "expect", "ties", "choices")
 	if err != nil {
 		return nil, err
 	}
@@ -556,6 +556,9 @@ func (d *decoder) scenario(n *yaml.Node) (*Scenario, error) {
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := d.topology(s, fields); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -700,7 +703,9 @@ func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
 			return err
 		}},
 		key{"reconnect_buf_size", false, func(v *yaml.Node, p string) (err error) { c.ReconnectBufSize, err = d.sizePtr(v, p, false); return }},
-		key{"no_callbacks_after_close", false, func(v *yaml.Node, p string) (err error) { c.NoCallbacksAfterClose, err = d.boolean(v, p); return }})
+		key{"no_callbacks_after_close", false, func(v *yaml.Node, p string) (err error) { c.NoCallbacksAfterClose, err = d.boolean(v, p); return }},
+		key{"server", false, func(v *yaml.Node, p string) (err error) { c.Server, err = d.name(v, p); return }},
+		key{"reconnect_servers", false, func(v *yaml.Node, p string) (err error) { c.ReconnectServers, err = list(d, v, p, d.name); return }})
 	return c, err
 }
 

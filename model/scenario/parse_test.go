@@ -55,6 +55,9 @@ func clearPositions(s *Scenario) {
 	for i := range s.Expect {
 		s.Expect[i].Line = 0
 	}
+	if s.Topology != nil {
+		s.Topology.Line = 0
+	}
 }
 
 func TestParseFull(t *testing.T) {
@@ -278,7 +281,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"unknown top-level field",
 			head + "color: blue\n",
-			`bad.yaml:3: color: unknown field "color" (want one of name, description, profile, seed, limits, network, server, clients, subscriptions, actions, vary, expect, ties, choices)`,
+			`bad.yaml:3: color: unknown field "color" (want one of name, description, profile, seed, limits, network, server, servers, routes, leafnodes, gateways, clients, subscriptions, actions, vary, expect, ties, choices)`,
 		},
 		{
 			"unknown client",

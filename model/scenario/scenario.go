@@ -22,9 +22,11 @@ type Scenario struct {
 	Limits      Limits
 	Network     Network
 	Server      Server
-	Clients     []Client
-	Subs        []Subscription
-	Actions     []Action
+	// Topology lists the servers and their links; nil means one server.
+	Topology *Topology
+	Clients  []Client
+	Subs     []Subscription
+	Actions  []Action
 	// Vary bounds the perturbations `drainsim check FILE` draws (nil:
 	// none); Expect is what the file's authors expect of every run.
 	Vary   *Vary
@@ -101,7 +103,13 @@ type Client struct {
 	// NoCallbacksAfterClose suppresses the disconnected and closed callbacks
 	// after a user Close (and so after a completed drain).
 	NoCallbacksAfterClose bool
-	Line                  int
+	// Server is the server the client connects to ("" with no topology:
+	// the only one; with one, the first server listed).
+	Server string
+	// ReconnectServers are the servers the client tries, in order, when
+	// its connection breaks (after its own).
+	ReconnectServers []string
+	Line             int
 }
 
 // SubType is the kind of subscription.

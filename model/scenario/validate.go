@@ -24,6 +24,9 @@ func (d *decoder) validate(s *Scenario) error {
 		}
 		clients[c.Name] = i
 	}
+	if err := d.validateClientServers(s); err != nil {
+		return err
+	}
 	subs := make(map[string]int, len(s.Subs)) // id -> index in s.Subs
 	for i, sub := range s.Subs {
 		p := index("subscriptions", i) + ".id"

@@ -1,0 +1,106 @@
+package scenario
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/sim"
+)
+
+// TestTopology checks what a topology parses to: a mesh: item and a
+// missing routes: field both become explicit routes, and a link without a
+// latency takes network.latency.
+func TestTopology(t *testing.T) {
+	s, err := Load("testdata/good/topology.yaml")
+	require.NoError(t, err)
+	tp := s.Topology
+	require.NotNil(t, tp)
+	require.Equal(t, []ServerNode{{"a", "east"}, {"b", "east"}, {"c", "east"}, {"x", "west"}, {"leaf", ""}}, tp.Servers)
+	ms := sim.Const(1e6)
+	require.Equal(t, []Link{{"a", "b", ms}, {"a", "c", ms}, {"b", "c", ms}}, tp.Routes)
+	require.Equal(t, []Link{{"c", "leaf", sim.Dist{Kind: sim.Uniform, A: 1e6, B: 2e6}}}, tp.Leafnodes)
+	require.Equal(t, []Link{{"a", "x", sim.Const(20e6)}}, tp.Gateways)
+	require.Equal(t, "a", s.Clients[0].Server)
+	require.Equal(t, []string{"b", "c"}, s.Clients[0].ReconnectServers)
+
+	// Without routes: every cluster is a full mesh at network.latency.
+	s, err = Parse("m.yaml", []byte("name: m\nservers: [{name: a, cluster: c}, {name: b, cluster: c}, {name: z}]\nnetwork: {latency: 3ms}\n"))
+	require.NoError(t, err)
+	require.Equal(t, []Link{{"a", "b", sim.Const(3e6)}}, s.Topology.Routes)
+
+	// No servers: no topology, as before.
+	s, err = Parse("one.yaml", []byte("name: one\nclients: [{name: a}]\n"))
+	require.NoError(t, err)
+	require.Nil(t, s.Topology)
+}
+
+// TestBadTopology checks that each topology nats-server would not form,
+// or that names what does not exist, is refused with file, line, field
+// and what was expected. Each case would pass a parser that lacked the
+// check its name gives.
+func TestBadTopology(t *testing.T) {
+	const two = "name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: c}]\n"
+	cases := []struct{ name, src, want string }{
+		{"client on an unknown server", two + "clients: [{name: p, server: z}]\n",
+			`bad.yaml:3: clients[0].server: unknown server "z"`},
+		{"reconnect server unknown", two + "clients: [{name: p, server: a, reconnect_servers: [b, qqqq]}]\n",
+			`bad.yaml:3: clients[0].reconnect_servers[1]: unknown server "qqqq" (want one of a, b)`},
+		{"client server without servers", "name: x\nclients: [{name: p, server: a}]\n",
+			`bad.yaml:2: clients[0].server: unknown server "a" (no servers are defined): list the servers under servers: to attach clients to them`},
+		{"duplicate server", "name: x\nservers:\n  - {name: a}\n  - {name: a}\n",
+			`bad.yaml:4: servers[1].name: duplicate server name "a" (first used by servers[0])`},
+		{"route to itself", two + "routes: [{between: [a, a]}]\n",
+			`bad.yaml:3: routes[0].between: links server "a" to itself; want two different servers`},
+		{"leaf to itself", two + "leafnodes: [{hub: a, spoke: a}]\n",
+			`bad.yaml:3: leafnodes[0].spoke: links server "a" to itself; want two different servers`},
+		{"route between clusters", "name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: d}]\nroutes: [{between: [a, b]}]\n",
+			`bad.yaml:3: routes[0]: a route joins two servers of one named cluster; "a" is in cluster "c" and "b" in cluster "d" (use a gateway between clusters)`},
+		{"route to a server in no cluster", "name: x\nservers: [{name: a}, {name: b}]\nroutes: [{between: [a, b]}]\n",
+			`bad.yaml:3: routes[0]: a route joins two servers of one named cluster; "a" is in cluster "" and "b" in cluster "" (use a gateway between clusters)`},
+		{"gateway inside one cluster", two + "gateways: [{between: [a, b]}]\n",
+			`bad.yaml:3: gateways[0]: a gateway joins servers of two different named clusters; "a" is in cluster "c" and "b" in cluster "c" (use a route inside a cluster)`},
+		{"leaf loop", "name: x\nservers: [{name: h1, cluster: hub}, {name: h2, cluster: hub}, {name: l}]\nleafnodes:\n  - {hub: h1, spoke: l}\n  - {hub: h2, spoke: l}\n",
+			`bad.yaml:5: leafnodes[1]: leaf loop: hub "h2" (cluster hub) and spoke "l" (server l) are already joined by leaf connections (or share a cluster); nats-server closes such a connection ("Loop detected"); want leaf connections that form a tree between clusters`},
+		{"leaf inside one cluster", two + "routes: []\nleafnodes: [{hub: a, spoke: b}]\n",
+			`bad.yaml:4: leafnodes[0]: leaf loop: hub "a" (cluster c) and spoke "b" (cluster c) are already joined by leaf connections (or share a cluster); nats-server closes such a connection ("Loop detected"); want leaf connections that form a tree between clusters`},
+		{"same pair twice", two + "routes: [{between: [a, b]}, {between: [b, a]}]\n",
+			`bad.yaml:3: routes[1]: servers "b" and "a" are already linked by routes[0]; want at most one link per pair`},
+		{"link to an unknown server", two + "routes: [{between: [a, bb]}]\n",
+			`bad.yaml:3: routes[0].between[1]: unknown server "bb" (did you mean "b"?)`},
+		{"mesh of an unknown cluster", two + "routes: [{mesh: cc}]\n",
+			`bad.yaml:3: routes[0].mesh: unknown cluster "cc" (did you mean "c"?)`},
+		{"between and mesh", two + "routes: [{mesh: c, between: [a, b]}]\n",
+			`bad.yaml:3: routes[0]: give either between: or mesh:, not both`},
+		{"neither between nor mesh", two + "routes: [{latency: 1ms}]\n",
+			`bad.yaml:3: routes[0]: missing between: [a, b] or mesh: CLUSTER`},
+		{"between with three servers", two + "gateways: [{between: [a, b, a]}]\n",
+			`bad.yaml:3: gateways[0].between: want the two servers the link joins, such as [a, b]; got 3 items`},
+		{"routes without servers", "name: x\nroutes: []\n",
+			`bad.yaml:2: routes: routes need servers: list the servers first (without servers: the scenario runs on one server)`},
+		{"no servers listed", "name: x\nservers: []\n",
+			`bad.yaml:2: servers: must list at least one server (leave servers out for one server)`},
+		{"a bad link latency", two + "routes: [{mesh: c, latency: soon}]\n",
+			`bad.yaml:3: routes[0].latency: `},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("bad.yaml", []byte(c.src))
+			require.Error(t, err)
+			require.IsType(t, (*Error)(nil), err)
+			require.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+// TestTooManyServers checks the bound on servers, which bounds a default
+// mesh's n·(n−1)/2 routes: without it a hostile file of 100,000 servers
+// in one cluster would ask for 5·10⁹ routes.
+func TestTooManyServers(t *testing.T) {
+	src := "name: x\nservers:\n"
+	for i := range MaxServers + 1 {
+		src += "  - {name: s" + string(rune('0'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10)) + ", cluster: c}\n"
+	}
+	_, err := Parse("many.yaml", []byte(src))
+	require.EqualError(t, err, "many.yaml:2: servers: 101 servers exceed the maximum of 100")
+}

@@ -1,0 +1,58 @@
+package props
+
+import (
+	"slices"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+)
+
+// The one-server promises that a cluster breaks, and only where it does
+// (docs/cluster.md#what-the-invariants-promise-in-a-cluster): a drop of a
+// message routed from another server is the topology's when the
+// subscription's server had removed it, and for a queue group only when
+// no other member that every server knew from the start was left to take
+// it; per-publisher order holds only for plain subscriptions.
+
+// clientServer is the server client connects to: "" without a topology.
+func clientServer(r *model.Result, client string) string {
+	sc := r.Scenario
+	if sc == nil || sc.Topology == nil {
+		return ""
+	}
+	i := slices.IndexFunc(sc.Clients, func(c scenario.Client) bool { return c.Name == client })
+	if i >= 0 && sc.Clients[i].Server != "" {
+		return sc.Clients[i].Server
+	}
+	return sc.Topology.Servers[0].Name
+}
+
+// topologyCaused reports whether the cluster, not the drain, lost d: a
+// route drop of a message whose publisher is on another server than the
+// subscriber, whose server had removed the subscription by then; for a
+// queue group, only when no other member that every server knew from the
+// start stayed subscribed (that member's route entry is the fallback
+// that must have taken the message).
+func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool {
+	if d.Reason != model.DropRouteNoInterest && d.Reason != model.DropRouteNoFallback {
+		return false
+	}
+	m := message(r, d.Msg)
+	if m == nil || clientServer(r, m.From) == clientServer(r, s.Client) ||
+		s.UnsubProcessedAt == model.NoTime || s.UnsubProcessedAt > d.DroppedAt {
+		return false
+	}
+	if d.Reason == model.DropRouteNoFallback {
+		for _, g := range queueGroups(r) {
+			if slices.Contains(g, s) && liveReplacement(r, g, s) != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// routed reports whether the run has servers joined by routes.
+func routed(r *model.Result) bool {
+	return r.Scenario != nil && r.Scenario.Topology != nil && len(r.Scenario.Topology.Routes) > 0
+}

@@ -1,0 +1,54 @@
+package props
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+)
+
+// failing runs file under muts and returns the IDs of the invariants that
+// fail.
+func failing(t *testing.T, file string, muts model.MutationSet) []string {
+	t.Helper()
+	sc, err := scenario.Load(file)
+	require.NoError(t, err)
+	res, err := model.Run(sc, model.Config{Mutations: muts})
+	require.NoError(t, err)
+	var ids []string
+	for _, v := range Verdicts(res) {
+		if !v.Holds {
+			ids = append(ids, v.ID)
+		}
+	}
+	return ids
+}
+
+// TestClusterInvariants: on the two topology examples every invariant
+// holds once the one-server promises are conditional as the reference
+// measured: the plain subscriber's loss of an acknowledged publish from
+// another server is the topology's (route_no_interest), and the queue
+// member's bounced messages break per-publisher order, which a cluster
+// promises only for plain subscriptions. (Breaks it catches: without
+// topologyCaused, no-loss-under-drain and no-silent-loss fail on the
+// first file; without the queue exemption, fifo-per-publisher fails on
+// the second.)
+func TestClusterInvariants(t *testing.T) {
+	require.Empty(t, failing(t, "../examples/topology/cluster-plain-drain.yaml", 0))
+	require.Empty(t, failing(t, "../examples/topology/cluster-queue-drain.yaml", 0))
+}
+
+// TestNoRsubFallbackIsKilled: without the rsub fallback the queue
+// example's bounced messages are dropped while q2, known to every server
+// from the start, stays subscribed: the drop is the drain's, not the
+// topology's, and both loss invariants say so.
+func TestNoRsubFallbackIsKilled(t *testing.T) {
+	for _, m := range model.ClusterMutations() {
+		require.Equal(t, "no-rsub-fallback", m.Name())
+		got := failing(t, "../examples/topology/cluster-queue-drain.yaml", model.MutationSet(0).With(m))
+		require.Contains(t, got, "no-loss-under-drain")
+		require.Contains(t, got, "queue-drain-no-loss")
+	}
+}
