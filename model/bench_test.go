@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -78,6 +79,31 @@ func TestBenchScenarioDrainsEverything(t *testing.T) {
 	}
 	if c := res.Conn("app"); c.ClosedAt == model.NoTime || c.DrainTimedOut {
 		t.Errorf("drain did not close cleanly: %+v", c)
+	}
+}
+
+// TestBenchScenarioAllocatesOnce: a plain run of the standard scenario
+// allocates its records and buffers about once. The server's outbound
+// FIFO to the subscriber, which receives the whole routed backlog in one
+// read, grew by doubling to 3,000 frames and the subscriptions' pending
+// queues to 1,000 entries (892 KB a run); they are sized from the
+// scenario now (684 KB). Catches Conn.growIn doubling only, or a new
+// pending queue not presized.
+func TestBenchScenarioAllocatesOnce(t *testing.T) {
+	sc := benchScenario()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const runs = 5
+	for range runs {
+		if _, err := model.Run(sc, model.Config{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	perRun := (after.TotalAlloc - before.TotalAlloc) / runs
+	t.Logf("%d KB a run", perRun>>10)
+	if perRun > 720<<10 {
+		t.Errorf("a run allocates %d KB, want at most 720 KB", perRun>>10)
 	}
 }
 

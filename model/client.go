@@ -32,6 +32,10 @@ type Conn struct {
 	bySid []*Sub
 
 	out      []frame // written by the API, not yet flushed
+	// inReserve is what the server's outbound FIFO to this connection may
+	// still reserve beyond doubling (growIn): the messages its
+	// subscriptions expect, less what earlier growths reserved.
+	inReserve int
 	outBytes int     // bytes buffered while reconnecting
 	kicked   bool
 	flushFn  func()

@@ -297,8 +297,9 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// message of their subject, do not reserve a thousand times too much.
 	expect = min(expect, max(w.handledBudget, 4096))
 	w.handledBudget = max(w.handledBudget-expect, 0)
+	c.inReserve = min(c.inReserve+expect, presizeCap)
 	s := &Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
-		waiting: true, curLen: -1, pending: w.pool.takePending(),
+		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit}
 	s.topFn = s.top
 	if !c.w.profile.Concurrent {
@@ -354,6 +355,18 @@ func (w *World) getFrames() []frame {
 		return f
 	}
 	return make([]frame, 0, 16)
+}
+
+// growIn makes room in out, the server's full outbound FIFO to c: at
+// least double, and at most what c's subscriptions are still expected to
+// receive, so that a backlog routed in one read (1,000 messages to three
+// subscriptions) grows the FIFO once instead of eight times. What it
+// reserves comes off c.inReserve, so that buffers in flight at once
+// reserve no more in all than the deliveries presize counted.
+func (c *Conn) growIn(out []frame) []frame {
+	extra := min(c.inReserve, presizeCap)
+	c.inReserve -= extra
+	return slices.Grow(out, max(extra, cap(out), 16))
 }
 
 func (w *World) putFrames(f []frame) {
