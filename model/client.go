@@ -31,15 +31,15 @@ type Conn struct {
 	// connection with 1,000 subscriptions spend a third of its run there.
 	bySid []*Sub
 
-	out      []frame // written by the API, not yet flushed
+	out []frame // written by the API, not yet flushed
 	// inReserve is what the server's outbound FIFO to this connection may
 	// still reserve beyond doubling (growIn): the messages its
 	// subscriptions expect, less what earlier growths reserved.
 	inReserve int
-	outBytes int     // bytes buffered while reconnecting
-	kicked   bool
-	flushFn  func()
-	pongs    []*flushWait
+	outBytes  int // bytes buffered while reconnecting
+	kicked    bool
+	flushFn   func()
+	pongs     []*flushWait
 
 	toServer   *link
 	fromServer *link
