@@ -31,18 +31,18 @@ type Conn struct {
 	// connection with 1,000 subscriptions spend a third of its run there.
 	bySid []*Sub
 
-	out []frame // written by the API, not yet flushed
+	out      []frame // written by the API, not yet flushed
+	outBytes int     // bytes buffered while reconnecting
+	kicked   bool
+	flushFn  func()
+	pongs    []*flushWait
+
+	toServer   *link
+	fromServer *link
 	// inReserve is what the server's outbound FIFO to this connection may
 	// still reserve beyond doubling (growIn): the messages its
 	// subscriptions expect, less what earlier growths reserved.
 	inReserve int
-	outBytes  int // bytes buffered while reconnecting
-	kicked    bool
-	flushFn   func()
-	pongs     []*flushWait
-
-	toServer   *link
-	fromServer *link
 
 	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
 	// disconnected, reconnected and closed callbacks.
