@@ -1,7 +1,6 @@
 package model
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -437,7 +436,7 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 }
 
 func pubWireSize(subject, reply string, size int) int {
-	n := len("PUB ") + len(subject) + 1 + len(strconv.Itoa(size)) + 2 + size + 2
+	n := len("PUB ") + len(subject) + 1 + digits(size) + 2 + size + 2
 	if reply != "" {
 		n += len(reply) + 1
 	}
