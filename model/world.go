@@ -551,9 +551,13 @@ func (w *World) publishAction(c *Conn, i int) {
 	w.call(CallRecord{Source: actionSource(i), Verb: "publish", Client: p.Client, At: now, ReturnedAt: now, Result: result(err), Msg: id})
 }
 
-// act performs one call of action i other than a publish (publishAction).
+// act performs one call of action i.
 func (w *World) act(i int) {
 	a := &w.sc.Actions[i]
+	if p := a.Publish; p != nil {
+		w.publishAction(w.conns[w.clientIndex(p.Client)], i)
+		return
+	}
 	src := actionSource(i)
 	now := w.sim.Now()
 	rec := func(client, sub, err string, msg int) {
