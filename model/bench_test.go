@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -79,6 +80,47 @@ func TestBenchScenarioDrainsEverything(t *testing.T) {
 	if c := res.Conn("app"); c.ClosedAt == model.NoTime || c.DrainTimedOut {
 		t.Errorf("drain did not close cleanly: %+v", c)
 	}
+}
+
+// TestBenchScenarioAllocatesOnce: a plain run of the standard scenario
+// allocates its records and buffers about once. The server's outbound
+// FIFO to the subscriber, which receives the whole routed backlog in one
+// read, grew by doubling to 3,000 frames and the subscriptions' pending
+// queues to 1,000 entries (892 KB a run); they are sized from the
+// scenario now (684 KB). Catches Conn.growIn doubling only, or a new
+// pending queue not presized.
+func TestBenchScenarioAllocatesOnce(t *testing.T) {
+	if kb := allocatedPerRun(t, benchScenario(), 5) >> 10; kb > 720 {
+		t.Errorf("a run allocates %d KB, want at most 720 KB", kb)
+	}
+}
+
+// TestDrainOfManySubsAllocatesLinearly: draining a connection with 1,000
+// subscriptions removed each from the connection's list by copying the
+// rest (4 MB of the run's 7.6 MB); removal is in place now (2.6 MB).
+// Catches removeSub copying the list again.
+func TestDrainOfManySubsAllocatesLinearly(t *testing.T) {
+	if kb := allocatedPerRun(t, scaleScenario(1000, 1, 1000), 2) >> 10; kb > 4<<10 {
+		t.Errorf("a run allocates %d KB, want at most 4 MB", kb)
+	}
+}
+
+// allocatedPerRun returns the bytes a plain run of sc allocates, averaged
+// over runs runs: allocation counts deterministically what CPU time
+// measures only on a quiet machine.
+func allocatedPerRun(t *testing.T, sc *scenario.Scenario, runs int) uint64 {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		if _, err := model.Run(sc, model.Config{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	perRun := (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
+	t.Logf("%d KB a run", perRun>>10)
+	return perRun
 }
 
 // fastHandler takes 5 to 15µs, so that a million messages are handled

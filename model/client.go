@@ -1,7 +1,6 @@
 package model
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -39,6 +38,10 @@ type Conn struct {
 
 	toServer   *link
 	fromServer *link
+	// inReserve is what the server's outbound FIFO to this connection may
+	// still reserve beyond doubling (growIn): the messages its
+	// subscriptions expect, less what earlier growths reserved.
+	inReserve int
 
 	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
 	// disconnected, reconnected and closed callbacks.
@@ -433,7 +436,7 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 }
 
 func pubWireSize(subject, reply string, size int) int {
-	n := len("PUB ") + len(subject) + 1 + len(strconv.Itoa(size)) + 2 + size + 2
+	n := len("PUB ") + len(subject) + 1 + digits(size) + 2 + size + 2
 	if reply != "" {
 		n += len(reply) + 1
 	}

@@ -99,9 +99,11 @@ func (r *Runner) takeHandled(n int) []Handled {
 	return make([]Handled, 0, n)
 }
 
-func (r *Runner) takePending() []int32 {
+// takePending gives a subscription's pending queue; a new one is sized
+// for the n messages the subscription expects, as its handled list is.
+func (r *Runner) takePending(n int) []int32 {
 	if r == nil || len(r.pending) == 0 {
-		return nil
+		return make([]int32, 0, n)
 	}
 	p := r.pending[len(r.pending)-1]
 	r.pending = r.pending[:len(r.pending)-1]

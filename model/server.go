@@ -586,6 +586,9 @@ func (s *Server) openGate(sc *serverConn) {
 // closes the connection as a slow consumer, over 75 % of it the stall gate
 // goes up.
 func (s *Server) enqueue(sc *serverConn, f frame) {
+	if len(sc.out) == cap(sc.out) {
+		sc.out = sc.client.growIn(sc.out)
+	}
 	sc.out = append(sc.out, f)
 	if s.limited {
 		sc.pending += s.w.wireSize(f)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -392,12 +393,12 @@ func (c *Conn) removeSub(s *Sub, by string) {
 		}
 		return
 	}
-	for i, x := range c.subs {
-		if x == s {
-			c.subs = append(c.subs[:i:i], c.subs[i+1:]...)
-			c.bySid[s.sid] = nil
-			break
-		}
+	// In place: no loop over c.subs removes from it (the close detaches
+	// the list before it iterates), and copying the list at every removal
+	// made a drain of n subscriptions allocate n²/2 pointers.
+	if i := slices.Index(c.subs, s); i >= 0 {
+		c.subs = slices.Delete(c.subs, i, i+1)
+		c.bySid[s.sid] = nil
 	}
 	s.inSubs = false
 	s.changeStatus(SubClosed)

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -57,6 +58,28 @@ func TestPCGSameSeedSameSequence(t *testing.T) {
 	b := draws(NewPCG(42), 1000)
 	require.Equal(t, a, b)
 	require.NotEqual(t, a, draws(NewPCG(43), 1000))
+}
+
+// TestPCGDrawsAsRand: PCG draws from its source as math/rand/v2's Rand
+// does, so that every seed's runs, goldens and corpora stay what they were
+// when PCG drew through Rand. The bounds cover powers of two (masked),
+// small and large ranges, and ones where the rejection loop runs (n near
+// 2^63, where -n % n is large). Catches a changed mask, a dropped
+// rejection loop, or Float64 keeping 52 or 54 bits.
+func TestPCGDrawsAsRand(t *testing.T) {
+	bounds := []int{1, 2, 3, 7, 64, 100, 1000, 1 << 20, 1_000_001, 1<<62 + 1, 1<<63 - 1, 3 << 61}
+	for _, seed := range []uint64{0, 1, 42, 1 << 40} {
+		p := newPCG(seed, "/s")
+		r := rand.New(rand.NewPCG(seed, fnv64("/s")))
+		for i := range 20_000 {
+			if i%3 == 2 {
+				require.Equal(t, r.Float64(), p.Float64(""), "seed %d draw %d", seed, i)
+				continue
+			}
+			n := bounds[i%len(bounds)]
+			require.Equal(t, r.IntN(n), p.IntN("", n), "seed %d draw %d IntN(%d)", seed, i, n)
+		}
+	}
 }
 
 func TestPCGLabelsDoNotAffectValues(t *testing.T) {
