@@ -13,6 +13,7 @@ var behaviourCorpus = []string{
 	"sub-drain-barrier-timeout.yaml",
 	"callback-outlives-close-publishes.yaml",
 	"sub-counters.yaml",
+	"stale-connection-drain.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the

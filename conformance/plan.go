@@ -265,6 +265,9 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 		pl.Subscriptions = append(pl.Subscriptions, ps)
 	}
 	for i := range sc.Actions {
+		if sc.Actions[i].Stall != nil {
+			return nil, fmt.Errorf("%s: actions[%d]: stall is not in driver protocol v%d; only the Go runner's virtual links play it", sc.Name, i, ProtocolVersion)
+		}
 		if sc.Actions[i].Counters != nil {
 			return nil, fmt.Errorf("%s: actions[%d]: counters (nats.go's Pending and Delivered) are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)
 		}

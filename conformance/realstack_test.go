@@ -344,6 +344,15 @@ func (c *realConn) options() []nats.Option {
 	if spec.NoCallbacksAfterClose {
 		opts = append(opts, nats.NoCallbacksAfterClientClose())
 	}
+	if spec.PingInterval != nil {
+		// The timer starts at the connect, before time 0 by the set-up's
+		// flushes (a round trip per client); without the option nats.go's
+		// own 2-minute timer runs, which the model leaves out.
+		opts = append(opts, nats.PingInterval(*spec.PingInterval))
+	}
+	if spec.MaxPingsOut != nil {
+		opts = append(opts, nats.MaxPingsOutstanding(*spec.MaxPingsOut))
+	}
 	return opts
 }
 
@@ -517,6 +526,7 @@ func errName(err error) string {
 		{nats.ErrTypeSubscription, model.ErrTypeSubscription},
 		{nats.ErrMsgNoReply, model.ErrMsgNoReply},
 		{nats.ErrNoServers, model.ErrNoServers},
+		{nats.ErrStaleConnection, model.ErrStaleConnection},
 		{io.EOF, model.ErrEOF},
 	} {
 		if errors.Is(err, e.err) {
@@ -624,6 +634,12 @@ func (r *realRun) act(src string, a *scenario.Action, start time.Duration) {
 		at := r.now()
 		r.cut(r.conn(a.Disconnect.Client), a.Disconnect.For)
 		r.call(src, "disconnect", a.Disconnect.Client, "", at, nil, "")
+	case a.Stall != nil:
+		at := r.now()
+		if err := r.conn(a.Stall.Client).ln.stall(a.Stall.For); err != nil {
+			r.fail(err)
+		}
+		r.call(src, "stall", a.Stall.Client, "", at, nil, "")
 	case a.RestartServer != nil:
 		at := r.now()
 		r.call(src, "restart_server", "", "", at, nil, "")

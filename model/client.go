@@ -89,6 +89,10 @@ type Conn struct {
 	// deferred are the loop's events that became due meanwhile.
 	held     bool
 	deferred []func()
+	// PING timer (ping.go): ptmr is armed only with ping_interval set;
+	// pout counts the timer's PINGs since the last PONG.
+	ptmr sim.Timer
+	pout int
 }
 
 type connOptions struct {
@@ -100,6 +104,8 @@ type connOptions struct {
 	maxReconnect      int
 	reconnectBufSize  int
 	noCBAfterClose    bool
+	pingInterval      time.Duration // 0: no PING timer
+	maxPingsOut       int
 }
 
 func resolveOptions(p *Profile, c *scenario.Client) connOptions {
@@ -131,6 +137,7 @@ func resolveOptions(p *Profile, c *scenario.Client) connOptions {
 	if c.ReconnectBufSize != nil {
 		o.reconnectBufSize = *c.ReconnectBufSize
 	}
+	o.pingInterval, o.maxPingsOut = pingOptions(c)
 	return o
 }
 
@@ -345,6 +352,7 @@ func (c *Conn) settleFlush(fw *flushWait, err string) {
 }
 
 func (c *Conn) processPong() {
+	c.pout = 0
 	if len(c.pongs) == 0 {
 		return
 	}
@@ -529,6 +537,7 @@ func (c *Conn) close(doCBs bool) {
 		c.rec.LastError = ErrNoServers
 	}
 	c.setStatus(Closed)
+	c.stopPingTimer()
 	hadTCP := c.tcp
 	if c.tcp {
 		out := c.out
@@ -738,6 +747,7 @@ func (c *Conn) handshakeDone() {
 	}
 	c.tcp = true
 	c.connectedAt = c.now()
+	c.armPingTimer()
 	pending := c.out
 	c.out = c.w.getFrames()
 	c.resendSubscriptions()

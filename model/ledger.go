@@ -26,6 +26,9 @@ const (
 	ErrMsgNoReply           = "ErrMsgNoReply"
 	ErrNoServers            = "ErrNoServers"
 	ErrEOF                  = "EOF"
+	// ErrStaleConnection: the client's PING timer found more than
+	// max_pings_out PINGs unanswered (nats.go processPingTimer).
+	ErrStaleConnection = "ErrStaleConnection"
 	// ErrConnectionRefused is a reconnect attempt that found no server
 	// listening (ReconnectAtOnce profiles report it).
 	ErrConnectionRefused = "ErrConnectionRefused"

@@ -163,6 +163,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.server = newServer(w, rng.Stream("server"))
 	for _, c := range w.conns {
 		w.server.accept(c)
+		c.armPingTimer() // connected before time 0: the timer starts at 0
 	}
 	// Subscriptions listed up front exist at time 0, as if the client had
 	// subscribed and flushed before the scenario starts.
@@ -411,6 +412,15 @@ func (w *World) reachable(c *Conn) bool {
 
 // connect opens a new TCP connection for c and starts the handshake.
 func (w *World) connect(c *Conn) {
+	if c.toServer.closing && c.toServer.head < len(c.toServer.queue) {
+		// The stale connection's end has not reached the server yet: it
+		// goes with the link's leftovers (fresh).
+		if sc := w.server.conns[c.idx]; sc != nil {
+			w.server.closeConn(sc, false)
+		}
+	}
+	c.toServer.fresh()
+	c.fromServer.fresh()
 	c.toServer.down, c.fromServer.down = false, false
 	w.server.accept(c)
 	f := w.getFrames()
@@ -583,6 +593,9 @@ func (w *World) act(i int) {
 	case a.Disconnect != nil:
 		w.disconnect(conn(a.Disconnect.Client), a.Disconnect.For)
 		rec(a.Disconnect.Client, "", "", 0)
+	case a.Stall != nil:
+		w.stall(conn(a.Stall.Client), a.Stall.For)
+		rec(a.Stall.Client, "", "", 0)
 	case a.RestartServer != nil:
 		w.restartServer(a.RestartServer.For)
 		rec("", "", "", 0)
@@ -691,6 +704,9 @@ func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
 		}
 	}
 	if !strings.HasPrefix(p.Library, "nats.go") {
+		if err := checkPingAPI(sc, p); err != nil {
+			return err
+		}
 		for i := range sc.Subs {
 			field, what := "", ""
 			switch {

@@ -29,7 +29,7 @@ limits: {max_time: {{limits.max_time}}, max_events: {{limits.max_events}}, max_r
 network: {latency: {{network.latency}}, bandwidth: {{network.bandwidth}}}
 server: {no_responders: {{server.no_responders}}, max_pending: {{server.max_pending}}}
 clients:
-  - {name: app, drain_timeout: {{clients[0].drain_timeout}}, pending_msgs_limit: {{clients[0].pending_msgs_limit}}, pending_bytes_limit: {{clients[0].pending_bytes_limit}}, reconnect_wait: {{clients[0].reconnect_wait}}, max_reconnect: {{clients[0].max_reconnect}}, reconnect_buf_size: {{clients[0].reconnect_buf_size}}, allow_reconnect: {{clients[0].allow_reconnect}}}
+  - {name: app, drain_timeout: {{clients[0].drain_timeout}}, pending_msgs_limit: {{clients[0].pending_msgs_limit}}, pending_bytes_limit: {{clients[0].pending_bytes_limit}}, reconnect_wait: {{clients[0].reconnect_wait}}, max_reconnect: {{clients[0].max_reconnect}}, reconnect_buf_size: {{clients[0].reconnect_buf_size}}, allow_reconnect: {{clients[0].allow_reconnect}}, ping_interval: {{clients[0].ping_interval}}, max_pings_out: {{clients[0].max_pings_out}}}
 subscriptions:
   - id: s
     client: {{subscriptions[0].client}}
@@ -55,6 +55,7 @@ actions:
   - {after: {event: {{actions[9].after.event}}, sub: {{actions[9].after.sub}}, nth: {{actions[9].after.nth}}, delay: {{actions[9].after.delay}}, every: {{actions[9].after.every}}}, drain: {client: app}}
   - {after: {event: status, client: {{actions[10].after.client}}, status: {{actions[10].after.status}}}, flush: {client: app}}
   - {after: {event: returned, action: {{actions[11].after.action}}}, flush: {client: app}}
+  - {at: 9ms, stall: {client: {{actions[12].stall.client}}, for: {{actions[12].stall.for}}}}
 `
 
 // The kinds of field of hostileTemplate, each with values it must refuse.
@@ -130,6 +131,8 @@ var hostileFields = []struct {
 	{"clients[0].max_reconnect", "5", badNth[1:]},
 	{"clients[0].reconnect_buf_size", "1MiB", badSizes[:4]},
 	{"clients[0].allow_reconnect", "true", badBools},
+	{"clients[0].ping_interval", "20ms", slices.Concat(badDurations, []hostileValue{{"negative", "0s"}})},
+	{"clients[0].max_pings_out", "2", badNth},
 	{"subscriptions[0].client", "app", badRefs},
 	{"subscriptions[0].subject", "a", badSubjs},
 	{"subscriptions[0].max", "3", badNth},
@@ -166,8 +169,10 @@ var hostileFields = []struct {
 	{"actions[10].after.client", "app", badRefs},
 	{"actions[10].after.status", "DRAINING_PUBS", []hostileValue{{"unknown ref", "DRAINING"}, {"unknown ref", "draining_pubs"},
 		{"wrong type", "[CLOSED]"}, {"wrong type", "1"}}},
-	{"actions[11].after.action", "8", []hostileValue{{"unknown ref", "12"}, {"unknown ref", "11"}, {"2^63-1", "9223372036854775807"},
+	{"actions[11].after.action", "8", []hostileValue{{"unknown ref", "13"}, {"unknown ref", "11"}, {"2^63-1", "9223372036854775807"},
 		{"negative", "-1"}, {"wrong type", "drain"}, {"NaN-ish", "1.5"}}},
+	{"actions[12].stall.client", "app", badRefs},
+	{"actions[12].stall.for", "1s", badDurations},
 }
 
 var placeholder = regexp.MustCompile(`\{\{([^}]+)\}\}`)

@@ -140,6 +140,12 @@ func clientLines(c *Client) []string {
 	if c.NoCallbacksAfterClose {
 		p.add("no_callbacks_after_close", "true")
 	}
+	if c.PingInterval != nil {
+		p.add("ping_interval", duration(*c.PingInterval))
+	}
+	if c.MaxPingsOut != nil {
+		p.add("max_pings_out", strconv.Itoa(*c.MaxPingsOut))
+	}
 	return p
 }
 
@@ -289,6 +295,8 @@ func actionPairs(a *Action) pairs {
 			rs.add("for", duration(a.RestartServer.For))
 		}
 		p.add("restart_server", rs.flow())
+	case a.Stall != nil:
+		p.add("stall", pairs{"client: " + quote(a.Stall.Client), "for: " + duration(a.Stall.For)}.flow())
 	}
 	return p
 }

@@ -82,7 +82,7 @@ func TestParseFull(t *testing.T) {
 				ReconnectBufSize:  ptr(8 << 20),
 				Line:              10,
 			},
-			{Name: "svc", AllowReconnect: true, Line: 19},
+			{Name: "svc", AllowReconnect: true, PingInterval: ptr(20 * time.Millisecond), MaxPingsOut: ptr(3), Line: 19},
 		},
 		Subs: []Subscription{
 			{
@@ -129,6 +129,7 @@ func TestParseFull(t *testing.T) {
 			{At: 12 * time.Millisecond, Counters: &SubRef{Sub: "s3"}, Line: 65},
 			{At: 13 * time.Millisecond, Disconnect: &Disconnect{Client: "app", For: 500 * time.Millisecond}, Line: 66},
 			{At: 14 * time.Millisecond, RestartServer: &RestartServer{For: time.Second}, Line: 67},
+			{At: 15 * time.Millisecond, Stall: &Stall{Client: "svc", For: 200 * time.Millisecond}, Line: 68},
 		},
 	}
 	require.Equal(t, want, s)
@@ -403,7 +404,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"no verb",
 			head + "actions:\n  - {at: 0s}\n",
-			`bad.yaml:4: actions[0]: no verb: want one of publish, request, flush, subscribe, unsubscribe, auto_unsubscribe, drain_sub, drain, close, next_msg, counters, disconnect, restart_server`,
+			`bad.yaml:4: actions[0]: no verb: want one of publish, request, flush, subscribe, unsubscribe, auto_unsubscribe, drain_sub, drain, close, next_msg, counters, disconnect, restart_server, stall`,
 		},
 		{
 			"no verb in handler action",

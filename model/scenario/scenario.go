@@ -101,7 +101,15 @@ type Client struct {
 	// NoCallbacksAfterClose suppresses the disconnected and closed callbacks
 	// after a user Close (and so after a completed drain).
 	NoCallbacksAfterClose bool
-	Line                  int
+	// PingInterval is nats.go's Options.PingInterval: the client sends a
+	// PING this often while CONNECTED. nil: no PING timer in the model
+	// (nats.go's default is 2 minutes; no scenario needed it before).
+	PingInterval *time.Duration
+	// MaxPingsOut is Options.MaxPingsOut: the timer declares the connection
+	// stale (ErrStaleConnection) when a PING would make more than this many
+	// outstanding. nil: nats.go's default, 2. Used with PingInterval only.
+	MaxPingsOut *int
+	Line        int
 }
 
 // SubType is the kind of subscription.
@@ -233,6 +241,7 @@ type Action struct {
 	Counters        *SubRef // read the subscription's Pending() and Delivered()
 	Disconnect      *Disconnect
 	RestartServer   *RestartServer
+	Stall           *Stall
 	Line            int
 }
 
@@ -304,6 +313,17 @@ type Disconnect struct {
 	For    time.Duration
 }
 
+// Stall makes a client's current connection go silent for For without
+// breaking: what either side writes, or has in flight, and would arrive
+// during the stall arrives when it ends instead, in order, as TCP's
+// retransmissions deliver it once a silent path comes back. Nothing is
+// lost and neither side sees an error; a connection opened later is not
+// stalled.
+type Stall struct {
+	Client string
+	For    time.Duration
+}
+
 // RestartServer stops the server, dropping every connection and all server
 // state, and starts it again on the same address after For.
 type RestartServer struct {
@@ -339,6 +359,8 @@ func (a *Action) Kind() string {
 		return "disconnect"
 	case a.RestartServer != nil:
 		return "restart_server"
+	case a.Stall != nil:
+		return "stall"
 	}
 	return ""
 }
