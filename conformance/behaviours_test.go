@@ -14,6 +14,7 @@ var behaviourCorpus = []string{
 	"callback-outlives-close-publishes.yaml",
 	"sub-counters.yaml",
 	"stale-connection-drain.yaml",
+	"drain-during-first-connect.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the

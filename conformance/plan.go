@@ -218,7 +218,10 @@ const NoTimeout = -1
 func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, until time.Duration) (*Plan, error) {
 	pl := &Plan{Protocol: ProtocolVersion, Scenario: sc.Name, Profile: p.Name, UntilNS: int64(until),
 		Clients: []PlanConn{}, Subscriptions: []PlanSub{}, Actions: []PlanStep{}}
-	for _, c := range sc.Clients {
+	for i, c := range sc.Clients {
+		if c.PingInterval != nil || c.MaxPingsOut != nil || c.OfflineUntil != nil {
+			return nil, fmt.Errorf("%s: clients[%d]: ping_interval, max_pings_out and offline_until are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)
+		}
 		url, ok := urls[c.Name]
 		if !ok {
 			return nil, fmt.Errorf("%s: no server URL for client %s", sc.Name, c.Name)

@@ -44,6 +44,7 @@ func Prepare(sc *scenario.Scenario, scale float64) (*scenario.Scenario, error) {
 		s.ptr(c.DrainTimeout)
 		s.ptr(c.ReconnectWait)
 		s.ptr(c.PingInterval)
+		s.ptr(c.OfflineUntil)
 	}
 	for i := range cp.Subs {
 		h := &cp.Subs[i].Handler

@@ -95,6 +95,9 @@ func play(sc *scenario.Scenario, until time.Duration, st stack) (*Side, time.Dur
 	r.t0 = time.Now()
 	for _, c := range r.conns {
 		r.watchStatus(c)
+		if d := c.spec.OfflineUntil; d != nil {
+			r.startOffline(c, *d)
+		}
 	}
 	r.wg.Add(1)
 	go r.dispatch()
@@ -228,6 +231,19 @@ func (r *realRun) cut(c *realConn, d time.Duration) {
 	})
 }
 
+// startOffline keeps c's network down until d from now (offline_until),
+// as a disconnect's outage does.
+func (r *realRun) startOffline(c *realConn, d time.Duration) {
+	r.srvMu.Lock()
+	c.down = time.Now().Add(d)
+	r.srvMu.Unlock()
+	time.AfterFunc(d, func() {
+		if err := r.reopen(c); err != nil {
+			r.fail(err)
+		}
+	})
+}
+
 // reopen lets c's link take connections again when both its network and
 // the server are up (the model's reachable): a restart that ends during a
 // disconnect's outage leaves the link refusing until the outage's end.
@@ -254,6 +270,13 @@ func (r *realRun) setUp() error {
 				AsyncErrors: []model.ErrorOutcome{}, Callbacks: []model.CallbackOut{},
 				DisconnectedN: []int64{}, ReconnectedN: []int64{}, ClosedN: []int64{}}}
 		r.conns = append(r.conns, c)
+		if spec.OfflineUntil != nil {
+			// Its network is down until then (startOffline sets the time):
+			// the first connect fails and, with RetryOnFailedConnect,
+			// Connect returns the connection RECONNECTING.
+			ln.refuse()
+			c.out.Status[0].Status = "RECONNECTING"
+		}
 		if c.nc, err = ln.connect(c.options()); err != nil {
 			return fmt.Errorf("connecting %s: %w", spec.Name, err)
 		}
@@ -271,6 +294,9 @@ func (r *realRun) setUp() error {
 	// A round trip takes twice the latency; a link slower than 2.5 s one
 	// way (to make a 5 s flush time out) still sets up.
 	for _, c := range r.conns {
+		if c.spec.OfflineUntil != nil {
+			continue // not connected: a flush would wait for the connect
+		}
 		if err := c.nc.FlushTimeout(5*time.Second + 2*r.sc.Network.Latency.A); err != nil {
 			return fmt.Errorf("flushing %s: %w", c.spec.Name, err)
 		}
@@ -352,6 +378,9 @@ func (c *realConn) options() []nats.Option {
 	}
 	if spec.MaxPingsOut != nil {
 		opts = append(opts, nats.MaxPingsOutstanding(*spec.MaxPingsOut))
+	}
+	if spec.OfflineUntil != nil {
+		opts = append(opts, nats.RetryOnFailedConnect(true))
 	}
 	return opts
 }

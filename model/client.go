@@ -93,6 +93,8 @@ type Conn struct {
 	// pout counts the timer's PINGs since the last PONG.
 	ptmr sim.Timer
 	pout int
+	// initc: the first connect is still in progress (connect.go).
+	initc bool
 }
 
 type connOptions struct {
@@ -754,7 +756,10 @@ func (c *Conn) handshakeDone() {
 	c.out = append(c.out, pending...)
 	c.w.putFrames(pending)
 	c.outBytes = 0
-	if c.w.profile.ReconnectAtOnce {
+	// The first connect (offline_until) calls nats.go's ConnectedCB, which
+	// scenarios do not record, instead of the reconnected callback.
+	first := c.connectedFirst()
+	if c.w.profile.ReconnectAtOnce && !first {
 		// nats.py flushes the new link before the reconnected callback.
 		c.kick()
 		c.Flush(c.w.profile.FlushTimeout, func(string) {
@@ -764,7 +769,9 @@ func (c *Conn) handshakeDone() {
 		})
 		return
 	}
-	c.pushCallback(CallbackEvent{Kind: "reconnected"})
+	if !first {
+		c.pushCallback(CallbackEvent{Kind: "reconnected"})
+	}
 	c.kick()
 	c.Flush(c.w.profile.FlushTimeout, func(string) {})
 }

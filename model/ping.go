@@ -89,23 +89,27 @@ func (c *Conn) staleConnection() {
 	c.processOpErr(ErrStaleConnection)
 }
 
-// checkPingAPI refuses ping_interval and max_pings_out under a profile
-// p of another library than nats.go: the PING timer modelled here is
-// nats.go's, and other clients' timers differ.
+// checkPingAPI refuses ping_interval, max_pings_out and offline_until
+// under a profile p of another library than nats.go: the PING timer and
+// the retried first connect modelled here are nats.go's, and other
+// clients' differ.
 func checkPingAPI(sc *scenario.Scenario, p *Profile) error {
 	for i := range sc.Clients {
 		c := &sc.Clients[i]
 		field := ""
+		what := "its client PING timer"
 		switch {
 		case c.PingInterval != nil:
 			field = "ping_interval"
 		case c.MaxPingsOut != nil:
 			field = "max_pings_out"
+		case c.OfflineUntil != nil:
+			field, what = "offline_until", "a first connect that keeps retrying (nats.go's RetryOnFailedConnect)"
 		default:
 			continue
 		}
 		return &scenario.Error{File: sc.File, Line: c.Line, Field: "clients[" + strconv.Itoa(i) + "]." + field,
-			Msg: "profile " + p.Name + " (" + p.Library + ") has no model of its client PING timer (only nats.go's); leave " + field + " out"}
+			Msg: "profile " + p.Name + " (" + p.Library + ") has no model of " + what + " (only nats.go's); leave " + field + " out"}
 	}
 	return nil
 }

@@ -1,11 +1,13 @@
 package model_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
 )
 
 // TestStaleConnectionAroundDrain (conformance scenario
@@ -40,4 +42,23 @@ func TestStaleConnectionAroundDrain(t *testing.T) {
 	require.False(t, drainer.DrainTimedOut)
 	require.Empty(t, drainer.LastError)
 	require.Equal(t, []string{"disconnected@210.200ms", "closed@210.200ms"}, connCallbacks(drainer))
+}
+
+// TestNatsGoOnlyClientOptions: ping_interval, max_pings_out and
+// offline_until model nats.go's PING timer and RetryOnFailedConnect; under
+// another library's profile the file is refused with the client's line
+// and the field (a model that accepted them would give that library
+// nats.go's timer), and under go-1.53 they run.
+func TestNatsGoOnlyClientOptions(t *testing.T) {
+	for _, field := range []string{"ping_interval: 1s", "max_pings_out: 3", "offline_until: 1s"} {
+		name, _, _ := strings.Cut(field, ":")
+		sc, err := scenario.Parse("c.yaml", []byte("name: c\nprofile: python\nclients:\n  - {name: app, "+field+"}\n"))
+		require.NoError(t, err)
+		_, err = model.Run(sc, model.Config{})
+		require.ErrorContains(t, err, "c.yaml:4: clients[0]."+name+": profile python (")
+	}
+	sc, err := scenario.Parse("c.yaml", []byte("name: c\nprofile: go-1.53\nclients:\n  - {name: app, ping_interval: 1s, max_pings_out: 3, offline_until: 1s}\n"))
+	require.NoError(t, err)
+	_, err = model.Run(sc, model.Config{})
+	require.NoError(t, err)
 }

@@ -161,7 +161,11 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.res.addConn(c.rec)
 	}
 	w.server = newServer(w, rng.Stream("server"))
-	for _, c := range w.conns {
+	for i, c := range w.conns {
+		if d := sc.Clients[i].OfflineUntil; d != nil {
+			w.startOffline(c, sim.Time(*d))
+			continue
+		}
 		w.server.accept(c)
 		c.armPingTimer() // connected before time 0: the timer starts at 0
 	}
@@ -174,10 +178,15 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		}
 		c := w.conns[w.clientIndex(spec.Client)]
 		s := w.newSub(c, spec, spec.Subject, false)
-		sc := w.server.conns[c.idx]
-		w.server.processSub(sc, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
 		if spec.Max > 0 {
 			s.max = int64(spec.Max)
+		}
+		sc := w.server.conns[c.idx]
+		if sc == nil {
+			continue // offline: the first connect sends its SUB
+		}
+		w.server.processSub(sc, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
+		if spec.Max > 0 {
 			w.server.processUnsub(sc, s.sid, int64(spec.Max))
 		}
 	}

@@ -29,7 +29,7 @@ limits: {max_time: {{limits.max_time}}, max_events: {{limits.max_events}}, max_r
 network: {latency: {{network.latency}}, bandwidth: {{network.bandwidth}}}
 server: {no_responders: {{server.no_responders}}, max_pending: {{server.max_pending}}}
 clients:
-  - {name: app, drain_timeout: {{clients[0].drain_timeout}}, pending_msgs_limit: {{clients[0].pending_msgs_limit}}, pending_bytes_limit: {{clients[0].pending_bytes_limit}}, reconnect_wait: {{clients[0].reconnect_wait}}, max_reconnect: {{clients[0].max_reconnect}}, reconnect_buf_size: {{clients[0].reconnect_buf_size}}, allow_reconnect: {{clients[0].allow_reconnect}}, ping_interval: {{clients[0].ping_interval}}, max_pings_out: {{clients[0].max_pings_out}}}
+  - {name: app, drain_timeout: {{clients[0].drain_timeout}}, pending_msgs_limit: {{clients[0].pending_msgs_limit}}, pending_bytes_limit: {{clients[0].pending_bytes_limit}}, reconnect_wait: {{clients[0].reconnect_wait}}, max_reconnect: {{clients[0].max_reconnect}}, reconnect_buf_size: {{clients[0].reconnect_buf_size}}, allow_reconnect: {{clients[0].allow_reconnect}}, ping_interval: {{clients[0].ping_interval}}, max_pings_out: {{clients[0].max_pings_out}}, offline_until: {{clients[0].offline_until}}}
 subscriptions:
   - id: s
     client: {{subscriptions[0].client}}
@@ -133,6 +133,7 @@ var hostileFields = []struct {
 	{"clients[0].allow_reconnect", "true", badBools},
 	{"clients[0].ping_interval", "20ms", slices.Concat(badDurations, []hostileValue{{"negative", "0s"}})},
 	{"clients[0].max_pings_out", "2", badNth},
+	{"clients[0].offline_until", "5ms", badDurations},
 	{"subscriptions[0].client", "app", badRefs},
 	{"subscriptions[0].subject", "a", badSubjs},
 	{"subscriptions[0].max", "3", badNth},

@@ -146,6 +146,9 @@ func clientLines(c *Client) []string {
 	if c.MaxPingsOut != nil {
 		p.add("max_pings_out", strconv.Itoa(*c.MaxPingsOut))
 	}
+	if c.OfflineUntil != nil {
+		p.add("offline_until", duration(*c.OfflineUntil))
+	}
 	return p
 }
 

@@ -706,7 +706,8 @@ func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
 			n, err := d.between(v, p, 0, MaxCount)
 			c.MaxPingsOut = &n
 			return err
-		}})
+		}},
+		key{"offline_until", false, func(v *yaml.Node, p string) (err error) { c.OfflineUntil, err = d.durationPtr(v, p); return }})
 	return c, err
 }
 

@@ -82,7 +82,7 @@ func TestParseFull(t *testing.T) {
 				ReconnectBufSize:  ptr(8 << 20),
 				Line:              10,
 			},
-			{Name: "svc", AllowReconnect: true, PingInterval: ptr(20 * time.Millisecond), MaxPingsOut: ptr(3), Line: 19},
+			{Name: "svc", AllowReconnect: true, PingInterval: ptr(20 * time.Millisecond), MaxPingsOut: ptr(3), OfflineUntil: ptr(5 * time.Millisecond), Line: 19},
 		},
 		Subs: []Subscription{
 			{

@@ -109,7 +109,13 @@ type Client struct {
 	// stale (ErrStaleConnection) when a PING would make more than this many
 	// outstanding. nil: nats.go's default, 2. Used with PingInterval only.
 	MaxPingsOut *int
-	Line        int
+	// OfflineUntil: the client's network is down from the start until
+	// then, and it connects with nats.go's RetryOnFailedConnect, so its
+	// first connect fails and the connection starts RECONNECTING; its
+	// reconnect attempts succeed once the network is up. nil: connected
+	// before the scenario starts.
+	OfflineUntil *time.Duration
+	Line         int
 }
 
 // SubType is the kind of subscription.
