@@ -15,6 +15,7 @@ var behaviourCorpus = []string{
 	"sub-counters.yaml",
 	"stale-connection-drain.yaml",
 	"drain-during-first-connect.yaml",
+	"pending-bytes-headers.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the

@@ -118,3 +118,17 @@ func TestCompileRefusesPingStallOffline(t *testing.T) {
 		require.ErrorContains(t, err, c.want)
 	}
 }
+
+// TestMsgWithHeadersSize: the runner pads a message's encoded headers, its
+// key header included, to exactly the scenario's size (nats.go's own
+// Msg.Size counts them), and refuses a size too small for the key header.
+// It catches padding that is off by the header line's framing.
+func TestMsgWithHeadersSize(t *testing.T) {
+	for _, hdr := range []int{64, 500, 4096} {
+		m, err := msgWithHeaders("work", "", MessageKey("actions[12]", 3), 10, hdr)
+		require.NoError(t, err)
+		require.Equal(t, hdr, m.Size()-len("work")-10, "headers: %d", hdr)
+	}
+	_, err := msgWithHeaders("work", "", MessageKey("actions[0]", 0), 10, 40)
+	require.ErrorContains(t, err, "cannot hold the runner's key header")
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -512,6 +513,41 @@ func msg(subject, reply string, key Key, size int) *nats.Msg {
 	return &nats.Msg{Subject: subject, Reply: reply, Header: nats.Header{keyHeader: []string{key}}, Data: make([]byte, size)}
 }
 
+// padHeader pads a message's headers to the size a scenario gives them.
+const padHeader = "Drainsim-Pad"
+
+// headerLine is the encoded size of one header line, "k: v\r\n".
+func headerLine(k, v string) int { return len(k) + len(": ") + len(v) + len("\r\n") }
+
+// msgWithHeaders is msg whose encoded header block (nats.go's
+// "NATS/1.0\r\n", one line per header, "\r\n") is exactly hdr bytes: the
+// key header and a padding header that makes up the rest, so that the
+// message's size counts as the scenario says (pending bytes in v1.55.0
+// include the headers). hdr must leave room for the key header.
+func msgWithHeaders(subject, reply string, key Key, size, hdr int) (*nats.Msg, error) {
+	m := msg(subject, reply, key, size)
+	if hdr == 0 {
+		return m, nil
+	}
+	pad := hdr - len("NATS/1.0\r\n") - headerLine(keyHeader, key) - headerLine(padHeader, "") - len("\r\n")
+	if pad < 0 {
+		return nil, fmt.Errorf("%s: headers %d bytes cannot hold the runner's key header and its padding header (%d bytes at least)", key, hdr, hdr-pad)
+	}
+	m.Header.Set(padHeader, strings.Repeat("x", pad))
+	return m, nil
+}
+
+// publishMsg publishes p's message with the key key on c (for subscription
+// sub's callback, or "" at the top level), recording the call made at at.
+func (r *realRun) publishMsg(src, sub string, c *realConn, p *scenario.Publish, key Key, at int64) {
+	m, err := msgWithHeaders(p.Subject, p.Reply, key, p.Size, p.Headers)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	r.call(src, "publish", c.spec.Name, sub, at, c.nc.PublishMsg(m), key)
+}
+
 // call records one API call. A message key is recorded only when the call
 // published or received a message.
 func (r *realRun) call(source, verb, client, sub string, at int64, err error, key Key) {
@@ -612,7 +648,7 @@ func (r *realRun) act(src string, a *scenario.Action, start time.Duration) {
 				return
 			}
 			key, at := MessageKey(src, k), r.now()
-			r.call(src, "publish", p.Client, "", at, c.nc.PublishMsg(msg(p.Subject, p.Reply, key, p.Size)), key)
+			r.publishMsg(src, "", c, p, key, at)
 		}
 	case a.Request != nil:
 		q := a.Request
@@ -753,6 +789,14 @@ func (s *realSub) subscribe() error {
 	}
 	if l := spec.PendingMsgsLimit; l != nil {
 		msgs = *l
+	}
+	// Byte limits are played only when every message declares its
+	// headers (scenario.Playable), so the runner's key header is counted.
+	if l := s.c.spec.PendingBytesLimit; l != nil {
+		bytes = *l
+	}
+	if l := spec.PendingBytesLimit; l != nil {
+		bytes = *l
 	}
 	// A chan subscription has no pending limits (ErrTypeSubscription): its
 	// channel's capacity limits it.
@@ -969,8 +1013,7 @@ func (s *realSub) handlerAction(src string, a *scenario.HandlerAction, m *nats.M
 			if k > 0 && !r.sleep(p.Interval) {
 				return false
 			}
-			key := r.nextKey(src)
-			r.call(src, "publish", c.spec.Name, id, at, c.nc.PublishMsg(msg(p.Subject, p.Reply, key, p.Size)), key)
+			r.publishMsg(src, id, c, p, r.nextKey(src), at)
 		}
 	case a.Request != nil:
 		q := a.Request

@@ -392,9 +392,9 @@ func (c *Conn) clearPendingFlushCalls() {
 // then the reconnect buffer limit. It returns the error name ("" for
 // success) and the message's ledger ID. plain is a publish or reply call
 // (not a request's publish).
-func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int) {
+func (c *Conn) publish(subject, reply string, size, hdr int, plain bool) (string, int) {
 	w := c.w
-	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Reply: reply, Size: size, PublishedAt: c.now()})
+	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Reply: reply, Size: size, Headers: hdr, PublishedAt: c.now()})
 	stopped := plain && c.pubsStopped && w.profile.PubsStoppedAfterClose
 	var err string
 	switch {
@@ -402,7 +402,7 @@ func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int
 		err = ErrConnectionClosed
 	case c.isDrainingPubs(), stopped:
 		err = ErrConnectionDraining
-	case size > w.profile.MaxPayload:
+	case size+hdr > w.profile.MaxPayload:
 		err = ErrMaxPayload
 	case c.isReconnecting() && c.outBytes >= c.opts.reconnectBufSize:
 		err = ErrReconnectBufExceeded
@@ -415,7 +415,7 @@ func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int
 		m.Fate, m.Error = MsgRefused, err
 		return err, m.ID
 	}
-	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, reply, size))
+	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, reply, size)+headerWireSize(size, hdr))
 	if plain && w.trig != nil {
 		w.trig.published(c, m.ID)
 	}
@@ -427,7 +427,7 @@ func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int
 // a reply after close is accepted and lost.
 func (c *Conn) reply(subject string, size int) (string, int) {
 	if !c.w.profile.ReplyUnchecked || !c.isClosed() && !c.isDrainingPubs() {
-		return c.publish(subject, "", size, true)
+		return c.publish(subject, "", size, 0, true)
 	}
 	w := c.w
 	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Size: size, PublishedAt: c.now()})

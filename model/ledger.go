@@ -65,6 +65,7 @@ type Message struct {
 	Subject     string
 	Reply       string
 	Size        int
+	Headers     int // encoded header bytes (scenario publish headers:), 0 for none
 	Status      int // 503 for a no-responders status message, else 0
 	PublishedAt sim.Time
 	Error       string // why the publish was refused, when Fate is MsgRefused

@@ -163,16 +163,16 @@ const (
 )
 
 // wireSize is how many bytes f takes on the wire as nats.go and
-// nats-server write it. Message headers (a no-responders status) are not
-// counted.
+// nats-server write it. Headers a scenario gives a publish are counted
+// (headers.go); a no-responders status's are not.
 func (w *World) wireSize(f frame) int {
 	switch f.op {
 	case opPub:
 		m := w.ledger.Message(int(f.msg))
-		return pubWireSize(m.Subject, m.Reply, m.Size)
+		return pubWireSize(m.Subject, m.Reply, m.Size) + headerWireSize(m.Size, m.Headers)
 	case opMsg:
 		m := w.ledger.Message(int(f.msg))
-		return msgWireSize(m.Subject, f.sid, m.Reply, m.Size)
+		return msgWireSize(m.Subject, f.sid, m.Reply, m.Size) + headerWireSize(m.Size, m.Headers)
 	case opSub:
 		s := w.subList[f.ref]
 		n := len("SUB ") + len(s.subject) + 1 + digits(int(f.sid)) + len("\r\n")

@@ -548,7 +548,7 @@ func (w *World) act(i int) {
 	src := actionSource(i)
 	now := w.sim.Now()
 	if p := a.Publish; p != nil { // the hot path: no closures
-		err, id := w.conns[w.clientIndex(p.Client)].publish(p.Subject, p.Reply, p.Size, true)
+		err, id := w.conns[w.clientIndex(p.Client)].publish(p.Subject, p.Reply, p.Size, p.Headers, true)
 		w.call(CallRecord{Source: src, Verb: "publish", Client: p.Client, At: now, ReturnedAt: now, Result: result(err), Msg: id})
 		return
 	}
@@ -714,6 +714,9 @@ func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
 	}
 	if !strings.HasPrefix(p.Library, "nats.go") {
 		if err := checkPingAPI(sc, p); err != nil {
+			return err
+		}
+		if err := checkHeadersAPI(sc, p); err != nil {
 			return err
 		}
 		for i := range sc.Subs {

@@ -43,7 +43,7 @@ subscriptions:
         - {sleep: {{subscriptions[0].handler.actions[1].sleep}}}
   - {id: q, client: app, subject: q, type: {{subscriptions[1].type}}}
 actions:
-  - {at: {{actions[0].at}}, publish: {client: {{actions[0].publish.client}}, subject: {{actions[0].publish.subject}}, size: {{actions[0].publish.size}}, count: {{actions[0].publish.count}}, interval: {{actions[0].publish.interval}}}}
+  - {at: {{actions[0].at}}, publish: {client: {{actions[0].publish.client}}, subject: {{actions[0].publish.subject}}, size: {{actions[0].publish.size}}, headers: {{actions[0].publish.headers}}, count: {{actions[0].publish.count}}, interval: {{actions[0].publish.interval}}}}
   - {at: 1ms, request: {client: app, subject: a, size: {{actions[1].request.size}}, timeout: {{actions[1].request.timeout}}, count: {{actions[1].request.count}}, interval: {{actions[1].request.interval}}}}
   - {at: 2ms, flush: {client: app, timeout: {{actions[2].flush.timeout}}}}
   - {at: 3ms, next_msg: {sub: {{actions[3].next_msg.sub}}, timeout: {{actions[3].next_msg.timeout}}, count: {{actions[3].next_msg.count}}}}
@@ -147,6 +147,7 @@ var hostileFields = []struct {
 	{"actions[0].publish.client", "app", badRefs},
 	{"actions[0].publish.subject", "a", badSubjs},
 	{"actions[0].publish.size", "10", badSizes},
+	{"actions[0].publish.headers", "100", badSizes},
 	{"actions[0].publish.count", "2", badCounts},
 	{"actions[0].publish.interval", "1ms", badDurations[:4]},
 	{"actions[1].request.size", "10", badSizes[:4]},

@@ -316,6 +316,9 @@ func publishPairs(pub *Publish, withClient bool) pairs {
 	if pub.Size != 0 {
 		p.add("size", size(pub.Size))
 	}
+	if pub.Headers != 0 {
+		p.add("headers", size(pub.Headers))
+	}
 	if pub.Count != 1 {
 		p.add("count", strconv.Itoa(pub.Count))
 	}

@@ -902,7 +902,7 @@ func (d *decoder) reply(n *yaml.Node, path string) (*Reply, error) {
 // publish decodes a publish; in a handler it has no client field.
 func (d *decoder) publish(n *yaml.Node, path string, inHandler bool) (*Publish, error) {
 	p := &Publish{Count: 1}
-	fields, err := d.mapping(n, path, "client", "subject", "reply", "size", "count", "interval")
+	fields, err := d.mapping(n, path, "client", "subject", "reply", "size", "headers", "count", "interval")
 	if err == nil {
 		err = d.requireClient(n, path, fields, inHandler)
 	}
@@ -922,6 +922,8 @@ func (d *decoder) publish(n *yaml.Node, path string, inHandler bool) (*Publish, 
 			}
 		case "size":
 			p.Size, err = d.size(f.val, f.path, false)
+		case "headers":
+			p.Headers, err = d.size(f.val, f.path, false)
 		case "count":
 			p.Count, err = d.count(f.val, f.path, 1)
 		case "interval":

@@ -116,7 +116,7 @@ func TestParseFull(t *testing.T) {
 			},
 		},
 		Actions: []Action{
-			{At: 0, Publish: &Publish{Client: "app", Subject: "updates", Reply: "inbox.x", Size: 128, Count: 10, Interval: time.Millisecond}, Line: 55},
+			{At: 0, Publish: &Publish{Client: "app", Subject: "updates", Reply: "inbox.x", Size: 128, Headers: 64, Count: 10, Interval: time.Millisecond}, Line: 55},
 			{At: 5 * time.Millisecond, Request: &Request{Client: "app", Subject: "svc", Timeout: time.Second, Count: 10}, Line: 56},
 			{At: 6 * time.Millisecond, Flush: &Flush{Client: "app", Timeout: 10 * time.Second}, Line: 57},
 			{At: 7 * time.Millisecond, Subscribe: &SubRef{Sub: "s2"}, Line: 58},

@@ -253,10 +253,13 @@ type Action struct {
 
 // Publish sends Count messages, Interval apart.
 type Publish struct {
-	Client   string
-	Subject  string
-	Reply    string
-	Size     int
+	Client  string
+	Subject string
+	Reply   string
+	Size    int
+	// Headers is the size in bytes of the message's encoded headers
+	// (nats.go's HPUB header block); 0: no headers.
+	Headers  int
 	Count    int // default 1
 	Interval time.Duration
 }
