@@ -258,7 +258,10 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 			PendingBytesLimit: limit(p.PendingBytesLimit, c.PendingBytesLimit, s.PendingBytesLimit),
 			Handler:           PlanHandler{DurationNS: int64(s.Handler.Duration.A), Blocking: s.Handler.Blocking, Actions: []PlanStep{}}}
 		ps.Dispatcher = s.Dispatcher
-		for _, a := range s.Handler.Actions {
+		for j, a := range s.Handler.Actions {
+			if a.Publish != nil && a.Publish.Headers != 0 {
+				return nil, fmt.Errorf("%s: subscriptions[%d].handler.actions[%d]: publish headers are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, j, ProtocolVersion)
+			}
 			st := handlerStep(&a)
 			if a.DrainSub != nil {
 				st.DrainSub.TimeoutNS = subDrainTimeout(pl, s.Client, a.DrainSub)
@@ -268,6 +271,9 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 		pl.Subscriptions = append(pl.Subscriptions, ps)
 	}
 	for i := range sc.Actions {
+		if p := sc.Actions[i].Publish; p != nil && p.Headers != 0 {
+			return nil, fmt.Errorf("%s: actions[%d]: publish headers are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)
+		}
 		if sc.Actions[i].Stall != nil {
 			return nil, fmt.Errorf("%s: actions[%d]: stall is not in driver protocol v%d; only the Go runner's virtual links play it", sc.Name, i, ProtocolVersion)
 		}

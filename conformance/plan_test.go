@@ -101,8 +101,8 @@ func TestCompileRefusesTriggers(t *testing.T) {
 }
 
 // TestCompileRefusesPingStallOffline: driver protocol v1 carries neither
-// the PING timer options nor offline_until nor stall, so a plan with any
-// of them is refused (a Compile that dropped them would have the driver
+// the PING timer options nor offline_until nor stall nor publish headers,
+// so a plan with any of them is refused (a Compile that dropped them would have the driver
 // play a different scenario: no stale detection, a first connect that
 // succeeds, a link that never goes silent).
 func TestCompileRefusesPingStallOffline(t *testing.T) {
@@ -111,6 +111,8 @@ func TestCompileRefusesPingStallOffline(t *testing.T) {
 		{"clients: [{name: c, max_pings_out: 3}]\n", "clients[0]: ping_interval, max_pings_out and offline_until are not in driver protocol v1"},
 		{"clients: [{name: c, offline_until: 1s}]\n", "clients[0]: ping_interval, max_pings_out and offline_until are not in driver protocol v1"},
 		{"clients: [{name: c}]\nactions: [{at: 0s, stall: {client: c, for: 1s}}]\n", "actions[0]: stall is not in driver protocol v1"},
+		{"clients: [{name: c}]\nactions: [{at: 0s, publish: {client: c, subject: x, headers: 100}}]\n", "actions[0]: publish headers are not in driver protocol v1"},
+		{"clients: [{name: c}]\nsubscriptions: [{id: s, client: c, subject: x, handler: {actions: [{publish: {subject: y, headers: 100}}]}}]\n", "subscriptions[0].handler.actions[0]: publish headers are not in driver protocol v1"},
 	} {
 		sc, err := scenario.Parse("plan.yaml", []byte("name: p\n"+c.yaml))
 		require.NoError(t, err)
