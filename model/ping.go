@@ -21,6 +21,12 @@ import (
 // RECONNECTING, CLOSED) it returns without re-arming, so a draining
 // connection is never found stale: a drain over a silent link runs into
 // its drain timeout instead. Every PONG zeroes pout.
+//
+// nats.go pings for ever; the model stops a client's timer at a tick that
+// finds nothing else scheduled but other PING timers and no stall going
+// on: the world is idle, every PING would get its PONG, and nothing
+// observable can happen any more, so the run ends quiescent instead of
+// running into its time budget.
 
 // defaultMaxPingsOut is nats.go's DefaultMaxPingOut.
 const defaultMaxPingsOut = 2
@@ -44,20 +50,31 @@ func (c *Conn) armPingTimer() {
 	if c.opts.pingInterval == 0 {
 		return
 	}
-	c.w.sim.Cancel(c.ptmr)
+	c.stopPingTimer()
 	c.pout = 0
+	c.schedulePing()
+}
+
+// schedulePing arms the timer for one interval from now.
+func (c *Conn) schedulePing() {
 	c.ptmr = c.w.sim.After(c.opts.pingInterval, c.processPingTimer)
+	c.w.pingsArmed++
 }
 
 // stopPingTimer stops the timer (at the close).
 func (c *Conn) stopPingTimer() {
-	if c.opts.pingInterval != 0 {
-		c.w.sim.Cancel(c.ptmr)
+	if c.opts.pingInterval != 0 && c.w.sim.Cancel(c.ptmr) {
+		c.w.pingsArmed--
 	}
 }
 
 // processPingTimer is nats.go's processPingTimer.
 func (c *Conn) processPingTimer() {
+	c.w.pingsArmed--
+	if c.w.sim.Pending() <= c.w.pingsArmed && c.now() >= c.w.stallEnd {
+		c.w.trace(c.name, "ping.timer", sim.Str("stopped", "idle"))
+		return
+	}
 	if c.status != Connected {
 		c.w.trace(c.name, "ping.timer", sim.Str("stopped", c.status.String()))
 		return
@@ -72,7 +89,7 @@ func (c *Conn) processPingTimer() {
 	// Flush calls matched in order.
 	c.pongs = append(c.pongs, &flushWait{done: func(string) {}})
 	c.write(frame{op: opPing}, len("PING\r\n"))
-	c.ptmr = c.w.sim.After(c.opts.pingInterval, c.processPingTimer)
+	c.schedulePing()
 }
 
 // staleConnection is processOpErr(ErrStaleConnection) on a connection

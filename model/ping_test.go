@@ -62,3 +62,24 @@ func TestNatsGoOnlyClientOptions(t *testing.T) {
 	_, err = model.Run(sc, model.Config{})
 	require.NoError(t, err)
 }
+
+// TestPingTimerEndsWhenIdle: nats.go pings for ever, but once nothing else
+// can happen the model's timer stops and the run ends quiescent (a run
+// with ping_interval used to run into its time budget). A stall with
+// nothing in flight is not idle: the lone client's PINGs at 20 and 40 ms
+// go unanswered and it is stale at 60 ms. It catches a timer that never
+// stops (time budget) and an idleness test that ignores the stall (no
+// stale connection).
+func TestPingTimerEndsWhenIdle(t *testing.T) {
+	res := runYAML(t, `
+clients: [{name: app, ping_interval: 20ms}]
+`)
+	require.Equal(t, model.NoTime, res.Conn("app").ClosedAt)
+	res = runYAML(t, `
+clients: [{name: app, ping_interval: 20ms, allow_reconnect: false}]
+actions:
+  - {at: 5ms, stall: {client: app, for: 1s}}
+`)
+	require.Equal(t, ms(60), res.Conn("app").ClosedAt)
+	require.Equal(t, model.ErrStaleConnection, res.Conn("app").LastError)
+}

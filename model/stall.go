@@ -19,6 +19,7 @@ import (
 // stall holds everything on both directions of c's link until d from now.
 func (w *World) stall(c *Conn, d time.Duration) {
 	until := w.sim.Now().Add(d)
+	w.stallEnd = max(w.stallEnd, until)
 	w.trace(c.name, "fault.stall", sim.Dur("for", d))
 	c.toServer.hold(until)
 	c.fromServer.hold(until)

@@ -57,6 +57,8 @@ type World struct {
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
 	netDown       []sim.Time // per client: the network is down until then
+	pingsArmed    int        // PING timers scheduled (ping.go)
+	stallEnd      sim.Time   // when the last stall ends (stall.go)
 	frames        [][]frame  // recycled frame buffers
 	pool          *Runner    // memory of earlier runs to reuse; nil for Run
 	// trig runs the actions that wait for an event; nil when none does.
