@@ -13,6 +13,9 @@ var behaviourCorpus = []string{
 	"sub-drain-barrier-timeout.yaml",
 	"callback-outlives-close-publishes.yaml",
 	"sub-counters.yaml",
+	"stale-connection-drain.yaml",
+	"drain-during-first-connect.yaml",
+	"pending-bytes-headers.yaml",
 }
 
 // TestNatsGoBehaviours plays the scenarios of the nats.go behaviours the

@@ -181,7 +181,11 @@ func TestPrepare(t *testing.T) {
 		{"profile: csharp-v1\nclients: [{name: a}]", "no real counterpart"},
 		{"profile: node-v1\nclients: [{name: a}]", "never asks for no-responders"},
 		{"network: {latency: 'uniform(1ms,2ms)'}\nclients: [{name: a}]", "constant durations"},
-		{"clients: [{name: a, pending_bytes_limit: 1KiB}]", "pending_bytes_limit"},
+		// A byte limit plays only when every message declares its headers,
+		// which then hold the runner's key header (keysDeclared).
+		{"clients: [{name: a, pending_bytes_limit: 1KiB}]\nactions: [{at: 0s, publish: {client: a, subject: x}}]", "pending_bytes_limit"},
+		{"clients: [{name: a}]\nsubscriptions: [{id: s, client: a, subject: x, pending_bytes_limit: 1KiB}]\nactions: [{at: 0s, publish: {client: a, subject: x, headers: 100}}, {at: 0s, request: {client: a, subject: x}}]", "pending_bytes_limit"},
+		{"clients: [{name: a}]\nsubscriptions: [{id: s, client: a, subject: x, pending_bytes_limit: 1KiB, handler: {actions: [{reply: {}}]}}]\nactions: [{at: 0s, publish: {client: a, subject: x, headers: 100}}]", "pending_bytes_limit"},
 		{"clients: [{name: a}]\nsubscriptions: [{id: s, client: a, subject: x, handler: {duration: 'exp(1ms)'}}]", "constant durations"},
 		{"clients: [{name: a}]\nactions: [{at: 0s, request: {client: a, subject: x, count: 2}}]", "not determined"},
 		{"server: {no_responders: false}\nclients: [{name: a}]", "no-responders"},
@@ -202,6 +206,11 @@ func TestPrepare(t *testing.T) {
 	}
 	_, err = Prepare(sc, 0)
 	require.ErrorContains(t, err, "scale")
+
+	sc, err = scenario.Parse("ok.yaml", []byte("name: ok\nclients: [{name: a}]\nsubscriptions: [{id: s, client: a, subject: x, pending_bytes_limit: 1KiB}]\nactions: [{at: 0s, publish: {client: a, subject: x, headers: 100}}]\n"))
+	require.NoError(t, err)
+	_, err = Prepare(sc, 1)
+	require.NoError(t, err, "every message declares its headers")
 }
 
 func TestModelKeys(t *testing.T) {

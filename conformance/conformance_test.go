@@ -64,6 +64,9 @@ var corpus = []struct {
 	{"sub-drain-barrier-timeout.yaml", "the subscription drain's barrier timing out (6 s link): the sub goes at 10 s, a message the server sent before the UNSUB arrives after and is lost", false},
 	{"callback-outlives-close-publishes.yaml", "a callback that outlives Close (and a timed-out drain's close) replies and publishes: ErrConnectionClosed", true},
 	{"sub-counters.yaml", "Pending() and Delivered() of async, sync and chan subscriptions around a drain, and after removal", true},
+	{"stale-connection-drain.yaml", "the PING timer over stalled links: stale and closed, stale and reconnected, never stale while draining (virtual time only)", true},
+	{"drain-during-first-connect.yaml", "Drain while the first connect is in progress (RetryOnFailedConnect): ErrConnectionReconnecting, closed; a first connect without a reconnected callback", true},
+	{"pending-bytes-headers.yaml", "pending-bytes limits count message headers in v1.55: two slow-consumer drops, three handled", true},
 }
 
 // quickGenerated is how many generated scenarios the quick subset runs.

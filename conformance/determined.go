@@ -68,6 +68,8 @@ var perturbations = []perturbation{
 			switch a := &sc.Actions[i]; {
 			case a.Disconnect != nil:
 				shorter(&a.Disconnect.For)
+			case a.Stall != nil:
+				shorter(&a.Stall.For)
 			case a.RestartServer != nil:
 				shorter(&a.RestartServer.For)
 			}

@@ -218,7 +218,10 @@ const NoTimeout = -1
 func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, until time.Duration) (*Plan, error) {
 	pl := &Plan{Protocol: ProtocolVersion, Scenario: sc.Name, Profile: p.Name, UntilNS: int64(until),
 		Clients: []PlanConn{}, Subscriptions: []PlanSub{}, Actions: []PlanStep{}}
-	for _, c := range sc.Clients {
+	for i, c := range sc.Clients {
+		if c.PingInterval != nil || c.MaxPingsOut != nil || c.OfflineUntil != nil {
+			return nil, fmt.Errorf("%s: clients[%d]: ping_interval, max_pings_out and offline_until are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)
+		}
 		url, ok := urls[c.Name]
 		if !ok {
 			return nil, fmt.Errorf("%s: no server URL for client %s", sc.Name, c.Name)
@@ -255,7 +258,10 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 			PendingBytesLimit: limit(p.PendingBytesLimit, c.PendingBytesLimit, s.PendingBytesLimit),
 			Handler:           PlanHandler{DurationNS: int64(s.Handler.Duration.A), Blocking: s.Handler.Blocking, Actions: []PlanStep{}}}
 		ps.Dispatcher = s.Dispatcher
-		for _, a := range s.Handler.Actions {
+		for j, a := range s.Handler.Actions {
+			if a.Publish != nil && a.Publish.Headers != 0 {
+				return nil, fmt.Errorf("%s: subscriptions[%d].handler.actions[%d]: publish headers are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, j, ProtocolVersion)
+			}
 			st := handlerStep(&a)
 			if a.DrainSub != nil {
 				st.DrainSub.TimeoutNS = subDrainTimeout(pl, s.Client, a.DrainSub)
@@ -265,6 +271,12 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 		pl.Subscriptions = append(pl.Subscriptions, ps)
 	}
 	for i := range sc.Actions {
+		if p := sc.Actions[i].Publish; p != nil && p.Headers != 0 {
+			return nil, fmt.Errorf("%s: actions[%d]: publish headers are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)
+		}
+		if sc.Actions[i].Stall != nil {
+			return nil, fmt.Errorf("%s: actions[%d]: stall is not in driver protocol v%d; only the Go runner's virtual links play it", sc.Name, i, ProtocolVersion)
+		}
 		if sc.Actions[i].Counters != nil {
 			return nil, fmt.Errorf("%s: actions[%d]: counters (nats.go's Pending and Delivered) are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)
 		}

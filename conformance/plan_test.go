@@ -99,3 +99,38 @@ func TestCompileRefusesTriggers(t *testing.T) {
 	_, err = Compile(sc, &model.GoProfile, map[string]string{"c": "nats://c"}, time.Second)
 	require.ErrorContains(t, err, "actions[0]: event-triggered actions (after:) are not in driver protocol v1")
 }
+
+// TestCompileRefusesPingStallOffline: driver protocol v1 carries neither
+// the PING timer options nor offline_until nor stall nor publish headers,
+// so a plan with any of them is refused (a Compile that dropped them would have the driver
+// play a different scenario: no stale detection, a first connect that
+// succeeds, a link that never goes silent).
+func TestCompileRefusesPingStallOffline(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"clients: [{name: c, ping_interval: 1s}]\n", "clients[0]: ping_interval, max_pings_out and offline_until are not in driver protocol v1"},
+		{"clients: [{name: c, max_pings_out: 3}]\n", "clients[0]: ping_interval, max_pings_out and offline_until are not in driver protocol v1"},
+		{"clients: [{name: c, offline_until: 1s}]\n", "clients[0]: ping_interval, max_pings_out and offline_until are not in driver protocol v1"},
+		{"clients: [{name: c}]\nactions: [{at: 0s, stall: {client: c, for: 1s}}]\n", "actions[0]: stall is not in driver protocol v1"},
+		{"clients: [{name: c}]\nactions: [{at: 0s, publish: {client: c, subject: x, headers: 100}}]\n", "actions[0]: publish headers are not in driver protocol v1"},
+		{"clients: [{name: c}]\nsubscriptions: [{id: s, client: c, subject: x, handler: {actions: [{publish: {subject: y, headers: 100}}]}}]\n", "subscriptions[0].handler.actions[0]: publish headers are not in driver protocol v1"},
+	} {
+		sc, err := scenario.Parse("plan.yaml", []byte("name: p\n"+c.yaml))
+		require.NoError(t, err)
+		_, err = Compile(sc, &model.GoProfile, map[string]string{"c": "nats://c"}, time.Second)
+		require.ErrorContains(t, err, c.want)
+	}
+}
+
+// TestMsgWithHeadersSize: the runner pads a message's encoded headers, its
+// key header included, to exactly the scenario's size (nats.go's own
+// Msg.Size counts them), and refuses a size too small for the key header.
+// It catches padding that is off by the header line's framing.
+func TestMsgWithHeadersSize(t *testing.T) {
+	for _, hdr := range []int{64, 500, 4096} {
+		m, err := msgWithHeaders("work", "", MessageKey("actions[12]", 3), 10, hdr)
+		require.NoError(t, err)
+		require.Equal(t, hdr, m.Size()-len("work")-10, "headers: %d", hdr)
+	}
+	_, err := msgWithHeaders("work", "", MessageKey("actions[0]", 0), 10, 40)
+	require.ErrorContains(t, err, "cannot hold the runner's key header")
+}

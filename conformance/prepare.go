@@ -43,6 +43,8 @@ func Prepare(sc *scenario.Scenario, scale float64) (*scenario.Scenario, error) {
 		c := &cp.Clients[i]
 		s.ptr(c.DrainTimeout)
 		s.ptr(c.ReconnectWait)
+		s.ptr(c.PingInterval)
+		s.ptr(c.OfflineUntil)
 	}
 	for i := range cp.Subs {
 		h := &cp.Subs[i].Handler
@@ -80,6 +82,8 @@ func Prepare(sc *scenario.Scenario, scale float64) (*scenario.Scenario, error) {
 			a.NextMsg.Timeout = s.d(a.NextMsg.Timeout)
 		case a.Disconnect != nil:
 			a.Disconnect.For = s.d(a.Disconnect.For)
+		case a.Stall != nil:
+			a.Stall.For = s.d(a.Stall.For)
 		case a.RestartServer != nil:
 			a.RestartServer.For = s.d(a.RestartServer.For)
 		}

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"net"
 	"time"
 
@@ -131,6 +132,13 @@ func (p *proxy) accept() error {
 }
 
 // close stops the proxy and breaks its connections.
+// stall is not realised over TCP: a relay that holds both directions
+// would have to stop reading both sockets, and the kernel's buffers would
+// still take what was written. Scenarios with stall run in virtual time.
+func (p *proxy) stall(time.Duration) error {
+	return errors.New("the real-time runner cannot stall a link; stall runs on the virtual-time runner only")
+}
+
 func (p *proxy) close() {
 	p.refuse()
 	p.shut()

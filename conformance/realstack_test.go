@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +96,9 @@ func play(sc *scenario.Scenario, until time.Duration, st stack) (*Side, time.Dur
 	r.t0 = time.Now()
 	for _, c := range r.conns {
 		r.watchStatus(c)
+		if d := c.spec.OfflineUntil; d != nil {
+			r.startOffline(c, *d)
+		}
 	}
 	r.wg.Add(1)
 	go r.dispatch()
@@ -228,6 +232,19 @@ func (r *realRun) cut(c *realConn, d time.Duration) {
 	})
 }
 
+// startOffline keeps c's network down until d from now (offline_until),
+// as a disconnect's outage does.
+func (r *realRun) startOffline(c *realConn, d time.Duration) {
+	r.srvMu.Lock()
+	c.down = time.Now().Add(d)
+	r.srvMu.Unlock()
+	time.AfterFunc(d, func() {
+		if err := r.reopen(c); err != nil {
+			r.fail(err)
+		}
+	})
+}
+
 // reopen lets c's link take connections again when both its network and
 // the server are up (the model's reachable): a restart that ends during a
 // disconnect's outage leaves the link refusing until the outage's end.
@@ -254,6 +271,13 @@ func (r *realRun) setUp() error {
 				AsyncErrors: []model.ErrorOutcome{}, Callbacks: []model.CallbackOut{},
 				DisconnectedN: []int64{}, ReconnectedN: []int64{}, ClosedN: []int64{}}}
 		r.conns = append(r.conns, c)
+		if spec.OfflineUntil != nil {
+			// Its network is down until then (startOffline sets the time):
+			// the first connect fails and, with RetryOnFailedConnect,
+			// Connect returns the connection RECONNECTING.
+			ln.refuse()
+			c.out.Status[0].Status = "RECONNECTING"
+		}
 		if c.nc, err = ln.connect(c.options()); err != nil {
 			return fmt.Errorf("connecting %s: %w", spec.Name, err)
 		}
@@ -271,6 +295,9 @@ func (r *realRun) setUp() error {
 	// A round trip takes twice the latency; a link slower than 2.5 s one
 	// way (to make a 5 s flush time out) still sets up.
 	for _, c := range r.conns {
+		if c.spec.OfflineUntil != nil {
+			continue // not connected: a flush would wait for the connect
+		}
 		if err := c.nc.FlushTimeout(5*time.Second + 2*r.sc.Network.Latency.A); err != nil {
 			return fmt.Errorf("flushing %s: %w", c.spec.Name, err)
 		}
@@ -343,6 +370,18 @@ func (c *realConn) options() []nats.Option {
 	}
 	if spec.NoCallbacksAfterClose {
 		opts = append(opts, nats.NoCallbacksAfterClientClose())
+	}
+	if spec.PingInterval != nil {
+		// The timer starts at the connect, before time 0 by the set-up's
+		// flushes (a round trip per client); without the option nats.go's
+		// own 2-minute timer runs, which the model leaves out.
+		opts = append(opts, nats.PingInterval(*spec.PingInterval))
+	}
+	if spec.MaxPingsOut != nil {
+		opts = append(opts, nats.MaxPingsOutstanding(*spec.MaxPingsOut))
+	}
+	if spec.OfflineUntil != nil {
+		opts = append(opts, nats.RetryOnFailedConnect(true))
 	}
 	return opts
 }
@@ -474,6 +513,41 @@ func msg(subject, reply string, key Key, size int) *nats.Msg {
 	return &nats.Msg{Subject: subject, Reply: reply, Header: nats.Header{keyHeader: []string{key}}, Data: make([]byte, size)}
 }
 
+// padHeader pads a message's headers to the size a scenario gives them.
+const padHeader = "Drainsim-Pad"
+
+// headerLine is the encoded size of one header line, "k: v\r\n".
+func headerLine(k, v string) int { return len(k) + len(": ") + len(v) + len("\r\n") }
+
+// msgWithHeaders is msg whose encoded header block (nats.go's
+// "NATS/1.0\r\n", one line per header, "\r\n") is exactly hdr bytes: the
+// key header and a padding header that makes up the rest, so that the
+// message's size counts as the scenario says (pending bytes in v1.55.0
+// include the headers). hdr must leave room for the key header.
+func msgWithHeaders(subject, reply string, key Key, size, hdr int) (*nats.Msg, error) {
+	m := msg(subject, reply, key, size)
+	if hdr == 0 {
+		return m, nil
+	}
+	pad := hdr - len("NATS/1.0\r\n") - headerLine(keyHeader, key) - headerLine(padHeader, "") - len("\r\n")
+	if pad < 0 {
+		return nil, fmt.Errorf("%s: headers %d bytes cannot hold the runner's key header and its padding header (%d bytes at least)", key, hdr, hdr-pad)
+	}
+	m.Header.Set(padHeader, strings.Repeat("x", pad))
+	return m, nil
+}
+
+// publishMsg publishes p's message with the key key on c (for subscription
+// sub's callback, or "" at the top level), recording the call made at at.
+func (r *realRun) publishMsg(src, sub string, c *realConn, p *scenario.Publish, key Key, at int64) {
+	m, err := msgWithHeaders(p.Subject, p.Reply, key, p.Size, p.Headers)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	r.call(src, "publish", c.spec.Name, sub, at, c.nc.PublishMsg(m), key)
+}
+
 // call records one API call. A message key is recorded only when the call
 // published or received a message.
 func (r *realRun) call(source, verb, client, sub string, at int64, err error, key Key) {
@@ -517,6 +591,7 @@ func errName(err error) string {
 		{nats.ErrTypeSubscription, model.ErrTypeSubscription},
 		{nats.ErrMsgNoReply, model.ErrMsgNoReply},
 		{nats.ErrNoServers, model.ErrNoServers},
+		{nats.ErrStaleConnection, model.ErrStaleConnection},
 		{io.EOF, model.ErrEOF},
 	} {
 		if errors.Is(err, e.err) {
@@ -573,7 +648,7 @@ func (r *realRun) act(src string, a *scenario.Action, start time.Duration) {
 				return
 			}
 			key, at := MessageKey(src, k), r.now()
-			r.call(src, "publish", p.Client, "", at, c.nc.PublishMsg(msg(p.Subject, p.Reply, key, p.Size)), key)
+			r.publishMsg(src, "", c, p, key, at)
 		}
 	case a.Request != nil:
 		q := a.Request
@@ -624,6 +699,12 @@ func (r *realRun) act(src string, a *scenario.Action, start time.Duration) {
 		at := r.now()
 		r.cut(r.conn(a.Disconnect.Client), a.Disconnect.For)
 		r.call(src, "disconnect", a.Disconnect.Client, "", at, nil, "")
+	case a.Stall != nil:
+		at := r.now()
+		if err := r.conn(a.Stall.Client).ln.stall(a.Stall.For); err != nil {
+			r.fail(err)
+		}
+		r.call(src, "stall", a.Stall.Client, "", at, nil, "")
 	case a.RestartServer != nil:
 		at := r.now()
 		r.call(src, "restart_server", "", "", at, nil, "")
@@ -708,6 +789,14 @@ func (s *realSub) subscribe() error {
 	}
 	if l := spec.PendingMsgsLimit; l != nil {
 		msgs = *l
+	}
+	// Byte limits are played only when every message declares its
+	// headers (scenario.Playable), so the runner's key header is counted.
+	if l := s.c.spec.PendingBytesLimit; l != nil {
+		bytes = *l
+	}
+	if l := spec.PendingBytesLimit; l != nil {
+		bytes = *l
 	}
 	// A chan subscription has no pending limits (ErrTypeSubscription): its
 	// channel's capacity limits it.
@@ -924,8 +1013,7 @@ func (s *realSub) handlerAction(src string, a *scenario.HandlerAction, m *nats.M
 			if k > 0 && !r.sleep(p.Interval) {
 				return false
 			}
-			key := r.nextKey(src)
-			r.call(src, "publish", c.spec.Name, id, at, c.nc.PublishMsg(msg(p.Subject, p.Reply, key, p.Size)), key)
+			r.publishMsg(src, id, c, p, r.nextKey(src), at)
 		}
 	case a.Request != nil:
 		q := a.Request

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -80,6 +81,9 @@ type verdict struct {
 // reported, so a scenario that needed more than one stays visible. The last
 // attempt is kept.
 func conform(t *testing.T, sc *scenario.Scenario, k runner) (*verdict, error) {
+	if k == realTime && slices.ContainsFunc(sc.Actions, func(a scenario.Action) bool { return a.Stall != nil }) {
+		t.Skipf("%s: the real-time relay cannot stall a link (virtual-time runner only)", sc.Name)
+	}
 	p, err := Prepare(sc, 1)
 	if err != nil {
 		return nil, err

@@ -47,6 +47,9 @@ type link interface {
 	accept() error
 	// breakLinks breaks every connection through the link at once.
 	breakLinks()
+	// stall holds what every connection through the link carries, either
+	// way, until d from now (scenario action stall).
+	stall(d time.Duration) error
 	// close breaks the connections and refuses new ones for good.
 	close()
 }

@@ -109,6 +109,22 @@ func (l *vlink) accept() error {
 
 func (l *vlink) close() { l.shut() }
 
+// stall holds the connections the link carries now until d from now: what
+// would arrive before then arrives then, in order (see model/stall.go). A
+// connection made later is not stalled.
+func (l *vlink) stall(d time.Duration) error {
+	now := time.Now()
+	w := window{from: now, until: now.Add(d)}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range l.links {
+		if c, ok := k.(cutter); ok {
+			c.c.hold(w)
+		}
+	}
+	return nil
+}
+
 // cutter is a connection as its link keeps it: closing it cuts the
 // connection.
 type cutter struct{ c *vconn }
@@ -172,6 +188,31 @@ type vconn struct {
 
 	dlMu     sync.Mutex
 	deadline time.Time // for reads
+
+	stallMu sync.Mutex
+	stalls  []window // in the order they started
+}
+
+// window is a stall: what would arrive in [from, until) arrives at until.
+type window struct{ from, until time.Time }
+
+// hold adds a stall.
+func (c *vconn) hold(w window) {
+	c.stallMu.Lock()
+	defer c.stallMu.Unlock()
+	c.stalls = append(c.stalls, w)
+}
+
+// due is when a chunk due at at arrives, the stalls applied in order.
+func (c *vconn) due(at time.Time) time.Time {
+	c.stallMu.Lock()
+	defer c.stallMu.Unlock()
+	for _, w := range c.stalls {
+		if !at.Before(w.from) && at.Before(w.until) {
+			at = w.until
+		}
+	}
+	return at
 }
 
 // vconnQueue is how many writes may be in flight each way before a writer
@@ -230,12 +271,14 @@ func (c *vconn) pump() {
 // deliver writes ch to the server when it arrives; it reports false when
 // the link was cut first or the server's end is closed.
 func (c *vconn) deliver(ch chunk) bool {
-	if d := time.Until(ch.at); d > 0 {
+	// A stall may start while the chunk is on its way: look again on
+	// waking.
+	for d := time.Until(c.due(ch.at)); d > 0; d = time.Until(c.due(ch.at)) {
 		t := time.NewTimer(d)
-		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-c.broken:
+			t.Stop()
 			return false
 		}
 	}
@@ -336,17 +379,9 @@ func (c *vconn) Read(p []byte) (int, error) {
 			c.handshaking.Store(false)
 		}
 	}
-	if d := time.Until(c.head.at); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-c.broken:
-			return 0, io.EOF
-		case <-c.closed:
-			return 0, net.ErrClosed
-		case <-timeout:
-			return 0, os.ErrDeadlineExceeded
+	for d := time.Until(c.due(c.head.at)); d > 0; d = time.Until(c.due(c.head.at)) {
+		if err := c.await(d, timeout); err != nil {
+			return 0, err
 		}
 	}
 	if c.head.b == nil {
@@ -358,6 +393,24 @@ func (c *vconn) Read(p []byte) (int, error) {
 		c.head = nil
 	}
 	return n, nil
+}
+
+// await waits d for the head chunk to arrive; the error is the one Read
+// returns when the link breaks, the client closes or the deadline passes
+// first.
+func (c *vconn) await(d time.Duration, timeout <-chan time.Time) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-c.broken:
+		return io.EOF
+	case <-c.closed:
+		return net.ErrClosed
+	case <-timeout:
+		return os.ErrDeadlineExceeded
+	}
 }
 
 // Write sends p on its way to the server. After a cut, or once the server

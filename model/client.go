@@ -92,6 +92,12 @@ type Conn struct {
 	// deferred are the loop's events that became due meanwhile.
 	held     bool
 	deferred []func()
+	// PING timer (ping.go): ptmr is armed only with ping_interval set;
+	// pout counts the timer's PINGs since the last PONG.
+	ptmr sim.Timer
+	pout int
+	// initc: the first connect is still in progress (connect.go).
+	initc bool
 }
 
 type connOptions struct {
@@ -103,6 +109,8 @@ type connOptions struct {
 	maxReconnect      int
 	reconnectBufSize  int
 	noCBAfterClose    bool
+	pingInterval      time.Duration // 0: no PING timer
+	maxPingsOut       int
 }
 
 func resolveOptions(p *Profile, c *scenario.Client) connOptions {
@@ -134,6 +142,7 @@ func resolveOptions(p *Profile, c *scenario.Client) connOptions {
 	if c.ReconnectBufSize != nil {
 		o.reconnectBufSize = *c.ReconnectBufSize
 	}
+	o.pingInterval, o.maxPingsOut = pingOptions(c)
 	return o
 }
 
@@ -348,6 +357,7 @@ func (c *Conn) settleFlush(fw *flushWait, err string) {
 }
 
 func (c *Conn) processPong() {
+	c.pout = 0
 	if len(c.pongs) == 0 {
 		return
 	}
@@ -385,9 +395,9 @@ func (c *Conn) clearPendingFlushCalls() {
 // then the reconnect buffer limit. It returns the error name ("" for
 // success) and the message's ledger ID. plain is a publish or reply call
 // (not a request's publish).
-func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int) {
+func (c *Conn) publish(subject, reply string, size, hdr int, plain bool) (string, int) {
 	w := c.w
-	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Reply: reply, Size: size, PublishedAt: c.now()})
+	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Reply: reply, Size: size, Headers: hdr, PublishedAt: c.now()})
 	stopped := plain && c.pubsStopped && w.profile.PubsStoppedAfterClose
 	var err string
 	switch {
@@ -395,7 +405,7 @@ func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int
 		err = ErrConnectionClosed
 	case c.isDrainingPubs(), stopped:
 		err = ErrConnectionDraining
-	case size > w.profile.MaxPayload:
+	case size+hdr > w.profile.MaxPayload:
 		err = ErrMaxPayload
 	case c.isReconnecting() && c.outBytes >= c.opts.reconnectBufSize:
 		err = ErrReconnectBufExceeded
@@ -408,7 +418,7 @@ func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int
 		m.Fate, m.Error = MsgRefused, err
 		return err, m.ID
 	}
-	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, reply, size))
+	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, reply, size)+headerWireSize(size, hdr))
 	if plain && w.trig != nil {
 		w.trig.published(c, m.ID)
 	}
@@ -420,7 +430,7 @@ func (c *Conn) publish(subject, reply string, size int, plain bool) (string, int
 // a reply after close is accepted and lost.
 func (c *Conn) reply(subject string, size int) (string, int) {
 	if !c.w.profile.ReplyUnchecked || !c.isClosed() && !c.isDrainingPubs() {
-		return c.publish(subject, "", size, true)
+		return c.publish(subject, "", size, 0, true)
 	}
 	w := c.w
 	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Size: size, PublishedAt: c.now()})
@@ -532,6 +542,7 @@ func (c *Conn) close(doCBs bool) {
 		c.rec.LastError = ErrNoServers
 	}
 	c.setStatus(Closed)
+	c.stopPingTimer()
 	hadTCP := c.tcp
 	if c.tcp {
 		out := c.out
@@ -741,13 +752,17 @@ func (c *Conn) handshakeDone() {
 	}
 	c.tcp = true
 	c.connectedAt = c.now()
+	c.armPingTimer()
 	pending := c.out
 	c.out = c.w.getFrames()
 	c.resendSubscriptions()
 	c.out = append(c.out, pending...)
 	c.w.putFrames(pending)
 	c.outBytes = 0
-	if c.w.profile.ReconnectAtOnce {
+	// The first connect (offline_until) calls nats.go's ConnectedCB, which
+	// scenarios do not record, instead of the reconnected callback.
+	first := c.connectedFirst()
+	if c.w.profile.ReconnectAtOnce && !first {
 		// nats.py flushes the new link before the reconnected callback.
 		c.kick()
 		c.Flush(c.w.profile.FlushTimeout, func(string) {
@@ -757,7 +772,9 @@ func (c *Conn) handshakeDone() {
 		})
 		return
 	}
-	c.pushCallback(CallbackEvent{Kind: "reconnected"})
+	if !first {
+		c.pushCallback(CallbackEvent{Kind: "reconnected"})
+	}
 	c.kick()
 	c.Flush(c.w.profile.FlushTimeout, func(string) {})
 }

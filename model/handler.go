@@ -195,7 +195,7 @@ func (cb *callback) runActions(i int) {
 			p := a.Publish
 			w.repeat(p.Count, p.Interval, func() {
 				if !cb.cancelled {
-					rec(c.publish(p.Subject, p.Reply, p.Size, true))
+					rec(c.publish(p.Subject, p.Reply, p.Size, p.Headers, true))
 				}
 			},
 				func() { cb.runActions(next) })

@@ -26,6 +26,9 @@ const (
 	ErrMsgNoReply           = "ErrMsgNoReply"
 	ErrNoServers            = "ErrNoServers"
 	ErrEOF                  = "EOF"
+	// ErrStaleConnection: the client's PING timer found more than
+	// max_pings_out PINGs unanswered (nats.go processPingTimer).
+	ErrStaleConnection = "ErrStaleConnection"
 	// ErrConnectionRefused is a reconnect attempt that found no server
 	// listening (ReconnectAtOnce profiles report it).
 	ErrConnectionRefused = "ErrConnectionRefused"
@@ -62,6 +65,7 @@ type Message struct {
 	Subject     string
 	Reply       string
 	Size        int
+	Headers     int // encoded header bytes (scenario publish headers:), 0 for none
 	Status      int // 503 for a no-responders status message, else 0
 	PublishedAt sim.Time
 	Error       string // why the publish was refused, when Fate is MsgRefused

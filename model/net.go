@@ -37,6 +37,7 @@ type segment struct {
 	frames []frame
 	eof    bool // the writer closed the connection after these frames
 	timer  sim.Timer
+	at     sim.Time // when it arrives
 }
 
 // link is one direction of one TCP connection: an ordered stream with a
@@ -55,15 +56,19 @@ type link struct {
 	// queue[head:] is written and not yet arrived, oldest first. The head
 	// index, reset when the queue empties, keeps reusing one array: slicing
 	// the head off made every few segments a new allocation.
-	queue  []segment
-	head   int
-	last   sim.Time // arrival time of the newest segment
-	free   sim.Time // with a bandwidth: when everything written so far has left
-	rem    int64    // rounding remainder of transmission times, in byte·ns per second
-	down   bool     // cut and not yet reconnected: writes are lost
-	recv   func(frames []frame, eof bool)
-	lost   func(frames []frame)
-	arrive func()
+	queue []segment
+	head  int
+	last  sim.Time // arrival time of the newest segment
+	free  sim.Time // with a bandwidth: when everything written so far has left
+	rem   int64    // rounding remainder of transmission times, in byte·ns per second
+	down  bool     // cut and not yet reconnected: writes are lost
+	// closing: the client closed this connection (a stale one) and may
+	// still be delivering what it wrote before (stall.go).
+	closing bool
+	stalled sim.Time // the end of the last stall; 0: never stalled
+	recv    func(frames []frame, eof bool)
+	lost    func(frames []frame)
+	arrive  func()
 }
 
 // newLink returns a link with the given latency and the scenario's
@@ -110,7 +115,7 @@ func (l *link) push(frames []frame, eof bool, at sim.Time) {
 	}
 	l.last = at
 	t := l.w.sim.At(at, l.arrive)
-	l.queue = append(l.queue, segment{frames: frames, eof: eof, timer: t})
+	l.queue = append(l.queue, segment{frames: frames, eof: eof, timer: t, at: at})
 }
 
 // transmit returns how long n bytes take at the link's bandwidth, carrying
@@ -158,16 +163,16 @@ const (
 )
 
 // wireSize is how many bytes f takes on the wire as nats.go and
-// nats-server write it. Message headers (a no-responders status) are not
-// counted.
+// nats-server write it. Headers a scenario gives a publish are counted
+// (headers.go); a no-responders status's are not.
 func (w *World) wireSize(f frame) int {
 	switch f.op {
 	case opPub:
 		m := w.ledger.Message(int(f.msg))
-		return pubWireSize(m.Subject, m.Reply, m.Size)
+		return pubWireSize(m.Subject, m.Reply, m.Size) + headerWireSize(m.Size, m.Headers)
 	case opMsg:
 		m := w.ledger.Message(int(f.msg))
-		return msgWireSize(m.Subject, f.sid, m.Reply, m.Size)
+		return msgWireSize(m.Subject, f.sid, m.Reply, m.Size) + headerWireSize(m.Size, m.Headers)
 	case opSub:
 		s := w.subList[f.ref]
 		n := len("SUB ") + len(s.subject) + 1 + digits(int(f.sid)) + len("\r\n")

@@ -49,7 +49,7 @@ func (c *Conn) Request(subject string, size int, timeout time.Duration, done fun
 	}
 	c.respMap[req.token] = req
 	c.requests = append(c.requests, req)
-	err, id := c.publish(subject, c.inboxPrefix()+req.token, size, false)
+	err, id := c.publish(subject, c.inboxPrefix()+req.token, size, 0, false)
 	req.msg = id
 	if err != "" {
 		c.settleRequest(req, err)

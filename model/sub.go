@@ -120,7 +120,7 @@ func (s *Sub) pop() int32 {
 
 func (s *Sub) size(d int32) int {
 	w := s.c.w
-	return w.ledger.Message(w.ledger.Deliveries[d].Msg).Size
+	return pendingSize(w.profile, w.ledger.Message(w.ledger.Deliveries[d].Msg))
 }
 
 // processMsg is the read loop handing one MSG to its subscription: unknown or

@@ -57,6 +57,8 @@ type World struct {
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
 	netDown       []sim.Time // per client: the network is down until then
+	pingsArmed    int        // PING timers scheduled (ping.go)
+	stallEnd      sim.Time   // when the last stall ends (stall.go)
 	frames        [][]frame  // recycled frame buffers
 	pool          *Runner    // memory of earlier runs to reuse; nil for Run
 	// trig runs the actions that wait for an event; nil when none does.
@@ -171,8 +173,13 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	} else {
 		w.server = newServer(w, rng.Stream("server"))
 	}
-	for _, c := range w.conns {
+	for i, c := range w.conns {
+		if d := sc.Clients[i].OfflineUntil; d != nil {
+			w.startOffline(c, sim.Time(*d))
+			continue
+		}
 		w.serverOf(c).accept(c)
+		c.armPingTimer() // connected before time 0: the timer starts at 0
 	}
 	if w.cl != nil {
 		w.cl.settingUp = true
@@ -186,11 +193,16 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		}
 		c := w.conns[w.clientIndex(spec.Client)]
 		s := w.newSub(c, spec, spec.Subject, false)
-		srv := w.serverOf(c)
-		sc := srv.conns[c.idx]
-		srv.processSub(sc, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
 		if spec.Max > 0 {
 			s.max = int64(spec.Max)
+		}
+		srv := w.serverOf(c)
+		sc := srv.conns[c.idx]
+		if sc == nil {
+			continue // offline: the first connect sends its SUB
+		}
+		srv.processSub(sc, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
+		if spec.Max > 0 {
 			srv.processUnsub(sc, s.sid, int64(spec.Max))
 		}
 	}
@@ -441,6 +453,15 @@ func (w *World) reachable(c *Conn) bool {
 
 // connect opens a new TCP connection for c and starts the handshake.
 func (w *World) connect(c *Conn) {
+	if c.toServer.closing && c.toServer.head < len(c.toServer.queue) {
+		// The stale connection's end has not reached the server yet: it
+		// goes with the link's leftovers (fresh).
+		if srv := w.serverOf(c); srv.conns[c.idx] != nil {
+			srv.closeConn(srv.conns[c.idx], false)
+		}
+	}
+	c.toServer.fresh()
+	c.fromServer.fresh()
 	c.toServer.down, c.fromServer.down = false, false
 	w.serverOf(c).accept(c)
 	f := w.getFrames()
@@ -565,7 +586,7 @@ func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
 func (w *World) publishAction(c *Conn, i int) {
 	p := w.sc.Actions[i].Publish
 	now := w.sim.Now()
-	err, id := c.publish(p.Subject, p.Reply, p.Size, true)
+	err, id := c.publish(p.Subject, p.Reply, p.Size, p.Headers, true)
 	w.call(CallRecord{Source: actionSource(i), Verb: "publish", Client: p.Client, At: now, ReturnedAt: now, Result: result(err), Msg: id})
 }
 
@@ -628,6 +649,9 @@ func (w *World) act(i int) {
 	case a.Disconnect != nil:
 		w.disconnect(conn(a.Disconnect.Client), a.Disconnect.For)
 		rec(a.Disconnect.Client, "", "", 0)
+	case a.Stall != nil:
+		w.stall(conn(a.Stall.Client), a.Stall.For)
+		rec(a.Stall.Client, "", "", 0)
 	case a.RestartServer != nil:
 		w.restartServer(a.RestartServer.For)
 		rec("", "", "", 0)
@@ -736,6 +760,12 @@ func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
 		}
 	}
 	if !strings.HasPrefix(p.Library, "nats.go") {
+		if err := checkPingAPI(sc, p); err != nil {
+			return err
+		}
+		if err := checkHeadersAPI(sc, p); err != nil {
+			return err
+		}
 		for i := range sc.Subs {
 			field, what := "", ""
 			switch {

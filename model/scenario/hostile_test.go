@@ -31,7 +31,7 @@ server: {no_responders: {{server.no_responders}}, max_pending: {{server.max_pend
 servers: [{name: a, cluster: {{servers[0].cluster}}}, {name: b, cluster: east}]
 routes: [{between: [a, {{routes[0].between[1]}}], latency: {{routes[0].latency}}}]
 clients:
-  - {name: app, server: {{clients[0].server}}, drain_timeout: {{clients[0].drain_timeout}}, pending_msgs_limit: {{clients[0].pending_msgs_limit}}, pending_bytes_limit: {{clients[0].pending_bytes_limit}}, reconnect_wait: {{clients[0].reconnect_wait}}, max_reconnect: {{clients[0].max_reconnect}}, reconnect_buf_size: {{clients[0].reconnect_buf_size}}, allow_reconnect: {{clients[0].allow_reconnect}}}
+  - {name: app, server: {{clients[0].server}}, drain_timeout: {{clients[0].drain_timeout}}, pending_msgs_limit: {{clients[0].pending_msgs_limit}}, pending_bytes_limit: {{clients[0].pending_bytes_limit}}, reconnect_wait: {{clients[0].reconnect_wait}}, max_reconnect: {{clients[0].max_reconnect}}, reconnect_buf_size: {{clients[0].reconnect_buf_size}}, allow_reconnect: {{clients[0].allow_reconnect}}, ping_interval: {{clients[0].ping_interval}}, max_pings_out: {{clients[0].max_pings_out}}, offline_until: {{clients[0].offline_until}}}
 subscriptions:
   - id: s
     client: {{subscriptions[0].client}}
@@ -45,7 +45,7 @@ subscriptions:
         - {sleep: {{subscriptions[0].handler.actions[1].sleep}}}
   - {id: q, client: app, subject: q, type: {{subscriptions[1].type}}}
 actions:
-  - {at: {{actions[0].at}}, publish: {client: {{actions[0].publish.client}}, subject: {{actions[0].publish.subject}}, size: {{actions[0].publish.size}}, count: {{actions[0].publish.count}}, interval: {{actions[0].publish.interval}}}}
+  - {at: {{actions[0].at}}, publish: {client: {{actions[0].publish.client}}, subject: {{actions[0].publish.subject}}, size: {{actions[0].publish.size}}, headers: {{actions[0].publish.headers}}, count: {{actions[0].publish.count}}, interval: {{actions[0].publish.interval}}}}
   - {at: 1ms, request: {client: app, subject: a, size: {{actions[1].request.size}}, timeout: {{actions[1].request.timeout}}, count: {{actions[1].request.count}}, interval: {{actions[1].request.interval}}}}
   - {at: 2ms, flush: {client: app, timeout: {{actions[2].flush.timeout}}}}
   - {at: 3ms, next_msg: {sub: {{actions[3].next_msg.sub}}, timeout: {{actions[3].next_msg.timeout}}, count: {{actions[3].next_msg.count}}}}
@@ -57,6 +57,7 @@ actions:
   - {after: {event: {{actions[9].after.event}}, sub: {{actions[9].after.sub}}, nth: {{actions[9].after.nth}}, delay: {{actions[9].after.delay}}, every: {{actions[9].after.every}}}, drain: {client: app}}
   - {after: {event: status, client: {{actions[10].after.client}}, status: {{actions[10].after.status}}}, flush: {client: app}}
   - {after: {event: returned, action: {{actions[11].after.action}}}, flush: {client: app}}
+  - {at: 9ms, stall: {client: {{actions[12].stall.client}}, for: {{actions[12].stall.for}}}}
 `
 
 // The kinds of field of hostileTemplate, each with values it must refuse.
@@ -136,6 +137,9 @@ var hostileFields = []struct {
 	{"clients[0].max_reconnect", "5", badNth[1:]},
 	{"clients[0].reconnect_buf_size", "1MiB", badSizes[:4]},
 	{"clients[0].allow_reconnect", "true", badBools},
+	{"clients[0].ping_interval", "20ms", slices.Concat(badDurations, []hostileValue{{"negative", "0s"}})},
+	{"clients[0].max_pings_out", "2", badNth},
+	{"clients[0].offline_until", "5ms", badDurations},
 	{"subscriptions[0].client", "app", badRefs},
 	{"subscriptions[0].subject", "a", badSubjs},
 	{"subscriptions[0].max", "3", badNth},
@@ -149,6 +153,7 @@ var hostileFields = []struct {
 	{"actions[0].publish.client", "app", badRefs},
 	{"actions[0].publish.subject", "a", badSubjs},
 	{"actions[0].publish.size", "10", badSizes},
+	{"actions[0].publish.headers", "100", badSizes},
 	{"actions[0].publish.count", "2", badCounts},
 	{"actions[0].publish.interval", "1ms", badDurations[:4]},
 	{"actions[1].request.size", "10", badSizes[:4]},
@@ -172,8 +177,10 @@ var hostileFields = []struct {
 	{"actions[10].after.client", "app", badRefs},
 	{"actions[10].after.status", "DRAINING_PUBS", []hostileValue{{"unknown ref", "DRAINING"}, {"unknown ref", "draining_pubs"},
 		{"wrong type", "[CLOSED]"}, {"wrong type", "1"}}},
-	{"actions[11].after.action", "8", []hostileValue{{"unknown ref", "12"}, {"unknown ref", "11"}, {"2^63-1", "9223372036854775807"},
+	{"actions[11].after.action", "8", []hostileValue{{"unknown ref", "13"}, {"unknown ref", "11"}, {"2^63-1", "9223372036854775807"},
 		{"negative", "-1"}, {"wrong type", "drain"}, {"NaN-ish", "1.5"}}},
+	{"actions[12].stall.client", "app", badRefs},
+	{"actions[12].stall.for", "1s", badDurations},
 }
 
 var placeholder = regexp.MustCompile(`\{\{([^}]+)\}\}`)

@@ -155,6 +155,15 @@ func clientLines(c *Client) []string {
 		}
 		p.add("reconnect_servers", "["+strings.Join(quoted, ", ")+"]")
 	}
+	if c.PingInterval != nil {
+		p.add("ping_interval", duration(*c.PingInterval))
+	}
+	if c.MaxPingsOut != nil {
+		p.add("max_pings_out", strconv.Itoa(*c.MaxPingsOut))
+	}
+	if c.OfflineUntil != nil {
+		p.add("offline_until", duration(*c.OfflineUntil))
+	}
 	return p
 }
 
@@ -304,6 +313,8 @@ func actionPairs(a *Action) pairs {
 			rs.add("for", duration(a.RestartServer.For))
 		}
 		p.add("restart_server", rs.flow())
+	case a.Stall != nil:
+		p.add("stall", pairs{"client: " + quote(a.Stall.Client), "for: " + duration(a.Stall.For)}.flow())
 	}
 	return p
 }
@@ -319,6 +330,9 @@ func publishPairs(pub *Publish, withClient bool) pairs {
 	}
 	if pub.Size != 0 {
 		p.add("size", size(pub.Size))
+	}
+	if pub.Headers != 0 {
+		p.add("headers", size(pub.Headers))
 	}
 	if pub.Count != 1 {
 		p.add("count", strconv.Itoa(pub.Count))

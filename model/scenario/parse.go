@@ -705,8 +705,24 @@ func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
 		key{"reconnect_buf_size", false, func(v *yaml.Node, p string) (err error) { c.ReconnectBufSize, err = d.sizePtr(v, p, false); return }},
 		key{"no_callbacks_after_close", false, func(v *yaml.Node, p string) (err error) { c.NoCallbacksAfterClose, err = d.boolean(v, p); return }},
 		key{"server", false, func(v *yaml.Node, p string) (err error) { c.Server, err = d.name(v, p); return }},
-		key{"reconnect_servers", false, func(v *yaml.Node, p string) (err error) { c.ReconnectServers, err = list(d, v, p, d.name); return }})
+		key{"reconnect_servers", false, func(v *yaml.Node, p string) (err error) { c.ReconnectServers, err = list(d, v, p, d.name); return }},
+		key{"ping_interval", false, func(v *yaml.Node, p string) (err error) { c.PingInterval, err = d.positiveDuration(v, p); return }},
+		key{"max_pings_out", false, func(v *yaml.Node, p string) error {
+			n, err := d.between(v, p, 0, MaxCount)
+			c.MaxPingsOut = &n
+			return err
+		}},
+		key{"offline_until", false, func(v *yaml.Node, p string) (err error) { c.OfflineUntil, err = d.durationPtr(v, p); return }})
 	return c, err
+}
+
+// positiveDuration decodes a duration that must be above zero.
+func (d *decoder) positiveDuration(n *yaml.Node, path string) (*time.Duration, error) {
+	v, err := d.duration(n, path)
+	if err == nil && v == 0 {
+		err = d.errorf(n.Line, path, "duration %q must be positive", n.Value)
+	}
+	return &v, err
 }
 
 func (d *decoder) sub(n *yaml.Node, path string) (Subscription, error) {
@@ -813,7 +829,7 @@ func (d *decoder) handler(n *yaml.Node, path string) (Handler, error) {
 var (
 	handlerVerbs = []string{"reply", "publish", "request", "unsubscribe", "drain_sub", "subscribe", "drain", "sleep"}
 	actionVerbs  = []string{"publish", "request", "flush", "subscribe", "unsubscribe", "auto_unsubscribe",
-		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server"}
+		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server", "stall"}
 )
 
 func (d *decoder) handlerAction(n *yaml.Node, path string) (HandlerAction, error) {
@@ -891,7 +907,7 @@ func (d *decoder) reply(n *yaml.Node, path string) (*Reply, error) {
 // publish decodes a publish; in a handler it has no client field.
 func (d *decoder) publish(n *yaml.Node, path string, inHandler bool) (*Publish, error) {
 	p := &Publish{Count: 1}
-	fields, err := d.mapping(n, path, "client", "subject", "reply", "size", "count", "interval")
+	fields, err := d.mapping(n, path, "client", "subject", "reply", "size", "headers", "count", "interval")
 	if err == nil {
 		err = d.requireClient(n, path, fields, inHandler)
 	}
@@ -911,6 +927,8 @@ func (d *decoder) publish(n *yaml.Node, path string, inHandler bool) (*Publish, 
 			}
 		case "size":
 			p.Size, err = d.size(f.val, f.path, false)
+		case "headers":
+			p.Headers, err = d.size(f.val, f.path, false)
 		case "count":
 			p.Count, err = d.count(f.val, f.path, 1)
 		case "interval":
@@ -1039,6 +1057,8 @@ func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
 			a.Disconnect, err = d.disconnect(f.val, f.path)
 		case "restart_server":
 			a.RestartServer, err = d.restartServer(f.val, f.path)
+		case "stall":
+			a.Stall, err = d.stall(f.val, f.path)
 		}
 	}
 	return a, err
@@ -1103,6 +1123,13 @@ func (d *decoder) disconnect(n *yaml.Node, path string) (*Disconnect, error) {
 	return dc, d.object(n, path,
 		key{"client", true, func(v *yaml.Node, p string) (err error) { dc.Client, err = d.name(v, p); return }},
 		key{"for", false, func(v *yaml.Node, p string) (err error) { dc.For, err = d.duration(v, p); return }})
+}
+
+func (d *decoder) stall(n *yaml.Node, path string) (*Stall, error) {
+	st := &Stall{}
+	return st, d.object(n, path,
+		key{"client", true, func(v *yaml.Node, p string) (err error) { st.Client, err = d.name(v, p); return }},
+		key{"for", true, func(v *yaml.Node, p string) (err error) { st.For, err = d.duration(v, p); return }})
 }
 
 func (d *decoder) restartServer(n *yaml.Node, path string) (*RestartServer, error) {

@@ -85,7 +85,7 @@ func TestParseFull(t *testing.T) {
 				ReconnectBufSize:  ptr(8 << 20),
 				Line:              10,
 			},
-			{Name: "svc", AllowReconnect: true, Line: 19},
+			{Name: "svc", AllowReconnect: true, PingInterval: ptr(20 * time.Millisecond), MaxPingsOut: ptr(3), OfflineUntil: ptr(5 * time.Millisecond), Line: 19},
 		},
 		Subs: []Subscription{
 			{
@@ -119,7 +119,7 @@ func TestParseFull(t *testing.T) {
 			},
 		},
 		Actions: []Action{
-			{At: 0, Publish: &Publish{Client: "app", Subject: "updates", Reply: "inbox.x", Size: 128, Count: 10, Interval: time.Millisecond}, Line: 55},
+			{At: 0, Publish: &Publish{Client: "app", Subject: "updates", Reply: "inbox.x", Size: 128, Headers: 64, Count: 10, Interval: time.Millisecond}, Line: 55},
 			{At: 5 * time.Millisecond, Request: &Request{Client: "app", Subject: "svc", Timeout: time.Second, Count: 10}, Line: 56},
 			{At: 6 * time.Millisecond, Flush: &Flush{Client: "app", Timeout: 10 * time.Second}, Line: 57},
 			{At: 7 * time.Millisecond, Subscribe: &SubRef{Sub: "s2"}, Line: 58},
@@ -132,6 +132,7 @@ func TestParseFull(t *testing.T) {
 			{At: 12 * time.Millisecond, Counters: &SubRef{Sub: "s3"}, Line: 65},
 			{At: 13 * time.Millisecond, Disconnect: &Disconnect{Client: "app", For: 500 * time.Millisecond}, Line: 66},
 			{At: 14 * time.Millisecond, RestartServer: &RestartServer{For: time.Second}, Line: 67},
+			{At: 15 * time.Millisecond, Stall: &Stall{Client: "svc", For: 200 * time.Millisecond}, Line: 68},
 		},
 	}
 	require.Equal(t, want, s)
@@ -406,7 +407,7 @@ func TestParseBad(t *testing.T) {
 		{
 			"no verb",
 			head + "actions:\n  - {at: 0s}\n",
-			`bad.yaml:4: actions[0]: no verb: want one of publish, request, flush, subscribe, unsubscribe, auto_unsubscribe, drain_sub, drain, close, next_msg, counters, disconnect, restart_server`,
+			`bad.yaml:4: actions[0]: no verb: want one of publish, request, flush, subscribe, unsubscribe, auto_unsubscribe, drain_sub, drain, close, next_msg, counters, disconnect, restart_server, stall`,
 		},
 		{
 			"no verb in handler action",

@@ -109,7 +109,21 @@ type Client struct {
 	// ReconnectServers are the servers the client tries, in order, when
 	// its connection breaks (after its own).
 	ReconnectServers []string
-	Line             int
+	// PingInterval is nats.go's Options.PingInterval: the client sends a
+	// PING this often while CONNECTED. nil: no PING timer in the model
+	// (nats.go's default is 2 minutes; no scenario needed it before).
+	PingInterval *time.Duration
+	// MaxPingsOut is Options.MaxPingsOut: the timer declares the connection
+	// stale (ErrStaleConnection) when a PING would make more than this many
+	// outstanding. nil: nats.go's default, 2. Used with PingInterval only.
+	MaxPingsOut *int
+	// OfflineUntil: the client's network is down from the start until
+	// then, and it connects with nats.go's RetryOnFailedConnect, so its
+	// first connect fails and the connection starts RECONNECTING; its
+	// reconnect attempts succeed once the network is up. nil: connected
+	// before the scenario starts.
+	OfflineUntil *time.Duration
+	Line         int
 }
 
 // SubType is the kind of subscription.
@@ -241,15 +255,19 @@ type Action struct {
 	Counters        *SubRef // read the subscription's Pending() and Delivered()
 	Disconnect      *Disconnect
 	RestartServer   *RestartServer
+	Stall           *Stall
 	Line            int
 }
 
 // Publish sends Count messages, Interval apart.
 type Publish struct {
-	Client   string
-	Subject  string
-	Reply    string
-	Size     int
+	Client  string
+	Subject string
+	Reply   string
+	Size    int
+	// Headers is the size in bytes of the message's encoded headers
+	// (nats.go's HPUB header block); 0: no headers.
+	Headers  int
 	Count    int // default 1
 	Interval time.Duration
 }
@@ -312,6 +330,17 @@ type Disconnect struct {
 	For    time.Duration
 }
 
+// Stall makes a client's current connection go silent for For without
+// breaking: what either side writes, or has in flight, and would arrive
+// during the stall arrives when it ends instead, in order, as TCP's
+// retransmissions deliver it once a silent path comes back. Nothing is
+// lost and neither side sees an error; a connection opened later is not
+// stalled.
+type Stall struct {
+	Client string
+	For    time.Duration
+}
+
 // RestartServer stops the server, dropping every connection and all server
 // state, and starts it again on the same address after For.
 type RestartServer struct {
@@ -347,6 +376,8 @@ func (a *Action) Kind() string {
 		return "disconnect"
 	case a.RestartServer != nil:
 		return "restart_server"
+	case a.Stall != nil:
+		return "stall"
 	}
 	return ""
 }

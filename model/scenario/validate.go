@@ -93,6 +93,8 @@ func (d *decoder) validate(s *Scenario) error {
 			err = client(p+".client", a.Close.Client)
 		case a.Disconnect != nil:
 			err = client(p+".client", a.Disconnect.Client)
+		case a.Stall != nil:
+			err = client(p+".client", a.Stall.Client)
 		case a.Subscribe != nil:
 			_, err = deferred(p+".sub", a.Subscribe.Sub)
 		case a.Unsubscribe != nil:
