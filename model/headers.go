@@ -9,19 +9,14 @@ import (
 // Message headers (scenario publish headers: N, issue 16 item 3). A
 // message's headers are N bytes of encoded header block. They go on the
 // wire (HPUB and HMSG instead of PUB and MSG), count toward max_payload
-// with the data, and, in nats.go v1.55.0 only, toward a subscription's
-// pending bytes: v1.55.0's Msg.pendingSize is data plus encoded headers,
+// with the data, and, where Profile.PendingCountsHeaders says so (nats.go
+// v1.55.0), toward a subscription's pending bytes: v1.55.0's Msg.pendingSize is data plus encoded headers,
 // while v1.53.1 and v1.54.0 count len(m.Data) (processMsg, and the
 // decrements after a callback, NextMsg and removal).
 
-// pendingCountsHeaders is the one library whose pending bytes include the
-// headers: nats.go v1.55.0 (the go profile and profiles derived from it
-// without changing the library).
-var pendingCountsHeaders = GoProfile.Library
-
 // pendingSize is what m adds to a subscription's pending bytes under p.
 func pendingSize(p *Profile, m *Message) int {
-	if m.Headers != 0 && p.Library == pendingCountsHeaders {
+	if p.PendingCountsHeaders {
 		return m.Size + m.Headers
 	}
 	return m.Size

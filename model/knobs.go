@@ -109,6 +109,7 @@ func Knobs() []Knob {
 		{"SyncLeavesByNextMsg", "a draining sync sub leaves only via NextMsg", func(p *Profile) string { return yes(p.SyncLeavesByNextMsg) }},
 		{"WaitingNextMsgNoMax", "a waiting NextMsg ignores the max at removal", func(p *Profile) string { return yes(p.WaitingNextMsgNoMax) }},
 		{"WokenAfterRead", "woken Flush/NextMsg runs after the read is parsed", func(p *Profile) string { return yes(p.WokenAfterRead) }},
+		{"PendingCountsHeaders", "header bytes count in pending bytes", func(p *Profile) string { return yes(p.PendingCountsHeaders) }},
 		{"ReconnectAtOnce", "first reconnect attempt at once; failures are async errors", func(p *Profile) string { return yes(p.ReconnectAtOnce) }},
 		{"ReconnectWait", "reconnect wait", func(p *Profile) string { return dur(p.ReconnectWait, "0") }},
 		{"ReconnectJitter", "reconnect jitter", func(p *Profile) string { return dur(p.ReconnectJitter, "0") }},

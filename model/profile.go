@@ -315,6 +315,10 @@ type Profile struct {
 	// burst over a sync subscription's pending limit overflows before a
 	// waiting NextMsg takes its message and lowers the count.
 	WokenAfterRead bool
+	// PendingCountsHeaders: a message's header bytes count toward its
+	// subscription's pending bytes (nats.go v1.55.0's Msg.pendingSize);
+	// v1.53.1 and v1.54.0 count the data only (docs/nats-go-behaviours.md).
+	PendingCountsHeaders bool
 
 	// ReconnectAtOnce: after a link that lived at least ReconnectWait the
 	// first reconnect attempt is immediate (the wait only spaces attempts
@@ -545,6 +549,7 @@ var GoProfile = Profile{
 	ResendDrainingSubs:   true,
 	WaitingNextMsgNoMax:  true,
 	WokenAfterRead:       true,
+	PendingCountsHeaders: true,
 	PendingMsgsLimit:     500_000,
 	PendingBytesLimit:    64 * 1024 * 1024,
 	SyncChanLen:          65_536,
@@ -576,7 +581,7 @@ func derive(base Profile, change func(*Profile)) Profile {
 	p.Sources = nil
 	// Read from nats.go's code and seen on its real client only: a derived
 	// profile opts in where its own library does the same.
-	p.WaitingNextMsgNoMax, p.WokenAfterRead = false, false
+	p.WaitingNextMsgNoMax, p.WokenAfterRead, p.PendingCountsHeaders = false, false, false
 	change(&p)
 	return p
 }
