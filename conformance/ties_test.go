@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,20 +11,9 @@ import (
 	"github.com/drainsim/drainsim/model/scenario"
 )
 
-// tiedDrainScenario drains a subscription while another connection
-// publishes to it at the same instant: the UNSUB and the PUB reach the
-// server together, and the message is routed or finds no interest as the
-// server happens to read them.
-const tiedDrainScenario = `name: tied-drain
-seed: 1
-network: {latency: 1ms}
-clients: [{name: sub}, {name: pub}]
-subscriptions:
-  - {id: s1, client: sub, subject: x, handler: {duration: 1ms}}
-actions:
-  - {at: 0s, drain_sub: {sub: s1}}
-  - {at: 0s, publish: {client: pub, subject: x}}
-`
+// tiedDrainScenario is testdata/ties/tied-drain.yaml: a subscription drain and a
+// publish of another connection that reach the server at the same instant.
+func tiedDrainScenario() string { return mustReadFile("../testdata/ties/tied-drain.yaml") }
 
 func preparedOnly(t *testing.T, src string) *scenario.Scenario {
 	t.Helper()
@@ -40,7 +30,7 @@ func preparedOnly(t *testing.T, src string) *scenario.Scenario {
 // opt the run in to ties: permute (one variant), or keeps variants that
 // agree with one already kept (three or more).
 func TestTieVariants(t *testing.T) {
-	p := preparedOnly(t, tiedDrainScenario)
+	p := preparedOnly(t, tiedDrainScenario())
 	vs, complete, err := TieVariants(p, profile(), tolerance, 10_000)
 	require.NoError(t, err)
 	require.True(t, complete)
@@ -106,4 +96,14 @@ func TestJudgeTriesTieOrders(t *testing.T) {
 		}
 	}
 	require.True(t, found, "no tie-order variant closing at 2.1s among %d variants", len(vs))
+}
+
+// mustReadFile returns the contents of a test data file, read by the
+// test that needs it (so that go test's cache sees the file).
+func mustReadFile(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

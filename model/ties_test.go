@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,22 +14,9 @@ import (
 	"github.com/drainsim/drainsim/sim"
 )
 
-// tiedPublish drains subscription s1 and publishes to its subject from
-// another connection at the same instant: over a 1 ms network the UNSUB
-// and the PUB reach the server together, at 1 ms. In scheduling order the
-// UNSUB is processed first and the message finds no interest; when the
-// publish runs first, its PUB is processed first and the message is
-// routed to s1 and handled before the drain removes it. Both happen on
-// the real stack, where the two connections' reads race.
-const tiedPublish = `name: tied-publish
-network: {latency: 1ms}
-clients: [{name: sub}, {name: pub}]
-subscriptions:
-  - {id: s1, client: sub, subject: x, handler: {duration: 1ms}}
-actions:
-  - {at: 0s, drain_sub: {sub: s1}}
-  - {at: 0s, publish: {client: pub, subject: x}}
-`
+// tiedPublish is testdata/ties/tied-drain.yaml: a subscription drain and a
+// publish of another connection that reach the server at the same instant.
+func tiedPublish() string { return mustReadFile("../testdata/ties/tied-drain.yaml") }
 
 // tieOutcome summarises what became of the one message.
 func tieOutcome(res *model.Result) string {
@@ -38,7 +26,7 @@ func tieOutcome(res *model.Result) string {
 
 func parseTied(t *testing.T, extra string) *scenario.Scenario {
 	t.Helper()
-	sc, err := scenario.Parse("tied.yaml", []byte(tiedPublish+extra))
+	sc, err := scenario.Parse("tied.yaml", []byte(tiedPublish()+extra))
 	require.NoError(t, err)
 	return sc
 }
@@ -120,10 +108,10 @@ func TestTiesPCGStream(t *testing.T) {
 		return out
 	}
 	uniform := "network: {latency: \"oneof(1ms,2ms,3ms)\"}\n"
-	base := strings.Replace(tiedPublish, "network: {latency: 1ms}\n", uniform, 1)
+	base := strings.Replace(tiedPublish(), "network: {latency: 1ms}\n", uniform, 1)
 	outcomes := map[string]bool{}
 	for seed := range uint64(40) {
-		off, err := scenario.Parse("a.yaml", []byte(strings.Replace(base, "name: tied-publish", fmt.Sprintf("name: a\nseed: %d", seed), 1)))
+		off, err := scenario.Parse("a.yaml", []byte(strings.Replace(base, "name: tied-drain", fmt.Sprintf("name: a\nseed: %d", seed), 1)))
 		require.NoError(t, err)
 		on := *off
 		on.PermuteTies = true
@@ -136,4 +124,14 @@ func TestTiesPCGStream(t *testing.T) {
 		outcomes[tieOutcome(b)] = true
 	}
 	require.Len(t, outcomes, 2, "some seed routes the message, some does not: %v", outcomes)
+}
+
+// mustReadFile returns the contents of a test data file, read by the
+// test that needs it (so that go test's cache sees the file).
+func mustReadFile(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

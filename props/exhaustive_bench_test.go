@@ -29,7 +29,7 @@ func BenchmarkExhaustive(b *testing.B) {
 		{"sub-drain", func(*testing.B) *scenario.Scenario { return subDrain }, false},
 		{"sub-drain/ties", func(*testing.B) *scenario.Scenario { return subDrain }, true},
 		{"queue-picks", func(b *testing.B) *scenario.Scenario { return benchParse(b, queuePicks) }, false},
-		{"tied-drain/ties", func(b *testing.B) *scenario.Scenario { return benchParse(b, tiedDrain) }, true},
+		{"tied-drain/ties", func(b *testing.B) *scenario.Scenario { return benchParse(b, tiedDrain()) }, true},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			sc := bm.sc(b)

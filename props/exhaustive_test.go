@@ -2,6 +2,7 @@ package props
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -12,19 +13,9 @@ import (
 	"github.com/drainsim/drainsim/sim"
 )
 
-// tiedDrain drains s1 while another connection publishes to its subject
-// at the same instant; the UNSUB and the PUB reach the server together.
-// In scheduling order the message finds no interest; with the publish
-// first it is routed to s1 (model/ties_test.go).
-const tiedDrain = `name: tied-drain
-network: {latency: 1ms}
-clients: [{name: sub}, {name: pub}]
-subscriptions:
-  - {id: s1, client: sub, subject: x, handler: {duration: 1ms}}
-actions:
-  - {at: 0s, drain_sub: {sub: s1}}
-  - {at: 0s, publish: {client: pub, subject: x}}
-`
+// tiedDrain is testdata/ties/tied-drain.yaml: a subscription drain and a
+// publish of another connection that reach the server at the same instant.
+func tiedDrain() string { return mustReadFile("../testdata/ties/tied-drain.yaml") }
 
 func parseScenario(t *testing.T, src string) *scenario.Scenario {
 	t.Helper()
@@ -37,7 +28,7 @@ func parseScenario(t *testing.T, src string) *scenario.Scenario {
 // (one sequence, a proof), and 610 with the tie orders, none violating an
 // invariant; the invariants about subscription drains applied to all.
 func TestExhaustiveProves(t *testing.T) {
-	sc := parseScenario(t, tiedDrain)
+	sc := parseScenario(t, tiedDrain())
 	rep, err := Exhaustive(sc, ExhaustiveConfig{})
 	require.NoError(t, err)
 	require.True(t, rep.Complete)
@@ -69,7 +60,7 @@ func TestExhaustiveProves(t *testing.T) {
 // fails if Exhaustive ignores cfg.Ties, or reports a scenario without the
 // sequence's choices (its replay then passes).
 func TestExhaustiveFindsTieCounterexample(t *testing.T) {
-	sc := parseScenario(t, tiedDrain)
+	sc := parseScenario(t, tiedDrain())
 	muts := model.MutationSet(0).With(model.RemoveSubAtOnce)
 	rep, err := Exhaustive(sc, ExhaustiveConfig{Mutations: muts})
 	require.NoError(t, err)
@@ -102,7 +93,7 @@ func TestExhaustiveFindsTieCounterexample(t *testing.T) {
 // checked on every sequence like the catalogue, after it. It fails if
 // Exhaustive leaves Expectations out.
 func TestExhaustiveChecksExpectations(t *testing.T) {
-	sc := parseScenario(t, tiedDrain+"expect: [no_loss]\n")
+	sc := parseScenario(t, tiedDrain()+"expect: [no_loss]\n")
 	rep, err := Exhaustive(sc, ExhaustiveConfig{Ties: true})
 	require.NoError(t, err)
 	require.True(t, rep.Complete)
@@ -184,7 +175,7 @@ func TestExhaustiveRefusesInfinite(t *testing.T) {
 		{"handler: {duration: 1ms}", `handler: {duration: 1ms, actions: [{sleep: "lognormal(1ms,0.5)"}]}`,
 			"x.yaml:5: subscriptions[0].handler.actions[0].sleep: lognormal(1ms,0.5) is not a finite domain"},
 	} {
-		_, err := Exhaustive(parseScenario(t, strings.Replace(tiedDrain, tt.old, tt.new, 1)), ExhaustiveConfig{})
+		_, err := Exhaustive(parseScenario(t, strings.Replace(tiedDrain(), tt.old, tt.new, 1)), ExhaustiveConfig{})
 		var e *scenario.Error
 		require.ErrorAs(t, err, &e)
 		require.Contains(t, err.Error(), tt.want)
@@ -192,4 +183,14 @@ func TestExhaustiveRefusesInfinite(t *testing.T) {
 	_, err := Exhaustive(parseScenario(t, queuePicks), ExhaustiveConfig{MaxBranch: 2})
 	require.True(t, errors.Is(err, sim.ErrWideChoice), "%v", err)
 	require.Contains(t, err.Error(), "x.yaml: exhaustive exploration refused after 0 choice sequences: a choice with more options than one choice may have: server/queue-member has 3 options, more than 2")
+}
+
+// mustReadFile returns the contents of a test data file, read by the
+// test that needs it (so that go test's cache sees the file).
+func mustReadFile(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

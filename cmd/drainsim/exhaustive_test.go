@@ -9,17 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// tiedDrainFile is props' tiedDrain: a subscription drain and a publish of
-// another connection that reach the server at the same instant.
-const tiedDrainFile = `name: tied-drain
-network: {latency: 1ms}
-clients: [{name: sub}, {name: pub}]
-subscriptions:
-  - {id: s1, client: sub, subject: x, handler: {duration: 1ms}}
-actions:
-  - {at: 0s, drain_sub: {sub: s1}}
-  - {at: 0s, publish: {client: pub, subject: x}}
-`
+// tiedDrainFile is testdata/ties/tied-drain.yaml: a subscription drain and a
+// publish of another connection that reach the server at the same instant.
+func tiedDrainFile() string { return mustReadFile("../../testdata/ties/tied-drain.yaml") }
 
 func writeScenario(t *testing.T, name, src string) string {
 	t.Helper()
@@ -32,7 +24,7 @@ func writeScenario(t *testing.T, name, src string) string {
 // choice sequences" and exits 0; one stopped by --bound says "not a proof"
 // and exits 3. Each invariant says how many sequences it applied to.
 func TestCheckExhaustiveProves(t *testing.T) {
-	file := writeScenario(t, "tied.yaml", tiedDrainFile)
+	file := writeScenario(t, "tied.yaml", tiedDrainFile())
 	code, out, errOut := runCLI("check", "--exhaustive", file)
 	require.Equal(t, 0, code, errOut+out)
 	require.Contains(t, out, "proved for 1 choice sequences (1 states, 11 events): every invariant holds on every one\n")
@@ -55,7 +47,7 @@ func TestCheckExhaustiveProves(t *testing.T) {
 // it writes the file and prints the replay command, which fails under
 // the mutation and passes without it.
 func TestCheckExhaustiveCounterexample(t *testing.T) {
-	file := writeScenario(t, "tied.yaml", tiedDrainFile)
+	file := writeScenario(t, "tied.yaml", tiedDrainFile())
 	code, out, errOut := runCLI("check", "--exhaustive", "--ties", "--mutation", "remove-sub-at-once", file)
 	require.Equal(t, 1, code, errOut+out)
 	require.Contains(t, out, "FAIL no-loss-under-drain violated (profile go, choice sequence 2 of the enumeration): msg 1 to s1 dropped (unknown_sid) at 2.000ms")
@@ -80,8 +72,8 @@ func TestCheckExhaustiveCounterexample(t *testing.T) {
 // TestCheckExhaustiveErrors: bad usage and a scenario with a continuous
 // distribution exit 2 with one clear line.
 func TestCheckExhaustiveErrors(t *testing.T) {
-	file := writeScenario(t, "tied.yaml", tiedDrainFile)
-	cont := writeScenario(t, "cont.yaml", strings.Replace(tiedDrainFile, "latency: 1ms", `latency: "exp(1ms)"`, 1))
+	file := writeScenario(t, "tied.yaml", tiedDrainFile())
+	cont := writeScenario(t, "cont.yaml", strings.Replace(tiedDrainFile(), "latency: 1ms", `latency: "exp(1ms)"`, 1))
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -101,4 +93,14 @@ func TestCheckExhaustiveErrors(t *testing.T) {
 		require.Contains(t, errOut, tt.want, "%v", tt.args)
 		require.Empty(t, out, "%v", tt.args)
 	}
+}
+
+// mustReadFile returns the contents of a test data file, read by the
+// test that needs it (so that go test's cache sees the file).
+func mustReadFile(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
