@@ -401,33 +401,21 @@ func (c *realConn) callback(kind string, times *[]int64) {
 func (r *realRun) watchStatus(c *realConn) {
 	ch := c.nc.StatusChanged(nats.CONNECTED, nats.DISCONNECTED, nats.CLOSED, nats.RECONNECTING,
 		nats.DRAINING_SUBS, nats.DRAINING_PUBS)
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		for {
-			select {
-			case st, ok := <-ch:
-				if !ok {
-					return
+	listen(r, ch, func(st nats.Status) {
+		r.record(func() {
+			at := r.now()
+			c.out.Status = append(c.out.Status, model.StatusOutcome{Status: st.String(), AtNS: at})
+			r.trigger(scenario.StatusChange, func(t *scenario.Trigger) bool { return t.Client == c.spec.Name && t.Status == st.String() })
+			if st == nats.CLOSED && c.out.ClosedNS == nil {
+				c.out.ClosedNS = &at
+				if c.out.Drain != nil {
+					c.out.Drain.ClosedNS = &at
+					d := at - c.out.Drain.CalledNS
+					c.out.Drain.DurationNS = &d
 				}
-				r.record(func() {
-					at := r.now()
-					c.out.Status = append(c.out.Status, model.StatusOutcome{Status: st.String(), AtNS: at})
-					r.trigger(scenario.StatusChange, func(t *scenario.Trigger) bool { return t.Client == c.spec.Name && t.Status == st.String() })
-					if st == nats.CLOSED && c.out.ClosedNS == nil {
-						c.out.ClosedNS = &at
-						if c.out.Drain != nil {
-							c.out.Drain.ClosedNS = &at
-							d := at - c.out.Drain.CalledNS
-							c.out.Drain.DurationNS = &d
-						}
-					}
-				})
-			case <-r.stop:
-				return
 			}
-		}
-	}()
+		})
+	})
 }
 
 func (r *realRun) conn(name string) *realConn {
@@ -855,18 +843,26 @@ func (s *realSub) watchStatus(ch <-chan nats.SubStatus, at int64) {
 	r.record(func() {
 		s.out.StatusEvents = append(s.out.StatusEvents, model.StatusOutcome{Status: first.String(), AtNS: at})
 	})
+	listen(r, ch, func(st nats.SubStatus) {
+		r.record(func() {
+			s.out.StatusEvents = append(s.out.StatusEvents, model.StatusOutcome{Status: st.String(), AtNS: r.now()})
+		})
+	})
+}
+
+// listen passes each value ch delivers to on, in a goroutine of the run,
+// until ch closes or the run stops.
+func listen[T any](r *realRun, ch <-chan T, on func(T)) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		for {
 			select {
-			case st, ok := <-ch:
+			case v, ok := <-ch:
 				if !ok {
 					return
 				}
-				r.record(func() {
-					s.out.StatusEvents = append(s.out.StatusEvents, model.StatusOutcome{Status: st.String(), AtNS: r.now()})
-				})
+				on(v)
 			case <-r.stop:
 				return
 			}
