@@ -71,14 +71,14 @@ actions:
 	require.Len(t, deliveriesTo(res, "early"), 1)
 }
 
-// TestUnmodelledTopologyIsRefused: leaf nodes and gateways are checked
-// by the parser but the model does not run them; it says so before
-// running rather than run one server.
+// TestUnmodelledTopologyIsRefused: gateways are checked by the parser but
+// the model does not run them; it says so before running rather than run
+// one server.
 func TestUnmodelledTopologyIsRefused(t *testing.T) {
-	sc, err := scenario.Parse("leaf.yaml", []byte("name: l\nservers: [{name: a, cluster: c}, {name: l}]\nleafnodes: [{hub: a, spoke: l}]\n"))
+	sc, err := scenario.Parse("gw.yaml", []byte("name: g\nservers: [{name: a, cluster: c}, {name: b, cluster: d}]\ngateways: [{between: [a, b]}]\n"))
 	require.NoError(t, err)
 	_, err = model.Run(sc, model.Config{})
-	require.EqualError(t, err, "leaf.yaml:2: leafnodes: leaf nodes are parsed and checked but not modelled yet (docs/cluster.md#not-yet-modelled); want servers joined by routes only")
+	require.EqualError(t, err, "gw.yaml:2: gateways: gateways are parsed and checked but not modelled yet (docs/cluster.md#not-yet-modelled); want servers joined by routes and leaf nodes only")
 }
 
 // TestClusterRunsUnderEveryMutationAndRace: the catalogue's mutations and
@@ -88,7 +88,7 @@ func TestUnmodelledTopologyIsRefused(t *testing.T) {
 // route entry for the group, which has no connection, panics; so does a
 // fan-out race that groups remote entries by their nil connection.)
 func TestClusterRunsUnderEveryMutationAndRace(t *testing.T) {
-	for _, file := range []string{"../examples/topology/cluster-plain-drain.yaml", "../examples/topology/cluster-queue-drain.yaml"} {
+	for _, file := range []string{"../examples/topology/cluster-plain-drain.yaml", "../examples/topology/cluster-queue-drain.yaml", "../examples/topology/leaf-queue-drain.yaml"} {
 		sc, err := scenario.Load(file)
 		require.NoError(t, err)
 		for _, m := range append(model.Mutations(), model.ClusterMutations()...) {
