@@ -23,6 +23,12 @@ import (
 // used only as a queue group's fallback, and leaf echo suppression: a
 // server does not hand a message back over a leaf to the cluster it came
 // from (docs/cluster.md#leaf-nodes).
+//
+// Gateways join clusters in interest-only mode: a server announces on its
+// gateways the interest its whole cluster has, on the first subscription
+// and the last only, and sends a queue group across only where the
+// message entered the cluster and only when no member inside the cluster
+// could take it (docs/cluster.md#gateways).
 
 // Route protocol operations (after the client ones in net.go).
 const (
@@ -55,6 +61,7 @@ type serverCluster struct {
 	cluster string
 	routes  []*routeEnd
 	leafs   []*routeEnd
+	gws     []*routeEnd
 	rm      map[int32]int
 	gone    []goneSub
 }
@@ -63,10 +70,11 @@ type serverCluster struct {
 // index in cluster.keys.
 type routeKey struct{ subject, queue string }
 
-// routeEnd is one server's end of a route or a leaf connection: the link
-// its writes go on, the peer's end, and the remote entries the peer
-// announced. A leaf end knows whether its server is the hub, and counts
-// the interest it announces on its connection (nats-server's smap).
+// routeEnd is one server's end of a route, a leaf connection or a
+// gateway: the link its writes go on, the peer's end, and the remote
+// entries the peer announced. A leaf end knows whether its server is the
+// hub; leaf and gateway ends count the interest they announce on their
+// connection (nats-server's smap, and the gateway tally).
 type routeEnd struct {
 	s       *Server
 	peer    *routeEnd
@@ -77,8 +85,20 @@ type routeEnd struct {
 	entries []*serverSub // remote interest, in the order announced
 	leaf    bool
 	hub     bool
+	gw      bool
 	smap    map[int32]int
 }
+
+// linkKind is what a link between servers is.
+type linkKind uint8
+
+const (
+	routeLink linkKind = iota
+	leafLink
+	gatewayLink
+)
+
+var linkNames = [...]string{"route", "leaf", "gateway"}
 
 // forward is one RMSG (LMSG on a leaf) a routing sends: on which
 // connection, whether for the peer's plain subscriptions, and for which
@@ -102,11 +122,9 @@ func checkTopology(sc *scenario.Scenario) error {
 	}
 	notYet := func(field, what string) error {
 		return &scenario.Error{File: sc.File, Line: t.Line, Field: field,
-			Msg: what + " are parsed and checked but not modelled yet (docs/cluster.md#not-yet-modelled); want servers joined by routes and leaf nodes only"}
+			Msg: what + " are parsed and checked but not modelled yet (docs/cluster.md#not-yet-modelled)"}
 	}
 	switch {
-	case len(t.Gateways) > 0:
-		return notYet("gateways", "gateways")
 	case sc.Network.Bandwidth > 0:
 		return notYet("network.bandwidth", "bandwidths in a cluster")
 	}
@@ -141,31 +159,35 @@ func (w *World) buildCluster(rng sim.Chooser) {
 		cl.home[i] = cl.servers[max(0, t.Index(c.Server))]
 	}
 	for _, r := range t.Routes {
-		w.join(r, false)
+		w.join(r, routeLink)
 	}
 	for _, l := range t.Leafnodes {
-		w.join(l, true)
+		w.join(l, leafLink)
+	}
+	for _, g := range t.Gateways {
+		w.join(g, gatewayLink)
 	}
 }
 
-// join connects the servers of l by a route, or by a leaf connection whose
-// hub is l.A.
-func (w *World) join(l scenario.Link, leaf bool) {
+// join connects the servers of l by a route, a leaf connection whose hub
+// is l.A, or a gateway.
+func (w *World) join(l scenario.Link, kind linkKind) {
 	cl, t := w.cl, w.sc.Topology
-	kind := "route"
-	if leaf {
-		kind = "leaf"
-	}
-	ea := &routeEnd{s: cl.servers[t.Index(l.A)], leaf: leaf, hub: leaf}
-	eb := &routeEnd{s: cl.servers[t.Index(l.B)], leaf: leaf}
+	leaf, gw := kind == leafLink, kind == gatewayLink
+	ea := &routeEnd{s: cl.servers[t.Index(l.A)], leaf: leaf, hub: leaf, gw: gw}
+	eb := &routeEnd{s: cl.servers[t.Index(l.B)], leaf: leaf, gw: gw}
 	ea.peer, eb.peer = eb, ea
+	name := linkNames[kind]
 	for _, e := range []*routeEnd{ea, eb} {
-		e.out = newLink(w, kind, l.Latency, w.rngNet.Stream(kind+"/"+e.s.cl.name+"/"+e.peer.s.cl.name),
+		e.out = newLink(w, name, l.Latency, w.rngNet.Stream(name+"/"+e.s.cl.name+"/"+e.peer.s.cl.name),
 			func(fs []frame, _ bool) { e.peer.s.receiveRoute(e.peer, fs) }, func([]frame) {})
 		e.writeFn = func() { e.write() }
-		if leaf {
+		switch kind {
+		case leafLink:
 			e.s.cl.leafs = append(e.s.cl.leafs, e)
-		} else {
+		case gatewayLink:
+			e.s.cl.gws = append(e.s.cl.gws, e)
+		default:
 			e.s.cl.routes = append(e.s.cl.routes, e)
 		}
 	}
@@ -212,46 +234,66 @@ func (e *routeEnd) write() {
 // interest counts a local subscription added (+1) or removed (−1) and
 // announces the change (export).
 func (s *Server) interest(ss *serverSub, delta int) {
-	s.export(nil, s.w.cl.key(routeKey{ss.subject, ss.queue}), delta)
+	s.export(nil, s.w.cl.key(routeKey{ss.subject, ss.queue}), delta, delta)
 }
 
 // export counts a change by delta of the interest in key k that came from
-// src (nil: a local subscription; else the route or leaf end whose peer
-// announced it, a queue entry counting its weight) and announces it on
+// src (nil: a local subscription; else the end whose peer announced it, a
+// queue entry counting its weight; present is +1 for a new subscription
+// or entry, −1 for one gone, 0 for a weight change) and announces it on
 // every connection that carries it, as nats-server's
-// updateRouteSubscriptionMap and updateLeafNodes do. Routes carry local
-// and leaf interest, never another route's. A hub's leaf connection
-// carries everything but its own; a spoke's carries only local interest
-// and that of leafs it is the hub of, each server speaking for itself.
-func (s *Server) export(src *routeEnd, k int32, delta int) {
+// updateRouteSubscriptionMap, updateLeafNodes and gatewayUpdateSubInterest
+// do. Routes carry local and leaf interest, never another route's. A
+// hub's leaf connection carries everything but its own; a spoke's carries
+// only local interest and that of leafs it is the hub of, each server
+// speaking for itself. Gateways carry the cluster's interest (all but
+// other gateways'), counted per subscription and entry, on the first and
+// the last only, a queue group with weight 1 (interest-only mode).
+func (s *Server) export(src *routeEnd, k int32, delta, present int) {
 	sc := s.cl
+	if src != nil && src.gw {
+		return
+	}
+	if present != 0 {
+		for _, e := range sc.gws {
+			if e.smap == nil {
+				e.smap = map[int32]int{}
+			}
+			s.announce(e.smap, k, present, true, []*routeEnd{e})
+		}
+	}
 	if src == nil || src.leaf {
 		if sc.rm == nil {
 			sc.rm = map[int32]int{}
 		}
-		s.announce(sc.rm, k, delta, sc.routes)
+		s.announce(sc.rm, k, delta, false, sc.routes)
 	}
 	for _, e := range sc.leafs {
 		if e != src && (e.hub || src == nil || src.leaf && src.hub) {
 			if e.smap == nil {
 				e.smap = map[int32]int{}
 			}
-			s.announce(e.smap, k, delta, []*routeEnd{e})
+			s.announce(e.smap, k, delta, false, []*routeEnd{e})
 		}
 	}
 }
 
 // announce applies delta to counts[k] and writes the change on ends: a
-// plain subject on its first and last interest only, a queue group on
-// every change, with its weight (the count).
-func (s *Server) announce(counts map[int32]int, k int32, delta int, ends []*routeEnd) {
+// plain subject (every key when firstLast) on its first and last interest
+// only, with weight 1; a queue group on every change, with its weight
+// (the count).
+func (s *Server) announce(counts map[int32]int, k int32, delta int, firstLast bool, ends []*routeEnd) {
 	before := counts[k]
 	n := before + delta
 	counts[k] = n
-	if s.w.cl.keys[k].queue == "" && before > 0 && n > 0 || len(ends) == 0 {
+	firstLast = firstLast || s.w.cl.keys[k].queue == ""
+	if firstLast && before > 0 && n > 0 || len(ends) == 0 {
 		return
 	}
 	f := frame{op: opRSub, ref: k, max: int32(n)}
+	if firstLast {
+		f.max = 1
+	}
 	if n == 0 {
 		f = frame{op: opRUnsub, ref: k}
 	}
@@ -305,18 +347,18 @@ func (s *Server) applyRoute(e *routeEnd, f frame) {
 		if ss := e.entry(k); ss != nil {
 			old := ss.qw
 			ss.qw = int(f.max)
-			s.export(e, f.ref, ss.qw-old)
+			s.export(e, f.ref, ss.qw-old, 0)
 			return
 		}
 		ss := &serverSub{route: e, subject: k.subject, queue: k.queue, qw: int(f.max)}
 		e.entries = append(e.entries, ss)
 		s.subs.add(ss)
-		s.export(e, f.ref, weight(ss))
+		s.export(e, f.ref, weight(ss), 1)
 	case opRUnsub:
 		if ss := e.entry(s.w.cl.keys[f.ref]); ss != nil {
 			e.entries = removeSS(e.entries, ss)
 			s.subs.remove(ss)
-			s.export(e, f.ref, -weight(ss))
+			s.export(e, f.ref, -weight(ss), -1)
 		}
 	case opRMsg:
 		s.routedIn(e, int(f.msg), f.ref, f.max == 1)
@@ -349,15 +391,22 @@ func (e *routeEnd) entry(k routeKey) *serverSub {
 // the local members only, the draw is the first one probed, and the first
 // route entry is kept as the fallback when none of them can take it. Leaf
 // entries are not drawn: without a route entry, one of them, drawn by
-// weight, is the fallback, so members in the cluster come first.
+// weight, is the fallback, so members in the cluster come first. Without
+// either, the first gateway with interest in the group is (nats-server's
+// sendMsgToGateways for the groups not served in the cluster).
 func (s *Server) pickRemote(rt *routing) bool {
 	var local, remote, leafs []*serverSub
+	var gw *serverSub
 	total := 0
 	for _, ss := range rt.members {
 		switch {
 		case ss.route == nil:
 			local = append(local, ss)
 			total++
+		case ss.route.gw:
+			if gw == nil {
+				gw = ss
+			}
 		case ss.route.leaf:
 			leafs = append(leafs, ss)
 		default:
@@ -366,8 +415,11 @@ func (s *Server) pickRemote(rt *routing) bool {
 		}
 	}
 	if len(remote) == 0 {
-		if len(leafs) > 0 {
+		switch {
+		case len(leafs) > 0:
 			rt.members, rt.fallback = local, s.pickLeaf(leafs)
+		case gw != nil:
+			rt.members, rt.fallback = local, gw
 		}
 		return false
 	}
@@ -453,8 +505,11 @@ func (s *Server) sendForwards(rt *routing) {
 		rt.delivered = true
 		if s.w.tr != nil {
 			ev := "server.rmsg"
-			if f.end.leaf {
+			switch {
+			case f.end.leaf:
 				ev = "server.lmsg"
+			case f.end.gw:
+				ev = "server.gmsg"
 			}
 			s.w.trace("server/"+s.cl.name, ev, sim.Int("msg", int64(rt.m.ID)), sim.Str("to", f.end.peer.s.cl.name))
 		}
@@ -492,7 +547,7 @@ func (s *Server) routedIn(e *routeEnd, id int, ref int32, forPlain bool) {
 			if s.deliver(nil, ss, m) == delivered {
 				plain = true
 			}
-		case ss.route != e && carries(e, ss.route, false) && !s.echoes(ss.route, origin):
+		case ss.route != e && carries(e, ss.route, false, w.mut) && !s.echoes(ss.route, origin):
 			rt.forwardFrom(ss.route, "", origin)
 		}
 	}
@@ -505,24 +560,31 @@ func (s *Server) routedIn(e *routeEnd, id int, ref int32, forPlain bool) {
 	}
 	for _, q := range w.cl.rmsgQueues[ref] {
 		var members, leafs []*serverSub
-		var fallback *serverSub
+		var fallback, gw *serverSub
 		echo := false
 		for _, ss := range matches {
 			switch {
 			case ss.queue != q:
 			case ss.route == nil:
 				members = append(members, ss)
-			case w.mut.Has(NoRsubFallback) || !carries(e, ss.route, true):
+			case w.mut.Has(NoRsubFallback) || !carries(e, ss.route, true, w.mut):
 			case s.echoes(ss.route, origin):
 				echo = true
+			case ss.route.gw:
+				if gw == nil {
+					gw = ss
+				}
 			case ss.route.leaf:
 				leafs = append(leafs, ss)
 			case fallback == nil:
 				fallback = ss
 			}
 		}
-		if len(leafs) > 0 {
+		switch {
+		case len(leafs) > 0:
 			fallback = s.pickLeaf(leafs)
+		case fallback == nil:
+			fallback = gw
 		}
 		took := false
 		if len(members) > 0 {
@@ -543,6 +605,8 @@ func (s *Server) routedIn(e *routeEnd, id int, ref int32, forPlain bool) {
 			rt.forwardFrom(fallback.route, q, origin)
 		case echo:
 			s.dropRouted(m, q, DropLeafEcho)
+		case s.gatewayInterest(q):
+			s.dropRouted(m, q, DropNoGatewayFallback)
 		default:
 			s.dropRouted(m, q, DropRouteNoFallback)
 		}
@@ -552,19 +616,43 @@ func (s *Server) routedIn(e *routeEnd, id int, ref int32, forPlain bool) {
 
 // carries reports whether out may carry on a message that arrived on e
 // (for a queue group's fallback when queue). One a spoke handed in enters
-// the cluster and may go anywhere; one from a route or from the hub goes
-// on only to leafs this server is the hub of, back on e, and, for a
-// queue group, to a route when it came from a route. A spoke never hands
-// its hub's message to its own routes.
-func carries(e, out *routeEnd, queue bool) bool {
+// the cluster and may go anywhere; one from a gateway anywhere in the
+// cluster; one from a route or from the hub goes on only to leafs this
+// server is the hub of, back on e, and, for a queue group, to a route
+// when it came from a route. A spoke never hands its hub's message to its
+// own routes, and only a message entering the cluster from a leaf goes to
+// a gateway (unless the mutation gateway-fallback-anywhere).
+func carries(e, out *routeEnd, queue bool, mut MutationSet) bool {
 	switch {
-	case e.leaf && e.hub:
+	case out.gw:
+		return e.leaf && e.hub || queue && mut.Has(GatewayFallbackAnywhere) && !e.gw
+	case e.leaf && e.hub, e.gw:
 		return true
 	case out.leaf:
 		return out.hub || out == e
 	default:
 		return queue && !e.leaf
 	}
+}
+
+// gatewayInterest reports whether a server of this one's cluster knows of
+// members of queue group q in another cluster (a gateway entry): where the
+// group's only members left are across a gateway, a message routed
+// inside the cluster has no way there.
+func (s *Server) gatewayInterest(q string) bool {
+	for _, o := range s.w.cl.servers {
+		if o != s && (o.cl.cluster != s.cl.cluster || o.cl.cluster == "") {
+			continue
+		}
+		for _, e := range o.cl.gws {
+			for _, ss := range e.entries {
+				if ss.queue == q {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // echoes reports whether out is a leaf connection to the cluster origin

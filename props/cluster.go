@@ -32,11 +32,12 @@ func clientServer(r *model.Result, client string) string {
 // subscriber, whose server had removed the subscription by then; for a
 // queue group, only when no other member that every server knew from the
 // start stayed subscribed (that member's route entry is the fallback
-// that must have taken the message). Leaf echo suppression loses a queue
-// message even while another member lives (the reference's E5).
+// that must have taken the message). Leaf echo suppression, and a
+// gateway tried only where the message entered the cluster, lose a queue
+// message even while another member lives (the reference's E5 and E4).
 func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool {
 	switch d.Reason {
-	case model.DropRouteNoInterest, model.DropRouteNoFallback, model.DropLeafEcho:
+	case model.DropRouteNoInterest, model.DropRouteNoFallback, model.DropLeafEcho, model.DropNoGatewayFallback:
 	default:
 		return false
 	}

@@ -50,6 +50,16 @@ func TestLeafEchoLossIsTheTopologys(t *testing.T) {
 	require.Empty(t, failing(t, "../examples/topology/leaf-queue-drain.yaml", 0))
 }
 
+// TestGatewayLossIsTheTopologys: on the supercluster example q1's
+// nineteen drops (no_gateway_fallback) happen while q2, in the other
+// cluster, stays subscribed; the reference measured that loss on real
+// superclusters (E4), so every invariant holds. (Break it catches:
+// topologyCaused without DropNoGatewayFallback makes
+// no-loss-under-drain, queue-drain-no-loss and no-silent-loss fail.)
+func TestGatewayLossIsTheTopologys(t *testing.T) {
+	require.Empty(t, failing(t, "../examples/topology/supercluster-queue-drain.yaml", 0))
+}
+
 // TestNoRsubFallbackIsKilled: without the rsub fallback the queue
 // example's bounced messages are dropped while q2, known to every server
 // from the start, stays subscribed: the drop is the drain's, not the

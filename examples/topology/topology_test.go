@@ -185,3 +185,45 @@ func TestLeafEchoSuppressionLosesQueueMessages(t *testing.T) {
 	sc.Topology.Servers[0].Cluster = "" // an unnamed standalone hub
 	bounce(run(t, sc))
 }
+
+// TestSuperclusterQueueDrainLosesWhatWasOnTheRoute is the reference's E4:
+// b serves the group inside its cluster first, so every message goes to
+// q1 on a while it lives. q1 drains at 2 ms; a removes it at 2.25 ms and
+// b learns of it at 3.25 ms. The nineteen messages b accepted from
+// 1.35 ms to 3.15 ms reach a (1 ms later) after the removal and find no
+// member and no route entry; a knows of q2 on x only through a gateway,
+// which only the server where a message entered the cluster tries, so
+// each is dropped (no_gateway_fallback, the topology's loss) although q2
+// stays subscribed. From 3.25 ms b sends the group across its gateway and
+// q2 handles the rest 5 ms after b accepted each. (Breaks it catches: a
+// routed queue message that may go on over a gateway, the mutation
+// gateway-fallback-anywhere killed here, loses nothing; gateway interest
+// that b draws like a route entry sends messages to x from the start.)
+func TestSuperclusterQueueDrainLosesWhatWasOnTheRoute(t *testing.T) {
+	sc := load(t, "supercluster-queue-drain.yaml")
+	res := run(t, sc)
+	q1, q2 := res.Sub("q1"), res.Sub("q2")
+	require.Equal(t, "2.250ms", q1.UnsubProcessedAt.String())
+	var lost []int
+	for id := 11; id <= 29; id++ {
+		lost = append(lost, id)
+	}
+	require.Equal(t, map[string][]int{"no_gateway_fallback": lost}, drops(res, "q1"))
+	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, handled(q1))
+	require.Equal(t, []int{30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40}, handled(q2))
+	for _, d := range res.Ledger.Deliveries {
+		m := res.Ledger.Message(d.Msg)
+		switch {
+		case d.Fate == model.DlvDropped:
+			require.Equal(t, m.AcceptedAt.Add(time.Millisecond), d.DroppedAt, "message %d: dropped when the RMSG reaches a", d.Msg)
+			require.True(t, d.Draining)
+		case d.Sub == 1:
+			require.Equal(t, m.AcceptedAt.Add(5*time.Millisecond), d.CommittedAt, "message %d: across b's gateway", d.Msg)
+		}
+	}
+
+	res, err := model.Run(sc, model.Config{Mutations: model.MutationSet(0).With(model.GatewayFallbackAnywhere)})
+	require.NoError(t, err)
+	require.Empty(t, drops(res, "q1"), "a sends them across its own gateway")
+	require.Len(t, handled(res.Sub("q2")), 30)
+}
