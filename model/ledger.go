@@ -125,11 +125,21 @@ const (
 	// DropRouteNoFallback: routed from another server to a queue group
 	// that had no member left here and no route entry to hand it on to.
 	DropRouteNoFallback
+	// DropLeafEcho: routed from another server to a queue group that had
+	// no member left here, whose only entry to hand it on to was a leaf
+	// connection to the cluster the message came from, which leaf echo
+	// suppression forbids (docs/cluster.md#leaf-nodes).
+	DropLeafEcho
+	// DropNoGatewayFallback: routed inside its cluster to a queue group
+	// that had no member left here, whose remaining members were in
+	// another cluster: gateways are tried only where a message enters the
+	// cluster (docs/cluster.md#gateways).
+	DropNoGatewayFallback
 )
 
 var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled",
 	"server_slow_consumer", "server_stalled", "read_loop_dead",
-	"route_no_interest", "route_no_fallback"}
+	"route_no_interest", "route_no_fallback", "leaf_echo_suppressed", "no_gateway_fallback"}
 
 func (r DropReason) String() string { return dropNames[r] }
 
@@ -210,6 +220,8 @@ var dropCauses = [len(dropNames)]DropCauses{
 	DropReadLoopDead:       causes(CauseDrain),
 	DropRouteNoInterest:    causes(CauseTopology, CauseDrain),
 	DropRouteNoFallback:    causes(CauseTopology, CauseDrain),
+	DropLeafEcho:           causes(CauseTopology, CauseDrain),
+	DropNoGatewayFallback:  causes(CauseTopology, CauseDrain),
 }
 
 // Causes returns the causes a drop for r can have. A delivery the server

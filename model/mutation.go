@@ -118,11 +118,25 @@ const (
 	// route entry it still has for the group (nats-server's rsub fallback
 	// in processMsgResults), turning a late delivery into a loss.
 	NoRsubFallback Mutation = numMutations + iota
+	// NoLeafEchoSuppression: a server hands a message back over a leaf
+	// connection to the cluster it came from (nats-server's isLeafEcho
+	// skipped), so a spoke whose queue member drained bounces it to the
+	// hub instead of dropping it.
+	NoLeafEchoSuppression
+	// GatewayFallbackAnywhere: a server that receives a routed queue
+	// message with no member and no route or leaf entry for its group
+	// sends it across a gateway, although nats-server tries gateways only
+	// where a message enters the cluster (processInboundRoutedMsg never
+	// calls sendMsgToGateways), turning the supercluster loss into a late
+	// delivery.
+	GatewayFallbackAnywhere
 	numClusterMutations
 )
 
 var clusterMutationInfo = [numClusterMutations - numMutations]struct{ name, about string }{
-	NoRsubFallback - numMutations: {"no-rsub-fallback", "a routed queue message with no local member is dropped, not handed back over a route"},
+	NoRsubFallback - numMutations:          {"no-rsub-fallback", "a routed queue message with no local member is dropped, not handed back over a route"},
+	NoLeafEchoSuppression - numMutations:   {"no-leaf-echo-suppression", "a message is handed back over a leaf connection to the cluster it came from"},
+	GatewayFallbackAnywhere - numMutations: {"gateway-fallback-anywhere", "a routed queue message with no member here is sent across a gateway"},
 }
 
 // lateUnsubDelay is how late the LateUnsub mutation applies an UNSUB.

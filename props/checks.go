@@ -788,7 +788,7 @@ func dropAllowed(r *model.Result, d *model.Delivery, s *model.SubRecord, c *mode
 		return linkBreak(c, d.DroppedAt) || c.ClosedAt != model.NoTime
 	case model.DropServerStalled:
 		return r.Scenario != nil && r.Scenario.Server.NoFastProducerStall
-	case model.DropRouteNoInterest, model.DropRouteNoFallback:
+	case model.DropRouteNoInterest, model.DropRouteNoFallback, model.DropLeafEcho, model.DropNoGatewayFallback:
 		return topologyCaused(r, d, s)
 	}
 	return false

@@ -32,9 +32,13 @@ func clientServer(r *model.Result, client string) string {
 // subscriber, whose server had removed the subscription by then; for a
 // queue group, only when no other member that every server knew from the
 // start stayed subscribed (that member's route entry is the fallback
-// that must have taken the message).
+// that must have taken the message). Leaf echo suppression, and a
+// gateway tried only where the message entered the cluster, lose a queue
+// message even while another member lives (the reference's E5 and E4).
 func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool {
-	if d.Reason != model.DropRouteNoInterest && d.Reason != model.DropRouteNoFallback {
+	switch d.Reason {
+	case model.DropRouteNoInterest, model.DropRouteNoFallback, model.DropLeafEcho, model.DropNoGatewayFallback:
+	default:
 		return false
 	}
 	m := message(r, d.Msg)
@@ -52,7 +56,12 @@ func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool
 	return true
 }
 
-// routed reports whether the run has servers joined by routes.
+// routed reports whether the run has servers joined by routes or leaf
+// connections, over which a queue message can bounce.
 func routed(r *model.Result) bool {
-	return r.Scenario != nil && r.Scenario.Topology != nil && len(r.Scenario.Topology.Routes) > 0
+	if r.Scenario == nil || r.Scenario.Topology == nil {
+		return false
+	}
+	t := r.Scenario.Topology
+	return len(t.Routes)+len(t.Leafnodes) > 0
 }

@@ -3,6 +3,7 @@
 package topology_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -133,4 +134,96 @@ func TestQueueHandoffNeedsAWait(t *testing.T) {
 		require.Equal(t, 300-lost[wait], len(handled(res.Sub("q1")))+len(handled(res.Sub("q3"))), "wait %v: the rest is handled", wait)
 	}
 	require.Equal(t, map[time.Duration]int{0: 19, time.Millisecond: 9, 2 * time.Millisecond: 0, 5 * time.Millisecond: 0}, lost)
+}
+
+// TestLeafEchoSuppressionLosesQueueMessages is the reference's E5: q1 on
+// spoke l1 drains at 2 ms, l1 removes it at 2.25 ms and the hub h learns
+// of it at 3.25 ms. The eleven messages h sent toward l1 that arrive in
+// between (each one leaf delay after h accepted it) find no member; l1's
+// only other entry for the group is its connection back to h, in the
+// cluster the message came from, so leaf echo suppression drops them
+// (leaf_echo_suppressed, the topology's loss) although q2 on l2 stays
+// subscribed. Without the hub's cluster name, and under the mutation
+// no-leaf-echo-suppression, l1 hands them back to h, which sends them to
+// q2 two leaf delays late (three hops): nothing is lost. (Breaks it catches: a spoke
+// that bounces to a named hub, or one that forwards nothing, loses none
+// or drops them with route_no_fallback; the mutation killed here makes
+// the loss vanish.)
+func TestLeafEchoSuppressionLosesQueueMessages(t *testing.T) {
+	sc := load(t, "leaf-queue-drain.yaml")
+	res := run(t, sc)
+	q1, q2 := res.Sub("q1"), res.Sub("q2")
+	require.Equal(t, "2.250ms", q1.UnsubProcessedAt.String())
+	lost := []int{11, 12, 16, 17, 18, 19, 22, 25, 26, 27, 28}
+	require.Equal(t, map[string][]int{"leaf_echo_suppressed": lost}, drops(res, "q1"))
+	for _, d := range res.Ledger.Deliveries {
+		if d.Fate == model.DlvDropped {
+			m := res.Ledger.Message(d.Msg)
+			require.Equal(t, m.AcceptedAt.Add(time.Millisecond), d.DroppedAt, "message %d: dropped when the LMSG reaches l1", d.Msg)
+			require.True(t, d.Draining)
+			require.True(t, d.Reason.Causes().Has(model.CauseTopology))
+		}
+	}
+	require.Equal(t, []int{2, 5, 7, 10}, handled(q1))
+	require.Equal(t, []int{1, 3, 4, 6, 8, 9, 13, 14, 15, 20, 21, 23, 24, 29, 30}, handled(q2))
+
+	bounce := func(res *model.Result) {
+		t.Helper()
+		require.Empty(t, drops(res, "q1"))
+		require.Len(t, handled(res.Sub("q2")), 26)
+		for _, d := range res.Ledger.Deliveries {
+			if slices.Contains(lost, d.Msg) {
+				m := res.Ledger.Message(d.Msg)
+				require.Equal(t, m.AcceptedAt.Add(3*time.Millisecond), d.CommittedAt, "message %d: three leaf hops (h, l1, h, l2)", d.Msg)
+			}
+		}
+	}
+	res, err := model.Run(sc, model.Config{Mutations: model.MutationSet(0).With(model.NoLeafEchoSuppression)})
+	require.NoError(t, err)
+	bounce(res)
+
+	sc.Topology.Servers[0].Cluster = "" // an unnamed standalone hub
+	bounce(run(t, sc))
+}
+
+// TestSuperclusterQueueDrainLosesWhatWasOnTheRoute is the reference's E4:
+// b serves the group inside its cluster first, so every message goes to
+// q1 on a while it lives. q1 drains at 2 ms; a removes it at 2.25 ms and
+// b learns of it at 3.25 ms. The nineteen messages b accepted from
+// 1.35 ms to 3.15 ms reach a (1 ms later) after the removal and find no
+// member and no route entry; a knows of q2 on x only through a gateway,
+// which only the server where a message entered the cluster tries, so
+// each is dropped (no_gateway_fallback, the topology's loss) although q2
+// stays subscribed. From 3.25 ms b sends the group across its gateway and
+// q2 handles the rest 5 ms after b accepted each. (Breaks it catches: a
+// routed queue message that may go on over a gateway, the mutation
+// gateway-fallback-anywhere killed here, loses nothing; gateway interest
+// that b draws like a route entry sends messages to x from the start.)
+func TestSuperclusterQueueDrainLosesWhatWasOnTheRoute(t *testing.T) {
+	sc := load(t, "supercluster-queue-drain.yaml")
+	res := run(t, sc)
+	q1, q2 := res.Sub("q1"), res.Sub("q2")
+	require.Equal(t, "2.250ms", q1.UnsubProcessedAt.String())
+	var lost []int
+	for id := 11; id <= 29; id++ {
+		lost = append(lost, id)
+	}
+	require.Equal(t, map[string][]int{"no_gateway_fallback": lost}, drops(res, "q1"))
+	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, handled(q1))
+	require.Equal(t, []int{30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40}, handled(q2))
+	for _, d := range res.Ledger.Deliveries {
+		m := res.Ledger.Message(d.Msg)
+		switch {
+		case d.Fate == model.DlvDropped:
+			require.Equal(t, m.AcceptedAt.Add(time.Millisecond), d.DroppedAt, "message %d: dropped when the RMSG reaches a", d.Msg)
+			require.True(t, d.Draining)
+		case d.Sub == 1:
+			require.Equal(t, m.AcceptedAt.Add(5*time.Millisecond), d.CommittedAt, "message %d: across b's gateway", d.Msg)
+		}
+	}
+
+	res, err := model.Run(sc, model.Config{Mutations: model.MutationSet(0).With(model.GatewayFallbackAnywhere)})
+	require.NoError(t, err)
+	require.Empty(t, drops(res, "q1"), "a sends them across its own gateway")
+	require.Len(t, handled(res.Sub("q2")), 30)
 }
