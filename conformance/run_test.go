@@ -81,8 +81,8 @@ type verdict struct {
 // reported, so a scenario that needed more than one stays visible. The last
 // attempt is kept.
 func conform(t *testing.T, sc *scenario.Scenario, k runner) (*verdict, error) {
-	if k == realTime && slices.ContainsFunc(sc.Actions, func(a scenario.Action) bool { return a.Stall != nil }) {
-		t.Skipf("%s: the real-time relay cannot stall a link (virtual-time runner only)", sc.Name)
+	if k == realTime && stalls(sc) {
+		return nil, fmt.Errorf("%s: the real-time relay cannot stall a link (virtual-time runner only)", sc.Name)
 	}
 	p, err := Prepare(sc, 1)
 	if err != nil {
@@ -252,4 +252,10 @@ func (v *verdict) save(dir string) error {
 		}
 	}
 	return nil
+}
+
+// stalls reports whether sc stalls a link, which only the virtual network
+// can do.
+func stalls(sc *scenario.Scenario) bool {
+	return slices.ContainsFunc(sc.Actions, func(a scenario.Action) bool { return a.Stall != nil })
 }
