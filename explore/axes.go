@@ -25,7 +25,7 @@ type Axis struct {
 	Name   string
 	Values []Value
 	// Clients (drain_timeout), Subs (handler, request_timeout, pending
-	// limits) or Actions (backlog, publish_rate: indices into the
+	// limits) or Actions (backlog, publish_rate, at: indices into the
 	// scenario's actions) are what the axis changes; axes of the whole
 	// scenario have none.
 	Clients []string
@@ -50,7 +50,8 @@ type Value struct {
 	// 2^53, so a backlog of 2^63-1 is refused rather than rounded (it once
 	// ran as a backlog of 1 labelled 9223372036854776000).
 	Num float64
-	// Dist is the value of a distribution axis (handler, latency).
+	// Dist is the value of a distribution axis (handler, latency,
+	// route_latency).
 	Dist sim.Dist
 }
 
@@ -130,6 +131,21 @@ var axisKinds = []*axisKind{
 		}},
 	{name: "latency", value: distValue,
 		apply: func(c *cellSpec, _ *Axis, v Value) { c.sc.Network.Latency = v.Dist }},
+	{name: "route_latency", value: distValue,
+		apply: func(c *cellSpec, _ *Axis, v Value) {
+			t := *c.sc.Topology
+			t.Routes = slices.Clone(t.Routes)
+			for i := range t.Routes {
+				t.Routes[i].Latency = v.Dist
+			}
+			c.sc.Topology = &t
+		}},
+	{name: "at", target: someActions, value: durationValue(0), fromNum: durationNum,
+		apply: func(c *cellSpec, ax *Axis, v Value) {
+			for _, i := range ax.Actions {
+				c.sc.Actions[i].At = v.Duration()
+			}
+		}},
 	{name: "conn_drain_poll", value: durationValue(1), fromNum: durationNum,
 		apply: func(c *cellSpec, _ *Axis, v Value) { c.prof.ConnDrainPoll = v.Duration() }},
 	{name: "sub_drain_poll", value: durationValue(1), fromNum: durationNum,
@@ -423,9 +439,13 @@ func (ax *Axis) checkValues(dec *scenario.Decoder, n *yaml.Node, path string) er
 // the sweep names none: every client; every subscription that fits (see
 // fits); for backlog the publish actions
 // that start no later than the first drain action, for publish_rate every
-// publish action.
+// publish action. An at axis must name its actions; a route_latency axis
+// needs a base with routes.
 func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f scenario.Field) error {
 	path := scenario.Join(f.Path, targetKeys[ax.kind.target])
+	if ax.Name == "route_latency" && (base.Topology == nil || len(base.Topology.Routes) == 0) {
+		return dec.Errorf(f.Line, f.Path, "scenario %s has no routes (no servers: of one cluster): route_latency sets the latency of every route of its topology (docs/cluster.md)", base.File)
+	}
 	switch ax.kind.target {
 	case someClients:
 		if ax.Clients == nil {
@@ -474,6 +494,9 @@ func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f
 			return dec.Errorf(f.Line, f.Path, "scenario %s has no subscription this axis can change", base.File)
 		}
 	case someActions:
+		if ax.Name == "at" {
+			return ax.timedTargets(dec, base, f, path)
+		}
 		if ax.Actions == nil {
 			ax.Actions = defaultPublishes(base, ax.Name == "backlog")
 		}
@@ -484,6 +507,24 @@ func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f
 		}
 		if len(ax.Actions) == 0 {
 			return dec.Errorf(f.Line, f.Path, "scenario %s has no publish action before its first drain: name the actions to change", base.File)
+		}
+	}
+	return nil
+}
+
+// timedTargets checks the actions of an at axis: the sweep must name them
+// (no default would say which step's time is swept), and each must be a
+// timed action of base; a triggered action (after:) has no time to set.
+func (ax *Axis) timedTargets(dec *scenario.Decoder, base *scenario.Scenario, f scenario.Field, path string) error {
+	if ax.Actions == nil {
+		return dec.Errorf(f.Line, path, "missing required field: name the actions whose time the axis sets, e.g. at: {values: [10ms, 12ms], actions: [2]}")
+	}
+	for _, i := range ax.Actions {
+		switch {
+		case i >= len(base.Actions):
+			return dec.Errorf(f.Line, path, "actions[%d]: scenario %s has %d actions", i, base.File, len(base.Actions))
+		case base.Actions[i].After != nil:
+			return dec.Errorf(f.Line, path, "actions[%d] of scenario %s is triggered (after:), not timed: it has no at to set", i, base.File)
 		}
 	}
 	return nil

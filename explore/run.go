@@ -112,7 +112,8 @@ type AxisInfo struct {
 type CellRuns struct {
 	// Lost is the number of messages lost to the drain in each run: those
 	// it dropped (props.DrainLoss) and those whose callback it closed the
-	// connection under (props.DrainInterrupted).
+	// connection under (props.DrainInterrupted), and those a topology
+	// dropped on a route (routeDrops).
 	Lost []int `json:"lost"`
 	// DrainNS is each run's drain duration, from Drain() returning to
 	// CLOSED (the longest, if several connections drained), or -1 when a
@@ -310,7 +311,7 @@ func (cr *CellRuns) count(f uint8) {
 // drained) and the outcome flags.
 func measure(r *model.Result) (lost int, drainNS int64, flags uint8) {
 	loss := props.MeasureLoss(r)
-	lost = loss.Total()
+	lost = loss.Total() + routeDrops(r)
 	if len(loss.Cut) > 0 {
 		flags |= flagCut
 	}
@@ -333,6 +334,27 @@ func measure(r *model.Result) (lost int, drainNS int64, flags uint8) {
 		drainNS = max(drainNS, int64(c.ClosedAt-c.DrainCalledAt))
 	}
 	return lost, drainNS, flags
+}
+
+// routeDrops counts the messages a topology dropped on the way to a
+// subscriber (route_no_fallback, route_no_interest and the other drops
+// whose reason can be the topology's, docs/cluster.md#drops). A hand-off
+// of a queue group across servers loses these, not messages the drain
+// itself drops, so props.DrainLoss leaves them out; a sweep counts them
+// as lost, which is what an operator choosing the hand-off's wait needs.
+// A run without servers: has none.
+func routeDrops(r *model.Result) int {
+	if r.Ledger == nil {
+		return 0
+	}
+	n := 0
+	for i := range r.Ledger.Deliveries {
+		d := &r.Ledger.Deliveries[i]
+		if d.Fate == model.DlvDropped && d.Reason.Causes().Has(model.CauseTopology) {
+			n++
+		}
+	}
+	return n
 }
 
 // header describes the sweep for its Results.

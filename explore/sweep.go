@@ -245,7 +245,9 @@ func (sw *Sweep) EffectiveSeeds() int {
 }
 
 // checkBase checks what the sweep needs of its base scenario: a known
-// profile (unless a profile axis sets one) and a connection drain.
+// profile (unless a profile axis sets one) and a drain: of a connection,
+// or of a subscription (drain_sub), whose losses a sweep of its time (the
+// at axis) measures even though the drain timeout does not apply to it.
 func checkBase(sw *Sweep) error {
 	b := sw.Base
 	if !slices.ContainsFunc(sw.Axes, func(a *Axis) bool { return a.Name == "profile" }) {
@@ -253,12 +255,12 @@ func checkBase(sw *Sweep) error {
 			return &scenario.Error{File: b.File, Line: b.ProfileLine, Field: "profile", Msg: err.Error(), Err: err}
 		}
 	}
-	drains := slices.ContainsFunc(b.Actions, func(a scenario.Action) bool { return a.Drain != nil })
+	drains := slices.ContainsFunc(b.Actions, func(a scenario.Action) bool { return a.Drain != nil || a.DrainSub != nil })
 	for _, s := range b.Subs {
 		drains = drains || slices.ContainsFunc(s.Handler.Actions, func(a scenario.HandlerAction) bool { return a.Drain != nil })
 	}
 	if !drains {
-		return &scenario.Error{File: b.File, Msg: "the scenario never drains a connection, so its drain timeout changes nothing: add a drain action"}
+		return &scenario.Error{File: b.File, Msg: "the scenario never drains a connection or subscription, so the sweep has nothing to measure: add a drain or drain_sub action"}
 	}
 	return nil
 }
