@@ -26,6 +26,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: s\nscenario: b\naxes: {drain_timeout: {from: 1ms, to: 1s, count: 7, scale: log}, backlog: [1, 2]}\n"))
 	f.Add([]byte("name: s\nscenario: b\naxes: {drain_timeout: [1s], handler: {values: [\"exp(1ms)\"], subs: [work]}}\n"))
 	f.Add([]byte("name: s\nscenario: b\naxes: {drain_timeout: [1s], publish_rate: {from: 0.5, to: 1e6, count: 3}}\n"))
+	f.Add([]byte("name: s\nscenario: b\naxes: {drain_timeout: [1s], at: {from: 0s, to: 9ms, count: 4, actions: [1, 2]}, route_latency: [1ms]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sw, err := parse(t, string(data))
 		if err != nil {
