@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/drainsim/drainsim/internal/template"
 	"github.com/drainsim/drainsim/model/scenario"
 )
 
@@ -81,23 +82,16 @@ var sweepFields = []struct {
 	{"profile", "axes.profile[0]", "go", []sweepValue{{"unknown ref", "rust"}, {"wrong type", "[go]"}, {"wrong type", `""`}}},
 }
 
-var sweepPlaceholder = regexp.MustCompile(`\{\{([^}]+)\}\}`)
-
 // fillSweep returns sweepTemplate with placeholder set to value and every
 // other placeholder to its valid value.
 func fillSweep(t testing.TB, placeholder, value string) string {
-	return sweepPlaceholder.ReplaceAllStringFunc(sweepTemplate, func(m string) string {
-		name := m[2 : len(m)-2]
-		if name == placeholder {
-			return value
-		}
+	return template.Fill(t, sweepTemplate, placeholder, value, func(name string) (string, bool) {
 		for _, f := range sweepFields {
 			if f.placeholder == name {
-				return f.good
+				return f.good, true
 			}
 		}
-		t.Fatalf("no field %s", name)
-		return ""
+		return "", false
 	})
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/internal/template"
 )
 
 // A hostile is one malformed scenario file of the hostile-input corpus.
@@ -183,23 +185,16 @@ var hostileFields = []struct {
 	{"actions[12].stall.for", "1s", badDurations},
 }
 
-var placeholder = regexp.MustCompile(`\{\{([^}]+)\}\}`)
-
 // fillHostile returns hostileTemplate with field set to value and every
 // other placeholder to its valid value.
 func fillHostile(t testing.TB, field, value string) string {
-	return placeholder.ReplaceAllStringFunc(hostileTemplate, func(m string) string {
-		name := m[2 : len(m)-2]
-		if name == field {
-			return value
-		}
+	return template.Fill(t, hostileTemplate, field, value, func(name string) (string, bool) {
 		for _, f := range hostileFields {
 			if f.field == name {
-				return f.good
+				return f.good, true
 			}
 		}
-		t.Fatalf("no field %s", name)
-		return ""
+		return "", false
 	})
 }
 
