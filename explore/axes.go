@@ -15,9 +15,21 @@ import (
 	"github.com/drainsim/drainsim/sim"
 )
 
-// TimeoutAxis is the name of the axis every sweep must have: the drain
-// timeout the recommendation is about.
+// TimeoutAxis is the name of the drain-timeout axis: the x axis of the
+// charts and the axis the recommendation is about unless the sweep's x
+// names another, and then the only axis a sweep must have.
 const TimeoutAxis = "drain_timeout"
+
+// WaitAxis is the name of the axis that sets the time of actions to a wait
+// after a reference action: the wait between subscribing a new queue
+// member and draining the old one.
+const WaitAxis = "wait"
+
+// XAxes are the axes a sweep's x may name: the axes along which a larger
+// value is the operator's remedy (a longer drain timeout, a later action,
+// a longer wait), so that "the smallest value that meets the target" is the
+// advice. TimeoutAxis, the default, comes first.
+var XAxes = []string{TimeoutAxis, "at", WaitAxis}
 
 // Axis is one swept parameter: its values, in order, and what it changes in
 // the base scenario.
@@ -25,12 +37,16 @@ type Axis struct {
 	Name   string
 	Values []Value
 	// Clients (drain_timeout), Subs (handler, request_timeout, pending
-	// limits) or Actions (backlog, publish_rate, at: indices into the
-	// scenario's actions) are what the axis changes; axes of the whole
+	// limits) or Actions (backlog, publish_rate, at, wait: indices into
+	// the scenario's actions) are what the axis changes; axes of the whole
 	// scenario have none.
 	Clients []string
 	Subs    []string
 	Actions []int
+	// After is, for a wait axis, the index of the timed action the wait
+	// counts from: a value w sets the time of Actions to After's time + w.
+	// It is -1 for the other axes.
+	After int
 	kind    *axisKind
 	// clientIdx and subIdx are the indices of Clients and Subs in the base
 	// scenario, so that a cell changes them without looking every name up
@@ -146,6 +162,12 @@ var axisKinds = []*axisKind{
 				c.sc.Actions[i].At = v.Duration()
 			}
 		}},
+	{name: WaitAxis, target: someActions, value: durationValue(0), fromNum: durationNum,
+		apply: func(c *cellSpec, ax *Axis, v Value) {
+			for _, i := range ax.Actions {
+				c.sc.Actions[i].At = c.sc.Actions[ax.After].At + v.Duration()
+			}
+		}},
 	{name: "conn_drain_poll", value: durationValue(1), fromNum: durationNum,
 		apply: func(c *cellSpec, _ *Axis, v Value) { c.prof.ConnDrainPoll = v.Duration() }},
 	{name: "sub_drain_poll", value: durationValue(1), fromNum: durationNum,
@@ -248,37 +270,83 @@ func profileValue(dec *scenario.Decoder, n *yaml.Node, path string) (Value, erro
 }
 
 // parseAxes decodes the axes mapping f and resolves each axis's targets in
-// base. The drain_timeout axis is required and is moved last.
-func parseAxes(dec *scenario.Decoder, base *scenario.Scenario, f scenario.Field) ([]*Axis, error) {
+// base. The x axis (drain_timeout unless x names another of XAxes) is
+// moved last, so that it varies fastest and each series of cells is
+// contiguous; drain_timeout is required when it is the x axis.
+func parseAxes(dec *scenario.Decoder, base *scenario.Scenario, f, x scenario.Field) ([]*Axis, error) {
 	fields, err := dec.Mapping(f.Value, f.Path, axisNames()...)
 	if err != nil {
 		return nil, err
 	}
+	xName := TimeoutAxis
+	if x.Value != nil {
+		if xName, err = dec.Name(x.Value, x.Path); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(XAxes, xName) {
+			return nil, dec.Errorf(x.Line, x.Path, "axis %q cannot be the x axis: want one of %s, whose smallest value meeting the target is the advice", xName, strings.Join(XAxes, ", "))
+		}
+	}
 	var axes []*Axis
-	var timeout *Axis
+	var xAxis *Axis
 	for _, af := range fields {
 		k := axisKinds[slices.Index(axisNames(), af.Name)]
-		ax, err := parseAxis(dec, base, k, af)
+		ax, err := parseAxis(dec, base, k, af, k.name == xName)
 		if err != nil {
 			return nil, err
 		}
-		if k.name == TimeoutAxis {
-			timeout = ax
+		if k.name == xName {
+			xAxis = ax
 			continue
 		}
 		axes = append(axes, ax)
 	}
-	if timeout == nil {
+	switch {
+	case xAxis == nil && x.Value != nil:
+		return nil, dec.Errorf(x.Line, x.Path, "x names axis %q, which axes: does not have: add it, or name one of the sweep's axes", xName)
+	case xAxis == nil:
 		return nil, dec.Errorf(f.Line, scenario.Join(f.Path, TimeoutAxis),
-			"missing required axis: every sweep varies the drain timeout (a list of one value is fine), e.g. drain_timeout: [100ms, 1s, 10s]")
+			"missing required axis: every sweep varies the drain timeout (a list of one value is fine), e.g. drain_timeout: [100ms, 1s, 10s], unless x: names another axis")
 	}
-	return append(axes, timeout), nil
+	axes = append(axes, xAxis)
+	if err := checkTimes(axes); err != nil {
+		return nil, dec.Wrap(f.Line, f.Path, err)
+	}
+	return axes, nil
+}
+
+// checkTimes refuses at and wait axes that set the time of one action
+// twice, or move the action a wait counts from: the cell's time would
+// depend on the order the axes apply in.
+func checkTimes(axes []*Axis) error {
+	setBy := map[int]string{} // action -> axis that sets its time (lookups only)
+	var waits []*Axis
+	for _, ax := range axes {
+		if ax.Name != "at" && ax.Name != WaitAxis {
+			continue
+		}
+		if ax.Name == WaitAxis {
+			waits = append(waits, ax)
+		}
+		for _, i := range ax.Actions {
+			if other, ok := setBy[i]; ok {
+				return fmt.Errorf("actions[%d] is set by both the %s and the %s axis: give each action's time one axis", i, other, ax.Name)
+			}
+			setBy[i] = ax.Name
+		}
+	}
+	for _, w := range waits {
+		if other, ok := setBy[w.After]; ok {
+			return fmt.Errorf("the wait counts from actions[%d], whose time the %s axis sets: count it from an action no axis moves", w.After, other)
+		}
+	}
+	return nil
 }
 
 // parseAxis decodes one axis: a list of values, or a mapping with values
 // (or a range from, to, count, scale) and optionally the axis's targets.
-func parseAxis(dec *scenario.Decoder, base *scenario.Scenario, k *axisKind, f scenario.Field) (*Axis, error) {
-	ax := &Axis{Name: k.name, kind: k}
+func parseAxis(dec *scenario.Decoder, base *scenario.Scenario, k *axisKind, f scenario.Field, x bool) (*Axis, error) {
+	ax := &Axis{Name: k.name, kind: k, After: -1}
 	n, path := f.Value, f.Path
 	var err error
 	switch n.Kind {
@@ -294,7 +362,7 @@ func parseAxis(dec *scenario.Decoder, base *scenario.Scenario, k *axisKind, f sc
 		err = dec.TypeError(n, path, want)
 	}
 	if err == nil {
-		err = ax.checkValues(dec, n, path)
+		err = ax.checkValues(dec, n, path, x)
 	}
 	if err == nil {
 		err = ax.defaultTargets(dec, base, f)
@@ -328,6 +396,9 @@ func (ax *Axis) parseMapping(dec *scenario.Decoder, n *yaml.Node, path string) e
 	if ax.kind.target != wholeScenario {
 		known = append(known, targetKeys[ax.kind.target])
 	}
+	if ax.Name == WaitAxis {
+		known = append(known, "after_action")
+	}
 	fields, err := dec.Mapping(n, path, known...)
 	if err != nil {
 		return err
@@ -347,6 +418,8 @@ func (ax *Axis) parseMapping(dec *scenario.Decoder, n *yaml.Node, path string) e
 			rng.count, err = dec.Between(f.Value, f.Path, 2, MaxRangeCount)
 		case "scale":
 			rng.log, err = parseScale(dec, f.Value, f.Path)
+		case "after_action":
+			ax.After, err = dec.Between(f.Value, f.Path, 0, scenario.MaxItems-1)
 		default: // the target key
 			err = ax.parseTargets(dec, f)
 		}
@@ -419,16 +492,16 @@ func (ax *Axis) parseTargets(dec *scenario.Decoder, f scenario.Field) error {
 	return err
 }
 
-// checkValues rejects repeated values and, for the drain timeout, values
-// that do not increase.
-func (ax *Axis) checkValues(dec *scenario.Decoder, n *yaml.Node, path string) error {
+// checkValues rejects repeated values and, for the drain timeout and the x
+// axis, values that do not increase.
+func (ax *Axis) checkValues(dec *scenario.Decoder, n *yaml.Node, path string, x bool) error {
 	seen := make(map[string]int, len(ax.Values)) // lookups only
 	for i, v := range ax.Values {
 		if j, ok := seen[v.Label]; ok {
 			return dec.Errorf(n.Line, path, "value %s appears twice (values %d and %d)", v.Label, j, i)
 		}
 		seen[v.Label] = i
-		if ax.Name == TimeoutAxis && i > 0 && v.Num <= ax.Values[i-1].Num {
+		if (x || ax.Name == TimeoutAxis) && i > 0 && v.Num <= ax.Values[i-1].Num {
 			return dec.Errorf(n.Line, path, "values must increase: %s comes after %s", v.Label, ax.Values[i-1].Label)
 		}
 	}
@@ -494,7 +567,7 @@ func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f
 			return dec.Errorf(f.Line, f.Path, "scenario %s has no subscription this axis can change", base.File)
 		}
 	case someActions:
-		if ax.Name == "at" {
+		if ax.Name == "at" || ax.Name == WaitAxis {
 			return ax.timedTargets(dec, base, f, path)
 		}
 		if ax.Actions == nil {
@@ -512,20 +585,45 @@ func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f
 	return nil
 }
 
-// timedTargets checks the actions of an at axis: the sweep must name them
-// (no default would say which step's time is swept), and each must be a
-// timed action of base; a triggered action (after:) has no time to set.
+// timedTargets checks the actions of an at or wait axis: the sweep must
+// name them (no default would say which step's time is swept), and each
+// must be a timed action of base; a triggered action (after:) has no time
+// to set. A wait axis must also name the timed action it counts from
+// (after_action), not one of its own, and the latest time it sets must be
+// one a scenario may have.
 func (ax *Axis) timedTargets(dec *scenario.Decoder, base *scenario.Scenario, f scenario.Field, path string) error {
 	if ax.Actions == nil {
-		return dec.Errorf(f.Line, path, "missing required field: name the actions whose time the axis sets, e.g. at: {values: [10ms, 12ms], actions: [2]}")
+		return dec.Errorf(f.Line, path, "missing required field: name the actions whose time the axis sets, e.g. %s: {values: [10ms, 12ms], actions: [2]}", ax.Name)
 	}
-	for _, i := range ax.Actions {
+	timed := func(path string, i int) error {
 		switch {
 		case i >= len(base.Actions):
 			return dec.Errorf(f.Line, path, "actions[%d]: scenario %s has %d actions", i, base.File, len(base.Actions))
 		case base.Actions[i].After != nil:
 			return dec.Errorf(f.Line, path, "actions[%d] of scenario %s is triggered (after:), not timed: it has no at to set", i, base.File)
 		}
+		return nil
+	}
+	for _, i := range ax.Actions {
+		if err := timed(path, i); err != nil {
+			return err
+		}
+	}
+	if ax.Name != WaitAxis {
+		return nil
+	}
+	after := scenario.Join(f.Path, "after_action")
+	if ax.After < 0 {
+		return dec.Errorf(f.Line, after, "missing required field: name the action the wait counts from, e.g. wait: {values: [0s, 2ms], actions: [2], after_action: 1}")
+	}
+	if err := timed(after, ax.After); err != nil {
+		return err
+	}
+	if slices.Contains(ax.Actions, ax.After) {
+		return dec.Errorf(f.Line, after, "actions[%d] is one the wait sets: the wait counts from another action", ax.After)
+	}
+	if last := base.Actions[ax.After].At + ax.Values[len(ax.Values)-1].Duration(); last > scenario.MaxDuration {
+		return dec.Errorf(f.Line, f.Path, "actions[%d] at %v plus a wait of %s is %v, after the longest scenario time %v", ax.After, base.Actions[ax.After].At, ax.Values[len(ax.Values)-1].Label, last, scenario.MaxDuration)
 	}
 	return nil
 }
@@ -659,6 +757,17 @@ func cellIndex(sizes []int, i int) []int {
 	return idx
 }
 
+// describeWait says what wait axis ax measures in base, for the report:
+// "from actions[1] (subscribe at 10ms) to actions[2] (drain_sub)".
+func describeWait(base *scenario.Scenario, ax *Axis) string {
+	ref := &base.Actions[ax.After]
+	var to []string
+	for _, i := range ax.Actions {
+		to = append(to, fmt.Sprintf("actions[%d] (%s)", i, base.Actions[i].Kind()))
+	}
+	return fmt.Sprintf("from actions[%d] (%s at %v) to %s", ax.After, ref.Kind(), ref.At, strings.Join(to, ", "))
+}
+
 // describeAxis renders the axis for a fingerprint: its name, targets and
 // value labels.
 func describeAxis(ax *Axis) string {
@@ -666,6 +775,9 @@ func describeAxis(ax *Axis) string {
 	b.WriteString(ax.Name + " clients=" + strings.Join(ax.Clients, ",") + " subs=" + strings.Join(ax.Subs, ",") + " actions=")
 	for _, a := range ax.Actions {
 		b.WriteString(strconv.Itoa(a) + ",")
+	}
+	if ax.Name == WaitAxis {
+		b.WriteString(" after=" + strconv.Itoa(ax.After))
 	}
 	for _, v := range ax.Values {
 		b.WriteString(" " + strconv.Quote(v.Label))

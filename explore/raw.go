@@ -222,7 +222,7 @@ func (h *Header) validate() error {
 	known := axisNames()
 	switch {
 	case len(h.Axes) == 0:
-		return fieldErr("sweep.axes", described("[]"), "one axis or more, drain_timeout last")
+		return fieldErr("sweep.axes", described("[]"), "one axis or more, the x axis last")
 	case len(h.Axes) > len(known):
 		return fieldErr("sweep.axes", described(fmt.Sprintf("%d axes", len(h.Axes))), "at most %d, one of each kind", len(known))
 	}
@@ -238,21 +238,24 @@ func (h *Header) validate() error {
 			return fieldErr(field+".values", described("[]"), "one value or more")
 		case len(a.Num) != 0 && len(a.Num) != len(a.Values):
 			return fieldErr(field+".num", described(fmt.Sprintf("%d numbers", len(a.Num))), "none, or one per value (%d)", len(a.Values))
-		case a.Name == TimeoutAxis && i != len(h.Axes)-1:
+		case a.Name == TimeoutAxis && i != len(h.Axes)-1 && !slices.Contains(XAxes[1:], h.Axes[len(h.Axes)-1].Name):
 			return fieldErr(field+".name", a.Name, "drain_timeout as the last axis")
-		case a.Name == TimeoutAxis && len(a.Num) == 0:
-			return fieldErr(field+".num", described("[]"), "the drain timeouts in nanoseconds, one per value")
+		case slices.Contains(XAxes, a.Name) && len(a.Num) == 0:
+			return fieldErr(field+".num", described("[]"), "the %s values in nanoseconds, one per value", a.Name)
 		}
 		if j := slices.Index(a.Values, ""); j >= 0 {
 			return fieldErr(fmt.Sprintf("%s.values[%d]", field, j), "", "a value's label")
 		}
 		for j, x := range a.Num {
 			bad := math.IsNaN(x) || math.IsInf(x, 0)
-			if a.Name == TimeoutAxis {
-				bad = bad || x < 0 || x > math.MaxInt64 || x != math.Trunc(x) || (j > 0 && x <= a.Num[j-1])
+			if slices.Contains(XAxes, a.Name) {
+				bad = bad || x < 0 || x > math.MaxInt64 || x != math.Trunc(x)
+			}
+			if a.Name == TimeoutAxis || i == len(h.Axes)-1 {
+				bad = bad || (j > 0 && x <= a.Num[j-1])
 			}
 			if bad {
-				return fieldErr(fmt.Sprintf("%s.num[%d]", field, j), x, "a finite number (drain timeouts: whole nanoseconds, increasing)")
+				return fieldErr(fmt.Sprintf("%s.num[%d]", field, j), x, "a finite number (whole nanoseconds for drain_timeout, at and wait; increasing along drain_timeout and the x axis)")
 			}
 		}
 		runs *= float64(len(a.Values))
@@ -261,8 +264,11 @@ func (h *Header) validate() error {
 		return fieldErr("sweep.axes", described(fmt.Sprintf("%.3g runs over %d seeds", runs, h.Seeds)), "at most %d runs in all", MaxRuns)
 	}
 	last := h.Axes[len(h.Axes)-1]
-	if last.Name != TimeoutAxis {
-		return fieldErr(fmt.Sprintf("sweep.axes[%d].name", len(h.Axes)-1), last.Name, "drain_timeout as the last axis")
+	if !slices.Contains(XAxes, last.Name) {
+		return fieldErr(fmt.Sprintf("sweep.axes[%d].name", len(h.Axes)-1), last.Name, "the x axis last, one of %v", XAxes)
+	}
+	if (h.Wait != "") != slices.ContainsFunc(h.Axes, func(a AxisInfo) bool { return a.Name == WaitAxis }) {
+		return fieldErr("sweep.wait", h.Wait, "what the wait axis measures when there is one, else nothing")
 	}
 	return nil
 }

@@ -97,9 +97,12 @@ type Header struct {
 	FirstSeed   uint64     `json:"first_seed"`
 	Target      float64    `json:"target"`
 	Axes        []AxisInfo `json:"axes"`
+	// Wait says, for a sweep with a wait axis, what the wait is: "from
+	// actions[1] (subscribe at 10ms) to actions[2] (drain_sub)".
+	Wait string `json:"wait,omitempty"`
 }
 
-// AxisInfo is one axis of a Header, in cell order (drain_timeout last).
+// AxisInfo is one axis of a Header, in cell order (the x axis last).
 type AxisInfo struct {
 	Name   string   `json:"name"`
 	Values []string `json:"values"`
@@ -368,6 +371,9 @@ func (sw *Sweep) header() Header {
 	fmt.Fprintf(fp, "seeds %d from %d\n", h.Seeds, h.FirstSeed)
 	for _, a := range sw.Axes {
 		fmt.Fprintln(fp, describeAxis(a))
+		if a.Name == WaitAxis {
+			h.Wait = describeWait(sw.Base, a)
+		}
 		info := AxisInfo{Name: a.Name}
 		for _, v := range a.Values {
 			info.Values = append(info.Values, v.Label)

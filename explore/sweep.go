@@ -56,8 +56,9 @@ type Sweep struct {
 	// Target is the P(loss) the recommendation must show, at 95 %
 	// confidence, to be at or below; zero means DefaultTarget.
 	Target float64
-	// Axes in cell order: the drain_timeout axis is always last, so that
-	// it varies fastest and each series of cells is contiguous.
+	// Axes in cell order: the x axis (the file's x:, drain_timeout by
+	// default) is always last, so that it varies fastest and each series
+	// of cells is contiguous.
 	Axes []*Axis
 }
 
@@ -120,7 +121,7 @@ func Parse(file string, data []byte, load func(name string) (*scenario.Scenario,
 	if root.Kind != yaml.MappingNode {
 		return nil, dec.TypeError(root, "", "a mapping with the sweep's fields (name:, scenario:, axes:, ...)")
 	}
-	fields, err := dec.Mapping(root, "", "name", "description", "scenario", "seeds", "first_seed", "target", "axes")
+	fields, err := dec.Mapping(root, "", "name", "description", "scenario", "seeds", "first_seed", "target", "x", "axes")
 	if err == nil {
 		err = dec.Require(root, "", fields, "name", "scenario", "axes")
 	}
@@ -128,7 +129,7 @@ func Parse(file string, data []byte, load func(name string) (*scenario.Scenario,
 		return nil, err
 	}
 	sw := &Sweep{File: file, FirstSeed: 1}
-	var axesField, firstSeed, base scenario.Field
+	var axesField, firstSeed, base, x scenario.Field
 	for _, f := range fields {
 		switch f.Name {
 		case "name":
@@ -152,6 +153,8 @@ func Parse(file string, data []byte, load func(name string) (*scenario.Scenario,
 			firstSeed = f
 		case "target":
 			sw.Target, err = probability(dec, f.Value, f.Path)
+		case "x":
+			x = f
 		case "axes":
 			axesField = f
 		}
@@ -160,7 +163,7 @@ func Parse(file string, data []byte, load func(name string) (*scenario.Scenario,
 		}
 	}
 	// Axes are decoded last: their targets refer to the base scenario.
-	if sw.Axes, err = parseAxes(dec, sw.Base, axesField); err != nil {
+	if sw.Axes, err = parseAxes(dec, sw.Base, axesField, x); err != nil {
 		return nil, err
 	}
 	if err := checkBase(sw); err != nil {
