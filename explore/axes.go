@@ -47,7 +47,7 @@ type Axis struct {
 	// counts from: a value w sets the time of Actions to After's time + w.
 	// It is -1 for the other axes.
 	After int
-	kind    *axisKind
+	kind  *axisKind
 	// clientIdx and subIdx are the indices of Clients and Subs in the base
 	// scenario, so that a cell changes them without looking every name up
 	// (which was quadratic in the number of clients).

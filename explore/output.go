@@ -12,7 +12,7 @@ import (
 )
 
 // WriteTable writes the cells as an aligned table, one row per cell with
-// the drain timeout varying fastest, then the recommendation of each series
+// the x axis (the drain timeout by default) varying fastest, then the recommendation of each series
 // and notes on silent loss and budget stops.
 func (rep *Report) WriteTable(w io.Writer) error {
 	bw := bufio.NewWriter(w)
@@ -43,7 +43,10 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(bw, "\nrecommendation (smallest drain_timeout whose 95%% upper bound on P(loss) is at most %s):\n", fmtProb(rep.Target))
+	fmt.Fprintf(bw, "\nrecommendation (smallest %s whose 95%% upper bound on P(loss) is at most %s):\n", rep.XName(), fmtProb(rep.Target))
+	if rep.Sweep.Wait != "" {
+		fmt.Fprintf(bw, "  (the wait is %s)\n", rep.Sweep.Wait)
+	}
 	for i := range rep.Series {
 		s := &rep.Series[i]
 		if s.Label != "" {
@@ -120,12 +123,14 @@ func (rep *Report) recommendedCells() []int {
 // fields may be added, never renamed or removed.
 type (
 	jsonReport struct {
-		Sweep           string     `json:"sweep"`
-		Scenario        string     `json:"scenario"`
-		Seeds           int        `json:"seeds"`
-		FirstSeed       uint64     `json:"first_seed"`
-		Target          float64    `json:"target"`
-		Axes            []AxisInfo `json:"axes"`
+		Sweep     string     `json:"sweep"`
+		Scenario  string     `json:"scenario"`
+		Seeds     int        `json:"seeds"`
+		FirstSeed uint64     `json:"first_seed"`
+		Target    float64    `json:"target"`
+		Axes      []AxisInfo `json:"axes"`
+		// Wait says what a wait axis measures (Header.Wait).
+		Wait            string     `json:"wait,omitempty"`
 		Cells           []jsonCell `json:"cells"`
 		Recommendations []jsonRec  `json:"recommendations"`
 		// Partial is present only when the runs were interrupted.
@@ -169,15 +174,21 @@ type (
 		// SameRunsFrom is the drain timeout from which every larger value
 		// had the same runs as the largest (the largest itself when the
 		// last two differ).
-		SameRunsFrom   string  `json:"same_runs_from"`
-		DrainTimeout   string  `json:"drain_timeout"`
-		DrainTimeoutNS int64   `json:"drain_timeout_ns"`
-		Cell           int     `json:"cell"`
-		Upper          float64 `json:"upper"`
-		RunsNeeded     int     `json:"runs_needed"`
-		TighterTarget  float64 `json:"tighter_target"`
-		TighterRuns    int     `json:"tighter_runs"`
-		Text           string  `json:"text"`
+		SameRunsFrom   string `json:"same_runs_from"`
+		DrainTimeout   string `json:"drain_timeout"`
+		DrainTimeoutNS int64  `json:"drain_timeout_ns"`
+		// X, Value and ValueNS name the x axis and the recommended (or
+		// reported) value when the x axis is not drain_timeout; the two
+		// drain_timeout fields are then empty.
+		X             string  `json:"x,omitempty"`
+		Value         string  `json:"value,omitempty"`
+		ValueNS       int64   `json:"value_ns,omitempty"`
+		Cell          int     `json:"cell"`
+		Upper         float64 `json:"upper"`
+		RunsNeeded    int     `json:"runs_needed"`
+		TighterTarget float64 `json:"tighter_target"`
+		TighterRuns   int     `json:"tighter_runs"`
+		Text          string  `json:"text"`
 	}
 )
 
@@ -185,7 +196,7 @@ type (
 // statistics of every cell and the recommendation of every series.
 func (rep *Report) WriteJSON(w io.Writer) error {
 	out := jsonReport{Sweep: rep.Sweep.Name, Scenario: rep.Sweep.Scenario, Seeds: rep.Sweep.Seeds,
-		FirstSeed: rep.Sweep.FirstSeed, Target: rep.Target, Axes: rep.Sweep.Axes,
+		FirstSeed: rep.Sweep.FirstSeed, Target: rep.Target, Axes: rep.Sweep.Axes, Wait: rep.Sweep.Wait,
 		Cells: make([]jsonCell, 0, len(rep.Cells)), Recommendations: make([]jsonRec, 0, len(rep.Series))}
 	for i := range rep.Cells {
 		c := &rep.Cells[i]
@@ -200,10 +211,16 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 	for i := range rep.Series {
 		s := &rep.Series[i]
 		c := &rep.Cells[s.Rec.Cell]
-		out.Recommendations = append(out.Recommendations, jsonRec{Series: rep.axisValues(c.Values[:len(c.Values)-1]),
-			Found: s.Rec.Found, NoDrainTimeout: s.Rec.NoTimeout, SameRunsFrom: rep.timeoutLabel(s.Rec.SameFrom), DrainTimeout: s.Rec.Timeout, DrainTimeoutNS: int64(rep.timeoutNS(s.Rec.Cell)),
+		rec := jsonRec{Series: rep.axisValues(c.Values[:len(c.Values)-1]),
+			Found: s.Rec.Found, NoDrainTimeout: s.Rec.NoTimeout, SameRunsFrom: rep.xLabel(s.Rec.SameFrom),
 			Cell: s.Rec.Cell, Upper: c.High, RunsNeeded: s.Rec.RunsNeeded, TighterTarget: s.Rec.Tighter,
-			TighterRuns: s.Rec.TighterRuns, Text: rep.RecommendationText(s)})
+			TighterRuns: s.Rec.TighterRuns, Text: rep.RecommendationText(s)}
+		if x := rep.XName(); x == TimeoutAxis {
+			rec.DrainTimeout, rec.DrainTimeoutNS = s.Rec.Value, int64(rep.xNS(s.Rec.Cell))
+		} else {
+			rec.X, rec.Value, rec.ValueNS = x, s.Rec.Value, int64(rep.xNS(s.Rec.Cell))
+		}
+		out.Recommendations = append(out.Recommendations, rec)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -16,8 +16,9 @@ type Report struct {
 	Sweep  Header
 	Target float64
 	Cells  []CellStats
-	// Series groups the cells that share every axis value but the drain
-	// timeout, by increasing timeout: one curve of the chart each.
+	// Series groups the cells that share every axis value but the x
+	// axis's (the drain timeout unless the sweep's x names another), by
+	// increasing x: one curve of the chart each.
 	Series []Series
 	// Partial is set when the runs were interrupted (Results.Partial):
 	// every cell holds the first Partial.Seeds of Partial.Of seeds.
@@ -59,37 +60,38 @@ func (c *CellStats) TimeoutShare() float64 { return float64(c.Timeouts) / float6
 // CutShare is the share of runs that closed under a running callback.
 func (c *CellStats) CutShare() float64 { return float64(c.Cut) / float64(c.Runs) }
 
-// Series is the cells that differ only by drain timeout.
+// Series is the cells that differ only by the x axis's value.
 type Series struct {
 	// Label names the other axes' values, e.g. "handler=exp(100µs)"; it
 	// is "" when the drain timeout is the only axis.
 	Label string
-	// Cells are indices into Report.Cells, by increasing timeout.
+	// Cells are indices into Report.Cells, by increasing x.
 	Cells []int
 	Rec   Recommendation
 }
 
-// Recommendation is the smallest drain timeout of a series whose 95 %
-// upper bound on P(loss) is at or below the target, or, when there is none,
-// what the series shows instead.
+// Recommendation is the smallest value of a series' x axis (the drain
+// timeout, or the wait or time of an action) whose 95 % upper bound on
+// P(loss) is at or below the target, or, when there is none, what the
+// series shows instead.
 type Recommendation struct {
-	// Found is true when a timeout of the series meets the target; Cell is
-	// then the smallest such timeout's cell. When none does, Cell is the
+	// Found is true when an x value of the series meets the target; Cell
+	// is then the smallest such value's cell. When none does, Cell is the
 	// cell the text reports on: the smallest loss-free one when some cell
 	// lost nothing (from it on, more seeds may show the target), else the
-	// largest timeout tried (the loss there is the least the axis showed
+	// largest value tried (the loss there is the least the axis showed
 	// to persist; a tie between losing cells never names a smaller one).
 	Found bool
 	Cell  int
-	// Timeout is the recommended (or reported) cell's drain timeout.
-	Timeout string
+	// Value is the recommended (or reported) cell's x value, e.g. "2ms".
+	Value string
 	// NoTimeout is set when the series' profile has no drain timeout
 	// (model.NoTimeout: the JavaScript clients), so the drain_timeout axis
 	// changes nothing for it and nothing is recommended; Profile names it.
 	NoTimeout bool
 	Profile   string
 	// SameFrom is the first cell of the series from which every larger
-	// timeout had the same runs, seed by seed, as the largest: the series'
+	// x value had the same runs, seed by seed, as the largest: the series'
 	// first cell when the timeout changed nothing at all over the values
 	// tried, its last when the last two differ.
 	SameFrom int
@@ -184,9 +186,10 @@ func cellStats(cr *CellRuns) CellStats {
 	return s
 }
 
-// recommend picks the first cell (by increasing timeout) whose upper bound
-// meets the target; see Recommendation for what it reports when none does.
-// prof is the series' profile, nil when the results do not name it.
+// recommend picks the first cell (by increasing x) whose upper bound meets
+// the target; see Recommendation for what it reports when none does. prof
+// is the series' profile, nil when the results do not name it; a profile
+// without a drain timeout matters only when the x axis is drain_timeout.
 func (rep *Report) recommend(cells []int, prof *model.Profile) Recommendation {
 	rec := Recommendation{Cell: cells[len(cells)-1], RunsNeeded: RunsNeeded(rep.Target), Tighter: rep.Target / 10}
 	rec.TighterRuns = RunsNeeded(rec.Tighter)
@@ -194,14 +197,14 @@ func (rep *Report) recommend(cells []int, prof *model.Profile) Recommendation {
 	for i := len(cells) - 2; i >= 0 && rep.res.Cells[cells[i]].equal(&rep.res.Cells[rec.Cell]); i-- {
 		rec.SameFrom = cells[i]
 	}
-	if prof != nil && prof.TimeoutStart == model.NoTimeout {
+	if prof != nil && prof.TimeoutStart == model.NoTimeout && rep.XName() == TimeoutAxis {
 		rec.NoTimeout, rec.Profile = true, prof.Name
 	} else if c := slices.IndexFunc(cells, func(c int) bool { return rep.Cells[c].High <= rep.Target }); c >= 0 {
 		rec.Found, rec.Cell = true, cells[c]
 	} else if c := slices.IndexFunc(cells, func(c int) bool { return rep.Cells[c].LossRuns == 0 }); c >= 0 {
 		rec.Cell = cells[c]
 	}
-	rec.Timeout = rep.timeoutLabel(rec.Cell)
+	rec.Value = rep.xLabel(rec.Cell)
 	return rec
 }
 
@@ -221,22 +224,28 @@ func (rep *Report) seriesProfile(values []string) *model.Profile {
 	return p
 }
 
-func (rep *Report) timeoutLabel(c int) string {
+// XName returns the name of the x axis: the last axis, drain_timeout
+// unless the sweep's x named another.
+func (rep *Report) XName() string { return rep.Sweep.Axes[len(rep.Sweep.Axes)-1].Name }
+
+// xLabel returns the x value of cell c, as written.
+func (rep *Report) xLabel(c int) string {
 	v := rep.Cells[c].Values
 	return v[len(v)-1]
 }
 
-// timeoutNS returns the drain timeout of cell c in nanoseconds.
-func (rep *Report) timeoutNS(c int) float64 {
+// xNS returns the x value of cell c in nanoseconds.
+func (rep *Report) xNS(c int) float64 {
 	nums := rep.Sweep.Axes[len(rep.Sweep.Axes)-1].Num
 	return nums[c%len(nums)]
 }
 
-// RecommendationText renders a series' recommendation as one sentence.
+// RecommendationText renders a series' recommendation as one sentence,
+// naming the x axis ("drain_timeout 2s or more", "wait 2ms or more").
 func (rep *Report) RecommendationText(s *Series) string {
-	r, c := &s.Rec, &rep.Cells[s.Rec.Cell]
+	r, c, x := &s.Rec, &rep.Cells[s.Rec.Cell], rep.XName()
 	lost := fmt.Sprintf("%s of %s runs lost messages", groupDigits(c.LossRuns), groupDigits(c.Runs))
-	first, last, same := rep.timeoutLabel(s.Cells[0]), rep.timeoutLabel(s.Cells[len(s.Cells)-1]), rep.timeoutLabel(r.SameFrom)
+	first, last, same := rep.xLabel(s.Cells[0]), rep.xLabel(s.Cells[len(s.Cells)-1]), rep.xLabel(r.SameFrom)
 	switch {
 	case r.NoTimeout:
 		seen := "every value from " + first + " to " + last + " gave the same runs"
@@ -246,17 +255,20 @@ func (rep *Report) RecommendationText(s *Series) string {
 		return fmt.Sprintf("no drain_timeout to recommend: profile %s has no drain timeout, so the drain_timeout axis has no effect on it; %s: %s (P(loss) %s, 95%% CI [%s, %s])",
 			r.Profile, seen, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High))
 	case r.Found:
-		return fmt.Sprintf("drain_timeout %s or more: at %s, %s, so P(loss) <= %s (95%% upper bound) <= target %s; a claim of P(loss) <= %s would need %s loss-free runs per cell",
-			r.Timeout, r.Timeout, lost, fmtProb(c.High), fmtProb(rep.Target), fmtProb(r.Tighter), groupDigits(r.TighterRuns))
+		return fmt.Sprintf("%s %s or more: at %s, %s, so P(loss) <= %s (95%% upper bound) <= target %s; a claim of P(loss) <= %s would need %s loss-free runs per cell",
+			x, r.Value, r.Value, lost, fmtProb(c.High), fmtProb(rep.Target), fmtProb(r.Tighter), groupDigits(r.TighterRuns))
 	case c.LossRuns == 0:
-		return fmt.Sprintf("no drain_timeout shows the target with %s runs per cell: at %s none of them lost messages, but the 95%% upper bound is %s > target %s; showing P(loss) <= %s needs %s loss-free runs per cell (raise seeds)",
-			groupDigits(c.Runs), r.Timeout, fmtProb(c.High), fmtProb(rep.Target), fmtProb(rep.Target), groupDigits(r.RunsNeeded))
-	case r.SameFrom != r.Cell && c.Timeouts == 0:
+		return fmt.Sprintf("no %s shows the target with %s runs per cell: at %s none of them lost messages, but the 95%% upper bound is %s > target %s; showing P(loss) <= %s needs %s loss-free runs per cell (raise seeds)",
+			x, groupDigits(c.Runs), r.Value, fmtProb(c.High), fmtProb(rep.Target), fmtProb(rep.Target), groupDigits(r.RunsNeeded))
+	case r.SameFrom != r.Cell && x == TimeoutAxis && c.Timeouts == 0:
 		return fmt.Sprintf("no drain_timeout meets the target, and from %s to %s, the largest value tried, the drain timeout changed nothing: every value gave the same runs, in which %s without the drain timing out, so a longer drain_timeout is unlikely to help: the loss has another cause",
 			same, last, lost)
+	case r.SameFrom != r.Cell && x != TimeoutAxis:
+		return fmt.Sprintf("no %s meets the target, and from %s to %s, the largest value tried, the %s changed nothing: every value gave the same runs, in which %s (P(loss) %s, 95%% CI [%s, %s]), so a longer %s is unlikely to help: the loss has another cause",
+			x, same, last, x, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High), x)
 	}
-	return fmt.Sprintf("no drain_timeout up to %s, the largest value tried, meets the target: at %s, %s (P(loss) %s, 95%% CI [%s, %s]); extend the drain_timeout axis above %s",
-		r.Timeout, r.Timeout, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High), r.Timeout)
+	return fmt.Sprintf("no %s up to %s, the largest value tried, meets the target: at %s, %s (P(loss) %s, 95%% CI [%s, %s]); extend the %s axis above %s",
+		x, r.Value, r.Value, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High), x, r.Value)
 }
 
 // fmtProb renders a probability with three significant digits and no

@@ -45,12 +45,12 @@ func TestRecommendation(t *testing.T) {
 	a, b := rep.Series[0], rep.Series[1]
 	require.Equal(t, "handler=a", a.Label)
 	require.True(t, a.Rec.Found)
-	require.Equal(t, "2s", a.Rec.Timeout, "the smallest timeout that meets the target")
+	require.Equal(t, "2s", a.Rec.Value, "the smallest timeout that meets the target")
 	require.Equal(t, 1, a.Rec.Cell)
 	require.Equal(t, RunsNeeded(1e-4), a.Rec.TighterRuns)
 	require.Contains(t, rep.RecommendationText(&a), "drain_timeout 2s or more: at 2s, 0 of 4,000 runs lost messages, so P(loss) <= 0.000959")
 	require.False(t, b.Rec.Found)
-	require.Equal(t, "3s", b.Rec.Timeout, "the largest value tried")
+	require.Equal(t, "3s", b.Rec.Value, "the largest value tried")
 	require.Contains(t, rep.RecommendationText(&b), "no drain_timeout up to 3s, the largest value tried, meets the target: at 3s, 9 of 4,000 runs lost messages (P(loss) 0.00225, 95% CI [0.00118, 0.00427]); extend the drain_timeout axis above 3s")
 
 	c := rep.Cells[0]
@@ -77,7 +77,7 @@ func TestRecommendation(t *testing.T) {
 	_, hi5 := Wilson(5, 1000)
 	require.Greater(t, hi5, 0.01, "premise: 5 losses in 1,000 runs do not show 0.01")
 	require.True(t, rep.Series[0].Rec.Found)
-	require.Equal(t, "2s", rep.Series[0].Rec.Timeout)
+	require.Equal(t, "2s", rep.Series[0].Rec.Value)
 }
 
 // TestNoTargetNamesTheLargestValue is the reproducer of issue 13's "even at
@@ -89,7 +89,7 @@ func TestNoTargetNamesTheLargestValue(t *testing.T) {
 	require.NoError(t, err)
 	for _, s := range rep.Series {
 		require.False(t, s.Rec.Found)
-		require.Equal(t, "3s", s.Rec.Timeout, s.Label)
+		require.Equal(t, "3s", s.Rec.Value, s.Label)
 		require.Contains(t, rep.RecommendationText(&s), "no drain_timeout up to 3s, the largest value tried, meets the target: at 3s, ")
 		require.Contains(t, rep.RecommendationText(&s), "extend the drain_timeout axis above 3s")
 	}
@@ -163,7 +163,7 @@ func TestAllProfilesOnSlowHandler(t *testing.T) {
 		require.Contains(t, rep.RecommendationText(s), "profile "+p+" has no drain timeout")
 	}
 	require.True(t, recs["profile=go"].Rec.Found)
-	require.Equal(t, "200ms", recs["profile=go"].Rec.Timeout)
+	require.Equal(t, "200ms", recs["profile=go"].Rec.Value)
 	require.Contains(t, rep.RecommendationText(recs["profile=csharp-v1"]), "unlikely to help")
 	for _, s := range recs {
 		require.NotContains(t, rep.RecommendationText(s), "at 50ms", "%s: never the smallest value as the best", s.Label)

@@ -74,9 +74,11 @@ const (
 )
 
 // WriteSVG writes the report's two charts as one self-contained SVG: P(loss)
-// with its 95 % interval against the drain timeout, one curve per series,
-// with the target and the recommended timeouts; and the cumulative
-// distribution of drain durations at the largest timeout of each series.
+// with its 95 % interval against the x axis (the drain timeout unless the
+// sweep's x names another), one curve per series, with the target and the
+// recommended values; and the cumulative distribution of drain durations
+// at the largest x value of each series (left out when no drain of a
+// connection reached CLOSED and x is not the drain timeout).
 // Each series has its own colour, dash pattern and marker; markers that
 // would fall on the same point are set side by side; when whole curves
 // coincide the P(loss) chart becomes small multiples (lossChart), and the
@@ -111,8 +113,13 @@ func (rep *Report) WriteSVG(w io.Writer) error {
 		}
 	}
 	y += 56
-	y = rep.lossChart(d, y) + 100
-	y = rep.cdfChart(d, y) + 72
+	y = rep.lossChart(d, y)
+	// Along another x axis than the drain timeout, a sweep whose drains
+	// are of subscriptions only has no drain durations to show.
+	if rep.XName() == TimeoutAxis || slices.ContainsFunc(rep.Cells, func(c CellStats) bool { return c.Closed > 0 }) {
+		y = rep.cdfChart(d, y+100)
+	}
+	y += 72
 	_, err := fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f">
 <style>
 text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;fill:#222}
@@ -153,7 +160,26 @@ const (
 	panelGapY   = 84.0
 )
 
-// lossChart draws P(loss) against the drain timeout with its top at top and
+// xTitle names the x axis for the P(loss) chart's title.
+func (rep *Report) xTitle() string {
+	switch rep.XName() {
+	case TimeoutAxis:
+		return "drain timeout (DrainTimeout)"
+	case WaitAxis:
+		return "wait " + rep.Sweep.Wait
+	}
+	return "at: the time of the actions the at axis sets"
+}
+
+// xTick names one value of the x axis, for the chart's title.
+func (rep *Report) xTick() string {
+	if rep.XName() == TimeoutAxis {
+		return "timeout"
+	}
+	return rep.XName()
+}
+
+// lossChart draws P(loss) against the x axis with its top at top and
 // returns its bottom. When a curve would lie on another (sameCurves), the
 // series are drawn as small multiples, one panel each with the other
 // series in grey behind it, so that no curve hides another.
@@ -179,7 +205,7 @@ func (rep *Report) lossChart(d *svgDoc, top float64) float64 {
 	for i := range all {
 		all[i] = i
 	}
-	title := "drain timeout (DrainTimeout), " + valueAxis(rep.Sweep.Axes[len(rep.Sweep.Axes)-1].Num, area{}).name() + "; a tick at every timeout run"
+	title := rep.xTitle() + ", " + valueAxis(rep.Sweep.Axes[len(rep.Sweep.Axes)-1].Num, area{}).name() + "; a tick at every " + rep.xTick() + " run"
 	if !slices.ContainsFunc(rep.sameCurves(), func(j int) bool { return j >= 0 }) {
 		a := area{plotLeft, plotRight, top, top + lossHeight}
 		rep.lossPanel(d, a, ylo, all, nil)
@@ -209,7 +235,7 @@ func (rep *Report) lossChart(d *svgDoc, top float64) float64 {
 	return bottom + 10
 }
 
-// lossPanel draws P(loss) against the drain timeout in a: the series of
+// lossPanel draws P(loss) against the x axis in a: the series of
 // show in their styles, those of grey as thin grey context lines. Cells
 // with losses have a marker and a 95 % interval bar; loss-free cells sit
 // on a separate 0 line with no interval drawn (lossChart states their
@@ -243,7 +269,7 @@ func (rep *Report) lossPanel(d *svgDoc, a area, ylo float64, show, grey []int) {
 			if j > 0 && (rep.Cells[c].LossRuns == 0) != (rep.Cells[s.Cells[j-1]].LossRuns == 0) {
 				out, line = append(out, line), nil
 			}
-			line = append(line, pt(xs.at(rep.timeoutNS(c)), py(rep.Cells[c].PLoss)))
+			line = append(line, pt(xs.at(rep.xNS(c)), py(rep.Cells[c].PLoss)))
 		}
 		return append(out, line)
 	}
@@ -254,7 +280,7 @@ func (rep *Report) lossPanel(d *svgDoc, a area, ylo float64, show, grey []int) {
 	}
 	type key struct{ x, y float64 }
 	at := map[key][]int{} // point -> series there, in series order (lookups only)
-	pos := func(c int) key { return key{math.Round(xs.at(rep.timeoutNS(c))), math.Round(py(rep.Cells[c].PLoss))} }
+	pos := func(c int) key { return key{math.Round(xs.at(rep.xNS(c))), math.Round(py(rep.Cells[c].PLoss))} }
 	for _, i := range show {
 		for _, c := range rep.Series[i].Cells {
 			at[pos(c)] = append(at[pos(c)], i)
@@ -272,7 +298,7 @@ func (rep *Report) lossPanel(d *svgDoc, a area, ylo float64, show, grey []int) {
 			cell := &rep.Cells[c]
 			group := at[pos(c)]
 			step := min(dodge, 28/float64(max(len(group)-1, 1)))
-			x := xs.at(rep.timeoutNS(c)) + step*(float64(slices.Index(group, i))-float64(len(group)-1)/2)
+			x := xs.at(rep.xNS(c)) + step*(float64(slices.Index(group, i))-float64(len(group)-1)/2)
 			if cell.LossRuns > 0 {
 				d.el(`<path d="M%.1f %.1fV%.1fM%.1f %.1fh6M%.1f %.1fh6" stroke="%s" stroke-width="1.2" fill="none" data-ci="%d"/>`,
 					x, py(cell.Low), py(cell.High), x-3, py(cell.Low), x-3, py(cell.High), st.colour, c)
@@ -280,9 +306,9 @@ func (rep *Report) lossPanel(d *svgDoc, a area, ylo float64, show, grey []int) {
 			d.marker(st, x, py(cell.PLoss), fmt.Sprintf(`data-cell="%d"`, c))
 		}
 		if s.Rec.Found {
-			x := xs.at(rep.timeoutNS(s.Rec.Cell))
+			x := xs.at(rep.xNS(s.Rec.Cell))
 			d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" stroke-dasharray="3 3"/>`, x, a.top, x, a.bottom, st.colour)
-			d.el(`<text x="%.1f" y="%.1f" class="k" style="fill:%s;font-weight:600">%s</text>`, x+4, a.top+13+14*float64(rows), st.colour, esc("≥ "+s.Rec.Timeout))
+			d.el(`<text x="%.1f" y="%.1f" class="k" style="fill:%s;font-weight:600">%s</text>`, x+4, a.top+13+14*float64(rows), st.colour, esc("≥ "+s.Rec.Value))
 			rows++
 		}
 		d.el(`</g>`)
@@ -298,12 +324,15 @@ func (d *svgDoc) curve(points []string, st style, width float64) {
 }
 
 // cdfChart draws, per series, the cumulative distribution of drain
-// durations at the series' largest timeout, and returns its bottom.
+// durations at the series' largest x value, and returns its bottom. Only
+// recommended drain timeouts are marked on it: another x axis's values are
+// not durations of the drain.
 func (rep *Report) cdfChart(d *svgDoc, top float64) float64 {
 	bottom := top + cdfHeight
 	axis := rep.Sweep.Axes[len(rep.Sweep.Axes)-1]
 	largest := axis.Values[len(axis.Values)-1]
-	d.text(plotLeft, top-24, "start", "h", "Drain duration, Drain() to CLOSED, at drain_timeout "+largest+": share of runs done by then")
+	d.text(plotLeft, top-24, "start", "h", "Drain duration, Drain() to CLOSED, at "+axis.Name+" "+largest+": share of runs done by then")
+	marks := rep.XName() == TimeoutAxis
 	lo, hi := math.Inf(1), math.Inf(-1)
 	durs := make([][]int64, len(rep.Series))
 	for i, s := range rep.Series {
@@ -317,8 +346,8 @@ func (rep *Report) cdfChart(d *svgDoc, top float64) float64 {
 		if n := len(durs[i]); n > 0 {
 			lo, hi = min(lo, float64(durs[i][0])), max(hi, float64(durs[i][n-1]))
 		}
-		if s.Rec.Found {
-			lo, hi = min(lo, rep.timeoutNS(s.Rec.Cell)), max(hi, rep.timeoutNS(s.Rec.Cell))
+		if marks && s.Rec.Found {
+			lo, hi = min(lo, rep.xNS(s.Rec.Cell)), max(hi, rep.xNS(s.Rec.Cell))
 		}
 	}
 	if math.IsInf(lo, 0) {
@@ -351,8 +380,8 @@ func (rep *Report) cdfChart(d *svgDoc, top float64) float64 {
 	d.xticks(xs, xticks, a)
 	for i, s := range rep.Series {
 		st := seriesStyle(i)
-		if s.Rec.Found {
-			x := xs.at(rep.timeoutNS(s.Rec.Cell))
+		if marks && s.Rec.Found {
+			x := xs.at(rep.xNS(s.Rec.Cell))
 			d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" stroke-dasharray="3 3"/>`, x, top, x, bottom, st.colour)
 		}
 		if len(durs[i]) == 0 {
@@ -361,7 +390,11 @@ func (rep *Report) cdfChart(d *svgDoc, top float64) float64 {
 		d.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s data-series="%d"/>`, strings.Join(cdfPoints(durs[i], xs, ys), " "), st.colour, st.dashAttr(), i)
 	}
 	d.frame(a)
-	d.text((plotLeft+plotRight)/2, bottom+52, "middle", "a", "drain duration, "+xs.name()+" (dashed verticals: recommended timeouts)")
+	title := "drain duration, " + xs.name()
+	if marks {
+		title += " (dashed verticals: recommended timeouts)"
+	}
+	d.text((plotLeft+plotRight)/2, bottom+52, "middle", "a", title)
 	d.vlabel(a, "runs done")
 	for _, n := range notes {
 		bottom += 16
