@@ -758,14 +758,32 @@ func cellIndex(sizes []int, i int) []int {
 }
 
 // describeWait says what wait axis ax measures in base, for the report:
-// "from actions[1] (subscribe at 10ms) to actions[2] (drain_sub)".
+// "from subscribe q3 (actions[1], at 10ms) to drain_sub q1 (actions[2])".
 func describeWait(base *scenario.Scenario, ax *Axis) string {
 	ref := &base.Actions[ax.After]
 	var to []string
 	for _, i := range ax.Actions {
-		to = append(to, fmt.Sprintf("actions[%d] (%s)", i, base.Actions[i].Kind()))
+		to = append(to, fmt.Sprintf("%s (actions[%d])", actionWhat(&base.Actions[i]), i))
 	}
-	return fmt.Sprintf("from actions[%d] (%s at %v) to %s", ax.After, ref.Kind(), ref.At, strings.Join(to, ", "))
+	return fmt.Sprintf("from %s (actions[%d], at %v) to %s", actionWhat(ref), ax.After, ref.At, strings.Join(to, ", "))
+}
+
+// actionWhat names an action by its verb and the subscription or client it
+// acts on, e.g. "subscribe q3", "drain old"; other verbs by the verb alone.
+func actionWhat(a *scenario.Action) string {
+	switch {
+	case a.Subscribe != nil:
+		return "subscribe " + a.Subscribe.Sub
+	case a.Unsubscribe != nil:
+		return "unsubscribe " + a.Unsubscribe.Sub
+	case a.DrainSub != nil:
+		return "drain_sub " + a.DrainSub.Sub
+	case a.Drain != nil:
+		return "drain " + a.Drain.Client
+	case a.Close != nil:
+		return "close " + a.Close.Client
+	}
+	return a.Kind()
 }
 
 // describeAxis renders the axis for a fingerprint: its name, targets and
