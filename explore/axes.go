@@ -67,7 +67,7 @@ type Value struct {
 	// ran as a backlog of 1 labelled 9223372036854776000).
 	Num float64
 	// Dist is the value of a distribution axis (handler, latency,
-	// route_latency).
+	// route_latency, leaf_latency, gateway_latency).
 	Dist sim.Dist
 }
 
@@ -99,6 +99,9 @@ type axisKind struct {
 	fromNum func(x float64) Value
 	// apply changes the cell for value v of axis ax.
 	apply func(c *cellSpec, ax *Axis, v Value)
+	// links picks the links a link-latency axis sets out of a topology;
+	// nil for the other axes.
+	links func(*scenario.Topology) *[]scenario.Link
 }
 
 // axisKinds lists every axis a sweep may have, in the order docs/explore.md
@@ -147,15 +150,9 @@ var axisKinds = []*axisKind{
 		}},
 	{name: "latency", value: distValue,
 		apply: func(c *cellSpec, _ *Axis, v Value) { c.sc.Network.Latency = v.Dist }},
-	{name: "route_latency", value: distValue,
-		apply: func(c *cellSpec, _ *Axis, v Value) {
-			t := *c.sc.Topology
-			t.Routes = slices.Clone(t.Routes)
-			for i := range t.Routes {
-				t.Routes[i].Latency = v.Dist
-			}
-			c.sc.Topology = &t
-		}},
+	linkAxis("route_latency", func(t *scenario.Topology) *[]scenario.Link { return &t.Routes }),
+	linkAxis("leaf_latency", func(t *scenario.Topology) *[]scenario.Link { return &t.Leafnodes }),
+	linkAxis("gateway_latency", func(t *scenario.Topology) *[]scenario.Link { return &t.Gateways }),
 	{name: "at", target: someActions, value: durationValue(0), fromNum: durationNum,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
 			for _, i := range ax.Actions {
@@ -194,6 +191,22 @@ var axisKinds = []*axisKind{
 			*c.prof = *p
 			c.sc.Profile = v.Label
 		}},
+}
+
+// linkAxis is the axis that sets the latency distribution of every link
+// of one kind (routes, leaf connections, gateways) of the topology; links
+// picks that kind's list out of a topology.
+func linkAxis(name string, links func(*scenario.Topology) *[]scenario.Link) *axisKind {
+	return &axisKind{name: name, value: distValue, links: links,
+		apply: func(c *cellSpec, _ *Axis, v Value) {
+			t := *c.sc.Topology
+			l := links(&t)
+			*l = slices.Clone(*l)
+			for i := range *l {
+				(*l)[i].Latency = v.Dist
+			}
+			c.sc.Topology = &t
+		}}
 }
 
 func axisNames() []string {
@@ -516,8 +529,9 @@ func (ax *Axis) checkValues(dec *scenario.Decoder, n *yaml.Node, path string, x 
 // needs a base with routes.
 func (ax *Axis) defaultTargets(dec *scenario.Decoder, base *scenario.Scenario, f scenario.Field) error {
 	path := scenario.Join(f.Path, targetKeys[ax.kind.target])
-	if ax.Name == "route_latency" && (base.Topology == nil || len(base.Topology.Routes) == 0) {
-		return dec.Errorf(f.Line, f.Path, "scenario %s has no routes (no servers: of one cluster): route_latency sets the latency of every route of its topology (docs/cluster.md)", base.File)
+	if l := ax.kind.links; l != nil && (base.Topology == nil || len(*l(base.Topology)) == 0) {
+		kind := strings.TrimSuffix(ax.Name, "_latency")
+		return dec.Errorf(f.Line, f.Path, "scenario %s has no %s links (see its servers:): %s sets the latency of every %s link of its topology (docs/cluster.md)", base.File, kind, ax.Name, kind)
 	}
 	switch ax.kind.target {
 	case someClients:

@@ -133,6 +133,10 @@ func TestMergeRefusesCorruptedInput(t *testing.T) {
 			a := arr(obj(m["sweep"])["axes"])
 			a[0], a[1] = a[1], a[0]
 		}, want: `field sweep.axes[0].name = "drain_timeout": want drain_timeout as the last axis`},
+		// Catches a check that takes any numeric axis, or none, as the x axis.
+		{name: "last axis not an x axis", change: set(ax1, "name", "backlog"), want: `field sweep.axes[1].name = "backlog": want the x axis last, one of [drain_timeout at wait]`},
+		// Catches a report that reads a wait axis without saying what it measures.
+		{name: "wait axis without its description", change: set(ax1, "name", WaitAxis), want: `field sweep.wait = "": want what the wait axis measures`},
 		{name: "repeated axis", change: set(ax1, "name", "request_timeout"), want: `field sweep.axes[1].name = "request_timeout": want each axis once`},
 		{name: "timeouts decreasing", change: set(ax1, "num", []any{n("2e9"), n("1e9")}), want: "field sweep.axes[1].num[1] = 1e+09: want a finite number (whole nanoseconds for drain_timeout, at and wait; increasing along drain_timeout and the x axis)"},
 		{name: "fractional timeout", change: set(ax1, "num", []any{n("1"), n("2.5")}), want: "field sweep.axes[1].num[1] = 2.5: want a finite number (whole nanoseconds"},
