@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -445,4 +446,65 @@ func TestChartCoincidingCurves(t *testing.T) {
 	require.Equal(t, 4, groups, "each series drawn once")
 	require.Equal(t, 4+1, frames, "a P(loss) panel per series, and the CDF")
 	require.Equal(t, 3, legend)
+}
+
+// waitResults is handMade with the wait of a hand-off as its x axis in
+// place of the drain timeout, and no drain of a connection (every
+// drain_ns -1), as in a sweep of a drain_sub.
+func waitResults(lost [2][3]int) *Results {
+	r := handMade(4000, lost)
+	r.Sweep.Axes[1] = AxisInfo{Name: WaitAxis, Values: []string{"1ms", "2ms", "3ms"}, Num: []float64{1e6, 2e6, 3e6}}
+	r.Sweep.Wait = "from subscribe q3 (actions[1], at 10ms) to drain_sub q1 (actions[2])"
+	for c := range r.Cells {
+		r.Cells[c].Timeouts = 0
+		for i := range r.Cells[c].DrainNS {
+			r.Cells[c].DrainNS[i] = -1
+		}
+		for i, l := range r.Cells[c].Lost {
+			if l > 0 {
+				r.Cells[c].Lost[i] = 1 // the same runs whatever the wait, where the counts are equal
+			}
+		}
+		r.Cells[c].Silent = len(slices.DeleteFunc(slices.Clone(r.Cells[c].Lost), func(l int) bool { return l == 0 }))
+	}
+	return r
+}
+
+// TestWaitRecommendation checks the advice along a wait axis: the smallest
+// wait that meets the target, "extend the wait axis" when losses fall but
+// stay, and "a longer wait is unlikely to help" when the last waits had
+// the same runs; the table, JSON and chart name the wait. It fails if the
+// text still says drain_timeout, if a series that stays lossy is advised a
+// wait, or if the JSON puts the wait in drain_timeout.
+func TestWaitRecommendation(t *testing.T) {
+	rep, err := Summarize(waitResults([2][3]int{{40, 0, 0}, {900, 30, 9}}), 0)
+	require.NoError(t, err)
+	a, b := rep.Series[0], rep.Series[1]
+	require.Equal(t, "wait", rep.XName())
+	require.Contains(t, rep.RecommendationText(&a), "wait 2ms or more: at 2ms, 0 of 4,000 runs lost messages, so P(loss) <= 0.000959 (95% upper bound) <= target 0.001")
+	require.Contains(t, rep.RecommendationText(&b), "no wait up to 3ms, the largest value tried, meets the target: at 3ms, 9 of 4,000 runs lost messages")
+	require.Contains(t, rep.RecommendationText(&b), "extend the wait axis above 3ms")
+
+	var table, js, svg bytes.Buffer
+	require.NoError(t, rep.WriteTable(&table))
+	require.Contains(t, table.String(), "recommendation (smallest wait whose 95% upper bound on P(loss) is at most 0.001):\n  (the wait is from subscribe q3 (actions[1], at 10ms) to drain_sub q1 (actions[2]))\n")
+	require.NoError(t, rep.WriteJSON(&js))
+	var out struct {
+		Wait string
+		Recs []map[string]any `json:"recommendations"`
+	}
+	require.NoError(t, json.Unmarshal(js.Bytes(), &out))
+	require.Equal(t, rep.Sweep.Wait, out.Wait)
+	require.Equal(t, "wait", out.Recs[0]["x"])
+	require.Equal(t, "2ms", out.Recs[0]["value"])
+	require.Equal(t, 2e6, out.Recs[0]["value_ns"])
+	require.Equal(t, "", out.Recs[0]["drain_timeout"])
+	require.NoError(t, rep.WriteSVG(&svg))
+	requireWellFormedSVG(t, svg.Bytes(), 2)
+	require.Contains(t, svg.String(), "wait from subscribe q3 (actions[1], at 10ms) to drain_sub q1 (actions[2]), linear scale; a tick at every wait run")
+	require.NotContains(t, svg.String(), "Drain duration", "no drain of a connection: no duration chart")
+
+	rep, err = Summarize(waitResults([2][3]int{{40, 0, 0}, {900, 9, 9}}), 0)
+	require.NoError(t, err)
+	require.Contains(t, rep.RecommendationText(&rep.Series[1]), "no wait meets the target, and from 2ms to 3ms, the largest value tried, the wait changed nothing: every value gave the same runs, in which 9 of 4,000 runs lost messages (P(loss) 0.00225, 95% CI [0.00118, 0.00427]), so a longer wait is unlikely to help")
 }
