@@ -25,11 +25,20 @@ const TimeoutAxis = "drain_timeout"
 // member and draining the old one.
 const WaitAxis = "wait"
 
-// XAxes are the axes a sweep's x may name: the axes along which a larger
-// value is the operator's remedy (a longer drain timeout, a later action,
-// a longer wait), so that "the smallest value that meets the target" is the
-// advice. TimeoutAxis, the default, comes first.
-var XAxes = []string{TimeoutAxis, "at", WaitAxis}
+// RateAxis is the name of the publish-rate axis, the one x axis along
+// which a smaller value is the remedy.
+const RateAxis = "publish_rate"
+
+// XAxes are the axes a sweep's x may name: those along which one direction
+// is the operator's remedy, so that the advice is the first value, going
+// that way, that meets the target: the smallest drain timeout, action
+// time or wait (a longer one is safer), the largest publish rate (a lower
+// one is safer). TimeoutAxis, the default, comes first.
+var XAxes = []string{TimeoutAxis, "at", WaitAxis, RateAxis}
+
+// lowerIsSafer reports whether a smaller value of x axis name is the
+// remedy, so that the advice is the largest value that meets the target.
+func lowerIsSafer(name string) bool { return name == RateAxis }
 
 // Axis is one swept parameter: its values, in order, and what it changes in
 // the base scenario.
@@ -141,7 +150,7 @@ var axisKinds = []*axisKind{
 				p.Count = int(v.Num)
 			}
 		}},
-	{name: "publish_rate", target: someActions, value: rateValue, fromNum: rateNum,
+	{name: RateAxis, target: someActions, value: rateValue, fromNum: rateNum,
 		apply: func(c *cellSpec, ax *Axis, v Value) {
 			for _, i := range ax.Actions {
 				p := c.publish(i)
@@ -297,7 +306,7 @@ func parseAxes(dec *scenario.Decoder, base *scenario.Scenario, f, x scenario.Fie
 			return nil, err
 		}
 		if !slices.Contains(XAxes, xName) {
-			return nil, dec.Errorf(x.Line, x.Path, "axis %q cannot be the x axis: want one of %s, whose smallest value meeting the target is the advice", xName, strings.Join(XAxes, ", "))
+			return nil, dec.Errorf(x.Line, x.Path, "axis %q cannot be the x axis: want one of %s, along which the advice is the smallest value (the largest publish_rate) that meets the target", xName, strings.Join(XAxes, ", "))
 		}
 	}
 	var axes []*Axis

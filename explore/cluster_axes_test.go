@@ -203,7 +203,7 @@ func TestLinkLatencyAxes(t *testing.T) {
 // TestXRefused: a bad x is refused with the sweep's file, line and field.
 func TestXRefused(t *testing.T) {
 	for _, tc := range []struct{ name, sweep, field, msg string }{
-		{"not an axis", "x: colour\naxes:\n  drain_timeout: [1s]\n", "x", `axis "colour" cannot be the x axis: want one of drain_timeout, at, wait`},
+		{"not an axis", "x: colour\naxes:\n  drain_timeout: [1s]\n", "x", `axis "colour" cannot be the x axis: want one of drain_timeout, at, wait, publish_rate`},
 		{"an axis without a direction", "x: handler\naxes:\n  drain_timeout: [1s]\n", "x", "cannot be the x axis"},
 		{"not in axes", "x: wait\naxes:\n  drain_timeout: [1s]\n", "x", `x names axis "wait", which axes: does not have`},
 		{"a list", "x: [wait]\naxes:\n  drain_timeout: [1s]\n", "x", ""},

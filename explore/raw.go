@@ -241,14 +241,14 @@ func (h *Header) validate() error {
 		case a.Name == TimeoutAxis && i != len(h.Axes)-1 && !slices.Contains(XAxes[1:], h.Axes[len(h.Axes)-1].Name):
 			return fieldErr(field+".name", a.Name, "drain_timeout as the last axis")
 		case slices.Contains(XAxes, a.Name) && len(a.Num) == 0:
-			return fieldErr(field+".num", described("[]"), "the %s values in nanoseconds, one per value", a.Name)
+			return fieldErr(field+".num", described("[]"), "the %s values as numbers (durations in nanoseconds), one per value", a.Name)
 		}
 		if j := slices.Index(a.Values, ""); j >= 0 {
 			return fieldErr(fmt.Sprintf("%s.values[%d]", field, j), "", "a value's label")
 		}
 		for j, x := range a.Num {
 			bad := math.IsNaN(x) || math.IsInf(x, 0)
-			if slices.Contains(XAxes, a.Name) {
+			if slices.Contains(XAxes, a.Name) && a.Name != RateAxis {
 				bad = bad || x < 0 || x > math.MaxInt64 || x != math.Trunc(x)
 			}
 			if a.Name == TimeoutAxis || i == len(h.Axes)-1 {

@@ -134,13 +134,13 @@ func TestMergeRefusesCorruptedInput(t *testing.T) {
 			a[0], a[1] = a[1], a[0]
 		}, want: `field sweep.axes[0].name = "drain_timeout": want drain_timeout as the last axis`},
 		// Catches a check that takes any numeric axis, or none, as the x axis.
-		{name: "last axis not an x axis", change: set(ax1, "name", "backlog"), want: `field sweep.axes[1].name = "backlog": want the x axis last, one of [drain_timeout at wait]`},
+		{name: "last axis not an x axis", change: set(ax1, "name", "backlog"), want: `field sweep.axes[1].name = "backlog": want the x axis last, one of [drain_timeout at wait publish_rate]`},
 		// Catches a report that reads a wait axis without saying what it measures.
 		{name: "wait axis without its description", change: set(ax1, "name", WaitAxis), want: `field sweep.wait = "": want what the wait axis measures`},
 		{name: "repeated axis", change: set(ax1, "name", "request_timeout"), want: `field sweep.axes[1].name = "request_timeout": want each axis once`},
 		{name: "timeouts decreasing", change: set(ax1, "num", []any{n("2e9"), n("1e9")}), want: "field sweep.axes[1].num[1] = 1e+09: want a finite number (whole nanoseconds for drain_timeout, at and wait; increasing along drain_timeout and the x axis)"},
 		{name: "fractional timeout", change: set(ax1, "num", []any{n("1"), n("2.5")}), want: "field sweep.axes[1].num[1] = 2.5: want a finite number (whole nanoseconds"},
-		{name: "timeouts without numbers", change: func(m map[string]any) { delete(ax1(m), "num") }, want: "field sweep.axes[1].num = []: want the drain_timeout values in nanoseconds"},
+		{name: "timeouts without numbers", change: func(m map[string]any) { delete(ax1(m), "num") }, want: "field sweep.axes[1].num = []: want the drain_timeout values as numbers (durations in nanoseconds)"},
 		{name: "numbers not one per value", change: set(ax1, "num", []any{n("1")}), want: "field sweep.axes[1].num = 1 numbers: want none, or one per value (2)"},
 		{name: "no axes", change: set(sweep, "axes", []any{}), want: "field sweep.axes = []: want one axis or more"},
 		{name: "empty label", change: func(m map[string]any) { arr(ax0(m)["values"])[0] = "" }, want: `field sweep.axes[0].values[0] = "": want a value's label`},

@@ -76,11 +76,13 @@ type Series struct {
 // series shows instead.
 type Recommendation struct {
 	// Found is true when an x value of the series meets the target; Cell
-	// is then the smallest such value's cell. When none does, Cell is the
-	// cell the text reports on: the smallest loss-free one when some cell
-	// lost nothing (from it on, more seeds may show the target), else the
-	// largest value tried (the loss there is the least the axis showed
-	// to persist; a tie between losing cells never names a smaller one).
+	// is then the smallest such value's cell (the largest, for a publish
+	// rate, whose remedy is a lower value). When none does, Cell is the
+	// cell the text reports on: the first loss-free one, going the same
+	// way, when some cell lost nothing (from it on, more seeds may show
+	// the target), else the safest value tried, the largest (the smallest
+	// rate): the loss there is the least the axis showed to persist; a tie
+	// between losing cells never names a less safe one.
 	Found bool
 	Cell  int
 	// Value is the recommended (or reported) cell's x value, e.g. "2ms".
@@ -186,8 +188,8 @@ func cellStats(cr *CellRuns) CellStats {
 	return s
 }
 
-// recommend picks the first cell (by increasing x) whose upper bound meets
-// the target; see Recommendation for what it reports when none does. prof
+// recommend picks the first cell (by increasing x, or decreasing for a
+// publish rate) whose upper bound meets the target; see Recommendation for what it reports when none does. prof
 // is the series' profile, nil when the results do not name it; a profile
 // without a drain timeout matters only when the x axis is drain_timeout.
 func (rep *Report) recommend(cells []int, prof *model.Profile) Recommendation {
@@ -197,12 +199,20 @@ func (rep *Report) recommend(cells []int, prof *model.Profile) Recommendation {
 	for i := len(cells) - 2; i >= 0 && rep.res.Cells[cells[i]].equal(&rep.res.Cells[rec.Cell]); i-- {
 		rec.SameFrom = cells[i]
 	}
+	// Along a publish rate the remedy is a smaller value: the same search
+	// runs from the largest down, and reports the smallest when it fails.
+	safer := cells
+	if lowerIsSafer(rep.XName()) {
+		safer = slices.Clone(cells)
+		slices.Reverse(safer)
+		rec.Cell = cells[0]
+	}
 	if prof != nil && prof.TimeoutStart == model.NoTimeout && rep.XName() == TimeoutAxis {
 		rec.NoTimeout, rec.Profile = true, prof.Name
-	} else if c := slices.IndexFunc(cells, func(c int) bool { return rep.Cells[c].High <= rep.Target }); c >= 0 {
-		rec.Found, rec.Cell = true, cells[c]
-	} else if c := slices.IndexFunc(cells, func(c int) bool { return rep.Cells[c].LossRuns == 0 }); c >= 0 {
-		rec.Cell = cells[c]
+	} else if c := slices.IndexFunc(safer, func(c int) bool { return rep.Cells[c].High <= rep.Target }); c >= 0 {
+		rec.Found, rec.Cell = true, safer[c]
+	} else if c := slices.IndexFunc(safer, func(c int) bool { return rep.Cells[c].LossRuns == 0 }); c >= 0 {
+		rec.Cell = safer[c]
 	}
 	rec.Value = rep.xLabel(rec.Cell)
 	return rec
@@ -241,9 +251,10 @@ func (rep *Report) xNS(c int) float64 {
 }
 
 // RecommendationText renders a series' recommendation as one sentence,
-// naming the x axis ("drain_timeout 2s or more", "wait 2ms or more").
+// naming the x axis ("drain_timeout 2s or more", "wait 2ms or more",
+// "publish_rate 500 or less").
 func (rep *Report) RecommendationText(s *Series) string {
-	r, c, x := &s.Rec, &rep.Cells[s.Rec.Cell], rep.XName()
+	r, c, x, dir := &s.Rec, &rep.Cells[s.Rec.Cell], rep.XName(), rep.direction()
 	lost := fmt.Sprintf("%s of %s runs lost messages", groupDigits(c.LossRuns), groupDigits(c.Runs))
 	first, last, same := rep.xLabel(s.Cells[0]), rep.xLabel(s.Cells[len(s.Cells)-1]), rep.xLabel(r.SameFrom)
 	switch {
@@ -255,20 +266,33 @@ func (rep *Report) RecommendationText(s *Series) string {
 		return fmt.Sprintf("no drain_timeout to recommend: profile %s has no drain timeout, so the drain_timeout axis has no effect on it; %s: %s (P(loss) %s, 95%% CI [%s, %s])",
 			r.Profile, seen, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High))
 	case r.Found:
-		return fmt.Sprintf("%s %s or more: at %s, %s, so P(loss) <= %s (95%% upper bound) <= target %s; a claim of P(loss) <= %s would need %s loss-free runs per cell",
-			x, r.Value, r.Value, lost, fmtProb(c.High), fmtProb(rep.Target), fmtProb(r.Tighter), groupDigits(r.TighterRuns))
+		return fmt.Sprintf("%s %s or %s: at %s, %s, so P(loss) <= %s (95%% upper bound) <= target %s; a claim of P(loss) <= %s would need %s loss-free runs per cell",
+			x, r.Value, dir.more, r.Value, lost, fmtProb(c.High), fmtProb(rep.Target), fmtProb(r.Tighter), groupDigits(r.TighterRuns))
 	case c.LossRuns == 0:
 		return fmt.Sprintf("no %s shows the target with %s runs per cell: at %s none of them lost messages, but the 95%% upper bound is %s > target %s; showing P(loss) <= %s needs %s loss-free runs per cell (raise seeds)",
 			x, groupDigits(c.Runs), r.Value, fmtProb(c.High), fmtProb(rep.Target), fmtProb(rep.Target), groupDigits(r.RunsNeeded))
 	case r.SameFrom != r.Cell && x == TimeoutAxis && c.Timeouts == 0:
 		return fmt.Sprintf("no drain_timeout meets the target, and from %s to %s, the largest value tried, the drain timeout changed nothing: every value gave the same runs, in which %s without the drain timing out, so a longer drain_timeout is unlikely to help: the loss has another cause",
 			same, last, lost)
-	case r.SameFrom != r.Cell && x != TimeoutAxis:
+	case r.SameFrom != r.Cell && x != TimeoutAxis && !lowerIsSafer(x):
 		return fmt.Sprintf("no %s meets the target, and from %s to %s, the largest value tried, the %s changed nothing: every value gave the same runs, in which %s (P(loss) %s, 95%% CI [%s, %s]), so a longer %s is unlikely to help: the loss has another cause",
 			x, same, last, x, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High), x)
 	}
-	return fmt.Sprintf("no %s up to %s, the largest value tried, meets the target: at %s, %s (P(loss) %s, 95%% CI [%s, %s]); extend the %s axis above %s",
-		x, r.Value, r.Value, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High), x, r.Value)
+	return fmt.Sprintf("no %s %s %s, the %s value tried, meets the target: at %s, %s (P(loss) %s, 95%% CI [%s, %s]); extend the %s axis %s %s",
+		x, dir.upTo, r.Value, dir.extreme, r.Value, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High), x, dir.beyond, r.Value)
+}
+
+// direction is the words of a recommendation along an x axis whose remedy
+// is a larger value ("2ms or more", "up to 5ms, the largest value tried",
+// "above", the chart's "≥") or a smaller one (a publish rate: "or less",
+// "down to", "below", "≤").
+type direction struct{ more, upTo, extreme, beyond, sign string }
+
+func (rep *Report) direction() direction {
+	if lowerIsSafer(rep.XName()) {
+		return direction{"less", "down to", "smallest", "below", "≤"}
+	}
+	return direction{"more", "up to", "largest", "above", "≥"}
 }
 
 // fmtProb renders a probability with three significant digits and no

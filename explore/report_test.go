@@ -508,3 +508,26 @@ func TestWaitRecommendation(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, rep.RecommendationText(&rep.Series[1]), "no wait meets the target, and from 2ms to 3ms, the largest value tried, the wait changed nothing: every value gave the same runs, in which 9 of 4,000 runs lost messages (P(loss) 0.00225, 95% CI [0.00118, 0.00427]), so a longer wait is unlikely to help")
 }
+
+// TestRateRecommendation checks the advice along a publish_rate x axis,
+// where a lower rate is the remedy: the largest rate that meets the
+// target, else the smallest rate tried and "extend the axis below it",
+// with "≤" on the chart and rates, not durations, as tick labels. It fails
+// if the search runs from the smallest value up (it would advise 100, the
+// smallest safe rate, not 1000) or the ticks are formatted as durations.
+func TestRateRecommendation(t *testing.T) {
+	r := handMade(4000, [2][3]int{{0, 0, 40}, {9, 30, 900}})
+	r.Sweep.Axes[1] = AxisInfo{Name: RateAxis, Values: []string{"100", "1000", "10000"}, Num: []float64{100, 1000, 10000}}
+	rep, err := Summarize(r, 0)
+	require.NoError(t, err)
+	a, b := rep.Series[0], rep.Series[1]
+	require.Contains(t, rep.RecommendationText(&a), "publish_rate 1000 or less: at 1000, 0 of 4,000 runs lost messages")
+	require.Equal(t, "100", b.Rec.Value, "the smallest rate tried")
+	require.Contains(t, rep.RecommendationText(&b), "no publish_rate down to 100, the smallest value tried, meets the target: at 100, 9 of 4,000 runs lost messages (P(loss) 0.00225, 95% CI [0.00118, 0.00427]); extend the publish_rate axis below 100")
+	var svg bytes.Buffer
+	require.NoError(t, rep.WriteSVG(&svg))
+	requireWellFormedSVG(t, svg.Bytes(), 2)
+	require.Contains(t, svg.String(), ">≤ 1000<")
+	require.Contains(t, svg.String(), `data-tick="10000"`)
+	require.Contains(t, svg.String(), "publish rate (messages per second), log scale")
+}

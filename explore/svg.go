@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -167,6 +168,8 @@ func (rep *Report) xTitle() string {
 		return "drain timeout (DrainTimeout)"
 	case WaitAxis:
 		return "wait " + rep.Sweep.Wait
+	case RateAxis:
+		return "publish rate (messages per second)"
 	}
 	return "at: the time of the actions the at axis sets"
 }
@@ -177,6 +180,14 @@ func (rep *Report) xTick() string {
 		return "timeout"
 	}
 	return rep.XName()
+}
+
+// xTickLabel labels a value of the x axis: a duration, or a publish rate.
+func (rep *Report) xTickLabel(v float64) string {
+	if rep.XName() == RateAxis {
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return durationTick(v)
 }
 
 // lossChart draws P(loss) against the x axis with its top at top and
@@ -257,7 +268,7 @@ func (rep *Report) lossPanel(d *svgDoc, a area, ylo float64, show, grey []int) {
 	}
 	d.hgrid(a, a.bottom, "0")
 	d.el(`<path d="M%.1f %.1fl6 -4m-6 8l6 -4" class="ax" fill="none"/>`, a.left-3, a.bottom-zeroGap/2+2)
-	d.xticks(xs, nums, a)
+	d.xticks(xs, nums, a, rep.xTickLabel)
 	d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#b2182b" stroke-width="1.5" stroke-dasharray="6 4"/>`, a.left, py(rep.Target), a.right, py(rep.Target))
 	d.text(a.right-4, py(rep.Target)-5, "end", "k", "target "+fmtProb(rep.Target))
 	// lines returns a series' curve: polylines of the cells on either side
@@ -308,7 +319,7 @@ func (rep *Report) lossPanel(d *svgDoc, a area, ylo float64, show, grey []int) {
 		if s.Rec.Found {
 			x := xs.at(rep.xNS(s.Rec.Cell))
 			d.el(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" stroke-dasharray="3 3"/>`, x, a.top, x, a.bottom, st.colour)
-			d.el(`<text x="%.1f" y="%.1f" class="k" style="fill:%s;font-weight:600">%s</text>`, x+4, a.top+13+14*float64(rows), st.colour, esc("≥ "+s.Rec.Value))
+			d.el(`<text x="%.1f" y="%.1f" class="k" style="fill:%s;font-weight:600">%s</text>`, x+4, a.top+13+14*float64(rows), st.colour, esc(rep.direction().sign+" "+s.Rec.Value))
 			rows++
 		}
 		d.el(`</g>`)
@@ -377,7 +388,7 @@ func (rep *Report) cdfChart(d *svgDoc, top float64) float64 {
 	for _, t := range []float64{0, 0.25, 0.5, 0.75, 1} {
 		d.hgrid(a, ys.at(t), fmt.Sprintf("%.0f%%", 100*t))
 	}
-	d.xticks(xs, xticks, a)
+	d.xticks(xs, xticks, a, durationTick)
 	for i, s := range rep.Series {
 		st := seriesStyle(i)
 		if marks && s.Rec.Found {
@@ -480,18 +491,18 @@ func (s scale) name() string {
 	return "linear scale"
 }
 
-// xticks draws a grid line and a duration label at each of values (in
-// nanoseconds, increasing). When neighbouring labels would overlap they
+// xticks draws a grid line and a label (label(v): a duration, a rate) at
+// each of values (increasing). When neighbouring labels would overlap they
 // are turned 45°; a label still closer than a line of text to the last one
 // written is left out, its grid line kept.
-func (d *svgDoc) xticks(xs scale, values []float64, a area) {
+func (d *svgDoc) xticks(xs scale, values []float64, a area, label func(float64) string) {
 	top, bottom := a.top, a.bottom
 	const charWidth, lineHeight = 6.6, 13.0
 	turn := false
 	for i := 1; i < len(values); i++ {
 		gap := xs.at(values[i]) - xs.at(values[i-1])
 		// Centred labels each take half their width on either side.
-		width := charWidth * float64(utf8.RuneCountInString(durationTick(values[i]))+utf8.RuneCountInString(durationTick(values[i-1]))) / 2
+		width := charWidth * float64(utf8.RuneCountInString(label(values[i]))+utf8.RuneCountInString(label(values[i-1]))) / 2
 		turn = turn || gap < width+6
 	}
 	last := math.Inf(-1)
@@ -504,10 +515,10 @@ func (d *svgDoc) xticks(xs scale, values []float64, a area) {
 		}
 		last = x
 		if turn {
-			d.el(`<text transform="translate(%.1f %.1f) rotate(-45)" text-anchor="end" class="k" data-tick="%s">%s</text>`, x+4, bottom+14, esc(durationTick(v)), esc(durationTick(v)))
+			d.el(`<text transform="translate(%.1f %.1f) rotate(-45)" text-anchor="end" class="k" data-tick="%s">%s</text>`, x+4, bottom+14, esc(label(v)), esc(label(v)))
 			continue
 		}
-		d.el(`<text x="%.1f" y="%.1f" text-anchor="middle" class="k" data-tick="%s">%s</text>`, x, bottom+17, esc(durationTick(v)), esc(durationTick(v)))
+		d.el(`<text x="%.1f" y="%.1f" text-anchor="middle" class="k" data-tick="%s">%s</text>`, x, bottom+17, esc(label(v)), esc(label(v)))
 	}
 }
 
