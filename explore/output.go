@@ -43,7 +43,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(bw, "\nrecommendation (smallest %s whose 95%% upper bound on P(loss) is at most %s):\n", rep.XName(), fmtProb(rep.Target))
+	fmt.Fprintf(bw, "\nrecommendation (%s %s whose 95%% upper bound on P(loss) is at most %s):\n", rep.direction().pick, rep.XName(), fmtProb(rep.Target))
 	if rep.Sweep.Wait != "" {
 		fmt.Fprintf(bw, "  (the wait is %s)\n", rep.Sweep.Wait)
 	}

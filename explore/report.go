@@ -286,13 +286,14 @@ func (rep *Report) RecommendationText(s *Series) string {
 // is a larger value ("2ms or more", "up to 5ms, the largest value tried",
 // "above", the chart's "≥") or a smaller one (a publish rate: "or less",
 // "down to", "below", "≤").
-type direction struct{ more, upTo, extreme, beyond, sign string }
+// pick is the value the advice names: "smallest" or "largest".
+type direction struct{ pick, more, upTo, extreme, beyond, sign string }
 
 func (rep *Report) direction() direction {
 	if lowerIsSafer(rep.XName()) {
-		return direction{"less", "down to", "smallest", "below", "≤"}
+		return direction{"largest", "less", "down to", "smallest", "below", "≤"}
 	}
-	return direction{"more", "up to", "largest", "above", "≥"}
+	return direction{"smallest", "more", "up to", "largest", "above", "≥"}
 }
 
 // fmtProb renders a probability with three significant digits and no

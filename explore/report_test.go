@@ -524,7 +524,9 @@ func TestRateRecommendation(t *testing.T) {
 	require.Contains(t, rep.RecommendationText(&a), "publish_rate 1000 or less: at 1000, 0 of 4,000 runs lost messages")
 	require.Equal(t, "100", b.Rec.Value, "the smallest rate tried")
 	require.Contains(t, rep.RecommendationText(&b), "no publish_rate down to 100, the smallest value tried, meets the target: at 100, 9 of 4,000 runs lost messages (P(loss) 0.00225, 95% CI [0.00118, 0.00427]); extend the publish_rate axis below 100")
-	var svg bytes.Buffer
+	var table, svg bytes.Buffer
+	require.NoError(t, rep.WriteTable(&table))
+	require.Contains(t, table.String(), "recommendation (largest publish_rate whose 95% upper bound")
 	require.NoError(t, rep.WriteSVG(&svg))
 	requireWellFormedSVG(t, svg.Bytes(), 2)
 	require.Contains(t, svg.String(), ">≤ 1000<")
