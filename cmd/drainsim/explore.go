@@ -20,7 +20,8 @@ const exploreUsage = `usage: drainsim explore SWEEP [flags]
 Runs every cell of the sweep file SWEEP (base scenario × axes) with the same
 seeds, prints a table of P(loss) with 95% Wilson intervals, lost-message and
 drain-duration statistics, and the smallest drain timeout whose upper bound
-on P(loss) is at most the target.
+on P(loss) is at most the target (along the sweep's x: the smallest wait or
+action time, the largest publish rate).
 
 Output files are checked before the first run (writable, not an input, not
 named twice) and written through a temporary file renamed over the old one.
