@@ -275,8 +275,12 @@ func (rep *Report) RecommendationText(s *Series) string {
 		return fmt.Sprintf("no drain_timeout meets the target, and from %s to %s, the largest value tried, the drain timeout changed nothing: every value gave the same runs, in which %s without the drain timing out, so a longer drain_timeout is unlikely to help: the loss has another cause",
 			same, last, lost)
 	case r.SameFrom != r.Cell && x != TimeoutAxis && !lowerIsSafer(x):
-		return fmt.Sprintf("no %s meets the target, and from %s to %s, the largest value tried, the %s changed nothing: every value gave the same runs, in which %s (P(loss) %s, 95%% CI [%s, %s]), so a longer %s is unlikely to help: the loss has another cause",
-			x, same, last, x, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High), x)
+		noun, later := "wait", "longer"
+		if x == "at" {
+			noun, later = "action time", "later"
+		}
+		return fmt.Sprintf("no %s meets the target, and from %s to %s, the largest value tried, the %s changed nothing: every value gave the same runs, in which %s (P(loss) %s, 95%% CI [%s, %s]), so a %s %s is unlikely to help: the loss has another cause",
+			x, same, last, noun, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High), later, noun)
 	}
 	return fmt.Sprintf("no %s %s %s, the %s value tried, meets the target: at %s, %s (P(loss) %s, 95%% CI [%s, %s]); extend the %s axis %s %s",
 		x, dir.upTo, r.Value, dir.extreme, r.Value, lost, fmtProb(c.PLoss), fmtProb(c.Low), fmtProb(c.High), x, dir.beyond, r.Value)

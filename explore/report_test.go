@@ -507,6 +507,9 @@ func TestWaitRecommendation(t *testing.T) {
 	rep, err = Summarize(waitResults([2][3]int{{40, 0, 0}, {900, 9, 9}}), 0)
 	require.NoError(t, err)
 	require.Contains(t, rep.RecommendationText(&rep.Series[1]), "no wait meets the target, and from 2ms to 3ms, the largest value tried, the wait changed nothing: every value gave the same runs, in which 9 of 4,000 runs lost messages (P(loss) 0.00225, 95% CI [0.00118, 0.00427]), so a longer wait is unlikely to help")
+	rep.Sweep.Axes[1].Name = "at"
+	require.Contains(t, rep.RecommendationText(&rep.Series[1]), "no at meets the target, and from 2ms to 3ms, the largest value tried, the action time changed nothing")
+	require.Contains(t, rep.RecommendationText(&rep.Series[1]), "so a later action time is unlikely to help")
 }
 
 // TestRateRecommendation checks the advice along a publish_rate x axis,
