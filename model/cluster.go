@@ -49,6 +49,7 @@ type cluster struct {
 	rmsgQueues [][]string
 	rmsgOrigin []string // per rmsgQueues entry: the cluster a leaf handed the message in from
 	settingUp  bool
+	pools      []clientPool // per client (reconnect.go)
 }
 
 // serverCluster is a Server's state in a cluster: its name and cluster
@@ -64,6 +65,9 @@ type serverCluster struct {
 	gws     []*routeEnd
 	rm      map[int32]int
 	gone    []goneSub
+	// lameDuck: the server is in lame-duck mode and accepts no client
+	// (lameduck.go).
+	lameDuck bool
 }
 
 // routeKey is the subject and queue group an RS± names; frames carry its
@@ -134,12 +138,6 @@ func checkTopology(sc *scenario.Scenario) error {
 				Msg: "restarting a server of a cluster (interest re-sync) is not modelled yet (docs/cluster.md#not-yet-modelled)"}
 		}
 	}
-	for i, c := range sc.Clients {
-		if len(c.ReconnectServers) > 0 {
-			return &scenario.Error{File: sc.File, Line: c.Line, Field: "clients[" + strconv.Itoa(i) + "].reconnect_servers",
-				Msg: "reconnecting to another server is not modelled yet (docs/cluster.md#not-yet-modelled): a client reconnects to its own server"}
-		}
-	}
 	return nil
 }
 
@@ -158,6 +156,7 @@ func (w *World) buildCluster(rng sim.Chooser) {
 	for i, c := range w.sc.Clients {
 		cl.home[i] = cl.servers[max(0, t.Index(c.Server))]
 	}
+	w.buildPools()
 	for _, r := range t.Routes {
 		w.join(r, routeLink)
 	}
@@ -339,9 +338,16 @@ func (s *Server) receiveRoute(e *routeEnd, frames []frame) {
 	}
 }
 
-// applyRoute processes one frame the peer of e sent.
+// applyRoute processes one frame the peer of e sent. A server that has
+// shut down (lameduck.go) applies no interest; what is routed to it is
+// dropped there.
 func (s *Server) applyRoute(e *routeEnd, f frame) {
+	if !s.up && f.op != opRMsg {
+		return
+	}
 	switch f.op {
+	case opRouteClose:
+		s.routeClosed(e)
 	case opRSub:
 		k := s.w.cl.keys[f.ref]
 		if ss := e.entry(k); ss != nil {
