@@ -1,8 +1,6 @@
 package model
 
 import (
-	"strconv"
-
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
 )
@@ -91,6 +89,9 @@ type routeEnd struct {
 	hub     bool
 	gw      bool
 	smap    map[int32]int
+	// down: the connection is closed (its server, or the peer's, went
+	// down) and not connected again yet; nothing is written on it.
+	down bool
 }
 
 // linkKind is what a link between servers is.
@@ -131,12 +132,6 @@ func checkTopology(sc *scenario.Scenario) error {
 	switch {
 	case sc.Network.Bandwidth > 0:
 		return notYet("network.bandwidth", "bandwidths in a cluster")
-	}
-	for i, a := range sc.Actions {
-		if a.RestartServer != nil {
-			return &scenario.Error{File: sc.File, Line: a.Line, Field: "actions[" + strconv.Itoa(i) + "].restart_server",
-				Msg: "restarting a server of a cluster (interest re-sync) is not modelled yet (docs/cluster.md#not-yet-modelled)"}
-		}
 	}
 	return nil
 }
@@ -214,8 +209,12 @@ func (cl *cluster) key(k routeKey) int32 {
 	return i
 }
 
-// send queues f on the route; the event's frames leave as one write.
+// send queues f on the route; the event's frames leave as one write. A
+// closed connection carries nothing.
 func (e *routeEnd) send(f frame) {
+	if e.down {
+		return
+	}
 	e.buf = append(e.buf, f)
 	if !e.kicked {
 		e.kicked = true
@@ -342,7 +341,7 @@ func (s *Server) receiveRoute(e *routeEnd, frames []frame) {
 // shut down (lameduck.go) applies no interest; what is routed to it is
 // dropped there.
 func (s *Server) applyRoute(e *routeEnd, f frame) {
-	if !s.up && f.op != opRMsg {
+	if (!s.up || e.down) && f.op != opRMsg {
 		return
 	}
 	switch f.op {

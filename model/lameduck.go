@@ -66,7 +66,7 @@ func (w *World) lameDuck(a *scenario.LameDuck) {
 		}
 		if sc := evict[i]; sc.open && s.conns[sc.client.idx] == sc {
 			w.trace("server/"+s.cl.name, "server.evict", sim.Str("client", sc.client.name))
-			s.closeWith(sc, true, DropLameDuck)
+			s.closeWith(sc, true, DropServerShutdown)
 		}
 		if i == len(evict)-1 {
 			next(i + 1)
@@ -77,34 +77,45 @@ func (w *World) lameDuck(a *scenario.LameDuck) {
 	w.sim.After(a.Grace, func() { next(0) })
 }
 
-// shutdown ends a server in lame-duck mode for good: what is still open
-// closes, it forgets the interest its peers announced and tells each peer,
-// on the link after what is already on it, that the connection closed.
-// Nothing restarts it; what its peers still send it is dropped there.
+// shutdown ends a server in lame-duck mode: it stops, and only a
+// restart_server brings it back.
 func (s *Server) shutdown() {
-	w := s.w
-	w.trace("server/"+s.cl.name, "server.shutdown")
+	s.w.trace("server/"+s.cl.name, "server.shutdown")
+	s.stop()
+}
+
+// stop takes a server of a cluster down: its client connections close
+// (flushing what is queued, withdrawing their interest), it forgets the
+// interest its peers announced and what it counted for them, and tells
+// each peer, on the link after what is already on it, that the
+// connection closed. What arrives while it is down is dropped there.
+func (s *Server) stop() {
 	s.up = false
 	for _, sc := range s.conns {
 		if sc != nil && sc.open {
-			s.closeWith(sc, true, DropLameDuck)
+			s.closeWith(sc, true, DropServerShutdown)
 		}
 	}
+	s.cl.rm = nil
 	for _, ends := range [][]*routeEnd{s.cl.routes, s.cl.leafs, s.cl.gws} {
 		for _, e := range ends {
 			for _, ss := range e.entries {
 				s.subs.remove(ss)
 			}
-			e.entries = nil
+			e.entries, e.smap = nil, nil
 			e.send(frame{op: opRouteClose})
+			e.down = true
 		}
 	}
 }
 
 // routeClosed is the peer's connection e closing: the interest it
 // announced goes, as nats-server's removeRemoteSubs does, and the change
-// is announced as for an RS- of each entry.
+// is announced as for an RS- of each entry. Nothing more is written on e
+// until it connects again; what the server counts for e (a leaf
+// connection's or a gateway's count) stays, to be sent when it does.
 func (s *Server) routeClosed(e *routeEnd) {
+	e.down = true
 	entries := e.entries
 	e.entries = nil
 	for _, ss := range entries {

@@ -135,10 +135,11 @@ const (
 	// another cluster: gateways are tried only where a message enters the
 	// cluster (docs/cluster.md#gateways).
 	DropNoGatewayFallback
-	// DropLameDuck: routed toward a subscription whose connection a server
-	// in lame-duck mode had evicted (or that had shut down), it arrived
-	// after the eviction (docs/cluster.md#lame-duck-mode).
-	DropLameDuck
+	// DropServerShutdown: routed toward a subscription whose connection
+	// its server closed as it went down (a lame-duck eviction, its
+	// shutdown, a restart), it arrived after the close
+	// (docs/cluster.md#lame-duck-mode).
+	DropServerShutdown
 	// DropForceReconnect: queued by the server or on the wire when the
 	// client's LameDuckModeHandler called ForceReconnect, or routed toward
 	// that connection and arriving after it closed.
@@ -148,7 +149,7 @@ const (
 var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled",
 	"server_slow_consumer", "server_stalled", "read_loop_dead",
 	"route_no_interest", "route_no_fallback", "leaf_echo_suppressed", "no_gateway_fallback",
-	"lame_duck_evicted", "force_reconnect"}
+	"server_shutdown", "force_reconnect"}
 
 func (r DropReason) String() string { return dropNames[r] }
 
@@ -231,7 +232,7 @@ var dropCauses = [len(dropNames)]DropCauses{
 	DropRouteNoFallback:    causes(CauseTopology, CauseDrain),
 	DropLeafEcho:           causes(CauseTopology, CauseDrain),
 	DropNoGatewayFallback:  causes(CauseTopology, CauseDrain),
-	DropLameDuck:           causes(CauseTopology),
+	DropServerShutdown:     causes(CauseTopology),
 	DropForceReconnect:     causes(CauseApplication),
 }
 

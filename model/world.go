@@ -656,7 +656,11 @@ func (w *World) act(i int) {
 		w.stall(conn(a.Stall.Client), a.Stall.For)
 		rec(a.Stall.Client, "", "", 0)
 	case a.RestartServer != nil:
-		w.restartServer(a.RestartServer.For)
+		if w.cl != nil {
+			w.restartInCluster(a.RestartServer)
+		} else {
+			w.restartServer(a.RestartServer.For)
+		}
 		rec("", "", "", 0)
 	case a.LameDuck != nil:
 		w.lameDuck(a.LameDuck)

@@ -790,8 +790,8 @@ func dropAllowed(r *model.Result, d *model.Delivery, s *model.SubRecord, c *mode
 		return r.Scenario != nil && r.Scenario.Server.NoFastProducerStall
 	case model.DropRouteNoInterest, model.DropRouteNoFallback, model.DropLeafEcho, model.DropNoGatewayFallback:
 		return topologyCaused(r, d, s)
-	case model.DropLameDuck:
-		return lameDuckCalled(r, d.DroppedAt)
+	case model.DropServerShutdown:
+		return serverWentDown(r, d.DroppedAt)
 	case model.DropForceReconnect:
 		return forcedReconnect(r, c, d.DroppedAt)
 	}

@@ -68,12 +68,13 @@ func routed(r *model.Result) bool {
 	return len(t.Routes)+len(t.Leafnodes) > 0
 }
 
-// lameDuckCalled reports whether a server entered lame-duck mode at or
-// before t: only then does a server evict a connection, and a drop of
-// what was routed toward it (lame_duck_evicted) follow.
-func lameDuckCalled(r *model.Result, t sim.Time) bool {
+// serverWentDown reports whether a server entered lame-duck mode or
+// restarted at or before t: only then does a server close a client's
+// connection as it goes down, and a drop of what was routed toward it
+// (server_shutdown) follow.
+func serverWentDown(r *model.Result, t sim.Time) bool {
 	for _, call := range r.Calls {
-		if call.Verb == "lame_duck" && call.At <= t {
+		if (call.Verb == "lame_duck" || call.Verb == "restart_server") && call.At <= t {
 			return true
 		}
 	}

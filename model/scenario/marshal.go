@@ -315,6 +315,9 @@ func actionPairs(a *Action) pairs {
 		if a.RestartServer.For != 0 {
 			rs.add("for", duration(a.RestartServer.For))
 		}
+		if a.RestartServer.Server != "" {
+			rs.add("server", quote(a.RestartServer.Server))
+		}
 		p.add("restart_server", rs.flow())
 	case a.Stall != nil:
 		p.add("stall", pairs{"client: " + quote(a.Stall.Client), "for: " + duration(a.Stall.For)}.flow())

@@ -1153,7 +1153,8 @@ func (d *decoder) stall(n *yaml.Node, path string) (*Stall, error) {
 func (d *decoder) restartServer(n *yaml.Node, path string) (*RestartServer, error) {
 	rs := &RestartServer{}
 	return rs, d.object(n, path,
-		key{"for", false, func(v *yaml.Node, p string) (err error) { rs.For, err = d.duration(v, p); return }})
+		key{"for", false, func(v *yaml.Node, p string) (err error) { rs.For, err = d.duration(v, p); return }},
+		key{"server", false, func(v *yaml.Node, p string) (err error) { rs.Server, err = d.name(v, p); return }})
 }
 
 // lameDuck decodes a lame_duck action: the server, and nats-server's

@@ -346,9 +346,13 @@ type Stall struct {
 }
 
 // RestartServer stops the server, dropping every connection and all server
-// state, and starts it again on the same address after For.
+// state, and starts it again on the same address after For. With servers:
+// Server names which one ("": the first listed); it comes back empty, and
+// its routes, leaf connections and gateways connect again later
+// (docs/cluster.md#restarting-a-server).
 type RestartServer struct {
-	For time.Duration
+	For    time.Duration
+	Server string
 }
 
 // LameDuck puts a server of the topology into lame-duck mode, as

@@ -299,7 +299,7 @@ func (t *Topology) clusters() []string {
 }
 
 // validateClientServers checks that every client's server and reconnect
-// servers, and every lame_duck action's server, exist: with no topology,
+// servers, and every lame_duck and restart_server action's server, exist: with no topology,
 // no client or action may name one, and no client may react to lame-duck
 // mode.
 func (d *decoder) validateClientServers(s *Scenario) error {
@@ -339,6 +339,16 @@ func (d *decoder) validateClientServers(s *Scenario) error {
 		}
 	}
 	for i, a := range s.Actions {
+		if a.RestartServer != nil && a.RestartServer.Server != "" {
+			path := index("actions", i) + ".restart_server.server"
+			if !slices.Contains(names, a.RestartServer.Server) {
+				msg := unknownName("server", a.RestartServer.Server, names)
+				if s.Topology == nil {
+					msg += ": without servers: restart_server restarts the only server; leave server out"
+				}
+				return d.errorf(d.line(path), path, "%s", msg)
+			}
+		}
 		if a.LameDuck == nil {
 			continue
 		}
