@@ -61,6 +61,9 @@ func (s *Server) start() {
 func (s *Server) relink(e *routeEnd) {
 	s.w.trace("server/"+s.cl.name, "server.relink", sim.Str("to", e.peer.s.cl.name))
 	e.down, e.peer.down = false, false
+	if e.gw && s.w.mut.Has(GatewayTallyReset) {
+		e.smap, e.peer.smap = nil, nil
+	}
 	e.s.dumpInterest(e)
 	e.peer.s.dumpInterest(e.peer)
 }

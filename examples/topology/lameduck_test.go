@@ -134,7 +134,7 @@ func TestRollingRestartIgnore(t *testing.T) {
 	require.Equal(t, "lame_duck", res.Conn("plain").Callbacks[0].Kind)
 	require.Equal(t, "50.250ms", res.Conn("plain").Callbacks[0].At.String(), "the INFO with ldm arrives one client link delay later")
 	require.Equal(t, []int{3699, 3701, 3703, 3705, 3707, 3709}, lost(res, "events", "s"))
-	require.Equal(t, map[string][]int{"lame_duck_evicted": {3699, 3701, 3703, 3705}}, drops(res, "s"))
+	require.Equal(t, map[string][]int{"server_shutdown": {3699, 3701, 3703, 3705}}, drops(res, "s"))
 	require.Equal(t, []int{3707, 3709}, noInterest(res), "published before b's RS+ reached c")
 	require.Empty(t, lost(res, "jobs", "qa", "qb"))
 }
