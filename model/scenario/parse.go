@@ -1167,15 +1167,7 @@ func (d *decoder) lameDuck(n *yaml.Node, path string) (*LameDuck, error) {
 		key{"grace", false, func(v *yaml.Node, p string) (err error) { ld.Grace, err = d.duration(v, p); return }},
 		key{"duration", false, func(v *yaml.Node, p string) (err error) { ld.Duration, err = d.duration(v, p); return }})
 	if err == nil && ld.Grace >= ld.Duration {
-		p := join(path, "grace")
-		line := d.line(p)
-		if line == 0 {
-			p, line = join(path, "duration"), d.line(join(path, "duration"))
-		}
-		if line == 0 {
-			line = n.Line
-		}
-		err = d.errorf(line, p, "lame-duck grace period %v is not below its duration %v: nats-server refuses that (lame_duck_grace_period must be less than lame_duck_duration); want grace < duration", ld.Grace, ld.Duration)
+		err = d.errorf(n.Line, path, "lame-duck grace %v is not below its duration %v: nats-server refuses that (lame_duck_grace_period must be less than lame_duck_duration; defaults 10s and 2m); want grace < duration", ld.Grace, ld.Duration)
 	}
 	return ld, err
 }
