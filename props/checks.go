@@ -61,6 +61,14 @@ func DropCause(r *model.Result, d *model.Delivery) model.DropCause {
 		return model.CauseApplication
 	case model.DropDisconnect:
 		return model.CauseFault
+	case model.DropServerShutdown:
+		if serverWentDown(r, d.DroppedAt) {
+			return model.CauseTopology
+		}
+	case model.DropForceReconnect:
+		if forcedReconnect(r, c, d.DroppedAt) {
+			return model.CauseApplication
+		}
 	case model.DropConnClosed, model.DropSubClosed, model.DropUnknownSid, model.DropCancelled:
 		// The subscription's own Unsubscribe or limit, or its own drain's
 		// reported timeout, comes before how the connection closed.
