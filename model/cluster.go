@@ -66,6 +66,9 @@ type serverCluster struct {
 	// lameDuck: the server is in lame-duck mode and accepts no client
 	// (lameduck.go).
 	lameDuck bool
+	// starts counts the server's (re)starts (restart.go): what a lame-duck
+	// mode or a start scheduled belongs to the life it was scheduled in.
+	starts int
 }
 
 // routeKey is the subject and queue group an RS± names; frames carry its

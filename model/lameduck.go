@@ -58,8 +58,12 @@ func (w *World) lameDuck(a *scenario.LameDuck) {
 	if n := len(evict); n > 0 {
 		si = min(max((a.Duration-a.Grace)/time.Duration(n), 1), lameDuckMaxSleep)
 	}
+	life := s.cl.starts
 	var next func(i int)
 	next = func(i int) {
+		if s.cl.starts != life || !s.up {
+			return // restarted meanwhile: this lame-duck mode is over
+		}
 		if i == len(evict) {
 			s.shutdown()
 			return

@@ -41,10 +41,12 @@ func (s *Server) start() {
 		return // a second restart_server already started it
 	}
 	s.up, s.cl.lameDuck = true, false
+	s.cl.starts++
+	life := s.cl.starts
 	s.w.trace("server/"+s.cl.name, "server.up")
 	s.w.sim.After(linkReconnect, func() {
-		if !s.up {
-			return // stopped again meanwhile
+		if !s.up || s.cl.starts != life {
+			return // stopped, or stopped and started again, meanwhile
 		}
 		for _, ends := range [][]*routeEnd{s.cl.routes, s.cl.leafs, s.cl.gws} {
 			for _, e := range ends {

@@ -96,3 +96,34 @@ actions:
 	require.Empty(t, handled(res.Sub("s")), "with the tally reset, a never learns of s")
 	require.Len(t, noInterest(res), 10)
 }
+
+// TestRestartDuringLameDuck: a restart_server during the grace period
+// ends that lame-duck mode: the restarted server is not evicted from nor
+// shut down by the evictions scheduled before, and serves the client
+// that reconnects to it. (Breaks it catches: evictions and a shutdown
+// that outlive the restart shut the new server down at 30 ms.)
+func TestRestartDuringLameDuck(t *testing.T) {
+	src := `name: restart-during-ldm
+seed: 1
+network: {latency: 250us}
+servers: [{name: a, cluster: c}, {name: b, cluster: c}]
+routes: [{mesh: c, latency: 1ms}]
+clients:
+  - {name: w, server: a, reconnect_wait: 5ms}
+  - {name: p, server: b}
+subscriptions:
+  - {id: s, client: w, subject: x}
+actions:
+  - {at: 0s, lame_duck: {server: a, grace: 20ms, duration: 40ms}}
+  - {at: 5ms, restart_server: {server: a, for: 1ms}}
+  - {at: 2s, publish: {client: p, subject: x, count: 3}}
+`
+	sc, err := scenario.Parse("r.yaml", []byte(src))
+	require.NoError(t, err)
+	res := run(t, sc)
+	for _, ev := range res.Trace.Events() {
+		require.NotEqual(t, "server.shutdown", ev.Kind, "at %s", ev.At)
+		require.NotEqual(t, "server.evict", ev.Kind, "at %s", ev.At)
+	}
+	require.Equal(t, []int{1, 2, 3}, handled(res.Sub("s")))
+}
