@@ -219,6 +219,9 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 	pl := &Plan{Protocol: ProtocolVersion, Scenario: sc.Name, Profile: p.Name, UntilNS: int64(until),
 		Clients: []PlanConn{}, Subscriptions: []PlanSub{}, Actions: []PlanStep{}}
 	for i, c := range sc.Clients {
+		if c.LameDuck != scenario.LameDuckIgnore {
+			return nil, fmt.Errorf("%s: clients[%d]: lame_duck is not in driver protocol v%d; only the model plays lame-duck mode", sc.Name, i, ProtocolVersion)
+		}
 		if c.PingInterval != nil || c.MaxPingsOut != nil || c.OfflineUntil != nil {
 			return nil, fmt.Errorf("%s: clients[%d]: ping_interval, max_pings_out and offline_until are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)
 		}
@@ -276,6 +279,9 @@ func Compile(sc *scenario.Scenario, p *model.Profile, urls map[string]string, un
 		}
 		if sc.Actions[i].Stall != nil {
 			return nil, fmt.Errorf("%s: actions[%d]: stall is not in driver protocol v%d; only the Go runner's virtual links play it", sc.Name, i, ProtocolVersion)
+		}
+		if sc.Actions[i].LameDuck != nil {
+			return nil, fmt.Errorf("%s: actions[%d]: lame_duck is not in driver protocol v%d; only the model plays lame-duck mode", sc.Name, i, ProtocolVersion)
 		}
 		if sc.Actions[i].Counters != nil {
 			return nil, fmt.Errorf("%s: actions[%d]: counters (nats.go's Pending and Delivered) are not in driver protocol v%d; only the Go runner plays them", sc.Name, i, ProtocolVersion)

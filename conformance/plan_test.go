@@ -134,3 +134,20 @@ func TestMsgWithHeadersSize(t *testing.T) {
 	_, err := msgWithHeaders("work", "", MessageKey("actions[0]", 0), 10, 40)
 	require.ErrorContains(t, err, "cannot hold the runner's key header")
 }
+
+// TestCompileRefusesLameDuck: driver protocol v1 has no lame-duck mode,
+// neither the server's nor a client's reaction to it, so a plan with
+// either is refused (a Compile that dropped them would have the driver
+// play a cluster whose server never leaves).
+func TestCompileRefusesLameDuck(t *testing.T) {
+	const two = "name: p\nservers: [{name: a, cluster: e}, {name: b, cluster: e}]\n"
+	for _, c := range []struct{ yaml, want string }{
+		{"clients: [{name: c}]\nactions: [{at: 0s, lame_duck: {server: a}}]\n", "actions[0]: lame_duck is not in driver protocol v1"},
+		{"clients: [{name: c, lame_duck: force_reconnect}]\n", "clients[0]: lame_duck is not in driver protocol v1"},
+	} {
+		sc, err := scenario.Parse("plan.yaml", []byte(two+c.yaml))
+		require.NoError(t, err)
+		_, err = Compile(sc, &model.GoProfile, map[string]string{"c": "nats://c"}, time.Second)
+		require.ErrorContains(t, err, c.want)
+	}
+}

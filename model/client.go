@@ -98,6 +98,9 @@ type Conn struct {
 	pout int
 	// initc: the first connect is still in progress (connect.go).
 	initc bool
+	// cutReason, while ForceReconnect cuts the link, is the drop reason
+	// of what the cut loses (lameduck.go).
+	cutReason DropReason
 }
 
 type connOptions struct {
@@ -296,6 +299,8 @@ func (c *Conn) receive(frames []frame, eof bool) {
 			c.processPong()
 		case opMsg:
 			c.processMsg(f)
+		case opLameDuck:
+			c.lameDuckNotice()
 		}
 		if c.held && (i+1 < len(frames) || eof) {
 			// A blocking callback holds the loop: the rest of what was
@@ -495,6 +500,9 @@ func (c *Conn) runCallback(ev CallbackEvent) {
 	if ev.Kind == "reconnected" && c.w.trig != nil {
 		c.w.trig.reconnected(c)
 	}
+	if ev.Kind == "lame_duck" {
+		c.lameDuckHandler()
+	}
 }
 
 // pushErr sets LastError and queues the async error callback.
@@ -676,11 +684,15 @@ func (c *Conn) processOpErr(err string) {
 }
 
 // doReconnect is the reconnect goroutine: with a single server it sleeps
-// ReconnectWait plus jitter before each attempt.
+// ReconnectWait plus jitter before each attempt; in a cluster it goes
+// through the client's server pool first (reconnect.go).
 func (c *Conn) doReconnect() {
 	c.rec.LastError = ""
 	c.pushCallback(CallbackEvent{Kind: "disconnected"})
 	c.reconnects = 0
+	if c.w.cl != nil {
+		c.w.cl.pools[c.idx].tried = 0
+	}
 	if p := c.w.profile; p.ReconnectAtOnce && c.now()-c.connectedAt >= sim.Time(c.opts.reconnectWait) {
 		c.w.sim.At(c.now(), c.attemptReconnect)
 		return
@@ -692,6 +704,10 @@ func (c *Conn) scheduleReconnectAttempt() {
 	if c.opts.maxReconnect >= 0 && c.reconnects >= c.opts.maxReconnect {
 		c.rec.LastError = ErrNoServers
 		c.close(true)
+		return
+	}
+	if c.w.cl != nil && c.w.cl.skipSleep(c) {
+		c.w.sim.At(c.now(), c.onLoop(c.attemptReconnect))
 		return
 	}
 	wait := c.opts.reconnectWait
@@ -720,7 +736,8 @@ func (c *Conn) attemptReconnect() {
 		c.discardOut("discarded at reconnect")
 		c.clearPendingFlushCalls()
 	}
-	if !c.w.reachable(c) {
+	srv := c.w.dialTarget(c)
+	if !c.w.reachable(c, srv) {
 		c.w.trace(c.name, "reconnect.failed", sim.Int("attempt", int64(c.reconnects)))
 		if c.w.profile.ReconnectAtOnce {
 			c.pushErr(ErrConnectionRefused, "")
@@ -730,7 +747,7 @@ func (c *Conn) attemptReconnect() {
 	}
 	c.w.trace(c.name, "reconnect.dial", sim.Int("attempt", int64(c.reconnects)))
 	c.dialing = true
-	c.w.connect(c)
+	c.w.connect(c, srv)
 }
 
 // handshakeDone completes a (re)connect: subscriptions are sent again, then

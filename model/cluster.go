@@ -1,8 +1,6 @@
 package model
 
 import (
-	"strconv"
-
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
 )
@@ -49,6 +47,7 @@ type cluster struct {
 	rmsgQueues [][]string
 	rmsgOrigin []string // per rmsgQueues entry: the cluster a leaf handed the message in from
 	settingUp  bool
+	pools      []clientPool // per client (reconnect.go)
 }
 
 // serverCluster is a Server's state in a cluster: its name and cluster
@@ -64,6 +63,12 @@ type serverCluster struct {
 	gws     []*routeEnd
 	rm      map[int32]int
 	gone    []goneSub
+	// lameDuck: the server is in lame-duck mode and accepts no client
+	// (lameduck.go).
+	lameDuck bool
+	// starts counts the server's (re)starts (restart.go): what a lame-duck
+	// mode or a start scheduled belongs to the life it was scheduled in.
+	starts int
 }
 
 // routeKey is the subject and queue group an RS± names; frames carry its
@@ -87,6 +92,9 @@ type routeEnd struct {
 	hub     bool
 	gw      bool
 	smap    map[int32]int
+	// down: the connection is closed (its server, or the peer's, went
+	// down) and not connected again yet; nothing is written on it.
+	down bool
 }
 
 // linkKind is what a link between servers is.
@@ -128,18 +136,6 @@ func checkTopology(sc *scenario.Scenario) error {
 	case sc.Network.Bandwidth > 0:
 		return notYet("network.bandwidth", "bandwidths in a cluster")
 	}
-	for i, a := range sc.Actions {
-		if a.RestartServer != nil {
-			return &scenario.Error{File: sc.File, Line: a.Line, Field: "actions[" + strconv.Itoa(i) + "].restart_server",
-				Msg: "restarting a server of a cluster (interest re-sync) is not modelled yet (docs/cluster.md#not-yet-modelled)"}
-		}
-	}
-	for i, c := range sc.Clients {
-		if len(c.ReconnectServers) > 0 {
-			return &scenario.Error{File: sc.File, Line: c.Line, Field: "clients[" + strconv.Itoa(i) + "].reconnect_servers",
-				Msg: "reconnecting to another server is not modelled yet (docs/cluster.md#not-yet-modelled): a client reconnects to its own server"}
-		}
-	}
 	return nil
 }
 
@@ -158,6 +154,7 @@ func (w *World) buildCluster(rng sim.Chooser) {
 	for i, c := range w.sc.Clients {
 		cl.home[i] = cl.servers[max(0, t.Index(c.Server))]
 	}
+	w.buildPools()
 	for _, r := range t.Routes {
 		w.join(r, routeLink)
 	}
@@ -215,8 +212,12 @@ func (cl *cluster) key(k routeKey) int32 {
 	return i
 }
 
-// send queues f on the route; the event's frames leave as one write.
+// send queues f on the route; the event's frames leave as one write. A
+// closed connection carries nothing.
 func (e *routeEnd) send(f frame) {
+	if e.down {
+		return
+	}
 	e.buf = append(e.buf, f)
 	if !e.kicked {
 		e.kicked = true
@@ -339,9 +340,16 @@ func (s *Server) receiveRoute(e *routeEnd, frames []frame) {
 	}
 }
 
-// applyRoute processes one frame the peer of e sent.
+// applyRoute processes one frame the peer of e sent. A server that has
+// shut down (lameduck.go) applies no interest; what is routed to it is
+// dropped there.
 func (s *Server) applyRoute(e *routeEnd, f frame) {
+	if (!s.up || e.down) && f.op != opRMsg {
+		return
+	}
 	switch f.op {
+	case opRouteClose:
+		s.routeClosed(e)
 	case opRSub:
 		k := s.w.cl.keys[f.ref]
 		if ss := e.entry(k); ss != nil {

@@ -88,7 +88,9 @@ func TestUnmodelledTopologyIsRefused(t *testing.T) {
 // route entry for the group, which has no connection, panics; so does a
 // fan-out race that groups remote entries by their nil connection.)
 func TestClusterRunsUnderEveryMutationAndRace(t *testing.T) {
-	for _, file := range []string{"../examples/topology/cluster-plain-drain.yaml", "../examples/topology/cluster-queue-drain.yaml", "../examples/topology/leaf-queue-drain.yaml", "../examples/topology/supercluster-queue-drain.yaml"} {
+	for _, file := range []string{"../examples/topology/cluster-plain-drain.yaml", "../examples/topology/cluster-queue-drain.yaml", "../examples/topology/leaf-queue-drain.yaml", "../examples/topology/supercluster-queue-drain.yaml",
+		"../examples/topology/rolling-restart-ignore.yaml", "../examples/topology/rolling-restart-force-reconnect.yaml",
+		"../examples/topology/rolling-restart-make-before-break.yaml", "../examples/topology/cluster-restart.yaml"} {
 		sc, err := scenario.Load(file)
 		require.NoError(t, err)
 		for _, m := range append(model.Mutations(), model.ClusterMutations()...) {

@@ -135,11 +135,21 @@ const (
 	// another cluster: gateways are tried only where a message enters the
 	// cluster (docs/cluster.md#gateways).
 	DropNoGatewayFallback
+	// DropServerShutdown: routed toward a subscription whose connection
+	// its server closed as it went down (a lame-duck eviction, its
+	// shutdown, a restart), it arrived after the close
+	// (docs/cluster.md#lame-duck-mode).
+	DropServerShutdown
+	// DropForceReconnect: queued by the server or on the wire when the
+	// client's LameDuckModeHandler called ForceReconnect, or routed toward
+	// that connection and arriving after it closed.
+	DropForceReconnect
 )
 
 var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled",
 	"server_slow_consumer", "server_stalled", "read_loop_dead",
-	"route_no_interest", "route_no_fallback", "leaf_echo_suppressed", "no_gateway_fallback"}
+	"route_no_interest", "route_no_fallback", "leaf_echo_suppressed", "no_gateway_fallback",
+	"server_shutdown", "force_reconnect"}
 
 func (r DropReason) String() string { return dropNames[r] }
 
@@ -222,6 +232,8 @@ var dropCauses = [len(dropNames)]DropCauses{
 	DropRouteNoFallback:    causes(CauseTopology, CauseDrain),
 	DropLeafEcho:           causes(CauseTopology, CauseDrain),
 	DropNoGatewayFallback:  causes(CauseTopology, CauseDrain),
+	DropServerShutdown:     causes(CauseTopology),
+	DropForceReconnect:     causes(CauseApplication),
 }
 
 // Causes returns the causes a drop for r can have. A delivery the server

@@ -130,6 +130,12 @@ const (
 	// calls sendMsgToGateways), turning the supercluster loss into a late
 	// delivery.
 	GatewayFallbackAnywhere
+	// GatewayTallyReset: when a gateway connects again after a restart,
+	// each side starts its tally of the interest announced on it from
+	// zero instead of sending what it counts (the interest-only mode's
+	// tally lost on reconnect, nats-server #6607), so the other cluster
+	// never learns of the subscriptions that outlived the restart.
+	GatewayTallyReset
 	numClusterMutations
 )
 
@@ -137,6 +143,7 @@ var clusterMutationInfo = [numClusterMutations - numMutations]struct{ name, abou
 	NoRsubFallback - numMutations:          {"no-rsub-fallback", "a routed queue message with no local member is dropped, not handed back over a route"},
 	NoLeafEchoSuppression - numMutations:   {"no-leaf-echo-suppression", "a message is handed back over a leaf connection to the cluster it came from"},
 	GatewayFallbackAnywhere - numMutations: {"gateway-fallback-anywhere", "a routed queue message with no member here is sent across a gateway"},
+	GatewayTallyReset - numMutations:       {"gateway-tally-reset", "a gateway connecting again after a restart forgets the interest tally it announced"},
 }
 
 // lateUnsubDelay is how late the LateUnsub mutation applies an UNSUB.

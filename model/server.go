@@ -654,16 +654,23 @@ func (s *Server) slowConsumer(sc *serverConn) {
 // (a client close or a server shutdown); without it the FIFO is discarded
 // (a broken link).
 func (s *Server) closeConn(sc *serverConn, flush bool) {
-	if !sc.open {
-		return
-	}
 	why := DropConnClosed
 	if !flush {
 		why = DropDisconnect
 	}
+	s.closeWith(sc, flush, why)
+}
+
+// closeWith is closeConn with why the drop reason of what the connection
+// loses: what it had queued when not flushed, and what other servers
+// routed to its subscriptions that arrives later.
+func (s *Server) closeWith(sc *serverConn, flush bool, why DropReason) {
+	if !sc.open {
+		return
+	}
 	s.shut(sc, why)
 	if !flush {
-		s.discard(sc, DropDisconnect)
+		s.discard(sc, why)
 		return
 	}
 	out := sc.out

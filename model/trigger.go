@@ -31,7 +31,7 @@ type triggers struct {
 // eventKinds lists the events a trigger can wait for, indexing
 // triggers.waiting by scenario.Event.
 var eventKinds = [...]scenario.Event{0, scenario.CallbackStart, scenario.CallbackEnd, scenario.StatusChange,
-	scenario.SubRemoved, scenario.Reconnected, scenario.Returned, scenario.Published}
+	scenario.SubRemoved, scenario.Reconnected, scenario.Returned, scenario.Published, scenario.LameDuckNotice}
 
 // newTriggers returns the triggers of w's scenario, nil if it has none.
 func newTriggers(w *World) *triggers {
@@ -107,6 +107,11 @@ func (t *triggers) subRemoved(s *Sub) {
 		return
 	}
 	t.match(scenario.SubRemoved, func(tr *scenario.Trigger) bool { return tr.Sub == s.rec.ID })
+}
+
+// lameDuck is c's LameDuckModeHandler running.
+func (t *triggers) lameDuck(c *Conn) {
+	t.match(scenario.LameDuckNotice, func(tr *scenario.Trigger) bool { return tr.Client == c.name })
 }
 
 // reconnected is c's reconnected callback running.

@@ -152,7 +152,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			func(fs []frame) {
 				for _, f := range fs {
 					if f.op == opPub {
-						w.lostInFlight(int(f.msg), "disconnect")
+						w.lostInFlight(int(f.msg), c.cutDrop().String())
 					}
 				}
 			})
@@ -160,7 +160,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			func(fs []frame) {
 				for _, f := range fs {
 					if f.op == opMsg {
-						w.ledger.drop(f.ref, w.sim.Now(), DropDisconnect, c.recDraining(f.sid))
+						w.ledger.drop(f.ref, w.sim.Now(), c.cutDrop(), c.recDraining(f.sid))
 					}
 				}
 			})
@@ -446,13 +446,15 @@ func result(err string) string {
 	return err
 }
 
-// reachable reports whether client c can open a connection now.
-func (w *World) reachable(c *Conn) bool {
-	return w.serverOf(c).up && w.sim.Now() >= w.netDown[c.idx]
+// reachable reports whether client c can open a connection to srv now: a
+// server in lame-duck mode accepts none.
+func (w *World) reachable(c *Conn, srv *Server) bool {
+	return srv.up && (srv.cl == nil || !srv.cl.lameDuck) && w.sim.Now() >= w.netDown[c.idx]
 }
 
-// connect opens a new TCP connection for c and starts the handshake.
-func (w *World) connect(c *Conn) {
+// connect opens a new TCP connection from c to srv and starts the
+// handshake.
+func (w *World) connect(c *Conn, srv *Server) {
 	if c.toServer.closing && c.toServer.head < len(c.toServer.queue) {
 		// The stale connection's end has not reached the server yet: it
 		// goes with the link's leftovers (fresh).
@@ -460,10 +462,11 @@ func (w *World) connect(c *Conn) {
 			srv.closeConn(srv.conns[c.idx], false)
 		}
 	}
+	w.moveTo(c, srv)
 	c.toServer.fresh()
 	c.fromServer.fresh()
 	c.toServer.down, c.fromServer.down = false, false
-	w.serverOf(c).accept(c)
+	srv.accept(c)
 	f := w.getFrames()
 	c.toServer.send(append(f, frame{op: opConnect}), false)
 }
@@ -653,7 +656,14 @@ func (w *World) act(i int) {
 		w.stall(conn(a.Stall.Client), a.Stall.For)
 		rec(a.Stall.Client, "", "", 0)
 	case a.RestartServer != nil:
-		w.restartServer(a.RestartServer.For)
+		if w.cl != nil {
+			w.restartInCluster(a.RestartServer)
+		} else {
+			w.restartServer(a.RestartServer.For)
+		}
+		rec("", "", "", 0)
+	case a.LameDuck != nil:
+		w.lameDuck(a.LameDuck)
 		rec("", "", "", 0)
 	}
 }

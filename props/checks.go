@@ -61,6 +61,14 @@ func DropCause(r *model.Result, d *model.Delivery) model.DropCause {
 		return model.CauseApplication
 	case model.DropDisconnect:
 		return model.CauseFault
+	case model.DropServerShutdown:
+		if serverWentDown(r, d.DroppedAt) {
+			return model.CauseTopology
+		}
+	case model.DropForceReconnect:
+		if forcedReconnect(r, c, d.DroppedAt) {
+			return model.CauseApplication
+		}
 	case model.DropConnClosed, model.DropSubClosed, model.DropUnknownSid, model.DropCancelled:
 		// The subscription's own Unsubscribe or limit, or its own drain's
 		// reported timeout, comes before how the connection closed.
@@ -790,6 +798,10 @@ func dropAllowed(r *model.Result, d *model.Delivery, s *model.SubRecord, c *mode
 		return r.Scenario != nil && r.Scenario.Server.NoFastProducerStall
 	case model.DropRouteNoInterest, model.DropRouteNoFallback, model.DropLeafEcho, model.DropNoGatewayFallback:
 		return topologyCaused(r, d, s)
+	case model.DropServerShutdown:
+		return serverWentDown(r, d.DroppedAt)
+	case model.DropForceReconnect:
+		return forcedReconnect(r, c, d.DroppedAt)
 	}
 	return false
 }

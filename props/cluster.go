@@ -3,6 +3,8 @@ package props
 import (
 	"slices"
 
+	"github.com/drainsim/drainsim/sim"
+
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
 )
@@ -64,4 +66,36 @@ func routed(r *model.Result) bool {
 	}
 	t := r.Scenario.Topology
 	return len(t.Routes)+len(t.Leafnodes) > 0
+}
+
+// serverWentDown reports whether a server entered lame-duck mode or
+// restarted at or before t: only then does a server close a client's
+// connection as it goes down, and a drop of what was routed toward it
+// (server_shutdown) follow.
+func serverWentDown(r *model.Result, t sim.Time) bool {
+	for _, call := range r.Calls {
+		if (call.Verb == "lame_duck" || call.Verb == "restart_server") && call.At <= t {
+			return true
+		}
+	}
+	return false
+}
+
+// forcedReconnect reports whether connection c called ForceReconnect at
+// or before t: its scenario client reacts to lame-duck mode so
+// (lame_duck: force_reconnect) and its lame_duck callback ran by then.
+func forcedReconnect(r *model.Result, c *model.ConnRecord, t sim.Time) bool {
+	if r.Scenario == nil {
+		return false
+	}
+	spec := r.Scenario.Client(c.Client)
+	if spec == nil || spec.LameDuck != scenario.LameDuckForceReconnect {
+		return false
+	}
+	for _, cb := range c.Callbacks {
+		if cb.Kind == "lame_duck" && cb.At <= t {
+			return true
+		}
+	}
+	return false
 }

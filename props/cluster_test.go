@@ -69,3 +69,69 @@ func TestNoRsubFallbackIsKilled(t *testing.T) {
 	require.Contains(t, got, "no-loss-under-drain")
 	require.Contains(t, got, "queue-drain-no-loss")
 }
+
+// TestLameDuckDropCauses: on the rolling-restart examples every invariant
+// holds, the drops of an eviction or a shutdown (server_shutdown) are the
+// topology's and those of ForceReconnect the application's; a subscriber
+// draining when its server evicts it loses what is routed toward it to
+// the topology, not to its drain. (Breaks it catches: without the
+// server_shutdown and force_reconnect cases of dropAllowed, no-silent-loss
+// fails on the first two files; without those of DropCause, the drops
+// are the drain's and no-loss-under-drain fails on the draining one.)
+func TestLameDuckDropCauses(t *testing.T) {
+	for _, f := range []string{"ignore", "force-reconnect", "make-before-break"} {
+		require.Empty(t, failing(t, "../examples/topology/rolling-restart-"+f+".yaml", 0), f)
+	}
+	want := map[string]model.DropCause{"ignore": model.CauseTopology, "force-reconnect": model.CauseApplication}
+	for f, cause := range want {
+		sc, err := scenario.Load("../examples/topology/rolling-restart-" + f + ".yaml")
+		require.NoError(t, err)
+		res, err := model.Run(sc, model.Config{})
+		require.NoError(t, err)
+		n := 0
+		for i := range res.Ledger.Deliveries {
+			if d := &res.Ledger.Deliveries[i]; d.Fate == model.DlvDropped {
+				require.Equal(t, cause, DropCause(res, d), "%s: msg %d (%s)", f, d.Msg, d.Reason)
+				n++
+			}
+		}
+		require.NotZero(t, n, f)
+	}
+
+	// The subscriber drains slowly (its handler takes 10 ms a message)
+	// while its server evicts it: what c routes toward it after the
+	// eviction is the topology's loss.
+	sc, err := scenario.Parse("d.yaml", []byte(`name: drain-evicted
+seed: 1
+network: {latency: 250us}
+servers: [{name: a, cluster: e}, {name: c, cluster: e}]
+routes: [{mesh: e, latency: 1ms}]
+clients:
+  - {name: sub, server: a, reconnect_servers: [c]}
+  - {name: pub, server: c}
+subscriptions:
+  - {id: s, client: sub, subject: x, handler: {duration: 10ms}}
+actions:
+  - {at: 0s, publish: {client: pub, subject: x, count: 100, interval: 100us}}
+  - {at: 5ms, drain_sub: {sub: s}}
+  - {at: 0s, lame_duck: {server: a, grace: 5ms, duration: 10ms}}
+`))
+	require.NoError(t, err)
+	res, err := model.Run(sc, model.Config{})
+	require.NoError(t, err)
+	shut := 0
+	for i := range res.Ledger.Deliveries {
+		if d := &res.Ledger.Deliveries[i]; d.Fate == model.DlvDropped && d.Reason == model.DropServerShutdown {
+			require.Equal(t, model.CauseTopology, DropCause(res, d))
+			shut++
+		}
+	}
+	var failed []string
+	for _, v := range Verdicts(res) {
+		if !v.Holds {
+			failed = append(failed, v.ID+": "+v.Detail)
+		}
+	}
+	require.NotZero(t, shut)
+	require.Empty(t, failed)
+}

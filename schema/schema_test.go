@@ -265,7 +265,7 @@ func scenarioProbes() []probe {
 		ps = append(ps, probe{"/$defs/handler_action/properties/" + v, sub + "{actions: [{" + v + ": " + z + "}]}}]"})
 	}
 	for _, v := range []string{"publish", "request", "flush", "subscribe", "unsubscribe", "auto_unsubscribe",
-		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server", "stall"} {
+		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server", "stall", "lame_duck"} {
 		ps = append(ps, probe{"/$defs/action/properties/" + v, "name: x\nactions: [{at: 0, " + v + ": " + z + "}]"})
 	}
 	return ps

@@ -17,6 +17,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: x\nnetwork: {latency: empirical(testdata/durations.txt)}\n"))
 	f.Add([]byte("name: x\nclients: [{name: a}]\nvary: {tie_order: true, seed: true, latency: {min: 1ms, max: 2ms}, disconnects: {max: 1, at: {min: 0s, max: 1s}, clients: [a]}}\n"))
 	f.Add([]byte("name: x\nclients: [{name: a}]\nexpect: [no_loss, {max_loss: {count: 1}}, {drain_result: {client: a, result: ok}}, {drain_within: {client: a, time: 1s}}]\n"))
+	f.Add([]byte("name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: c}]\nclients: [{name: p, server: a, reconnect_servers: [b], lame_duck: force_reconnect}]\n" +
+		"actions: [{at: 0s, lame_duck: {server: a, grace: 1s, duration: 5s}}, {at: 6s, restart_server: {server: a, for: 1s}}, {after: {event: lame_duck, client: p}, close: {client: p}}]\n"))
 	f.Add([]byte("name: &a [*a]\n"))
 	f.Add([]byte("name: x\n---\nname: y\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -33,7 +33,7 @@ server: {no_responders: {{server.no_responders}}, max_pending: {{server.max_pend
 servers: [{name: a, cluster: {{servers[0].cluster}}}, {name: b, cluster: east}]
 routes: [{between: [a, {{routes[0].between[1]}}], latency: {{routes[0].latency}}}]
 clients:
-  - {name: app, server: {{clients[0].server}}, drain_timeout: {{clients[0].drain_timeout}}, pending_msgs_limit: {{clients[0].pending_msgs_limit}}, pending_bytes_limit: {{clients[0].pending_bytes_limit}}, reconnect_wait: {{clients[0].reconnect_wait}}, max_reconnect: {{clients[0].max_reconnect}}, reconnect_buf_size: {{clients[0].reconnect_buf_size}}, allow_reconnect: {{clients[0].allow_reconnect}}, ping_interval: {{clients[0].ping_interval}}, max_pings_out: {{clients[0].max_pings_out}}, offline_until: {{clients[0].offline_until}}}
+  - {name: app, server: {{clients[0].server}}, drain_timeout: {{clients[0].drain_timeout}}, pending_msgs_limit: {{clients[0].pending_msgs_limit}}, pending_bytes_limit: {{clients[0].pending_bytes_limit}}, reconnect_wait: {{clients[0].reconnect_wait}}, max_reconnect: {{clients[0].max_reconnect}}, reconnect_buf_size: {{clients[0].reconnect_buf_size}}, allow_reconnect: {{clients[0].allow_reconnect}}, ping_interval: {{clients[0].ping_interval}}, max_pings_out: {{clients[0].max_pings_out}}, offline_until: {{clients[0].offline_until}}, reconnect_servers: [{{clients[0].reconnect_servers[0]}}], lame_duck: {{clients[0].lame_duck}}}
 subscriptions:
   - id: s
     client: {{subscriptions[0].client}}
@@ -52,7 +52,7 @@ actions:
   - {at: 2ms, flush: {client: app, timeout: {{actions[2].flush.timeout}}}}
   - {at: 3ms, next_msg: {sub: {{actions[3].next_msg.sub}}, timeout: {{actions[3].next_msg.timeout}}, count: {{actions[3].next_msg.count}}}}
   - {at: 4ms, disconnect: {client: app, for: {{actions[4].disconnect.for}}}}
-  - {at: 5ms, restart_server: {for: {{actions[5].restart_server.for}}}}
+  - {at: 5ms, restart_server: {for: {{actions[5].restart_server.for}}, server: {{actions[5].restart_server.server}}}}
   - {at: 6ms, drain_sub: {sub: s, timeout: {{actions[6].drain_sub.timeout}}}}
   - {at: 7ms, auto_unsubscribe: {sub: s, max: {{actions[7].auto_unsubscribe.max}}}}
   - {at: 8ms, drain: {client: app}}
@@ -60,6 +60,8 @@ actions:
   - {after: {event: status, client: {{actions[10].after.client}}, status: {{actions[10].after.status}}}, flush: {client: app}}
   - {after: {event: returned, action: {{actions[11].after.action}}}, flush: {client: app}}
   - {at: 9ms, stall: {client: {{actions[12].stall.client}}, for: {{actions[12].stall.for}}}}
+  - {at: 10ms, lame_duck: {server: {{actions[13].lame_duck.server}}, grace: {{actions[13].lame_duck.grace}}, duration: {{actions[13].lame_duck.duration}}}}
+  - {after: {event: lame_duck, client: {{actions[14].after.client}}}, flush: {client: app}}
 `
 
 // The kinds of field of hostileTemplate, each with values it must refuse.
@@ -142,6 +144,9 @@ var hostileFields = []struct {
 	{"clients[0].ping_interval", "20ms", slices.Concat(badDurations, []hostileValue{{"negative", "0s"}})},
 	{"clients[0].max_pings_out", "2", badNth},
 	{"clients[0].offline_until", "5ms", badDurations},
+	{"clients[0].reconnect_servers[0]", "b", []hostileValue{{"unknown ref", "z"}, {"wrong type", "[b]"}, {"wrong type", `""`}}},
+	{"clients[0].lame_duck", "force_reconnect", []hostileValue{{"unknown ref", "make_before_break"}, {"unknown ref", "IGNORE"},
+		{"wrong type", "[ignore]"}, {"wrong type", "1"}, {"wrong type", "~"}}},
 	{"subscriptions[0].client", "app", badRefs},
 	{"subscriptions[0].subject", "a", badSubjs},
 	{"subscriptions[0].max", "3", badNth},
@@ -168,6 +173,7 @@ var hostileFields = []struct {
 	{"actions[3].next_msg.count", "1", badCounts[:6]},
 	{"actions[4].disconnect.for", "1s", badDurations},
 	{"actions[5].restart_server.for", "1s", badDurations[:4]},
+	{"actions[5].restart_server.server", "a", []hostileValue{{"unknown ref", "z"}, {"wrong type", "[a]"}, {"wrong type", `""`}}},
 	{"actions[6].drain_sub.timeout", "1s", badDurations[:4]},
 	{"actions[7].auto_unsubscribe.max", "5", badNth},
 	{"actions[9].after.event", "callback_start", []hostileValue{{"unknown ref", "callback_begin"}, {"unknown ref", "CALLBACK_START"},
@@ -179,10 +185,14 @@ var hostileFields = []struct {
 	{"actions[10].after.client", "app", badRefs},
 	{"actions[10].after.status", "DRAINING_PUBS", []hostileValue{{"unknown ref", "DRAINING"}, {"unknown ref", "draining_pubs"},
 		{"wrong type", "[CLOSED]"}, {"wrong type", "1"}}},
-	{"actions[11].after.action", "8", []hostileValue{{"unknown ref", "13"}, {"unknown ref", "11"}, {"2^63-1", "9223372036854775807"},
+	{"actions[11].after.action", "8", []hostileValue{{"unknown ref", "15"}, {"unknown ref", "11"}, {"2^63-1", "9223372036854775807"},
 		{"negative", "-1"}, {"wrong type", "drain"}, {"NaN-ish", "1.5"}}},
 	{"actions[12].stall.client", "app", badRefs},
 	{"actions[12].stall.for", "1s", badDurations},
+	{"actions[13].lame_duck.server", "b", []hostileValue{{"unknown ref", "z"}, {"wrong type", "[b]"}, {"wrong type", `""`}}},
+	{"actions[13].lame_duck.grace", "1s", badDurations},
+	{"actions[13].lame_duck.duration", "30s", badDurations},
+	{"actions[14].after.client", "app", badRefs},
 }
 
 // fillHostile returns hostileTemplate with field set to value and every
@@ -256,6 +266,10 @@ func hostileCorpus(t testing.TB) []hostile {
 	add("broken YAML", "C1 control character", "name: x\ndescription: a\u0090b\n", "")
 	add("broken YAML", "escape character", "name: x\ndescription: \x1b[31mred\n", "")
 	add("wrong type", "choices not a list", "name: x\nchoices: 3\n", "choices")
+	add("huge", "lame-duck grace not below its duration", strings.Replace(good, "grace: 1s", "grace: 30s", 1), "actions[13].lame_duck")
+	add("huge", "lame-duck default grace above its duration", strings.Replace(good, "grace: 1s, duration: 30s", "duration: 5s", 1), "actions[13].lame_duck")
+	add("duplicate", "lame_duck twice on one server", strings.Replace(good, "restart_server: {for: 1s, server: a}", "lame_duck: {server: b}", 1), "actions[13].lame_duck.server")
+	add("unknown ref", "lame_duck without servers", head+"actions: [{at: 0s, lame_duck: {server: a}}]\n", "actions[0].lame_duck.server")
 	add("negative", "oneof with a negative value", "name: x\nnetwork: {latency: \"oneof(1ms,-1ms)\"}\n", "network.latency")
 	add("wrong type", "empty oneof", "name: x\nnetwork: {latency: \"oneof()\"}\n", "network.latency")
 	add("huge", "oneof with a huge value", "name: x\nnetwork: {latency: \"oneof(1ms,3000000h)\"}\n", "network.latency")

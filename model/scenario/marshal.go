@@ -164,6 +164,9 @@ func clientLines(c *Client) []string {
 	if c.OfflineUntil != nil {
 		p.add("offline_until", duration(*c.OfflineUntil))
 	}
+	if c.LameDuck != LameDuckIgnore {
+		p.add("lame_duck", c.LameDuck.String())
+	}
 	return p
 }
 
@@ -312,9 +315,21 @@ func actionPairs(a *Action) pairs {
 		if a.RestartServer.For != 0 {
 			rs.add("for", duration(a.RestartServer.For))
 		}
+		if a.RestartServer.Server != "" {
+			rs.add("server", quote(a.RestartServer.Server))
+		}
 		p.add("restart_server", rs.flow())
 	case a.Stall != nil:
 		p.add("stall", pairs{"client: " + quote(a.Stall.Client), "for: " + duration(a.Stall.For)}.flow())
+	case a.LameDuck != nil:
+		ld := pairs{"server: " + quote(a.LameDuck.Server)}
+		if a.LameDuck.Grace != DefaultLameDuckGrace {
+			ld.add("grace", duration(a.LameDuck.Grace))
+		}
+		if a.LameDuck.Duration != DefaultLameDuckDuration {
+			ld.add("duration", duration(a.LameDuck.Duration))
+		}
+		p.add("lame_duck", ld.flow())
 	}
 	return p
 }

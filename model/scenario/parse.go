@@ -712,8 +712,24 @@ func (d *decoder) client(n *yaml.Node, path string) (Client, error) {
 			c.MaxPingsOut = &n
 			return err
 		}},
-		key{"offline_until", false, func(v *yaml.Node, p string) (err error) { c.OfflineUntil, err = d.durationPtr(v, p); return }})
+		key{"offline_until", false, func(v *yaml.Node, p string) (err error) { c.OfflineUntil, err = d.durationPtr(v, p); return }},
+		key{"lame_duck", false, func(v *yaml.Node, p string) (err error) { c.LameDuck, err = d.lameDuckReaction(v, p); return }})
 	return c, err
+}
+
+// lameDuckReaction decodes a client's lame_duck: ignore or force_reconnect.
+func (d *decoder) lameDuckReaction(n *yaml.Node, path string) (LameDuckReaction, error) {
+	want := strings.Join(lameDuckReactions[:], " or ")
+	s, err := d.scalar(n, path, want, "!!str")
+	if err != nil {
+		return 0, err
+	}
+	for i, r := range lameDuckReactions {
+		if s == r {
+			return LameDuckReaction(i), nil
+		}
+	}
+	return 0, d.errorf(n.Line, path, "unknown lame-duck reaction %q: want %s (make-before-break is a second client whose actions wait for the lame_duck event, docs/cluster.md#lame-duck-mode)", s, want)
 }
 
 // positiveDuration decodes a duration that must be above zero.
@@ -829,7 +845,7 @@ func (d *decoder) handler(n *yaml.Node, path string) (Handler, error) {
 var (
 	handlerVerbs = []string{"reply", "publish", "request", "unsubscribe", "drain_sub", "subscribe", "drain", "sleep"}
 	actionVerbs  = []string{"publish", "request", "flush", "subscribe", "unsubscribe", "auto_unsubscribe",
-		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server", "stall"}
+		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server", "stall", "lame_duck"}
 )
 
 func (d *decoder) handlerAction(n *yaml.Node, path string) (HandlerAction, error) {
@@ -1059,6 +1075,8 @@ func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
 			a.RestartServer, err = d.restartServer(f.val, f.path)
 		case "stall":
 			a.Stall, err = d.stall(f.val, f.path)
+		case "lame_duck":
+			a.LameDuck, err = d.lameDuck(f.val, f.path)
 		}
 	}
 	return a, err
@@ -1135,7 +1153,23 @@ func (d *decoder) stall(n *yaml.Node, path string) (*Stall, error) {
 func (d *decoder) restartServer(n *yaml.Node, path string) (*RestartServer, error) {
 	rs := &RestartServer{}
 	return rs, d.object(n, path,
-		key{"for", false, func(v *yaml.Node, p string) (err error) { rs.For, err = d.duration(v, p); return }})
+		key{"for", false, func(v *yaml.Node, p string) (err error) { rs.For, err = d.duration(v, p); return }},
+		key{"server", false, func(v *yaml.Node, p string) (err error) { rs.Server, err = d.name(v, p); return }})
+}
+
+// lameDuck decodes a lame_duck action: the server, and nats-server's
+// lame_duck_grace_period (grace) and lame_duck_duration (duration), which
+// nats-server requires to be in that order (validateOptions).
+func (d *decoder) lameDuck(n *yaml.Node, path string) (*LameDuck, error) {
+	ld := &LameDuck{Grace: DefaultLameDuckGrace, Duration: DefaultLameDuckDuration}
+	err := d.object(n, path,
+		key{"server", true, func(v *yaml.Node, p string) (err error) { ld.Server, err = d.name(v, p); return }},
+		key{"grace", false, func(v *yaml.Node, p string) (err error) { ld.Grace, err = d.duration(v, p); return }},
+		key{"duration", false, func(v *yaml.Node, p string) (err error) { ld.Duration, err = d.duration(v, p); return }})
+	if err == nil && ld.Grace >= ld.Duration {
+		err = d.errorf(n.Line, path, "lame-duck grace %v is not below its duration %v: nats-server refuses that (lame_duck_grace_period must be less than lame_duck_duration; defaults 10s and 2m); want grace < duration", ld.Grace, ld.Duration)
+	}
+	return ld, err
 }
 
 // cutAtComma reports whether n looks like the first part of a plain

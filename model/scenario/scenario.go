@@ -123,7 +123,10 @@ type Client struct {
 	// reconnect attempts succeed once the network is up. nil: connected
 	// before the scenario starts.
 	OfflineUntil *time.Duration
-	Line         int
+	// LameDuck is what the client's LameDuckModeHandler does when its
+	// server enters lame-duck mode (default: nothing, nats.go's).
+	LameDuck LameDuckReaction
+	Line     int
 }
 
 // SubType is the kind of subscription.
@@ -256,6 +259,7 @@ type Action struct {
 	Disconnect      *Disconnect
 	RestartServer   *RestartServer
 	Stall           *Stall
+	LameDuck        *LameDuck
 	Line            int
 }
 
@@ -342,10 +346,50 @@ type Stall struct {
 }
 
 // RestartServer stops the server, dropping every connection and all server
-// state, and starts it again on the same address after For.
+// state, and starts it again on the same address after For. With servers:
+// Server names which one ("": the first listed); it comes back empty, and
+// its routes, leaf connections and gateways connect again later
+// (docs/cluster.md#restarting-a-server).
 type RestartServer struct {
-	For time.Duration
+	For    time.Duration
+	Server string
 }
+
+// LameDuck puts a server of the topology into lame-duck mode, as
+// nats-server's Server.lameDuckMode does (docs/cluster.md#lame-duck-mode):
+// it stops accepting clients, tells its clients (async INFO with ldm),
+// waits Grace (lame_duck_grace_period), evicts its clients one at a time
+// over Duration − Grace (lame_duck_duration), then shuts down for good.
+type LameDuck struct {
+	Server   string
+	Grace    time.Duration
+	Duration time.Duration
+}
+
+// nats-server's lame-duck defaults (server/const.go):
+// DEFAULT_LAME_DUCK_GRACE_PERIOD and DEFAULT_LAME_DUCK_DURATION.
+const (
+	DefaultLameDuckGrace    = 10 * time.Second
+	DefaultLameDuckDuration = 2 * time.Minute
+)
+
+// LameDuckReaction is what a client does when its server announces
+// lame-duck mode (the LameDuckModeHandler nats.go calls).
+type LameDuckReaction uint8
+
+// The reactions to a lame-duck notice.
+const (
+	// LameDuckIgnore: the handler does nothing (nats.go's default); the
+	// client waits to be evicted, then reconnects.
+	LameDuckIgnore LameDuckReaction = iota
+	// LameDuckForceReconnect: the handler calls nc.ForceReconnect(),
+	// breaking the connection at once and reconnecting to the next server.
+	LameDuckForceReconnect
+)
+
+var lameDuckReactions = [...]string{"ignore", "force_reconnect"}
+
+func (r LameDuckReaction) String() string { return lameDuckReactions[r] }
 
 // Kind returns the name of the action's verb as written in scenario files.
 func (a *Action) Kind() string {
@@ -378,6 +422,8 @@ func (a *Action) Kind() string {
 		return "restart_server"
 	case a.Stall != nil:
 		return "stall"
+	case a.LameDuck != nil:
+		return "lame_duck"
 	}
 	return ""
 }

@@ -299,7 +299,9 @@ func (t *Topology) clusters() []string {
 }
 
 // validateClientServers checks that every client's server and reconnect
-// servers exist: with no topology, no client may name one.
+// servers, and every lame_duck and restart_server action's server, exist: with no topology,
+// no client or action may name one, and no client may react to lame-duck
+// mode.
 func (d *decoder) validateClientServers(s *Scenario) error {
 	var names []string
 	if s.Topology != nil {
@@ -329,6 +331,38 @@ func (d *decoder) validateClientServers(s *Scenario) error {
 		for j, r := range c.ReconnectServers {
 			if err := check(index(p+".reconnect_servers", j), r); err != nil {
 				return err
+			}
+		}
+		if c.LameDuck != LameDuckIgnore && s.Topology == nil {
+			path := p + ".lame_duck"
+			return d.errorf(d.line(path), path, "a reaction to lame-duck mode needs servers to move between: list them under servers: (or leave lame_duck out)")
+		}
+	}
+	for i, a := range s.Actions {
+		if a.RestartServer != nil && a.RestartServer.Server != "" {
+			path := index("actions", i) + ".restart_server.server"
+			if !slices.Contains(names, a.RestartServer.Server) {
+				msg := unknownName("server", a.RestartServer.Server, names)
+				if s.Topology == nil {
+					msg += ": without servers: restart_server restarts the only server; leave server out"
+				}
+				return d.errorf(d.line(path), path, "%s", msg)
+			}
+		}
+		if a.LameDuck == nil {
+			continue
+		}
+		path := index("actions", i) + ".lame_duck.server"
+		if !slices.Contains(names, a.LameDuck.Server) {
+			msg := unknownName("server", a.LameDuck.Server, names)
+			if s.Topology == nil {
+				msg += ": lame-duck mode needs servers: (one server shutting down for good leaves its clients nowhere to go)"
+			}
+			return d.errorf(d.line(path), path, "%s", msg)
+		}
+		for j, b := range s.Actions[:i] {
+			if b.LameDuck != nil && b.LameDuck.Server == a.LameDuck.Server {
+				return d.errorf(d.line(path), path, "server %q already enters lame-duck mode in actions[%d]: a server shuts down once; want one lame_duck action per server", a.LameDuck.Server, j)
 			}
 		}
 	}

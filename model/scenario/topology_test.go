@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"time"
+
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -103,4 +105,68 @@ func TestTooManyServers(t *testing.T) {
 	}
 	_, err := Parse("many.yaml", []byte(src))
 	require.EqualError(t, err, "many.yaml:2: servers: 101 servers exceed the maximum of 100")
+}
+
+// TestLameDuck checks the lame_duck action and the client's reaction: the
+// defaults are nats-server's (grace 10 s, duration 2 min), and both
+// survive Marshal. (Breaks it catches: other defaults, or a marshaller
+// that drops the fields.)
+func TestLameDuck(t *testing.T) {
+	src := "name: l\nservers: [{name: a, cluster: c}, {name: b, cluster: c}]\n" +
+		"clients: [{name: p, server: a, reconnect_servers: [b], lame_duck: force_reconnect}, {name: q, server: b}]\n" +
+		"actions:\n  - {at: 1ms, lame_duck: {server: a}}\n  - {at: 2ms, lame_duck: {server: b, grace: 1s, duration: 3s}}\n" +
+		"  - {after: {event: lame_duck, client: q}, close: {client: q}}\n"
+	s, err := Parse("l.yaml", []byte(src))
+	require.NoError(t, err)
+	require.Equal(t, LameDuckForceReconnect, s.Clients[0].LameDuck)
+	require.Equal(t, LameDuckIgnore, s.Clients[1].LameDuck)
+	require.Equal(t, &LameDuck{Server: "a", Grace: 10 * time.Second, Duration: 2 * time.Minute}, s.Actions[0].LameDuck)
+	require.Equal(t, &LameDuck{Server: "b", Grace: time.Second, Duration: 3 * time.Second}, s.Actions[1].LameDuck)
+	require.Equal(t, LameDuckNotice, s.Actions[2].After.Event)
+	out := s.Marshal()
+	back, err := Parse("l.yaml", out)
+	require.NoError(t, err, string(out))
+	require.Equal(t, s.Clients[0].LameDuck, back.Clients[0].LameDuck)
+	for i := range 3 {
+		require.Equal(t, s.Actions[i].LameDuck, back.Actions[i].LameDuck)
+		if s.Actions[i].After != nil {
+			require.Equal(t, s.Actions[i].After.Event, back.Actions[i].After.Event)
+			require.Equal(t, s.Actions[i].After.Client, back.Actions[i].After.Client)
+		}
+	}
+}
+
+// TestBadLameDuck checks that lame-duck mode nats-server would refuse,
+// or that names what does not exist, is refused with file, line, field
+// and what was expected; each case would pass a parser without the check
+// its name gives.
+func TestBadLameDuck(t *testing.T) {
+	const two = "name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: c}]\nclients: [{name: p}]\n"
+	cases := []struct{ name, src, want string }{
+		{"unknown server", two + "actions:\n  - {at: 0s, lame_duck: {server: qqqq}}\n",
+			`bad.yaml:5: actions[0].lame_duck.server: unknown server "qqqq" (want one of a, b)`},
+		{"no servers", "name: x\nclients: [{name: p}]\nactions:\n  - {at: 0s, lame_duck: {server: a}}\n",
+			`bad.yaml:4: actions[0].lame_duck.server: unknown server "a" (no servers are defined): lame-duck mode needs servers: (one server shutting down for good leaves its clients nowhere to go)`},
+		{"grace not below duration", two + "actions:\n  - {at: 0s, lame_duck: {server: a, grace: 30s, duration: 30s}}\n",
+			`bad.yaml:5: actions[0].lame_duck: lame-duck grace 30s is not below its duration 30s: nats-server refuses that (lame_duck_grace_period must be less than lame_duck_duration; defaults 10s and 2m); want grace < duration`},
+		{"default grace above a short duration", two + "actions:\n  - {at: 0s, lame_duck: {server: a, duration: 5s}}\n",
+			`bad.yaml:5: actions[0].lame_duck: lame-duck grace 10s is not below its duration 5s: nats-server refuses that (lame_duck_grace_period must be less than lame_duck_duration; defaults 10s and 2m); want grace < duration`},
+		{"twice on one server", two + "actions:\n  - {at: 0s, lame_duck: {server: a}}\n  - {at: 1s, lame_duck: {server: a}}\n",
+			`bad.yaml:6: actions[1].lame_duck.server: server "a" already enters lame-duck mode in actions[0]: a server shuts down once; want one lame_duck action per server`},
+		{"no server field", two + "actions:\n  - {at: 0s, lame_duck: {grace: 1s}}\n",
+			`bad.yaml:5: actions[0].lame_duck.server: missing required field`},
+		{"unknown reaction", "name: x\nservers: [{name: a, cluster: c}]\nclients: [{name: p, lame_duck: make_before_break}]\n",
+			`bad.yaml:3: clients[0].lame_duck: unknown lame-duck reaction "make_before_break": want ignore or force_reconnect (make-before-break is a second client whose actions wait for the lame_duck event, docs/cluster.md#lame-duck-mode)`},
+		{"reaction without servers", "name: x\nclients: [{name: p, lame_duck: force_reconnect}]\n",
+			`bad.yaml:2: clients[0].lame_duck: a reaction to lame-duck mode needs servers to move between: list them under servers: (or leave lame_duck out)`},
+		{"lame_duck event without client", two + "actions:\n  - {after: {event: lame_duck}, close: {client: p}}\n",
+			`bad.yaml:5: actions[0].after.client: missing required field (event lame_duck needs client)`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("bad.yaml", []byte(c.src))
+			require.Error(t, err)
+			require.Equal(t, c.want, err.Error())
+		})
+	}
 }

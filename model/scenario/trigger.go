@@ -45,17 +45,18 @@ type Event uint8
 
 // The events a trigger may wait for.
 const (
-	CallbackStart Event = iota + 1 // a subscription's callback is entered
-	CallbackEnd                    // a subscription's callback returns
-	StatusChange                   // a connection's status changes to Status
-	SubRemoved                     // a subscription is removed from its connection
-	Reconnected                    // a connection's reconnected callback runs
-	Returned                       // a call of another action returns
-	Published                      // a publish or reply call publishes a message
+	CallbackStart  Event = iota + 1 // a subscription's callback is entered
+	CallbackEnd                     // a subscription's callback returns
+	StatusChange                    // a connection's status changes to Status
+	SubRemoved                      // a subscription is removed from its connection
+	Reconnected                     // a connection's reconnected callback runs
+	Returned                        // a call of another action returns
+	Published                       // a publish or reply call publishes a message
+	LameDuckNotice                  // a connection's LameDuckModeHandler runs (its server entered lame-duck mode)
 )
 
 // eventNames are the events as scenario files spell them, indexed by Event.
-var eventNames = [...]string{"", "callback_start", "callback_end", "status", "sub_removed", "reconnected", "returned", "published"}
+var eventNames = [...]string{"", "callback_start", "callback_end", "status", "sub_removed", "reconnected", "returned", "published", "lame_duck"}
 
 func (e Event) String() string {
 	if int(e) < len(eventNames) {
@@ -73,13 +74,14 @@ var Statuses = []string{"CONNECTED", "DISCONNECTED", "RECONNECTING", "DRAINING_S
 var (
 	triggerFields = []string{"event", "client", "sub", "nth", "msg", "status", "action", "every", "delay"}
 	eventFields   = map[Event]struct{ required, optional []string }{
-		CallbackStart: {[]string{"sub"}, []string{"nth", "msg"}},
-		CallbackEnd:   {[]string{"sub"}, []string{"nth", "msg"}},
-		StatusChange:  {[]string{"client", "status"}, nil},
-		SubRemoved:    {[]string{"sub"}, nil},
-		Reconnected:   {[]string{"client"}, nil},
-		Returned:      {[]string{"action"}, nil},
-		Published:     {nil, []string{"client", "msg"}},
+		CallbackStart:  {[]string{"sub"}, []string{"nth", "msg"}},
+		CallbackEnd:    {[]string{"sub"}, []string{"nth", "msg"}},
+		StatusChange:   {[]string{"client", "status"}, nil},
+		SubRemoved:     {[]string{"sub"}, nil},
+		Reconnected:    {[]string{"client"}, nil},
+		Returned:       {[]string{"action"}, nil},
+		Published:      {nil, []string{"client", "msg"}},
+		LameDuckNotice: {[]string{"client"}, nil},
 	}
 )
 

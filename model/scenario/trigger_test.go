@@ -72,7 +72,7 @@ func TestParseTriggers(t *testing.T) {
 func TestParseBadTriggers(t *testing.T) {
 	tests := []struct{ name, action, want string }{
 		{"unknown event", `{after: {event: callback_begin, sub: s1}, drain: {client: app}}`,
-			`t.yaml:8: actions[1].after.event: unknown event "callback_begin": want one of callback_start, callback_end, status, sub_removed, reconnected, returned, published`},
+			`t.yaml:8: actions[1].after.event: unknown event "callback_begin": want one of callback_start, callback_end, status, sub_removed, reconnected, returned, published, lame_duck`},
 		{"unknown sub", `{after: {event: callback_start, sub: s2}, drain: {client: app}}`,
 			`t.yaml:8: actions[1].after.sub: unknown subscription "s2" (did you mean "s1"?)`},
 		{"callback of a sync sub", `{after: {event: callback_end, sub: sy}, drain: {client: app}}`,
