@@ -130,8 +130,21 @@ func (l *link) transmit(n int) time.Duration {
 	return time.Duration(num / l.bw)
 }
 
+// deliverHead is the arrival event of every segment: it delivers the
+// oldest one, so the link stays FIFO whichever of several arrivals due at
+// one instant a tie order (sim.SetTies) runs first. When that was not the
+// head's own event, the head's is still pending: the segment whose event
+// ran takes it over, so that cut and hold cancel the event still to come.
 func (l *link) deliverHead() {
 	seg := l.queue[l.head]
+	if l.w.sim.Scheduled(seg.timer) {
+		for i := l.head + 1; i < len(l.queue); i++ {
+			if !l.w.sim.Scheduled(l.queue[i].timer) {
+				l.queue[i].timer = seg.timer
+				break
+			}
+		}
+	}
 	l.queue[l.head] = segment{}
 	if l.head++; l.head == len(l.queue) {
 		l.queue, l.head = l.queue[:0], 0
