@@ -55,14 +55,13 @@ type relayPorts struct {
 // sits in front of each server's route and gateway port, so every route
 // (and every gateway) touching one server has one latency; every server
 // of a cluster that has gateways has one.
-func startCluster(sc *scenario.Scenario) (rc *realCluster, err error) {
+func startCluster(sc *scenario.Scenario) (_ *realCluster, err error) {
 	top := sc.Topology
-	rc = &realCluster{sc: sc, top: top, stop: make(chan struct{})}
+	rc := &realCluster{sc: sc, top: top, stop: make(chan struct{})}
 	rc.clk = &clock{stop: rc.stop}
 	defer func() {
 		if err != nil {
 			rc.close()
-			rc = nil
 		}
 	}()
 	routeLat, err := linkLatencies(top, top.Routes, "route")
@@ -336,6 +335,11 @@ func (rc *realCluster) formed(timeout time.Duration) error {
 			if n := s.NumOutboundGateways(); n != len(remote) {
 				missing = append(missing, fmt.Sprintf("%s has %d of %d outbound gateways", me.Name, n, len(remote)))
 			}
+			slow, err := rc.throughRelays(i)
+			if err != nil {
+				return err
+			}
+			missing = append(missing, slow...)
 		}
 		if len(missing) == 0 {
 			return nil
@@ -345,6 +349,69 @@ func (rc *realCluster) formed(timeout time.Duration) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// throughRelays checks that every link of server i goes through its
+// relay: its measured round trip is at least the link's latency (a link
+// that bypassed the relay, say by the servers' gossip, would take
+// microseconds; nats-server's first measurement of a leaf connection comes
+// out at about one latency, not two, so that is the bound). It lists the
+// links whose round trip is not measured yet.
+func (rc *realCluster) throughRelays(i int) ([]string, error) {
+	s, me := rc.srvs[i], rc.top.Servers[i].Name
+	var pending []string
+	check := func(kind, peer, rtt string, lat time.Duration) error {
+		if rtt == "" || rtt == "0s" {
+			pending = append(pending, fmt.Sprintf("%s: the round trip of its %s to %s is not measured yet", me, kind, peer))
+			return nil
+		}
+		d, err := time.ParseDuration(rtt)
+		if err != nil {
+			return fmt.Errorf("%s: %s to %s: round trip %q: %w", me, kind, peer, rtt, err)
+		}
+		if d < lat {
+			return fmt.Errorf("%s: %s to %s: round trip %v, want at least the link's latency %v: the link bypasses its relay", me, kind, peer, d, lat)
+		}
+		return nil
+	}
+	lat := func(links []scenario.Link, peer string) time.Duration {
+		k := slices.IndexFunc(links, func(l scenario.Link) bool { p, ok := other(l, me); return ok && p == peer })
+		if k < 0 {
+			return 0
+		}
+		return links[k].Latency.A
+	}
+	rz, err := s.Routez(&server.RoutezOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: routez: %w", me, err)
+	}
+	for _, r := range rz.Routes {
+		if err := check("route", r.RemoteName, r.RTT, lat(rc.top.Routes, r.RemoteName)); err != nil {
+			return nil, err
+		}
+	}
+	lz, err := s.Leafz(&server.LeafzOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: leafz: %w", me, err)
+	}
+	for _, l := range lz.Leafs {
+		if err := check("leaf connection", l.Name, l.RTT, lat(rc.top.Leafnodes, l.Name)); err != nil {
+			return nil, err
+		}
+	}
+	gz, err := s.Gatewayz(&server.GatewayzOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: gatewayz: %w", me, err)
+	}
+	for name, g := range gz.OutboundGateways {
+		if g.Connection == nil {
+			continue
+		}
+		if err := check("gateway", name, g.Connection.RTT, lat(rc.top.Gateways, g.Connection.Name)); err != nil {
+			return nil, err
+		}
+	}
+	return pending, nil
 }
 
 // settled waits until no server's subscription count has changed for
