@@ -192,3 +192,23 @@ func moduleVersion(path string) string {
 	}
 	return "?"
 }
+
+// TestClusterRelayCheck breaks the runner so that routes bypass their
+// relays and expects startCluster to refuse the cluster: it catches a
+// throughRelays that checked nothing.
+func TestClusterRelayCheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real nats-server cluster")
+	}
+	sc, err := scenario.Load("../examples/topology/cluster-plain-drain.yaml")
+	require.NoError(t, err)
+	sc, err = PrepareCluster(sc, clusterScale)
+	require.NoError(t, err)
+	bypassRelays = true
+	defer func() { bypassRelays = false }()
+	rc, err := startCluster(sc)
+	if err == nil {
+		rc.close()
+	}
+	require.ErrorContains(t, err, "bypasses its relay")
+}
