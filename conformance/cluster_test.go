@@ -31,6 +31,28 @@ const clusterScale = 10
 // d is drawn from [d, d+clusterJitter].
 const clusterJitter = time.Millisecond
 
+// lateMax is how late a trial's clock (its actions, the relays and a
+// probe waking every millisecond) may wake for the trial to count: half
+// the scenario's shortest server link. What a drain loses in a cluster is
+// decided by windows about one link delay wide (a message routed within
+// one delay before the UNSUB, an RS+ one delay behind the SUB); a stall
+// half that long moves a window's edge by at most half of it. A trial the
+// machine kept waiting longer did not realise the scenario's times, so it
+// says nothing about nats-server; it is played again (at most 2×N times
+// per scenario; beyond, the default run skips the scenario and the full
+// run fails) and counted in the table.
+func lateMax(sc *scenario.Scenario) time.Duration {
+	least := time.Duration(0)
+	for _, links := range topologyLinks(sc.Topology) {
+		for _, l := range links.links {
+			if least == 0 || l.Latency.A < least {
+				least = l.Latency.A
+			}
+		}
+	}
+	return least / 2
+}
+
 // clusterCase is one scenario of the cluster corpus. mutant, when set,
 // names a model mutation whose runs the judge must find in disagreement
 // with the real cluster: the judge's own test.
@@ -56,7 +78,9 @@ type clusterRun struct {
 	c           clusterCase
 	sc          *scenario.Scenario // prepared
 	real, model []Tally
-	late        time.Duration // the most the actions' clock woke late over the trials
+	late        time.Duration // the most a counted trial's clock woke late
+	lateMax     time.Duration // lateMax(sc)
+	discarded   int           // trials not counted: their clock woke more than lateMax late
 	wall        time.Duration // the real trials' wall time, cluster start included
 	verdict     Judgement
 	mutant      Judgement
@@ -86,7 +110,7 @@ func TestCluster(t *testing.T) {
 	var runs []clusterRun
 	for _, c := range clusterCorpus {
 		t.Run(strings.TrimSuffix(filepath.Base(c.path), ".yaml"), func(t *testing.T) {
-			run := playCluster(t, c, nReal, nModel)
+			run := playCluster(t, c, nReal, nModel, full)
 			runs = append(runs, run)
 			if !run.verdict.Agree {
 				t.Errorf("the real cluster and the model disagree: %s", strings.Join(run.verdict.Why, "; "))
@@ -104,7 +128,7 @@ func TestCluster(t *testing.T) {
 }
 
 // playCluster loads, prepares and plays one case on both sides.
-func playCluster(t *testing.T, c clusterCase, nReal, nModel int) clusterRun {
+func playCluster(t *testing.T, c clusterCase, nReal, nModel int, full bool) clusterRun {
 	t.Helper()
 	orig, err := scenario.Load(c.path)
 	require.NoError(t, err)
@@ -120,9 +144,24 @@ func playCluster(t *testing.T, c clusterCase, nReal, nModel int) clusterRun {
 	rc, err := startCluster(sc)
 	require.NoError(t, err)
 	defer rc.close()
-	for range nReal {
+	run.lateMax = lateMax(sc)
+	for len(run.real) < nReal {
+		if run.discarded >= 2*nReal {
+			// Not a finding about nats-server or the model: say so, and
+			// fail only the full run, whose table must be complete.
+			msg := fmt.Sprintf("%d trials woke more than %v late (%d counted): the machine is too loaded for this scenario now", run.discarded, run.lateMax, len(run.real))
+			if full {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
 		tally, late, err := rc.trial()
 		require.NoError(t, err)
+		t.Logf("trial: %+v, clock %v late", tally, late.Round(100*time.Microsecond))
+		if late > run.lateMax {
+			run.discarded++
+			continue
+		}
 		run.real = append(run.real, tally)
 		run.late = max(run.late, late)
 	}
@@ -146,9 +185,10 @@ func clusterTable(runs []clusterRun, nReal, nModel int) string {
 	fmt.Fprintf(&b, "[../conformance.md](../conformance.md#against-a-real-cluster)); do not edit. Real: nats-server %s and nats.go %s,\n", nserver, natsgo)
 	fmt.Fprintf(&b, "%d trials per scenario, every time ×%d, on %d CPUs (GOMAXPROCS); model: %d seeds, every latency d drawn from [d, d+%v].\n", nReal, clusterScale, runtime.NumCPU(), nModel, clusterJitter)
 	fmt.Fprintf(&b, "Lost: messages no subscription handled, per trial (min / median / max); P(loss): trials that lost any.\n")
-	fmt.Fprintf(&b, "Late: trials with a message handled after a later one of its publisher (a re-route). Clock: the most a publish or drain started late.\n\n")
-	fmt.Fprintf(&b, "| topology | scenario | real P(loss) | real lost | model P(loss) | model lost | real late | model late | clock | agreement |\n")
-	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "Late: trials with a message handled after a later one of its publisher (a re-route). Clock: the most a counted trial's clock woke late\n")
+	fmt.Fprintf(&b, "(its actions, the relays, a 1 ms probe); discarded: trials that woke later than the limit (half the shortest server link), played again.\n\n")
+	fmt.Fprintf(&b, "| topology | scenario | real P(loss) | real lost | model P(loss) | model lost | real late | model late | clock (limit) | discarded | agreement |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range runs {
 		rs, ms := Summarise(r.real), Summarise(r.model)
 		verdict := "agree"
@@ -158,11 +198,11 @@ func clusterTable(runs []clusterRun, nReal, nModel int) string {
 		if r.c.mutant != 0 {
 			verdict += fmt.Sprintf(" (model with %s: %s)", r.c.mutant, map[bool]string{true: "agrees, judge too weak", false: "disagrees, as it must"}[r.mutant.Agree])
 		}
-		fmt.Fprintf(&b, "| %s | [%s](../../%s) | %d/%d | %d / %d / %d | %d/%d | %d / %d / %d | %d/%d | %d/%d | %v | %s |\n",
+		fmt.Fprintf(&b, "| %s | [%s](../../%s) | %d/%d | %d / %d / %d | %d/%d | %d / %d / %d | %d/%d | %d/%d | %v (%v) | %d | %s |\n",
 			topologyKind(r.sc.Topology), r.sc.Name, strings.TrimPrefix(r.c.path, "../"),
 			rs.LossRuns, rs.Runs, rs.MinLost, rs.MedLost, rs.MaxLost,
 			ms.LossRuns, ms.Runs, ms.MinLost, ms.MedLost, ms.MaxLost,
-			rs.LateRuns, rs.Runs, ms.LateRuns, ms.Runs, r.late.Round(100*time.Microsecond), verdict)
+			rs.LateRuns, rs.Runs, ms.LateRuns, ms.Runs, r.late.Round(100*time.Microsecond), r.lateMax, r.discarded, verdict)
 	}
 	return b.String()
 }

@@ -494,7 +494,9 @@ func (rc *realCluster) trial() (Tally, time.Duration, error) {
 	stop := make(chan struct{})
 	tr := &clusterTrial{rc: rc, clk: &clock{stop: stop}, ncs: map[string]*nats.Conn{}, ranks: map[string]int{},
 		subs: make([]*nats.Subscription, len(sc.Subs)), hand: make([][]PubKey, len(sc.Subs))}
-	defer close(stop)
+	var probe sync.WaitGroup
+	stopClock := sync.OnceFunc(func() { close(stop); probe.Wait() })
+	defer stopClock()
 	defer tr.closeAll()
 	for _, c := range sc.Clients {
 		srv := rc.top.Index(c.Server)
@@ -519,6 +521,10 @@ func (rc *realCluster) trial() (Tally, time.Duration, error) {
 	if err := rc.settled(false, 10*time.Second); err != nil {
 		return Tally{}, 0, err
 	}
+	// The trial's timing error: how late its actions, the relays and a
+	// probe waking every millisecond (clock.watch) woke, from time 0 on.
+	rc.clk.resetLate()
+	tr.clk.watch(&probe)
 	tr.t0 = time.Now()
 	tr.last = tr.t0
 	for i := range sc.Actions {
@@ -538,6 +544,7 @@ func (rc *realCluster) trial() (Tally, time.Duration, error) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	stopClock()
 	tr.closeAll()
 	if err := rc.settled(true, 10*time.Second); err != nil {
 		return Tally{}, 0, err
@@ -551,7 +558,14 @@ func (rc *realCluster) trial() (Tally, time.Duration, error) {
 	for i, s := range sc.Subs {
 		queue[i] = s.Queue
 	}
-	return TallyKeys(tr.pub, tr.hand, queue), tr.clk.worst(), nil
+	return TallyKeys(tr.pub, tr.hand, queue), max(tr.clk.worst(), rc.clk.worst()), nil
+}
+
+// resetLate forgets how late c woke so far.
+func (c *clock) resetLate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.late = 0
 }
 
 func (tr *clusterTrial) closeAll() {
@@ -640,7 +654,9 @@ func (tr *clusterTrial) act(a *scenario.Action) error {
 func (tr *clusterTrial) publish(p scenario.Publish, start time.Time) {
 	nc := tr.ncs[p.Client]
 	for k := range max(p.Count, 1) {
-		tr.clk.until(start.Add(time.Duration(k) * p.Interval))
+		if !tr.clk.until(start.Add(time.Duration(k) * p.Interval)) {
+			return // the trial is over (failed)
+		}
 		tr.mu.Lock()
 		key := PubKey{p.Client, tr.ranks[p.Client]}
 		tr.ranks[p.Client]++
