@@ -369,6 +369,9 @@ func (rc *realCluster) throughRelays(i int) ([]string, error) {
 	s, me := rc.srvs[i], rc.top.Servers[i].Name
 	var pending []string
 	check := func(kind, peer, rtt string, lat time.Duration) error {
+		if lat == 0 {
+			return fmt.Errorf("%s: a %s to %q, which the scenario does not list", me, kind, peer)
+		}
 		if rtt == "" || rtt == "0s" {
 			pending = append(pending, fmt.Sprintf("%s: the round trip of its %s to %s is not measured yet", me, kind, peer))
 			return nil
@@ -382,8 +385,11 @@ func (rc *realCluster) throughRelays(i int) ([]string, error) {
 		}
 		return nil
 	}
+	// lat is the latency of me's link in links to peer, or to anyone for
+	// peer "" (a gateway names its cluster, and every gateway of one
+	// server has one latency: linkLatencies).
 	lat := func(links []scenario.Link, peer string) time.Duration {
-		k := slices.IndexFunc(links, func(l scenario.Link) bool { p, ok := other(l, me); return ok && p == peer })
+		k := slices.IndexFunc(links, func(l scenario.Link) bool { p, ok := other(l, me); return ok && (peer == "" || p == peer) })
 		if k < 0 {
 			return 0
 		}
@@ -415,7 +421,7 @@ func (rc *realCluster) throughRelays(i int) ([]string, error) {
 		if g.Connection == nil {
 			continue
 		}
-		if err := check("gateway", name, g.Connection.RTT, lat(rc.top.Gateways, g.Connection.Name)); err != nil {
+		if err := check("gateway", name, g.Connection.RTT, lat(rc.top.Gateways, "")); err != nil {
 			return nil, err
 		}
 	}
