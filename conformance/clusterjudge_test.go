@@ -122,3 +122,29 @@ func TestTallyModel(t *testing.T) {
 	require.Equal(t, 19, ts[0].Lost)
 	require.Zero(t, ts[0].Duplicates)
 }
+
+// TestClusterRunnerRefuses checks, without starting a server, what the
+// real cluster runner refuses because nats-server would build another
+// topology: each case fails if its check (meshed, linkLatencies) is
+// removed.
+func TestClusterRunnerRefuses(t *testing.T) {
+	const head = "name: t\nservers:\n  - {name: a, cluster: east}\n  - {name: b, cluster: east}\n  - {name: c, cluster: east}\n  - {name: x, cluster: west}\n"
+	const tail = "clients:\n  - {name: p, server: a}\n"
+	for _, c := range []struct{ name, links, want string }{
+		{"not meshed", "routes:\n  - {between: [a, b]}\n  - {between: [b, c]}\n",
+			"t.yaml:2: servers a and c of cluster east have no route"},
+		{"routes of one server at two latencies", "routes:\n  - {between: [a, b], latency: 1ms}\n  - {between: [b, c], latency: 2ms}\n  - {between: [a, c], latency: 1ms}\n",
+			"t.yaml:2: routes of server b at 1ms and 2ms"},
+		{"gateways of one server at two latencies", "gateways:\n  - {between: [a, x], latency: 1ms}\n  - {between: [b, x], latency: 2ms}\n  - {between: [c, x], latency: 2ms}\n",
+			"t.yaml:2: gateways of server x at 1ms and 2ms"},
+		{"a gateway on some servers of a cluster", "gateways:\n  - {between: [a, x]}\n",
+			"t.yaml:2: servers a and b of cluster east: one has a gateway, the other not"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sc, err := scenario.Parse("t.yaml", []byte(head+c.links+tail))
+			require.NoError(t, err)
+			_, err = startCluster(sc)
+			require.ErrorContains(t, err, c.want)
+		})
+	}
+}

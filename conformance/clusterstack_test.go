@@ -34,11 +34,11 @@ type realCluster struct {
 	top    *scenario.Topology
 	srvs   []*server.Server // by index in top.Servers
 	relays []*proxy         // the server-to-server links
-	conns  []*proxy         // the clients' links, by index in sc.Clients
+	conns  []*proxy         // the clients' links, one per server (by index in top.Servers)
 	stop   chan struct{}    // closed by close: wakes every relay
 	clk    *clock           // the relays' clock
 	base   []uint32         // each server's subscription count without clients
-	wait   time.Duration    // the longest one-way path: a propagation wait is a few of it
+	wait   time.Duration    // a client's round trip plus one over the slowest server link: how long interest must be still to have settled
 }
 
 // relayPorts are a server's listening ports for the other servers, with
@@ -64,15 +64,15 @@ func startCluster(sc *scenario.Scenario) (_ *realCluster, err error) {
 			rc.close()
 		}
 	}()
-	routeLat, err := linkLatencies(top, top.Routes, "route")
+	routeLat, err := linkLatencies(sc, top.Routes, "route")
 	if err != nil {
 		return nil, err
 	}
-	gwLat, err := linkLatencies(top, top.Gateways, "gateway")
+	gwLat, err := linkLatencies(sc, top.Gateways, "gateway")
 	if err != nil {
 		return nil, err
 	}
-	if err := meshed(top); err != nil {
+	if err := meshed(sc); err != nil {
 		return nil, err
 	}
 	ports := make([]relayPorts, len(top.Servers))
@@ -184,12 +184,12 @@ func freePort() (int, error) {
 
 // linkLatencies returns, per server, the latency of its links in links;
 // an error when two of them differ (one relay fronts the server's port).
-func linkLatencies(top *scenario.Topology, links []scenario.Link, kind string) (map[string]time.Duration, error) {
+func linkLatencies(sc *scenario.Scenario, links []scenario.Link, kind string) (map[string]time.Duration, error) {
 	lat := map[string]time.Duration{}
 	for _, l := range links {
 		for _, s := range []string{l.A, l.B} {
 			if d, ok := lat[s]; ok && d != l.Latency.A {
-				return nil, fmt.Errorf("line %d: %ss of server %s at %v and %v: the real cluster runner puts one relay in front of each server's %s port, want one latency per server", top.Line, kind, s, d, l.Latency.A, kind)
+				return nil, fmt.Errorf("%s:%d: %ss of server %s at %v and %v: the real cluster runner puts one relay in front of each server's %s port, want one latency per server", sc.File, sc.Topology.Line, kind, s, d, l.Latency.A, kind)
 			}
 			lat[s] = l.Latency.A
 		}
@@ -200,7 +200,8 @@ func linkLatencies(top *scenario.Topology, links []scenario.Link, kind string) (
 // meshed reports a cluster the scenario does not mesh fully, and a
 // cluster with gateways that one of its servers lacks: nats-server would
 // add those links itself.
-func meshed(top *scenario.Topology) error {
+func meshed(sc *scenario.Scenario) error {
+	top := sc.Topology
 	linked := func(links []scenario.Link, a, b string) bool {
 		return slices.ContainsFunc(links, func(l scenario.Link) bool { return l.A == a && l.B == b || l.A == b && l.B == a })
 	}
@@ -213,10 +214,10 @@ func meshed(top *scenario.Topology) error {
 				continue
 			}
 			if !linked(top.Routes, a.Name, b.Name) {
-				return fmt.Errorf("line %d: servers %s and %s of cluster %s have no route: nats-server meshes a cluster fully, want every pair routed", top.Line, a.Name, b.Name, a.Cluster)
+				return fmt.Errorf("%s:%d: servers %s and %s of cluster %s have no route: nats-server meshes a cluster fully, want every pair routed", sc.File, top.Line, a.Name, b.Name, a.Cluster)
 			}
 			if hasGateway(a.Name) != hasGateway(b.Name) {
-				return fmt.Errorf("line %d: servers %s and %s of cluster %s: one has a gateway, the other not: nats-server gives every server of a cluster its gateways, want one on each", top.Line, a.Name, b.Name, a.Cluster)
+				return fmt.Errorf("%s:%d: servers %s and %s of cluster %s: one has a gateway, the other not: nats-server gives every server of a cluster its gateways, want one on each", sc.File, top.Line, a.Name, b.Name, a.Cluster)
 			}
 		}
 	}
