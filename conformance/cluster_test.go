@@ -40,7 +40,7 @@ const clusterJitter = time.Millisecond
 // one delay before the UNSUB, an RS+ one delay behind the SUB); a stall
 // half that long moves a window's edge by at most half of it. A trial the
 // machine kept waiting longer did not realise the scenario's times, so it
-// says nothing about nats-server; it is played again (at most 2×N times
+// says nothing about nats-server; it is played again (at most 3×N times
 // per scenario; beyond, the default run skips the scenario and the full
 // run fails) and counted in the table.
 func lateMax(sc *scenario.Scenario) time.Duration {
@@ -159,7 +159,7 @@ func playCluster(t *testing.T, c clusterCase, nReal, nModel int) clusterRun {
 	defer rc.close()
 	run.lateMax = lateMax(sc)
 	for len(run.real) < nReal {
-		if run.discarded >= 2*nReal {
+		if run.discarded >= 3*nReal {
 			run.unfinished = fmt.Sprintf("%d trials woke more than %v late (%d counted): the machine is too loaded for this scenario now", run.discarded, run.lateMax, len(run.real))
 			return run
 		}
