@@ -27,6 +27,11 @@ func Prepare(sc *scenario.Scenario, scale float64) (*scenario.Scenario, error) {
 	if !(scale > 0 && scale <= 1) {
 		return nil, fmt.Errorf("%s: scale %v: want a factor in (0, 1]", sc.Name, scale)
 	}
+	return prepare(sc, scale)
+}
+
+// prepare is Prepare for any positive scale: PrepareCluster scales up.
+func prepare(sc *scenario.Scenario, scale float64) (*scenario.Scenario, error) {
 	if err := supported(sc); err != nil {
 		return nil, fmt.Errorf("%s: %w", sc.Name, err)
 	}
