@@ -40,7 +40,7 @@ func machineRun(t *rapid.T) (*scenario.Scenario, *model.Result) {
 // machineRunFor is machineRun for the library of profile p.
 func machineRunFor(t *rapid.T, p *model.Profile) (*scenario.Scenario, *model.Result) {
 	ch := RapidChooser(t)
-	b := newBuilder(ch.Stream("gen"), p)
+	b := newBuilder(ch.Stream("gen"), p, false)
 	actions := map[string]func(*rapid.T){}
 	for _, k := range stepKinds {
 		kind := k.name

@@ -1,0 +1,90 @@
+package props
+
+import (
+	"time"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// GenClusterScenario is GenProfileScenario on a generated topology
+// (docs/cluster.md#generated-topologies): after the clients and
+// subscriptions it draws 1–4 servers, in one or two clusters, each a full
+// mesh of routes, joined by gateways when there are two, now and then
+// with a leaf spoke on one of them; each kind of link gets a small
+// latency distribution; and it places the clients on the servers, spread
+// round the servers by default so that the members of a queue group (on
+// consecutive clients) sit on different servers. It never draws
+// restart_server, which the model refuses in a cluster. Every choice is a
+// zero draw for the smallest topology, so rapid's shrinking moves towards
+// one server with instant links; Shrink removes servers and links too.
+func GenClusterScenario(c sim.Chooser, p *model.Profile) *scenario.Scenario {
+	return genScenario(c, p, true)
+}
+
+// Server and cluster names of generated topologies.
+var (
+	genServers  = [...]string{"a", "b", "c", "d"}
+	genClusters = [...]string{"east", "west"}
+)
+
+// maxGenServers is the most servers a generated topology has.
+const maxGenServers = len(genServers)
+
+// topology draws the servers and links and places the clients.
+func (b *builder) topology() {
+	n := b.intIn("servers", 1, maxGenServers)
+	spoke := n >= 2 && b.chance("leaf-spoke", 35)
+	core := n // servers in the clusters: all but the spoke
+	if spoke {
+		core--
+	}
+	split := core // servers [0, split) are in the first cluster, the rest in the second
+	if core >= 2 && b.chance("two-clusters", 40) {
+		split = b.intIn("cluster-split", 1, core-1)
+	}
+	t := &scenario.Topology{}
+	for i := range core {
+		t.Servers = append(t.Servers, scenario.ServerNode{Name: genServers[i], Cluster: genClusters[min(i/split, 1)]})
+	}
+	routeLat := b.dist("route-latency", 100*time.Microsecond, 30)
+	for i := range core {
+		for j := i + 1; j < core; j++ {
+			if t.Servers[i].Cluster == t.Servers[j].Cluster {
+				t.Routes = append(t.Routes, scenario.Link{A: genServers[i], B: genServers[j], Latency: routeLat})
+			}
+		}
+	}
+	if split < core {
+		// One gateway between the clusters' first servers, or, as
+		// nats-server gives every server one to each remote cluster, one
+		// from every server to the other cluster's first.
+		gwLat := b.dist("gateway-latency", 500*time.Microsecond, 20)
+		t.Gateways = append(t.Gateways, scenario.Link{A: genServers[0], B: genServers[split], Latency: gwLat})
+		if b.chance("gateway-every-server", 50) {
+			for i := range core {
+				if i != 0 && i != split {
+					other := genServers[split]
+					if i > split {
+						other = genServers[0]
+					}
+					t.Gateways = append(t.Gateways, scenario.Link{A: genServers[i], B: other, Latency: gwLat})
+				}
+			}
+		}
+	}
+	if spoke {
+		sv := scenario.ServerNode{Name: genServers[core]}
+		if b.chance("spoke-cluster", 50) {
+			sv.Cluster = "edge"
+		}
+		t.Servers = append(t.Servers, sv)
+		t.Leafnodes = []scenario.Link{{A: genServers[b.pick("leaf-hub", core)], B: sv.Name,
+			Latency: b.dist("leaf-latency", 100*time.Microsecond, 30)}}
+	}
+	b.sc.Topology = t
+	for i := range b.sc.Clients {
+		b.sc.Clients[i].Server = genServers[(i+b.intIn("client-server", 0, n-1))%n]
+	}
+}
