@@ -549,6 +549,7 @@ func (s *Server) routedIn(e *routeEnd, id int, ref int32, forPlain bool) {
 			}
 		case ss.route != e && carries(e, ss.route, false, w.mut) && !s.echoes(ss.route, origin):
 			rt.forwardFrom(ss.route, "", origin)
+			plain = true // passed on: not dropped here
 		}
 	}
 	if forPlain && !plain {
@@ -670,16 +671,27 @@ func (s *Server) echoes(out *routeEnd, origin string) bool {
 // (the sender routed on its interest before the withdrawal reached it).
 // A queue group's drop goes to the member removed last. A subscription
 // whose connection closed gets that closing's reason, whose cause the
-// records decide as for any closed connection.
+// records decide as for any closed connection. A server with no such
+// subscription of its own (a gateway receiver or a hub passing the
+// message on) was sent it for another server's interest, whose
+// withdrawal had not reached it: the drop goes to those of the other
+// servers' removed subscriptions, by the same rule, but the publisher's
+// server's (its interest is never what routed the message away).
 func (s *Server) dropRouted(m *Message, q string, reason DropReason) {
+	gone := s.goneFor(m, q, func(o *Server) bool { return o == s })
+	if len(gone) == 0 {
+		var home *Server // the publisher's server, which routes on others' interest only
+		if i, ok := s.w.connIndex[m.From]; ok {
+			home = s.w.cl.home[i]
+		}
+		gone = s.goneFor(m, q, func(o *Server) bool { return o != s && o != home })
+	}
 	var last *goneSub
 	found := false
-	for i := range s.cl.gone {
-		g := &s.cl.gone[i]
-		if g.queue != q || !subjectMatches(g.subject, m.Subject) {
-			continue
+	for _, g := range gone {
+		if last == nil || g.at >= last.at {
+			last = g
 		}
-		last = g
 		if q == "" && g.at >= m.AcceptedAt {
 			s.dropFor(g, m, reason)
 			found = true
@@ -688,6 +700,24 @@ func (s *Server) dropRouted(m *Message, q string, reason DropReason) {
 	if last != nil && (q != "" || !found) {
 		s.dropFor(last, m, reason)
 	}
+}
+
+// goneFor returns the removed subscriptions of queue group q on m's
+// subject of the servers of the cluster that pick accepts, in server and
+// removal order.
+func (s *Server) goneFor(m *Message, q string, pick func(*Server) bool) []*goneSub {
+	var out []*goneSub
+	for _, o := range s.w.cl.servers {
+		if !pick(o) {
+			continue
+		}
+		for i := range o.cl.gone {
+			if g := &o.cl.gone[i]; g.queue == q && subjectMatches(g.subject, m.Subject) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
 }
 
 func (s *Server) dropFor(g *goneSub, m *Message, reason DropReason) {

@@ -11,7 +11,8 @@ import (
 // GenClusterScenario is GenProfileScenario on a generated topology
 // (docs/cluster.md#generated-topologies): after the clients and
 // subscriptions it draws 1–4 servers, in one or two clusters, each a full
-// mesh of routes, joined by gateways when there are two, now and then
+// mesh of routes, joined by one gateway or a gateway per pair of
+// servers when there are two, now and then
 // with a leaf spoke on one of them; each kind of link gets a small
 // latency distribution; and it places the clients on the servers, spread
 // round the servers by default so that the members of a queue group (on
@@ -57,21 +58,18 @@ func (b *builder) topology() {
 		}
 	}
 	if split < core {
-		// One gateway between the clusters' first servers, or, as
-		// nats-server gives every server one to each remote cluster, one
-		// from every server to the other cluster's first.
+		// Gateways pair the i-th servers of the two clusters: one
+		// between the first servers, or, now and then, every pair. The
+		// model's gateway is one connection that both ends send on, so
+		// no server gets two to one cluster (nats-server gives each
+		// server exactly one outbound gateway per remote cluster).
 		gwLat := b.dist("gateway-latency", 500*time.Microsecond, 20)
-		t.Gateways = append(t.Gateways, scenario.Link{A: genServers[0], B: genServers[split], Latency: gwLat})
+		pairs := 1
 		if b.chance("gateway-every-server", 50) {
-			for i := range core {
-				if i != 0 && i != split {
-					other := genServers[split]
-					if i > split {
-						other = genServers[0]
-					}
-					t.Gateways = append(t.Gateways, scenario.Link{A: genServers[i], B: other, Latency: gwLat})
-				}
-			}
+			pairs = min(split, core-split)
+		}
+		for i := range pairs {
+			t.Gateways = append(t.Gateways, scenario.Link{A: genServers[i], B: genServers[split+i], Latency: gwLat})
 		}
 	}
 	if spoke {
