@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -298,13 +299,16 @@ func (s *Server) announce(counts map[int32]int, k int32, delta int, firstLast bo
 		f = frame{op: opRUnsub, ref: k}
 	}
 	for _, e := range ends {
-		if s.w.cl.settingUp {
+		switch {
+		case s.w.cl.settingUp:
 			// Subscriptions that exist at time 0 are known cluster-wide,
 			// as if the routes had exchanged them before the run.
 			e.peer.s.applyRoute(e.peer, f)
-			continue
+		case f.op == opRUnsub && firstLast && s.w.mut.Has(RSReorder) && !e.leaf && !e.gw:
+			s.w.sim.After(lateUnsubDelay, func() { e.send(f) })
+		default:
+			e.send(f)
 		}
-		e.send(f)
 	}
 }
 
@@ -355,10 +359,16 @@ func (s *Server) applyRoute(e *routeEnd, f frame) {
 		s.subs.add(ss)
 		s.export(e, f.ref, weight(ss), 1)
 	case opRUnsub:
-		if ss := e.entry(s.w.cl.keys[f.ref]); ss != nil {
-			e.entries = removeSS(e.entries, ss)
-			s.subs.remove(ss)
-			s.export(e, f.ref, -weight(ss), -1)
+		ends := []*routeEnd{e}
+		if k := s.w.cl.keys[f.ref]; k.queue != "" && s.w.mut.Has(QueueUnsubAsPlain) {
+			ends = slices.Concat(s.cl.routes, s.cl.leafs, s.cl.gws)
+		}
+		for _, o := range ends {
+			if ss := o.entry(s.w.cl.keys[f.ref]); ss != nil {
+				o.entries = removeSS(o.entries, ss)
+				s.subs.remove(ss)
+				s.export(o, f.ref, -weight(ss), -1)
+			}
 		}
 	case opRMsg:
 		s.routedIn(e, int(f.msg), f.ref, f.max == 1)
