@@ -35,7 +35,8 @@ func clientServer(r *model.Result, client string) string {
 // publisher's server may have sent to a member elsewhere and got back
 // (a bounce), wherever the publisher is, but only when no other member
 // that every server knew from the start stayed subscribed (that member's
-// route entry is the fallback that must have taken the message). Leaf echo suppression, and a
+// route entry is the fallback that must have taken the message; one
+// across a gateway, or on a server not joined to this one, is none). Leaf echo suppression, and a
 // gateway tried only where the message entered the cluster, lose a queue
 // message even while another member lives (the reference's E5 and E4).
 func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool {
@@ -51,7 +52,7 @@ func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool
 	}
 	if d.Reason == model.DropRouteNoFallback {
 		for _, g := range queueGroups(r) {
-			if slices.Contains(g, s) && liveReplacement(r, g, s) != nil {
+			if l := liveReplacement(r, g, s); slices.Contains(g, s) && l != nil && !acrossGateway(r, s.Client, l.Client) {
 				return false
 			}
 		}

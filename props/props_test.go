@@ -172,11 +172,18 @@ func TestPropDeterminism(t *testing.T) {
 }
 
 // clearPositions zeroes File and the Line fields, which Parse fills in and
-// a generated scenario leaves empty.
+// a generated scenario leaves empty, and makes an empty reconnect_servers
+// list nil, as a generated client has it.
 func clearPositions(s *scenario.Scenario) {
 	s.File, s.ProfileLine = "", 0
+	if s.Topology != nil {
+		s.Topology.Line = 0
+	}
 	for i := range s.Clients {
 		s.Clients[i].Line = 0
+		if len(s.Clients[i].ReconnectServers) == 0 {
+			s.Clients[i].ReconnectServers = nil
+		}
 	}
 	for i := range s.Subs {
 		s.Subs[i].Line = 0

@@ -7,7 +7,8 @@ import (
 )
 
 // The shrinker's edits of a topology (docs/cluster.md#generated-topologies):
-// remove a server with its links, remove one link, attach a client to
+// remove a server with its links, remove a leaf connection or a gateway
+// (never a route: a cluster stays a full mesh), attach a client to
 // the first server, make a link's latency constant and lower it, and
 // finally run a one-server topology as no topology at all. A scenario
 // without a topology has no place for any of them, so they cost its
@@ -58,12 +59,25 @@ func links(sc *scenario.Scenario) []*scenario.Link {
 
 func countLinks(sc *scenario.Scenario) int { return len(links(sc)) }
 
-// removeLink removes the i-th link of links(sc).
-func removeLink(sc *scenario.Scenario, i int) bool {
-	target := *links(sc)[i] // links are unique: no two join one pair
+// countBridges counts the leaf connections and gateways, the links the
+// shrinker may remove: a cluster stays a full mesh of routes, as
+// nats-server's clusters are (routes are gossiped), and a scenario
+// promises what it does only of full meshes.
+func countBridges(sc *scenario.Scenario) int {
+	if sc.Topology == nil {
+		return 0
+	}
+	return len(sc.Topology.Leafnodes) + len(sc.Topology.Gateways)
+}
+
+// removeBridge removes the i-th leaf connection or gateway.
+func removeBridge(sc *scenario.Scenario, i int) bool {
 	t := sc.Topology
-	for _, ls := range [...]*[]scenario.Link{&t.Routes, &t.Leafnodes, &t.Gateways} {
-		*ls = slices.DeleteFunc(*ls, func(l scenario.Link) bool { return l == target })
+	if i < len(t.Leafnodes) {
+		t.Leafnodes = slices.Delete(t.Leafnodes, i, i+1)
+	} else {
+		i -= len(t.Leafnodes)
+		t.Gateways = slices.Delete(t.Gateways, i, i+1)
 	}
 	return true
 }
@@ -97,7 +111,7 @@ func noTopology(sc *scenario.Scenario, _ int) bool {
 // shrinkEdits).
 var (
 	shrinkServers = shrinkEdit{countServers, removeServer}
-	shrinkLinks   = shrinkEdit{countLinks, removeLink}
+	shrinkLinks   = shrinkEdit{countBridges, removeBridge}
 	shrinkHome    = shrinkEdit{topologyClients, func(sc *scenario.Scenario, i int) bool {
 		return set(&sc.Clients[i].Server, "")
 	}}
