@@ -70,23 +70,25 @@ func routed(r *model.Result) bool {
 	return len(t.Routes)+len(t.Leafnodes) > 0
 }
 
-// bounceCopy reports whether plain subscription s may be handed message m
-// a second time by the cluster: nats-server hands a queue message none of
-// a receiving server's members can take to a route entry it still has
-// for the group, possibly back to the server it came from (the rsub
+// sharesWithQueue reports whether plain subscription s shares its
+// subject with a queue group, whose messages, in a routed topology, may
+// reach s again and late: nats-server hands a queue message none of a
+// receiving server's members can take to a route entry it still has for
+// the group, possibly back to the server it came from (the rsub
 // fallback), and a server delivers a routed message to every local plain
 // subscription on its subject, whatever queue groups the RMSG names
 // (processInboundRoutedMsg and the psubs loop of processMsgResults in
 // nats-server's server/route.go and server/client.go filter only queue
-// groups by the RMSG's list). So a plain subscription on a server that a
-// queue message of its subject bounces through gets it again
+// groups by the RMSG's list). So a plain subscription on a server a
+// queue message of its subject bounces through gets it again, or, if it
+// subscribed after the message was published there, late
 // (docs/cluster.md#what-the-invariants-promise-in-a-cluster).
-func bounceCopy(r *model.Result, s *model.SubRecord, m *model.Message) bool {
-	if m == nil || s.Queue != "" || !routed(r) {
+func sharesWithQueue(r *model.Result, s *model.SubRecord) bool {
+	if s.Queue != "" {
 		return false
 	}
 	return slices.ContainsFunc(r.Subs, func(o *model.SubRecord) bool {
-		return o.Queue != "" && model.SubjectMatches(o.Subject, m.Subject)
+		return o.Queue != "" && (model.SubjectMatches(o.Subject, s.Subject) || model.SubjectMatches(s.Subject, o.Subject))
 	})
 }
 
