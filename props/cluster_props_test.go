@@ -49,7 +49,9 @@ func TestClusterSwarm(t *testing.T) {
 // TestGenClusterScenario: generated topologies are valid, round-trip
 // through Parse, stay within 4 servers and spread the clients; the
 // default generator draws no topology (so `drainsim check` without
-// --topology is unchanged).
+// --topology is unchanged). (Breaks it catches: a topology drawn by
+// GenScenario too; a gateway pair or leaf spoke never drawn; a client
+// left without a server; a generated field Parse reads back differently.)
 func TestGenClusterScenario(t *testing.T) {
 	kinds := map[string]int{}
 	for seed := uint64(1); seed <= 300; seed++ {

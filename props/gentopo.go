@@ -10,16 +10,16 @@ import (
 
 // GenClusterScenario is GenProfileScenario on a generated topology
 // (docs/cluster.md#generated-topologies): after the clients and
-// subscriptions it draws 1–4 servers, in one or two clusters, each a full
-// mesh of routes, joined by one gateway or a gateway per pair of
-// servers when there are two, now and then
-// with a leaf spoke on one of them; each kind of link gets a small
-// latency distribution; and it places the clients on the servers, spread
-// round the servers by default so that the members of a queue group (on
-// consecutive clients) sit on different servers. It never draws
-// restart_server, which the model refuses in a cluster. Every choice is a
-// zero draw for the smallest topology, so rapid's shrinking moves towards
-// one server with instant links; Shrink removes servers and links too.
+// subscriptions it draws 1–4 servers in one or two clusters, each a full
+// mesh of routes, the two joined by one gateway or by a gateway per pair
+// of servers, now and then with a leaf spoke on one of them; each kind of
+// link gets a small latency distribution; and it places the clients on
+// the servers, spread round them by default so that the members of a
+// queue group (on consecutive clients) sit on different servers. It never
+// draws restart_server, which the model refuses in a cluster. Every
+// choice is a zero draw for the smallest topology, so rapid's shrinking
+// moves towards one server with instant links; Shrink removes servers,
+// leaf connections and gateways too (shrinktopo.go).
 func GenClusterScenario(c sim.Chooser, p *model.Profile) *scenario.Scenario {
 	return genScenario(c, p, true)
 }
