@@ -179,13 +179,13 @@ func TestRunFlagsInferred(t *testing.T) {
 }
 
 // clusterMatrixRuns is the --runs of the cluster matrix that
-// docs/cluster-matrix.md shows: enough to reach the clusters' corner
+// docs/cluster.md shows: enough to reach the clusters' corner
 // cases in a test's time, not to reproduce every known violation.
 const clusterMatrixRuns = "2000"
 
 // TestMatrixTopology: `drainsim check --profile all --matrix --topology`
 // exits 0 (every violation on generated topologies is a known one of its
-// profile), says so in its heading, and prints what docs/cluster-matrix.md
+// profile), says so in its heading, and prints what docs/cluster.md
 // shows; the one-server heading stays as it was. (Break it catches: a
 // cluster condition dropped from an invariant shows a NEW cell and exit 1.)
 func TestMatrixTopology(t *testing.T) {
@@ -197,7 +197,7 @@ func TestMatrixTopology(t *testing.T) {
 			require.NotContains(t, line, "NEW[", "an unexpected violation on a cluster")
 		}
 	}
-	checkSection(t, "docs/cluster-matrix.md", "cluster-matrix", out,
+	checkSection(t, "docs/cluster.md", "cluster-matrix", out,
 		"rerun drainsim check --profile all --matrix --topology --runs "+clusterMatrixRuns+" --format markdown")
 
 	code, out, errOut = runCLI("check", "--profile", "go", "--matrix", "--runs", "50")
