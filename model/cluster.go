@@ -1,6 +1,8 @@
 package model
 
 import (
+	"slices"
+
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
 )
@@ -299,13 +301,16 @@ func (s *Server) announce(counts map[int32]int, k int32, delta int, firstLast bo
 		f = frame{op: opRUnsub, ref: k}
 	}
 	for _, e := range ends {
-		if s.w.cl.settingUp {
+		switch {
+		case s.w.cl.settingUp:
 			// Subscriptions that exist at time 0 are known cluster-wide,
 			// as if the routes had exchanged them before the run.
 			e.peer.s.applyRoute(e.peer, f)
-			continue
+		case f.op == opRUnsub && firstLast && s.w.mut.Has(RSReorder) && !e.leaf && !e.gw:
+			s.w.sim.After(lateUnsubDelay, func() { e.send(f) })
+		default:
+			e.send(f)
 		}
-		e.send(f)
 	}
 }
 
@@ -363,10 +368,16 @@ func (s *Server) applyRoute(e *routeEnd, f frame) {
 		s.subs.add(ss)
 		s.export(e, f.ref, weight(ss), 1)
 	case opRUnsub:
-		if ss := e.entry(s.w.cl.keys[f.ref]); ss != nil {
-			e.entries = removeSS(e.entries, ss)
-			s.subs.remove(ss)
-			s.export(e, f.ref, -weight(ss), -1)
+		ends := []*routeEnd{e}
+		if k := s.w.cl.keys[f.ref]; k.queue != "" && s.w.mut.Has(QueueUnsubAsPlain) {
+			ends = slices.Concat(s.cl.routes, s.cl.leafs, s.cl.gws)
+		}
+		for _, o := range ends {
+			if ss := o.entry(s.w.cl.keys[f.ref]); ss != nil {
+				o.entries = removeSS(o.entries, ss)
+				s.subs.remove(ss)
+				s.export(o, f.ref, -weight(ss), -1)
+			}
 		}
 	case opRMsg:
 		s.routedIn(e, int(f.msg), f.ref, f.max == 1)
@@ -557,6 +568,7 @@ func (s *Server) routedIn(e *routeEnd, id int, ref int32, forPlain bool) {
 			}
 		case ss.route != e && carries(e, ss.route, false, w.mut) && !s.echoes(ss.route, origin):
 			rt.forwardFrom(ss.route, "", origin)
+			plain = true // passed on: not dropped here
 		}
 	}
 	if forPlain && !plain {
@@ -678,16 +690,27 @@ func (s *Server) echoes(out *routeEnd, origin string) bool {
 // (the sender routed on its interest before the withdrawal reached it).
 // A queue group's drop goes to the member removed last. A subscription
 // whose connection closed gets that closing's reason, whose cause the
-// records decide as for any closed connection.
+// records decide as for any closed connection. A server with no such
+// subscription of its own (a gateway receiver or a hub passing the
+// message on) was sent it for another server's interest, whose
+// withdrawal had not reached it: the drop goes to those of the other
+// servers' removed subscriptions, by the same rule, but the publisher's
+// server's (its interest is never what routed the message away).
 func (s *Server) dropRouted(m *Message, q string, reason DropReason) {
+	gone := s.goneFor(m, q, func(o *Server) bool { return o == s })
+	if len(gone) == 0 {
+		var home *Server // the publisher's server, which routes on others' interest only
+		if i, ok := s.w.connIndex[m.From]; ok {
+			home = s.w.cl.home[i]
+		}
+		gone = s.goneFor(m, q, func(o *Server) bool { return o != s && o != home })
+	}
 	var last *goneSub
 	found := false
-	for i := range s.cl.gone {
-		g := &s.cl.gone[i]
-		if g.queue != q || !subjectMatches(g.subject, m.Subject) {
-			continue
+	for _, g := range gone {
+		if last == nil || g.at >= last.at {
+			last = g
 		}
-		last = g
 		if q == "" && g.at >= m.AcceptedAt {
 			s.dropFor(g, m, reason)
 			found = true
@@ -696,6 +719,24 @@ func (s *Server) dropRouted(m *Message, q string, reason DropReason) {
 	if last != nil && (q != "" || !found) {
 		s.dropFor(last, m, reason)
 	}
+}
+
+// goneFor returns the removed subscriptions of queue group q on m's
+// subject of the servers of the cluster that pick accepts, in server and
+// removal order.
+func (s *Server) goneFor(m *Message, q string, pick func(*Server) bool) []*goneSub {
+	var out []*goneSub
+	for _, o := range s.w.cl.servers {
+		if !pick(o) {
+			continue
+		}
+		for i := range o.cl.gone {
+			if g := &o.cl.gone[i]; g.queue == q && subjectMatches(g.subject, m.Subject) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
 }
 
 func (s *Server) dropFor(g *goneSub, m *Message, reason DropReason) {

@@ -111,7 +111,9 @@ const (
 // Cluster mutations: defects of the cluster model (cluster.go). They are
 // kept out of Mutations() and so out of the swarm, whose generated
 // scenarios run on one server and cannot reach them; tests of topology
-// scenarios kill them (docs/cluster.md#mutations).
+// scenarios and of the generated-topology property suite kill them
+// (docs/cluster.md#mutations). `drainsim run`, `check --topology` and
+// `check --matrix --topology` accept them (AllMutations).
 const (
 	// NoRsubFallback: a server that receives a routed queue message with no
 	// local member able to take it drops it instead of handing it to a
@@ -136,6 +138,19 @@ const (
 	// tally lost on reconnect, nats-server #6607), so the other cluster
 	// never learns of the subscriptions that outlived the restart.
 	GatewayTallyReset
+	// RSReorder: a server writes a plain subject's RS- on its routes
+	// lateUnsubDelay after the last local subscription went, on a write of
+	// its own, so an RS+ of the same subject written meanwhile overtakes
+	// it; the peer applies RS+ then RS- and loses the interest for good
+	// (nats-server issue #8233, fixed by PR #8235 serializing a plain
+	// subject's route sends).
+	RSReorder
+	// QueueUnsubAsPlain: a server that receives the RS- of a queue group
+	// on one connection removes the group's entries of every connection,
+	// as if the subject's whole interest had gone, so members on other
+	// servers stop getting its messages (nats-server issue #1421, fixed by
+	// PR #1424: a queue unsubscribe was processed as plain and queue).
+	QueueUnsubAsPlain
 	numClusterMutations
 )
 
@@ -144,6 +159,8 @@ var clusterMutationInfo = [numClusterMutations - numMutations]struct{ name, abou
 	NoLeafEchoSuppression - numMutations:   {"no-leaf-echo-suppression", "a message is handed back over a leaf connection to the cluster it came from"},
 	GatewayFallbackAnywhere - numMutations: {"gateway-fallback-anywhere", "a routed queue message with no member here is sent across a gateway"},
 	GatewayTallyReset - numMutations:       {"gateway-tally-reset", "a gateway connecting again after a restart forgets the interest tally it announced"},
+	RSReorder - numMutations:               {"rs-reorder", "a plain subject's RS- leaves 5 ms late, so a later RS+ overtakes it (nats-server #8233, PR #8235)"},
+	QueueUnsubAsPlain - numMutations:       {"queue-unsub-as-plain", "a queue group's RS- removes the group's entries of every connection (nats-server #1421, PR #1424)"},
 }
 
 // lateUnsubDelay is how late the LateUnsub mutation applies an UNSUB.
@@ -220,15 +237,23 @@ func Mutations() []Mutation {
 	return all
 }
 
-// ParseMutation returns the mutation with the given name.
+// AllMutations returns Mutations, then ClusterMutations: every mutation
+// a command line may name.
+func AllMutations() []Mutation {
+	return append(Mutations(), ClusterMutations()...)
+}
+
+// ParseMutation returns the mutation with the given name, one of
+// AllMutations.
 func ParseMutation(name string) (Mutation, error) {
-	for _, m := range Mutations() {
+	all := AllMutations()
+	for _, m := range all {
 		if m.Name() == name {
 			return m, nil
 		}
 	}
-	names := make([]string, 0, numMutations)
-	for _, m := range Mutations() {
+	names := make([]string, 0, len(all))
+	for _, m := range all {
 		names = append(names, m.Name())
 	}
 	return 0, fmt.Errorf("unknown mutation %q (known: %s)", name, strings.Join(names, ", "))

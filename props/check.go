@@ -44,6 +44,17 @@ type SwarmConfig struct {
 	// seed's PCG then also orders the events that fall at the same
 	// instant, and a counterexample replays with that order.
 	Ties bool
+	// Topology draws every scenario on a generated topology
+	// (GenClusterScenario) instead of one server.
+	Topology bool
+}
+
+// gen is the generator the swarm draws its scenarios with.
+func (cfg SwarmConfig) gen() func(sim.Chooser, *model.Profile) *scenario.Scenario {
+	if cfg.Topology {
+		return GenClusterScenario
+	}
+	return GenProfileScenario
 }
 
 // progress reports n scenarios done to cfg.Progress, if set.
@@ -187,7 +198,7 @@ func (cfg SwarmConfig) swarmRun(p *model.Profile, i int) swarmRun {
 	r := swarmRun{profile: p.Name, seed: cfg.Seed + uint64(i)}
 	runner := runners.Get().(*model.Runner)
 	defer runners.Put(runner)
-	sc := GenProfileScenario(sim.NewPCG(r.seed), p)
+	sc := cfg.gen()(sim.NewPCG(r.seed), p)
 	sc.PermuteTies = cfg.Ties
 	res, err := runner.Run(sc, model.Config{Mutations: cfg.Mutations})
 	if err != nil {

@@ -160,7 +160,7 @@ func checkNoDuplicates(r *model.Result) []string {
 	for _, s := range r.Subs {
 		seen := make(map[int]bool, len(s.Handled))
 		for _, h := range s.Handled {
-			if seen[h.Msg] {
+			if seen[h.Msg] && !(routed(r) && sharesWithQueue(r, s)) {
 				out = append(out, fmt.Sprintf("%s handled msg %d twice (again at %s)", s.ID, h.Msg, ts(h.Start)))
 			}
 			seen[h.Msg] = true
@@ -178,8 +178,11 @@ func checkFIFO(r *model.Result) []string {
 	var seen []last // per publisher, the newest message handed out so far
 	bounces := routed(r)
 	for _, s := range r.Subs {
-		if bounces && s.Queue != "" {
-			continue // a queue message re-routed over a route arrives late (docs/cluster.md)
+		if bounces && (s.Queue != "" || sharesWithQueue(r, s)) {
+			// A queue message re-routed over a route arrives late, at its
+			// group and at the plain subscriptions of the servers it
+			// bounces through (docs/cluster.md).
+			continue
 		}
 		seen = seen[:0]
 		for _, h := range s.Handled {
@@ -245,7 +248,11 @@ func checkQueueDrainNoLoss(r *model.Result) []string {
 				if msg.AcceptedAt == model.NoTime || msg.AcceptedAt < start || !model.SubjectMatches(m.Subject, msg.Subject) {
 					continue
 				}
-				if !ok[i] {
+				// A member across a gateway is no fallback: a server tries a
+				// gateway only where the message enters its cluster and only
+				// when it has none of its own
+				// (docs/cluster.md#what-the-invariants-promise-in-a-cluster).
+				if !ok[i] && !acrossGateway(r, msg.From, live.Client) {
 					out = append(out, fmt.Sprintf("msg %d (%s, accepted at %s) reached no member of queue %s: %s drained from %s while %s stayed subscribed",
 						msg.ID, msg.Subject, ts(msg.AcceptedAt), m.Queue, m.ID, ts(start), live.ID))
 				}
@@ -601,7 +608,7 @@ func checkRepliesReachRequester(r *model.Result) []string {
 			if m.AcceptedAt == model.NoTime || m.AcceptedAt >= call.ReturnedAt || m.AcceptedAt < call.At {
 				continue
 			}
-			if c.ClosedAt != model.NoTime && c.ClosedAt <= m.AcceptedAt {
+			if c.ClosedAt != model.NoTime && c.ClosedAt <= m.AcceptedAt || acrossGateway(r, m.From, call.Client) {
 				continue
 			}
 			// Only a subscription still subscribed keeps the response

@@ -30,11 +30,15 @@ func clientServer(r *model.Result, client string) string {
 }
 
 // topologyCaused reports whether the cluster, not the drain, lost d: a
-// route drop of a message whose publisher is on another server than the
-// subscriber, whose server had removed the subscription by then; for a
-// queue group, only when no other member that every server knew from the
-// start stayed subscribed (that member's route entry is the fallback
-// that must have taken the message). Leaf echo suppression, and a
+// route drop of a message whose subscriber's server had removed the
+// subscription by then; for a plain subscription only when the publisher
+// is on another server (an acknowledged publish is promised to a
+// subscriber on its own server); for a queue group, whose message the
+// publisher's server may have sent to a member elsewhere and got back
+// (a bounce), wherever the publisher is, but only when no other member
+// that every server knew from the start stayed subscribed (that member's
+// route entry is the fallback that must have taken the message; one
+// across a gateway, or on a server not joined to this one, is none). Leaf echo suppression, and a
 // gateway tried only where the message entered the cluster, lose a queue
 // message even while another member lives (the reference's E5 and E4).
 func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool {
@@ -44,13 +48,13 @@ func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool
 		return false
 	}
 	m := message(r, d.Msg)
-	if m == nil || clientServer(r, m.From) == clientServer(r, s.Client) ||
-		s.UnsubProcessedAt == model.NoTime || s.UnsubProcessedAt > d.DroppedAt {
+	if m == nil || s.UnsubProcessedAt == model.NoTime || s.UnsubProcessedAt > d.DroppedAt ||
+		d.Reason == model.DropRouteNoInterest && clientServer(r, m.From) == clientServer(r, s.Client) {
 		return false
 	}
 	if d.Reason == model.DropRouteNoFallback {
 		for _, g := range queueGroups(r) {
-			if slices.Contains(g, s) && liveReplacement(r, g, s) != nil {
+			if l := liveReplacement(r, g, s); slices.Contains(g, s) && l != nil && !acrossGateway(r, s.Client, l.Client) {
 				return false
 			}
 		}
@@ -98,4 +102,53 @@ func forcedReconnect(r *model.Result, c *model.ConnRecord, t sim.Time) bool {
 		}
 	}
 	return false
+}
+
+// sharesWithQueue reports whether plain subscription s shares its
+// subject with a queue group, whose messages, in a routed topology, may
+// reach s again and late: nats-server hands a queue message none of a
+// receiving server's members can take to a route entry it still has for
+// the group, possibly back to the server it came from (the rsub
+// fallback), and a server delivers a routed message to every local plain
+// subscription on its subject, whatever queue groups the RMSG names
+// (processInboundRoutedMsg and the psubs loop of processMsgResults in
+// nats-server's server/route.go and server/client.go filter only queue
+// groups by the RMSG's list). So a plain subscription on a server a
+// queue message of its subject bounces through gets it again, or, if it
+// subscribed after the message was published there, late
+// (docs/cluster.md#what-the-invariants-promise-in-a-cluster).
+func sharesWithQueue(r *model.Result, s *model.SubRecord) bool {
+	if s.Queue != "" {
+		return false
+	}
+	return slices.ContainsFunc(r.Subs, func(o *model.SubRecord) bool {
+		return o.Queue != "" && (model.SubjectMatches(o.Subject, s.Subject) || model.SubjectMatches(s.Subject, o.Subject))
+	})
+}
+
+// acrossGateway reports whether the servers of clients a and b are joined
+// only through a gateway (or not at all). nats-server routes a reply
+// there with the _GR_. reply prefix, which the model does not have
+// (docs/cluster.md#not-yet-modelled), so a reply across a gateway finds
+// no interest; and a queue member there is no fallback for a message
+// routed inside the publisher's cluster (the reference's E4).
+func acrossGateway(r *model.Result, a, b string) bool {
+	sa, sb := clientServer(r, a), clientServer(r, b)
+	if sa == sb {
+		return false
+	}
+	t := r.Scenario.Topology
+	// Union the servers joined by routes and leaf connections.
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(x string) string {
+		if p, ok := parent[x]; ok && p != x {
+			return find(p)
+		}
+		return x
+	}
+	for _, l := range slices.Concat(t.Routes, t.Leafnodes) {
+		parent[find(l.A)] = find(l.B)
+	}
+	return find(sa) != find(sb)
 }

@@ -17,7 +17,7 @@ import (
 // `drainsim run`.
 func WriteCounterexample(w io.Writer, sc *scenario.Scenario, check string, muts model.MutationSet) error {
 	replay := "drainsim run FILE"
-	for _, m := range model.Mutations() {
+	for _, m := range model.AllMutations() {
 		if muts.Has(m) {
 			replay += " --mutation " + m.Name()
 		}

@@ -52,7 +52,13 @@ func GenScenario(c sim.Chooser) *scenario.Scenario {
 // gets one, now and then zero (for ever). For nats.go it draws exactly as
 // GenScenario does.
 func GenProfileScenario(c sim.Chooser, p *model.Profile) *scenario.Scenario {
-	b := newBuilder(c, p)
+	return genScenario(c, p, false)
+}
+
+// genScenario draws a scenario for profile p, on a generated topology
+// when cluster (GenClusterScenario).
+func genScenario(c sim.Chooser, p *model.Profile, cluster bool) *scenario.Scenario {
+	b := newBuilder(c, p, cluster)
 	for i, n := 0, b.intIn("steps", 1, maxSteps); i < n; i++ {
 		b.step(b.pickStep())
 	}
@@ -93,11 +99,13 @@ type builder struct {
 	drains   int           // drain and drain_sub steps so far
 	deferred []string      // deferred subscription ids
 	syncSubs []string      // sync subscription ids
+	cluster  bool          // draw a topology (GenClusterScenario)
 }
 
-// newBuilder draws the weather and the topology for profile p.
-func newBuilder(c sim.Chooser, p *model.Profile) *builder {
-	b := &builder{c: c, p: p}
+// newBuilder draws the weather and the clients and subscriptions for
+// profile p, and, when cluster, the servers they are placed on.
+func newBuilder(c sim.Chooser, p *model.Profile, cluster bool) *builder {
+	b := &builder{c: c, p: p, cluster: cluster}
 	b.w = weather{
 		queues:         b.chance("swarm-queues", 50),
 		syncSubs:       b.chance("swarm-sync", 50),
@@ -112,6 +120,11 @@ func newBuilder(c sim.Chooser, p *model.Profile) *builder {
 		restarts:       b.chance("swarm-restarts", 30),
 		shortTimeouts:  b.chance("swarm-short-timeouts", 60),
 	}
+	if cluster {
+		// The model refuses restart_server in a cluster
+		// (docs/cluster.md#not-yet-modelled).
+		b.w.restarts = false
+	}
 	b.sc = &scenario.Scenario{
 		Name:        "generated",
 		Description: "drawn by props.GenScenario",
@@ -123,6 +136,9 @@ func newBuilder(c sim.Chooser, p *model.Profile) *builder {
 	}
 	b.clients()
 	b.subscriptions()
+	if cluster {
+		b.topology()
+	}
 	return b
 }
 

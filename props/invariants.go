@@ -74,13 +74,13 @@ func Catalogue() []Invariant {
 		{
 			ID:           "no-duplicates",
 			Statement:    "no message is handed to one subscription's application twice",
-			Precondition: "always",
+			Precondition: "always; in a cluster whose servers are joined by routes or leaf connections, a plain subscription that shares its subject with a queue group may get again a queue message that bounced through its server (docs/cluster.md#what-the-invariants-promise-in-a-cluster)",
 			Check:        checkNoDuplicates,
 		},
 		{
 			ID:           "fifo-per-publisher",
 			Statement:    "a subscription hands the messages of one publisher to its application in the order they were published",
-			Precondition: "always on one server; in a cluster only for plain subscriptions, as a queue message re-routed over a route arrives late (docs/cluster.md#what-the-invariants-promise-in-a-cluster)",
+			Precondition: "always on one server; in a cluster only for plain subscriptions that share no subject with a queue group, as a queue message re-routed over a route arrives late, at its group and at the plain subscriptions of the servers it bounces through (docs/cluster.md#what-the-invariants-promise-in-a-cluster)",
 			Check:        checkFIFO,
 		},
 		{
@@ -98,7 +98,8 @@ func Catalogue() []Invariant {
 				"lost it for reasons of its own",
 			Precondition: "a member's drain started; another async member, subscribed from the start, was never removed or drained, had no auto-unsubscribe limit, " +
 				"and its connection never broke or closed; the drained member's connection reported no drain timeout, never broke " +
-				"and was not closed by the application; the run did not stop on a budget",
+				"and was not closed by the application; the run did not stop on a budget; in a cluster, the other member is not across " +
+				"a gateway from the publisher (docs/cluster.md#what-the-invariants-promise-in-a-cluster)",
 			Check:   checkQueueDrainNoLoss,
 			Applies: someQueueMemberDrained,
 		},
@@ -148,7 +149,8 @@ func Catalogue() []Invariant {
 			Statement: "a reply to a request made by a handler, accepted by the server while the request was still waiting, " +
 				"is routed to the requester",
 			Precondition: "the request was made by a handler whose subscription was still subscribed (or removed by a drain) when the reply " +
-				"was accepted; the requester's connection neither timed out its drain, saw a disconnect, nor closed before the reply",
+				"was accepted; the requester's connection neither timed out its drain, saw a disconnect, nor closed before the reply; in a " +
+				"cluster, the replier is not across a gateway from the requester (the _GR_. reply prefix is not modelled: docs/cluster.md#not-yet-modelled)",
 			Check:   checkRepliesReachRequester,
 			Applies: someHandlerRequest,
 		},

@@ -40,7 +40,7 @@ func machineRun(t *rapid.T) (*scenario.Scenario, *model.Result) {
 // machineRunFor is machineRun for the library of profile p.
 func machineRunFor(t *rapid.T, p *model.Profile) (*scenario.Scenario, *model.Result) {
 	ch := RapidChooser(t)
-	b := newBuilder(ch.Stream("gen"), p)
+	b := newBuilder(ch.Stream("gen"), p, false)
 	actions := map[string]func(*rapid.T){}
 	for _, k := range stepKinds {
 		kind := k.name
@@ -172,11 +172,18 @@ func TestPropDeterminism(t *testing.T) {
 }
 
 // clearPositions zeroes File and the Line fields, which Parse fills in and
-// a generated scenario leaves empty.
+// a generated scenario leaves empty, and makes an empty reconnect_servers
+// list nil, as a generated client has it.
 func clearPositions(s *scenario.Scenario) {
 	s.File, s.ProfileLine = "", 0
+	if s.Topology != nil {
+		s.Topology.Line = 0
+	}
 	for i := range s.Clients {
 		s.Clients[i].Line = 0
+		if len(s.Clients[i].ReconnectServers) == 0 {
+			s.Clients[i].ReconnectServers = nil
+		}
 	}
 	for i := range s.Subs {
 		s.Subs[i].Line = 0

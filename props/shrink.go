@@ -14,9 +14,11 @@ const maxShrinkTries = 3000
 // Shrink returns a scenario no bigger than sc for which fails still holds,
 // as small as a greedy search finds. It tries one simplification at a
 // time (remove an action, a handler action, a subscription with the
-// actions that name it, or a client with its subscriptions and actions;
-// then move times and counts towards zero, make distributions constant and
-// drop options) and keeps each candidate that is still a valid scenario
+// actions that name it, a client with its subscriptions and actions, a
+// server with its links, or a link; then move times and counts towards
+// zero, make distributions constant, drop options, attach clients to the
+// first server, and run a one-server topology as one server: see
+// shrinktopo.go) and keeps each candidate that is still a valid scenario
 // and still fails, until a whole pass keeps nothing. The seed is never
 // changed, so the result replays under `drainsim run` exactly as fails saw
 // it. fails should be deterministic (a flaky one, such as the determinism
@@ -198,6 +200,9 @@ var shrinkEdits = []shrinkEdit{
 		removeClient(sc, sc.Clients[i].Name)
 		return true
 	}},
+	shrinkServers,
+	shrinkLinks,
+	shrinkHome,
 
 	onAction(func(a *scenario.Action) bool { return set(&a.At, 0) }),
 	onAction(func(a *scenario.Action) bool { return set(&a.At, roundBelow(a.At)) }),
@@ -278,6 +283,8 @@ var shrinkEdits = []shrinkEdit{
 	}),
 
 	{countOne, func(sc *scenario.Scenario, _ int) bool { return simplerDist(&sc.Network.Latency) }},
+	shrinkLatency,
+	shrinkToOne,
 }
 
 // roundBelow returns the largest duration of the form 1, 2 or 5 × 10^k ns

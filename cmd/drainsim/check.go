@@ -17,9 +17,9 @@ import (
 	"github.com/drainsim/drainsim/props"
 )
 
-const checkUsage = `usage: drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress] [--ties]
+const checkUsage = `usage: drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress] [--ties] [--topology]
        drainsim check FILE [--runs N] [--seed S] [--vary YAML] [--mutation M]... [--out OUT] [--workers N] [--progress]
-       drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress]
+       drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress] [--topology] [--mutation M]...
        drainsim check --exhaustive FILE [--bound N] [--max-branch N] [--ties] [--mutation M]... [--out OUT]   (see drainsim check --exhaustive -h)
 
 Generates --runs scenarios per profile (the i-th from PCG seed S+i, drawn for
@@ -35,6 +35,11 @@ it, 'drainsim run FILE', is printed. Exit status: 0 when nothing is
 violated, 1 on a violation, 2 on bad usage.
 With --ties every generated scenario opts in to ties: permute: its seed
 also orders the events that fall at the same virtual instant.
+With --topology every generated scenario runs on a generated topology of
+1-4 servers (routes, gateways, a leaf spoke, small latencies), with the
+clients spread over them, and the cluster mutations ('drainsim mutations
+--cluster') apply; with --matrix the matrix says which invariants hold
+on clusters.
 
 With --matrix it runs every scenario to the end and prints the verdict of
 every invariant under every profile (--profile defaults to all there, to
@@ -100,6 +105,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "with --matrix: text or markdown")
 	ties := fs.Bool("ties", false, "generated scenarios opt in to ties: permute (their seed also orders equal-time events)")
 	vary := fs.String("vary", "", "with a scenario FILE: a YAML mapping of vary: fields that replace FILE's")
+	topology := fs.Bool("topology", false, "draw every scenario on a generated topology: 1-4 servers in 1-2 clusters, routes, gateways, a leaf spoke (docs/cluster.md#generated-topologies)")
 	var mutations multiFlag
 	fs.Var(&mutations, "mutation", "enable a named model mutation (repeatable); see 'drainsim mutations'")
 	fs.Usage = func() {
@@ -161,6 +167,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	cfg := props.SwarmConfig{
 		Profiles: profiles, Runs: *runs, Seed: *seed, Mutations: muts,
 		DeterminismRuns: *determinism, NoShrink: *noShrink, SkipKnown: true, Stop: interrupt, Workers: *workers, Ties: *ties,
+		Topology: *topology,
 	}
 	// --out is checked before the runs: a directory for the matrix, a
 	// file otherwise.

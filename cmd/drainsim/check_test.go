@@ -208,3 +208,35 @@ func TestMatrixCoversEveryProfileByDefault(t *testing.T) {
 		require.NotContains(t, strings.ToLower(out), "inferred behaviours", "go has no inferred behaviour: no heading")
 	}
 }
+
+// TestCheckTopology: `drainsim check --topology` runs generated
+// topologies and finds nothing unmutated; with a cluster mutation it
+// fails and prints a counterexample with servers that `drainsim run
+// --mutation` replays; --topology is refused with a scenario FILE, and
+// `drainsim mutations --cluster` lists the cluster mutations, which the
+// plain listing leaves out.
+func TestCheckTopology(t *testing.T) {
+	code, out, errOut := runCLI("check", "--topology", "--runs", "300")
+	require.Equal(t, 0, code, errOut+out)
+	require.Contains(t, out, "ok: 300 scenarios run")
+
+	code, out, errOut = runCLI("check", "--topology", "--runs", "2000", "--mutation", "no-rsub-fallback")
+	require.Equal(t, 1, code, errOut+out)
+	cx := counterexample(t, out)
+	require.Contains(t, cx, "servers:")
+	file := filepath.Join(t.TempDir(), "cx.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(cx), 0o644))
+	code, replay, _ := runCLI("run", file, "--mutation", "no-rsub-fallback")
+	require.Equal(t, 1, code, replay)
+
+	code, _, errOut = runCLI("check", "../../examples/sub-drain.yaml", "--topology")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--topology works only without a scenario FILE")
+
+	_, list, _ := runCLI("mutations", "--cluster")
+	_, plain, _ := runCLI("mutations")
+	for _, m := range model.ClusterMutations() {
+		require.Contains(t, list, m.Name()+" ")
+		require.NotContains(t, plain, m.Name())
+	}
+}

@@ -131,7 +131,7 @@ func runsOf(n int) string {
 // with a scenario FILE, and only without one.
 var (
 	fileOnlyFlags  = []string{"vary"}
-	swarmOnlyFlags = []string{"matrix", "profile", "format", "determinism", "ties"}
+	swarmOnlyFlags = []string{"matrix", "profile", "format", "determinism", "ties", "topology"}
 )
 
 // misplacedFlag returns the first flag set that does not apply to check

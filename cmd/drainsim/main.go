@@ -3,13 +3,13 @@
 // Usage:
 //
 //	drainsim run FILE|- [--seed N] [--format text|json|ndjson|mermaid|chrome] [--from T] [--to T] [--summary] [-v] [--fail-on violation,loss>N] [--mutation NAME]...
-//	drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress]
-//	drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress]
+//	drainsim check [--profile P] [--runs N] [--seed S] [--mutation M]... [--out FILE] [--workers N] [--progress] [--topology]
+//	drainsim check --matrix [--profile P] [--runs N] [--out DIR] [--format text|markdown] [--workers N] [--progress] [--topology]
 //	drainsim check FILE [--runs N] [--seed S] [--vary YAML] [--mutation M]... [--out OUT] [--workers N] [--progress]
 //	drainsim explore SWEEP [--workers N] [--csv F] [--json F] [--svg F] [--shard k/n|env --raw F]...
 //	drainsim merge RAW... [--csv F] [--json F] [--svg F]
 //	drainsim profiles [--format text|markdown]
-//	drainsim mutations
+//	drainsim mutations [--cluster]
 //	drainsim version
 //	drainsim help [CMD]
 //
@@ -329,16 +329,19 @@ func writeRun(w, stderr io.Writer, format string, timeline bool, win export.Wind
 	return out.WriteSummaryWith(w, opts)
 }
 
-const mutationsUsage = `usage: drainsim mutations
+const mutationsUsage = `usage: drainsim mutations [--cluster]
 
 Lists the named model mutations (deliberate defects: 'drainsim run
 --mutation NAME' and 'drainsim check --mutation NAME' switch them on), one
-line each. It takes no flags or arguments.
+line each. With --cluster it lists the cluster model's mutations instead,
+which only a scenario with servers: reaches ('drainsim check --topology
+--mutation NAME'; docs/cluster.md#mutations). It takes no arguments.
 
 `
 
 func cmdMutations(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("mutations", mutationsUsage, stderr)
+	cluster := fs.Bool("cluster", false, "list the cluster model's mutations")
 	rest, code := parseArgs(fs, args)
 	if code >= 0 {
 		return code
@@ -346,8 +349,12 @@ func cmdMutations(args []string, stdout, stderr io.Writer) int {
 	if len(rest) > 0 {
 		return usageError(fs, stderr, fmt.Sprintf("mutations: unexpected argument %q", rest[0]))
 	}
+	list := model.Mutations()
+	if *cluster {
+		list = model.ClusterMutations()
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	for _, m := range model.Mutations() {
+	for _, m := range list {
 		fmt.Fprintf(tw, "%s\t%s\n", m.Name(), m.About())
 	}
 	tw.Flush()

@@ -163,7 +163,7 @@ func writeCounterexampleFile(path, how string, c props.Cell, muts model.Mutation
 // replayCommand is the `drainsim run` command line that replays path.
 func replayCommand(path string, muts model.MutationSet) string {
 	cmd := "drainsim run " + filepath.ToSlash(path)
-	for _, m := range model.Mutations() {
+	for _, m := range model.AllMutations() {
 		if muts.Has(m) {
 			cmd += " --mutation " + m.Name()
 		}
@@ -200,7 +200,7 @@ func writeMatrixText(w io.Writer, m props.Matrix, cfg props.SwarmConfig, dir str
 	if dir == "" {
 		where = "counterexamples not written (--out DIR writes them)"
 	}
-	fmt.Fprintf(w, "verdict matrix: %d generated scenarios per profile from seed %d; %s\n", m.Runs, cfg.Seed, where)
+	fmt.Fprintf(w, "verdict matrix: %d generated scenarios per profile from seed %d%s; %s\n", m.Runs, cfg.Seed, onTopologies(cfg), where)
 	if p := partialText(m, cfg); p != "" {
 		fmt.Fprintln(w, p)
 	}
@@ -244,6 +244,9 @@ func writeMatrixMarkdown(w io.Writer, m props.Matrix, cfg props.SwarmConfig, gri
 	if p := partialText(m, cfg); p != "" {
 		fmt.Fprintf(w, "**%s**\n\n", p)
 	}
+	if cfg.Topology {
+		fmt.Fprintf(w, "%d generated scenarios per profile from seed %d%s.\n\n", m.Runs, cfg.Seed, onTopologies(cfg))
+	}
 	fmt.Fprintf(w, "%s.\n\n", matrixLegend)
 	fmt.Fprintf(w, "| invariant | %s |\n|%s\n", strings.Join(m.Profiles, " | "), strings.Repeat("---|", len(m.Profiles)+1))
 	for i, id := range m.Rows {
@@ -260,4 +263,20 @@ func writeMatrixMarkdown(w io.Writer, m props.Matrix, cfg props.SwarmConfig, gri
 		fmt.Fprintln(w, ".")
 	}
 	writeInferred(w, m.Profiles, "\nInferred behaviours (I[n] marks the violations that rest on one):\n\n", "* %s %s (%s): %s.\n")
+}
+
+// onTopologies says, for a matrix over generated topologies (--topology),
+// so and which mutations were on, for the heading; it is "" otherwise, so
+// that the one-server matrix reads as before.
+func onTopologies(cfg props.SwarmConfig) string {
+	if !cfg.Topology {
+		return ""
+	}
+	s := " on generated topologies (1-4 servers: routes, gateways, a leaf spoke)"
+	for _, mu := range model.AllMutations() {
+		if cfg.Mutations.Has(mu) {
+			s += ", mutation " + mu.Name()
+		}
+	}
+	return s
 }

@@ -177,3 +177,46 @@ func TestRunFlagsInferred(t *testing.T) {
 	require.Contains(t, out, `"profile_inferred": []`)
 	require.NotContains(t, out, "INFERRED")
 }
+
+// clusterMatrixRuns is the --runs of the cluster matrix that
+// docs/cluster.md shows: enough to reach the clusters' corner
+// cases in a test's time, not to reproduce every known violation.
+const clusterMatrixRuns = "2000"
+
+// TestMatrixTopology: `drainsim check --profile all --matrix --topology`
+// exits 0 (every violation on generated topologies is a known one of its
+// profile), says so in its heading, and prints what docs/cluster.md
+// shows; the one-server heading stays as it was. (Break it catches: a
+// cluster condition dropped from an invariant shows a NEW cell and exit 1.)
+func TestMatrixTopology(t *testing.T) {
+	code, out, errOut := runCLI("check", "--profile", "all", "--matrix", "--topology", "--runs", clusterMatrixRuns, "--format", "markdown")
+	require.Equal(t, 0, code, errOut+out)
+	require.Contains(t, out, "on generated topologies")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "| `") {
+			require.NotContains(t, line, "NEW[", "an unexpected violation on a cluster")
+		}
+	}
+	checkSection(t, "docs/cluster.md", "cluster-matrix", out,
+		"rerun drainsim check --profile all --matrix --topology --runs "+clusterMatrixRuns+" --format markdown")
+
+	code, out, errOut = runCLI("check", "--profile", "go", "--matrix", "--runs", "50")
+	require.Equal(t, 0, code, errOut+out)
+	require.NotContains(t, out, "topolog")
+}
+
+// TestMatrixTopologyMutation: the cluster matrix takes a cluster mutation,
+// names it in its heading and in each replay command, and shows the
+// violation it causes as NEW (exit 1).
+func TestMatrixTopologyMutation(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCLI("check", "--profile", "go", "--matrix", "--topology", "--runs", "300", "--mutation", "no-rsub-fallback", "--out", dir)
+	require.Equal(t, 1, code, errOut+out)
+	require.Contains(t, out, "on generated topologies (1-4 servers: routes, gateways, a leaf spoke), mutation no-rsub-fallback")
+	require.Contains(t, out, "NEW[")
+	require.Contains(t, out, "--mutation no-rsub-fallback")
+	file := filepath.Join(dir, "go--queue-drain-no-loss.yaml")
+	code, replay, _ := runCLI("run", file, "--mutation", "no-rsub-fallback")
+	require.Equal(t, 1, code, replay)
+	require.Contains(t, replay, "FAIL queue-drain-no-loss")
+}
