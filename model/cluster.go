@@ -93,6 +93,13 @@ type routeEnd struct {
 	leaf    bool
 	hub     bool
 	gw      bool
+	// inbound: a gateway end whose server already has a gateway to the
+	// peer's cluster. nats-server keeps one outbound gateway per remote
+	// cluster and sends messages only on it; a second gateway to that
+	// cluster is one the other side solicited, on which this server
+	// announces its interest but keeps no remote entries, so it never
+	// sends a message there (the peer's cluster would get it twice).
+	inbound bool
 	smap    map[int32]int
 	// down: the connection is closed (its server, or the peer's, went
 	// down) and not connected again yet; nothing is written on it.
@@ -185,6 +192,7 @@ func (w *World) join(l scenario.Link, kind linkKind) {
 		case leafLink:
 			e.s.cl.leafs = append(e.s.cl.leafs, e)
 		case gatewayLink:
+			e.inbound = slices.ContainsFunc(e.s.cl.gws, func(o *routeEnd) bool { return o.peer.s.cl.cluster == e.peer.s.cl.cluster })
 			e.s.cl.gws = append(e.s.cl.gws, e)
 		default:
 			e.s.cl.routes = append(e.s.cl.routes, e)
@@ -356,6 +364,9 @@ func (s *Server) applyRoute(e *routeEnd, f frame) {
 	case opRouteClose:
 		s.routeClosed(e)
 	case opRSub:
+		if e.inbound {
+			return
+		}
 		k := s.w.cl.keys[f.ref]
 		if ss := e.entry(k); ss != nil {
 			old := ss.qw

@@ -221,3 +221,28 @@ actions:
 	require.Equal(t, 2, d[0].Msg)
 	require.Equal(t, us(13350), d[0].CommittedAt, "x accepts at 7.35 ms; 5 ms gateway, 1 ms route")
 }
+
+// TestOneOutboundGatewayPerCluster: x lists gateways to both servers of
+// east, as nats-server forms them when a and b each solicit x. x sends a
+// message for east on its first gateway only (its one outbound gateway to
+// that cluster), so the subscriber on b gets it once, over a and the
+// route. (Break it catches: x keeping b's interest on its second gateway
+// sends a copy on each, and s handles the message twice.)
+func TestOneOutboundGatewayPerCluster(t *testing.T) {
+	res := runText(t, `name: g
+network: {latency: 250us}
+servers: [{name: a, cluster: east}, {name: b, cluster: east}, {name: x, cluster: west}]
+routes: [{between: [a, b], latency: 1ms}]
+gateways:
+  - {between: [x, a], latency: 5ms}
+  - {between: [x, b], latency: 5ms}
+clients: [{name: sub, server: b}, {name: pub, server: x}]
+subscriptions:
+  - {id: s, client: sub, subject: x}
+actions:
+  - {at: 1ms, publish: {client: pub, subject: x}}
+`)
+	d := deliveriesTo(res, "s")
+	require.Len(t, d, 1)
+	require.Equal(t, us(7250), d[0].CommittedAt, "x accepts at 1.25 ms; 5 ms gateway to a, 1 ms route to b")
+}
