@@ -23,9 +23,14 @@ type callback struct {
 }
 
 func newCallback(s *Sub) *callback {
-	cb := &callback{s: s}
-	cb.serviceFn = cb.serviceDone
+	cb := &callback{}
+	cb.init(s)
 	return cb
+}
+
+func (cb *callback) init(s *Sub) {
+	cb.s = s
+	cb.serviceFn = cb.serviceDone
 }
 
 // startCallback runs the subscription's handler on delivery d.
