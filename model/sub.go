@@ -87,9 +87,6 @@ type Sub struct {
 	drainTimeout  time.Duration
 	drainDeadline sim.Time
 	drainCallDone func(err string)
-	// followsConnDrain: a subscription drain called while the connection
-	// drains returned the connection's drain, whose end it signals.
-	followsConnDrain bool
 	// drainReady: a drained sync subscription passed its barrier and, under
 	// SyncLeavesByNextMsg, waits for NextMsg to remove it.
 	drainReady bool
@@ -682,7 +679,7 @@ func (s *Sub) AutoUnsubscribe(max int) string {
 func (s *Sub) Drain() string {
 	if rule := s.c.w.profile.SubDrainWhileDraining; rule != "" && s.c.isDraining() {
 		if rule == "noop" {
-			s.followsConnDrain = true
+			s.c.drainFollowers = append(s.c.drainFollowers, s)
 			return ""
 		}
 		return rule
