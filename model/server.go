@@ -59,13 +59,15 @@ type serverConn struct {
 	out     []frame // outbound FIFO not yet written
 	kicked  bool    // a write is scheduled
 	writeFn func()
-	// subs are the connection's subscriptions in the order the server
-	// processed their SUBs. An unsubscribed one stays in the list, closed,
-	// until the closed ones are half of it: a drain that removes n
-	// subscriptions one by one from the front shifted the list n²/2 times.
-	// bySid[sid] is the open subscription with sid, if any: SUB and UNSUB
-	// look their sid up there instead of scanning subs.
-	subs      []*serverSub
+	// ordered are the connection's subscriptions in the order the server
+	// processed their SUBs. An unsubscribed one stays in the list, closed
+	// (skip those), until the closed ones are half of it: removing n
+	// subscriptions one by one shifted the list n²/2 times in all.
+	// (Named ordered, not subs, so that code written for a list of open
+	// subscriptions does not compile against it unseen.) bySid[sid] is the
+	// open subscription with sid, if any: SUB and UNSUB look their sid up
+	// there instead of scanning the list.
+	ordered   []*serverSub
 	nClosed   int
 	bySid     []*serverSub
 	noRespond bool
@@ -245,7 +247,7 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	}
 	cs := s.w.subList[f.ref]
 	ss := &serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
-	sc.subs = append(sc.subs, ss)
+	sc.ordered = append(sc.ordered, ss)
 	sc.bySid = growTo(sc.bySid, int(f.sid)+1)
 	sc.bySid[f.sid] = ss
 	s.subs.add(ss)
@@ -308,14 +310,14 @@ func removeSS(list []*serverSub, ss *serverSub) []*serverSub {
 }
 
 // remove takes ss, just closed, out of sc's sid index, and drops the
-// closed subscriptions from sc.subs once they are half of it.
+// closed subscriptions from sc.ordered once they are half of it.
 func (sc *serverConn) remove(ss *serverSub) {
 	if sc.sub(ss.sid) != ss {
 		return // not sc's (or no longer): shut cleared the connection
 	}
 	sc.bySid[ss.sid] = nil
-	if sc.nClosed++; 2*sc.nClosed >= len(sc.subs) {
-		sc.subs = slices.DeleteFunc(sc.subs, func(x *serverSub) bool { return x.closed })
+	if sc.nClosed++; 2*sc.nClosed >= len(sc.ordered) {
+		sc.ordered = slices.DeleteFunc(sc.ordered, func(x *serverSub) bool { return x.closed })
 		sc.nClosed = 0
 	}
 }
@@ -714,7 +716,7 @@ func (s *Server) closeConn(sc *serverConn, flush bool) {
 // its subscriptions from other servers that arrive later (cluster.go).
 func (s *Server) shut(sc *serverConn, why DropReason) {
 	sc.open = false
-	for _, ss := range sc.subs {
+	for _, ss := range sc.ordered {
 		if ss.closed {
 			continue // unsubscribed earlier
 		}
@@ -724,7 +726,7 @@ func (s *Server) shut(sc *serverConn, why DropReason) {
 			s.removed(ss, why)
 		}
 	}
-	sc.subs, sc.bySid, sc.nClosed = nil, nil, 0
+	sc.ordered, sc.bySid, sc.nClosed = nil, nil, 0
 	s.openGate(sc)
 	if s.conns[sc.client.idx] == sc {
 		s.conns[sc.client.idx] = nil

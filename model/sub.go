@@ -396,15 +396,9 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	}
 	// In place: no loop over c.subs removes from it (the close detaches
 	// the list before it iterates), and copying the list at every removal
-	// made a drain of n subscriptions allocate n²/2 pointers. A drain
-	// removes the oldest first, and dropping the front shifts nothing (a
-	// shift is n²/2 pointer writes over the drain).
+	// made a drain of n subscriptions allocate n²/2 pointers.
 	if i := slices.Index(c.subs, s); i >= 0 {
-		if i == 0 {
-			c.subs = c.subs[1:]
-		} else {
-			c.subs = slices.Delete(c.subs, i, i+1)
-		}
+		c.subs = slices.Delete(c.subs, i, i+1)
 		c.bySid[s.sid] = nil
 	}
 	s.inSubs = false

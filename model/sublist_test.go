@@ -88,7 +88,7 @@ func TestServerConnRemoveKeepsOpenSubsInOrder(t *testing.T) {
 	sc := &serverConn{}
 	for sid := int32(1); sid <= 7; sid++ {
 		ss := &serverSub{conn: sc, sid: sid}
-		sc.subs = append(sc.subs, ss)
+		sc.ordered = append(sc.ordered, ss)
 		sc.bySid = growTo(sc.bySid, int(sid)+1)
 		sc.bySid[sid] = ss
 	}
@@ -106,7 +106,7 @@ func TestServerConnRemoveKeepsOpenSubsInOrder(t *testing.T) {
 		sc.remove(ss) // a second removal changes nothing
 		want = slices.DeleteFunc(want, func(x int32) bool { return x == sid })
 		var open []int32
-		for _, x := range sc.subs {
+		for _, x := range sc.ordered {
 			if !x.closed {
 				open = append(open, x.sid)
 			}
@@ -122,8 +122,8 @@ func TestServerConnRemoveKeepsOpenSubsInOrder(t *testing.T) {
 				t.Fatalf("after removing sid %d: sid %d not found", sid, x)
 			}
 		}
-		if len(sc.subs) > 2*len(want)+1 {
-			t.Fatalf("after removing sid %d: %d listed for %d open: closed ones are not dropped", sid, len(sc.subs), len(want))
+		if len(sc.ordered) > 2*len(want)+1 {
+			t.Fatalf("after removing sid %d: %d listed for %d open: closed ones are not dropped", sid, len(sc.ordered), len(want))
 		}
 	}
 }
