@@ -64,6 +64,11 @@ type Conn struct {
 	// drainedSubs are the subscriptions a connection drain finished with,
 	// whose removal shows at the close (SubsRemovedAtClose).
 	drainedSubs []*Sub
+	// drainFollowers are the subscriptions whose drain, called while the
+	// connection drained, returned the connection's drain, whose end they
+	// signal (kept here so that the end need not scan every subscription
+	// of the run: a thousand connections made that quadratic).
+	drainFollowers []*Sub
 	// drainCallDone, when set, is the drain call waiting for its barrier
 	// (DrainCallFlushes).
 	drainCallDone func(err string)

@@ -435,8 +435,8 @@ func (c *Conn) drainClose() {
 		c.Close()
 	}
 	c.rec.DrainDoneAt = c.now()
-	for _, s := range c.w.subList {
-		if s.c == c && s.followsConnDrain && w.profile.SubDrainResult && s.rec.DrainDoneAt == NoTime {
+	for _, s := range c.drainFollowers {
+		if w.profile.SubDrainResult && s.rec.DrainDoneAt == NoTime {
 			s.rec.DrainDoneAt, s.rec.DrainResult = c.now(), c.rec.DrainResult
 		}
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -22,9 +23,14 @@ type callback struct {
 }
 
 func newCallback(s *Sub) *callback {
-	cb := &callback{s: s}
-	cb.serviceFn = cb.serviceDone
+	cb := &callback{}
+	cb.init(s)
 	return cb
+}
+
+func (cb *callback) init(s *Sub) {
+	cb.s = s
+	cb.serviceFn = cb.serviceDone
 }
 
 // startCallback runs the subscription's handler on delivery d.
@@ -124,14 +130,17 @@ func (cb *callback) finish() {
 	s.afterCallback()
 }
 
-// endCallback takes cb off the subscription's running set.
+// endCallback takes cb off the subscription's running set, keeping the
+// others in the order they started. A serial subscription's only callback
+// is the last: truncating costs nothing, where a copy of the (empty) rest
+// of the list cost a write-barriered runtime call per message.
 func (s *Sub) endCallback(cb *callback) {
 	s.running--
-	for i, x := range s.live {
-		if x == cb {
-			s.live = append(s.live[:i], s.live[i+1:]...)
-			break
+	if i := slices.Index(s.live, cb); i >= 0 {
+		if last := len(s.live) - 1; i < last {
+			copy(s.live[i:], s.live[i+1:])
 		}
+		s.live = s.live[:len(s.live)-1]
 	}
 }
 

@@ -253,3 +253,38 @@ func parseYAML(t *testing.T, yaml string) *scenario.Scenario {
 	require.NoError(t, err)
 	return sc
 }
+
+// TestJavaSubDrainDuringConnDrainEndsWithIt: under java a subscription
+// drain called while its connection drains returns the connection's
+// future (SubDrainWhileDraining "noop"), so the subscription's drain ends
+// when the connection's does, with its result; a subscription of another
+// connection, whose drain it also follows, ends when that one's does, not
+// at the first close.
+// Catches the connection's close signalling no subscription, or every
+// subscription whose drain followed any connection's
+// (Conn.drainFollowers).
+func TestJavaSubDrainDuringConnDrainEndsWithIt(t *testing.T) {
+	res := runYAML(t, `
+profile: java
+seed: 1
+network: {latency: 1ms}
+clients: [{name: app}, {name: other}]
+subscriptions:
+  - {id: s, client: app, subject: work, handler: {duration: 20ms}}
+  - {id: o, client: other, subject: elsewhere, handler: {duration: 200ms}}
+actions:
+  - {at: 0s, publish: {client: app, subject: work, count: 3}}
+  - {at: 0s, publish: {client: other, subject: elsewhere}}
+  - {at: 10ms, drain: {client: app}}
+  - {at: 10ms, drain: {client: other}}
+  - {at: 11ms, drain_sub: {sub: s, timeout: 1s}}
+  - {at: 11ms, drain_sub: {sub: o, timeout: 1s}}
+`)
+	app, other := res.Conn("app"), res.Conn("other")
+	require.NotEqual(t, model.NoTime, app.DrainDoneAt)
+	require.Less(t, app.DrainDoneAt, other.DrainDoneAt, "the test wants app's drain to end first")
+	s, o := res.Sub("s"), res.Sub("o")
+	require.Equal(t, app.DrainDoneAt, s.DrainDoneAt)
+	require.Equal(t, app.DrainResult, s.DrainResult)
+	require.Equal(t, other.DrainDoneAt, o.DrainDoneAt)
+}

@@ -58,7 +58,8 @@ var msgFateNames = [...]string{"in_transit", "refused", "lost_unsent", "lost_in_
 
 func (f MsgFate) String() string { return msgFateNames[f] }
 
-// Message is the ledger entry of one published message.
+// Message is the ledger entry of one published message. Its fields are
+// ordered so that no padding is left between them (TestRecordsPack).
 type Message struct {
 	ID          int
 	From        string // publishing client, or "server" for a no-responders status
@@ -68,11 +69,11 @@ type Message struct {
 	Headers     int // encoded header bytes (scenario publish headers:), 0 for none
 	Status      int // 503 for a no-responders status message, else 0
 	PublishedAt sim.Time
-	Error       string // why the publish was refused, when Fate is MsgRefused
-	Fate        MsgFate
+	Error       string   // why the publish was refused, when Fate is MsgRefused
 	LostReason  string   // why it was lost, for MsgLostUnsent and MsgLostInFlight
 	AcceptedAt  sim.Time // when the server processed the PUB
-	first       int32    // first delivery, -1 if none
+	Fate        MsgFate
+	first       int32 // first delivery, -1 if none
 }
 
 // DeliveryFate is what became of one message committed to one subscription.
@@ -242,7 +243,9 @@ var dropCauses = [len(dropNames)]DropCauses{
 func (r DropReason) Causes() DropCauses { return dropCauses[r] }
 
 // Delivery is the ledger entry of one message committed by the server to one
-// subscription (a MSG enqueued in that connection's FIFO).
+// subscription (a MSG enqueued in that connection's FIFO). Its fields are
+// ordered so that it packs into 64 bytes, one cache line
+// (TestRecordsPack).
 type Delivery struct {
 	Msg         int // message ID
 	Sub         int // index into Result.Subs
@@ -250,9 +253,9 @@ type Delivery struct {
 	ArrivedAt   sim.Time // read by the client
 	StartedAt   sim.Time // callback started, or NextMsg returned it
 	EndedAt     sim.Time // callback returned
+	DroppedAt   sim.Time
 	Fate        DeliveryFate
 	Reason      DropReason
-	DroppedAt   sim.Time
 	// Draining is true when the delivery was dropped while its subscription
 	// or connection was draining.
 	Draining bool

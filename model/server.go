@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,12 +54,22 @@ const (
 )
 
 type serverConn struct {
-	client    *Conn
-	open      bool
-	out       []frame // outbound FIFO not yet written
-	kicked    bool    // a write is scheduled
-	writeFn   func()
-	subs      []*serverSub
+	client  *Conn
+	open    bool
+	out     []frame // outbound FIFO not yet written
+	kicked  bool    // a write is scheduled
+	writeFn func()
+	// ordered are the connection's subscriptions in the order the server
+	// processed their SUBs. An unsubscribed one stays in the list, closed
+	// (skip those), until the closed ones are half of it: removing n
+	// subscriptions one by one shifted the list n²/2 times in all.
+	// (Named ordered, not subs, so that code written for a list of open
+	// subscriptions does not compile against it unseen.) bySid[sid] is the
+	// open subscription with sid, if any: SUB and UNSUB look their sid up
+	// there instead of scanning the list.
+	ordered   []*serverSub
+	nClosed   int
+	bySid     []*serverSub
 	noRespond bool
 
 	// As a subscriber, with a bandwidth (nats-server's c.out): bytes queued
@@ -222,15 +233,23 @@ func (s *Server) process(sc *serverConn, f frame) bool {
 	return true
 }
 
+// sub returns the open subscription of sc with sid, or nil.
+func (sc *serverConn) sub(sid int32) *serverSub {
+	if sid < 0 || int(sid) >= len(sc.bySid) {
+		return nil
+	}
+	return sc.bySid[sid]
+}
+
 func (s *Server) processSub(sc *serverConn, f frame) {
-	for _, ss := range sc.subs {
-		if ss.sid == f.sid {
-			return // a duplicate sid is silently ignored
-		}
+	if sc.sub(f.sid) != nil {
+		return // a duplicate sid is silently ignored
 	}
 	cs := s.w.subList[f.ref]
 	ss := &serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
-	sc.subs = append(sc.subs, ss)
+	sc.ordered = append(sc.ordered, ss)
+	sc.bySid = growTo(sc.bySid, int(f.sid)+1)
+	sc.bySid[f.sid] = ss
 	s.subs.add(ss)
 	if s.cl != nil {
 		s.interest(ss, +1)
@@ -239,25 +258,23 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 }
 
 func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {
-	for _, ss := range sc.subs {
-		if ss.sid != sid || ss.closed {
-			continue
-		}
-		if max > 0 && max > ss.nm {
-			ss.max = max
-			s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID), sim.Int("max", max))
-			return
-		}
-		s.unsubscribe(ss)
-		s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID))
-		if ss.queue != "" && s.w.mut.Has(UnsubRemovesQueueGroup) {
-			for _, o := range s.subs.same(ss.subject) { // a snapshot: unsubscribe does not change it
-				if o.queue == ss.queue && o.subject == ss.subject && o.route == nil {
-					s.unsubscribe(o)
-				}
+	ss := sc.sub(sid)
+	if ss == nil {
+		return
+	}
+	if max > 0 && max > ss.nm {
+		ss.max = max
+		s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID), sim.Int("max", max))
+		return
+	}
+	s.unsubscribe(ss)
+	s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID))
+	if ss.queue != "" && s.w.mut.Has(UnsubRemovesQueueGroup) {
+		for _, o := range s.subs.same(ss.subject) { // a snapshot: unsubscribe does not change it
+			if o.queue == ss.queue && o.subject == ss.subject && o.route == nil {
+				s.unsubscribe(o)
 			}
 		}
-		return
 	}
 }
 
@@ -266,13 +283,23 @@ func (s *Server) unsubscribe(ss *serverSub) {
 	if ss.rec.UnsubProcessedAt == NoTime {
 		ss.rec.UnsubProcessedAt = s.w.sim.Now()
 	}
-	ss.conn.subs = removeSS(ss.conn.subs, ss)
+	ss.conn.remove(ss)
 	s.subs.remove(ss)
 	if s.cl != nil {
 		s.removed(ss, DropNone)
 	}
 }
 
+// growTo returns list extended with nils to at least n entries, in one
+// allocation at most.
+func growTo[T any](list []*T, n int) []*T {
+	if n <= len(list) {
+		return list
+	}
+	return slices.Grow(list, n-len(list))[:n]
+}
+
+// removeSS returns list without ss, shifting the rest in place.
 func removeSS(list []*serverSub, ss *serverSub) []*serverSub {
 	for i, x := range list {
 		if x == ss {
@@ -280,6 +307,19 @@ func removeSS(list []*serverSub, ss *serverSub) []*serverSub {
 		}
 	}
 	return list
+}
+
+// remove takes ss, just closed, out of sc's sid index, and drops the
+// closed subscriptions from sc.ordered once they are half of it.
+func (sc *serverConn) remove(ss *serverSub) {
+	if sc.sub(ss.sid) != ss {
+		return // not sc's (or no longer): shut cleared the connection
+	}
+	sc.bySid[ss.sid] = nil
+	if sc.nClosed++; 2*sc.nClosed >= len(sc.ordered) {
+		sc.ordered = slices.DeleteFunc(sc.ordered, func(x *serverSub) bool { return x.closed })
+		sc.nClosed = 0
+	}
 }
 
 // processPub routes one message published on sc; it returns false when a
@@ -683,14 +723,17 @@ func (s *Server) closeWith(sc *serverConn, flush bool, why DropReason) {
 // its subscriptions from other servers that arrive later (cluster.go).
 func (s *Server) shut(sc *serverConn, why DropReason) {
 	sc.open = false
-	for _, ss := range sc.subs {
+	for _, ss := range sc.ordered {
+		if ss.closed {
+			continue // unsubscribed earlier
+		}
 		ss.closed = true
 		s.subs.remove(ss)
 		if s.cl != nil {
 			s.removed(ss, why)
 		}
 	}
-	sc.subs = nil
+	sc.ordered, sc.bySid, sc.nClosed = nil, nil, 0
 	s.openGate(sc)
 	if s.conns[sc.client.idx] == sc {
 		s.conns[sc.client.idx] = nil

@@ -324,3 +324,47 @@ func TestStallHoleIsDeterministic(t *testing.T) {
 	}
 	require.Equal(t, hashes[0], hashes[1])
 }
+
+// TestUnsubscribeInAnyOrder: the server finds a SUB's or UNSUB's sid in an
+// index and keeps a connection's unsubscribed subscriptions in its list
+// until they are half of it (serverConn.remove). Six subscriptions on
+// subjects of their own, four unsubscribed out of order (the list is
+// compacted at the third), one subscribed again after them (a SUB after
+// the compaction), then a message to every subject: only the three
+// subscribed get theirs. Catches a compaction that drops an open
+// subscription (s3 or s5 would get nothing) and a sid index left pointing
+// at a removed one (late's SUB, on s1's subject, would be taken for a
+// duplicate, or an UNSUB would remove the wrong one).
+func TestUnsubscribeInAnyOrder(t *testing.T) {
+	res := runYAML(t, `
+seed: 1
+clients: [{name: pub}, {name: app}]
+subscriptions:
+  - {id: s1, client: app, subject: a1}
+  - {id: s2, client: app, subject: a2}
+  - {id: s3, client: app, subject: a3}
+  - {id: s4, client: app, subject: a4}
+  - {id: s5, client: app, subject: a5}
+  - {id: s6, client: app, subject: a6}
+  - {id: late, client: app, subject: a1, deferred: true}
+actions:
+  - {at: 1ms, unsubscribe: {sub: s4}}
+  - {at: 2ms, unsubscribe: {sub: s1}}
+  - {at: 3ms, unsubscribe: {sub: s6}}
+  - {at: 4ms, unsubscribe: {sub: s2}}
+  - {at: 5ms, subscribe: {sub: late}}
+  - {at: 10ms, publish: {client: pub, subject: a1}}
+  - {at: 10ms, publish: {client: pub, subject: a2}}
+  - {at: 10ms, publish: {client: pub, subject: a3}}
+  - {at: 10ms, publish: {client: pub, subject: a4}}
+  - {at: 10ms, publish: {client: pub, subject: a5}}
+  - {at: 10ms, publish: {client: pub, subject: a6}}
+`)
+	for _, id := range []string{"s1", "s2", "s3", "s4", "s5", "s6", "late"} {
+		want := 0
+		if id == "s3" || id == "s5" || id == "late" {
+			want = 1
+		}
+		require.Len(t, deliveriesTo(res, id), want, id)
+	}
+}

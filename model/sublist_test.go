@@ -75,3 +75,55 @@ func sids(list []*serverSub) string {
 	}
 	return fmt.Sprint(out)
 }
+
+// TestServerConnRemoveKeepsOpenSubsInOrder: a connection's subscriptions
+// are removed from its sid index at once and from its list when the
+// closed ones are half of it (serverConn.remove). After each removal, in
+// an order that is neither oldest nor newest first, the open ones (those
+// a close would remove) must be listed in SUB order and found by sid, and
+// a removed one by sid no longer. Catches a compaction that drops an open
+// subscription or reorders the list, and an index left pointing at a
+// removed subscription.
+func TestServerConnRemoveKeepsOpenSubsInOrder(t *testing.T) {
+	sc := &serverConn{}
+	for sid := int32(1); sid <= 7; sid++ {
+		ss := &serverSub{conn: sc, sid: sid}
+		sc.ordered = append(sc.ordered, ss)
+		sc.bySid = growTo(sc.bySid, int(sid)+1)
+		sc.bySid[sid] = ss
+	}
+	var want []int32
+	for sid := int32(1); sid <= 7; sid++ {
+		want = append(want, sid)
+	}
+	for _, sid := range []int32{4, 1, 7, 2, 6, 3, 5} {
+		ss := sc.sub(sid)
+		if ss == nil {
+			t.Fatalf("sid %d not found before its removal", sid)
+		}
+		ss.closed = true
+		sc.remove(ss)
+		sc.remove(ss) // a second removal changes nothing
+		want = slices.DeleteFunc(want, func(x int32) bool { return x == sid })
+		var open []int32
+		for _, x := range sc.ordered {
+			if !x.closed {
+				open = append(open, x.sid)
+			}
+		}
+		if !slices.Equal(open, want) {
+			t.Fatalf("after removing sid %d: open subscriptions %v, want %v", sid, open, want)
+		}
+		if sc.sub(sid) != nil {
+			t.Fatalf("sid %d still found after its removal", sid)
+		}
+		for _, x := range want {
+			if s := sc.sub(x); s == nil || s.sid != x {
+				t.Fatalf("after removing sid %d: sid %d not found", sid, x)
+			}
+		}
+		if len(sc.ordered) > 2*len(want)+1 {
+			t.Fatalf("after removing sid %d: %d listed for %d open: closed ones are not dropped", sid, len(sc.ordered), len(want))
+		}
+	}
+}

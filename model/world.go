@@ -294,7 +294,7 @@ func (w *World) presize() {
 // expected estimates how many messages the actions publish on subjects
 // that the subscription subject pattern matches, for presizing.
 func (w *World) expected(pattern string) int {
-	if !strings.ContainsAny(pattern, "*>") {
+	if !isWild(pattern) {
 		return w.published[pattern]
 	}
 	n := 0
@@ -333,7 +333,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit}
 	s.topFn = s.top
 	if !c.w.profile.Concurrent {
-		s.cb = newCallback(s)
+		s.serial.init(s)
+		s.cb, s.live = &s.serial, s.serialLive[:0]
 	}
 	rec := &SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
@@ -361,9 +362,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	w.res.addSub(rec)
 	w.subList = append(w.subList, s)
 	c.subs = append(c.subs, s)
-	for int(s.sid) >= len(c.bySid) {
-		c.bySid = append(c.bySid, nil)
-	}
+	c.bySid = growTo(c.bySid, int(s.sid)+1)
 	c.bySid[s.sid] = s
 	w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
 	s.changeStatus(SubActive) // StatusChanged sends the current status first
