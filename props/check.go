@@ -138,9 +138,12 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 	}
 	// Shrink against each violated invariant, in parallel; the failures
 	// are in catalogue order.
-	inOrder(len(violated), cfg.Workers, 1, nil,
-		func(k int) Failure { return cfg.failure(violated[k], failing.profile, failing.seed, failing.sc) },
-		func(_ int, f Failure) bool { rep.Failures = append(rep.Failures, f); return true })
+	if len(violated) > 0 {
+		rep.Failures = make([]Failure, len(violated))
+		eachOf(len(violated), cfg.Workers, func(k int) {
+			rep.Failures[k] = cfg.failure(violated[k], failing.profile, failing.seed, failing.sc)
+		})
+	}
 	if len(violated) == 0 && failing.nondeterministic {
 		rep.Failures = append(rep.Failures, cfg.determinismFailure(failing.profile, failing.seed, failing.sc))
 	}
