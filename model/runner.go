@@ -24,9 +24,11 @@ type Runner struct {
 	handled    [][]Handled
 	pending    [][]int32
 	frames     [][]frame
+	trace      *sim.Trace // the last traced run's, emptied for the next
 }
 
-// Run is Run, reusing the memory of the Runner's previous run.
+// Run is Run, reusing the memory of the Runner's previous run (and of its
+// previous traced run's trace).
 func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	w, err := newWorld(sc, cfg, r)
 	if err != nil {
@@ -34,6 +36,9 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	}
 	res := w.run()
 	r.sim = w.sim
+	if w.tr != nil {
+		r.trace = w.tr
+	}
 	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
 	for _, s := range res.Subs {
 		r.handled = append(r.handled, s.Handled[:0])
@@ -117,4 +122,17 @@ func (r *Runner) takeFrames() [][]frame {
 	f := r.frames
 	r.frames = nil
 	return f
+}
+
+// takeTrace gives a traced run the trace of the Runner's previous traced
+// run, emptied: a determinism check traces one scenario eight times, and
+// growing a new trace each time was a fifth of its work.
+func (r *Runner) takeTrace() *sim.Trace {
+	if r == nil || r.trace == nil {
+		return sim.NewTrace()
+	}
+	tr := r.trace
+	r.trace = nil
+	tr.Reset()
+	return tr
 }

@@ -56,6 +56,24 @@ func TestRunnerMatchesRunOnGeneratedScenarios(t *testing.T) {
 	}
 }
 
+// TestRunnerTracesLikeRun: traced runs on one Runner, which reuse the
+// previous traced run's trace, record the same events as traced fresh
+// runs, with untraced runs between them. It catches a reused trace that
+// is not emptied first (its events would follow the previous run's).
+func TestRunnerTracesLikeRun(t *testing.T) {
+	var r model.Runner
+	for i := range uint64(40) {
+		sc := props.GenScenario(sim.NewPCG(i))
+		traced := i%4 != 3
+		want, err := model.Run(sc, model.Config{Trace: traced})
+		require.NoError(t, err)
+		got, err := r.Run(sc, model.Config{Trace: traced})
+		require.NoError(t, err)
+		require.Equal(t, want.Trace.Len(), got.Trace.Len(), "generated scenario %d", i)
+		require.Equal(t, want.Trace.Hash(), got.Trace.Hash(), "generated scenario %d", i)
+	}
+}
+
 func outcomeJSON(t *testing.T, res *model.Result) string {
 	t.Helper()
 	b, err := json.Marshal(res.Outcome())

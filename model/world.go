@@ -128,7 +128,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.ledger = &Ledger{budget: w.sim}
 	w.connIndex = make(map[string]int, len(sc.Clients))
 	if cfg.Trace {
-		w.tr = sim.NewTrace()
+		w.tr = pool.takeTrace()
 	}
 	w.res = &Result{Scenario: sc, Profile: p, Seed: sc.Seed, Mutations: cfg.Mutations, Ledger: w.ledger, Trace: w.tr,
 		connByName: make(map[string]*ConnRecord, len(sc.Clients)), subByID: make(map[string]*SubRecord, len(sc.Subs))}

@@ -274,9 +274,13 @@ const determinismReruns = 8
 // Nondeterministic reports whether traced runs of sc with its own seed give
 // different trace hashes.
 func Nondeterministic(sc *scenario.Scenario, muts model.MutationSet) bool {
+	// On a Runner, whose results are Run's: each traced run reuses the
+	// previous one's trace and ledger memory.
+	runner := runners.Get().(*model.Runner)
+	defer runners.Put(runner)
 	var first uint64
 	for i := 0; i < determinismReruns; i++ {
-		res, err := model.Run(sc, model.Config{Mutations: muts, Trace: true})
+		res, err := runner.Run(sc, model.Config{Mutations: muts, Trace: true})
 		if err != nil {
 			return false
 		}
