@@ -15,7 +15,8 @@ import (
 
 // TestRunnerMatchesRun: a Runner reusing one run's memory for the next gives
 // the same outcomes as fresh runs, whatever ran before, across scenarios of
-// different sizes (so buffers are both reused and outgrown).
+// different sizes (so buffers are both reused and outgrown). It catches
+// reused memory that is not emptied first (the maps of worldMaps, say).
 func TestRunnerMatchesRun(t *testing.T) {
 	files, err := filepath.Glob("../examples/*.yaml")
 	require.NoError(t, err)
