@@ -242,6 +242,22 @@ func (cfg SwarmConfig) rank(sc *scenario.Scenario) int {
 	return 1
 }
 
+// servesAsWell reports whether cfg.rank(sc) >= rank, asking no more than
+// that needs: nothing for rank 0, scenario.Playable for rank 1, and
+// cfg.Replayable (which runs the scenario under many perturbations, half
+// of a short check --matrix) only for rank 2.
+func (cfg SwarmConfig) servesAsWell(sc *scenario.Scenario, rank int) bool {
+	switch {
+	case rank <= 0:
+		return true
+	case sc.Playable() != nil:
+		return false
+	case rank == 1:
+		return true
+	}
+	return cfg.Replayable != nil && cfg.Replayable(sc)
+}
+
 // failure shrinks sc against inv (unless NoShrink) and describes what the
 // scenario it reports violates.
 func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scenario.Scenario) Failure {
@@ -249,7 +265,7 @@ func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scen
 	if !cfg.NoShrink {
 		rank := cfg.rank(sc)
 		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool {
-			return Violates(c, inv, cfg.Mutations) && cfg.rank(c) >= rank
+			return Violates(c, inv, cfg.Mutations) && cfg.servesAsWell(c, rank)
 		})
 	}
 	if res, err := model.Run(f.Shrunk, model.Config{Mutations: cfg.Mutations}); err == nil {
