@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 	"unicode"
@@ -144,6 +145,25 @@ func (tr *Trace) Hash() uint64 {
 		}
 	}
 	return uint64(h)
+}
+
+// Equal reports whether tr and u hold the same events (time, actor, kind)
+// with the same fields: what Hash hashes, so equal traces hash equally.
+// Comparing two traces is quicker than hashing both (a string compares
+// by its pointer first, a hash reads every byte), which is what the
+// determinism checks need.
+func (tr *Trace) Equal(u *Trace) bool {
+	a, b := tr.Events(), u.Events()
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.At != y.At || x.Actor != y.Actor || x.Kind != y.Kind || !slices.Equal(tr.Fields(x), u.Fields(y)) {
+			return false
+		}
+	}
+	return true
 }
 
 // fnv64a is FNV-1a (hash/fnv's New64a) over what Hash feeds it, written
