@@ -16,8 +16,9 @@ type SwarmConfig struct {
 	Runs      int
 	Seed      uint64
 	Mutations model.MutationSet
-	// DeterminismRuns is how many of the first runs are also run twice
-	// with a full trace to compare trace hashes (the determinism check).
+	// DeterminismRuns is how many of the first runs of each profile are
+	// also run determinismReruns times with a full trace to compare the
+	// traces (the determinism check, Nondeterministic).
 	DeterminismRuns int
 	// NoShrink reports counterexamples as generated, without shrinking.
 	NoShrink bool
