@@ -542,7 +542,7 @@ func (c *Conn) afterBarrier(s *Sub) {
 		s.drainDeadline = c.now().Add(s.drainTimeout)
 	}
 	if poll := c.w.profile.SubDrainPoll; poll > 0 && c.w.profile.PollFirstWaits {
-		c.w.sim.After(poll, c.onLoop(func() { c.pollDrained(s) }))
+		c.w.sim.After(poll, s.pollEvent())
 		return
 	}
 	c.pollDrained(s)
@@ -602,10 +602,28 @@ func (c *Conn) pollDrained(s *Sub) {
 		return
 	}
 	if poll := c.w.profile.SubDrainPoll; poll > 0 {
-		c.w.sim.After(poll, c.onLoop(func() { c.pollDrained(s) }))
+		c.w.sim.After(poll, s.pollEvent())
 		return
 	}
-	s.onProgress = func() { c.pollDrained(s) }
+	s.onProgress = s.poll()
+}
+
+// poll is s.c.pollDrained(s), and pollEvent the same on the connection's
+// loop (onLoop), each made once per subscription: a draining subscription
+// polls every SubDrainPoll, and a new closure for each poll was a tenth of
+// the objects a generated scenario allocates.
+func (s *Sub) poll() func() {
+	if s.pollFn == nil {
+		s.pollFn = func() { s.c.pollDrained(s) }
+	}
+	return s.pollFn
+}
+
+func (s *Sub) pollEvent() func() {
+	if s.pollOnLoop == nil {
+		s.pollOnLoop = s.c.onLoop(s.poll())
+	}
+	return s.pollOnLoop
 }
 
 // mapOrder is the MapOrderSnapshot mutation: Go's randomised map iteration

@@ -24,9 +24,22 @@ type Runner struct {
 	handled    [][]Handled
 	pending    [][]int32
 	frames     [][]frame
+	trace      *sim.Trace // the last traced run's, emptied for the next
+	maps       worldMaps
 }
 
-// Run is Run, reusing the memory of the Runner's previous run.
+// worldMaps are the maps a run looks its clients and subscriptions up in,
+// which a Runner empties and hands to its next run: five small maps a run
+// were a tenth of a generated scenario's allocated objects.
+type worldMaps struct {
+	subs       map[string]*Sub
+	connIndex  map[string]int
+	connByName map[string]*ConnRecord
+	subByID    map[string]*SubRecord
+}
+
+// Run is Run, reusing the memory of the Runner's previous run (and of its
+// previous traced run's trace).
 func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	w, err := newWorld(sc, cfg, r)
 	if err != nil {
@@ -34,6 +47,10 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	}
 	res := w.run()
 	r.sim = w.sim
+	if w.tr != nil {
+		r.trace = w.tr
+	}
+	r.maps = worldMaps{subs: w.subs, connIndex: w.connIndex, connByName: res.connByName, subByID: res.subByID}
 	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
 	for _, s := range res.Subs {
 		r.handled = append(r.handled, s.Handled[:0])
@@ -117,4 +134,42 @@ func (r *Runner) takeFrames() [][]frame {
 	f := r.frames
 	r.frames = nil
 	return f
+}
+
+// takeTrace gives a traced run the trace of the Runner's previous traced
+// run, emptied: a determinism check traces one scenario eight times, and
+// growing a new trace each time was a fifth of its work.
+func (r *Runner) takeTrace() *sim.Trace {
+	if r == nil || r.trace == nil {
+		return sim.NewTrace()
+	}
+	tr := r.trace
+	r.trace = nil
+	tr.Reset()
+	return tr
+}
+
+// takeMaps gives a run the Runner's maps; reuse empties each one.
+func (r *Runner) takeMaps() worldMaps {
+	if r == nil {
+		return worldMaps{}
+	}
+	m := r.maps
+	r.maps = worldMaps{}
+	return m
+}
+
+// maxReusedMap is the most entries a map may have held to be reused:
+// emptying a map costs as much as its largest size, which a run with
+// thousands of clients should not leave to every later run.
+const maxReusedMap = 256
+
+// reuse returns m emptied, or a new map for n entries when there is none
+// or m held more than maxReusedMap.
+func reuse[K comparable, V any](m map[K]V, n int) map[K]V {
+	if m == nil || len(m) > maxReusedMap {
+		return make(map[K]V, n)
+	}
+	clear(m)
+	return m
 }

@@ -15,7 +15,8 @@ import (
 
 // TestRunnerMatchesRun: a Runner reusing one run's memory for the next gives
 // the same outcomes as fresh runs, whatever ran before, across scenarios of
-// different sizes (so buffers are both reused and outgrown).
+// different sizes (so buffers are both reused and outgrown). It catches
+// reused memory that is not emptied first (the maps of worldMaps, say).
 func TestRunnerMatchesRun(t *testing.T) {
 	files, err := filepath.Glob("../examples/*.yaml")
 	require.NoError(t, err)
@@ -53,6 +54,24 @@ func TestRunnerMatchesRunOnGeneratedScenarios(t *testing.T) {
 		got, err := r.Run(sc, model.Config{})
 		require.NoError(t, err)
 		require.Equal(t, outcomeJSON(t, want), outcomeJSON(t, got), "generated scenario %d:\n%s", i, sc.Marshal())
+	}
+}
+
+// TestRunnerTracesLikeRun: traced runs on one Runner, which reuse the
+// previous traced run's trace, record the same events as traced fresh
+// runs, with untraced runs between them. It catches a reused trace that
+// is not emptied first (its events would follow the previous run's).
+func TestRunnerTracesLikeRun(t *testing.T) {
+	var r model.Runner
+	for i := range uint64(40) {
+		sc := props.GenScenario(sim.NewPCG(i))
+		traced := i%4 != 3
+		want, err := model.Run(sc, model.Config{Trace: traced})
+		require.NoError(t, err)
+		got, err := r.Run(sc, model.Config{Trace: traced})
+		require.NoError(t, err)
+		require.Equal(t, want.Trace.Len(), got.Trace.Len(), "generated scenario %d", i)
+		require.Equal(t, want.Trace.Hash(), got.Trace.Hash(), "generated scenario %d", i)
 	}
 }
 

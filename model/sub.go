@@ -60,7 +60,10 @@ type Sub struct {
 	// onProgress, when set, is called (once) the next time the subscription
 	// hands out a message or a callback returns: event-driven drain checks.
 	onProgress func()
-	dupDone    map[int]bool // DuplicateDelivery mutation: messages already repeated
+	// pollFn and pollOnLoop are the drain poll (Sub.poll, Sub.pollEvent),
+	// made when the subscription first polls.
+	pollFn, pollOnLoop func()
+	dupDone            map[int]bool // DuplicateDelivery mutation: messages already repeated
 	// atYield runs (once) when the subscription's task next yields
 	// (DrainAtYield): a callback awaits something that waits, or the
 	// executor runs out of queued messages.

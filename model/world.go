@@ -109,6 +109,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		return nil, err
 	}
 	rng := runChooser(sc, cfg)
+	maps := pool.takeMaps()
 	w := &World{
 		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime), MaxRecords: sc.Limits.MaxRecords}),
 		pool:       pool,
@@ -117,7 +118,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		profile:    p,
 		mut:        cfg.Mutations,
 		races:      cfg.Races,
-		subs:       map[string]*Sub{},
+		subs:       reuse(maps.subs, len(sc.Subs)),
 		rngNet:     rng.Stream("net"),
 		rngHandler: rng.Stream("handler"),
 		rngClient:  rng.Stream("client"),
@@ -126,12 +127,12 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.sim.SetTies(rng.Stream("ties"))
 	}
 	w.ledger = &Ledger{budget: w.sim}
-	w.connIndex = make(map[string]int, len(sc.Clients))
+	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
 	if cfg.Trace {
-		w.tr = sim.NewTrace()
+		w.tr = pool.takeTrace()
 	}
 	w.res = &Result{Scenario: sc, Profile: p, Seed: sc.Seed, Mutations: cfg.Mutations, Ledger: w.ledger, Trace: w.tr,
-		connByName: make(map[string]*ConnRecord, len(sc.Clients)), subByID: make(map[string]*SubRecord, len(sc.Subs))}
+		connByName: reuse(maps.connByName, len(sc.Clients)), subByID: reuse(maps.subByID, len(sc.Subs))}
 	w.presize()
 	w.netDown = make([]sim.Time, len(sc.Clients))
 	for i := range sc.Clients {

@@ -2,6 +2,7 @@ package props
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -30,6 +31,29 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	if violations > 0 {
 		b.Fatalf("%d violations in the unmutated model", violations)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "scenarios/s")
+}
+
+// BenchmarkCheckAll is BenchmarkCheck over every profile in turn, the mix
+// `drainsim check --profile all` runs (op i is the i/len(profiles)-th
+// scenario of profile i mod len(profiles)), with the collector's target
+// the command sets (checkGCPercent in cmd/drainsim).
+func BenchmarkCheckAll(b *testing.B) {
+	var profiles []*model.Profile
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		profiles = append(profiles, p)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	var cfg SwarmConfig
+	for i := 0; b.Loop(); i++ {
+		if r := cfg.swarmRun(profiles[i%len(profiles)], i/len(profiles)); r.err != nil {
+			b.Fatal(r.err)
+		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "scenarios/s")
 }

@@ -16,8 +16,9 @@ type SwarmConfig struct {
 	Runs      int
 	Seed      uint64
 	Mutations model.MutationSet
-	// DeterminismRuns is how many of the first runs are also run twice
-	// with a full trace to compare trace hashes (the determinism check).
+	// DeterminismRuns is how many of the first runs of each profile are
+	// also run determinismReruns times with a full trace to compare the
+	// traces (the determinism check, Nondeterministic).
 	DeterminismRuns int
 	// NoShrink reports counterexamples as generated, without shrinking.
 	NoShrink bool
@@ -149,9 +150,12 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 	}
 	// Shrink against each violated invariant, in parallel; the failures
 	// are in catalogue order.
-	inOrder(len(violated), cfg.Workers, 1, nil,
-		func(k int) Failure { return cfg.failure(violated[k], failing.profile, failing.seed, failing.sc) },
-		func(_ int, f Failure) bool { rep.Failures = append(rep.Failures, f); return true })
+	if len(violated) > 0 {
+		rep.Failures = make([]Failure, len(violated))
+		eachOf(len(violated), cfg.Workers, func(k int) {
+			rep.Failures[k] = cfg.failure(violated[k], failing.profile, failing.seed, failing.sc)
+		})
+	}
 	if len(violated) == 0 && failing.nondeterministic {
 		rep.Failures = append(rep.Failures, cfg.determinismFailure(failing.profile, failing.seed, failing.sc))
 	}
@@ -250,6 +254,22 @@ func (cfg SwarmConfig) rank(sc *scenario.Scenario) int {
 	return 1
 }
 
+// servesAsWell reports whether cfg.rank(sc) >= rank, asking no more than
+// that needs: nothing for rank 0, scenario.Playable for rank 1, and
+// cfg.Replayable (which runs the scenario under many perturbations, half
+// of a short check --matrix) only for rank 2.
+func (cfg SwarmConfig) servesAsWell(sc *scenario.Scenario, rank int) bool {
+	switch {
+	case rank <= 0:
+		return true
+	case sc.Playable() != nil:
+		return false
+	case rank == 1:
+		return true
+	}
+	return cfg.Replayable != nil && cfg.Replayable(sc)
+}
+
 // failure shrinks sc against inv (unless NoShrink) and describes what the
 // scenario it reports violates.
 func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scenario.Scenario) Failure {
@@ -257,7 +277,7 @@ func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scen
 	if !cfg.NoShrink {
 		rank := cfg.rank(sc)
 		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool {
-			return Violates(c, inv, cfg.Mutations) && cfg.rank(c) >= rank
+			return Violates(c, inv, cfg.Mutations) && cfg.servesAsWell(c, rank)
 		})
 	}
 	if res, err := model.Run(f.Shrunk, model.Config{Mutations: cfg.Mutations}); err == nil {
@@ -280,17 +300,24 @@ func Violates(sc *scenario.Scenario, inv Invariant, muts model.MutationSet) bool
 const determinismReruns = 8
 
 // Nondeterministic reports whether traced runs of sc with its own seed give
-// different trace hashes.
+// different traces (and so different trace hashes). The first run is
+// plain; the others run on a Runner, whose results are Run's, so each
+// reuses the previous one's trace and ledger memory, and each is compared
+// with the first (sim.Trace.Equal, quicker than hashing both).
 func Nondeterministic(sc *scenario.Scenario, muts model.MutationSet) bool {
-	var first uint64
-	for i := 0; i < determinismReruns; i++ {
-		res, err := model.Run(sc, model.Config{Mutations: muts, Trace: true})
+	cfg := model.Config{Mutations: muts, Trace: true}
+	first, err := model.Run(sc, cfg)
+	if err != nil {
+		return false
+	}
+	runner := runners.Get().(*model.Runner)
+	defer runners.Put(runner)
+	for i := 1; i < determinismReruns; i++ {
+		res, err := runner.Run(sc, cfg)
 		if err != nil {
 			return false
 		}
-		if h := res.Trace.Hash(); i == 0 {
-			first = h
-		} else if h != first {
+		if !res.Trace.Equal(first.Trace) {
 			return true
 		}
 	}

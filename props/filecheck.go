@@ -131,9 +131,10 @@ func CheckFile(cfg FileCheckConfig) (FileReport, error) {
 	if err != nil || run < 0 {
 		return rep, err
 	}
-	inOrder(len(failing.failed), cfg.Workers, 1, nil,
-		func(k int) FileFailure { return cfg.failure(checks[failing.failed[k]], run, failing.tape) },
-		func(_ int, f FileFailure) bool { rep.Failures = append(rep.Failures, f); return true })
+	rep.Failures = make([]FileFailure, len(failing.failed))
+	eachOf(len(failing.failed), cfg.Workers, func(k int) {
+		rep.Failures[k] = cfg.failure(checks[failing.failed[k]], run, failing.tape)
+	})
 	return rep, nil
 }
 

@@ -66,74 +66,99 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 	for i := range m.Cells {
 		m.Cells[i] = make([]Cell, len(cfg.Profiles))
 	}
-	cat := Catalogue()
+	profiles := make([]*model.Profile, len(cfg.Profiles))
 	for j, prof := range cfg.Profiles {
 		p, err := model.LookupProfile(prof)
 		if err != nil {
 			return m, err
 		}
-		first := make([]*scenario.Scenario, len(rows)) // the first violating scenario per row
-		seeds := make([]uint64, len(rows))
-		ranks := make([]int, len(rows)) // how well first[k] serves on the real library (SwarmConfig.rank)
-		det := len(rows) - 1
-		all := cfg
-		all.SkipKnown = false // the matrix shows the known violations too
-		// settled[k] is set once first[k] replays on the real library: no
-		// later scenario replaces it, so the workers need not rank those.
-		// Ranking in the workers only saves the consumer work: the rank of
-		// a scenario is the same wherever it is computed.
-		settled := make([]atomic.Bool, len(rows))
-		runs, stopped := inOrder(cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
-			func(i int) swarmRun {
-				r := all.swarmRun(p, i)
-				r.rank = -1
-				for _, inv := range r.violated {
-					if !settled[slices.IndexFunc(cat, inv.is)].Load() {
+		profiles[j] = p
+	}
+	cat := Catalogue()
+	det := len(rows) - 1
+	all := cfg
+	all.SkipKnown = false // the matrix shows the known violations too
+	// picks[j][k] is the scenario chosen so far to show row k's violation
+	// under profile j.
+	picks := make([][]pick, len(profiles))
+	for j := range picks {
+		picks[j] = make([]pick, len(rows))
+	}
+	var err error
+	// Every profile's runs in one pass, so that the workers stay busy
+	// across the profiles' boundaries: run g is the (g mod Runs)-th
+	// scenario of profile g / Runs, as in Swarm.
+	consumed, stopped := inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
+		func(g int) swarmRun {
+			j := g / cfg.Runs
+			r := all.swarmRun(profiles[j], g%cfg.Runs)
+			r.rank = -1
+			for _, inv := range r.violated {
+				if !picks[j][slices.IndexFunc(cat, inv.is)].settled.Load() {
+					r.rank = cfg.rank(r.sc)
+					break
+				}
+			}
+			return r
+		},
+		func(g int, r swarmRun) bool {
+			cfg.progress(1)
+			if r.err != nil {
+				err = r.err
+				return false
+			}
+			row := picks[g/cfg.Runs]
+			for _, inv := range r.violated {
+				k := slices.IndexFunc(cat, inv.is)
+				// The first violating scenario, replaced by a later one
+				// that serves better on the real library (replays the
+				// same way there, or at least can be played: rank).
+				if row[k].sc == nil || row[k].rank < 2 {
+					if r.rank < 0 {
 						r.rank = cfg.rank(r.sc)
-						break
+					}
+					if row[k].sc == nil || r.rank > row[k].rank {
+						row[k].sc, row[k].seed, row[k].rank = r.sc, r.seed, r.rank
+						row[k].settled.Store(r.rank == 2)
 					}
 				}
-				return r
-			},
-			func(i int, r swarmRun) bool {
-				cfg.progress(1)
-				if r.err != nil {
-					err = r.err
-					return false
-				}
-				for _, inv := range r.violated {
-					k := slices.IndexFunc(cat, inv.is)
-					// The first violating scenario, replaced by a later one
-					// that serves better on the real library (replays the
-					// same way there, or at least can be played: rank).
-					if first[k] == nil || ranks[k] < 2 {
-						if r.rank < 0 {
-							r.rank = cfg.rank(r.sc)
-						}
-						if first[k] == nil || r.rank > ranks[k] {
-							first[k], seeds[k], ranks[k] = r.sc, r.seed, r.rank
-							settled[k].Store(r.rank == 2)
-						}
-					}
-				}
-				if first[det] == nil && r.nondeterministic {
-					first[det], seeds[det] = r.sc, r.seed
-				}
-				return true
-			})
-		if err != nil {
-			return m, err
-		}
-		// Shrink each row's scenario, in parallel, in row order.
-		inOrder(len(rows), cfg.Workers, 1, nil,
-			func(k int) Cell { return cfg.cell(prof, rows[k], cat, k, first[k], seeds[k]) },
-			func(k int, c Cell) bool { m.Cells[k][j] = c; return true })
-		if stopped {
-			m.interrupt(j, runs)
-			break
-		}
+			}
+			if row[det].sc == nil && r.nondeterministic {
+				row[det].sc, row[det].seed = r.sc, r.seed
+			}
+			return true
+		})
+	if err != nil {
+		return m, err
+	}
+	// Shrink every chosen scenario of every profile that ran, in
+	// parallel; each cell goes to its own place in the matrix.
+	ran := len(profiles)
+	if stopped {
+		ran = consumed/cfg.Runs + 1
+	}
+	eachOf(ran*len(rows), cfg.Workers, func(t int) {
+		j, k := t/len(rows), t%len(rows)
+		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
+	})
+	if stopped {
+		m.interrupt(consumed/cfg.Runs, consumed%cfg.Runs)
 	}
 	return m, nil
+}
+
+// pick is the scenario RunMatrix has chosen so far to show one row's
+// violation under one profile: the first violating one, unless a later
+// one serves better on the real library.
+type pick struct {
+	sc   *scenario.Scenario // nil while no scenario violated the row
+	seed uint64             // the generator seed sc was drawn from
+	rank int                // how well sc serves on the real library (SwarmConfig.rank)
+	// settled is set once sc replays on the real library: no later
+	// scenario replaces it, so the workers need not rank those. Ranking
+	// in the workers only saves the consumer work: the rank of a scenario
+	// is the same wherever it is computed.
+	settled atomic.Bool
 }
 
 // cell is the verdict of row k (invariant id, or DeterminismID) under

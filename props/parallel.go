@@ -1,6 +1,9 @@
 package props
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // inOrder computes work(i) for i = 0, 1, ..., n-1 on up to workers
 // goroutines and hands each result to consume in index order, on the
@@ -12,9 +15,10 @@ import "sync"
 //
 // A worker takes chunk consecutive indices at a time, so that the
 // hand-over between goroutines costs little next to work that takes
-// microseconds (a generated scenario); chunk 1 suits work that takes
-// long (a shrink). Workers run at most 2 chunks per worker ahead of
-// consume, so memory stays bounded however large n is.
+// microseconds (a generated scenario). Workers run at most 2 chunks per
+// worker ahead of consume, so memory stays bounded however large n is.
+// Work whose results need not be consumed in order (the shrinks) runs
+// with eachOf instead.
 func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, work func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
 	closed := func() bool {
 		select {
@@ -95,4 +99,23 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, work func(i int
 		}
 	}
 	return n, false
+}
+
+// eachOf calls work(i) for i = 0, 1, ..., n-1 on up to workers goroutines
+// (one when workers is 0 or 1), each taking the next index when it is done
+// with one, so that a few long calls (shrinks) do not leave a worker idle
+// behind a window of results as inOrder's would. work must write its
+// result only to a place of its own (slot i), so that what it builds does
+// not depend on the number of workers or on their timing.
+func eachOf(n, workers int, work func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(max(workers, 1), n) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				work(i)
+			}
+		})
+	}
+	wg.Wait()
 }

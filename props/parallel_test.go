@@ -58,3 +58,38 @@ func TestInOrderStops(t *testing.T) {
 		require.Equal(t, 10, n, "workers %d", workers)
 	}
 }
+
+// TestEachOfRunsEveryIndexOnce: eachOf calls work once for every index,
+// for any number of workers, and a long call does not hold the others
+// back: here work(0) waits until every other index is done, which only
+// workers that take the next index as they come (not a window in index
+// order, nor one goroutine) get through. It catches a lost or repeated
+// index and a pool that waits for the slowest call.
+func TestEachOfRunsEveryIndexOnce(t *testing.T) {
+	for _, workers := range []int{0, 1, 2, 5} {
+		const n = 40
+		var calls [n]atomic.Int32
+		others := make(chan struct{}, n)
+		eachOf(n, workers, func(i int) {
+			calls[i].Add(1)
+			if i > 0 {
+				others <- struct{}{}
+				return
+			}
+			if workers < 2 {
+				return
+			}
+			for range n - 1 {
+				select {
+				case <-others:
+				case <-time.After(10 * time.Second):
+					t.Errorf("workers %d: the others did not run while work(0) ran", workers)
+					return
+				}
+			}
+		})
+		for i := range calls {
+			require.Equal(t, int32(1), calls[i].Load(), "workers %d, index %d", workers, i)
+		}
+	}
+}

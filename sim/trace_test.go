@@ -144,6 +144,7 @@ func TestTraceWriteNDJSONHostileStrings(t *testing.T) {
 func TestTraceHash(t *testing.T) {
 	base := build(sample())
 	require.Equal(t, base.Hash(), build(sample()).Hash(), "equal traces hash equally")
+	require.True(t, base.Equal(build(sample())), "equal traces are Equal")
 
 	// Pinned so that an accidental change to the hash input is noticed:
 	// trace hashes back cross-run and cross-platform determinism checks.
@@ -180,7 +181,9 @@ func TestTraceHash(t *testing.T) {
 		for i := range recs {
 			recs[i].fields = append([]Field(nil), recs[i].fields...)
 		}
-		h := build(mutate(recs)).Hash()
+		mutated := build(mutate(recs))
+		require.False(t, base.Equal(mutated), "%q: Equal to the base", name)
+		h := mutated.Hash()
 		prev, dup := seen[h]
 		require.False(t, dup, "%q hashes like %q", name, prev)
 		seen[h] = name

@@ -96,7 +96,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	profile := fs.String("profile", "", `client-library profile to check, or "all" (see 'drainsim profiles'; default go, with --matrix all)`)
 	runs := fs.Int("runs", 1000, "generated scenarios per profile")
 	seed := fs.Uint64("seed", 1, "PCG seed of the first generated scenario")
-	determinism := fs.Int("determinism", 100, "how many of the first scenarios also run twice, traced, to compare trace hashes")
+	determinism := fs.Int("determinism", 100, "how many of the first scenarios per profile also run 8 times, traced, to compare their traces")
 	noShrink := fs.Bool("no-shrink", false, "print counterexamples as generated, without shrinking")
 	matrix := fs.Bool("matrix", false, "print the verdict matrix of invariants x profiles")
 	out := fs.String("out", "", "write the counterexample to `FILE` (with --matrix: the directory for every counterexample; none without it)")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -417,6 +419,20 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
+// plainWords remembers plainSafe's YAML verdict per word: a shrink
+// marshals thousands of candidates that repeat the same few names, and
+// parsing each name as YAML was a fifth of a short check --matrix. At
+// most maxPlainWords words are kept (plainWordsKept counts them), so a
+// long-running caller with ever-new names does not grow it without bound.
+var (
+	plainWords     sync.Map // string -> bool
+	plainWordsKept atomic.Int64
+)
+
+const maxPlainWords = 1 << 14
+
+// plainSafe reports whether s can be written as a plain (unquoted) YAML
+// scalar that reads back as the string s.
 func plainSafe(s string) bool {
 	if s == "" {
 		return false
@@ -437,10 +453,14 @@ func plainSafe(s string) bool {
 		}
 	}
 	// Rule out words YAML reads as something else: true, null, 1e3, 0x1F...
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(s), &n); err != nil || len(n.Content) != 1 {
-		return false
+	if safe, ok := plainWords.Load(s); ok {
+		return safe.(bool)
 	}
-	v := n.Content[0]
-	return v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value == s
+	var n yaml.Node
+	safe := yaml.Unmarshal([]byte(s), &n) == nil && len(n.Content) == 1 &&
+		n.Content[0].Kind == yaml.ScalarNode && n.Content[0].ShortTag() == "!!str" && n.Content[0].Value == s
+	if plainWordsKept.Add(1) <= maxPlainWords {
+		plainWords.Store(s, safe)
+	}
+	return safe
 }
