@@ -26,18 +26,17 @@ func (s *Sim) SetTies(c Chooser) {
 }
 
 // pickTie brings the event the Chooser picks among those due at the
-// earliest time to the front of the queue. Front has made the now list
-// hold exactly the events due then, in scheduling order, a live one first;
-// canceled entries among them are not due. The pick swaps the events (slot
-// and generation) of the first and the picked entry: the event that was
-// first takes the picked one's place among the remaining ties, whose order
-// the next pick decides anyway.
+// earliest time to the front of the queue. Front has put a live event
+// first in the list, and the list holds every event due at that time, in
+// scheduling order, at its head; canceled entries among them are not due.
+// The pick swaps the events (slot and generation) of the first and the
+// picked entry: the event that was first takes the picked one's place
+// among the remaining ties, whose order the next pick decides anyway.
 func (s *Sim) pickTie() {
 	t, q := s.ties, &s.q
-	b0 := q.now
 	t.due = t.due[:0]
-	for j := q.head; j < len(b0); j++ {
-		if x := &b0[j]; s.slab[x.slot].gen == x.gen {
+	for j := q.head; j < len(q.now) && q.now[j].at == q.now[q.head].at; j++ {
+		if x := &q.now[j]; s.slab[x.slot].gen == x.gen {
 			t.due = append(t.due, j)
 		}
 	}
@@ -45,7 +44,7 @@ func (s *Sim) pickTie() {
 		return
 	}
 	j := t.due[t.c.IntN("tie", len(t.due))]
-	x, y := &b0[q.head], &b0[j]
+	x, y := &q.now[q.head], &q.now[j]
 	x.slot, y.slot = y.slot, x.slot
 	x.gen, y.gen = y.gen, x.gen
 }
