@@ -252,6 +252,12 @@ func (s *Sim) Step() bool {
 	if !s.front() {
 		return false
 	}
+	s.fire()
+	return true
+}
+
+// fire executes the event front found.
+func (s *Sim) fire() {
 	if s.ties != nil {
 		s.pickTie()
 	}
@@ -261,7 +267,6 @@ func (s *Sim) Step() bool {
 	s.release(top.slot)
 	s.events++
 	fn()
-	return true
 }
 
 // Run executes events until the queue is empty, a budget is exhausted or the
@@ -292,7 +297,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		if s.budget.MaxEvents > 0 && s.events >= s.budget.MaxEvents {
 			return s.outcome(EventBudget)
 		}
-		s.Step()
+		s.fire()
 	}
 }
 
