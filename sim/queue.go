@@ -86,10 +86,12 @@ type queue struct {
 	live, dead int
 }
 
-// add appends x to the list, moving the list to the front of its array
-// rather than growing it when the array is full and has room before head.
+// add appends x to the list. When the array is full and at least half of
+// it has run, the list moves to its front instead of growing it: a move
+// copies no more entries than it frees slots, so each append pays for at
+// most one copied entry.
 func (q *queue) add(x entry) {
-	if len(q.now) == cap(q.now) && q.head > 0 {
+	if len(q.now) == cap(q.now) && q.head >= len(q.now)/2 {
 		n := copy(q.now, q.now[q.head:])
 		q.now, q.head = q.now[:n], 0
 	}
@@ -131,7 +133,7 @@ func (s *Sim) push(x entry) {
 		// Before last: into the list, after the entries of its time. The
 		// model schedules mostly soon after now, and keeps a few far
 		// timers at the list's end, so the place is searched from the
-		// front and the tail moved with one copy.
+		// front, and the entries after it move up with one copy.
 		k := 0 // the place, counted from head: add may move the list
 		for q.head+k < len(q.now) && q.now[q.head+k].at <= x.at {
 			k++
