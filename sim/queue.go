@@ -34,9 +34,9 @@ import "math/bits"
 // entries stably into places that are empty, so entries of equal time stay
 // in scheduling order and the list runs in scheduling order.
 //
-// Cancel does not search the queue: it frees the event's slot, whose
-// generation then no longer matches the entry's, and the entry is dropped
-// when it is reached. When dead entries outnumber the live ones (and there
+// Cancel does not search the queue: it bumps the generation of the event's
+// slot, which then no longer matches the entry's, and the entry is dropped,
+// and the slot freed, when it is reached. When dead entries outnumber the live ones (and there
 // are more than a few), the queue is compacted, so its memory stays within
 // about twice the live events.
 
@@ -155,10 +155,12 @@ func (s *Sim) front() bool {
 	for {
 		now := q.now
 		for ; q.head < len(now); q.head++ {
-			if x := &now[q.head]; s.slab[x.slot].gen == x.gen {
+			x := &now[q.head]
+			if s.slab[x.slot].gen == x.gen {
 				return true
 			}
 			q.dead--
+			s.free = append(s.free, x.slot) // canceled: see Cancel
 		}
 		if q.used == 0 {
 			return false
@@ -230,6 +232,8 @@ func (s *Sim) refile(t Time, live bool) {
 		if !live || s.slab[x.slot].gen == x.gen {
 			all = append(all, x)
 			t = min(t, x.at)
+		} else {
+			s.free = append(s.free, x.slot) // canceled: see Cancel
 		}
 	})
 	q.last = min(t, s.now)

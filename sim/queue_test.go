@@ -125,3 +125,18 @@ func TestCanceledEntriesAreCompacted(t *testing.T) {
 	require.Len(t, ran, 40)
 	require.True(t, slices.IsSorted(ran))
 }
+
+// TestCanceledSlotWaitsForItsEntry: the slot of a canceled event is not
+// reused while the event's stale entry is queued, and is once the entry is
+// dropped. It fails if Cancel frees the slot at once: the entry's
+// generation would then be reached again after 2^32 reuses of the slot,
+// and the canceled event would run.
+func TestCanceledSlotWaitsForItsEntry(t *testing.T) {
+	s := New(Budget{})
+	far := s.At(1000, func() { t.Fatal("canceled event ran") })
+	require.True(t, s.Cancel(far))
+	near := s.At(1, func() {})
+	require.NotEqual(t, far.slot, near.slot, "slot reused while its entry is queued")
+	s.Run()
+	require.Contains(t, s.free, far.slot-1, "slot freed once its entry was dropped")
+}

@@ -128,7 +128,7 @@ type Timer struct {
 // list, so scheduling allocates only when the slab grows.
 type event struct {
 	fn  func()
-	gen uint32 // bumped when the slot is freed; stale Timers and entries no longer match
+	gen uint32 // bumped when the event runs or is canceled; stale Timers and entries no longer match
 }
 
 // Sim is the event loop. It is not safe for concurrent use; a run is a single
@@ -210,10 +210,15 @@ func (s *Sim) Cancel(t Timer) bool {
 	if int(i) >= len(s.slab) {
 		return false
 	}
-	if s.slab[i].gen != t.gen {
+	e := &s.slab[i]
+	if e.gen != t.gen {
 		return false
 	}
-	s.release(i)
+	// The slot stays out of the free list until its entry, now stale, is
+	// dropped from the queue: reused at once, it could reach the entry's
+	// generation again after 2^32 reuses and revive the canceled event.
+	e.fn = nil
+	e.gen++
 	s.canceled()
 	return true
 }
