@@ -138,6 +138,16 @@ func (s *Sim) push(x entry) {
 		for q.head+k < len(q.now) && q.now[q.head+k].at <= x.at {
 			k++
 		}
+		if q.head > 0 && 2*k < len(q.now)-q.head {
+			// Fewer entries before the place than after it, and the
+			// slot before head has run: move those down instead.
+			q.head--
+			for i := q.head; i < q.head+k; i++ {
+				q.now[i] = q.now[i+1]
+			}
+			q.now[q.head+k] = x
+			return
+		}
 		q.add(x)
 		i := q.head + k
 		copy(q.now[i+1:], q.now[i:])
