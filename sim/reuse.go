@@ -6,5 +6,6 @@ package sim
 // the previous run must not be used again.
 func (s *Sim) Reset(b Budget) {
 	clear(s.slab) // release the previous run's callbacks
-	*s = Sim{budget: b, recordCap: recordCap(b), slab: s.slab[:0], free: s.free[:0], heap: s.heap[:0]}
+	s.q.reset()
+	*s = Sim{budget: b, recordCap: recordCap(b), slab: s.slab[:0], free: s.free[:0], q: s.q, scratch: s.scratch}
 }

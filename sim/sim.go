@@ -127,44 +127,14 @@ type Timer struct {
 // event is one slot of the event slab. Slots are recycled through a free
 // list, so scheduling allocates only when the slab grows.
 type event struct {
-	fn   func()
-	gen  uint32 // bumped when the slot is freed; stale Timers no longer match
-	heap int32  // index in Sim.heap, -1 when not queued
-}
-
-// entry is one element of the event heap. The ordering key (at, seq) is kept
-// inline so that sifting compares adjacent memory instead of chasing slab
-// indices; slot points back at the event for its callback and generation.
-type entry struct {
-	at   Time
-	seq  uint64
-	slot int32
-}
-
-// before reports whether x is ordered before y: earlier time first, then
-// earlier scheduling.
-func (x *entry) before(y *entry) bool { return x.less(y) != 0 }
-
-// less is before as 0 or 1, computed without short-circuit branches so that
-// down can pick the smaller child arithmetically: which child wins is data
-// dependent and would otherwise be a mispredicted branch at every level.
-func (x *entry) less(y *entry) uint8 {
-	return b2u(x.at < y.at) | (b2u(x.at == y.at) & b2u(x.seq < y.seq))
-}
-
-// b2u converts b to 0 or 1 without a branch.
-func b2u(b bool) uint8 {
-	if b {
-		return 1
-	}
-	return 0
+	fn  func()
+	gen uint32 // bumped when the event runs or is canceled; stale Timers and entries no longer match
 }
 
 // Sim is the event loop. It is not safe for concurrent use; a run is a single
 // thread of control by design.
 type Sim struct {
 	now    Time
-	seq    uint64
 	events uint64
 	budget Budget
 	halted bool
@@ -175,7 +145,9 @@ type Sim struct {
 
 	slab []event
 	free []int32
-	heap []entry // binary min-heap ordered by (at, seq)
+	q    queue // the queued events, by time and then scheduling order
+	// scratch holds the queue's entries while it is refiled or compacted.
+	scratch []entry
 	// ties, when set (SetTies), picks which of the events due at the same
 	// instant runs next; see ties.go.
 	ties *tieOrder
@@ -200,7 +172,7 @@ func (s *Sim) Now() Time { return s.now }
 func (s *Sim) Events() uint64 { return s.events }
 
 // Pending returns the number of scheduled events.
-func (s *Sim) Pending() int { return len(s.heap) }
+func (s *Sim) Pending() int { return s.q.live }
 
 // At schedules fn at virtual time t. A time in the past is clamped to now, so
 // causality always holds. Events at equal times run in scheduling order,
@@ -219,10 +191,7 @@ func (s *Sim) At(t Time, fn func()) Timer {
 	}
 	e := &s.slab[i]
 	e.fn = fn
-	n := len(s.heap)
-	s.heap = append(s.heap, entry{})
-	s.up(n, entry{at: t, seq: s.seq, slot: i})
-	s.seq++
+	s.push(entry{at: t, slot: i, gen: e.gen})
 	return Timer{slot: i + 1, gen: e.gen}
 }
 
@@ -242,11 +211,15 @@ func (s *Sim) Cancel(t Timer) bool {
 		return false
 	}
 	e := &s.slab[i]
-	if e.gen != t.gen || e.heap < 0 {
+	if e.gen != t.gen {
 		return false
 	}
-	s.remove(int(e.heap))
-	s.release(i)
+	// The slot stays out of the free list until its entry, now stale, is
+	// dropped from the queue: reused at once, it could reach the entry's
+	// generation again after 2^32 reuses and revive the canceled event.
+	e.fn = nil
+	e.gen++
+	s.canceled()
 	return true
 }
 
@@ -255,8 +228,7 @@ func (s *Sim) Scheduled(t Timer) bool {
 	if t.slot == 0 || int(t.slot-1) >= len(s.slab) {
 		return false
 	}
-	e := &s.slab[t.slot-1]
-	return e.gen == t.gen && e.heap >= 0
+	return s.slab[t.slot-1].gen == t.gen
 }
 
 // Halt stops the current Run or RunUntil after the running event returns.
@@ -282,20 +254,24 @@ func (s *Sim) Stopping() bool { return s.halted }
 // Step executes the next event, if any, and reports whether one ran. It
 // ignores budgets; Run and RunUntil enforce them.
 func (s *Sim) Step() bool {
-	if len(s.heap) == 0 {
+	if !s.front() {
 		return false
 	}
+	s.fire()
+	return true
+}
+
+// fire executes the event front found.
+func (s *Sim) fire() {
 	if s.ties != nil {
 		s.pickTie()
 	}
-	top := s.heap[0]
+	top := s.q.pop()
 	s.now = top.at
 	fn := s.slab[top.slot].fn
-	s.remove(0)
 	s.release(top.slot)
 	s.events++
 	fn()
-	return true
 }
 
 // Run executes events until the queue is empty, a budget is exhausted or the
@@ -313,10 +289,10 @@ func (s *Sim) RunUntil(until Time) Outcome {
 			}
 			return s.outcome(Halted)
 		}
-		if len(s.heap) == 0 {
+		if !s.front() {
 			return s.outcome(Quiescent)
 		}
-		next := s.heap[0].at
+		next := s.q.now[s.q.head].at
 		if s.budget.MaxTime > 0 && next > s.budget.MaxTime {
 			return s.outcome(TimeBudget)
 		}
@@ -326,7 +302,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		if s.budget.MaxEvents > 0 && s.events >= s.budget.MaxEvents {
 			return s.outcome(EventBudget)
 		}
-		s.Step()
+		s.fire()
 	}
 }
 
@@ -338,66 +314,5 @@ func (s *Sim) release(i int32) {
 	e := &s.slab[i]
 	e.fn = nil
 	e.gen++
-	e.heap = -1
 	s.free = append(s.free, i)
-}
-
-// place stores x at heap index j and records the index in x's slab slot.
-func (s *Sim) place(j int, x entry) {
-	s.heap[j] = x
-	s.slab[x.slot].heap = int32(j)
-}
-
-// up moves x from a hole at index j towards the root until its parent is
-// ordered before it, then stores it.
-func (s *Sim) up(j int, x entry) {
-	for j > 0 {
-		p := (j - 1) / 2
-		if !x.before(&s.heap[p]) {
-			break
-		}
-		s.place(j, s.heap[p])
-		j = p
-	}
-	s.place(j, x)
-}
-
-// down moves x from a hole at index j towards the leaves until no child is
-// ordered before it, then stores it. It reports whether x moved.
-func (s *Sim) down(j int, x entry) bool {
-	start := j
-	h := s.heap
-	n := len(h)
-	for {
-		c := 2*j + 1
-		if c >= n {
-			break
-		}
-		if r := c + 1; r < n {
-			// Branch-free pick of the smaller child: which one wins is
-			// data dependent and would be a mispredicted branch per level.
-			c += int(h[r].less(&h[c]))
-		}
-		if !h[c].before(&x) {
-			break
-		}
-		s.place(j, h[c])
-		j = c
-	}
-	s.place(j, x)
-	return j > start
-}
-
-// remove deletes the entry at heap index j, refilling the hole with the last
-// entry.
-func (s *Sim) remove(j int) {
-	last := len(s.heap) - 1
-	x := s.heap[last]
-	s.heap = s.heap[:last]
-	if j == last {
-		return
-	}
-	if !s.down(j, x) {
-		s.up(j, x)
-	}
 }

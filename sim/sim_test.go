@@ -269,6 +269,7 @@ func TestStaleTimerDoesNotCancelReusedSlot(t *testing.T) {
 				s.Run()
 			} else {
 				require.True(t, s.Cancel(old))
+				s.Run() // drops the stale entry, which frees the slot
 			}
 			// The freed slot is reused by the next event.
 			fresh := s.At(20, r.ev("fresh"))

@@ -1,0 +1,275 @@
+package sim
+
+import "math/bits"
+
+// The event queue has two parts: a short list of the earliest entries,
+// sorted, and behind it a radix heap with 64-way digits for the rest.
+//
+// The list, now, holds entries sorted by time and, within a time, in
+// scheduling order; it is where events are taken from. While the heap is
+// empty and the list short (the model's usual case: a handful of pending
+// events), every event goes into the list: an append, or an insertion a
+// few places from its end, and taking the next event is an index step.
+//
+// Once the list is long, later events go into the radix heap. The kernel
+// never schedules an event before the current time, so queued times only
+// grow, and the heap can file entries by how far they lie from a base time,
+// last (no earlier than the list's entries, no later than the heap's),
+// instead of comparing them with one another. An entry at last joins the
+// list. Any other entry x goes to bucket (L, d), where L is the highest
+// 6-bit digit in which x.at differs from last and d is x.at's value of that
+// digit: every entry of level L is later than every entry of a lower level,
+// and within a level the buckets are in time order. Scheduling is an
+// append. When the list runs dry, the first non-empty bucket (found with
+// one bit mask per level) is scanned for its earliest time, which becomes
+// last, and its entries are filed again, into lower levels or the list; a
+// level-0 bucket holds a single time and becomes the list whole. An entry
+// is filed again at most once per level, and with 1,000 timers a few
+// thousand nanoseconds apart about twice, so an event costs a few appends
+// instead of a binary heap's two sifts, each a dependent walk through
+// memory.
+//
+// Ties: entries of equal time are always in one place (the list, or one
+// bucket), each append adds the latest event, and filing moves a bucket's
+// entries stably into places that are empty, so entries of equal time stay
+// in scheduling order and the list runs in scheduling order.
+//
+// Cancel does not search the queue: it bumps the generation of the event's
+// slot, which then no longer matches the entry's, and the entry is dropped,
+// and the slot freed, when it is reached. When dead entries outnumber the live ones (and there
+// are more than a few), the queue is compacted, so its memory stays within
+// about twice the live events.
+
+// entry is one queued event: its time and the slab slot and generation of
+// its callback. It holds no pointers, so the collector does not scan the
+// queue.
+type entry struct {
+	at   Time
+	slot int32
+	gen  uint32
+}
+
+const (
+	digitBits = 6
+	digits    = 1 << digitBits // buckets per level
+	// levels covers the 63 bits of a time in [0, Never].
+	levels = (63 + digitBits - 1) / digitBits
+
+	// listOnly is the length below which the list takes every event
+	// while the heap is empty.
+	listOnly = 16
+	// listMax bounds how far the list grows by insertions before its
+	// end (after RunUntil, or when the heap took over from a list of
+	// many times): beyond it the whole queue is filed again.
+	listMax = 64
+	// compactAfter is the number of dead entries below which the queue
+	// is never compacted: compacting a handful costs more than carrying
+	// them.
+	compactAfter = 32
+)
+
+// queue is the list and radix heap described above.
+type queue struct {
+	// now[head:] is the list; now[:head] has run.
+	now  []entry
+	head int
+	last Time
+	// used has bit L set when level L has a non-empty bucket, and full[L]
+	// bit d when bucket (L, d) is non-empty.
+	used uint32
+	full [levels]uint64
+	// b is the heap's buckets, made when first needed, so that a Sim
+	// whose queue stays short carries none.
+	b *[levels][digits][]entry
+	// live counts the queued events that are still due to run; dead the
+	// entries of canceled events still queued.
+	live, dead int
+}
+
+// add appends x to the list. When the array is full and at least half of
+// it has run, the list moves to its front instead of growing it: a move
+// copies no more entries than it frees slots, so each append pays for at
+// most one copied entry.
+func (q *queue) add(x entry) {
+	if len(q.now) == cap(q.now) && q.head >= len(q.now)/2 {
+		n := copy(q.now, q.now[q.head:])
+		q.now, q.head = q.now[:n], 0
+	}
+	q.now = append(q.now, x)
+}
+
+// file puts x where it belongs relative to last, which is no later.
+func (q *queue) file(x entry) {
+	diff := uint64(x.at ^ q.last)
+	if diff == 0 {
+		q.add(x)
+		return
+	}
+	if q.b == nil {
+		q.b = new([levels][digits][]entry)
+	}
+	l := uint(bits.Len64(diff)-1) / digitBits
+	d := uint64(x.at) >> (l * digitBits) % digits
+	q.b[l][d] = append(q.b[l][d], x)
+	q.full[l] |= 1 << d
+	q.used |= 1 << l
+}
+
+// push queues x, which is no earlier than the current time.
+func (s *Sim) push(x entry) {
+	q := &s.q
+	q.live++
+	switch {
+	case x.at == q.last:
+		q.add(x)
+	case x.at > q.last:
+		if q.used == 0 && len(q.now)-q.head < listOnly {
+			q.add(x)
+			q.last = x.at
+			return
+		}
+		q.file(x)
+	case len(q.now)-q.head < listMax:
+		// Before last: into the list, after the entries of its time. The
+		// model schedules mostly soon after now, and keeps a few far
+		// timers at the list's end, so the place is searched from the
+		// front, and the entries after it move up with one copy.
+		k := 0 // the place, counted from head: add may move the list
+		for q.head+k < len(q.now) && q.now[q.head+k].at <= x.at {
+			k++
+		}
+		if q.head > 0 && 2*k < len(q.now)-q.head {
+			// Fewer entries before the place than after it, and the
+			// slot before head has run: move those down instead.
+			q.head--
+			for i := q.head; i < q.head+k; i++ {
+				q.now[i] = q.now[i+1]
+			}
+			q.now[q.head+k] = x
+			return
+		}
+		q.add(x)
+		i := q.head + k
+		copy(q.now[i+1:], q.now[i:])
+		q.now[i] = x
+	default:
+		s.refile(x.at, false)
+		q.file(x)
+	}
+}
+
+// front makes now[head] the first live entry of the queue, dropping dead
+// entries it meets, and reports whether there is one.
+func (s *Sim) front() bool {
+	q := &s.q
+	for {
+		now := q.now
+		for ; q.head < len(now); q.head++ {
+			x := &now[q.head]
+			if s.slab[x.slot].gen == x.gen {
+				return true
+			}
+			q.dead--
+			s.free = append(s.free, x.slot) // canceled: see Cancel
+		}
+		if q.used == 0 {
+			return false
+		}
+		l := bits.TrailingZeros32(q.used)
+		d := bits.TrailingZeros64(q.full[l])
+		if q.full[l] &^= 1 << d; q.full[l] == 0 {
+			q.used &^= 1 << l
+		}
+		src := q.b[l][d]
+		q.head = 0
+		if l == 0 {
+			// One time only: the bucket becomes the list.
+			q.last = src[0].at
+			q.now, q.b[l][d] = src, now[:0]
+			continue
+		}
+		q.now, q.b[l][d] = now[:0], src[:0]
+		last := src[0].at
+		for _, x := range src[1:] {
+			last = min(last, x.at)
+		}
+		// The list and every lower level are empty, so the entries keep
+		// their order.
+		q.last = last
+		for _, x := range src {
+			q.file(x)
+		}
+	}
+}
+
+// pop removes the entry front found.
+func (q *queue) pop() entry {
+	x := q.now[q.head]
+	q.head++
+	q.live--
+	return x
+}
+
+// drain calls f for every queued entry, dead or alive, the list first and
+// then the buckets, and empties the queue, keeping its memory.
+func (q *queue) drain(f func(entry)) {
+	for _, x := range q.now[q.head:] {
+		f(x)
+	}
+	q.now, q.head = q.now[:0], 0
+	for l := range levels {
+		for m := q.full[l]; m != 0; m &= m - 1 {
+			d := bits.TrailingZeros64(m)
+			for _, x := range q.b[l][d] {
+				f(x)
+			}
+			q.b[l][d] = q.b[l][d][:0]
+		}
+		q.full[l] = 0
+	}
+	q.used = 0
+}
+
+// refile files every queued entry again, dropping dead ones when live is
+// set, with last at the earliest of them and t (or at the current time if
+// there are none). The entries of each time come out of drain from one
+// place in order, so they keep their order. It is O(queued entries), and
+// runs for a compaction, or when many events were scheduled before last.
+func (s *Sim) refile(t Time, live bool) {
+	q := &s.q
+	all := s.scratch[:0]
+	q.drain(func(x entry) {
+		if !live || s.slab[x.slot].gen == x.gen {
+			all = append(all, x)
+			t = min(t, x.at)
+		} else {
+			s.free = append(s.free, x.slot) // canceled: see Cancel
+		}
+	})
+	q.last = min(t, s.now)
+	if len(all) > 0 {
+		q.last = t
+	}
+	for _, x := range all {
+		q.file(x)
+	}
+	s.scratch = all[:0]
+}
+
+// canceled counts one entry whose event was canceled, and compacts the
+// queue when such entries outnumber the live ones.
+func (s *Sim) canceled() {
+	q := &s.q
+	q.live--
+	q.dead++
+	if q.dead >= compactAfter && q.dead > q.live {
+		s.refile(Never, true)
+		q.dead = 0
+	}
+}
+
+// reset empties the queue, keeping its memory.
+func (q *queue) reset() {
+	q.drain(func(entry) {})
+	*q = queue{now: q.now, b: q.b}
+}
