@@ -24,8 +24,10 @@ var closedHandlerTwice = Diff{What: "sub s2 closed_handler_calls", Model: "0", R
 // TestSwarmRacesAreTies: the three races the swarm found (model/races.go)
 // are races, not disagreements. Each scenario is not Determined, because
 // the model's variant with its races the other way differs from its own
-// run, and every virtual run of nats.go (10 each, or up to 60 until one
-// went the other way) agrees with the model's run or with that variant, as
+// run, and every virtual run of nats.go (10 each, or up to 300 until one
+// went the other way: 689 goes the other way in about one run of seven
+// on a quiet machine, and once went the model's way 60 times in a row
+// under the full suite's load) agrees with the model's run or with that variant, as
 // a tie (4502 and 11188 mostly go the other way, 11188 was seen to go the
 // model's way too; 689 mostly the model's way). It catches dropping the
 // race variants from the perturbations (a run that went the other way
@@ -45,7 +47,7 @@ func TestSwarmRacesAreTies(t *testing.T) {
 		}
 		ways := map[string]int{}
 		runs := 0
-		for ; runs < 10 || (ways["races the other way"] == 0 && runs < 60); runs++ {
+		for ; runs < 10 || (ways["races the other way"] == 0 && runs < 300); runs++ {
 			r, err := runVirtual(t, p, realDuration(m.Outcome))
 			require.NoError(t, err)
 			diffs, tie, err := judge(m, r, vary)
