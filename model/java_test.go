@@ -288,3 +288,24 @@ actions:
 	require.Equal(t, app.DrainResult, s.DrainResult)
 	require.Equal(t, other.DrainDoneAt, o.DrainDoneAt)
 }
+
+func TestJavaQueueMemberSubDrainTimeout(t *testing.T) {
+	// SubDrainResultAfterCleanup (nats.java #1616) in a queue group: the
+	// PUB goes out before m1's UNSUB, the server routes it to m1 (the
+	// seed's queue choice), nobody reads m1, its drain times out 100 ms
+	// after the barrier (12 ms), drops the message and still completes ok;
+	// m2, subscribed all along, handles nothing.
+	// testdata/conformance/java/queue-sub-drain-timeout.yaml, where the real
+	// 2.26.2 did the same whenever its queue choice was m1.
+	sc, err := scenario.Load("../testdata/conformance/java/queue-sub-drain-timeout.yaml")
+	require.NoError(t, err)
+	res, err := model.Run(sc, model.Config{})
+	require.NoError(t, err)
+	require.Equal(t, ms(12), callAt(t, res, "actions[1]").ReturnedAt)
+	m1 := res.Sub("m1")
+	require.Equal(t, ms(112), m1.RemovedAt)
+	require.Equal(t, model.OK, m1.DrainResult)
+	o := res.Outcome()
+	require.Len(t, o.Subscriptions[0].Dropped, 1)
+	require.Empty(t, res.Sub("m2").Handled)
+}

@@ -57,7 +57,8 @@ func MatrixRows() []string {
 // cfg.DeterminismRuns, and keeps for each profile and invariant the first
 // scenario that violates it (preferring the first one that replays on the
 // real library, cfg.Replayable, so that the counterexample can be checked
-// on the library itself, and shrinking it through such scenarios), shrunk against that invariant (unless
+// on the library itself, and shrinking it through such scenarios; for a
+// known violation the runs never showed, the scenario of its GenSeed), shrunk against that invariant (unless
 // cfg.NoShrink), and compares it with KnownViolations. The error is
 // non-nil only for an unknown profile.
 func RunMatrix(cfg SwarmConfig) (Matrix, error) {
@@ -131,12 +132,17 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 	if err != nil {
 		return m, err
 	}
-	// Shrink every chosen scenario of every profile that ran, in
-	// parallel; each cell goes to its own place in the matrix.
 	ran := len(profiles)
 	if stopped {
 		ran = consumed/cfg.Runs + 1
 	}
+	if !cfg.Topology {
+		if err := all.playRareKnown(profiles[:ran], picks, cat); err != nil {
+			return m, err
+		}
+	}
+	// Shrink every chosen scenario of every profile that ran, in
+	// parallel; each cell goes to its own place in the matrix.
 	eachOf(ran*len(rows), cfg.Workers, func(t int) {
 		j, k := t/len(rows), t%len(rows)
 		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
@@ -145,6 +151,32 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 		m.interrupt(consumed/cfg.Runs, consumed%cfg.Runs)
 	}
 	return m, nil
+}
+
+// playRareKnown plays, for each known violation of profiles with a
+// GenSeed that the runs showed nowhere, the scenario its GenSeed draws, and
+// picks it when it violates the invariant: a violation too rare for the
+// matrix's runs still gets its cell and counterexample. picks[j] is
+// profiles[j]'s row, indexed like cat.
+func (cfg SwarmConfig) playRareKnown(profiles []*model.Profile, picks [][]pick, cat []Invariant) error {
+	for j, p := range profiles {
+		for _, kv := range knownViolations {
+			k := slices.IndexFunc(cat, func(inv Invariant) bool { return inv.ID == kv.Invariant })
+			if kv.Profile != p.Name || kv.GenSeed == 0 || k < 0 || picks[j][k].sc != nil {
+				continue
+			}
+			one := cfg
+			one.Seed, one.DeterminismRuns = kv.GenSeed, 0
+			r := one.swarmRun(p, 0)
+			if r.err != nil {
+				return r.err
+			}
+			if slices.ContainsFunc(r.violated, cat[k].is) {
+				picks[j][k].sc, picks[j][k].seed = r.sc, r.seed
+			}
+		}
+	}
+	return nil
 }
 
 // pick is the scenario RunMatrix has chosen so far to show one row's

@@ -104,6 +104,9 @@ var notApplicable = map[string]map[string]string{
 		"drain-reconnecting-no-close":  "Drain while reconnecting proceeds",
 		"drop-pending-on-drain":        "masked: no-loss-under-drain is a known violation (J-M1: a timed-out sub drain drops what it holds and reports true)",
 		"no-drain-timeout":             "masked: drain-closes is a known violation (a zero timeout waits for ever on a broken link)",
+		"unsub-removes-queue-group":    "masked: queue-drain-no-loss is a known violation (J-M1 in a queue group)",
+		"slow-consumer-silent":         "masked: no-silent-loss and queue-drain-no-loss are known violations",
+		"no-flush-barrier":             "masked in 500 runs: queue-drain-no-loss is a known violation; no-delivery-after-barrier kills it at generator seed 7046",
 	},
 	"natsjs": {
 		"unsub-leaves-delivery":        "callbacks run on arrival: no queue to keep delivering",
