@@ -36,8 +36,7 @@ func (w *World) restartInCluster(a *scenario.RestartServer) {
 
 // start brings a stopped server back, empty and accepting clients, and
 // connects its links again linkReconnect later, but a link still cut
-// (cut.go) and one whose peer started since and has not reached its own
-// reconnect yet, which connects it then.
+// (cut.go), which the cut's own reconnect attempt connects.
 func (s *Server) start() {
 	if s.up {
 		return // a second restart_server already started it
@@ -54,7 +53,7 @@ func (s *Server) start() {
 		now := s.w.sim.Now()
 		for _, ends := range [][]*routeEnd{s.cl.routes, s.cl.leafs, s.cl.gws} {
 			for _, e := range ends {
-				if e.peer.s.up && e.down && now >= e.cutUntil && now >= e.peer.s.cl.linksAt {
+				if e.peer.s.up && e.down && now >= e.cutUntil {
 					s.relink(e)
 				}
 			}
