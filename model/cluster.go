@@ -71,6 +71,9 @@ type serverCluster struct {
 	// starts counts the server's (re)starts (restart.go): what a lame-duck
 	// mode or a start scheduled belongs to the life it was scheduled in.
 	starts int
+	// linksAt: when the server's links connect again after its last start
+	// (restart.go); a cut link reconnects no earlier (cut.go).
+	linksAt sim.Time
 }
 
 // routeKey is the subject and queue group an RS± names; frames carry its
@@ -102,8 +105,12 @@ type routeEnd struct {
 	inbound bool
 	smap    map[int32]int
 	// down: the connection is closed (its server, or the peer's, went
-	// down) and not connected again yet; nothing is written on it.
+	// down, or the link was cut) and not connected again yet; nothing is
+	// written on it.
 	down bool
+	// cutUntil: when the last cut of the link (cut.go) ends; it does not
+	// connect again before.
+	cutUntil sim.Time
 }
 
 // linkKind is what a link between servers is.
@@ -186,7 +193,7 @@ func (w *World) join(l scenario.Link, kind linkKind) {
 	name := linkNames[kind]
 	for _, e := range []*routeEnd{ea, eb} {
 		e.out = newLink(w, name, l.Latency, w.rngNet.Stream(name+"/"+e.s.cl.name+"/"+e.peer.s.cl.name),
-			func(fs []frame, _ bool) { e.peer.s.receiveRoute(e.peer, fs) }, func([]frame) {})
+			func(fs []frame, _ bool) { e.peer.s.receiveRoute(e.peer, fs) }, func(fs []frame) { e.peer.s.lostOnLink(e.peer, fs) })
 		e.writeFn = func() { e.write() }
 		switch kind {
 		case leafLink:
@@ -750,14 +757,21 @@ func (s *Server) goneFor(m *Message, q string, pick func(*Server) bool) []*goneS
 	return out
 }
 
+// dropFor records m as dropped for the removed subscription g: for
+// reason, or the reason its connection's closing gives.
 func (s *Server) dropFor(g *goneSub, m *Message, reason DropReason) {
-	w := s.w
-	ss := g.serverSub
 	if g.closed != DropNone {
 		reason = g.closed
 	}
+	s.dropSub(g.serverSub, m, reason, g.draining)
+}
+
+// dropSub records m as dropped at this server for local subscription ss,
+// for reason, and whether ss was draining then.
+func (s *Server) dropSub(ss *serverSub, m *Message, reason DropReason, draining bool) {
+	w := s.w
 	d := w.ledger.newDelivery(m.ID, ss.rec.index, w.sim.Now())
-	w.ledger.drop(d, w.sim.Now(), reason, g.draining)
+	w.ledger.drop(d, w.sim.Now(), reason, draining)
 	if w.tr != nil {
 		w.trace(ss.conn.client.name, "server.drop", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)),
 			sim.Str("reason", reason.String()), sim.Str("server", s.cl.name))

@@ -145,12 +145,16 @@ const (
 	// client's LameDuckModeHandler called ForceReconnect, or routed toward
 	// that connection and arriving after it closed.
 	DropForceReconnect
+	// DropLinkCut: routed toward another server, it was on the route, leaf
+	// connection or gateway when a cut_link broke it
+	// (docs/cluster.md#cutting-a-link).
+	DropLinkCut
 )
 
 var dropNames = [...]string{"", "slow_consumer", "unknown_sid", "sub_closed", "conn_closed", "disconnect", "max_reached", "run_ended", "duplicate", "cancelled",
 	"server_slow_consumer", "server_stalled", "read_loop_dead",
 	"route_no_interest", "route_no_fallback", "leaf_echo_suppressed", "no_gateway_fallback",
-	"server_shutdown", "force_reconnect"}
+	"server_shutdown", "force_reconnect", "link_cut"}
 
 func (r DropReason) String() string { return dropNames[r] }
 
@@ -235,6 +239,7 @@ var dropCauses = [len(dropNames)]DropCauses{
 	DropNoGatewayFallback:  causes(CauseTopology, CauseDrain),
 	DropServerShutdown:     causes(CauseTopology),
 	DropForceReconnect:     causes(CauseApplication),
+	DropLinkCut:            causes(CauseTopology),
 }
 
 // Causes returns the causes a drop for r can have. A delivery the server

@@ -35,7 +35,8 @@ func (w *World) restartInCluster(a *scenario.RestartServer) {
 }
 
 // start brings a stopped server back, empty and accepting clients, and
-// connects its links again linkReconnect later.
+// connects its links again linkReconnect later, but a link still cut
+// (cut.go), which the cut's own reconnect attempt connects.
 func (s *Server) start() {
 	if s.up {
 		return // a second restart_server already started it
@@ -44,13 +45,15 @@ func (s *Server) start() {
 	s.cl.starts++
 	life := s.cl.starts
 	s.w.trace("server/"+s.cl.name, "server.up")
+	s.cl.linksAt = s.w.sim.Now().Add(linkReconnect)
 	s.w.sim.After(linkReconnect, func() {
 		if !s.up || s.cl.starts != life {
 			return // stopped, or stopped and started again, meanwhile
 		}
+		now := s.w.sim.Now()
 		for _, ends := range [][]*routeEnd{s.cl.routes, s.cl.leafs, s.cl.gws} {
 			for _, e := range ends {
-				if e.peer.s.up && e.down {
+				if e.peer.s.up && e.down && now >= e.cutUntil {
 					s.relink(e)
 				}
 			}
@@ -63,6 +66,7 @@ func (s *Server) start() {
 func (s *Server) relink(e *routeEnd) {
 	s.w.trace("server/"+s.cl.name, "server.relink", sim.Str("to", e.peer.s.cl.name))
 	e.down, e.peer.down = false, false
+	e.out.down, e.peer.out.down = false, false // up again after a cut
 	if e.gw && s.w.mut.Has(GatewayTallyReset) {
 		e.smap, e.peer.smap = nil, nil
 	}

@@ -665,6 +665,9 @@ func (w *World) act(i int) {
 	case a.LameDuck != nil:
 		w.lameDuck(a.LameDuck)
 		rec("", "", "", 0)
+	case a.CutLink != nil:
+		w.cutLink(a.CutLink)
+		rec("", "", "", 0)
 	}
 }
 

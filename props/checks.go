@@ -65,6 +65,10 @@ func DropCause(r *model.Result, d *model.Delivery) model.DropCause {
 		if serverWentDown(r, d.DroppedAt) {
 			return model.CauseTopology
 		}
+	case model.DropLinkCut:
+		if linkWasCut(r, d.DroppedAt) {
+			return model.CauseTopology
+		}
 	case model.DropForceReconnect:
 		if forcedReconnect(r, c, d.DroppedAt) {
 			return model.CauseApplication
@@ -807,6 +811,8 @@ func dropAllowed(r *model.Result, d *model.Delivery, s *model.SubRecord, c *mode
 		return topologyCaused(r, d, s)
 	case model.DropServerShutdown:
 		return serverWentDown(r, d.DroppedAt)
+	case model.DropLinkCut:
+		return linkWasCut(r, d.DroppedAt)
 	case model.DropForceReconnect:
 		return forcedReconnect(r, c, d.DroppedAt)
 	}

@@ -77,8 +77,20 @@ func routed(r *model.Result) bool {
 // connection as it goes down, and a drop of what was routed toward it
 // (server_shutdown) follow.
 func serverWentDown(r *model.Result, t sim.Time) bool {
+	return calledBy(r, t, "lame_duck", "restart_server")
+}
+
+// linkWasCut reports whether a cut_link broke a link between servers at
+// or before t: only then is a message lost on one (link_cut).
+func linkWasCut(r *model.Result, t sim.Time) bool {
+	return calledBy(r, t, "cut_link")
+}
+
+// calledBy reports whether an action of one of verbs was made at or
+// before t.
+func calledBy(r *model.Result, t sim.Time, verbs ...string) bool {
 	for _, call := range r.Calls {
-		if (call.Verb == "lame_duck" || call.Verb == "restart_server") && call.At <= t {
+		if call.At <= t && slices.Contains(verbs, call.Verb) {
 			return true
 		}
 	}

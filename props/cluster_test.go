@@ -1,6 +1,7 @@
 package props
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -134,4 +135,59 @@ actions:
 	}
 	require.NotZero(t, shut)
 	require.Empty(t, failed)
+}
+
+// TestLinkCutDropsAreTheTopologys: on the route-cut example every
+// invariant holds and message 11's two drops (link_cut), lost on the
+// route when it was cut, are the topology's. Doctored records show each
+// check the cut relies on: without the drops (what a link whose lost
+// callback records nothing leaves) ledger-conserved fails, message 11
+// being routed but committed to no subscription; without the cut_link
+// call the drops are unexplained, so no-silent-loss fails and their cause
+// falls to the drain. (Breaks it catches: a no-op lost callback on links
+// between servers; the link_cut cases of dropAllowed and DropCause left
+// out, or true without a cut.)
+func TestLinkCutDropsAreTheTopologys(t *testing.T) {
+	require.Empty(t, failing(t, "../examples/topology/route-cut.yaml", 0))
+	sc, err := scenario.Load("../examples/topology/route-cut.yaml")
+	require.NoError(t, err)
+	run := func() *model.Result {
+		res, err := model.Run(sc, model.Config{})
+		require.NoError(t, err)
+		return res
+	}
+	failed := func(res *model.Result) []string {
+		var ids []string
+		for _, v := range Verdicts(res) {
+			if !v.Holds {
+				ids = append(ids, v.ID)
+			}
+		}
+		return ids
+	}
+	isCut := func(d model.Delivery) bool { return d.Fate == model.DlvDropped && d.Reason == model.DropLinkCut }
+
+	res := run()
+	n := 0
+	for i := range res.Ledger.Deliveries {
+		if d := &res.Ledger.Deliveries[i]; isCut(*d) {
+			require.Equal(t, 11, d.Msg)
+			require.Equal(t, model.CauseTopology, DropCause(res, d))
+			n++
+		}
+	}
+	require.Equal(t, 2, n)
+
+	silent := run()
+	silent.Ledger.Deliveries = slices.DeleteFunc(silent.Ledger.Deliveries, isCut)
+	require.Equal(t, []string{"ledger-conserved"}, failed(silent))
+
+	uncalled := run()
+	uncalled.Calls = slices.DeleteFunc(uncalled.Calls, func(c model.CallRecord) bool { return c.Verb == "cut_link" })
+	require.Contains(t, failed(uncalled), "no-silent-loss")
+	for i := range uncalled.Ledger.Deliveries {
+		if d := &uncalled.Ledger.Deliveries[i]; isCut(*d) {
+			require.Equal(t, model.CauseDrain, DropCause(uncalled, d))
+		}
+	}
 }

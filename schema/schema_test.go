@@ -193,6 +193,8 @@ func TestRejects(t *testing.T) {
 		{"scenario.schema.json", "a drain_result with both client and sub", "name: x\nclients: [{name: a}]\nsubscriptions: [{id: s, client: a, subject: x}]\nexpect: [{drain_result: {client: a, sub: s, result: ok}}]\n"},
 		{"scenario.schema.json", "a route with both between and mesh (oneOf lost)", "name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: c}]\nroutes: [{between: [a, b], mesh: c}]\n"},
 		{"scenario.schema.json", "a gateway between three servers", "name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: d}]\ngateways: [{between: [a, b, a]}]\n"},
+		{"scenario.schema.json", "a cut_link without for", "name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: c}]\nactions: [{at: 0, cut_link: {between: [a, b]}}]\n"},
+		{"scenario.schema.json", "a cut_link between three servers", "name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: c}]\nactions: [{at: 0, cut_link: {between: [a, b, a], for: 1s}}]\n"},
 		{"scenario.schema.json", "a leafnode without its spoke", "name: x\nservers: [{name: a}]\nleafnodes: [{hub: a}]\n"},
 		{"scenario.schema.json", "a drain_result other than ok or timeout", "name: x\nclients: [{name: a}]\nexpect: [{drain_result: {client: a, result: fine}}]\n"},
 		{"sweep.schema.json", "drain_timeout axis no longer required", "name: x\nscenario: a.yaml\naxes: {handler: [1ms]}\n"},
@@ -265,7 +267,7 @@ func scenarioProbes() []probe {
 		ps = append(ps, probe{"/$defs/handler_action/properties/" + v, sub + "{actions: [{" + v + ": " + z + "}]}}]"})
 	}
 	for _, v := range []string{"publish", "request", "flush", "subscribe", "unsubscribe", "auto_unsubscribe",
-		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server", "stall", "lame_duck"} {
+		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server", "stall", "lame_duck", "cut_link"} {
 		ps = append(ps, probe{"/$defs/action/properties/" + v, "name: x\nactions: [{at: 0, " + v + ": " + z + "}]"})
 	}
 	return ps

@@ -62,6 +62,7 @@ actions:
   - {at: 9ms, stall: {client: {{actions[12].stall.client}}, for: {{actions[12].stall.for}}}}
   - {at: 10ms, lame_duck: {server: {{actions[13].lame_duck.server}}, grace: {{actions[13].lame_duck.grace}}, duration: {{actions[13].lame_duck.duration}}}}
   - {after: {event: lame_duck, client: {{actions[14].after.client}}}, flush: {client: app}}
+  - {at: 11ms, cut_link: {between: [{{actions[15].cut_link.between[0]}}, b], for: {{actions[15].cut_link.for}}}}
 `
 
 // The kinds of field of hostileTemplate, each with values it must refuse.
@@ -185,7 +186,7 @@ var hostileFields = []struct {
 	{"actions[10].after.client", "app", badRefs},
 	{"actions[10].after.status", "DRAINING_PUBS", []hostileValue{{"unknown ref", "DRAINING"}, {"unknown ref", "draining_pubs"},
 		{"wrong type", "[CLOSED]"}, {"wrong type", "1"}}},
-	{"actions[11].after.action", "8", []hostileValue{{"unknown ref", "15"}, {"unknown ref", "11"}, {"2^63-1", "9223372036854775807"},
+	{"actions[11].after.action", "8", []hostileValue{{"unknown ref", "16"}, {"unknown ref", "11"}, {"2^63-1", "9223372036854775807"},
 		{"negative", "-1"}, {"wrong type", "drain"}, {"NaN-ish", "1.5"}}},
 	{"actions[12].stall.client", "app", badRefs},
 	{"actions[12].stall.for", "1s", badDurations},
@@ -193,6 +194,8 @@ var hostileFields = []struct {
 	{"actions[13].lame_duck.grace", "1s", badDurations},
 	{"actions[13].lame_duck.duration", "30s", badDurations},
 	{"actions[14].after.client", "app", badRefs},
+	{"actions[15].cut_link.between[0]", "a", []hostileValue{{"unknown ref", "z"}, {"wrong type", "[a]"}, {"wrong type", `""`}, {"wrong type", "~"}}},
+	{"actions[15].cut_link.for", "1s", slices.Concat(badDurations, []hostileValue{{"negative", "0s"}})},
 }
 
 // fillHostile returns hostileTemplate with field set to value and every
@@ -269,6 +272,11 @@ func hostileCorpus(t testing.TB) []hostile {
 	add("huge", "lame-duck grace not below its duration", strings.Replace(good, "grace: 1s", "grace: 30s", 1), "actions[13].lame_duck")
 	add("huge", "lame-duck default grace above its duration", strings.Replace(good, "grace: 1s, duration: 30s", "duration: 5s", 1), "actions[13].lame_duck")
 	add("duplicate", "lame_duck twice on one server", strings.Replace(good, "restart_server: {for: 1s, server: a}", "lame_duck: {server: b}", 1), "actions[13].lame_duck.server")
+	add("unknown ref", "cut_link of a server to itself", strings.Replace(good, "between: [a, b], for", "between: [b, b], for", 1), "actions[15].cut_link.between")
+	add("unknown ref", "cut_link of servers not linked", strings.Replace(good, "routes: [{between: [a, b], latency: 1ms}]", "routes: []", 1), "actions[15].cut_link.between")
+	add("wrong type", "cut_link of three servers", strings.Replace(good, "between: [a, b], for", "between: [a, b, a], for", 1), "actions[15].cut_link.between")
+	add("wrong type", "cut_link without for", strings.Replace(good, "b], for: 1s}", "b]}", 1), "actions[15].cut_link.for")
+	add("unknown ref", "cut_link without servers", head+"actions: [{at: 0s, cut_link: {between: [a, b], for: 1s}}]\n", "actions[0].cut_link.between")
 	add("unknown ref", "lame_duck without servers", head+"actions: [{at: 0s, lame_duck: {server: a}}]\n", "actions[0].lame_duck.server")
 	add("negative", "oneof with a negative value", "name: x\nnetwork: {latency: \"oneof(1ms,-1ms)\"}\n", "network.latency")
 	add("wrong type", "empty oneof", "name: x\nnetwork: {latency: \"oneof()\"}\n", "network.latency")

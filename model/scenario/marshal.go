@@ -332,6 +332,9 @@ func actionPairs(a *Action) pairs {
 			ld.add("duration", duration(a.LameDuck.Duration))
 		}
 		p.add("lame_duck", ld.flow())
+	case a.CutLink != nil:
+		c := a.CutLink
+		p.add("cut_link", pairs{between(c.Between[0], c.Between[1]), "for: " + duration(c.For)}.flow())
 	}
 	return p
 }

@@ -845,7 +845,7 @@ func (d *decoder) handler(n *yaml.Node, path string) (Handler, error) {
 var (
 	handlerVerbs = []string{"reply", "publish", "request", "unsubscribe", "drain_sub", "subscribe", "drain", "sleep"}
 	actionVerbs  = []string{"publish", "request", "flush", "subscribe", "unsubscribe", "auto_unsubscribe",
-		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server", "stall", "lame_duck"}
+		"drain_sub", "drain", "close", "next_msg", "counters", "disconnect", "restart_server", "stall", "lame_duck", "cut_link"}
 )
 
 func (d *decoder) handlerAction(n *yaml.Node, path string) (HandlerAction, error) {
@@ -1077,6 +1077,8 @@ func (d *decoder) action(n *yaml.Node, path string) (Action, error) {
 			a.Stall, err = d.stall(f.val, f.path)
 		case "lame_duck":
 			a.LameDuck, err = d.lameDuck(f.val, f.path)
+		case "cut_link":
+			a.CutLink, err = d.cutLink(f.val, f.path)
 		}
 	}
 	return a, err
@@ -1170,6 +1172,30 @@ func (d *decoder) lameDuck(n *yaml.Node, path string) (*LameDuck, error) {
 		err = d.errorf(n.Line, path, "lame-duck grace %v is not below its duration %v: nats-server refuses that (lame_duck_grace_period must be less than lame_duck_duration; defaults 10s and 2m); want grace < duration", ld.Grace, ld.Duration)
 	}
 	return ld, err
+}
+
+// cutLink decodes a cut_link action: the two servers the link joins
+// (between:, as in routes: and gateways:) and how long it stays cut
+// (for:, above zero: a cut of no length would cut nothing). That the
+// servers exist and are linked is checked with the topology
+// (validateClientServers).
+func (d *decoder) cutLink(n *yaml.Node, path string) (*CutLink, error) {
+	cl := &CutLink{}
+	err := d.object(n, path,
+		key{"between", true, func(v *yaml.Node, p string) error {
+			pair, err := d.serverPair(v, p)
+			for i := 0; err == nil && i < 2; i++ {
+				cl.Between[i], err = d.name(pair[i], index(p, i))
+			}
+			return err
+		}},
+		key{"for", true, func(v *yaml.Node, p string) (err error) {
+			if cl.For, err = d.duration(v, p); err == nil && cl.For == 0 {
+				err = d.errorf(v.Line, p, "a cut of 0s cuts nothing; want a duration above zero such as 100ms")
+			}
+			return
+		}})
+	return cl, err
 }
 
 // cutAtComma reports whether n looks like the first part of a plain

@@ -12,8 +12,10 @@ import (
 // (non-constant) durations cannot be matched; its relays have no bandwidth
 // limit, so server backlog cannot build; each message carries a key that
 // some libraries count in their pending bytes (unless every message
-// declares its headers, which then hold the key: keysDeclared); and several requests made
-// by one action at the same instant reach the wire in no determined order.
+// declares its headers, which then hold the key: keysDeclared); several
+// requests made by one action at the same instant reach the wire in no
+// determined order; and the relays do not cut links between servers
+// (cut_link).
 // Library-specific limits (no-responders, a profile without a real
 // counterpart) are the conformance package's to check.
 func (s *Scenario) Playable() error {
@@ -47,6 +49,9 @@ func (s *Scenario) Playable() error {
 	for i, a := range s.Actions {
 		if r := a.Request; r != nil && r.Count > 1 && r.Interval == 0 {
 			return fmt.Errorf("actions[%d]: %d requests at once: their order on the wire is not determined", i, r.Count)
+		}
+		if a.CutLink != nil {
+			return fmt.Errorf("actions[%d]: cut_link: the real runs' relays do not cut a link between servers", i)
 		}
 	}
 	return nil

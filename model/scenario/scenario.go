@@ -241,7 +241,7 @@ type Reply struct {
 
 // Action is one step of the scenario, made at time At or, when After is
 // set, on an event of the run (see Trigger). Exactly one of the verb
-// fields (Publish to RestartServer) is set.
+// fields (Publish to CutLink) is set.
 type Action struct {
 	At              time.Duration
 	After           *Trigger // nil for a timed action
@@ -260,6 +260,7 @@ type Action struct {
 	RestartServer   *RestartServer
 	Stall           *Stall
 	LameDuck        *LameDuck
+	CutLink         *CutLink
 	Line            int
 }
 
@@ -355,6 +356,17 @@ type RestartServer struct {
 	Server string
 }
 
+// CutLink cuts the one route, leaf connection or gateway between two
+// servers of the topology (Between, in either order) for For: what is in
+// flight on it either way is lost, both servers drop the interest the
+// other announced on it, and it connects again at the first reconnect
+// attempt at or after the cut ends (docs/cluster.md#cutting-a-link). It
+// is disconnect's counterpart for a link between servers.
+type CutLink struct {
+	Between [2]string
+	For     time.Duration
+}
+
 // LameDuck puts a server of the topology into lame-duck mode, as
 // nats-server's Server.lameDuckMode does (docs/cluster.md#lame-duck-mode):
 // it stops accepting clients, tells its clients (async INFO with ldm),
@@ -424,6 +436,8 @@ func (a *Action) Kind() string {
 		return "stall"
 	case a.LameDuck != nil:
 		return "lame_duck"
+	case a.CutLink != nil:
+		return "cut_link"
 	}
 	return ""
 }

@@ -161,10 +161,7 @@ func (d *decoder) links(t *Topology, f field, lat sim.Dist, ends ...string) ([]L
 		switch ends[0] {
 		case "between":
 			keys = append(keys, key{"between", ends[len(ends)-1] != "mesh", func(v *yaml.Node, p string) error {
-				pair, err := d.sequence(v, p)
-				if err == nil && len(pair) != 2 {
-					err = d.errorf(v.Line, p, "want the two servers the link joins, such as [a, b]; got %d items", len(pair))
-				}
+				pair, err := d.serverPair(v, p)
 				if err == nil {
 					err = server(pair[0], index(p, 0), &l.A)
 				}
@@ -206,6 +203,16 @@ func (d *decoder) links(t *Topology, f field, lat sim.Dist, ends ...string) ([]L
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// serverPair decodes between: [a, b], the two servers a link joins, as
+// nodes.
+func (d *decoder) serverPair(v *yaml.Node, p string) ([]*yaml.Node, error) {
+	pair, err := d.sequence(v, p)
+	if err == nil && len(pair) != 2 {
+		err = d.errorf(v.Line, p, "want the two servers the link joins, such as [a, b]; got %d items", len(pair))
+	}
+	return pair, err
 }
 
 // checkLinks refuses links nats-server would not form or that make no
@@ -299,7 +306,8 @@ func (t *Topology) clusters() []string {
 }
 
 // validateClientServers checks that every client's server and reconnect
-// servers, and every lame_duck and restart_server action's server, exist: with no topology,
+// servers, and every lame_duck and restart_server action's server, exist,
+// and every cut_link action names two linked servers: with no topology,
 // no client or action may name one, and no client may react to lame-duck
 // mode.
 func (d *decoder) validateClientServers(s *Scenario) error {
@@ -339,6 +347,11 @@ func (d *decoder) validateClientServers(s *Scenario) error {
 		}
 	}
 	for i, a := range s.Actions {
+		if a.CutLink != nil {
+			if err := d.validateCut(s.Topology, index("actions", i)+".cut_link.between", a.CutLink); err != nil {
+				return err
+			}
+		}
 		if a.RestartServer != nil && a.RestartServer.Server != "" {
 			path := index("actions", i) + ".restart_server.server"
 			if !slices.Contains(names, a.RestartServer.Server) {
@@ -369,6 +382,34 @@ func (d *decoder) validateClientServers(s *Scenario) error {
 	return nil
 }
 
+// validateCut checks that the servers a cut_link names exist and that a
+// route, leaf connection or gateway joins them. A server that is down when
+// the cut comes is fine: the cut then only keeps the link from connecting
+// again until it ends.
+func (d *decoder) validateCut(t *Topology, path string, c *CutLink) error {
+	if t == nil {
+		return d.errorf(d.line(path), path, "cut_link cuts a link between servers: list them under servers: (a client's connection breaks with disconnect)")
+	}
+	names := t.names()
+	for i, name := range c.Between {
+		if !slices.Contains(names, name) {
+			p := index(path, i)
+			return d.errorf(d.line(path), p, "%s", unknownName("server", name, names))
+		}
+	}
+	if !t.Linked(c.Between[0], c.Between[1]) {
+		return d.errorf(d.line(path), path, "servers %q and %q are not linked: no route, leaf connection or gateway joins them; want two servers listed together under routes:, leafnodes: or gateways:", c.Between[0], c.Between[1])
+	}
+	return nil
+}
+
+// Linked reports whether a route, leaf connection or gateway joins
+// servers a and b (in either order).
+func (t *Topology) Linked(a, b string) bool {
+	joins := func(l Link) bool { return l.A == a && l.B == b || l.A == b && l.B == a }
+	return slices.ContainsFunc(t.Routes, joins) || slices.ContainsFunc(t.Leafnodes, joins) || slices.ContainsFunc(t.Gateways, joins)
+}
+
 // marshalTopology renders t as top-level fields; every route is explicit.
 func marshalTopology(t *Topology) []string {
 	out := []string{"servers:"}
@@ -390,13 +431,16 @@ func marshalTopology(t *Topology) []string {
 			out = append(out, "  - "+p.flow())
 		}
 	}
-	between := func(l Link) pairs { return pairs{"between: [" + quote(l.A) + ", " + quote(l.B) + "]"} }
-	link("routes", t.Routes, between)
+	ends := func(l Link) pairs { return pairs{between(l.A, l.B)} }
+	link("routes", t.Routes, ends)
 	if len(t.Leafnodes) > 0 {
 		link("leafnodes", t.Leafnodes, func(l Link) pairs { return pairs{"hub: " + quote(l.A), "spoke: " + quote(l.B)} })
 	}
 	if len(t.Gateways) > 0 {
-		link("gateways", t.Gateways, between)
+		link("gateways", t.Gateways, ends)
 	}
 	return out
 }
+
+// between renders the field naming the two servers of a link.
+func between(a, b string) string { return "between: [" + quote(a) + ", " + quote(b) + "]" }

@@ -170,3 +170,58 @@ func TestBadLameDuck(t *testing.T) {
 		})
 	}
 }
+
+// TestCutLink checks the cut_link action: both ends in either order, a
+// route, a leaf connection or a gateway, a server that is down at the
+// cut, and that it survives Marshal. (Breaks it catches: a parser that
+// loses either end or the duration, or a marshaller that drops them.)
+func TestCutLink(t *testing.T) {
+	src := "name: c\nservers: [{name: a, cluster: c}, {name: b, cluster: c}, {name: x, cluster: d}, {name: l}]\n" +
+		"gateways: [{between: [a, x]}]\nleafnodes: [{hub: b, spoke: l}]\nclients: [{name: p}]\n" +
+		"actions:\n  - {at: 1ms, cut_link: {between: [b, a], for: 50ms}}\n  - {at: 2ms, cut_link: {between: [x, a], for: 1s}}\n" +
+		"  - {at: 3ms, restart_server: {server: l, for: 1s}}\n  - {at: 4ms, cut_link: {between: [l, b], for: 2s}}\n"
+	s, err := Parse("c.yaml", []byte(src))
+	require.NoError(t, err)
+	require.Equal(t, &CutLink{Between: [2]string{"b", "a"}, For: 50 * time.Millisecond}, s.Actions[0].CutLink)
+	require.Equal(t, &CutLink{Between: [2]string{"x", "a"}, For: time.Second}, s.Actions[1].CutLink)
+	require.Equal(t, &CutLink{Between: [2]string{"l", "b"}, For: 2 * time.Second}, s.Actions[3].CutLink)
+	require.Equal(t, "cut_link", s.Actions[0].Kind())
+	out := s.Marshal()
+	back, err := Parse("c.yaml", out)
+	require.NoError(t, err, string(out))
+	for i := range s.Actions {
+		require.Equal(t, s.Actions[i].CutLink, back.Actions[i].CutLink)
+	}
+}
+
+// TestBadCutLink checks that a cut_link naming what does not exist, or no
+// cut at all, is refused with file, line, field and what was expected;
+// each case would pass a parser without the check its name gives.
+func TestBadCutLink(t *testing.T) {
+	const three = "name: x\nservers: [{name: a, cluster: c}, {name: b, cluster: c}, {name: z}]\nclients: [{name: p}]\n"
+	cases := []struct{ name, src, want string }{
+		{"unknown server", three + "actions:\n  - {at: 0s, cut_link: {between: [a, qqqq], for: 1s}}\n",
+			`bad.yaml:5: actions[0].cut_link.between[1]: unknown server "qqqq" (want one of a, b, z)`},
+		{"not linked", three + "actions:\n  - {at: 0s, cut_link: {between: [a, z], for: 1s}}\n",
+			`bad.yaml:5: actions[0].cut_link.between: servers "a" and "z" are not linked: no route, leaf connection or gateway joins them; want two servers listed together under routes:, leafnodes: or gateways:`},
+		{"itself", three + "actions:\n  - {at: 0s, cut_link: {between: [a, a], for: 1s}}\n",
+			`bad.yaml:5: actions[0].cut_link.between: servers "a" and "a" are not linked: no route, leaf connection or gateway joins them; want two servers listed together under routes:, leafnodes: or gateways:`},
+		{"zero for", three + "actions:\n  - {at: 0s, cut_link: {between: [a, b], for: 0s}}\n",
+			`bad.yaml:5: actions[0].cut_link.for: a cut of 0s cuts nothing; want a duration above zero such as 100ms`},
+		{"negative for", three + "actions:\n  - {at: 0s, cut_link: {between: [a, b], for: -1s}}\n",
+			`bad.yaml:5: actions[0].cut_link.for: duration "-1s" must not be negative (allowed: 0 to 1000h)`},
+		{"no for", three + "actions:\n  - {at: 0s, cut_link: {between: [a, b]}}\n",
+			`bad.yaml:5: actions[0].cut_link.for: missing required field`},
+		{"three servers", three + "actions:\n  - {at: 0s, cut_link: {between: [a, b, z], for: 1s}}\n",
+			`bad.yaml:5: actions[0].cut_link.between: want the two servers the link joins, such as [a, b]; got 3 items`},
+		{"no servers", "name: x\nclients: [{name: p}]\nactions:\n  - {at: 0s, cut_link: {between: [a, b], for: 1s}}\n",
+			`bad.yaml:4: actions[0].cut_link.between: cut_link cuts a link between servers: list them under servers: (a client's connection breaks with disconnect)`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("bad.yaml", []byte(c.src))
+			require.Error(t, err)
+			require.Equal(t, c.want, err.Error())
+		})
+	}
+}
