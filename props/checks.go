@@ -695,7 +695,8 @@ func checkClosedCallback(r *model.Result) []string {
 // application or the drain, or -1 when the records cannot tell (closed
 // while the reconnect loop ran: by Close, or by running out of reconnect
 // attempts; the status may say DRAINING_SUBS then, when a Drain that
-// proceeds while reconnecting overwrote it).
+// proceeds while reconnecting overwrote it, or stay DRAINING_PUBS, as
+// natsjs's does while its final flush waits for a reconnect).
 func closedCallbacks(r *model.Result, c *model.ConnRecord) int {
 	if !noCallbacksAfterClose(r, c.Client) {
 		return 1
@@ -710,10 +711,15 @@ func closedCallbacks(r *model.Result, c *model.ConnRecord) int {
 		}
 		prev = s.Status
 	}
+	reconnected := countCallbacks(c, "reconnected", "")
 	switch {
 	case prev == model.Disconnected:
 		return 1
-	case loops > countCallbacks(c, "reconnected", ""):
+	case loops > reconnected, countCallbacks(c, "disconnected", "") > reconnected:
+		// The link was down when the connection closed. A profile whose
+		// status stays DRAINING_* while it reconnects (natsjs) shows
+		// the loop only by a disconnected callback with no reconnected
+		// one after it.
 		return -1
 	}
 	return 0
