@@ -711,15 +711,13 @@ func closedCallbacks(r *model.Result, c *model.ConnRecord) int {
 		}
 		prev = s.Status
 	}
-	reconnected := countCallbacks(c, "reconnected", "")
 	switch {
 	case prev == model.Disconnected:
 		return 1
-	case loops > reconnected, countCallbacks(c, "disconnected", "") > reconnected:
-		// The link was down when the connection closed. A profile whose
-		// status stays DRAINING_* while it reconnects (natsjs) shows
-		// the loop only by a disconnected callback with no reconnected
-		// one after it.
+	case loops > countCallbacks(c, "reconnected", ""), c.LastError == model.ErrNoServers:
+		// Closed while the reconnect loop ran. A profile whose status
+		// stays DRAINING_PUBS while it reconnects (natsjs) shows the
+		// loop only by the ErrNoServers it leaves when a close ends it.
 		return -1
 	}
 	return 0
