@@ -68,9 +68,9 @@ func ModelKeys(res *model.Result) map[int]Key {
 		}
 	}
 	// No-responders statuses answer the request whose reply inbox they go to.
-	inbox := map[string]Key{}
+	inbox := map[model.Str]Key{}
 	for id, k := range keys {
-		if m := res.Ledger.Message(id); m.Reply != "" {
+		if m := res.Ledger.Message(id); m.Reply != 0 {
 			inbox[m.Reply] = k
 		}
 	}

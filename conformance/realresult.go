@@ -149,7 +149,7 @@ func renumber(o *model.Outcome) (map[int]int, *model.Ledger) {
 		}
 		id := len(l.Messages) + 1
 		ids[c.Msg] = id
-		l.Messages = append(l.Messages, model.Message{ID: id, From: c.Source, PublishedAt: sim.Time(c.AtNS), Fate: model.MsgRouted})
+		l.Messages = append(l.Messages, model.Message{ID: id, From: l.Intern(c.Source), PublishedAt: sim.Time(c.AtNS), Fate: model.MsgRouted})
 	}
 	next := len(l.Messages) + 1
 	for _, so := range o.Subscriptions {

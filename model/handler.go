@@ -195,11 +195,11 @@ func (cb *callback) runActions(i int) {
 		next := i + 1
 		switch {
 		case a.Reply != nil:
-			if msg.Reply == "" {
+			if msg.Reply == 0 {
 				rec(ErrMsgNoReply, 0)
 				continue
 			}
-			rec(c.reply(msg.Reply, a.Reply.Size))
+			rec(c.reply(c.w.ledger.Str(msg.Reply), a.Reply.Size))
 		case a.Publish != nil:
 			p := a.Publish
 			w.repeat(p.Count, p.Interval, func() {

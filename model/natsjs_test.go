@@ -166,6 +166,6 @@ actions:
 	}
 	m := res.Ledger.Message(reply.Msg)
 	require.Equal(t, model.MsgLostUnsent, m.Fate)
-	require.Equal(t, "reply after close", m.LostReason)
+	require.Equal(t, "reply after close", res.Str(m.LostReason))
 	require.Equal(t, []string{"request=ErrTimeout"}, results(res, "actions[0]"))
 }

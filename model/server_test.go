@@ -198,7 +198,7 @@ func TestStallWindowLetsOneMessagePerPublisherPastTheUnsub(t *testing.T) {
 		require.Less(t, int64(m.AcceptedAt), int64(orders.UnsubProcessedAt))
 		require.Equal(t, m.AcceptedAt.Add(2*time.Millisecond), d.CommittedAt)
 		require.Greater(t, int64(d.CommittedAt), int64(orders.UnsubProcessedAt))
-		require.Equal(t, "shop", m.From)
+		require.Equal(t, "shop", res.Str(m.From))
 	}
 	require.Len(t, late, 1, "at most one message per stalled publisher")
 	d := late[0]

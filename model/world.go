@@ -138,7 +138,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	for i := range sc.Clients {
 		spec := &sc.Clients[i]
 		c := &Conn{
-			w: w, idx: i, name: spec.Name,
+			w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
 			out:    w.getFrames(),
 			opts:   resolveOptions(p, spec),
 			status: Connected,
@@ -410,7 +410,7 @@ func (w *World) putFrames(f []frame) {
 func (w *World) lostInFlight(id int, reason string) {
 	m := w.ledger.Message(id)
 	if m.Fate == MsgInTransit {
-		m.Fate, m.LostReason = MsgLostInFlight, reason
+		m.Fate, m.LostReason = MsgLostInFlight, w.ledger.Intern(reason)
 	}
 }
 
@@ -429,7 +429,7 @@ func (w *World) call(r CallRecord) {
 		fs = append(fs, sim.Str("sub", r.Sub))
 	}
 	if r.Msg != 0 {
-		fs = append(fs, sim.Int("msg", int64(r.Msg)), sim.Str("subject", w.ledger.Message(r.Msg).Subject))
+		fs = append(fs, sim.Int("msg", int64(r.Msg)), sim.Str("subject", w.ledger.Str(w.ledger.Message(r.Msg).Subject)))
 	}
 	fs = append(fs, sim.Str("result", r.Result))
 	actor := r.Client
@@ -751,9 +751,10 @@ func (w *World) finish() {
 			l.drop(int32(i), now, DropRunEnded, false)
 		}
 	}
+	ended := l.Intern("run ended")
 	for i := range l.Messages {
 		if l.Messages[i].Fate == MsgInTransit {
-			l.Messages[i].Fate, l.Messages[i].LostReason = MsgLostInFlight, "run ended"
+			l.Messages[i].Fate, l.Messages[i].LostReason = MsgLostInFlight, ended
 		}
 	}
 }

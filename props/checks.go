@@ -190,7 +190,7 @@ func checkFIFO(r *model.Result) []string {
 			if m == nil {
 				continue
 			}
-			from := m.From
+			from := r.Str(m.From)
 			i := 0
 			for i < len(seen) && seen[i].from != from {
 				i++
@@ -245,16 +245,16 @@ func checkQueueDrainNoLoss(r *model.Result) []string {
 			ok := reachedGroup(r, g, m, live)
 			for i := range r.Ledger.Messages {
 				msg := &r.Ledger.Messages[i]
-				if msg.AcceptedAt == model.NoTime || msg.AcceptedAt < start || !model.SubjectMatches(m.Subject, msg.Subject) {
+				if msg.AcceptedAt == model.NoTime || msg.AcceptedAt < start || !model.SubjectMatches(m.Subject, r.Str(msg.Subject)) {
 					continue
 				}
 				// A member across a gateway is no fallback: a server tries a
 				// gateway only where the message enters its cluster and only
 				// when it has none of its own
 				// (docs/cluster.md#what-the-invariants-promise-in-a-cluster).
-				if !ok[i] && !acrossGateway(r, msg.From, live.Client) {
+				if !ok[i] && !acrossGateway(r, r.Str(msg.From), live.Client) {
 					out = append(out, fmt.Sprintf("msg %d (%s, accepted at %s) reached no member of queue %s: %s drained from %s while %s stayed subscribed",
-						msg.ID, msg.Subject, ts(msg.AcceptedAt), m.Queue, m.ID, ts(start), live.ID))
+						msg.ID, r.Str(msg.Subject), ts(msg.AcceptedAt), m.Queue, m.ID, ts(start), live.ID))
 				}
 			}
 		}
@@ -583,7 +583,7 @@ func checkRepliesReachRequester(r *model.Result) []string {
 		return nil
 	}
 	var out []string
-	var bySubject map[string][]int // reply subject -> message IDs; lookups only
+	var bySubject map[model.Str][]int // reply subject -> message IDs; lookups only
 	for _, call := range r.Calls {
 		if call.Verb != "request" || !strings.Contains(call.Source, "#") || call.Msg <= 0 || call.Msg > len(r.Ledger.Messages) {
 			continue
@@ -593,11 +593,11 @@ func checkRepliesReachRequester(r *model.Result) []string {
 			continue
 		}
 		req := r.Ledger.Message(call.Msg)
-		if req.Reply == "" || req.Fate == model.MsgRefused {
+		if req.Reply == 0 || req.Fate == model.MsgRefused {
 			continue
 		}
 		if bySubject == nil {
-			bySubject = map[string][]int{}
+			bySubject = map[model.Str][]int{}
 			for i := range r.Ledger.Messages {
 				m := &r.Ledger.Messages[i]
 				bySubject[m.Subject] = append(bySubject[m.Subject], m.ID)
@@ -608,7 +608,7 @@ func checkRepliesReachRequester(r *model.Result) []string {
 			if m.AcceptedAt == model.NoTime || m.AcceptedAt >= call.ReturnedAt || m.AcceptedAt < call.At {
 				continue
 			}
-			if c.ClosedAt != model.NoTime && c.ClosedAt <= m.AcceptedAt || acrossGateway(r, m.From, call.Client) {
+			if c.ClosedAt != model.NoTime && c.ClosedAt <= m.AcceptedAt || acrossGateway(r, r.Str(m.From), call.Client) {
 				continue
 			}
 			// Only a subscription still subscribed keeps the response
@@ -644,7 +644,7 @@ func checkOutboundComplete(r *model.Result) []string {
 		}
 		for i := range r.Ledger.Messages {
 			m := &r.Ledger.Messages[i]
-			if m.From != c.Client || m.Fate == model.MsgRefused || m.PublishedAt >= pubsAt {
+			if r.Str(m.From) != c.Client || m.Fate == model.MsgRefused || m.PublishedAt >= pubsAt {
 				continue
 			}
 			if m.AcceptedAt == model.NoTime || m.AcceptedAt > c.FinalFlushAt {
@@ -742,16 +742,16 @@ func checkNoSilentLoss(r *model.Result) []string {
 		bad := ""
 		switch m.Fate { // one still in transit is ledger-conserved's
 		case model.MsgRefused:
-			if m.Error == "" {
+			if m.Error == 0 {
 				bad = "refused without an error"
 			}
 		case model.MsgLostUnsent, model.MsgLostInFlight:
-			if m.LostReason == "" || (m.LostReason == "run ended" && !budgetStop(r)) {
-				bad = fmt.Sprintf("lost (%q) in a run that ended quietly", m.LostReason)
+			if reason := r.Str(m.LostReason); reason == "" || (reason == "run ended" && !budgetStop(r)) {
+				bad = fmt.Sprintf("lost (%q) in a run that ended quietly", reason)
 			}
 		}
 		if bad != "" {
-			out = append(out, fmt.Sprintf("msg %d from %s %s", m.ID, m.From, bad))
+			out = append(out, fmt.Sprintf("msg %d from %s %s", m.ID, r.Str(m.From), bad))
 		}
 	}
 	for i := range r.Ledger.Deliveries {

@@ -49,7 +49,7 @@ func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool
 	}
 	m := message(r, d.Msg)
 	if m == nil || s.UnsubProcessedAt == model.NoTime || s.UnsubProcessedAt > d.DroppedAt ||
-		d.Reason == model.DropRouteNoInterest && clientServer(r, m.From) == clientServer(r, s.Client) {
+		d.Reason == model.DropRouteNoInterest && clientServer(r, r.Str(m.From)) == clientServer(r, s.Client) {
 		return false
 	}
 	if d.Reason == model.DropRouteNoFallback {

@@ -1,0 +1,60 @@
+package model
+
+// Str is a string interned in a run's Ledger: the per-message and per-call
+// records name their subjects, clients and reasons by a Str instead of
+// holding the string, so that they hold no pointers. Ledger.Str reads it
+// back; the zero Str is "".
+type Str uint32
+
+// strTable interns strings in first-use order, so a run's ids depend only
+// on the run (determinism). Its zero value is an empty table holding "".
+type strTable struct {
+	strs []string // by id - 1; id 0 is ""
+	ids  map[string]Str
+	// last is the most recently interned string: a run publishes on the
+	// same subject from the same client again and again, and comparing
+	// with it is cheaper than hashing.
+	last   string
+	lastID Str
+}
+
+// Str returns the string s names, "" for the zero Str.
+func (l *Ledger) Str(s Str) string {
+	if s == 0 {
+		return ""
+	}
+	return l.strs.strs[s-1]
+}
+
+// Intern returns the Str naming s in this ledger, adding s if it is new:
+// a ledger built by hand (a test, a real run's result) interns its strings
+// with it.
+func (l *Ledger) Intern(s string) Str {
+	if s == "" {
+		return 0
+	}
+	t := &l.strs
+	if s == t.last {
+		return t.lastID
+	}
+	id, ok := t.ids[s]
+	if !ok {
+		id = t.add(s)
+	}
+	t.last, t.lastID = s, id
+	return id
+}
+
+// add appends s, which the table does not hold, and returns its id.
+func (t *strTable) add(s string) Str {
+	if t.ids == nil {
+		t.ids = make(map[string]Str)
+	}
+	t.strs = append(t.strs, s)
+	id := Str(len(t.strs))
+	t.ids[s] = id
+	return id
+}
+
+// Str returns the string s names in the run's ledger.
+func (r *Result) Str(s Str) string { return r.Ledger.Str(s) }
