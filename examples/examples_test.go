@@ -98,8 +98,8 @@ func TestRequestReplyWorkers(t *testing.T) {
 	res := run(t, "request-reply-workers.yaml")
 	answered := 0
 	for _, c := range res.Calls {
-		if c.Verb == "request" && c.Client == "requester" {
-			require.Equal(t, model.OK, c.Result, "request %s at %v", c.Source, c.At)
+		if res.Str(c.Verb) == "request" && res.Str(c.Client) == "requester" {
+			require.Equal(t, model.OK, res.Str(c.Result), "request %s at %v", res.Str(c.Source), c.At)
 			answered++
 		}
 	}

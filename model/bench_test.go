@@ -225,12 +225,13 @@ func TestRecordsPack(t *testing.T) {
 	}
 }
 
-// TestRecordsPointerFree: the records written per message (and per call,
-// once those are interned) hold no pointers, so the GC never scans a
-// ledger of a million of them and they pack densely. Catches a string (or
-// slice, map, pointer) field put back into Message, e.g. `Subject string`.
+// TestRecordsPointerFree: the records written per message, delivery and
+// call hold no pointers, so the GC never scans a ledger of a million of
+// them and they pack densely. Catches a string (or slice, map, pointer)
+// field put back into Message or CallRecord, e.g. `Subject string` or
+// `Counters *Counters`.
 func TestRecordsPointerFree(t *testing.T) {
-	for _, v := range []any{model.Message{}, model.Delivery{}} {
+	for _, v := range []any{model.Message{}, model.Delivery{}, model.CallRecord{}} {
 		typ := reflect.TypeOf(v)
 		if path := pointerIn(typ); path != "" {
 			t.Errorf("%s holds a pointer at %s%s; intern it (model.Str) instead", typ, typ.Name(), path)

@@ -1,5 +1,7 @@
 package model
 
+import "unsafe"
+
 // Str is a string interned in a run's Ledger: the per-message and per-call
 // records name their subjects, clients and reasons by a Str instead of
 // holding the string, so that they hold no pointers. Ledger.Str reads it
@@ -11,11 +13,18 @@ type Str uint32
 type strTable struct {
 	strs []string // by id - 1; id 0 is ""
 	ids  map[string]Str
-	// last is the most recently interned string: a run publishes on the
-	// same subject from the same client again and again, and comparing
-	// with it is cheaper than hashing.
-	last   string
-	lastID Str
+	// recent holds recently interned strings by the address of their
+	// bytes: a run interns the same few strings (its client names, the
+	// scenario's subjects and sources, the verbs and results) again and
+	// again, and comparing a string with the one at its own address costs
+	// a pointer compare, where the map would hash it.
+	recent [16]interned
+}
+
+// interned is one entry of strTable.recent.
+type interned struct {
+	s  string
+	id Str
 }
 
 // Str returns the string s names, "" for the zero Str.
@@ -34,14 +43,15 @@ func (l *Ledger) Intern(s string) Str {
 		return 0
 	}
 	t := &l.strs
-	if s == t.last {
-		return t.lastID
+	r := &t.recent[uintptr(unsafe.Pointer(unsafe.StringData(s)))/8%uintptr(len(t.recent))]
+	if r.s == s { // equal strings at the same address compare by address
+		return r.id
 	}
 	id, ok := t.ids[s]
 	if !ok {
 		id = t.add(s)
 	}
-	t.last, t.lastID = s, id
+	*r = interned{s, id}
 	return id
 }
 

@@ -503,28 +503,28 @@ func checkAPIRefusal(r *model.Result) []string {
 	p := profile(r)
 	var out []string
 	for _, call := range r.Calls {
-		c := r.Conn(call.Client)
+		c := r.Conn(r.Str(call.Client))
 		if c == nil {
 			continue
 		}
 		st, stable := statusAt(c, call.At)
 		if !stable {
-			if v := checkDrainWhileReconnecting(p, c, call); v != "" {
+			if v := checkDrainWhileReconnecting(r, p, c, call); v != "" {
 				out = append(out, v)
 			}
 			continue
 		}
-		rule, ok := refusalRule(p, call.Verb, st, reached(c, model.DrainingPubs, call.At))
+		rule, ok := refusalRule(p, r.Str(call.Verb), st, reached(c, model.DrainingPubs, call.At))
 		if !ok {
 			continue
 		}
-		if !rule.allows(call.Result) {
+		if !rule.allows(r.Str(call.Result)) {
 			out = append(out, fmt.Sprintf("%s by %s at %s while %s was %s returned %s; want %s",
-				call.Verb, call.Source, ts(call.At), call.Client, st, call.Result, rule))
+				r.Str(call.Verb), r.Str(call.Source), ts(call.At), r.Str(call.Client), st, r.Str(call.Result), rule))
 		}
-		if call.Verb == "drain" && st == model.Reconnecting && p.DrainReconnecting == model.CloseAndRefuse && c.ClosedAt != call.At {
+		if r.Str(call.Verb) == "drain" && st == model.Reconnecting && p.DrainReconnecting == model.CloseAndRefuse && c.ClosedAt != call.At {
 			out = append(out, fmt.Sprintf("drain by %s at %s while %s was RECONNECTING did not close it (closed %s)",
-				call.Source, ts(call.At), call.Client, ts(c.ClosedAt)))
+				r.Str(call.Source), ts(call.At), r.Str(call.Client), ts(c.ClosedAt)))
 		}
 	}
 	return out
@@ -535,16 +535,16 @@ func checkAPIRefusal(r *model.Result) []string {
 // RECONNECTING that closed the connection at that same instant, as it
 // must: it returns ErrConnectionReconnecting (or ErrConnectionClosed, had
 // a Close at that instant come first) and the connection is CLOSED.
-func checkDrainWhileReconnecting(p *model.Profile, c *model.ConnRecord, call model.CallRecord) string {
-	if call.Verb != "drain" || p.DrainReconnecting != model.CloseAndRefuse {
+func checkDrainWhileReconnecting(r *model.Result, p *model.Profile, c *model.ConnRecord, call model.CallRecord) string {
+	if r.Str(call.Verb) != "drain" || p.DrainReconnecting != model.CloseAndRefuse {
 		return ""
 	}
 	if prev, closing := statusBefore(c, call.At); prev != model.Reconnecting || !closing {
 		return ""
 	}
-	if call.Result != model.ErrConnectionReconnect && call.Result != model.ErrConnectionClosed {
+	if r.Str(call.Result) != model.ErrConnectionReconnect && r.Str(call.Result) != model.ErrConnectionClosed {
 		return fmt.Sprintf("drain by %s at %s while %s was RECONNECTING returned %s; want %s",
-			call.Source, ts(call.At), call.Client, call.Result, model.ErrConnectionReconnect)
+			r.Str(call.Source), ts(call.At), r.Str(call.Client), r.Str(call.Result), model.ErrConnectionReconnect)
 	}
 	return ""
 }
@@ -585,10 +585,10 @@ func checkRepliesReachRequester(r *model.Result) []string {
 	var out []string
 	var bySubject map[model.Str][]int // reply subject -> message IDs; lookups only
 	for _, call := range r.Calls {
-		if call.Verb != "request" || !strings.Contains(call.Source, "#") || call.Msg <= 0 || call.Msg > len(r.Ledger.Messages) {
+		if r.Str(call.Verb) != "request" || !strings.Contains(r.Str(call.Source), "#") || call.Msg <= 0 || call.Msg > len(r.Ledger.Messages) {
 			continue
 		}
-		c := r.Conn(call.Client)
+		c := r.Conn(r.Str(call.Client))
 		if c == nil || c.DrainTimedOut || sawDisconnect(c) {
 			continue
 		}
@@ -608,18 +608,18 @@ func checkRepliesReachRequester(r *model.Result) []string {
 			if m.AcceptedAt == model.NoTime || m.AcceptedAt >= call.ReturnedAt || m.AcceptedAt < call.At {
 				continue
 			}
-			if c.ClosedAt != model.NoTime && c.ClosedAt <= m.AcceptedAt || acrossGateway(r, r.Str(m.From), call.Client) {
+			if c.ClosedAt != model.NoTime && c.ClosedAt <= m.AcceptedAt || acrossGateway(r, r.Str(m.From), r.Str(call.Client)) {
 				continue
 			}
 			// Only a subscription still subscribed keeps the response
 			// subscription alive: one unsubscribed (or past its limit) while
 			// its callback waits for the reply no longer holds the drain.
-			if h := r.Sub(call.Sub); h != nil && h.RemovedAt != model.NoTime && h.RemovedAt <= m.AcceptedAt && h.RemovedBy != "drain" {
+			if h := r.Sub(r.Str(call.Sub)); h != nil && h.RemovedAt != model.NoTime && h.RemovedAt <= m.AcceptedAt && h.RemovedBy != "drain" {
 				continue
 			}
 			if m.Fate != model.MsgRouted {
 				out = append(out, fmt.Sprintf("reply msg %d to request msg %d of %s (%s) accepted at %s found %s; the request returned %s at %s",
-					m.ID, req.ID, call.Source, call.Client, ts(m.AcceptedAt), m.Fate, call.Result, ts(call.ReturnedAt)))
+					m.ID, req.ID, r.Str(call.Source), r.Str(call.Client), ts(m.AcceptedAt), m.Fate, r.Str(call.Result), ts(call.ReturnedAt)))
 			}
 		}
 	}

@@ -78,7 +78,7 @@ func routed(r *model.Result) bool {
 // (server_shutdown) follow.
 func serverWentDown(r *model.Result, t sim.Time) bool {
 	for _, call := range r.Calls {
-		if (call.Verb == "lame_duck" || call.Verb == "restart_server") && call.At <= t {
+		if (r.Str(call.Verb) == "lame_duck" || r.Str(call.Verb) == "restart_server") && call.At <= t {
 			return true
 		}
 	}

@@ -79,7 +79,7 @@ func conservedRun() *model.Result {
 	r := handMade()
 	published(r, 0)
 	r.Subs[0].Handled = []model.Handled{{Msg: 1, Delivery: 0, Start: ms(2), End: ms(3)}}
-	r.Calls = []model.CallRecord{{Source: "actions[0]", Verb: "publish", Client: "c0", Result: model.OK, Msg: 1}}
+	r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[0]"), Verb: r.Ledger.Intern("publish"), Client: r.Ledger.Intern("c0"), Result: r.Ledger.Intern(model.OK), Msg: 1}}
 	return r
 }
 
@@ -347,8 +347,8 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			holding: func() *model.Result { // the application closed it
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: "actions[1]", Verb: "close", Client: "c0", At: ms(50), ReturnedAt: ms(50), Result: model.OK}}
 				r.Ledger = dropped(model.DropConnClosed, ms(50))
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("close"), Client: r.Ledger.Intern("c0"), At: ms(50), ReturnedAt: ms(50), Result: r.Ledger.Intern(model.OK)}}
 				return r
 			},
 		},
@@ -357,13 +357,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // a reply refused while DRAINING_SUBS
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "reply", Client: "c0", Sub: "s0", At: ms(20), ReturnedAt: ms(20), Result: model.ErrConnectionDraining}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.ErrConnectionDraining)}}
 				return r
 			},
 			holding: func() *model.Result { // refused in DRAINING_PUBS, as nats.go does
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "reply", Client: "c0", Sub: "s0", At: ms(45), ReturnedAt: ms(45), Result: model.ErrConnectionDraining}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(45), ReturnedAt: ms(45), Result: r.Ledger.Intern(model.ErrConnectionDraining)}}
 				return r
 			},
 		},
@@ -372,13 +372,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // Unsubscribe succeeded while draining
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: "actions[2]", Verb: "unsubscribe", Client: "c0", Sub: "s0", At: ms(20), ReturnedAt: ms(20), Result: model.OK}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.OK)}}
 				return r
 			},
 			holding: func() *model.Result { // at the instant the drain started the order is unknown
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: "actions[2]", Verb: "unsubscribe", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(10), Result: model.OK}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.OK)}}
 				return r
 			},
 		},
@@ -389,7 +389,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				c := r.Conns[0]
 				c.Status = append(c.Status, model.StatusChange{At: ms(5), Status: model.Reconnecting})
 				c.Callbacks = []model.CallbackEvent{{At: ms(5), Kind: "disconnected"}}
-				r.Calls = []model.CallRecord{{Source: "actions[1]", Verb: "drain", Client: "c0", At: ms(10), ReturnedAt: ms(10), Result: model.ErrConnectionReconnect}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}}
 				return r
 			},
 			holding: func() *model.Result { // ... and closed it at once
@@ -400,7 +400,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				c.ClosedAt = ms(10)
 				c.Status = append(c.Status, model.StatusChange{At: ms(10), Status: model.Closed})
 				c.Callbacks = append(c.Callbacks, model.CallbackEvent{At: ms(10), Kind: "closed"})
-				r.Calls = []model.CallRecord{{Source: "actions[1]", Verb: "drain", Client: "c0", At: ms(10), ReturnedAt: ms(10), Result: model.ErrConnectionReconnect}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}}
 				return r
 			},
 		},
@@ -435,7 +435,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 					{ID: 2, From: l.Intern("c1"), Subject: l.Intern("_INBOX.c0.1"), Fate: model.MsgNoInterest, AcceptedAt: ms(20)},
 				}
 				r.Ledger = l
-				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "request", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(110), Result: model.ErrTimeout, Msg: 1}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}}
 				return r
 			},
 			holding: func() *model.Result { // the reply came after the request had given up
@@ -446,7 +446,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 					{ID: 2, From: l.Intern("c1"), Subject: l.Intern("_INBOX.c0.1"), Fate: model.MsgNoInterest, AcceptedAt: ms(120)},
 				}
 				r.Ledger = l
-				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "request", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(110), Result: model.ErrTimeout, Msg: 1}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}}
 				return r
 			},
 		},
