@@ -18,7 +18,17 @@ type strTable struct {
 	// scenario's subjects and sources, the verbs and results) again and
 	// again, and comparing a string with the one at its own address costs
 	// a pointer compare, where the map would hash it.
-	recent [16]interned
+	recent [recentSlots]interned
+}
+
+// recentSlots is the size of strTable.recent, a power of two: 2^5.
+const recentSlots = 1 << 5
+
+// recentSlot is s's slot in strTable.recent: the address of its bytes,
+// multiplied by 2^64 / the golden ratio so that strings packed next to one
+// another in the binary's string table land far apart, top five bits.
+func recentSlot(s string) uintptr {
+	return uintptr(uint64(uintptr(unsafe.Pointer(unsafe.StringData(s))))*0x9E3779B97F4A7C15>>59) & (recentSlots - 1)
 }
 
 // interned is one entry of strTable.recent.
@@ -43,7 +53,7 @@ func (l *Ledger) Intern(s string) Str {
 		return 0
 	}
 	t := &l.strs
-	r := &t.recent[uintptr(unsafe.Pointer(unsafe.StringData(s)))/8%uintptr(len(t.recent))]
+	r := &t.recent[recentSlot(s)]
 	if r.s == s { // equal strings at the same address compare by address
 		return r.id
 	}

@@ -38,7 +38,7 @@ func TestIntern(t *testing.T) {
 	if len(ids) != len(words) {
 		t.Errorf("%d ids for %d strings", len(ids), len(words))
 	}
-	// Many strings through the 16 recent slots: each keeps its own id.
+	// Many strings through the recent slots: each keeps its own id.
 	for i := range 1000 {
 		s := strings.Repeat("x", i%40) + string(rune('a'+i%26))
 		if got := l.Str(l.Intern(s)); got != s {
