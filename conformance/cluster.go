@@ -162,8 +162,9 @@ func TallyModel(res *model.Result) Tally {
 		if m.Status != 0 || m.Fate == model.MsgRefused {
 			continue
 		}
-		keys[i] = PubKey{m.From, rank[m.From]}
-		rank[m.From]++
+		from := res.Str(m.From)
+		keys[i] = PubKey{from, rank[from]}
+		rank[from]++
 		published = append(published, keys[i])
 	}
 	var handled [][]PubKey

@@ -38,13 +38,14 @@ func ModelKeys(res *model.Result) map[int]Key {
 	bySource := map[string][]model.CallRecord{}
 	var sources []string
 	for _, c := range res.Calls {
-		if !producesMessage(c.Verb) {
+		if !producesMessage(res.Str(c.Verb)) {
 			continue
 		}
-		if _, ok := bySource[c.Source]; !ok {
-			sources = append(sources, c.Source)
+		src := res.Str(c.Source)
+		if _, ok := bySource[src]; !ok {
+			sources = append(sources, src)
 		}
-		bySource[c.Source] = append(bySource[c.Source], c)
+		bySource[src] = append(bySource[src], c)
 	}
 	keys := map[int]Key{}
 	for _, src := range sources {
@@ -68,9 +69,9 @@ func ModelKeys(res *model.Result) map[int]Key {
 		}
 	}
 	// No-responders statuses answer the request whose reply inbox they go to.
-	inbox := map[string]Key{}
+	inbox := map[model.Str]Key{}
 	for id, k := range keys {
-		if m := res.Ledger.Message(id); m.Reply != "" {
+		if m := res.Ledger.Message(id); m.Reply != 0 {
 			inbox[m.Reply] = k
 		}
 	}

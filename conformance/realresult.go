@@ -109,8 +109,9 @@ func RealResult(sc *scenario.Scenario, p *model.Profile, o *model.Outcome, until
 	ids, ledger := renumber(o)
 	res.Ledger = ledger
 	for _, c := range o.Calls {
-		res.Calls = append(res.Calls, model.CallRecord{Source: c.Source, Verb: c.Verb, Client: c.Client, Sub: c.Sub,
-			At: sim.Time(c.AtNS), ReturnedAt: sim.Time(c.ReturnedAtNS), Result: c.Result, Msg: ids[c.Msg]})
+		res.Calls = append(res.Calls, model.CallRecord{Source: ledger.Intern(c.Source), Verb: ledger.Intern(c.Verb),
+			Client: ledger.Intern(c.Client), Sub: ledger.Intern(c.Sub),
+			At: sim.Time(c.AtNS), ReturnedAt: sim.Time(c.ReturnedAtNS), Result: ledger.Intern(c.Result), Msg: ids[c.Msg]})
 	}
 	for _, co := range o.Connections {
 		c, err := connRecord(co)
@@ -149,7 +150,7 @@ func renumber(o *model.Outcome) (map[int]int, *model.Ledger) {
 		}
 		id := len(l.Messages) + 1
 		ids[c.Msg] = id
-		l.Messages = append(l.Messages, model.Message{ID: id, From: c.Source, PublishedAt: sim.Time(c.AtNS), Fate: model.MsgRouted})
+		l.Messages = append(l.Messages, model.Message{ID: id, From: l.Intern(c.Source), PublishedAt: sim.Time(c.AtNS), Fate: model.MsgRouted})
 	}
 	next := len(l.Messages) + 1
 	for _, so := range o.Subscriptions {

@@ -98,8 +98,8 @@ func TestRequestReplyWorkers(t *testing.T) {
 	res := run(t, "request-reply-workers.yaml")
 	answered := 0
 	for _, c := range res.Calls {
-		if c.Verb == "request" && c.Client == "requester" {
-			require.Equal(t, model.OK, c.Result, "request %s at %v", c.Source, c.At)
+		if res.Str(c.Verb) == "request" && res.Str(c.Client) == "requester" {
+			require.Equal(t, model.OK, res.Str(c.Result), "request %s at %v", res.Str(c.Source), c.At)
 			answered++
 		}
 	}
@@ -145,7 +145,7 @@ func TestServerStallHole(t *testing.T) {
 	late := lateDeliveries(res, "orders")
 	require.Len(t, late, 1, "one order: shop was the one publisher stalled on orders when the UNSUB was processed")
 	d := &res.Ledger.Deliveries[late[0]]
-	require.Equal(t, "shop", res.Ledger.Message(d.Msg).From)
+	require.Equal(t, "shop", res.Str(res.Ledger.Message(d.Msg).From))
 	require.Less(t, int64(res.Ledger.Message(d.Msg).AcceptedAt), int64(orders.UnsubProcessedAt), "published before the UNSUB")
 	require.Greater(t, int64(d.CommittedAt), int64(orders.UnsubProcessedAt), "sent after it")
 	require.GreaterOrEqual(t, int64(d.ArrivedAt), int64(orders.BarrierAt), "and read after the drain's PONG")

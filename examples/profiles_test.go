@@ -53,7 +53,7 @@ func runProfile(t *testing.T, file string, stuck bool, violated ...string) *mode
 func call(t *testing.T, res *model.Result, source, verb string) model.CallRecord {
 	t.Helper()
 	for _, c := range res.Calls {
-		if strings.HasPrefix(c.Source, source) && c.Verb == verb {
+		if strings.HasPrefix(res.Str(c.Source), source) && res.Str(c.Verb) == verb {
 			return c
 		}
 	}
@@ -76,8 +76,8 @@ const ms = sim.Time(time.Millisecond)
 func TestProfileGo(t *testing.T) {
 	res := runProfile(t, "go.yaml", false)
 	app, sub := res.Conn("app"), res.Sub("updates")
-	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result, "replies go out while DRAINING_SUBS")
-	require.Equal(t, model.OK, call(t, res, "actions[0]", "request").Result)
+	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result), "replies go out while DRAINING_SUBS")
+	require.Equal(t, model.OK, res.Str(call(t, res, "actions[0]", "request").Result))
 	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(app))
 	require.Equal(t, 202*ms, sub.Handled[0].End)
 	require.Equal(t, 211*ms, statusAt(app, model.DrainingPubs), "noticed on the 10 ms poll after the 100 ms subscription check")
@@ -99,8 +99,8 @@ func TestProfileGo153(t *testing.T) {
 func TestProfileC(t *testing.T) {
 	res := runProfile(t, "c.yaml", false)
 	app, sub := res.Conn("app"), res.Sub("updates")
-	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
-	require.Equal(t, model.OK, call(t, res, "actions[0]", "request").Result)
+	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
+	require.Equal(t, model.OK, res.Str(call(t, res, "actions[0]", "request").Result))
 	require.Equal(t, sub.Handled[0].End, statusAt(app, model.DrainingPubs), "event-driven: DRAINING_PUBS as the handler returns")
 	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app))
 }
@@ -108,7 +108,7 @@ func TestProfileC(t *testing.T) {
 func TestProfileJava(t *testing.T) {
 	res := runProfile(t, "java.yaml", false)
 	app, sub := res.Conn("app"), res.Sub("updates")
-	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
+	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
 	require.True(t, app.DrainTimedOut)
 	require.Equal(t, sub.BarrierAt.Add(100*time.Millisecond), app.DrainDeadline, "the timeout starts after the barrier")
 	require.Equal(t, model.ErrDrainTimeout, app.DrainResult, "reported as the drain's result (the future completes false)")
@@ -122,8 +122,8 @@ func TestProfileJava(t *testing.T) {
 func TestProfileNodeV1(t *testing.T) {
 	res := runProfile(t, "node-v1.yaml", false, "closed-callback")
 	app, sub := res.Conn("app"), res.Sub("updates")
-	require.Equal(t, model.ErrConnectionDraining, call(t, res, "updates#1", "reply").Result, "publishes refused from the Drain call on (N1-M1)")
-	require.Equal(t, model.ErrTimeout, call(t, res, "actions[0]", "request").Result)
+	require.Equal(t, model.ErrConnectionDraining, res.Str(call(t, res, "updates#1", "reply").Result), "publishes refused from the Drain call on (N1-M1)")
+	require.Equal(t, model.ErrTimeout, res.Str(call(t, res, "actions[0]", "request").Result))
 	require.Equal(t, model.NoTime, sub.UnsubProcessedAt, "no UNSUB was sent")
 	require.Equal(t, "close", sub.RemovedBy)
 	require.Equal(t, 23*ms, app.ClosedAt, "closed after one PING/PONG")
@@ -135,8 +135,8 @@ func TestProfileNodeV1(t *testing.T) {
 func TestProfileNatsJS(t *testing.T) {
 	res := runProfile(t, "natsjs.yaml", false, "drain-waits-for-callbacks")
 	app, sub := res.Conn("app"), res.Sub("updates")
-	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
-	require.Equal(t, model.OK, call(t, res, "actions[0]", "request").Result)
+	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
+	require.Equal(t, model.OK, res.Str(call(t, res, "actions[0]", "request").Result))
 	require.Equal(t, "drain", sub.RemovedBy)
 	require.Equal(t, sub.BarrierAt, sub.RemovedAt, "drained at its barrier's PONG")
 	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "closed while the handler works")
@@ -146,7 +146,7 @@ func TestProfileNatsJS(t *testing.T) {
 func TestProfilePython(t *testing.T) {
 	res := runProfile(t, "python.yaml", false)
 	app, sub := res.Conn("app"), res.Sub("updates")
-	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
+	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
 	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackKinds(app))
 	d := res.Ledger.Deliveries[sub.Handled[0].Delivery]
 	require.Equal(t, model.DropCancelled, d.Reason, "the close cancels the running handler")
@@ -156,9 +156,9 @@ func TestProfilePython(t *testing.T) {
 func TestProfileRubyEM(t *testing.T) {
 	res := runProfile(t, "ruby-em.yaml", false)
 	app, sub := res.Conn("app"), res.Sub("updates")
-	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
+	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
 	req := call(t, res, "actions[0]", "request")
-	require.Equal(t, model.OK, req.Result)
+	require.Equal(t, model.OK, res.Str(req.Result))
 	end := sub.Handled[0].End
 	require.Equal(t, 202*time.Millisecond, time.Duration(end), "the handler holds the loop 2 ms to 202 ms")
 	require.Equal(t, end.Add(2*time.Millisecond), req.ReturnedAt, "the reply is written when the callback returns")
@@ -193,7 +193,7 @@ func TestProfileRubyEM(t *testing.T) {
 func TestProfileCSharpV1(t *testing.T) {
 	res := runProfile(t, "csharp-v1.yaml", false, "drain-waits-for-callbacks")
 	app, sub := res.Conn("app"), res.Sub("updates")
-	require.Equal(t, model.OK, call(t, res, "updates#1", "reply").Result)
+	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
 	require.Equal(t, "drain", sub.RemovedBy)
 	require.Less(t, int64(sub.RemovedAt), int64(sub.Handled[0].End), "drained once dequeued (CS-M4)")
 	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "closed while the handler works")
@@ -224,7 +224,7 @@ func TestNatsJSDisconnect(t *testing.T) {
 	require.Equal(t, attempt, res.Sub("updates").RemovedAt, "the rejected PONG counts as drained")
 	require.Equal(t, attempt.Add(4*time.Millisecond), app.ClosedAt, "the final flush on the new link: dial, then PING/PONG")
 	pub := call(t, res, "actions[2]", "publish")
-	require.Equal(t, model.OK, pub.Result, "accepted while disconnected")
+	require.Equal(t, model.OK, res.Str(pub.Result), "accepted while disconnected")
 	require.Equal(t, model.MsgLostUnsent, res.Ledger.Message(pub.Msg).Fate, "and discarded at the reconnect attempt")
 	require.Empty(t, app.LastError)
 }
@@ -246,7 +246,7 @@ func TestInferredPythonDisconnect(t *testing.T) {
 func TestInferredPythonLateReply(t *testing.T) {
 	res := runProfile(t, "python-late-reply.yaml", false, "replies-reach-requester")
 	req := call(t, res, "orders#1", "request")
-	require.Equal(t, model.ErrTimeout, req.Result, "the request is sent but its reply is lost")
+	require.Equal(t, model.ErrTimeout, res.Str(req.Result), "the request is sent but its reply is lost")
 	reply := res.Ledger.Message(req.Msg + 1)
 	require.Equal(t, model.MsgNoInterest, reply.Fate)
 	require.Less(t, int64(res.Sub("app.respmux").RemovedAt), int64(reply.AcceptedAt), "the mux was gone")
@@ -267,7 +267,7 @@ func TestRubyEMDisconnect(t *testing.T) {
 func TestInferredCSharpDrainReconnecting(t *testing.T) {
 	res := runProfile(t, "csharp-v1-drain-reconnecting.yaml", false)
 	app := res.Conn("app")
-	require.Equal(t, model.OK, call(t, res, "actions[1]", "drain").Result)
+	require.Equal(t, model.OK, res.Str(call(t, res, "actions[1]", "drain").Result))
 	require.Equal(t, []string{"CONNECTED", "RECONNECTING", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(app))
 	require.Equal(t, []string{"disconnected", "reconnected", "disconnected", "closed"}, callbackKinds(app), "the reconnect completes under the drain")
 }

@@ -325,7 +325,7 @@ actions: [{at: 0s, request: {client: app, subject: q, count: 20000, timeout: 1h}
 	require.Equal(t, sim.Quiescent, res.Stop.Reason)
 	ok := 0
 	for _, c := range res.Calls {
-		if c.Source == "actions[0]" && c.Result == model.OK {
+		if res.Str(c.Source) == "actions[0]" && res.Str(c.Result) == model.OK {
 			ok++
 		}
 	}

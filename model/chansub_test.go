@@ -18,8 +18,8 @@ import (
 func returns(res *model.Result, source string) []string {
 	var out []string
 	for _, c := range res.Calls {
-		if c.Source == source {
-			out = append(out, c.Verb+"@"+c.At.String()+"-"+c.ReturnedAt.String()+"="+c.Result+"#"+strconv.Itoa(c.Msg))
+		if res.Str(c.Source) == source {
+			out = append(out, res.Str(c.Verb)+"@"+c.At.String()+"-"+c.ReturnedAt.String()+"="+res.Str(c.Result)+"#"+strconv.Itoa(c.Msg))
 		}
 	}
 	return out

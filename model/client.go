@@ -14,8 +14,11 @@ type Conn struct {
 	w    *World
 	idx  int
 	name string
-	rec  *ConnRecord
-	opts connOptions
+	// nameID is name interned in the ledger, which every message the
+	// connection publishes names as its sender.
+	nameID Str
+	rec    *ConnRecord
+	opts   connOptions
 
 	status Status
 	tcp    bool // a TCP connection exists (nats.go: nc.conn != nil)
@@ -407,7 +410,8 @@ func (c *Conn) clearPendingFlushCalls() {
 // (not a request's publish).
 func (c *Conn) publish(subject, reply string, size, hdr int, plain bool) (string, int) {
 	w := c.w
-	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Reply: reply, Size: size, Headers: hdr, PublishedAt: c.now()})
+	l := w.ledger
+	m := l.newMessage(Message{From: c.nameID, Subject: l.Intern(subject), Reply: l.Intern(reply), Size: size, Headers: hdr, PublishedAt: c.now()})
 	stopped := plain && c.pubsStopped && w.profile.PubsStoppedAfterClose
 	var err string
 	switch {
@@ -422,10 +426,10 @@ func (c *Conn) publish(subject, reply string, size, hdr int, plain bool) (string
 	}
 	if err != "" {
 		if w.profile.SilentPublishDrop && (err == ErrConnectionClosed || err == ErrConnectionDraining) {
-			m.Fate, m.LostReason = MsgLostUnsent, "dropped silently: "+err
+			m.Fate, m.LostReason = MsgLostUnsent, l.Intern("dropped silently: "+err)
 			return "", m.ID
 		}
-		m.Fate, m.Error = MsgRefused, err
+		m.Fate, m.Error = MsgRefused, l.Intern(err)
 		return err, m.ID
 	}
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, reply, size)+headerWireSize(size, hdr))
@@ -443,9 +447,10 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 		return c.publish(subject, "", size, 0, true)
 	}
 	w := c.w
-	m := w.ledger.newMessage(Message{From: c.name, Subject: subject, Size: size, PublishedAt: c.now()})
+	l := w.ledger
+	m := l.newMessage(Message{From: c.nameID, Subject: l.Intern(subject), Size: size, PublishedAt: c.now()})
 	if c.isClosed() {
-		m.Fate, m.LostReason = MsgLostUnsent, "reply after close"
+		m.Fate, m.LostReason = MsgLostUnsent, l.Intern("reply after close")
 		return "", m.ID
 	}
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, "", size))
@@ -604,8 +609,9 @@ func (c *Conn) close(doCBs bool) {
 func (c *Conn) discardOut(reason string) {
 	for _, f := range c.out {
 		if f.op == opPub {
-			m := c.w.ledger.Message(int(f.msg))
-			m.Fate, m.LostReason = MsgLostUnsent, reason
+			l := c.w.ledger
+			m := l.Message(int(f.msg))
+			m.Fate, m.LostReason = MsgLostUnsent, l.Intern(reason)
 		}
 	}
 	c.out = c.out[:0]

@@ -574,7 +574,7 @@ func (s *Server) routedIn(e *routeEnd, id int, ref int32, forPlain bool) {
 	case ref >= 0:
 		origin = w.cl.rmsgOrigin[ref]
 	}
-	matches := s.subs.match(m.Subject)
+	matches := s.subs.match(w.ledger.Str(m.Subject))
 	rt := routing{m: m}
 	plain := false
 	for _, ss := range matches {
@@ -718,7 +718,7 @@ func (s *Server) dropRouted(m *Message, q string, reason DropReason) {
 	gone := s.goneFor(m, q, func(o *Server) bool { return o == s })
 	if len(gone) == 0 {
 		var home *Server // the publisher's server, which routes on others' interest only
-		if i, ok := s.w.connIndex[m.From]; ok {
+		if i, ok := s.w.connIndex[s.w.ledger.Str(m.From)]; ok {
 			home = s.w.cl.home[i]
 		}
 		gone = s.goneFor(m, q, func(o *Server) bool { return o != s && o != home })
@@ -749,7 +749,7 @@ func (s *Server) goneFor(m *Message, q string, pick func(*Server) bool) []*goneS
 			continue
 		}
 		for i := range o.cl.gone {
-			if g := &o.cl.gone[i]; g.queue == q && subjectMatches(g.subject, m.Subject) {
+			if g := &o.cl.gone[i]; g.queue == q && subjectMatches(g.subject, s.w.ledger.Str(m.Subject)) {
 				out = append(out, g)
 			}
 		}

@@ -31,8 +31,8 @@ func runYAML(t *testing.T, yaml string, muts ...model.Mutation) *model.Result {
 func results(res *model.Result, source string) []string {
 	var out []string
 	for _, c := range res.Calls {
-		if c.Source == source {
-			out = append(out, c.Verb+"="+c.Result)
+		if res.Str(c.Source) == source {
+			out = append(out, res.Str(c.Verb)+"="+res.Str(c.Result))
 		}
 	}
 	return out
@@ -271,8 +271,8 @@ actions:
 `
 	res := runYAML(t, yaml)
 	for _, c := range res.Calls {
-		if c.Verb == "request" {
-			require.Equal(t, model.OK, c.Result, "%s", c.Source)
+		if res.Str(c.Verb) == "request" {
+			require.Equal(t, model.OK, res.Str(c.Result), "%s", res.Str(c.Source))
 		}
 	}
 	mux := res.Sub("app.respmux")
@@ -284,7 +284,7 @@ actions:
 	bad := runYAML(t, yaml, model.RespMuxDrainedWithSubs)
 	timeouts := 0
 	for _, c := range bad.Calls {
-		if c.Verb == "request" && c.Result == model.ErrTimeout {
+		if bad.Str(c.Verb) == "request" && bad.Str(c.Result) == model.ErrTimeout {
 			timeouts++
 		}
 	}

@@ -190,16 +190,16 @@ func (cb *callback) runActions(i int) {
 		}
 		now := w.sim.Now()
 		rec := func(err string, id int) {
-			w.call(CallRecord{Source: src, Verb: a.Kind(), Client: c.name, Sub: s.rec.ID, At: now, ReturnedAt: w.sim.Now(), Result: result(err), Msg: id})
+			w.call(src, a.Kind(), c.name, s.rec.ID, now, err, id)
 		}
 		next := i + 1
 		switch {
 		case a.Reply != nil:
-			if msg.Reply == "" {
+			if msg.Reply == 0 {
 				rec(ErrMsgNoReply, 0)
 				continue
 			}
-			rec(c.reply(msg.Reply, a.Reply.Size))
+			rec(c.reply(c.w.ledger.Str(msg.Reply), a.Reply.Size))
 		case a.Publish != nil:
 			p := a.Publish
 			w.repeat(p.Count, p.Interval, func() {
@@ -278,7 +278,7 @@ func (cb *callback) requests(a *scenario.HandlerAction, src string, k int, then 
 		if blocking && !cb.cancelled {
 			c.hold()
 		}
-		w.call(CallRecord{Source: src, Verb: "request", Client: c.name, Sub: s.rec.ID, At: start, ReturnedAt: w.sim.Now(), Result: result(err), Msg: id})
+		w.call(src, "request", c.name, s.rec.ID, start, err, id)
 		w.sim.After(r.Interval, func() { cb.requests(a, src, k+1, then) })
 	})
 }

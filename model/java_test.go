@@ -17,7 +17,7 @@ import (
 func callAt(t *testing.T, res *model.Result, source string) model.CallRecord {
 	t.Helper()
 	for _, c := range res.Calls {
-		if c.Source == source {
+		if res.Str(c.Source) == source {
 			return c
 		}
 	}
@@ -55,7 +55,7 @@ actions:
 	d := callAt(t, res, "actions[1]")
 	require.Equal(t, ms(10), d.At)
 	require.Equal(t, ms(12), d.ReturnedAt)
-	require.Equal(t, "ok", d.Result)
+	require.Equal(t, "ok", res.Str(d.Result))
 	c := res.Conn("app")
 	require.Equal(t, ms(64), c.ClosedAt)
 	require.Equal(t, ms(64), c.DrainDoneAt)
@@ -111,7 +111,7 @@ actions:
   - {at: 20ms, drain: {client: app}}
 `)
 	d := callAt(t, res, "actions[1]")
-	require.Equal(t, model.ErrTimeout, d.Result)
+	require.Equal(t, model.ErrTimeout, res.Str(d.Result))
 	require.Equal(t, ms(1020), d.ReturnedAt)
 	c := res.Conn("app")
 	require.Equal(t, ms(1020), c.ClosedAt)

@@ -60,20 +60,23 @@ func (f MsgFate) String() string { return msgFateNames[f] }
 
 // Message is the ledger entry of one published message. Its fields are
 // ordered so that no padding is left between them (TestRecordsPack).
+// Its strings are interned in the ledger (Ledger.Str reads them), so that
+// it holds no pointers: a million of them are neither scanned by the GC
+// nor spread over the heap (TestRecordsPointerFree).
 type Message struct {
 	ID          int
-	From        string // publishing client, or "server" for a no-responders status
-	Subject     string
-	Reply       string
 	Size        int
 	Headers     int // encoded header bytes (scenario publish headers:), 0 for none
 	Status      int // 503 for a no-responders status message, else 0
 	PublishedAt sim.Time
-	Error       string   // why the publish was refused, when Fate is MsgRefused
-	LostReason  string   // why it was lost, for MsgLostUnsent and MsgLostInFlight
 	AcceptedAt  sim.Time // when the server processed the PUB
-	Fate        MsgFate
+	From        Str      // publishing client, or "server" for a no-responders status
+	Subject     Str
+	Reply       Str
+	Error       Str   // why the publish was refused, when Fate is MsgRefused
+	LostReason  Str   // why it was lost, for MsgLostUnsent and MsgLostInFlight
 	first       int32 // first delivery, -1 if none
+	Fate        MsgFate
 }
 
 // DeliveryFate is what became of one message committed to one subscription.
@@ -278,6 +281,8 @@ type Delivery struct {
 type Ledger struct {
 	Messages   []Message  // indexed by ID-1
 	Deliveries []Delivery // in commit order
+	// strs holds the run's interned strings, which the records name by Str.
+	strs strTable
 	// budget counts each entry against the run's record budget
 	// (Limits.MaxRecords), which bounds the ledger's size.
 	budget *sim.Sim

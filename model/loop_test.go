@@ -25,7 +25,7 @@ func runUnder(t *testing.T, p *model.Profile, yaml string) *model.Result {
 func callOf(t *testing.T, res *model.Result, source, verb string) model.CallRecord {
 	t.Helper()
 	for _, c := range res.Calls {
-		if c.Source == source && c.Verb == verb {
+		if res.Str(c.Source) == source && res.Str(c.Verb) == verb {
 			return c
 		}
 	}
@@ -60,7 +60,7 @@ func TestEventLoopBlockingHandlerDefersTheDrain(t *testing.T) {
 	require.Equal(t, ms(202), drain.At, "the drain call waits for the callback")
 	require.Equal(t, ms(202), app.DrainCalledAt)
 	require.Equal(t, ms(204), callOf(t, res, "actions[0]", "request").ReturnedAt, "the reply left at 202 ms")
-	require.Equal(t, model.OK, callOf(t, res, "actions[0]", "request").Result)
+	require.Equal(t, model.OK, res.Str(callOf(t, res, "actions[0]", "request").Result))
 	// Barrier at 204 ms, first tick 100 ms later, close at once.
 	require.Equal(t, ms(204), work.BarrierAt)
 	require.Equal(t, ms(304), work.RemovedAt)
@@ -95,10 +95,10 @@ func TestEventLoopAwaitingHandlerHoldsNothing(t *testing.T) {
 	require.Equal(t, ms(152), app.ClosedAt)
 	reply := callOf(t, res, "work#1", "reply")
 	require.Equal(t, ms(202), reply.At)
-	require.Equal(t, model.OK, reply.Result)
+	require.Equal(t, model.OK, res.Str(reply.Result))
 	require.Equal(t, model.MsgLostUnsent, res.Ledger.Message(reply.Msg).Fate)
 	req := callOf(t, res, "actions[0]", "request")
-	require.Equal(t, model.ErrTimeout, req.Result)
+	require.Equal(t, model.ErrTimeout, res.Str(req.Result))
 	require.Equal(t, ms(1000), req.ReturnedAt)
 }
 
@@ -158,7 +158,7 @@ actions:
 	req := callOf(t, res, "a#1", "request")
 	require.Equal(t, ms(12), req.At)
 	require.Equal(t, ms(116), req.ReturnedAt)
-	require.Equal(t, model.OK, req.Result)
+	require.Equal(t, model.OK, res.Str(req.Result))
 	require.Equal(t, ms(116), res.Sub("a").Handled[0].End)
 }
 
@@ -179,9 +179,9 @@ actions:
 	// Sent (the service answers), the reply finds the mux UNSUB'd, and
 	// the close does not release the request: nil at its timeout.
 	req := callOf(t, res, "actions[2]", "request")
-	require.Equal(t, model.ErrTimeout, req.Result)
+	require.Equal(t, model.ErrTimeout, res.Str(req.Result))
 	require.Equal(t, ms(450), req.ReturnedAt)
-	require.Equal(t, model.OK, callOf(t, res, "lookup#2", "reply").Result)
+	require.Equal(t, model.OK, res.Str(callOf(t, res, "lookup#2", "reply").Result))
 }
 
 func callbackKinds(c *model.ConnRecord) []string {

@@ -132,11 +132,11 @@ actions:
 `)
 	req := res.Calls[len(res.Calls)-1]
 	for _, c := range res.Calls {
-		if c.Verb == "request" {
+		if res.Str(c.Verb) == "request" {
 			req = c
 		}
 	}
-	require.Equal(t, model.ErrTimeout, req.Result)
+	require.Equal(t, model.ErrTimeout, res.Str(req.Result))
 	require.Equal(t, ms(50), req.ReturnedAt, "at the close, not at the request's timeout")
 	require.Equal(t, []string{"closed@50.000ms"}, jsCallbacks(res.Conn("requester")))
 }
@@ -160,12 +160,12 @@ actions:
 	require.Equal(t, []string{"reply=ok", "publish=ErrConnectionClosed"}, results(res, "svc#1"))
 	var reply model.CallRecord
 	for _, c := range res.Calls {
-		if c.Verb == "reply" {
+		if res.Str(c.Verb) == "reply" {
 			reply = c
 		}
 	}
 	m := res.Ledger.Message(reply.Msg)
 	require.Equal(t, model.MsgLostUnsent, m.Fate)
-	require.Equal(t, "reply after close", m.LostReason)
+	require.Equal(t, "reply after close", res.Str(m.LostReason))
 	require.Equal(t, []string{"request=ErrTimeout"}, results(res, "actions[0]"))
 }

@@ -181,11 +181,13 @@ const (
 func (w *World) wireSize(f frame) int {
 	switch f.op {
 	case opPub:
-		m := w.ledger.Message(int(f.msg))
-		return pubWireSize(m.Subject, m.Reply, m.Size) + headerWireSize(m.Size, m.Headers)
+		l := w.ledger
+		m := l.Message(int(f.msg))
+		return pubWireSize(l.Str(m.Subject), l.Str(m.Reply), m.Size) + headerWireSize(m.Size, m.Headers)
 	case opMsg:
-		m := w.ledger.Message(int(f.msg))
-		return msgWireSize(m.Subject, f.sid, m.Reply, m.Size) + headerWireSize(m.Size, m.Headers)
+		l := w.ledger
+		m := l.Message(int(f.msg))
+		return msgWireSize(l.Str(m.Subject), f.sid, l.Str(m.Reply), m.Size) + headerWireSize(m.Size, m.Headers)
 	case opSub:
 		s := w.subList[f.ref]
 		n := len("SUB ") + len(s.subject) + 1 + digits(int(f.sid)) + len("\r\n")

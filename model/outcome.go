@@ -286,10 +286,11 @@ func (r *Result) Outcome() *Outcome {
 			o.Mutations = append(o.Mutations, m.Name())
 		}
 	}
-	for _, c := range r.Calls {
-		co := CallOutcome{Source: c.Source, Verb: c.Verb, Client: c.Client, Sub: c.Sub,
-			AtNS: int64(c.At), ReturnedAtNS: int64(c.ReturnedAt), Result: c.Result, Msg: c.Msg}
-		if n := c.Counters; n != nil {
+	for i := range r.Calls {
+		c := &r.Calls[i]
+		co := CallOutcome{Source: r.Str(c.Source), Verb: r.Str(c.Verb), Client: r.Str(c.Client), Sub: r.Str(c.Sub),
+			AtNS: int64(c.At), ReturnedAtNS: int64(c.ReturnedAt), Result: r.Str(c.Result), Msg: c.Msg}
+		if n := r.Counters(c); n != nil {
 			co.PendingMsgs, co.Delivered = n.PendingMsgs, n.Delivered
 		}
 		o.Calls = append(o.Calls, co)

@@ -34,7 +34,7 @@ func runRaces(t *testing.T, file string, races sim.Chooser) *model.Result {
 func msgs(res *model.Result, source string) []int {
 	var out []int
 	for _, c := range res.Calls {
-		if c.Source == source {
+		if res.Str(c.Source) == source {
 			out = append(out, c.Msg)
 		}
 	}

@@ -94,8 +94,10 @@ func (c *Conn) respHandler(d int32) {
 	if c.isClosed() {
 		return
 	}
-	m := c.w.ledger.Message(c.w.ledger.Deliveries[d].Msg)
-	token := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	l := c.w.ledger
+	m := l.Message(l.Deliveries[d].Msg)
+	subject := l.Str(m.Subject)
+	token := subject[strings.LastIndexByte(subject, '.')+1:]
 	req := c.respMap[token]
 	if req == nil {
 		return

@@ -19,6 +19,9 @@ type Result struct {
 	Subs      []*SubRecord
 	Conns     []*ConnRecord
 	Calls     []CallRecord
+	// counters holds what each counters action read, kept out of
+	// CallRecord so that it holds no pointers.
+	counters []Counters
 
 	// connByName and subByID index Conns and Subs for Conn and Sub, which
 	// the invariants call per delivery: a run may have a million clients.
@@ -126,18 +129,21 @@ type CallbackEvent struct {
 	Sub   string // the subscription an async error names, if any
 }
 
-// CallRecord is one API call made by a scenario action or a handler.
+// CallRecord is one API call made by a scenario action or a handler. Like
+// Message, it names its strings by Str (Result.Str reads them) and holds
+// no pointers (TestRecordsPointerFree).
 type CallRecord struct {
-	Source     string // "actions[3]" or "<sub>#<n>" for the nth callback of sub
-	Verb       string
-	Client     string
-	Sub        string
 	At         sim.Time
 	ReturnedAt sim.Time
-	Result     string // "ok" or an error name
-	Msg        int    // message published or received, when there is one
-	// Counters is what a counters action read, nil for other calls.
-	Counters *Counters
+	Msg        int // message published or received, when there is one
+	Source     Str // "actions[3]" or "<sub>#<n>" for the nth callback of sub
+	Verb       Str
+	Client     Str
+	Sub        Str
+	Result     Str // "ok" or an error name
+	// counters is 1 + the index in Result.counters of what a counters
+	// action read, 0 for other calls (Result.Counters reads it).
+	counters int32
 }
 
 // Counters are a subscription's counters as a counters action read them
@@ -146,6 +152,14 @@ type CallRecord struct {
 type Counters struct {
 	PendingMsgs *int
 	Delivered   *int64
+}
+
+// Counters returns what the counters action c read, nil for other calls.
+func (r *Result) Counters(c *CallRecord) *Counters {
+	if c.counters == 0 {
+		return nil
+	}
+	return &r.counters[c.counters-1]
 }
 
 // Sub returns the record of the subscription with the given id, or nil.

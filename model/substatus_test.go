@@ -64,20 +64,22 @@ func counterCalls(res *model.Result, source string) []string {
 		}
 		return strconv.FormatInt(*p, 10)
 	}
-	for _, c := range res.Calls {
-		if c.Source != source || c.Verb != "counters" {
+	for i := range res.Calls {
+		c := &res.Calls[i]
+		if res.Str(c.Source) != source || res.Str(c.Verb) != "counters" {
 			continue
 		}
+		n := res.Counters(c)
 		var pending *int64
-		if n := c.Counters; n != nil && n.PendingMsgs != nil {
+		if n != nil && n.PendingMsgs != nil {
 			v := int64(*n.PendingMsgs)
 			pending = &v
 		}
 		var delivered *int64
-		if c.Counters != nil {
-			delivered = c.Counters.Delivered
+		if n != nil {
+			delivered = n.Delivered
 		}
-		out = append(out, c.At.String()+" "+c.Result+" pending="+num(pending)+" delivered="+num(delivered))
+		out = append(out, c.At.String()+" "+res.Str(c.Result)+" pending="+num(pending)+" delivered="+num(delivered))
 	}
 	return out
 }

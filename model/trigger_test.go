@@ -25,8 +25,8 @@ subscriptions:
 func calls(res *model.Result, source string) []string {
 	var out []string
 	for _, c := range res.Calls {
-		if c.Source == source {
-			out = append(out, c.Verb+"@"+c.At.String()+"="+c.Result)
+		if res.Str(c.Source) == source {
+			out = append(out, res.Str(c.Verb)+"@"+c.At.String()+"="+res.Str(c.Result))
 		}
 	}
 	return out

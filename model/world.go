@@ -138,7 +138,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	for i := range sc.Clients {
 		spec := &sc.Clients[i]
 		c := &Conn{
-			w: w, idx: i, name: spec.Name,
+			w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
 			out:    w.getFrames(),
 			opts:   resolveOptions(p, spec),
 			status: Connected,
@@ -410,33 +410,40 @@ func (w *World) putFrames(f []frame) {
 func (w *World) lostInFlight(id int, reason string) {
 	m := w.ledger.Message(id)
 	if m.Fate == MsgInTransit {
-		m.Fate, m.LostReason = MsgLostInFlight, reason
+		m.Fate, m.LostReason = MsgLostInFlight, w.ledger.Intern(reason)
 	}
 }
 
-func (w *World) call(r CallRecord) {
+// call records (and traces) one API call returning now: source made it as
+// verb on client (and sub, "" for none) at at, it returned err ("" for
+// success) and published or received msg (0 for none). It returns the
+// record, valid until the next call.
+func (w *World) call(source, verb, client, sub string, at sim.Time, err string, msg int) *CallRecord {
 	w.sim.Record()
-	w.res.Calls = append(w.res.Calls, r)
+	l := w.ledger
+	res := result(err)
+	w.res.Calls = append(w.res.Calls, CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
+		Source: l.Intern(source), Verb: l.Intern(verb), Client: l.Intern(client), Sub: l.Intern(sub), Result: l.Intern(res)})
 	if w.trig != nil {
-		defer w.trig.returned(r.Source)
+		defer w.trig.returned(source)
 	}
-	if w.tr == nil {
-		return
+	if w.tr != nil {
+		fs := make([]sim.Field, 0, 4)
+		fs = append(fs, sim.Str("source", source))
+		if sub != "" {
+			fs = append(fs, sim.Str("sub", sub))
+		}
+		if msg != 0 {
+			fs = append(fs, sim.Int("msg", int64(msg)), sim.Str("subject", l.Str(l.Message(msg).Subject)))
+		}
+		fs = append(fs, sim.Str("result", res))
+		actor := client
+		if actor == "" {
+			actor = "scenario"
+		}
+		w.trace(actor, verb, fs...)
 	}
-	fs := make([]sim.Field, 0, 4)
-	fs = append(fs, sim.Str("source", r.Source))
-	if r.Sub != "" {
-		fs = append(fs, sim.Str("sub", r.Sub))
-	}
-	if r.Msg != 0 {
-		fs = append(fs, sim.Int("msg", int64(r.Msg)), sim.Str("subject", w.ledger.Message(r.Msg).Subject))
-	}
-	fs = append(fs, sim.Str("result", r.Result))
-	actor := r.Client
-	if actor == "" {
-		actor = "scenario"
-	}
-	w.trace(actor, r.Verb, fs...)
+	return &w.res.Calls[len(w.res.Calls)-1]
 }
 
 func result(err string) string {
@@ -590,7 +597,7 @@ func (w *World) publishAction(c *Conn, i int) {
 	p := w.sc.Actions[i].Publish
 	now := w.sim.Now()
 	err, id := c.publish(p.Subject, p.Reply, p.Size, p.Headers, true)
-	w.call(CallRecord{Source: actionSource(i), Verb: "publish", Client: p.Client, At: now, ReturnedAt: now, Result: result(err), Msg: id})
+	w.call(actionSource(i), "publish", p.Client, "", now, err, id)
 }
 
 // act performs one call of action i.
@@ -603,7 +610,7 @@ func (w *World) act(i int) {
 	src := actionSource(i)
 	now := w.sim.Now()
 	rec := func(client, sub, err string, msg int) {
-		w.call(CallRecord{Source: src, Verb: a.Kind(), Client: client, Sub: sub, At: now, ReturnedAt: w.sim.Now(), Result: result(err), Msg: msg})
+		w.call(src, a.Kind(), client, sub, now, err, msg)
 	}
 	conn := func(name string) *Conn { return w.conns[w.clientIndex(name)] }
 	switch {
@@ -648,7 +655,11 @@ func (w *World) act(i int) {
 		if s != nil {
 			n, err = s.Counters()
 		}
-		w.call(CallRecord{Source: src, Verb: "counters", Client: client, Sub: a.Counters.Sub, At: now, ReturnedAt: now, Result: result(err), Counters: n})
+		rec := w.call(src, "counters", client, a.Counters.Sub, now, err, 0)
+		if n != nil {
+			w.res.counters = append(w.res.counters, *n)
+			rec.counters = int32(len(w.res.counters))
+		}
 	case a.Disconnect != nil:
 		w.disconnect(conn(a.Disconnect.Client), a.Disconnect.For)
 		rec(a.Disconnect.Client, "", "", 0)
@@ -706,7 +717,7 @@ func (w *World) nextMsgCalls(src string, a *scenario.NextMsg, k int) {
 		now, next := w.sim.Now(), k+1
 		returned, waited := false, false
 		done := func(err string, msg int) {
-			w.call(CallRecord{Source: src, Verb: "next_msg", Client: spec.Client, Sub: a.Sub, At: now, ReturnedAt: w.sim.Now(), Result: result(err), Msg: msg})
+			w.call(src, "next_msg", spec.Client, a.Sub, now, err, msg)
 			returned = true
 			if waited {
 				w.nextMsgCalls(src, a, next)
@@ -754,9 +765,10 @@ func (w *World) finish() {
 			l.drop(int32(i), now, DropRunEnded, false)
 		}
 	}
+	ended := l.Intern("run ended")
 	for i := range l.Messages {
 		if l.Messages[i].Fate == MsgInTransit {
-			l.Messages[i].Fate, l.Messages[i].LostReason = MsgLostInFlight, "run ended"
+			l.Messages[i].Fate, l.Messages[i].LostReason = MsgLostInFlight, ended
 		}
 	}
 }

@@ -98,7 +98,7 @@ func someMuxDrained(r *model.Result) bool {
 // "<sub>#<n>").
 func someHandlerRequest(r *model.Result) bool {
 	for _, call := range r.Calls {
-		if call.Verb == "request" && strings.Contains(call.Source, "#") {
+		if r.Str(call.Verb) == "request" && strings.Contains(r.Str(call.Source), "#") {
 			return true
 		}
 	}

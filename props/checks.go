@@ -194,7 +194,7 @@ func checkFIFO(r *model.Result) []string {
 			if m == nil {
 				continue
 			}
-			from := m.From
+			from := r.Str(m.From)
 			i := 0
 			for i < len(seen) && seen[i].from != from {
 				i++
@@ -249,16 +249,16 @@ func checkQueueDrainNoLoss(r *model.Result) []string {
 			ok := reachedGroup(r, g, m, live)
 			for i := range r.Ledger.Messages {
 				msg := &r.Ledger.Messages[i]
-				if msg.AcceptedAt == model.NoTime || msg.AcceptedAt < start || !model.SubjectMatches(m.Subject, msg.Subject) {
+				if msg.AcceptedAt == model.NoTime || msg.AcceptedAt < start || !model.SubjectMatches(m.Subject, r.Str(msg.Subject)) {
 					continue
 				}
 				// A member across a gateway is no fallback: a server tries a
 				// gateway only where the message enters its cluster and only
 				// when it has none of its own
 				// (docs/cluster.md#what-the-invariants-promise-in-a-cluster).
-				if !ok[i] && !acrossGateway(r, msg.From, live.Client) {
+				if !ok[i] && !acrossGateway(r, r.Str(msg.From), live.Client) {
 					out = append(out, fmt.Sprintf("msg %d (%s, accepted at %s) reached no member of queue %s: %s drained from %s while %s stayed subscribed",
-						msg.ID, msg.Subject, ts(msg.AcceptedAt), m.Queue, m.ID, ts(start), live.ID))
+						msg.ID, r.Str(msg.Subject), ts(msg.AcceptedAt), m.Queue, m.ID, ts(start), live.ID))
 				}
 			}
 		}
@@ -507,28 +507,28 @@ func checkAPIRefusal(r *model.Result) []string {
 	p := profile(r)
 	var out []string
 	for _, call := range r.Calls {
-		c := r.Conn(call.Client)
+		c := r.Conn(r.Str(call.Client))
 		if c == nil {
 			continue
 		}
 		st, stable := statusAt(c, call.At)
 		if !stable {
-			if v := checkDrainWhileReconnecting(p, c, call); v != "" {
+			if v := checkDrainWhileReconnecting(r, p, c, call); v != "" {
 				out = append(out, v)
 			}
 			continue
 		}
-		rule, ok := refusalRule(p, call.Verb, st, reached(c, model.DrainingPubs, call.At))
+		rule, ok := refusalRule(p, r.Str(call.Verb), st, reached(c, model.DrainingPubs, call.At))
 		if !ok {
 			continue
 		}
-		if !rule.allows(call.Result) {
+		if !rule.allows(r.Str(call.Result)) {
 			out = append(out, fmt.Sprintf("%s by %s at %s while %s was %s returned %s; want %s",
-				call.Verb, call.Source, ts(call.At), call.Client, st, call.Result, rule))
+				r.Str(call.Verb), r.Str(call.Source), ts(call.At), r.Str(call.Client), st, r.Str(call.Result), rule))
 		}
-		if call.Verb == "drain" && st == model.Reconnecting && p.DrainReconnecting == model.CloseAndRefuse && c.ClosedAt != call.At {
+		if r.Str(call.Verb) == "drain" && st == model.Reconnecting && p.DrainReconnecting == model.CloseAndRefuse && c.ClosedAt != call.At {
 			out = append(out, fmt.Sprintf("drain by %s at %s while %s was RECONNECTING did not close it (closed %s)",
-				call.Source, ts(call.At), call.Client, ts(c.ClosedAt)))
+				r.Str(call.Source), ts(call.At), r.Str(call.Client), ts(c.ClosedAt)))
 		}
 	}
 	return out
@@ -539,16 +539,16 @@ func checkAPIRefusal(r *model.Result) []string {
 // RECONNECTING that closed the connection at that same instant, as it
 // must: it returns ErrConnectionReconnecting (or ErrConnectionClosed, had
 // a Close at that instant come first) and the connection is CLOSED.
-func checkDrainWhileReconnecting(p *model.Profile, c *model.ConnRecord, call model.CallRecord) string {
-	if call.Verb != "drain" || p.DrainReconnecting != model.CloseAndRefuse {
+func checkDrainWhileReconnecting(r *model.Result, p *model.Profile, c *model.ConnRecord, call model.CallRecord) string {
+	if r.Str(call.Verb) != "drain" || p.DrainReconnecting != model.CloseAndRefuse {
 		return ""
 	}
 	if prev, closing := statusBefore(c, call.At); prev != model.Reconnecting || !closing {
 		return ""
 	}
-	if call.Result != model.ErrConnectionReconnect && call.Result != model.ErrConnectionClosed {
+	if r.Str(call.Result) != model.ErrConnectionReconnect && r.Str(call.Result) != model.ErrConnectionClosed {
 		return fmt.Sprintf("drain by %s at %s while %s was RECONNECTING returned %s; want %s",
-			call.Source, ts(call.At), call.Client, call.Result, model.ErrConnectionReconnect)
+			r.Str(call.Source), ts(call.At), r.Str(call.Client), r.Str(call.Result), model.ErrConnectionReconnect)
 	}
 	return ""
 }
@@ -587,21 +587,21 @@ func checkRepliesReachRequester(r *model.Result) []string {
 		return nil
 	}
 	var out []string
-	var bySubject map[string][]int // reply subject -> message IDs; lookups only
+	var bySubject map[model.Str][]int // reply subject -> message IDs; lookups only
 	for _, call := range r.Calls {
-		if call.Verb != "request" || !strings.Contains(call.Source, "#") || call.Msg <= 0 || call.Msg > len(r.Ledger.Messages) {
+		if r.Str(call.Verb) != "request" || !strings.Contains(r.Str(call.Source), "#") || call.Msg <= 0 || call.Msg > len(r.Ledger.Messages) {
 			continue
 		}
-		c := r.Conn(call.Client)
+		c := r.Conn(r.Str(call.Client))
 		if c == nil || c.DrainTimedOut || sawDisconnect(c) {
 			continue
 		}
 		req := r.Ledger.Message(call.Msg)
-		if req.Reply == "" || req.Fate == model.MsgRefused {
+		if req.Reply == 0 || req.Fate == model.MsgRefused {
 			continue
 		}
 		if bySubject == nil {
-			bySubject = map[string][]int{}
+			bySubject = map[model.Str][]int{}
 			for i := range r.Ledger.Messages {
 				m := &r.Ledger.Messages[i]
 				bySubject[m.Subject] = append(bySubject[m.Subject], m.ID)
@@ -612,18 +612,18 @@ func checkRepliesReachRequester(r *model.Result) []string {
 			if m.AcceptedAt == model.NoTime || m.AcceptedAt >= call.ReturnedAt || m.AcceptedAt < call.At {
 				continue
 			}
-			if c.ClosedAt != model.NoTime && c.ClosedAt <= m.AcceptedAt || acrossGateway(r, m.From, call.Client) {
+			if c.ClosedAt != model.NoTime && c.ClosedAt <= m.AcceptedAt || acrossGateway(r, r.Str(m.From), r.Str(call.Client)) {
 				continue
 			}
 			// Only a subscription still subscribed keeps the response
 			// subscription alive: one unsubscribed (or past its limit) while
 			// its callback waits for the reply no longer holds the drain.
-			if h := r.Sub(call.Sub); h != nil && h.RemovedAt != model.NoTime && h.RemovedAt <= m.AcceptedAt && h.RemovedBy != "drain" {
+			if h := r.Sub(r.Str(call.Sub)); h != nil && h.RemovedAt != model.NoTime && h.RemovedAt <= m.AcceptedAt && h.RemovedBy != "drain" {
 				continue
 			}
 			if m.Fate != model.MsgRouted {
 				out = append(out, fmt.Sprintf("reply msg %d to request msg %d of %s (%s) accepted at %s found %s; the request returned %s at %s",
-					m.ID, req.ID, call.Source, call.Client, ts(m.AcceptedAt), m.Fate, call.Result, ts(call.ReturnedAt)))
+					m.ID, req.ID, r.Str(call.Source), r.Str(call.Client), ts(m.AcceptedAt), m.Fate, r.Str(call.Result), ts(call.ReturnedAt)))
 			}
 		}
 	}
@@ -648,7 +648,7 @@ func checkOutboundComplete(r *model.Result) []string {
 		}
 		for i := range r.Ledger.Messages {
 			m := &r.Ledger.Messages[i]
-			if m.From != c.Client || m.Fate == model.MsgRefused || m.PublishedAt >= pubsAt {
+			if r.Str(m.From) != c.Client || m.Fate == model.MsgRefused || m.PublishedAt >= pubsAt {
 				continue
 			}
 			if m.AcceptedAt == model.NoTime || m.AcceptedAt > c.FinalFlushAt {
@@ -750,16 +750,16 @@ func checkNoSilentLoss(r *model.Result) []string {
 		bad := ""
 		switch m.Fate { // one still in transit is ledger-conserved's
 		case model.MsgRefused:
-			if m.Error == "" {
+			if m.Error == 0 {
 				bad = "refused without an error"
 			}
 		case model.MsgLostUnsent, model.MsgLostInFlight:
-			if m.LostReason == "" || (m.LostReason == "run ended" && !budgetStop(r)) {
-				bad = fmt.Sprintf("lost (%q) in a run that ended quietly", m.LostReason)
+			if reason := r.Str(m.LostReason); reason == "" || (reason == "run ended" && !budgetStop(r)) {
+				bad = fmt.Sprintf("lost (%q) in a run that ended quietly", reason)
 			}
 		}
 		if bad != "" {
-			out = append(out, fmt.Sprintf("msg %d from %s %s", m.ID, m.From, bad))
+			out = append(out, fmt.Sprintf("msg %d from %s %s", m.ID, r.Str(m.From), bad))
 		}
 	}
 	for i := range r.Ledger.Deliveries {

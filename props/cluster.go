@@ -49,7 +49,7 @@ func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool
 	}
 	m := message(r, d.Msg)
 	if m == nil || s.UnsubProcessedAt == model.NoTime || s.UnsubProcessedAt > d.DroppedAt ||
-		d.Reason == model.DropRouteNoInterest && clientServer(r, m.From) == clientServer(r, s.Client) {
+		d.Reason == model.DropRouteNoInterest && clientServer(r, r.Str(m.From)) == clientServer(r, s.Client) {
 		return false
 	}
 	if d.Reason == model.DropRouteNoFallback {
@@ -90,7 +90,7 @@ func linkWasCut(r *model.Result, t sim.Time) bool {
 // before t.
 func calledBy(r *model.Result, t sim.Time, verbs ...string) bool {
 	for _, call := range r.Calls {
-		if call.At <= t && slices.Contains(verbs, call.Verb) {
+		if call.At <= t && slices.Contains(verbs, r.Str(call.Verb)) {
 			return true
 		}
 	}

@@ -24,23 +24,23 @@ func checkLedgerConserved(r *model.Result) []string {
 	// message, from its own client.
 	claims := make([]uint8, len(l.Messages))
 	for _, call := range r.Calls {
-		if !publishingVerb(call.Verb) {
+		if !publishingVerb(r.Str(call.Verb)) {
 			continue
 		}
 		switch {
 		case call.Msg == 0:
-			if call.Verb == "publish" || call.Verb == "reply" && call.Result != model.ErrMsgNoReply {
-				bad("%s %s by %s at %s returned %s without a ledger message", call.Source, call.Verb, call.Client, ts(call.At), call.Result)
+			if r.Str(call.Verb) == "publish" || r.Str(call.Verb) == "reply" && r.Str(call.Result) != model.ErrMsgNoReply {
+				bad("%s %s by %s at %s returned %s without a ledger message", r.Str(call.Source), r.Str(call.Verb), r.Str(call.Client), ts(call.At), r.Str(call.Result))
 			}
 		case call.Msg < 0 || call.Msg > len(l.Messages):
-			bad("%s %s by %s names msg %d, which the ledger does not hold", call.Source, call.Verb, call.Client, call.Msg)
+			bad("%s %s by %s names msg %d, which the ledger does not hold", r.Str(call.Source), r.Str(call.Verb), r.Str(call.Client), call.Msg)
 		default:
 			m := &l.Messages[call.Msg-1]
-			if m.From != call.Client {
-				bad("%s %s by %s names msg %d, published by %s", call.Source, call.Verb, call.Client, m.ID, m.From)
+			if from := l.Str(m.From); from != r.Str(call.Client) {
+				bad("%s %s by %s names msg %d, published by %s", r.Str(call.Source), r.Str(call.Verb), r.Str(call.Client), m.ID, from)
 			}
 			if claims[call.Msg-1]++; claims[call.Msg-1] == 2 {
-				bad("msg %d is claimed by two calls (again by %s %s at %s)", m.ID, call.Source, call.Verb, ts(call.At))
+				bad("msg %d is claimed by two calls (again by %s %s at %s)", m.ID, r.Str(call.Source), r.Str(call.Verb), ts(call.At))
 			}
 		}
 	}
@@ -63,16 +63,16 @@ func checkLedgerConserved(r *model.Result) []string {
 	}
 	for i := range l.Messages {
 		m := &l.Messages[i]
-		if m.From != "server" && claims[i] == 0 && !strings.HasPrefix(m.Reply, model.InboxPrefix) {
-			bad("msg %d from %s was published by no call", m.ID, m.From)
+		if from := l.Str(m.From); from != "server" && claims[i] == 0 && !strings.HasPrefix(l.Str(m.Reply), model.InboxPrefix) {
+			bad("msg %d from %s was published by no call", m.ID, from)
 		}
 		switch {
 		case m.Fate == model.MsgInTransit:
-			bad("msg %d from %s still in transit after the run", m.ID, m.From)
+			bad("msg %d from %s still in transit after the run", m.ID, l.Str(m.From))
 		case m.Fate == model.MsgRouted && committed[i] == 0:
-			bad("msg %d from %s was routed but committed to no subscription", m.ID, m.From)
+			bad("msg %d from %s was routed but committed to no subscription", m.ID, l.Str(m.From))
 		case m.Fate != model.MsgRouted && committed[i] > 0 && !routingCutShort(m):
-			bad("msg %d from %s is %s but was committed to %d subscription(s)", m.ID, m.From, m.Fate, committed[i])
+			bad("msg %d from %s is %s but was committed to %d subscription(s)", m.ID, l.Str(m.From), m.Fate, committed[i])
 		}
 	}
 

@@ -80,10 +80,10 @@ func reachedTimeoutWithPending(r *model.Result) bool {
 
 func reachedReplyDuringDrain(r *model.Result) bool {
 	for _, call := range r.Calls {
-		if call.Verb != "reply" || call.Result != model.OK || !strings.Contains(call.Source, "#") {
+		if r.Str(call.Verb) != "reply" || r.Str(call.Result) != model.OK || !strings.Contains(r.Str(call.Source), "#") {
 			continue
 		}
-		if c := r.Conn(call.Client); c != nil {
+		if c := r.Conn(r.Str(call.Client)); c != nil {
 			if st, stable := statusAt(c, call.At); stable && st == model.DrainingSubs {
 				return true
 			}

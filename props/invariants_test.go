@@ -54,10 +54,11 @@ func drained(r *model.Result) *model.ConnRecord {
 }
 
 func dropped(reason model.DropReason, at sim.Time) *model.Ledger {
-	return &model.Ledger{
-		Messages:   []model.Message{{ID: 1, From: "c0", Subject: "t0", Fate: model.MsgRouted, AcceptedAt: ms(1)}},
+	l := &model.Ledger{
 		Deliveries: []model.Delivery{{Msg: 1, Sub: 0, CommittedAt: ms(1), ArrivedAt: at, StartedAt: model.NoTime, EndedAt: model.NoTime, Fate: model.DlvDropped, Reason: reason, DroppedAt: at}},
 	}
+	l.Messages = []model.Message{{ID: 1, From: l.Intern("c0"), Subject: l.Intern("t0"), Fate: model.MsgRouted, AcceptedAt: ms(1)}}
+	return l
 }
 
 // published is a ledger of messages from c0 on t0, published at the given
@@ -65,7 +66,7 @@ func dropped(reason model.DropReason, at sim.Time) *model.Ledger {
 func published(r *model.Result, at ...float64) {
 	for i, t := range at {
 		id := i + 1
-		r.Ledger.Messages = append(r.Ledger.Messages, model.Message{ID: id, From: "c0", Subject: "t0", Fate: model.MsgRouted,
+		r.Ledger.Messages = append(r.Ledger.Messages, model.Message{ID: id, From: r.Ledger.Intern("c0"), Subject: r.Ledger.Intern("t0"), Fate: model.MsgRouted,
 			PublishedAt: ms(t), AcceptedAt: ms(t + 1)})
 		r.Ledger.Deliveries = append(r.Ledger.Deliveries, model.Delivery{Msg: id, Sub: 0, CommittedAt: ms(t + 1), ArrivedAt: ms(t + 2),
 			StartedAt: ms(t + 2), EndedAt: ms(t + 3), Fate: model.DlvHandled, DroppedAt: model.NoTime})
@@ -78,7 +79,7 @@ func conservedRun() *model.Result {
 	r := handMade()
 	published(r, 0)
 	r.Subs[0].Handled = []model.Handled{{Msg: 1, Delivery: 0, Start: ms(2), End: ms(3)}}
-	r.Calls = []model.CallRecord{{Source: "actions[0]", Verb: "publish", Client: "c0", Result: model.OK, Msg: 1}}
+	r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[0]"), Verb: r.Ledger.Intern("publish"), Client: r.Ledger.Intern("c0"), Result: r.Ledger.Intern(model.OK), Msg: 1}}
 	return r
 }
 
@@ -234,7 +235,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			holding: func() *model.Result { // the same order from two publishers may interleave
 				r := handMade()
 				published(r, 1, 2)
-				r.Ledger.Messages[1].From = "c1"
+				r.Ledger.Messages[1].From = r.Ledger.Intern("c1")
 				handled(r.Subs[0], 2, 1)
 				return r
 			},
@@ -264,7 +265,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // accepted after the drain started, routed nowhere
 				r := handMade()
 				queueOfTwo(r)
-				r.Ledger.Messages = []model.Message{{ID: 1, From: "c0", Subject: "t0", Fate: model.MsgNoInterest, PublishedAt: ms(19), AcceptedAt: ms(20)}}
+				r.Ledger.Messages = []model.Message{{ID: 1, From: r.Ledger.Intern("c0"), Subject: r.Ledger.Intern("t0"), Fate: model.MsgNoInterest, PublishedAt: ms(19), AcceptedAt: ms(20)}}
 				return r
 			},
 			holding: func() *model.Result { // handled by the replacement
@@ -346,8 +347,8 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			holding: func() *model.Result { // the application closed it
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: "actions[1]", Verb: "close", Client: "c0", At: ms(50), ReturnedAt: ms(50), Result: model.OK}}
 				r.Ledger = dropped(model.DropConnClosed, ms(50))
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("close"), Client: r.Ledger.Intern("c0"), At: ms(50), ReturnedAt: ms(50), Result: r.Ledger.Intern(model.OK)}}
 				return r
 			},
 		},
@@ -356,13 +357,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // a reply refused while DRAINING_SUBS
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "reply", Client: "c0", Sub: "s0", At: ms(20), ReturnedAt: ms(20), Result: model.ErrConnectionDraining}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.ErrConnectionDraining)}}
 				return r
 			},
 			holding: func() *model.Result { // refused in DRAINING_PUBS, as nats.go does
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "reply", Client: "c0", Sub: "s0", At: ms(45), ReturnedAt: ms(45), Result: model.ErrConnectionDraining}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(45), ReturnedAt: ms(45), Result: r.Ledger.Intern(model.ErrConnectionDraining)}}
 				return r
 			},
 		},
@@ -371,13 +372,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // Unsubscribe succeeded while draining
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: "actions[2]", Verb: "unsubscribe", Client: "c0", Sub: "s0", At: ms(20), ReturnedAt: ms(20), Result: model.OK}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.OK)}}
 				return r
 			},
 			holding: func() *model.Result { // at the instant the drain started the order is unknown
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: "actions[2]", Verb: "unsubscribe", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(10), Result: model.OK}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.OK)}}
 				return r
 			},
 		},
@@ -388,7 +389,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				c := r.Conns[0]
 				c.Status = append(c.Status, model.StatusChange{At: ms(5), Status: model.Reconnecting})
 				c.Callbacks = []model.CallbackEvent{{At: ms(5), Kind: "disconnected"}}
-				r.Calls = []model.CallRecord{{Source: "actions[1]", Verb: "drain", Client: "c0", At: ms(10), ReturnedAt: ms(10), Result: model.ErrConnectionReconnect}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}}
 				return r
 			},
 			holding: func() *model.Result { // ... and closed it at once
@@ -399,7 +400,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				c.ClosedAt = ms(10)
 				c.Status = append(c.Status, model.StatusChange{At: ms(10), Status: model.Closed})
 				c.Callbacks = append(c.Callbacks, model.CallbackEvent{At: ms(10), Kind: "closed"})
-				r.Calls = []model.CallRecord{{Source: "actions[1]", Verb: "drain", Client: "c0", At: ms(10), ReturnedAt: ms(10), Result: model.ErrConnectionReconnect}}
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}}
 				return r
 			},
 		},
@@ -428,20 +429,24 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "replies-reach-requester",
 			violating: func() *model.Result {
 				r := handMade()
-				r.Ledger = &model.Ledger{Messages: []model.Message{
-					{ID: 1, From: "c0", Subject: "svc", Reply: "_INBOX.c0.1", Fate: model.MsgRouted, AcceptedAt: ms(11)},
-					{ID: 2, From: "c1", Subject: "_INBOX.c0.1", Fate: model.MsgNoInterest, AcceptedAt: ms(20)},
-				}}
-				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "request", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(110), Result: model.ErrTimeout, Msg: 1}}
+				l := &model.Ledger{}
+				l.Messages = []model.Message{
+					{ID: 1, From: l.Intern("c0"), Subject: l.Intern("svc"), Reply: l.Intern("_INBOX.c0.1"), Fate: model.MsgRouted, AcceptedAt: ms(11)},
+					{ID: 2, From: l.Intern("c1"), Subject: l.Intern("_INBOX.c0.1"), Fate: model.MsgNoInterest, AcceptedAt: ms(20)},
+				}
+				r.Ledger = l
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}}
 				return r
 			},
 			holding: func() *model.Result { // the reply came after the request had given up
 				r := handMade()
-				r.Ledger = &model.Ledger{Messages: []model.Message{
-					{ID: 1, From: "c0", Subject: "svc", Reply: "_INBOX.c0.1", Fate: model.MsgRouted, AcceptedAt: ms(11)},
-					{ID: 2, From: "c1", Subject: "_INBOX.c0.1", Fate: model.MsgNoInterest, AcceptedAt: ms(120)},
-				}}
-				r.Calls = []model.CallRecord{{Source: "s0#1", Verb: "request", Client: "c0", Sub: "s0", At: ms(10), ReturnedAt: ms(110), Result: model.ErrTimeout, Msg: 1}}
+				l := &model.Ledger{}
+				l.Messages = []model.Message{
+					{ID: 1, From: l.Intern("c0"), Subject: l.Intern("svc"), Reply: l.Intern("_INBOX.c0.1"), Fate: model.MsgRouted, AcceptedAt: ms(11)},
+					{ID: 2, From: l.Intern("c1"), Subject: l.Intern("_INBOX.c0.1"), Fate: model.MsgNoInterest, AcceptedAt: ms(120)},
+				}
+				r.Ledger = l
+				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}}
 				return r
 			},
 		},
@@ -607,7 +612,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			holding: func() *model.Result { // a request's message whose caller never heard back
 				r := conservedRun()
 				r.Calls = nil
-				r.Ledger.Messages[0].Reply = model.InboxPrefix + "c0.1"
+				r.Ledger.Messages[0].Reply = r.Ledger.Intern(model.InboxPrefix + "c0.1")
 				return r
 			},
 		},

@@ -92,7 +92,7 @@ func closedByApp(r *model.Result, c *model.ConnRecord) bool {
 		return false
 	}
 	for _, call := range r.Calls {
-		if call.Verb == "close" && call.Client == c.Client && call.At == c.ClosedAt {
+		if r.Str(call.Verb) == "close" && r.Str(call.Client) == c.Client && call.At == c.ClosedAt {
 			return true
 		}
 	}
@@ -153,7 +153,7 @@ func drainCallFailed(r *model.Result, c *model.ConnRecord) bool {
 		return false
 	}
 	for _, call := range r.Calls {
-		if call.Verb == "drain" && call.Client == c.Client && call.Result == model.ErrTimeout {
+		if r.Str(call.Verb) == "drain" && r.Str(call.Client) == c.Client && r.Str(call.Result) == model.ErrTimeout {
 			return true
 		}
 	}
@@ -263,7 +263,7 @@ func hasMax(r *model.Result, s *model.SubRecord) bool {
 		}
 	}
 	for _, call := range r.Calls {
-		if call.Verb == "auto_unsubscribe" && call.Sub == s.ID && call.Result == model.OK {
+		if r.Str(call.Verb) == "auto_unsubscribe" && r.Str(call.Sub) == s.ID && r.Str(call.Result) == model.OK {
 			return true
 		}
 	}
@@ -273,7 +273,7 @@ func hasMax(r *model.Result, s *model.SubRecord) bool {
 // linkCut reports whether a disconnect fault hit the client at or before t.
 func linkCut(r *model.Result, client string, t sim.Time) bool {
 	for _, call := range r.Calls {
-		if call.Verb == "disconnect" && call.Client == client && call.At <= t {
+		if r.Str(call.Verb) == "disconnect" && r.Str(call.Client) == client && call.At <= t {
 			return true
 		}
 	}

@@ -26,7 +26,7 @@ func lost(res *model.Result, subject string, subs ...string) []int {
 	var out []int
 	for i := range res.Ledger.Messages {
 		m := &res.Ledger.Messages[i]
-		if m.Subject == subject && !got[m.ID] {
+		if res.Str(m.Subject) == subject && !got[m.ID] {
 			out = append(out, m.ID)
 		}
 	}

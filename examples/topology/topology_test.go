@@ -57,7 +57,7 @@ func TestPlainDrainLosesAnAcknowledgedPublish(t *testing.T) {
 	res := run(t, sc)
 	var flushed model.CallRecord
 	for _, c := range res.Calls {
-		if c.Client == "pub" && c.Verb == "flush" {
+		if res.Str(c.Client) == "pub" && res.Str(c.Verb) == "flush" {
 			flushed = c
 		}
 	}
