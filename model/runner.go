@@ -26,6 +26,10 @@ type Runner struct {
 	frames     [][]frame
 	trace      *sim.Trace // the last traced run's, emptied for the next
 	maps       worldMaps
+	// conns are the previous run's connections, with their links, for
+	// newConn to reset; streams its net, handler and client streams.
+	conns   []*Conn
+	streams [3]sim.Chooser
 }
 
 // worldMaps are the maps a run looks its clients and subscriptions up in,
@@ -69,6 +73,8 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 		}
 	}
 	r.frames = w.frames
+	r.conns = w.conns
+	r.streams = [3]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient}
 	slices.SortStableFunc(r.frames, func(a, b []frame) int { return cap(a) - cap(b) })
 	return res, nil
 }
@@ -134,6 +140,27 @@ func (r *Runner) takeFrames() [][]frame {
 	f := r.frames
 	r.frames = nil
 	return f
+}
+
+// takeConn gives one of the previous run's connections, or nil.
+func (r *Runner) takeConn() *Conn {
+	if r == nil || len(r.conns) == 0 {
+		return nil
+	}
+	c := r.conns[len(r.conns)-1]
+	r.conns = r.conns[:len(r.conns)-1]
+	return c
+}
+
+// takeStream gives the previous run's net (0), handler (1) or client (2)
+// stream for restream to re-seed, or nil.
+func (r *Runner) takeStream(i int) sim.Chooser {
+	if r == nil {
+		return nil
+	}
+	s := r.streams[i]
+	r.streams[i] = nil
+	return s
 }
 
 // takeTrace gives a traced run the trace of the Runner's previous traced

@@ -119,9 +119,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		mut:        cfg.Mutations,
 		races:      cfg.Races,
 		subs:       reuse(maps.subs, len(sc.Subs)),
-		rngNet:     rng.Stream("net"),
-		rngHandler: rng.Stream("handler"),
-		rngClient:  rng.Stream("client"),
+		rngNet:     restream(rng, pool.takeStream(0), "net"),
+		rngHandler: restream(rng, pool.takeStream(1), "handler"),
+		rngClient:  restream(rng, pool.takeStream(2), "client"),
 	}
 	if sc.PermuteTies {
 		w.sim.SetTies(rng.Stream("ties"))
@@ -136,37 +136,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.presize()
 	w.netDown = make([]sim.Time, len(sc.Clients))
 	for i := range sc.Clients {
-		spec := &sc.Clients[i]
-		c := &Conn{
-			w: w, idx: i, name: spec.Name,
-			out:    w.getFrames(),
-			opts:   resolveOptions(p, spec),
-			status: Connected,
-			tcp:    true,
-		}
-		c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
-			Status: []StatusChange{{At: 0, Status: Connected}}}
-		c.flushFn = c.onLoop(c.flush)
-		c.achFn = c.onLoop(c.dispatchCallbacks)
-		c.toServer = newLink(w, "latency", sc.Network.Latency, w.rngNet.Stream(spec.Name+"/up"),
-			func(fs []frame, eof bool) { w.serverOf(c).receive(c, fs, eof) },
-			func(fs []frame) {
-				for _, f := range fs {
-					if f.op == opPub {
-						w.lostInFlight(int(f.msg), c.cutDrop().String())
-					}
-				}
-			})
-		c.fromServer = newLink(w, "latency", sc.Network.Latency, w.rngNet.Stream(spec.Name+"/down"), c.receive,
-			func(fs []frame) {
-				for _, f := range fs {
-					if f.op == opMsg {
-						w.ledger.drop(f.ref, w.sim.Now(), c.cutDrop(), c.recDraining(f.sid))
-					}
-				}
-			})
+		c := w.newConn(i, &sc.Clients[i])
 		w.conns = append(w.conns, c)
-		w.connIndex[spec.Name] = len(w.res.Conns)
+		w.connIndex[c.name] = len(w.res.Conns)
 		w.res.addConn(c.rec)
 	}
 	if sc.Topology != nil {
@@ -217,6 +189,77 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	}
 	w.trig = newTriggers(w)
 	return w, nil
+}
+
+// newConn sets up client i's connection: in the memory of a connection of
+// the Runner's previous run when there is one, whose links, link callbacks
+// and lists are reset rather than made anew (a client's set-up was a dozen
+// allocations, most of a generated scenario's). The link callbacks reach
+// the world through c.w, so that they serve every run c is reused in.
+func (w *World) newConn(i int, spec *scenario.Client) *Conn {
+	c := w.pool.takeConn()
+	if c == nil {
+		c = &Conn{}
+		c.toServer = newLink(w, "", sim.Dist{}, nil,
+			func(fs []frame, eof bool) { c.w.serverOf(c).receive(c, fs, eof) },
+			func(fs []frame) {
+				for _, f := range fs {
+					if f.op == opPub {
+						c.w.lostInFlight(int(f.msg), c.cutDrop().String())
+					}
+				}
+			})
+		c.fromServer = newLink(w, "", sim.Dist{}, nil, c.receive,
+			func(fs []frame) {
+				for _, f := range fs {
+					if f.op == opMsg {
+						c.w.ledger.drop(f.ref, c.w.sim.Now(), c.cutDrop(), c.recDraining(f.sid))
+					}
+				}
+			})
+	}
+	*c = Conn{
+		w: w, idx: i, name: spec.Name,
+		out:    w.getFrames(),
+		opts:   resolveOptions(w.profile, spec),
+		status: Connected,
+		tcp:    true,
+		subs:   emptied(c.subs), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
+		toServer: c.toServer, fromServer: c.fromServer,
+	}
+	lat := w.sc.Network.Latency
+	c.toServer.reset(w, "latency", lat, restream(w.rngNet, c.toServer.rng, spec.Name, "/up"))
+	c.fromServer.reset(w, "latency", lat, restream(w.rngNet, c.fromServer.rng, spec.Name, "/down"))
+	c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
+		Status: []StatusChange{{At: 0, Status: Connected}}}
+	c.flushFn = c.onLoop(c.flush)
+	c.achFn = c.onLoop(c.dispatchCallbacks)
+	return c
+}
+
+// restream returns parent.Stream of the parts' concatenation. When parent
+// is a PCG it re-seeds old, a stream of the Runner's previous run, in
+// place, or makes a new stream without building the name.
+func restream(parent, old sim.Chooser, parts ...string) sim.Chooser {
+	p, ok := parent.(*sim.PCG)
+	if !ok {
+		return parent.Stream(strings.Join(parts, ""))
+	}
+	o, ok := old.(*sim.PCG)
+	if !ok {
+		o = new(sim.PCG)
+	}
+	p.Restream(o, parts...)
+	return o
+}
+
+// emptied returns s with no elements and its whole array zeroed, so that
+// a list a Runner reuses keeps none of the previous run's objects alive,
+// even past its length.
+func emptied[T any](s []T) []T {
+	s = s[:cap(s)]
+	clear(s)
+	return s[:0]
 }
 
 // actionSources holds actionSource's strings for the first actions, made
