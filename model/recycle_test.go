@@ -45,7 +45,21 @@ func recycleCases(t *testing.T) []recycleCase {
 		{At: 1000, Drain: &scenario.ClientRef{Client: "c0"}},
 		{At: 2000, Drain: &scenario.ClientRef{Client: "c11"}},
 	}
+	// cut ends with a NextMsg call still waiting (the run stops at its
+	// max_time), which the next run must not inherit.
+	cut, err := scenario.Parse("cut.yaml", []byte(`
+name: cut
+seed: 2
+limits: {max_time: 1s}
+clients: [{name: app}]
+subscriptions: [{id: s, client: app, subject: work, type: sync}]
+actions:
+  - {at: 0, next_msg: {sub: s, timeout: 10s, count: 5}}
+  - {at: 1ms, publish: {client: app, subject: work, count: 1}}
+`))
+	require.NoError(t, err)
 	return []recycleCase{
+		{"NextMsg waiting at the end", cut, plain},
 		{"one server, 1,000 messages", benchScenario(), plain},
 		{"cluster", load("../examples/topology/cluster-queue-drain.yaml"), plain},
 		{"12 clients", many, plain},
@@ -61,7 +75,8 @@ func recycleCases(t *testing.T) []recycleCase {
 // every ordered pair of quite different scenarios; and the later run
 // changes none of A's connection and subscription records (the Runner
 // reuses only the ledger's lists and the handled lists, as its doc says).
-// It fails when newConn keeps a connection's subscriptions, when restream draws on from the old stream's
+// It fails when newConn keeps a connection's subscriptions, when newSub
+// keeps a subscription's waiting NextMsg calls, when restream draws on from the old stream's
 // state instead of re-seeding it, and when the link callbacks reach the
 // world they were made in rather than c.w.
 func TestRunnerRecyclesWorlds(t *testing.T) {

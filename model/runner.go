@@ -30,6 +30,7 @@ type Runner struct {
 	// newConn to reset; streams its net, handler and client streams.
 	conns   []*Conn
 	streams [3]sim.Chooser
+	subs    []*Sub // the previous run's subscriptions, for newSub to reset
 }
 
 // worldMaps are the maps a run looks its clients and subscriptions up in,
@@ -73,7 +74,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 		}
 	}
 	r.frames = w.frames
-	r.conns = w.conns
+	r.conns, r.subs = w.conns, w.subList
 	r.streams = [3]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient}
 	slices.SortStableFunc(r.frames, func(a, b []frame) int { return cap(a) - cap(b) })
 	return res, nil
@@ -150,6 +151,16 @@ func (r *Runner) takeConn() *Conn {
 	c := r.conns[len(r.conns)-1]
 	r.conns = r.conns[:len(r.conns)-1]
 	return c
+}
+
+// takeSub gives one of the previous run's subscriptions, or nil.
+func (r *Runner) takeSub() *Sub {
+	if r == nil || len(r.subs) == 0 {
+		return nil
+	}
+	s := r.subs[len(r.subs)-1]
+	r.subs = r.subs[:len(r.subs)-1]
+	return s
 }
 
 // takeStream gives the previous run's net (0), handler (1) or client (2)

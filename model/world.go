@@ -372,12 +372,25 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	expect = min(expect, max(w.handledBudget, 4096))
 	w.handledBudget = max(w.handledBudget-expect, 0)
 	c.inReserve = min(c.inReserve+expect, presizeCap)
-	s := &Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
+	// A subscription of the Runner's previous run is reset in place: its
+	// closures (topFn, the serial callback's serviceFn, pollFn) reach it
+	// through s and its connection through s.c, so they serve again.
+	s := w.pool.takeSub()
+	if s == nil {
+		s = &Sub{}
+		s.topFn = s.top
+	}
+	rn := s.handlerRn // re-seeded below; a response mux has none
+	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
-		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit}
-	s.topFn = s.top
+		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
+		topFn: s.topFn, pollFn: s.pollFn,
+		serial:      callback{s: s, serviceFn: s.serial.serviceFn},
+		nextWaiters: emptied(s.nextWaiters), woken: emptied(s.woken)}
 	if !c.w.profile.Concurrent {
-		s.serial.init(s)
+		if s.serial.serviceFn == nil {
+			s.serial.init(s)
+		}
 		s.cb, s.live = &s.serial, s.serialLive[:0]
 	}
 	rec := &SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
@@ -399,7 +412,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		if spec.PendingBytesLimit != nil {
 			s.byteLim = *spec.PendingBytesLimit
 		}
-		s.handlerRn = w.rngHandler.Stream(spec.ID)
+		s.handlerRn = restream(w.rngHandler, rn, spec.ID)
 		w.subs[spec.ID] = s
 	}
 	s.rec = rec
