@@ -31,6 +31,9 @@ type Runner struct {
 	conns   []*Conn
 	streams [3]sim.Chooser
 	subs    []*Sub // the previous run's subscriptions, for newSub to reset
+	// actionRuns are earlier runs' action events for actionCalls to reset,
+	// and actionList the array a run lists the ones it made in.
+	actionRuns, actionList []*actionRun
 }
 
 // worldMaps are the maps a run looks its clients and subscriptions up in,
@@ -75,6 +78,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	}
 	r.frames = w.frames
 	r.conns, r.subs = w.conns, w.subList
+	r.actionRuns, r.actionList = append(r.actionRuns, w.actionRuns...), w.actionRuns
 	r.streams = [3]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient}
 	slices.SortStableFunc(r.frames, func(a, b []frame) int { return cap(a) - cap(b) })
 	return res, nil
@@ -161,6 +165,24 @@ func (r *Runner) takeSub() *Sub {
 	s := r.subs[len(r.subs)-1]
 	r.subs = r.subs[:len(r.subs)-1]
 	return s
+}
+
+// takeActionRuns gives a run the array to list its action events in.
+func (r *Runner) takeActionRuns() []*actionRun {
+	if r == nil {
+		return nil
+	}
+	return emptied(r.actionList)
+}
+
+// takeActionRun gives one of the earlier runs' action events, or nil.
+func (r *Runner) takeActionRun() *actionRun {
+	if r == nil || len(r.actionRuns) == 0 {
+		return nil
+	}
+	ar := r.actionRuns[len(r.actionRuns)-1]
+	r.actionRuns = r.actionRuns[:len(r.actionRuns)-1]
+	return ar
 }
 
 // takeStream gives the previous run's net (0), handler (1) or client (2)

@@ -56,11 +56,12 @@ type World struct {
 	// handledBudget is how many Handled records subscriptions may still
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
-	netDown       []sim.Time // per client: the network is down until then
-	pingsArmed    int        // PING timers scheduled (ping.go)
-	stallEnd      sim.Time   // when the last stall ends (stall.go)
-	frames        [][]frame  // recycled frame buffers
-	pool          *Runner    // memory of earlier runs to reuse; nil for Run
+	netDown       []sim.Time   // per client: the network is down until then
+	pingsArmed    int          // PING timers scheduled (ping.go)
+	stallEnd      sim.Time     // when the last stall ends (stall.go)
+	frames        [][]frame    // recycled frame buffers
+	pool          *Runner      // memory of earlier runs to reuse; nil for Run
+	actionRuns    []*actionRun // the actions' events made (actionCalls)
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
 
@@ -114,6 +115,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime), MaxRecords: sc.Limits.MaxRecords}),
 		pool:       pool,
 		frames:     pool.takeFrames(),
+		actionRuns: pool.takeActionRuns(),
 		sc:         sc,
 		profile:    p,
 		mut:        cfg.Mutations,
@@ -561,7 +563,8 @@ func (w *World) restartServer(d time.Duration) {
 
 // actionCalls returns the event that makes action i's calls. An action
 // with a count makes them from one self-rescheduling event: all at once
-// when the interval is zero, until the record budget stops the run.
+// when the interval is zero, until the record budget stops the run. The
+// event is an actionRun of the Runner's previous run when there is one.
 func (w *World) actionCalls(i int) func() {
 	a := &w.sc.Actions[i]
 	count, interval := 1, time.Duration(0)
@@ -571,40 +574,56 @@ func (w *World) actionCalls(i int) func() {
 	case a.Request != nil:
 		count, interval = a.Request.Count, a.Request.Interval
 	}
-	count = max(count, 1)
-	k := 0
-	var fire func()
-	fire = func() {
-		var c *Conn // a publish action's client, looked up once per event
-		if a.Publish != nil {
-			c = w.conns[w.clientIndex(a.Publish.Client)]
-			if k == 0 && interval == 0 {
-				// The burst's PUBs all go to the outbound buffer before it
-				// is flushed: one allocation instead of growing it step by
-				// step (five times a million frames for a million messages).
-				c.out = slices.Grow(c.out, min(count, presizeCap))
-			}
-		}
-		for k < count && !w.sim.Stopping() {
-			if c != nil {
-				w.publishAction(c, i)
-			} else {
-				w.act(i)
-			}
-			k++
-			if interval > 0 {
-				break
-			}
-		}
-		if k < count && !w.sim.Stopping() {
-			w.sim.After(interval, w.onActionLoop(a, fire))
-		}
+	ar := w.pool.takeActionRun()
+	if ar == nil {
+		ar = &actionRun{}
+		ar.fn = ar.fire
 	}
-	return fire
+	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn}
+	w.actionRuns = append(w.actionRuns, ar)
+	return ar.fn
 }
 
-// onActionLoop returns fn as an event of the loop of the connection action a
-// calls (Profile.EventLoop); faults, which the harness performs, run on
+// actionRun is the state of one action's calls: k of count made, one
+// every interval. It is a struct with its fire method value made once,
+// not a closure, so that a Runner resets it for its next run (three
+// allocations an action).
+type actionRun struct {
+	w           *World
+	i, k, count int
+	interval    time.Duration
+	fn          func() // fire
+}
+
+// fire makes the action's next calls.
+func (ar *actionRun) fire() {
+	w, a := ar.w, &ar.w.sc.Actions[ar.i]
+	var c *Conn // a publish action's client, looked up once per event
+	if a.Publish != nil {
+		c = w.conns[w.clientIndex(a.Publish.Client)]
+		if ar.k == 0 && ar.interval == 0 {
+			// The burst's PUBs all go to the outbound buffer before it
+			// is flushed: one allocation instead of growing it step by
+			// step (five times a million frames for a million messages).
+			c.out = slices.Grow(c.out, min(ar.count, presizeCap))
+		}
+	}
+	for ar.k < ar.count && !w.sim.Stopping() {
+		if c != nil {
+			w.publishAction(c, ar.i)
+		} else {
+			w.act(ar.i)
+		}
+		ar.k++
+		if ar.interval > 0 {
+			break
+		}
+	}
+	if ar.k < ar.count && !w.sim.Stopping() {
+		w.sim.After(ar.interval, w.onActionLoop(a, ar.fn))
+	}
+}
+
 // none.
 func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
 	if !w.profile.EventLoop {
