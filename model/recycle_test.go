@@ -76,10 +76,10 @@ actions:
 // changes none of A's connection and subscription records (the Runner
 // reuses only the ledger's lists and the handled lists, as its doc says).
 // It fails when newConn keeps a connection's subscriptions, when newSub
-// keeps a subscription's waiting NextMsg calls, when actionCalls keeps
-// an action's count of calls made, when restream draws on from the old stream's
-// state instead of re-seeding it, and when the link callbacks reach the
-// world they were made in rather than c.w.
+// keeps a subscription's waiting NextMsg calls, when actionCalls keeps an
+// action's count of calls made, when restream draws on from the old
+// stream's state instead of re-seeding it, and when the link callbacks
+// reach the world they were made in rather than c.w.
 func TestRunnerRecyclesWorlds(t *testing.T) {
 	cases := recycleCases(t)
 	for _, a := range cases {

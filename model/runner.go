@@ -26,14 +26,44 @@ type Runner struct {
 	frames     [][]frame
 	trace      *sim.Trace // the last traced run's, emptied for the next
 	maps       worldMaps
-	// conns are the previous run's connections, with their links, for
-	// newConn to reset; streams its net, handler and client streams.
-	conns   []*Conn
-	streams [3]sim.Chooser
-	subs    []*Sub // the previous run's subscriptions, for newSub to reset
-	// actionRuns are earlier runs' action events for actionCalls to reset,
-	// and actionList the array a run lists the ones it made in.
-	actionRuns, actionList []*actionRun
+	// recycled are earlier runs' connections (with their links),
+	// subscriptions and action events, for the next run to reset;
+	// streams the previous run's net, handler and client streams.
+	recycled recyclers
+	streams  [3]sim.Chooser
+}
+
+// recyclers are the objects of earlier runs that a run resets rather than
+// allocates: newConn, newSub and actionCalls take from them.
+type recyclers struct {
+	conns   recycler[Conn]
+	subs    recycler[Sub]
+	actions recycler[actionRun]
+}
+
+// recycler holds objects of earlier runs for a run to reset (free), and
+// the array the last run listed its own in (list), which the next run
+// lists its own in: neither is reallocated from run to run. free holds at
+// most the most objects one run made.
+type recycler[T any] struct{ free, list []*T }
+
+// take gives an object of an earlier run, or nil.
+func (rc *recycler[T]) take() *T {
+	n := len(rc.free)
+	if n == 0 {
+		return nil
+	}
+	x := rc.free[n-1]
+	rc.free = rc.free[:n-1]
+	return x
+}
+
+// emptyList gives a run the array to list the objects it makes in.
+func (rc *recycler[T]) emptyList() []*T { return emptied(rc.list) }
+
+// put hands a finished run's objects, listed in made, to the next run.
+func (rc *recycler[T]) put(made []*T) {
+	rc.free, rc.list = append(rc.free, made...), made
 }
 
 // worldMaps are the maps a run looks its clients and subscriptions up in,
@@ -77,8 +107,9 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 		}
 	}
 	r.frames = w.frames
-	r.conns, r.subs = w.conns, w.subList
-	r.actionRuns, r.actionList = append(r.actionRuns, w.actionRuns...), w.actionRuns
+	r.recycled.conns.put(w.conns)
+	r.recycled.subs.put(w.subList)
+	r.recycled.actions.put(w.actionRuns)
 	r.streams = [3]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient}
 	slices.SortStableFunc(r.frames, func(a, b []frame) int { return cap(a) - cap(b) })
 	return res, nil
@@ -147,42 +178,12 @@ func (r *Runner) takeFrames() [][]frame {
 	return f
 }
 
-// takeConn gives one of the previous run's connections, or nil.
-func (r *Runner) takeConn() *Conn {
-	if r == nil || len(r.conns) == 0 {
-		return nil
-	}
-	c := r.conns[len(r.conns)-1]
-	r.conns = r.conns[:len(r.conns)-1]
-	return c
-}
-
-// takeSub gives one of the previous run's subscriptions, or nil.
-func (r *Runner) takeSub() *Sub {
-	if r == nil || len(r.subs) == 0 {
-		return nil
-	}
-	s := r.subs[len(r.subs)-1]
-	r.subs = r.subs[:len(r.subs)-1]
-	return s
-}
-
-// takeActionRuns gives a run the array to list its action events in.
-func (r *Runner) takeActionRuns() []*actionRun {
+// takeRecycled gives a run the Runner's recyclers, or empty ones.
+func (r *Runner) takeRecycled() *recyclers {
 	if r == nil {
-		return nil
+		return new(recyclers)
 	}
-	return emptied(r.actionList)
-}
-
-// takeActionRun gives one of the earlier runs' action events, or nil.
-func (r *Runner) takeActionRun() *actionRun {
-	if r == nil || len(r.actionRuns) == 0 {
-		return nil
-	}
-	ar := r.actionRuns[len(r.actionRuns)-1]
-	r.actionRuns = r.actionRuns[:len(r.actionRuns)-1]
-	return ar
+	return &r.recycled
 }
 
 // takeStream gives the previous run's net (0), handler (1) or client (2)

@@ -61,6 +61,7 @@ type World struct {
 	stallEnd      sim.Time     // when the last stall ends (stall.go)
 	frames        [][]frame    // recycled frame buffers
 	pool          *Runner      // memory of earlier runs to reuse; nil for Run
+	rc            *recyclers   // earlier runs' objects to reset
 	actionRuns    []*actionRun // the actions' events made (actionCalls)
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
@@ -115,7 +116,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime), MaxRecords: sc.Limits.MaxRecords}),
 		pool:       pool,
 		frames:     pool.takeFrames(),
-		actionRuns: pool.takeActionRuns(),
+		rc:         pool.takeRecycled(),
 		sc:         sc,
 		profile:    p,
 		mut:        cfg.Mutations,
@@ -128,6 +129,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	if sc.PermuteTies {
 		w.sim.SetTies(rng.Stream("ties"))
 	}
+	w.conns, w.subList, w.actionRuns = w.rc.conns.emptyList(), w.rc.subs.emptyList(), w.rc.actions.emptyList()
 	w.ledger = &Ledger{budget: w.sim}
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
 	if cfg.Trace {
@@ -199,7 +201,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 // allocations, most of a generated scenario's). The link callbacks reach
 // the world through c.w, so that they serve every run c is reused in.
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
-	c := w.pool.takeConn()
+	c := w.rc.conns.take()
 	if c == nil {
 		c = &Conn{}
 		c.toServer = newLink(w, "", sim.Dist{}, nil,
@@ -377,7 +379,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// A subscription of the Runner's previous run is reset in place: its
 	// closures (topFn, the serial callback's serviceFn, pollFn) reach it
 	// through s and its connection through s.c, so they serve again.
-	s := w.pool.takeSub()
+	s := w.rc.subs.take()
 	if s == nil {
 		s = &Sub{}
 		s.topFn = s.top
@@ -574,7 +576,7 @@ func (w *World) actionCalls(i int) func() {
 	case a.Request != nil:
 		count, interval = a.Request.Count, a.Request.Interval
 	}
-	ar := w.pool.takeActionRun()
+	ar := w.rc.actions.take()
 	if ar == nil {
 		ar = &actionRun{}
 		ar.fn = ar.fire
