@@ -9,13 +9,18 @@ import (
 
 // Runner makes runs one after another and reuses the memory of each run for
 // the next: the event queue, the ledger, the call and delivery records and
-// the network buffers. A sweep worker makes thousands of runs of one
-// workload, and without reuse much of its time goes to allocating and
-// collecting ledgers. Results are the same as Run's.
+// the network buffers, and the world's set-up itself: connections with
+// their links and link callbacks, subscriptions, action events and the
+// Chooser streams are reset and re-seeded, not made anew. A sweep worker
+// or check makes thousands of runs, and without reuse much of its time
+// goes to allocating and collecting. Results are the same as Run's
+// (TestRunnerRecyclesWorlds).
 //
 // A Runner is not safe for concurrent use, and a Result it returns is valid
-// only until its next Run: read what you need first. The zero Runner is
-// ready to use.
+// only until its next Run: read what you need first. The next run reuses
+// the Result's ledger lists, call records, handled lists and trace; its
+// Result, connection and subscription records themselves are new each run.
+// The zero Runner is ready to use.
 type Runner struct {
 	sim        *sim.Sim
 	messages   []Message
