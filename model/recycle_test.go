@@ -127,3 +127,23 @@ func records(t *testing.T, res *model.Result) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// sharedStreams is a Chooser whose every stream is one PCG that its
+// caller holds too.
+type sharedStreams struct{ *sim.PCG }
+
+func (s sharedStreams) Stream(string) sim.Chooser { return s.PCG }
+
+// TestRunnerKeepsCallersStreams: a Runner re-seeds only streams it made
+// itself, never one a caller's Chooser handed out, which the caller may
+// still draw from. It fails when restream re-seeds any old *sim.PCG.
+func TestRunnerKeepsCallersStreams(t *testing.T) {
+	shared := sim.NewPCG(1)
+	var r model.Runner
+	_, err := r.Run(benchScenario(), model.Config{Chooser: sharedStreams{shared}})
+	require.NoError(t, err)
+	after := *shared
+	_, err = r.Run(benchScenario(), model.Config{})
+	require.NoError(t, err)
+	require.Equal(t, after, *shared, "the caller's stream after the Runner's next run")
+}

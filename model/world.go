@@ -242,20 +242,31 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 }
 
 // restream returns parent.Stream of the parts' concatenation. When parent
-// is a PCG it re-seeds old, a stream of the Runner's previous run, in
-// place, or makes a new stream without building the name.
+// is a PCG it re-seeds old in place when old is an ownStream (a stream
+// restream made for the Runner's previous run), or makes a new one,
+// without building the name either way. Only an ownStream is re-seeded: a
+// stream that a caller's Chooser handed out may be shared with the caller.
 func restream(parent, old sim.Chooser, parts ...string) sim.Chooser {
-	p, ok := parent.(*sim.PCG)
-	if !ok {
+	var p *sim.PCG
+	switch c := parent.(type) {
+	case *sim.PCG:
+		p = c
+	case *ownStream:
+		p = &c.PCG
+	default:
 		return parent.Stream(strings.Join(parts, ""))
 	}
-	o, ok := old.(*sim.PCG)
+	o, ok := old.(*ownStream)
 	if !ok {
-		o = new(sim.PCG)
+		o = new(ownStream)
 	}
-	p.Restream(o, parts...)
+	p.Restream(&o.PCG, parts...)
 	return o
 }
+
+// ownStream is a PCG stream that restream made, which a later run of the
+// same Runner may re-seed.
+type ownStream struct{ sim.PCG }
 
 // emptied returns s with no elements and its whole array zeroed, so that
 // a list a Runner reuses keeps none of the previous run's objects alive,
