@@ -72,13 +72,14 @@ func (rc *recycler[T]) put(made []*T) {
 }
 
 // worldMaps are the maps a run looks its clients and subscriptions up in,
-// which a Runner empties and hands to its next run: five small maps a run
+// which a Runner empties and hands to its next run: a run's small maps
 // were a tenth of a generated scenario's allocated objects.
 type worldMaps struct {
 	subs       map[string]*Sub
 	connIndex  map[string]int
 	connByName map[string]*ConnRecord
 	subByID    map[string]*SubRecord
+	published  map[string]int
 }
 
 // Run is Run, reusing the memory of the Runner's previous run (and of its
@@ -93,7 +94,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	if w.tr != nil {
 		r.trace = w.tr
 	}
-	r.maps = worldMaps{subs: w.subs, connIndex: w.connIndex, connByName: res.connByName, subByID: res.subByID}
+	r.maps = worldMaps{subs: w.subs, connIndex: w.connIndex, connByName: res.connByName, subByID: res.subByID, published: w.published}
 	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
 	for _, s := range res.Subs {
 		r.handled = append(r.handled, s.Handled[:0])

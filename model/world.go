@@ -132,6 +132,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.conns, w.subList, w.actionRuns = w.rc.conns.emptyList(), w.rc.subs.emptyList(), w.rc.actions.emptyList()
 	w.ledger = &Ledger{budget: w.sim}
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
+	w.published = reuse(maps.published, 0)
 	if cfg.Trace {
 		w.tr = pool.takeTrace()
 	}
@@ -313,7 +314,6 @@ const presizeCap = 1 << 20
 // record budget, which stops the run before it would hold more.
 func (w *World) presize() {
 	msgs, requests := 0, 0
-	w.published = map[string]int{}
 	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
