@@ -74,9 +74,17 @@ type link struct {
 // newLink returns a link with the given latency and the scenario's
 // bandwidth.
 func newLink(w *World, label string, latency sim.Dist, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) *link {
-	l := &link{w: w, latency: latency, bw: int64(w.sc.Network.Bandwidth), rng: rng, label: label, recv: recv, lost: lost}
+	l := &link{recv: recv, lost: lost}
 	l.arrive = l.deliverHead
+	l.reset(w, label, latency, rng)
 	return l
+}
+
+// reset makes l a new link of w, empty, keeping only its callbacks and its
+// queue's array: a Runner hands a connection's links to its next run.
+func (l *link) reset(w *World, label string, latency sim.Dist, rng sim.Chooser) {
+	*l = link{w: w, latency: latency, bw: int64(w.sc.Network.Bandwidth), rng: rng, label: label,
+		queue: emptied(l.queue), recv: l.recv, lost: l.lost, arrive: l.arrive}
 }
 
 // send writes frames (and optionally the end of the stream) on the link

@@ -9,13 +9,18 @@ import (
 
 // Runner makes runs one after another and reuses the memory of each run for
 // the next: the event queue, the ledger, the call and delivery records and
-// the network buffers. A sweep worker makes thousands of runs of one
-// workload, and without reuse much of its time goes to allocating and
-// collecting ledgers. Results are the same as Run's.
+// the network buffers, and the world's set-up itself: connections with
+// their links and link callbacks, subscriptions, action events and the
+// Chooser streams are reset and re-seeded, not made anew. A sweep worker
+// or check makes thousands of runs, and without reuse much of its time
+// goes to allocating and collecting. Results are the same as Run's
+// (TestRunnerRecyclesWorlds).
 //
 // A Runner is not safe for concurrent use, and a Result it returns is valid
-// only until its next Run: read what you need first. The zero Runner is
-// ready to use.
+// only until its next Run: read what you need first. The next run reuses
+// the Result's ledger lists, call records, handled lists and trace; its
+// Result, connection and subscription records themselves are new each run.
+// The zero Runner is ready to use.
 type Runner struct {
 	sim        *sim.Sim
 	messages   []Message
@@ -26,16 +31,55 @@ type Runner struct {
 	frames     [][]frame
 	trace      *sim.Trace // the last traced run's, emptied for the next
 	maps       worldMaps
+	// recycled are earlier runs' connections (with their links),
+	// subscriptions and action events, for the next run to reset;
+	// streams the previous run's net, handler and client streams.
+	recycled recyclers
+	streams  [3]sim.Chooser
+}
+
+// recyclers are the objects of earlier runs that a run resets rather than
+// allocates: newConn, newSub and actionCalls take from them.
+type recyclers struct {
+	conns   recycler[Conn]
+	subs    recycler[Sub]
+	actions recycler[actionRun]
+}
+
+// recycler holds objects of earlier runs for a run to reset (free), and
+// the array the last run listed its own in (list), which the next run
+// lists its own in: neither is reallocated from run to run. free holds at
+// most the most objects one run made.
+type recycler[T any] struct{ free, list []*T }
+
+// take gives an object of an earlier run, or nil.
+func (rc *recycler[T]) take() *T {
+	n := len(rc.free)
+	if n == 0 {
+		return nil
+	}
+	x := rc.free[n-1]
+	rc.free = rc.free[:n-1]
+	return x
+}
+
+// emptyList gives a run the array to list the objects it makes in.
+func (rc *recycler[T]) emptyList() []*T { return emptied(rc.list) }
+
+// put hands a finished run's objects, listed in made, to the next run.
+func (rc *recycler[T]) put(made []*T) {
+	rc.free, rc.list = append(rc.free, made...), made
 }
 
 // worldMaps are the maps a run looks its clients and subscriptions up in,
-// which a Runner empties and hands to its next run: five small maps a run
+// which a Runner empties and hands to its next run: a run's small maps
 // were a tenth of a generated scenario's allocated objects.
 type worldMaps struct {
 	subs       map[string]*Sub
 	connIndex  map[string]int
 	connByName map[string]*ConnRecord
 	subByID    map[string]*SubRecord
+	published  map[string]int
 }
 
 // Run is Run, reusing the memory of the Runner's previous run (and of its
@@ -50,7 +94,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	if w.tr != nil {
 		r.trace = w.tr
 	}
-	r.maps = worldMaps{subs: w.subs, connIndex: w.connIndex, connByName: res.connByName, subByID: res.subByID}
+	r.maps = worldMaps{subs: w.subs, connIndex: w.connIndex, connByName: res.connByName, subByID: res.subByID, published: w.published}
 	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
 	for _, s := range res.Subs {
 		r.handled = append(r.handled, s.Handled[:0])
@@ -69,6 +113,10 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 		}
 	}
 	r.frames = w.frames
+	r.recycled.conns.put(w.conns)
+	r.recycled.subs.put(w.subList)
+	r.recycled.actions.put(w.actionRuns)
+	r.streams = [3]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient}
 	slices.SortStableFunc(r.frames, func(a, b []frame) int { return cap(a) - cap(b) })
 	return res, nil
 }
@@ -134,6 +182,25 @@ func (r *Runner) takeFrames() [][]frame {
 	f := r.frames
 	r.frames = nil
 	return f
+}
+
+// takeRecycled gives a run the Runner's recyclers, or empty ones.
+func (r *Runner) takeRecycled() *recyclers {
+	if r == nil {
+		return new(recyclers)
+	}
+	return &r.recycled
+}
+
+// takeStream gives the previous run's net (0), handler (1) or client (2)
+// stream for restream to re-seed, or nil.
+func (r *Runner) takeStream(i int) sim.Chooser {
+	if r == nil {
+		return nil
+	}
+	s := r.streams[i]
+	r.streams[i] = nil
+	return s
 }
 
 // takeTrace gives a traced run the trace of the Runner's previous traced

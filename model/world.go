@@ -56,11 +56,13 @@ type World struct {
 	// handledBudget is how many Handled records subscriptions may still
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
-	netDown       []sim.Time // per client: the network is down until then
-	pingsArmed    int        // PING timers scheduled (ping.go)
-	stallEnd      sim.Time   // when the last stall ends (stall.go)
-	frames        [][]frame  // recycled frame buffers
-	pool          *Runner    // memory of earlier runs to reuse; nil for Run
+	netDown       []sim.Time   // per client: the network is down until then
+	pingsArmed    int          // PING timers scheduled (ping.go)
+	stallEnd      sim.Time     // when the last stall ends (stall.go)
+	frames        [][]frame    // recycled frame buffers
+	pool          *Runner      // memory of earlier runs to reuse; nil for Run
+	rc            *recyclers   // earlier runs' objects to reset
+	actionRuns    []*actionRun // the actions' events made (actionCalls)
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
 
@@ -114,20 +116,23 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime), MaxRecords: sc.Limits.MaxRecords}),
 		pool:       pool,
 		frames:     pool.takeFrames(),
+		rc:         pool.takeRecycled(),
 		sc:         sc,
 		profile:    p,
 		mut:        cfg.Mutations,
 		races:      cfg.Races,
 		subs:       reuse(maps.subs, len(sc.Subs)),
-		rngNet:     rng.Stream("net"),
-		rngHandler: rng.Stream("handler"),
-		rngClient:  rng.Stream("client"),
+		rngNet:     restream(rng, pool.takeStream(0), "net"),
+		rngHandler: restream(rng, pool.takeStream(1), "handler"),
+		rngClient:  restream(rng, pool.takeStream(2), "client"),
 	}
 	if sc.PermuteTies {
 		w.sim.SetTies(rng.Stream("ties"))
 	}
+	w.conns, w.subList, w.actionRuns = w.rc.conns.emptyList(), w.rc.subs.emptyList(), w.rc.actions.emptyList()
 	w.ledger = &Ledger{budget: w.sim}
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
+	w.published = reuse(maps.published, 0)
 	if cfg.Trace {
 		w.tr = pool.takeTrace()
 	}
@@ -136,37 +141,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.presize()
 	w.netDown = make([]sim.Time, len(sc.Clients))
 	for i := range sc.Clients {
-		spec := &sc.Clients[i]
-		c := &Conn{
-			w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
-			out:    w.getFrames(),
-			opts:   resolveOptions(p, spec),
-			status: Connected,
-			tcp:    true,
-		}
-		c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
-			Status: []StatusChange{{At: 0, Status: Connected}}}
-		c.flushFn = c.onLoop(c.flush)
-		c.achFn = c.onLoop(c.dispatchCallbacks)
-		c.toServer = newLink(w, "latency", sc.Network.Latency, w.rngNet.Stream(spec.Name+"/up"),
-			func(fs []frame, eof bool) { w.serverOf(c).receive(c, fs, eof) },
-			func(fs []frame) {
-				for _, f := range fs {
-					if f.op == opPub {
-						w.lostInFlight(int(f.msg), c.cutDrop().String())
-					}
-				}
-			})
-		c.fromServer = newLink(w, "latency", sc.Network.Latency, w.rngNet.Stream(spec.Name+"/down"), c.receive,
-			func(fs []frame) {
-				for _, f := range fs {
-					if f.op == opMsg {
-						w.ledger.drop(f.ref, w.sim.Now(), c.cutDrop(), c.recDraining(f.sid))
-					}
-				}
-			})
+		c := w.newConn(i, &sc.Clients[i])
 		w.conns = append(w.conns, c)
-		w.connIndex[spec.Name] = len(w.res.Conns)
+		w.connIndex[c.name] = len(w.res.Conns)
 		w.res.addConn(c.rec)
 	}
 	if sc.Topology != nil {
@@ -219,6 +196,88 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	return w, nil
 }
 
+// newConn sets up client i's connection: in the memory of a connection of
+// the Runner's previous run when there is one, whose links, link callbacks
+// and lists are reset rather than made anew (a client's set-up was a dozen
+// allocations, most of a generated scenario's). The link callbacks reach
+// the world through c.w, so that they serve every run c is reused in.
+func (w *World) newConn(i int, spec *scenario.Client) *Conn {
+	c := w.rc.conns.take()
+	if c == nil {
+		c = &Conn{}
+		c.toServer = newLink(w, "", sim.Dist{}, nil,
+			func(fs []frame, eof bool) { c.w.serverOf(c).receive(c, fs, eof) },
+			func(fs []frame) {
+				for _, f := range fs {
+					if f.op == opPub {
+						c.w.lostInFlight(int(f.msg), c.cutDrop().String())
+					}
+				}
+			})
+		c.fromServer = newLink(w, "", sim.Dist{}, nil, c.receive,
+			func(fs []frame) {
+				for _, f := range fs {
+					if f.op == opMsg {
+						c.w.ledger.drop(f.ref, c.w.sim.Now(), c.cutDrop(), c.recDraining(f.sid))
+					}
+				}
+			})
+	}
+	*c = Conn{
+		w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
+		out:    w.getFrames(),
+		opts:   resolveOptions(w.profile, spec),
+		status: Connected,
+		tcp:    true,
+		subs:   emptied(c.subs), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
+		toServer: c.toServer, fromServer: c.fromServer,
+	}
+	lat := w.sc.Network.Latency
+	c.toServer.reset(w, "latency", lat, restream(w.rngNet, c.toServer.rng, spec.Name, "/up"))
+	c.fromServer.reset(w, "latency", lat, restream(w.rngNet, c.fromServer.rng, spec.Name, "/down"))
+	c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
+		Status: []StatusChange{{At: 0, Status: Connected}}}
+	c.flushFn = c.onLoop(c.flush)
+	c.achFn = c.onLoop(c.dispatchCallbacks)
+	return c
+}
+
+// restream returns parent.Stream of the parts' concatenation. When parent
+// is a PCG it re-seeds old in place when old is an ownStream (a stream
+// restream made for the Runner's previous run), or makes a new one,
+// without building the name either way. Only an ownStream is re-seeded: a
+// stream that a caller's Chooser handed out may be shared with the caller.
+func restream(parent, old sim.Chooser, parts ...string) sim.Chooser {
+	var p *sim.PCG
+	switch c := parent.(type) {
+	case *sim.PCG:
+		p = c
+	case *ownStream:
+		p = &c.PCG
+	default:
+		return parent.Stream(strings.Join(parts, ""))
+	}
+	o, ok := old.(*ownStream)
+	if !ok {
+		o = new(ownStream)
+	}
+	p.Restream(&o.PCG, parts...)
+	return o
+}
+
+// ownStream is a PCG stream that restream made, which a later run of the
+// same Runner may re-seed.
+type ownStream struct{ sim.PCG }
+
+// emptied returns s with no elements and its whole array zeroed, so that
+// a list a Runner reuses keeps none of the previous run's objects alive,
+// even past its length.
+func emptied[T any](s []T) []T {
+	s = s[:cap(s)]
+	clear(s)
+	return s[:0]
+}
+
 // actionSources holds actionSource's strings for the first actions, made
 // once: building them for every run was 7 % of a generated scenario's
 // set-up allocations. It is never modified.
@@ -255,7 +314,6 @@ const presizeCap = 1 << 20
 // record budget, which stops the run before it would hold more.
 func (w *World) presize() {
 	msgs, requests := 0, 0
-	w.published = map[string]int{}
 	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
@@ -329,12 +387,25 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	expect = min(expect, max(w.handledBudget, 4096))
 	w.handledBudget = max(w.handledBudget-expect, 0)
 	c.inReserve = min(c.inReserve+expect, presizeCap)
-	s := &Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
+	// A subscription of the Runner's previous run is reset in place: its
+	// closures (topFn, the serial callback's serviceFn, pollFn) reach it
+	// through s and its connection through s.c, so they serve again.
+	s := w.rc.subs.take()
+	if s == nil {
+		s = &Sub{}
+		s.topFn = s.top
+	}
+	rn := s.handlerRn // re-seeded below; a response mux has none
+	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
-		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit}
-	s.topFn = s.top
+		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
+		topFn: s.topFn, pollFn: s.pollFn,
+		serial:      callback{s: s, serviceFn: s.serial.serviceFn},
+		nextWaiters: emptied(s.nextWaiters), woken: emptied(s.woken)}
 	if !c.w.profile.Concurrent {
-		s.serial.init(s)
+		if s.serial.serviceFn == nil {
+			s.serial.init(s)
+		}
 		s.cb, s.live = &s.serial, s.serialLive[:0]
 	}
 	rec := &SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
@@ -356,7 +427,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		if spec.PendingBytesLimit != nil {
 			s.byteLim = *spec.PendingBytesLimit
 		}
-		s.handlerRn = w.rngHandler.Stream(spec.ID)
+		s.handlerRn = restream(w.rngHandler, rn, spec.ID)
 		w.subs[spec.ID] = s
 	}
 	s.rec = rec
@@ -512,7 +583,8 @@ func (w *World) restartServer(d time.Duration) {
 
 // actionCalls returns the event that makes action i's calls. An action
 // with a count makes them from one self-rescheduling event: all at once
-// when the interval is zero, until the record budget stops the run.
+// when the interval is zero, until the record budget stops the run. The
+// event is an actionRun of the Runner's previous run when there is one.
 func (w *World) actionCalls(i int) func() {
 	a := &w.sc.Actions[i]
 	count, interval := 1, time.Duration(0)
@@ -522,40 +594,56 @@ func (w *World) actionCalls(i int) func() {
 	case a.Request != nil:
 		count, interval = a.Request.Count, a.Request.Interval
 	}
-	count = max(count, 1)
-	k := 0
-	var fire func()
-	fire = func() {
-		var c *Conn // a publish action's client, looked up once per event
-		if a.Publish != nil {
-			c = w.conns[w.clientIndex(a.Publish.Client)]
-			if k == 0 && interval == 0 {
-				// The burst's PUBs all go to the outbound buffer before it
-				// is flushed: one allocation instead of growing it step by
-				// step (five times a million frames for a million messages).
-				c.out = slices.Grow(c.out, min(count, presizeCap))
-			}
-		}
-		for k < count && !w.sim.Stopping() {
-			if c != nil {
-				w.publishAction(c, i)
-			} else {
-				w.act(i)
-			}
-			k++
-			if interval > 0 {
-				break
-			}
-		}
-		if k < count && !w.sim.Stopping() {
-			w.sim.After(interval, w.onActionLoop(a, fire))
-		}
+	ar := w.rc.actions.take()
+	if ar == nil {
+		ar = &actionRun{}
+		ar.fn = ar.fire
 	}
-	return fire
+	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn}
+	w.actionRuns = append(w.actionRuns, ar)
+	return ar.fn
 }
 
-// onActionLoop returns fn as an event of the loop of the connection action a
-// calls (Profile.EventLoop); faults, which the harness performs, run on
+// actionRun is the state of one action's calls: k of count made, one
+// every interval. It is a struct with its fire method value made once,
+// not a closure, so that a Runner resets it for its next run (three
+// allocations an action).
+type actionRun struct {
+	w           *World
+	i, k, count int
+	interval    time.Duration
+	fn          func() // fire
+}
+
+// fire makes the action's next calls.
+func (ar *actionRun) fire() {
+	w, a := ar.w, &ar.w.sc.Actions[ar.i]
+	var c *Conn // a publish action's client, looked up once per event
+	if a.Publish != nil {
+		c = w.conns[w.clientIndex(a.Publish.Client)]
+		if ar.k == 0 && ar.interval == 0 {
+			// The burst's PUBs all go to the outbound buffer before it
+			// is flushed: one allocation instead of growing it step by
+			// step (five times a million frames for a million messages).
+			c.out = slices.Grow(c.out, min(ar.count, presizeCap))
+		}
+	}
+	for ar.k < ar.count && !w.sim.Stopping() {
+		if c != nil {
+			w.publishAction(c, ar.i)
+		} else {
+			w.act(ar.i)
+		}
+		ar.k++
+		if ar.interval > 0 {
+			break
+		}
+	}
+	if ar.k < ar.count && !w.sim.Stopping() {
+		w.sim.After(ar.interval, w.onActionLoop(a, ar.fn))
+	}
+}
+
 // none.
 func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
 	if !w.profile.EventLoop {

@@ -70,7 +70,11 @@ func Perm(c Chooser, label string, n int) []int {
 // each subsystem's draws depend only on its own calls.
 type PCG struct {
 	seed uint64
-	name string
+	// name is the FNV-1 hash of the stream's name ("" for the root, then
+	// "/" and each Stream's name appended), which is all a nested stream
+	// needs of it: hashing on from it makes a stream without building
+	// its name, which was half a stream's allocations.
+	name uint64
 	// src lives in the PCG itself, so that a stream is one allocation: a
 	// run makes one per client, link and subscription.
 	src rand.PCG
@@ -78,11 +82,12 @@ type PCG struct {
 
 // NewPCG returns a Chooser seeded with seed.
 func NewPCG(seed uint64) *PCG {
-	return newPCG(seed, "")
+	return newPCG(seed, fnvOffset64)
 }
 
-func newPCG(seed uint64, name string) *PCG {
-	return &PCG{seed: seed, name: name, src: *rand.NewPCG(seed, fnv64(name))}
+// newPCG returns the stream of seed whose name hashes to name.
+func newPCG(seed, name uint64) *PCG {
+	return &PCG{seed: seed, name: name, src: *rand.NewPCG(seed, name)}
 }
 
 // IntN implements Chooser. It draws what math/rand/v2's Rand.IntN draws
@@ -122,7 +127,20 @@ func (p *PCG) Float64(_ string) float64 {
 // Stream implements Chooser. The stream name is appended to the parent's, so
 // nested streams are independent too.
 func (p *PCG) Stream(name string) Chooser {
-	return newPCG(p.seed, p.name+"/"+name)
+	return newPCG(p.seed, fnvAdd(fnvAdd(p.name, "/"), name))
+}
+
+// Restream makes dst what p.Stream(name) would return, name being the
+// concatenation of parts, in dst's memory and without building the name:
+// a model.Runner re-seeds the streams of its previous run (one per link
+// and subscription) rather than allocating new ones.
+func (p *PCG) Restream(dst *PCG, parts ...string) {
+	h := fnvAdd(p.name, "/")
+	for _, s := range parts {
+		h = fnvAdd(h, s)
+	}
+	dst.seed, dst.name = p.seed, h
+	dst.src.Seed(p.seed, h)
 }
 
 // Fixed is a Chooser that always takes the first option: IntN returns 0 and
@@ -139,8 +157,14 @@ func (Fixed) Float64(string) float64 { return 0.5 }
 // Stream implements Chooser.
 func (f Fixed) Stream(string) Chooser { return f }
 
-func fnv64(s string) uint64 {
-	h := uint64(14695981039346656037)
+// fnvOffset64 is FNV-1's hash of the empty string.
+const fnvOffset64 = 14695981039346656037
+
+func fnv64(s string) uint64 { return fnvAdd(fnvOffset64, s) }
+
+// fnvAdd continues the FNV-1 hash h over s: fnvAdd(fnv64(a), b) is
+// fnv64(a+b).
+func fnvAdd(h uint64, s string) uint64 {
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
 		h *= 1099511628211

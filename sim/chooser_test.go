@@ -69,7 +69,7 @@ func TestPCGSameSeedSameSequence(t *testing.T) {
 func TestPCGDrawsAsRand(t *testing.T) {
 	bounds := []int{1, 2, 3, 7, 64, 100, 1000, 1 << 20, 1_000_001, 1<<62 + 1, 1<<63 - 1, 3 << 61}
 	for _, seed := range []uint64{0, 1, 42, 1 << 40} {
-		p := newPCG(seed, "/s")
+		p := newPCG(seed, fnv64("/s"))
 		r := rand.New(rand.NewPCG(seed, fnv64("/s")))
 		for i := range 20_000 {
 			if i%3 == 2 {
@@ -79,6 +79,27 @@ func TestPCGDrawsAsRand(t *testing.T) {
 			n := bounds[i%len(bounds)]
 			require.Equal(t, r.IntN(n), p.IntN("", n), "seed %d draw %d IntN(%d)", seed, i, n)
 		}
+	}
+}
+
+// TestPCGStreamsKeepTheirSeeds: a stream, nested or re-seeded in place
+// by Restream over a used PCG, draws what a source seeded with the FNV-1
+// hash of its full name ("/net/app/up") draws, as when PCG kept the name
+// as a string. Catches Stream or Restream leaving out the "/", hashing
+// from the offset instead of the parent's name, or Restream keeping the
+// old source's state.
+func TestPCGStreamsKeepTheirSeeds(t *testing.T) {
+	want := func(seed uint64, name string) []float64 {
+		return draws(&PCG{src: *rand.NewPCG(seed, fnv64(name))}, 50)
+	}
+	for _, seed := range []uint64{0, 9} {
+		net := NewPCG(seed).Stream("net").(*PCG)
+		require.Equal(t, want(seed, "/net/app/up"), draws(net.Stream("app/up"), 50))
+		dst := NewPCG(seed + 1).Stream("other").(*PCG)
+		draws(dst, 7)
+		net.Restream(dst, "app", "/up")
+		require.Equal(t, want(seed, "/net/app/up"), draws(dst, 50))
+		require.Equal(t, want(seed, "/net/app/up/x"), draws(dst.Stream("x"), 50), "a stream of a re-seeded stream")
 	}
 }
 
