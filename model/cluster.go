@@ -1,6 +1,7 @@
 package model
 
 import (
+	"iter"
 	"slices"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -207,6 +208,20 @@ func (w *World) join(l scenario.Link, kind linkKind) {
 	}
 }
 
+// ends yields every connection end of s to another server: its routes,
+// then its leaf connections, then its gateways.
+func (s *Server) ends() iter.Seq[*routeEnd] {
+	return func(yield func(*routeEnd) bool) {
+		for _, ends := range [][]*routeEnd{s.cl.routes, s.cl.leafs, s.cl.gws} {
+			for _, e := range ends {
+				if !yield(e) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // serverOf is the server client c is connected to.
 func (w *World) serverOf(c *Conn) *Server {
 	if w.cl == nil {
@@ -388,7 +403,7 @@ func (s *Server) applyRoute(e *routeEnd, f frame) {
 	case opRUnsub:
 		ends := []*routeEnd{e}
 		if k := s.w.cl.keys[f.ref]; k.queue != "" && s.w.mut.Has(QueueUnsubAsPlain) {
-			ends = slices.Concat(s.cl.routes, s.cl.leafs, s.cl.gws)
+			ends = slices.Collect(s.ends())
 		}
 		for _, o := range ends {
 			if ss := o.entry(s.w.cl.keys[f.ref]); ss != nil {

@@ -43,11 +43,9 @@ func (cl *cluster) end(a, b string) *routeEnd {
 		if s.cl.name != a {
 			continue
 		}
-		for _, ends := range [][]*routeEnd{s.cl.routes, s.cl.leafs, s.cl.gws} {
-			for _, e := range ends {
-				if e.peer.s.cl.name == b {
-					return e
-				}
+		for e := range s.ends() {
+			if e.peer.s.cl.name == b {
+				return e
 			}
 		}
 	}

@@ -101,15 +101,13 @@ func (s *Server) stop() {
 		}
 	}
 	s.cl.rm = nil
-	for _, ends := range [][]*routeEnd{s.cl.routes, s.cl.leafs, s.cl.gws} {
-		for _, e := range ends {
-			for _, ss := range e.entries {
-				s.subs.remove(ss)
-			}
-			e.entries, e.smap = nil, nil
-			e.send(frame{op: opRouteClose})
-			e.down = true
+	for e := range s.ends() {
+		for _, ss := range e.entries {
+			s.subs.remove(ss)
 		}
+		e.entries, e.smap = nil, nil
+		e.send(frame{op: opRouteClose})
+		e.down = true
 	}
 }
 

@@ -51,11 +51,9 @@ func (s *Server) start() {
 			return // stopped, or stopped and started again, meanwhile
 		}
 		now := s.w.sim.Now()
-		for _, ends := range [][]*routeEnd{s.cl.routes, s.cl.leafs, s.cl.gws} {
-			for _, e := range ends {
-				if e.peer.s.up && e.down && now >= e.cutUntil {
-					s.relink(e)
-				}
+		for e := range s.ends() {
+			if e.peer.s.up && e.down && now >= e.cutUntil {
+				s.relink(e)
 			}
 		}
 	})

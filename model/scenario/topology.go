@@ -354,24 +354,16 @@ func (d *decoder) validateClientServers(s *Scenario) error {
 		}
 		if a.RestartServer != nil && a.RestartServer.Server != "" {
 			path := index("actions", i) + ".restart_server.server"
-			if !slices.Contains(names, a.RestartServer.Server) {
-				msg := unknownName("server", a.RestartServer.Server, names)
-				if s.Topology == nil {
-					msg += ": without servers: restart_server restarts the only server; leave server out"
-				}
-				return d.errorf(d.line(path), path, "%s", msg)
+			if err := d.knownServer(s, names, path, a.RestartServer.Server, "without servers: restart_server restarts the only server; leave server out"); err != nil {
+				return err
 			}
 		}
 		if a.LameDuck == nil {
 			continue
 		}
 		path := index("actions", i) + ".lame_duck.server"
-		if !slices.Contains(names, a.LameDuck.Server) {
-			msg := unknownName("server", a.LameDuck.Server, names)
-			if s.Topology == nil {
-				msg += ": lame-duck mode needs servers: (one server shutting down for good leaves its clients nowhere to go)"
-			}
-			return d.errorf(d.line(path), path, "%s", msg)
+		if err := d.knownServer(s, names, path, a.LameDuck.Server, "lame-duck mode needs servers: (one server shutting down for good leaves its clients nowhere to go)"); err != nil {
+			return err
 		}
 		for j, b := range s.Actions[:i] {
 			if b.LameDuck != nil && b.LameDuck.Server == a.LameDuck.Server {
@@ -444,3 +436,16 @@ func marshalTopology(t *Topology) []string {
 
 // between renders the field naming the two servers of a link.
 func between(a, b string) string { return "between: [" + quote(a) + ", " + quote(b) + "]" }
+
+// knownServer refuses an action's server name that is not one of names,
+// adding noServers to the message when the scenario lists no servers.
+func (d *decoder) knownServer(s *Scenario, names []string, path, name, noServers string) error {
+	if slices.Contains(names, name) {
+		return nil
+	}
+	msg := unknownName("server", name, names)
+	if s.Topology == nil {
+		msg += ": " + noServers
+	}
+	return d.errorf(d.line(path), path, "%s", msg)
+}
