@@ -500,6 +500,7 @@ func (c *Conn) runCallback(ev CallbackEvent) {
 	ev.At = c.now()
 	c.rec.Callbacks = append(c.rec.Callbacks, ev)
 	switch {
+	case c.w.tr == nil: // the kind's name is built only for a trace
 	case ev.Sub != "":
 		c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error), sim.Str("sub", ev.Sub))
 	case ev.Error != "":

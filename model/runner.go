@@ -18,11 +18,20 @@ import (
 //
 // A Runner is not safe for concurrent use, and a Result it returns is valid
 // only until its next Run: read what you need first. The next run reuses
-// the Result's ledger lists, call records, handled lists and trace; its
-// Result, connection and subscription records themselves are new each run.
+// all of it: the Result itself, its ledger (lists and string table), call
+// records, connection and subscription records (with their status and
+// callback lists), handled lists and trace. Every caller reads a Result
+// before its next Run (props' checks, explore's sweeps, the exhaustive
+// exploration); one that keeps a record longer must copy it. Reusing the
+// Result and its records is what a small run's fixed cost was made of: a
+// scenario of a few dozen events (conformance's time compression, check's
+// generated scenarios) allocated a record or list for every few events.
 // The zero Runner is ready to use.
 type Runner struct {
 	sim        *sim.Sim
+	world      *World  // the previous run's, reset for the next
+	res        *Result // the previous run's, reset for the next
+	netDown    []sim.Time
 	messages   []Message
 	deliveries []Delivery
 	calls      []CallRecord
@@ -32,18 +41,31 @@ type Runner struct {
 	trace      *sim.Trace // the last traced run's, emptied for the next
 	maps       worldMaps
 	// recycled are earlier runs' connections (with their links),
-	// subscriptions and action events, for the next run to reset;
-	// streams the previous run's net, handler and client streams.
+	// subscriptions, action events and records, for the next run to
+	// reset; streams the previous run's net, handler, client and server
+	// streams, and root the run's seeded PCG.
 	recycled recyclers
-	streams  [3]sim.Chooser
+	streams  [numStreams]sim.Chooser
+	root     ownStream
 }
+
+// The streams a Runner hands to its next run to re-seed (takeStream).
+const (
+	netStream = iota
+	handlerStream
+	clientStream
+	serverStream // one server's; a cluster's are made anew
+	numStreams
+)
 
 // recyclers are the objects of earlier runs that a run resets rather than
 // allocates: newConn, newSub and actionCalls take from them.
 type recyclers struct {
-	conns   recycler[Conn]
-	subs    recycler[Sub]
-	actions recycler[actionRun]
+	conns    recycler[Conn]
+	subs     recycler[Sub]
+	actions  recycler[actionRun]
+	connRecs recycler[ConnRecord]
+	subRecs  recycler[SubRecord]
 }
 
 // recycler holds objects of earlier runs for a run to reset (free), and
@@ -90,7 +112,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res := w.run()
-	r.sim = w.sim
+	r.sim, r.world, r.res, r.netDown = w.sim, w, res, w.netDown
 	if w.tr != nil {
 		r.trace = w.tr
 	}
@@ -116,7 +138,12 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	r.recycled.conns.put(w.conns)
 	r.recycled.subs.put(w.subList)
 	r.recycled.actions.put(w.actionRuns)
-	r.streams = [3]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient}
+	r.recycled.connRecs.put(res.Conns)
+	r.recycled.subRecs.put(res.Subs)
+	r.streams = [numStreams]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient, nil}
+	if w.cl == nil {
+		r.streams[serverStream] = w.server.rng
+	}
 	slices.SortStableFunc(r.frames, func(a, b []frame) int { return cap(a) - cap(b) })
 	return res, nil
 }
@@ -192,8 +219,8 @@ func (r *Runner) takeRecycled() *recyclers {
 	return &r.recycled
 }
 
-// takeStream gives the previous run's net (0), handler (1) or client (2)
-// stream for restream to re-seed, or nil.
+// takeStream gives the previous run's stream i (netStream, ...) for
+// restream to re-seed, or nil.
 func (r *Runner) takeStream(i int) sim.Chooser {
 	if r == nil {
 		return nil
@@ -214,6 +241,52 @@ func (r *Runner) takeTrace() *sim.Trace {
 	r.trace = nil
 	tr.Reset()
 	return tr
+}
+
+// seeded gives a run its root Chooser, a PCG seeded with seed, in the
+// Runner's memory.
+func (r *Runner) seeded(seed uint64) sim.Chooser {
+	if r == nil {
+		return sim.NewPCG(seed)
+	}
+	r.root = ownStream{*sim.NewPCG(seed)}
+	return &r.root
+}
+
+// takeWorld gives a run the previous run's World to reset, or a new one.
+func (r *Runner) takeWorld() *World {
+	if r == nil || r.world == nil {
+		return new(World)
+	}
+	w := r.world
+	r.world = nil
+	return w
+}
+
+// takeResult gives a run the previous run's Result and Ledger to reset,
+// or new ones. The lists keep their arrays, emptied; the string table
+// keeps its memory and interns from scratch, so that a run's ids are the
+// same as in a fresh Run.
+func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
+	if r == nil || r.res == nil {
+		return new(Result), &Ledger{budget: budget}
+	}
+	res, l := r.res, r.res.Ledger
+	r.res = nil
+	*res = Result{Subs: r.recycled.subRecs.emptyList(), Conns: r.recycled.connRecs.emptyList(), counters: emptied(res.counters)}
+	t := &l.strs
+	*l = Ledger{budget: budget, strs: strTable{strs: emptied(t.strs), ids: reuse(t.ids, 0)}}
+	return res, l
+}
+
+// takeNetDown gives a run its per-client times, all zero.
+func (r *Runner) takeNetDown(n int) []sim.Time {
+	if r == nil || cap(r.netDown) < n {
+		return make([]sim.Time, n)
+	}
+	d := r.netDown[:n]
+	clear(d)
+	return d
 }
 
 // takeMaps gives a run the Runner's maps; reuse empties each one.
