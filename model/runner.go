@@ -31,6 +31,7 @@ type Runner struct {
 	sim        *sim.Sim
 	world      *World  // the previous run's, reset for the next
 	res        *Result // the previous run's, reset for the next
+	server     *Server // the previous run's (a cluster's first), reset for the next
 	netDown    []sim.Time
 	messages   []Message
 	deliveries []Delivery
@@ -59,13 +60,15 @@ const (
 )
 
 // recyclers are the objects of earlier runs that a run resets rather than
-// allocates: newConn, newSub and actionCalls take from them.
+// allocates: newConn, newSub, actionCalls and Server.accept take from
+// them, and newConn and newSub the records.
 type recyclers struct {
-	conns    recycler[Conn]
-	subs     recycler[Sub]
-	actions  recycler[actionRun]
-	connRecs recycler[ConnRecord]
-	subRecs  recycler[SubRecord]
+	conns       recycler[Conn]
+	subs        recycler[Sub]
+	actions     recycler[actionRun]
+	serverConns recycler[serverConn]
+	connRecs    recycler[ConnRecord]
+	subRecs     recycler[SubRecord]
 }
 
 // recycler holds objects of earlier runs for a run to reset (free), and
@@ -112,7 +115,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res := w.run()
-	r.sim, r.world, r.res, r.netDown = w.sim, w, res, w.netDown
+	r.sim, r.world, r.res, r.netDown, r.server = w.sim, w, res, w.netDown, w.server
 	if w.tr != nil {
 		r.trace = w.tr
 	}
@@ -138,6 +141,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	r.recycled.conns.put(w.conns)
 	r.recycled.subs.put(w.subList)
 	r.recycled.actions.put(w.actionRuns)
+	r.recycled.serverConns.put(w.serverConns)
 	r.recycled.connRecs.put(res.Conns)
 	r.recycled.subRecs.put(res.Subs)
 	r.streams = [numStreams]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient, nil}
@@ -277,6 +281,18 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	t := &l.strs
 	*l = Ledger{budget: budget, strs: strTable{strs: emptied(t.strs), ids: reuse(t.ids, 0)}}
 	return res, l
+}
+
+// takeServer gives newServer the previous run's Server, its subject index
+// emptied, or a new one.
+func (r *Runner) takeServer() *Server {
+	if r == nil || r.server == nil {
+		return new(Server)
+	}
+	s := r.server
+	r.server = nil
+	s.subs.literal = reuse(s.subs.literal, 0)
+	return s
 }
 
 // takeNetDown gives a run its per-client times, all zero.

@@ -56,13 +56,14 @@ type World struct {
 	// handledBudget is how many Handled records subscriptions may still
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
-	netDown       []sim.Time   // per client: the network is down until then
-	pingsArmed    int          // PING timers scheduled (ping.go)
-	stallEnd      sim.Time     // when the last stall ends (stall.go)
-	frames        [][]frame    // recycled frame buffers
-	pool          *Runner      // memory of earlier runs to reuse; nil for Run
-	rc            *recyclers   // earlier runs' objects to reset
-	actionRuns    []*actionRun // the actions' events made (actionCalls)
+	netDown       []sim.Time    // per client: the network is down until then
+	pingsArmed    int           // PING timers scheduled (ping.go)
+	stallEnd      sim.Time      // when the last stall ends (stall.go)
+	frames        [][]frame     // recycled frame buffers
+	pool          *Runner       // memory of earlier runs to reuse; nil for Run
+	rc            *recyclers    // earlier runs' objects to reset
+	actionRuns    []*actionRun  // the actions' events made (actionCalls)
+	serverConns   []*serverConn // every connection a server accepted
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
 
@@ -131,6 +132,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.sim.SetTies(rng.Stream("ties"))
 	}
 	w.conns, w.subList, w.actionRuns = w.rc.conns.emptyList(), w.rc.subs.emptyList(), w.rc.actions.emptyList()
+	w.serverConns = w.rc.serverConns.emptyList()
 	w.res, w.ledger = pool.takeResult(w.sim)
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
 	w.published = reuse(maps.published, 0)
