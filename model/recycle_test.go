@@ -99,12 +99,12 @@ func TestRunnerRecyclesWorlds(t *testing.T) {
 	}
 }
 
-// runCase runs c on r, or with Run when r is nil.
+// runCase runs c on r, or on a new Runner when r is nil.
 func runCase(t *testing.T, r *model.Runner, c recycleCase, trace bool) *model.Result {
 	t.Helper()
 	cfg := c.cfg()
 	cfg.Trace = trace
-	run := model.Run
+	run := freshRun
 	if r != nil {
 		run = r.Run
 	}

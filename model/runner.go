@@ -152,11 +152,22 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// handOver gives up the memory of the Result the Runner's last run
+// returned, so that no later run reuses it: the Result is its caller's
+// for good, as a plain Run's is, and the Runner keeps only what the
+// Result does not reach (the kernel, connections, subscriptions, links,
+// buffers and lookup maps).
+func (r *Runner) handOver() {
+	r.res, r.messages, r.deliveries, r.calls, r.handled, r.trace = nil, nil, nil, nil, nil, nil
+	r.maps.connByName, r.maps.subByID = nil, nil
+	r.recycled.connRecs, r.recycled.subRecs = recycler[ConnRecord]{}, recycler[SubRecord]{}
+}
+
 // The methods below hand a new World the Runner's memory, or new memory
-// when r is nil (a plain Run) or has nothing big enough.
+// when it has nothing (the first run) or nothing big enough.
 
 func (r *Runner) newSim(b sim.Budget) *sim.Sim {
-	if r == nil || r.sim == nil {
+	if r.sim == nil {
 		return sim.New(b)
 	}
 	r.sim.Reset(b)
@@ -164,28 +175,28 @@ func (r *Runner) newSim(b sim.Budget) *sim.Sim {
 }
 
 func (r *Runner) takeMessages(n int) []Message {
-	if r != nil && cap(r.messages) >= n {
+	if cap(r.messages) >= n {
 		return r.messages
 	}
 	return make([]Message, 0, n)
 }
 
 func (r *Runner) takeDeliveries(n int) []Delivery {
-	if r != nil && cap(r.deliveries) >= n {
+	if cap(r.deliveries) >= n {
 		return r.deliveries
 	}
 	return make([]Delivery, 0, n)
 }
 
 func (r *Runner) takeCalls(n int) []CallRecord {
-	if r != nil && cap(r.calls) >= n {
+	if cap(r.calls) >= n {
 		return r.calls
 	}
 	return make([]CallRecord, 0, n)
 }
 
 func (r *Runner) takeHandled(n int) []Handled {
-	if r != nil && len(r.handled) > 0 {
+	if len(r.handled) > 0 {
 		h := r.handled[len(r.handled)-1]
 		r.handled = r.handled[:len(r.handled)-1]
 		if cap(h) >= n {
@@ -198,7 +209,7 @@ func (r *Runner) takeHandled(n int) []Handled {
 // takePending gives a subscription's pending queue; a new one is sized
 // for the n messages the subscription expects, as its handled list is.
 func (r *Runner) takePending(n int) []int32 {
-	if r == nil || len(r.pending) == 0 {
+	if len(r.pending) == 0 {
 		return make([]int32, 0, n)
 	}
 	p := r.pending[len(r.pending)-1]
@@ -207,28 +218,17 @@ func (r *Runner) takePending(n int) []int32 {
 }
 
 func (r *Runner) takeFrames() [][]frame {
-	if r == nil {
-		return nil
-	}
 	f := r.frames
 	r.frames = nil
 	return f
 }
 
-// takeRecycled gives a run the Runner's recyclers, or empty ones.
-func (r *Runner) takeRecycled() *recyclers {
-	if r == nil {
-		return new(recyclers)
-	}
-	return &r.recycled
-}
+// takeRecycled gives a run the Runner's recyclers.
+func (r *Runner) takeRecycled() *recyclers { return &r.recycled }
 
 // takeStream gives the previous run's stream i (netStream, ...) for
 // restream to re-seed, or nil.
 func (r *Runner) takeStream(i int) sim.Chooser {
-	if r == nil {
-		return nil
-	}
 	s := r.streams[i]
 	r.streams[i] = nil
 	return s
@@ -238,7 +238,7 @@ func (r *Runner) takeStream(i int) sim.Chooser {
 // run, emptied: a determinism check traces one scenario eight times, and
 // growing a new trace each time was a fifth of its work.
 func (r *Runner) takeTrace() *sim.Trace {
-	if r == nil || r.trace == nil {
+	if r.trace == nil {
 		return sim.NewTrace()
 	}
 	tr := r.trace
@@ -250,16 +250,13 @@ func (r *Runner) takeTrace() *sim.Trace {
 // seeded gives a run its root Chooser, a PCG seeded with seed, in the
 // Runner's memory.
 func (r *Runner) seeded(seed uint64) sim.Chooser {
-	if r == nil {
-		return sim.NewPCG(seed)
-	}
 	r.root = ownStream{*sim.NewPCG(seed)}
 	return &r.root
 }
 
 // takeWorld gives a run the previous run's World to reset, or a new one.
 func (r *Runner) takeWorld() *World {
-	if r == nil || r.world == nil {
+	if r.world == nil {
 		return new(World)
 	}
 	w := r.world
@@ -272,7 +269,7 @@ func (r *Runner) takeWorld() *World {
 // keeps its memory and interns from scratch, so that a run's ids are the
 // same as in a fresh Run.
 func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
-	if r == nil || r.res == nil {
+	if r.res == nil {
 		return new(Result), &Ledger{budget: budget}
 	}
 	res, l := r.res, r.res.Ledger
@@ -286,7 +283,7 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 // takeServer gives newServer the previous run's Server, its subject index
 // emptied, or a new one.
 func (r *Runner) takeServer() *Server {
-	if r == nil || r.server == nil {
+	if r.server == nil {
 		return new(Server)
 	}
 	s := r.server
@@ -297,7 +294,7 @@ func (r *Runner) takeServer() *Server {
 
 // takeNetDown gives a run its per-client times, all zero.
 func (r *Runner) takeNetDown(n int) []sim.Time {
-	if r == nil || cap(r.netDown) < n {
+	if cap(r.netDown) < n {
 		return make([]sim.Time, n)
 	}
 	d := r.netDown[:n]
@@ -307,9 +304,6 @@ func (r *Runner) takeNetDown(n int) []sim.Time {
 
 // takeMaps gives a run the Runner's maps; reuse empties each one.
 func (r *Runner) takeMaps() worldMaps {
-	if r == nil {
-		return worldMaps{}
-	}
 	m := r.maps
 	r.maps = worldMaps{}
 	return m

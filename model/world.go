@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -60,7 +61,7 @@ type World struct {
 	pingsArmed    int           // PING timers scheduled (ping.go)
 	stallEnd      sim.Time      // when the last stall ends (stall.go)
 	frames        [][]frame     // recycled frame buffers
-	pool          *Runner       // memory of earlier runs to reuse; nil for Run
+	pool          *Runner       // memory of earlier runs to reuse
 	rc            *recyclers    // earlier runs' objects to reset
 	actionRuns    []*actionRun  // the actions' events made (actionCalls)
 	serverConns   []*serverConn // every connection a server accepted
@@ -77,13 +78,22 @@ type World struct {
 
 // Run executes a validated scenario and returns its result. The error is
 // non-nil only when the scenario cannot be run (an unknown profile).
+//
+// It runs on a Runner borrowed from a pool, which reuses the world's
+// set-up and buffers of an earlier run but hands the Result's memory over
+// (Runner.handOver): the Result stays valid for good. A recycled run's
+// results are a fresh run's (TestRunnerRecyclesWorlds and the other
+// Runner tests compare them with a new Runner's), so which Runner the
+// pool lends changes nothing.
 func Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
-	w, err := newWorld(sc, cfg, nil)
-	if err != nil {
-		return nil, err
-	}
-	return w.run(), nil
+	r := runners.Get().(*Runner)
+	defer runners.Put(r)
+	defer r.handOver()
+	return r.Run(sc, cfg)
 }
+
+// runners lends Run a Runner.
+var runners = sync.Pool{New: func() any { return new(Runner) }}
 
 // run executes the world's events and settles the ledger.
 func (w *World) run() *Result {
@@ -92,8 +102,8 @@ func (w *World) run() *Result {
 	return w.res
 }
 
-// newWorld sets up a run; pool, when not nil, lends it the memory of
-// earlier runs.
+// newWorld sets up a run in the memory pool lends it: that of its
+// earlier runs, if any.
 func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	p := cfg.Profile
 	if p == nil {
