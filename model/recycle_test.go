@@ -77,10 +77,12 @@ actions:
 // when newSub keeps a subscription's waiting NextMsg calls, when
 // actionCalls keeps an action's count of calls made, when restream draws
 // on from the old stream's state instead of re-seeding it, when the link
-// callbacks reach the world they were made in rather than c.w, and when a
-// reused connection record keeps its callbacks or status changes, or the
+// callbacks reach the world they were made in rather than c.w, when a
+// reused connection record keeps its callbacks or status changes, the
 // string table its strings (the records' ids would then differ from a
-// fresh run's, which the outcome, naming strings, does not show).
+// fresh run's, which the outcome, naming strings, does not show), the
+// server its subject index (takeServer) or a server connection its
+// subscriptions (Server.accept).
 func TestRunnerRecyclesWorlds(t *testing.T) {
 	cases := recycleCases(t)
 	for _, a := range cases {
