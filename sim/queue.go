@@ -130,37 +130,60 @@ func (s *Sim) push(x entry) {
 		}
 		q.file(x)
 	case len(q.now)-q.head < listMax:
-		// Before last: into the list, after the entries of its time. The
-		// model schedules mostly soon after now, and keeps a few far
-		// timers at the list's end, so the place is searched from the
-		// front, and the entries after it move up with one copy.
-		k := 0 // the place, counted from head: add may move the list
-		for q.head+k < len(q.now) && q.now[q.head+k].at <= x.at {
-			k++
-		}
-		if q.head > 0 && 2*k < len(q.now)-q.head {
-			// Fewer entries before the place than after it, and the
-			// slot before head has run: move those down instead.
-			q.head--
-			for i := q.head; i < q.head+k; i++ {
-				q.now[i] = q.now[i+1]
-			}
-			q.now[q.head+k] = x
-			return
-		}
-		q.add(x)
-		i := q.head + k
-		copy(q.now[i+1:], q.now[i:])
-		q.now[i] = x
+		q.insert(x)
 	default:
 		s.refile(x.at, false)
 		q.file(x)
 	}
 }
 
+// insert puts x into the list after the entries of its time and earlier
+// ones, x being before last. The model schedules mostly soon after now and
+// keeps a few far timers at the list's end, so the place is usually a few
+// entries from head: when the slot before head has run and the place lies
+// in the list's first half, the entries before the place move down one,
+// found and moved in the same pass; otherwise the entries after it move
+// up, from the end. Either way an insertion touches at most half the list
+// once, and the common one a couple of entries.
+func (q *queue) insert(x entry) {
+	now, h := q.now, q.head
+	if n := len(now) - h; h > 0 && n > 0 && now[h+n/2].at > x.at {
+		// The middle entry is later than x, so the pass stops there.
+		i := h - 1
+		for ; now[i+1].at <= x.at; i++ {
+			now[i] = now[i+1]
+		}
+		now[i] = x
+		q.head = h - 1
+		return
+	}
+	q.add(x) // may move the list to the front of its array
+	now, h = q.now, q.head
+	i := len(now) - 1
+	for ; i > h && now[i-1].at > x.at; i-- {
+		now[i] = now[i-1]
+	}
+	now[i] = x
+}
+
 // front makes now[head] the first live entry of the queue, dropping dead
 // entries it meets, and reports whether there is one.
-func (s *Sim) front() bool {
+func (s *Sim) front() bool { return s.ready() || s.advance() }
+
+// ready reports whether now[head] is a live entry: front's common case,
+// without a call, so that the event loop inlines it and calls advance only
+// when it must.
+func (s *Sim) ready() bool {
+	if h := s.q.head; h < len(s.q.now) {
+		x := s.q.now[h]
+		return s.slab[x.slot].gen == x.gen
+	}
+	return false
+}
+
+// advance is front when the entry at head is dead or the list empty: it
+// drops dead entries and refills the list from the radix heap.
+func (s *Sim) advance() bool {
 	q := &s.q
 	for {
 		now := q.now
