@@ -116,9 +116,33 @@ func (q *queue) file(x entry) {
 }
 
 // push queues x, which is no earlier than the current time.
+//
+// Its first branch is the model's common case, taken without a call: x
+// falls in the first half of a short list (a handler's or a link's timer,
+// due before the far timers at the list's end) and the slot before head
+// has run, so the entries before x's place move down one, found and moved
+// in one pass, usually a couple of them. Every other case is place's.
 func (s *Sim) push(x entry) {
 	q := &s.q
 	q.live++
+	now, h := q.now, q.head
+	if n := len(now) - h; h > 0 && n > 0 && n < listMax && now[h+n/2].at > x.at {
+		// The middle entry is later than x (so x is before last), and
+		// the pass stops there.
+		i := h - 1
+		for ; now[i+1].at <= x.at; i++ {
+			now[i] = now[i+1]
+		}
+		now[i] = x
+		q.head = h - 1
+		return
+	}
+	s.place(x)
+}
+
+// place is push's general case.
+func (s *Sim) place(x entry) {
+	q := &s.q
 	switch {
 	case x.at == q.last:
 		q.add(x)
@@ -130,40 +154,20 @@ func (s *Sim) push(x entry) {
 		}
 		q.file(x)
 	case len(q.now)-q.head < listMax:
-		q.insert(x)
+		// Into the list after the entries of its time: the place is in
+		// the list's second half, or the list starts its array, so the
+		// entries after the place move up one, from the end.
+		q.add(x) // may move the list to the front of its array
+		now, h := q.now, q.head
+		i := len(now) - 1
+		for ; i > h && now[i-1].at > x.at; i-- {
+			now[i] = now[i-1]
+		}
+		now[i] = x
 	default:
 		s.refile(x.at, false)
 		q.file(x)
 	}
-}
-
-// insert puts x into the list after the entries of its time and earlier
-// ones, x being before last. The model schedules mostly soon after now and
-// keeps a few far timers at the list's end, so the place is usually a few
-// entries from head: when the slot before head has run and the place lies
-// in the list's first half, the entries before the place move down one,
-// found and moved in the same pass; otherwise the entries after it move
-// up, from the end. Either way an insertion touches at most half the list
-// once, and the common one a couple of entries.
-func (q *queue) insert(x entry) {
-	now, h := q.now, q.head
-	if n := len(now) - h; h > 0 && n > 0 && now[h+n/2].at > x.at {
-		// The middle entry is later than x, so the pass stops there.
-		i := h - 1
-		for ; now[i+1].at <= x.at; i++ {
-			now[i] = now[i+1]
-		}
-		now[i] = x
-		q.head = h - 1
-		return
-	}
-	q.add(x) // may move the list to the front of its array
-	now, h = q.now, q.head
-	i := len(now) - 1
-	for ; i > h && now[i-1].at > x.at; i-- {
-		now[i] = now[i-1]
-	}
-	now[i] = x
 }
 
 // front makes now[head] the first live entry of the queue, dropping dead
