@@ -8,8 +8,10 @@ import "math/bits"
 // The list, now, holds entries sorted by time and, within a time, in
 // scheduling order; it is where events are taken from. While the heap is
 // empty and the list short (the model's usual case: a handful of pending
-// events), every event goes into the list: an append, or an insertion a
-// few places from its end, and taking the next event is an index step.
+// events), every event goes into the list: an append, or an insertion
+// that moves the entries on the nearer side of its place by one (usually
+// a couple: the model schedules soon after now, before its far timers),
+// and taking the next event is an index step.
 //
 // Once the list is long, later events go into the radix heap. The kernel
 // never schedules an event before the current time, so queued times only
@@ -116,56 +118,48 @@ func (q *queue) file(x entry) {
 }
 
 // push queues x, which is no earlier than the current time.
-//
-// Its first branch is the model's common case, taken without a call: x
-// falls in the first half of a short list (a handler's or a link's timer,
-// due before the far timers at the list's end) and the slot before head
-// has run, so the entries before x's place move down one, found and moved
-// in one pass, usually a couple of them. Every other case is place's.
 func (s *Sim) push(x entry) {
 	q := &s.q
 	q.live++
-	now, h := q.now, q.head
-	if n := len(now) - h; h > 0 && n > 0 && n < listMax && now[h+n/2].at > x.at {
-		// The middle entry is later than x (so x is before last), and
-		// the pass stops there.
-		i := h - 1
-		for ; now[i+1].at <= x.at; i++ {
-			now[i] = now[i+1]
-		}
-		now[i] = x
-		q.head = h - 1
-		return
-	}
-	s.place(x)
-}
-
-// place is push's general case.
-func (s *Sim) place(x entry) {
-	q := &s.q
 	switch {
-	case x.at == q.last:
-		q.add(x)
-	case x.at > q.last:
-		if q.used == 0 && len(q.now)-q.head < listOnly {
-			q.add(x)
-			q.last = x.at
+	case x.at < q.last:
+		// Into the list, after the entries of its time. The model
+		// schedules mostly soon after now and keeps a few far timers at
+		// the list's end, so the place is usually a couple of entries from
+		// head: when it lies in the list's first half and the slot before
+		// head has run, the entries before it move down one, found and
+		// moved in one pass; otherwise the entries after it move up, from
+		// the end. Either way at most half the list moves.
+		now, h := q.now, q.head
+		n := len(now) - h
+		if n >= listMax {
+			s.refile(x.at, false)
+			q.file(x)
 			return
 		}
-		q.file(x)
-	case len(q.now)-q.head < listMax:
-		// Into the list after the entries of its time: the place is in
-		// the list's second half, or the list starts its array, so the
-		// entries after the place move up one, from the end.
+		if h > 0 && n > 0 && now[h+n/2].at > x.at {
+			// The pass stops at the middle entry, which is later than x.
+			i := h - 1
+			for ; now[i+1].at <= x.at; i++ {
+				now[i] = now[i+1]
+			}
+			now[i] = x
+			q.head = h - 1
+			return
+		}
 		q.add(x) // may move the list to the front of its array
-		now, h := q.now, q.head
+		now, h = q.now, q.head
 		i := len(now) - 1
 		for ; i > h && now[i-1].at > x.at; i-- {
 			now[i] = now[i-1]
 		}
 		now[i] = x
+	case x.at == q.last:
+		q.add(x)
+	case q.used == 0 && len(q.now)-q.head < listOnly:
+		q.add(x)
+		q.last = x.at
 	default:
-		s.refile(x.at, false)
 		q.file(x)
 	}
 }
