@@ -16,7 +16,8 @@ type Sampler struct {
 	d     Dist
 	c     Chooser
 	label string
-	// resolved says a draw is lo, plus pcg.uint64n(n) when n > 0.
+	// resolved says a draw is lo, plus pcg.uint64n(n) when n > 0 (the
+	// common case, tested first).
 	resolved bool
 	lo       time.Duration
 	n        uint64
@@ -42,10 +43,10 @@ func NewSampler(d Dist, c Chooser, label string) Sampler {
 // Sample draws one duration.
 func (s *Sampler) Sample() time.Duration {
 	switch {
-	case !s.resolved:
-		return s.d.Sample(s.c, s.label)
-	case s.n == 0:
+	case s.n > 0:
+		return s.lo + time.Duration(s.pcg.uint64n(s.n))
+	case s.resolved:
 		return s.lo
 	}
-	return s.lo + time.Duration(s.pcg.uint64n(s.n))
+	return s.d.Sample(s.c, s.label)
 }

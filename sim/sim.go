@@ -192,8 +192,9 @@ func (s *Sim) At(t Time, fn func()) Timer {
 	}
 	e := &s.slab[i]
 	e.fn = fn
-	s.push(entry{at: t, slot: i, gen: e.gen})
-	return Timer{slot: i + 1, gen: e.gen}
+	gen := e.gen // held across the call to push rather than read again after it
+	s.push(entry{at: t, slot: i, gen: gen})
+	return Timer{slot: i + 1, gen: gen}
 }
 
 // After schedules fn d after now.
