@@ -290,6 +290,15 @@ func restream(parent, old sim.Chooser, parts ...string) sim.Chooser {
 // same Runner may re-seed.
 type ownStream struct{ sim.PCG }
 
+// drawSource is c, or the PCG of an ownStream, whose draws are its PCG's:
+// a sim.Sampler calls a *sim.PCG directly.
+func drawSource(c sim.Chooser) sim.Chooser {
+	if o, ok := c.(*ownStream); ok {
+		return &o.PCG
+	}
+	return c
+}
+
 // emptied returns s with no elements and its whole array zeroed, so that
 // a list a Runner reuses keeps none of the previous run's objects alive,
 // even past its length.
@@ -453,6 +462,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 			s.byteLim = *spec.PendingBytesLimit
 		}
 		s.handlerRn = restream(w.rngHandler, rn, spec.ID)
+		s.handlerTime = sim.NewSampler(spec.Handler.Duration, drawSource(s.handlerRn), "handler-duration")
 		w.subs[spec.ID] = s
 	}
 	s.rec = rec
