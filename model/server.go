@@ -328,7 +328,7 @@ func (sc *serverConn) remove(ss *serverSub) {
 func (s *Server) processPub(sc *serverConn, id int) bool {
 	m := s.w.ledger.Message(id)
 	m.AcceptedAt = s.w.sim.Now()
-	rt := routing{m: m, matches: s.subs.match(s.w.ledger.Str(m.Subject))}
+	rt := routing{m: m, matches: s.subs.matchID(s.w.ledger, m.Subject)}
 	if !s.route(sc, &rt) {
 		sc.rt = rt
 		return false
@@ -354,7 +354,7 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 	if m.Reply != 0 && sc.noRespond && m.Status == 0 {
 		st := w.ledger.newMessage(Message{From: w.ledger.Intern("server"), Subject: m.Reply, Status: 503, PublishedAt: w.sim.Now()})
 		st.AcceptedAt = w.sim.Now()
-		rt := routing{m: st, matches: s.subs.match(w.ledger.Str(st.Subject))}
+		rt := routing{m: st, matches: s.subs.matchID(w.ledger, st.Subject)}
 		s.route(nil, &rt) // the server's own message never stalls
 		if len(rt.fwd) > 0 {
 			s.sendForwards(&rt)

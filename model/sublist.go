@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // sublist indexes the server's subscriptions by subject, as nats-server's
 // sublist does, so that routing a message costs a map lookup instead of a
@@ -31,6 +34,20 @@ type sublist struct {
 	// list as it is cached (World.drawFanoutOrder): every match is then a
 	// cached copy, so the draw never disturbs the index's own lists.
 	reorder func([]*serverSub)
+	// byID caches match by the subject's id in the run's ledger (matchID),
+	// so that routing a message costs a slice index instead of hashing its
+	// subject. gen counts the changes (every add and remove, where merged
+	// is cleared); an entry is valid while its stamp is gen+1, so that the
+	// zero entry never is.
+	byID []cachedMatch
+	gen  uint64
+}
+
+// cachedMatch is a match list cached by subject id, stamped with the
+// sublist's gen+1 when it was made.
+type cachedMatch struct {
+	stamp uint64
+	list  []*serverSub
 }
 
 // isWild reports whether a subscription subject contains a wildcard token.
@@ -47,14 +64,20 @@ func (l *sublist) add(ss *serverSub) {
 	l.seq++
 	if isWild(ss.subject) {
 		l.wild = append(l.wild, ss)
-		clear(l.merged)
+		l.changed()
 		return
 	}
 	if l.literal == nil {
 		l.literal = map[string][]*serverSub{}
 	}
 	l.literal[ss.subject] = append(l.literal[ss.subject], ss)
+	l.changed()
+}
+
+// changed drops every cached match: the subscriptions changed.
+func (l *sublist) changed() {
 	clear(l.merged)
+	l.gen++
 }
 
 // remove takes ss out of the index; removing one that is not in it does
@@ -67,7 +90,7 @@ func (l *sublist) remove(ss *serverSub) {
 	} else {
 		delete(l.literal, ss.subject)
 	}
-	clear(l.merged)
+	l.changed()
 }
 
 // without returns list without ss, in a new array when ss was in it, so
@@ -89,6 +112,23 @@ func (l *sublist) same(pattern string) []*serverSub {
 		return l.wild
 	}
 	return l.literal[pattern]
+}
+
+// matchID is match of the literal publish subject interned in strs as id,
+// cached by id until the subscriptions change. It returns what match
+// would, and skips match only where match would return the list it
+// cached itself at this generation (merged) or look the literal index up,
+// neither of which draws: a run's draws (reorder) are the same with it.
+func (l *sublist) matchID(strs *Ledger, id Str) []*serverSub {
+	if int(id) < len(l.byID) && l.byID[id].stamp == l.gen+1 {
+		return l.byID[id].list
+	}
+	list := l.match(strs.Str(id))
+	if int(id) >= len(l.byID) {
+		l.byID = slices.Grow(l.byID, int(id)+1-len(l.byID))[:id+1]
+	}
+	l.byID[id] = cachedMatch{stamp: l.gen + 1, list: list}
+	return list
 }
 
 // match returns the subscriptions matching a literal publish subject, in

@@ -490,29 +490,49 @@ func (w *World) lostInFlight(id int, reason string) {
 // success) and published or received msg (0 for none). It returns the
 // record, valid until the next call.
 func (w *World) call(source, verb, client, sub string, at sim.Time, err string, msg int) *CallRecord {
+	cs := newCallSite(w.ledger, source, verb, client, sub)
+	return w.callAt(&cs, at, err, msg)
+}
+
+// callSite is who makes an API call, its strings interned in the run's
+// ledger: the source, the verb, the client and the subscription (0 for
+// none). A publish action makes one on its first call in a run (pubSite),
+// so that its thousand calls do not intern the same four strings again.
+type callSite struct {
+	source, verb, client, sub Str
+}
+
+// newCallSite interns source, verb, client and sub in l, in the order
+// call has always interned them, which gives the run's strings their ids.
+func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
+	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: l.Intern(client), sub: l.Intern(sub)}
+}
+
+// callAt is call made at the call site cs.
+func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) *CallRecord {
 	w.sim.Record()
 	l := w.ledger
 	res := result(err)
 	w.res.Calls = append(w.res.Calls, CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
-		Source: l.Intern(source), Verb: l.Intern(verb), Client: l.Intern(client), Sub: l.Intern(sub), Result: l.Intern(res)})
+		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: l.Intern(res)})
 	if w.trig != nil {
-		defer w.trig.returned(source)
+		defer w.trig.returned(l.Str(cs.source))
 	}
 	if w.tr != nil {
 		fs := make([]sim.Field, 0, 4)
-		fs = append(fs, sim.Str("source", source))
-		if sub != "" {
-			fs = append(fs, sim.Str("sub", sub))
+		fs = append(fs, sim.Str("source", l.Str(cs.source)))
+		if cs.sub != 0 {
+			fs = append(fs, sim.Str("sub", l.Str(cs.sub)))
 		}
 		if msg != 0 {
 			fs = append(fs, sim.Int("msg", int64(msg)), sim.Str("subject", l.Str(l.Message(msg).Subject)))
 		}
 		fs = append(fs, sim.Str("result", res))
-		actor := client
+		actor := l.Str(cs.client)
 		if actor == "" {
 			actor = "scenario"
 		}
-		w.trace(actor, verb, fs...)
+		w.trace(actor, l.Str(cs.verb), fs...)
 	}
 	return &w.res.Calls[len(w.res.Calls)-1]
 }
@@ -612,7 +632,8 @@ type actionRun struct {
 	w           *World
 	i, k, count int
 	interval    time.Duration
-	fn          func() // fire
+	fn          func()  // fire
+	site        pubSite // a publish action's, prepared by its first call
 }
 
 // fire makes the action's next calls.
@@ -630,7 +651,7 @@ func (ar *actionRun) fire() {
 	}
 	for ar.k < ar.count && !w.sim.Stopping() {
 		if c != nil {
-			w.publishAction(c, ar.i)
+			w.publishAction(c, ar.i, &ar.site)
 		} else {
 			w.act(ar.i)
 		}
@@ -679,22 +700,38 @@ func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
 	return w.conns[w.clientIndex(client)].onLoop(fn)
 }
 
-// publishAction performs one call of publish action i on its client c: the
-// hot path of a backlog, without act's closures or a client lookup.
-func (w *World) publishAction(c *Conn, i int) {
-	p := w.sc.Actions[i].Publish
-	now := w.sim.Now()
-	err, id := c.publish(p.Subject, p.Reply, p.Size, p.Headers, true)
-	w.call(actionSource(i), "publish", p.Client, "", now, err, id)
+// pubSite is a publish action's message and call site, made on the
+// action's first call in a run and reused by its later calls.
+type pubSite struct {
+	msg   pubMsg
+	call  callSite
+	ready bool
 }
 
-// act performs one call of action i.
+// publishAction performs one call of publish action i on its client c: the
+// hot path of a backlog, without act's closures or a client lookup. site
+// holds what its earlier calls in this run prepared; the first call
+// prepares it, interning the action's strings where a publish and its
+// call record first intern them (the message's before the publish, the
+// call site's after it), so that the run's ids are what they would be
+// without it.
+func (w *World) publishAction(c *Conn, i int, site *pubSite) {
+	p := w.sc.Actions[i].Publish
+	now := w.sim.Now()
+	if !site.ready {
+		site.msg = newPubMsg(w.ledger, p.Subject, p.Reply, p.Size, p.Headers)
+	}
+	err, id := c.publishMsg(&site.msg, true)
+	if !site.ready {
+		site.call = newCallSite(w.ledger, actionSource(i), "publish", p.Client, "")
+		site.ready = true
+	}
+	w.callAt(&site.call, now, err, id)
+}
+
+// act performs one call of action i, any but a publish (publishAction).
 func (w *World) act(i int) {
 	a := &w.sc.Actions[i]
-	if p := a.Publish; p != nil {
-		w.publishAction(w.conns[w.clientIndex(p.Client)], i)
-		return
-	}
 	src := actionSource(i)
 	now := w.sim.Now()
 	rec := func(client, sub, err string, msg int) {
