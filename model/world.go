@@ -65,6 +65,8 @@ type World struct {
 	actionRuns    []*actionRun // the actions' events made (actionCalls)
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
+	// okID is OK interned, once a call has succeeded (resultID).
+	okID Str
 
 	rngNet     sim.Chooser
 	rngHandler sim.Chooser
@@ -512,12 +514,9 @@ func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
 func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) *CallRecord {
 	w.sim.Record()
 	l := w.ledger
-	res := result(err)
 	w.res.Calls = append(w.res.Calls, CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
-		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: l.Intern(res)})
-	if w.trig != nil {
-		defer w.trig.returned(l.Str(cs.source))
-	}
+		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: w.resultID(err)})
+	rec := &w.res.Calls[len(w.res.Calls)-1]
 	if w.tr != nil {
 		fs := make([]sim.Field, 0, 4)
 		fs = append(fs, sim.Str("source", l.Str(cs.source)))
@@ -527,14 +526,33 @@ func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) *CallReco
 		if msg != 0 {
 			fs = append(fs, sim.Int("msg", int64(msg)), sim.Str("subject", l.Str(l.Message(msg).Subject)))
 		}
-		fs = append(fs, sim.Str("result", res))
+		fs = append(fs, sim.Str("result", result(err)))
 		actor := l.Str(cs.client)
 		if actor == "" {
 			actor = "scenario"
 		}
 		w.trace(actor, l.Str(cs.verb), fs...)
 	}
-	return &w.res.Calls[len(w.res.Calls)-1]
+	if w.trig != nil {
+		// After the trace: an action waiting for this call's return is
+		// scheduled (triggers.fire), never run here, so the record stays
+		// where rec points.
+		w.trig.returned(l.Str(cs.source))
+	}
+	return rec
+}
+
+// resultID is the interned Result of a call that returned err: most
+// calls succeed, so the success's id is kept once the first has interned
+// it (where call always interned it, so the run's ids are unchanged).
+func (w *World) resultID(err string) Str {
+	if err != "" {
+		return w.ledger.Intern(err)
+	}
+	if w.okID == 0 {
+		w.okID = w.ledger.Intern(OK)
+	}
+	return w.okID
 }
 
 func result(err string) string {
