@@ -1,9 +1,6 @@
 package model
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // sublist indexes the server's subscriptions by subject, as nats-server's
 // sublist does, so that routing a message costs a map lookup instead of a
@@ -35,17 +32,24 @@ type sublist struct {
 	// cached copy, so the draw never disturbs the index's own lists.
 	reorder func([]*serverSub)
 	// byID caches match by the subject's id in the run's ledger (matchID),
-	// so that routing a message costs a slice index instead of hashing its
-	// subject. gen counts the changes (every add and remove, where merged
-	// is cleared); an entry is valid while its stamp is gen+1, so that the
-	// zero entry never is.
-	byID []cachedMatch
+	// so that routing a message costs an array index instead of hashing
+	// its subject: direct-mapped, by the id's low bits, held in the
+	// sublist itself so that it costs no allocation. gen counts the
+	// changes (every add and remove, where merged is cleared); an entry is
+	// valid while its stamp is gen+1, so that the zero entry never is.
+	byID [matchSlots]cachedMatch
 	gen  uint64
 }
 
-// cachedMatch is a match list cached by subject id, stamped with the
+// matchSlots is the size of sublist.byID, a power of two: a run publishes
+// on a few subjects, whose ids are consecutive small numbers, so eight
+// slots hold them all apart.
+const matchSlots = 1 << 3
+
+// cachedMatch is the match list of the subject with id, stamped with the
 // sublist's gen+1 when it was made.
 type cachedMatch struct {
+	id    Str
 	stamp uint64
 	list  []*serverSub
 }
@@ -120,14 +124,12 @@ func (l *sublist) same(pattern string) []*serverSub {
 // cached itself at this generation (merged) or look the literal index up,
 // neither of which draws: a run's draws (reorder) are the same with it.
 func (l *sublist) matchID(strs *Ledger, id Str) []*serverSub {
-	if int(id) < len(l.byID) && l.byID[id].stamp == l.gen+1 {
-		return l.byID[id].list
+	e := &l.byID[id&(matchSlots-1)]
+	if e.id == id && e.stamp == l.gen+1 {
+		return e.list
 	}
 	list := l.match(strs.Str(id))
-	if int(id) >= len(l.byID) {
-		l.byID = slices.Grow(l.byID, int(id)+1-len(l.byID))[:id+1]
-	}
-	l.byID[id] = cachedMatch{stamp: l.gen + 1, list: list}
+	*e = cachedMatch{id: id, stamp: l.gen + 1, list: list}
 	return list
 }
 
