@@ -513,33 +513,40 @@ func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
 // callAt is call made at the call site cs.
 func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) *CallRecord {
 	w.sim.Record()
-	l := w.ledger
 	w.res.Calls = append(w.res.Calls, CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
 		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: w.resultID(err)})
 	rec := &w.res.Calls[len(w.res.Calls)-1]
 	if w.tr != nil {
-		fs := make([]sim.Field, 0, 4)
-		fs = append(fs, sim.Str("source", l.Str(cs.source)))
-		if cs.sub != 0 {
-			fs = append(fs, sim.Str("sub", l.Str(cs.sub)))
-		}
-		if msg != 0 {
-			fs = append(fs, sim.Int("msg", int64(msg)), sim.Str("subject", l.Str(l.Message(msg).Subject)))
-		}
-		fs = append(fs, sim.Str("result", result(err)))
-		actor := l.Str(cs.client)
-		if actor == "" {
-			actor = "scenario"
-		}
-		w.trace(actor, l.Str(cs.verb), fs...)
+		w.traceCall(cs, err, msg)
 	}
 	if w.trig != nil {
 		// After the trace: an action waiting for this call's return is
 		// scheduled (triggers.fire), never run here, so the record stays
 		// where rec points.
-		w.trig.returned(l.Str(cs.source))
+		w.trig.returned(w.ledger.Str(cs.source))
 	}
 	return rec
+}
+
+// traceCall traces a call as callAt records it. It is a function of its
+// own so that callAt, made for every publish, does not reserve the stack
+// and registers a trace needs.
+func (w *World) traceCall(cs *callSite, err string, msg int) {
+	l := w.ledger
+	fs := make([]sim.Field, 0, 4)
+	fs = append(fs, sim.Str("source", l.Str(cs.source)))
+	if cs.sub != 0 {
+		fs = append(fs, sim.Str("sub", l.Str(cs.sub)))
+	}
+	if msg != 0 {
+		fs = append(fs, sim.Int("msg", int64(msg)), sim.Str("subject", l.Str(l.Message(msg).Subject)))
+	}
+	fs = append(fs, sim.Str("result", result(err)))
+	actor := l.Str(cs.client)
+	if actor == "" {
+		actor = "scenario"
+	}
+	w.trace(actor, l.Str(cs.verb), fs...)
 }
 
 // resultID is the interned Result of a call that returned err: most
