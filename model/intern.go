@@ -76,5 +76,21 @@ func (t *strTable) add(s string) Str {
 	return id
 }
 
+// takeStrs gives a new run's ledger the string table of the Runner's
+// previous run, emptied, or an empty one: a table interns a few dozen
+// strings a run, and growing its map and list anew each time was 6 % of
+// the objects check allocated. Emptied, it gives every string the id a
+// new table would.
+func (r *Runner) takeStrs() strTable {
+	if r == nil {
+		return strTable{}
+	}
+	t := r.strs
+	clear(t.ids)
+	t.strs = emptied(t.strs)
+	t.recent = [recentSlots]interned{} // they hold the last run's ids
+	return t
+}
+
 // Str returns the string s names in the run's ledger.
 func (r *Result) Str(s Str) string { return r.Ledger.Str(s) }

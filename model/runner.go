@@ -36,6 +36,7 @@ type Runner struct {
 	// streams the previous run's net, handler and client streams.
 	recycled recyclers
 	streams  [3]sim.Chooser
+	strs     strTable // the last run's interned strings (takeStrs)
 }
 
 // recyclers are the objects of earlier runs that a run resets rather than
@@ -96,6 +97,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	}
 	r.maps = worldMaps{subs: w.subs, connIndex: w.connIndex, connByName: res.connByName, subByID: res.subByID, published: w.published}
 	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
+	r.strs = w.ledger.strs
 	for _, s := range res.Subs {
 		r.handled = append(r.handled, s.Handled[:0])
 	}

@@ -132,7 +132,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.sim.SetTies(rng.Stream("ties"))
 	}
 	w.conns, w.subList, w.actionRuns = w.rc.conns.emptyList(), w.rc.subs.emptyList(), w.rc.actions.emptyList()
-	w.ledger = &Ledger{budget: w.sim}
+	w.ledger = &Ledger{budget: w.sim, strs: pool.takeStrs()}
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
 	w.published = reuse(maps.published, 0)
 	if cfg.Trace {

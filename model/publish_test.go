@@ -60,3 +60,43 @@ actions:
 		t.Errorf("%d calls, the first %q; want 6, the first refused with %s", n, reused.ledger.Str(reused.res.Calls[0].Result), ErrMaxPayload)
 	}
 }
+
+// TestRunnerStringsAsNew runs two scenarios that intern different strings
+// one after the other on a Runner, and requires the second run's string
+// table to be the one a plain Run makes: the same strings with the same
+// ids, and the success result read back as "ok". It catches a table the
+// Runner hands on without emptying its map (the last run's strings keep
+// their ids) or its recent-strings slots (a string found there gets the
+// last run's id).
+func TestRunnerStringsAsNew(t *testing.T) {
+	parse := func(src string) *scenario.Scenario {
+		sc, err := scenario.Parse("strs.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	first := parse("name: a\nclients: [{name: pub}]\nactions:\n  - {at: 0s, publish: {client: pub, subject: one, count: 2}}\n")
+	second := parse("name: b\nclients: [{name: app}]\nactions:\n  - {at: 0s, publish: {client: app, subject: two, reply: back, count: 2}}\n  - {at: 1ms, publish: {client: app, subject: one}}\n")
+	var r Runner
+	if _, err := r.Run(first, Config{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Run(second, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Run(second, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := got.Ledger.strs.strs, want.Ledger.strs.strs; !slices.Equal(g, w) {
+		t.Errorf("strings after another run %q, want %q", g, w)
+	}
+	if !slices.Equal(got.Calls, want.Calls) {
+		t.Errorf("calls %+v, want %+v", got.Calls, want.Calls)
+	}
+	if res := got.Str(got.Calls[0].Result); res != OK {
+		t.Errorf("first call's result %q, want %q", res, OK)
+	}
+}
