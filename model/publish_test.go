@@ -100,3 +100,57 @@ func TestRunnerStringsAsNew(t *testing.T) {
 		t.Errorf("first call's result %q, want %q", res, OK)
 	}
 }
+
+// TestQueueRoutingReusesLists checks that a producer's next routing
+// starts with its last routing's group and member lists emptied but
+// reused (newRouting, routingDone), then publishes a burst to a plain
+// subscription and two queue groups on one subject, routed one message
+// after another in those lists, and requires each message to reach the
+// plain subscription and exactly one member of each group. It catches
+// lists handed on without emptying them (newRouting without its [:0]s: a
+// routing would start with the last one's groups, in the last one's
+// order) and lists not handed on (an allocation a routing).
+func TestQueueRoutingReusesLists(t *testing.T) {
+	var p serverConn
+	rt := p.newRouting(nil, nil)
+	rt.groups = append(rt.groups, "a", "b")
+	rt.members = append(rt.members, &serverSub{})
+	p.routingDone(&rt)
+	next := p.newRouting(nil, nil)
+	if len(next.groups) != 0 || len(next.members) != 0 || cap(next.groups) < 2 || cap(next.members) < 1 {
+		t.Fatalf("next routing's lists: %d groups (room for %d), %d members (room for %d); want none, in the last one's lists",
+			len(next.groups), cap(next.groups), len(next.members), cap(next.members))
+	}
+	sc, err := scenario.Parse("q.yaml", []byte(`
+name: q
+clients: [{name: app}]
+subscriptions:
+  - {id: p, client: app, subject: work}
+  - {id: a1, client: app, subject: work, queue: a}
+  - {id: a2, client: app, subject: work, queue: a}
+  - {id: b1, client: app, subject: work, queue: b}
+  - {id: b2, client: app, subject: work, queue: b}
+actions:
+  - {at: 0s, publish: {client: app, subject: work, count: 40}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(sc, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Ledger.Messages {
+		got := map[string]int{} // deliveries per plain subscription or group
+		for _, d := range res.Ledger.DeliveriesOf(m.ID) {
+			s := res.Subs[res.Ledger.Deliveries[d].Sub]
+			got[s.ID[:1]]++
+		}
+		if got["p"] != 1 || got["a"] != 1 || got["b"] != 1 || len(got) != 3 {
+			t.Fatalf("message %d: deliveries %v, want one each to p, a and b", m.ID, got)
+		}
+	}
+	if len(res.Ledger.Messages) != 40 {
+		t.Fatalf("%d messages, want 40", len(res.Ledger.Messages))
+	}
+}

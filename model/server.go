@@ -100,6 +100,12 @@ type serverConn struct {
 	laterEOF  bool
 	spare     []frame
 	resumeFn  func()
+	// groups and members are the lists of the producer's last routing,
+	// emptied, for its next (newRouting): a message to queue groups
+	// allocated both every time. A producer routes one message at a time,
+	// as a stall stops its readLoop.
+	groups  []string
+	members []*serverSub
 }
 
 type serverSub struct {
@@ -328,13 +334,25 @@ func (sc *serverConn) remove(ss *serverSub) {
 func (s *Server) processPub(sc *serverConn, id int) bool {
 	m := s.w.ledger.Message(id)
 	m.AcceptedAt = s.w.sim.Now()
-	rt := routing{m: m, matches: s.subs.matchID(s.w.ledger, m.Subject)}
+	rt := sc.newRouting(m, s.subs.matchID(s.w.ledger, m.Subject))
 	if !s.route(sc, &rt) {
 		sc.rt = rt
 		return false
 	}
 	s.routed(sc, &rt)
+	sc.routingDone(&rt)
 	return true
+}
+
+// newRouting starts the routing of m, published on sc, to matches, in the
+// group and member lists sc's last routing left, emptied.
+func (sc *serverConn) newRouting(m *Message, matches []*serverSub) routing {
+	return routing{m: m, matches: matches, groups: sc.groups[:0], members: sc.members[:0]}
+}
+
+// routingDone keeps the lists of rt, sc's finished routing, for its next.
+func (sc *serverConn) routingDone(rt *routing) {
+	sc.groups, sc.members = rt.groups, rt.members
 }
 
 // routed gives a routed message its fate; one nobody took that asks for a
@@ -593,6 +611,7 @@ func (s *Server) resume(p *serverConn) {
 		return
 	}
 	s.routed(p, rt)
+	p.routingDone(rt)
 	if len(p.rest) > 0 || p.restEOF {
 		rest, eof := p.rest, p.restEOF
 		p.rest, p.restEOF = p.rest[:0], false
