@@ -101,25 +101,31 @@ func TestRunnerStringsAsNew(t *testing.T) {
 	}
 }
 
-// TestQueueRoutingReusesLists checks that a producer's next routing
-// starts with its last routing's group and member lists emptied but
-// reused (newRouting, routingDone), then publishes a burst to a plain
-// subscription and two queue groups on one subject, routed one message
-// after another in those lists, and requires each message to reach the
-// plain subscription and exactly one member of each group. It catches
-// lists handed on without emptying them (newRouting without its [:0]s: a
-// routing would start with the last one's groups, in the last one's
-// order) and lists not handed on (an allocation a routing).
+// TestQueueRoutingReusesLists checks that a producer's routings to queue
+// groups list the groups and members in the lists its last one left,
+// emptied (routing.listGroup, listMembers), then publishes a burst to a
+// plain subscription and two queue groups on one subject, routed one
+// message after another in those lists, and requires each message to
+// reach the plain subscription and exactly one member of each group. It
+// catches lists taken over without emptying them (listGroup without its
+// [:0]: a routing would start with the last one's groups, in the last
+// one's order) and lists not kept (an allocation a routing).
 func TestQueueRoutingReusesLists(t *testing.T) {
 	var p serverConn
-	rt := p.newRouting(nil, nil)
-	rt.groups = append(rt.groups, "a", "b")
-	rt.members = append(rt.members, &serverSub{})
-	p.routingDone(&rt)
-	next := p.newRouting(nil, nil)
-	if len(next.groups) != 0 || len(next.members) != 0 || cap(next.groups) < 2 || cap(next.members) < 1 {
-		t.Fatalf("next routing's lists: %d groups (room for %d), %d members (room for %d); want none, in the last one's lists",
-			len(next.groups), cap(next.groups), len(next.members), cap(next.members))
+	matches := []*serverSub{{queue: "a"}, {queue: "b"}, {queue: "a"}}
+	rt := routing{matches: matches}
+	for _, ss := range matches {
+		rt.listGroup(ss.queue, &p)
+	}
+	rt.listMembers(&p)
+	next := routing{matches: matches[1:]}
+	next.listGroup("b", &p)
+	next.listMembers(&p)
+	if !slices.Equal(next.groups, []string{"b"}) || !slices.Equal(next.members, matches[1:2]) {
+		t.Fatalf("next routing lists groups %q, members %v; want [b] and its one member", next.groups, next.members)
+	}
+	if &next.groups[0] != &rt.groups[0] || &next.members[0] != &rt.members[0] {
+		t.Fatal("next routing lists in new lists, not in the last one's")
 	}
 	sc, err := scenario.Parse("q.yaml", []byte(`
 name: q

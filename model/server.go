@@ -100,10 +100,8 @@ type serverConn struct {
 	laterEOF  bool
 	spare     []frame
 	resumeFn  func()
-	// groups and members are the lists of the producer's last routing,
-	// emptied, for its next (newRouting): a message to queue groups
-	// allocated both every time. A producer routes one message at a time,
-	// as a stall stops its readLoop.
+	// groups and members are the lists of the producer's last routing to
+	// queue groups, for its next (routing.listGroup, listMembers).
 	groups  []string
 	members []*serverSub
 }
@@ -334,25 +332,13 @@ func (sc *serverConn) remove(ss *serverSub) {
 func (s *Server) processPub(sc *serverConn, id int) bool {
 	m := s.w.ledger.Message(id)
 	m.AcceptedAt = s.w.sim.Now()
-	rt := sc.newRouting(m, s.subs.matchID(s.w.ledger, m.Subject))
+	rt := routing{m: m, matches: s.subs.matchID(s.w.ledger, m.Subject)}
 	if !s.route(sc, &rt) {
 		sc.rt = rt
 		return false
 	}
 	s.routed(sc, &rt)
-	sc.routingDone(&rt)
 	return true
-}
-
-// newRouting starts the routing of m, published on sc, to matches, in the
-// group and member lists sc's last routing left, emptied.
-func (sc *serverConn) newRouting(m *Message, matches []*serverSub) routing {
-	return routing{m: m, matches: matches, groups: sc.groups[:0], members: sc.members[:0]}
-}
-
-// routingDone keeps the lists of rt, sc's finished routing, for its next.
-func (sc *serverConn) routingDone(rt *routing) {
-	sc.groups, sc.members = rt.groups, rt.members
 }
 
 // routed gives a routed message its fate; one nobody took that asks for a
@@ -420,15 +406,13 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 		if ss.route != nil { // a remote entry: forward plain interest, collect groups
 			if ss.queue == "" {
 				rt.forwardTo(ss.route, "")
-			} else if !containsStr(rt.groups, ss.queue) {
-				rt.groups = append(rt.groups, ss.queue)
+			} else {
+				rt.listGroup(ss.queue, p)
 			}
 			continue
 		}
 		if ss.queue != "" && !fanout {
-			if !containsStr(rt.groups, ss.queue) {
-				rt.groups = append(rt.groups, ss.queue)
-			}
+			rt.listGroup(ss.queue, p)
 			continue
 		}
 		switch s.deliver(p, ss, rt.m) {
@@ -440,11 +424,7 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 	}
 	for rt.group < len(rt.groups) {
 		if len(rt.members) == 0 {
-			for _, ss := range rt.matches {
-				if ss.queue == rt.groups[rt.group] {
-					rt.members = append(rt.members, ss)
-				}
-			}
+			rt.listMembers(p)
 			if s.cl != nil && s.pickRemote(rt) {
 				rt.nextGroup()
 				continue
@@ -470,6 +450,41 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 		rt.nextGroup()
 	}
 	return true
+}
+
+// listGroup adds queue group q to rt's groups unless listed. The list is
+// the one producer p's last routing to queue groups left (a new one for
+// the server's own messages, p nil), and p keeps it for its next: a
+// routing to queue groups allocated it every time. A producer routes one
+// message at a time, as a stall stops its readLoop, so its routings never
+// share the list.
+func (rt *routing) listGroup(q string, p *serverConn) {
+	if containsStr(rt.groups, q) {
+		return
+	}
+	if rt.groups == nil && p != nil {
+		rt.groups = p.groups[:0]
+	}
+	rt.groups = append(rt.groups, q)
+	if p != nil {
+		p.groups = rt.groups
+	}
+}
+
+// listMembers lists the members of the group being routed, in the list p
+// keeps as listGroup does.
+func (rt *routing) listMembers(p *serverConn) {
+	if rt.members == nil && p != nil {
+		rt.members = p.members[:0]
+	}
+	for _, ss := range rt.matches {
+		if ss.queue == rt.groups[rt.group] {
+			rt.members = append(rt.members, ss)
+		}
+	}
+	if p != nil {
+		p.members = rt.members
+	}
 }
 
 // nextGroup moves rt's cursor to the next queue group.
@@ -611,7 +626,6 @@ func (s *Server) resume(p *serverConn) {
 		return
 	}
 	s.routed(p, rt)
-	p.routingDone(rt)
 	if len(p.rest) > 0 || p.restEOF {
 		rest, eof := p.rest, p.restEOF
 		p.rest, p.restEOF = p.rest[:0], false
