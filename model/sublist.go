@@ -36,7 +36,9 @@ type sublist struct {
 	// its subject: direct-mapped, by the id's low bits, held in the
 	// sublist itself so that it costs no allocation. gen counts the
 	// changes (every add and remove, where merged is cleared); an entry is
-	// valid while its stamp is gen+1, so that the zero entry never is.
+	// valid while its stamp is gen+1, so that the zero entry never is. Ids
+	// are the run's: a sublist serves one run (newServer), and one that
+	// served another must be zeroed, not only emptied.
 	byID [matchSlots]cachedMatch
 	gen  uint64
 }
