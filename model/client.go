@@ -405,14 +405,39 @@ func (c *Conn) clearPendingFlushCalls() {
 	}
 }
 
+// pubMsg is what a publish call sends: its subject and reply interned in
+// the run's ledger, its payload and header sizes, and the bytes of its PUB
+// frame. A publish action makes one on its first call in a run (pubSite)
+// and sends it on every call after, so that a backlog of a thousand
+// publishes neither interns its subject nor counts its bytes again.
+type pubMsg struct {
+	subject, reply Str
+	size, hdr      int
+	wire           int // the PUB frame's bytes on the wire, headers included
+}
+
+// newPubMsg makes the pubMsg of a publish, interning subject then reply in
+// l: the order in which a publish has always interned them, which gives
+// the run's strings their ids.
+func newPubMsg(l *Ledger, subject, reply string, size, hdr int) pubMsg {
+	return pubMsg{subject: l.Intern(subject), reply: l.Intern(reply), size: size, hdr: hdr,
+		wire: pubWireSize(subject, reply, size) + headerWireSize(size, hdr)}
+}
+
 // publish is nats.go's publish: closed, then draining pubs, then max payload,
 // then the reconnect buffer limit. It returns the error name ("" for
 // success) and the message's ledger ID. plain is a publish or reply call
 // (not a request's publish).
 func (c *Conn) publish(subject, reply string, size, hdr int, plain bool) (string, int) {
+	pm := newPubMsg(c.w.ledger, subject, reply, size, hdr)
+	return c.publishMsg(&pm, plain)
+}
+
+// publishMsg is publish of a message made beforehand.
+func (c *Conn) publishMsg(pm *pubMsg, plain bool) (string, int) {
 	w := c.w
 	l := w.ledger
-	m := l.newMessage(Message{From: c.nameID, Subject: l.Intern(subject), Reply: l.Intern(reply), Size: size, Headers: hdr, PublishedAt: c.now()})
+	m := l.newMessage(Message{From: c.nameID, Subject: pm.subject, Reply: pm.reply, Size: pm.size, Headers: pm.hdr, PublishedAt: c.now()})
 	stopped := plain && c.pubsStopped && w.profile.PubsStoppedAfterClose
 	var err string
 	switch {
@@ -420,7 +445,7 @@ func (c *Conn) publish(subject, reply string, size, hdr int, plain bool) (string
 		err = ErrConnectionClosed
 	case c.isDrainingPubs(), stopped:
 		err = ErrConnectionDraining
-	case size+hdr > w.profile.MaxPayload:
+	case pm.size+pm.hdr > w.profile.MaxPayload:
 		err = ErrMaxPayload
 	case c.isReconnecting() && c.outBytes >= c.opts.reconnectBufSize:
 		err = ErrReconnectBufExceeded
@@ -433,7 +458,7 @@ func (c *Conn) publish(subject, reply string, size, hdr int, plain bool) (string
 		m.Fate, m.Error = MsgRefused, l.Intern(err)
 		return err, m.ID
 	}
-	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, reply, size)+headerWireSize(size, hdr))
+	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
 	if plain && w.trig != nil {
 		w.trig.published(c, m.ID)
 	}
@@ -449,12 +474,13 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 	}
 	w := c.w
 	l := w.ledger
-	m := l.newMessage(Message{From: c.nameID, Subject: l.Intern(subject), Size: size, PublishedAt: c.now()})
+	pm := newPubMsg(l, subject, "", size, 0)
+	m := l.newMessage(Message{From: c.nameID, Subject: pm.subject, Size: size, PublishedAt: c.now()})
 	if c.isClosed() {
 		m.Fate, m.LostReason = MsgLostUnsent, l.Intern("reply after close")
 		return "", m.ID
 	}
-	c.write(frame{op: opPub, msg: int32(m.ID)}, pubWireSize(subject, "", size))
+	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
 	if w.trig != nil {
 		w.trig.published(c, m.ID)
 	}

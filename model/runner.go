@@ -275,8 +275,7 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	res, l := r.res, r.res.Ledger
 	r.res = nil
 	*res = Result{Subs: r.recycled.subRecs.emptyList(), Conns: r.recycled.connRecs.emptyList(), counters: emptied(res.counters)}
-	t := &l.strs
-	*l = Ledger{budget: budget, strs: strTable{strs: emptied(t.strs), ids: reuse(t.ids, 0)}}
+	*l = Ledger{budget: budget, strs: l.strs.emptied()}
 	return res, l
 }
 

@@ -101,6 +101,10 @@ type serverConn struct {
 	laterEOF  bool
 	spare     []frame
 	resumeFn  func()
+	// groups and members are the lists of the producer's last routing to
+	// queue groups, for its next (routing.listGroup, listMembers).
+	groups  []string
+	members []*serverSub
 }
 
 type serverSub struct {
@@ -340,7 +344,7 @@ func (sc *serverConn) remove(ss *serverSub) {
 func (s *Server) processPub(sc *serverConn, id int) bool {
 	m := s.w.ledger.Message(id)
 	m.AcceptedAt = s.w.sim.Now()
-	rt := routing{m: m, matches: s.subs.match(s.w.ledger.Str(m.Subject))}
+	rt := routing{m: m, matches: s.subs.matchID(s.w.ledger, m.Subject)}
 	if !s.route(sc, &rt) {
 		sc.rt = rt
 		return false
@@ -366,7 +370,7 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 	if m.Reply != 0 && sc.noRespond && m.Status == 0 {
 		st := w.ledger.newMessage(Message{From: w.ledger.Intern("server"), Subject: m.Reply, Status: 503, PublishedAt: w.sim.Now()})
 		st.AcceptedAt = w.sim.Now()
-		rt := routing{m: st, matches: s.subs.match(w.ledger.Str(st.Subject))}
+		rt := routing{m: st, matches: s.subs.matchID(w.ledger, st.Subject)}
 		s.route(nil, &rt) // the server's own message never stalls
 		if len(rt.fwd) > 0 {
 			s.sendForwards(&rt)
@@ -414,15 +418,13 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 		if ss.route != nil { // a remote entry: forward plain interest, collect groups
 			if ss.queue == "" {
 				rt.forwardTo(ss.route, "")
-			} else if !containsStr(rt.groups, ss.queue) {
-				rt.groups = append(rt.groups, ss.queue)
+			} else {
+				rt.listGroup(ss.queue, p)
 			}
 			continue
 		}
 		if ss.queue != "" && !fanout {
-			if !containsStr(rt.groups, ss.queue) {
-				rt.groups = append(rt.groups, ss.queue)
-			}
+			rt.listGroup(ss.queue, p)
 			continue
 		}
 		switch s.deliver(p, ss, rt.m) {
@@ -434,11 +436,7 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 	}
 	for rt.group < len(rt.groups) {
 		if len(rt.members) == 0 {
-			for _, ss := range rt.matches {
-				if ss.queue == rt.groups[rt.group] {
-					rt.members = append(rt.members, ss)
-				}
-			}
+			rt.listMembers(p)
 			if s.cl != nil && s.pickRemote(rt) {
 				rt.nextGroup()
 				continue
@@ -464,6 +462,41 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 		rt.nextGroup()
 	}
 	return true
+}
+
+// listGroup adds queue group q to rt's groups unless listed. The list is
+// the one producer p's last routing to queue groups left (a new one for
+// the server's own messages, p nil), and p keeps it for its next: a
+// routing to queue groups allocated it every time. A producer routes one
+// message at a time, as a stall stops its readLoop, so its routings never
+// share the list.
+func (rt *routing) listGroup(q string, p *serverConn) {
+	if containsStr(rt.groups, q) {
+		return
+	}
+	if rt.groups == nil && p != nil {
+		rt.groups = p.groups[:0]
+	}
+	rt.groups = append(rt.groups, q)
+	if p != nil {
+		p.groups = rt.groups
+	}
+}
+
+// listMembers lists the members of the group being routed, in the list p
+// keeps as listGroup does.
+func (rt *routing) listMembers(p *serverConn) {
+	if rt.members == nil && p != nil {
+		rt.members = p.members[:0]
+	}
+	for _, ss := range rt.matches {
+		if ss.queue == rt.groups[rt.group] {
+			rt.members = append(rt.members, ss)
+		}
+	}
+	if p != nil {
+		p.members = rt.members
+	}
 }
 
 // nextGroup moves rt's cursor to the next queue group.

@@ -31,6 +31,29 @@ type sublist struct {
 	// list as it is cached (World.drawFanoutOrder): every match is then a
 	// cached copy, so the draw never disturbs the index's own lists.
 	reorder func([]*serverSub)
+	// byID caches match by the subject's id in the run's ledger (matchID),
+	// so that routing a message costs an array index instead of hashing
+	// its subject: direct-mapped, by the id's low bits, held in the
+	// sublist itself so that it costs no allocation. gen counts the
+	// changes (every add and remove, where merged is cleared); an entry is
+	// valid while its stamp is gen+1, so that the zero entry never is. Ids
+	// are the run's: a sublist serves one run (newServer), and one that
+	// served another must be zeroed, not only emptied.
+	byID [matchSlots]cachedMatch
+	gen  uint64
+}
+
+// matchSlots is the size of sublist.byID, a power of two: a run publishes
+// on a few subjects, whose ids are consecutive small numbers, so eight
+// slots hold them all apart.
+const matchSlots = 1 << 3
+
+// cachedMatch is the match list of the subject with id, stamped with the
+// sublist's gen+1 when it was made.
+type cachedMatch struct {
+	id    Str
+	stamp uint64
+	list  []*serverSub
 }
 
 // isWild reports whether a subscription subject contains a wildcard token.
@@ -47,14 +70,20 @@ func (l *sublist) add(ss *serverSub) {
 	l.seq++
 	if isWild(ss.subject) {
 		l.wild = append(l.wild, ss)
-		clear(l.merged)
+		l.changed()
 		return
 	}
 	if l.literal == nil {
 		l.literal = map[string][]*serverSub{}
 	}
 	l.literal[ss.subject] = append(l.literal[ss.subject], ss)
+	l.changed()
+}
+
+// changed drops every cached match: the subscriptions changed.
+func (l *sublist) changed() {
 	clear(l.merged)
+	l.gen++
 }
 
 // remove takes ss out of the index; removing one that is not in it does
@@ -67,7 +96,7 @@ func (l *sublist) remove(ss *serverSub) {
 	} else {
 		delete(l.literal, ss.subject)
 	}
-	clear(l.merged)
+	l.changed()
 }
 
 // without returns list without ss, in a new array when ss was in it, so
@@ -89,6 +118,21 @@ func (l *sublist) same(pattern string) []*serverSub {
 		return l.wild
 	}
 	return l.literal[pattern]
+}
+
+// matchID is match of the literal publish subject interned in strs as id,
+// cached by id until the subscriptions change. It returns what match
+// would, and skips match only where match would return the list it
+// cached itself at this generation (merged) or look the literal index up,
+// neither of which draws: a run's draws (reorder) are the same with it.
+func (l *sublist) matchID(strs *Ledger, id Str) []*serverSub {
+	e := &l.byID[id&(matchSlots-1)]
+	if e.id == id && e.stamp == l.gen+1 {
+		return e.list
+	}
+	list := l.match(strs.Str(id))
+	*e = cachedMatch{id: id, stamp: l.gen + 1, list: list}
+	return list
 }
 
 // match returns the subscriptions matching a literal publish subject, in

@@ -14,13 +14,16 @@ import (
 // in the same order. It catches a merge that puts the wildcard matches
 // after (or before) the literal ones instead of in subscription order, a
 // removal that leaves a subscription in the index, and a stale merged
-// cache.
+// cache. matchID, the lookup by interned subject, must give the same: it
+// catches a cache by id that an add or a remove does not invalidate
+// (sublist.changed without its gen++).
 func TestSublistMatchesAScan(t *testing.T) {
 	subjects := []string{"a", "a.b", "a.c", "b.b"}
 	patterns := append([]string{"*", "a.*", "*.b", ">", "a.>"}, subjects...)
 	for seed := range uint64(20) {
 		c := sim.NewPCG(seed)
 		var l sublist
+		var led Ledger
 		var all, live []*serverSub
 		for op := range 400 {
 			if len(live) > 0 && c.IntN("op", 3) == 0 {
@@ -44,6 +47,9 @@ func TestSublistMatchesAScan(t *testing.T) {
 			}
 			if got := l.match(subject); !slices.Equal(got, want) {
 				t.Fatalf("seed %d op %d: match(%q) = %v, want %v", seed, op, subject, sids(got), sids(want))
+			}
+			if got := l.matchID(&led, led.Intern(subject)); !slices.Equal(got, want) {
+				t.Fatalf("seed %d op %d: matchID(%q) = %v, want %v", seed, op, subject, sids(got), sids(want))
 			}
 		}
 	}

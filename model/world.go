@@ -67,6 +67,8 @@ type World struct {
 	serverConns   []*serverConn // every connection a server accepted
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
+	// okID is OK interned, once a call has succeeded (resultID).
+	okID Str
 
 	rngNet     sim.Chooser
 	rngHandler sim.Chooser
@@ -525,31 +527,74 @@ func (w *World) lostInFlight(id int, reason string) {
 // success) and published or received msg (0 for none). It returns the
 // record, valid until the next call.
 func (w *World) call(source, verb, client, sub string, at sim.Time, err string, msg int) *CallRecord {
+	cs := newCallSite(w.ledger, source, verb, client, sub)
+	return w.callAt(&cs, at, err, msg)
+}
+
+// callSite is who makes an API call, its strings interned in the run's
+// ledger: the source, the verb, the client and the subscription (0 for
+// none). A publish action makes one on its first call in a run (pubSite),
+// so that its thousand calls do not intern the same four strings again.
+type callSite struct {
+	source, verb, client, sub Str
+}
+
+// newCallSite interns source, verb, client and sub in l, in the order
+// call has always interned them, which gives the run's strings their ids.
+func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
+	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: l.Intern(client), sub: l.Intern(sub)}
+}
+
+// callAt is call made at the call site cs.
+func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) *CallRecord {
 	w.sim.Record()
-	l := w.ledger
-	res := result(err)
 	w.res.Calls = append(w.res.Calls, CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
-		Source: l.Intern(source), Verb: l.Intern(verb), Client: l.Intern(client), Sub: l.Intern(sub), Result: l.Intern(res)})
-	if w.trig != nil {
-		defer w.trig.returned(source)
-	}
+		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: w.resultID(err)})
+	rec := &w.res.Calls[len(w.res.Calls)-1]
 	if w.tr != nil {
-		fs := make([]sim.Field, 0, 4)
-		fs = append(fs, sim.Str("source", source))
-		if sub != "" {
-			fs = append(fs, sim.Str("sub", sub))
-		}
-		if msg != 0 {
-			fs = append(fs, sim.Int("msg", int64(msg)), sim.Str("subject", l.Str(l.Message(msg).Subject)))
-		}
-		fs = append(fs, sim.Str("result", res))
-		actor := client
-		if actor == "" {
-			actor = "scenario"
-		}
-		w.trace(actor, verb, fs...)
+		w.traceCall(cs, err, msg)
 	}
-	return &w.res.Calls[len(w.res.Calls)-1]
+	if w.trig != nil {
+		// After the trace: an action waiting for this call's return is
+		// scheduled (triggers.fire), never run here, so the record stays
+		// where rec points.
+		w.trig.returned(w.ledger.Str(cs.source))
+	}
+	return rec
+}
+
+// traceCall traces a call as callAt records it. It is a function of its
+// own so that callAt, made for every publish, does not reserve the stack
+// and registers a trace needs.
+func (w *World) traceCall(cs *callSite, err string, msg int) {
+	l := w.ledger
+	fs := make([]sim.Field, 0, 4)
+	fs = append(fs, sim.Str("source", l.Str(cs.source)))
+	if cs.sub != 0 {
+		fs = append(fs, sim.Str("sub", l.Str(cs.sub)))
+	}
+	if msg != 0 {
+		fs = append(fs, sim.Int("msg", int64(msg)), sim.Str("subject", l.Str(l.Message(msg).Subject)))
+	}
+	fs = append(fs, sim.Str("result", result(err)))
+	actor := l.Str(cs.client)
+	if actor == "" {
+		actor = "scenario"
+	}
+	w.trace(actor, l.Str(cs.verb), fs...)
+}
+
+// resultID is the interned Result of a call that returned err: most
+// calls succeed, so the success's id is kept once the first has interned
+// it (where call always interned it, so the run's ids are unchanged).
+func (w *World) resultID(err string) Str {
+	if err != "" {
+		return w.ledger.Intern(err)
+	}
+	if w.okID == 0 {
+		w.okID = w.ledger.Intern(OK)
+	}
+	return w.okID
 }
 
 func result(err string) string {
@@ -647,7 +692,8 @@ type actionRun struct {
 	w           *World
 	i, k, count int
 	interval    time.Duration
-	fn          func() // fire
+	fn          func()  // fire
+	site        pubSite // a publish action's, prepared by its first call
 }
 
 // fire makes the action's next calls.
@@ -665,7 +711,7 @@ func (ar *actionRun) fire() {
 	}
 	for ar.k < ar.count && !w.sim.Stopping() {
 		if c != nil {
-			w.publishAction(c, ar.i)
+			w.publishAction(c, ar.i, &ar.site)
 		} else {
 			w.act(ar.i)
 		}
@@ -714,22 +760,38 @@ func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
 	return w.conns[w.clientIndex(client)].onLoop(fn)
 }
 
-// publishAction performs one call of publish action i on its client c: the
-// hot path of a backlog, without act's closures or a client lookup.
-func (w *World) publishAction(c *Conn, i int) {
-	p := w.sc.Actions[i].Publish
-	now := w.sim.Now()
-	err, id := c.publish(p.Subject, p.Reply, p.Size, p.Headers, true)
-	w.call(actionSource(i), "publish", p.Client, "", now, err, id)
+// pubSite is a publish action's message and call site, made on the
+// action's first call in a run and reused by its later calls.
+type pubSite struct {
+	msg   pubMsg
+	call  callSite
+	ready bool
 }
 
-// act performs one call of action i.
+// publishAction performs one call of publish action i on its client c: the
+// hot path of a backlog, without act's closures or a client lookup. site
+// holds what its earlier calls in this run prepared; the first call
+// prepares it, interning the action's strings where a publish and its
+// call record first intern them (the message's before the publish, the
+// call site's after it), so that the run's ids are what they would be
+// without it.
+func (w *World) publishAction(c *Conn, i int, site *pubSite) {
+	p := w.sc.Actions[i].Publish
+	now := w.sim.Now()
+	if !site.ready {
+		site.msg = newPubMsg(w.ledger, p.Subject, p.Reply, p.Size, p.Headers)
+	}
+	err, id := c.publishMsg(&site.msg, true)
+	if !site.ready {
+		site.call = newCallSite(w.ledger, actionSource(i), "publish", p.Client, "")
+		site.ready = true
+	}
+	w.callAt(&site.call, now, err, id)
+}
+
+// act performs one call of action i, any but a publish (publishAction).
 func (w *World) act(i int) {
 	a := &w.sc.Actions[i]
-	if p := a.Publish; p != nil {
-		w.publishAction(w.conns[w.clientIndex(p.Client)], i)
-		return
-	}
 	src := actionSource(i)
 	now := w.sim.Now()
 	rec := func(client, sub, err string, msg int) {

@@ -1,0 +1,162 @@
+package model
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/drainsim/drainsim/model/scenario"
+)
+
+// TestPubSiteAsFreshPublishes makes the calls of two publish actions twice,
+// in two worlds of one scenario: once as a run does, each action reusing
+// the site its first call prepared (publishAction), once through publish
+// and call, which intern every string at every call. The ledgers and call records must be equal,
+// interned ids included. The first action's message is over max_payload,
+// so its first call interns the error between the message's strings and
+// the call site's: preparing the call site before the publish gives the
+// strings other ids (the break it catches), as does a site that keeps a
+// wrong string.
+func TestPubSiteAsFreshPublishes(t *testing.T) {
+	sc, err := scenario.Parse("site.yaml", []byte(`
+name: site
+clients: [{name: app}]
+actions:
+  - {at: 0s, publish: {client: app, subject: big, reply: back, size: 2000000, count: 3}}
+  - {at: 0s, publish: {client: app, subject: work, size: 10, count: 3}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	world := func(fresh bool) *World {
+		w, err := newWorld(sc, Config{}, new(Runner))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sites [2]pubSite
+		for range 3 {
+			for i := range sites {
+				if !fresh {
+					w.publishAction(w.conns[0], i, &sites[i])
+					continue
+				}
+				p := sc.Actions[i].Publish
+				err, id := w.conns[0].publish(p.Subject, p.Reply, p.Size, p.Headers, true)
+				w.call(actionSource(i), "publish", p.Client, "", w.sim.Now(), err, id)
+			}
+		}
+		return w
+	}
+	reused, fresh := world(false), world(true)
+	if got, want := reused.ledger.strs.strs, fresh.ledger.strs.strs; !slices.Equal(got, want) {
+		t.Errorf("interned strings %q, want %q", got, want)
+	}
+	if got, want := reused.ledger.Messages, fresh.ledger.Messages; !slices.Equal(got, want) {
+		t.Errorf("messages %+v, want %+v", got, want)
+	}
+	if got, want := reused.res.Calls, fresh.res.Calls; !slices.Equal(got, want) {
+		t.Errorf("calls %+v, want %+v", got, want)
+	}
+	if n := len(reused.res.Calls); n != 6 || reused.res.Calls[0].Result != reused.ledger.Intern(ErrMaxPayload) {
+		t.Errorf("%d calls, the first %q; want 6, the first refused with %s", n, reused.ledger.Str(reused.res.Calls[0].Result), ErrMaxPayload)
+	}
+}
+
+// TestRunnerStringsAsNew runs two scenarios that intern different strings
+// one after the other on a Runner, and requires the second run's string
+// table to be the one a plain Run makes: the same strings with the same
+// ids, and the success result read back as "ok". It catches a table the
+// Runner hands on without emptying its map (the last run's strings keep
+// their ids) or its recent-strings slots (a string found there gets the
+// last run's id).
+func TestRunnerStringsAsNew(t *testing.T) {
+	parse := func(src string) *scenario.Scenario {
+		sc, err := scenario.Parse("strs.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	first := parse("name: a\nclients: [{name: pub}]\nactions:\n  - {at: 0s, publish: {client: pub, subject: one, count: 2}}\n")
+	second := parse("name: b\nclients: [{name: app}]\nactions:\n  - {at: 0s, publish: {client: app, subject: two, reply: back, count: 2}}\n  - {at: 1ms, publish: {client: app, subject: one}}\n")
+	var r Runner
+	if _, err := r.Run(first, Config{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Run(second, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Run(second, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := got.Ledger.strs.strs, want.Ledger.strs.strs; !slices.Equal(g, w) {
+		t.Errorf("strings after another run %q, want %q", g, w)
+	}
+	if !slices.Equal(got.Calls, want.Calls) {
+		t.Errorf("calls %+v, want %+v", got.Calls, want.Calls)
+	}
+	if res := got.Str(got.Calls[0].Result); res != OK {
+		t.Errorf("first call's result %q, want %q", res, OK)
+	}
+}
+
+// TestQueueRoutingReusesLists checks that a producer's routings to queue
+// groups list the groups and members in the lists its last one left,
+// emptied (routing.listGroup, listMembers), then publishes a burst to a
+// plain subscription and two queue groups on one subject, routed one
+// message after another in those lists, and requires each message to
+// reach the plain subscription and exactly one member of each group. It
+// catches lists taken over without emptying them (listGroup without its
+// [:0]: a routing would start with the last one's groups, in the last
+// one's order) and lists not kept (an allocation a routing).
+func TestQueueRoutingReusesLists(t *testing.T) {
+	var p serverConn
+	matches := []*serverSub{{queue: "a"}, {queue: "b"}, {queue: "a"}}
+	rt := routing{matches: matches}
+	for _, ss := range matches {
+		rt.listGroup(ss.queue, &p)
+	}
+	rt.listMembers(&p)
+	next := routing{matches: matches[1:]}
+	next.listGroup("b", &p)
+	next.listMembers(&p)
+	if !slices.Equal(next.groups, []string{"b"}) || !slices.Equal(next.members, matches[1:2]) {
+		t.Fatalf("next routing lists groups %q, members %v; want [b] and its one member", next.groups, next.members)
+	}
+	if &next.groups[0] != &rt.groups[0] || &next.members[0] != &rt.members[0] {
+		t.Fatal("next routing lists in new lists, not in the last one's")
+	}
+	sc, err := scenario.Parse("q.yaml", []byte(`
+name: q
+clients: [{name: app}]
+subscriptions:
+  - {id: p, client: app, subject: work}
+  - {id: a1, client: app, subject: work, queue: a}
+  - {id: a2, client: app, subject: work, queue: a}
+  - {id: b1, client: app, subject: work, queue: b}
+  - {id: b2, client: app, subject: work, queue: b}
+actions:
+  - {at: 0s, publish: {client: app, subject: work, count: 40}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(sc, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Ledger.Messages {
+		got := map[string]int{} // deliveries per plain subscription or group
+		for _, d := range res.Ledger.DeliveriesOf(m.ID) {
+			s := res.Subs[res.Ledger.Deliveries[d].Sub]
+			got[s.ID[:1]]++
+		}
+		if got["p"] != 1 || got["a"] != 1 || got["b"] != 1 || len(got) != 3 {
+			t.Fatalf("message %d: deliveries %v, want one each to p, a and b", m.ID, got)
+		}
+	}
+	if len(res.Ledger.Messages) != 40 {
+		t.Fatalf("%d messages, want 40", len(res.Ledger.Messages))
+	}
+}
