@@ -16,6 +16,7 @@ import (
 type callback struct {
 	s         *Sub
 	d         int32 // the delivery being handled
+	size      int   // what its message adds to the pending bytes (queued.size)
 	rec       int   // its index in s.rec.Handled
 	n         int   // 1-based count of callbacks started on s (HandlerAction.Nth)
 	cancelled bool  // the connection's close cancelled it
@@ -33,9 +34,10 @@ func (cb *callback) init(s *Sub) {
 	cb.serviceFn = cb.serviceDone
 }
 
-// startCallback runs the subscription's handler on delivery d.
-func (s *Sub) startCallback(d int32) {
+// startCallback runs the subscription's handler on message q.
+func (s *Sub) startCallback(q queued) {
 	w := s.c.w
+	d := q.d
 	if s.mux && w.sim.Stopping() {
 		// The record budget ended the run. The mux's callbacks return at
 		// once, each recording its request's call and starting the next
@@ -48,13 +50,13 @@ func (s *Sub) startCallback(d int32) {
 	dl.StartedAt = w.sim.Now()
 	dl.Fate = DlvInCallback
 	cb := s.cb
-	if s.c.w.profile.Concurrent || cb == nil {
+	if cb == nil { // concurrent callbacks (Sub.cb)
 		cb = newCallback(s)
+		s.live = append(s.live, cb)
 	}
 	s.running++
-	s.live = append(s.live, cb)
 	s.handlerN++
-	cb.d, cb.n, cb.cancelled = d, s.handlerN, false
+	cb.d, cb.size, cb.n, cb.cancelled = d, q.size, s.handlerN, false
 	cb.rec = len(s.rec.Handled)
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: NoTime})
 	if w.tr != nil {
@@ -124,7 +126,7 @@ func (cb *callback) finish() {
 		s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(cb.d), Start: dl.EndedAt, End: dl.EndedAt})
 	}
 	if s.c.w.profile.Concurrent {
-		s.concurrentDone(cb.d)
+		s.concurrentDone(cb.size)
 		return
 	}
 	s.afterCallback()
@@ -132,16 +134,27 @@ func (cb *callback) finish() {
 
 // endCallback takes cb off the subscription's running set, keeping the
 // others in the order they started. A serial subscription's only callback
-// is the last: truncating costs nothing, where a copy of the (empty) rest
-// of the list cost a write-barriered runtime call per message.
+// is s.cb, which no list holds.
 func (s *Sub) endCallback(cb *callback) {
 	s.running--
-	if i := slices.Index(s.live, cb); i >= 0 {
-		if last := len(s.live) - 1; i < last {
-			copy(s.live[i:], s.live[i+1:])
-		}
-		s.live = s.live[:len(s.live)-1]
+	if cb == s.cb {
+		return
 	}
+	if i := slices.Index(s.live, cb); i >= 0 {
+		s.live = slices.Delete(s.live, i, i+1)
+	}
+}
+
+// oldestCallback returns the running callback of s that started first, nil
+// when none runs.
+func (s *Sub) oldestCallback() *callback {
+	switch {
+	case s.running == 0:
+		return nil
+	case s.cb != nil:
+		return s.cb
+	}
+	return s.live[0]
 }
 
 // cancelCallbacks stops every running callback of s now, as asyncio task
@@ -149,8 +162,7 @@ func (s *Sub) endCallback(cb *callback) {
 // their messages count as dropped, not handled.
 func (s *Sub) cancelCallbacks() {
 	w := s.c.w
-	for len(s.live) > 0 {
-		cb := s.live[0]
+	for cb := s.oldestCallback(); cb != nil; cb = s.oldestCallback() {
 		cb.cancelled = true
 		s.endCallback(cb)
 		s.rec.Handled[cb.rec].End = w.sim.Now()

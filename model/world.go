@@ -406,7 +406,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		if s.serial.serviceFn == nil {
 			s.serial.init(s)
 		}
-		s.cb, s.live = &s.serial, s.serialLive[:0]
+		s.cb = &s.serial
 	}
 	rec := &SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
