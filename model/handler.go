@@ -132,17 +132,19 @@ func (cb *callback) finish() {
 	s.afterCallback()
 }
 
-// endCallback takes cb off the subscription's running set, keeping the
-// others in the order they started. A serial subscription's only callback
-// is s.cb, which no list holds.
+// endCallback takes cb off the subscription's running set. A serial
+// subscription's only callback is s.cb, which no list holds.
 func (s *Sub) endCallback(cb *callback) {
 	s.running--
-	if cb == s.cb {
-		return
+	if cb != s.cb {
+		s.unlive(cb)
 	}
-	if i := slices.Index(s.live, cb); i >= 0 {
-		s.live = slices.Delete(s.live, i, i+1)
-	}
+}
+
+// unlive takes concurrent callback cb off s.live, keeping the others in
+// the order they started.
+func (s *Sub) unlive(cb *callback) {
+	s.live = slices.DeleteFunc(s.live, func(x *callback) bool { return x == cb })
 }
 
 // oldestCallback returns the running callback of s that started first, nil

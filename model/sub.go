@@ -122,6 +122,7 @@ func (s *Sub) queueLen() int { return len(s.pending) - s.head }
 
 func (s *Sub) push(q queued) { s.pending = append(s.pending, q) }
 
+// pop takes the oldest queued message (the newest under PendingLIFO).
 func (s *Sub) pop() queued {
 	if n := len(s.pending); n-s.head > 1 && s.c.w.mut.Has(PendingLIFO) {
 		q := s.pending[n-1]
@@ -237,9 +238,19 @@ func (c *Conn) processMsg(f frame) {
 	s.signal()
 }
 
-// signal wakes the executor if it is idle.
+// signal wakes the executor if it is idle. It is called for every message
+// queued, mostly while the executor is busy: that test is all it inlines.
 func (s *Sub) signal() {
-	if s.sync || s.exited || !s.waiting || s.scheduled || s.c.w.profile.Concurrent {
+	if s.waiting && !s.scheduled {
+		s.wakeExecutor()
+	}
+}
+
+// wakeExecutor schedules the idle executor's next turn; a sync subscription, which
+// waits too, has no executor, and a concurrent one runs its callbacks as
+// messages are read.
+func (s *Sub) wakeExecutor() {
+	if s.sync || s.exited || s.c.w.profile.Concurrent {
 		return
 	}
 	s.scheduled = true
@@ -303,11 +314,17 @@ func (s *Sub) top() {
 	s.afterCallback()
 }
 
-// yield runs what waits for the subscription's task to yield.
+// yield runs what waits for the subscription's task to yield. A callback
+// yields at every message and rarely finds anything waiting: that test is
+// all it inlines.
 func (s *Sub) yield() {
-	if len(s.atYield) == 0 {
-		return
+	if len(s.atYield) > 0 {
+		s.runAtYield()
 	}
+}
+
+// runAtYield runs (once) what waits for the subscription's task to yield.
+func (s *Sub) runAtYield() {
 	fns := s.atYield
 	s.atYield = nil
 	draining := s.c.isDraining()
