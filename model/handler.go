@@ -89,9 +89,11 @@ func (s *Sub) startCallback(q queued) {
 	w.sim.After(busy, s.c.onLoop(cb.serviceFn))
 }
 
-// blocking reports whether the callback holds its connection's loop.
+// blocking reports whether the callback holds its connection's loop. It
+// asks the handler first, which is rarely blocking and nearer than the
+// profile.
 func (cb *callback) blocking() bool {
-	return cb.s.c.w.profile.EventLoop && cb.s.spec != nil && cb.s.spec.Handler.Blocking
+	return cb.s.spec != nil && cb.s.spec.Handler.Blocking && cb.s.c.w.profile.EventLoop
 }
 
 // serviceDone follows the handler's service time.
@@ -125,7 +127,7 @@ func (cb *callback) finish() {
 		s.dupDone[dl.Msg] = true
 		s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(cb.d), Start: dl.EndedAt, End: dl.EndedAt})
 	}
-	if s.c.w.profile.Concurrent {
+	if s.concurrent() {
 		s.concurrentDone(cb.size)
 		return
 	}
@@ -172,7 +174,7 @@ func (s *Sub) cancelCallbacks() {
 		dl.Fate = DlvPending
 		w.ledger.drop(cb.d, w.sim.Now(), DropCancelled, true)
 		w.trace(s.rec.Client, "callback.cancelled", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
-		if !w.profile.Concurrent {
+		if !s.concurrent() {
 			// The executor is idle again, so the close wakes it to drop
 			// the rest of the queue and exit.
 			s.waiting = true

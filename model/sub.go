@@ -118,6 +118,11 @@ type queued struct {
 	size int
 }
 
+// concurrent reports whether the subscription's callbacks run concurrently
+// (Profile.Concurrent), which is when it has no serial callback (cb): a
+// test per message one load away.
+func (s *Sub) concurrent() bool { return s.cb == nil }
+
 func (s *Sub) queueLen() int { return len(s.pending) - s.head }
 
 func (s *Sub) push(q queued) { s.pending = append(s.pending, q) }
@@ -187,7 +192,7 @@ func (c *Conn) processMsg(f frame) {
 		s.changeStatus(SubActive)
 	}
 	s.sc = false
-	if w.profile.Concurrent && !s.sync {
+	if s.concurrent() && !s.sync {
 		// JavaScript clients call the handler while parsing: no queue.
 		s.delivered++
 		if s.max > 0 && s.delivered > s.max {
@@ -250,7 +255,7 @@ func (s *Sub) signal() {
 // waits too, has no executor, and a concurrent one runs its callbacks as
 // messages are read.
 func (s *Sub) wakeExecutor() {
-	if s.sync || s.exited || s.c.w.profile.Concurrent {
+	if s.sync || s.exited || s.concurrent() {
 		return
 	}
 	s.scheduled = true
