@@ -145,7 +145,7 @@ func (s *Sub) pop() queued {
 // processMsg is the read loop handing one MSG to its subscription: unknown or
 // closed subscriptions drop it, pending limits may drop it as a slow
 // consumer, otherwise it is queued for the callback or for NextMsg.
-func (c *Conn) processMsg(f frame) {
+func (c *Conn) processMsg(f *frame) {
 	w := c.w
 	l := w.ledger
 	d := &l.Deliveries[f.ref]
