@@ -96,8 +96,16 @@ func (cb *callback) blocking() bool {
 	return cb.s.spec != nil && cb.s.spec.Handler.Blocking && cb.s.c.w.profile.EventLoop
 }
 
-// serviceDone follows the handler's service time.
-func (cb *callback) serviceDone() { cb.runActions(0) }
+// serviceDone follows the handler's service time: its actions, then its
+// return. A handler without actions, the usual one, returns at once,
+// without runActions' frame set up for the actions' closures.
+func (cb *callback) serviceDone() {
+	if len(cb.s.spec.Handler.Actions) > 0 {
+		cb.runActions(0)
+		return
+	}
+	cb.finish()
+}
 
 // finish is the callback returning.
 func (cb *callback) finish() {
