@@ -59,11 +59,8 @@ func (s *Sub) startCallback(q queued) {
 	cb.d, cb.size, cb.n, cb.cancelled = d, q.size, s.handlerN, false
 	cb.rec = len(s.rec.Handled)
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: NoTime})
-	if w.tr != nil {
-		w.trace(s.rec.Client, "callback.start", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
-	}
-	if w.trig != nil {
-		w.trig.callback(scenario.CallbackStart, s, cb.n, dl.Msg)
+	if w.tr != nil || w.trig != nil {
+		cb.observe(scenario.CallbackStart, "callback.start", dl.Msg)
 	}
 	if s.mux {
 		s.c.respHandler(d)
@@ -87,6 +84,21 @@ func (s *Sub) startCallback(q queued) {
 	// An awaiting handler: the callback arms a timer of the loop and
 	// returns; its actions run when the timer fires.
 	w.sim.After(busy, s.c.onLoop(cb.serviceFn))
+}
+
+// observe traces the callback's start or end (ev, traced as kind) on
+// message msg, and fires the actions that wait for it. The callers test
+// first whether the run is traced or has triggers: most runs have
+// neither, and the trace's fields no longer take room in their frames.
+func (cb *callback) observe(ev scenario.Event, kind string, msg int) {
+	s := cb.s
+	w := s.c.w
+	if w.tr != nil {
+		w.trace(s.rec.Client, kind, sim.Str("sub", s.rec.ID), sim.Int("msg", int64(msg)))
+	}
+	if w.trig != nil {
+		w.trig.callback(ev, s, cb.n, msg)
+	}
 }
 
 // blocking reports whether the callback holds its connection's loop. It
@@ -122,11 +134,8 @@ func (cb *callback) finish() {
 	if cb.blocking() {
 		s.c.release()
 	}
-	if w.tr != nil {
-		w.trace(s.rec.Client, "callback.end", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
-	}
-	if w.trig != nil {
-		w.trig.callback(scenario.CallbackEnd, s, cb.n, dl.Msg)
+	if w.tr != nil || w.trig != nil {
+		cb.observe(scenario.CallbackEnd, "callback.end", dl.Msg)
 	}
 	if w.mut.Has(DuplicateDelivery) && dl.Msg%10 == 0 && !s.dupDone[dl.Msg] {
 		if s.dupDone == nil {

@@ -171,15 +171,7 @@ func (c *Conn) processMsg(f *frame) {
 		over = true
 	}
 	if over && !s.mux {
-		l.drop(f.ref, c.now(), DropSlowConsumer, s.draining || c.isDraining())
-		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Str("reason", DropSlowConsumer.String()))
-		if !s.sc {
-			s.sc = true
-			s.changeStatus(SubSlowConsumer)
-			if !w.mut.Has(SlowConsumerSilent) {
-				c.pushErr(ErrSlowConsumer, s.rec.ID)
-			}
-		}
+		s.dropSlow(f.ref)
 		return
 	}
 	if !s.ch { // processMsg counts no chan subscription messages
@@ -218,29 +210,52 @@ func (c *Conn) processMsg(f *frame) {
 	}
 	if s.sync {
 		if len(s.nextWaiters) > 0 {
-			nw := s.nextWaiters[0]
-			s.nextWaiters = s.nextWaiters[1:]
-			if !w.profile.WokenAfterRead {
-				w.sim.Cancel(nw.timer)
-				nw.done(s.takeNext())
-				return
-			}
-			// The message is handed to the longest waiting NextMsg at once,
-			// as a send on a channel to a waiting receiver: a call made
-			// later cannot take it. That NextMsg returns it and lowers the
-			// pending count when its goroutine runs: after the read loop
-			// has parsed the rest of its read.
-			nw.woken, nw.msg = true, s.pop()
-			s.hand(nw.msg.d)
-			if w.races != nil {
-				s.wakeLater(nw)
-				return
-			}
-			w.sim.At(c.now(), func() { s.wake(nw) })
+			s.wakeWaiter()
 		}
 		return
 	}
 	s.signal()
+}
+
+// dropSlow drops delivery d, over the subscription's pending limits, as a
+// slow consumer; the first drop of an episode changes the subscription's
+// status and reports the error.
+func (s *Sub) dropSlow(d int32) {
+	c, w := s.c, s.c.w
+	w.ledger.drop(d, c.now(), DropSlowConsumer, s.draining || c.isDraining())
+	w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(w.ledger.Deliveries[d].Msg)), sim.Str("reason", DropSlowConsumer.String()))
+	if !s.sc {
+		s.sc = true
+		s.changeStatus(SubSlowConsumer)
+		if !w.mut.Has(SlowConsumerSilent) {
+			c.pushErr(ErrSlowConsumer, s.rec.ID)
+		}
+	}
+}
+
+// wakeWaiter hands the message just queued to the longest waiting NextMsg
+// of a sync subscription.
+func (s *Sub) wakeWaiter() {
+	c, w := s.c, s.c.w
+	nw := s.nextWaiters[0]
+	s.nextWaiters = s.nextWaiters[1:]
+	if !w.profile.WokenAfterRead {
+		w.sim.Cancel(nw.timer)
+		nw.done(s.takeNext())
+		return
+	}
+	// The message is handed to the longest waiting NextMsg at once, as a
+	// send on a channel to a waiting receiver: a call made later cannot
+	// take it. That NextMsg returns it and lowers the pending count when
+	// its goroutine runs: after the read loop has parsed the rest of its
+	// read.
+	nw.woken, nw.msg = true, s.pop()
+	s.hand(nw.msg.d)
+	if w.races != nil {
+		s.wakeLater(nw)
+		return
+	}
+	w.sim.At(c.now(), func() { s.wake(nw) })
 }
 
 // signal wakes the executor if it is idle. It is called for every message
