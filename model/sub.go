@@ -125,7 +125,14 @@ func (s *Sub) concurrent() bool { return s.cb == nil }
 
 func (s *Sub) queueLen() int { return len(s.pending) - s.head }
 
-func (s *Sub) push(q queued) { s.pending = append(s.pending, q) }
+// push queues q. A queue emptied by pop starts again at the front of its
+// array here, which keeps pop small enough to inline.
+func (s *Sub) push(q queued) {
+	if s.head == len(s.pending) {
+		s.pending, s.head = s.pending[:0], 0
+	}
+	s.pending = append(s.pending, q)
+}
 
 // pop takes the oldest queued message (the newest under PendingLIFO).
 func (s *Sub) pop() queued {
@@ -134,12 +141,8 @@ func (s *Sub) pop() queued {
 		s.pending = s.pending[:n-1]
 		return q
 	}
-	q := s.pending[s.head]
 	s.head++
-	if s.head == len(s.pending) {
-		s.pending, s.head = s.pending[:0], 0
-	}
-	return q
+	return s.pending[s.head-1]
 }
 
 // processMsg is the read loop handing one MSG to its subscription: unknown or
