@@ -80,6 +80,10 @@ type Sub struct {
 	// SubscriptionClosed event; later events reach nobody.
 	statusDone bool
 
+	// handlerTime draws the handler's service time from handlerRn, made
+	// with the subscription (sim.Sampler: a draw per message).
+	handlerTime sim.Sampler
+
 	// Sync subscriptions: NextMsg calls waiting for a message.
 	nextWaiters []*nextWait
 	// woken are the NextMsg calls woken at this instant, waiting for their
