@@ -294,7 +294,8 @@ func (c *Conn) receive(frames []frame, eof bool) {
 		c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
 		return
 	}
-	for i, f := range frames {
+	for i := range frames {
+		f := &frames[i] // by pointer: the loop runs for every MSG read
 		if c.readLoopDead {
 			if f.op == opMsg {
 				c.w.ledger.drop(f.ref, c.now(), DropReadLoopDead, c.isDraining())

@@ -16,6 +16,7 @@ import (
 type callback struct {
 	s         *Sub
 	d         int32 // the delivery being handled
+	size      int   // what its message adds to the pending bytes (queued.size)
 	rec       int   // its index in s.rec.Handled
 	n         int   // 1-based count of callbacks started on s (HandlerAction.Nth)
 	cancelled bool  // the connection's close cancelled it
@@ -33,9 +34,10 @@ func (cb *callback) init(s *Sub) {
 	cb.serviceFn = cb.serviceDone
 }
 
-// startCallback runs the subscription's handler on delivery d.
-func (s *Sub) startCallback(d int32) {
+// startCallback runs the subscription's handler on message q.
+func (s *Sub) startCallback(q queued) {
 	w := s.c.w
+	d := q.d
 	if s.mux && w.sim.Stopping() {
 		// The record budget ended the run. The mux's callbacks return at
 		// once, each recording its request's call and starting the next
@@ -48,20 +50,17 @@ func (s *Sub) startCallback(d int32) {
 	dl.StartedAt = w.sim.Now()
 	dl.Fate = DlvInCallback
 	cb := s.cb
-	if s.c.w.profile.Concurrent || cb == nil {
+	if cb == nil { // concurrent callbacks (Sub.cb)
 		cb = newCallback(s)
+		s.live = append(s.live, cb)
 	}
 	s.running++
-	s.live = append(s.live, cb)
 	s.handlerN++
-	cb.d, cb.n, cb.cancelled = d, s.handlerN, false
+	cb.d, cb.size, cb.n, cb.cancelled = d, q.size, s.handlerN, false
 	cb.rec = len(s.rec.Handled)
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: NoTime})
-	if w.tr != nil {
-		w.trace(s.rec.Client, "callback.start", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
-	}
-	if w.trig != nil {
-		w.trig.callback(scenario.CallbackStart, s, cb.n, dl.Msg)
+	if w.tr != nil || w.trig != nil {
+		cb.observe(scenario.CallbackStart, "callback.start", dl.Msg)
 	}
 	if s.mux {
 		s.c.respHandler(d)
@@ -87,13 +86,38 @@ func (s *Sub) startCallback(d int32) {
 	w.sim.After(busy, s.c.onLoop(cb.serviceFn))
 }
 
-// blocking reports whether the callback holds its connection's loop.
-func (cb *callback) blocking() bool {
-	return cb.s.c.w.profile.EventLoop && cb.s.spec != nil && cb.s.spec.Handler.Blocking
+// observe traces the callback's start or end (ev, traced as kind) on
+// message msg, and fires the actions that wait for it. The callers test
+// first whether the run is traced or has triggers: most runs have
+// neither, and the trace's fields no longer take room in their frames.
+func (cb *callback) observe(ev scenario.Event, kind string, msg int) {
+	s := cb.s
+	w := s.c.w
+	if w.tr != nil {
+		w.trace(s.rec.Client, kind, sim.Str("sub", s.rec.ID), sim.Int("msg", int64(msg)))
+	}
+	if w.trig != nil {
+		w.trig.callback(ev, s, cb.n, msg)
+	}
 }
 
-// serviceDone follows the handler's service time.
-func (cb *callback) serviceDone() { cb.runActions(0) }
+// blocking reports whether the callback holds its connection's loop. It
+// asks the handler first, which is rarely blocking and nearer than the
+// profile.
+func (cb *callback) blocking() bool {
+	return cb.s.spec != nil && cb.s.spec.Handler.Blocking && cb.s.c.w.profile.EventLoop
+}
+
+// serviceDone follows the handler's service time: its actions, then its
+// return. A handler without actions, the usual one, returns at once,
+// without runActions' frame set up for the actions' closures.
+func (cb *callback) serviceDone() {
+	if len(cb.s.spec.Handler.Actions) > 0 {
+		cb.runActions(0)
+		return
+	}
+	cb.finish()
+}
 
 // finish is the callback returning.
 func (cb *callback) finish() {
@@ -110,11 +134,8 @@ func (cb *callback) finish() {
 	if cb.blocking() {
 		s.c.release()
 	}
-	if w.tr != nil {
-		w.trace(s.rec.Client, "callback.end", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
-	}
-	if w.trig != nil {
-		w.trig.callback(scenario.CallbackEnd, s, cb.n, dl.Msg)
+	if w.tr != nil || w.trig != nil {
+		cb.observe(scenario.CallbackEnd, "callback.end", dl.Msg)
 	}
 	if w.mut.Has(DuplicateDelivery) && dl.Msg%10 == 0 && !s.dupDone[dl.Msg] {
 		if s.dupDone == nil {
@@ -123,25 +144,38 @@ func (cb *callback) finish() {
 		s.dupDone[dl.Msg] = true
 		s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(cb.d), Start: dl.EndedAt, End: dl.EndedAt})
 	}
-	if s.c.w.profile.Concurrent {
-		s.concurrentDone(cb.d)
+	if s.concurrent() {
+		s.concurrentDone(cb.size)
 		return
 	}
 	s.afterCallback()
 }
 
-// endCallback takes cb off the subscription's running set, keeping the
-// others in the order they started. A serial subscription's only callback
-// is the last: truncating costs nothing, where a copy of the (empty) rest
-// of the list cost a write-barriered runtime call per message.
+// endCallback takes cb off the subscription's running set. A serial
+// subscription's only callback is s.cb, which no list holds.
 func (s *Sub) endCallback(cb *callback) {
 	s.running--
-	if i := slices.Index(s.live, cb); i >= 0 {
-		if last := len(s.live) - 1; i < last {
-			copy(s.live[i:], s.live[i+1:])
-		}
-		s.live = s.live[:len(s.live)-1]
+	if cb != s.cb {
+		s.unlive(cb)
 	}
+}
+
+// unlive takes concurrent callback cb off s.live, keeping the others in
+// the order they started.
+func (s *Sub) unlive(cb *callback) {
+	s.live = slices.DeleteFunc(s.live, func(x *callback) bool { return x == cb })
+}
+
+// oldestCallback returns the running callback of s that started first, nil
+// when none runs.
+func (s *Sub) oldestCallback() *callback {
+	switch {
+	case s.running == 0:
+		return nil
+	case s.cb != nil:
+		return s.cb
+	}
+	return s.live[0]
 }
 
 // cancelCallbacks stops every running callback of s now, as asyncio task
@@ -149,8 +183,7 @@ func (s *Sub) endCallback(cb *callback) {
 // their messages count as dropped, not handled.
 func (s *Sub) cancelCallbacks() {
 	w := s.c.w
-	for len(s.live) > 0 {
-		cb := s.live[0]
+	for cb := s.oldestCallback(); cb != nil; cb = s.oldestCallback() {
 		cb.cancelled = true
 		s.endCallback(cb)
 		s.rec.Handled[cb.rec].End = w.sim.Now()
@@ -158,7 +191,7 @@ func (s *Sub) cancelCallbacks() {
 		dl.Fate = DlvPending
 		w.ledger.drop(cb.d, w.sim.Now(), DropCancelled, true)
 		w.trace(s.rec.Client, "callback.cancelled", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
-		if !w.profile.Concurrent {
+		if !s.concurrent() {
 			// The executor is idle again, so the close wakes it to drop
 			// the rest of the queue and exit.
 			s.waiting = true

@@ -37,7 +37,7 @@ type Runner struct {
 	deliveries []Delivery
 	calls      []CallRecord
 	handled    [][]Handled
-	pending    [][]int32
+	pending    [][]queued
 	frames     [][]frame
 	trace      *sim.Trace // the last traced run's, emptied for the next
 	maps       worldMaps
@@ -208,9 +208,9 @@ func (r *Runner) takeHandled(n int) []Handled {
 
 // takePending gives a subscription's pending queue; a new one is sized
 // for the n messages the subscription expects, as its handled list is.
-func (r *Runner) takePending(n int) []int32 {
+func (r *Runner) takePending(n int) []queued {
 	if len(r.pending) == 0 {
-		return make([]int32, 0, n)
+		return make([]queued, 0, n)
 	}
 	p := r.pending[len(r.pending)-1]
 	r.pending = r.pending[:len(r.pending)-1]

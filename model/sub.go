@@ -26,7 +26,7 @@ type Sub struct {
 	ch      bool
 	chanLen int
 
-	pending []int32 // delivery indices, oldest first
+	pending []queued // oldest first
 	head    int
 	pMsgs   int
 	pBytes  int
@@ -51,12 +51,15 @@ type Sub struct {
 	topFn     func()
 	handlerN  int // callbacks started, for HandlerAction.Nth
 	handlerRn sim.Chooser
-	cb        *callback   // reused by serial subscriptions
-	live      []*callback // running callbacks
-	// serial and serialLive are what cb and live of a serial
-	// subscription point to: two allocations per subscription fewer.
-	serial     callback
-	serialLive [1]*callback
+	// cb is the one callback of a serial subscription, reused for every
+	// message, nil for concurrent ones (Profile.Concurrent), whose
+	// running callbacks live holds, oldest first. A serial subscription
+	// keeps no list: its callback runs when running is 1.
+	cb   *callback
+	live []*callback
+	// serial is what cb of a serial subscription points to: one
+	// allocation per subscription fewer.
+	serial callback
 	// onProgress, when set, is called (once) the next time the subscription
 	// hands out a message or a callback returns: event-driven drain checks.
 	onProgress func()
@@ -103,38 +106,53 @@ type nextWait struct {
 	done  func(err string, msg int)
 	timer sim.Timer
 	woken bool // a message came (WokenAfterRead): its timer no longer counts
-	// msg is the delivery handed to it when it was woken (WokenAfterRead),
+	// msg is the message handed to it when it was woken (WokenAfterRead),
 	// which it takes when its goroutine runs.
-	msg int32
+	msg queued
 }
+
+// queued is one message read for a subscription: its delivery, and what it
+// adds to the subscription's pending bytes (pendingSize). The size is
+// computed once, when the message is read, and travels with it: handing
+// it out, or taking it back off the pending counts, then needs neither
+// the delivery's nor the message's record, two dependent lookups into
+// records that are cold by the time a backlog reaches the message.
+type queued struct {
+	d    int32
+	size int
+}
+
+// concurrent reports whether the subscription's callbacks run concurrently
+// (Profile.Concurrent), which is when it has no serial callback (cb): a
+// test per message one load away.
+func (s *Sub) concurrent() bool { return s.cb == nil }
 
 func (s *Sub) queueLen() int { return len(s.pending) - s.head }
 
-func (s *Sub) push(d int32) { s.pending = append(s.pending, d) }
-
-func (s *Sub) pop() int32 {
-	if n := len(s.pending); n-s.head > 1 && s.c.w.mut.Has(PendingLIFO) {
-		d := s.pending[n-1]
-		s.pending = s.pending[:n-1]
-		return d
-	}
-	d := s.pending[s.head]
-	s.head++
+// push queues q. A queue emptied by pop starts again at the front of its
+// array here, which keeps pop small enough to inline.
+func (s *Sub) push(q queued) {
 	if s.head == len(s.pending) {
 		s.pending, s.head = s.pending[:0], 0
 	}
-	return d
+	s.pending = append(s.pending, q)
 }
 
-func (s *Sub) size(d int32) int {
-	w := s.c.w
-	return pendingSize(w.profile, w.ledger.Message(w.ledger.Deliveries[d].Msg))
+// pop takes the oldest queued message (the newest under PendingLIFO).
+func (s *Sub) pop() queued {
+	if n := len(s.pending); n-s.head > 1 && s.c.w.mut.Has(PendingLIFO) {
+		q := s.pending[n-1]
+		s.pending = s.pending[:n-1]
+		return q
+	}
+	s.head++
+	return s.pending[s.head-1]
 }
 
 // processMsg is the read loop handing one MSG to its subscription: unknown or
 // closed subscriptions drop it, pending limits may drop it as a slow
 // consumer, otherwise it is queued for the callback or for NextMsg.
-func (c *Conn) processMsg(f frame) {
+func (c *Conn) processMsg(f *frame) {
 	w := c.w
 	l := w.ledger
 	d := &l.Deliveries[f.ref]
@@ -153,21 +171,14 @@ func (c *Conn) processMsg(f frame) {
 		l.drop(f.ref, c.now(), DropSubClosed, s.draining)
 		return
 	}
-	size := s.size(f.ref)
+	msg := queued{d: f.ref, size: pendingSize(w.profile, l.Message(d.Msg))}
+	size := msg.size
 	over := (s.msgsLim > 0 && s.pMsgs+1 > s.msgsLim) || (s.byteLim > 0 && s.pBytes+size > s.byteLim)
 	if s.sync && s.queueLen() >= s.chanLen {
 		over = true
 	}
 	if over && !s.mux {
-		l.drop(f.ref, c.now(), DropSlowConsumer, s.draining || c.isDraining())
-		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Str("reason", DropSlowConsumer.String()))
-		if !s.sc {
-			s.sc = true
-			s.changeStatus(SubSlowConsumer)
-			if !w.mut.Has(SlowConsumerSilent) {
-				c.pushErr(ErrSlowConsumer, s.rec.ID)
-			}
-		}
+		s.dropSlow(f.ref)
 		return
 	}
 	if !s.ch { // processMsg counts no chan subscription messages
@@ -180,7 +191,7 @@ func (c *Conn) processMsg(f frame) {
 		s.changeStatus(SubActive)
 	}
 	s.sc = false
-	if w.profile.Concurrent && !s.sync {
+	if s.concurrent() && !s.sync {
 		// JavaScript clients call the handler while parsing: no queue.
 		s.delivered++
 		if s.max > 0 && s.delivered > s.max {
@@ -189,10 +200,10 @@ func (c *Conn) processMsg(f frame) {
 			l.drop(f.ref, c.now(), DropMaxReached, s.draining)
 			return
 		}
-		s.startCallback(f.ref)
+		s.startCallback(msg)
 		return
 	}
-	s.push(f.ref)
+	s.push(msg)
 	if w.tr != nil {
 		w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Int("pending", int64(s.pMsgs)))
 	}
@@ -206,34 +217,67 @@ func (c *Conn) processMsg(f frame) {
 	}
 	if s.sync {
 		if len(s.nextWaiters) > 0 {
-			nw := s.nextWaiters[0]
-			s.nextWaiters = s.nextWaiters[1:]
-			if !w.profile.WokenAfterRead {
-				w.sim.Cancel(nw.timer)
-				nw.done(s.takeNext())
-				return
-			}
-			// The message is handed to the longest waiting NextMsg at once,
-			// as a send on a channel to a waiting receiver: a call made
-			// later cannot take it. That NextMsg returns it and lowers the
-			// pending count when its goroutine runs: after the read loop
-			// has parsed the rest of its read.
-			nw.woken, nw.msg = true, s.pop()
-			s.hand(nw.msg)
-			if w.races != nil {
-				s.wakeLater(nw)
-				return
-			}
-			w.sim.At(c.now(), func() { s.wake(nw) })
+			s.wakeWaiter()
 		}
 		return
 	}
 	s.signal()
 }
 
-// signal wakes the executor if it is idle.
+// dropSlow drops delivery d, over the subscription's pending limits, as a
+// slow consumer; the first drop of an episode changes the subscription's
+// status and reports the error.
+func (s *Sub) dropSlow(d int32) {
+	c, w := s.c, s.c.w
+	w.ledger.drop(d, c.now(), DropSlowConsumer, s.draining || c.isDraining())
+	w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(w.ledger.Deliveries[d].Msg)), sim.Str("reason", DropSlowConsumer.String()))
+	if !s.sc {
+		s.sc = true
+		s.changeStatus(SubSlowConsumer)
+		if !w.mut.Has(SlowConsumerSilent) {
+			c.pushErr(ErrSlowConsumer, s.rec.ID)
+		}
+	}
+}
+
+// wakeWaiter hands the message just queued to the longest waiting NextMsg
+// of a sync subscription.
+func (s *Sub) wakeWaiter() {
+	c, w := s.c, s.c.w
+	nw := s.nextWaiters[0]
+	s.nextWaiters = s.nextWaiters[1:]
+	if !w.profile.WokenAfterRead {
+		w.sim.Cancel(nw.timer)
+		nw.done(s.takeNext())
+		return
+	}
+	// The message is handed to the longest waiting NextMsg at once, as a
+	// send on a channel to a waiting receiver: a call made later cannot
+	// take it. That NextMsg returns it and lowers the pending count when
+	// its goroutine runs: after the read loop has parsed the rest of its
+	// read.
+	nw.woken, nw.msg = true, s.pop()
+	s.hand(nw.msg.d)
+	if w.races != nil {
+		s.wakeLater(nw)
+		return
+	}
+	w.sim.At(c.now(), func() { s.wake(nw) })
+}
+
+// signal wakes the executor if it is idle. It is called for every message
+// queued, mostly while the executor is busy: that test is all it inlines.
 func (s *Sub) signal() {
-	if s.sync || s.exited || !s.waiting || s.scheduled || s.c.w.profile.Concurrent {
+	if s.waiting && !s.scheduled {
+		s.wakeExecutor()
+	}
+}
+
+// wakeExecutor schedules the idle executor's next turn; a sync subscription, which
+// waits too, has no executor, and a concurrent one runs its callbacks as
+// messages are read.
+func (s *Sub) wakeExecutor() {
+	if s.sync || s.exited || s.concurrent() {
 		return
 	}
 	s.scheduled = true
@@ -256,6 +300,7 @@ func (s *Sub) top() {
 		return
 	}
 	s.waiting = false
+	var q queued
 	d := int32(-1)
 	// decEarly is the PendingDecBeforeCallback mutation: the count drops
 	// when the message is popped, and an event-driven drain check is woken
@@ -264,8 +309,8 @@ func (s *Sub) top() {
 	// the same defect under every profile.
 	decEarly := false
 	if s.queueLen() > 0 {
-		d = s.pop()
-		s.curLen = s.size(d)
+		q = s.pop()
+		d, s.curLen = q.d, q.size
 		if s.c.w.mut.Has(PendingDecBeforeCallback) {
 			s.pMsgs--
 			s.pBytes -= s.curLen
@@ -281,7 +326,7 @@ func (s *Sub) top() {
 	}
 	s.delivered++
 	if d >= 0 && (s.max == 0 || s.delivered <= s.max) {
-		s.startCallback(d)
+		s.startCallback(q)
 		if decEarly {
 			s.progress()
 		}
@@ -296,11 +341,17 @@ func (s *Sub) top() {
 	s.afterCallback()
 }
 
-// yield runs what waits for the subscription's task to yield.
+// yield runs what waits for the subscription's task to yield. A callback
+// yields at every message and rarely finds anything waiting: that test is
+// all it inlines.
 func (s *Sub) yield() {
-	if len(s.atYield) == 0 {
-		return
+	if len(s.atYield) > 0 {
+		s.runAtYield()
 	}
+}
+
+// runAtYield runs (once) what waits for the subscription's task to yield.
+func (s *Sub) runAtYield() {
 	fns := s.atYield
 	s.atYield = nil
 	draining := s.c.isDraining()
@@ -320,9 +371,9 @@ func (s *Sub) progress() {
 // concurrentDone follows the return of a concurrent callback (JavaScript
 // clients): the message stops counting as pending, and the subscription is
 // removed once its auto-unsubscribe limit is reached.
-func (s *Sub) concurrentDone(d int32) {
+func (s *Sub) concurrentDone(size int) {
 	s.pMsgs--
-	s.pBytes -= s.size(d)
+	s.pBytes -= size
 	s.progress()
 	if s.max > 0 && s.delivered >= s.max {
 		s.c.removeSub(s, "max")
@@ -362,7 +413,7 @@ func (s *Sub) exit(d int32) {
 		l.drop(d, s.c.now(), reason, draining)
 	}
 	for s.queueLen() > 0 {
-		l.drop(s.pop(), s.c.now(), reason, draining)
+		l.drop(s.pop().d, s.c.now(), reason, draining)
 	}
 	s.rec.ClosedHandlerAt = s.c.now()
 	s.rec.ClosedHandlerCalls++
@@ -449,7 +500,7 @@ func (s *Sub) releaseSync(reason DropReason) {
 	l := s.c.w.ledger
 	draining := s.draining || s.c.isDraining()
 	for s.queueLen() > 0 && !s.c.w.profile.SyncKeepsQueue {
-		l.drop(s.pop(), s.c.now(), reason, draining)
+		l.drop(s.pop().d, s.c.now(), reason, draining)
 	}
 	waiters := s.nextWaiters
 	s.nextWaiters = nil
@@ -587,9 +638,9 @@ func (s *Sub) wait(timeout time.Duration, done func(err string, msg int)) {
 // takeNext hands the oldest queued message to NextMsg
 // (processNextMsgDelivered).
 func (s *Sub) takeNext() (string, int) {
-	d := s.pop()
-	s.hand(d)
-	return s.take(d)
+	q := s.pop()
+	s.hand(q.d)
+	return s.take(q)
 }
 
 // hand records delivery d, no longer queued, as handed to a NextMsg call:
@@ -602,17 +653,17 @@ func (s *Sub) hand(d int32) {
 	w.trace(s.rec.Client, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 }
 
-// take returns handed delivery d from NextMsg: the pending count falls and
+// take returns handed message q from NextMsg: the pending count falls and
 // the auto-unsubscribe limit and a drain's end are checked.
-func (s *Sub) take(d int32) (string, int) {
+func (s *Sub) take(q queued) (string, int) {
 	w := s.c.w
-	dl := &w.ledger.Deliveries[d]
+	dl := &w.ledger.Deliveries[q.d]
 	if s.ch {
 		return "", dl.Msg // counted when it entered the channel
 	}
 	s.delivered++
 	s.pMsgs--
-	s.pBytes -= s.size(d)
+	s.pBytes -= q.size
 	s.progress()
 	if s.max > 0 {
 		if s.delivered > s.max {
@@ -760,10 +811,10 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 		s.beginDrain()
 		if c.w.mut.Has(DropPendingOnDrain) {
 			for s.queueLen() > 0 {
-				d := s.pop()
+				q := s.pop()
 				s.pMsgs--
-				s.pBytes -= s.size(d)
-				c.w.ledger.drop(d, c.now(), DropSubClosed, true)
+				s.pBytes -= q.size
+				c.w.ledger.drop(q.d, c.now(), DropSubClosed, true)
 			}
 		}
 		if c.w.mut.Has(RemoveSubAtOnce) {

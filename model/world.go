@@ -438,7 +438,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		if s.serial.serviceFn == nil {
 			s.serial.init(s)
 		}
-		s.cb, s.live = &s.serial, s.serialLive[:0]
+		s.cb = &s.serial
 	}
 	rec := w.rc.subRecs.take()
 	if rec == nil {
