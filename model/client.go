@@ -26,7 +26,7 @@ type Conn struct {
 	// after the close; see Profile.PubsStoppedAfterClose).
 	pubsStopped bool
 
-	subs    []*Sub // nc.subs, in subscription order
+	subs    connSubs // nc.subs, in subscription order
 	nextSid int32
 	// bySid[sid] is the subscription with sid while it is in subs: the read
 	// loop looks up every MSG's subscription, and scanning subs made a
@@ -582,10 +582,9 @@ func (c *Conn) close(doCBs bool) {
 		}
 	}
 	c.drainedSubs = nil
-	subs := c.subs
-	c.subs = nil
+	subs := c.subs.detach()
 	clear(c.bySid)
-	for _, s := range subs {
+	for s := range subs.all() {
 		if w.profile.CloseCancelsCallbacks {
 			s.cancelCallbacks()
 		}
@@ -811,7 +810,7 @@ func (c *Conn) handshakeDone() {
 // nc.subs, with the remaining auto-unsubscribe limit; draining ones only
 // when the profile does (nats.go does, and leaks their interest).
 func (c *Conn) resendSubscriptions() {
-	for _, s := range c.subs {
+	for s := range c.subs.all() {
 		if s.draining && !c.w.profile.ResendDrainingSubs {
 			continue
 		}

@@ -229,7 +229,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		opts:   resolveOptions(w.profile, spec),
 		status: Connected,
 		tcp:    true,
-		subs:   emptied(c.subs), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
+		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
 		toServer: c.toServer, fromServer: c.fromServer,
 	}
 	lat := w.sc.Network.Latency
@@ -433,7 +433,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	s.rec = rec
 	w.res.addSub(rec)
 	w.subList = append(w.subList, s)
-	c.subs = append(c.subs, s)
+	c.subs.add(s)
 	c.bySid = growTo(c.bySid, int(s.sid)+1)
 	c.bySid[s.sid] = s
 	w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
