@@ -41,6 +41,9 @@ type Conn struct {
 
 	toServer   *link
 	fromServer *link
+	// links are what toServer and fromServer point to: made with the
+	// connection, not as two allocations of their own.
+	links [2]link
 	// inReserve is what the server's outbound FIFO to this connection may
 	// still reserve beyond doubling (growIn): the messages its
 	// subscriptions expect, less what earlier growths reserved.

@@ -65,6 +65,15 @@ func (l *Ledger) Intern(s string) Str {
 	return id
 }
 
+// reserve makes room for n strings in an empty table, so that a run
+// interning thousands does not grow and rehash it step by step.
+func (t *strTable) reserve(n int) {
+	if t.ids == nil {
+		t.ids = make(map[string]Str, n)
+		t.strs = make([]string, 0, n)
+	}
+}
+
 // add appends s, which the table does not hold, and returns its id.
 func (t *strTable) add(s string) Str {
 	if t.ids == nil {

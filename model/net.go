@@ -74,10 +74,16 @@ type link struct {
 // newLink returns a link with the given latency and the scenario's
 // bandwidth.
 func newLink(w *World, label string, latency sim.Dist, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) *link {
-	l := &link{recv: recv, lost: lost}
+	l := new(link)
+	l.init(w, label, latency, rng, recv, lost)
+	return l
+}
+
+// init makes l, which may be part of a larger object, a new link.
+func (l *link) init(w *World, label string, latency sim.Dist, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) {
+	l.recv, l.lost = recv, lost
 	l.arrive = l.deliverHead
 	l.reset(w, label, latency, rng)
-	return l
 }
 
 // reset makes l a new link of w, empty, keeping only its callbacks and its

@@ -63,6 +63,10 @@ type World struct {
 	pool          *Runner      // memory of earlier runs to reuse; nil for Run
 	rc            *recyclers   // earlier runs' objects to reset
 	actionRuns    []*actionRun // the actions' events made (actionCalls)
+	// connRecs and subRecs hold the records of the clients and
+	// subscriptions the scenario lists, made as one array each.
+	connRecs slab[ConnRecord]
+	subRecs  slab[SubRecord]
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
 
@@ -130,9 +134,13 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.sim.SetTies(rng.Stream("ties"))
 	}
 	w.conns, w.subList, w.actionRuns = w.rc.conns.emptyList(), w.rc.subs.emptyList(), w.rc.actions.emptyList()
+	w.rc.conns.reserve(len(sc.Clients))
+	w.rc.subs.reserve(len(sc.Subs))
+	w.rc.actions.reserve(len(sc.Actions))
+	w.connRecs, w.subRecs = make(slab[ConnRecord], len(sc.Clients)), make(slab[SubRecord], len(sc.Subs))
 	w.ledger = &Ledger{budget: w.sim}
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
-	w.published = reuse(maps.published, 0)
+	w.published = reuse(maps.published, len(sc.Actions))
 	if cfg.Trace {
 		w.tr = pool.takeTrace()
 	}
@@ -150,6 +158,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.buildCluster(rng)
 	} else {
 		w.server = newServer(w, rng.Stream("server"))
+		w.server.subs.reserve(len(sc.Subs))
 	}
 	for i, c := range w.conns {
 		if d := sc.Clients[i].OfflineUntil; d != nil {
@@ -204,8 +213,11 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
 	if c == nil {
-		c = &Conn{}
-		c.toServer = newLink(w, "", sim.Dist{}, nil,
+		c = new(Conn)
+	}
+	if c.toServer == nil { // a new connection: its links and their callbacks are made once
+		c.toServer, c.fromServer = &c.links[0], &c.links[1]
+		c.toServer.init(w, "", sim.Dist{}, nil,
 			func(fs []frame, eof bool) { c.w.serverOf(c).receive(c, fs, eof) },
 			func(fs []frame) {
 				for _, f := range fs {
@@ -214,7 +226,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 					}
 				}
 			})
-		c.fromServer = newLink(w, "", sim.Dist{}, nil, c.receive,
+		c.fromServer.init(w, "", sim.Dist{}, nil, c.receive,
 			func(fs []frame) {
 				for _, f := range fs {
 					if f.op == opMsg {
@@ -230,12 +242,13 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		status: Connected,
 		tcp:    true,
 		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
-		toServer: c.toServer, fromServer: c.fromServer,
+		toServer: c.toServer, fromServer: c.fromServer, links: c.links,
 	}
 	lat := w.sc.Network.Latency
 	c.toServer.reset(w, "latency", lat, restream(w.rngNet, c.toServer.rng, spec.Name, "/up"))
 	c.fromServer.reset(w, "latency", lat, restream(w.rngNet, c.fromServer.rng, spec.Name, "/down"))
-	c.rec = &ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
+	c.rec = w.connRecs.next()
+	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
 		Status: []StatusChange{{At: 0, Status: Connected}}}
 	c.flushFn = c.onLoop(c.flush)
 	c.achFn = c.onLoop(c.dispatchCallbacks)
@@ -348,6 +361,17 @@ func (w *World) presize() {
 	w.ledger.Messages = w.pool.takeMessages(budget(msgs))
 	w.ledger.Deliveries = w.pool.takeDeliveries(budget(dlvs))
 	w.res.Calls = w.pool.takeCalls(budget(msgs + len(w.sc.Actions)))
+	// What grows by an entry a client, subscription or action is sized
+	// once too: at a thousand clients or subscriptions, growing these
+	// lists and rehashing the string table was a tenth of the set-up.
+	sc := w.sc
+	w.conns = slices.Grow(w.conns, len(sc.Clients))
+	w.subList = slices.Grow(w.subList, len(sc.Subs))
+	w.actionRuns = slices.Grow(w.actionRuns, len(sc.Actions))
+	w.res.Conns = slices.Grow(w.res.Conns, len(sc.Clients))
+	w.res.Subs = slices.Grow(w.res.Subs, len(sc.Subs))
+	// A client's name, a subscription's id and subject, an action's source.
+	w.ledger.strs.reserve(len(sc.Clients) + 2*len(sc.Subs) + len(sc.Actions))
 }
 
 // expected estimates how many messages the actions publish on subjects
@@ -392,7 +416,9 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// through s and its connection through s.c, so they serve again.
 	s := w.rc.subs.take()
 	if s == nil {
-		s = &Sub{}
+		s = new(Sub)
+	}
+	if s.topFn == nil { // a new subscription
 		s.topFn = s.top
 	}
 	rn := s.handlerRn // re-seeded below; a response mux has none
@@ -408,7 +434,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		}
 		s.cb, s.live = &s.serial, s.serialLive[:0]
 	}
-	rec := &SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
+	rec := w.subRecs.next()
+	*rec = SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
 		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime, DrainDoneAt: NoTime,
 		Handled: w.pool.takeHandled(expect)}
@@ -596,7 +623,9 @@ func (w *World) actionCalls(i int) func() {
 	}
 	ar := w.rc.actions.take()
 	if ar == nil {
-		ar = &actionRun{}
+		ar = new(actionRun)
+	}
+	if ar.fn == nil { // a new action event
 		ar.fn = ar.fire
 	}
 	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn}
