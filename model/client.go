@@ -206,10 +206,11 @@ func (c *Conn) setStatus(s Status) {
 // stream returns *rng, the connection's Chooser stream with the given name,
 // made on first use: most runs never draw a drain order or a reconnect
 // delay, and each stream is three allocations of a run's setup. A stream's
-// draws depend on its name alone, not on when it is made.
+// draws depend on its name alone, not on when it is made; restream does
+// not build the name (a concatenation per client in a run of thousands).
 func (c *Conn) stream(rng *sim.Chooser, name string) sim.Chooser {
 	if *rng == nil {
-		*rng = c.w.rngClient.Stream(c.name + "/" + name)
+		*rng = restream(c.w.rngClient, nil, c.name, "/", name)
 	}
 	return *rng
 }
