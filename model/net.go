@@ -52,7 +52,10 @@ type link struct {
 	latency sim.Dist
 	bw      int64 // bytes per second; 0 = unlimited
 	rng     sim.Chooser
-	label   string
+	// own is the memory of rng for a client's link (seed): re-seeded in
+	// place each run rather than allocated.
+	own   ownStream
+	label string
 	// queue[head:] is written and not yet arrived, oldest first. The head
 	// index, reset when the queue empties, keeps reusing one array: slicing
 	// the head off made every few segments a new allocation.
@@ -91,6 +94,12 @@ func (l *link) init(w *World, label string, latency sim.Dist, rng sim.Chooser, r
 func (l *link) reset(w *World, label string, latency sim.Dist, rng sim.Chooser) {
 	*l = link{w: w, latency: latency, bw: int64(w.sc.Network.Bandwidth), rng: rng, label: label,
 		queue: emptied(l.queue), recv: l.recv, lost: l.lost, arrive: l.arrive}
+}
+
+// seed makes rng the stream parent.Stream(concatenated parts), in l's own
+// memory when parent is the run's PCG (restream).
+func (l *link) seed(parent sim.Chooser, parts ...string) {
+	l.rng = restream(parent, &l.own, parts...)
 }
 
 // send writes frames (and optionally the end of the stream) on the link

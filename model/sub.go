@@ -51,8 +51,11 @@ type Sub struct {
 	topFn     func()
 	handlerN  int // callbacks started, for HandlerAction.Nth
 	handlerRn sim.Chooser
-	cb        *callback   // reused by serial subscriptions
-	live      []*callback // running callbacks
+	// handlerStream is handlerRn's memory when the run's Chooser is a
+	// PCG: re-seeded in place (restream) rather than allocated.
+	handlerStream ownStream
+	cb            *callback   // reused by serial subscriptions
+	live          []*callback // running callbacks
 	// serial and serialLive are what cb and live of a serial
 	// subscription point to: two allocations per subscription fewer.
 	serial     callback

@@ -245,8 +245,10 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		toServer: c.toServer, fromServer: c.fromServer, links: c.links,
 	}
 	lat := w.sc.Network.Latency
-	c.toServer.reset(w, "latency", lat, restream(w.rngNet, c.toServer.rng, spec.Name, "/up"))
-	c.fromServer.reset(w, "latency", lat, restream(w.rngNet, c.fromServer.rng, spec.Name, "/down"))
+	c.toServer.reset(w, "latency", lat, nil)
+	c.toServer.seed(w.rngNet, spec.Name, "/up")
+	c.fromServer.reset(w, "latency", lat, nil)
+	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.connRecs.next()
 	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
 		Status: []StatusChange{{At: 0, Status: Connected}}}
@@ -421,7 +423,6 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	if s.topFn == nil { // a new subscription
 		s.topFn = s.top
 	}
-	rn := s.handlerRn // re-seeded below; a response mux has none
 	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
@@ -454,7 +455,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		if spec.PendingBytesLimit != nil {
 			s.byteLim = *spec.PendingBytesLimit
 		}
-		s.handlerRn = restream(w.rngHandler, rn, spec.ID)
+		s.handlerRn = restream(w.rngHandler, &s.handlerStream, spec.ID)
 		w.subs[spec.ID] = s
 	}
 	s.rec = rec
