@@ -41,14 +41,6 @@ func isWild(subject string) bool {
 	return strings.IndexByte(subject, '*') >= 0 || strings.IndexByte(subject, '>') >= 0
 }
 
-// reserve makes room for n literal subjects in an empty index, so that a
-// server with thousands of subscriptions does not rehash it as they come.
-func (l *sublist) reserve(n int) {
-	if l.literal == nil {
-		l.literal = make(map[string][]*serverSub, n)
-	}
-}
-
 // add inserts ss after every subscription added before it.
 func (l *sublist) add(ss *serverSub) {
 	ss.seq = l.seq

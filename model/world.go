@@ -158,7 +158,6 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.buildCluster(rng)
 	} else {
 		w.server = newServer(w, rng.Stream("server"))
-		w.server.subs.reserve(len(sc.Subs))
 	}
 	for i, c := range w.conns {
 		if d := sc.Clients[i].OfflineUntil; d != nil {
