@@ -69,6 +69,7 @@ func TestThroughputChild(t *testing.T) {
 		until[i] = realDuration(ModelSide(res).Outcome)
 	}
 	start := time.Now()
+	cpu0, cpuOK := processCPU()
 	for i := range n {
 		k := i % len(scs)
 		if _, err := runVirtual(t, scs[k], until[k]); err != nil {
@@ -76,6 +77,9 @@ func TestThroughputChild(t *testing.T) {
 		}
 	}
 	fmt.Printf("throughput-child: %d scenarios in %d ns\n", n, time.Since(start).Nanoseconds())
+	if cpu, ok := processCPU(); ok && cpuOK {
+		fmt.Printf("throughput-child-cpu: %d ns\n", (cpu - cpu0).Nanoseconds())
+	}
 }
 
 // BenchmarkSwarmThroughput measures the swarm's two sides on the same
@@ -105,6 +109,7 @@ func BenchmarkSwarmThroughput(b *testing.B) {
 	// framework sizes b.N to the real runs; ns/op is then overridden.
 	cfg := model.Config{Profile: profile()}
 	start := time.Now()
+	cpu0, cpuOK := processCPU()
 	for i := range b.N {
 		if _, err := model.Run(scs[i%len(scs)], cfg); err != nil {
 			b.Fatal(err)
@@ -115,4 +120,19 @@ func BenchmarkSwarmThroughput(b *testing.B) {
 	b.ReportMetric(float64(b.N)/(float64(realNs)/1e9), "scenarios/s")
 	b.ReportMetric(float64(modelNs)/float64(b.N), "model-ns/op")
 	b.ReportMetric(float64(b.N)/(float64(modelNs)/1e9), "model-scenarios/s")
+	// CPU per op of each side (Linux): the child's around its runs, and
+	// the model's; their ratio is how many times faster the model runs
+	// the same scenarios, whatever else the machine runs.
+	var childCPU int64
+	if i := strings.Index(string(out), "throughput-child-cpu:"); i >= 0 {
+		if _, err := fmt.Sscanf(string(out[i:]), "throughput-child-cpu: %d ns", &childCPU); err != nil {
+			b.Fatalf("the child process's CPU figure: %v\n%s", err, out)
+		}
+	}
+	if cpu, ok := processCPU(); ok && cpuOK && childCPU > 0 {
+		modelCPU := (cpu - cpu0).Nanoseconds()
+		b.ReportMetric(float64(childCPU)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(modelCPU)/float64(b.N), "model-cpu-ns/op")
+		b.ReportMetric(float64(childCPU)/float64(modelCPU), "x-model-cpu")
+	}
 }

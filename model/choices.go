@@ -10,13 +10,14 @@ import (
 // the replay of a sequence an exhaustive check found); else a PCG seeded
 // with the scenario's seed. Equal-time events are ordered through its
 // "ties" stream when the scenario opts in (ties: permute); the stream is
-// separate, so opting in changes no other draw of a PCG run.
-func runChooser(sc *scenario.Scenario, cfg Config) sim.Chooser {
+// separate, so opting in changes no other draw of a PCG run. A Runner
+// (pool) holds the PCG, re-seeded for each run.
+func runChooser(sc *scenario.Scenario, cfg Config, pool *Runner) sim.Chooser {
 	switch {
 	case cfg.Chooser != nil:
 		return cfg.Chooser
 	case sc.Choices != nil:
 		return sim.NewTape(sc.Choices)
 	}
-	return sim.NewPCG(sc.Seed)
+	return pool.seeded(sc.Seed)
 }

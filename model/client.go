@@ -206,8 +206,8 @@ func (c *Conn) setStatus(s Status) {
 // stream returns *rng, the connection's Chooser stream with the given name,
 // made on first use: most runs never draw a drain order or a reconnect
 // delay, and each stream is three allocations of a run's setup. A stream's
-// draws depend on its name alone, not on when it is made; restream does
-// not build the name (a concatenation per client in a run of thousands).
+// draws depend on its name alone, not on when it is made; restream makes
+// it without building the name.
 func (c *Conn) stream(rng *sim.Chooser, name string) sim.Chooser {
 	if *rng == nil {
 		*rng = restream(c.w.rngClient, nil, c.name, "/", name)
@@ -504,6 +504,7 @@ func (c *Conn) runCallback(ev CallbackEvent) {
 	ev.At = c.now()
 	c.rec.Callbacks = append(c.rec.Callbacks, ev)
 	switch {
+	case c.w.tr == nil: // the kind's name is built only for a trace
 	case ev.Sub != "":
 		c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error), sim.Str("sub", ev.Sub))
 	case ev.Error != "":

@@ -68,7 +68,7 @@ func (s *Sub) startCallback(d int32) {
 		cb.finish()
 		return
 	}
-	busy := s.spec.Handler.Duration.Sample(s.handlerRn, "handler-duration")
+	busy := s.handlerTime.Sample()
 	if !w.profile.EventLoop {
 		w.sim.After(busy, cb.serviceFn)
 		if busy > 0 && !s.spec.Handler.Blocking {

@@ -18,11 +18,21 @@ import (
 //
 // A Runner is not safe for concurrent use, and a Result it returns is valid
 // only until its next Run: read what you need first. The next run reuses
-// the Result's ledger lists, call records, handled lists and trace; its
-// Result, connection and subscription records themselves are new each run.
+// all of it: the Result itself, its ledger (lists and string table), call
+// records, connection and subscription records (with their status and
+// callback lists), handled lists and trace. Every caller reads a Result
+// before its next Run (props' checks, explore's sweeps, the exhaustive
+// exploration); one that keeps a record longer must copy it. Reusing the
+// Result and its records is what a small run's fixed cost was made of: a
+// scenario of a few dozen events (conformance's time compression, check's
+// generated scenarios) allocated a record or list for every few events.
 // The zero Runner is ready to use.
 type Runner struct {
 	sim        *sim.Sim
+	world      *World  // the previous run's, reset for the next
+	res        *Result // the previous run's, reset for the next
+	server     *Server // the previous run's (a cluster's first), reset for the next
+	netDown    []sim.Time
 	messages   []Message
 	deliveries []Delivery
 	calls      []CallRecord
@@ -32,18 +42,33 @@ type Runner struct {
 	trace      *sim.Trace // the last traced run's, emptied for the next
 	maps       worldMaps
 	// recycled are earlier runs' connections (with their links),
-	// subscriptions and action events, for the next run to reset;
-	// streams the previous run's net, handler and client streams.
+	// subscriptions, action events and records, for the next run to
+	// reset; streams the previous run's net, handler, client and server
+	// streams, and root the run's seeded PCG.
 	recycled recyclers
-	streams  [3]sim.Chooser
+	streams  [numStreams]sim.Chooser
+	root     ownStream
 }
 
+// The streams a Runner hands to its next run to re-seed (takeStream).
+const (
+	netStream = iota
+	handlerStream
+	clientStream
+	serverStream // one server's; a cluster's are made anew
+	numStreams
+)
+
 // recyclers are the objects of earlier runs that a run resets rather than
-// allocates: newConn, newSub and actionCalls take from them.
+// allocates: newConn, newSub, actionCalls and Server.accept take from
+// them, and newConn and newSub the records.
 type recyclers struct {
-	conns   recycler[Conn]
-	subs    recycler[Sub]
-	actions recycler[actionRun]
+	conns       recycler[Conn]
+	subs        recycler[Sub]
+	actions     recycler[actionRun]
+	serverConns recycler[serverConn]
+	connRecs    recycler[ConnRecord]
+	subRecs     recycler[SubRecord]
 }
 
 // recycler holds objects of earlier runs for a run to reset (free), and
@@ -79,20 +104,6 @@ func (rc *recycler[T]) reserve(n int) {
 	}
 }
 
-// slab hands out the elements of one array made for a count known in
-// advance, then single allocations once it is used up.
-type slab[T any] []T
-
-// next returns the next element, zeroed.
-func (s *slab[T]) next() *T {
-	if len(*s) == 0 {
-		return new(T)
-	}
-	x := &(*s)[0]
-	*s = (*s)[1:]
-	return x
-}
-
 // emptyList gives a run the array to list the objects it makes in.
 func (rc *recycler[T]) emptyList() []*T { return emptied(rc.list) }
 
@@ -120,7 +131,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res := w.run()
-	r.sim = w.sim
+	r.sim, r.world, r.res, r.netDown, r.server = w.sim, w, res, w.netDown, w.server
 	if w.tr != nil {
 		r.trace = w.tr
 	}
@@ -146,16 +157,33 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	r.recycled.conns.put(w.conns)
 	r.recycled.subs.put(w.subList)
 	r.recycled.actions.put(w.actionRuns)
-	r.streams = [3]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient}
+	r.recycled.serverConns.put(w.serverConns)
+	r.recycled.connRecs.put(res.Conns)
+	r.recycled.subRecs.put(res.Subs)
+	r.streams = [numStreams]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient, nil}
+	if w.cl == nil {
+		r.streams[serverStream] = w.server.rng
+	}
 	slices.SortStableFunc(r.frames, func(a, b []frame) int { return cap(a) - cap(b) })
 	return res, nil
 }
 
+// handOver gives up the memory of the Result the Runner's last run
+// returned, so that no later run reuses it: the Result is its caller's
+// for good, as a plain Run's is, and the Runner keeps only what the
+// Result does not reach (the kernel, connections, subscriptions, links,
+// buffers and lookup maps).
+func (r *Runner) handOver() {
+	r.res, r.messages, r.deliveries, r.calls, r.handled, r.trace = nil, nil, nil, nil, nil, nil
+	r.maps.connByName, r.maps.subByID = nil, nil
+	r.recycled.connRecs, r.recycled.subRecs = recycler[ConnRecord]{}, recycler[SubRecord]{}
+}
+
 // The methods below hand a new World the Runner's memory, or new memory
-// when r is nil (a plain Run) or has nothing big enough.
+// when it has nothing (the first run) or nothing big enough.
 
 func (r *Runner) newSim(b sim.Budget) *sim.Sim {
-	if r == nil || r.sim == nil {
+	if r.sim == nil {
 		return sim.New(b)
 	}
 	r.sim.Reset(b)
@@ -163,28 +191,28 @@ func (r *Runner) newSim(b sim.Budget) *sim.Sim {
 }
 
 func (r *Runner) takeMessages(n int) []Message {
-	if r != nil && cap(r.messages) >= n {
+	if cap(r.messages) >= n {
 		return r.messages
 	}
 	return make([]Message, 0, n)
 }
 
 func (r *Runner) takeDeliveries(n int) []Delivery {
-	if r != nil && cap(r.deliveries) >= n {
+	if cap(r.deliveries) >= n {
 		return r.deliveries
 	}
 	return make([]Delivery, 0, n)
 }
 
 func (r *Runner) takeCalls(n int) []CallRecord {
-	if r != nil && cap(r.calls) >= n {
+	if cap(r.calls) >= n {
 		return r.calls
 	}
 	return make([]CallRecord, 0, n)
 }
 
 func (r *Runner) takeHandled(n int) []Handled {
-	if r != nil && len(r.handled) > 0 {
+	if len(r.handled) > 0 {
 		h := r.handled[len(r.handled)-1]
 		r.handled = r.handled[:len(r.handled)-1]
 		if cap(h) >= n {
@@ -197,7 +225,7 @@ func (r *Runner) takeHandled(n int) []Handled {
 // takePending gives a subscription's pending queue; a new one is sized
 // for the n messages the subscription expects, as its handled list is.
 func (r *Runner) takePending(n int) []int32 {
-	if r == nil || len(r.pending) == 0 {
+	if len(r.pending) == 0 {
 		return make([]int32, 0, n)
 	}
 	p := r.pending[len(r.pending)-1]
@@ -206,28 +234,17 @@ func (r *Runner) takePending(n int) []int32 {
 }
 
 func (r *Runner) takeFrames() [][]frame {
-	if r == nil {
-		return nil
-	}
 	f := r.frames
 	r.frames = nil
 	return f
 }
 
-// takeRecycled gives a run the Runner's recyclers, or empty ones.
-func (r *Runner) takeRecycled() *recyclers {
-	if r == nil {
-		return new(recyclers)
-	}
-	return &r.recycled
-}
+// takeRecycled gives a run the Runner's recyclers.
+func (r *Runner) takeRecycled() *recyclers { return &r.recycled }
 
-// takeStream gives the previous run's net (0), handler (1) or client (2)
-// stream for restream to re-seed, or nil.
+// takeStream gives the previous run's stream i (netStream, ...) for
+// restream to re-seed, or nil.
 func (r *Runner) takeStream(i int) sim.Chooser {
-	if r == nil {
-		return nil
-	}
 	s := r.streams[i]
 	r.streams[i] = nil
 	return s
@@ -237,7 +254,7 @@ func (r *Runner) takeStream(i int) sim.Chooser {
 // run, emptied: a determinism check traces one scenario eight times, and
 // growing a new trace each time was a fifth of its work.
 func (r *Runner) takeTrace() *sim.Trace {
-	if r == nil || r.trace == nil {
+	if r.trace == nil {
 		return sim.NewTrace()
 	}
 	tr := r.trace
@@ -246,11 +263,63 @@ func (r *Runner) takeTrace() *sim.Trace {
 	return tr
 }
 
+// seeded gives a run its root Chooser, a PCG seeded with seed, in the
+// Runner's memory.
+func (r *Runner) seeded(seed uint64) sim.Chooser {
+	r.root = ownStream{*sim.NewPCG(seed)}
+	return &r.root
+}
+
+// takeWorld gives a run the previous run's World to reset, or a new one.
+func (r *Runner) takeWorld() *World {
+	if r.world == nil {
+		return new(World)
+	}
+	w := r.world
+	r.world = nil
+	return w
+}
+
+// takeResult gives a run the previous run's Result and Ledger to reset,
+// or new ones. The lists keep their arrays, emptied; the string table
+// keeps its memory and interns from scratch, so that a run's ids are the
+// same as in a fresh Run.
+func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
+	if r.res == nil {
+		return new(Result), &Ledger{budget: budget}
+	}
+	res, l := r.res, r.res.Ledger
+	r.res = nil
+	*res = Result{Subs: r.recycled.subRecs.emptyList(), Conns: r.recycled.connRecs.emptyList(), counters: emptied(res.counters)}
+	t := &l.strs
+	*l = Ledger{budget: budget, strs: strTable{strs: emptied(t.strs), ids: reuse(t.ids, 0)}}
+	return res, l
+}
+
+// takeServer gives newServer the previous run's Server, its subject index
+// emptied, or a new one.
+func (r *Runner) takeServer() *Server {
+	if r.server == nil {
+		return new(Server)
+	}
+	s := r.server
+	r.server = nil
+	s.subs.literal = reuse(s.subs.literal, 0)
+	return s
+}
+
+// takeNetDown gives a run its per-client times, all zero.
+func (r *Runner) takeNetDown(n int) []sim.Time {
+	if cap(r.netDown) < n {
+		return make([]sim.Time, n)
+	}
+	d := r.netDown[:n]
+	clear(d)
+	return d
+}
+
 // takeMaps gives a run the Runner's maps; reuse empties each one.
 func (r *Runner) takeMaps() worldMaps {
-	if r == nil {
-		return worldMaps{}
-	}
 	m := r.maps
 	r.maps = worldMaps{}
 	return m

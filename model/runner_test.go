@@ -3,6 +3,7 @@ package model_test
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -32,7 +33,7 @@ func TestRunnerMatchesRun(t *testing.T) {
 		for i, sc := range scs {
 			for seed := range uint64(3) {
 				cfg := func() model.Config { return model.Config{Chooser: sim.NewPCG(seed + uint64(round))} }
-				want, err := model.Run(sc, cfg())
+				want, err := freshRun(sc, cfg())
 				require.NoError(t, err)
 				got, err := r.Run(sc, cfg())
 				require.NoError(t, err)
@@ -49,7 +50,7 @@ func TestRunnerMatchesRunOnGeneratedScenarios(t *testing.T) {
 	var r model.Runner
 	for i := range uint64(300) {
 		sc := props.GenScenario(sim.NewPCG(i))
-		want, err := model.Run(sc, model.Config{})
+		want, err := freshRun(sc, model.Config{})
 		require.NoError(t, err)
 		got, err := r.Run(sc, model.Config{})
 		require.NoError(t, err)
@@ -66,12 +67,48 @@ func TestRunnerTracesLikeRun(t *testing.T) {
 	for i := range uint64(40) {
 		sc := props.GenScenario(sim.NewPCG(i))
 		traced := i%4 != 3
-		want, err := model.Run(sc, model.Config{Trace: traced})
+		want, err := freshRun(sc, model.Config{Trace: traced})
 		require.NoError(t, err)
 		got, err := r.Run(sc, model.Config{Trace: traced})
 		require.NoError(t, err)
 		require.Equal(t, want.Trace.Len(), got.Trace.Len(), "generated scenario %d", i)
 		require.Equal(t, want.Trace.Hash(), got.Trace.Hash(), "generated scenario %d", i)
+	}
+}
+
+// freshRun runs sc on a new Runner, which has no earlier run's memory to
+// reuse: the reference a recycled run must match (model.Run itself runs on
+// a pooled Runner).
+func freshRun(sc *scenario.Scenario, cfg model.Config) (*model.Result, error) {
+	return new(model.Runner).Run(sc, cfg)
+}
+
+// TestRunResultIsKept: a plain Run's Result stays as it was through later
+// Runs, which borrow the same pooled Runner: Run hands the Result's
+// memory over (Runner.handOver). It fails when handOver keeps the Result
+// (or its ledger, call records, connection or subscription records, handled
+// lists or trace) for the next run to reset.
+func TestRunResultIsKept(t *testing.T) {
+	cases := recycleCases(t)
+	for _, a := range cases {
+		cfg := a.cfg()
+		cfg.Trace = true
+		first, err := model.Run(a.sc, cfg)
+		require.NoError(t, err)
+		outcome, recs, calls, trace := outcomeJSON(t, first), records(t, first), slices.Clone(first.Calls), first.Trace.Hash()
+		msgs, handled := slices.Clone(first.Ledger.Messages), slices.Clone(first.Subs[0].Handled)
+		for _, b := range cases {
+			cfg := b.cfg()
+			cfg.Trace = true
+			_, err := model.Run(b.sc, cfg)
+			require.NoError(t, err)
+		}
+		require.Equal(t, outcome, outcomeJSON(t, first), a.name)
+		require.Equal(t, recs, records(t, first), a.name)
+		require.Equal(t, calls, first.Calls, a.name)
+		require.Equal(t, msgs, first.Ledger.Messages, a.name)
+		require.Equal(t, handled, first.Subs[0].Handled, a.name)
+		require.Equal(t, trace, first.Trace.Hash(), a.name)
 	}
 }
 

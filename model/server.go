@@ -54,6 +54,7 @@ const (
 )
 
 type serverConn struct {
+	srv     *Server // the server that accepted it
 	client  *Conn
 	open    bool
 	out     []frame // outbound FIFO not yet written
@@ -119,8 +120,11 @@ type serverSub struct {
 	qw    int
 }
 
+// A Runner lends it the previous run's Server, whose lists and subject
+// index it empties and reuses.
 func newServer(w *World, rng sim.Chooser) *Server {
-	s := &Server{w: w, up: true, conns: make([]*serverConn, len(w.conns)), rng: rng,
+	s := w.pool.takeServer()
+	*s = Server{w: w, up: true, conns: growTo(emptied(s.conns), len(w.conns)), subs: sublist{literal: s.subs.literal}, rng: rng,
 		limited: w.sc.Network.Bandwidth > 0, maxPending: w.sc.Server.MaxPending, noStall: w.sc.Server.NoFastProducerStall}
 	if s.maxPending == 0 {
 		s.maxPending = defaultMaxPending
@@ -144,13 +148,23 @@ func checkServerOptions(sc *scenario.Scenario, p *Profile) error {
 }
 
 // accept registers a new connection from client c.
+// The connection is one of the Runner's previous run when there is one,
+// reset: its events reach the server through sc.srv, so that they serve
+// every run and server it is reused in.
 func (s *Server) accept(c *Conn) *serverConn {
-	sc := &serverConn{client: c, open: true, noRespond: s.w.sc.Server.NoResponders && !s.w.profile.NoHeaders, out: s.w.getFrames()}
-	sc.writeFn = func() { s.write(sc) }
-	if s.limited {
-		sc.wroteFn = func() { s.wrote(sc) }
-		sc.resumeFn = func() { s.resume(sc) }
+	sc := s.w.rc.serverConns.take()
+	if sc == nil {
+		sc = &serverConn{}
 	}
+	if sc.writeFn == nil { // a new connection: its events are made once
+		sc.writeFn = func() { sc.srv.write(sc) }
+		sc.wroteFn = func() { sc.srv.wrote(sc) }
+		sc.resumeFn = func() { sc.srv.resume(sc) }
+	}
+	*sc = serverConn{srv: s, client: c, open: true, noRespond: s.w.sc.Server.NoResponders && !s.w.profile.NoHeaders, out: s.w.getFrames(),
+		ordered: emptied(sc.ordered), bySid: emptied(sc.bySid),
+		writeFn: sc.writeFn, wroteFn: sc.wroteFn, resumeFn: sc.resumeFn}
+	s.w.serverConns = append(s.w.serverConns, sc)
 	s.conns[c.idx] = sc
 	return sc
 }

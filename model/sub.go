@@ -51,11 +51,11 @@ type Sub struct {
 	topFn     func()
 	handlerN  int // callbacks started, for HandlerAction.Nth
 	handlerRn sim.Chooser
-	// handlerStream is handlerRn's memory when the run's Chooser is a
+	// ownHandlerRn is handlerRn's memory when the run's Chooser is a
 	// PCG: re-seeded in place (restream) rather than allocated.
-	handlerStream ownStream
-	cb            *callback   // reused by serial subscriptions
-	live          []*callback // running callbacks
+	ownHandlerRn ownStream
+	cb           *callback   // reused by serial subscriptions
+	live         []*callback // running callbacks
 	// serial and serialLive are what cb and live of a serial
 	// subscription point to: two allocations per subscription fewer.
 	serial     callback
@@ -79,6 +79,10 @@ type Sub struct {
 	// statusDone: the status listener's channel was closed with the first
 	// SubscriptionClosed event; later events reach nobody.
 	statusDone bool
+
+	// handlerTime draws the handler's service time from handlerRn, made
+	// with the subscription (sim.Sampler: a draw per message).
+	handlerTime sim.Sampler
 
 	// Sync subscriptions: NextMsg calls waiting for a message.
 	nextWaiters []*nextWait

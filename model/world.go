@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -56,17 +57,14 @@ type World struct {
 	// handledBudget is how many Handled records subscriptions may still
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
-	netDown       []sim.Time   // per client: the network is down until then
-	pingsArmed    int          // PING timers scheduled (ping.go)
-	stallEnd      sim.Time     // when the last stall ends (stall.go)
-	frames        [][]frame    // recycled frame buffers
-	pool          *Runner      // memory of earlier runs to reuse; nil for Run
-	rc            *recyclers   // earlier runs' objects to reset
-	actionRuns    []*actionRun // the actions' events made (actionCalls)
-	// connRecs and subRecs hold the records of the clients and
-	// subscriptions the scenario lists, made as one array each.
-	connRecs slab[ConnRecord]
-	subRecs  slab[SubRecord]
+	netDown       []sim.Time    // per client: the network is down until then
+	pingsArmed    int           // PING timers scheduled (ping.go)
+	stallEnd      sim.Time      // when the last stall ends (stall.go)
+	frames        [][]frame     // recycled frame buffers
+	pool          *Runner       // memory of earlier runs to reuse
+	rc            *recyclers    // earlier runs' objects to reset
+	actionRuns    []*actionRun  // the actions' events made (actionCalls)
+	serverConns   []*serverConn // every connection a server accepted
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
 
@@ -80,13 +78,22 @@ type World struct {
 
 // Run executes a validated scenario and returns its result. The error is
 // non-nil only when the scenario cannot be run (an unknown profile).
+//
+// It runs on a Runner borrowed from a pool, which reuses the world's
+// set-up and buffers of an earlier run but hands the Result's memory over
+// (Runner.handOver): the Result stays valid for good. A recycled run's
+// results are a fresh run's (TestRunnerRecyclesWorlds and the other
+// Runner tests compare them with a new Runner's), so which Runner the
+// pool lends changes nothing.
 func Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
-	w, err := newWorld(sc, cfg, nil)
-	if err != nil {
-		return nil, err
-	}
-	return w.run(), nil
+	r := runners.Get().(*Runner)
+	defer runners.Put(r)
+	defer r.handOver()
+	return r.Run(sc, cfg)
 }
+
+// runners lends Run a Runner.
+var runners = sync.Pool{New: func() any { return new(Runner) }}
 
 // run executes the world's events and settles the ledger.
 func (w *World) run() *Result {
@@ -95,8 +102,8 @@ func (w *World) run() *Result {
 	return w.res
 }
 
-// newWorld sets up a run; pool, when not nil, lends it the memory of
-// earlier runs.
+// newWorld sets up a run in the memory pool lends it: that of its
+// earlier runs, if any.
 func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	p := cfg.Profile
 	if p == nil {
@@ -114,9 +121,10 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	if err := checkTopology(sc); err != nil {
 		return nil, err
 	}
-	rng := runChooser(sc, cfg)
+	rng := runChooser(sc, cfg, pool)
 	maps := pool.takeMaps()
-	w := &World{
+	w := pool.takeWorld()
+	*w = World{
 		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime), MaxRecords: sc.Limits.MaxRecords}),
 		pool:       pool,
 		frames:     pool.takeFrames(),
@@ -126,28 +134,34 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		mut:        cfg.Mutations,
 		races:      cfg.Races,
 		subs:       reuse(maps.subs, len(sc.Subs)),
-		rngNet:     restream(rng, pool.takeStream(0), "net"),
-		rngHandler: restream(rng, pool.takeStream(1), "handler"),
-		rngClient:  restream(rng, pool.takeStream(2), "client"),
+		rngNet:     restream(rng, pool.takeStream(netStream), "net"),
+		rngHandler: restream(rng, pool.takeStream(handlerStream), "handler"),
+		rngClient:  restream(rng, pool.takeStream(clientStream), "client"),
 	}
 	if sc.PermuteTies {
 		w.sim.SetTies(rng.Stream("ties"))
 	}
 	w.conns, w.subList, w.actionRuns = w.rc.conns.emptyList(), w.rc.subs.emptyList(), w.rc.actions.emptyList()
+	w.serverConns = w.rc.serverConns.emptyList()
+	w.res, w.ledger = pool.takeResult(w.sim)
+	// The set-up's objects the earlier runs did not leave are made as one
+	// array per kind: a thousand clients or subscriptions were a thousand
+	// allocations apiece.
 	w.rc.conns.reserve(len(sc.Clients))
+	w.rc.serverConns.reserve(len(sc.Clients))
+	w.rc.connRecs.reserve(len(sc.Clients))
 	w.rc.subs.reserve(len(sc.Subs))
+	w.rc.subRecs.reserve(len(sc.Subs))
 	w.rc.actions.reserve(len(sc.Actions))
-	w.connRecs, w.subRecs = make(slab[ConnRecord], len(sc.Clients)), make(slab[SubRecord], len(sc.Subs))
-	w.ledger = &Ledger{budget: w.sim}
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
 	w.published = reuse(maps.published, len(sc.Actions))
 	if cfg.Trace {
 		w.tr = pool.takeTrace()
 	}
-	w.res = &Result{Scenario: sc, Profile: p, Seed: sc.Seed, Mutations: cfg.Mutations, Ledger: w.ledger, Trace: w.tr,
-		connByName: reuse(maps.connByName, len(sc.Clients)), subByID: reuse(maps.subByID, len(sc.Subs))}
+	w.res.Scenario, w.res.Profile, w.res.Seed, w.res.Mutations, w.res.Ledger, w.res.Trace = sc, p, sc.Seed, cfg.Mutations, w.ledger, w.tr
+	w.res.connByName, w.res.subByID = reuse(maps.connByName, len(sc.Clients)), reuse(maps.subByID, len(sc.Subs))
 	w.presize()
-	w.netDown = make([]sim.Time, len(sc.Clients))
+	w.netDown = pool.takeNetDown(len(sc.Clients))
 	for i := range sc.Clients {
 		c := w.newConn(i, &sc.Clients[i])
 		w.conns = append(w.conns, c)
@@ -157,7 +171,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	if sc.Topology != nil {
 		w.buildCluster(rng)
 	} else {
-		w.server = newServer(w, rng.Stream("server"))
+		w.server = newServer(w, restream(rng, pool.takeStream(serverStream), "server"))
 	}
 	for i, c := range w.conns {
 		if d := sc.Clients[i].OfflineUntil; d != nil {
@@ -233,6 +247,12 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 					}
 				}
 			})
+		// The flusher and the callback dispatch run on c's loop; under a
+		// profile without one runOnLoop runs them at once, so the same
+		// events serve every profile c is reused under.
+		flush, dispatch := c.flush, c.dispatchCallbacks
+		c.flushFn = func() { c.runOnLoop(flush) }
+		c.achFn = func() { c.runOnLoop(dispatch) }
 	}
 	*c = Conn{
 		w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
@@ -241,18 +261,19 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		status: Connected,
 		tcp:    true,
 		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
-		toServer: c.toServer, fromServer: c.fromServer, links: c.links,
+		toServer: c.toServer, fromServer: c.fromServer, links: c.links, flushFn: c.flushFn, achFn: c.achFn,
 	}
 	lat := w.sc.Network.Latency
 	c.toServer.reset(w, "latency", lat, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
 	c.fromServer.reset(w, "latency", lat, nil)
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
-	c.rec = w.connRecs.next()
+	c.rec = w.rc.connRecs.take()
+	if c.rec == nil {
+		c.rec = new(ConnRecord)
+	}
 	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
-		Status: []StatusChange{{At: 0, Status: Connected}}}
-	c.flushFn = c.onLoop(c.flush)
-	c.achFn = c.onLoop(c.dispatchCallbacks)
+		Status: append(emptied(c.rec.Status), StatusChange{At: 0, Status: Connected}), Callbacks: emptied(c.rec.Callbacks)}
 	return c
 }
 
@@ -282,6 +303,15 @@ func restream(parent, old sim.Chooser, parts ...string) sim.Chooser {
 // ownStream is a PCG stream that restream made, which a later run of the
 // same Runner may re-seed.
 type ownStream struct{ sim.PCG }
+
+// drawSource is c, or the PCG of an ownStream, whose draws are its PCG's:
+// a sim.Sampler calls a *sim.PCG directly.
+func drawSource(c sim.Chooser) sim.Chooser {
+	if o, ok := c.(*ownStream); ok {
+		return &o.PCG
+	}
+	return c
+}
 
 // emptied returns s with no elements and its whole array zeroed, so that
 // a list a Runner reuses keeps none of the previous run's objects alive,
@@ -434,11 +464,14 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		}
 		s.cb, s.live = &s.serial, s.serialLive[:0]
 	}
-	rec := w.subRecs.next()
+	rec := w.rc.subRecs.take()
+	if rec == nil {
+		rec = new(SubRecord)
+	}
 	*rec = SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
 		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime, DrainDoneAt: NoTime,
-		Handled: w.pool.takeHandled(expect)}
+		Handled: w.pool.takeHandled(expect), StatusEvents: emptied(rec.StatusEvents)}
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
@@ -454,7 +487,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		if spec.PendingBytesLimit != nil {
 			s.byteLim = *spec.PendingBytesLimit
 		}
-		s.handlerRn = restream(w.rngHandler, &s.handlerStream, spec.ID)
+		s.handlerRn = restream(w.rngHandler, &s.ownHandlerRn, spec.ID)
+		s.handlerTime = sim.NewSampler(spec.Handler.Duration, drawSource(s.handlerRn), "handler-duration")
 		w.subs[spec.ID] = s
 	}
 	s.rec = rec

@@ -8,8 +8,10 @@ import "math/bits"
 // The list, now, holds entries sorted by time and, within a time, in
 // scheduling order; it is where events are taken from. While the heap is
 // empty and the list short (the model's usual case: a handful of pending
-// events), every event goes into the list: an append, or an insertion a
-// few places from its end, and taking the next event is an index step.
+// events), every event goes into the list: an append, or an insertion
+// that moves the entries on the nearer side of its place by one (usually
+// a couple: the model schedules soon after now, before its far timers),
+// and taking the next event is an index step.
 //
 // Once the list is long, later events go into the radix heap. The kernel
 // never schedules an event before the current time, so queued times only
@@ -120,47 +122,66 @@ func (s *Sim) push(x entry) {
 	q := &s.q
 	q.live++
 	switch {
+	case x.at < q.last:
+		// Into the list, after the entries of its time. The model
+		// schedules mostly soon after now and keeps a few far timers at
+		// the list's end, so the place is usually a couple of entries from
+		// head: when it lies in the list's first half and the slot before
+		// head has run, the entries before it move down one, found and
+		// moved in one pass; otherwise the entries after it move up, from
+		// the end. Either way at most half the list moves.
+		now, h := q.now, q.head
+		n := len(now) - h
+		if n >= listMax {
+			s.refile(x.at, false)
+			q.file(x)
+			return
+		}
+		if h > 0 && n > 0 && now[h+n/2].at > x.at {
+			// The pass stops at the middle entry, which is later than x.
+			i := h - 1
+			for ; now[i+1].at <= x.at; i++ {
+				now[i] = now[i+1]
+			}
+			now[i] = x
+			q.head = h - 1
+			return
+		}
+		q.add(x) // may move the list to the front of its array
+		now, h = q.now, q.head
+		i := len(now) - 1
+		for ; i > h && now[i-1].at > x.at; i-- {
+			now[i] = now[i-1]
+		}
+		now[i] = x
 	case x.at == q.last:
 		q.add(x)
-	case x.at > q.last:
-		if q.used == 0 && len(q.now)-q.head < listOnly {
-			q.add(x)
-			q.last = x.at
-			return
-		}
-		q.file(x)
-	case len(q.now)-q.head < listMax:
-		// Before last: into the list, after the entries of its time. The
-		// model schedules mostly soon after now, and keeps a few far
-		// timers at the list's end, so the place is searched from the
-		// front, and the entries after it move up with one copy.
-		k := 0 // the place, counted from head: add may move the list
-		for q.head+k < len(q.now) && q.now[q.head+k].at <= x.at {
-			k++
-		}
-		if q.head > 0 && 2*k < len(q.now)-q.head {
-			// Fewer entries before the place than after it, and the
-			// slot before head has run: move those down instead.
-			q.head--
-			for i := q.head; i < q.head+k; i++ {
-				q.now[i] = q.now[i+1]
-			}
-			q.now[q.head+k] = x
-			return
-		}
+	case q.used == 0 && len(q.now)-q.head < listOnly:
 		q.add(x)
-		i := q.head + k
-		copy(q.now[i+1:], q.now[i:])
-		q.now[i] = x
+		q.last = x.at
 	default:
-		s.refile(x.at, false)
 		q.file(x)
 	}
 }
 
 // front makes now[head] the first live entry of the queue, dropping dead
 // entries it meets, and reports whether there is one.
-func (s *Sim) front() bool {
+func (s *Sim) front() bool { return s.ready() || s.advance() }
+
+// ready reports whether now[head] is a live entry: front's common case,
+// without a call, so that the event loop inlines it and calls advance only
+// when it must.
+func (s *Sim) ready() bool {
+	if h := s.q.head; h < len(s.q.now) {
+		x := s.q.now[h]
+		return s.slab[x.slot].gen == x.gen
+	}
+	return false
+}
+
+// advance is front when the entry at head is dead or the list empty: it
+// drops dead entries and refills the list from the radix heap.
+func (s *Sim) advance() bool {
 	q := &s.q
 	for {
 		now := q.now

@@ -9,6 +9,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -191,8 +192,9 @@ func (s *Sim) At(t Time, fn func()) Timer {
 	}
 	e := &s.slab[i]
 	e.fn = fn
-	s.push(entry{at: t, slot: i, gen: e.gen})
-	return Timer{slot: i + 1, gen: e.gen}
+	gen := e.gen // held across the call to push rather than read again after it
+	s.push(entry{at: t, slot: i, gen: gen})
+	return Timer{slot: i + 1, gen: gen}
 }
 
 // After schedules fn d after now.
@@ -282,28 +284,34 @@ func (s *Sim) Run() Outcome { return s.RunUntil(Never) }
 // of the last executed event; it never jumps to until on its own.
 func (s *Sim) RunUntil(until Time) Outcome {
 	s.halted = s.records > s.recordCap
-	for {
-		if s.halted {
-			if s.records > s.recordCap {
-				return s.outcome(RecordBudget)
-			}
-			return s.outcome(Halted)
-		}
-		if !s.front() {
+	// The loop tests one bound in time (the earlier of until and the time
+	// budget) and one in events; which bound stopped it is sorted out after.
+	stop, maxEvents := until, s.budget.MaxEvents
+	if s.budget.MaxTime > 0 {
+		stop = min(stop, s.budget.MaxTime)
+	}
+	if maxEvents == 0 {
+		maxEvents = math.MaxUint64
+	}
+	for !s.halted {
+		if !s.ready() && !s.advance() { // front, inlined
 			return s.outcome(Quiescent)
 		}
-		next := s.q.now[s.q.head].at
-		if s.budget.MaxTime > 0 && next > s.budget.MaxTime {
-			return s.outcome(TimeBudget)
-		}
-		if next > until {
+		if next := s.q.now[s.q.head].at; next > stop {
+			if s.budget.MaxTime > 0 && next > s.budget.MaxTime {
+				return s.outcome(TimeBudget)
+			}
 			return s.outcome(ReachedUntil)
 		}
-		if s.budget.MaxEvents > 0 && s.events >= s.budget.MaxEvents {
+		if s.events >= maxEvents {
 			return s.outcome(EventBudget)
 		}
 		s.fire()
 	}
+	if s.records > s.recordCap {
+		return s.outcome(RecordBudget)
+	}
+	return s.outcome(Halted)
 }
 
 func (s *Sim) outcome(r StopReason) Outcome {
