@@ -26,7 +26,7 @@ type Conn struct {
 	// after the close; see Profile.PubsStoppedAfterClose).
 	pubsStopped bool
 
-	subs    []*Sub // nc.subs, in subscription order
+	subs    connSubs // nc.subs, in subscription order
 	nextSid int32
 	// bySid[sid] is the subscription with sid while it is in subs: the read
 	// loop looks up every MSG's subscription, and scanning subs made a
@@ -41,6 +41,9 @@ type Conn struct {
 
 	toServer   *link
 	fromServer *link
+	// links are what toServer and fromServer point to: made with the
+	// connection, not as two allocations of their own.
+	links [2]link
 	// inReserve is what the server's outbound FIFO to this connection may
 	// still reserve beyond doubling (growIn): the messages its
 	// subscriptions expect, less what earlier growths reserved.
@@ -611,10 +614,9 @@ func (c *Conn) close(doCBs bool) {
 		}
 	}
 	c.drainedSubs = nil
-	subs := c.subs
-	c.subs = nil
+	subs := c.subs.detach()
 	clear(c.bySid)
-	for _, s := range subs {
+	for s := range subs.all() {
 		if w.profile.CloseCancelsCallbacks {
 			s.cancelCallbacks()
 		}
@@ -840,7 +842,7 @@ func (c *Conn) handshakeDone() {
 // nc.subs, with the remaining auto-unsubscribe limit; draining ones only
 // when the profile does (nats.go does, and leaks their interest).
 func (c *Conn) resendSubscriptions() {
-	for _, s := range c.subs {
+	for s := range c.subs.all() {
 		if s.draining && !c.w.profile.ResendDrainingSubs {
 			continue
 		}

@@ -25,7 +25,7 @@ func (c *Conn) Drain() string {
 	if c.rec.DrainCalledAt == NoTime {
 		c.rec.DrainCalledAt = c.now()
 	}
-	if p.CloseInDrainWithoutSubs && len(c.subs) == 0 {
+	if p.CloseInDrainWithoutSubs && c.subs.len() == 0 {
 		// node-nats v1: nothing to drain, so no final flush either: the
 		// connection closes and the drain completes before Drain returns.
 		c.setStatus(DrainingSubs)
@@ -106,8 +106,8 @@ func (c *Conn) drainConnection() {
 		return
 	}
 	mux := c.respMux
-	subs := make([]*Sub, 0, len(c.subs))
-	for _, s := range c.subs {
+	subs := make([]*Sub, 0, c.subs.len())
+	for s := range c.subs.all() {
 		if s != mux || c.muxFirst() {
 			subs = append(subs, s)
 		}
@@ -274,7 +274,7 @@ func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 			}
 			return
 		}
-		if len(c.subs) == min {
+		if c.subs.len() == min {
 			done = true
 			c.w.sim.Cancel(timer)
 			c.onSubRemoved = nil
@@ -303,13 +303,13 @@ func (c *Conn) finishDrain() {
 	w := c.w
 	p := w.profile
 	c.onSubRemoved = nil
-	timedOut := (len(c.subs) != 0 || c.drainDeadlinePolled) && !p.NoUnsubOnConnDrain
+	timedOut := (c.subs.len() != 0 || c.drainDeadlinePolled) && !p.NoUnsubOnConnDrain
 	if timedOut && p.TimeoutCancelsSubDrains && p.TimeoutCancelLag > 0 && !c.cancelLagged {
 		// The timeout takes effect once the cancelled subscription drain
 		// tasks have run: the subscriptions stay, and a barrier PONG that
 		// arrives meanwhile is still read.
 		c.cancelLagged = true
-		for _, s := range c.subs {
+		for s := range c.subs.all() {
 			if s.draining {
 				s.drainCancelled, s.onProgress = true, nil
 			}
@@ -319,7 +319,7 @@ func (c *Conn) finishDrain() {
 	}
 	if timedOut {
 		c.rec.DrainTimedOut = true
-		w.trace(c.name, "drain.timeout", sim.Int("subs_left", int64(len(c.subs))))
+		w.trace(c.name, "drain.timeout", sim.Int("subs_left", int64(c.subs.len())))
 		if p.TimeoutCancelsSubDrains {
 			c.cancelSubDrains()
 		}
@@ -518,7 +518,7 @@ func (c *Conn) checkDrained(s *Sub) {
 // subscription drain still running stops; a barrier still waiting leaves
 // its cancelled waiter in the PONG queue.
 func (c *Conn) cancelSubDrains() {
-	for _, s := range c.subs {
+	for s := range c.subs.all() {
 		if !s.draining && !s.drainCancelled {
 			continue
 		}

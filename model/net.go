@@ -52,7 +52,10 @@ type link struct {
 	latency sim.Dist
 	bw      int64 // bytes per second; 0 = unlimited
 	rng     sim.Chooser
-	label   string
+	// own is the memory of rng for a client's link (seed): re-seeded in
+	// place each run rather than allocated.
+	own   ownStream
+	label string
 	// queue[head:] is written and not yet arrived, oldest first. The head
 	// index, reset when the queue empties, keeps reusing one array: slicing
 	// the head off made every few segments a new allocation.
@@ -74,10 +77,16 @@ type link struct {
 // newLink returns a link with the given latency and the scenario's
 // bandwidth.
 func newLink(w *World, label string, latency sim.Dist, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) *link {
-	l := &link{recv: recv, lost: lost}
+	l := new(link)
+	l.init(w, label, latency, rng, recv, lost)
+	return l
+}
+
+// init makes l, which may be part of a larger object, a new link.
+func (l *link) init(w *World, label string, latency sim.Dist, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) {
+	l.recv, l.lost = recv, lost
 	l.arrive = l.deliverHead
 	l.reset(w, label, latency, rng)
-	return l
 }
 
 // reset makes l a new link of w, empty, keeping only its callbacks and its
@@ -85,6 +94,12 @@ func newLink(w *World, label string, latency sim.Dist, rng sim.Chooser, recv fun
 func (l *link) reset(w *World, label string, latency sim.Dist, rng sim.Chooser) {
 	*l = link{w: w, latency: latency, bw: int64(w.sc.Network.Bandwidth), rng: rng, label: label,
 		queue: emptied(l.queue), recv: l.recv, lost: l.lost, arrive: l.arrive}
+}
+
+// seed makes rng the stream parent.Stream(concatenated parts), in l's own
+// memory when parent is the run's PCG (restream).
+func (l *link) seed(parent sim.Chooser, parts ...string) {
+	l.rng = restream(parent, &l.own, parts...)
 }
 
 // send writes frames (and optionally the end of the stream) on the link

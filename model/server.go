@@ -159,6 +159,8 @@ func (s *Server) accept(c *Conn) *serverConn {
 	sc := s.w.rc.serverConns.take()
 	if sc == nil {
 		sc = &serverConn{}
+	}
+	if sc.writeFn == nil { // a new connection: its events are made once
 		sc.writeFn = func() { sc.srv.write(sc) }
 		sc.wroteFn = func() { sc.srv.wrote(sc) }
 		sc.resumeFn = func() { sc.srv.resume(sc) }

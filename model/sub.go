@@ -1,7 +1,6 @@
 package model
 
 import (
-	"slices"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -41,6 +40,7 @@ type Sub struct {
 	connClosed bool
 	draining   bool
 	inSubs     bool // still in nc.subs
+	at         int  // index in nc.subs (connSubs.list) while inSubs
 
 	// Async executor.
 	waiting   bool // idle, waiting for a message or close
@@ -51,6 +51,9 @@ type Sub struct {
 	topFn     func()
 	handlerN  int // callbacks started, for HandlerAction.Nth
 	handlerRn sim.Chooser
+	// ownHandlerRn is handlerRn's memory when the run's Chooser is a
+	// PCG: re-seeded in place (restream) rather than allocated.
+	ownHandlerRn ownStream
 	// cb is the one callback of a serial subscription, reused for every
 	// message, nil for concurrent ones (Profile.Concurrent), whose
 	// running callbacks live holds, oldest first. A serial subscription
@@ -452,13 +455,8 @@ func (c *Conn) removeSub(s *Sub, by string) {
 		}
 		return
 	}
-	// In place: no loop over c.subs removes from it (the close detaches
-	// the list before it iterates), and copying the list at every removal
-	// made a drain of n subscriptions allocate n²/2 pointers.
-	if i := slices.Index(c.subs, s); i >= 0 {
-		c.subs = slices.Delete(c.subs, i, i+1)
-		c.bySid[s.sid] = nil
-	}
+	c.subs.remove(s)
+	c.bySid[s.sid] = nil
 	s.inSubs = false
 	s.changeStatus(SubClosed)
 	if by == "drain" && !s.subDrain && c.w.profile.SubsRemovedAtClose {

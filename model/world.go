@@ -146,8 +146,17 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.conns, w.subList, w.actionRuns = w.rc.conns.emptyList(), w.rc.subs.emptyList(), w.rc.actions.emptyList()
 	w.serverConns = w.rc.serverConns.emptyList()
 	w.res, w.ledger = pool.takeResult(w.sim)
+	// The set-up's objects the earlier runs did not leave are made as one
+	// array per kind: a thousand clients or subscriptions were a thousand
+	// allocations apiece.
+	w.rc.conns.reserve(len(sc.Clients))
+	w.rc.serverConns.reserve(len(sc.Clients))
+	w.rc.connRecs.reserve(len(sc.Clients))
+	w.rc.subs.reserve(len(sc.Subs))
+	w.rc.subRecs.reserve(len(sc.Subs))
+	w.rc.actions.reserve(len(sc.Actions))
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
-	w.published = reuse(maps.published, 0)
+	w.published = reuse(maps.published, len(sc.Actions))
 	if cfg.Trace {
 		w.tr = pool.takeTrace()
 	}
@@ -219,8 +228,11 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
 	if c == nil {
-		c = &Conn{}
-		c.toServer = newLink(w, "", sim.Dist{}, nil,
+		c = new(Conn)
+	}
+	if c.toServer == nil { // a new connection: its links and their callbacks are made once
+		c.toServer, c.fromServer = &c.links[0], &c.links[1]
+		c.toServer.init(w, "", sim.Dist{}, nil,
 			func(fs []frame, eof bool) { c.w.serverOf(c).receive(c, fs, eof) },
 			func(fs []frame) {
 				for _, f := range fs {
@@ -229,7 +241,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 					}
 				}
 			})
-		c.fromServer = newLink(w, "", sim.Dist{}, nil, c.receive,
+		c.fromServer.init(w, "", sim.Dist{}, nil, c.receive,
 			func(fs []frame) {
 				for _, f := range fs {
 					if f.op == opMsg {
@@ -250,12 +262,14 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		opts:   resolveOptions(w.profile, spec),
 		status: Connected,
 		tcp:    true,
-		subs:   emptied(c.subs), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
-		toServer: c.toServer, fromServer: c.fromServer, flushFn: c.flushFn, achFn: c.achFn,
+		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
+		toServer: c.toServer, fromServer: c.fromServer, links: c.links, flushFn: c.flushFn, achFn: c.achFn,
 	}
 	lat := w.sc.Network.Latency
-	c.toServer.reset(w, "latency", lat, restream(w.rngNet, c.toServer.rng, spec.Name, "/up"))
-	c.fromServer.reset(w, "latency", lat, restream(w.rngNet, c.fromServer.rng, spec.Name, "/down"))
+	c.toServer.reset(w, "latency", lat, nil)
+	c.toServer.seed(w.rngNet, spec.Name, "/up")
+	c.fromServer.reset(w, "latency", lat, nil)
+	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
 	if c.rec == nil {
 		c.rec = new(ConnRecord)
@@ -380,6 +394,17 @@ func (w *World) presize() {
 	w.ledger.Messages = w.pool.takeMessages(budget(msgs))
 	w.ledger.Deliveries = w.pool.takeDeliveries(budget(dlvs))
 	w.res.Calls = w.pool.takeCalls(budget(msgs + len(w.sc.Actions)))
+	// What grows by an entry a client, subscription or action is sized
+	// once too: at a thousand clients or subscriptions, growing these
+	// lists and rehashing the string table was a tenth of the set-up.
+	sc := w.sc
+	w.conns = slices.Grow(w.conns, len(sc.Clients))
+	w.subList = slices.Grow(w.subList, len(sc.Subs))
+	w.actionRuns = slices.Grow(w.actionRuns, len(sc.Actions))
+	w.res.Conns = slices.Grow(w.res.Conns, len(sc.Clients))
+	w.res.Subs = slices.Grow(w.res.Subs, len(sc.Subs))
+	// A client's name, a subscription's id and subject, an action's source.
+	w.ledger.strs.reserve(len(sc.Clients) + 2*len(sc.Subs) + len(sc.Actions))
 }
 
 // expected estimates how many messages the actions publish on subjects
@@ -424,10 +449,11 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// through s and its connection through s.c, so they serve again.
 	s := w.rc.subs.take()
 	if s == nil {
-		s = &Sub{}
+		s = new(Sub)
+	}
+	if s.topFn == nil { // a new subscription
 		s.topFn = s.top
 	}
-	rn := s.handlerRn // re-seeded below; a response mux has none
 	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
@@ -463,14 +489,14 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		if spec.PendingBytesLimit != nil {
 			s.byteLim = *spec.PendingBytesLimit
 		}
-		s.handlerRn = restream(w.rngHandler, rn, spec.ID)
+		s.handlerRn = restream(w.rngHandler, &s.ownHandlerRn, spec.ID)
 		s.handlerTime = sim.NewSampler(spec.Handler.Duration, drawSource(s.handlerRn), "handler-duration")
 		w.subs[spec.ID] = s
 	}
 	s.rec = rec
 	w.res.addSub(rec)
 	w.subList = append(w.subList, s)
-	c.subs = append(c.subs, s)
+	c.subs.add(s)
 	c.bySid = growTo(c.bySid, int(s.sid)+1)
 	c.bySid[s.sid] = s
 	w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
@@ -676,7 +702,9 @@ func (w *World) actionCalls(i int) func() {
 	}
 	ar := w.rc.actions.take()
 	if ar == nil {
-		ar = &actionRun{}
+		ar = new(actionRun)
+	}
+	if ar.fn == nil { // a new action event
 		ar.fn = ar.fire
 	}
 	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn}
