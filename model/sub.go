@@ -49,7 +49,8 @@ type Sub struct {
 	exited    bool
 	curLen    int // size of the message last handed out, -1 if accounted
 	topFn     func()
-	handlerN  int // callbacks started, for HandlerAction.Nth
+	handlerN  int        // callbacks started, for HandlerAction.Nth
+	runs      handlerRun // how its callbacks spend their service time (runsFor)
 	handlerRn sim.Chooser
 	// cb is the one callback of a serial subscription, reused for every
 	// message, nil for concurrent ones (Profile.Concurrent), whose

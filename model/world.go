@@ -431,13 +431,11 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
-		topFn: s.topFn, pollFn: s.pollFn,
-		serial:      callback{s: s, serviceFn: s.serial.serviceFn},
+		topFn: s.topFn, pollFn: s.pollFn, runs: runsFor(w.profile, spec),
+		serial:      callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct},
 		nextWaiters: emptied(s.nextWaiters), woken: emptied(s.woken)}
 	if !c.w.profile.Concurrent {
-		if s.serial.serviceFn == nil {
-			s.serial.init(s)
-		}
+		s.serial.bind(s)
 		s.cb = &s.serial
 	}
 	rec := w.rc.subRecs.take()
