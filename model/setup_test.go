@@ -60,3 +60,28 @@ func TestBindFollowsTheHandler(t *testing.T) {
 		t.Errorf("binding again to a handler of the same kind: %v allocations, want 0", n)
 	}
 }
+
+// TestOverLimitsAsNatsGo: the pending limits as newSub stores them
+// (limitOrMax) take a subscription over its limits exactly where nats.go's
+// test (a limit of 0 or less is none) does, for every count around each
+// limit. It catches limitOrMax keeping 0 or a negative limit (every
+// message would be over it) and an off-by-one in overLimits.
+func TestOverLimitsAsNatsGo(t *testing.T) {
+	limits := []int{-1, 0, 1, 2, 10}
+	for _, msgsLim := range limits {
+		for _, byteLim := range limits {
+			for pMsgs := range 12 {
+				for pBytes := range 12 {
+					for _, size := range []int{0, 1, 3} {
+						s := &Sub{pMsgs: pMsgs, pBytes: pBytes, msgsLim: limitOrMax(msgsLim), byteLim: limitOrMax(byteLim)}
+						want := (msgsLim > 0 && pMsgs+1 > msgsLim) || (byteLim > 0 && pBytes+size > byteLim)
+						if got := s.overLimits(size); got != want {
+							t.Fatalf("limits %d msgs, %d bytes; pending %d msgs, %d bytes; size %d: over %v, want %v",
+								msgsLim, byteLim, pMsgs, pBytes, size, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -431,7 +431,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
-		topFn: s.topFn, pollFn: s.pollFn, runs: runsFor(w.profile, spec),
+		topFn: s.topFn, pollFn: s.pollFn, runs: runsFor(w.profile, spec), mut: w.mut,
 		serial:      callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct},
 		nextWaiters: emptied(s.nextWaiters), woken: emptied(s.woken)}
 	if !c.w.profile.Concurrent {
@@ -465,6 +465,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		s.handlerTime = sim.NewSampler(spec.Handler.Duration, drawSource(s.handlerRn), "handler-duration")
 		w.subs[spec.ID] = s
 	}
+	s.msgsLim, s.byteLim = limitOrMax(s.msgsLim), limitOrMax(s.byteLim)
 	s.rec = rec
 	w.res.addSub(rec)
 	w.subList = append(w.subList, s)
