@@ -944,15 +944,21 @@ func (w *World) repeat(count int, interval time.Duration, fn, then func()) {
 func (w *World) finish() {
 	l := w.ledger
 	now := w.sim.Now()
-	for i := range l.Deliveries {
-		if l.Deliveries[i].Fate == DlvPending {
+	// The loops range over copies of the slice headers: drop and the
+	// message's update write through them to the same records, and the
+	// loops, over every record of the run, test each record with no
+	// reload of the header or bounds check.
+	ds := l.Deliveries
+	for i := range ds {
+		if ds[i].Fate == DlvPending {
 			l.drop(int32(i), now, DropRunEnded, false)
 		}
 	}
 	ended := l.Intern("run ended")
-	for i := range l.Messages {
-		if l.Messages[i].Fate == MsgInTransit {
-			l.Messages[i].Fate, l.Messages[i].LostReason = MsgLostInFlight, ended
+	ms := l.Messages
+	for i := range ms {
+		if ms[i].Fate == MsgInTransit {
+			ms[i].Fate, ms[i].LostReason = MsgLostInFlight, ended
 		}
 	}
 }
