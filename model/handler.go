@@ -20,17 +20,33 @@ type callback struct {
 	rec       int   // its index in s.rec.Handled
 	n         int   // 1-based count of callbacks started on s (HandlerAction.Nth)
 	cancelled bool  // the connection's close cancelled it
+	// serviceFn is what the handler's service timer calls: finish itself
+	// when the handler has no actions (direct), the usual handler, so
+	// that its return costs no frame of serviceDone's; else serviceDone.
 	serviceFn func()
+	direct    bool
 }
 
 func newCallback(s *Sub) *callback {
 	cb := &callback{}
-	cb.init(s)
+	cb.bind(s)
 	return cb
 }
 
-func (cb *callback) init(s *Sub) {
+// bind makes cb a callback of s. It keeps cb's service function when that
+// is of the kind s's handler needs, as a Runner's subscription reused for
+// the next run mostly finds it (a method value allocates), else makes it.
+func (cb *callback) bind(s *Sub) {
+	direct := s.spec == nil || len(s.spec.Handler.Actions) == 0
 	cb.s = s
+	if cb.serviceFn != nil && cb.direct == direct {
+		return
+	}
+	cb.direct = direct
+	if direct {
+		cb.serviceFn = cb.finish
+		return
+	}
 	cb.serviceFn = cb.serviceDone
 }
 
@@ -68,22 +84,60 @@ func (s *Sub) startCallback(q queued) {
 		return
 	}
 	busy := s.handlerTime.Sample()
-	if !w.profile.EventLoop {
+	switch s.runs {
+	case awaitsOnTask:
 		w.sim.After(busy, cb.serviceFn)
-		if busy > 0 && !s.spec.Handler.Blocking {
-			s.yield() // the callback awaits its work (blocking work holds the loop)
+		if busy > 0 {
+			s.yield() // the callback awaits its work
 		}
-		return
-	}
-	if s.spec.Handler.Blocking {
+	case blocksTask:
+		w.sim.After(busy, cb.serviceFn)
+	case holdsLoop:
 		// The callback's work holds the loop until it returns.
 		s.c.hold()
 		w.sim.After(busy, cb.serviceFn)
-		return
+	case awaitsOnLoop:
+		// The callback arms a timer of the loop and returns; its
+		// actions run when the timer fires.
+		w.sim.After(busy, s.c.onLoop(cb.serviceFn))
 	}
-	// An awaiting handler: the callback arms a timer of the loop and
-	// returns; its actions run when the timer fires.
-	w.sim.After(busy, s.c.onLoop(cb.serviceFn))
+}
+
+// handlerRun is how a subscription's callback spends its service time:
+// a property of the handler (Blocking) and the profile (EventLoop), so
+// newSub decides it once (runsFor) and a callback tests one field of its
+// subscription instead of two flags behind four pointers.
+type handlerRun uint8
+
+const (
+	// awaitsOnTask: the callback runs on its subscription's own task
+	// (nats.go's goroutine, an asyncio task) and awaits its work, so the
+	// task yields while it is busy.
+	awaitsOnTask handlerRun = iota
+	// blocksTask: blocking work on the subscription's own task: no yield.
+	blocksTask
+	// holdsLoop: blocking work on an event loop's client, which holds
+	// the connection's loop until the callback returns.
+	holdsLoop
+	// awaitsOnLoop: awaiting work on an event loop's client: the
+	// callback arms a timer of the loop and returns.
+	awaitsOnLoop
+)
+
+// runsFor is how the callbacks of spec's handler run under profile p. A
+// response mux (spec nil) does not block; its callbacks return at once
+// (startCallback) and never reach the choice.
+func runsFor(p *Profile, spec *scenario.Subscription) handlerRun {
+	blocking := spec != nil && spec.Handler.Blocking
+	switch {
+	case !p.EventLoop && blocking:
+		return blocksTask
+	case !p.EventLoop:
+		return awaitsOnTask
+	case blocking:
+		return holdsLoop
+	}
+	return awaitsOnLoop
 }
 
 // observe traces the callback's start or end (ev, traced as kind) on
@@ -101,23 +155,13 @@ func (cb *callback) observe(ev scenario.Event, kind string, msg int) {
 	}
 }
 
-// blocking reports whether the callback holds its connection's loop. It
-// asks the handler first, which is rarely blocking and nearer than the
-// profile.
-func (cb *callback) blocking() bool {
-	return cb.s.spec != nil && cb.s.spec.Handler.Blocking && cb.s.c.w.profile.EventLoop
-}
+// blocking reports whether the callback holds its connection's loop.
+func (cb *callback) blocking() bool { return cb.s.runs == holdsLoop }
 
-// serviceDone follows the handler's service time: its actions, then its
-// return. A handler without actions, the usual one, returns at once,
-// without runActions' frame set up for the actions' closures.
-func (cb *callback) serviceDone() {
-	if len(cb.s.spec.Handler.Actions) > 0 {
-		cb.runActions(0)
-		return
-	}
-	cb.finish()
-}
+// serviceDone follows the service time of a handler with actions: they
+// run, then the callback returns (a handler without any returns at once:
+// bind).
+func (cb *callback) serviceDone() { cb.runActions(0) }
 
 // finish is the callback returning.
 func (cb *callback) finish() {

@@ -300,12 +300,13 @@ func (l *Ledger) newMessage(m Message) *Message {
 // Message returns the message with the given ID.
 func (l *Ledger) Message(id int) *Message { return &l.Messages[id-1] }
 
-func (l *Ledger) newDelivery(msg, sub int, at sim.Time) int32 {
+// newDelivery records a delivery of m, which every caller holds already,
+// to subscription sub at time at, and returns its index.
+func (l *Ledger) newDelivery(m *Message, sub int, at sim.Time) int32 {
 	l.budget.Record()
 	i := int32(len(l.Deliveries))
-	m := &l.Messages[msg-1]
 	l.Deliveries = append(l.Deliveries, Delivery{
-		Msg: msg, Sub: sub, CommittedAt: at,
+		Msg: m.ID, Sub: sub, CommittedAt: at,
 		ArrivedAt: NoTime, StartedAt: NoTime, EndedAt: NoTime, DroppedAt: NoTime,
 		next: m.first,
 	})

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -29,6 +30,9 @@ type Sub struct {
 	head    int
 	pMsgs   int
 	pBytes  int
+	// msgsLim and byteLim are the pending limits. Where there is none (a
+	// limit of 0 or less) they hold the largest int (limitOrMax), so
+	// that overLimits, per message, compares without testing for it.
 	msgsLim int
 	byteLim int
 	sc      bool // in a slow-consumer episode
@@ -49,7 +53,11 @@ type Sub struct {
 	exited    bool
 	curLen    int // size of the message last handed out, -1 if accounted
 	topFn     func()
-	handlerN  int // callbacks started, for HandlerAction.Nth
+	handlerN  int        // callbacks started, for HandlerAction.Nth
+	runs      handlerRun // how its callbacks spend their service time (runsFor)
+	// mut is the run's mutations (World.mut), which pop and top test for
+	// every message: one load away instead of three.
+	mut       MutationSet
 	handlerRn sim.Chooser
 	// ownHandlerRn is handlerRn's memory when the run's Chooser is a
 	// PCG: re-seeded in place (restream) rather than allocated.
@@ -143,7 +151,7 @@ func (s *Sub) push(q queued) {
 
 // pop takes the oldest queued message (the newest under PendingLIFO).
 func (s *Sub) pop() queued {
-	if n := len(s.pending); n-s.head > 1 && s.c.w.mut.Has(PendingLIFO) {
+	if n := len(s.pending); n-s.head > 1 && s.mut.Has(PendingLIFO) {
 		q := s.pending[n-1]
 		s.pending = s.pending[:n-1]
 		return q
@@ -176,7 +184,7 @@ func (c *Conn) processMsg(f *frame) {
 	}
 	msg := queued{d: f.ref, size: pendingSize(w.profile, l.Message(d.Msg))}
 	size := msg.size
-	over := (s.msgsLim > 0 && s.pMsgs+1 > s.msgsLim) || (s.byteLim > 0 && s.pBytes+size > s.byteLim)
+	over := s.overLimits(size)
 	if s.sync && s.queueLen() >= s.chanLen {
 		over = true
 	}
@@ -225,6 +233,21 @@ func (c *Conn) processMsg(f *frame) {
 		return
 	}
 	s.signal()
+}
+
+// overLimits reports whether one more message of size bytes takes the
+// subscription past a pending limit.
+func (s *Sub) overLimits(size int) bool {
+	return s.pMsgs+1 > s.msgsLim || s.pBytes+size > s.byteLim
+}
+
+// limitOrMax is pending limit n as Sub keeps it: none (0 or less) is the
+// largest int, which no count exceeds.
+func limitOrMax(n int) int {
+	if n <= 0 {
+		return math.MaxInt
+	}
+	return n
 }
 
 // dropSlow drops delivery d, over the subscription's pending limits, as a
@@ -314,7 +337,7 @@ func (s *Sub) top() {
 	if s.queueLen() > 0 {
 		q = s.pop()
 		d, s.curLen = q.d, q.size
-		if s.c.w.mut.Has(PendingDecBeforeCallback) {
+		if s.mut.Has(PendingDecBeforeCallback) {
 			s.pMsgs--
 			s.pBytes -= s.curLen
 			s.curLen = -1

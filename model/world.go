@@ -457,13 +457,11 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
-		topFn: s.topFn, pollFn: s.pollFn,
-		serial:      callback{s: s, serviceFn: s.serial.serviceFn},
+		topFn: s.topFn, pollFn: s.pollFn, runs: runsFor(w.profile, spec), mut: w.mut,
+		serial:      callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct},
 		nextWaiters: emptied(s.nextWaiters), woken: emptied(s.woken)}
 	if !c.w.profile.Concurrent {
-		if s.serial.serviceFn == nil {
-			s.serial.init(s)
-		}
+		s.serial.bind(s)
 		s.cb = &s.serial
 	}
 	rec := w.rc.subRecs.take()
@@ -493,6 +491,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		s.handlerTime = sim.NewSampler(spec.Handler.Duration, drawSource(s.handlerRn), "handler-duration")
 		w.subs[spec.ID] = s
 	}
+	s.msgsLim, s.byteLim = limitOrMax(s.msgsLim), limitOrMax(s.byteLim)
 	s.rec = rec
 	w.res.addSub(rec)
 	w.subList = append(w.subList, s)
@@ -973,15 +972,21 @@ func (w *World) repeat(count int, interval time.Duration, fn, then func()) {
 func (w *World) finish() {
 	l := w.ledger
 	now := w.sim.Now()
-	for i := range l.Deliveries {
-		if l.Deliveries[i].Fate == DlvPending {
+	// The loops range over copies of the slice headers: drop and the
+	// message's update write through them to the same records, and the
+	// loops, over every record of the run, test each record with no
+	// reload of the header or bounds check.
+	ds := l.Deliveries
+	for i := range ds {
+		if ds[i].Fate == DlvPending {
 			l.drop(int32(i), now, DropRunEnded, false)
 		}
 	}
 	ended := l.Intern("run ended")
-	for i := range l.Messages {
-		if l.Messages[i].Fate == MsgInTransit {
-			l.Messages[i].Fate, l.Messages[i].LostReason = MsgLostInFlight, ended
+	ms := l.Messages
+	for i := range ms {
+		if ms[i].Fate == MsgInTransit {
+			ms[i].Fate, ms[i].LostReason = MsgLostInFlight, ended
 		}
 	}
 }
