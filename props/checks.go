@@ -506,8 +506,9 @@ func declared(rule string) []string {
 func checkAPIRefusal(r *model.Result) []string {
 	p := profile(r)
 	var out []string
+	conns := connFinder{r: r}
 	for _, call := range r.Calls {
-		c := r.Conn(r.Str(call.Client))
+		c := conns.of(call.Client)
 		if c == nil {
 			continue
 		}
@@ -588,11 +589,12 @@ func checkRepliesReachRequester(r *model.Result) []string {
 	}
 	var out []string
 	var bySubject map[model.Str][]int // reply subject -> message IDs; lookups only
+	conns := connFinder{r: r}
 	for _, call := range r.Calls {
 		if r.Str(call.Verb) != "request" || !strings.Contains(r.Str(call.Source), "#") || call.Msg <= 0 || call.Msg > len(r.Ledger.Messages) {
 			continue
 		}
-		c := r.Conn(r.Str(call.Client))
+		c := conns.of(call.Client)
 		if c == nil || c.DrainTimedOut || sawDisconnect(c) {
 			continue
 		}

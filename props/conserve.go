@@ -95,7 +95,7 @@ func checkLedgerConserved(r *model.Result) []string {
 	}
 	for i := range l.Deliveries {
 		d := &l.Deliveries[i]
-		s, _ := deliverySub(r, d)
+		s := subOf(r, d)
 		if s == nil {
 			bad("msg %d delivered to an unknown subscription %d", d.Msg, d.Sub)
 			continue

@@ -67,32 +67,27 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 	for i := range m.Cells {
 		m.Cells[i] = make([]Cell, len(cfg.Profiles))
 	}
-	profiles := make([]*model.Profile, len(cfg.Profiles))
-	for j, prof := range cfg.Profiles {
-		p, err := model.LookupProfile(prof)
-		if err != nil {
-			return m, err
-		}
-		profiles[j] = p
-	}
 	cat := Catalogue()
 	det := len(rows) - 1
 	all := cfg
 	all.SkipKnown = false // the matrix shows the known violations too
+	profiles, err := all.swarmProfiles(cfg.Profiles)
+	if err != nil {
+		return m, err
+	}
 	// picks[j][k] is the scenario chosen so far to show row k's violation
 	// under profile j.
 	picks := make([][]pick, len(profiles))
 	for j := range picks {
 		picks[j] = make([]pick, len(rows))
 	}
-	var err error
 	// Every profile's runs in one pass, so that the workers stay busy
 	// across the profiles' boundaries: run g is the (g mod Runs)-th
 	// scenario of profile g / Runs, as in Swarm.
 	consumed, stopped := inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
 		func(g int) swarmRun {
 			j := g / cfg.Runs
-			r := all.swarmRun(profiles[j], g%cfg.Runs)
+			r := all.swarmRun(&profiles[j], g%cfg.Runs)
 			r.rank = -1
 			for _, inv := range r.violated {
 				if !picks[j][slices.IndexFunc(cat, inv.is)].settled.Load() {
@@ -158,8 +153,9 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 // picks it when it violates the invariant: a violation too rare for the
 // matrix's runs still gets its cell and counterexample. picks[j] is
 // profiles[j]'s row, indexed like cat.
-func (cfg SwarmConfig) playRareKnown(profiles []*model.Profile, picks [][]pick, cat []Invariant) error {
-	for j, p := range profiles {
+func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, cat []Invariant) error {
+	for j := range profiles {
+		p := &profiles[j]
 		for _, kv := range knownViolations {
 			k := slices.IndexFunc(cat, func(inv Invariant) bool { return inv.ID == kv.Invariant })
 			if kv.Profile != p.Name || kv.GenSeed == 0 || k < 0 || picks[j][k].sc != nil {
