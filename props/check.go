@@ -159,9 +159,11 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 }
 
 // runChunk is how many generated scenarios a worker runs at a time
-// (inOrder): a scenario takes about 0.1 ms, a hand-over between
-// goroutines microseconds, and up to a millisecond on a busy machine.
-const runChunk = 64
+// (inOrder): a scenario takes about 50 µs (ten times that with its
+// determinism reruns), a hand-over between goroutines microseconds, and
+// up to a millisecond on a busy machine; chunks of 32 keep the hand-overs
+// below 1 % and let the other workers pass a slow chunk.
+const runChunk = 32
 
 // swarmRun is what one generated scenario of a swarm check showed.
 type swarmRun struct {

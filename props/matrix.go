@@ -1,6 +1,7 @@
 package props
 
 import (
+	"cmp"
 	"slices"
 	"sync/atomic"
 
@@ -137,9 +138,11 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 		}
 	}
 	// Shrink every chosen scenario of every profile that ran, in
-	// parallel; each cell goes to its own place in the matrix.
-	eachOf(ran*len(rows), cfg.Workers, func(t int) {
-		j, k := t/len(rows), t%len(rows)
+	// parallel, the longest first; each cell goes to its own place in the
+	// matrix, so the order changes nothing in it.
+	order := longestFirst(picks[:ran])
+	eachOf(len(order), cfg.Workers, func(t int) {
+		j, k := order[t]/len(rows), order[t]%len(rows)
 		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
 	})
 	if stopped {
@@ -173,6 +176,36 @@ func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, ca
 		}
 	}
 	return nil
+}
+
+// longestFirst returns the cells of picks (cell j*len(picks[j]) + k is
+// picks[j][k]) in the order to shrink them: the ones likely to take
+// longest first, so that the last to finish does not start last while
+// the other workers idle (longest processing time first). A cell whose
+// counterexample must keep replaying on the real library (rank 2) runs
+// conformance.Replayable for every candidate, the longest of a short
+// matrix by far; then a bigger scenario has more candidates; a cell
+// without a scenario costs next to nothing. Ties keep the cells' order.
+func longestFirst(picks [][]pick) []int {
+	type cost struct{ rank, size int }
+	var costs []cost
+	for _, row := range picks {
+		for k := range row {
+			c := cost{-1, 0}
+			if p := &row[k]; p.sc != nil {
+				c = cost{p.rank, Size(p.sc)}
+			}
+			costs = append(costs, c)
+		}
+	}
+	order := make([]int, len(costs))
+	for t := range order {
+		order[t] = t
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(costs[b].rank, costs[a].rank), cmp.Compare(costs[b].size, costs[a].size))
+	})
+	return order
 }
 
 // pick is the scenario RunMatrix has chosen so far to show one row's

@@ -38,7 +38,7 @@ func TestInOrderConsumesInIndexOrder(t *testing.T) {
 		for i, g := range got {
 			require.Equal(t, i, g, "workers %d: consumed out of order", workers)
 		}
-		require.LessOrEqual(t, most.Load(), int64(2*workers*c.chunk+1), "workers %d ran too far ahead", workers)
+		require.LessOrEqual(t, most.Load(), int64(aheadPerWorker*workers*c.chunk+1), "workers %d ran too far ahead", workers)
 	}
 }
 
