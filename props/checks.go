@@ -161,13 +161,26 @@ func checkDrainWaits(r *model.Result) []string {
 
 func checkNoDuplicates(r *model.Result) []string {
 	var out []string
+	// handledBy[m-lo] is 1 + the index of the last subscription seen
+	// handling message m: one list for every subscription's messages
+	// (message IDs run from 1 up, in a hand-made result from lo), not a
+	// set for each.
+	lo, hi := 0, -1
 	for _, s := range r.Subs {
-		seen := make(map[int]bool, len(s.Handled))
 		for _, h := range s.Handled {
-			if seen[h.Msg] && !(routed(r) && sharesWithQueue(r, s)) {
+			if hi < lo {
+				lo, hi = h.Msg, h.Msg
+			}
+			lo, hi = min(lo, h.Msg), max(hi, h.Msg)
+		}
+	}
+	handledBy := make([]int, hi-lo+1)
+	for si, s := range r.Subs {
+		for _, h := range s.Handled {
+			if handledBy[h.Msg-lo] == si+1 && !(routed(r) && sharesWithQueue(r, s)) {
 				out = append(out, fmt.Sprintf("%s handled msg %d twice (again at %s)", s.ID, h.Msg, ts(h.Start)))
 			}
-			seen[h.Msg] = true
+			handledBy[h.Msg-lo] = si + 1
 		}
 	}
 	return out
