@@ -122,7 +122,10 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 	)
 	// Run g is the (g mod Runs)-th scenario of profile g / Runs.
 	_, rep.Interrupted = inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
-		func(g int) swarmRun { return cfg.swarmRun(&profiles[g/cfg.Runs], g%cfg.Runs) },
+		func() func(int) swarmRun {
+			runner := new(model.Runner)
+			return func(g int) swarmRun { return cfg.swarmRun(runner, &profiles[g/cfg.Runs], g%cfg.Runs) }
+		},
 		func(_ int, r swarmRun) bool {
 			rep.Runs++
 			cfg.progress(1)
@@ -189,10 +192,12 @@ var (
 	targets   = sync.OnceValue(Targets)
 )
 
-// runners lends each worker of a swarm check a model.Runner, so that a
-// scenario reuses the ledger and queue memory of the worker's previous one
-// instead of allocating its own (Runner's results are Run's). A Runner is
-// returned once its Result has been checked.
+// runners lends a model.Runner to the determinism check and to a file
+// check's workers, so that a run reuses the ledger and queue memory of an
+// earlier one instead of allocating its own (Runner's results are Run's).
+// A Runner is returned once its Result has been checked. A swarm's
+// workers each keep their own (inOrder's newWork): a pool empties at
+// every collection, and hands a worker the Runner another core last used.
 var runners = sync.Pool{New: func() any { return new(model.Runner) }}
 
 // swarmProfile is one profile of a swarm check, with the invariants
@@ -229,11 +234,10 @@ func (cfg SwarmConfig) swarmProfile(p *model.Profile) swarmProfile {
 	return sp
 }
 
-// swarmRun runs the i-th generated scenario of profile p and checks it.
-func (cfg SwarmConfig) swarmRun(p *swarmProfile, i int) swarmRun {
+// swarmRun runs the i-th generated scenario of profile p on runner and
+// checks it.
+func (cfg SwarmConfig) swarmRun(runner *model.Runner, p *swarmProfile, i int) swarmRun {
 	r := swarmRun{profile: p.Name, seed: cfg.Seed + uint64(i)}
-	runner := runners.Get().(*model.Runner)
-	defer runners.Put(runner)
 	sc := cfg.gen()(sim.NewPCG(r.seed), p.Profile)
 	sc.PermuteTies = cfg.Ties
 	res, err := runner.Run(sc, model.Config{Mutations: cfg.Mutations})

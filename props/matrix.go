@@ -86,17 +86,20 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 	// across the profiles' boundaries: run g is the (g mod Runs)-th
 	// scenario of profile g / Runs, as in Swarm.
 	consumed, stopped := inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
-		func(g int) swarmRun {
-			j := g / cfg.Runs
-			r := all.swarmRun(&profiles[j], g%cfg.Runs)
-			r.rank = -1
-			for _, inv := range r.violated {
-				if !picks[j][slices.IndexFunc(cat, inv.is)].settled.Load() {
-					r.rank = cfg.rank(r.sc)
-					break
+		func() func(int) swarmRun {
+			runner := new(model.Runner)
+			return func(g int) swarmRun {
+				j := g / cfg.Runs
+				r := all.swarmRun(runner, &profiles[j], g%cfg.Runs)
+				r.rank = -1
+				for _, inv := range r.violated {
+					if !picks[j][slices.IndexFunc(cat, inv.is)].settled.Load() {
+						r.rank = cfg.rank(r.sc)
+						break
+					}
 				}
+				return r
 			}
-			return r
 		},
 		func(g int, r swarmRun) bool {
 			cfg.progress(1)
@@ -157,6 +160,7 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 // matrix's runs still gets its cell and counterexample. picks[j] is
 // profiles[j]'s row, indexed like cat.
 func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, cat []Invariant) error {
+	runner := new(model.Runner)
 	for j := range profiles {
 		p := &profiles[j]
 		for _, kv := range knownViolations {
@@ -166,7 +170,7 @@ func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, ca
 			}
 			one := cfg
 			one.Seed, one.DeterminismRuns = kv.GenSeed, 0
-			r := one.swarmRun(p, 0)
+			r := one.swarmRun(runner, p, 0)
 			if r.err != nil {
 				return r.err
 			}

@@ -8,7 +8,11 @@ import (
 // inOrder computes work(i) for i = 0, 1, ..., n-1 on up to workers
 // goroutines and hands each result to consume in index order, on the
 // calling goroutine, so that what consume builds does not depend on the
-// number of workers or on their timing. It stops early when consume
+// number of workers or on their timing. Each worker gets its work
+// function from newWork, called once on the worker's goroutine, so that
+// it can keep memory of its own from one index to the next (a
+// model.Runner) that no other worker touches: it stays in the cache of
+// the core the worker runs on. It stops early when consume
 // returns false, or when stop is closed (checked before each result is
 // consumed, as a sequential loop checks it before each run). It returns
 // how many results were consumed and whether stop ended it.
@@ -20,7 +24,7 @@ import (
 // large n is.
 // Work whose results need not be consumed in order (the shrinks) runs
 // with eachOf instead.
-func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, work func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
+func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, newWork func() func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
 	closed := func() bool {
 		select {
 		case <-stop:
@@ -30,6 +34,7 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, work func(i int
 		}
 	}
 	if workers <= 1 {
+		work := newWork()
 		for i := 0; i < n; i++ {
 			if closed() {
 				return i, true
@@ -68,6 +73,7 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, work func(i int
 	})
 	for range workers {
 		wg.Go(func() {
+			work := newWork()
 			for c := range jobs {
 				rs := make([]R, 0, chunk)
 				for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
