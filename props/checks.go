@@ -520,30 +520,54 @@ func checkAPIRefusal(r *model.Result) []string {
 	p := profile(r)
 	var out []string
 	conns := connFinder{r: r}
+	var (
+		last    model.CallRecord // the call before
+		cleared bool             // last broke no rule
+	)
 	for _, call := range r.Calls {
-		c := conns.of(call.Client)
-		if c == nil {
+		// The rules read a call's client, time, verb and result only (its
+		// source names it in a violation), so a call that repeats the one
+		// before in these, as a burst of publishes does, breaks no rule
+		// when that one broke none.
+		if cleared && sameRefusalKey(call, last) {
 			continue
 		}
-		st, stable := statusAt(c, call.At)
-		if !stable {
-			if v := checkDrainWhileReconnecting(r, p, c, call); v != "" {
-				out = append(out, v)
-			}
-			continue
+		n := len(out)
+		if c := conns.of(call.Client); c != nil {
+			out = apiRefusal(r, p, c, call, out)
 		}
-		rule, ok := refusalRule(p, r.Str(call.Verb), st, reached(c, model.DrainingPubs, call.At))
-		if !ok {
-			continue
+		last, cleared = call, len(out) == n
+	}
+	return out
+}
+
+// sameRefusalKey reports whether calls a and b agree in everything the
+// api-refusal-rules check reads of them but their source.
+func sameRefusalKey(a, b model.CallRecord) bool {
+	return a.Client == b.Client && a.At == b.At && a.Verb == b.Verb && a.Result == b.Result
+}
+
+// apiRefusal appends to out what the call by connection c breaks of the
+// refusal rules of profile p.
+func apiRefusal(r *model.Result, p *model.Profile, c *model.ConnRecord, call model.CallRecord, out []string) []string {
+	st, stable := statusAt(c, call.At)
+	if !stable {
+		if v := checkDrainWhileReconnecting(r, p, c, call); v != "" {
+			out = append(out, v)
 		}
-		if !rule.allows(r.Str(call.Result)) {
-			out = append(out, fmt.Sprintf("%s by %s at %s while %s was %s returned %s; want %s",
-				r.Str(call.Verb), r.Str(call.Source), ts(call.At), r.Str(call.Client), st, r.Str(call.Result), rule))
-		}
-		if r.Str(call.Verb) == "drain" && st == model.Reconnecting && p.DrainReconnecting == model.CloseAndRefuse && c.ClosedAt != call.At {
-			out = append(out, fmt.Sprintf("drain by %s at %s while %s was RECONNECTING did not close it (closed %s)",
-				r.Str(call.Source), ts(call.At), r.Str(call.Client), ts(c.ClosedAt)))
-		}
+		return out
+	}
+	rule, ok := refusalRule(p, r.Str(call.Verb), st, reached(c, model.DrainingPubs, call.At))
+	if !ok {
+		return out
+	}
+	if !rule.allows(r.Str(call.Result)) {
+		out = append(out, fmt.Sprintf("%s by %s at %s while %s was %s returned %s; want %s",
+			r.Str(call.Verb), r.Str(call.Source), ts(call.At), r.Str(call.Client), st, r.Str(call.Result), rule))
+	}
+	if r.Str(call.Verb) == "drain" && st == model.Reconnecting && p.DrainReconnecting == model.CloseAndRefuse && c.ClosedAt != call.At {
+		out = append(out, fmt.Sprintf("drain by %s at %s while %s was RECONNECTING did not close it (closed %s)",
+			r.Str(call.Source), ts(call.At), r.Str(call.Client), ts(c.ClosedAt)))
 	}
 	return out
 }

@@ -105,3 +105,62 @@ func TestLongestFirst(t *testing.T) {
 	// cells: 0 (r1 s5), 1 none, 2 (r2 s2), 3 (r0 s9), 4 (r1 s5), 5 (r2 s7)
 	require.Equal(t, []int{5, 2, 0, 4, 3, 1}, longestFirst(picks))
 }
+
+// TestAPIRefusalSkipsOnlyRepeatsOfAllowedCalls: api-refusal-rules, which
+// skips a call that repeats an allowed call before it in client, time,
+// verb and result, reports exactly what checking every call reports, over
+// generated scenarios of every profile (several break the rules: their
+// known violations) and under the mutations that break them. It catches
+// a skip after a call that broke a rule (a burst of refused publishes
+// would be reported once) and a key that leaves out what a rule reads
+// (the result, in a hand-made burst).
+func TestAPIRefusalSkipsOnlyRepeatsOfAllowedCalls(t *testing.T) {
+	everyCall := func(r *model.Result) []string {
+		var out []string
+		for _, call := range r.Calls {
+			if c := r.Conn(r.Str(call.Client)); c != nil {
+				out = apiRefusal(r, profile(r), c, call, out)
+			}
+		}
+		return out
+	}
+	sets := []model.MutationSet{0}
+	for _, name := range []string{"publish-blocked-draining-subs", "unsub-allowed-while-draining", "drain-reconnecting-no-close"} {
+		m, err := model.ParseMutation(name)
+		require.NoError(t, err)
+		sets = append(sets, model.MutationSet(0).With(m))
+	}
+	violations, repeats := 0, 0
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for _, muts := range sets {
+			for seed := uint64(1); seed <= 60; seed++ {
+				res, err := model.Run(GenProfileScenario(sim.NewPCG(seed), p), model.Config{Mutations: muts})
+				require.NoError(t, err)
+				want := everyCall(res)
+				require.Equal(t, want, checkAPIRefusal(res), "profile %s, mutations %v, seed %d", name, muts, seed)
+				violations += len(want)
+				for i := 1; i < len(res.Calls); i++ {
+					if sameRefusalKey(res.Calls[i], res.Calls[i-1]) {
+						repeats++
+					}
+				}
+			}
+		}
+	}
+	require.Greater(t, violations, 50, "the runs should break the rules")
+	require.Greater(t, repeats, 1000, "the runs should repeat calls")
+
+	// Two publishes by c0 at one instant, the first allowed, the second
+	// refused with a state error while CONNECTED: only the second breaks
+	// a rule, and a key without the result would skip it.
+	r := handMade()
+	pub := func(src, result string) model.CallRecord {
+		l := r.Ledger
+		return model.CallRecord{Source: l.Intern(src), Verb: l.Intern("publish"), Client: l.Intern("c0"), At: ms(5), ReturnedAt: ms(5), Result: l.Intern(result)}
+	}
+	r.Calls = []model.CallRecord{pub("actions[0]", model.OK), pub("actions[1]", model.ErrConnectionClosed)}
+	require.Equal(t, everyCall(r), checkAPIRefusal(r))
+	require.Len(t, checkAPIRefusal(r), 1)
+}
