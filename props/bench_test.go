@@ -21,9 +21,11 @@ func BenchmarkCheck(b *testing.B) {
 		b.Fatal(err)
 	}
 	var cfg SwarmConfig
+	sp := cfg.swarmProfile(p)
+	runner := new(model.Runner)
 	violations := 0
 	for i := 0; b.Loop(); i++ {
-		r := cfg.swarmRun(p, i)
+		r := cfg.swarmRun(runner, &sp, i)
 		if r.err != nil {
 			b.Fatal(r.err)
 		}
@@ -40,18 +42,15 @@ func BenchmarkCheck(b *testing.B) {
 // scenario of profile i mod len(profiles)), with the collector's target
 // the command sets (checkGCPercent in cmd/drainsim).
 func BenchmarkCheckAll(b *testing.B) {
-	var profiles []*model.Profile
-	for _, name := range model.ProfileNames() {
-		p, err := model.LookupProfile(name)
-		if err != nil {
-			b.Fatal(err)
-		}
-		profiles = append(profiles, p)
+	var cfg SwarmConfig
+	profiles, err := cfg.swarmProfiles(model.ProfileNames())
+	if err != nil {
+		b.Fatal(err)
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	var cfg SwarmConfig
+	runner := new(model.Runner)
 	for i := 0; b.Loop(); i++ {
-		if r := cfg.swarmRun(profiles[i%len(profiles)], i/len(profiles)); r.err != nil {
+		if r := cfg.swarmRun(runner, &profiles[i%len(profiles)], i/len(profiles)); r.err != nil {
 			b.Fatal(r.err)
 		}
 	}

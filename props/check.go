@@ -2,6 +2,7 @@ package props
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/drainsim/drainsim/model"
@@ -110,23 +111,21 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 	if len(names) == 0 {
 		names = []string{scenario.DefaultProfile}
 	}
-	profiles := make([]*model.Profile, len(names))
-	for j, name := range names {
-		p, err := model.LookupProfile(name)
-		if err != nil {
-			return SwarmReport{Coverage: make([]int, len(Targets()))}, err
-		}
-		profiles[j] = p
+	profiles, err := cfg.swarmProfiles(names)
+	if err != nil {
+		return SwarmReport{Coverage: make([]int, len(Targets()))}, err
 	}
 	rep := SwarmReport{Coverage: make([]int, len(Targets()))}
 	var (
-		err      error
 		violated []Invariant // by the first failing scenario
 		failing  swarmRun
 	)
 	// Run g is the (g mod Runs)-th scenario of profile g / Runs.
 	_, rep.Interrupted = inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
-		func(g int) swarmRun { return cfg.swarmRun(profiles[g/cfg.Runs], g%cfg.Runs) },
+		func() func(int) swarmRun {
+			runner := new(model.Runner)
+			return func(g int) swarmRun { return cfg.swarmRun(runner, &profiles[g/cfg.Runs], g%cfg.Runs) }
+		},
 		func(_ int, r swarmRun) bool {
 			rep.Runs++
 			cfg.progress(1)
@@ -163,9 +162,11 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 }
 
 // runChunk is how many generated scenarios a worker runs at a time
-// (inOrder): a scenario takes about 0.1 ms, a hand-over between
-// goroutines microseconds, and up to a millisecond on a busy machine.
-const runChunk = 64
+// (inOrder): a scenario takes about 50 µs (ten times that with its
+// determinism reruns), a hand-over between goroutines microseconds, and
+// up to a millisecond on a busy machine; chunks of 32 keep the hand-overs
+// below 1 % and let the other workers pass a slow chunk.
+const runChunk = 32
 
 // swarmRun is what one generated scenario of a swarm check showed.
 type swarmRun struct {
@@ -191,18 +192,53 @@ var (
 	targets   = sync.OnceValue(Targets)
 )
 
-// runners lends each worker of a swarm check a model.Runner, so that a
-// scenario reuses the ledger and queue memory of the worker's previous one
-// instead of allocating its own (Runner's results are Run's). A Runner is
-// returned once its Result has been checked.
+// runners lends a model.Runner to the determinism check and to a file
+// check's workers, so that a run reuses the ledger and queue memory of an
+// earlier one instead of allocating its own (Runner's results are Run's).
+// A Runner is returned once its Result has been checked. A swarm's
+// workers each keep their own (inOrder's newWork): a pool empties at
+// every collection, and hands a worker the Runner another core last used.
 var runners = sync.Pool{New: func() any { return new(model.Runner) }}
 
-// swarmRun runs the i-th generated scenario of profile p and checks it.
-func (cfg SwarmConfig) swarmRun(p *model.Profile, i int) swarmRun {
+// swarmProfile is one profile of a swarm check, with the invariants
+// checked over its scenarios.
+type swarmProfile struct {
+	*model.Profile
+	// invariants is the catalogue, without the profile's known violations
+	// when SkipKnown: chosen once per profile, as looking every invariant
+	// up in KnownViolations for every scenario was 4 % of a check's
+	// instructions.
+	invariants []Invariant
+}
+
+// swarmProfiles looks up the named profiles and the invariants checked
+// under each.
+func (cfg SwarmConfig) swarmProfiles(names []string) ([]swarmProfile, error) {
+	profiles := make([]swarmProfile, len(names))
+	for j, name := range names {
+		p, err := model.LookupProfile(name)
+		if err != nil {
+			return nil, err
+		}
+		profiles[j] = cfg.swarmProfile(p)
+	}
+	return profiles, nil
+}
+
+// swarmProfile returns p with the invariants checked under it.
+func (cfg SwarmConfig) swarmProfile(p *model.Profile) swarmProfile {
+	sp := swarmProfile{Profile: p, invariants: catalogue()}
+	if cfg.SkipKnown {
+		sp.invariants = slices.DeleteFunc(slices.Clone(sp.invariants), func(inv Invariant) bool { return IsKnown(p.Name, inv.ID) })
+	}
+	return sp
+}
+
+// swarmRun runs the i-th generated scenario of profile p on runner and
+// checks it.
+func (cfg SwarmConfig) swarmRun(runner *model.Runner, p *swarmProfile, i int) swarmRun {
 	r := swarmRun{profile: p.Name, seed: cfg.Seed + uint64(i)}
-	runner := runners.Get().(*model.Runner)
-	defer runners.Put(runner)
-	sc := cfg.gen()(sim.NewPCG(r.seed), p)
+	sc := cfg.gen()(sim.NewPCG(r.seed), p.Profile)
 	sc.PermuteTies = cfg.Ties
 	res, err := runner.Run(sc, model.Config{Mutations: cfg.Mutations})
 	if err != nil {
@@ -213,10 +249,7 @@ func (cfg SwarmConfig) swarmRun(p *model.Profile, i int) swarmRun {
 	for _, t := range targets() {
 		r.reached = append(r.reached, t.Reached(res))
 	}
-	for _, inv := range catalogue() {
-		if cfg.SkipKnown && IsKnown(p.Name, inv.ID) {
-			continue
-		}
+	for _, inv := range p.invariants {
 		if len(inv.Check(res)) > 0 {
 			r.violated = append(r.violated, inv)
 		}

@@ -22,7 +22,11 @@ func checkLedgerConserved(r *model.Result) []string {
 
 	// Every publish, reply or request call that published has exactly one
 	// message, from its own client.
-	claims := make([]uint8, len(l.Messages))
+	// Per message the calls that claim it and the subscriptions it was
+	// committed to, per delivery the times it was handed to the
+	// application: one allocation for the three counts.
+	counts := make([]int32, 2*len(l.Messages)+len(l.Deliveries))
+	claims, committed, handed := counts[:len(l.Messages)], counts[len(l.Messages):2*len(l.Messages)], counts[2*len(l.Messages):]
 	for _, call := range r.Calls {
 		if !publishingVerb(r.Str(call.Verb)) {
 			continue
@@ -50,7 +54,6 @@ func checkLedgerConserved(r *model.Result) []string {
 	// message has a final fate; a routed message was committed to at least
 	// one subscription, and only a routed one was (or one whose routing a
 	// stall left unfinished).
-	committed := make([]int, len(l.Messages))
 	for i := range l.Deliveries {
 		d := &l.Deliveries[i]
 		if d.Msg < 1 || d.Msg > len(l.Messages) {
@@ -80,7 +83,6 @@ func checkLedgerConserved(r *model.Result) []string {
 	// in that subscription's Handled list exactly when its callback
 	// started or NextMsg took it: once, whatever became of it (handled,
 	// still running, or cancelled by the close), never for any other fate.
-	handed := make([]int, len(l.Deliveries))
 	for si, s := range r.Subs {
 		for _, h := range s.Handled {
 			if h.Delivery < 0 || h.Delivery >= len(l.Deliveries) {
@@ -95,7 +97,7 @@ func checkLedgerConserved(r *model.Result) []string {
 	}
 	for i := range l.Deliveries {
 		d := &l.Deliveries[i]
-		s, _ := deliverySub(r, d)
+		s := subOf(r, d)
 		if s == nil {
 			bad("msg %d delivered to an unknown subscription %d", d.Msg, d.Sub)
 			continue
@@ -103,7 +105,7 @@ func checkLedgerConserved(r *model.Result) []string {
 		if d.Fate == model.DlvPending {
 			bad("msg %d to %s still pending after the run", d.Msg, s.ID)
 		}
-		if want := handedOnce(d); handed[i] != want {
+		if want := handedOnce(d); int(handed[i]) != want {
 			bad("msg %d to %s is %s but was handed to the application %d times", d.Msg, s.ID, fateName(d), handed[i])
 		}
 	}

@@ -79,11 +79,12 @@ func reachedTimeoutWithPending(r *model.Result) bool {
 }
 
 func reachedReplyDuringDrain(r *model.Result) bool {
+	conns := connFinder{r: r}
 	for _, call := range r.Calls {
 		if r.Str(call.Verb) != "reply" || r.Str(call.Result) != model.OK || !strings.Contains(r.Str(call.Source), "#") {
 			continue
 		}
-		if c := r.Conn(r.Str(call.Client)); c != nil {
+		if c := conns.of(call.Client); c != nil {
 			if st, stable := statusAt(c, call.At); stable && st == model.DrainingSubs {
 				return true
 			}

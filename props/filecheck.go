@@ -94,24 +94,25 @@ func CheckFile(cfg FileCheckConfig) (FileReport, error) {
 		run     = -1
 	)
 	_, rep.Interrupted = inOrder(cfg.Runs, cfg.Workers, fileChunk, cfg.Stop,
-		func(i int) fileRun {
-			t := &tape{}
-			if i > 0 {
-				t.src = sim.NewPCG(cfg.Seed + uint64(i))
-			}
-			runner := runners.Get().(*model.Runner)
-			defer runners.Put(runner)
-			res, err := runner.Run(Perturb(t, sc), model.Config{Mutations: cfg.Mutations})
-			if err != nil {
-				return fileRun{err: fmt.Errorf("perturbation %d: %w", i, err)}
-			}
-			r := fileRun{tape: t.got}
-			for k, inv := range checks {
-				if len(inv.Check(res)) > 0 {
-					r.failed = append(r.failed, k)
+		func() func(int) fileRun {
+			runner := new(model.Runner)
+			return func(i int) fileRun {
+				t := &tape{}
+				if i > 0 {
+					t.src = sim.NewPCG(cfg.Seed + uint64(i))
 				}
+				res, err := runner.Run(Perturb(t, sc), model.Config{Mutations: cfg.Mutations})
+				if err != nil {
+					return fileRun{err: fmt.Errorf("perturbation %d: %w", i, err)}
+				}
+				r := fileRun{tape: t.got}
+				for k, inv := range checks {
+					if len(inv.Check(res)) > 0 {
+						r.failed = append(r.failed, k)
+					}
+				}
+				return r
 			}
-			return r
 		},
 		func(i int, r fileRun) bool {
 			rep.Runs++

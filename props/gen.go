@@ -1,7 +1,7 @@
 package props
 
 import (
-	"fmt"
+	"slices"
 	"time"
 
 	"github.com/drainsim/drainsim/model"
@@ -59,7 +59,11 @@ func GenProfileScenario(c sim.Chooser, p *model.Profile) *scenario.Scenario {
 // when cluster (GenClusterScenario).
 func genScenario(c sim.Chooser, p *model.Profile, cluster bool) *scenario.Scenario {
 	b := newBuilder(c, p, cluster)
-	for i, n := 0, b.intIn("steps", 1, maxSteps); i < n; i++ {
+	n := b.intIn("steps", 1, maxSteps)
+	// Room for the steps and the final drain, beside the next_msg
+	// actions of the sync subscriptions; restart flaps may add more.
+	b.sc.Actions = slices.Grow(b.sc.Actions, n+1)
+	for i := 0; i < n; i++ {
 		b.step(b.pickStep())
 	}
 	return b.finish()
@@ -80,6 +84,14 @@ const (
 const stuckFor = 10 * time.Second
 
 var subjects = [...]string{"t0", "t1"}
+
+// Client names and subscription ids of generated scenarios, written out
+// once: formatting them for every scenario was a tenth of the
+// generator's allocations.
+var (
+	genClients = [...]string{"c0", "c1", "c2"}
+	genSubs    = [...]string{"s0", "s1", "s2", "s3"}
+)
 
 // weather is what one generated run may use at all (swarm testing: each
 // feature is on in about half the runs, so that runs without it explore
@@ -131,7 +143,7 @@ func newBuilder(c sim.Chooser, p *model.Profile, cluster bool) *builder {
 		Profile:     p.Name,
 		Seed:        uint64(b.intIn("seed", 0, 1<<30)),
 		Limits:      scenario.Limits{MaxTime: time.Minute, MaxEvents: 2_000_000, MaxRecords: scenario.DefaultMaxRecords},
-		Network:     scenario.Network{Latency: b.dist("latency", 50*time.Microsecond, 40)},
+		Network:     scenario.Network{Latency: b.dist(&latencyLabels, 50*time.Microsecond, 40)},
 		Server:      scenario.Server{NoResponders: !p.NoHeaders},
 	}
 	b.clients()
@@ -159,19 +171,42 @@ func (b *builder) dur(label string, unit time.Duration, lo, hi int) time.Duratio
 	return unit * time.Duration(b.intIn(label, lo, hi))
 }
 
+// distLabels are the Chooser labels of one distribution draw (dist): its
+// kind and its parameters, named after the draw.
+type distLabels struct {
+	name, kind, lo, hi, mean, median string
+}
+
+// newDistLabels names the draws of the distribution called name.
+func newDistLabels(name string) distLabels {
+	return distLabels{name: name, kind: name + "-kind", lo: name + "-lo", hi: name + "-hi", mean: name + "-mean", median: name + "-median"}
+}
+
+// The labels of the generator's distributions, built once: a label
+// concatenated at each draw escapes through the Chooser interface, one
+// allocation per draw.
+var (
+	latencyLabels         = newDistLabels("latency")
+	handlerDurationLabels = newDistLabels("handler-duration")
+	svcDurationLabels     = newDistLabels("svc-duration")
+	routeLatencyLabels    = newDistLabels("route-latency")
+	gatewayLatencyLabels  = newDistLabels("gateway-latency")
+	leafLatencyLabels     = newDistLabels("leaf-latency")
+)
+
 // dist draws a distribution of durations of about [0, max] units: constant
 // (the zero draw), uniform, exponential or log-normal.
-func (b *builder) dist(label string, unit time.Duration, max int) sim.Dist {
-	switch b.c.IntN(label+"-kind", 8) {
+func (b *builder) dist(l *distLabels, unit time.Duration, max int) sim.Dist {
+	switch b.c.IntN(l.kind, 8) {
 	case 5:
-		lo := b.intIn(label+"-lo", 0, max)
-		return sim.Dist{Kind: sim.Uniform, A: unit * time.Duration(lo), B: b.dur(label+"-hi", unit, lo, max)}
+		lo := b.intIn(l.lo, 0, max)
+		return sim.Dist{Kind: sim.Uniform, A: unit * time.Duration(lo), B: b.dur(l.hi, unit, lo, max)}
 	case 6:
-		return sim.Dist{Kind: sim.Exponential, A: b.dur(label+"-mean", unit, 0, max/2)}
+		return sim.Dist{Kind: sim.Exponential, A: b.dur(l.mean, unit, 0, max/2)}
 	case 7:
-		return sim.Dist{Kind: sim.LogNormal, A: b.dur(label+"-median", unit, 0, max/2), Sigma: 0.5}
+		return sim.Dist{Kind: sim.LogNormal, A: b.dur(l.median, unit, 0, max/2), Sigma: 0.5}
 	}
-	return sim.Const(b.dur(label, unit, 0, max))
+	return sim.Const(b.dur(l.name, unit, 0, max))
 }
 
 func (b *builder) pick(label string, n int) int { return b.c.IntN(label, n) }
@@ -185,8 +220,10 @@ func (b *builder) sub(label string) string {
 }
 
 func (b *builder) clients() {
-	for i, n := 0, b.intIn("clients", 1, 3); i < n; i++ {
-		cl := scenario.Client{Name: fmt.Sprintf("c%d", i), AllowReconnect: !b.chance("no-reconnect", 10)}
+	n := b.intIn("clients", 1, len(genClients))
+	b.sc.Clients = make([]scenario.Client, 0, n)
+	for i := range n {
+		cl := scenario.Client{Name: genClients[i], AllowReconnect: !b.chance("no-reconnect", 10)}
 		cl.NoCallbacksAfterClose = b.chance("no-callbacks-after-close", 15)
 		cl.DrainTimeout = b.drainTimeout()
 		if (b.w.disconnects || b.w.restarts) && b.chance("fast-reconnect", 50) {
@@ -218,8 +255,10 @@ func (b *builder) drainTimeout() *time.Duration {
 
 func (b *builder) subscriptions() {
 	needSvc := false
-	for i, n := 0, b.intIn("subs", 1, 4); i < n; i++ {
-		s := scenario.Subscription{ID: fmt.Sprintf("s%d", i)}
+	n := b.intIn("subs", 1, len(genSubs))
+	b.sc.Subs = make([]scenario.Subscription, 0, n+1) // and the responder
+	for i := range n {
+		s := scenario.Subscription{ID: genSubs[i]}
 		if i > 0 && b.w.queues && b.chance("queue-member", 50) {
 			// Join the previous subscription's queue group, from the next
 			// client when there is one.
@@ -255,7 +294,7 @@ func (b *builder) subscriptions() {
 		b.sc.Subs = append(b.sc.Subs, scenario.Subscription{
 			ID: "svc", Client: b.client("svc-client"), Subject: svcSubject,
 			Handler: scenario.Handler{
-				Duration: b.dist("svc-duration", time.Millisecond, 10),
+				Duration: b.dist(&svcDurationLabels, time.Millisecond, 10),
 				Actions:  []scenario.HandlerAction{{Reply: &scenario.Reply{Size: 16}}},
 			},
 		})
@@ -277,7 +316,7 @@ func (b *builder) subscriptions() {
 // handler draws an async subscription's handler; req reports whether it
 // makes requests to the responder.
 func (b *builder) handler() (h scenario.Handler, req bool) {
-	h.Duration = b.dist("handler-duration", time.Millisecond, 50)
+	h.Duration = b.dist(&handlerDurationLabels, time.Millisecond, 50)
 	if b.w.handlerActions {
 		if b.chance("handler-reply", 50) {
 			h.Actions = append(h.Actions, scenario.HandlerAction{Reply: &scenario.Reply{Size: 16}})

@@ -49,7 +49,7 @@ func (b *builder) topology() {
 	for i := range core {
 		t.Servers = append(t.Servers, scenario.ServerNode{Name: genServers[i], Cluster: genClusters[min(i/split, 1)]})
 	}
-	routeLat := b.dist("route-latency", 100*time.Microsecond, 30)
+	routeLat := b.dist(&routeLatencyLabels, 100*time.Microsecond, 30)
 	for i := range core {
 		for j := i + 1; j < core; j++ {
 			if t.Servers[i].Cluster == t.Servers[j].Cluster {
@@ -63,7 +63,7 @@ func (b *builder) topology() {
 		// model's gateway is one connection that both ends send on, so
 		// no server gets two to one cluster (nats-server gives each
 		// server exactly one outbound gateway per remote cluster).
-		gwLat := b.dist("gateway-latency", 500*time.Microsecond, 20)
+		gwLat := b.dist(&gatewayLatencyLabels, 500*time.Microsecond, 20)
 		pairs := 1
 		if b.chance("gateway-every-server", 50) {
 			pairs = min(split, core-split)
@@ -79,7 +79,7 @@ func (b *builder) topology() {
 		}
 		t.Servers = append(t.Servers, sv)
 		t.Leafnodes = []scenario.Link{{A: genServers[b.pick("leaf-hub", core)], B: sv.Name,
-			Latency: b.dist("leaf-latency", 100*time.Microsecond, 30)}}
+			Latency: b.dist(&leafLatencyLabels, 100*time.Microsecond, 30)}}
 	}
 	b.sc.Topology = t
 	for i := range b.sc.Clients {

@@ -1,6 +1,7 @@
 package props
 
 import (
+	"cmp"
 	"slices"
 	"sync/atomic"
 
@@ -67,40 +68,38 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 	for i := range m.Cells {
 		m.Cells[i] = make([]Cell, len(cfg.Profiles))
 	}
-	profiles := make([]*model.Profile, len(cfg.Profiles))
-	for j, prof := range cfg.Profiles {
-		p, err := model.LookupProfile(prof)
-		if err != nil {
-			return m, err
-		}
-		profiles[j] = p
-	}
 	cat := Catalogue()
 	det := len(rows) - 1
 	all := cfg
 	all.SkipKnown = false // the matrix shows the known violations too
+	profiles, err := all.swarmProfiles(cfg.Profiles)
+	if err != nil {
+		return m, err
+	}
 	// picks[j][k] is the scenario chosen so far to show row k's violation
 	// under profile j.
 	picks := make([][]pick, len(profiles))
 	for j := range picks {
 		picks[j] = make([]pick, len(rows))
 	}
-	var err error
 	// Every profile's runs in one pass, so that the workers stay busy
 	// across the profiles' boundaries: run g is the (g mod Runs)-th
 	// scenario of profile g / Runs, as in Swarm.
 	consumed, stopped := inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
-		func(g int) swarmRun {
-			j := g / cfg.Runs
-			r := all.swarmRun(profiles[j], g%cfg.Runs)
-			r.rank = -1
-			for _, inv := range r.violated {
-				if !picks[j][slices.IndexFunc(cat, inv.is)].settled.Load() {
-					r.rank = cfg.rank(r.sc)
-					break
+		func() func(int) swarmRun {
+			runner := new(model.Runner)
+			return func(g int) swarmRun {
+				j := g / cfg.Runs
+				r := all.swarmRun(runner, &profiles[j], g%cfg.Runs)
+				r.rank = -1
+				for _, inv := range r.violated {
+					if !picks[j][slices.IndexFunc(cat, inv.is)].settled.Load() {
+						r.rank = cfg.rank(r.sc)
+						break
+					}
 				}
+				return r
 			}
-			return r
 		},
 		func(g int, r swarmRun) bool {
 			cfg.progress(1)
@@ -142,9 +141,11 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 		}
 	}
 	// Shrink every chosen scenario of every profile that ran, in
-	// parallel; each cell goes to its own place in the matrix.
-	eachOf(ran*len(rows), cfg.Workers, func(t int) {
-		j, k := t/len(rows), t%len(rows)
+	// parallel, the longest first; each cell goes to its own place in the
+	// matrix, so the order changes nothing in it.
+	order := longestFirst(picks[:ran])
+	eachOf(len(order), cfg.Workers, func(t int) {
+		j, k := order[t]/len(rows), order[t]%len(rows)
 		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
 	})
 	if stopped {
@@ -158,8 +159,10 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 // picks it when it violates the invariant: a violation too rare for the
 // matrix's runs still gets its cell and counterexample. picks[j] is
 // profiles[j]'s row, indexed like cat.
-func (cfg SwarmConfig) playRareKnown(profiles []*model.Profile, picks [][]pick, cat []Invariant) error {
-	for j, p := range profiles {
+func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, cat []Invariant) error {
+	runner := new(model.Runner)
+	for j := range profiles {
+		p := &profiles[j]
 		for _, kv := range knownViolations {
 			k := slices.IndexFunc(cat, func(inv Invariant) bool { return inv.ID == kv.Invariant })
 			if kv.Profile != p.Name || kv.GenSeed == 0 || k < 0 || picks[j][k].sc != nil {
@@ -167,7 +170,7 @@ func (cfg SwarmConfig) playRareKnown(profiles []*model.Profile, picks [][]pick, 
 			}
 			one := cfg
 			one.Seed, one.DeterminismRuns = kv.GenSeed, 0
-			r := one.swarmRun(p, 0)
+			r := one.swarmRun(runner, p, 0)
 			if r.err != nil {
 				return r.err
 			}
@@ -177,6 +180,36 @@ func (cfg SwarmConfig) playRareKnown(profiles []*model.Profile, picks [][]pick, 
 		}
 	}
 	return nil
+}
+
+// longestFirst returns the cells of picks (cell j*len(picks[j]) + k is
+// picks[j][k]) in the order to shrink them: the ones likely to take
+// longest first, so that the last to finish does not start last while
+// the other workers idle (longest processing time first). A cell whose
+// counterexample must keep replaying on the real library (rank 2) runs
+// conformance.Replayable for every candidate, the longest of a short
+// matrix by far; then a bigger scenario has more candidates; a cell
+// without a scenario costs next to nothing. Ties keep the cells' order.
+func longestFirst(picks [][]pick) []int {
+	type cost struct{ rank, size int }
+	var costs []cost
+	for _, row := range picks {
+		for k := range row {
+			c := cost{-1, 0}
+			if p := &row[k]; p.sc != nil {
+				c = cost{p.rank, Size(p.sc)}
+			}
+			costs = append(costs, c)
+		}
+	}
+	order := make([]int, len(costs))
+	for t := range order {
+		order[t] = t
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(costs[b].rank, costs[a].rank), cmp.Compare(costs[b].size, costs[a].size))
+	})
+	return order
 }
 
 // pick is the scenario RunMatrix has chosen so far to show one row's

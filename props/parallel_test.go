@@ -11,21 +11,27 @@ import (
 // TestInOrderConsumesInIndexOrder: however the work finishes (here the
 // later indices first), inOrder hands the results to consume in index
 // order, keeps at most its window of results ahead, and stops where
-// consume says. It catches a consumer that takes results as they come
-// (the report of check --workers would then depend on timing) and a
-// feeder that runs ahead without bound.
+// consume says; each worker makes its work function once. It catches a
+// consumer that takes results as they come (the report of check
+// --workers would then depend on timing), a feeder that runs ahead
+// without bound, and work functions made per chunk or index (a worker's
+// Runner would not be reused).
 func TestInOrderConsumesInIndexOrder(t *testing.T) {
 	for _, c := range []struct{ workers, chunk int }{{1, 1}, {2, 1}, {5, 1}, {2, 7}, {3, 64}} {
 		workers := c.workers
 		var ahead, most atomic.Int64
+		var made atomic.Int32
 		var got []int
 		n, stopped := inOrder(60, workers, c.chunk, nil,
-			func(i int) int {
-				if a := ahead.Add(1); a > most.Load() {
-					most.Store(a)
+			func() func(int) int {
+				made.Add(1)
+				return func(i int) int {
+					if a := ahead.Add(1); a > most.Load() {
+						most.Store(a)
+					}
+					time.Sleep(time.Duration(60-i) * 20 * time.Microsecond)
+					return i * i
 				}
-				time.Sleep(time.Duration(60-i) * 20 * time.Microsecond)
-				return i * i
 			},
 			func(i, r int) bool {
 				ahead.Add(-1)
@@ -35,10 +41,11 @@ func TestInOrderConsumesInIndexOrder(t *testing.T) {
 			})
 		require.False(t, stopped)
 		require.Equal(t, 50, n, "workers %d", workers)
+		require.LessOrEqual(t, made.Load(), int32(workers), "workers %d: work functions made", workers)
 		for i, g := range got {
 			require.Equal(t, i, g, "workers %d: consumed out of order", workers)
 		}
-		require.LessOrEqual(t, most.Load(), int64(2*workers*c.chunk+1), "workers %d ran too far ahead", workers)
+		require.LessOrEqual(t, most.Load(), int64(aheadPerWorker*workers*c.chunk+1), "workers %d ran too far ahead", workers)
 	}
 }
 
@@ -47,7 +54,7 @@ func TestInOrderConsumesInIndexOrder(t *testing.T) {
 func TestInOrderStops(t *testing.T) {
 	for _, workers := range []int{1, 3} {
 		stop := make(chan struct{})
-		n, stopped := inOrder(1000, workers, 4, stop, func(i int) int { return i },
+		n, stopped := inOrder(1000, workers, 4, stop, func() func(int) int { return func(i int) int { return i } },
 			func(i, _ int) bool {
 				if i == 9 {
 					close(stop)

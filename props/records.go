@@ -292,11 +292,39 @@ func message(r *model.Result, id int) *model.Message {
 // deliverySub returns the records of a delivery's subscription and
 // connection, or nils when the delivery names no known subscription.
 func deliverySub(r *model.Result, d *model.Delivery) (*model.SubRecord, *model.ConnRecord) {
-	if d.Sub < 0 || d.Sub >= len(r.Subs) {
+	s := subOf(r, d)
+	if s == nil {
 		return nil, nil
 	}
-	s := r.Subs[d.Sub]
 	return s, r.Conn(s.Client)
+}
+
+// subOf returns the record of a delivery's subscription, or nil when the
+// delivery names no known subscription: deliverySub without the
+// connection, which costs a lookup by name.
+func subOf(r *model.Result, d *model.Delivery) *model.SubRecord {
+	if d.Sub < 0 || d.Sub >= len(r.Subs) {
+		return nil
+	}
+	return r.Subs[d.Sub]
+}
+
+// connFinder finds the connection records of call records' clients,
+// remembering the last it found: a run's calls come in long stretches
+// from one of its few clients, and Result.Conn looks the name up in a map
+// at every call.
+type connFinder struct {
+	r      *model.Result
+	client model.Str
+	c      *model.ConnRecord // of client; nil before the first find
+}
+
+// of returns the connection record of the interned client name, or nil.
+func (f *connFinder) of(client model.Str) *model.ConnRecord {
+	if f.c == nil || client != f.client {
+		f.client, f.c = client, f.r.Conn(f.r.Str(client))
+	}
+	return f.c
 }
 
 // queueGroups returns the members of each queue group (same subject and
