@@ -164,13 +164,10 @@ func (s *Sim) push(x entry) {
 	}
 }
 
-// front makes now[head] the first live entry of the queue, dropping dead
-// entries it meets, and reports whether there is one.
-func (s *Sim) front() bool { return s.ready() || s.advance() }
-
-// ready reports whether now[head] is a live entry: front's common case,
-// without a call, so that the event loop inlines it and calls advance only
-// when it must.
+// ready reports whether now[head] is a live entry. With advance it makes
+// now[head] the first live entry of the queue, if there is one: the event
+// loops (Step, RunUntil) write `s.ready() || s.advance()`, so that ready,
+// the common case, is inlined and advance is called only when it must.
 func (s *Sim) ready() bool {
 	if h := s.q.head; h < len(s.q.now) {
 		x := s.q.now[h]
@@ -179,8 +176,9 @@ func (s *Sim) ready() bool {
 	return false
 }
 
-// advance is front when the entry at head is dead or the list empty: it
-// drops dead entries and refills the list from the radix heap.
+// advance makes now[head] the first live entry when the entry at head is
+// dead or the list empty: it drops dead entries and refills the list from
+// the radix heap. It reports whether there is a live entry.
 func (s *Sim) advance() bool {
 	q := &s.q
 	for {
@@ -223,7 +221,7 @@ func (s *Sim) advance() bool {
 	}
 }
 
-// pop removes the entry front found.
+// pop removes the entry at head, which ready or advance found live.
 func (q *queue) pop() entry {
 	x := q.now[q.head]
 	q.head++

@@ -256,14 +256,14 @@ func (s *Sim) Stopping() bool { return s.halted }
 // Step executes the next event, if any, and reports whether one ran. It
 // ignores budgets; Run and RunUntil enforce them.
 func (s *Sim) Step() bool {
-	if !s.front() {
+	if !s.ready() && !s.advance() {
 		return false
 	}
 	s.fire()
 	return true
 }
 
-// fire executes the event front found.
+// fire executes the event at the list's head, which ready or advance found live.
 func (s *Sim) fire() {
 	if s.ties != nil {
 		s.pickTie()
@@ -294,7 +294,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		maxEvents = math.MaxUint64
 	}
 	for !s.halted {
-		if !s.ready() && !s.advance() { // front, inlined
+		if !s.ready() && !s.advance() {
 			return s.outcome(Quiescent)
 		}
 		if next := s.q.now[s.q.head].at; next > stop {
