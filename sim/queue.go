@@ -164,35 +164,38 @@ func (s *Sim) push(x entry) {
 	}
 }
 
-// ready reports whether now[head] is a live entry. With advance it makes
-// now[head] the first live entry of the queue, if there is one: the event
-// loops (Step, RunUntil) write `s.ready() || s.advance()`, so that ready,
-// the common case, is inlined and advance is called only when it must.
-func (s *Sim) ready() bool {
+// first returns the entry at now[head] if it is live, else nil. With
+// advance it finds the first live entry of the queue: the event loops
+// (Step, RunUntil) write `x := s.first(); if x == nil { x = s.advance() }`,
+// so that first, the common case, is inlined (with advance's call in it, it
+// would not be), and hand x to fire instead of loading the entry again.
+// The pointer is valid until the queue next changes.
+func (s *Sim) first() *entry {
 	if h := s.q.head; h < len(s.q.now) {
-		x := s.q.now[h]
-		return s.slab[x.slot].gen == x.gen
+		if x := &s.q.now[h]; s.slab[x.slot].gen == x.gen {
+			return x
+		}
 	}
-	return false
+	return nil
 }
 
-// advance makes now[head] the first live entry when the entry at head is
-// dead or the list empty: it drops dead entries and refills the list from
-// the radix heap. It reports whether there is a live entry.
-func (s *Sim) advance() bool {
+// advance is first when the entry at head is dead or the list empty: it
+// drops dead entries and refills the list from the radix heap, and returns
+// the first live entry, or nil if the queue has none.
+func (s *Sim) advance() *entry {
 	q := &s.q
 	for {
 		now := q.now
 		for ; q.head < len(now); q.head++ {
 			x := &now[q.head]
 			if s.slab[x.slot].gen == x.gen {
-				return true
+				return x
 			}
 			q.dead--
 			s.free = append(s.free, x.slot) // canceled: see Cancel
 		}
 		if q.used == 0 {
-			return false
+			return nil
 		}
 		l := bits.TrailingZeros32(q.used)
 		d := bits.TrailingZeros64(q.full[l])
@@ -221,12 +224,10 @@ func (s *Sim) advance() bool {
 	}
 }
 
-// pop removes the entry at head, which ready or advance found live.
-func (q *queue) pop() entry {
-	x := q.now[q.head]
+// pop removes the entry at head, which first or advance returned.
+func (q *queue) pop() {
 	q.head++
 	q.live--
-	return x
 }
 
 // drain calls f for every queued entry, dead or alive, the list first and

@@ -256,22 +256,27 @@ func (s *Sim) Stopping() bool { return s.halted }
 // Step executes the next event, if any, and reports whether one ran. It
 // ignores budgets; Run and RunUntil enforce them.
 func (s *Sim) Step() bool {
-	if !s.ready() && !s.advance() {
-		return false
+	x := s.first()
+	if x == nil {
+		x = s.advance()
 	}
-	s.fire()
-	return true
+	if x != nil {
+		s.fire(x)
+	}
+	return x != nil
 }
 
-// fire executes the event at the list's head, which ready or advance found live.
-func (s *Sim) fire() {
+// fire executes x, the entry at the list's head, which first or advance
+// returned (with SetTies, pickTie may first swap another event due at the
+// same time into it).
+func (s *Sim) fire(x *entry) {
 	if s.ties != nil {
 		s.pickTie()
 	}
-	top := s.q.pop()
-	s.now = top.at
-	fn := s.slab[top.slot].fn
-	s.release(top.slot)
+	s.q.pop()
+	s.now = x.at
+	fn := s.slab[x.slot].fn
+	s.release(x.slot)
 	s.events++
 	fn()
 }
@@ -294,11 +299,15 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		maxEvents = math.MaxUint64
 	}
 	for !s.halted {
-		if !s.ready() && !s.advance() {
+		x := s.first()
+		if x == nil {
+			x = s.advance()
+		}
+		if x == nil {
 			return s.outcome(Quiescent)
 		}
-		if next := s.q.now[s.q.head].at; next > stop {
-			if s.budget.MaxTime > 0 && next > s.budget.MaxTime {
+		if x.at > stop {
+			if s.budget.MaxTime > 0 && x.at > s.budget.MaxTime {
 				return s.outcome(TimeBudget)
 			}
 			return s.outcome(ReachedUntil)
@@ -306,7 +315,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		if s.events >= maxEvents {
 			return s.outcome(EventBudget)
 		}
-		s.fire()
+		s.fire(x)
 	}
 	if s.records > s.recordCap {
 		return s.outcome(RecordBudget)
