@@ -175,28 +175,6 @@ func (s *Sim) Events() uint64 { return s.events }
 // Pending returns the number of scheduled events.
 func (s *Sim) Pending() int { return s.q.live }
 
-// At schedules fn at virtual time t. A time in the past is clamped to now, so
-// causality always holds. Events at equal times run in scheduling order,
-// unless SetTies asked a Chooser to order them.
-func (s *Sim) At(t Time, fn func()) Timer {
-	if t < s.now {
-		t = s.now
-	}
-	var i int32
-	if n := len(s.free); n > 0 {
-		i = s.free[n-1]
-		s.free = s.free[:n-1]
-	} else {
-		s.slab = append(s.slab, event{})
-		i = int32(len(s.slab) - 1)
-	}
-	e := &s.slab[i]
-	e.fn = fn
-	gen := e.gen // held across the call to push rather than read again after it
-	s.push(entry{at: t, slot: i, gen: gen})
-	return Timer{slot: i + 1, gen: gen}
-}
-
 // After schedules fn d after now.
 func (s *Sim) After(d time.Duration, fn func()) Timer {
 	return s.At(s.now.Add(d), fn)
