@@ -175,9 +175,15 @@ func (s *Sim) Events() uint64 { return s.events }
 // Pending returns the number of scheduled events.
 func (s *Sim) Pending() int { return s.q.live }
 
-// After schedules fn d after now.
+// After schedules fn d after now (at now if d is negative).
+//
+// It is At(now.Add(d)), written so that it is small enough to be inlined
+// into the model's calls, which saves a frame an event: the clock never
+// runs before 0, so now+d cannot overflow below (a negative d gives a time
+// before now, which At clamps to now), and a d beyond Never-now is cut to
+// it, so that the time saturates at Never as Add's does.
 func (s *Sim) After(d time.Duration, fn func()) Timer {
-	return s.At(s.now.Add(d), fn)
+	return s.At(s.now+Time(min(d, time.Duration(Never-s.now))), fn)
 }
 
 // Cancel removes a scheduled event. It reports whether the event was still
