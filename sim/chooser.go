@@ -103,17 +103,34 @@ func (p *PCG) IntN(_ string, n int) int {
 
 // uint64n is math/rand/v2's Rand.uint64n: Lemire's multiply-and-reject,
 // which maps a 64-bit draw onto [0, n) exactly uniformly, with a power of
-// two masked.
+// two masked. Either way the first draw is taken first.
 func (p *PCG) uint64n(n uint64) uint64 {
+	x := p.src.Uint64()
 	if n&(n-1) == 0 {
-		return p.src.Uint64() & (n - 1)
+		return x & (n - 1)
 	}
-	hi, lo := bits.Mul64(p.src.Uint64(), n)
+	return p.scale(x, n)
+}
+
+// scale is uint64n for an n that is not a power of two, given the first
+// draw x: the high word of x*n, unless the low word falls in the biased
+// part, where rejectN draws again. It is small enough to be inlined, so
+// that a Sampler draws without a call (the rejection is rare unless n is
+// near 2^64).
+func (p *PCG) scale(x, n uint64) uint64 {
+	hi, lo := bits.Mul64(x, n)
 	if lo < n {
-		thresh := -n % n
-		for lo < thresh {
-			hi, lo = bits.Mul64(p.src.Uint64(), n)
-		}
+		return p.rejectN(n, hi, lo)
+	}
+	return hi
+}
+
+// rejectN finishes scale when the low word lo fell below n: draws are
+// rejected while it is below 2^64 mod n.
+func (p *PCG) rejectN(n, hi, lo uint64) uint64 {
+	thresh := -n % n
+	for lo < thresh {
+		hi, lo = bits.Mul64(p.src.Uint64(), n)
 	}
 	return hi
 }

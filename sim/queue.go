@@ -51,6 +51,9 @@ type entry struct {
 	gen  uint32
 }
 
+// timer returns the Timer of x's event.
+func (x entry) timer() Timer { return Timer{slot: x.slot + 1, gen: x.gen} }
+
 const (
 	digitBits = 6
 	digits    = 1 << digitBits // buckets per level
@@ -117,8 +120,30 @@ func (q *queue) file(x entry) {
 	q.used |= 1 << l
 }
 
-// push queues x, which is no earlier than the current time.
-func (s *Sim) push(x entry) {
+// At schedules fn at virtual time t. A time in the past is clamped to now, so
+// causality always holds. Events at equal times run in scheduling order,
+// unless SetTies asked a Chooser to order them.
+//
+// It takes a slab slot for fn and inserts the entry itself rather than
+// calling a push of its own: every event is scheduled here, mostly through
+// After, and the extra frame was about 13 instructions an event. At stays
+// too large to be inlined, which matters as much: inlined, it made a
+// caller of its own too large to be inlined (the model's Server.kick).
+func (s *Sim) At(t Time, fn func()) Timer {
+	if t < s.now {
+		t = s.now
+	}
+	var i int32
+	if n := len(s.free); n > 0 {
+		i = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		s.slab = append(s.slab, event{})
+		i = int32(len(s.slab) - 1)
+	}
+	e := &s.slab[i]
+	e.fn = fn
+	x := entry{at: t, slot: i, gen: e.gen}
 	q := &s.q
 	q.live++
 	switch {
@@ -135,25 +160,25 @@ func (s *Sim) push(x entry) {
 		if n >= listMax {
 			s.refile(x.at, false)
 			q.file(x)
-			return
+			return x.timer()
 		}
 		if h > 0 && n > 0 && now[h+n/2].at > x.at {
 			// The pass stops at the middle entry, which is later than x.
-			i := h - 1
-			for ; now[i+1].at <= x.at; i++ {
-				now[i] = now[i+1]
+			j := h - 1
+			for ; now[j+1].at <= x.at; j++ {
+				now[j] = now[j+1]
 			}
-			now[i] = x
+			now[j] = x
 			q.head = h - 1
-			return
+			return x.timer()
 		}
 		q.add(x) // may move the list to the front of its array
 		now, h = q.now, q.head
-		i := len(now) - 1
-		for ; i > h && now[i-1].at > x.at; i-- {
-			now[i] = now[i-1]
+		j := len(now) - 1
+		for ; j > h && now[j-1].at > x.at; j-- {
+			now[j] = now[j-1]
 		}
-		now[i] = x
+		now[j] = x
 	case x.at == q.last:
 		q.add(x)
 	case q.used == 0 && len(q.now)-q.head < listOnly:
@@ -162,39 +187,41 @@ func (s *Sim) push(x entry) {
 	default:
 		q.file(x)
 	}
+	return x.timer()
 }
 
-// front makes now[head] the first live entry of the queue, dropping dead
-// entries it meets, and reports whether there is one.
-func (s *Sim) front() bool { return s.ready() || s.advance() }
-
-// ready reports whether now[head] is a live entry: front's common case,
-// without a call, so that the event loop inlines it and calls advance only
-// when it must.
-func (s *Sim) ready() bool {
+// first returns the entry at now[head] if it is live, else nil. With
+// advance it finds the first live entry of the queue: the event loops
+// (Step, RunUntil) write `x := s.first(); if x == nil { x = s.advance() }`,
+// so that first, the common case, is inlined (with advance's call in it, it
+// would not be), and hand x to fire instead of loading the entry again.
+// The pointer is valid until the queue next changes.
+func (s *Sim) first() *entry {
 	if h := s.q.head; h < len(s.q.now) {
-		x := s.q.now[h]
-		return s.slab[x.slot].gen == x.gen
+		if x := &s.q.now[h]; s.slab[x.slot].gen == x.gen {
+			return x
+		}
 	}
-	return false
+	return nil
 }
 
-// advance is front when the entry at head is dead or the list empty: it
-// drops dead entries and refills the list from the radix heap.
-func (s *Sim) advance() bool {
+// advance is first when the entry at head is dead or the list empty: it
+// drops dead entries and refills the list from the radix heap, and returns
+// the first live entry, or nil if the queue has none.
+func (s *Sim) advance() *entry {
 	q := &s.q
 	for {
 		now := q.now
 		for ; q.head < len(now); q.head++ {
 			x := &now[q.head]
 			if s.slab[x.slot].gen == x.gen {
-				return true
+				return x
 			}
 			q.dead--
 			s.free = append(s.free, x.slot) // canceled: see Cancel
 		}
 		if q.used == 0 {
-			return false
+			return nil
 		}
 		l := bits.TrailingZeros32(q.used)
 		d := bits.TrailingZeros64(q.full[l])
@@ -223,12 +250,10 @@ func (s *Sim) advance() bool {
 	}
 }
 
-// pop removes the entry front found.
-func (q *queue) pop() entry {
-	x := q.now[q.head]
+// pop removes the entry at head, which first or advance returned.
+func (q *queue) pop() {
 	q.head++
 	q.live--
-	return x
 }
 
 // drain calls f for every queued entry, dead or alive, the list first and

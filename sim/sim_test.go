@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 // recorder collects the labels of executed events in order.
@@ -683,4 +684,29 @@ func TestSteadyStateAtStepDoesNotAllocate(t *testing.T) {
 		s.Cancel(tm)
 		tm = s.After(3, fns[0])
 	}))
+}
+
+// TestAfterSchedulesAsAddAndAt: After(d), written to be inlined, schedules
+// at the time At(now.Add(d)) does, for clocks and delays drawn to include
+// both ends of the clock (a delay that overflows past Never, a negative one
+// that reaches back past the start, zero). Deliberate breaks it catches
+// (each tried): After without its cap at Never-now (an overflowing delay
+// wraps to a time before now, which At clamps to now instead of Never),
+// and the cap off by one (Never-now-1).
+func TestAfterSchedulesAsAddAndAt(t *testing.T) {
+	edge := rapid.SampledFrom([]int64{0, 1, -1, 1<<63 - 1, -1 << 63, 1 << 62, -(1 << 62)})
+	rapid.Check(t, func(t *rapid.T) {
+		now := Time(rapid.OneOf(rapid.Int64Min(0), edge.Filter(func(v int64) bool { return v >= 0 })).Draw(t, "now"))
+		d := time.Duration(rapid.OneOf(rapid.Int64(), edge).Draw(t, "d"))
+		at := func(schedule func(s *Sim)) Time {
+			s := New(Budget{})
+			s.At(now, func() { schedule(s) })
+			s.Step()
+			require.True(t, s.Step(), "the scheduled event runs")
+			return s.Now()
+		}
+		want := at(func(s *Sim) { s.At(s.Now().Add(d), func() {}) })
+		got := at(func(s *Sim) { s.After(d, func() {}) })
+		require.Equal(t, want, got, "now %d, d %d", int64(now), int64(d))
+	})
 }

@@ -11,7 +11,7 @@ import (
 // TestSmallQueueMatchesReference drives the kernel and the reference kernel
 // with queues of the model's shape, which rapid draws and shrinks: a few
 // timers due soon (ties among them), some far ones, cancels, steps and
-// RunUntil horizons, so that push's fast path for a short list (an
+// RunUntil horizons, so that schedule's fast path for a short list (an
 // insertion in its first half, moving the entries before the place down)
 // and its general paths (moving the entries after the place up, the radix
 // heap) are taken in turn, in every order. Every event must run in the
@@ -21,7 +21,7 @@ import (
 // only earlier times down (`<=` made `<`, so a new event overtakes
 // entries of its own time), the fast path leaving head where it was (the
 // first event runs twice and the last is lost), and the up-moving
-// insertion stopping one entry early (`i > h` made `i > h+1`).
+// insertion stopping one entry early (`j > h` made `j > h+1`).
 func TestSmallQueueMatchesReference(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := New(Budget{})

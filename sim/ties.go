@@ -26,7 +26,7 @@ func (s *Sim) SetTies(c Chooser) {
 }
 
 // pickTie brings the event the Chooser picks among those due at the
-// earliest time to the front of the queue. Front has put a live event
+// earliest time to the front of the queue. First or advance has put a live event
 // first in the list, and the list holds every event due at that time, in
 // scheduling order, at its head; canceled entries among them are not due.
 // The pick swaps the events (slot and generation) of the first and the

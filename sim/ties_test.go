@@ -42,7 +42,8 @@ func TestTiesOffKeepSchedulingOrder(t *testing.T) {
 // e only while a has not canceled it) exactly once, and f stays last. It
 // fails if pickTie considers only the root's children (orders go missing),
 // breaks the heap (f runs early) or loses the event it swaps (one is
-// skipped).
+// skipped), or if fire copies the head entry it is handed before pickTie
+// swaps the picked event into it (tried: orders repeat, half go missing).
 func TestTiesEnumerateEveryCausalOrder(t *testing.T) {
 	e := NewEnum(16)
 	var got []string
