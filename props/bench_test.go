@@ -22,10 +22,10 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	var cfg SwarmConfig
 	sp := cfg.swarmProfile(p)
-	runner := new(model.Runner)
+	w := new(swarmWorker)
 	violations := 0
 	for i := 0; b.Loop(); i++ {
-		r := cfg.swarmRun(runner, &sp, i)
+		r := cfg.swarmRun(w, &sp, i)
 		if r.err != nil {
 			b.Fatal(r.err)
 		}
@@ -51,9 +51,9 @@ func BenchmarkCheckAll(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	runner := new(model.Runner)
+	w := new(swarmWorker)
 	for i := 0; b.Loop(); i++ {
-		if r := cfg.swarmRun(runner, &profiles[i%len(profiles)], i/len(profiles)); r.err != nil {
+		if r := cfg.swarmRun(w, &profiles[i%len(profiles)], i/len(profiles)); r.err != nil {
 			b.Fatal(r.err)
 		}
 	}

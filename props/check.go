@@ -51,12 +51,13 @@ type SwarmConfig struct {
 	Topology bool
 }
 
-// gen is the generator the swarm draws its scenarios with.
-func (cfg SwarmConfig) gen() func(sim.Chooser, *model.Profile) *scenario.Scenario {
-	if cfg.Topology {
-		return GenClusterScenario
-	}
-	return GenProfileScenario
+// generate draws the scenario of seed for profile p in m, as
+// GenClusterScenario does with cfg.Topology and GenProfileScenario
+// without, with cfg's tie order.
+func (cfg SwarmConfig) generate(m *genMemory, seed uint64, p *model.Profile) *scenario.Scenario {
+	sc := m.draw(sim.NewPCG(seed), p, cfg.Topology)
+	sc.PermuteTies = cfg.Ties
+	return sc
 }
 
 // progress reports n scenarios done to cfg.Progress, if set.
@@ -123,8 +124,8 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 	// Run g is the (g mod Runs)-th scenario of profile g / Runs.
 	_, rep.Interrupted = inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
 		func() func(int) swarmRun {
-			runner := new(model.Runner)
-			return func(g int) swarmRun { return cfg.swarmRun(runner, &profiles[g/cfg.Runs], g%cfg.Runs) }
+			w := new(swarmWorker)
+			return func(g int) swarmRun { return cfg.swarmRun(w, &profiles[g/cfg.Runs], g%cfg.Runs) }
 		},
 		func(_ int, r swarmRun) bool {
 			rep.Runs++
@@ -234,13 +235,20 @@ func (cfg SwarmConfig) swarmProfile(p *model.Profile) swarmProfile {
 	return sp
 }
 
-// swarmRun runs the i-th generated scenario of profile p on runner and
-// checks it.
-func (cfg SwarmConfig) swarmRun(runner *model.Runner, p *swarmProfile, i int) swarmRun {
+// swarmWorker is the memory one worker of a swarm check reuses from one
+// scenario to the next: the Runner it runs them on and the memory it
+// draws them in.
+type swarmWorker struct {
+	runner model.Runner
+	gen    genMemory
+}
+
+// swarmRun draws the i-th generated scenario of profile p in w's memory,
+// runs it on w's Runner and checks it.
+func (cfg SwarmConfig) swarmRun(w *swarmWorker, p *swarmProfile, i int) swarmRun {
 	r := swarmRun{profile: p.Name, seed: cfg.Seed + uint64(i)}
-	sc := cfg.gen()(sim.NewPCG(r.seed), p.Profile)
-	sc.PermuteTies = cfg.Ties
-	res, err := runner.Run(sc, model.Config{Mutations: cfg.Mutations})
+	sc := cfg.generate(&w.gen, r.seed, p.Profile)
+	res, err := w.runner.Run(sc, model.Config{Mutations: cfg.Mutations})
 	if err != nil {
 		r.err = fmt.Errorf("generator seed %d: %w", r.seed, err)
 		return r
@@ -258,7 +266,9 @@ func (cfg SwarmConfig) swarmRun(runner *model.Runner, p *swarmProfile, i int) sw
 		r.nondeterministic = true
 	}
 	if len(r.violated) > 0 || r.nondeterministic {
-		r.sc = sc
+		// sc is the worker's, overwritten by its next scenario: the one
+		// kept is drawn again from the seed, in memory of its own.
+		r.sc = cfg.generate(new(genMemory), r.seed, p.Profile)
 	}
 	return r
 }

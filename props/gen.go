@@ -58,7 +58,25 @@ func GenProfileScenario(c sim.Chooser, p *model.Profile) *scenario.Scenario {
 // genScenario draws a scenario for profile p, on a generated topology
 // when cluster (GenClusterScenario).
 func genScenario(c sim.Chooser, p *model.Profile, cluster bool) *scenario.Scenario {
-	b := newBuilder(c, p, cluster)
+	return new(genMemory).draw(c, p, cluster)
+}
+
+// genMemory is the memory a scenario is drawn in: the builder, and the
+// scenario with its lists of clients, subscriptions and actions. A swarm
+// worker draws every scenario in one (swarmWorker), each overwriting the
+// last: allocating them anew was half the bytes a check scenario
+// allocated, and what the second worker cost beyond the first is mostly
+// memory traffic.
+type genMemory struct {
+	b  builder
+	sc scenario.Scenario
+}
+
+// draw is genScenario in m's memory: the scenario it returns is m's, and
+// is overwritten by the next draw.
+func (m *genMemory) draw(c sim.Chooser, p *model.Profile, cluster bool) *scenario.Scenario {
+	b := &m.b
+	b.start(c, p, cluster, &m.sc)
 	n := b.intIn("steps", 1, maxSteps)
 	// Room for the steps and the final drain, beside the next_msg
 	// actions of the sync subscriptions; restart flaps may add more.
@@ -117,7 +135,15 @@ type builder struct {
 // newBuilder draws the weather and the clients and subscriptions for
 // profile p, and, when cluster, the servers they are placed on.
 func newBuilder(c sim.Chooser, p *model.Profile, cluster bool) *builder {
-	b := &builder{c: c, p: p, cluster: cluster}
+	b := new(builder)
+	b.start(c, p, cluster, new(scenario.Scenario))
+	return b
+}
+
+// start is newBuilder in b's and sc's memory: it empties both, keeping the
+// arrays of their lists, and draws into them.
+func (b *builder) start(c sim.Chooser, p *model.Profile, cluster bool, sc *scenario.Scenario) {
+	*b = builder{c: c, p: p, cluster: cluster, deferred: b.deferred[:0], syncSubs: b.syncSubs[:0]}
 	b.w = weather{
 		queues:         b.chance("swarm-queues", 50),
 		syncSubs:       b.chance("swarm-sync", 50),
@@ -137,7 +163,8 @@ func newBuilder(c sim.Chooser, p *model.Profile, cluster bool) *builder {
 		// (docs/cluster.md#not-yet-modelled).
 		b.w.restarts = false
 	}
-	b.sc = &scenario.Scenario{
+	*sc = scenario.Scenario{
+		Clients: sc.Clients[:0], Subs: sc.Subs[:0], Actions: sc.Actions[:0],
 		Name:        "generated",
 		Description: "drawn by props.GenScenario",
 		Profile:     p.Name,
@@ -146,12 +173,12 @@ func newBuilder(c sim.Chooser, p *model.Profile, cluster bool) *builder {
 		Network:     scenario.Network{Latency: b.dist(&latencyLabels, 50*time.Microsecond, 40)},
 		Server:      scenario.Server{NoResponders: !p.NoHeaders},
 	}
+	b.sc = sc
 	b.clients()
 	b.subscriptions()
 	if cluster {
 		b.topology()
 	}
-	return b
 }
 
 // intIn draws an int in [lo, hi]; shrinking moves it towards lo.
@@ -221,7 +248,7 @@ func (b *builder) sub(label string) string {
 
 func (b *builder) clients() {
 	n := b.intIn("clients", 1, len(genClients))
-	b.sc.Clients = make([]scenario.Client, 0, n)
+	b.sc.Clients = slices.Grow(b.sc.Clients, n)
 	for i := range n {
 		cl := scenario.Client{Name: genClients[i], AllowReconnect: !b.chance("no-reconnect", 10)}
 		cl.NoCallbacksAfterClose = b.chance("no-callbacks-after-close", 15)
@@ -256,7 +283,7 @@ func (b *builder) drainTimeout() *time.Duration {
 func (b *builder) subscriptions() {
 	needSvc := false
 	n := b.intIn("subs", 1, len(genSubs))
-	b.sc.Subs = make([]scenario.Subscription, 0, n+1) // and the responder
+	b.sc.Subs = slices.Grow(b.sc.Subs, n+1) // and the responder
 	for i := range n {
 		s := scenario.Subscription{ID: genSubs[i]}
 		if i > 0 && b.w.queues && b.chance("queue-member", 50) {

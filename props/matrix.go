@@ -87,10 +87,10 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 	// scenario of profile g / Runs, as in Swarm.
 	consumed, stopped := inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
 		func() func(int) swarmRun {
-			runner := new(model.Runner)
+			w := new(swarmWorker)
 			return func(g int) swarmRun {
 				j := g / cfg.Runs
-				r := all.swarmRun(runner, &profiles[j], g%cfg.Runs)
+				r := all.swarmRun(w, &profiles[j], g%cfg.Runs)
 				r.rank = -1
 				for _, inv := range r.violated {
 					if !picks[j][slices.IndexFunc(cat, inv.is)].settled.Load() {
@@ -160,7 +160,7 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 // matrix's runs still gets its cell and counterexample. picks[j] is
 // profiles[j]'s row, indexed like cat.
 func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, cat []Invariant) error {
-	runner := new(model.Runner)
+	w := new(swarmWorker)
 	for j := range profiles {
 		p := &profiles[j]
 		for _, kv := range knownViolations {
@@ -170,7 +170,7 @@ func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, ca
 			}
 			one := cfg
 			one.Seed, one.DeterminismRuns = kv.GenSeed, 0
-			r := one.swarmRun(runner, p, 0)
+			r := one.swarmRun(w, p, 0)
 			if r.err != nil {
 				return r.err
 			}
