@@ -174,13 +174,15 @@ func checkNoDuplicates(r *model.Result) []string {
 			lo, hi = min(lo, h.Msg), max(hi, h.Msg)
 		}
 	}
-	handledBy := make([]int, hi-lo+1)
+	lent := takeCounts(hi - lo + 1)
+	defer putCounts(lent)
+	handledBy := *lent
 	for si, s := range r.Subs {
 		for _, h := range s.Handled {
-			if handledBy[h.Msg-lo] == si+1 && !(routed(r) && sharesWithQueue(r, s)) {
+			if handledBy[h.Msg-lo] == int32(si+1) && !(routed(r) && sharesWithQueue(r, s)) {
 				out = append(out, fmt.Sprintf("%s handled msg %d twice (again at %s)", s.ID, h.Msg, ts(h.Start)))
 			}
-			handledBy[h.Msg-lo] = si + 1
+			handledBy[h.Msg-lo] = int32(si + 1)
 		}
 	}
 	return out

@@ -25,7 +25,9 @@ func checkLedgerConserved(r *model.Result) []string {
 	// Per message the calls that claim it and the subscriptions it was
 	// committed to, per delivery the times it was handed to the
 	// application: one allocation for the three counts.
-	counts := make([]int32, 2*len(l.Messages)+len(l.Deliveries))
+	lent := takeCounts(2*len(l.Messages) + len(l.Deliveries))
+	defer putCounts(lent)
+	counts := *lent
 	claims, committed, handed := counts[:len(l.Messages)], counts[len(l.Messages):2*len(l.Messages)], counts[2*len(l.Messages):]
 	for _, call := range r.Calls {
 		if !publishingVerb(r.Str(call.Verb)) {
