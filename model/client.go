@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -38,6 +39,10 @@ type Conn struct {
 	kicked   bool
 	flushFn  func()
 	pongs    []*flushWait
+	// flushWaits are the PONG waiters of c's runs (newFlushWait), and
+	// drainWaits its drains' waits for their subscriptions (waitSubs).
+	flushWaits arena[flushWait]
+	drainWaits arena[drainWait]
 
 	toServer   *link
 	fromServer *link
@@ -169,6 +174,23 @@ type flushWait struct {
 	// (TimeoutCancelsSubDrains); the PONG that reaches it kills the read
 	// loop.
 	cancelled bool
+	// timedOut, ponged and closed are the events that settle it with
+	// ErrTimeout, "" and ErrConnectionClosed, bound once per flushWait:
+	// a connection reuses its flushWaits from run to run (newFlushWait).
+	timedOut, ponged, closed func()
+}
+
+// newFlushWait gives a flushWait for done, reused from c's earlier runs
+// (c.flushWaits), its events bound when it was first made.
+func (c *Conn) newFlushWait(done func(err string)) *flushWait {
+	fw := c.flushWaits.take()
+	if fw.timedOut == nil {
+		fw.timedOut = func() { c.settleFlush(fw, ErrTimeout) }
+		fw.ponged = func() { c.settleFlush(fw, "") }
+		fw.closed = func() { c.settleFlush(fw, ErrConnectionClosed) }
+	}
+	*fw = flushWait{done: done, timedOut: fw.timedOut, ponged: fw.ponged, closed: fw.closed}
+	return fw
 }
 
 func (c *Conn) now() sim.Time { return c.w.sim.Now() }
@@ -356,9 +378,9 @@ func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 		done("")
 		return nil
 	}
-	fw := &flushWait{done: done}
+	fw := c.newFlushWait(done)
 	if timeout != waitForever {
-		fw.timer = c.w.sim.After(timeout, c.onLoop(func() { c.settleFlush(fw, ErrTimeout) }))
+		fw.timer = c.w.sim.After(timeout, c.onLoop(fw.timedOut))
 	}
 	c.pongs = append(c.pongs, fw)
 	c.write(frame{op: opPing}, 6)
@@ -379,8 +401,10 @@ func (c *Conn) processPong() {
 	if len(c.pongs) == 0 {
 		return
 	}
+	// The queue moves down rather than off the front of its array, which
+	// a connection then keeps from run to run: it holds a PING or two.
 	fw := c.pongs[0]
-	c.pongs = c.pongs[1:]
+	c.pongs = slices.Delete(c.pongs, 0, 1)
 	if fw.cancelled {
 		c.readLoopDead = true
 		c.w.trace(c.name, "read_loop.dead", sim.Str("why", "PONG for a cancelled waiter"))
@@ -389,7 +413,7 @@ func (c *Conn) processPong() {
 	if c.w.profile.WokenAfterRead {
 		// The read loop signals the Flush's channel and parses on; the
 		// flushing goroutine runs after it.
-		c.w.sim.At(c.now(), func() { c.settleFlush(fw, "") })
+		c.w.sim.At(c.now(), fw.ponged)
 		return
 	}
 	c.settleFlush(fw, "")
@@ -398,15 +422,14 @@ func (c *Conn) processPong() {
 // clearPendingFlushCalls releases every waiting Flush with
 // ErrConnectionClosed.
 func (c *Conn) clearPendingFlushCalls() {
-	pongs := c.pongs
-	c.pongs = nil
-	for _, fw := range pongs {
+	for _, fw := range c.pongs {
 		// The waiting goroutine resumes only after the caller (close or
 		// the reconnect) is done: an error the drain's final flush then
 		// reports comes after close's callbacks and never runs (measured
 		// by conformance scenario disconnect-during-final-flush).
-		c.w.sim.At(c.now(), func() { c.settleFlush(fw, ErrConnectionClosed) })
+		c.w.sim.At(c.now(), fw.closed)
 	}
+	c.pongs = c.pongs[:0]
 }
 
 // pubMsg is what a publish call sends: its subject and reply interned in

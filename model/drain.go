@@ -251,50 +251,70 @@ func (c *Conn) deadline() sim.Time {
 // closed meanwhile ends the drain quietly (nats.go v1.55.0).
 func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 	p := c.w.profile
-	poll := p.ConnDrainPoll
-	done := false
-	var timer sim.Timer
-	var check func()
-	check = func() {
-		if done {
-			return
-		}
-		if c.now() >= deadline {
-			done = true
-			if poll > 0 && c.w.profile.PollDeadlineFirst {
-				c.drainDeadlinePolled = true
-			}
-			next()
-			return
-		}
-		if c.isClosed() && !c.revivesClosed() {
-			done = true
-			if c.w.mut.Has(ClosedCBTwice) {
-				c.closedAgain()
-			}
-			return
-		}
-		if c.subs.len() == min {
-			done = true
-			c.w.sim.Cancel(timer)
-			c.onSubRemoved = nil
-			next()
-			return
-		}
-		if poll > 0 {
-			c.w.sim.After(poll, c.onLoop(check))
-			return
-		}
-		c.onSubRemoved = check
+	d := c.drainWaits.take()
+	if d.check == nil {
+		d.check = d.run
 	}
-	if (poll == 0 || p.DeadlineTimer) && deadline != sim.Never {
-		timer = c.w.sim.At(deadline, c.onLoop(check))
+	*d = drainWait{c: c, deadline: deadline, min: min, next: next, check: d.check}
+	if (p.ConnDrainPoll == 0 || p.DeadlineTimer) && deadline != sim.Never {
+		d.timer = c.w.sim.At(deadline, c.onLoop(d.check))
 	}
-	if poll > 0 && p.PollFirstWaits {
-		c.w.sim.After(poll, c.onLoop(check))
+	if p.ConnDrainPoll > 0 && p.PollFirstWaits {
+		c.w.sim.After(p.ConnDrainPoll, c.onLoop(d.check))
 		return
 	}
-	check()
+	d.check()
+}
+
+// drainWait is one waitSubs in progress. check, d.run bound once, is its
+// deadline timer's, poll's or wake-up's event: a connection reuses its
+// drainWaits from run to run (c.drainWaits), and a new closure for every
+// wait was a tenth of a small run's allocations.
+type drainWait struct {
+	c        *Conn
+	deadline sim.Time
+	min      int
+	next     func()
+	timer    sim.Timer
+	done     bool
+	check    func()
+}
+
+// run is one check of the wait: it ends the wait (calling next, or, on a
+// closed connection, quietly) or polls again.
+func (d *drainWait) run() {
+	c := d.c
+	poll := c.w.profile.ConnDrainPoll
+	if d.done {
+		return
+	}
+	if c.now() >= d.deadline {
+		d.done = true
+		if poll > 0 && c.w.profile.PollDeadlineFirst {
+			c.drainDeadlinePolled = true
+		}
+		d.next()
+		return
+	}
+	if c.isClosed() && !c.revivesClosed() {
+		d.done = true
+		if c.w.mut.Has(ClosedCBTwice) {
+			c.closedAgain()
+		}
+		return
+	}
+	if c.subs.len() == d.min {
+		d.done = true
+		c.w.sim.Cancel(d.timer)
+		c.onSubRemoved = nil
+		d.next()
+		return
+	}
+	if poll > 0 {
+		c.w.sim.After(poll, c.onLoop(d.check))
+		return
+	}
+	c.onSubRemoved = d.check
 }
 
 // finishDrain reports a timeout if subscriptions are left, then moves to

@@ -264,7 +264,10 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		tcp:    true,
 		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
 		toServer: c.toServer, fromServer: c.fromServer, links: c.links, flushFn: c.flushFn, achFn: c.achFn,
+		flushWaits: c.flushWaits, drainWaits: c.drainWaits,
 	}
+	c.flushWaits.rewind()
+	c.drainWaits.rewind()
 	lat := w.sc.Network.Latency
 	c.toServer.reset(w, "latency", lat, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
