@@ -39,6 +39,11 @@ type Conn struct {
 	kicked   bool
 	flushFn  func()
 	pongs    []*flushWait
+	// drainFn is c.drainConnection and finalFlushedFn c.finalFlushed,
+	// bound on a connection's first drain and kept from run to run: every
+	// drain schedules the one and flushes to the other.
+	drainFn        func()
+	finalFlushedFn func(err string)
 	// flushWaits are the PONG waiters of c's runs (newFlushWait), and
 	// drainWaits its drains' waits for their subscriptions (waitSubs).
 	flushWaits arena[flushWait]
@@ -97,9 +102,11 @@ type Conn struct {
 	// drainDeadlinePolled: a polled drain woke past its deadline and, under
 	// PollDeadlineFirst, times out whatever is left.
 	drainDeadlinePolled bool
-	// drainRng and reconRng are made on first use (stream).
-	drainRng sim.Chooser
-	reconRng sim.Chooser
+	// drainRng and reconRng are made on first use (stream), in ownDrainRng
+	// and ownReconRng when the run's Chooser is a PCG: re-seeded in place
+	// (restream) rather than allocated, as a subscription's handler stream.
+	drainRng, reconRng       sim.Chooser
+	ownDrainRng, ownReconRng ownStream
 	// barriersDue counts the subscription drains started whose goroutine
 	// (checkDrained) has not run yet: their barrier PINGs race the final
 	// flush's (RaceFinalFlushFirst).
@@ -227,12 +234,13 @@ func (c *Conn) setStatus(s Status) {
 
 // stream returns *rng, the connection's Chooser stream with the given name,
 // made on first use: most runs never draw a drain order or a reconnect
-// delay, and each stream is three allocations of a run's setup. A stream's
+// delay, and each stream is three allocations of a run's setup. It is
+// made in own's memory when the run's Chooser is a PCG (restream). A stream's
 // draws depend on its name alone, not on when it is made; restream makes
 // it without building the name.
-func (c *Conn) stream(rng *sim.Chooser, name string) sim.Chooser {
+func (c *Conn) stream(rng *sim.Chooser, own *ownStream, name string) sim.Chooser {
 	if *rng == nil {
-		*rng = restream(c.w.rngClient, nil, c.name, "/", name)
+		*rng = restream(c.w.rngClient, own, c.name, "/", name)
 	}
 	return *rng
 }
@@ -645,6 +653,11 @@ func (c *Conn) close(doCBs bool) {
 		}
 		s.connClose()
 	}
+	if c.subs.list == nil {
+		// Nothing subscribed meanwhile: the list keeps its array for
+		// the next subscriptions (a Runner's next run).
+		c.subs = subs.emptied()
+	}
 	c.subRemoved()
 	if doCBs {
 		if hadTCP && !w.profile.NoDisconnectedOnClose {
@@ -780,7 +793,7 @@ func (c *Conn) scheduleReconnectAttempt() {
 		// In range: reconnect_wait is at most scenario.MaxDuration (parse
 		// limit) and the jitter at most a profile's constant (≤ 1 s), so
 		// the sum is far below 2^63 ns.
-		wait += sim.DurationIn(c.stream(&c.reconRng, "reconnect"), "reconnect-jitter", 0, j-1)
+		wait += sim.DurationIn(c.stream(&c.reconRng, &c.ownReconRng, "reconnect"), "reconnect-jitter", 0, j-1)
 	}
 	if c.w.profile.ReconnectWaitFromAttempt {
 		c.w.sim.At(max(c.lastAttempt.Add(wait), c.now()), c.onLoop(c.attemptReconnect))

@@ -49,7 +49,10 @@ func (c *Conn) startDrain() {
 		c.drainConnection()
 		return
 	}
-	c.w.sim.At(c.now(), c.drainConnection)
+	if c.drainFn == nil {
+		c.drainFn = c.drainConnection
+	}
+	c.w.sim.At(c.now(), c.drainFn)
 }
 
 // drainFromCallback is a Drain called by a callback of s. Under
@@ -114,7 +117,7 @@ func (c *Conn) drainConnection() {
 	}
 	// The libraries snapshot a map or a set: the order is unspecified, so it
 	// is drawn.
-	order := sim.Perm(c.stream(&c.drainRng, "drain"), "drain-order", len(subs))
+	order := sim.Perm(c.stream(&c.drainRng, &c.ownDrainRng, "drain"), "drain-order", len(subs))
 	if w.mut.Has(MapOrderSnapshot) {
 		order = mapOrder(len(subs))
 	}
@@ -220,7 +223,7 @@ func (c *Conn) DrainCall(done func(err string)) {
 // with the drain timeout as its bound.
 func (c *Conn) drainBarrier(then func(err string)) {
 	if !c.w.profile.DrainCallFlushes || c.w.mut.Has(NoFlushBarrier) {
-		c.barrier(func() { then("") })
+		c.barrier(func(string) { then("") })
 		return
 	}
 	c.Flush(boundOrForever(c.opts.drainTimeout), then)
@@ -358,29 +361,10 @@ func (c *Conn) finishDrain() {
 		return
 	}
 	c.setStatus(DrainingPubs)
-	done := func(err string) {
-		c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
-		if err != "" && p.FinalFlushErrStopsDrain {
-			// The flush's error is raised to the drain's caller: the drain
-			// ends with it, unclosed.
-			w.trace(c.name, "drain.stopped", sim.Str("error", err))
-			c.rec.DrainResult, c.rec.DrainDoneAt = err, c.now()
-			c.drainDone()
-			return
-		}
-		if err != "" {
-			if p.FailedFlushEndsDrain {
-				// nats.js v2: the drain's promise resolves; close is
-				// skipped and the connection stays draining.
-				c.rec.DrainResult, c.rec.DrainDoneAt = OK, c.now()
-				w.trace(c.name, "drain.flush_failed", sim.Str("error", err))
-				c.drainDone()
-				return
-			}
-			c.pushDrainErr(err)
-		}
-		c.drainClose()
+	if c.finalFlushedFn == nil {
+		c.finalFlushedFn = c.finalFlushed
 	}
+	done := c.finalFlushedFn
 	if c.barriersDue > 0 && w.otherWay(RaceFinalFlushFirst) {
 		// The subscription drains started at this instant write their
 		// barrier PINGs first.
@@ -388,6 +372,36 @@ func (c *Conn) finishDrain() {
 		return
 	}
 	c.finalFlush(timedOut, done)
+}
+
+// finalFlushed is the end of the drain's final flush (finalFlush's done,
+// c.finalFlushedFn): it records the flush,
+// then closes, or ends the drain on a failed flush where the profile
+// does.
+func (c *Conn) finalFlushed(err string) {
+	w := c.w
+	p := w.profile
+	c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
+	if err != "" && p.FinalFlushErrStopsDrain {
+		// The flush's error is raised to the drain's caller: the drain
+		// ends with it, unclosed.
+		w.trace(c.name, "drain.stopped", sim.Str("error", err))
+		c.rec.DrainResult, c.rec.DrainDoneAt = err, c.now()
+		c.drainDone()
+		return
+	}
+	if err != "" {
+		if p.FailedFlushEndsDrain {
+			// nats.js v2: the drain's promise resolves; close is
+			// skipped and the connection stays draining.
+			c.rec.DrainResult, c.rec.DrainDoneAt = OK, c.now()
+			w.trace(c.name, "drain.flush_failed", sim.Str("error", err))
+			c.drainDone()
+			return
+		}
+		c.pushDrainErr(err)
+	}
+	c.drainClose()
 }
 
 // finalFlush is the drain's flush of what was published, then done (or,
@@ -493,19 +507,21 @@ func (c *Conn) markDraining(s *Sub) {
 	}
 }
 
-// barrier is a PING/PONG round trip whose error is ignored; with a
+// barrier is a PING/PONG round trip whose error is ignored: then, called
+// when it ends, is handed the flush's error only so that it can be the
+// flush's callback itself, and must take no notice of it. With a
 // SubDrainFlushTimeout of zero it waits for its PONG for ever. It returns
 // the PONG's waiter (nil if none was queued).
-func (c *Conn) barrier(then func()) *flushWait {
+func (c *Conn) barrier(then func(ignored string)) *flushWait {
 	if c.w.mut.Has(NoFlushBarrier) {
-		then()
+		then("")
 		return nil
 	}
 	timeout := c.w.profile.SubDrainFlushTimeout
 	if timeout == 0 {
 		timeout = waitForever
 	}
-	return c.flush1(timeout, func(string) { then() })
+	return c.flush1(timeout, then)
 }
 
 // checkDrained is a subscription drain's own goroutine: a PING/PONG barrier
@@ -517,7 +533,7 @@ func (c *Conn) checkDrained(s *Sub) {
 		return
 	}
 	if !c.w.profile.DrainCallFlushes || c.w.mut.Has(NoFlushBarrier) {
-		s.barrierWait = c.barrier(func() { c.afterBarrier(s) })
+		s.barrierWait = c.barrier(s.afterBarrierEvent())
 		return
 	}
 	// The drain call makes the barrier, bounded by the drain's timeout; a
@@ -644,6 +660,24 @@ func (s *Sub) pollEvent() func() {
 		s.pollOnLoop = s.c.onLoop(s.poll())
 	}
 	return s.pollOnLoop
+}
+
+// checkDrainedEvent is s.c.checkDrained(s), and afterBarrierEvent
+// s.c.afterBarrier(s) as a barrier's callback, each made once per
+// subscription, as poll is, and kept from run to run: every subscription
+// a drain UNSUBs starts both.
+func (s *Sub) checkDrainedEvent() func() {
+	if s.checkDrainedFn == nil {
+		s.checkDrainedFn = func() { s.c.checkDrained(s) }
+	}
+	return s.checkDrainedFn
+}
+
+func (s *Sub) afterBarrierEvent() func(ignored string) {
+	if s.afterBarrierFn == nil {
+		s.afterBarrierFn = func(string) { s.c.afterBarrier(s) }
+	}
+	return s.afterBarrierFn
 }
 
 // mapOrder is the MapOrderSnapshot mutation: Go's randomised map iteration
