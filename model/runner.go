@@ -325,7 +325,10 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	res, l := r.res, r.res.Ledger
 	r.res = nil
 	*res = Result{Subs: r.recycled.subRecs.emptyList(), Conns: r.recycled.connRecs.emptyList(), counters: emptied(res.counters)}
-	*l = Ledger{budget: budget, strs: l.strs.emptied()}
+	// The Ledger is reset field by field, its string table in place
+	// (strTable.empty): a field added to Ledger is reset here too.
+	l.Messages, l.Deliveries, l.budget = nil, nil, budget
+	l.strs.empty()
 	return res, l
 }
 
