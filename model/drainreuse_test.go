@@ -44,9 +44,9 @@ func TestArenaTakesDistinctAndReuses(t *testing.T) {
 // subscription's drain callbacks, the connection's drain events and drain
 // stream, the subscription list and the server connection's lists are the
 // earlier run's (28 objects before they were). Catches any of them made
-// anew each run, e.g. newFlushWait binding its events every time (+6),
+// anew each run, e.g. newFlushWait binding its events every time (+6: 14),
 // waitSubs not taking from its arena (+2) or shut dropping the server
-// connection's lists (+2). That a reused waiter behaves as a new one is
+// connection's lists (+2: 10). That a reused waiter behaves as a new one is
 // TestRunnerRecyclesWorlds' and TestRunnerMatchesRun's.
 func TestDrainReusesItsEvents(t *testing.T) {
 	sc, err := scenario.Load("../testdata/conformance/conn-drain-timeout.yaml")
