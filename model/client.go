@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -38,6 +39,15 @@ type Conn struct {
 	kicked   bool
 	flushFn  func()
 	pongs    []*flushWait
+	// drainFn is c.drainConnection and finalFlushedFn c.finalFlushed,
+	// bound on a connection's first drain and kept from run to run: every
+	// drain schedules the one and flushes to the other.
+	drainFn        func()
+	finalFlushedFn func(err string)
+	// flushWaits are the PONG waiters of c's runs (newFlushWait), and
+	// drainWaits its drains' waits for their subscriptions (waitSubs).
+	flushWaits arena[flushWait]
+	drainWaits arena[drainWait]
 
 	toServer   *link
 	fromServer *link
@@ -92,9 +102,11 @@ type Conn struct {
 	// drainDeadlinePolled: a polled drain woke past its deadline and, under
 	// PollDeadlineFirst, times out whatever is left.
 	drainDeadlinePolled bool
-	// drainRng and reconRng are made on first use (stream).
-	drainRng sim.Chooser
-	reconRng sim.Chooser
+	// drainRng and reconRng are made on first use (stream), in ownDrainRng
+	// and ownReconRng when the run's Chooser is a PCG: re-seeded in place
+	// (restream) rather than allocated, as a subscription's handler stream.
+	drainRng, reconRng       sim.Chooser
+	ownDrainRng, ownReconRng ownStream
 	// barriersDue counts the subscription drains started whose goroutine
 	// (checkDrained) has not run yet: their barrier PINGs race the final
 	// flush's (RaceFinalFlushFirst).
@@ -169,6 +181,23 @@ type flushWait struct {
 	// (TimeoutCancelsSubDrains); the PONG that reaches it kills the read
 	// loop.
 	cancelled bool
+	// timedOut, ponged and closed are the events that settle it with
+	// ErrTimeout, "" and ErrConnectionClosed, bound once per flushWait:
+	// a connection reuses its flushWaits from run to run (newFlushWait).
+	timedOut, ponged, closed func()
+}
+
+// newFlushWait gives a flushWait for done, reused from c's earlier runs
+// (c.flushWaits), its events bound when it was first made.
+func (c *Conn) newFlushWait(done func(err string)) *flushWait {
+	fw := c.flushWaits.take()
+	if fw.timedOut == nil {
+		fw.timedOut = func() { c.settleFlush(fw, ErrTimeout) }
+		fw.ponged = func() { c.settleFlush(fw, "") }
+		fw.closed = func() { c.settleFlush(fw, ErrConnectionClosed) }
+	}
+	*fw = flushWait{done: done, timedOut: fw.timedOut, ponged: fw.ponged, closed: fw.closed}
+	return fw
 }
 
 func (c *Conn) now() sim.Time { return c.w.sim.Now() }
@@ -205,12 +234,13 @@ func (c *Conn) setStatus(s Status) {
 
 // stream returns *rng, the connection's Chooser stream with the given name,
 // made on first use: most runs never draw a drain order or a reconnect
-// delay, and each stream is three allocations of a run's setup. A stream's
+// delay, and each stream is three allocations of a run's setup. It is
+// made in own's memory when the run's Chooser is a PCG (restream). A stream's
 // draws depend on its name alone, not on when it is made; restream makes
 // it without building the name.
-func (c *Conn) stream(rng *sim.Chooser, name string) sim.Chooser {
+func (c *Conn) stream(rng *sim.Chooser, own *ownStream, name string) sim.Chooser {
 	if *rng == nil {
-		*rng = restream(c.w.rngClient, nil, c.name, "/", name)
+		*rng = restream(c.w.rngClient, own, c.name, "/", name)
 	}
 	return *rng
 }
@@ -356,9 +386,9 @@ func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 		done("")
 		return nil
 	}
-	fw := &flushWait{done: done}
+	fw := c.newFlushWait(done)
 	if timeout != waitForever {
-		fw.timer = c.w.sim.After(timeout, c.onLoop(func() { c.settleFlush(fw, ErrTimeout) }))
+		fw.timer = c.w.sim.After(timeout, c.onLoop(fw.timedOut))
 	}
 	c.pongs = append(c.pongs, fw)
 	c.write(frame{op: opPing}, 6)
@@ -379,8 +409,10 @@ func (c *Conn) processPong() {
 	if len(c.pongs) == 0 {
 		return
 	}
+	// The queue moves down rather than off the front of its array, which
+	// a connection then keeps from run to run: it holds a PING or two.
 	fw := c.pongs[0]
-	c.pongs = c.pongs[1:]
+	c.pongs = slices.Delete(c.pongs, 0, 1)
 	if fw.cancelled {
 		c.readLoopDead = true
 		c.w.trace(c.name, "read_loop.dead", sim.Str("why", "PONG for a cancelled waiter"))
@@ -389,7 +421,7 @@ func (c *Conn) processPong() {
 	if c.w.profile.WokenAfterRead {
 		// The read loop signals the Flush's channel and parses on; the
 		// flushing goroutine runs after it.
-		c.w.sim.At(c.now(), func() { c.settleFlush(fw, "") })
+		c.w.sim.At(c.now(), fw.ponged)
 		return
 	}
 	c.settleFlush(fw, "")
@@ -398,15 +430,14 @@ func (c *Conn) processPong() {
 // clearPendingFlushCalls releases every waiting Flush with
 // ErrConnectionClosed.
 func (c *Conn) clearPendingFlushCalls() {
-	pongs := c.pongs
-	c.pongs = nil
-	for _, fw := range pongs {
+	for _, fw := range c.pongs {
 		// The waiting goroutine resumes only after the caller (close or
 		// the reconnect) is done: an error the drain's final flush then
 		// reports comes after close's callbacks and never runs (measured
 		// by conformance scenario disconnect-during-final-flush).
-		c.w.sim.At(c.now(), func() { c.settleFlush(fw, ErrConnectionClosed) })
+		c.w.sim.At(c.now(), fw.closed)
 	}
+	c.pongs = c.pongs[:0]
 }
 
 // pubMsg is what a publish call sends: its subject and reply interned in
@@ -622,6 +653,11 @@ func (c *Conn) close(doCBs bool) {
 		}
 		s.connClose()
 	}
+	if c.subs.list == nil {
+		// Nothing subscribed meanwhile: the list keeps its array for
+		// the next subscriptions (a Runner's next run).
+		c.subs = subs.emptied()
+	}
 	c.subRemoved()
 	if doCBs {
 		if hadTCP && !w.profile.NoDisconnectedOnClose {
@@ -757,7 +793,7 @@ func (c *Conn) scheduleReconnectAttempt() {
 		// In range: reconnect_wait is at most scenario.MaxDuration (parse
 		// limit) and the jitter at most a profile's constant (≤ 1 s), so
 		// the sum is far below 2^63 ns.
-		wait += sim.DurationIn(c.stream(&c.reconRng, "reconnect"), "reconnect-jitter", 0, j-1)
+		wait += sim.DurationIn(c.stream(&c.reconRng, &c.ownReconRng, "reconnect"), "reconnect-jitter", 0, j-1)
 	}
 	if c.w.profile.ReconnectWaitFromAttempt {
 		c.w.sim.At(max(c.lastAttempt.Add(wait), c.now()), c.onLoop(c.attemptReconnect))

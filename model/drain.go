@@ -49,7 +49,10 @@ func (c *Conn) startDrain() {
 		c.drainConnection()
 		return
 	}
-	c.w.sim.At(c.now(), c.drainConnection)
+	if c.drainFn == nil {
+		c.drainFn = c.drainConnection
+	}
+	c.w.sim.At(c.now(), c.drainFn)
 }
 
 // drainFromCallback is a Drain called by a callback of s. Under
@@ -114,7 +117,7 @@ func (c *Conn) drainConnection() {
 	}
 	// The libraries snapshot a map or a set: the order is unspecified, so it
 	// is drawn.
-	order := sim.Perm(c.stream(&c.drainRng, "drain"), "drain-order", len(subs))
+	order := sim.Perm(c.stream(&c.drainRng, &c.ownDrainRng, "drain"), "drain-order", len(subs))
 	if w.mut.Has(MapOrderSnapshot) {
 		order = mapOrder(len(subs))
 	}
@@ -220,7 +223,7 @@ func (c *Conn) DrainCall(done func(err string)) {
 // with the drain timeout as its bound.
 func (c *Conn) drainBarrier(then func(err string)) {
 	if !c.w.profile.DrainCallFlushes || c.w.mut.Has(NoFlushBarrier) {
-		c.barrier(func() { then("") })
+		c.barrier(func(string) { then("") })
 		return
 	}
 	c.Flush(boundOrForever(c.opts.drainTimeout), then)
@@ -251,50 +254,70 @@ func (c *Conn) deadline() sim.Time {
 // closed meanwhile ends the drain quietly (nats.go v1.55.0).
 func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 	p := c.w.profile
-	poll := p.ConnDrainPoll
-	done := false
-	var timer sim.Timer
-	var check func()
-	check = func() {
-		if done {
-			return
-		}
-		if c.now() >= deadline {
-			done = true
-			if poll > 0 && c.w.profile.PollDeadlineFirst {
-				c.drainDeadlinePolled = true
-			}
-			next()
-			return
-		}
-		if c.isClosed() && !c.revivesClosed() {
-			done = true
-			if c.w.mut.Has(ClosedCBTwice) {
-				c.closedAgain()
-			}
-			return
-		}
-		if c.subs.len() == min {
-			done = true
-			c.w.sim.Cancel(timer)
-			c.onSubRemoved = nil
-			next()
-			return
-		}
-		if poll > 0 {
-			c.w.sim.After(poll, c.onLoop(check))
-			return
-		}
-		c.onSubRemoved = check
+	d := c.drainWaits.take()
+	if d.check == nil {
+		d.check = d.run
 	}
-	if (poll == 0 || p.DeadlineTimer) && deadline != sim.Never {
-		timer = c.w.sim.At(deadline, c.onLoop(check))
+	*d = drainWait{c: c, deadline: deadline, min: min, next: next, check: d.check}
+	if (p.ConnDrainPoll == 0 || p.DeadlineTimer) && deadline != sim.Never {
+		d.timer = c.w.sim.At(deadline, c.onLoop(d.check))
 	}
-	if poll > 0 && p.PollFirstWaits {
-		c.w.sim.After(poll, c.onLoop(check))
+	if p.ConnDrainPoll > 0 && p.PollFirstWaits {
+		c.w.sim.After(p.ConnDrainPoll, c.onLoop(d.check))
 		return
 	}
-	check()
+	d.check()
+}
+
+// drainWait is one waitSubs in progress. check, d.run bound once, is its
+// deadline timer's, poll's or wake-up's event: a connection reuses its
+// drainWaits from run to run (c.drainWaits), and a new closure for every
+// wait was a tenth of a small run's allocations.
+type drainWait struct {
+	c        *Conn
+	deadline sim.Time
+	min      int
+	next     func()
+	timer    sim.Timer
+	done     bool
+	check    func()
+}
+
+// run is one check of the wait: it ends the wait (calling next, or, on a
+// closed connection, quietly) or polls again.
+func (d *drainWait) run() {
+	c := d.c
+	poll := c.w.profile.ConnDrainPoll
+	if d.done {
+		return
+	}
+	if c.now() >= d.deadline {
+		d.done = true
+		if poll > 0 && c.w.profile.PollDeadlineFirst {
+			c.drainDeadlinePolled = true
+		}
+		d.next()
+		return
+	}
+	if c.isClosed() && !c.revivesClosed() {
+		d.done = true
+		if c.w.mut.Has(ClosedCBTwice) {
+			c.closedAgain()
+		}
+		return
+	}
+	if c.subs.len() == d.min {
+		d.done = true
+		c.w.sim.Cancel(d.timer)
+		c.onSubRemoved = nil
+		d.next()
+		return
+	}
+	if poll > 0 {
+		c.w.sim.After(poll, c.onLoop(d.check))
+		return
+	}
+	c.onSubRemoved = d.check
 }
 
 // finishDrain reports a timeout if subscriptions are left, then moves to
@@ -338,29 +361,10 @@ func (c *Conn) finishDrain() {
 		return
 	}
 	c.setStatus(DrainingPubs)
-	done := func(err string) {
-		c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
-		if err != "" && p.FinalFlushErrStopsDrain {
-			// The flush's error is raised to the drain's caller: the drain
-			// ends with it, unclosed.
-			w.trace(c.name, "drain.stopped", sim.Str("error", err))
-			c.rec.DrainResult, c.rec.DrainDoneAt = err, c.now()
-			c.drainDone()
-			return
-		}
-		if err != "" {
-			if p.FailedFlushEndsDrain {
-				// nats.js v2: the drain's promise resolves; close is
-				// skipped and the connection stays draining.
-				c.rec.DrainResult, c.rec.DrainDoneAt = OK, c.now()
-				w.trace(c.name, "drain.flush_failed", sim.Str("error", err))
-				c.drainDone()
-				return
-			}
-			c.pushDrainErr(err)
-		}
-		c.drainClose()
+	if c.finalFlushedFn == nil {
+		c.finalFlushedFn = c.finalFlushed
 	}
+	done := c.finalFlushedFn
 	if c.barriersDue > 0 && w.otherWay(RaceFinalFlushFirst) {
 		// The subscription drains started at this instant write their
 		// barrier PINGs first.
@@ -368,6 +372,36 @@ func (c *Conn) finishDrain() {
 		return
 	}
 	c.finalFlush(timedOut, done)
+}
+
+// finalFlushed is the end of the drain's final flush (finalFlush's done,
+// c.finalFlushedFn): it records the flush,
+// then closes, or ends the drain on a failed flush where the profile
+// does.
+func (c *Conn) finalFlushed(err string) {
+	w := c.w
+	p := w.profile
+	c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
+	if err != "" && p.FinalFlushErrStopsDrain {
+		// The flush's error is raised to the drain's caller: the drain
+		// ends with it, unclosed.
+		w.trace(c.name, "drain.stopped", sim.Str("error", err))
+		c.rec.DrainResult, c.rec.DrainDoneAt = err, c.now()
+		c.drainDone()
+		return
+	}
+	if err != "" {
+		if p.FailedFlushEndsDrain {
+			// nats.js v2: the drain's promise resolves; close is
+			// skipped and the connection stays draining.
+			c.rec.DrainResult, c.rec.DrainDoneAt = OK, c.now()
+			w.trace(c.name, "drain.flush_failed", sim.Str("error", err))
+			c.drainDone()
+			return
+		}
+		c.pushDrainErr(err)
+	}
+	c.drainClose()
 }
 
 // finalFlush is the drain's flush of what was published, then done (or,
@@ -473,19 +507,21 @@ func (c *Conn) markDraining(s *Sub) {
 	}
 }
 
-// barrier is a PING/PONG round trip whose error is ignored; with a
+// barrier is a PING/PONG round trip whose error is ignored: then, called
+// when it ends, is handed the flush's error only so that it can be the
+// flush's callback itself, and must take no notice of it. With a
 // SubDrainFlushTimeout of zero it waits for its PONG for ever. It returns
 // the PONG's waiter (nil if none was queued).
-func (c *Conn) barrier(then func()) *flushWait {
+func (c *Conn) barrier(then func(ignored string)) *flushWait {
 	if c.w.mut.Has(NoFlushBarrier) {
-		then()
+		then("")
 		return nil
 	}
 	timeout := c.w.profile.SubDrainFlushTimeout
 	if timeout == 0 {
 		timeout = waitForever
 	}
-	return c.flush1(timeout, func(string) { then() })
+	return c.flush1(timeout, then)
 }
 
 // checkDrained is a subscription drain's own goroutine: a PING/PONG barrier
@@ -497,7 +533,7 @@ func (c *Conn) checkDrained(s *Sub) {
 		return
 	}
 	if !c.w.profile.DrainCallFlushes || c.w.mut.Has(NoFlushBarrier) {
-		s.barrierWait = c.barrier(func() { c.afterBarrier(s) })
+		s.barrierWait = c.barrier(s.afterBarrierEvent())
 		return
 	}
 	// The drain call makes the barrier, bounded by the drain's timeout; a
@@ -624,6 +660,24 @@ func (s *Sub) pollEvent() func() {
 		s.pollOnLoop = s.c.onLoop(s.poll())
 	}
 	return s.pollOnLoop
+}
+
+// checkDrainedEvent is s.c.checkDrained(s), and afterBarrierEvent
+// s.c.afterBarrier(s) as a barrier's callback, each made once per
+// subscription, as poll is, and kept from run to run: every subscription
+// a drain UNSUBs starts both.
+func (s *Sub) checkDrainedEvent() func() {
+	if s.checkDrainedFn == nil {
+		s.checkDrainedFn = func() { s.c.checkDrained(s) }
+	}
+	return s.checkDrainedFn
+}
+
+func (s *Sub) afterBarrierEvent() func(ignored string) {
+	if s.afterBarrierFn == nil {
+		s.afterBarrierFn = func(string) { s.c.afterBarrier(s) }
+	}
+	return s.afterBarrierFn
 }
 
 // mapOrder is the MapOrderSnapshot mutation: Go's randomised map iteration

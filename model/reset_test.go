@@ -9,10 +9,10 @@ import (
 	"github.com/drainsim/drainsim/model/scenario"
 )
 
-// TestStrTableEmptied: an emptied string table, whether it lost its
+// TestStrTableEmptied: an emptied string table (strTable.empty), whether it lost its
 // strings one by one (a run that used little of it) or all at once, holds
 // none of them, keeps no string alive anywhere in its array, and gives
-// the next run the ids a new table would. Catches an emptied that skips
+// the next run the ids a new table would. Catches an empty that skips
 // the deletes (the next run's strings would keep the previous ids) or
 // clears the array short of its length.
 func TestStrTableEmptied(t *testing.T) {
@@ -21,7 +21,7 @@ func TestStrTableEmptied(t *testing.T) {
 		l.Intern(strings.Repeat("x", i%50) + string(rune('a'+i/50)))
 	}
 	for _, n := range []int{500, 10, 3} { // cleared whole, then one by one
-		l.strs = l.strs.emptied()
+		l.strs.empty()
 		if len(l.strs.ids) != 0 {
 			t.Fatalf("after a run of %d strings: %d left in the map", n, len(l.strs.ids))
 		}

@@ -112,6 +112,40 @@ func (rc *recycler[T]) put(made []*T) {
 	rc.free, rc.list = append(rc.free, made...), made
 }
 
+// arena holds the objects of one kind that a connection made in its
+// earlier runs (flush and drain waiters), for its later runs to reuse
+// with the events bound to them: a drain's flushes and waits were most of
+// a small run's allocations. An object a run takes stays that run's until
+// the run ends, however long a timer or a PONG queue still reaches it;
+// rewind, at the next run's set-up, makes them all free again. At most
+// arenaMax are kept: a run that makes more makes the rest anew, so that a
+// long run's thousands of flushes are not held for ever.
+type arena[T any] struct {
+	made []*T
+	used int // made[:used] are the current run's
+}
+
+// arenaMax is the most objects an arena keeps.
+const arenaMax = 16
+
+// take gives an object of an earlier run, as that run left it, or a new
+// zero one; the caller resets it.
+func (a *arena[T]) take() *T {
+	if a.used < len(a.made) {
+		a.used++
+		return a.made[a.used-1]
+	}
+	x := new(T)
+	if len(a.made) < arenaMax {
+		a.made = append(a.made, x)
+		a.used++
+	}
+	return x
+}
+
+// rewind makes every object free for the next run's takes.
+func (a *arena[T]) rewind() { a.used = 0 }
+
 // worldMaps are the maps a run looks its clients and subscriptions up in,
 // which a Runner empties and hands to its next run: a run's small maps
 // were a tenth of a generated scenario's allocated objects.
@@ -291,7 +325,10 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	res, l := r.res, r.res.Ledger
 	r.res = nil
 	*res = Result{Subs: r.recycled.subRecs.emptyList(), Conns: r.recycled.connRecs.emptyList(), counters: emptied(res.counters)}
-	*l = Ledger{budget: budget, strs: l.strs.emptied()}
+	// The Ledger is reset field by field, its string table in place
+	// (strTable.empty): a field added to Ledger is reset here too.
+	l.Messages, l.Deliveries, l.budget = nil, nil, budget
+	l.strs.empty()
 	return res, l
 }
 

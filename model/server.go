@@ -780,7 +780,9 @@ func (s *Server) shut(sc *serverConn, why DropReason) {
 			s.removed(ss, why)
 		}
 	}
-	sc.ordered, sc.bySid, sc.nClosed = nil, nil, 0
+	// Emptied, not dropped: the arrays serve the connection a Runner's
+	// next run accepts in sc's memory (accept).
+	sc.ordered, sc.bySid, sc.nClosed = emptied(sc.ordered), emptied(sc.bySid), 0
 	s.openGate(sc)
 	if s.conns[sc.client.idx] == sc {
 		s.conns[sc.client.idx] = nil

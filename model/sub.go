@@ -77,7 +77,11 @@ type Sub struct {
 	// pollFn and pollOnLoop are the drain poll (Sub.poll, Sub.pollEvent),
 	// made when the subscription first polls.
 	pollFn, pollOnLoop func()
-	dupDone            map[int]bool // DuplicateDelivery mutation: messages already repeated
+	// checkDrainedFn and afterBarrierFn are its drain's events
+	// (checkDrainedEvent, afterBarrierEvent), made on first use.
+	checkDrainedFn func()
+	afterBarrierFn func(string)
+	dupDone        map[int]bool // DuplicateDelivery mutation: messages already repeated
 	// atYield runs (once) when the subscription's task next yields
 	// (DrainAtYield): a callback awaits something that waits, or the
 	// executor runs out of queued messages.
@@ -842,7 +846,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 			c.removeSub(s, "drain")
 		} else {
 			c.barriersDue++
-			c.w.sim.At(c.now(), func() { c.checkDrained(s) })
+			c.w.sim.At(c.now(), s.checkDrainedEvent())
 		}
 	}
 	if !c.isReconnecting() {

@@ -264,7 +264,10 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		tcp:    true,
 		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
 		toServer: c.toServer, fromServer: c.fromServer, links: c.links, flushFn: c.flushFn, achFn: c.achFn,
+		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits,
 	}
+	c.flushWaits.rewind()
+	c.drainWaits.rewind()
 	lat := w.sc.Network.Latency
 	c.toServer.reset(w, "latency", lat, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
@@ -457,7 +460,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
-		topFn: s.topFn, pollFn: s.pollFn, runs: runsFor(w.profile, spec), mut: w.mut,
+		topFn: s.topFn, pollFn: s.pollFn, checkDrainedFn: s.checkDrainedFn, afterBarrierFn: s.afterBarrierFn, runs: runsFor(w.profile, spec), mut: w.mut,
 		serial:      callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct},
 		nextWaiters: emptied(s.nextWaiters), woken: emptied(s.woken)}
 	if !c.w.profile.Concurrent {

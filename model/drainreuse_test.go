@@ -1,0 +1,69 @@
+package model
+
+import (
+	"testing"
+
+	"github.com/drainsim/drainsim/model/scenario"
+)
+
+// TestArenaTakesDistinctAndReuses: within a run every take is an object of
+// its own, however many a run takes, and after rewind the next run's first
+// arenaMax takes are the earlier run's objects, in order; past arenaMax they
+// are new. Catches a take that does not advance (two waiters of one run
+// sharing an object), a rewind that does not reset (nothing reused), and an
+// arena that keeps more than arenaMax.
+func TestArenaTakesDistinctAndReuses(t *testing.T) {
+	var a arena[int]
+	first := make([]*int, arenaMax+3)
+	seen := make(map[*int]bool)
+	for i := range first {
+		x := a.take()
+		if seen[x] {
+			t.Fatalf("take %d gave an object this run already took", i)
+		}
+		seen[x], first[i] = true, x
+	}
+	a.rewind()
+	for i := range arenaMax {
+		if x := a.take(); x != first[i] {
+			t.Fatalf("after rewind, take %d gave a new object, want the earlier run's", i)
+		}
+	}
+	if x := a.take(); seen[x] {
+		t.Fatalf("after rewind, take %d gave an earlier run's object, want a new one (arenaMax %d)", arenaMax, arenaMax)
+	}
+	if len(a.made) != arenaMax {
+		t.Fatalf("the arena keeps %d objects, want arenaMax %d", len(a.made), arenaMax)
+	}
+}
+
+// TestDrainReusesItsEvents: a Runner's run of conformance's time-compression
+// scenario (a drain whose barrier flushes, whose wait polls and times out,
+// then a final flush) allocates at most 8 objects once an earlier run left
+// its memory: the flush and drain waiters with their events, the
+// subscription's drain callbacks, the connection's drain events and drain
+// stream, the subscription list and the server connection's lists are the
+// earlier run's (28 objects before they were). Catches any of them made
+// anew each run, e.g. newFlushWait binding its events every time (+6: 14),
+// waitSubs not taking from its arena (+2) or shut dropping the server
+// connection's lists (+2: 10). That a reused waiter behaves as a new one is
+// TestRunnerRecyclesWorlds' and TestRunnerMatchesRun's.
+func TestDrainReusesItsEvents(t *testing.T) {
+	sc, err := scenario.Load("../testdata/conformance/conn-drain-timeout.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := GoProfile
+	p.ReconnectJitter = 0
+	cfg := Config{Profile: &p}
+	var r Runner
+	run := func() {
+		if _, err := r.Run(sc, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	if n := testing.AllocsPerRun(20, run); n > 8 {
+		t.Errorf("a recycled run of %s allocates %.0f objects, want at most 8", sc.Name, n)
+	}
+}
