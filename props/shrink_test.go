@@ -5,7 +5,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
 )
 
 // TestShrinkSeparatesFaults: a counterexample whose fault ties with a
@@ -67,4 +69,35 @@ actions:
 	require.NotNil(t, got.Actions[0].Flush)
 
 	require.False(t, removeAction(sc, 1), "actions[2] waits for actions[1]")
+}
+
+// TestShrinkCloneIsReparse checks what Shrink relies on when it copies
+// its current scenario with Clone instead of reparse: for generated
+// scenarios of every profile, with and without a topology, once
+// reparsed, Clone gives what reparse gives, and every shrink edit of the
+// copy leaves the original as it was. It fails when Clone shares a slice
+// with the original (an edit's append(s[:j], s[j+1:]...) then rewrites
+// the current scenario: make deepCopy's Slice case dst.Set(src)) or
+// differs from the round trip in any field.
+func TestShrinkCloneIsReparse(t *testing.T) {
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed := uint64(1); seed <= 20; seed++ {
+			for _, sc := range []*scenario.Scenario{GenProfileScenario(sim.NewPCG(seed), p), GenClusterScenario(sim.NewPCG(seed), p)} {
+				cur, ok := reparse(sc)
+				require.True(t, ok, "%s seed %d", name, seed)
+				want, ok := reparse(cur)
+				require.True(t, ok, "%s seed %d", name, seed)
+				require.Equal(t, want, cur.Clone(), "%s seed %d", name, seed)
+				text := string(cur.Marshal())
+				for _, e := range shrinkEdits {
+					for i := range e.n(cur) {
+						e.apply(cur.Clone(), i)
+					}
+				}
+				require.Equal(t, text, string(cur.Marshal()), "%s seed %d: an edit of a clone changed the original", name, seed)
+			}
+		}
+	}
 }
