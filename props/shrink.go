@@ -22,7 +22,8 @@ const maxShrinkTries = 3000
 // and still fails, until a whole pass keeps nothing. The seed is never
 // changed, so the result replays under `drainsim run` exactly as fails saw
 // it. fails should be deterministic (a flaky one, such as the determinism
-// check, only shrinks less); sc is not modified.
+// check, only shrinks less): Shrink asks it once per distinct candidate
+// (remembered). sc is not modified.
 //
 // A counterexample is also meant to be played on the real library (see
 // conformance), where a fault is made by the harness and every other action
@@ -35,6 +36,7 @@ func Shrink(sc *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenari
 		return sc
 	}
 	tries := 0
+	fails = remembered(fails)
 	cur = separateFaults(cur, fails, &tries)
 	for changed := true; changed && tries < maxShrinkTries; {
 		changed = false
@@ -56,6 +58,27 @@ func Shrink(sc *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenari
 		}
 	}
 	return cur
+}
+
+// remembered returns fails with its verdicts kept by the scenario's
+// file text, which names a candidate exactly (a candidate is what Parse
+// reads from it). Edits often make a candidate tried before — a count of
+// 2 lowered to 1 and halved, a time set to 0 and rounded down to 0, a
+// removal that the next pass tries again — a tenth of a check --matrix's
+// candidates; fails, deterministic, would only repeat its verdict, at the
+// cost of a run (about 16 when the counterexample must keep replaying on
+// the real library).
+func remembered(fails func(*scenario.Scenario) bool) func(*scenario.Scenario) bool {
+	verdicts := make(map[string]bool)
+	return func(sc *scenario.Scenario) bool {
+		text := string(sc.Marshal())
+		v, ok := verdicts[text]
+		if !ok {
+			v = fails(sc)
+			verdicts[text] = v
+		}
+		return v
+	}
 }
 
 // realGap is the least distance between a fault (disconnect,

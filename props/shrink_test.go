@@ -1,6 +1,7 @@
 package props
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -100,4 +101,35 @@ func TestShrinkCloneIsReparse(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestShrinkAsksOncePerCandidate: Shrink runs its predicate once per
+// distinct candidate (remembered), and the shrunk scenario still fails.
+// It fails when Shrink stops remembering (drop the `fails =
+// remembered(fails)` line: generated scenarios then repeat candidates) or
+// when remembered keys on something other than the candidate's text (a
+// pointer never repeats).
+func TestShrinkAsksOncePerCandidate(t *testing.T) {
+	p, err := model.LookupProfile("go")
+	require.NoError(t, err)
+	repeated := 0
+	for seed := uint64(1); seed <= 30; seed++ {
+		calls := map[string]int{}
+		publishes := func(c *scenario.Scenario) bool {
+			calls[string(c.Marshal())]++
+			return slices.ContainsFunc(c.Actions, func(a scenario.Action) bool { return a.Publish != nil })
+		}
+		sc := GenProfileScenario(sim.NewPCG(seed), p)
+		if !publishes(sc) {
+			continue
+		}
+		shrunk := Shrink(sc, publishes)
+		require.True(t, publishes(shrunk), "seed %d", seed)
+		for text, n := range calls {
+			if n > 1 && text != string(shrunk.Marshal()) && text != string(sc.Marshal()) {
+				repeated++
+			}
+		}
+	}
+	require.Zero(t, repeated, "candidates asked about more than once")
 }
