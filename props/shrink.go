@@ -66,8 +66,8 @@ func Shrink(sc *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenari
 // 2 lowered to 1 and halved, a time set to 0 and rounded down to 0, a
 // removal that the next pass tries again — a tenth of a check --matrix's
 // candidates; fails, deterministic, would only repeat its verdict, at the
-// cost of a run (about 16 when the counterexample must keep replaying on
-// the real library).
+// cost of a run (8 when the counterexample must keep replaying on the
+// real library: conformance.Replayable runs it under 7 perturbations).
 func remembered(fails func(*scenario.Scenario) bool) func(*scenario.Scenario) bool {
 	verdicts := make(map[string]bool)
 	return func(sc *scenario.Scenario) bool {
@@ -143,7 +143,8 @@ func Size(sc *scenario.Scenario) int {
 // and each edited candidate, which the edit may have made invalid; it
 // copies the current scenario, a reparse's result and so valid, with
 // Clone, which gives what reparse would (scenario.Scenario.Clone) without
-// the YAML round trip, a third of a short check --matrix.
+// the YAML round trip: half the shrinks' YAML, a sixth of a short check
+// --matrix.
 func reparse(sc *scenario.Scenario) (*scenario.Scenario, bool) {
 	out, err := scenario.Parse(sc.File, sc.Marshal())
 	return out, err == nil
