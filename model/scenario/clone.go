@@ -41,8 +41,11 @@ func deepCopy(dst, src reflect.Value) {
 	case reflect.Struct:
 		dst.Set(src)
 		for i := range src.NumField() {
-			if src.Type().Field(i).IsExported() {
-				deepCopy(dst.Field(i), src.Field(i))
+			// Only the exported fields of dst can be set (CanSet asks
+			// that without building a reflect.StructField, which a
+			// shrink's thousands of copies would pay for).
+			if f := dst.Field(i); f.CanSet() {
+				deepCopy(f, src.Field(i))
 			}
 		}
 	default:
