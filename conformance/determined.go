@@ -204,10 +204,10 @@ func variants(sc *scenario.Scenario, p *model.Profile, pts []perturbation) ([]Va
 	}
 	out := []Variant{{Side: ModelSide(base)}}
 	for _, pt := range pts {
-		cp, err := Prepare(sc, 1)
-		if err != nil {
-			return nil, err
-		}
+		// sc is prepared already: each perturbation edits a copy of it
+		// (a Clone, which costs far less than Prepare's YAML round trip
+		// and gives the same scenario: scenario.Scenario.Clone).
+		cp := sc.Clone()
 		prof := *p
 		if pt.apply != nil {
 			pt.apply(cp, &prof)

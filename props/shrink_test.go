@@ -5,7 +5,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
 )
 
 // TestShrinkSeparatesFaults: a counterexample whose fault ties with a
@@ -67,4 +69,74 @@ actions:
 	require.NotNil(t, got.Actions[0].Flush)
 
 	require.False(t, removeAction(sc, 1), "actions[2] waits for actions[1]")
+}
+
+// TestShrinkCloneIsReparse checks what Shrink relies on when it copies
+// its current scenario with Clone instead of reparse: for generated
+// scenarios of every profile, with and without a topology, once
+// reparsed, Clone gives what reparse gives, and every shrink edit of the
+// copy leaves the original as it was. It fails when Clone shares a slice
+// with the original (an edit's append(s[:j], s[j+1:]...) then rewrites
+// the current scenario: make deepCopy's Slice case dst.Set(src)) or
+// differs from the round trip in any field.
+func TestShrinkCloneIsReparse(t *testing.T) {
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed := uint64(1); seed <= 20; seed++ {
+			for _, sc := range []*scenario.Scenario{GenProfileScenario(sim.NewPCG(seed), p), GenClusterScenario(sim.NewPCG(seed), p)} {
+				cur, ok := reparse(sc)
+				require.True(t, ok, "%s seed %d", name, seed)
+				want, ok := reparse(cur)
+				require.True(t, ok, "%s seed %d", name, seed)
+				require.Equal(t, want, cur.Clone(), "%s seed %d", name, seed)
+				text := string(cur.Marshal())
+				for _, e := range shrinkEdits {
+					for i := range e.n(cur) {
+						e.apply(cur.Clone(), i)
+					}
+				}
+				require.Equal(t, text, string(cur.Marshal()), "%s seed %d: an edit of a clone changed the original", name, seed)
+			}
+		}
+	}
+}
+
+// TestShrinkAsksOncePerCandidate: Shrink runs its predicate once per
+// distinct candidate (remembered), and the shrunk scenario still fails.
+// It fails when Shrink stops remembering (drop the `fails =
+// remembered(fails)` line: generated scenarios then repeat candidates) or
+// when remembered keys on something other than the candidate's text (a
+// pointer never repeats).
+func TestShrinkAsksOncePerCandidate(t *testing.T) {
+	p, err := model.LookupProfile("go")
+	require.NoError(t, err)
+	repeated := 0
+	for seed := uint64(1); seed <= 30; seed++ {
+		calls := map[string]int{}
+		// At least two messages published: lowering a count of 2 or 3
+		// to 1 fails, and halving it then makes the same candidate.
+		publishes := func(c *scenario.Scenario) bool {
+			calls[string(c.Marshal())]++
+			n := 0
+			for _, a := range c.Actions {
+				if a.Publish != nil {
+					n += a.Publish.Count
+				}
+			}
+			return n >= 2
+		}
+		sc := GenProfileScenario(sim.NewPCG(seed), p)
+		if !publishes(sc) {
+			continue
+		}
+		shrunk := Shrink(sc, publishes)
+		require.True(t, publishes(shrunk), "seed %d", seed)
+		for text, n := range calls {
+			if n > 1 && text != string(shrunk.Marshal()) && text != string(sc.Marshal()) {
+				repeated++
+			}
+		}
+	}
+	require.Zero(t, repeated, "candidates asked about more than once")
 }
