@@ -86,12 +86,14 @@ type World struct {
 // (Runner.handOver): the Result stays valid for good. A recycled run's
 // results are a fresh run's (TestRunnerRecyclesWorlds and the other
 // Runner tests compare them with a new Runner's), so which Runner the
-// pool lends changes nothing.
+// pool lends changes nothing. The Runner goes back to the pool only after
+// a run that returned: one that panicked midway is dropped, never lent again.
 func Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	r := runners.Get().(*Runner)
-	defer runners.Put(r)
-	defer r.handOver()
-	return r.Run(sc, cfg)
+	res, err := r.Run(sc, cfg)
+	r.handOver()
+	runners.Put(r)
+	return res, err
 }
 
 // runners lends Run a Runner.
