@@ -9,6 +9,69 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// lockstep drives a Sim and the reference kernel (refSim) with the same
+// operations, for the tests that compare the two: after each operation
+// (check) every event must have run in the reference's order, and the
+// clock and the pending count agree.
+type lockstep struct {
+	t         require.TestingT
+	s         *Sim
+	ref       *refSim
+	ran, want []int
+	timers    []Timer
+}
+
+func newLockstep(t require.TestingT) *lockstep {
+	return &lockstep{t: t, s: New(Budget{}), ref: &refSim{}}
+}
+
+// schedule makes an event at at in both kernels.
+func (l *lockstep) schedule(at Time) {
+	id := len(l.timers)
+	l.ref.at(at, id)
+	l.timers = append(l.timers, l.s.At(at, func() { l.ran = append(l.ran, id) }))
+}
+
+// cancel cancels the event id in both, which must agree whether it was
+// still pending.
+func (l *lockstep) cancel(op, id int) {
+	require.Equal(l.t, l.ref.cancel(id), l.s.Cancel(l.timers[id]), "op %d: cancel %d", op, id)
+}
+
+// step runs the next event of both.
+func (l *lockstep) step(op int) {
+	e, ok := l.ref.pop()
+	require.Equal(l.t, ok, l.s.Step(), "op %d: step", op)
+	if ok {
+		l.want = append(l.want, e.id)
+	}
+}
+
+// runUntil runs both up to until.
+func (l *lockstep) runUntil(until Time) {
+	l.s.RunUntil(until)
+	for len(l.ref.q) > 0 && l.ref.q[0].at <= until {
+		e, _ := l.ref.pop()
+		l.want = append(l.want, e.id)
+	}
+}
+
+// check compares the events run so far, the clocks and the pending counts.
+func (l *lockstep) check(op int) {
+	require.Equal(l.t, l.want, l.ran, "op %d: order", op)
+	require.Equal(l.t, l.ref.now, l.s.Now(), "op %d: clock", op)
+	require.Equal(l.t, len(l.ref.q), l.s.Pending(), "op %d: pending", op)
+}
+
+// finish runs both to the end and compares every event run.
+func (l *lockstep) finish() {
+	l.s.Run()
+	for e, ok := l.ref.pop(); ok; e, ok = l.ref.pop() {
+		l.want = append(l.want, e.id)
+	}
+	require.Equal(l.t, l.want, l.ran)
+}
+
 // queueRun drives a Sim and the reference with the same random
 // operations: schedules in bursts (ties, near, far and very far times, so
 // that both the list and every level of the radix heap are used), cancels,
@@ -17,15 +80,7 @@ import (
 // the event run, the clock or the pending count.
 func queueRun(t *testing.T, seed uint64, ops int) {
 	c := NewPCG(seed)
-	s := New(Budget{})
-	ref := &refSim{}
-	var ran, want []int
-	var timers []Timer
-	schedule := func(at Time) {
-		id := len(timers)
-		ref.at(at, id)
-		timers = append(timers, s.At(at, func() { ran = append(ran, id) }))
-	}
+	l := newLockstep(t)
 	delay := func() time.Duration {
 		switch c.IntN("kind", 6) {
 		case 0:
@@ -45,40 +100,24 @@ func queueRun(t *testing.T, seed uint64, ops int) {
 		switch k := c.IntN("op", 10); {
 		case k < 4:
 			for range 1 + c.IntN("burst", 40) {
-				schedule(s.Now().Add(delay()))
+				l.schedule(l.s.Now().Add(delay()))
 			}
 		case k < 5:
-			if len(timers) > 0 {
-				id := c.IntN("victim", len(timers))
-				require.Equal(t, ref.cancel(id), s.Cancel(timers[id]), "op %d: cancel %d", op, id)
+			if len(l.timers) > 0 {
+				l.cancel(op, c.IntN("victim", len(l.timers)))
 			}
 		case k < 8:
-			e, ok := ref.pop()
-			require.Equal(t, ok, s.Step(), "op %d: step", op)
-			if ok {
-				want = append(want, e.id)
-			}
+			l.step(op)
 		default:
-			until := s.Now().Add(delay())
-			s.RunUntil(until)
-			for len(ref.q) > 0 && ref.q[0].at <= until {
-				e, _ := ref.pop()
-				want = append(want, e.id)
-			}
+			l.runUntil(l.s.Now().Add(delay()))
 			// Events before the next one, after RunUntil looked at it.
 			for range c.IntN("early", 80) {
-				schedule(s.Now().Add(time.Duration(c.IntN("d", 3))))
+				l.schedule(l.s.Now().Add(time.Duration(c.IntN("d", 3))))
 			}
 		}
-		require.Equal(t, want, ran, "op %d: order", op)
-		require.Equal(t, ref.now, s.Now(), "op %d: clock", op)
-		require.Equal(t, len(ref.q), s.Pending(), "op %d: pending", op)
+		l.check(op)
 	}
-	s.Run()
-	for e, ok := ref.pop(); ok; e, ok = ref.pop() {
-		want = append(want, e.id)
-	}
-	require.Equal(t, want, ran)
+	l.finish()
 }
 
 // TestQueueMatchesReference runs queueRun over many seeds. It fails when
