@@ -65,6 +65,7 @@ type World struct {
 	rc            *recyclers    // earlier runs' objects to reset
 	actionRuns    []*actionRun  // the actions' events made (actionCalls)
 	serverConns   []*serverConn // every connection a server accepted
+	serverSubs    []*serverSub  // every subscription a server's client made (processSub)
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
 	// okID is OK interned, once a call has succeeded (resultID).
@@ -146,13 +147,14 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.sim.SetTies(rng.Stream("ties"))
 	}
 	w.conns, w.subList, w.actionRuns = w.rc.conns.emptyList(), w.rc.subs.emptyList(), w.rc.actions.emptyList()
-	w.serverConns = w.rc.serverConns.emptyList()
+	w.serverConns, w.serverSubs = w.rc.serverConns.emptyList(), w.rc.serverSubs.emptyList()
 	w.res, w.ledger = pool.takeResult(w.sim)
 	// The set-up's objects the earlier runs did not leave are made as one
 	// array per kind: a thousand clients or subscriptions were a thousand
 	// allocations apiece.
 	w.rc.conns.reserve(len(sc.Clients))
 	w.rc.serverConns.reserve(len(sc.Clients))
+	w.rc.serverSubs.reserve(len(sc.Subs))
 	w.rc.connRecs.reserve(len(sc.Clients))
 	w.rc.subs.reserve(len(sc.Subs))
 	w.rc.subRecs.reserve(len(sc.Subs))
