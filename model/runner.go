@@ -48,6 +48,9 @@ type Runner struct {
 	recycled recyclers
 	streams  [numStreams]sim.Chooser
 	root     ownStream
+	// sources are "actions[i]" for every i its runs asked
+	// World.actionSource for.
+	sources []string
 }
 
 // The streams a Runner hands to its next run to re-seed (takeStream).
