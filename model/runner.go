@@ -48,6 +48,9 @@ type Runner struct {
 	recycled recyclers
 	streams  [numStreams]sim.Chooser
 	root     ownStream
+	// sources are "actions[i]" for every i its runs asked
+	// World.actionSource for.
+	sources []string
 }
 
 // The streams a Runner hands to its next run to re-seed (takeStream).
@@ -60,13 +63,14 @@ const (
 )
 
 // recyclers are the objects of earlier runs that a run resets rather than
-// allocates: newConn, newSub, actionCalls and Server.accept take from
-// them, and newConn and newSub the records.
+// allocates: newConn, newSub, actionCalls, Server.accept and
+// Server.processSub take from them, and newConn and newSub the records.
 type recyclers struct {
 	conns       recycler[Conn]
 	subs        recycler[Sub]
 	actions     recycler[actionRun]
 	serverConns recycler[serverConn]
+	serverSubs  recycler[serverSub]
 	connRecs    recycler[ConnRecord]
 	subRecs     recycler[SubRecord]
 }
@@ -192,6 +196,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	r.recycled.subs.put(w.subList)
 	r.recycled.actions.put(w.actionRuns)
 	r.recycled.serverConns.put(w.serverConns)
+	r.recycled.serverSubs.put(w.serverSubs)
 	r.recycled.connRecs.put(res.Conns)
 	r.recycled.subRecs.put(res.Subs)
 	r.streams = [numStreams]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient, nil}

@@ -264,7 +264,15 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 		return // a duplicate sid is silently ignored
 	}
 	cs := s.w.subList[f.ref]
-	ss := &serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
+	// The record is one of the Runner's previous run when there is one:
+	// nothing of an earlier run reaches it, since a Server and its
+	// sublist serve one run (newServer).
+	ss := s.w.rc.serverSubs.take()
+	if ss == nil {
+		ss = new(serverSub)
+	}
+	*ss = serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
+	s.w.serverSubs = append(s.w.serverSubs, ss)
 	sc.ordered = append(sc.ordered, ss)
 	sc.bySid = growTo(sc.bySid, int(f.sid)+1)
 	sc.bySid[f.sid] = ss

@@ -48,7 +48,7 @@ func newTriggers(w *World) *triggers {
 	}
 	if t != nil {
 		for i := range w.sc.Actions {
-			t.bySource[actionSource(i)] = i
+			t.bySource[w.actionSource(i)] = i
 		}
 	}
 	return t
@@ -79,7 +79,7 @@ func (t *triggers) fire(i int) {
 		return
 	}
 	a := &w.sc.Actions[i]
-	w.trace("scenario", "trigger", sim.Str("source", actionSource(i)), sim.Str("event", a.After.Event.String()), sim.Dur("delay", a.After.Delay))
+	w.trace("scenario", "trigger", sim.Str("source", w.actionSource(i)), sim.Str("event", a.After.Event.String()), sim.Dur("delay", a.After.Delay))
 	w.sim.After(a.After.Delay, w.onActionLoop(a, w.actionCalls(i)))
 }
 

@@ -1,0 +1,59 @@
+package model
+
+import (
+	"testing"
+	"time"
+
+	"github.com/drainsim/drainsim/model/scenario"
+)
+
+// recycledAllocsPerClient is how many objects a Runner's run of sc(n)
+// allocates per client once an earlier run of the same scenario left its
+// memory: the difference between 200 and 100 clients, over 100, so that
+// the run's fixed allocations cancel.
+func recycledAllocsPerClient(t *testing.T, sc func(n int) *scenario.Scenario) float64 {
+	allocs := func(n int) float64 {
+		sc := sc(n)
+		var r Runner
+		run := func() {
+			if _, err := r.Run(sc, Config{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run()
+		return testing.AllocsPerRun(3, run)
+	}
+	return (allocs(200) - allocs(100)) / 100
+}
+
+// TestRecycledRunAllocsPerClient: a Runner's recycled run allocates at
+// most one object per client with a subscription and a publish (the
+// server's list of its subject's subscriptions, sublist.add). Catches
+// Server.processSub making its subscription record anew (2 a client) and
+// the action's call source "actions[i]" formatted every run rather than
+// kept in the Runner (World.actionSource: 2 more past the first 64
+// actions, 3 a client).
+func TestRecycledRunAllocsPerClient(t *testing.T) {
+	if per := recycledAllocsPerClient(t, manyClients); per > 1 {
+		t.Errorf("a recycled run allocates %.2f objects a client, want at most 1", per)
+	}
+}
+
+// TestRecycledDrainAllocsPerClient: a drain action per client (as in
+// Scale/clients=1k) raises a recycled run's allocations to at most 6 a
+// client: the drain call's callback and what drainConnection makes per
+// drain (its snapshot and order of the subscriptions, its continuations).
+// Catches act recording its calls through a closure over its variables
+// rather than the actCall value its callbacks copy (+1: 7).
+func TestRecycledDrainAllocsPerClient(t *testing.T) {
+	per := recycledAllocsPerClient(t, func(n int) *scenario.Scenario {
+		sc := manyClients(n)
+		for _, c := range sc.Clients {
+			sc.Actions = append(sc.Actions, scenario.Action{At: time.Millisecond, Drain: &scenario.ClientRef{Client: c.Name}})
+		}
+		return sc
+	})
+	if per > 6 {
+		t.Errorf("a recycled run with drains allocates %.2f objects a client, want at most 6", per)
+	}
+}
