@@ -81,11 +81,12 @@ type recyclers struct {
 // most the most objects one run made.
 type recycler[T any] struct{ free, list []*T }
 
-// take gives an object of an earlier run, or nil.
+// take gives an object of an earlier run (or one reserve made), as it was
+// left, or a new zero one when none is left; the caller resets it.
 func (rc *recycler[T]) take() *T {
 	n := len(rc.free)
 	if n == 0 {
-		return nil
+		return new(T)
 	}
 	x := rc.free[n-1]
 	rc.free = rc.free[:n-1]

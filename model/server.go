@@ -157,9 +157,6 @@ func checkServerOptions(sc *scenario.Scenario, p *Profile) error {
 // every run and server it is reused in.
 func (s *Server) accept(c *Conn) *serverConn {
 	sc := s.w.rc.serverConns.take()
-	if sc == nil {
-		sc = &serverConn{}
-	}
 	if sc.writeFn == nil { // a new connection: its events are made once
 		sc.writeFn = func() { sc.srv.write(sc) }
 		sc.wroteFn = func() { sc.srv.wrote(sc) }
@@ -268,9 +265,6 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	// nothing of an earlier run reaches it, since a Server and its
 	// sublist serve one run (newServer).
 	ss := s.w.rc.serverSubs.take()
-	if ss == nil {
-		ss = new(serverSub)
-	}
 	*ss = serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
 	s.w.serverSubs = append(s.w.serverSubs, ss)
 	sc.ordered = append(sc.ordered, ss)

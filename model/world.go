@@ -231,9 +231,6 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 // the world through c.w, so that they serve every run c is reused in.
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
-	if c == nil {
-		c = new(Conn)
-	}
 	if c.toServer == nil { // a new connection: its links and their callbacks are made once
 		c.toServer, c.fromServer = &c.links[0], &c.links[1]
 		c.toServer.init(w, "", sim.Dist{}, nil,
@@ -278,9 +275,6 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c.fromServer.reset(w, "latency", lat, nil)
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
-	if c.rec == nil {
-		c.rec = new(ConnRecord)
-	}
 	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
 		Status: append(emptied(c.rec.Status), StatusChange{At: 0, Status: Connected}), Callbacks: emptied(c.rec.Callbacks)}
 	return c
@@ -467,9 +461,6 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// closures (topFn, the serial callback's serviceFn, pollFn) reach it
 	// through s and its connection through s.c, so they serve again.
 	s := w.rc.subs.take()
-	if s == nil {
-		s = new(Sub)
-	}
 	if s.topFn == nil { // a new subscription
 		s.topFn = s.top
 	}
@@ -484,9 +475,6 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		s.cb = &s.serial
 	}
 	rec := w.rc.subRecs.take()
-	if rec == nil {
-		rec = new(SubRecord)
-	}
 	*rec = SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
 		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime, DrainDoneAt: NoTime,
@@ -719,9 +707,6 @@ func (w *World) actionCalls(i int) func() {
 		count, interval = a.Request.Count, a.Request.Interval
 	}
 	ar := w.rc.actions.take()
-	if ar == nil {
-		ar = new(actionRun)
-	}
 	if ar.fn == nil { // a new action event
 		ar.fn = ar.fire
 	}
