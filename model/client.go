@@ -1,7 +1,6 @@
 package model
 
 import (
-	"slices"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -38,7 +37,7 @@ type Conn struct {
 	outBytes int     // bytes buffered while reconnecting
 	kicked   bool
 	flushFn  func()
-	pongs    []*flushWait
+	pongs    fifo[*flushWait] // the PONG waiters, in the order of their PINGs
 	// drainFn is c.drainConnection and finalFlushedFn c.finalFlushed,
 	// bound on a connection's first drain and kept from run to run: every
 	// drain schedules the one and flushes to the other.
@@ -390,7 +389,7 @@ func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 	if timeout != waitForever {
 		fw.timer = c.w.sim.After(timeout, c.onLoop(fw.timedOut))
 	}
-	c.pongs = append(c.pongs, fw)
+	c.pongs.push(fw)
 	c.write(frame{op: opPing}, 6)
 	return fw
 }
@@ -406,13 +405,10 @@ func (c *Conn) settleFlush(fw *flushWait, err string) {
 
 func (c *Conn) processPong() {
 	c.pout = 0
-	if len(c.pongs) == 0 {
+	if c.pongs.len() == 0 {
 		return
 	}
-	// The queue moves down rather than off the front of its array, which
-	// a connection then keeps from run to run: it holds a PING or two.
-	fw := c.pongs[0]
-	c.pongs = slices.Delete(c.pongs, 0, 1)
+	fw := c.pongs.pop()
 	if fw.cancelled {
 		c.readLoopDead = true
 		c.w.trace(c.name, "read_loop.dead", sim.Str("why", "PONG for a cancelled waiter"))
@@ -430,14 +426,14 @@ func (c *Conn) processPong() {
 // clearPendingFlushCalls releases every waiting Flush with
 // ErrConnectionClosed.
 func (c *Conn) clearPendingFlushCalls() {
-	for _, fw := range c.pongs {
+	for _, fw := range c.pongs.queued() {
 		// The waiting goroutine resumes only after the caller (close or
 		// the reconnect) is done: an error the drain's final flush then
 		// reports comes after close's callbacks and never runs (measured
 		// by conformance scenario disconnect-during-final-flush).
 		c.w.sim.At(c.now(), fw.closed)
 	}
-	c.pongs = c.pongs[:0]
+	c.pongs.clear()
 }
 
 // pubMsg is what a publish call sends: its subject and reply interned in
@@ -748,7 +744,7 @@ func (c *Conn) processOpErr(err string) {
 			// pending flush runs into its own timeout (PY-M5); ruby-nats
 			// drops them, and a barrier without a timeout waits for ever
 			// (RB-M2).
-			c.pongs = nil
+			c.pongs.clear()
 		default:
 			c.clearPendingFlushCalls()
 		}

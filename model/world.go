@@ -263,7 +263,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		opts:   resolveOptions(w.profile, spec),
 		status: Connected,
 		tcp:    true,
-		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: emptied(c.pongs), ach: emptied(c.ach),
+		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: fifo[*flushWait]{items: emptied(c.pongs.items)}, ach: emptied(c.ach),
 		toServer: c.toServer, fromServer: c.fromServer, links: c.links, flushFn: c.flushFn, achFn: c.achFn,
 		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits,
 	}
