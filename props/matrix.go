@@ -2,6 +2,7 @@ package props
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"sync/atomic"
 
@@ -81,6 +82,9 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 	picks := make([][]pick, len(profiles))
 	for j := range picks {
 		picks[j] = make([]pick, len(rows))
+		for k := range picks[j] {
+			picks[j][k].settledBy.Store(math.MaxInt64)
+		}
 	}
 	// Every profile's runs in one pass, so that the workers stay busy
 	// across the profiles' boundaries: run g is the (g mod Runs)-th
@@ -92,10 +96,12 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 				j := g / cfg.Runs
 				r := all.swarmRun(w, &profiles[j], g%cfg.Runs)
 				r.rank = -1
-				for _, inv := range r.violated {
-					if !picks[j][slices.IndexFunc(cat, inv.is)].settled.Load() {
-						r.rank = cfg.rank(r.sc)
-						break
+				if unsettled(picks[j], cat, r.violated, g) {
+					r.rank = cfg.rank(r.sc)
+				}
+				if r.rank == 2 {
+					for _, inv := range r.violated {
+						picks[j][slices.IndexFunc(cat, inv.is)].settle(g)
 					}
 				}
 				return r
@@ -119,7 +125,6 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 					}
 					if row[k].sc == nil || r.rank > row[k].rank {
 						row[k].sc, row[k].seed, row[k].rank = r.sc, r.seed, r.rank
-						row[k].settled.Store(r.rank == 2)
 					}
 				}
 			}
@@ -219,11 +224,34 @@ type pick struct {
 	sc   *scenario.Scenario // nil while no scenario violated the row
 	seed uint64             // the generator seed sc was drawn from
 	rank int                // how well sc serves on the real library (SwarmConfig.rank)
-	// settled is set once sc replays on the real library: no later
-	// scenario replaces it, so the workers need not rank those. Ranking
-	// in the workers only saves the consumer work: the rank of a scenario
-	// is the same wherever it is computed.
-	settled atomic.Bool
+	// settledBy is the least run index (RunMatrix's g) whose scenario
+	// violates the row and was found to replay on the real library (rank
+	// 2), or math.MaxInt64. Once that run is taken, no later scenario
+	// replaces it: a worker need not rank run g when every row g violates
+	// is settled by an earlier run, even one not yet taken (which is what
+	// keeps two workers from ranking, ahead of the consumer, scenarios
+	// that one worker would not: on 2 workers `check --matrix --runs 300`
+	// ranked 322-358 scenarios instead of 228). Ranking in the workers
+	// only saves the consumer work: the rank of a scenario is the same
+	// wherever it is computed, and the consumer ranks any scenario it
+	// needs that the worker did not.
+	settledBy atomic.Int64
+}
+
+// unsettled reports whether the rank of run g, which violates the
+// invariants violated, may be needed for the row picks (indexed like cat):
+// whether one of them is not settled by an earlier run (pick.settledBy).
+func unsettled(picks []pick, cat []Invariant, violated []Invariant, g int) bool {
+	return slices.ContainsFunc(violated, func(inv Invariant) bool {
+		return picks[slices.IndexFunc(cat, inv.is)].settledBy.Load() >= int64(g)
+	})
+}
+
+// settle records that run g violates p's row and ranks 2 (settledBy).
+func (p *pick) settle(g int) {
+	for cur := p.settledBy.Load(); int64(g) < cur && !p.settledBy.CompareAndSwap(cur, int64(g)); {
+		cur = p.settledBy.Load()
+	}
 }
 
 // cell is the verdict of row k (invariant id, or DeterminismID) under
