@@ -1,0 +1,47 @@
+package conformance
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/props"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// TestAgreesIsDetermined: agrees, Replayable's early-stopping check on a
+// pooled Runner, answers what determined's full list of variants does, on
+// the first 15 generated scenarios a real stack can play of every profile
+// with a real counterpart, under both perturbation lists and under each
+// perturbation alone. It catches an agrees that stops at the first
+// perturbation that agrees rather than the first that differs, and one
+// that skips the first or the last perturbation; determined runs every
+// variant with plain model.Run, so a Runner whose recycled memory changed
+// a variant would show too.
+func TestAgreesIsDetermined(t *testing.T) {
+	seen := map[bool]int{}
+	for name := range counterparts {
+		prof, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed, played := uint64(0), 0; seed < 400 && played < 15; seed++ {
+			p, err := Prepare(props.GenProfileScenario(sim.NewPCG(seed), prof), 1)
+			if err != nil {
+				continue // a real stack cannot play it: Replayable stops before agrees
+			}
+			played++
+			lists := [][]perturbation{perturbations, replayPerturbations}
+			for _, pt := range replayPerturbations {
+				lists = append(lists, []perturbation{pt})
+			}
+			for _, pts := range lists {
+				_, diffs, err := determined(p, prof, DefaultTolerance, pts)
+				want := err == nil && len(diffs) == 0
+				require.Equal(t, want, agrees(p, prof, DefaultTolerance, pts), "profile %s, generator seed %d", name, seed)
+				seen[want]++
+			}
+		}
+	}
+	require.Positive(t, seen[true], "no determined scenario: the test covers too little")
+	require.Positive(t, seen[false], "no undetermined scenario: the test covers too little")
+}
