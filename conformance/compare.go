@@ -203,14 +203,27 @@ func (c *comparer) callKey(s *Side, cl model.CallOutcome) callKey {
 }
 
 // bySource groups a side's calls by source, each group ordered by start
-// time, and lists the sources in order of first appearance.
+// time, and lists the sources in order of first appearance. The groups
+// share one array, cut by a count of each source's calls: grown call by
+// call, they were 7 % of a short check --matrix's allocations
+// (conformance.Replayable compares a scenario's run with 12 others).
 func bySource(s *Side) (map[string][]model.CallOutcome, []string) {
-	by := map[string][]model.CallOutcome{}
+	calls := s.Outcome.Calls
+	count := map[string]int{}
 	var order []string
-	for _, cl := range s.Outcome.Calls {
-		if _, ok := by[cl.Source]; !ok {
+	for _, cl := range calls {
+		if count[cl.Source] == 0 {
 			order = append(order, cl.Source)
 		}
+		count[cl.Source]++
+	}
+	by := make(map[string][]model.CallOutcome, len(order))
+	all, off := make([]model.CallOutcome, len(calls)), 0
+	for _, src := range order {
+		by[src] = all[off : off : off+count[src]]
+		off += count[src]
+	}
+	for _, cl := range calls {
 		by[cl.Source] = append(by[cl.Source], cl)
 	}
 	for _, calls := range by {
