@@ -182,7 +182,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "drainsim check: %v\n", err)
 		return 2
 	}
-	relaxGC()
+	relaxGC(checkGCPercent)
+	if *matrix {
+		relaxGC(matrixGCPercent)
+	}
 	prog := startProgress(stderr, "check", "scenarios", *progressFlag, len(profiles)*cfg.Runs)
 	cfg.Progress = prog.add
 	defer prog.finish()
@@ -279,10 +282,10 @@ func writeFailures(stdout, stderr io.Writer, rep props.SwarmReport, muts model.M
 // peak of 58 MB instead of 18 MB.
 const checkGCPercent = 400
 
-// relaxGC sets the collector's target to checkGCPercent unless the user
-// set GOGC.
-func relaxGC() {
+// relaxGC sets the collector's target to percent (checkGCPercent, or
+// matrixGCPercent) unless the user set GOGC.
+func relaxGC(percent int) {
 	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(checkGCPercent)
+		debug.SetGCPercent(percent)
 	}
 }

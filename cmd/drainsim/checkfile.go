@@ -54,7 +54,7 @@ func checkFile(fs *flag.FlagSet, path, vary string, cfg props.FileCheckConfig, o
 		fmt.Fprintf(stdout, "note: %s has no vary: section, so the one run is the file as written (see docs/check.md)\n", path)
 		cfg.Runs = 1
 	}
-	relaxGC()
+	relaxGC(checkGCPercent)
 	prog := startProgress(stderr, "check", "perturbations", progressFlag, cfg.Runs)
 	cfg.Progress = prog.add
 	rep, err := props.CheckFile(cfg)

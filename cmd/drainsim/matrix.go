@@ -15,6 +15,18 @@ import (
 // scenarios per profile to reproduce every known violation.
 const matrixRuns = 20000
 
+// matrixGCPercent is the garbage collector's target for check --matrix,
+// unless GOGC is set: twice check's (checkGCPercent). The matrix's
+// shrinks and its ranking on the real library's terms (YAML candidates,
+// conformance.Replayable's 13 runs a scenario) allocate several times
+// what a generated scenario's run does, and at 400 `check --matrix --runs
+// 300` collected 19-25 times; while a collection marks, every pointer
+// write of the workers goes through the write barrier, which on two
+// workers cost more than the collector itself (docs/performance.md,
+// h18matrix). At 800 it collects 8-9 times, for a heap of ~40 MB instead
+// of ~20 MB.
+const matrixGCPercent = 800
+
 // matrixLegend says what the cells of the matrix show.
 const matrixLegend = "ok holds; R[n] violated, and the counterexample does the same on the real library; V[n] violated, not run on the real library; I[n] violated, resting on an inferred behaviour; NEW[n] violated, not known; ok?[n] known, not reproduced"
 
