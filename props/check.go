@@ -336,7 +336,7 @@ func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scen
 // violates inv.
 func Violates(sc *scenario.Scenario, inv Invariant, muts model.MutationSet) bool {
 	// On a pooled Runner: a shrink runs hundreds of candidates, and a
-	// plain Run's fresh world was a tenth of a short check --matrix's
+	// plain Run's fresh world was a sixth of a short check --matrix's
 	// allocations. The Result is dropped once checked.
 	runner := runners.Get().(*model.Runner)
 	defer runners.Put(runner)

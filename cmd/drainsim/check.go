@@ -182,10 +182,11 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "drainsim check: %v\n", err)
 		return 2
 	}
-	relaxGC(checkGCPercent)
+	gcPercent := checkGCPercent
 	if *matrix {
-		relaxGC(matrixGCPercent)
+		gcPercent = matrixGCPercent
 	}
+	relaxGC(gcPercent)
 	prog := startProgress(stderr, "check", "scenarios", *progressFlag, len(profiles)*cfg.Runs)
 	cfg.Progress = prog.add
 	defer prog.finish()

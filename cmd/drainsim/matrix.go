@@ -20,11 +20,11 @@ const matrixRuns = 20000
 // shrinks and its ranking on the real library's terms (YAML candidates,
 // conformance.Replayable's 13 runs a scenario) allocate several times
 // what a generated scenario's run does, and at 400 `check --matrix --runs
-// 300` collected 19-25 times; while a collection marks, every pointer
-// write of the workers goes through the write barrier, which on two
-// workers cost more than the collector itself (docs/performance.md,
-// h18matrix). At 800 it collects 8-9 times, for a heap of ~40 MB instead
-// of ~20 MB.
+// 300` collected 19-28 times; while a collection marks, every pointer
+// write of the workers goes through the write barrier, which two workers
+// both pay, while one worker's collector marks on the idle core
+// (docs/performance.md, h18matrix). At 800 it collects 6-10 times, for a
+// heap of 30-50 MB instead of 15-25 MB.
 const matrixGCPercent = 800
 
 // matrixLegend says what the cells of the matrix show.
