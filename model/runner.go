@@ -372,15 +372,19 @@ func (r *Runner) takeMaps() worldMaps {
 	return m
 }
 
-// maxReusedMap is the most entries a map may have held to be reused:
-// emptying a map costs as much as its largest size, which a run with
-// thousands of clients should not leave to every later run.
+// maxReusedMap is the most entries a map may have held to be reused by a
+// run that needs fewer than half as many: emptying a map costs as much as
+// its largest size, which a run with thousands of clients should not leave
+// to every later, smaller run.
 const maxReusedMap = 256
 
 // reuse returns m emptied, or a new map for n entries when there is none
-// or m held more than maxReusedMap.
+// or m held more than maxReusedMap and more than twice n. A run as large
+// as the last reuses its maps however large: emptying one then costs no
+// more than filling it, and making a thousand-entry map anew every run
+// was its allocation, clearing and growth (Scale/subs=1k, clients=1k).
 func reuse[K comparable, V any](m map[K]V, n int) map[K]V {
-	if m == nil || len(m) > maxReusedMap {
+	if m == nil || len(m) > max(maxReusedMap, 2*n) {
 		return make(map[K]V, n)
 	}
 	clear(m)

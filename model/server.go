@@ -128,7 +128,7 @@ type serverSub struct {
 // index it empties and reuses.
 func newServer(w *World, rng sim.Chooser) *Server {
 	s := w.pool.takeServer()
-	*s = Server{w: w, up: true, conns: growTo(emptied(s.conns), len(w.conns)), subs: sublist{literal: s.subs.literal}, rng: rng,
+	*s = Server{w: w, up: true, conns: growTo(emptied(s.conns), len(w.conns)), subs: sublist{literal: s.subs.literal, ones: slices.Grow(emptied(s.subs.ones), len(w.sc.Subs))}, rng: rng,
 		limited: w.sc.Network.Bandwidth > 0, maxPending: w.sc.Server.MaxPending, noStall: w.sc.Server.NoFastProducerStall}
 	if s.maxPending == 0 {
 		s.maxPending = defaultMaxPending
