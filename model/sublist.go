@@ -21,6 +21,7 @@ import "strings"
 type sublist struct {
 	seq     uint64                  // sequence number of the next subscription
 	literal map[string][]*serverSub // by subject, for subjects without wildcards
+	wild    []*serverSub            // subscriptions whose subject has wildcards
 	// ones holds the lists of literal subjects with one subscription, each
 	// a one-element window of it with no room to grow (add), so that a
 	// thousand subscriptions on subjects of their own are not a thousand
@@ -28,7 +29,6 @@ type sublist struct {
 	// list of its own whose array is full does, so the snapshot rule
 	// holds. newServer hands the array on to the Server's next run.
 	ones []*serverSub
-	wild []*serverSub // subscriptions whose subject has wildcards
 	// merged caches the matches of subjects that wildcard subscriptions
 	// match, which a lookup cannot return without merging; it is cleared
 	// whenever the subscriptions change (nats-server keeps a similar
