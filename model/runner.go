@@ -41,6 +41,9 @@ type Runner struct {
 	frames     [][]frame
 	trace      *sim.Trace // the last traced run's, emptied for the next
 	maps       worldMaps
+	// strIDs is the string map of the last handed-over Result's ledger,
+	// emptied, for the next run's ledger (strTable.detach).
+	strIDs map[string]Str
 	// recycled are earlier runs' connections (with their links),
 	// subscriptions, action events and records, for the next run to
 	// reset; streams the previous run's net, handler, client and server
@@ -219,6 +222,9 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 // Result does not reach (the kernel, connections, subscriptions, links,
 // buffers and lookup maps).
 func (r *Runner) handOver() {
+	if r.res != nil {
+		r.strIDs = r.res.Ledger.strs.detach()
+	}
 	r.res, r.messages, r.deliveries, r.calls, r.handled, r.trace = nil, nil, nil, nil, nil, nil
 	r.maps.connByName, r.maps.subByID = nil, nil
 	r.recycled.connRecs, r.recycled.subRecs = recycler[ConnRecord]{}, recycler[SubRecord]{}
@@ -331,7 +337,9 @@ func (r *Runner) takeWorld() *World {
 // same as in a fresh Run.
 func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	if r.res == nil {
-		return new(Result), &Ledger{budget: budget}
+		l := &Ledger{budget: budget, strs: strTable{ids: r.strIDs}}
+		r.strIDs = nil
+		return new(Result), l
 	}
 	res, l := r.res, r.res.Ledger
 	r.res = nil

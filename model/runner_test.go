@@ -132,3 +132,37 @@ func BenchmarkScenarioRunner(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
 }
+
+// TestRunResultInternsItsStrings: a plain Run's Result leaves its ledger's
+// string map to the pooled Runner's next run (strTable.detach), so that
+// the next run interns in it and the Result's Intern rebuilds it. The
+// Result must still intern as before: a string the run interned keeps its
+// id and a new one gets the next. The next runs' records must be a fresh
+// Runner's. Catches Intern without the rebuild (a second id for a client
+// name) and a detach that hands the map over without emptying it (the next
+// run's strings get the earlier run's ids).
+func TestRunResultInternsItsStrings(t *testing.T) {
+	cases := recycleCases(t)
+	for _, a := range cases {
+		first, err := model.Run(a.sc, a.cfg())
+		require.NoError(t, err)
+		for _, b := range cases {
+			res, err := model.Run(b.sc, b.cfg())
+			require.NoError(t, err)
+			fresh, err := freshRun(b.sc, b.cfg())
+			require.NoError(t, err)
+			require.Equal(t, fresh.Calls, res.Calls, "%s after %s", b.name, a.name)
+			require.Equal(t, fresh.Ledger.Messages, res.Ledger.Messages, "%s after %s", b.name, a.name)
+		}
+		name := a.sc.Clients[0].Name
+		id := first.Ledger.Intern(name)
+		require.Equal(t, name, first.Str(id), a.name)
+		require.Equal(t, id, first.Ledger.Intern(name), a.name)
+		if first.Calls[0].Client != 0 {
+			require.Equal(t, first.Calls[0].Client, first.Ledger.Intern(first.Str(first.Calls[0].Client)), a.name)
+		}
+		added := first.Ledger.Intern("a string no run interned")
+		require.Equal(t, "a string no run interned", first.Str(added), a.name)
+		require.Equal(t, added, first.Ledger.Intern("a string no run interned"), a.name)
+	}
+}
