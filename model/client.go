@@ -556,6 +556,11 @@ func (c *Conn) dispatchCallbacks() {
 // runCallback runs (records) one connection callback now.
 func (c *Conn) runCallback(ev CallbackEvent) {
 	ev.At = c.now()
+	if cap(c.rec.Callbacks) == 0 {
+		// Most connections that call back call back once or twice
+		// (disconnected, closed).
+		c.rec.Callbacks = c.w.callbackLists.take(2, 2*len(c.w.conns))
+	}
 	c.rec.Callbacks = append(c.rec.Callbacks, ev)
 	switch {
 	case c.w.tr == nil: // the kind's name is built only for a trace

@@ -159,6 +159,39 @@ func (a *arena[T]) take() *T {
 // rewind makes every object free for the next run's takes.
 func (a *arena[T]) rewind() { a.used = 0 }
 
+// windows carves a run's small record lists (a connection's status
+// changes and callbacks, a subscription's handled messages) out of shared
+// arrays, so that a thousand clients or subscriptions are not a thousand
+// allocations apiece (three for each client's status list as it grew from
+// one entry to four). Each window has a capacity of its own and no room
+// past it: appending beyond it copies the list to an array of its own, as
+// appending to any full list does, so no window ever writes into another.
+// The arrays belong to the run's Result, as the lists do: a World starts
+// with none, and a plain Run hands them over with the Result.
+type windows[T any] struct{ free []T }
+
+// windowChunk is the most entries windows.take makes an array of. A list
+// of more than half of it gets an array of its own.
+const windowChunk = 1024
+
+// take gives an empty list with room for n, from the current array or,
+// when that has less room left, a new one of min(want, windowChunk)
+// entries: want is how many the run may still ask for, n included.
+func (s *windows[T]) take(n, want int) []T {
+	switch {
+	case n <= 0:
+		return make([]T, 0)
+	case n > windowChunk/2:
+		return make([]T, 0, n)
+	}
+	if cap(s.free)-len(s.free) < n {
+		s.free = make([]T, 0, max(n, min(want, windowChunk)))
+	}
+	k := len(s.free)
+	s.free = s.free[:k+n]
+	return s.free[k : k : k+n]
+}
+
 // worldMaps are the maps a run looks its clients and subscriptions up in,
 // which a Runner empties and hands to its next run: a run's small maps
 // were a tenth of a generated scenario's allocated objects.
@@ -259,7 +292,10 @@ func (r *Runner) takeCalls(n int) []CallRecord {
 	return make([]CallRecord, 0, n)
 }
 
-func (r *Runner) takeHandled(n int) []Handled {
+// takeHandled gives a handled list for n messages: the previous run's,
+// or a window of fresh (want: what the run's other subscriptions may ask
+// for).
+func (r *Runner) takeHandled(n int, fresh *windows[Handled], want int) []Handled {
 	if len(r.handled) > 0 {
 		h := r.handled[len(r.handled)-1]
 		r.handled = r.handled[:len(r.handled)-1]
@@ -267,7 +303,7 @@ func (r *Runner) takeHandled(n int) []Handled {
 			return h
 		}
 	}
-	return make([]Handled, 0, n)
+	return fresh.take(n, want)
 }
 
 // takePending gives a subscription's pending queue; a new one is sized

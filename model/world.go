@@ -66,6 +66,11 @@ type World struct {
 	actionRuns    []*actionRun  // the actions' events made (actionCalls)
 	serverConns   []*serverConn // every connection a server accepted
 	serverSubs    []*serverSub  // every subscription a server's client made (processSub)
+	// statusLists, callbackLists and handledLists are the arrays the
+	// Result's new records' lists are windows of.
+	statusLists   windows[StatusChange]
+	callbackLists windows[CallbackEvent]
+	handledLists  windows[Handled]
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
 	// okID is OK interned, once a call has succeeded (resultID).
@@ -276,8 +281,21 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
 	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
-		Status: append(emptied(c.rec.Status), StatusChange{At: 0, Status: Connected}), Callbacks: emptied(c.rec.Callbacks)}
+		Status: append(w.statusList(c.rec.Status), StatusChange{At: 0, Status: Connected}), Callbacks: emptied(c.rec.Callbacks)}
 	return c
+}
+
+// connStatuses is the room a new connection record's status list gets: a
+// connection that drains and closes goes through four.
+const connStatuses = 4
+
+// statusList is a connection record's status list emptied, or a window of
+// its own for a new record.
+func (w *World) statusList(old []StatusChange) []StatusChange {
+	if cap(old) > 0 {
+		return emptied(old)
+	}
+	return w.statusLists.take(connStatuses, connStatuses*(len(w.sc.Clients)-len(w.conns)))
 }
 
 // restream returns parent.Stream of the parts' concatenation. When parent
@@ -478,7 +496,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	*rec = SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
 		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime, DrainDoneAt: NoTime,
-		Handled: w.pool.takeHandled(expect), StatusEvents: emptied(rec.StatusEvents)}
+		Handled: w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), StatusEvents: emptied(rec.StatusEvents)}
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
