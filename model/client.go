@@ -217,7 +217,9 @@ func (c *Conn) setStatus(s Status) {
 	if c.status == s {
 		return
 	}
-	c.w.trace(c.name, "status", sim.Str("from", c.status.String()), sim.Str("to", s.String()))
+	if c.w.tr != nil {
+		c.w.trace(c.name, "status", sim.Str("from", c.status.String()), sim.Str("to", s.String()))
+	}
 	c.status = s
 	if s == DrainingPubs {
 		c.pubsStopped = true

@@ -128,7 +128,9 @@ func (c *Conn) drainConnection() {
 	if c.muxFirst() {
 		mux = nil
 	}
-	w.trace(c.name, "drain.wait", sim.Int("subs", int64(len(subs))), sim.Dur("timeout", c.opts.drainTimeout))
+	if w.tr != nil {
+		w.trace(c.name, "drain.wait", sim.Int("subs", int64(len(subs))), sim.Dur("timeout", c.opts.drainTimeout))
+	}
 	early := c.deadline()
 	c.drainBatch(ordered, func() {
 		deadline := c.deadline()

@@ -274,7 +274,9 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	if s.cl != nil {
 		s.interest(ss, +1)
 	}
-	s.w.trace(sc.client.name, "server.sub", sim.Str("sub", cs.rec.ID), sim.Int("sid", int64(f.sid)))
+	if s.w.tr != nil {
+		s.w.trace(sc.client.name, "server.sub", sim.Str("sub", cs.rec.ID), sim.Int("sid", int64(f.sid)))
+	}
 }
 
 func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {
@@ -288,7 +290,9 @@ func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {
 		return
 	}
 	s.unsubscribe(ss)
-	s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID))
+	if s.w.tr != nil {
+		s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID))
+	}
 	if ss.queue != "" && s.w.mut.Has(UnsubRemovesQueueGroup) {
 		for _, o := range s.subs.same(ss.subject) { // a snapshot: unsubscribe does not change it
 			if o.queue == ss.queue && o.subject == ss.subject && o.route == nil {

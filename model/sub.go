@@ -447,7 +447,9 @@ func (s *Sub) exit(d int32) {
 	}
 	s.rec.ClosedHandlerAt = s.c.now()
 	s.rec.ClosedHandlerCalls++
-	s.c.w.trace(s.rec.Client, "sub.closed_handler", sim.Str("sub", s.rec.ID))
+	if s.c.w.tr != nil {
+		s.c.w.trace(s.rec.Client, "sub.closed_handler", sim.Str("sub", s.rec.ID))
+	}
 }
 
 // connClose is close()'s treatment of a subscription: mark it closed, release
@@ -491,7 +493,9 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	} else {
 		s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
 	}
-	c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
+	if c.w.tr != nil {
+		c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
+	}
 	if c.w.trig != nil {
 		c.w.trig.subRemoved(s)
 	}
@@ -863,7 +867,9 @@ func (s *Sub) beginDrain() {
 	if s.rec.DrainCalledAt == NoTime {
 		s.rec.DrainCalledAt = s.c.now()
 	}
-	s.c.w.trace(s.c.name, "sub.drain", sim.Str("sub", s.rec.ID))
+	if s.c.w.tr != nil {
+		s.c.w.trace(s.c.name, "sub.drain", sim.Str("sub", s.rec.ID))
+	}
 }
 
 // subscribe is subscribeLocked: refused when closed or draining.
