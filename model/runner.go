@@ -215,7 +215,11 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	if w.tr != nil {
 		r.trace = w.tr
 	}
-	r.maps = worldMaps{subs: w.subs, connIndex: w.connIndex, connByName: res.connByName, subByID: res.subByID, published: w.published}
+	subs := w.subs
+	if subs == nil {
+		subs = w.spareSubs
+	}
+	r.maps = worldMaps{subs: subs, connIndex: w.connIndex, connByName: res.connByName, subByID: res.subByID, published: w.published}
 	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
 	for _, s := range w.subList {
 		r.pending = append(r.pending, s.pending[:0])

@@ -166,3 +166,42 @@ func TestRunResultInternsItsStrings(t *testing.T) {
 		require.Equal(t, added, first.Ledger.Intern("a string no run interned"), a.name)
 	}
 }
+
+// lookupsByID looks subscriptions up by id before and after a deferred
+// one subscribes, as the first lookup makes the index (World.subByID).
+const lookupsByID = `
+clients: [{name: app}]
+subscriptions:
+  - {id: s1, client: app, subject: x}
+  - {id: s2, client: app, subject: y, deferred: true}
+actions:
+  - {at: 0s, unsubscribe: {sub: s1}}
+  - {at: 1ms, subscribe: {sub: s2}}
+  - {at: 2ms, unsubscribe: {sub: s2}}
+  - {at: 3ms, subscribe: {sub: s2}}`
+
+// TestSubscriptionLookupsByID: the index of subscriptions by id is made
+// on the first lookup, from the subscriptions made so far, and newSub adds
+// to it from then on; each lookup must find what an index kept from the
+// start would. Catches newSub not adding a subscription made after the
+// index (s2's unsubscribe fails with ErrBadSubscription) and an index made
+// without the set-up's subscriptions (s1's first unsubscribe fails). The
+// second run is on the same Runner, whose index map it reuses.
+func TestSubscriptionLookupsByID(t *testing.T) {
+	sc := parseYAML(t, lookupsByID)
+	var r model.Runner
+	for run := range 2 {
+		res, err := r.Run(sc, model.Config{})
+		require.NoError(t, err)
+		var got []string
+		for _, c := range res.Calls {
+			got = append(got, res.Str(c.Verb)+" "+res.Str(c.Sub)+": "+res.Str(c.Result))
+		}
+		require.Equal(t, []string{
+			"unsubscribe s1: " + model.OK,
+			"subscribe s2: " + model.OK,
+			"unsubscribe s2: " + model.OK,
+			"subscribe s2: " + model.ErrAlreadySubscribed,
+		}, got, "run %d", run)
+	}
+}
