@@ -483,10 +483,12 @@ func (c *Conn) publishMsg(pm *pubMsg, plain bool) (string, int) {
 	}
 	if err != "" {
 		if w.profile.SilentPublishDrop && (err == ErrConnectionClosed || err == ErrConnectionDraining) {
-			m.Fate, m.LostReason = MsgLostUnsent, l.Intern("dropped silently: "+err)
+			l.settle(m, MsgLostUnsent)
+			m.LostReason = l.Intern("dropped silently: " + err)
 			return "", m.ID
 		}
-		m.Fate, m.Error = MsgRefused, l.Intern(err)
+		l.settle(m, MsgRefused)
+		m.Error = l.Intern(err)
 		return err, m.ID
 	}
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
@@ -508,7 +510,8 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 	pm := newPubMsg(l, subject, "", size, 0)
 	m := l.newMessage(Message{From: c.nameID, Subject: pm.subject, Size: size, PublishedAt: c.now()})
 	if c.isClosed() {
-		m.Fate, m.LostReason = MsgLostUnsent, l.Intern("reply after close")
+		l.settle(m, MsgLostUnsent)
+		m.LostReason = l.Intern("reply after close")
 		return "", m.ID
 	}
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
@@ -674,7 +677,8 @@ func (c *Conn) discardOut(reason string) {
 		if f.op == opPub {
 			l := c.w.ledger
 			m := l.Message(int(f.msg))
-			m.Fate, m.LostReason = MsgLostUnsent, l.Intern(reason)
+			l.settle(m, MsgLostUnsent)
+			m.LostReason = l.Intern(reason)
 		}
 	}
 	c.out = c.out[:0]

@@ -64,7 +64,7 @@ func (s *Sub) startCallback(q queued) {
 	}
 	dl := &w.ledger.Deliveries[d]
 	dl.StartedAt = w.sim.Now()
-	dl.Fate = DlvInCallback
+	w.ledger.setFate(dl, DlvInCallback)
 	cb := s.cb
 	if cb == nil { // concurrent callbacks (Sub.cb)
 		cb = newCallback(s)
@@ -72,7 +72,7 @@ func (s *Sub) startCallback(q queued) {
 	}
 	s.running++
 	s.handlerN++
-	cb.d, cb.size, cb.n, cb.cancelled = d, q.size, s.handlerN, false
+	cb.d, cb.size, cb.n, cb.cancelled = d, int(q.size), s.handlerN, false
 	cb.rec = len(s.rec.Handled)
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: NoTime})
 	if w.tr != nil || w.trig != nil {
@@ -172,7 +172,7 @@ func (cb *callback) finish() {
 	w := s.c.w
 	dl := &w.ledger.Deliveries[cb.d]
 	dl.EndedAt = w.sim.Now()
-	dl.Fate = DlvHandled
+	w.ledger.setFate(dl, DlvHandled)
 	s.rec.Handled[cb.rec].End = dl.EndedAt
 	s.endCallback(cb)
 	if cb.blocking() {
@@ -232,7 +232,7 @@ func (s *Sub) cancelCallbacks() {
 		s.endCallback(cb)
 		s.rec.Handled[cb.rec].End = w.sim.Now()
 		dl := &w.ledger.Deliveries[cb.d]
-		dl.Fate = DlvPending
+		w.ledger.setFate(dl, DlvPending)
 		w.ledger.drop(cb.d, w.sim.Now(), DropCancelled, true)
 		w.trace(s.rec.Client, "callback.cancelled", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 		if !s.concurrent() {

@@ -29,6 +29,12 @@ type frame struct {
 	max int32 // UNSUB max
 	msg int32 // message ID for PUB and MSG
 	ref int32 // delivery index for MSG; subscription index for SUB
+	// size is, for MSG, what its message adds to the subscription's
+	// pending bytes (pendingSize), computed when the server commits it
+	// and holds the message's record: the client reads a backlog long
+	// after the publishes wrote their records, and reading the size from
+	// the record then cost a cache miss a message.
+	size int32
 }
 
 // segment is one write on a connection, or with a bandwidth one frame of

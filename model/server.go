@@ -366,10 +366,10 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 		s.sendForwards(rt)
 	}
 	if rt.delivered {
-		m.Fate = MsgRouted
+		w.ledger.settle(m, MsgRouted)
 		return
 	}
-	m.Fate = MsgNoInterest
+	w.ledger.settle(m, MsgNoInterest)
 	w.trace("server", "no_interest", sim.Int("msg", int64(m.ID)), sim.Str("subject", w.ledger.Str(m.Subject)))
 	if m.Reply != 0 && sc.noRespond && m.Status == 0 {
 		st := w.ledger.newMessage(Message{From: w.ledger.Intern("server"), Subject: m.Reply, Status: 503, PublishedAt: w.sim.Now()})
@@ -380,9 +380,9 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 			s.sendForwards(&rt)
 		}
 		if rt.delivered {
-			st.Fate = MsgRouted
+			w.ledger.settle(st, MsgRouted)
 		} else {
-			st.Fate = MsgNoInterest
+			w.ledger.settle(st, MsgNoInterest)
 		}
 	}
 }
@@ -569,7 +569,7 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 		w.ledger.Deliveries[d].AfterUnsub = true
 		w.trace(ss.conn.client.name, "server.late_msg", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)))
 	}
-	s.enqueue(ss.conn, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d})
+	s.enqueue(ss.conn, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d, size: int32(pendingSize(w.profile, m))})
 	s.unsubscribeAtMax(ss)
 }
 

@@ -126,15 +126,20 @@ type nextWait struct {
 	msg queued
 }
 
-// queued is one message read for a subscription: its delivery, and what it
-// adds to the subscription's pending bytes (pendingSize). The size is
-// computed once, when the message is read, and travels with it: handing
-// it out, or taking it back off the pending counts, then needs neither
-// the delivery's nor the message's record, two dependent lookups into
-// records that are cold by the time a backlog reaches the message.
+// queued is one message read for a subscription: its delivery, what it
+// adds to the subscription's pending bytes (pendingSize, from its MSG
+// frame) and when it was read. They travel with it: reading a message
+// into the queue, handing it out, or taking it back off the pending
+// counts then touches neither the delivery's nor the message's record,
+// which are cold by the time a backlog reaches the message (a million
+// messages in flight are 150 MB of records). The read time reaches the
+// delivery's record (ArrivedAt) when the message leaves the queue (pop),
+// in the cache line its callback's start writes anyway, or at the run's
+// end for what is still queued (World.finish).
 type queued struct {
 	d    int32
-	size int
+	size int32
+	at   sim.Time
 }
 
 // concurrent reports whether the subscription's callbacks run concurrently
@@ -153,46 +158,64 @@ func (s *Sub) push(q queued) {
 	s.pending = append(s.pending, q)
 }
 
-// pop takes the oldest queued message (the newest under PendingLIFO).
+// pop takes the oldest queued message (the newest under PendingLIFO) and
+// records in its delivery when it was read.
 func (s *Sub) pop() queued {
+	var q queued
 	if n := len(s.pending); n-s.head > 1 && s.mut.Has(PendingLIFO) {
-		q := s.pending[n-1]
+		q = s.pending[n-1]
 		s.pending = s.pending[:n-1]
-		return q
+	} else {
+		s.head++
+		q = s.pending[s.head-1]
 	}
-	s.head++
-	return s.pending[s.head-1]
+	q.arrived(s.c.w.ledger)
+	return q
+}
+
+// arrived writes when q was read into its delivery's record.
+func (q *queued) arrived(l *Ledger) { l.Deliveries[q.d].ArrivedAt = q.at }
+
+// endQueue records when each message still queued was read: at the run's
+// end nothing pops them.
+func (s *Sub) endQueue() {
+	l := s.c.w.ledger
+	for i := range s.pending[s.head:] {
+		s.pending[s.head+i].arrived(l)
+	}
 }
 
 // processMsg is the read loop handing one MSG to its subscription: unknown or
 // closed subscriptions drop it, pending limits may drop it as a slow
 // consumer, otherwise it is queued for the callback or for NextMsg.
+//
+// A message it queues touches neither its delivery's record nor its
+// message's: the queue entry carries its size and read time (queued).
 func (c *Conn) processMsg(f *frame) {
 	w := c.w
 	l := w.ledger
-	d := &l.Deliveries[f.ref]
-	d.ArrivedAt = c.now()
+	msg := queued{d: f.ref, size: f.size, at: c.now()}
 	if c.isClosed() {
-		l.drop(f.ref, c.now(), DropConnClosed, false)
+		l.arriveDropped(msg, DropConnClosed, false)
 		return
 	}
 	s := c.lookup(f.sid)
 	if s == nil {
-		l.drop(f.ref, c.now(), DropUnknownSid, c.isDraining() || c.wasDrained(f.sid))
-		w.trace(c.name, "msg.dropped", sim.Int("msg", int64(d.Msg)), sim.Int("sid", int64(f.sid)), sim.Str("reason", DropUnknownSid.String()))
+		l.arriveDropped(msg, DropUnknownSid, c.isDraining() || c.wasDrained(f.sid))
+		w.trace(c.name, "msg.dropped", sim.Int("msg", int64(f.msg)), sim.Int("sid", int64(f.sid)), sim.Str("reason", DropUnknownSid.String()))
 		return
 	}
 	if s.closed {
-		l.drop(f.ref, c.now(), DropSubClosed, s.draining)
+		l.arriveDropped(msg, DropSubClosed, s.draining)
 		return
 	}
-	msg := queued{d: f.ref, size: pendingSize(w.profile, l.Message(d.Msg))}
-	size := msg.size
+	size := int(msg.size)
 	over := s.overLimits(size)
 	if s.sync && s.queueLen() >= s.chanLen {
 		over = true
 	}
 	if over && !s.mux {
+		msg.arrived(l)
 		s.dropSlow(f.ref)
 		return
 	}
@@ -208,6 +231,7 @@ func (c *Conn) processMsg(f *frame) {
 	s.sc = false
 	if s.concurrent() && !s.sync {
 		// JavaScript clients call the handler while parsing: no queue.
+		msg.arrived(l)
 		s.delivered++
 		if s.max > 0 && s.delivered > s.max {
 			s.pMsgs--
@@ -220,7 +244,7 @@ func (c *Conn) processMsg(f *frame) {
 	}
 	s.push(msg)
 	if w.tr != nil {
-		w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Int("pending", int64(s.pMsgs)))
+		w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(f.msg)), sim.Int("pending", int64(s.pMsgs)))
 	}
 	if s.ch {
 		// A message sent into the channel counts as delivered; reaching
@@ -340,7 +364,7 @@ func (s *Sub) top() {
 	decEarly := false
 	if s.queueLen() > 0 {
 		q = s.pop()
-		d, s.curLen = q.d, q.size
+		d, s.curLen = q.d, int(q.size)
 		if s.mut.Has(PendingDecBeforeCallback) {
 			s.pMsgs--
 			s.pBytes -= s.curLen
@@ -673,7 +697,8 @@ func (s *Sub) takeNext() (string, int) {
 func (s *Sub) hand(d int32) {
 	w := s.c.w
 	dl := &w.ledger.Deliveries[d]
-	dl.StartedAt, dl.EndedAt, dl.Fate = w.sim.Now(), w.sim.Now(), DlvTaken
+	dl.StartedAt, dl.EndedAt = w.sim.Now(), w.sim.Now()
+	w.ledger.setFate(dl, DlvTaken)
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: dl.EndedAt})
 	w.trace(s.rec.Client, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 }
@@ -688,7 +713,7 @@ func (s *Sub) take(q queued) (string, int) {
 	}
 	s.delivered++
 	s.pMsgs--
-	s.pBytes -= q.size
+	s.pBytes -= int(q.size)
 	s.progress()
 	if s.max > 0 {
 		if s.delivered > s.max {
@@ -838,7 +863,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 			for s.queueLen() > 0 {
 				q := s.pop()
 				s.pMsgs--
-				s.pBytes -= q.size
+				s.pBytes -= int(q.size)
 				c.w.ledger.drop(q.d, c.now(), DropSubClosed, true)
 			}
 		}
