@@ -62,9 +62,8 @@ func (s *Sub) startCallback(q queued) {
 		// this event. The delivery ends the run pending.
 		return
 	}
-	dl := &w.ledger.Deliveries[d]
-	dl.StartedAt = w.sim.Now()
-	w.ledger.setFate(dl, DlvInCallback)
+	now := w.sim.Now()
+	w.ledger.start(d, now)
 	cb := s.cb
 	if cb == nil { // concurrent callbacks (Sub.cb)
 		cb = newCallback(s)
@@ -74,9 +73,9 @@ func (s *Sub) startCallback(q queued) {
 	s.handlerN++
 	cb.d, cb.size, cb.n, cb.cancelled = d, int(q.size), s.handlerN, false
 	cb.rec = len(s.rec.Handled)
-	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: NoTime})
+	s.rec.Handled = append(s.rec.Handled, Handled{Msg: int(q.msg), Delivery: int(d), Start: now, End: NoTime})
 	if w.tr != nil || w.trig != nil {
-		cb.observe(scenario.CallbackStart, "callback.start", dl.Msg)
+		cb.observe(scenario.CallbackStart, "callback.start", int(q.msg))
 	}
 	if s.mux {
 		s.c.respHandler(d)

@@ -318,6 +318,17 @@ func (l *Ledger) settle(m *Message, f MsgFate) {
 	m.Fate = f
 }
 
+// start records that the callback of delivery i, pending (read, and
+// popped from its queue or handed on at once), started at at. It only
+// writes the record: a backlog's message reaches its record long out of
+// cache, and a read of the line (its fate, its message) would wait for
+// memory where writes need not.
+func (l *Ledger) start(i int32, at sim.Time) {
+	d := &l.Deliveries[i]
+	d.StartedAt, d.Fate = at, DlvInCallback
+	l.pending--
+}
+
 // setFate gives delivery d, of this ledger, fate f.
 func (l *Ledger) setFate(d *Delivery, f DeliveryFate) {
 	if d.Fate == DlvPending {

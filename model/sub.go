@@ -126,9 +126,9 @@ type nextWait struct {
 	msg queued
 }
 
-// queued is one message read for a subscription: its delivery, what it
-// adds to the subscription's pending bytes (pendingSize, from its MSG
-// frame) and when it was read. They travel with it: reading a message
+// queued is one message read for a subscription: its delivery, its
+// message, what it adds to the subscription's pending bytes (pendingSize,
+// from its MSG frame) and when it was read. They travel with it: reading a message
 // into the queue, handing it out, or taking it back off the pending
 // counts then touches neither the delivery's nor the message's record,
 // which are cold by the time a backlog reaches the message (a million
@@ -138,6 +138,7 @@ type nextWait struct {
 // end for what is still queued (World.finish).
 type queued struct {
 	d    int32
+	msg  int32 // the message's ID, for the handled record
 	size int32
 	at   sim.Time
 }
@@ -194,7 +195,7 @@ func (s *Sub) endQueue() {
 func (c *Conn) processMsg(f *frame) {
 	w := c.w
 	l := w.ledger
-	msg := queued{d: f.ref, size: f.size, at: c.now()}
+	msg := queued{d: f.ref, msg: f.msg, size: f.size, at: c.now()}
 	if c.isClosed() {
 		l.arriveDropped(msg, DropConnClosed, false)
 		return
