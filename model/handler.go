@@ -71,7 +71,7 @@ func (s *Sub) startCallback(q queued) {
 	}
 	s.running++
 	s.handlerN++
-	cb.d, cb.size, cb.n, cb.cancelled = d, int(q.size), s.handlerN, false
+	cb.d, cb.size, cb.n, cb.cancelled = d, q.size, s.handlerN, false
 	cb.rec = len(s.rec.Handled)
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: int(q.msg), Delivery: int(d), Start: now, End: NoTime})
 	if w.tr != nil || w.trig != nil {
@@ -170,8 +170,9 @@ func (cb *callback) finish() {
 	s := cb.s
 	w := s.c.w
 	dl := &w.ledger.Deliveries[cb.d]
-	dl.EndedAt = w.sim.Now()
-	w.ledger.setFate(dl, DlvHandled)
+	// From in-callback, which the count of pending deliveries does not
+	// hold (Ledger.setFate).
+	dl.EndedAt, dl.Fate = w.sim.Now(), DlvHandled
 	s.rec.Handled[cb.rec].End = dl.EndedAt
 	s.endCallback(cb)
 	if cb.blocking() {

@@ -289,10 +289,11 @@ type Ledger struct {
 	// inTransit and pending count the messages whose fate is MsgInTransit
 	// and the deliveries whose fate is DlvPending, so that World.finish
 	// passes over a million records only when one is left to settle.
-	// Every change of those fates goes through settle and setFate, which
-	// keep the counts; a fate written past them could only leave a count
-	// too high, which costs the pass, never a record unsettled
-	// (TestFinishCountsAgreeWithRecords).
+	// Every change from or to those fates goes through newMessage, settle,
+	// newDelivery, setFate, start, drop or arriveDropped, which keep the
+	// counts; a fate written past them from one of those fates could only
+	// leave a count too high, which costs the pass, never a record
+	// unsettled (TestFinishCountsAgreeWithRecords).
 	inTransit, pending int
 }
 
@@ -365,10 +366,15 @@ func (l *Ledger) DeliveriesOf(msg int) []int {
 }
 
 // arriveDropped records that the client read message q and dropped it at
-// once, for r.
+// once, for r. A delivery whose MSG the client reads is pending (a drop
+// before that, by a cut or the server, takes its frame off the wire), so
+// it only writes the record, as Ledger.start does: at a million messages
+// the slow consumer drops half of them, and reading each record's fate
+// first waited for memory.
 func (l *Ledger) arriveDropped(q queued, r DropReason, draining bool) {
-	q.arrived(l)
-	l.drop(q.d, q.at, r, draining)
+	d := &l.Deliveries[q.d]
+	d.ArrivedAt, d.DroppedAt, d.Fate, d.Reason, d.Draining = q.at, q.at, DlvDropped, r, draining
+	l.pending--
 }
 
 func (l *Ledger) drop(i int32, at sim.Time, r DropReason, draining bool) {
@@ -376,6 +382,6 @@ func (l *Ledger) drop(i int32, at sim.Time, r DropReason, draining bool) {
 	if d.Fate != DlvPending {
 		return
 	}
-	l.setFate(d, DlvDropped)
-	d.Reason, d.DroppedAt, d.Draining = r, at, draining
+	l.pending--
+	d.Fate, d.Reason, d.DroppedAt, d.Draining = DlvDropped, r, at, draining
 }

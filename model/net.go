@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"time"
 
 	"github.com/drainsim/drainsim/sim"
@@ -33,8 +34,29 @@ type frame struct {
 	// pending bytes (pendingSize), computed when the server commits it
 	// and holds the message's record: the client reads a backlog long
 	// after the publishes wrote their records, and reading the size from
-	// the record then cost a cache miss a message.
+	// the record then cost a cache miss a message. A size past 32 bits
+	// is -1 (sizeField), and the reader takes it from the record
+	// (frame.pending).
 	size int32
+}
+
+// sizeField is pending size n as a MSG frame carries it: -1 when it does
+// not fit in 32 bits, as for a reply over 2 GiB, which a ReplyUnchecked
+// profile sends while draining without the max_payload check.
+func sizeField(n int) int32 {
+	if n > math.MaxInt32 {
+		return -1
+	}
+	return int32(n)
+}
+
+// pending is what MSG frame f's message adds to its subscription's
+// pending bytes.
+func (f *frame) pending(w *World) int {
+	if f.size >= 0 {
+		return int(f.size)
+	}
+	return pendingSize(w.profile, w.ledger.Message(int(f.msg)))
 }
 
 // segment is one write on a connection, or with a bandwidth one frame of

@@ -569,7 +569,7 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 		w.ledger.Deliveries[d].AfterUnsub = true
 		w.trace(ss.conn.client.name, "server.late_msg", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)))
 	}
-	s.enqueue(ss.conn, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d, size: int32(pendingSize(w.profile, m))})
+	s.enqueue(ss.conn, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d, size: sizeField(pendingSize(w.profile, m))})
 	s.unsubscribeAtMax(ss)
 }
 

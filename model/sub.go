@@ -139,8 +139,8 @@ type nextWait struct {
 type queued struct {
 	d    int32
 	msg  int32 // the message's ID, for the handled record
-	size int32
 	at   sim.Time
+	size int
 }
 
 // concurrent reports whether the subscription's callbacks run concurrently
@@ -162,16 +162,15 @@ func (s *Sub) push(q queued) {
 // pop takes the oldest queued message (the newest under PendingLIFO) and
 // records in its delivery when it was read.
 func (s *Sub) pop() queued {
-	var q queued
+	q := &s.pending[s.head]
 	if n := len(s.pending); n-s.head > 1 && s.mut.Has(PendingLIFO) {
-		q = s.pending[n-1]
+		q = &s.pending[n-1]
 		s.pending = s.pending[:n-1]
 	} else {
 		s.head++
-		q = s.pending[s.head-1]
 	}
 	q.arrived(s.c.w.ledger)
-	return q
+	return *q
 }
 
 // arrived writes when q was read into its delivery's record.
@@ -195,7 +194,7 @@ func (s *Sub) endQueue() {
 func (c *Conn) processMsg(f *frame) {
 	w := c.w
 	l := w.ledger
-	msg := queued{d: f.ref, msg: f.msg, size: f.size, at: c.now()}
+	msg := queued{d: f.ref, msg: f.msg, at: c.now(), size: f.pending(w)}
 	if c.isClosed() {
 		l.arriveDropped(msg, DropConnClosed, false)
 		return
@@ -210,14 +209,13 @@ func (c *Conn) processMsg(f *frame) {
 		l.arriveDropped(msg, DropSubClosed, s.draining)
 		return
 	}
-	size := int(msg.size)
+	size := msg.size
 	over := s.overLimits(size)
 	if s.sync && s.queueLen() >= s.chanLen {
 		over = true
 	}
 	if over && !s.mux {
-		msg.arrived(l)
-		s.dropSlow(f.ref)
+		s.dropSlow(msg)
 		return
 	}
 	if !s.ch { // processMsg counts no chan subscription messages
@@ -279,13 +277,15 @@ func limitOrMax(n int) int {
 	return n
 }
 
-// dropSlow drops delivery d, over the subscription's pending limits, as a
-// slow consumer; the first drop of an episode changes the subscription's
-// status and reports the error.
-func (s *Sub) dropSlow(d int32) {
+// dropSlow drops message q, just read and over the subscription's pending
+// limits, as a slow consumer; the first drop of an episode changes the
+// subscription's status and reports the error.
+func (s *Sub) dropSlow(q queued) {
 	c, w := s.c, s.c.w
-	w.ledger.drop(d, c.now(), DropSlowConsumer, s.draining || c.isDraining())
-	w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(w.ledger.Deliveries[d].Msg)), sim.Str("reason", DropSlowConsumer.String()))
+	w.ledger.arriveDropped(q, DropSlowConsumer, s.draining || c.isDraining())
+	if w.tr != nil {
+		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(q.msg)), sim.Str("reason", DropSlowConsumer.String()))
+	}
 	if !s.sc {
 		s.sc = true
 		s.changeStatus(SubSlowConsumer)
@@ -365,7 +365,7 @@ func (s *Sub) top() {
 	decEarly := false
 	if s.queueLen() > 0 {
 		q = s.pop()
-		d, s.curLen = q.d, int(q.size)
+		d, s.curLen = q.d, q.size
 		if s.mut.Has(PendingDecBeforeCallback) {
 			s.pMsgs--
 			s.pBytes -= s.curLen
@@ -714,7 +714,7 @@ func (s *Sub) take(q queued) (string, int) {
 	}
 	s.delivered++
 	s.pMsgs--
-	s.pBytes -= int(q.size)
+	s.pBytes -= q.size
 	s.progress()
 	if s.max > 0 {
 		if s.delivered > s.max {
@@ -864,7 +864,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 			for s.queueLen() > 0 {
 				q := s.pop()
 				s.pMsgs--
-				s.pBytes -= int(q.size)
+				s.pBytes -= q.size
 				c.w.ledger.drop(q.d, c.now(), DropSubClosed, true)
 			}
 		}
