@@ -888,7 +888,7 @@ func (c *Conn) resendSubscriptions() {
 				continue
 			}
 			c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
-			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, max: int32(s.max - s.delivered)})
+			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, arg: int32(s.max - s.delivered)})
 			continue
 		}
 		c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})

@@ -27,17 +27,17 @@ const (
 type frame struct {
 	op  op
 	sid int32
-	max int32 // UNSUB max
+	// arg is the operation's number: UNSUB's max, RS+'s weight, RMSG's
+	// plain flag, and MSG's pending size: what its message adds to the
+	// subscription's pending bytes (pendingSize), computed when the
+	// server commits it and holds the message's record. The client reads
+	// a backlog long after the publishes wrote their records, and reading
+	// the size from the record then cost a cache miss a message. A size
+	// past 32 bits is -1 (sizeField), and the reader takes it from the
+	// record (frame.pending).
+	arg int32
 	msg int32 // message ID for PUB and MSG
 	ref int32 // delivery index for MSG; subscription index for SUB
-	// size is, for MSG, what its message adds to the subscription's
-	// pending bytes (pendingSize), computed when the server commits it
-	// and holds the message's record: the client reads a backlog long
-	// after the publishes wrote their records, and reading the size from
-	// the record then cost a cache miss a message. A size past 32 bits
-	// is -1 (sizeField), and the reader takes it from the record
-	// (frame.pending).
-	size int32
 }
 
 // sizeField is pending size n as a MSG frame carries it: -1 when it does
@@ -53,8 +53,8 @@ func sizeField(n int) int32 {
 // pending is what MSG frame f's message adds to its subscription's
 // pending bytes.
 func (f *frame) pending(w *World) int {
-	if f.size >= 0 {
-		return int(f.size)
+	if f.arg >= 0 {
+		return int(f.arg)
 	}
 	return pendingSize(w.profile, w.ledger.Message(int(f.msg)))
 }
@@ -255,8 +255,8 @@ func (w *World) wireSize(f frame) int {
 		return n
 	case opUnsub:
 		n := len("UNSUB ") + digits(int(f.sid)) + len("\r\n")
-		if f.max > 0 {
-			n += 1 + digits(int(f.max))
+		if f.arg > 0 {
+			n += 1 + digits(int(f.arg))
 		}
 		return n
 	case opPing, opPong:

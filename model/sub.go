@@ -876,7 +876,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 		}
 	}
 	if !c.isReconnecting() {
-		c.write(frame{op: opUnsub, sid: s.sid, max: int32(sendMax)}, 16)
+		c.write(frame{op: opUnsub, sid: s.sid, arg: int32(sendMax)}, 16)
 	}
 	return ""
 }
