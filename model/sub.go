@@ -128,14 +128,14 @@ type nextWait struct {
 
 // queued is one message read for a subscription: its delivery, its
 // message, what it adds to the subscription's pending bytes (pendingSize,
-// from its MSG frame) and when it was read. They travel with it: reading a message
-// into the queue, handing it out, or taking it back off the pending
-// counts then touches neither the delivery's nor the message's record,
-// which are cold by the time a backlog reaches the message (a million
-// messages in flight are 150 MB of records). The read time reaches the
-// delivery's record (ArrivedAt) when the message leaves the queue (pop),
-// in the cache line its callback's start writes anyway, or at the run's
-// end for what is still queued (World.finish).
+// from its MSG frame) and when it was read. They travel with it: reading
+// a message into the queue, handing it out, or taking it back off the
+// pending counts then touches neither the delivery's nor the message's
+// record, which are cold by the time a backlog reaches the message (a
+// million messages in flight are 150 MB of records). The read time
+// reaches the delivery's record (ArrivedAt) when the message leaves the
+// queue (pop), in the cache line its callback's start writes anyway, or
+// at the run's end for what is still queued (World.finish).
 type queued struct {
 	d    int32
 	msg  int32 // the message's ID, for the handled record
