@@ -485,10 +485,12 @@ func (c *Conn) publishMsg(pm *pubMsg, plain bool) (string, int) {
 	}
 	if err != "" {
 		if w.profile.SilentPublishDrop && (err == ErrConnectionClosed || err == ErrConnectionDraining) {
-			m.Fate, m.LostReason = MsgLostUnsent, l.Intern("dropped silently: "+err)
+			l.settle(m, MsgLostUnsent)
+			m.LostReason = l.Intern("dropped silently: " + err)
 			return "", m.ID
 		}
-		m.Fate, m.Error = MsgRefused, l.Intern(err)
+		l.settle(m, MsgRefused)
+		m.Error = l.Intern(err)
 		return err, m.ID
 	}
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
@@ -510,7 +512,8 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 	pm := newPubMsg(l, subject, "", size, 0)
 	m := l.newMessage(Message{From: c.nameID, Subject: pm.subject, Size: size, PublishedAt: c.now()})
 	if c.isClosed() {
-		m.Fate, m.LostReason = MsgLostUnsent, l.Intern("reply after close")
+		l.settle(m, MsgLostUnsent)
+		m.LostReason = l.Intern("reply after close")
 		return "", m.ID
 	}
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
@@ -681,7 +684,8 @@ func (c *Conn) discardOut(reason string) {
 		if f.op == opPub {
 			l := c.w.ledger
 			m := l.Message(int(f.msg))
-			m.Fate, m.LostReason = MsgLostUnsent, l.Intern(reason)
+			l.settle(m, MsgLostUnsent)
+			m.LostReason = l.Intern(reason)
 		}
 	}
 	c.out = c.out[:0]
@@ -891,7 +895,7 @@ func (c *Conn) resendSubscriptions() {
 				continue
 			}
 			c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
-			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, max: int32(s.max - s.delivered)})
+			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, arg: int32(s.max - s.delivered)})
 			continue
 		}
 		c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})

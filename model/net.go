@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"time"
 
 	"github.com/drainsim/drainsim/sim"
@@ -26,9 +27,36 @@ const (
 type frame struct {
 	op  op
 	sid int32
-	max int32 // UNSUB max
+	// arg is the operation's number: UNSUB's max, RS+'s weight, RMSG's
+	// plain flag, and MSG's pending size: what its message adds to the
+	// subscription's pending bytes (pendingSize), computed when the
+	// server commits it and holds the message's record. The client reads
+	// a backlog long after the publishes wrote their records, and reading
+	// the size from the record then cost a cache miss a message. A size
+	// past 32 bits is -1 (sizeField), and the reader takes it from the
+	// record (frame.pending).
+	arg int32
 	msg int32 // message ID for PUB and MSG
 	ref int32 // delivery index for MSG; subscription index for SUB
+}
+
+// sizeField is pending size n as a MSG frame carries it: -1 when it does
+// not fit in 32 bits, as for a reply over 2 GiB, which a ReplyUnchecked
+// profile sends while draining without the max_payload check.
+func sizeField(n int) int32 {
+	if n > math.MaxInt32 {
+		return -1
+	}
+	return int32(n)
+}
+
+// pending is what MSG frame f's message adds to its subscription's
+// pending bytes.
+func (f *frame) pending(w *World) int {
+	if f.arg >= 0 {
+		return int(f.arg)
+	}
+	return pendingSize(w.profile, w.ledger.Message(int(f.msg)))
 }
 
 // segment is one write on a connection, or with a bandwidth one frame of
@@ -227,8 +255,8 @@ func (w *World) wireSize(f frame) int {
 		return n
 	case opUnsub:
 		n := len("UNSUB ") + digits(int(f.sid)) + len("\r\n")
-		if f.max > 0 {
-			n += 1 + digits(int(f.max))
+		if f.arg > 0 {
+			n += 1 + digits(int(f.arg))
 		}
 		return n
 	case opPing, opPong:

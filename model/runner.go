@@ -391,6 +391,7 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	// The Ledger is reset field by field, its string table in place
 	// (strTable.empty): a field added to Ledger is reset here too.
 	l.Messages, l.Deliveries, l.budget = nil, nil, budget
+	l.inTransit, l.pending = 0, 0
 	l.strs.empty()
 	return res, l
 }

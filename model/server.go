@@ -234,12 +234,12 @@ func (s *Server) process(sc *serverConn, f frame) bool {
 	case opSub:
 		s.processSub(sc, f)
 	case opUnsub:
-		if f.max == 0 && s.w.mut.Has(LateUnsub) {
+		if f.arg == 0 && s.w.mut.Has(LateUnsub) {
 			sid := f.sid
 			s.w.sim.After(lateUnsubDelay, func() { s.processUnsub(sc, sid, 0) })
 			return true
 		}
-		s.processUnsub(sc, f.sid, int64(f.max))
+		s.processUnsub(sc, f.sid, int64(f.arg))
 	case opPub:
 		return s.processPub(sc, int(f.msg))
 	case opPing:
@@ -370,10 +370,10 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 		s.sendForwards(rt)
 	}
 	if rt.delivered {
-		m.Fate = MsgRouted
+		w.ledger.settle(m, MsgRouted)
 		return
 	}
-	m.Fate = MsgNoInterest
+	w.ledger.settle(m, MsgNoInterest)
 	w.trace("server", "no_interest", sim.Int("msg", int64(m.ID)), sim.Str("subject", w.ledger.Str(m.Subject)))
 	if m.Reply != 0 && sc.noRespond && m.Status == 0 {
 		st := w.ledger.newMessage(Message{From: w.ledger.Intern("server"), Subject: m.Reply, Status: 503, PublishedAt: w.sim.Now()})
@@ -384,9 +384,9 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 			s.sendForwards(&rt)
 		}
 		if rt.delivered {
-			st.Fate = MsgRouted
+			w.ledger.settle(st, MsgRouted)
 		} else {
-			st.Fate = MsgNoInterest
+			w.ledger.settle(st, MsgNoInterest)
 		}
 	}
 }
@@ -573,7 +573,7 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 		w.ledger.Deliveries[d].AfterUnsub = true
 		w.trace(ss.conn.client.name, "server.late_msg", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)))
 	}
-	s.enqueue(ss.conn, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d})
+	s.enqueue(ss.conn, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d, arg: sizeField(pendingSize(w.profile, m))})
 	s.unsubscribeAtMax(ss)
 }
 
