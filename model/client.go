@@ -43,10 +43,12 @@ type Conn struct {
 	// drain schedules the one and flushes to the other.
 	drainFn        func()
 	finalFlushedFn func(err string)
-	// flushWaits are the PONG waiters of c's runs (newFlushWait), and
-	// drainWaits its drains' waits for their subscriptions (waitSubs).
+	// flushWaits are the PONG waiters of c's runs (newFlushWait),
+	// drainWaits its drains' waits for their subscriptions (waitSubs) and
+	// drains its connection drains (drainConnection).
 	flushWaits arena[flushWait]
 	drainWaits arena[drainWait]
+	drains     arena[connDrain]
 
 	toServer   *link
 	fromServer *link

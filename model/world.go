@@ -274,10 +274,11 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		tcp:    true,
 		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: fifo[*flushWait]{items: emptied(c.pongs.items)}, ach: emptied(c.ach),
 		toServer: c.toServer, fromServer: c.fromServer, links: c.links, flushFn: c.flushFn, achFn: c.achFn,
-		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits,
+		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits, drains: c.drains,
 	}
 	c.flushWaits.rewind()
 	c.drainWaits.rewind()
+	c.drains.rewind()
 	lat := w.sc.Network.Latency
 	c.toServer.reset(w, "latency", lat, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
@@ -896,7 +897,13 @@ func (w *World) act(i int) {
 		}
 		s.DrainCall(s.c.drainTimeoutFor(a.DrainSub), func(err string) { call.rec(client, a.DrainSub.Sub, err, 0) })
 	case a.Drain != nil:
-		conn(a.Drain.Client).DrainCall(func(err string) { call.rec(a.Drain.Client, "", err, 0) })
+		// DrainCall but for its closure, made only for a call that waits.
+		c := conn(a.Drain.Client)
+		if err, waits := c.drainCall(); waits {
+			c.drainCallDone = func(err string) { call.rec(a.Drain.Client, "", err, 0) }
+		} else {
+			call.rec(a.Drain.Client, "", err, 0)
+		}
 	case a.Close != nil:
 		conn(a.Close.Client).Close()
 		call.rec(a.Close.Client, "", "", 0)
