@@ -55,7 +55,8 @@ type SwarmConfig struct {
 // GenClusterScenario does with cfg.Topology and GenProfileScenario
 // without, with cfg's tie order.
 func (cfg SwarmConfig) generate(m *genMemory, seed uint64, p *model.Profile) *scenario.Scenario {
-	sc := m.draw(sim.NewPCG(seed), p, cfg.Topology)
+	m.pcg = *sim.NewPCG(seed)
+	sc := m.draw(&m.pcg, p, cfg.Topology)
 	sc.PermuteTies = cfg.Ties
 	return sc
 }
@@ -134,8 +135,8 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 				err = r.err
 				return false
 			}
-			for k, reached := range r.reached {
-				if reached {
+			for k := range rep.Coverage {
+				if r.reached.has(k) {
 					rep.Coverage[k]++
 				}
 			}
@@ -174,7 +175,7 @@ type swarmRun struct {
 	profile  string
 	seed     uint64
 	err      error
-	reached  []bool      // per coverage target, in Targets order
+	reached  targetSet   // the coverage targets it reached
 	violated []Invariant // the invariants it violates (but the known ones, with SkipKnown)
 	// nondeterministic is set when it is one of the first
 	// cfg.DeterminismRuns and traced runs gave different hashes.
@@ -184,6 +185,17 @@ type swarmRun struct {
 	// else -1.
 	rank int
 }
+
+// targetSet is a set of coverage targets, by their index in Targets: a
+// swarm run's, which a slice of its own would make one allocation more
+// per scenario. It holds up to 64 (TestTargetsFitTheSet).
+type targetSet uint64
+
+// add puts target k in the set.
+func (s *targetSet) add(k int) { *s |= 1 << k }
+
+// has reports whether target k is in the set.
+func (s targetSet) has(k int) bool { return s&(1<<k) != 0 }
 
 // The catalogue and the coverage targets, built once for the swarm's
 // checks: building them for every scenario was a sixth of a check's
@@ -260,9 +272,10 @@ func (cfg SwarmConfig) swarmRun(w *swarmWorker, p *swarmProfile, i int) swarmRun
 		r.err = fmt.Errorf("generator seed %d: %w", r.seed, err)
 		return r
 	}
-	r.reached = make([]bool, 0, len(targets()))
-	for _, t := range targets() {
-		r.reached = append(r.reached, t.Reached(res))
+	for k, t := range targets() {
+		if t.Reached(res) {
+			r.reached.add(k)
+		}
 	}
 	for _, inv := range p.invariants {
 		if len(inv.Check(res)) > 0 {

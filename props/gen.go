@@ -68,8 +68,9 @@ func genScenario(c sim.Chooser, p *model.Profile, cluster bool) *scenario.Scenar
 // allocated, and what the second worker cost beyond the first is mostly
 // memory traffic.
 type genMemory struct {
-	b  builder
-	sc scenario.Scenario
+	b   builder
+	sc  scenario.Scenario
+	pcg sim.PCG // the generator seed's, for a swarm worker's draw (SwarmConfig.generate)
 }
 
 // draw is genScenario in m's memory: the scenario it returns is m's, and

@@ -1,0 +1,48 @@
+package props
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// TestTargetsFitTheSet: every coverage target has a bit in a targetSet,
+// which a swarm run records the targets it reached in.
+func TestTargetsFitTheSet(t *testing.T) {
+	if n := len(Targets()); n > 64 {
+		t.Fatalf("%d coverage targets: a targetSet holds 64", n)
+	}
+}
+
+// TestSwarmCoverageCounts: the coverage Swarm reports (on two workers)
+// counts, per target, the scenarios that reached it, as counted here
+// scenario by scenario on fresh runs. Catches a swarm run that records a
+// target in the wrong place of its targetSet, or a report that counts
+// the set wrong (another target's bit, or every run).
+func TestSwarmCoverageCounts(t *testing.T) {
+	const runs = 200
+	rep, err := Swarm(SwarmConfig{Runs: runs, Seed: 1, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int, len(Targets()))
+	for i := range uint64(runs) {
+		res, err := model.Run(GenScenario(sim.NewPCG(1+i)), model.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, target := range Targets() {
+			if target.Reached(res) {
+				want[k]++
+			}
+		}
+	}
+	if !slices.Equal(rep.Coverage, want) {
+		t.Fatalf("coverage %v, want %v", rep.Coverage, want)
+	}
+	if slices.Contains(want, 0) || slices.Contains(want, runs) {
+		t.Fatalf("coverage %v: every target must be reached by some runs and missed by others, or the test checks little", want)
+	}
+}
