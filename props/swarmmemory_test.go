@@ -46,3 +46,32 @@ func TestSwarmCoverageCounts(t *testing.T) {
 		t.Fatalf("coverage %v: every target must be reached by some runs and missed by others, or the test checks little", want)
 	}
 }
+
+// TestGenMemoryDrawsWithoutAllocating: a swarm worker's draw
+// (SwarmConfig.generate in a genMemory that drew the same seeds before)
+// allocates nothing, for every profile, with and without a topology.
+// Catches a value the builder allocates instead of taking it from its
+// genValues (a `&scenario.Publish{...}` in a step), a genValues not
+// emptied between draws (its slabs grow for ever), and a PCG allocated
+// per draw.
+func TestGenMemoryDrawsWithoutAllocating(t *testing.T) {
+	for _, topology := range []bool{false, true} {
+		cfg := SwarmConfig{Topology: topology}
+		for _, name := range model.ProfileNames() {
+			p, err := model.LookupProfile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m genMemory
+			// The first pass over the seeds (AllocsPerRun's warm-up)
+			// grows m; the second must allocate nothing at all.
+			if allocs := testing.AllocsPerRun(1, func() {
+				for seed := range uint64(200) {
+					cfg.generate(&m, seed, p)
+				}
+			}); allocs > 0 {
+				t.Errorf("profile %s, topology %v: %.0f allocations in 200 draws, want 0", name, topology, allocs)
+			}
+		}
+	}
+}
