@@ -75,3 +75,22 @@ func TestGenMemoryDrawsWithoutAllocating(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueAtMostOnceNamesBothMembers: queue-at-most-once, which marks
+// each message with the member that handled it in a lent list, names the
+// member that handled the message first and the one that handled it
+// again, for each message handled twice, and only those (messages from
+// 3 up, as in a result whose first messages nobody handled). Catches a
+// report that names the second member twice, or a list indexed from the
+// wrong message.
+func TestQueueAtMostOnceNamesBothMembers(t *testing.T) {
+	r := handMade()
+	queueOfTwo(r)
+	published(r, 1, 2, 3, 4, 5)
+	handled(r.Subs[0], 3, 4)
+	handled(r.Subs[1], 5, 3)
+	want := []string{"msg 3 handled by s0 and by s1 of queue q"}
+	if got := checkQueueAtMostOnce(r); !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
