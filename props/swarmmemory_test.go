@@ -94,3 +94,28 @@ func TestQueueAtMostOnceNamesBothMembers(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// TestDrainClosesNamesItsBound: drain-closes, which formats a drain's
+// bound only for a connection that never closed, still names it there:
+// the bound when the profile has one, "none" when it has none (a profile
+// whose drain has no timeout and whose subscriptions do not leave at
+// their barrier). Catches a bound written as "none", or as the time,
+// the other way round.
+func TestDrainClosesNamesItsBound(t *testing.T) {
+	unbounded := model.GoProfile
+	unbounded.TimeoutStart = model.NoTimeout
+	for _, tc := range []struct {
+		profile *model.Profile
+		want    string
+	}{
+		{&model.GoProfile, "c0 drained at 10.000ms never closed (run stopped quiescent at 1000.000ms; bound 35020.000ms)"},
+		{&unbounded, "c0 drained at 10.000ms never closed (run stopped quiescent at 1000.000ms; bound none)"},
+	} {
+		r := handMade()
+		r.Profile = tc.profile
+		r.Conns[0].DrainCalledAt = ms(10)
+		if got := checkDrainCloses(r); !slices.Equal(got, []string{tc.want}) {
+			t.Errorf("profile with drain bound %v: got %q, want %q", tc.profile.TimeoutStart != model.NoTimeout, got, tc.want)
+		}
+	}
+}
