@@ -49,6 +49,28 @@ func TestInOrderConsumesInIndexOrder(t *testing.T) {
 	}
 }
 
+// TestInOrderReusesChunkListsSafely: results are written in the lists of
+// chunks consume is done with, many windows over, and consume still sees
+// each chunk's own results while fast workers wait on it. Catches a list
+// handed back to the workers (or its token freed) before consume has
+// read it: a worker would overwrite results not yet consumed.
+func TestInOrderReusesChunkListsSafely(t *testing.T) {
+	const n = 3000
+	got := 0
+	n2, stopped := inOrder(n, 2, 3, nil, func() func(int) int { return func(i int) int { return i * i } },
+		func(i, r int) bool {
+			if i%3 == 0 {
+				time.Sleep(5 * time.Microsecond) // let the workers fill the window
+			}
+			require.Equal(t, i*i, r, "result %d", i)
+			got++
+			return true
+		})
+	require.False(t, stopped)
+	require.Equal(t, n, n2)
+	require.Equal(t, n, got)
+}
+
 // TestInOrderStops: a closed stop channel ends inOrder before the next
 // result, and it says so.
 func TestInOrderStops(t *testing.T) {
