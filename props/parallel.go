@@ -49,38 +49,47 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, newWork func() 
 	chunk = max(chunk, 1)
 	chunks := (n + chunk - 1) / chunk
 	window := aheadPerWorker * workers
-	// Chunk c's results are written in the list free[c%window] holds and
-	// go to consume through slots[c%window]; consume hands the list back
-	// to free[c%window] once it has taken them. So a worker that claims
-	// chunk c waits only while chunk c-window is not consumed (the
-	// window), and the lists are reused (a list made for every chunk was
-	// 96 bytes a scenario, 4 % of what a check scenario allocated).
 	// Workers claim chunks from a counter: with a feeder goroutine
 	// handing them out, a worker parked waiting for it every other chunk
 	// (250 times a worker in `check --profile all --runs 3000`, each a
 	// round trip through the scheduler that may wake it on the other
 	// core); now it parks only when the window is full (~35 times).
+	// Chunk c's worker waits until chunk c-window is consumed, then
+	// writes c's results in the list lists[c%window] (consume hands each
+	// list back once it has taken its results: a list made for every
+	// chunk was 96 bytes a scenario, 4 % of what a check scenario
+	// allocated) and sends them through slots[c%window]. The wait is on
+	// the chunk's own number, not on a token of the slot: two workers
+	// holding chunks c and c+window (one of them preempted between its
+	// claim and its wait) could otherwise take each other's turn, and
+	// consume would read c+window's results as c's.
 	slots := make([]chan []R, window)
-	free := make([]chan []R, window)
 	for k := range slots {
 		slots[k] = make(chan []R, 1)
-		free[k] = make(chan []R, 1)
-		free[k] <- nil
 	}
+	lists := make([][]R, window)
+	var (
+		mu       sync.Mutex
+		turn     = sync.NewCond(&mu)
+		taken    int  // chunks consumed, under mu
+		quitting bool // under mu
+	)
 	var next atomic.Int64 // the next chunk to claim
-	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			work := newWork()
 			for c := int(next.Add(1)) - 1; c < chunks; c = int(next.Add(1)) - 1 {
-				var rs []R
-				select {
-				case rs = <-free[c%window]:
-				case <-quit:
+				mu.Lock()
+				for c >= taken+window && !quitting {
+					turn.Wait()
+				}
+				quit := quitting
+				mu.Unlock()
+				if quit {
 					return
 				}
-				rs = slices.Grow(rs[:0], chunk)
+				rs := slices.Grow(lists[c%window][:0], chunk)
 				for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
 					rs = append(rs, work(i))
 				}
@@ -89,7 +98,10 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, newWork func() 
 		})
 	}
 	defer func() {
-		close(quit)
+		mu.Lock()
+		quitting = true
+		mu.Unlock()
+		turn.Broadcast()
 		wg.Wait()
 	}()
 	for c := 0; c < chunks; c++ {
@@ -108,8 +120,12 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, newWork func() 
 				return i + 1, false
 			}
 		}
-		clear(rs)            // so that the list keeps nothing of the results alive
-		free[c%window] <- rs // never blocks: this chunk's worker took the list
+		clear(rs) // so that the list keeps nothing of the results alive
+		lists[c%window] = rs
+		mu.Lock()
+		taken++
+		mu.Unlock()
+		turn.Broadcast()
 	}
 	return n, false
 }
