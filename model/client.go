@@ -18,13 +18,26 @@ type Conn struct {
 	// connection publishes names as its sender.
 	nameID Str
 	rec    *ConnRecord
-	opts   connOptions
+
+	// The fields every event of a connection reads (its status, the flags
+	// flush and the read loop test, its subscriptions, buffer and links)
+	// come first, in as few cache lines as they fit: a thousand clients'
+	// state does not fit in L2, so each event finds its connection cold
+	// and pays for every line it touches. Configuration (opts) and what
+	// only a drain, a request or a reconnect reads follow them.
 
 	status Status
 	tcp    bool // a TCP connection exists (nats.go: nc.conn != nil)
 	// pubsStopped: the connection reached DRAINING_PUBS (it stays set
 	// after the close; see Profile.PubsStoppedAfterClose).
 	pubsStopped bool
+	// readLoopDead: the read loop died (a PONG reached a cancelled
+	// waiter); nothing the server sends is read any more.
+	readLoopDead bool
+	// Event loop (Profile.EventLoop): held while a blocking handler runs;
+	// deferred are the loop's events that became due meanwhile.
+	held     bool
+	deferred []func()
 
 	subs    connSubs // nc.subs, in subscription order
 	nextSid int32
@@ -55,6 +68,7 @@ type Conn struct {
 	// links are what toServer and fromServer point to: made with the
 	// connection, not as two allocations of their own.
 	links [2]link
+	opts  connOptions
 	// inReserve is what the server's outbound FIFO to this connection may
 	// still reserve beyond doubling (growIn): the messages its
 	// subscriptions expect, less what earlier growths reserved.
@@ -92,9 +106,6 @@ type Conn struct {
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
-	// readLoopDead: the read loop died (a PONG reached a cancelled
-	// waiter); nothing the server sends is read any more.
-	readLoopDead bool
 	connectedAt  sim.Time // when the last (re)connect completed
 	drainStarts  int      // drains started (startDrain)
 	cancelLagged bool     // the drain's timeout waited TimeoutCancelLag
@@ -112,10 +123,6 @@ type Conn struct {
 	// (checkDrained) has not run yet: their barrier PINGs race the final
 	// flush's (RaceFinalFlushFirst).
 	barriersDue int
-	// Event loop (Profile.EventLoop): held while a blocking handler runs;
-	// deferred are the loop's events that became due meanwhile.
-	held     bool
-	deferred []func()
 	// PING timer (ping.go): ptmr is armed only with ping_interval set;
 	// pout counts the timer's PINGs since the last PONG.
 	ptmr sim.Timer

@@ -23,8 +23,14 @@ type Sub struct {
 	// ch: a chan subscription (nats.go ChanSubscribe), also sync: its
 	// queue is the application's channel, of capacity chanLen; nothing
 	// counts as pending, removing it leaves the channel open.
-	ch      bool
-	chanLen int
+	ch bool
+	// statusListening: a status listener is registered (the scenario's
+	// status_events) and its channel still open; it closes with the first
+	// SubscriptionClosed event, after which events reach nobody. Kept here
+	// rather than read from spec, so that each status change does not load
+	// the scenario's subscription, cold with a thousand of them.
+	statusListening bool
+	chanLen         int
 
 	pending []queued // oldest first
 	head    int
@@ -91,9 +97,6 @@ type Sub struct {
 	// (TimeoutCancelsSubDrains).
 	barrierWait    *flushWait
 	drainCancelled bool
-	// statusDone: the status listener's channel was closed with the first
-	// SubscriptionClosed event; later events reach nobody.
-	statusDone bool
 
 	// handlerTime draws the handler's service time from handlerRn, made
 	// with the subscription (sim.Sampler: a draw per message).

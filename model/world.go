@@ -491,7 +491,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	if s.topFn == nil { // a new subscription
 		s.topFn = s.top
 	}
-	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
+	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true, statusListening: spec != nil && spec.StatusEvents,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
 		topFn: s.topFn, pollFn: s.pollFn, checkDrainedFn: s.checkDrainedFn, afterBarrierFn: s.afterBarrierFn, runs: runsFor(w.profile, spec), mut: w.mut,
