@@ -107,6 +107,22 @@ func TestDrainOfManySubsAllocatesLinearly(t *testing.T) {
 	}
 }
 
+// TestCallsReservedOnce: a run reserves a call record for every message
+// and every other action, so that a thousand single publishes and a drain
+// reserve 1,001, neither growing the list nor reserving twice what they
+// use. Catches a publish action counted both as its messages and as an
+// action (2,001 reserved), and a reserve short of the calls (the list
+// grows past them).
+func TestCallsReservedOnce(t *testing.T) {
+	res, err := model.Run(scaleScenario(1000, 1, 1000), model.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Calls) != 1001 || cap(res.Calls) != len(res.Calls) {
+		t.Errorf("%d calls in a list of capacity %d, want 1,001 in 1,001", len(res.Calls), cap(res.Calls))
+	}
+}
+
 // allocatedPerRun returns the bytes a plain run of sc allocates, averaged
 // over runs runs: allocation counts deterministically what CPU time
 // measures only on a quiet machine.
@@ -244,9 +260,12 @@ func TestRecordsPack(t *testing.T) {
 // call hold no pointers, so the GC never scans a ledger of a million of
 // them and they pack densely. Catches a string (or slice, map, pointer)
 // field put back into Message or CallRecord, e.g. `Subject string` or
-// `Counters *Counters`.
+// `Counters *Counters`. The frames of the network and out buffers and the
+// pending queue's entries are checked too: World.putFrames hands a buffer
+// back without clearing it, which is safe only while what it holds keeps
+// nothing alive (catches e.g. a `seg *segment` field in frame).
 func TestRecordsPointerFree(t *testing.T) {
-	for _, v := range []any{model.Message{}, model.Delivery{}, model.CallRecord{}} {
+	for _, v := range []any{model.Message{}, model.Delivery{}, model.CallRecord{}, model.Frame{}, model.Queued{}} {
 		typ := reflect.TypeOf(v)
 		if path := pointerIn(typ); path != "" {
 			t.Errorf("%s holds a pointer at %s%s; intern it (model.Str) instead", typ, typ.Name(), path)

@@ -18,13 +18,26 @@ type Conn struct {
 	// connection publishes names as its sender.
 	nameID Str
 	rec    *ConnRecord
-	opts   connOptions
+
+	// The fields every event of a connection reads (its status, the flags
+	// flush and the read loop test, its subscriptions, buffer and links)
+	// come first, in as few cache lines as they fit: a thousand clients'
+	// state does not fit in L2, so each event finds its connection cold
+	// and pays for every line it touches. Configuration (opts) and what
+	// only a drain, a request or a reconnect reads follow them.
 
 	status Status
 	tcp    bool // a TCP connection exists (nats.go: nc.conn != nil)
 	// pubsStopped: the connection reached DRAINING_PUBS (it stays set
 	// after the close; see Profile.PubsStoppedAfterClose).
 	pubsStopped bool
+	// readLoopDead: the read loop died (a PONG reached a cancelled
+	// waiter); nothing the server sends is read any more.
+	readLoopDead bool
+	// Event loop (Profile.EventLoop): held while a blocking handler runs;
+	// deferred are the loop's events that became due meanwhile.
+	held     bool
+	deferred []func()
 
 	subs    connSubs // nc.subs, in subscription order
 	nextSid int32
@@ -43,16 +56,19 @@ type Conn struct {
 	// drain schedules the one and flushes to the other.
 	drainFn        func()
 	finalFlushedFn func(err string)
-	// flushWaits are the PONG waiters of c's runs (newFlushWait), and
-	// drainWaits its drains' waits for their subscriptions (waitSubs).
+	// flushWaits are the PONG waiters of c's runs (newFlushWait),
+	// drainWaits its drains' waits for their subscriptions (waitSubs) and
+	// drains its connection drains (drainConnection).
 	flushWaits arena[flushWait]
 	drainWaits arena[drainWait]
+	drains     arena[connDrain]
 
 	toServer   *link
 	fromServer *link
 	// links are what toServer and fromServer point to: made with the
 	// connection, not as two allocations of their own.
 	links [2]link
+	opts  connOptions
 	// inReserve is what the server's outbound FIFO to this connection may
 	// still reserve beyond doubling (growIn): the messages its
 	// subscriptions expect, less what earlier growths reserved.
@@ -90,9 +106,6 @@ type Conn struct {
 	// onSubRemoved, when set, is called whenever a subscription leaves
 	// nc.subs: the wake-up of an event-driven connection drain.
 	onSubRemoved func()
-	// readLoopDead: the read loop died (a PONG reached a cancelled
-	// waiter); nothing the server sends is read any more.
-	readLoopDead bool
 	connectedAt  sim.Time // when the last (re)connect completed
 	drainStarts  int      // drains started (startDrain)
 	cancelLagged bool     // the drain's timeout waited TimeoutCancelLag
@@ -110,10 +123,6 @@ type Conn struct {
 	// (checkDrained) has not run yet: their barrier PINGs race the final
 	// flush's (RaceFinalFlushFirst).
 	barriersDue int
-	// Event loop (Profile.EventLoop): held while a blocking handler runs;
-	// deferred are the loop's events that became due meanwhile.
-	held     bool
-	deferred []func()
 	// PING timer (ping.go): ptmr is armed only with ping_interval set;
 	// pout counts the timer's PINGs since the last PONG.
 	ptmr sim.Timer
@@ -217,7 +226,9 @@ func (c *Conn) setStatus(s Status) {
 	if c.status == s {
 		return
 	}
-	c.w.trace(c.name, "status", sim.Str("from", c.status.String()), sim.Str("to", s.String()))
+	if c.w.tr != nil {
+		c.w.trace(c.name, "status", sim.Str("from", c.status.String()), sim.Str("to", s.String()))
+	}
 	c.status = s
 	if s == DrainingPubs {
 		c.pubsStopped = true
@@ -483,10 +494,12 @@ func (c *Conn) publishMsg(pm *pubMsg, plain bool) (string, int) {
 	}
 	if err != "" {
 		if w.profile.SilentPublishDrop && (err == ErrConnectionClosed || err == ErrConnectionDraining) {
-			m.Fate, m.LostReason = MsgLostUnsent, l.Intern("dropped silently: "+err)
+			l.settle(m, MsgLostUnsent)
+			m.LostReason = l.Intern("dropped silently: " + err)
 			return "", m.ID
 		}
-		m.Fate, m.Error = MsgRefused, l.Intern(err)
+		l.settle(m, MsgRefused)
+		m.Error = l.Intern(err)
 		return err, m.ID
 	}
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
@@ -508,7 +521,8 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 	pm := newPubMsg(l, subject, "", size, 0)
 	m := l.newMessage(Message{From: c.nameID, Subject: pm.subject, Size: size, PublishedAt: c.now()})
 	if c.isClosed() {
-		m.Fate, m.LostReason = MsgLostUnsent, l.Intern("reply after close")
+		l.settle(m, MsgLostUnsent)
+		m.LostReason = l.Intern("reply after close")
 		return "", m.ID
 	}
 	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
@@ -556,6 +570,11 @@ func (c *Conn) dispatchCallbacks() {
 // runCallback runs (records) one connection callback now.
 func (c *Conn) runCallback(ev CallbackEvent) {
 	ev.At = c.now()
+	if cap(c.rec.Callbacks) == 0 {
+		// Most connections that call back call back once or twice
+		// (disconnected, closed).
+		c.rec.Callbacks = c.w.callbackLists.take(2, 2*len(c.w.conns))
+	}
 	c.rec.Callbacks = append(c.rec.Callbacks, ev)
 	switch {
 	case c.w.tr == nil: // the kind's name is built only for a trace
@@ -674,7 +693,8 @@ func (c *Conn) discardOut(reason string) {
 		if f.op == opPub {
 			l := c.w.ledger
 			m := l.Message(int(f.msg))
-			m.Fate, m.LostReason = MsgLostUnsent, l.Intern(reason)
+			l.settle(m, MsgLostUnsent)
+			m.LostReason = l.Intern(reason)
 		}
 	}
 	c.out = c.out[:0]
@@ -884,7 +904,7 @@ func (c *Conn) resendSubscriptions() {
 				continue
 			}
 			c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
-			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, max: int32(s.max - s.delivered)})
+			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, arg: int32(s.max - s.delivered)})
 			continue
 		}
 		c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})

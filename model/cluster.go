@@ -323,9 +323,9 @@ func (s *Server) announce(counts map[int32]int, k int32, delta int, firstLast bo
 	if firstLast && before > 0 && n > 0 || len(ends) == 0 {
 		return
 	}
-	f := frame{op: opRSub, ref: k, max: int32(n)}
+	f := frame{op: opRSub, ref: k, arg: int32(n)}
 	if firstLast {
-		f.max = 1
+		f.arg = 1
 	}
 	if n == 0 {
 		f = frame{op: opRUnsub, ref: k}
@@ -392,11 +392,11 @@ func (s *Server) applyRoute(e *routeEnd, f frame) {
 		k := s.w.cl.keys[f.ref]
 		if ss := e.entry(k); ss != nil {
 			old := ss.qw
-			ss.qw = int(f.max)
+			ss.qw = int(f.arg)
 			s.export(e, f.ref, ss.qw-old, 0)
 			return
 		}
-		ss := &serverSub{route: e, subject: k.subject, queue: k.queue, qw: int(f.max)}
+		ss := &serverSub{route: e, subject: k.subject, queue: k.queue, qw: int(f.arg)}
 		e.entries = append(e.entries, ss)
 		s.subs.add(ss)
 		s.export(e, f.ref, weight(ss), 1)
@@ -413,7 +413,7 @@ func (s *Server) applyRoute(e *routeEnd, f frame) {
 			}
 		}
 	case opRMsg:
-		s.routedIn(e, int(f.msg), f.ref, f.max == 1)
+		s.routedIn(e, int(f.msg), f.ref, f.arg == 1)
 	}
 }
 
@@ -553,7 +553,7 @@ func (s *Server) sendForwards(rt *routing) {
 		if f.plain {
 			plain = 1
 		}
-		f.end.send(frame{op: opRMsg, msg: int32(rt.m.ID), ref: ref, max: plain})
+		f.end.send(frame{op: opRMsg, msg: int32(rt.m.ID), ref: ref, arg: plain})
 		rt.delivered = true
 		if s.w.tr != nil {
 			ev := "server.rmsg"

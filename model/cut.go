@@ -79,7 +79,7 @@ func (s *Server) lostOnLink(e *routeEnd, frames []frame) {
 			continue
 		}
 		m := w.ledger.Message(int(f.msg))
-		if f.max == 1 {
+		if f.arg == 1 {
 			s.lostRouted(e, m, "")
 		}
 		if f.ref >= 0 {

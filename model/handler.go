@@ -62,9 +62,8 @@ func (s *Sub) startCallback(q queued) {
 		// this event. The delivery ends the run pending.
 		return
 	}
-	dl := &w.ledger.Deliveries[d]
-	dl.StartedAt = w.sim.Now()
-	dl.Fate = DlvInCallback
+	now := w.sim.Now()
+	w.ledger.start(d, now)
 	cb := s.cb
 	if cb == nil { // concurrent callbacks (Sub.cb)
 		cb = newCallback(s)
@@ -74,9 +73,9 @@ func (s *Sub) startCallback(q queued) {
 	s.handlerN++
 	cb.d, cb.size, cb.n, cb.cancelled = d, q.size, s.handlerN, false
 	cb.rec = len(s.rec.Handled)
-	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: NoTime})
+	s.rec.Handled = append(s.rec.Handled, Handled{Msg: int(q.msg), Delivery: int(d), Start: now, End: NoTime})
 	if w.tr != nil || w.trig != nil {
-		cb.observe(scenario.CallbackStart, "callback.start", dl.Msg)
+		cb.observe(scenario.CallbackStart, "callback.start", int(q.msg))
 	}
 	if s.mux {
 		s.c.respHandler(d)
@@ -171,8 +170,9 @@ func (cb *callback) finish() {
 	s := cb.s
 	w := s.c.w
 	dl := &w.ledger.Deliveries[cb.d]
-	dl.EndedAt = w.sim.Now()
-	dl.Fate = DlvHandled
+	// From in-callback, which the count of pending deliveries does not
+	// hold (Ledger.setFate).
+	dl.EndedAt, dl.Fate = w.sim.Now(), DlvHandled
 	s.rec.Handled[cb.rec].End = dl.EndedAt
 	s.endCallback(cb)
 	if cb.blocking() {
@@ -232,7 +232,7 @@ func (s *Sub) cancelCallbacks() {
 		s.endCallback(cb)
 		s.rec.Handled[cb.rec].End = w.sim.Now()
 		dl := &w.ledger.Deliveries[cb.d]
-		dl.Fate = DlvPending
+		w.ledger.setFate(dl, DlvPending)
 		w.ledger.drop(cb.d, w.sim.Now(), DropCancelled, true)
 		w.trace(s.rec.Client, "callback.cancelled", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 		if !s.concurrent() {

@@ -12,7 +12,10 @@ type Str uint32
 // on the run (determinism). Its zero value is an empty table holding "".
 type strTable struct {
 	strs []string // by id - 1; id 0 is ""
-	ids  map[string]Str
+	// ids finds a string's id; only Intern reads it. A plain Run's
+	// Result leaves it to the Runner's next run (strTable.detach), and
+	// Intern rebuilds it from strs when it is nil.
+	ids map[string]Str
 	// recent holds recently interned strings by the address of their
 	// bytes: a run interns the same few strings (its client names, the
 	// scenario's subjects and sources, the verbs and results) again and
@@ -64,6 +67,9 @@ func (l *Ledger) Intern(s string) Str {
 	if same(set[1].s, s) {
 		return set[1].id
 	}
+	if t.ids == nil {
+		t.index()
+	}
 	id, ok := t.ids[s]
 	if !ok {
 		id = t.add(s)
@@ -85,15 +91,22 @@ func same(a, b string) bool {
 func (t *strTable) reserve(n int) {
 	if t.ids == nil {
 		t.ids = make(map[string]Str, n)
+	}
+	if t.strs == nil {
 		t.strs = make([]string, 0, n)
+	}
+}
+
+// index makes t's map of the strings it holds.
+func (t *strTable) index() {
+	t.ids = make(map[string]Str, len(t.strs))
+	for i, s := range t.strs {
+		t.ids[s] = Str(i + 1)
 	}
 }
 
 // add appends s, which the table does not hold, and returns its id.
 func (t *strTable) add(s string) Str {
-	if t.ids == nil {
-		t.ids = make(map[string]Str)
-	}
 	t.strs = append(t.strs, s)
 	id := Str(len(t.strs))
 	t.ids[s] = id
@@ -116,13 +129,7 @@ func (t *strTable) add(s string) Str {
 // they fill a good part of it, and strs is cleared up to its length:
 // add only appends, so nothing past it was ever set since the last clear.
 func (t *strTable) empty() {
-	if len(t.strs) < cap(t.strs)/4 {
-		for _, s := range t.strs {
-			delete(t.ids, s)
-		}
-	} else {
-		clear(t.ids)
-	}
+	t.emptyIDs()
 	clear(t.strs)
 	t.strs = t.strs[:0]
 	t.recent = [recentSets][2]interned{}
@@ -130,3 +137,27 @@ func (t *strTable) empty() {
 
 // Str returns the string s names in the run's ledger.
 func (r *Result) Str(s Str) string { return r.Ledger.Str(s) }
+
+// emptyIDs empties t's map at the cost of t's strings (empty).
+func (t *strTable) emptyIDs() {
+	if len(t.strs) < cap(t.strs)/4 {
+		for _, s := range t.strs {
+			delete(t.ids, s)
+		}
+	} else {
+		clear(t.ids)
+	}
+}
+
+// detach returns t's map emptied and leaves t without one, for a Runner
+// whose Result is handed over (Runner.handOver) to intern its next run's
+// strings in: the map is read only by Intern, which rebuilds it for a
+// Result whose ledger is interned in later, while the Result's records
+// read strs alone. A run of a thousand clients or subscriptions made a
+// map of four or five thousand strings (about 200 KB) every run.
+func (t *strTable) detach() map[string]Str {
+	t.emptyIDs()
+	m := t.ids
+	t.ids = nil
+	return m
+}

@@ -23,7 +23,7 @@ func TestInternKeepsTwoStringsOfOneSet(t *testing.T) {
 	}
 	var l Ledger
 	idA, idB := l.Intern(a), l.Intern(b)
-	l.strs.ids = nil // from here on, reaching the map would add a new id
+	l.strs.ids = map[string]Str{} // from here on, reaching the map would add a new id
 	for range 3 {
 		if l.Intern(a) != idA || l.Intern(b) != idB {
 			t.Fatalf("%q and %q, which share a set, are not both kept in it", a, b)

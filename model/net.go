@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"time"
 
 	"github.com/drainsim/drainsim/sim"
@@ -26,9 +27,36 @@ const (
 type frame struct {
 	op  op
 	sid int32
-	max int32 // UNSUB max
+	// arg is the operation's number: UNSUB's max, RS+'s weight, RMSG's
+	// plain flag, and MSG's pending size: what its message adds to the
+	// subscription's pending bytes (pendingSize), computed when the
+	// server commits it and holds the message's record. The client reads
+	// a backlog long after the publishes wrote their records, and reading
+	// the size from the record then cost a cache miss a message. A size
+	// past 32 bits is -1 (sizeField), and the reader takes it from the
+	// record (frame.pending).
+	arg int32
 	msg int32 // message ID for PUB and MSG
 	ref int32 // delivery index for MSG; subscription index for SUB
+}
+
+// sizeField is pending size n as a MSG frame carries it: -1 when it does
+// not fit in 32 bits, as for a reply over 2 GiB, which a ReplyUnchecked
+// profile sends while draining without the max_payload check.
+func sizeField(n int) int32 {
+	if n > math.MaxInt32 {
+		return -1
+	}
+	return int32(n)
+}
+
+// pending is what MSG frame f's message adds to its subscription's
+// pending bytes.
+func (f *frame) pending(w *World) int {
+	if f.arg >= 0 {
+		return int(f.arg)
+	}
+	return pendingSize(w.profile, w.ledger.Message(int(f.msg)))
 }
 
 // segment is one write on a connection, or with a bandwidth one frame of
@@ -48,6 +76,11 @@ type segment struct {
 // crossed; there are no socket buffers, so a write is done when its last
 // byte is on the wire.
 type link struct {
+	// First the fields that every write (send, push) and arrival
+	// (deliverHead) reads, together: a thousand clients' links are more
+	// than this core's L2 holds, so each write finds its link cold, and
+	// the fewer cache lines these span, the fewer misses (Scale/clients=1k).
+	// The bandwidth's clock, stalls and cuts come after them.
 	w       *World
 	latency sim.Dist
 	bw      int64 // bytes per second; 0 = unlimited
@@ -61,19 +94,19 @@ type link struct {
 	// the head off made every few segments a new allocation. A segment
 	// leaves the queue zeroed (deliverHead, cut), so the array past
 	// len(queue) is all zero and reset need clear only up to it.
-	queue []segment
-	head  int
-	last  sim.Time // arrival time of the newest segment
-	free  sim.Time // with a bandwidth: when everything written so far has left
-	rem   int64    // rounding remainder of transmission times, in byte·ns per second
-	down  bool     // cut and not yet reconnected: writes are lost
+	queue  []segment
+	head   int
+	last   sim.Time // arrival time of the newest segment
+	arrive func()
+	recv   func(frames []frame, eof bool)
+	down   bool // cut and not yet reconnected: writes are lost
 	// closing: the client closed this connection (a stale one) and may
 	// still be delivering what it wrote before (stall.go).
 	closing bool
+	free    sim.Time // with a bandwidth: when everything written so far has left
+	rem     int64    // rounding remainder of transmission times, in byte·ns per second
 	stalled sim.Time // the end of the last stall; 0: never stalled
-	recv    func(frames []frame, eof bool)
 	lost    func(frames []frame)
-	arrive  func()
 }
 
 // newLink returns a link with the given latency and the scenario's
@@ -227,8 +260,8 @@ func (w *World) wireSize(f frame) int {
 		return n
 	case opUnsub:
 		n := len("UNSUB ") + digits(int(f.sid)) + len("\r\n")
-		if f.max > 0 {
-			n += 1 + digits(int(f.max))
+		if f.arg > 0 {
+			n += 1 + digits(int(f.arg))
 		}
 		return n
 	case opPing, opPong:

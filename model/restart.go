@@ -89,9 +89,9 @@ func (s *Server) dumpInterest(e *routeEnd) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		f := frame{op: opRSub, ref: k, max: int32(counts[k])}
+		f := frame{op: opRSub, ref: k, arg: int32(counts[k])}
 		if e.gw || s.w.cl.keys[k].queue == "" {
-			f.max = 1
+			f.arg = 1
 		}
 		e.send(f)
 	}

@@ -41,6 +41,9 @@ type Runner struct {
 	frames     [][]frame
 	trace      *sim.Trace // the last traced run's, emptied for the next
 	maps       worldMaps
+	// strIDs is the string map of the last handed-over Result's ledger,
+	// emptied, for the next run's ledger (strTable.detach).
+	strIDs map[string]Str
 	// recycled are earlier runs' connections (with their links),
 	// subscriptions, action events and records, for the next run to
 	// reset; streams the previous run's net, handler, client and server
@@ -124,14 +127,19 @@ func (rc *recycler[T]) put(made []*T) {
 // the run ends, however long a timer or a PONG queue still reaches it;
 // rewind, at the next run's set-up, makes them all free again. At most
 // arenaMax are kept: a run that makes more makes the rest anew, so that a
-// long run's thousands of flushes are not held for ever.
+// long run's millions of flushes are not held for ever.
 type arena[T any] struct {
 	made []*T
 	used int // made[:used] are the current run's
 }
 
-// arenaMax is the most objects an arena keeps.
-const arenaMax = 16
+// arenaMax is the most objects an arena keeps: a connection that drains
+// a thousand subscriptions makes a flush waiter (48 bytes) and its three
+// events (24 bytes each) for each one's barrier, which a bound of 16 made
+// anew every run (four fifths of Scale/subs=1k's allocations). 4,096 holds
+// at most about 512 KB of flush waiters (and 360 KB of drain waiters) per
+// connection, and only on a Runner whose run made that many.
+const arenaMax = 4096
 
 // take gives an object of an earlier run, as that run left it, or a new
 // zero one; the caller resets it.
@@ -150,6 +158,39 @@ func (a *arena[T]) take() *T {
 
 // rewind makes every object free for the next run's takes.
 func (a *arena[T]) rewind() { a.used = 0 }
+
+// windows carves a run's small record lists (a connection's status
+// changes and callbacks, a subscription's handled messages) out of shared
+// arrays, so that a thousand clients or subscriptions are not a thousand
+// allocations apiece (three for each client's status list as it grew from
+// one entry to four). Each window has a capacity of its own and no room
+// past it: appending beyond it copies the list to an array of its own, as
+// appending to any full list does, so no window ever writes into another.
+// The arrays belong to the run's Result, as the lists do: a World starts
+// with none, and a plain Run hands them over with the Result.
+type windows[T any] struct{ free []T }
+
+// windowChunk is the most entries windows.take makes an array of. A list
+// of more than half of it gets an array of its own.
+const windowChunk = 1024
+
+// take gives an empty list with room for n, from the current array or,
+// when that has less room left, a new one of min(want, windowChunk)
+// entries: want is how many the run may still ask for, n included.
+func (s *windows[T]) take(n, want int) []T {
+	switch {
+	case n <= 0:
+		return make([]T, 0)
+	case n > windowChunk/2:
+		return make([]T, 0, n)
+	}
+	if cap(s.free)-len(s.free) < n {
+		s.free = make([]T, 0, max(n, min(want, windowChunk)))
+	}
+	k := len(s.free)
+	s.free = s.free[:k+n]
+	return s.free[k : k : k+n]
+}
 
 // worldMaps are the maps a run looks its clients and subscriptions up in,
 // which a Runner empties and hands to its next run: a run's small maps
@@ -174,11 +215,12 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	if w.tr != nil {
 		r.trace = w.tr
 	}
-	r.maps = worldMaps{subs: w.subs, connIndex: w.connIndex, connByName: res.connByName, subByID: res.subByID, published: w.published}
-	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
-	for _, s := range res.Subs {
-		r.handled = append(r.handled, s.Handled[:0])
+	subs := w.subs
+	if subs == nil {
+		subs = w.spareSubs
 	}
+	r.maps = worldMaps{subs: subs, connIndex: w.connIndex, connByName: res.connByName, subByID: res.subByID, published: w.published}
+	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
 	for _, s := range w.subList {
 		r.pending = append(r.pending, s.pending[:0])
 	}
@@ -214,6 +256,9 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 // Result does not reach (the kernel, connections, subscriptions, links,
 // buffers and lookup maps).
 func (r *Runner) handOver() {
+	if r.res != nil {
+		r.strIDs = r.res.Ledger.strs.detach()
+	}
 	r.res, r.messages, r.deliveries, r.calls, r.handled, r.trace = nil, nil, nil, nil, nil, nil
 	r.maps.connByName, r.maps.subByID = nil, nil
 	r.recycled.connRecs, r.recycled.subRecs = recycler[ConnRecord]{}, recycler[SubRecord]{}
@@ -251,7 +296,10 @@ func (r *Runner) takeCalls(n int) []CallRecord {
 	return make([]CallRecord, 0, n)
 }
 
-func (r *Runner) takeHandled(n int) []Handled {
+// takeHandled gives a handled list for n messages: the previous run's,
+// or a window of fresh (want: what the run's other subscriptions may ask
+// for).
+func (r *Runner) takeHandled(n int, fresh *windows[Handled], want int) []Handled {
 	if len(r.handled) > 0 {
 		h := r.handled[len(r.handled)-1]
 		r.handled = r.handled[:len(r.handled)-1]
@@ -259,7 +307,7 @@ func (r *Runner) takeHandled(n int) []Handled {
 			return h
 		}
 	}
-	return make([]Handled, 0, n)
+	return fresh.take(n, want)
 }
 
 // takePending gives a subscription's pending queue; a new one is sized
@@ -326,14 +374,24 @@ func (r *Runner) takeWorld() *World {
 // same as in a fresh Run.
 func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	if r.res == nil {
-		return new(Result), &Ledger{budget: budget}
+		l := &Ledger{budget: budget, strs: strTable{ids: r.strIDs}}
+		r.strIDs = nil
+		return new(Result), l
 	}
 	res, l := r.res, r.res.Ledger
 	r.res = nil
+	// The handled lists are collected here, not at the end of the run
+	// they served: a plain Run's are handed over (handOver), and listing a
+	// thousand of them after every run only to drop the list was 7 % of
+	// Scale/subs=1k's bytes.
+	for _, s := range res.Subs {
+		r.handled = append(r.handled, s.Handled[:0])
+	}
 	*res = Result{Subs: r.recycled.subRecs.emptyList(), Conns: r.recycled.connRecs.emptyList(), counters: emptied(res.counters)}
 	// The Ledger is reset field by field, its string table in place
 	// (strTable.empty): a field added to Ledger is reset here too.
 	l.Messages, l.Deliveries, l.budget = nil, nil, budget
+	l.inTransit, l.pending = 0, 0
 	l.strs.empty()
 	return res, l
 }
@@ -367,15 +425,19 @@ func (r *Runner) takeMaps() worldMaps {
 	return m
 }
 
-// maxReusedMap is the most entries a map may have held to be reused:
-// emptying a map costs as much as its largest size, which a run with
-// thousands of clients should not leave to every later run.
+// maxReusedMap is the most entries a map may have held to be reused by a
+// run that needs fewer than half as many: emptying a map costs as much as
+// its largest size, which a run with thousands of clients should not leave
+// to every later, smaller run.
 const maxReusedMap = 256
 
 // reuse returns m emptied, or a new map for n entries when there is none
-// or m held more than maxReusedMap.
+// or m held more than maxReusedMap and more than twice n. A run as large
+// as the last reuses its maps however large: emptying one then costs no
+// more than filling it, and making a thousand-entry map anew every run
+// was its allocation, clearing and growth (Scale/subs=1k, clients=1k).
 func reuse[K comparable, V any](m map[K]V, n int) map[K]V {
-	if m == nil || len(m) > maxReusedMap {
+	if m == nil || len(m) > max(maxReusedMap, 2*n) {
 		return make(map[K]V, n)
 	}
 	clear(m)

@@ -132,3 +132,76 @@ func BenchmarkScenarioRunner(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
 }
+
+// TestRunResultInternsItsStrings: a plain Run's Result leaves its ledger's
+// string map to the pooled Runner's next run (strTable.detach), so that
+// the next run interns in it and the Result's Intern rebuilds it. The
+// Result must still intern as before: a string the run interned keeps its
+// id and a new one gets the next. The next runs' records must be a fresh
+// Runner's. Catches Intern without the rebuild (a second id for a client
+// name) and a detach that hands the map over without emptying it (the next
+// run's strings get the earlier run's ids).
+func TestRunResultInternsItsStrings(t *testing.T) {
+	cases := recycleCases(t)
+	for _, a := range cases {
+		first, err := model.Run(a.sc, a.cfg())
+		require.NoError(t, err)
+		for _, b := range cases {
+			res, err := model.Run(b.sc, b.cfg())
+			require.NoError(t, err)
+			fresh, err := freshRun(b.sc, b.cfg())
+			require.NoError(t, err)
+			require.Equal(t, fresh.Calls, res.Calls, "%s after %s", b.name, a.name)
+			require.Equal(t, fresh.Ledger.Messages, res.Ledger.Messages, "%s after %s", b.name, a.name)
+		}
+		name := a.sc.Clients[0].Name
+		id := first.Ledger.Intern(name)
+		require.Equal(t, name, first.Str(id), a.name)
+		require.Equal(t, id, first.Ledger.Intern(name), a.name)
+		if first.Calls[0].Client != 0 {
+			require.Equal(t, first.Calls[0].Client, first.Ledger.Intern(first.Str(first.Calls[0].Client)), a.name)
+		}
+		added := first.Ledger.Intern("a string no run interned")
+		require.Equal(t, "a string no run interned", first.Str(added), a.name)
+		require.Equal(t, added, first.Ledger.Intern("a string no run interned"), a.name)
+	}
+}
+
+// lookupsByID looks subscriptions up by id before and after a deferred
+// one subscribes, as the first lookup makes the index (World.subByID).
+const lookupsByID = `
+clients: [{name: app}]
+subscriptions:
+  - {id: s1, client: app, subject: x}
+  - {id: s2, client: app, subject: y, deferred: true}
+actions:
+  - {at: 0s, unsubscribe: {sub: s1}}
+  - {at: 1ms, subscribe: {sub: s2}}
+  - {at: 2ms, unsubscribe: {sub: s2}}
+  - {at: 3ms, subscribe: {sub: s2}}`
+
+// TestSubscriptionLookupsByID: the index of subscriptions by id is made
+// on the first lookup, from the subscriptions made so far, and newSub adds
+// to it from then on; each lookup must find what an index kept from the
+// start would. Catches newSub not adding a subscription made after the
+// index (s2's unsubscribe fails with ErrBadSubscription) and an index made
+// without the set-up's subscriptions (s1's first unsubscribe fails). The
+// second run is on the same Runner, whose index map it reuses.
+func TestSubscriptionLookupsByID(t *testing.T) {
+	sc := parseYAML(t, lookupsByID)
+	var r model.Runner
+	for run := range 2 {
+		res, err := r.Run(sc, model.Config{})
+		require.NoError(t, err)
+		var got []string
+		for _, c := range res.Calls {
+			got = append(got, res.Str(c.Verb)+" "+res.Str(c.Sub)+": "+res.Str(c.Result))
+		}
+		require.Equal(t, []string{
+			"unsubscribe s1: " + model.OK,
+			"subscribe s2: " + model.OK,
+			"unsubscribe s2: " + model.OK,
+			"subscribe s2: " + model.ErrAlreadySubscribed,
+		}, got, "run %d", run)
+	}
+}

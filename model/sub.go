@@ -23,8 +23,14 @@ type Sub struct {
 	// ch: a chan subscription (nats.go ChanSubscribe), also sync: its
 	// queue is the application's channel, of capacity chanLen; nothing
 	// counts as pending, removing it leaves the channel open.
-	ch      bool
-	chanLen int
+	ch bool
+	// statusListening: a status listener is registered (the scenario's
+	// status_events) and its channel still open; it closes with the first
+	// SubscriptionClosed event, after which events reach nobody. Kept here
+	// rather than read from spec, so that each status change does not load
+	// the scenario's subscription, cold with a thousand of them.
+	statusListening bool
+	chanLen         int
 
 	pending []queued // oldest first
 	head    int
@@ -91,9 +97,6 @@ type Sub struct {
 	// (TimeoutCancelsSubDrains).
 	barrierWait    *flushWait
 	drainCancelled bool
-	// statusDone: the status listener's channel was closed with the first
-	// SubscriptionClosed event; later events reach nobody.
-	statusDone bool
 
 	// handlerTime draws the handler's service time from handlerRn, made
 	// with the subscription (sim.Sampler: a draw per message).
@@ -126,14 +129,20 @@ type nextWait struct {
 	msg queued
 }
 
-// queued is one message read for a subscription: its delivery, and what it
-// adds to the subscription's pending bytes (pendingSize). The size is
-// computed once, when the message is read, and travels with it: handing
-// it out, or taking it back off the pending counts, then needs neither
-// the delivery's nor the message's record, two dependent lookups into
-// records that are cold by the time a backlog reaches the message.
+// queued is one message read for a subscription: its delivery, its
+// message, what it adds to the subscription's pending bytes (pendingSize,
+// from its MSG frame) and when it was read. They travel with it: reading
+// a message into the queue, handing it out, or taking it back off the
+// pending counts then touches neither the delivery's nor the message's
+// record, which are cold by the time a backlog reaches the message (a
+// million messages in flight are 150 MB of records). The read time
+// reaches the delivery's record (ArrivedAt) when the message leaves the
+// queue (pop), in the cache line its callback's start writes anyway, or
+// at the run's end for what is still queued (World.finish).
 type queued struct {
 	d    int32
+	msg  int32 // the message's ID, for the handled record
+	at   sim.Time
 	size int
 }
 
@@ -153,47 +162,63 @@ func (s *Sub) push(q queued) {
 	s.pending = append(s.pending, q)
 }
 
-// pop takes the oldest queued message (the newest under PendingLIFO).
+// pop takes the oldest queued message (the newest under PendingLIFO) and
+// records in its delivery when it was read.
 func (s *Sub) pop() queued {
+	q := &s.pending[s.head]
 	if n := len(s.pending); n-s.head > 1 && s.mut.Has(PendingLIFO) {
-		q := s.pending[n-1]
+		q = &s.pending[n-1]
 		s.pending = s.pending[:n-1]
-		return q
+	} else {
+		s.head++
 	}
-	s.head++
-	return s.pending[s.head-1]
+	q.arrived(s.c.w.ledger)
+	return *q
+}
+
+// arrived writes when q was read into its delivery's record.
+func (q *queued) arrived(l *Ledger) { l.Deliveries[q.d].ArrivedAt = q.at }
+
+// endQueue records when each message still queued was read: at the run's
+// end nothing pops them.
+func (s *Sub) endQueue() {
+	l := s.c.w.ledger
+	for i := range s.pending[s.head:] {
+		s.pending[s.head+i].arrived(l)
+	}
 }
 
 // processMsg is the read loop handing one MSG to its subscription: unknown or
 // closed subscriptions drop it, pending limits may drop it as a slow
 // consumer, otherwise it is queued for the callback or for NextMsg.
+//
+// A message it queues touches neither its delivery's record nor its
+// message's: the queue entry carries its size and read time (queued).
 func (c *Conn) processMsg(f *frame) {
 	w := c.w
 	l := w.ledger
-	d := &l.Deliveries[f.ref]
-	d.ArrivedAt = c.now()
+	msg := queued{d: f.ref, msg: f.msg, at: c.now(), size: f.pending(w)}
 	if c.isClosed() {
-		l.drop(f.ref, c.now(), DropConnClosed, false)
+		l.arriveDropped(msg, DropConnClosed, false)
 		return
 	}
 	s := c.lookup(f.sid)
 	if s == nil {
-		l.drop(f.ref, c.now(), DropUnknownSid, c.isDraining() || c.wasDrained(f.sid))
-		w.trace(c.name, "msg.dropped", sim.Int("msg", int64(d.Msg)), sim.Int("sid", int64(f.sid)), sim.Str("reason", DropUnknownSid.String()))
+		l.arriveDropped(msg, DropUnknownSid, c.isDraining() || c.wasDrained(f.sid))
+		w.trace(c.name, "msg.dropped", sim.Int("msg", int64(f.msg)), sim.Int("sid", int64(f.sid)), sim.Str("reason", DropUnknownSid.String()))
 		return
 	}
 	if s.closed {
-		l.drop(f.ref, c.now(), DropSubClosed, s.draining)
+		l.arriveDropped(msg, DropSubClosed, s.draining)
 		return
 	}
-	msg := queued{d: f.ref, size: pendingSize(w.profile, l.Message(d.Msg))}
 	size := msg.size
 	over := s.overLimits(size)
 	if s.sync && s.queueLen() >= s.chanLen {
 		over = true
 	}
 	if over && !s.mux {
-		s.dropSlow(f.ref)
+		s.dropSlow(msg)
 		return
 	}
 	if !s.ch { // processMsg counts no chan subscription messages
@@ -208,6 +233,7 @@ func (c *Conn) processMsg(f *frame) {
 	s.sc = false
 	if s.concurrent() && !s.sync {
 		// JavaScript clients call the handler while parsing: no queue.
+		msg.arrived(l)
 		s.delivered++
 		if s.max > 0 && s.delivered > s.max {
 			s.pMsgs--
@@ -220,7 +246,7 @@ func (c *Conn) processMsg(f *frame) {
 	}
 	s.push(msg)
 	if w.tr != nil {
-		w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(d.Msg)), sim.Int("pending", int64(s.pMsgs)))
+		w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(f.msg)), sim.Int("pending", int64(s.pMsgs)))
 	}
 	if s.ch {
 		// A message sent into the channel counts as delivered; reaching
@@ -254,13 +280,15 @@ func limitOrMax(n int) int {
 	return n
 }
 
-// dropSlow drops delivery d, over the subscription's pending limits, as a
-// slow consumer; the first drop of an episode changes the subscription's
-// status and reports the error.
-func (s *Sub) dropSlow(d int32) {
+// dropSlow drops message q, just read and over the subscription's pending
+// limits, as a slow consumer; the first drop of an episode changes the
+// subscription's status and reports the error.
+func (s *Sub) dropSlow(q queued) {
 	c, w := s.c, s.c.w
-	w.ledger.drop(d, c.now(), DropSlowConsumer, s.draining || c.isDraining())
-	w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(w.ledger.Deliveries[d].Msg)), sim.Str("reason", DropSlowConsumer.String()))
+	w.ledger.arriveDropped(q, DropSlowConsumer, s.draining || c.isDraining())
+	if w.tr != nil {
+		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(q.msg)), sim.Str("reason", DropSlowConsumer.String()))
+	}
 	if !s.sc {
 		s.sc = true
 		s.changeStatus(SubSlowConsumer)
@@ -447,7 +475,9 @@ func (s *Sub) exit(d int32) {
 	}
 	s.rec.ClosedHandlerAt = s.c.now()
 	s.rec.ClosedHandlerCalls++
-	s.c.w.trace(s.rec.Client, "sub.closed_handler", sim.Str("sub", s.rec.ID))
+	if s.c.w.tr != nil {
+		s.c.w.trace(s.rec.Client, "sub.closed_handler", sim.Str("sub", s.rec.ID))
+	}
 }
 
 // connClose is close()'s treatment of a subscription: mark it closed, release
@@ -491,7 +521,9 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	} else {
 		s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
 	}
-	c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
+	if c.w.tr != nil {
+		c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
+	}
 	if c.w.trig != nil {
 		c.w.trig.subRemoved(s)
 	}
@@ -673,7 +705,8 @@ func (s *Sub) takeNext() (string, int) {
 func (s *Sub) hand(d int32) {
 	w := s.c.w
 	dl := &w.ledger.Deliveries[d]
-	dl.StartedAt, dl.EndedAt, dl.Fate = w.sim.Now(), w.sim.Now(), DlvTaken
+	dl.StartedAt, dl.EndedAt = w.sim.Now(), w.sim.Now()
+	w.ledger.setFate(dl, DlvTaken)
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: dl.EndedAt})
 	w.trace(s.rec.Client, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 }
@@ -850,7 +883,7 @@ func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 		}
 	}
 	if !c.isReconnecting() {
-		c.write(frame{op: opUnsub, sid: s.sid, max: int32(sendMax)}, 16)
+		c.write(frame{op: opUnsub, sid: s.sid, arg: int32(sendMax)}, 16)
 	}
 	return ""
 }
@@ -863,7 +896,9 @@ func (s *Sub) beginDrain() {
 	if s.rec.DrainCalledAt == NoTime {
 		s.rec.DrainCalledAt = s.c.now()
 	}
-	s.c.w.trace(s.c.name, "sub.drain", sim.Str("sub", s.rec.ID))
+	if s.c.w.tr != nil {
+		s.c.w.trace(s.c.name, "sub.drain", sim.Str("sub", s.rec.ID))
+	}
 }
 
 // subscribe is subscribeLocked: refused when closed or draining.

@@ -22,6 +22,13 @@ type sublist struct {
 	seq     uint64                  // sequence number of the next subscription
 	literal map[string][]*serverSub // by subject, for subjects without wildcards
 	wild    []*serverSub            // subscriptions whose subject has wildcards
+	// ones holds the lists of literal subjects with one subscription, each
+	// a one-element window of it with no room to grow (add), so that a
+	// thousand subscriptions on subjects of their own are not a thousand
+	// allocations: appending to a window copies it, as appending to a
+	// list of its own whose array is full does, so the snapshot rule
+	// holds. newServer hands the array on to the Server's next run.
+	ones []*serverSub
 	// merged caches the matches of subjects that wildcard subscriptions
 	// match, which a lookup cannot return without merging; it is cleared
 	// whenever the subscriptions change (nats-server keeps a similar
@@ -76,7 +83,15 @@ func (l *sublist) add(ss *serverSub) {
 	if l.literal == nil {
 		l.literal = map[string][]*serverSub{}
 	}
-	l.literal[ss.subject] = append(l.literal[ss.subject], ss)
+	list := l.literal[ss.subject]
+	if len(list) == 0 {
+		n := len(l.ones)
+		l.ones = append(l.ones, ss)
+		list = l.ones[n : n+1 : n+1]
+	} else {
+		list = append(list, ss)
+	}
+	l.literal[ss.subject] = list
 	l.changed()
 }
 

@@ -74,6 +74,43 @@ func TestSublistMatchIsASnapshot(t *testing.T) {
 	}
 }
 
+// TestSublistOneSubscriptionListsAreSnapshots: the lists of subjects with
+// one subscription are windows of one array (sublist.ones); a match of
+// one must not change when the subject gets a second subscription, when
+// other subjects get their first, or after the window's subscription is
+// removed and the subject subscribed again. Catches a window made without
+// its capacity limit (l.ones[n:n+1]): the second subscription of "a" is
+// then written over "b"'s window.
+func TestSublistOneSubscriptionListsAreSnapshots(t *testing.T) {
+	l := sublist{ones: make([]*serverSub, 0, 8)}
+	a1, b1, a2, c1 := &serverSub{subject: "a", sid: 1}, &serverSub{subject: "b", sid: 2}, &serverSub{subject: "a", sid: 3}, &serverSub{subject: "c", sid: 4}
+	l.add(a1)
+	l.add(b1)
+	a, b := l.match("a"), l.match("b")
+	l.add(a2)
+	l.add(c1)
+	for _, tc := range []struct {
+		name      string
+		got, want []*serverSub
+	}{
+		{"the earlier match of a", a, []*serverSub{a1}},
+		{"the earlier match of b", b, []*serverSub{b1}},
+		{"match of a", l.match("a"), []*serverSub{a1, a2}},
+		{"match of b", l.match("b"), []*serverSub{b1}},
+		{"match of c", l.match("c"), []*serverSub{c1}},
+	} {
+		if !slices.Equal(tc.got, tc.want) {
+			t.Errorf("%s = %v, want %v", tc.name, sids(tc.got), sids(tc.want))
+		}
+	}
+	l.remove(b1)
+	b2 := &serverSub{subject: "b", sid: 5}
+	l.add(b2)
+	if !slices.Equal(b, []*serverSub{b1}) || !slices.Equal(l.match("b"), []*serverSub{b2}) {
+		t.Errorf("after b resubscribed: earlier match %v, match %v; want 2:b and 5:b", sids(b), sids(l.match("b")))
+	}
+}
+
 func sids(list []*serverSub) string {
 	var out []string
 	for _, ss := range list {

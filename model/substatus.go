@@ -43,9 +43,9 @@ func (s *Sub) Counters() (*Counters, string) {
 // closes the listener's channel, so a second removeSub reaches nobody.
 // A connection's close sends no event at all.
 func (s *Sub) changeStatus(status string) {
-	if s.spec == nil || !s.spec.StatusEvents || s.statusDone {
+	if !s.statusListening {
 		return
 	}
 	s.rec.StatusEvents = append(s.rec.StatusEvents, SubStatusEvent{Status: status, At: s.c.now()})
-	s.statusDone = status == SubClosed
+	s.statusListening = status != SubClosed
 }

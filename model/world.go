@@ -46,8 +46,12 @@ type World struct {
 	res     *Result
 	server  *Server
 	conns   []*Conn
-	subs    map[string]*Sub // by scenario id, once subscribed; lookups only
-	subList []*Sub          // every subscription, indexed like Result.Subs
+	// subs finds a subscription by scenario id once it subscribed: made on
+	// the first lookup (subByID), nil until then, and kept up to date
+	// after; lookups only. spareSubs is the map the Runner's previous run
+	// made it in, for that lookup to reuse.
+	subs, spareSubs map[string]*Sub
+	subList         []*Sub // every subscription, indexed like Result.Subs
 	// connIndex maps a client's name to its index in conns.
 	connIndex map[string]int
 	// msgEstimate is how many messages the actions publish, and published
@@ -66,6 +70,11 @@ type World struct {
 	actionRuns    []*actionRun  // the actions' events made (actionCalls)
 	serverConns   []*serverConn // every connection a server accepted
 	serverSubs    []*serverSub  // every subscription a server's client made (processSub)
+	// statusLists, callbackLists and handledLists are the arrays the
+	// Result's new records' lists are windows of.
+	statusLists   windows[StatusChange]
+	callbackLists windows[CallbackEvent]
+	handledLists  windows[Handled]
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
 	// okID is OK interned, once a call has succeeded (resultID).
@@ -138,7 +147,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		profile:    p,
 		mut:        cfg.Mutations,
 		races:      cfg.Races,
-		subs:       reuse(maps.subs, len(sc.Subs)),
+		spareSubs:  maps.subs,
 		rngNet:     restream(rng, pool.takeStream(netStream), "net"),
 		rngHandler: restream(rng, pool.takeStream(handlerStream), "handler"),
 		rngClient:  restream(rng, pool.takeStream(clientStream), "client"),
@@ -265,10 +274,11 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		tcp:    true,
 		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: fifo[*flushWait]{items: emptied(c.pongs.items)}, ach: emptied(c.ach),
 		toServer: c.toServer, fromServer: c.fromServer, links: c.links, flushFn: c.flushFn, achFn: c.achFn,
-		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits,
+		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits, drains: c.drains,
 	}
 	c.flushWaits.rewind()
 	c.drainWaits.rewind()
+	c.drains.rewind()
 	lat := w.sc.Network.Latency
 	c.toServer.reset(w, "latency", lat, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
@@ -276,8 +286,21 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
 	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
-		Status: append(emptied(c.rec.Status), StatusChange{At: 0, Status: Connected}), Callbacks: emptied(c.rec.Callbacks)}
+		Status: append(w.statusList(c.rec.Status), StatusChange{At: 0, Status: Connected}), Callbacks: emptied(c.rec.Callbacks)}
 	return c
+}
+
+// connStatuses is the room a new connection record's status list gets: a
+// connection that drains and closes goes through four.
+const connStatuses = 4
+
+// statusList is a connection record's status list emptied, or a window of
+// its own for a new record.
+func (w *World) statusList(old []StatusChange) []StatusChange {
+	if cap(old) > 0 {
+		return emptied(old)
+	}
+	return w.statusLists.take(connStatuses, connStatuses*(len(w.sc.Clients)-len(w.conns)))
 }
 
 // restream returns parent.Stream of the parts' concatenation. When parent
@@ -372,7 +395,7 @@ const presizeCap = 1 << 20
 // overflow the sum nor size an allocation. No list is sized beyond the
 // record budget, which stops the run before it would hold more.
 func (w *World) presize() {
-	msgs, requests := 0, 0
+	msgs, requests, publishes := 0, 0, 0
 	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
@@ -381,6 +404,7 @@ func (w *World) presize() {
 		case a.Publish != nil:
 			subject, n = a.Publish.Subject, min(max(a.Publish.Count, 1), presizeCap)
 			add(&msgs, n)
+			publishes++
 		case a.Request != nil:
 			subject, n = a.Request.Subject, min(max(a.Request.Count, 1), presizeCap)
 			add(&msgs, 2*n)
@@ -406,7 +430,10 @@ func (w *World) presize() {
 	w.handledBudget = budget(dlvs)
 	w.ledger.Messages = w.pool.takeMessages(budget(msgs))
 	w.ledger.Deliveries = w.pool.takeDeliveries(budget(dlvs))
-	w.res.Calls = w.pool.takeCalls(budget(msgs + len(w.sc.Actions)))
+	// A call for every message and every other action: a publish action's
+	// calls are its messages (counting it again reserved a call too many
+	// for each, 48 KB a run of a thousand single publishes).
+	w.res.Calls = w.pool.takeCalls(budget(msgs + len(w.sc.Actions) - publishes))
 	// What grows by an entry a client, subscription or action is sized
 	// once too: at a thousand clients or subscriptions, growing these
 	// lists and rehashing the string table was a tenth of the set-up.
@@ -464,7 +491,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	if s.topFn == nil { // a new subscription
 		s.topFn = s.top
 	}
-	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true,
+	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true, statusListening: spec != nil && spec.StatusEvents,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
 		topFn: s.topFn, pollFn: s.pollFn, checkDrainedFn: s.checkDrainedFn, afterBarrierFn: s.afterBarrierFn, runs: runsFor(w.profile, spec), mut: w.mut,
@@ -478,7 +505,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	*rec = SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
 		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
 		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime, DrainDoneAt: NoTime,
-		Handled: w.pool.takeHandled(expect), StatusEvents: emptied(rec.StatusEvents)}
+		Handled: w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), StatusEvents: emptied(rec.StatusEvents)}
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
@@ -496,7 +523,9 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		}
 		s.handlerRn = restream(w.rngHandler, &s.ownHandlerRn, spec.ID)
 		s.handlerTime = sim.NewSampler(spec.Handler.Duration, drawSource(s.handlerRn), "handler-duration")
-		w.subs[spec.ID] = s
+		if w.subs != nil {
+			w.subs[spec.ID] = s
+		}
 	}
 	s.msgsLim, s.byteLim = limitOrMax(s.msgsLim), limitOrMax(s.byteLim)
 	s.rec = rec
@@ -505,13 +534,18 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	c.subs.add(s)
 	c.bySid = growTo(c.bySid, int(s.sid)+1)
 	c.bySid[s.sid] = s
-	w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
+	if w.tr != nil {
+		w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
+	}
 	s.changeStatus(SubActive) // StatusChanged sends the current status first
 	return s
 }
 
 // trace records an event when the run is traced. Per-message call sites
-// check w.tr themselves so that untraced runs do not even build the fields.
+// check w.tr themselves so that untraced runs do not even build the fields,
+// and so do those that run for every subscription or connection: building
+// their fields read a record (s.rec.ID) the run does not otherwise touch
+// there, or formatted a status, 5 % of Scale/subs=1k.
 func (w *World) trace(actor, kind string, fields ...sim.Field) {
 	if w.tr != nil {
 		w.tr.Add(w.sim.Now(), actor, kind, fields...)
@@ -539,18 +573,24 @@ func (c *Conn) growIn(out []frame) []frame {
 	return slices.Grow(out, max(extra, cap(out), 16))
 }
 
+// putFrames takes back a buffer whose frames were read, for getFrames to
+// hand out again. It is not cleared: frames hold no pointers
+// (TestFramesPointerFree), so what a reused buffer still holds past its
+// length keeps nothing alive, and nothing reads it before an append
+// overwrites it. Clearing a backlog's buffer after its one read wrote
+// 20 bytes a message once more, into memory long out of cache.
 func (w *World) putFrames(f []frame) {
 	if cap(f) == 0 {
 		return
 	}
-	clear(f)
 	w.frames = append(w.frames, f[:0])
 }
 
 func (w *World) lostInFlight(id int, reason string) {
 	m := w.ledger.Message(id)
 	if m.Fate == MsgInTransit {
-		m.Fate, m.LostReason = MsgLostInFlight, w.ledger.Intern(reason)
+		w.ledger.settle(m, MsgLostInFlight)
+		m.LostReason = w.ledger.Intern(reason)
 	}
 }
 
@@ -857,7 +897,13 @@ func (w *World) act(i int) {
 		}
 		s.DrainCall(s.c.drainTimeoutFor(a.DrainSub), func(err string) { call.rec(client, a.DrainSub.Sub, err, 0) })
 	case a.Drain != nil:
-		conn(a.Drain.Client).DrainCall(func(err string) { call.rec(a.Drain.Client, "", err, 0) })
+		// DrainCall but for its closure, made only for a call that waits.
+		c := conn(a.Drain.Client)
+		if err, waits := c.drainCall(); waits {
+			c.drainCallDone = func(err string) { call.rec(a.Drain.Client, "", err, 0) }
+		} else {
+			call.rec(a.Drain.Client, "", err, 0)
+		}
 	case a.Close != nil:
 		conn(a.Close.Client).Close()
 		call.rec(a.Close.Client, "", "", 0)
@@ -911,18 +957,36 @@ func (c actCall) rec(client, sub, err string, msg int) {
 	c.w.call(c.src, c.verb, client, sub, c.now, err, msg)
 }
 
+// subByID returns the subscription with scenario id, nil if it has not
+// subscribed. Its index (w.subs) is made here, from every subscription
+// made so far, rather than by newSub: most runs never look one up, and a
+// map insert for each of a thousand subscriptions was 2 % of
+// Scale/subs=1k. newSub adds to it once it exists.
+func (w *World) subByID(id string) *Sub {
+	if w.subs == nil {
+		w.subs = reuse(w.spareSubs, len(w.subList))
+		w.spareSubs = nil
+		for _, s := range w.subList {
+			if !s.mux {
+				w.subs[s.spec.ID] = s
+			}
+		}
+	}
+	return w.subs[id]
+}
+
 // subOrErr returns the subscription with id if it has been subscribed; a
 // deferred one that never was behaves like a nil *Subscription.
 func (w *World) subOrErr(id string) (*Sub, string, string) {
 	spec := w.sc.Sub(id)
-	if s := w.subs[id]; s != nil {
+	if s := w.subByID(id); s != nil {
 		return s, spec.Client, ""
 	}
 	return nil, spec.Client, ErrBadSubscription
 }
 
 func (w *World) subscribeDeferred(c *Conn, spec *scenario.Subscription) string {
-	if w.subs[spec.ID] != nil {
+	if w.subByID(spec.ID) != nil {
 		return ErrAlreadySubscribed
 	}
 	s, err := c.subscribe(spec, spec.Subject, false)
@@ -1013,25 +1077,39 @@ func (w *World) repeat(count int, interval time.Duration, fn, then func()) {
 	step(0)
 }
 
-// finish gives every message and delivery still in transit its final fate.
+// finish gives every message and delivery still in transit its final fate,
+// and the messages still queued their read time (Sub.endQueue). It passes
+// over the records only when the ledger's counts say one is left: a run
+// of a million messages that all were handled has none, and the pass
+// read 150 MB of records long out of cache.
 func (w *World) finish() {
 	l := w.ledger
 	now := w.sim.Now()
+	for _, s := range w.subList {
+		s.endQueue()
+	}
 	// The loops range over copies of the slice headers: drop and the
 	// message's update write through them to the same records, and the
 	// loops, over every record of the run, test each record with no
 	// reload of the header or bounds check.
-	ds := l.Deliveries
-	for i := range ds {
-		if ds[i].Fate == DlvPending {
-			l.drop(int32(i), now, DropRunEnded, false)
+	if l.pending > 0 {
+		ds := l.Deliveries
+		for i := range ds {
+			if ds[i].Fate == DlvPending {
+				l.drop(int32(i), now, DropRunEnded, false)
+			}
 		}
 	}
+	// The string is interned whether or not a message needs it, as it
+	// always was: a run's string ids stay what they were.
 	ended := l.Intern("run ended")
-	ms := l.Messages
-	for i := range ms {
-		if ms[i].Fate == MsgInTransit {
-			ms[i].Fate, ms[i].LostReason = MsgLostInFlight, ended
+	if l.inTransit > 0 {
+		ms := l.Messages
+		for i := range ms {
+			if ms[i].Fate == MsgInTransit {
+				l.settle(&ms[i], MsgLostInFlight)
+				ms[i].LostReason = ended
+			}
 		}
 	}
 }

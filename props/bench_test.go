@@ -2,6 +2,7 @@ package props
 
 import (
 	"fmt"
+	"math"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -45,7 +46,21 @@ func BenchmarkCheck(b *testing.B) {
 // checking those formats a message for every offending call, which the
 // command never pays for.
 func BenchmarkCheckAll(b *testing.B) {
-	cfg := SwarmConfig{SkipKnown: true}
+	benchmarkCheckAll(b, SwarmConfig{SkipKnown: true})
+}
+
+// BenchmarkCheckAllDeterminism is BenchmarkCheckAll with the determinism
+// check on every scenario (its 8 traced runs, Nondeterministic), as
+// `drainsim check` runs the first 100 scenarios of each profile
+// (--determinism): a tenth of the command's time at --runs 10000, a
+// quarter at 3000.
+func BenchmarkCheckAllDeterminism(b *testing.B) {
+	benchmarkCheckAll(b, SwarmConfig{SkipKnown: true, DeterminismRuns: math.MaxInt})
+}
+
+// benchmarkCheckAll runs cfg's swarm scenarios over every profile in turn
+// on one worker, with the command's collector target.
+func benchmarkCheckAll(b *testing.B, cfg SwarmConfig) {
 	profiles, err := cfg.swarmProfiles(model.ProfileNames())
 	if err != nil {
 		b.Fatal(err)

@@ -68,8 +68,9 @@ func genScenario(c sim.Chooser, p *model.Profile, cluster bool) *scenario.Scenar
 // allocated, and what the second worker cost beyond the first is mostly
 // memory traffic.
 type genMemory struct {
-	b  builder
-	sc scenario.Scenario
+	b   builder
+	sc  scenario.Scenario
+	pcg sim.PCG // the generator seed's, for a swarm worker's draw (SwarmConfig.generate)
 }
 
 // draw is genScenario in m's memory: the scenario it returns is m's, and
@@ -89,6 +90,81 @@ func (m *genMemory) draw(c sim.Chooser, p *model.Profile, cluster bool) *scenari
 
 // maxSteps bounds the steps GenScenario draws.
 const maxSteps = 12
+
+// genValues is the memory of the values a drawn scenario's actions,
+// handlers and options point at. A swarm worker's builder (genMemory)
+// reuses it from one scenario to the next, as it reuses the scenario's
+// lists: allocating each value was 10 of the 80 allocations of a check
+// scenario.
+type genValues struct {
+	publishes   slab[scenario.Publish]
+	requests    slab[scenario.Request]
+	clientRefs  slab[scenario.ClientRef]
+	drainSubs   slab[scenario.DrainSub]
+	subRefs     slab[scenario.SubRef]
+	autoUnsubs  slab[scenario.AutoUnsubscribe]
+	flushes     slab[scenario.Flush]
+	nextMsgs    slab[scenario.NextMsg]
+	disconnects slab[scenario.Disconnect]
+	restarts    slab[scenario.RestartServer]
+	replies     slab[scenario.Reply]
+	drains      slab[scenario.HandlerDrain]
+	dists       slab[sim.Dist]
+	ints        slab[int]
+	durations   slab[time.Duration]
+	actions     slab[scenario.HandlerAction] // handlers' action lists
+	topologies  slab[scenario.Topology]
+	servers     slab[scenario.ServerNode] // topologies' server lists
+	links       slab[scenario.Link]       // topologies' route, gateway and leafnode lists
+}
+
+// empty makes every value of v free for the next scenario's draw: the
+// previous scenario, which points at them, is overwritten by it.
+func (v *genValues) empty() {
+	v.publishes.used, v.requests.used, v.clientRefs.used, v.drainSubs.used = 0, 0, 0, 0
+	v.subRefs.used, v.autoUnsubs.used, v.flushes.used, v.nextMsgs.used = 0, 0, 0, 0
+	v.disconnects.used, v.restarts.used, v.replies.used, v.drains.used = 0, 0, 0, 0
+	v.dists.used, v.ints.used, v.durations.used, v.actions.used = 0, 0, 0, 0
+	v.topologies.used, v.servers.used, v.links.used = 0, 0, 0
+}
+
+// slab hands out elements of an array it keeps, for values that would
+// otherwise be allocated one by one. When the array is used up, it moves
+// to a new one twice as large; what it handed out of the old one stays
+// valid.
+type slab[T any] struct {
+	items []T
+	used  int // items[:used] are handed out
+}
+
+// take hands out the next n elements.
+func (s *slab[T]) take(n int) []T {
+	if s.used+n > len(s.items) {
+		s.items, s.used = make([]T, max(8, n, 2*len(s.items))), 0
+	}
+	s.used += n
+	return s.items[s.used-n : s.used : s.used]
+}
+
+// put hands out an element holding x.
+func (s *slab[T]) put(x T) *T {
+	p := &s.take(1)[0]
+	*p = x
+	return p
+}
+
+// list hands out an empty list with room for n elements: appending up to n
+// allocates nothing.
+func (s *slab[T]) list(n int) []T { return s.take(n)[:0] }
+
+// orNil returns l, or nil when l is empty, as scenario.Parse leaves a
+// list without elements.
+func orNil[T any](l []T) []T {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
 
 // Subjects used by generated scenarios.
 const (
@@ -130,6 +206,7 @@ type builder struct {
 	deferred []string      // deferred subscription ids
 	syncSubs []string      // sync subscription ids
 	cluster  bool          // draw a topology (GenClusterScenario)
+	vals     genValues     // what the scenario's actions, handlers and options point at
 }
 
 // newBuilder draws the weather and the clients and subscriptions for
@@ -143,7 +220,8 @@ func newBuilder(c sim.Chooser, p *model.Profile, cluster bool) *builder {
 // start is newBuilder in b's and sc's memory: it empties both, keeping the
 // arrays of their lists, and draws into them.
 func (b *builder) start(c sim.Chooser, p *model.Profile, cluster bool, sc *scenario.Scenario) {
-	*b = builder{c: c, p: p, cluster: cluster, deferred: b.deferred[:0], syncSubs: b.syncSubs[:0]}
+	*b = builder{c: c, p: p, cluster: cluster, deferred: b.deferred[:0], syncSubs: b.syncSubs[:0], vals: b.vals}
+	b.vals.empty()
 	b.w = weather{
 		queues:         b.chance("swarm-queues", 50),
 		syncSubs:       b.chance("swarm-sync", 50),
@@ -254,8 +332,7 @@ func (b *builder) clients() {
 		cl.NoCallbacksAfterClose = b.chance("no-callbacks-after-close", 15)
 		cl.DrainTimeout = b.drainTimeout()
 		if (b.w.disconnects || b.w.restarts) && b.chance("fast-reconnect", 50) {
-			rw := b.dur("reconnect-wait", 10*time.Millisecond, 0, 50)
-			cl.ReconnectWait = &rw
+			cl.ReconnectWait = b.vals.durations.put(b.dur("reconnect-wait", 10*time.Millisecond, 0, 50))
 		}
 		b.sc.Clients = append(b.sc.Clients, cl)
 	}
@@ -277,7 +354,7 @@ func (b *builder) drainTimeout() *time.Duration {
 	case !b.chance("drain-timeout-zero", 20):
 		dt = 30 * time.Second
 	}
-	return &dt
+	return b.vals.durations.put(dt)
 }
 
 func (b *builder) subscriptions() {
@@ -312,8 +389,7 @@ func (b *builder) subscriptions() {
 			b.syncSubs = append(b.syncSubs, s.ID)
 		}
 		if b.w.pendingLimits && b.chance("pending-limit", 50) {
-			v := b.intIn("pending-msgs-limit", 1, 5)
-			s.PendingMsgsLimit = &v
+			s.PendingMsgsLimit = b.vals.ints.put(b.intIn("pending-msgs-limit", 1, 5))
 		}
 		b.sc.Subs = append(b.sc.Subs, s)
 	}
@@ -322,7 +398,7 @@ func (b *builder) subscriptions() {
 			ID: "svc", Client: b.client("svc-client"), Subject: svcSubject,
 			Handler: scenario.Handler{
 				Duration: b.dist(&svcDurationLabels, time.Millisecond, 10),
-				Actions:  []scenario.HandlerAction{{Reply: &scenario.Reply{Size: 16}}},
+				Actions:  append(b.vals.actions.list(1), scenario.HandlerAction{Reply: b.vals.replies.put(scenario.Reply{Size: 16})}),
 			},
 		})
 	}
@@ -335,7 +411,7 @@ func (b *builder) subscriptions() {
 		}
 		b.sc.Actions = append(b.sc.Actions, scenario.Action{
 			At:      b.dur("next-msg-at", time.Millisecond, 0, 30),
-			NextMsg: &scenario.NextMsg{Sub: id, Timeout: b.dur("next-msg-timeout", 10*time.Millisecond, 1, 10), Count: count},
+			NextMsg: b.vals.nextMsgs.put(scenario.NextMsg{Sub: id, Timeout: b.dur("next-msg-timeout", 10*time.Millisecond, 1, 10), Count: count}),
 		})
 	}
 }
@@ -344,19 +420,20 @@ func (b *builder) subscriptions() {
 // makes requests to the responder.
 func (b *builder) handler() (h scenario.Handler, req bool) {
 	h.Duration = b.dist(&handlerDurationLabels, time.Millisecond, 50)
+	h.Actions = b.vals.actions.list(maxHandlerActions)
 	if b.w.handlerActions {
 		if b.chance("handler-reply", 50) {
-			h.Actions = append(h.Actions, scenario.HandlerAction{Reply: &scenario.Reply{Size: 16}})
+			h.Actions = append(h.Actions, scenario.HandlerAction{Reply: b.vals.replies.put(scenario.Reply{Size: 16})})
 		}
 		if b.w.requests && b.chance("handler-request", 25) {
 			req = true
-			h.Actions = append(h.Actions, scenario.HandlerAction{Request: &scenario.Request{
+			h.Actions = append(h.Actions, scenario.HandlerAction{Request: b.vals.requests.put(scenario.Request{
 				Subject: svcSubject, Size: 16, Count: 1,
 				Timeout: b.dur("handler-request-timeout", 100*time.Millisecond, 1, 5),
-			}})
+			})})
 		}
 		if b.chance("handler-publish", 15) {
-			h.Actions = append(h.Actions, scenario.HandlerAction{Publish: &scenario.Publish{Subject: outSubject, Size: 16, Count: 1}})
+			h.Actions = append(h.Actions, scenario.HandlerAction{Publish: b.vals.publishes.put(scenario.Publish{Subject: outSubject, Size: 16, Count: 1})})
 		}
 		// Now and then the n-th callback ends its own subscription or
 		// drains the connection.
@@ -364,23 +441,29 @@ func (b *builder) handler() (h scenario.Handler, req bool) {
 		case 9:
 			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Unsubscribe: &struct{}{}})
 		case 10:
-			a := scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), DrainSub: &scenario.DrainSub{}}
-			if !b.p.SubDrainAPI {
-				a.DrainSub, a.Drain = nil, &scenario.HandlerDrain{}
+			a := scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5)}
+			if b.p.SubDrainAPI {
+				a.DrainSub = b.vals.drainSubs.put(scenario.DrainSub{})
+			} else {
+				a.Drain = b.vals.drains.put(scenario.HandlerDrain{})
 			}
 			h.Actions = append(h.Actions, a)
 		case 11:
-			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Drain: &scenario.HandlerDrain{}})
+			h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-end-nth", 1, 5), Drain: b.vals.drains.put(scenario.HandlerDrain{})})
 		}
 	}
 	// A handler that gets stuck on one message for longer than any short
 	// drain timeout the generator draws.
 	if b.w.stuck && b.chance("handler-stuck", 20) {
-		stuck := sim.Const(stuckFor)
-		h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-stuck-nth", 1, 3), Sleep: &stuck})
+		h.Actions = append(h.Actions, scenario.HandlerAction{Nth: b.intIn("handler-stuck-nth", 1, 3), Sleep: b.vals.dists.put(sim.Const(stuckFor))})
 	}
+	h.Actions = orNil(h.Actions)
 	return h, req
 }
+
+// maxHandlerActions is the most actions handler draws: a reply, a
+// request, a publish, an end and a stuck sleep.
+const maxHandlerActions = 5
 
 // stepKinds names the steps, with their weights when GenScenario picks one
 // (t.Repeat picks uniformly among the applicable ones).
@@ -449,13 +532,13 @@ func (b *builder) step(kind string) {
 		}
 		return
 	case "publish":
-		a.Publish = &scenario.Publish{
+		a.Publish = b.vals.publishes.put(scenario.Publish{
 			Client:   b.client("publish-client"),
 			Subject:  subjects[b.pick("publish-subject", len(subjects))],
 			Size:     32 * b.intIn("publish-size", 0, 4),
 			Count:    b.intIn("publish-count", 1, 50),
 			Interval: b.dur("publish-interval", 500*time.Microsecond, 0, 10),
-		}
+		})
 		if b.chance("publish-reply", 30) {
 			a.Publish.Reply = replySubject
 		}
@@ -464,44 +547,44 @@ func (b *builder) step(kind string) {
 		if b.chance("request-to-sub", 40) {
 			subject = b.sc.Subs[b.pick("request-sub", len(b.sc.Subs))].Subject
 		}
-		a.Request = &scenario.Request{
+		a.Request = b.vals.requests.put(scenario.Request{
 			Client: b.client("request-client"), Subject: subject, Size: 16,
 			Timeout:  b.dur("request-timeout", 100*time.Millisecond, 1, 10),
 			Count:    b.intIn("request-count", 1, 3),
 			Interval: b.dur("request-interval", time.Millisecond, 0, 5),
-		}
+		})
 	case "drain":
 		b.drains++
-		a.Drain = &scenario.ClientRef{Client: b.client("drain-client")}
+		a.Drain = b.vals.clientRefs.put(scenario.ClientRef{Client: b.client("drain-client")})
 	case "drain_sub":
 		b.drains++
-		a.DrainSub = &scenario.DrainSub{Sub: b.sub("drain-sub")}
+		a.DrainSub = b.vals.drainSubs.put(scenario.DrainSub{Sub: b.sub("drain-sub")})
 	case "unsubscribe":
-		a.Unsubscribe = &scenario.SubRef{Sub: b.sub("unsubscribe-sub")}
+		a.Unsubscribe = b.vals.subRefs.put(scenario.SubRef{Sub: b.sub("unsubscribe-sub")})
 	case "auto_unsubscribe":
-		a.AutoUnsubscribe = &scenario.AutoUnsubscribe{Sub: b.sub("auto-unsubscribe-sub"), Max: b.intIn("auto-unsubscribe-max", 1, 10)}
+		a.AutoUnsubscribe = b.vals.autoUnsubs.put(scenario.AutoUnsubscribe{Sub: b.sub("auto-unsubscribe-sub"), Max: b.intIn("auto-unsubscribe-max", 1, 10)})
 	case "subscribe":
-		a.Subscribe = &scenario.SubRef{Sub: b.deferred[b.pick("subscribe-sub", len(b.deferred))]}
+		a.Subscribe = b.vals.subRefs.put(scenario.SubRef{Sub: b.deferred[b.pick("subscribe-sub", len(b.deferred))]})
 	case "flush":
-		a.Flush = &scenario.Flush{Client: b.client("flush-client"), Timeout: b.dur("flush-timeout", 100*time.Millisecond, 1, 10)}
+		a.Flush = b.vals.flushes.put(scenario.Flush{Client: b.client("flush-client"), Timeout: b.dur("flush-timeout", 100*time.Millisecond, 1, 10)})
 	case "close":
-		a.Close = &scenario.ClientRef{Client: b.client("close-client")}
+		a.Close = b.vals.clientRefs.put(scenario.ClientRef{Client: b.client("close-client")})
 	case "next_msg":
-		a.NextMsg = &scenario.NextMsg{
+		a.NextMsg = b.vals.nextMsgs.put(scenario.NextMsg{
 			Sub:     b.syncSubs[b.pick("next-msg-sub", len(b.syncSubs))],
 			Timeout: b.dur("next-msg-timeout", 10*time.Millisecond, 1, 10),
 			Count:   b.intIn("next-msg-count", 1, 20),
-		}
+		})
 	case "disconnect":
-		a.Disconnect = &scenario.Disconnect{Client: b.client("disconnect-client"), For: b.dur("disconnect-for", 50*time.Millisecond, 0, 40)}
+		a.Disconnect = b.vals.disconnects.put(scenario.Disconnect{Client: b.client("disconnect-client"), For: b.dur("disconnect-for", 50*time.Millisecond, 0, 40)})
 	case "restart_server":
-		a.RestartServer = &scenario.RestartServer{For: b.dur("restart-for", 50*time.Millisecond, 0, 20)}
+		a.RestartServer = b.vals.restarts.put(scenario.RestartServer{For: b.dur("restart-for", 50*time.Millisecond, 0, 20)})
 		// Sometimes the server flaps: more restarts follow, a few ms apart,
 		// so that some land while clients are in the middle of reconnecting.
 		if b.chance("restart-flap", 30) {
 			gap := b.dur("flap-gap", 500*time.Microsecond, 1, 10)
 			for k, n := 1, b.intIn("flap-count", 1, 10); k <= n; k++ {
-				b.sc.Actions = append(b.sc.Actions, scenario.Action{At: b.now + time.Duration(k)*gap, RestartServer: &scenario.RestartServer{}})
+				b.sc.Actions = append(b.sc.Actions, scenario.Action{At: b.now + time.Duration(k)*gap, RestartServer: b.vals.restarts.put(scenario.RestartServer{})})
 			}
 		}
 	default:

@@ -30,8 +30,12 @@ var (
 	genClusters = [...]string{"east", "west"}
 )
 
-// maxGenServers is the most servers a generated topology has.
-const maxGenServers = len(genServers)
+// maxGenServers is the most servers a generated topology has, and
+// maxGenRoutes the most routes: between every two of them.
+const (
+	maxGenServers = len(genServers)
+	maxGenRoutes  = maxGenServers * (maxGenServers - 1) / 2
+)
 
 // topology draws the servers and links and places the clients.
 func (b *builder) topology() {
@@ -45,7 +49,9 @@ func (b *builder) topology() {
 	if core >= 2 && b.chance("two-clusters", 40) {
 		split = b.intIn("cluster-split", 1, core-1)
 	}
-	t := &scenario.Topology{}
+	t := b.vals.topologies.put(scenario.Topology{
+		Servers: b.vals.servers.list(n), Routes: b.vals.links.list(maxGenRoutes), Gateways: b.vals.links.list(maxGenServers / 2),
+	})
 	for i := range core {
 		t.Servers = append(t.Servers, scenario.ServerNode{Name: genServers[i], Cluster: genClusters[min(i/split, 1)]})
 	}
@@ -78,9 +84,10 @@ func (b *builder) topology() {
 			sv.Cluster = "edge"
 		}
 		t.Servers = append(t.Servers, sv)
-		t.Leafnodes = []scenario.Link{{A: genServers[b.pick("leaf-hub", core)], B: sv.Name,
-			Latency: b.dist(&leafLatencyLabels, 100*time.Microsecond, 30)}}
+		t.Leafnodes = append(b.vals.links.list(1), scenario.Link{A: genServers[b.pick("leaf-hub", core)], B: sv.Name,
+			Latency: b.dist(&leafLatencyLabels, 100*time.Microsecond, 30)})
 	}
+	t.Routes, t.Gateways = orNil(t.Routes), orNil(t.Gateways)
 	b.sc.Topology = t
 	for i := range b.sc.Clients {
 		b.sc.Clients[i].Server = genServers[(i+b.intIn("client-server", 0, n-1))%n]

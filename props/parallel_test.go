@@ -13,9 +13,8 @@ import (
 // order, keeps at most its window of results ahead, and stops where
 // consume says; each worker makes its work function once. It catches a
 // consumer that takes results as they come (the report of check
-// --workers would then depend on timing), a feeder that runs ahead
-// without bound, and work functions made per chunk or index (a worker's
-// Runner would not be reused).
+// --workers would then depend on timing) and work functions made per
+// chunk or index (a worker's Runner would not be reused).
 func TestInOrderConsumesInIndexOrder(t *testing.T) {
 	for _, c := range []struct{ workers, chunk int }{{1, 1}, {2, 1}, {5, 1}, {2, 7}, {3, 64}} {
 		workers := c.workers
@@ -47,6 +46,56 @@ func TestInOrderConsumesInIndexOrder(t *testing.T) {
 		}
 		require.LessOrEqual(t, most.Load(), int64(aheadPerWorker*workers*c.chunk+1), "workers %d ran too far ahead", workers)
 	}
+}
+
+// TestInOrderStaysWithinItsWindow: with a slow consumer and fast work,
+// the workers fill the window and wait there: never more than
+// aheadPerWorker chunks a worker are computed and not yet consumed, and
+// they do get that far ahead. Catches workers that wait for no consumed
+// chunk (memory without bound) or for the wrong one (a window twice as
+// large, or one chunk: the workers would idle behind a slow chunk).
+func TestInOrderStaysWithinItsWindow(t *testing.T) {
+	const workers, chunk = 2, 3
+	var ahead, most atomic.Int64
+	inOrder(600, workers, chunk, nil,
+		func() func(int) int {
+			return func(i int) int {
+				if a := ahead.Add(1); a > most.Load() {
+					most.Store(a)
+				}
+				return i
+			}
+		},
+		func(int, int) bool {
+			time.Sleep(20 * time.Microsecond)
+			ahead.Add(-1)
+			return true
+		})
+	window := int64(aheadPerWorker * workers * chunk)
+	require.LessOrEqual(t, most.Load(), window+chunk, "ran too far ahead")
+	require.Greater(t, most.Load(), window/2, "never filled the window")
+}
+
+// TestInOrderReusesChunkListsSafely: results are written in the lists of
+// chunks consume is done with, many windows over, and consume still sees
+// each chunk's own results while fast workers wait on it. Catches a list
+// handed back to the workers (or its token freed) before consume has
+// read it: a worker would overwrite results not yet consumed.
+func TestInOrderReusesChunkListsSafely(t *testing.T) {
+	const n = 3000
+	got := 0
+	n2, stopped := inOrder(n, 2, 3, nil, func() func(int) int { return func(i int) int { return i * i } },
+		func(i, r int) bool {
+			if i%3 == 0 {
+				time.Sleep(5 * time.Microsecond) // let the workers fill the window
+			}
+			require.Equal(t, i*i, r, "result %d", i)
+			got++
+			return true
+		})
+	require.False(t, stopped)
+	require.Equal(t, n, n2)
+	require.Equal(t, n, got)
 }
 
 // TestInOrderStops: a closed stop channel ends inOrder before the next

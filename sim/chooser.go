@@ -55,6 +55,14 @@ func DurationIn(c Chooser, label string, lo, hi time.Duration) time.Duration {
 // Perm returns a permutation of [0, n) drawn through c (Fisher-Yates).
 func Perm(c Chooser, label string, n int) []int {
 	p := make([]int, n)
+	PermInto(c, label, p)
+	return p
+}
+
+// PermInto fills p with a permutation of [0, len(p)), drawn as Perm draws
+// it: for a caller that reuses its list from run to run.
+func PermInto(c Chooser, label string, p []int) {
+	n := len(p)
 	for i := range p {
 		p[i] = i
 	}
@@ -62,7 +70,6 @@ func Perm(c Chooser, label string, n int) []int {
 		j := c.IntN(label, i+1)
 		p[i], p[j] = p[j], p[i]
 	}
-	return p
 }
 
 // PCG is the seeded Chooser used by the command line: a PCG generator from
