@@ -3,9 +3,6 @@ package model_test
 import (
 	"fmt"
 	"testing"
-
-	"github.com/drainsim/drainsim/model"
-	"github.com/drainsim/drainsim/sim"
 )
 
 // BenchmarkBacklog runs Scale/msgs=1M-handled's shape (one subscription,
@@ -22,20 +19,7 @@ func BenchmarkBacklog(b *testing.B) {
 			sc.Limits.MaxRecords = 0
 			none := 0
 			sc.Subs[0].PendingMsgsLimit, sc.Subs[0].PendingBytesLimit = &none, &none
-			b.ReportAllocs()
-			var events uint64
-			for i := 0; b.Loop(); i++ {
-				sc.Seed = uint64(i)
-				res, err := model.Run(sc, model.Config{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if res.Stop.Reason != sim.Quiescent || len(res.Subs[0].Handled) != n {
-					b.Fatalf("stopped: %v with %d handled", res.Stop.Reason, len(res.Subs[0].Handled))
-				}
-				events += res.Stop.Events
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+			benchRuns(b, sc, n)
 		})
 	}
 }

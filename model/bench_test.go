@@ -206,23 +206,35 @@ func BenchmarkScale(b *testing.B) {
 					sc.Subs[i].PendingMsgsLimit, sc.Subs[i].PendingBytesLimit = &none, &none
 				}
 			}
-			b.ReportAllocs()
-			var events uint64
-			for i := 0; b.Loop(); i++ {
-				sc.Seed = uint64(i)
-				res, err := model.Run(sc, model.Config{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if res.Stop.Reason != sim.Quiescent {
-					b.Fatalf("stopped: %v", res.Stop.Reason)
-				}
-				events += res.Stop.Events
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
-			b.ReportMetric(float64(events)/float64(b.N), "events/run")
+			benchRuns(b, sc, -1)
 		})
 	}
+}
+
+// benchRuns runs sc with plain model.Run, a new seed each time, until the
+// benchmark has its figure, and reports ns/event and events/run. Each run
+// must end quiescent, and when handled >= 0 its first subscription must
+// have handled that many messages.
+func benchRuns(b *testing.B, sc *scenario.Scenario, handled int) {
+	b.Helper()
+	b.ReportAllocs()
+	var events uint64
+	for i := 0; b.Loop(); i++ {
+		sc.Seed = uint64(i)
+		res, err := model.Run(sc, model.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Stop.Reason != sim.Quiescent {
+			b.Fatalf("stopped: %v", res.Stop.Reason)
+		}
+		if got := len(res.Subs[0].Handled); handled >= 0 && got != handled {
+			b.Fatalf("%d messages handled, want %d", got, handled)
+		}
+		events += res.Stop.Events
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+	b.ReportMetric(float64(events)/float64(b.N), "events/run")
 }
 
 func TestScaleScenarioDeliversEveryMessage(t *testing.T) {
