@@ -120,8 +120,9 @@ func (rc *recycler[T]) put(made []*T) {
 	rc.free, rc.list = append(rc.free, made...), made
 }
 
-// arena holds the objects of one kind that a connection made in its
-// earlier runs (flush and drain waiters), for its later runs to reuse
+// arena holds the objects of one kind that a connection or subscription
+// made in its earlier runs (flush, drain and NextMsg waiters, a
+// connection's drains), for its later runs to reuse
 // with the events bound to them: a drain's flushes and waits were most of
 // a small run's allocations. An object a run takes stays that run's until
 // the run ends, however long a timer or a PONG queue still reaches it;

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -58,5 +59,34 @@ func TestRecycledDrainAllocsPerClient(t *testing.T) {
 	})
 	if per > 0.5 {
 		t.Errorf("a recycled run with drains allocates %.2f objects a client, want none", per)
+	}
+}
+
+// TestRecycledNextMsgAllocsPerCall: NextMsg calls that wait and time out
+// allocate nothing per call in a recycled run: the waiter and its timeout
+// are the subscription's from its last run (newNextWait). Catches wait
+// making its nextWait or its timeout closure anew (2 a call).
+func TestRecycledNextMsgAllocsPerCall(t *testing.T) {
+	allocs := func(calls int) float64 {
+		sc, err := scenario.Parse("nextmsg.yaml", []byte(fmt.Sprintf(`
+name: nextmsg
+clients: [{name: app}]
+subscriptions: [{id: s, client: app, subject: x, type: sync}]
+actions:
+  - {at: 0s, next_msg: {sub: s, timeout: 1ms, count: %d}}`, calls)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r Runner
+		run := func() {
+			if _, err := r.Run(sc, Config{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run()
+		return testing.AllocsPerRun(3, run)
+	}
+	if per := (allocs(200) - allocs(100)) / 100; per > 0.5 {
+		t.Errorf("a recycled run allocates %.2f objects a NextMsg call, want none", per)
 	}
 }

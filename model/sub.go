@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -104,6 +105,7 @@ type Sub struct {
 
 	// Sync subscriptions: NextMsg calls waiting for a message.
 	nextWaiters []*nextWait
+	nextWaits   arena[nextWait] // the NextMsg waiters of s's runs (newNextWait)
 	// woken are the NextMsg calls woken at this instant, waiting for their
 	// goroutines to run (only with Config.Races: see wakeLater).
 	woken []*nextWait
@@ -127,6 +129,36 @@ type nextWait struct {
 	// msg is the message handed to it when it was woken (WokenAfterRead),
 	// which it takes when its goroutine runs.
 	msg queued
+	// timedOut is the event of its timeout, bound once per nextWait: a
+	// subscription reuses its nextWaits from run to run (newNextWait).
+	timedOut func()
+}
+
+// newNextWait gives a nextWait for done, reused from s's earlier runs
+// (s.nextWaits), its timeout bound when it was first made: a waiter and
+// its timeout closure were a fifth of the bytes a check scenario
+// allocated, memory two check workers stream through.
+func (s *Sub) newNextWait(done func(err string, msg int)) *nextWait {
+	nw := s.nextWaits.take()
+	if nw.timedOut == nil {
+		nw.timedOut = func() { s.nextWaitTimedOut(nw) }
+	}
+	*nw = nextWait{done: done, timedOut: nw.timedOut}
+	return nw
+}
+
+// nextWaitTimedOut ends NextMsg call nw with ErrTimeout: no message came
+// in time.
+func (s *Sub) nextWaitTimedOut(nw *nextWait) {
+	if nw.woken {
+		return // the message came first; the wake-up hands it over
+	}
+	// In place: the lists that hand every waiter an error at once take
+	// the list and leave s a new one, so no one iterates this one.
+	if i := slices.Index(s.nextWaiters, nw); i >= 0 {
+		s.nextWaiters = slices.Delete(s.nextWaiters, i, i+1)
+	}
+	nw.done(ErrTimeout, 0)
 }
 
 // queued is one message read for a subscription: its delivery, its
@@ -303,7 +335,7 @@ func (s *Sub) dropSlow(q queued) {
 func (s *Sub) wakeWaiter() {
 	c, w := s.c, s.c.w
 	nw := s.nextWaiters[0]
-	s.nextWaiters = s.nextWaiters[1:]
+	s.nextWaiters = slices.Delete(s.nextWaiters, 0, 1) // keeping the array: it holds a waiter or two
 	if !w.profile.WokenAfterRead {
 		w.sim.Cancel(nw.timer)
 		nw.done(s.takeNext())
@@ -676,19 +708,8 @@ func (s *Sub) NextMsg(timeout time.Duration, done func(err string, msg int)) {
 // wait makes a NextMsg call (or channel receive) wait up to timeout for a
 // message; done gets ErrTimeout if none comes.
 func (s *Sub) wait(timeout time.Duration, done func(err string, msg int)) {
-	nw := &nextWait{done: done}
-	nw.timer = s.c.w.sim.After(timeout, func() {
-		if nw.woken {
-			return // the message came first; the wake-up hands it over
-		}
-		for i, x := range s.nextWaiters {
-			if x == nw {
-				s.nextWaiters = append(s.nextWaiters[:i:i], s.nextWaiters[i+1:]...)
-				break
-			}
-		}
-		done(ErrTimeout, 0)
-	})
+	nw := s.newNextWait(done)
+	nw.timer = s.c.w.sim.After(timeout, nw.timedOut)
 	s.nextWaiters = append(s.nextWaiters, nw)
 }
 

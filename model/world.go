@@ -496,7 +496,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
 		topFn: s.topFn, pollFn: s.pollFn, checkDrainedFn: s.checkDrainedFn, afterBarrierFn: s.afterBarrierFn, runs: runsFor(w.profile, spec), mut: w.mut,
 		serial:      callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct},
-		nextWaiters: emptied(s.nextWaiters), woken: emptied(s.woken)}
+		nextWaiters: emptied(s.nextWaiters), nextWaits: s.nextWaits, woken: emptied(s.woken)}
+	s.nextWaits.rewind()
 	if !c.w.profile.Concurrent {
 		s.serial.bind(s)
 		s.cb = &s.serial
