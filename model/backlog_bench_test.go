@@ -11,7 +11,7 @@ import (
 // flight costs: cachegrind at two counts, the difference divided by the
 // difference in messages, gives a message's instructions and (with
 // --cache-sim=yes) its cache misses without the run's fixed cost
-// (docs/performance.md, h18mem).
+// (docs/performance-history.md, h18mem).
 func BenchmarkBacklog(b *testing.B) {
 	for _, n := range []int{1_000, 10_000, 100_000, 300_000} {
 		b.Run(fmt.Sprintf("msgs=%d", n), func(b *testing.B) {

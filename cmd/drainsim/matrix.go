@@ -23,7 +23,7 @@ const matrixRuns = 20000
 // 300` collected 19-28 times; while a collection marks, every pointer
 // write of the workers goes through the write barrier, which two workers
 // both pay, while one worker's collector marks on the idle core
-// (docs/performance.md, h18matrix). At 800 it collects 6-10 times, for a
+// (docs/performance-history.md, h18matrix). At 800 it collects 6-10 times, for a
 // heap of 30-50 MB instead of 15-25 MB.
 const matrixGCPercent = 800
 
