@@ -76,7 +76,7 @@ type Message struct {
 	From        Str      // publishing client, or "server" for a no-responders status
 	Subject     Str
 	Reply       Str
-	Error       Str   // why the publish was refused, when Fate is MsgRefused
+	Error       Str    // why the publish was refused, when Fate is MsgRefused
 	LostReason  Str    // why it was lost, for MsgLostUnsent and MsgLostInFlight
 	Status      uint16 // 503 for a no-responders status message, else 0
 	Fate        MsgFate
