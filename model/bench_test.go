@@ -217,11 +217,18 @@ func BenchmarkScale(b *testing.B) {
 // have handled that many messages.
 func benchRuns(b *testing.B, sc *scenario.Scenario, handled int) {
 	b.Helper()
+	benchRunsOn(b, sc, handled, model.Run)
+}
+
+// benchRunsOn is benchRuns with run (model.Run, or a Runner's Run) making
+// each run.
+func benchRunsOn(b *testing.B, sc *scenario.Scenario, handled int, run func(*scenario.Scenario, model.Config) (*model.Result, error)) {
+	b.Helper()
 	b.ReportAllocs()
 	var events uint64
 	for i := 0; b.Loop(); i++ {
 		sc.Seed = uint64(i)
-		res, err := model.Run(sc, model.Config{})
+		res, err := run(sc, model.Config{})
 		if err != nil {
 			b.Fatal(err)
 		}
