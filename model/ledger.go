@@ -59,7 +59,11 @@ var msgFateNames = [...]string{"in_transit", "refused", "lost_unsent", "lost_in_
 func (f MsgFate) String() string { return msgFateNames[f] }
 
 // Message is the ledger entry of one published message. Its fields are
-// ordered so that no padding is left between them (TestRecordsPack).
+// ordered so that it packs into 64 bytes, one cache line
+// (TestRecordsPack): a message in flight is written by its publisher and
+// read and written again by the server long after, out of cache, so every
+// byte of it costs three times (the allocator's clearing of a fresh
+// record, and two trips to memory).
 // Its strings are interned in the ledger (Ledger.Str reads them), so that
 // it holds no pointers: a million of them are neither scanned by the GC
 // nor spread over the heap (TestRecordsPointerFree).
@@ -67,15 +71,14 @@ type Message struct {
 	ID          int
 	Size        int
 	Headers     int // encoded header bytes (scenario publish headers:), 0 for none
-	Status      int // 503 for a no-responders status message, else 0
 	PublishedAt sim.Time
 	AcceptedAt  sim.Time // when the server processed the PUB
 	From        Str      // publishing client, or "server" for a no-responders status
 	Subject     Str
 	Reply       Str
-	Error       Str   // why the publish was refused, when Fate is MsgRefused
-	LostReason  Str   // why it was lost, for MsgLostUnsent and MsgLostInFlight
-	first       int32 // first delivery, -1 if none
+	Error       Str    // why the publish was refused, when Fate is MsgRefused
+	LostReason  Str    // why it was lost, for MsgLostUnsent and MsgLostInFlight
+	Status      uint16 // 503 for a no-responders status message, else 0
 	Fate        MsgFate
 }
 
@@ -274,7 +277,6 @@ type Delivery struct {
 	// (docs/server.md#hole-1-the-fast-producer-stall). Losing it is the server's
 	// doing, not the drain's.
 	AfterUnsub bool
-	next       int32
 }
 
 // Ledger records every message and every delivery of a run.
@@ -300,7 +302,6 @@ type Ledger struct {
 func (l *Ledger) newMessage(m Message) *Message {
 	l.budget.Record()
 	m.ID = len(l.Messages) + 1
-	m.first = -1
 	m.AcceptedAt = NoTime
 	m.Fate = MsgInTransit
 	l.inTransit++
@@ -350,17 +351,22 @@ func (l *Ledger) newDelivery(m *Message, sub int, at sim.Time) int32 {
 	l.Deliveries = append(l.Deliveries, Delivery{
 		Msg: m.ID, Sub: sub, CommittedAt: at,
 		ArrivedAt: NoTime, StartedAt: NoTime, EndedAt: NoTime, DroppedAt: NoTime,
-		next: m.first,
 	})
-	m.first = i
 	return i
 }
 
-// DeliveriesOf returns the indices of msg's deliveries, newest first.
+// DeliveriesOf returns the indices of msg's deliveries, newest first. It
+// scans every delivery: it is for tests and analysis, not for a loop over
+// a large run's messages. The records keep no chain of a message's
+// deliveries (the model never follows one), which would cost every
+// message and every delivery a field written in the hot path
+// (TestRecordsPack).
 func (l *Ledger) DeliveriesOf(msg int) []int {
 	var out []int
-	for i := l.Messages[msg-1].first; i >= 0; i = l.Deliveries[i].next {
-		out = append(out, int(i))
+	for i := len(l.Deliveries) - 1; i >= 0; i-- {
+		if l.Deliveries[i].Msg == msg {
+			out = append(out, i)
+		}
 	}
 	return out
 }
