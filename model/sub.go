@@ -384,47 +384,45 @@ func (s *Sub) top() {
 		s.curLen = -1
 		s.progress()
 	}
-	if s.queueLen() == 0 && !s.closed {
+	if s.queueLen() == 0 {
+		if s.closed {
+			s.waiting = false
+			s.exit(-1)
+			return
+		}
 		s.waiting = true
 		s.yield()
 		return
 	}
 	s.waiting = false
-	var q queued
-	d := int32(-1)
+	q := s.pop()
+	s.curLen = q.size
 	// decEarly is the PendingDecBeforeCallback mutation: the count drops
 	// when the message is popped, and an event-driven drain check is woken
 	// by that drop, which it sees once the callback has started, as a
 	// polled check does: the drain finishes while the callback still runs,
 	// the same defect under every profile.
-	decEarly := false
-	if s.queueLen() > 0 {
-		q = s.pop()
-		d, s.curLen = q.d, q.size
-		if s.mut.Has(PendingDecBeforeCallback) {
-			s.pMsgs--
-			s.pBytes -= s.curLen
-			s.curLen = -1
-			decEarly = true
-		} else {
-			s.progress()
-		}
+	decEarly := s.mut.Has(PendingDecBeforeCallback)
+	if decEarly {
+		s.pMsgs--
+		s.pBytes -= s.curLen
+		s.curLen = -1
+	} else {
+		s.progress()
 	}
 	if s.closed {
-		s.exit(d)
+		s.exit(q.d)
 		return
 	}
 	s.delivered++
-	if d >= 0 && (s.max == 0 || s.delivered <= s.max) {
+	if s.max == 0 || s.delivered <= s.max {
 		s.startCallback(q)
 		if decEarly {
 			s.progress()
 		}
 		return
 	}
-	if d >= 0 {
-		s.c.w.ledger.drop(d, s.c.now(), DropMaxReached, s.draining)
-	}
+	s.c.w.ledger.drop(q.d, s.c.now(), DropMaxReached, s.draining)
 	if decEarly {
 		s.progress()
 	}
