@@ -198,7 +198,7 @@ func (s *Sub) push(q queued) {
 // records in its delivery when it was read.
 func (s *Sub) pop() queued {
 	q := &s.pending[s.head]
-	if n := len(s.pending); n-s.head > 1 && s.mut.Has(PendingLIFO) {
+	if n := len(s.pending); s.mut.Has(PendingLIFO) && n-s.head > 1 {
 		q = &s.pending[n-1]
 		s.pending = s.pending[:n-1]
 	} else {
