@@ -280,7 +280,11 @@ func (c *Conn) processMsg(f *frame) {
 	if w.tr != nil {
 		w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(f.msg)), sim.Int("pending", int64(s.pMsgs)))
 	}
-	if s.ch {
+	if !s.sync {
+		s.signal()
+		return
+	}
+	if s.ch { // a chan subscription is sync too
 		// A message sent into the channel counts as delivered; reaching
 		// the auto-unsubscribe limit removes the subscription at once.
 		s.delivered++
@@ -288,13 +292,9 @@ func (c *Conn) processMsg(f *frame) {
 			c.removeSub(s, "max")
 		}
 	}
-	if s.sync {
-		if len(s.nextWaiters) > 0 {
-			s.wakeWaiter()
-		}
-		return
+	if len(s.nextWaiters) > 0 {
+		s.wakeWaiter()
 	}
-	s.signal()
 }
 
 // overLimits reports whether one more message of size bytes takes the
