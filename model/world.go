@@ -660,13 +660,20 @@ func (w *World) traceCall(cs *callSite, err string, msg int) {
 // resultID is the interned Result of a call that returned err: most
 // calls succeed, so the success's id is kept once the first has interned
 // it (where call always interned it, so the run's ids are unchanged).
+// The kept id is its only test, small enough to be inlined into callAt.
 func (w *World) resultID(err string) Str {
+	if err == "" && w.okID != 0 {
+		return w.okID
+	}
+	return w.internResult(err)
+}
+
+// internResult is resultID interning err, or OK on the first success.
+func (w *World) internResult(err string) Str {
 	if err != "" {
 		return w.ledger.Intern(err)
 	}
-	if w.okID == 0 {
-		w.okID = w.ledger.Intern(OK)
-	}
+	w.okID = w.ledger.Intern(OK)
 	return w.okID
 }
 
