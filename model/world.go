@@ -77,6 +77,10 @@ type World struct {
 	handledLists  windows[Handled]
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
+	// observed: the run is traced or has triggers (tr or trig set), so a
+	// callback's start and end are observed (callback.observe). Every
+	// callback tests it twice: one flag instead of two pointers.
+	observed bool
 	// okID is OK interned, once a call has succeeded (resultID).
 	okID Str
 
@@ -230,6 +234,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		}
 	}
 	w.trig = newTriggers(w)
+	w.observed = w.tr != nil || w.trig != nil
 	return w, nil
 }
 
