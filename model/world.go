@@ -606,7 +606,10 @@ func (w *World) lostInFlight(id int, reason string) {
 // record, valid until the next call.
 func (w *World) call(source, verb, client, sub string, at sim.Time, err string, msg int) *CallRecord {
 	cs := newCallSite(w.ledger, source, verb, client, sub)
-	return w.callAt(&cs, at, err, msg)
+	w.callAt(&cs, at, err, msg)
+	// callAt schedules what waits for the call's return (triggers.fire),
+	// never runs it, so the record is still the last one.
+	return &w.res.Calls[len(w.res.Calls)-1]
 }
 
 // callSite is who makes an API call, its strings interned in the run's
@@ -623,22 +626,21 @@ func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
 	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: l.Intern(client), sub: l.Intern(sub)}
 }
 
-// callAt is call made at the call site cs.
-func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) *CallRecord {
+// callAt is call made at the call site cs. It returns nothing: a publish,
+// its hot caller, does not need the record, which call finds as the last.
+func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) {
 	w.sim.Record()
 	w.res.Calls = append(w.res.Calls, CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
 		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: w.resultID(err)})
-	rec := &w.res.Calls[len(w.res.Calls)-1]
 	if w.tr != nil {
 		w.traceCall(cs, err, msg)
 	}
 	if w.trig != nil {
 		// After the trace: an action waiting for this call's return is
-		// scheduled (triggers.fire), never run here, so the record stays
-		// where rec points.
+		// scheduled (triggers.fire), never run here, so the call's record
+		// stays the last (call returns it).
 		w.trig.returned(w.ledger.Str(cs.source))
 	}
-	return rec
 }
 
 // traceCall traces a call as callAt records it. It is a function of its
