@@ -74,7 +74,7 @@ func (s *Sub) startCallback(q queued) {
 	cb.d, cb.size, cb.n, cb.cancelled = d, q.size, s.handlerN, false
 	cb.rec = len(s.rec.Handled)
 	s.rec.Handled = append(s.rec.Handled, Handled{Msg: int(q.msg), Delivery: int(d), Start: now, End: NoTime})
-	if w.tr != nil || w.trig != nil {
+	if w.observed {
 		cb.observe(scenario.CallbackStart, "callback.start", int(q.msg))
 	}
 	if s.mux {
@@ -178,7 +178,7 @@ func (cb *callback) finish() {
 	if cb.blocking() {
 		s.c.release()
 	}
-	if w.tr != nil || w.trig != nil {
+	if w.observed {
 		cb.observe(scenario.CallbackEnd, "callback.end", dl.Msg)
 	}
 	if w.mut.Has(DuplicateDelivery) && dl.Msg%10 == 0 && !s.dupDone[dl.Msg] {

@@ -198,7 +198,7 @@ func (s *Sub) push(q queued) {
 // records in its delivery when it was read.
 func (s *Sub) pop() queued {
 	q := &s.pending[s.head]
-	if n := len(s.pending); n-s.head > 1 && s.mut.Has(PendingLIFO) {
+	if n := len(s.pending); s.mut.Has(PendingLIFO) && n-s.head > 1 {
 		q = &s.pending[n-1]
 		s.pending = s.pending[:n-1]
 	} else {
@@ -280,7 +280,11 @@ func (c *Conn) processMsg(f *frame) {
 	if w.tr != nil {
 		w.trace(c.name, "msg.queued", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(f.msg)), sim.Int("pending", int64(s.pMsgs)))
 	}
-	if s.ch {
+	if !s.sync {
+		s.signal()
+		return
+	}
+	if s.ch { // a chan subscription is sync too
 		// A message sent into the channel counts as delivered; reaching
 		// the auto-unsubscribe limit removes the subscription at once.
 		s.delivered++
@@ -288,13 +292,9 @@ func (c *Conn) processMsg(f *frame) {
 			c.removeSub(s, "max")
 		}
 	}
-	if s.sync {
-		if len(s.nextWaiters) > 0 {
-			s.wakeWaiter()
-		}
-		return
+	if len(s.nextWaiters) > 0 {
+		s.wakeWaiter()
 	}
-	s.signal()
 }
 
 // overLimits reports whether one more message of size bytes takes the
@@ -384,47 +384,45 @@ func (s *Sub) top() {
 		s.curLen = -1
 		s.progress()
 	}
-	if s.queueLen() == 0 && !s.closed {
+	if s.queueLen() == 0 {
+		if s.closed {
+			s.waiting = false
+			s.exit(-1)
+			return
+		}
 		s.waiting = true
 		s.yield()
 		return
 	}
 	s.waiting = false
-	var q queued
-	d := int32(-1)
+	q := s.pop()
+	s.curLen = q.size
 	// decEarly is the PendingDecBeforeCallback mutation: the count drops
 	// when the message is popped, and an event-driven drain check is woken
 	// by that drop, which it sees once the callback has started, as a
 	// polled check does: the drain finishes while the callback still runs,
 	// the same defect under every profile.
-	decEarly := false
-	if s.queueLen() > 0 {
-		q = s.pop()
-		d, s.curLen = q.d, q.size
-		if s.mut.Has(PendingDecBeforeCallback) {
-			s.pMsgs--
-			s.pBytes -= s.curLen
-			s.curLen = -1
-			decEarly = true
-		} else {
-			s.progress()
-		}
+	decEarly := s.mut.Has(PendingDecBeforeCallback)
+	if decEarly {
+		s.pMsgs--
+		s.pBytes -= s.curLen
+		s.curLen = -1
+	} else {
+		s.progress()
 	}
 	if s.closed {
-		s.exit(d)
+		s.exit(q.d)
 		return
 	}
 	s.delivered++
-	if d >= 0 && (s.max == 0 || s.delivered <= s.max) {
+	if s.max == 0 || s.delivered <= s.max {
 		s.startCallback(q)
 		if decEarly {
 			s.progress()
 		}
 		return
 	}
-	if d >= 0 {
-		s.c.w.ledger.drop(d, s.c.now(), DropMaxReached, s.draining)
-	}
+	s.c.w.ledger.drop(q.d, s.c.now(), DropMaxReached, s.draining)
 	if decEarly {
 		s.progress()
 	}

@@ -77,6 +77,10 @@ type World struct {
 	handledLists  windows[Handled]
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
+	// observed: the run is traced or has triggers (tr or trig set), so a
+	// callback's start and end are observed (callback.observe). Every
+	// callback tests it twice: one flag instead of two pointers.
+	observed bool
 	// okID is OK interned, once a call has succeeded (resultID).
 	okID Str
 
@@ -230,6 +234,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		}
 	}
 	w.trig = newTriggers(w)
+	w.observed = w.tr != nil || w.trig != nil
 	return w, nil
 }
 
@@ -601,7 +606,10 @@ func (w *World) lostInFlight(id int, reason string) {
 // record, valid until the next call.
 func (w *World) call(source, verb, client, sub string, at sim.Time, err string, msg int) *CallRecord {
 	cs := newCallSite(w.ledger, source, verb, client, sub)
-	return w.callAt(&cs, at, err, msg)
+	w.callAt(&cs, at, err, msg)
+	// callAt schedules what waits for the call's return (triggers.fire),
+	// never runs it, so the record is still the last one.
+	return &w.res.Calls[len(w.res.Calls)-1]
 }
 
 // callSite is who makes an API call, its strings interned in the run's
@@ -618,22 +626,21 @@ func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
 	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: l.Intern(client), sub: l.Intern(sub)}
 }
 
-// callAt is call made at the call site cs.
-func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) *CallRecord {
+// callAt is call made at the call site cs. It returns nothing: a publish,
+// its hot caller, does not need the record, which call finds as the last.
+func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) {
 	w.sim.Record()
 	w.res.Calls = append(w.res.Calls, CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
 		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: w.resultID(err)})
-	rec := &w.res.Calls[len(w.res.Calls)-1]
 	if w.tr != nil {
 		w.traceCall(cs, err, msg)
 	}
 	if w.trig != nil {
 		// After the trace: an action waiting for this call's return is
-		// scheduled (triggers.fire), never run here, so the record stays
-		// where rec points.
+		// scheduled (triggers.fire), never run here, so the call's record
+		// stays the last (call returns it).
 		w.trig.returned(w.ledger.Str(cs.source))
 	}
-	return rec
 }
 
 // traceCall traces a call as callAt records it. It is a function of its
@@ -660,13 +667,20 @@ func (w *World) traceCall(cs *callSite, err string, msg int) {
 // resultID is the interned Result of a call that returned err: most
 // calls succeed, so the success's id is kept once the first has interned
 // it (where call always interned it, so the run's ids are unchanged).
+// The kept id is its only test, small enough to be inlined into callAt.
 func (w *World) resultID(err string) Str {
+	if err == "" && w.okID != 0 {
+		return w.okID
+	}
+	return w.internResult(err)
+}
+
+// internResult is resultID interning err, or OK on the first success.
+func (w *World) internResult(err string) Str {
 	if err != "" {
 		return w.ledger.Intern(err)
 	}
-	if w.okID == 0 {
-		w.okID = w.ledger.Intern(OK)
-	}
+	w.okID = w.ledger.Intern(OK)
 	return w.okID
 }
 

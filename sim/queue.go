@@ -133,15 +133,13 @@ func (s *Sim) At(t Time, fn func()) Timer {
 	if t < s.now {
 		t = s.now
 	}
-	var i int32
-	if n := len(s.free); n > 0 {
-		i = s.free[n-1]
-		s.free = s.free[:n-1]
-	} else {
+	i := s.free - 1
+	if i < 0 {
 		s.slab = append(s.slab, event{})
 		i = int32(len(s.slab) - 1)
 	}
 	e := &s.slab[i]
+	s.free = e.next // a new slot's next is 0: the list stays empty
 	e.fn = fn
 	x := entry{at: t, slot: i, gen: e.gen}
 	q := &s.q
@@ -218,7 +216,7 @@ func (s *Sim) advance() *entry {
 				return x
 			}
 			q.dead--
-			s.free = append(s.free, x.slot) // canceled: see Cancel
+			s.freeSlot(x.slot) // canceled: see Cancel
 		}
 		if q.used == 0 {
 			return nil
@@ -289,7 +287,7 @@ func (s *Sim) refile(t Time, live bool) {
 			all = append(all, x)
 			t = min(t, x.at)
 		} else {
-			s.free = append(s.free, x.slot) // canceled: see Cancel
+			s.freeSlot(x.slot) // canceled: see Cancel
 		}
 	})
 	q.last = min(t, s.now)

@@ -177,5 +177,46 @@ func TestCanceledSlotWaitsForItsEntry(t *testing.T) {
 	near := s.At(1, func() {})
 	require.NotEqual(t, far.slot, near.slot, "slot reused while its entry is queued")
 	s.Run()
-	require.Contains(t, s.free, far.slot-1, "slot freed once its entry was dropped")
+	require.Contains(t, s.freeSlots(), far.slot-1, "slot freed once its entry was dropped")
+}
+
+// freeSlots lists the free list's slots, the one At takes next first.
+func (s *Sim) freeSlots() []int32 {
+	var out []int32
+	for f := s.free; f != 0; f = s.slab[f-1].next {
+		out = append(out, f-1)
+	}
+	return out
+}
+
+// TestFreeListReusesSlots: slots freed by events that ran, and by canceled
+// events once their entries left the queue, are taken again last freed
+// first (the order a slice of free slots gave), each once, and the slab
+// does not grow while any is free. It fails if At takes a slot without
+// unlinking it (two events share a slot and one callback is lost), if
+// release or freeSlot does not link the slot (the slab grows), or if the
+// list is taken first freed first.
+func TestFreeListReusesSlots(t *testing.T) {
+	s := New(Budget{})
+	var ran []string
+	ev := func(name string) func() { return func() { ran = append(ran, name) } }
+	a := s.At(1, ev("a"))
+	b := s.At(2, ev("b"))
+	c := s.At(3, ev("c"))
+	require.True(t, s.Cancel(b))
+	s.Run()
+	require.Equal(t, []string{"a", "c"}, ran)
+	// a ran first, then b's stale entry was dropped, then c ran.
+	require.Equal(t, []int32{c.slot - 1, b.slot - 1, a.slot - 1}, s.freeSlots())
+	slab := len(s.slab)
+	x := s.At(10, ev("x"))
+	y := s.At(11, ev("y"))
+	z := s.At(12, ev("z"))
+	require.Equal(t, []int32{c.slot, b.slot, a.slot}, []int32{x.slot, y.slot, z.slot})
+	require.Empty(t, s.freeSlots())
+	require.Equal(t, slab, len(s.slab), "the slab grew while slots were free")
+	w := s.At(13, ev("w"))
+	require.Equal(t, int32(slab+1), w.slot, "a new slot once the list is empty")
+	s.Run()
+	require.Equal(t, []string{"a", "c", "x", "y", "z", "w"}, ran)
 }

@@ -7,5 +7,5 @@ package sim
 func (s *Sim) Reset(b Budget) {
 	clear(s.slab) // release the previous run's callbacks
 	s.q.reset()
-	*s = Sim{budget: b, recordCap: recordCap(b), slab: s.slab[:0], free: s.free[:0], q: s.q, scratch: s.scratch}
+	*s = Sim{budget: b, recordCap: recordCap(b), slab: s.slab[:0], q: s.q, scratch: s.scratch}
 }

@@ -126,10 +126,14 @@ type Timer struct {
 }
 
 // event is one slot of the event slab. Slots are recycled through a free
-// list, so scheduling allocates only when the slab grows.
+// list, so scheduling allocates only when the slab grows. The list is
+// linked through the slots themselves (next, in what was the struct's
+// padding): taking and returning a slot is two stores, where a slice of
+// free slots cost an append's capacity test and a header store an event.
 type event struct {
-	fn  func()
-	gen uint32 // bumped when the event runs or is canceled; stale Timers and entries no longer match
+	fn   func()
+	gen  uint32 // bumped when the event runs or is canceled; stale Timers and entries no longer match
+	next int32  // while the slot is free: the free slot after it, plus one (0: none)
 }
 
 // Sim is the event loop. It is not safe for concurrent use; a run is a single
@@ -145,7 +149,9 @@ type Sim struct {
 	recordCap uint64
 
 	slab []event
-	free []int32
+	// free is the free list's first slot plus one, 0 when it is empty:
+	// the slot freed last, which At takes first.
+	free int32
 	q    queue // the queued events, by time and then scheduling order
 	// scratch holds the queue's entries while it is refiled or compacted.
 	scratch []entry
@@ -259,8 +265,7 @@ func (s *Sim) fire(x *entry) {
 	}
 	s.q.pop()
 	s.now = x.at
-	fn := s.slab[x.slot].fn
-	s.release(x.slot)
+	fn := s.release(x.slot)
 	s.events++
 	fn()
 }
@@ -311,9 +316,20 @@ func (s *Sim) outcome(r StopReason) Outcome {
 	return Outcome{Reason: r, Now: s.now, Events: s.events, Records: s.records}
 }
 
-func (s *Sim) release(i int32) {
+// release ends the event in slot i, which is about to run, and frees the
+// slot; it returns the event's callback.
+func (s *Sim) release(i int32) func() {
 	e := &s.slab[i]
+	fn := e.fn
 	e.fn = nil
 	e.gen++
-	s.free = append(s.free, i)
+	e.next, s.free = s.free, i+1
+	return fn
+}
+
+// freeSlot frees slot i, whose event was canceled (Cancel bumped its
+// generation and dropped its callback) and whose stale entry has just left
+// the queue.
+func (s *Sim) freeSlot(i int32) {
+	s.slab[i].next, s.free = s.free, i+1
 }
