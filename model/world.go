@@ -82,7 +82,10 @@ type World struct {
 
 	rngNet     sim.Chooser
 	rngHandler sim.Chooser
-	rngClient  sim.Chooser
+	// clientNet is the latency and bandwidth every client link of the
+	// run writes with (link.net).
+	clientNet linkNet
+	rngClient sim.Chooser
 
 	// cl is the cluster's state (cluster.go); nil for one server.
 	cl *cluster
@@ -151,6 +154,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		rngNet:     restream(rng, pool.takeStream(netStream), "net"),
 		rngHandler: restream(rng, pool.takeStream(handlerStream), "handler"),
 		rngClient:  restream(rng, pool.takeStream(clientStream), "client"),
+		clientNet:  linkNet{latency: sc.Network.Latency, bw: int64(sc.Network.Bandwidth), label: "latency"},
 	}
 	if sc.PermuteTies {
 		w.sim.SetTies(rng.Stream("ties"))
@@ -242,7 +246,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
 	if c.toServer == nil { // a new connection: its links and their callbacks are made once
 		c.toServer, c.fromServer = &c.links[0], &c.links[1]
-		c.toServer.init(w, "", sim.Dist{}, nil,
+		c.toServer.init(w, &w.clientNet, nil,
 			func(fs []frame, eof bool) { c.w.serverOf(c).receive(c, fs, eof) },
 			func(fs []frame) {
 				for _, f := range fs {
@@ -251,7 +255,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 					}
 				}
 			})
-		c.fromServer.init(w, "", sim.Dist{}, nil, c.receive,
+		c.fromServer.init(w, &w.clientNet, nil, c.receive,
 			func(fs []frame) {
 				for _, f := range fs {
 					if f.op == opMsg {
@@ -279,10 +283,9 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c.flushWaits.rewind()
 	c.drainWaits.rewind()
 	c.drains.rewind()
-	lat := w.sc.Network.Latency
-	c.toServer.reset(w, "latency", lat, nil)
+	c.toServer.reset(w, &w.clientNet, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
-	c.fromServer.reset(w, "latency", lat, nil)
+	c.fromServer.reset(w, &w.clientNet, nil)
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
 	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
