@@ -2,6 +2,7 @@ package model
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
@@ -11,21 +12,33 @@ import (
 // flusher, PING/PONG flush waiters, subscriptions, callback queue, response
 // mux and reconnect loop, following nats.go.
 type Conn struct {
-	w    *World
-	idx  int
-	name string
+	connFields
+	// The padding makes a Conn whole cache lines, so that in the array a
+	// run's connections are made in (recycler.reserve) each starts a line
+	// and its links' hot fields (link) span two lines each, not three.
+	_ [(lineSize - unsafe.Sizeof(connFields{})%lineSize) % lineSize]byte
+}
+
+// lineSize is this machine's (and most machines') cache line.
+const lineSize = 64
+
+// connFields are a Conn's fields. Those that events of a connection read
+// come first, in as few cache lines as they fit: a thousand clients' state
+// does not fit in L2, so each event finds its connection cold and pays for
+// every line it touches (Scale/clients=1k). Each link's write-and-arrival
+// fields (its first 128 bytes) start a cache line: upLink at 0, downLink at 192,
+// the 32 bytes between holding the fields every event tests. What only a
+// drain, a request, a reconnect or set-up reads follows.
+type connFields struct {
+	// upLink and downLink are what toServer and fromServer point to, made with
+	// the connection, not as two allocations of their own.
+	upLink link
+	w      *World
+	rec    *ConnRecord
+	idx    int
 	// nameID is name interned in the ledger, which every message the
 	// connection publishes names as its sender.
 	nameID Str
-	rec    *ConnRecord
-
-	// The fields every event of a connection reads (its status, the flags
-	// flush and the read loop test, its subscriptions, buffer and links)
-	// come first, in as few cache lines as they fit: a thousand clients'
-	// state does not fit in L2, so each event finds its connection cold
-	// and pays for every line it touches. Configuration (opts) and what
-	// only a drain, a request or a reconnect reads follow them.
-
 	status Status
 	tcp    bool // a TCP connection exists (nats.go: nc.conn != nil)
 	// pubsStopped: the connection reached DRAINING_PUBS (it stays set
@@ -37,20 +50,26 @@ type Conn struct {
 	// Event loop (Profile.EventLoop): held while a blocking handler runs;
 	// deferred are the loop's events that became due meanwhile.
 	held     bool
-	deferred []func()
+	kicked   bool
+	downLink link
 
-	subs    connSubs // nc.subs, in subscription order
-	nextSid int32
+	toServer   *link
+	fromServer *link
+	subs       connSubs // nc.subs, in subscription order
+	nextSid    int32
 	// bySid[sid] is the subscription with sid while it is in subs: the read
 	// loop looks up every MSG's subscription, and scanning subs made a
 	// connection with 1,000 subscriptions spend a third of its run there.
-	bySid []*Sub
-
+	bySid    []*Sub
 	out      []frame // written by the API, not yet flushed
 	outBytes int     // bytes buffered while reconnecting
-	kicked   bool
 	flushFn  func()
 	pongs    fifo[*flushWait] // the PONG waiters, in the order of their PINGs
+	// inReserve is what the server's outbound FIFO to this connection may
+	// still reserve beyond doubling (growIn): the messages its
+	// subscriptions expect, less what earlier growths reserved.
+	inReserve int
+
 	// drainFn is c.drainConnection and finalFlushedFn c.finalFlushed,
 	// bound on a connection's first drain and kept from run to run: every
 	// drain schedules the one and flushes to the other.
@@ -63,17 +82,9 @@ type Conn struct {
 	drainWaits arena[drainWait]
 	drains     arena[connDrain]
 
-	toServer   *link
-	fromServer *link
-	// links are what toServer and fromServer point to: made with the
-	// connection, not as two allocations of their own.
-	links [2]link
-	opts  connOptions
-	// inReserve is what the server's outbound FIFO to this connection may
-	// still reserve beyond doubling (growIn): the messages its
-	// subscriptions expect, less what earlier growths reserved.
-	inReserve int
-
+	name     string
+	deferred []func()
+	opts     connOptions
 	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
 	// disconnected, reconnected and closed callbacks.
 	ach        []CallbackEvent

@@ -245,7 +245,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
 	if c.toServer == nil { // a new connection: its links and their callbacks are made once
-		c.toServer, c.fromServer = &c.links[0], &c.links[1]
+		c.toServer, c.fromServer = &c.upLink, &c.downLink
 		c.toServer.init(w, &w.clientNet, nil,
 			func(fs []frame, eof bool) { c.w.serverOf(c).receive(c, fs, eof) },
 			func(fs []frame) {
@@ -270,16 +270,16 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		c.flushFn = func() { c.runOnLoop(flush) }
 		c.achFn = func() { c.runOnLoop(dispatch) }
 	}
-	*c = Conn{
+	*c = Conn{connFields: connFields{
 		w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
 		out:    w.getFrames(),
 		opts:   resolveOptions(w.profile, spec),
 		status: Connected,
 		tcp:    true,
 		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: fifo[*flushWait]{items: emptied(c.pongs.items)}, ach: emptied(c.ach),
-		toServer: c.toServer, fromServer: c.fromServer, links: c.links, flushFn: c.flushFn, achFn: c.achFn,
+		toServer: c.toServer, fromServer: c.fromServer, upLink: c.upLink, downLink: c.downLink, flushFn: c.flushFn, achFn: c.achFn,
 		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits, drains: c.drains,
-	}
+	}}
 	c.flushWaits.rewind()
 	c.drainWaits.rewind()
 	c.drains.rewind()
