@@ -34,7 +34,6 @@ type connFields struct {
 	// the connection, not as two allocations of their own.
 	upLink link
 	w      *World
-	rec    *ConnRecord
 	idx    int
 	// nameID is name interned in the ledger, which every message the
 	// connection publishes names as its sender.
@@ -55,6 +54,7 @@ type connFields struct {
 
 	toServer   *link
 	fromServer *link
+	rec        *ConnRecord
 	subs       connSubs // nc.subs, in subscription order
 	nextSid    int32
 	// bySid[sid] is the subscription with sid while it is in subs: the read

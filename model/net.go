@@ -77,18 +77,14 @@ type segment struct {
 // byte is on the wire.
 type link struct {
 	// First the fields that every write (send, push) and arrival
-	// (deliverHead) reads, together, in two cache lines: a thousand
-	// clients' links are more than this core's L2 holds, so each write
-	// finds its link cold, and the fewer lines these span and the smaller
-	// the link, the fewer misses (Scale/clients=1k). What all of a run's
-	// client links share (latency, bandwidth, label) is one linkNet they
-	// point to, and the bandwidth's clock, stalls and cuts come last.
-	w   *World
-	net *linkNet
-	rng sim.Chooser
-	// own is the memory of rng for a client's link (seed): re-seeded in
-	// place each run rather than allocated.
-	own ownStream
+	// (deliverHead) reads, in two cache lines: a thousand clients' links
+	// are more than this core's L2 holds, so each write finds its link
+	// cold, and the fewer lines these span and the smaller the link, the
+	// fewer misses (Scale/clients=1k). An arrival reads only the first
+	// line; a write both. What all of a run's client links share
+	// (latency, bandwidth, label) is one linkNet they point to, and the
+	// bandwidth's clock, stalls and cuts come last.
+	w *World
 	// queue[head:] is written and not yet arrived, oldest first. The head
 	// index, reset when the queue empties, keeps reusing one array: slicing
 	// the head off made every few segments a new allocation. A segment
@@ -99,7 +95,13 @@ type link struct {
 	last   sim.Time // arrival time of the newest segment
 	arrive func()
 	recv   func(frames []frame, eof bool)
-	down   bool // cut and not yet reconnected: writes are lost
+
+	net *linkNet
+	rng sim.Chooser
+	// own is the memory of rng for a client's link (seed): re-seeded in
+	// place each run rather than allocated.
+	own  ownStream
+	down bool // cut and not yet reconnected: writes are lost
 	// closing: the client closed this connection (a stale one) and may
 	// still be delivering what it wrote before (stall.go).
 	closing bool

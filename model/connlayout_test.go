@@ -1,0 +1,28 @@
+package model
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestConnLinksStartLines: a Conn is whole cache lines and each of its
+// links starts one, so that a link's write-and-arrival fields (its first
+// two lines) are two lines in the array a run's connections are made in,
+// not three (Scale/clients=1k, docs/perf-notes/h19clients.md). Catches a
+// field added before downLink that pushes it off its line (as rec did:
+// 192 -> 200), a Conn whose padding is dropped, and a link field added
+// before closing that pushes the hot ones past two lines.
+func TestConnLinksStartLines(t *testing.T) {
+	var c Conn
+	for _, f := range []struct {
+		name string
+		off  uintptr
+	}{{"upLink", unsafe.Offsetof(c.upLink)}, {"downLink", unsafe.Offsetof(c.downLink)}, {"size", unsafe.Sizeof(c)}} {
+		if f.off%lineSize != 0 {
+			t.Errorf("Conn %s at byte %d, want a multiple of %d", f.name, f.off, lineSize)
+		}
+	}
+	if hot := unsafe.Offsetof(c.upLink.closing) + 1; hot > 2*lineSize {
+		t.Errorf("a link's write-and-arrival fields end at byte %d, want at most %d", hot, 2*lineSize)
+	}
+}
