@@ -13,14 +13,22 @@ import (
 // mux and reconnect loop, following nats.go.
 type Conn struct {
 	connFields
-	// The padding makes a Conn whole cache lines, so that in the array a
-	// run's connections are made in (recycler.reserve) each starts a line
-	// and its links' hot fields (link) span two lines each, not three.
-	_ [(lineSize - unsafe.Sizeof(connFields{})%lineSize) % lineSize]byte
+	// The padding makes a Conn an odd number of whole cache lines: whole,
+	// so that in the array a run's connections are made in
+	// (recycler.reserve) each starts a line and its links' hot fields
+	// (link) span two lines each, not three; odd, so that a thousand of
+	// them spread over all of the L2's sets (a stride of 16 lines put
+	// each field of every Conn in a sixteenth of them: +2 % LL misses in
+	// Scale/clients=1k).
+	_ [connLines*lineSize - unsafe.Sizeof(connFields{})]byte
 }
 
-// lineSize is this machine's (and most machines') cache line.
-const lineSize = 64
+// lineSize is this machine's (and most machines') cache line, and
+// connLines the lines of a Conn.
+const (
+	lineSize  = 64
+	connLines = (unsafe.Sizeof(connFields{})+lineSize-1)/lineSize | 1
+)
 
 // connFields are a Conn's fields. Those that events of a connection read
 // come first, in as few cache lines as they fit: a thousand clients' state
@@ -82,27 +90,21 @@ type connFields struct {
 	drainWaits arena[drainWait]
 	drains     arena[connDrain]
 
-	name     string
-	deferred []func()
-	opts     connOptions
+	name string
+	opts connOptions
 	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
 	// disconnected, reconnected and closed callbacks.
-	ach        []CallbackEvent
-	achBusy    bool
-	achClosed  bool
-	achFn      func()
-	respMux    *Sub
-	respMap    map[string]*request // lookups only; never iterated
-	requests   []*request          // pending requests in creation order, and settledReqs settled ones
-	nextToken  int
-	reconnects int // failed attempts since the last successful connect
+	ach       []CallbackEvent
+	achBusy   bool
+	achClosed bool
+	achFn     func()
+	respMux   *Sub
+	respMap   map[string]*request // lookups only; never iterated
+	requests  []*request          // pending requests in creation order, and settledReqs settled ones
+	nextToken int
 	// settledReqs counts the settled requests still in requests, which
 	// dropSettled drops once they are half of it.
 	settledReqs int
-	// lastAttempt is when the last connect attempt started (0: the
-	// initial connect), for Profile.ReconnectWaitFromAttempt.
-	lastAttempt sim.Time
-	dialing     bool // a reconnect attempt's connection awaits its handshake
 	// drainedSubs are the subscriptions a connection drain finished with,
 	// whose removal shows at the close (SubsRemovedAtClose).
 	drainedSubs []*Sub
@@ -125,25 +127,60 @@ type connFields struct {
 	// drainDeadlinePolled: a polled drain woke past its deadline and, under
 	// PollDeadlineFirst, times out whatever is left.
 	drainDeadlinePolled bool
-	// drainRng and reconRng are made on first use (stream), in ownDrainRng
-	// and ownReconRng when the run's Chooser is a PCG: re-seeded in place
-	// (restream) rather than allocated, as a subscription's handler stream.
-	drainRng, reconRng       sim.Chooser
-	ownDrainRng, ownReconRng ownStream
+	// drainRng is made on first use (stream), in ownDrainRng when the
+	// run's Chooser is a PCG: re-seeded in place (restream) rather than
+	// allocated, as a subscription's handler stream.
+	drainRng    sim.Chooser
+	ownDrainRng ownStream
 	// barriersDue counts the subscription drains started whose goroutine
 	// (checkDrained) has not run yet: their barrier PINGs race the final
 	// flush's (RaceFinalFlushFirst).
 	barriersDue int
+	// initc: the first connect is still in progress (connect.go).
+	initc bool
+	// rare is what only a reconnect, the PING timer, a blocking handler
+	// under an event loop or a forced reconnect uses, made on first use
+	// (rarely) and kept from run to run (newConn resets it).
+	rare *connRare
+}
+
+// connRare is the part of a connection that a run without reconnects,
+// ping_interval, event-loop holds or lame-duck cuts never touches. Inline
+// it was 112 bytes, two of a Conn's cache lines, that every run wrote at
+// set-up and a thousand connections carried in L2 (Scale/clients=1k).
+// Readers take a nil rare for its zero value: see the accessors below.
+type connRare struct {
+	// deferred are the event loop's events that became due while a
+	// blocking handler held it (Conn.held).
+	deferred   []func()
+	reconnects int // failed attempts since the last successful connect
+	// lastAttempt is when the last connect attempt started (0: the
+	// initial connect), for Profile.ReconnectWaitFromAttempt.
+	lastAttempt sim.Time
+	dialing     bool // a reconnect attempt's connection awaits its handshake
+	// reconRng is made on first use (stream), in ownReconRng, as drainRng.
+	reconRng    sim.Chooser
+	ownReconRng ownStream
 	// PING timer (ping.go): ptmr is armed only with ping_interval set;
 	// pout counts the timer's PINGs since the last PONG.
 	ptmr sim.Timer
 	pout int
-	// initc: the first connect is still in progress (connect.go).
-	initc bool
 	// cutReason, while ForceReconnect cuts the link, is the drop reason
 	// of what the cut loses (lameduck.go).
 	cutReason DropReason
 }
+
+// rarely returns c's connRare, made on first use.
+func (c *Conn) rarely() *connRare {
+	if c.rare == nil {
+		c.rare = new(connRare)
+	}
+	return c.rare
+}
+
+// dialing reports whether a reconnect attempt's connection awaits its
+// handshake.
+func (c *Conn) dialing() bool { return c.rare != nil && c.rare.dialing }
 
 type connOptions struct {
 	drainTimeout      time.Duration
@@ -323,7 +360,7 @@ func (c *Conn) kick() {
 		if c.held {
 			// Written inside a blocking callback: the flusher (ruby-nats's
 			// next_tick) runs after what the loop read meanwhile.
-			c.deferred = append(c.deferred, c.flushFn)
+			c.defer_(c.flushFn)
 			return
 		}
 		c.w.sim.At(c.now(), c.flushFn)
@@ -345,7 +382,7 @@ func (c *Conn) flush() {
 func (c *Conn) receive(frames []frame, eof bool) {
 	if c.held {
 		rest := append([]frame(nil), frames...)
-		c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
+		c.defer_(func() { c.receive(rest, eof) })
 		return
 	}
 	for i := range frames {
@@ -370,7 +407,7 @@ func (c *Conn) receive(frames []frame, eof bool) {
 			// A blocking callback holds the loop: the rest of what was
 			// read is parsed when it returns, before anything else.
 			rest := append([]frame(nil), frames[i+1:]...)
-			c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
+			c.defer_(func() { c.receive(rest, eof) })
 			return
 		}
 	}
@@ -426,7 +463,9 @@ func (c *Conn) settleFlush(fw *flushWait, err string) {
 }
 
 func (c *Conn) processPong() {
-	c.pout = 0
+	if r := c.rare; r != nil {
+		r.pout = 0
+	}
 	if c.pongs.len() == 0 {
 		return
 	}
@@ -724,8 +763,8 @@ func (c *Conn) processOpErr(err string) {
 		// zombie waits. The connection a reconnect attempt opened broke
 		// before its handshake completed: the attempt failed and the loop
 		// tries again (nats.go doReconnect), instead of waiting forever.
-		if c.dialing {
-			c.dialing = false
+		if c.dialing() {
+			c.rare.dialing = false
 			c.scheduleReconnectAttempt()
 		}
 		return
@@ -794,7 +833,7 @@ func (c *Conn) processOpErr(err string) {
 func (c *Conn) doReconnect() {
 	c.rec.LastError = ""
 	c.pushCallback(CallbackEvent{Kind: "disconnected"})
-	c.reconnects = 0
+	c.rarely().reconnects = 0
 	if c.w.cl != nil {
 		c.w.cl.pools[c.idx].tried = 0
 	}
@@ -806,7 +845,8 @@ func (c *Conn) doReconnect() {
 }
 
 func (c *Conn) scheduleReconnectAttempt() {
-	if c.opts.maxReconnect >= 0 && c.reconnects >= c.opts.maxReconnect {
+	r := c.rarely()
+	if c.opts.maxReconnect >= 0 && r.reconnects >= c.opts.maxReconnect {
 		c.rec.LastError = ErrNoServers
 		c.close(true)
 		return
@@ -820,10 +860,10 @@ func (c *Conn) scheduleReconnectAttempt() {
 		// In range: reconnect_wait is at most scenario.MaxDuration (parse
 		// limit) and the jitter at most a profile's constant (≤ 1 s), so
 		// the sum is far below 2^63 ns.
-		wait += sim.DurationIn(c.stream(&c.reconRng, &c.ownReconRng, "reconnect"), "reconnect-jitter", 0, j-1)
+		wait += sim.DurationIn(c.stream(&r.reconRng, &r.ownReconRng, "reconnect"), "reconnect-jitter", 0, j-1)
 	}
 	if c.w.profile.ReconnectWaitFromAttempt {
-		c.w.sim.At(max(c.lastAttempt.Add(wait), c.now()), c.onLoop(c.attemptReconnect))
+		c.w.sim.At(max(r.lastAttempt.Add(wait), c.now()), c.onLoop(c.attemptReconnect))
 		return
 	}
 	c.w.sim.After(wait, c.onLoop(c.attemptReconnect))
@@ -833,8 +873,9 @@ func (c *Conn) attemptReconnect() {
 	if c.isClosed() {
 		return
 	}
-	c.reconnects++
-	c.lastAttempt = c.now()
+	r := c.rarely()
+	r.reconnects++
+	r.lastAttempt = c.now()
 	if c.w.profile.ResetOutboundAtAttempt {
 		// nats.js prepare(): what was buffered while disconnected is
 		// dropped and every waiting flush fails, before the dial.
@@ -843,15 +884,15 @@ func (c *Conn) attemptReconnect() {
 	}
 	srv := c.w.dialTarget(c)
 	if !c.w.reachable(c, srv) {
-		c.w.trace(c.name, "reconnect.failed", sim.Int("attempt", int64(c.reconnects)))
+		c.w.trace(c.name, "reconnect.failed", sim.Int("attempt", int64(r.reconnects)))
 		if c.w.profile.ReconnectAtOnce {
 			c.pushErr(ErrConnectionRefused, "")
 		}
 		c.scheduleReconnectAttempt()
 		return
 	}
-	c.w.trace(c.name, "reconnect.dial", sim.Int("attempt", int64(c.reconnects)))
-	c.dialing = true
+	c.w.trace(c.name, "reconnect.dial", sim.Int("attempt", int64(r.reconnects)))
+	r.dialing = true
 	c.w.connect(c, srv)
 }
 
@@ -859,10 +900,10 @@ func (c *Conn) attemptReconnect() {
 // whatever was buffered while reconnecting, and the reconnected callback is
 // queued.
 func (c *Conn) handshakeDone() {
-	if !c.dialing {
+	if !c.dialing() {
 		return
 	}
-	c.dialing = false
+	c.rare.dialing = false
 	if c.isReconnecting() {
 		if c.w.profile.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime {
 			// ruby-nats keeps its draining flag through the reconnect

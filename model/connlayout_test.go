@@ -5,12 +5,14 @@ import (
 	"unsafe"
 )
 
-// TestConnLinksStartLines: a Conn is whole cache lines and each of its
-// links starts one, so that a link's write-and-arrival fields (its first
-// two lines) are two lines in the array a run's connections are made in,
-// not three (Scale/clients=1k, docs/perf-notes/h19clients.md). Catches a
+// TestConnLinksStartLines: a Conn is an odd number of whole cache lines
+// and each of its links starts one, so that a link's write-and-arrival
+// fields (its first two lines) are two lines in the array a run's
+// connections are made in, not three, and a thousand Conns use all of the
+// L2's sets (Scale/clients=1k, docs/perf-notes/h19clients.md). Catches a
 // field added before downLink that pushes it off its line (as rec did:
-// 192 -> 200), a Conn whose padding is dropped, and a link field added
+// 192 -> 200), a Conn whose padding is dropped or rounds to an even
+// number of lines (16 lines: +2 % LL misses), and a link field added
 // before closing that pushes the hot ones past two lines.
 func TestConnLinksStartLines(t *testing.T) {
 	var c Conn
@@ -21,6 +23,9 @@ func TestConnLinksStartLines(t *testing.T) {
 		if f.off%lineSize != 0 {
 			t.Errorf("Conn %s at byte %d, want a multiple of %d", f.name, f.off, lineSize)
 		}
+	}
+	if n := unsafe.Sizeof(c) / lineSize; n%2 == 0 {
+		t.Errorf("Conn is %d cache lines, want an odd number", n)
 	}
 	if hot := unsafe.Offsetof(c.upLink.closing) + 1; hot > 2*lineSize {
 		t.Errorf("a link's write-and-arrival fields end at byte %d, want at most %d", hot, 2*lineSize)

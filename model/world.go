@@ -279,7 +279,11 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: fifo[*flushWait]{items: emptied(c.pongs.items)}, ach: emptied(c.ach),
 		toServer: c.toServer, fromServer: c.fromServer, upLink: c.upLink, downLink: c.downLink, flushFn: c.flushFn, achFn: c.achFn,
 		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits, drains: c.drains,
+		rare: c.rare,
 	}}
+	if r := c.rare; r != nil {
+		*r = connRare{}
+	}
 	c.flushWaits.rewind()
 	c.drainWaits.rewind()
 	c.drains.rewind()
