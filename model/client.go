@@ -34,15 +34,17 @@ const (
 // come first, in as few cache lines as they fit: a thousand clients' state
 // does not fit in L2, so each event finds its connection cold and pays for
 // every line it touches (Scale/clients=1k). Each link's write-and-arrival
-// fields (its first 128 bytes) start a cache line: upLink at 0, downLink at 192,
-// the 32 bytes between holding the fields every event tests. What only a
-// drain, a request, a reconnect or set-up reads follows.
+// fields (its first 128 bytes) start a cache line: toServer at 0,
+// fromServer at 192, the 32 bytes between holding the fields every event
+// tests (and, in their padding, the flags only a drain, the callback queue
+// or the first connect tests). What only a drain, a request, a reconnect
+// or set-up reads follows. The fields are 952 bytes: a Conn is 15 lines.
 type connFields struct {
-	// upLink and downLink are what toServer and fromServer point to, made with
-	// the connection, not as two allocations of their own.
-	upLink link
-	w      *World
-	idx    int
+	// toServer and fromServer are the connection's links, made with it,
+	// not as two allocations of their own.
+	toServer link
+	w        *World
+	idx      int
 	// nameID is name interned in the ledger, which every message the
 	// connection publishes names as its sender.
 	nameID Str
@@ -54,17 +56,30 @@ type connFields struct {
 	// readLoopDead: the read loop died (a PONG reached a cancelled
 	// waiter); nothing the server sends is read any more.
 	readLoopDead bool
-	// Event loop (Profile.EventLoop): held while a blocking handler runs;
-	// deferred are the loop's events that became due meanwhile.
-	held     bool
-	kicked   bool
-	downLink link
+	// Event loop (Profile.EventLoop): held while a blocking handler runs
+	// (connRare.deferred are the loop's events that became due meanwhile).
+	held   bool
+	kicked bool
+	// achBusy and achClosed: the callback queue's (ach below).
+	achBusy   bool
+	achClosed bool
+	// cancelLagged: the drain's timeout waited TimeoutCancelLag.
+	cancelLagged bool
+	// drainDeadlinePolled: a polled drain woke past its deadline and, under
+	// PollDeadlineFirst, times out whatever is left.
+	drainDeadlinePolled bool
+	// initc: the first connect is still in progress (connect.go).
+	initc      bool
+	fromServer link
 
-	toServer   *link
-	fromServer *link
-	rec        *ConnRecord
-	subs       connSubs // nc.subs, in subscription order
-	nextSid    int32
+	rec     *ConnRecord
+	subs    connSubs // nc.subs, in subscription order
+	nextSid int32
+	// barriersDue counts the subscription drains started whose goroutine
+	// (checkDrained) has not run yet: their barrier PINGs race the final
+	// flush's (RaceFinalFlushFirst). (An int32 beside nextSid, in what
+	// was its padding.)
+	barriersDue int32
 	// bySid[sid] is the subscription with sid while it is in subs: the read
 	// loop looks up every MSG's subscription, and scanning subs made a
 	// connection with 1,000 subscriptions spend a third of its run there.
@@ -95,8 +110,6 @@ type connFields struct {
 	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
 	// disconnected, reconnected and closed callbacks.
 	ach       []CallbackEvent
-	achBusy   bool
-	achClosed bool
 	achFn     func()
 	respMux   *Sub
 	respMap   map[string]*request // lookups only; never iterated
@@ -121,23 +134,13 @@ type connFields struct {
 	onSubRemoved func()
 	connectedAt  sim.Time // when the last (re)connect completed
 	drainStarts  int      // drains started (startDrain)
-	cancelLagged bool     // the drain's timeout waited TimeoutCancelLag
 	// drainWaiters resume the callbacks that wait for the drain to end.
 	drainWaiters []func()
-	// drainDeadlinePolled: a polled drain woke past its deadline and, under
-	// PollDeadlineFirst, times out whatever is left.
-	drainDeadlinePolled bool
 	// drainRng is made on first use (stream), in ownDrainRng when the
 	// run's Chooser is a PCG: re-seeded in place (restream) rather than
 	// allocated, as a subscription's handler stream.
 	drainRng    sim.Chooser
 	ownDrainRng ownStream
-	// barriersDue counts the subscription drains started whose goroutine
-	// (checkDrained) has not run yet: their barrier PINGs race the final
-	// flush's (RaceFinalFlushFirst).
-	barriersDue int
-	// initc: the first connect is still in progress (connect.go).
-	initc bool
 	// rare is what only a reconnect, the PING timer, a blocking handler
 	// under an event loop or a forced reconnect uses, made on first use
 	// (rarely) and kept from run to run (newConn resets it).
@@ -186,13 +189,13 @@ type connOptions struct {
 	drainTimeout      time.Duration
 	pendingMsgsLimit  int
 	pendingBytesLimit int
-	allowReconnect    bool
 	reconnectWait     time.Duration
 	maxReconnect      int
 	reconnectBufSize  int
-	noCBAfterClose    bool
 	pingInterval      time.Duration // 0: no PING timer
 	maxPingsOut       int
+	allowReconnect    bool
+	noCBAfterClose    bool
 }
 
 func resolveOptions(p *Profile, c *scenario.Client) connOptions {

@@ -10,7 +10,7 @@ import (
 // fields (its first two lines) are two lines in the array a run's
 // connections are made in, not three, and a thousand Conns use all of the
 // L2's sets (Scale/clients=1k, docs/perf-notes/h19clients.md). Catches a
-// field added before downLink that pushes it off its line (as rec did:
+// field added before fromServer that pushes it off its line (as rec did:
 // 192 -> 200), a Conn whose padding is dropped or rounds to an even
 // number of lines (16 lines: +2 % LL misses), and a link field added
 // before closing that pushes the hot ones past two lines.
@@ -19,7 +19,7 @@ func TestConnLinksStartLines(t *testing.T) {
 	for _, f := range []struct {
 		name string
 		off  uintptr
-	}{{"upLink", unsafe.Offsetof(c.upLink)}, {"downLink", unsafe.Offsetof(c.downLink)}, {"size", unsafe.Sizeof(c)}} {
+	}{{"toServer", unsafe.Offsetof(c.toServer)}, {"fromServer", unsafe.Offsetof(c.fromServer)}, {"size", unsafe.Sizeof(c)}} {
 		if f.off%lineSize != 0 {
 			t.Errorf("Conn %s at byte %d, want a multiple of %d", f.name, f.off, lineSize)
 		}
@@ -27,7 +27,7 @@ func TestConnLinksStartLines(t *testing.T) {
 	if n := unsafe.Sizeof(c) / lineSize; n%2 == 0 {
 		t.Errorf("Conn is %d cache lines, want an odd number", n)
 	}
-	if hot := unsafe.Offsetof(c.upLink.closing) + 1; hot > 2*lineSize {
+	if hot := unsafe.Offsetof(c.toServer.closing) + 1; hot > 2*lineSize {
 		t.Errorf("a link's write-and-arrival fields end at byte %d, want at most %d", hot, 2*lineSize)
 	}
 }

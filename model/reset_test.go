@@ -58,7 +58,7 @@ func TestLinkQueueZeroPastLength(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		for _, c := range r.recycled.conns.free {
-			for j, l := range []*link{c.toServer, c.fromServer} {
+			for j, l := range []*link{&c.toServer, &c.fromServer} {
 				q := l.queue
 				used = max(used, cap(q))
 				if i := slices.IndexFunc(q[len(q):cap(q)], func(s segment) bool { return s.frames != nil || s.at != 0 }); i >= 0 {

@@ -244,8 +244,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 // the world through c.w, so that they serve every run c is reused in.
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
-	if c.toServer == nil { // a new connection: its links and their callbacks are made once
-		c.toServer, c.fromServer = &c.upLink, &c.downLink
+	if c.flushFn == nil { // a new connection: its links and their callbacks are made once
 		c.toServer.init(w, &w.clientNet, nil,
 			func(fs []frame, eof bool) { c.w.serverOf(c).receive(c, fs, eof) },
 			func(fs []frame) {
@@ -277,7 +276,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		status: Connected,
 		tcp:    true,
 		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: fifo[*flushWait]{items: emptied(c.pongs.items)}, ach: emptied(c.ach),
-		toServer: c.toServer, fromServer: c.fromServer, upLink: c.upLink, downLink: c.downLink, flushFn: c.flushFn, achFn: c.achFn,
+		toServer: c.toServer, fromServer: c.fromServer, flushFn: c.flushFn, achFn: c.achFn,
 		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits, drains: c.drains,
 		rare: c.rare,
 	}}
