@@ -19,15 +19,17 @@ type Conn struct {
 	// (link) span two lines each, not three; odd, so that a thousand of
 	// them spread over all of the L2's sets (a stride of 16 lines put
 	// each field of every Conn in a sixteenth of them: +2 % LL misses in
-	// Scale/clients=1k).
+	// Scale/clients=1k). It is never empty: Go pads a struct that ends in
+	// a zero-size field by a word, which would undo the whole lines.
 	_ [connLines*lineSize - unsafe.Sizeof(connFields{})]byte
 }
 
 // lineSize is this machine's (and most machines') cache line, and
-// connLines the lines of a Conn.
+// connLines the lines of a Conn: the fewest with room for its fields and
+// at least one byte of padding, made odd.
 const (
 	lineSize  = 64
-	connLines = (unsafe.Sizeof(connFields{})+lineSize-1)/lineSize | 1
+	connLines = (unsafe.Sizeof(connFields{})+lineSize)/lineSize | 1
 )
 
 // connFields are a Conn's fields. Those that events of a connection read
