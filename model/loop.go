@@ -21,11 +21,18 @@ func (c *Conn) onLoop(fn func()) func() {
 
 // runOnLoop runs fn now, or after the handler holding the loop returns.
 func (c *Conn) runOnLoop(fn func()) {
+	if !c.heldFor(fn) {
+		fn()
+	}
+}
+
+// heldFor reports whether a blocking handler holds c's loop, and if so
+// queues fn to run when it returns.
+func (c *Conn) heldFor(fn func()) bool {
 	if c.held {
 		c.defer_(fn)
-		return
 	}
-	fn()
+	return c.held
 }
 
 // defer_ queues fn to run when the handler holding c's loop returns.
