@@ -2,7 +2,6 @@ package model
 
 import (
 	"time"
-	"unsafe"
 
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
@@ -11,37 +10,16 @@ import (
 // Conn is a client connection: its status machine, outbound buffer and
 // flusher, PING/PONG flush waiters, subscriptions, callback queue, response
 // mux and reconnect loop, following nats.go.
+// Conn's fields that events of a connection read come first, in as few
+// cache lines as they fit: a thousand clients' state does not fit in L2,
+// so each event finds its connection cold and pays for every line it
+// touches (Scale/clients=1k). Each link's write-and-arrival fields (its
+// first 128 bytes) start a cache line: toServer at 0, fromServer at 192,
+// the 32 bytes between holding the fields every event tests (and, in their
+// padding, the flags only a drain, the callback queue or the first
+// connect tests). What only a drain, a request, a reconnect or set-up
+// reads follows, and connRare holds what most runs never touch.
 type Conn struct {
-	connFields
-	// The padding makes a Conn an odd number of whole cache lines: whole,
-	// so that in the array a run's connections are made in
-	// (recycler.reserve) each starts a line and its links' hot fields
-	// (link) span two lines each, not three; odd, so that a thousand of
-	// them spread over all of the L2's sets (a stride of 16 lines put
-	// each field of every Conn in a sixteenth of them: +2 % LL misses in
-	// Scale/clients=1k). It is never empty: Go pads a struct that ends in
-	// a zero-size field by a word, which would undo the whole lines.
-	_ [connLines*lineSize - unsafe.Sizeof(connFields{})]byte
-}
-
-// lineSize is this machine's (and most machines') cache line, and
-// connLines the lines of a Conn: the fewest with room for its fields and
-// at least one byte of padding, made odd.
-const (
-	lineSize  = 64
-	connLines = (unsafe.Sizeof(connFields{})+lineSize)/lineSize | 1
-)
-
-// connFields are a Conn's fields. Those that events of a connection read
-// come first, in as few cache lines as they fit: a thousand clients' state
-// does not fit in L2, so each event finds its connection cold and pays for
-// every line it touches (Scale/clients=1k). Each link's write-and-arrival
-// fields (its first 128 bytes) start a cache line: toServer at 0,
-// fromServer at 192, the 32 bytes between holding the fields every event
-// tests (and, in their padding, the flags only a drain, the callback queue
-// or the first connect tests). What only a drain, a request, a reconnect
-// or set-up reads follows. The fields are 952 bytes: a Conn is 15 lines.
-type connFields struct {
 	// toServer and fromServer are the connection's links, made with it,
 	// not as two allocations of their own.
 	toServer link
@@ -147,7 +125,22 @@ type connFields struct {
 	// under an event loop or a forced reconnect uses, made on first use
 	// (rarely) and kept from run to run (newConn resets it).
 	rare *connRare
+	// The padding makes a Conn an odd number of whole cache lines (15):
+	// whole, so that in the array a run's connections are made in
+	// (recycler.reserve) each starts a line and its links' hot fields
+	// span two lines each, not three; odd, so that a thousand of them
+	// spread over all of the L2's sets (a stride of 16 lines put each
+	// field of every Conn in a sixteenth of them: +2 % LL misses in
+	// Scale/clients=1k). TestConnLinksStartLines says what connPad a
+	// changed Conn needs.
+	_ [connPad]byte
 }
+
+// connPad pads a Conn to whole lines (see its last field).
+const connPad = 8
+
+// lineSize is this machine's (and most machines') cache line.
+const lineSize = 64
 
 // connRare is the part of a connection that a run without reconnects,
 // ping_interval, event-loop holds or lame-duck cuts never touches. Inline

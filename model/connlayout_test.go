@@ -11,21 +11,26 @@ import (
 // connections are made in, not three, and a thousand Conns use all of the
 // L2's sets (Scale/clients=1k, docs/perf-notes/h19clients.md). Catches a
 // field added before fromServer that pushes it off its line (as rec did:
-// 192 -> 200), a Conn whose padding is dropped or rounds to an even
-// number of lines (16 lines: +2 % LL misses), and a link field added
-// before closing that pushes the hot ones past two lines.
+// 192 -> 200), a field added or removed without connPad following (the
+// message says which connPad fits), a Conn of an even number of lines (16
+// lines: +2 % LL misses), and a link field added before closing that
+// pushes the hot ones past two lines.
 func TestConnLinksStartLines(t *testing.T) {
 	var c Conn
 	for _, f := range []struct {
 		name string
 		off  uintptr
-	}{{"toServer", unsafe.Offsetof(c.toServer)}, {"fromServer", unsafe.Offsetof(c.fromServer)}, {"size", unsafe.Sizeof(c)}} {
+	}{{"toServer", unsafe.Offsetof(c.toServer)}, {"fromServer", unsafe.Offsetof(c.fromServer)}} {
 		if f.off%lineSize != 0 {
-			t.Errorf("Conn %s at byte %d, want a multiple of %d", f.name, f.off, lineSize)
+			t.Errorf("Conn.%s at byte %d, want a multiple of %d", f.name, f.off, lineSize)
 		}
 	}
-	if n := unsafe.Sizeof(c) / lineSize; n%2 == 0 {
-		t.Errorf("Conn is %d cache lines, want an odd number", n)
+	size := unsafe.Sizeof(c)
+	if size%lineSize != 0 || size/lineSize%2 == 0 {
+		fields := size - connPad
+		lines := (fields+lineSize-1)/lineSize | 1
+		t.Errorf("Conn is %d bytes, want an odd number of %d-byte lines: set connPad to %d (%d lines)",
+			size, lineSize, lines*lineSize-fields, lines)
 	}
 	if hot := unsafe.Offsetof(c.toServer.closing) + 1; hot > 2*lineSize {
 		t.Errorf("a link's write-and-arrival fields end at byte %d, want at most %d", hot, 2*lineSize)

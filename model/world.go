@@ -280,7 +280,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 			}
 		}
 	}
-	*c = Conn{connFields: connFields{
+	*c = Conn{
 		w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
 		out:    w.getFrames(),
 		opts:   resolveOptions(w.profile, spec),
@@ -290,7 +290,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		toServer: c.toServer, fromServer: c.fromServer, flushFn: c.flushFn, achFn: c.achFn,
 		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits, drains: c.drains,
 		rare: c.rare,
-	}}
+	}
 	if r := c.rare; r != nil {
 		*r = connRare{}
 	}
