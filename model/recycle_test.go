@@ -90,8 +90,8 @@ actions:
 // string table its strings (the records' ids would then differ from a
 // fresh run's, which the outcome, naming strings, does not show), the
 // server its subject index (takeServer), a server connection its
-// subscriptions (Server.accept) or its producer state (accept: the run
-// after the one cut mid-stall panics).
+// subscriptions (Server.accept) or its producer state (accept; the runs
+// after the one cut mid-stall then differ or panic).
 func TestRunnerRecyclesWorlds(t *testing.T) {
 	cases := recycleCases(t)
 	for _, a := range cases {
