@@ -10,22 +10,24 @@ import (
 // Conn is a client connection: its status machine, outbound buffer and
 // flusher, PING/PONG flush waiters, subscriptions, callback queue, response
 // mux and reconnect loop, following nats.go.
+// Conn's fields that events of a connection read come first, in as few
+// cache lines as they fit: a thousand clients' state does not fit in L2,
+// so each event finds its connection cold and pays for every line it
+// touches (Scale/clients=1k). Each link's write-and-arrival fields (its
+// first 128 bytes) start a cache line: toServer at 0, fromServer at 192,
+// the 32 bytes between holding the fields every event tests (and, in their
+// padding, the flags only a drain, the callback queue or the first
+// connect tests). What only a drain, a request, a reconnect or set-up
+// reads follows, and connRare holds what most runs never touch.
 type Conn struct {
-	w    *World
-	idx  int
-	name string
+	// toServer and fromServer are the connection's links, made with it,
+	// not as two allocations of their own.
+	toServer link
+	w        *World
+	idx      int
 	// nameID is name interned in the ledger, which every message the
 	// connection publishes names as its sender.
 	nameID Str
-	rec    *ConnRecord
-
-	// The fields every event of a connection reads (its status, the flags
-	// flush and the read loop test, its subscriptions, buffer and links)
-	// come first, in as few cache lines as they fit: a thousand clients'
-	// state does not fit in L2, so each event finds its connection cold
-	// and pays for every line it touches. Configuration (opts) and what
-	// only a drain, a request or a reconnect reads follow them.
-
 	status Status
 	tcp    bool // a TCP connection exists (nats.go: nc.conn != nil)
 	// pubsStopped: the connection reached DRAINING_PUBS (it stays set
@@ -34,23 +36,43 @@ type Conn struct {
 	// readLoopDead: the read loop died (a PONG reached a cancelled
 	// waiter); nothing the server sends is read any more.
 	readLoopDead bool
-	// Event loop (Profile.EventLoop): held while a blocking handler runs;
-	// deferred are the loop's events that became due meanwhile.
-	held     bool
-	deferred []func()
+	// Event loop (Profile.EventLoop): held while a blocking handler runs
+	// (connRare.deferred are the loop's events that became due meanwhile).
+	held   bool
+	kicked bool
+	// achBusy and achClosed: the callback queue's (ach below).
+	achBusy   bool
+	achClosed bool
+	// cancelLagged: the drain's timeout waited TimeoutCancelLag.
+	cancelLagged bool
+	// drainDeadlinePolled: a polled drain woke past its deadline and, under
+	// PollDeadlineFirst, times out whatever is left.
+	drainDeadlinePolled bool
+	// initc: the first connect is still in progress (connect.go).
+	initc      bool
+	fromServer link
 
+	rec     *ConnRecord
 	subs    connSubs // nc.subs, in subscription order
 	nextSid int32
+	// barriersDue counts the subscription drains started whose goroutine
+	// (checkDrained) has not run yet: their barrier PINGs race the final
+	// flush's (RaceFinalFlushFirst). (An int32 beside nextSid, in what
+	// was its padding.)
+	barriersDue int32
 	// bySid[sid] is the subscription with sid while it is in subs: the read
 	// loop looks up every MSG's subscription, and scanning subs made a
 	// connection with 1,000 subscriptions spend a third of its run there.
-	bySid []*Sub
-
+	bySid    []*Sub
 	out      []frame // written by the API, not yet flushed
 	outBytes int     // bytes buffered while reconnecting
-	kicked   bool
 	flushFn  func()
 	pongs    fifo[*flushWait] // the PONG waiters, in the order of their PINGs
+	// inReserve is what the server's outbound FIFO to this connection may
+	// still reserve beyond doubling (growIn): the messages its
+	// subscriptions expect, less what earlier growths reserved.
+	inReserve int
+
 	// drainFn is c.drainConnection and finalFlushedFn c.finalFlushed,
 	// bound on a connection's first drain and kept from run to run: every
 	// drain schedules the one and flushes to the other.
@@ -63,35 +85,19 @@ type Conn struct {
 	drainWaits arena[drainWait]
 	drains     arena[connDrain]
 
-	toServer   *link
-	fromServer *link
-	// links are what toServer and fromServer point to: made with the
-	// connection, not as two allocations of their own.
-	links [2]link
-	opts  connOptions
-	// inReserve is what the server's outbound FIFO to this connection may
-	// still reserve beyond doubling (growIn): the messages its
-	// subscriptions expect, less what earlier growths reserved.
-	inReserve int
-
+	name string
+	opts connOptions
 	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
 	// disconnected, reconnected and closed callbacks.
-	ach        []CallbackEvent
-	achBusy    bool
-	achClosed  bool
-	achFn      func()
-	respMux    *Sub
-	respMap    map[string]*request // lookups only; never iterated
-	requests   []*request          // pending requests in creation order, and settledReqs settled ones
-	nextToken  int
-	reconnects int // failed attempts since the last successful connect
+	ach       []CallbackEvent
+	achFn     func()
+	respMux   *Sub
+	respMap   map[string]*request // lookups only; never iterated
+	requests  []*request          // pending requests in creation order, and settledReqs settled ones
+	nextToken int
 	// settledReqs counts the settled requests still in requests, which
 	// dropSettled drops once they are half of it.
 	settledReqs int
-	// lastAttempt is when the last connect attempt started (0: the
-	// initial connect), for Profile.ReconnectWaitFromAttempt.
-	lastAttempt sim.Time
-	dialing     bool // a reconnect attempt's connection awaits its handshake
 	// drainedSubs are the subscriptions a connection drain finished with,
 	// whose removal shows at the close (SubsRemovedAtClose).
 	drainedSubs []*Sub
@@ -108,43 +114,83 @@ type Conn struct {
 	onSubRemoved func()
 	connectedAt  sim.Time // when the last (re)connect completed
 	drainStarts  int      // drains started (startDrain)
-	cancelLagged bool     // the drain's timeout waited TimeoutCancelLag
 	// drainWaiters resume the callbacks that wait for the drain to end.
 	drainWaiters []func()
-	// drainDeadlinePolled: a polled drain woke past its deadline and, under
-	// PollDeadlineFirst, times out whatever is left.
-	drainDeadlinePolled bool
-	// drainRng and reconRng are made on first use (stream), in ownDrainRng
-	// and ownReconRng when the run's Chooser is a PCG: re-seeded in place
-	// (restream) rather than allocated, as a subscription's handler stream.
-	drainRng, reconRng       sim.Chooser
-	ownDrainRng, ownReconRng ownStream
-	// barriersDue counts the subscription drains started whose goroutine
-	// (checkDrained) has not run yet: their barrier PINGs race the final
-	// flush's (RaceFinalFlushFirst).
-	barriersDue int
+	// drainRng is made on first use (stream), in ownDrainRng when the
+	// run's Chooser is a PCG: re-seeded in place (restream) rather than
+	// allocated, as a subscription's handler stream.
+	drainRng    sim.Chooser
+	ownDrainRng ownStream
+	// rare is what only a reconnect, the PING timer, a blocking handler
+	// under an event loop or a forced reconnect uses, made on first use
+	// (rarely) and kept from run to run (newConn resets it).
+	rare *connRare
+	// The padding makes a Conn an odd number of whole cache lines (15):
+	// whole, so that in the array a run's connections are made in
+	// (recycler.reserve) each starts a line and its links' hot fields
+	// span two lines each, not three; odd, so that a thousand of them
+	// spread over all of the L2's sets (a stride of 16 lines put each
+	// field of every Conn in a sixteenth of them: +2 % LL misses in
+	// Scale/clients=1k). TestConnLinksStartLines says what connPad a
+	// changed Conn needs.
+	_ [connPad]byte
+}
+
+// connPad pads a Conn to whole lines (see its last field).
+const connPad = 8
+
+// lineSize is this machine's (and most machines') cache line.
+const lineSize = 64
+
+// connRare is the part of a connection that a run without reconnects,
+// ping_interval, event-loop holds or lame-duck cuts never touches. Inline
+// it was 112 bytes, two of a Conn's cache lines, that every run wrote at
+// set-up and a thousand connections carried in L2 (Scale/clients=1k).
+// Readers take a nil rare for its zero value: see the accessors below.
+type connRare struct {
+	// deferred are the event loop's events that became due while a
+	// blocking handler held it (Conn.held).
+	deferred   []func()
+	reconnects int // failed attempts since the last successful connect
+	// lastAttempt is when the last connect attempt started (0: the
+	// initial connect), for Profile.ReconnectWaitFromAttempt.
+	lastAttempt sim.Time
+	dialing     bool // a reconnect attempt's connection awaits its handshake
+	// reconRng is made on first use (stream), in ownReconRng, as drainRng.
+	reconRng    sim.Chooser
+	ownReconRng ownStream
 	// PING timer (ping.go): ptmr is armed only with ping_interval set;
 	// pout counts the timer's PINGs since the last PONG.
 	ptmr sim.Timer
 	pout int
-	// initc: the first connect is still in progress (connect.go).
-	initc bool
 	// cutReason, while ForceReconnect cuts the link, is the drop reason
 	// of what the cut loses (lameduck.go).
 	cutReason DropReason
 }
 
+// rarely returns c's connRare, made on first use.
+func (c *Conn) rarely() *connRare {
+	if c.rare == nil {
+		c.rare = new(connRare)
+	}
+	return c.rare
+}
+
+// dialing reports whether a reconnect attempt's connection awaits its
+// handshake.
+func (c *Conn) dialing() bool { return c.rare != nil && c.rare.dialing }
+
 type connOptions struct {
 	drainTimeout      time.Duration
 	pendingMsgsLimit  int
 	pendingBytesLimit int
-	allowReconnect    bool
 	reconnectWait     time.Duration
 	maxReconnect      int
 	reconnectBufSize  int
-	noCBAfterClose    bool
 	pingInterval      time.Duration // 0: no PING timer
 	maxPingsOut       int
+	allowReconnect    bool
+	noCBAfterClose    bool
 }
 
 func resolveOptions(p *Profile, c *scenario.Client) connOptions {
@@ -312,7 +358,7 @@ func (c *Conn) kick() {
 		if c.held {
 			// Written inside a blocking callback: the flusher (ruby-nats's
 			// next_tick) runs after what the loop read meanwhile.
-			c.deferred = append(c.deferred, c.flushFn)
+			c.defer_(c.flushFn)
 			return
 		}
 		c.w.sim.At(c.now(), c.flushFn)
@@ -334,7 +380,7 @@ func (c *Conn) flush() {
 func (c *Conn) receive(frames []frame, eof bool) {
 	if c.held {
 		rest := append([]frame(nil), frames...)
-		c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
+		c.defer_(func() { c.receive(rest, eof) })
 		return
 	}
 	for i := range frames {
@@ -359,7 +405,7 @@ func (c *Conn) receive(frames []frame, eof bool) {
 			// A blocking callback holds the loop: the rest of what was
 			// read is parsed when it returns, before anything else.
 			rest := append([]frame(nil), frames[i+1:]...)
-			c.deferred = append(c.deferred, func() { c.receive(rest, eof) })
+			c.defer_(func() { c.receive(rest, eof) })
 			return
 		}
 	}
@@ -415,7 +461,9 @@ func (c *Conn) settleFlush(fw *flushWait, err string) {
 }
 
 func (c *Conn) processPong() {
-	c.pout = 0
+	if r := c.rare; r != nil {
+		r.pout = 0
+	}
 	if c.pongs.len() == 0 {
 		return
 	}
@@ -713,8 +761,8 @@ func (c *Conn) processOpErr(err string) {
 		// zombie waits. The connection a reconnect attempt opened broke
 		// before its handshake completed: the attempt failed and the loop
 		// tries again (nats.go doReconnect), instead of waiting forever.
-		if c.dialing {
-			c.dialing = false
+		if c.dialing() {
+			c.rare.dialing = false
 			c.scheduleReconnectAttempt()
 		}
 		return
@@ -783,7 +831,7 @@ func (c *Conn) processOpErr(err string) {
 func (c *Conn) doReconnect() {
 	c.rec.LastError = ""
 	c.pushCallback(CallbackEvent{Kind: "disconnected"})
-	c.reconnects = 0
+	c.rarely().reconnects = 0
 	if c.w.cl != nil {
 		c.w.cl.pools[c.idx].tried = 0
 	}
@@ -795,7 +843,8 @@ func (c *Conn) doReconnect() {
 }
 
 func (c *Conn) scheduleReconnectAttempt() {
-	if c.opts.maxReconnect >= 0 && c.reconnects >= c.opts.maxReconnect {
+	r := c.rarely()
+	if c.opts.maxReconnect >= 0 && r.reconnects >= c.opts.maxReconnect {
 		c.rec.LastError = ErrNoServers
 		c.close(true)
 		return
@@ -809,10 +858,10 @@ func (c *Conn) scheduleReconnectAttempt() {
 		// In range: reconnect_wait is at most scenario.MaxDuration (parse
 		// limit) and the jitter at most a profile's constant (≤ 1 s), so
 		// the sum is far below 2^63 ns.
-		wait += sim.DurationIn(c.stream(&c.reconRng, &c.ownReconRng, "reconnect"), "reconnect-jitter", 0, j-1)
+		wait += sim.DurationIn(c.stream(&r.reconRng, &r.ownReconRng, "reconnect"), "reconnect-jitter", 0, j-1)
 	}
 	if c.w.profile.ReconnectWaitFromAttempt {
-		c.w.sim.At(max(c.lastAttempt.Add(wait), c.now()), c.onLoop(c.attemptReconnect))
+		c.w.sim.At(max(r.lastAttempt.Add(wait), c.now()), c.onLoop(c.attemptReconnect))
 		return
 	}
 	c.w.sim.After(wait, c.onLoop(c.attemptReconnect))
@@ -822,8 +871,9 @@ func (c *Conn) attemptReconnect() {
 	if c.isClosed() {
 		return
 	}
-	c.reconnects++
-	c.lastAttempt = c.now()
+	r := c.rarely()
+	r.reconnects++
+	r.lastAttempt = c.now()
 	if c.w.profile.ResetOutboundAtAttempt {
 		// nats.js prepare(): what was buffered while disconnected is
 		// dropped and every waiting flush fails, before the dial.
@@ -832,15 +882,15 @@ func (c *Conn) attemptReconnect() {
 	}
 	srv := c.w.dialTarget(c)
 	if !c.w.reachable(c, srv) {
-		c.w.trace(c.name, "reconnect.failed", sim.Int("attempt", int64(c.reconnects)))
+		c.w.trace(c.name, "reconnect.failed", sim.Int("attempt", int64(r.reconnects)))
 		if c.w.profile.ReconnectAtOnce {
 			c.pushErr(ErrConnectionRefused, "")
 		}
 		c.scheduleReconnectAttempt()
 		return
 	}
-	c.w.trace(c.name, "reconnect.dial", sim.Int("attempt", int64(c.reconnects)))
-	c.dialing = true
+	c.w.trace(c.name, "reconnect.dial", sim.Int("attempt", int64(r.reconnects)))
+	r.dialing = true
 	c.w.connect(c, srv)
 }
 
@@ -848,10 +898,10 @@ func (c *Conn) attemptReconnect() {
 // whatever was buffered while reconnecting, and the reconnected callback is
 // queued.
 func (c *Conn) handshakeDone() {
-	if !c.dialing {
+	if !c.dialing() {
 		return
 	}
-	c.dialing = false
+	c.rare.dialing = false
 	if c.isReconnecting() {
 		if c.w.profile.DisconnectMidDrain == ReconnectKeepDrain && c.rec.DrainCalledAt != NoTime {
 			// ruby-nats keeps its draining flag through the reconnect

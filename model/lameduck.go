@@ -158,13 +158,14 @@ func (c *Conn) forceReconnect() {
 	}
 	w := c.w
 	w.trace(c.name, "force_reconnect")
-	c.cutReason = DropForceReconnect
+	r := c.rarely()
+	r.cutReason = DropForceReconnect
 	c.toServer.cut()
 	c.fromServer.cut()
 	if srv := w.serverOf(c); srv.conns[c.idx] != nil {
 		srv.closeWith(srv.conns[c.idx], false, DropForceReconnect)
 	}
-	c.cutReason = DropNone
+	r.cutReason = DropNone
 	w.cl.pools[c.idx].forced = true
 	c.tcp = false
 	c.setStatus(Reconnecting)
@@ -176,8 +177,8 @@ func (c *Conn) forceReconnect() {
 // cutDrop is the drop reason of a MSG lost on c's cut link: a disconnect,
 // or ForceReconnect's own cut.
 func (c *Conn) cutDrop() DropReason {
-	if c.cutReason != DropNone {
-		return c.cutReason
+	if r := c.rare; r != nil && r.cutReason != DropNone {
+		return r.cutReason
 	}
 	return DropDisconnect
 }

@@ -21,11 +21,24 @@ func (c *Conn) onLoop(fn func()) func() {
 
 // runOnLoop runs fn now, or after the handler holding the loop returns.
 func (c *Conn) runOnLoop(fn func()) {
-	if c.held {
-		c.deferred = append(c.deferred, fn)
-		return
+	if !c.heldFor(fn) {
+		fn()
 	}
-	fn()
+}
+
+// heldFor reports whether a blocking handler holds c's loop, and if so
+// queues fn to run when it returns.
+func (c *Conn) heldFor(fn func()) bool {
+	if c.held {
+		c.defer_(fn)
+	}
+	return c.held
+}
+
+// defer_ queues fn to run when the handler holding c's loop returns.
+func (c *Conn) defer_(fn func()) {
+	r := c.rarely()
+	r.deferred = append(r.deferred, fn)
 }
 
 // hold is a blocking handler taking the connection's loop.
@@ -43,8 +56,12 @@ func (c *Conn) release() {
 		return
 	}
 	c.held = false
-	q := c.deferred
-	c.deferred = nil
+	r := c.rare
+	if r == nil {
+		return
+	}
+	q := r.deferred
+	r.deferred = nil
 	for _, fn := range q {
 		c.w.sim.At(c.now(), c.onLoop(fn))
 	}

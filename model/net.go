@@ -77,18 +77,14 @@ type segment struct {
 // byte is on the wire.
 type link struct {
 	// First the fields that every write (send, push) and arrival
-	// (deliverHead) reads, together: a thousand clients' links are more
-	// than this core's L2 holds, so each write finds its link cold, and
-	// the fewer cache lines these span, the fewer misses (Scale/clients=1k).
-	// The bandwidth's clock, stalls and cuts come after them.
-	w       *World
-	latency sim.Dist
-	bw      int64 // bytes per second; 0 = unlimited
-	rng     sim.Chooser
-	// own is the memory of rng for a client's link (seed): re-seeded in
-	// place each run rather than allocated.
-	own   ownStream
-	label string
+	// (deliverHead) reads, in two cache lines: a thousand clients' links
+	// are more than this core's L2 holds, so each write finds its link
+	// cold, and the fewer lines these span and the smaller the link, the
+	// fewer misses (Scale/clients=1k). An arrival reads only the first
+	// line; a write both. What all of a run's client links share
+	// (latency, bandwidth, label) is one linkNet they point to, and the
+	// bandwidth's clock, stalls and cuts come last.
+	w *World
 	// queue[head:] is written and not yet arrived, oldest first. The head
 	// index, reset when the queue empties, keeps reusing one array: slicing
 	// the head off made every few segments a new allocation. A segment
@@ -99,7 +95,13 @@ type link struct {
 	last   sim.Time // arrival time of the newest segment
 	arrive func()
 	recv   func(frames []frame, eof bool)
-	down   bool // cut and not yet reconnected: writes are lost
+
+	net *linkNet
+	rng sim.Chooser
+	// own is the memory of rng for a client's link (seed): re-seeded in
+	// place each run rather than allocated.
+	own  ownStream
+	down bool // cut and not yet reconnected: writes are lost
 	// closing: the client closed this connection (a stale one) and may
 	// still be delivering what it wrote before (stall.go).
 	closing bool
@@ -109,19 +111,29 @@ type link struct {
 	lost    func(frames []frame)
 }
 
+// linkNet is what a link's writes draw their timing from: the latency
+// drawn per write (labelled label) and the bandwidth in bytes per second
+// (0 = unlimited). A run's client links share the World's clientNet; a
+// cluster's link has one of its own.
+type linkNet struct {
+	latency sim.Dist
+	bw      int64
+	label   string
+}
+
 // newLink returns a link with the given latency and the scenario's
 // bandwidth.
 func newLink(w *World, label string, latency sim.Dist, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) *link {
 	l := new(link)
-	l.init(w, label, latency, rng, recv, lost)
+	l.init(w, &linkNet{latency: latency, bw: int64(w.sc.Network.Bandwidth), label: label}, rng, recv, lost)
 	return l
 }
 
 // init makes l, which may be part of a larger object, a new link.
-func (l *link) init(w *World, label string, latency sim.Dist, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) {
+func (l *link) init(w *World, net *linkNet, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) {
 	l.recv, l.lost = recv, lost
 	l.arrive = l.deliverHead
-	l.reset(w, label, latency, rng)
+	l.reset(w, net, rng)
 }
 
 // reset makes l a new link of w, empty, keeping only its callbacks and its
@@ -130,10 +142,9 @@ func (l *link) init(w *World, label string, latency sim.Dist, rng sim.Chooser, r
 // array is the longest queue any run had, in check a large generated
 // scenario's, and clearing all of it after every run was 2 % of a check
 // scenario's CPU.
-func (l *link) reset(w *World, label string, latency sim.Dist, rng sim.Chooser) {
+func (l *link) reset(w *World, net *linkNet, rng sim.Chooser) {
 	clear(l.queue)
-	*l = link{w: w, latency: latency, bw: int64(w.sc.Network.Bandwidth), rng: rng, label: label,
-		queue: l.queue[:0], recv: l.recv, lost: l.lost, arrive: l.arrive}
+	*l = link{w: w, net: net, rng: rng, queue: l.queue[:0], recv: l.recv, lost: l.lost, arrive: l.arrive}
 }
 
 // seed makes rng the stream parent.Stream(concatenated parts), in l's own
@@ -152,8 +163,8 @@ func (l *link) send(frames []frame, eof bool) sim.Time {
 		l.w.putFrames(frames)
 		return now
 	}
-	lat := l.latency.Sample(l.rng, l.label)
-	if l.bw == 0 {
+	lat := l.net.latency.Sample(l.rng, l.net.label)
+	if l.net.bw == 0 {
 		l.push(frames, eof, now.Add(lat))
 		return now
 	}
@@ -189,8 +200,8 @@ func (l *link) push(frames []frame, eof bool, at sim.Time) {
 // (scenario.MaxFileSize), so n < 2^28 and n·10⁹ < 2^58.
 func (l *link) transmit(n int) time.Duration {
 	num := int64(n)*int64(time.Second) + l.rem
-	l.rem = num % l.bw
-	return time.Duration(num / l.bw)
+	l.rem = num % l.net.bw
+	return time.Duration(num / l.net.bw)
 }
 
 // deliverHead is the arrival event of every segment: it delivers the

@@ -51,19 +51,19 @@ func (c *Conn) armPingTimer() {
 		return
 	}
 	c.stopPingTimer()
-	c.pout = 0
+	c.rarely().pout = 0
 	c.schedulePing()
 }
 
 // schedulePing arms the timer for one interval from now.
 func (c *Conn) schedulePing() {
-	c.ptmr = c.w.sim.After(c.opts.pingInterval, c.processPingTimer)
+	c.rarely().ptmr = c.w.sim.After(c.opts.pingInterval, c.processPingTimer)
 	c.w.pingsArmed++
 }
 
 // stopPingTimer stops the timer (at the close).
 func (c *Conn) stopPingTimer() {
-	if c.opts.pingInterval != 0 && c.w.sim.Cancel(c.ptmr) {
+	if c.opts.pingInterval != 0 && c.w.sim.Cancel(c.rarely().ptmr) {
 		c.w.pingsArmed--
 	}
 }
@@ -79,9 +79,10 @@ func (c *Conn) processPingTimer() {
 		c.w.trace(c.name, "ping.timer", sim.Str("stopped", c.status.String()))
 		return
 	}
-	c.pout++
-	if c.pout > c.opts.maxPingsOut {
-		c.w.trace(c.name, "ping.stale", sim.Int("pings_out", int64(c.pout-1)))
+	r := c.rarely()
+	r.pout++
+	if r.pout > c.opts.maxPingsOut {
+		c.w.trace(c.name, "ping.stale", sim.Int("pings_out", int64(r.pout-1)))
 		c.staleConnection()
 		return
 	}

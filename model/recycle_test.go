@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -58,6 +59,11 @@ actions:
   - {at: 1ms, publish: {client: app, subject: work, count: 1}}
 `))
 	require.NoError(t, err)
+	// stalled ends at 72 ms, while the server stalls its producers
+	// (server-stall-hole.yaml's stall starts at 70 ms), which leaves their
+	// producer state (serverConn.prod) set for the next run to reset.
+	stalled := load("../examples/server-stall-hole.yaml")
+	stalled.Limits.MaxTime = 72 * time.Millisecond
 	return []recycleCase{
 		{"NextMsg waiting at the end", cut, plain},
 		{"one server, 1,000 messages", benchScenario(), plain},
@@ -66,6 +72,8 @@ actions:
 		{"permuted ties", ties, plain},
 		{"drawn races", props.GenScenario(sim.NewPCG(5)), func() model.Config { return model.Config{Races: sim.NewPCG(3)} }},
 		{"requests", load("../examples/request-reply-workers.yaml"), plain},
+		{"stalled producers, cut mid-stall", stalled, plain},
+		{"reconnect under an event loop", load("../examples/profiles/ruby-em-disconnect.yaml"), plain},
 	}
 }
 
@@ -81,8 +89,9 @@ actions:
 // reused connection record keeps its callbacks or status changes, the
 // string table its strings (the records' ids would then differ from a
 // fresh run's, which the outcome, naming strings, does not show), the
-// server its subject index (takeServer) or a server connection its
-// subscriptions (Server.accept).
+// server its subject index (takeServer), a server connection its
+// subscriptions (Server.accept) or its producer state (accept; the runs
+// after the one cut mid-stall then differ or panic).
 func TestRunnerRecyclesWorlds(t *testing.T) {
 	cases := recycleCases(t)
 	for _, a := range cases {

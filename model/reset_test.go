@@ -58,8 +58,8 @@ func TestLinkQueueZeroPastLength(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		for _, c := range r.recycled.conns.free {
-			for j := range c.links {
-				q := c.links[j].queue
+			for j, l := range []*link{&c.toServer, &c.fromServer} {
+				q := l.queue
 				used = max(used, cap(q))
 				if i := slices.IndexFunc(q[len(q):cap(q)], func(s segment) bool { return s.frames != nil || s.at != 0 }); i >= 0 {
 					t.Fatalf("%s: link %d of %s: segment %d past the queue's length %d is not zeroed", f, j, c.name, len(q)+i, len(q))

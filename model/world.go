@@ -86,7 +86,10 @@ type World struct {
 
 	rngNet     sim.Chooser
 	rngHandler sim.Chooser
-	rngClient  sim.Chooser
+	// clientNet is the latency and bandwidth every client link of the
+	// run writes with (link.net).
+	clientNet linkNet
+	rngClient sim.Chooser
 
 	// cl is the cluster's state (cluster.go); nil for one server.
 	cl *cluster
@@ -155,6 +158,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		rngNet:     restream(rng, pool.takeStream(netStream), "net"),
 		rngHandler: restream(rng, pool.takeStream(handlerStream), "handler"),
 		rngClient:  restream(rng, pool.takeStream(clientStream), "client"),
+		clientNet:  linkNet{latency: sc.Network.Latency, bw: int64(sc.Network.Bandwidth), label: "latency"},
 	}
 	if sc.PermuteTies {
 		w.sim.SetTies(rng.Stream("ties"))
@@ -245,9 +249,8 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 // the world through c.w, so that they serve every run c is reused in.
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
-	if c.toServer == nil { // a new connection: its links and their callbacks are made once
-		c.toServer, c.fromServer = &c.links[0], &c.links[1]
-		c.toServer.init(w, "", sim.Dist{}, nil,
+	if c.flushFn == nil { // a new connection: its links and their callbacks are made once
+		c.toServer.init(w, &w.clientNet, nil,
 			func(fs []frame, eof bool) { c.w.serverOf(c).receive(c, fs, eof) },
 			func(fs []frame) {
 				for _, f := range fs {
@@ -256,7 +259,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 					}
 				}
 			})
-		c.fromServer.init(w, "", sim.Dist{}, nil, c.receive,
+		c.fromServer.init(w, &w.clientNet, nil, c.receive,
 			func(fs []frame) {
 				for _, f := range fs {
 					if f.op == opMsg {
@@ -265,11 +268,22 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 				}
 			})
 		// The flusher and the callback dispatch run on c's loop; under a
-		// profile without one runOnLoop runs them at once, so the same
-		// events serve every profile c is reused under.
-		flush, dispatch := c.flush, c.dispatchCallbacks
-		c.flushFn = func() { c.runOnLoop(flush) }
-		c.achFn = func() { c.runOnLoop(dispatch) }
+		// profile without one they run at once, so the same events serve
+		// every profile c is reused under. They call c.flush and
+		// c.dispatchCallbacks directly and defer themselves while a
+		// handler holds the loop: through method values (runOnLoop of
+		// flush := c.flush) every flush read one more object, a cache
+		// miss a flush with a thousand clients.
+		c.flushFn = func() {
+			if !c.heldFor(c.flushFn) {
+				c.flush()
+			}
+		}
+		c.achFn = func() {
+			if !c.heldFor(c.achFn) {
+				c.dispatchCallbacks()
+			}
+		}
 	}
 	*c = Conn{
 		w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
@@ -278,16 +292,19 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		status: Connected,
 		tcp:    true,
 		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: fifo[*flushWait]{items: emptied(c.pongs.items)}, ach: emptied(c.ach),
-		toServer: c.toServer, fromServer: c.fromServer, links: c.links, flushFn: c.flushFn, achFn: c.achFn,
+		toServer: c.toServer, fromServer: c.fromServer, flushFn: c.flushFn, achFn: c.achFn,
 		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits, drains: c.drains,
+		rare: c.rare,
+	}
+	if r := c.rare; r != nil {
+		*r = connRare{}
 	}
 	c.flushWaits.rewind()
 	c.drainWaits.rewind()
 	c.drains.rewind()
-	lat := w.sc.Network.Latency
-	c.toServer.reset(w, "latency", lat, nil)
+	c.toServer.reset(w, &w.clientNet, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
-	c.fromServer.reset(w, "latency", lat, nil)
+	c.fromServer.reset(w, &w.clientNet, nil)
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
 	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,

@@ -1,0 +1,42 @@
+package model
+
+import (
+	"testing"
+
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+	"github.com/stretchr/testify/require"
+)
+
+// TestNewConnResetsRare: a connection a Runner hands to its next run
+// starts with its rare part (connRare) zero, whatever the previous run
+// left in it: a run that never touches it (no reconnect, PING timer,
+// event-loop hold or forced cut) must end with it zero.
+// Catches newConn keeping the rare part (the runs that would show it end
+// with it clean, so TestRunnerRecyclesWorlds does not).
+func TestNewConnResetsRare(t *testing.T) {
+	var r Runner
+	sc, err := scenario.Parse("drain.yaml", []byte(`
+name: drain
+seed: 1
+clients: [{name: app}, {name: other}]
+subscriptions: [{id: s, client: app, subject: work}]
+actions:
+  - {at: 0, publish: {client: other, subject: work, count: 3}}
+  - {at: 1ms, drain: {client: app}}
+`))
+	require.NoError(t, err)
+	_, err = r.Run(sc, Config{})
+	require.NoError(t, err)
+	conns := r.recycled.conns.free
+	require.NotEmpty(t, conns)
+	for _, c := range conns {
+		*c.rarely() = connRare{deferred: []func(){func() {}}, reconnects: 3, lastAttempt: 5, dialing: true,
+			reconRng: sim.NewPCG(1), pout: 2, cutReason: DropForceReconnect}
+	}
+	_, err = r.Run(sc, Config{})
+	require.NoError(t, err)
+	for _, c := range r.recycled.conns.free {
+		require.Equal(t, connRare{}, *c.rare, "%s's rare part after a second run", c.name)
+	}
+}
