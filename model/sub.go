@@ -12,7 +12,43 @@ import (
 // Sub is a client subscription: its pending queue and limits, its delivery
 // state, and for async subscriptions the executor that runs the callback one
 // message at a time (nats.go's waitForMsgs goroutine).
+//
+// A Runner reuses a subscription of its previous run for the next
+// (World.newSub), which resets subState alone: what follows it is made
+// once and serves every run, since it reaches the run through s and s.c.
+// Rewriting it with the rest copied a third more bytes and pointer slots
+// for every subscription, each pointer slot a write-barrier entry while
+// the collector marks (most of a thousand-subscription run).
 type Sub struct {
+	subState
+	// topFn is the executor's event (Sub.top).
+	topFn func()
+	// ownHandlerRn is handlerRn's memory when the run's Chooser is a
+	// PCG: re-seeded in place (restream) rather than allocated.
+	ownHandlerRn ownStream
+	// serial is what cb of a serial subscription points to: one
+	// allocation per subscription fewer. newSub resets it but for its
+	// service function, which bind keeps.
+	serial callback
+	// pollFn is the drain poll (Sub.poll), made when the subscription
+	// first polls; checkDrainedFn and afterBarrierFn are its drain's
+	// events (checkDrainedEvent, afterBarrierEvent), made on first use.
+	pollFn         func()
+	checkDrainedFn func()
+	afterBarrierFn func(string)
+	// Sync subscriptions: NextMsg calls waiting for a message (emptied
+	// by newSub), the NextMsg waiters of s's runs (newNextWait, rewound
+	// by newSub), and the NextMsg calls woken at this instant, waiting
+	// for their goroutines to run (only with Config.Races: see
+	// wakeLater; emptied by newSub).
+	nextWaiters []*nextWait
+	nextWaits   arena[nextWait]
+	woken       []*nextWait
+}
+
+// subState is what a subscription's run changes, reset whole for each
+// run (World.newSub).
+type subState struct {
 	c       *Conn
 	rec     *SubRecord
 	spec    *scenario.Subscription // nil for the response mux
@@ -58,37 +94,27 @@ type Sub struct {
 	scheduled bool
 	running   int // callbacks executing
 	exited    bool
-	curLen    int // size of the message last handed out, -1 if accounted
-	topFn     func()
+	curLen    int        // size of the message last handed out, -1 if accounted
 	handlerN  int        // callbacks started, for HandlerAction.Nth
 	runs      handlerRun // how its callbacks spend their service time (runsFor)
 	// mut is the run's mutations (World.mut), which pop and top test for
 	// every message: one load away instead of three.
 	mut       MutationSet
 	handlerRn sim.Chooser
-	// ownHandlerRn is handlerRn's memory when the run's Chooser is a
-	// PCG: re-seeded in place (restream) rather than allocated.
-	ownHandlerRn ownStream
 	// cb is the one callback of a serial subscription, reused for every
 	// message, nil for concurrent ones (Profile.Concurrent), whose
 	// running callbacks live holds, oldest first. A serial subscription
 	// keeps no list: its callback runs when running is 1.
 	cb   *callback
 	live []*callback
-	// serial is what cb of a serial subscription points to: one
-	// allocation per subscription fewer.
-	serial callback
 	// onProgress, when set, is called (once) the next time the subscription
 	// hands out a message or a callback returns: event-driven drain checks.
 	onProgress func()
-	// pollFn and pollOnLoop are the drain poll (Sub.poll, Sub.pollEvent),
-	// made when the subscription first polls.
-	pollFn, pollOnLoop func()
-	// checkDrainedFn and afterBarrierFn are its drain's events
-	// (checkDrainedEvent, afterBarrierEvent), made on first use.
-	checkDrainedFn func()
-	afterBarrierFn func(string)
-	dupDone        map[int]bool // DuplicateDelivery mutation: messages already repeated
+	// pollOnLoop is the drain poll run on the connection's loop
+	// (Sub.pollEvent), made when the subscription first polls in a run:
+	// the loop is the run's.
+	pollOnLoop func()
+	dupDone    map[int]bool // DuplicateDelivery mutation: messages already repeated
 	// atYield runs (once) when the subscription's task next yields
 	// (DrainAtYield): a callback awaits something that waits, or the
 	// executor runs out of queued messages.
@@ -102,13 +128,6 @@ type Sub struct {
 	// handlerTime draws the handler's service time from handlerRn, made
 	// with the subscription (sim.Sampler: a draw per message).
 	handlerTime sim.Sampler
-
-	// Sync subscriptions: NextMsg calls waiting for a message.
-	nextWaiters []*nextWait
-	nextWaits   arena[nextWait] // the NextMsg waiters of s's runs (newNextWait)
-	// woken are the NextMsg calls woken at this instant, waiting for their
-	// goroutines to run (only with Config.Races: see wakeLater).
-	woken []*nextWait
 
 	// A drain of this subscription alone (not of its connection):
 	// subDrain is set by Drain; its timeout and deadline (SubDrainResult),

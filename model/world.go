@@ -486,17 +486,18 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	c.inReserve = min(c.inReserve+expect, presizeCap)
 	// A subscription of the Runner's previous run is reset in place: its
 	// closures (topFn, the serial callback's serviceFn, pollFn) reach it
-	// through s and its connection through s.c, so they serve again.
+	// through s and its connection through s.c, so they serve again, and
+	// only its run's state (subState) is rewritten.
 	s := w.rc.subs.take()
 	if s.topFn == nil { // a new subscription
 		s.topFn = s.top
 	}
-	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true, statusListening: spec != nil && spec.StatusEvents,
+	s.subState = subState{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true, statusListening: spec != nil && spec.StatusEvents,
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
-		topFn: s.topFn, pollFn: s.pollFn, checkDrainedFn: s.checkDrainedFn, afterBarrierFn: s.afterBarrierFn, runs: runsFor(w.profile, spec), mut: w.mut,
-		serial:      callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct},
-		nextWaiters: emptied(s.nextWaiters), nextWaits: s.nextWaits, woken: emptied(s.woken)}
+		runs: runsFor(w.profile, spec), mut: w.mut}
+	s.serial = callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct}
+	s.nextWaiters, s.woken = emptied(s.nextWaiters), emptied(s.woken)
 	s.nextWaits.rewind()
 	if !c.w.profile.Concurrent {
 		s.serial.bind(s)
