@@ -949,7 +949,7 @@ func (c *Conn) subscribe(spec *scenario.Subscription, subject string, mux bool) 
 	if c.isDraining() {
 		return nil, ErrConnectionDraining
 	}
-	s := c.w.newSub(c, spec, subject, mux)
+	s := c.w.newSub(c, spec, subject, mux, c.w.expectedOn(subject, mux))
 	if !c.isReconnecting() {
 		c.write(frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)}, 32)
 	}

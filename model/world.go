@@ -55,9 +55,13 @@ type World struct {
 	// connIndex maps a client's name to its index in conns.
 	connIndex map[string]int
 	// msgEstimate is how many messages the actions publish, and published
-	// how many on each subject, for presizing.
+	// how many on each subject, for presizing; subExpect is what each
+	// scenario subscription (by index) expects of them (presize), which
+	// its set-up reserves for without looking its subject up again. Its
+	// array is the Runner's previous run's.
 	msgEstimate int
 	published   map[string]int
+	subExpect   []int
 	// handledBudget is how many Handled records subscriptions may still
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
@@ -148,6 +152,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		mut:        cfg.Mutations,
 		races:      cfg.Races,
 		spareSubs:  maps.subs,
+		subExpect:  w.subExpect[:0],
 		rngNet:     restream(rng, pool.takeStream(netStream), "net"),
 		rngHandler: restream(rng, pool.takeStream(handlerStream), "handler"),
 		rngClient:  restream(rng, pool.takeStream(clientStream), "client"),
@@ -207,7 +212,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			continue
 		}
 		c := w.conns[w.clientIndex(spec.Client)]
-		s := w.newSub(c, spec, spec.Subject, false)
+		s := w.newSub(c, spec, spec.Subject, false, w.subExpect[i])
 		if spec.Max > 0 {
 			s.max = int64(spec.Max)
 		}
@@ -392,7 +397,10 @@ const presizeCap = 1 << 20
 // subscriptions made a run of 1,000 subscriptions on subjects of their own
 // allocate 112 MB, and clear it, for 1,000 messages. The estimates are
 // summed with saturation at presizeCap: a count near 2^63 must neither
-// overflow the sum nor size an allocation. No list is sized beyond the
+// overflow the sum nor size an allocation. The counts per subject are not:
+// each adds at most presizeCap, so that they stay below 2^63 for any
+// number of actions a scenario can hold, and each is added with one map
+// access; expected saturates what it reads. No list is sized beyond the
 // record budget, which stops the run before it would hold more.
 func (w *World) presize() {
 	msgs, requests, publishes := 0, 0, 0
@@ -412,9 +420,7 @@ func (w *World) presize() {
 		default:
 			continue
 		}
-		on := w.published[subject]
-		add(&on, n)
-		w.published[subject] = on
+		w.published[subject] += n
 	}
 	budget := func(n int) int {
 		if r := w.sc.Limits.MaxRecords; r > 0 && uint64(n) > r {
@@ -424,7 +430,9 @@ func (w *World) presize() {
 	}
 	dlvs := requests // the replies, to the requesters' response subscriptions
 	for i := range w.sc.Subs {
-		add(&dlvs, w.expected(w.sc.Subs[i].Subject))
+		n := w.expected(w.sc.Subs[i].Subject)
+		w.subExpect = append(w.subExpect, n)
+		add(&dlvs, n)
 	}
 	w.msgEstimate = budget(msgs)
 	w.handledBudget = budget(dlvs)
@@ -451,7 +459,7 @@ func (w *World) presize() {
 // that the subscription subject pattern matches, for presizing.
 func (w *World) expected(pattern string) int {
 	if !isWild(pattern) {
-		return w.published[pattern]
+		return min(w.published[pattern], presizeCap)
 	}
 	n := 0
 	for subject, count := range w.published { // a sum: the order does not matter
@@ -470,13 +478,19 @@ func (w *World) clientIndex(name string) int {
 	return i
 }
 
-// newSub creates a client subscription and its record.
-func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux bool) *Sub {
-	c.nextSid++
-	expect := w.msgEstimate // a response subscription gets the replies
-	if !mux {
-		expect = w.expected(subject)
+// expectedOn is how many messages a subscription on subject is expected
+// to receive, for newSub: the response mux (mux) gets the replies.
+func (w *World) expectedOn(subject string, mux bool) int {
+	if mux {
+		return w.msgEstimate
 	}
+	return w.expected(subject)
+}
+
+// newSub creates a client subscription and its record, reserving for the
+// expect messages it is expected to receive (expectedOn).
+func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux bool, expect int) *Sub {
+	c.nextSid++
 	// Each subscription's list of handled messages is presized from the
 	// handledBudget, so that a million messages need not grow one list
 	// five times over, while a thousand queue members, each expecting every
