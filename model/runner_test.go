@@ -205,3 +205,34 @@ func TestSubscriptionLookupsByID(t *testing.T) {
 		}, got, "run %d", run)
 	}
 }
+
+// TestResultSubLookups: a run's Result indexes its subscription records by
+// id on the first lookup (Result.Sub), and a Runner's next run indexes its
+// own records in the same map. Catches an index left with the earlier
+// run's ids (the map not emptied: run 2 finds s1), one not rebuilt for the
+// next run's records (built once per Runner: run 2 misses t1), and a plain
+// Run's Result without one.
+func TestResultSubLookups(t *testing.T) {
+	other := parseYAML(t, `
+clients: [{name: app}]
+subscriptions:
+  - {id: t1, client: app, subject: x}`)
+	first := parseYAML(t, lookupsByID)
+	var r model.Runner
+	for run, sc := range []*scenario.Scenario{first, other, first} {
+		res, err := r.Run(sc, model.Config{})
+		require.NoError(t, err)
+		for _, s := range res.Subs {
+			require.Same(t, s, res.Sub(s.ID), "run %d: %s", run, s.ID)
+		}
+		for _, id := range []string{"s1", "t1"} {
+			if sc.Sub(id) == nil {
+				require.Nil(t, res.Sub(id), "run %d: %s", run, id)
+			}
+		}
+	}
+	res, err := model.Run(first, model.Config{})
+	require.NoError(t, err)
+	require.Same(t, res.Subs[0], res.Sub("s1"))
+	require.Nil(t, res.Sub("t1"))
+}

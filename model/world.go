@@ -179,7 +179,8 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.tr = pool.takeTrace()
 	}
 	w.res.Scenario, w.res.Profile, w.res.Seed, w.res.Mutations, w.res.Ledger, w.res.Trace = sc, p, sc.Seed, cfg.Mutations, w.ledger, w.tr
-	w.res.connByName, w.res.subByID = reuse(maps.connByName, len(sc.Clients)), reuse(maps.subByID, len(sc.Subs))
+	w.res.connByName = reuse(maps.connByName, len(sc.Clients))
+	w.res.indexesSubs = true // subByID is built by the first lookup (Result.Sub)
 	w.presize()
 	w.netDown = pool.takeNetDown(len(sc.Clients))
 	for i := range sc.Clients {
@@ -545,7 +546,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	}
 	s.msgsLim, s.byteLim = limitOrMax(s.msgsLim), limitOrMax(s.byteLim)
 	s.rec = rec
-	w.res.addSub(rec)
+	w.res.Subs = append(w.res.Subs, rec)
 	w.subList = append(w.subList, s)
 	c.subs.add(s)
 	c.bySid = growTo(c.bySid, int(s.sid)+1)
