@@ -507,10 +507,15 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	if s.topFn == nil { // a new subscription
 		s.topFn = s.top
 	}
-	s.subState = subState{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true, statusListening: spec != nil && spec.StatusEvents,
-		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
-		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
-		runs: runsFor(w.profile, spec), mut: w.mut}
+	// Zeroed, then set: a literal is built on the stack and copied, which
+	// wrote its 500 bytes twice (130 instructions a subscription).
+	s.subState = subState{}
+	s.c, s.spec, s.sid, s.subject, s.mux = c, spec, c.nextSid, subject, mux
+	s.inSubs, s.waiting, s.curLen = true, true, -1
+	s.statusListening = spec != nil && spec.StatusEvents
+	s.pending = w.pool.takePending(expect)
+	s.msgsLim, s.byteLim = c.opts.pendingMsgsLimit, c.opts.pendingBytesLimit
+	s.runs, s.mut = runsFor(w.profile, spec), w.mut
 	s.serial = callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct}
 	s.nextWaiters, s.woken = emptied(s.nextWaiters), emptied(s.woken)
 	s.nextWaits.rewind()
@@ -519,10 +524,12 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		s.cb = &s.serial
 	}
 	rec := w.rc.subRecs.take()
-	*rec = SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
-		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
-		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime, DrainDoneAt: NoTime,
-		Handled: w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), StatusEvents: emptied(rec.StatusEvents)}
+	events := emptied(rec.StatusEvents)
+	*rec = SubRecord{}
+	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = len(w.res.Subs), c.name, subject, mux, int(s.sid)
+	rec.SubscribedAt, rec.UnsubReturnedAt, rec.DrainCalledAt, rec.UnsubProcessedAt = w.sim.Now(), NoTime, NoTime, NoTime
+	rec.BarrierAt, rec.RemovedAt, rec.ClosedHandlerAt, rec.DrainDoneAt = NoTime, NoTime, NoTime, NoTime
+	rec.Handled, rec.StatusEvents = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), events
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
