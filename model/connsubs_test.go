@@ -19,7 +19,7 @@ func TestConnSubsMatchesAList(t *testing.T) {
 	var want []*Sub
 	for step := range 5000 {
 		if len(want) == 0 || rng.IntN("op", 5) < 2 {
-			s := &Sub{subState: subState{sid: int32(step)}}
+			s := &Sub{sid: int32(step)}
 			l.add(s)
 			want = append(want, s)
 		} else {
@@ -41,7 +41,7 @@ func TestConnSubsRemovesWithoutShifting(t *testing.T) {
 	var l connSubs
 	subs := make([]*Sub, 8)
 	for i := range subs {
-		subs[i] = &Sub{subState: subState{sid: int32(i)}}
+		subs[i] = &Sub{sid: int32(i)}
 		l.add(subs[i])
 	}
 	for _, s := range subs[:4] { // holes up to half: no compaction

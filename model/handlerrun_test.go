@@ -40,13 +40,13 @@ func TestRunsForAsProfileAndHandler(t *testing.T) {
 // never run; TestRunnerMatchesRun fails too) and bind remaking it every
 // run.
 func TestBindFollowsTheHandler(t *testing.T) {
-	plain := &Sub{subState: subState{spec: &scenario.Subscription{}}}
-	acting := &Sub{subState: subState{spec: &scenario.Subscription{Handler: scenario.Handler{
-		Actions: []scenario.HandlerAction{{}}}}}}
+	plain := &Sub{spec: &scenario.Subscription{}}
+	acting := &Sub{spec: &scenario.Subscription{Handler: scenario.Handler{
+		Actions: []scenario.HandlerAction{{}}}}}
 	var cb callback
 	for i, s := range []*Sub{plain, acting, acting, plain, nil} {
 		if s == nil { // the response mux: no handler
-			s = &Sub{subState: subState{mux: true}}
+			s = &Sub{mux: true}
 		}
 		cb.bind(s)
 		if cb.s != s {
@@ -73,7 +73,7 @@ func TestOverLimitsAsNatsGo(t *testing.T) {
 			for pMsgs := range 12 {
 				for pBytes := range 12 {
 					for _, size := range []int{0, 1, 3} {
-						s := &Sub{subState: subState{pMsgs: pMsgs, pBytes: pBytes, msgsLim: limitOrMax(msgsLim), byteLim: limitOrMax(byteLim)}}
+						s := &Sub{pMsgs: pMsgs, pBytes: pBytes, msgsLim: limitOrMax(msgsLim), byteLim: limitOrMax(byteLim)}
 						want := (msgsLim > 0 && pMsgs+1 > msgsLim) || (byteLim > 0 && pBytes+size > byteLim)
 						if got := s.overLimits(size); got != want {
 							t.Fatalf("limits %d msgs, %d bytes; pending %d msgs, %d bytes; size %d: over %v, want %v",

@@ -12,43 +12,7 @@ import (
 // Sub is a client subscription: its pending queue and limits, its delivery
 // state, and for async subscriptions the executor that runs the callback one
 // message at a time (nats.go's waitForMsgs goroutine).
-//
-// A Runner reuses a subscription of its previous run for the next
-// (World.newSub), which resets subState alone: what follows it is made
-// once and serves every run, since it reaches the run through s and s.c.
-// Rewriting it with the rest copied a third more bytes and pointer slots
-// for every subscription, each pointer slot a write-barrier entry while
-// the collector marks (most of a thousand-subscription run).
 type Sub struct {
-	subState
-	// topFn is the executor's event (Sub.top).
-	topFn func()
-	// ownHandlerRn is handlerRn's memory when the run's Chooser is a
-	// PCG: re-seeded in place (restream) rather than allocated.
-	ownHandlerRn ownStream
-	// serial is what cb of a serial subscription points to: one
-	// allocation per subscription fewer. newSub resets it but for its
-	// service function, which bind keeps.
-	serial callback
-	// pollFn is the drain poll (Sub.poll), made when the subscription
-	// first polls; checkDrainedFn and afterBarrierFn are its drain's
-	// events (checkDrainedEvent, afterBarrierEvent), made on first use.
-	pollFn         func()
-	checkDrainedFn func()
-	afterBarrierFn func(string)
-	// Sync subscriptions: NextMsg calls waiting for a message (emptied
-	// by newSub), the NextMsg waiters of s's runs (newNextWait, rewound
-	// by newSub), and the NextMsg calls woken at this instant, waiting
-	// for their goroutines to run (only with Config.Races: see
-	// wakeLater; emptied by newSub).
-	nextWaiters []*nextWait
-	nextWaits   arena[nextWait]
-	woken       []*nextWait
-}
-
-// subState is what a subscription's run changes, reset whole for each
-// run (World.newSub).
-type subState struct {
 	c       *Conn
 	rec     *SubRecord
 	spec    *scenario.Subscription // nil for the response mux
@@ -139,6 +103,44 @@ type subState struct {
 	// drainReady: a drained sync subscription passed its barrier and, under
 	// SyncLeavesByNextMsg, waits for NextMsg to remove it.
 	drainReady bool
+
+	*subKept
+}
+
+// subKept is what a subscription makes once and keeps from run to run: a
+// Runner reuses a subscription of its previous run for the next
+// (World.newSub), which resets the rest of it and keeps these, since they
+// reach the run through s and s.c. They are behind one pointer, made with
+// the subscription, so that the reset is one assignment that copies the
+// pointer alone: rewriting them with the rest copied a third more pointer
+// slots for every subscription, each a write-barrier entry while the
+// collector marks (most of a thousand-subscription run). The run's state
+// stays in Sub itself, not in a struct of its own: the inliner counts the
+// implicit selector of a promoted field, which put pop over its budget.
+type subKept struct {
+	// topFn is the executor's event (Sub.top).
+	topFn func()
+	// ownHandlerRn is handlerRn's memory when the run's Chooser is a
+	// PCG: re-seeded in place (restream) rather than allocated.
+	ownHandlerRn ownStream
+	// serial is what cb of a serial subscription points to: one
+	// allocation per subscription fewer. newSub resets it but for its
+	// service function, which bind keeps.
+	serial callback
+	// pollFn is the drain poll (Sub.poll), made when the subscription
+	// first polls; checkDrainedFn and afterBarrierFn are its drain's
+	// events (checkDrainedEvent, afterBarrierEvent), made on first use.
+	pollFn         func()
+	checkDrainedFn func()
+	afterBarrierFn func(string)
+	// Sync subscriptions: NextMsg calls waiting for a message (emptied
+	// by newSub), the NextMsg waiters of s's runs (newNextWait, rewound
+	// by newSub), and the NextMsg calls woken at this instant, waiting
+	// for their goroutines to run (only with Config.Races: see
+	// wakeLater; emptied by newSub).
+	nextWaiters []*nextWait
+	nextWaits   arena[nextWait]
+	woken       []*nextWait
 }
 
 type nextWait struct {

@@ -501,15 +501,15 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	c.inReserve = min(c.inReserve+expect, presizeCap)
 	// A subscription of the Runner's previous run is reset in place: its
 	// closures (topFn, the serial callback's serviceFn, pollFn) reach it
-	// through s and its connection through s.c, so they serve again, and
-	// only its run's state (subState) is rewritten.
+	// through s and its connection through s.c, so they serve again
+	// (subKept). It is zeroed but for them, then set: a literal with every
+	// field is built on the stack and copied, which wrote its 500 bytes
+	// twice (130 instructions a subscription).
 	s := w.rc.subs.take()
-	if s.topFn == nil { // a new subscription
-		s.topFn = s.top
+	if s.subKept == nil { // a new subscription
+		s.subKept = &subKept{topFn: s.top}
 	}
-	// Zeroed, then set: a literal is built on the stack and copied, which
-	// wrote its 500 bytes twice (130 instructions a subscription).
-	s.subState = subState{}
+	*s = Sub{subKept: s.subKept}
 	s.c, s.spec, s.sid, s.subject, s.mux = c, spec, c.nextSid, subject, mux
 	s.inSubs, s.waiting, s.curLen = true, true, -1
 	s.statusListening = spec != nil && spec.StatusEvents
