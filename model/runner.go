@@ -402,15 +402,13 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	return res, l
 }
 
-// takeServer gives newServer the previous run's Server, its subject index
-// emptied, or a new one.
+// takeServer gives newServer the previous run's Server, or a new one.
 func (r *Runner) takeServer() *Server {
 	if r.server == nil {
 		return new(Server)
 	}
 	s := r.server
 	r.server = nil
-	s.subs.literal = reuse(s.subs.literal, 0)
 	return s
 }
 

@@ -236,3 +236,37 @@ subscriptions:
 	require.Same(t, res.Subs[0], res.Sub("s1"))
 	require.Nil(t, res.Sub("t1"))
 }
+
+// TestRunnerRoutesByThisRunsIDs: a Server's index of literal subjects is
+// by the subjects' ids in the run's ledger (sublist.literal), which name
+// other strings in a Runner's next run, so the next run's Server starts
+// with it empty. The first run subscribes to five subjects; the second
+// publishes on five others, with no subscriber, whose ids are the first
+// run's. Catches an index handed to the next run unemptied (newServer
+// without sublist.emptied): the second run delivers to the first run's
+// subscriptions.
+func TestRunnerRoutesByThisRunsIDs(t *testing.T) {
+	subscribed := parseYAML(t, `
+clients: [{name: app}]
+subscriptions:
+  - {id: s1, client: app, subject: a1}
+  - {id: s2, client: app, subject: a2}
+  - {id: s3, client: app, subject: a3}
+  - {id: s4, client: app, subject: a4}
+  - {id: s5, client: app, subject: a5}`)
+	published := parseYAML(t, `
+clients: [{name: app}]
+actions:
+  - {at: 0s, publish: {client: app, subject: b1}}
+  - {at: 0s, publish: {client: app, subject: b2}}
+  - {at: 0s, publish: {client: app, subject: b3}}
+  - {at: 0s, publish: {client: app, subject: b4}}
+  - {at: 0s, publish: {client: app, subject: b5}}`)
+	var r model.Runner
+	_, err := r.Run(subscribed, model.Config{})
+	require.NoError(t, err)
+	res, err := r.Run(published, model.Config{})
+	require.NoError(t, err)
+	require.Len(t, res.Ledger.Messages, 5)
+	require.Empty(t, res.Ledger.Deliveries)
+}
