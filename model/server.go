@@ -272,8 +272,11 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	// The record is one of the Runner's previous run when there is one:
 	// nothing of an earlier run reaches it, since a Server and its
 	// sublist serve one run (newServer).
+	// Zeroed, then set, as newSub does a subscription: a literal is built
+	// on the stack and copied.
 	ss := s.w.rc.serverSubs.take()
-	*ss = serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
+	*ss = serverSub{}
+	ss.conn, ss.sid, ss.subject, ss.queue, ss.rec = sc, f.sid, cs.subject, cs.queue, cs.rec
 	s.w.serverSubs = append(s.w.serverSubs, ss)
 	sc.ordered = append(sc.ordered, ss)
 	sc.bySid = growTo(sc.bySid, int(f.sid)+1)
