@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -269,4 +270,61 @@ actions:
 	require.NoError(t, err)
 	require.Len(t, res.Ledger.Messages, 5)
 	require.Empty(t, res.Ledger.Deliveries)
+}
+
+// TestRunnerRemakesHandlerTimes: a subscription a Runner reuses copies the
+// handler-time sampler its earlier run made when the distribution and the
+// source are the same (subKept.handlerMade), and makes one when they are
+// not. The runs alternate a 1 ms and a uniform 2-4 ms handler on one
+// subscription id, each seeded anew, once with the Runner's own streams
+// and once with a Chooser whose streams are new PCGs every run, and each
+// callback must last what a fresh Runner's does. Catches a sampler kept
+// whatever the distribution (the second run's callbacks last 1 ms) and
+// one kept whatever the source (the Chooser's runs draw from the first
+// run's stream).
+func TestRunnerRemakesHandlerTimes(t *testing.T) {
+	for _, own := range []bool{true, false} {
+		runHandlerTimes(t, own)
+	}
+}
+
+// pcgStreams is a Chooser that is not itself a PCG, nor are its streams,
+// but their streams are: new PCGs every run, which restream cannot
+// re-seed in place, so that a subscription's handler draws from a PCG
+// that is not its own.
+type pcgStreams struct {
+	*sim.PCG
+	inner bool
+}
+
+func (c pcgStreams) Stream(name string) sim.Chooser {
+	s := c.PCG.Stream(name).(*sim.PCG)
+	if c.inner {
+		return s
+	}
+	return pcgStreams{s, true}
+}
+
+func runHandlerTimes(t *testing.T, own bool) {
+	const shape = `
+clients: [{name: app}]
+subscriptions: [{id: s, client: app, subject: x, handler: {duration: %s}}]
+actions: [{at: 0s, publish: {client: app, subject: x, count: 5}}]`
+	var r model.Runner
+	for run, d := range []string{"1ms", `"uniform(2ms,4ms)"`, `"uniform(2ms,4ms)"`, "1ms"} {
+		sc := parseYAML(t, fmt.Sprintf(shape, d))
+		sc.Seed = uint64(run)
+		cfg := func() model.Config {
+			if own {
+				return model.Config{}
+			}
+			return model.Config{Chooser: pcgStreams{PCG: sim.NewPCG(uint64(run))}}
+		}
+		got, err := r.Run(sc, cfg())
+		require.NoError(t, err)
+		var fresh model.Runner // model.Run's pooled Runner may have run this before
+		want, err := fresh.Run(sc, cfg())
+		require.NoError(t, err)
+		require.Equal(t, want.Sub("s").Handled, got.Sub("s").Handled, "own streams %v, run %d (%s)", own, run, d)
+	}
 }

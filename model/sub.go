@@ -127,6 +127,16 @@ type subKept struct {
 	// allocation per subscription fewer. newSub resets it but for its
 	// service function, which bind keeps.
 	serial callback
+	// handlerMade is the handler-time sampler (Sub.handlerTime) an
+	// earlier run made for handlerDist drawn from handlerPCG, which newSub
+	// copies when the next run's are the same (a Runner's next run mostly
+	// has the same distribution, and ownHandlerRn, re-seeded, is the
+	// source): making one resolves the distribution, 140 instructions a
+	// subscription. Only a *sim.PCG source is compared: another Chooser's
+	// type may not be comparable.
+	handlerMade sim.Sampler
+	handlerDist sim.Dist
+	handlerPCG  *sim.PCG
 	// pollFn is the drain poll (Sub.poll), made when the subscription
 	// first polls; checkDrainedFn and afterBarrierFn are its drain's
 	// events (checkDrainedEvent, afterBarrierEvent), made on first use.

@@ -551,7 +551,11 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 			s.byteLim = *spec.PendingBytesLimit
 		}
 		s.handlerRn = restream(w.rngHandler, &s.ownHandlerRn, spec.ID)
-		s.handlerTime = sim.NewSampler(spec.Handler.Duration, drawSource(s.handlerRn), "handler-duration")
+		d, src := spec.Handler.Duration, drawSource(s.handlerRn)
+		if p, ok := src.(*sim.PCG); !ok || p != s.handlerPCG || d != s.handlerDist {
+			s.handlerMade, s.handlerDist, s.handlerPCG = sim.NewSampler(d, src, "handler-duration"), d, p
+		}
+		s.handlerTime = s.handlerMade
 		if w.subs != nil {
 			w.subs[spec.ID] = s
 		}
