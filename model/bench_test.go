@@ -123,6 +123,41 @@ func TestCallsReservedOnce(t *testing.T) {
 	}
 }
 
+// TestHandledReservedPerSubscription: each subscription's handled list is
+// reserved for the messages published on the subjects it matches, whether
+// it subscribes at set-up (from presize's estimates, World.subExpect) or
+// later (expectedOn), so that each list holds its messages in an array of
+// exactly their number. Catches set-up reading another subscription's
+// estimate (subExpect misindexed) or none (each list grows instead), and a
+// per-subject count that presize adds up wrong.
+func TestHandledReservedPerSubscription(t *testing.T) {
+	sc := benchScenario()
+	sc.Subs = nil
+	for _, s := range []struct {
+		id, subject string
+		deferred    bool
+	}{{"x1", "x", false}, {"y1", "y", false}, {"any", "*", false}, {"y2", "y", true}, {"x2", "x", false}} {
+		sc.Subs = append(sc.Subs, scenario.Subscription{ID: s.id, Client: "app", Subject: s.subject, Deferred: s.deferred,
+			Handler: scenario.Handler{Duration: fastHandler}})
+	}
+	sc.Actions = []scenario.Action{
+		{At: 0, Subscribe: &scenario.SubRef{Sub: "y2"}},
+		{At: time.Millisecond, Publish: &scenario.Publish{Client: "app", Subject: "x", Count: 3, Size: 64}},
+		{At: time.Millisecond, Publish: &scenario.Publish{Client: "app", Subject: "y", Count: 5, Size: 64}},
+		{At: 2 * time.Millisecond, Publish: &scenario.Publish{Client: "app", Subject: "y", Count: 2, Size: 64}},
+		{At: time.Second, Drain: &scenario.ClientRef{Client: "app"}},
+	}
+	res, err := model.Run(sc, model.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]int{"x1": 3, "y1": 7, "any": 10, "y2": 7, "x2": 3} {
+		if h := res.Sub(id).Handled; len(h) != want || cap(h) != want {
+			t.Errorf("%s: %d handled in a list of capacity %d, want %d in %d", id, len(h), cap(h), want, want)
+		}
+	}
+}
+
 // allocatedPerRun returns the bytes a plain run of sc allocates, averaged
 // over runs runs: allocation counts deterministically what CPU time
 // measures only on a quiet machine.

@@ -589,7 +589,7 @@ func (s *Server) routedIn(e *routeEnd, id int, ref int32, forPlain bool) {
 	case ref >= 0:
 		origin = w.cl.rmsgOrigin[ref]
 	}
-	matches := s.subs.matchID(w.ledger, m.Subject)
+	matches := s.subs.matchID(m.Subject)
 	rt := routing{m: m}
 	plain := false
 	for _, ss := range matches {

@@ -102,7 +102,7 @@ func (s *Server) lostRouted(e *routeEnd, m *Message, q string) {
 	others := slices.DeleteFunc(slices.Clone(s.w.cl.servers), func(o *Server) bool { return o == s || o == e.peer.s })
 	for _, o := range append([]*Server{s}, others...) {
 		found := false
-		for _, ss := range o.subs.matchID(s.w.ledger, m.Subject) {
+		for _, ss := range o.subs.matchID(m.Subject) {
 			if ss.route == nil && ss.queue == q {
 				o.dropSub(ss, m, DropLinkCut, ss.conn.client.recDraining(ss.sid))
 				found = true

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"sync"
+
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
 )
@@ -25,10 +27,17 @@ type Result struct {
 
 	// connByName and subByID index Conns and Subs for Conn and Sub, which
 	// the invariants call per delivery: a run may have a million clients.
-	// The world keeps them as it appends; a Result built by hand has none
-	// and is searched.
+	// The world keeps connByName as it appends; a Result built by hand has
+	// neither and is searched.
 	connByName map[string]*ConnRecord
-	subByID    map[string]*SubRecord
+	// A run's Result (indexesSubs) builds subByID on Sub's first call
+	// (indexSubs, once, as concurrent readers may call it), in the map it
+	// holds, the Runner's previous run's, if any (takeResult): most runs'
+	// callers look no subscription up, and a plain Run of a thousand
+	// subscriptions made and filled a 53 KB map every run.
+	subByID     map[string]*SubRecord
+	subsIndexed sync.Once
+	indexesSubs bool
 }
 
 // SubRecord is the life of one client subscription.
@@ -164,7 +173,8 @@ func (r *Result) Counters(c *CallRecord) *Counters {
 
 // Sub returns the record of the subscription with the given id, or nil.
 func (r *Result) Sub(id string) *SubRecord {
-	if r.subByID != nil {
+	if r.indexesSubs {
+		r.subsIndexed.Do(r.indexSubs)
 		return r.subByID[id]
 	}
 	for _, s := range r.Subs {
@@ -181,12 +191,14 @@ func (r *Result) addConn(c *ConnRecord) {
 	r.connByName[c.Client] = c
 }
 
-// addSub appends a subscription's record and indexes it under its id,
-// unless an earlier record has that id (Sub returns the first).
-func (r *Result) addSub(s *SubRecord) {
-	r.Subs = append(r.Subs, s)
-	if _, ok := r.subByID[s.ID]; !ok {
-		r.subByID[s.ID] = s
+// indexSubs indexes every subscription record under its id, unless an
+// earlier record has that id (Sub returns the first).
+func (r *Result) indexSubs() {
+	r.subByID = reuse(r.subByID, len(r.Subs))
+	for _, s := range r.Subs {
+		if _, ok := r.subByID[s.ID]; !ok {
+			r.subByID[s.ID] = s
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -203,5 +204,127 @@ func TestSubscriptionLookupsByID(t *testing.T) {
 			"unsubscribe s2: " + model.OK,
 			"subscribe s2: " + model.ErrAlreadySubscribed,
 		}, got, "run %d", run)
+	}
+}
+
+// TestResultSubLookups: a run's Result indexes its subscription records by
+// id on the first lookup (Result.Sub), and a Runner's next run indexes its
+// own records in the same map. Catches an index left with the earlier
+// run's ids (the map not emptied: run 2 finds s1), one not rebuilt for the
+// next run's records (built once per Runner: run 2 misses t1), and a plain
+// Run's Result without one.
+func TestResultSubLookups(t *testing.T) {
+	other := parseYAML(t, `
+clients: [{name: app}]
+subscriptions:
+  - {id: t1, client: app, subject: x}`)
+	first := parseYAML(t, lookupsByID)
+	var r model.Runner
+	for run, sc := range []*scenario.Scenario{first, other, first} {
+		res, err := r.Run(sc, model.Config{})
+		require.NoError(t, err)
+		for _, s := range res.Subs {
+			require.Same(t, s, res.Sub(s.ID), "run %d: %s", run, s.ID)
+		}
+		for _, id := range []string{"s1", "t1"} {
+			if sc.Sub(id) == nil {
+				require.Nil(t, res.Sub(id), "run %d: %s", run, id)
+			}
+		}
+	}
+	res, err := model.Run(first, model.Config{})
+	require.NoError(t, err)
+	require.Same(t, res.Subs[0], res.Sub("s1"))
+	require.Nil(t, res.Sub("t1"))
+}
+
+// TestRunnerRoutesByThisRunsIDs: a Server's index of literal subjects is
+// by the subjects' ids in the run's ledger (sublist.literal), which name
+// other strings in a Runner's next run, so the next run's Server starts
+// with it empty. The first run subscribes to five subjects; the second
+// publishes on five others, with no subscriber, whose ids are the first
+// run's. Catches an index handed to the next run unemptied (newServer
+// without sublist.emptied): the second run delivers to the first run's
+// subscriptions.
+func TestRunnerRoutesByThisRunsIDs(t *testing.T) {
+	subscribed := parseYAML(t, `
+clients: [{name: app}]
+subscriptions:
+  - {id: s1, client: app, subject: a1}
+  - {id: s2, client: app, subject: a2}
+  - {id: s3, client: app, subject: a3}
+  - {id: s4, client: app, subject: a4}
+  - {id: s5, client: app, subject: a5}`)
+	published := parseYAML(t, `
+clients: [{name: app}]
+actions:
+  - {at: 0s, publish: {client: app, subject: b1}}
+  - {at: 0s, publish: {client: app, subject: b2}}
+  - {at: 0s, publish: {client: app, subject: b3}}
+  - {at: 0s, publish: {client: app, subject: b4}}
+  - {at: 0s, publish: {client: app, subject: b5}}`)
+	var r model.Runner
+	_, err := r.Run(subscribed, model.Config{})
+	require.NoError(t, err)
+	res, err := r.Run(published, model.Config{})
+	require.NoError(t, err)
+	require.Len(t, res.Ledger.Messages, 5)
+	require.Empty(t, res.Ledger.Deliveries)
+}
+
+// TestRunnerRemakesHandlerTimes: a subscription a Runner reuses copies the
+// handler-time sampler its earlier run made when the distribution and the
+// source are the same (subKept.handlerMade), and makes one when they are
+// not. The runs alternate a 1 ms and a uniform 2-4 ms handler on one
+// subscription id, each seeded anew, once with the Runner's own streams
+// and once with a Chooser whose streams are new PCGs every run, and each
+// callback must last what a fresh Runner's does. Catches a sampler kept
+// whatever the distribution (the second run's callbacks last 1 ms) and
+// one kept whatever the source (the Chooser's runs draw from the first
+// run's stream).
+func TestRunnerRemakesHandlerTimes(t *testing.T) {
+	for _, own := range []bool{true, false} {
+		runHandlerTimes(t, own)
+	}
+}
+
+// pcgStreams is a Chooser that is not itself a PCG, nor are its streams,
+// but their streams are: new PCGs every run, which restream cannot
+// re-seed in place, so that a subscription's handler draws from a PCG
+// that is not its own.
+type pcgStreams struct {
+	*sim.PCG
+	inner bool
+}
+
+func (c pcgStreams) Stream(name string) sim.Chooser {
+	s := c.PCG.Stream(name).(*sim.PCG)
+	if c.inner {
+		return s
+	}
+	return pcgStreams{s, true}
+}
+
+func runHandlerTimes(t *testing.T, own bool) {
+	const shape = `
+clients: [{name: app}]
+subscriptions: [{id: s, client: app, subject: x, handler: {duration: %s}}]
+actions: [{at: 0s, publish: {client: app, subject: x, count: 5}}]`
+	var r model.Runner
+	for run, d := range []string{"1ms", `"uniform(2ms,4ms)"`, `"uniform(2ms,4ms)"`, "1ms"} {
+		sc := parseYAML(t, fmt.Sprintf(shape, d))
+		sc.Seed = uint64(run)
+		cfg := func() model.Config {
+			if own {
+				return model.Config{}
+			}
+			return model.Config{Chooser: pcgStreams{PCG: sim.NewPCG(uint64(run))}}
+		}
+		got, err := r.Run(sc, cfg())
+		require.NoError(t, err)
+		var fresh model.Runner // model.Run's pooled Runner may have run this before
+		want, err := fresh.Run(sc, cfg())
+		require.NoError(t, err)
+		require.Equal(t, want.Sub("s").Handled, got.Sub("s").Handled, "own streams %v, run %d (%s)", own, run, d)
 	}
 }

@@ -135,12 +135,15 @@ type serverSub struct {
 	conn    *serverConn
 	sid     int32
 	subject string
-	queue   string
-	max     int64 // auto-unsubscribe limit, 0 = none
-	nm      int64 // messages delivered since SUB
-	closed  bool
-	rec     *SubRecord
-	seq     uint64 // its place in subscription order (sublist)
+	// subjectID is subject's id in the run's ledger, for a literal subject
+	// (sublist.add).
+	subjectID Str
+	queue     string
+	max       int64 // auto-unsubscribe limit, 0 = none
+	nm        int64 // messages delivered since SUB
+	closed    bool
+	rec       *SubRecord
+	seq       uint64 // its place in subscription order (sublist)
 
 	// A remote entry (cluster.go) has a route and no conn: interest the
 	// route's peer announced, with a queue group's weight qw.
@@ -152,7 +155,7 @@ type serverSub struct {
 // index it empties and reuses.
 func newServer(w *World, rng sim.Chooser) *Server {
 	s := w.pool.takeServer()
-	*s = Server{w: w, up: true, conns: growTo(emptied(s.conns), len(w.conns)), subs: sublist{literal: s.subs.literal, ones: slices.Grow(emptied(s.subs.ones), len(w.sc.Subs))}, rng: rng,
+	*s = Server{w: w, up: true, conns: growTo(emptied(s.conns), len(w.conns)), subs: sublist{strs: w.ledger, literal: s.subs.emptied(), ones: slices.Grow(emptied(s.subs.ones), len(w.sc.Subs))}, rng: rng,
 		limited: w.sc.Network.Bandwidth > 0, maxPending: w.sc.Server.MaxPending, noStall: w.sc.Server.NoFastProducerStall}
 	if s.maxPending == 0 {
 		s.maxPending = defaultMaxPending
@@ -292,8 +295,11 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	// The record is one of the Runner's previous run when there is one:
 	// nothing of an earlier run reaches it, since a Server and its
 	// sublist serve one run (newServer).
+	// Zeroed, then set, as newSub does a subscription: a literal is built
+	// on the stack and copied.
 	ss := s.w.rc.serverSubs.take()
-	*ss = serverSub{conn: sc, sid: f.sid, subject: cs.subject, queue: cs.queue, rec: cs.rec}
+	*ss = serverSub{}
+	ss.conn, ss.sid, ss.subject, ss.queue, ss.rec = sc, f.sid, cs.subject, cs.queue, cs.rec
 	s.w.serverSubs = append(s.w.serverSubs, ss)
 	sc.ordered = append(sc.ordered, ss)
 	sc.bySid = growTo(sc.bySid, int(f.sid)+1)
@@ -322,7 +328,7 @@ func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {
 		s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID))
 	}
 	if ss.queue != "" && s.w.mut.Has(UnsubRemovesQueueGroup) {
-		for _, o := range s.subs.same(ss.subject) { // a snapshot: unsubscribe does not change it
+		for _, o := range s.subs.same(ss) { // a snapshot: unsubscribe does not change it
 			if o.queue == ss.queue && o.subject == ss.subject && o.route == nil {
 				s.unsubscribe(o)
 			}
@@ -380,7 +386,7 @@ func (sc *serverConn) remove(ss *serverSub) {
 func (s *Server) processPub(sc *serverConn, id int) bool {
 	m := s.w.ledger.Message(id)
 	m.AcceptedAt = s.w.sim.Now()
-	rt := routing{m: m, matches: s.subs.matchID(s.w.ledger, m.Subject)}
+	rt := routing{m: m, matches: s.subs.matchID(m.Subject)}
 	if !s.route(sc, &rt) {
 		sc.prod.rt = rt
 		return false
@@ -406,7 +412,7 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 	if m.Reply != 0 && sc.noRespond && m.Status == 0 {
 		st := w.ledger.newMessage(Message{From: w.ledger.Intern("server"), Subject: m.Reply, Status: 503, PublishedAt: w.sim.Now()})
 		st.AcceptedAt = w.sim.Now()
-		rt := routing{m: st, matches: s.subs.matchID(w.ledger, st.Subject)}
+		rt := routing{m: st, matches: s.subs.matchID(st.Subject)}
 		s.route(nil, &rt) // the server's own message never stalls
 		if len(rt.fwd) > 0 {
 			s.sendForwards(&rt)

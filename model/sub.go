@@ -58,37 +58,27 @@ type Sub struct {
 	scheduled bool
 	running   int // callbacks executing
 	exited    bool
-	curLen    int // size of the message last handed out, -1 if accounted
-	topFn     func()
+	curLen    int        // size of the message last handed out, -1 if accounted
 	handlerN  int        // callbacks started, for HandlerAction.Nth
 	runs      handlerRun // how its callbacks spend their service time (runsFor)
 	// mut is the run's mutations (World.mut), which pop and top test for
 	// every message: one load away instead of three.
 	mut       MutationSet
 	handlerRn sim.Chooser
-	// ownHandlerRn is handlerRn's memory when the run's Chooser is a
-	// PCG: re-seeded in place (restream) rather than allocated.
-	ownHandlerRn ownStream
 	// cb is the one callback of a serial subscription, reused for every
 	// message, nil for concurrent ones (Profile.Concurrent), whose
 	// running callbacks live holds, oldest first. A serial subscription
 	// keeps no list: its callback runs when running is 1.
 	cb   *callback
 	live []*callback
-	// serial is what cb of a serial subscription points to: one
-	// allocation per subscription fewer.
-	serial callback
 	// onProgress, when set, is called (once) the next time the subscription
 	// hands out a message or a callback returns: event-driven drain checks.
 	onProgress func()
-	// pollFn and pollOnLoop are the drain poll (Sub.poll, Sub.pollEvent),
-	// made when the subscription first polls.
-	pollFn, pollOnLoop func()
-	// checkDrainedFn and afterBarrierFn are its drain's events
-	// (checkDrainedEvent, afterBarrierEvent), made on first use.
-	checkDrainedFn func()
-	afterBarrierFn func(string)
-	dupDone        map[int]bool // DuplicateDelivery mutation: messages already repeated
+	// pollOnLoop is the drain poll run on the connection's loop
+	// (Sub.pollEvent), made when the subscription first polls in a run:
+	// the loop is the run's.
+	pollOnLoop func()
+	dupDone    map[int]bool // DuplicateDelivery mutation: messages already repeated
 	// atYield runs (once) when the subscription's task next yields
 	// (DrainAtYield): a callback awaits something that waits, or the
 	// executor runs out of queued messages.
@@ -103,13 +93,6 @@ type Sub struct {
 	// with the subscription (sim.Sampler: a draw per message).
 	handlerTime sim.Sampler
 
-	// Sync subscriptions: NextMsg calls waiting for a message.
-	nextWaiters []*nextWait
-	nextWaits   arena[nextWait] // the NextMsg waiters of s's runs (newNextWait)
-	// woken are the NextMsg calls woken at this instant, waiting for their
-	// goroutines to run (only with Config.Races: see wakeLater).
-	woken []*nextWait
-
 	// A drain of this subscription alone (not of its connection):
 	// subDrain is set by Drain; its timeout and deadline (SubDrainResult),
 	// and the waiting drain call (DrainCallFlushes).
@@ -120,6 +103,54 @@ type Sub struct {
 	// drainReady: a drained sync subscription passed its barrier and, under
 	// SyncLeavesByNextMsg, waits for NextMsg to remove it.
 	drainReady bool
+
+	*subKept
+}
+
+// subKept is what a subscription makes once and keeps from run to run: a
+// Runner reuses a subscription of its previous run for the next
+// (World.newSub), which resets the rest of it and keeps these, since they
+// reach the run through s and s.c. They are behind one pointer, made with
+// the subscription, so that the reset is one assignment that copies the
+// pointer alone: rewriting them with the rest copied a third more pointer
+// slots for every subscription, each a write-barrier entry while the
+// collector marks (most of a thousand-subscription run). The run's state
+// stays in Sub itself, not in a struct of its own: the inliner counts the
+// implicit selector of a promoted field, which put pop over its budget.
+type subKept struct {
+	// topFn is the executor's event (Sub.top).
+	topFn func()
+	// ownHandlerRn is handlerRn's memory when the run's Chooser is a
+	// PCG: re-seeded in place (restream) rather than allocated.
+	ownHandlerRn ownStream
+	// serial is what cb of a serial subscription points to: one
+	// allocation per subscription fewer. newSub resets it but for its
+	// service function, which bind keeps.
+	serial callback
+	// handlerMade is the handler-time sampler (Sub.handlerTime) an
+	// earlier run made for handlerDist drawn from handlerPCG, which newSub
+	// copies when the next run's are the same (a Runner's next run mostly
+	// has the same distribution, and ownHandlerRn, re-seeded, is the
+	// source): making one resolves the distribution, 140 instructions a
+	// subscription. Only a *sim.PCG source is compared: another Chooser's
+	// type may not be comparable.
+	handlerMade sim.Sampler
+	handlerDist sim.Dist
+	handlerPCG  *sim.PCG
+	// pollFn is the drain poll (Sub.poll), made when the subscription
+	// first polls; checkDrainedFn and afterBarrierFn are its drain's
+	// events (checkDrainedEvent, afterBarrierEvent), made on first use.
+	pollFn         func()
+	checkDrainedFn func()
+	afterBarrierFn func(string)
+	// Sync subscriptions: NextMsg calls waiting for a message (emptied
+	// by newSub), the NextMsg waiters of s's runs (newNextWait, rewound
+	// by newSub), and the NextMsg calls woken at this instant, waiting
+	// for their goroutines to run (only with Config.Races: see
+	// wakeLater; emptied by newSub).
+	nextWaiters []*nextWait
+	nextWaits   arena[nextWait]
+	woken       []*nextWait
 }
 
 type nextWait struct {
@@ -928,7 +959,7 @@ func (c *Conn) subscribe(spec *scenario.Subscription, subject string, mux bool) 
 	if c.isDraining() {
 		return nil, ErrConnectionDraining
 	}
-	s := c.w.newSub(c, spec, subject, mux)
+	s := c.w.newSub(c, spec, subject, mux, c.w.expectedOn(subject, mux))
 	if !c.isReconnecting() {
 		c.write(frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)}, 32)
 	}

@@ -22,8 +22,8 @@ func TestSublistMatchesAScan(t *testing.T) {
 	patterns := append([]string{"*", "a.*", "*.b", ">", "a.>"}, subjects...)
 	for seed := range uint64(20) {
 		c := sim.NewPCG(seed)
-		var l sublist
 		var led Ledger
+		l := sublist{strs: &led}
 		var all, live []*serverSub
 		for op := range 400 {
 			if len(live) > 0 && c.IntN("op", 3) == 0 {
@@ -45,10 +45,10 @@ func TestSublistMatchesAScan(t *testing.T) {
 					want = append(want, ss)
 				}
 			}
-			if got := l.match(subject); !slices.Equal(got, want) {
+			if got := l.match(led.Intern(subject)); !slices.Equal(got, want) {
 				t.Fatalf("seed %d op %d: match(%q) = %v, want %v", seed, op, subject, sids(got), sids(want))
 			}
-			if got := l.matchID(&led, led.Intern(subject)); !slices.Equal(got, want) {
+			if got := l.matchID(led.Intern(subject)); !slices.Equal(got, want) {
 				t.Fatalf("seed %d op %d: matchID(%q) = %v, want %v", seed, op, subject, sids(got), sids(want))
 			}
 		}
@@ -59,17 +59,17 @@ func TestSublistMatchesAScan(t *testing.T) {
 // match returned earlier, which a stalled routing still walks: removing in
 // place shifted the later subscriptions under it.
 func TestSublistMatchIsASnapshot(t *testing.T) {
-	var l sublist
+	l := sublist{strs: new(Ledger)}
 	subs := []*serverSub{{subject: "x", sid: 1}, {subject: "x", sid: 2}, {subject: "x", sid: 3}}
 	for _, ss := range subs {
 		l.add(ss)
 	}
-	before := l.match("x")
+	before := l.match(l.strs.Intern("x"))
 	l.remove(subs[0])
 	if !slices.Equal(before, subs) {
 		t.Fatalf("after a removal the earlier match is %v, want %v", sids(before), sids(subs))
 	}
-	if got := l.match("x"); !slices.Equal(got, subs[1:]) {
+	if got := l.match(l.strs.Intern("x")); !slices.Equal(got, subs[1:]) {
 		t.Fatalf("match after the removal = %v, want %v", sids(got), sids(subs[1:]))
 	}
 }
@@ -82,11 +82,11 @@ func TestSublistMatchIsASnapshot(t *testing.T) {
 // its capacity limit (l.ones[n:n+1]): the second subscription of "a" is
 // then written over "b"'s window.
 func TestSublistOneSubscriptionListsAreSnapshots(t *testing.T) {
-	l := sublist{ones: make([]*serverSub, 0, 8)}
+	l := sublist{strs: new(Ledger), ones: make([]*serverSub, 0, 8)}
 	a1, b1, a2, c1 := &serverSub{subject: "a", sid: 1}, &serverSub{subject: "b", sid: 2}, &serverSub{subject: "a", sid: 3}, &serverSub{subject: "c", sid: 4}
 	l.add(a1)
 	l.add(b1)
-	a, b := l.match("a"), l.match("b")
+	a, b := l.match(l.strs.Intern("a")), l.match(l.strs.Intern("b"))
 	l.add(a2)
 	l.add(c1)
 	for _, tc := range []struct {
@@ -95,9 +95,9 @@ func TestSublistOneSubscriptionListsAreSnapshots(t *testing.T) {
 	}{
 		{"the earlier match of a", a, []*serverSub{a1}},
 		{"the earlier match of b", b, []*serverSub{b1}},
-		{"match of a", l.match("a"), []*serverSub{a1, a2}},
-		{"match of b", l.match("b"), []*serverSub{b1}},
-		{"match of c", l.match("c"), []*serverSub{c1}},
+		{"match of a", l.match(l.strs.Intern("a")), []*serverSub{a1, a2}},
+		{"match of b", l.match(l.strs.Intern("b")), []*serverSub{b1}},
+		{"match of c", l.match(l.strs.Intern("c")), []*serverSub{c1}},
 	} {
 		if !slices.Equal(tc.got, tc.want) {
 			t.Errorf("%s = %v, want %v", tc.name, sids(tc.got), sids(tc.want))
@@ -106,8 +106,8 @@ func TestSublistOneSubscriptionListsAreSnapshots(t *testing.T) {
 	l.remove(b1)
 	b2 := &serverSub{subject: "b", sid: 5}
 	l.add(b2)
-	if !slices.Equal(b, []*serverSub{b1}) || !slices.Equal(l.match("b"), []*serverSub{b2}) {
-		t.Errorf("after b resubscribed: earlier match %v, match %v; want 2:b and 5:b", sids(b), sids(l.match("b")))
+	if !slices.Equal(b, []*serverSub{b1}) || !slices.Equal(l.match(l.strs.Intern("b")), []*serverSub{b2}) {
+		t.Errorf("after b resubscribed: earlier match %v, match %v; want 2:b and 5:b", sids(b), sids(l.match(l.strs.Intern("b"))))
 	}
 }
 

@@ -55,9 +55,13 @@ type World struct {
 	// connIndex maps a client's name to its index in conns.
 	connIndex map[string]int
 	// msgEstimate is how many messages the actions publish, and published
-	// how many on each subject, for presizing.
+	// how many on each subject, for presizing; subExpect is what each
+	// scenario subscription (by index) expects of them (presize), which
+	// its set-up reserves for without looking its subject up again. Its
+	// array is the Runner's previous run's.
 	msgEstimate int
 	published   map[string]int
+	subExpect   []int
 	// handledBudget is how many Handled records subscriptions may still
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
@@ -155,6 +159,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		mut:        cfg.Mutations,
 		races:      cfg.Races,
 		spareSubs:  maps.subs,
+		subExpect:  w.subExpect[:0],
 		rngNet:     restream(rng, pool.takeStream(netStream), "net"),
 		rngHandler: restream(rng, pool.takeStream(handlerStream), "handler"),
 		rngClient:  restream(rng, pool.takeStream(clientStream), "client"),
@@ -182,7 +187,8 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.tr = pool.takeTrace()
 	}
 	w.res.Scenario, w.res.Profile, w.res.Seed, w.res.Mutations, w.res.Ledger, w.res.Trace = sc, p, sc.Seed, cfg.Mutations, w.ledger, w.tr
-	w.res.connByName, w.res.subByID = reuse(maps.connByName, len(sc.Clients)), reuse(maps.subByID, len(sc.Subs))
+	w.res.connByName = reuse(maps.connByName, len(sc.Clients))
+	w.res.indexesSubs = true // subByID is built by the first lookup (Result.Sub)
 	w.presize()
 	w.netDown = pool.takeNetDown(len(sc.Clients))
 	for i := range sc.Clients {
@@ -208,14 +214,19 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.cl.settingUp = true
 	}
 	// Subscriptions listed up front exist at time 0, as if the client had
-	// subscribed and flushed before the scenario starts.
+	// subscribed and flushed before the scenario starts. They mostly come
+	// grouped by client, so the last one's client is tried before the
+	// index: a map lookup a subscription was 1 % of Scale/subs=1k.
+	var c *Conn
 	for i := range sc.Subs {
 		spec := &sc.Subs[i]
 		if spec.Deferred {
 			continue
 		}
-		c := w.conns[w.clientIndex(spec.Client)]
-		s := w.newSub(c, spec, spec.Subject, false)
+		if c == nil || c.name != spec.Client {
+			c = w.conns[w.clientIndex(spec.Client)]
+		}
+		s := w.newSub(c, spec, spec.Subject, false, w.subExpect[i])
 		if spec.Max > 0 {
 			s.max = int64(spec.Max)
 		}
@@ -414,7 +425,10 @@ const presizeCap = 1 << 20
 // subscriptions made a run of 1,000 subscriptions on subjects of their own
 // allocate 112 MB, and clear it, for 1,000 messages. The estimates are
 // summed with saturation at presizeCap: a count near 2^63 must neither
-// overflow the sum nor size an allocation. No list is sized beyond the
+// overflow the sum nor size an allocation. The counts per subject are not:
+// each adds at most presizeCap, so that they stay below 2^63 for any
+// number of actions a scenario can hold, and each is added with one map
+// access; expected saturates what it reads. No list is sized beyond the
 // record budget, which stops the run before it would hold more.
 func (w *World) presize() {
 	msgs, requests, publishes := 0, 0, 0
@@ -434,9 +448,7 @@ func (w *World) presize() {
 		default:
 			continue
 		}
-		on := w.published[subject]
-		add(&on, n)
-		w.published[subject] = on
+		w.published[subject] += n
 	}
 	budget := func(n int) int {
 		if r := w.sc.Limits.MaxRecords; r > 0 && uint64(n) > r {
@@ -446,7 +458,9 @@ func (w *World) presize() {
 	}
 	dlvs := requests // the replies, to the requesters' response subscriptions
 	for i := range w.sc.Subs {
-		add(&dlvs, w.expected(w.sc.Subs[i].Subject))
+		n := w.expected(w.sc.Subs[i].Subject)
+		w.subExpect = append(w.subExpect, n)
+		add(&dlvs, n)
 	}
 	w.msgEstimate = budget(msgs)
 	w.handledBudget = budget(dlvs)
@@ -473,7 +487,7 @@ func (w *World) presize() {
 // that the subscription subject pattern matches, for presizing.
 func (w *World) expected(pattern string) int {
 	if !isWild(pattern) {
-		return w.published[pattern]
+		return min(w.published[pattern], presizeCap)
 	}
 	n := 0
 	for subject, count := range w.published { // a sum: the order does not matter
@@ -492,13 +506,19 @@ func (w *World) clientIndex(name string) int {
 	return i
 }
 
-// newSub creates a client subscription and its record.
-func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux bool) *Sub {
-	c.nextSid++
-	expect := w.msgEstimate // a response subscription gets the replies
-	if !mux {
-		expect = w.expected(subject)
+// expectedOn is how many messages a subscription on subject is expected
+// to receive, for newSub: the response mux (mux) gets the replies.
+func (w *World) expectedOn(subject string, mux bool) int {
+	if mux {
+		return w.msgEstimate
 	}
+	return w.expected(subject)
+}
+
+// newSub creates a client subscription and its record, reserving for the
+// expect messages it is expected to receive (expectedOn).
+func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux bool, expect int) *Sub {
+	c.nextSid++
 	// Each subscription's list of handled messages is presized from the
 	// handledBudget, so that a million messages need not grow one list
 	// five times over, while a thousand queue members, each expecting every
@@ -508,27 +528,35 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	c.inReserve = min(c.inReserve+expect, presizeCap)
 	// A subscription of the Runner's previous run is reset in place: its
 	// closures (topFn, the serial callback's serviceFn, pollFn) reach it
-	// through s and its connection through s.c, so they serve again.
+	// through s and its connection through s.c, so they serve again
+	// (subKept). It is zeroed but for them, then set: a literal with every
+	// field is built on the stack and copied, which wrote its 500 bytes
+	// twice (130 instructions a subscription).
 	s := w.rc.subs.take()
-	if s.topFn == nil { // a new subscription
-		s.topFn = s.top
+	if s.subKept == nil { // a new subscription
+		s.subKept = &subKept{topFn: s.top}
 	}
-	*s = Sub{c: c, spec: spec, sid: c.nextSid, subject: subject, mux: mux, inSubs: true, statusListening: spec != nil && spec.StatusEvents,
-		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
-		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
-		topFn: s.topFn, pollFn: s.pollFn, checkDrainedFn: s.checkDrainedFn, afterBarrierFn: s.afterBarrierFn, runs: runsFor(w.profile, spec), mut: w.mut,
-		serial:      callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct},
-		nextWaiters: emptied(s.nextWaiters), nextWaits: s.nextWaits, woken: emptied(s.woken)}
+	*s = Sub{subKept: s.subKept}
+	s.c, s.spec, s.sid, s.subject, s.mux = c, spec, c.nextSid, subject, mux
+	s.inSubs, s.waiting, s.curLen = true, true, -1
+	s.statusListening = spec != nil && spec.StatusEvents
+	s.pending = w.pool.takePending(expect)
+	s.msgsLim, s.byteLim = c.opts.pendingMsgsLimit, c.opts.pendingBytesLimit
+	s.runs, s.mut = runsFor(w.profile, spec), w.mut
+	s.serial = callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct}
+	s.nextWaiters, s.woken = emptied(s.nextWaiters), emptied(s.woken)
 	s.nextWaits.rewind()
 	if !c.w.profile.Concurrent {
 		s.serial.bind(s)
 		s.cb = &s.serial
 	}
 	rec := w.rc.subRecs.take()
-	*rec = SubRecord{index: len(w.res.Subs), Client: c.name, Subject: subject, Mux: mux, Sid: int(s.sid),
-		SubscribedAt: w.sim.Now(), UnsubReturnedAt: NoTime, DrainCalledAt: NoTime, UnsubProcessedAt: NoTime,
-		BarrierAt: NoTime, RemovedAt: NoTime, ClosedHandlerAt: NoTime, DrainDoneAt: NoTime,
-		Handled: w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), StatusEvents: emptied(rec.StatusEvents)}
+	events := emptied(rec.StatusEvents)
+	*rec = SubRecord{}
+	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = len(w.res.Subs), c.name, subject, mux, int(s.sid)
+	rec.SubscribedAt, rec.UnsubReturnedAt, rec.DrainCalledAt, rec.UnsubProcessedAt = w.sim.Now(), NoTime, NoTime, NoTime
+	rec.BarrierAt, rec.RemovedAt, rec.ClosedHandlerAt, rec.DrainDoneAt = NoTime, NoTime, NoTime, NoTime
+	rec.Handled, rec.StatusEvents = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), events
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
@@ -545,14 +573,18 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 			s.byteLim = *spec.PendingBytesLimit
 		}
 		s.handlerRn = restream(w.rngHandler, &s.ownHandlerRn, spec.ID)
-		s.handlerTime = sim.NewSampler(spec.Handler.Duration, drawSource(s.handlerRn), "handler-duration")
+		d, src := spec.Handler.Duration, drawSource(s.handlerRn)
+		if p, ok := src.(*sim.PCG); !ok || p != s.handlerPCG || d != s.handlerDist {
+			s.handlerMade, s.handlerDist, s.handlerPCG = sim.NewSampler(d, src, "handler-duration"), d, p
+		}
+		s.handlerTime = s.handlerMade
 		if w.subs != nil {
 			w.subs[spec.ID] = s
 		}
 	}
 	s.msgsLim, s.byteLim = limitOrMax(s.msgsLim), limitOrMax(s.byteLim)
 	s.rec = rec
-	w.res.addSub(rec)
+	w.res.Subs = append(w.res.Subs, rec)
 	w.subList = append(w.subList, s)
 	c.subs.add(s)
 	c.bySid = growTo(c.bySid, int(s.sid)+1)
