@@ -281,9 +281,10 @@ func agrees(sc *scenario.Scenario, p *model.Profile, tol Tolerance, pts []pertur
 	if err != nil {
 		return false
 	}
+	view := newModelView(base, &GoObserves) // Compare's, derived once for every variant
 	for _, pt := range pts {
 		v, err := variant(sc, p, pt, runner.Run)
-		if err != nil || len(Compare(base, v, tol)) > 0 {
+		if err != nil || len(view.compare(v, tol)) > 0 {
 			return false
 		}
 	}

@@ -51,3 +51,37 @@ func replayablePrepared(sc *scenario.Scenario) bool {
 	noJitter.ReconnectJitter = 0
 	return agrees(p, &noJitter, DefaultTolerance, replayPerturbations)
 }
+
+// TestModelViewIsReusable: one modelView, compared with every perturbed
+// variant of its run in turn (as agrees does), gives each comparison the
+// differences a fresh Compare gives, on the first 10 playable generated
+// scenarios of every profile with a real counterpart. It fails when a
+// comparison changes the view it reads (reverse the view's calls of its
+// first source in calls: go, generator seed 18, fails).
+func TestModelViewIsReusable(t *testing.T) {
+	differing := 0
+	for name := range counterparts {
+		prof, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed, played := uint64(0), 0; seed < 400 && played < 10; seed++ {
+			p, err := Prepare(props.GenProfileScenario(sim.NewPCG(seed), prof), 1)
+			if err != nil {
+				continue
+			}
+			played++
+			base, err := variant(p, prof, perturbation{}, model.Run)
+			require.NoError(t, err)
+			view := newModelView(base, &GoObserves)
+			for _, pt := range replayPerturbations {
+				v, err := variant(p, prof, pt, model.Run)
+				require.NoError(t, err)
+				want := Compare(base, v, DefaultTolerance)
+				require.Equal(t, want, view.compare(v, DefaultTolerance), "profile %s, generator seed %d, %s", name, seed, pt.name)
+				if len(want) > 0 {
+					differing++
+				}
+			}
+		}
+	}
+	require.Positive(t, differing, "no variant differs: the test covers too little")
+}
