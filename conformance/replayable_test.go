@@ -1,7 +1,9 @@
 package conformance
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -84,4 +86,31 @@ func TestModelViewIsReusable(t *testing.T) {
 		}
 	}
 	require.Positive(t, differing, "no variant differs: the test covers too little")
+}
+
+// TestCompareCallTimes: a call whose start or return is off by more than
+// the tolerance is a difference named after the call, one within it is
+// none. It catches sourceCalls skipping the times of calls whose keys
+// agree (its shortcut for calls with nothing to report: drop the
+// tol.Agree terms and no call time is ever compared).
+func TestCompareCallTimes(t *testing.T) {
+	good := modelRun(t, "conn-drain-timeout.yaml")
+	last := len(good.Outcome.Calls) - 1 // shifted later, it stays last of its source
+	require.Positive(t, last)
+	call := good.Outcome.Calls[last]
+	for _, c := range []struct {
+		shift int64
+		agree bool
+	}{{0, true}, {int64(tolerance.Allowed(call.ReturnedAtNS, Direct)) + 1, false}, {int64(time.Second), false}} {
+		for _, what := range []string{" at", " returned"} {
+			real := clone(t, good)
+			if what == " at" {
+				real.Outcome.Calls[last].AtNS += c.shift
+			} else {
+				real.Outcome.Calls[last].ReturnedAtNS += c.shift
+			}
+			diffs := whats(Compare(good, real, tolerance))
+			require.Equal(t, c.agree, !strings.Contains(diffs, call.Verb+what), "shift %d of%s: %s", c.shift, what, diffs)
+		}
+	}
 }
