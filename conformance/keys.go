@@ -35,21 +35,36 @@ func producesMessage(verb string) bool {
 // nothing (a request refused while draining) takes its rank too, as in a
 // real run, where every message-producing call takes the next key.
 func ModelKeys(res *model.Result) map[int]Key {
-	bySource := map[string][]model.CallRecord{}
-	var sources []string
-	for _, c := range res.Calls {
-		if !producesMessage(res.Str(c.Verb)) {
-			continue
+	// The message-producing calls of each source, in record order, cut
+	// from one array by a count of each source's calls (as bySource
+	// does): grown call by call, they were most of what ModelKeys
+	// allocated, and Replayable takes the keys of every variant run.
+	count := map[model.Str]int{} // by the interned source: one id a string
+	var sources []model.Str
+	total := 0
+	for i := range res.Calls {
+		if c := &res.Calls[i]; producesMessage(res.Str(c.Verb)) {
+			if count[c.Source] == 0 {
+				sources = append(sources, c.Source)
+			}
+			count[c.Source]++
+			total++
 		}
-		src := res.Str(c.Source)
-		if _, ok := bySource[src]; !ok {
-			sources = append(sources, src)
-		}
-		bySource[src] = append(bySource[src], c)
 	}
-	keys := map[int]Key{}
+	bySource := make(map[model.Str][]model.CallRecord, len(sources))
+	all, off := make([]model.CallRecord, total), 0
 	for _, src := range sources {
-		calls := bySource[src]
+		bySource[src] = all[off : off : off+count[src]]
+		off += count[src]
+	}
+	for i := range res.Calls {
+		if c := &res.Calls[i]; producesMessage(res.Str(c.Verb)) {
+			bySource[c.Source] = append(bySource[c.Source], *c)
+		}
+	}
+	keys := make(map[int]Key, off)
+	for _, id := range sources {
+		calls, src := bySource[id], res.Str(id)
 		slices.SortStableFunc(calls, func(a, b model.CallRecord) int {
 			if a.At != b.At {
 				return cmp.Compare(a.At, b.At)

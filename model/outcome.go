@@ -274,7 +274,7 @@ func (r *Result) Outcome() *Outcome {
 		SchemaVersion: OutcomeSchemaVersion,
 		Scenario:      r.Scenario.Name, File: r.Scenario.File, Profile: r.Profile.Name, Seed: r.Seed,
 		Stop:            stopOutcome(r),
-		Calls:           []CallOutcome{},
+		Calls:           make([]CallOutcome, 0, len(r.Calls)), // one per call: grown by append, it was most of what Outcome allocated
 		Invariants:      []Verdict{},
 		ProfileInferred: []InferredOutcome{},
 	}

@@ -112,10 +112,7 @@ func (d *decoder) topology(s *Scenario, fields []field) error {
 			return err
 		}
 	}
-	if err := d.checkLinks(t); err != nil {
-		return err
-	}
-	s.Topology = t
+	s.Topology = t // its links are checked with the other rules that span fields (validate)
 	return nil
 }
 
@@ -236,6 +233,11 @@ func (d *decoder) checkLinks(t *Topology) error {
 			}
 			if line == 0 {
 				line = d.line(p + ".mesh")
+			}
+			for _, end := range [...]string{l.A, l.B} {
+				if t.Index(end) < 0 { // only in a value built in code: the decoder refuses it (links)
+					return d.errorf(line, p, "%s", unknownName("server", end, t.names()))
+				}
 			}
 			ca, cb := cluster(l.A), cluster(l.B)
 			switch kind.path {

@@ -187,7 +187,7 @@ func (d *decoder) validateTriggers(s *Scenario, client func(path, name string) e
 		if err == nil && t.Msg > msgs && bounded {
 			err = d.errorf(d.line(p+".msg"), p+".msg", "no message %d: the scenario publishes at most %d (the counts of its publish actions; only they publish)", t.Msg, msgs)
 		}
-		if err == nil && t.Event == Returned && t.Action >= len(s.Actions) {
+		if err == nil && t.Event == Returned && (t.Action < 0 || t.Action >= len(s.Actions)) {
 			err = d.errorf(d.line(p+".action"), p+".action", "no action %d: the scenario has %d actions (0 to %d)", t.Action, len(s.Actions), len(s.Actions)-1)
 		}
 		if err != nil {

@@ -9,9 +9,35 @@ import (
 	"unicode"
 )
 
-// validate checks the rules that span fields: names are unique and every
-// reference to a client or subscription resolves to one that fits.
+// Validate checks s against the rules Parse applies to a scenario once
+// its fields are decoded (validate): the topology's links are ones
+// nats-server forms, names are unique, every reference to a client,
+// subscription, server, action or message resolves to one that fits, no
+// triggers wait on each other in a cycle, and the vary: and expect:
+// sections name what exists. Parse runs the same code, so the two accept
+// the same values; errors name the field but, without a file to read, no
+// line. It leaves out what only the text has (syntax, types, unknown or
+// duplicate fields) and the ranges the decoder checks of each value as it
+// reads it: code that edits a parsed scenario must keep every field
+// within those, as the shrinker's edits do by moving values towards their
+// defaults (props.TestValidateAgreesWithParse). It lets the shrinker
+// check a candidate without a round trip through the file format (a fifth
+// of check --matrix's CPU).
+func (s *Scenario) Validate() error {
+	d := &decoder{file: s.File} // no lines: d.line finds none
+	return d.validate(s)
+}
+
+// validate checks the rules that span fields: the topology's links fit
+// together, names are unique and every reference to a client or
+// subscription resolves to one that fits. It runs on the decoded value
+// (after the topology, which is decoded last), for Parse and Validate.
 func (d *decoder) validate(s *Scenario) error {
+	if s.Topology != nil {
+		if err := d.checkLinks(s.Topology); err != nil {
+			return err
+		}
+	}
 	// Names are looked up in maps, never by scanning a list: a scenario of
 	// 100,000 clients must validate in well under a second (see
 	// BenchmarkParseManyClients). The maps are only ever indexed, so their
