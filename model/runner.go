@@ -67,8 +67,10 @@ const (
 
 // recyclers are the objects of earlier runs that a run resets rather than
 // allocates: newConn, newSub, actionCalls, Server.accept and
-// Server.processSub take from them, and newConn and newSub the records.
+// Server.processSub take from them, newConn and newSub the records, and
+// newCallback the concurrent subscriptions' callbacks.
 type recyclers struct {
+	callbacks   arena[callback]
 	conns       recycler[Conn]
 	subs        recycler[Sub]
 	actions     recycler[actionRun]

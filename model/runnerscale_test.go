@@ -83,3 +83,34 @@ actions:
 		t.Errorf("a recycled run allocates %.2f objects a NextMsg call, want none", per)
 	}
 }
+
+// TestRecycledCallbackAllocsPerMessage: a concurrent subscription's
+// callbacks allocate nothing per message in a recycled run but the call
+// source of their action ("s#n", interned): under ruby-em (concurrent
+// callbacks on an event loop) each message's callback, its service
+// function and the loop event that ends its time are the Runner's from
+// its last run (newCallback, serviceOnLoop), and the reply action's call
+// is recorded without a closure. Catches newCallback allocating its
+// callback (3 a message with its two bound functions), startCallback
+// wrapping the service function with Conn.onLoop (1), runActions
+// recording through a closure that its waiting actions capture (1) and
+// callbackSource concatenating a formatted count (1 more past n = 99).
+func TestRecycledCallbackAllocsPerMessage(t *testing.T) {
+	per := recycledAllocsPer(t, func(msgs int) *scenario.Scenario {
+		sc, err := scenario.Parse("callbacks.yaml", []byte(fmt.Sprintf(`
+name: callbacks
+profile: ruby-em
+clients: [{name: app}]
+subscriptions:
+  - {id: s, client: app, subject: x, handler: {duration: 1ms, actions: [{reply: {size: 1}}]}}
+actions:
+  - {at: 0s, publish: {client: app, subject: x, count: %d}}`, msgs)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	})
+	if per > 1.5 {
+		t.Errorf("a recycled run allocates %.2f objects a message, want at most 1 (its call source)", per)
+	}
+}

@@ -168,6 +168,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.rc.subs.reserve(len(sc.Subs))
 	w.rc.subRecs.reserve(len(sc.Subs))
 	w.rc.actions.reserve(len(sc.Actions))
+	w.rc.callbacks.rewind()
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
 	w.published = reuse(maps.published, len(sc.Actions))
 	if cfg.Trace {
@@ -495,8 +496,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		waiting: true, curLen: -1, pending: w.pool.takePending(expect),
 		msgsLim: c.opts.pendingMsgsLimit, byteLim: c.opts.pendingBytesLimit,
 		topFn: s.topFn, pollFn: s.pollFn, checkDrainedFn: s.checkDrainedFn, afterBarrierFn: s.afterBarrierFn, runs: runsFor(w.profile, spec), mut: w.mut,
-		serial:      callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct},
-		nextWaiters: emptied(s.nextWaiters), nextWaits: s.nextWaits, woken: emptied(s.woken)}
+		serial:      callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct, onLoopFn: s.serial.onLoopFn},
+		nextWaiters: emptied(s.nextWaiters), nextWaits: s.nextWaits, woken: emptied(s.woken), live: emptied(s.live)}
 	s.nextWaits.rewind()
 	if !c.w.profile.Concurrent {
 		s.serial.bind(s)
