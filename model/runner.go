@@ -68,9 +68,11 @@ const (
 // recyclers are the objects of earlier runs that a run resets rather than
 // allocates: newConn, newSub, actionCalls, Server.accept and
 // Server.processSub take from them, newConn and newSub the records, and
-// newCallback the concurrent subscriptions' callbacks.
+// newCallback and newRequest the concurrent subscriptions' callbacks and
+// the requests.
 type recyclers struct {
 	callbacks   arena[callback]
+	requests    arena[request]
 	conns       recycler[Conn]
 	subs        recycler[Sub]
 	actions     recycler[actionRun]

@@ -114,3 +114,51 @@ actions:
 		t.Errorf("a recycled run allocates %.2f objects a message, want at most 1 (its call source)", per)
 	}
 }
+
+// TestRecycledLoopActionAllocsPerCall: under an event-loop profile
+// (ruby-em) an action's calls, each an event of its client's loop,
+// allocate nothing per call in a recycled run: the loop event is the
+// actionRun's fireOnLoop, bound once. Catches the event wrapped anew with
+// Conn.onLoop for every call (1 a call).
+func TestRecycledLoopActionAllocsPerCall(t *testing.T) {
+	per := recycledAllocsPer(t, func(calls int) *scenario.Scenario {
+		sc, err := scenario.Parse("loop.yaml", []byte(fmt.Sprintf(`
+name: loop
+profile: ruby-em
+clients: [{name: app}]
+actions:
+  - {at: 0s, publish: {client: app, subject: x, count: %d, interval: 1ms}}`, calls)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	})
+	if per > 0.5 {
+		t.Errorf("a recycled run allocates %.2f objects a call, want none", per)
+	}
+}
+
+// TestRecycledRequestAllocsPerCall: a request allocates in a recycled run
+// only its strings (its token past 99, its inbox, which the ledger
+// interns) and the action's callback that records its call: the request
+// and its timeout events, the loop's one among them under ruby-em, are
+// the Runner's from its last run (newRequest). Catches Request making its
+// request anew (3 a call with its two bound timeout events) and wrapping
+// its timeout in closures (2 under an event loop).
+func TestRecycledRequestAllocsPerCall(t *testing.T) {
+	per := recycledAllocsPer(t, func(calls int) *scenario.Scenario {
+		sc, err := scenario.Parse("requests.yaml", []byte(fmt.Sprintf(`
+name: requests
+profile: ruby-em
+clients: [{name: app}]
+actions:
+  - {at: 0s, request: {client: app, subject: x, timeout: 5ms, count: %d, interval: 1ms}}`, calls)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	})
+	if per > 3.5 {
+		t.Errorf("a recycled run allocates %.2f objects a request, want at most 3 (its inbox, token and callback)", per)
+	}
+}

@@ -169,6 +169,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.rc.subRecs.reserve(len(sc.Subs))
 	w.rc.actions.reserve(len(sc.Actions))
 	w.rc.callbacks.rewind()
+	w.rc.requests.rewind()
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
 	w.published = reuse(maps.published, len(sc.Actions))
 	if cfg.Trace {
@@ -227,7 +228,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	}
 	for i := range sc.Actions {
 		if a := &sc.Actions[i]; a.After == nil {
-			w.sim.At(sim.Time(a.At), w.onActionLoop(a, w.actionCalls(i)))
+			w.sim.At(sim.Time(a.At), w.actionCalls(i))
 		}
 	}
 	w.trig = newTriggers(w)
@@ -735,10 +736,11 @@ func (w *World) restartServer(d time.Duration) {
 	})
 }
 
-// actionCalls returns the event that makes action i's calls. An action
-// with a count makes them from one self-rescheduling event: all at once
-// when the interval is zero, until the record budget stops the run. The
-// event is an actionRun of the Runner's previous run when there is one.
+// actionCalls returns the event that makes action i's calls, an event of
+// its client's loop under an event-loop profile (actionRun.event). An
+// action with a count makes them from one self-rescheduling event: all at
+// once when the interval is zero, until the record budget stops the run.
+// The event is an actionRun of the Runner's previous run when there is one.
 func (w *World) actionCalls(i int) func() {
 	a := &w.sc.Actions[i]
 	count, interval := 1, time.Duration(0)
@@ -750,11 +752,11 @@ func (w *World) actionCalls(i int) func() {
 	}
 	ar := w.rc.actions.take()
 	if ar.fn == nil { // a new action event
-		ar.fn = ar.fire
+		ar.fn, ar.onLoopFn = ar.fire, ar.fireOnLoop
 	}
-	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn}
+	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn, onLoopFn: ar.onLoopFn, loop: w.actionLoop(a)}
 	w.actionRuns = append(w.actionRuns, ar)
-	return ar.fn
+	return ar.event()
 }
 
 // actionRun is the state of one action's calls: k of count made, one
@@ -767,7 +769,26 @@ type actionRun struct {
 	interval    time.Duration
 	fn          func()  // fire
 	site        pubSite // a publish action's, prepared by its first call
+	// loop is the connection whose event loop runs the action's calls
+	// (actionLoop), nil when they need none; onLoopFn is fireOnLoop,
+	// bound once as fn is: wrapping fn with Conn.onLoop for every event
+	// was a twelfth of the bytes a check scenario allocated.
+	loop     *Conn
+	onLoopFn func()
 }
+
+// event is what makes the action's next calls: fire, as an event of its
+// client's loop where it has one.
+func (ar *actionRun) event() func() {
+	if ar.loop == nil {
+		return ar.fn
+	}
+	return ar.onLoopFn
+}
+
+// fireOnLoop fires the action as an event of its client's loop
+// (Conn.runOnLoop).
+func (ar *actionRun) fireOnLoop() { ar.loop.runOnLoop(ar.fn) }
 
 // fire makes the action's next calls.
 func (ar *actionRun) fire() {
@@ -794,14 +815,16 @@ func (ar *actionRun) fire() {
 		}
 	}
 	if ar.k < ar.count && !w.sim.Stopping() {
-		w.sim.After(ar.interval, w.onActionLoop(a, ar.fn))
+		w.sim.After(ar.interval, ar.event())
 	}
 }
 
-// none.
-func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
+// actionLoop is the connection whose event loop runs action a's calls:
+// its client's under an event-loop profile (Profile.EventLoop), nil
+// under any other or for an action of no client.
+func (w *World) actionLoop(a *scenario.Action) *Conn {
 	if !w.profile.EventLoop {
-		return fn
+		return nil
 	}
 	client := ""
 	switch {
@@ -828,9 +851,9 @@ func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
 	case a.Counters != nil:
 		client = w.sc.Sub(a.Counters.Sub).Client
 	default:
-		return fn
+		return nil
 	}
-	return w.conns[w.clientIndex(client)].onLoop(fn)
+	return w.conns[w.clientIndex(client)]
 }
 
 // pubSite is a publish action's message and call site, made on the
