@@ -1188,16 +1188,20 @@ func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
 	if p.SubDrainAPI {
 		return nil
 	}
-	msg := "profile " + p.Name + " (" + p.Library + ") has no subscription drain; drain the connection instead"
+	// The message is made only for a refusal, as checkHeadersAPI's is.
+	refuse := func(line int, field string) error {
+		return &scenario.Error{File: sc.File, Line: line, Field: field,
+			Msg: "profile " + p.Name + " (" + p.Library + ") has no subscription drain; drain the connection instead"}
+	}
 	for i := range sc.Actions {
 		if sc.Actions[i].DrainSub != nil {
-			return &scenario.Error{File: sc.File, Line: sc.Actions[i].Line, Field: "actions[" + strconv.Itoa(i) + "].drain_sub", Msg: msg}
+			return refuse(sc.Actions[i].Line, "actions["+strconv.Itoa(i)+"].drain_sub")
 		}
 	}
 	for i := range sc.Subs {
 		for j, a := range sc.Subs[i].Handler.Actions {
 			if a.DrainSub != nil {
-				return &scenario.Error{File: sc.File, Line: a.Line, Field: "subscriptions[" + strconv.Itoa(i) + "].handler.actions[" + strconv.Itoa(j) + "].drain_sub", Msg: msg}
+				return refuse(a.Line, "subscriptions["+strconv.Itoa(i)+"].handler.actions["+strconv.Itoa(j)+"].drain_sub")
 			}
 		}
 	}
