@@ -68,11 +68,12 @@ const (
 // recyclers are the objects of earlier runs that a run resets rather than
 // allocates: newConn, newSub, actionCalls, Server.accept and
 // Server.processSub take from them, newConn and newSub the records, and
-// newCallback and newRequest the concurrent subscriptions' callbacks and
-// the requests.
+// newCallback, newRequest and newWait the concurrent subscriptions'
+// callbacks, the requests and the handler actions that wait.
 type recyclers struct {
 	callbacks   arena[callback]
 	requests    arena[request]
+	actionWaits arena[actionWait]
 	conns       recycler[Conn]
 	subs        recycler[Sub]
 	actions     recycler[actionRun]

@@ -162,3 +162,33 @@ actions:
 		t.Errorf("a recycled run allocates %.2f objects a request, want at most 3 (its inbox, token and callback)", per)
 	}
 }
+
+// TestRecycledHandlerActionAllocsPerCall: a handler's publish and request
+// actions allocate in a recycled run only what each request's subjects
+// cost (its token past 99, its inbox, which the ledger interns, and the
+// server's match of the no-responders status to that inbox): their
+// continuations, the calls an interval apart and the requests' returns
+// are an actionWait's events from the Runner's last run (newWait).
+// Catches a closure for each publish an interval apart or for the next
+// request (1 a call each), a request's return made as a closure (1), and
+// the action's continuation made anew (once an action).
+func TestRecycledHandlerActionAllocsPerCall(t *testing.T) {
+	per := recycledAllocsPer(t, func(calls int) *scenario.Scenario {
+		sc, err := scenario.Parse("handler-actions.yaml", []byte(fmt.Sprintf(`
+name: handler-actions
+clients: [{name: app}]
+subscriptions:
+  - {id: s, client: app, subject: x, handler: {actions: [
+      {publish: {subject: y, count: %[1]d, interval: 1ms}},
+      {request: {subject: z, count: %[1]d, interval: 1ms, timeout: 1ms}}]}}
+actions:
+  - {at: 0s, publish: {client: app, subject: x}}`, calls)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	})
+	if per > 3.5 {
+		t.Errorf("a recycled run allocates %.2f objects a publish and request, want at most 3 (the request's subjects)", per)
+	}
+}

@@ -170,6 +170,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.rc.actions.reserve(len(sc.Actions))
 	w.rc.callbacks.rewind()
 	w.rc.requests.rewind()
+	w.rc.actionWaits.rewind()
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
 	w.published = reuse(maps.published, len(sc.Actions))
 	if cfg.Trace {
@@ -1079,27 +1080,6 @@ func (c *nextMsgCall) done(err string, msg int) {
 	if c.waited {
 		c.from(c.k + 1)
 	}
-}
-
-// repeat calls fn count times, interval apart (the caller is busy
-// meanwhile), then then. Calls without an interval are made in one loop,
-// which ends, without then, when the record budget stops the run.
-func (w *World) repeat(count int, interval time.Duration, fn, then func()) {
-	var step func(k int)
-	step = func(k int) {
-		for ; k < max(count, 1); k++ {
-			if w.sim.Stopping() {
-				return
-			}
-			if k > 0 && interval > 0 {
-				w.sim.After(interval, func() { fn(); step(k + 1) })
-				return
-			}
-			fn()
-		}
-		then()
-	}
-	step(0)
 }
 
 // finish gives every message and delivery still in transit its final fate,
