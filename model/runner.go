@@ -68,19 +68,21 @@ const (
 // recyclers are the objects of earlier runs that a run resets rather than
 // allocates: newConn, newSub, actionCalls, Server.accept and
 // Server.processSub take from them, newConn and newSub the records, and
-// newCallback, newRequest and newWait the concurrent subscriptions'
-// callbacks, the requests and the handler actions that wait.
+// newCallback, newRequest, newWait and newPendingCall the concurrent
+// subscriptions' callbacks, the requests, the handler actions that wait
+// and the actions' calls that return later.
 type recyclers struct {
-	callbacks   arena[callback]
-	requests    arena[request]
-	actionWaits arena[actionWait]
-	conns       recycler[Conn]
-	subs        recycler[Sub]
-	actions     recycler[actionRun]
-	serverConns recycler[serverConn]
-	serverSubs  recycler[serverSub]
-	connRecs    recycler[ConnRecord]
-	subRecs     recycler[SubRecord]
+	callbacks    arena[callback]
+	requests     arena[request]
+	actionWaits  arena[actionWait]
+	pendingCalls arena[pendingCall]
+	conns        recycler[Conn]
+	subs         recycler[Sub]
+	actions      recycler[actionRun]
+	serverConns  recycler[serverConn]
+	serverSubs   recycler[serverSub]
+	connRecs     recycler[ConnRecord]
+	subRecs      recycler[SubRecord]
 }
 
 // recycler holds objects of earlier runs for a run to reset (free), and
