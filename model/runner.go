@@ -68,14 +68,16 @@ const (
 // recyclers are the objects of earlier runs that a run resets rather than
 // allocates: newConn, newSub, actionCalls, Server.accept and
 // Server.processSub take from them, newConn and newSub the records, and
-// newCallback, newRequest, newWait and newPendingCall the concurrent
-// subscriptions' callbacks, the requests, the handler actions that wait
-// and the actions' calls that return later.
+// newCallback, newRequest, newWait, newPendingCall and nextMsgCalls the
+// concurrent subscriptions' callbacks, the requests, the handler actions
+// that wait, the actions' calls that return later and next_msg actions'
+// loops.
 type recyclers struct {
 	callbacks    arena[callback]
 	requests     arena[request]
 	actionWaits  arena[actionWait]
 	pendingCalls arena[pendingCall]
+	nextMsgCalls arena[nextMsgCall]
 	conns        recycler[Conn]
 	subs         recycler[Sub]
 	actions      recycler[actionRun]

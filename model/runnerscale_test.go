@@ -194,3 +194,29 @@ actions:
 		t.Errorf("a recycled run allocates %.2f objects a publish and request, want at most 3 (the request's subjects)", per)
 	}
 }
+
+// TestRecycledNextMsgActionAllocs: next_msg actions allocate nothing per
+// action in a recycled run: each action's loop of calls is a nextMsgCall
+// of the Runner's last run, its done bound once (World.nextMsgCalls).
+// Catches nextMsgCalls making its nextMsgCall anew (2 an action with its
+// bound done).
+func TestRecycledNextMsgActionAllocs(t *testing.T) {
+	per := recycledAllocsPer(t, func(n int) *scenario.Scenario {
+		sc, err := scenario.Parse("nextmsg.yaml", []byte(`
+name: nextmsg
+clients: [{name: app}]
+subscriptions: [{id: s, client: app, subject: x, type: sync}]
+actions:
+  - {at: 0s, next_msg: {sub: s, timeout: 1ms}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range n - 1 {
+			sc.Actions = append(sc.Actions, sc.Actions[0])
+		}
+		return sc
+	})
+	if per > 0.5 {
+		t.Errorf("a recycled run allocates %.2f objects a next_msg action, want none", per)
+	}
+}

@@ -172,6 +172,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.rc.requests.rewind()
 	w.rc.actionWaits.rewind()
 	w.rc.pendingCalls.rewind()
+	w.rc.nextMsgCalls.rewind()
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
 	w.published = reuse(maps.published, len(sc.Actions))
 	if cfg.Trace {
@@ -1063,8 +1064,11 @@ func (w *World) subscribeDeferred(c *Conn, spec *scenario.Subscription) string {
 // must not grow the stack), until the record budget stops the run; a call
 // that waits continues the loop when it returns.
 func (w *World) nextMsgCalls(src string, a *scenario.NextMsg) {
-	c := &nextMsgCall{w: w, src: src, a: a, client: w.sc.Sub(a.Sub).Client}
-	c.doneFn = c.done
+	c := w.rc.nextMsgCalls.take()
+	if c.doneFn == nil {
+		c.doneFn = c.done
+	}
+	*c = nextMsgCall{w: w, src: src, a: a, client: w.sc.Sub(a.Sub).Client, doneFn: c.doneFn}
 	c.from(0)
 }
 
@@ -1074,7 +1078,8 @@ func (w *World) nextMsgCalls(src string, a *scenario.NextMsg) {
 // is made only then: a next_msg action makes up to 50 calls in a
 // generated scenario, and a closure per call (with the two flags it
 // shared with the loop) cost three allocations each, the largest source
-// of a `drainsim check` scenario's.
+// of a `drainsim check` scenario's. A Runner reuses its nextMsgCalls
+// from run to run (recyclers.nextMsgCalls), done bound once.
 type nextMsgCall struct {
 	w        *World
 	src      string
