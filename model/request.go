@@ -164,3 +164,15 @@ func (c *Conn) clearPendingRequests() {
 		c.settleRequest(r, err)
 	}
 }
+
+// droppedSilently is the lost reason of a publish that a profile drops
+// silently (SilentPublishDrop) where it would fail with err,
+// ErrConnectionClosed or ErrConnectionDraining: a constant, where
+// concatenating it for every such publish was 5 % of the bytes a check
+// scenario allocated.
+func droppedSilently(err string) string {
+	if err == ErrConnectionClosed {
+		return "dropped silently: " + ErrConnectionClosed
+	}
+	return "dropped silently: " + ErrConnectionDraining
+}

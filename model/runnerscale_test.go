@@ -220,3 +220,26 @@ actions:
 		t.Errorf("a recycled run allocates %.2f objects a next_msg action, want none", per)
 	}
 }
+
+// TestRecycledSilentDropAllocsPerPublish: a publish that ruby-em drops
+// silently after close allocates nothing in a recycled run: its lost
+// reason is a constant (droppedSilently). Catches the reason concatenated
+// for every publish (1 a publish).
+func TestRecycledSilentDropAllocsPerPublish(t *testing.T) {
+	per := recycledAllocsPer(t, func(n int) *scenario.Scenario {
+		sc, err := scenario.Parse("silent.yaml", []byte(fmt.Sprintf(`
+name: silent
+profile: ruby-em
+clients: [{name: app}]
+actions:
+  - {at: 0s, close: {client: app}}
+  - {at: 1ms, publish: {client: app, subject: x, count: %d}}`, n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	})
+	if per > 0.5 {
+		t.Errorf("a recycled run allocates %.2f objects a silently dropped publish, want none", per)
+	}
+}
