@@ -13,11 +13,16 @@ import (
 // of the same scenario left its memory: the difference between n = 200
 // and n = 100, over 100, so that the run's fixed allocations cancel.
 func recycledAllocsPer(t *testing.T, sc func(n int) *scenario.Scenario) float64 {
+	return recycledAllocsPerWith(t, Config{}, sc)
+}
+
+// recycledAllocsPerWith is recycledAllocsPer of runs made with cfg.
+func recycledAllocsPerWith(t *testing.T, cfg Config, sc func(n int) *scenario.Scenario) float64 {
 	allocs := func(n int) float64 {
 		sc := sc(n)
 		var r Runner
 		run := func() {
-			if _, err := r.Run(sc, Config{}); err != nil {
+			if _, err := r.Run(sc, cfg); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -241,5 +246,29 @@ actions:
 	})
 	if per > 0.5 {
 		t.Errorf("a recycled run allocates %.2f objects a silently dropped publish, want none", per)
+	}
+}
+
+// TestRecycledTracedCallAllocs: a traced run (check's determinism
+// reruns) records a call with a subscription and a message, five trace
+// fields, without allocating in a recycled run: traceCall's field list
+// has room for all five on the stack. Catches a list of four (1 a call,
+// grown on the heap).
+func TestRecycledTracedCallAllocs(t *testing.T) {
+	per := recycledAllocsPerWith(t, Config{Trace: true}, func(calls int) *scenario.Scenario {
+		sc, err := scenario.Parse("traced.yaml", []byte(fmt.Sprintf(`
+name: traced
+clients: [{name: app}]
+subscriptions: [{id: s, client: app, subject: x, type: sync}]
+actions:
+  - {at: 0s, publish: {client: app, subject: x, count: %[1]d}}
+  - {at: 1ms, next_msg: {sub: s, timeout: 1ms, count: %[1]d}}`, calls)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	})
+	if per > 0.5 {
+		t.Errorf("a recycled traced run allocates %.2f objects a publish and NextMsg call, want none", per)
 	}
 }

@@ -646,7 +646,11 @@ func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) *CallReco
 // and registers a trace needs.
 func (w *World) traceCall(cs *callSite, err string, msg int) {
 	l := w.ledger
-	fs := make([]sim.Field, 0, 4)
+	// Room for all five fields, so that the list stays on the stack: with
+	// four, a call with a subscription and a message grew it on the heap,
+	// a sixth of the bytes `drainsim check` allocated (its determinism
+	// reruns are traced).
+	fs := make([]sim.Field, 0, 5)
 	fs = append(fs, sim.Str("source", l.Str(cs.source)))
 	if cs.sub != 0 {
 		fs = append(fs, sim.Str("sub", l.Str(cs.sub)))
