@@ -543,7 +543,7 @@ func (c *Conn) publishMsg(pm *pubMsg, plain bool) (string, int) {
 	if err != "" {
 		if w.profile.SilentPublishDrop && (err == ErrConnectionClosed || err == ErrConnectionDraining) {
 			l.settle(m, MsgLostUnsent)
-			m.LostReason = l.Intern("dropped silently: " + err)
+			m.LostReason = l.Intern(droppedSilently(err))
 			return "", m.ID
 		}
 		l.settle(m, MsgRefused)

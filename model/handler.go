@@ -25,10 +25,22 @@ type callback struct {
 	// that its return costs no frame of serviceDone's; else serviceDone.
 	serviceFn func()
 	direct    bool
+	// onLoopFn is serviceOnLoop, what the service timer of an awaiting
+	// handler on an event loop calls (awaitsOnLoop): bound once per
+	// callback value, where wrapping serviceFn with Conn.onLoop made a
+	// closure for every message.
+	onLoopFn func()
 }
 
+// newCallback gives concurrent subscription s a callback for its next
+// message, a value of an earlier run where the Runner has one
+// (recyclers.callbacks) with its method values bound: a callback and its
+// service function were a seventh of the bytes a check scenario
+// allocated. A callback stays its run's until the run ends, so a
+// cancelled one's pending timer never reaches another message's.
 func newCallback(s *Sub) *callback {
-	cb := &callback{}
+	cb := s.c.w.rc.callbacks.take()
+	*cb = callback{serviceFn: cb.serviceFn, direct: cb.direct, onLoopFn: cb.onLoopFn}
 	cb.bind(s)
 	return cb
 }
@@ -98,9 +110,17 @@ func (s *Sub) startCallback(q queued) {
 	case awaitsOnLoop:
 		// The callback arms a timer of the loop and returns; its
 		// actions run when the timer fires.
-		w.sim.After(busy, s.c.onLoop(cb.serviceFn))
+		if cb.onLoopFn == nil {
+			cb.onLoopFn = cb.serviceOnLoop
+		}
+		w.sim.After(busy, cb.onLoopFn)
 	}
 }
+
+// serviceOnLoop runs cb's service function as an event of its
+// connection's loop (Conn.runOnLoop): the end of an awaiting handler's
+// time on an event loop's client.
+func (cb *callback) serviceOnLoop() { cb.s.c.runOnLoop(cb.serviceFn) }
 
 // handlerRun is how a subscription's callback spends its service time:
 // a property of the handler (Blocking) and the profile (EventLoop), so
@@ -258,18 +278,19 @@ func (cb *callback) runActions(i int) {
 	}
 	w := s.c.w
 	c := s.c
-	src := s.rec.ID + "#" + strconv.Itoa(cb.n)
+	src := callbackSource(s.rec.ID, cb.n)
 	msg := w.ledger.Message(w.ledger.Deliveries[cb.d].Msg)
 	for ; i < len(acts); i++ {
 		a := &acts[i]
 		if a.Nth > 0 && a.Nth != cb.n {
 			continue
 		}
-		now := w.sim.Now()
-		rec := func(err string, id int) {
-			w.call(src, a.Kind(), c.name, s.rec.ID, now, err, id)
-		}
-		next := i + 1
+		// call records the action's calls: a value, so that rec stays on
+		// the stack and the actions that wait keep it in their actionWait
+		// (a closure they shared was the largest object a check scenario
+		// allocated).
+		call := actCall{w: w, src: src, verb: a.Kind(), now: w.sim.Now()}
+		rec := func(err string, id int) { call.rec(c.name, s.rec.ID, err, id) }
 		switch {
 		case a.Reply != nil:
 			if msg.Reply == 0 {
@@ -279,22 +300,17 @@ func (cb *callback) runActions(i int) {
 			rec(c.reply(c.w.ledger.Str(msg.Reply), a.Reply.Size))
 		case a.Publish != nil:
 			p := a.Publish
-			w.repeat(p.Count, p.Interval, func() {
-				if !cb.cancelled {
-					rec(c.publish(p.Subject, p.Reply, p.Size, p.Headers, true))
-				}
-			},
-				func() { cb.runActions(next) })
+			cb.newWait(i, call).publishes()
 			if p.Count > 1 && p.Interval > 0 && !s.spec.Handler.Blocking {
 				s.yield()
 			}
 			return
 		case a.Request != nil:
-			cb.requests(a, src, 0, func() { cb.runActions(next) })
+			cb.newWait(i, call).requests()
 			s.yield()
 			return
 		case a.Sleep != nil:
-			resume := func() { cb.runActions(next) }
+			resume := cb.newWait(i, call).resumeFn
 			if !cb.blocking() {
 				resume = c.onLoop(resume)
 			}
@@ -306,7 +322,7 @@ func (cb *callback) runActions(i int) {
 		case a.Unsubscribe != nil:
 			rec(s.Unsubscribe(), 0)
 		case a.DrainSub != nil:
-			s.DrainCall(c.drainTimeoutFor(a.DrainSub), func(err string) { rec(err, 0); cb.runActions(next) })
+			s.DrainCall(c.drainTimeoutFor(a.DrainSub), cb.newWait(i, call).drainedFn)
 			return
 		case a.Subscribe != nil:
 			rec(w.subscribeDeferred(c, w.sc.Sub(a.Subscribe.Sub)), 0)
@@ -315,11 +331,11 @@ func (cb *callback) runActions(i int) {
 			rec(c.Drain(), 0)
 			if c.drainStarts != starts {
 				// The callback waits until the drain is done.
-				c.drainWaiters = append(c.drainWaiters, func() { cb.runActions(next) })
+				c.drainWaiters = append(c.drainWaiters, cb.newWait(i, call).resumeFn)
 				return
 			}
 		case a.Drain != nil && c.w.profile.DrainCallFlushes:
-			c.DrainCall(func(err string) { rec(err, 0); cb.runActions(next) })
+			c.DrainCall(cb.newWait(i, call).drainedFn)
 			return
 		case a.Drain != nil:
 			rec(c.drainFromCallback(s), 0)
@@ -330,32 +346,137 @@ func (cb *callback) runActions(i int) {
 	cb.finish()
 }
 
-// requests makes a handler's request action: Count requests, one after the
-// other, each waiting for its reply or timeout, Interval apart.
-func (cb *callback) requests(a *scenario.HandlerAction, src string, k int, then func()) {
-	r := a.Request
+// callbackSource is the source of the calls a subscription's n-th
+// callback makes, "sub#n", made in one allocation: concatenating the
+// formatted count made two for every count past 99.
+func callbackSource(sub string, n int) string {
+	var buf [48]byte
+	return string(strconv.AppendInt(append(append(buf[:0], sub...), '#'), int64(n), 10))
+}
+
+// actionWait is a handler action that waits, for the callback that runs
+// it (runActions): a publish of a count, requests, a sleep, a drain. It
+// holds what its events need: the action, its call value (the time of
+// the call it makes), the calls made, and the events themselves, bound
+// once per value: a Runner reuses its actionWaits from run to run
+// (recyclers.actionWaits), where a closure for each event (the action's
+// continuation, every call of a publish or request, the step of repeat)
+// were a fifth of the bytes a check scenario allocated. An actionWait
+// stays its run's until the run ends, however long a timer still reaches
+// it; a callback waits for one action at a time, and a cancelled one's
+// events end at its cancelled flag.
+type actionWait struct {
+	cb   *callback
+	a    *scenario.HandlerAction
+	next int     // the action after it
+	call actCall // records its calls
+	k    int     // calls made (publish, request)
+	// blocking: a request of a callback that holds its loop, which
+	// gives the loop back while it waits (requests).
+	blocking bool
+
+	resumeFn, publishFn, requestFn func()
+	requestDoneFn                  func(err string, msg int)
+	drainedFn                      func(err string)
+}
+
+// newWait gives cb an actionWait for its i-th action, whose calls call
+// records, from the Runner's arena.
+func (cb *callback) newWait(i int, call actCall) *actionWait {
+	aw := cb.s.c.w.rc.actionWaits.take()
+	if aw.resumeFn == nil {
+		aw.resumeFn, aw.publishFn, aw.requestFn = aw.resume, aw.publishAgain, aw.requests
+		aw.requestDoneFn, aw.drainedFn = aw.requestDone, aw.drained
+	}
+	*aw = actionWait{cb: cb, a: &cb.s.spec.Handler.Actions[i], next: i + 1, call: call,
+		resumeFn: aw.resumeFn, publishFn: aw.publishFn, requestFn: aw.requestFn,
+		requestDoneFn: aw.requestDoneFn, drainedFn: aw.drainedFn}
+	return aw
+}
+
+// resume runs the callback's actions after this one.
+func (aw *actionWait) resume() { aw.cb.runActions(aw.next) }
+
+// rec records one call of the action.
+func (aw *actionWait) rec(err string, id int) {
+	s := aw.cb.s
+	aw.call.rec(s.c.name, s.rec.ID, err, id)
+}
+
+// drained records a drain call's return and resumes the callback.
+func (aw *actionWait) drained(err string) {
+	aw.rec(err, 0)
+	aw.resume()
+}
+
+// publishes makes a publish action's calls from the k-th on, Interval
+// apart (the callback is busy meanwhile), then resumes the callback.
+// Calls without an interval are made in one loop, which ends, without
+// resuming, when the record budget stops the run.
+func (aw *actionWait) publishes() {
+	p, w := aw.a.Publish, aw.cb.s.c.w
+	for ; aw.k < max(p.Count, 1); aw.k++ {
+		if w.sim.Stopping() {
+			return
+		}
+		if aw.k > 0 && p.Interval > 0 {
+			w.sim.After(p.Interval, aw.publishFn)
+			return
+		}
+		aw.publish()
+	}
+	aw.resume()
+}
+
+// publishAgain makes the call an interval waited for, then the rest.
+func (aw *actionWait) publishAgain() {
+	aw.publish()
+	aw.k++
+	aw.publishes()
+}
+
+// publish makes one call of a publish action, unless the callback was
+// cancelled.
+func (aw *actionWait) publish() {
+	if aw.cb.cancelled {
+		return
+	}
+	p := aw.a.Publish
+	aw.rec(aw.cb.s.c.publish(p.Subject, p.Reply, p.Size, p.Headers, true))
+}
+
+// requests makes a handler's request action from its k-th request on:
+// Count requests, one after the other, each waiting for its reply or
+// timeout, Interval apart; then resumes the callback.
+func (aw *actionWait) requests() {
+	cb, r := aw.cb, aw.a.Request
 	if cb.cancelled {
 		return
 	}
-	if k >= max(r.Count, 1) {
-		then()
+	if aw.k >= max(r.Count, 1) {
+		aw.resume()
 		return
 	}
-	s := cb.s
-	w, c := s.c.w, s.c
-	start := w.sim.Now()
-	blocking := cb.blocking()
-	if blocking {
+	c := cb.s.c
+	aw.call.verb, aw.call.now = "request", c.w.sim.Now()
+	aw.blocking = cb.blocking()
+	if aw.blocking {
 		// A Fiber-based request yields: the callback gives the loop back
 		// while it waits, and takes it again when the reply or timeout
 		// resumes it.
 		c.release()
 	}
-	c.Request(r.Subject, r.Size, r.Timeout, func(err string, id int) {
-		if blocking && !cb.cancelled {
-			c.hold()
-		}
-		w.call(src, "request", c.name, s.rec.ID, start, err, id)
-		w.sim.After(r.Interval, func() { cb.requests(a, src, k+1, then) })
-	})
+	c.Request(r.Subject, r.Size, r.Timeout, aw.requestDoneFn)
+}
+
+// requestDone records the k-th request's return and makes the next one
+// an interval later.
+func (aw *actionWait) requestDone(err string, id int) {
+	cb := aw.cb
+	if aw.blocking && !cb.cancelled {
+		cb.s.c.hold()
+	}
+	aw.rec(err, id)
+	aw.k++
+	cb.s.c.w.sim.After(aw.a.Request.Interval, aw.requestFn)
 }

@@ -67,15 +67,24 @@ const (
 
 // recyclers are the objects of earlier runs that a run resets rather than
 // allocates: newConn, newSub, actionCalls, Server.accept and
-// Server.processSub take from them, and newConn and newSub the records.
+// Server.processSub take from them, newConn and newSub the records, and
+// newCallback, newRequest, newWait, newPendingCall and nextMsgCalls the
+// concurrent subscriptions' callbacks, the requests, the handler actions
+// that wait, the actions' calls that return later and next_msg actions'
+// loops.
 type recyclers struct {
-	conns       recycler[Conn]
-	subs        recycler[Sub]
-	actions     recycler[actionRun]
-	serverConns recycler[serverConn]
-	serverSubs  recycler[serverSub]
-	connRecs    recycler[ConnRecord]
-	subRecs     recycler[SubRecord]
+	callbacks    arena[callback]
+	requests     arena[request]
+	actionWaits  arena[actionWait]
+	pendingCalls arena[pendingCall]
+	nextMsgCalls arena[nextMsgCall]
+	conns        recycler[Conn]
+	subs         recycler[Sub]
+	actions      recycler[actionRun]
+	serverConns  recycler[serverConn]
+	serverSubs   recycler[serverSub]
+	connRecs     recycler[ConnRecord]
+	subRecs      recycler[SubRecord]
 }
 
 // recycler holds objects of earlier runs for a run to reset (free), and

@@ -80,7 +80,7 @@ func (t *triggers) fire(i int) {
 	}
 	a := &w.sc.Actions[i]
 	w.trace("scenario", "trigger", sim.Str("source", w.actionSource(i)), sim.Str("event", a.After.Event.String()), sim.Dur("delay", a.After.Delay))
-	w.sim.After(a.After.Delay, w.onActionLoop(a, w.actionCalls(i)))
+	w.sim.After(a.After.Delay, w.actionCalls(i))
 }
 
 // callback is a callback of s entered (CallbackStart) or returned

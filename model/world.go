@@ -181,6 +181,11 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.rc.subs.reserve(len(sc.Subs))
 	w.rc.subRecs.reserve(len(sc.Subs))
 	w.rc.actions.reserve(len(sc.Actions))
+	w.rc.callbacks.rewind()
+	w.rc.requests.rewind()
+	w.rc.actionWaits.rewind()
+	w.rc.pendingCalls.rewind()
+	w.rc.nextMsgCalls.rewind()
 	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
 	w.published = reuse(maps.published, len(sc.Actions))
 	if cfg.Trace {
@@ -245,7 +250,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	}
 	for i := range sc.Actions {
 		if a := &sc.Actions[i]; a.After == nil {
-			w.sim.At(sim.Time(a.At), w.onActionLoop(a, w.actionCalls(i)))
+			w.sim.At(sim.Time(a.At), w.actionCalls(i))
 		}
 	}
 	w.trig = newTriggers(w)
@@ -536,14 +541,15 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	if s.subKept == nil { // a new subscription
 		s.subKept = &subKept{topFn: s.top}
 	}
-	*s = Sub{subKept: s.subKept}
+	live := emptied(s.live) // its array serves again
+	*s = Sub{subKept: s.subKept, live: live}
 	s.c, s.spec, s.sid, s.subject, s.mux = c, spec, c.nextSid, subject, mux
 	s.inSubs, s.waiting, s.curLen = true, true, -1
 	s.statusListening = spec != nil && spec.StatusEvents
 	s.pending = w.pool.takePending(expect)
 	s.msgsLim, s.byteLim = c.opts.pendingMsgsLimit, c.opts.pendingBytesLimit
 	s.runs, s.mut = runsFor(w.profile, spec), w.mut
-	s.serial = callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct}
+	s.serial = callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct, onLoopFn: s.serial.onLoopFn}
 	s.nextWaiters, s.woken = emptied(s.nextWaiters), emptied(s.woken)
 	s.nextWaits.rewind()
 	if !c.w.profile.Concurrent {
@@ -697,7 +703,11 @@ func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) {
 // and registers a trace needs.
 func (w *World) traceCall(cs *callSite, err string, msg int) {
 	l := w.ledger
-	fs := make([]sim.Field, 0, 4)
+	// Room for all five fields, so that the list stays on the stack: with
+	// four, a call with a subscription and a message grew it on the heap,
+	// a sixth of the bytes `drainsim check` allocated (its determinism
+	// reruns are traced).
+	fs := make([]sim.Field, 0, 5)
 	fs = append(fs, sim.Str("source", l.Str(cs.source)))
 	if cs.sub != 0 {
 		fs = append(fs, sim.Str("sub", l.Str(cs.sub)))
@@ -797,10 +807,11 @@ func (w *World) restartServer(d time.Duration) {
 	})
 }
 
-// actionCalls returns the event that makes action i's calls. An action
-// with a count makes them from one self-rescheduling event: all at once
-// when the interval is zero, until the record budget stops the run. The
-// event is an actionRun of the Runner's previous run when there is one.
+// actionCalls returns the event that makes action i's calls, an event of
+// its client's loop under an event-loop profile (actionRun.event). An
+// action with a count makes them from one self-rescheduling event: all at
+// once when the interval is zero, until the record budget stops the run.
+// The event is an actionRun of the Runner's previous run when there is one.
 func (w *World) actionCalls(i int) func() {
 	a := &w.sc.Actions[i]
 	count, interval := 1, time.Duration(0)
@@ -812,11 +823,11 @@ func (w *World) actionCalls(i int) func() {
 	}
 	ar := w.rc.actions.take()
 	if ar.fn == nil { // a new action event
-		ar.fn = ar.fire
+		ar.fn, ar.onLoopFn = ar.fire, ar.fireOnLoop
 	}
-	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn}
+	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn, onLoopFn: ar.onLoopFn, loop: w.actionLoop(a)}
 	w.actionRuns = append(w.actionRuns, ar)
-	return ar.fn
+	return ar.event()
 }
 
 // actionRun is the state of one action's calls: k of count made, one
@@ -829,7 +840,26 @@ type actionRun struct {
 	interval    time.Duration
 	fn          func()  // fire
 	site        pubSite // a publish action's, prepared by its first call
+	// loop is the connection whose event loop runs the action's calls
+	// (actionLoop), nil when they need none; onLoopFn is fireOnLoop,
+	// bound once as fn is: wrapping fn with Conn.onLoop for every event
+	// was a twelfth of the bytes a check scenario allocated.
+	loop     *Conn
+	onLoopFn func()
 }
+
+// event is what makes the action's next calls: fire, as an event of its
+// client's loop where it has one.
+func (ar *actionRun) event() func() {
+	if ar.loop == nil {
+		return ar.fn
+	}
+	return ar.onLoopFn
+}
+
+// fireOnLoop fires the action as an event of its client's loop
+// (Conn.runOnLoop).
+func (ar *actionRun) fireOnLoop() { ar.loop.runOnLoop(ar.fn) }
 
 // fire makes the action's next calls.
 func (ar *actionRun) fire() {
@@ -856,14 +886,16 @@ func (ar *actionRun) fire() {
 		}
 	}
 	if ar.k < ar.count && !w.sim.Stopping() {
-		w.sim.After(ar.interval, w.onActionLoop(a, ar.fn))
+		w.sim.After(ar.interval, ar.event())
 	}
 }
 
-// none.
-func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
+// actionLoop is the connection whose event loop runs action a's calls:
+// its client's under an event-loop profile (Profile.EventLoop), nil
+// under any other or for an action of no client.
+func (w *World) actionLoop(a *scenario.Action) *Conn {
 	if !w.profile.EventLoop {
-		return fn
+		return nil
 	}
 	client := ""
 	switch {
@@ -890,9 +922,9 @@ func (w *World) onActionLoop(a *scenario.Action, fn func()) func() {
 	case a.Counters != nil:
 		client = w.sc.Sub(a.Counters.Sub).Client
 	default:
-		return fn
+		return nil
 	}
-	return w.conns[w.clientIndex(client)].onLoop(fn)
+	return w.conns[w.clientIndex(client)]
 }
 
 // pubSite is a publish action's message and call site, made on the
@@ -934,10 +966,10 @@ func (w *World) act(i int) {
 	switch {
 	case a.Request != nil:
 		r := a.Request
-		conn(r.Client).Request(r.Subject, r.Size, r.Timeout, func(err string, msg int) { call.rec(r.Client, "", err, msg) })
+		conn(r.Client).Request(r.Subject, r.Size, r.Timeout, w.newPendingCall(call, r.Client, "").returnedMsgFn)
 	case a.Flush != nil:
 		f := a.Flush
-		conn(f.Client).Flush(f.Timeout, func(err string) { call.rec(f.Client, "", err, 0) })
+		conn(f.Client).Flush(f.Timeout, w.newPendingCall(call, f.Client, "").returnedFn)
 	case a.Subscribe != nil:
 		spec := w.sc.Sub(a.Subscribe.Sub)
 		call.rec(spec.Client, spec.ID, w.subscribeDeferred(conn(spec.Client), spec), 0)
@@ -959,12 +991,12 @@ func (w *World) act(i int) {
 			call.rec(client, a.DrainSub.Sub, err, 0)
 			break
 		}
-		s.DrainCall(s.c.drainTimeoutFor(a.DrainSub), func(err string) { call.rec(client, a.DrainSub.Sub, err, 0) })
+		s.DrainCall(s.c.drainTimeoutFor(a.DrainSub), w.newPendingCall(call, client, a.DrainSub.Sub).returnedFn)
 	case a.Drain != nil:
 		// DrainCall but for its closure, made only for a call that waits.
 		c := conn(a.Drain.Client)
 		if err, waits := c.drainCall(); waits {
-			c.drainCallDone = func(err string) { call.rec(a.Drain.Client, "", err, 0) }
+			c.drainCallDone = w.newPendingCall(call, a.Drain.Client, "").returnedFn
 		} else {
 			call.rec(a.Drain.Client, "", err, 0)
 		}
@@ -1021,6 +1053,37 @@ func (c actCall) rec(client, sub, err string, msg int) {
 	c.w.call(c.src, c.verb, client, sub, c.now, err, msg)
 }
 
+// pendingCall is an action's call that returns later (a request, a
+// flush, a drain): its actCall and who made it, with the callbacks that
+// record its return bound once per value. A Runner reuses its
+// pendingCalls from run to run (recyclers.pendingCalls), where a closure
+// for each such call was a tenth of the bytes a check scenario
+// allocated; a pendingCall stays its run's until the run ends.
+type pendingCall struct {
+	call          actCall
+	client, sub   string
+	returnedFn    func(err string)          // returned
+	returnedMsgFn func(err string, msg int) // returnedMsg
+}
+
+// newPendingCall gives a pendingCall of client (and subscription sub)
+// whose return call records.
+func (w *World) newPendingCall(call actCall, client, sub string) *pendingCall {
+	pc := w.rc.pendingCalls.take()
+	if pc.returnedFn == nil {
+		pc.returnedFn, pc.returnedMsgFn = pc.returned, pc.returnedMsg
+	}
+	*pc = pendingCall{call: call, client: client, sub: sub, returnedFn: pc.returnedFn, returnedMsgFn: pc.returnedMsgFn}
+	return pc
+}
+
+// returned records the call's return with err.
+func (pc *pendingCall) returned(err string) { pc.returnedMsg(err, 0) }
+
+// returnedMsg records the call's return with err and message msg (a
+// request's).
+func (pc *pendingCall) returnedMsg(err string, msg int) { pc.call.rec(pc.client, pc.sub, err, msg) }
+
 // subByID returns the subscription with scenario id, nil if it has not
 // subscribed. Its index (w.subs) is made here, from every subscription
 // made so far, rather than by newSub: most runs never look one up, and a
@@ -1069,8 +1132,11 @@ func (w *World) subscribeDeferred(c *Conn, spec *scenario.Subscription) string {
 // must not grow the stack), until the record budget stops the run; a call
 // that waits continues the loop when it returns.
 func (w *World) nextMsgCalls(src string, a *scenario.NextMsg) {
-	c := &nextMsgCall{w: w, src: src, a: a, client: w.sc.Sub(a.Sub).Client}
-	c.doneFn = c.done
+	c := w.rc.nextMsgCalls.take()
+	if c.doneFn == nil {
+		c.doneFn = c.done
+	}
+	*c = nextMsgCall{w: w, src: src, a: a, client: w.sc.Sub(a.Sub).Client, doneFn: c.doneFn}
 	c.from(0)
 }
 
@@ -1080,7 +1146,8 @@ func (w *World) nextMsgCalls(src string, a *scenario.NextMsg) {
 // is made only then: a next_msg action makes up to 50 calls in a
 // generated scenario, and a closure per call (with the two flags it
 // shared with the loop) cost three allocations each, the largest source
-// of a `drainsim check` scenario's.
+// of a `drainsim check` scenario's. A Runner reuses its nextMsgCalls
+// from run to run (recyclers.nextMsgCalls), done bound once.
 type nextMsgCall struct {
 	w        *World
 	src      string
@@ -1118,27 +1185,6 @@ func (c *nextMsgCall) done(err string, msg int) {
 	if c.waited {
 		c.from(c.k + 1)
 	}
-}
-
-// repeat calls fn count times, interval apart (the caller is busy
-// meanwhile), then then. Calls without an interval are made in one loop,
-// which ends, without then, when the record budget stops the run.
-func (w *World) repeat(count int, interval time.Duration, fn, then func()) {
-	var step func(k int)
-	step = func(k int) {
-		for ; k < max(count, 1); k++ {
-			if w.sim.Stopping() {
-				return
-			}
-			if k > 0 && interval > 0 {
-				w.sim.After(interval, func() { fn(); step(k + 1) })
-				return
-			}
-			fn()
-		}
-		then()
-	}
-	step(0)
 }
 
 // finish gives every message and delivery still in transit its final fate,
@@ -1227,16 +1273,20 @@ func checkProfileAPI(sc *scenario.Scenario, p *Profile) error {
 	if p.SubDrainAPI {
 		return nil
 	}
-	msg := "profile " + p.Name + " (" + p.Library + ") has no subscription drain; drain the connection instead"
+	// The message is made only for a refusal, as checkHeadersAPI's is.
+	refuse := func(line int, field string) error {
+		return &scenario.Error{File: sc.File, Line: line, Field: field,
+			Msg: "profile " + p.Name + " (" + p.Library + ") has no subscription drain; drain the connection instead"}
+	}
 	for i := range sc.Actions {
 		if sc.Actions[i].DrainSub != nil {
-			return &scenario.Error{File: sc.File, Line: sc.Actions[i].Line, Field: "actions[" + strconv.Itoa(i) + "].drain_sub", Msg: msg}
+			return refuse(sc.Actions[i].Line, "actions["+strconv.Itoa(i)+"].drain_sub")
 		}
 	}
 	for i := range sc.Subs {
 		for j, a := range sc.Subs[i].Handler.Actions {
 			if a.DrainSub != nil {
-				return &scenario.Error{File: sc.File, Line: a.Line, Field: "subscriptions[" + strconv.Itoa(i) + "].handler.actions[" + strconv.Itoa(j) + "].drain_sub", Msg: msg}
+				return refuse(a.Line, "subscriptions["+strconv.Itoa(i)+"].handler.actions["+strconv.Itoa(j)+"].drain_sub")
 			}
 		}
 	}

@@ -56,11 +56,16 @@ func someDrainRemoval(r *model.Result) bool {
 }
 
 // someQueueGroup: a queue group has two members or more.
-func someQueueGroup(r *model.Result) bool { return len(queueGroups(r)) > 0 }
+func someQueueGroup(r *model.Result) bool {
+	for range queueGroups(r) {
+		return true
+	}
+	return false
+}
 
 // someQueueMemberDrained: a member of such a queue group started draining.
 func someQueueMemberDrained(r *model.Result) bool {
-	for _, g := range queueGroups(r) {
+	for g := range queueGroups(r) {
 		for _, s := range g {
 			if drainStart(s, r.Conn(s.Client)) != model.NoTime {
 				return true

@@ -53,7 +53,7 @@ func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool
 		return false
 	}
 	if d.Reason == model.DropRouteNoFallback {
-		for _, g := range queueGroups(r) {
+		for g := range queueGroups(r) {
 			if l := liveReplacement(r, g, s); slices.Contains(g, s) && l != nil && !acrossGateway(r, s.Client, l.Client) {
 				return false
 			}

@@ -1,6 +1,11 @@
 package props
 
-import "testing"
+import (
+	"slices"
+	"testing"
+
+	"github.com/drainsim/drainsim/model"
+)
 
 // TestCountsLentZeroed: a count list takeCounts lends is n zeros, even
 // when the pool hands back one a check filled and returned. Catches a
@@ -19,5 +24,31 @@ func TestCountsLentZeroed(t *testing.T) {
 			(*p)[i] = 7
 		}
 		putCounts(p)
+	}
+}
+
+// TestMessagesBySubject: messagesBySubject lists every message once, by
+// subject and, within a subject, in the order they were published, which
+// is the order replies-reach-requester reports a request's replies in.
+// Catches a sort without the tie on the index (an unstable sort reorders
+// a subject's messages once there are more than a dozen) and an index
+// list that is not filled before it is sorted.
+func TestMessagesBySubject(t *testing.T) {
+	msgs := make([]model.Message, 100)
+	for i := range msgs {
+		msgs[i].Subject = model.Str(1 + (i*7)%3)
+	}
+	lent := messagesBySubject(msgs)
+	defer putCounts(lent)
+	var want []int32
+	for s := model.Str(1); s <= 3; s++ {
+		for i := range msgs {
+			if msgs[i].Subject == s {
+				want = append(want, int32(i))
+			}
+		}
+	}
+	if !slices.Equal(*lent, want) {
+		t.Errorf("messagesBySubject = %v, want %v", *lent, want)
 	}
 }

@@ -1,6 +1,7 @@
 package props
 
 import (
+	"iter"
 	"slices"
 	"sync"
 	"time"
@@ -329,35 +330,40 @@ func (f *connFinder) of(client model.Str) *model.ConnRecord {
 	return f.c
 }
 
-// queueGroups returns the members of each queue group (same subject and
-// queue name), in subscription order, skipping groups of one.
-func queueGroups(r *model.Result) [][]*model.SubRecord {
-	var groups [][]*model.SubRecord
-	for i, s := range r.Subs {
-		if s.Queue == "" {
-			continue
-		}
-		first := true
-		for _, p := range r.Subs[:i] {
-			if p.Queue == s.Queue && p.Subject == s.Subject {
-				first = false
-				break
+// queueGroups yields the members of each queue group (same subject and
+// queue name), in subscription order, skipping groups of one. It yields
+// every group in one list, refilled for the next: a caller keeps no group
+// past its turn. A list for each group and a list of them were made for
+// every check of every result.
+func queueGroups(r *model.Result) iter.Seq[[]*model.SubRecord] {
+	return func(yield func([]*model.SubRecord) bool) {
+		var buf [8]*model.SubRecord
+		g := buf[:0]
+		for i, s := range r.Subs {
+			if s.Queue == "" {
+				continue
 			}
-		}
-		if !first {
-			continue
-		}
-		g := []*model.SubRecord{s}
-		for _, o := range r.Subs[i+1:] {
-			if o.Queue == s.Queue && o.Subject == s.Subject {
-				g = append(g, o)
+			first := true
+			for _, p := range r.Subs[:i] {
+				if p.Queue == s.Queue && p.Subject == s.Subject {
+					first = false
+					break
+				}
 			}
-		}
-		if len(g) > 1 {
-			groups = append(groups, g)
+			if !first {
+				continue
+			}
+			g = append(g[:0], s)
+			for _, o := range r.Subs[i+1:] {
+				if o.Queue == s.Queue && o.Subject == s.Subject {
+					g = append(g, o)
+				}
+			}
+			if len(g) > 1 && !yield(g) {
+				return
+			}
 		}
 	}
-	return groups
 }
 
 // countLists lends the checks that count per message or delivery
