@@ -28,7 +28,7 @@ func BenchmarkBacklog(b *testing.B) {
 // model.Run hands its records over with its Result, so that each run's
 // are fresh memory, cleared by the allocator or faulted in by the kernel
 // before the run writes them: the difference between the two is what the
-// fresh records cost (docs/perf-notes/h19mem.md), and this one's ns/event
+// fresh records cost (docs/performance-history.md, h19mem), and this one's ns/event
 // against Scale/msgs=1k is the model's own growth with the backlog.
 func BenchmarkBacklogRunner(b *testing.B) {
 	const n = 1_000_000

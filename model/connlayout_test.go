@@ -9,7 +9,7 @@ import (
 // and each of its links starts one, so that a link's write-and-arrival
 // fields (its first two lines) are two lines in the array a run's
 // connections are made in, not three, and a thousand Conns use all of the
-// L2's sets (Scale/clients=1k, docs/perf-notes/h19clients.md). Catches a
+// L2's sets (Scale/clients=1k, docs/performance-history.md, h19clients). Catches a
 // field added before fromServer that pushes it off its line (as rec did:
 // 192 -> 200), a field added or removed without connPad following (the
 // message says which connPad fits), a Conn of an even number of lines (16
