@@ -258,6 +258,14 @@ func Replayable(sc *scenario.Scenario) bool {
 	if supported(sc) != nil {
 		return false
 	}
+	return determinedWithoutJitter(sc)
+}
+
+// determinedWithoutJitter is what Replayable asks of a scenario a real
+// stack can play: that it is determined under its profile with the
+// reconnect jitter off (a driver replays reconnects without it), with the
+// harness's tolerance and the perturbations of a replay.
+func determinedWithoutJitter(sc *scenario.Scenario) bool {
 	prof, err := model.LookupProfile(sc.Profile)
 	if err != nil {
 		return false

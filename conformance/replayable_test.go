@@ -42,16 +42,7 @@ func TestReplayableIsPrepared(t *testing.T) {
 // replayablePrepared is Replayable as it was: on Prepare(sc, 1)'s copy.
 func replayablePrepared(sc *scenario.Scenario) bool {
 	p, err := Prepare(sc, 1)
-	if err != nil {
-		return false
-	}
-	prof, err := model.LookupProfile(p.Profile)
-	if err != nil {
-		return false
-	}
-	noJitter := *prof
-	noJitter.ReconnectJitter = 0
-	return agrees(p, &noJitter, DefaultTolerance, replayPerturbations)
+	return err == nil && determinedWithoutJitter(p)
 }
 
 // TestModelViewIsReusable: one modelView, compared with every perturbed
