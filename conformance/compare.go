@@ -84,7 +84,14 @@ func newModelView(m *Side, obs *Observes) *modelView {
 
 // compare is CompareObserved(m, r, tol, obs) for the view of m and obs.
 func (v *modelView) compare(r *Side, tol Tolerance) []Diff {
-	c := &comparer{modelView: v, tol: tol, r: &Side{Outcome: v.obs.Project(r.Outcome, false), Keys: r.Keys}}
+	return v.compareIn(r, tol, new(callGroups))
+}
+
+// compareIn is compare grouping r's calls by source in g's memory, which
+// a caller comparing many sides in turn (agrees) reuses: the groups were
+// a tenth of check --matrix's allocation.
+func (v *modelView) compareIn(r *Side, tol Tolerance, g *callGroups) []Diff {
+	c := &comparer{modelView: v, tol: tol, r: &Side{Outcome: v.obs.Project(r.Outcome, false), Keys: r.Keys}, rGroups: g}
 	c.calls()
 	c.conns()
 	c.subs()
@@ -93,9 +100,10 @@ func (v *modelView) compare(r *Side, tol Tolerance) []Diff {
 
 type comparer struct {
 	*modelView
-	r     *Side
-	tol   Tolerance
-	diffs []Diff
+	r       *Side
+	rGroups *callGroups // where r's calls are grouped by source
+	tol     Tolerance
+	diffs   []Diff
 }
 
 func (c *comparer) add(what string, m, r any) {
@@ -165,7 +173,7 @@ type callKey struct{ Verb, Result, Msg, Counters string }
 // member gets which message is the server's random choice.
 func (c *comparer) calls() {
 	mBy, sources := c.mBy, c.sources
-	rBy, rSources := bySource(c.r)
+	rBy, rSources := c.rGroups.group(c.r.Outcome.Calls)
 	for _, src := range rSources {
 		if _, ok := mBy[src]; !ok {
 			sources = append(sources, src)
@@ -234,33 +242,51 @@ func (c *comparer) callKey(s *Side, cl model.CallOutcome) callKey {
 }
 
 // bySource groups a side's calls by source, each group ordered by start
-// time, and lists the sources in order of first appearance. The groups
-// share one array, cut by a count of each source's calls: grown call by
-// call, they were 7 % of a short check --matrix's allocations
-// (conformance.Replayable compares a scenario's run with 12 others).
+// time, and lists the sources in order of first appearance.
 func bySource(s *Side) (map[string][]model.CallOutcome, []string) {
-	calls := s.Outcome.Calls
-	count := map[string]int{}
-	var order []string
+	return new(callGroups).group(s.Outcome.Calls)
+}
+
+// callGroups is bySource's memory, which group reuses from one side to the
+// next. The groups share one array, cut by a count of each source's
+// calls: grown call by call, they were 7 % of a short check --matrix's
+// allocations (conformance.Replayable compares a scenario's run with 13
+// others).
+type callGroups struct {
+	count map[string]int
+	by    map[string][]model.CallOutcome
+	all   []model.CallOutcome
+	order []string
+}
+
+// group is bySource on calls, in g's memory: what it returns is valid
+// until g groups other calls.
+func (g *callGroups) group(calls []model.CallOutcome) (map[string][]model.CallOutcome, []string) {
+	if g.count == nil {
+		g.count, g.by = map[string]int{}, map[string][]model.CallOutcome{}
+	}
+	clear(g.count)
+	clear(g.by)
+	g.order = g.order[:0]
 	for _, cl := range calls {
-		if count[cl.Source] == 0 {
-			order = append(order, cl.Source)
+		if g.count[cl.Source] == 0 {
+			g.order = append(g.order, cl.Source)
 		}
-		count[cl.Source]++
+		g.count[cl.Source]++
 	}
-	by := make(map[string][]model.CallOutcome, len(order))
-	all, off := make([]model.CallOutcome, len(calls)), 0
-	for _, src := range order {
-		by[src] = all[off : off : off+count[src]]
-		off += count[src]
+	g.all = slices.Grow(g.all[:0], len(calls))
+	off := 0
+	for _, src := range g.order {
+		g.by[src] = g.all[off : off : off+g.count[src]]
+		off += g.count[src]
 	}
 	for _, cl := range calls {
-		by[cl.Source] = append(by[cl.Source], cl)
+		g.by[cl.Source] = append(g.by[cl.Source], cl)
 	}
-	for _, calls := range by {
+	for _, calls := range g.by {
 		slices.SortStableFunc(calls, func(a, b model.CallOutcome) int { return cmp.Compare(a.AtNS, b.AtNS) })
 	}
-	return by, order
+	return g.by, g.order
 }
 
 // queueOfSource returns the queue group of the subscription whose callback

@@ -217,7 +217,19 @@ func variants(sc *scenario.Scenario, p *model.Profile, pts []perturbation) ([]Va
 // variant runs the prepared scenario sc under profile p and perturbation
 // pt (the zero perturbation: as given) with run (model.Run, or a Runner's
 // Run) and returns the model's side of it.
-func variant(sc *scenario.Scenario, p *model.Profile, pt perturbation, run func(*scenario.Scenario, model.Config) (*model.Result, error)) (*Side, error) {
+func variant(sc *scenario.Scenario, p *model.Profile, pt perturbation, run runFunc) (*Side, error) {
+	res, err := runVariant(sc, p, pt, run)
+	if err != nil {
+		return nil, err
+	}
+	return ModelSide(res), nil
+}
+
+// runFunc runs a scenario: model.Run, or a Runner's Run.
+type runFunc = func(*scenario.Scenario, model.Config) (*model.Result, error)
+
+// runVariant is variant's run, returning the model's result.
+func runVariant(sc *scenario.Scenario, p *model.Profile, pt perturbation, run runFunc) (*model.Result, error) {
 	cfg := model.Config{Profile: p}
 	if pt.apply != nil {
 		// sc is prepared already: a perturbation edits a copy of it (a
@@ -231,11 +243,7 @@ func variant(sc *scenario.Scenario, p *model.Profile, pt perturbation, run func(
 	if pt.races != nil {
 		cfg.Races = pt.races()
 	}
-	res, err := run(sc, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return ModelSide(res), nil
+	return run(sc, cfg)
 }
 
 // Replayable reports whether a counterexample replays the same way on the
@@ -280,28 +288,49 @@ func determinedWithoutJitter(sc *scenario.Scenario) bool {
 // the first perturbation whose run fails or differs from the plain run
 // (51 of the 165 calls of check --matrix --runs 300 stop there, most at
 // the first or second perturbation, instead of running all 13), and runs
-// them one after the other on a pooled model.Runner, whose results are
-// Run's and live only until each one's Side is taken.
+// them one after the other on a pooled replayer, whose memory each
+// perturbed run's result, outcome and call groups reuse: they live only
+// until the next one's comparison (TestAgreesIsDetermined).
 func agrees(sc *scenario.Scenario, p *model.Profile, tol Tolerance, pts []perturbation) bool {
-	runner := runners.Get().(*model.Runner)
-	defer runners.Put(runner)
-	base, err := variant(sc, p, perturbation{}, runner.Run)
+	rep := replayers.Get().(*replayer)
+	defer replayers.Put(rep)
+	base, err := variant(sc, p, perturbation{}, rep.runner.Run)
 	if err != nil {
 		return false
 	}
 	view := newModelView(base, &GoObserves) // Compare's, derived once for every variant
 	for _, pt := range pts {
-		v, err := variant(sc, p, pt, runner.Run)
-		if err != nil || len(view.compare(v, tol)) > 0 {
+		res, err := runVariant(sc, p, pt, rep.runner.Run)
+		if err != nil {
+			return false
+		}
+		if len(view.compareIn(rep.sideOf(res), tol, &rep.groups)) > 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// runners lends agrees a model.Runner, so that the many short runs of
+// A replayer is the memory agrees reuses from one perturbed run to the
+// next: the runner (its results), the outcome of the run being compared
+// and the grouping of that outcome's calls.
+type replayer struct {
+	runner  model.Runner
+	outcome model.Outcome
+	side    Side
+	groups  callGroups
+}
+
+// sideOf is ModelSide(res) in rep's memory, valid until the next call.
+func (rep *replayer) sideOf(res *model.Result) *Side {
+	res.OutcomeInto(&rep.outcome)
+	rep.side = Side{Outcome: &rep.outcome, Keys: ModelKeys(res)}
+	return &rep.side
+}
+
+// replayers lends agrees a replayer, so that the many short runs of
 // Replayable reuse one another's memory.
-var runners = sync.Pool{New: func() any { return new(model.Runner) }}
+var replayers = sync.Pool{New: func() any { return new(replayer) }}
 
 // replayPerturbations are the perturbations plus a wider tie: a driver
 // plays every client in one process, whose timers and writes on a loaded

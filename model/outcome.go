@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/drainsim/drainsim/sim"
@@ -270,13 +271,35 @@ func nsPtr(t sim.Time) *int64 {
 // Outcome summarises the result. Invariant verdicts are left empty for the
 // caller (package props) to fill in.
 func (r *Result) Outcome() *Outcome {
-	o := &Outcome{
+	o := new(Outcome)
+	r.OutcomeInto(o)
+	return o
+}
+
+// OutcomeInto is Outcome written over o: it overwrites every field of o
+// and reuses the memory of o's call, connection, subscription, inferred
+// behaviour, mutation and verdict lists and of its dropped counts, so that
+// a caller summarising many runs one after the other (conformance.
+// Replayable compares a scenario's run with 13 perturbed ones) allocates
+// them once. Anything read from o before (its slices, its map) is
+// overwritten. On a zero o it builds exactly what Outcome returns: the
+// same code, with nothing to reuse.
+func (r *Result) OutcomeInto(o *Outcome) {
+	calls, conns, subs := emptyList(o.Calls), o.Connections[:0], emptyList(o.Subscriptions)
+	inferred, mutations, invariants, dropped := emptyList(o.ProfileInferred), o.Mutations[:0], emptyList(o.Invariants), o.Messages.Dropped
+	if dropped == nil {
+		dropped = map[string]int{}
+	}
+	clear(dropped)
+	*o = Outcome{
 		SchemaVersion: OutcomeSchemaVersion,
 		Scenario:      r.Scenario.Name, File: r.Scenario.File, Profile: r.Profile.Name, Seed: r.Seed,
 		Stop:            stopOutcome(r),
-		Calls:           make([]CallOutcome, 0, len(r.Calls)), // one per call: grown by append, it was most of what Outcome allocated
-		Invariants:      []Verdict{},
-		ProfileInferred: []InferredOutcome{},
+		Calls:           slices.Grow(calls, len(r.Calls)), // one per call: grown by append, it was most of what Outcome allocated
+		Connections:     conns,
+		Mutations:       mutations,
+		Invariants:      invariants,
+		ProfileInferred: inferred,
 	}
 	for _, inf := range r.Profile.Inferred {
 		o.ProfileInferred = append(o.ProfileInferred, InferredOutcome{ID: inf.ID, Behaviour: inf.Behaviour, Ref: inf.Ref})
@@ -327,7 +350,7 @@ func (r *Result) Outcome() *Outcome {
 		}
 		o.Connections = append(o.Connections, co)
 	}
-	subs := make([]SubOutcome, len(r.Subs))
+	subs = slices.Grow(subs, len(r.Subs))[:len(r.Subs)] // every element is assigned below
 	for i, s := range r.Subs {
 		so := SubOutcome{ID: s.ID, Client: s.Client, Subject: s.Subject, Queue: s.Queue, Type: s.Type.String(),
 			Mux: s.Mux, Sid: s.Sid, SubscribedNS: int64(s.SubscribedAt),
@@ -349,7 +372,7 @@ func (r *Result) Outcome() *Outcome {
 		}
 		subs[i] = so
 	}
-	sum := MsgSummary{Dropped: map[string]int{}}
+	sum := MsgSummary{Dropped: dropped}
 	for i := range r.Ledger.Messages {
 		m := &r.Ledger.Messages[i]
 		if m.Status != 0 {
@@ -395,5 +418,20 @@ func (r *Result) Outcome() *Outcome {
 	}
 	o.Subscriptions = subs
 	o.Messages = sum
-	return o
+	if len(o.Connections) == 0 { // as Outcome has them when empty: connections null, no mutations
+		o.Connections = nil
+	}
+	if len(o.Mutations) == 0 {
+		o.Mutations = nil
+	}
+}
+
+// emptyList returns s emptied, keeping its memory, or a new empty
+// (non-nil) slice for a nil s: the lists Outcome writes as [] even when
+// empty, never as null.
+func emptyList[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s[:0]
 }
