@@ -54,7 +54,10 @@ func TestAgreesIsDetermined(t *testing.T) {
 // every profile with a real counterpart. It catches reused memory not
 // emptied first: with callGroups.group's clear(g.by) removed, a source of
 // an earlier run is found in the groups of a run that has none (go,
-// generator seed 20, near-simultaneous actions reversed).
+// generator seed 20, near-simultaneous actions reversed); with keyer.keys'
+// clear(k.out) removed, an earlier run's keys name messages of the next
+// (the comparison indexes past a subscription's deliveries and panics);
+// with clear(k.count) removed, the calls of a source outgrow its share.
 func TestReplayerComparesLikeCompare(t *testing.T) {
 	rep, differing := new(replayer), 0
 	for name := range counterparts {

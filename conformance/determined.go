@@ -312,19 +312,20 @@ func agrees(sc *scenario.Scenario, p *model.Profile, tol Tolerance, pts []pertur
 }
 
 // A replayer is the memory agrees reuses from one perturbed run to the
-// next: the runner (its results), the outcome of the run being compared
-// and the grouping of that outcome's calls.
+// next: the runner (its results), the outcome of the run being compared,
+// its keys and the grouping of its calls.
 type replayer struct {
 	runner  model.Runner
 	outcome model.Outcome
 	side    Side
 	groups  callGroups
+	keyer   keyer
 }
 
 // sideOf is ModelSide(res) in rep's memory, valid until the next call.
 func (rep *replayer) sideOf(res *model.Result) *Side {
 	res.OutcomeInto(&rep.outcome)
-	rep.side = Side{Outcome: &rep.outcome, Keys: ModelKeys(res)}
+	rep.side = Side{Outcome: &rep.outcome, Keys: rep.keyer.keys(res)}
 	return &rep.side
 }
 

@@ -35,36 +35,62 @@ func producesMessage(verb string) bool {
 // nothing (a request refused while draining) takes its rank too, as in a
 // real run, where every message-producing call takes the next key.
 func ModelKeys(res *model.Result) map[int]Key {
+	return new(keyer).keys(res)
+}
+
+// keyer is ModelKeys' memory, which keys reuses from one run to the next:
+// Replayable takes the keys of every perturbed run of a scenario, and
+// built afresh they were a tenth of check --matrix's allocation.
+type keyer struct {
+	count   map[model.Str]int // message-producing calls by interned source
+	sources []model.Str       // in order of first appearance
+	by      map[model.Str][]model.CallRecord
+	all     []model.CallRecord // by's lists, cut from one array
+	out     map[int]Key
+	inbox   map[model.Str]Key
+	// names holds MessageKey(src, n) at names[src][n]: the same strings
+	// for every run of a scenario, made once.
+	names map[string][]Key
+}
+
+// keys is ModelKeys(res) in k's memory: the map it returns is valid until
+// k keys another run.
+func (k *keyer) keys(res *model.Result) map[int]Key {
+	if k.count == nil {
+		k.count, k.by, k.out, k.inbox, k.names = map[model.Str]int{}, map[model.Str][]model.CallRecord{}, map[int]Key{}, map[model.Str]Key{}, map[string][]Key{}
+	}
+	clear(k.count)
+	clear(k.by)
+	clear(k.out)
+	clear(k.inbox)
+	k.sources = k.sources[:0]
 	// The message-producing calls of each source, in record order, cut
-	// from one array by a count of each source's calls (as bySource
+	// from one array by a count of each source's calls (as callGroups
 	// does): grown call by call, they were most of what ModelKeys
-	// allocated, and Replayable takes the keys of every variant run.
-	count := map[model.Str]int{} // by the interned source: one id a string
-	var sources []model.Str
+	// allocated.
 	total := 0
 	for i := range res.Calls {
 		if c := &res.Calls[i]; producesMessage(res.Str(c.Verb)) {
-			if count[c.Source] == 0 {
-				sources = append(sources, c.Source)
+			if k.count[c.Source] == 0 {
+				k.sources = append(k.sources, c.Source)
 			}
-			count[c.Source]++
+			k.count[c.Source]++
 			total++
 		}
 	}
-	bySource := make(map[model.Str][]model.CallRecord, len(sources))
-	all, off := make([]model.CallRecord, total), 0
-	for _, src := range sources {
-		bySource[src] = all[off : off : off+count[src]]
-		off += count[src]
+	k.all = slices.Grow(k.all[:0], total)
+	off := 0
+	for _, src := range k.sources {
+		k.by[src] = k.all[off : off : off+k.count[src]]
+		off += k.count[src]
 	}
 	for i := range res.Calls {
 		if c := &res.Calls[i]; producesMessage(res.Str(c.Verb)) {
-			bySource[c.Source] = append(bySource[c.Source], *c)
+			k.by[c.Source] = append(k.by[c.Source], *c)
 		}
 	}
-	keys := make(map[int]Key, off)
-	for _, id := range sources {
-		calls, src := bySource[id], res.Str(id)
+	for _, id := range k.sources {
+		calls, src := k.by[id], res.Str(id)
 		slices.SortStableFunc(calls, func(a, b model.CallRecord) int {
 			if a.At != b.At {
 				return cmp.Compare(a.At, b.At)
@@ -77,24 +103,28 @@ func ModelKeys(res *model.Result) map[int]Key {
 			}
 			return 0
 		})
+		names := k.names[src]
+		for n := len(names); n < len(calls); n++ {
+			names = append(names, MessageKey(src, n))
+		}
+		k.names[src] = names
 		for n, c := range calls {
 			if c.Msg != 0 {
-				keys[c.Msg] = MessageKey(src, n)
+				k.out[c.Msg] = names[n]
 			}
 		}
 	}
 	// No-responders statuses answer the request whose reply inbox they go to.
-	inbox := map[model.Str]Key{}
-	for id, k := range keys {
+	for id, key := range k.out {
 		if m := res.Ledger.Message(id); m.Reply != 0 {
-			inbox[m.Reply] = k
+			k.inbox[m.Reply] = key
 		}
 	}
 	for i := range res.Ledger.Messages {
 		m := &res.Ledger.Messages[i]
 		if m.Status == 503 {
-			keys[m.ID] = "503<" + inbox[m.Subject] + ">"
+			k.out[m.ID] = "503<" + k.inbox[m.Subject] + ">"
 		}
 	}
-	return keys
+	return k.out
 }
