@@ -84,14 +84,21 @@ func newModelView(m *Side, obs *Observes) *modelView {
 
 // compare is CompareObserved(m, r, tol, obs) for the view of m and obs.
 func (v *modelView) compare(r *Side, tol Tolerance) []Diff {
-	return v.compareIn(r, tol, new(callGroups))
+	return v.compareIn(r, tol, new(realMemory))
 }
 
-// compareIn is compare grouping r's calls by source in g's memory, which
-// a caller comparing many sides in turn (agrees) reuses: the groups were
-// a tenth of check --matrix's allocation.
-func (v *modelView) compareIn(r *Side, tol Tolerance, g *callGroups) []Diff {
-	c := &comparer{modelView: v, tol: tol, r: &Side{Outcome: v.obs.Project(r.Outcome, false), Keys: r.Keys}, rGroups: g}
+// realMemory is where a comparison puts what it derives from the side it
+// compares with: the side's projection and its calls by source.
+type realMemory struct {
+	projected model.Outcome
+	groups    callGroups
+}
+
+// compareIn is compare projecting r and grouping its calls by source in
+// mem, which a caller comparing many sides in turn (agrees) reuses: the
+// groups were a tenth of check --matrix's allocation.
+func (v *modelView) compareIn(r *Side, tol Tolerance, mem *realMemory) []Diff {
+	c := &comparer{modelView: v, tol: tol, r: &Side{Outcome: v.obs.projectInto(&mem.projected, r.Outcome, false), Keys: r.Keys}, rGroups: &mem.groups}
 	c.calls()
 	c.conns()
 	c.subs()

@@ -304,7 +304,7 @@ func agrees(sc *scenario.Scenario, p *model.Profile, tol Tolerance, pts []pertur
 		if err != nil {
 			return false
 		}
-		if len(view.compareIn(rep.sideOf(res), tol, &rep.groups)) > 0 {
+		if len(view.compareIn(rep.sideOf(res), tol, &rep.real)) > 0 {
 			return false
 		}
 	}
@@ -313,13 +313,13 @@ func agrees(sc *scenario.Scenario, p *model.Profile, tol Tolerance, pts []pertur
 
 // A replayer is the memory agrees reuses from one perturbed run to the
 // next: the runner (its results), the outcome of the run being compared,
-// its keys and the grouping of its calls.
+// its keys, and its projection and calls by source in the comparison.
 type replayer struct {
 	runner  model.Runner
 	outcome model.Outcome
 	side    Side
-	groups  callGroups
 	keyer   keyer
+	real    realMemory // the comparison's projection and call groups
 }
 
 // sideOf is ModelSide(res) in rep's memory, valid until the next call.
