@@ -36,3 +36,16 @@ func TestConnLinksStartLines(t *testing.T) {
 		t.Errorf("a link's write-and-arrival fields end at byte %d, want at most %d", hot, 2*lineSize)
 	}
 }
+
+// TestSubKeptFitsALineClass: a subscription's subKept, allocated on its
+// own, is at most 256 bytes, the largest of the allocator's size classes
+// whose objects start cache lines, so that the 4 lines newSub touches in
+// it are 4, not the 5 or 6 a 288-byte object spans (Scale/clients=1k,
+// docs/perf-notes/h20clients.md). Catches a field added to subKept, or a
+// callback (its serial) whose small fields are interleaved with its words
+// again (72 bytes, a subKept of 264).
+func TestSubKeptFitsALineClass(t *testing.T) {
+	if size := unsafe.Sizeof(subKept{}); size > 4*lineSize {
+		t.Errorf("subKept is %d bytes (callback %d), want at most %d", size, unsafe.Sizeof(callback{}), 4*lineSize)
+	}
+}

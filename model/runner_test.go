@@ -274,8 +274,8 @@ actions:
 
 // TestRunnerRemakesHandlerTimes: a subscription a Runner reuses copies the
 // handler-time sampler its earlier run made when the distribution and the
-// source are the same (subKept.handlerMade), and makes one when they are
-// not. The runs alternate a 1 ms and a uniform 2-4 ms handler on one
+// source are the same (Sub.handlerTime, kept with subKept's handlerDist and
+// handlerPCG), and makes one when they are not. The runs alternate a 1 ms and a uniform 2-4 ms handler on one
 // subscription id, each seeded anew, once with the Runner's own streams
 // and once with a Chooser whose streams are new PCGs every run, and each
 // callback must last what a fresh Runner's does. Catches a sampler kept

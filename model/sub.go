@@ -89,8 +89,11 @@ type Sub struct {
 	barrierWait    *flushWait
 	drainCancelled bool
 
-	// handlerTime draws the handler's service time from handlerRn, made
-	// with the subscription (sim.Sampler: a draw per message).
+	// handlerTime draws the handler's service time from handlerRn (a draw
+	// per message). newSub keeps it from the Runner's previous run when
+	// that run's distribution and PCG (subKept's handlerDist and
+	// handlerPCG) are this one's, and makes it otherwise; the response mux
+	// never draws from it.
 	handlerTime sim.Sampler
 
 	// A drain of this subscription alone (not of its connection):
@@ -127,14 +130,15 @@ type subKept struct {
 	// allocation per subscription fewer. newSub resets it but for its
 	// service function, which bind keeps.
 	serial callback
-	// handlerMade is the handler-time sampler (Sub.handlerTime) an
-	// earlier run made for handlerDist drawn from handlerPCG, which newSub
-	// copies when the next run's are the same (a Runner's next run mostly
-	// has the same distribution, and ownHandlerRn, re-seeded, is the
-	// source): making one resolves the distribution, 140 instructions a
-	// subscription. Only a *sim.PCG source is compared: another Chooser's
-	// type may not be comparable.
-	handlerMade sim.Sampler
+	// handlerDist and handlerPCG are what Sub.handlerTime was made for
+	// (drawn from handlerPCG), which newSub keeps when the next run's are
+	// the same (a Runner's next run mostly has the same distribution, and
+	// ownHandlerRn, re-seeded, is the source): making one resolves the
+	// distribution, 140 instructions a subscription. Only a *sim.PCG
+	// source is compared: another Chooser's type may not be comparable.
+	// The sampler itself stays in the Sub, whose lines newSub writes
+	// anyway: a copy here (104 bytes) was one more line a subscription to
+	// read at set-up, cold with a thousand clients (Scale/clients=1k).
 	handlerDist sim.Dist
 	handlerPCG  *sim.PCG
 	// pollFn is the drain poll (Sub.poll), made when the subscription

@@ -534,15 +534,17 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// A subscription of the Runner's previous run is reset in place: its
 	// closures (topFn, the serial callback's serviceFn, pollFn) reach it
 	// through s and its connection through s.c, so they serve again
-	// (subKept). It is zeroed but for them, then set: a literal with every
-	// field is built on the stack and copied, which wrote its 500 bytes
-	// twice (130 instructions a subscription).
+	// (subKept). It is zeroed but for them, its live array and its
+	// handler-time sampler (kept or made below), then set: a literal with
+	// every field is built on the stack and copied, which wrote its 500
+	// bytes twice (130 instructions a subscription).
 	s := w.rc.subs.take()
 	if s.subKept == nil { // a new subscription
 		s.subKept = &subKept{topFn: s.top}
 	}
-	live := emptied(s.live) // its array serves again
+	live, handlerTime := emptied(s.live), s.handlerTime // their memory serves again
 	*s = Sub{subKept: s.subKept, live: live}
+	s.handlerTime = handlerTime
 	s.c, s.spec, s.sid, s.subject, s.mux = c, spec, c.nextSid, subject, mux
 	s.inSubs, s.waiting, s.curLen = true, true, -1
 	s.statusListening = spec != nil && spec.StatusEvents
@@ -581,9 +583,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		s.handlerRn = restream(w.rngHandler, &s.ownHandlerRn, spec.ID)
 		d, src := spec.Handler.Duration, drawSource(s.handlerRn)
 		if p, ok := src.(*sim.PCG); !ok || p != s.handlerPCG || d != s.handlerDist {
-			s.handlerMade, s.handlerDist, s.handlerPCG = sim.NewSampler(d, src, "handler-duration"), d, p
+			s.handlerTime, s.handlerDist, s.handlerPCG = sim.NewSampler(d, src, "handler-duration"), d, p
 		}
-		s.handlerTime = s.handlerMade
 		if w.subs != nil {
 			w.subs[spec.ID] = s
 		}
