@@ -41,7 +41,7 @@ func TestConnLinksStartLines(t *testing.T) {
 // own, is at most 256 bytes, the largest of the allocator's size classes
 // whose objects start cache lines, so that the 4 lines newSub touches in
 // it are 4, not the 5 or 6 a 288-byte object spans (Scale/clients=1k,
-// docs/perf-notes/h20clients.md). Catches a field added to subKept, or a
+// docs/performance-history.md, h20clients). Catches a field added to subKept, or a
 // callback (its serial) whose small fields are interleaved with its words
 // again (72 bytes, a subKept of 264).
 func TestSubKeptFitsALineClass(t *testing.T) {
