@@ -1,11 +1,13 @@
 package conformance
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/drainsim/drainsim/model"
+	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/props"
 	"github.com/drainsim/drainsim/sim"
 )
@@ -64,11 +66,28 @@ func TestAgreesIsDetermined(t *testing.T) {
 // seed 12, near-simultaneous actions reversed, when natsjs comes first:
 // the profiles are taken in map order).
 func TestReplayerComparesLikeCompare(t *testing.T) {
-	rep, differing := new(replayer), 0
+	rep := new(replayer)
+	eachReplayVariant(t, 12, func(what string, p *scenario.Scenario, prof *model.Profile, pt perturbation, base *Side, view *modelView) bool {
+		res, err := runVariant(p, prof, pt, rep.runner.Run)
+		require.NoError(t, err)
+		want := Compare(base, ModelSide(res), DefaultTolerance)
+		require.Equal(t, want, view.compareIn(rep.sideOf(res), DefaultTolerance, &rep.real), what)
+		return len(want) > 0
+	})
+}
+
+// eachReplayVariant calls check with every replay perturbation of the
+// first n playable generated scenarios of every profile with a real
+// counterpart, with the plain run's side and its modelView, and requires
+// that some comparison found a difference (check's result), so that a
+// test built on it compares more than equal sides.
+func eachReplayVariant(t *testing.T, n int, check func(what string, p *scenario.Scenario, prof *model.Profile, pt perturbation, base *Side, view *modelView) bool) {
+	t.Helper()
+	differing := 0
 	for name := range counterparts {
 		prof, err := model.LookupProfile(name)
 		require.NoError(t, err)
-		for seed, played := uint64(0), 0; seed < 400 && played < 12; seed++ {
+		for seed, played := uint64(0), 0; seed < 400 && played < n; seed++ {
 			p, err := Prepare(props.GenProfileScenario(sim.NewPCG(seed), prof), 1)
 			if err != nil {
 				continue
@@ -78,11 +97,7 @@ func TestReplayerComparesLikeCompare(t *testing.T) {
 			require.NoError(t, err)
 			view := newModelView(base, &GoObserves)
 			for _, pt := range replayPerturbations {
-				res, err := runVariant(p, prof, pt, rep.runner.Run)
-				require.NoError(t, err)
-				want := Compare(base, ModelSide(res), DefaultTolerance)
-				require.Equal(t, want, view.compareIn(rep.sideOf(res), DefaultTolerance, &rep.real), "profile %s, generator seed %d, %s", name, seed, pt.name)
-				if len(want) > 0 {
+				if check(fmt.Sprintf("profile %s, generator seed %d, %s", name, seed, pt.name), p, prof, pt, base, view) {
 					differing++
 				}
 			}
