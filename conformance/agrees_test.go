@@ -55,12 +55,12 @@ func TestAgreesIsDetermined(t *testing.T) {
 // differences a fresh Compare of fresh ModelSides lists, for every
 // replay perturbation of the first 12 playable generated scenarios of
 // every profile with a real counterpart. It catches reused memory not
-// emptied first: with callGroups.group's clear(g.by) removed, a source of
+// emptied first: with grouping.group's clear(g.by) removed, a source of
 // an earlier run is found in the groups of a run that has none (go,
 // generator seed 20, near-simultaneous actions reversed); with keyer.keys'
 // clear(k.out) removed, an earlier run's keys name messages of the next
 // (the comparison indexes past a subscription's deliveries and panics);
-// with clear(k.count) removed, the calls of a source outgrow its share;
+// with its clear(g.count) removed, the calls of a source outgrow its share;
 // with projectInto keeping a connection's previous statuses (prev.Status
 // for resized(prev.Status, 0)), a status list doubles (natsjs, generator
 // seed 12, near-simultaneous actions reversed, when natsjs comes first:

@@ -255,43 +255,62 @@ func bySource(s *Side) (map[string][]model.CallOutcome, []string) {
 }
 
 // callGroups is bySource's memory, which group reuses from one side to the
-// next. The groups share one array, cut by a count of each source's
-// calls: grown call by call, they were 7 % of a short check --matrix's
-// allocations (conformance.Replayable compares a scenario's run with 13
-// others).
+// next (conformance.Replayable compares a scenario's run with 13 others).
 type callGroups struct {
-	count map[string]int
-	by    map[string][]model.CallOutcome
-	all   []model.CallOutcome
-	order []string
+	grouping[string, model.CallOutcome]
 }
 
 // group is bySource on calls, in g's memory: what it returns is valid
 // until g groups other calls.
 func (g *callGroups) group(calls []model.CallOutcome) (map[string][]model.CallOutcome, []string) {
+	by, order := g.grouping.group(calls, func(cl *model.CallOutcome) (string, bool) { return cl.Source, true })
+	for _, calls := range by {
+		slices.SortStableFunc(calls, func(a, b model.CallOutcome) int { return cmp.Compare(a.AtNS, b.AtNS) })
+	}
+	return by, order
+}
+
+// grouping groups items by a key in memory it reuses from one call to the
+// next: each group keeps the items' order, the keys are listed in order of
+// first appearance, and the groups are cut from one array by a count of
+// each key's items (grown item by item, bySource's and ModelKeys' groups
+// were most of what they allocated).
+type grouping[K comparable, T any] struct {
+	count map[K]int
+	by    map[K][]T
+	all   []T
+	order []K
+}
+
+// group groups the items for which key reports true by the key it
+// returns. What it returns is valid until g groups again.
+func (g *grouping[K, T]) group(items []T, key func(*T) (K, bool)) (map[K][]T, []K) {
 	if g.count == nil {
-		g.count, g.by = map[string]int{}, map[string][]model.CallOutcome{}
+		g.count, g.by = map[K]int{}, map[K][]T{}
 	}
 	clear(g.count)
 	clear(g.by)
 	g.order = g.order[:0]
-	for _, cl := range calls {
-		if g.count[cl.Source] == 0 {
-			g.order = append(g.order, cl.Source)
+	total := 0
+	for i := range items {
+		if k, ok := key(&items[i]); ok {
+			if g.count[k] == 0 {
+				g.order = append(g.order, k)
+			}
+			g.count[k]++
+			total++
 		}
-		g.count[cl.Source]++
 	}
-	g.all = slices.Grow(g.all[:0], len(calls))
+	g.all = slices.Grow(g.all[:0], total)
 	off := 0
-	for _, src := range g.order {
-		g.by[src] = g.all[off : off : off+g.count[src]]
-		off += g.count[src]
+	for _, k := range g.order {
+		g.by[k] = g.all[off : off : off+g.count[k]]
+		off += g.count[k]
 	}
-	for _, cl := range calls {
-		g.by[cl.Source] = append(g.by[cl.Source], cl)
-	}
-	for _, calls := range g.by {
-		slices.SortStableFunc(calls, func(a, b model.CallOutcome) int { return cmp.Compare(a.AtNS, b.AtNS) })
+	for i := range items {
+		if k, ok := key(&items[i]); ok {
+			g.by[k] = append(g.by[k], items[i])
+		}
 	}
 	return g.by, g.order
 }

@@ -42,12 +42,10 @@ func ModelKeys(res *model.Result) map[int]Key {
 // Replayable takes the keys of every perturbed run of a scenario, and
 // built afresh they were a tenth of check --matrix's allocation.
 type keyer struct {
-	count   map[model.Str]int // message-producing calls by interned source
-	sources []model.Str       // in order of first appearance
-	by      map[model.Str][]model.CallRecord
-	all     []model.CallRecord // by's lists, cut from one array
-	out     map[int]Key
-	inbox   map[model.Str]Key
+	// calls groups the message-producing calls by interned source.
+	calls grouping[model.Str, model.CallRecord]
+	out   map[int]Key
+	inbox map[model.Str]Key
 	// names holds MessageKey(src, n) at names[src][n]: the same strings
 	// for every run of a scenario, made once.
 	names map[string][]Key
@@ -56,41 +54,16 @@ type keyer struct {
 // keys is ModelKeys(res) in k's memory: the map it returns is valid until
 // k keys another run.
 func (k *keyer) keys(res *model.Result) map[int]Key {
-	if k.count == nil {
-		k.count, k.by, k.out, k.inbox, k.names = map[model.Str]int{}, map[model.Str][]model.CallRecord{}, map[int]Key{}, map[model.Str]Key{}, map[string][]Key{}
+	if k.out == nil {
+		k.out, k.inbox, k.names = map[int]Key{}, map[model.Str]Key{}, map[string][]Key{}
 	}
-	clear(k.count)
-	clear(k.by)
 	clear(k.out)
 	clear(k.inbox)
-	k.sources = k.sources[:0]
-	// The message-producing calls of each source, in record order, cut
-	// from one array by a count of each source's calls (as callGroups
-	// does): grown call by call, they were most of what ModelKeys
-	// allocated.
-	total := 0
-	for i := range res.Calls {
-		if c := &res.Calls[i]; producesMessage(res.Str(c.Verb)) {
-			if k.count[c.Source] == 0 {
-				k.sources = append(k.sources, c.Source)
-			}
-			k.count[c.Source]++
-			total++
-		}
-	}
-	k.all = slices.Grow(k.all[:0], total)
-	off := 0
-	for _, src := range k.sources {
-		k.by[src] = k.all[off : off : off+k.count[src]]
-		off += k.count[src]
-	}
-	for i := range res.Calls {
-		if c := &res.Calls[i]; producesMessage(res.Str(c.Verb)) {
-			k.by[c.Source] = append(k.by[c.Source], *c)
-		}
-	}
-	for _, id := range k.sources {
-		calls, src := k.by[id], res.Str(id)
+	by, sources := k.calls.group(res.Calls, func(c *model.CallRecord) (model.Str, bool) {
+		return c.Source, producesMessage(res.Str(c.Verb))
+	})
+	for _, id := range sources {
+		calls, src := by[id], res.Str(id)
 		slices.SortStableFunc(calls, func(a, b model.CallRecord) int {
 			if a.At != b.At {
 				return cmp.Compare(a.At, b.At)
