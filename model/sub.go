@@ -25,6 +25,10 @@ type Sub struct {
 	// queue is the application's channel, of capacity chanLen; nothing
 	// counts as pending, removing it leaves the channel open.
 	ch bool
+	// ordinary: an asynchronous serial subscription, not the response
+	// mux, in an untraced run: the kind processMsg takes without testing
+	// for the others. Fixed by newSub.
+	ordinary bool
 	// statusListening: a status listener is registered (the scenario's
 	// status_events) and its channel still open; it closes with the first
 	// SubscriptionClosed event, after which events reach nobody. Kept here
@@ -261,15 +265,37 @@ func (s *Sub) endQueue() {
 //
 // A message it queues touches neither its delivery's record nor its
 // message's: the queue entry carries its size and read time (queued).
+//
+// An open ordinary subscription (Sub.ordinary) takes the message in the
+// steps processAny takes for it, without processAny's tests of the other
+// kinds: a read loop runs this for every MSG, and those tests were 2 % of
+// the standard scenario's instructions (docs/perf-notes/h21std.md).
 func (c *Conn) processMsg(f *frame) {
+	msg := queued{d: f.ref, msg: f.msg, at: c.now(), size: f.pending(c.w)}
+	s := c.lookup(f.sid)
+	if s == nil || !s.ordinary || s.closed || c.isClosed() {
+		c.processAny(f, s, msg)
+		return
+	}
+	if s.overLimits(msg.size) {
+		s.dropSlow(msg)
+		return
+	}
+	s.count(msg.size)
+	s.active()
+	s.push(msg)
+	s.signal()
+}
+
+// processAny is processMsg for any subscription s (nil when the sid is
+// unknown) of any kind, on a connection open or closed.
+func (c *Conn) processAny(f *frame, s *Sub, msg queued) {
 	w := c.w
 	l := w.ledger
-	msg := queued{d: f.ref, msg: f.msg, at: c.now(), size: f.pending(w)}
 	if c.isClosed() {
 		l.arriveDropped(msg, DropConnClosed, false)
 		return
 	}
-	s := c.lookup(f.sid)
 	if s == nil {
 		l.arriveDropped(msg, DropUnknownSid, c.isDraining() || c.wasDrained(f.sid))
 		w.trace(c.name, "msg.dropped", sim.Int("msg", int64(f.msg)), sim.Int("sid", int64(f.sid)), sim.Str("reason", DropUnknownSid.String()))
@@ -289,15 +315,9 @@ func (c *Conn) processMsg(f *frame) {
 		return
 	}
 	if !s.ch { // processMsg counts no chan subscription messages
-		s.pMsgs++
-		s.pBytes += size
+		s.count(size)
 	}
-	if s.sc {
-		// The episode ends with the first message queued, even while
-		// draining: processMsg sets Active without looking at draining.
-		s.changeStatus(SubActive)
-	}
-	s.sc = false
+	s.active()
 	if s.concurrent() && !s.sync {
 		// JavaScript clients call the handler while parsing: no queue.
 		msg.arrived(l)
@@ -329,6 +349,22 @@ func (c *Conn) processMsg(f *frame) {
 	}
 	if len(s.nextWaiters) > 0 {
 		s.wakeWaiter()
+	}
+}
+
+// count adds a message of size bytes to the pending counts.
+func (s *Sub) count(size int) {
+	s.pMsgs++
+	s.pBytes += size
+}
+
+// active ends a slow-consumer episode, if one is on, as a message is
+// queued: even while draining, nats.go's processMsg sets Active without
+// looking at draining.
+func (s *Sub) active() {
+	if s.sc {
+		s.changeStatus(SubActive)
+		s.sc = false
 	}
 }
 
