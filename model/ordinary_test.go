@@ -11,17 +11,25 @@ import (
 	"github.com/drainsim/drainsim/model/scenario"
 )
 
-// TestOrdinaryReadMatchesGeneral: the read loop hands a message to an
-// ordinary subscription (Sub.ordinary) in processMsg's own steps, and to
-// any other through processAny. Sub.ordinary needs an untraced run, so a
-// traced run of a scenario takes processAny for every message and an
-// untraced one the ordinary steps; their outcomes must be the same. Over
-// the conformance scenarios (slow consumers, status events, drains,
-// closes, sync and chan subscriptions), it fails when the ordinary steps
-// leave out one of processAny's: with s.active() dropped from them (a
-// slow-consumer episode no longer ends with the next queued message) the
-// sub-status-events scenario's outcome differs.
-func TestOrdinaryReadMatchesGeneral(t *testing.T) {
+// TestOrdinaryPathsMatchGeneral: the read loop and the callback's return
+// take an ordinary subscription (Sub.ordinary) in their own steps, and any
+// other through the general code (processAny, and the rest of finish).
+// Sub.ordinary needs an untraced run, so a traced run of a scenario takes
+// the general code for every message and an untraced one the ordinary
+// steps; their outcomes must be the same, under every profile, a serial
+// variant of the event-loop one (whose blocking callbacks then hold the
+// loop as a serial subscription's) and the DuplicateDelivery mutation.
+// Over the conformance scenarios (slow consumers, status events,
+// triggers, drains, closes, sync and chan subscriptions) and one with a
+// blocking handler, it fails when the ordinary steps leave out one of the
+// general code's or take a subscription they do not fit: with s.active()
+// dropped from processMsg's (a slow-consumer episode no longer ends with
+// the next queued message: sub-status-events), with finish's test of
+// World.observed dropped (an untraced run's callback-end triggers no
+// longer fire), with Sub.ordinary set for callbacks that hold the loop
+// (blocking: the loop is never released), for sync subscriptions, or
+// under DuplicateDelivery (no message is handled twice).
+func TestOrdinaryPathsMatchGeneral(t *testing.T) {
 	var files []string
 	for _, pattern := range []string{"../testdata/conformance/*.yaml", "../testdata/conformance/generated/*.yaml"} {
 		m, err := filepath.Glob(pattern)
@@ -29,17 +37,60 @@ func TestOrdinaryReadMatchesGeneral(t *testing.T) {
 		files = append(files, m...)
 	}
 	require.NotEmpty(t, files)
-	outcome := func(sc *scenario.Scenario, trace bool) string {
-		res, err := model.Run(sc, model.Config{Trace: trace})
-		require.NoError(t, err, sc.Name)
+	// outcome is the run's outcome, or its error: a profile refuses a
+	// scenario it cannot run (sync subscriptions on node-v1), traced or
+	// not.
+	outcome := func(sc *scenario.Scenario, cfg model.Config) string {
+		res, err := model.Run(sc, cfg)
+		if err != nil {
+			return err.Error()
+		}
 		b, err := json.Marshal(res.Outcome())
 		require.NoError(t, err, sc.Name)
 		return string(b)
 	}
+	same := func(name string, sc *scenario.Scenario, cfg model.Config) {
+		traced := cfg
+		traced.Trace = true
+		require.Equal(t, outcome(sc, traced), outcome(sc, cfg), name)
+	}
+	// blocking's handler holds an event loop's connection (holdsLoop)
+	// while messages keep arriving.
+	blocking, err := scenario.Parse("blocking.yaml", []byte(`
+name: blocking
+seed: 3
+clients: [{name: app}, {name: pub}]
+subscriptions: [{id: s, client: app, subject: work, handler: {duration: 5ms, blocking: true}}]
+actions:
+  - {at: 0s, publish: {client: pub, subject: work, count: 5, interval: 2ms}}
+  - {at: 30ms, drain: {client: app}}
+`))
+	require.NoError(t, err)
+	scenarios := []*scenario.Scenario{blocking}
 	for _, f := range files {
 		sc, err := scenario.Load(f)
 		require.NoError(t, err)
-		require.Equal(t, outcome(sc, true), outcome(sc, false), f)
+		scenarios = append(scenarios, sc)
+	}
+	var profiles []*model.Profile
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		profiles = append(profiles, p)
+	}
+	// The one event-loop profile's callbacks are concurrent; a serial
+	// variant's blocking callbacks hold the loop as serial subscriptions.
+	em, err := model.LookupProfile("ruby-em")
+	require.NoError(t, err)
+	serialLoop := *em
+	serialLoop.Name, serialLoop.Concurrent = "ruby-em-serial", false
+	profiles = append(profiles, &serialLoop)
+	dup := model.MutationSet(0).With(model.DuplicateDelivery)
+	for _, sc := range scenarios {
+		same(sc.Name+" under DuplicateDelivery", sc, model.Config{Mutations: dup})
+		for _, p := range profiles {
+			same(sc.Name+" under "+p.Name, sc, model.Config{Profile: p})
+		}
 	}
 }
 

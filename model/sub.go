@@ -26,8 +26,11 @@ type Sub struct {
 	// counts as pending, removing it leaves the channel open.
 	ch bool
 	// ordinary: an asynchronous serial subscription, not the response
-	// mux, in an untraced run: the kind processMsg takes without testing
-	// for the others. Fixed by newSub.
+	// mux, whose callbacks do not hold the connection's loop (holdsLoop),
+	// in an untraced run without the DuplicateDelivery mutation: the kind the read loop (processMsg)
+	// and the executor (startCallback, finish) take without testing for
+	// the others. Fixed by newSub. Triggers, set up after the
+	// subscriptions, are tested where they matter (World.observed).
 	ordinary bool
 	// statusListening: a status listener is registered (the scenario's
 	// status_events) and its channel still open; it closes with the first

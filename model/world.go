@@ -590,7 +590,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		}
 	}
 	s.msgsLim, s.byteLim = limitOrMax(s.msgsLim), limitOrMax(s.byteLim)
-	s.ordinary = !s.sync && !mux && !s.concurrent() && w.tr == nil
+	s.ordinary = !s.sync && !mux && !s.concurrent() && s.runs != holdsLoop && w.tr == nil && !w.mut.Has(DuplicateDelivery)
 	s.rec = rec
 	w.res.Subs = append(w.res.Subs, rec)
 	w.subList = append(w.subList, s)
