@@ -142,8 +142,15 @@ type serverSub struct {
 	max       int64 // auto-unsubscribe limit, 0 = none
 	nm        int64 // messages delivered since SUB
 	closed    bool
-	rec       *SubRecord
-	seq       uint64 // its place in subscription order (sublist)
+	// plain: a local subscription of no queue group and without an
+	// auto-unsubscribe limit, on a server whose links have no bandwidth
+	// (so no stall gate), in a run without the ForgetDelivery mutation:
+	// routing commits a message to it at once (deliverPlain), without
+	// deliver's and commit's tests for the rest. Set by processSub,
+	// cleared when the subscription gets a limit.
+	plain bool
+	rec   *SubRecord
+	seq   uint64 // its place in subscription order (sublist)
 
 	// A remote entry (cluster.go) has a route and no conn: interest the
 	// route's peer announced, with a queue group's weight qw.
@@ -300,6 +307,7 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	ss := s.w.rc.serverSubs.take()
 	*ss = serverSub{}
 	ss.conn, ss.sid, ss.subject, ss.queue, ss.rec = sc, f.sid, cs.subject, cs.queue, cs.rec
+	ss.plain = ss.queue == "" && !s.limited && !s.w.mut.Has(ForgetDelivery)
 	s.w.serverSubs = append(s.w.serverSubs, ss)
 	sc.ordered = append(sc.ordered, ss)
 	sc.bySid = growTo(sc.bySid, int(f.sid)+1)
@@ -319,7 +327,7 @@ func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {
 		return
 	}
 	if max > 0 && max > ss.nm {
-		ss.max = max
+		ss.max, ss.plain = max, false
 		s.w.trace(sc.client.name, "server.unsub", sim.Str("sub", ss.rec.ID), sim.Int("max", max))
 		return
 	}
@@ -457,6 +465,12 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 	for rt.next < len(rt.matches) {
 		ss := rt.matches[rt.next]
 		rt.next++
+		if ss.plain {
+			if s.deliverPlain(ss, rt.m) {
+				rt.delivered = true
+			}
+			continue
+		}
 		if ss.route != nil { // a remote entry: forward plain interest, collect groups
 			if ss.queue == "" {
 				rt.forwardTo(ss.route, "")
@@ -600,6 +614,20 @@ func (s *Server) deliver(p *serverConn, ss *serverSub, m *Message) delivery {
 	return delivered
 }
 
+// deliverPlain is deliver for a plain subscription (serverSub.plain): it
+// refuses a closed subscription or connection and otherwise commits, with
+// no limit to count towards, no gate to stall at, and a FIFO that counts
+// no pending bytes. It reports whether it committed.
+func (s *Server) deliverPlain(ss *serverSub, m *Message) bool {
+	if ss.closed || !ss.conn.open {
+		return false
+	}
+	ss.nm++
+	ss.conn.append(s.newMsg(ss, m))
+	s.kick(ss.conn)
+	return true
+}
+
 // commit appends m's MSG for ss to the subscriber's FIFO. A subscription
 // already unsubscribed gets it all the same, tagged: only a stalled
 // delivery can get here so (docs/server.md, hole 1).
@@ -609,13 +637,20 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 		s.unsubscribeAtMax(ss)
 		return
 	}
-	d := w.ledger.newDelivery(m, ss.rec.index, w.sim.Now())
+	f := s.newMsg(ss, m)
 	if ss.closed {
-		w.ledger.Deliveries[d].AfterUnsub = true
+		w.ledger.Deliveries[f.ref].AfterUnsub = true
 		w.trace(ss.conn.client.name, "server.late_msg", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)))
 	}
-	s.enqueue(ss.conn, frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d, arg: sizeField(pendingSize(w.profile, m))})
+	s.enqueue(ss.conn, f)
 	s.unsubscribeAtMax(ss)
+}
+
+// newMsg records the delivery of m to ss and returns its MSG frame.
+func (s *Server) newMsg(ss *serverSub, m *Message) frame {
+	w := s.w
+	d := w.ledger.newDelivery(m, ss.rec.index, w.sim.Now())
+	return frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d, arg: sizeField(pendingSize(w.profile, m))}
 }
 
 // unsubscribeAtMax removes ss once it has had its auto-unsubscribe limit.
@@ -723,10 +758,7 @@ func (s *Server) openGate(sc *serverConn) {
 // closes the connection as a slow consumer, over 75 % of it the stall gate
 // goes up.
 func (s *Server) enqueue(sc *serverConn, f frame) {
-	if len(sc.out) == cap(sc.out) {
-		sc.out = sc.client.growIn(sc.out)
-	}
-	sc.out = append(sc.out, f)
+	sc.append(f)
 	if s.limited {
 		sc.pending += s.w.wireSize(f)
 		if sc.pending > s.maxPending {
@@ -738,6 +770,14 @@ func (s *Server) enqueue(sc *serverConn, f frame) {
 		}
 	}
 	s.kick(sc)
+}
+
+// append appends f to sc's FIFO.
+func (sc *serverConn) append(f frame) {
+	if len(sc.out) == cap(sc.out) {
+		sc.out = sc.client.growIn(sc.out)
+	}
+	sc.out = append(sc.out, f)
 }
 
 func (s *Server) kick(sc *serverConn) {
