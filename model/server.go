@@ -623,7 +623,7 @@ func (s *Server) deliverPlain(ss *serverSub, m *Message) bool {
 		return false
 	}
 	ss.nm++
-	ss.conn.append(s.newMsg(ss, m))
+	s.newMsg(ss, m, ss.conn.next())
 	s.kick(ss.conn)
 	return true
 }
@@ -637,7 +637,8 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 		s.unsubscribeAtMax(ss)
 		return
 	}
-	f := s.newMsg(ss, m)
+	var f frame
+	s.newMsg(ss, m, &f)
 	if ss.closed {
 		w.ledger.Deliveries[f.ref].AfterUnsub = true
 		w.trace(ss.conn.client.name, "server.late_msg", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)))
@@ -646,11 +647,15 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 	s.unsubscribeAtMax(ss)
 }
 
-// newMsg records the delivery of m to ss and returns its MSG frame.
-func (s *Server) newMsg(ss *serverSub, m *Message) frame {
+// newMsg records the delivery of m to ss and writes its MSG frame to f.
+// deliverPlain has it written in place in the FIFO (serverConn.next): a
+// frame returned, or built on the stack, is stored field by field and
+// copied in 16-byte moves, loads that the store buffer cannot forward
+// from the narrower stores (a stall a message).
+func (s *Server) newMsg(ss *serverSub, m *Message, f *frame) {
 	w := s.w
 	d := w.ledger.newDelivery(m, ss.rec.index, w.sim.Now())
-	return frame{op: opMsg, sid: ss.sid, msg: int32(m.ID), ref: d, arg: sizeField(pendingSize(w.profile, m))}
+	f.op, f.sid, f.msg, f.ref, f.arg = opMsg, ss.sid, int32(m.ID), d, sizeField(pendingSize(w.profile, m))
 }
 
 // unsubscribeAtMax removes ss once it has had its auto-unsubscribe limit.
@@ -774,10 +779,17 @@ func (s *Server) enqueue(sc *serverConn, f frame) {
 
 // append appends f to sc's FIFO.
 func (sc *serverConn) append(f frame) {
+	*sc.next() = f
+}
+
+// next extends sc's FIFO by one frame, for its caller to write: a frame
+// reused from an earlier write, so every field must be written.
+func (sc *serverConn) next() *frame {
 	if len(sc.out) == cap(sc.out) {
 		sc.out = sc.client.growIn(sc.out)
 	}
-	sc.out = append(sc.out, f)
+	sc.out = sc.out[:len(sc.out)+1]
+	return &sc.out[len(sc.out)-1]
 }
 
 func (s *Server) kick(sc *serverConn) {
