@@ -527,7 +527,8 @@ func (c *Conn) publish(subject, reply string, size, hdr int, plain bool) (string
 func (c *Conn) publishMsg(pm *pubMsg, plain bool) (string, int) {
 	w := c.w
 	l := w.ledger
-	m := l.newMessage(Message{From: c.nameID, Subject: pm.subject, Reply: pm.reply, Size: pm.size, Headers: pm.hdr, PublishedAt: c.now()})
+	m := l.newMessage(c.nameID, pm.subject, c.now())
+	m.Reply, m.Size, m.Headers = pm.reply, pm.size, pm.hdr
 	stopped := plain && c.pubsStopped && w.profile.PubsStoppedAfterClose
 	var err string
 	switch {
@@ -567,7 +568,8 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 	w := c.w
 	l := w.ledger
 	pm := newPubMsg(l, subject, "", size, 0)
-	m := l.newMessage(Message{From: c.nameID, Subject: pm.subject, Size: size, PublishedAt: c.now()})
+	m := l.newMessage(c.nameID, pm.subject, c.now())
+	m.Size = size
 	if c.isClosed() {
 		l.settle(m, MsgLostUnsent)
 		m.LostReason = l.Intern("reply after close")

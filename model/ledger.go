@@ -299,14 +299,18 @@ type Ledger struct {
 	inTransit, pending int
 }
 
-func (l *Ledger) newMessage(m Message) *Message {
+// newMessage records a message that from publishes on subject at time at,
+// in transit, and returns it for the caller to write the rest. The record
+// is zeroed and written in place: a Message literal handed in was built on
+// the stack and copied in 16-byte moves, loads the store buffer cannot
+// forward from the narrower stores of its fields (a stall a publish).
+func (l *Ledger) newMessage(from, subject Str, at sim.Time) *Message {
 	l.budget.Record()
-	m.ID = len(l.Messages) + 1
-	m.AcceptedAt = NoTime
-	m.Fate = MsgInTransit
 	l.inTransit++
-	l.Messages = append(l.Messages, m)
-	return &l.Messages[m.ID-1]
+	l.Messages = append(l.Messages, Message{}) // MsgInTransit is the zero fate
+	m := &l.Messages[len(l.Messages)-1]
+	m.ID, m.From, m.Subject, m.PublishedAt, m.AcceptedAt = len(l.Messages), from, subject, at, NoTime
+	return m
 }
 
 // Message returns the message with the given ID.

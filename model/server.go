@@ -418,7 +418,8 @@ func (s *Server) routed(sc *serverConn, rt *routing) {
 	w.ledger.settle(m, MsgNoInterest)
 	w.trace("server", "no_interest", sim.Int("msg", int64(m.ID)), sim.Str("subject", w.ledger.Str(m.Subject)))
 	if m.Reply != 0 && sc.noRespond && m.Status == 0 {
-		st := w.ledger.newMessage(Message{From: w.ledger.Intern("server"), Subject: m.Reply, Status: 503, PublishedAt: w.sim.Now()})
+		st := w.ledger.newMessage(w.ledger.Intern("server"), m.Reply, w.sim.Now())
+		st.Status = 503
 		st.AcceptedAt = w.sim.Now()
 		rt := routing{m: st, matches: s.subs.matchID(st.Subject)}
 		s.route(nil, &rt) // the server's own message never stalls

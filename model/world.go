@@ -687,8 +687,11 @@ func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
 // its hot caller, does not need the record, which call finds as the last.
 func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) {
 	w.sim.Record()
-	w.res.Calls = append(w.res.Calls, CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
-		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: w.resultID(err)})
+	// Zeroed and written in place, as Ledger.newMessage writes a message.
+	w.res.Calls = append(w.res.Calls, CallRecord{})
+	r := &w.res.Calls[len(w.res.Calls)-1]
+	r.At, r.ReturnedAt, r.Msg = at, w.sim.Now(), msg
+	r.Source, r.Verb, r.Client, r.Sub, r.Result = cs.source, cs.verb, cs.client, cs.sub, w.resultID(err)
 	if w.tr != nil {
 		w.traceCall(cs, err, msg)
 	}
