@@ -200,10 +200,10 @@ func (cb *callback) finish() {
 	dl.EndedAt, dl.Fate = w.sim.Now(), DlvHandled
 	s.rec.Handled[cb.rec].End = dl.EndedAt
 	if s.ordinary && !w.observed {
-		// The steps below for an ordinary subscription's one callback
-		// in a run without triggers: the read loop's and the executor's
-		// tests of the other kinds are a few percent of a run that
-		// handles many messages.
+		// An ordinary subscription's one callback (Sub.ordinary), in a
+		// run without triggers, takes the one step of endCallback's and
+		// the rest's that applies to it, without their tests of the
+		// other kinds: 1.5 % of the standard scenario's instructions.
 		s.running--
 		s.afterCallback()
 		return
