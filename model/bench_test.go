@@ -75,7 +75,7 @@ func TestBenchScenarioDrainsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"s1", "s2", "s3"} {
-		if n := len(res.Sub(id).Handled); n != 1000 {
+		if n := res.Sub(id).NumHandled(); n != 1000 {
 			t.Errorf("%s handled %d messages, want 1000", id, n)
 		}
 	}
@@ -152,8 +152,8 @@ func TestHandledReservedPerSubscription(t *testing.T) {
 		t.Fatal(err)
 	}
 	for id, want := range map[string]int{"x1": 3, "y1": 7, "any": 10, "y2": 7, "x2": 3} {
-		if h := res.Sub(id).Handled; len(h) != want || cap(h) != want {
-			t.Errorf("%s: %d handled in a list of capacity %d, want %d in %d", id, len(h), cap(h), want, want)
+		if s := res.Sub(id); s.NumHandled() != want || model.HandledCap(s) != want {
+			t.Errorf("%s: %d handled in a list of capacity %d, want %d in %d", id, s.NumHandled(), model.HandledCap(s), want, want)
 		}
 	}
 }
@@ -270,7 +270,7 @@ func benchRunsOn(b *testing.B, sc *scenario.Scenario, handled int, run func(*sce
 		if res.Stop.Reason != sim.Quiescent {
 			b.Fatalf("stopped: %v", res.Stop.Reason)
 		}
-		if got := len(res.Subs[0].Handled); handled >= 0 && got != handled {
+		if got := res.Subs[0].NumHandled(); handled >= 0 && got != handled {
 			b.Fatalf("%d messages handled, want %d", got, handled)
 		}
 		events += res.Stop.Events
@@ -287,7 +287,7 @@ func TestScaleScenarioDeliversEveryMessage(t *testing.T) {
 		}
 		handled := 0
 		for _, s := range res.Subs {
-			handled += len(s.Handled)
+			handled += s.NumHandled()
 		}
 		if handled != shape[0] {
 			t.Errorf("shape %v: %d messages handled, want %d", shape, handled, shape[0])

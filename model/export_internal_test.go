@@ -10,6 +10,10 @@ type (
 	Queued = queued
 )
 
+// HandledCap returns the capacity of s's handled list, which a run
+// reserves for the messages s expects (TestHandledReservedPerSubscription).
+func HandledCap(s *SubRecord) int { return cap(s.handed) }
+
 // SettleCounts runs sc with cfg on a new Runner up to its end, before
 // World.finish, and returns the ledger's counts of messages in transit and
 // of pending deliveries, which finish trusts, and the same counted over

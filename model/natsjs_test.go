@@ -75,7 +75,7 @@ func TestNatsJSShortOutageMidDrain(t *testing.T) {
 	require.Equal(t, []string{"publish=ok"}, results(res, "actions[2]"), "accepted while disconnected")
 	pub := res.Ledger.Message(res.Calls[len(res.Calls)-1].Msg)
 	require.Equal(t, model.MsgLostUnsent, pub.Fate, "discarded at the reconnect attempt")
-	require.Empty(t, res.Sub("audit").Handled)
+	require.Zero(t, res.Sub("audit").NumHandled())
 }
 
 // TestNatsJSLongOutageMidDrain: FailedFlushEndsDrain. The first attempt

@@ -365,7 +365,7 @@ func (r *Result) OutcomeInto(o *Outcome) {
 		for _, e := range s.StatusEvents {
 			so.StatusEvents = append(so.StatusEvents, StatusOutcome{Status: e.Status, AtNS: int64(e.At)})
 		}
-		for _, h := range s.Handled {
+		for _, h := range s.Handled() {
 			d := &r.Ledger.Deliveries[h.Delivery]
 			so.Delivered = append(so.Delivered, DeliveredOut{Msg: h.Msg, StartNS: int64(h.Start), EndNS: nsPtr(h.End),
 				Cancelled: d.Fate == DlvDropped && d.Reason == DropCancelled, LateAfterUnsub: d.AfterUnsub})

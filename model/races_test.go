@@ -84,7 +84,7 @@ func TestRaceWokenNextMsg(t *testing.T) {
 // changes the default.
 func TestRaceFanoutOrder(t *testing.T) {
 	const file = "swarm-689.yaml"
-	start := func(res *model.Result, sub string) sim.Time { return res.Sub(sub).Handled[0].Start }
+	start := func(res *model.Result, sub string) sim.Time { return res.Sub(sub).HandledAt(0).Start }
 	for _, races := range []sim.Chooser{nil, way(0)} {
 		res := runRaces(t, file, races)
 		require.Less(t, start(res, "s0"), start(res, "s3"))

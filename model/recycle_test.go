@@ -138,7 +138,6 @@ func records(t *testing.T, res *model.Result) string {
 	subs := make([]model.SubRecord, len(res.Subs))
 	for i, s := range res.Subs {
 		subs[i] = *s
-		subs[i].Handled = nil
 		if len(s.StatusEvents) == 0 {
 			subs[i].StatusEvents = nil
 		}

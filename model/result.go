@@ -1,6 +1,7 @@
 package model
 
 import (
+	"iter"
 	"sync"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -81,17 +82,59 @@ type SubRecord struct {
 	// subscription whose scenario listens to them (StatusEvents).
 	StatusEvents []SubStatusEvent
 
-	// Handled lists, in order, every message handed to the application: each
-	// callback with its start and end, or each message NextMsg returned.
-	Handled []Handled
+	// handed lists, in order, every message handed to the application
+	// (Handled reads them): in a run's record, each one's delivery in
+	// ledger, whose times are the handing's (Ledger.handled), 4 bytes a
+	// message where a Handled copy of them was 32; in a record built by
+	// hand (SetHandled), none, and byHand holds them.
+	handed []int32
+	ledger *Ledger
+	byHand []Handled
 }
 
-// Handled is one message handed to the application.
+// Handled is one message handed to the application: a callback with its
+// start and end, or a message NextMsg returned (Start and End both when it
+// returned it).
 type Handled struct {
 	Msg      int
-	Delivery int
+	Delivery int // index in the ledger's Deliveries; -1 in a record built from a real run's outcome
 	Start    sim.Time
 	End      sim.Time // NoTime if the callback never returned
+}
+
+// Handled returns, in order, every message handed to the application,
+// with its position in the list.
+func (s *SubRecord) Handled() iter.Seq2[int, Handled] {
+	return func(yield func(int, Handled) bool) {
+		for i := range s.NumHandled() {
+			if !yield(i, s.HandledAt(i)) {
+				return
+			}
+		}
+	}
+}
+
+// NumHandled returns how many messages were handed to the application.
+func (s *SubRecord) NumHandled() int {
+	if s.ledger == nil {
+		return len(s.byHand)
+	}
+	return len(s.handed)
+}
+
+// HandledAt returns the ith message handed to the application.
+func (s *SubRecord) HandledAt(i int) Handled {
+	if s.ledger == nil {
+		return s.byHand[i]
+	}
+	return s.ledger.handled(s.handed[i])
+}
+
+// SetHandled gives a record built by hand, not by a run (a real run's
+// outcome, a test's records), the messages its subscription handed to the
+// application.
+func (s *SubRecord) SetHandled(hs []Handled) {
+	s.handed, s.ledger, s.byHand = nil, nil, hs
 }
 
 // ConnRecord is the life of one client connection.

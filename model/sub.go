@@ -761,7 +761,7 @@ func (s *Sub) hand(d int32) {
 	dl := &w.ledger.Deliveries[d]
 	dl.StartedAt, dl.EndedAt = w.sim.Now(), w.sim.Now()
 	w.ledger.setFate(dl, DlvTaken)
-	s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(d), Start: dl.StartedAt, End: dl.EndedAt})
+	s.rec.handed = append(s.rec.handed, d)
 	w.trace(s.rec.Client, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 }
 

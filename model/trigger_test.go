@@ -124,7 +124,7 @@ actions:
 	require.Equal(t, []sim.Time{103_710_014}, reconnected)
 	require.Equal(t, []string{"publish@103.710ms=ok"}, calls(res, "actions[1]"))
 	require.Equal(t, []string{"publish@10.000ms=ok"}, calls(res, "actions[2]"))
-	require.Equal(t, 2, len(res.Subs[0].Handled), "both publishes are delivered")
+	require.Equal(t, 2, res.Subs[0].NumHandled(), "both publishes are delivered")
 }
 
 // TestTriggerReturned: after the flush returns (one 2 ms round trip), drain;

@@ -78,7 +78,7 @@ type World struct {
 	// Result's new records' lists are windows of.
 	statusLists   windows[StatusChange]
 	callbackLists windows[CallbackEvent]
-	handledLists  windows[Handled]
+	handledLists  windows[int32]
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
 	// observed: the run is traced or has triggers (tr or trig set), so a
@@ -564,7 +564,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = len(w.res.Subs), c.name, subject, mux, int(s.sid)
 	rec.SubscribedAt, rec.UnsubReturnedAt, rec.DrainCalledAt, rec.UnsubProcessedAt = w.sim.Now(), NoTime, NoTime, NoTime
 	rec.BarrierAt, rec.RemovedAt, rec.ClosedHandlerAt, rec.DrainDoneAt = NoTime, NoTime, NoTime, NoTime
-	rec.Handled, rec.StatusEvents = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), events
+	rec.handed, rec.ledger, rec.StatusEvents = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), w.ledger, events
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {

@@ -179,6 +179,7 @@ func TestLinkCutDropsAreTheTopologys(t *testing.T) {
 	require.Equal(t, 2, n)
 
 	silent := run()
+	detachHandled(silent)
 	silent.Ledger.Deliveries = slices.DeleteFunc(silent.Ledger.Deliveries, isCut)
 	require.Equal(t, []string{"ledger-conserved"}, failed(silent))
 

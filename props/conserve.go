@@ -86,7 +86,7 @@ func checkLedgerConserved(r *model.Result) []string {
 	// started or NextMsg took it: once, whatever became of it (handled,
 	// still running, or cancelled by the close), never for any other fate.
 	for si, s := range r.Subs {
-		for _, h := range s.Handled {
+		for _, h := range s.Handled() {
 			if h.Delivery < 0 || h.Delivery >= len(l.Deliveries) {
 				bad("%s handled msg %d from delivery %d, which the ledger does not hold", s.ID, h.Msg, h.Delivery)
 				continue

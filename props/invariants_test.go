@@ -78,16 +78,30 @@ func published(r *model.Result, at ...float64) {
 func conservedRun() *model.Result {
 	r := handMade()
 	published(r, 0)
-	r.Subs[0].Handled = []model.Handled{{Msg: 1, Delivery: 0, Start: ms(2), End: ms(3)}}
+	r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Delivery: 0, Start: ms(2), End: ms(3)}})
 	r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[0]"), Verb: r.Ledger.Intern("publish"), Client: r.Ledger.Intern("c0"), Result: r.Ledger.Intern(model.OK), Msg: 1}}
 	return r
 }
 
-// handled sets s's Handled to the given messages, one callback per ms.
+// handled sets s's handled list to the given messages, one callback per ms.
 func handled(s *model.SubRecord, msgs ...int) {
-	s.Handled = nil
+	var hs []model.Handled
 	for i, m := range msgs {
-		s.Handled = append(s.Handled, model.Handled{Msg: m, Start: ms(float64(2 + i)), End: ms(float64(3 + i))})
+		hs = append(hs, model.Handled{Msg: m, Start: ms(float64(2 + i)), End: ms(float64(3 + i))})
+	}
+	s.SetHandled(hs)
+}
+
+// detachHandled gives r's subscription records their handled lists by
+// hand, as the run left them: a run's lists name deliveries by their index
+// in the ledger, so a test that deletes deliveries detaches them first.
+func detachHandled(r *model.Result) {
+	for _, s := range r.Subs {
+		var hs []model.Handled
+		for _, h := range s.Handled() {
+			hs = append(hs, h)
+		}
+		s.SetHandled(hs)
 	}
 }
 
@@ -152,13 +166,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result {
 				r := handMade()
 				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), "unsubscribe"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}})
 				return r
 			},
 			holding: func() *model.Result { // started at the very instant: not after
 				r := handMade()
 				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), "unsubscribe"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(10), End: ms(12)}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(10), End: ms(12)}})
 				return r
 			},
 		},
@@ -167,13 +181,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result {
 				r := handMade()
 				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}})
 				return r
 			},
 			holding: func() *model.Result { // removed by close: callbacks may still be queued
 				r := handMade()
 				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "close"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(5), End: ms(12)}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(5), End: ms(12)}})
 				return r
 			},
 		},
@@ -199,13 +213,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result {
 				r := handMade()
 				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(5), End: model.NoTime}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(5), End: model.NoTime}})
 				return r
 			},
 			holding: func() *model.Result {
 				r := handMade()
 				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(5), End: ms(10)}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(5), End: ms(10)}})
 				return r
 			},
 		},
@@ -579,7 +593,8 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "ledger-conserved",
 			violating: func() *model.Result { // a routed message committed to no subscription: a forgotten delivery
 				r := conservedRun()
-				r.Ledger.Deliveries, r.Subs[0].Handled = nil, nil
+				r.Ledger.Deliveries = nil
+				r.Subs[0].SetHandled(nil)
 				return r
 			},
 			holding: conservedRun,
@@ -678,7 +693,7 @@ func TestCatalogue(t *testing.T) {
 
 func TestVerdicts(t *testing.T) {
 	r := handMade()
-	r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(1), End: ms(2)}, {Msg: 1, Start: ms(2), End: ms(3)}}
+	r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(1), End: ms(2)}, {Msg: 1, Start: ms(2), End: ms(3)}})
 	vs := Verdicts(r)
 	cat := Catalogue()
 	if len(vs) != len(cat) {
