@@ -3,6 +3,7 @@ package conformance
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -263,7 +264,7 @@ type callGroups struct {
 // group is bySource on calls, in g's memory: what it returns is valid
 // until g groups other calls.
 func (g *callGroups) group(calls []model.CallOutcome) (map[string][]model.CallOutcome, []string) {
-	by, order := g.grouping.group(calls, func(cl *model.CallOutcome) (string, bool) { return cl.Source, true })
+	by, order := g.grouping.group(slices.All(calls), func(cl *model.CallOutcome) (string, bool) { return cl.Source, true })
 	for _, calls := range by {
 		slices.SortStableFunc(calls, func(a, b model.CallOutcome) int { return cmp.Compare(a.AtNS, b.AtNS) })
 	}
@@ -284,7 +285,7 @@ type grouping[K comparable, T any] struct {
 
 // group groups the items for which key reports true by the key it
 // returns. What it returns is valid until g groups again.
-func (g *grouping[K, T]) group(items []T, key func(*T) (K, bool)) (map[K][]T, []K) {
+func (g *grouping[K, T]) group(items iter.Seq2[int, T], key func(*T) (K, bool)) (map[K][]T, []K) {
 	if g.count == nil {
 		g.count, g.by = map[K]int{}, map[K][]T{}
 	}
@@ -292,8 +293,8 @@ func (g *grouping[K, T]) group(items []T, key func(*T) (K, bool)) (map[K][]T, []
 	clear(g.by)
 	g.order = g.order[:0]
 	total := 0
-	for i := range items {
-		if k, ok := key(&items[i]); ok {
+	for _, item := range items {
+		if k, ok := key(&item); ok {
 			if g.count[k] == 0 {
 				g.order = append(g.order, k)
 			}
@@ -307,9 +308,9 @@ func (g *grouping[K, T]) group(items []T, key func(*T) (K, bool)) (map[K][]T, []
 		g.by[k] = g.all[off : off : off+g.count[k]]
 		off += g.count[k]
 	}
-	for i := range items {
-		if k, ok := key(&items[i]); ok {
-			g.by[k] = append(g.by[k], items[i])
+	for _, item := range items {
+		if k, ok := key(&item); ok {
+			g.by[k] = append(g.by[k], item)
 		}
 	}
 	return g.by, g.order

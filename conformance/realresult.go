@@ -108,11 +108,13 @@ func RealResult(sc *scenario.Scenario, p *model.Profile, o *model.Outcome, until
 		Stop: sim.Outcome{Reason: sim.TimeBudget, Now: sim.Time(until)}}
 	ids, ledger := renumber(o)
 	res.Ledger = ledger
+	calls := make([]model.CallRecord, 0, len(o.Calls))
 	for _, c := range o.Calls {
-		res.Calls = append(res.Calls, model.CallRecord{Source: ledger.Intern(c.Source), Verb: ledger.Intern(c.Verb),
+		calls = append(calls, model.CallRecord{Source: ledger.Intern(c.Source), Verb: ledger.Intern(c.Verb),
 			Client: ledger.Intern(c.Client), Sub: ledger.Intern(c.Sub),
 			At: sim.Time(c.AtNS), ReturnedAt: sim.Time(c.ReturnedAtNS), Result: ledger.Intern(c.Result), Msg: ids[c.Msg]})
 	}
+	res.SetCalls(calls)
 	for _, co := range o.Connections {
 		c, err := connRecord(co)
 		if err != nil {

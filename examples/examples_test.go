@@ -97,7 +97,7 @@ func TestSubDrain(t *testing.T) {
 func TestRequestReplyWorkers(t *testing.T) {
 	res := run(t, "request-reply-workers.yaml")
 	answered := 0
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Verb) == "request" && res.Str(c.Client) == "requester" {
 			require.Equal(t, model.OK, res.Str(c.Result), "request %s at %v", res.Str(c.Source), c.At)
 			answered++

@@ -52,7 +52,7 @@ func runProfile(t *testing.T, file string, stuck bool, violated ...string) *mode
 // and verb.
 func call(t *testing.T, res *model.Result, source, verb string) model.CallRecord {
 	t.Helper()
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if strings.HasPrefix(res.Str(c.Source), source) && res.Str(c.Verb) == verb {
 			return c
 		}

@@ -107,19 +107,25 @@ func TestDrainOfManySubsAllocatesLinearly(t *testing.T) {
 	}
 }
 
-// TestCallsReservedOnce: a run reserves a call record for every message
-// and every other action, so that a thousand single publishes and a drain
-// reserve 1,001, neither growing the list nor reserving twice what they
-// use. Catches a publish action counted both as its messages and as an
-// action (2,001 reserved), and a reserve short of the calls (the list
-// grows past them).
+// TestCallsReservedOnce: a run reserves a call record for every other
+// action and for a publish action's burst, so that a thousand single
+// publishes and a drain reserve 1,001 records, and a burst of a thousand
+// and a drain 2, each neither growing the list nor reserving more than it
+// uses. Catches a publish action counted both as its messages and as an
+// action (2,001 reserved), a burst reserved a record a message (1,001),
+// a burst not folded into one record (the list grows past 2), and a
+// reserve short of the calls (the list grows past them).
 func TestCallsReservedOnce(t *testing.T) {
-	res, err := model.Run(scaleScenario(1000, 1, 1000), model.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Calls) != 1001 || cap(res.Calls) != len(res.Calls) {
-		t.Errorf("%d calls in a list of capacity %d, want 1,001 in 1,001", len(res.Calls), cap(res.Calls))
+	for _, tc := range []struct{ msgs, subs, records int }{{1000, 1000, 1001}, {1000, 1, 2}} {
+		res, err := model.Run(scaleScenario(tc.msgs, 1, tc.subs), model.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, capacity := model.CallRecords(res)
+		if res.NumCalls() != 1001 || n != tc.records || capacity != tc.records {
+			t.Errorf("%d subscriptions: %d calls in %d records in a list of capacity %d, want 1,001 in %d in %d",
+				tc.subs, res.NumCalls(), n, capacity, tc.records, tc.records)
+		}
 	}
 }
 

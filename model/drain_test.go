@@ -30,7 +30,7 @@ func runYAML(t *testing.T, yaml string, muts ...model.Mutation) *model.Result {
 // results returns "verb=result" for each call of the given source, in order.
 func results(res *model.Result, source string) []string {
 	var out []string
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == source {
 			out = append(out, res.Str(c.Verb)+"="+res.Str(c.Result))
 		}
@@ -203,7 +203,7 @@ actions:
 	require.Equal(t, ms(412), q.RemovedAt)
 	calls := results(res, "actions[2]")
 	require.Equal(t, []string{"next_msg=ok", "next_msg=ok", "next_msg=ok", "next_msg=ok", "next_msg=ok", "next_msg=ErrBadSubscription"}, calls)
-	require.Equal(t, ms(412), res.Calls[len(res.Calls)-1].ReturnedAt)
+	require.Equal(t, ms(412), lastCall(res).ReturnedAt)
 }
 
 func TestAutoUnsubscribeThenDrain(t *testing.T) {
@@ -270,7 +270,7 @@ actions:
   - {at: 105ms, drain: {client: app}}
 `
 	res := runYAML(t, yaml)
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Verb) == "request" {
 			require.Equal(t, model.OK, res.Str(c.Result), "%s", res.Str(c.Source))
 		}
@@ -283,7 +283,7 @@ actions:
 	// made during the drain are lost.
 	bad := runYAML(t, yaml, model.RespMuxDrainedWithSubs)
 	timeouts := 0
-	for _, c := range bad.Calls {
+	for _, c := range bad.Calls() {
 		if bad.Str(c.Verb) == "request" && bad.Str(c.Result) == model.ErrTimeout {
 			timeouts++
 		}

@@ -16,7 +16,7 @@ import (
 
 func callAt(t *testing.T, res *model.Result, source string) model.CallRecord {
 	t.Helper()
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == source {
 			return c
 		}

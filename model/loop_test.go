@@ -24,7 +24,7 @@ func runUnder(t *testing.T, p *model.Profile, yaml string) *model.Result {
 
 func callOf(t *testing.T, res *model.Result, source, verb string) model.CallRecord {
 	t.Helper()
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == source && res.Str(c.Verb) == verb {
 			return c
 		}

@@ -295,7 +295,7 @@ func (r *Result) OutcomeInto(o *Outcome) {
 		SchemaVersion: OutcomeSchemaVersion,
 		Scenario:      r.Scenario.Name, File: r.Scenario.File, Profile: r.Profile.Name, Seed: r.Seed,
 		Stop:            stopOutcome(r),
-		Calls:           slices.Grow(calls, len(r.Calls)), // one per call: grown by append, it was most of what Outcome allocated
+		Calls:           slices.Grow(calls, r.NumCalls()), // one per call: grown by append, it was most of what Outcome allocated
 		Connections:     conns,
 		Mutations:       mutations,
 		Invariants:      invariants,
@@ -309,11 +309,10 @@ func (r *Result) OutcomeInto(o *Outcome) {
 			o.Mutations = append(o.Mutations, m.Name())
 		}
 	}
-	for i := range r.Calls {
-		c := &r.Calls[i]
+	for _, c := range r.Calls() {
 		co := CallOutcome{Source: r.Str(c.Source), Verb: r.Str(c.Verb), Client: r.Str(c.Client), Sub: r.Str(c.Sub),
 			AtNS: int64(c.At), ReturnedAtNS: int64(c.ReturnedAt), Result: r.Str(c.Result), Msg: c.Msg}
-		if n := r.Counters(c); n != nil {
+		if n := r.Counters(&c); n != nil {
 			co.PendingMsgs, co.Delivered = n.PendingMsgs, n.Delivered
 		}
 		o.Calls = append(o.Calls, co)

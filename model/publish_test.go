@@ -53,11 +53,11 @@ actions:
 	if got, want := reused.ledger.Messages, fresh.ledger.Messages; !slices.Equal(got, want) {
 		t.Errorf("messages %+v, want %+v", got, want)
 	}
-	if got, want := reused.res.Calls, fresh.res.Calls; !slices.Equal(got, want) {
+	if got, want := reused.res.calls, fresh.res.calls; !slices.Equal(got, want) {
 		t.Errorf("calls %+v, want %+v", got, want)
 	}
-	if n := len(reused.res.Calls); n != 6 || reused.res.Calls[0].Result != reused.ledger.Intern(ErrMaxPayload) {
-		t.Errorf("%d calls, the first %q; want 6, the first refused with %s", n, reused.ledger.Str(reused.res.Calls[0].Result), ErrMaxPayload)
+	if n := len(reused.res.calls); n != 6 || reused.res.calls[0].Result != reused.ledger.Intern(ErrMaxPayload) {
+		t.Errorf("%d calls, the first %q; want 6, the first refused with %s", n, reused.ledger.Str(reused.res.calls[0].Result), ErrMaxPayload)
 	}
 }
 
@@ -93,10 +93,10 @@ func TestRunnerStringsAsNew(t *testing.T) {
 	if g, w := got.Ledger.strs.strs, want.Ledger.strs.strs; !slices.Equal(g, w) {
 		t.Errorf("strings after another run %q, want %q", g, w)
 	}
-	if !slices.Equal(got.Calls, want.Calls) {
-		t.Errorf("calls %+v, want %+v", got.Calls, want.Calls)
+	if !slices.Equal(got.calls, want.calls) {
+		t.Errorf("calls %+v, want %+v", got.calls, want.calls)
 	}
-	if res := got.Str(got.Calls[0].Result); res != OK {
+	if res := got.Str(got.calls[0].Result); res != OK {
 		t.Errorf("first call's result %q, want %q", res, OK)
 	}
 }

@@ -33,7 +33,7 @@ func runRaces(t *testing.T, file string, races sim.Chooser) *model.Result {
 // msgs returns the messages the calls of source returned, in order.
 func msgs(res *model.Result, source string) []int {
 	var out []int
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == source {
 			out = append(out, c.Msg)
 		}

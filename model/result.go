@@ -21,7 +21,13 @@ type Result struct {
 	Trace     *sim.Trace // nil when the run was not traced
 	Subs      []*SubRecord
 	Conns     []*ConnRecord
-	Calls     []CallRecord
+	// calls are the API calls (Calls reads them): a record stands for
+	// itself and the more calls after it that repeat it but for each
+	// publishing the next message (CallRecord.more, World.callAt), so that
+	// a publish action's burst is one record, not 48 bytes a message.
+	// numCalls counts the calls.
+	calls    []CallRecord
+	numCalls int
 	// counters holds what each counters action read, kept out of
 	// CallRecord so that it holds no pointers.
 	counters []Counters
@@ -196,6 +202,56 @@ type CallRecord struct {
 	// counters is 1 + the index in Result.counters of what a counters
 	// action read, 0 for other calls (Result.Counters reads it).
 	counters int32
+	// more counts the calls after this one that this record stands for in
+	// Result.calls, the nth publishing message Msg+n (Result.Calls).
+	more int32
+}
+
+// Calls returns every API call, in the order the calls returned, with its
+// position in that order.
+func (r *Result) Calls() iter.Seq2[int, CallRecord] {
+	return func(yield func(int, CallRecord) bool) {
+		i := 0
+		for _, c := range r.calls {
+			n := c.more
+			c.more = 0
+			for ; n >= 0; n-- {
+				if !yield(i, c) {
+					return
+				}
+				i++
+				c.Msg++
+			}
+		}
+	}
+}
+
+// NumCalls returns how many API calls the run made.
+func (r *Result) NumCalls() int { return r.numCalls }
+
+// SetCalls gives a Result built by hand, not by a run (a real run's
+// outcome, a test's records), its calls.
+func (r *Result) SetCalls(calls []CallRecord) {
+	r.calls, r.numCalls = calls, len(calls)
+}
+
+// addCall appends call c; a call of a publish action (burst) that repeats
+// the last record's last call but for publishing the next message is
+// counted in that record instead (CallRecord.more). It returns the record
+// that holds c.
+func (r *Result) addCall(c CallRecord, burst bool) *CallRecord {
+	r.numCalls++
+	if n := len(r.calls); burst && n > 0 && c.Msg != 0 {
+		last := &r.calls[n-1]
+		next := *last
+		next.Msg, next.more = last.Msg+int(last.more)+1, 0
+		if next == c {
+			last.more++
+			return last
+		}
+	}
+	r.calls = append(r.calls, c)
+	return &r.calls[len(r.calls)-1]
 }
 
 // Counters are a subscription's counters as a counters action read them

@@ -234,7 +234,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 		subs = w.spareSubs
 	}
 	r.maps = worldMaps{subs: subs, connIndex: w.connIndex, connByName: res.connByName, published: w.published}
-	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
+	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.calls[:0]
 	for _, s := range w.subList {
 		r.pending = append(r.pending, s.pending[:0])
 	}

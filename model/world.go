@@ -436,7 +436,10 @@ const presizeCap = 1 << 20
 // access; expected saturates what it reads. No list is sized beyond the
 // record budget, which stops the run before it would hold more.
 func (w *World) presize() {
-	msgs, requests, publishes := 0, 0, 0
+	// calls: a call record for every request and reply and every other
+	// action, and for every publish of an action that publishes Interval
+	// apart; a burst's publishes (no Interval) share one (Result.addCall).
+	msgs, requests, calls := 0, 0, 0
 	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
@@ -445,12 +448,18 @@ func (w *World) presize() {
 		case a.Publish != nil:
 			subject, n = a.Publish.Subject, min(max(a.Publish.Count, 1), presizeCap)
 			add(&msgs, n)
-			publishes++
+			if a.Publish.Interval > 0 {
+				add(&calls, n)
+			} else {
+				add(&calls, 1)
+			}
 		case a.Request != nil:
 			subject, n = a.Request.Subject, min(max(a.Request.Count, 1), presizeCap)
 			add(&msgs, 2*n)
 			add(&requests, n)
+			add(&calls, 2*n+1)
 		default:
+			add(&calls, 1)
 			continue
 		}
 		w.published[subject] += n
@@ -471,10 +480,7 @@ func (w *World) presize() {
 	w.handledBudget = budget(dlvs)
 	w.ledger.Messages = w.pool.takeMessages(budget(msgs))
 	w.ledger.Deliveries = w.pool.takeDeliveries(budget(dlvs))
-	// A call for every message and every other action: a publish action's
-	// calls are its messages (counting it again reserved a call too many
-	// for each, 48 KB a run of a thousand single publishes).
-	w.res.Calls = w.pool.takeCalls(budget(msgs + len(w.sc.Actions) - publishes))
+	w.res.calls = w.pool.takeCalls(budget(calls))
 	// What grows by an entry a client, subscription or action is sized
 	// once too: at a thousand clients or subscriptions, growing these
 	// lists and rehashing the string table was a tenth of the set-up.
@@ -662,10 +668,10 @@ func (w *World) lostInFlight(id int, reason string) {
 // record, valid until the next call.
 func (w *World) call(source, verb, client, sub string, at sim.Time, err string, msg int) *CallRecord {
 	cs := newCallSite(w.ledger, source, verb, client, sub)
-	w.callAt(&cs, at, err, msg)
 	// callAt schedules what waits for the call's return (triggers.fire),
-	// never runs it, so the record is still the last one.
-	return &w.res.Calls[len(w.res.Calls)-1]
+	// never runs it, so the record is still the last one, and its own
+	// (not a burst's).
+	return w.callAt(&cs, at, err, msg, false)
 }
 
 // callSite is who makes an API call, its strings interned in the run's
@@ -682,12 +688,13 @@ func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
 	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: l.Intern(client), sub: l.Intern(sub)}
 }
 
-// callAt is call made at the call site cs. It returns nothing: a publish,
-// its hot caller, does not need the record, which call finds as the last.
-func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) {
+// callAt is call made at the call site cs, one of a publish action's
+// burst of calls when burst is set (Result.addCall). It returns the record
+// that holds the call.
+func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int, burst bool) *CallRecord {
 	w.sim.Record()
-	w.res.Calls = append(w.res.Calls, CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
-		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: w.resultID(err)})
+	c := w.res.addCall(CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
+		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: w.resultID(err)}, burst)
 	if w.tr != nil {
 		w.traceCall(cs, err, msg)
 	}
@@ -697,6 +704,7 @@ func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) {
 		// stays the last (call returns it).
 		w.trig.returned(w.ledger.Str(cs.source))
 	}
+	return c
 }
 
 // traceCall traces a call as callAt records it. It is a function of its
@@ -954,7 +962,7 @@ func (w *World) publishAction(c *Conn, i int, site *pubSite) {
 		site.call = newCallSite(w.ledger, w.actionSource(i), "publish", p.Client, "")
 		site.ready = true
 	}
-	w.callAt(&site.call, now, err, id)
+	w.callAt(&site.call, now, err, id, true)
 }
 
 // act performs one call of action i, any but a publish (publishAction).

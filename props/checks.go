@@ -546,7 +546,7 @@ func checkAPIRefusal(r *model.Result) []string {
 		last    model.CallRecord // the call before
 		cleared bool             // last broke no rule
 	)
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		// The rules read a call's client, time, verb and result only (its
 		// source names it in a violation), so a call that repeats the one
 		// before in these, as a burst of publishes does, breaks no rule
@@ -650,7 +650,7 @@ func checkRepliesReachRequester(r *model.Result) []string {
 	msgs := r.Ledger.Messages
 	var bySubject *[]int32 // msgs' indices by subject (messagesBySubject), made on first need
 	conns := connFinder{r: r}
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if r.Str(call.Verb) != "request" || !strings.Contains(r.Str(call.Source), "#") || call.Msg <= 0 || call.Msg > len(r.Ledger.Messages) {
 			continue
 		}

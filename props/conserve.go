@@ -29,7 +29,7 @@ func checkLedgerConserved(r *model.Result) []string {
 	defer putCounts(lent)
 	counts := *lent
 	claims, committed, handed := counts[:len(l.Messages)], counts[len(l.Messages):2*len(l.Messages)], counts[2*len(l.Messages):]
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if !publishingVerb(r.Str(call.Verb)) {
 			continue
 		}

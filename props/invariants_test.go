@@ -79,7 +79,7 @@ func conservedRun() *model.Result {
 	r := handMade()
 	published(r, 0)
 	r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Delivery: 0, Start: ms(2), End: ms(3)}})
-	r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[0]"), Verb: r.Ledger.Intern("publish"), Client: r.Ledger.Intern("c0"), Result: r.Ledger.Intern(model.OK), Msg: 1}}
+	r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[0]"), Verb: r.Ledger.Intern("publish"), Client: r.Ledger.Intern("c0"), Result: r.Ledger.Intern(model.OK), Msg: 1}})
 	return r
 }
 
@@ -90,6 +90,15 @@ func handled(s *model.SubRecord, msgs ...int) {
 		hs = append(hs, model.Handled{Msg: m, Start: ms(float64(2 + i)), End: ms(float64(3 + i))})
 	}
 	s.SetHandled(hs)
+}
+
+// callList returns every API call of r, in order.
+func callList(r *model.Result) []model.CallRecord {
+	var cs []model.CallRecord
+	for _, c := range r.Calls() {
+		cs = append(cs, c)
+	}
+	return cs
 }
 
 // detachHandled gives r's subscription records their handled lists by
@@ -362,7 +371,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				r := handMade()
 				drained(r)
 				r.Ledger = dropped(model.DropConnClosed, ms(50))
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("close"), Client: r.Ledger.Intern("c0"), At: ms(50), ReturnedAt: ms(50), Result: r.Ledger.Intern(model.OK)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("close"), Client: r.Ledger.Intern("c0"), At: ms(50), ReturnedAt: ms(50), Result: r.Ledger.Intern(model.OK)}})
 				return r
 			},
 		},
@@ -371,13 +380,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // a reply refused while DRAINING_SUBS
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.ErrConnectionDraining)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.ErrConnectionDraining)}})
 				return r
 			},
 			holding: func() *model.Result { // refused in DRAINING_PUBS, as nats.go does
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(45), ReturnedAt: ms(45), Result: r.Ledger.Intern(model.ErrConnectionDraining)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(45), ReturnedAt: ms(45), Result: r.Ledger.Intern(model.ErrConnectionDraining)}})
 				return r
 			},
 		},
@@ -386,13 +395,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // Unsubscribe succeeded while draining
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.OK)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.OK)}})
 				return r
 			},
 			holding: func() *model.Result { // at the instant the drain started the order is unknown
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.OK)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.OK)}})
 				return r
 			},
 		},
@@ -403,7 +412,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				c := r.Conns[0]
 				c.Status = append(c.Status, model.StatusChange{At: ms(5), Status: model.Reconnecting})
 				c.Callbacks = []model.CallbackEvent{{At: ms(5), Kind: "disconnected"}}
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}})
 				return r
 			},
 			holding: func() *model.Result { // ... and closed it at once
@@ -414,7 +423,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				c.ClosedAt = ms(10)
 				c.Status = append(c.Status, model.StatusChange{At: ms(10), Status: model.Closed})
 				c.Callbacks = append(c.Callbacks, model.CallbackEvent{At: ms(10), Kind: "closed"})
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}})
 				return r
 			},
 		},
@@ -449,7 +458,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 					{ID: 2, From: l.Intern("c1"), Subject: l.Intern("_INBOX.c0.1"), Fate: model.MsgNoInterest, AcceptedAt: ms(20)},
 				}
 				r.Ledger = l
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}})
 				return r
 			},
 			holding: func() *model.Result { // the reply came after the request had given up
@@ -460,7 +469,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 					{ID: 2, From: l.Intern("c1"), Subject: l.Intern("_INBOX.c0.1"), Fate: model.MsgNoInterest, AcceptedAt: ms(120)},
 				}
 				r.Ledger = l
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}})
 				return r
 			},
 		},
@@ -621,12 +630,14 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "ledger-conserved",
 			violating: func() *model.Result { // a message no call published, and a publish call without one
 				r := conservedRun()
-				r.Calls[0].Msg = 0
+				calls := callList(r)
+				calls[0].Msg = 0
+				r.SetCalls(calls)
 				return r
 			},
 			holding: func() *model.Result { // a request's message whose caller never heard back
 				r := conservedRun()
-				r.Calls = nil
+				r.SetCalls(nil)
 				r.Ledger.Messages[0].Reply = r.Ledger.Intern(model.InboxPrefix + "c0.1")
 				return r
 			},

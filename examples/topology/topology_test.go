@@ -56,7 +56,7 @@ func TestPlainDrainLosesAnAcknowledgedPublish(t *testing.T) {
 	sc := load(t, "cluster-plain-drain.yaml")
 	res := run(t, sc)
 	var flushed model.CallRecord
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Client) == "pub" && res.Str(c.Verb) == "flush" {
 			flushed = c
 		}
