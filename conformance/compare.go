@@ -3,7 +3,6 @@ package conformance
 import (
 	"cmp"
 	"fmt"
-	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -264,7 +263,7 @@ type callGroups struct {
 // group is bySource on calls, in g's memory: what it returns is valid
 // until g groups other calls.
 func (g *callGroups) group(calls []model.CallOutcome) (map[string][]model.CallOutcome, []string) {
-	by, order := g.grouping.group(slices.All(calls), func(cl *model.CallOutcome) (string, bool) { return cl.Source, true })
+	by, order := g.grouping.group(calls, func(cl *model.CallOutcome) (string, bool) { return cl.Source, true })
 	for _, calls := range by {
 		slices.SortStableFunc(calls, func(a, b model.CallOutcome) int { return cmp.Compare(a.AtNS, b.AtNS) })
 	}
@@ -285,7 +284,7 @@ type grouping[K comparable, T any] struct {
 
 // group groups the items for which key reports true by the key it
 // returns. What it returns is valid until g groups again.
-func (g *grouping[K, T]) group(items iter.Seq2[int, T], key func(*T) (K, bool)) (map[K][]T, []K) {
+func (g *grouping[K, T]) group(items []T, key func(*T) (K, bool)) (map[K][]T, []K) {
 	if g.count == nil {
 		g.count, g.by = map[K]int{}, map[K][]T{}
 	}
@@ -293,8 +292,8 @@ func (g *grouping[K, T]) group(items iter.Seq2[int, T], key func(*T) (K, bool)) 
 	clear(g.by)
 	g.order = g.order[:0]
 	total := 0
-	for _, item := range items {
-		if k, ok := key(&item); ok {
+	for i := range items {
+		if k, ok := key(&items[i]); ok {
 			if g.count[k] == 0 {
 				g.order = append(g.order, k)
 			}
@@ -308,9 +307,9 @@ func (g *grouping[K, T]) group(items iter.Seq2[int, T], key func(*T) (K, bool)) 
 		g.by[k] = g.all[off : off : off+g.count[k]]
 		off += g.count[k]
 	}
-	for _, item := range items {
-		if k, ok := key(&item); ok {
-			g.by[k] = append(g.by[k], item)
+	for i := range items {
+		if k, ok := key(&items[i]); ok {
+			g.by[k] = append(g.by[k], items[i])
 		}
 	}
 	return g.by, g.order

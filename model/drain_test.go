@@ -203,7 +203,7 @@ actions:
 	require.Equal(t, ms(412), q.RemovedAt)
 	calls := results(res, "actions[2]")
 	require.Equal(t, []string{"next_msg=ok", "next_msg=ok", "next_msg=ok", "next_msg=ok", "next_msg=ok", "next_msg=ErrBadSubscription"}, calls)
-	require.Equal(t, ms(412), lastCall(res).ReturnedAt)
+	require.Equal(t, ms(412), res.Calls()[res.NumCalls()-1].ReturnedAt)
 }
 
 func TestAutoUnsubscribeThenDrain(t *testing.T) {

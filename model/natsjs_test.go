@@ -73,7 +73,7 @@ func TestNatsJSShortOutageMidDrain(t *testing.T) {
 	require.Equal(t, model.OK, app.DrainResult)
 	require.Empty(t, app.LastError, "no ErrTimeout, no async error")
 	require.Equal(t, []string{"publish=ok"}, results(res, "actions[2]"), "accepted while disconnected")
-	pub := res.Ledger.Message(lastCall(res).Msg)
+	pub := res.Ledger.Message(res.Calls()[res.NumCalls()-1].Msg)
 	require.Equal(t, model.MsgLostUnsent, pub.Fate, "discarded at the reconnect attempt")
 	require.Zero(t, res.Sub("audit").NumHandled())
 }
@@ -130,7 +130,7 @@ actions:
   - {at: 0s, request: {client: requester, subject: svc, timeout: 1s}}
   - {at: 50ms, close: {client: requester}}
 `)
-	req := lastCall(res)
+	req := res.Calls()[res.NumCalls()-1]
 	for _, c := range res.Calls() {
 		if res.Str(c.Verb) == "request" {
 			req = c

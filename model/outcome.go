@@ -309,10 +309,12 @@ func (r *Result) OutcomeInto(o *Outcome) {
 			o.Mutations = append(o.Mutations, m.Name())
 		}
 	}
-	for _, c := range r.Calls() {
+	records := r.Calls()
+	for i := range records {
+		c := &records[i]
 		co := CallOutcome{Source: r.Str(c.Source), Verb: r.Str(c.Verb), Client: r.Str(c.Client), Sub: r.Str(c.Sub),
 			AtNS: int64(c.At), ReturnedAtNS: int64(c.ReturnedAt), Result: r.Str(c.Result), Msg: c.Msg}
-		if n := r.Counters(&c); n != nil {
+		if n := r.Counters(c); n != nil {
 			co.PendingMsgs, co.Delivered = n.PendingMsgs, n.Delivered
 		}
 		o.Calls = append(o.Calls, co)

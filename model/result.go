@@ -2,6 +2,7 @@ package model
 
 import (
 	"iter"
+	"slices"
 	"sync"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -21,13 +22,22 @@ type Result struct {
 	Trace     *sim.Trace // nil when the run was not traced
 	Subs      []*SubRecord
 	Conns     []*ConnRecord
-	// calls are the API calls (Calls reads them): a record stands for
-	// itself and the more calls after it that repeat it but for each
-	// publishing the next message (CallRecord.more, World.callAt), so that
+	// calls are the API calls as the run recorded them: a record stands
+	// for itself and, where folds lists it, the calls after it that repeat
+	// it but for each publishing the next message (World.callAt), so that
 	// a publish action's burst is one record, not 48 bytes a message.
 	// numCalls counts the calls.
 	calls    []CallRecord
+	folds    []callFold
 	numCalls int
+	// callList is what Calls returns: calls itself when no record stands
+	// for more than one call, else expanded, in which Calls' first call
+	// (once, as concurrent readers may call it) lists every call, in the
+	// memory the Runner's previous run's list had (takeResult): most of a
+	// plain Run's callers (a benchmark, the explorer) never list them.
+	callList    []CallRecord
+	expanded    []CallRecord
+	callsListed sync.Once
 	// counters holds what each counters action read, kept out of
 	// CallRecord so that it holds no pointers.
 	counters []Counters
@@ -112,8 +122,16 @@ type Handled struct {
 // with its position in the list.
 func (s *SubRecord) Handled() iter.Seq2[int, Handled] {
 	return func(yield func(int, Handled) bool) {
-		for i := range s.NumHandled() {
-			if !yield(i, s.HandledAt(i)) {
+		if s.ledger == nil {
+			for i, h := range s.byHand {
+				if !yield(i, h) {
+					return
+				}
+			}
+			return
+		}
+		for i, h := range s.handed {
+			if !yield(i, s.ledger.handled(h)) {
 				return
 			}
 		}
@@ -202,56 +220,72 @@ type CallRecord struct {
 	// counters is 1 + the index in Result.counters of what a counters
 	// action read, 0 for other calls (Result.Counters reads it).
 	counters int32
-	// more counts the calls after this one that this record stands for in
-	// Result.calls, the nth publishing message Msg+n (Result.Calls).
-	more int32
 }
 
-// Calls returns every API call, in the order the calls returned, with its
-// position in that order.
-func (r *Result) Calls() iter.Seq2[int, CallRecord] {
-	return func(yield func(int, CallRecord) bool) {
-		i := 0
-		for _, c := range r.calls {
-			n := c.more
-			c.more = 0
-			for ; n >= 0; n-- {
-				if !yield(i, c) {
-					return
-				}
-				i++
-				c.Msg++
-			}
-		}
+// callFold is a record of Result.calls that stands for more calls than
+// itself: the record at index rec and the more after it, the nth of which
+// published message Msg+n.
+type callFold struct {
+	rec, more int
+}
+
+// Calls returns every API call, in the order the calls returned.
+func (r *Result) Calls() []CallRecord {
+	r.callsListed.Do(r.listCalls)
+	return r.callList
+}
+
+// listCalls makes callList: calls, or every call of calls expanded.
+func (r *Result) listCalls() {
+	if len(r.calls) == r.numCalls {
+		r.callList = r.calls
+		return
 	}
+	r.expanded = slices.Grow(r.expanded[:0], r.numCalls)
+	next := 0 // the records before calls[next] are listed
+	for _, f := range r.folds {
+		r.expanded = append(r.expanded, r.calls[next:f.rec+1]...)
+		c := r.calls[f.rec]
+		for range f.more {
+			c.Msg++
+			r.expanded = append(r.expanded, c)
+		}
+		next = f.rec + 1
+	}
+	r.callList = append(r.expanded, r.calls[next:]...)
+	r.expanded = r.callList
 }
 
-// NumCalls returns how many API calls the run made.
+// NumCalls returns how many API calls the run made, as len(r.Calls())
+// does without listing them.
 func (r *Result) NumCalls() int { return r.numCalls }
+
+// join counts a call made at at, returning at returned with result and
+// publishing msg, in the last record, made at the same call site, when
+// the call repeats the record's last call but for publishing the next
+// message; it reports whether it did. The site fixes the record's source,
+// verb, client and subscription, and no publish reads counters.
+func (r *Result) join(at, returned sim.Time, result Str, msg int) bool {
+	n := len(r.calls)
+	l, f, more := &r.calls[n-1], len(r.folds)-1, 0
+	if f >= 0 && r.folds[f].rec == n-1 {
+		more = r.folds[f].more
+	}
+	if msg == 0 || msg != l.Msg+more+1 || at != l.At || returned != l.ReturnedAt || result != l.Result {
+		return false
+	}
+	if more == 0 {
+		r.folds = append(r.folds, callFold{rec: n - 1})
+		f++
+	}
+	r.folds[f].more++
+	return true
+}
 
 // SetCalls gives a Result built by hand, not by a run (a real run's
 // outcome, a test's records), its calls.
 func (r *Result) SetCalls(calls []CallRecord) {
-	r.calls, r.numCalls = calls, len(calls)
-}
-
-// addCall appends call c; a call of a publish action (burst) that repeats
-// the last record's last call but for publishing the next message is
-// counted in that record instead (CallRecord.more). It returns the record
-// that holds c.
-func (r *Result) addCall(c CallRecord, burst bool) *CallRecord {
-	r.numCalls++
-	if n := len(r.calls); burst && n > 0 && c.Msg != 0 {
-		last := &r.calls[n-1]
-		next := *last
-		next.Msg, next.more = last.Msg+int(last.more)+1, 0
-		if next == c {
-			last.more++
-			return last
-		}
-	}
-	r.calls = append(r.calls, c)
-	return &r.calls[len(r.calls)-1]
+	r.calls, r.folds, r.numCalls, r.callList = calls, nil, len(calls), calls
 }
 
 // Counters are a subscription's counters as a counters action read them

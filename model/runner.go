@@ -402,7 +402,9 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 		r.handled = append(r.handled, s.handed[:0])
 	}
 	*res = Result{Subs: r.recycled.subRecs.emptyList(), Conns: r.recycled.connRecs.emptyList(), counters: emptied(res.counters),
-		subByID: res.subByID} // emptied by the first lookup (indexSubs)
+		subByID:  res.subByID, // emptied by the first lookup (indexSubs)
+		folds:    res.folds[:0],
+		expanded: res.expanded} // emptied by the first listing (listCalls)
 	// The Ledger is reset field by field, its string table in place
 	// (strTable.empty): a field added to Ledger is reset here too.
 	l.Messages, l.Deliveries, l.budget = nil, nil, budget

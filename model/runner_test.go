@@ -96,7 +96,7 @@ func TestRunResultIsKept(t *testing.T) {
 		cfg.Trace = true
 		first, err := model.Run(a.sc, cfg)
 		require.NoError(t, err)
-		outcome, recs, calls, trace := outcomeJSON(t, first), records(t, first), callList(first), first.Trace.Hash()
+		outcome, recs, calls, trace := outcomeJSON(t, first), records(t, first), slices.Clone(first.Calls()), first.Trace.Hash()
 		msgs, handled := slices.Clone(first.Ledger.Messages), handledList(first.Subs[0])
 		for _, b := range cases {
 			cfg := b.cfg()
@@ -106,7 +106,7 @@ func TestRunResultIsKept(t *testing.T) {
 		}
 		require.Equal(t, outcome, outcomeJSON(t, first), a.name)
 		require.Equal(t, recs, records(t, first), a.name)
-		require.Equal(t, calls, callList(first), a.name)
+		require.Equal(t, calls, first.Calls(), a.name)
 		require.Equal(t, msgs, first.Ledger.Messages, a.name)
 		require.Equal(t, handled, handledList(first.Subs[0]), a.name)
 		require.Equal(t, trace, first.Trace.Hash(), a.name)
@@ -152,15 +152,15 @@ func TestRunResultInternsItsStrings(t *testing.T) {
 			require.NoError(t, err)
 			fresh, err := freshRun(b.sc, b.cfg())
 			require.NoError(t, err)
-			require.Equal(t, callList(fresh), callList(res), "%s after %s", b.name, a.name)
+			require.Equal(t, fresh.Calls(), res.Calls(), "%s after %s", b.name, a.name)
 			require.Equal(t, fresh.Ledger.Messages, res.Ledger.Messages, "%s after %s", b.name, a.name)
 		}
 		name := a.sc.Clients[0].Name
 		id := first.Ledger.Intern(name)
 		require.Equal(t, name, first.Str(id), a.name)
 		require.Equal(t, id, first.Ledger.Intern(name), a.name)
-		if callList(first)[0].Client != 0 {
-			require.Equal(t, callList(first)[0].Client, first.Ledger.Intern(first.Str(callList(first)[0].Client)), a.name)
+		if first.Calls()[0].Client != 0 {
+			require.Equal(t, first.Calls()[0].Client, first.Ledger.Intern(first.Str(first.Calls()[0].Client)), a.name)
 		}
 		added := first.Ledger.Intern("a string no run interned")
 		require.Equal(t, "a string no run interned", first.Str(added), a.name)
@@ -363,19 +363,4 @@ func handledList(s *model.SubRecord) []model.Handled {
 		hs = append(hs, h)
 	}
 	return hs
-}
-
-// callList returns every API call of r, in order.
-func callList(r *model.Result) []model.CallRecord {
-	var cs []model.CallRecord
-	for _, c := range r.Calls() {
-		cs = append(cs, c)
-	}
-	return cs
-}
-
-// lastCall returns r's last API call.
-func lastCall(r *model.Result) model.CallRecord {
-	cs := callList(r)
-	return cs[len(cs)-1]
 }

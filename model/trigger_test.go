@@ -94,7 +94,7 @@ actions:
 `)
 	require.Equal(t, []string{"publish@" + res.Subs[0].RemovedAt.String() + "=ok"}, calls(res, "actions[2]"))
 	require.Equal(t, ms(112), res.Subs[0].RemovedAt)
-	id := lastCall(res).Msg
+	id := res.Calls()[res.NumCalls()-1].Msg
 	require.Equal(t, model.MsgNoInterest, res.Ledger.Message(id).Fate)
 }
 

@@ -438,7 +438,7 @@ const presizeCap = 1 << 20
 func (w *World) presize() {
 	// calls: a call record for every request and reply and every other
 	// action, and for every publish of an action that publishes Interval
-	// apart; a burst's publishes (no Interval) share one (Result.addCall).
+	// apart; a burst's publishes (no Interval) share one (World.callAt).
 	msgs, requests, calls := 0, 0, 0
 	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
 	for i := range w.sc.Actions {
@@ -668,10 +668,11 @@ func (w *World) lostInFlight(id int, reason string) {
 // record, valid until the next call.
 func (w *World) call(source, verb, client, sub string, at sim.Time, err string, msg int) *CallRecord {
 	cs := newCallSite(w.ledger, source, verb, client, sub)
+	w.callAt(&cs, at, err, msg, nil)
 	// callAt schedules what waits for the call's return (triggers.fire),
-	// never runs it, so the record is still the last one, and its own
-	// (not a burst's).
-	return w.callAt(&cs, at, err, msg, false)
+	// never runs it, so the record is still the last one, and a new
+	// site's record holds no other call.
+	return &w.res.calls[len(w.res.calls)-1]
 }
 
 // callSite is who makes an API call, its strings interned in the run's
@@ -688,13 +689,23 @@ func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
 	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: l.Intern(client), sub: l.Intern(sub)}
 }
 
-// callAt is call made at the call site cs, one of a publish action's
-// burst of calls when burst is set (Result.addCall). It returns the record
-// that holds the call.
-func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int, burst bool) *CallRecord {
+// callAt is call made at the call site cs. last, when not nil, is 1 + the
+// index in Result.calls of the record of the site's last call (0 before
+// its first), which a publish action keeps (pubSite): when that record is
+// the last, the call may join it (Result.join) instead of making its own.
+// It returns nothing: a publish, its hot caller, does not need the
+// record, which call finds as the last.
+func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int, last *int32) {
 	w.sim.Record()
-	c := w.res.addCall(CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
-		Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: w.resultID(err)}, burst)
+	r, now, result := w.res, w.sim.Now(), w.resultID(err)
+	r.numCalls++
+	if last == nil || *last == 0 || int(*last) != len(r.calls) || !r.join(at, now, result, msg) {
+		r.calls = append(r.calls, CallRecord{At: at, ReturnedAt: now, Msg: msg,
+			Source: cs.source, Verb: cs.verb, Client: cs.client, Sub: cs.sub, Result: result})
+		if last != nil {
+			*last = int32(len(r.calls))
+		}
+	}
 	if w.tr != nil {
 		w.traceCall(cs, err, msg)
 	}
@@ -704,7 +715,6 @@ func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int, burst boo
 		// stays the last (call returns it).
 		w.trig.returned(w.ledger.Str(cs.source))
 	}
-	return c
 }
 
 // traceCall traces a call as callAt records it. It is a function of its
@@ -939,9 +949,12 @@ func (w *World) actionLoop(a *scenario.Action) *Conn {
 // pubSite is a publish action's message and call site, made on the
 // action's first call in a run and reused by its later calls.
 type pubSite struct {
-	msg   pubMsg
-	call  callSite
-	ready bool
+	msg  pubMsg
+	call callSite
+	// lastCall is 1 + the index in Result.calls of the record of the
+	// action's last call, 0 before its first (World.callAt).
+	lastCall int32
+	ready    bool
 }
 
 // publishAction performs one call of publish action i on its client c: the
@@ -959,10 +972,10 @@ func (w *World) publishAction(c *Conn, i int, site *pubSite) {
 	}
 	err, id := c.publishMsg(&site.msg, true)
 	if !site.ready {
-		site.call = newCallSite(w.ledger, w.actionSource(i), "publish", p.Client, "")
+		site.call, site.lastCall = newCallSite(w.ledger, w.actionSource(i), "publish", p.Client, ""), 0
 		site.ready = true
 	}
-	w.callAt(&site.call, now, err, id, true)
+	w.callAt(&site.call, now, err, id, &site.lastCall)
 }
 
 // act performs one call of action i, any but a publish (publishAction).

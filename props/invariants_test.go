@@ -92,15 +92,6 @@ func handled(s *model.SubRecord, msgs ...int) {
 	s.SetHandled(hs)
 }
 
-// callList returns every API call of r, in order.
-func callList(r *model.Result) []model.CallRecord {
-	var cs []model.CallRecord
-	for _, c := range r.Calls() {
-		cs = append(cs, c)
-	}
-	return cs
-}
-
 // detachHandled gives r's subscription records their handled lists by
 // hand, as the run left them: a run's lists name deliveries by their index
 // in the ledger, so a test that deletes deliveries detaches them first.
@@ -630,9 +621,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "ledger-conserved",
 			violating: func() *model.Result { // a message no call published, and a publish call without one
 				r := conservedRun()
-				calls := callList(r)
-				calls[0].Msg = 0
-				r.SetCalls(calls)
+				r.Calls()[0].Msg = 0
 				return r
 			},
 			holding: func() *model.Result { // a request's message whose caller never heard back

@@ -141,7 +141,7 @@ func TestAPIRefusalSkipsOnlyRepeatsOfAllowedCalls(t *testing.T) {
 				want := everyCall(res)
 				require.Equal(t, want, checkAPIRefusal(res), "profile %s, mutations %v, seed %d", name, muts, seed)
 				violations += len(want)
-				calls := callList(res)
+				calls := res.Calls()
 				for i := 1; i < len(calls); i++ {
 					if sameRefusalKey(calls[i], calls[i-1]) {
 						repeats++
