@@ -59,13 +59,13 @@ type Result struct {
 
 // SubRecord is the life of one client subscription.
 type SubRecord struct {
-	index   int
 	ID      string // scenario id; "<client>.respmux" for the response mux
 	Client  string
 	Subject string
 	Queue   string
 	Type    scenario.SubType
-	Mux     bool // the connection's request/response subscription
+	Mux     bool  // the connection's request/response subscription
+	index   int32 // in Result.Subs; beside Type and Mux, in their word
 	Sid     int
 
 	SubscribedAt sim.Time
@@ -102,10 +102,11 @@ type SubRecord struct {
 	// (Handled reads them): in a run's record, each one's delivery in
 	// ledger, whose times are the handing's (Ledger.handled), 4 bytes a
 	// message where a Handled copy of them was 32; in a record built by
-	// hand (SetHandled), none, and byHand holds them.
+	// hand (SetHandled), none, and byHand holds them (a pointer: 8 bytes of
+	// every run's record, not 24).
 	handed []int32
 	ledger *Ledger
-	byHand []Handled
+	byHand *[]Handled
 }
 
 // Handled is one message handed to the application: a callback with its
@@ -123,7 +124,7 @@ type Handled struct {
 func (s *SubRecord) Handled() iter.Seq2[int, Handled] {
 	return func(yield func(int, Handled) bool) {
 		if s.ledger == nil {
-			for i, h := range s.byHand {
+			for i, h := range s.handMade() {
 				if !yield(i, h) {
 					return
 				}
@@ -141,7 +142,7 @@ func (s *SubRecord) Handled() iter.Seq2[int, Handled] {
 // NumHandled returns how many messages were handed to the application.
 func (s *SubRecord) NumHandled() int {
 	if s.ledger == nil {
-		return len(s.byHand)
+		return len(s.handMade())
 	}
 	return len(s.handed)
 }
@@ -149,16 +150,25 @@ func (s *SubRecord) NumHandled() int {
 // HandledAt returns the ith message handed to the application.
 func (s *SubRecord) HandledAt(i int) Handled {
 	if s.ledger == nil {
-		return s.byHand[i]
+		return s.handMade()[i]
 	}
 	return s.ledger.handled(s.handed[i])
+}
+
+// handMade returns the handled list of a record built by hand, none if
+// SetHandled never gave it one.
+func (s *SubRecord) handMade() []Handled {
+	if s.byHand == nil {
+		return nil
+	}
+	return *s.byHand
 }
 
 // SetHandled gives a record built by hand, not by a run (a real run's
 // outcome, a test's records), the messages its subscription handed to the
 // application.
 func (s *SubRecord) SetHandled(hs []Handled) {
-	s.handed, s.ledger, s.byHand = nil, nil, hs
+	s.handed, s.ledger, s.byHand = nil, nil, &hs
 }
 
 // ConnRecord is the life of one client connection.

@@ -609,7 +609,7 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 		s.unsubscribeAtMax(ss)
 		return
 	}
-	d := w.ledger.newDelivery(m, ss.rec.index, w.sim.Now())
+	d := w.ledger.newDelivery(m, int(ss.rec.index), w.sim.Now())
 	if ss.closed {
 		w.ledger.Deliveries[d].AfterUnsub = true
 		w.trace(ss.conn.client.name, "server.late_msg", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)))
@@ -629,7 +629,7 @@ func (s *Server) unsubscribeAtMax(ss *serverSub) {
 // producers (no_fast_producer_stall) and ss's connection is over the mark.
 func (s *Server) dropStalled(ss *serverSub, m *Message) {
 	w := s.w
-	d := w.ledger.newDelivery(m, ss.rec.index, w.sim.Now())
+	d := w.ledger.newDelivery(m, int(ss.rec.index), w.sim.Now())
 	w.ledger.drop(d, w.sim.Now(), DropServerStalled, ss.conn.client.recDraining(ss.sid))
 	if w.tr != nil {
 		w.trace(ss.conn.client.name, "server.drop", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)),

@@ -240,7 +240,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		if sc == nil {
 			continue // offline: the first connect sends its SUB
 		}
-		srv.processSub(sc, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
+		srv.processSub(sc, frame{op: opSub, sid: s.sid, ref: s.rec.index})
 		if spec.Max > 0 {
 			srv.processUnsub(sc, s.sid, int64(spec.Max))
 		}
@@ -567,7 +567,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	rec := w.rc.subRecs.take()
 	events := emptied(rec.StatusEvents)
 	*rec = SubRecord{}
-	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = len(w.res.Subs), c.name, subject, mux, int(s.sid)
+	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = int32(len(w.res.Subs)), c.name, subject, mux, int(s.sid)
 	rec.SubscribedAt, rec.UnsubReturnedAt, rec.DrainCalledAt, rec.UnsubProcessedAt = w.sim.Now(), NoTime, NoTime, NoTime
 	rec.BarrierAt, rec.RemovedAt, rec.ClosedHandlerAt, rec.DrainDoneAt = NoTime, NoTime, NoTime, NoTime
 	rec.handed, rec.ledger, rec.StatusEvents = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), w.ledger, events
