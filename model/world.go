@@ -62,7 +62,7 @@ type World struct {
 	msgEstimate int
 	published   map[string]int
 	subExpect   []int
-	// handledBudget is how many Handled records subscriptions may still
+	// handledBudget is how many handled entries subscriptions may still
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
 	netDown       []sim.Time    // per client: the network is down until then
