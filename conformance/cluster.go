@@ -173,8 +173,8 @@ func TallyModel(res *model.Result) Tally {
 		if s.Mux {
 			continue
 		}
-		h := make([]PubKey, len(s.Handled))
-		for i, x := range s.Handled {
+		h := make([]PubKey, s.NumHandled())
+		for i, x := range s.Handled() {
 			h[i] = keys[x.Msg-1]
 		}
 		handled = append(handled, h)

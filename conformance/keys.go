@@ -59,7 +59,7 @@ func (k *keyer) keys(res *model.Result) map[int]Key {
 	}
 	clear(k.out)
 	clear(k.inbox)
-	by, sources := k.calls.group(res.Calls, func(c *model.CallRecord) (model.Str, bool) {
+	by, sources := k.calls.group(res.Calls(), func(c *model.CallRecord) (model.Str, bool) {
 		return c.Source, producesMessage(res.Str(c.Verb))
 	})
 	for _, id := range sources {

@@ -108,11 +108,13 @@ func RealResult(sc *scenario.Scenario, p *model.Profile, o *model.Outcome, until
 		Stop: sim.Outcome{Reason: sim.TimeBudget, Now: sim.Time(until)}}
 	ids, ledger := renumber(o)
 	res.Ledger = ledger
+	calls := make([]model.CallRecord, 0, len(o.Calls))
 	for _, c := range o.Calls {
-		res.Calls = append(res.Calls, model.CallRecord{Source: ledger.Intern(c.Source), Verb: ledger.Intern(c.Verb),
+		calls = append(calls, model.CallRecord{Source: ledger.Intern(c.Source), Verb: ledger.Intern(c.Verb),
 			Client: ledger.Intern(c.Client), Sub: ledger.Intern(c.Sub),
 			At: sim.Time(c.AtNS), ReturnedAt: sim.Time(c.ReturnedAtNS), Result: ledger.Intern(c.Result), Msg: ids[c.Msg]})
 	}
+	res.SetCalls(calls)
 	for _, co := range o.Connections {
 		c, err := connRecord(co)
 		if err != nil {
@@ -217,17 +219,19 @@ func subRecord(sc *scenario.Scenario, so model.SubOutcome, ids map[int]int) (*mo
 		UnsubReturnedAt: at(so.UnsubscribedNS), DrainCalledAt: at(so.DrainCalledNS), UnsubProcessedAt: at(so.UnsubProcessedNS),
 		BarrierAt: at(so.BarrierNS), RemovedAt: at(so.RemovedNS), RemovedBy: so.RemovedBy,
 		ClosedHandlerAt: at(so.ClosedHandlerNS), DrainDoneAt: at(so.DrainDoneNS), DrainResult: so.DrainResult}
+	var handled []model.Handled
 	for _, d := range so.Delivered {
-		s.Handled = append(s.Handled, model.Handled{Msg: ids[d.Msg], Delivery: -1, Start: sim.Time(d.StartNS), End: at(d.EndNS)})
+		handled = append(handled, model.Handled{Msg: ids[d.Msg], Delivery: -1, Start: sim.Time(d.StartNS), End: at(d.EndNS)})
 	}
 	if typ == scenario.Sync {
 		// NextMsg callers waiting together (a next_msg action's goroutine
 		// each) take messages at one instant in an order no record shows:
 		// each records its message after its call returns. Such ties are
 		// taken in message order, so FIFO is judged across instants only.
-		slices.SortStableFunc(s.Handled, func(a, b model.Handled) int {
+		slices.SortStableFunc(handled, func(a, b model.Handled) int {
 			return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.Msg, b.Msg))
 		})
 	}
+	s.SetHandled(handled)
 	return s, nil
 }

@@ -27,7 +27,7 @@ func run(t *testing.T, file string) *model.Result {
 
 func handledIDs(s *model.SubRecord) []int {
 	var ids []int
-	for _, h := range s.Handled {
+	for _, h := range s.Handled() {
 		ids = append(ids, h.Msg)
 	}
 	return ids
@@ -63,7 +63,7 @@ func TestConnDrainSlowHandler(t *testing.T) {
 	require.False(t, conn.DrainTimedOut)
 	require.Equal(t, "drain", sub.RemovedBy)
 	// The closed callback runs after the handler returned.
-	require.Greater(t, int64(conn.ClosedAt), int64(sub.Handled[0].End))
+	require.Greater(t, int64(conn.ClosedAt), int64(sub.HandledAt(0).End))
 }
 
 func TestConnDrainTimeout(t *testing.T) {
@@ -77,8 +77,8 @@ func TestConnDrainTimeout(t *testing.T) {
 	// on the first 10 ms poll at or after it.
 	require.Equal(t, conn.DrainCalledAt.Add(10e6), conn.DrainDeadline)
 	// The handler was still running when the connection closed.
-	require.Len(t, sub.Handled, 1)
-	require.Less(t, int64(conn.ClosedAt), int64(sub.Handled[0].End))
+	require.Equal(t, 1, sub.NumHandled())
+	require.Less(t, int64(conn.ClosedAt), int64(sub.HandledAt(0).End))
 	require.Equal(t, "close", sub.RemovedBy)
 }
 
@@ -89,7 +89,7 @@ func TestSubDrain(t *testing.T) {
 	third := res.Ledger.Message(3)
 	require.Equal(t, model.MsgNoInterest, third.Fate, "the message published after the drain is never received")
 	require.Equal(t, "drain", sub.RemovedBy)
-	require.GreaterOrEqual(t, int64(sub.RemovedAt), int64(sub.Handled[1].End))
+	require.GreaterOrEqual(t, int64(sub.RemovedAt), int64(sub.HandledAt(1).End))
 	// The connection itself was not drained.
 	require.Equal(t, []string{"CONNECTED"}, statuses(res.Conn("app")))
 }
@@ -97,14 +97,14 @@ func TestSubDrain(t *testing.T) {
 func TestRequestReplyWorkers(t *testing.T) {
 	res := run(t, "request-reply-workers.yaml")
 	answered := 0
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Verb) == "request" && res.Str(c.Client) == "requester" {
 			require.Equal(t, model.OK, res.Str(c.Result), "request %s at %v", res.Str(c.Source), c.At)
 			answered++
 		}
 	}
 	require.Equal(t, 10, answered, "all 10 requests answered")
-	served := len(res.Sub("worker1").Handled) + len(res.Sub("worker2").Handled)
+	served := res.Sub("worker1").NumHandled() + res.Sub("worker2").NumHandled()
 	require.Equal(t, 10, served, "each request handled by exactly one worker")
 	conn := res.Conn("service")
 	require.False(t, conn.DrainTimedOut)
@@ -121,7 +121,7 @@ func TestRollingReplacement(t *testing.T) {
 		}
 	}
 	require.Len(t, seen, 300, "every order is handled by exactly one member")
-	require.NotEmpty(t, res.Sub("new-worker").Handled)
+	require.NotZero(t, res.Sub("new-worker").NumHandled())
 	old := res.Conn("old")
 	require.False(t, old.DrainTimedOut)
 	require.NotEqual(t, model.NoTime, old.ClosedAt)

@@ -14,9 +14,9 @@ import (
 func TestMeasuredHandler(t *testing.T) {
 	res := run(t, "measured-handler.yaml")
 	sub, conn := res.Sub("orders"), res.Conn("orders")
-	require.Len(t, sub.Handled, 20)
+	require.Equal(t, 20, sub.NumHandled())
 	require.False(t, conn.DrainTimedOut)
-	for _, h := range sub.Handled {
+	for _, h := range sub.Handled() {
 		took := time.Duration(h.End - h.Start)
 		require.GreaterOrEqual(t, took, 2500*time.Microsecond, "no recorded duration is shorter")
 		require.LessOrEqual(t, took, 263*time.Millisecond, "no recorded duration is longer")

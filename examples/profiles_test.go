@@ -52,7 +52,7 @@ func runProfile(t *testing.T, file string, stuck bool, violated ...string) *mode
 // and verb.
 func call(t *testing.T, res *model.Result, source, verb string) model.CallRecord {
 	t.Helper()
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if strings.HasPrefix(res.Str(c.Source), source) && res.Str(c.Verb) == verb {
 			return c
 		}
@@ -79,7 +79,7 @@ func TestProfileGo(t *testing.T) {
 	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result), "replies go out while DRAINING_SUBS")
 	require.Equal(t, model.OK, res.Str(call(t, res, "actions[0]", "request").Result))
 	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(app))
-	require.Equal(t, 202*ms, sub.Handled[0].End)
+	require.Equal(t, 202*ms, sub.HandledAt(0).End)
 	require.Equal(t, 211*ms, statusAt(app, model.DrainingPubs), "noticed on the 10 ms poll after the 100 ms subscription check")
 	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app))
 	require.Equal(t, model.OK, app.DrainResult)
@@ -101,7 +101,7 @@ func TestProfileC(t *testing.T) {
 	app, sub := res.Conn("app"), res.Sub("updates")
 	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
 	require.Equal(t, model.OK, res.Str(call(t, res, "actions[0]", "request").Result))
-	require.Equal(t, sub.Handled[0].End, statusAt(app, model.DrainingPubs), "event-driven: DRAINING_PUBS as the handler returns")
+	require.Equal(t, sub.HandledAt(0).End, statusAt(app, model.DrainingPubs), "event-driven: DRAINING_PUBS as the handler returns")
 	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app))
 }
 
@@ -114,7 +114,7 @@ func TestProfileJava(t *testing.T) {
 	require.Equal(t, model.ErrDrainTimeout, app.DrainResult, "reported as the drain's result (the future completes false)")
 	require.Empty(t, app.LastError, "and nowhere else")
 	require.Equal(t, []string{"closed"}, callbackKinds(app), "no async error, and no disconnected callback at close (seen on nats.java 2.26.2)")
-	d := res.Ledger.Deliveries[sub.Handled[0].Delivery]
+	d := res.Ledger.Deliveries[sub.HandledAt(0).Delivery]
 	require.Equal(t, model.DropCancelled, d.Reason, "the close interrupts the handler")
 	require.Equal(t, app.ClosedAt, d.DroppedAt)
 }
@@ -127,7 +127,7 @@ func TestProfileNodeV1(t *testing.T) {
 	require.Equal(t, model.NoTime, sub.UnsubProcessedAt, "no UNSUB was sent")
 	require.Equal(t, "close", sub.RemovedBy)
 	require.Equal(t, 23*ms, app.ClosedAt, "closed after one PING/PONG")
-	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "while the handler works")
+	require.Less(t, int64(app.ClosedAt), int64(sub.HandledAt(0).End), "while the handler works")
 	require.Empty(t, callbackKinds(app), "no closed callback (node-nats #210)")
 	require.Equal(t, model.OK, app.DrainResult, "the drain callback gets no error")
 }
@@ -139,7 +139,7 @@ func TestProfileNatsJS(t *testing.T) {
 	require.Equal(t, model.OK, res.Str(call(t, res, "actions[0]", "request").Result))
 	require.Equal(t, "drain", sub.RemovedBy)
 	require.Equal(t, sub.BarrierAt, sub.RemovedAt, "drained at its barrier's PONG")
-	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "closed while the handler works")
+	require.Less(t, int64(app.ClosedAt), int64(sub.HandledAt(0).End), "closed while the handler works")
 	require.Equal(t, model.NoTime, app.DrainDeadline, "no timeout")
 }
 
@@ -148,7 +148,7 @@ func TestProfilePython(t *testing.T) {
 	app, sub := res.Conn("app"), res.Sub("updates")
 	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
 	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackKinds(app))
-	d := res.Ledger.Deliveries[sub.Handled[0].Delivery]
+	d := res.Ledger.Deliveries[sub.HandledAt(0).Delivery]
 	require.Equal(t, model.DropCancelled, d.Reason, "the close cancels the running handler")
 	require.Equal(t, app.ClosedAt, d.DroppedAt)
 }
@@ -159,7 +159,7 @@ func TestProfileRubyEM(t *testing.T) {
 	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
 	req := call(t, res, "actions[0]", "request")
 	require.Equal(t, model.OK, res.Str(req.Result))
-	end := sub.Handled[0].End
+	end := sub.HandledAt(0).End
 	require.Equal(t, 202*time.Millisecond, time.Duration(end), "the handler holds the loop 2 ms to 202 ms")
 	require.Equal(t, end.Add(2*time.Millisecond), req.ReturnedAt, "the reply is written when the callback returns")
 	require.Equal(t, end, app.DrainCalledAt, "the drain due at 5 ms runs when the callback returns")
@@ -195,8 +195,8 @@ func TestProfileCSharpV1(t *testing.T) {
 	app, sub := res.Conn("app"), res.Sub("updates")
 	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
 	require.Equal(t, "drain", sub.RemovedBy)
-	require.Less(t, int64(sub.RemovedAt), int64(sub.Handled[0].End), "drained once dequeued (CS-M4)")
-	require.Less(t, int64(app.ClosedAt), int64(sub.Handled[0].End), "closed while the handler works")
+	require.Less(t, int64(sub.RemovedAt), int64(sub.HandledAt(0).End), "drained once dequeued (CS-M4)")
+	require.Less(t, int64(app.ClosedAt), int64(sub.HandledAt(0).End), "closed while the handler works")
 }
 
 // TestProfileNodeV1Disconnect: N1-M2, a disconnect during the drain is a

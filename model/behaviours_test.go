@@ -47,7 +47,7 @@ actions:
 	}
 	require.Equal(t, []string{"disconnected@10.000ms", "reconnected@146.930ms", "disconnected@212.000ms", "closed@212.000ms"}, connCallbacks(b))
 	var handled []int
-	for _, h := range res.Sub("s").Handled {
+	for _, h := range res.Sub("s").Handled() {
 		handled = append(handled, h.Msg)
 	}
 	require.Equal(t, []int{5, 6, 7}, handled)
@@ -76,7 +76,7 @@ actions:
 	s := res.Sub("s")
 	require.Equal(t, ms(15000), s.RemovedAt)
 	require.Equal(t, ms(11000), s.UnsubProcessedAt)
-	require.Empty(t, s.Handled)
+	require.Zero(t, s.NumHandled())
 	d := res.Ledger.Deliveries[0]
 	require.Equal(t, model.DropUnknownSid, d.Reason)
 	require.Equal(t, ms(16500), d.DroppedAt)
@@ -118,5 +118,5 @@ actions:
 		require.Equal(t, []string{"reply@102.000ms=ErrConnectionClosed", "publish@102.000ms=ErrConnectionClosed"}, calls(res, src))
 		require.Equal(t, ms(102), res.Sub(src[:2]).ClosedHandlerAt)
 	}
-	require.Empty(t, res.Sub("sink").Handled)
+	require.Zero(t, res.Sub("sink").NumHandled())
 }

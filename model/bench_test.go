@@ -75,7 +75,7 @@ func TestBenchScenarioDrainsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"s1", "s2", "s3"} {
-		if n := len(res.Sub(id).Handled); n != 1000 {
+		if n := res.Sub(id).NumHandled(); n != 1000 {
 			t.Errorf("%s handled %d messages, want 1000", id, n)
 		}
 	}
@@ -107,19 +107,25 @@ func TestDrainOfManySubsAllocatesLinearly(t *testing.T) {
 	}
 }
 
-// TestCallsReservedOnce: a run reserves a call record for every message
-// and every other action, so that a thousand single publishes and a drain
-// reserve 1,001, neither growing the list nor reserving twice what they
-// use. Catches a publish action counted both as its messages and as an
-// action (2,001 reserved), and a reserve short of the calls (the list
-// grows past them).
+// TestCallsReservedOnce: a run reserves a call record for every other
+// action and for a publish action's burst, so that a thousand single
+// publishes and a drain reserve 1,001 records, and a burst of a thousand
+// and a drain 2, each neither growing the list nor reserving more than it
+// uses. Catches a publish action counted both as its messages and as an
+// action (2,001 reserved), a burst reserved a record a message (1,001),
+// a burst not folded into one record (the list grows past 2), and a
+// reserve short of the calls (the list grows past them).
 func TestCallsReservedOnce(t *testing.T) {
-	res, err := model.Run(scaleScenario(1000, 1, 1000), model.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Calls) != 1001 || cap(res.Calls) != len(res.Calls) {
-		t.Errorf("%d calls in a list of capacity %d, want 1,001 in 1,001", len(res.Calls), cap(res.Calls))
+	for _, tc := range []struct{ msgs, subs, records int }{{1000, 1000, 1001}, {1000, 1, 2}} {
+		res, err := model.Run(scaleScenario(tc.msgs, 1, tc.subs), model.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, capacity := model.CallRecords(res)
+		if res.NumCalls() != 1001 || n != tc.records || capacity != tc.records {
+			t.Errorf("%d subscriptions: %d calls in %d records in a list of capacity %d, want 1,001 in %d in %d",
+				tc.subs, res.NumCalls(), n, capacity, tc.records, tc.records)
+		}
 	}
 }
 
@@ -152,8 +158,8 @@ func TestHandledReservedPerSubscription(t *testing.T) {
 		t.Fatal(err)
 	}
 	for id, want := range map[string]int{"x1": 3, "y1": 7, "any": 10, "y2": 7, "x2": 3} {
-		if h := res.Sub(id).Handled; len(h) != want || cap(h) != want {
-			t.Errorf("%s: %d handled in a list of capacity %d, want %d in %d", id, len(h), cap(h), want, want)
+		if s := res.Sub(id); s.NumHandled() != want || model.HandledCap(s) != want {
+			t.Errorf("%s: %d handled in a list of capacity %d, want %d in %d", id, s.NumHandled(), model.HandledCap(s), want, want)
 		}
 	}
 }
@@ -270,7 +276,7 @@ func benchRunsOn(b *testing.B, sc *scenario.Scenario, handled int, run func(*sce
 		if res.Stop.Reason != sim.Quiescent {
 			b.Fatalf("stopped: %v", res.Stop.Reason)
 		}
-		if got := len(res.Subs[0].Handled); handled >= 0 && got != handled {
+		if got := res.Subs[0].NumHandled(); handled >= 0 && got != handled {
 			b.Fatalf("%d messages handled, want %d", got, handled)
 		}
 		events += res.Stop.Events
@@ -287,7 +293,7 @@ func TestScaleScenarioDeliversEveryMessage(t *testing.T) {
 		}
 		handled := 0
 		for _, s := range res.Subs {
-			handled += len(s.Handled)
+			handled += s.NumHandled()
 		}
 		if handled != shape[0] {
 			t.Errorf("shape %v: %d messages handled, want %d", shape, handled, shape[0])

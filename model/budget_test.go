@@ -50,7 +50,7 @@ func requireRecordBudget(t *testing.T, res *model.Result, slack uint64) {
 	require.Equal(t, sim.RecordBudget, res.Stop.Reason)
 	require.Greater(t, res.Stop.Records, limit)
 	require.LessOrEqual(t, res.Stop.Records, limit+slack)
-	kept := len(res.Ledger.Messages) + len(res.Ledger.Deliveries) + len(res.Calls)
+	kept := len(res.Ledger.Messages) + len(res.Ledger.Deliveries) + res.NumCalls()
 	require.Equal(t, res.Stop.Records, uint64(kept), "every message, delivery and call is counted")
 
 	so := res.Outcome().Stop
@@ -332,7 +332,7 @@ actions: [{at: 0s, request: {client: app, subject: q, count: 20000, timeout: 1h}
 	require.NoError(t, err)
 	require.Equal(t, sim.Quiescent, res.Stop.Reason)
 	ok := 0
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == "actions[0]" && res.Str(c.Result) == model.OK {
 			ok++
 		}

@@ -17,7 +17,7 @@ import (
 // returns lists the calls of source as "verb@at-returned=result#msg".
 func returns(res *model.Result, source string) []string {
 	var out []string
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == source {
 			out = append(out, res.Str(c.Verb)+"@"+c.At.String()+"-"+c.ReturnedAt.String()+"="+res.Str(c.Result)+"#"+strconv.Itoa(c.Msg))
 		}

@@ -955,10 +955,10 @@ func (c *Conn) resendSubscriptions() {
 				c.out = append(c.out, frame{op: opUnsub, sid: s.sid})
 				continue
 			}
-			c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
+			c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: s.rec.index})
 			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, arg: int32(s.max - s.delivered)})
 			continue
 		}
-		c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
+		c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: s.rec.index})
 	}
 }

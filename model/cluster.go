@@ -785,7 +785,7 @@ func (s *Server) dropFor(g *goneSub, m *Message, reason DropReason) {
 // for reason, and whether ss was draining then.
 func (s *Server) dropSub(ss *serverSub, m *Message, reason DropReason, draining bool) {
 	w := s.w
-	d := w.ledger.newDelivery(m, ss.rec.index, w.sim.Now())
+	d := w.ledger.newDelivery(m, int(ss.rec.index), w.sim.Now())
 	w.ledger.drop(d, w.sim.Now(), reason, draining)
 	if w.tr != nil {
 		w.trace(ss.conn.client.name, "server.drop", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)),

@@ -33,5 +33,5 @@ func TestDrainDuringFirstConnect(t *testing.T) {
 		{At: ms(150), Status: model.DrainingSubs}, {At: ms(160), Status: model.DrainingPubs}, {At: ms(162), Status: model.Closed}}, late.Status)
 	require.Equal(t, []string{"disconnected@162.000ms", "closed@162.000ms"}, connCallbacks(late))
 	require.Equal(t, []int{1}, handled(res, "l"))
-	require.Equal(t, ms(102), res.Sub("l").Handled[0].Start)
+	require.Equal(t, ms(102), res.Sub("l").HandledAt(0).Start)
 }

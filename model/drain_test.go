@@ -30,7 +30,7 @@ func runYAML(t *testing.T, yaml string, muts ...model.Mutation) *model.Result {
 // results returns "verb=result" for each call of the given source, in order.
 func results(res *model.Result, source string) []string {
 	var out []string
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == source {
 			out = append(out, res.Str(c.Verb)+"="+res.Str(c.Result))
 		}
@@ -116,7 +116,7 @@ actions:
 	s := res.Sub("s")
 	require.Equal(t, ms(6), s.UnsubProcessedAt, "UNSUB processed one latency after the call")
 	require.Equal(t, ms(7), s.BarrierAt, "PONG back one round trip after the call")
-	require.Equal(t, ms(302), s.Handled[2].End)
+	require.Equal(t, ms(302), s.HandledAt(2).End)
 	// Polls at 7, 107, 207, 307ms: the first with nothing pending is 307ms.
 	require.Equal(t, ms(307), s.RemovedAt)
 	require.Equal(t, "drain", s.RemovedBy)
@@ -174,7 +174,7 @@ actions:
 	require.Len(t, conn.Status, 4, "no reconnect after a disconnect during drain")
 	require.Equal(t, model.ErrEOF, conn.LastError)
 	s := res.Sub("s")
-	require.Len(t, s.Handled, 2, "the running callback finishes, the queued ones are dropped")
+	require.Equal(t, 2, s.NumHandled(), "the running callback finishes, the queued ones are dropped")
 	dropped := 0
 	for _, d := range res.Ledger.Deliveries {
 		if d.Fate == model.DlvDropped {
@@ -197,13 +197,13 @@ actions:
   - {at: 400ms, next_msg: {sub: q, count: 6, timeout: 1s}}
 `)
 	q := res.Sub("q")
-	require.Len(t, q.Handled, 5)
+	require.Equal(t, 5, q.NumHandled())
 	// Barrier at 12ms; polls at 12, 112, ..., 412ms: the first after the
 	// five NextMsg calls at 400ms removes the sub and releases the sixth.
 	require.Equal(t, ms(412), q.RemovedAt)
 	calls := results(res, "actions[2]")
 	require.Equal(t, []string{"next_msg=ok", "next_msg=ok", "next_msg=ok", "next_msg=ok", "next_msg=ok", "next_msg=ErrBadSubscription"}, calls)
-	require.Equal(t, ms(412), res.Calls[len(res.Calls)-1].ReturnedAt)
+	require.Equal(t, ms(412), res.Calls()[res.NumCalls()-1].ReturnedAt)
 }
 
 func TestAutoUnsubscribeThenDrain(t *testing.T) {
@@ -216,7 +216,7 @@ actions:
   - {at: 1ms, publish: {client: app, subject: work, count: 50}}
   - {at: 2ms, drain: {client: app}}
 `)
-	require.Len(t, res.Sub("s").Handled, 10)
+	require.Equal(t, 10, res.Sub("s").NumHandled())
 	conn := res.Conn("app")
 	require.Empty(t, conn.LastError)
 	for _, cb := range conn.Callbacks {
@@ -233,7 +233,7 @@ actions:
   - {at: 0s, publish: {client: app, subject: work, count: 20}}
   - {at: 0s, drain: {client: app}}
 `)
-	require.Len(t, res.Sub("s").Handled, 5, "the running callback plus four queued")
+	require.Equal(t, 5, res.Sub("s").NumHandled(), "the running callback plus four queued")
 	conn := res.Conn("app")
 	require.Equal(t, "async_error", conn.Callbacks[0].Kind)
 	require.Equal(t, model.ErrSlowConsumer, conn.Callbacks[0].Error)
@@ -270,7 +270,7 @@ actions:
   - {at: 105ms, drain: {client: app}}
 `
 	res := runYAML(t, yaml)
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Verb) == "request" {
 			require.Equal(t, model.OK, res.Str(c.Result), "%s", res.Str(c.Source))
 		}
@@ -283,7 +283,7 @@ actions:
 	// made during the drain are lost.
 	bad := runYAML(t, yaml, model.RespMuxDrainedWithSubs)
 	timeouts := 0
-	for _, c := range bad.Calls {
+	for _, c := range bad.Calls() {
 		if bad.Str(c.Verb) == "request" && bad.Str(c.Result) == model.ErrTimeout {
 			timeouts++
 		}
@@ -303,13 +303,13 @@ actions:
 `)
 	seen := map[int]bool{}
 	for _, id := range []string{"qa", "qb"} {
-		for _, h := range res.Sub(id).Handled {
+		for _, h := range res.Sub(id).Handled() {
 			require.False(t, seen[h.Msg], "message %d handled twice", h.Msg)
 			seen[h.Msg] = true
 		}
 	}
 	require.Len(t, seen, 100)
-	for _, h := range res.Sub("qa").Handled {
+	for _, h := range res.Sub("qa").Handled() {
 		require.LessOrEqual(t, int64(res.Ledger.Message(h.Msg).AcceptedAt), int64(res.Sub("qa").UnsubProcessedAt))
 	}
 }
@@ -348,7 +348,7 @@ actions:
   - {at: 50ms, close: {client: app}}
 `)
 	s := res.Sub("s")
-	require.Len(t, s.Handled, 1)
-	require.Greater(t, int64(s.Handled[0].End), int64(res.Conn("app").ClosedAt), "the running callback outlives Close")
-	require.Equal(t, s.Handled[0].End, s.ClosedHandlerAt, "the sub's closed handler runs after it")
+	require.Equal(t, 1, s.NumHandled())
+	require.Greater(t, int64(s.HandledAt(0).End), int64(res.Conn("app").ClosedAt), "the running callback outlives Close")
+	require.Equal(t, s.HandledAt(0).End, s.ClosedHandlerAt, "the sub's closed handler runs after it")
 }

@@ -10,6 +10,14 @@ type (
 	Queued = queued
 )
 
+// HandledCap returns the capacity of s's handled list, which a run
+// reserves for the messages s expects (TestHandledReservedPerSubscription).
+func HandledCap(s *SubRecord) int { return cap(s.handed) }
+
+// CallRecords returns how many call records r holds, a burst of publishes
+// counting one, and the capacity of their list (TestCallsReservedOnce).
+func CallRecords(r *Result) (n, capacity int) { return len(r.calls), cap(r.calls) }
+
 // SettleCounts runs sc with cfg on a new Runner up to its end, before
 // World.finish, and returns the ledger's counts of messages in transit and
 // of pending deliveries, which finish trusts, and the same counted over

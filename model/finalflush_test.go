@@ -96,7 +96,7 @@ actions:
 `)
 	require.Equal(t, []string{"auto_unsubscribe@12.000ms=ok"}, calls(res, "actions[2]"))
 	s := res.Subs[0]
-	require.Len(t, s.Handled, 4)
+	require.Equal(t, 4, s.NumHandled())
 	require.Equal(t, ms(42), s.RemovedAt)
 	require.Equal(t, "max", s.RemovedBy)
 	dropped := 0

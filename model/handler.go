@@ -16,7 +16,6 @@ import (
 type callback struct {
 	s    *Sub
 	size int // what its message adds to the pending bytes (queued.size)
-	rec  int // its index in s.rec.Handled
 	n    int // 1-based count of callbacks started on s (HandlerAction.Nth)
 	// serviceFn is what the handler's service timer calls: finish itself
 	// when the handler has no actions (direct), the usual handler, so
@@ -27,9 +26,9 @@ type callback struct {
 	// callback value, where wrapping serviceFn with Conn.onLoop made a
 	// closure for every message.
 	onLoopFn func()
-	// The small fields last, together: 56 bytes, not 72 with a padded
+	// The small fields last, together: 48 bytes, not 64 with a padded
 	// word after each, so that subKept, which holds a subscription's
-	// serial callback, is 248 bytes, in the allocator's 256-byte class,
+	// serial callback, is 240 bytes, in the allocator's 256-byte class,
 	// whose objects start cache lines: 4 lines that newSub touches, not 5
 	// or 6 of a 288-byte object (Scale/clients=1k).
 	d         int32 // the delivery being handled
@@ -89,8 +88,7 @@ func (s *Sub) startCallback(q queued) {
 	s.running++
 	s.handlerN++
 	cb.d, cb.size, cb.n, cb.cancelled = d, q.size, s.handlerN, false
-	cb.rec = len(s.rec.Handled)
-	s.rec.Handled = append(s.rec.Handled, Handled{Msg: int(q.msg), Delivery: int(d), Start: now, End: NoTime})
+	s.rec.handed = append(s.rec.handed, d)
 	if w.observed {
 		cb.observe(scenario.CallbackStart, "callback.start", int(q.msg))
 	}
@@ -198,7 +196,6 @@ func (cb *callback) finish() {
 	// From in-callback, which the count of pending deliveries does not
 	// hold (Ledger.setFate).
 	dl.EndedAt, dl.Fate = w.sim.Now(), DlvHandled
-	s.rec.Handled[cb.rec].End = dl.EndedAt
 	if s.ordinary && !w.observed {
 		// An ordinary subscription's one callback (Sub.ordinary), in a
 		// run without triggers, takes the one step of endCallback's and
@@ -220,7 +217,7 @@ func (cb *callback) finish() {
 			s.dupDone = map[int]bool{}
 		}
 		s.dupDone[dl.Msg] = true
-		s.rec.Handled = append(s.rec.Handled, Handled{Msg: dl.Msg, Delivery: int(cb.d), Start: dl.EndedAt, End: dl.EndedAt})
+		s.rec.handed = append(s.rec.handed, ^cb.d) // a second copy (Ledger.handled)
 	}
 	if s.concurrent() {
 		s.concurrentDone(cb.size)
@@ -264,7 +261,6 @@ func (s *Sub) cancelCallbacks() {
 	for cb := s.oldestCallback(); cb != nil; cb = s.oldestCallback() {
 		cb.cancelled = true
 		s.endCallback(cb)
-		s.rec.Handled[cb.rec].End = w.sim.Now()
 		dl := &w.ledger.Deliveries[cb.d]
 		w.ledger.setFate(dl, DlvPending)
 		w.ledger.drop(cb.d, w.sim.Now(), DropCancelled, true)

@@ -24,7 +24,7 @@ func TestPendingBytesCountHeaders(t *testing.T) {
 	res := runCorpus(t, "pending-bytes-headers.yaml", &model.GoProfile)
 	s := res.Sub("s")
 	require.Equal(t, []int{1, 2, 3}, handled(res, "s"))
-	require.Equal(t, []sim.Time{ms(2), ms(52), ms(102)}, []sim.Time{s.Handled[0].Start, s.Handled[1].Start, s.Handled[2].Start})
+	require.Equal(t, []sim.Time{ms(2), ms(52), ms(102)}, []sim.Time{s.HandledAt(0).Start, s.HandledAt(1).Start, s.HandledAt(2).Start})
 	for _, d := range res.Ledger.Deliveries[3:] {
 		require.Equal(t, model.DropSlowConsumer, d.Reason)
 		require.Equal(t, ms(2), d.DroppedAt)

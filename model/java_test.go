@@ -16,7 +16,7 @@ import (
 
 func callAt(t *testing.T, res *model.Result, source string) model.CallRecord {
 	t.Helper()
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == source {
 			return c
 		}
@@ -87,8 +87,8 @@ actions:
 	require.Equal(t, model.ErrDrainTimeout, c.DrainResult)
 	require.True(t, c.DrainTimedOut)
 	s := res.Sub("s")
-	require.Len(t, s.Handled, 2)
-	require.Equal(t, ms(202), s.Handled[1].End)
+	require.Equal(t, 2, s.NumHandled())
+	require.Equal(t, ms(202), s.HandledAt(1).End)
 	// SubsRemovedAtClose: drained at 202 ms, still active until the close.
 	require.Equal(t, ms(1010), s.RemovedAt)
 	require.Equal(t, "drain", s.RemovedBy)
@@ -202,7 +202,7 @@ actions:
   - {at: 10ms, drain_sub: {sub: s, timeout: 1s}}
 `)
 	s := res.Sub("s")
-	require.Len(t, s.Handled, 3)
+	require.Equal(t, 3, s.NumHandled())
 	require.Equal(t, ms(62), s.DrainDoneAt)
 	require.Equal(t, model.OK, s.DrainResult)
 }
@@ -228,8 +228,8 @@ actions:
 	a := res.Sub("a")
 	require.Equal(t, ms(12), a.DrainDoneAt)
 	require.Equal(t, model.OK, a.DrainResult)
-	require.Len(t, a.Handled, 1)
-	require.Equal(t, ms(52), a.Handled[0].End)
+	require.Equal(t, 1, a.NumHandled())
+	require.Equal(t, ms(52), a.HandledAt(0).End)
 	o := res.Outcome()
 	require.Len(t, o.Subscriptions[0].Dropped, 2)
 	require.Equal(t, int64(ms(52)), o.Subscriptions[0].Dropped[0].AtNS)
@@ -307,5 +307,5 @@ func TestJavaQueueMemberSubDrainTimeout(t *testing.T) {
 	require.Equal(t, model.OK, m1.DrainResult)
 	o := res.Outcome()
 	require.Len(t, o.Subscriptions[0].Dropped, 1)
-	require.Empty(t, res.Sub("m2").Handled)
+	require.Zero(t, res.Sub("m2").NumHandled())
 }

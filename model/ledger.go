@@ -362,6 +362,25 @@ func (l *Ledger) newDelivery(m *Message, sub int, at sim.Time) int32 {
 	return i
 }
 
+// handled returns the Handled record of entry h of a subscription's
+// handed list (SubRecord.handed): delivery h, whose callback started at its
+// StartedAt and returned at its EndedAt, or was cancelled at its DroppedAt
+// (Sub.cancelCallbacks, the only way a started delivery is dropped), or
+// which NextMsg returned at its StartedAt (= EndedAt); or ^h for the second
+// copy a DuplicateDelivery mutation hands as delivery h's callback returns.
+func (l *Ledger) handled(h int32) Handled {
+	if h < 0 {
+		d := &l.Deliveries[^h]
+		return Handled{Msg: d.Msg, Delivery: int(^h), Start: d.EndedAt, End: d.EndedAt}
+	}
+	d := &l.Deliveries[h]
+	end := d.EndedAt
+	if d.Fate == DlvDropped {
+		end = d.DroppedAt
+	}
+	return Handled{Msg: d.Msg, Delivery: int(h), Start: d.StartedAt, End: end}
+}
+
 // DeliveriesOf returns the indices of msg's deliveries, newest first. It
 // scans every delivery: it is for tests and analysis, not for a loop over
 // a large run's messages. The records keep no chain of a message's

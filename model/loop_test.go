@@ -24,7 +24,7 @@ func runUnder(t *testing.T, p *model.Profile, yaml string) *model.Result {
 
 func callOf(t *testing.T, res *model.Result, source, verb string) model.CallRecord {
 	t.Helper()
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == source && res.Str(c.Verb) == verb {
 			return c
 		}
@@ -55,7 +55,7 @@ func TestEventLoopBlockingHandlerDefersTheDrain(t *testing.T) {
 	// The request reaches app at 2 ms; the callback holds the loop until
 	// 202 ms. The drain due at 50 ms runs then; the reply, written at the
 	// end of the callback, leaves before the drain's UNSUB and PING.
-	require.Equal(t, ms(202), work.Handled[0].End)
+	require.Equal(t, ms(202), work.HandledAt(0).End)
 	drain := callOf(t, res, "actions[1]", "drain")
 	require.Equal(t, ms(202), drain.At, "the drain call waits for the callback")
 	require.Equal(t, ms(202), app.DrainCalledAt)
@@ -153,13 +153,13 @@ actions:
 	// 100 ms + 2 ms back = 116 ms) without holding the loop: b's message,
 	// at app at 42 ms, is handled at once.
 	b := res.Sub("b")
-	require.Equal(t, ms(42), b.Handled[0].Start)
-	require.Equal(t, ms(52), b.Handled[0].End)
+	require.Equal(t, ms(42), b.HandledAt(0).Start)
+	require.Equal(t, ms(52), b.HandledAt(0).End)
 	req := callOf(t, res, "a#1", "request")
 	require.Equal(t, ms(12), req.At)
 	require.Equal(t, ms(116), req.ReturnedAt)
 	require.Equal(t, model.OK, res.Str(req.Result))
-	require.Equal(t, ms(116), res.Sub("a").Handled[0].End)
+	require.Equal(t, ms(116), res.Sub("a").HandledAt(0).End)
 }
 
 func TestRequestDuringDrainOutlivesClose(t *testing.T) {

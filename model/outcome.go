@@ -295,7 +295,7 @@ func (r *Result) OutcomeInto(o *Outcome) {
 		SchemaVersion: OutcomeSchemaVersion,
 		Scenario:      r.Scenario.Name, File: r.Scenario.File, Profile: r.Profile.Name, Seed: r.Seed,
 		Stop:            stopOutcome(r),
-		Calls:           slices.Grow(calls, len(r.Calls)), // one per call: grown by append, it was most of what Outcome allocated
+		Calls:           slices.Grow(calls, r.NumCalls()), // one per call: grown by append, it was most of what Outcome allocated
 		Connections:     conns,
 		Mutations:       mutations,
 		Invariants:      invariants,
@@ -309,8 +309,9 @@ func (r *Result) OutcomeInto(o *Outcome) {
 			o.Mutations = append(o.Mutations, m.Name())
 		}
 	}
-	for i := range r.Calls {
-		c := &r.Calls[i]
+	records := r.Calls()
+	for i := range records {
+		c := &records[i]
 		co := CallOutcome{Source: r.Str(c.Source), Verb: r.Str(c.Verb), Client: r.Str(c.Client), Sub: r.Str(c.Sub),
 			AtNS: int64(c.At), ReturnedAtNS: int64(c.ReturnedAt), Result: r.Str(c.Result), Msg: c.Msg}
 		if n := r.Counters(c); n != nil {
@@ -365,7 +366,7 @@ func (r *Result) OutcomeInto(o *Outcome) {
 		for _, e := range s.StatusEvents {
 			so.StatusEvents = append(so.StatusEvents, StatusOutcome{Status: e.Status, AtNS: int64(e.At)})
 		}
-		for _, h := range s.Handled {
+		for _, h := range s.Handled() {
 			d := &r.Ledger.Deliveries[h.Delivery]
 			so.Delivered = append(so.Delivered, DeliveredOut{Msg: h.Msg, StartNS: int64(h.Start), EndNS: nsPtr(h.End),
 				Cancelled: d.Fate == DlvDropped && d.Reason == DropCancelled, LateAfterUnsub: d.AfterUnsub})

@@ -37,8 +37,8 @@ func TestCancelledCallbackCountedOnce(t *testing.T) {
 		t.Run(prof, func(t *testing.T) {
 			res := runYAML(t, strings.Replace(cancelledCallback, "%s", prof, 1))
 			s := res.Sub("updates")
-			require.Len(t, s.Handled, 1, "the callback of msg 1 started")
-			d := res.Ledger.Deliveries[s.Handled[0].Delivery]
+			require.Equal(t, 1, s.NumHandled(), "the callback of msg 1 started")
+			d := res.Ledger.Deliveries[s.HandledAt(0).Delivery]
 			require.Equal(t, model.DlvDropped, d.Fate)
 			require.Equal(t, model.DropCancelled, d.Reason)
 

@@ -54,7 +54,7 @@ actions:
 			require.Greater(t, c.ClosedAt, sim.Time(50*time.Minute+time.Second), "closed before the handler finished")
 			require.True(t, c.DrainDeadline == model.NoTime || c.DrainDeadline > c.DrainCalledAt,
 				"deadline %s before the drain call %s", c.DrainDeadline, c.DrainCalledAt)
-			require.Len(t, res.Subs[0].Handled, 1)
+			require.Equal(t, 1, res.Subs[0].NumHandled())
 			for _, d := range res.Ledger.Deliveries {
 				require.NotEqual(t, model.DlvDropped, d.Fate, "a delivery was dropped: %+v", d)
 			}

@@ -33,9 +33,9 @@ func TestStaleConnectionAroundDrain(t *testing.T) {
 
 	require.Equal(t, model.NoTime, rec.ClosedAt)
 	require.Equal(t, []string{"disconnected@60.000ms", "reconnected@110.200ms"}, connCallbacks(rec))
-	h := res.Sub("r").Handled
-	require.Len(t, h, 1)
-	require.Equal(t, 1, h[0].Msg)
+	h := res.Sub("r")
+	require.Equal(t, 1, h.NumHandled())
+	require.Equal(t, 1, h.HandledAt(0).Msg)
 
 	require.Equal(t, ms(205.1), res.Sub("d").RemovedAt)
 	require.Equal(t, ms(210.2), drainer.ClosedAt)

@@ -33,8 +33,8 @@ actions:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := res.Subs[0]; len(s.Handled) != 1 {
-			t.Fatalf("s0 handled %d messages, want 1", len(s.Handled))
+		if s := res.Subs[0]; s.NumHandled() != 1 {
+			t.Fatalf("s0 handled %d messages, want 1", s.NumHandled())
 		}
 	}
 	allocs := testing.AllocsPerRun(5, run)

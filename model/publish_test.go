@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
 )
 
 // TestPubSiteAsFreshPublishes makes the calls of two publish actions twice,
@@ -53,11 +54,11 @@ actions:
 	if got, want := reused.ledger.Messages, fresh.ledger.Messages; !slices.Equal(got, want) {
 		t.Errorf("messages %+v, want %+v", got, want)
 	}
-	if got, want := reused.res.Calls, fresh.res.Calls; !slices.Equal(got, want) {
+	if got, want := reused.res.Calls(), fresh.res.Calls(); !slices.Equal(got, want) {
 		t.Errorf("calls %+v, want %+v", got, want)
 	}
-	if n := len(reused.res.Calls); n != 6 || reused.res.Calls[0].Result != reused.ledger.Intern(ErrMaxPayload) {
-		t.Errorf("%d calls, the first %q; want 6, the first refused with %s", n, reused.ledger.Str(reused.res.Calls[0].Result), ErrMaxPayload)
+	if n := reused.res.NumCalls(); n != 6 || reused.res.Calls()[0].Result != reused.ledger.Intern(ErrMaxPayload) {
+		t.Errorf("%d calls, the first %q; want 6, the first refused with %s", n, reused.ledger.Str(reused.res.Calls()[0].Result), ErrMaxPayload)
 	}
 }
 
@@ -93,10 +94,10 @@ func TestRunnerStringsAsNew(t *testing.T) {
 	if g, w := got.Ledger.strs.strs, want.Ledger.strs.strs; !slices.Equal(g, w) {
 		t.Errorf("strings after another run %q, want %q", g, w)
 	}
-	if !slices.Equal(got.Calls, want.Calls) {
-		t.Errorf("calls %+v, want %+v", got.Calls, want.Calls)
+	if !slices.Equal(got.Calls(), want.Calls()) {
+		t.Errorf("calls %+v, want %+v", got.Calls(), want.Calls())
 	}
-	if res := got.Str(got.Calls[0].Result); res != OK {
+	if res := got.Str(got.Calls()[0].Result); res != OK {
 		t.Errorf("first call's result %q, want %q", res, OK)
 	}
 }
@@ -158,5 +159,48 @@ actions:
 	}
 	if len(res.Ledger.Messages) != 40 {
 		t.Fatalf("%d messages, want 40", len(res.Ledger.Messages))
+	}
+}
+
+// TestBurstCallsJoinOneRecord makes, as a publish action's calls, a burst
+// of publishes (messages 1 to 3), one refused (4), two more (5, 6), one
+// at a later time (7), one of another site (8) and one more of the first
+// (9), and requires Calls to list exactly the records made one a call,
+// and the 9 calls to take 6 records. Catches a join that ignores the
+// result (4 joins 1-3), the time (7 joins 5-6) or another site's record
+// in between (9 joins 7), and a listing that does not number the joined
+// calls' messages (Msg repeated).
+func TestBurstCallsJoinOneRecord(t *testing.T) {
+	sc, err := scenario.Parse("burst.yaml", []byte("name: burst\nclients: [{name: app}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWorld(sc, Config{}, new(Runner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := newCallSite(w.ledger, "actions[0]", "publish", "app", ""), newCallSite(w.ledger, "actions[1]", "publish", "app", "")
+	var lastA, lastB int32
+	var want []CallRecord
+	call := func(cs *callSite, last *int32, at sim.Time, err string, msg int) {
+		w.callAt(cs, at, err, msg, last)
+		want = append(want, CallRecord{At: at, ReturnedAt: w.sim.Now(), Msg: msg,
+			Source: cs.source, Verb: cs.verb, Client: cs.client, Result: w.resultID(err)})
+	}
+	for msg := 1; msg <= 6; msg++ {
+		err := ""
+		if msg == 4 {
+			err = ErrMaxPayload
+		}
+		call(&a, &lastA, 0, err, msg)
+	}
+	call(&a, &lastA, 1, "", 7)
+	call(&b, &lastB, 1, "", 8)
+	call(&a, &lastA, 1, "", 9)
+	if got := w.res.Calls(); !slices.Equal(got, want) {
+		t.Errorf("calls %+v, want %+v", got, want)
+	}
+	if w.res.NumCalls() != 9 || len(w.res.calls) != 6 {
+		t.Errorf("%d calls in %d records, want 9 in 6", w.res.NumCalls(), len(w.res.calls))
 	}
 }

@@ -208,8 +208,8 @@ actions:
 `, model.PendingDecBeforeCallback)
 			s := res.Sub("s")
 			require.Equal(t, "drain", s.RemovedBy, "the drain completes")
-			require.Less(t, int64(s.RemovedAt), int64(s.Handled[1].End), "while the last callback still runs")
-			require.GreaterOrEqual(t, int64(s.RemovedAt), int64(s.Handled[1].Start))
+			require.Less(t, int64(s.RemovedAt), int64(s.HandledAt(1).End), "while the last callback still runs")
+			require.GreaterOrEqual(t, int64(s.RemovedAt), int64(s.HandledAt(1).Start))
 		})
 	}
 }
@@ -254,9 +254,9 @@ actions:
 	require.Equal(t, "", app.DrainResult)
 	require.Equal(t, []string{"drain=ok"}, results(res, "s#1"))
 	s := res.Sub("s")
-	require.Len(t, s.Handled, 1)
-	require.Equal(t, ms(304.25), s.Handled[0].End, "cancelled by the close")
-	d := res.Ledger.Deliveries[s.Handled[0].Delivery]
+	require.Equal(t, 1, s.NumHandled())
+	require.Equal(t, ms(304.25), s.HandledAt(0).End, "cancelled by the close")
+	d := res.Ledger.Deliveries[s.HandledAt(0).Delivery]
 	require.Equal(t, model.DropCancelled, d.Reason)
 
 	// Without wait the handler returns at once and the drain completes.
@@ -278,5 +278,5 @@ actions:
 	app = res.Conn("app")
 	require.False(t, app.DrainTimedOut)
 	require.Equal(t, []string{"disconnected", "closed"}, callbackList(app))
-	require.Len(t, res.Sub("s").Handled, 2)
+	require.Equal(t, 2, res.Sub("s").NumHandled())
 }

@@ -33,7 +33,7 @@ func runRaces(t *testing.T, file string, races sim.Chooser) *model.Result {
 // msgs returns the messages the calls of source returned, in order.
 func msgs(res *model.Result, source string) []int {
 	var out []int
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == source {
 			out = append(out, c.Msg)
 		}
@@ -84,7 +84,7 @@ func TestRaceWokenNextMsg(t *testing.T) {
 // changes the default.
 func TestRaceFanoutOrder(t *testing.T) {
 	const file = "swarm-689.yaml"
-	start := func(res *model.Result, sub string) sim.Time { return res.Sub(sub).Handled[0].Start }
+	start := func(res *model.Result, sub string) sim.Time { return res.Sub(sub).HandledAt(0).Start }
 	for _, races := range []sim.Chooser{nil, way(0)} {
 		res := runRaces(t, file, races)
 		require.Less(t, start(res, "s0"), start(res, "s3"))

@@ -30,7 +30,7 @@ func goWith(f func(*model.Profile)) *model.Profile {
 // handled returns the messages a subscription's application got.
 func handled(res *model.Result, sub string) []int {
 	var out []int
-	for _, h := range res.Sub(sub).Handled {
+	for _, h := range res.Sub(sub).Handled() {
 		out = append(out, h.Msg)
 	}
 	return out

@@ -104,7 +104,7 @@ func TestRunnerRecyclesWorlds(t *testing.T) {
 			require.Equal(t, want.Trace.Hash(), got.Trace.Hash(), "%s after %s", b.name, a.name)
 			require.Equal(t, outcomeJSON(t, want), outcomeJSON(t, got), "%s after %s", b.name, a.name)
 			require.Equal(t, records(t, want), records(t, got), "%s's records after %s", b.name, a.name)
-			require.Equal(t, want.Calls, got.Calls, "%s's call records after %s", b.name, a.name)
+			require.Equal(t, want.Calls(), got.Calls(), "%s's call records after %s", b.name, a.name)
 			require.Equal(t, want.Ledger.Messages, got.Ledger.Messages, "%s's messages after %s", b.name, a.name)
 		}
 	}
@@ -138,7 +138,6 @@ func records(t *testing.T, res *model.Result) string {
 	subs := make([]model.SubRecord, len(res.Subs))
 	for i, s := range res.Subs {
 		subs[i] = *s
-		subs[i].Handled = nil
 		if len(s.StatusEvents) == 0 {
 			subs[i].StatusEvents = nil
 		}

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"iter"
+	"slices"
 	"sync"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -20,7 +22,22 @@ type Result struct {
 	Trace     *sim.Trace // nil when the run was not traced
 	Subs      []*SubRecord
 	Conns     []*ConnRecord
-	Calls     []CallRecord
+	// calls are the API calls as the run recorded them: a record stands
+	// for itself and, where folds lists it, the calls after it that repeat
+	// it but for each publishing the next message (World.callAt), so that
+	// a publish action's burst is one record, not 48 bytes a message.
+	// numCalls counts the calls.
+	calls    []CallRecord
+	folds    []callFold
+	numCalls int
+	// callList is what Calls returns: calls itself when no record stands
+	// for more than one call, else expanded, in which Calls' first call
+	// (once, as concurrent readers may call it) lists every call, in the
+	// memory the Runner's previous run's list had (takeResult): most of a
+	// plain Run's callers (a benchmark, the explorer) never list them.
+	callList    []CallRecord
+	expanded    []CallRecord
+	callsListed sync.Once
 	// counters holds what each counters action read, kept out of
 	// CallRecord so that it holds no pointers.
 	counters []Counters
@@ -42,13 +59,13 @@ type Result struct {
 
 // SubRecord is the life of one client subscription.
 type SubRecord struct {
-	index   int
 	ID      string // scenario id; "<client>.respmux" for the response mux
 	Client  string
 	Subject string
 	Queue   string
 	Type    scenario.SubType
-	Mux     bool // the connection's request/response subscription
+	Mux     bool  // the connection's request/response subscription
+	index   int32 // in Result.Subs; beside Type and Mux, in their word
 	Sid     int
 
 	SubscribedAt sim.Time
@@ -81,17 +98,77 @@ type SubRecord struct {
 	// subscription whose scenario listens to them (StatusEvents).
 	StatusEvents []SubStatusEvent
 
-	// Handled lists, in order, every message handed to the application: each
-	// callback with its start and end, or each message NextMsg returned.
-	Handled []Handled
+	// handed lists, in order, every message handed to the application
+	// (Handled reads them): in a run's record, each one's delivery in
+	// ledger, whose times are the handing's (Ledger.handled), 4 bytes a
+	// message where a Handled copy of them was 32; in a record built by
+	// hand (SetHandled), none, and byHand holds them (a pointer: 8 bytes of
+	// every run's record, not 24).
+	handed []int32
+	ledger *Ledger
+	byHand *[]Handled
 }
 
-// Handled is one message handed to the application.
+// Handled is one message handed to the application: a callback with its
+// start and end, or a message NextMsg returned (Start and End both when it
+// returned it).
 type Handled struct {
 	Msg      int
-	Delivery int
+	Delivery int // index in the ledger's Deliveries; -1 in a record built from a real run's outcome
 	Start    sim.Time
 	End      sim.Time // NoTime if the callback never returned
+}
+
+// Handled returns, in order, every message handed to the application,
+// with its position in the list.
+func (s *SubRecord) Handled() iter.Seq2[int, Handled] {
+	return func(yield func(int, Handled) bool) {
+		if s.ledger == nil {
+			for i, h := range s.handMade() {
+				if !yield(i, h) {
+					return
+				}
+			}
+			return
+		}
+		for i, h := range s.handed {
+			if !yield(i, s.ledger.handled(h)) {
+				return
+			}
+		}
+	}
+}
+
+// NumHandled returns how many messages were handed to the application.
+func (s *SubRecord) NumHandled() int {
+	if s.ledger == nil {
+		return len(s.handMade())
+	}
+	return len(s.handed)
+}
+
+// HandledAt returns the ith message handed to the application.
+func (s *SubRecord) HandledAt(i int) Handled {
+	if s.ledger == nil {
+		return s.handMade()[i]
+	}
+	return s.ledger.handled(s.handed[i])
+}
+
+// handMade returns the handled list of a record built by hand, none if
+// SetHandled never gave it one.
+func (s *SubRecord) handMade() []Handled {
+	if s.byHand == nil {
+		return nil
+	}
+	return *s.byHand
+}
+
+// SetHandled gives a record built by hand, not by a run (a real run's
+// outcome, a test's records), the messages its subscription handed to the
+// application.
+func (s *SubRecord) SetHandled(hs []Handled) {
+	s.handed, s.ledger, s.byHand = nil, nil, &hs
 }
 
 // ConnRecord is the life of one client connection.
@@ -153,6 +230,72 @@ type CallRecord struct {
 	// counters is 1 + the index in Result.counters of what a counters
 	// action read, 0 for other calls (Result.Counters reads it).
 	counters int32
+}
+
+// callFold is a record of Result.calls that stands for more calls than
+// itself: the record at index rec and the more after it, the nth of which
+// published message Msg+n.
+type callFold struct {
+	rec, more int
+}
+
+// Calls returns every API call, in the order the calls returned.
+func (r *Result) Calls() []CallRecord {
+	r.callsListed.Do(r.listCalls)
+	return r.callList
+}
+
+// listCalls makes callList: calls, or every call of calls expanded.
+func (r *Result) listCalls() {
+	if len(r.calls) == r.numCalls {
+		r.callList = r.calls
+		return
+	}
+	r.expanded = slices.Grow(r.expanded[:0], r.numCalls)
+	next := 0 // the records before calls[next] are listed
+	for _, f := range r.folds {
+		r.expanded = append(r.expanded, r.calls[next:f.rec+1]...)
+		c := r.calls[f.rec]
+		for range f.more {
+			c.Msg++
+			r.expanded = append(r.expanded, c)
+		}
+		next = f.rec + 1
+	}
+	r.callList = append(r.expanded, r.calls[next:]...)
+	r.expanded = r.callList
+}
+
+// NumCalls returns how many API calls the run made, as len(r.Calls())
+// does without listing them.
+func (r *Result) NumCalls() int { return r.numCalls }
+
+// join counts a call made at at, returning at returned with result and
+// publishing msg, in the last record, made at the same call site, when
+// the call repeats the record's last call but for publishing the next
+// message; it reports whether it did. The site fixes the record's source,
+// verb, client and subscription, and no publish reads counters.
+func (r *Result) join(at, returned sim.Time, result Str, msg int) bool {
+	n := len(r.calls)
+	l, f, more := &r.calls[n-1], len(r.folds)-1, 0
+	if f >= 0 && r.folds[f].rec == n-1 {
+		more = r.folds[f].more
+	}
+	if msg == 0 || msg != l.Msg+more+1 || at != l.At || returned != l.ReturnedAt || result != l.Result {
+		return false
+	}
+	if more == 0 {
+		r.folds = append(r.folds, callFold{rec: n - 1})
+		f++
+	}
+	r.folds[f].more++
+	return true
+}
+
+// SetCalls gives a Result built by hand, not by a run (a real run's
+// outcome, a test's records), its calls.
+func (r *Result) SetCalls(calls []CallRecord) {
+	r.calls, r.folds, r.numCalls, r.callList = calls, nil, len(calls), calls
 }
 
 // Counters are a subscription's counters as a counters action read them

@@ -36,7 +36,7 @@ type Runner struct {
 	messages   []Message
 	deliveries []Delivery
 	calls      []CallRecord
-	handled    [][]Handled
+	handled    [][]int32
 	pending    [][]queued
 	frames     [][]frame
 	trace      *sim.Trace // the last traced run's, emptied for the next
@@ -234,7 +234,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 		subs = w.spareSubs
 	}
 	r.maps = worldMaps{subs: subs, connIndex: w.connIndex, connByName: res.connByName, published: w.published}
-	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.Calls[:0]
+	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.calls[:0]
 	for _, s := range w.subList {
 		r.pending = append(r.pending, s.pending[:0])
 	}
@@ -313,7 +313,7 @@ func (r *Runner) takeCalls(n int) []CallRecord {
 // takeHandled gives a handled list for n messages: the previous run's,
 // or a window of fresh (want: what the run's other subscriptions may ask
 // for).
-func (r *Runner) takeHandled(n int, fresh *windows[Handled], want int) []Handled {
+func (r *Runner) takeHandled(n int, fresh *windows[int32], want int) []int32 {
 	if len(r.handled) > 0 {
 		h := r.handled[len(r.handled)-1]
 		r.handled = r.handled[:len(r.handled)-1]
@@ -399,10 +399,12 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	// thousand of them after every run only to drop the list was 7 % of
 	// Scale/subs=1k's bytes.
 	for _, s := range res.Subs {
-		r.handled = append(r.handled, s.Handled[:0])
+		r.handled = append(r.handled, s.handed[:0])
 	}
 	*res = Result{Subs: r.recycled.subRecs.emptyList(), Conns: r.recycled.connRecs.emptyList(), counters: emptied(res.counters),
-		subByID: res.subByID} // emptied by the first lookup (indexSubs)
+		subByID:  res.subByID, // emptied by the first lookup (indexSubs)
+		folds:    res.folds[:0],
+		expanded: res.expanded} // emptied by the first listing (listCalls)
 	// The Ledger is reset field by field, its string table in place
 	// (strTable.empty): a field added to Ledger is reset here too.
 	l.Messages, l.Deliveries, l.budget = nil, nil, budget

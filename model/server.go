@@ -655,7 +655,7 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 // from the narrower stores (a stall a message).
 func (s *Server) newMsg(ss *serverSub, m *Message, f *frame) {
 	w := s.w
-	d := w.ledger.newDelivery(m, ss.rec.index, w.sim.Now())
+	d := w.ledger.newDelivery(m, int(ss.rec.index), w.sim.Now())
 	f.op, f.sid, f.msg, f.ref, f.arg = opMsg, ss.sid, int32(m.ID), d, sizeField(pendingSize(w.profile, m))
 }
 
@@ -670,7 +670,7 @@ func (s *Server) unsubscribeAtMax(ss *serverSub) {
 // producers (no_fast_producer_stall) and ss's connection is over the mark.
 func (s *Server) dropStalled(ss *serverSub, m *Message) {
 	w := s.w
-	d := w.ledger.newDelivery(m, ss.rec.index, w.sim.Now())
+	d := w.ledger.newDelivery(m, int(ss.rec.index), w.sim.Now())
 	w.ledger.drop(d, w.sim.Now(), DropServerStalled, ss.conn.client.recDraining(ss.sid))
 	if w.tr != nil {
 		w.trace(ss.conn.client.name, "server.drop", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)),

@@ -68,7 +68,7 @@ actions:
 	// MSG 1 is written at once (1,019 µs); MSG 2 waits for the link; the
 	// PONG (6 bytes) and MSG 3 go out together after it.
 	require.Equal(t, []sim.Time{us(4036), us(5055), us(6080)}, arrived)
-	flush := res.Calls[len(res.Calls)-1]
+	flush := res.Calls()[res.NumCalls()-1]
 	require.Equal(t, "flush", res.Str(flush.Verb))
 	require.Equal(t, us(5061), flush.ReturnedAt, "the PONG comes after every MSG queued before the PING")
 }

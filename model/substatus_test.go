@@ -64,12 +64,11 @@ func counterCalls(res *model.Result, source string) []string {
 		}
 		return strconv.FormatInt(*p, 10)
 	}
-	for i := range res.Calls {
-		c := &res.Calls[i]
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) != source || res.Str(c.Verb) != "counters" {
 			continue
 		}
-		n := res.Counters(c)
+		n := res.Counters(&c)
 		var pending *int64
 		if n != nil && n.PendingMsgs != nil {
 			v := int64(*n.PendingMsgs)

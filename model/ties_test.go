@@ -21,7 +21,7 @@ func tiedPublish() string { return mustReadFile("../testdata/ties/tied-drain.yam
 // tieOutcome summarises what became of the one message.
 func tieOutcome(res *model.Result) string {
 	m := res.Ledger.Message(1)
-	return fmt.Sprintf("fate=%v handled=%d", m.Fate, len(res.Subs[0].Handled))
+	return fmt.Sprintf("fate=%v handled=%d", m.Fate, res.Subs[0].NumHandled())
 }
 
 func parseTied(t *testing.T, extra string) *scenario.Scenario {

@@ -24,7 +24,7 @@ subscriptions:
 // calls returns the calls of source as "verb@time=result".
 func calls(res *model.Result, source string) []string {
 	var out []string
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Source) == source {
 			out = append(out, res.Str(c.Verb)+"@"+c.At.String()+"="+res.Str(c.Result))
 		}
@@ -94,7 +94,7 @@ actions:
 `)
 	require.Equal(t, []string{"publish@" + res.Subs[0].RemovedAt.String() + "=ok"}, calls(res, "actions[2]"))
 	require.Equal(t, ms(112), res.Subs[0].RemovedAt)
-	id := res.Calls[len(res.Calls)-1].Msg
+	id := res.Calls()[res.NumCalls()-1].Msg
 	require.Equal(t, model.MsgNoInterest, res.Ledger.Message(id).Fate)
 }
 
@@ -124,7 +124,7 @@ actions:
 	require.Equal(t, []sim.Time{103_710_014}, reconnected)
 	require.Equal(t, []string{"publish@103.710ms=ok"}, calls(res, "actions[1]"))
 	require.Equal(t, []string{"publish@10.000ms=ok"}, calls(res, "actions[2]"))
-	require.Equal(t, 2, len(res.Subs[0].Handled), "both publishes are delivered")
+	require.Equal(t, 2, res.Subs[0].NumHandled(), "both publishes are delivered")
 }
 
 // TestTriggerReturned: after the flush returns (one 2 ms round trip), drain;

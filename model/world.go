@@ -62,7 +62,7 @@ type World struct {
 	msgEstimate int
 	published   map[string]int
 	subExpect   []int
-	// handledBudget is how many Handled records subscriptions may still
+	// handledBudget is how many handled entries subscriptions may still
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
 	netDown       []sim.Time    // per client: the network is down until then
@@ -78,7 +78,7 @@ type World struct {
 	// Result's new records' lists are windows of.
 	statusLists   windows[StatusChange]
 	callbackLists windows[CallbackEvent]
-	handledLists  windows[Handled]
+	handledLists  windows[int32]
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
 	// observed: the run is traced or has triggers (tr or trig set), so a
@@ -240,7 +240,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		if sc == nil {
 			continue // offline: the first connect sends its SUB
 		}
-		srv.processSub(sc, frame{op: opSub, sid: s.sid, ref: int32(s.rec.index)})
+		srv.processSub(sc, frame{op: opSub, sid: s.sid, ref: s.rec.index})
 		if spec.Max > 0 {
 			srv.processUnsub(sc, s.sid, int64(spec.Max))
 		}
@@ -436,7 +436,10 @@ const presizeCap = 1 << 20
 // access; expected saturates what it reads. No list is sized beyond the
 // record budget, which stops the run before it would hold more.
 func (w *World) presize() {
-	msgs, requests, publishes := 0, 0, 0
+	// calls: a call record for every request and reply and every other
+	// action, and for every publish of an action that publishes Interval
+	// apart; a burst's publishes (no Interval) share one (World.callAt).
+	msgs, requests, calls := 0, 0, 0
 	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
@@ -445,12 +448,18 @@ func (w *World) presize() {
 		case a.Publish != nil:
 			subject, n = a.Publish.Subject, min(max(a.Publish.Count, 1), presizeCap)
 			add(&msgs, n)
-			publishes++
+			if a.Publish.Interval > 0 {
+				add(&calls, n)
+			} else {
+				add(&calls, 1)
+			}
 		case a.Request != nil:
 			subject, n = a.Request.Subject, min(max(a.Request.Count, 1), presizeCap)
 			add(&msgs, 2*n)
 			add(&requests, n)
+			add(&calls, 2*n+1)
 		default:
+			add(&calls, 1)
 			continue
 		}
 		w.published[subject] += n
@@ -471,10 +480,7 @@ func (w *World) presize() {
 	w.handledBudget = budget(dlvs)
 	w.ledger.Messages = w.pool.takeMessages(budget(msgs))
 	w.ledger.Deliveries = w.pool.takeDeliveries(budget(dlvs))
-	// A call for every message and every other action: a publish action's
-	// calls are its messages (counting it again reserved a call too many
-	// for each, 48 KB a run of a thousand single publishes).
-	w.res.Calls = w.pool.takeCalls(budget(msgs + len(w.sc.Actions) - publishes))
+	w.res.calls = w.pool.takeCalls(budget(calls))
 	// What grows by an entry a client, subscription or action is sized
 	// once too: at a thousand clients or subscriptions, growing these
 	// lists and rehashing the string table was a tenth of the set-up.
@@ -561,10 +567,10 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	rec := w.rc.subRecs.take()
 	events := emptied(rec.StatusEvents)
 	*rec = SubRecord{}
-	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = len(w.res.Subs), c.name, subject, mux, int(s.sid)
+	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = int32(len(w.res.Subs)), c.name, subject, mux, int(s.sid)
 	rec.SubscribedAt, rec.UnsubReturnedAt, rec.DrainCalledAt, rec.UnsubProcessedAt = w.sim.Now(), NoTime, NoTime, NoTime
 	rec.BarrierAt, rec.RemovedAt, rec.ClosedHandlerAt, rec.DrainDoneAt = NoTime, NoTime, NoTime, NoTime
-	rec.Handled, rec.StatusEvents = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), events
+	rec.handed, rec.ledger, rec.StatusEvents = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), w.ledger, events
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
@@ -663,10 +669,11 @@ func (w *World) lostInFlight(id int, reason string) {
 // record, valid until the next call.
 func (w *World) call(source, verb, client, sub string, at sim.Time, err string, msg int) *CallRecord {
 	cs := newCallSite(w.ledger, source, verb, client, sub)
-	w.callAt(&cs, at, err, msg)
+	w.callAt(&cs, at, err, msg, nil)
 	// callAt schedules what waits for the call's return (triggers.fire),
-	// never runs it, so the record is still the last one.
-	return &w.res.Calls[len(w.res.Calls)-1]
+	// never runs it, so the record is still the last one, and a new
+	// site's record holds no other call.
+	return &w.res.calls[len(w.res.calls)-1]
 }
 
 // callSite is who makes an API call, its strings interned in the run's
@@ -683,15 +690,26 @@ func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
 	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: l.Intern(client), sub: l.Intern(sub)}
 }
 
-// callAt is call made at the call site cs. It returns nothing: a publish,
-// its hot caller, does not need the record, which call finds as the last.
-func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int) {
+// callAt is call made at the call site cs. last, when not nil, is 1 + the
+// index in Result.calls of the record of the site's last call (0 before
+// its first), which a publish action keeps (pubSite): when that record is
+// the last, the call may join it (Result.join) instead of making its own.
+// It returns nothing: a publish, its hot caller, does not need the
+// record, which call finds as the last.
+func (w *World) callAt(cs *callSite, at sim.Time, err string, msg int, last *int32) {
 	w.sim.Record()
-	// Zeroed and written in place, as Ledger.newMessage writes a message.
-	w.res.Calls = append(w.res.Calls, CallRecord{})
-	r := &w.res.Calls[len(w.res.Calls)-1]
-	r.At, r.ReturnedAt, r.Msg = at, w.sim.Now(), msg
-	r.Source, r.Verb, r.Client, r.Sub, r.Result = cs.source, cs.verb, cs.client, cs.sub, w.resultID(err)
+	r, now, result := w.res, w.sim.Now(), w.resultID(err)
+	r.numCalls++
+	if last == nil || *last == 0 || int(*last) != len(r.calls) || !r.join(at, now, result, msg) {
+		// Zeroed and written in place, as Ledger.newMessage writes a message.
+		r.calls = append(r.calls, CallRecord{})
+		c := &r.calls[len(r.calls)-1]
+		c.At, c.ReturnedAt, c.Msg = at, now, msg
+		c.Source, c.Verb, c.Client, c.Sub, c.Result = cs.source, cs.verb, cs.client, cs.sub, result
+		if last != nil {
+			*last = int32(len(r.calls))
+		}
+	}
 	if w.tr != nil {
 		w.traceCall(cs, err, msg)
 	}
@@ -935,9 +953,12 @@ func (w *World) actionLoop(a *scenario.Action) *Conn {
 // pubSite is a publish action's message and call site, made on the
 // action's first call in a run and reused by its later calls.
 type pubSite struct {
-	msg   pubMsg
-	call  callSite
-	ready bool
+	msg  pubMsg
+	call callSite
+	// lastCall is 1 + the index in Result.calls of the record of the
+	// action's last call, 0 before its first (World.callAt).
+	lastCall int32
+	ready    bool
 }
 
 // publishAction performs one call of publish action i on its client c: the
@@ -955,10 +976,10 @@ func (w *World) publishAction(c *Conn, i int, site *pubSite) {
 	}
 	err, id := c.publishMsg(&site.msg, true)
 	if !site.ready {
-		site.call = newCallSite(w.ledger, w.actionSource(i), "publish", p.Client, "")
+		site.call, site.lastCall = newCallSite(w.ledger, w.actionSource(i), "publish", p.Client, ""), 0
 		site.ready = true
 	}
-	w.callAt(&site.call, now, err, id)
+	w.callAt(&site.call, now, err, id, &site.lastCall)
 }
 
 // act performs one call of action i, any but a publish (publishAction).

@@ -102,7 +102,7 @@ func someMuxDrained(r *model.Result) bool {
 // someHandlerRequest: a handler made a request (its call's source is
 // "<sub>#<n>").
 func someHandlerRequest(r *model.Result) bool {
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if r.Str(call.Verb) == "request" && strings.Contains(r.Str(call.Source), "#") {
 			return true
 		}

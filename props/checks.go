@@ -111,7 +111,7 @@ func checkNoCallbackAfterUnsub(r *model.Result) []string {
 	iterators := profile(r).SyncKeepsQueue
 	var out []string
 	for _, s := range r.Subs {
-		for _, h := range s.Handled {
+		for _, h := range s.Handled() {
 			if s.UnsubReturnedAt != model.NoTime && h.Start > s.UnsubReturnedAt {
 				out = append(out, fmt.Sprintf("%s handled msg %d at %s after Unsubscribe returned at %s",
 					s.ID, h.Msg, ts(h.Start), ts(s.UnsubReturnedAt)))
@@ -134,7 +134,7 @@ func checkNoDeliveryAfterBarrier(r *model.Result) []string {
 		if c := r.Conn(s.Client); c == nil || sawDisconnect(c) {
 			continue
 		}
-		for _, h := range s.Handled {
+		for _, h := range s.Handled() {
 			if m := message(r, h.Msg); m != nil && m.PublishedAt > s.BarrierAt {
 				out = append(out, fmt.Sprintf("%s handled msg %d published at %s, after its drain barrier returned at %s",
 					s.ID, h.Msg, ts(m.PublishedAt), ts(s.BarrierAt)))
@@ -150,7 +150,7 @@ func checkDrainWaits(r *model.Result) []string {
 		if s.RemovedBy != "drain" || s.DrainResult == model.ErrDrainTimeout {
 			continue // a subscription drain that reported its timeout
 		}
-		for _, h := range s.Handled {
+		for _, h := range s.Handled() {
 			if h.Start <= s.RemovedAt && (h.End == model.NoTime || s.RemovedAt < h.End) {
 				out = append(out, fmt.Sprintf("%s removed by drain at %s while the callback for msg %d (started %s, ended %s) ran",
 					s.ID, ts(s.RemovedAt), h.Msg, ts(h.Start), ts(h.End)))
@@ -171,7 +171,7 @@ func checkNoDuplicates(r *model.Result) []string {
 	defer putCounts(lent)
 	handledBy := *lent
 	for si, s := range r.Subs {
-		for _, h := range s.Handled {
+		for _, h := range s.Handled() {
 			if handledBy[h.Msg-lo] == int32(si+1) && !(routed(r) && sharesWithQueue(r, s)) {
 				out = append(out, fmt.Sprintf("%s handled msg %d twice (again at %s)", s.ID, h.Msg, ts(h.Start)))
 			}
@@ -197,7 +197,7 @@ func checkFIFO(r *model.Result) []string {
 			continue
 		}
 		seen = seen[:0]
-		for _, h := range s.Handled {
+		for _, h := range s.Handled() {
 			m := message(r, h.Msg)
 			if m == nil {
 				continue
@@ -226,7 +226,7 @@ func checkFIFO(r *model.Result) []string {
 func handledRange(subs []*model.SubRecord) (lo, hi int) {
 	lo, hi = 0, -1
 	for _, s := range subs {
-		for _, h := range s.Handled {
+		for _, h := range s.Handled() {
 			if hi < lo {
 				lo, hi = h.Msg, h.Msg
 			}
@@ -246,7 +246,7 @@ func checkQueueAtMostOnce(r *model.Result) []string {
 		lent := takeCounts(hi - lo + 1)
 		handledBy := *lent
 		for k, s := range g {
-			for _, h := range s.Handled {
+			for _, h := range s.Handled() {
 				if by := handledBy[h.Msg-lo]; by != 0 && g[by-1].ID != s.ID {
 					out = append(out, fmt.Sprintf("msg %d handled by %s and by %s of queue %s", h.Msg, g[by-1].ID, s.ID, s.Queue))
 					continue
@@ -546,7 +546,7 @@ func checkAPIRefusal(r *model.Result) []string {
 		last    model.CallRecord // the call before
 		cleared bool             // last broke no rule
 	)
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		// The rules read a call's client, time, verb and result only (its
 		// source names it in a violation), so a call that repeats the one
 		// before in these, as a burst of publishes does, breaks no rule
@@ -650,7 +650,7 @@ func checkRepliesReachRequester(r *model.Result) []string {
 	msgs := r.Ledger.Messages
 	var bySubject *[]int32 // msgs' indices by subject (messagesBySubject), made on first need
 	conns := connFinder{r: r}
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if r.Str(call.Verb) != "request" || !strings.Contains(r.Str(call.Source), "#") || call.Msg <= 0 || call.Msg > len(r.Ledger.Messages) {
 			continue
 		}

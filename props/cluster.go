@@ -89,7 +89,7 @@ func linkWasCut(r *model.Result, t sim.Time) bool {
 // calledBy reports whether an action of one of verbs was made at or
 // before t.
 func calledBy(r *model.Result, t sim.Time, verbs ...string) bool {
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if call.At <= t && slices.Contains(verbs, r.Str(call.Verb)) {
 			return true
 		}

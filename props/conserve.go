@@ -9,9 +9,10 @@ import (
 
 // checkLedgerConserved is ledger-conserved: the ledger accounts for every
 // message and delivery exactly once. It reads the ledger against the call
-// records and the subscriptions' Handled lists, which the model writes
-// apart, so a message or delivery that one of them forgets or counts
-// twice shows.
+// records and the subscriptions' handled lists (which deliveries each
+// handed, listed as it handed them; their times are the deliveries'), which
+// the model writes apart, so a message or delivery that one of them
+// forgets or counts twice shows.
 func checkLedgerConserved(r *model.Result) []string {
 	if r.Ledger == nil {
 		return nil
@@ -29,7 +30,7 @@ func checkLedgerConserved(r *model.Result) []string {
 	defer putCounts(lent)
 	counts := *lent
 	claims, committed, handed := counts[:len(l.Messages)], counts[len(l.Messages):2*len(l.Messages)], counts[2*len(l.Messages):]
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if !publishingVerb(r.Str(call.Verb)) {
 			continue
 		}
@@ -82,11 +83,11 @@ func checkLedgerConserved(r *model.Result) []string {
 	}
 
 	// Every delivery belongs to one subscription, has a final fate, and is
-	// in that subscription's Handled list exactly when its callback
+	// in that subscription's handled list exactly when its callback
 	// started or NextMsg took it: once, whatever became of it (handled,
 	// still running, or cancelled by the close), never for any other fate.
 	for si, s := range r.Subs {
-		for _, h := range s.Handled {
+		for _, h := range s.Handled() {
 			if h.Delivery < 0 || h.Delivery >= len(l.Deliveries) {
 				bad("%s handled msg %d from delivery %d, which the ledger does not hold", s.ID, h.Msg, h.Delivery)
 				continue

@@ -80,7 +80,7 @@ func reachedTimeoutWithPending(r *model.Result) bool {
 
 func reachedReplyDuringDrain(r *model.Result) bool {
 	conns := connFinder{r: r}
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if r.Str(call.Verb) != "reply" || r.Str(call.Result) != model.OK || !strings.Contains(r.Str(call.Source), "#") {
 			continue
 		}

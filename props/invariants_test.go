@@ -78,16 +78,30 @@ func published(r *model.Result, at ...float64) {
 func conservedRun() *model.Result {
 	r := handMade()
 	published(r, 0)
-	r.Subs[0].Handled = []model.Handled{{Msg: 1, Delivery: 0, Start: ms(2), End: ms(3)}}
-	r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[0]"), Verb: r.Ledger.Intern("publish"), Client: r.Ledger.Intern("c0"), Result: r.Ledger.Intern(model.OK), Msg: 1}}
+	r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Delivery: 0, Start: ms(2), End: ms(3)}})
+	r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[0]"), Verb: r.Ledger.Intern("publish"), Client: r.Ledger.Intern("c0"), Result: r.Ledger.Intern(model.OK), Msg: 1}})
 	return r
 }
 
-// handled sets s's Handled to the given messages, one callback per ms.
+// handled sets s's handled list to the given messages, one callback per ms.
 func handled(s *model.SubRecord, msgs ...int) {
-	s.Handled = nil
+	var hs []model.Handled
 	for i, m := range msgs {
-		s.Handled = append(s.Handled, model.Handled{Msg: m, Start: ms(float64(2 + i)), End: ms(float64(3 + i))})
+		hs = append(hs, model.Handled{Msg: m, Start: ms(float64(2 + i)), End: ms(float64(3 + i))})
+	}
+	s.SetHandled(hs)
+}
+
+// detachHandled gives r's subscription records their handled lists by
+// hand, as the run left them: a run's lists name deliveries by their index
+// in the ledger, so a test that deletes deliveries detaches them first.
+func detachHandled(r *model.Result) {
+	for _, s := range r.Subs {
+		var hs []model.Handled
+		for _, h := range s.Handled() {
+			hs = append(hs, h)
+		}
+		s.SetHandled(hs)
 	}
 }
 
@@ -152,13 +166,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result {
 				r := handMade()
 				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), "unsubscribe"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}})
 				return r
 			},
 			holding: func() *model.Result { // started at the very instant: not after
 				r := handMade()
 				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), "unsubscribe"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(10), End: ms(12)}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(10), End: ms(12)}})
 				return r
 			},
 		},
@@ -167,13 +181,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result {
 				r := handMade()
 				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}})
 				return r
 			},
 			holding: func() *model.Result { // removed by close: callbacks may still be queued
 				r := handMade()
 				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "close"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(5), End: ms(12)}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(5), End: ms(12)}})
 				return r
 			},
 		},
@@ -199,13 +213,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result {
 				r := handMade()
 				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(5), End: model.NoTime}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(5), End: model.NoTime}})
 				return r
 			},
 			holding: func() *model.Result {
 				r := handMade()
 				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
-				r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(5), End: ms(10)}}
+				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(5), End: ms(10)}})
 				return r
 			},
 		},
@@ -348,7 +362,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				r := handMade()
 				drained(r)
 				r.Ledger = dropped(model.DropConnClosed, ms(50))
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("close"), Client: r.Ledger.Intern("c0"), At: ms(50), ReturnedAt: ms(50), Result: r.Ledger.Intern(model.OK)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("close"), Client: r.Ledger.Intern("c0"), At: ms(50), ReturnedAt: ms(50), Result: r.Ledger.Intern(model.OK)}})
 				return r
 			},
 		},
@@ -357,13 +371,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // a reply refused while DRAINING_SUBS
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.ErrConnectionDraining)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.ErrConnectionDraining)}})
 				return r
 			},
 			holding: func() *model.Result { // refused in DRAINING_PUBS, as nats.go does
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(45), ReturnedAt: ms(45), Result: r.Ledger.Intern(model.ErrConnectionDraining)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("reply"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(45), ReturnedAt: ms(45), Result: r.Ledger.Intern(model.ErrConnectionDraining)}})
 				return r
 			},
 		},
@@ -372,13 +386,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // Unsubscribe succeeded while draining
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.OK)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(20), ReturnedAt: ms(20), Result: r.Ledger.Intern(model.OK)}})
 				return r
 			},
 			holding: func() *model.Result { // at the instant the drain started the order is unknown
 				r := handMade()
 				drained(r)
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.OK)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[2]"), Verb: r.Ledger.Intern("unsubscribe"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.OK)}})
 				return r
 			},
 		},
@@ -389,7 +403,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				c := r.Conns[0]
 				c.Status = append(c.Status, model.StatusChange{At: ms(5), Status: model.Reconnecting})
 				c.Callbacks = []model.CallbackEvent{{At: ms(5), Kind: "disconnected"}}
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}})
 				return r
 			},
 			holding: func() *model.Result { // ... and closed it at once
@@ -400,7 +414,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				c.ClosedAt = ms(10)
 				c.Status = append(c.Status, model.StatusChange{At: ms(10), Status: model.Closed})
 				c.Callbacks = append(c.Callbacks, model.CallbackEvent{At: ms(10), Kind: "closed"})
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}})
 				return r
 			},
 		},
@@ -435,7 +449,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 					{ID: 2, From: l.Intern("c1"), Subject: l.Intern("_INBOX.c0.1"), Fate: model.MsgNoInterest, AcceptedAt: ms(20)},
 				}
 				r.Ledger = l
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}})
 				return r
 			},
 			holding: func() *model.Result { // the reply came after the request had given up
@@ -446,7 +460,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 					{ID: 2, From: l.Intern("c1"), Subject: l.Intern("_INBOX.c0.1"), Fate: model.MsgNoInterest, AcceptedAt: ms(120)},
 				}
 				r.Ledger = l
-				r.Calls = []model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}}
+				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}})
 				return r
 			},
 		},
@@ -579,7 +593,8 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "ledger-conserved",
 			violating: func() *model.Result { // a routed message committed to no subscription: a forgotten delivery
 				r := conservedRun()
-				r.Ledger.Deliveries, r.Subs[0].Handled = nil, nil
+				r.Ledger.Deliveries = nil
+				r.Subs[0].SetHandled(nil)
 				return r
 			},
 			holding: conservedRun,
@@ -606,12 +621,12 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "ledger-conserved",
 			violating: func() *model.Result { // a message no call published, and a publish call without one
 				r := conservedRun()
-				r.Calls[0].Msg = 0
+				r.Calls()[0].Msg = 0
 				return r
 			},
 			holding: func() *model.Result { // a request's message whose caller never heard back
 				r := conservedRun()
-				r.Calls = nil
+				r.SetCalls(nil)
 				r.Ledger.Messages[0].Reply = r.Ledger.Intern(model.InboxPrefix + "c0.1")
 				return r
 			},
@@ -678,7 +693,7 @@ func TestCatalogue(t *testing.T) {
 
 func TestVerdicts(t *testing.T) {
 	r := handMade()
-	r.Subs[0].Handled = []model.Handled{{Msg: 1, Start: ms(1), End: ms(2)}, {Msg: 1, Start: ms(2), End: ms(3)}}
+	r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(1), End: ms(2)}, {Msg: 1, Start: ms(2), End: ms(3)}})
 	vs := Verdicts(r)
 	cat := Catalogue()
 	if len(vs) != len(cat) {

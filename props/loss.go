@@ -68,12 +68,12 @@ func DrainInterrupted(r *model.Result) []int {
 	var out []int
 	for _, s := range r.Subs {
 		c := r.Conn(s.Client)
-		if c == nil || c.DrainCalledAt == model.NoTime || c.ClosedAt == model.NoTime || len(s.Handled) == 0 {
+		if c == nil || c.DrainCalledAt == model.NoTime || c.ClosedAt == model.NoTime || s.NumHandled() == 0 {
 			continue
 		}
 		// A subscription's callbacks run one at a time: only its last
 		// can have been running.
-		h := s.Handled[len(s.Handled)-1]
+		h := s.HandledAt(s.NumHandled() - 1)
 		if h.Start < c.ClosedAt && (h.End == model.NoTime || h.End >= c.ClosedAt) {
 			out = append(out, h.Delivery)
 		}

@@ -94,7 +94,7 @@ func closedByApp(r *model.Result, c *model.ConnRecord) bool {
 	if c.ClosedAt == model.NoTime {
 		return false
 	}
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if r.Str(call.Verb) == "close" && r.Str(call.Client) == c.Client && call.At == c.ClosedAt {
 			return true
 		}
@@ -155,7 +155,7 @@ func drainCallFailed(r *model.Result, c *model.ConnRecord) bool {
 	if !profile(r).DrainCallFlushes {
 		return false
 	}
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if r.Str(call.Verb) == "drain" && r.Str(call.Client) == c.Client && r.Str(call.Result) == model.ErrTimeout {
 			return true
 		}
@@ -265,7 +265,7 @@ func hasMax(r *model.Result, s *model.SubRecord) bool {
 			return true
 		}
 	}
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if r.Str(call.Verb) == "auto_unsubscribe" && r.Str(call.Sub) == s.ID && r.Str(call.Result) == model.OK {
 			return true
 		}
@@ -275,7 +275,7 @@ func hasMax(r *model.Result, s *model.SubRecord) bool {
 
 // linkCut reports whether a disconnect fault hit the client at or before t.
 func linkCut(r *model.Result, client string, t sim.Time) bool {
-	for _, call := range r.Calls {
+	for _, call := range r.Calls() {
 		if r.Str(call.Verb) == "disconnect" && r.Str(call.Client) == client && call.At <= t {
 			return true
 		}

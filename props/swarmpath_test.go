@@ -77,7 +77,7 @@ func TestConnFinderIsConn(t *testing.T) {
 		require.NoError(t, err)
 		conns := connFinder{r: res}
 		var last model.Str
-		for i, call := range res.Calls {
+		for i, call := range res.Calls() {
 			want := res.Conn(res.Str(call.Client))
 			require.Same(t, want, conns.of(call.Client), "seed %d, call %d", seed, i)
 			if i > 0 && call.Client != last {
@@ -117,7 +117,7 @@ func TestLongestFirst(t *testing.T) {
 func TestAPIRefusalSkipsOnlyRepeatsOfAllowedCalls(t *testing.T) {
 	everyCall := func(r *model.Result) []string {
 		var out []string
-		for _, call := range r.Calls {
+		for _, call := range r.Calls() {
 			if c := r.Conn(r.Str(call.Client)); c != nil {
 				out = apiRefusal(r, profile(r), c, call, out)
 			}
@@ -141,8 +141,9 @@ func TestAPIRefusalSkipsOnlyRepeatsOfAllowedCalls(t *testing.T) {
 				want := everyCall(res)
 				require.Equal(t, want, checkAPIRefusal(res), "profile %s, mutations %v, seed %d", name, muts, seed)
 				violations += len(want)
-				for i := 1; i < len(res.Calls); i++ {
-					if sameRefusalKey(res.Calls[i], res.Calls[i-1]) {
+				calls := res.Calls()
+				for i := 1; i < len(calls); i++ {
+					if sameRefusalKey(calls[i], calls[i-1]) {
 						repeats++
 					}
 				}
@@ -160,7 +161,7 @@ func TestAPIRefusalSkipsOnlyRepeatsOfAllowedCalls(t *testing.T) {
 		l := r.Ledger
 		return model.CallRecord{Source: l.Intern(src), Verb: l.Intern("publish"), Client: l.Intern("c0"), At: ms(5), ReturnedAt: ms(5), Result: l.Intern(result)}
 	}
-	r.Calls = []model.CallRecord{pub("actions[0]", model.OK), pub("actions[1]", model.ErrConnectionClosed)}
+	r.SetCalls([]model.CallRecord{pub("actions[0]", model.OK), pub("actions[1]", model.ErrConnectionClosed)})
 	require.Equal(t, everyCall(r), checkAPIRefusal(r))
 	require.Len(t, checkAPIRefusal(r), 1)
 }

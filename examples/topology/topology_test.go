@@ -56,7 +56,7 @@ func TestPlainDrainLosesAnAcknowledgedPublish(t *testing.T) {
 	sc := load(t, "cluster-plain-drain.yaml")
 	res := run(t, sc)
 	var flushed model.CallRecord
-	for _, c := range res.Calls {
+	for _, c := range res.Calls() {
 		if res.Str(c.Client) == "pub" && res.Str(c.Verb) == "flush" {
 			flushed = c
 		}
@@ -64,7 +64,7 @@ func TestPlainDrainLosesAnAcknowledgedPublish(t *testing.T) {
 	require.Equal(t, "0.500ms", flushed.ReturnedAt.String(), "the flush returns once b has processed the PUB")
 	require.Equal(t, "0.600ms", res.Sub("s").DrainCalledAt.String())
 	require.Equal(t, "0.850ms", res.Sub("s").UnsubProcessedAt.String(), "a removes the subscription when the UNSUB arrives")
-	require.Empty(t, res.Sub("s").Handled)
+	require.Zero(t, res.Sub("s").NumHandled())
 	m := res.Ledger.Message(1)
 	require.Equal(t, "0.250ms", m.AcceptedAt.String())
 	require.Equal(t, map[string][]int{"route_no_interest": {1}}, drops(res, "s"))
@@ -79,7 +79,7 @@ func TestPlainDrainLosesAnAcknowledgedPublish(t *testing.T) {
 		sc.Clients[i].Server = ""
 	}
 	res = run(t, sc)
-	require.Len(t, res.Sub("s").Handled, 1)
+	require.Equal(t, 1, res.Sub("s").NumHandled())
 	require.Empty(t, drops(res, "s"))
 }
 
@@ -110,7 +110,7 @@ func TestQueueDrainReroutesLateNotLost(t *testing.T) {
 
 func handled(s *model.SubRecord) []int {
 	var ids []int
-	for _, h := range s.Handled {
+	for _, h := range s.Handled() {
 		ids = append(ids, h.Msg)
 	}
 	return ids
