@@ -64,7 +64,10 @@ type serverConn struct {
 	open      bool
 	kicked    bool // a write is scheduled
 	noRespond bool
-	out       []frame // outbound FIFO not yet written
+	// out is the outbound FIFO not yet written: nil (no buffer) until
+	// the first enqueue after the accept or a write, which takes one from
+	// the run's pool, in cache, as Conn.outbound does.
+	out []frame
 	// As a producer: wait is the subscription of the delivery that
 	// stalled its readLoop (nil if none), and tst the time stalled during
 	// the current read (c.in.tst); the rest of a stall's state is prod's.
@@ -196,7 +199,7 @@ func (s *Server) accept(c *Conn) *serverConn {
 	if p := sc.prod; p != nil {
 		*p = producer{resumeFn: p.resumeFn}
 	}
-	*sc = serverConn{srv: s, client: c, open: true, noRespond: s.w.sc.Server.NoResponders && !s.w.profile.NoHeaders, out: s.w.getFrames(),
+	*sc = serverConn{srv: s, client: c, open: true, noRespond: s.w.sc.Server.NoResponders && !s.w.profile.NoHeaders,
 		ordered: emptied(sc.ordered), bySid: emptied(sc.bySid), prod: sc.prod,
 		writeFn: sc.writeFn, wroteFn: sc.wroteFn}
 	s.w.serverConns = append(s.w.serverConns, sc)
@@ -728,7 +731,10 @@ func (s *Server) openGate(sc *serverConn) {
 // closes the connection as a slow consumer, over 75 % of it the stall gate
 // goes up.
 func (s *Server) enqueue(sc *serverConn, f frame) {
-	if len(sc.out) == cap(sc.out) {
+	switch {
+	case cap(sc.out) == 0:
+		sc.out = s.w.getFrames()
+	case len(sc.out) == cap(sc.out):
 		sc.out = sc.client.growIn(sc.out)
 	}
 	sc.out = append(sc.out, f)
@@ -761,7 +767,7 @@ func (s *Server) write(sc *serverConn) {
 		return
 	}
 	out := sc.out
-	sc.out = s.w.getFrames()
+	sc.out = nil
 	done := sc.client.fromServer.send(out, false)
 	if s.limited {
 		sc.writing = sc.pending
