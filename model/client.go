@@ -63,11 +63,9 @@ type Conn struct {
 	// bySid[sid] is the subscription with sid while it is in subs: the read
 	// loop looks up every MSG's subscription, and scanning subs made a
 	// connection with 1,000 subscriptions spend a third of its run there.
-	bySid []*Sub
-	// out is written by the API and not yet flushed: nil (no buffer)
-	// until the first write after set-up or a flush (outbound).
-	out      []frame
-	outBytes int // bytes buffered while reconnecting
+	bySid    []*Sub
+	out      []frame // written by the API, not yet flushed
+	outBytes int     // bytes buffered while reconnecting
 	flushFn  func()
 	pongs    fifo[*flushWait] // the PONG waiters, in the order of their PINGs
 	// inReserve is what the server's outbound FIFO to this connection may
@@ -346,7 +344,7 @@ func (c *Conn) recDraining(sid int32) bool {
 
 // write appends frames to the outbound buffer and kicks the flusher.
 func (c *Conn) write(f frame, bytes int) {
-	c.out = append(c.outbound(), f)
+	c.out = append(c.out, f)
 	if c.isReconnecting() {
 		c.outBytes += bytes
 		return
@@ -367,19 +365,6 @@ func (c *Conn) kick() {
 	}
 }
 
-// outbound returns c's outbound buffer, taking one from the run's pool
-// (World.getFrames) if c has none. A connection takes its buffer when
-// it first writes, not at set-up or when a flush hands the last one to
-// its link: the pool gives back first the buffer a link read last, in
-// cache, where a buffer taken early was cold by the write, for each of a
-// thousand clients (Scale/clients=1k).
-func (c *Conn) outbound() []frame {
-	if cap(c.out) == 0 {
-		c.out = c.w.getFrames()
-	}
-	return c.out
-}
-
 // flush is the flusher goroutine: it writes the whole buffer at once.
 func (c *Conn) flush() {
 	c.kicked = false
@@ -387,7 +372,7 @@ func (c *Conn) flush() {
 		return
 	}
 	out := c.out
-	c.out = nil
+	c.out = c.w.getFrames()
 	c.toServer.send(out, false)
 }
 
@@ -705,7 +690,7 @@ func (c *Conn) close(doCBs bool) {
 	hadTCP := c.tcp
 	if c.tcp {
 		out := c.out
-		c.out = nil
+		c.out = w.getFrames()
 		c.toServer.send(out, true)
 		c.tcp = false
 	} else {

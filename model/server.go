@@ -66,7 +66,12 @@ type serverConn struct {
 	noRespond bool
 	// out is the outbound FIFO not yet written: nil (no buffer) until
 	// the first enqueue after the accept or a write, which takes one from
-	// the run's pool, in cache, as Conn.outbound does.
+	// the run's pool (World.getFrames). The pool gives back first the
+	// buffer a link read last, in cache, where a buffer taken at the
+	// accept or the write was cold by the next enqueue, for each of a
+	// thousand clients (Scale/clients=1k). (A connection's own buffer,
+	// Conn.out, is taken eagerly: Conn.write must stay small enough to
+	// be inlined into the publish.)
 	out []frame
 	// As a producer: wait is the subscription of the delivery that
 	// stalled its readLoop (nil if none), and tst the time stalled during
@@ -731,11 +736,12 @@ func (s *Server) openGate(sc *serverConn) {
 // closes the connection as a slow consumer, over 75 % of it the stall gate
 // goes up.
 func (s *Server) enqueue(sc *serverConn, f frame) {
-	switch {
-	case cap(sc.out) == 0:
-		sc.out = s.w.getFrames()
-	case len(sc.out) == cap(sc.out):
-		sc.out = sc.client.growIn(sc.out)
+	if len(sc.out) == cap(sc.out) {
+		if cap(sc.out) == 0 {
+			sc.out = s.w.getFrames()
+		} else {
+			sc.out = sc.client.growIn(sc.out)
+		}
 	}
 	sc.out = append(sc.out, f)
 	if s.limited {

@@ -272,6 +272,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
 	*c = Conn{
 		w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
+		out:    w.getFrames(),
 		opts:   resolveOptions(w.profile, spec),
 		status: Connected,
 		tcp:    true,
@@ -918,7 +919,7 @@ func (ar *actionRun) fire() {
 			// The burst's PUBs all go to the outbound buffer before it
 			// is flushed: one allocation instead of growing it step by
 			// step (five times a million frames for a million messages).
-			c.out = slices.Grow(c.outbound(), min(ar.count, presizeCap))
+			c.out = slices.Grow(c.out, min(ar.count, presizeCap))
 		}
 	}
 	for ar.k < ar.count && !w.sim.Stopping() {
