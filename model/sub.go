@@ -843,7 +843,8 @@ func (s *Sub) AutoUnsubscribe(max int) string {
 func (s *Sub) Drain() string {
 	if rule := s.c.w.profile.SubDrainWhileDraining; rule != "" && s.c.isDraining() {
 		if rule == "noop" {
-			s.c.drainFollowers = append(s.c.drainFollowers, s)
+			r := s.c.rarely()
+			r.drainFollowers = append(r.drainFollowers, s)
 			return ""
 		}
 		return rule

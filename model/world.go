@@ -1044,7 +1044,7 @@ func (w *World) act(i int) {
 		// DrainCall but for its closure, made only for a call that waits.
 		c := conn(a.Drain.Client)
 		if err, waits := c.drainCall(); waits {
-			c.drainCallDone = w.newPendingCall(call, a.Drain.Client, "").returnedFn
+			c.rarely().drainCallDone = w.newPendingCall(call, a.Drain.Client, "").returnedFn
 		} else {
 			call.rec(a.Drain.Client, "", err, 0)
 		}
