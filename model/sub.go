@@ -16,7 +16,6 @@ type Sub struct {
 	c       *Conn
 	rec     *SubRecord
 	spec    *scenario.Subscription // nil for the response mux
-	sid     int32
 	subject string
 	queue   string
 	sync    bool
@@ -31,6 +30,7 @@ type Sub struct {
 	// rather than read from spec, so that each status change does not load
 	// the scenario's subscription, cold with a thousand of them.
 	statusListening bool
+	sid             int32 // beside the flags, in what was their padding
 	chanLen         int
 
 	pending []queued // oldest first
@@ -42,7 +42,6 @@ type Sub struct {
 	// that overLimits, per message, compares without testing for it.
 	msgsLim int
 	byteLim int
-	sc      bool // in a slow-consumer episode
 
 	delivered int64
 	max       int64
@@ -51,16 +50,26 @@ type Sub struct {
 	connClosed bool
 	draining   bool
 	inSubs     bool // still in nc.subs
-	at         int  // index in nc.subs (connSubs.list) while inSubs
+	// drainCancelled: a drain timeout cancelled the subscription's drain
+	// (TimeoutCancelsSubDrains); subDrain and drainReady: see the drain
+	// of this subscription alone, below. (Flags here, beside the others,
+	// in what was their padding: each on its own took a word, and a Sub
+	// was 504 bytes; 448 now, 7 whole cache lines, which set-up writes
+	// and a thousand subscriptions carry in L2.)
+	drainCancelled bool
+	subDrain       bool
+	drainReady     bool
+	sc             bool // in a slow-consumer episode
+	at             int  // index in nc.subs (connSubs.list) while inSubs
 
 	// Async executor.
 	waiting   bool // idle, waiting for a message or close
 	scheduled bool
-	running   int // callbacks executing
 	exited    bool
+	runs      handlerRun // how its callbacks spend their service time (runsFor)
+	running   int        // callbacks executing
 	curLen    int        // size of the message last handed out, -1 if accounted
 	handlerN  int        // callbacks started, for HandlerAction.Nth
-	runs      handlerRun // how its callbacks spend their service time (runsFor)
 	// mut is the run's mutations (World.mut), which pop and top test for
 	// every message: one load away instead of three.
 	mut       MutationSet
@@ -83,11 +92,8 @@ type Sub struct {
 	// (DrainAtYield): a callback awaits something that waits, or the
 	// executor runs out of queued messages.
 	atYield []func(wasDraining bool)
-	// barrierWait is the PONG waiter of the subscription drain's barrier;
-	// drainCancelled: a drain timeout cancelled the subscription's drain
-	// (TimeoutCancelsSubDrains).
-	barrierWait    *flushWait
-	drainCancelled bool
+	// barrierWait is the PONG waiter of the subscription drain's barrier.
+	barrierWait *flushWait
 
 	// handlerTime draws the handler's service time from handlerRn (a draw
 	// per message). newSub keeps it from the Runner's previous run when
@@ -97,15 +103,13 @@ type Sub struct {
 	handlerTime sim.Sampler
 
 	// A drain of this subscription alone (not of its connection):
-	// subDrain is set by Drain; its timeout and deadline (SubDrainResult),
-	// and the waiting drain call (DrainCallFlushes).
-	subDrain      bool
+	// subDrain (above) is set by Drain; its timeout and deadline
+	// (SubDrainResult), and the waiting drain call (DrainCallFlushes).
+	// drainReady (above): a drained sync subscription passed its barrier
+	// and, under SyncLeavesByNextMsg, waits for NextMsg to remove it.
 	drainTimeout  time.Duration
 	drainDeadline sim.Time
 	drainCallDone func(err string)
-	// drainReady: a drained sync subscription passed its barrier and, under
-	// SyncLeavesByNextMsg, waits for NextMsg to remove it.
-	drainReady bool
 
 	*subKept
 }
