@@ -671,7 +671,7 @@ func (c *Conn) pollDrained(s *Sub) {
 		// Only NextMsg removes it (C-M8); one already waiting finds it
 		// empty and draining, and returns ErrTimeout.
 		s.drainReady = true
-		if s.queueLen() == 0 && len(s.nextWaiters) > 0 {
+		if s.queueLen() == 0 && s.nextWaiting() {
 			s.leaveByNextMsg(ErrTimeout)
 		}
 		return

@@ -593,8 +593,10 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	s.msgsLim, s.byteLim = c.opts.pendingMsgsLimit, c.opts.pendingBytesLimit
 	s.runs, s.mut = runsFor(w.profile, spec), w.mut
 	s.serial = callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct, onLoopFn: s.serial.onLoopFn}
-	s.nextWaiters, s.woken = emptied(s.nextWaiters), emptied(s.woken)
-	s.nextWaits.rewind()
+	if n := s.next; n != nil {
+		n.waiters, n.woken = emptied(n.waiters), emptied(n.woken)
+		n.waits.rewind()
+	}
 	if !c.w.profile.Concurrent {
 		s.serial.bind(s)
 		s.cb = &s.serial
