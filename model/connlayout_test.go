@@ -52,19 +52,23 @@ func TestSubKeptFitsALineClass(t *testing.T) {
 	}
 }
 
-// TestClientStateLines: a Conn is at most 13 cache lines and a Sub at
-// most 7, the sizes h21clients brought them to (Scale/clients=1k,
-// docs/perf-notes/h21clients.md): set-up writes every line of each, and a
-// thousand clients' lines are more than L2 holds, so each line more is a
-// miss more a client, and a fuller L2 for every event. Catches a request
-// or rare drain field moved back from connRare into Conn (15 lines), and
-// a Sub flag given a word of its own again, as exited was after running
-// (456 bytes, 8 lines).
+// TestClientStateLines: a Conn is at most 13 cache lines, a Sub at most 7
+// and a serverConn at most 2, the sizes h21clients brought them to
+// (Scale/clients=1k, docs/perf-notes/h21clients.md): set-up writes every
+// line of each, and a thousand clients' lines are more than L2 holds, so
+// each line more is a miss more a client, and a fuller L2 for every
+// event. Catches a request or rare drain field moved back from connRare
+// into Conn (15 lines), a Sub flag given a word of its own again, as
+// exited was after running (456 bytes, 8 lines), and a bandwidth field
+// moved back from limitedOut into serverConn (3 lines).
 func TestClientStateLines(t *testing.T) {
 	if size := unsafe.Sizeof(Conn{}); size > 13*lineSize {
 		t.Errorf("Conn is %d bytes, want at most %d (13 lines)", size, 13*lineSize)
 	}
 	if size := unsafe.Sizeof(Sub{}); size > 7*lineSize {
 		t.Errorf("Sub is %d bytes, want at most %d (7 lines)", size, 7*lineSize)
+	}
+	if size := unsafe.Sizeof(serverConn{}); size > 2*lineSize {
+		t.Errorf("serverConn is %d bytes, want at most %d (2 lines)", size, 2*lineSize)
 	}
 }
