@@ -65,7 +65,10 @@ type serverConn struct {
 	open      bool
 	kicked    bool // a write is scheduled
 	noRespond bool
-	nClosed   int32 // closed subscriptions still in ordered
+	// gate: the stall gate is up (c.out.stc; with a bandwidth only, see
+	// limitedOut). Here, not in lim, for the test of every delivery.
+	gate    bool
+	nClosed int32 // closed subscriptions still in ordered
 	// out is the outbound FIFO not yet written: nil (no buffer) until
 	// the first enqueue after the accept or a write, which takes one from
 	// the run's pool (World.getFrames). The pool gives back first the
@@ -105,9 +108,9 @@ type serverConn struct {
 
 // limitedOut is a server connection's outbound state under a bandwidth
 // (nats-server's c.out as a subscriber's): the bytes queued or being
-// written, the bytes of the write in progress (0: none), whether the
-// stall gate is up (c.out.stc), the producers waiting at it, and the
-// write's end event (wrote), made by the first such write and kept from
+// written, the bytes of the write in progress (0: none), the producers
+// waiting at the stall gate (serverConn.gate), and the write's end event
+// (wrote), made by the first such write and kept from
 // run to run. It is made on first use (serverConn.limited) and kept with
 // the connection, reset by accept: inline it was 64 of a serverConn's
 // 192 bytes, a line that a run without a bandwidth carried for each of a
@@ -118,7 +121,6 @@ type serverConn struct {
 type limitedOut struct {
 	pending int
 	writing int
-	gate    bool
 	waiters []*serverConn
 	wroteFn func()
 }
@@ -130,9 +132,6 @@ func (sc *serverConn) limited() *limitedOut {
 	}
 	return sc.lim
 }
-
-// gated reports whether sc's stall gate is up.
-func (sc *serverConn) gated() bool { return sc.lim != nil && sc.lim.gate }
 
 // producer is a serverConn's state as a producer beyond wait: its
 // readLoop, stopped while a delivery stalls. tst is the time stalled
@@ -628,7 +627,7 @@ func (s *Server) deliver(p *serverConn, ss *serverSub, m *Message) delivery {
 		return refused
 	}
 	ss.nm++
-	if p != nil && ss.conn.gated() {
+	if p != nil && ss.conn.gate {
 		if s.noStall {
 			s.dropStalled(ss, m)
 			s.unsubscribeAtMax(ss)
@@ -753,11 +752,11 @@ func (s *Server) resume(p *serverConn) {
 
 // openGate lets the producers stalled at sc's gate go on.
 func (s *Server) openGate(sc *serverConn) {
+	sc.gate = false
 	l := sc.lim
 	if l == nil {
-		return // no gate without a bandwidth
+		return // no producer waits without a bandwidth
 	}
-	l.gate = false
 	for _, p := range l.waiters {
 		pr := p.prod
 		s.w.sim.Cancel(pr.waitTimer)
@@ -779,18 +778,26 @@ func (s *Server) enqueue(sc *serverConn, f frame) {
 		}
 	}
 	sc.out = append(sc.out, f)
-	if s.limited {
-		l := sc.limited()
-		l.pending += s.w.wireSize(f)
-		if l.pending > s.maxPending {
-			s.slowConsumer(sc)
-			return
-		}
-		if l.pending > s.stallAt {
-			l.gate = true
-		}
+	if s.limited && !s.pend(sc, f) {
+		return
 	}
 	s.kick(sc)
+}
+
+// pend counts f's bytes as pending on sc under a bandwidth: over
+// max_pending the server closes sc as a slow consumer (pend reports
+// false), over 75 % of it the stall gate goes up.
+func (s *Server) pend(sc *serverConn, f frame) bool {
+	l := sc.limited()
+	l.pending += s.w.wireSize(f)
+	if l.pending > s.maxPending {
+		s.slowConsumer(sc)
+		return false
+	}
+	if l.pending > s.stallAt {
+		sc.gate = true
+	}
+	return true
 }
 
 func (s *Server) kick(sc *serverConn) {
