@@ -89,43 +89,23 @@ type Conn struct {
 	opts connOptions
 	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
 	// disconnected, reconnected and closed callbacks.
-	ach       []CallbackEvent
-	achFn     func()
-	respMux   *Sub
-	respMap   map[string]*request // lookups only; never iterated
-	requests  []*request          // pending requests in creation order, and settledReqs settled ones
-	nextToken int
-	// settledReqs counts the settled requests still in requests, which
-	// dropSettled drops once they are half of it.
-	settledReqs int
+	ach   []CallbackEvent
+	achFn func()
 	// drainedSubs are the subscriptions a connection drain finished with,
 	// whose removal shows at the close (SubsRemovedAtClose).
 	drainedSubs []*Sub
-	// drainFollowers are the subscriptions whose drain, called while the
-	// connection drained, returned the connection's drain, whose end they
-	// signal (kept here so that the end need not scan every subscription
-	// of the run: a thousand connections made that quadratic).
-	drainFollowers []*Sub
-	// drainCallDone, when set, is the drain call waiting for its barrier
-	// (DrainCallFlushes).
-	drainCallDone func(err string)
-	// onSubRemoved, when set, is called whenever a subscription leaves
-	// nc.subs: the wake-up of an event-driven connection drain.
-	onSubRemoved func()
-	connectedAt  sim.Time // when the last (re)connect completed
-	drainStarts  int      // drains started (startDrain)
-	// drainWaiters resume the callbacks that wait for the drain to end.
-	drainWaiters []func()
+	drainStarts int // drains started (startDrain)
 	// drainRng is made on first use (stream), in ownDrainRng when the
 	// run's Chooser is a PCG: re-seeded in place (restream) rather than
 	// allocated, as a subscription's handler stream.
 	drainRng    sim.Chooser
 	ownDrainRng ownStream
 	// rare is what only a reconnect, the PING timer, a blocking handler
-	// under an event loop or a forced reconnect uses, made on first use
-	// (rarely) and kept from run to run (newConn resets it).
+	// under an event loop, a forced reconnect, a request or a drain of
+	// some profiles uses, made on first use (rarely) and kept from run to
+	// run (newConn resets it).
 	rare *connRare
-	// The padding makes a Conn an odd number of whole cache lines (15):
+	// The padding makes a Conn an odd number of whole cache lines (13):
 	// whole, so that in the array a run's connections are made in
 	// (recycler.reserve) each starts a line and its links' hot fields
 	// span two lines each, not three; odd, so that a thousand of them
@@ -143,9 +123,11 @@ const connPad = 8
 const lineSize = 64
 
 // connRare is the part of a connection that a run without reconnects,
-// ping_interval, event-loop holds or lame-duck cuts never touches. Inline
-// it was 112 bytes, two of a Conn's cache lines, that every run wrote at
-// set-up and a thousand connections carried in L2 (Scale/clients=1k).
+// ping_interval, event-loop holds, lame-duck cuts or requests, and whose
+// drains are polled and wait for nothing, never touches. Inline it was
+// 112 bytes, two of a Conn's cache lines, that every run wrote at set-up
+// and a thousand connections carried in L2 (Scale/clients=1k); the
+// request and drain fields after it were 128 more, two more lines.
 // Readers take a nil rare for its zero value: see the accessors below.
 type connRare struct {
 	// deferred are the event loop's events that became due while a
@@ -165,7 +147,33 @@ type connRare struct {
 	pout int
 	// cutReason, while ForceReconnect cuts the link, is the drop reason
 	// of what the cut loses (lameduck.go).
-	cutReason DropReason
+	cutReason   DropReason
+	connectedAt sim.Time // when the last reconnect (or offline client's connect) completed
+
+	// Requests (request.go): the response subscription, made by the
+	// first request, the pending requests by token and in creation order,
+	// with settledReqs settled ones still in it, which dropSettled drops
+	// once they are half of it, and the last token made.
+	respMux     *Sub
+	respMap     map[string]*request // lookups only; never iterated
+	requests    []*request
+	nextToken   int
+	settledReqs int
+
+	// drainFollowers are the subscriptions whose drain, called while the
+	// connection drained, returned the connection's drain, whose end they
+	// signal (kept here so that the end need not scan every subscription
+	// of the run: a thousand connections made that quadratic).
+	drainFollowers []*Sub
+	// drainCallDone, when set, is the drain call waiting for its barrier
+	// (DrainCallFlushes).
+	drainCallDone func(err string)
+	// drainWaiters resume the callbacks that wait for the drain to end.
+	drainWaiters []func()
+	// onSubRemoved, when set, is called whenever a subscription leaves
+	// nc.subs: the wake-up of an event-driven connection drain
+	// (setOnSubRemoved).
+	onSubRemoved func()
 }
 
 // rarely returns c's connRare, made on first use.
@@ -179,6 +187,22 @@ func (c *Conn) rarely() *connRare {
 // dialing reports whether a reconnect attempt's connection awaits its
 // handshake.
 func (c *Conn) dialing() bool { return c.rare != nil && c.rare.dialing }
+
+// respMux is c's response subscription, nil before its first request.
+func (c *Conn) respMux() *Sub {
+	if r := c.rare; r != nil {
+		return r.respMux
+	}
+	return nil
+}
+
+// setOnSubRemoved sets what a subscription leaving nc.subs wakes (nil:
+// nothing), making c's connRare only to set a function.
+func (c *Conn) setOnSubRemoved(f func()) {
+	if f != nil || c.rare != nil {
+		c.rarely().onSubRemoved = f
+	}
+}
 
 type connOptions struct {
 	drainTimeout      time.Duration
@@ -324,8 +348,9 @@ func (c *Conn) wasDrained(sid int32) bool {
 // at the same instant (a condition variable's waiter runs after the
 // signaller).
 func (c *Conn) subRemoved() {
-	if f := c.onSubRemoved; f != nil {
-		c.onSubRemoved = nil
+	if r := c.rare; r != nil && r.onSubRemoved != nil {
+		f := r.onSubRemoved
+		r.onSubRemoved = nil
 		c.w.sim.At(c.now(), f)
 	}
 }
@@ -837,7 +862,7 @@ func (c *Conn) doReconnect() {
 	if c.w.cl != nil {
 		c.w.cl.pools[c.idx].tried = 0
 	}
-	if p := c.w.profile; p.ReconnectAtOnce && c.now()-c.connectedAt >= sim.Time(c.opts.reconnectWait) {
+	if p := c.w.profile; p.ReconnectAtOnce && c.now()-c.rarely().connectedAt >= sim.Time(c.opts.reconnectWait) {
 		c.w.sim.At(c.now(), c.attemptReconnect)
 		return
 	}
@@ -914,7 +939,7 @@ func (c *Conn) handshakeDone() {
 		}
 	}
 	c.tcp = true
-	c.connectedAt = c.now()
+	c.rarely().connectedAt = c.now()
 	c.armPingTimer()
 	pending := c.out
 	c.out = c.w.getFrames()

@@ -110,7 +110,7 @@ func (c *Conn) drainConnection() {
 		return
 	}
 	d := c.drains.take()
-	*d = connDrain{c: c, mux: c.respMux, subs: d.subs[:0], order: d.order, ordered: d.ordered, started: d.started, waited: d.waited}
+	*d = connDrain{c: c, mux: c.respMux(), subs: d.subs[:0], order: d.order, ordered: d.ordered, started: d.started, waited: d.waited}
 	if d.started == nil {
 		d.started, d.waited = d.start, d.wait
 	}
@@ -222,10 +222,11 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 		started()
 	}
 	c.drainBarrier(func(err string) {
-		if done := c.drainCallDone; done != nil {
+		if r := c.rare; r != nil && r.drainCallDone != nil {
 			// DrainCallFlushes: the drain call returns now; a failed
 			// barrier closes the connection and the drain never completes.
-			c.drainCallDone = nil
+			done := r.drainCallDone
+			r.drainCallDone = nil
 			if err != "" {
 				// the call throws: no drain was started, as far as the
 				// application can tell
@@ -250,7 +251,7 @@ func (c *Conn) drainBatch(subs []*Sub, started func()) {
 // returned or failed.
 func (c *Conn) DrainCall(done func(err string)) {
 	if err, waits := c.drainCall(); waits {
-		c.drainCallDone = done
+		c.rarely().drainCallDone = done
 	} else {
 		done(err)
 	}
@@ -357,7 +358,7 @@ func (d *drainWait) run() {
 	if c.subs.len() == d.min {
 		d.done = true
 		c.w.sim.Cancel(d.timer)
-		c.onSubRemoved = nil
+		c.setOnSubRemoved(nil)
 		d.next()
 		return
 	}
@@ -365,7 +366,7 @@ func (d *drainWait) run() {
 		c.w.sim.After(poll, c.onLoop(d.check))
 		return
 	}
-	c.onSubRemoved = d.check
+	c.setOnSubRemoved(d.check)
 }
 
 // finishDrain reports a timeout if subscriptions are left, then moves to
@@ -373,7 +374,7 @@ func (d *drainWait) run() {
 func (c *Conn) finishDrain() {
 	w := c.w
 	p := w.profile
-	c.onSubRemoved = nil
+	c.setOnSubRemoved(nil)
 	timedOut := (c.subs.len() != 0 || c.drainDeadlinePolled) && !p.NoUnsubOnConnDrain
 	if timedOut && p.TimeoutCancelsSubDrains && p.TimeoutCancelLag > 0 && !c.cancelLagged {
 		// The timeout takes effect once the cancelled subscription drain
@@ -490,12 +491,12 @@ func (c *Conn) revivesClosed() bool {
 // drainClose closes the connection at the end of a drain.
 func (c *Conn) drainClose() {
 	w := c.w
-	if p := w.profile; p.CloseRunsInDrainCaller && p.CloseCancelsCallbacks && len(c.drainWaiters) > 0 {
+	if p := w.profile; p.CloseRunsInDrainCaller && p.CloseCancelsCallbacks && c.rare != nil && len(c.rare.drainWaiters) > 0 {
 		// The close runs in the callback that awaits the drain, and
 		// cancels it: it stops there, before the callbacks, and the drain
 		// never returns.
 		w.trace(c.name, "drain.close_cut_short")
-		c.drainWaiters = nil
+		c.rare.drainWaiters = nil
 		c.rec.DrainResult = "" // never signalled
 		c.close(false)
 		return
@@ -517,9 +518,11 @@ func (c *Conn) drainClose() {
 		c.Close()
 	}
 	c.rec.DrainDoneAt = c.now()
-	for _, s := range c.drainFollowers {
-		if w.profile.SubDrainResult && s.rec.DrainDoneAt == NoTime {
-			s.rec.DrainDoneAt, s.rec.DrainResult = c.now(), c.rec.DrainResult
+	if r := c.rare; r != nil {
+		for _, s := range r.drainFollowers {
+			if w.profile.SubDrainResult && s.rec.DrainDoneAt == NoTime {
+				s.rec.DrainDoneAt, s.rec.DrainResult = c.now(), c.rec.DrainResult
+			}
 		}
 	}
 	c.drainDone()
@@ -528,8 +531,12 @@ func (c *Conn) drainClose() {
 // drainDone resumes the callbacks that wait for the drain (a handler's
 // drain with wait).
 func (c *Conn) drainDone() {
-	waiters := c.drainWaiters
-	c.drainWaiters = nil
+	r := c.rare
+	if r == nil {
+		return
+	}
+	waiters := r.drainWaiters
+	r.drainWaiters = nil
 	for _, f := range waiters {
 		f()
 	}
@@ -664,7 +671,7 @@ func (c *Conn) pollDrained(s *Sub) {
 		// Only NextMsg removes it (C-M8); one already waiting finds it
 		// empty and draining, and returns ErrTimeout.
 		s.drainReady = true
-		if s.queueLen() == 0 && len(s.nextWaiters) > 0 {
+		if s.queueLen() == 0 && s.nextWaiting() {
 			s.leaveByNextMsg(ErrTimeout)
 		}
 		return

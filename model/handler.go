@@ -341,7 +341,8 @@ func (cb *callback) runActions(i int) {
 			rec(c.Drain(), 0)
 			if c.drainStarts != starts {
 				// The callback waits until the drain is done.
-				c.drainWaiters = append(c.drainWaiters, cb.newWait(i, call).resumeFn)
+				r := c.rarely()
+				r.drainWaiters = append(r.drainWaiters, cb.newWait(i, call).resumeFn)
 				return
 			}
 		case a.Drain != nil && c.w.profile.DrainCallFlushes:

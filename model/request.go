@@ -61,21 +61,22 @@ func (c *Conn) Request(subject string, size int, timeout time.Duration, done fun
 		return
 	}
 	noMux := c.w.profile.RequestRefused == NeverRefused && (c.isDraining() || c.isClosed())
-	if c.respMux == nil && !noMux {
+	r := c.rarely()
+	if r.respMux == nil && !noMux {
 		mux, err := c.subscribe(nil, c.inboxPrefix()+"*", true)
 		if err != "" {
 			done(err, 0)
 			return
 		}
-		c.respMux = mux
+		r.respMux = mux
 	}
-	c.nextToken++
-	req := c.newRequest(strconv.Itoa(c.nextToken), done)
-	if c.respMap == nil {
-		c.respMap = map[string]*request{}
+	r.nextToken++
+	req := c.newRequest(strconv.Itoa(r.nextToken), done)
+	if r.respMap == nil {
+		r.respMap = map[string]*request{}
 	}
-	c.respMap[req.token] = req
-	c.requests = append(c.requests, req)
+	r.respMap[req.token] = req
+	r.requests = append(r.requests, req)
 	err, id := c.publish(subject, c.inboxPrefix()+req.token, size, 0, false)
 	req.msg = id
 	if err != "" {
@@ -95,7 +96,7 @@ func (c *Conn) settleRequest(req *request, err string) {
 	}
 	req.settled = true
 	c.w.sim.Cancel(req.timer)
-	delete(c.respMap, req.token)
+	delete(c.rare.respMap, req.token) // a request made c's connRare
 	c.dropSettled()
 	req.done(err, req.msg)
 }
@@ -105,18 +106,19 @@ func (c *Conn) settleRequest(req *request, err string) {
 // rest. Removing each request when it settles cost time in proportion to
 // the requests pending: 150,000 requests answered took two minutes.
 func (c *Conn) dropSettled() {
-	c.settledReqs++
-	if 2*c.settledReqs < len(c.requests) {
+	q := c.rare // a request made it
+	q.settledReqs++
+	if 2*q.settledReqs < len(q.requests) {
 		return
 	}
-	kept := c.requests[:0]
-	for _, r := range c.requests {
+	kept := q.requests[:0]
+	for _, r := range q.requests {
 		if !r.settled {
 			kept = append(kept, r)
 		}
 	}
-	clear(c.requests[len(kept):])
-	c.requests, c.settledReqs = kept, 0
+	clear(q.requests[len(kept):])
+	q.requests, q.settledReqs = kept, 0
 }
 
 // respHandler is the response mux's callback: it completes the request whose
@@ -129,7 +131,7 @@ func (c *Conn) respHandler(d int32) {
 	m := l.Message(l.Deliveries[d].Msg)
 	subject := l.Str(m.Subject)
 	token := subject[strings.LastIndexByte(subject, '.')+1:]
-	req := c.respMap[token]
+	req := c.rare.respMap[token] // the mux's first request made c's connRare
 	if req == nil {
 		return
 	}
@@ -144,12 +146,16 @@ func (c *Conn) respHandler(d int32) {
 // its timer is cancelled and its caller never hears back
 // (Profile.CloseForgetsRequests).
 func (c *Conn) forgetPendingRequests() {
-	for _, r := range c.requests {
+	q := c.rare
+	if q == nil {
+		return // no request was made
+	}
+	for _, r := range q.requests {
 		r.settled = true
 		c.w.sim.Cancel(r.timer)
-		delete(c.respMap, r.token)
+		delete(q.respMap, r.token)
 	}
-	c.requests, c.settledReqs = nil, 0
+	q.requests, q.settledReqs = nil, 0
 }
 
 // clearPendingRequests releases every waiting Request with the profile's
@@ -159,7 +165,10 @@ func (c *Conn) clearPendingRequests() {
 	if err == "" {
 		err = ErrConnectionClosed
 	}
-	reqs := append([]*request(nil), c.requests...)
+	if c.rare == nil {
+		return // no request was made
+	}
+	reqs := append([]*request(nil), c.rare.requests...)
 	for _, r := range reqs {
 		c.settleRequest(r, err)
 	}

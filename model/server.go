@@ -57,19 +57,31 @@ type serverConn struct {
 	// What every read of the connection tests comes first, on one cache
 	// line: a thousand connections do not fit in L2, so each event finds
 	// its serverConn cold and pays for every line it touches. receive
-	// reads open and wait and resets tst (see producer); enqueue appends
-	// to out and tests kicked.
+	// reads open and wait (and resets the producer's tst); enqueue
+	// appends to out and tests kicked. A serverConn is two lines (128
+	// bytes): what only a bandwidth uses is behind lim.
 	srv       *Server // the server that accepted it
 	client    *Conn
 	open      bool
 	kicked    bool // a write is scheduled
 	noRespond bool
-	out       []frame // outbound FIFO not yet written
+	// gate: the stall gate is up (c.out.stc; with a bandwidth only, see
+	// limitedOut). Here, not in lim, for the test of every delivery.
+	gate    bool
+	nClosed int32 // closed subscriptions still in ordered
+	// out is the outbound FIFO not yet written: nil (no buffer) until
+	// the first enqueue after the accept or a write, which takes one from
+	// the run's pool (World.getFrames). The pool gives back first the
+	// buffer a link read last, in cache, where a buffer taken at the
+	// accept or the write was cold by the next enqueue, for each of a
+	// thousand clients (Scale/clients=1k). (A connection's own buffer,
+	// Conn.out, is taken eagerly: Conn.write must stay small enough to
+	// be inlined into the publish.)
+	out []frame
 	// As a producer: wait is the subscription of the delivery that
-	// stalled its readLoop (nil if none), and tst the time stalled during
-	// the current read (c.in.tst); the rest of a stall's state is prod's.
+	// stalled its readLoop (nil if none); the rest of a stall's state is
+	// prod's.
 	wait *serverSub
-	tst  time.Duration
 	// ordered are the connection's subscriptions in the order the server
 	// processed their SUBs. An unsubscribed one stays in the list, closed
 	// (skip those), until the closed ones are half of it: removing n
@@ -79,7 +91,6 @@ type serverConn struct {
 	// open subscription with sid, if any: SUB and UNSUB look their sid up
 	// there instead of scanning the list.
 	ordered []*serverSub
-	nClosed int
 	bySid   []*serverSub
 	// prod is the producer's state that only a stall or a routing to
 	// queue groups uses, made on first use (producer) and kept with the
@@ -87,20 +98,45 @@ type serverConn struct {
 	// 504 bytes, which every run cleared at accept and a thousand
 	// connections' L2 footprint carried (Scale/clients=1k).
 	prod *producer
-
-	// As a subscriber, with a bandwidth (nats-server's c.out): bytes queued
-	// or being written, bytes of the write in progress (0: none), whether
-	// the stall gate is up (c.out.stc) and the producers waiting at it.
-	pending int
-	writing int
+	// lim is the connection's state as a subscriber under a bandwidth,
+	// made by its first enqueue in such a run (limitedOut); nil without.
+	lim *limitedOut
+	// writeFn is the connection's write event (kick), made by its first
+	// accept and kept from run to run.
 	writeFn func()
-	wroteFn func()
-	gate    bool
-	waiters []*serverConn
 }
 
-// producer is a serverConn's state as a producer beyond wait and tst: its
-// readLoop, stopped while a delivery stalls. rt is the routing of the
+// limitedOut is a server connection's outbound state under a bandwidth
+// (nats-server's c.out as a subscriber's): the bytes queued or being
+// written, the bytes of the write in progress (0: none), the producers
+// waiting at the stall gate (serverConn.gate), and the write's end event
+// (wrote), made by the first such write and kept from
+// run to run. It is made on first use (serverConn.limited) and kept with
+// the connection, reset by accept: inline it was 64 of a serverConn's
+// 192 bytes, a line that a run without a bandwidth carried for each of a
+// thousand connections (Scale/clients=1k). Made with writeFn, wroteFn
+// lay between the write events' objects, which a thousand clients'
+// writes load cold, two to a cache line instead of four
+// (World.bindConns).
+type limitedOut struct {
+	pending int
+	writing int
+	waiters []*serverConn
+	wroteFn func()
+}
+
+// limited returns sc's limitedOut, made on first use.
+func (sc *serverConn) limited() *limitedOut {
+	if sc.lim == nil {
+		sc.lim = new(limitedOut)
+	}
+	return sc.lim
+}
+
+// producer is a serverConn's state as a producer beyond wait: its
+// readLoop, stopped while a delivery stalls. tst is the time stalled
+// during the current read (c.in.tst: only a stall adds to it, and
+// receive resets it); rt is the routing of the
 // stalled message; waitSince when the stall began, and waitTimer the
 // timer that ends it unless the gate opens first; rest the current read's
 // frames after the stalled one and later those that arrived meanwhile (the
@@ -109,6 +145,7 @@ type serverConn struct {
 // last routing to queue groups, for its next (routing.listGroup,
 // listMembers).
 type producer struct {
+	tst       time.Duration
 	rt        routing
 	waitSince sim.Time
 	waitTimer sim.Timer
@@ -191,16 +228,18 @@ func checkServerOptions(sc *scenario.Scenario, p *Profile) error {
 // every run and server it is reused in.
 func (s *Server) accept(c *Conn) *serverConn {
 	sc := s.w.rc.serverConns.take()
-	if sc.writeFn == nil { // a new connection: its events are made once
+	if sc.writeFn == nil { // a new connection: its write event is made once
 		sc.writeFn = func() { sc.srv.write(sc) }
-		sc.wroteFn = func() { sc.srv.wrote(sc) }
 	}
 	if p := sc.prod; p != nil {
 		*p = producer{resumeFn: p.resumeFn}
 	}
-	*sc = serverConn{srv: s, client: c, open: true, noRespond: s.w.sc.Server.NoResponders && !s.w.profile.NoHeaders, out: s.w.getFrames(),
-		ordered: emptied(sc.ordered), bySid: emptied(sc.bySid), prod: sc.prod,
-		writeFn: sc.writeFn, wroteFn: sc.wroteFn}
+	if l := sc.lim; l != nil {
+		*l = limitedOut{wroteFn: l.wroteFn}
+	}
+	*sc = serverConn{srv: s, client: c, open: true, noRespond: s.w.sc.Server.NoResponders && !s.w.profile.NoHeaders,
+		ordered: emptied(sc.ordered), bySid: emptied(sc.bySid), prod: sc.prod, lim: sc.lim,
+		writeFn: sc.writeFn}
 	s.w.serverConns = append(s.w.serverConns, sc)
 	s.conns[c.idx] = sc
 	return sc
@@ -221,7 +260,9 @@ func (s *Server) receive(c *Conn, frames []frame, eof bool) {
 		p.laterEOF = p.laterEOF || eof
 		return
 	}
-	sc.tst = 0
+	if p := sc.prod; p != nil {
+		p.tst = 0
+	}
 	s.read(sc, frames, eof)
 }
 
@@ -382,7 +423,7 @@ func (sc *serverConn) remove(ss *serverSub) {
 		return // not sc's (or no longer): shut cleared the connection
 	}
 	sc.bySid[ss.sid] = nil
-	if sc.nClosed++; 2*sc.nClosed >= len(sc.ordered) {
+	if sc.nClosed++; 2*int(sc.nClosed) >= len(sc.ordered) {
 		sc.ordered = slices.DeleteFunc(sc.ordered, func(x *serverSub) bool { return x.closed })
 		sc.nClosed = 0
 	}
@@ -683,23 +724,23 @@ func (s *Server) dropStalled(ss *serverSub, m *Message) {
 // current read, or until the gate opens. It reports false when p's 10 ms
 // are used up.
 func (s *Server) stall(p *serverConn, ss *serverSub, m *Message) bool {
-	if p.tst >= stallTotal {
+	pr := p.producer()
+	if pr.tst >= stallTotal {
 		return false
 	}
-	sub := ss.conn
+	sub := ss.conn.lim // the gate is up: it exists
 	ttl := stallMin
 	if sub.pending >= s.maxPending {
 		ttl = stallMax
 	}
-	ttl = min(ttl, stallTotal-p.tst)
+	ttl = min(ttl, stallTotal-pr.tst)
 	now := s.w.sim.Now()
-	pr := p.producer()
 	p.wait, pr.waitSince = ss, now
 	pr.waitTimer = s.w.sim.At(now.Add(ttl), pr.resumeFn)
 	sub.waiters = append(sub.waiters, p)
 	if s.w.tr != nil {
 		s.w.trace(p.client.name, "server.stall", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)), sim.Dur("for", ttl),
-			sim.Dur("read_stalled", p.tst))
+			sim.Dur("read_stalled", pr.tst))
 	}
 	return true
 }
@@ -712,12 +753,14 @@ func (s *Server) resume(p *serverConn) {
 	pr := p.prod
 	ss := p.wait
 	p.wait = nil
-	p.tst += s.w.sim.Now().Sub(pr.waitSince)
+	pr.tst += s.w.sim.Now().Sub(pr.waitSince)
 	sub := ss.conn
-	for i, x := range sub.waiters {
-		if x == p {
-			sub.waiters = append(sub.waiters[:i], sub.waiters[i+1:]...)
-			break
+	if l := sub.lim; l != nil { // p waited at its gate
+		for i, x := range l.waiters {
+			if x == p {
+				l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
+				break
+			}
 		}
 	}
 	rt := &pr.rt
@@ -738,7 +781,7 @@ func (s *Server) resume(p *serverConn) {
 	for p.wait == nil && (len(pr.later) > 0 || pr.laterEOF) {
 		next, eof := pr.later, pr.laterEOF
 		pr.later, pr.laterEOF = pr.spare[:0], false
-		p.tst = 0
+		pr.tst = 0
 		if p.open {
 			s.read(p, next, eof)
 		} else {
@@ -751,12 +794,16 @@ func (s *Server) resume(p *serverConn) {
 // openGate lets the producers stalled at sc's gate go on.
 func (s *Server) openGate(sc *serverConn) {
 	sc.gate = false
-	for _, p := range sc.waiters {
+	l := sc.lim
+	if l == nil {
+		return // no producer waits without a bandwidth
+	}
+	for _, p := range l.waiters {
 		pr := p.prod
 		s.w.sim.Cancel(pr.waitTimer)
 		pr.waitTimer = s.w.sim.At(s.w.sim.Now(), pr.resumeFn)
 	}
-	sc.waiters = sc.waiters[:0]
+	l.waiters = l.waiters[:0]
 }
 
 // enqueue is queueOutbound: it appends f to the connection's FIFO. With a
@@ -765,15 +812,8 @@ func (s *Server) openGate(sc *serverConn) {
 // goes up.
 func (s *Server) enqueue(sc *serverConn, f frame) {
 	sc.append(f)
-	if s.limited {
-		sc.pending += s.w.wireSize(f)
-		if sc.pending > s.maxPending {
-			s.slowConsumer(sc)
-			return
-		}
-		if sc.pending > s.stallAt {
-			sc.gate = true
-		}
+	if s.limited && !s.pend(sc, f) {
+		return
 	}
 	s.kick(sc)
 }
@@ -784,13 +824,35 @@ func (sc *serverConn) append(f frame) {
 }
 
 // next extends sc's FIFO by one frame, for its caller to write: a frame
-// reused from an earlier write, so every field must be written.
+// reused from an earlier write, so every field must be written. A
+// connection's first frame takes a buffer from the run's pool (the one a
+// link read last, still in cache), not one of its own made at set-up.
 func (sc *serverConn) next() *frame {
 	if len(sc.out) == cap(sc.out) {
-		sc.out = sc.client.growIn(sc.out)
+		if cap(sc.out) == 0 {
+			sc.out = sc.client.w.getFrames()
+		} else {
+			sc.out = sc.client.growIn(sc.out)
+		}
 	}
 	sc.out = sc.out[:len(sc.out)+1]
 	return &sc.out[len(sc.out)-1]
+}
+
+// pend counts f's bytes as pending on sc under a bandwidth: over
+// max_pending the server closes sc as a slow consumer (pend reports
+// false), over 75 % of it the stall gate goes up.
+func (s *Server) pend(sc *serverConn, f frame) bool {
+	l := sc.limited()
+	l.pending += s.w.wireSize(f)
+	if l.pending > s.maxPending {
+		s.slowConsumer(sc)
+		return false
+	}
+	if l.pending > s.stallAt {
+		sc.gate = true
+	}
+	return true
 }
 
 func (s *Server) kick(sc *serverConn) {
@@ -805,15 +867,19 @@ func (s *Server) kick(sc *serverConn) {
 // link has carried them, and the next write waits for it.
 func (s *Server) write(sc *serverConn) {
 	sc.kicked = false
-	if !sc.open || len(sc.out) == 0 || sc.writing > 0 {
+	if !sc.open || len(sc.out) == 0 || (sc.lim != nil && sc.lim.writing > 0) {
 		return
 	}
 	out := sc.out
-	sc.out = s.w.getFrames()
+	sc.out = nil
 	done := sc.client.fromServer.send(out, false)
 	if s.limited {
-		sc.writing = sc.pending
-		s.w.sim.At(done, sc.wroteFn)
+		l := sc.limited()
+		l.writing = l.pending
+		if l.wroteFn == nil {
+			l.wroteFn = func() { sc.srv.wrote(sc) }
+		}
+		s.w.sim.At(done, l.wroteFn)
 	}
 }
 
@@ -824,8 +890,9 @@ func (s *Server) wrote(sc *serverConn) {
 	if !sc.open {
 		return
 	}
-	sc.pending -= sc.writing
-	sc.writing = 0
+	l := sc.lim // its write made it
+	l.pending -= l.writing
+	l.writing = 0
 	s.openGate(sc)
 	s.write(sc)
 }
@@ -834,7 +901,7 @@ func (s *Server) wrote(sc *serverConn) {
 // its outbound buffer and the client reads what is already on the wire,
 // then the end of the stream.
 func (s *Server) slowConsumer(sc *serverConn) {
-	s.w.trace(sc.client.name, "server.slow_consumer", sim.Int("pending", int64(sc.pending)), sim.Int("max_pending", int64(s.maxPending)))
+	s.w.trace(sc.client.name, "server.slow_consumer", sim.Int("pending", int64(sc.limited().pending)), sim.Int("max_pending", int64(s.maxPending)))
 	s.shut(sc, DropServerSlowConsumer)
 	s.discard(sc, DropServerSlowConsumer)
 	sc.client.fromServer.send(nil, true)

@@ -16,7 +16,6 @@ type Sub struct {
 	c       *Conn
 	rec     *SubRecord
 	spec    *scenario.Subscription // nil for the response mux
-	sid     int32
 	subject string
 	queue   string
 	sync    bool
@@ -32,13 +31,8 @@ type Sub struct {
 	// the others. Fixed by newSub. Triggers, set up after the
 	// subscriptions, are tested where they matter (World.observed).
 	ordinary bool
-	// statusListening: a status listener is registered (the scenario's
-	// status_events) and its channel still open; it closes with the first
-	// SubscriptionClosed event, after which events reach nobody. Kept here
-	// rather than read from spec, so that each status change does not load
-	// the scenario's subscription, cold with a thousand of them.
-	statusListening bool
-	chanLen         int
+	sid      int32 // beside the flags, in what was their padding
+	chanLen  int
 
 	pending []queued // oldest first
 	head    int
@@ -49,7 +43,6 @@ type Sub struct {
 	// that overLimits, per message, compares without testing for it.
 	msgsLim int
 	byteLim int
-	sc      bool // in a slow-consumer episode
 
 	delivered int64
 	max       int64
@@ -58,16 +51,32 @@ type Sub struct {
 	connClosed bool
 	draining   bool
 	inSubs     bool // still in nc.subs
-	at         int  // index in nc.subs (connSubs.list) while inSubs
+	// drainCancelled: a drain timeout cancelled the subscription's drain
+	// (TimeoutCancelsSubDrains); subDrain and drainReady: see the drain
+	// of this subscription alone, below. (Flags here, beside the others,
+	// in what was their padding: each on its own took a word, and a Sub
+	// was 504 bytes; 448 now, 7 whole cache lines, which set-up writes
+	// and a thousand subscriptions carry in L2.)
+	drainCancelled bool
+	subDrain       bool
+	drainReady     bool
+	sc             bool // in a slow-consumer episode
+	at             int  // index in nc.subs (connSubs.list) while inSubs
 
 	// Async executor.
 	waiting   bool // idle, waiting for a message or close
 	scheduled bool
-	running   int // callbacks executing
 	exited    bool
-	curLen    int        // size of the message last handed out, -1 if accounted
-	handlerN  int        // callbacks started, for HandlerAction.Nth
-	runs      handlerRun // how its callbacks spend their service time (runsFor)
+	// statusListening: a status listener is registered (the scenario's
+	// status_events) and its channel still open; it closes with the first
+	// SubscriptionClosed event, after which events reach nobody. Kept here
+	// rather than read from spec, so that each status change does not load
+	// the scenario's subscription, cold with a thousand of them.
+	statusListening bool
+	runs            handlerRun // how its callbacks spend their service time (runsFor)
+	running         int        // callbacks executing
+	curLen          int        // size of the message last handed out, -1 if accounted
+	handlerN        int        // callbacks started, for HandlerAction.Nth
 	// mut is the run's mutations (World.mut), which pop and top test for
 	// every message: one load away instead of three.
 	mut       MutationSet
@@ -90,11 +99,8 @@ type Sub struct {
 	// (DrainAtYield): a callback awaits something that waits, or the
 	// executor runs out of queued messages.
 	atYield []func(wasDraining bool)
-	// barrierWait is the PONG waiter of the subscription drain's barrier;
-	// drainCancelled: a drain timeout cancelled the subscription's drain
-	// (TimeoutCancelsSubDrains).
-	barrierWait    *flushWait
-	drainCancelled bool
+	// barrierWait is the PONG waiter of the subscription drain's barrier.
+	barrierWait *flushWait
 
 	// handlerTime draws the handler's service time from handlerRn (a draw
 	// per message). newSub keeps it from the Runner's previous run when
@@ -104,15 +110,13 @@ type Sub struct {
 	handlerTime sim.Sampler
 
 	// A drain of this subscription alone (not of its connection):
-	// subDrain is set by Drain; its timeout and deadline (SubDrainResult),
-	// and the waiting drain call (DrainCallFlushes).
-	subDrain      bool
+	// subDrain (above) is set by Drain; its timeout and deadline
+	// (SubDrainResult), and the waiting drain call (DrainCallFlushes).
+	// drainReady (above): a drained sync subscription passed its barrier
+	// and, under SyncLeavesByNextMsg, waits for NextMsg to remove it.
 	drainTimeout  time.Duration
 	drainDeadline sim.Time
 	drainCallDone func(err string)
-	// drainReady: a drained sync subscription passed its barrier and, under
-	// SyncLeavesByNextMsg, waits for NextMsg to remove it.
-	drainReady bool
 
 	*subKept
 }
@@ -154,14 +158,48 @@ type subKept struct {
 	pollFn         func()
 	checkDrainedFn func()
 	afterBarrierFn func(string)
-	// Sync subscriptions: NextMsg calls waiting for a message (emptied
-	// by newSub), the NextMsg waiters of s's runs (newNextWait, rewound
-	// by newSub), and the NextMsg calls woken at this instant, waiting
-	// for their goroutines to run (only with Config.Races: see
-	// wakeLater; emptied by newSub).
-	nextWaiters []*nextWait
-	nextWaits   arena[nextWait]
-	woken       []*nextWait
+	// next is a sync subscription's NextMsg state, made by its first
+	// NextMsg call (nexts), nil until then.
+	next *subNext
+}
+
+// subNext is a sync subscription's NextMsg state, kept from run to run
+// with its subKept: the NextMsg calls waiting for a message (emptied by
+// newSub), the NextMsg waiters of s's runs (newNextWait, rewound by
+// newSub), and the NextMsg calls woken at this instant, waiting for their
+// goroutines to run (only with Config.Races: see wakeLater; emptied by
+// newSub). In subKept it was 80 of its 248 bytes, a line that newSub
+// reset for every subscription: subKept is 176 bytes without it, three
+// lines (the allocator's 192-byte class) instead of four, and a
+// thousand clients' subscriptions carry a line less each in L2
+// (Scale/clients=1k).
+type subNext struct {
+	waiters []*nextWait
+	waits   arena[nextWait]
+	woken   []*nextWait
+}
+
+// nexts returns s's NextMsg state, made on first use.
+func (s *Sub) nexts() *subNext {
+	if s.next == nil {
+		s.next = new(subNext)
+	}
+	return s.next
+}
+
+// nextWaiting reports whether a NextMsg call waits for a message.
+func (s *Sub) nextWaiting() bool { return s.next != nil && len(s.next.waiters) > 0 }
+
+// takeWaiters empties the list of NextMsg calls waiting and returns what
+// it held.
+func (s *Sub) takeWaiters() []*nextWait {
+	n := s.next
+	if n == nil {
+		return nil
+	}
+	waiters := n.waiters
+	n.waiters = nil
+	return waiters
 }
 
 type nextWait struct {
@@ -181,7 +219,7 @@ type nextWait struct {
 // its timeout closure were a fifth of the bytes a check scenario
 // allocated, memory two check workers stream through.
 func (s *Sub) newNextWait(done func(err string, msg int)) *nextWait {
-	nw := s.nextWaits.take()
+	nw := s.nexts().waits.take()
 	if nw.timedOut == nil {
 		nw.timedOut = func() { s.nextWaitTimedOut(nw) }
 	}
@@ -197,8 +235,9 @@ func (s *Sub) nextWaitTimedOut(nw *nextWait) {
 	}
 	// In place: the lists that hand every waiter an error at once take
 	// the list and leave s a new one, so no one iterates this one.
-	if i := slices.Index(s.nextWaiters, nw); i >= 0 {
-		s.nextWaiters = slices.Delete(s.nextWaiters, i, i+1)
+	n := s.next // made by nw's call (newNextWait)
+	if i := slices.Index(n.waiters, nw); i >= 0 {
+		n.waiters = slices.Delete(n.waiters, i, i+1)
 	}
 	nw.done(ErrTimeout, 0)
 }
@@ -350,7 +389,7 @@ func (c *Conn) processAny(f *frame, s *Sub, msg queued) {
 			c.removeSub(s, "max")
 		}
 	}
-	if len(s.nextWaiters) > 0 {
+	if s.nextWaiting() {
 		s.wakeWaiter()
 	}
 }
@@ -408,8 +447,9 @@ func (s *Sub) dropSlow(q queued) {
 // of a sync subscription.
 func (s *Sub) wakeWaiter() {
 	c, w := s.c, s.c.w
-	nw := s.nextWaiters[0]
-	s.nextWaiters = slices.Delete(s.nextWaiters, 0, 1) // keeping the array: it holds a waiter or two
+	n := s.next // a waiter made it
+	nw := n.waiters[0]
+	n.waiters = slices.Delete(n.waiters, 0, 1) // keeping the array: it holds a waiter or two
 	if !w.profile.WokenAfterRead {
 		w.sim.Cancel(nw.timer)
 		nw.done(s.takeNext())
@@ -663,9 +703,7 @@ func (s *Sub) releaseSync(reason DropReason) {
 	for s.queueLen() > 0 && !s.c.w.profile.SyncKeepsQueue {
 		l.drop(s.pop().d, s.c.now(), reason, draining)
 	}
-	waiters := s.nextWaiters
-	s.nextWaiters = nil
-	for _, nw := range waiters {
+	for _, nw := range s.takeWaiters() {
 		s.c.w.sim.Cancel(nw.timer)
 		nw.done(s.waiterErr(), 0)
 	}
@@ -706,8 +744,9 @@ func (s *Sub) waiterErr() string {
 // together after the read (wakeAll): the way of drawing their order
 // (RaceWokenNextMsg) when Config.Races is set.
 func (s *Sub) wakeLater(nw *nextWait) {
-	s.woken = append(s.woken, nw)
-	if len(s.woken) == 1 {
+	n := s.next // nw's call made it
+	n.woken = append(n.woken, nw)
+	if len(n.woken) == 1 {
 		s.c.w.sim.At(s.c.now(), s.wakeAll)
 	}
 }
@@ -715,8 +754,9 @@ func (s *Sub) wakeLater(nw *nextWait) {
 // wakeAll runs the NextMsg calls woken at this instant: in the order they
 // were woken, or the other way of RaceWokenNextMsg, the last woken first.
 func (s *Sub) wakeAll() {
-	q := s.woken
-	s.woken = nil
+	n := s.next // the woken calls made it
+	q := n.woken
+	n.woken = nil
 	if len(q) > 1 && s.c.w.otherWay(RaceWokenNextMsg) {
 		last := q[len(q)-1]
 		copy(q[1:], q[:len(q)-1])
@@ -782,7 +822,8 @@ func (s *Sub) NextMsg(timeout time.Duration, done func(err string, msg int)) {
 func (s *Sub) wait(timeout time.Duration, done func(err string, msg int)) {
 	nw := s.newNextWait(done)
 	nw.timer = s.c.w.sim.After(timeout, nw.timedOut)
-	s.nextWaiters = append(s.nextWaiters, nw)
+	n := s.next // newNextWait made it
+	n.waiters = append(n.waiters, nw)
 }
 
 // takeNext hands the oldest queued message to NextMsg
@@ -838,9 +879,7 @@ func (s *Sub) take(q queued) (string, int) {
 // closed subscription's error when it is "".
 func (s *Sub) leaveByNextMsg(waitErr string) {
 	if waitErr != "" {
-		waiters := s.nextWaiters
-		s.nextWaiters = nil
-		for _, nw := range waiters {
+		for _, nw := range s.takeWaiters() {
 			s.c.w.sim.Cancel(nw.timer)
 			nw.done(waitErr, 0)
 		}
@@ -882,7 +921,8 @@ func (s *Sub) AutoUnsubscribe(max int) string {
 func (s *Sub) Drain() string {
 	if rule := s.c.w.profile.SubDrainWhileDraining; rule != "" && s.c.isDraining() {
 		if rule == "noop" {
-			s.c.drainFollowers = append(s.c.drainFollowers, s)
+			r := s.c.rarely()
+			r.drainFollowers = append(r.drainFollowers, s)
 			return ""
 		}
 		return rule

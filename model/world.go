@@ -196,11 +196,16 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.res.indexesSubs = true // subByID is built by the first lookup (Result.Sub)
 	w.presize()
 	w.netDown = pool.takeNetDown(len(sc.Clients))
+	unbound := false // a new connection is set up without its callbacks
 	for i := range sc.Clients {
 		c := w.newConn(i, &sc.Clients[i])
+		unbound = unbound || c.flushFn == nil
 		w.conns = append(w.conns, c)
 		w.connIndex[c.name] = len(w.res.Conns)
 		w.res.addConn(c.rec)
+	}
+	if unbound {
+		w.bindConns()
 	}
 	if sc.Topology != nil {
 		w.buildCluster(rng)
@@ -261,46 +266,10 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 // newConn sets up client i's connection: in the memory of a connection of
 // the Runner's previous run when there is one, whose links, link callbacks
 // and lists are reset rather than made anew (a client's set-up was a dozen
-// allocations, most of a generated scenario's). The link callbacks reach
-// the world through c.w, so that they serve every run c is reused in.
+// allocations, most of a generated scenario's). A new connection's
+// callbacks are made after every client's set-up (bindConns).
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
-	if c.flushFn == nil { // a new connection: its links and their callbacks are made once
-		c.toServer.init(w, &w.clientNet, nil,
-			func(fs []frame, eof bool) { c.w.serverOf(c).receive(c, fs, eof) },
-			func(fs []frame) {
-				for _, f := range fs {
-					if f.op == opPub {
-						c.w.lostInFlight(int(f.msg), c.cutDrop().String())
-					}
-				}
-			})
-		c.fromServer.init(w, &w.clientNet, nil, c.receive,
-			func(fs []frame) {
-				for _, f := range fs {
-					if f.op == opMsg {
-						c.w.ledger.drop(f.ref, c.w.sim.Now(), c.cutDrop(), c.recDraining(f.sid))
-					}
-				}
-			})
-		// The flusher and the callback dispatch run on c's loop; under a
-		// profile without one they run at once, so the same events serve
-		// every profile c is reused under. They call c.flush and
-		// c.dispatchCallbacks directly and defer themselves while a
-		// handler holds the loop: through method values (runOnLoop of
-		// flush := c.flush) every flush read one more object, a cache
-		// miss a flush with a thousand clients.
-		c.flushFn = func() {
-			if !c.heldFor(c.flushFn) {
-				c.flush()
-			}
-		}
-		c.achFn = func() {
-			if !c.heldFor(c.achFn) {
-				c.dispatchCallbacks()
-			}
-		}
-	}
 	*c = Conn{
 		w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
 		out:    w.getFrames(),
@@ -326,6 +295,78 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
 		Status: append(w.statusList(c.rec.Status), StatusChange{At: 0, Status: Connected}), Callbacks: emptied(c.rec.Callbacks)}
 	return c
+}
+
+// connBinders make a new connection's callbacks, one kind each: its
+// links' arrival events and receivers, the flusher and the callback
+// dispatch (the events of c's loop; under a profile without one they run
+// at once, so the same events serve every profile c is reused under), and
+// the links' loss reports. The callbacks reach the world through c.w, so
+// that they serve every run c is reused in. The flusher is last: a
+// connection without one is new (bindConns).
+//
+// The flusher and the dispatch call c.flush and c.dispatchCallbacks
+// directly and defer themselves while a handler holds the loop: through
+// method values (runOnLoop of flush := c.flush) every flush read one more
+// object, a cache miss a flush with a thousand clients.
+var connBinders = [...]func(c *Conn){
+	func(c *Conn) { c.toServer.arrive = c.toServer.deliverHead },
+	func(c *Conn) { c.fromServer.arrive = c.fromServer.deliverHead },
+	func(c *Conn) { c.toServer.recv = func(fs []frame, eof bool) { c.w.serverOf(c).receive(c, fs, eof) } },
+	func(c *Conn) { c.fromServer.recv = c.receive },
+	func(c *Conn) {
+		c.achFn = func() {
+			if !c.heldFor(c.achFn) {
+				c.dispatchCallbacks()
+			}
+		}
+	},
+	func(c *Conn) {
+		c.toServer.lost = func(fs []frame) {
+			for _, f := range fs {
+				if f.op == opPub {
+					c.w.lostInFlight(int(f.msg), c.cutDrop().String())
+				}
+			}
+		}
+	},
+	func(c *Conn) {
+		c.fromServer.lost = func(fs []frame) {
+			for _, f := range fs {
+				if f.op == opMsg {
+					c.w.ledger.drop(f.ref, c.w.sim.Now(), c.cutDrop(), c.recDraining(f.sid))
+				}
+			}
+		}
+	},
+	func(c *Conn) {
+		c.flushFn = func() {
+			if !c.heldFor(c.flushFn) {
+				c.flush()
+			}
+		}
+	},
+}
+
+// bindConns makes the callbacks of the run's new connections (those
+// without a flusher: a Runner's first run, or one with more clients than
+// any before), kind by kind across the connections rather than
+// connection by connection, so that the allocator lays each kind's
+// objects side by side, four to a cache line. A kind's events come in
+// waves over all the clients (every client publishes, flushes and reads
+// at about the same time), and each event loads its callback's object
+// (the kernel's call, and an arrival's receiver): with a thousand clients
+// these are cold, and a wave of one kind now loads a quarter of the lines
+// it loaded when each connection's eight objects lay together
+// (Scale/clients=1k).
+func (w *World) bindConns() {
+	for _, bind := range connBinders {
+		for _, c := range w.conns {
+			if c.flushFn == nil {
+				bind(c)
+			}
+		}
+	}
 }
 
 // connStatuses is the room a new connection record's status list gets: a
@@ -558,8 +599,10 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	s.msgsLim, s.byteLim = c.opts.pendingMsgsLimit, c.opts.pendingBytesLimit
 	s.runs, s.mut = runsFor(w.profile, spec), w.mut
 	s.serial = callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct, onLoopFn: s.serial.onLoopFn}
-	s.nextWaiters, s.woken = emptied(s.nextWaiters), emptied(s.woken)
-	s.nextWaits.rewind()
+	if n := s.next; n != nil {
+		n.waiters, n.woken = emptied(n.waiters), emptied(n.woken)
+		n.waits.rewind()
+	}
 	if !c.w.profile.Concurrent {
 		s.serial.bind(s)
 		s.cb = &s.serial
@@ -846,7 +889,7 @@ func (w *World) actionCalls(i int) func() {
 	}
 	ar := w.rc.actions.take()
 	if ar.fn == nil { // a new action event
-		ar.fn, ar.onLoopFn = ar.fire, ar.fireOnLoop
+		ar.fn = ar.fire
 	}
 	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn, onLoopFn: ar.onLoopFn, loop: w.actionLoop(a)}
 	w.actionRuns = append(w.actionRuns, ar)
@@ -865,8 +908,11 @@ type actionRun struct {
 	site        pubSite // a publish action's, prepared by its first call
 	// loop is the connection whose event loop runs the action's calls
 	// (actionLoop), nil when they need none; onLoopFn is fireOnLoop,
-	// bound once as fn is: wrapping fn with Conn.onLoop for every event
-	// was a twelfth of the bytes a check scenario allocated.
+	// bound once on first use (event) and kept as fn is: wrapping fn with
+	// Conn.onLoop for every event was a twelfth of the bytes a check
+	// scenario allocated. Made with fn, it lay between the actions' fn
+	// objects, which a thousand clients' actions load cold, two to a
+	// cache line instead of four (bindConns).
 	loop     *Conn
 	onLoopFn func()
 }
@@ -876,6 +922,9 @@ type actionRun struct {
 func (ar *actionRun) event() func() {
 	if ar.loop == nil {
 		return ar.fn
+	}
+	if ar.onLoopFn == nil {
+		ar.onLoopFn = ar.fireOnLoop
 	}
 	return ar.onLoopFn
 }
@@ -1022,7 +1071,7 @@ func (w *World) act(i int) {
 		// DrainCall but for its closure, made only for a call that waits.
 		c := conn(a.Drain.Client)
 		if err, waits := c.drainCall(); waits {
-			c.drainCallDone = w.newPendingCall(call, a.Drain.Client, "").returnedFn
+			c.rarely().drainCallDone = w.newPendingCall(call, a.Drain.Client, "").returnedFn
 		} else {
 			call.rec(a.Drain.Client, "", err, 0)
 		}
