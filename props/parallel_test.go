@@ -149,3 +149,65 @@ func TestEachOfRunsEveryIndexOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestInOrderRunsSideJobsBesideTheIndices: a job consume queues runs on
+// the workers while the later indices are still being computed, not
+// after them; the jobs queued by the last result run before inOrder
+// returns; on one goroutine, or after a stop, the jobs not run stay
+// queued for runRest; every job runs once. It catches side jobs that wait
+// for the last index (the old matrix: shrinks after every run; the job
+// would start with all 400 results consumed), workers that return with
+// jobs queued at the end, and a job run twice or lost.
+func TestInOrderRunsSideJobsBesideTheIndices(t *testing.T) {
+	const n = 400
+	for _, c := range []struct {
+		workers int
+		stopAt  int // -1: no stop
+	}{{2, -1}, {3, -1}, {1, -1}, {2, 200}} {
+		side := newSideJobs()
+		var consumed atomic.Int64
+		var runs [n]atomic.Int32
+		startedAt := make([]int64, n) // results consumed when job i started
+		stop := make(chan struct{})
+		addJob := func(i int) {
+			side.add(int64(i%3), func() {
+				startedAt[i] = consumed.Load()
+				runs[i].Add(1)
+			})
+		}
+		got, stopped := inOrder(n, c.workers, 1, stop, side,
+			func() func(int) int {
+				return func(i int) int {
+					time.Sleep(50 * time.Microsecond)
+					return i
+				}
+			},
+			func(i, _ int) bool {
+				if i%10 == 0 || i == n-1 {
+					addJob(i)
+				}
+				if i == c.stopAt {
+					close(stop)
+				}
+				consumed.Add(1)
+				return true
+			})
+		require.Equal(t, c.stopAt >= 0, stopped, "workers %d", c.workers)
+		if c.workers > 1 && !stopped {
+			require.Equal(t, n, got)
+			for i := 0; i < n; i += 10 {
+				require.Equal(t, int32(1), runs[i].Load(), "workers %d: job %d did not run by the end", c.workers, i)
+			}
+			require.Equal(t, int32(1), runs[n-1].Load(), "workers %d: the last result's job did not run", c.workers)
+			require.Less(t, startedAt[10], int64(n/2), "workers %d: job 10 waited for the indices", c.workers)
+		}
+		side.runRest(c.workers)
+		for i := range runs {
+			want := int32(0)
+			if i%10 == 0 && i < got || i == n-1 && got == n {
+				want = 1
+			}
+			require.Equal(t, want, runs[i].Load(), "workers %d: job %d", c.workers, i)
+		}
+	}
+}
