@@ -32,8 +32,8 @@ import (
 // them. When every result is consumed the workers run what is queued
 // before they return; when inOrder ends early, or runs on one goroutine,
 // what is left stays queued (sideJobs.runRest runs it).
-// Work whose results need not be consumed in order and that need not
-// wait for other results (check's shrinks) runs with eachOf instead.
+// Work whose results need not be consumed in order (the shrinks) runs
+// with eachOf instead.
 func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, side *sideJobs, newWork func() func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
 	closed := func() bool {
 		select {
