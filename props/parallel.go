@@ -1,7 +1,6 @@
 package props
 
 import (
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -125,12 +124,6 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, side *sideJobs,
 				}
 				slots[c%window] <- rs // never blocks: consume took chunk c-window's
 				c = -1
-				// Let consume take the results now (the send made it
-				// runnable on this P): waiting for the scheduler's next
-				// preemption, it fell a whole profile of the matrix
-				// behind two busy workers, and the side jobs it queues
-				// as results come in were queued that late.
-				runtime.Gosched()
 				mu.Lock()
 			}
 		})
