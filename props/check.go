@@ -123,7 +123,7 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 		failing  swarmRun
 	)
 	// Run g is the (g mod Runs)-th scenario of profile g / Runs.
-	_, rep.Interrupted = inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop, nil,
+	_, rep.Interrupted = inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
 		func() func(int) swarmRun {
 			w := new(swarmWorker)
 			return func(g int) swarmRun { return cfg.swarmRun(w, &profiles[g/cfg.Runs], g%cfg.Runs) }

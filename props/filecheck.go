@@ -93,7 +93,7 @@ func CheckFile(cfg FileCheckConfig) (FileReport, error) {
 		failing fileRun
 		run     = -1
 	)
-	_, rep.Interrupted = inOrder(cfg.Runs, cfg.Workers, fileChunk, cfg.Stop, nil,
+	_, rep.Interrupted = inOrder(cfg.Runs, cfg.Workers, fileChunk, cfg.Stop,
 		func() func(int) fileRun {
 			runner := new(model.Runner)
 			return func(i int) fileRun {

@@ -1,6 +1,7 @@
 package props
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -85,44 +86,10 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 			picks[j][k].settledBy.Store(math.MaxInt64)
 		}
 	}
-	// Each cell is shrunk as soon as its scenario is final, by the
-	// workers between their runs (sideJobs): a scenario that replays on
-	// the real library (rank 2) or the first nondeterministic one when
-	// it is taken, the others when their profile's last run is; each
-	// cell goes to its own place in the matrix, so neither when nor
-	// where it is shrunk changes anything in it.
-	shrinks := newSideJobs()
-	shrink := func(j, k int) {
-		p := &picks[j][k]
-		p.shrinking = true
-		sc, seed := p.sc, p.seed
-		shrinks.add(shrinkCost(p), func() {
-			m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, sc, seed)
-		})
-	}
-	var (
-		rare     swarmWorker // playRareKnown's memory
-		finished int         // profiles whose every cell is queued
-	)
-	finish := func() error { // the next profile's runs are done: its scenarios are final
-		j := finished
-		finished++
-		if !cfg.Topology {
-			if err := all.playRareKnown(&rare, &profiles[j], picks[j], cat); err != nil {
-				return err
-			}
-		}
-		for k := range picks[j] {
-			if !picks[j][k].shrinking {
-				shrink(j, k)
-			}
-		}
-		return nil
-	}
 	// Every profile's runs in one pass, so that the workers stay busy
 	// across the profiles' boundaries: run g is the (g mod Runs)-th
 	// scenario of profile g / Runs, as in Swarm.
-	consumed, stopped := inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop, shrinks,
+	consumed, stopped := inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
 		func() func(int) swarmRun {
 			w := new(swarmWorker)
 			return func(g int) swarmRun {
@@ -146,34 +113,25 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 				err = r.err
 				return false
 			}
-			j := g / cfg.Runs
-			row := picks[j]
+			row := picks[g/cfg.Runs]
 			for _, inv := range r.violated {
 				k := slices.IndexFunc(cat, inv.is)
 				// The first violating scenario, replaced by a later one
 				// that serves better on the real library (replays the
-				// same way there, or at least can be played: rank),
-				// final once it replays (no later one replaces it).
+				// same way there, or at least can be played: rank).
 				if row[k].sc == nil || row[k].rank < 2 {
 					if r.rank < 0 {
 						r.rank = cfg.rank(r.sc)
 					}
 					if row[k].sc == nil || r.rank > row[k].rank {
 						row[k].sc, row[k].seed, row[k].rank = r.sc, r.seed, r.rank
-						if r.rank == 2 {
-							shrink(j, k)
-						}
 					}
 				}
 			}
 			if row[det].sc == nil && r.nondeterministic {
 				row[det].sc, row[det].seed = r.sc, r.seed
-				shrink(j, det)
 			}
-			if g%cfg.Runs == cfg.Runs-1 {
-				err = finish()
-			}
-			return err == nil
+			return true
 		})
 	if err != nil {
 		return m, err
@@ -182,55 +140,81 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 	if stopped {
 		ran = consumed/cfg.Runs + 1
 	}
-	for finished < ran {
-		if err := finish(); err != nil {
+	if !cfg.Topology {
+		if err := all.playRareKnown(profiles[:ran], picks, cat); err != nil {
 			return m, err
 		}
 	}
-	shrinks.runRest(cfg.Workers)
+	// Shrink every chosen scenario of every profile that ran, in
+	// parallel, the longest first; each cell goes to its own place in the
+	// matrix, so the order changes nothing in it.
+	order := longestFirst(picks[:ran])
+	eachOf(len(order), cfg.Workers, func(t int) {
+		j, k := order[t]/len(rows), order[t]%len(rows)
+		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
+	})
 	if stopped {
 		m.interrupt(consumed/cfg.Runs, consumed%cfg.Runs)
 	}
 	return m, nil
 }
 
-// playRareKnown plays, for each known violation of profile p with a
-// GenSeed that its runs showed nowhere, the scenario its GenSeed draws (in
-// w's memory), and picks it when it violates the invariant: a violation
-// too rare for the matrix's runs still gets its cell and counterexample.
-// row is p's row of picks, indexed like cat.
-func (cfg SwarmConfig) playRareKnown(w *swarmWorker, p *swarmProfile, row []pick, cat []Invariant) error {
-	for _, kv := range knownViolations {
-		k := slices.IndexFunc(cat, func(inv Invariant) bool { return inv.ID == kv.Invariant })
-		if kv.Profile != p.Name || kv.GenSeed == 0 || k < 0 || row[k].sc != nil {
-			continue
-		}
-		one := cfg
-		one.Seed, one.DeterminismRuns = kv.GenSeed, 0
-		r := one.swarmRun(w, p, 0)
-		if r.err != nil {
-			return r.err
-		}
-		if slices.ContainsFunc(r.violated, cat[k].is) {
-			row[k].sc, row[k].seed = r.sc, r.seed
+// playRareKnown plays, for each known violation of profiles with a
+// GenSeed that the runs showed nowhere, the scenario its GenSeed draws, and
+// picks it when it violates the invariant: a violation too rare for the
+// matrix's runs still gets its cell and counterexample. picks[j] is
+// profiles[j]'s row, indexed like cat.
+func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, cat []Invariant) error {
+	w := new(swarmWorker)
+	for j := range profiles {
+		p := &profiles[j]
+		for _, kv := range knownViolations {
+			k := slices.IndexFunc(cat, func(inv Invariant) bool { return inv.ID == kv.Invariant })
+			if kv.Profile != p.Name || kv.GenSeed == 0 || k < 0 || picks[j][k].sc != nil {
+				continue
+			}
+			one := cfg
+			one.Seed, one.DeterminismRuns = kv.GenSeed, 0
+			r := one.swarmRun(w, p, 0)
+			if r.err != nil {
+				return r.err
+			}
+			if slices.ContainsFunc(r.violated, cat[k].is) {
+				picks[j][k].sc, picks[j][k].seed = r.sc, r.seed
+			}
 		}
 	}
 	return nil
 }
 
-// shrinkCost is the key of a cell's shrink in the matrix's queue
-// (sideJobs, the greatest first), which pick p shows: the ones likely
-// to take longest first, so that the last to finish does not start last
-// while the other workers idle (longest processing time first). A cell
-// whose counterexample must keep replaying on the real library (rank 2)
-// runs conformance.Replayable for every candidate, the longest of a short
+// longestFirst returns the cells of picks (cell j*len(picks[j]) + k is
+// picks[j][k]) in the order to shrink them: the ones likely to take
+// longest first, so that the last to finish does not start last while
+// the other workers idle (longest processing time first). A cell whose
+// counterexample must keep replaying on the real library (rank 2) runs
+// conformance.Replayable for every candidate, the longest of a short
 // matrix by far; then a bigger scenario has more candidates; a cell
-// without a scenario costs next to nothing.
-func shrinkCost(p *pick) int64 {
-	if p.sc == nil {
-		return -1 << 32
+// without a scenario costs next to nothing. Ties keep the cells' order.
+func longestFirst(picks [][]pick) []int {
+	type cost struct{ rank, size int }
+	var costs []cost
+	for _, row := range picks {
+		for k := range row {
+			c := cost{-1, 0}
+			if p := &row[k]; p.sc != nil {
+				c = cost{p.rank, Size(p.sc)}
+			}
+			costs = append(costs, c)
+		}
 	}
-	return int64(p.rank)<<32 | int64(Size(p.sc))
+	order := make([]int, len(costs))
+	for t := range order {
+		order[t] = t
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(costs[b].rank, costs[a].rank), cmp.Compare(costs[b].size, costs[a].size))
+	})
+	return order
 }
 
 // pick is the scenario RunMatrix has chosen so far to show one row's
@@ -252,8 +236,6 @@ type pick struct {
 	// wherever it is computed, and the consumer ranks any scenario it
 	// needs that the worker did not.
 	settledBy atomic.Int64
-	// shrinking is set once the cell's shrink is queued: sc is final.
-	shrinking bool
 }
 
 // unsettled reports whether the rank of run g, which violates the

@@ -23,17 +23,9 @@ import (
 // microseconds (a generated scenario). Workers run at most aheadPerWorker
 // chunks per worker ahead of consume, so memory stays bounded however
 // large n is.
-//
-// side, when not nil, holds calls that consume queues as the results
-// show them to be needed (the matrix's shrinks, sideJobs): the workers
-// run them beside the indices, each before a worker's next chunk, so
-// that they overlap with the rest of the indices instead of following
-// them. When every result is consumed the workers run what is queued
-// before they return; when inOrder ends early, or runs on one goroutine,
-// what is left stays queued (sideJobs.runRest runs it).
 // Work whose results need not be consumed in order (the shrinks) runs
 // with eachOf instead.
-func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, side *sideJobs, newWork func() func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
+func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, newWork func() func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
 	closed := func() bool {
 		select {
 		case <-stop:
@@ -53,9 +45,6 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, side *sideJobs,
 			}
 		}
 		return n, false
-	}
-	if side == nil {
-		side = newSideJobs()
 	}
 	chunk = max(chunk, 1)
 	chunks := (n + chunk - 1) / chunk
@@ -80,59 +69,39 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, side *sideJobs,
 	}
 	lists := make([][]R, window)
 	var (
-		// Under side.mu, which side.turn waits on: a worker waits for
-		// its chunk's turn, a side job, or the end.
-		claimed  int  // chunks claimed by the workers
-		taken    int  // chunks consumed
-		finished bool // every chunk consumed: no side job is coming
-		quitting bool // inOrder ended early
+		mu       sync.Mutex
+		turn     = sync.NewCond(&mu)
+		taken    int  // chunks consumed, under mu
+		quitting bool // under mu
 	)
-	mu := &side.mu
+	var next atomic.Int64 // the next chunk to claim
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			work := newWork()
-			c := -1 // the chunk claimed and not yet run
-			mu.Lock()
-			defer mu.Unlock()
-			for !quitting {
-				if c < 0 || c >= taken+window { // no claimed chunk whose turn it is
-					if job := side.pop(); job != nil {
-						// A side job before a new chunk: the jobs are
-						// long (a shrink), and while one runs the other
-						// workers go on with the chunks.
-						mu.Unlock()
-						job()
-						mu.Lock()
-						continue
-					}
-					switch {
-					case c < 0 && claimed < chunks:
-						c = claimed
-						claimed++
-					case c < 0 && finished:
-						return
-					default:
-						side.turn.Wait()
-					}
-					continue
+			for c := int(next.Add(1)) - 1; c < chunks; c = int(next.Add(1)) - 1 {
+				mu.Lock()
+				for c >= taken+window && !quitting {
+					turn.Wait()
 				}
+				quit := quitting
 				mu.Unlock()
+				if quit {
+					return
+				}
 				rs := slices.Grow(lists[c%window][:0], chunk)
 				for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
 					rs = append(rs, work(i))
 				}
 				slots[c%window] <- rs // never blocks: consume took chunk c-window's
-				c = -1
-				mu.Lock()
 			}
 		})
 	}
 	defer func() {
 		mu.Lock()
-		quitting = !finished
+		quitting = true
 		mu.Unlock()
-		side.turn.Broadcast()
+		turn.Broadcast()
 		wg.Wait()
 	}()
 	for c := 0; c < chunks; c++ {
@@ -155,73 +124,10 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, side *sideJobs,
 		lists[c%window] = rs
 		mu.Lock()
 		taken++
-		finished = taken == chunks
 		mu.Unlock()
-		side.turn.Broadcast()
+		turn.Broadcast()
 	}
 	return n, false
-}
-
-// sideJobs is a queue of calls that inOrder's workers run beside its
-// indices (see inOrder), the one with the greatest key first (ties in the
-// order they were added): the matrix queues a cell's shrink as soon as
-// its scenario is final, the longest first, so that the shrinks run while
-// the other runs are still going instead of after the last of them. A job
-// must write its result only to a place of its own, so that what the jobs
-// build does not depend on which worker runs each, or when.
-type sideJobs struct {
-	mu    sync.Mutex
-	turn  sync.Cond // on mu; signalled when a job is added (and by inOrder)
-	queue []sideJob // under mu
-}
-
-// sideJob is one queued call and its key (sideJobs).
-type sideJob struct {
-	key int64
-	run func()
-}
-
-func newSideJobs() *sideJobs {
-	s := new(sideJobs)
-	s.turn.L = &s.mu
-	return s
-}
-
-// add queues run with key and wakes the waiting workers.
-func (s *sideJobs) add(key int64, run func()) {
-	s.mu.Lock()
-	s.queue = append(s.queue, sideJob{key, run})
-	s.mu.Unlock()
-	s.turn.Broadcast()
-}
-
-// pop takes the job with the greatest key (the first added among equal
-// keys) off the queue, or returns nil when it is empty. s.mu must be held.
-func (s *sideJobs) pop() func() {
-	if len(s.queue) == 0 {
-		return nil
-	}
-	best := 0
-	for t, j := range s.queue {
-		if j.key > s.queue[best].key {
-			best = t
-		}
-	}
-	run := s.queue[best].run
-	s.queue = slices.Delete(s.queue, best, best+1)
-	return run
-}
-
-// runRest runs the jobs still queued on up to workers goroutines (eachOf),
-// the greatest key first, and returns when all are done.
-func (s *sideJobs) runRest(workers int) {
-	s.mu.Lock()
-	rest := make([]func(), 0, len(s.queue))
-	for run := s.pop(); run != nil; run = s.pop() {
-		rest = append(rest, run)
-	}
-	s.mu.Unlock()
-	eachOf(len(rest), workers, func(t int) { rest[t]() })
 }
 
 // aheadPerWorker is how many chunks per worker inOrder's workers may run

@@ -21,7 +21,7 @@ func TestInOrderConsumesInIndexOrder(t *testing.T) {
 		var ahead, most atomic.Int64
 		var made atomic.Int32
 		var got []int
-		n, stopped := inOrder(60, workers, c.chunk, nil, nil,
+		n, stopped := inOrder(60, workers, c.chunk, nil,
 			func() func(int) int {
 				made.Add(1)
 				return func(i int) int {
@@ -57,7 +57,7 @@ func TestInOrderConsumesInIndexOrder(t *testing.T) {
 func TestInOrderStaysWithinItsWindow(t *testing.T) {
 	const workers, chunk = 2, 3
 	var ahead, most atomic.Int64
-	inOrder(600, workers, chunk, nil, nil,
+	inOrder(600, workers, chunk, nil,
 		func() func(int) int {
 			return func(i int) int {
 				if a := ahead.Add(1); a > most.Load() {
@@ -84,7 +84,7 @@ func TestInOrderStaysWithinItsWindow(t *testing.T) {
 func TestInOrderReusesChunkListsSafely(t *testing.T) {
 	const n = 3000
 	got := 0
-	n2, stopped := inOrder(n, 2, 3, nil, nil, func() func(int) int { return func(i int) int { return i * i } },
+	n2, stopped := inOrder(n, 2, 3, nil, func() func(int) int { return func(i int) int { return i * i } },
 		func(i, r int) bool {
 			if i%3 == 0 {
 				time.Sleep(5 * time.Microsecond) // let the workers fill the window
@@ -103,7 +103,7 @@ func TestInOrderReusesChunkListsSafely(t *testing.T) {
 func TestInOrderStops(t *testing.T) {
 	for _, workers := range []int{1, 3} {
 		stop := make(chan struct{})
-		n, stopped := inOrder(1000, workers, 4, stop, nil, func() func(int) int { return func(i int) int { return i } },
+		n, stopped := inOrder(1000, workers, 4, stop, func() func(int) int { return func(i int) int { return i } },
 			func(i, _ int) bool {
 				if i == 9 {
 					close(stop)

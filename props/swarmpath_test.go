@@ -89,28 +89,21 @@ func TestConnFinderIsConn(t *testing.T) {
 	require.Greater(t, switches, 100, "the runs should switch clients often")
 }
 
-// TestShrinksLongestFirst: the matrix's queue of shrinks (sideJobs keyed
-// by shrinkCost) hands out the cells that must keep replaying on the real
-// library first, then the bigger scenarios, the cells without a scenario
-// last, every cell once and ties in the order they were queued. It
-// catches a reversed or lost order (a key without the rank, or pop taking
-// the least key), which would leave the longest shrink to start last.
-func TestShrinksLongestFirst(t *testing.T) {
+// TestLongestFirst: the matrix shrinks the cells that must keep
+// replaying on the real library first, then the bigger scenarios, the
+// cells without a scenario last, every cell once and ties in cell
+// order. It catches a reversed or lost order, which would leave the
+// longest shrink to start last.
+func TestLongestFirst(t *testing.T) {
 	sized := func(n int) *scenario.Scenario { return &scenario.Scenario{Actions: make([]scenario.Action, n)} }
-	picks := make([]pick, 6)
-	picks[0] = pick{sc: sized(5), rank: 1}
-	picks[2] = pick{sc: sized(2), rank: 2}
-	picks[3] = pick{sc: sized(9), rank: 0}
-	picks[4] = pick{sc: sized(5), rank: 1}
-	picks[5] = pick{sc: sized(7), rank: 2}
+	picks := [][]pick{make([]pick, 3), make([]pick, 3)}
+	picks[0][0] = pick{sc: sized(5), rank: 1}
+	picks[0][2] = pick{sc: sized(2), rank: 2}
+	picks[1][0] = pick{sc: sized(9), rank: 0}
+	picks[1][1] = pick{sc: sized(5), rank: 1}
+	picks[1][2] = pick{sc: sized(7), rank: 2}
 	// cells: 0 (r1 s5), 1 none, 2 (r2 s2), 3 (r0 s9), 4 (r1 s5), 5 (r2 s7)
-	var got []int
-	q := newSideJobs()
-	for c := range picks {
-		q.add(shrinkCost(&picks[c]), func() { got = append(got, c) })
-	}
-	q.runRest(1)
-	require.Equal(t, []int{5, 2, 0, 4, 3, 1}, got)
+	require.Equal(t, []int{5, 2, 0, 4, 3, 1}, longestFirst(picks))
 }
 
 // TestAPIRefusalSkipsOnlyRepeatsOfAllowedCalls: api-refusal-rules, which
