@@ -68,7 +68,7 @@ func Shrink(sc *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenari
 }
 
 // remembered returns fails with its verdicts kept by the scenario's
-// value (valueKey), which names a candidate exactly. Edits often make a
+// value (appendValue), which names a candidate exactly. Edits often make a
 // candidate tried before — a count of 2 lowered to 1 and halved, a time
 // set to 0 and rounded down to 0, a removal that the next pass tries
 // again — a tenth of a check --matrix's candidates; fails, deterministic,
