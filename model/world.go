@@ -270,31 +270,47 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 // callbacks are made after every client's set-up (bindConns).
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
-	*c = Conn{
-		w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
-		out:    w.getFrames(),
-		opts:   resolveOptions(w.profile, spec),
-		status: Connected,
-		tcp:    true,
-		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: fifo[*flushWait]{items: emptied(c.pongs.items)}, ach: emptied(c.ach),
-		toServer: c.toServer, fromServer: c.fromServer, flushFn: c.flushFn, achFn: c.achFn,
-		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits, drains: c.drains,
-		rare: c.rare,
-	}
+	c.clear()
+	c.w, c.idx, c.name, c.nameID = w, i, spec.Name, w.ledger.Intern(spec.Name)
+	c.out = w.getFrames()
+	c.opts.resolve(w.profile, spec)
+	c.status, c.tcp = Connected, true
 	if r := c.rare; r != nil {
 		*r = connRare{}
 	}
-	c.flushWaits.rewind()
-	c.drainWaits.rewind()
-	c.drains.rewind()
-	c.toServer.reset(w, &w.clientNet, nil)
+	c.toServer.renew(w, &w.clientNet, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
-	c.fromServer.reset(w, &w.clientNet, nil)
+	c.fromServer.renew(w, &w.clientNet, nil)
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
-	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
-		Status: append(w.statusList(c.rec.Status), StatusChange{At: 0, Status: Connected}), Callbacks: emptied(c.rec.Callbacks)}
+	status, callbacks := w.statusList(c.rec.Status), emptied(c.rec.Callbacks)
+	*c.rec = ConnRecord{}
+	r := c.rec
+	r.Client = spec.Name
+	r.DrainCalledAt, r.DrainDeadline, r.ClosedAt, r.FinalFlushAt, r.DrainDoneAt = NoTime, NoTime, NoTime, NoTime, NoTime
+	r.Status, r.Callbacks = append(status, StatusChange{At: 0, Status: Connected}), callbacks
 	return c
+}
+
+// clear zeroes c but for what a Runner's next run reuses of it: its
+// callbacks, its links' (link.keep), its rare state's memory and the
+// memory of its lists, emptied. It zeroes c whole and writes what it keeps
+// back field by field, as newConn writes the rest: a composite literal
+// assigned to *c is built on the stack and copied with 16-byte loads of
+// the 8-byte stores just made there, which the store buffer cannot
+// forward, a store-forwarding stall each (98 in newConn when it did so).
+func (c *Conn) clear() {
+	subs, bySid, pongs, ach := c.subs.emptied(), emptied(c.bySid), emptied(c.pongs.items), emptied(c.ach)
+	flushFn, achFn, drainFn, finalFlushedFn := c.flushFn, c.achFn, c.drainFn, c.finalFlushedFn
+	flushWaits, drainWaits, drains, rare := c.flushWaits.made, c.drainWaits.made, c.drains.made, c.rare
+	upQueue, upArrive, upRecv, upLost := c.toServer.keep()
+	downQueue, downArrive, downRecv, downLost := c.fromServer.keep()
+	*c = Conn{}
+	c.subs.list, c.bySid, c.pongs.items, c.ach = subs.list, bySid, pongs, ach
+	c.flushFn, c.achFn, c.drainFn, c.finalFlushedFn = flushFn, achFn, drainFn, finalFlushedFn
+	c.flushWaits.made, c.drainWaits.made, c.drains.made, c.rare = flushWaits, drainWaits, drains, rare
+	c.toServer.restore(upQueue, upArrive, upRecv, upLost)
+	c.fromServer.restore(downQueue, downArrive, downRecv, downLost)
 }
 
 // connBinders make a new connection's callbacks, one kind each: its
