@@ -1041,7 +1041,11 @@ func (w *World) publishAction(c *Conn, i int, site *pubSite) {
 	}
 	err, id := c.publishMsg(&site.msg, true)
 	if !site.ready {
-		site.call, site.lastCall = newCallSite(w.ledger, w.actionSource(i), "publish", p.Client, ""), 0
+		// c.nameID is what interning p.Client (c's name) gives: newConn
+		// interned it, and with a thousand clients the lookup missed the
+		// ledger's recent strings and hashed the name in the map.
+		site.call = callSite{source: w.ledger.Intern(w.actionSource(i)), verb: w.ledger.Intern("publish"), client: c.nameID}
+		site.lastCall = 0
 		site.ready = true
 	}
 	w.callAt(&site.call, now, err, id, &site.lastCall)
