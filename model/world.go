@@ -749,6 +749,14 @@ func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
 	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: l.Intern(client), sub: l.Intern(sub)}
 }
 
+// connSite is newCallSite for a call on connection c: the client's id is
+// c.nameID, which interning c's name gives (newConn interned it), without
+// the lookup, which with a thousand clients missed the ledger's recent
+// strings and hashed the name in the map (Scale/clients=1k).
+func connSite(l *Ledger, source, verb string, c *Conn, sub string) callSite {
+	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: c.nameID, sub: l.Intern(sub)}
+}
+
 // callAt is call made at the call site cs. last, when not nil, is 1 + the
 // index in Result.calls of the record of the site's last call (0 before
 // its first), which a publish action keeps (pubSite): when that record is
@@ -1041,11 +1049,7 @@ func (w *World) publishAction(c *Conn, i int, site *pubSite) {
 	}
 	err, id := c.publishMsg(&site.msg, true)
 	if !site.ready {
-		// c.nameID is what interning p.Client (c's name) gives: newConn
-		// interned it, and with a thousand clients the lookup missed the
-		// ledger's recent strings and hashed the name in the map.
-		site.call = callSite{source: w.ledger.Intern(w.actionSource(i)), verb: w.ledger.Intern("publish"), client: c.nameID}
-		site.lastCall = 0
+		site.call, site.lastCall = connSite(w.ledger, w.actionSource(i), "publish", c, ""), 0
 		site.ready = true
 	}
 	w.callAt(&site.call, now, err, id, &site.lastCall)
@@ -1090,6 +1094,7 @@ func (w *World) act(i int) {
 	case a.Drain != nil:
 		// DrainCall but for its closure, made only for a call that waits.
 		c := conn(a.Drain.Client)
+		call.conn = c
 		if err, waits := c.drainCall(); waits {
 			c.rarely().drainCallDone = w.newPendingCall(call, a.Drain.Client, "").returnedFn
 		} else {
@@ -1142,10 +1147,18 @@ type actCall struct {
 	w         *World
 	src, verb string
 	now       sim.Time
+	// conn is the client's connection, when the action has one and act
+	// set it: the call site takes the client's id from it (connSite).
+	conn *Conn
 }
 
 func (c actCall) rec(client, sub, err string, msg int) {
-	c.w.call(c.src, c.verb, client, sub, c.now, err, msg)
+	if c.conn == nil {
+		c.w.call(c.src, c.verb, client, sub, c.now, err, msg)
+		return
+	}
+	cs := connSite(c.w.ledger, c.src, c.verb, c.conn, sub)
+	c.w.callAt(&cs, c.now, err, msg, nil)
 }
 
 // pendingCall is an action's call that returns later (a request, a
@@ -1168,7 +1181,9 @@ func (w *World) newPendingCall(call actCall, client, sub string) *pendingCall {
 	if pc.returnedFn == nil {
 		pc.returnedFn, pc.returnedMsgFn = pc.returned, pc.returnedMsg
 	}
-	*pc = pendingCall{call: call, client: client, sub: sub, returnedFn: pc.returnedFn, returnedMsgFn: pc.returnedMsgFn}
+	// Written field by field: a composite literal assigned to *pc is built
+	// on the stack and copied (store-forwarding stalls: see Conn.clear).
+	pc.call, pc.client, pc.sub = call, client, sub
 	return pc
 }
 
