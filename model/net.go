@@ -211,7 +211,12 @@ func (l *link) push(frames []frame, eof bool, at sim.Time) {
 	}
 	l.last = at
 	t := l.w.sim.At(at, l.arrive)
-	l.queue = append(l.queue, segment{frames: frames, eof: eof, timer: t, at: at})
+	// Zeroed and written in place: a segment literal appended is built on
+	// the stack and copied with 16-byte loads of the 8-byte stores just
+	// made, a store-forwarding stall every write (see Conn.clear).
+	l.queue = append(l.queue, segment{})
+	seg := &l.queue[len(l.queue)-1]
+	seg.frames, seg.eof, seg.timer, seg.at = frames, eof, t, at
 }
 
 // transmit returns how long n bytes take at the link's bandwidth, carrying

@@ -915,7 +915,13 @@ func (w *World) actionCalls(i int) func() {
 	if ar.fn == nil { // a new action event
 		ar.fn = ar.fire
 	}
-	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn, onLoopFn: ar.onLoopFn, loop: w.actionLoop(a)}
+	// Zeroed and written field by field, not assigned a composite literal,
+	// which is built on the stack and copied (store-forwarding stalls: see
+	// Conn.clear).
+	fn, onLoopFn := ar.fn, ar.onLoopFn
+	*ar = actionRun{}
+	ar.w, ar.i, ar.count, ar.interval = w, i, max(count, 1), interval
+	ar.fn, ar.onLoopFn, ar.loop = fn, onLoopFn, w.actionLoop(a)
 	w.actionRuns = append(w.actionRuns, ar)
 	return ar.event()
 }
