@@ -298,7 +298,8 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 // back field by field, as newConn writes the rest: a composite literal
 // assigned to *c is built on the stack and copied with 16-byte loads of
 // the 8-byte stores just made there, which the store buffer cannot
-// forward, a store-forwarding stall each (98 in newConn when it did so).
+// forward, a store-forwarding stall each (78 such loads in newConn when
+// it did so).
 func (c *Conn) clear() {
 	subs, bySid, pongs, ach := c.subs.emptied(), emptied(c.bySid), emptied(c.pongs.items), emptied(c.ach)
 	flushFn, achFn, drainFn, finalFlushedFn := c.flushFn, c.achFn, c.drainFn, c.finalFlushedFn
