@@ -217,37 +217,27 @@ type connOptions struct {
 	noCBAfterClose    bool
 }
 
-func resolveOptions(p *Profile, c *scenario.Client) connOptions {
-	o := connOptions{
-		drainTimeout:      p.DrainTimeout,
-		pendingMsgsLimit:  p.PendingMsgsLimit,
-		pendingBytesLimit: p.PendingBytesLimit,
-		allowReconnect:    c.AllowReconnect,
-		reconnectWait:     p.ReconnectWait,
-		maxReconnect:      p.MaxReconnect,
-		reconnectBufSize:  p.ReconnectBufSize,
-		noCBAfterClose:    c.NoCallbacksAfterClose,
-	}
-	if c.DrainTimeout != nil {
-		o.drainTimeout = *c.DrainTimeout
-	}
-	if c.PendingMsgsLimit != nil {
-		o.pendingMsgsLimit = *c.PendingMsgsLimit
-	}
-	if c.PendingBytesLimit != nil {
-		o.pendingBytesLimit = *c.PendingBytesLimit
-	}
-	if c.ReconnectWait != nil {
-		o.reconnectWait = *c.ReconnectWait
-	}
-	if c.MaxReconnect != nil {
-		o.maxReconnect = *c.MaxReconnect
-	}
-	if c.ReconnectBufSize != nil {
-		o.reconnectBufSize = *c.ReconnectBufSize
-	}
+// resolve sets every option of o from c, or from p where c leaves it
+// unset. It writes o's fields one by one: a composite literal assigned to
+// *o is built on the stack and copied with 16-byte loads of the 8-byte
+// stores just made there, store-forwarding stalls (see Conn.clear).
+func (o *connOptions) resolve(p *Profile, c *scenario.Client) {
+	o.drainTimeout = orDefault(c.DrainTimeout, p.DrainTimeout)
+	o.pendingMsgsLimit = orDefault(c.PendingMsgsLimit, p.PendingMsgsLimit)
+	o.pendingBytesLimit = orDefault(c.PendingBytesLimit, p.PendingBytesLimit)
+	o.reconnectWait = orDefault(c.ReconnectWait, p.ReconnectWait)
+	o.maxReconnect = orDefault(c.MaxReconnect, p.MaxReconnect)
+	o.reconnectBufSize = orDefault(c.ReconnectBufSize, p.ReconnectBufSize)
 	o.pingInterval, o.maxPingsOut = pingOptions(c)
-	return o
+	o.allowReconnect, o.noCBAfterClose = c.AllowReconnect, c.NoCallbacksAfterClose
+}
+
+// orDefault is *v, or def when v is nil (a scenario's field left unset).
+func orDefault[T any](v *T, def T) T {
+	if v != nil {
+		return *v
+	}
+	return def
 }
 
 // flushWait is one pending Flush: a PING waiting for its PONG.

@@ -232,14 +232,23 @@ func (s *Server) accept(c *Conn) *serverConn {
 		sc.writeFn = func() { sc.srv.write(sc) }
 	}
 	if p := sc.prod; p != nil {
-		*p = producer{resumeFn: p.resumeFn}
+		resumeFn := p.resumeFn
+		*p = producer{}
+		p.resumeFn = resumeFn
 	}
 	if l := sc.lim; l != nil {
-		*l = limitedOut{wroteFn: l.wroteFn}
+		wroteFn := l.wroteFn
+		*l = limitedOut{}
+		l.wroteFn = wroteFn
 	}
-	*sc = serverConn{srv: s, client: c, open: true, noRespond: s.w.sc.Server.NoResponders && !s.w.profile.NoHeaders,
-		ordered: emptied(sc.ordered), bySid: emptied(sc.bySid), prod: sc.prod, lim: sc.lim,
-		writeFn: sc.writeFn}
+	// Zeroed and written field by field, not assigned a composite literal,
+	// which is built on the stack and copied (store-forwarding stalls: see
+	// Conn.clear).
+	ordered, bySid, prod, lim, writeFn := emptied(sc.ordered), emptied(sc.bySid), sc.prod, sc.lim, sc.writeFn
+	*sc = serverConn{}
+	sc.srv, sc.client, sc.open = s, c, true
+	sc.noRespond = s.w.sc.Server.NoResponders && !s.w.profile.NoHeaders
+	sc.ordered, sc.bySid, sc.prod, sc.lim, sc.writeFn = ordered, bySid, prod, lim, writeFn
 	s.w.serverConns = append(s.w.serverConns, sc)
 	s.conns[c.idx] = sc
 	return sc

@@ -270,31 +270,48 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 // callbacks are made after every client's set-up (bindConns).
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
-	*c = Conn{
-		w: w, idx: i, name: spec.Name, nameID: w.ledger.Intern(spec.Name),
-		out:    w.getFrames(),
-		opts:   resolveOptions(w.profile, spec),
-		status: Connected,
-		tcp:    true,
-		subs:   c.subs.emptied(), bySid: emptied(c.bySid), pongs: fifo[*flushWait]{items: emptied(c.pongs.items)}, ach: emptied(c.ach),
-		toServer: c.toServer, fromServer: c.fromServer, flushFn: c.flushFn, achFn: c.achFn,
-		drainFn: c.drainFn, finalFlushedFn: c.finalFlushedFn, flushWaits: c.flushWaits, drainWaits: c.drainWaits, drains: c.drains,
-		rare: c.rare,
-	}
+	c.clear()
+	c.w, c.idx, c.name, c.nameID = w, i, spec.Name, w.ledger.Intern(spec.Name)
+	c.out = w.getFrames()
+	c.opts.resolve(w.profile, spec)
+	c.status, c.tcp = Connected, true
 	if r := c.rare; r != nil {
 		*r = connRare{}
 	}
-	c.flushWaits.rewind()
-	c.drainWaits.rewind()
-	c.drains.rewind()
-	c.toServer.reset(w, &w.clientNet, nil)
+	c.toServer.renew(w, &w.clientNet, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
-	c.fromServer.reset(w, &w.clientNet, nil)
+	c.fromServer.renew(w, &w.clientNet, nil)
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
-	*c.rec = ConnRecord{Client: spec.Name, DrainCalledAt: NoTime, DrainDeadline: NoTime, ClosedAt: NoTime, FinalFlushAt: NoTime, DrainDoneAt: NoTime,
-		Status: append(w.statusList(c.rec.Status), StatusChange{At: 0, Status: Connected}), Callbacks: emptied(c.rec.Callbacks)}
+	status, callbacks := w.statusList(c.rec.Status), emptied(c.rec.Callbacks)
+	*c.rec = ConnRecord{}
+	r := c.rec
+	r.Client = spec.Name
+	r.DrainCalledAt, r.DrainDeadline, r.ClosedAt, r.FinalFlushAt, r.DrainDoneAt = NoTime, NoTime, NoTime, NoTime, NoTime
+	r.Status, r.Callbacks = append(status, StatusChange{At: 0, Status: Connected}), callbacks
 	return c
+}
+
+// clear zeroes c but for what a Runner's next run reuses of it: its
+// callbacks, its links' (link.keep), its rare state's memory and the
+// memory of its lists, emptied. It zeroes c whole and writes what it keeps
+// back field by field, as newConn writes the rest: a composite literal
+// assigned to *c is built on the stack and copied with 16-byte loads of
+// the 8-byte stores just made there, which the store buffer cannot
+// forward, a store-forwarding stall each (78 such loads in newConn when
+// it did so).
+func (c *Conn) clear() {
+	subs, bySid, pongs, ach := c.subs.emptied(), emptied(c.bySid), emptied(c.pongs.items), emptied(c.ach)
+	flushFn, achFn, drainFn, finalFlushedFn := c.flushFn, c.achFn, c.drainFn, c.finalFlushedFn
+	flushWaits, drainWaits, drains, rare := c.flushWaits.made, c.drainWaits.made, c.drains.made, c.rare
+	upQueue, upArrive, upRecv, upLost := c.toServer.keep()
+	downQueue, downArrive, downRecv, downLost := c.fromServer.keep()
+	*c = Conn{}
+	c.subs.list, c.bySid, c.pongs.items, c.ach = subs.list, bySid, pongs, ach
+	c.flushFn, c.achFn, c.drainFn, c.finalFlushedFn = flushFn, achFn, drainFn, finalFlushedFn
+	c.flushWaits.made, c.drainWaits.made, c.drains.made, c.rare = flushWaits, drainWaits, drains, rare
+	c.toServer.restore(upQueue, upArrive, upRecv, upLost)
+	c.fromServer.restore(downQueue, downArrive, downRecv, downLost)
 }
 
 // connBinders make a new connection's callbacks, one kind each: its
@@ -733,6 +750,14 @@ func newCallSite(l *Ledger, source, verb, client, sub string) callSite {
 	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: l.Intern(client), sub: l.Intern(sub)}
 }
 
+// connSite is newCallSite for a call on connection c: the client's id is
+// c.nameID, which interning c's name gives (newConn interned it), without
+// the lookup, which with a thousand clients missed the ledger's recent
+// strings and hashed the name in the map (Scale/clients=1k).
+func connSite(l *Ledger, source, verb string, c *Conn, sub string) callSite {
+	return callSite{source: l.Intern(source), verb: l.Intern(verb), client: c.nameID, sub: l.Intern(sub)}
+}
+
 // callAt is call made at the call site cs. last, when not nil, is 1 + the
 // index in Result.calls of the record of the site's last call (0 before
 // its first), which a publish action keeps (pubSite): when that record is
@@ -891,7 +916,13 @@ func (w *World) actionCalls(i int) func() {
 	if ar.fn == nil { // a new action event
 		ar.fn = ar.fire
 	}
-	*ar = actionRun{w: w, i: i, count: max(count, 1), interval: interval, fn: ar.fn, onLoopFn: ar.onLoopFn, loop: w.actionLoop(a)}
+	// Zeroed and written field by field, not assigned a composite literal,
+	// which is built on the stack and copied (store-forwarding stalls: see
+	// Conn.clear).
+	fn, onLoopFn := ar.fn, ar.onLoopFn
+	*ar = actionRun{}
+	ar.w, ar.i, ar.count, ar.interval = w, i, max(count, 1), interval
+	ar.fn, ar.onLoopFn, ar.loop = fn, onLoopFn, w.actionLoop(a)
 	w.actionRuns = append(w.actionRuns, ar)
 	return ar.event()
 }
@@ -1025,7 +1056,7 @@ func (w *World) publishAction(c *Conn, i int, site *pubSite) {
 	}
 	err, id := c.publishMsg(&site.msg, true)
 	if !site.ready {
-		site.call, site.lastCall = newCallSite(w.ledger, w.actionSource(i), "publish", p.Client, ""), 0
+		site.call, site.lastCall = connSite(w.ledger, w.actionSource(i), "publish", c, ""), 0
 		site.ready = true
 	}
 	w.callAt(&site.call, now, err, id, &site.lastCall)
@@ -1070,6 +1101,7 @@ func (w *World) act(i int) {
 	case a.Drain != nil:
 		// DrainCall but for its closure, made only for a call that waits.
 		c := conn(a.Drain.Client)
+		call.conn = c
 		if err, waits := c.drainCall(); waits {
 			c.rarely().drainCallDone = w.newPendingCall(call, a.Drain.Client, "").returnedFn
 		} else {
@@ -1122,10 +1154,18 @@ type actCall struct {
 	w         *World
 	src, verb string
 	now       sim.Time
+	// conn is the client's connection, when the action has one and act
+	// set it: the call site takes the client's id from it (connSite).
+	conn *Conn
 }
 
 func (c actCall) rec(client, sub, err string, msg int) {
-	c.w.call(c.src, c.verb, client, sub, c.now, err, msg)
+	if c.conn == nil {
+		c.w.call(c.src, c.verb, client, sub, c.now, err, msg)
+		return
+	}
+	cs := connSite(c.w.ledger, c.src, c.verb, c.conn, sub)
+	c.w.callAt(&cs, c.now, err, msg, nil)
 }
 
 // pendingCall is an action's call that returns later (a request, a
@@ -1148,7 +1188,9 @@ func (w *World) newPendingCall(call actCall, client, sub string) *pendingCall {
 	if pc.returnedFn == nil {
 		pc.returnedFn, pc.returnedMsgFn = pc.returned, pc.returnedMsg
 	}
-	*pc = pendingCall{call: call, client: client, sub: sub, returnedFn: pc.returnedFn, returnedMsgFn: pc.returnedMsgFn}
+	// Written field by field: a composite literal assigned to *pc is built
+	// on the stack and copied (store-forwarding stalls: see Conn.clear).
+	pc.call, pc.client, pc.sub = call, client, sub
 	return pc
 }
 
