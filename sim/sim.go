@@ -290,10 +290,11 @@ func (s *Sim) RunUntil(until Time) Outcome {
 	for !s.halted {
 		x := s.first()
 		if x == nil {
-			x = s.advance()
-		}
-		if x == nil {
-			return s.outcome(Quiescent)
+			// Tested here, not again after the if: first's nil is the
+			// rare case, and a second test ran for every event.
+			if x = s.advance(); x == nil {
+				return s.outcome(Quiescent)
+			}
 		}
 		if x.at > stop {
 			if s.budget.MaxTime > 0 && x.at > s.budget.MaxTime {
