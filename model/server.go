@@ -828,18 +828,15 @@ func (sc *serverConn) append(f frame) {
 // connection's first frame takes a buffer from the run's pool (the one a
 // link read last, still in cache), not one of its own made at set-up.
 func (sc *serverConn) next() *frame {
-	out := sc.out
-	n := len(out)
-	if n == cap(out) {
-		if n == 0 {
-			out = sc.client.w.getFrames()
+	if len(sc.out) == cap(sc.out) {
+		if cap(sc.out) == 0 {
+			sc.out = sc.client.w.getFrames()
 		} else {
-			out = sc.client.growIn(out)
+			sc.out = sc.client.growIn(sc.out)
 		}
 	}
-	out = out[:n+1]
-	sc.out = out
-	return &out[n] // through the local: the bounds check is proved away
+	sc.out = sc.out[:len(sc.out)+1]
+	return &sc.out[len(sc.out)-1]
 }
 
 // pend counts f's bytes as pending on sc under a bandwidth: over

@@ -161,9 +161,7 @@ func (s *Sim) At(t Time, fn func()) Timer {
 			return x.timer()
 		}
 		if h > 0 && n > 0 && now[h+n/2].at > x.at {
-			// The pass stops at the middle entry, which is later than x.
-			// Bounded by it, an index just checked, the loop's indexes
-			// need no bounds checks of their own.
+			// The pass stops at the middle entry, later than x (bounds checked).
 			mid, k := h+n/2, h
 			for ; k < mid && now[k].at <= x.at; k++ {
 				now[k-1] = now[k]

@@ -290,8 +290,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 	for !s.halted {
 		x := s.first()
 		if x == nil {
-			// Tested here, not again after the if: first's nil is the
-			// rare case, and a second test ran for every event.
+			// The rare case: advance's nil is tested here only.
 			if x = s.advance(); x == nil {
 				return s.outcome(Quiescent)
 			}
