@@ -161,7 +161,7 @@ func (s *Sim) At(t Time, fn func()) Timer {
 			return x.timer()
 		}
 		if h > 0 && n > 0 && now[h+n/2].at > x.at {
-			// The pass stops at the middle entry, later than x (bounds checked).
+			// Bounded by the middle entry (later than x): no bounds checks.
 			mid, k := h+n/2, h
 			for ; k < mid && now[k].at <= x.at; k++ {
 				now[k-1] = now[k]
