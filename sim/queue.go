@@ -161,12 +161,12 @@ func (s *Sim) At(t Time, fn func()) Timer {
 			return x.timer()
 		}
 		if h > 0 && n > 0 && now[h+n/2].at > x.at {
-			// The pass stops at the middle entry, which is later than x.
-			j := h - 1
-			for ; now[j+1].at <= x.at; j++ {
-				now[j] = now[j+1]
+			// Bounded by the middle entry (later than x): no bounds checks.
+			mid, k := h+n/2, h
+			for ; k < mid && now[k].at <= x.at; k++ {
+				now[k-1] = now[k]
 			}
-			now[j] = x
+			now[k-1] = x
 			q.head = h - 1
 			return x.timer()
 		}

@@ -290,10 +290,10 @@ func (s *Sim) RunUntil(until Time) Outcome {
 	for !s.halted {
 		x := s.first()
 		if x == nil {
-			x = s.advance()
-		}
-		if x == nil {
-			return s.outcome(Quiescent)
+			// The rare case: advance's nil is tested here only.
+			if x = s.advance(); x == nil {
+				return s.outcome(Quiescent)
+			}
 		}
 		if x.at > stop {
 			if s.budget.MaxTime > 0 && x.at > s.budget.MaxTime {
