@@ -612,14 +612,15 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		s.cb = &s.serial
 	}
 	rec, fresh := w.rc.subRecs.takeFresh()
-	events := emptied(rec.StatusEvents)
 	if !fresh {
+		events := emptied(rec.StatusEvents) // its memory serves again
 		*rec = SubRecord{}
+		rec.StatusEvents = events
 	}
 	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = int32(len(w.res.Subs)), c.name, subject, mux, int(s.sid)
 	rec.SubscribedAt, rec.UnsubReturnedAt, rec.DrainCalledAt, rec.UnsubProcessedAt = w.sim.Now(), NoTime, NoTime, NoTime
 	rec.BarrierAt, rec.RemovedAt, rec.ClosedHandlerAt, rec.DrainDoneAt = NoTime, NoTime, NoTime, NoTime
-	rec.handed, rec.ledger, rec.StatusEvents = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), w.ledger, events
+	rec.handed, rec.ledger = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), w.ledger
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
