@@ -24,7 +24,7 @@ func TestRecyclerTakeFresh(t *testing.T) {
 	for range 2 {
 		take(true)
 	}
-	take(true) // none left: a new one
+	take(true)    // none left: a new one
 	rc.reserve(1) // a second reserve of the same run, nothing taken from it yet
 	x, fresh := rc.takeFresh()
 	if !fresh || *x != 0 {
