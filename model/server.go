@@ -186,8 +186,11 @@ type serverSub struct {
 	// deliver's and commit's tests for the rest. Set by processSub,
 	// cleared when the subscription gets a limit.
 	plain bool
-	rec   *SubRecord
-	seq   uint64 // its place in subscription order (sublist)
+	// wild: its subject has wildcards (isWild), set by sublist.add, so
+	// that remove and same need not scan the subject again.
+	wild bool
+	rec  *SubRecord
+	seq  uint64 // its place in subscription order (sublist)
 
 	// A remote entry (cluster.go) has a route and no conn: interest the
 	// route's peer announced, with a queue group's weight qw.
