@@ -91,18 +91,38 @@ type recyclers struct {
 // the array the last run listed its own in (list), which the next run
 // lists its own in: neither is reallocated from run to run. free holds at
 // most the most objects one run made.
-type recycler[T any] struct{ free, list []*T }
+//
+// fresh counts the objects at the end of free that reserve made and no
+// run has used: they are still zero, and takeFresh says so, so that the
+// caller need not zero them again (World.newSub, Server.processSub: a
+// plain Run's records are always new, and zeroing a thousand 248-byte
+// SubRecords went through the write barrier while the collector marked).
+type recycler[T any] struct {
+	free, list []*T
+	fresh      int
+}
 
 // take gives an object of an earlier run (or one reserve made), as it was
 // left, or a new zero one when none is left; the caller resets it.
 func (rc *recycler[T]) take() *T {
+	x, _ := rc.takeFresh()
+	return x
+}
+
+// takeFresh is take, and reports whether the object is new (zero): made
+// by reserve or now, never used by a run.
+func (rc *recycler[T]) takeFresh() (*T, bool) {
 	n := len(rc.free)
 	if n == 0 {
-		return new(T)
+		return new(T), true
 	}
 	x := rc.free[n-1]
 	rc.free = rc.free[:n-1]
-	return x
+	fresh := rc.fresh > 0
+	if fresh {
+		rc.fresh--
+	}
+	return x, fresh
 }
 
 // reserve makes sure that the next n takes allocate nothing: what the
@@ -119,6 +139,7 @@ func (rc *recycler[T]) reserve(n int) {
 	for i := range made {
 		rc.free = append(rc.free, &made[short-1-i]) // take pops from the end
 	}
+	rc.fresh += short
 }
 
 // emptyList gives a run the array to list the objects it makes in. It is
@@ -132,6 +153,7 @@ func (rc *recycler[T]) emptyList() []*T { return rc.list[:0] }
 // put hands a finished run's objects, listed in made, to the next run.
 func (rc *recycler[T]) put(made []*T) {
 	rc.free, rc.list = append(rc.free, made...), made
+	rc.fresh = 0 // those reserve made under made's are zeroed when taken
 }
 
 // arena holds the objects of one kind that a connection or subscription

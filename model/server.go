@@ -186,8 +186,11 @@ type serverSub struct {
 	// deliver's and commit's tests for the rest. Set by processSub,
 	// cleared when the subscription gets a limit.
 	plain bool
-	rec   *SubRecord
-	seq   uint64 // its place in subscription order (sublist)
+	// wild: its subject has wildcards (isWild), set by sublist.add, so
+	// that remove and same need not scan the subject again.
+	wild bool
+	rec  *SubRecord
+	seq  uint64 // its place in subscription order (sublist)
 
 	// A remote entry (cluster.go) has a route and no conn: interest the
 	// route's peer announced, with a queue group's weight qw.
@@ -352,10 +355,13 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	// The record is one of the Runner's previous run when there is one:
 	// nothing of an earlier run reaches it, since a Server and its
 	// sublist serve one run (newServer).
-	// Zeroed, then set, as newSub does a subscription: a literal is built
-	// on the stack and copied.
-	ss := s.w.rc.serverSubs.take()
-	*ss = serverSub{}
+	// Zeroed unless new (takeFresh), then set field by field, as newSub
+	// does a subscription: a literal would be built on the stack and
+	// copied.
+	ss, fresh := s.w.rc.serverSubs.takeFresh()
+	if !fresh {
+		*ss = serverSub{}
+	}
 	ss.conn, ss.sid, ss.subject, ss.queue, ss.rec = sc, f.sid, cs.subject, cs.queue, cs.rec
 	ss.plain = ss.queue == "" && !s.limited && !s.w.mut.Has(ForgetDelivery)
 	s.w.serverSubs = append(s.w.serverSubs, ss)

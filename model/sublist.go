@@ -102,7 +102,7 @@ func (l *sublist) exact(id Str) []*serverSub {
 func (l *sublist) add(ss *serverSub) {
 	ss.seq = l.seq
 	l.seq++
-	if isWild(ss.subject) {
+	if ss.wild = isWild(ss.subject); ss.wild {
 		l.wild = append(l.wild, ss)
 		l.changed()
 		return
@@ -133,7 +133,7 @@ func (l *sublist) changed() {
 // remove takes ss out of the index; removing one that is not in it does
 // nothing.
 func (l *sublist) remove(ss *serverSub) {
-	if isWild(ss.subject) {
+	if ss.wild {
 		l.wild = without(l.wild, ss)
 	} else if list := l.exact(ss.subjectID); len(list) > 0 {
 		if list = without(list, ss); len(list) == 0 {
@@ -145,8 +145,13 @@ func (l *sublist) remove(ss *serverSub) {
 }
 
 // without returns list without ss, in a new array when ss was in it, so
-// that snapshots of list stay as they were.
+// that snapshots of list stay as they were; nil when ss was all of it,
+// the usual case of a subject of its own (a drain of a thousand such
+// subscriptions made and filled an empty array for each).
 func without(list []*serverSub, ss *serverSub) []*serverSub {
+	if len(list) == 1 && list[0] == ss {
+		return nil
+	}
 	for i, x := range list {
 		if x == ss {
 			out := make([]*serverSub, 0, len(list)-1)
@@ -159,7 +164,7 @@ func without(list []*serverSub, ss *serverSub) []*serverSub {
 // same returns the subscriptions with exactly ss's subject pattern (and
 // maybe others), in subscription order, as a snapshot.
 func (l *sublist) same(ss *serverSub) []*serverSub {
-	if isWild(ss.subject) {
+	if ss.wild {
 		return l.wild
 	}
 	return l.exact(ss.subjectID)

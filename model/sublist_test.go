@@ -170,3 +170,20 @@ func TestServerConnRemoveKeepsOpenSubsInOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestWithoutOneElement checks without on a one-element list, which it
+// answers without a scan: nil when the element is ss, the list itself
+// otherwise. Catches the short cut dropping a list's one subscription
+// when another is removed.
+func TestWithoutOneElement(t *testing.T) {
+	a, b := &serverSub{sid: 1}, &serverSub{sid: 2}
+	if got := without([]*serverSub{a}, a); got != nil {
+		t.Errorf("without([a], a) = %v, want nil", got)
+	}
+	if got := without([]*serverSub{a}, b); len(got) != 1 || got[0] != a {
+		t.Errorf("without([a], b) = %v, want [a]", got)
+	}
+	if got := without([]*serverSub{a, b}, a); len(got) != 1 || got[0] != b {
+		t.Errorf("without([a b], a) = %v, want [b]", got)
+	}
+}

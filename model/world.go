@@ -601,14 +601,18 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// (subKept). It is zeroed but for them, its live array and its
 	// handler-time sampler (kept or made below), then set: a literal with
 	// every field is built on the stack and copied, which wrote its 500
-	// bytes twice (130 instructions a subscription).
-	s := w.rc.subs.take()
+	// bytes twice (130 instructions a subscription). A new one is zero
+	// already (reserve's array): zeroing it again wrote its pointer slots
+	// through the write barrier while the collector marked.
+	s, fresh := w.rc.subs.takeFresh()
 	if s.subKept == nil { // a new subscription
 		s.subKept = &subKept{topFn: s.top}
 	}
-	live, handlerTime := emptied(s.live), s.handlerTime // their memory serves again
-	*s = Sub{subKept: s.subKept, live: live}
-	s.handlerTime = handlerTime
+	if !fresh {
+		live, handlerTime := emptied(s.live), s.handlerTime // their memory serves again
+		*s = Sub{subKept: s.subKept, live: live}
+		s.handlerTime = handlerTime
+	}
 	s.c, s.spec, s.sid, s.subject, s.mux = c, spec, c.nextSid, subject, mux
 	s.inSubs, s.waiting, s.curLen = true, true, -1
 	s.statusListening = spec != nil && spec.StatusEvents
@@ -624,13 +628,16 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		s.serial.bind(s)
 		s.cb = &s.serial
 	}
-	rec := w.rc.subRecs.take()
-	events := emptied(rec.StatusEvents)
-	*rec = SubRecord{}
+	rec, fresh := w.rc.subRecs.takeFresh()
+	if !fresh {
+		events := emptied(rec.StatusEvents) // its memory serves again
+		*rec = SubRecord{}
+		rec.StatusEvents = events
+	}
 	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = int32(len(w.res.Subs)), c.name, subject, mux, int(s.sid)
 	rec.SubscribedAt, rec.UnsubReturnedAt, rec.DrainCalledAt, rec.UnsubProcessedAt = w.sim.Now(), NoTime, NoTime, NoTime
 	rec.BarrierAt, rec.RemovedAt, rec.ClosedHandlerAt, rec.DrainDoneAt = NoTime, NoTime, NoTime, NoTime
-	rec.handed, rec.ledger, rec.StatusEvents = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), w.ledger, events
+	rec.handed, rec.ledger = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), w.ledger
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
