@@ -41,11 +41,10 @@ func TestConnLinksStartLines(t *testing.T) {
 // own, is at most 192 bytes, the allocator's size class of three whole
 // cache lines (its objects start lines), so that newSub touches 3 lines
 // of it, not the 4 of the 256-byte class or the 5 or 6 a 288-byte object
-// spans (Scale/clients=1k, docs/performance-history.md, h20clients, and
-// docs/perf-notes/h21clients.md). Catches a field added to subKept, the
-// NextMsg state (subNext) put back in it (248 bytes), or a callback (its
-// serial) whose small fields are interleaved with its words again (72
-// bytes).
+// spans (Scale/clients=1k; docs/performance-history.md, h20clients and
+// h21clients). Catches a field added to subKept, the NextMsg state
+// (subNext) put back in it (248 bytes), or a callback (its serial) whose
+// small fields are interleaved with its words again (72 bytes).
 func TestSubKeptFitsALineClass(t *testing.T) {
 	if size := unsafe.Sizeof(subKept{}); size > 3*lineSize {
 		t.Errorf("subKept is %d bytes (callback %d), want at most %d", size, unsafe.Sizeof(callback{}), 3*lineSize)
@@ -54,10 +53,10 @@ func TestSubKeptFitsALineClass(t *testing.T) {
 
 // TestClientStateLines: a Conn is at most 13 cache lines, a Sub at most 7
 // and a serverConn at most 2, the sizes h21clients brought them to
-// (Scale/clients=1k, docs/perf-notes/h21clients.md): set-up writes every
-// line of each, and a thousand clients' lines are more than L2 holds, so
-// each line more is a miss more a client, and a fuller L2 for every
-// event. Catches a request or rare drain field moved back from connRare
+// (Scale/clients=1k; docs/performance-history.md, h21clients): set-up
+// writes every line of each, and a thousand clients' lines are more
+// than L2 holds, so each line more is a miss more a client, and a fuller
+// L2 for every event. Catches a request or rare drain field moved back from connRare
 // into Conn (15 lines), a Sub flag given a word of its own again, as
 // exited was after running (456 bytes, 8 lines), and a bandwidth field
 // moved back from limitedOut into serverConn (3 lines).

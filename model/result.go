@@ -123,16 +123,8 @@ type Handled struct {
 // with its position in the list.
 func (s *SubRecord) Handled() iter.Seq2[int, Handled] {
 	return func(yield func(int, Handled) bool) {
-		if s.ledger == nil {
-			for i, h := range s.handMade() {
-				if !yield(i, h) {
-					return
-				}
-			}
-			return
-		}
-		for i, h := range s.handed {
-			if !yield(i, s.ledger.handled(h)) {
+		for i := range s.NumHandled() {
+			if !yield(i, s.HandledAt(i)) {
 				return
 			}
 		}

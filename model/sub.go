@@ -26,10 +26,11 @@ type Sub struct {
 	ch bool
 	// ordinary: an asynchronous serial subscription, not the response
 	// mux, whose callbacks do not hold the connection's loop (holdsLoop),
-	// in an untraced run without the DuplicateDelivery mutation: the kind the read loop (processMsg)
-	// and the executor (startCallback, finish) take without testing for
-	// the others. Fixed by newSub. Triggers, set up after the
-	// subscriptions, are tested where they matter (World.observed).
+	// in an untraced run without the DuplicateDelivery mutation: the kind
+	// the read loop (processMsg) and the executor (startCallback, finish)
+	// take without testing for the others. Fixed by newSub. Triggers, set
+	// up after the subscriptions, are tested where they matter
+	// (World.observed).
 	ordinary bool
 	sid      int32 // beside the flags, in what was their padding
 	chanLen  int
@@ -311,7 +312,7 @@ func (s *Sub) endQueue() {
 // An open ordinary subscription (Sub.ordinary) takes the message in the
 // steps processAny takes for it, without processAny's tests of the other
 // kinds: a read loop runs this for every MSG, and those tests were 2 % of
-// the standard scenario's instructions (docs/perf-notes/h21std.md).
+// the standard scenario's instructions (docs/performance-history.md, h21std).
 func (c *Conn) processMsg(f *frame) {
 	msg := queued{d: f.ref, msg: f.msg, at: c.now(), size: f.pending(c.w)}
 	s := c.lookup(f.sid)
