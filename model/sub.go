@@ -433,7 +433,7 @@ func (s *Sub) dropSlow(q queued) {
 	c, w := s.c, s.c.w
 	w.ledger.arriveDropped(q, DropSlowConsumer, s.draining || c.isDraining())
 	if w.tr != nil {
-		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(q.msg)), sim.Str("reason", DropSlowConsumer.String()))
+		w.trace(s.c.name, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(q.msg)), sim.Str("reason", DropSlowConsumer.String()))
 	}
 	if !s.sc {
 		s.sc = true
@@ -621,7 +621,7 @@ func (s *Sub) exit(d int32) {
 	s.rec.ClosedHandlerAt = s.c.now()
 	s.rec.ClosedHandlerCalls++
 	if s.c.w.tr != nil {
-		s.c.w.trace(s.rec.Client, "sub.closed_handler", sim.Str("sub", s.rec.ID))
+		s.c.w.trace(s.c.name, "sub.closed_handler", sim.Str("sub", s.rec.ID))
 	}
 }
 
@@ -632,7 +632,7 @@ func (s *Sub) connClose() {
 	s.connClosed = true
 	s.inSubs = false
 	if s.rec.RemovedAt == NoTime {
-		s.rec.RemovedAt, s.rec.RemovedBy = s.c.now(), "close"
+		s.recordRemoval("close")
 	}
 	if s.sync {
 		s.releaseSync(DropConnClosed)
@@ -643,6 +643,12 @@ func (s *Sub) connClose() {
 		s.scheduled = true
 		s.c.w.sim.At(s.c.now(), s.topFn)
 	}
+}
+
+// recordRemoval records in s's record that the client removed it now, and
+// why (SubRecord.RemovedBy).
+func (s *Sub) recordRemoval(by string) {
+	s.rec.RemovedAt, s.rec.RemovedBy = s.c.now(), s.c.w.ledger.Intern(by)
 }
 
 // removeSub deletes s from nc.subs and marks it closed (nats.go removeSub).
@@ -664,7 +670,7 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	if by == "drain" && !s.subDrain && c.w.profile.SubsRemovedAtClose {
 		c.drainedSubs = append(c.drainedSubs, s) // removed at the close
 	} else {
-		s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
+		s.recordRemoval(by)
 	}
 	if c.w.tr != nil {
 		c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
@@ -843,7 +849,7 @@ func (s *Sub) hand(d int32) {
 	dl.StartedAt, dl.EndedAt = w.sim.Now(), w.sim.Now()
 	w.ledger.setFate(dl, DlvTaken)
 	s.rec.handed = append(s.rec.handed, d)
-	w.trace(s.rec.Client, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+	w.trace(s.c.name, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 }
 
 // take returns handed message q from NextMsg: the pending count falls and
@@ -965,10 +971,11 @@ func (s *Sub) subDrainDone(drained bool) {
 	if !p.SubDrainResult || s.rec.DrainDoneAt != NoTime {
 		return
 	}
-	s.rec.DrainDoneAt, s.rec.DrainResult = s.c.now(), OK
+	result := OK
 	if !drained && !(p.SubDrainResultAfterCleanup && !s.ownDispatcher()) {
-		s.rec.DrainResult = ErrDrainTimeout
+		result = ErrDrainTimeout
 	}
+	s.rec.DrainDoneAt, s.rec.DrainResult = s.c.now(), s.c.w.ledger.Intern(result)
 }
 
 // ownDispatcher reports whether s is an async subscription with a

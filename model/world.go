@@ -634,14 +634,14 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		*rec = SubRecord{}
 		rec.StatusEvents = events
 	}
-	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = int32(len(w.res.Subs)), c.name, subject, mux, int(s.sid)
+	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = int32(len(w.res.Subs)), c.nameID, w.ledger.Intern(subject), mux, int(s.sid)
 	rec.SubscribedAt, rec.UnsubReturnedAt, rec.DrainCalledAt, rec.UnsubProcessedAt = w.sim.Now(), NoTime, NoTime, NoTime
 	rec.BarrierAt, rec.RemovedAt, rec.ClosedHandlerAt, rec.DrainDoneAt = NoTime, NoTime, NoTime, NoTime
 	rec.handed, rec.ledger = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), w.ledger
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
-		rec.ID, rec.Queue, rec.Type = spec.ID, spec.Queue, spec.Type
+		rec.ID, rec.Queue, rec.Type = spec.ID, w.ledger.Intern(spec.Queue), spec.Type
 		s.queue, s.sync, s.ch = spec.Queue, spec.Type != scenario.Async, spec.Type == scenario.Chan
 		s.chanLen = w.profile.SyncChanLen
 		if s.ch {
