@@ -103,13 +103,6 @@ type Sub struct {
 	// barrierWait is the PONG waiter of the subscription drain's barrier.
 	barrierWait *flushWait
 
-	// handlerTime draws the handler's service time from handlerRn (a draw
-	// per message). newSub keeps it from the Runner's previous run when
-	// that run's distribution and PCG (subKept's handlerDist and
-	// handlerPCG) are this one's, and makes it otherwise; the response mux
-	// never draws from it.
-	handlerTime sim.Sampler
-
 	// A drain of this subscription alone (not of its connection):
 	// subDrain (above) is set by Drain; its timeout and deadline
 	// (SubDrainResult), and the waiting drain call (DrainCallFlushes).
@@ -142,15 +135,19 @@ type subKept struct {
 	// allocation per subscription fewer. newSub resets it but for its
 	// service function, which bind keeps.
 	serial callback
-	// handlerDist and handlerPCG are what Sub.handlerTime was made for
-	// (drawn from handlerPCG), which newSub keeps when the next run's are
+	// handlerTime draws the handler's service time from handlerRn (a draw
+	// per message); handlerDist and handlerPCG are what it was made for
+	// (drawn from handlerPCG). newSub keeps it when the next run's are
 	// the same (a Runner's next run mostly has the same distribution, and
 	// ownHandlerRn, re-seeded, is the source): making one resolves the
 	// distribution, 140 instructions a subscription. Only a *sim.PCG
 	// source is compared: another Chooser's type may not be comparable.
-	// The sampler itself stays in the Sub, whose lines newSub writes
-	// anyway: a copy here (104 bytes) was one more line a subscription to
-	// read at set-up, cold with a thousand clients (Scale/clients=1k).
+	// The response mux never draws from it, nil until the subscription
+	// first serves another. It is kept here, not in the Sub, whose reset
+	// (newSub) zeroed its 104 bytes, pointer slots and all, to write them
+	// back (a third of Scale/subs=1k's newSub), and behind a pointer, so
+	// that subKept stays three lines (TestSubKeptFitsALineClass).
+	handlerTime *sim.Sampler
 	handlerDist sim.Dist
 	handlerPCG  *sim.PCG
 	// pollFn is the drain poll (Sub.poll), made when the subscription
