@@ -64,7 +64,8 @@ type Result struct {
 // set-up wrote (through the write barrier while the collector marked)
 // and the collector scanned, where a Str is 4 bytes and no pointer. ID
 // stays a string: the scenario's own, which no run interns otherwise, so
-// interning it would add a map insert per subscription.
+// interning it would add a map insert per subscription. A record is 192
+// bytes, three cache lines (TestSubRecordLines).
 type SubRecord struct {
 	ID      string // scenario id; "<client>.respmux" for the response mux
 	Client  Str
@@ -95,6 +96,7 @@ type SubRecord struct {
 	// (profiles with SubDrainResult), NoTime if it never did; DrainResult is
 	// what it signalled: "ok" or ErrDrainTimeout.
 	DrainDoneAt sim.Time
+	// RemovedBy and DrainResult (above) share a word, after the times.
 	RemovedBy   Str
 	DrainResult Str
 	// ClosedHandlerCalls counts the closed handler's runs: once for an

@@ -234,9 +234,10 @@ func firstStatus(c *model.ConnRecord, st model.Status, from sim.Time) sim.Time {
 	return model.NoTime
 }
 
-// inSubsAtConnDrain reports whether s was still subscribed when its
-// connection's drain started. A subscription unsubscribed at that very
-// instant is counted as gone: the order of the two calls is not recorded.
+// inSubsAtConnDrain reports whether s, a record of r, was still
+// subscribed when its connection's drain started. A subscription
+// unsubscribed at that very instant is counted as gone: the order of the
+// two calls is not recorded.
 func inSubsAtConnDrain(r *model.Result, s *model.SubRecord, c *model.ConnRecord) bool {
 	if c == nil || c.DrainCalledAt == model.NoTime || s.SubscribedAt > c.DrainCalledAt {
 		return false
@@ -247,8 +248,8 @@ func inSubsAtConnDrain(r *model.Result, s *model.SubRecord, c *model.ConnRecord)
 	return s.RemovedAt == c.DrainCalledAt && r.Str(s.RemovedBy) != "unsubscribe"
 }
 
-// drainStart is when s started draining (its own Drain, or its
-// connection's while it was subscribed), or NoTime.
+// drainStart is when s, a record of r, started draining (its own Drain,
+// or its connection's while it was subscribed), or NoTime.
 func drainStart(r *model.Result, s *model.SubRecord, c *model.ConnRecord) sim.Time {
 	start := s.DrainCalledAt
 	if inSubsAtConnDrain(r, s, c) && (start == model.NoTime || c.DrainCalledAt < start) {
