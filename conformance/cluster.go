@@ -178,7 +178,7 @@ func TallyModel(res *model.Result) Tally {
 			h[i] = keys[x.Msg-1]
 		}
 		handled = append(handled, h)
-		queue = append(queue, s.Queue)
+		queue = append(queue, res.Str(s.Queue))
 	}
 	return TallyKeys(published, handled, queue)
 }

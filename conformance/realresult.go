@@ -123,7 +123,7 @@ func RealResult(sc *scenario.Scenario, p *model.Profile, o *model.Outcome, until
 		res.Conns = append(res.Conns, c)
 	}
 	for _, so := range o.Subscriptions {
-		s, err := subRecord(sc, so, ids)
+		s, err := subRecord(sc, so, ids, ledger)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.Name, err)
 		}
@@ -206,19 +206,19 @@ func connRecord(co model.ConnOutcome) (*model.ConnRecord, error) {
 }
 
 // subRecord rebuilds a subscription's record from its outcome, with the
-// message IDs renumbered by ids.
-func subRecord(sc *scenario.Scenario, so model.SubOutcome, ids map[int]int) (*model.SubRecord, error) {
+// message IDs renumbered by ids and its strings interned in ledger.
+func subRecord(sc *scenario.Scenario, so model.SubOutcome, ids map[int]int, ledger *model.Ledger) (*model.SubRecord, error) {
 	typ := scenario.Async // a response mux
 	if i := slices.IndexFunc(sc.Subs, func(s scenario.Subscription) bool { return s.ID == so.ID }); i >= 0 {
 		typ = sc.Subs[i].Type
 	} else if !so.Mux {
 		return nil, fmt.Errorf("subscription %q of the outcome is not in the scenario", so.ID)
 	}
-	s := &model.SubRecord{ID: so.ID, Client: so.Client, Subject: so.Subject, Queue: so.Queue, Type: typ,
+	s := &model.SubRecord{ID: so.ID, Client: ledger.Intern(so.Client), Subject: ledger.Intern(so.Subject), Queue: ledger.Intern(so.Queue), Type: typ,
 		Mux: so.Mux, Sid: so.Sid, SubscribedAt: sim.Time(so.SubscribedNS),
 		UnsubReturnedAt: at(so.UnsubscribedNS), DrainCalledAt: at(so.DrainCalledNS), UnsubProcessedAt: at(so.UnsubProcessedNS),
-		BarrierAt: at(so.BarrierNS), RemovedAt: at(so.RemovedNS), RemovedBy: so.RemovedBy,
-		ClosedHandlerAt: at(so.ClosedHandlerNS), DrainDoneAt: at(so.DrainDoneNS), DrainResult: so.DrainResult}
+		BarrierAt: at(so.BarrierNS), RemovedAt: at(so.RemovedNS), RemovedBy: ledger.Intern(so.RemovedBy),
+		ClosedHandlerAt: at(so.ClosedHandlerNS), DrainDoneAt: at(so.DrainDoneNS), DrainResult: ledger.Intern(so.DrainResult)}
 	var handled []model.Handled
 	for _, d := range so.Delivered {
 		handled = append(handled, model.Handled{Msg: ids[d.Msg], Delivery: -1, Start: sim.Time(d.StartNS), End: at(d.EndNS)})

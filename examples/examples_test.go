@@ -61,7 +61,7 @@ func TestConnDrainSlowHandler(t *testing.T) {
 	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(conn), "clean close: no async error")
 	require.Empty(t, conn.LastError)
 	require.False(t, conn.DrainTimedOut)
-	require.Equal(t, "drain", sub.RemovedBy)
+	require.Equal(t, "drain", res.Str(sub.RemovedBy))
 	// The closed callback runs after the handler returned.
 	require.Greater(t, int64(conn.ClosedAt), int64(sub.HandledAt(0).End))
 }
@@ -79,7 +79,7 @@ func TestConnDrainTimeout(t *testing.T) {
 	// The handler was still running when the connection closed.
 	require.Equal(t, 1, sub.NumHandled())
 	require.Less(t, int64(conn.ClosedAt), int64(sub.HandledAt(0).End))
-	require.Equal(t, "close", sub.RemovedBy)
+	require.Equal(t, "close", res.Str(sub.RemovedBy))
 }
 
 func TestSubDrain(t *testing.T) {
@@ -88,7 +88,7 @@ func TestSubDrain(t *testing.T) {
 	require.Equal(t, []int{1, 2}, handledIDs(sub), "both messages published before the drain are handled")
 	third := res.Ledger.Message(3)
 	require.Equal(t, model.MsgNoInterest, third.Fate, "the message published after the drain is never received")
-	require.Equal(t, "drain", sub.RemovedBy)
+	require.Equal(t, "drain", res.Str(sub.RemovedBy))
 	require.GreaterOrEqual(t, int64(sub.RemovedAt), int64(sub.HandledAt(1).End))
 	// The connection itself was not drained.
 	require.Equal(t, []string{"CONNECTED"}, statuses(res.Conn("app")))

@@ -46,7 +46,7 @@ actions:
 	s, c := res.Subs[0], res.Conns[0]
 	require.Equal(t, ms(12), s.BarrierAt)
 	require.Equal(t, ms(12), s.RemovedAt)
-	require.Equal(t, "drain", s.RemovedBy)
+	require.Equal(t, "drain", res.Str(s.RemovedBy))
 	require.Equal(t, ms(12), s.ClosedHandlerAt)
 	require.Equal(t, ms(20), statusAt(c, model.DrainingPubs))
 	require.Equal(t, ms(22), c.ClosedAt)
@@ -87,7 +87,7 @@ actions:
 	require.Equal(t, []string{"dropped:run_ended", "dropped:run_ended"}, reasons["m"]) // the server stops at the max
 	require.Equal(t, []string{"async_error(ErrSlowConsumer)@2.000ms", "disconnected@22.000ms", "closed@22.000ms"}, connCallbacks(res.Conns[0]))
 	require.Equal(t, ms(2), m.RemovedAt)
-	require.Equal(t, "max", m.RemovedBy)
+	require.Equal(t, "max", res.Str(m.RemovedBy))
 	require.Equal(t, ms(12), c.RemovedAt)
 	require.Equal(t, ms(22), res.Conns[0].ClosedAt)
 }

@@ -721,7 +721,7 @@ func (c *Conn) close(doCBs bool) {
 	}
 	for _, s := range c.drainedSubs {
 		if s.rec.RemovedAt == NoTime {
-			s.rec.RemovedAt, s.rec.RemovedBy = c.now(), "drain"
+			s.recordRemoval("drain")
 		}
 	}
 	c.drainedSubs = nil

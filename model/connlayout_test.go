@@ -1,6 +1,7 @@
 package model
 
 import (
+	"reflect"
 	"testing"
 	"unsafe"
 )
@@ -69,5 +70,32 @@ func TestClientStateLines(t *testing.T) {
 	}
 	if size := unsafe.Sizeof(serverConn{}); size > 2*lineSize {
 		t.Errorf("serverConn is %d bytes, want at most %d (2 lines)", size, 2*lineSize)
+	}
+}
+
+// TestSubRecordLines: a SubRecord is at most 192 bytes, three cache
+// lines, with no more pointer words than its ID, its status events, its
+// handed list, its ledger and a hand-made record's list (5): a plain Run
+// allocates a thousand subscriptions' records anew every run, clears
+// them, and writes their pointer slots through the write barrier while
+// the collector marks (Scale/subs=1k; docs/perf-notes/h23subs.md).
+// Catches a string field added beside the Strs (208 bytes, 6 pointer
+// words: tried) and a field that pads the record past three lines.
+func TestSubRecordLines(t *testing.T) {
+	if size := unsafe.Sizeof(SubRecord{}); size > 3*lineSize {
+		t.Errorf("SubRecord is %d bytes, want at most %d (3 lines)", size, 3*lineSize)
+	}
+	typ := reflect.TypeFor[SubRecord]()
+	words := 0
+	for f := range typ.Fields() {
+		switch f.Type.Kind() {
+		case reflect.String, reflect.Pointer:
+			words++
+		case reflect.Slice:
+			words++ // its array; the length and capacity are no pointers
+		}
+	}
+	if words > 5 {
+		t.Errorf("SubRecord holds %d pointer words, want at most 5 (ID, StatusEvents, handed, ledger, byHand)", words)
 	}
 }

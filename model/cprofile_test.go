@@ -153,7 +153,7 @@ actions:
 	require.Equal(t, []string{"next_msg=" + model.ErrTimeout}, results(res, "actions[1]"))
 	require.True(t, res.Conn("app").DrainTimedOut)
 	require.Equal(t, ms(312), statusAt(res.Conn("app"), model.Closed))
-	require.Equal(t, "close", res.Sub("q").RemovedBy)
+	require.Equal(t, "close", res.Str(res.Sub("q").RemovedBy))
 	res = runYAML(t, "profile: c\n"+zero)
 	require.Equal(t, ms(310), statusAt(res.Conn("app"), model.Closed))
 

@@ -521,7 +521,7 @@ func (c *Conn) drainClose() {
 	if r := c.rare; r != nil {
 		for _, s := range r.drainFollowers {
 			if w.profile.SubDrainResult && s.rec.DrainDoneAt == NoTime {
-				s.rec.DrainDoneAt, s.rec.DrainResult = c.now(), c.rec.DrainResult
+				s.rec.DrainDoneAt, s.rec.DrainResult = c.now(), w.ledger.Intern(c.rec.DrainResult)
 			}
 		}
 	}

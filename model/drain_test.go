@@ -119,7 +119,7 @@ actions:
 	require.Equal(t, ms(302), s.HandledAt(2).End)
 	// Polls at 7, 107, 207, 307ms: the first with nothing pending is 307ms.
 	require.Equal(t, ms(307), s.RemovedAt)
-	require.Equal(t, "drain", s.RemovedBy)
+	require.Equal(t, "drain", res.Str(s.RemovedBy))
 	require.Equal(t, s.RemovedAt, s.ClosedHandlerAt)
 }
 

@@ -98,7 +98,7 @@ actions:
 	s := res.Subs[0]
 	require.Equal(t, 4, s.NumHandled())
 	require.Equal(t, ms(42), s.RemovedAt)
-	require.Equal(t, "max", s.RemovedBy)
+	require.Equal(t, "max", res.Str(s.RemovedBy))
 	dropped := 0
 	for _, d := range res.Ledger.Deliveries {
 		if d.Fate == model.DlvDropped {

@@ -170,7 +170,7 @@ func (cb *callback) observe(ev scenario.Event, kind string, msg int) {
 	s := cb.s
 	w := s.c.w
 	if w.tr != nil {
-		w.trace(s.rec.Client, kind, sim.Str("sub", s.rec.ID), sim.Int("msg", int64(msg)))
+		w.trace(s.c.name, kind, sim.Str("sub", s.rec.ID), sim.Int("msg", int64(msg)))
 	}
 	if w.trig != nil {
 		w.trig.callback(ev, s, cb.n, msg)
@@ -264,7 +264,7 @@ func (s *Sub) cancelCallbacks() {
 		dl := &w.ledger.Deliveries[cb.d]
 		w.ledger.setFate(dl, DlvPending)
 		w.ledger.drop(cb.d, w.sim.Now(), DropCancelled, true)
-		w.trace(s.rec.Client, "callback.cancelled", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+		w.trace(s.c.name, "callback.cancelled", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 		if !s.concurrent() {
 			// The executor is idle again, so the close wakes it to drop
 			// the rest of the queue and exit.

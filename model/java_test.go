@@ -91,7 +91,7 @@ actions:
 	require.Equal(t, ms(202), s.HandledAt(1).End)
 	// SubsRemovedAtClose: drained at 202 ms, still active until the close.
 	require.Equal(t, ms(1010), s.RemovedAt)
-	require.Equal(t, "drain", s.RemovedBy)
+	require.Equal(t, "drain", res.Str(s.RemovedBy))
 }
 
 func TestJavaDrainWhileDisconnectedThrowsAtTimeout(t *testing.T) {
@@ -162,7 +162,7 @@ actions:
 	s := res.Sub("s")
 	require.Equal(t, ms(112), s.RemovedAt)
 	require.Equal(t, ms(112), s.DrainDoneAt)
-	require.Equal(t, model.OK, s.DrainResult)
+	require.Equal(t, model.OK, res.Str(s.DrainResult))
 	o := res.Outcome()
 	require.Len(t, o.Subscriptions[0].Dropped, 3)
 	require.Equal(t, ms(112), sim.Time(*o.Subscriptions[0].DrainDoneNS))
@@ -183,7 +183,7 @@ actions:
 `)
 	res, err := model.Run(sc, model.Config{Profile: &p})
 	require.NoError(t, err)
-	require.Equal(t, model.ErrDrainTimeout, res.Sub("s").DrainResult)
+	require.Equal(t, model.ErrDrainTimeout, res.Str(res.Sub("s").DrainResult))
 }
 
 func TestJavaDispatcherDrainWaitsForItsCallbacks(t *testing.T) {
@@ -204,7 +204,7 @@ actions:
 	s := res.Sub("s")
 	require.Equal(t, 3, s.NumHandled())
 	require.Equal(t, ms(62), s.DrainDoneAt)
-	require.Equal(t, model.OK, s.DrainResult)
+	require.Equal(t, model.OK, res.Str(s.DrainResult))
 }
 
 func TestJavaSharedDispatcherSubDrainDropsItsMessages(t *testing.T) {
@@ -227,7 +227,7 @@ actions:
 `)
 	a := res.Sub("a")
 	require.Equal(t, ms(12), a.DrainDoneAt)
-	require.Equal(t, model.OK, a.DrainResult)
+	require.Equal(t, model.OK, res.Str(a.DrainResult))
 	require.Equal(t, 1, a.NumHandled())
 	require.Equal(t, ms(52), a.HandledAt(0).End)
 	o := res.Outcome()
@@ -285,7 +285,7 @@ actions:
 	require.Less(t, app.DrainDoneAt, other.DrainDoneAt, "the test wants app's drain to end first")
 	s, o := res.Sub("s"), res.Sub("o")
 	require.Equal(t, app.DrainDoneAt, s.DrainDoneAt)
-	require.Equal(t, app.DrainResult, s.DrainResult)
+	require.Equal(t, app.DrainResult, res.Str(s.DrainResult))
 	require.Equal(t, other.DrainDoneAt, o.DrainDoneAt)
 }
 
@@ -304,7 +304,7 @@ func TestJavaQueueMemberSubDrainTimeout(t *testing.T) {
 	require.Equal(t, ms(12), callAt(t, res, "actions[1]").ReturnedAt)
 	m1 := res.Sub("m1")
 	require.Equal(t, ms(112), m1.RemovedAt)
-	require.Equal(t, model.OK, m1.DrainResult)
+	require.Equal(t, model.OK, res.Str(m1.DrainResult))
 	o := res.Outcome()
 	require.Len(t, o.Subscriptions[0].Dropped, 1)
 	require.Zero(t, res.Sub("m2").NumHandled())

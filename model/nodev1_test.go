@@ -36,7 +36,7 @@ actions:
 	require.Empty(t, callbackKinds(app), "neither disconnected nor closed")
 	require.Equal(t, model.OK, app.DrainResult)
 	require.Equal(t, ms(12), app.DrainDoneAt)
-	require.Equal(t, "close", res.Sub("s").RemovedBy)
+	require.Equal(t, "close", res.Str(res.Sub("s").RemovedBy))
 }
 
 // CloseInDrainWithoutSubs: nothing to drain, no final flush: the drain

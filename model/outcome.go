@@ -353,12 +353,12 @@ func (r *Result) OutcomeInto(o *Outcome) {
 	}
 	subs = slices.Grow(subs, len(r.Subs))[:len(r.Subs)] // every element is assigned below
 	for i, s := range r.Subs {
-		so := SubOutcome{ID: s.ID, Client: s.Client, Subject: s.Subject, Queue: s.Queue, Type: s.Type.String(),
+		so := SubOutcome{ID: s.ID, Client: r.Str(s.Client), Subject: r.Str(s.Subject), Queue: r.Str(s.Queue), Type: s.Type.String(),
 			Mux: s.Mux, Sid: s.Sid, SubscribedNS: int64(s.SubscribedAt),
 			UnsubscribedNS: nsPtr(s.UnsubReturnedAt), DrainCalledNS: nsPtr(s.DrainCalledAt),
 			UnsubProcessedNS: nsPtr(s.UnsubProcessedAt), BarrierNS: nsPtr(s.BarrierAt),
-			RemovedNS: nsPtr(s.RemovedAt), RemovedBy: s.RemovedBy, ClosedHandlerNS: nsPtr(s.ClosedHandlerAt),
-			DrainDoneNS: nsPtr(s.DrainDoneAt), DrainResult: s.DrainResult,
+			RemovedNS: nsPtr(s.RemovedAt), RemovedBy: r.Str(s.RemovedBy), ClosedHandlerNS: nsPtr(s.ClosedHandlerAt),
+			DrainDoneNS: nsPtr(s.DrainDoneAt), DrainResult: r.Str(s.DrainResult),
 			Delivered: []DeliveredOut{}, Dropped: []DroppedOutcome{}}
 		if s.ClosedHandlerCalls > 1 {
 			so.ClosedHandlerCalls = s.ClosedHandlerCalls

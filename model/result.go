@@ -57,15 +57,23 @@ type Result struct {
 	indexesSubs bool
 }
 
-// SubRecord is the life of one client subscription.
+// SubRecord is the life of one client subscription. Its strings but ID
+// are interned in the run's ledger (Result.Str reads them), as the
+// per-message records' are: a run of a thousand subscriptions writes a
+// thousand records, and each string was 16 bytes and a pointer slot that
+// set-up wrote (through the write barrier while the collector marked)
+// and the collector scanned, where a Str is 4 bytes and no pointer. ID
+// stays a string: the scenario's own, which no run interns otherwise, so
+// interning it would add a map insert per subscription. A record is 192
+// bytes, three cache lines (TestSubRecordLines).
 type SubRecord struct {
 	ID      string // scenario id; "<client>.respmux" for the response mux
-	Client  string
-	Subject string
-	Queue   string
+	Client  Str
+	Subject Str
+	Queue   Str
+	index   int32 // in Result.Subs; beside the Strs, in their words
 	Type    scenario.SubType
-	Mux     bool  // the connection's request/response subscription
-	index   int32 // in Result.Subs; beside Type and Mux, in their word
+	Mux     bool // the connection's request/response subscription
 	Sid     int
 
 	SubscribedAt sim.Time
@@ -81,7 +89,6 @@ type SubRecord struct {
 	// RemovedAt is when the client removed the subscription, and RemovedBy
 	// why: "drain", "unsubscribe", "max" or "close".
 	RemovedAt sim.Time
-	RemovedBy string
 	// ClosedHandlerAt is when the subscription's closed handler ran: after
 	// the last callback returned for async subscriptions.
 	ClosedHandlerAt sim.Time
@@ -89,7 +96,9 @@ type SubRecord struct {
 	// (profiles with SubDrainResult), NoTime if it never did; DrainResult is
 	// what it signalled: "ok" or ErrDrainTimeout.
 	DrainDoneAt sim.Time
-	DrainResult string
+	// RemovedBy and DrainResult (above) share a word, after the times.
+	RemovedBy   Str
+	DrainResult Str
 	// ClosedHandlerCalls counts the closed handler's runs: once for an
 	// async subscription; for a sync or chan one, once per removeSub call
 	// (two for a double drain) and once at the connection's close.

@@ -172,8 +172,9 @@ type serverSub struct {
 	conn    *serverConn
 	sid     int32
 	subject string
-	// subjectID is subject's id in the run's ledger, for a literal subject
-	// (sublist.add).
+	// subjectID is subject's id in the run's ledger: the client's record's
+	// (processSub; newSub interned it), or for a route's entry interned by
+	// sublist.add, which indexes literal subjects by it.
 	subjectID Str
 	queue     string
 	max       int64 // auto-unsubscribe limit, 0 = none
@@ -362,7 +363,7 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	if !fresh {
 		*ss = serverSub{}
 	}
-	ss.conn, ss.sid, ss.subject, ss.queue, ss.rec = sc, f.sid, cs.subject, cs.queue, cs.rec
+	ss.conn, ss.sid, ss.subject, ss.subjectID, ss.queue, ss.rec = sc, f.sid, cs.subject, cs.rec.Subject, cs.queue, cs.rec
 	ss.plain = ss.queue == "" && !s.limited && !s.w.mut.Has(ForgetDelivery)
 	s.w.serverSubs = append(s.w.serverSubs, ss)
 	sc.ordered = append(sc.ordered, ss)

@@ -103,13 +103,6 @@ type Sub struct {
 	// barrierWait is the PONG waiter of the subscription drain's barrier.
 	barrierWait *flushWait
 
-	// handlerTime draws the handler's service time from handlerRn (a draw
-	// per message). newSub keeps it from the Runner's previous run when
-	// that run's distribution and PCG (subKept's handlerDist and
-	// handlerPCG) are this one's, and makes it otherwise; the response mux
-	// never draws from it.
-	handlerTime sim.Sampler
-
 	// A drain of this subscription alone (not of its connection):
 	// subDrain (above) is set by Drain; its timeout and deadline
 	// (SubDrainResult), and the waiting drain call (DrainCallFlushes).
@@ -142,15 +135,19 @@ type subKept struct {
 	// allocation per subscription fewer. newSub resets it but for its
 	// service function, which bind keeps.
 	serial callback
-	// handlerDist and handlerPCG are what Sub.handlerTime was made for
-	// (drawn from handlerPCG), which newSub keeps when the next run's are
+	// handlerTime draws the handler's service time from handlerRn (a draw
+	// per message); handlerDist and handlerPCG are what it was made for
+	// (drawn from handlerPCG). newSub keeps it when the next run's are
 	// the same (a Runner's next run mostly has the same distribution, and
 	// ownHandlerRn, re-seeded, is the source): making one resolves the
 	// distribution, 140 instructions a subscription. Only a *sim.PCG
 	// source is compared: another Chooser's type may not be comparable.
-	// The sampler itself stays in the Sub, whose lines newSub writes
-	// anyway: a copy here (104 bytes) was one more line a subscription to
-	// read at set-up, cold with a thousand clients (Scale/clients=1k).
+	// The response mux never draws from it, nil until the subscription
+	// first serves another. It is kept here, not in the Sub, whose reset
+	// (newSub) zeroed its 104 bytes, pointer slots and all, to write them
+	// back (a third of Scale/subs=1k's newSub), and behind a pointer, so
+	// that subKept stays three lines (TestSubKeptFitsALineClass).
+	handlerTime *sim.Sampler
 	handlerDist sim.Dist
 	handlerPCG  *sim.PCG
 	// pollFn is the drain poll (Sub.poll), made when the subscription
@@ -433,7 +430,7 @@ func (s *Sub) dropSlow(q queued) {
 	c, w := s.c, s.c.w
 	w.ledger.arriveDropped(q, DropSlowConsumer, s.draining || c.isDraining())
 	if w.tr != nil {
-		w.trace(s.rec.Client, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(q.msg)), sim.Str("reason", DropSlowConsumer.String()))
+		w.trace(s.c.name, "msg.dropped", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(q.msg)), sim.Str("reason", DropSlowConsumer.String()))
 	}
 	if !s.sc {
 		s.sc = true
@@ -621,7 +618,7 @@ func (s *Sub) exit(d int32) {
 	s.rec.ClosedHandlerAt = s.c.now()
 	s.rec.ClosedHandlerCalls++
 	if s.c.w.tr != nil {
-		s.c.w.trace(s.rec.Client, "sub.closed_handler", sim.Str("sub", s.rec.ID))
+		s.c.w.trace(s.c.name, "sub.closed_handler", sim.Str("sub", s.rec.ID))
 	}
 }
 
@@ -632,7 +629,7 @@ func (s *Sub) connClose() {
 	s.connClosed = true
 	s.inSubs = false
 	if s.rec.RemovedAt == NoTime {
-		s.rec.RemovedAt, s.rec.RemovedBy = s.c.now(), "close"
+		s.recordRemoval("close")
 	}
 	if s.sync {
 		s.releaseSync(DropConnClosed)
@@ -643,6 +640,12 @@ func (s *Sub) connClose() {
 		s.scheduled = true
 		s.c.w.sim.At(s.c.now(), s.topFn)
 	}
+}
+
+// recordRemoval records in s's record that the client removed it now, and
+// why (SubRecord.RemovedBy).
+func (s *Sub) recordRemoval(by string) {
+	s.rec.RemovedAt, s.rec.RemovedBy = s.c.now(), s.c.w.ledger.Intern(by)
 }
 
 // removeSub deletes s from nc.subs and marks it closed (nats.go removeSub).
@@ -664,7 +667,7 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	if by == "drain" && !s.subDrain && c.w.profile.SubsRemovedAtClose {
 		c.drainedSubs = append(c.drainedSubs, s) // removed at the close
 	} else {
-		s.rec.RemovedAt, s.rec.RemovedBy = c.now(), by
+		s.recordRemoval(by)
 	}
 	if c.w.tr != nil {
 		c.w.trace(c.name, "sub.removed", sim.Str("sub", s.rec.ID), sim.Str("by", by))
@@ -843,7 +846,7 @@ func (s *Sub) hand(d int32) {
 	dl.StartedAt, dl.EndedAt = w.sim.Now(), w.sim.Now()
 	w.ledger.setFate(dl, DlvTaken)
 	s.rec.handed = append(s.rec.handed, d)
-	w.trace(s.rec.Client, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
+	w.trace(s.c.name, "next_msg", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
 }
 
 // take returns handed message q from NextMsg: the pending count falls and
@@ -965,10 +968,11 @@ func (s *Sub) subDrainDone(drained bool) {
 	if !p.SubDrainResult || s.rec.DrainDoneAt != NoTime {
 		return
 	}
-	s.rec.DrainDoneAt, s.rec.DrainResult = s.c.now(), OK
+	result := OK
 	if !drained && !(p.SubDrainResultAfterCleanup && !s.ownDispatcher()) {
-		s.rec.DrainResult = ErrDrainTimeout
+		result = ErrDrainTimeout
 	}
+	s.rec.DrainDoneAt, s.rec.DrainResult = s.c.now(), s.c.w.ledger.Intern(result)
 }
 
 // ownDispatcher reports whether s is an async subscription with a

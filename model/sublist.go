@@ -107,8 +107,11 @@ func (l *sublist) add(ss *serverSub) {
 		l.changed()
 		return
 	}
-	id := l.strs.Intern(ss.subject)
-	ss.subjectID = id
+	id := ss.subjectID
+	if id == 0 { // a route's entry: its subject is not interned yet
+		id = l.strs.Intern(ss.subject)
+		ss.subjectID = id
+	}
 	if n := int(id) + 1; n > len(l.literal) {
 		l.literal = slices.Grow(l.literal, n-len(l.literal))[:n]
 	}

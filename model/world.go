@@ -598,8 +598,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// A subscription of the Runner's previous run is reset in place: its
 	// closures (topFn, the serial callback's serviceFn, pollFn) reach it
 	// through s and its connection through s.c, so they serve again
-	// (subKept). It is zeroed but for them, its live array and its
-	// handler-time sampler (kept or made below), then set: a literal with
+	// (subKept, which holds its handler-time sampler too, kept or made
+	// below). It is zeroed but for them and its live array, then set: a literal with
 	// every field is built on the stack and copied, which wrote its 500
 	// bytes twice (130 instructions a subscription). A new one is zero
 	// already (reserve's array): zeroing it again wrote its pointer slots
@@ -609,9 +609,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		s.subKept = &subKept{topFn: s.top}
 	}
 	if !fresh {
-		live, handlerTime := emptied(s.live), s.handlerTime // their memory serves again
-		*s = Sub{subKept: s.subKept, live: live}
-		s.handlerTime = handlerTime
+		*s = Sub{subKept: s.subKept, live: emptied(s.live)} // its memory serves again
 	}
 	s.c, s.spec, s.sid, s.subject, s.mux = c, spec, c.nextSid, subject, mux
 	s.inSubs, s.waiting, s.curLen = true, true, -1
@@ -634,14 +632,14 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		*rec = SubRecord{}
 		rec.StatusEvents = events
 	}
-	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = int32(len(w.res.Subs)), c.name, subject, mux, int(s.sid)
+	rec.index, rec.Client, rec.Subject, rec.Mux, rec.Sid = int32(len(w.res.Subs)), c.nameID, w.ledger.Intern(subject), mux, int(s.sid)
 	rec.SubscribedAt, rec.UnsubReturnedAt, rec.DrainCalledAt, rec.UnsubProcessedAt = w.sim.Now(), NoTime, NoTime, NoTime
 	rec.BarrierAt, rec.RemovedAt, rec.ClosedHandlerAt, rec.DrainDoneAt = NoTime, NoTime, NoTime, NoTime
 	rec.handed, rec.ledger = w.pool.takeHandled(expect, &w.handledLists, expect+w.handledBudget), w.ledger
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
-		rec.ID, rec.Queue, rec.Type = spec.ID, spec.Queue, spec.Type
+		rec.ID, rec.Queue, rec.Type = spec.ID, w.ledger.Intern(spec.Queue), spec.Type
 		s.queue, s.sync, s.ch = spec.Queue, spec.Type != scenario.Async, spec.Type == scenario.Chan
 		s.chanLen = w.profile.SyncChanLen
 		if s.ch {
@@ -655,8 +653,11 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		}
 		s.handlerRn = restream(w.rngHandler, &s.ownHandlerRn, spec.ID)
 		d, src := spec.Handler.Duration, drawSource(s.handlerRn)
-		if p, ok := src.(*sim.PCG); !ok || p != s.handlerPCG || d != s.handlerDist {
-			s.handlerTime, s.handlerDist, s.handlerPCG = sim.NewSampler(d, src, "handler-duration"), d, p
+		if p, ok := src.(*sim.PCG); !ok || p != s.handlerPCG || d != s.handlerDist || s.handlerTime == nil {
+			if s.handlerTime == nil {
+				s.handlerTime = new(sim.Sampler)
+			}
+			*s.handlerTime, s.handlerDist, s.handlerPCG = sim.NewSampler(d, src, "handler-duration"), d, p
 		}
 		if w.subs != nil {
 			w.subs[spec.ID] = s

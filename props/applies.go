@@ -17,7 +17,7 @@ import (
 // its connection's.
 func someSubDrained(r *model.Result) bool {
 	for _, s := range r.Subs {
-		if drainStart(s, r.Conn(s.Client)) != model.NoTime {
+		if drainStart(r, s, r.Conn(r.Str(s.Client))) != model.NoTime {
 			return true
 		}
 	}
@@ -28,7 +28,7 @@ func someSubDrained(r *model.Result) bool {
 // subscription.
 func someSubUnsubscribed(r *model.Result) bool {
 	for _, s := range r.Subs {
-		if s.UnsubReturnedAt != model.NoTime || s.RemovedBy == "drain" {
+		if s.UnsubReturnedAt != model.NoTime || r.Str(s.RemovedBy) == "drain" {
 			return true
 		}
 	}
@@ -48,7 +48,7 @@ func someBarrier(r *model.Result) bool {
 // someDrainRemoval: a drain removed a subscription.
 func someDrainRemoval(r *model.Result) bool {
 	for _, s := range r.Subs {
-		if s.RemovedBy == "drain" {
+		if r.Str(s.RemovedBy) == "drain" {
 			return true
 		}
 	}
@@ -67,7 +67,7 @@ func someQueueGroup(r *model.Result) bool {
 func someQueueMemberDrained(r *model.Result) bool {
 	for g := range queueGroups(r) {
 		for _, s := range g {
-			if drainStart(s, r.Conn(s.Client)) != model.NoTime {
+			if drainStart(r, s, r.Conn(r.Str(s.Client))) != model.NoTime {
 				return true
 			}
 		}

@@ -27,7 +27,7 @@ func checkNoLoss(r *model.Result) []string {
 		if s == nil || c == nil {
 			continue
 		}
-		start := drainStart(s, c)
+		start := drainStart(r, s, c)
 		if start == model.NoTime || d.DroppedAt < start || DropCause(r, d) != model.CauseDrain {
 			continue
 		}
@@ -77,7 +77,7 @@ func DropCause(r *model.Result, d *model.Delivery) model.DropCause {
 	case model.DropConnClosed, model.DropSubClosed, model.DropUnknownSid, model.DropCancelled:
 		// The subscription's own Unsubscribe or limit, or its own drain's
 		// reported timeout, comes before how the connection closed.
-		if s.RemovedBy == "unsubscribe" || s.RemovedBy == "max" || s.DrainResult == model.ErrDrainTimeout {
+		if r.Str(s.RemovedBy) == "unsubscribe" || r.Str(s.RemovedBy) == "max" || r.Str(s.DrainResult) == model.ErrDrainTimeout {
 			return model.CauseApplication
 		}
 		if cause := closeCause(r, c); cause != 0 {
@@ -116,7 +116,7 @@ func checkNoCallbackAfterUnsub(r *model.Result) []string {
 				out = append(out, fmt.Sprintf("%s handled msg %d at %s after Unsubscribe returned at %s",
 					s.ID, h.Msg, ts(h.Start), ts(s.UnsubReturnedAt)))
 			}
-			if s.RemovedBy == "drain" && h.Start > s.RemovedAt && !(iterators && s.Type == scenario.Sync || s.Type == scenario.Chan) {
+			if r.Str(s.RemovedBy) == "drain" && h.Start > s.RemovedAt && !(iterators && s.Type == scenario.Sync || s.Type == scenario.Chan) {
 				out = append(out, fmt.Sprintf("%s handled msg %d at %s after its drain removed it at %s",
 					s.ID, h.Msg, ts(h.Start), ts(s.RemovedAt)))
 			}
@@ -131,7 +131,7 @@ func checkNoDeliveryAfterBarrier(r *model.Result) []string {
 		if s.BarrierAt == model.NoTime {
 			continue
 		}
-		if c := r.Conn(s.Client); c == nil || sawDisconnect(c) {
+		if c := r.Conn(r.Str(s.Client)); c == nil || sawDisconnect(c) {
 			continue
 		}
 		for _, h := range s.Handled() {
@@ -147,7 +147,7 @@ func checkNoDeliveryAfterBarrier(r *model.Result) []string {
 func checkDrainWaits(r *model.Result) []string {
 	var out []string
 	for _, s := range r.Subs {
-		if s.RemovedBy != "drain" || s.DrainResult == model.ErrDrainTimeout {
+		if r.Str(s.RemovedBy) != "drain" || r.Str(s.DrainResult) == model.ErrDrainTimeout {
 			continue // a subscription drain that reported its timeout
 		}
 		for _, h := range s.Handled() {
@@ -190,7 +190,7 @@ func checkFIFO(r *model.Result) []string {
 	var seen []last // per publisher, the newest message handed out so far
 	bounces := routed(r)
 	for _, s := range r.Subs {
-		if bounces && (s.Queue != "" || sharesWithQueue(r, s)) {
+		if bounces && (s.Queue != 0 || sharesWithQueue(r, s)) {
 			// A queue message re-routed over a route arrives late, at its
 			// group and at the plain subscriptions of the servers it
 			// bounces through (docs/cluster.md).
@@ -248,7 +248,7 @@ func checkQueueAtMostOnce(r *model.Result) []string {
 		for k, s := range g {
 			for _, h := range s.Handled() {
 				if by := handledBy[h.Msg-lo]; by != 0 && g[by-1].ID != s.ID {
-					out = append(out, fmt.Sprintf("msg %d handled by %s and by %s of queue %s", h.Msg, g[by-1].ID, s.ID, s.Queue))
+					out = append(out, fmt.Sprintf("msg %d handled by %s and by %s of queue %s", h.Msg, g[by-1].ID, s.ID, r.Str(s.Queue)))
 					continue
 				}
 				handledBy[h.Msg-lo] = int32(k + 1)
@@ -266,8 +266,8 @@ func checkQueueDrainNoLoss(r *model.Result) []string {
 	var out []string
 	for g := range queueGroups(r) {
 		for _, m := range g {
-			c := r.Conn(m.Client)
-			start := drainStart(m, c)
+			c := r.Conn(r.Str(m.Client))
+			start := drainStart(r, m, c)
 			if start == model.NoTime || closeExplained(r, c) {
 				continue
 			}
@@ -278,16 +278,16 @@ func checkQueueDrainNoLoss(r *model.Result) []string {
 			ok := reachedGroup(r, g, m, live)
 			for i := range r.Ledger.Messages {
 				msg := &r.Ledger.Messages[i]
-				if msg.AcceptedAt == model.NoTime || msg.AcceptedAt < start || !model.SubjectMatches(m.Subject, r.Str(msg.Subject)) {
+				if msg.AcceptedAt == model.NoTime || msg.AcceptedAt < start || !model.SubjectMatches(r.Str(m.Subject), r.Str(msg.Subject)) {
 					continue
 				}
 				// A member across a gateway is no fallback: a server tries a
 				// gateway only where the message enters its cluster and only
 				// when it has none of its own
 				// (docs/cluster.md#what-the-invariants-promise-in-a-cluster).
-				if !ok[i] && !acrossGateway(r, r.Str(msg.From), live.Client) {
+				if !ok[i] && !acrossGateway(r, r.Str(msg.From), r.Str(live.Client)) {
 					out = append(out, fmt.Sprintf("msg %d (%s, accepted at %s) reached no member of queue %s: %s drained from %s while %s stayed subscribed",
-						msg.ID, r.Str(msg.Subject), ts(msg.AcceptedAt), m.Queue, m.ID, ts(start), live.ID))
+						msg.ID, r.Str(msg.Subject), ts(msg.AcceptedAt), r.Str(m.Queue), m.ID, ts(start), live.ID))
 				}
 			}
 		}
@@ -304,8 +304,8 @@ func liveReplacement(r *model.Result, g []*model.SubRecord, m *model.SubRecord) 
 		if o == m || o.Type != scenario.Async || hasMax(r, o) || r.Scenario == nil {
 			continue
 		}
-		spec, c := r.Scenario.Sub(o.ID), r.Conn(o.Client)
-		if spec != nil && !spec.Deferred && c != nil && o.RemovedAt == model.NoTime && drainStart(o, c) == model.NoTime &&
+		spec, c := r.Scenario.Sub(o.ID), r.Conn(r.Str(o.Client))
+		if spec != nil && !spec.Deferred && c != nil && o.RemovedAt == model.NoTime && drainStart(r, o, c) == model.NoTime &&
 			!sawDisconnect(c) && c.ClosedAt == model.NoTime {
 			return o
 		}
@@ -411,7 +411,7 @@ func checkTimeoutHonesty(r *model.Result) []string {
 			continue
 		}
 		s, c := deliverySub(r, d)
-		if s != nil && silent[s.Client] == c && c != nil && d.DroppedAt >= c.DrainCalledAt && inSubsAtConnDrain(s, c) {
+		if s != nil && silent[r.Str(s.Client)] == c && c != nil && d.DroppedAt >= c.DrainCalledAt && inSubsAtConnDrain(r, s, c) {
 			out = append(out, fmt.Sprintf("%s reported no drain timeout but its close dropped msg %d to %s at %s",
 				c.Client, d.Msg, s.ID, ts(d.DroppedAt)))
 		}
@@ -630,7 +630,7 @@ func checkRespMuxLast(r *model.Result) []string {
 			continue
 		}
 		for _, s := range r.Subs {
-			if s.Mux || s.Client != c.Client || !inSubsAtConnDrain(s, c) {
+			if s.Mux || r.Str(s.Client) != c.Client || !inSubsAtConnDrain(r, s, c) {
 				continue
 			}
 			if s.RemovedAt == model.NoTime || s.RemovedAt > mux.DrainCalledAt {
@@ -680,7 +680,7 @@ func checkRepliesReachRequester(r *model.Result) []string {
 			// Only a subscription still subscribed keeps the response
 			// subscription alive: one unsubscribed (or past its limit) while
 			// its callback waits for the reply no longer holds the drain.
-			if h := r.Sub(r.Str(call.Sub)); h != nil && h.RemovedAt != model.NoTime && h.RemovedAt <= m.AcceptedAt && h.RemovedBy != "drain" {
+			if h := r.Sub(r.Str(call.Sub)); h != nil && h.RemovedAt != model.NoTime && h.RemovedAt <= m.AcceptedAt && r.Str(h.RemovedBy) != "drain" {
 				continue
 			}
 			if m.Fate != model.MsgRouted {
@@ -880,7 +880,7 @@ func dropAllowed(r *model.Result, d *model.Delivery, s *model.SubRecord, c *mode
 	case model.DropCancelled:
 		return profile(r).CloseCancelsCallbacks && c.ClosedAt != model.NoTime && c.ClosedAt <= d.DroppedAt
 	case model.DropDisconnect:
-		return linkCut(r, s.Client, d.DroppedAt)
+		return linkCut(r, r.Str(s.Client), d.DroppedAt)
 	case model.DropMaxReached:
 		return hasMax(r, s)
 	case model.DropRunEnded:

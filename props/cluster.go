@@ -49,12 +49,12 @@ func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool
 	}
 	m := message(r, d.Msg)
 	if m == nil || s.UnsubProcessedAt == model.NoTime || s.UnsubProcessedAt > d.DroppedAt ||
-		d.Reason == model.DropRouteNoInterest && clientServer(r, r.Str(m.From)) == clientServer(r, s.Client) {
+		d.Reason == model.DropRouteNoInterest && clientServer(r, r.Str(m.From)) == clientServer(r, r.Str(s.Client)) {
 		return false
 	}
 	if d.Reason == model.DropRouteNoFallback {
 		for g := range queueGroups(r) {
-			if l := liveReplacement(r, g, s); slices.Contains(g, s) && l != nil && !acrossGateway(r, s.Client, l.Client) {
+			if l := liveReplacement(r, g, s); slices.Contains(g, s) && l != nil && !acrossGateway(r, r.Str(s.Client), r.Str(l.Client)) {
 				return false
 			}
 		}
@@ -130,11 +130,11 @@ func forcedReconnect(r *model.Result, c *model.ConnRecord, t sim.Time) bool {
 // subscribed after the message was published there, late
 // (docs/cluster.md#what-the-invariants-promise-in-a-cluster).
 func sharesWithQueue(r *model.Result, s *model.SubRecord) bool {
-	if s.Queue != "" {
+	if s.Queue != 0 {
 		return false
 	}
 	return slices.ContainsFunc(r.Subs, func(o *model.SubRecord) bool {
-		return o.Queue != "" && (model.SubjectMatches(o.Subject, s.Subject) || model.SubjectMatches(s.Subject, o.Subject))
+		return o.Queue != 0 && (model.SubjectMatches(r.Str(o.Subject), r.Str(s.Subject)) || model.SubjectMatches(r.Str(s.Subject), r.Str(o.Subject)))
 	})
 }
 

@@ -55,7 +55,7 @@ func reachedInFlightAtUnsub(r *model.Result) bool {
 		if s == nil || s.UnsubProcessedAt == model.NoTime {
 			continue
 		}
-		start := drainStart(s, c)
+		start := drainStart(r, s, c)
 		if start != model.NoTime && start <= s.UnsubProcessedAt && d.CommittedAt <= s.UnsubProcessedAt &&
 			(d.ArrivedAt == model.NoTime || d.ArrivedAt > s.UnsubProcessedAt) {
 			return true
@@ -68,7 +68,7 @@ func reachedTimeoutWithPending(r *model.Result) bool {
 	for i := range r.Ledger.Deliveries {
 		d := &r.Ledger.Deliveries[i]
 		s, c := deliverySub(r, d)
-		if s == nil || !c.DrainTimedOut || !inSubsAtConnDrain(s, c) {
+		if s == nil || !c.DrainTimedOut || !inSubsAtConnDrain(r, s, c) {
 			continue
 		}
 		if dl := c.DrainDeadline; d.ArrivedAt != model.NoTime && d.ArrivedAt < dl && (d.StartedAt == model.NoTime || d.StartedAt > dl) {
@@ -104,8 +104,8 @@ func reachedSlowConsumerDuringDrain(r *model.Result) bool {
 
 func reachedDisconnectDuringDrain(r *model.Result) bool {
 	for _, s := range r.Subs {
-		c := r.Conn(s.Client)
-		start := drainStart(s, c)
+		c := r.Conn(r.Str(s.Client))
+		start := drainStart(r, s, c)
 		if start == model.NoTime {
 			continue
 		}

@@ -95,7 +95,7 @@ func lossOver(r *model.Result, sub string, most int) []string {
 	for _, i := range l.Cut {
 		d := &r.Ledger.Deliveries[i]
 		if s := r.Subs[d.Sub]; sub == "" || s.ID == sub {
-			ev = append(ev, fmt.Sprintf("msg %d to %s cut: its callback (from %v) was running when %s closed at %v", d.Msg, s.ID, d.StartedAt, s.Client, r.Conn(s.Client).ClosedAt))
+			ev = append(ev, fmt.Sprintf("msg %d to %s cut: its callback (from %v) was running when %s closed at %v", d.Msg, s.ID, d.StartedAt, r.Str(s.Client), r.Conn(r.Str(s.Client)).ClosedAt))
 		}
 	}
 	if len(ev) <= most {
@@ -115,7 +115,7 @@ func unhandledBeforeDrain(r *model.Result, sub string) []string {
 	if s == nil || r.Ledger == nil {
 		return nil
 	}
-	start := drainStart(s, r.Conn(s.Client))
+	start := drainStart(r, s, r.Conn(r.Str(s.Client)))
 	var ev []string
 	for i := range r.Ledger.Deliveries {
 		d := &r.Ledger.Deliveries[i]
@@ -161,7 +161,7 @@ func drainResultOtherThan(r *model.Result, e scenario.Expectation) []string {
 			return nil
 		}
 		called, what = s.DrainCalledAt, "subscription "+e.Sub
-		got = drainOutcome(s.DrainResult, s.RemovedBy == "drain", false)
+		got = drainOutcome(r.Str(s.DrainResult), r.Str(s.RemovedBy) == "drain", false)
 	} else {
 		c := r.Conn(e.Client)
 		if c == nil {

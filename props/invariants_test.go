@@ -15,12 +15,13 @@ func ms(n float64) sim.Time { return sim.Time(n * float64(time.Millisecond)) }
 // handMade is a minimal Result with one client c0 and one subscription s0,
 // every timestamp unset.
 func handMade() *model.Result {
+	l := &model.Ledger{}
 	return &model.Result{
 		Profile: &model.GoProfile,
 		Stop:    sim.Outcome{Reason: sim.Quiescent, Now: ms(1000)},
-		Ledger:  &model.Ledger{},
+		Ledger:  l,
 		Conns:   []*model.ConnRecord{newConn("c0")},
-		Subs:    []*model.SubRecord{newSub("s0", "c0")},
+		Subs:    []*model.SubRecord{newSub(l, "s0", "c0")},
 	}
 }
 
@@ -29,8 +30,10 @@ func newConn(name string) *model.ConnRecord {
 		FinalFlushAt: model.NoTime, Status: []model.StatusChange{{At: 0, Status: model.Connected}}}
 }
 
-func newSub(id, client string) *model.SubRecord {
-	return &model.SubRecord{ID: id, Client: client, Subject: "t0", UnsubReturnedAt: model.NoTime, DrainCalledAt: model.NoTime,
+// newSub is a record of subscription id of client on t0, its strings
+// interned in l, every timestamp unset.
+func newSub(l *model.Ledger, id, client string) *model.SubRecord {
+	return &model.SubRecord{ID: id, Client: l.Intern(client), Subject: l.Intern("t0"), UnsubReturnedAt: model.NoTime, DrainCalledAt: model.NoTime,
 		UnsubProcessedAt: model.NoTime, BarrierAt: model.NoTime, RemovedAt: model.NoTime, ClosedHandlerAt: model.NoTime}
 }
 
@@ -53,12 +56,11 @@ func drained(r *model.Result) *model.ConnRecord {
 	return c
 }
 
-func dropped(reason model.DropReason, at sim.Time) *model.Ledger {
-	l := &model.Ledger{
-		Deliveries: []model.Delivery{{Msg: 1, Sub: 0, CommittedAt: ms(1), ArrivedAt: at, StartedAt: model.NoTime, EndedAt: model.NoTime, Fate: model.DlvDropped, Reason: reason, DroppedAt: at}},
-	}
+// dropped makes l's records one message from c0 on t0, dropped for reason
+// at at. It keeps l's strings, which the hand-made records name.
+func dropped(l *model.Ledger, reason model.DropReason, at sim.Time) {
+	l.Deliveries = []model.Delivery{{Msg: 1, Sub: 0, CommittedAt: ms(1), ArrivedAt: at, StartedAt: model.NoTime, EndedAt: model.NoTime, Fate: model.DlvDropped, Reason: reason, DroppedAt: at}}
 	l.Messages = []model.Message{{ID: 1, From: l.Intern("c0"), Subject: l.Intern("t0"), Fate: model.MsgRouted, AcceptedAt: ms(1)}}
-	return l
 }
 
 // published is a ledger of messages from c0 on t0, published at the given
@@ -109,9 +111,9 @@ func detachHandled(r *model.Result) {
 // subscribed from the start; s0 drains from 10ms and is removed at 30ms.
 func queueOfTwo(r *model.Result) {
 	r.Conns = append(r.Conns, newConn("c1"))
-	r.Subs = append(r.Subs, newSub("s1", "c1"))
-	r.Subs[0].Queue, r.Subs[1].Queue = "q", "q"
-	r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(30), "drain"
+	r.Subs = append(r.Subs, newSub(r.Ledger, "s1", "c1"))
+	r.Subs[0].Queue, r.Subs[1].Queue = r.Ledger.Intern("q"), r.Ledger.Intern("q")
+	r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(30), r.Ledger.Intern("drain")
 	r.Scenario = &scenario.Scenario{
 		Clients: []scenario.Client{{Name: "c0"}, {Name: "c1"}},
 		Subs: []scenario.Subscription{{ID: "s0", Client: "c0", Subject: "t0", Queue: "q"},
@@ -133,7 +135,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // conn_closed at the close of a drain that did not time out
 				r := handMade()
 				drained(r)
-				r.Ledger = dropped(model.DropConnClosed, ms(50))
+				dropped(r.Ledger, model.DropConnClosed, ms(50))
 				return r
 			},
 			holding: func() *model.Result { // the same drop after a reported timeout
@@ -141,7 +143,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				c := drained(r)
 				c.DrainTimedOut, c.LastError = true, model.ErrDrainTimeout
 				c.Callbacks = append([]model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}, c.Callbacks...)
-				r.Ledger = dropped(model.DropConnClosed, ms(50))
+				dropped(r.Ledger, model.DropConnClosed, ms(50))
 				return r
 			},
 		},
@@ -150,14 +152,14 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // an unreported slow-consumer drop while draining
 				r := handMade()
 				r.Subs[0].DrainCalledAt = ms(10)
-				r.Ledger = dropped(model.DropSlowConsumer, ms(20))
+				dropped(r.Ledger, model.DropSlowConsumer, ms(20))
 				return r
 			},
 			holding: func() *model.Result { // the same drop, reported
 				r := handMade()
 				r.Subs[0].DrainCalledAt = ms(10)
 				r.Conns[0].Callbacks = []model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrSlowConsumer, Sub: "s0"}}
-				r.Ledger = dropped(model.DropSlowConsumer, ms(20))
+				dropped(r.Ledger, model.DropSlowConsumer, ms(20))
 				return r
 			},
 		},
@@ -165,13 +167,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "no-callback-after-unsubscribe",
 			violating: func() *model.Result {
 				r := handMade()
-				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), "unsubscribe"
+				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), r.Ledger.Intern("unsubscribe")
 				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}})
 				return r
 			},
 			holding: func() *model.Result { // started at the very instant: not after
 				r := handMade()
-				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), "unsubscribe"
+				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), r.Ledger.Intern("unsubscribe")
 				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(10), End: ms(12)}})
 				return r
 			},
@@ -180,13 +182,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "no-callback-after-unsubscribe",
 			violating: func() *model.Result {
 				r := handMade()
-				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
+				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), r.Ledger.Intern("drain")
 				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(11), End: ms(12)}})
 				return r
 			},
 			holding: func() *model.Result { // removed by close: callbacks may still be queued
 				r := handMade()
-				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "close"
+				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), r.Ledger.Intern("close")
 				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(5), End: ms(12)}})
 				return r
 			},
@@ -212,13 +214,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "drain-waits-for-callbacks",
 			violating: func() *model.Result {
 				r := handMade()
-				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
+				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), r.Ledger.Intern("drain")
 				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(5), End: model.NoTime}})
 				return r
 			},
 			holding: func() *model.Result {
 				r := handMade()
-				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), "drain"
+				r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), r.Ledger.Intern("drain")
 				r.Subs[0].SetHandled([]model.Handled{{Msg: 1, Start: ms(5), End: ms(10)}})
 				return r
 			},
@@ -355,13 +357,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // reported nothing, yet its close dropped a message
 				r := handMade()
 				drained(r)
-				r.Ledger = dropped(model.DropConnClosed, ms(50))
+				dropped(r.Ledger, model.DropConnClosed, ms(50))
 				return r
 			},
 			holding: func() *model.Result { // the application closed it
 				r := handMade()
 				drained(r)
-				r.Ledger = dropped(model.DropConnClosed, ms(50))
+				dropped(r.Ledger, model.DropConnClosed, ms(50))
 				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("close"), Client: r.Ledger.Intern("c0"), At: ms(50), ReturnedAt: ms(50), Result: r.Ledger.Intern(model.OK)}})
 				return r
 			},
@@ -423,18 +425,18 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result {
 				r := handMade()
 				drained(r)
-				mux := newSub("c0.respmux", "c0")
-				mux.Mux, mux.DrainCalledAt, mux.RemovedAt, mux.RemovedBy = true, ms(10), ms(12), "drain"
-				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(30), "drain"
+				mux := newSub(r.Ledger, "c0.respmux", "c0")
+				mux.Mux, mux.DrainCalledAt, mux.RemovedAt, mux.RemovedBy = true, ms(10), ms(12), r.Ledger.Intern("drain")
+				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(30), r.Ledger.Intern("drain")
 				r.Subs = append(r.Subs, mux)
 				return r
 			},
 			holding: func() *model.Result {
 				r := handMade()
 				drained(r)
-				mux := newSub("c0.respmux", "c0")
-				mux.Mux, mux.DrainCalledAt, mux.RemovedAt, mux.RemovedBy = true, ms(30), ms(32), "drain"
-				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(30), "drain"
+				mux := newSub(r.Ledger, "c0.respmux", "c0")
+				mux.Mux, mux.DrainCalledAt, mux.RemovedAt, mux.RemovedBy = true, ms(30), ms(32), r.Ledger.Intern("drain")
+				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(30), r.Ledger.Intern("drain")
 				r.Subs = append(r.Subs, mux)
 				return r
 			},
@@ -443,23 +445,21 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "replies-reach-requester",
 			violating: func() *model.Result {
 				r := handMade()
-				l := &model.Ledger{}
+				l := r.Ledger
 				l.Messages = []model.Message{
 					{ID: 1, From: l.Intern("c0"), Subject: l.Intern("svc"), Reply: l.Intern("_INBOX.c0.1"), Fate: model.MsgRouted, AcceptedAt: ms(11)},
 					{ID: 2, From: l.Intern("c1"), Subject: l.Intern("_INBOX.c0.1"), Fate: model.MsgNoInterest, AcceptedAt: ms(20)},
 				}
-				r.Ledger = l
 				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}})
 				return r
 			},
 			holding: func() *model.Result { // the reply came after the request had given up
 				r := handMade()
-				l := &model.Ledger{}
+				l := r.Ledger
 				l.Messages = []model.Message{
 					{ID: 1, From: l.Intern("c0"), Subject: l.Intern("svc"), Reply: l.Intern("_INBOX.c0.1"), Fate: model.MsgRouted, AcceptedAt: ms(11)},
 					{ID: 2, From: l.Intern("c1"), Subject: l.Intern("_INBOX.c0.1"), Fate: model.MsgNoInterest, AcceptedAt: ms(120)},
 				}
-				r.Ledger = l
 				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("s0#1"), Verb: r.Ledger.Intern("request"), Client: r.Ledger.Intern("c0"), Sub: r.Ledger.Intern("s0"), At: ms(10), ReturnedAt: ms(110), Result: r.Ledger.Intern(model.ErrTimeout), Msg: 1}})
 				return r
 			},
@@ -530,13 +530,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "no-silent-loss",
 			violating: func() *model.Result { // sub_closed, but the subscription was never removed
 				r := handMade()
-				r.Ledger = dropped(model.DropSubClosed, ms(20))
+				dropped(r.Ledger, model.DropSubClosed, ms(20))
 				return r
 			},
 			holding: func() *model.Result {
 				r := handMade()
-				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), "unsubscribe"
-				r.Ledger = dropped(model.DropSubClosed, ms(20))
+				r.Subs[0].UnsubReturnedAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(10), r.Ledger.Intern("unsubscribe")
+				dropped(r.Ledger, model.DropSubClosed, ms(20))
 				return r
 			},
 		},
@@ -544,14 +544,14 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "no-loss-under-drain",
 			violating: func() *model.Result { // unknown_sid after the drain removed the subscription
 				r := handMade()
-				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(15), "drain"
-				r.Ledger = dropped(model.DropUnknownSid, ms(20))
+				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(15), r.Ledger.Intern("drain")
+				dropped(r.Ledger, model.DropUnknownSid, ms(20))
 				return r
 			},
 			holding: func() *model.Result { // the same drop of a message the server sent after the UNSUB
 				r := handMade()
-				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(15), "drain"
-				r.Ledger = dropped(model.DropUnknownSid, ms(20))
+				r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(15), r.Ledger.Intern("drain")
+				dropped(r.Ledger, model.DropUnknownSid, ms(20))
 				r.Ledger.Deliveries[0].AfterUnsub = true
 				return r
 			},
@@ -560,14 +560,14 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "no-silent-loss",
 			violating: func() *model.Result { // server_stalled, but the stall is on
 				r := handMade()
-				r.Ledger = dropped(model.DropServerStalled, model.NoTime)
+				dropped(r.Ledger, model.DropServerStalled, model.NoTime)
 				r.Ledger.Deliveries[0].DroppedAt = ms(20)
 				return r
 			},
 			holding: func() *model.Result {
 				r := handMade()
 				r.Scenario = &scenario.Scenario{Server: scenario.Server{NoFastProducerStall: true}}
-				r.Ledger = dropped(model.DropServerStalled, model.NoTime)
+				dropped(r.Ledger, model.DropServerStalled, model.NoTime)
 				r.Ledger.Deliveries[0].DroppedAt = ms(20)
 				return r
 			},
@@ -576,7 +576,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "no-silent-loss",
 			violating: func() *model.Result { // server_slow_consumer, but the client never lost its connection
 				r := handMade()
-				r.Ledger = dropped(model.DropServerSlowConsumer, model.NoTime)
+				dropped(r.Ledger, model.DropServerSlowConsumer, model.NoTime)
 				r.Ledger.Deliveries[0].DroppedAt = ms(20)
 				return r
 			},
@@ -584,7 +584,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				r := handMade()
 				r.Conns[0].Status = append(r.Conns[0].Status, model.StatusChange{At: ms(21), Status: model.Reconnecting},
 					model.StatusChange{At: ms(100), Status: model.Connected})
-				r.Ledger = dropped(model.DropServerSlowConsumer, model.NoTime)
+				dropped(r.Ledger, model.DropServerSlowConsumer, model.NoTime)
 				r.Ledger.Deliveries[0].DroppedAt = ms(20)
 				return r
 			},

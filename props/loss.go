@@ -39,7 +39,7 @@ func DrainLoss(r *model.Result) []int {
 	}
 	start := make([]sim.Time, len(r.Subs))
 	for i, s := range r.Subs {
-		start[i] = drainStart(s, r.Conn(s.Client))
+		start[i] = drainStart(r, s, r.Conn(r.Str(s.Client)))
 	}
 	var lost []int
 	for i := range r.Ledger.Deliveries {
@@ -67,7 +67,7 @@ func DrainLoss(r *model.Result) []int {
 func DrainInterrupted(r *model.Result) []int {
 	var out []int
 	for _, s := range r.Subs {
-		c := r.Conn(s.Client)
+		c := r.Conn(r.Str(s.Client))
 		if c == nil || c.DrainCalledAt == model.NoTime || c.ClosedAt == model.NoTime || s.NumHandled() == 0 {
 			continue
 		}

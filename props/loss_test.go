@@ -82,13 +82,13 @@ func TestDrainLossCountsOnlyDrainAnswerableDropsAfterTheDrain(t *testing.T) {
 		t.Run(fmt.Sprintf("%s@%vms", c.reason, c.at), func(t *testing.T) {
 			r := handMade()
 			drained(r)
-			r.Ledger = dropped(c.reason, ms(c.at))
+			dropped(r.Ledger, c.reason, ms(c.at))
 			require.Equal(t, c.lost, len(DrainLoss(r)) == 1)
 		})
 	}
 	t.Run("never drained", func(t *testing.T) {
 		r := handMade()
-		r.Ledger = dropped(model.DropConnClosed, ms(20))
+		dropped(r.Ledger, model.DropConnClosed, ms(20))
 		require.Empty(t, DrainLoss(r))
 	})
 }

@@ -52,7 +52,7 @@ func leftUnread(r *model.Result, client string) bool {
 	}
 	for i := range r.Ledger.Deliveries {
 		d := &r.Ledger.Deliveries[i]
-		if s := subOf(r, d); s != nil && s.Client == client && d.Fate == model.DlvDropped && d.Reason == model.DropRunEnded {
+		if s := subOf(r, d); s != nil && r.Str(s.Client) == client && d.Fate == model.DlvDropped && d.Reason == model.DropRunEnded {
 			return true
 		}
 	}

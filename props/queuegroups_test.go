@@ -14,16 +14,18 @@ import (
 // first (the second group would hold the first's members) and a yield
 // after the loop stopped (which panics).
 func TestQueueGroupsRefilled(t *testing.T) {
+	l := &model.Ledger{}
+	a, b, c, q := l.Intern("a"), l.Intern("b"), l.Intern("c"), l.Intern("q")
 	subs := []*model.SubRecord{
-		{ID: "s1", Subject: "a", Queue: "q"},
-		{ID: "s2", Subject: "b", Queue: "q"},
-		{ID: "lone", Subject: "c", Queue: "q"},
-		{ID: "s3", Subject: "a", Queue: "q"},
-		{ID: "plain", Subject: "a"},
-		{ID: "s4", Subject: "b", Queue: "q"},
-		{ID: "s5", Subject: "a", Queue: "q"},
+		{ID: "s1", Subject: a, Queue: q},
+		{ID: "s2", Subject: b, Queue: q},
+		{ID: "lone", Subject: c, Queue: q},
+		{ID: "s3", Subject: a, Queue: q},
+		{ID: "plain", Subject: a},
+		{ID: "s4", Subject: b, Queue: q},
+		{ID: "s5", Subject: a, Queue: q},
 	}
-	r := &model.Result{Subs: subs}
+	r := &model.Result{Ledger: l, Subs: subs}
 	var got [][]string
 	for g := range queueGroups(r) {
 		var ids []string

@@ -234,24 +234,25 @@ func firstStatus(c *model.ConnRecord, st model.Status, from sim.Time) sim.Time {
 	return model.NoTime
 }
 
-// inSubsAtConnDrain reports whether s was still subscribed when its
-// connection's drain started. A subscription unsubscribed at that very
-// instant is counted as gone: the order of the two calls is not recorded.
-func inSubsAtConnDrain(s *model.SubRecord, c *model.ConnRecord) bool {
+// inSubsAtConnDrain reports whether s, a record of r, was still
+// subscribed when its connection's drain started. A subscription
+// unsubscribed at that very instant is counted as gone: the order of the
+// two calls is not recorded.
+func inSubsAtConnDrain(r *model.Result, s *model.SubRecord, c *model.ConnRecord) bool {
 	if c == nil || c.DrainCalledAt == model.NoTime || s.SubscribedAt > c.DrainCalledAt {
 		return false
 	}
 	if s.RemovedAt == model.NoTime || s.RemovedAt > c.DrainCalledAt {
 		return true
 	}
-	return s.RemovedAt == c.DrainCalledAt && s.RemovedBy != "unsubscribe"
+	return s.RemovedAt == c.DrainCalledAt && r.Str(s.RemovedBy) != "unsubscribe"
 }
 
-// drainStart is when s started draining (its own Drain, or its
-// connection's while it was subscribed), or NoTime.
-func drainStart(s *model.SubRecord, c *model.ConnRecord) sim.Time {
+// drainStart is when s, a record of r, started draining (its own Drain,
+// or its connection's while it was subscribed), or NoTime.
+func drainStart(r *model.Result, s *model.SubRecord, c *model.ConnRecord) sim.Time {
 	start := s.DrainCalledAt
-	if inSubsAtConnDrain(s, c) && (start == model.NoTime || c.DrainCalledAt < start) {
+	if inSubsAtConnDrain(r, s, c) && (start == model.NoTime || c.DrainCalledAt < start) {
 		start = c.DrainCalledAt
 	}
 	return start
@@ -299,7 +300,7 @@ func deliverySub(r *model.Result, d *model.Delivery) (*model.SubRecord, *model.C
 	if s == nil {
 		return nil, nil
 	}
-	return s, r.Conn(s.Client)
+	return s, r.Conn(r.Str(s.Client))
 }
 
 // subOf returns the record of a delivery's subscription, or nil when the
@@ -340,7 +341,7 @@ func queueGroups(r *model.Result) iter.Seq[[]*model.SubRecord] {
 		var buf [8]*model.SubRecord
 		g := buf[:0]
 		for i, s := range r.Subs {
-			if s.Queue == "" {
+			if s.Queue == 0 {
 				continue
 			}
 			first := true
