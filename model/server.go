@@ -441,10 +441,27 @@ func (sc *serverConn) remove(ss *serverSub) {
 // processPub routes one message published on sc; it returns false when a
 // delivery stalled sc's readLoop, and resume finishes the routing. The
 // cursor lives on the stack and is kept in sc only for a stall.
+//
+// The plain subscriptions at the head of the matches (deliverPlain, which
+// never stalls) take the message first, without the cursor; when they
+// are all the matches and one took it, the message is routed, the usual
+// case, and the cursor, 150 bytes to zero, is not made. Otherwise route
+// goes on from the first other match, as it would have.
 func (s *Server) processPub(sc *serverConn, id int) bool {
 	m := s.w.ledger.Message(id)
 	m.AcceptedAt = s.w.sim.Now()
-	rt := routing{m: m, matches: s.subs.matchID(m.Subject)}
+	matches := s.subs.matchID(m.Subject)
+	delivered, i := false, 0
+	for ; i < len(matches) && matches[i].plain; i++ {
+		if s.deliverPlain(matches[i], m) {
+			delivered = true
+		}
+	}
+	if delivered && i == len(matches) {
+		s.w.ledger.settle(m, MsgRouted) // as routed settles it
+		return true
+	}
+	rt := routing{m: m, matches: matches, next: i, delivered: delivered}
 	if !s.route(sc, &rt) {
 		sc.prod.rt = rt
 		return false
