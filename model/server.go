@@ -691,7 +691,8 @@ func (s *Server) deliverPlains(matches []*serverSub, m *Message) (n int, deliver
 			continue
 		}
 		ss.nm++
-		s.writeMsg(ss, m, ss.conn.next(), now, arg)
+		f := ss.conn.next()
+		f.setMsg(ss, m, s.w.ledger.newDelivery(m, int(ss.rec.index), now), arg)
 		s.kick(ss.conn)
 		delivered = true
 	}
@@ -719,16 +720,17 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 
 // newMsg records the delivery of m to ss and writes its MSG frame to f.
 func (s *Server) newMsg(ss *serverSub, m *Message, f *frame) {
-	s.writeMsg(ss, m, f, s.w.sim.Now(), sizeField(pendingSize(s.w.profile, m)))
+	w := s.w
+	f.setMsg(ss, m, w.ledger.newDelivery(m, int(ss.rec.index), w.sim.Now()), sizeField(pendingSize(w.profile, m)))
 }
 
-// writeMsg is newMsg at time now, with arg the MSG frame's size field.
-// deliverPlains has it written in place in the FIFO (serverConn.next): a
-// frame returned, or built on the stack, is stored field by field and
-// copied in 16-byte moves, loads that the store buffer cannot forward
-// from the narrower stores (a stall a message).
-func (s *Server) writeMsg(ss *serverSub, m *Message, f *frame, now sim.Time, arg int32) {
-	d := s.w.ledger.newDelivery(m, int(ss.rec.index), now)
+// setMsg makes f the MSG frame of delivery d of m to ss, with arg its
+// size field. deliverPlains has it written in place in the FIFO
+// (serverConn.next): a frame returned, or built on the stack, is stored
+// field by field and copied in 16-byte moves, loads that the store buffer
+// cannot forward from the narrower stores (a stall a message). Inlined,
+// where newMsg was a call a delivery.
+func (f *frame) setMsg(ss *serverSub, m *Message, d int32, arg int32) {
 	f.op, f.sid, f.msg, f.ref, f.arg = opMsg, ss.sid, int32(m.ID), d, arg
 }
 
