@@ -128,7 +128,10 @@ type Outcome struct {
 // has the Fire method is called directly through its interface.
 type Firer interface{ Fire() }
 
-// Func is a func as a Firer, for At and After.
+// Func is a func as a Firer, for At and After. The kernel calls a Func
+// itself, not through Fire (fire), so that a func event costs the frame
+// it always did, not one more: most of a thousand clients' events are
+// funcs (Scale/clients=1k, 0.8 % of its instructions).
 type Func func()
 
 // Fire calls f.
@@ -288,6 +291,10 @@ func (s *Sim) fire(x *entry) {
 	s.now = x.at
 	ev := s.release(x.slot)
 	s.events++
+	if fn, ok := ev.(Func); ok {
+		fn() // without Func.Fire's frame
+		return
+	}
 	ev.Fire()
 }
 

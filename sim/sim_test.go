@@ -673,8 +673,9 @@ func (f *firing) Fire() { f.r.ev(f.label)() }
 // scheduled, and a canceled Firer not at all; a slot that a fired event
 // left (release keeps its Firer) runs its next event, not the old one.
 // Deliberate breaks it catches (each tried): ScheduleAfter scheduling at
-// d instead of now+d, and release not bumping the slot's generation (a
-// fired event's Timer would still be Scheduled).
+// d instead of now+d, release not bumping the slot's generation (a fired
+// event's Timer would still be Scheduled), and fire calling a Func
+// directly and then through Fire as well (each func event runs twice).
 func TestFirersAndFuncsShareOneOrder(t *testing.T) {
 	r := newRecorder(Budget{})
 	s := r.s
