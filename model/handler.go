@@ -17,11 +17,9 @@ type callback struct {
 	s    *Sub
 	size int // what its message adds to the pending bytes (queued.size)
 	n    int // 1-based count of callbacks started on s (HandlerAction.Nth)
-	// serviceFn is what the end of the handler's service time runs as a
-	// func, on an event loop (serviceOnLoop): finish itself when the
-	// handler has no actions (direct), the usual handler, so that its
-	// return costs no frame of serviceDone's; else serviceDone. The
-	// service timer schedules the same as a sim.Firer (service).
+	// serviceFn is what the handler's service timer calls: finish itself
+	// when the handler has no actions (direct), the usual handler, so
+	// that its return costs no frame of serviceDone's; else serviceDone.
 	serviceFn func()
 	// onLoopFn is serviceOnLoop, what the service timer of an awaiting
 	// handler on an event loop calls (awaitsOnLoop): bound once per
@@ -102,16 +100,16 @@ func (s *Sub) startCallback(q queued) {
 	busy := s.handlerTime.Sample()
 	switch s.runs {
 	case awaitsOnTask:
-		w.sim.ScheduleAfter(busy, cb.service())
+		w.sim.After(busy, cb.serviceFn)
 		if busy > 0 {
 			s.yield() // the callback awaits its work
 		}
 	case blocksTask:
-		w.sim.ScheduleAfter(busy, cb.service())
+		w.sim.After(busy, cb.serviceFn)
 	case holdsLoop:
 		// The callback's work holds the loop until it returns.
 		s.c.hold()
-		w.sim.ScheduleAfter(busy, cb.service())
+		w.sim.After(busy, cb.serviceFn)
 	case awaitsOnLoop:
 		// The callback arms a timer of the loop and returns; its
 		// actions run when the timer fires.
@@ -187,36 +185,8 @@ func (cb *callback) blocking() bool { return cb.s.runs == holdsLoop }
 // bind).
 func (cb *callback) serviceDone() { cb.runActions(0) }
 
-// service returns the event that ends cb's service time, what serviceFn
-// does as a func: cb as a callbackEnd when its handler has no actions
-// (direct), else as a callbackActions. The kernel calls either's Fire
-// through the interface, one frame, where serviceFn, a method value,
-// went through its wrapper (finish-fm) first: the standard scenario's one
-// event a message.
-func (cb *callback) service() sim.Firer {
-	if cb.direct {
-		return (*callbackEnd)(cb)
-	}
-	return (*callbackActions)(cb)
-}
-
-// callbackEnd is a callback as the event of its return (service).
-type callbackEnd callback
-
-// callbackActions is a callback as the event that runs its actions
-// (service).
-type callbackActions callback
-
-// Fire runs the callback's actions (serviceDone).
-func (e *callbackActions) Fire() { (*callback)(e).serviceDone() }
-
-// finish is the callback returning: callbackEnd's Fire, whose body it is
-// so that the event calls it without a frame of finish's.
-func (cb *callback) finish() { (*callbackEnd)(cb).Fire() }
-
-// Fire is the callback returning (finish).
-func (e *callbackEnd) Fire() {
-	cb := (*callback)(e)
+// finish is the callback returning.
+func (cb *callback) finish() {
 	if cb.cancelled {
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/drainsim/drainsim/model/scenario"
-	"github.com/drainsim/drainsim/sim"
 )
 
 // TestRunsForAsProfileAndHandler: the handler's way of running, decided
@@ -34,12 +33,12 @@ func TestRunsForAsProfileAndHandler(t *testing.T) {
 
 // TestBindFollowsTheHandler: a callback's service function is finish for
 // a handler without actions and serviceDone (the actions, then finish) for
-// one with actions, and its service event (service) likewise, and a callback bound again to a subscription of the
+// one with actions, and a callback bound again to a subscription of the
 // other kind, as a Runner's reused subscription is, changes it; bound again
 // to one of the same kind it keeps it without allocating. It catches bind
 // keeping a stale function (the actions of the next run's handler would
-// never run; TestRunnerMatchesRun fails too), bind remaking it every
-// run, and service returning one kind of event for both kinds of handler.
+// never run; TestRunnerMatchesRun fails too) and bind remaking it every
+// run.
 func TestBindFollowsTheHandler(t *testing.T) {
 	plain := &Sub{spec: &scenario.Subscription{}}
 	acting := &Sub{spec: &scenario.Subscription{Handler: scenario.Handler{
@@ -53,17 +52,8 @@ func TestBindFollowsTheHandler(t *testing.T) {
 		if cb.s != s {
 			t.Fatalf("bind %d: bound to %p, want %p", i, cb.s, s)
 		}
-		want := s.spec == nil || len(s.spec.Handler.Actions) == 0
-		if cb.direct != want {
+		if want := s.spec == nil || len(s.spec.Handler.Actions) == 0; cb.direct != want {
 			t.Errorf("bind %d: direct %v, want %v", i, cb.direct, want)
-		}
-		var end sim.Firer = (*callbackEnd)(&cb)
-		if want {
-			if ev := cb.service(); ev != end {
-				t.Errorf("bind %d: service event %T, want the callback's return", i, ev)
-			}
-		} else if ev, ok := cb.service().(*callbackActions); !ok || (*callback)(ev) != &cb {
-			t.Errorf("bind %d: service event %T, want the callback's actions", i, cb.service())
 		}
 	}
 	if n := testing.AllocsPerRun(10, func() { cb.bind(plain) }); n != 0 {

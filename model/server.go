@@ -101,6 +101,9 @@ type serverConn struct {
 	// lim is the connection's state as a subscriber under a bandwidth,
 	// made by its first enqueue in such a run (limitedOut); nil without.
 	lim *limitedOut
+	// writeFn is the connection's write event (kick), made by its first
+	// accept and kept from run to run.
+	writeFn func()
 }
 
 // limitedOut is a server connection's outbound state under a bandwidth
@@ -111,8 +114,8 @@ type serverConn struct {
 // run to run. It is made on first use (serverConn.limited) and kept with
 // the connection, reset by accept: inline it was 64 of a serverConn's
 // 192 bytes, a line that a run without a bandwidth carried for each of a
-// thousand connections (Scale/clients=1k). Made with the write event
-// (then a closure), wroteFn lay between the write events' objects, which a thousand clients'
+// thousand connections (Scale/clients=1k). Made with writeFn, wroteFn
+// lay between the write events' objects, which a thousand clients'
 // writes load cold, two to a cache line instead of four
 // (World.bindConns).
 type limitedOut struct {
@@ -228,6 +231,9 @@ func checkServerOptions(sc *scenario.Scenario, p *Profile) error {
 // every run and server it is reused in.
 func (s *Server) accept(c *Conn) *serverConn {
 	sc := s.w.rc.serverConns.take()
+	if sc.writeFn == nil { // a new connection: its write event is made once
+		sc.writeFn = func() { sc.srv.write(sc) }
+	}
 	if p := sc.prod; p != nil {
 		resumeFn := p.resumeFn
 		*p = producer{}
@@ -241,11 +247,11 @@ func (s *Server) accept(c *Conn) *serverConn {
 	// Zeroed and written field by field, not assigned a composite literal,
 	// which is built on the stack and copied (store-forwarding stalls: see
 	// Conn.clear).
-	ordered, bySid, prod, lim := emptied(sc.ordered), emptied(sc.bySid), sc.prod, sc.lim
+	ordered, bySid, prod, lim, writeFn := emptied(sc.ordered), emptied(sc.bySid), sc.prod, sc.lim, sc.writeFn
 	*sc = serverConn{}
 	sc.srv, sc.client, sc.open = s, c, true
 	sc.noRespond = s.w.sc.Server.NoResponders && !s.w.profile.NoHeaders
-	sc.ordered, sc.bySid, sc.prod, sc.lim = ordered, bySid, prod, lim
+	sc.ordered, sc.bySid, sc.prod, sc.lim, sc.writeFn = ordered, bySid, prod, lim, writeFn
 	s.w.serverConns = append(s.w.serverConns, sc)
 	s.conns[c.idx] = sc
 	return sc
@@ -892,14 +898,9 @@ func (s *Server) pend(sc *serverConn, f frame) bool {
 func (s *Server) kick(sc *serverConn) {
 	if !sc.kicked {
 		sc.kicked = true
-		s.w.sim.ScheduleAt(s.w.sim.Now(), sc)
+		s.w.sim.At(s.w.sim.Now(), sc.writeFn)
 	}
 }
-
-// Fire is the connection's write event (kick): a serverConn is its own
-// event (sim.Firer), which a new connection needs no closure for, and
-// which the kernel calls without a closure's frame.
-func (sc *serverConn) Fire() { sc.srv.write(sc) }
 
 // write is the connection's writeLoop: everything queued goes out as one
 // write. With a bandwidth, the write holds its bytes pending until the

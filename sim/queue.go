@@ -124,17 +124,12 @@ func (q *queue) file(x entry) {
 // causality always holds. Events at equal times run in scheduling order,
 // unless SetTies asked a Chooser to order them.
 //
-// It is ScheduleAt with fn as a Func, small enough to be inlined.
-func (s *Sim) At(t Time, fn func()) Timer { return s.ScheduleAt(t, Func(fn)) }
-
-// ScheduleAt schedules ev at virtual time t, as At schedules a func.
-//
-// It takes a slab slot for ev and inserts the entry itself rather than
+// It takes a slab slot for fn and inserts the entry itself rather than
 // calling a push of its own: every event is scheduled here, mostly through
-// After, and the extra frame was about 13 instructions an event. ScheduleAt
-// stays too large to be inlined, which matters as much: inlined, it made a
+// After, and the extra frame was about 13 instructions an event. At stays
+// too large to be inlined, which matters as much: inlined, it made a
 // caller of its own too large to be inlined (the model's Server.kick).
-func (s *Sim) ScheduleAt(t Time, ev Firer) Timer {
+func (s *Sim) At(t Time, fn func()) Timer {
 	if t < s.now {
 		t = s.now
 	}
@@ -145,7 +140,7 @@ func (s *Sim) ScheduleAt(t Time, ev Firer) Timer {
 	}
 	e := &s.slab[i]
 	s.free = e.next // a new slot's next is 0: the list stays empty
-	e.ev = ev
+	e.fn = fn
 	x := entry{at: t, slot: i, gen: e.gen}
 	q := &s.q
 	q.live++

@@ -118,25 +118,6 @@ type Outcome struct {
 	Records uint64
 }
 
-// Firer is what the kernel runs at a scheduled time: Fire is called once,
-// when the clock reaches it.
-//
-// A model's frequent events are better as types of their own than as
-// funcs (At, After): a method value such as cb.finish is a closure whose
-// call goes through a generated wrapper (cb.finish-fm) that loads the
-// receiver and calls the method, a frame an event; a pointer whose type
-// has the Fire method is called directly through its interface.
-type Firer interface{ Fire() }
-
-// Func is a func as a Firer, for At and After. The kernel calls a Func
-// itself, not through Fire (fire), so that a func event costs the frame
-// it always did, not one more: most of a thousand clients' events are
-// funcs (Scale/clients=1k, 0.8 % of its instructions).
-type Func func()
-
-// Fire calls f.
-func (f Func) Fire() { f() }
-
 // Timer identifies a scheduled event so that it can be canceled. The zero
 // Timer is valid and refers to no event.
 type Timer struct {
@@ -150,7 +131,7 @@ type Timer struct {
 // padding): taking and returning a slot is two stores, where a slice of
 // free slots cost an append's capacity test and a header store an event.
 type event struct {
-	ev   Firer
+	fn   func()
 	gen  uint32 // bumped when the event runs or is canceled; stale Timers and entries no longer match
 	next int32  // while the slot is free: the free slot after it, plus one (0: none)
 }
@@ -208,12 +189,7 @@ func (s *Sim) Pending() int { return s.q.live }
 // before now, which At clamps to now), and a d beyond Never-now is cut to
 // it, so that the time saturates at Never as Add's does.
 func (s *Sim) After(d time.Duration, fn func()) Timer {
-	return s.ScheduleAfter(d, Func(fn))
-}
-
-// ScheduleAfter schedules ev d after now, as After schedules a func.
-func (s *Sim) ScheduleAfter(d time.Duration, ev Firer) Timer {
-	return s.ScheduleAt(s.now+Time(min(d, time.Duration(Never-s.now))), ev)
+	return s.At(s.now+Time(min(d, time.Duration(Never-s.now))), fn)
 }
 
 // Cancel removes a scheduled event. It reports whether the event was still
@@ -233,7 +209,7 @@ func (s *Sim) Cancel(t Timer) bool {
 	// The slot stays out of the free list until its entry, now stale, is
 	// dropped from the queue: reused at once, it could reach the entry's
 	// generation again after 2^32 reuses and revive the canceled event.
-	e.ev = nil
+	e.fn = nil
 	e.gen++
 	s.canceled()
 	return true
@@ -289,13 +265,9 @@ func (s *Sim) fire(x *entry) {
 	}
 	s.q.pop()
 	s.now = x.at
-	ev := s.release(x.slot)
+	fn := s.release(x.slot)
 	s.events++
-	if fn, ok := ev.(Func); ok {
-		fn() // without Func.Fire's frame
-		return
-	}
-	ev.Fire()
+	fn()
 }
 
 // Run executes events until the queue is empty, a budget is exhausted or the
@@ -345,18 +317,18 @@ func (s *Sim) outcome(r StopReason) Outcome {
 }
 
 // release ends the event in slot i, which is about to run, and frees the
-// slot; it returns the event.
+// slot; it returns the event's callback.
 //
-// The slot keeps the event until it is taken again (At) or the Sim is
-// Reset: clearing it, two words and a write-barrier test, was 4 of the
+// The slot keeps the callback until it is taken again (At) or the Sim is
+// Reset: clearing it, a store and a write-barrier test, was 3 of the
 // ~200 instructions an event costs the kernel, and what it held the
 // collector back from is the model's objects of the same run.
-func (s *Sim) release(i int32) Firer {
+func (s *Sim) release(i int32) func() {
 	e := &s.slab[i]
-	ev := e.ev
+	fn := e.fn
 	e.gen++
 	e.next, s.free = s.free, i+1
-	return ev
+	return fn
 }
 
 // freeSlot frees slot i, whose event was canceled (Cancel bumped its

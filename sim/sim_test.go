@@ -659,44 +659,6 @@ func TestKernelIsDeterministic(t *testing.T) {
 	require.NotEqual(t, randomRun(NewPCG(1), 500), randomRun(NewPCG(2), 500))
 }
 
-// firing is a typed event (Firer) that records its label like recorder.ev.
-type firing struct {
-	r     *recorder
-	label string
-}
-
-func (f *firing) Fire() { f.r.ev(f.label)() }
-
-// TestFirersAndFuncsShareOneOrder: events scheduled as Firers
-// (ScheduleAt, ScheduleAfter) and as funcs (At, After) run in one order,
-// by time and then scheduling order, a Firer as often as it was
-// scheduled, and a canceled Firer not at all; a slot that a fired event
-// left (release keeps its Firer) runs its next event, not the old one.
-// Deliberate breaks it catches (each tried): ScheduleAfter scheduling at
-// d instead of now+d, release not bumping the slot's generation (a fired
-// event's Timer would still be Scheduled), and fire calling a Func
-// directly and then through Fire as well (each func event runs twice).
-func TestFirersAndFuncsShareOneOrder(t *testing.T) {
-	r := newRecorder(Budget{})
-	s := r.s
-	a, b := &firing{r, "A"}, &firing{r, "B"}
-	s.At(10, r.ev("f1"))
-	fired := s.ScheduleAt(10, a)
-	s.At(5, func() {
-		r.ev("f0")()
-		s.ScheduleAfter(5, b) // at 10, after f1 and A
-		s.ScheduleAfter(20, a)
-	})
-	tm := s.ScheduleAt(20, b)
-	s.After(15, r.ev("f2"))
-	require.True(t, s.Cancel(tm))
-	require.Equal(t, Outcome{Reason: Quiescent, Now: 25, Events: 6}, s.Run())
-	require.Equal(t, []string{"f0@5", "f1@10", "A@10", "B@10", "f2@15", "A@25"}, r.got)
-	require.Zero(t, s.Pending())
-	require.False(t, s.Scheduled(fired), "a fired Firer's Timer")
-	require.False(t, s.Cancel(fired), "canceling a fired Firer")
-}
-
 func TestSteadyStateAtStepDoesNotAllocate(t *testing.T) {
 	s := New(Budget{})
 	const live = 100
