@@ -532,12 +532,13 @@ type routing struct {
 func (s *Server) route(p *serverConn, rt *routing) bool {
 	fanout := s.w.mut.Has(QueueFanout)
 	for rt.next < len(rt.matches) {
-		if n, delivered := s.deliverPlains(rt.matches[rt.next:], rt.m); n > 0 {
+		ss := rt.matches[rt.next]
+		if ss.plain {
+			n, delivered := s.deliverPlains(rt.matches[rt.next:], rt.m)
 			rt.next += n
 			rt.delivered = rt.delivered || delivered
 			continue
 		}
-		ss := rt.matches[rt.next]
 		rt.next++
 		if ss.route != nil { // a remote entry: forward plain interest, collect groups
 			if ss.queue == "" {
