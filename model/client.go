@@ -544,19 +544,7 @@ func (c *Conn) publishMsg(pm *pubMsg, plain bool) (string, int) {
 	l := w.ledger
 	m := l.newMessage(c.nameID, pm.subject, c.now())
 	m.Reply, m.Size, m.Headers = pm.reply, pm.size, pm.hdr
-	stopped := plain && c.pubsStopped && w.profile.PubsStoppedAfterClose
-	var err string
-	switch {
-	case c.isClosed() && !stopped:
-		err = ErrConnectionClosed
-	case c.isDrainingPubs(), stopped:
-		err = ErrConnectionDraining
-	case pm.size+pm.hdr > w.profile.MaxPayload:
-		err = ErrMaxPayload
-	case c.isReconnecting() && c.outBytes >= c.opts.reconnectBufSize:
-		err = ErrReconnectBufExceeded
-	}
-	if err != "" {
+	if err := c.pubRefusal(pm, plain); err != "" {
 		if w.profile.SilentPublishDrop && (err == ErrConnectionClosed || err == ErrConnectionDraining) {
 			l.settle(m, MsgLostUnsent)
 			m.LostReason = l.Intern(droppedSilently(err))
@@ -571,6 +559,24 @@ func (c *Conn) publishMsg(pm *pubMsg, plain bool) (string, int) {
 		w.trig.published(c, m.ID)
 	}
 	return "", m.ID
+}
+
+// pubRefusal is the error with which publishMsg refuses pm now, "" for
+// none.
+func (c *Conn) pubRefusal(pm *pubMsg, plain bool) string {
+	w := c.w
+	stopped := plain && c.pubsStopped && w.profile.PubsStoppedAfterClose
+	switch {
+	case c.isClosed() && !stopped:
+		return ErrConnectionClosed
+	case c.isDrainingPubs(), stopped:
+		return ErrConnectionDraining
+	case pm.size+pm.hdr > w.profile.MaxPayload:
+		return ErrMaxPayload
+	case c.isReconnecting() && c.outBytes >= c.opts.reconnectBufSize:
+		return ErrReconnectBufExceeded
+	}
+	return ""
 }
 
 // reply is a callback's reply to a message: a publish, unless the profile's

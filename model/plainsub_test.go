@@ -31,7 +31,7 @@ actions:
 // auto-unsubscribe limit that the count has reached when its UNSUB
 // arrives removes the subscription at once. The limit is set before the
 // client has read any message (the publishes reach the server at 1 ms,
-// the client at 2 ms), so the UNSUB carries it. Catches deliverPlain
+// the client at 2 ms), so the UNSUB carries it. Catches deliverPlains
 // without the count: the server would take the limit as still to come and
 // deliver the message published after it.
 func TestPlainSubCountsDeliveries(t *testing.T) {

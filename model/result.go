@@ -282,7 +282,7 @@ func (r *Result) join(at, returned sim.Time, result Str, msg int) bool {
 	if f >= 0 && r.folds[f].rec == n-1 {
 		more = r.folds[f].more
 	}
-	if msg == 0 || msg != l.Msg+more+1 || at != l.At || returned != l.ReturnedAt || result != l.Result {
+	if !repeats(l, more, at, returned, result, msg) {
 		return false
 	}
 	if more == 0 {
@@ -291,6 +291,26 @@ func (r *Result) join(at, returned sim.Time, result Str, msg int) bool {
 	}
 	r.folds[f].more++
 	return true
+}
+
+// repeats reports whether a call made at at, returning at returned with
+// result and publishing msg, repeats record c, with more calls joined to
+// it, but for publishing the next message (join).
+func repeats(c *CallRecord, more int, at, returned sim.Time, result Str, msg int) bool {
+	return msg != 0 && msg == c.Msg+more+1 && at == c.At && returned == c.ReturnedAt && result == c.Result
+}
+
+// foldJoining returns the index in folds of the last record's fold when
+// the record has one (a call joined it) and a call made at at, returning
+// at returned with result and publishing msg, joins it as well; -1
+// otherwise. A publish burst (World.publishBurst) then counts its calls
+// into the fold without a join each.
+func (r *Result) foldJoining(at, returned sim.Time, result Str, msg int) int {
+	n, f := len(r.calls), len(r.folds)-1
+	if f < 0 || r.folds[f].rec != n-1 || !repeats(&r.calls[n-1], r.folds[f].more, at, returned, result, msg) {
+		return -1
+	}
+	return f
 }
 
 // SetCalls gives a Result built by hand, not by a run (a real run's

@@ -183,7 +183,7 @@ type serverSub struct {
 	// plain: a local subscription of no queue group and without an
 	// auto-unsubscribe limit, on a server whose links have no bandwidth
 	// (so no stall gate), in a run without the ForgetDelivery mutation:
-	// routing commits a message to it at once (deliverPlain), without
+	// routing commits a message to it at once (deliverPlains), without
 	// deliver's and commit's tests for the rest. Set by processSub,
 	// cleared when the subscription gets a limit.
 	plain bool
@@ -448,10 +448,22 @@ func (sc *serverConn) remove(ss *serverSub) {
 // processPub routes one message published on sc; it returns false when a
 // delivery stalled sc's readLoop, and resume finishes the routing. The
 // cursor lives on the stack and is kept in sc only for a stall.
+//
+// The plain subscriptions at the head of the matches (deliverPlains,
+// which never stall) take the message first, without the cursor; when
+// they are all the matches and one took it, the message is routed, the
+// usual case, and the cursor, 150 bytes to zero, is not made. Otherwise
+// route goes on from the first other match, as it would have.
 func (s *Server) processPub(sc *serverConn, id int) bool {
 	m := s.w.ledger.Message(id)
 	m.AcceptedAt = s.w.sim.Now()
-	rt := routing{m: m, matches: s.subs.matchID(m.Subject)}
+	matches := s.subs.matchID(m.Subject)
+	i, delivered := s.deliverPlains(matches, m)
+	if delivered && i == len(matches) {
+		s.w.ledger.settle(m, MsgRouted) // as routed settles it
+		return true
+	}
+	rt := routing{m: m, matches: matches, next: i, delivered: delivered}
 	if !s.route(sc, &rt) {
 		sc.prod.rt = rt
 		return false
@@ -522,13 +534,13 @@ func (s *Server) route(p *serverConn, rt *routing) bool {
 	fanout := s.w.mut.Has(QueueFanout)
 	for rt.next < len(rt.matches) {
 		ss := rt.matches[rt.next]
-		rt.next++
 		if ss.plain {
-			if s.deliverPlain(ss, rt.m) {
-				rt.delivered = true
-			}
+			n, delivered := s.deliverPlains(rt.matches[rt.next:], rt.m)
+			rt.next += n
+			rt.delivered = rt.delivered || delivered
 			continue
 		}
+		rt.next++
 		if ss.route != nil { // a remote entry: forward plain interest, collect groups
 			if ss.queue == "" {
 				rt.forwardTo(ss.route, "")
@@ -672,18 +684,27 @@ func (s *Server) deliver(p *serverConn, ss *serverSub, m *Message) delivery {
 	return delivered
 }
 
-// deliverPlain is deliver for a plain subscription (serverSub.plain): it
-// refuses a closed subscription or connection and otherwise commits, with
-// no limit to count towards, no gate to stall at, and a FIFO that counts
-// no pending bytes. It reports whether it committed.
-func (s *Server) deliverPlain(ss *serverSub, m *Message) bool {
-	if ss.closed || !ss.conn.open {
-		return false
+// deliverPlains is deliver for each plain subscription (serverSub.plain)
+// at the head of matches: it refuses a closed subscription or connection
+// and otherwise commits, with no limit to count towards, no gate to stall
+// at, and a FIFO that counts no pending bytes. It returns how many
+// subscriptions it went through and whether one of them took m. What
+// every delivery of m writes alike (the time, the MSG's size field) is
+// read once for them all.
+func (s *Server) deliverPlains(matches []*serverSub, m *Message) (n int, delivered bool) {
+	now, arg := s.w.sim.Now(), sizeField(pendingSize(s.w.profile, m))
+	for ; n < len(matches) && matches[n].plain; n++ {
+		ss := matches[n]
+		if ss.closed || !ss.conn.open {
+			continue
+		}
+		ss.nm++
+		f := ss.conn.next()
+		f.setMsg(ss, m, s.w.ledger.newDelivery(m, int(ss.rec.index), now), arg)
+		s.kick(ss.conn)
+		delivered = true
 	}
-	ss.nm++
-	s.newMsg(ss, m, ss.conn.next())
-	s.kick(ss.conn)
-	return true
+	return n, delivered
 }
 
 // commit appends m's MSG for ss to the subscriber's FIFO. A subscription
@@ -706,14 +727,19 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 }
 
 // newMsg records the delivery of m to ss and writes its MSG frame to f.
-// deliverPlain has it written in place in the FIFO (serverConn.next): a
-// frame returned, or built on the stack, is stored field by field and
-// copied in 16-byte moves, loads that the store buffer cannot forward
-// from the narrower stores (a stall a message).
 func (s *Server) newMsg(ss *serverSub, m *Message, f *frame) {
 	w := s.w
-	d := w.ledger.newDelivery(m, int(ss.rec.index), w.sim.Now())
-	f.op, f.sid, f.msg, f.ref, f.arg = opMsg, ss.sid, int32(m.ID), d, sizeField(pendingSize(w.profile, m))
+	f.setMsg(ss, m, w.ledger.newDelivery(m, int(ss.rec.index), w.sim.Now()), sizeField(pendingSize(w.profile, m)))
+}
+
+// setMsg makes f the MSG frame of delivery d of m to ss, with arg its
+// size field. deliverPlains has it written in place in the FIFO
+// (serverConn.next): a frame returned, or built on the stack, is stored
+// field by field and copied in 16-byte moves, loads that the store buffer
+// cannot forward from the narrower stores (a stall a message). Inlined,
+// where newMsg was a call a delivery.
+func (f *frame) setMsg(ss *serverSub, m *Message, d int32, arg int32) {
+	f.op, f.sid, f.msg, f.ref, f.arg = opMsg, ss.sid, int32(m.ID), d, arg
 }
 
 // unsubscribeAtMax removes ss once it has had its auto-unsubscribe limit.
