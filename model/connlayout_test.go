@@ -71,3 +71,27 @@ func TestClientStateLines(t *testing.T) {
 		t.Errorf("serverConn is %d bytes, want at most %d (2 lines)", size, 2*lineSize)
 	}
 }
+
+// TestServerConnReadLine: what Server.receive tests for every read of a
+// connection (open, wait, prod) and enqueue's out and kicked lie in a
+// serverConn's first cache line, so that a read touches one line of it
+// (Scale/clients=1k; docs/perf-notes/h23clients.md). Catches prod moved
+// back after ordered and bySid (byte 104, the second line: +2.8 K misses
+// beyond L2 a run) or a field added before it that pushes it past 64.
+func TestServerConnReadLine(t *testing.T) {
+	var sc serverConn
+	for _, f := range []struct {
+		name string
+		end  uintptr
+	}{
+		{"open", unsafe.Offsetof(sc.open) + unsafe.Sizeof(sc.open)},
+		{"kicked", unsafe.Offsetof(sc.kicked) + unsafe.Sizeof(sc.kicked)},
+		{"out", unsafe.Offsetof(sc.out) + unsafe.Sizeof(sc.out)},
+		{"wait", unsafe.Offsetof(sc.wait) + unsafe.Sizeof(sc.wait)},
+		{"prod", unsafe.Offsetof(sc.prod) + unsafe.Sizeof(sc.prod)},
+	} {
+		if f.end > lineSize {
+			t.Errorf("serverConn.%s ends at byte %d, want at most %d (its first line)", f.name, f.end, lineSize)
+		}
+	}
+}
