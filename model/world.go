@@ -192,8 +192,8 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.tr = pool.takeTrace()
 	}
 	w.res.Scenario, w.res.Profile, w.res.Seed, w.res.Mutations, w.res.Ledger, w.res.Trace = sc, p, sc.Seed, cfg.Mutations, w.ledger, w.tr
-	w.res.connByName = reuse(maps.connByName, len(sc.Clients))
-	w.res.indexesSubs = true // subByID is built by the first lookup (Result.Sub)
+	w.res.indexesSubs = true  // subByID is built by the first lookup (Result.Sub)
+	w.res.indexesConns = true // and connByName by Result.Conn's
 	w.presize()
 	w.netDown = pool.takeNetDown(len(sc.Clients))
 	unbound := false // a new connection is set up without its callbacks
@@ -202,7 +202,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		unbound = unbound || c.flushFn == nil
 		w.conns = append(w.conns, c)
 		w.connIndex[c.name] = len(w.res.Conns)
-		w.res.addConn(c.rec)
+		w.res.Conns = append(w.res.Conns, c.rec)
 	}
 	if unbound {
 		w.bindConns()
