@@ -205,7 +205,7 @@ type serverSub struct {
 // index it empties and reuses.
 func newServer(w *World, rng sim.Chooser) *Server {
 	s := w.pool.takeServer()
-	*s = Server{w: w, up: true, conns: growTo(emptied(s.conns), len(w.conns)), subs: sublist{strs: w.ledger, literal: s.subs.emptied(), ones: slices.Grow(emptied(s.subs.ones), len(w.sc.Subs))}, rng: rng,
+	*s = Server{w: w, up: true, conns: growTo(emptied(s.conns), len(w.sc.Clients)), subs: sublist{strs: w.ledger, literal: s.subs.emptied(), ones: slices.Grow(emptied(s.subs.ones), len(w.sc.Subs))}, rng: rng,
 		limited: w.sc.Network.Bandwidth > 0, maxPending: w.sc.Server.MaxPending, noStall: w.sc.Server.NoFastProducerStall}
 	if s.maxPending == 0 {
 		s.maxPending = defaultMaxPending
