@@ -75,9 +75,10 @@ func TestClientStateLines(t *testing.T) {
 // TestServerConnReadLine: what Server.receive tests for every read of a
 // connection (open, wait, prod) and enqueue's out and kicked lie in a
 // serverConn's first cache line, so that a read touches one line of it
-// (Scale/clients=1k; docs/perf-notes/h23clients.md). Catches prod moved
-// back after ordered and bySid (byte 104, the second line: +2.8 K misses
-// beyond L2 a run) or a field added before it that pushes it past 64.
+// (Scale/clients=1k; docs/performance-history.md, h23clients). Catches
+// prod moved back after ordered and bySid (byte 104, the second line:
+// receive's misses beyond L2 +2.6 K a run) or a field added before it that
+// pushes it past 64.
 func TestServerConnReadLine(t *testing.T) {
 	var sc serverConn
 	for _, f := range []struct {

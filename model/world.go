@@ -264,12 +264,12 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 
 // startConn connects c, just set up (newConn), to its server before time
 // 0, or starts it offline. Without a cluster the server is made before the
-// clients and each is connected at once, while its Conn, its spec and its
-// server connection's slot are still in cache: in a pass of its own after
-// every client's set-up, each of a thousand clients' lines was cold again
-// (Scale/clients=1k; docs/perf-notes/h23clients.md). Neither draws a
-// choice nor traces anything that newConn would order differently: newConn
-// does neither.
+// clients and each is connected at once, while its Conn and its spec are
+// in cache, rather than in a pass of its own after every client's set-up
+// (Scale/clients=1k: 1 % fewer L1 misses; docs/performance-history.md,
+// h23clients). It draws no choice and traces nothing that newConn would
+// order differently: newConn does neither, and startConn still runs in the
+// clients' order.
 func (w *World) startConn(c *Conn) {
 	if d := w.sc.Clients[c.idx].OfflineUntil; d != nil {
 		w.startOffline(c, sim.Time(*d))
