@@ -234,7 +234,7 @@ func (s *windows[T]) take(n, want int) []T {
 // were a tenth of a generated scenario's allocated objects.
 type worldMaps struct {
 	subs      map[string]*Sub
-	connIndex map[string]int
+	connOf    []int32
 	published map[string]int
 }
 
@@ -254,7 +254,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	if subs == nil {
 		subs = w.spareSubs
 	}
-	r.maps = worldMaps{subs: subs, connIndex: w.connIndex, published: w.published}
+	r.maps = worldMaps{subs: subs, connOf: w.connOf, published: w.published}
 	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.calls[:0]
 	for _, s := range w.subList {
 		r.pending = append(r.pending, s.pending[:0])

@@ -52,8 +52,11 @@ type World struct {
 	// made it in, for that lookup to reuse.
 	subs, spareSubs map[string]*Sub
 	subList         []*Sub // every subscription, indexed like Result.Subs
-	// connIndex maps a client's name to its index in conns.
-	connIndex map[string]int
+	// connOf is 1 + the index in conns of the client each interned string
+	// names (by Str; 0: no client): newConn interns each client's name
+	// anyway, and a map by name was a thousand more inserts, hashing each
+	// name again, in every run of a thousand clients (Scale/clients=1k).
+	connOf []int32
 	// msgEstimate is how many messages the actions publish, and published
 	// how many on each subject, for presizing; subExpect is what each
 	// scenario subscription (by index) expects of them (presize), which
@@ -186,7 +189,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.rc.actionWaits.rewind()
 	w.rc.pendingCalls.rewind()
 	w.rc.nextMsgCalls.rewind()
-	w.connIndex = reuse(maps.connIndex, len(sc.Clients))
+	w.connOf = maps.connOf[:0]
 	w.published = reuse(maps.published, len(sc.Actions))
 	if cfg.Trace {
 		w.tr = pool.takeTrace()
@@ -204,7 +207,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		c := w.newConn(i, &sc.Clients[i])
 		unbound = unbound || c.flushFn == nil
 		w.conns = append(w.conns, c)
-		w.connIndex[c.name] = len(w.res.Conns)
+		w.nameConn(c)
 		w.res.Conns = append(w.res.Conns, c.rec)
 		if w.server != nil {
 			w.startConn(c)
@@ -583,12 +586,35 @@ func (w *World) expected(pattern string) int {
 	return n
 }
 
+// clientIndex is the index in conns of the client named name, which
+// newConn interned.
 func (w *World) clientIndex(name string) int {
-	i, ok := w.connIndex[name]
+	id, _ := w.ledger.interned(name)
+	i, ok := w.connByID(id)
 	if !ok {
 		panic("model: unknown client " + name + " in a validated scenario")
 	}
 	return i
+}
+
+// connByID is the index in conns of the client whose name is the
+// interned string id, and whether there is one.
+func (w *World) connByID(id Str) (int, bool) {
+	if int(id) >= len(w.connOf) || w.connOf[id] == 0 {
+		return 0, false
+	}
+	return int(w.connOf[id] - 1), true
+}
+
+// nameConn makes c, just set up and listed last in conns, the client its
+// name's id names (connOf); a later client of the same name replaces it.
+// connOf grows by appending zeros, so that no id this run has not filed
+// keeps what an earlier run's array held there.
+func (w *World) nameConn(c *Conn) {
+	for int(c.nameID) >= len(w.connOf) {
+		w.connOf = append(w.connOf, 0)
+	}
+	w.connOf[c.nameID] = int32(len(w.conns))
 }
 
 // expectedOn is how many messages a subscription on subject is expected
