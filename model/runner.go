@@ -281,7 +281,10 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	if w.cl == nil {
 		r.streams[serverStream] = w.server.rng
 	}
-	slices.SortStableFunc(r.frames, func(a, b []frame) int { return cap(a) - cap(b) })
+	byCap := func(a, b []frame) int { return cap(a) - cap(b) }
+	if !slices.IsSortedFunc(r.frames, byCap) {
+		slices.SortStableFunc(r.frames, byCap)
+	}
 	return res, nil
 }
 
