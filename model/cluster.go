@@ -733,7 +733,7 @@ func (s *Server) dropRouted(m *Message, q string, reason DropReason) {
 	gone := s.goneFor(m, q, func(o *Server) bool { return o == s })
 	if len(gone) == 0 {
 		var home *Server // the publisher's server, which routes on others' interest only
-		if i, ok := s.w.connIndex[s.w.ledger.Str(m.From)]; ok {
+		if i, ok := s.w.connByID(m.From); ok {
 			home = s.w.cl.home[i]
 		}
 		gone = s.goneFor(m, q, func(o *Server) bool { return o != s && o != home })

@@ -78,7 +78,7 @@ func TestClientStateLines(t *testing.T) {
 // handed list, its ledger and a hand-made record's list (5): a plain Run
 // allocates a thousand subscriptions' records anew every run, clears
 // them, and writes their pointer slots through the write barrier while
-// the collector marks (Scale/subs=1k; docs/perf-notes/h23subs.md).
+// the collector marks (Scale/subs=1k; docs/performance-history.md, h23subs).
 // Catches a string field added beside the Strs (208 bytes, 6 pointer
 // words: tried) and a field that pads the record past three lines.
 func TestSubRecordLines(t *testing.T) {
@@ -97,5 +97,30 @@ func TestSubRecordLines(t *testing.T) {
 	}
 	if words > 5 {
 		t.Errorf("SubRecord holds %d pointer words, want at most 5 (ID, StatusEvents, handed, ledger, byHand)", words)
+	}
+}
+
+// TestServerConnReadLine: what Server.receive tests for every read of a
+// connection (open, wait, prod) and enqueue's out and kicked lie in a
+// serverConn's first cache line, so that a read touches one line of it
+// (Scale/clients=1k; docs/performance-history.md, h23clients). Catches
+// prod moved back after ordered and bySid (byte 104, the second line:
+// receive's misses beyond L2 +2.6 K a run) or a field added before it that
+// pushes it past 64.
+func TestServerConnReadLine(t *testing.T) {
+	var sc serverConn
+	for _, f := range []struct {
+		name string
+		end  uintptr
+	}{
+		{"open", unsafe.Offsetof(sc.open) + unsafe.Sizeof(sc.open)},
+		{"kicked", unsafe.Offsetof(sc.kicked) + unsafe.Sizeof(sc.kicked)},
+		{"out", unsafe.Offsetof(sc.out) + unsafe.Sizeof(sc.out)},
+		{"wait", unsafe.Offsetof(sc.wait) + unsafe.Sizeof(sc.wait)},
+		{"prod", unsafe.Offsetof(sc.prod) + unsafe.Sizeof(sc.prod)},
+	} {
+		if f.end > lineSize {
+			t.Errorf("serverConn.%s ends at byte %d, want at most %d (its first line)", f.name, f.end, lineSize)
+		}
 	}
 }

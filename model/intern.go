@@ -78,6 +78,22 @@ func (l *Ledger) Intern(s string) Str {
 	return id
 }
 
+// interned returns the Str naming s if s has been interned, without
+// adding it or going through the recent strings: World.clientIndex looks
+// client names up in it, which a thousand clients' lookups would only
+// cycle through.
+func (l *Ledger) interned(s string) (Str, bool) {
+	if s == "" {
+		return 0, true
+	}
+	t := &l.strs
+	if t.ids == nil {
+		t.index()
+	}
+	id, ok := t.ids[s]
+	return id, ok
+}
+
 // same reports whether a and b are one string: the same bytes at the same
 // address. The recent cache compares by identity, not contents: a string of
 // the same length in the set's other way would cost a byte comparison, and

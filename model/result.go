@@ -44,9 +44,17 @@ type Result struct {
 
 	// connByName and subByID index Conns and Subs for Conn and Sub, which
 	// the invariants call per delivery: a run may have a million clients.
-	// The world keeps connByName as it appends; a Result built by hand has
-	// neither and is searched.
-	connByName map[string]*ConnRecord
+	// A Result built by hand has neither and is searched.
+	//
+	// A run's Result (indexesConns) builds connByName on Conn's first call
+	// (indexConns, once, as concurrent readers may call it), in the map it
+	// holds, the Runner's previous run's, if any (takeResult), as it does
+	// subByID: filled by the set-up, a plain Run of a thousand clients
+	// made a 53 KB map every run, and hashed each name into it while the
+	// clients' other lines were being set up (Scale/clients=1k).
+	connByName   map[string]*ConnRecord
+	connsIndexed sync.Once
+	indexesConns bool
 	// A run's Result (indexesSubs) builds subByID on Sub's first call
 	// (indexSubs, once, as concurrent readers may call it), in the map it
 	// holds, the Runner's previous run's, if any (takeResult): most runs'
@@ -349,10 +357,14 @@ func (r *Result) Sub(id string) *SubRecord {
 	return nil
 }
 
-// addConn appends a connection's record and indexes it.
-func (r *Result) addConn(c *ConnRecord) {
-	r.Conns = append(r.Conns, c)
-	r.connByName[c.Client] = c
+// indexConns indexes every connection record under its client's name; a
+// later record of a name replaces an earlier one, as when the run indexed
+// each as it appended it.
+func (r *Result) indexConns() {
+	r.connByName = reuse(r.connByName, len(r.Conns))
+	for _, c := range r.Conns {
+		r.connByName[c.Client] = c
+	}
 }
 
 // indexSubs indexes every subscription record under its id, unless an
@@ -368,7 +380,8 @@ func (r *Result) indexSubs() {
 
 // Conn returns the record of the named client, or nil.
 func (r *Result) Conn(name string) *ConnRecord {
-	if r.connByName != nil {
+	if r.indexesConns {
+		r.connsIndexed.Do(r.indexConns)
 		return r.connByName[name]
 	}
 	for _, c := range r.Conns {

@@ -233,10 +233,9 @@ func (s *windows[T]) take(n, want int) []T {
 // which a Runner empties and hands to its next run: a run's small maps
 // were a tenth of a generated scenario's allocated objects.
 type worldMaps struct {
-	subs       map[string]*Sub
-	connIndex  map[string]int
-	connByName map[string]*ConnRecord
-	published  map[string]int
+	subs      map[string]*Sub
+	connOf    []int32
+	published map[string]int
 }
 
 // Run is Run, reusing the memory of the Runner's previous run (and of its
@@ -255,7 +254,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	if subs == nil {
 		subs = w.spareSubs
 	}
-	r.maps = worldMaps{subs: subs, connIndex: w.connIndex, connByName: res.connByName, published: w.published}
+	r.maps = worldMaps{subs: subs, connOf: w.connOf, published: w.published}
 	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.calls[:0]
 	for _, s := range w.subList {
 		r.pending = append(r.pending, s.pending[:0])
@@ -282,7 +281,10 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	if w.cl == nil {
 		r.streams[serverStream] = w.server.rng
 	}
-	slices.SortStableFunc(r.frames, func(a, b []frame) int { return cap(a) - cap(b) })
+	byCap := func(a, b []frame) int { return cap(a) - cap(b) }
+	if !slices.IsSortedFunc(r.frames, byCap) {
+		slices.SortStableFunc(r.frames, byCap)
+	}
 	return res, nil
 }
 
@@ -296,7 +298,6 @@ func (r *Runner) handOver() {
 		r.strIDs = r.res.Ledger.strs.detach()
 	}
 	r.res, r.messages, r.deliveries, r.calls, r.handled, r.trace = nil, nil, nil, nil, nil, nil
-	r.maps.connByName = nil
 	r.recycled.connRecs, r.recycled.subRecs = recycler[ConnRecord]{}, recycler[SubRecord]{}
 }
 
@@ -424,9 +425,10 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 		r.handled = append(r.handled, s.handed[:0])
 	}
 	*res = Result{Subs: r.recycled.subRecs.emptyList(), Conns: r.recycled.connRecs.emptyList(), counters: emptied(res.counters),
-		subByID:  res.subByID, // emptied by the first lookup (indexSubs)
-		folds:    res.folds[:0],
-		expanded: res.expanded} // emptied by the first listing (listCalls)
+		subByID:    res.subByID,    // emptied by the first lookup (indexSubs)
+		connByName: res.connByName, // and by indexConns
+		folds:      res.folds[:0],
+		expanded:   res.expanded} // emptied by the first listing (listCalls)
 	// The Ledger is reset field by field, its string table in place
 	// (strTable.empty): a field added to Ledger is reset here too.
 	l.Messages, l.Deliveries, l.budget = nil, nil, budget

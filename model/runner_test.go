@@ -238,6 +238,37 @@ subscriptions:
 	require.Nil(t, res.Sub("t1"))
 }
 
+// TestResultConnLookups: a run's Result indexes its connection records by
+// client name on the first lookup (Result.Conn), and a Runner's next run
+// indexes its own records in the same map, as for subscriptions
+// (TestResultSubLookups). Catches an index never built (Conn returns nil),
+// one left with the earlier run's names (the map not emptied: run 2 finds
+// app's record), one not rebuilt for the next run's records (run 2 misses
+// web), and a plain Run's Result without one.
+func TestResultConnLookups(t *testing.T) {
+	first := parseYAML(t, `
+clients: [{name: app}, {name: api}]`)
+	other := parseYAML(t, `
+clients: [{name: web}]`)
+	var r model.Runner
+	for run, sc := range []*scenario.Scenario{first, other, first} {
+		res, err := r.Run(sc, model.Config{})
+		require.NoError(t, err)
+		for _, c := range res.Conns {
+			require.Same(t, c, res.Conn(c.Client), "run %d: %s", run, c.Client)
+		}
+		for _, name := range []string{"app", "web"} {
+			if sc.Client(name) == nil {
+				require.Nil(t, res.Conn(name), "run %d: %s", run, name)
+			}
+		}
+	}
+	res, err := model.Run(first, model.Config{})
+	require.NoError(t, err)
+	require.Same(t, res.Conns[1], res.Conn("api"))
+	require.Nil(t, res.Conn("web"))
+}
+
 // TestRunnerRoutesByThisRunsIDs: a Server's index of literal subjects is
 // by the subjects' ids in the run's ledger (sublist.literal), which name
 // other strings in a Runner's next run, so the next run's Server starts

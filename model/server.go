@@ -57,7 +57,7 @@ type serverConn struct {
 	// What every read of the connection tests comes first, on one cache
 	// line: a thousand connections do not fit in L2, so each event finds
 	// its serverConn cold and pays for every line it touches. receive
-	// reads open and wait (and resets the producer's tst); enqueue
+	// reads open, wait and prod (and resets the producer's tst); enqueue
 	// appends to out and tests kicked. A serverConn is two lines (128
 	// bytes): what only a bandwidth uses is behind lim.
 	srv       *Server // the server that accepted it
@@ -82,6 +82,15 @@ type serverConn struct {
 	// stalled its readLoop (nil if none); the rest of a stall's state is
 	// prod's.
 	wait *serverSub
+	// prod is the producer's state that only a stall or a routing to
+	// queue groups uses, made on first use (producer) and kept with the
+	// connection from run to run: inline it was 312 of the connection's
+	// 504 bytes, which every run cleared at accept and a thousand
+	// connections' L2 footprint carried (Scale/clients=1k). It is on the
+	// first line, as receive tests it for every read: on the second, with
+	// ordered and bySid (which SUB, UNSUB and the close read), each read
+	// was a second line from memory (h23clients).
+	prod *producer
 	// ordered are the connection's subscriptions in the order the server
 	// processed their SUBs. An unsubscribed one stays in the list, closed
 	// (skip those), until the closed ones are half of it: removing n
@@ -92,12 +101,6 @@ type serverConn struct {
 	// there instead of scanning the list.
 	ordered []*serverSub
 	bySid   []*serverSub
-	// prod is the producer's state that only a stall or a routing to
-	// queue groups uses, made on first use (producer) and kept with the
-	// connection from run to run: inline it was 312 of the connection's
-	// 504 bytes, which every run cleared at accept and a thousand
-	// connections' L2 footprint carried (Scale/clients=1k).
-	prod *producer
 	// lim is the connection's state as a subscriber under a bandwidth,
 	// made by its first enqueue in such a run (limitedOut); nil without.
 	lim *limitedOut
@@ -203,7 +206,7 @@ type serverSub struct {
 // index it empties and reuses.
 func newServer(w *World, rng sim.Chooser) *Server {
 	s := w.pool.takeServer()
-	*s = Server{w: w, up: true, conns: growTo(emptied(s.conns), len(w.conns)), subs: sublist{strs: w.ledger, literal: s.subs.emptied(), ones: slices.Grow(emptied(s.subs.ones), len(w.sc.Subs))}, rng: rng,
+	*s = Server{w: w, up: true, conns: growTo(emptied(s.conns), len(w.sc.Clients)), subs: sublist{strs: w.ledger, literal: s.subs.emptied(), ones: slices.Grow(emptied(s.subs.ones), len(w.sc.Subs))}, rng: rng,
 		limited: w.sc.Network.Bandwidth > 0, maxPending: w.sc.Server.MaxPending, noStall: w.sc.Server.NoFastProducerStall}
 	if s.maxPending == 0 {
 		s.maxPending = defaultMaxPending
