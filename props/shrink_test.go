@@ -104,6 +104,50 @@ func TestShrinkCloneIsReparse(t *testing.T) {
 	}
 }
 
+// TestShrinkEditsReportTheirChanges: an edit that reports no change
+// (shrinkEdit.apply returns false) leaves its copy equal to the scenario,
+// as Shrink's spare copy needs (it takes that copy for the next
+// candidate), over every edit and place of generated scenarios of every
+// profile, with and without a topology, and of their reparsed and
+// simplified forms. Breaks caught, each tried: an edit that changes its
+// copy and reports false (set reporting no change when it zeroes a value;
+// onClient's option reset without its NoCallbacksAfterClose term), which
+// a later candidate would carry.
+func TestShrinkEditsReportTheirChanges(t *testing.T) {
+	unchanged := 0
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed := uint64(1); seed <= 20; seed++ {
+			for _, gen := range []*scenario.Scenario{GenProfileScenario(sim.NewPCG(seed), p), GenClusterScenario(sim.NewPCG(seed), p)} {
+				sc, ok := reparse(gen)
+				require.True(t, ok, "%s seed %d", name, seed)
+				// Twice: as generated, then with every value edit made,
+				// where most edits find nothing left to change.
+				for range 2 {
+					for k, e := range shrinkEdits {
+						for i := range e.n(sc) {
+							if c := sc.Clone(); !e.apply(c, i) {
+								unchanged++
+								require.Equal(t, sc, c, "%s seed %d: edit %d at %d reported no change", name, seed, k, i)
+							}
+						}
+					}
+					for _, e := range shrinkEdits {
+						for i := 0; i < e.n(sc); i++ {
+							// A value edit, not a removal: its places stay.
+							if c := sc.Clone(); e.apply(c, i) && e.n(c) == e.n(sc) {
+								sc = c
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	require.Greater(t, unchanged, 1000, "too few unchanged edits: the test checks little")
+}
+
 // TestShrinkAsksOncePerCandidate: Shrink runs its predicate once per
 // distinct candidate (remembered), and the shrunk scenario still fails.
 // It fails when Shrink stops remembering (drop the `fails =
