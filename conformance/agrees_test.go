@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -68,7 +70,7 @@ func TestAgreesIsDetermined(t *testing.T) {
 func TestReplayerComparesLikeCompare(t *testing.T) {
 	rep := new(replayer)
 	eachReplayVariant(t, 12, func(what string, p *scenario.Scenario, prof *model.Profile, pt perturbation, base *Side, view *modelView) bool {
-		res, err := runVariant(p, prof, pt, rep.runner.Run)
+		res, err := runVariant(p, prof, pt, rep.runner.Run, &rep.perturbed)
 		require.NoError(t, err)
 		want := Compare(base, ModelSide(res), DefaultTolerance)
 		require.Equal(t, want, view.compareIn(rep.sideOf(res), DefaultTolerance, &rep.real), what)
@@ -104,4 +106,51 @@ func eachReplayVariant(t *testing.T, n int, check func(what string, p *scenario.
 		}
 	}
 	require.Positive(t, differing, "no variant differs: the test covers too little")
+}
+
+// TestPerturbedCopyIsClone: the copy a replayer's perturbMemory hands
+// runVariant, made over and over in one memory (every replay perturbation
+// of the first playable generated scenarios of every profile with a real
+// counterpart, one scenario after another), equals a new Clone of the
+// scenario before the perturbation and what the perturbation makes of a
+// Clone after it, and the perturbation leaves the scenario itself
+// unchanged; most copies are restored, not cloned. Breaks caught, each
+// tried: restore not visiting a list's elements (a perturbed action time
+// stays in the next copy), and restore taking src's pointer instead of
+// copying through it (the perturbation edits the scenario itself).
+func TestPerturbedCopyIsClone(t *testing.T) {
+	var mem perturbMemory
+	restored, copies := 0, 0
+	for _, name := range slices.Sorted(maps.Keys(counterparts)) {
+		prof, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed, played := uint64(0), 0; seed < 400 && played < 6; seed++ {
+			p, err := Prepare(props.GenProfileScenario(sim.NewPCG(seed), prof), 1)
+			if err != nil {
+				continue
+			}
+			played++
+			orig := p.Clone()
+			for _, pt := range replayPerturbations {
+				if pt.apply == nil {
+					continue // only draws races: runs the scenario itself
+				}
+				what := fmt.Sprintf("profile %s, generator seed %d, %s", name, seed, pt.name)
+				last := mem.sc
+				c := mem.copyOf(p)
+				copies++
+				if c == last {
+					restored++
+				}
+				require.Equal(t, p.Clone(), c, what)
+				want, wantProf := p.Clone(), *prof
+				gotProf := *prof
+				pt.apply(want, &wantProf)
+				pt.apply(c, &gotProf)
+				require.Equal(t, want, c, what)
+				require.Equal(t, orig, p, "%s: the perturbation changed the scenario itself", what)
+			}
+		}
+	}
+	require.Greater(t, restored, copies/2, "few copies restored: the test checks little of restore")
 }
