@@ -70,14 +70,31 @@ type modelView struct {
 	full    *model.Outcome // the model's outcome before projection
 	obs     *Observes
 	pubAt   map[Key]publication
-	mBy     map[string][]model.CallOutcome // m's calls by source (bySource)
+	mBy     map[string][]model.CallOutcome // m's calls by source (callGroups.group)
 	sources []string                       // their sources, clipped: a comparison appends to a copy
+
+	// The memory of m, its projection and its groups, which derive
+	// reuses when the view is derived again (agrees' replayer).
+	side      Side
+	projected model.Outcome
+	groups    callGroups
 }
 
 func newModelView(m *Side, obs *Observes) *modelView {
-	v := &modelView{m: &Side{Outcome: obs.Project(m.Outcome, true), Keys: m.Keys},
-		full: m.Outcome, obs: obs, pubAt: publishTimes(m)}
-	v.mBy, v.sources = bySource(v.m)
+	return new(modelView).derive(m, obs)
+}
+
+// derive makes v the view of m through obs, in the memory of v's previous
+// view: what the view held before is no longer valid.
+func (v *modelView) derive(m *Side, obs *Observes) *modelView {
+	v.side = Side{Outcome: obs.projectInto(&v.projected, m.Outcome, true), Keys: m.Keys}
+	v.m, v.full, v.obs = &v.side, m.Outcome, obs
+	if v.pubAt == nil {
+		v.pubAt = map[Key]publication{}
+	}
+	clear(v.pubAt)
+	publishTimes(v.pubAt, m)
+	v.mBy, v.sources = v.groups.group(v.m.Outcome.Calls)
 	v.sources = slices.Clip(v.sources)
 	return v
 }
@@ -248,20 +265,16 @@ func (c *comparer) callKey(s *Side, cl model.CallOutcome) callKey {
 	return k
 }
 
-// bySource groups a side's calls by source, each group ordered by start
-// time, and lists the sources in order of first appearance.
-func bySource(s *Side) (map[string][]model.CallOutcome, []string) {
-	return new(callGroups).group(s.Outcome.Calls)
-}
-
-// callGroups is bySource's memory, which group reuses from one side to the
-// next (conformance.Replayable compares a scenario's run with 13 others).
+// callGroups groups a side's calls by source in memory it reuses from one
+// side to the next (conformance.Replayable compares a scenario's run with
+// 13 others).
 type callGroups struct {
 	grouping[string, model.CallOutcome]
 }
 
-// group is bySource on calls, in g's memory: what it returns is valid
-// until g groups other calls.
+// group groups calls by source, each group ordered by start time, and
+// lists the sources in order of first appearance, in g's memory: what it
+// returns is valid until g groups other calls.
 func (g *callGroups) group(calls []model.CallOutcome) (map[string][]model.CallOutcome, []string) {
 	by, order := g.grouping.group(calls, func(cl *model.CallOutcome) (string, bool) { return cl.Source, true })
 	for _, calls := range by {
@@ -545,14 +558,14 @@ type publication struct {
 	at     int64
 }
 
-func publishTimes(s *Side) map[Key]publication {
-	out := map[Key]publication{}
+// publishTimes puts in out when and by which source each message of s
+// was published.
+func publishTimes(out map[Key]publication, s *Side) {
 	for _, cl := range s.Outcome.Calls {
 		if producesMessage(cl.Verb) && cl.Msg != 0 {
 			out[s.key(cl.Msg)] = publication{source: cl.Source, at: cl.ReturnedAtNS}
 		}
 	}
-	return out
 }
 
 // orderDetermined reports whether the order in which one subscription

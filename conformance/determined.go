@@ -230,7 +230,8 @@ func variant(sc *scenario.Scenario, p *model.Profile, pt perturbation, run runFu
 type runFunc = func(*scenario.Scenario, model.Config) (*model.Result, error)
 
 // runVariant is variant's run, returning the model's result; a
-// perturbation edits copies of sc and p in mem.
+// perturbation edits copies of sc and p in mem (unused, and may be nil,
+// for the zero perturbation).
 func runVariant(sc *scenario.Scenario, p *model.Profile, pt perturbation, run runFunc, mem *perturbMemory) (*model.Result, error) {
 	cfg := model.Config{Profile: p}
 	if pt.apply != nil {
@@ -293,33 +294,45 @@ func determinedWithoutJitter(sc *scenario.Scenario) bool {
 func agrees(sc *scenario.Scenario, p *model.Profile, tol Tolerance, pts []perturbation) bool {
 	rep := replayers.Get().(*replayer)
 	defer replayers.Put(rep)
-	base, err := variant(sc, p, perturbation{}, rep.runner.Run)
+	res, err := runVariant(sc, p, perturbation{}, rep.runner.Run, nil)
 	if err != nil {
 		return false
 	}
-	view := newModelView(base, &GoObserves) // Compare's, derived once for every variant
+	// Compare's view of the plain run, derived once for every variant.
+	view := rep.view.derive(rep.plain.sideOf(res), &GoObserves)
 	for _, pt := range pts {
 		res, err := runVariant(sc, p, pt, rep.runner.Run, &rep.perturbed)
 		if err != nil {
 			return false
 		}
-		if len(view.compareIn(rep.sideOf(res), tol, &rep.real)) > 0 {
+		if len(view.compareIn(rep.variant.sideOf(res), tol, &rep.real)) > 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// A replayer is the memory agrees reuses from one perturbed run to the
-// next: the runner (its results), the outcome of the run being compared,
-// its keys, and its projection and calls by source in the comparison.
+// A replayer is the memory agrees reuses from one run to the next, and
+// from one scenario to the next: the runner (its results), the perturbed
+// copy of the scenario, the sides of the plain run and of the perturbed
+// run being compared (outcomes and keys), the plain run's view, and the
+// perturbed run's projection and calls by source in the comparison.
+// Made anew for every scenario, the plain run's side and view were a
+// sixth of check --matrix's allocation.
 type replayer struct {
-	runner    model.Runner
-	perturbed perturbMemory
-	outcome   model.Outcome
-	side      Side
-	keyer     keyer
-	real      realMemory // the comparison's projection and call groups
+	runner         model.Runner
+	perturbed      perturbMemory
+	plain, variant sideMemory
+	view           modelView
+	real           realMemory // the comparison's projection and call groups
+}
+
+// sideMemory is the memory of a run's Side (sideOf) that the next run's
+// reuses.
+type sideMemory struct {
+	outcome model.Outcome
+	side    Side
+	keyer   keyer
 }
 
 // perturbMemory holds the copies of a scenario and its profile that a
@@ -386,11 +399,11 @@ func restore(dst, src reflect.Value) bool {
 	return true
 }
 
-// sideOf is ModelSide(res) in rep's memory, valid until the next call.
-func (rep *replayer) sideOf(res *model.Result) *Side {
-	res.OutcomeInto(&rep.outcome)
-	rep.side = Side{Outcome: &rep.outcome, Keys: rep.keyer.keys(res)}
-	return &rep.side
+// sideOf is ModelSide(res) in m's memory, valid until the next call.
+func (m *sideMemory) sideOf(res *model.Result) *Side {
+	res.OutcomeInto(&m.outcome)
+	m.side = Side{Outcome: &m.outcome, Keys: m.keyer.keys(res)}
+	return &m.side
 }
 
 // replayers lends agrees a replayer, so that the many short runs of
