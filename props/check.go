@@ -312,13 +312,14 @@ func (cfg SwarmConfig) redraw(p *swarmProfile, seed uint64) *scenario.Scenario {
 	return cfg.generate(new(genMemory), seed, p.Profile)
 }
 
-// determinismFailure reports sc, which gave two different traces, shrunk
-// against the determinism check unless NoShrink.
+// determinismFailure reports sc, a scenario the generator drew which gave
+// two different traces, shrunk against the determinism check unless
+// NoShrink.
 func (cfg SwarmConfig) determinismFailure(prof string, seed uint64, sc *scenario.Scenario) Failure {
 	f := Failure{Invariant: DeterminismID, Detail: "the same scenario and seed gave different trace hashes",
 		Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
 	if !cfg.NoShrink {
-		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool { return Nondeterministic(c, cfg.Mutations) })
+		f.Shrunk = shrinkDrawn(sc, func(c *scenario.Scenario) bool { return Nondeterministic(c, cfg.Mutations) })
 	}
 	return f
 }
@@ -352,13 +353,13 @@ func (cfg SwarmConfig) servesAsWell(sc *scenario.Scenario, rank int) bool {
 	return cfg.Replayable != nil && cfg.Replayable(sc)
 }
 
-// failure shrinks sc against inv (unless NoShrink) and describes what the
-// scenario it reports violates.
+// failure shrinks sc, a scenario the generator drew, against inv (unless
+// NoShrink) and describes what the scenario it reports violates.
 func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scenario.Scenario) Failure {
 	f := Failure{Invariant: inv.ID, Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
 	if !cfg.NoShrink {
 		rank := cfg.rank(sc)
-		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool {
+		f.Shrunk = shrinkDrawn(sc, func(c *scenario.Scenario) bool {
 			return Violates(c, inv, cfg.Mutations) && cfg.servesAsWell(c, rank)
 		})
 	}

@@ -2,6 +2,7 @@ package props
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -146,6 +147,47 @@ func TestShrinkEditsReportTheirChanges(t *testing.T) {
 		}
 	}
 	require.Greater(t, unchanged, 1000, "too few unchanged edits: the test checks little")
+}
+
+// TestShrinkDrawnIsShrink: a generated scenario of every profile (with
+// and without a topology) is what Parse reads back from its Marshal
+// output but for the Line fields, as shrinkDrawn assumes, and
+// shrinkDrawn shrinks it to what Shrink does, for a predicate that keeps
+// most candidates and one that keeps few. Break caught (tried): the
+// generator leaving an empty handler action list where Parse reads nil
+// (orNil dropped in handler).
+func TestShrinkDrawnIsShrink(t *testing.T) {
+	preds := map[string]func(*scenario.Scenario) bool{
+		"drains": func(c *scenario.Scenario) bool {
+			return slices.ContainsFunc(c.Actions, func(a scenario.Action) bool { return a.Drain != nil })
+		},
+		"publishes 3": func(c *scenario.Scenario) bool {
+			n := 0
+			for _, a := range c.Actions {
+				if a.Publish != nil {
+					n += a.Publish.Count
+				}
+			}
+			return n >= 3
+		},
+	}
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed := uint64(1); seed <= 20; seed++ {
+			for _, sc := range []*scenario.Scenario{GenProfileScenario(sim.NewPCG(seed), p), GenClusterScenario(sim.NewPCG(seed), p)} {
+				back, ok := reparse(sc)
+				require.True(t, ok, "%s seed %d", name, seed)
+				clearPositions(back)
+				require.Equal(t, sc, back, "%s seed %d: the round trip changed the scenario", name, seed)
+				for what, pred := range preds {
+					if pred(sc) {
+						require.Equal(t, Shrink(sc, pred), shrinkDrawn(sc, pred), "%s seed %d, %s", name, seed, what)
+					}
+				}
+			}
+		}
+	}
 }
 
 // TestShrinkAsksOncePerCandidate: Shrink runs its predicate once per
