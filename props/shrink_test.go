@@ -1,6 +1,7 @@
 package props
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -188,6 +189,56 @@ func TestShrinkDrawnIsShrink(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCopyIntoIsClone: copies made as Shrink makes them, into the memory
+// of the scenario last given up (a rejected candidate, or the current
+// scenario a kept one replaced), equal a Clone of the current scenario,
+// and an edit of one changes it exactly as it changes a Clone, and changes
+// neither the current scenario nor the next copy: over every edit and
+// place of generated scenarios of every profile (with and without a
+// topology), each candidate kept or rejected in turn, so that lists
+// shrink and grow again in reused memory. Breaks caught, each tried: a
+// list lengthened within its capacity without zeroing the elements past
+// its end (an element removed earlier shares its values with the one
+// before it), and a pointer copied instead of the value it points at (the
+// edit changes the current scenario).
+func TestCopyIntoIsClone(t *testing.T) {
+	reused := 0
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed := uint64(1); seed <= 12; seed++ {
+			for _, gen := range []*scenario.Scenario{GenProfileScenario(sim.NewPCG(seed), p), GenClusterScenario(sim.NewPCG(seed), p)} {
+				cur, ok := reparse(gen)
+				require.True(t, ok)
+				var free *scenario.Scenario
+				step := 0
+				for _, e := range shrinkEdits {
+					for i := 0; i < e.n(cur); i++ {
+						what := fmt.Sprintf("%s seed %d, edit at %d, step %d", name, seed, i, step)
+						before, want := cur.Clone(), cur.Clone()
+						cand := cur.Clone()
+						if free != nil {
+							cand, free = free, nil
+							copyInto(reflect.ValueOf(cand).Elem(), reflect.ValueOf(cur).Elem())
+							reused++
+						}
+						require.Equal(t, want, cand, what)
+						require.Equal(t, e.apply(want, i), e.apply(cand, i), what)
+						require.Equal(t, want, cand, what)
+						require.Equal(t, before, cur, "%s: the edit of the copy changed the scenario", what)
+						if step++; step%3 != 0 {
+							free, cur = cur, cand
+						} else {
+							free = cand
+						}
+					}
+				}
+			}
+		}
+	}
+	require.Greater(t, reused, 1000, "few copies reused memory: the test checks little")
 }
 
 // TestShrinkAsksOncePerCandidate: Shrink runs its predicate once per
