@@ -162,19 +162,32 @@ func sameList[T comparable](c *comparer, what string, m, r []T) bool {
 // time records a difference when real time r is outside the tolerance
 // around model time m.
 func (c *comparer) time(what string, m, r int64, class TimeClass) {
+	c.timeNamed(func() string { return what }, m, r, class)
+}
+
+// timeNamed is time for a name that takes formatting, which name does
+// only for a difference: formatted for every time compared (each
+// delivery's, status's and callback's), the names were most of what
+// Replayable's comparisons allocated.
+func (c *comparer) timeNamed(name func() string, m, r int64, class TimeClass) {
 	if !c.tol.Agree(m, r, class) {
-		c.add(what, ms(m), fmt.Sprintf("%s (off by %s, tolerance %s)", ms(r), ms(r-m), ms(int64(c.tol.Allowed(m, class)))))
+		c.add(name(), ms(m), fmt.Sprintf("%s (off by %s, tolerance %s)", ms(r), ms(r-m), ms(int64(c.tol.Allowed(m, class)))))
 	}
 }
 
 // timePtr compares optional times: both absent, or both present and close.
 func (c *comparer) timePtr(what string, m, r *int64, class TimeClass) {
+	c.timePtrNamed(func() string { return what }, m, r, class)
+}
+
+// timePtrNamed is timePtr with the name made by name, as timeNamed.
+func (c *comparer) timePtrNamed(name func() string, m, r *int64, class TimeClass) {
 	switch {
 	case m == nil && r == nil:
 	case m == nil || r == nil:
-		c.add(what, optMS(m), optMS(r))
+		c.add(name(), optMS(m), optMS(r))
 	default:
-		c.time(what, *m, *r, class)
+		c.timeNamed(name, *m, *r, class)
 	}
 }
 
@@ -372,12 +385,14 @@ func (c *comparer) conns() {
 		cls := c.connClasses(findConn(c.full, mc.Client))
 		if sameList(c, what+" status", statusNames(mc.Status), statusNames(rc.Status)) {
 			for i := range mc.Status {
-				c.time(fmt.Sprintf("%s status[%d] %s at", what, i, mc.Status[i].Status), mc.Status[i].AtNS, rc.Status[i].AtNS, cls.at(mc.Status[i].AtNS))
+				c.timeNamed(func() string { return fmt.Sprintf("%s status[%d] %s at", what, i, mc.Status[i].Status) },
+					mc.Status[i].AtNS, rc.Status[i].AtNS, cls.at(mc.Status[i].AtNS))
 			}
 		}
 		if sameList(c, what+" callbacks", callbackNames(mc.Callbacks), callbackNames(rc.Callbacks)) {
 			for i := range mc.Callbacks {
-				c.time(fmt.Sprintf("%s callbacks[%d] %s at", what, i, mc.Callbacks[i].Kind), mc.Callbacks[i].AtNS, rc.Callbacks[i].AtNS, cls.at(mc.Callbacks[i].AtNS))
+				c.timeNamed(func() string { return fmt.Sprintf("%s callbacks[%d] %s at", what, i, mc.Callbacks[i].Kind) },
+					mc.Callbacks[i].AtNS, rc.Callbacks[i].AtNS, cls.at(mc.Callbacks[i].AtNS))
 			}
 		}
 		equal(c, what+" last_error", mc.LastError, rc.LastError)
@@ -451,7 +466,8 @@ func (c *comparer) subs() {
 		equal(c, what+" closed_handler_calls", ms.ClosedHandlerCalls, rs.ClosedHandlerCalls)
 		if sameList(c, what+" status_events", statusNames(ms.StatusEvents), statusNames(rs.StatusEvents)) {
 			for i, e := range ms.StatusEvents {
-				c.time(fmt.Sprintf("%s status_events[%d] %s at", what, i, e.Status), e.AtNS, rs.StatusEvents[i].AtNS, cls.at(e.AtNS))
+				c.timeNamed(func() string { return fmt.Sprintf("%s status_events[%d] %s at", what, i, e.Status) },
+					e.AtNS, rs.StatusEvents[i].AtNS, cls.at(e.AtNS))
 			}
 		}
 		equal(c, what+" drain result", ms.DrainResult, rs.DrainResult)
@@ -494,9 +510,10 @@ func (c *comparer) delivered(what string, ms, rs *model.SubOutcome) {
 	cls := c.subClasses(ms)
 	for i := range ms.Delivered {
 		md, rd := ms.Delivered[i], rs.Delivered[i]
-		w := fmt.Sprintf("%s delivered[%d] %s", what, i, mk[i])
-		c.time(w+" start", md.StartNS, rd.StartNS, cls.at(md.StartNS))
-		c.timePtr(w+" end", md.EndNS, rd.EndNS, cls.ptr(md.EndNS))
+		c.timeNamed(func() string { return fmt.Sprintf("%s delivered[%d] %s start", what, i, mk[i]) },
+			md.StartNS, rd.StartNS, cls.at(md.StartNS))
+		c.timePtrNamed(func() string { return fmt.Sprintf("%s delivered[%d] %s end", what, i, mk[i]) },
+			md.EndNS, rd.EndNS, cls.ptr(md.EndNS))
 	}
 }
 
