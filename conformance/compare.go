@@ -70,14 +70,31 @@ type modelView struct {
 	full    *model.Outcome // the model's outcome before projection
 	obs     *Observes
 	pubAt   map[Key]publication
-	mBy     map[string][]model.CallOutcome // m's calls by source (bySource)
+	mBy     map[string][]model.CallOutcome // m's calls by source (callGroups.group)
 	sources []string                       // their sources, clipped: a comparison appends to a copy
+
+	// The memory of m, its projection and its groups, which derive
+	// reuses when the view is derived again (agrees' replayer).
+	side      Side
+	projected model.Outcome
+	groups    callGroups
 }
 
 func newModelView(m *Side, obs *Observes) *modelView {
-	v := &modelView{m: &Side{Outcome: obs.Project(m.Outcome, true), Keys: m.Keys},
-		full: m.Outcome, obs: obs, pubAt: publishTimes(m)}
-	v.mBy, v.sources = bySource(v.m)
+	return new(modelView).derive(m, obs)
+}
+
+// derive makes v the view of m through obs, in the memory of v's previous
+// view: what the view held before is no longer valid.
+func (v *modelView) derive(m *Side, obs *Observes) *modelView {
+	v.side = Side{Outcome: obs.projectInto(&v.projected, m.Outcome, true), Keys: m.Keys}
+	v.m, v.full, v.obs = &v.side, m.Outcome, obs
+	if v.pubAt == nil {
+		v.pubAt = map[Key]publication{}
+	}
+	clear(v.pubAt)
+	publishTimes(v.pubAt, m)
+	v.mBy, v.sources = v.groups.group(v.m.Outcome.Calls)
 	v.sources = slices.Clip(v.sources)
 	return v
 }
@@ -145,19 +162,32 @@ func sameList[T comparable](c *comparer, what string, m, r []T) bool {
 // time records a difference when real time r is outside the tolerance
 // around model time m.
 func (c *comparer) time(what string, m, r int64, class TimeClass) {
+	c.timeNamed(func() string { return what }, m, r, class)
+}
+
+// timeNamed is time for a name that takes formatting, which name does
+// only for a difference: formatted for every time compared (each
+// delivery's, status's and callback's), the names were most of what
+// Replayable's comparisons allocated.
+func (c *comparer) timeNamed(name func() string, m, r int64, class TimeClass) {
 	if !c.tol.Agree(m, r, class) {
-		c.add(what, ms(m), fmt.Sprintf("%s (off by %s, tolerance %s)", ms(r), ms(r-m), ms(int64(c.tol.Allowed(m, class)))))
+		c.add(name(), ms(m), fmt.Sprintf("%s (off by %s, tolerance %s)", ms(r), ms(r-m), ms(int64(c.tol.Allowed(m, class)))))
 	}
 }
 
 // timePtr compares optional times: both absent, or both present and close.
 func (c *comparer) timePtr(what string, m, r *int64, class TimeClass) {
+	c.timePtrNamed(func() string { return what }, m, r, class)
+}
+
+// timePtrNamed is timePtr with the name made by name, as timeNamed.
+func (c *comparer) timePtrNamed(name func() string, m, r *int64, class TimeClass) {
 	switch {
 	case m == nil && r == nil:
 	case m == nil || r == nil:
-		c.add(what, optMS(m), optMS(r))
+		c.add(name(), optMS(m), optMS(r))
 	default:
-		c.time(what, *m, *r, class)
+		c.timeNamed(name, *m, *r, class)
 	}
 }
 
@@ -248,20 +278,16 @@ func (c *comparer) callKey(s *Side, cl model.CallOutcome) callKey {
 	return k
 }
 
-// bySource groups a side's calls by source, each group ordered by start
-// time, and lists the sources in order of first appearance.
-func bySource(s *Side) (map[string][]model.CallOutcome, []string) {
-	return new(callGroups).group(s.Outcome.Calls)
-}
-
-// callGroups is bySource's memory, which group reuses from one side to the
-// next (conformance.Replayable compares a scenario's run with 13 others).
+// callGroups groups a side's calls by source in memory it reuses from one
+// side to the next (conformance.Replayable compares a scenario's run with
+// 13 others).
 type callGroups struct {
 	grouping[string, model.CallOutcome]
 }
 
-// group is bySource on calls, in g's memory: what it returns is valid
-// until g groups other calls.
+// group groups calls by source, each group ordered by start time, and
+// lists the sources in order of first appearance, in g's memory: what it
+// returns is valid until g groups other calls.
 func (g *callGroups) group(calls []model.CallOutcome) (map[string][]model.CallOutcome, []string) {
 	by, order := g.grouping.group(calls, func(cl *model.CallOutcome) (string, bool) { return cl.Source, true })
 	for _, calls := range by {
@@ -359,12 +385,14 @@ func (c *comparer) conns() {
 		cls := c.connClasses(findConn(c.full, mc.Client))
 		if sameList(c, what+" status", statusNames(mc.Status), statusNames(rc.Status)) {
 			for i := range mc.Status {
-				c.time(fmt.Sprintf("%s status[%d] %s at", what, i, mc.Status[i].Status), mc.Status[i].AtNS, rc.Status[i].AtNS, cls.at(mc.Status[i].AtNS))
+				c.timeNamed(func() string { return fmt.Sprintf("%s status[%d] %s at", what, i, mc.Status[i].Status) },
+					mc.Status[i].AtNS, rc.Status[i].AtNS, cls.at(mc.Status[i].AtNS))
 			}
 		}
 		if sameList(c, what+" callbacks", callbackNames(mc.Callbacks), callbackNames(rc.Callbacks)) {
 			for i := range mc.Callbacks {
-				c.time(fmt.Sprintf("%s callbacks[%d] %s at", what, i, mc.Callbacks[i].Kind), mc.Callbacks[i].AtNS, rc.Callbacks[i].AtNS, cls.at(mc.Callbacks[i].AtNS))
+				c.timeNamed(func() string { return fmt.Sprintf("%s callbacks[%d] %s at", what, i, mc.Callbacks[i].Kind) },
+					mc.Callbacks[i].AtNS, rc.Callbacks[i].AtNS, cls.at(mc.Callbacks[i].AtNS))
 			}
 		}
 		equal(c, what+" last_error", mc.LastError, rc.LastError)
@@ -438,7 +466,8 @@ func (c *comparer) subs() {
 		equal(c, what+" closed_handler_calls", ms.ClosedHandlerCalls, rs.ClosedHandlerCalls)
 		if sameList(c, what+" status_events", statusNames(ms.StatusEvents), statusNames(rs.StatusEvents)) {
 			for i, e := range ms.StatusEvents {
-				c.time(fmt.Sprintf("%s status_events[%d] %s at", what, i, e.Status), e.AtNS, rs.StatusEvents[i].AtNS, cls.at(e.AtNS))
+				c.timeNamed(func() string { return fmt.Sprintf("%s status_events[%d] %s at", what, i, e.Status) },
+					e.AtNS, rs.StatusEvents[i].AtNS, cls.at(e.AtNS))
 			}
 		}
 		equal(c, what+" drain result", ms.DrainResult, rs.DrainResult)
@@ -481,9 +510,10 @@ func (c *comparer) delivered(what string, ms, rs *model.SubOutcome) {
 	cls := c.subClasses(ms)
 	for i := range ms.Delivered {
 		md, rd := ms.Delivered[i], rs.Delivered[i]
-		w := fmt.Sprintf("%s delivered[%d] %s", what, i, mk[i])
-		c.time(w+" start", md.StartNS, rd.StartNS, cls.at(md.StartNS))
-		c.timePtr(w+" end", md.EndNS, rd.EndNS, cls.ptr(md.EndNS))
+		c.timeNamed(func() string { return fmt.Sprintf("%s delivered[%d] %s start", what, i, mk[i]) },
+			md.StartNS, rd.StartNS, cls.at(md.StartNS))
+		c.timePtrNamed(func() string { return fmt.Sprintf("%s delivered[%d] %s end", what, i, mk[i]) },
+			md.EndNS, rd.EndNS, cls.ptr(md.EndNS))
 	}
 }
 
@@ -545,14 +575,14 @@ type publication struct {
 	at     int64
 }
 
-func publishTimes(s *Side) map[Key]publication {
-	out := map[Key]publication{}
+// publishTimes puts in out when and by which source each message of s
+// was published.
+func publishTimes(out map[Key]publication, s *Side) {
 	for _, cl := range s.Outcome.Calls {
 		if producesMessage(cl.Verb) && cl.Msg != 0 {
 			out[s.key(cl.Msg)] = publication{source: cl.Source, at: cl.ReturnedAtNS}
 		}
 	}
-	return out
 }
 
 // orderDetermined reports whether the order in which one subscription

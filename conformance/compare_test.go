@@ -153,6 +153,20 @@ func TestCompareDeliveryOrder(t *testing.T) {
 	require.Contains(t, whats(diffs), "sub s delivered (as a set)")
 }
 
+// TestCompareNamesTimes: a delivery's start and end times outside the
+// tolerance are named by the delivery's index and message, as the names
+// made only for a difference (comparer.timeNamed) must name them. Break
+// caught (tried): the end's name made with the start's suffix.
+func TestCompareNamesTimes(t *testing.T) {
+	pubs := map[int]model.CallOutcome{1: {Source: "actions[0]"}, 2: {Source: "actions[0]", AtNS: 1e6, ReturnedAtNS: 1e6}}
+	m, r := side([]int{1, 2}, pubs, "", "s"), side([]int{1, 2}, pubs, "", "s")
+	end := int64(5e6)
+	m.Outcome.Subscriptions[0].Delivered[1].EndNS = &end
+	r.Outcome.Subscriptions[0].Delivered[1].StartNS += 50e6
+	require.Equal(t, "sub s delivered[1] actions[0]/2 start; sub s delivered[1] actions[0]/2 end",
+		whats(Compare(m, r, tolerance)))
+}
+
 func TestCompareQueueGroup(t *testing.T) {
 	pubs := map[int]model.CallOutcome{}
 	for id := 1; id <= 4; id++ {

@@ -3,6 +3,7 @@ package conformance
 import (
 	"cmp"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -218,7 +219,7 @@ func variants(sc *scenario.Scenario, p *model.Profile, pts []perturbation) ([]Va
 // pt (the zero perturbation: as given) with run (model.Run, or a Runner's
 // Run) and returns the model's side of it.
 func variant(sc *scenario.Scenario, p *model.Profile, pt perturbation, run runFunc) (*Side, error) {
-	res, err := runVariant(sc, p, pt, run)
+	res, err := runVariant(sc, p, pt, run, new(perturbMemory))
 	if err != nil {
 		return nil, err
 	}
@@ -228,17 +229,16 @@ func variant(sc *scenario.Scenario, p *model.Profile, pt perturbation, run runFu
 // runFunc runs a scenario: model.Run, or a Runner's Run.
 type runFunc = func(*scenario.Scenario, model.Config) (*model.Result, error)
 
-// runVariant is variant's run, returning the model's result.
-func runVariant(sc *scenario.Scenario, p *model.Profile, pt perturbation, run runFunc) (*model.Result, error) {
+// runVariant is variant's run, returning the model's result; a
+// perturbation edits copies of sc and p in mem (unused, and may be nil,
+// for the zero perturbation).
+func runVariant(sc *scenario.Scenario, p *model.Profile, pt perturbation, run runFunc, mem *perturbMemory) (*model.Result, error) {
 	cfg := model.Config{Profile: p}
 	if pt.apply != nil {
-		// sc is prepared already: a perturbation edits a copy of it (a
-		// Clone, which costs far less than Prepare's YAML round trip and
-		// gives the same scenario: scenario.Scenario.Clone).
-		prof := *p
-		sc = sc.Clone()
-		pt.apply(sc, &prof)
-		cfg.Profile = &prof
+		mem.prof = *p
+		sc = mem.copyOf(sc)
+		pt.apply(sc, &mem.prof)
+		cfg.Profile = &mem.prof
 	}
 	if pt.races != nil {
 		cfg.Races = pt.races()
@@ -294,39 +294,116 @@ func determinedWithoutJitter(sc *scenario.Scenario) bool {
 func agrees(sc *scenario.Scenario, p *model.Profile, tol Tolerance, pts []perturbation) bool {
 	rep := replayers.Get().(*replayer)
 	defer replayers.Put(rep)
-	base, err := variant(sc, p, perturbation{}, rep.runner.Run)
+	res, err := runVariant(sc, p, perturbation{}, rep.runner.Run, nil)
 	if err != nil {
 		return false
 	}
-	view := newModelView(base, &GoObserves) // Compare's, derived once for every variant
+	// Compare's view of the plain run, derived once for every variant.
+	view := rep.view.derive(rep.plain.sideOf(res), &GoObserves)
 	for _, pt := range pts {
-		res, err := runVariant(sc, p, pt, rep.runner.Run)
+		res, err := runVariant(sc, p, pt, rep.runner.Run, &rep.perturbed)
 		if err != nil {
 			return false
 		}
-		if len(view.compareIn(rep.sideOf(res), tol, &rep.real)) > 0 {
+		if len(view.compareIn(rep.variant.sideOf(res), tol, &rep.real)) > 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// A replayer is the memory agrees reuses from one perturbed run to the
-// next: the runner (its results), the outcome of the run being compared,
-// its keys, and its projection and calls by source in the comparison.
+// A replayer is the memory agrees reuses from one run to the next, and
+// from one scenario to the next: the runner (its results), the perturbed
+// copy of the scenario, the sides of the plain run and of the perturbed
+// run being compared (outcomes and keys), the plain run's view, and the
+// perturbed run's projection and calls by source in the comparison.
+// Made anew for every scenario, the plain run's side and view were a
+// sixth of check --matrix's allocation.
 type replayer struct {
-	runner  model.Runner
+	runner         model.Runner
+	perturbed      perturbMemory
+	plain, variant sideMemory
+	view           modelView
+	real           realMemory // the comparison's projection and call groups
+}
+
+// sideMemory is the memory of a run's Side (sideOf) that the next run's
+// reuses.
+type sideMemory struct {
 	outcome model.Outcome
 	side    Side
 	keyer   keyer
-	real    realMemory // the comparison's projection and call groups
 }
 
-// sideOf is ModelSide(res) in rep's memory, valid until the next call.
-func (rep *replayer) sideOf(res *model.Result) *Side {
-	res.OutcomeInto(&rep.outcome)
-	rep.side = Side{Outcome: &rep.outcome, Keys: rep.keyer.keys(res)}
-	return &rep.side
+// perturbMemory holds the copies of a scenario and its profile that a
+// perturbation edits (runVariant). A replayer keeps one for all its
+// perturbed runs, whose scenario copies were a tenth of the bytes of
+// check --matrix's shrinks.
+type perturbMemory struct {
+	sc   *scenario.Scenario // the last copy made, as its perturbation left it; nil before the first
+	prof model.Profile
+}
+
+// copyOf returns a copy of sc (prepared already: a copy costs far less
+// than Prepare's YAML round trip and gives the same scenario,
+// scenario.Scenario.Clone) in m's memory: the previous copy made equal to
+// sc again (restore), or a new Clone when that copy's shape differs.
+func (m *perturbMemory) copyOf(sc *scenario.Scenario) *scenario.Scenario {
+	if m.sc == nil || !restore(reflect.ValueOf(m.sc).Elem(), reflect.ValueOf(sc).Elem()) {
+		m.sc = sc.Clone()
+	}
+	return m.sc
+}
+
+// restore makes dst, a copy of src of the same type (scenario.Scenario.
+// Clone's, or restore's) that a perturbation may have edited, equal to src
+// again, in dst's own lists and pointed-to values, and reports whether it
+// could: not when dst's shape differs (a nil pointer or list where src
+// has none or the reverse, a list of another length), which leaves dst
+// part restored. Perturbations edit values in place and keep the shape
+// (TestPerturbedCopyIsClone). Like Clone it shares nothing with src but
+// strings, which are immutable; a Scenario holds no map, interface,
+// function or channel (scenario.TestCloneKinds).
+func restore(dst, src reflect.Value) bool {
+	switch src.Kind() {
+	case reflect.Pointer:
+		if src.IsNil() || dst.IsNil() {
+			return src.IsNil() == dst.IsNil()
+		}
+		return restore(dst.Elem(), src.Elem())
+	case reflect.Slice:
+		if src.IsNil() != dst.IsNil() || src.Len() != dst.Len() {
+			return false
+		}
+		for i := range src.Len() {
+			if !restore(dst.Index(i), src.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Array:
+		for i := range src.Len() {
+			if !restore(dst.Index(i), src.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Struct:
+		for i := range src.NumField() {
+			// An unexported field cannot be set (there is none).
+			if f := dst.Field(i); !f.CanSet() || !restore(f, src.Field(i)) {
+				return false
+			}
+		}
+	default:
+		dst.Set(src)
+	}
+	return true
+}
+
+// sideOf is ModelSide(res) in m's memory, valid until the next call.
+func (m *sideMemory) sideOf(res *model.Result) *Side {
+	res.OutcomeInto(&m.outcome)
+	m.side = Side{Outcome: &m.outcome, Keys: m.keyer.keys(res)}
+	return &m.side
 }
 
 // replayers lends agrees a replayer, so that the many short runs of

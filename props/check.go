@@ -126,7 +126,10 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 	_, rep.Interrupted = inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
 		func() func(int) swarmRun {
 			w := new(swarmWorker)
-			return func(g int) swarmRun { return cfg.swarmRun(w, &profiles[g/cfg.Runs], g%cfg.Runs) }
+			return func(g int) swarmRun {
+				p := &profiles[g/cfg.Runs]
+				return cfg.swarmRun(w, p, g%cfg.Runs).kept(cfg, p)
+			}
 		},
 		func(_ int, r swarmRun) bool {
 			rep.Runs++
@@ -180,7 +183,9 @@ type swarmRun struct {
 	// nondeterministic is set when it is one of the first
 	// cfg.DeterminismRuns and traced runs gave different hashes.
 	nondeterministic bool
-	sc               *scenario.Scenario // kept only when it fails
+	// sc is the scenario when it fails (else nil): the worker's, valid
+	// until its next run, unless kept.
+	sc *scenario.Scenario
 	// rank is SwarmConfig.rank of sc when the matrix's worker computed it,
 	// else -1.
 	rank int
@@ -286,20 +291,35 @@ func (cfg SwarmConfig) swarmRun(w *swarmWorker, p *swarmProfile, i int) swarmRun
 		r.nondeterministic = true
 	}
 	if len(r.violated) > 0 || r.nondeterministic {
-		// sc is the worker's, overwritten by its next scenario: the one
-		// kept is drawn again from the seed, in memory of its own.
-		r.sc = cfg.generate(new(genMemory), r.seed, p.Profile)
+		r.sc = sc
 	}
 	return r
 }
 
-// determinismFailure reports sc, which gave two different traces, shrunk
-// against the determinism check unless NoShrink.
+// kept is r with its scenario, which swarmRun left in the worker's memory
+// (overwritten by the worker's next scenario), drawn again from its seed
+// in memory of its own, for a caller that keeps it beyond that.
+func (r swarmRun) kept(cfg SwarmConfig, p *swarmProfile) swarmRun {
+	if r.sc != nil {
+		r.sc = cfg.redraw(p, r.seed)
+	}
+	return r
+}
+
+// redraw draws the scenario of generator seed for profile p in memory of
+// its own, equal to the one swarmRun ran.
+func (cfg SwarmConfig) redraw(p *swarmProfile, seed uint64) *scenario.Scenario {
+	return cfg.generate(new(genMemory), seed, p.Profile)
+}
+
+// determinismFailure reports sc, a scenario the generator drew which gave
+// two different traces, shrunk against the determinism check unless
+// NoShrink.
 func (cfg SwarmConfig) determinismFailure(prof string, seed uint64, sc *scenario.Scenario) Failure {
 	f := Failure{Invariant: DeterminismID, Detail: "the same scenario and seed gave different trace hashes",
 		Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
 	if !cfg.NoShrink {
-		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool { return Nondeterministic(c, cfg.Mutations) })
+		f.Shrunk = shrinkDrawn(sc, func(c *scenario.Scenario) bool { return Nondeterministic(c, cfg.Mutations) })
 	}
 	return f
 }
@@ -333,13 +353,13 @@ func (cfg SwarmConfig) servesAsWell(sc *scenario.Scenario, rank int) bool {
 	return cfg.Replayable != nil && cfg.Replayable(sc)
 }
 
-// failure shrinks sc against inv (unless NoShrink) and describes what the
-// scenario it reports violates.
+// failure shrinks sc, a scenario the generator drew, against inv (unless
+// NoShrink) and describes what the scenario it reports violates.
 func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scenario.Scenario) Failure {
 	f := Failure{Invariant: inv.ID, Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
 	if !cfg.NoShrink {
 		rank := cfg.rank(sc)
-		f.Shrunk = Shrink(sc, func(c *scenario.Scenario) bool {
+		f.Shrunk = shrinkDrawn(sc, func(c *scenario.Scenario) bool {
 			return Violates(c, inv, cfg.Mutations) && cfg.servesAsWell(c, rank)
 		})
 	}

@@ -36,9 +36,9 @@ func TestGenMemoryDrawsAsFresh(t *testing.T) {
 }
 
 // TestSwarmKeepsItsOwnScenario: the scenario a swarm run keeps (it
-// violated an invariant) is not the worker's, which the worker's next
-// draws overwrite: after more runs on the worker it is still the
-// scenario of its seed. Catches a swarmRun that keeps the worker's
+// violated an invariant, swarmRun.kept) is not the worker's, which the
+// worker's next draws overwrite: after more runs on the worker it is
+// still the scenario of its seed. Catches a kept that keeps the worker's
 // scenario (the report would show, and shrink, another scenario).
 func TestSwarmKeepsItsOwnScenario(t *testing.T) {
 	mut, err := model.ParseMutation("no-flush-barrier")
@@ -50,7 +50,7 @@ func TestSwarmKeepsItsOwnScenario(t *testing.T) {
 	w := new(swarmWorker)
 	kept := 0
 	for i := 0; i < 300 && kept < 3; i++ {
-		r := cfg.swarmRun(w, &sp, i)
+		r := cfg.swarmRun(w, &sp, i).kept(cfg, &sp)
 		if r.sc == nil {
 			continue
 		}

@@ -104,6 +104,10 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 						picks[j][slices.IndexFunc(cat, inv.is)].settle(g)
 					}
 				}
+				// r.sc is the worker's: the consumer draws the few it
+				// keeps again (own), where drawing every violating one
+				// in memory of its own was a tenth of the matrix's bytes.
+				r.sc = nil
 				return r
 			}
 		},
@@ -114,6 +118,13 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 				return false
 			}
 			row := picks[g/cfg.Runs]
+			// own is r's scenario, drawn again on first use.
+			own := func() *scenario.Scenario {
+				if r.sc == nil {
+					r.sc = all.redraw(&profiles[g/cfg.Runs], r.seed)
+				}
+				return r.sc
+			}
 			for _, inv := range r.violated {
 				k := slices.IndexFunc(cat, inv.is)
 				// The first violating scenario, replaced by a later one
@@ -121,15 +132,15 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 				// same way there, or at least can be played: rank).
 				if row[k].sc == nil || row[k].rank < 2 {
 					if r.rank < 0 {
-						r.rank = cfg.rank(r.sc)
+						r.rank = cfg.rank(own())
 					}
 					if row[k].sc == nil || r.rank > row[k].rank {
-						row[k].sc, row[k].seed, row[k].rank = r.sc, r.seed, r.rank
+						row[k].sc, row[k].seed, row[k].rank = own(), r.seed, r.rank
 					}
 				}
 			}
 			if row[det].sc == nil && r.nondeterministic {
-				row[det].sc, row[det].seed = r.sc, r.seed
+				row[det].sc, row[det].seed = own(), r.seed
 			}
 			return true
 		})
@@ -175,7 +186,7 @@ func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, ca
 			}
 			one := cfg
 			one.Seed, one.DeterminismRuns = kv.GenSeed, 0
-			r := one.swarmRun(w, p, 0)
+			r := one.swarmRun(w, p, 0).kept(one, p)
 			if r.err != nil {
 				return r.err
 			}

@@ -1,7 +1,9 @@
 package props
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -102,6 +104,141 @@ func TestShrinkCloneIsReparse(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestShrinkEditsReportTheirChanges: an edit that reports no change
+// (shrinkEdit.apply returns false) leaves its copy equal to the scenario,
+// as Shrink's spare copy needs (it takes that copy for the next
+// candidate), over every edit and place of generated scenarios of every
+// profile, with and without a topology, and of their reparsed and
+// simplified forms. Breaks caught, each tried: an edit that changes its
+// copy and reports false (set reporting no change when it zeroes a value;
+// onClient's option reset without its NoCallbacksAfterClose term), which
+// a later candidate would carry.
+func TestShrinkEditsReportTheirChanges(t *testing.T) {
+	unchanged := 0
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed := uint64(1); seed <= 20; seed++ {
+			for _, gen := range []*scenario.Scenario{GenProfileScenario(sim.NewPCG(seed), p), GenClusterScenario(sim.NewPCG(seed), p)} {
+				sc, ok := reparse(gen)
+				require.True(t, ok, "%s seed %d", name, seed)
+				// Twice: as generated, then with every value edit made,
+				// where most edits find nothing left to change.
+				for range 2 {
+					for k, e := range shrinkEdits {
+						for i := range e.n(sc) {
+							if c := sc.Clone(); !e.apply(c, i) {
+								unchanged++
+								require.Equal(t, sc, c, "%s seed %d: edit %d at %d reported no change", name, seed, k, i)
+							}
+						}
+					}
+					for _, e := range shrinkEdits {
+						for i := 0; i < e.n(sc); i++ {
+							// A value edit, not a removal: its places stay.
+							if c := sc.Clone(); e.apply(c, i) && e.n(c) == e.n(sc) {
+								sc = c
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	require.Greater(t, unchanged, 1000, "too few unchanged edits: the test checks little")
+}
+
+// TestShrinkDrawnIsShrink: a generated scenario of every profile (with
+// and without a topology) is what Parse reads back from its Marshal
+// output but for the Line fields, as shrinkDrawn assumes, and
+// shrinkDrawn shrinks it to what Shrink does, for a predicate that keeps
+// most candidates and one that keeps few. Break caught (tried): the
+// generator leaving an empty handler action list where Parse reads nil
+// (orNil dropped in handler).
+func TestShrinkDrawnIsShrink(t *testing.T) {
+	preds := map[string]func(*scenario.Scenario) bool{
+		"drains": func(c *scenario.Scenario) bool {
+			return slices.ContainsFunc(c.Actions, func(a scenario.Action) bool { return a.Drain != nil })
+		},
+		"publishes 3": func(c *scenario.Scenario) bool {
+			n := 0
+			for _, a := range c.Actions {
+				if a.Publish != nil {
+					n += a.Publish.Count
+				}
+			}
+			return n >= 3
+		},
+	}
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed := uint64(1); seed <= 20; seed++ {
+			for _, sc := range []*scenario.Scenario{GenProfileScenario(sim.NewPCG(seed), p), GenClusterScenario(sim.NewPCG(seed), p)} {
+				back, ok := reparse(sc)
+				require.True(t, ok, "%s seed %d", name, seed)
+				clearPositions(back)
+				require.Equal(t, sc, back, "%s seed %d: the round trip changed the scenario", name, seed)
+				for what, pred := range preds {
+					if pred(sc) {
+						require.Equal(t, Shrink(sc, pred), shrinkDrawn(sc, pred), "%s seed %d, %s", name, seed, what)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCopyIntoIsClone: copies made as Shrink makes them, into the memory
+// of the scenario last given up (a rejected candidate, or the current
+// scenario a kept one replaced), equal a Clone of the current scenario,
+// and an edit of one changes it exactly as it changes a Clone, and changes
+// neither the current scenario nor the next copy: over every edit and
+// place of generated scenarios of every profile (with and without a
+// topology), each candidate kept or rejected in turn, so that lists
+// shrink and grow again in reused memory. Breaks caught, each tried: a
+// list lengthened within its capacity without zeroing the elements past
+// its end (an element removed earlier shares its values with the one
+// before it), and a pointer copied instead of the value it points at (the
+// edit changes the current scenario).
+func TestCopyIntoIsClone(t *testing.T) {
+	reused := 0
+	for _, name := range model.ProfileNames() {
+		p, err := model.LookupProfile(name)
+		require.NoError(t, err)
+		for seed := uint64(1); seed <= 12; seed++ {
+			for _, gen := range []*scenario.Scenario{GenProfileScenario(sim.NewPCG(seed), p), GenClusterScenario(sim.NewPCG(seed), p)} {
+				cur, ok := reparse(gen)
+				require.True(t, ok)
+				var free *scenario.Scenario
+				step := 0
+				for _, e := range shrinkEdits {
+					for i := 0; i < e.n(cur); i++ {
+						what := fmt.Sprintf("%s seed %d, edit at %d, step %d", name, seed, i, step)
+						before, want := cur.Clone(), cur.Clone()
+						cand := cur.Clone()
+						if free != nil {
+							cand, free = free, nil
+							copyInto(reflect.ValueOf(cand).Elem(), reflect.ValueOf(cur).Elem())
+							reused++
+						}
+						require.Equal(t, want, cand, what)
+						require.Equal(t, e.apply(want, i), e.apply(cand, i), what)
+						require.Equal(t, want, cand, what)
+						require.Equal(t, before, cur, "%s: the edit of the copy changed the scenario", what)
+						if step++; step%3 != 0 {
+							free, cur = cur, cand
+						} else {
+							free = cand
+						}
+					}
+				}
+			}
+		}
+	}
+	require.Greater(t, reused, 1000, "few copies reused memory: the test checks little")
 }
 
 // TestShrinkAsksOncePerCandidate: Shrink runs its predicate once per
