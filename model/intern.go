@@ -12,9 +12,15 @@ type Str uint32
 // on the run (determinism). Its zero value is an empty table holding "".
 type strTable struct {
 	strs []string // by id - 1; id 0 is ""
-	// ids finds a string's id; only Intern reads it. A plain Run's
-	// Result leaves it to the Runner's next run (strTable.detach), and
-	// Intern rebuilds it from strs when it is nil.
+	// ids finds a string's id; only Intern and interned read it. It may
+	// hold earlier runs' entries (strTable.empty leaves them): an entry
+	// is this run's only when strs holds its string at its id (current),
+	// and an entry whose id is the next one to give is taken as it is
+	// (Intern). A run interning the strings of the run before, in the same
+	// order (a Runner repeating a scenario, Scale/subs=1k's thousand
+	// subjects), so looks them up instead of inserting each. A plain
+	// Run's Result leaves the map to the Runner's next run
+	// (strTable.detach), and Intern rebuilds it from strs when it is nil.
 	ids map[string]Str
 	// recent holds recently interned strings by the address of their
 	// bytes: a run interns the same few strings (its client names, the
@@ -71,11 +77,21 @@ func (l *Ledger) Intern(s string) Str {
 		t.index()
 	}
 	id, ok := t.ids[s]
-	if !ok {
+	switch {
+	case ok && t.current(s, id):
+	case ok && int(id) == len(t.strs)+1: // an earlier run's, the next id: taken
+		t.strs = append(t.strs, s)
+	default:
 		id = t.add(s)
 	}
 	set[1], set[0] = set[0], interned{s, id}
 	return id
+}
+
+// current reports whether id, which t's map gives s, is this run's: the
+// map may still hold the ids earlier runs gave (strTable.empty).
+func (t *strTable) current(s string, id Str) bool {
+	return id > 0 && int(id) <= len(t.strs) && t.strs[id-1] == s
 }
 
 // interned returns the Str naming s if s has been interned, without
@@ -91,7 +107,7 @@ func (l *Ledger) interned(s string) (Str, bool) {
 		t.index()
 	}
 	id, ok := t.ids[s]
-	return id, ok
+	return id, ok && t.current(s, id)
 }
 
 // same reports whether a and b are one string: the same bytes at the same
@@ -137,15 +153,14 @@ func (t *strTable) add(s string) Str {
 // table is most of a Ledger's bytes (recent), and building an emptied
 // copy to assign was 1.4 % of a small run's instructions.
 //
-// It costs this run's strings, not the most any run interned: clearing a
-// map or a whole array costs its capacity, which in `drainsim check` is
-// the largest generated scenario's (a run with hundreds of request
-// inboxes), and paying that after every small run was 4 % of a check
-// scenario's CPU. So the map loses this run's strings one by one unless
-// they fill a good part of it, and strs is cleared up to its length:
-// add only appends, so nothing past it was ever set since the last clear.
+// The map keeps this run's entries: Intern tells them from the next
+// run's (current), and a next run that interns the same strings in the
+// same order finds each at the id it gives next, a lookup where an empty
+// map took an insert (a thousand a run of Scale/subs=1k; deleting them
+// here cost as much again). strs is cleared up to its length: add only
+// appends, so nothing past it was ever set since the last clear.
 func (t *strTable) empty() {
-	t.emptyIDs()
+	t.trim()
 	clear(t.strs)
 	t.strs = t.strs[:0]
 	t.recent = [recentSets][2]interned{}
@@ -154,25 +169,29 @@ func (t *strTable) empty() {
 // Str returns the string s names in the run's ledger.
 func (r *Result) Str(s Str) string { return r.Ledger.Str(s) }
 
-// emptyIDs empties t's map at the cost of t's strings (empty).
-func (t *strTable) emptyIDs() {
-	if len(t.strs) < cap(t.strs)/4 {
-		for _, s := range t.strs {
-			delete(t.ids, s)
-		}
-	} else {
+// trim clears t's map when the strings of earlier runs outnumber this
+// run's by far (staleMax), so that a Runner going through many scenarios'
+// strings (check's generated ones) does not keep them all: clearing a map
+// costs its capacity, so it is done seldom, not after every run.
+func (t *strTable) trim() {
+	if len(t.ids) > staleMax(len(t.strs)) {
 		clear(t.ids)
 	}
 }
 
-// detach returns t's map emptied and leaves t without one, for a Runner
-// whose Result is handed over (Runner.handOver) to intern its next run's
-// strings in: the map is read only by Intern, which rebuilds it for a
-// Result whose ledger is interned in later, while the Result's records
-// read strs alone. A run of a thousand clients or subscriptions made a
-// map of four or five thousand strings (about 200 KB) every run.
+// staleMax is the most entries strTable.trim leaves in the map of a run
+// that interned n strings.
+func staleMax(n int) int { return 4*n + 1024 }
+
+// detach returns t's map (trimmed, its entries to be told apart by
+// current) and leaves t without one, for a Runner whose Result is handed
+// over (Runner.handOver) to intern its next run's strings in: the map is
+// read only by Intern, which rebuilds it for a Result whose ledger is
+// interned in later, while the Result's records read strs alone. A run of
+// a thousand clients or subscriptions made a map of four or five thousand
+// strings (about 200 KB) every run.
 func (t *strTable) detach() map[string]Str {
-	t.emptyIDs()
+	t.trim()
 	m := t.ids
 	t.ids = nil
 	return m

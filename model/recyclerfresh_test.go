@@ -5,8 +5,10 @@ import "testing"
 // TestRecyclerTakeFresh checks that takeFresh calls new only the objects
 // reserve made (or take made) and no run used: newSub and processSub skip
 // zeroing those, so an object a run used and put back, called new, would
-// carry that run's state into the next. Catches put not resetting fresh,
-// reserve not counting what it made, and takeFresh not counting down.
+// carry that run's state into the next. Catches a takeFresh that gives a
+// made object without taking it from made (it would be given again, used),
+// a reserve that does not count what made still holds, and a drop that
+// keeps the handed-over objects in free.
 func TestRecyclerTakeFresh(t *testing.T) {
 	var rc recycler[int]
 	take := func(want bool) {
@@ -38,12 +40,19 @@ func TestRecyclerTakeFresh(t *testing.T) {
 	take(true)
 	take(false)
 	take(false)
-	// A run that leaves reserve-made objects untaken: put cannot tell
-	// them from the used ones it stacks on them, so none is fresh.
+	// A run that leaves reserve-made objects untaken: they stay in made,
+	// zero, and come first in the next run, before the used one.
 	rc.reserve(2)
 	rc.put([]*int{&a})
+	take(true)
+	take(true)
 	take(false)
-	take(false)
-	take(false)
+	take(true) // none left: a new one
+	// A handed-over run's objects are dropped: none comes back.
+	c := 7
+	rc.put([]*int{&c})
+	rc.drop()
+	rc.reserve(1)
+	take(true)
 	take(true) // none left: a new one
 }

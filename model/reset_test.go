@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,30 +10,58 @@ import (
 	"github.com/drainsim/drainsim/model/scenario"
 )
 
-// TestStrTableEmptied: an emptied string table (strTable.empty), whether it lost its
-// strings one by one (a run that used little of it) or all at once, holds
-// none of them, keeps no string alive anywhere in its array, and gives
-// the next run the ids a new table would. Catches an empty that skips
-// the deletes (the next run's strings would keep the previous ids) or
-// clears the array short of its length.
+// TestStrTableEmptied: an emptied string table (strTable.empty) keeps no
+// string alive anywhere in its array and gives the next run the ids a new
+// table would, though its map still holds the earlier runs' entries:
+// strings the run before interned at other ids, at the very ids, or not
+// at all. Catches an Intern that trusts an earlier run's entry without
+// checking it against this run's strings (current), one that takes an
+// entry whose id is not the next, and an empty that clears the array
+// short of its length.
 func TestStrTableEmptied(t *testing.T) {
 	var l Ledger
-	for i := range 500 { // a large run: the map and array grow
-		l.Intern(strings.Repeat("x", i%50) + string(rune('a'+i/50)))
+	big := make([]string, 500)
+	for i := range big { // a large run: the map and array grow
+		big[i] = strings.Repeat("x", i%50) + string(rune('a'+i/50))
+		l.Intern(big[i])
 	}
-	for _, n := range []int{500, 10, 3} { // cleared whole, then one by one
+	runs := [][]string{
+		{big[3], "c0", big[1], "s0", big[2]},          // earlier strings at other ids
+		{big[3], "c0", big[1], "s0", big[2], "extra"}, // the same order, then one more
+		{"c0", "s0", "t1", "publish", "ok", "c1", "s1", "t0", "drain", "closed"},
+		{"s0", "c0", "ok"},
+	}
+	for r, run := range runs {
 		l.strs.empty()
-		if len(l.strs.ids) != 0 {
-			t.Fatalf("after a run of %d strings: %d left in the map", n, len(l.strs.ids))
-		}
 		if i := slices.IndexFunc(l.strs.strs[:cap(l.strs.strs)], func(s string) bool { return s != "" }); i >= 0 {
-			t.Fatalf("after a run of %d strings: %q left at %d", n, l.strs.strs[:cap(l.strs.strs)][i], i)
+			t.Fatalf("run %d: %q left at %d", r, l.strs.strs[:cap(l.strs.strs)][i], i)
 		}
-		next := []string{"c0", "s0", "t1", "publish", "ok", "c1", "s1", "t0", "drain", "closed"}
-		for i, s := range next[:min(len(next), 3+n%8)] {
-			if id := l.Intern(strings.Clone(s)); id != Str(i+1) {
-				t.Fatalf("after a run of %d strings: %q got id %d, want %d as in a new table", n, s, id, i+1)
+		for i, s := range run {
+			for range 2 { // the second time it is this run's
+				if id := l.Intern(strings.Clone(s)); id != Str(i+1) {
+					t.Fatalf("run %d: %q got id %d, want %d as in a new table", r, s, id, i+1)
+				}
 			}
+		}
+		if got, ok := l.interned(big[0]); ok {
+			t.Fatalf("run %d: %q, interned only by the first run, found at %d", r, big[0], got)
+		}
+	}
+}
+
+// TestStrTableTrimmed: a table emptied after runs of ever new strings
+// keeps at most staleMax entries in its map, so a Runner going through
+// check's generated scenarios does not keep every string it saw. Catches
+// an empty that never clears the map.
+func TestStrTableTrimmed(t *testing.T) {
+	var l Ledger
+	for r := range 100 {
+		for i := range 50 {
+			l.Intern(fmt.Sprintf("run%d.s%d", r, i))
+		}
+		l.strs.empty()
+		if n, most := len(l.strs.ids), staleMax(50); n > most {
+			t.Fatalf("after run %d: %d strings in the map, want at most %d", r, n, most)
 		}
 	}
 }

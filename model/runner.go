@@ -92,14 +92,17 @@ type recyclers struct {
 // lists its own in: neither is reallocated from run to run. free holds at
 // most the most objects one run made.
 //
-// fresh counts the objects at the end of free that reserve made and no
-// run has used: they are still zero, and takeFresh says so, so that the
-// caller need not zero them again (World.newSub, Server.processSub: a
-// plain Run's records are always new, and zeroing a thousand 248-byte
-// SubRecords went through the write barrier while the collector marked).
+// made holds the objects reserve made and no run has used: they are still
+// zero, and takeFresh says so, so that the caller need not zero them again
+// (World.newSub, Server.processSub: a plain Run's records are always new,
+// and zeroing a thousand 248-byte SubRecords went through the write
+// barrier while the collector marked). They are taken from made's array
+// directly: listing a pointer to each in free first was an array of a
+// thousand pointers for a plain Run's records, allocated every run, and a
+// thousand pointer writes.
 type recycler[T any] struct {
 	free, list []*T
-	fresh      int
+	made       []T
 }
 
 // take gives an object of an earlier run (or one reserve made), as it was
@@ -110,19 +113,20 @@ func (rc *recycler[T]) take() *T {
 }
 
 // takeFresh is take, and reports whether the object is new (zero): made
-// by reserve or now, never used by a run.
+// by reserve or now, never used by a run. reserve's are taken first.
 func (rc *recycler[T]) takeFresh() (*T, bool) {
+	if len(rc.made) > 0 {
+		x := &rc.made[0]
+		rc.made = rc.made[1:]
+		return x, true
+	}
 	n := len(rc.free)
 	if n == 0 {
 		return new(T), true
 	}
 	x := rc.free[n-1]
 	rc.free = rc.free[:n-1]
-	fresh := rc.fresh > 0
-	if fresh {
-		rc.fresh--
-	}
-	return x, fresh
+	return x, false
 }
 
 // reserve makes sure that the next n takes allocate nothing: what the
@@ -130,16 +134,9 @@ func (rc *recycler[T]) takeFresh() (*T, bool) {
 // client, subscription and action before its first event, and making a
 // thousand of each one by one was most of Scale/clients=1k's set-up.
 func (rc *recycler[T]) reserve(n int) {
-	short := n - len(rc.free)
-	if short <= 0 {
-		return
+	if short := n - len(rc.free) - len(rc.made); short > 0 {
+		rc.made = append(rc.made, make([]T, short)...)
 	}
-	made := make([]T, short)
-	rc.free = slices.Grow(rc.free, short)
-	for i := range made {
-		rc.free = append(rc.free, &made[short-1-i]) // take pops from the end
-	}
-	rc.fresh += short
 }
 
 // emptyList gives a run the array to list the objects it makes in. It is
@@ -150,10 +147,20 @@ func (rc *recycler[T]) reserve(n int) {
 // slot through the write barrier whenever the collector was marking.
 func (rc *recycler[T]) emptyList() []*T { return rc.list[:0] }
 
-// put hands a finished run's objects, listed in made, to the next run.
-func (rc *recycler[T]) put(made []*T) {
-	rc.free, rc.list = append(rc.free, made...), made
-	rc.fresh = 0 // those reserve made under made's are zeroed when taken
+// put hands a finished run's objects, listed in used, to the next run;
+// what reserve made and the run did not take stays in made, zero.
+func (rc *recycler[T]) put(used []*T) {
+	rc.free, rc.list = append(rc.free, used...), used
+}
+
+// drop forgets the objects the last run took, for a Runner whose Result,
+// which lists them, is handed over (Runner.handOver): none is reused. It
+// keeps free's array, cleared, for the next run's put (a thousand
+// pointers' array a plain Run of Scale/subs=1k allocated every run), and
+// what reserve made and no run took.
+func (rc *recycler[T]) drop() {
+	clear(rc.free)
+	rc.free, rc.list = rc.free[:0], nil
 }
 
 // arena holds the objects of one kind that a connection or subscription
@@ -298,7 +305,8 @@ func (r *Runner) handOver() {
 		r.strIDs = r.res.Ledger.strs.detach()
 	}
 	r.res, r.messages, r.deliveries, r.calls, r.handled, r.trace = nil, nil, nil, nil, nil, nil
-	r.recycled.connRecs, r.recycled.subRecs = recycler[ConnRecord]{}, recycler[SubRecord]{}
+	r.recycled.connRecs.drop()
+	r.recycled.subRecs.drop()
 }
 
 // The methods below hand a new World the Runner's memory, or new memory

@@ -516,7 +516,7 @@ func (w *World) presize() {
 	// calls: a call record for every request and reply and every other
 	// action, and for every publish of an action that publishes Interval
 	// apart; a burst's publishes (no Interval) share one (World.callAt).
-	msgs, requests, calls := 0, 0, 0
+	msgs, requests, calls, others := 0, 0, 0, 0
 	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
@@ -537,6 +537,7 @@ func (w *World) presize() {
 			add(&calls, 2*n+1)
 		default:
 			add(&calls, 1)
+			others++
 			continue
 		}
 		w.published[subject] += n
@@ -567,9 +568,19 @@ func (w *World) presize() {
 	w.actionRuns = slices.Grow(w.actionRuns, len(sc.Actions))
 	w.res.Conns = slices.Grow(w.res.Conns, len(sc.Clients))
 	w.res.Subs = slices.Grow(w.res.Subs, len(sc.Subs))
-	// A client's name, a subscription's id and subject, an action's source.
-	w.ledger.strs.reserve(len(sc.Clients) + 2*len(sc.Subs) + len(sc.Actions))
+	// A client's name, a subscription's subject, an action's source, the
+	// subscription an action other than a publish or request may name (a
+	// subscription's id is interned only for the calls that name it), and
+	// the run's few verbs, results and reasons: reserving an id for every
+	// subscription was 16 KB of the 48 KB a run of Scale/subs=1k reserved.
+	// A run that interns more grows the array as appending does.
+	w.ledger.strs.reserve(len(sc.Clients) + len(sc.Subs) + len(sc.Actions) + others + runWords)
 }
+
+// runWords is how many strings presize reserves for the verbs, results
+// and reasons a run interns beside its scenario's names ("publish", "ok",
+// "drain", "run ended", ...).
+const runWords = 16
 
 // expected estimates how many messages the actions publish on subjects
 // that the subscription subject pattern matches, for presizing.
