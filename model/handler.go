@@ -85,10 +85,11 @@ func (s *Sub) startCallback(q queued) {
 		// (or, where callbacks run as messages are read, the read starts
 		// the next): it would otherwise work off its whole queue within
 		// this event. The delivery ends the run pending.
+		q.arrived(w.ledger)
 		return
 	}
 	now := w.sim.Now()
-	w.ledger.start(d, now)
+	w.ledger.start(d, q.at, now)
 	cb := s.cb
 	if cb == nil { // concurrent callbacks (Sub.cb)
 		cb = newCallback(s)
