@@ -80,11 +80,10 @@ func (s *Sub) startCallback(q queued) {
 	w := s.c.w
 	d := q.d
 	if s.mux && w.sim.Stopping() {
-		// The record budget ended the run. The mux's callbacks return at
-		// once, each recording its request's call and starting the next
-		// (or, where callbacks run as messages are read, the read starts
-		// the next): it would otherwise work off its whole queue within
-		// this event. The delivery ends the run pending.
+		// The record budget ended the run. The mux's callbacks return at once,
+		// each recording its request's call and starting the next (or the
+		// read does): the mux would otherwise work off its whole queue in
+		// this event. The delivery, read, ends the run pending.
 		q.arrived(w.ledger)
 		return
 	}

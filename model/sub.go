@@ -516,11 +516,10 @@ func (s *Sub) top() {
 	s.waiting = false
 	q := s.dequeue() // its read time is written by startCallback, or below
 	s.curLen = q.size
-	// decEarly is the PendingDecBeforeCallback mutation: the count drops
-	// when the message is popped, and an event-driven drain check is woken
-	// by that drop, which it sees once the callback has started, as a
-	// polled check does: the drain finishes while the callback still runs,
-	// the same defect under every profile.
+	// decEarly is the PendingDecBeforeCallback mutation: the count drops when
+	// the message is taken, and an event-driven drain check woken by that drop
+	// sees it once the callback has started, as a polled check does: the drain
+	// finishes while the callback still runs, the same defect in every profile.
 	decEarly := s.mut.Has(PendingDecBeforeCallback)
 	if decEarly {
 		s.pMsgs--
