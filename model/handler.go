@@ -21,16 +21,21 @@ type callback struct {
 	// when the handler has no actions (direct), the usual handler, so
 	// that its return costs no frame of serviceDone's; else serviceDone.
 	serviceFn func()
+	// finish is the callback returning (finisher): a closure over the
+	// callback, made once per callback value by bind, rather than a
+	// method, whose method value, the service timer's event, went through
+	// a wrapper frame (finish-fm) at every message: ~10 instructions, 1 %
+	// of the standard scenario.
+	finish func()
 	// onLoopFn is serviceOnLoop, what the service timer of an awaiting
 	// handler on an event loop calls (awaitsOnLoop): bound once per
 	// callback value, where wrapping serviceFn with Conn.onLoop made a
 	// closure for every message.
 	onLoopFn func()
-	// The small fields last, together: 48 bytes, not 64 with a padded
+	// The small fields last, together: 56 bytes, not 72 with a padded
 	// word after each, so that subKept, which holds a subscription's
-	// serial callback, is 240 bytes, in the allocator's 256-byte class,
-	// whose objects start cache lines: 4 lines that newSub touches, not 5
-	// or 6 of a 288-byte object (Scale/clients=1k).
+	// serial callback, stays within three cache lines
+	// (TestSubKeptFitsALineClass).
 	d         int32 // the delivery being handled
 	cancelled bool  // the connection's close cancelled it
 	direct    bool
@@ -44,17 +49,21 @@ type callback struct {
 // cancelled one's pending timer never reaches another message's.
 func newCallback(s *Sub) *callback {
 	cb := s.c.w.rc.callbacks.take()
-	*cb = callback{serviceFn: cb.serviceFn, direct: cb.direct, onLoopFn: cb.onLoopFn}
+	*cb = callback{serviceFn: cb.serviceFn, finish: cb.finish, direct: cb.direct, onLoopFn: cb.onLoopFn}
 	cb.bind(s)
 	return cb
 }
 
-// bind makes cb a callback of s. It keeps cb's service function when that
-// is of the kind s's handler needs, as a Runner's subscription reused for
-// the next run mostly finds it (a method value allocates), else makes it.
+// bind makes cb a callback of s. It keeps cb's finish and service
+// function when that is of the kind s's handler needs, as a Runner's
+// subscription reused for the next run mostly finds them (a closure or
+// method value allocates), else makes them.
 func (cb *callback) bind(s *Sub) {
 	direct := s.spec == nil || len(s.spec.Handler.Actions) == 0
 	cb.s = s
+	if cb.finish == nil {
+		cb.finish = cb.finisher()
+	}
 	if cb.serviceFn != nil && cb.direct == direct {
 		return
 	}
@@ -71,15 +80,15 @@ func (s *Sub) startCallback(q queued) {
 	w := s.c.w
 	d := q.d
 	if s.mux && w.sim.Stopping() {
-		// The record budget ended the run. The mux's callbacks return at
-		// once, each recording its request's call and starting the next
-		// (or, where callbacks run as messages are read, the read starts
-		// the next): it would otherwise work off its whole queue within
-		// this event. The delivery ends the run pending.
+		// The record budget ended the run. The mux's callbacks return at once,
+		// each recording its request's call and starting the next (or the
+		// read does): the mux would otherwise work off its whole queue in
+		// this event. The delivery, read, ends the run pending.
+		q.arrived(w.ledger)
 		return
 	}
 	now := w.sim.Now()
-	w.ledger.start(d, now)
+	w.ledger.start(d, q.at, now)
 	cb := s.cb
 	if cb == nil { // concurrent callbacks (Sub.cb)
 		cb = newCallback(s)
@@ -185,45 +194,52 @@ func (cb *callback) blocking() bool { return cb.s.runs == holdsLoop }
 // bind).
 func (cb *callback) serviceDone() { cb.runActions(0) }
 
-// finish is the callback returning.
-func (cb *callback) finish() {
-	if cb.cancelled {
-		return
-	}
-	s := cb.s
-	w := s.c.w
-	dl := &w.ledger.Deliveries[cb.d]
-	// From in-callback, which the count of pending deliveries does not
-	// hold (Ledger.setFate).
-	dl.EndedAt, dl.Fate = w.sim.Now(), DlvHandled
-	if s.ordinary && !w.observed {
-		// An ordinary subscription's one callback (Sub.ordinary), in a
-		// run without triggers, takes the one step of endCallback's and
-		// the rest's that applies to it, without their tests of the
-		// other kinds: 1.5 % of the standard scenario's instructions.
-		s.running--
-		s.afterCallback()
-		return
-	}
-	s.endCallback(cb)
-	if cb.blocking() {
-		s.c.release()
-	}
-	if w.observed {
-		cb.observe(scenario.CallbackEnd, "callback.end", dl.Msg)
-	}
-	if w.mut.Has(DuplicateDelivery) && dl.Msg%10 == 0 && !s.dupDone[dl.Msg] {
-		if s.dupDone == nil {
-			s.dupDone = map[int]bool{}
+// finisher returns cb's finish (callback.finish), the callback returning.
+// It is kept out of line: the closure of a function inlined into its
+// caller (bind) was compiled without inlining its own calls (sim.Now among
+// them), ~2 instructions a message more than the method it replaced.
+//
+//go:noinline
+func (cb *callback) finisher() func() {
+	return func() {
+		if cb.cancelled {
+			return
 		}
-		s.dupDone[dl.Msg] = true
-		s.rec.handed = append(s.rec.handed, ^cb.d) // a second copy (Ledger.handled)
+		s := cb.s
+		w := s.c.w
+		dl := &w.ledger.Deliveries[cb.d]
+		// From in-callback, which the count of pending deliveries does not
+		// hold (Ledger.setFate).
+		dl.EndedAt, dl.Fate = w.sim.Now(), DlvHandled
+		if s.ordinary && !w.observed {
+			// An ordinary subscription's one callback (Sub.ordinary), in a
+			// run without triggers, takes the one step of endCallback's and
+			// the rest's that applies to it, without their tests of the
+			// other kinds: 1.5 % of the standard scenario's instructions.
+			s.running--
+			s.afterCallback()
+			return
+		}
+		s.endCallback(cb)
+		if cb.blocking() {
+			s.c.release()
+		}
+		if w.observed {
+			cb.observe(scenario.CallbackEnd, "callback.end", dl.Msg)
+		}
+		if w.mut.Has(DuplicateDelivery) && dl.Msg%10 == 0 && !s.dupDone[dl.Msg] {
+			if s.dupDone == nil {
+				s.dupDone = map[int]bool{}
+			}
+			s.dupDone[dl.Msg] = true
+			s.rec.handed = append(s.rec.handed, ^cb.d) // a second copy (Ledger.handled)
+		}
+		if s.concurrent() {
+			s.concurrentDone(cb.size)
+			return
+		}
+		s.afterCallback()
 	}
-	if s.concurrent() {
-		s.concurrentDone(cb.size)
-		return
-	}
-	s.afterCallback()
 }
 
 // endCallback takes cb off the subscription's running set. A serial

@@ -325,13 +325,14 @@ func (l *Ledger) settle(m *Message, f MsgFate) {
 }
 
 // start records that the callback of delivery i, pending (read, and
-// popped from its queue or handed on at once), started at at. It only
-// writes the record: a backlog's message reaches its record long out of
-// cache, and a read of the line (its fate, its message) would wait for
-// memory where writes need not.
-func (l *Ledger) start(i int32, at sim.Time) {
+// taken from its queue or handed on at once), started at at, and that its
+// message was read at read (queued.arrived, which its caller left to this
+// write). It only writes the record: a backlog's message reaches its
+// record long out of cache, and a read of the line (its fate, its message)
+// would wait for memory where writes need not.
+func (l *Ledger) start(i int32, read, at sim.Time) {
 	d := &l.Deliveries[i]
-	d.StartedAt, d.Fate = at, DlvInCallback
+	d.ArrivedAt, d.StartedAt, d.Fate = read, at, DlvInCallback
 	l.pending--
 }
 

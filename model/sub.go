@@ -276,19 +276,26 @@ func (s *Sub) push(q queued) {
 // pop takes the oldest queued message (the newest under PendingLIFO) and
 // records in its delivery when it was read.
 func (s *Sub) pop() queued {
-	q := &s.pending[s.head]
-	if n := len(s.pending); s.mut.Has(PendingLIFO) && n-s.head > 1 {
-		q = &s.pending[n-1]
-		s.pending = s.pending[:n-1]
+	q := s.dequeue()
+	q.arrived(s.c.w.ledger)
+	return q
+}
+
+// dequeue is pop without the record of the read: the executor (top) takes
+// its next message so, and the callback's start writes the read time with
+// its own (Ledger.start), one write to the record rather than two.
+func (s *Sub) dequeue() queued {
+	h, n := s.head, len(s.pending)
+	if s.mut.Has(PendingLIFO) && n-h > 1 {
+		h, s.pending = n-1, s.pending[:n-1]
 	} else {
 		s.head++
 	}
-	q.arrived(s.c.w.ledger)
-	return *q
+	return s.pending[:n][h]
 }
 
 // arrived writes when q was read into its delivery's record.
-func (q *queued) arrived(l *Ledger) { l.Deliveries[q.d].ArrivedAt = q.at }
+func (q queued) arrived(l *Ledger) { l.Deliveries[q.d].ArrivedAt = q.at }
 
 // endQueue records when each message still queued was read: at the run's
 // end nothing pops them.
@@ -360,15 +367,15 @@ func (c *Conn) processAny(f *frame, s *Sub, msg queued) {
 	s.active()
 	if s.concurrent() && !s.sync {
 		// JavaScript clients call the handler while parsing: no queue.
-		msg.arrived(l)
 		s.delivered++
 		if s.max > 0 && s.delivered > s.max {
 			s.pMsgs--
 			s.pBytes -= size
+			msg.arrived(l)
 			l.drop(f.ref, c.now(), DropMaxReached, s.draining)
 			return
 		}
-		s.startCallback(msg)
+		s.startCallback(msg) // which records the read too
 		return
 	}
 	s.push(msg)
@@ -507,13 +514,12 @@ func (s *Sub) top() {
 		return
 	}
 	s.waiting = false
-	q := s.pop()
+	q := s.dequeue() // its read time is written by startCallback, or below
 	s.curLen = q.size
-	// decEarly is the PendingDecBeforeCallback mutation: the count drops
-	// when the message is popped, and an event-driven drain check is woken
-	// by that drop, which it sees once the callback has started, as a
-	// polled check does: the drain finishes while the callback still runs,
-	// the same defect under every profile.
+	// decEarly is the PendingDecBeforeCallback mutation: the count drops when
+	// the message is taken, and an event-driven drain check woken by that drop
+	// sees it once the callback has started, as a polled check does: the drain
+	// finishes while the callback still runs, the same defect in every profile.
 	decEarly := s.mut.Has(PendingDecBeforeCallback)
 	if decEarly {
 		s.pMsgs--
@@ -523,6 +529,7 @@ func (s *Sub) top() {
 		s.progress()
 	}
 	if s.closed {
+		q.arrived(s.c.w.ledger)
 		s.exit(q.d)
 		return
 	}
@@ -534,6 +541,7 @@ func (s *Sub) top() {
 		}
 		return
 	}
+	q.arrived(s.c.w.ledger)
 	s.c.w.ledger.drop(q.d, s.c.now(), DropMaxReached, s.draining)
 	if decEarly {
 		s.progress()

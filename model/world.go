@@ -670,7 +670,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	s.pending = w.pool.takePending(expect)
 	s.msgsLim, s.byteLim = c.opts.pendingMsgsLimit, c.opts.pendingBytesLimit
 	s.runs, s.mut = runsFor(w.profile, spec), w.mut
-	s.serial = callback{serviceFn: s.serial.serviceFn, direct: s.serial.direct, onLoopFn: s.serial.onLoopFn}
+	s.serial = callback{serviceFn: s.serial.serviceFn, finish: s.serial.finish, direct: s.serial.direct, onLoopFn: s.serial.onLoopFn}
 	if n := s.next; n != nil {
 		n.waiters, n.woken = emptied(n.waiters), emptied(n.woken)
 		n.waits.rewind()
