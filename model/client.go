@@ -14,10 +14,10 @@ import (
 // cache lines as they fit: a thousand clients' state does not fit in L2,
 // so each event finds its connection cold and pays for every line it
 // touches (Scale/clients=1k). Each link's write-and-arrival fields (its
-// first 64 bytes) start a cache line: toServer at 0, fromServer at 192,
-// the 48 bytes between holding the fields every event tests (and, in their
+// first 128 bytes) start a cache line: toServer at 0, fromServer at 192,
+// the 32 bytes between holding the fields every event tests (and, in their
 // padding, the flags only a drain, the callback queue or the first
-// connect tests) and the record. What only a drain, a request, a reconnect or set-up
+// connect tests). What only a drain, a request, a reconnect or set-up
 // reads follows, and connRare holds what most runs never touch.
 type Conn struct {
 	// toServer and fromServer are the connection's links, made with it,
@@ -49,18 +49,17 @@ type Conn struct {
 	// PollDeadlineFirst, times out whatever is left.
 	drainDeadlinePolled bool
 	// initc: the first connect is still in progress (connect.go).
-	initc bool
-	// rec, nextSid and barriersDue fill the line toServer's second half
-	// and the fields above leave, so that fromServer starts a line.
+	initc      bool
+	fromServer link
+
 	rec     *ConnRecord
+	subs    connSubs // nc.subs, in subscription order
 	nextSid int32
 	// barriersDue counts the subscription drains started whose goroutine
 	// (checkDrained) has not run yet: their barrier PINGs race the final
-	// flush's (RaceFinalFlushFirst).
+	// flush's (RaceFinalFlushFirst). (An int32 beside nextSid, in what
+	// was its padding.)
 	barriersDue int32
-	fromServer  link
-
-	subs connSubs // nc.subs, in subscription order
 	// bySid[sid] is the subscription with sid while it is in subs: the read
 	// loop looks up every MSG's subscription, and scanning subs made a
 	// connection with 1,000 subscriptions spend a third of its run there.
@@ -108,8 +107,8 @@ type Conn struct {
 	rare *connRare
 	// The padding makes a Conn an odd number of whole cache lines (13):
 	// whole, so that in the array a run's connections are made in
-	// (recycler.reserve) each starts a line and its links' write fields
-	// are one line each, not two; odd, so that a thousand of them
+	// (recycler.reserve) each starts a line and its links' hot fields
+	// span two lines each, not three; odd, so that a thousand of them
 	// spread over all of the L2's sets (a stride of 16 lines put each
 	// field of every Conn in a sixteenth of them: +2 % LL misses in
 	// Scale/clients=1k). TestConnLinksStartLines says what connPad a
@@ -118,7 +117,7 @@ type Conn struct {
 }
 
 // connPad pads a Conn to whole lines (see its last field).
-const connPad = 40
+const connPad = 8
 
 // lineSize is this machine's (and most machines') cache line.
 const lineSize = 64

@@ -8,13 +8,14 @@ import (
 
 // TestConnLinksStartLines: a Conn is an odd number of whole cache lines
 // and each of its links starts one, so that a link's write-and-arrival
-// fields (its first line, TestLinkWriteLine) are one line in the array a
-// run's connections are made in, not two, and a thousand Conns use all of the
+// fields (its first two lines) are two lines in the array a run's
+// connections are made in, not three, and a thousand Conns use all of the
 // L2's sets (Scale/clients=1k, docs/performance-history.md, h19clients). Catches a
 // field added before fromServer that pushes it off its line (as rec did:
 // 192 -> 200), a field added or removed without connPad following (the
-// message says which connPad fits) and a Conn of an even number of lines
-// (16 lines: +2 % LL misses).
+// message says which connPad fits), a Conn of an even number of lines (16
+// lines: +2 % LL misses), and a link field added before closing that
+// pushes the hot ones past two lines.
 func TestConnLinksStartLines(t *testing.T) {
 	var c Conn
 	for _, f := range []struct {
@@ -32,32 +33,8 @@ func TestConnLinksStartLines(t *testing.T) {
 		t.Errorf("Conn is %d bytes, want an odd number of %d-byte lines: set connPad to %d (%d lines)",
 			size, lineSize, lines*lineSize-fields, lines)
 	}
-}
-
-// TestLinkWriteLine: what a link's write (send, push, with a constant
-// latency) and its arrival (deliverHead) read lies in its first cache
-// line, so that each touches one line of a cold link, not two
-// (Scale/clients=1k; docs/perf-notes/h24clients.md). Catches the World
-// put back in the link (w before net: recv ends at byte 72), down moved
-// back after the stream (byte 104), or head made an int again (recv ends
-// at byte 72).
-func TestLinkWriteLine(t *testing.T) {
-	var l link
-	for _, f := range []struct {
-		name     string
-		off, len uintptr
-	}{
-		{"net", unsafe.Offsetof(l.net), unsafe.Sizeof(l.net)},
-		{"queue", unsafe.Offsetof(l.queue), unsafe.Sizeof(l.queue)},
-		{"head", unsafe.Offsetof(l.head), unsafe.Sizeof(l.head)},
-		{"down", unsafe.Offsetof(l.down), unsafe.Sizeof(l.down)},
-		{"last", unsafe.Offsetof(l.last), unsafe.Sizeof(l.last)},
-		{"arrive", unsafe.Offsetof(l.arrive), unsafe.Sizeof(l.arrive)},
-		{"recv", unsafe.Offsetof(l.recv), unsafe.Sizeof(l.recv)},
-	} {
-		if end := f.off + f.len; end > lineSize {
-			t.Errorf("link.%s ends at byte %d, want at most %d (the first line)", f.name, end, lineSize)
-		}
+	if hot := unsafe.Offsetof(c.toServer.closing) + 1; hot > 2*lineSize {
+		t.Errorf("a link's write-and-arrival fields end at byte %d, want at most %d", hot, 2*lineSize)
 	}
 }
 

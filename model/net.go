@@ -77,34 +77,34 @@ type segment struct {
 // byte is on the wire.
 type link struct {
 	// First the fields that every write (send, push) and arrival
-	// (deliverHead) reads, in one cache line: a thousand clients' links
-	// are more than this core's L2 holds, so each write and each arrival
-	// finds its link cold, and a write whose fields spanned two lines
-	// missed twice (Scale/clients=1k; TestLinkWriteLine). What all of a
-	// run's client links share (the World, latency, bandwidth, label) is
-	// one linkNet they point to, and the latency's stream, the
-	// bandwidth's clock, stalls and cuts come after: a constant latency
-	// draws nothing, and its writes read no more than this line.
-	net *linkNet
+	// (deliverHead) reads, in two cache lines: a thousand clients' links
+	// are more than this core's L2 holds, so each write finds its link
+	// cold, and the fewer lines these span and the smaller the link, the
+	// fewer misses (Scale/clients=1k). An arrival reads only the first
+	// line; a write both. What all of a run's client links share
+	// (latency, bandwidth, label) is one linkNet they point to, and the
+	// bandwidth's clock, stalls and cuts come last.
+	w *World
 	// queue[head:] is written and not yet arrived, oldest first. The head
 	// index, reset when the queue empties, keeps reusing one array: slicing
 	// the head off made every few segments a new allocation. A segment
 	// leaves the queue zeroed (deliverHead, cut), so the array past
 	// len(queue) is all zero and reset need clear only up to it.
-	queue []segment
-	head  int32
-	down  bool // cut and not yet reconnected: writes are lost
-	// closing: the client closed this connection (a stale one) and may
-	// still be delivering what it wrote before (stall.go).
-	closing bool
-	last    sim.Time // arrival time of the newest segment
-	arrive  func()
-	recv    func(frames []frame, eof bool)
+	queue  []segment
+	head   int
+	last   sim.Time // arrival time of the newest segment
+	arrive func()
+	recv   func(frames []frame, eof bool)
 
+	net *linkNet
 	rng sim.Chooser
 	// own is the memory of rng for a client's link (seed): re-seeded in
 	// place each run rather than allocated.
-	own     ownStream
+	own  ownStream
+	down bool // cut and not yet reconnected: writes are lost
+	// closing: the client closed this connection (a stale one) and may
+	// still be delivering what it wrote before (stall.go).
+	closing bool
 	free    sim.Time // with a bandwidth: when everything written so far has left
 	rem     int64    // rounding remainder of transmission times, in byte·ns per second
 	stalled sim.Time // the end of the last stall; 0: never stalled
@@ -113,47 +113,36 @@ type link struct {
 
 // linkNet is what a link's writes draw their timing from: the latency
 // drawn per write (labelled label) and the bandwidth in bytes per second
-// (0 = unlimited), and the World whose clock they run on. A run's client
-// links share the World's clientNet; a cluster's link has one of its own.
+// (0 = unlimited). A run's client links share the World's clientNet; a
+// cluster's link has one of its own.
 type linkNet struct {
-	w       *World
 	latency sim.Dist
 	bw      int64
 	label   string
-}
-
-// latencyOf draws the latency of a write on l: a constant one without
-// reading l's stream (on the link's second line).
-func (n *linkNet) latencyOf(l *link) time.Duration {
-	if n.latency.Kind == sim.Constant {
-		return n.latency.A
-	}
-	return n.latency.Sample(l.rng, n.label)
 }
 
 // newLink returns a link with the given latency and the scenario's
 // bandwidth.
 func newLink(w *World, label string, latency sim.Dist, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) *link {
 	l := new(link)
-	l.init(&linkNet{w: w, latency: latency, bw: int64(w.sc.Network.Bandwidth), label: label}, rng, recv, lost)
+	l.init(w, &linkNet{latency: latency, bw: int64(w.sc.Network.Bandwidth), label: label}, rng, recv, lost)
 	return l
 }
 
-// init makes l, which may be part of a larger object, a new link of
-// net's World.
-func (l *link) init(net *linkNet, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) {
+// init makes l, which may be part of a larger object, a new link.
+func (l *link) init(w *World, net *linkNet, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) {
 	l.recv, l.lost = recv, lost
 	l.arrive = l.deliverHead
-	l.reset(net, rng)
+	l.reset(w, net, rng)
 }
 
-// reset makes l a new link of net, empty, keeping only its callbacks and its
+// reset makes l a new link of w, empty, keeping only its callbacks and its
 // queue's array: a Runner hands a connection's links to its next run.
-func (l *link) reset(net *linkNet, rng sim.Chooser) {
+func (l *link) reset(w *World, net *linkNet, rng sim.Chooser) {
 	queue, arrive, recv, lost := l.keep()
 	*l = link{}
 	l.restore(queue, arrive, recv, lost)
-	l.renew(net, rng)
+	l.renew(w, net, rng)
 }
 
 // keep returns what reset keeps of l: its queue's array, emptied, and its
@@ -174,10 +163,10 @@ func (l *link) restore(queue []segment, arrive func(), recv func([]frame, bool),
 	l.queue, l.arrive, l.recv, l.lost = queue, arrive, recv, lost
 }
 
-// renew makes l, zeroed but for what keep returns, a link of net's World
-// drawing from net and rng.
-func (l *link) renew(net *linkNet, rng sim.Chooser) {
-	l.net, l.rng = net, rng
+// renew makes l, zeroed but for what keep returns, a link of w drawing from
+// net and rng.
+func (l *link) renew(w *World, net *linkNet, rng sim.Chooser) {
+	l.w, l.net, l.rng = w, net, rng
 }
 
 // seed makes rng the stream parent.Stream(concatenated parts), in l's own
@@ -190,13 +179,13 @@ func (l *link) seed(parent sim.Chooser, parts ...string) {
 // and returns when their last byte has left: now, without a bandwidth. The
 // link takes ownership of frames.
 func (l *link) send(frames []frame, eof bool) sim.Time {
-	now := l.net.w.sim.Now()
+	now := l.w.sim.Now()
 	if l.down {
 		l.lost(frames)
-		l.net.w.putFrames(frames)
+		l.w.putFrames(frames)
 		return now
 	}
-	lat := l.net.latencyOf(l)
+	lat := l.net.latency.Sample(l.rng, l.net.label)
 	if l.net.bw == 0 {
 		l.push(frames, eof, now.Add(lat))
 		return now
@@ -207,10 +196,10 @@ func (l *link) send(frames []frame, eof bool) sim.Time {
 		return t
 	}
 	for i, f := range frames {
-		t = t.Add(l.transmit(l.net.w.wireSize(f)))
-		l.push(append(l.net.w.getFrames(), f), eof && i == len(frames)-1, t.Add(lat))
+		t = t.Add(l.transmit(l.w.wireSize(f)))
+		l.push(append(l.w.getFrames(), f), eof && i == len(frames)-1, t.Add(lat))
 	}
-	l.net.w.putFrames(frames)
+	l.w.putFrames(frames)
 	l.free = t
 	return t
 }
@@ -221,7 +210,7 @@ func (l *link) push(frames []frame, eof bool, at sim.Time) {
 		at = l.last
 	}
 	l.last = at
-	t := l.net.w.sim.At(at, l.arrive)
+	t := l.w.sim.At(at, l.arrive)
 	// Zeroed and written in place: a segment literal appended is built on
 	// the stack and copied with 16-byte loads of the 8-byte stores just
 	// made, a store-forwarding stall every write (see Conn.clear).
@@ -249,33 +238,30 @@ func (l *link) transmit(n int) time.Duration {
 // ran takes it over, so that cut and hold cancel the event still to come.
 func (l *link) deliverHead() {
 	seg := l.queue[l.head]
-	if l.net.w.sim.Scheduled(seg.timer) {
-		for i := int(l.head) + 1; i < len(l.queue); i++ {
-			if !l.net.w.sim.Scheduled(l.queue[i].timer) {
+	if l.w.sim.Scheduled(seg.timer) {
+		for i := l.head + 1; i < len(l.queue); i++ {
+			if !l.w.sim.Scheduled(l.queue[i].timer) {
 				l.queue[i].timer = seg.timer
 				break
 			}
 		}
 	}
 	l.queue[l.head] = segment{}
-	if l.head++; int(l.head) == len(l.queue) {
+	if l.head++; l.head == len(l.queue) {
 		l.queue, l.head = l.queue[:0], 0
 	}
 	l.recv(seg.frames, seg.eof)
-	l.net.w.putFrames(seg.frames)
+	l.w.putFrames(seg.frames)
 }
-
-// inFlight reports whether anything written on l has not arrived yet.
-func (l *link) inFlight() bool { return int(l.head) < len(l.queue) }
 
 // cut breaks the link: everything in flight is lost, and so is every
 // write until the link is reconnected.
 func (l *link) cut() {
 	l.down = true
 	for _, seg := range l.queue[l.head:] {
-		l.net.w.sim.Cancel(seg.timer)
+		l.w.sim.Cancel(seg.timer)
 		l.lost(seg.frames)
-		l.net.w.putFrames(seg.frames)
+		l.w.putFrames(seg.frames)
 	}
 	clear(l.queue)
 	l.queue, l.head = l.queue[:0], 0

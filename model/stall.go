@@ -32,13 +32,13 @@ func (l *link) hold(until sim.Time) {
 	if l.down {
 		return
 	}
-	for i := int(l.head); i < len(l.queue); i++ {
+	for i := l.head; i < len(l.queue); i++ {
 		seg := &l.queue[i]
 		if seg.at >= until {
 			break // arrivals are in order: the rest arrive later still
 		}
-		l.net.w.sim.Cancel(seg.timer)
-		seg.at, seg.timer = until, l.net.w.sim.At(until, l.arrive)
+		l.w.sim.Cancel(seg.timer)
+		seg.at, seg.timer = until, l.w.sim.At(until, l.arrive)
 	}
 	l.last = max(l.last, until)
 	l.stalled = max(l.stalled, until)
@@ -51,8 +51,8 @@ func (l *link) fresh() {
 	if l.stalled == 0 && !l.closing {
 		return
 	}
-	now := l.net.w.sim.Now()
-	if l.inFlight() {
+	now := l.w.sim.Now()
+	if l.head < len(l.queue) {
 		l.cut()
 	}
 	l.closing, l.stalled = false, 0

@@ -166,7 +166,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		rngNet:     restream(rng, pool.takeStream(netStream), "net"),
 		rngHandler: restream(rng, pool.takeStream(handlerStream), "handler"),
 		rngClient:  restream(rng, pool.takeStream(clientStream), "client"),
-		clientNet:  linkNet{w: w, latency: sc.Network.Latency, bw: int64(sc.Network.Bandwidth), label: "latency"},
+		clientNet:  linkNet{latency: sc.Network.Latency, bw: int64(sc.Network.Bandwidth), label: "latency"},
 	}
 	if sc.PermuteTies {
 		w.sim.SetTies(rng.Stream("ties"))
@@ -297,9 +297,9 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	if r := c.rare; r != nil {
 		*r = connRare{}
 	}
-	c.toServer.renew(&w.clientNet, nil)
+	c.toServer.renew(w, &w.clientNet, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
-	c.fromServer.renew(&w.clientNet, nil)
+	c.fromServer.renew(w, &w.clientNet, nil)
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
 	status, callbacks := w.statusList(c.rec.Status), emptied(c.rec.Callbacks)
@@ -900,7 +900,7 @@ func (w *World) reachable(c *Conn, srv *Server) bool {
 // connect opens a new TCP connection from c to srv and starts the
 // handshake.
 func (w *World) connect(c *Conn, srv *Server) {
-	if c.toServer.closing && c.toServer.inFlight() {
+	if c.toServer.closing && c.toServer.head < len(c.toServer.queue) {
 		// The stale connection's end has not reached the server yet: it
 		// goes with the link's leftovers (fresh).
 		if srv := w.serverOf(c); srv.conns[c.idx] != nil {
