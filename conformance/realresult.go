@@ -116,7 +116,7 @@ func RealResult(sc *scenario.Scenario, p *model.Profile, o *model.Outcome, until
 	}
 	res.SetCalls(calls)
 	for _, co := range o.Connections {
-		c, err := connRecord(co)
+		c, err := connRecord(co, ledger)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.Name, err)
 		}
@@ -184,9 +184,10 @@ func at(ns *int64) sim.Time {
 	return sim.Time(*ns)
 }
 
-// connRecord rebuilds a connection's record from its outcome.
-func connRecord(co model.ConnOutcome) (*model.ConnRecord, error) {
-	c := &model.ConnRecord{Client: co.Client, LastError: co.LastError, ClosedAt: at(co.ClosedNS),
+// connRecord rebuilds a connection's record from its outcome, its strings
+// interned in ledger.
+func connRecord(co model.ConnOutcome, ledger *model.Ledger) (*model.ConnRecord, error) {
+	c := &model.ConnRecord{Client: ledger.Intern(co.Client), LastError: ledger.Intern(co.LastError), ClosedAt: at(co.ClosedNS),
 		DrainCalledAt: model.NoTime, DrainDeadline: model.NoTime, DrainDoneAt: model.NoTime, FinalFlushAt: model.NoTime}
 	for _, s := range co.Status {
 		st, err := statusOf(s.Status)
@@ -196,11 +197,11 @@ func connRecord(co model.ConnOutcome) (*model.ConnRecord, error) {
 		c.Status = append(c.Status, model.StatusChange{At: sim.Time(s.AtNS), Status: st})
 	}
 	for _, cb := range co.Callbacks {
-		c.Callbacks = append(c.Callbacks, model.CallbackEvent{At: sim.Time(cb.AtNS), Kind: cb.Kind, Error: cb.Error, Sub: cb.Sub})
+		c.Callbacks = append(c.Callbacks, model.CallbackEvent{At: sim.Time(cb.AtNS), Kind: ledger.Intern(cb.Kind), Error: ledger.Intern(cb.Error), Sub: ledger.Intern(cb.Sub)})
 	}
 	if d := co.Drain; d != nil {
 		c.DrainCalledAt, c.DrainDeadline, c.DrainTimedOut = sim.Time(d.CalledNS), at(d.DeadlineNS), d.TimedOut
-		c.DrainDoneAt, c.DrainResult = at(d.DoneNS), d.Result
+		c.DrainDoneAt, c.DrainResult = at(d.DoneNS), ledger.Intern(d.Result)
 	}
 	return c, nil
 }

@@ -33,12 +33,12 @@ func handledIDs(s *model.SubRecord) []int {
 	return ids
 }
 
-func callbackKinds(c *model.ConnRecord) []string {
+func callbackKinds(r *model.Result, c *model.ConnRecord) []string {
 	var kinds []string
 	for _, cb := range c.Callbacks {
-		k := cb.Kind
-		if cb.Error != "" {
-			k += ":" + cb.Error
+		k := r.Str(cb.Kind)
+		if r.Str(cb.Error) != "" {
+			k += ":" + r.Str(cb.Error)
 		}
 		kinds = append(kinds, k)
 	}
@@ -58,8 +58,8 @@ func TestConnDrainSlowHandler(t *testing.T) {
 	sub, conn := res.Sub("updates"), res.Conn("app")
 	require.Equal(t, []int{1}, handledIDs(sub), "the message is processed")
 	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(conn))
-	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(conn), "clean close: no async error")
-	require.Empty(t, conn.LastError)
+	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(res, conn), "clean close: no async error")
+	require.Empty(t, res.Str(conn.LastError))
 	require.False(t, conn.DrainTimedOut)
 	require.Equal(t, "drain", res.Str(sub.RemovedBy))
 	// The closed callback runs after the handler returned.
@@ -70,8 +70,8 @@ func TestConnDrainTimeout(t *testing.T) {
 	res := run(t, "conn-drain-timeout.yaml")
 	sub, conn := res.Sub("updates"), res.Conn("app")
 	require.True(t, conn.DrainTimedOut)
-	require.Equal(t, model.ErrDrainTimeout, conn.LastError)
-	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackKinds(conn))
+	require.Equal(t, model.ErrDrainTimeout, res.Str(conn.LastError))
+	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackKinds(res, conn))
 	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(conn))
 	// The deadline is 10 ms after the UNSUBs were queued; the timeout is seen
 	// on the first 10 ms poll at or after it.

@@ -30,7 +30,7 @@ func runProfile(t *testing.T, file string, stuck bool, violated ...string) *mode
 	if !stuck {
 		for _, c := range res.Conns {
 			if c.DrainCalledAt != model.NoTime {
-				require.NotEqual(t, model.NoTime, c.ClosedAt, "%s drained and must close", c.Client)
+				require.NotEqual(t, model.NoTime, c.ClosedAt, "%s drained and must close", res.Str(c.Client))
 			}
 		}
 	}
@@ -81,8 +81,8 @@ func TestProfileGo(t *testing.T) {
 	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(app))
 	require.Equal(t, 202*ms, sub.HandledAt(0).End)
 	require.Equal(t, 211*ms, statusAt(app, model.DrainingPubs), "noticed on the 10 ms poll after the 100 ms subscription check")
-	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app))
-	require.Equal(t, model.OK, app.DrainResult)
+	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(res, app))
+	require.Equal(t, model.OK, res.Str(app.DrainResult))
 }
 
 func TestProfileGo153(t *testing.T) {
@@ -92,8 +92,8 @@ func TestProfileGo153(t *testing.T) {
 		"the drain revives the closed connection (B12)")
 	require.Equal(t, 55*ms, statusAt(app, model.DrainingPubs), "on the drain's next 10 ms poll")
 	require.Equal(t, 5055*ms, app.Status[len(app.Status)-1].At, "after the 5 s final flush")
-	require.Equal(t, model.ErrTimeout, app.LastError)
-	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app), "the second close fires no second closed callback")
+	require.Equal(t, model.ErrTimeout, res.Str(app.LastError))
+	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(res, app), "the second close fires no second closed callback")
 }
 
 func TestProfileC(t *testing.T) {
@@ -102,7 +102,7 @@ func TestProfileC(t *testing.T) {
 	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
 	require.Equal(t, model.OK, res.Str(call(t, res, "actions[0]", "request").Result))
 	require.Equal(t, sub.HandledAt(0).End, statusAt(app, model.DrainingPubs), "event-driven: DRAINING_PUBS as the handler returns")
-	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(app))
+	require.Equal(t, []string{"disconnected", "closed"}, callbackKinds(res, app))
 }
 
 func TestProfileJava(t *testing.T) {
@@ -111,9 +111,9 @@ func TestProfileJava(t *testing.T) {
 	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
 	require.True(t, app.DrainTimedOut)
 	require.Equal(t, sub.BarrierAt.Add(100*time.Millisecond), app.DrainDeadline, "the timeout starts after the barrier")
-	require.Equal(t, model.ErrDrainTimeout, app.DrainResult, "reported as the drain's result (the future completes false)")
-	require.Empty(t, app.LastError, "and nowhere else")
-	require.Equal(t, []string{"closed"}, callbackKinds(app), "no async error, and no disconnected callback at close (seen on nats.java 2.26.2)")
+	require.Equal(t, model.ErrDrainTimeout, res.Str(app.DrainResult), "reported as the drain's result (the future completes false)")
+	require.Empty(t, res.Str(app.LastError), "and nowhere else")
+	require.Equal(t, []string{"closed"}, callbackKinds(res, app), "no async error, and no disconnected callback at close (seen on nats.java 2.26.2)")
 	d := res.Ledger.Deliveries[sub.HandledAt(0).Delivery]
 	require.Equal(t, model.DropCancelled, d.Reason, "the close interrupts the handler")
 	require.Equal(t, app.ClosedAt, d.DroppedAt)
@@ -128,8 +128,8 @@ func TestProfileNodeV1(t *testing.T) {
 	require.Equal(t, "close", res.Str(sub.RemovedBy))
 	require.Equal(t, 23*ms, app.ClosedAt, "closed after one PING/PONG")
 	require.Less(t, int64(app.ClosedAt), int64(sub.HandledAt(0).End), "while the handler works")
-	require.Empty(t, callbackKinds(app), "no closed callback (node-nats #210)")
-	require.Equal(t, model.OK, app.DrainResult, "the drain callback gets no error")
+	require.Empty(t, callbackKinds(res, app), "no closed callback (node-nats #210)")
+	require.Equal(t, model.OK, res.Str(app.DrainResult), "the drain callback gets no error")
 }
 
 func TestProfileNatsJS(t *testing.T) {
@@ -147,7 +147,7 @@ func TestProfilePython(t *testing.T) {
 	res := runProfile(t, "python.yaml", false)
 	app, sub := res.Conn("app"), res.Sub("updates")
 	require.Equal(t, model.OK, res.Str(call(t, res, "updates#1", "reply").Result))
-	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackKinds(app))
+	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackKinds(res, app))
 	d := res.Ledger.Deliveries[sub.HandledAt(0).Delivery]
 	require.Equal(t, model.DropCancelled, d.Reason, "the close cancels the running handler")
 	require.Equal(t, app.ClosedAt, d.DroppedAt)
@@ -166,7 +166,7 @@ func TestProfileRubyEM(t *testing.T) {
 	require.Equal(t, end.Add(2*time.Millisecond), sub.BarrierAt)
 	require.Equal(t, sub.BarrierAt.Add(100*time.Millisecond), sub.RemovedAt, "the first 100 ms tick after the barrier")
 	require.Equal(t, sub.RemovedAt, app.ClosedAt, "closed at once: no final flush")
-	require.Equal(t, []string{"closed"}, callbackKinds(app), "no on_disconnect when closing")
+	require.Equal(t, []string{"closed"}, callbackKinds(res, app), "no on_disconnect when closing")
 
 	// No subscription drain in ruby-nats: the same scenario with one is
 	// rejected, naming the action; so is a sync subscription.
@@ -205,9 +205,9 @@ func TestProfileNodeV1Disconnect(t *testing.T) {
 	res := runProfile(t, "node-v1-disconnect.yaml", false, "closed-callback")
 	app := res.Conn("app")
 	require.Equal(t, 2*ms, app.ClosedAt, "closed at the break")
-	require.Equal(t, model.OK, app.DrainResult)
+	require.Equal(t, model.OK, res.Str(app.DrainResult))
 	require.Equal(t, app.ClosedAt, app.DrainDoneAt)
-	require.Empty(t, callbackKinds(app), "neither 'disconnect' nor 'close': close() removed the listeners first")
+	require.Empty(t, callbackKinds(res, app), "neither 'disconnect' nor 'close': close() removed the listeners first")
 }
 
 // TestNatsJSDisconnect: a disconnect during the drain (seen on nats
@@ -217,7 +217,7 @@ func TestNatsJSDisconnect(t *testing.T) {
 	res := runProfile(t, "natsjs-disconnect.yaml", false, "outbound-complete")
 	app := res.Conn("app")
 	require.Equal(t, []string{"CONNECTED", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(app), "stays draining through the reconnect")
-	require.Equal(t, []string{"disconnected", "reconnected", "closed"}, callbackKinds(app), "no async error, no disconnected at close")
+	require.Equal(t, []string{"disconnected", "reconnected", "closed"}, callbackKinds(res, app), "no async error, no disconnected at close")
 	attempt := statusAt(app, model.DrainingPubs)
 	require.GreaterOrEqual(t, int64(attempt), int64(2*time.Second), "the PONG fails only when the attempt starts")
 	require.Less(t, int64(attempt), int64(2*time.Second+100*time.Millisecond), "ReconnectWait + jitter after the connect")
@@ -226,7 +226,7 @@ func TestNatsJSDisconnect(t *testing.T) {
 	pub := call(t, res, "actions[2]", "publish")
 	require.Equal(t, model.OK, res.Str(pub.Result), "accepted while disconnected")
 	require.Equal(t, model.MsgLostUnsent, res.Ledger.Message(pub.Msg).Fate, "and discarded at the reconnect attempt")
-	require.Empty(t, app.LastError)
+	require.Empty(t, res.Str(app.LastError))
 }
 
 // TestInferredPythonDisconnect: PY-M5, the reconnect forgets the drain (seen
@@ -269,7 +269,7 @@ func TestInferredCSharpDrainReconnecting(t *testing.T) {
 	app := res.Conn("app")
 	require.Equal(t, model.OK, res.Str(call(t, res, "actions[1]", "drain").Result))
 	require.Equal(t, []string{"CONNECTED", "RECONNECTING", "DRAINING_SUBS", "DRAINING_PUBS", "CLOSED"}, statuses(app))
-	require.Equal(t, []string{"disconnected", "reconnected", "disconnected", "closed"}, callbackKinds(app), "the reconnect completes under the drain")
+	require.Equal(t, []string{"disconnected", "reconnected", "disconnected", "closed"}, callbackKinds(res, app), "the reconnect completes under the drain")
 }
 
 // inferredScenarios names, for each inferred behaviour of each profile

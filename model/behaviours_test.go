@@ -45,7 +45,7 @@ actions:
 	for id := 1; id <= 3; id++ {
 		require.Equal(t, model.MsgLostUnsent, res.Ledger.Message(id).Fate, "a's buffered message %d", id)
 	}
-	require.Equal(t, []string{"disconnected@10.000ms", "reconnected@146.930ms", "disconnected@212.000ms", "closed@212.000ms"}, connCallbacks(b))
+	require.Equal(t, []string{"disconnected@10.000ms", "reconnected@146.930ms", "disconnected@212.000ms", "closed@212.000ms"}, connCallbacks(res, b))
 	var handled []int
 	for _, h := range res.Sub("s").Handled() {
 		handled = append(handled, h.Msg)

@@ -328,13 +328,13 @@ func TestRecordsPack(t *testing.T) {
 // TestRecordsPointerFree: the records written per message, delivery and
 // call hold no pointers, so the GC never scans a ledger of a million of
 // them and they pack densely. Catches a string (or slice, map, pointer)
-// field put back into Message or CallRecord, e.g. `Subject string` or
-// `Counters *Counters`. The frames of the network and out buffers and the
+// field put back into Message, CallRecord or CallbackEvent, e.g.
+// `Subject string` or `Counters *Counters`. The frames of the network and out buffers and the
 // pending queue's entries are checked too: World.putFrames hands a buffer
 // back without clearing it, which is safe only while what it holds keeps
 // nothing alive (catches e.g. a `seg *segment` field in frame).
 func TestRecordsPointerFree(t *testing.T) {
-	for _, v := range []any{model.Message{}, model.Delivery{}, model.CallRecord{}, model.Frame{}, model.Queued{}} {
+	for _, v := range []any{model.Message{}, model.Delivery{}, model.CallRecord{}, model.CallbackEvent{}, model.Frame{}, model.Queued{}} {
 		typ := reflect.TypeOf(v)
 		if path := pointerIn(typ); path != "" {
 			t.Errorf("%s holds a pointer at %s%s; intern it (model.Str) instead", typ, typ.Name(), path)

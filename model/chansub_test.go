@@ -85,7 +85,7 @@ actions:
 	}
 	require.Equal(t, []string{"dropped:run_ended", "dropped:run_ended", "dropped:run_ended", "dropped:slow_consumer", "dropped:slow_consumer"}, reasons["c"])
 	require.Equal(t, []string{"dropped:run_ended", "dropped:run_ended"}, reasons["m"]) // the server stops at the max
-	require.Equal(t, []string{"async_error(ErrSlowConsumer)@2.000ms", "disconnected@22.000ms", "closed@22.000ms"}, connCallbacks(res.Conns[0]))
+	require.Equal(t, []string{"async_error(ErrSlowConsumer)@2.000ms", "disconnected@22.000ms", "closed@22.000ms"}, connCallbacks(res, res.Conns[0]))
 	require.Equal(t, ms(2), m.RemovedAt)
 	require.Equal(t, "max", res.Str(m.RemovedBy))
 	require.Equal(t, ms(12), c.RemovedAt)

@@ -638,6 +638,13 @@ func (c *Conn) dispatchCallbacks() {
 	c.ach = c.ach[:0]
 }
 
+// callback returns a connection callback of kind, naming err and sub, its
+// strings interned in the run's ledger.
+func (c *Conn) callback(kind, err, sub string) CallbackEvent {
+	l := c.w.ledger
+	return CallbackEvent{Kind: l.Intern(kind), Error: l.Intern(err), Sub: l.Intern(sub)}
+}
+
 // runCallback runs (records) one connection callback now.
 func (c *Conn) runCallback(ev CallbackEvent) {
 	ev.At = c.now()
@@ -647,27 +654,29 @@ func (c *Conn) runCallback(ev CallbackEvent) {
 		c.rec.Callbacks = c.w.callbackLists.take(2, 2*len(c.w.conns))
 	}
 	c.rec.Callbacks = append(c.rec.Callbacks, ev)
+	l := c.w.ledger
+	kind := l.Str(ev.Kind)
 	switch {
 	case c.w.tr == nil: // the kind's name is built only for a trace
-	case ev.Sub != "":
-		c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error), sim.Str("sub", ev.Sub))
-	case ev.Error != "":
-		c.w.trace(c.name, "cb."+ev.Kind, sim.Str("error", ev.Error))
+	case ev.Sub != 0:
+		c.w.trace(c.name, "cb."+kind, sim.Str("error", l.Str(ev.Error)), sim.Str("sub", l.Str(ev.Sub)))
+	case ev.Error != 0:
+		c.w.trace(c.name, "cb."+kind, sim.Str("error", l.Str(ev.Error)))
 	default:
-		c.w.trace(c.name, "cb."+ev.Kind)
+		c.w.trace(c.name, "cb."+kind)
 	}
-	if ev.Kind == "reconnected" && c.w.trig != nil {
+	if kind == "reconnected" && c.w.trig != nil {
 		c.w.trig.reconnected(c)
 	}
-	if ev.Kind == "lame_duck" {
+	if kind == "lame_duck" {
 		c.lameDuckHandler()
 	}
 }
 
 // pushErr sets LastError and queues the async error callback.
 func (c *Conn) pushErr(err, sub string) {
-	c.rec.LastError = err
-	c.pushCallback(CallbackEvent{Kind: "async_error", Error: err, Sub: sub})
+	c.rec.LastError = c.w.ledger.Intern(err)
+	c.pushCallback(c.callback("async_error", err, sub))
 }
 
 // pushDrainErr reports an error of the connection drain: as pushErr, or,
@@ -675,14 +684,14 @@ func (c *Conn) pushErr(err, sub string) {
 func (c *Conn) pushDrainErr(err string) {
 	p := c.w.profile
 	if p.DrainErrAfterClose && c.achClosed {
-		c.queueCallback(CallbackEvent{Kind: "async_error", Error: err})
+		c.queueCallback(c.callback("async_error", err, ""))
 		if !p.DrainErrNoLastError {
-			c.rec.LastError = err
+			c.rec.LastError = c.w.ledger.Intern(err)
 		}
 		return
 	}
 	if p.DrainErrNoLastError {
-		c.pushCallback(CallbackEvent{Kind: "async_error", Error: err})
+		c.pushCallback(c.callback("async_error", err, ""))
 		return
 	}
 	c.pushErr(err, "")
@@ -705,8 +714,8 @@ func (c *Conn) close(doCBs bool) {
 	// A reconnect loop woken by the close exits setting LastError to
 	// ErrNoServers if nothing else is set (nats.go doReconnect; measured by
 	// conformance scenario drain-while-reconnecting).
-	if c.isReconnecting() && c.rec.LastError == "" {
-		c.rec.LastError = ErrNoServers
+	if c.isReconnecting() && c.rec.LastError == 0 {
+		c.rec.LastError = c.w.ledger.Intern(ErrNoServers)
 	}
 	c.setStatus(Closed)
 	c.stopPingTimer()
@@ -747,12 +756,12 @@ func (c *Conn) close(doCBs bool) {
 	c.subRemoved()
 	if doCBs {
 		if hadTCP && !w.profile.NoDisconnectedOnClose {
-			c.pushCallback(CallbackEvent{Kind: "disconnected"})
+			c.pushCallback(c.callback("disconnected", "", ""))
 		}
 		if w.mut.Has(ClosedCBInline) {
-			c.runCallback(CallbackEvent{Kind: "closed"})
+			c.runCallback(c.callback("closed", "", ""))
 		} else {
-			c.pushCallback(CallbackEvent{Kind: "closed"})
+			c.pushCallback(c.callback("closed", "", ""))
 		}
 	}
 	c.achClosed = true
@@ -818,7 +827,7 @@ func (c *Conn) processOpErr(err string) {
 		// link, closes the connection and removes its listeners before the
 		// 'disconnect' event is emitted; the drain then reports success.
 		c.setStatus(Disconnected)
-		c.rec.LastError = err
+		c.rec.LastError = c.w.ledger.Intern(err)
 		c.close(false)
 		c.tcp = false
 		return
@@ -843,7 +852,7 @@ func (c *Conn) processOpErr(err string) {
 		return
 	}
 	c.setStatus(Disconnected)
-	c.rec.LastError = err
+	c.rec.LastError = c.w.ledger.Intern(err)
 	c.close(true) // the TCP connection object still exists: disconnected runs
 	c.tcp = false
 }
@@ -852,8 +861,8 @@ func (c *Conn) processOpErr(err string) {
 // ReconnectWait plus jitter before each attempt; in a cluster it goes
 // through the client's server pool first (reconnect.go).
 func (c *Conn) doReconnect() {
-	c.rec.LastError = ""
-	c.pushCallback(CallbackEvent{Kind: "disconnected"})
+	c.rec.LastError = 0
+	c.pushCallback(c.callback("disconnected", "", ""))
 	c.rarely().reconnects = 0
 	if c.w.cl != nil {
 		c.w.cl.pools[c.idx].tried = 0
@@ -868,7 +877,7 @@ func (c *Conn) doReconnect() {
 func (c *Conn) scheduleReconnectAttempt() {
 	r := c.rarely()
 	if c.opts.maxReconnect >= 0 && r.reconnects >= c.opts.maxReconnect {
-		c.rec.LastError = ErrNoServers
+		c.rec.LastError = c.w.ledger.Intern(ErrNoServers)
 		c.close(true)
 		return
 	}
@@ -951,13 +960,13 @@ func (c *Conn) handshakeDone() {
 		c.kick()
 		c.Flush(c.w.profile.FlushTimeout, func(string) {
 			if !c.isClosed() {
-				c.pushCallback(CallbackEvent{Kind: "reconnected"})
+				c.pushCallback(c.callback("reconnected", "", ""))
 			}
 		})
 		return
 	}
 	if !first {
-		c.pushCallback(CallbackEvent{Kind: "reconnected"})
+		c.pushCallback(c.callback("reconnected", "", ""))
 	}
 	c.kick()
 	c.Flush(c.w.profile.FlushTimeout, func(string) {})

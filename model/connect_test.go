@@ -26,12 +26,12 @@ func TestDrainDuringFirstConnect(t *testing.T) {
 
 	require.Equal(t, []string{"drain=ErrConnectionReconnecting"}, results(res, "actions[0]"))
 	require.Equal(t, []model.StatusChange{{At: 0, Status: model.Reconnecting}, {At: ms(30), Status: model.Closed}}, early.Status)
-	require.Equal(t, []string{"closed@30.000ms"}, connCallbacks(early))
-	require.Equal(t, model.ErrNoServers, early.LastError)
+	require.Equal(t, []string{"closed@30.000ms"}, connCallbacks(res, early))
+	require.Equal(t, model.ErrNoServers, res.Str(early.LastError))
 
 	require.Equal(t, []model.StatusChange{{At: 0, Status: model.Reconnecting}, {At: ms(52), Status: model.Connected},
 		{At: ms(150), Status: model.DrainingSubs}, {At: ms(160), Status: model.DrainingPubs}, {At: ms(162), Status: model.Closed}}, late.Status)
-	require.Equal(t, []string{"disconnected@162.000ms", "closed@162.000ms"}, connCallbacks(late))
+	require.Equal(t, []string{"disconnected@162.000ms", "closed@162.000ms"}, connCallbacks(res, late))
 	require.Equal(t, []int{1}, handled(res, "l"))
 	require.Equal(t, ms(102), res.Sub("l").HandledAt(0).Start)
 }

@@ -85,19 +85,38 @@ func TestSubRecordLines(t *testing.T) {
 	if size := unsafe.Sizeof(SubRecord{}); size > 3*lineSize {
 		t.Errorf("SubRecord is %d bytes, want at most %d (3 lines)", size, 3*lineSize)
 	}
-	typ := reflect.TypeFor[SubRecord]()
+	if words := pointerWords(reflect.TypeFor[SubRecord]()); words > 5 {
+		t.Errorf("SubRecord holds %d pointer words, want at most 5 (ID, StatusEvents, handed, ledger, byHand)", words)
+	}
+}
+
+// TestConnRecordLayout: a ConnRecord is at most 112 bytes (a size class
+// of its own) with no pointer words but its two lists' arrays: a plain
+// Run allocates a thousand clients' records anew every run, clears them,
+// and writes their pointer slots through the write barrier while the
+// collector marks (Scale/clients=1k; docs/perf-notes/h24clients.md).
+// Catches a string field put back for a Str (LastError string: 128
+// bytes, 3 pointer words: tried).
+func TestConnRecordLayout(t *testing.T) {
+	if size := unsafe.Sizeof(ConnRecord{}); size > 112 {
+		t.Errorf("ConnRecord is %d bytes, want at most 112", size)
+	}
+	if words := pointerWords(reflect.TypeFor[ConnRecord]()); words > 2 {
+		t.Errorf("ConnRecord holds %d pointer words, want at most 2 (Status, Callbacks)", words)
+	}
+}
+
+// pointerWords counts the words of struct typ's fields that the collector
+// scans: a string's or a pointer's, a slice's array.
+func pointerWords(typ reflect.Type) int {
 	words := 0
 	for f := range typ.Fields() {
 		switch f.Type.Kind() {
-		case reflect.String, reflect.Pointer:
-			words++
-		case reflect.Slice:
-			words++ // its array; the length and capacity are no pointers
+		case reflect.String, reflect.Pointer, reflect.Slice:
+			words++ // a slice's length and capacity are no pointers
 		}
 	}
-	if words > 5 {
-		t.Errorf("SubRecord holds %d pointer words, want at most 5 (ID, StatusEvents, handed, ledger, byHand)", words)
-	}
+	return words
 }
 
 // TestServerConnReadLine: what Server.receive tests for every read of a

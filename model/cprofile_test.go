@@ -74,8 +74,8 @@ actions:
 	require.True(t, conn.DrainTimedOut)
 	require.Equal(t, ms(107), statusAt(conn, model.DrainingPubs))
 	require.Equal(t, ms(107), statusAt(conn, model.Closed))
-	require.Equal(t, model.ErrDrainTimeout, conn.Callbacks[0].Error)
-	require.Equal(t, "", conn.LastError, "nats.c's drain errors set no connection error")
+	require.Equal(t, model.ErrDrainTimeout, res.Str(conn.Callbacks[0].Error))
+	require.Equal(t, "", res.Str(conn.LastError), "nats.c's drain errors set no connection error")
 	require.Equal(t, ms(302), res.Sub("s").ClosedHandlerAt)
 
 	// 3.11 is woken at the deadline itself.
@@ -212,12 +212,12 @@ actions:
 	require.Equal(t, ms(50), statusAt(conn, model.Closed))
 	var kinds []string
 	for _, cb := range conn.Callbacks {
-		kinds = append(kinds, cb.Kind+":"+cb.Error)
+		kinds = append(kinds, res.Str(cb.Kind)+":"+res.Str(cb.Error))
 	}
 	require.Equal(t, []string{"disconnected:", "closed:", "async_error:" + model.ErrDrainTimeout}, kinds)
 	require.Equal(t, ms(112), conn.Callbacks[2].At)
 	require.True(t, conn.DrainTimedOut)
-	require.Equal(t, "EOF", conn.LastError)
+	require.Equal(t, "EOF", res.Str(conn.LastError))
 
 	// 3.11 waits on a condition variable that the close signals: no error.
 	res = runYAML(t, "profile: c\n"+yaml)

@@ -396,7 +396,7 @@ func (c *Conn) finishDrain() {
 			c.cancelSubDrains()
 		}
 		if !w.mut.Has(TimeoutNotReported) {
-			c.rec.DrainResult = ErrDrainTimeout
+			c.rec.DrainResult = w.ledger.Intern(ErrDrainTimeout)
 			if p.TimeoutReport == ReportAsyncError {
 				c.pushDrainErr(ErrDrainTimeout)
 			}
@@ -430,12 +430,12 @@ func (c *Conn) finishDrain() {
 func (c *Conn) finalFlushed(err string) {
 	w := c.w
 	p := w.profile
-	c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), err
+	c.rec.FinalFlushAt, c.rec.FinalFlushErr = c.now(), w.ledger.Intern(err)
 	if err != "" && p.FinalFlushErrStopsDrain {
 		// The flush's error is raised to the drain's caller: the drain
 		// ends with it, unclosed.
 		w.trace(c.name, "drain.stopped", sim.Str("error", err))
-		c.rec.DrainResult, c.rec.DrainDoneAt = err, c.now()
+		c.rec.DrainResult, c.rec.DrainDoneAt = c.rec.FinalFlushErr, c.now()
 		c.drainDone()
 		return
 	}
@@ -443,7 +443,7 @@ func (c *Conn) finalFlushed(err string) {
 		if p.FailedFlushEndsDrain {
 			// nats.js v2: the drain's promise resolves; close is
 			// skipped and the connection stays draining.
-			c.rec.DrainResult, c.rec.DrainDoneAt = OK, c.now()
+			c.rec.DrainResult, c.rec.DrainDoneAt = w.ledger.Intern(OK), c.now()
 			w.trace(c.name, "drain.flush_failed", sim.Str("error", err))
 			c.drainDone()
 			return
@@ -497,17 +497,18 @@ func (c *Conn) drainClose() {
 		// never returns.
 		w.trace(c.name, "drain.close_cut_short")
 		c.rare.drainWaiters = nil
-		c.rec.DrainResult = "" // never signalled
+		c.rec.DrainResult = 0 // never signalled: ""
 		c.close(false)
 		return
 	}
-	if c.rec.DrainResult == "" {
-		c.rec.DrainResult = OK
-		if c.rec.FinalFlushErr != "" && w.profile.TimeoutReport == ReportResult {
+	if c.rec.DrainResult == 0 {
+		result := OK
+		if c.rec.FinalFlushErr != 0 && w.profile.TimeoutReport == ReportResult {
 			// the future completes false after a failed final flush: a
 			// timed-out drain, as far as the application can tell
-			c.rec.DrainResult, c.rec.DrainTimedOut = ErrDrainTimeout, true
+			result, c.rec.DrainTimedOut = ErrDrainTimeout, true
 		}
+		c.rec.DrainResult = w.ledger.Intern(result)
 	}
 	switch {
 	case w.mut.Has(ClosedCBDespiteOption):
@@ -521,7 +522,7 @@ func (c *Conn) drainClose() {
 	if r := c.rare; r != nil {
 		for _, s := range r.drainFollowers {
 			if w.profile.SubDrainResult && s.rec.DrainDoneAt == NoTime {
-				s.rec.DrainDoneAt, s.rec.DrainResult = c.now(), w.ledger.Intern(c.rec.DrainResult)
+				s.rec.DrainDoneAt, s.rec.DrainResult = c.now(), c.rec.DrainResult
 			}
 		}
 	}
@@ -547,7 +548,7 @@ func (c *Conn) drainDone() {
 // queues a second closed callback.
 func (c *Conn) closedAgain() {
 	c.achClosed = false
-	c.pushCallback(CallbackEvent{Kind: "closed"})
+	c.pushCallback(c.callback("closed", "", ""))
 	c.achClosed = true
 }
 

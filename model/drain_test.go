@@ -133,9 +133,9 @@ actions:
 `)
 	conn := res.Conn("app")
 	require.True(t, conn.DrainTimedOut)
-	require.Equal(t, model.ErrDrainTimeout, conn.LastError)
+	require.Equal(t, model.ErrDrainTimeout, res.Str(conn.LastError))
 	require.Equal(t, ms(1), conn.Callbacks[0].At)
-	require.Equal(t, "async_error", conn.Callbacks[0].Kind)
+	require.Equal(t, "async_error", res.Str(conn.Callbacks[0].Kind))
 	require.NotEqual(t, model.NoTime, conn.ClosedAt)
 }
 
@@ -156,7 +156,7 @@ actions:
 	require.Equal(t, model.MsgLostUnsent, res.Ledger.Message(1).Fate, "the reconnect buffer is discarded")
 	var kinds []string
 	for _, cb := range conn.Callbacks {
-		kinds = append(kinds, cb.Kind)
+		kinds = append(kinds, res.Str(cb.Kind))
 	}
 	require.Equal(t, []string{"disconnected", "closed"}, kinds)
 }
@@ -172,7 +172,7 @@ actions:
 	require.Equal(t, model.Disconnected, conn.Status[2].Status)
 	require.Equal(t, model.Closed, conn.Status[3].Status)
 	require.Len(t, conn.Status, 4, "no reconnect after a disconnect during drain")
-	require.Equal(t, model.ErrEOF, conn.LastError)
+	require.Equal(t, model.ErrEOF, res.Str(conn.LastError))
 	s := res.Sub("s")
 	require.Equal(t, 2, s.NumHandled(), "the running callback finishes, the queued ones are dropped")
 	dropped := 0
@@ -218,9 +218,9 @@ actions:
 `)
 	require.Equal(t, 10, res.Sub("s").NumHandled())
 	conn := res.Conn("app")
-	require.Empty(t, conn.LastError)
+	require.Empty(t, res.Str(conn.LastError))
 	for _, cb := range conn.Callbacks {
-		require.NotEqual(t, "async_error", cb.Kind)
+		require.NotEqual(t, "async_error", res.Str(cb.Kind))
 	}
 }
 
@@ -235,12 +235,12 @@ actions:
 `)
 	require.Equal(t, 5, res.Sub("s").NumHandled(), "the running callback plus four queued")
 	conn := res.Conn("app")
-	require.Equal(t, "async_error", conn.Callbacks[0].Kind)
-	require.Equal(t, model.ErrSlowConsumer, conn.Callbacks[0].Error)
-	require.Equal(t, "s", conn.Callbacks[0].Sub)
+	require.Equal(t, "async_error", res.Str(conn.Callbacks[0].Kind))
+	require.Equal(t, model.ErrSlowConsumer, res.Str(conn.Callbacks[0].Error))
+	require.Equal(t, "s", res.Str(conn.Callbacks[0].Sub))
 	n := 0
 	for _, cb := range conn.Callbacks {
-		if cb.Error == model.ErrSlowConsumer {
+		if res.Str(cb.Error) == model.ErrSlowConsumer {
 			n++
 		}
 	}

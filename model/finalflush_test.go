@@ -14,12 +14,12 @@ import (
 // TestTriggersOnRealStack).
 
 // connCallbacks returns the connection's callbacks as "kind(error)@time".
-func connCallbacks(c *model.ConnRecord) []string {
+func connCallbacks(r *model.Result, c *model.ConnRecord) []string {
 	var out []string
 	for _, cb := range c.Callbacks {
-		s := cb.Kind
-		if cb.Error != "" {
-			s += "(" + cb.Error + ")"
+		s := r.Str(cb.Kind)
+		if r.Str(cb.Error) != "" {
+			s += "(" + r.Str(cb.Error) + ")"
 		}
 		out = append(out, s+"@"+cb.At.String())
 	}
@@ -45,9 +45,9 @@ actions:
 	require.Equal(t, ms(6000), res.Subs[0].RemovedAt)
 	require.Equal(t, ms(11010), c.ClosedAt)
 	require.Equal(t, ms(11010), c.FinalFlushAt)
-	require.Equal(t, model.ErrTimeout, c.FinalFlushErr)
-	require.Equal(t, model.ErrTimeout, c.LastError)
-	require.Equal(t, []string{"async_error(ErrTimeout)@11010.000ms", "disconnected@11010.000ms", "closed@11010.000ms"}, connCallbacks(c))
+	require.Equal(t, model.ErrTimeout, res.Str(c.FinalFlushErr))
+	require.Equal(t, model.ErrTimeout, res.Str(c.LastError))
+	require.Equal(t, []string{"async_error(ErrTimeout)@11010.000ms", "disconnected@11010.000ms", "closed@11010.000ms"}, connCallbacks(res, c))
 	require.False(t, c.DrainTimedOut)
 }
 
@@ -71,9 +71,9 @@ actions:
 	c := res.Conns[0]
 	require.Equal(t, []string{"close@75.000ms=ok"}, calls(res, "actions[2]"))
 	require.Equal(t, ms(75), c.ClosedAt)
-	require.Equal(t, model.ErrConnectionClosed, c.FinalFlushErr)
-	require.Equal(t, model.ErrConnectionClosed, c.LastError)
-	require.Equal(t, []string{"disconnected@75.000ms", "closed@75.000ms"}, connCallbacks(c))
+	require.Equal(t, model.ErrConnectionClosed, res.Str(c.FinalFlushErr))
+	require.Equal(t, model.ErrConnectionClosed, res.Str(c.LastError))
+	require.Equal(t, []string{"disconnected@75.000ms", "closed@75.000ms"}, connCallbacks(res, c))
 }
 
 // TestAutoUnsubscribeAfterDrainStarted: ten messages queued, the

@@ -25,12 +25,12 @@ func callAt(t *testing.T, res *model.Result, source string) model.CallRecord {
 	return model.CallRecord{}
 }
 
-func javaCallbacks(c *model.ConnRecord) []string {
+func javaCallbacks(r *model.Result, c *model.ConnRecord) []string {
 	var out []string
 	for _, cb := range c.Callbacks {
-		k := cb.Kind
-		if cb.Error != "" {
-			k += "(" + cb.Error + ")"
+		k := r.Str(cb.Kind)
+		if r.Str(cb.Error) != "" {
+			k += "(" + r.Str(cb.Error) + ")"
 		}
 		out = append(out, k)
 	}
@@ -59,8 +59,8 @@ actions:
 	c := res.Conn("app")
 	require.Equal(t, ms(64), c.ClosedAt)
 	require.Equal(t, ms(64), c.DrainDoneAt)
-	require.Equal(t, model.OK, c.DrainResult)
-	require.Equal(t, []string{"closed"}, javaCallbacks(c))
+	require.Equal(t, model.OK, res.Str(c.DrainResult))
+	require.Equal(t, []string{"closed"}, javaCallbacks(res, c))
 }
 
 func TestJavaDisconnectMidDrainIsSwallowed(t *testing.T) {
@@ -81,10 +81,10 @@ actions:
   - {at: 50ms, disconnect: {client: app, for: 100ms}}
 `)
 	c := res.Conn("app")
-	require.Equal(t, []string{"async_error(ErrTimeout)", "closed"}, javaCallbacks(c))
+	require.Equal(t, []string{"async_error(ErrTimeout)", "closed"}, javaCallbacks(res, c))
 	require.Equal(t, ms(1010), c.Callbacks[0].At)
 	require.Equal(t, ms(1010), c.ClosedAt)
-	require.Equal(t, model.ErrDrainTimeout, c.DrainResult)
+	require.Equal(t, model.ErrDrainTimeout, res.Str(c.DrainResult))
 	require.True(t, c.DrainTimedOut)
 	s := res.Sub("s")
 	require.Equal(t, 2, s.NumHandled())
@@ -285,7 +285,7 @@ actions:
 	require.Less(t, app.DrainDoneAt, other.DrainDoneAt, "the test wants app's drain to end first")
 	s, o := res.Sub("s"), res.Sub("o")
 	require.Equal(t, app.DrainDoneAt, s.DrainDoneAt)
-	require.Equal(t, app.DrainResult, res.Str(s.DrainResult))
+	require.Equal(t, res.Str(app.DrainResult), res.Str(s.DrainResult))
 	require.Equal(t, other.DrainDoneAt, o.DrainDoneAt)
 }
 

@@ -129,7 +129,7 @@ func (s *Server) routeClosed(e *routeEnd) {
 // lameDuckNotice is the client reading the server's INFO with ldm:
 // nats.go's processInfo queues the LameDuckModeHandler.
 func (c *Conn) lameDuckNotice() {
-	c.pushCallback(CallbackEvent{Kind: "lame_duck"})
+	c.pushCallback(c.callback("lame_duck", "", ""))
 }
 
 // lameDuckHandler runs the client's LameDuckModeHandler: the actions

@@ -71,7 +71,7 @@ func TestEventLoopBlockingHandlerDefersTheDrain(t *testing.T) {
 		{At: ms(304), Status: model.Closed},
 	}, app.Status)
 	require.Equal(t, ms(304), app.DrainDoneAt)
-	require.Equal(t, []string{"closed"}, callbackKinds(app), "no disconnected callback on close")
+	require.Equal(t, []string{"closed"}, callbackKinds(res, app), "no disconnected callback on close")
 
 	// The same library without its event loop runs the drain at 50 ms,
 	// concurrently with the handler.
@@ -118,16 +118,16 @@ func TestPollFirstWaitsAndDeadlineTimer(t *testing.T) {
 	app := res.Conn("app")
 	require.Equal(t, ms(12), res.Sub("idle").BarrierAt)
 	require.Equal(t, ms(112), app.ClosedAt)
-	require.Equal(t, model.OK, app.DrainResult)
+	require.Equal(t, model.OK, res.Str(app.DrainResult))
 
 	// A 20 ms timeout, armed at the barrier, fires before that check.
 	res = runUnder(t, &model.RubyEMProfile, strings.Replace(idleDrain, "%s", ", drain_timeout: 20ms", 1))
 	app = res.Conn("app")
 	require.Equal(t, ms(32), app.DrainDeadline)
 	require.True(t, app.DrainTimedOut)
-	require.Equal(t, model.ErrDrainTimeout, app.DrainResult)
+	require.Equal(t, model.ErrDrainTimeout, res.Str(app.DrainResult))
 	require.Equal(t, ms(32), app.ClosedAt)
-	require.Equal(t, []string{"async_error", "closed"}, callbackKinds(app))
+	require.Equal(t, []string{"async_error", "closed"}, callbackKinds(res, app))
 }
 
 func TestFiberRequestGivesTheLoopBack(t *testing.T) {
@@ -184,10 +184,10 @@ actions:
 	require.Equal(t, model.OK, res.Str(callOf(t, res, "lookup#2", "reply").Result))
 }
 
-func callbackKinds(c *model.ConnRecord) []string {
+func callbackKinds(r *model.Result, c *model.ConnRecord) []string {
 	var out []string
 	for _, ev := range c.Callbacks {
-		out = append(out, ev.Kind)
+		out = append(out, r.Str(ev.Kind))
 	}
 	return out
 }

@@ -36,10 +36,10 @@ func jsStatuses(c *model.ConnRecord) []string {
 	return out
 }
 
-func jsCallbacks(c *model.ConnRecord) []string {
+func jsCallbacks(r *model.Result, c *model.ConnRecord) []string {
 	var out []string
 	for _, cb := range c.Callbacks {
-		out = append(out, cb.Kind+"@"+cb.At.String())
+		out = append(out, r.Str(cb.Kind)+"@"+cb.At.String())
 	}
 	return out
 }
@@ -67,11 +67,11 @@ func TestNatsJSShortOutageMidDrain(t *testing.T) {
 `)
 	app := res.Conn("app")
 	require.Equal(t, []string{"CONNECTED@0.000ms", "DRAINING_SUBS@10.000ms", "DRAINING_PUBS@2000.000ms", "CLOSED@2004.000ms"}, jsStatuses(app))
-	require.Equal(t, []string{"disconnected@10.500ms", "reconnected@2002.000ms", "closed@2004.000ms"}, jsCallbacks(app))
+	require.Equal(t, []string{"disconnected@10.500ms", "reconnected@2002.000ms", "closed@2004.000ms"}, jsCallbacks(res, app))
 	require.Equal(t, ms(2000), res.Sub("updates").RemovedAt, "the rejected PONG counts as drained")
 	require.Equal(t, ms(2004), app.DrainDoneAt)
-	require.Equal(t, model.OK, app.DrainResult)
-	require.Empty(t, app.LastError, "no ErrTimeout, no async error")
+	require.Equal(t, model.OK, res.Str(app.DrainResult))
+	require.Empty(t, res.Str(app.LastError), "no ErrTimeout, no async error")
 	require.Equal(t, []string{"publish=ok"}, results(res, "actions[2]"), "accepted while disconnected")
 	pub := res.Ledger.Message(res.Calls()[res.NumCalls()-1].Msg)
 	require.Equal(t, model.MsgLostUnsent, pub.Fate, "discarded at the reconnect attempt")
@@ -90,11 +90,11 @@ func TestNatsJSLongOutageMidDrain(t *testing.T) {
 `)
 	app := res.Conn("app")
 	require.Equal(t, []string{"CONNECTED@0.000ms", "DRAINING_SUBS@10.000ms", "DRAINING_PUBS@2000.000ms"}, jsStatuses(app))
-	require.Equal(t, []string{"disconnected@10.500ms", "reconnected@6002.000ms"}, jsCallbacks(app))
+	require.Equal(t, []string{"disconnected@10.500ms", "reconnected@6002.000ms"}, jsCallbacks(res, app))
 	require.Equal(t, ms(4000), app.DrainDoneAt, "drain() resolves at the second attempt")
-	require.Equal(t, model.OK, app.DrainResult)
+	require.Equal(t, model.OK, res.Str(app.DrainResult))
 	require.Equal(t, model.NoTime, app.ClosedAt)
-	require.Empty(t, app.LastError)
+	require.Empty(t, res.Str(app.LastError))
 	require.Equal(t, []string{"publish=ErrConnectionDraining"}, results(res, "actions[2]"))
 	require.Equal(t, []string{"publish=ErrConnectionDraining"}, results(res, "actions[3]"))
 }
@@ -111,7 +111,7 @@ actions:
   - {at: 3s, disconnect: {client: app}}
 `)
 	app := res.Conn("app")
-	require.Equal(t, []string{"disconnected@3000.000ms", "reconnected@3002.000ms"}, jsCallbacks(app))
+	require.Equal(t, []string{"disconnected@3000.000ms", "reconnected@3002.000ms"}, jsCallbacks(res, app))
 }
 
 // TestNatsJSCloseFailsRequestsWithTimeout: CloseRequestErr, and
@@ -138,7 +138,7 @@ actions:
 	}
 	require.Equal(t, model.ErrTimeout, res.Str(req.Result))
 	require.Equal(t, ms(50), req.ReturnedAt, "at the close, not at the request's timeout")
-	require.Equal(t, []string{"closed@50.000ms"}, jsCallbacks(res.Conn("requester")))
+	require.Equal(t, []string{"closed@50.000ms"}, jsCallbacks(res, res.Conn("requester")))
 }
 
 // TestNatsJSReplyAfterClose: ReplyUnchecked (JS-M5). The reply after the

@@ -33,8 +33,8 @@ actions:
 		{At: ms(12), Status: model.Disconnected},
 		{At: ms(12), Status: model.Closed},
 	}, app.Status)
-	require.Empty(t, callbackKinds(app), "neither disconnected nor closed")
-	require.Equal(t, model.OK, app.DrainResult)
+	require.Empty(t, callbackKinds(res, app), "neither disconnected nor closed")
+	require.Equal(t, model.OK, res.Str(app.DrainResult))
 	require.Equal(t, ms(12), app.DrainDoneAt)
 	require.Equal(t, "close", res.Str(res.Sub("s").RemovedBy))
 }
@@ -55,7 +55,7 @@ actions:
 	require.Equal(t, ms(10), app.DrainDoneAt)
 	require.Equal(t, []string{"drain=ok"}, results(res, "actions[0]"))
 	require.Equal(t, []string{"publish=ErrConnectionDraining"}, results(res, "actions[1]"), "refused: the drain flag outlives the close")
-	require.Empty(t, callbackKinds(app))
+	require.Empty(t, callbackKinds(res, app))
 
 	// The go profile still flushes first: CLOSED one round trip later.
 	res = runYAML(t, `

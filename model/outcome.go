@@ -320,18 +320,18 @@ func (r *Result) OutcomeInto(o *Outcome) {
 		o.Calls = append(o.Calls, co)
 	}
 	for _, c := range r.Conns {
-		co := ConnOutcome{Client: c.Client, LastError: c.LastError, ClosedNS: nsPtr(c.ClosedAt),
+		co := ConnOutcome{Client: r.Str(c.Client), LastError: r.Str(c.LastError), ClosedNS: nsPtr(c.ClosedAt),
 			AsyncErrors: []ErrorOutcome{}, Callbacks: []CallbackOut{},
 			DisconnectedN: []int64{}, ReconnectedN: []int64{}, ClosedN: []int64{}}
 		for _, s := range c.Status {
 			co.Status = append(co.Status, StatusOutcome{Status: s.Status.String(), AtNS: int64(s.At)})
 		}
 		for _, cb := range c.Callbacks {
-			at := int64(cb.At)
-			co.Callbacks = append(co.Callbacks, CallbackOut{Kind: cb.Kind, AtNS: at, Error: cb.Error, Sub: cb.Sub})
-			switch cb.Kind {
+			at, kind, err, sub := int64(cb.At), r.Str(cb.Kind), r.Str(cb.Error), r.Str(cb.Sub)
+			co.Callbacks = append(co.Callbacks, CallbackOut{Kind: kind, AtNS: at, Error: err, Sub: sub})
+			switch kind {
 			case "async_error":
-				co.AsyncErrors = append(co.AsyncErrors, ErrorOutcome{AtNS: at, Error: cb.Error, Sub: cb.Sub})
+				co.AsyncErrors = append(co.AsyncErrors, ErrorOutcome{AtNS: at, Error: err, Sub: sub})
 			case "disconnected":
 				co.DisconnectedN = append(co.DisconnectedN, at)
 			case "reconnected":
@@ -342,7 +342,7 @@ func (r *Result) OutcomeInto(o *Outcome) {
 		}
 		if c.DrainCalledAt != NoTime {
 			d := &DrainOutcome{CalledNS: int64(c.DrainCalledAt), DeadlineNS: nsPtr(c.DrainDeadline),
-				TimedOut: c.DrainTimedOut, ClosedNS: nsPtr(c.ClosedAt), DoneNS: nsPtr(c.DrainDoneAt), Result: c.DrainResult}
+				TimedOut: c.DrainTimedOut, ClosedNS: nsPtr(c.ClosedAt), DoneNS: nsPtr(c.DrainDoneAt), Result: r.Str(c.DrainResult)}
 			if c.ClosedAt != NoTime {
 				v := int64(c.ClosedAt - c.DrainCalledAt)
 				d.DurationNS = &v

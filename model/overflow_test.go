@@ -75,7 +75,7 @@ actions:
 `, func(sc *scenario.Scenario) { sc.Actions[0].Disconnect.For = huge })
 	require.Equal(t, sim.TimeBudget, res.Stop.Reason)
 	for _, cb := range res.Conns[0].Callbacks {
-		require.NotEqual(t, "reconnected", cb.Kind, "reconnected at %s while the network was down for %v", cb.At, huge)
+		require.NotEqual(t, "reconnected", res.Str(cb.Kind), "reconnected at %s while the network was down for %v", cb.At, huge)
 	}
 	require.Equal(t, model.Reconnecting, res.Conns[0].Status[len(res.Conns[0].Status)-1].Status)
 }

@@ -28,11 +28,11 @@ func TestStaleConnectionAroundDrain(t *testing.T) {
 	idle, rec, drainer := res.Conn("idle"), res.Conn("rec"), res.Conn("drainer")
 
 	require.Equal(t, ms(60), idle.ClosedAt)
-	require.Equal(t, model.ErrStaleConnection, idle.LastError)
-	require.Equal(t, []string{"disconnected@60.000ms", "closed@60.000ms"}, connCallbacks(idle))
+	require.Equal(t, model.ErrStaleConnection, res.Str(idle.LastError))
+	require.Equal(t, []string{"disconnected@60.000ms", "closed@60.000ms"}, connCallbacks(res, idle))
 
 	require.Equal(t, model.NoTime, rec.ClosedAt)
-	require.Equal(t, []string{"disconnected@60.000ms", "reconnected@110.200ms"}, connCallbacks(rec))
+	require.Equal(t, []string{"disconnected@60.000ms", "reconnected@110.200ms"}, connCallbacks(res, rec))
 	h := res.Sub("r")
 	require.Equal(t, 1, h.NumHandled())
 	require.Equal(t, 1, h.HandledAt(0).Msg)
@@ -40,8 +40,8 @@ func TestStaleConnectionAroundDrain(t *testing.T) {
 	require.Equal(t, ms(205.1), res.Sub("d").RemovedAt)
 	require.Equal(t, ms(210.2), drainer.ClosedAt)
 	require.False(t, drainer.DrainTimedOut)
-	require.Empty(t, drainer.LastError)
-	require.Equal(t, []string{"disconnected@210.200ms", "closed@210.200ms"}, connCallbacks(drainer))
+	require.Empty(t, res.Str(drainer.LastError))
+	require.Equal(t, []string{"disconnected@210.200ms", "closed@210.200ms"}, connCallbacks(res, drainer))
 }
 
 // TestNatsGoOnlyClientOptions: ping_interval, max_pings_out and
@@ -81,5 +81,5 @@ actions:
   - {at: 5ms, stall: {client: app, for: 1s}}
 `)
 	require.Equal(t, ms(60), res.Conn("app").ClosedAt)
-	require.Equal(t, model.ErrStaleConnection, res.Conn("app").LastError)
+	require.Equal(t, model.ErrStaleConnection, res.Str(res.Conn("app").LastError))
 }

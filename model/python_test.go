@@ -11,12 +11,12 @@ import (
 // The nats.py knobs, each on the case measured on nats.py 2.15.0
 // (docs/conformance/python.md; testdata/conformance/python/).
 
-func callbackList(c *model.ConnRecord) []string {
+func callbackList(r *model.Result, c *model.ConnRecord) []string {
 	var out []string
 	for _, cb := range c.Callbacks {
-		s := cb.Kind
-		if cb.Error != "" {
-			s += ":" + cb.Error
+		s := r.Str(cb.Kind)
+		if r.Str(cb.Error) != "" {
+			s += ":" + r.Str(cb.Error)
 		}
 		out = append(out, s)
 	}
@@ -48,10 +48,10 @@ actions:
 		// deadline, before the barrier's PONG (12 ms).
 		{At: ms(10.25), Status: model.DrainingPubs},
 	}, app.Status, "never CLOSED")
-	require.Equal(t, []string{"async_error:ErrDrainTimeout"}, callbackList(app))
+	require.Equal(t, []string{"async_error:ErrDrainTimeout"}, callbackList(res, app))
 	require.True(t, app.DrainTimedOut)
 	require.Equal(t, ms(10010.25), app.DrainDoneAt, "the final flush's 10 s timeout ends the drain")
-	require.Equal(t, model.ErrTimeout, app.DrainResult, "drain() raises the flush's timeout")
+	require.Equal(t, model.ErrTimeout, res.Str(app.DrainResult), "drain() raises the flush's timeout")
 	require.Equal(t, ms(10010.25), app.FinalFlushAt)
 	require.Equal(t, model.NoTime, app.ClosedAt)
 	s := res.Sub("s")
@@ -77,7 +77,7 @@ actions:
 	app := res.Conn("app")
 	require.True(t, app.DrainTimedOut)
 	require.Equal(t, ms(10.25), app.ClosedAt)
-	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackList(app))
+	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackList(res, app))
 	require.Equal(t, ms(10), res.Sub("s").BarrierAt)
 	require.Equal(t, "close", res.Str(res.Sub("s").RemovedBy), "the cancelled drain did not remove it")
 }
@@ -100,8 +100,8 @@ actions:
 	require.Equal(t, ms(160), app.DrainDeadline)
 	require.Equal(t, ms(162.25), app.ClosedAt, "one round trip after the timeout took effect")
 	require.Equal(t, ms(162.25), app.DrainDoneAt)
-	require.Equal(t, model.ErrDrainTimeout, app.DrainResult)
-	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackList(app))
+	require.Equal(t, model.ErrDrainTimeout, res.Str(app.DrainResult))
+	require.Equal(t, []string{"async_error:ErrDrainTimeout", "disconnected", "closed"}, callbackList(res, app))
 	require.Equal(t, ms(12), res.Sub("s").BarrierAt)
 }
 
@@ -128,10 +128,10 @@ actions:
 		// completes one round trip later.
 		{At: ms(285), Status: model.Connected},
 	}, app.Status)
-	require.Equal(t, []string{"async_error:EOF", "disconnected", "async_error:ErrConnectionRefused", "reconnected"}, callbackList(app))
+	require.Equal(t, []string{"async_error:EOF", "disconnected", "async_error:ErrConnectionRefused", "reconnected"}, callbackList(res, app))
 	require.Equal(t, ms(325), app.Callbacks[3].At, "reconnected after a flush of the new link")
 	require.Equal(t, ms(10130), app.DrainDoneAt)
-	require.Equal(t, model.ErrTimeout, app.DrainResult)
+	require.Equal(t, model.ErrTimeout, res.Str(app.DrainResult))
 	require.Equal(t, model.NoTime, app.ClosedAt)
 }
 
@@ -249,9 +249,9 @@ actions:
 		{At: ms(302.25), Status: model.DrainingPubs},
 		{At: ms(304.25), Status: model.Closed},
 	}, app.Status)
-	require.Equal(t, []string{"async_error:ErrDrainTimeout"}, callbackList(app), "the close stops before its callbacks")
+	require.Equal(t, []string{"async_error:ErrDrainTimeout"}, callbackList(res, app), "the close stops before its callbacks")
 	require.Equal(t, model.NoTime, app.DrainDoneAt, "the awaited drain never returns")
-	require.Equal(t, "", app.DrainResult)
+	require.Equal(t, "", res.Str(app.DrainResult))
 	require.Equal(t, []string{"drain=ok"}, results(res, "s#1"))
 	s := res.Sub("s")
 	require.Equal(t, 1, s.NumHandled())
@@ -277,6 +277,6 @@ actions:
 `)
 	app = res.Conn("app")
 	require.False(t, app.DrainTimedOut)
-	require.Equal(t, []string{"disconnected", "closed"}, callbackList(app))
+	require.Equal(t, []string{"disconnected", "closed"}, callbackList(res, app))
 	require.Equal(t, 2, res.Sub("s").NumHandled())
 }

@@ -78,10 +78,10 @@ actions:
 	res := run(nil)
 	require.Contains(t, results(res, "actions[0]"), "next_msg=ErrSlowConsumer")
 	require.Equal(t, []int{1, 2, 3, 4, 5}, handled(res, "s0"))
-	require.Equal(t, model.ErrSlowConsumer, res.Conn("c0").LastError)
+	require.Equal(t, model.ErrSlowConsumer, res.Str(res.Conn("c0").LastError))
 	broken := run(goWith(func(p *model.Profile) { p.WokenAfterRead = false }))
 	require.NotContains(t, results(broken, "actions[0]"), "next_msg=ErrSlowConsumer")
-	require.Empty(t, broken.Conn("c0").LastError)
+	require.Empty(t, res.Str(broken.Conn("c0").LastError))
 
 	// The corpus's version: one waiting call, five later.
 	res = runCorpus(t, "sync-sub-burst-over-limit.yaml", nil)

@@ -255,7 +255,7 @@ clients: [{name: web}]`)
 		res, err := r.Run(sc, model.Config{})
 		require.NoError(t, err)
 		for _, c := range res.Conns {
-			require.Same(t, c, res.Conn(c.Client), "run %d: %s", run, c.Client)
+			require.Same(t, c, res.Conn(res.Str(c.Client)), "run %d: %s", run, res.Str(c.Client))
 		}
 		for _, name := range []string{"app", "web"} {
 			if sc.Client(name) == nil {

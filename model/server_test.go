@@ -144,7 +144,7 @@ actions:
 	app := res.Conn("app")
 	require.Equal(t, []model.Status{model.Connected, model.Reconnecting, model.Connected}, statusList(app))
 	require.Greater(t, int64(app.Status[1].At), int64(closedAt))
-	require.Empty(t, app.LastError)
+	require.Empty(t, res.Str(app.LastError))
 }
 
 func statusList(c *model.ConnRecord) []model.Status {

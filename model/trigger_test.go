@@ -117,7 +117,7 @@ actions:
 `)
 	var reconnected []sim.Time
 	for _, cb := range res.Conns[0].Callbacks {
-		if cb.Kind == "reconnected" {
+		if res.Str(cb.Kind) == "reconnected" {
 			reconnected = append(reconnected, cb.At)
 		}
 	}

@@ -305,7 +305,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	status, callbacks := w.statusList(c.rec.Status), emptied(c.rec.Callbacks)
 	*c.rec = ConnRecord{}
 	r := c.rec
-	r.Client = spec.Name
+	r.Client = c.nameID
 	r.DrainCalledAt, r.DrainDeadline, r.ClosedAt, r.FinalFlushAt, r.DrainDoneAt = NoTime, NoTime, NoTime, NoTime, NoTime
 	r.Status, r.Callbacks = append(status, StatusChange{At: 0, Status: Connected}), callbacks
 	return c

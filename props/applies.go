@@ -113,7 +113,7 @@ func someHandlerRequest(r *model.Result) bool {
 // someFinalFlush: a drain's final flush returned without error.
 func someFinalFlush(r *model.Result) bool {
 	for _, c := range r.Conns {
-		if c.FinalFlushAt != model.NoTime && c.FinalFlushErr == "" {
+		if c.FinalFlushAt != model.NoTime && r.Str(c.FinalFlushErr) == "" {
 			return true
 		}
 	}

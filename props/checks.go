@@ -55,7 +55,7 @@ func DropCause(r *model.Result, d *model.Delivery) model.DropCause {
 	}
 	switch d.Reason {
 	case model.DropSlowConsumer:
-		if slowReported(c, s.ID) {
+		if slowReported(r, c, s.ID) {
 			return model.CauseApplication
 		}
 	case model.DropMaxReached:
@@ -131,7 +131,7 @@ func checkNoDeliveryAfterBarrier(r *model.Result) []string {
 		if s.BarrierAt == model.NoTime {
 			continue
 		}
-		if c := r.Conn(r.Str(s.Client)); c == nil || sawDisconnect(c) {
+		if c := r.Conn(r.Str(s.Client)); c == nil || sawDisconnect(r, c) {
 			continue
 		}
 		for _, h := range s.Handled() {
@@ -306,7 +306,7 @@ func liveReplacement(r *model.Result, g []*model.SubRecord, m *model.SubRecord) 
 		}
 		spec, c := r.Scenario.Sub(o.ID), r.Conn(r.Str(o.Client))
 		if spec != nil && !spec.Deferred && c != nil && o.RemovedAt == model.NoTime && drainStart(r, o, c) == model.NoTime &&
-			!sawDisconnect(c) && c.ClosedAt == model.NoTime {
+			!sawDisconnect(r, c) && c.ClosedAt == model.NoTime {
 			return o
 		}
 	}
@@ -333,7 +333,7 @@ func reachedGroup(r *model.Result, g []*model.SubRecord, drained, live *model.Su
 		case !dropped && d.Fate != model.DlvPending,
 			dropped && s != drained && s != live,
 			dropped && s == drained && DropCause(r, d) != model.CauseDrain,
-			dropped && d.Reason == model.DropSlowConsumer && slowReported(c, s.ID),
+			dropped && d.Reason == model.DropSlowConsumer && slowReported(r, c, s.ID),
 			dropped && serverCaused(d),
 			dropped && d.Reason == model.DropRunEnded && s.Type != scenario.Async:
 			ok[d.Msg-1] = true
@@ -352,14 +352,14 @@ func checkDrainCloses(r *model.Result) []string {
 		// Without a bound only a run that ended on its own shows a drain
 		// that never closes, and only if it had nothing left to wait for.
 		limit, bounded := sim.Never, false
-		if d, ok := p.DrainBound(drainTimeout(r, c.Client)); ok {
+		if d, ok := p.DrainBound(drainTimeout(r, r.Str(c.Client))); ok {
 			limit, bounded = c.DrainCalledAt.Add(d), true
-		} else if leftUnread(r, c.Client) {
+		} else if leftUnread(r, r.Str(c.Client)) {
 			continue
 		}
 		switch {
 		case c.ClosedAt != model.NoTime && c.ClosedAt > limit:
-			out = append(out, fmt.Sprintf("%s drained at %s closed at %s, later than %s", c.Client, ts(c.DrainCalledAt), ts(c.ClosedAt), ts(limit)))
+			out = append(out, fmt.Sprintf("%s drained at %s closed at %s, later than %s", r.Str(c.Client), ts(c.DrainCalledAt), ts(c.ClosedAt), ts(limit)))
 		case c.ClosedAt == model.NoTime && (!budgetStop(r) || r.Stop.Now > limit):
 			// The bound is written only here: formatting it for every
 			// draining connection was most of a check scenario's
@@ -369,7 +369,7 @@ func checkDrainCloses(r *model.Result) []string {
 				bound = ts(limit)
 			}
 			out = append(out, fmt.Sprintf("%s drained at %s never closed (run stopped %s at %s; bound %s)",
-				c.Client, ts(c.DrainCalledAt), r.Stop.Reason, ts(r.Stop.Now), bound))
+				r.Str(c.Client), ts(c.DrainCalledAt), r.Stop.Reason, ts(r.Stop.Now), bound))
 		}
 	}
 	return out
@@ -394,12 +394,12 @@ func checkTimeoutHonesty(r *model.Result) []string {
 				}
 				limit := base.Add(p.ConnDrainPoll + p.FinalFlushTimeout)
 				if !budgetStop(r) || r.Stop.Now > limit {
-					out = append(out, fmt.Sprintf("%s drain timed out but the connection never closed (run stopped at %s)", c.Client, ts(r.Stop.Now)))
+					out = append(out, fmt.Sprintf("%s drain timed out but the connection never closed (run stopped at %s)", r.Str(c.Client), ts(r.Stop.Now)))
 				}
 			}
 		}
 		if !closeExplained(r, c) {
-			silent[c.Client] = c
+			silent[r.Str(c.Client)] = c
 		}
 	}
 	if len(silent) == 0 || r.Ledger == nil {
@@ -413,7 +413,7 @@ func checkTimeoutHonesty(r *model.Result) []string {
 		s, c := deliverySub(r, d)
 		if s != nil && silent[r.Str(s.Client)] == c && c != nil && d.DroppedAt >= c.DrainCalledAt && inSubsAtConnDrain(r, s, c) {
 			out = append(out, fmt.Sprintf("%s reported no drain timeout but its close dropped msg %d to %s at %s",
-				c.Client, d.Msg, s.ID, ts(d.DroppedAt)))
+				r.Str(c.Client), d.Msg, s.ID, ts(d.DroppedAt)))
 		}
 	}
 	return out
@@ -619,10 +619,10 @@ func checkRespMuxLast(r *model.Result) []string {
 	}
 	var out []string
 	for _, c := range r.Conns {
-		if c.DrainCalledAt == model.NoTime || c.DrainTimedOut || sawDisconnect(c) {
+		if c.DrainCalledAt == model.NoTime || c.DrainTimedOut || sawDisconnect(r, c) {
 			continue
 		}
-		mux := r.Sub(c.Client + ".respmux")
+		mux := r.Sub(r.Str(c.Client) + ".respmux")
 		if mux == nil || mux.DrainCalledAt == model.NoTime || mux.DrainCalledAt < c.DrainCalledAt {
 			continue
 		}
@@ -630,7 +630,7 @@ func checkRespMuxLast(r *model.Result) []string {
 			continue
 		}
 		for _, s := range r.Subs {
-			if s.Mux || r.Str(s.Client) != c.Client || !inSubsAtConnDrain(r, s, c) {
+			if s.Mux || s.Client != c.Client || !inSubsAtConnDrain(r, s, c) {
 				continue
 			}
 			if s.RemovedAt == model.NoTime || s.RemovedAt > mux.DrainCalledAt {
@@ -655,7 +655,7 @@ func checkRepliesReachRequester(r *model.Result) []string {
 			continue
 		}
 		c := conns.of(call.Client)
-		if c == nil || c.DrainTimedOut || sawDisconnect(c) {
+		if c == nil || c.DrainTimedOut || sawDisconnect(r, c) {
 			continue
 		}
 		req := r.Ledger.Message(call.Msg)
@@ -716,7 +716,7 @@ func checkOutboundComplete(r *model.Result) []string {
 	}
 	var out []string
 	for _, c := range r.Conns {
-		if c.FinalFlushAt == model.NoTime || c.FinalFlushErr != "" {
+		if c.FinalFlushAt == model.NoTime || r.Str(c.FinalFlushErr) != "" {
 			continue
 		}
 		pubsAt := firstStatus(c, model.DrainingPubs, c.DrainCalledAt)
@@ -728,12 +728,12 @@ func checkOutboundComplete(r *model.Result) []string {
 		}
 		for i := range r.Ledger.Messages {
 			m := &r.Ledger.Messages[i]
-			if r.Str(m.From) != c.Client || m.Fate == model.MsgRefused || m.PublishedAt >= pubsAt {
+			if m.From != c.Client || m.Fate == model.MsgRefused || m.PublishedAt >= pubsAt {
 				continue
 			}
 			if m.AcceptedAt == model.NoTime || m.AcceptedAt > c.FinalFlushAt {
 				out = append(out, fmt.Sprintf("msg %d published by %s at %s (before DRAINING_PUBS at %s) was accepted %s, after the final flush returned at %s (%s)",
-					m.ID, c.Client, ts(m.PublishedAt), ts(pubsAt), ts(m.AcceptedAt), ts(c.FinalFlushAt), m.Fate))
+					m.ID, r.Str(c.Client), ts(m.PublishedAt), ts(pubsAt), ts(m.AcceptedAt), ts(c.FinalFlushAt), m.Fate))
 			}
 		}
 	}
@@ -743,28 +743,28 @@ func checkOutboundComplete(r *model.Result) []string {
 func checkClosedCallback(r *model.Result) []string {
 	var out []string
 	for _, c := range r.Conns {
-		n := countCallbacks(c, "closed", "")
+		n := countCallbacks(r, c, "closed", "")
 		if n > 1 {
-			out = append(out, fmt.Sprintf("%s ran its closed callback %d times", c.Client, n))
+			out = append(out, fmt.Sprintf("%s ran its closed callback %d times", r.Str(c.Client), n))
 		}
 		for i, cb := range c.Callbacks {
-			if cb.Kind == "closed" && i < len(c.Callbacks)-1 {
+			if r.Str(cb.Kind) == "closed" && i < len(c.Callbacks)-1 {
 				next := c.Callbacks[i+1]
-				out = append(out, fmt.Sprintf("%s ran its closed callback at %s before a %s callback %s", c.Client, ts(cb.At), next.Kind, next.Error))
+				out = append(out, fmt.Sprintf("%s ran its closed callback at %s before a %s callback %s", r.Str(c.Client), ts(cb.At), r.Str(next.Kind), r.Str(next.Error)))
 			}
 		}
 		if c.ClosedAt == model.NoTime {
 			if n > 0 {
-				out = append(out, fmt.Sprintf("%s ran a closed callback but never closed", c.Client))
+				out = append(out, fmt.Sprintf("%s ran a closed callback but never closed", r.Str(c.Client)))
 			}
 			continue
 		}
 		switch want := closedCallbacks(r, c); {
 		case want == 1 && n == 0:
-			out = append(out, fmt.Sprintf("%s closed at %s but its closed callback never ran", c.Client, ts(c.ClosedAt)))
+			out = append(out, fmt.Sprintf("%s closed at %s but its closed callback never ran", r.Str(c.Client), ts(c.ClosedAt)))
 		case want == 0 && n > 0:
 			out = append(out, fmt.Sprintf("%s closed at %s by the application or its drain with NoCallbacksAfterClientClose, yet its closed callback ran",
-				c.Client, ts(c.ClosedAt)))
+				r.Str(c.Client), ts(c.ClosedAt)))
 		}
 	}
 	return out
@@ -778,7 +778,7 @@ func checkClosedCallback(r *model.Result) []string {
 // proceeds while reconnecting overwrote it, or stay DRAINING_PUBS, as
 // natsjs's does while its final flush waits for a reconnect).
 func closedCallbacks(r *model.Result, c *model.ConnRecord) int {
-	if !noCallbacksAfterClose(r, c.Client) {
+	if !noCallbacksAfterClose(r, r.Str(c.Client)) {
 		return 1
 	}
 	prev, loops := model.Connected, 0
@@ -794,7 +794,7 @@ func closedCallbacks(r *model.Result, c *model.ConnRecord) int {
 	switch {
 	case prev == model.Disconnected:
 		return 1
-	case loops > countCallbacks(c, "reconnected", ""), c.LastError == model.ErrNoServers:
+	case loops > countCallbacks(r, c, "reconnected", ""), r.Str(c.LastError) == model.ErrNoServers:
 		// Closed while the reconnect loop ran. A profile whose status
 		// stays DRAINING_PUBS while it reconnects (natsjs) shows the
 		// loop only by the ErrNoServers it leaves when a close ends it.
@@ -809,7 +809,7 @@ func checkClosedIsFinal(r *model.Result) []string {
 		closed := model.NoTime
 		for _, s := range c.Status {
 			if closed != model.NoTime {
-				out = append(out, fmt.Sprintf("%s went from CLOSED (at %s) to %s at %s", c.Client, ts(closed), s.Status, ts(s.At)))
+				out = append(out, fmt.Sprintf("%s went from CLOSED (at %s) to %s at %s", r.Str(c.Client), ts(closed), s.Status, ts(s.At)))
 				break
 			}
 			if s.Status == model.Closed {
@@ -872,7 +872,7 @@ func reasonName(r model.DropReason) string {
 func dropAllowed(r *model.Result, d *model.Delivery, s *model.SubRecord, c *model.ConnRecord) bool {
 	switch d.Reason {
 	case model.DropSlowConsumer:
-		return slowReported(c, s.ID)
+		return slowReported(r, c, s.ID)
 	case model.DropUnknownSid, model.DropSubClosed:
 		return s.RemovedAt != model.NoTime && s.RemovedAt <= d.DroppedAt
 	case model.DropConnClosed:

@@ -45,7 +45,7 @@ actions:
 	res, err := model.Run(sc, model.Config{Chooser: zeroChooser{}})
 	require.NoError(t, err)
 	c := res.Conns[0]
-	require.Equal(t, 1, countCallbacks(c, "closed", ""), "the reconnect loop closed it")
-	require.Equal(t, model.ErrNoServers, c.LastError)
+	require.Equal(t, 1, countCallbacks(res, c, "closed", ""), "the reconnect loop closed it")
+	require.Equal(t, model.ErrNoServers, res.Str(c.LastError))
 	require.Empty(t, checkClosedCallback(res))
 }

@@ -104,12 +104,12 @@ func forcedReconnect(r *model.Result, c *model.ConnRecord, t sim.Time) bool {
 	if r.Scenario == nil {
 		return false
 	}
-	spec := r.Scenario.Client(c.Client)
+	spec := r.Scenario.Client(r.Str(c.Client))
 	if spec == nil || spec.LameDuck != scenario.LameDuckForceReconnect {
 		return false
 	}
 	for _, cb := range c.Callbacks {
-		if cb.Kind == "lame_duck" && cb.At <= t {
+		if r.Str(cb.Kind) == "lame_duck" && cb.At <= t {
 			return true
 		}
 	}

@@ -168,7 +168,7 @@ func drainResultOtherThan(r *model.Result, e scenario.Expectation) []string {
 			return nil
 		}
 		called, what = c.DrainCalledAt, "client "+e.Client
-		got = drainOutcome(c.DrainResult, c.ClosedAt != model.NoTime, c.DrainTimedOut)
+		got = drainOutcome(r.Str(c.DrainResult), c.ClosedAt != model.NoTime, c.DrainTimedOut)
 	}
 	switch {
 	case called == model.NoTime:
@@ -217,16 +217,16 @@ func drainSlowerThan(r *model.Result, client string, d time.Duration) []string {
 func asyncErrors(r *model.Result, client string) []string {
 	var ev []string
 	for _, c := range r.Conns {
-		if client != "" && c.Client != client {
+		if client != "" && r.Str(c.Client) != client {
 			continue
 		}
 		for _, cb := range c.Callbacks {
-			if cb.Kind != "async_error" {
+			if r.Str(cb.Kind) != "async_error" {
 				continue
 			}
-			s := fmt.Sprintf("client %s: async error %s at %v", c.Client, cb.Error, cb.At)
-			if cb.Sub != "" {
-				s += " (subscription " + cb.Sub + ")"
+			s := fmt.Sprintf("client %s: async error %s at %v", r.Str(c.Client), r.Str(cb.Error), cb.At)
+			if r.Str(cb.Sub) != "" {
+				s += " (subscription " + r.Str(cb.Sub) + ")"
 			}
 			ev = append(ev, s)
 		}

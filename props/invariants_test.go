@@ -20,13 +20,15 @@ func handMade() *model.Result {
 		Profile: &model.GoProfile,
 		Stop:    sim.Outcome{Reason: sim.Quiescent, Now: ms(1000)},
 		Ledger:  l,
-		Conns:   []*model.ConnRecord{newConn("c0")},
+		Conns:   []*model.ConnRecord{newConn(l, "c0")},
 		Subs:    []*model.SubRecord{newSub(l, "s0", "c0")},
 	}
 }
 
-func newConn(name string) *model.ConnRecord {
-	return &model.ConnRecord{Client: name, DrainCalledAt: model.NoTime, DrainDeadline: model.NoTime, ClosedAt: model.NoTime,
+// newConn is a record of client name, its name interned in l, every
+// timestamp unset.
+func newConn(l *model.Ledger, name string) *model.ConnRecord {
+	return &model.ConnRecord{Client: l.Intern(name), DrainCalledAt: model.NoTime, DrainDeadline: model.NoTime, ClosedAt: model.NoTime,
 		FinalFlushAt: model.NoTime, Status: []model.StatusChange{{At: 0, Status: model.Connected}}}
 }
 
@@ -38,11 +40,17 @@ func newSub(l *model.Ledger, id, client string) *model.SubRecord {
 }
 
 // closeAt closes c at t as Close does: status CLOSED, then the
-// disconnected and closed callbacks.
-func closeAt(c *model.ConnRecord, t sim.Time) {
+// disconnected and closed callbacks (their kinds interned in l).
+func closeAt(l *model.Ledger, c *model.ConnRecord, t sim.Time) {
 	c.ClosedAt = t
 	c.Status = append(c.Status, model.StatusChange{At: t, Status: model.Closed})
-	c.Callbacks = append(c.Callbacks, model.CallbackEvent{At: t, Kind: "disconnected"}, model.CallbackEvent{At: t, Kind: "closed"})
+	c.Callbacks = append(c.Callbacks, callbackAt(l, t, "disconnected", "", ""), callbackAt(l, t, "closed", "", ""))
+}
+
+// callbackAt is a connection callback of kind at t naming err and sub, its
+// strings interned in l.
+func callbackAt(l *model.Ledger, t sim.Time, kind, err, sub string) model.CallbackEvent {
+	return model.CallbackEvent{At: t, Kind: l.Intern(kind), Error: l.Intern(err), Sub: l.Intern(sub)}
 }
 
 // drained makes c0 drain at 10ms, flush successfully at 50ms and close
@@ -52,7 +60,7 @@ func drained(r *model.Result) *model.ConnRecord {
 	c.DrainCalledAt, c.DrainDeadline, c.FinalFlushAt = ms(10), ms(1010), ms(50)
 	c.Status = append(c.Status, model.StatusChange{At: ms(10), Status: model.DrainingSubs},
 		model.StatusChange{At: ms(40), Status: model.DrainingPubs})
-	closeAt(c, ms(50))
+	closeAt(r.Ledger, c, ms(50))
 	return c
 }
 
@@ -110,7 +118,7 @@ func detachHandled(r *model.Result) {
 // queueOfTwo makes s0 (on c0) and s1 (on c1) a queue group on t0, both
 // subscribed from the start; s0 drains from 10ms and is removed at 30ms.
 func queueOfTwo(r *model.Result) {
-	r.Conns = append(r.Conns, newConn("c1"))
+	r.Conns = append(r.Conns, newConn(r.Ledger, "c1"))
 	r.Subs = append(r.Subs, newSub(r.Ledger, "s1", "c1"))
 	r.Subs[0].Queue, r.Subs[1].Queue = r.Ledger.Intern("q"), r.Ledger.Intern("q")
 	r.Subs[0].DrainCalledAt, r.Subs[0].RemovedAt, r.Subs[0].RemovedBy = ms(10), ms(30), r.Ledger.Intern("drain")
@@ -141,8 +149,8 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			holding: func() *model.Result { // the same drop after a reported timeout
 				r := handMade()
 				c := drained(r)
-				c.DrainTimedOut, c.LastError = true, model.ErrDrainTimeout
-				c.Callbacks = append([]model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}, c.Callbacks...)
+				c.DrainTimedOut, c.LastError = true, r.Ledger.Intern(model.ErrDrainTimeout)
+				c.Callbacks = append([]model.CallbackEvent{callbackAt(r.Ledger, ms(20), "async_error", model.ErrDrainTimeout, "")}, c.Callbacks...)
 				dropped(r.Ledger, model.DropConnClosed, ms(50))
 				return r
 			},
@@ -158,7 +166,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			holding: func() *model.Result { // the same drop, reported
 				r := handMade()
 				r.Subs[0].DrainCalledAt = ms(10)
-				r.Conns[0].Callbacks = []model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrSlowConsumer, Sub: "s0"}}
+				r.Conns[0].Callbacks = []model.CallbackEvent{callbackAt(r.Ledger, ms(20), "async_error", model.ErrSlowConsumer, "s0")}
 				dropped(r.Ledger, model.DropSlowConsumer, ms(20))
 				return r
 			},
@@ -312,13 +320,13 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // closed, but too late: 30 s + 10 ms + 5 s is the bound
 				r := handMade()
 				r.Conns[0].DrainCalledAt = 0
-				closeAt(r.Conns[0], ms(35011))
+				closeAt(r.Ledger, r.Conns[0], ms(35011))
 				return r
 			},
 			holding: func() *model.Result {
 				r := handMade()
 				r.Conns[0].DrainCalledAt = 0
-				closeAt(r.Conns[0], ms(35010))
+				closeAt(r.Ledger, r.Conns[0], ms(35010))
 				return r
 			},
 		},
@@ -333,8 +341,8 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			holding: func() *model.Result {
 				r := handMade()
 				c := drained(r)
-				c.DrainTimedOut, c.LastError = true, model.ErrDrainTimeout
-				c.Callbacks = append([]model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}, c.Callbacks...)
+				c.DrainTimedOut, c.LastError = true, r.Ledger.Intern(model.ErrDrainTimeout)
+				c.Callbacks = append([]model.CallbackEvent{callbackAt(r.Ledger, ms(20), "async_error", model.ErrDrainTimeout, "")}, c.Callbacks...)
 				return r
 			},
 		},
@@ -343,7 +351,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			violating: func() *model.Result { // reported without a timeout
 				r := handMade()
 				c := drained(r)
-				c.Callbacks = append([]model.CallbackEvent{{At: ms(20), Kind: "async_error", Error: model.ErrDrainTimeout}}, c.Callbacks...)
+				c.Callbacks = append([]model.CallbackEvent{callbackAt(r.Ledger, ms(20), "async_error", model.ErrDrainTimeout, "")}, c.Callbacks...)
 				return r
 			},
 			holding: func() *model.Result {
@@ -404,7 +412,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				r := handMade()
 				c := r.Conns[0]
 				c.Status = append(c.Status, model.StatusChange{At: ms(5), Status: model.Reconnecting})
-				c.Callbacks = []model.CallbackEvent{{At: ms(5), Kind: "disconnected"}}
+				c.Callbacks = []model.CallbackEvent{callbackAt(r.Ledger, ms(5), "disconnected", "", "")}
 				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}})
 				return r
 			},
@@ -412,10 +420,10 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 				r := handMade()
 				c := r.Conns[0]
 				c.Status = append(c.Status, model.StatusChange{At: ms(5), Status: model.Reconnecting})
-				c.Callbacks = []model.CallbackEvent{{At: ms(5), Kind: "disconnected"}}
+				c.Callbacks = []model.CallbackEvent{callbackAt(r.Ledger, ms(5), "disconnected", "", "")}
 				c.ClosedAt = ms(10)
 				c.Status = append(c.Status, model.StatusChange{At: ms(10), Status: model.Closed})
-				c.Callbacks = append(c.Callbacks, model.CallbackEvent{At: ms(10), Kind: "closed"})
+				c.Callbacks = append(c.Callbacks, callbackAt(r.Ledger, ms(10), "closed", "", ""))
 				r.SetCalls([]model.CallRecord{{Source: r.Ledger.Intern("actions[1]"), Verb: r.Ledger.Intern("drain"), Client: r.Ledger.Intern("c0"), At: ms(10), ReturnedAt: ms(10), Result: r.Ledger.Intern(model.ErrConnectionReconnect)}})
 				return r
 			},
@@ -603,7 +611,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			id: "ledger-conserved",
 			violating: func() *model.Result { // issue 11's double count: handled by its callback and dropped at the close
 				r := conservedRun()
-				closeAt(r.Conns[0], ms(3))
+				closeAt(r.Ledger, r.Conns[0], ms(3))
 				d := &r.Ledger.Deliveries[0]
 				d.Fate, d.Reason, d.DroppedAt, d.EndedAt = model.DlvDropped, model.DropConnClosed, ms(3), model.NoTime
 				return r
@@ -611,7 +619,7 @@ func TestChecksOnHandMadeResults(t *testing.T) {
 			holding: func() *model.Result { // the close cancelled its callback: started, then dropped (cancelled)
 				r := conservedRun()
 				r.Profile = &model.JavaProfile
-				closeAt(r.Conns[0], ms(3))
+				closeAt(r.Ledger, r.Conns[0], ms(3))
 				d := &r.Ledger.Deliveries[0]
 				d.Fate, d.Reason, d.DroppedAt, d.EndedAt = model.DlvDropped, model.DropCancelled, ms(3), model.NoTime
 				return r

@@ -12,32 +12,32 @@ import (
 // LastError once callbacks are suppressed), or the drain's own result.
 func timeoutReportProblems(r *model.Result, c *model.ConnRecord) []string {
 	p := profile(r)
-	n := countCallbacks(c, "async_error", model.ErrDrainTimeout)
-	last := c.LastError == model.ErrDrainTimeout
-	result := c.DrainResult == model.ErrDrainTimeout
+	n := countCallbacks(r, c, "async_error", model.ErrDrainTimeout)
+	last := r.Str(c.LastError) == model.ErrDrainTimeout
+	result := r.Str(c.DrainResult) == model.ErrDrainTimeout
 	switch {
 	case !c.DrainTimedOut:
 		if n > 0 || last || result {
 			return []string{fmt.Sprintf("%s reported ErrDrainTimeout (%d callbacks, LastError %q, result %q) but its drain did not time out",
-				c.Client, n, c.LastError, c.DrainResult)}
+				r.Str(c.Client), n, r.Str(c.LastError), r.Str(c.DrainResult))}
 		}
 	case p.TimeoutReport == model.ReportResult:
 		if n > 0 || last {
 			return []string{fmt.Sprintf("%s reported its drain timeout as an async error (%d callbacks, LastError %q); profile %s reports it only as the drain's result",
-				c.Client, n, c.LastError, p.Name)}
+				r.Str(c.Client), n, r.Str(c.LastError), p.Name)}
 		}
 		if !result && c.DrainDoneAt != model.NoTime {
-			return []string{fmt.Sprintf("%s drain timed out (deadline %s) but completed with result %q", c.Client, ts(c.DrainDeadline), c.DrainResult)}
+			return []string{fmt.Sprintf("%s drain timed out (deadline %s) but completed with result %q", r.Str(c.Client), ts(c.DrainDeadline), r.Str(c.DrainResult))}
 		}
 	case n > 1:
-		return []string{fmt.Sprintf("%s reported ErrDrainTimeout %d times", c.Client, n)}
+		return []string{fmt.Sprintf("%s reported ErrDrainTimeout %d times", r.Str(c.Client), n)}
 	case n == 0:
 		// Callbacks are suppressed once the connection is closed; then
 		// only LastError can carry the report.
 		suppressed := c.ClosedAt != model.NoTime && c.DrainDeadline != model.NoTime && c.ClosedAt <= c.DrainDeadline.Add(p.ConnDrainPoll)
 		if !suppressed || !last {
 			return []string{fmt.Sprintf("%s drain timed out (deadline %s) but no ErrDrainTimeout was reported (LastError %q)",
-				c.Client, ts(c.DrainDeadline), c.LastError)}
+				r.Str(c.Client), ts(c.DrainDeadline), r.Str(c.LastError))}
 		}
 	}
 	return nil

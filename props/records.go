@@ -64,12 +64,12 @@ func linkBreak(c *model.ConnRecord, from sim.Time) bool {
 // sawDisconnect reports whether the connection's link ever broke: a
 // DISCONNECTED or RECONNECTING status, or a disconnected callback that ran
 // before the connection was closed.
-func sawDisconnect(c *model.ConnRecord) bool {
+func sawDisconnect(r *model.Result, c *model.ConnRecord) bool {
 	if linkBreak(c, 0) {
 		return true
 	}
 	for _, cb := range c.Callbacks {
-		if cb.Kind == "disconnected" && (c.ClosedAt == model.NoTime || cb.At < c.ClosedAt) {
+		if r.Str(cb.Kind) == "disconnected" && (c.ClosedAt == model.NoTime || cb.At < c.ClosedAt) {
 			return true
 		}
 	}
@@ -95,7 +95,7 @@ func closedByApp(r *model.Result, c *model.ConnRecord) bool {
 		return false
 	}
 	for _, call := range r.Calls() {
-		if r.Str(call.Verb) == "close" && r.Str(call.Client) == c.Client && call.At == c.ClosedAt {
+		if r.Str(call.Verb) == "close" && call.Client == c.Client && call.At == c.ClosedAt {
 			return true
 		}
 	}
@@ -104,10 +104,10 @@ func closedByApp(r *model.Result, c *model.ConnRecord) bool {
 
 // countCallbacks counts connection callbacks of a kind, and of an error when
 // err is not "".
-func countCallbacks(c *model.ConnRecord, kind, err string) int {
+func countCallbacks(r *model.Result, c *model.ConnRecord, kind, err string) int {
 	n := 0
 	for _, cb := range c.Callbacks {
-		if cb.Kind == kind && (err == "" || cb.Error == err) {
+		if r.Str(cb.Kind) == kind && (err == "" || r.Str(cb.Error) == err) {
 			n++
 		}
 	}
@@ -122,9 +122,9 @@ func timeoutReported(r *model.Result, c *model.ConnRecord) bool {
 		return false
 	}
 	if profile(r).TimeoutReport == model.ReportResult {
-		return c.DrainResult == model.ErrDrainTimeout
+		return r.Str(c.DrainResult) == model.ErrDrainTimeout
 	}
-	return countCallbacks(c, "async_error", model.ErrDrainTimeout) > 0 || c.LastError == model.ErrDrainTimeout
+	return countCallbacks(r, c, "async_error", model.ErrDrainTimeout) > 0 || r.Str(c.LastError) == model.ErrDrainTimeout
 }
 
 // closeExplained reports whether losing what a connection still held when
@@ -142,7 +142,7 @@ func closeCause(r *model.Result, c *model.ConnRecord) model.DropCause {
 	switch {
 	case closedByApp(r, c), timeoutReported(r, c), drainCallFailed(r, c):
 		return model.CauseApplication
-	case sawDisconnect(c):
+	case sawDisconnect(r, c):
 		return model.CauseFault
 	}
 	return 0
@@ -156,7 +156,7 @@ func drainCallFailed(r *model.Result, c *model.ConnRecord) bool {
 		return false
 	}
 	for _, call := range r.Calls() {
-		if r.Str(call.Verb) == "drain" && r.Str(call.Client) == c.Client && r.Str(call.Result) == model.ErrTimeout {
+		if r.Str(call.Verb) == "drain" && call.Client == c.Client && r.Str(call.Result) == model.ErrTimeout {
 			return true
 		}
 	}
@@ -164,12 +164,12 @@ func drainCallFailed(r *model.Result, c *model.ConnRecord) bool {
 }
 
 // slowReported reports whether a slow-consumer error for sub was reported.
-func slowReported(c *model.ConnRecord, sub string) bool {
-	if c.LastError == model.ErrSlowConsumer {
+func slowReported(r *model.Result, c *model.ConnRecord, sub string) bool {
+	if r.Str(c.LastError) == model.ErrSlowConsumer {
 		return true
 	}
 	for _, cb := range c.Callbacks {
-		if cb.Kind == "async_error" && cb.Error == model.ErrSlowConsumer && cb.Sub == sub {
+		if r.Str(cb.Kind) == "async_error" && r.Str(cb.Error) == model.ErrSlowConsumer && r.Str(cb.Sub) == sub {
 			return true
 		}
 	}

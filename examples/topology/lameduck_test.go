@@ -131,7 +131,7 @@ func TestRollingRestartIgnore(t *testing.T) {
 	res := run(t, load(t, "rolling-restart-ignore.yaml"))
 	require.Equal(t, "CONNECTED@0.000ms RECONNECTING@350.250ms CONNECTED@350.750ms ", statuses(res.Conn("worker")))
 	require.Equal(t, "CONNECTED@0.000ms RECONNECTING@925.802ms CONNECTED@926.302ms ", statuses(res.Conn("plain")))
-	require.Equal(t, "lame_duck", res.Conn("plain").Callbacks[0].Kind)
+	require.Equal(t, "lame_duck", res.Str(res.Conn("plain").Callbacks[0].Kind))
 	require.Equal(t, "50.250ms", res.Conn("plain").Callbacks[0].At.String(), "the INFO with ldm arrives one client link delay later")
 	require.Equal(t, []int{3699, 3701, 3703, 3705, 3707, 3709}, lost(res, "events", "s"))
 	require.Equal(t, map[string][]int{"server_shutdown": {3699, 3701, 3703, 3705}}, drops(res, "s"))
