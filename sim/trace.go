@@ -67,6 +67,12 @@ type Event struct {
 type Trace struct {
 	events []Event
 	fields []Field
+	// ref, when set (CompareWith), is the trace Add compares events with
+	// instead of recording them; matched is how many of ref's events were
+	// added in order, differs whether an added event was not ref's next.
+	ref     *Trace
+	matched int
+	differs bool
 }
 
 // NewTrace returns an empty trace.
@@ -75,6 +81,10 @@ func NewTrace() *Trace { return &Trace{} }
 // Add records an event. It is a no-op on a nil Trace.
 func (tr *Trace) Add(at Time, actor, kind string, fields ...Field) {
 	if tr == nil {
+		return
+	}
+	if tr.ref != nil {
+		tr.compare(at, actor, kind, fields)
 		return
 	}
 	off := int32(len(tr.fields))
@@ -86,9 +96,47 @@ func (tr *Trace) Add(at Time, actor, kind string, fields ...Field) {
 }
 
 // Reset empties the trace and keeps its memory for the next events: a
-// model.Runner traces run after run in the same Trace.
+// model.Runner traces run after run in the same Trace. It ends
+// CompareWith's comparison: the trace records again.
 func (tr *Trace) Reset() {
 	tr.events, tr.fields = tr.events[:0], tr.fields[:0]
+	tr.ref, tr.matched, tr.differs = nil, 0, false
+}
+
+// CompareWith empties tr and makes it compare each event added to it with
+// ref's event at the same place (time, actor, kind and fields, as Equal
+// compares) instead of recording it, until Reset; Matches then says
+// whether the events added were ref's, all of them. A determinism check's
+// reruns need to know only that: recording each rerun and then comparing
+// it with Equal wrote every event and field a second time and read both
+// traces again. ref must not change while tr compares with it.
+func (tr *Trace) CompareWith(ref *Trace) {
+	tr.Reset()
+	tr.ref = ref
+}
+
+// compare is Add while tr compares with tr.ref.
+func (tr *Trace) compare(at Time, actor, kind string, fields []Field) {
+	if tr.differs {
+		return
+	}
+	if tr.matched == len(tr.ref.events) {
+		tr.differs = true // an event more than ref's
+		return
+	}
+	e := tr.ref.events[tr.matched]
+	if e.At != at || e.Actor != actor || e.Kind != kind || !slices.Equal(tr.ref.Fields(e), fields) {
+		tr.differs = true
+		return
+	}
+	tr.matched++
+}
+
+// Matches reports whether the events added to tr since CompareWith are
+// exactly its reference trace's (none missing, none more, none different).
+// It is false when tr does not compare.
+func (tr *Trace) Matches() bool {
+	return tr.ref != nil && !tr.differs && tr.matched == len(tr.ref.events)
 }
 
 // Len returns the number of events.
