@@ -124,12 +124,17 @@ func (tr *Trace) compare(at Time, actor, kind string, fields []Field) {
 		tr.differs = true // an event more than ref's
 		return
 	}
-	e := tr.ref.events[tr.matched]
-	if e.At != at || e.Actor != actor || e.Kind != kind || !slices.Equal(tr.ref.Fields(e), fields) {
+	if !tr.ref.is(tr.ref.events[tr.matched], at, actor, kind, fields) {
 		tr.differs = true
 		return
 	}
 	tr.matched++
+}
+
+// is reports whether e, an event of tr, happened at at to actor, is of
+// kind and has fields: what Equal and a comparing trace compare.
+func (tr *Trace) is(e Event, at Time, actor, kind string, fields []Field) bool {
+	return e.At == at && e.Actor == actor && e.Kind == kind && slices.Equal(tr.Fields(e), fields)
 }
 
 // Matches reports whether the events added to tr since CompareWith are
@@ -198,16 +203,16 @@ func (tr *Trace) Hash() uint64 {
 // Equal reports whether tr and u hold the same events (time, actor, kind)
 // with the same fields: what Hash hashes, so equal traces hash equally.
 // Comparing two traces is quicker than hashing both (a string compares
-// by its pointer first, a hash reads every byte), which is what the
-// determinism checks need.
+// by its pointer first, a hash reads every byte); the determinism checks
+// compare while they trace instead (CompareWith).
 func (tr *Trace) Equal(u *Trace) bool {
 	a, b := tr.Events(), u.Events()
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		x, y := a[i], b[i]
-		if x.At != y.At || x.Actor != y.Actor || x.Kind != y.Kind || !slices.Equal(tr.Fields(x), u.Fields(y)) {
+		y := b[i]
+		if !tr.is(a[i], y.At, y.Actor, y.Kind, u.Fields(y)) {
 			return false
 		}
 	}
