@@ -31,6 +31,12 @@ type Config struct {
 	// the model's outcomes include the real client's either way. It is a
 	// Chooser of its own, so that drawing races reshuffles no other draw.
 	Races sim.Chooser
+	// CompareTrace, with Trace, makes the run compare its trace events
+	// with CompareTrace's instead of recording them (sim.Trace.CompareWith):
+	// Result.Trace then holds no events, and its Matches reports whether
+	// the run traced exactly CompareTrace's. A determinism check's reruns
+	// need only that. CompareTrace must not change during the run.
+	CompareTrace *sim.Trace
 }
 
 // World is one run in progress: the kernel, the server, the clients and the
@@ -193,6 +199,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.published = reuse(maps.published, len(sc.Actions))
 	if cfg.Trace {
 		w.tr = pool.takeTrace()
+		if cfg.CompareTrace != nil {
+			w.tr.CompareWith(cfg.CompareTrace)
+		}
 	}
 	w.res.Scenario, w.res.Profile, w.res.Seed, w.res.Mutations, w.res.Ledger, w.res.Trace = sc, p, sc.Seed, cfg.Mutations, w.ledger, w.tr
 	w.res.indexesSubs = true  // subByID is built by the first lookup (Result.Sub)

@@ -136,8 +136,13 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, newWork func() 
 // library, take ten times as long as the rest) the others go on with the
 // following chunks until the window is full; with 2 chunks per worker
 // they soon waited for it, and `check --matrix --runs 300` on 2 workers
-// ran 1.3x as fast as on one.
-const aheadPerWorker = 8
+// ran 1.3x as fast as on one. With 8, a worker still waited 15-45 ms of
+// a 2-worker `check --profile all --runs 3000` (up to 320 ms when another
+// process took a core from the worker holding the oldest chunk): 2-5 %
+// of its wall time with one core idle. With 64 it waits under 0.2 ms;
+// the window's result lists (a chunk's swarmRuns, ~3 KB) are the memory
+// this costs.
+const aheadPerWorker = 64
 
 // eachOf calls work(i) for i = 0, 1, ..., n-1 on up to workers goroutines
 // (one when workers is 0 or 1), each taking the next index when it is done

@@ -67,6 +67,12 @@ type Event struct {
 type Trace struct {
 	events []Event
 	fields []Field
+	// ref, when set (CompareWith), is the trace Add compares events with
+	// instead of recording them; matched is how many of ref's events were
+	// added in order, differs whether an added event was not ref's next.
+	ref     *Trace
+	matched int
+	differs bool
 }
 
 // NewTrace returns an empty trace.
@@ -75,6 +81,10 @@ func NewTrace() *Trace { return &Trace{} }
 // Add records an event. It is a no-op on a nil Trace.
 func (tr *Trace) Add(at Time, actor, kind string, fields ...Field) {
 	if tr == nil {
+		return
+	}
+	if tr.ref != nil {
+		tr.compare(at, actor, kind, fields)
 		return
 	}
 	off := int32(len(tr.fields))
@@ -86,9 +96,52 @@ func (tr *Trace) Add(at Time, actor, kind string, fields ...Field) {
 }
 
 // Reset empties the trace and keeps its memory for the next events: a
-// model.Runner traces run after run in the same Trace.
+// model.Runner traces run after run in the same Trace. It ends
+// CompareWith's comparison: the trace records again.
 func (tr *Trace) Reset() {
 	tr.events, tr.fields = tr.events[:0], tr.fields[:0]
+	tr.ref, tr.matched, tr.differs = nil, 0, false
+}
+
+// CompareWith empties tr and makes it compare each event added to it with
+// ref's event at the same place (time, actor, kind and fields, as Equal
+// compares) instead of recording it, until Reset; Matches then says
+// whether the events added were ref's, all of them. A determinism check's
+// reruns need to know only that: recording each rerun and then comparing
+// it with Equal wrote every event and field a second time and read both
+// traces again. ref must not change while tr compares with it.
+func (tr *Trace) CompareWith(ref *Trace) {
+	tr.Reset()
+	tr.ref = ref
+}
+
+// compare is Add while tr compares with tr.ref.
+func (tr *Trace) compare(at Time, actor, kind string, fields []Field) {
+	if tr.differs {
+		return
+	}
+	if tr.matched == len(tr.ref.events) {
+		tr.differs = true // an event more than ref's
+		return
+	}
+	if !tr.ref.is(tr.ref.events[tr.matched], at, actor, kind, fields) {
+		tr.differs = true
+		return
+	}
+	tr.matched++
+}
+
+// is reports whether e, an event of tr, happened at at to actor, is of
+// kind and has fields: what Equal and a comparing trace compare.
+func (tr *Trace) is(e Event, at Time, actor, kind string, fields []Field) bool {
+	return e.At == at && e.Actor == actor && e.Kind == kind && slices.Equal(tr.Fields(e), fields)
+}
+
+// Matches reports whether the events added to tr since CompareWith are
+// exactly its reference trace's (none missing, none more, none different).
+// It is false when tr does not compare.
+func (tr *Trace) Matches() bool {
+	return tr.ref != nil && !tr.differs && tr.matched == len(tr.ref.events)
 }
 
 // Len returns the number of events.
@@ -150,16 +203,16 @@ func (tr *Trace) Hash() uint64 {
 // Equal reports whether tr and u hold the same events (time, actor, kind)
 // with the same fields: what Hash hashes, so equal traces hash equally.
 // Comparing two traces is quicker than hashing both (a string compares
-// by its pointer first, a hash reads every byte), which is what the
-// determinism checks need.
+// by its pointer first, a hash reads every byte); the determinism checks
+// compare while they trace instead (CompareWith).
 func (tr *Trace) Equal(u *Trace) bool {
 	a, b := tr.Events(), u.Events()
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		x, y := a[i], b[i]
-		if x.At != y.At || x.Actor != y.Actor || x.Kind != y.Kind || !slices.Equal(tr.Fields(x), u.Fields(y)) {
+		y := b[i]
+		if !tr.is(a[i], y.At, y.Actor, y.Kind, u.Fields(y)) {
 			return false
 		}
 	}
