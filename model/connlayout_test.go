@@ -94,7 +94,7 @@ func TestSubRecordLines(t *testing.T) {
 // of its own) with no pointer words but its two lists' arrays: a plain
 // Run allocates a thousand clients' records anew every run, clears them,
 // and writes their pointer slots through the write barrier while the
-// collector marks (Scale/clients=1k; docs/perf-notes/h24clients.md).
+// collector marks (Scale/clients=1k; docs/performance-history.md, h24clients).
 // Catches a string field put back for a Str (LastError string: 128
 // bytes, 3 pointer words: tried).
 func TestConnRecordLayout(t *testing.T) {
