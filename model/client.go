@@ -410,10 +410,10 @@ func (c *Conn) receive(frames []frame, eof bool) {
 		case f.op != opMsg:
 			c.processControl(f.op)
 		default:
-			// processMsg's call stays where the shipped profile names
-			// it: 20 lines below the function's first, as before. The
-			// profile's inlining of processMsg here is most of the
-			// read's speed.
+			// default.pgo names this call by its offset (20 lines below
+			// the function's first) and inlines it, which is most of the
+			// read's speed: moving it needs the profile made again and
+			// measured (docs/performance.md).
 			c.processMsg(f)
 		}
 		if c.held && (i+1 < len(frames) || eof) {

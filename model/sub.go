@@ -523,10 +523,10 @@ func (s *Sub) top() {
 	// about 10 instructions a message. The tests are handOut's own, in one
 	// place.
 	//
-	// startCallback's call stays 40 lines below the function's first, where
-	// the shipped profile (cmd/drainsim/default.pgo) names it and inlines
-	// it; handOut's call of it, which the profile does not name, is a call.
-	// The lead's regenerated profile will name the new lines.
+	// cmd/drainsim/default.pgo names call sites by their line offset in the
+	// function, and inlines startCallback at this one (40 lines below the
+	// first): moving the call loses that until the profile is made again
+	// and measured (docs/performance.md). handOut's call is not inlined.
 	//
 	// The read time of the message taken is written by startCallback (or
 	// by handOut's paths that do not start it): pop's write, a second indexing
