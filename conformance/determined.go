@@ -64,8 +64,20 @@ var perturbations = []perturbation{
 			}
 		}
 	}},
-	{name: "outages 3ms shorter", apply: func(sc *scenario.Scenario, _ *model.Profile) {
-		shorter := func(d *time.Duration) { *d = max(0, *d-3*time.Millisecond) }
+	outagesShorter(3 * time.Millisecond),
+	jitter(1), jitter(2), jitter(3),
+	reseed(1), reseed(2),
+	{name: "races the other way", races: func() sim.Chooser { return otherWay{} }},
+	{name: "races drawn (seed 1)", races: func() sim.Chooser { return sim.NewPCG(1) }},
+}
+
+// outagesShorter shortens every outage (a disconnect, a stall, a server
+// restart) by d, to no less than zero: the harness cannot time an
+// outage's end against the client's first reconnect attempt to the
+// millisecond.
+func outagesShorter(d time.Duration) perturbation {
+	return perturbation{name: fmt.Sprintf("outages %s shorter", d), apply: func(sc *scenario.Scenario, _ *model.Profile) {
+		shorter := func(f *time.Duration) { *f = max(0, *f-d) }
 		for i := range sc.Actions {
 			switch a := &sc.Actions[i]; {
 			case a.Disconnect != nil:
@@ -76,11 +88,7 @@ var perturbations = []perturbation{
 				shorter(&a.RestartServer.For)
 			}
 		}
-	}},
-	jitter(1), jitter(2), jitter(3),
-	reseed(1), reseed(2),
-	{name: "races the other way", races: func() sim.Chooser { return otherWay{} }},
-	{name: "races drawn (seed 1)", races: func() sim.Chooser { return sim.NewPCG(1) }},
+	}}
 }
 
 // otherWay is a Chooser that takes the last option of every choice: as

@@ -292,6 +292,17 @@ func checkProvenance(t *testing.T, profiles []string, rows []driverVerdict) {
 // with probability 0.6^10 < 1 %. DRAINSIM_DRIVER_RUNS measures the rate.
 const driverAttempts = 10
 
+// driverPerturbations are Variants' perturbations and one more: an
+// outage 6 ms shorter. On 7 December 2026 nats.js 2.29.3's first reconnect
+// attempt came after a 5 ms server restart had ended in every judged run
+// on a quiet machine (natsjs--drain-closes: the drain closed at ~5.02 s in
+// 0 of 5 runs agreeing, and in 10 of 10 with 8f9e88f's model), where in
+// issue 10 it came within it; on a loaded machine the runs were late and
+// not judged. So an outage's end is uncertain here by up to 6 ms against a
+// driver's library. Replayable (the matrix's choice of counterexamples)
+// keeps the 3 ms of perturbations until the matrix is regenerated with it.
+var driverPerturbations = append(perturbations[:len(perturbations):len(perturbations)], outagesShorter(6*time.Millisecond))
+
 // driverVerdict is the comparison of one scenario over one or more real
 // runs.
 type driverVerdict struct {
@@ -329,7 +340,7 @@ func conformDriver(sc *scenario.Scenario, d *driver, cmd, env []string, dir stri
 	}
 	noJitter := *prof
 	noJitter.ReconnectJitter = 0
-	variants, err := Variants(p, &noJitter)
+	variants, err := variants(p, &noJitter, driverPerturbations)
 	if err != nil {
 		return nil, err
 	}
