@@ -128,7 +128,8 @@ func (c *Conn) drainConnection() {
 		// on its name alone, so a connection with one subscription need
 		// not make its drain stream (a restream: hashing the client's
 		// name, a third of a client's stream set-up in Scale/clients=1k).
-		sim.PermInto(c.stream(&c.drainRng, &c.ownDrainRng, "drain"), "drain-order", d.order)
+		r := c.rarely()
+		sim.PermInto(c.stream(&r.drainRng, &r.ownDrainRng, "drain"), "drain-order", d.order)
 	} else if n == 1 {
 		d.order[0] = 0
 	}
