@@ -231,7 +231,7 @@ type connOptions struct {
 	pendingBytesLimit int
 	allowReconnect    bool
 	noCBAfterClose    bool
-	pings             bool // ping_interval is set: the PING timer runs (ping.go)
+	pings             bool // a ping_interval other than 0: the PING timer runs (ping.go)
 }
 
 // resolve sets every option of o from c, or from p where c leaves it
@@ -243,7 +243,8 @@ func (o *connOptions) resolve(p *Profile, c *scenario.Client) {
 	o.pendingMsgsLimit = orDefault(c.PendingMsgsLimit, p.PendingMsgsLimit)
 	o.pendingBytesLimit = orDefault(c.PendingBytesLimit, p.PendingBytesLimit)
 	o.allowReconnect, o.noCBAfterClose = c.AllowReconnect, c.NoCallbacksAfterClose
-	o.pings = c.PingInterval != nil
+	interval, _ := pingOptions(c)
+	o.pings = interval != 0
 }
 
 // spec is c's client in the run's scenario.
