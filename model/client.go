@@ -63,11 +63,10 @@ type Conn struct {
 	// bySid[sid] is the subscription with sid while it is in subs: the read
 	// loop looks up every MSG's subscription, and scanning subs made a
 	// connection with 1,000 subscriptions spend a third of its run there.
-	bySid    []*Sub
-	out      []frame // written by the API, not yet flushed
-	outBytes int     // bytes buffered while reconnecting
-	flushFn  func()
-	pongs    fifo[*flushWait] // the PONG waiters, in the order of their PINGs
+	bySid   []*Sub
+	out     []frame // written by the API, not yet flushed
+	flushFn func()
+	pongs   fifo[*flushWait] // the PONG waiters, in the order of their PINGs
 	// inReserve is what the server's outbound FIFO to this connection may
 	// still reserve beyond doubling (growIn): the messages its
 	// subscriptions expect, less what earlier growths reserved.
@@ -89,47 +88,56 @@ type Conn struct {
 	opts connOptions
 	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
 	// disconnected, reconnected and closed callbacks.
-	ach   []CallbackEvent
-	achFn func()
-	// drainedSubs are the subscriptions a connection drain finished with,
-	// whose removal shows at the close (SubsRemovedAtClose).
-	drainedSubs []*Sub
+	ach         []CallbackEvent
+	achFn       func()
 	drainStarts int // drains started (startDrain)
-	// drainRng is made on first use (stream), in ownDrainRng when the
-	// run's Chooser is a PCG: re-seeded in place (restream) rather than
-	// allocated, as a subscription's handler stream.
-	drainRng    sim.Chooser
-	ownDrainRng ownStream
-	// rare is what only a reconnect, the PING timer, a blocking handler
-	// under an event loop, a forced reconnect, a request or a drain of
-	// some profiles uses, made on first use (rarely) and kept from run to
-	// run (newConn resets it).
-	rare *connRare
-	// The padding makes a Conn an odd number of whole cache lines (13):
+	// The padding makes a Conn an odd number of whole cache lines (11):
 	// whole, so that in the array a run's connections are made in
 	// (recycler.reserve) each starts a line and its links' hot fields
 	// span two lines each, not three; odd, so that a thousand of them
 	// spread over all of the L2's sets (a stride of 16 lines put each
 	// field of every Conn in a sixteenth of them: +2 % LL misses in
 	// Scale/clients=1k). TestConnLinksStartLines says what connPad a
-	// changed Conn needs.
+	// changed Conn needs. It is not the last field: a zero-size last
+	// field would be padded.
 	_ [connPad]byte
+	// rare is what only a reconnect, the PING timer, a blocking handler
+	// under an event loop, a forced reconnect, a request or a drain of
+	// some profiles uses, made on first use (rarely) and kept from run to
+	// run (newConn resets it).
+	rare *connRare
 }
 
-// connPad pads a Conn to whole lines (see its last field).
-const connPad = 8
+// connPad pads a Conn to whole lines (see the field before rare).
+const connPad = 0
 
 // lineSize is this machine's (and most machines') cache line.
 const lineSize = 64
 
 // connRare is the part of a connection that a run without reconnects,
 // ping_interval, event-loop holds, lame-duck cuts or requests, and whose
-// drains are polled and wait for nothing, never touches. Inline it was
-// 112 bytes, two of a Conn's cache lines, that every run wrote at set-up
-// and a thousand connections carried in L2 (Scale/clients=1k); the
-// request and drain fields after it were 128 more, two more lines.
+// drains are polled, wait for nothing and have at most one subscription
+// to order, never touches. Inline it was 112 bytes, two of a Conn's cache
+// lines, that every run wrote at set-up and a thousand connections
+// carried in L2 (Scale/clients=1k); the request and drain fields after it
+// were 128 more, two more lines; the drain's order stream, the bytes
+// buffered while reconnecting and the subscriptions kept for the close
+// (h26clients) 80 more, with the options only a reconnect or the PING
+// timer reads (Conn.reconnectWait and the others below) a Conn's 13th and
+// 12th lines.
 // Readers take a nil rare for its zero value: see the accessors below.
 type connRare struct {
+	// outBytes is what was buffered while reconnecting.
+	outBytes int
+	// drainedSubs are the subscriptions a connection drain finished with,
+	// whose removal shows at the close (SubsRemovedAtClose).
+	drainedSubs []*Sub
+	// drainRng is made on first use (stream), in ownDrainRng when the
+	// run's Chooser is a PCG: re-seeded in place (restream) rather than
+	// allocated, as a subscription's handler stream. Only a drain of two
+	// or more subscriptions draws from it (drainConnection).
+	drainRng    sim.Chooser
+	ownDrainRng ownStream
 	// deferred are the event loop's events that became due while a
 	// blocking handler held it (Conn.held).
 	deferred   []func()
@@ -188,6 +196,14 @@ func (c *Conn) rarely() *connRare {
 // handshake.
 func (c *Conn) dialing() bool { return c.rare != nil && c.rare.dialing }
 
+// outBytes is what c buffered while reconnecting.
+func (c *Conn) outBytes() int {
+	if r := c.rare; r != nil {
+		return r.outBytes
+	}
+	return 0
+}
+
 // respMux is c's response subscription, nil before its first request.
 func (c *Conn) respMux() *Sub {
 	if r := c.rare; r != nil {
@@ -204,17 +220,18 @@ func (c *Conn) setOnSubRemoved(f func()) {
 	}
 }
 
+// connOptions are the client options that every run reads: a drain's
+// timeout, a subscription's pending limits, and flags. The options only a
+// reconnect or the PING timer reads are not kept in every Conn: they are
+// resolved from the client's scenario entry when read (reconnectWait and
+// the others below).
 type connOptions struct {
 	drainTimeout      time.Duration
 	pendingMsgsLimit  int
 	pendingBytesLimit int
-	reconnectWait     time.Duration
-	maxReconnect      int
-	reconnectBufSize  int
-	pingInterval      time.Duration // 0: no PING timer
-	maxPingsOut       int
 	allowReconnect    bool
 	noCBAfterClose    bool
+	pings             bool // a ping_interval other than 0: the PING timer runs (ping.go)
 }
 
 // resolve sets every option of o from c, or from p where c leaves it
@@ -225,11 +242,24 @@ func (o *connOptions) resolve(p *Profile, c *scenario.Client) {
 	o.drainTimeout = orDefault(c.DrainTimeout, p.DrainTimeout)
 	o.pendingMsgsLimit = orDefault(c.PendingMsgsLimit, p.PendingMsgsLimit)
 	o.pendingBytesLimit = orDefault(c.PendingBytesLimit, p.PendingBytesLimit)
-	o.reconnectWait = orDefault(c.ReconnectWait, p.ReconnectWait)
-	o.maxReconnect = orDefault(c.MaxReconnect, p.MaxReconnect)
-	o.reconnectBufSize = orDefault(c.ReconnectBufSize, p.ReconnectBufSize)
-	o.pingInterval, o.maxPingsOut = pingOptions(c)
 	o.allowReconnect, o.noCBAfterClose = c.AllowReconnect, c.NoCallbacksAfterClose
+	interval, _ := pingOptions(c)
+	o.pings = interval != 0
+}
+
+// spec is c's client in the run's scenario.
+func (c *Conn) spec() *scenario.Client { return &c.w.sc.Clients[c.idx] }
+
+// reconnectWait, maxReconnect and reconnectBufSize are c's reconnect
+// options, its client's or the profile's where it leaves them unset.
+func (c *Conn) reconnectWait() time.Duration {
+	return orDefault(c.spec().ReconnectWait, c.w.profile.ReconnectWait)
+}
+
+func (c *Conn) maxReconnect() int { return orDefault(c.spec().MaxReconnect, c.w.profile.MaxReconnect) }
+
+func (c *Conn) reconnectBufSize() int {
+	return orDefault(c.spec().ReconnectBufSize, c.w.profile.ReconnectBufSize)
 }
 
 // orDefault is *v, or def when v is nil (a scenario's field left unset).
@@ -360,8 +390,17 @@ func (c *Conn) recDraining(sid int32) bool {
 // write appends frames to the outbound buffer and kicks the flusher.
 func (c *Conn) write(f frame, bytes int) {
 	c.out = append(c.out, f)
+	if !c.kicked || c.isReconnecting() {
+		c.wrote(bytes)
+	}
+}
+
+// wrote is the rest of write, out of line so that write stays small
+// enough to be inlined: while reconnecting it counts the bytes buffered,
+// otherwise it kicks the flusher.
+func (c *Conn) wrote(bytes int) {
 	if c.isReconnecting() {
-		c.outBytes += bytes
+		c.rarely().outBytes += bytes
 		return
 	}
 	c.kick()
@@ -589,7 +628,7 @@ func (c *Conn) pubRefusal(pm *pubMsg, plain bool) string {
 		return ErrConnectionDraining
 	case pm.size+pm.hdr > w.profile.MaxPayload:
 		return ErrMaxPayload
-	case c.isReconnecting() && c.outBytes >= c.opts.reconnectBufSize:
+	case c.isReconnecting() && c.outBytes() >= c.reconnectBufSize():
 		return ErrReconnectBufExceeded
 	}
 	return ""
@@ -750,12 +789,14 @@ func (c *Conn) close(doCBs bool) {
 	} else if !w.profile.RequestsOutliveClose {
 		c.clearPendingRequests()
 	}
-	for _, s := range c.drainedSubs {
-		if s.rec.RemovedAt == NoTime {
-			s.recordRemoval("drain")
+	if r := c.rare; r != nil {
+		for _, s := range r.drainedSubs {
+			if s.rec.RemovedAt == NoTime {
+				s.recordRemoval("drain")
+			}
 		}
+		r.drainedSubs = nil
 	}
-	c.drainedSubs = nil
 	subs := c.subs.detach()
 	clear(c.bySid)
 	for s := range subs.all() {
@@ -794,7 +835,9 @@ func (c *Conn) discardOut(reason string) {
 		}
 	}
 	c.out = c.out[:0]
-	c.outBytes = 0
+	if r := c.rare; r != nil {
+		r.outBytes = 0
+	}
 }
 
 // processOpErr handles a broken connection: reconnect if CONNECTED and
@@ -883,7 +926,7 @@ func (c *Conn) doReconnect() {
 	if c.w.cl != nil {
 		c.w.cl.pools[c.idx].tried = 0
 	}
-	if p := c.w.profile; p.ReconnectAtOnce && c.now()-c.rarely().connectedAt >= sim.Time(c.opts.reconnectWait) {
+	if p := c.w.profile; p.ReconnectAtOnce && c.now()-c.rarely().connectedAt >= sim.Time(c.reconnectWait()) {
 		c.w.sim.At(c.now(), c.attemptReconnect)
 		return
 	}
@@ -892,7 +935,7 @@ func (c *Conn) doReconnect() {
 
 func (c *Conn) scheduleReconnectAttempt() {
 	r := c.rarely()
-	if c.opts.maxReconnect >= 0 && r.reconnects >= c.opts.maxReconnect {
+	if limit := c.maxReconnect(); limit >= 0 && r.reconnects >= limit {
 		c.rec.LastError = c.w.ledger.Intern(ErrNoServers)
 		c.close(true)
 		return
@@ -901,7 +944,7 @@ func (c *Conn) scheduleReconnectAttempt() {
 		c.w.sim.At(c.now(), c.onLoop(c.attemptReconnect))
 		return
 	}
-	wait := c.opts.reconnectWait
+	wait := c.reconnectWait()
 	if j := c.w.profile.ReconnectJitter; j > 0 {
 		// In range: reconnect_wait is at most scenario.MaxDuration (parse
 		// limit) and the jitter at most a profile's constant (≤ 1 s), so
@@ -967,7 +1010,7 @@ func (c *Conn) handshakeDone() {
 	c.resendSubscriptions()
 	c.out = append(c.out, pending...)
 	c.w.putFrames(pending)
-	c.outBytes = 0
+	c.rare.outBytes = 0 // a reconnect's dial made c's connRare
 	// The first connect (offline_until) calls nats.go's ConnectedCB, which
 	// scenarios do not record, instead of the reconnected callback.
 	first := c.connectedFirst()

@@ -40,3 +40,37 @@ actions:
 		require.Equal(t, connRare{}, *c.rare, "%s's rare part after a second run", c.name)
 	}
 }
+
+// TestDrainStreamOnlyToOrder: a connection drain draws its subscriptions'
+// order from a stream of its own, kept in connRare; with one subscription
+// there is nothing to order, and the drain makes neither the stream nor
+// the connRare (Scale/clients=1k: a thousand such drains, each a restream
+// and a connRare's lines more; docs/perf-notes/h26clients.md). Catches
+// the stream made for a single subscription (app's rare part made) and a
+// drain of two that does not draw its order (duo's stream never made).
+func TestDrainStreamOnlyToOrder(t *testing.T) {
+	var r Runner
+	sc, err := scenario.Parse("drain.yaml", []byte(`
+name: drain
+seed: 1
+clients: [{name: app}, {name: duo}]
+subscriptions:
+  - {id: s, client: app, subject: work}
+  - {id: d1, client: duo, subject: work}
+  - {id: d2, client: duo, subject: other}
+actions:
+  - {at: 0, publish: {client: app, subject: work, count: 3}}
+  - {at: 1ms, drain: {client: app}}
+  - {at: 1ms, drain: {client: duo}}
+`))
+	require.NoError(t, err)
+	_, err = r.Run(sc, Config{})
+	require.NoError(t, err)
+	conns := map[string]*Conn{}
+	for _, c := range r.recycled.conns.free {
+		conns[c.name] = c
+	}
+	require.Nil(t, conns["app"].rare, "app (one subscription) made its connRare")
+	require.NotNil(t, conns["duo"].rare, "duo (two subscriptions) made no connRare")
+	require.NotNil(t, conns["duo"].rare.drainRng, "duo (two subscriptions) made no drain stream")
+}

@@ -47,7 +47,7 @@ func pingOptions(c *scenario.Client) (time.Duration, int) {
 // armPingTimer is the connect's "start or reset the timer": pout is
 // zeroed and the timer fires PingInterval from now.
 func (c *Conn) armPingTimer() {
-	if c.opts.pingInterval == 0 {
+	if !c.opts.pings {
 		return
 	}
 	c.stopPingTimer()
@@ -57,13 +57,14 @@ func (c *Conn) armPingTimer() {
 
 // schedulePing arms the timer for one interval from now.
 func (c *Conn) schedulePing() {
-	c.rarely().ptmr = c.w.sim.After(c.opts.pingInterval, c.processPingTimer)
+	interval, _ := pingOptions(c.spec())
+	c.rarely().ptmr = c.w.sim.After(interval, c.processPingTimer)
 	c.w.pingsArmed++
 }
 
 // stopPingTimer stops the timer (at the close).
 func (c *Conn) stopPingTimer() {
-	if c.opts.pingInterval != 0 && c.w.sim.Cancel(c.rarely().ptmr) {
+	if c.opts.pings && c.w.sim.Cancel(c.rarely().ptmr) {
 		c.w.pingsArmed--
 	}
 }
@@ -81,7 +82,7 @@ func (c *Conn) processPingTimer() {
 	}
 	r := c.rarely()
 	r.pout++
-	if r.pout > c.opts.maxPingsOut {
+	if _, maxOut := pingOptions(c.spec()); r.pout > maxOut {
 		c.w.trace(c.name, "ping.stale", sim.Int("pings_out", int64(r.pout-1)))
 		c.staleConnection()
 		return

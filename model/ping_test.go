@@ -3,11 +3,13 @@ package model_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/drainsim/drainsim/model"
 	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
 )
 
 // TestStaleConnectionAroundDrain (conformance scenario
@@ -82,4 +84,26 @@ actions:
 `)
 	require.Equal(t, ms(60), res.Conn("app").ClosedAt)
 	require.Equal(t, model.ErrStaleConnection, res.Str(res.Conn("app").LastError))
+}
+
+// TestZeroPingIntervalArmsNoTimer: a client whose PingInterval is set to
+// 0 (a scenario built in code; a file's ping_interval must be positive)
+// has no PING timer, as one without the option: the run is the same,
+// event for event. Catches a Conn that tells whether the timer runs from
+// the option being set rather than from its interval (h26clients' pings
+// flag), which pings at every instant until the world is idle.
+func TestZeroPingIntervalArmsNoTimer(t *testing.T) {
+	src := "name: z\nprofile: go-1.53\nclients:\n  - {name: app}\nsubscriptions:\n  - {id: s, client: app, subject: x}\n" +
+		"actions:\n  - {at: 0s, publish: {client: app, subject: x, count: 3}}\n  - {at: 1ms, drain: {client: app}}\n"
+	events := func(interval *time.Duration) uint64 {
+		sc, err := scenario.Parse("z.yaml", []byte(src))
+		require.NoError(t, err)
+		sc.Clients[0].PingInterval = interval
+		res, err := model.Run(sc, model.Config{})
+		require.NoError(t, err)
+		require.Equal(t, sim.Quiescent, res.Stop.Reason)
+		return res.Stop.Events
+	}
+	zero := time.Duration(0)
+	require.Equal(t, events(nil), events(&zero))
 }

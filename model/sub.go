@@ -704,7 +704,8 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	s.inSubs = false
 	s.changeStatus(SubClosed)
 	if by == "drain" && !s.subDrain && c.w.profile.SubsRemovedAtClose {
-		c.drainedSubs = append(c.drainedSubs, s) // removed at the close
+		r := c.rarely()
+		r.drainedSubs = append(r.drainedSubs, s) // removed at the close
 	} else {
 		s.recordRemoval(by)
 	}
