@@ -244,7 +244,7 @@ func (s *windows[T]) take(n, want int) []T {
 type worldMaps struct {
 	subs      map[string]*Sub
 	connOf    []int32
-	published map[string]int
+	published map[string]int32
 }
 
 // Run is Run, reusing the memory of the Runner's previous run (and of its
