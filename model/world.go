@@ -66,7 +66,8 @@ type World struct {
 	// msgEstimate is how many messages the actions publish, for
 	// presizing; published is 1 + the index in subjects of each subject
 	// they publish on, and subjects what presize and the run learn of each
-	// (pubSubject). subExpect is what each scenario subscription (by
+	// (pubSubject). published keeps earlier runs' entries, which current
+	// tells apart (countPublished). subExpect is what each scenario subscription (by
 	// index) expects of them (presize), which its set-up reserves for
 	// without looking its subject up again, and subSubject and actSubject
 	// are 1 + the index in subjects of each scenario subscription's and
@@ -208,7 +209,10 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.rc.pendingCalls.rewind()
 	w.rc.nextMsgCalls.rewind()
 	w.connOf = maps.connOf[:0]
-	w.published = reuse(maps.published, len(sc.Actions))
+	w.published = maps.published
+	if w.published == nil {
+		w.published = make(map[string]int32, len(sc.Actions))
+	}
 	if cfg.Trace {
 		w.tr = pool.takeTrace()
 		if cfg.CompareTrace != nil {
@@ -564,6 +568,7 @@ func (w *World) presize() {
 		}
 		w.actSubject = append(w.actSubject, k)
 	}
+	w.trimPublished()
 	budget := func(n int) int {
 		if r := w.sc.Limits.MaxRecords; r > 0 && uint64(n) > r {
 			return int(r)
@@ -604,25 +609,53 @@ func (w *World) presize() {
 // "drain", "run ended", ...).
 const runWords = 16
 
-// pubSubject is what a run knows of a subject its actions publish on:
+// pubSubject is what a run knows of a subject s its actions publish on:
 // how many messages they publish on it (presize), and its id once a
 // subscription at set-up or a publish interned it (publishedID).
 type pubSubject struct {
+	s  string
 	n  int
 	id Str
 }
 
 // countPublished counts n messages published on subject and returns 1 +
-// its index in subjects.
+// its index in subjects, adding it if it is new to the run.
+//
+// The map keeps the entries of the Runner's earlier runs (as the string
+// table's does, strTable.ids): an entry is this run's when subjects holds
+// its subject at its index (current), and an entry whose index is the
+// next one is taken as it is. A run publishing on the subjects of the run
+// before, in the same order (a Runner repeating a scenario, Scale/subs=1k's
+// thousand subjects), so looks each up once, where emptying the map and
+// inserting each again cost a lookup and an insert a subject. When the
+// map holds more than staleMax entries for this run's subjects it is
+// cleared (trimPublished).
 func (w *World) countPublished(subject string, n int) int32 {
-	k, ok := w.published[subject]
-	if !ok {
-		w.subjects = append(w.subjects, pubSubject{})
-		k = int32(len(w.subjects))
-		w.published[subject] = k
+	k := w.published[subject]
+	if !w.current(subject, k) {
+		if int(k) != len(w.subjects)+1 {
+			k = int32(len(w.subjects) + 1)
+			w.published[subject] = k
+		}
+		w.subjects = append(w.subjects, pubSubject{s: subject})
 	}
 	w.subjects[k-1].n += n
 	return k
+}
+
+// current reports whether k, which published gives subject, is this
+// run's: 1 + the index in subjects of subject.
+func (w *World) current(subject string, k int32) bool {
+	return k > 0 && int(k) <= len(w.subjects) && w.subjects[k-1].s == subject
+}
+
+// trimPublished clears published when earlier runs' subjects outnumber
+// this run's by far (staleMax), so that a Runner going through check's
+// generated scenarios does not keep every subject it saw.
+func (w *World) trimPublished() {
+	if len(w.published) > staleMax(len(w.subjects)) {
+		clear(w.published)
+	}
 }
 
 // expected estimates how many messages the actions publish on subjects
@@ -637,15 +670,15 @@ func (w *World) expected(pattern string) int {
 func (w *World) expectedSubject(pattern string) (int, int32) {
 	if !isWild(pattern) {
 		k := w.published[pattern]
-		if k == 0 {
+		if !w.current(pattern, k) {
 			return 0, 0
 		}
 		return min(w.subjects[k-1].n, presizeCap), k
 	}
 	n := 0
-	for subject, k := range w.published { // a sum: the order does not matter
-		if subjectMatches(pattern, subject) {
-			n = min(n+w.subjects[k-1].n, presizeCap)
+	for _, ps := range w.subjects { // a sum: the order does not matter
+		if subjectMatches(pattern, ps.s) {
+			n = min(n+ps.n, presizeCap)
 		}
 	}
 	return n, 0
