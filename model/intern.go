@@ -42,9 +42,11 @@ type strTable struct {
 	// thousand subjects and thousand action sources, the benchmarks, the
 	// matrix's reruns) so interns most strings by one comparison with
 	// the string at the same id, where the map hashed each and looked it
-	// up. Any other new string ends it (lookup).
-	prev    []string
-	follows bool
+	// up. Any other new string ends it (lookup). ownPrev reports that
+	// prev's array is the table's own, which empty clears and reuses: the
+	// strings of a Result handed over (detach) are its caller's.
+	prev             []string
+	follows, ownPrev bool
 }
 
 // recentSets is the number of sets in strTable.recent, a power of two: 2^4.
@@ -194,7 +196,10 @@ func (t *strTable) add(s string) Str {
 // run before is cleared for the next run's strings: two arrays take turns.
 func (t *strTable) empty() {
 	old := t.prev
-	t.prev, t.follows = t.strs, !t.trim()
+	if !t.ownPrev {
+		old = nil
+	}
+	t.prev, t.follows, t.ownPrev = t.strs, !t.trim() && t.ids != nil, true
 	clear(old)
 	t.strs = old[:0]
 	t.recent = [recentSets][2]interned{}

@@ -102,6 +102,49 @@ func TestStrTableFollowsPrev(t *testing.T) {
 	}
 }
 
+// TestStrTableKeepsHandedStrings: a Runner whose Result was handed over
+// (Runner.handOver) follows that Result's strings in its next run, and
+// leaves them as they are in the runs after, of another scenario. Catches
+// an empty that clears and reuses the array of strings it followed though
+// a handed-over Result holds it (ownPrev): the later runs' strings would
+// overwrite the handed Result's.
+func TestStrTableKeepsHandedStrings(t *testing.T) {
+	sc := scaleLike(3)
+	var r Runner
+	handed, err := r.Run(sc, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.handOver()
+	want := make([]string, len(handed.Subs))
+	for i, s := range handed.Subs {
+		want[i] = handed.Str(s.Subject)
+	}
+	for run, next := range []*scenario.Scenario{sc, manyClients(5), manyClients(5)} {
+		if _, err := r.Run(next, Config{}); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range handed.Subs {
+			if got := handed.Str(s.Subject); got != want[i] {
+				t.Fatalf("after run %d: the handed Result's subscription %d reads subject %q, want %q", run, i, got, want[i])
+			}
+		}
+	}
+}
+
+// scaleLike is n subscriptions of one client, each on a subject of its
+// own with a message published on it.
+func scaleLike(n int) *scenario.Scenario {
+	sc := manyClients(1)
+	sc.Subs, sc.Actions = nil, nil
+	for i := range n {
+		s := fmt.Sprint("s", i)
+		sc.Subs = append(sc.Subs, scenario.Subscription{ID: s, Client: "c0", Subject: s})
+		sc.Actions = append(sc.Actions, scenario.Action{Publish: &scenario.Publish{Client: "c0", Subject: s, Count: 1}})
+	}
+	return sc
+}
+
 // TestStrTableTrimmed: a table emptied after runs of ever new strings
 // keeps at most staleMax entries in its map, so a Runner going through
 // check's generated scenarios does not keep every string it saw. Catches
