@@ -580,7 +580,12 @@ type pubMsg struct {
 // l: the order in which a publish has always interned them, which gives
 // the run's strings their ids.
 func newPubMsg(l *Ledger, subject, reply string, size, hdr int) pubMsg {
-	return pubMsg{subject: l.Intern(subject), reply: l.Intern(reply), size: size, hdr: hdr,
+	return makePubMsg(l, l.Intern(subject), subject, reply, size, hdr)
+}
+
+// makePubMsg is newPubMsg of a subject interned already as id.
+func makePubMsg(l *Ledger, id Str, subject, reply string, size, hdr int) pubMsg {
+	return pubMsg{subject: id, reply: l.Intern(reply), size: size, hdr: hdr,
 		wire: pubWireSize(subject, reply, size) + headerWireSize(size, hdr)}
 }
 

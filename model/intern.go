@@ -32,6 +32,21 @@ type strTable struct {
 	// scenario's five strings, as the binary's layout fell) evicted each
 	// other, and every call went to the map (6 % of that run).
 	recent [recentSets][2]interned
+	// prev is the strings of the table's previous run, by id - 1, and
+	// follows reports that this run has interned prev's first strings in
+	// prev's order and nothing else, and that ids still holds each of
+	// prev's strings at its id (empty, detach). Then a string new to the
+	// run that is prev's next one takes the next id without the map: the
+	// map holds it there already, and prev held it once, so no earlier
+	// id of this run is it. A Runner repeating a scenario (Scale/subs=1k's
+	// thousand subjects and thousand action sources, the benchmarks, the
+	// matrix's reruns) so interns most strings by one comparison with
+	// the string at the same id, where the map hashed each and looked it
+	// up. Any other new string ends it (lookup). ownPrev reports that
+	// prev's array is the table's own, which empty clears and reuses: the
+	// strings of a Result handed over (detach) are its caller's.
+	prev             []string
+	follows, ownPrev bool
 }
 
 // recentSets is the number of sets in strTable.recent, a power of two: 2^4.
@@ -73,18 +88,34 @@ func (l *Ledger) Intern(s string) Str {
 	if same(set[1].s, s) {
 		return set[1].id
 	}
+	var id Str
+	if n := len(t.strs); t.follows && n < len(t.prev) && t.prev[n] == s {
+		t.strs = append(t.strs, s) // prev's next string (strTable.prev)
+		id = Str(n + 1)
+	} else {
+		id = t.lookup(s)
+	}
+	set[1], set[0] = set[0], interned{s, id}
+	return id
+}
+
+// lookup returns s's id through the map, adding s if it is new: a string
+// added this way is not prev's next one, so the run no longer follows
+// prev.
+func (t *strTable) lookup(s string) Str {
 	if t.ids == nil {
 		t.index()
 	}
 	id, ok := t.ids[s]
 	switch {
 	case ok && t.current(s, id):
+		return id
 	case ok && int(id) == len(t.strs)+1: // an earlier run's, the next id: taken
 		t.strs = append(t.strs, s)
 	default:
 		id = t.add(s)
 	}
-	set[1], set[0] = set[0], interned{s, id}
+	t.follows = false
 	return id
 }
 
@@ -159,10 +190,18 @@ func (t *strTable) add(s string) Str {
 // map took an insert (a thousand a run of Scale/subs=1k; deleting them
 // here cost as much again). strs is cleared up to its length: add only
 // appends, so nothing past it was ever set since the last clear.
+//
+// The run's strings become prev, for the next run to follow (the map
+// holds them at their ids unless trim cleared it), and the array of the
+// run before is cleared for the next run's strings: two arrays take turns.
 func (t *strTable) empty() {
-	t.trim()
-	clear(t.strs)
-	t.strs = t.strs[:0]
+	old := t.prev
+	if !t.ownPrev {
+		old = nil
+	}
+	t.prev, t.follows, t.ownPrev = t.strs, !t.trim() && t.ids != nil, true
+	clear(old)
+	t.strs = old[:0]
 	t.recent = [recentSets][2]interned{}
 }
 
@@ -172,11 +211,14 @@ func (r *Result) Str(s Str) string { return r.Ledger.Str(s) }
 // trim clears t's map when the strings of earlier runs outnumber this
 // run's by far (staleMax), so that a Runner going through many scenarios'
 // strings (check's generated ones) does not keep them all: clearing a map
-// costs its capacity, so it is done seldom, not after every run.
-func (t *strTable) trim() {
+// costs its capacity, so it is done seldom, not after every run. It
+// reports whether it cleared the map.
+func (t *strTable) trim() bool {
 	if len(t.ids) > staleMax(len(t.strs)) {
 		clear(t.ids)
+		return true
 	}
+	return false
 }
 
 // staleMax is the most entries strTable.trim leaves in the map of a run
@@ -190,9 +232,17 @@ func staleMax(n int) int { return 4*n + 1024 }
 // interned in later, while the Result's records read strs alone. A run of
 // a thousand clients or subscriptions made a map of four or five thousand
 // strings (about 200 KB) every run.
-func (t *strTable) detach() map[string]Str {
-	t.trim()
+//
+// It returns the run's strings too, for the next run's table to follow
+// (strTable.prev), unless trim cleared the map or there was none: the
+// Runner only reads them, and a later Intern into the handed-over ledger
+// appends past their length.
+func (t *strTable) detach() (map[string]Str, []string) {
+	cleared := t.trim()
 	m := t.ids
 	t.ids = nil
-	return m
+	if cleared || m == nil {
+		return m, nil
+	}
+	return m, t.strs
 }

@@ -49,6 +49,102 @@ func TestStrTableEmptied(t *testing.T) {
 	}
 }
 
+// TestStrTableFollowsPrev: a run that interns the strings of the run
+// before in its order takes them by strTable.prev, and one that strays
+// from it, or whose map was cleared, gives each string one id still, the
+// id a new table would. Each string is interned again as a copy at another
+// address, which the recent cache does not find. Catches a follows that a
+// string added through the map does not end (the run's "c" would take the
+// id after "x" as prev's third string: two ids for one string), an empty
+// or detach that keeps following when trim cleared the map ("a" taken
+// without the map, then added again by its copy), and a fast path that
+// does not append to the run's strings.
+func TestStrTableFollowsPrev(t *testing.T) {
+	first := []string{"a", "b", "c", "d"}
+	for _, tc := range []struct {
+		name    string
+		trimmed bool     // the map is cleared between the runs
+		run     []string // the second run's strings, in order
+	}{
+		{"same order", false, first},
+		{"prefix, then new", false, []string{"a", "b", "y"}},
+		{"strays, then prev's next", false, []string{"c", "x", "c", "d"}},
+		{"trimmed", true, first},
+	} {
+		for _, handed := range []bool{false, true} {
+			var l Ledger
+			for _, s := range first {
+				l.Intern(s)
+			}
+			if tc.trimmed { // more stale entries than staleMax allows
+				for i := range staleMax(len(first)) {
+					l.strs.ids[fmt.Sprint("stale", i)] = Str(i + 100)
+				}
+			}
+			if handed { // a plain Run's Result handed over (Runner.handOver)
+				ids, prev := l.strs.detach()
+				l = Ledger{strs: strTable{ids: ids, prev: prev, follows: prev != nil}}
+			} else {
+				l.strs.empty()
+			}
+			want := map[string]Str{}
+			for _, s := range tc.run {
+				if _, ok := want[s]; !ok {
+					want[s] = Str(len(want) + 1)
+				}
+				for _, c := range []string{s, strings.Clone(s)} {
+					if id := l.Intern(c); id != want[s] || l.Str(id) != s {
+						t.Fatalf("%s (handed over %v): %q got id %d (%q), want %d", tc.name, handed, c, id, l.Str(id), want[s])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestStrTableKeepsHandedStrings: a Runner whose Result was handed over
+// (Runner.handOver) follows that Result's strings in its next run, and
+// leaves them as they are in the runs after, of another scenario. Catches
+// an empty that clears and reuses the array of strings it followed though
+// a handed-over Result holds it (ownPrev): the later runs' strings would
+// overwrite the handed Result's.
+func TestStrTableKeepsHandedStrings(t *testing.T) {
+	sc := scaleLike(3)
+	var r Runner
+	handed, err := r.Run(sc, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.handOver()
+	want := make([]string, len(handed.Subs))
+	for i, s := range handed.Subs {
+		want[i] = handed.Str(s.Subject)
+	}
+	for run, next := range []*scenario.Scenario{sc, manyClients(5), manyClients(5)} {
+		if _, err := r.Run(next, Config{}); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range handed.Subs {
+			if got := handed.Str(s.Subject); got != want[i] {
+				t.Fatalf("after run %d: the handed Result's subscription %d reads subject %q, want %q", run, i, got, want[i])
+			}
+		}
+	}
+}
+
+// scaleLike is n subscriptions of one client, each on a subject of its
+// own with a message published on it.
+func scaleLike(n int) *scenario.Scenario {
+	sc := manyClients(1)
+	sc.Subs, sc.Actions = nil, nil
+	for i := range n {
+		s := fmt.Sprint("s", i)
+		sc.Subs = append(sc.Subs, scenario.Subscription{ID: s, Client: "c0", Subject: s})
+		sc.Actions = append(sc.Actions, scenario.Action{Publish: &scenario.Publish{Client: "c0", Subject: s, Count: 1}})
+	}
+	return sc
+}
+
 // TestStrTableTrimmed: a table emptied after runs of ever new strings
 // keeps at most staleMax entries in its map, so a Runner going through
 // check's generated scenarios does not keep every string it saw. Catches

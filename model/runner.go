@@ -42,8 +42,10 @@ type Runner struct {
 	trace      *sim.Trace // the last traced run's, emptied for the next
 	maps       worldMaps
 	// strIDs is the string map of the last handed-over Result's ledger,
-	// emptied, for the next run's ledger (strTable.detach).
-	strIDs map[string]Str
+	// emptied, for the next run's ledger (strTable.detach), and strPrev
+	// that ledger's strings, for the next run to follow (strTable.prev).
+	strIDs  map[string]Str
+	strPrev []string
 	// recycled are earlier runs' connections (with their links),
 	// subscriptions, action events and records, for the next run to
 	// reset; streams the previous run's net, handler, client and server
@@ -242,7 +244,7 @@ func (s *windows[T]) take(n, want int) []T {
 type worldMaps struct {
 	subs      map[string]*Sub
 	connOf    []int32
-	published map[string]int
+	published map[string]int32
 }
 
 // Run is Run, reusing the memory of the Runner's previous run (and of its
@@ -302,7 +304,7 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 // buffers and lookup maps).
 func (r *Runner) handOver() {
 	if r.res != nil {
-		r.strIDs = r.res.Ledger.strs.detach()
+		r.strIDs, r.strPrev = r.res.Ledger.strs.detach()
 	}
 	r.res, r.messages, r.deliveries, r.calls, r.handled, r.trace = nil, nil, nil, nil, nil, nil
 	r.recycled.connRecs.drop()
@@ -419,8 +421,8 @@ func (r *Runner) takeWorld() *World {
 // same as in a fresh Run.
 func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	if r.res == nil {
-		l := &Ledger{budget: budget, strs: strTable{ids: r.strIDs}}
-		r.strIDs = nil
+		l := &Ledger{budget: budget, strs: strTable{ids: r.strIDs, prev: r.strPrev, follows: r.strPrev != nil}}
+		r.strIDs, r.strPrev = nil, nil
 		return new(Result), l
 	}
 	res, l := r.res, r.res.Ledger

@@ -45,3 +45,55 @@ func TestSetUpAllocatesInBulk(t *testing.T) {
 		t.Errorf("setting up a client allocates %.1f objects, want at most 27", per)
 	}
 }
+
+// TestPresizeCountsThisRunsSubjects: presize's estimate for each
+// subscription counts the messages this run publishes on its subject,
+// though the Runner's map of published subjects (World.published) keeps
+// the entries of an earlier run that published on the same subjects in
+// another order, and on others; and a run of few subjects after one of
+// many leaves at most staleMax entries in it. Catches a countPublished or
+// expectedSubject that trusts an earlier run's entry without checking it
+// against this run's subjects (current: y's messages counted as x's, z's
+// and w's in the wildcard's), one that takes an entry whose index is not
+// the next, and a map never trimmed.
+func TestPresizeCountsThisRunsSubjects(t *testing.T) {
+	scen := func(subjects []string, pubs map[string]int, order ...string) *scenario.Scenario {
+		sc := manyClients(1)
+		sc.Subs, sc.Actions = nil, nil
+		for i, s := range subjects {
+			sc.Subs = append(sc.Subs, scenario.Subscription{ID: fmt.Sprint("s", i), Client: "c0", Subject: s})
+		}
+		for _, s := range order {
+			sc.Actions = append(sc.Actions, scenario.Action{Publish: &scenario.Publish{Client: "c0", Subject: s, Count: pubs[s]}})
+		}
+		return sc
+	}
+	before := scen([]string{"x"}, map[string]int{"y": 1, "z": 2, "x": 4, "w": 8}, "y", "z", "x", "w")
+	sc := scen([]string{"x", "y", "*", "q"}, map[string]int{"x": 3, "y": 5}, "x", "y", "y")
+	want := []int{3, 10, 13, 0} // y is published twice, 5 each
+	var r Runner
+	for i, run := range []*scenario.Scenario{before, sc, sc} {
+		if i > 0 {
+			w, err := newWorld(sc, Config{}, &r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(w.subExpect) != fmt.Sprint(want) {
+				t.Fatalf("run %d: expected %v, want %v", i, w.subExpect, want)
+			}
+			r = Runner{maps: worldMaps{published: w.published}} // the map the next run keeps
+		}
+		if _, err := r.Run(run, Config{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Run(manyClients(2000), Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(manyClients(1), Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, most := len(r.maps.published), staleMax(1); n > most {
+		t.Errorf("after a run of 1 subject: %d subjects in the map, want at most %d", n, most)
+	}
+}

@@ -63,14 +63,24 @@ type World struct {
 	// anyway, and a map by name was a thousand more inserts, hashing each
 	// name again, in every run of a thousand clients (Scale/clients=1k).
 	connOf []int32
-	// msgEstimate is how many messages the actions publish, and published
-	// how many on each subject, for presizing; subExpect is what each
-	// scenario subscription (by index) expects of them (presize), which
-	// its set-up reserves for without looking its subject up again. Its
-	// array is the Runner's previous run's.
+	// msgEstimate is how many messages the actions publish, for
+	// presizing; published is 1 + the index in subjects of each subject
+	// they publish on, and subjects what presize and the run learn of each
+	// (pubSubject). published keeps earlier runs' entries, which current
+	// tells apart (countPublished). subExpect is what each scenario subscription (by
+	// index) expects of them (presize), which its set-up reserves for
+	// without looking its subject up again, and subSubject and actSubject
+	// are 1 + the index in subjects of each scenario subscription's and
+	// each action's subject (0: none, or a wildcard). Their arrays are
+	// the Runner's previous run's.
 	msgEstimate int
-	published   map[string]int
+	published   map[string]int32
+	subjects    []pubSubject
 	subExpect   []int
+	subSubject  []int32
+	actSubject  []int32
+	// lastNamed is the connection connNamed found last.
+	lastNamed *Conn
 	// handledBudget is how many handled entries subscriptions may still
 	// reserve beyond the first 4,096 each (newSub).
 	handledBudget int
@@ -169,6 +179,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		races:      cfg.Races,
 		spareSubs:  maps.subs,
 		subExpect:  w.subExpect[:0],
+		subSubject: w.subSubject[:0],
+		actSubject: w.actSubject[:0],
+		subjects:   w.subjects[:0],
 		rngNet:     restream(rng, pool.takeStream(netStream), "net"),
 		rngHandler: restream(rng, pool.takeStream(handlerStream), "handler"),
 		rngClient:  restream(rng, pool.takeStream(clientStream), "client"),
@@ -196,7 +209,10 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.rc.pendingCalls.rewind()
 	w.rc.nextMsgCalls.rewind()
 	w.connOf = maps.connOf[:0]
-	w.published = reuse(maps.published, len(sc.Actions))
+	w.published = maps.published
+	if w.published == nil {
+		w.published = make(map[string]int32, len(sc.Actions))
+	}
 	if cfg.Trace {
 		w.tr = pool.takeTrace()
 		if cfg.CompareTrace != nil {
@@ -235,19 +251,18 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		w.cl.settingUp = true
 	}
 	// Subscriptions listed up front exist at time 0, as if the client had
-	// subscribed and flushed before the scenario starts. They mostly come
-	// grouped by client, so the last one's client is tried before the
-	// index: a map lookup a subscription was 1 % of Scale/subs=1k.
-	var c *Conn
+	// subscribed and flushed before the scenario starts. Each gives the
+	// subject it interned to the publishes on it (publishedID).
 	for i := range sc.Subs {
 		spec := &sc.Subs[i]
 		if spec.Deferred {
 			continue
 		}
-		if c == nil || c.name != spec.Client {
-			c = w.conns[w.clientIndex(spec.Client)]
-		}
+		c := w.connNamed(spec.Client)
 		s := w.newSub(c, spec, spec.Subject, false, w.subExpect[i])
+		if k := w.subSubject[i]; k > 0 {
+			w.subjects[k-1].id = s.rec.Subject
+		}
 		if spec.Max > 0 {
 			s.max = int64(spec.Max)
 		}
@@ -519,8 +534,9 @@ const presizeCap = 1 << 20
 // overflow the sum nor size an allocation. The counts per subject are not:
 // each adds at most presizeCap, so that they stay below 2^63 for any
 // number of actions a scenario can hold, and each is added with one map
-// access; expected saturates what it reads. No list is sized beyond the
-// record budget, which stops the run before it would hold more.
+// access (countPublished); expected saturates what it reads. No list is
+// sized beyond the record budget, which stops the run before it would
+// hold more.
 func (w *World) presize() {
 	// calls: a call record for every request and reply and every other
 	// action, and for every publish of an action that publishes Interval
@@ -529,10 +545,11 @@ func (w *World) presize() {
 	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
-		subject, n := "", 0
+		k := int32(0)
 		switch {
 		case a.Publish != nil:
-			subject, n = a.Publish.Subject, min(max(a.Publish.Count, 1), presizeCap)
+			n := min(max(a.Publish.Count, 1), presizeCap)
+			k = w.countPublished(a.Publish.Subject, n)
 			add(&msgs, n)
 			if a.Publish.Interval > 0 {
 				add(&calls, n)
@@ -540,17 +557,18 @@ func (w *World) presize() {
 				add(&calls, 1)
 			}
 		case a.Request != nil:
-			subject, n = a.Request.Subject, min(max(a.Request.Count, 1), presizeCap)
+			n := min(max(a.Request.Count, 1), presizeCap)
+			k = w.countPublished(a.Request.Subject, n)
 			add(&msgs, 2*n)
 			add(&requests, n)
 			add(&calls, 2*n+1)
 		default:
 			add(&calls, 1)
 			others++
-			continue
 		}
-		w.published[subject] += n
+		w.actSubject = append(w.actSubject, k)
 	}
+	w.trimPublished()
 	budget := func(n int) int {
 		if r := w.sc.Limits.MaxRecords; r > 0 && uint64(n) > r {
 			return int(r)
@@ -559,8 +577,8 @@ func (w *World) presize() {
 	}
 	dlvs := requests // the replies, to the requesters' response subscriptions
 	for i := range w.sc.Subs {
-		n := w.expected(w.sc.Subs[i].Subject)
-		w.subExpect = append(w.subExpect, n)
+		n, k := w.expectedSubject(w.sc.Subs[i].Subject)
+		w.subExpect, w.subSubject = append(w.subExpect, n), append(w.subSubject, k)
 		add(&dlvs, n)
 	}
 	w.msgEstimate = budget(msgs)
@@ -591,19 +609,109 @@ func (w *World) presize() {
 // "drain", "run ended", ...).
 const runWords = 16
 
+// pubSubject is what a run knows of a subject s its actions publish on:
+// how many messages they publish on it (presize), and its id once a
+// subscription at set-up or a publish interned it (publishedID).
+type pubSubject struct {
+	s  string
+	n  int
+	id Str
+}
+
+// countPublished counts n messages published on subject and returns 1 +
+// its index in subjects, adding it if it is new to the run.
+//
+// The map keeps the entries of the Runner's earlier runs (as the string
+// table's does, strTable.ids): an entry is this run's when subjects holds
+// its subject at its index (current), and an entry whose index is the
+// next one is taken as it is. A run publishing on the subjects of the run
+// before, in the same order (a Runner repeating a scenario, Scale/subs=1k's
+// thousand subjects), so looks each up once, where emptying the map and
+// inserting each again cost a lookup and an insert a subject. When the
+// map holds more than staleMax entries for this run's subjects it is
+// cleared (trimPublished).
+func (w *World) countPublished(subject string, n int) int32 {
+	k := w.published[subject]
+	if !w.current(subject, k) {
+		if int(k) != len(w.subjects)+1 {
+			k = int32(len(w.subjects) + 1)
+			w.published[subject] = k
+		}
+		w.subjects = append(w.subjects, pubSubject{s: subject})
+	}
+	w.subjects[k-1].n += n
+	return k
+}
+
+// current reports whether k, which published gives subject, is this
+// run's: 1 + the index in subjects of subject.
+func (w *World) current(subject string, k int32) bool {
+	return k > 0 && int(k) <= len(w.subjects) && w.subjects[k-1].s == subject
+}
+
+// trimPublished clears published when earlier runs' subjects outnumber
+// this run's by far (staleMax), so that a Runner going through check's
+// generated scenarios does not keep every subject it saw.
+func (w *World) trimPublished() {
+	if len(w.published) > staleMax(len(w.subjects)) {
+		clear(w.published)
+	}
+}
+
 // expected estimates how many messages the actions publish on subjects
 // that the subscription subject pattern matches, for presizing.
 func (w *World) expected(pattern string) int {
+	n, _ := w.expectedSubject(pattern)
+	return n
+}
+
+// expectedSubject is expected, and 1 + the index in subjects of pattern
+// when it is a subject the actions publish on (0 otherwise).
+func (w *World) expectedSubject(pattern string) (int, int32) {
 	if !isWild(pattern) {
-		return min(w.published[pattern], presizeCap)
+		k := w.published[pattern]
+		if !w.current(pattern, k) {
+			return 0, 0
+		}
+		return min(w.subjects[k-1].n, presizeCap), k
 	}
 	n := 0
-	for subject, count := range w.published { // a sum: the order does not matter
-		if subjectMatches(pattern, subject) {
-			n = min(n+count, presizeCap)
+	for _, ps := range w.subjects { // a sum: the order does not matter
+		if subjectMatches(pattern, ps.s) {
+			n = min(n+ps.n, presizeCap)
 		}
 	}
-	return n
+	return n, 0
+}
+
+// publishedID is the id of subject, on which action i publishes: the id a
+// subscription on it interned at set-up, or that this call or an earlier
+// one interned. A thousand publish actions on a thousand subscriptions'
+// subjects (Scale/subs=1k) looked each subject up in the string table's
+// map, missing its recent strings: 5 % of the run.
+func (w *World) publishedID(i int, subject string) Str {
+	k := w.actSubject[i]
+	if k == 0 {
+		return w.ledger.Intern(subject)
+	}
+	ps := &w.subjects[k-1]
+	if ps.id == 0 {
+		ps.id = w.ledger.Intern(subject)
+	}
+	return ps.id
+}
+
+// connNamed is the connection of the client named name: the last one it
+// found, when name is that client's (actions and subscriptions mostly
+// come grouped by client), else through clientIndex. A lookup a
+// subscription or a publish action was 1 % of Scale/subs=1k apiece.
+func (w *World) connNamed(name string) *Conn {
+	if c := w.lastNamed; c != nil && c.name == name {
+		return c
+	}
+	c := w.conns[w.clientIndex(name)]
+	w.lastNamed = c
+	return c
 }
 
 // clientIndex is the index in conns of the client named name, which
@@ -1039,7 +1147,7 @@ func (ar *actionRun) fire() {
 	w, a := ar.w, &ar.w.sc.Actions[ar.i]
 	var c *Conn // a publish action's client, looked up once per event
 	if a.Publish != nil {
-		c = w.conns[w.clientIndex(a.Publish.Client)]
+		c = w.connNamed(a.Publish.Client)
 		if ar.k == 0 && ar.interval == 0 {
 			// The burst's PUBs all go to the outbound buffer before it
 			// is flushed: one allocation instead of growing it step by
@@ -1130,7 +1238,7 @@ func (w *World) publishAction(c *Conn, i int, site *pubSite) {
 	p := w.sc.Actions[i].Publish
 	now := w.sim.Now()
 	if !site.ready {
-		site.msg = newPubMsg(w.ledger, p.Subject, p.Reply, p.Size, p.Headers)
+		site.msg = makePubMsg(w.ledger, w.publishedID(i, p.Subject), p.Subject, p.Reply, p.Size, p.Headers)
 	}
 	err, id := c.publishMsg(&site.msg, true)
 	if !site.ready {
