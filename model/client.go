@@ -431,14 +431,15 @@ func (c *Conn) flush() {
 }
 
 // receive is the read loop: it processes what the server wrote, in order.
-// A MSG on a live read loop is the case tested first (nearly every frame
-// read is one); what a held loop defers is copied out of line (readLater).
+// The MSGs that need nothing but queueing are taken in runs (queueQuiet);
+// of the rest, a MSG on a live read loop is the case tested first; what a
+// held loop defers is copied out of line (readLater).
 func (c *Conn) receive(frames []frame, eof bool) {
 	if c.held {
 		c.readLater(frames, eof)
 		return
 	}
-	for i := range frames {
+	for i := c.quietFrom(frames, 0); i < len(frames); i = c.quietFrom(frames, i+1) {
 		f := &frames[i] // by pointer: the loop runs for every MSG read
 		switch {
 		case c.readLoopDead:

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/drainsim/drainsim/sim"
@@ -353,11 +354,21 @@ func (l *Ledger) setFate(d *Delivery, f DeliveryFate) {
 // and copied in 16-byte moves, loads the store buffer cannot forward from
 // the narrower stores of its fields (a stall a delivery).
 func (l *Ledger) newDelivery(m *Message, sub int, at sim.Time) int32 {
+	if len(l.Deliveries) == cap(l.Deliveries) {
+		l.Deliveries = slices.Grow(l.Deliveries, 1)
+	}
+	return l.newDeliveryRoomy(m, sub, at)
+}
+
+// newDeliveryRoomy is newDelivery when the records have room for one more:
+// it makes no call (Server.routeQuiet).
+func (l *Ledger) newDeliveryRoomy(m *Message, sub int, at sim.Time) int32 {
 	l.budget.Record()
 	i := int32(len(l.Deliveries))
 	l.pending++
-	l.Deliveries = append(l.Deliveries, Delivery{})
+	l.Deliveries = l.Deliveries[:i+1]
 	d := &l.Deliveries[i]
+	*d = Delivery{}
 	d.Msg, d.Sub, d.CommittedAt = m.ID, sub, at
 	d.ArrivedAt, d.StartedAt, d.EndedAt, d.DroppedAt = NoTime, NoTime, NoTime, NoTime
 	return i

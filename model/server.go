@@ -288,7 +288,8 @@ func (s *Server) receive(c *Conn, frames []frame, eof bool) {
 // subscription, so its deliveries could exceed the budget many times over
 // within this one event. What it leaves ends the run in transit.
 func (s *Server) read(sc *serverConn, frames []frame, eof bool) {
-	for i, f := range frames {
+	for i := s.quietFrom(sc, frames, 0); i < len(frames); i = s.quietFrom(sc, frames, i+1) {
+		f := frames[i]
 		if s.w.sim.Stopping() {
 			return
 		}
@@ -308,6 +309,87 @@ func (s *Server) read(sc *serverConn, frames []frame, eof bool) {
 		// removes the connection's interest.
 		s.closeConn(sc, true)
 	}
+}
+
+// quietFrom is routeQuiet on frames[i:], returning the index of the first
+// frame it leaves: a read that reaches its end or a frame other than a PUB
+// makes no call.
+func (s *Server) quietFrom(sc *serverConn, frames []frame, i int) int {
+	if i < len(frames) && frames[i].op == opPub {
+		i += s.routeQuiet(sc, frames[i:])
+	}
+	return i
+}
+
+// routeQuiet routes the PUBs at the head of frames that need nothing but
+// their MSG frames and delivery records written, and returns how many it
+// routed: PUBs whose matches are all plain subscriptions
+// (serverSub.plain), open, on open connections whose write is already
+// scheduled (kicked), with room for their frames in the connections' FIFOs
+// and for their records in the ledger. processPub would route each through
+// deliverPlains and settle it as routed, and call nothing but matchID and
+// the buffers' growth.
+//
+// It tests the record budget before each PUB as read does, and looks the
+// matches up once for a run of PUBs of one subject (nothing here changes
+// the subscriptions, and matchID would return the same list for each),
+// so that the loop over the run makes no call and its values stay in
+// registers: processPub, matchID and deliverPlains were three calls a
+// message, with what crossed them stored to the stack and loaded back.
+func (s *Server) routeQuiet(sc *serverConn, frames []frame) int {
+	if !sc.open {
+		return 0
+	}
+	w, l := s.w, s.w.ledger
+	i := 0
+	for i < len(frames) && frames[i].op == opPub && !w.sim.Stopping() {
+		subject := l.Message(int(frames[i].msg)).Subject
+		matches := s.subs.matchID(subject)
+		n := i + s.quietRoom(matches, len(frames)-i)
+		if n == i {
+			break
+		}
+		now := w.sim.Now()
+		for ; i < n; i++ {
+			f := &frames[i]
+			if f.op != opPub || w.sim.Stopping() {
+				return i
+			}
+			m := l.Message(int(f.msg))
+			if m.Subject != subject {
+				break // the next run
+			}
+			m.AcceptedAt = now
+			arg := sizeField(pendingSize(w.profile, m))
+			for _, ss := range matches {
+				ss.nm++
+				ss.conn.nextRoomy().setMsg(ss, m, l.newDeliveryRoomy(m, int(ss.rec.index), now), arg)
+			}
+			l.settle(m, MsgRouted)
+		}
+	}
+	return i
+}
+
+// quietRoom returns how many of up to n PUBs matching matches routeQuiet
+// may route: none unless there are matches and all are plain, open, on
+// open connections whose write is scheduled; else as many as leave a
+// frame in every match's FIFO (one FIFO may take them all) and a record
+// for every match.
+func (s *Server) quietRoom(matches []*serverSub, n int) int {
+	if len(matches) == 0 {
+		return 0
+	}
+	l := s.w.ledger
+	n = min(n, (cap(l.Deliveries)-len(l.Deliveries))/len(matches))
+	for _, ss := range matches {
+		c := ss.conn
+		if !ss.plain || ss.closed || !c.open || !c.kicked {
+			return 0
+		}
+		n = min(n, (cap(c.out)-len(c.out))/len(matches))
+	}
+	return n
 }
 
 // lostPubs records the messages of frames as lost: their connection was
@@ -880,6 +962,12 @@ func (sc *serverConn) next() *frame {
 			sc.out = sc.client.growIn(sc.out)
 		}
 	}
+	return sc.nextRoomy()
+}
+
+// nextRoomy is next when the FIFO has room for one more frame: it makes
+// no call (Server.routeQuiet).
+func (sc *serverConn) nextRoomy() *frame {
 	sc.out = sc.out[:len(sc.out)+1]
 	return &sc.out[len(sc.out)-1]
 }

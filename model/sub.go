@@ -267,10 +267,30 @@ func (s *Sub) queueLen() int { return len(s.pending) - s.head }
 // push queues q. A queue emptied by pop starts again at the front of its
 // array here, which keeps pop small enough to inline.
 func (s *Sub) push(q queued) {
+	s.rewind()
+	s.pending = append(s.pending, q)
+}
+
+// rewind starts a queue that pop has emptied again at the front of its
+// array.
+func (s *Sub) rewind() {
 	if s.head == len(s.pending) {
 		s.pending, s.head = s.pending[:0], 0
 	}
-	s.pending = append(s.pending, q)
+}
+
+// roomy reports whether push would queue a message without growing the
+// queue's array.
+func (s *Sub) roomy() bool {
+	return len(s.pending) < cap(s.pending) || s.head == len(s.pending) && cap(s.pending) > 0
+}
+
+// pushRoomy is push when the queue is roomy: it makes no call.
+func (s *Sub) pushRoomy(q queued) {
+	s.rewind()
+	n := len(s.pending)
+	s.pending = s.pending[:n+1]
+	s.pending[n] = q
 }
 
 // pop takes the oldest queued message (the newest under PendingLIFO) and
@@ -304,6 +324,50 @@ func (s *Sub) endQueue() {
 	for i := range s.pending[s.head:] {
 		s.pending[s.head+i].arrived(l)
 	}
+}
+
+// quietFrom is queueQuiet on frames[i:], returning the index of the first
+// frame it leaves. A read of one frame (one MSG to a subscription of its
+// own, a PONG) reaches the end or a frame other than a MSG without a call.
+func (c *Conn) quietFrom(frames []frame, i int) int {
+	if i < len(frames) && frames[i].op == opMsg {
+		i += c.queueQuiet(frames[i:])
+	}
+	return i
+}
+
+// queueQuiet is the read loop taking the MSGs at the head of frames that
+// need nothing but queueing, and returns how many it took: each for an
+// open ordinary subscription (Sub.ordinary) within its pending limits, in
+// no slow-consumer episode, with room in its queue and its executor busy
+// or already woken, on a live read loop of an open connection. processMsg
+// would count and queue each, and call nothing.
+//
+// It makes no call, and the read loop's own values stay in registers from
+// MSG to MSG: processMsg's paths that call (processAny, dropSlow, the
+// status change, the queue's growth, the executor's wake-up), inlined in
+// the loop, made the compiler store them to the stack for every MSG read.
+// Nothing it does can hold, kill or close what it tested first.
+func (c *Conn) queueQuiet(frames []frame) int {
+	if c.readLoopDead || c.isClosed() {
+		return 0
+	}
+	at := c.now()
+	for i := range frames {
+		f := &frames[i]
+		if f.op != opMsg {
+			return i
+		}
+		size := f.pending(c.w)
+		s := c.lookup(f.sid)
+		if s == nil || s.waiting && !s.scheduled || !s.ordinary || s.closed || s.sc ||
+			s.overLimits(size) || !s.roomy() {
+			return i
+		}
+		s.count(size)
+		s.pushRoomy(queued{d: f.ref, msg: f.msg, at: at, size: size})
+	}
+	return len(frames)
 }
 
 // processMsg is the read loop handing one MSG to its subscription: unknown or
@@ -523,10 +587,10 @@ func (s *Sub) top() {
 	// about 10 instructions a message. The tests are handOut's own, in one
 	// place.
 	//
-	// cmd/drainsim/default.pgo names call sites by their line offset in the
-	// function, and inlines startCallback at this one (40 lines below the
-	// first): moving the call loses that until the profile is made again
-	// and measured (docs/performance.md). handOut's call is not inlined.
+	// startCallback is kept out of line (its comment says why), though
+	// cmd/drainsim/default.pgo names this call (40 lines below the first)
+	// as hot; the finish closure inlines top itself. handOut's call is not
+	// inlined either.
 	//
 	// The read time of the message taken is written by startCallback (or
 	// by handOut's paths that do not start it): pop's write, a second indexing

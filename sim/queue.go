@@ -188,38 +188,41 @@ func (s *Sim) At(t Time, fn func()) Timer {
 	return x.timer()
 }
 
-// first returns the entry at now[head] if it is live, else nil. With
-// advance it finds the first live entry of the queue: the event loops
-// (Step, RunUntil) write `x := s.first(); if x == nil { x = s.advance() }`,
-// so that first, the common case, is inlined (with advance's call in it, it
-// would not be), and hand x to fire instead of loading the entry again.
-// The pointer is valid until the queue next changes.
-func (s *Sim) first() *entry {
+// first returns the entry at now[head] and its slot if it is live, else
+// nils. With advance it finds the first live entry of the queue: the event
+// loops (Step, RunUntil) write `x, e := s.first(); if x == nil { x, e =
+// s.advance() }`, so that first, the common case, is inlined (with
+// advance's call in it, it would not be), and hand x and e to fire instead
+// of loading the entry and indexing the slab again (a bounds check and an
+// address an event). The pointers are valid until the queue or the slab
+// next changes.
+func (s *Sim) first() (*entry, *event) {
 	if h := s.q.head; h < len(s.q.now) {
-		if x := &s.q.now[h]; s.slab[x.slot].gen == x.gen {
-			return x
+		x := &s.q.now[h]
+		if e := &s.slab[x.slot]; e.gen == x.gen {
+			return x, e
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // advance is first when the entry at head is dead or the list empty: it
 // drops dead entries and refills the list from the radix heap, and returns
-// the first live entry, or nil if the queue has none.
-func (s *Sim) advance() *entry {
+// the first live entry and its slot, or nils if the queue has none.
+func (s *Sim) advance() (*entry, *event) {
 	q := &s.q
 	for {
 		now := q.now
 		for ; q.head < len(now); q.head++ {
 			x := &now[q.head]
-			if s.slab[x.slot].gen == x.gen {
-				return x
+			if e := &s.slab[x.slot]; e.gen == x.gen {
+				return x, e
 			}
 			q.dead--
 			s.freeSlot(x.slot) // canceled: see Cancel
 		}
 		if q.used == 0 {
-			return nil
+			return nil, nil
 		}
 		l := bits.TrailingZeros32(q.used)
 		d := bits.TrailingZeros64(q.full[l])

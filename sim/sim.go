@@ -246,26 +246,27 @@ func (s *Sim) Stopping() bool { return s.halted }
 // Step executes the next event, if any, and reports whether one ran. It
 // ignores budgets; Run and RunUntil enforce them.
 func (s *Sim) Step() bool {
-	x := s.first()
+	x, e := s.first()
 	if x == nil {
-		x = s.advance()
+		x, e = s.advance()
 	}
 	if x != nil {
-		s.fire(x)
+		s.fire(x, e)
 	}
 	return x != nil
 }
 
-// fire executes x, the entry at the list's head, which first or advance
-// returned (with SetTies, pickTie may first swap another event due at the
-// same time into it).
-func (s *Sim) fire(x *entry) {
+// fire executes x, the entry at the list's head, whose slot is e, as first
+// or advance returned them (with SetTies, pickTie may first swap another
+// event due at the same time into x, and e is then x's new slot).
+func (s *Sim) fire(x *entry, e *event) {
 	if s.ties != nil {
 		s.pickTie()
+		e = &s.slab[x.slot]
 	}
 	s.q.pop()
 	s.now = x.at
-	fn := s.release(x.slot)
+	fn := s.release(e, x.slot)
 	s.events++
 	fn()
 }
@@ -288,10 +289,10 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		maxEvents = math.MaxUint64
 	}
 	for !s.halted {
-		x := s.first()
+		x, e := s.first()
 		if x == nil {
 			// The rare case: advance's nil is tested here only.
-			if x = s.advance(); x == nil {
+			if x, e = s.advance(); x == nil {
 				return s.outcome(Quiescent)
 			}
 		}
@@ -304,7 +305,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		if s.events >= maxEvents {
 			return s.outcome(EventBudget)
 		}
-		s.fire(x)
+		s.fire(x, e)
 	}
 	if s.records > s.recordCap {
 		return s.outcome(RecordBudget)
@@ -316,15 +317,14 @@ func (s *Sim) outcome(r StopReason) Outcome {
 	return Outcome{Reason: r, Now: s.now, Events: s.events, Records: s.records}
 }
 
-// release ends the event in slot i, which is about to run, and frees the
-// slot; it returns the event's callback.
+// release ends the event in slot e, number i, which is about to run, and
+// frees the slot; it returns the event's callback.
 //
 // The slot keeps the callback until it is taken again (At) or the Sim is
 // Reset: clearing it, a store and a write-barrier test, was 3 of the
 // ~200 instructions an event costs the kernel, and what it held the
 // collector back from is the model's objects of the same run.
-func (s *Sim) release(i int32) func() {
-	e := &s.slab[i]
+func (s *Sim) release(e *event, i int32) func() {
 	fn := e.fn
 	e.gen++
 	e.next, s.free = s.free, i+1
