@@ -15,33 +15,42 @@ func dirty(t *testing.T, v any, skip ...string) {
 	t.Helper()
 	rv := reflect.ValueOf(v).Elem()
 	for i := range rv.NumField() {
-		f, name := rv.Field(i), rv.Type().Field(i).Name
-		if slices.Contains(skip, name) {
-			continue
+		if name := rv.Type().Field(i).Name; !slices.Contains(skip, name) {
+			dirtyValue(t, rv.Field(i), name)
 		}
-		f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem()
-		switch f.Kind() {
-		case reflect.Bool:
-			f.SetBool(true)
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			f.SetInt(3)
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			f.SetUint(3)
-		case reflect.String:
-			f.SetString("x")
-		case reflect.Pointer:
-			f.Set(reflect.New(f.Type().Elem()))
-		case reflect.Slice:
-			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
-		case reflect.Map:
-			f.Set(reflect.MakeMap(f.Type()))
-		case reflect.Func:
-			f.Set(reflect.MakeFunc(f.Type(), func([]reflect.Value) []reflect.Value { return nil }))
-		case reflect.Interface:
-			f.Set(reflect.ValueOf(new(ownStream)))
-		default:
-			t.Fatalf("field %s: kind %v not handled by dirty", name, f.Kind())
+	}
+}
+
+// dirtyValue sets f, field name of a struct (a struct's fields each in
+// turn), to a non-zero value.
+func dirtyValue(t *testing.T, f reflect.Value, name string) {
+	t.Helper()
+	f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem()
+	switch f.Kind() {
+	case reflect.Bool:
+		f.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		f.SetInt(3)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		f.SetUint(3)
+	case reflect.String:
+		f.SetString("x")
+	case reflect.Pointer:
+		f.Set(reflect.New(f.Type().Elem()))
+	case reflect.Slice:
+		f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+	case reflect.Map:
+		f.Set(reflect.MakeMap(f.Type()))
+	case reflect.Func:
+		f.Set(reflect.MakeFunc(f.Type(), func([]reflect.Value) []reflect.Value { return nil }))
+	case reflect.Interface:
+		f.Set(reflect.ValueOf(new(ownStream)))
+	case reflect.Struct:
+		for i := range f.NumField() {
+			dirtyValue(t, f.Field(i), name+"."+f.Type().Field(i).Name)
 		}
+	default:
+		t.Fatalf("field %s: kind %v not handled by dirty", name, f.Kind())
 	}
 }
 
@@ -138,5 +147,35 @@ func TestRecyclerGivesBackInTakeOrder(t *testing.T) {
 		if got := rc.take(); got != want {
 			t.Errorf("take %d gave %p, want %p (the previous run's take %d)", i, got, want, i)
 		}
+	}
+}
+
+// TestServerSubResetClearsEveryField checks that serverSub.reset leaves
+// every field of an earlier run's entry zero but the ones it is given
+// (conn, subject, queue) and rec, which processSub sets next. Catches a
+// field added to serverSub and not reset, and a reset missing a field.
+func TestServerSubResetClearsEveryField(t *testing.T) {
+	var ss serverSub
+	dirty(t, &ss)
+	conn := new(serverConn)
+	ss.reset(conn, "a.b", "q")
+	if ss.conn != conn || ss.subject != "a.b" || ss.queue != "q" {
+		t.Errorf("reset did not set conn, subject, queue: %p %q %q", ss.conn, ss.subject, ss.queue)
+	}
+	if bad := zeroBut(&ss, "conn", "subject", "queue", "rec"); len(bad) > 0 {
+		t.Errorf("fields not reset by serverSub.reset: %v", bad)
+	}
+}
+
+// TestFlushWaitReuseClearsEveryField checks that flushWait.reuse leaves
+// every field but its bound events (timedOut, ponged, closed) as a new
+// one's, done the one given. Catches a field added to flushWait and not
+// cleared, and a reuse missing a field.
+func TestFlushWaitReuseClearsEveryField(t *testing.T) {
+	var fw flushWait
+	dirty(t, &fw)
+	fw.reuse(nil)
+	if bad := zeroBut(&fw, "timedOut", "ponged", "closed"); len(bad) > 0 {
+		t.Errorf("fields not cleared by flushWait.reuse: %v", bad)
 	}
 }
