@@ -294,8 +294,18 @@ func (c *Conn) newFlushWait(done func(err string)) *flushWait {
 		fw.ponged = func() { c.settleFlush(fw, "") }
 		fw.closed = func() { c.settleFlush(fw, ErrConnectionClosed) }
 	}
-	*fw = flushWait{done: done, timedOut: fw.timedOut, ponged: fw.ponged, closed: fw.closed}
+	fw.reuse(done)
 	return fw
+}
+
+// reuse readies fw for a new Flush's done: every field zero but its bound
+// events, which it keeps without rewriting them: zeroing the whole
+// flushWait and writing them back went through the write barrier while the
+// collector marked (a connection draining a thousand subscriptions takes
+// a thousand, Scale/subs=1k). TestFlushWaitReuseClearsEveryField catches
+// a field added to flushWait and not cleared here.
+func (fw *flushWait) reuse(done func(err string)) {
+	fw.done, fw.timer, fw.settled, fw.cancelled = done, sim.Timer{}, false, false
 }
 
 func (c *Conn) now() sim.Time { return c.w.sim.Now() }

@@ -54,13 +54,22 @@ func newCallback(s *Sub) *callback {
 	return cb
 }
 
+// clearRun zeroes what a run changed in a serial subscription's callback
+// (newSub), keeping what bind keeps and cb.s, which bind sets to the same
+// subscription: its pointer slots are not rewritten through the write
+// barrier. TestCallbackClearRunClearsEveryField catches a field added to
+// callback and not cleared here.
+func (cb *callback) clearRun() {
+	cb.size, cb.n, cb.d, cb.cancelled = 0, 0, 0, false
+}
+
 // bind makes cb a callback of s. It keeps cb's finish and service
 // function when that is of the kind s's handler needs, as a Runner's
 // subscription reused for the next run mostly finds them (a closure or
 // method value allocates), else makes them.
 func (cb *callback) bind(s *Sub) {
 	direct := s.spec == nil || len(s.spec.Handler.Actions) == 0
-	cb.s = s
+	put(&cb.s, s)
 	if cb.finish == nil {
 		cb.finish = cb.finisher()
 	}

@@ -88,13 +88,16 @@ func (l *Ledger) Intern(s string) Str {
 	if same(set[1].s, s) {
 		return set[1].id
 	}
-	var id Str
 	if n := len(t.strs); t.follows && n < len(t.prev) && t.prev[n] == s {
-		t.strs = append(t.strs, s) // prev's next string (strTable.prev)
-		id = Str(n + 1)
-	} else {
-		id = t.lookup(s)
+		// prev's next string (strTable.prev), not cached in recent: a
+		// string taken in prev's order is mostly one of a thousand
+		// subjects or sources, each interned once, and the cache's two
+		// pointer writes went through the write barrier while the
+		// collector marked (Scale/subs=1k).
+		t.strs = append(t.strs, s)
+		return Str(n + 1)
 	}
+	id := t.lookup(s)
 	set[1], set[0] = set[0], interned{s, id}
 	return id
 }

@@ -150,9 +150,19 @@ func (rc *recycler[T]) reserve(n int) {
 func (rc *recycler[T]) emptyList() []*T { return rc.list[:0] }
 
 // put hands a finished run's objects, listed in used, to the next run;
-// what reserve made and the run did not take stays in made, zero.
+// what reserve made and the run did not take stays in made, zero. They
+// go on free last first, so that the next run takes them in the order
+// this one did: a Runner's next run mostly makes the same subscriptions
+// and connections in the same order, and each then finds the scenario's
+// entry, subject and connection it had, and its reset (Sub.reset) writes
+// none of those pointer slots through the write barrier. Appended in
+// used's order, each object served the mirror-image entry, a different one
+// every other run.
 func (rc *recycler[T]) put(used []*T) {
-	rc.free, rc.list = append(rc.free, used...), used
+	for i := len(used) - 1; i >= 0; i-- {
+		rc.free = append(rc.free, used[i])
+	}
+	rc.list = used
 }
 
 // drop forgets the objects the last run took, for a Runner whose Result,

@@ -441,14 +441,15 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	// The record is one of the Runner's previous run when there is one:
 	// nothing of an earlier run reaches it, since a Server and its
 	// sublist serve one run (newServer).
-	// Zeroed unless new (takeFresh), then set field by field, as newSub
-	// does a subscription: a literal would be built on the stack and
-	// copied.
+	// Reset unless new (takeFresh), writing only the pointer slots that
+	// change (serverSub.reset), as newSub does a subscription.
 	ss, fresh := s.w.rc.serverSubs.takeFresh()
 	if !fresh {
-		*ss = serverSub{}
+		ss.reset(sc, cs.subject, cs.queue)
+	} else {
+		ss.conn, ss.subject, ss.queue = sc, cs.subject, cs.queue
 	}
-	ss.conn, ss.sid, ss.subject, ss.subjectID, ss.queue, ss.rec = sc, f.sid, cs.subject, cs.rec.Subject, cs.queue, cs.rec
+	ss.sid, ss.subjectID, ss.rec = f.sid, cs.rec.Subject, cs.rec
 	ss.plain = ss.queue == "" && !s.limited && !s.w.mut.Has(ForgetDelivery)
 	s.w.serverSubs = append(s.w.serverSubs, ss)
 	sc.ordered = append(sc.ordered, ss)
@@ -461,6 +462,21 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	if s.w.tr != nil {
 		s.w.trace(sc.client.name, "server.sub", sim.Str("sub", cs.rec.ID), sim.Int("sid", int64(f.sid)))
 	}
+}
+
+// reset readies ss, an entry of the Runner's previous run, for the next
+// as conn's subscription on subject in queue group queue: every other
+// field zero, but rec, which processSub sets next. A pointer slot is
+// written only where it changes: zeroing the whole entry and writing back
+// the same connection and subject went through the write barrier while the
+// collector marked (Scale/subs=1k). TestServerSubResetClearsEveryField
+// catches a field added to serverSub and not reset here.
+func (ss *serverSub) reset(conn *serverConn, subject, queue string) {
+	put(&ss.conn, conn)
+	put(&ss.subject, subject)
+	put(&ss.queue, queue)
+	put(&ss.route, nil)
+	ss.sid, ss.subjectID, ss.max, ss.nm, ss.closed, ss.plain, ss.wild, ss.seq, ss.qw = 0, 0, 0, 0, false, false, false, 0, 0
 }
 
 func (s *Server) processUnsub(sc *serverConn, sid int32, max int64) {

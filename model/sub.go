@@ -115,6 +115,60 @@ type Sub struct {
 	*subKept
 }
 
+// reset readies s, a subscription of the Runner's previous run, for the
+// next as connection c's subscription of spec on subject: every field
+// zero but c, spec and subject, the kept ones (subKept, and live's array,
+// emptied) and cb and handlerRn, which newSub sets next in every case. A
+// pointer slot is written only where it changes: while the collector
+// marks, every pointer write goes through the write barrier, and zeroing
+// the whole Sub (then writing back mostly the same c, spec, subject, cb and
+// handlerRn) was a quarter of Scale/subs=1k's barrier entries.
+// TestSubResetClearsEveryField catches a field added to Sub and not reset
+// here.
+func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
+	put(&s.c, c)
+	put(&s.spec, spec)
+	put(&s.subject, subject)
+	put(&s.rec, nil)
+	put(&s.queue, "")
+	put(&s.barrierWait, nil)
+	s.live = emptied(s.live)
+	if s.pending != nil {
+		s.pending = nil
+	}
+	if s.atYield != nil {
+		s.atYield = nil
+	}
+	if s.dupDone != nil {
+		s.dupDone = nil
+	}
+	if s.onProgress != nil {
+		s.onProgress = nil
+	}
+	if s.pollOnLoop != nil {
+		s.pollOnLoop = nil
+	}
+	if s.drainCallDone != nil {
+		s.drainCallDone = nil
+	}
+	s.sync, s.mux, s.ch, s.ordinary, s.sid, s.chanLen = false, false, false, false, 0, 0
+	s.head, s.pMsgs, s.pBytes, s.msgsLim, s.byteLim = 0, 0, 0, 0, 0
+	s.delivered, s.max = 0, 0
+	s.closed, s.connClosed, s.draining, s.inSubs = false, false, false, false
+	s.drainCancelled, s.subDrain, s.drainReady, s.sc, s.at = false, false, false, false, 0
+	s.waiting, s.scheduled, s.exited, s.statusListening = false, false, false, false
+	s.runs, s.running, s.curLen, s.handlerN, s.mut = 0, 0, 0, 0, 0
+	s.drainTimeout, s.drainDeadline = 0, 0
+}
+
+// put sets *p to v unless it holds v already, so that an unchanged
+// pointer slot is not written through the write barrier (Sub.reset).
+func put[T comparable](p *T, v T) {
+	if *p != v {
+		*p = v
+	}
+}
+
 // subKept is what a subscription makes once and keeps from run to run: a
 // Runner reuses a subscription of its previous run for the next
 // (World.newSub), which resets the rest of it and keeps these, since they

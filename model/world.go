@@ -465,6 +465,17 @@ func restream(parent, old sim.Chooser, parts ...string) sim.Chooser {
 	return o
 }
 
+// putChooser is put for a Chooser, which is compared only when v is an
+// ownStream (restream's, a Runner's subscription mostly finds its own) or
+// nil: another Chooser's dynamic type may not be comparable.
+func putChooser(p *sim.Chooser, v sim.Chooser) {
+	switch o, own := v.(*ownStream); {
+	case v == nil && *p == nil, own && *p == sim.Chooser(o):
+	default:
+		*p = v
+	}
+}
+
 // ownStream is a PCG stream that restream made, which a later run of the
 // same Runner may re-seed.
 type ownStream struct{ sim.PCG }
@@ -769,33 +780,37 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// closures (topFn, the serial callback's serviceFn, pollFn) reach it
 	// through s and its connection through s.c, so they serve again
 	// (subKept, which holds its handler-time sampler too, kept or made
-	// below). It is zeroed but for them and its live array, then set: a literal with
-	// every field is built on the stack and copied, which wrote its 500
-	// bytes twice (130 instructions a subscription). A new one is zero
-	// already (reserve's array): zeroing it again wrote its pointer slots
-	// through the write barrier while the collector marked.
+	// below). reset writes only the pointer slots that change (Sub.reset).
+	// A new one is zero already (reserve's array): zeroing it again wrote
+	// its pointer slots through the write barrier while the collector
+	// marked.
 	s, fresh := w.rc.subs.takeFresh()
 	if s.subKept == nil { // a new subscription
 		s.subKept = &subKept{topFn: s.top}
 	}
 	if !fresh {
-		*s = Sub{subKept: s.subKept, live: emptied(s.live)} // its memory serves again
+		s.reset(c, spec, subject)
+	} else {
+		s.c, s.spec, s.subject = c, spec, subject
 	}
-	s.c, s.spec, s.sid, s.subject, s.mux = c, spec, c.nextSid, subject, mux
+	s.sid, s.mux = c.nextSid, mux
 	s.inSubs, s.waiting, s.curLen = true, true, -1
 	s.statusListening = spec != nil && spec.StatusEvents
 	s.pending = w.pool.takePending(expect)
 	s.msgsLim, s.byteLim = c.opts.pendingMsgsLimit, c.opts.pendingBytesLimit
 	s.runs, s.mut = runsFor(w.profile, spec), w.mut
-	s.serial = callback{serviceFn: s.serial.serviceFn, finish: s.serial.finish, direct: s.serial.direct, onLoopFn: s.serial.onLoopFn}
+	s.serial.clearRun()
 	if n := s.next; n != nil {
 		n.waiters, n.woken = emptied(n.waiters), emptied(n.woken)
 		n.waits.rewind()
 	}
+	var cb *callback // a concurrent subscription's are made per message
 	if !c.w.profile.Concurrent {
 		s.serial.bind(s)
-		s.cb = &s.serial
+		cb = &s.serial
 	}
+	put(&s.cb, cb)
+	var handlerRn sim.Chooser // the response mux draws no handler times
 	rec, fresh := w.rc.subRecs.takeFresh()
 	if !fresh {
 		events := emptied(rec.StatusEvents) // its memory serves again
@@ -821,8 +836,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		if spec.PendingBytesLimit != nil {
 			s.byteLim = *spec.PendingBytesLimit
 		}
-		s.handlerRn = restream(w.rngHandler, &s.ownHandlerRn, spec.ID)
-		d, src := spec.Handler.Duration, drawSource(s.handlerRn)
+		handlerRn = restream(w.rngHandler, &s.ownHandlerRn, spec.ID)
+		d, src := spec.Handler.Duration, drawSource(handlerRn)
 		if p, ok := src.(*sim.PCG); !ok || p != s.handlerPCG || d != s.handlerDist || s.handlerTime == nil {
 			if s.handlerTime == nil {
 				s.handlerTime = new(sim.Sampler)
@@ -833,6 +848,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 			w.subs[spec.ID] = s
 		}
 	}
+	putChooser(&s.handlerRn, handlerRn)
 	s.msgsLim, s.byteLim = limitOrMax(s.msgsLim), limitOrMax(s.byteLim)
 	s.ordinary = !s.sync && !mux && !s.concurrent() && s.runs != holdsLoop && w.tr == nil && !w.mut.Has(DuplicateDelivery)
 	s.rec = rec

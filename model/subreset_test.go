@@ -1,0 +1,181 @@
+package model
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
+
+// dirty sets every field of the struct v points to to a non-zero value
+// (reflection, unexported fields included), but for those named in skip.
+func dirty(t *testing.T, v any, skip ...string) {
+	t.Helper()
+	rv := reflect.ValueOf(v).Elem()
+	for i := range rv.NumField() {
+		if name := rv.Type().Field(i).Name; !slices.Contains(skip, name) {
+			dirtyValue(t, rv.Field(i), name)
+		}
+	}
+}
+
+// dirtyValue sets f, field name of a struct (a struct's fields each in
+// turn), to a non-zero value.
+func dirtyValue(t *testing.T, f reflect.Value, name string) {
+	t.Helper()
+	f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem()
+	switch f.Kind() {
+	case reflect.Bool:
+		f.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		f.SetInt(3)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		f.SetUint(3)
+	case reflect.String:
+		f.SetString("x")
+	case reflect.Pointer:
+		f.Set(reflect.New(f.Type().Elem()))
+	case reflect.Slice:
+		f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+	case reflect.Map:
+		f.Set(reflect.MakeMap(f.Type()))
+	case reflect.Func:
+		f.Set(reflect.MakeFunc(f.Type(), func([]reflect.Value) []reflect.Value { return nil }))
+	case reflect.Interface:
+		f.Set(reflect.ValueOf(new(ownStream)))
+	case reflect.Struct:
+		for i := range f.NumField() {
+			dirtyValue(t, f.Field(i), name+"."+f.Type().Field(i).Name)
+		}
+	default:
+		t.Fatalf("field %s: kind %v not handled by dirty", name, f.Kind())
+	}
+}
+
+// zeroBut returns the names of the fields of the struct v points to that
+// are not zero, but for those named in skip.
+func zeroBut(v any, skip ...string) []string {
+	var bad []string
+	rv := reflect.ValueOf(v).Elem()
+	for i := range rv.NumField() {
+		if name := rv.Type().Field(i).Name; !slices.Contains(skip, name) && !rv.Field(i).IsZero() {
+			bad = append(bad, name)
+		}
+	}
+	return bad
+}
+
+// TestSubResetClearsEveryField checks that Sub.reset leaves every field of
+// a subscription of an earlier run zero but the ones it is given (c, spec,
+// subject), the kept ones (subKept, live's array, emptied) and the two
+// newSub sets next in every case (cb, handlerRn). Catches a field added to
+// Sub and not reset (it would carry an earlier run's state into the next),
+// and a reset that skips a field (deleting any line of reset fails it).
+func TestSubResetClearsEveryField(t *testing.T) {
+	var s Sub
+	dirty(t, &s)
+	kept, cb, rn := s.subKept, s.cb, s.handlerRn
+	c, spec := new(Conn), new(scenario.Subscription)
+	s.reset(c, spec, "a.b")
+	if s.c != c || s.spec != spec || s.subject != "a.b" {
+		t.Errorf("reset did not set c, spec, subject: %p %p %q", s.c, s.spec, s.subject)
+	}
+	if s.subKept != kept || s.cb != cb || s.handlerRn != rn {
+		t.Errorf("reset changed subKept, cb or handlerRn")
+	}
+	if len(s.live) != 0 || cap(s.live) != 1 || s.live[:1][0] != nil {
+		t.Errorf("live not emptied in its array: len %d cap %d", len(s.live), cap(s.live))
+	}
+	if bad := zeroBut(&s, "c", "spec", "subject", "subKept", "live", "cb", "handlerRn"); len(bad) > 0 {
+		t.Errorf("fields not reset by Sub.reset: %v", bad)
+	}
+}
+
+// TestCallbackClearRunClearsEveryField checks that callback.clearRun leaves
+// zero every field but what bind keeps (serviceFn, finish, onLoopFn,
+// direct) and s, which bind sets. Catches a field added to callback and not
+// cleared, and a clearRun missing one of its fields.
+func TestCallbackClearRunClearsEveryField(t *testing.T) {
+	var cb callback
+	dirty(t, &cb)
+	cb.clearRun()
+	if bad := zeroBut(&cb, "s", "serviceFn", "finish", "onLoopFn", "direct"); len(bad) > 0 {
+		t.Errorf("fields not cleared by callback.clearRun: %v", bad)
+	}
+}
+
+// TestPutChooserWritesOnlyChanges checks putChooser's cases: nil over nil
+// and an ownStream over itself leave the slot; anything else is written.
+// Catches a putChooser that never writes, or that keeps an old Chooser
+// for nil or for another stream.
+func TestPutChooserWritesOnlyChanges(t *testing.T) {
+	a, b := new(ownStream), new(ownStream)
+	var p sim.Chooser
+	putChooser(&p, nil)
+	if p != nil {
+		t.Fatalf("nil over nil: %v", p)
+	}
+	putChooser(&p, a)
+	if p != sim.Chooser(a) {
+		t.Fatalf("a over nil: %v", p)
+	}
+	putChooser(&p, a)
+	putChooser(&p, b)
+	if p != sim.Chooser(b) {
+		t.Fatalf("b over a: %v", p)
+	}
+	putChooser(&p, nil)
+	if p != nil {
+		t.Fatalf("nil over b: %v", p)
+	}
+}
+
+// TestRecyclerGivesBackInTakeOrder checks that a run takes a recycler's
+// objects in the order the previous run took them, so that a Runner's
+// repeated scenario gives each subscription the entry, subject and
+// connection it had (Sub.reset then writes none of them). Catches put
+// appending used in its own order (each object then served the
+// mirror-image entry every other run).
+func TestRecyclerGivesBackInTakeOrder(t *testing.T) {
+	var rc recycler[int]
+	rc.reserve(3)
+	used := []*int{rc.take(), rc.take(), rc.take()}
+	rc.put(used)
+	for i, want := range used {
+		if got := rc.take(); got != want {
+			t.Errorf("take %d gave %p, want %p (the previous run's take %d)", i, got, want, i)
+		}
+	}
+}
+
+// TestServerSubResetClearsEveryField checks that serverSub.reset leaves
+// every field of an earlier run's entry zero but the ones it is given
+// (conn, subject, queue) and rec, which processSub sets next. Catches a
+// field added to serverSub and not reset, and a reset missing a field.
+func TestServerSubResetClearsEveryField(t *testing.T) {
+	var ss serverSub
+	dirty(t, &ss)
+	conn := new(serverConn)
+	ss.reset(conn, "a.b", "q")
+	if ss.conn != conn || ss.subject != "a.b" || ss.queue != "q" {
+		t.Errorf("reset did not set conn, subject, queue: %p %q %q", ss.conn, ss.subject, ss.queue)
+	}
+	if bad := zeroBut(&ss, "conn", "subject", "queue", "rec"); len(bad) > 0 {
+		t.Errorf("fields not reset by serverSub.reset: %v", bad)
+	}
+}
+
+// TestFlushWaitReuseClearsEveryField checks that flushWait.reuse leaves
+// every field but its bound events (timedOut, ponged, closed) as a new
+// one's, done the one given. Catches a field added to flushWait and not
+// cleared, and a reuse missing a field.
+func TestFlushWaitReuseClearsEveryField(t *testing.T) {
+	var fw flushWait
+	dirty(t, &fw)
+	fw.reuse(nil)
+	if bad := zeroBut(&fw, "timedOut", "ponged", "closed"); len(bad) > 0 {
+		t.Errorf("fields not cleared by flushWait.reuse: %v", bad)
+	}
+}
