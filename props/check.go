@@ -156,12 +156,12 @@ func Swarm(cfg SwarmConfig) (SwarmReport, error) {
 	// are in catalogue order.
 	if len(violated) > 0 {
 		rep.Failures = make([]Failure, len(violated))
-		eachOf(len(violated), cfg.Workers, func(k int, help *helpers) {
-			rep.Failures[k] = cfg.failure(violated[k], failing.profile, failing.seed, failing.sc, help)
+		eachOf(len(violated), cfg.Workers, func(k int) {
+			rep.Failures[k] = cfg.failure(violated[k], failing.profile, failing.seed, failing.sc)
 		})
 	}
 	if len(violated) == 0 && failing.nondeterministic {
-		rep.Failures = append(rep.Failures, cfg.determinismFailure(failing.profile, failing.seed, failing.sc, nil))
+		rep.Failures = append(rep.Failures, cfg.determinismFailure(failing.profile, failing.seed, failing.sc))
 	}
 	return rep, nil
 }
@@ -316,12 +316,12 @@ func (cfg SwarmConfig) redraw(p *swarmProfile, seed uint64) *scenario.Scenario {
 
 // determinismFailure reports sc, a scenario the generator drew which gave
 // two different traces, shrunk against the determinism check unless
-// NoShrink, with help's idle workers (shrinkFrom; nil for none).
-func (cfg SwarmConfig) determinismFailure(prof string, seed uint64, sc *scenario.Scenario, help *helpers) Failure {
+// NoShrink.
+func (cfg SwarmConfig) determinismFailure(prof string, seed uint64, sc *scenario.Scenario) Failure {
 	f := Failure{Invariant: DeterminismID, Detail: "the same scenario and seed gave different trace hashes",
 		Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
 	if !cfg.NoShrink {
-		f.Shrunk = shrinkDrawn(sc, func(c *scenario.Scenario) bool { return Nondeterministic(c, cfg.Mutations) }, help)
+		f.Shrunk = shrinkDrawn(sc, func(c *scenario.Scenario) bool { return Nondeterministic(c, cfg.Mutations) })
 	}
 	return f
 }
@@ -356,15 +356,14 @@ func (cfg SwarmConfig) servesAsWell(sc *scenario.Scenario, rank int) bool {
 }
 
 // failure shrinks sc, a scenario the generator drew, against inv (unless
-// NoShrink) with help's idle workers (shrinkFrom; nil for none), and
-// describes what the scenario it reports violates.
-func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scenario.Scenario, help *helpers) Failure {
+// NoShrink) and describes what the scenario it reports violates.
+func (cfg SwarmConfig) failure(inv Invariant, prof string, seed uint64, sc *scenario.Scenario) Failure {
 	f := Failure{Invariant: inv.ID, Profile: prof, GenSeed: seed, Original: sc, Shrunk: sc}
 	if !cfg.NoShrink {
 		rank := cfg.rank(sc)
 		f.Shrunk = shrinkDrawn(sc, func(c *scenario.Scenario) bool {
 			return Violates(c, inv, cfg.Mutations) && cfg.servesAsWell(c, rank)
-		}, help)
+		})
 	}
 	if res, err := model.Run(f.Shrunk, model.Config{Mutations: cfg.Mutations}); err == nil {
 		f.Detail = Shorten(inv.Check(res))

@@ -133,7 +133,7 @@ func CheckFile(cfg FileCheckConfig) (FileReport, error) {
 		return rep, err
 	}
 	rep.Failures = make([]FileFailure, len(failing.failed))
-	eachOf(len(failing.failed), cfg.Workers, func(k int, _ *helpers) {
+	eachOf(len(failing.failed), cfg.Workers, func(k int) {
 		rep.Failures[k] = cfg.failure(checks[failing.failed[k]], run, failing.tape)
 	})
 	return rep, nil

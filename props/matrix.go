@@ -160,9 +160,9 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 	// parallel, the longest first; each cell goes to its own place in the
 	// matrix, so the order changes nothing in it.
 	order := longestFirst(picks[:ran])
-	eachOf(len(order), cfg.Workers, func(t int, help *helpers) {
+	eachOf(len(order), cfg.Workers, func(t int) {
 		j, k := order[t]/len(rows), order[t]%len(rows)
-		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed, help)
+		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
 	})
 	if stopped {
 		m.interrupt(consumed/cfg.Runs, consumed%cfg.Runs)
@@ -283,8 +283,8 @@ func (p *pick) settle(g int) {
 
 // cell is the verdict of row k (invariant id, or DeterminismID) under
 // profile prof: sc, the scenario chosen to show its violation (nil when
-// none did), from generator seed, shrunk with help's idle workers.
-func (cfg SwarmConfig) cell(prof, id string, cat []Invariant, k int, sc *scenario.Scenario, seed uint64, help *helpers) Cell {
+// none did), from generator seed, shrunk.
+func (cfg SwarmConfig) cell(prof, id string, cat []Invariant, k int, sc *scenario.Scenario, seed uint64) Cell {
 	c := Cell{Profile: prof, Invariant: id}
 	if kv, ok := Known(prof, id); ok {
 		c.Known = &kv
@@ -294,9 +294,9 @@ func (cfg SwarmConfig) cell(prof, id string, cat []Invariant, k int, sc *scenari
 	}
 	var f Failure
 	if id == DeterminismID {
-		f = cfg.determinismFailure(prof, seed, sc, help)
+		f = cfg.determinismFailure(prof, seed, sc)
 	} else {
-		f = cfg.failure(cat[k], prof, seed, sc, help)
+		f = cfg.failure(cat[k], prof, seed, sc)
 	}
 	c.Failure = &f
 	return c

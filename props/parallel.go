@@ -144,76 +144,21 @@ func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, newWork func() 
 // this costs.
 const aheadPerWorker = 64
 
-// eachOf calls work(i, help) for i = 0, 1, ..., n-1 on up to workers
-// goroutines (one when workers is 0 or 1), each taking the next index
-// when it is done with one, so that a few long calls (shrinks) do not
-// leave a worker idle behind a window of results as inOrder's would.
-// work must write its result only to a place of its own (slot i), so
-// that what it builds does not depend on the number of workers or on
-// their timing. A worker that finds no index left serves the calls still
-// running as one of help's helpers until every call has returned: the
-// last shrink of check --matrix's shrink phase otherwise ran alone while
-// the other core idled (a sixth of the phase at 300 runs). help is nil
-// with one worker.
-func eachOf(n, workers int, work func(i int, help *helpers)) {
-	var help *helpers
-	if workers > 1 {
-		help = &helpers{jobs: make(chan func())}
-	}
+// eachOf calls work(i) for i = 0, 1, ..., n-1 on up to workers goroutines
+// (one when workers is 0 or 1), each taking the next index when it is done
+// with one, so that a few long calls (shrinks) do not leave a worker idle
+// behind a window of results as inOrder's would. work must write its
+// result only to a place of its own (slot i), so that what it builds does
+// not depend on the number of workers or on their timing.
+func eachOf(n, workers int, work func(i int)) {
 	var next atomic.Int64
-	var left, wg sync.WaitGroup
-	left.Add(n)
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	for range min(max(workers, 1), n) {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				work(i, help)
-				left.Done()
-			}
-			if help != nil {
-				help.serve(done)
+				work(i)
 			}
 		})
 	}
-	left.Wait()
-	close(done)
 	wg.Wait()
-}
-
-// helpers lends eachOf's workers that have no index left to the calls
-// still running: a call offers a job (a shrink candidate's verdict it
-// will ask for soon), and an idle helper runs it. A job must not write
-// anything the offering call reads before the job says it is done.
-type helpers struct {
-	jobs chan func()  // unbuffered: a send succeeds only to a waiting helper
-	idle atomic.Int32 // helpers waiting on jobs, so that a call with no one to offer to skips making jobs
-}
-
-// offer hands job to an idle helper, and reports whether one took it. A
-// nil helpers takes nothing.
-func (h *helpers) offer(job func()) bool {
-	if h == nil || h.idle.Load() == 0 {
-		return false
-	}
-	select {
-	case h.jobs <- job:
-		return true
-	default:
-		return false
-	}
-}
-
-// serve runs the jobs offered until done is closed.
-func (h *helpers) serve(done <-chan struct{}) {
-	for {
-		h.idle.Add(1)
-		select {
-		case job := <-h.jobs:
-			h.idle.Add(-1)
-			job()
-		case <-done:
-			h.idle.Add(-1)
-			return
-		}
-	}
 }

@@ -126,7 +126,7 @@ func TestEachOfRunsEveryIndexOnce(t *testing.T) {
 		const n = 40
 		var calls [n]atomic.Int32
 		others := make(chan struct{}, n)
-		eachOf(n, workers, func(i int, _ *helpers) {
+		eachOf(n, workers, func(i int) {
 			calls[i].Add(1)
 			if i > 0 {
 				others <- struct{}{}
@@ -148,39 +148,4 @@ func TestEachOfRunsEveryIndexOnce(t *testing.T) {
 			require.Equal(t, int32(1), calls[i].Load(), "workers %d, index %d", workers, i)
 		}
 	}
-}
-
-// TestEachOfLendsIdleWorkers: with more than one worker, a call of eachOf
-// can hand a job to a worker that has no index left (helpers.offer), and
-// that worker runs it while the call goes on; with one worker there are
-// no helpers and nothing is offered. It catches workers that return when
-// their indices run out instead of serving (the shrinks' lookahead would
-// never run ahead) and an eachOf that returns before a job it lent ends.
-func TestEachOfLendsIdleWorkers(t *testing.T) {
-	eachOf(1, 1, func(_ int, help *helpers) {
-		require.Nil(t, help)
-		require.False(t, help.offer(func() {}))
-	})
-	var ran atomic.Bool
-	eachOf(2, 2, func(i int, help *helpers) {
-		if i == 1 {
-			return
-		}
-		ranHere := make(chan struct{})
-		job := func() {
-			<-ranHere // the worker offering it goes on meanwhile
-			time.Sleep(time.Millisecond)
-			ran.Store(true)
-		}
-		deadline := time.Now().Add(10 * time.Second)
-		for !help.offer(job) {
-			if time.Now().After(deadline) {
-				t.Error("no idle worker took the job")
-				return
-			}
-			time.Sleep(50 * time.Microsecond)
-		}
-		close(ranHere)
-	})
-	require.True(t, ran.Load(), "eachOf returned before the job it lent ended")
 }

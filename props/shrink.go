@@ -1,7 +1,6 @@
 package props
 
 import (
-	"cmp"
 	"encoding/binary"
 	"math"
 	"reflect"
@@ -27,7 +26,7 @@ const maxShrinkTries = 3000
 // changed, so the result replays under `drainsim run` exactly as fails saw
 // it. fails should be deterministic (a flaky one, such as the determinism
 // check, only shrinks less): Shrink asks it once per distinct candidate
-// (shrinkMemo). sc is not modified.
+// (remembered). sc is not modified.
 //
 // A counterexample is also meant to be played on the real library (see
 // conformance), where a fault is made by the harness and every other action
@@ -39,7 +38,7 @@ func Shrink(sc *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenari
 	if !ok {
 		return sc
 	}
-	return shrinkFrom(cur, fails, nil)
+	return shrinkFrom(cur, fails)
 }
 
 // shrinkDrawn is Shrink for a scenario the generator drew: Parse reads
@@ -47,26 +46,17 @@ func Shrink(sc *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenari
 // (TestPropGeneratedScenariosRoundTrip), which only error messages read,
 // so it starts from a Clone instead of that YAML round trip (half the
 // round trips of check --matrix's shrinks, a twentieth of its bytes), and
-// returns what Shrink returns (TestShrinkDrawnIsShrink). help's idle
-// workers ask fails about the candidates ahead (shrinkFrom), so fails
-// must be safe to call from several goroutines when help is not nil.
-func shrinkDrawn(sc *scenario.Scenario, fails func(*scenario.Scenario) bool, help *helpers) *scenario.Scenario {
-	return shrinkFrom(sc.Clone(), fails, help)
+// returns what Shrink returns (TestShrinkDrawnIsShrink).
+func shrinkDrawn(sc *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenario.Scenario {
+	return shrinkFrom(sc.Clone(), fails)
 }
 
 // shrinkFrom is Shrink from cur, a copy of the scenario to shrink that
-// Parse accepts. When help has idle workers (the other shrinks are done),
-// they ask fails about the candidates the loop will try next from the
-// same scenario (lookahead), and so does this goroutine while it waits
-// for a helper's verdict: the loop itself is the sequential one, and takes
-// each verdict from the memo (shrinkMemo), so it keeps the first candidate
-// in order that fails and returns what it returns without help, whoever
-// asked. A verdict asked ahead is wasted when an earlier candidate is
-// kept.
-func shrinkFrom(cur *scenario.Scenario, fails func(*scenario.Scenario) bool, help *helpers) *scenario.Scenario {
+// Parse accepts.
+func shrinkFrom(cur *scenario.Scenario, fails func(*scenario.Scenario) bool) *scenario.Scenario {
 	tries := 0
-	memo := newShrinkMemo(fails, help)
-	cur = separateFaults(cur, func(c *scenario.Scenario) bool { return memo.ask(c, nil) }, &tries)
+	fails = remembered(fails)
+	cur = separateFaults(cur, fails, &tries)
 	// spare is a copy of cur that an edit left unchanged (apply reported
 	// no change): the next candidate as it is. A third of check
 	// --matrix's candidates are such copies. free is a scenario no longer
@@ -74,13 +64,9 @@ func shrinkFrom(cur *scenario.Scenario, fails func(*scenario.Scenario) bool, hel
 	// replaced), whose memory the next copy of cur reuses (copyInto):
 	// the other candidates' copies were an eighth of the matrix's bytes.
 	var spare, free *scenario.Scenario
-	var ahead *lookahead
-	if help != nil {
-		ahead = new(lookahead)
-	}
-	for pass, changed := 0, true; changed && tries < maxShrinkTries; pass++ {
+	for changed := true; changed && tries < maxShrinkTries; {
 		changed = false
-		for ei, e := range shrinkEdits {
+		for _, e := range shrinkEdits {
 			for i := 0; i < e.n(cur) && tries < maxShrinkTries; {
 				cand := spare
 				switch spare = nil; {
@@ -97,9 +83,8 @@ func shrinkFrom(cur *scenario.Scenario, fails func(*scenario.Scenario) bool, hel
 					continue
 				}
 				tries++
-				if valid(cand) && faultRaces(cand) <= faultRaces(cur) && memo.ask(cand, ahead.after(cur, pass, ei, i, changed)) {
+				if valid(cand) && faultRaces(cand) <= faultRaces(cur) && fails(cand) {
 					free, cur, changed = cur, cand, true
-					ahead.kept()
 					continue // the same index now names the next element, or a smaller value to try again
 				}
 				free = cand
@@ -115,77 +100,8 @@ func shrinkFrom(cur *scenario.Scenario, fails func(*scenario.Scenario) bool, hel
 	return out
 }
 
-// lookahead enumerates the candidates shrinkFrom's loop will try after
-// the one at place i of edit ei of its pass if it rejects that one: the
-// following places of the same edits, from the same scenario, that pass
-// the checks it makes before asking fails, and, when the pass has kept a
-// candidate (so that another pass follows), the next pass's. Each
-// candidate it makes is a Clone of its own, for a helper to run while
-// the loop goes on.
-type lookahead struct {
-	cur        *scenario.Scenario
-	generation int  // kept candidates so far: cur's memory is reused, so its pointer does not name it
-	from       int  // the generation the place below was enumerated in
-	pass       int  // the place to enumerate next: pass, edit, index
-	ei, i      int  //
-	wrap       bool // whether to go on into pass+1 at the end of the edits (only once)
-}
-
-// after readies the lookahead for the loop at place i of edit ei in
-// pass, which has kept a candidate when changed, resuming where an
-// earlier call for the same scenario stopped. A nil lookahead (no
-// helpers) enumerates nothing.
-func (la *lookahead) after(cur *scenario.Scenario, pass, ei, i int, changed bool) *lookahead {
-	if la == nil {
-		return nil
-	}
-	if la.from != la.generation || cmp.Or(cmp.Compare(la.pass, pass), cmp.Compare(la.ei, ei), cmp.Compare(la.i, i)) <= 0 {
-		la.from, la.pass, la.ei, la.i = la.generation, pass, ei, i+1
-	}
-	la.cur, la.wrap = cur, changed && la.pass == pass
-	return la
-}
-
-// kept tells the lookahead that the loop kept a candidate: what it
-// enumerated was of the scenario before.
-func (la *lookahead) kept() {
-	if la != nil {
-		la.generation++
-	}
-}
-
-// next returns the next candidate, or nil when there is none.
-func (la *lookahead) next() *scenario.Scenario {
-	for {
-		for ; la.ei < len(shrinkEdits); la.ei, la.i = la.ei+1, 0 {
-			e := shrinkEdits[la.ei]
-			for la.i < e.n(la.cur) {
-				c := la.cur.Clone()
-				ok := e.apply(c, la.i)
-				la.i++
-				if ok && valid(c) && faultRaces(c) <= faultRaces(la.cur) {
-					return c
-				}
-			}
-		}
-		if !la.wrap {
-			return nil
-		}
-		la.pass, la.ei, la.i, la.wrap = la.pass+1, 0, 0, false
-	}
-}
-
-// back undoes the last next, whose candidate was not taken (next leaves
-// the place after it in the same edit).
-func (la *lookahead) back() { la.i-- }
-
-// lookAheadMost bounds how many candidates one ask enumerates ahead
-// (each a Clone and a check): past that the loop is far behind its
-// helpers anyway.
-const lookAheadMost = 16
-
-// shrinkMemo is fails with its verdicts kept by the scenario's value
-// (appendValue), which names a candidate exactly. Edits often make a
+// remembered returns fails with its verdicts kept by the scenario's
+// value (appendValue), which names a candidate exactly. Edits often make a
 // candidate tried before — a count of 2 lowered to 1 and halved, a time
 // set to 0 and rounded down to 0, a removal that the next pass tries
 // again — a tenth of a check --matrix's candidates; fails, deterministic,
@@ -195,97 +111,18 @@ const lookAheadMost = 16
 // scenario's file text (Marshal) until it was found to be a seventh of
 // the matrix's allocation; two candidates with the same value have the
 // same text, and the few with the same text and different values (a nil
-// and an empty list) only cost fails a repeated verdict. A verdict may be
-// pending: asked ahead on one of help's workers. Only the shrinking
-// goroutine touches the memo.
-type shrinkMemo struct {
-	fails    func(*scenario.Scenario) bool
-	help     *helpers
-	verdicts map[string]*verdict
-	key      []byte
-}
-
-// verdict is fails's answer about one candidate.
-type verdict struct {
-	fails bool
-	// done is nil when fails was set by the shrinking goroutine, else
-	// closed by the helper that sets it.
-	done chan struct{}
-}
-
-func newShrinkMemo(fails func(*scenario.Scenario) bool, help *helpers) *shrinkMemo {
-	return &shrinkMemo{fails: fails, help: help, verdicts: make(map[string]*verdict)}
-}
-
-// lookup returns sc's verdict, nil when none was asked, with sc's key in
-// m.key.
-func (m *shrinkMemo) lookup(sc *scenario.Scenario) *verdict {
-	m.key = appendValue(m.key[:0], reflect.ValueOf(sc).Elem())
-	return m.verdicts[string(m.key)]
-}
-
-// ask returns fails's verdict about sc, asking it only when no verdict
-// about an equal scenario was asked; ahead (nil for none) names the
-// candidates to ask about on idle helpers meanwhile.
-func (m *shrinkMemo) ask(sc *scenario.Scenario, ahead *lookahead) bool {
-	v := m.lookup(sc)
-	if v == nil {
-		v = new(verdict)
-		m.verdicts[string(m.key)] = v
-		m.askAhead(ahead, false)
-		v.fails = m.fails(sc)
-		return v.fails
-	}
-	for v.done != nil && !closed(v.done) {
-		// A helper is asking: ask about the next candidate here
-		// meanwhile, or wait when there is none.
-		if !m.askAhead(ahead, true) {
-			<-v.done
+// and an empty list) only cost fails a repeated verdict.
+func remembered(fails func(*scenario.Scenario) bool) func(*scenario.Scenario) bool {
+	verdicts := make(map[string]bool)
+	var key []byte
+	return func(sc *scenario.Scenario) bool {
+		key = appendValue(key[:0], reflect.ValueOf(sc).Elem())
+		v, ok := verdicts[string(key)]
+		if !ok {
+			v = fails(sc)
+			verdicts[string(key)] = v
 		}
-	}
-	return v.fails
-}
-
-// askAhead offers the verdicts of ahead's candidates not yet asked about
-// to idle helpers, in order, and, when here is set, asks about the first
-// no helper took on this goroutine. It reports whether it asked here.
-func (m *shrinkMemo) askAhead(ahead *lookahead, here bool) bool {
-	if ahead == nil {
-		return false
-	}
-	for range lookAheadMost {
-		if !here && m.help.idle.Load() == 0 {
-			return false
-		}
-		c := ahead.next()
-		if c == nil {
-			return false
-		}
-		if m.lookup(c) != nil {
-			continue
-		}
-		v := &verdict{done: make(chan struct{})}
-		if m.help.offer(func() { v.fails = m.fails(c); close(v.done) }) {
-			m.verdicts[string(m.key)] = v
-			continue
-		}
-		if here {
-			m.verdicts[string(m.key)] = &verdict{fails: m.fails(c)}
-			return true
-		}
-		ahead.back()
-		return false
-	}
-	return false
-}
-
-// closed reports whether ch is closed.
-func closed(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
+		return v
 	}
 }
 
