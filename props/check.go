@@ -178,6 +178,7 @@ type swarmRun struct {
 	profile  string
 	seed     uint64
 	err      error
+	events   uint64      // the events its run executed
 	reached  targetSet   // the coverage targets it reached
 	violated []Invariant // the invariants it violates (but the known ones, with SkipKnown)
 	// nondeterministic is set when it is one of the first
@@ -277,6 +278,7 @@ func (cfg SwarmConfig) swarmRun(w *swarmWorker, p *swarmProfile, i int) swarmRun
 		r.err = fmt.Errorf("generator seed %d: %w", r.seed, err)
 		return r
 	}
+	r.events = res.Stop.Events
 	for k, t := range targets() {
 		if t.Reached(res) {
 			r.reached.add(k)

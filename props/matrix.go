@@ -135,12 +135,12 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 						r.rank = cfg.rank(own())
 					}
 					if row[k].sc == nil || r.rank > row[k].rank {
-						row[k].sc, row[k].seed, row[k].rank = own(), r.seed, r.rank
+						row[k].sc, row[k].seed, row[k].rank, row[k].events = own(), r.seed, r.rank, r.events
 					}
 				}
 			}
 			if row[det].sc == nil && r.nondeterministic {
-				row[det].sc, row[det].seed = own(), r.seed
+				row[det].sc, row[det].seed, row[det].events = own(), r.seed, r.events
 			}
 			return true
 		})
@@ -191,7 +191,7 @@ func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, ca
 				return r.err
 			}
 			if slices.ContainsFunc(r.violated, cat[k].is) {
-				picks[j][k].sc, picks[j][k].seed = r.sc, r.seed
+				picks[j][k].sc, picks[j][k].seed, picks[j][k].events = r.sc, r.seed, r.events
 			}
 		}
 	}
@@ -203,17 +203,32 @@ func (cfg SwarmConfig) playRareKnown(profiles []swarmProfile, picks [][]pick, ca
 // longest first, so that the last to finish does not start last while
 // the other workers idle (longest processing time first). A cell whose
 // counterexample must keep replaying on the real library (rank 2) runs
-// conformance.Replayable for every candidate, the longest of a short
-// matrix by far; then a bigger scenario has more candidates; a cell
-// without a scenario costs next to nothing. Ties keep the cells' order.
+// conformance.Replayable for every candidate that fails, the longest of
+// a short matrix, bigger scenarios first; the others by the events of
+// their scenario's run, which a candidate's run takes in proportion
+// (over the cells of `check --matrix --runs 300`, 8-15 µs a candidate
+// below 100 events, 60 µs at 1,600, while the candidates a shrink asks
+// about number 40-120 whatever the size: ordered by size, the two costliest
+// cells of rank 0 and 1, 6-7 ms of the phase's 51, started last and ran
+// alone); a cell without a scenario costs next to nothing. Ties keep the
+// cells' order.
 func longestFirst(picks [][]pick) []int {
-	type cost struct{ rank, size int }
+	// class 2 replays on the real library, 1 has a scenario, 0 none;
+	// within a class, the heavier first.
+	type cost struct {
+		class  int
+		weight uint64
+	}
 	var costs []cost
 	for _, row := range picks {
 		for k := range row {
-			c := cost{-1, 0}
-			if p := &row[k]; p.sc != nil {
-				c = cost{p.rank, Size(p.sc)}
+			var c cost
+			switch p := &row[k]; {
+			case p.sc == nil:
+			case p.rank == 2:
+				c = cost{2, uint64(Size(p.sc))}
+			default:
+				c = cost{1, p.events}
 			}
 			costs = append(costs, c)
 		}
@@ -223,7 +238,7 @@ func longestFirst(picks [][]pick) []int {
 		order[t] = t
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Or(cmp.Compare(costs[b].rank, costs[a].rank), cmp.Compare(costs[b].size, costs[a].size))
+		return cmp.Or(cmp.Compare(costs[b].class, costs[a].class), cmp.Compare(costs[b].weight, costs[a].weight))
 	})
 	return order
 }
@@ -232,9 +247,10 @@ func longestFirst(picks [][]pick) []int {
 // violation under one profile: the first violating one, unless a later
 // one serves better on the real library.
 type pick struct {
-	sc   *scenario.Scenario // nil while no scenario violated the row
-	seed uint64             // the generator seed sc was drawn from
-	rank int                // how well sc serves on the real library (SwarmConfig.rank)
+	sc     *scenario.Scenario // nil while no scenario violated the row
+	seed   uint64             // the generator seed sc was drawn from
+	rank   int                // how well sc serves on the real library (SwarmConfig.rank)
+	events uint64             // the events of sc's run, for longestFirst
 	// settledBy is the least run index (RunMatrix's g) whose scenario
 	// violates the row and was found to replay on the real library (rank
 	// 2), or math.MaxInt64. Once that run is taken, no later scenario

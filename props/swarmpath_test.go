@@ -89,21 +89,22 @@ func TestConnFinderIsConn(t *testing.T) {
 	require.Greater(t, switches, 100, "the runs should switch clients often")
 }
 
-// TestLongestFirst: the matrix shrinks the cells that must keep
-// replaying on the real library first, then the bigger scenarios, the
-// cells without a scenario last, every cell once and ties in cell
-// order. It catches a reversed or lost order, which would leave the
-// longest shrink to start last.
+// TestLongestFirst: the cells that replay on the real library first,
+// bigger scenarios first; then the others by their run's events, not
+// their size; cells without a scenario last; every cell once, ties in
+// the cells' order. It catches the others ordered by size (the two
+// costliest cells of check --matrix --runs 300 then start last) and a
+// reversed or lost order.
 func TestLongestFirst(t *testing.T) {
 	sized := func(n int) *scenario.Scenario { return &scenario.Scenario{Actions: make([]scenario.Action, n)} }
 	picks := [][]pick{make([]pick, 3), make([]pick, 3)}
-	picks[0][0] = pick{sc: sized(5), rank: 1}
-	picks[0][2] = pick{sc: sized(2), rank: 2}
-	picks[1][0] = pick{sc: sized(9), rank: 0}
-	picks[1][1] = pick{sc: sized(5), rank: 1}
-	picks[1][2] = pick{sc: sized(7), rank: 2}
-	// cells: 0 (r1 s5), 1 none, 2 (r2 s2), 3 (r0 s9), 4 (r1 s5), 5 (r2 s7)
-	require.Equal(t, []int{5, 2, 0, 4, 3, 1}, longestFirst(picks))
+	picks[0][0] = pick{sc: sized(5), rank: 1, events: 100}
+	picks[0][2] = pick{sc: sized(2), rank: 2, events: 50}
+	picks[1][0] = pick{sc: sized(9), rank: 0, events: 60}
+	picks[1][1] = pick{sc: sized(4), rank: 0, events: 1600}
+	picks[1][2] = pick{sc: sized(7), rank: 2, events: 40}
+	// cells: 0 (r1 s5 e100), 1 none, 2 (r2 s2), 3 (r0 s9 e60), 4 (r0 s4 e1600), 5 (r2 s7)
+	require.Equal(t, []int{5, 2, 4, 0, 3, 1}, longestFirst(picks))
 }
 
 // TestAPIRefusalSkipsOnlyRepeatsOfAllowedCalls: api-refusal-rules, which
