@@ -124,15 +124,46 @@ func (q *queue) file(x entry) {
 // causality always holds. Events at equal times run in scheduling order,
 // unless SetTies asked a Chooser to order them.
 //
-// It takes a slab slot for fn and inserts the entry itself rather than
-// calling a push of its own: every event is scheduled here, mostly through
-// After, and the extra frame was about 13 instructions an event. At stays
-// too large to be inlined, which matters as much: inlined, it made a
-// caller of its own too large to be inlined (the model's Server.kick).
+// At is the model's common case only, and calls nothing: a free slab slot,
+// and a time before last whose place lies in the list's first half with
+// a run slot before head (the model schedules mostly soon after now and
+// keeps a few far timers at the list's end, so the place is usually a
+// couple of entries from head). The entries before the place move down
+// one, found and moved in one pass, bounded by the middle entry (later
+// than t): no bounds checks. Every other case is at, out of line: with its
+// calls (the slab's growth, the list's, refile) in At's body, the compiler
+// stored At's arguments and values to the stack on every call, as it must
+// keep them across a call on any path. At is not inlined (go:noinline),
+// as it was not when it held the general case too: inlined into After, it
+// made callers of After too large to be inlined (the model's Server.kick).
+//
+//go:noinline
 func (s *Sim) At(t Time, fn func()) Timer {
-	if t < s.now {
-		t = s.now
+	t = max(t, s.now)
+	q := &s.q
+	i, now, h := s.free-1, q.now, q.head
+	n := len(now) - h
+	if i < 0 || t >= q.last || h <= 0 || n <= 0 || n >= listMax || now[h+n/2].at <= t {
+		return s.at(t, fn)
 	}
+	e := &s.slab[i]
+	s.free = e.next
+	e.fn = fn
+	x := entry{at: t, slot: i, gen: e.gen}
+	q.live++
+	mid, k := h+n/2, h
+	for ; k < mid && now[k].at <= t; k++ {
+		now[k-1] = now[k]
+	}
+	now[k-1] = x
+	q.head = h - 1
+	return x.timer()
+}
+
+// at is At's general case: it takes a slab slot for fn (growing the slab
+// when none is free) and inserts the entry itself rather than calling a
+// push of its own (the extra frame was about 13 instructions an event).
+func (s *Sim) at(t Time, fn func()) Timer {
 	i := s.free - 1
 	if i < 0 {
 		s.slab = append(s.slab, event{})
@@ -146,32 +177,19 @@ func (s *Sim) At(t Time, fn func()) Timer {
 	q.live++
 	switch {
 	case x.at < q.last:
-		// Into the list, after the entries of its time. The model
-		// schedules mostly soon after now and keeps a few far timers at
-		// the list's end, so the place is usually a couple of entries from
-		// head: when it lies in the list's first half and the slot before
-		// head has run, the entries before it move down one, found and
-		// moved in one pass; otherwise the entries after it move up, from
-		// the end. Either way at most half the list moves.
-		now, h := q.now, q.head
-		n := len(now) - h
-		if n >= listMax {
+		// Into the list, after the entries of its time. At moves the
+		// entries before the place when it lies in the list's first half
+		// and the slot before head has run; here the entries after it
+		// move up, from the end: the same order, in the array's other
+		// end (only a new slab slot, or a place in the list's second
+		// half, comes here).
+		if len(q.now)-q.head >= listMax {
 			s.refile(x.at, false)
 			q.file(x)
 			return x.timer()
 		}
-		if h > 0 && n > 0 && now[h+n/2].at > x.at {
-			// Bounded by the middle entry (later than x): no bounds checks.
-			mid, k := h+n/2, h
-			for ; k < mid && now[k].at <= x.at; k++ {
-				now[k-1] = now[k]
-			}
-			now[k-1] = x
-			q.head = h - 1
-			return x.timer()
-		}
 		q.add(x) // may move the list to the front of its array
-		now, h = q.now, q.head
+		now, h := q.now, q.head
 		j := len(now) - 1
 		for ; j > h && now[j-1].at > x.at; j-- {
 			now[j] = now[j-1]
