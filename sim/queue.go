@@ -152,8 +152,12 @@ func (s *Sim) At(t Time, fn func()) Timer {
 	x := entry{at: t, slot: i, gen: e.gen}
 	q.live++
 	mid, k := h+n/2, h
-	for ; k < mid && now[k].at <= t; k++ {
-		now[k-1] = now[k]
+	for ; k < mid; k++ {
+		y := now[k]
+		if y.at > t {
+			break
+		}
+		now[k-1] = y
 	}
 	now[k-1] = x
 	q.head = h - 1
