@@ -219,7 +219,7 @@ func (s *Sim) at(t Time, fn func()) Timer {
 // address an event). The pointers are valid until the queue or the slab
 // next changes.
 func (s *Sim) first() (*entry, *event) {
-	if h := s.q.head; h < len(s.q.now) {
+	if h := s.q.head; uint(h) < uint(len(s.q.now)) {
 		x := &s.q.now[h]
 		if e := &s.slab[x.slot]; e.gen == x.gen {
 			return x, e
