@@ -124,69 +124,83 @@ func (q *queue) file(x entry) {
 // causality always holds. Events at equal times run in scheduling order,
 // unless SetTies asked a Chooser to order them.
 //
-// At is the model's common case only, and calls nothing: a free slab slot,
-// and a time before last whose place lies in the list's first half with
-// a run slot before head (the model schedules mostly soon after now and
-// keeps a few far timers at the list's end, so the place is usually a
-// couple of entries from head). The entries before the place move down
-// one, found and moved in one pass, bounded by the middle entry (later
-// than t): no bounds checks. Every other case is at, out of line: with its
-// calls (the slab's growth, the list's, refile) in At's body, the compiler
-// stored At's arguments and values to the stack on every call, as it must
-// keep them across a call on any path. At is not inlined (go:noinline),
-// as it was not when it held the general case too: inlined into After, it
-// made callers of After too large to be inlined (the model's Server.kick).
+// At takes a free slab slot and places the entry itself in the common
+// cases: the model's, which calls nothing (a time before last whose place
+// lies in the list's first half, with a run slot before head: the model
+// schedules mostly soon after now and keeps a few far timers at the list's
+// end, so the place is usually a couple of entries from head; the entries
+// before it move down one, found and moved in one pass, bounded by the
+// middle entry, later than t), and the kernel's appends (a time at last,
+// or any later time while the heap is empty and the list short, to the
+// list; a later time otherwise, to the radix heap), whose growth calls are
+// on paths of their own. The slab's growth (at) and every other place
+// (place) are out of line, each the whole rest of the call: with calls in
+// At's body on several paths that go on (main d866c8b), the compiler
+// stored At's arguments and values to the stack on every call, the
+// model's included. At is not inlined (go:noinline), as it was not when it
+// held the general case too: inlined into After, it made callers of After
+// too large to be inlined (the model's Server.kick).
 //
 //go:noinline
 func (s *Sim) At(t Time, fn func()) Timer {
 	t = max(t, s.now)
-	q := &s.q
-	i, now, h := s.free-1, q.now, q.head
-	n := len(now) - h
-	if i < 0 || t >= q.last || h <= 0 || n <= 0 || n >= listMax || now[h+n/2].at <= t {
+	i := s.free - 1
+	if i < 0 {
 		return s.at(t, fn)
 	}
 	e := &s.slab[i]
 	s.free = e.next
 	e.fn = fn
 	x := entry{at: t, slot: i, gen: e.gen}
+	q := &s.q
 	q.live++
-	mid, k := h+n/2, h
-	for ; k < mid; k++ {
-		y := now[k]
-		if y.at > t {
-			break
+	now, h := q.now, q.head
+	n := len(now) - h
+	switch {
+	case t < q.last && h > 0 && n > 0 && n < listMax && now[h+n/2].at > t:
+		mid, k := h+n/2, h
+		for ; k < mid; k++ {
+			y := now[k]
+			if y.at > t {
+				break
+			}
+			now[k-1] = y
 		}
-		now[k-1] = y
+		now[k-1] = x
+		q.head = h - 1
+	case t >= q.last && (t == q.last || q.used == 0 && n < listOnly):
+		q.add(x)
+		q.last = t
+	case t > q.last:
+		q.file(x)
+	default:
+		return s.place(x)
 	}
-	now[k-1] = x
-	q.head = h - 1
 	return x.timer()
 }
 
-// at is At's general case: it takes a slab slot for fn (growing the slab
-// when none is free) and inserts the entry itself rather than calling a
-// push of its own (the extra frame was about 13 instructions an event).
+// at is At when no slab slot is free: the slab grows by one.
 func (s *Sim) at(t Time, fn func()) Timer {
-	i := s.free - 1
-	if i < 0 {
-		s.slab = append(s.slab, event{})
-		i = int32(len(s.slab) - 1)
-	}
+	s.slab = append(s.slab, event{})
+	i := int32(len(s.slab) - 1)
 	e := &s.slab[i]
-	s.free = e.next // a new slot's next is 0: the list stays empty
-	e.fn = fn
-	x := entry{at: t, slot: i, gen: e.gen}
+	e.fn = fn // a new slot's next is 0: the free list stays empty
+	s.q.live++
+	return s.place(entry{at: t, slot: i, gen: e.gen})
+}
+
+// place puts x, whose slot At or at took, where At's common cases do not.
+// It inserts into the list itself rather than calling a push of its own
+// (the extra frame was about 13 instructions an event).
+func (s *Sim) place(x entry) Timer {
 	q := &s.q
-	q.live++
 	switch {
 	case x.at < q.last:
 		// Into the list, after the entries of its time. At moves the
 		// entries before the place when it lies in the list's first half
 		// and the slot before head has run; here the entries after it
 		// move up, from the end: the same order, in the array's other
-		// end (only a new slab slot, or a place in the list's second
-		// half, comes here).
+		// end.
 		if len(q.now)-q.head >= listMax {
 			s.refile(x.at, false)
 			q.file(x)
