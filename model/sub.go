@@ -359,13 +359,13 @@ func (s *Sub) pop() queued {
 // its next message so, and the callback's start writes the read time with
 // its own (Ledger.start), one write to the record rather than two.
 func (s *Sub) dequeue() queued {
-	h, n := s.head, len(s.pending)
-	if s.mut.Has(PendingLIFO) && n-h > 1 {
-		h, s.pending = n-1, s.pending[:n-1]
+	h, p := s.head, s.pending
+	if s.mut.Has(PendingLIFO) && len(p)-h > 1 {
+		h, s.pending = len(p)-1, p[:len(p)-1]
 	} else {
 		s.head++
 	}
-	return s.pending[:n][h]
+	return p[h] // the queue before the take: one bounds check
 }
 
 // arrived writes when q was read into its delivery's record.

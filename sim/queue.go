@@ -124,54 +124,90 @@ func (q *queue) file(x entry) {
 // causality always holds. Events at equal times run in scheduling order,
 // unless SetTies asked a Chooser to order them.
 //
-// It takes a slab slot for fn and inserts the entry itself rather than
-// calling a push of its own: every event is scheduled here, mostly through
-// After, and the extra frame was about 13 instructions an event. At stays
-// too large to be inlined, which matters as much: inlined, it made a
-// caller of its own too large to be inlined (the model's Server.kick).
+// At takes a free slab slot and places the entry itself in the common
+// cases: the model's, which calls nothing (a time before last whose place
+// lies in the list's first half, with a run slot before head: the model
+// schedules mostly soon after now and keeps a few far timers at the list's
+// end, so the place is usually a couple of entries from head; the entries
+// before it move down one, found and moved in one pass, bounded by the
+// middle entry, later than t), and the kernel's appends (a time at last,
+// or any later time while the heap is empty and the list short, to the
+// list; a later time otherwise, to the radix heap), whose growth calls are
+// on paths of their own. The slab's growth (at) and every other place
+// (place) are out of line, each the whole rest of the call: with calls in
+// At's body on several paths that go on (main d866c8b), the compiler
+// stored At's arguments and values to the stack on every call, the
+// model's included. At is not inlined (go:noinline), as it was not when it
+// held the general case too: inlined into After, it made callers of After
+// too large to be inlined (the model's Server.kick).
+//
+//go:noinline
 func (s *Sim) At(t Time, fn func()) Timer {
-	if t < s.now {
-		t = s.now
-	}
+	t = max(t, s.now)
 	i := s.free - 1
 	if i < 0 {
-		s.slab = append(s.slab, event{})
-		i = int32(len(s.slab) - 1)
+		return s.at(t, fn)
 	}
 	e := &s.slab[i]
-	s.free = e.next // a new slot's next is 0: the list stays empty
+	s.free = e.next
 	e.fn = fn
 	x := entry{at: t, slot: i, gen: e.gen}
 	q := &s.q
 	q.live++
+	now, h := q.now, q.head
+	n := len(now) - h
+	switch {
+	case t < q.last && h > 0 && n > 0 && n < listMax && now[h+n/2].at > t:
+		mid, k := h+n/2, h
+		for ; k < mid; k++ {
+			y := now[k]
+			if y.at > t {
+				break
+			}
+			now[k-1] = y
+		}
+		now[k-1] = x
+		q.head = h - 1
+	case t >= q.last && (t == q.last || q.used == 0 && n < listOnly):
+		q.add(x)
+		q.last = t
+	case t > q.last:
+		q.file(x)
+	default:
+		return s.place(x)
+	}
+	return x.timer()
+}
+
+// at is At when no slab slot is free: the slab grows by one.
+func (s *Sim) at(t Time, fn func()) Timer {
+	s.slab = append(s.slab, event{})
+	i := int32(len(s.slab) - 1)
+	e := &s.slab[i]
+	e.fn = fn // a new slot's next is 0: the free list stays empty
+	s.q.live++
+	return s.place(entry{at: t, slot: i, gen: e.gen})
+}
+
+// place puts x, whose slot At or at took, where At's common cases do not.
+// It inserts into the list itself rather than calling a push of its own
+// (the extra frame was about 13 instructions an event).
+func (s *Sim) place(x entry) Timer {
+	q := &s.q
 	switch {
 	case x.at < q.last:
-		// Into the list, after the entries of its time. The model
-		// schedules mostly soon after now and keeps a few far timers at
-		// the list's end, so the place is usually a couple of entries from
-		// head: when it lies in the list's first half and the slot before
-		// head has run, the entries before it move down one, found and
-		// moved in one pass; otherwise the entries after it move up, from
-		// the end. Either way at most half the list moves.
-		now, h := q.now, q.head
-		n := len(now) - h
-		if n >= listMax {
+		// Into the list, after the entries of its time. At moves the
+		// entries before the place when it lies in the list's first half
+		// and the slot before head has run; here the entries after it
+		// move up, from the end: the same order, in the array's other
+		// end.
+		if len(q.now)-q.head >= listMax {
 			s.refile(x.at, false)
 			q.file(x)
 			return x.timer()
 		}
-		if h > 0 && n > 0 && now[h+n/2].at > x.at {
-			// Bounded by the middle entry (later than x): no bounds checks.
-			mid, k := h+n/2, h
-			for ; k < mid && now[k].at <= x.at; k++ {
-				now[k-1] = now[k]
-			}
-			now[k-1] = x
-			q.head = h - 1
-			return x.timer()
-		}
 		q.add(x) // may move the list to the front of its array
-		now, h = q.now, q.head
+		now, h := q.now, q.head
 		j := len(now) - 1
 		for ; j > h && now[j-1].at > x.at; j-- {
 			now[j] = now[j-1]
@@ -197,7 +233,7 @@ func (s *Sim) At(t Time, fn func()) Timer {
 // address an event). The pointers are valid until the queue or the slab
 // next changes.
 func (s *Sim) first() (*entry, *event) {
-	if h := s.q.head; h < len(s.q.now) {
+	if h := s.q.head; uint(h) < uint(len(s.q.now)) {
 		x := &s.q.now[h]
 		if e := &s.slab[x.slot]; e.gen == x.gen {
 			return x, e
