@@ -45,7 +45,7 @@ actions:
 // order from a stream of its own, kept in connRare; with one subscription
 // there is nothing to order, and the drain makes neither the stream nor
 // the connRare (Scale/clients=1k: a thousand such drains, each a restream
-// and a connRare's lines more; docs/perf-notes/h26clients.md). Catches
+// and a connRare's lines more; docs/performance-history.md, h26clients). Catches
 // the stream made for a single subscription (app's rare part made) and a
 // drain of two that does not draw its order (duo's stream never made).
 func TestDrainStreamOnlyToOrder(t *testing.T) {
