@@ -145,8 +145,8 @@ func TestServerStallHole(t *testing.T) {
 	late := lateDeliveries(res, "orders")
 	require.Len(t, late, 1, "one order: shop was the one publisher stalled on orders when the UNSUB was processed")
 	d := &res.Ledger.Deliveries[late[0]]
-	require.Equal(t, "shop", res.Str(res.Ledger.Message(d.Msg).From))
-	require.Less(t, int64(res.Ledger.Message(d.Msg).AcceptedAt), int64(orders.UnsubProcessedAt), "published before the UNSUB")
+	require.Equal(t, "shop", res.Str(res.Ledger.Message(int(d.Msg)).From))
+	require.Less(t, int64(res.Ledger.Message(int(d.Msg)).AcceptedAt), int64(orders.UnsubProcessedAt), "published before the UNSUB")
 	require.Greater(t, int64(d.CommittedAt), int64(orders.UnsubProcessedAt), "sent after it")
 	require.GreaterOrEqual(t, int64(d.ArrivedAt), int64(orders.BarrierAt), "and read after the drain's PONG")
 	require.Equal(t, model.DlvDropped, d.Fate)
@@ -156,7 +156,7 @@ func TestServerStallHole(t *testing.T) {
 	handled := handledIDs(orders)
 	for _, o := range deliveriesOf(res, "orders") {
 		if o != late[0] {
-			require.Contains(t, handled, res.Ledger.Deliveries[o].Msg)
+			require.Contains(t, handled, int(res.Ledger.Deliveries[o].Msg))
 		}
 	}
 
@@ -169,7 +169,7 @@ func TestServerStallHole(t *testing.T) {
 			dropped = s.Dropped
 		}
 	}
-	require.Equal(t, []model.DroppedOutcome{{Msg: d.Msg, Reason: "unknown_sid", AtNS: int64(d.DroppedAt), Draining: true, LateAfterUnsub: true}}, dropped)
+	require.Equal(t, []model.DroppedOutcome{{Msg: int(d.Msg), Reason: "unknown_sid", AtNS: int64(d.DroppedAt), Draining: true, LateAfterUnsub: true}}, dropped)
 	require.Empty(t, props.DrainLoss(res), "not a loss of the drain")
 
 	// Without the tag the same drop reads as a drain bug, and
@@ -206,7 +206,7 @@ func TestServerNoStall(t *testing.T) {
 	require.Positive(t, stalled["bulk"])
 	// The order the stall hole lost is handled.
 	hole := run(t, "server-stall-hole.yaml")
-	lost := hole.Ledger.Deliveries[lateDeliveries(hole, "orders")[0]].Msg
+	lost := int(hole.Ledger.Deliveries[lateDeliveries(hole, "orders")[0]].Msg)
 	require.Contains(t, handledIDs(res.Sub("orders")), lost)
 	require.Empty(t, props.DrainLoss(res))
 }

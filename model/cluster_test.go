@@ -67,7 +67,7 @@ actions:
 	require.Equal(t, model.MsgRouted, res.Ledger.Message(3).Fate)
 	d := deliveriesTo(res, "s")
 	require.Len(t, d, 1)
-	require.Equal(t, 3, d[0].Msg)
+	require.Equal(t, 3, int(d[0].Msg))
 	require.Len(t, deliveriesTo(res, "early"), 1)
 }
 
@@ -146,7 +146,7 @@ actions:
 	require.Equal(t, model.MsgNoInterest, res.Ledger.Message(1).Fate, "accepted at 4.15 ms, before the RS+ reaches a")
 	d := deliveriesTo(res, "s")
 	require.Len(t, d, 1)
-	require.Equal(t, 2, d[0].Msg)
+	require.Equal(t, 2, int(d[0].Msg))
 	require.Equal(t, us(7350), d[0].CommittedAt, "a accepts at 4.35 ms; 1 ms route, 2 ms leaf")
 }
 
@@ -218,7 +218,7 @@ actions:
 	require.Equal(t, model.MsgNoInterest, res.Ledger.Message(1).Fate, "accepted at 7.15 ms, before the gateway RS+ reaches x")
 	d := deliveriesTo(res, "s")
 	require.Len(t, d, 1)
-	require.Equal(t, 2, d[0].Msg)
+	require.Equal(t, 2, int(d[0].Msg))
 	require.Equal(t, us(13350), d[0].CommittedAt, "x accepts at 7.35 ms; 5 ms gateway, 1 ms route")
 }
 

@@ -242,13 +242,13 @@ func (cb *callback) finisher() func() {
 			s.c.release()
 		}
 		if w.observed {
-			cb.observe(scenario.CallbackEnd, "callback.end", dl.Msg)
+			cb.observe(scenario.CallbackEnd, "callback.end", int(dl.Msg))
 		}
-		if w.mut.Has(DuplicateDelivery) && dl.Msg%10 == 0 && !s.dupDone[dl.Msg] {
+		if w.mut.Has(DuplicateDelivery) && dl.Msg%10 == 0 && !s.dupDone[int(dl.Msg)] {
 			if s.dupDone == nil {
 				s.dupDone = map[int]bool{}
 			}
-			s.dupDone[dl.Msg] = true
+			s.dupDone[int(dl.Msg)] = true
 			s.rec.handed = append(s.rec.handed, ^cb.d) // a second copy (Ledger.handled)
 		}
 		if s.concurrent() {
@@ -322,7 +322,7 @@ func (cb *callback) runActions(i int) {
 	w := s.c.w
 	c := s.c
 	src := callbackSource(s.rec.ID, cb.n)
-	msg := w.ledger.Message(w.ledger.Deliveries[cb.d].Msg)
+	msg := w.ledger.Message(int(w.ledger.Deliveries[cb.d].Msg))
 	for ; i < len(acts); i++ {
 		a := &acts[i]
 		if a.Nth > 0 && a.Nth != cb.n {

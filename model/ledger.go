@@ -256,11 +256,16 @@ func (r DropReason) Causes() DropCauses { return dropCauses[r] }
 
 // Delivery is the ledger entry of one message committed by the server to one
 // subscription (a MSG enqueued in that connection's FIFO). Its fields are
-// ordered so that it packs into 64 bytes, one cache line
-// (TestRecordsPack).
+// ordered so that it packs into 56 bytes (TestRecordsPack): a run writes
+// one fresh record per delivery, 3,000 in the standard scenario, and the
+// bytes of fresh memory written are most of a plain Run's allocation cost.
 type Delivery struct {
-	Msg         int // message ID
-	Sub         int // index into Result.Subs
+	// Msg is the message ID: an int32, which the run's record budget keeps
+	// it within (MaxLedgerRecords).
+	Msg int32
+	// Sub is the index into Result.Subs: an int32, as a run's
+	// subscriptions are its scenario's and one response mux a connection.
+	Sub         int32
 	CommittedAt sim.Time
 	ArrivedAt   sim.Time // read by the client
 	StartedAt   sim.Time // callback started, or NextMsg returned it
@@ -278,6 +283,23 @@ type Delivery struct {
 	// (docs/server.md#hole-1-the-fast-producer-stall). Losing it is the server's
 	// doing, not the drain's.
 	AfterUnsub bool
+}
+
+// MaxLedgerRecords bounds the records of a run whatever its
+// limits.max_records (0, none, in code; the parser's own cap,
+// scenario.MaxRecordBudget, is below it): a Delivery names its message by
+// an int32 ID, and message IDs count records. The budget stops a run after
+// the event that passes it, whose few records more stay far below 2^31; a
+// ledger that size would hold ~100 GB anyway.
+const MaxLedgerRecords = 1 << 30
+
+// ledgerBudget returns the record budget of a run whose limits.max_records
+// is max (0 for none): max, capped at MaxLedgerRecords.
+func ledgerBudget(max uint64) uint64 {
+	if max == 0 || max > MaxLedgerRecords {
+		return MaxLedgerRecords
+	}
+	return max
 }
 
 // Ledger records every message and every delivery of a run.
@@ -369,7 +391,7 @@ func (l *Ledger) newDeliveryRoomy(m *Message, sub int, at sim.Time) int32 {
 	l.Deliveries = l.Deliveries[:i+1]
 	d := &l.Deliveries[i]
 	*d = Delivery{}
-	d.Msg, d.Sub, d.CommittedAt = m.ID, sub, at
+	d.Msg, d.Sub, d.CommittedAt = int32(m.ID), int32(sub), at
 	d.ArrivedAt, d.StartedAt, d.EndedAt, d.DroppedAt = NoTime, NoTime, NoTime, NoTime
 	return i
 }
@@ -383,14 +405,14 @@ func (l *Ledger) newDeliveryRoomy(m *Message, sub int, at sim.Time) int32 {
 func (l *Ledger) handled(h int32) Handled {
 	if h < 0 {
 		d := &l.Deliveries[^h]
-		return Handled{Msg: d.Msg, Delivery: int(^h), Start: d.EndedAt, End: d.EndedAt}
+		return Handled{Msg: int(d.Msg), Delivery: int(^h), Start: d.EndedAt, End: d.EndedAt}
 	}
 	d := &l.Deliveries[h]
 	end := d.EndedAt
 	if d.Fate == DlvDropped {
 		end = d.DroppedAt
 	}
-	return Handled{Msg: d.Msg, Delivery: int(h), Start: d.StartedAt, End: end}
+	return Handled{Msg: int(d.Msg), Delivery: int(h), Start: d.StartedAt, End: end}
 }
 
 // DeliveriesOf returns the indices of msg's deliveries, newest first. It
@@ -402,7 +424,7 @@ func (l *Ledger) handled(h int32) Handled {
 func (l *Ledger) DeliveriesOf(msg int) []int {
 	var out []int
 	for i := len(l.Deliveries) - 1; i >= 0; i-- {
-		if l.Deliveries[i].Msg == msg {
+		if int(l.Deliveries[i].Msg) == msg {
 			out = append(out, i)
 		}
 	}

@@ -94,7 +94,7 @@ func stopOutcome(r *Result) StopOutcome {
 	case sim.TimeBudget:
 		so.Budget, so.BudgetValue = "max_time", uint64(l.MaxTime)
 	case sim.RecordBudget:
-		so.Budget, so.BudgetValue = "max_records", l.MaxRecords
+		so.Budget, so.BudgetValue = "max_records", ledgerBudget(l.MaxRecords) // the cap when none is set
 	}
 	return so
 }
@@ -408,9 +408,9 @@ func (r *Result) OutcomeInto(o *Outcome) {
 			sum.Dropped[d.Reason.String()]++
 			so := &subs[d.Sub]
 			if d.Reason == DropRunEnded && d.ArrivedAt != NoTime {
-				so.Pending = append(so.Pending, d.Msg)
+				so.Pending = append(so.Pending, int(d.Msg))
 			}
-			so.Dropped = append(so.Dropped, DroppedOutcome{Msg: d.Msg, Reason: d.Reason.String(), AtNS: int64(d.DroppedAt), Draining: d.Draining,
+			so.Dropped = append(so.Dropped, DroppedOutcome{Msg: int(d.Msg), Reason: d.Reason.String(), AtNS: int64(d.DroppedAt), Draining: d.Draining,
 				LateAfterUnsub: d.AfterUnsub})
 		}
 	}

@@ -54,6 +54,6 @@ func TestForgetDeliveryReachesPlainSubs(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res.Ledger.Deliveries, 9)
 	for _, d := range res.Ledger.Deliveries {
-		require.NotEqual(t, 10, d.Msg)
+		require.NotEqual(t, 10, int(d.Msg))
 	}
 }

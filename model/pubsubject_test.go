@@ -57,7 +57,7 @@ actions:
 		require.Len(t, res.Ledger.Messages, len(want), "run %d", run)
 		got := map[int]string{} // message ID -> the subscription it was delivered to
 		for _, d := range res.Ledger.Deliveries {
-			got[d.Msg] = res.Subs[d.Sub].ID
+			got[int(d.Msg)] = res.Subs[d.Sub].ID
 		}
 		for i, m := range res.Ledger.Messages {
 			w := want[i]

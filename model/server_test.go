@@ -59,7 +59,7 @@ actions:
 	require.Len(t, ds, 3)
 	var committed, arrived []sim.Time
 	for i, d := range ds {
-		require.Equal(t, i+1, d.Msg, "publish order")
+		require.Equal(t, i+1, int(d.Msg), "publish order")
 		require.Equal(t, model.DlvHandled, d.Fate)
 		committed = append(committed, d.CommittedAt)
 		arrived = append(arrived, d.ArrivedAt)
@@ -188,7 +188,7 @@ func TestStallWindowLetsOneMessagePerPublisherPastTheUnsub(t *testing.T) {
 	}
 	var late []model.Delivery
 	for _, d := range deliveriesTo(res, "orders") {
-		m := res.Ledger.Message(d.Msg)
+		m := res.Ledger.Message(int(d.Msg))
 		if !d.AfterUnsub {
 			require.LessOrEqual(t, int64(d.CommittedAt), int64(orders.UnsubProcessedAt))
 			continue
@@ -236,7 +236,7 @@ actions:
 	require.Equal(t, []time.Duration{0, 0, ms2, 2 * ms2, 3 * ms2, 4 * ms2}, stalled)
 	var free []sim.Time
 	for _, d := range deliveriesTo(res, "orders") {
-		if d.CommittedAt == res.Ledger.Message(d.Msg).AcceptedAt {
+		if d.CommittedAt == res.Ledger.Message(int(d.Msg)).AcceptedAt {
 			free = append(free, d.CommittedAt)
 		}
 	}
@@ -254,7 +254,7 @@ func TestStallNeedsTheBacklogOverThreeQuarters(t *testing.T) {
 	require.Empty(t, events(res, "server.stall"))
 	for _, d := range res.Ledger.Deliveries {
 		require.False(t, d.AfterUnsub)
-		require.Equal(t, res.Ledger.Message(d.Msg).AcceptedAt, d.CommittedAt, "delivered as the PUB is processed")
+		require.Equal(t, res.Ledger.Message(int(d.Msg)).AcceptedAt, d.CommittedAt, "delivered as the PUB is processed")
 	}
 }
 
@@ -264,7 +264,7 @@ func TestNoFastProducerStallDropsInstead(t *testing.T) {
 	stalledDrops := map[string]int{}
 	for _, d := range res.Ledger.Deliveries {
 		require.False(t, d.AfterUnsub, "no stall, no hole")
-		m := res.Ledger.Message(d.Msg)
+		m := res.Ledger.Message(int(d.Msg))
 		require.Equal(t, m.AcceptedAt, d.CommittedAt, "nothing waits")
 		if d.Fate == model.DlvDropped && d.Reason == model.DropServerStalled {
 			stalledDrops[res.Subs[d.Sub].ID]++
@@ -301,8 +301,8 @@ actions:
 			continue
 		}
 		if d.Fate == model.DlvHandled {
-			require.NotContains(t, handledBy, d.Msg)
-			handledBy[d.Msg] = sub
+			require.NotContains(t, handledBy, int(d.Msg))
+			handledBy[int(d.Msg)] = sub
 		}
 		if d.Reason == model.DropServerStalled {
 			require.Equal(t, "w1", sub, "only the member on the backlogged connection is stalled")

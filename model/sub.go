@@ -1012,8 +1012,9 @@ func (s *Sub) hand(d int32) {
 func (s *Sub) take(q queued) (string, int) {
 	w := s.c.w
 	dl := &w.ledger.Deliveries[q.d]
+	msg := int(dl.Msg)
 	if s.ch {
-		return "", dl.Msg // counted when it entered the channel
+		return "", msg // counted when it entered the channel
 	}
 	s.delivered++
 	s.pMsgs--
@@ -1021,7 +1022,7 @@ func (s *Sub) take(q queued) (string, int) {
 	s.progress()
 	if s.max > 0 {
 		if s.delivered > s.max {
-			return ErrMaxMessages, dl.Msg
+			return ErrMaxMessages, msg
 		}
 		if s.delivered == s.max {
 			s.c.removeSub(s, "max")
@@ -1030,10 +1031,10 @@ func (s *Sub) take(q queued) (string, int) {
 	if s.drainReady && s.inSubs && s.queueLen() == 0 {
 		s.leaveByNextMsg("")
 	}
-	if w.ledger.Message(dl.Msg).Status == 503 {
-		return ErrNoResponders, dl.Msg
+	if w.ledger.Message(msg).Status == 503 {
+		return ErrNoResponders, msg
 	}
-	return "", dl.Msg
+	return "", msg
 }
 
 // leaveByNextMsg removes a drained sync subscription from NextMsg

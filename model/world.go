@@ -169,7 +169,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	maps := pool.takeMaps()
 	w := pool.takeWorld()
 	*w = World{
-		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime), MaxRecords: sc.Limits.MaxRecords}),
+		sim:        pool.newSim(sim.Budget{MaxEvents: sc.Limits.MaxEvents, MaxTime: sim.Time(sc.Limits.MaxTime), MaxRecords: ledgerBudget(sc.Limits.MaxRecords)}),
 		pool:       pool,
 		frames:     pool.takeFrames(),
 		rc:         pool.takeRecycled(),

@@ -325,7 +325,7 @@ func reachedGroup(r *model.Result, g []*model.SubRecord, drained, live *model.Su
 	for i := range r.Ledger.Deliveries {
 		d := &r.Ledger.Deliveries[i]
 		s, c := deliverySub(r, d)
-		if s == nil || !slices.Contains(g, s) || d.Msg <= 0 || d.Msg > len(ok) {
+		if s == nil || !slices.Contains(g, s) || d.Msg <= 0 || int(d.Msg) > len(ok) {
 			continue
 		}
 		dropped := d.Fate == model.DlvDropped

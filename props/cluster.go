@@ -47,7 +47,7 @@ func topologyCaused(r *model.Result, d *model.Delivery, s *model.SubRecord) bool
 	default:
 		return false
 	}
-	m := message(r, d.Msg)
+	m := message(r, int(d.Msg))
 	if m == nil || s.UnsubProcessedAt == model.NoTime || s.UnsubProcessedAt > d.DroppedAt ||
 		d.Reason == model.DropRouteNoInterest && clientServer(r, r.Str(m.From)) == clientServer(r, r.Str(s.Client)) {
 		return false

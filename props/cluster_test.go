@@ -171,7 +171,7 @@ func TestLinkCutDropsAreTheTopologys(t *testing.T) {
 	n := 0
 	for i := range res.Ledger.Deliveries {
 		if d := &res.Ledger.Deliveries[i]; isCut(*d) {
-			require.Equal(t, 11, d.Msg)
+			require.Equal(t, 11, int(d.Msg))
 			require.Equal(t, model.CauseTopology, DropCause(res, d))
 			n++
 		}

@@ -59,7 +59,7 @@ func checkLedgerConserved(r *model.Result) []string {
 	// stall left unfinished).
 	for i := range l.Deliveries {
 		d := &l.Deliveries[i]
-		if d.Msg < 1 || d.Msg > len(l.Messages) {
+		if d.Msg < 1 || int(d.Msg) > len(l.Messages) {
 			bad("delivery %d names msg %d, which the ledger does not hold", i, d.Msg)
 			continue
 		}
@@ -92,7 +92,7 @@ func checkLedgerConserved(r *model.Result) []string {
 				bad("%s handled msg %d from delivery %d, which the ledger does not hold", s.ID, h.Msg, h.Delivery)
 				continue
 			}
-			if d := &l.Deliveries[h.Delivery]; d.Sub != si || d.Msg != h.Msg {
+			if d := &l.Deliveries[h.Delivery]; int(d.Sub) != si || int(d.Msg) != h.Msg {
 				bad("%s handled msg %d from the delivery of msg %d to subscription %d", s.ID, h.Msg, d.Msg, d.Sub)
 			}
 			handed[h.Delivery]++

@@ -122,7 +122,7 @@ func unhandledBeforeDrain(r *model.Result, sub string) []string {
 		if r.Subs[d.Sub] != s {
 			continue
 		}
-		m := r.Ledger.Message(d.Msg)
+		m := r.Ledger.Message(int(d.Msg))
 		if start != model.NoTime && m.PublishedAt >= start {
 			continue
 		}

@@ -78,7 +78,7 @@ func published(r *model.Result, at ...float64) {
 		id := i + 1
 		r.Ledger.Messages = append(r.Ledger.Messages, model.Message{ID: id, From: r.Ledger.Intern("c0"), Subject: r.Ledger.Intern("t0"), Fate: model.MsgRouted,
 			PublishedAt: ms(t), AcceptedAt: ms(t + 1)})
-		r.Ledger.Deliveries = append(r.Ledger.Deliveries, model.Delivery{Msg: id, Sub: 0, CommittedAt: ms(t + 1), ArrivedAt: ms(t + 2),
+		r.Ledger.Deliveries = append(r.Ledger.Deliveries, model.Delivery{Msg: int32(id), Sub: 0, CommittedAt: ms(t + 1), ArrivedAt: ms(t + 2),
 			StartedAt: ms(t + 2), EndedAt: ms(t + 3), Fate: model.DlvHandled, DroppedAt: model.NoTime})
 	}
 }

@@ -44,7 +44,7 @@ func DrainLoss(r *model.Result) []int {
 	var lost []int
 	for i := range r.Ledger.Deliveries {
 		d := &r.Ledger.Deliveries[i]
-		if d.Fate != model.DlvDropped || d.Sub < 0 || d.Sub >= len(r.Subs) || !drainAnswerable(d.Reason) || d.AfterUnsub {
+		if d.Fate != model.DlvDropped || d.Sub < 0 || int(d.Sub) >= len(r.Subs) || !drainAnswerable(d.Reason) || d.AfterUnsub {
 			continue
 		}
 		if st := start[d.Sub]; st != model.NoTime && d.DroppedAt >= st {
@@ -131,11 +131,11 @@ func (l Loss) Outcome(r *model.Result) *model.LossOutcome {
 	per := make([]model.SubLossOutcome, len(r.Subs))
 	for _, i := range l.Dropped {
 		d := &r.Ledger.Deliveries[i]
-		per[d.Sub].Dropped = append(per[d.Sub].Dropped, d.Msg)
+		per[d.Sub].Dropped = append(per[d.Sub].Dropped, int(d.Msg))
 	}
 	for _, i := range l.Cut {
 		d := &r.Ledger.Deliveries[i]
-		per[d.Sub].Cut = append(per[d.Sub].Cut, d.Msg)
+		per[d.Sub].Cut = append(per[d.Sub].Cut, int(d.Msg))
 	}
 	for i, s := range per {
 		if len(s.Dropped)+len(s.Cut) == 0 {

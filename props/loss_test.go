@@ -37,7 +37,7 @@ func TestDrainLossCountsATimeoutsDroppedRemainder(t *testing.T) {
 	for _, i := range lost {
 		d := res.Ledger.Deliveries[i]
 		require.Equal(t, model.DropConnClosed, d.Reason)
-		msgs = append(msgs, d.Msg)
+		msgs = append(msgs, int(d.Msg))
 	}
 	// Callbacks 1-4 ran (the 4th outlived the close); 5-10 were still queued.
 	require.Equal(t, []int{5, 6, 7, 8, 9, 10}, msgs)
@@ -50,7 +50,7 @@ func TestDrainInterruptedCountsTheCallbackTheCloseCut(t *testing.T) {
 	cut := DrainInterrupted(res)
 	require.Len(t, cut, 1)
 	d := res.Ledger.Deliveries[cut[0]]
-	require.Equal(t, 4, d.Msg, "callback 4 was running when the connection closed")
+	require.Equal(t, 4, int(d.Msg), "callback 4 was running when the connection closed")
 	require.Less(t, d.StartedAt, closed)
 	require.Greater(t, d.EndedAt, closed)
 }

@@ -307,7 +307,7 @@ func deliverySub(r *model.Result, d *model.Delivery) (*model.SubRecord, *model.C
 // delivery names no known subscription: deliverySub without the
 // connection, which costs a lookup by name.
 func subOf(r *model.Result, d *model.Delivery) *model.SubRecord {
-	if d.Sub < 0 || d.Sub >= len(r.Subs) {
+	if d.Sub < 0 || int(d.Sub) >= len(r.Subs) {
 		return nil
 	}
 	return r.Subs[d.Sub]

@@ -38,8 +38,8 @@ func drops(res *model.Result, sub string) map[string][]int {
 		}
 	}
 	for _, d := range res.Ledger.Deliveries {
-		if d.Sub == idx && d.Fate == model.DlvDropped {
-			out[d.Reason.String()] = append(out[d.Reason.String()], d.Msg)
+		if int(d.Sub) == idx && d.Fate == model.DlvDropped {
+			out[d.Reason.String()] = append(out[d.Reason.String()], int(d.Msg))
 		}
 	}
 	return out
@@ -99,8 +99,8 @@ func TestQueueDrainReroutesLateNotLost(t *testing.T) {
 		"the bounced messages come after later ones: per-publisher order is broken")
 	bounced := map[int]bool{13: true, 14: true, 15: true, 18: true, 19: true, 20: true, 21: true, 22: true, 25: true, 27: true, 28: true, 29: true}
 	for _, d := range res.Ledger.Deliveries {
-		m := res.Ledger.Message(d.Msg)
-		if bounced[d.Msg] {
+		m := res.Ledger.Message(int(d.Msg))
+		if bounced[int(d.Msg)] {
 			require.Equal(t, m.AcceptedAt.Add(2*time.Millisecond), d.CommittedAt, "message %d: one round trip late", d.Msg)
 		}
 	}
@@ -158,7 +158,7 @@ func TestLeafEchoSuppressionLosesQueueMessages(t *testing.T) {
 	require.Equal(t, map[string][]int{"leaf_echo_suppressed": lost}, drops(res, "q1"))
 	for _, d := range res.Ledger.Deliveries {
 		if d.Fate == model.DlvDropped {
-			m := res.Ledger.Message(d.Msg)
+			m := res.Ledger.Message(int(d.Msg))
 			require.Equal(t, m.AcceptedAt.Add(time.Millisecond), d.DroppedAt, "message %d: dropped when the LMSG reaches l1", d.Msg)
 			require.True(t, d.Draining)
 			require.True(t, d.Reason.Causes().Has(model.CauseTopology))
@@ -172,8 +172,8 @@ func TestLeafEchoSuppressionLosesQueueMessages(t *testing.T) {
 		require.Empty(t, drops(res, "q1"))
 		require.Len(t, handled(res.Sub("q2")), 26)
 		for _, d := range res.Ledger.Deliveries {
-			if slices.Contains(lost, d.Msg) {
-				m := res.Ledger.Message(d.Msg)
+			if slices.Contains(lost, int(d.Msg)) {
+				m := res.Ledger.Message(int(d.Msg))
 				require.Equal(t, m.AcceptedAt.Add(3*time.Millisecond), d.CommittedAt, "message %d: three leaf hops (h, l1, h, l2)", d.Msg)
 			}
 		}
@@ -212,7 +212,7 @@ func TestSuperclusterQueueDrainLosesWhatWasOnTheRoute(t *testing.T) {
 	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, handled(q1))
 	require.Equal(t, []int{30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40}, handled(q2))
 	for _, d := range res.Ledger.Deliveries {
-		m := res.Ledger.Message(d.Msg)
+		m := res.Ledger.Message(int(d.Msg))
 		switch {
 		case d.Fate == model.DlvDropped:
 			require.Equal(t, m.AcceptedAt.Add(time.Millisecond), d.DroppedAt, "message %d: dropped when the RMSG reaches a", d.Msg)

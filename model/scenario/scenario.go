@@ -49,7 +49,8 @@ type Limits struct {
 	MaxEvents uint64        // executed events; default 50,000,000
 	// MaxRecords bounds the run's memory: every message published, every
 	// delivery of one to a subscription and every API call is one record;
-	// default DefaultMaxRecords. Zero (in code) means no limit.
+	// default DefaultMaxRecords. Zero (in code) means no limit but the
+	// model's own cap (model.MaxLedgerRecords, 2^30).
 	MaxRecords uint64
 }
 
