@@ -74,3 +74,40 @@ actions:
 	require.NotNil(t, conns["duo"].rare, "duo (two subscriptions) made no connRare")
 	require.NotNil(t, conns["duo"].rare.drainRng, "duo (two subscriptions) made no drain stream")
 }
+
+// TestConnWaitsRewoundOnFirstUse: a connection's flush and drain state
+// (connWaits) is kept by the next run's set-up untouched and rewound on
+// that run's first flush, which then reuses the last run's flushWait and
+// sees none of its PONG waiters (Scale/clients=1k: set-up wrote these
+// 144 bytes, two of a Conn's lines, long before a flush read them). Catches
+// clear rewinding connWaits (set-up touching it again) or dropping it (its
+// objects made anew every run), pongs ignoring waitsLive (a waiter of the
+// last run popped by this run's first PONG), and waiting not rewinding
+// (the arena handing out a second flushWait, the queue keeping the last
+// run's waiter).
+func TestConnWaitsRewoundOnFirstUse(t *testing.T) {
+	var c Conn
+	if c.pongs() != nil {
+		t.Fatal("a new connection has a PONG queue before its first flush")
+	}
+	fw := c.newFlushWait(func(string) {})
+	c.waiting().pongs.push(fw)
+	waits := c.waits
+	c.clear() // the next run's set-up
+	if c.waits != waits {
+		t.Fatal("clear dropped the connection's connWaits")
+	}
+	if waits.pongs.len() != 1 || waits.flushWaits.used != 1 {
+		t.Fatalf("clear rewound connWaits (%d PONG waiters, %d flushWaits used), want it untouched until the run's first use",
+			waits.pongs.len(), waits.flushWaits.used)
+	}
+	if c.pongs() != nil {
+		t.Fatal("the last run's PONG waiters are seen before this run's first flush")
+	}
+	if got := c.newFlushWait(func(string) {}); got != fw {
+		t.Error("the run's first flush made a new flushWait, want the last run's reused")
+	}
+	if q := c.pongs(); q == nil || q.len() != 0 || q.items[:1][0] != nil {
+		t.Error("the run's PONG queue keeps the last run's waiter")
+	}
+}
