@@ -54,9 +54,24 @@ type Conn struct {
 	waitsLive  bool
 	fromServer link
 
-	rec     *ConnRecord
-	subs    connSubs // nc.subs, in subscription order
-	nextSid int32
+	// The fields after the links are laid by when a run reads them. The
+	// next three lines hold what the waves of a connection's publish,
+	// flush, drain and close read, a thousand connections apart
+	// (Scale/clients=1k: each such wave finds a connection's lines cold);
+	// the last line what only set-up, the callbacks and the server's
+	// outbound growth read.
+	rec *ConnRecord
+	// rare is what only a reconnect, the PING timer, a blocking handler
+	// under an event loop, a forced reconnect, a request or a drain of
+	// some profiles uses, made on first use (rarely) and kept from run to
+	// run (newConn resets it). Every PONG and drain tests it.
+	rare *connRare
+	// waits is c's flush and drain state, current in this run only when
+	// waitsLive (see waiting).
+	waits       *connWaits
+	drainStarts int      // drains started (startDrain)
+	subs        connSubs // nc.subs, in subscription order
+	nextSid     int32
 	// barriersDue counts the subscription drains started whose goroutine
 	// (checkDrained) has not run yet: their barrier PINGs race the final
 	// flush's (RaceFinalFlushFirst). (An int32 beside nextSid, in what
@@ -68,21 +83,16 @@ type Conn struct {
 	bySid   []*Sub
 	out     []frame // written by the API, not yet flushed
 	flushFn func()
+	opts    connOptions
+
+	name string
 	// inReserve is what the server's outbound FIFO to this connection may
 	// still reserve beyond doubling (growIn): the messages its
 	// subscriptions expect, less what earlier growths reserved.
 	inReserve int
-	// waits is c's flush and drain state, current in this run only when
-	// waitsLive (see waiting).
-	waits *connWaits
-
-	name string
-	opts connOptions
 	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
 	// disconnected, reconnected and closed callbacks.
-	ach         []CallbackEvent
-	achFn       func()
-	drainStarts int // drains started (startDrain)
+	ach []CallbackEvent
 	// The padding makes a Conn an odd number of whole cache lines (9):
 	// whole, so that in the array a run's connections are made in
 	// (recycler.reserve) each starts a line and its links' hot fields
@@ -92,15 +102,11 @@ type Conn struct {
 	// Scale/clients=1k). TestConnLinksStartLines says what connPad a
 	// changed Conn needs. It is not the last field: a zero-size last
 	// field would be padded.
-	_ [connPad]byte
-	// rare is what only a reconnect, the PING timer, a blocking handler
-	// under an event loop, a forced reconnect, a request or a drain of
-	// some profiles uses, made on first use (rarely) and kept from run to
-	// run (newConn resets it).
-	rare *connRare
+	_     [connPad]byte
+	achFn func()
 }
 
-// connPad pads a Conn to whole lines (see the field before rare).
+// connPad pads a Conn to whole lines (see the field before achFn).
 const connPad = 8
 
 // lineSize is this machine's (and most machines') cache line.
