@@ -453,18 +453,37 @@ func (c *Conn) recDraining(sid int32) bool {
 	return false
 }
 
-// write appends frames to the outbound buffer and kicks the flusher.
+// write appends frames to the outbound buffer and kicks the flusher. A
+// connection without a buffer (outBuf) has not been kicked since its last
+// flush, so the first write since takes the out-of-line path, which takes
+// one before the append.
 func (c *Conn) write(f frame, bytes int) {
-	c.out = append(c.out, f)
 	if !c.kicked || c.isReconnecting() {
 		c.wrote(bytes)
 	}
+	c.out = append(c.out, f)
+}
+
+// outBuf returns c's outbound buffer, taking one from the run's pool
+// when c has none. A connection holds none from its set-up or a flush to
+// its next write (and is not kicked meanwhile): the flush hands its buffer
+// to the link, and the buffer a write then takes is the pool's last
+// returned (a delivered segment's), still in cache, where one taken at the
+// flush and held would be cold by the next write (Scale/clients=1k: a
+// thousand connections' waves apart).
+func (c *Conn) outBuf() []frame {
+	if c.out == nil {
+		c.out = c.w.getFrames()
+	}
+	return c.out
 }
 
 // wrote is the rest of write, out of line so that write stays small
-// enough to be inlined: while reconnecting it counts the bytes buffered,
-// otherwise it kicks the flusher.
+// enough to be inlined: the first write since a flush takes a buffer
+// (outBuf); while reconnecting it counts the bytes buffered, otherwise it
+// kicks the flusher.
 func (c *Conn) wrote(bytes int) {
+	c.outBuf()
 	if c.isReconnecting() {
 		c.rarely().outBytes += bytes
 		return
@@ -492,7 +511,7 @@ func (c *Conn) flush() {
 		return
 	}
 	out := c.out
-	c.out = c.w.getFrames()
+	c.out = nil // the next write takes a buffer (outBuf)
 	c.toServer.send(out, false)
 }
 

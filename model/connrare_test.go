@@ -111,3 +111,32 @@ func TestConnWaitsRewoundOnFirstUse(t *testing.T) {
 		t.Error("the run's PONG queue keeps the last run's waiter")
 	}
 }
+
+// TestWriteTakesPooledBuffer: a connection holds no outbound buffer from
+// its set-up or a flush to its next write, which takes the pool's last
+// returned one (outBuf; Scale/clients=1k: a buffer taken at the flush and
+// held was cold by the next write, a thousand connections' waves later).
+// Catches newConn or flush taking a buffer again, and a write appending to
+// no buffer (a new array instead of the pooled one).
+func TestWriteTakesPooledBuffer(t *testing.T) {
+	sc, err := scenario.Parse("one.yaml", []byte(`
+name: one
+seed: 1
+clients: [{name: app}]
+`))
+	require.NoError(t, err)
+	w, err := newWorld(sc, Config{}, new(Runner))
+	require.NoError(t, err)
+	c := w.conns[0]
+	require.Nil(t, c.out, "a new connection's outbound buffer")
+	pooled := make([]frame, 0, 4)
+	w.putFrames(pooled)
+	c.write(frame{op: opPing}, 6)
+	require.Same(t, &pooled[:1][0], &c.out[0], "the first write's buffer, want the pool's last returned")
+	c.flush()
+	require.Nil(t, c.out, "the outbound buffer after a flush")
+	again := make([]frame, 0, 4)
+	w.putFrames(again)
+	c.write(frame{op: opPing}, 6)
+	require.Same(t, &again[:1][0], &c.out[0], "the first write's buffer after a flush, want the pool's last returned")
+}

@@ -315,8 +315,7 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
 	c.clear()
 	c.w, c.idx, c.name, c.nameID = w, i, spec.Name, w.ledger.Intern(spec.Name)
-	c.out = w.getFrames()
-	c.opts.resolve(w.profile, spec)
+	c.opts.resolve(w.profile, spec) // c.out: taken by the first write (outBuf)
 	c.status, c.tcp = Connected, true
 	if r := c.rare; r != nil {
 		*r = connRare{}
@@ -1182,7 +1181,7 @@ func (ar *actionRun) fire() {
 			// The burst's PUBs all go to the outbound buffer before it
 			// is flushed: one allocation instead of growing it step by
 			// step (five times a million frames for a million messages).
-			c.out = slices.Grow(c.out, min(ar.count, presizeCap))
+			c.out = slices.Grow(c.outBuf(), min(ar.count, presizeCap))
 		}
 	}
 	for ar.k < ar.count && !w.sim.Stopping() {
