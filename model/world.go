@@ -504,8 +504,9 @@ func emptied[T any](s []T) []T {
 // length: emptied for a list whose array is kept zero past its length (as
 // growTo, which reslices into it, needs). An empty list's array is not
 // touched at all: a connection's lists are empty at the end of a run
-// that closed it, and clearing their whole arrays at the next set-up read
-// four cold cache lines a client (Scale/clients=1k).
+// that closed it, and clearing their whole arrays at the next set-up
+// touched each array once more (Scale/clients=1k: 0.4 % of its misses
+// beyond L2, 0.75 % of its instructions).
 func truncated[T any](s []T) []T {
 	clear(s)
 	return s[:0]
