@@ -228,11 +228,11 @@ func (cb *callback) finisher() func() {
 		// From in-callback, which the count of pending deliveries does not
 		// hold (Ledger.setFate).
 		dl.EndedAt, dl.Fate = w.sim.Now(), DlvHandled
-		if s.ordinary && !w.observed && s.max == 0 {
-			// An ordinary subscription's one callback (Sub.ordinary), in a
-			// run without triggers, takes the one step of endCallback's and
-			// the rest's that applies to it, and with no limit afterCallback
-			// is top: 1.5 % of the standard scenario's instructions.
+		if s.plainTurn {
+			// An ordinary subscription's callback (plainTurn: no limit, open,
+			// no drain check waiting) takes the one step of endCallback's and
+			// the rest's that applies to it, and afterCallback is top: 1.5 %
+			// of the standard scenario's instructions. (The offset matters.)
 			s.running--
 			s.top()
 			return

@@ -26,11 +26,10 @@ type Sub struct {
 	ch bool
 	// ordinary: an asynchronous serial subscription, not the response
 	// mux, whose callbacks do not hold the connection's loop (holdsLoop),
-	// in an untraced run without the DuplicateDelivery mutation: the kind
-	// the read loop (processMsg) and the executor (startCallback, finish)
-	// take without testing for the others. Fixed by newSub. Triggers, set
-	// up after the subscriptions, are tested where they matter
-	// (World.observed).
+	// in a run neither traced nor with triggers (World.observed), without
+	// the DuplicateDelivery mutation: the kind the read loop (processMsg)
+	// and the executor (startCallback, finish) take without testing for
+	// the others. Fixed by newSub.
 	ordinary bool
 	sid      int32 // beside the flags, in what was their padding
 	chanLen  int
@@ -75,9 +74,18 @@ type Sub struct {
 	// the scenario's subscription, cold with a thousand of them.
 	statusListening bool
 	runs            handlerRun // how its callbacks spend their service time (runsFor)
-	running         int        // callbacks executing
-	curLen          int        // size of the message last handed out, -1 if accounted
-	handlerN        int        // callbacks started, for HandlerAction.Nth
+	// plainTurn: an ordinary subscription, open, without an
+	// auto-unsubscribe limit (max), no drain check waiting for its
+	// progress (onProgress), in a run without the
+	// PendingDecBeforeCallback mutation: a callback's return (finish)
+	// and the executor's turn (top) take only their own few steps, after
+	// one test instead of six (~12 instructions a message). setPlainTurn
+	// keeps it up to date wherever one of those changes
+	// (TestPlainTurnKeptUpToDate).
+	plainTurn bool
+	running   int // callbacks executing
+	curLen    int // size of the message last handed out, -1 if accounted
+	handlerN  int // callbacks started, for HandlerAction.Nth
 	// mut is the run's mutations (World.mut), which pop and top test for
 	// every message: one load away instead of three.
 	mut       MutationSet
@@ -157,7 +165,7 @@ func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	s.closed, s.connClosed, s.draining, s.inSubs = false, false, false, false
 	s.drainCancelled, s.subDrain, s.drainReady, s.sc, s.at = false, false, false, false, 0
 	s.waiting, s.scheduled, s.exited, s.statusListening = false, false, false, false
-	s.runs, s.running, s.curLen, s.handlerN, s.mut = 0, 0, 0, 0, 0
+	s.runs, s.plainTurn, s.running, s.curLen, s.handlerN, s.mut = 0, false, 0, 0, 0, 0
 	s.drainTimeout, s.drainDeadline = 0, 0
 }
 
@@ -632,14 +640,14 @@ func (s *Sub) top() {
 		return
 	}
 	s.waiting = false
-	// The common turn: no drain check waits for the message to be taken
-	// (onProgress), no mutation moves the count, the subscription is open
-	// and has no auto-unsubscribe limit. Nothing else then runs between
+	// The common turn (plainTurn): no drain check waits for the message to
+	// be taken, no mutation moves the count, the subscription is ordinary,
+	// open and has no limit. Nothing else then runs between
 	// taking the message and starting its callback, so its fields stay in
 	// registers: with progress's call between them (handOut), the compiler
 	// stores them to the stack on every turn and loads them back after,
-	// about 10 instructions a message. The tests are handOut's own, in one
-	// place.
+	// about 10 instructions a message. The tests are handOut's own and
+	// Sub.ordinary's, in one flag (another kind takes handOut's steps).
 	//
 	// startCallback is kept out of line (its comment says why), though
 	// cmd/drainsim/default.pgo names this call (40 lines below the first)
@@ -649,7 +657,7 @@ func (s *Sub) top() {
 	// The read time of the message taken is written by startCallback (or
 	// by handOut's paths that do not start it): pop's write, a second indexing
 	// of the delivery records, is not made here.
-	if s.onProgress == nil && !s.mut.Has(PendingDecBeforeCallback) && !s.closed && s.max == 0 {
+	if s.plainTurn {
 		q := s.dequeue()
 		s.curLen = q.size
 		s.delivered++
@@ -717,12 +725,45 @@ func (s *Sub) runAtYield() {
 	}
 }
 
-// progress runs a pending event-driven drain check.
+// progress runs a pending event-driven drain check. It runs for every
+// message taken: the test is all it inlines.
 func (s *Sub) progress() {
-	if f := s.onProgress; f != nil {
-		s.onProgress = nil
-		f()
+	if s.onProgress != nil {
+		s.runProgress()
 	}
+}
+
+// runProgress runs the pending drain check, once.
+func (s *Sub) runProgress() {
+	f := s.onProgress
+	s.setProgress(nil)
+	f()
+}
+
+// setProgress sets the drain check that waits for the subscription's
+// progress (onProgress), nil for none.
+func (s *Sub) setProgress(f func()) {
+	s.onProgress = f
+	s.setPlainTurn()
+}
+
+// setClosed marks the subscription closed.
+func (s *Sub) setClosed() {
+	s.closed = true
+	s.setPlainTurn()
+}
+
+// setMax sets the subscription's auto-unsubscribe limit.
+func (s *Sub) setMax(n int64) {
+	s.max = n
+	s.setPlainTurn()
+}
+
+// setPlainTurn works plainTurn out again from what it stands for: called
+// wherever one of those changes (the subscription made, closed, given a
+// limit or a drain check).
+func (s *Sub) setPlainTurn() {
+	s.plainTurn = s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil && !s.mut.Has(PendingDecBeforeCallback)
 }
 
 // concurrentDone follows the return of a concurrent callback (JavaScript
@@ -782,7 +823,7 @@ func (s *Sub) exit(d int32) {
 // connClose is close()'s treatment of a subscription: mark it closed, release
 // NextMsg callers, and let an async executor exit after its running callback.
 func (s *Sub) connClose() {
-	s.closed = true
+	s.setClosed()
 	s.connClosed = true
 	s.inSubs = false
 	if s.rec.RemovedAt == NoTime {
@@ -811,7 +852,7 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	if !s.inSubs {
 		// nats.go still marks the sub closed and re-sends the status event;
 		// a sync or chan subscription's closed handler runs again.
-		s.closed = true
+		s.setClosed()
 		if s.sync {
 			s.closedHandler()
 		}
@@ -835,14 +876,14 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	}
 	c.subRemoved()
 	if s.sync {
-		s.closed = true
+		s.setClosed()
 		s.releaseSync(DropSubClosed)
 		return
 	}
 	if by == "unsubscribe" && c.w.mut.Has(UnsubLeavesDelivery) {
 		return // the mutation: the executor keeps delivering the queue
 	}
-	s.closed = true
+	s.setClosed()
 	if s.waiting {
 		s.waiting = false
 		s.scheduled = true
@@ -1147,7 +1188,7 @@ func (s *Sub) ownDispatcher() bool {
 func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 	sendMax := 0
 	if max > 0 {
-		s.max = int64(max)
+		s.setMax(int64(max))
 		if s.delivered < s.max {
 			sendMax = max
 		}
