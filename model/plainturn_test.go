@@ -22,8 +22,8 @@ import (
 // with setPlainTurn's call dropped from setClosed (a subscription
 // unsubscribed or closed mid-run), from setMax (an auto-unsubscribe limit
 // set up front or by a call) or from setProgress (a drain check set or
-// run), with the formula's test of closed dropped, and with newSub's
-// call dropped (each was tried).
+// run), with the formula's test of closed or of PendingLIFO dropped, and
+// with newSub's call dropped (each was tried).
 func TestPlainTurnKeptUpToDate(t *testing.T) {
 	files, err := filepath.Glob("../testdata/conformance/*.yaml")
 	require.NoError(t, err)
