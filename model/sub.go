@@ -508,7 +508,7 @@ func (c *Conn) processAny(f *frame, s *Sub, msg queued) {
 			l.drop(f.ref, c.now(), DropMaxReached, s.draining)
 			return
 		}
-		s.startCallback(msg) // which records the read too
+		s.startConcurrent(msg) // which records the read too
 		return
 	}
 	s.push(msg)
@@ -668,7 +668,7 @@ func (s *Sub) top() {
 		q := s.dequeueOldest()
 		s.curLen = q.size
 		s.delivered++
-		s.startCallback(q)
+		s.startCallback(q, s.cb)
 		return
 	}
 	s.handOut()
@@ -699,7 +699,7 @@ func (s *Sub) handOut() {
 	}
 	s.delivered++
 	if s.max == 0 || s.delivered <= s.max {
-		s.startCallback(q)
+		s.startCallback(q, s.cb)
 		if decEarly {
 			s.progress()
 		}
