@@ -110,24 +110,24 @@ func (s *Sub) startCallback(q queued, cb *callback) {
 	s.handlerN++
 	cb.d, cb.size, cb.n, cb.cancelled = d, q.size, s.handlerN, false
 	s.rec.handed = append(s.rec.handed, d)
-	if w.observed {
-		cb.observe(scenario.CallbackStart, "callback.start", int(q.msg))
-	}
-	if s.mux {
-		s.c.respHandler(d)
-		cb.finish()
-		return
+	if !s.ordinary { // an ordinary subscription is neither observed nor the mux
+		if w.observed {
+			cb.observe(scenario.CallbackStart, "callback.start", int(q.msg))
+		}
+		if s.mux {
+			s.c.respHandler(d)
+			cb.finish()
+			return
+		}
 	}
 	// cmd/drainsim/default.pgo names the draw below as hot by its line's
 	// offset from the function's first (30 lines), and the compiler inlines
 	// a Sampler's draw only where the profile names it: a draw not inlined
 	// is a call with a frame of its own, ~12 instructions a message more.
-	// The draw stays on that line until the profile is made again. (This
-	// comment keeps it there since cb became an argument: newCallback's
-	// call, on a path of its own, had the message's fields and the world
-	// stored to the stack at every message, ~4 instructions.) The After
-	// below is inlined wherever it is, and At never is (Sim.At): neither
-	// depends on its line.
+	// The draw stays on that line until the profile is made again: a
+	// change above it keeps the count of lines, as this comment's length
+	// does. The After below is inlined wherever it is, and At never is
+	// (Sim.At): neither depends on its line.
 	busy := s.handlerTime.Sample()
 	switch s.runs {
 	case awaitsOnTask:
