@@ -14,7 +14,10 @@ import (
 // Serial subscriptions reuse one callback value, so their hot path allocates
 // nothing; concurrent ones (Profile.Concurrent) get one per message.
 type callback struct {
-	s    *Sub
+	s *Sub
+	// w is s.c.w, the run's world, which the callback's start and return
+	// reach at every message: one load instead of two dependent ones.
+	w    *World
 	size int // what its message adds to the pending bytes (queued.size)
 	n    int // 1-based count of callbacks started on s (HandlerAction.Nth)
 	// serviceFn is what the handler's service timer calls: finish itself
@@ -55,10 +58,10 @@ func newCallback(s *Sub) *callback {
 }
 
 // clearRun zeroes what a run changed in a serial subscription's callback
-// (newSub), keeping what bind keeps and cb.s, which bind sets to the same
-// subscription: its pointer slots are not rewritten through the write
-// barrier. TestCallbackClearRunClearsEveryField catches a field added to
-// callback and not cleared here.
+// (newSub), keeping what bind keeps and cb.s and cb.w, which bind sets to
+// the same subscription and world: its pointer slots are not rewritten
+// through the write barrier. TestCallbackClearRunClearsEveryField catches
+// a field added to callback and not cleared here.
 func (cb *callback) clearRun() {
 	cb.size, cb.n, cb.d, cb.cancelled = 0, 0, 0, false
 }
@@ -70,6 +73,7 @@ func (cb *callback) clearRun() {
 func (cb *callback) bind(s *Sub) {
 	direct := s.spec == nil || len(s.spec.Handler.Actions) == 0
 	put(&cb.s, s)
+	put(&cb.w, s.c.w)
 	if cb.finish == nil {
 		cb.finish = cb.finisher()
 	}
@@ -99,7 +103,7 @@ func (cb *callback) bind(s *Sub) {
 //
 //go:noinline
 func (s *Sub) startCallback(q queued, cb *callback) {
-	w := s.c.w
+	w := cb.w
 	d := q.d
 	if s.muxStopped(q) {
 		return
@@ -252,7 +256,7 @@ func (cb *callback) finisher() func() {
 			return
 		}
 		s := cb.s
-		w := s.c.w
+		w := cb.w
 		dl := &w.ledger.Deliveries[cb.d]
 		// From in-callback, which the count of pending deliveries does not
 		// hold (Ledger.setFate).

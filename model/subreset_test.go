@@ -101,7 +101,7 @@ func TestCallbackClearRunClearsEveryField(t *testing.T) {
 	var cb callback
 	dirty(t, &cb)
 	cb.clearRun()
-	if bad := zeroBut(&cb, "s", "serviceFn", "finish", "onLoopFn", "direct"); len(bad) > 0 {
+	if bad := zeroBut(&cb, "s", "w", "serviceFn", "finish", "onLoopFn", "direct"); len(bad) > 0 {
 		t.Errorf("fields not cleared by callback.clearRun: %v", bad)
 	}
 }
