@@ -91,6 +91,15 @@ type Sub struct {
 	// every message: one load away instead of three.
 	mut       MutationSet
 	handlerRn sim.Chooser
+	// handlerTime draws the handler's service time from handlerRn, a draw
+	// per message: here, one load from the subscription, not two through
+	// subKept (a dependent load a message less). Made by newSub and kept
+	// from run to run as subKept's handlerDist and handlerPCG say; reset
+	// keeps it. Behind a pointer, not the Sampler's 112 bytes, which reset
+	// would write (a third of Scale/subs=1k's newSub when it did). The
+	// response mux never draws from it, nil until the subscription first
+	// serves another.
+	handlerTime *sim.Sampler
 	// cb is the one callback of a serial subscription, reused for every
 	// message, nil for concurrent ones (Profile.Concurrent), whose
 	// running callbacks live holds, oldest first. A serial subscription
@@ -126,8 +135,9 @@ type Sub struct {
 
 // reset readies s, a subscription of the Runner's previous run, for the
 // next as connection c's subscription of spec on subject: every field
-// zero but c, spec and subject, the kept ones (subKept, and live's array,
-// emptied) and cb and handlerRn, which newSub sets next in every case. A
+// zero but c, spec and subject, the kept ones (subKept, handlerTime, and
+// live's array, emptied) and cb and handlerRn, which newSub sets next in
+// every case. A
 // pointer slot is written only where it changes: while the collector
 // marks, every pointer write goes through the write barrier, and zeroing
 // the whole Sub (then writing back mostly the same c, spec, subject, cb and
@@ -198,19 +208,12 @@ type subKept struct {
 	// allocation per subscription fewer. newSub resets it but for its
 	// service function, which bind keeps.
 	serial callback
-	// handlerTime draws the handler's service time from handlerRn (a draw
-	// per message); handlerDist and handlerPCG are what it was made for
+	// handlerDist and handlerPCG are what Sub.handlerTime was made for
 	// (drawn from handlerPCG). newSub keeps it when the next run's are
 	// the same (a Runner's next run mostly has the same distribution, and
 	// ownHandlerRn, re-seeded, is the source): making one resolves the
 	// distribution, 140 instructions a subscription. Only a *sim.PCG
 	// source is compared: another Chooser's type may not be comparable.
-	// The response mux never draws from it, nil until the subscription
-	// first serves another. It is kept here, not in the Sub, whose reset
-	// (newSub) zeroed its 104 bytes, pointer slots and all, to write them
-	// back (a third of Scale/subs=1k's newSub), and behind a pointer, so
-	// that subKept stays three lines (TestSubKeptFitsALineClass).
-	handlerTime *sim.Sampler
 	handlerDist sim.Dist
 	handlerPCG  *sim.PCG
 	// pollFn is the drain poll (Sub.poll), made when the subscription
