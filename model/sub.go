@@ -80,9 +80,8 @@ type Sub struct {
 	// PendingDecBeforeCallback and PendingLIFO mutations: a callback's
 	// return (finish) and the executor's turn (top) take only their own
 	// few steps, after one test instead of seven (~14 instructions a
-	// message). setPlainTurn
-	// keeps it up to date wherever one of those changes
-	// (TestPlainTurnKeptUpToDate).
+	// message). setPlainTurn keeps it up to date wherever one of those
+	// changes (TestPlainTurnKeptUpToDate).
 	plainTurn bool
 	running   int // callbacks executing
 	curLen    int // size of the message last handed out, -1 if accounted
@@ -137,13 +136,12 @@ type Sub struct {
 // next as connection c's subscription of spec on subject: every field
 // zero but c, spec and subject, the kept ones (subKept, handlerTime, and
 // live's array, emptied) and cb and handlerRn, which newSub sets next in
-// every case. A
-// pointer slot is written only where it changes: while the collector
-// marks, every pointer write goes through the write barrier, and zeroing
-// the whole Sub (then writing back mostly the same c, spec, subject, cb and
-// handlerRn) was a quarter of Scale/subs=1k's barrier entries.
-// TestSubResetClearsEveryField catches a field added to Sub and not reset
-// here.
+// every case. A pointer slot is written only where it changes: while the
+// collector marks, every pointer write goes through the write barrier,
+// and zeroing the whole Sub (then writing back mostly the same c, spec,
+// subject, cb and handlerRn) was a quarter of Scale/subs=1k's barrier
+// entries. TestSubResetClearsEveryField catches a field added to Sub and
+// not reset here.
 func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	put(&s.c, c)
 	put(&s.spec, spec)
@@ -652,12 +650,12 @@ func (s *Sub) top() {
 	s.waiting = false
 	// The common turn (plainTurn): no drain check waits for the message to
 	// be taken, no mutation moves the count or reorders the queue, the
-	// subscription is ordinary, open and has no limit. Nothing else then runs between
-	// taking the message and starting its callback, so its fields stay in
-	// registers: with progress's call between them (handOut), the compiler
-	// stores them to the stack on every turn and loads them back after,
-	// about 10 instructions a message. The tests are handOut's and
-	// Sub.ordinary's, in one flag (another kind takes handOut's steps).
+	// subscription is ordinary, open and has no limit. Nothing else then
+	// runs between taking the message and starting its callback, so its
+	// fields stay in registers: with progress's call between them
+	// (handOut), the compiler stores them to the stack on every turn and
+	// loads them back after, about 10 instructions a message. The tests are
+	// handOut's and Sub.ordinary's, in one flag (another kind: handOut).
 	//
 	// startCallback is kept out of line (its comment says why), though
 	// cmd/drainsim/default.pgo names this call (40 lines below the first)
