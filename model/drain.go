@@ -393,7 +393,8 @@ func (c *Conn) finishDrain() {
 		c.cancelLagged = true
 		for s := range c.subs.all() {
 			if s.draining {
-				s.drainCancelled, s.onProgress = true, nil
+				s.drainCancelled = true
+				s.setProgress(nil)
 			}
 		}
 		w.sim.After(p.TimeoutCancelLag, c.finishDrain)
@@ -626,7 +627,7 @@ func (c *Conn) cancelSubDrains() {
 			continue
 		}
 		s.drainCancelled = true
-		s.onProgress = nil
+		s.setProgress(nil)
 		if fw := s.barrierWait; fw != nil && !fw.settled {
 			fw.settled, fw.cancelled = true, true
 			c.w.sim.Cancel(fw.timer)
@@ -708,7 +709,7 @@ func (c *Conn) pollDrained(s *Sub) {
 		c.w.sim.After(poll, s.pollEvent())
 		return
 	}
-	s.onProgress = s.poll()
+	s.setProgress(s.poll())
 }
 
 // poll is s.c.pollDrained(s), and pollEvent the same on the connection's

@@ -100,9 +100,10 @@ type World struct {
 	handledLists  windows[int32]
 	// trig runs the actions that wait for an event; nil when none does.
 	trig *triggers
-	// observed: the run is traced or has triggers (tr or trig set), so a
-	// callback's start and end are observed (callback.observe). Every
-	// callback tests it twice: one flag instead of two pointers.
+	// observed: the run is traced or has triggers (tr set, or trig once
+	// set up), so a callback's start and end are observed
+	// (callback.observe). Every callback tests it twice: one flag instead
+	// of two pointers.
 	observed bool
 	// okID is OK interned, once a call has succeeded (resultID).
 	okID Str
@@ -219,6 +220,10 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			w.tr.CompareWith(cfg.CompareTrace)
 		}
 	}
+	// Known before the subscriptions are made (Sub.ordinary); the
+	// triggers themselves are set up after them (newTriggers), so that
+	// the set-up's status changes fire none.
+	w.observed = w.tr != nil || hasTriggers(sc)
 	w.res.Scenario, w.res.Profile, w.res.Seed, w.res.Mutations, w.res.Ledger, w.res.Trace = sc, p, sc.Seed, cfg.Mutations, w.ledger, w.tr
 	w.res.indexesSubs = true  // subByID is built by the first lookup (Result.Sub)
 	w.res.indexesConns = true // and connByName by Result.Conn's
@@ -264,7 +269,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			w.subjects[k-1].id = s.rec.Subject
 		}
 		if spec.Max > 0 {
-			s.max = int64(spec.Max)
+			s.setMax(int64(spec.Max))
 		}
 		srv := w.serverOf(c)
 		sc := srv.conns[c.idx]
@@ -285,7 +290,6 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		}
 	}
 	w.trig = newTriggers(w)
-	w.observed = w.tr != nil || w.trig != nil
 	return w, nil
 }
 
@@ -864,7 +868,8 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	}
 	putChooser(&s.handlerRn, handlerRn)
 	s.msgsLim, s.byteLim = limitOrMax(s.msgsLim), limitOrMax(s.byteLim)
-	s.ordinary = !s.sync && !mux && !s.concurrent() && s.runs != holdsLoop && w.tr == nil && !w.mut.Has(DuplicateDelivery)
+	s.ordinary = !s.sync && !mux && !s.concurrent() && s.runs != holdsLoop && !w.observed && !w.mut.Has(DuplicateDelivery)
+	s.setPlainTurn()
 	s.rec = rec
 	w.res.Subs = append(w.res.Subs, rec)
 	w.subList = append(w.subList, s)
