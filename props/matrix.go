@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/drainsim/drainsim/model"
@@ -86,10 +87,39 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 			picks[j][k].settledBy.Store(math.MaxInt64)
 		}
 	}
+	// The cells to shrink. Profile j's are queued as soon as its picks
+	// are final (ready): its runs all taken, and the known violations the
+	// runs did not show played. Each cell goes to its own place in the
+	// matrix, so the order in which they shrink changes nothing in it.
+	var queue cellQueue
+	shrink := func(t int) {
+		j, k := t/len(rows), t%len(rows)
+		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
+		if cfg.CellDone != nil {
+			cfg.CellDone(m.Cells[k][j])
+		}
+	}
+	ready := func(j int) error {
+		if !cfg.Topology {
+			if err := all.playRareKnown(profiles[j:j+1], picks[j:j+1], cat); err != nil {
+				return err
+			}
+		}
+		queue.add(j*len(rows), longestFirst(picks[j:j+1]))
+		return nil
+	}
 	// Every profile's runs in one pass, so that the workers stay busy
 	// across the profiles' boundaries: run g is the (g mod Runs)-th
-	// scenario of profile g / Runs, as in Swarm.
-	consumed, stopped := inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
+	// scenario of profile g / Runs, as in Swarm. Between chunks the
+	// workers shrink the cells queued so far.
+	between := func() bool {
+		t, ok := queue.take()
+		if ok {
+			shrink(t)
+		}
+		return ok
+	}
+	consumed, stopped := inOrderBetween(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop, between,
 		func() func(int) swarmRun {
 			w := new(swarmWorker)
 			return func(g int) swarmRun {
@@ -142,27 +172,28 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 			if row[det].sc == nil && r.nondeterministic {
 				row[det].sc, row[det].seed, row[det].events = own(), r.seed, r.events
 			}
+			if (g+1)%cfg.Runs == 0 {
+				if err = ready(g / cfg.Runs); err != nil {
+					return false
+				}
+			}
 			return true
 		})
 	if err != nil {
 		return m, err
 	}
-	ran := len(profiles)
-	if stopped {
-		ran = consumed/cfg.Runs + 1
-	}
-	if !cfg.Topology {
-		if err := all.playRareKnown(profiles[:ran], picks, cat); err != nil {
+	// Stopped part way through a profile, its picks are final now. (A
+	// profile that ran no scenario is left out: interrupt drops it.)
+	if stopped && consumed%cfg.Runs != 0 {
+		if err := ready(consumed / cfg.Runs); err != nil {
 			return m, err
 		}
 	}
-	// Shrink every chosen scenario of every profile that ran, in
-	// parallel, the longest first; each cell goes to its own place in the
-	// matrix, so the order changes nothing in it.
-	order := longestFirst(picks[:ran])
-	eachOf(len(order), cfg.Workers, func(t int) {
-		j, k := order[t]/len(rows), order[t]%len(rows)
-		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
+	// The cells still queued (on one worker all of them; on more, the last
+	// profile's, and any the workers did not reach), in parallel.
+	eachOf(queue.left(), cfg.Workers, func(int) {
+		t, _ := queue.take()
+		shrink(t)
 	})
 	if stopped {
 		m.interrupt(consumed/cfg.Runs, consumed%cfg.Runs)
@@ -241,6 +272,42 @@ func longestFirst(picks [][]pick) []int {
 		return cmp.Or(cmp.Compare(costs[b].class, costs[a].class), cmp.Compare(costs[b].weight, costs[a].weight))
 	})
 	return order
+}
+
+// cellQueue holds the cells RunMatrix has to shrink (cell j*rows + k is
+// row k under profile j), in the order to shrink them; every goroutine
+// may add and take.
+type cellQueue struct {
+	mu    sync.Mutex
+	cells []int
+	taken int // cells[:taken] are taken
+}
+
+// add queues the cells base+t for each t of order.
+func (q *cellQueue) add(base int, order []int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, t := range order {
+		q.cells = append(q.cells, base+t)
+	}
+}
+
+// take returns the next cell to shrink, false when none is queued.
+func (q *cellQueue) take() (int, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.taken == len(q.cells) {
+		return 0, false
+	}
+	q.taken++
+	return q.cells[q.taken-1], true
+}
+
+// left is how many cells are queued and not taken.
+func (q *cellQueue) left() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.cells) - q.taken
 }
 
 // pick is the scenario RunMatrix has chosen so far to show one row's
