@@ -87,11 +87,24 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 			picks[j][k].settledBy.Store(math.MaxInt64)
 		}
 	}
-	// The cells to shrink. Profile j's are queued as soon as its picks
-	// are final (ready): its runs all taken, and the known violations the
-	// runs did not show played. Each cell goes to its own place in the
-	// matrix, so the order in which they shrink changes nothing in it.
+	// The cells to shrink, each queued as soon as its pick is final: a
+	// pick that replays on the real library (rank 2) or the determinism
+	// row's first as the consumer takes it, since no later run replaces
+	// those; the others of profile j when it is ready: its runs all
+	// taken, and the known violations the runs did not show played. Each
+	// cell goes to its own place in the matrix, so the order in which they
+	// shrink changes nothing in it.
 	var queue cellQueue
+	enqueue := func(j int, order []int) {
+		var fresh []int
+		for _, k := range order {
+			if p := &picks[j][k]; !p.queued {
+				p.queued = true
+				fresh = append(fresh, k)
+			}
+		}
+		queue.add(j*len(rows), fresh)
+	}
 	shrink := func(t int) {
 		j, k := t/len(rows), t%len(rows)
 		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
@@ -105,7 +118,7 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 				return err
 			}
 		}
-		queue.add(j*len(rows), longestFirst(picks[j:j+1]))
+		enqueue(j, longestFirst(picks[j:j+1]))
 		return nil
 	}
 	// Every profile's runs in one pass, so that the workers stay busy
@@ -167,10 +180,14 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 					if row[k].sc == nil || r.rank > row[k].rank {
 						row[k].sc, row[k].seed, row[k].rank, row[k].events = own(), r.seed, r.rank, r.events
 					}
+					if row[k].rank == 2 {
+						enqueue(g/cfg.Runs, []int{k})
+					}
 				}
 			}
 			if row[det].sc == nil && r.nondeterministic {
 				row[det].sc, row[det].seed, row[det].events = own(), r.seed, r.events
+				enqueue(g/cfg.Runs, []int{det})
 			}
 			if (g+1)%cfg.Runs == 0 {
 				if err = ready(g / cfg.Runs); err != nil {
@@ -330,6 +347,9 @@ type pick struct {
 	// wherever it is computed, and the consumer ranks any scenario it
 	// needs that the worker did not.
 	settledBy atomic.Int64
+	// queued is set when the cell is queued to shrink, its pick final
+	// (RunMatrix's consumer only).
+	queued bool
 }
 
 // unsettled reports whether the rank of run g, which violates the
