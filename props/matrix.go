@@ -173,14 +173,14 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 				// The first violating scenario, replaced by a later one
 				// that serves better on the real library (replays the
 				// same way there, or at least can be played: rank).
-				if row[k].sc == nil || row[k].rank < 2 {
+				if row[k].sc == nil || !row[k].final() {
 					if r.rank < 0 {
 						r.rank = cfg.rank(own())
 					}
 					if row[k].sc == nil || r.rank > row[k].rank {
 						row[k].sc, row[k].seed, row[k].rank, row[k].events = own(), r.seed, r.rank, r.events
 					}
-					if row[k].rank == 2 {
+					if row[k].final() {
 						enqueue(g/cfg.Runs, []int{k})
 					}
 				}
@@ -351,6 +351,13 @@ type pick struct {
 	// (RunMatrix's consumer only).
 	queued bool
 }
+
+// final reports whether no later run replaces p's scenario, set: one
+// that replays on the real library (rank 2) is the best there is. The
+// consumer of RunMatrix both stops offering p later runs and queues its
+// cell to shrink on this one rule, so that no cell shrinks from a
+// scenario that a later run would replace.
+func (p *pick) final() bool { return p.sc != nil && p.rank == 2 }
 
 // unsettled reports whether the rank of run g, which violates the
 // invariants violated, may be needed for the row picks (indexed like cat):
