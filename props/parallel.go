@@ -1,6 +1,7 @@
 package props
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -113,6 +114,15 @@ func inOrderBetween[R any](n, workers, chunk int, stop <-chan struct{}, between 
 					rs = append(rs, work(i))
 				}
 				slots[c%window] <- rs // never blocks: consume took chunk c-window's
+				if between != nil {
+					// Let consume (readied by the send, if it waited for
+					// chunk c) run now, not when the runtime next
+					// preempts a worker (every 10 ms): it is what queues
+					// the side work, and on two busy workers it took
+					// six profiles' results at once, their shrinks left
+					// to the end.
+					runtime.Gosched()
+				}
 			}
 		})
 	}
