@@ -173,7 +173,7 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 				// The first violating scenario, replaced by a later one
 				// that serves better on the real library (replays the
 				// same way there, or at least can be played: rank).
-				if row[k].sc == nil || !row[k].final() {
+				if !row[k].final() {
 					if r.rank < 0 {
 						r.rank = cfg.rank(own())
 					}
