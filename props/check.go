@@ -49,15 +49,6 @@ type SwarmConfig struct {
 	// Topology draws every scenario on a generated topology
 	// (GenClusterScenario) instead of one server.
 	Topology bool
-	// CellDone, when set, is called by RunMatrix with each cell of the
-	// matrix as soon as the cell is final (shrunk, or found to hold), on
-	// the goroutine that made it, in no set order, and only for the
-	// profiles the matrix keeps (an interrupted matrix drops a profile
-	// that ran no scenario). What it does must not depend on that order:
-	// check --matrix writes each counterexample file there, so that the
-	// files' writes overlap the shrinks of the other cells instead of
-	// following them.
-	CellDone func(Cell)
 }
 
 // generate draws the scenario of seed for profile p in m, as

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/drainsim/drainsim/model"
@@ -87,52 +86,10 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 			picks[j][k].settledBy.Store(math.MaxInt64)
 		}
 	}
-	// The cells to shrink, each queued as soon as its pick is final: a
-	// pick that replays on the real library (rank 2) or the determinism
-	// row's first as the consumer takes it, since no later run replaces
-	// those; the others of profile j when it is ready: its runs all
-	// taken, and the known violations the runs did not show played. Each
-	// cell goes to its own place in the matrix, so the order in which they
-	// shrink changes nothing in it.
-	var queue cellQueue
-	enqueue := func(j int, order []int) {
-		var fresh []int
-		for _, k := range order {
-			if p := &picks[j][k]; !p.queued {
-				p.queued = true
-				fresh = append(fresh, k)
-			}
-		}
-		queue.add(j*len(rows), fresh)
-	}
-	shrink := func(t int) {
-		j, k := t/len(rows), t%len(rows)
-		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
-		if cfg.CellDone != nil {
-			cfg.CellDone(m.Cells[k][j])
-		}
-	}
-	ready := func(j int) error {
-		if !cfg.Topology {
-			if err := all.playRareKnown(profiles[j:j+1], picks[j:j+1], cat); err != nil {
-				return err
-			}
-		}
-		enqueue(j, longestFirst(picks[j:j+1]))
-		return nil
-	}
 	// Every profile's runs in one pass, so that the workers stay busy
 	// across the profiles' boundaries: run g is the (g mod Runs)-th
-	// scenario of profile g / Runs, as in Swarm. Between chunks the
-	// workers shrink the cells queued so far.
-	between := func() bool {
-		t, ok := queue.take()
-		if ok {
-			shrink(t)
-		}
-		return ok
-	}
-	consumed, stopped := inOrderBetween(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop, between,
+	// scenario of profile g / Runs, as in Swarm.
+	consumed, stopped := inOrder(len(profiles)*cfg.Runs, cfg.Workers, runChunk, cfg.Stop,
 		func() func(int) swarmRun {
 			w := new(swarmWorker)
 			return func(g int) swarmRun {
@@ -173,44 +130,39 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 				// The first violating scenario, replaced by a later one
 				// that serves better on the real library (replays the
 				// same way there, or at least can be played: rank).
-				if !row[k].final() {
+				if row[k].sc == nil || row[k].rank < 2 {
 					if r.rank < 0 {
 						r.rank = cfg.rank(own())
 					}
 					if row[k].sc == nil || r.rank > row[k].rank {
 						row[k].sc, row[k].seed, row[k].rank, row[k].events = own(), r.seed, r.rank, r.events
 					}
-					if row[k].final() {
-						enqueue(g/cfg.Runs, []int{k})
-					}
 				}
 			}
 			if row[det].sc == nil && r.nondeterministic {
 				row[det].sc, row[det].seed, row[det].events = own(), r.seed, r.events
-				enqueue(g/cfg.Runs, []int{det})
-			}
-			if (g+1)%cfg.Runs == 0 {
-				if err = ready(g / cfg.Runs); err != nil {
-					return false
-				}
 			}
 			return true
 		})
 	if err != nil {
 		return m, err
 	}
-	// Stopped part way through a profile, its picks are final now. (A
-	// profile that ran no scenario is left out: interrupt drops it.)
-	if stopped && consumed%cfg.Runs != 0 {
-		if err := ready(consumed / cfg.Runs); err != nil {
+	ran := len(profiles)
+	if stopped {
+		ran = consumed/cfg.Runs + 1
+	}
+	if !cfg.Topology {
+		if err := all.playRareKnown(profiles[:ran], picks, cat); err != nil {
 			return m, err
 		}
 	}
-	// The cells still queued (on one worker all of them; on more, the last
-	// profile's, and any the workers did not reach), in parallel.
-	eachOf(queue.left(), cfg.Workers, func(int) {
-		t, _ := queue.take()
-		shrink(t)
+	// Shrink every chosen scenario of every profile that ran, in
+	// parallel, the longest first; each cell goes to its own place in the
+	// matrix, so the order changes nothing in it.
+	order := longestFirst(picks[:ran])
+	eachOf(len(order), cfg.Workers, func(t int) {
+		j, k := order[t]/len(rows), order[t]%len(rows)
+		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
 	})
 	if stopped {
 		m.interrupt(consumed/cfg.Runs, consumed%cfg.Runs)
@@ -291,42 +243,6 @@ func longestFirst(picks [][]pick) []int {
 	return order
 }
 
-// cellQueue holds the cells RunMatrix has to shrink (cell j*rows + k is
-// row k under profile j), in the order to shrink them; every goroutine
-// may add and take.
-type cellQueue struct {
-	mu    sync.Mutex
-	cells []int
-	taken int // cells[:taken] are taken
-}
-
-// add queues the cells base+t for each t of order.
-func (q *cellQueue) add(base int, order []int) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, t := range order {
-		q.cells = append(q.cells, base+t)
-	}
-}
-
-// take returns the next cell to shrink, false when none is queued.
-func (q *cellQueue) take() (int, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.taken == len(q.cells) {
-		return 0, false
-	}
-	q.taken++
-	return q.cells[q.taken-1], true
-}
-
-// left is how many cells are queued and not taken.
-func (q *cellQueue) left() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.cells) - q.taken
-}
-
 // pick is the scenario RunMatrix has chosen so far to show one row's
 // violation under one profile: the first violating one, unless a later
 // one serves better on the real library.
@@ -347,17 +263,7 @@ type pick struct {
 	// wherever it is computed, and the consumer ranks any scenario it
 	// needs that the worker did not.
 	settledBy atomic.Int64
-	// queued is set when the cell is queued to shrink, its pick final
-	// (RunMatrix's consumer only).
-	queued bool
 }
-
-// final reports whether no later run replaces p's scenario, set: one
-// that replays on the real library (rank 2) is the best there is. The
-// consumer of RunMatrix both stops offering p later runs and queues its
-// cell to shrink on this one rule, so that no cell shrinks from a
-// scenario that a later run would replace.
-func (p *pick) final() bool { return p.sc != nil && p.rank == 2 }
 
 // unsettled reports whether the rank of run g, which violates the
 // invariants violated, may be needed for the row picks (indexed like cat):

@@ -1,7 +1,6 @@
 package props
 
 import (
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,19 +26,6 @@ import (
 // Work whose results need not be consumed in order (the shrinks) runs
 // with eachOf instead.
 func inOrder[R any](n, workers, chunk int, stop <-chan struct{}, newWork func() func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
-	return inOrderBetween(n, workers, chunk, stop, nil, newWork, consume)
-}
-
-// inOrderBetween is inOrder whose workers (when there are two or more)
-// also do other work between chunks: before claiming each chunk, a worker
-// calls between until it returns false. RunMatrix shrinks there the cells
-// of the profiles whose runs consume has all taken, while the later
-// profiles still run, instead of after every run: a worker takes such a
-// cell as soon as it is done with a chunk, so the shrinks fill the time
-// that the runs would otherwise leave to the end. between must be safe to
-// call from every worker at once; nil means no other work. On one worker
-// between is never called: its caller does that work after.
-func inOrderBetween[R any](n, workers, chunk int, stop <-chan struct{}, between func() bool, newWork func() func(i int) R, consume func(i int, r R) bool) (consumed int, stopped bool) {
 	closed := func() bool {
 		select {
 		case <-stop:
@@ -93,13 +79,7 @@ func inOrderBetween[R any](n, workers, chunk int, stop <-chan struct{}, between 
 	for range workers {
 		wg.Go(func() {
 			work := newWork()
-			for {
-				for between != nil && between() {
-				}
-				c := int(next.Add(1)) - 1
-				if c >= chunks {
-					return
-				}
+			for c := int(next.Add(1)) - 1; c < chunks; c = int(next.Add(1)) - 1 {
 				mu.Lock()
 				for c >= taken+window && !quitting {
 					turn.Wait()
@@ -114,15 +94,6 @@ func inOrderBetween[R any](n, workers, chunk int, stop <-chan struct{}, between 
 					rs = append(rs, work(i))
 				}
 				slots[c%window] <- rs // never blocks: consume took chunk c-window's
-				if between != nil {
-					// Let consume (readied by the send, if it waited for
-					// chunk c) run now, not when the runtime next
-					// preempts a worker (every 10 ms): it is what queues
-					// the side work, and on two busy workers it took
-					// six profiles' results at once, their shrinks left
-					// to the end.
-					runtime.Gosched()
-				}
 			}
 		})
 	}

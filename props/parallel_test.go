@@ -149,36 +149,3 @@ func TestEachOfRunsEveryIndexOnce(t *testing.T) {
 		}
 	}
 }
-
-// TestInOrderBetweenDoesSideWorkBetweenChunks: with two or more workers,
-// each calls between before every chunk it claims until between says no
-// side work is left, so side work queued before the runs is all done by
-// the time they end, and the results still reach consume in index order;
-// on one worker between is never called (its caller does that work
-// after). It catches workers that never call between (the matrix's
-// shrinks would all wait for the last run), ones that call it once a
-// chunk instead of until it returns false (here 30 side tasks for 10
-// chunks), and a sequential path that calls it.
-func TestInOrderBetweenDoesSideWorkBetweenChunks(t *testing.T) {
-	for _, workers := range []int{1, 2, 3} {
-		var side atomic.Int32
-		side.Store(30)
-		between := func() bool { return side.Add(-1) >= 0 }
-		var got []int
-		n, stopped := inOrderBetween(40, workers, 4, nil, between,
-			func() func(int) int { return func(i int) int { return 3 * i } },
-			func(i, r int) bool {
-				require.Equal(t, 3*i, r)
-				got = append(got, i)
-				return true
-			})
-		require.Equal(t, 40, n)
-		require.False(t, stopped)
-		require.Len(t, got, 40, "workers %d", workers)
-		if workers == 1 {
-			require.Equal(t, int32(30), side.Load(), "one worker never calls between")
-			continue
-		}
-		require.LessOrEqual(t, side.Load(), int32(0), "workers %d: every side task is done before the runs end", workers)
-	}
-}

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -65,18 +67,8 @@ func (n note) mark(i int) string {
 // status: 0 when every violation is a known one, 1 when one is not, 2 when
 // a file cannot be written, 130 when the runs were interrupted.
 func runMatrix(cfg props.SwarmConfig, dir, format string, prog *progress, stdout, stderr io.Writer) int {
-	var files *matrixFiles
-	if dir != "" {
-		files = newMatrixFiles(dir, cfg.Mutations)
-		cfg.CellDone = files.cellDone
-	}
 	m, err := props.RunMatrix(cfg)
 	prog.finish()
-	if files != nil {
-		// Wait for the files of the cells done before the error or
-		// the interrupt too: none is left half written.
-		files.wait()
-	}
 	if err != nil {
 		fmt.Fprintf(stderr, "drainsim check: %v\n", err)
 		return 2
@@ -85,9 +77,14 @@ func runMatrix(cfg props.SwarmConfig, dir, format string, prog *progress, stdout
 		fmt.Fprintln(stderr, "drainsim check: interrupted before a scenario ran: no matrix, no file written")
 		return exitInterrupted
 	}
-	if files != nil {
-		if err := files.clear(); err != nil {
-			fmt.Fprintf(stderr, "drainsim check: removing earlier counterexamples: %v\n", err)
+	if dir != "" {
+		removeErr, writeErr := writeMatrixCounterexamples(dir, m, cfg.Mutations)
+		switch {
+		case removeErr != nil:
+			fmt.Fprintf(stderr, "drainsim check: removing earlier counterexamples: %v\n", removeErr)
+			return 2
+		case writeErr != nil:
+			fmt.Fprintf(stderr, "drainsim check: %v\n", writeErr)
 			return 2
 		}
 	}
@@ -101,11 +98,8 @@ func runMatrix(cfg props.SwarmConfig, dir, format string, prog *progress, stdout
 				continue
 			}
 			n := note{cell: c}
-			if c.Violated() && files != nil {
-				if n.path, err = files.written(c); err != nil {
-					fmt.Fprintf(stderr, "drainsim check: %v\n", err)
-					return 2
-				}
+			if c.Violated() && dir != "" {
+				n.path = matrixCounterexamplePath(dir, c)
 			}
 			notes = append(notes, n)
 			grid[i][j] = n.mark(len(notes))
@@ -144,82 +138,59 @@ func partialText(m props.Matrix, cfg props.SwarmConfig) string {
 	return s
 }
 
-// matrixFiles writes the counterexamples of a matrix's violated cells to
-// a directory while the matrix runs: each in a goroutine of its own,
-// started as the cell is shrunk (props.SwarmConfig.CellDone), after the
-// counterexamples of an earlier run are removed (clearCounterexamples,
-// itself started at the first cell done). Writing them one after the
-// other once the matrix was done (an fsync each, and the removals) took
-// 10-13 ms of `check --matrix --runs 300 --out DIR`, on one worker as on
-// two, with every core idle; now the writes wait on the disk while the
-// other cells shrink.
-type matrixFiles struct {
-	dir      string
-	muts     model.MutationSet
-	start    sync.Once     // starts the removal of the earlier counterexamples
-	cleared  chan struct{} // closed once they are removed
-	clearErr error         // the removal's error, set before cleared is closed
-	writes   sync.WaitGroup
-	mu       sync.Mutex
-	errs     map[string]error // the failed writes, by path
-}
-
-func newMatrixFiles(dir string, muts model.MutationSet) *matrixFiles {
-	return &matrixFiles{dir: dir, muts: muts, cleared: make(chan struct{}), errs: map[string]error{}}
-}
-
-// startClear starts removing the earlier counterexamples, once. It is
-// first called when a cell is done (a matrix with a scenario run), so
-// that a matrix interrupted before its first scenario leaves the
-// directory as it was.
-func (f *matrixFiles) startClear() {
-	f.start.Do(func() {
-		go func() {
-			f.clearErr = clearCounterexamples(f.dir)
-			close(f.cleared)
-		}()
-	})
-}
-
-// cellDone starts writing c's counterexample when c is violated, once
-// the earlier counterexamples are removed (which a new file must follow,
-// or the removal would take it too). It is called from the matrix's
-// workers.
-func (f *matrixFiles) cellDone(c props.Cell) {
-	f.startClear()
-	if !c.Violated() {
-		return
+// writeMatrixCounterexamples replaces the counterexamples in dir with
+// those of m's violated cells: it removes the earlier ones
+// (isCounterexample), then writes the new ones
+// (writeMatrixCounterexample). Each removal and each write runs in a
+// goroutine of its own, with as many Ps (runtime.GOMAXPROCS) as there are
+// files for the time it takes: a write waits on the disk in fsync holding
+// its P, and one after the other they took 10-13 ms of `check --matrix
+// --runs 300 --out DIR` (22 files) with every core idle. It returns the
+// first error of a removal, and the first of a write in the matrix's
+// order (the writes are not tried when a removal failed).
+func writeMatrixCounterexamples(dir string, m props.Matrix, muts model.MutationSet) (removeErr, writeErr error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err, nil
 	}
-	f.writes.Go(func() {
-		<-f.cleared
-		if f.clearErr != nil {
-			return
+	var cells []props.Cell
+	for _, row := range m.Cells {
+		for _, c := range row {
+			if c.Violated() {
+				cells = append(cells, c)
+			}
 		}
-		if path, err := writeMatrixCounterexample(f.dir, c, f.muts); err != nil {
-			f.mu.Lock()
-			f.errs[path] = err
-			f.mu.Unlock()
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(len(entries), len(cells), runtime.GOMAXPROCS(0))))
+	if err := inParallel(len(entries), func(i int) error {
+		if !isCounterexample(dir, entries[i]) {
+			return nil
 		}
+		return os.Remove(filepath.Join(dir, entries[i].Name()))
+	}); err != nil {
+		return err, nil
+	}
+	return nil, inParallel(len(cells), func(i int) error {
+		_, err := writeMatrixCounterexample(dir, cells[i], muts)
+		return err
 	})
 }
 
-// wait returns when every write started is done.
-func (f *matrixFiles) wait() { f.writes.Wait() }
-
-// clear finishes removing the earlier counterexamples (starting it if no
-// cell started it: a matrix without a violation removes them too) and
-// returns the removal's error.
-func (f *matrixFiles) clear() error {
-	f.startClear()
-	<-f.cleared
-	return f.clearErr
-}
-
-// written returns the path of the violated cell c's counterexample, and
-// the error of its write (after wait).
-func (f *matrixFiles) written(c props.Cell) (string, error) {
-	path := matrixCounterexamplePath(f.dir, c)
-	return path, f.errs[path]
+// inParallel calls f(i) for i = 0, 1, ..., n-1, each in a goroutine of its
+// own, and returns the error of the least i whose call failed.
+func inParallel(n int, f func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // matrixCounterexamplePath is the path of a violated cell's

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,64 +15,58 @@ import (
 	"github.com/drainsim/drainsim/sim"
 )
 
-// TestMatrixFilesWriteAfterTheRemoval: matrixFiles removes the earlier
-// counterexamples only once a cell is handed over (a matrix interrupted
-// before its first scenario leaves the directory as it was), writes the
-// violated cells' counterexamples, handed over from several goroutines at
-// once, only after that removal, and leaves exactly this run's files. The
-// earlier files are many (1,000) and one of them has the name of a new
-// one, last in the directory's order, so that the removal reaches it well
-// after its new file could be written. It catches a write that does not
-// wait for the removal (the removal then takes the new go--zz.yaml: tried,
-// caught in 9 runs of 10), a removal started before any cell (tried), and
-// one never waited for.
-func TestMatrixFilesWriteAfterTheRemoval(t *testing.T) {
+// TestWriteMatrixCounterexamples: the earlier counterexamples are all
+// removed (60 of them, one named like a new one), and nothing else;
+// every violated cell's counterexample is written, this run's; the
+// directory then holds exactly those; the Ps raised for the writes are
+// given back. It catches a removal that runs beside the writes instead of
+// before them (the removal then may take the new go--zz.yaml), a file
+// not written, a stale one left, a removed file that is not a
+// counterexample, and GOMAXPROCS left raised.
+func TestWriteMatrixCounterexamples(t *testing.T) {
 	dir := t.TempDir()
-	earlier := []string{"go--zz.yaml"}
-	for i := range 1000 {
-		earlier = append(earlier, fmt.Sprintf("go--old-%04d.yaml", i))
+	var earlier []string
+	for i := range 60 {
+		earlier = append(earlier, fmt.Sprintf("go--old-%02d.yaml", i))
 	}
+	earlier = append(earlier, "go--zz.yaml")
 	for _, name := range earlier {
 		inv := strings.TrimSuffix(strings.TrimPrefix(name, "go--"), ".yaml")
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("# "+inv+counterexampleMark+"go: earlier\n"), 0o644))
 	}
-	files := newMatrixFiles(dir, 0)
-	files.wait()
-	names := func() []string {
-		entries, err := os.ReadDir(dir)
-		require.NoError(t, err)
-		var got []string
-		for _, e := range entries {
-			got = append(got, e.Name())
-		}
-		return got
-	}
-	require.Len(t, names(), len(earlier), "nothing handed over, nothing removed")
+	// Not a counterexample (no header): prepareCounterexampleDir refuses
+	// such a directory, but the removal must not take it either way.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mine--x.yaml"), []byte("keep me\n"), 0o644))
 
-	var cells []props.Cell
-	for i, inv := range []string{"zz", "new-a", "new-b", "new-c"} {
-		sc := props.GenScenario(sim.NewPCG(uint64(i + 1)))
-		cells = append(cells, props.Cell{Profile: "go", Invariant: inv,
-			Failure: &props.Failure{Invariant: inv, Profile: "go", Detail: "violated", GenSeed: uint64(i + 1), Original: sc, Shrunk: sc}})
+	m := props.Matrix{Profiles: []string{"go"}, Rows: []string{"zz", "new-a", "new-b", "holds"}}
+	for i, inv := range m.Rows {
+		c := props.Cell{Profile: "go", Invariant: inv}
+		if inv != "holds" {
+			sc := props.GenScenario(sim.NewPCG(uint64(i + 1)))
+			c.Failure = &props.Failure{Invariant: inv, Profile: "go", Detail: "violated", GenSeed: uint64(i + 1), Original: sc, Shrunk: sc}
+		}
+		m.Cells = append(m.Cells, []props.Cell{c})
 	}
-	cells = append(cells, props.Cell{Profile: "go", Invariant: "holds"})
-	var wg sync.WaitGroup
-	for _, c := range cells {
-		wg.Go(func() { files.cellDone(c) })
-	}
-	wg.Wait()
-	files.wait()
-	require.NoError(t, files.clear())
-	var want []string
-	for _, c := range cells[:4] {
-		path, err := files.written(c)
-		require.NoError(t, err)
-		require.Equal(t, filepath.Join(dir, "go--"+c.Invariant+".yaml"), path)
+	procs := runtime.GOMAXPROCS(0)
+	removeErr, writeErr := writeMatrixCounterexamples(dir, m, 0)
+	require.NoError(t, removeErr)
+	require.NoError(t, writeErr)
+	require.Equal(t, procs, runtime.GOMAXPROCS(0), "GOMAXPROCS given back")
+
+	want := []string{"mine--x.yaml"}
+	for _, inv := range m.Rows[:3] {
+		path := matrixCounterexamplePath(dir, props.Cell{Profile: "go", Invariant: inv})
 		data, err := os.ReadFile(path)
 		require.NoError(t, err, "%s is written", path)
-		require.True(t, strings.HasPrefix(string(data), "# "+c.Invariant+counterexampleMark+"go: violated\n"), "%s is this run's:\n%s", path, data)
+		require.True(t, strings.HasPrefix(string(data), "# "+inv+counterexampleMark+"go: violated\n"), "%s is this run's:\n%s", path, data)
 		want = append(want, filepath.Base(path))
 	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
 	slices.Sort(want)
-	require.Equal(t, want, names(), "only this run's counterexamples")
+	require.Equal(t, want, got, "this run's counterexamples, and the file that is not one")
 }

@@ -212,7 +212,7 @@ func isCounterexample(dir string, e fs.DirEntry) bool {
 // prepareCounterexampleDir checks, before the matrix runs, the directory
 // --out names: a new directory is created; an existing one may hold only
 // counterexamples of earlier runs (isCounterexample), which
-// clearCounterexamples removes before the new ones are written, and must
+// writeMatrixCounterexamples removes before the new ones are written, and must
 // be writable.
 func prepareCounterexampleDir(dir string) error {
 	entries, err := os.ReadDir(dir)
@@ -231,24 +231,6 @@ func prepareCounterexampleDir(dir string) error {
 	}
 	if err := checkWritable(dir); err != nil {
 		return fmt.Errorf("--out %s: counterexample directory: %w", dir, err)
-	}
-	return nil
-}
-
-// clearCounterexamples removes the counterexamples of earlier runs from
-// dir, and nothing else, so that the directory holds only those of this
-// run.
-func clearCounterexamples(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if isCounterexample(dir, e) {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }
