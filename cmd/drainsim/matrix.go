@@ -144,7 +144,7 @@ func partialText(m props.Matrix, cfg props.SwarmConfig) string {
 // then commits them, each removal, staging and commit in a goroutine of
 // its own, with as many Ps (runtime.GOMAXPROCS) as there are files for
 // the time it takes. One after the other, each write waiting on the disk
-// in its own fsync, they took 11-17 ms of `check --matrix --runs 300 --out
+// in its own fsync, they took 10-17 ms of `check --matrix --runs 300 --out
 // DIR` (22 files) with every core idle, on one worker as on two; a commit
 // waits in fsync holding its P, and the syncs of files all staged before
 // go to the disk together. It returns the first error of a removal, and
