@@ -152,38 +152,74 @@ func withoutPath(err error) error {
 // directory, renamed over path once complete: a failed or interrupted
 // write leaves any existing file as it was. An existing file keeps its
 // permissions; a new one gets 0644.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	s, err := stageFile(path, write)
 	if err != nil {
 		return err
 	}
+	return s.commit()
+}
+
+// stagedFile is a file writeFileAtomic has written under its temporary
+// name but not yet synced nor renamed over its path: commit does that.
+// Staging many files before committing any lets their syncs go to the
+// disk together (writeMatrixCounterexamples).
+type stagedFile struct {
+	f    *os.File
+	path string
+}
+
+// stageFile writes what write writes to a temporary file in path's
+// directory, with the permissions path will have (writeFileAtomic).
+func stageFile(path string, write func(io.Writer) error) (_ *stagedFile, err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	s := &stagedFile{f: f, path: path}
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+			s.abort()
 		}
 	}()
 	bw := bufio.NewWriter(f)
 	if err = write(bw); err != nil {
-		return err
+		return nil, err
 	}
 	if err = bw.Flush(); err != nil {
-		return err
+		return nil, err
 	}
 	mode := fs.FileMode(0o644)
 	if st, err := os.Stat(path); err == nil {
 		mode = st.Mode().Perm()
 	}
 	if err = f.Chmod(mode); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// commit syncs the staged file and renames it over its path; on an
+// error the temporary file is removed.
+func (s *stagedFile) commit() (err error) {
+	defer func() {
+		if err != nil {
+			s.abort()
+		}
+	}()
+	if err = s.f.Sync(); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
+	if err = s.f.Close(); err != nil {
 		return err
 	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return os.Rename(s.f.Name(), s.path)
+}
+
+// abort removes the staged file, leaving its path as it was.
+func (s *stagedFile) abort() {
+	s.f.Close()
+	os.Remove(s.f.Name())
 }
 
 // counterexampleMark starts the first line of every counterexample file
@@ -212,7 +248,7 @@ func isCounterexample(dir string, e fs.DirEntry) bool {
 // prepareCounterexampleDir checks, before the matrix runs, the directory
 // --out names: a new directory is created; an existing one may hold only
 // counterexamples of earlier runs (isCounterexample), which
-// clearCounterexamples removes before the new ones are written, and must
+// writeMatrixCounterexamples removes before the new ones are written, and must
 // be writable.
 func prepareCounterexampleDir(dir string) error {
 	entries, err := os.ReadDir(dir)
@@ -231,24 +267,6 @@ func prepareCounterexampleDir(dir string) error {
 	}
 	if err := checkWritable(dir); err != nil {
 		return fmt.Errorf("--out %s: counterexample directory: %w", dir, err)
-	}
-	return nil
-}
-
-// clearCounterexamples removes the counterexamples of earlier runs from
-// dir, and nothing else, so that the directory holds only those of this
-// run.
-func clearCounterexamples(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if isCounterexample(dir, e) {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }
