@@ -141,9 +141,9 @@ func partialText(m props.Matrix, cfg props.SwarmConfig) string {
 // writeMatrixCounterexamples replaces the counterexamples in dir with
 // those of m's violated cells: it removes the earlier ones
 // (isCounterexample), then stages the new ones (stageCounterexampleFile),
-// then commits them, each removal, staging and commit in a goroutine of
-// its own, with as many Ps (runtime.GOMAXPROCS) as there are files for
-// the time it takes. One after the other, each write waiting on the disk
+// then commits them, up to fileWriters files at a time, each in a
+// goroutine of its own with a P of its own (runtime.GOMAXPROCS raised for
+// the time it takes). One after the other, each write waiting on the disk
 // in its own fsync, they took 10-17 ms of `check --matrix --runs 300 --out
 // DIR` (22 files) with every core idle, on one worker as on two; a commit
 // waits in fsync holding its P, and the syncs of files all staged before
@@ -163,7 +163,8 @@ func writeMatrixCounterexamples(dir string, m props.Matrix, muts model.MutationS
 			}
 		}
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(len(entries), len(cells), runtime.GOMAXPROCS(0))))
+	writers := min(max(len(entries), len(cells)), fileWriters)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(writers, runtime.GOMAXPROCS(0))))
 	if err := inParallel(len(entries), func(i int) error {
 		if !isCounterexample(dir, entries[i]) {
 			return nil
@@ -195,13 +196,23 @@ func writeMatrixCounterexamples(dir string, m props.Matrix, muts model.MutationS
 // found by (writeCounterexampleFile's how).
 const matrixHow = "drainsim check --matrix"
 
-// inParallel calls f(i) for i = 0, 1, ..., n-1, each in a goroutine of its
-// own, and returns the error of the least i whose call failed.
+// fileWriters bounds how many files writeMatrixCounterexamples removes or
+// writes at once (and the Ps it asks for): a matrix has at most a few
+// dozen violated cells, but the directory may hold any number of files.
+const fileWriters = 64
+
+// inParallel calls f(i) for i = 0, 1, ..., n-1, in up to fileWriters
+// goroutines at once, and returns the error of the least i whose call
+// failed.
 func inParallel(n int, f func(i int) error) error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { errs[i] = f(i) })
+	for g := range min(n, fileWriters) {
+		wg.Go(func() {
+			for i := g; i < n; i += fileWriters {
+				errs[i] = f(i)
+			}
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {

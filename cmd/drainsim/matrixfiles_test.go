@@ -70,3 +70,24 @@ func TestWriteMatrixCounterexamples(t *testing.T) {
 	slices.Sort(want)
 	require.Equal(t, want, got, "this run's counterexamples, and the file that is not one")
 }
+
+// TestInParallelCallsEachOnceAndReportsTheLeastError: with more calls than
+// fileWriters, every i is called exactly once and the error returned is
+// the least failing i's, whichever goroutine ran it. It catches a
+// goroutine's stride that skips or repeats calls past fileWriters, and the
+// first error to finish returned instead of the least.
+func TestInParallelCallsEachOnceAndReportsTheLeastError(t *testing.T) {
+	n := 3*fileWriters + 5
+	calls := make([]int, n)
+	err := inParallel(n, func(i int) error {
+		calls[i]++
+		if i == fileWriters+1 || i == 2*fileWriters+3 {
+			return fmt.Errorf("call %d", i)
+		}
+		return nil
+	})
+	for i, c := range calls {
+		require.Equal(t, 1, c, "call %d", i)
+	}
+	require.EqualError(t, err, fmt.Sprintf("call %d", fileWriters+1))
+}
