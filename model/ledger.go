@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"slices"
 	"strconv"
 
@@ -320,6 +321,25 @@ type Ledger struct {
 	// leave a count too high, which costs the pass, never a record
 	// unsettled (TestFinishCountsAgreeWithRecords).
 	inTransit, pending int
+	// reserved holds the runs of messages that publishBurst published
+	// with their records reserved and not yet written, in ID order, and
+	// unwritten is the first such ID (math.MaxInt for none; 0, the zero
+	// Ledger's, makes Message look, and set it). A backlog's message was
+	// written by its publish and written again by the server's PUB long
+	// after, out of cache: a line's round trip to memory twice. Reserved,
+	// it is written once, when the server reads it (or whatever else
+	// reads it first: every reader goes through Message, and
+	// World.finish writes the rest).
+	reserved  []msgRun
+	unwritten int
+}
+
+// msgRun is a run of messages a publish burst reserved (Ledger.reserve):
+// IDs next to end-1 are tmpl with their own ID, their records not yet
+// written.
+type msgRun struct {
+	next, end int
+	tmpl      Message
 }
 
 // newMessage records a message that from publishes on subject at time at,
@@ -336,8 +356,97 @@ func (l *Ledger) newMessage(from, subject Str, at sim.Time) *Message {
 	return m
 }
 
-// Message returns the message with the given ID.
-func (l *Ledger) Message(id int) *Message { return &l.Messages[id-1] }
+// Message returns the message with the given ID, its record written
+// first if it was reserved (Ledger.reserve).
+func (l *Ledger) Message(id int) *Message {
+	if id >= l.unwritten {
+		l.writeReserved(id)
+	}
+	return &l.Messages[id-1]
+}
+
+// beginRun starts a run of reserved messages, each a copy of tmpl (its ID
+// aside), for reserve to add to and endRun to close. A publish burst's
+// messages differ only in their IDs, so that one copy of what they hold
+// in common stands for them all until each is written.
+func (l *Ledger) beginRun(tmpl *Message) {
+	next := len(l.Messages) + 1
+	l.reserved = append(l.reserved, msgRun{next: next, end: next, tmpl: *tmpl})
+	l.unwritten = min(l.unwritten, next)
+}
+
+// reserve records one more message of the run beginRun started, in
+// transit, and returns its ID: it counts the record and reserves its slot
+// in Messages, where Message writes it when first asked. It makes no call
+// but to grow the records.
+func (l *Ledger) reserve() int {
+	l.budget.Record()
+	l.inTransit++
+	id := len(l.Messages) + 1
+	if id > cap(l.Messages) {
+		l.Messages = append(l.Messages, Message{}) // grows the records
+	} else {
+		l.Messages = l.Messages[:id]
+	}
+	return id
+}
+
+// endRun closes the run beginRun started after its last reserve.
+func (l *Ledger) endRun() {
+	l.reserved[len(l.reserved)-1].end = len(l.Messages) + 1
+}
+
+// writeAhead is how many records of a run writeReserved writes at once:
+// asked for the first, it writes the next ones too, which the server's
+// PUBs ask for next, so that Message calls it once a sixteenth of a
+// backlog. Sixteen records are 1 KB, which stays in the first-level cache
+// until the server reaches them.
+const writeAhead = 16
+
+// writeReserved writes message id's record if it is reserved, with every
+// reserved record before it in its run and up to writeAhead-1 after it,
+// so that a run stays one range of IDs: a record written ahead says what
+// it would have said since its publish (in transit, not accepted). It
+// sets unwritten to the first ID left reserved.
+func (l *Ledger) writeReserved(id int) {
+	for i := range l.reserved {
+		r := &l.reserved[i]
+		if id < r.next {
+			break
+		}
+		if id < r.end {
+			r.writeThrough(l.Messages, min(max(id, r.next+writeAhead-1), r.end-1))
+			if r.next == r.end {
+				l.reserved = slices.Delete(l.reserved, i, i+1)
+			}
+			break
+		}
+	}
+	l.unwritten = math.MaxInt
+	if len(l.reserved) > 0 {
+		l.unwritten = l.reserved[0].next
+	}
+}
+
+// writeAll writes every reserved record (World.finish, before its pass
+// over the records).
+func (l *Ledger) writeAll() {
+	for i := range l.reserved {
+		r := &l.reserved[i]
+		r.writeThrough(l.Messages, r.end-1)
+	}
+	l.reserved, l.unwritten = l.reserved[:0], math.MaxInt
+}
+
+// writeThrough writes the run's records up to message id's into ms, the
+// ledger's messages, and takes them off the run.
+func (r *msgRun) writeThrough(ms []Message, id int) {
+	for ; r.next <= id; r.next++ {
+		m := &ms[r.next-1]
+		*m = r.tmpl
+		m.ID = r.next
+	}
+}
 
 // settle gives m, published in this ledger, its fate f.
 func (l *Ledger) settle(m *Message, f MsgFate) {

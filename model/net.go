@@ -56,6 +56,16 @@ func (f *frame) pending(w *World) int {
 	if f.arg >= 0 {
 		return int(f.arg)
 	}
+	return f.pendingOfRecord(w)
+}
+
+// pendingOfRecord is pending read from the message's record, for a size
+// past 32 bits. It is not inlined, so that pending is, in the read loop
+// (Conn.queueQuiet): Ledger.Message's call to write a reserved record
+// would make pending too big to inline.
+//
+//go:noinline
+func (f *frame) pendingOfRecord(w *World) int {
 	return pendingSize(w.profile, w.ledger.Message(int(f.msg)))
 }
 

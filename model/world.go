@@ -1294,17 +1294,18 @@ func (w *World) burstFold(c *Conn, site *pubSite) int {
 // tests that the first call of the burst settled for all.
 func (w *World) publishBurst(c *Conn, site *pubSite, f, n int) int {
 	l, pm, now := w.ledger, &site.msg, w.sim.Now()
+	l.beginRun(&Message{From: c.nameID, Subject: pm.subject, Reply: pm.reply, Size: pm.size, Headers: pm.hdr,
+		PublishedAt: now, AcceptedAt: NoTime})
 	made := 0
 	for made < n {
-		m := l.newMessage(c.nameID, pm.subject, now)
-		m.Reply, m.Size, m.Headers = pm.reply, pm.size, pm.hdr
-		c.out = append(c.out, frame{op: opPub, msg: int32(m.ID)})
+		c.out = append(c.out, frame{op: opPub, msg: int32(l.reserve())})
 		w.sim.Record() // the call's, joined to the fold
 		made++
 		if w.sim.Stopping() {
 			break
 		}
 	}
+	l.endRun()
 	w.res.numCalls += made
 	w.res.folds[f].more += made
 	return made
@@ -1579,6 +1580,7 @@ func (w *World) finish() {
 	// always was: a run's string ids stay what they were.
 	ended := l.Intern("run ended")
 	if l.inTransit > 0 {
+		l.writeAll()
 		ms := l.Messages
 		for i := range ms {
 			if ms[i].Fate == MsgInTransit {
