@@ -26,16 +26,7 @@ import (
 // catches (each tried): the burst not counting its calls' records (the
 // budget stops later), its loop not testing whether the run stops (the
 // budget stops the burst after every call), and burstFold not testing
-// for triggers (the burst's seventh message no longer closes app). The
-// untraced runs are on a Runner whose previous run wrote other messages
-// where the burst's records go, and a burst's records are reserved and
-// written when first read (Ledger.reserve); a disconnect loses bursts on
-// the wire, a restart in the server, a second burst's first call writes
-// its record between the first burst's reserved ones and the second's.
-// Breaks it catches (each tried): World.finish not writing the reserved
-// records before its pass (the budget's runs), writeReserved writing
-// ahead past its run's end (it overwrites the second burst's first
-// record), and Message not writing a reserved record (every scenario).
+// for triggers (the burst's seventh message no longer closes app).
 func TestPublishBurstMatchesGeneral(t *testing.T) {
 	const base = `
 name: burst
@@ -66,38 +57,9 @@ actions:
   - {at: 1ms, drain: {client: pub}}
   - {at: 1ms, publish: {client: pub, subject: work, count: 8}}
 `,
-		"a burst lost on the wire": `
-network: {latency: 5ms}
-actions:
-  - {at: 1ms, publish: {client: pub, subject: work, count: 10}}
-  - {at: 1ms, publish: {client: pub, subject: work, reply: back, count: 4}}
-  - {at: 3ms, disconnect: {client: pub, for: 10ms}}
-`,
-		"a burst in a restarting server": `
-network: {latency: 5ms}
-actions:
-  - {at: 1ms, publish: {client: pub, subject: work, size: 9, count: 10}}
-  - {at: 5ms, restart_server: {for: 20ms}}
-  - {at: 6ms, publish: {client: pub, subject: work, count: 3}}
-`,
 	}
-	// A Runner's records of a run with other messages lie under the
-	// reserved records of the next (Ledger.reserve): a reserved record read
-	// before it is written would show one of them.
-	var runner model.Runner
-	other, err := scenario.Parse("other.yaml", []byte(base+`
-actions:
-  - {at: 1ms, publish: {client: app, subject: other, size: 77, count: 300}}
-`))
-	require.NoError(t, err)
 	outcome := func(sc *scenario.Scenario, traced bool) string {
-		run := model.Run
-		if !traced {
-			_, err := runner.Run(other, model.Config{})
-			require.NoError(t, err)
-			run = runner.Run
-		}
-		res, err := run(sc, model.Config{Trace: traced})
+		res, err := model.Run(sc, model.Config{Trace: traced})
 		require.NoError(t, err, sc.Name)
 		b, err := json.Marshal(struct {
 			Outcome  *model.Outcome

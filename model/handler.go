@@ -105,7 +105,7 @@ func (s *Sub) startCallback(q queued) {
 		return
 	}
 	now := w.sim.Now()
-	w.ledger.start(d, q.at, now)
+	w.ledger.start(w.ledger.delivery(d), q.at, now)
 	cb := s.cb
 	if cb == nil { // concurrent callbacks (Sub.cb)
 		cb = newCallback(s)
@@ -224,7 +224,7 @@ func (cb *callback) finisher() func() {
 		}
 		s := cb.s
 		w := s.c.w
-		dl := &w.ledger.Deliveries[cb.d]
+		dl := &w.ledger.Deliveries[cb.d] // written when it started (Ledger.start)
 		// From in-callback, which the count of pending deliveries does not
 		// hold (Ledger.setFate).
 		dl.EndedAt, dl.Fate = w.sim.Now(), DlvHandled
@@ -294,7 +294,7 @@ func (s *Sub) cancelCallbacks() {
 	for cb := s.oldestCallback(); cb != nil; cb = s.oldestCallback() {
 		cb.cancelled = true
 		s.endCallback(cb)
-		dl := &w.ledger.Deliveries[cb.d]
+		dl := w.ledger.delivery(cb.d)
 		w.ledger.setFate(dl, DlvPending)
 		w.ledger.drop(cb.d, w.sim.Now(), DropCancelled, true)
 		w.trace(s.c.name, "callback.cancelled", sim.Str("sub", s.rec.ID), sim.Int("msg", int64(dl.Msg)))
@@ -322,7 +322,7 @@ func (cb *callback) runActions(i int) {
 	w := s.c.w
 	c := s.c
 	src := callbackSource(s.rec.ID, cb.n)
-	msg := w.ledger.Message(int(w.ledger.Deliveries[cb.d].Msg))
+	msg := w.ledger.Message(int(w.ledger.delivery(cb.d).Msg))
 	for ; i < len(acts); i++ {
 		a := &acts[i]
 		if a.Nth > 0 && a.Nth != cb.n {

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"math"
 	"slices"
 	"strconv"
 
@@ -315,8 +314,9 @@ type Ledger struct {
 	// inTransit and pending count the messages whose fate is MsgInTransit
 	// and the deliveries whose fate is DlvPending, so that World.finish
 	// passes over a million records only when one is left to settle.
-	// Every change from or to those fates goes through newMessage, settle,
-	// newDelivery, setFate, start, drop or arriveDropped, which keep the
+	// Every change from or to those fates goes through newMessage,
+	// reserve, settle, newDelivery, reserveDeliveries, setFate, start,
+	// drop or arriveDropped, which keep the
 	// counts; a fate written past them from one of those fates could only
 	// leave a count too high, which costs the pass, never a record
 	// unsettled (TestFinishCountsAgreeWithRecords).
@@ -324,22 +324,17 @@ type Ledger struct {
 	// reserved holds the runs of messages that publishBurst published
 	// with their records reserved and not yet written, in ID order, and
 	// unwritten is the first such ID (math.MaxInt for none; 0, the zero
-	// Ledger's, makes Message look, and set it). A backlog's message was
-	// written by its publish and written again by the server's PUB long
-	// after, out of cache: a line's round trip to memory twice. Reserved,
-	// it is written once, when the server reads it (or whatever else
-	// reads it first: every reader goes through Message, and
-	// World.finish writes the rest).
-	reserved  []msgRun
-	unwritten int
-}
-
-// msgRun is a run of messages a publish burst reserved (Ledger.reserve):
-// IDs next to end-1 are tmpl with their own ID, their records not yet
-// written.
-type msgRun struct {
-	next, end int
-	tmpl      Message
+	// Ledger's, makes Message look, and set it). dlvReserved and
+	// dlvUnwritten are the same for the deliveries Server.routeQuiet
+	// committed, by index, and runSubs holds their runs' subscriptions
+	// (dlvRun.subs). A backlog's records were each written twice, the
+	// second time long after, out of cache: a line's round trip to memory
+	// twice. Reserved, each is written once, when first read (reserve.go).
+	reserved     []msgRun
+	unwritten    int
+	dlvReserved  []dlvRun
+	dlvUnwritten int
+	runSubs      []int32
 }
 
 // newMessage records a message that from publishes on subject at time at,
@@ -360,92 +355,19 @@ func (l *Ledger) newMessage(from, subject Str, at sim.Time) *Message {
 // first if it was reserved (Ledger.reserve).
 func (l *Ledger) Message(id int) *Message {
 	if id >= l.unwritten {
-		l.writeReserved(id)
+		l.writeMessages(id)
 	}
 	return &l.Messages[id-1]
 }
 
-// beginRun starts a run of reserved messages, each a copy of tmpl (its ID
-// aside), for reserve to add to and endRun to close. A publish burst's
-// messages differ only in their IDs, so that one copy of what they hold
-// in common stands for them all until each is written.
-func (l *Ledger) beginRun(tmpl *Message) {
-	next := len(l.Messages) + 1
-	l.reserved = append(l.reserved, msgRun{next: next, end: next, tmpl: *tmpl})
-	l.unwritten = min(l.unwritten, next)
-}
-
-// reserve records one more message of the run beginRun started, in
-// transit, and returns its ID: it counts the record and reserves its slot
-// in Messages, where Message writes it when first asked. It makes no call
-// but to grow the records.
-func (l *Ledger) reserve() int {
-	l.budget.Record()
-	l.inTransit++
-	id := len(l.Messages) + 1
-	if id > cap(l.Messages) {
-		l.Messages = append(l.Messages, Message{}) // grows the records
-	} else {
-		l.Messages = l.Messages[:id]
+// delivery returns delivery i's record, written first if it was reserved
+// (Ledger.reserveDeliveries). Every read or write of a delivery's record
+// during a run goes through it.
+func (l *Ledger) delivery(i int32) *Delivery {
+	if int(i) >= l.dlvUnwritten {
+		l.writeDeliveries(i)
 	}
-	return id
-}
-
-// endRun closes the run beginRun started after its last reserve.
-func (l *Ledger) endRun() {
-	l.reserved[len(l.reserved)-1].end = len(l.Messages) + 1
-}
-
-// writeAhead is how many records of a run writeReserved writes at once:
-// asked for the first, it writes the next ones too, which the server's
-// PUBs ask for next, so that Message calls it once a sixteenth of a
-// backlog. Sixteen records are 1 KB, which stays in the first-level cache
-// until the server reaches them.
-const writeAhead = 16
-
-// writeReserved writes message id's record if it is reserved, with every
-// reserved record before it in its run and up to writeAhead-1 after it,
-// so that a run stays one range of IDs: a record written ahead says what
-// it would have said since its publish (in transit, not accepted). It
-// sets unwritten to the first ID left reserved.
-func (l *Ledger) writeReserved(id int) {
-	for i := range l.reserved {
-		r := &l.reserved[i]
-		if id < r.next {
-			break
-		}
-		if id < r.end {
-			r.writeThrough(l.Messages, min(max(id, r.next+writeAhead-1), r.end-1))
-			if r.next == r.end {
-				l.reserved = slices.Delete(l.reserved, i, i+1)
-			}
-			break
-		}
-	}
-	l.unwritten = math.MaxInt
-	if len(l.reserved) > 0 {
-		l.unwritten = l.reserved[0].next
-	}
-}
-
-// writeAll writes every reserved record (World.finish, before its pass
-// over the records).
-func (l *Ledger) writeAll() {
-	for i := range l.reserved {
-		r := &l.reserved[i]
-		r.writeThrough(l.Messages, r.end-1)
-	}
-	l.reserved, l.unwritten = l.reserved[:0], math.MaxInt
-}
-
-// writeThrough writes the run's records up to message id's into ms, the
-// ledger's messages, and takes them off the run.
-func (r *msgRun) writeThrough(ms []Message, id int) {
-	for ; r.next <= id; r.next++ {
-		m := &ms[r.next-1]
-		*m = r.tmpl
-		m.ID = r.next
-	}
+	return &l.Deliveries[i]
 }
 
 // settle gives m, published in this ledger, its fate f.
@@ -456,14 +378,13 @@ func (l *Ledger) settle(m *Message, f MsgFate) {
 	m.Fate = f
 }
 
-// start records that the callback of delivery i, pending (read, and
+// start records that the callback of delivery d, pending (read, and
 // taken from its queue or handed on at once), started at at, and that its
 // message was read at read (queued.arrived, which its caller left to this
 // write). It only writes the record: a backlog's message reaches its
 // record long out of cache, and a read of the line (its fate, its message)
 // would wait for memory where writes need not.
-func (l *Ledger) start(i int32, read, at sim.Time) {
-	d := &l.Deliveries[i]
+func (l *Ledger) start(d *Delivery, read, at sim.Time) {
 	d.ArrivedAt, d.StartedAt, d.Fate = read, at, DlvInCallback
 	l.pending--
 }
@@ -513,10 +434,10 @@ func (l *Ledger) newDeliveryRoomy(m *Message, sub int, at sim.Time) int32 {
 // copy a DuplicateDelivery mutation hands as delivery h's callback returns.
 func (l *Ledger) handled(h int32) Handled {
 	if h < 0 {
-		d := &l.Deliveries[^h]
+		d := l.delivery(^h)
 		return Handled{Msg: int(d.Msg), Delivery: int(^h), Start: d.EndedAt, End: d.EndedAt}
 	}
-	d := &l.Deliveries[h]
+	d := l.delivery(h)
 	end := d.EndedAt
 	if d.Fate == DlvDropped {
 		end = d.DroppedAt
@@ -547,13 +468,13 @@ func (l *Ledger) DeliveriesOf(msg int) []int {
 // the slow consumer drops half of them, and reading each record's fate
 // first waited for memory.
 func (l *Ledger) arriveDropped(q queued, r DropReason, draining bool) {
-	d := &l.Deliveries[q.d]
+	d := l.delivery(q.d)
 	d.ArrivedAt, d.DroppedAt, d.Fate, d.Reason, d.Draining = q.at, q.at, DlvDropped, r, draining
 	l.pending--
 }
 
 func (l *Ledger) drop(i int32, at sim.Time, r DropReason, draining bool) {
-	d := &l.Deliveries[i]
+	d := l.delivery(i)
 	if d.Fate != DlvPending {
 		return
 	}

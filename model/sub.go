@@ -369,7 +369,7 @@ func (s *Sub) dequeue() queued {
 }
 
 // arrived writes when q was read into its delivery's record.
-func (q queued) arrived(l *Ledger) { l.Deliveries[q.d].ArrivedAt = q.at }
+func (q queued) arrived(l *Ledger) { l.delivery(q.d).ArrivedAt = q.at }
 
 // endQueue records when each message still queued was read: at the run's
 // end nothing pops them.
@@ -1000,7 +1000,7 @@ func (s *Sub) takeNext() (string, int) {
 // the order in which the application's callers receive messages.
 func (s *Sub) hand(d int32) {
 	w := s.c.w
-	dl := &w.ledger.Deliveries[d]
+	dl := w.ledger.delivery(d)
 	dl.StartedAt, dl.EndedAt = w.sim.Now(), w.sim.Now()
 	w.ledger.setFate(dl, DlvTaken)
 	s.rec.handed = append(s.rec.handed, d)
@@ -1011,7 +1011,7 @@ func (s *Sub) hand(d int32) {
 // the auto-unsubscribe limit and a drain's end are checked.
 func (s *Sub) take(q queued) (string, int) {
 	w := s.c.w
-	dl := &w.ledger.Deliveries[q.d]
+	dl := w.ledger.delivery(q.d)
 	msg := int(dl.Msg)
 	if s.ch {
 		return "", msg // counted when it entered the channel

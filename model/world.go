@@ -1294,18 +1294,32 @@ func (w *World) burstFold(c *Conn, site *pubSite) int {
 // tests that the first call of the burst settled for all.
 func (w *World) publishBurst(c *Conn, site *pubSite, f, n int) int {
 	l, pm, now := w.ledger, &site.msg, w.sim.Now()
-	l.beginRun(&Message{From: c.nameID, Subject: pm.subject, Reply: pm.reply, Size: pm.size, Headers: pm.hdr,
-		PublishedAt: now, AcceptedAt: NoTime})
+	// A backlog's messages are reserved (Ledger.reserve).
+	reserved := reserves(n)
+	if reserved {
+		l.beginRun(&Message{From: c.nameID, Subject: pm.subject, Reply: pm.reply, Size: pm.size, Headers: pm.hdr,
+			PublishedAt: now, AcceptedAt: NoTime})
+	}
 	made := 0
 	for made < n {
-		c.out = append(c.out, frame{op: opPub, msg: int32(l.reserve())})
+		var id int
+		if reserved {
+			id = l.reserve()
+		} else {
+			m := l.newMessage(c.nameID, pm.subject, now)
+			m.Reply, m.Size, m.Headers = pm.reply, pm.size, pm.hdr
+			id = m.ID
+		}
+		c.out = append(c.out, frame{op: opPub, msg: int32(id)})
 		w.sim.Record() // the call's, joined to the fold
 		made++
 		if w.sim.Stopping() {
 			break
 		}
 	}
-	l.endRun()
+	if reserved {
+		l.endRun()
+	}
 	w.res.numCalls += made
 	w.res.folds[f].more += made
 	return made
@@ -1553,14 +1567,16 @@ func (c *nextMsgCall) done(err string, msg int) {
 	}
 }
 
-// finish gives every message and delivery still in transit its final fate,
-// and the messages still queued their read time (Sub.endQueue). It passes
+// finish writes the records still reserved (reserve.go), gives every
+// message and delivery still in transit its final fate, and the messages
+// still queued their read time (Sub.endQueue). It passes
 // over the records only when the ledger's counts say one is left: a run
 // of a million messages that all were handled has none, and the pass
 // read 150 MB of records long out of cache.
 func (w *World) finish() {
 	l := w.ledger
 	now := w.sim.Now()
+	l.writeAll()
 	for _, s := range w.subList {
 		s.endQueue()
 	}
@@ -1580,7 +1596,6 @@ func (w *World) finish() {
 	// always was: a run's string ids stay what they were.
 	ended := l.Intern("run ended")
 	if l.inTransit > 0 {
-		l.writeAll()
 		ms := l.Messages
 		for i := range ms {
 			if ms[i].Fate == MsgInTransit {
