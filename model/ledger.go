@@ -362,7 +362,8 @@ func (l *Ledger) Message(id int) *Message {
 
 // delivery returns delivery i's record, written first if it was reserved
 // (Ledger.reserveDeliveries). Every read or write of a delivery's record
-// during a run goes through it.
+// during a run goes through it, but for a started callback's return (the
+// finisher): its start wrote the record.
 func (l *Ledger) delivery(i int32) *Delivery {
 	if int(i) >= l.dlvUnwritten {
 		l.writeDeliveries(i)

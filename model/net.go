@@ -59,7 +59,7 @@ func (f *frame) pending(w *World) int {
 	if f.arg >= 0 {
 		return int(f.arg)
 	}
-	return pendingSize(w.profile, &w.ledger.Messages[f.msg-1])
+	return pendingSize(w.profile, &w.ledger.Messages[int(f.msg)-1])
 }
 
 // segment is one write on a connection, or with a bandwidth one frame of

@@ -24,9 +24,10 @@ import (
 // be reserved: a run of fewer (the standard scenario's thousand messages
 // and three thousand deliveries) is written at once, as it was, because
 // its records are still in cache for their second write, and reserving
-// costs more instructions than writing: 3 % more in the standard
-// scenario for deliveries. Measured on Backlog (docs/perf-notes/h29backlog.md):
-// at 10,000 messages reserving the deliveries did not pay, at 100,000 it did.
+// costs more instructions than writing (every run reserved, the standard
+// scenario ran 4 % more). On Backlog (docs/perf-notes/h29backlog.md),
+// reserving the deliveries did not pay at 10,000 messages and did at
+// 100,000.
 //
 // It is a variable for TestReservedRecordsReadAsWritten, which reserves
 // every run and compares the results with runs that reserve none.
