@@ -51,7 +51,7 @@ type msgRun struct {
 	tmpl      Message
 }
 
-// dlvRun is a run of deliveries Server.routeQuiet committed at one time,
+// dlvRun is a run of deliveries Server.routeReserved committed at one time,
 // at, and reserved (Ledger.reserveDeliveries): for each message of a run
 // of consecutive IDs, one to each of subs (subscription indexes, in
 // Ledger.runSubs), in order. Deliveries next to end-1 are not written;
