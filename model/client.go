@@ -49,12 +49,29 @@ type Conn struct {
 	// PollDeadlineFirst, times out whatever is left.
 	drainDeadlinePolled bool
 	// initc: the first connect is still in progress (connect.go).
-	initc      bool
+	initc bool
+	// waitsLive: waits has been rewound for this run (waiting).
+	waitsLive  bool
 	fromServer link
 
-	rec     *ConnRecord
-	subs    connSubs // nc.subs, in subscription order
-	nextSid int32
+	// The fields after the links are laid by when a run reads them. The
+	// next three lines hold what the waves of a connection's publish,
+	// flush, drain and close read, a thousand connections apart
+	// (Scale/clients=1k: each such wave finds a connection's lines cold);
+	// the last line what only set-up, the callbacks and the server's
+	// outbound growth read.
+	rec *ConnRecord
+	// rare is what only a reconnect, the PING timer, a blocking handler
+	// under an event loop, a forced reconnect, a request or a drain of
+	// some profiles uses, made on first use (rarely) and kept from run to
+	// run (newConn resets it). Every PONG and drain tests it.
+	rare *connRare
+	// waits is c's flush and drain state, current in this run only when
+	// waitsLive (see waiting).
+	waits       *connWaits
+	drainStarts int      // drains started (startDrain)
+	subs        connSubs // nc.subs, in subscription order
+	nextSid     int32
 	// barriersDue counts the subscription drains started whose goroutine
 	// (checkDrained) has not run yet: their barrier PINGs race the final
 	// flush's (RaceFinalFlushFirst). (An int32 beside nextSid, in what
@@ -66,32 +83,17 @@ type Conn struct {
 	bySid   []*Sub
 	out     []frame // written by the API, not yet flushed
 	flushFn func()
-	pongs   fifo[*flushWait] // the PONG waiters, in the order of their PINGs
+	opts    connOptions
+
+	name string
 	// inReserve is what the server's outbound FIFO to this connection may
 	// still reserve beyond doubling (growIn): the messages its
 	// subscriptions expect, less what earlier growths reserved.
 	inReserve int
-
-	// drainFn is c.drainConnection and finalFlushedFn c.finalFlushed,
-	// bound on a connection's first drain and kept from run to run: every
-	// drain schedules the one and flushes to the other.
-	drainFn        func()
-	finalFlushedFn func(err string)
-	// flushWaits are the PONG waiters of c's runs (newFlushWait),
-	// drainWaits its drains' waits for their subscriptions (waitSubs) and
-	// drains its connection drains (drainConnection).
-	flushWaits arena[flushWait]
-	drainWaits arena[drainWait]
-	drains     arena[connDrain]
-
-	name string
-	opts connOptions
 	// Callback queue (nats.go's ach): one FIFO dispatcher for async error,
 	// disconnected, reconnected and closed callbacks.
-	ach         []CallbackEvent
-	achFn       func()
-	drainStarts int // drains started (startDrain)
-	// The padding makes a Conn an odd number of whole cache lines (11):
+	ach []CallbackEvent
+	// The padding makes a Conn an odd number of whole cache lines (9):
 	// whole, so that in the array a run's connections are made in
 	// (recycler.reserve) each starts a line and its links' hot fields
 	// span two lines each, not three; odd, so that a thousand of them
@@ -100,19 +102,73 @@ type Conn struct {
 	// Scale/clients=1k). TestConnLinksStartLines says what connPad a
 	// changed Conn needs. It is not the last field: a zero-size last
 	// field would be padded.
-	_ [connPad]byte
-	// rare is what only a reconnect, the PING timer, a blocking handler
-	// under an event loop, a forced reconnect, a request or a drain of
-	// some profiles uses, made on first use (rarely) and kept from run to
-	// run (newConn resets it).
-	rare *connRare
+	_     [connPad]byte
+	achFn func()
 }
 
-// connPad pads a Conn to whole lines (see the field before rare).
-const connPad = 0
+// connPad pads a Conn to whole lines (see the field before achFn).
+const connPad = 8
 
 // lineSize is this machine's (and most machines') cache line.
 const lineSize = 64
+
+// connWaits is what a connection's flushes and drains keep: the PONG
+// waiters, the objects its flushes, drains and drain waits reuse from run
+// to run, and its drain's two continuations, bound once. It is made on
+// first use and rewound on its first use in each run (Conn.waiting), not
+// at set-up: in a Conn these 144 bytes were two of its 11 cache lines,
+// which every run's set-up wrote (Conn.clear) long before a flush or a
+// drain came to read them, and a thousand connections' set-up is more
+// than L2 holds (Scale/clients=1k). A run that never flushes or drains
+// does not touch it.
+type connWaits struct {
+	pongs fifo[*flushWait] // the PONG waiters, in the order of their PINGs
+	// flushWaits are the PONG waiters of c's runs (newFlushWait),
+	// drainWaits its drains' waits for their subscriptions (waitSubs) and
+	// drains its connection drains (drainConnection).
+	flushWaits arena[flushWait]
+	drainWaits arena[drainWait]
+	drains     arena[connDrain]
+	// drainFn is c.drainConnection and finalFlushedFn c.finalFlushed,
+	// bound on a connection's first drain and kept from run to run: every
+	// drain schedules the one and flushes to the other.
+	drainFn        func()
+	finalFlushedFn func(err string)
+}
+
+// waiting returns c's connWaits for this run: made on first use, and on
+// the run's first use emptied of the previous run's PONG waiters, its
+// arenas rewound.
+func (c *Conn) waiting() *connWaits {
+	if !c.waitsLive {
+		c.waitsLive = true
+		if c.waits == nil {
+			c.waits = new(connWaits)
+		} else {
+			c.waits.rewind()
+		}
+	}
+	return c.waits
+}
+
+// rewind readies cw for a new run, keeping its memory: its pong queue's
+// array is zero past its length (fifo), so clearing up to the length
+// leaves none of the previous run's waiters in it.
+func (cw *connWaits) rewind() {
+	cw.pongs.items, cw.pongs.head = truncated(cw.pongs.items), 0
+	cw.flushWaits.rewind()
+	cw.drainWaits.rewind()
+	cw.drains.rewind()
+}
+
+// pongs returns c's queue of PONG waiters, nil when c has sent no PING
+// with a waiter in this run.
+func (c *Conn) pongs() *fifo[*flushWait] {
+	if !c.waitsLive {
+		return nil
+	}
+	return &c.waits.pongs
+}
 
 // connRare is the part of a connection that a run without reconnects,
 // ping_interval, event-loop holds, lame-duck cuts or requests, and whose
@@ -288,7 +344,7 @@ type flushWait struct {
 // newFlushWait gives a flushWait for done, reused from c's earlier runs
 // (c.flushWaits), its events bound when it was first made.
 func (c *Conn) newFlushWait(done func(err string)) *flushWait {
-	fw := c.flushWaits.take()
+	fw := c.waiting().flushWaits.take()
 	if fw.timedOut == nil {
 		fw.timedOut = func() { c.settleFlush(fw, ErrTimeout) }
 		fw.ponged = func() { c.settleFlush(fw, "") }
@@ -397,18 +453,37 @@ func (c *Conn) recDraining(sid int32) bool {
 	return false
 }
 
-// write appends frames to the outbound buffer and kicks the flusher.
+// write appends frames to the outbound buffer and kicks the flusher. A
+// connection without a buffer (outBuf) has not been kicked since its last
+// flush, so the first write since takes the out-of-line path, which takes
+// one before the append.
 func (c *Conn) write(f frame, bytes int) {
-	c.out = append(c.out, f)
 	if !c.kicked || c.isReconnecting() {
 		c.wrote(bytes)
 	}
+	c.out = append(c.out, f)
+}
+
+// outBuf returns c's outbound buffer, taking one from the run's pool
+// when c has none. A connection holds none from its set-up or a flush to
+// its next write (and is not kicked meanwhile): the flush hands its buffer
+// to the link, and the buffer a write then takes is the pool's last
+// returned (a delivered segment's), still in cache, where one taken at the
+// flush and held would be cold by the next write (Scale/clients=1k: a
+// thousand connections' waves apart).
+func (c *Conn) outBuf() []frame {
+	if c.out == nil {
+		c.out = c.w.getFrames()
+	}
+	return c.out
 }
 
 // wrote is the rest of write, out of line so that write stays small
-// enough to be inlined: while reconnecting it counts the bytes buffered,
-// otherwise it kicks the flusher.
+// enough to be inlined: the first write since a flush takes a buffer
+// (outBuf); while reconnecting it counts the bytes buffered, otherwise it
+// kicks the flusher.
 func (c *Conn) wrote(bytes int) {
+	c.outBuf()
 	if c.isReconnecting() {
 		c.rarely().outBytes += bytes
 		return
@@ -436,7 +511,7 @@ func (c *Conn) flush() {
 		return
 	}
 	out := c.out
-	c.out = c.w.getFrames()
+	c.out = nil // the next write takes a buffer (outBuf)
 	c.toServer.send(out, false)
 }
 
@@ -527,7 +602,7 @@ func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 	if timeout != waitForever {
 		fw.timer = c.w.sim.After(timeout, c.onLoop(fw.timedOut))
 	}
-	c.pongs.push(fw)
+	c.waiting().pongs.push(fw)
 	c.write(frame{op: opPing}, 6)
 	return fw
 }
@@ -545,10 +620,11 @@ func (c *Conn) processPong() {
 	if r := c.rare; r != nil {
 		r.pout = 0
 	}
-	if c.pongs.len() == 0 {
+	pongs := c.pongs()
+	if pongs == nil || pongs.len() == 0 {
 		return
 	}
-	fw := c.pongs.pop()
+	fw := pongs.pop()
 	if fw.cancelled {
 		c.readLoopDead = true
 		c.w.trace(c.name, "read_loop.dead", sim.Str("why", "PONG for a cancelled waiter"))
@@ -566,14 +642,18 @@ func (c *Conn) processPong() {
 // clearPendingFlushCalls releases every waiting Flush with
 // ErrConnectionClosed.
 func (c *Conn) clearPendingFlushCalls() {
-	for _, fw := range c.pongs.queued() {
+	pongs := c.pongs()
+	if pongs == nil {
+		return
+	}
+	for _, fw := range pongs.queued() {
 		// The waiting goroutine resumes only after the caller (close or
 		// the reconnect) is done: an error the drain's final flush then
 		// reports comes after close's callbacks and never runs (measured
 		// by conformance scenario disconnect-during-final-flush).
 		c.w.sim.At(c.now(), fw.closed)
 	}
-	c.pongs.clear()
+	pongs.clear()
 }
 
 // pubMsg is what a publish call sends: its subject and reply interned in
@@ -814,7 +894,7 @@ func (c *Conn) close(doCBs bool) {
 		r.drainedSubs = nil
 	}
 	subs := c.subs.detach()
-	clear(c.bySid)
+	c.bySid = truncated(c.bySid)
 	for s := range subs.all() {
 		if w.profile.CloseCancelsCallbacks {
 			s.cancelCallbacks()
@@ -919,7 +999,9 @@ func (c *Conn) processOpErr(err string) {
 			// pending flush runs into its own timeout (PY-M5); ruby-nats
 			// drops them, and a barrier without a timeout waits for ever
 			// (RB-M2).
-			c.pongs.clear()
+			if pongs := c.pongs(); pongs != nil {
+				pongs.clear()
+			}
 		default:
 			c.clearPendingFlushCalls()
 		}

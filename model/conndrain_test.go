@@ -34,16 +34,16 @@ func TestConnDrainsAreTheirOwn(t *testing.T) {
 		}
 		c := w.conns[0]
 		c.drainConnection()
-		first := c.drains.made[0]
+		first := c.waits.drains.made[0]
 		ordered := slices.Clone(first.ordered)
 		c.drainConnection()
-		if len(c.drains.made) != 2 || c.drains.made[1] == first {
-			t.Fatalf("run %d: %d drain objects for two drains, want 2 of their own", run, len(c.drains.made))
+		if len(c.waits.drains.made) != 2 || c.waits.drains.made[1] == first {
+			t.Fatalf("run %d: %d drain objects for two drains, want 2 of their own", run, len(c.waits.drains.made))
 		}
 		if !slices.Equal(first.ordered, ordered) {
 			t.Errorf("run %d: the first drain's subscriptions became %v after the second drain, want %v", run, first.ordered, ordered)
 		}
-		if second := c.drains.made[1].ordered; slices.Equal(second, ordered) {
+		if second := c.waits.drains.made[1].ordered; slices.Equal(second, ordered) {
 			t.Errorf("run %d: both drains drew order %v: the test needs two different draws", run, ordered)
 		}
 	}

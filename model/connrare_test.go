@@ -74,3 +74,69 @@ actions:
 	require.NotNil(t, conns["duo"].rare, "duo (two subscriptions) made no connRare")
 	require.NotNil(t, conns["duo"].rare.drainRng, "duo (two subscriptions) made no drain stream")
 }
+
+// TestConnWaitsRewoundOnFirstUse: a connection's flush and drain state
+// (connWaits) is kept by the next run's set-up untouched and rewound on
+// that run's first flush, which then reuses the last run's flushWait and
+// sees none of its PONG waiters (Scale/clients=1k: set-up wrote these
+// 144 bytes, two of a Conn's lines, long before a flush read them). Catches
+// clear rewinding connWaits (set-up touching it again) or dropping it (its
+// objects made anew every run), pongs ignoring waitsLive (a waiter of the
+// last run popped by this run's first PONG), and waiting not rewinding
+// (the arena handing out a second flushWait, the queue keeping the last
+// run's waiter).
+func TestConnWaitsRewoundOnFirstUse(t *testing.T) {
+	var c Conn
+	if c.pongs() != nil {
+		t.Fatal("a new connection has a PONG queue before its first flush")
+	}
+	fw := c.newFlushWait(func(string) {})
+	c.waiting().pongs.push(fw)
+	waits := c.waits
+	c.clear() // the next run's set-up
+	if c.waits != waits {
+		t.Fatal("clear dropped the connection's connWaits")
+	}
+	if waits.pongs.len() != 1 || waits.flushWaits.used != 1 {
+		t.Fatalf("clear rewound connWaits (%d PONG waiters, %d flushWaits used), want it untouched until the run's first use",
+			waits.pongs.len(), waits.flushWaits.used)
+	}
+	if c.pongs() != nil {
+		t.Fatal("the last run's PONG waiters are seen before this run's first flush")
+	}
+	if got := c.newFlushWait(func(string) {}); got != fw {
+		t.Error("the run's first flush made a new flushWait, want the last run's reused")
+	}
+	if q := c.pongs(); q == nil || q.len() != 0 || q.items[:1][0] != nil {
+		t.Error("the run's PONG queue keeps the last run's waiter")
+	}
+}
+
+// TestWriteTakesPooledBuffer: a connection holds no outbound buffer from
+// its set-up or a flush to its next write, which takes the pool's last
+// returned one (outBuf; Scale/clients=1k: a buffer taken at the flush and
+// held was cold by the next write, a thousand connections' waves later).
+// Catches newConn or flush taking a buffer again, and a write appending to
+// no buffer (a new array instead of the pooled one).
+func TestWriteTakesPooledBuffer(t *testing.T) {
+	sc, err := scenario.Parse("one.yaml", []byte(`
+name: one
+seed: 1
+clients: [{name: app}]
+`))
+	require.NoError(t, err)
+	w, err := newWorld(sc, Config{}, new(Runner))
+	require.NoError(t, err)
+	c := w.conns[0]
+	require.Nil(t, c.out, "a new connection's outbound buffer")
+	pooled := make([]frame, 0, 4)
+	w.putFrames(pooled)
+	c.write(frame{op: opPing}, 6)
+	require.Same(t, &pooled[:1][0], &c.out[0], "the first write's buffer, want the pool's last returned")
+	c.flush()
+	require.Nil(t, c.out, "the outbound buffer after a flush")
+	again := make([]frame, 0, 4)
+	w.putFrames(again)
+	c.write(frame{op: opPing}, 6)
+	require.Same(t, &again[:1][0], &c.out[0], "the first write's buffer after a flush, want the pool's last returned")
+}

@@ -72,3 +72,8 @@ func (l *connSubs) detach() connSubs {
 // emptied returns l with no subscriptions and its array kept, for a
 // Runner's next run (see emptied).
 func (l connSubs) emptied() connSubs { return connSubs{list: emptied(l.list)} }
+
+// truncated returns l with no subscriptions and its array kept, zeroed
+// up to its length: a removal leaves nil and a compaction clears what it
+// frees, so the array is zero past its length (see truncated).
+func (l connSubs) truncated() connSubs { return connSubs{list: truncated(l.list)} }

@@ -50,10 +50,11 @@ func (c *Conn) startDrain() {
 		c.drainConnection()
 		return
 	}
-	if c.drainFn == nil {
-		c.drainFn = c.drainConnection
+	cw := c.waiting()
+	if cw.drainFn == nil {
+		cw.drainFn = c.drainConnection
 	}
-	c.w.sim.At(c.now(), c.drainFn)
+	c.w.sim.At(c.now(), cw.drainFn)
 }
 
 // drainFromCallback is a Drain called by a callback of s. Under
@@ -109,7 +110,7 @@ func (c *Conn) drainConnection() {
 		c.finishDrain()
 		return
 	}
-	d := c.drains.take()
+	d := c.waiting().drains.take()
 	*d = connDrain{c: c, mux: c.respMux(), subs: d.subs[:0], order: d.order, ordered: d.ordered, started: d.started, waited: d.waited}
 	if d.started == nil {
 		d.started, d.waited = d.start, d.wait
@@ -152,7 +153,7 @@ func (c *Conn) drainConnection() {
 
 // connDrain is one drainConnection in progress: the subscriptions it
 // drains, in their drawn order, and its continuations, bound once. A
-// connection reuses its drains from run to run (c.drains, rewound at its
+// connection reuses its drains from run to run (connWaits.drains, rewound in its
 // set-up; a connection may drain more than once in a run, so each drain
 // takes one of its own): their lists and closures, made anew for every
 // drain, were 3.5 of Scale/clients=1k's 5.6 allocations per client.
@@ -312,7 +313,7 @@ func (c *Conn) deadline() sim.Time {
 // closed meanwhile ends the drain quietly (nats.go v1.55.0).
 func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 	p := c.w.profile
-	d := c.drainWaits.take()
+	d := c.waiting().drainWaits.take()
 	if d.check == nil {
 		d.check = d.run
 	}
@@ -329,7 +330,7 @@ func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 
 // drainWait is one waitSubs in progress. check, d.run bound once, is its
 // deadline timer's, poll's or wake-up's event: a connection reuses its
-// drainWaits from run to run (c.drainWaits), and a new closure for every
+// drainWaits from run to run (connWaits.drainWaits), and a new closure for every
 // wait was a tenth of a small run's allocations.
 type drainWait struct {
 	c        *Conn
@@ -392,7 +393,8 @@ func (c *Conn) finishDrain() {
 		c.cancelLagged = true
 		for s := range c.subs.all() {
 			if s.draining {
-				s.drainCancelled, s.onProgress = true, nil
+				s.drainCancelled = true
+				s.setProgress(nil)
 			}
 		}
 		w.sim.After(p.TimeoutCancelLag, c.finishDrain)
@@ -419,10 +421,11 @@ func (c *Conn) finishDrain() {
 		return
 	}
 	c.setStatus(DrainingPubs)
-	if c.finalFlushedFn == nil {
-		c.finalFlushedFn = c.finalFlushed
+	cw := c.waiting()
+	if cw.finalFlushedFn == nil {
+		cw.finalFlushedFn = c.finalFlushed
 	}
-	done := c.finalFlushedFn
+	done := cw.finalFlushedFn
 	if c.barriersDue > 0 && w.otherWay(RaceFinalFlushFirst) {
 		// The subscription drains started at this instant write their
 		// barrier PINGs first.
@@ -433,7 +436,7 @@ func (c *Conn) finishDrain() {
 }
 
 // finalFlushed is the end of the drain's final flush (finalFlush's done,
-// c.finalFlushedFn): it records the flush,
+// connWaits.finalFlushedFn): it records the flush,
 // then closes, or ends the drain on a failed flush where the profile
 // does.
 func (c *Conn) finalFlushed(err string) {
@@ -624,7 +627,7 @@ func (c *Conn) cancelSubDrains() {
 			continue
 		}
 		s.drainCancelled = true
-		s.onProgress = nil
+		s.setProgress(nil)
 		if fw := s.barrierWait; fw != nil && !fw.settled {
 			fw.settled, fw.cancelled = true, true
 			c.w.sim.Cancel(fw.timer)
@@ -706,7 +709,7 @@ func (c *Conn) pollDrained(s *Sub) {
 		c.w.sim.After(poll, s.pollEvent())
 		return
 	}
-	s.onProgress = s.poll()
+	s.setProgress(s.poll())
 }
 
 // poll is s.c.pollDrained(s), and pollEvent the same on the connection's

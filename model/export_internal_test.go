@@ -1,6 +1,11 @@
 package model
 
-import "github.com/drainsim/drainsim/model/scenario"
+import (
+	"fmt"
+
+	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
+)
 
 // Frame and Queued let the external tests check what the buffers of a
 // backlog hold: a frame in the network and out buffers, a pending
@@ -40,4 +45,31 @@ func SettleCounts(sc *scenario.Scenario, cfg Config) (kept, counted [2]int, err 
 		}
 	}
 	return [2]int{l.inTransit, l.pending}, counted, nil
+}
+
+// StalePlainTurn runs sc with cfg on a new Runner, an event at a time, and
+// returns the first subscription whose plainTurn, after the set-up or
+// after an event, is not what it stands for (Sub.plainTurn), described,
+// or "" when none was (TestPlainTurnKeptUpToDate).
+func StalePlainTurn(sc *scenario.Scenario, cfg Config) (string, error) {
+	w, err := newWorld(sc, cfg, new(Runner))
+	if err != nil {
+		return "", err
+	}
+	for ev := 0; ; ev++ {
+		for _, s := range w.subList {
+			want := s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil &&
+				!w.mut.Has(PendingDecBeforeCallback) && !w.mut.Has(PendingLIFO)
+			if s.plainTurn != want {
+				return fmt.Sprintf("after %d events (t=%v): %s has plainTurn %v, want %v (closed %v, max %d, drain check %v)",
+					ev, w.sim.Now(), s.rec.ID, s.plainTurn, want, s.closed, s.max, s.onProgress != nil), nil
+			}
+		}
+		// Step ignores the budgets: the run ends at the first one passed.
+		lim := sc.Limits
+		if w.sim.Stopping() || lim.MaxEvents > 0 && uint64(ev) >= lim.MaxEvents ||
+			lim.MaxTime > 0 && w.sim.Now() > sim.Time(lim.MaxTime) || !w.sim.Step() {
+			return "", nil
+		}
+	}
 }

@@ -14,7 +14,10 @@ import (
 // Serial subscriptions reuse one callback value, so their hot path allocates
 // nothing; concurrent ones (Profile.Concurrent) get one per message.
 type callback struct {
-	s    *Sub
+	s *Sub
+	// w is s.c.w, the run's world, which the callback's start and return
+	// reach at every message: one load instead of two dependent ones.
+	w    *World
 	size int // what its message adds to the pending bytes (queued.size)
 	n    int // 1-based count of callbacks started on s (HandlerAction.Nth)
 	// serviceFn is what the handler's service timer calls: finish itself
@@ -55,10 +58,10 @@ func newCallback(s *Sub) *callback {
 }
 
 // clearRun zeroes what a run changed in a serial subscription's callback
-// (newSub), keeping what bind keeps and cb.s, which bind sets to the same
-// subscription: its pointer slots are not rewritten through the write
-// barrier. TestCallbackClearRunClearsEveryField catches a field added to
-// callback and not cleared here.
+// (newSub), keeping what bind keeps and cb.s and cb.w, which bind sets to
+// the same subscription and world: its pointer slots are not rewritten
+// through the write barrier. TestCallbackClearRunClearsEveryField catches
+// a field added to callback and not cleared here.
 func (cb *callback) clearRun() {
 	cb.size, cb.n, cb.d, cb.cancelled = 0, 0, 0, false
 }
@@ -70,6 +73,7 @@ func (cb *callback) clearRun() {
 func (cb *callback) bind(s *Sub) {
 	direct := s.spec == nil || len(s.spec.Handler.Actions) == 0
 	put(&cb.s, s)
+	put(&cb.w, s.c.w)
 	if cb.finish == nil {
 		cb.finish = cb.finisher()
 	}
@@ -92,37 +96,42 @@ func (cb *callback) bind(s *Sub) {
 // into top they were top's calls at offsets the profile does not name, two
 // calls a message (1.3 % of the standard scenario's instructions).
 //
+// cb is the callback that runs it: the subscription's one (Sub.cb), or a
+// concurrent subscription's new one (startConcurrent), made before the
+// call, so that no call on a path of its own here has the message's
+// fields and the world stored to the stack on every message.
+//
 //go:noinline
-func (s *Sub) startCallback(q queued) {
-	w := s.c.w
+func (s *Sub) startCallback(q queued, cb *callback) {
+	w := cb.w
 	d := q.d
-	if s.mux && w.sim.Stopping() {
-		// The record budget ended the run. The mux's callbacks return at once,
-		// each recording its request's call and starting the next (or the
-		// read does): the mux would otherwise work off its whole queue in
-		// this event. The delivery, read, ends the run pending.
-		q.arrived(w.ledger)
+	if s.muxStopped(q) {
 		return
 	}
 	now := w.sim.Now()
 	w.ledger.start(w.ledger.delivery(d), q.at, now)
-	cb := s.cb
-	if cb == nil { // concurrent callbacks (Sub.cb)
-		cb = newCallback(s)
-		s.live = append(s.live, cb)
-	}
 	s.running++
 	s.handlerN++
 	cb.d, cb.size, cb.n, cb.cancelled = d, q.size, s.handlerN, false
 	s.rec.handed = append(s.rec.handed, d)
-	if w.observed {
-		cb.observe(scenario.CallbackStart, "callback.start", int(q.msg))
+	if !s.ordinary { // an ordinary subscription is neither observed nor the mux
+		if w.observed {
+			cb.observe(scenario.CallbackStart, "callback.start", int(q.msg))
+		}
+		if s.mux {
+			s.c.respHandler(d)
+			cb.finish()
+			return
+		}
 	}
-	if s.mux {
-		s.c.respHandler(d)
-		cb.finish()
-		return
-	}
+	// cmd/drainsim/default.pgo names the draw below as hot by its line's
+	// offset from the function's first (30 lines), and the compiler inlines
+	// a Sampler's draw only where the profile names it: a draw not inlined
+	// is a call with a frame of its own, ~12 instructions a message more.
+	// The draw stays on that line until the profile is made again: a
+	// change above it keeps the count of lines, as this comment's length
+	// does. The After below is inlined wherever it is, and At never is
+	// (Sim.At): neither depends on its line.
 	busy := s.handlerTime.Sample()
 	switch s.runs {
 	case awaitsOnTask:
@@ -144,6 +153,30 @@ func (s *Sub) startCallback(q queued) {
 		}
 		w.sim.After(busy, cb.onLoopFn)
 	}
+}
+
+// startConcurrent is startCallback for a concurrent subscription, in a
+// callback of its own, live until it returns (Sub.live).
+func (s *Sub) startConcurrent(q queued) {
+	if s.muxStopped(q) {
+		return
+	}
+	cb := newCallback(s)
+	s.live = append(s.live, cb)
+	s.startCallback(q, cb)
+}
+
+// muxStopped reports whether the record budget ended the run for s, the
+// response mux, whose callbacks then return at once, each recording its
+// request's call and starting the next (or the read does): the mux would
+// otherwise work off its whole queue in this event. The delivery of q,
+// read, ends the run pending.
+func (s *Sub) muxStopped(q queued) bool {
+	if s.mux && s.c.w.sim.Stopping() {
+		q.arrived(s.c.w.ledger)
+		return true
+	}
+	return false
 }
 
 // serviceOnLoop runs cb's service function as an event of its
@@ -223,16 +256,16 @@ func (cb *callback) finisher() func() {
 			return
 		}
 		s := cb.s
-		w := s.c.w
+		w := cb.w
 		dl := &w.ledger.Deliveries[cb.d] // written when it started (Ledger.start)
 		// From in-callback, which the count of pending deliveries does not
 		// hold (Ledger.setFate).
 		dl.EndedAt, dl.Fate = w.sim.Now(), DlvHandled
-		if s.ordinary && !w.observed && s.max == 0 {
-			// An ordinary subscription's one callback (Sub.ordinary), in a
-			// run without triggers, takes the one step of endCallback's and
-			// the rest's that applies to it, and with no limit afterCallback
-			// is top: 1.5 % of the standard scenario's instructions.
+		if s.plainTurn {
+			// An ordinary subscription's callback (plainTurn: no limit, open,
+			// no drain check waiting) takes the one step of endCallback's and
+			// the rest's that applies to it, and afterCallback is top, which
+			// the profile inlines at this line's offset: keep it (h26std).
 			s.running--
 			s.top()
 			return

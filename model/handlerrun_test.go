@@ -40,13 +40,14 @@ func TestRunsForAsProfileAndHandler(t *testing.T) {
 // never run; TestRunnerMatchesRun fails too) and bind remaking it every
 // run.
 func TestBindFollowsTheHandler(t *testing.T) {
-	plain := &Sub{spec: &scenario.Subscription{}}
-	acting := &Sub{spec: &scenario.Subscription{Handler: scenario.Handler{
+	c := new(Conn) // bind takes its world (callback.w)
+	plain := &Sub{c: c, spec: &scenario.Subscription{}}
+	acting := &Sub{c: c, spec: &scenario.Subscription{Handler: scenario.Handler{
 		Actions: []scenario.HandlerAction{{}}}}}
 	var cb callback
 	for i, s := range []*Sub{plain, acting, acting, plain, nil} {
 		if s == nil { // the response mux: no handler
-			s = &Sub{mux: true}
+			s = &Sub{c: c, mux: true}
 		}
 		cb.bind(s)
 		if cb.s != s {

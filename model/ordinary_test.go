@@ -24,11 +24,13 @@ import (
 // blocking handler, it fails when the ordinary steps leave out one of the
 // general code's or take a subscription they do not fit: with s.active()
 // dropped from processMsg's (a slow-consumer episode no longer ends with
-// the next queued message: sub-status-events), with finish's test of
-// World.observed dropped (an untraced run's callback-end triggers no
-// longer fire), with Sub.ordinary set for callbacks that hold the loop
+// the next queued message: sub-status-events), with Sub.ordinary set
+// for callbacks that hold the loop
 // (blocking: the loop is never released), for sync subscriptions, or
-// under DuplicateDelivery (no message is handled twice).
+// under DuplicateDelivery (no message is handled twice). Sub.ordinary
+// set in a run with triggers (World.observed) fails TestTriggerCallbackEnd
+// (the callback-end triggers no longer fire), in a traced run
+// TestTracedRunTracesQueuedMessages.
 func TestOrdinaryPathsMatchGeneral(t *testing.T) {
 	var files []string
 	for _, pattern := range []string{"../testdata/conformance/*.yaml", "../testdata/conformance/generated/*.yaml"} {

@@ -89,7 +89,7 @@ func (c *Conn) processPingTimer() {
 	}
 	// sendPing(nil): a PONG waiter nobody waits on keeps the PONGs of
 	// Flush calls matched in order.
-	c.pongs.push(c.newFlushWait(func(string) {}))
+	c.waiting().pongs.push(c.newFlushWait(func(string) {}))
 	c.write(frame{op: opPing}, len("PING\r\n"))
 	c.schedulePing()
 }

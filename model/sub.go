@@ -26,11 +26,10 @@ type Sub struct {
 	ch bool
 	// ordinary: an asynchronous serial subscription, not the response
 	// mux, whose callbacks do not hold the connection's loop (holdsLoop),
-	// in an untraced run without the DuplicateDelivery mutation: the kind
-	// the read loop (processMsg) and the executor (startCallback, finish)
-	// take without testing for the others. Fixed by newSub. Triggers, set
-	// up after the subscriptions, are tested where they matter
-	// (World.observed).
+	// in a run neither traced nor with triggers (World.observed), without
+	// the DuplicateDelivery mutation: the kind the read loop (processMsg)
+	// and the executor (startCallback, finish) take without testing for
+	// the others. Fixed by newSub.
 	ordinary bool
 	sid      int32 // beside the flags, in what was their padding
 	chanLen  int
@@ -75,13 +74,31 @@ type Sub struct {
 	// the scenario's subscription, cold with a thousand of them.
 	statusListening bool
 	runs            handlerRun // how its callbacks spend their service time (runsFor)
-	running         int        // callbacks executing
-	curLen          int        // size of the message last handed out, -1 if accounted
-	handlerN        int        // callbacks started, for HandlerAction.Nth
+	// plainTurn: an ordinary subscription, open, without an
+	// auto-unsubscribe limit (max), no drain check waiting for its
+	// progress (onProgress), in a run without the
+	// PendingDecBeforeCallback and PendingLIFO mutations: a callback's
+	// return (finish) and the executor's turn (top) take only their own
+	// few steps, after one test instead of seven (~14 instructions a
+	// message). setPlainTurn keeps it up to date wherever one of those
+	// changes (TestPlainTurnKeptUpToDate).
+	plainTurn bool
+	running   int // callbacks executing
+	curLen    int // size of the message last handed out, -1 if accounted
+	handlerN  int // callbacks started, for HandlerAction.Nth
 	// mut is the run's mutations (World.mut), which pop and top test for
 	// every message: one load away instead of three.
 	mut       MutationSet
 	handlerRn sim.Chooser
+	// handlerTime draws the handler's service time from handlerRn, a draw
+	// per message: here, one load from the subscription, not two through
+	// subKept (a dependent load a message less). Made by newSub and kept
+	// from run to run as subKept's handlerDist and handlerPCG say; reset
+	// keeps it. Behind a pointer, not the Sampler's 112 bytes, which reset
+	// would write (a third of Scale/subs=1k's newSub when it did). The
+	// response mux never draws from it, nil until the subscription first
+	// serves another.
+	handlerTime *sim.Sampler
 	// cb is the one callback of a serial subscription, reused for every
 	// message, nil for concurrent ones (Profile.Concurrent), whose
 	// running callbacks live holds, oldest first. A serial subscription
@@ -117,14 +134,14 @@ type Sub struct {
 
 // reset readies s, a subscription of the Runner's previous run, for the
 // next as connection c's subscription of spec on subject: every field
-// zero but c, spec and subject, the kept ones (subKept, and live's array,
-// emptied) and cb and handlerRn, which newSub sets next in every case. A
-// pointer slot is written only where it changes: while the collector
-// marks, every pointer write goes through the write barrier, and zeroing
-// the whole Sub (then writing back mostly the same c, spec, subject, cb and
-// handlerRn) was a quarter of Scale/subs=1k's barrier entries.
-// TestSubResetClearsEveryField catches a field added to Sub and not reset
-// here.
+// zero but c, spec and subject, the kept ones (subKept, handlerTime, and
+// live's array, emptied) and cb and handlerRn, which newSub sets next in
+// every case. A pointer slot is written only where it changes: while the
+// collector marks, every pointer write goes through the write barrier,
+// and zeroing the whole Sub (then writing back mostly the same c, spec,
+// subject, cb and handlerRn) was a quarter of Scale/subs=1k's barrier
+// entries. TestSubResetClearsEveryField catches a field added to Sub and
+// not reset here.
 func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	put(&s.c, c)
 	put(&s.spec, spec)
@@ -157,7 +174,7 @@ func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	s.closed, s.connClosed, s.draining, s.inSubs = false, false, false, false
 	s.drainCancelled, s.subDrain, s.drainReady, s.sc, s.at = false, false, false, false, 0
 	s.waiting, s.scheduled, s.exited, s.statusListening = false, false, false, false
-	s.runs, s.running, s.curLen, s.handlerN, s.mut = 0, 0, 0, 0, 0
+	s.runs, s.plainTurn, s.running, s.curLen, s.handlerN, s.mut = 0, false, 0, 0, 0, 0
 	s.drainTimeout, s.drainDeadline = 0, 0
 }
 
@@ -189,19 +206,12 @@ type subKept struct {
 	// allocation per subscription fewer. newSub resets it but for its
 	// service function, which bind keeps.
 	serial callback
-	// handlerTime draws the handler's service time from handlerRn (a draw
-	// per message); handlerDist and handlerPCG are what it was made for
+	// handlerDist and handlerPCG are what Sub.handlerTime was made for
 	// (drawn from handlerPCG). newSub keeps it when the next run's are
 	// the same (a Runner's next run mostly has the same distribution, and
 	// ownHandlerRn, re-seeded, is the source): making one resolves the
 	// distribution, 140 instructions a subscription. Only a *sim.PCG
 	// source is compared: another Chooser's type may not be comparable.
-	// The response mux never draws from it, nil until the subscription
-	// first serves another. It is kept here, not in the Sub, whose reset
-	// (newSub) zeroed its 104 bytes, pointer slots and all, to write them
-	// back (a third of Scale/subs=1k's newSub), and behind a pointer, so
-	// that subKept stays three lines (TestSubKeptFitsALineClass).
-	handlerTime *sim.Sampler
 	handlerDist sim.Dist
 	handlerPCG  *sim.PCG
 	// pollFn is the drain poll (Sub.poll), made when the subscription
@@ -359,13 +369,19 @@ func (s *Sub) pop() queued {
 // its next message so, and the callback's start writes the read time with
 // its own (Ledger.start), one write to the record rather than two.
 func (s *Sub) dequeue() queued {
-	h, p := s.head, s.pending
-	if s.mut.Has(PendingLIFO) && len(p)-h > 1 {
-		h, s.pending = len(p)-1, p[:len(p)-1]
-	} else {
-		s.head++
+	if p := s.pending; s.mut.Has(PendingLIFO) && len(p)-s.head > 1 {
+		s.pending = p[:len(p)-1]
+		return p[len(p)-1]
 	}
-	return p[h] // the queue before the take: one bounds check
+	return s.dequeueOldest()
+}
+
+// dequeueOldest is dequeue without the PendingLIFO mutation, which top's
+// common turn (plainTurn) excludes.
+func (s *Sub) dequeueOldest() queued {
+	h := s.head
+	s.head++
+	return s.pending[h]
 }
 
 // arrived writes when q was read into its delivery's record.
@@ -493,7 +509,7 @@ func (c *Conn) processAny(f *frame, s *Sub, msg queued) {
 			l.drop(f.ref, c.now(), DropMaxReached, s.draining)
 			return
 		}
-		s.startCallback(msg) // which records the read too
+		s.startConcurrent(msg) // which records the read too
 		return
 	}
 	s.push(msg)
@@ -632,14 +648,14 @@ func (s *Sub) top() {
 		return
 	}
 	s.waiting = false
-	// The common turn: no drain check waits for the message to be taken
-	// (onProgress), no mutation moves the count, the subscription is open
-	// and has no auto-unsubscribe limit. Nothing else then runs between
-	// taking the message and starting its callback, so its fields stay in
-	// registers: with progress's call between them (handOut), the compiler
-	// stores them to the stack on every turn and loads them back after,
-	// about 10 instructions a message. The tests are handOut's own, in one
-	// place.
+	// The common turn (plainTurn): no drain check waits for the message to
+	// be taken, no mutation moves the count or reorders the queue, the
+	// subscription is ordinary, open and has no limit. Nothing else then
+	// runs between taking the message and starting its callback, so its
+	// fields stay in registers: with progress's call between them
+	// (handOut), the compiler stores them to the stack on every turn and
+	// loads them back after, about 10 instructions a message. The tests are
+	// handOut's and Sub.ordinary's, in one flag (another kind: handOut).
 	//
 	// startCallback is kept out of line (its comment says why), though
 	// cmd/drainsim/default.pgo names this call (40 lines below the first)
@@ -649,11 +665,11 @@ func (s *Sub) top() {
 	// The read time of the message taken is written by startCallback (or
 	// by handOut's paths that do not start it): pop's write, a second indexing
 	// of the delivery records, is not made here.
-	if s.onProgress == nil && !s.mut.Has(PendingDecBeforeCallback) && !s.closed && s.max == 0 {
-		q := s.dequeue()
+	if s.plainTurn {
+		q := s.dequeueOldest()
 		s.curLen = q.size
 		s.delivered++
-		s.startCallback(q)
+		s.startCallback(q, s.cb)
 		return
 	}
 	s.handOut()
@@ -684,7 +700,7 @@ func (s *Sub) handOut() {
 	}
 	s.delivered++
 	if s.max == 0 || s.delivered <= s.max {
-		s.startCallback(q)
+		s.startCallback(q, s.cb)
 		if decEarly {
 			s.progress()
 		}
@@ -717,12 +733,46 @@ func (s *Sub) runAtYield() {
 	}
 }
 
-// progress runs a pending event-driven drain check.
+// progress runs a pending event-driven drain check. It runs for every
+// message taken: the test is all it inlines.
 func (s *Sub) progress() {
-	if f := s.onProgress; f != nil {
-		s.onProgress = nil
-		f()
+	if s.onProgress != nil {
+		s.runProgress()
 	}
+}
+
+// runProgress runs the pending drain check, once.
+func (s *Sub) runProgress() {
+	f := s.onProgress
+	s.setProgress(nil)
+	f()
+}
+
+// setProgress sets the drain check that waits for the subscription's
+// progress (onProgress), nil for none.
+func (s *Sub) setProgress(f func()) {
+	s.onProgress = f
+	s.setPlainTurn()
+}
+
+// setClosed marks the subscription closed.
+func (s *Sub) setClosed() {
+	s.closed = true
+	s.setPlainTurn()
+}
+
+// setMax sets the subscription's auto-unsubscribe limit.
+func (s *Sub) setMax(n int64) {
+	s.max = n
+	s.setPlainTurn()
+}
+
+// setPlainTurn works plainTurn out again from what it stands for: called
+// wherever one of those changes (the subscription made, closed, given a
+// limit or a drain check).
+func (s *Sub) setPlainTurn() {
+	s.plainTurn = s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil &&
+		!s.mut.Has(PendingDecBeforeCallback) && !s.mut.Has(PendingLIFO)
 }
 
 // concurrentDone follows the return of a concurrent callback (JavaScript
@@ -782,7 +832,7 @@ func (s *Sub) exit(d int32) {
 // connClose is close()'s treatment of a subscription: mark it closed, release
 // NextMsg callers, and let an async executor exit after its running callback.
 func (s *Sub) connClose() {
-	s.closed = true
+	s.setClosed()
 	s.connClosed = true
 	s.inSubs = false
 	if s.rec.RemovedAt == NoTime {
@@ -811,7 +861,7 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	if !s.inSubs {
 		// nats.go still marks the sub closed and re-sends the status event;
 		// a sync or chan subscription's closed handler runs again.
-		s.closed = true
+		s.setClosed()
 		if s.sync {
 			s.closedHandler()
 		}
@@ -835,14 +885,14 @@ func (c *Conn) removeSub(s *Sub, by string) {
 	}
 	c.subRemoved()
 	if s.sync {
-		s.closed = true
+		s.setClosed()
 		s.releaseSync(DropSubClosed)
 		return
 	}
 	if by == "unsubscribe" && c.w.mut.Has(UnsubLeavesDelivery) {
 		return // the mutation: the executor keeps delivering the queue
 	}
-	s.closed = true
+	s.setClosed()
 	if s.waiting {
 		s.waiting = false
 		s.scheduled = true
@@ -1147,7 +1197,7 @@ func (s *Sub) ownDispatcher() bool {
 func (c *Conn) unsubscribe(s *Sub, max int, drain bool) string {
 	sendMax := 0
 	if max > 0 {
-		s.max = int64(max)
+		s.setMax(int64(max))
 		if s.delivered < s.max {
 			sendMax = max
 		}

@@ -76,19 +76,19 @@ func zeroBut(v any, skip ...string) []string {
 func TestSubResetClearsEveryField(t *testing.T) {
 	var s Sub
 	dirty(t, &s)
-	kept, cb, rn := s.subKept, s.cb, s.handlerRn
+	kept, cb, rn, ht := s.subKept, s.cb, s.handlerRn, s.handlerTime
 	c, spec := new(Conn), new(scenario.Subscription)
 	s.reset(c, spec, "a.b")
 	if s.c != c || s.spec != spec || s.subject != "a.b" {
 		t.Errorf("reset did not set c, spec, subject: %p %p %q", s.c, s.spec, s.subject)
 	}
-	if s.subKept != kept || s.cb != cb || s.handlerRn != rn {
-		t.Errorf("reset changed subKept, cb or handlerRn")
+	if s.subKept != kept || s.cb != cb || s.handlerRn != rn || s.handlerTime != ht {
+		t.Errorf("reset changed subKept, cb, handlerRn or handlerTime")
 	}
 	if len(s.live) != 0 || cap(s.live) != 1 || s.live[:1][0] != nil {
 		t.Errorf("live not emptied in its array: len %d cap %d", len(s.live), cap(s.live))
 	}
-	if bad := zeroBut(&s, "c", "spec", "subject", "subKept", "live", "cb", "handlerRn"); len(bad) > 0 {
+	if bad := zeroBut(&s, "c", "spec", "subject", "subKept", "live", "cb", "handlerRn", "handlerTime"); len(bad) > 0 {
 		t.Errorf("fields not reset by Sub.reset: %v", bad)
 	}
 }
@@ -101,7 +101,7 @@ func TestCallbackClearRunClearsEveryField(t *testing.T) {
 	var cb callback
 	dirty(t, &cb)
 	cb.clearRun()
-	if bad := zeroBut(&cb, "s", "serviceFn", "finish", "onLoopFn", "direct"); len(bad) > 0 {
+	if bad := zeroBut(&cb, "s", "w", "serviceFn", "finish", "onLoopFn", "direct"); len(bad) > 0 {
 		t.Errorf("fields not cleared by callback.clearRun: %v", bad)
 	}
 }

@@ -13,17 +13,22 @@ import "time"
 // draw in the standard scenario). Every other case draws through
 // d.Sample.
 type Sampler struct {
-	d     Dist
-	c     Chooser
-	label string
-	// resolved says a draw is lo, plus pcg.uint64n(n) when n > 0 (the
-	// common case, tested first); pow2 says n is a power of two, which
-	// uint64n masks rather than scales.
+	// A draw is lo plus, from pcg: the first draw scaled to [0, scale)
+	// (uint64n's Lemire path) when scale is set, the common case, tested
+	// first; else the first draw masked with mask (uint64n's path for a
+	// span that is a power of two) when mask is set; else nothing when
+	// resolved (a constant). One field tested for each case: a span n
+	// with a flag for a power of two tested n, then the flag, then n
+	// again on the masked path.
+	scale uint64
+	mask  uint64
+	lo    time.Duration
+	pcg   *PCG
+	// resolved: the draw is one of the cases above.
 	resolved bool
-	pow2     bool
-	lo       time.Duration
-	n        uint64
-	pcg      *PCG
+	d        Dist
+	c        Chooser
+	label    string
 }
 
 // NewSampler returns the Sampler of d drawn through c under label. Only a
@@ -36,21 +41,27 @@ func NewSampler(d Dist, c Chooser, label string) Sampler {
 	case d.Kind == Constant, d.Kind == Uniform && d.B <= d.A:
 		s.resolved = true // Sample and DurationIn draw nothing
 	case d.Kind == Uniform && isPCG && uint64(d.B)-uint64(d.A) < 1<<62:
-		// DurationIn's IntN over the span, inclusive.
-		s.resolved, s.n, s.pcg = true, uint64(d.B)-uint64(d.A)+1, p
-		s.pow2 = s.n&(s.n-1) == 0
+		// DurationIn's IntN over the span, inclusive: n >= 2, so that
+		// neither field is 0 when set.
+		n := uint64(d.B) - uint64(d.A) + 1
+		s.resolved, s.pcg = true, p
+		if n&(n-1) == 0 {
+			s.mask = n - 1
+		} else {
+			s.scale = n
+		}
 	}
 	return s
 }
 
-// Sample draws one duration. The direct case is uint64n with its test of
+// Sample draws one duration. The direct cases are uint64n with its test of
 // n resolved at set-up and its draw inlined: a call less a draw.
 func (s *Sampler) Sample() time.Duration {
 	switch {
-	case s.n > 0 && !s.pow2:
-		return s.lo + time.Duration(s.pcg.scale(s.pcg.src.Uint64(), s.n))
-	case s.n > 0:
-		return s.lo + time.Duration(s.pcg.src.Uint64()&(s.n-1))
+	case s.scale > 0:
+		return s.lo + time.Duration(s.pcg.scale(s.pcg.src.Uint64(), s.scale))
+	case s.mask > 0:
+		return s.lo + time.Duration(s.pcg.src.Uint64()&s.mask)
 	case s.resolved:
 		return s.lo
 	}

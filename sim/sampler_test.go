@@ -32,7 +32,7 @@ func (r *labelLog) Float64(label string) float64 {
 // tried): the uniform's span without its upper bound (n = B-A), a wide
 // uniform (span >= 2^62, which DurationIn draws with Float64) taken by the
 // direct path, NewSampler calling the PCG inside an embedding type, and a
-// power-of-two span scaled instead of masked (pow2 never set, or set for
+// power-of-two span scaled instead of masked (mask never set, or set for
 // the wrong spans: the spans 2 and 2^62 catch both).
 func TestSamplerDrawsAsSample(t *testing.T) {
 	pct, err := ParseDist("percentiles(p50=20ms,p90=80ms,max=1s)")

@@ -158,6 +158,13 @@ type Sim struct {
 	// ties, when set (SetTies), picks which of the events due at the same
 	// instant runs next; see ties.go.
 	ties *tieOrder
+	// stop and maxEvents are the running RunUntil's bounds (the earlier
+	// of its until and the time budget; the event budget, or the largest
+	// uint64), which its loop compares each event with. Kept here rather
+	// than in the loop's own variables, which the event's call made the
+	// compiler store to the stack and load back at every event.
+	stop      Time
+	maxEvents uint64
 }
 
 // New returns a Sim at time 0 with the given budget.
@@ -281,12 +288,12 @@ func (s *Sim) RunUntil(until Time) Outcome {
 	s.halted = s.records > s.recordCap
 	// The loop tests one bound in time (the earlier of until and the time
 	// budget) and one in events; which bound stopped it is sorted out after.
-	stop, maxEvents := until, s.budget.MaxEvents
+	s.stop, s.maxEvents = until, s.budget.MaxEvents
 	if s.budget.MaxTime > 0 {
-		stop = min(stop, s.budget.MaxTime)
+		s.stop = min(s.stop, s.budget.MaxTime)
 	}
-	if maxEvents == 0 {
-		maxEvents = math.MaxUint64
+	if s.maxEvents == 0 {
+		s.maxEvents = math.MaxUint64
 	}
 	for !s.halted {
 		x, e := s.first()
@@ -296,13 +303,13 @@ func (s *Sim) RunUntil(until Time) Outcome {
 				return s.outcome(Quiescent)
 			}
 		}
-		if x.at > stop {
+		if x.at > s.stop {
 			if s.budget.MaxTime > 0 && x.at > s.budget.MaxTime {
 				return s.outcome(TimeBudget)
 			}
 			return s.outcome(ReachedUntil)
 		}
-		if s.events >= maxEvents {
+		if s.events >= s.maxEvents {
 			return s.outcome(EventBudget)
 		}
 		s.fire(x, e)
