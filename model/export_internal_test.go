@@ -58,7 +58,7 @@ func StalePlainTurn(sc *scenario.Scenario, cfg Config) (string, error) {
 	}
 	for ev := 0; ; ev++ {
 		for _, s := range w.subList {
-			want := s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil &&
+			want := s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil && !s.reservedTo &&
 				!w.mut.Has(PendingDecBeforeCallback) && !w.mut.Has(PendingLIFO)
 			if s.plainTurn != want {
 				return fmt.Sprintf("after %d events (t=%v): %s has plainTurn %v, want %v (closed %v, max %d, drain check %v)",

@@ -362,13 +362,19 @@ func (l *Ledger) Message(id int) *Message {
 
 // delivery returns delivery i's record, written first if it was reserved
 // (Ledger.reserveDeliveries). Every read or write of a delivery's record
-// during a run goes through it, but for a started callback's return (the
-// finisher): its start wrote the record.
+// during a run goes through it, but for a callback's start (start: its
+// callers wrote it, Sub.starts) and return (the finisher: its start
+// wrote it).
 func (l *Ledger) delivery(i int32) *Delivery {
+	l.writeDelivery(i)
+	return &l.Deliveries[i]
+}
+
+// writeDelivery writes delivery i's record if it was reserved.
+func (l *Ledger) writeDelivery(i int32) {
 	if int(i) >= l.dlvUnwritten {
 		l.writeDeliveries(i)
 	}
-	return &l.Deliveries[i]
 }
 
 // settle gives m, published in this ledger, its fate f.
@@ -379,13 +385,16 @@ func (l *Ledger) settle(m *Message, f MsgFate) {
 	m.Fate = f
 }
 
-// start records that the callback of delivery d, pending (read, and
+// start records that the callback of delivery i, pending (read, and
 // taken from its queue or handed on at once), started at at, and that its
 // message was read at read (queued.arrived, which its caller left to this
 // write). It only writes the record: a backlog's message reaches its
 // record long out of cache, and a read of the line (its fate, its message)
-// would wait for memory where writes need not.
-func (l *Ledger) start(d *Delivery, read, at sim.Time) {
+// would wait for memory where writes need not. The record is written, not
+// reserved: the plain turn never starts a reserved one (Sub.reservedTo),
+// and the other callers of startCallback write it first (Sub.starts).
+func (l *Ledger) start(i int32, read, at sim.Time) {
+	d := &l.Deliveries[i]
 	d.ArrivedAt, d.StartedAt, d.Fate = read, at, DlvInCallback
 	l.pending--
 }

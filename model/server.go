@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -349,7 +350,11 @@ func (s *Server) routeQuiet(sc *serverConn, frames []frame) int {
 		if n == i {
 			break
 		}
-		if reserves((n - i) * len(matches)) {
+		// A backlog's deliveries are reserved; so are those of messages
+		// reserved still (Ledger.unwritten), whose records routeReserved
+		// asks for (Ledger.Message): the loop below reads them directly,
+		// without Message's test for one, a message.
+		if reserves((n-i)*len(matches)) || l.unwritten != math.MaxInt {
 			var stop bool
 			if i, stop = s.routeReserved(frames, i, n, subject, matches); stop {
 				return i
@@ -362,7 +367,7 @@ func (s *Server) routeQuiet(sc *serverConn, frames []frame) int {
 			if f.op != opPub || w.sim.Stopping() {
 				return i
 			}
-			m := l.Message(int(f.msg))
+			m := &l.Messages[f.msg-1] // written: none is reserved
 			if m.Subject != subject {
 				break // the next run
 			}
@@ -418,12 +423,16 @@ func (s *Server) routeReserved(frames []frame, i, n int, subject Str, matches []
 // runSubs lists the subscriptions (their indexes) of matches in the
 // ledger, for the runs of deliveries routeQuiet reserves
 // (Ledger.startDeliveries): their records are written when first read,
-// not here and again at handling.
+// not here and again at handling. Each leaves the plain turn
+// (Sub.reservedTo), whose start does not ask for its record.
 func (s *Server) runSubs(matches []*serverSub) []int32 {
 	l := s.w.ledger
 	from := len(l.runSubs)
 	for _, ss := range matches {
 		l.runSubs = append(l.runSubs, ss.rec.index)
+		if cs := s.w.subList[ss.rec.index]; !cs.reservedTo {
+			cs.setReservedTo()
+		}
 	}
 	return l.runSubs[from:len(l.runSubs):len(l.runSubs)]
 }

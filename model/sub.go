@@ -76,16 +76,23 @@ type Sub struct {
 	runs            handlerRun // how its callbacks spend their service time (runsFor)
 	// plainTurn: an ordinary subscription, open, without an
 	// auto-unsubscribe limit (max), no drain check waiting for its
-	// progress (onProgress), in a run without the
-	// PendingDecBeforeCallback and PendingLIFO mutations: a callback's
-	// return (finish) and the executor's turn (top) take only their own
-	// few steps, after one test instead of seven (~14 instructions a
-	// message). setPlainTurn keeps it up to date wherever one of those
-	// changes (TestPlainTurnKeptUpToDate).
+	// progress (onProgress), no deliveries reserved (reservedTo), in a
+	// run without the PendingDecBeforeCallback and PendingLIFO mutations:
+	// a callback's return (finish) and the executor's turn (top) take
+	// only their own few steps, after one test instead of eight (~14
+	// instructions a message). setPlainTurn keeps it up to date wherever
+	// one of those changes (TestPlainTurnKeptUpToDate).
 	plainTurn bool
-	running   int // callbacks executing
-	curLen    int // size of the message last handed out, -1 if accounted
-	handlerN  int // callbacks started, for HandlerAction.Nth
+	// reservedTo: deliveries to the subscription were reserved in this
+	// run (Server.runSubs, reserve.go), whose records are written when
+	// first asked for (Ledger.delivery). The plain turn's start does not
+	// ask (startCallback): a reserved delivery's start takes the general
+	// turn (handOut, Sub.starts), so that the standard scenario's turn,
+	// which never meets one, makes no test for it.
+	reservedTo bool
+	running    int // callbacks executing
+	curLen     int // size of the message last handed out, -1 if accounted
+	handlerN   int // callbacks started, for HandlerAction.Nth
 	// mut is the run's mutations (World.mut), which pop and top test for
 	// every message: one load away instead of three.
 	mut       MutationSet
@@ -174,7 +181,7 @@ func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	s.closed, s.connClosed, s.draining, s.inSubs = false, false, false, false
 	s.drainCancelled, s.subDrain, s.drainReady, s.sc, s.at = false, false, false, false, 0
 	s.waiting, s.scheduled, s.exited, s.statusListening = false, false, false, false
-	s.runs, s.plainTurn, s.running, s.curLen, s.handlerN, s.mut = 0, false, 0, 0, 0, 0
+	s.runs, s.plainTurn, s.reservedTo, s.running, s.curLen, s.handlerN, s.mut = 0, false, false, 0, 0, 0, 0
 	s.drainTimeout, s.drainDeadline = 0, 0
 }
 
@@ -700,7 +707,9 @@ func (s *Sub) handOut() {
 	}
 	s.delivered++
 	if s.max == 0 || s.delivered <= s.max {
-		s.startCallback(q, s.cb)
+		if s.starts(q) {
+			s.startCallback(q, s.cb)
+		}
 		if decEarly {
 			s.progress()
 		}
@@ -767,11 +776,18 @@ func (s *Sub) setMax(n int64) {
 	s.setPlainTurn()
 }
 
+// setReservedTo records that deliveries to the subscription were
+// reserved (reservedTo).
+func (s *Sub) setReservedTo() {
+	s.reservedTo = true
+	s.setPlainTurn()
+}
+
 // setPlainTurn works plainTurn out again from what it stands for: called
 // wherever one of those changes (the subscription made, closed, given a
-// limit or a drain check).
+// limit, a drain check or reserved deliveries).
 func (s *Sub) setPlainTurn() {
-	s.plainTurn = s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil &&
+	s.plainTurn = s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil && !s.reservedTo &&
 		!s.mut.Has(PendingDecBeforeCallback) && !s.mut.Has(PendingLIFO)
 }
 
