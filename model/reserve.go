@@ -30,11 +30,17 @@ import (
 // 100,000.
 //
 // It is a variable for TestReservedRecordsReadAsWritten, which reserves
-// every run and compares the results with runs that reserve none.
-var reservedRun = 1 << 14
+// every run and compares the results with runs that reserve none; so is
+// reservedDeliveryRun, the same for the deliveries of messages that were
+// not reserved, which the test sets apart to reserve messages alone.
+var reservedRun, reservedDeliveryRun = 1 << 14, 1 << 14
 
-// reserves reports whether a run of n records is reserved.
+// reserves reports whether a run of n messages is reserved.
 func reserves(n int) bool { return n >= reservedRun }
+
+// reservesDeliveries reports whether a run of n deliveries is reserved.
+// Server.routeQuiet reserves those of reserved messages too.
+func reservesDeliveries(n int) bool { return n >= reservedDeliveryRun }
 
 // writeAhead is how many records of a run writeRuns writes at once: asked
 // for the first, it writes the next ones too, which the hot paths ask for

@@ -27,8 +27,13 @@ import (
 // before its passes, writeRuns writing ahead past its run's end,
 // Ledger.delivery or Ledger.Message not writing a reserved record, a run
 // of deliveries not started again after a message that does not follow
-// the last (routeQuiet's next), and dlvRun.writeThrough not moving to the
-// next message after the last subscription.
+// the last (routeQuiet's next), dlvRun.writeThrough not moving to the
+// next message after the last subscription, and routeQuiet's loop for
+// unreserved deliveries taking reserved messages (messages alone
+// reserved, reservedDeliveryRun apart); and a subscription given
+// reserved deliveries that keeps the plain turn (Sub.reservedTo, not set
+// by Server.runSubs or not in setPlainTurn's formula) or a start off the
+// plain turn that does not write its reserved record (Sub.starts).
 func TestReservedRecordsReadAsWritten(t *testing.T) {
 	files, err := filepath.Glob("../testdata/conformance/*.yaml")
 	require.NoError(t, err)
@@ -90,21 +95,23 @@ actions:
 		require.NoError(t, err)
 		scs = append(scs, sc)
 	}
-	defer func(n int) { reservedRun = n }(reservedRun)
+	defer func(m, d int) { reservedRun, reservedDeliveryRun = m, d }(reservedRun, reservedDeliveryRun)
 	var writing, reserving Runner
 	for _, sc := range scs {
 		for _, traced := range []bool{false, true} {
-			reservedRun = math.MaxInt
+			reservedRun, reservedDeliveryRun = math.MaxInt, math.MaxInt
 			want := reservedResult(t, sc, traced, writing.Run)
-			reservedRun = 1
-			got := reservedResult(t, sc, traced, reserving.Run)
-			if got != want {
-				i := 0
-				for i < min(len(got), len(want)) && got[i] == want[i] {
-					i++
+			for _, dlvRun := range []int{1, math.MaxInt} {
+				reservedRun, reservedDeliveryRun = 1, dlvRun
+				got := reservedResult(t, sc, traced, reserving.Run)
+				if got != want {
+					i := 0
+					for i < min(len(got), len(want)) && got[i] == want[i] {
+						i++
+					}
+					t.Fatalf("%s (traced %v, max_records %d, deliveries reserved from %d): reserved records read otherwise than written, from %q: got %q, want %q",
+						sc.Name, traced, sc.Limits.MaxRecords, dlvRun, got[max(0, i-300):i], got[i:min(len(got), i+200)], want[i:min(len(want), i+200)])
 				}
-				t.Fatalf("%s (traced %v, max_records %d): reserved records read otherwise than written, from %q: got %q, want %q",
-					sc.Name, traced, sc.Limits.MaxRecords, got[max(0, i-300):i], got[i:min(len(got), i+200)], want[i:min(len(want), i+200)])
 			}
 		}
 	}

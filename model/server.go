@@ -354,7 +354,7 @@ func (s *Server) routeQuiet(sc *serverConn, frames []frame) int {
 		// reserved still (Ledger.unwritten), whose records routeReserved
 		// asks for (Ledger.Message): the loop below reads them directly,
 		// without Message's test for one, a message.
-		if reserves((n-i)*len(matches)) || l.unwritten != math.MaxInt {
+		if reservesDeliveries((n-i)*len(matches)) || l.unwritten != math.MaxInt {
 			var stop bool
 			if i, stop = s.routeReserved(frames, i, n, subject, matches); stop {
 				return i
