@@ -97,20 +97,28 @@ actions:
 	}
 	defer func(m, d int) { reservedRun, reservedDeliveryRun = m, d }(reservedRun, reservedDeliveryRun)
 	var writing, reserving Runner
-	for _, sc := range scs {
-		for _, traced := range []bool{false, true} {
-			reservedRun, reservedDeliveryRun = math.MaxInt, math.MaxInt
-			want := reservedResult(t, sc, traced, writing.Run)
-			for _, dlvRun := range []int{1, math.MaxInt} {
-				reservedRun, reservedDeliveryRun = 1, dlvRun
-				got := reservedResult(t, sc, traced, reserving.Run)
-				if got != want {
-					i := 0
-					for i < min(len(got), len(want)) && got[i] == want[i] {
-						i++
+	for _, name := range ProfileNames() {
+		p, err := LookupProfile(name)
+		require.NoError(t, err)
+		for _, sc := range scs {
+			for _, traced := range []bool{false, true} {
+				cfg := Config{Profile: p, Trace: traced}
+				reservedRun, reservedDeliveryRun = math.MaxInt, math.MaxInt
+				want, ok := reservedResult(t, sc, cfg, writing.Run)
+				if !ok {
+					continue // a profile refuses a scenario it cannot run
+				}
+				for _, dlvRun := range []int{1, math.MaxInt} {
+					reservedRun, reservedDeliveryRun = 1, dlvRun
+					got, _ := reservedResult(t, sc, cfg, reserving.Run)
+					if got != want {
+						i := 0
+						for i < min(len(got), len(want)) && got[i] == want[i] {
+							i++
+						}
+						t.Fatalf("%s under %s (traced %v, max_records %d, deliveries reserved from %d): reserved records read otherwise than written, from %q: got %q, want %q",
+							sc.Name, name, traced, sc.Limits.MaxRecords, dlvRun, got[max(0, i-300):i], got[i:min(len(got), i+200)], want[i:min(len(want), i+200)])
 					}
-					t.Fatalf("%s (traced %v, max_records %d, deliveries reserved from %d): reserved records read otherwise than written, from %q: got %q, want %q",
-						sc.Name, traced, sc.Limits.MaxRecords, dlvRun, got[max(0, i-300):i], got[i:min(len(got), i+200)], want[i:min(len(want), i+200)])
 				}
 			}
 		}
@@ -118,10 +126,12 @@ actions:
 }
 
 // reservedResult is what TestReservedRecordsReadAsWritten compares of a
-// run of sc by run.
-func reservedResult(t *testing.T, sc *scenario.Scenario, traced bool, run func(*scenario.Scenario, Config) (*Result, error)) string {
-	res, err := run(sc, Config{Trace: traced})
-	require.NoError(t, err, sc.Name)
+// run of sc with cfg by run, and false if the run was refused.
+func reservedResult(t *testing.T, sc *scenario.Scenario, cfg Config, run func(*scenario.Scenario, Config) (*Result, error)) (string, bool) {
+	res, err := run(sc, cfg)
+	if err != nil {
+		return err.Error(), false
+	}
 	var handled [][]Handled
 	for i := range res.Subs {
 		handled = append(handled, res.Subs[i].handMade())
@@ -143,5 +153,5 @@ func reservedResult(t *testing.T, sc *scenario.Scenario, traced bool, run func(*
 		Trace      []string
 	}{res.Outcome(), res.Stop, res.Ledger.Messages, res.Ledger.Deliveries, res.Calls(), res.NumCalls(), handled, trace})
 	require.NoError(t, err, sc.Name)
-	return string(b)
+	return string(b), true
 }
