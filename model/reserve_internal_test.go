@@ -33,7 +33,8 @@ import (
 // reserved, reservedDeliveryRun apart); and a subscription given
 // reserved deliveries that keeps the plain turn (Sub.reservedTo, not set
 // by Server.runSubs or not in setPlainTurn's formula) or a start off the
-// plain turn that does not write its reserved record (Sub.starts).
+// plain turn (handOut, startConcurrent) that does not write its reserved
+// record (Sub.starts).
 func TestReservedRecordsReadAsWritten(t *testing.T) {
 	files, err := filepath.Glob("../testdata/conformance/*.yaml")
 	require.NoError(t, err)
