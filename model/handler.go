@@ -109,9 +109,9 @@ func (cb *callback) bind(s *Sub) {
 func (s *Sub) startCallback(q queued, cb *callback) {
 	w := cb.w
 	d := q.d
-	// The start's record is written (Ledger.start); the lines here keep
-	// the draw's offset below (30 lines), which the profile names: the
-	// test starts now makes was here until the profile was made.
+	// The delivery's record is written (Ledger.start). These three lines
+	// keep the draw's offset below (30 lines), which the profile names:
+	// the mux's test (now Sub.starts) took them when it was made.
 	now := w.sim.Now()
 	w.ledger.start(d, q.at, now)
 	s.running++

@@ -684,7 +684,8 @@ func (s *Sub) top() {
 
 // handOut is top's turn when the message is handed out in steps, any of which
 // may run something: the drain check woken by the taking, the mutation's
-// early count, the subscription closed, its limit reached.
+// early count, the subscription closed, its limit reached; and when its
+// delivery's record may be reserved (reservedTo), which starts writes.
 func (s *Sub) handOut() {
 	q := s.dequeue() // its read time is written by startCallback, or below
 	s.curLen = q.size
