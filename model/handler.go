@@ -270,8 +270,8 @@ func (cb *callback) finisher() func() {
 		// From in-callback, which the count of pending deliveries does not
 		// hold (Ledger.setFate).
 		dl.EndedAt, dl.Fate = w.sim.Now(), DlvHandled
-		if s.plainTurn {
-			// An ordinary subscription's callback (plainTurn: no limit, open,
+		if s.plainReturn {
+			// An ordinary subscription's callback (plainReturn: no limit, open,
 			// no drain check waiting) takes the one step of endCallback's and
 			// the rest's that applies to it, and afterCallback is top, which
 			// the profile inlines at this line's offset: keep it (h26std).

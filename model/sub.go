@@ -74,21 +74,23 @@ type Sub struct {
 	// the scenario's subscription, cold with a thousand of them.
 	statusListening bool
 	runs            handlerRun // how its callbacks spend their service time (runsFor)
-	// plainTurn: an ordinary subscription, open, without an
+	// plainReturn: an ordinary subscription, open, without an
 	// auto-unsubscribe limit (max), no drain check waiting for its
-	// progress (onProgress), no deliveries reserved (reservedTo), in a
-	// run without the PendingDecBeforeCallback and PendingLIFO mutations:
-	// a callback's return (finish) and the executor's turn (top) take
-	// only their own few steps, after one test instead of eight (~14
-	// instructions a message). setPlainTurn keeps it up to date wherever
-	// one of those changes (TestPlainTurnKeptUpToDate).
-	plainTurn bool
+	// progress (onProgress), in a run without the
+	// PendingDecBeforeCallback and PendingLIFO mutations: a callback's
+	// return (finish) takes only its own few steps, after one test
+	// instead of seven; plainTurn: that, and no deliveries reserved
+	// (reservedTo): the executor's turn (top) too (~14 instructions a
+	// message together). setPlainTurn keeps both up to date wherever one
+	// of those changes (TestPlainTurnKeptUpToDate).
+	plainReturn, plainTurn bool
 	// reservedTo: deliveries to the subscription were reserved in this
 	// run (Server.runSubs, reserve.go), whose records are written when
 	// first asked for (Ledger.delivery). The plain turn's start does not
 	// ask (startCallback): a reserved delivery's start takes the general
 	// turn (handOut, Sub.starts), so that the standard scenario's turn,
-	// which never meets one, makes no test for it.
+	// which never meets one, makes no test for it. The return, which
+	// reads the record its start wrote, stays plain (plainReturn).
 	reservedTo bool
 	running    int // callbacks executing
 	curLen     int // size of the message last handed out, -1 if accounted
@@ -181,7 +183,7 @@ func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	s.closed, s.connClosed, s.draining, s.inSubs = false, false, false, false
 	s.drainCancelled, s.subDrain, s.drainReady, s.sc, s.at = false, false, false, false, 0
 	s.waiting, s.scheduled, s.exited, s.statusListening = false, false, false, false
-	s.runs, s.plainTurn, s.reservedTo, s.running, s.curLen, s.handlerN, s.mut = 0, false, false, 0, 0, 0, 0
+	s.runs, s.plainReturn, s.plainTurn, s.reservedTo, s.running, s.curLen, s.handlerN, s.mut = 0, false, false, false, 0, 0, 0, 0
 	s.drainTimeout, s.drainDeadline = 0, 0
 }
 
@@ -784,12 +786,13 @@ func (s *Sub) setReservedTo() {
 	s.setPlainTurn()
 }
 
-// setPlainTurn works plainTurn out again from what it stands for: called
-// wherever one of those changes (the subscription made, closed, given a
-// limit, a drain check or reserved deliveries).
+// setPlainTurn works plainReturn and plainTurn out again from what they
+// stand for: called wherever one of those changes (the subscription made,
+// closed, given a limit, a drain check or reserved deliveries).
 func (s *Sub) setPlainTurn() {
-	s.plainTurn = s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil && !s.reservedTo &&
+	s.plainReturn = s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil &&
 		!s.mut.Has(PendingDecBeforeCallback) && !s.mut.Has(PendingLIFO)
+	s.plainTurn = s.plainReturn && !s.reservedTo
 }
 
 // concurrentDone follows the return of a concurrent callback (JavaScript
