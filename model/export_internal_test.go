@@ -48,8 +48,8 @@ func SettleCounts(sc *scenario.Scenario, cfg Config) (kept, counted [2]int, err 
 }
 
 // StalePlainTurn runs sc with cfg on a new Runner, an event at a time, and
-// returns the first subscription whose plainTurn, after the set-up or
-// after an event, is not what it stands for (Sub.plainTurn), described,
+// returns the first subscription whose plainTurn or plainReturn, after
+// the set-up or after an event, is not what it stands for (Sub.plainTurn), described,
 // or "" when none was (TestPlainTurnKeptUpToDate).
 func StalePlainTurn(sc *scenario.Scenario, cfg Config) (string, error) {
 	w, err := newWorld(sc, cfg, new(Runner))
@@ -58,11 +58,12 @@ func StalePlainTurn(sc *scenario.Scenario, cfg Config) (string, error) {
 	}
 	for ev := 0; ; ev++ {
 		for _, s := range w.subList {
-			want := s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil &&
+			ret := s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil &&
 				!w.mut.Has(PendingDecBeforeCallback) && !w.mut.Has(PendingLIFO)
-			if s.plainTurn != want {
-				return fmt.Sprintf("after %d events (t=%v): %s has plainTurn %v, want %v (closed %v, max %d, drain check %v)",
-					ev, w.sim.Now(), s.rec.ID, s.plainTurn, want, s.closed, s.max, s.onProgress != nil), nil
+			want := ret && !s.reservedTo
+			if s.plainTurn != want || s.plainReturn != ret {
+				return fmt.Sprintf("after %d events (t=%v): %s has plainTurn %v, want %v, plainReturn %v, want %v (closed %v, max %d, drain check %v, reserved deliveries %v)",
+					ev, w.sim.Now(), s.rec.ID, s.plainTurn, want, s.plainReturn, ret, s.closed, s.max, s.onProgress != nil, s.reservedTo), nil
 			}
 		}
 		// Step ignores the budgets: the run ends at the first one passed.

@@ -314,12 +314,27 @@ type Ledger struct {
 	// inTransit and pending count the messages whose fate is MsgInTransit
 	// and the deliveries whose fate is DlvPending, so that World.finish
 	// passes over a million records only when one is left to settle.
-	// Every change from or to those fates goes through newMessage, settle,
-	// newDelivery, setFate, start, drop or arriveDropped, which keep the
+	// Every change from or to those fates goes through newMessage,
+	// reserve, settle, newDelivery, reserveDeliveries, setFate, start,
+	// drop or arriveDropped, which keep the
 	// counts; a fate written past them from one of those fates could only
 	// leave a count too high, which costs the pass, never a record
 	// unsettled (TestFinishCountsAgreeWithRecords).
 	inTransit, pending int
+	// reserved holds the runs of messages that publishBurst published
+	// with their records reserved and not yet written, in ID order, and
+	// unwritten is the first such ID (math.MaxInt for none; 0, the zero
+	// Ledger's, makes Message look, and set it). dlvReserved and
+	// dlvUnwritten are the same for the deliveries Server.routeQuiet
+	// committed, by index, and runSubs holds their runs' subscriptions
+	// (dlvRun.subs). A backlog's records were each written twice, the
+	// second time long after, out of cache: a line's round trip to memory
+	// twice. Reserved, each is written once, when first read (reserve.go).
+	reserved     []msgRun
+	unwritten    int
+	dlvReserved  []dlvRun
+	dlvUnwritten int
+	runSubs      []int32
 }
 
 // newMessage records a message that from publishes on subject at time at,
@@ -336,8 +351,31 @@ func (l *Ledger) newMessage(from, subject Str, at sim.Time) *Message {
 	return m
 }
 
-// Message returns the message with the given ID.
-func (l *Ledger) Message(id int) *Message { return &l.Messages[id-1] }
+// Message returns the message with the given ID, its record written
+// first if it was reserved (Ledger.reserve).
+func (l *Ledger) Message(id int) *Message {
+	if id >= l.unwritten {
+		l.writeMessages(id)
+	}
+	return &l.Messages[id-1]
+}
+
+// delivery returns delivery i's record, written first if it was reserved
+// (Ledger.reserveDeliveries). Every read or write of a delivery's record
+// during a run goes through it, but for a callback's start (start: its
+// callers wrote it, Sub.starts) and return (the finisher: its start
+// wrote it).
+func (l *Ledger) delivery(i int32) *Delivery {
+	l.writeDelivery(i)
+	return &l.Deliveries[i]
+}
+
+// writeDelivery writes delivery i's record if it was reserved.
+func (l *Ledger) writeDelivery(i int32) {
+	if int(i) >= l.dlvUnwritten {
+		l.writeDeliveries(i)
+	}
+}
 
 // settle gives m, published in this ledger, its fate f.
 func (l *Ledger) settle(m *Message, f MsgFate) {
@@ -352,7 +390,9 @@ func (l *Ledger) settle(m *Message, f MsgFate) {
 // message was read at read (queued.arrived, which its caller left to this
 // write). It only writes the record: a backlog's message reaches its
 // record long out of cache, and a read of the line (its fate, its message)
-// would wait for memory where writes need not.
+// would wait for memory where writes need not. The record is written, not
+// reserved: the plain turn never starts a reserved one (Sub.reservedTo),
+// and the other callers of startCallback write it first (Sub.starts).
 func (l *Ledger) start(i int32, read, at sim.Time) {
 	d := &l.Deliveries[i]
 	d.ArrivedAt, d.StartedAt, d.Fate = read, at, DlvInCallback
@@ -404,10 +444,10 @@ func (l *Ledger) newDeliveryRoomy(m *Message, sub int, at sim.Time) int32 {
 // copy a DuplicateDelivery mutation hands as delivery h's callback returns.
 func (l *Ledger) handled(h int32) Handled {
 	if h < 0 {
-		d := &l.Deliveries[^h]
+		d := l.delivery(^h)
 		return Handled{Msg: int(d.Msg), Delivery: int(^h), Start: d.EndedAt, End: d.EndedAt}
 	}
-	d := &l.Deliveries[h]
+	d := l.delivery(h)
 	end := d.EndedAt
 	if d.Fate == DlvDropped {
 		end = d.DroppedAt
@@ -438,13 +478,13 @@ func (l *Ledger) DeliveriesOf(msg int) []int {
 // the slow consumer drops half of them, and reading each record's fate
 // first waited for memory.
 func (l *Ledger) arriveDropped(q queued, r DropReason, draining bool) {
-	d := &l.Deliveries[q.d]
+	d := l.delivery(q.d)
 	d.ArrivedAt, d.DroppedAt, d.Fate, d.Reason, d.Draining = q.at, q.at, DlvDropped, r, draining
 	l.pending--
 }
 
 func (l *Ledger) drop(i int32, at sim.Time, r DropReason, draining bool) {
-	d := &l.Deliveries[i]
+	d := l.delivery(i)
 	if d.Fate != DlvPending {
 		return
 	}

@@ -51,12 +51,15 @@ func sizeField(n int) int32 {
 }
 
 // pending is what MSG frame f's message adds to its subscription's
-// pending bytes.
+// pending bytes. The message's record is read without Ledger.Message: the
+// server wrote it when it read the PUB (reserve.go), and the call to write
+// a reserved one would make pending too big to inline in the read loop
+// (Conn.queueQuiet).
 func (f *frame) pending(w *World) int {
 	if f.arg >= 0 {
 		return int(f.arg)
 	}
-	return pendingSize(w.profile, w.ledger.Message(int(f.msg)))
+	return pendingSize(w.profile, &w.ledger.Messages[int(f.msg)-1])
 }
 
 // segment is one write on a connection, or with a bandwidth one frame of

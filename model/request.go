@@ -128,7 +128,7 @@ func (c *Conn) respHandler(d int32) {
 		return
 	}
 	l := c.w.ledger
-	m := l.Message(int(l.Deliveries[d].Msg))
+	m := l.Message(int(l.delivery(d).Msg))
 	subject := l.Str(m.Subject)
 	token := subject[strings.LastIndexByte(subject, '.')+1:]
 	req := c.rare.respMap[token] // the mux's first request made c's connRare

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"slices"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -431,7 +432,7 @@ func (r *Runner) takeWorld() *World {
 // same as in a fresh Run.
 func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	if r.res == nil {
-		l := &Ledger{budget: budget, strs: strTable{ids: r.strIDs, prev: r.strPrev, follows: r.strPrev != nil}}
+		l := &Ledger{budget: budget, strs: strTable{ids: r.strIDs, prev: r.strPrev, follows: r.strPrev != nil}, unwritten: math.MaxInt, dlvUnwritten: math.MaxInt}
 		r.strIDs, r.strPrev = nil, nil
 		return new(Result), l
 	}
@@ -453,6 +454,8 @@ func (r *Runner) takeResult(budget *sim.Sim) (*Result, *Ledger) {
 	// (strTable.empty): a field added to Ledger is reset here too.
 	l.Messages, l.Deliveries, l.budget = nil, nil, budget
 	l.inTransit, l.pending = 0, 0
+	l.reserved, l.unwritten = l.reserved[:0], math.MaxInt
+	l.dlvReserved, l.dlvUnwritten, l.runSubs = l.dlvReserved[:0], math.MaxInt, l.runSubs[:0]
 	l.strs.empty()
 	return res, l
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -349,13 +350,24 @@ func (s *Server) routeQuiet(sc *serverConn, frames []frame) int {
 		if n == i {
 			break
 		}
+		// A backlog's deliveries are reserved; so are those of messages
+		// reserved still (Ledger.unwritten), whose records routeReserved
+		// asks for (Ledger.Message): the loop below reads them directly,
+		// without Message's test for one, a message.
+		if reservesDeliveries((n-i)*len(matches)) || l.unwritten != math.MaxInt {
+			var stop bool
+			if i, stop = s.routeReserved(frames, i, n, subject, matches); stop {
+				return i
+			}
+			continue
+		}
 		now := w.sim.Now()
 		for ; i < n; i++ {
 			f := &frames[i]
 			if f.op != opPub || w.sim.Stopping() {
 				return i
 			}
-			m := l.Message(int(f.msg))
+			m := &l.Messages[f.msg-1] // written: none is reserved
 			if m.Subject != subject {
 				break // the next run
 			}
@@ -369,6 +381,60 @@ func (s *Server) routeQuiet(sc *serverConn, frames []frame) int {
 		}
 	}
 	return i
+}
+
+// routeReserved is routeQuiet's loop over frames[i:n], a run of PUBs on
+// subject to matches, for a backlog: their deliveries' records are
+// reserved (Ledger.reserveDeliveries), in runs of consecutive messages,
+// and written when first read instead of here and again at handling,
+// long after, out of cache. It returns where it stopped and whether
+// routeQuiet stops there too. For a run of fewer deliveries (reserves),
+// reserving costs more instructions than the write it saves.
+func (s *Server) routeReserved(frames []frame, i, n int, subject Str, matches []*serverSub) (int, bool) {
+	w, l := s.w, s.w.ledger
+	now, subs := w.sim.Now(), s.runSubs(matches)
+	next := int32(0) // the message the ledger's run takes next; 0 before the first
+	for ; i < n; i++ {
+		f := &frames[i]
+		if f.op != opPub || w.sim.Stopping() {
+			return i, true
+		}
+		m := l.Message(int(f.msg))
+		if m.Subject != subject {
+			break // the next run
+		}
+		m.AcceptedAt = now
+		arg := sizeField(pendingSize(w.profile, m))
+		if f.msg != next {
+			l.startDeliveries(now, subs, f.msg)
+		}
+		next = f.msg + 1
+		d := l.reserveDeliveries()
+		for _, ss := range matches {
+			ss.nm++
+			ss.conn.nextRoomy().setMsg(ss, m, d, arg)
+			d++
+		}
+		l.settle(m, MsgRouted)
+	}
+	return i, false
+}
+
+// runSubs lists the subscriptions (their indexes) of matches in the
+// ledger, for the runs of deliveries routeQuiet reserves
+// (Ledger.startDeliveries): their records are written when first read,
+// not here and again at handling. Each leaves the plain turn
+// (Sub.reservedTo), whose start does not ask for its record.
+func (s *Server) runSubs(matches []*serverSub) []int32 {
+	l := s.w.ledger
+	from := len(l.runSubs)
+	for _, ss := range matches {
+		l.runSubs = append(l.runSubs, ss.rec.index)
+		if cs := s.w.subList[ss.rec.index]; !cs.reservedTo {
+			cs.setReservedTo()
+		}
+	}
+	return l.runSubs[from:len(l.runSubs):len(l.runSubs)]
 }
 
 // quietRoom returns how many of up to n PUBs matching matches routeQuiet
@@ -820,7 +886,7 @@ func (s *Server) commit(ss *serverSub, m *Message) {
 	var f frame
 	s.newMsg(ss, m, &f)
 	if ss.closed {
-		w.ledger.Deliveries[f.ref].AfterUnsub = true
+		w.ledger.delivery(f.ref).AfterUnsub = true
 		w.trace(ss.conn.client.name, "server.late_msg", sim.Str("sub", ss.rec.ID), sim.Int("msg", int64(m.ID)))
 	}
 	s.enqueue(ss.conn, f)

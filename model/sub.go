@@ -74,18 +74,27 @@ type Sub struct {
 	// the scenario's subscription, cold with a thousand of them.
 	statusListening bool
 	runs            handlerRun // how its callbacks spend their service time (runsFor)
-	// plainTurn: an ordinary subscription, open, without an
+	// plainReturn: an ordinary subscription, open, without an
 	// auto-unsubscribe limit (max), no drain check waiting for its
 	// progress (onProgress), in a run without the
 	// PendingDecBeforeCallback and PendingLIFO mutations: a callback's
-	// return (finish) and the executor's turn (top) take only their own
-	// few steps, after one test instead of seven (~14 instructions a
-	// message). setPlainTurn keeps it up to date wherever one of those
-	// changes (TestPlainTurnKeptUpToDate).
-	plainTurn bool
-	running   int // callbacks executing
-	curLen    int // size of the message last handed out, -1 if accounted
-	handlerN  int // callbacks started, for HandlerAction.Nth
+	// return (finish) takes only its own few steps, after one test
+	// instead of seven; plainTurn: that, and no deliveries reserved
+	// (reservedTo): the executor's turn (top) too (~14 instructions a
+	// message together). setPlainTurn keeps both up to date wherever one
+	// of those changes (TestPlainTurnKeptUpToDate).
+	plainReturn, plainTurn bool
+	// reservedTo: deliveries to the subscription were reserved in this
+	// run (Server.runSubs, reserve.go), whose records are written when
+	// first asked for (Ledger.delivery). The plain turn's start does not
+	// ask (startCallback): a reserved delivery's start takes the general
+	// turn (handOut, Sub.starts), so that the standard scenario's turn,
+	// which never meets one, makes no test for it. The return, which
+	// reads the record its start wrote, stays plain (plainReturn).
+	reservedTo bool
+	running    int // callbacks executing
+	curLen     int // size of the message last handed out, -1 if accounted
+	handlerN   int // callbacks started, for HandlerAction.Nth
 	// mut is the run's mutations (World.mut), which pop and top test for
 	// every message: one load away instead of three.
 	mut       MutationSet
@@ -174,7 +183,7 @@ func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	s.closed, s.connClosed, s.draining, s.inSubs = false, false, false, false
 	s.drainCancelled, s.subDrain, s.drainReady, s.sc, s.at = false, false, false, false, 0
 	s.waiting, s.scheduled, s.exited, s.statusListening = false, false, false, false
-	s.runs, s.plainTurn, s.running, s.curLen, s.handlerN, s.mut = 0, false, 0, 0, 0, 0
+	s.runs, s.plainReturn, s.plainTurn, s.reservedTo, s.running, s.curLen, s.handlerN, s.mut = 0, false, false, false, 0, 0, 0, 0
 	s.drainTimeout, s.drainDeadline = 0, 0
 }
 
@@ -385,7 +394,7 @@ func (s *Sub) dequeueOldest() queued {
 }
 
 // arrived writes when q was read into its delivery's record.
-func (q queued) arrived(l *Ledger) { l.Deliveries[q.d].ArrivedAt = q.at }
+func (q queued) arrived(l *Ledger) { l.delivery(q.d).ArrivedAt = q.at }
 
 // endQueue records when each message still queued was read: at the run's
 // end nothing pops them.
@@ -677,7 +686,8 @@ func (s *Sub) top() {
 
 // handOut is top's turn when the message is handed out in steps, any of which
 // may run something: the drain check woken by the taking, the mutation's
-// early count, the subscription closed, its limit reached.
+// early count, the subscription closed, its limit reached; and when its
+// delivery's record may be reserved (reservedTo), which starts writes.
 func (s *Sub) handOut() {
 	q := s.dequeue() // its read time is written by startCallback, or below
 	s.curLen = q.size
@@ -700,7 +710,9 @@ func (s *Sub) handOut() {
 	}
 	s.delivered++
 	if s.max == 0 || s.delivered <= s.max {
-		s.startCallback(q, s.cb)
+		if s.starts(q) {
+			s.startCallback(q, s.cb)
+		}
 		if decEarly {
 			s.progress()
 		}
@@ -767,12 +779,20 @@ func (s *Sub) setMax(n int64) {
 	s.setPlainTurn()
 }
 
-// setPlainTurn works plainTurn out again from what it stands for: called
-// wherever one of those changes (the subscription made, closed, given a
-// limit or a drain check).
+// setReservedTo records that deliveries to the subscription were
+// reserved (reservedTo).
+func (s *Sub) setReservedTo() {
+	s.reservedTo = true
+	s.setPlainTurn()
+}
+
+// setPlainTurn works plainReturn and plainTurn out again from what they
+// stand for: called wherever one of those changes (the subscription made,
+// closed, given a limit, a drain check or reserved deliveries).
 func (s *Sub) setPlainTurn() {
-	s.plainTurn = s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil &&
+	s.plainReturn = s.ordinary && !s.closed && s.max == 0 && s.onProgress == nil &&
 		!s.mut.Has(PendingDecBeforeCallback) && !s.mut.Has(PendingLIFO)
+	s.plainTurn = s.plainReturn && !s.reservedTo
 }
 
 // concurrentDone follows the return of a concurrent callback (JavaScript
@@ -1050,7 +1070,7 @@ func (s *Sub) takeNext() (string, int) {
 // the order in which the application's callers receive messages.
 func (s *Sub) hand(d int32) {
 	w := s.c.w
-	dl := &w.ledger.Deliveries[d]
+	dl := w.ledger.delivery(d)
 	dl.StartedAt, dl.EndedAt = w.sim.Now(), w.sim.Now()
 	w.ledger.setFate(dl, DlvTaken)
 	s.rec.handed = append(s.rec.handed, d)
@@ -1061,7 +1081,7 @@ func (s *Sub) hand(d int32) {
 // the auto-unsubscribe limit and a drain's end are checked.
 func (s *Sub) take(q queued) (string, int) {
 	w := s.c.w
-	dl := &w.ledger.Deliveries[q.d]
+	dl := w.ledger.delivery(q.d)
 	msg := int(dl.Msg)
 	if s.ch {
 		return "", msg // counted when it entered the channel
