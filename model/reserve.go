@@ -25,7 +25,7 @@ import (
 // and three thousand deliveries) is written at once, as it was, because
 // its records are still in cache for their second write, and reserving
 // costs more instructions than writing (every run reserved, the standard
-// scenario ran 4 % more). On Backlog (docs/perf-notes/h29backlog.md),
+// scenario ran 4 % more). On Backlog (docs/performance-history.md, h29backlog),
 // reserving the deliveries did not pay at 10,000 messages and did at
 // 100,000.
 //
