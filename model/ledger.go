@@ -392,7 +392,8 @@ func (l *Ledger) settle(m *Message, f MsgFate) {
 // record long out of cache, and a read of the line (its fate, its message)
 // would wait for memory where writes need not. The record is written, not
 // reserved: the plain turn never starts a reserved one (Sub.reservedTo),
-// and the other callers of startCallback write it first (Sub.starts).
+// and the other callers of startCallback write it first (top's turn plain
+// but for reserved deliveries, Sub.starts).
 func (l *Ledger) start(i int32, read, at sim.Time) {
 	d := &l.Deliveries[i]
 	d.ArrivedAt, d.StartedAt, d.Fate = read, at, DlvInCallback

@@ -34,7 +34,9 @@ import (
 // reserved deliveries that keeps the plain turn (Sub.reservedTo, not set
 // by Server.runSubs or not in setPlainTurn's formula) or a start off the
 // plain turn (handOut, startConcurrent) that does not write its reserved
-// record (Sub.starts).
+// record (Sub.starts); and top's turn for a subscription plain but for its
+// reserved deliveries not writing the record (Sub.writeReserved not
+// called), or testing the wrong bound (> for >= Ledger.dlvUnwritten).
 func TestReservedRecordsReadAsWritten(t *testing.T) {
 	files, err := filepath.Glob("../testdata/conformance/*.yaml")
 	require.NoError(t, err)

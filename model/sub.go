@@ -87,10 +87,12 @@ type Sub struct {
 	// reservedTo: deliveries to the subscription were reserved in this
 	// run (Server.runSubs, reserve.go), whose records are written when
 	// first asked for (Ledger.delivery). The plain turn's start does not
-	// ask (startCallback): a reserved delivery's start takes the general
-	// turn (handOut, Sub.starts), so that the standard scenario's turn,
-	// which never meets one, makes no test for it. The return, which
-	// reads the record its start wrote, stays plain (plainReturn).
+	// ask (startCallback): a subscription plain but for this writes the
+	// record in a branch of top's off the plain turn's one test, then
+	// takes the plain turn's steps, so that the standard scenario's turn,
+	// which never meets one, makes no test for it; any other takes the
+	// general turn (handOut, Sub.starts). The return, which reads the
+	// record its start wrote, stays plain (plainReturn).
 	reservedTo bool
 	running    int // callbacks executing
 	curLen     int // size of the message last handed out, -1 if accounted
@@ -657,37 +659,45 @@ func (s *Sub) top() {
 		return
 	}
 	s.waiting = false
-	// The common turn (plainTurn): no drain check waits for the message to
-	// be taken, no mutation moves the count or reorders the queue, the
-	// subscription is ordinary, open and has no limit. Nothing else then
-	// runs between taking the message and starting its callback, so its
-	// fields stay in registers: with progress's call between them
-	// (handOut), the compiler stores them to the stack on every turn and
-	// loads them back after, about 10 instructions a message. The tests are
-	// handOut's and Sub.ordinary's, in one flag (another kind: handOut).
-	//
-	// startCallback is kept out of line (its comment says why), though
-	// cmd/drainsim/default.pgo names this call (40 lines below the first)
-	// as hot; the finish closure inlines top itself. handOut's call is not
-	// inlined either.
-	//
-	// The read time of the message taken is written by startCallback (or
-	// by handOut's paths that do not start it): pop's write, a second indexing
-	// of the delivery records, is not made here.
-	if s.plainTurn {
-		q := s.dequeueOldest()
-		s.curLen = q.size
-		s.delivered++
-		s.startCallback(q, s.cb)
-		return
+	// The common turn (plainTurn; no drain check waits for the message,
+	// no mutation moves the count or reorders the queue, the subscription
+	// is ordinary, open, without limit) takes the message and starts its
+	// callback after one test, its fields in registers (handOut stores
+	// them around progress's call, ~10 instructions a message). Plain but
+	// for reserved deliveries (plainReturn, reservedTo), it writes the
+	// record first. startCallback stays out of line (its comment says
+	// why); default.pgo names its call, 40 lines below the first, and
+	// the finish closure inlines top. startCallback writes the read time.
+	if !s.plainTurn {
+		if !s.plainReturn {
+			s.handOut()
+			return
+		}
+		if d := s.pending[s.head].d; int(d) >= s.c.w.ledger.dlvUnwritten {
+			s = s.writeReserved(d)
+		}
 	}
-	s.handOut()
+	q := s.dequeueOldest()
+	s.curLen = q.size
+	s.delivered++
+	s.startCallback(q, s.cb)
+}
+
+// writeReserved writes reserved delivery d's record (Ledger.writeDelivery)
+// for top, and returns s: top's s is then in a register after the call as
+// on its common turn, which does not store it to the stack (2
+// instructions a turn without the profile).
+//
+//go:noinline
+func (s *Sub) writeReserved(d int32) *Sub {
+	s.c.w.ledger.writeDeliveries(d)
+	return s
 }
 
 // handOut is top's turn when the message is handed out in steps, any of which
 // may run something: the drain check woken by the taking, the mutation's
-// early count, the subscription closed, its limit reached; and when its
-// delivery's record may be reserved (reservedTo), which starts writes.
+// early count, the subscription closed, its limit reached. Its delivery's
+// record may be reserved (reservedTo), which starts writes.
 func (s *Sub) handOut() {
 	q := s.dequeue() // its read time is written by startCallback, or below
 	s.curLen = q.size
