@@ -423,9 +423,16 @@ func (l *Ledger) newDelivery(m *Message, sub int, at sim.Time) int32 {
 }
 
 // newDeliveryRoomy is newDelivery when the records have room for one more:
-// it makes no call (Server.routeQuiet).
+// it makes no call.
 func (l *Ledger) newDeliveryRoomy(m *Message, sub int, at sim.Time) int32 {
 	l.budget.Record()
+	return l.putDelivery(m, sub, at)
+}
+
+// putDelivery is newDeliveryRoomy but for the record's count in the
+// run's record budget, which its caller makes: Server.routeQuiet counts a
+// message's deliveries at once (sim.Sim.RecordN).
+func (l *Ledger) putDelivery(m *Message, sub int, at sim.Time) int32 {
 	i := int32(len(l.Deliveries))
 	l.pending++
 	l.Deliveries = l.Deliveries[:i+1]

@@ -373,9 +373,13 @@ func (s *Server) routeQuiet(sc *serverConn, frames []frame) int {
 			}
 			m.AcceptedAt = now
 			arg := sizeField(pendingSize(w.profile, m))
+			// The deliveries' records count in the budget at once, a
+			// message: the loop tests Stopping between messages only, so
+			// that a run stops where it did with a count a delivery.
+			w.sim.RecordN(len(matches))
 			for _, ss := range matches {
 				ss.nm++
-				ss.conn.nextRoomy().setMsg(ss, m, l.newDeliveryRoomy(m, int(ss.rec.index), now), arg)
+				ss.conn.nextRoomy().setMsg(ss, m, l.putDelivery(m, int(ss.rec.index), now), arg)
 			}
 			l.settle(m, MsgRouted)
 		}
