@@ -426,21 +426,33 @@ func (l *Ledger) newDelivery(m *Message, sub int, at sim.Time) int32 {
 // it makes no call.
 func (l *Ledger) newDeliveryRoomy(m *Message, sub int, at sim.Time) int32 {
 	l.budget.Record()
-	return l.putDelivery(m, sub, at)
-}
-
-// putDelivery is newDeliveryRoomy but for the record's count in the
-// run's record budget, which its caller makes: Server.routeQuiet counts a
-// message's deliveries at once (sim.Sim.RecordN).
-func (l *Ledger) putDelivery(m *Message, sub int, at sim.Time) int32 {
 	i := int32(len(l.Deliveries))
 	l.pending++
 	l.Deliveries = l.Deliveries[:i+1]
-	d := &l.Deliveries[i]
+	putDelivery(&l.Deliveries[i], m, sub, at)
+	return i
+}
+
+// addDeliveries makes n delivery records at once, when the records have
+// room for them, and returns them and the first's index, for the caller
+// to write (putDelivery): Server.routeQuiet's n are a message's, counted
+// in the run's record budget and the pending deliveries once, not a
+// delivery each (sim.Sim.RecordN).
+func (l *Ledger) addDeliveries(n int) ([]Delivery, int32) {
+	l.budget.RecordN(n)
+	l.pending += n
+	i := len(l.Deliveries)
+	l.Deliveries = l.Deliveries[:i+n]
+	return l.Deliveries[i:], int32(i)
+}
+
+// putDelivery writes d, a new record, for a delivery of m to subscription
+// sub at time at, pending. The record is zeroed and written in place (see
+// newDelivery).
+func putDelivery(d *Delivery, m *Message, sub int, at sim.Time) {
 	*d = Delivery{}
 	d.Msg, d.Sub, d.CommittedAt = int32(m.ID), int32(sub), at
 	d.ArrivedAt, d.StartedAt, d.EndedAt, d.DroppedAt = NoTime, NoTime, NoTime, NoTime
-	return i
 }
 
 // handled returns the Handled record of entry h of a subscription's

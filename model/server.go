@@ -373,13 +373,16 @@ func (s *Server) routeQuiet(sc *serverConn, frames []frame) int {
 			}
 			m.AcceptedAt = now
 			arg := sizeField(pendingSize(w.profile, m))
-			// The deliveries' records count in the budget at once, a
-			// message: the loop tests Stopping between messages only, so
-			// that a run stops where it did with a count a delivery.
-			w.sim.RecordN(len(matches))
-			for _, ss := range matches {
+			// The message's delivery records are made at once: they count
+			// in the record budget together (the loop tests Stopping
+			// between messages only, so that a run stops where it did with
+			// a count a delivery), and the records' slice grows once.
+			ds, first := l.addDeliveries(len(matches))
+			ds = ds[:len(matches)]
+			for j, ss := range matches {
 				ss.nm++
-				ss.conn.nextRoomy().setMsg(ss, m, l.putDelivery(m, int(ss.rec.index), now), arg)
+				putDelivery(&ds[j], m, int(ss.rec.index), now)
+				ss.conn.nextRoomy().setMsg(ss, m, first+int32(j), arg)
 			}
 			l.settle(m, MsgRouted)
 		}
