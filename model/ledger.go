@@ -434,16 +434,16 @@ func (l *Ledger) newDeliveryRoomy(m *Message, sub int, at sim.Time) int32 {
 }
 
 // addDeliveries makes n delivery records at once, when the records have
-// room for them, and returns them and the first's index, for the caller
-// to write (putDelivery): Server.routeQuiet's n are a message's, counted
-// in the run's record budget and the pending deliveries once, not a
-// delivery each (sim.Sim.RecordN).
-func (l *Ledger) addDeliveries(n int) ([]Delivery, int32) {
+// room for them, and returns the first's index, for the caller to write
+// them (putDelivery): Server.routeQuiet's n are a message's, counted in
+// the run's record budget and the pending deliveries once, not a delivery
+// each (sim.Sim.RecordN).
+func (l *Ledger) addDeliveries(n int) int {
 	l.budget.RecordN(n)
 	l.pending += n
 	i := len(l.Deliveries)
 	l.Deliveries = l.Deliveries[:i+n]
-	return l.Deliveries[i:], int32(i)
+	return i
 }
 
 // putDelivery writes d, a new record, for a delivery of m to subscription

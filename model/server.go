@@ -377,12 +377,12 @@ func (s *Server) routeQuiet(sc *serverConn, frames []frame) int {
 			// in the record budget together (the loop tests Stopping
 			// between messages only, so that a run stops where it did with
 			// a count a delivery), and the records' slice grows once.
-			ds, first := l.addDeliveries(len(matches))
-			ds = ds[:len(matches)]
-			for j, ss := range matches {
+			d := l.addDeliveries(len(matches))
+			for _, ss := range matches {
 				ss.nm++
-				putDelivery(&ds[j], m, int(ss.rec.index), now)
-				ss.conn.nextRoomy().setMsg(ss, m, first+int32(j), arg)
+				putDelivery(&l.Deliveries[d], m, int(ss.rec.index), now)
+				ss.conn.nextRoomy().setMsg(ss, m, int32(d), arg)
+				d++
 			}
 			l.settle(m, MsgRouted)
 		}
