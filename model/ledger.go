@@ -424,17 +424,36 @@ func (l *Ledger) newDelivery(m *Message, sub int, at sim.Time) int32 {
 }
 
 // newDeliveryRoomy is newDelivery when the records have room for one more:
-// it makes no call (Server.routeQuiet).
+// it makes no call.
 func (l *Ledger) newDeliveryRoomy(m *Message, sub int, at sim.Time) int32 {
 	l.budget.Record()
 	i := int32(len(l.Deliveries))
 	l.pending++
 	l.Deliveries = l.Deliveries[:i+1]
-	d := &l.Deliveries[i]
+	putDelivery(&l.Deliveries[i], m, sub, at)
+	return i
+}
+
+// addDeliveries makes n delivery records at once, when the records have
+// room for them, and returns the first's index, for the caller to write
+// them (putDelivery): Server.routeQuiet's n are a message's, counted in
+// the run's record budget and the pending deliveries once, not a delivery
+// each (sim.Sim.RecordN).
+func (l *Ledger) addDeliveries(n int) int {
+	l.budget.RecordN(n)
+	l.pending += n
+	i := len(l.Deliveries)
+	l.Deliveries = l.Deliveries[:i+n]
+	return i
+}
+
+// putDelivery writes d, a new record, for a delivery of m to subscription
+// sub at time at, pending. The record is zeroed and written in place (see
+// newDelivery).
+func putDelivery(d *Delivery, m *Message, sub int, at sim.Time) {
 	*d = Delivery{}
 	d.Msg, d.Sub, d.CommittedAt = int32(m.ID), int32(sub), at
 	d.ArrivedAt, d.StartedAt, d.EndedAt, d.DroppedAt = NoTime, NoTime, NoTime, NoTime
-	return i
 }
 
 // handled returns the Handled record of entry h of a subscription's

@@ -373,9 +373,16 @@ func (s *Server) routeQuiet(sc *serverConn, frames []frame) int {
 			}
 			m.AcceptedAt = now
 			arg := sizeField(pendingSize(w.profile, m))
+			// The message's delivery records are made at once: they count
+			// in the record budget together (the loop tests Stopping
+			// between messages only, so that a run stops where it did with
+			// a count a delivery), and the records' slice grows once.
+			d := l.addDeliveries(len(matches))
 			for _, ss := range matches {
 				ss.nm++
-				ss.conn.nextRoomy().setMsg(ss, m, l.newDeliveryRoomy(m, int(ss.rec.index), now), arg)
+				putDelivery(&l.Deliveries[d], m, int(ss.rec.index), now)
+				ss.conn.nextRoomy().setMsg(ss, m, int32(d), arg)
+				d++
 			}
 			l.settle(m, MsgRouted)
 		}

@@ -238,8 +238,13 @@ func (s *Sim) Halt() { s.halted = true }
 // the running event returns; an event that makes many records checks
 // Stopping between them, so the records a run keeps stay bounded whatever
 // one event is asked to do.
-func (s *Sim) Record() {
-	s.records++
+func (s *Sim) Record() { s.RecordN(1) }
+
+// RecordN counts n records at once, as n calls of Record in the same event
+// would (between which the event did not test Stopping): the run stops
+// after the event if the count passed the budget.
+func (s *Sim) RecordN(n int) {
+	s.records += uint64(n)
 	if s.records > s.recordCap {
 		s.halted = true
 	}
