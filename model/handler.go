@@ -102,8 +102,10 @@ func (cb *callback) bind(s *Sub) {
 // fields and the world stored to the stack on every message.
 //
 // Off the plain turn (handOut, startConcurrent) the caller asks starts
-// first, which stops the mux and writes a reserved record: the plain turn
-// needs neither (Sub.reservedTo), and its start tests for none.
+// first, which stops the mux and writes a reserved record; top's turn for
+// a subscription plain but for its reserved deliveries writes the record
+// itself (Sub.writeReserved). The plain turn needs neither
+// (Sub.reservedTo), and its start tests for none.
 //
 //go:noinline
 func (s *Sub) startCallback(q queued, cb *callback) {
