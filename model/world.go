@@ -69,16 +69,16 @@ type World struct {
 	// (pubSubject). published keeps earlier runs' entries, which current
 	// tells apart (countPublished). subExpect is what each scenario subscription (by
 	// index) expects of them (presize), which its set-up reserves for
-	// without looking its subject up again, and subSubject
-	// is 1 + the index in subjects of each scenario subscription's
-	// subject (0: none, or a wildcard); acts is what presize read of each
-	// action (actPlan). Their arrays are the Runner's previous run's.
+	// without looking its subject up again, and subSubject and actSubject
+	// are 1 + the index in subjects of each scenario subscription's and
+	// each action's subject (0: none, or a wildcard). Their arrays are
+	// the Runner's previous run's.
 	msgEstimate int
 	published   map[string]int32
 	subjects    []pubSubject
 	subExpect   []int
 	subSubject  []int32
-	acts        []actPlan
+	actSubject  []int32
 	// lastNamed is the connection connNamed found last.
 	lastNamed *Conn
 	// handledBudget is how many handled entries subscriptions may still
@@ -181,7 +181,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		spareSubs:  maps.subs,
 		subExpect:  w.subExpect[:0],
 		subSubject: w.subSubject[:0],
-		acts:       w.acts[:0],
+		actSubject: w.actSubject[:0],
 		subjects:   w.subjects[:0],
 		rngNet:     restream(rng, pool.takeStream(netStream), "net"),
 		rngHandler: restream(rng, pool.takeStream(handlerStream), "handler"),
@@ -220,14 +220,14 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			w.tr.CompareWith(cfg.CompareTrace)
 		}
 	}
-	w.res.Scenario, w.res.Profile, w.res.Seed, w.res.Mutations, w.res.Ledger, w.res.Trace = sc, p, sc.Seed, cfg.Mutations, w.ledger, w.tr
-	w.res.indexesSubs = true  // subByID is built by the first lookup (Result.Sub)
-	w.res.indexesConns = true // and connByName by Result.Conn's
-	triggered := w.presize()
 	// Known before the subscriptions are made (Sub.ordinary); the
 	// triggers themselves are set up after them (newTriggers), so that
 	// the set-up's status changes fire none.
-	w.observed = w.tr != nil || triggered
+	w.observed = w.tr != nil || hasTriggers(sc)
+	w.res.Scenario, w.res.Profile, w.res.Seed, w.res.Mutations, w.res.Ledger, w.res.Trace = sc, p, sc.Seed, cfg.Mutations, w.ledger, w.tr
+	w.res.indexesSubs = true  // subByID is built by the first lookup (Result.Sub)
+	w.res.indexesConns = true // and connByName by Result.Conn's
+	w.presize()
 	w.netDown = pool.takeNetDown(len(sc.Clients))
 	if sc.Topology == nil {
 		w.server = newServer(w, restream(rng, pool.takeStream(serverStream), "server"))
@@ -284,14 +284,12 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	if w.cl != nil {
 		w.cl.settingUp = false
 	}
-	for i := range w.acts {
-		if p := &w.acts[i]; p.timed {
-			w.sim.At(p.at, w.actionCalls(i))
+	for i := range sc.Actions {
+		if a := &sc.Actions[i]; a.After == nil {
+			w.sim.At(sim.Time(a.At), w.actionCalls(i))
 		}
 	}
-	if triggered {
-		w.trig = newTriggers(w)
-	}
+	w.trig = newTriggers(w)
 	return w, nil
 }
 
@@ -568,15 +566,7 @@ const presizeCap = 1 << 20
 // access (countPublished); expected saturates what it reads. No list is
 // sized beyond the record budget, which stops the run before it would
 // hold more.
-//
-// Its pass over the actions is the set-up's only one (but for the
-// profile's checks, which come before the run takes any memory): it keeps
-// what the scheduling of the timed actions and their events need
-// (w.acts, actPlan) and reports whether any action waits for an event
-// (triggered), so that neither passes over the scenario's actions again,
-// nor reads their publish entries a second time (Scale/clients=1k: two
-// thousand actions, each a line or two read cold by each pass).
-func (w *World) presize() (triggered bool) {
+func (w *World) presize() {
 	// calls: a call record for every request and reply and every other
 	// action, and for every publish of an action that publishes Interval
 	// apart; a burst's publishes (no Interval) share one (World.callAt).
@@ -584,23 +574,20 @@ func (w *World) presize() (triggered bool) {
 	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
-		p := actPlan{at: sim.Time(a.At), timed: a.After == nil, count: 1}
-		triggered = triggered || !p.timed
+		k := int32(0)
 		switch {
 		case a.Publish != nil:
-			p.count, p.interval = max(a.Publish.Count, 1), a.Publish.Interval
-			n := min(p.count, presizeCap)
-			p.subject = w.countPublished(a.Publish.Subject, n)
+			n := min(max(a.Publish.Count, 1), presizeCap)
+			k = w.countPublished(a.Publish.Subject, n)
 			add(&msgs, n)
-			if p.interval > 0 {
+			if a.Publish.Interval > 0 {
 				add(&calls, n)
 			} else {
 				add(&calls, 1)
 			}
 		case a.Request != nil:
-			p.count, p.interval = max(a.Request.Count, 1), a.Request.Interval
-			n := min(p.count, presizeCap)
-			p.subject = w.countPublished(a.Request.Subject, n)
+			n := min(max(a.Request.Count, 1), presizeCap)
+			k = w.countPublished(a.Request.Subject, n)
 			add(&msgs, 2*n)
 			add(&requests, n)
 			add(&calls, 2*n+1)
@@ -608,7 +595,7 @@ func (w *World) presize() (triggered bool) {
 			add(&calls, 1)
 			others++
 		}
-		w.acts = append(w.acts, p)
+		w.actSubject = append(w.actSubject, k)
 	}
 	w.trimPublished()
 	budget := func(n int) int {
@@ -644,20 +631,6 @@ func (w *World) presize() (triggered bool) {
 	// subscription was 16 KB of the 48 KB a run of Scale/subs=1k reserved.
 	// A run that interns more grows the array as appending does.
 	w.ledger.strs.reserve(len(sc.Clients) + len(sc.Subs) + len(sc.Actions) + others + runWords)
-	return triggered
-}
-
-// actPlan is what presize reads of an action for the set-up after it:
-// when it runs (at, for a timed action: one that waits for no event), how
-// many calls it makes (count, at least 1) and how far apart (interval),
-// and 1 + the index in subjects of the subject it publishes on (subject;
-// 0: none).
-type actPlan struct {
-	at       sim.Time
-	interval time.Duration
-	count    int
-	subject  int32
-	timed    bool
 }
 
 // runWords is how many strings presize reserves for the verbs, results
@@ -746,7 +719,7 @@ func (w *World) expectedSubject(pattern string) (int, int32) {
 // subjects (Scale/subs=1k) looked each subject up in the string table's
 // map, missing its recent strings: 5 % of the run.
 func (w *World) publishedID(i int, subject string) Str {
-	k := w.acts[i].subject
+	k := w.actSubject[i]
 	if k == 0 {
 		return w.ledger.Intern(subject)
 	}
@@ -1144,7 +1117,14 @@ func (w *World) restartServer(d time.Duration) {
 // once when the interval is zero, until the record budget stops the run.
 // The event is an actionRun of the Runner's previous run when there is one.
 func (w *World) actionCalls(i int) func() {
-	p := &w.acts[i]
+	a := &w.sc.Actions[i]
+	count, interval := 1, time.Duration(0)
+	switch {
+	case a.Publish != nil:
+		count, interval = a.Publish.Count, a.Publish.Interval
+	case a.Request != nil:
+		count, interval = a.Request.Count, a.Request.Interval
+	}
 	ar := w.rc.actions.take()
 	if ar.fn == nil { // a new action event
 		ar.fn = ar.fire
@@ -1154,8 +1134,8 @@ func (w *World) actionCalls(i int) func() {
 	// Conn.clear).
 	fn, onLoopFn := ar.fn, ar.onLoopFn
 	*ar = actionRun{}
-	ar.w, ar.i, ar.count, ar.interval = w, i, p.count, p.interval
-	ar.fn, ar.onLoopFn, ar.loop = fn, onLoopFn, w.actionLoop(i)
+	ar.w, ar.i, ar.count, ar.interval = w, i, max(count, 1), interval
+	ar.fn, ar.onLoopFn, ar.loop = fn, onLoopFn, w.actionLoop(a)
 	w.actionRuns = append(w.actionRuns, ar)
 	return ar.event()
 }
@@ -1234,15 +1214,14 @@ func (ar *actionRun) fire() {
 	}
 }
 
-// actionLoop is the connection whose event loop runs action i's calls:
+// actionLoop is the connection whose event loop runs action a's calls:
 // its client's under an event-loop profile (Profile.EventLoop), nil
-// under any other or for an action of no client. Only under such a
-// profile does it read the action.
-func (w *World) actionLoop(i int) *Conn {
+// under any other or for an action of no client.
+func (w *World) actionLoop(a *scenario.Action) *Conn {
 	if !w.profile.EventLoop {
 		return nil
 	}
-	a, client := &w.sc.Actions[i], ""
+	client := ""
 	switch {
 	case a.Publish != nil:
 		client = a.Publish.Client
