@@ -1613,7 +1613,7 @@ func (w *World) finish() {
 	now := w.sim.Now()
 	l.writeAll()
 	for _, s := range w.subList {
-		s.endQueue()
+		s.endQueue(l)
 	}
 	// The loops range over copies of the slice headers: drop and the
 	// message's update write through them to the same records, and the
