@@ -33,18 +33,8 @@ type triggers struct {
 var eventKinds = [...]scenario.Event{0, scenario.CallbackStart, scenario.CallbackEnd, scenario.StatusChange,
 	scenario.SubRemoved, scenario.Reconnected, scenario.Returned, scenario.Published, scenario.LameDuckNotice}
 
-// hasTriggers reports whether any of sc's actions waits for an event: a
-// run of sc has triggers (newTriggers returns them).
-func hasTriggers(sc *scenario.Scenario) bool {
-	for i := range sc.Actions {
-		if sc.Actions[i].After != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// newTriggers returns the triggers of w's scenario, nil if it has none.
+// newTriggers returns the triggers of w's scenario, nil if it has none
+// (newWorld calls it only when presize found one).
 func newTriggers(w *World) *triggers {
 	var t *triggers
 	for i := range w.sc.Actions {

@@ -220,14 +220,14 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			w.tr.CompareWith(cfg.CompareTrace)
 		}
 	}
-	// Known before the subscriptions are made (Sub.ordinary); the
-	// triggers themselves are set up after them (newTriggers), so that
-	// the set-up's status changes fire none.
-	w.observed = w.tr != nil || hasTriggers(sc)
 	w.res.Scenario, w.res.Profile, w.res.Seed, w.res.Mutations, w.res.Ledger, w.res.Trace = sc, p, sc.Seed, cfg.Mutations, w.ledger, w.tr
 	w.res.indexesSubs = true  // subByID is built by the first lookup (Result.Sub)
 	w.res.indexesConns = true // and connByName by Result.Conn's
-	w.presize()
+	triggered := w.presize()
+	// Known before the subscriptions are made (Sub.ordinary); the
+	// triggers themselves are set up after them (newTriggers), so that
+	// the set-up's status changes fire none.
+	w.observed = w.tr != nil || triggered
 	w.netDown = pool.takeNetDown(len(sc.Clients))
 	if sc.Topology == nil {
 		w.server = newServer(w, restream(rng, pool.takeStream(serverStream), "server"))
@@ -289,7 +289,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 			w.sim.At(sim.Time(a.At), w.actionCalls(i))
 		}
 	}
-	w.trig = newTriggers(w)
+	if triggered {
+		w.trig = newTriggers(w)
+	}
 	return w, nil
 }
 
@@ -566,7 +568,12 @@ const presizeCap = 1 << 20
 // access (countPublished); expected saturates what it reads. No list is
 // sized beyond the record budget, which stops the run before it would
 // hold more.
-func (w *World) presize() {
+//
+// It reports whether any action waits for an event (triggered): its pass
+// over the actions reads the line that says so anyway, and a pass of its
+// own (and newTriggers' for a run without triggers) was two more over
+// every action (Scale/clients=1k: two thousand).
+func (w *World) presize() (triggered bool) {
 	// calls: a call record for every request and reply and every other
 	// action, and for every publish of an action that publishes Interval
 	// apart; a burst's publishes (no Interval) share one (World.callAt).
@@ -575,6 +582,7 @@ func (w *World) presize() {
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
 		k := int32(0)
+		triggered = triggered || a.After != nil
 		switch {
 		case a.Publish != nil:
 			n := min(max(a.Publish.Count, 1), presizeCap)
@@ -631,6 +639,7 @@ func (w *World) presize() {
 	// subscription was 16 KB of the 48 KB a run of Scale/subs=1k reserved.
 	// A run that interns more grows the array as appending does.
 	w.ledger.strs.reserve(len(sc.Clients) + len(sc.Subs) + len(sc.Actions) + others + runWords)
+	return triggered
 }
 
 // runWords is how many strings presize reserves for the verbs, results
@@ -1604,7 +1613,7 @@ func (w *World) finish() {
 	now := w.sim.Now()
 	l.writeAll()
 	for _, s := range w.subList {
-		s.endQueue()
+		s.endQueue(l)
 	}
 	// The loops range over copies of the slice headers: drop and the
 	// message's update write through them to the same records, and the
