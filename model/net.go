@@ -67,8 +67,50 @@ func (f *frame) pending(w *World) int {
 type segment struct {
 	frames []frame
 	eof    bool // the writer closed the connection after these frames
-	timer  sim.Timer
-	at     sim.Time // when it arrives
+	// next is the slot+1 in segSlab of the link's next segment in flight,
+	// or, for a free slot, of the next free one; 0: none.
+	next  int32
+	timer sim.Timer
+	at    sim.Time // when it arrives
+}
+
+// segSlab holds the segments in flight on every link of a run, in one
+// array the Runner keeps: each link lists its own, oldest first, through
+// next, and a free slot goes back on a stack (free) that the next write
+// on any link takes first. A thousand clients' links each had an array of
+// their own, which every write found cold (a write miss a segment in
+// Scale/clients=1k); the slot a write takes now is the one an arrival
+// just gave back, still in cache.
+type segSlab struct {
+	s    []segment
+	free int32 // slot+1 of the free slot taken next; 0: none, append
+}
+
+// reset empties the slab for a new run. It clears what the last run used
+// (a freed slot is zeroed but for next; a segment still in flight when
+// that run stopped holds frames), so that nothing of it stays reachable.
+func (p *segSlab) reset() {
+	clear(p.s)
+	p.s, p.free = p.s[:0], 0
+}
+
+// take returns the slot+1 of a zero segment, the last freed if any.
+func (p *segSlab) take() int32 {
+	if i := p.free; i != 0 {
+		p.free, p.s[i-1].next = p.s[i-1].next, 0
+		return i
+	}
+	p.s = append(p.s, segment{})
+	return int32(len(p.s))
+}
+
+// release zeroes slot+1 i, puts it on the free stack and returns the
+// slot+1 of the segment that followed it on its link.
+func (p *segSlab) release(i int32) (next int32) {
+	next = p.s[i-1].next
+	p.s[i-1] = segment{next: p.free}
+	p.free = i
+	return next
 }
 
 // link is one direction of one TCP connection: an ordered stream with a
@@ -88,16 +130,13 @@ type link struct {
 	// (latency, bandwidth, label) is one linkNet they point to, and the
 	// bandwidth's clock, stalls and cuts come last.
 	w *World
-	// queue[head:] is written and not yet arrived, oldest first. The head
-	// index, reset when the queue empties, keeps reusing one array: slicing
-	// the head off made every few segments a new allocation. A segment
-	// leaves the queue zeroed (deliverHead, cut), so the array past
-	// len(queue) is all zero and reset need clear only up to it.
-	queue  []segment
-	head   int
-	last   sim.Time // arrival time of the newest segment
-	arrive func()
-	recv   func(frames []frame, eof bool)
+	// head and tail are the slots+1 in the run's segSlab (World.rc.segs)
+	// of the oldest and the newest segment written and not yet arrived;
+	// 0 when none is in flight.
+	head, tail int32
+	last       sim.Time // arrival time of the newest segment
+	arrive     func()
+	recv       func(frames []frame, eof bool)
 
 	net *linkNet
 	rng sim.Chooser
@@ -112,6 +151,10 @@ type link struct {
 	rem     int64    // rounding remainder of transmission times, in byte·ns per second
 	stalled sim.Time // the end of the last stall; 0: never stalled
 	lost    func(frames []frame)
+	// The slab's two indices are 24 bytes smaller than the queue slice
+	// and head they replaced; this keeps a link 160 bytes, so that a
+	// Conn's fromServer still starts a cache line (TestConnLinksStartLines).
+	_ [24]byte
 }
 
 // linkNet is what a link's writes draw their timing from: the latency
@@ -139,32 +182,31 @@ func (l *link) init(w *World, net *linkNet, rng sim.Chooser, recv func([]frame, 
 	l.reset(w, net, rng)
 }
 
-// reset makes l a new link of w, empty, keeping only its callbacks and its
-// queue's array: a Runner hands a connection's links to its next run.
+// reset makes l a new link of w, empty, keeping only its callbacks: a
+// Runner hands a connection's links to its next run.
 func (l *link) reset(w *World, net *linkNet, rng sim.Chooser) {
-	queue, arrive, recv, lost := l.keep()
+	arrive, recv, lost := l.keep()
 	*l = link{}
-	l.restore(queue, arrive, recv, lost)
+	l.restore(arrive, recv, lost)
 	l.renew(w, net, rng)
 }
 
-// keep returns what reset keeps of l: its queue's array, emptied, and its
-// callbacks. It clears the queue up to its length, not its whole array
-// (emptied): the array is the longest queue any run had, in check a large
-// generated scenario's, and clearing all of it after every run was 2 % of
-// a check scenario's CPU.
-func (l *link) keep() (queue []segment, arrive func(), recv func([]frame, bool), lost func([]frame)) {
-	clear(l.queue)
-	return l.queue[:0], l.arrive, l.recv, l.lost
+// keep returns what reset keeps of l: its callbacks. Its segments were the
+// last run's slab's (segSlab.reset).
+func (l *link) keep() (arrive func(), recv func([]frame, bool), lost func([]frame)) {
+	return l.arrive, l.recv, l.lost
 }
 
 // restore gives l, zeroed, back what keep returned. The fields are written
 // one by one rather than as one composite literal assigned to *l, which is
 // built on the stack and copied with 16-byte loads of 8-byte stores just
 // made, store-forwarding stalls (see Conn.clear).
-func (l *link) restore(queue []segment, arrive func(), recv func([]frame, bool), lost func([]frame)) {
-	l.queue, l.arrive, l.recv, l.lost = queue, arrive, recv, lost
+func (l *link) restore(arrive func(), recv func([]frame, bool), lost func([]frame)) {
+	l.arrive, l.recv, l.lost = arrive, recv, lost
 }
+
+// busy says whether a segment is in flight on l.
+func (l *link) busy() bool { return l.head != 0 }
 
 // renew makes l, zeroed but for what keep returns, a link of w drawing from
 // net and rng.
@@ -214,12 +256,19 @@ func (l *link) push(frames []frame, eof bool, at sim.Time) {
 	}
 	l.last = at
 	t := l.w.sim.At(at, l.arrive)
-	// Zeroed and written in place: a segment literal appended is built on
-	// the stack and copied with 16-byte loads of the 8-byte stores just
-	// made, a store-forwarding stall every write (see Conn.clear).
-	l.queue = append(l.queue, segment{})
-	seg := &l.queue[len(l.queue)-1]
+	// Taken zeroed and written in place: a segment literal is built on the
+	// stack and copied with 16-byte loads of the 8-byte stores just made,
+	// a store-forwarding stall every write (see Conn.clear).
+	p := &l.w.rc.segs
+	i := p.take()
+	seg := &p.s[i-1]
 	seg.frames, seg.eof, seg.timer, seg.at = frames, eof, t, at
+	if l.tail != 0 {
+		p.s[l.tail-1].next = i
+	} else {
+		l.head = i
+	}
+	l.tail = i
 }
 
 // transmit returns how long n bytes take at the link's bandwidth, carrying
@@ -239,19 +288,24 @@ func (l *link) transmit(n int) time.Duration {
 // one instant a tie order (sim.SetTies) runs first. When that was not the
 // head's own event, the head's is still pending: the segment whose event
 // ran takes it over, so that cut and hold cancel the event still to come.
+//
+// The head's slot goes back to the slab before recv runs, so that the
+// writes recv makes take it while it is in cache. recv's call stays at
+// line 14 of the function: cmd/drainsim/default.pgo names its hot callee
+// there.
 func (l *link) deliverHead() {
-	seg := l.queue[l.head]
+	p, i := &l.w.rc.segs, l.head
+	seg := p.s[i-1]
 	if l.w.sim.Scheduled(seg.timer) {
-		for i := l.head + 1; i < len(l.queue); i++ {
-			if !l.w.sim.Scheduled(l.queue[i].timer) {
-				l.queue[i].timer = seg.timer
+		for j := seg.next; j != 0; j = p.s[j-1].next {
+			if !l.w.sim.Scheduled(p.s[j-1].timer) {
+				p.s[j-1].timer = seg.timer
 				break
 			}
 		}
 	}
-	l.queue[l.head] = segment{}
-	if l.head++; l.head == len(l.queue) {
-		l.queue, l.head = l.queue[:0], 0
+	if l.head = p.release(i); l.head == 0 {
+		l.tail = 0
 	}
 	l.recv(seg.frames, seg.eof)
 	l.w.putFrames(seg.frames)
@@ -261,13 +315,15 @@ func (l *link) deliverHead() {
 // write until the link is reconnected.
 func (l *link) cut() {
 	l.down = true
-	for _, seg := range l.queue[l.head:] {
+	p := &l.w.rc.segs
+	for i := l.head; i != 0; {
+		seg := p.s[i-1]
+		i = p.release(i)
 		l.w.sim.Cancel(seg.timer)
 		l.lost(seg.frames)
 		l.w.putFrames(seg.frames)
 	}
-	clear(l.queue)
-	l.queue, l.head = l.queue[:0], 0
+	l.head, l.tail = 0, 0
 	l.free, l.rem = 0, 0
 }
 

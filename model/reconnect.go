@@ -85,7 +85,7 @@ func (w *World) moveTo(c *Conn, srv *Server) {
 	if cl == nil || cl.home[c.idx] == srv {
 		return
 	}
-	if c.toServer.head < len(c.toServer.queue) {
+	if c.toServer.busy() {
 		c.toServer.cut()
 	}
 	w.trace(c.name, "reconnect.server", sim.Str("from", cl.home[c.idx].cl.name), sim.Str("to", srv.cl.name))

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
 )
 
 // TestStrTableEmptied: an emptied string table (strTable.empty) keeps no
@@ -162,12 +163,13 @@ func TestStrTableTrimmed(t *testing.T) {
 	}
 }
 
-// TestLinkQueueZeroPastLength: after every run on one Runner, the array
-// of each recycled link's queue is zero past its length, which link.reset
-// relies on to clear only up to it. Catches a segment that leaves the
-// queue without being zeroed (deliverHead, cut): the next run's reset
-// would leave its frames reachable from the array.
-func TestLinkQueueZeroPastLength(t *testing.T) {
+// TestSegSlabFreeSlotsZero: after every run on one Runner, each free slot
+// of the run's segment slab is zero but for its link to the next free one,
+// the free stack lists no slot twice, and after a run that ended quiescent
+// every slot is free. Catches a segment that leaves a link without being
+// zeroed (release keeping its frames, which would stay reachable), a slot
+// released twice (cut and deliverHead both: the stack loops) or never.
+func TestSegSlabFreeSlotsZero(t *testing.T) {
 	files, err := filepath.Glob("../examples/*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("examples: %v, %d files", err, len(files))
@@ -179,20 +181,27 @@ func TestLinkQueueZeroPastLength(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.Run(sc, Config{}); err != nil {
+		res, err := r.Run(sc, Config{})
+		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		for _, c := range r.recycled.conns.free {
-			for j, l := range []*link{&c.toServer, &c.fromServer} {
-				q := l.queue
-				used = max(used, cap(q))
-				if i := slices.IndexFunc(q[len(q):cap(q)], func(s segment) bool { return s.frames != nil || s.at != 0 }); i >= 0 {
-					t.Fatalf("%s: link %d of %s: segment %d past the queue's length %d is not zeroed", f, j, c.name, len(q)+i, len(q))
-				}
+		p := &r.recycled.segs
+		used = max(used, len(p.s))
+		seen := make([]bool, len(p.s))
+		for i := p.free; i != 0; i = p.s[i-1].next {
+			if seen[i-1] {
+				t.Fatalf("%s: slot %d on the free stack twice", f, i-1)
 			}
+			seen[i-1] = true
+			if s := p.s[i-1]; s.frames != nil || s.at != 0 || s.eof || s.timer != (sim.Timer{}) {
+				t.Fatalf("%s: free slot %d is not zeroed: %+v", f, i-1, s)
+			}
+		}
+		if i := slices.Index(seen, false); i >= 0 && res.Stop.Reason == sim.Quiescent {
+			t.Fatalf("%s: slot %d not free after a quiescent run", f, i)
 		}
 	}
 	if used < 2 {
-		t.Fatalf("no link queued more than %d segments: the test checks nothing", used)
+		t.Fatalf("the slab never held more than %d segments: the test checks nothing", used)
 	}
 }

@@ -88,6 +88,7 @@ type recyclers struct {
 	serverSubs   recycler[serverSub]
 	connRecs     recycler[ConnRecord]
 	subRecs      recycler[SubRecord]
+	segs         segSlab // every link's segments in flight (net.go)
 }
 
 // recycler holds objects of earlier runs for a run to reset (free), and

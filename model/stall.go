@@ -32,8 +32,9 @@ func (l *link) hold(until sim.Time) {
 	if l.down {
 		return
 	}
-	for i := l.head; i < len(l.queue); i++ {
-		seg := &l.queue[i]
+	p := &l.w.rc.segs
+	for i := l.head; i != 0; i = p.s[i-1].next {
+		seg := &p.s[i-1]
 		if seg.at >= until {
 			break // arrivals are in order: the rest arrive later still
 		}
@@ -52,7 +53,7 @@ func (l *link) fresh() {
 		return
 	}
 	now := l.w.sim.Now()
-	if l.head < len(l.queue) {
+	if l.busy() {
 		l.cut()
 	}
 	l.closing, l.stalled = false, 0

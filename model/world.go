@@ -194,6 +194,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 	w.conns, w.subList, w.actionRuns = w.rc.conns.emptyList(), w.rc.subs.emptyList(), w.rc.actions.emptyList()
 	w.serverConns, w.serverSubs = w.rc.serverConns.emptyList(), w.rc.serverSubs.emptyList()
 	w.res, w.ledger = pool.takeResult(w.sim)
+	w.rc.segs.reset()
 	// The set-up's objects the earlier runs did not leave are made as one
 	// array per kind: a thousand clients or subscriptions were a thousand
 	// allocations apiece.
@@ -356,13 +357,13 @@ func (c *Conn) clear() {
 	// clearing.
 	subs, bySid, ach := c.subs.truncated(), truncated(c.bySid), c.ach[:0]
 	flushFn, achFn, waits, rare := c.flushFn, c.achFn, c.waits, c.rare
-	upQueue, upArrive, upRecv, upLost := c.toServer.keep()
-	downQueue, downArrive, downRecv, downLost := c.fromServer.keep()
+	upArrive, upRecv, upLost := c.toServer.keep()
+	downArrive, downRecv, downLost := c.fromServer.keep()
 	*c = Conn{}
 	c.subs.list, c.bySid, c.ach = subs.list, bySid, ach
 	c.flushFn, c.achFn, c.waits, c.rare = flushFn, achFn, waits, rare
-	c.toServer.restore(upQueue, upArrive, upRecv, upLost)
-	c.fromServer.restore(downQueue, downArrive, downRecv, downLost)
+	c.toServer.restore(upArrive, upRecv, upLost)
+	c.fromServer.restore(downArrive, downRecv, downLost)
 }
 
 // connBinders make a new connection's callbacks, one kind each: its
@@ -1072,7 +1073,7 @@ func (w *World) reachable(c *Conn, srv *Server) bool {
 // connect opens a new TCP connection from c to srv and starts the
 // handshake.
 func (w *World) connect(c *Conn, srv *Server) {
-	if c.toServer.closing && c.toServer.head < len(c.toServer.queue) {
+	if c.toServer.closing && c.toServer.busy() {
 		// The stale connection's end has not reached the server yet: it
 		// goes with the link's leftovers (fresh).
 		if srv := w.serverOf(c); srv.conns[c.idx] != nil {
