@@ -228,22 +228,26 @@ func (a *arena[T]) rewind() { a.used = 0 }
 // with none, and a plain Run hands them over with the Result.
 type windows[T any] struct{ free []T }
 
-// windowChunk is the most entries windows.take makes an array of. A list
-// of more than half of it gets an array of its own.
+// windowChunk is the most entries windows.take makes an array of for
+// lists of up to half of it; a longer list's array is sized for what the
+// run may still ask for.
 const windowChunk = 1024
 
 // take gives an empty list with room for n, from the current array or,
 // when that has less room left, a new one of min(want, windowChunk)
-// entries: want is how many the run may still ask for, n included.
+// entries, or of want for a list of more than half a chunk: want is how
+// many the run may still ask for, n included. A plain Run's three
+// subscriptions of a thousand messages share one array, not three.
 func (s *windows[T]) take(n, want int) []T {
-	switch {
-	case n <= 0:
+	if n <= 0 {
 		return make([]T, 0)
-	case n > windowChunk/2:
-		return make([]T, 0, n)
 	}
 	if cap(s.free)-len(s.free) < n {
-		s.free = make([]T, 0, max(n, min(want, windowChunk)))
+		size := min(want, windowChunk)
+		if n > windowChunk/2 {
+			size = want
+		}
+		s.free = make([]T, 0, max(n, size))
 	}
 	k := len(s.free)
 	s.free = s.free[:k+n]
