@@ -1184,15 +1184,26 @@ func (w *World) actionCalls(i int) func() {
 	if ar.fn == nil { // a new action event
 		ar.fn = ar.fire
 	}
-	// Zeroed and written field by field, not assigned a composite literal,
-	// which is built on the stack and copied (store-forwarding stalls: see
-	// Conn.clear).
-	fn, onLoopFn := ar.fn, ar.onLoopFn
-	*ar = actionRun{}
-	ar.w, ar.i, ar.count, ar.interval = w, i, max(count, 1), interval
-	ar.fn, ar.onLoopFn, ar.loop = fn, onLoopFn, w.actionLoop(a)
+	ar.reset(w, i, max(count, 1), interval, w.actionLoop(a))
 	w.actionRuns = append(w.actionRuns, ar)
 	return ar.event()
+}
+
+// reset readies ar, an action event of the Runner's previous run or a new
+// one, for action i of w's run: every field zero but those given and the
+// kept fire and fireOnLoop (fn, onLoopFn). A pointer slot is written only
+// where it changes, as Sub.reset writes a subscription's: zeroing the
+// whole actionRun (and writing back the same world, events and loop) put
+// its four pointer slots through the write barrier twice while the
+// collector marked, an action each (Scale/subs=1k: a thousand a run, a
+// tenth of its barrier's entries). Field by field too, not a composite
+// literal, which is built on the stack and copied (store-forwarding
+// stalls: see Conn.clear). TestActionRunResetClearsEveryField catches a
+// field added to actionRun and not reset here.
+func (ar *actionRun) reset(w *World, i, count int, interval time.Duration, loop *Conn) {
+	put(&ar.w, w)
+	put(&ar.loop, loop)
+	ar.i, ar.k, ar.count, ar.interval, ar.site = i, 0, count, interval, pubSite{}
 }
 
 // actionRun is the state of one action's calls: k of count made, one
