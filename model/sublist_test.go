@@ -121,7 +121,8 @@ func sids(list []*serverSub) string {
 
 // TestServerConnRemoveKeepsOpenSubsInOrder: a connection's subscriptions
 // are removed from its sid index at once and from its list when the
-// closed ones are half of it (serverConn.remove). After each removal, in
+// closed ones are half of it at the next SUB (serverConn.squeeze, called
+// here after each removal). After each removal, in
 // an order that is neither oldest nor newest first, the open ones (those
 // a close would remove) must be listed in SUB order and found by sid, and
 // a removed one by sid no longer. Catches a compaction that drops an open
@@ -165,7 +166,7 @@ func TestServerConnRemoveKeepsOpenSubsInOrder(t *testing.T) {
 				t.Fatalf("after removing sid %d: sid %d not found", sid, x)
 			}
 		}
-		if len(sc.ordered) > 2*len(want)+1 {
+		if sc.squeeze(); len(sc.ordered) > 2*len(want)+1 {
 			t.Fatalf("after removing sid %d: %d listed for %d open: closed ones are not dropped", sid, len(sc.ordered), len(want))
 		}
 	}
