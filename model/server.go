@@ -548,8 +548,8 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 // catches a field added to serverSub and not reset here.
 func (ss *serverSub) reset(conn *serverConn, subject, queue string) {
 	put(&ss.conn, conn)
-	put(&ss.subject, subject)
-	put(&ss.queue, queue)
+	putString(&ss.subject, subject)
+	putString(&ss.queue, queue)
 	put(&ss.route, nil)
 	ss.sid, ss.subjectID, ss.max, ss.nm, ss.closed, ss.plain, ss.wild, ss.seq, ss.qw = 0, 0, 0, 0, false, false, false, 0, 0
 }

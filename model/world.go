@@ -698,7 +698,7 @@ type pubSubject struct {
 // run, goes through the map; a new one added there ends the following.
 func (w *World) countPublished(subject string, n int) int32 {
 	k := int32(len(w.subjects) + 1)
-	if int(k) <= w.prevSubjects && w.followsSubjects && w.subjects[:k][k-1].s == subject {
+	if int(k) <= w.prevSubjects && w.followsSubjects && equal(w.subjects[:k][k-1].s, subject) {
 		ps := &w.subjects[:k][k-1]
 		ps.n, ps.id = n, 0
 		w.subjects = w.subjects[:k]
@@ -751,7 +751,7 @@ func (w *World) expected(pattern string) int {
 func (w *World) expectedSubject(pattern string) (int, int32) {
 	if !isWild(pattern) {
 		k := w.foundSubject + 1
-		if int(k) > len(w.subjects) || w.subjects[k-1].s != pattern {
+		if int(k) > len(w.subjects) || !equal(w.subjects[k-1].s, pattern) {
 			if k = w.published[pattern]; !w.current(pattern, k) {
 				return 0, 0
 			}
@@ -790,7 +790,7 @@ func (w *World) publishedID(i int, subject string) Str {
 // come grouped by client), else through clientIndex. A lookup a
 // subscription or a publish action was 1 % of Scale/subs=1k apiece.
 func (w *World) connNamed(name string) *Conn {
-	if c := w.lastNamed; c != nil && c.name == name {
+	if c := w.lastNamed; c != nil && equal(c.name, name) {
 		return c
 	}
 	c := w.conns[w.clientIndex(name)]
