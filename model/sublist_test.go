@@ -188,3 +188,31 @@ func TestWithoutOneElement(t *testing.T) {
 		t.Errorf("without([a b], a) = %v, want [b]", got)
 	}
 }
+
+// TestSublistMatchIDReordersLiterals: with a reorder (Config.Races) and
+// only literal subscriptions, matchID gives match's list, which reorder
+// drew once and the cache keeps; without a reorder it gives the literal
+// index's own list. Catches a matchID that takes the literal index under
+// a reorder (a Races run's fan-out order would not be drawn).
+func TestSublistMatchIDReordersLiterals(t *testing.T) {
+	var led Ledger
+	l := sublist{strs: &led}
+	x, y := &serverSub{subject: "a", sid: 1}, &serverSub{subject: "a", sid: 2}
+	l.add(x)
+	l.add(y)
+	id := led.Intern("a")
+	if got := l.matchID(id); &got[0] != &l.exact(id)[0] {
+		t.Fatalf("without a reorder: %v, not the index's list", sids(got))
+	}
+	draws := 0
+	l.reorder = func(list []*serverSub) {
+		draws++
+		list[0], list[1] = list[1], list[0]
+	}
+	l.changed()
+	for range 2 {
+		if got := l.matchID(id); !slices.Equal(got, []*serverSub{y, x}) || draws != 1 {
+			t.Fatalf("with a reorder: %v after %d draws, want [2 1] drawn once", sids(got), draws)
+		}
+	}
+}
