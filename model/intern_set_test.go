@@ -3,6 +3,7 @@ package model
 import (
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestInternKeepsTwoStringsOfOneSet: two strings whose addresses share a
@@ -28,5 +29,31 @@ func TestInternKeepsTwoStringsOfOneSet(t *testing.T) {
 		if l.Intern(a) != idA || l.Intern(b) != idB {
 			t.Fatalf("%q and %q, which share a set, are not both kept in it", a, b)
 		}
+	}
+}
+
+// TestEqualAndPutString: equal reports equal bytes whether or not the two
+// strings are one (same), and putString writes a string only where the
+// slot holds other bytes. Catches an equal that compares identity alone
+// (a copy of a client's name or subject would not match, and the set-up
+// would look it up or take it as new), one that compares lengths alone,
+// and a putString that writes an equal copy or skips a different one.
+func TestEqualAndPutString(t *testing.T) {
+	a := strings.Repeat("ab", 3)
+	copyA := strings.Clone(a)
+	for _, tc := range []struct {
+		x, y string
+		want bool
+	}{{a, a, true}, {a, copyA, true}, {a, "ababac", false}, {a, "abab", false}, {"", "", true}} {
+		if got := equal(tc.x, tc.y); got != tc.want {
+			t.Errorf("equal(%q, %q) = %v, want %v", tc.x, tc.y, got, tc.want)
+		}
+	}
+	p := a
+	if putString(&p, copyA); unsafe.StringData(p) != unsafe.StringData(a) {
+		t.Errorf("putString wrote an equal copy over the string")
+	}
+	if putString(&p, "x"); p != "x" {
+		t.Errorf("putString left %q, want x", p)
 	}
 }

@@ -327,10 +327,10 @@ func TestStallHoleIsDeterministic(t *testing.T) {
 
 // TestUnsubscribeInAnyOrder: the server finds a SUB's or UNSUB's sid in an
 // index and keeps a connection's unsubscribed subscriptions in its list
-// until they are half of it (serverConn.remove). Six subscriptions on
-// subjects of their own, four unsubscribed out of order (the list is
-// compacted at the third), one subscribed again after them (a SUB after
-// the compaction), then a message to every subject: only the three
+// until they are half of it at a SUB (serverConn.squeeze). Six
+// subscriptions on subjects of their own, four unsubscribed out of order,
+// one subscribed again after them (its SUB compacts the list, then
+// appends), then a message to every subject: only the three
 // subscribed get theirs. Catches a compaction that drops an open
 // subscription (s3 or s5 would get nothing) and a sid index left pointing
 // at a removed one (late's SUB, on s1's subject, would be taken for a

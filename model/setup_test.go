@@ -97,3 +97,79 @@ func TestPresizeCountsThisRunsSubjects(t *testing.T) {
 		t.Errorf("after a run of 1 subject: %d subjects in the map, want at most %d", n, most)
 	}
 }
+
+// TestPresizeFollowsPreviousSubjects: a run on a Runner finds each
+// subject its actions publish on and each subscription's subject at the
+// index, with the count and id, that a fresh Runner's run gives it, though
+// countPublished takes the previous run's subjects in order without the
+// map and expectedSubject tries the subject after its last one first; and
+// the map holds every subject at its index after the pass unless trimmed.
+// The runs in turn: one subject twice after a run that had it at a later
+// index (catches a countPublished that takes entries past the previous
+// run's subjects: q at two indices); one that adds a subject through the
+// map and then meets one of the run before's, already this run's
+// (catches following not ended by an add: c at two indices); a run of one
+// subject after one of many, then one publishing it twice (catches a
+// previous run's subjects trusted after trimPublished cleared the map);
+// subscriptions out of the publishes' order, a wildcard and a subject
+// nobody publishes on (catches an expectedSubject guess taken without
+// comparing its subject: b's estimate and id taken from a); the same scenario twice (catches a count or id
+// kept from the previous run).
+func TestPresizeFollowsPreviousSubjects(t *testing.T) {
+	scen := func(subs []string, order ...string) *scenario.Scenario {
+		sc := manyClients(1)
+		sc.Subs, sc.Actions = nil, nil
+		for i, s := range subs {
+			sc.Subs = append(sc.Subs, scenario.Subscription{ID: fmt.Sprint("s", i), Client: "c0", Subject: s})
+		}
+		for i, s := range order {
+			sc.Actions = append(sc.Actions, scenario.Action{Publish: &scenario.Publish{Client: "c0", Subject: s, Count: i + 1}})
+		}
+		return sc
+	}
+	type state struct {
+		Subjects               []pubSubject
+		ActSubject, SubSubject []int32
+		SubExpect              []int
+	}
+	after := func(r *Runner, sc *scenario.Scenario) state {
+		t.Helper()
+		if _, err := r.Run(sc, Config{}); err != nil {
+			t.Fatal(err)
+		}
+		w := r.world
+		for i, k := range w.subSubject {
+			if k > 0 && w.subjects[k-1].s != sc.Subs[i].Subject {
+				t.Errorf("%s: subscription on %q given subject %q", sc.Name, sc.Subs[i].Subject, w.subjects[k-1].s)
+			}
+		}
+		for i, k := range w.actSubject {
+			if s := sc.Actions[i].Publish.Subject; w.subjects[k-1].s != s {
+				t.Errorf("%s: publish on %q given subject %q", sc.Name, s, w.subjects[k-1].s)
+			}
+		}
+		if w.heldSubjects > 0 {
+			for i, ps := range w.subjects {
+				if k := w.published[ps.s]; int(k) != i+1 {
+					t.Errorf("%s: map holds subject %q at %d, want %d", sc.Name, ps.s, k, i+1)
+				}
+			}
+		}
+		return state{w.subjects, w.actSubject, w.subSubject, w.subExpect}
+	}
+	repeated := scen([]string{"b", "a", "*", "none", "d"}, "a", "b", "d", "a", "e")
+	runs := []*scenario.Scenario{
+		scen(nil, "p", "q"), scen(nil, "q"), scen(nil, "q", "q"),
+		scen(nil, "a", "b", "c"), scen(nil, "a", "c", "c"),
+		manyClients(2000), scen(nil, "q"), scen([]string{"q"}, "q", "q"),
+		repeated, repeated,
+	}
+	var r Runner
+	for i, sc := range runs {
+		sc.Name = fmt.Sprint("run ", i)
+		got, want := after(&r, sc), after(new(Runner), sc)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: subjects %v, want %v", sc.Name, got, want)
+		}
+	}
+}

@@ -156,9 +156,9 @@ type Sub struct {
 func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	put(&s.c, c)
 	put(&s.spec, spec)
-	put(&s.subject, subject)
+	putString(&s.subject, subject)
 	put(&s.rec, nil)
-	put(&s.queue, "")
+	putString(&s.queue, "")
 	put(&s.barrierWait, nil)
 	s.live = emptied(s.live)
 	if s.pending != nil {
@@ -193,6 +193,14 @@ func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 // pointer slot is not written through the write barrier (Sub.reset).
 func put[T comparable](p *T, v T) {
 	if *p != v {
+		*p = v
+	}
+}
+
+// putString is put for a string, compared by equal: the same string
+// again, the usual case, without the call to the byte comparison.
+func putString(p *string, v string) {
+	if !equal(*p, v) {
 		*p = v
 	}
 }

@@ -179,7 +179,17 @@ func (l *sublist) same(ss *serverSub) []*serverSub {
 // list it cached itself at this generation (merged) or look the literal
 // index up, neither of which draws: a run's draws (reorder) are the same
 // with it.
+//
+// Without wildcard subscriptions or a reorder, match is the literal
+// index's list, which matchID returns as match does, without the cache:
+// filling a slot for every subject missed it where a run publishes on
+// more subjects than the cache has slots (Scale/subs=1k: a thousand, each
+// a pointer written through the write barrier), and the index costs no
+// more than a slot that hits.
 func (l *sublist) matchID(id Str) []*serverSub {
+	if len(l.wild) == 0 && l.reorder == nil {
+		return l.exact(id)
+	}
 	e := &l.byID[id&(matchSlots-1)]
 	if e.id == id && e.stamp == l.gen+1 {
 		return e.list

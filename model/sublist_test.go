@@ -121,7 +121,8 @@ func sids(list []*serverSub) string {
 
 // TestServerConnRemoveKeepsOpenSubsInOrder: a connection's subscriptions
 // are removed from its sid index at once and from its list when the
-// closed ones are half of it (serverConn.remove). After each removal, in
+// closed ones are half of it at the next SUB (serverConn.squeeze, called
+// here after each removal). After each removal, in
 // an order that is neither oldest nor newest first, the open ones (those
 // a close would remove) must be listed in SUB order and found by sid, and
 // a removed one by sid no longer. Catches a compaction that drops an open
@@ -165,7 +166,7 @@ func TestServerConnRemoveKeepsOpenSubsInOrder(t *testing.T) {
 				t.Fatalf("after removing sid %d: sid %d not found", sid, x)
 			}
 		}
-		if len(sc.ordered) > 2*len(want)+1 {
+		if sc.squeeze(); len(sc.ordered) > 2*len(want)+1 {
 			t.Fatalf("after removing sid %d: %d listed for %d open: closed ones are not dropped", sid, len(sc.ordered), len(want))
 		}
 	}
@@ -185,5 +186,33 @@ func TestWithoutOneElement(t *testing.T) {
 	}
 	if got := without([]*serverSub{a, b}, a); len(got) != 1 || got[0] != b {
 		t.Errorf("without([a b], a) = %v, want [b]", got)
+	}
+}
+
+// TestSublistMatchIDReordersLiterals: with a reorder (Config.Races) and
+// only literal subscriptions, matchID gives match's list, which reorder
+// drew once and the cache keeps; without a reorder it gives the literal
+// index's own list. Catches a matchID that takes the literal index under
+// a reorder (a Races run's fan-out order would not be drawn).
+func TestSublistMatchIDReordersLiterals(t *testing.T) {
+	var led Ledger
+	l := sublist{strs: &led}
+	x, y := &serverSub{subject: "a", sid: 1}, &serverSub{subject: "a", sid: 2}
+	l.add(x)
+	l.add(y)
+	id := led.Intern("a")
+	if got := l.matchID(id); &got[0] != &l.exact(id)[0] {
+		t.Fatalf("without a reorder: %v, not the index's list", sids(got))
+	}
+	draws := 0
+	l.reorder = func(list []*serverSub) {
+		draws++
+		list[0], list[1] = list[1], list[0]
+	}
+	l.changed()
+	for range 2 {
+		if got := l.matchID(id); !slices.Equal(got, []*serverSub{y, x}) || draws != 1 {
+			t.Fatalf("with a reorder: %v after %d draws, want [2 1] drawn once", sids(got), draws)
+		}
 	}
 }

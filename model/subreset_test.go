@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
@@ -177,5 +178,28 @@ func TestFlushWaitReuseClearsEveryField(t *testing.T) {
 	fw.reuse(nil)
 	if bad := zeroBut(&fw, "timedOut", "ponged", "closed"); len(bad) > 0 {
 		t.Errorf("fields not cleared by flushWait.reuse: %v", bad)
+	}
+}
+
+// TestActionRunResetClearsEveryField checks that actionRun.reset leaves
+// every field of an action event of an earlier run zero but those it is
+// given (w, i, count, interval, loop) and the events it keeps (fn,
+// onLoopFn). Catches a field added to actionRun and not reset (a publish
+// site prepared in an earlier run would serve the next), and a reset that
+// skips a field (deleting any of its assignments fails it).
+func TestActionRunResetClearsEveryField(t *testing.T) {
+	var ar actionRun
+	dirty(t, &ar)
+	w, loop := new(World), new(Conn)
+	ar.reset(w, 5, 7, time.Second, loop)
+	if ar.w != w || ar.i != 5 || ar.count != 7 || ar.interval != time.Second || ar.loop != loop {
+		t.Errorf("reset did not set w, i, count, interval, loop: %+v", ar)
+	}
+	if ar.fn == nil || ar.onLoopFn == nil {
+		t.Errorf("reset cleared fn or onLoopFn")
+	}
+	ar.reset(w, 0, 0, 0, nil)
+	if bad := zeroBut(&ar, "w", "fn", "onLoopFn"); len(bad) > 0 {
+		t.Errorf("fields not reset by actionRun.reset: %v", bad)
 	}
 }
