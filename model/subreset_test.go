@@ -179,3 +179,31 @@ func TestFlushWaitReuseClearsEveryField(t *testing.T) {
 		t.Errorf("fields not cleared by flushWait.reuse: %v", bad)
 	}
 }
+
+// TestActionRunResetClearsEveryField checks that actionRun.reset sets the
+// run (w) and the loop it is given, zeroes the rest but fn and onLoopFn,
+// which are bound to the event and kept, and leaves fn and onLoopFn as
+// they were. Catches a field added to actionRun and not reset (an earlier
+// run's calls made, k, or prepared site in the next run), a reset missing
+// one of its lines, and one that drops the bound fn or onLoopFn.
+func TestActionRunResetClearsEveryField(t *testing.T) {
+	var ar actionRun
+	dirty(t, &ar)
+	fn, onLoop := reflect.ValueOf(ar.fn).Pointer(), reflect.ValueOf(ar.onLoopFn).Pointer()
+	w := new(World)
+	ar.reset(w, 0, 0, 0, nil)
+	if ar.w != w || ar.loop != nil {
+		t.Errorf("reset did not set w and loop: %p %p", ar.w, ar.loop)
+	}
+	if reflect.ValueOf(ar.fn).Pointer() != fn || reflect.ValueOf(ar.onLoopFn).Pointer() != onLoop {
+		t.Errorf("reset changed fn or onLoopFn")
+	}
+	if bad := zeroBut(&ar, "w", "fn", "onLoopFn"); len(bad) > 0 {
+		t.Errorf("fields not reset by actionRun.reset: %v", bad)
+	}
+	c := new(Conn)
+	ar.reset(w, 1, 2, 3, c)
+	if ar.i != 1 || ar.count != 2 || ar.interval != 3 || ar.loop != c {
+		t.Errorf("reset did not set i, count, interval, loop: %d %d %d %p", ar.i, ar.count, ar.interval, ar.loop)
+	}
+}
