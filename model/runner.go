@@ -170,11 +170,13 @@ func (rc *recycler[T]) put(used []*T) {
 // drop forgets the objects the last run took, for a Runner whose Result,
 // which lists them, is handed over (Runner.handOver): none is reused. It
 // keeps free's array, cleared, for the next run's put (a thousand
-// pointers' array a plain Run of Scale/subs=1k allocated every run), and
-// what reserve made and no run took.
+// pointers' array a plain Run of Scale/subs=1k allocated every run). It
+// drops what reserve made and no run took: those share one array with
+// the objects taken, and made, even empty, points into it, which kept the
+// handed-over records, and through them the whole Result, alive.
 func (rc *recycler[T]) drop() {
 	clear(rc.free)
-	rc.free, rc.list = rc.free[:0], nil
+	rc.free, rc.list, rc.made = rc.free[:0], nil, nil
 }
 
 // arena holds the objects of one kind that a connection or subscription
@@ -325,6 +327,9 @@ func (r *Runner) handOver() {
 	r.res, r.messages, r.deliveries, r.calls, r.handled, r.trace = nil, nil, nil, nil, nil, nil
 	r.recycled.connRecs.drop()
 	r.recycled.subRecs.drop()
+	if r.world != nil {
+		r.world.forgetResult()
+	}
 }
 
 // The methods below hand a new World the Runner's memory, or new memory

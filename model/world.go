@@ -163,6 +163,33 @@ func (w *World) run() *Result {
 	return w.res
 }
 
+// forgetResult drops what the world's objects, which a Runner keeps for
+// its next run, hold of the run's Result: the Result and its ledger (the
+// world's and each server's subject index's), and each connection's and
+// subscription's record, which reaches the ledger.
+// A plain Run's Result is its caller's (Runner.handOver), and while the
+// pooled Runner held it until the next run's set-up, a Result the caller
+// had dropped stayed in the heap: a million messages' records, 120 MB,
+// which the collector's goal doubles (docs/performance-history.md, h33gc).
+func (w *World) forgetResult() {
+	w.res, w.ledger = nil, nil
+	w.server.subs.strs = nil
+	if w.cl != nil {
+		for _, s := range w.cl.servers {
+			s.subs.strs = nil
+		}
+	}
+	for _, c := range w.conns {
+		c.rec = nil
+	}
+	for _, s := range w.subList {
+		s.rec = nil
+	}
+	for _, ss := range w.serverSubs {
+		ss.rec = nil
+	}
+}
+
 // newWorld sets up a run in the memory pool lends it: that of its
 // earlier runs, if any.
 func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
