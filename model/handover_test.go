@@ -40,3 +40,27 @@ func TestHandedOverResultNotKept(t *testing.T) {
 		runtime.KeepAlive(&r)
 	}
 }
+
+// TestPlainRunListsNoRecords: a run for a plain Run (run with keepRecords
+// false) leaves the Result's connection and subscription records off the
+// Runner's recyclers, which handOver would only drop again; a Runner's own
+// run lists them for its next run. Catches run listing them regardless (a
+// pointer appended and cleared again for every record) and Runner.Run not
+// listing them (its next run would allocate new records).
+func TestPlainRunListsNoRecords(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		var r Runner
+		res, err := r.run(scaleLike(3), Config{}, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSubs, wantConns := 0, 0
+		if keep {
+			wantSubs, wantConns = len(res.Subs), len(res.Conns)
+		}
+		if subs, conns := len(r.recycled.subRecs.free), len(r.recycled.connRecs.free); subs != wantSubs || conns != wantConns {
+			t.Errorf("keepRecords %v: the recyclers list %d subscription and %d connection records, want %d and %d",
+				keep, subs, conns, wantSubs, wantConns)
+		}
+	}
+}

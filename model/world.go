@@ -146,7 +146,7 @@ type World struct {
 // on an idle one anyway. See docs/performance-history.md, h33gc.
 func Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	r := runners.Get().(*Runner)
-	res, err := r.Run(sc, cfg)
+	res, err := r.run(sc, cfg, false)
 	r.handOver()
 	runners.Put(r)
 	runtime.Gosched()
