@@ -166,11 +166,11 @@ func (w *World) run() *Result {
 // forgetResult drops what the world's objects, which a Runner keeps for
 // its next run, hold of the run's Result: the Result and its ledger (the
 // world's and each server's subject index's), and each connection's and
-// subscription's record, which reaches the ledger.
-// A plain Run's Result is its caller's (Runner.handOver), and while the
-// pooled Runner held it until the next run's set-up, a Result the caller
-// had dropped stayed in the heap: a million messages' records, 120 MB,
-// which the collector's goal doubles (docs/performance-history.md, h33gc).
+// subscription's record, which reaches the ledger. A plain Run's Result
+// is its caller's (Runner.handOver), and while the pooled Runner held it
+// until the next run's set-up, a Result the caller had dropped stayed in
+// the heap: a million messages' records, 120 MB, which the collector's
+// goal doubles (docs/performance-history.md, h33gc).
 func (w *World) forgetResult() {
 	w.res, w.ledger = nil, nil
 	w.server.subs.strs = nil
@@ -1192,9 +1192,9 @@ func (w *World) actionCalls(i int) func() {
 // slots are written only when they change (put): zeroing the whole struct
 // and writing back w, fn, onLoopFn and loop sent eight pointers a reused
 // action through the write barrier while the collector marked, for a
-// Runner's next run mostly the same w and loop (a tenth of the barrier's
-// work in Scale/subs=1k). Written field by field, not assigned a
-// composite literal, which is built on the stack and copied
+// Runner's next run mostly the same w and loop (a fifth of the barrier's
+// samples in Scale/subs=1k's profile). Written field by field, not
+// assigned a composite literal, which is built on the stack and copied
 // (store-forwarding stalls: see Conn.clear).
 func (ar *actionRun) reset(w *World, i, count int, interval time.Duration, loop *Conn) {
 	put(&ar.w, w)
