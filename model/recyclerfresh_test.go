@@ -7,8 +7,9 @@ import "testing"
 // zeroing those, so an object a run used and put back, called new, would
 // carry that run's state into the next. Catches a takeFresh that gives a
 // made object without taking it from made (it would be given again, used),
-// a reserve that does not count what made still holds, and a drop that
-// keeps the handed-over objects in free.
+// a reserve that does not count what made still holds (or counts what
+// was taken from it as held), and a drop that keeps the handed-over
+// objects in free.
 func TestRecyclerTakeFresh(t *testing.T) {
 	var rc recycler[int]
 	take := func(want bool) {
@@ -28,6 +29,9 @@ func TestRecyclerTakeFresh(t *testing.T) {
 	}
 	take(true)    // none left: a new one
 	rc.reserve(1) // a second reserve of the same run, nothing taken from it yet
+	if rc.taken == len(rc.made) {
+		t.Fatalf("a reserve after made's objects were all taken made none")
+	}
 	x, fresh := rc.takeFresh()
 	if !fresh || *x != 0 {
 		t.Fatalf("after a second reserve: fresh %v holding %d, want a fresh 0", fresh, *x)

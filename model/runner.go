@@ -96,17 +96,20 @@ type recyclers struct {
 // lists its own in: neither is reallocated from run to run. free holds at
 // most the most objects one run made.
 //
-// made holds the objects reserve made and no run has used: they are still
-// zero, and takeFresh says so, so that the caller need not zero them again
-// (World.newSub, Server.processSub: a plain Run's records are always new,
-// and zeroing a thousand 248-byte SubRecords went through the write
-// barrier while the collector marked). They are taken from made's array
-// directly: listing a pointer to each in free first was an array of a
-// thousand pointers for a plain Run's records, allocated every run, and a
-// thousand pointer writes.
+// made holds the objects reserve made, made[taken:] those no run has
+// used: they are still zero, and takeFresh says so, so that the caller
+// need not zero them again (World.newSub, Server.processSub: a plain Run's
+// records are always new, and zeroing a thousand 248-byte SubRecords went
+// through the write barrier while the collector marked). They are taken
+// from made's array directly: listing a pointer to each in free first was
+// an array of a thousand pointers for a plain Run's records, allocated
+// every run, and a thousand pointer writes. taken counts them off rather
+// than made being resliced, whose new array pointer was a barriered write
+// for every record taken.
 type recycler[T any] struct {
 	free, list []*T
 	made       []T
+	taken      int
 }
 
 // take gives an object of an earlier run (or one reserve made), as it was
@@ -119,10 +122,9 @@ func (rc *recycler[T]) take() *T {
 // takeFresh is take, and reports whether the object is new (zero): made
 // by reserve or now, never used by a run. reserve's are taken first.
 func (rc *recycler[T]) takeFresh() (*T, bool) {
-	if len(rc.made) > 0 {
-		x := &rc.made[0]
-		rc.made = rc.made[1:]
-		return x, true
+	if rc.taken < len(rc.made) {
+		rc.taken++
+		return &rc.made[rc.taken-1], true
 	}
 	n := len(rc.free)
 	if n == 0 {
@@ -138,8 +140,8 @@ func (rc *recycler[T]) takeFresh() (*T, bool) {
 // client, subscription and action before its first event, and making a
 // thousand of each one by one was most of Scale/clients=1k's set-up.
 func (rc *recycler[T]) reserve(n int) {
-	if short := n - len(rc.free) - len(rc.made); short > 0 {
-		rc.made = append(rc.made, make([]T, short)...)
+	if short := n - len(rc.free) - (len(rc.made) - rc.taken); short > 0 {
+		rc.made, rc.taken = append(rc.made[rc.taken:], make([]T, short)...), 0
 	}
 }
 
@@ -170,11 +172,13 @@ func (rc *recycler[T]) put(used []*T) {
 // drop forgets the objects the last run took, for a Runner whose Result,
 // which lists them, is handed over (Runner.handOver): none is reused. It
 // keeps free's array, cleared, for the next run's put (a thousand
-// pointers' array a plain Run of Scale/subs=1k allocated every run), and
-// what reserve made and no run took.
+// pointers' array a plain Run of Scale/subs=1k allocated every run). It
+// drops what reserve made and no run took: those share one array with
+// the objects taken, and made, even empty, points into it, which kept the
+// handed-over records, and through them the whole Result, alive.
 func (rc *recycler[T]) drop() {
 	clear(rc.free)
-	rc.free, rc.list = rc.free[:0], nil
+	rc.free, rc.list, rc.made, rc.taken = rc.free[:0], nil, nil, 0
 }
 
 // arena holds the objects of one kind that a connection or subscription
@@ -266,6 +270,15 @@ type worldMaps struct {
 // Run is Run, reusing the memory of the Runner's previous run (and of its
 // previous traced run's trace).
 func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
+	return r.run(sc, cfg, true)
+}
+
+// run is Runner.Run; keepRecords lists the Result's connection and
+// subscription records for the next run to reuse. A plain Run, which
+// hands the Result over (handOver), does not list them only for handOver
+// to drop them: a thousand pointers appended and cleared again, each
+// through the write barrier while the collector marked.
+func (r *Runner) run(sc *scenario.Scenario, cfg Config, keepRecords bool) (*Result, error) {
 	w, err := newWorld(sc, cfg, r)
 	if err != nil {
 		return nil, err
@@ -300,8 +313,10 @@ func (r *Runner) Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	r.recycled.actions.put(w.actionRuns)
 	r.recycled.serverConns.put(w.serverConns)
 	r.recycled.serverSubs.put(w.serverSubs)
-	r.recycled.connRecs.put(res.Conns)
-	r.recycled.subRecs.put(res.Subs)
+	if keepRecords {
+		r.recycled.connRecs.put(res.Conns)
+		r.recycled.subRecs.put(res.Subs)
+	}
 	r.streams = [numStreams]sim.Chooser{w.rngNet, w.rngHandler, w.rngClient, nil}
 	if w.cl == nil {
 		r.streams[serverStream] = w.server.rng
@@ -325,6 +340,9 @@ func (r *Runner) handOver() {
 	r.res, r.messages, r.deliveries, r.calls, r.handled, r.trace = nil, nil, nil, nil, nil, nil
 	r.recycled.connRecs.drop()
 	r.recycled.subRecs.drop()
+	if r.world != nil {
+		r.world.forgetResult()
+	}
 }
 
 // The methods below hand a new World the Runner's memory, or new memory

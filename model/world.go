@@ -1,6 +1,7 @@
 package model
 
 import (
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -141,11 +142,26 @@ type World struct {
 // Runner tests compare them with a new Runner's), so which Runner the
 // pool lends changes nothing. The Runner goes back to the pool only after
 // a run that returned: one that panicked midway is dropped, never lent again.
+//
+// Run ends by yielding the processor (runtime.Gosched), for the garbage
+// collector's sake: a plain Run hands its records over, so a program
+// that makes run after run keeps the collector busy, and while it marks,
+// every pointer the runs write goes through the write barrier. With one
+// processor (GOMAXPROCS=1, as the benchmarks run) and a goroutine that
+// never blocks, the collector's background mark worker only gets the
+// processor when the scheduler preempts that goroutine, every 10 ms, so a
+// mark phase of ~1 ms of work spanned ~10 ms of the runs (half the time of
+// Scale/subs=1k, its barrier 17 % of the CPU). The yield lets the worker
+// take its share between runs, and the phase ends within a few runs. It
+// costs a scheduler round trip when nothing else waits, against a run's
+// several microseconds at least; with more processors the worker would run
+// on an idle one anyway. See docs/performance-history.md, h33gc.
 func Run(sc *scenario.Scenario, cfg Config) (*Result, error) {
 	r := runners.Get().(*Runner)
-	res, err := r.Run(sc, cfg)
+	res, err := r.run(sc, cfg, false)
 	r.handOver()
 	runners.Put(r)
+	runtime.Gosched()
 	return res, err
 }
 
@@ -157,6 +173,33 @@ func (w *World) run() *Result {
 	w.res.Stop = w.sim.Run()
 	w.finish()
 	return w.res
+}
+
+// forgetResult drops what the world's objects, which a Runner keeps for
+// its next run, hold of the run's Result: the Result and its ledger (the
+// world's and each server's subject index's), and each connection's and
+// subscription's record, which reaches the ledger. A plain Run's Result
+// is its caller's (Runner.handOver), and while the pooled Runner held it
+// until the next run's set-up, a Result the caller had dropped stayed in
+// the heap: a million messages' records, 120 MB, which the collector's
+// goal doubles (docs/performance-history.md, h33gc).
+func (w *World) forgetResult() {
+	w.res, w.ledger = nil, nil
+	w.server.subs.strs = nil
+	if w.cl != nil {
+		for _, s := range w.cl.servers {
+			s.subs.strs = nil
+		}
+	}
+	for _, c := range w.conns {
+		c.rec = nil
+	}
+	for _, s := range w.subList {
+		s.rec = nil
+	}
+	for _, ss := range w.serverSubs {
+		ss.rec = nil
+	}
 }
 
 // newWorld sets up a run in the memory pool lends it: that of its
