@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
 )
 
 // TestConnOfNamesThisRunsClients: World.connOf, the clients by the ids of
@@ -110,6 +111,38 @@ func TestConnNamedTakesTheNextClient(t *testing.T) {
 	for _, name := range []string{"a", "c", "b", "a", "a", "b", "c", "b"} {
 		if c := w.connNamed(name); c.name != name {
 			t.Errorf("out of order: %q found %q", name, c.name)
+		}
+	}
+}
+
+// TestLinkDrawsFromItsOwnStream: a client link whose stream the run's PCG
+// re-seeded in its own memory draws from it directly (ownRng: chooser is
+// own, without loading rng), and a link of a run given another Chooser
+// draws from that run's stream (rng), on one Runner whose links go from
+// one kind of run to the other and back. Catches ownRng set for a
+// caller's stream (the link would draw from own, which nothing seeded for
+// the run) and never set (every write loading rng again).
+func TestLinkDrawsFromItsOwnStream(t *testing.T) {
+	sc, err := scenario.Parse("c.yaml", []byte("name: l\nclients: [{name: a}, {name: b}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Runner
+	for run, cfg := range []Config{{}, {Chooser: sim.Fixed{}}, {}} {
+		if _, err := r.Run(sc, cfg); err != nil {
+			t.Fatal(err)
+		}
+		own := cfg.Chooser == nil
+		for _, c := range r.world.conns {
+			for _, l := range []*link{&c.toServer, &c.fromServer} {
+				want := l.rng
+				if own {
+					want = &l.own
+				}
+				if l.ownRng != own || l.chooser() != want || (l.rng == sim.Chooser(&l.own)) != own {
+					t.Errorf("run %d, client %s: ownRng %v, chooser %T, rng %T; want ownRng %v", run, c.name, l.ownRng, l.chooser(), l.rng, own)
+				}
+			}
 		}
 	}
 }

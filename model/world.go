@@ -111,7 +111,7 @@ type World struct {
 	rngNet     sim.Chooser
 	rngHandler sim.Chooser
 	// clientNet is the latency and bandwidth every client link of the
-	// run writes with (link.net).
+	// run writes with (link.net), and the World they reach through it.
 	clientNet linkNet
 	rngClient sim.Chooser
 
@@ -188,6 +188,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		rngClient:  restream(rng, pool.takeStream(clientStream), "client"),
 		clientNet:  linkNet{latency: sc.Network.Latency, bw: int64(sc.Network.Bandwidth), label: "latency"},
 	}
+	w.clientNet.w = w
 	if sc.PermuteTies {
 		w.sim.SetTies(rng.Stream("ties"))
 	}
@@ -327,9 +328,9 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	if r := c.rare; r != nil {
 		*r = connRare{}
 	}
-	c.toServer.renew(w, &w.clientNet, nil)
+	c.toServer.renew(&w.clientNet, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
-	c.fromServer.renew(w, &w.clientNet, nil)
+	c.fromServer.renew(&w.clientNet, nil)
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
 	status, callbacks := w.statusList(c.rec.Status), emptied(c.rec.Callbacks)
