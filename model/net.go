@@ -242,8 +242,7 @@ func (l *link) chooser() sim.Chooser {
 // and returns when their last byte has left: now, without a bandwidth. The
 // link takes ownership of frames.
 func (l *link) send(frames []frame, eof bool) sim.Time {
-	net := l.net
-	now := net.w.sim.Now()
+	net, now := l.net, l.net.w.sim.Now()
 	if l.down {
 		l.lost(frames)
 		net.w.putFrames(frames)
@@ -274,12 +273,11 @@ func (l *link) push(frames []frame, eof bool, at sim.Time) {
 		at = l.last
 	}
 	l.last = at
-	w := l.net.w
-	t := w.sim.At(at, l.arrive)
+	t := l.net.w.sim.At(at, l.arrive)
 	// Taken zeroed and written in place: a segment literal is built on the
 	// stack and copied with 16-byte loads of the 8-byte stores just made,
 	// a store-forwarding stall every write (see Conn.clear).
-	p := &w.rc.segs
+	p := &l.net.w.rc.segs
 	i := p.take()
 	seg := &p.s[i-1]
 	seg.frames, seg.eof, seg.timer, seg.at = frames, eof, t, at
