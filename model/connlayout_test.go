@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"unsafe"
@@ -14,8 +15,8 @@ import (
 // field added before fromServer that pushes it off its line (as rec did:
 // 192 -> 200), a field added or removed without connPad following (the
 // message says which connPad fits), a Conn of an even number of lines (16
-// lines: +2 % LL misses), and a link field added before closing that
-// pushes the hot ones past two lines.
+// lines: +2 % LL misses). TestLinkWriteFieldsInOneLine checks the
+// link's own first line.
 func TestConnLinksStartLines(t *testing.T) {
 	var c Conn
 	for _, f := range []struct {
@@ -33,8 +34,28 @@ func TestConnLinksStartLines(t *testing.T) {
 		t.Errorf("Conn is %d bytes, want an odd number of %d-byte lines: set connPad to %d (%d lines)",
 			size, lineSize, lines*lineSize-fields, lines)
 	}
-	if hot := unsafe.Offsetof(c.toServer.closing) + 1; hot > 2*lineSize {
-		t.Errorf("a link's write-and-arrival fields end at byte %d, want at most %d", hot, 2*lineSize)
+}
+
+// TestLinkWriteFieldsInOneLine: everything a link's write (send, push) and
+// arrival (deliverHead) reads is in the link's first cache line: the
+// fields before own, and own's draw state, src, which is the PCG's first
+// field (sim's TestPCGDrawStateFirst) and so ends the line, 16 bytes from
+// its end. A thousand clients' writes each read a cold link; with the
+// draw state in the second line (with rng and the bandwidth's clock),
+// every write read two (Scale/clients=1k: 5.6 misses beyond L2 a client a
+// run; docs/performance-history.md, h33clients). Catches a field added
+// before own, own moved, and a first line that no longer fits.
+func TestLinkWriteFieldsInOneLine(t *testing.T) {
+	var l link
+	own := unsafe.Offsetof(l.own)
+	if end := own + unsafe.Sizeof(rand.PCG{}); end != lineSize {
+		t.Errorf("a link's draw state (own's src) ends at byte %d, want %d (the first line's end)", end, lineSize)
+	}
+	rt := reflect.TypeOf(l)
+	for _, name := range []string{"net", "head", "tail", "last", "arrive", "recv", "down", "ownRng"} {
+		if f, _ := rt.FieldByName(name); f.Offset >= own {
+			t.Errorf("link.%s at byte %d, after own at %d: a write or an arrival reads it", name, f.Offset, own)
+		}
 	}
 }
 

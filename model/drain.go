@@ -111,10 +111,7 @@ func (c *Conn) drainConnection() {
 		return
 	}
 	d := c.waiting().drains.take()
-	*d = connDrain{c: c, mux: c.respMux(), subs: d.subs[:0], order: d.order, ordered: d.ordered, started: d.started, waited: d.waited}
-	if d.started == nil {
-		d.started, d.waited = d.start, d.wait
-	}
+	d.reuse(c)
 	for s := range c.subs.all() {
 		if s != d.mux || c.muxFirst() {
 			d.subs = append(d.subs, s)
@@ -171,6 +168,22 @@ type connDrain struct {
 	early, deadline sim.Time
 	// started and waited are d.start and d.wait.
 	started, waited func()
+}
+
+// reuse readies d, taken from c's drains (a new one, or one of c's earlier
+// runs), for a drain of c: its subscriptions emptied, its order arrays
+// kept (drainConnection sizes them), its events bound once, the rest
+// zero. It writes the fields one by one, as flushWait.reuse does: a
+// composite literal assigned to *d is built on the stack and copied with
+// the write barrier's bulk pass over the whole struct while the collector
+// marks, and 16-byte loads of the 8-byte stores just made (store-forwarding
+// stalls, see Conn.clear). TestDrainStateReuseClearsEveryField catches a
+// field added to connDrain and not written here.
+func (d *connDrain) reuse(c *Conn) {
+	if d.started == nil {
+		d.started, d.waited = d.start, d.wait
+	}
+	d.c, d.mux, d.subs, d.early, d.deadline = c, c.respMux(), d.subs[:0], 0, 0
 }
 
 // start begins the wait for the subscriptions, once the deadline clock
@@ -314,10 +327,7 @@ func (c *Conn) deadline() sim.Time {
 func (c *Conn) waitSubs(deadline sim.Time, min int, next func()) {
 	p := c.w.profile
 	d := c.waiting().drainWaits.take()
-	if d.check == nil {
-		d.check = d.run
-	}
-	*d = drainWait{c: c, deadline: deadline, min: min, next: next, check: d.check}
+	d.reuse(c, deadline, min, next)
 	if (p.ConnDrainPoll == 0 || p.DeadlineTimer) && deadline != sim.Never {
 		d.timer = c.w.sim.At(deadline, c.onLoop(d.check))
 	}
@@ -340,6 +350,18 @@ type drainWait struct {
 	timer    sim.Timer
 	done     bool
 	check    func()
+}
+
+// reuse readies d, taken from c's drainWaits, for a wait of c until min
+// subscriptions are left or deadline, then next: its event bound once, the
+// rest written field by field (as connDrain.reuse, and for its reasons).
+// TestDrainStateReuseClearsEveryField catches a field added to drainWait
+// and not written here.
+func (d *drainWait) reuse(c *Conn, deadline sim.Time, min int, next func()) {
+	if d.check == nil {
+		d.check = d.run
+	}
+	d.c, d.deadline, d.min, d.next, d.timer, d.done = c, deadline, min, next, sim.Timer{}, false
 }
 
 // run is one check of the wait: it ends the wait (calling next, or, on a

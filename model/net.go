@@ -122,14 +122,17 @@ func (p *segSlab) release(i int32) (next int32) {
 // byte is on the wire.
 type link struct {
 	// First the fields that every write (send, push) and arrival
-	// (deliverHead) reads, in two cache lines: a thousand clients' links
+	// (deliverHead) reads, in one cache line: a thousand clients' links
 	// are more than this core's L2 holds, so each write finds its link
 	// cold, and the fewer lines these span and the smaller the link, the
-	// fewer misses (Scale/clients=1k). An arrival reads only the first
-	// line; a write both. What all of a run's client links share
-	// (latency, bandwidth, label) is one linkNet they point to, and the
-	// bandwidth's clock, stalls and cuts come last.
-	w *World
+	// fewer misses (Scale/clients=1k). What all of a run's client links
+	// share (the World, latency, bandwidth, label) is one linkNet they
+	// point to, and the draws' state (own's src, the PCG's first field)
+	// ends the line, so that a write draws its latency without reading
+	// the second line, where rng, the bandwidth's clock, stalls and cuts
+	// are (TestLinkWriteFieldsInOneLine; docs/performance-history.md,
+	// h33clients).
+	net *linkNet
 	// head and tail are the slots+1 in the run's segSlab (World.rc.segs)
 	// of the oldest and the newest segment written and not yet arrived;
 	// 0 when none is in flight.
@@ -137,31 +140,36 @@ type link struct {
 	last       sim.Time // arrival time of the newest segment
 	arrive     func()
 	recv       func(frames []frame, eof bool)
-
-	net *linkNet
-	rng sim.Chooser
-	// own is the memory of rng for a client's link (seed): re-seeded in
-	// place each run rather than allocated.
-	own  ownStream
-	down bool // cut and not yet reconnected: writes are lost
+	down       bool // cut and not yet reconnected: writes are lost
 	// closing: the client closed this connection (a stale one) and may
 	// still be delivering what it wrote before (stall.go).
 	closing bool
+	// ownRng: rng is own, which a write then draws from directly
+	// (chooser), without loading rng.
+	ownRng bool
+	// own is the memory of rng for a client's link (seed): re-seeded in
+	// place each run rather than allocated.
+	own     ownStream
+	rng     sim.Chooser
 	free    sim.Time // with a bandwidth: when everything written so far has left
 	rem     int64    // rounding remainder of transmission times, in byte·ns per second
 	stalled sim.Time // the end of the last stall; 0: never stalled
 	lost    func(frames []frame)
 	// The slab's two indices are 24 bytes smaller than the queue slice
-	// and head they replaced; this keeps a link 160 bytes, so that a
-	// Conn's fromServer still starts a cache line (TestConnLinksStartLines).
-	_ [24]byte
+	// and head they replaced, and the World is the linkNet's; this keeps
+	// a link 160 bytes, so that a Conn's fromServer still starts a cache
+	// line (TestConnLinksStartLines).
+	_ [32]byte
 }
 
-// linkNet is what a link's writes draw their timing from: the latency
-// drawn per write (labelled label) and the bandwidth in bytes per second
-// (0 = unlimited). A run's client links share the World's clientNet; a
-// cluster's link has one of its own.
+// linkNet is the run a link is part of (w: a link reaches its World
+// through it, one word fewer in the link's first line) and what its
+// writes draw their timing from: the latency drawn per write (labelled
+// label) and the bandwidth in bytes per second (0 = unlimited). A run's
+// client links share the World's clientNet; a cluster's link has one of
+// its own.
 type linkNet struct {
+	w       *World
 	latency sim.Dist
 	bw      int64
 	label   string
@@ -171,24 +179,24 @@ type linkNet struct {
 // bandwidth.
 func newLink(w *World, label string, latency sim.Dist, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) *link {
 	l := new(link)
-	l.init(w, &linkNet{latency: latency, bw: int64(w.sc.Network.Bandwidth), label: label}, rng, recv, lost)
+	l.init(&linkNet{w: w, latency: latency, bw: int64(w.sc.Network.Bandwidth), label: label}, rng, recv, lost)
 	return l
 }
 
 // init makes l, which may be part of a larger object, a new link.
-func (l *link) init(w *World, net *linkNet, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) {
+func (l *link) init(net *linkNet, rng sim.Chooser, recv func([]frame, bool), lost func([]frame)) {
 	l.recv, l.lost = recv, lost
 	l.arrive = l.deliverHead
-	l.reset(w, net, rng)
+	l.reset(net, rng)
 }
 
-// reset makes l a new link of w, empty, keeping only its callbacks: a
-// Runner hands a connection's links to its next run.
-func (l *link) reset(w *World, net *linkNet, rng sim.Chooser) {
+// reset makes l a new link of net's World, empty, keeping only its
+// callbacks: a Runner hands a connection's links to its next run.
+func (l *link) reset(net *linkNet, rng sim.Chooser) {
 	arrive, recv, lost := l.keep()
 	*l = link{}
 	l.restore(arrive, recv, lost)
-	l.renew(w, net, rng)
+	l.renew(net, rng)
 }
 
 // keep returns what reset keeps of l: its callbacks. Its segments were the
@@ -208,30 +216,40 @@ func (l *link) restore(arrive func(), recv func([]frame, bool), lost func([]fram
 // busy says whether a segment is in flight on l.
 func (l *link) busy() bool { return l.head != 0 }
 
-// renew makes l, zeroed but for what keep returns, a link of w drawing from
-// net and rng.
-func (l *link) renew(w *World, net *linkNet, rng sim.Chooser) {
-	l.w, l.net, l.rng = w, net, rng
+// renew makes l, zeroed but for what keep returns, a link of net's World
+// drawing from net and rng, a stream of the caller's (not own).
+func (l *link) renew(net *linkNet, rng sim.Chooser) {
+	l.net, l.rng, l.ownRng = net, rng, false
 }
 
 // seed makes rng the stream parent.Stream(concatenated parts), in l's own
 // memory when parent is the run's PCG (restream).
 func (l *link) seed(parent sim.Chooser, parts ...string) {
 	l.rng = restream(parent, &l.own, parts...)
+	l.ownRng = l.rng == sim.Chooser(&l.own)
+}
+
+// chooser is the stream l draws from: own, in l's first line, when it is
+// rng (the run's PCG re-seeded it there), else rng.
+func (l *link) chooser() sim.Chooser {
+	if l.ownRng {
+		return &l.own
+	}
+	return l.rng
 }
 
 // send writes frames (and optionally the end of the stream) on the link
 // and returns when their last byte has left: now, without a bandwidth. The
 // link takes ownership of frames.
 func (l *link) send(frames []frame, eof bool) sim.Time {
-	now := l.w.sim.Now()
+	net, now := l.net, l.net.w.sim.Now()
 	if l.down {
 		l.lost(frames)
-		l.w.putFrames(frames)
+		net.w.putFrames(frames)
 		return now
 	}
-	lat := l.net.latency.Sample(l.rng, l.net.label)
-	if l.net.bw == 0 {
+	lat := net.latency.Sample(l.chooser(), net.label)
+	if net.bw == 0 {
 		l.push(frames, eof, now.Add(lat))
 		return now
 	}
@@ -241,10 +259,10 @@ func (l *link) send(frames []frame, eof bool) sim.Time {
 		return t
 	}
 	for i, f := range frames {
-		t = t.Add(l.transmit(l.w.wireSize(f)))
-		l.push(append(l.w.getFrames(), f), eof && i == len(frames)-1, t.Add(lat))
+		t = t.Add(l.transmit(net.w.wireSize(f)))
+		l.push(append(net.w.getFrames(), f), eof && i == len(frames)-1, t.Add(lat))
 	}
-	l.w.putFrames(frames)
+	net.w.putFrames(frames)
 	l.free = t
 	return t
 }
@@ -255,11 +273,11 @@ func (l *link) push(frames []frame, eof bool, at sim.Time) {
 		at = l.last
 	}
 	l.last = at
-	t := l.w.sim.At(at, l.arrive)
+	t := l.net.w.sim.At(at, l.arrive)
 	// Taken zeroed and written in place: a segment literal is built on the
 	// stack and copied with 16-byte loads of the 8-byte stores just made,
 	// a store-forwarding stall every write (see Conn.clear).
-	p := &l.w.rc.segs
+	p := &l.net.w.rc.segs
 	i := p.take()
 	seg := &p.s[i-1]
 	seg.frames, seg.eof, seg.timer, seg.at = frames, eof, t, at
@@ -294,11 +312,11 @@ func (l *link) transmit(n int) time.Duration {
 // line 14 of the function: cmd/drainsim/default.pgo names its hot callee
 // there.
 func (l *link) deliverHead() {
-	p, i := &l.w.rc.segs, l.head
-	seg := p.s[i-1]
-	if l.w.sim.Scheduled(seg.timer) {
+	w, i := l.net.w, l.head
+	p, seg := &w.rc.segs, w.rc.segs.s[i-1]
+	if w.sim.Scheduled(seg.timer) {
 		for j := seg.next; j != 0; j = p.s[j-1].next {
-			if !l.w.sim.Scheduled(p.s[j-1].timer) {
+			if !w.sim.Scheduled(p.s[j-1].timer) {
 				p.s[j-1].timer = seg.timer
 				break
 			}
@@ -308,20 +326,20 @@ func (l *link) deliverHead() {
 		l.tail = 0
 	}
 	l.recv(seg.frames, seg.eof)
-	l.w.putFrames(seg.frames)
+	w.putFrames(seg.frames)
 }
 
 // cut breaks the link: everything in flight is lost, and so is every
 // write until the link is reconnected.
 func (l *link) cut() {
 	l.down = true
-	p := &l.w.rc.segs
+	p := &l.net.w.rc.segs
 	for i := l.head; i != 0; {
 		seg := p.s[i-1]
 		i = p.release(i)
-		l.w.sim.Cancel(seg.timer)
+		l.net.w.sim.Cancel(seg.timer)
 		l.lost(seg.frames)
-		l.w.putFrames(seg.frames)
+		l.net.w.putFrames(seg.frames)
 	}
 	l.head, l.tail = 0, 0
 	l.free, l.rem = 0, 0

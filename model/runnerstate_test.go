@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/drainsim/drainsim/model/scenario"
+	"github.com/drainsim/drainsim/sim"
 )
 
 // TestConnOfNamesThisRunsClients: World.connOf, the clients by the ids of
@@ -69,5 +70,79 @@ func TestRunnerFramesLargestLast(t *testing.T) {
 	}
 	if !slices.IsSorted(caps) || caps[len(caps)-1] < 200 {
 		t.Errorf("frame buffers' capacities %v, want ascending, the last at least 200", caps)
+	}
+}
+
+// TestConnNamedTakesTheNextClient: World.connNamed finds a client listed
+// right after the last one it found (the first client before any) without
+// the string table's map, and any client through it. After a run of
+// clients a, b and c, with their names taken out of the map, lookups in
+// the clients' order still find each; then, the map restored, lookups out
+// of order (c after a, a after b, b after c) find the named client.
+// Catches the next-client shortcut dropped (the lookup in order panics:
+// the names are not in the map) and the shortcut taken without comparing
+// the name (c after a gets b).
+func TestConnNamedTakesTheNextClient(t *testing.T) {
+	sc, err := scenario.Parse("c.yaml", []byte("name: n\nclients: [{name: a}, {name: b}, {name: c}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Runner
+	if _, err := r.Run(sc, Config{}); err != nil {
+		t.Fatal(err)
+	}
+	w := r.world
+	names := []string{"a", "b", "c"}
+	ids := map[string]Str{}
+	for _, name := range names {
+		ids[name] = w.ledger.strs.ids[name]
+		delete(w.ledger.strs.ids, name)
+	}
+	w.lastNamed = nil
+	for i, name := range names {
+		if c := w.connNamed(name); c != w.conns[i] {
+			t.Errorf("in order: %q found %q", name, c.name)
+		}
+	}
+	for name, id := range ids {
+		w.ledger.strs.ids[name] = id
+	}
+	w.lastNamed = nil
+	for _, name := range []string{"a", "c", "b", "a", "a", "b", "c", "b"} {
+		if c := w.connNamed(name); c.name != name {
+			t.Errorf("out of order: %q found %q", name, c.name)
+		}
+	}
+}
+
+// TestLinkDrawsFromItsOwnStream: a client link whose stream the run's PCG
+// re-seeded in its own memory draws from it directly (ownRng: chooser is
+// own, without loading rng), and a link of a run given another Chooser
+// draws from that run's stream (rng), on one Runner whose links go from
+// one kind of run to the other and back. Catches ownRng set for a
+// caller's stream (the link would draw from own, which nothing seeded for
+// the run) and never set (every write loading rng again).
+func TestLinkDrawsFromItsOwnStream(t *testing.T) {
+	sc, err := scenario.Parse("c.yaml", []byte("name: l\nclients: [{name: a}, {name: b}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Runner
+	for run, cfg := range []Config{{}, {Chooser: sim.Fixed{}}, {}} {
+		if _, err := r.Run(sc, cfg); err != nil {
+			t.Fatal(err)
+		}
+		own := cfg.Chooser == nil
+		for _, c := range r.world.conns {
+			for _, l := range []*link{&c.toServer, &c.fromServer} {
+				want := l.rng
+				if own {
+					want = &l.own
+				}
+				if l.ownRng != own || l.chooser() != want || (l.rng == sim.Chooser(&l.own)) != own {
+					t.Errorf("run %d, client %s: ownRng %v, chooser %T, rng %T; want ownRng %v", run, c.name, l.ownRng, l.chooser(), l.rng, own)
+				}
+			}
+		}
 	}
 }

@@ -32,14 +32,14 @@ func (l *link) hold(until sim.Time) {
 	if l.down {
 		return
 	}
-	p := &l.w.rc.segs
+	p := &l.net.w.rc.segs
 	for i := l.head; i != 0; i = p.s[i-1].next {
 		seg := &p.s[i-1]
 		if seg.at >= until {
 			break // arrivals are in order: the rest arrive later still
 		}
-		l.w.sim.Cancel(seg.timer)
-		seg.at, seg.timer = until, l.w.sim.At(until, l.arrive)
+		l.net.w.sim.Cancel(seg.timer)
+		seg.at, seg.timer = until, l.net.w.sim.At(until, l.arrive)
 	}
 	l.last = max(l.last, until)
 	l.stalled = max(l.stalled, until)
@@ -52,7 +52,7 @@ func (l *link) fresh() {
 	if l.stalled == 0 && !l.closing {
 		return
 	}
-	now := l.w.sim.Now()
+	now := l.net.w.sim.Now()
 	if l.busy() {
 		l.cut()
 	}

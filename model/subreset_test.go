@@ -203,3 +203,34 @@ func TestActionRunResetClearsEveryField(t *testing.T) {
 		t.Errorf("fields not reset by actionRun.reset: %v", bad)
 	}
 }
+
+// TestDrainStateReuseClearsEveryField checks that connDrain.reuse and
+// drainWait.reuse leave a drain's and a wait's state as a new one's but
+// for what they are given and keep: a connDrain its connection, its
+// subscriptions emptied, its order arrays and its bound events; a
+// drainWait its connection, deadline, count and bound check. Catches a
+// field added to either and not written by its reuse, and a reuse
+// missing a field (deleting any assignment fails it).
+func TestDrainStateReuseClearsEveryField(t *testing.T) {
+	c := new(Conn)
+	var d connDrain
+	dirty(t, &d)
+	order, ordered := d.order, d.ordered
+	d.reuse(c)
+	if bad := zeroBut(&d, "c", "subs", "order", "ordered", "started", "waited"); len(bad) > 0 {
+		t.Errorf("fields not cleared by connDrain.reuse: %v", bad)
+	}
+	if d.c != c || d.subs == nil || len(d.subs) != 0 || &d.order[0] != &order[0] || &d.ordered[0] != &ordered[0] ||
+		d.started == nil || d.waited == nil {
+		t.Errorf("connDrain.reuse: c %p (want %p), subs %v, order or ordered not kept, or events dropped", d.c, c, d.subs)
+	}
+	var w drainWait
+	dirty(t, &w)
+	w.reuse(c, 5, 2, nil)
+	if bad := zeroBut(&w, "c", "deadline", "min", "check"); len(bad) > 0 {
+		t.Errorf("fields not cleared by drainWait.reuse: %v", bad)
+	}
+	if w.c != c || w.deadline != 5 || w.min != 2 || w.check == nil {
+		t.Errorf("drainWait.reuse: c %p (want %p), deadline %d, min %d, check dropped", w.c, c, w.deadline, w.min)
+	}
+}

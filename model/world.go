@@ -124,7 +124,7 @@ type World struct {
 	rngNet     sim.Chooser
 	rngHandler sim.Chooser
 	// clientNet is the latency and bandwidth every client link of the
-	// run writes with (link.net).
+	// run writes with (link.net), and the World they reach through it.
 	clientNet linkNet
 	rngClient sim.Chooser
 
@@ -247,6 +247,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		rngClient:       restream(rng, pool.takeStream(clientStream), "client"),
 		clientNet:       linkNet{latency: sc.Network.Latency, bw: int64(sc.Network.Bandwidth), label: "latency"},
 	}
+	w.clientNet.w = w
 	if sc.PermuteTies {
 		w.sim.SetTies(rng.Stream("ties"))
 	}
@@ -387,9 +388,9 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	if r := c.rare; r != nil {
 		*r = connRare{}
 	}
-	c.toServer.renew(w, &w.clientNet, nil)
+	c.toServer.renew(&w.clientNet, nil)
 	c.toServer.seed(w.rngNet, spec.Name, "/up")
-	c.fromServer.renew(w, &w.clientNet, nil)
+	c.fromServer.renew(&w.clientNet, nil)
 	c.fromServer.seed(w.rngNet, spec.Name, "/down")
 	c.rec = w.rc.connRecs.take()
 	status, callbacks := w.statusList(c.rec.Status), emptied(c.rec.Callbacks)
@@ -829,14 +830,28 @@ func (w *World) publishedID(i int, subject string) Str {
 }
 
 // connNamed is the connection of the client named name: the last one it
-// found, when name is that client's (actions and subscriptions mostly
-// come grouped by client), else through clientIndex. A lookup a
-// subscription or a publish action was 1 % of Scale/subs=1k apiece.
+// found, or the client listed after that one (the first client before
+// any), when name is theirs, else through clientIndex. Subscriptions and
+// actions mostly come grouped by client, in the clients' order: a lookup
+// a subscription or a publish action was 1 % of Scale/subs=1k apiece,
+// and a thousand clients' lookups in the string table's map 5 % of
+// Scale/clients=1k (each a hash and three cold lines: the map's group,
+// the table's entry, connOf). Client names are unique in a validated
+// scenario, so a name found on a connection is its client's.
 func (w *World) connNamed(name string) *Conn {
-	if c := w.lastNamed; c != nil && equal(c.name, name) {
-		return c
+	next := 0
+	if c := w.lastNamed; c != nil {
+		if equal(c.name, name) {
+			return c
+		}
+		next = c.idx + 1
 	}
-	c := w.conns[w.clientIndex(name)]
+	var c *Conn
+	if next < len(w.conns) && equal(w.conns[next].name, name) {
+		c = w.conns[next]
+	} else {
+		c = w.conns[w.clientIndex(name)]
+	}
 	w.lastNamed = c
 	return c
 }
@@ -1357,7 +1372,7 @@ func (w *World) actionLoop(a *scenario.Action) *Conn {
 	default:
 		return nil
 	}
-	return w.conns[w.clientIndex(client)]
+	return w.connNamed(client)
 }
 
 // pubSite is a publish action's message and call site, made on the
@@ -1457,17 +1472,16 @@ func (w *World) act(i int) {
 	src := w.actionSource(i)
 	now := w.sim.Now()
 	call := actCall{w: w, src: src, verb: a.Kind(), now: now}
-	conn := func(name string) *Conn { return w.conns[w.clientIndex(name)] }
 	switch {
 	case a.Request != nil:
 		r := a.Request
-		conn(r.Client).Request(r.Subject, r.Size, r.Timeout, w.newPendingCall(call, r.Client, "").returnedMsgFn)
+		w.connNamed(r.Client).Request(r.Subject, r.Size, r.Timeout, w.newPendingCall(call, r.Client, "").returnedMsgFn)
 	case a.Flush != nil:
 		f := a.Flush
-		conn(f.Client).Flush(f.Timeout, w.newPendingCall(call, f.Client, "").returnedFn)
+		w.connNamed(f.Client).Flush(f.Timeout, w.newPendingCall(call, f.Client, "").returnedFn)
 	case a.Subscribe != nil:
 		spec := w.sc.Sub(a.Subscribe.Sub)
-		call.rec(spec.Client, spec.ID, w.subscribeDeferred(conn(spec.Client), spec), 0)
+		call.rec(spec.Client, spec.ID, w.subscribeDeferred(w.connNamed(spec.Client), spec), 0)
 	case a.Unsubscribe != nil:
 		s, client, err := w.subOrErr(a.Unsubscribe.Sub)
 		if s != nil {
@@ -1489,7 +1503,7 @@ func (w *World) act(i int) {
 		s.DrainCall(s.c.drainTimeoutFor(a.DrainSub), w.newPendingCall(call, client, a.DrainSub.Sub).returnedFn)
 	case a.Drain != nil:
 		// DrainCall but for its closure, made only for a call that waits.
-		c := conn(a.Drain.Client)
+		c := w.connNamed(a.Drain.Client)
 		call.conn = c
 		if err, waits := c.drainCall(); waits {
 			c.rarely().drainCallDone = w.newPendingCall(call, a.Drain.Client, "").returnedFn
@@ -1497,7 +1511,7 @@ func (w *World) act(i int) {
 			call.rec(a.Drain.Client, "", err, 0)
 		}
 	case a.Close != nil:
-		conn(a.Close.Client).Close()
+		w.connNamed(a.Close.Client).Close()
 		call.rec(a.Close.Client, "", "", 0)
 	case a.NextMsg != nil:
 		w.nextMsgCalls(src, a.NextMsg)
@@ -1513,10 +1527,10 @@ func (w *World) act(i int) {
 			rec.counters = int32(len(w.res.counters))
 		}
 	case a.Disconnect != nil:
-		w.disconnect(conn(a.Disconnect.Client), a.Disconnect.For)
+		w.disconnect(w.connNamed(a.Disconnect.Client), a.Disconnect.For)
 		call.rec(a.Disconnect.Client, "", "", 0)
 	case a.Stall != nil:
-		w.stall(conn(a.Stall.Client), a.Stall.For)
+		w.stall(w.connNamed(a.Stall.Client), a.Stall.For)
 		call.rec(a.Stall.Client, "", "", 0)
 	case a.RestartServer != nil:
 		if w.cl != nil {

@@ -76,15 +76,18 @@ func PermInto(c Chooser, label string, p []int) {
 // math/rand/v2. Streams are derived from the seed and the stream name, so
 // each subsystem's draws depend only on its own calls.
 type PCG struct {
+	// src lives in the PCG itself, so that a stream is one allocation: a
+	// run makes one per client, link and subscription. It is first, and
+	// the only field a draw reads, so that an object holding a PCG can
+	// keep what its draws read apart from seed and name (the model's
+	// links hold src in their first cache line).
+	src  rand.PCG
 	seed uint64
 	// name is the FNV-1 hash of the stream's name ("" for the root, then
 	// "/" and each Stream's name appended), which is all a nested stream
 	// needs of it: hashing on from it makes a stream without building
 	// its name, which was half a stream's allocations.
 	name uint64
-	// src lives in the PCG itself, so that a stream is one allocation: a
-	// run makes one per client, link and subscription.
-	src rand.PCG
 }
 
 // NewPCG returns a Chooser seeded with seed.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -316,4 +317,15 @@ func TestBool(t *testing.T) {
 	require.False(t, Bool(&script{floats: []float64{0}}, "b", 0), "p=0 is never true, even for u=0")
 	require.True(t, Bool(&script{floats: []float64{0}}, "b", math.SmallestNonzeroFloat64))
 	require.False(t, Bool(&script{floats: []float64{math.Nextafter(1, 0)}}, "b", math.Nextafter(1, 0)))
+}
+
+// TestPCGDrawStateFirst: src, the only field of a PCG that a draw reads,
+// is its first, so that an object holding a PCG can end a cache line with
+// it and keep seed and name in the next (the model's links:
+// TestLinkWriteFieldsInOneLine). Catches a field put before src.
+func TestPCGDrawStateFirst(t *testing.T) {
+	var p PCG
+	if off := unsafe.Offsetof(p.src); off != 0 {
+		t.Errorf("PCG.src at byte %d, want 0", off)
+	}
 }
