@@ -49,13 +49,6 @@ type SwarmConfig struct {
 	// Topology draws every scenario on a generated topology
 	// (GenClusterScenario) instead of one server.
 	Topology bool
-	// CellDone, when set, is called by RunMatrix with each cell of the
-	// matrix it returns, once, as soon as the cell's verdict is final
-	// (shrunk), on the goroutine that shrank it while other cells still
-	// shrink: `check --matrix --out` writes a counterexample there. The
-	// order of the calls depends on the workers' timing; the matrix does
-	// not.
-	CellDone func(Cell)
 }
 
 // generate draws the scenario of seed for profile p in m, as

@@ -156,24 +156,13 @@ func RunMatrix(cfg SwarmConfig) (Matrix, error) {
 			return m, err
 		}
 	}
-	// kept is how many profiles the matrix keeps: an interrupt before
-	// the last one's first run leaves it out (Matrix.interrupt), and
-	// CellDone does not see its cells.
-	kept := ran
-	if stopped && consumed%cfg.Runs == 0 {
-		kept--
-	}
 	// Shrink every chosen scenario of every profile that ran, in
 	// parallel, the longest first; each cell goes to its own place in the
 	// matrix, so the order changes nothing in it.
 	order := longestFirst(picks[:ran])
 	eachOf(len(order), cfg.Workers, func(t int) {
 		j, k := order[t]/len(rows), order[t]%len(rows)
-		c := cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
-		m.Cells[k][j] = c
-		if cfg.CellDone != nil && j < kept {
-			cfg.CellDone(c)
-		}
+		m.Cells[k][j] = cfg.cell(cfg.Profiles[j], rows[k], cat, k, picks[j][k].sc, picks[j][k].seed)
 	})
 	if stopped {
 		m.interrupt(consumed/cfg.Runs, consumed%cfg.Runs)

@@ -67,13 +67,6 @@ func (n note) mark(i int) string {
 // status: 0 when every violation is a known one, 1 when one is not, 2 when
 // a file cannot be written, 130 when the runs were interrupted.
 func runMatrix(cfg props.SwarmConfig, dir, format string, prog *progress, stdout, stderr io.Writer) int {
-	var files *counterexampleFiles
-	if dir != "" {
-		files = newCounterexampleFiles(dir, cfg.Mutations)
-		cfg.CellDone = files.stage
-	}
-	// RunMatrix's errors come before any cell is shrunk, and a matrix
-	// without profiles has no cells: neither leaves a file staged.
 	m, err := props.RunMatrix(cfg)
 	prog.finish()
 	if err != nil {
@@ -84,8 +77,8 @@ func runMatrix(cfg props.SwarmConfig, dir, format string, prog *progress, stdout
 		fmt.Fprintln(stderr, "drainsim check: interrupted before a scenario ran: no matrix, no file written")
 		return exitInterrupted
 	}
-	if files != nil {
-		removeErr, writeErr := files.finish(m)
+	if dir != "" {
+		removeErr, writeErr := writeMatrixCounterexamples(dir, m, cfg.Mutations)
 		switch {
 		case removeErr != nil:
 			fmt.Fprintf(stderr, "drainsim check: removing earlier counterexamples: %v\n", removeErr)
@@ -145,104 +138,23 @@ func partialText(m props.Matrix, cfg props.SwarmConfig) string {
 	return s
 }
 
-// counterexampleFiles writes the counterexamples of a matrix's violated
-// cells to dir. Each is staged, written to its temporary file and synced
-// (stageFile, stagedFile.sync), as soon as RunMatrix has shrunk its cell
-// (stage, set as props.SwarmConfig.CellDone), in a goroutine of its own
-// while the other cells shrink; once the matrix is done, finish removes
-// the earlier counterexamples and renames the staged files into place.
-// Staged and synced after the matrix, the files took 5-20 ms of `check
-// --matrix --runs 300 --out DIR` (22 files), on one worker as on two:
-// creating a file waits for the directory's lock and, on a file system
-// where files come and go, for the search of a free inode (1 ms a file
-// at times), and each sync for the disk (docs/performance-history.md,
-// h33matrix).
-type counterexampleFiles struct {
-	dir    string
-	muts   model.MutationSet
-	raise  sync.Once // raises GOMAXPROCS at the first file staged
-	procs  int       // GOMAXPROCS before it was raised; 0 while it is not
-	writes sync.WaitGroup
-	mu     sync.Mutex
-	staged map[string]*stagedCounterexample // by path; the map under mu, an entry's fields set by its staging
-}
-
-// stagedCounterexample is a counterexample staged and synced (file), or
-// the error that stopped it (file nil).
-type stagedCounterexample struct {
-	file *stagedFile
-	err  error
-}
-
-func newCounterexampleFiles(dir string, muts model.MutationSet) *counterexampleFiles {
-	return &counterexampleFiles{dir: dir, muts: muts, staged: map[string]*stagedCounterexample{}}
-}
-
-// stagingProcs is how many Ps stage raises GOMAXPROCS by while files are
-// staged: a goroutine waiting in a file's creation or sync holds its P,
-// and while the cells shrink the workers hold theirs; a few more let the
-// syncs of several files wait together.
-const stagingProcs = 4
-
-// stage starts staging c's counterexample, when c is violated and not
-// staged yet, in a goroutine of its own; it may be called from several
-// goroutines at once.
-func (f *counterexampleFiles) stage(c props.Cell) {
-	if !c.Violated() {
-		return
+// writeMatrixCounterexamples replaces the counterexamples in dir with
+// those of m's violated cells: it removes the earlier ones
+// (isCounterexample), then stages the new ones (stageCounterexampleFile),
+// then commits them, up to fileWriters files at a time, each in a
+// goroutine of its own with a P of its own (runtime.GOMAXPROCS raised for
+// the time it takes). One after the other, each write waiting on the disk
+// in its own fsync, they took 10-17 ms of `check --matrix --runs 300 --out
+// DIR` (22 files) with every core idle, on one worker as on two; a commit
+// waits in fsync holding its P, and the syncs of files all staged before
+// go to the disk together. It returns the first error of a removal, and
+// the first of a write in the matrix's order (nothing is written when a
+// removal failed, nothing committed when a staging failed).
+func writeMatrixCounterexamples(dir string, m props.Matrix, muts model.MutationSet) (removeErr, writeErr error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err, nil
 	}
-	path := matrixCounterexamplePath(f.dir, c)
-	f.mu.Lock()
-	st, started := f.staged[path]
-	if !started {
-		st = new(stagedCounterexample)
-		f.staged[path] = st
-	}
-	f.mu.Unlock()
-	if started {
-		return
-	}
-	f.raise.Do(func() { f.procs = runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + stagingProcs) })
-	f.writes.Go(func() {
-		s, err := stageCounterexampleFile(path, matrixHow, c, f.muts)
-		if err == nil {
-			if err = s.sync(); err != nil {
-				s = nil
-			}
-		}
-		st.file, st.err = s, counterexampleError(path, err)
-	})
-}
-
-// wait returns once every staging started is done, with GOMAXPROCS
-// given back.
-func (f *counterexampleFiles) wait() {
-	f.writes.Wait()
-	if f.procs > 0 {
-		runtime.GOMAXPROCS(f.procs)
-		f.procs = 0
-	}
-}
-
-// abort removes every staged file, once its staging is done.
-func (f *counterexampleFiles) abort() {
-	f.wait()
-	for path, st := range f.staged {
-		if st.file != nil {
-			st.file.abort()
-		}
-		delete(f.staged, path)
-	}
-}
-
-// finish replaces the counterexamples in dir with those of m's violated
-// cells: it stages those not staged yet, removes the earlier
-// counterexamples (isCounterexample; the temporary files are not), then
-// renames the staged files into place; a staged file of a cell not in m
-// is removed. It returns the first error of a removal, and the first of
-// a write in the matrix's order (nothing is written when a removal
-// failed, nothing renamed when a staging failed).
-func (f *counterexampleFiles) finish(m props.Matrix) (removeErr, writeErr error) {
 	var cells []props.Cell
 	for _, row := range m.Cells {
 		for _, c := range row {
@@ -251,37 +163,32 @@ func (f *counterexampleFiles) finish(m props.Matrix) (removeErr, writeErr error)
 			}
 		}
 	}
-	for _, c := range cells {
-		f.stage(c)
-	}
-	f.wait()
-	defer f.abort() // whatever is left staged: nothing on success
-	entries, err := os.ReadDir(f.dir)
-	if err != nil {
-		return err, nil
-	}
+	writers := min(max(len(entries), len(cells)), fileWriters)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(writers, runtime.GOMAXPROCS(0))))
 	if err := inParallel(len(entries), func(i int) error {
-		if !isCounterexample(f.dir, entries[i]) {
+		if !isCounterexample(dir, entries[i]) {
 			return nil
 		}
-		return os.Remove(filepath.Join(f.dir, entries[i].Name()))
+		return os.Remove(filepath.Join(dir, entries[i].Name()))
 	}); err != nil {
 		return err, nil
 	}
-	files := make([]*stagedFile, len(cells))
-	for i, c := range cells {
-		path := matrixCounterexamplePath(f.dir, c)
-		st := f.staged[path]
-		if st.err != nil {
-			return nil, st.err
+	staged := make([]*stagedFile, len(cells))
+	if err := inParallel(len(cells), func(i int) error {
+		path := matrixCounterexamplePath(dir, cells[i])
+		s, err := stageCounterexampleFile(path, matrixHow, cells[i], muts)
+		staged[i] = s
+		return counterexampleError(path, err)
+	}); err != nil {
+		for _, s := range staged {
+			if s != nil {
+				s.abort()
+			}
 		}
-		files[i] = st.file
+		return nil, err
 	}
-	for _, c := range cells {
-		delete(f.staged, matrixCounterexamplePath(f.dir, c))
-	}
-	return nil, inParallel(len(files), func(i int) error {
-		return counterexampleError(files[i].path, files[i].rename())
+	return nil, inParallel(len(staged), func(i int) error {
+		return counterexampleError(staged[i].path, staged[i].commit())
 	})
 }
 
@@ -289,9 +196,9 @@ func (f *counterexampleFiles) finish(m props.Matrix) (removeErr, writeErr error)
 // found by (writeCounterexampleFile's how).
 const matrixHow = "drainsim check --matrix"
 
-// fileWriters bounds how many goroutines counterexampleFiles.finish
-// removes or renames files in at once: a matrix has at most a few dozen
-// violated cells, but the directory may hold any number of files.
+// fileWriters bounds how many files writeMatrixCounterexamples removes or
+// writes at once (and the Ps it asks for): a matrix has at most a few
+// dozen violated cells, but the directory may hold any number of files.
 const fileWriters = 64
 
 // inParallel calls f(i) for i = 0, 1, ..., n-1, in up to fileWriters

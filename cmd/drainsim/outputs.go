@@ -160,25 +160,23 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	return s.commit()
 }
 
-// stagedFile is a file stageFile has written under a temporary name in
-// its path's directory and not yet renamed over its path: commit syncs
-// and renames it. Staging many files before committing any lets their
-// syncs go to the disk together; a file staged and synced early (sync)
-// is renamed later at little cost (counterexampleFiles).
+// stagedFile is a file writeFileAtomic has written under its temporary
+// name but not yet synced nor renamed over its path: commit does that.
+// Staging many files before committing any lets their syncs go to the
+// disk together (writeMatrixCounterexamples).
 type stagedFile struct {
 	f    *os.File
 	path string
-	mode fs.FileMode // the permissions the temporary file was given
 }
 
 // stageFile writes what write writes to a temporary file in path's
-// directory, with the permissions path will have (fileMode).
+// directory, with the permissions path will have (writeFileAtomic).
 func stageFile(path string, write func(io.Writer) error) (_ *stagedFile, err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return nil, err
 	}
-	s := &stagedFile{f: f, path: path, mode: fileMode(path)}
+	s := &stagedFile{f: f, path: path}
 	defer func() {
 		if err != nil {
 			s.abort()
@@ -191,33 +189,19 @@ func stageFile(path string, write func(io.Writer) error) (_ *stagedFile, err err
 	if err = bw.Flush(); err != nil {
 		return nil, err
 	}
-	if err = f.Chmod(s.mode); err != nil {
+	mode := fs.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err = f.Chmod(mode); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// fileMode is the permissions writeFileAtomic gives path: those of the
-// file there, or 0644 when there is none.
-func fileMode(path string) fs.FileMode {
-	if st, err := os.Stat(path); err == nil {
-		return st.Mode().Perm()
-	}
-	return 0o644
-}
-
 // commit syncs the staged file and renames it over its path; on an
 // error the temporary file is removed.
-func (s *stagedFile) commit() error {
-	if err := s.sync(); err != nil {
-		return err
-	}
-	return s.rename()
-}
-
-// sync writes the staged file to the disk and closes it; on an error the
-// temporary file is removed.
-func (s *stagedFile) sync() (err error) {
+func (s *stagedFile) commit() (err error) {
 	defer func() {
 		if err != nil {
 			s.abort()
@@ -226,25 +210,8 @@ func (s *stagedFile) sync() (err error) {
 	if err = s.f.Sync(); err != nil {
 		return err
 	}
-	return s.f.Close()
-}
-
-// rename renames the synced file over its path, with the permissions
-// fileMode gives path now: when the file that was at path as it was
-// staged is gone since (counterexampleFiles removes the earlier
-// counterexamples after staging the new ones), or another took its
-// place, the temporary file's are changed first. On an error the
-// temporary file is removed.
-func (s *stagedFile) rename() (err error) {
-	defer func() {
-		if err != nil {
-			s.abort()
-		}
-	}()
-	if mode := fileMode(s.path); mode != s.mode {
-		if err = os.Chmod(s.f.Name(), mode); err != nil {
-			return err
-		}
+	if err = s.f.Close(); err != nil {
+		return err
 	}
 	return os.Rename(s.f.Name(), s.path)
 }
@@ -281,8 +248,8 @@ func isCounterexample(dir string, e fs.DirEntry) bool {
 // prepareCounterexampleDir checks, before the matrix runs, the directory
 // --out names: a new directory is created; an existing one may hold only
 // counterexamples of earlier runs (isCounterexample), which
-// counterexampleFiles.finish removes before the new ones are renamed into
-// place, and must be writable.
+// writeMatrixCounterexamples removes before the new ones are written, and must
+// be writable.
 func prepareCounterexampleDir(dir string) error {
 	entries, err := os.ReadDir(dir)
 	switch {
