@@ -165,6 +165,13 @@ type Sim struct {
 	// compiler store to the stack and load back at every event.
 	stop      Time
 	maxEvents uint64
+	// next is the event count at which the running loop stops to test
+	// maxEvents and to pause: the earlier of maxEvents and the next pause,
+	// so that pausing costs the loop no test of its own.
+	next uint64
+	// pause, when set (SetPause), is called once every pauseEvery events.
+	pause      func()
+	pauseEvery uint64
 }
 
 // New returns a Sim at time 0 with the given budget.
@@ -300,6 +307,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 	if s.maxEvents == 0 {
 		s.maxEvents = math.MaxUint64
 	}
+	s.next = s.nextStop()
 	for !s.halted {
 		x, e := s.first()
 		if x == nil {
@@ -314,8 +322,12 @@ func (s *Sim) RunUntil(until Time) Outcome {
 			}
 			return s.outcome(ReachedUntil)
 		}
-		if s.events >= s.maxEvents {
-			return s.outcome(EventBudget)
+		if s.events >= s.next {
+			if s.events >= s.maxEvents {
+				return s.outcome(EventBudget)
+			}
+			s.pause()
+			s.next = s.nextStop()
 		}
 		s.fire(x, e)
 	}
@@ -323,6 +335,33 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		return s.outcome(RecordBudget)
 	}
 	return s.outcome(Halted)
+}
+
+// SetPause makes Run and RunUntil call fn each time they have executed n
+// more events (counted from the call's start) and are about to run
+// another, between two events; n == 0 or a
+// nil fn stops the pauses. Reset clears it.
+//
+// fn is for its caller's scheduling, not for the model: it must not touch
+// the Sim, and a run with pauses executes the same events in the same
+// order as one without. The model yields the processor there, so that a
+// long run does not hold it through the garbage collector's mark phase
+// (docs/performance-history.md, h34gc).
+func (s *Sim) SetPause(n uint64, fn func()) {
+	if n == 0 || fn == nil {
+		s.pause, s.pauseEvery = nil, 0
+		return
+	}
+	s.pause, s.pauseEvery = fn, n
+}
+
+// nextStop returns the event count at which RunUntil's loop next stops to
+// test: the event budget, or the next pause if it comes first.
+func (s *Sim) nextStop() uint64 {
+	if s.pause != nil && s.events < s.maxEvents && s.maxEvents-s.events > s.pauseEvery {
+		return s.events + s.pauseEvery
+	}
+	return s.maxEvents
 }
 
 func (s *Sim) outcome(r StopReason) Outcome {
