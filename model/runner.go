@@ -2,7 +2,6 @@ package model
 
 import (
 	"math"
-	"runtime"
 	"slices"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -350,29 +349,12 @@ func (r *Runner) handOver() {
 // when it has nothing (the first run) or nothing big enough.
 
 func (r *Runner) newSim(b sim.Budget) *sim.Sim {
-	s := r.sim
-	if s == nil {
-		s = sim.New(b)
-	} else {
-		s.Reset(b)
+	if r.sim == nil {
+		return sim.New(b)
 	}
-	s.SetPause(yieldEvery, runtime.Gosched)
-	return s
+	r.sim.Reset(b)
+	return r.sim
 }
-
-// yieldEvery is how many events a run executes between two yields of the
-// processor (runtime.Gosched, through sim.SetPause): ~0.5 ms of the
-// largest runs. It is for the garbage collector, as Run's yield after a
-// run is: with one processor and a goroutine that never blocks, the
-// collector's mark worker gets the processor only at a yield or when the
-// scheduler preempts the goroutine, every 10 ms, and until the mark phase
-// ends every pointer the run writes goes through the write barrier. A run
-// of Scale/clients=1k (25,000 events, ~3.5 ms) held a mark phase of ~1 ms
-// of work open for ~11 ms. A yield is a scheduler round trip (~900
-// instructions), against the ~800,000 of 4,096 events; runs of the size
-// of the standard scenario (~1,000 events) make none. Yielding changes
-// nothing a run computes. See docs/performance-history.md, h34gc.
-const yieldEvery = 4096
 
 func (r *Runner) takeMessages(n int) []Message {
 	if cap(r.messages) >= n {

@@ -8,7 +8,6 @@
 package sim
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"time"
@@ -166,13 +165,6 @@ type Sim struct {
 	// compiler store to the stack and load back at every event.
 	stop      Time
 	maxEvents uint64
-	// next is the event count at which the running loop stops to test
-	// maxEvents and to pause: the earlier of maxEvents and the next pause,
-	// so that pausing costs the loop no test of its own.
-	next uint64
-	// pause, when set (SetPause), is called once every pauseEvery events.
-	pause      func()
-	pauseEvery uint64
 }
 
 // New returns a Sim at time 0 with the given budget.
@@ -301,13 +293,13 @@ func (s *Sim) RunUntil(until Time) Outcome {
 	s.halted = s.records > s.recordCap
 	// The loop tests one bound in time (the earlier of until and the time
 	// budget) and one in events; which bound stopped it is sorted out after.
-	s.stop, s.maxEvents = until, cmp.Or(s.budget.MaxEvents, math.MaxUint64)
+	s.stop, s.maxEvents = until, s.budget.MaxEvents
 	if s.budget.MaxTime > 0 {
 		s.stop = min(s.stop, s.budget.MaxTime)
 	}
-	// The bound in events is the event budget or the next pause. (The
-	// lines up to fire's call keep the line offsets default.pgo names.)
-	s.next = s.nextStop()
+	if s.maxEvents == 0 {
+		s.maxEvents = math.MaxUint64
+	}
 	for !s.halted {
 		x, e := s.first()
 		if x == nil {
@@ -322,7 +314,7 @@ func (s *Sim) RunUntil(until Time) Outcome {
 			}
 			return s.outcome(ReachedUntil)
 		}
-		if s.events >= s.next && s.budgetSpent() {
+		if s.events >= s.maxEvents {
 			return s.outcome(EventBudget)
 		}
 		s.fire(x, e)
@@ -331,45 +323,6 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		return s.outcome(RecordBudget)
 	}
 	return s.outcome(Halted)
-}
-
-// SetPause makes Run and RunUntil call fn each time they have executed n
-// more events (counted from the call's start) and are about to run
-// another, between two events; n == 0 or a
-// nil fn stops the pauses. Reset clears it.
-//
-// fn is for its caller's scheduling, not for the model: it must not touch
-// the Sim, and a run with pauses executes the same events in the same
-// order as one without. The model yields the processor there, so that a
-// long run does not hold it through the garbage collector's mark phase
-// (docs/performance-history.md, h34gc).
-func (s *Sim) SetPause(n uint64, fn func()) {
-	if n == 0 || fn == nil {
-		s.pause, s.pauseEvery = nil, 0
-		return
-	}
-	s.pause, s.pauseEvery = fn, n
-}
-
-// budgetSpent is called when RunUntil's loop has executed next events: it
-// reports whether the event budget is spent, and otherwise pauses and sets
-// the next stop.
-func (s *Sim) budgetSpent() bool {
-	if s.events >= s.maxEvents {
-		return true
-	}
-	s.pause()
-	s.next = s.nextStop()
-	return false
-}
-
-// nextStop returns the event count at which RunUntil's loop next stops to
-// test: the event budget, or the next pause if it comes first.
-func (s *Sim) nextStop() uint64 {
-	if s.pause != nil && s.events < s.maxEvents && s.maxEvents-s.events > s.pauseEvery {
-		return s.events + s.pauseEvery
-	}
-	return s.maxEvents
 }
 
 func (s *Sim) outcome(r StopReason) Outcome {
