@@ -146,8 +146,9 @@ type Sub struct {
 // reset readies s, a subscription of the Runner's previous run, for the
 // next as connection c's subscription of spec on subject: every field
 // zero but c, spec and subject, the kept ones (subKept, handlerTime, and
-// live's array, emptied) and cb and handlerRn, which newSub sets next in
-// every case. A pointer slot is written only where it changes: while the
+// live's array, emptied) and cb, handlerRn, pending and rec, which newSub
+// sets next in every case (clearing pending and rec here wrote each
+// twice, two barrier entries a subscription). A pointer slot is written only where it changes: while the
 // collector marks, every pointer write goes through the write barrier,
 // and zeroing the whole Sub (then writing back mostly the same c, spec,
 // subject, cb and handlerRn) was a quarter of Scale/subs=1k's barrier
@@ -157,13 +158,9 @@ func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	put(&s.c, c)
 	put(&s.spec, spec)
 	putString(&s.subject, subject)
-	put(&s.rec, nil)
 	putString(&s.queue, "")
 	put(&s.barrierWait, nil)
 	s.live = emptied(s.live)
-	if s.pending != nil {
-		s.pending = nil
-	}
 	if s.atYield != nil {
 		s.atYield = nil
 	}
