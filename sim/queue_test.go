@@ -165,6 +165,49 @@ func TestCanceledEntriesAreCompacted(t *testing.T) {
 	require.True(t, slices.IsSorted(ran))
 }
 
+// TestCompactDropsDeadEntriesInPlace: a compaction (canceled entries
+// outnumbering the live ones) drops the canceled entries from the list
+// and from every bucket where they lie, frees their slots, and leaves the
+// live ones in their places and order: ties in the list and in buckets of
+// several levels, interleaved with entries canceled later, still run in
+// the reference's order. Deliberate breaks it catches (each tried): a
+// compaction that reorders a place's live entries, cuts the list from its
+// array's start rather than its head, leaves the list's dead
+// entries (the queue then holds more than the live ones), or does not
+// free the dead entries' slots; TestCanceledEntriesAreCompacted catches
+// an emptied bucket or level left marked non-empty.
+func TestCompactDropsDeadEntriesInPlace(t *testing.T) {
+	l := newLockstep(t)
+	times := []Time{5, 6, 1 << 20, 1<<20 + 3, 1 << 40}
+	l.schedule(1)
+	for i := range 400 {
+		l.schedule(times[i%len(times)])
+	}
+	// The events at 1 and the first at 5 run: the list then holds the
+	// other 79 at 5 (a level-0 bucket made the list), its head past its
+	// start.
+	for op := range 2 {
+		l.step(op)
+		l.check(op)
+	}
+	require.Equal(t, 79, len(l.s.q.now)-l.s.q.head, "the list")
+	canceled, compacted := 0, false
+	for id := 2; id < len(l.timers); id++ {
+		if id%4 == 0 {
+			continue
+		}
+		l.cancel(id, id)
+		canceled++
+		if l.s.q.dead == 0 {
+			compacted = true
+			require.Equal(t, l.s.Pending(), l.s.q.queued(), "after a compaction: the queue holds dead entries")
+			require.Len(t, l.s.freeSlots(), canceled+2, "after a compaction: the slots freed (and the run events')")
+		}
+	}
+	require.True(t, compacted, "no compaction")
+	l.finish()
+}
+
 // TestCanceledSlotWaitsForItsEntry: the slot of a canceled event is not
 // reused while the event's stale entry is queued, and is once the entry is
 // dropped. It fails if Cancel frees the slot at once: the entry's
