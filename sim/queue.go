@@ -179,17 +179,26 @@ func (s *Sim) At(t Time, fn func()) Timer {
 	return x.timer()
 }
 
-// at is At when no slab slot is free: the slab grows by one.
+// at is At when no slab slot is free: the slab grows to twice its length
+// (at least 8 slots), within its array's capacity when that has room (a
+// reset Sim keeps its array, whose slots past the length are zero), and
+// its new slots go on the free list, the lowest on top; then At takes
+// one. At hands the new slots out in the order a slab growing by one
+// slot at a time did, and the events that take them are placed by At's
+// common cases: growing by one, each went through place, about 70
+// instructions, and a subscription drain's thousand barrier timeouts,
+// outstanding at once (Scale/subs=1k), each took a new slot.
 func (s *Sim) at(t Time, fn func()) Timer {
+	n := len(s.slab)
 	s.slab = append(s.slab, event{})
-	i := int32(len(s.slab) - 1)
-	e := &s.slab[i]
-	e.fn = fn // a new slot's next is 0: the free list stays empty
-	s.q.live++
-	return s.place(entry{at: t, slot: i, gen: e.gen})
+	s.slab = s.slab[:min(cap(s.slab), max(2*n, 8))]
+	for i := len(s.slab) - 1; i >= n; i-- {
+		s.slab[i].next, s.free = s.free, int32(i)+1
+	}
+	return s.At(t, fn)
 }
 
-// place puts x, whose slot At or at took, where At's common cases do not.
+// place puts x, whose slot At took, where At's common cases do not.
 // It inserts into the list itself rather than calling a push of its own
 // (the extra frame was about 13 instructions an event).
 func (s *Sim) place(x entry) Timer {
