@@ -94,9 +94,14 @@ type Sub struct {
 	// general turn (handOut, Sub.starts). The return, which reads the
 	// record its start wrote, stays plain (plainReturn).
 	reservedTo bool
-	running    int // callbacks executing
-	curLen     int // size of the message last handed out, -1 if accounted
-	handlerN   int // callbacks started, for HandlerAction.Nth
+	// literal: the subject has no wildcard, as presize found (a subject
+	// the actions publish on), so that processSub need not scan it again
+	// (isWild); false when not known. Set by the set-up after newSub.
+	// (Here, in what was the flags' padding.)
+	literal  bool
+	running  int // callbacks executing
+	curLen   int // size of the message last handed out, -1 if accounted
+	handlerN int // callbacks started, for HandlerAction.Nth
 	// mut is the run's mutations (World.mut), which pop and top test for
 	// every message: one load away instead of three.
 	mut       MutationSet
@@ -176,7 +181,7 @@ func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	if s.drainCallDone != nil {
 		s.drainCallDone = nil
 	}
-	s.sync, s.mux, s.ch, s.ordinary, s.sid, s.chanLen = false, false, false, false, 0, 0
+	s.sync, s.mux, s.ch, s.ordinary, s.literal, s.sid, s.chanLen = false, false, false, false, false, 0, 0
 	s.head, s.pMsgs, s.pBytes, s.msgsLim, s.byteLim = 0, 0, 0, 0, 0
 	s.delivered, s.max = 0, 0
 	s.closed, s.connClosed, s.draining, s.inSubs = false, false, false, false
