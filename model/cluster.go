@@ -398,7 +398,7 @@ func (s *Server) applyRoute(e *routeEnd, f frame) {
 		}
 		ss := &serverSub{route: e, subject: k.subject, queue: k.queue, qw: int(f.arg)}
 		e.entries = append(e.entries, ss)
-		s.subs.add(ss)
+		s.subs.add(ss, isWild(ss.subject))
 		s.export(e, f.ref, weight(ss), 1)
 	case opRUnsub:
 		ends := []*routeEnd{e}

@@ -530,7 +530,7 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	sc.ordered = append(sc.ordered, ss)
 	sc.bySid = growTo(sc.bySid, int(f.sid)+1)
 	sc.bySid[f.sid] = ss
-	s.subs.add(ss)
+	s.subs.add(ss, !cs.literal && isWild(ss.subject))
 	if s.cl != nil {
 		s.interest(ss, +1)
 	}

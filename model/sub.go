@@ -94,9 +94,14 @@ type Sub struct {
 	// general turn (handOut, Sub.starts). The return, which reads the
 	// record its start wrote, stays plain (plainReturn).
 	reservedTo bool
-	running    int // callbacks executing
-	curLen     int // size of the message last handed out, -1 if accounted
-	handlerN   int // callbacks started, for HandlerAction.Nth
+	// literal: the subject has no wildcard, as presize found (a subject
+	// the actions publish on), so that processSub need not scan it again
+	// (isWild); false when not known. Set by the set-up after newSub.
+	// (Here, in what was the flags' padding.)
+	literal  bool
+	running  int // callbacks executing
+	curLen   int // size of the message last handed out, -1 if accounted
+	handlerN int // callbacks started, for HandlerAction.Nth
 	// mut is the run's mutations (World.mut), which pop and top test for
 	// every message: one load away instead of three.
 	mut       MutationSet
@@ -146,8 +151,9 @@ type Sub struct {
 // reset readies s, a subscription of the Runner's previous run, for the
 // next as connection c's subscription of spec on subject: every field
 // zero but c, spec and subject, the kept ones (subKept, handlerTime, and
-// live's array, emptied) and cb and handlerRn, which newSub sets next in
-// every case. A pointer slot is written only where it changes: while the
+// live's array, emptied) and cb, handlerRn, pending and rec, which newSub
+// sets next in every case (clearing pending and rec here wrote each
+// twice, two barrier entries a subscription). A pointer slot is written only where it changes: while the
 // collector marks, every pointer write goes through the write barrier,
 // and zeroing the whole Sub (then writing back mostly the same c, spec,
 // subject, cb and handlerRn) was a quarter of Scale/subs=1k's barrier
@@ -157,13 +163,9 @@ func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	put(&s.c, c)
 	put(&s.spec, spec)
 	putString(&s.subject, subject)
-	put(&s.rec, nil)
 	putString(&s.queue, "")
 	put(&s.barrierWait, nil)
 	s.live = emptied(s.live)
-	if s.pending != nil {
-		s.pending = nil
-	}
 	if s.atYield != nil {
 		s.atYield = nil
 	}
@@ -179,7 +181,7 @@ func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	if s.drainCallDone != nil {
 		s.drainCallDone = nil
 	}
-	s.sync, s.mux, s.ch, s.ordinary, s.sid, s.chanLen = false, false, false, false, 0, 0
+	s.sync, s.mux, s.ch, s.ordinary, s.literal, s.sid, s.chanLen = false, false, false, false, false, 0, 0
 	s.head, s.pMsgs, s.pBytes, s.msgsLim, s.byteLim = 0, 0, 0, 0, 0
 	s.delivered, s.max = 0, 0
 	s.closed, s.connClosed, s.draining, s.inSubs = false, false, false, false

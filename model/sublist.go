@@ -98,11 +98,13 @@ func (l *sublist) exact(id Str) []*serverSub {
 	return nil
 }
 
-// add inserts ss after every subscription added before it.
-func (l *sublist) add(ss *serverSub) {
+// add inserts ss after every subscription added before it; wild is
+// isWild of its subject, which the caller may know without scanning it
+// (processSub: Sub.literal).
+func (l *sublist) add(ss *serverSub, wild bool) {
 	ss.seq = l.seq
 	l.seq++
-	if ss.wild = isWild(ss.subject); ss.wild {
+	if ss.wild = wild; wild {
 		l.wild = append(l.wild, ss)
 		l.changed()
 		return

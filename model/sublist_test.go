@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
 )
 
@@ -36,7 +37,7 @@ func TestSublistMatchesAScan(t *testing.T) {
 				ss := &serverSub{subject: patterns[c.IntN("pattern", len(patterns))], sid: int32(op)}
 				all = append(all, ss)
 				live = append(live, ss)
-				l.add(ss)
+				l.add(ss, isWild(ss.subject))
 			}
 			subject := subjects[c.IntN("subject", len(subjects))]
 			var want []*serverSub
@@ -62,7 +63,7 @@ func TestSublistMatchIsASnapshot(t *testing.T) {
 	l := sublist{strs: new(Ledger)}
 	subs := []*serverSub{{subject: "x", sid: 1}, {subject: "x", sid: 2}, {subject: "x", sid: 3}}
 	for _, ss := range subs {
-		l.add(ss)
+		l.add(ss, isWild(ss.subject))
 	}
 	before := l.match(l.strs.Intern("x"))
 	l.remove(subs[0])
@@ -84,11 +85,11 @@ func TestSublistMatchIsASnapshot(t *testing.T) {
 func TestSublistOneSubscriptionListsAreSnapshots(t *testing.T) {
 	l := sublist{strs: new(Ledger), ones: make([]*serverSub, 0, 8)}
 	a1, b1, a2, c1 := &serverSub{subject: "a", sid: 1}, &serverSub{subject: "b", sid: 2}, &serverSub{subject: "a", sid: 3}, &serverSub{subject: "c", sid: 4}
-	l.add(a1)
-	l.add(b1)
+	l.add(a1, isWild(a1.subject))
+	l.add(b1, isWild(b1.subject))
 	a, b := l.match(l.strs.Intern("a")), l.match(l.strs.Intern("b"))
-	l.add(a2)
-	l.add(c1)
+	l.add(a2, isWild(a2.subject))
+	l.add(c1, isWild(c1.subject))
 	for _, tc := range []struct {
 		name      string
 		got, want []*serverSub
@@ -105,7 +106,7 @@ func TestSublistOneSubscriptionListsAreSnapshots(t *testing.T) {
 	}
 	l.remove(b1)
 	b2 := &serverSub{subject: "b", sid: 5}
-	l.add(b2)
+	l.add(b2, isWild(b2.subject))
 	if !slices.Equal(b, []*serverSub{b1}) || !slices.Equal(l.match(l.strs.Intern("b")), []*serverSub{b2}) {
 		t.Errorf("after b resubscribed: earlier match %v, match %v; want 2:b and 5:b", sids(b), sids(l.match(l.strs.Intern("b"))))
 	}
@@ -198,8 +199,8 @@ func TestSublistMatchIDReordersLiterals(t *testing.T) {
 	var led Ledger
 	l := sublist{strs: &led}
 	x, y := &serverSub{subject: "a", sid: 1}, &serverSub{subject: "a", sid: 2}
-	l.add(x)
-	l.add(y)
+	l.add(x, isWild(x.subject))
+	l.add(y, isWild(y.subject))
 	id := led.Intern("a")
 	if got := l.matchID(id); &got[0] != &l.exact(id)[0] {
 		t.Fatalf("without a reorder: %v, not the index's list", sids(got))
@@ -213,6 +214,46 @@ func TestSublistMatchIDReordersLiterals(t *testing.T) {
 	for range 2 {
 		if got := l.matchID(id); !slices.Equal(got, []*serverSub{y, x}) || draws != 1 {
 			t.Fatalf("with a reorder: %v after %d draws, want [2 1] drawn once", sids(got), draws)
+		}
+	}
+}
+
+// TestLiteralSubjectsNotScanned: the set-up marks a subscription literal
+// (Sub.literal) when presize found its subject among those published on,
+// and processSub then files it without scanning its subject (isWild);
+// every other subscription's subject is scanned. After a run with
+// subscriptions on published subjects, a wildcard, and a literal subject
+// nobody publishes on, every server entry's wild is its subject's
+// isWild, no wildcard subscription is marked literal, and the ones on
+// published subjects are. Deliberate breaks it catches (each tried): the
+// set-up marking every subscription literal (the wildcard one is filed
+// as a literal), processSub taking a subscription not marked literal for
+// a literal too, and the set-up marking none (the shortcut unused).
+func TestLiteralSubjectsNotScanned(t *testing.T) {
+	sc, err := scenario.Parse("c.yaml", []byte("name: l\nclients: [{name: a}, {name: b}]\n"+
+		"subscriptions: [{id: s1, client: b, subject: x}, {id: s2, client: b, subject: '>'}, {id: s3, client: b, subject: y.*}, "+
+		"{id: s4, client: a, subject: z}, {id: s5, client: b, subject: y.q}]\n"+
+		"actions: [{at: 0s, publish: {client: a, subject: x, count: 3, size: 8}}, {at: 0s, publish: {client: a, subject: y.q, count: 2, size: 8}}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWorld(sc, Config{}, new(Runner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.run()
+	want := map[string]bool{"s1": true, "s5": true}
+	for _, s := range w.subList {
+		if s.literal != want[s.rec.ID] {
+			t.Errorf("%s on %q: literal %v, want %v", s.rec.ID, s.subject, s.literal, want[s.rec.ID])
+		}
+	}
+	if len(w.serverSubs) != len(sc.Subs) {
+		t.Fatalf("%d server entries, want %d", len(w.serverSubs), len(sc.Subs))
+	}
+	for _, ss := range w.serverSubs {
+		if ss.wild != isWild(ss.subject) {
+			t.Errorf("server entry on %q: wild %v", ss.subject, ss.wild)
 		}
 	}
 }

@@ -70,10 +70,11 @@ func zeroBut(v any, skip ...string) []string {
 
 // TestSubResetClearsEveryField checks that Sub.reset leaves every field of
 // a subscription of an earlier run zero but the ones it is given (c, spec,
-// subject), the kept ones (subKept, live's array, emptied) and the two
-// newSub sets next in every case (cb, handlerRn). Catches a field added to
-// Sub and not reset (it would carry an earlier run's state into the next),
-// and a reset that skips a field (deleting any line of reset fails it).
+// subject), the kept ones (subKept, live's array, emptied) and the four
+// newSub sets next in every case (cb, handlerRn, pending, rec:
+// TestNewSubSetsPendingAndRec). Catches a field added to Sub and not reset
+// (it would carry an earlier run's state into the next), and a reset that
+// skips a field (deleting any line of reset fails it).
 func TestSubResetClearsEveryField(t *testing.T) {
 	var s Sub
 	dirty(t, &s)
@@ -89,8 +90,49 @@ func TestSubResetClearsEveryField(t *testing.T) {
 	if len(s.live) != 0 || cap(s.live) != 1 || s.live[:1][0] != nil {
 		t.Errorf("live not emptied in its array: len %d cap %d", len(s.live), cap(s.live))
 	}
-	if bad := zeroBut(&s, "c", "spec", "subject", "subKept", "live", "cb", "handlerRn", "handlerTime"); len(bad) > 0 {
+	if bad := zeroBut(&s, "c", "spec", "subject", "subKept", "live", "cb", "handlerRn", "handlerTime", "pending", "rec"); len(bad) > 0 {
 		t.Errorf("fields not reset by Sub.reset: %v", bad)
+	}
+}
+
+// TestNewSubSetsPendingAndRec: Sub.reset leaves a reused subscription's
+// pending and rec as they were, for newSub to set. After a run on a
+// Runner, every recycled subscription is given a pending list and a
+// record that no run made, and taken in reverse order; the next run's
+// set-up must give each subscription an empty pending list of its own and
+// its own record (the run's record of it, with its id). Catches a newSub
+// that sets either only for a new subscription, or not at all.
+func TestNewSubSetsPendingAndRec(t *testing.T) {
+	sc, err := scenario.Parse("c.yaml", []byte("name: p\nclients: [{name: a}, {name: b}]\n"+
+		"subscriptions: [{id: s1, client: b, subject: x}, {id: s2, client: b, subject: y}, {id: s3, client: a, subject: x}]\n"+
+		"actions: [{at: 0s, publish: {client: a, subject: x, count: 20, size: 8}}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Runner
+	if _, err := r.Run(sc, Config{}); err != nil {
+		t.Fatal(err)
+	}
+	stale := new(SubRecord)
+	free := r.recycled.subs.free
+	if len(free) != len(sc.Subs) {
+		t.Fatalf("%d subscriptions recycled, want %d", len(free), len(sc.Subs))
+	}
+	slices.Reverse(free)
+	for _, s := range free {
+		s.pending, s.rec = make([]queued, 1), stale
+	}
+	w, err := newWorld(sc, Config{}, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range w.subList {
+		if s.rec != w.res.Subs[i] || s.rec == stale || s.rec.ID != sc.Subs[i].ID {
+			t.Errorf("subscription %d: record %p (id %q), want the run's %p", i, s.rec, s.rec.ID, w.res.Subs[i])
+		}
+		if len(s.pending) != 0 {
+			t.Errorf("subscription %d: pending holds %d from before the run", i, len(s.pending))
+		}
 	}
 }
 

@@ -327,8 +327,9 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		}
 		c := w.connNamed(spec.Client)
 		s := w.newSub(c, spec, spec.Subject, false, w.subExpect[i])
-		if k := w.subSubject[i]; k > 0 {
+		if k := w.subSubject[i]; k > 0 { // a subject published on: no wildcard
 			w.subjects[k-1].id = s.rec.Subject
+			s.literal = true
 		}
 		if spec.Max > 0 {
 			s.setMax(int64(spec.Max))

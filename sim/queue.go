@@ -179,17 +179,26 @@ func (s *Sim) At(t Time, fn func()) Timer {
 	return x.timer()
 }
 
-// at is At when no slab slot is free: the slab grows by one.
+// at is At when no slab slot is free: the slab grows to twice its length
+// (at least 8 slots), within its array's capacity when that has room (a
+// reset Sim keeps its array, whose slots past the length are zero), and
+// its new slots go on the free list, the lowest on top; then At takes
+// one. At hands the new slots out in the order a slab growing by one
+// slot at a time did, and the events that take them are placed by At's
+// common cases: growing by one, each went through place, about 70
+// instructions, and a subscription drain's thousand barrier timeouts,
+// outstanding at once (Scale/subs=1k), each took a new slot.
 func (s *Sim) at(t Time, fn func()) Timer {
+	n := len(s.slab)
 	s.slab = append(s.slab, event{})
-	i := int32(len(s.slab) - 1)
-	e := &s.slab[i]
-	e.fn = fn // a new slot's next is 0: the free list stays empty
-	s.q.live++
-	return s.place(entry{at: t, slot: i, gen: e.gen})
+	s.slab = s.slab[:min(cap(s.slab), max(2*n, 8))]
+	for i := len(s.slab) - 1; i >= n; i-- {
+		s.slab[i].next, s.free = s.free, int32(i)+1
+	}
+	return s.At(t, fn)
 }
 
-// place puts x, whose slot At or at took, where At's common cases do not.
+// place puts x, whose slot At took, where At's common cases do not.
 // It inserts into the list itself rather than calling a push of its own
 // (the extra frame was about 13 instructions an event).
 func (s *Sim) place(x entry) Timer {
@@ -202,7 +211,7 @@ func (s *Sim) place(x entry) Timer {
 		// move up, from the end: the same order, in the array's other
 		// end.
 		if len(q.now)-q.head >= listMax {
-			s.refile(x.at, false)
+			s.refile(x.at)
 			q.file(x)
 			return x.timer()
 		}
@@ -313,21 +322,17 @@ func (q *queue) drain(f func(entry)) {
 	q.used = 0
 }
 
-// refile files every queued entry again, dropping dead ones when live is
-// set, with last at the earliest of them and t (or at the current time if
-// there are none). The entries of each time come out of drain from one
-// place in order, so they keep their order. It is O(queued entries), and
-// runs for a compaction, or when many events were scheduled before last.
-func (s *Sim) refile(t Time, live bool) {
+// refile files every queued entry again, dead or alive, with last at the
+// earliest of them and t (or at the current time if there are none). The
+// entries of each time come out of drain from one place in order, so they
+// keep their order. It is O(queued entries), and runs when many events
+// were scheduled before last.
+func (s *Sim) refile(t Time) {
 	q := &s.q
 	all := s.scratch[:0]
 	q.drain(func(x entry) {
-		if !live || s.slab[x.slot].gen == x.gen {
-			all = append(all, x)
-			t = min(t, x.at)
-		} else {
-			s.freeSlot(x.slot) // canceled: see Cancel
-		}
+		all = append(all, x)
+		t = min(t, x.at)
 	})
 	q.last = min(t, s.now)
 	if len(all) > 0 {
@@ -346,9 +351,51 @@ func (s *Sim) canceled() {
 	q.live--
 	q.dead++
 	if q.dead >= compactAfter && q.dead > q.live {
-		s.refile(Never, true)
+		s.compact()
 		q.dead = 0
 	}
+}
+
+// compact drops the queue's dead entries where they lie: the list and
+// each bucket keep their live entries in order, and last stays, so every
+// live entry stays in its place (a bucket's is chosen by last and its own
+// time alone) and the entries of each time keep their order. It frees the
+// dead entries' slots in the order refile's drain met them, the list
+// first, then the buckets by level and digit. Filing every live entry
+// again, as compaction did before, cost ~100 instructions an entry: a
+// subscription drain's barrier timeouts (10 s, each canceled by its PONG
+// within microseconds) made the queue compact every few dozen
+// cancellations, refiling up to a thousand live timers each time
+// (docs/performance-history.md, h34subs).
+func (s *Sim) compact() {
+	q := &s.q
+	q.now = q.now[:q.head+len(s.keepLive(q.now[q.head:]))]
+	for l := range levels {
+		for m := q.full[l]; m != 0; m &= m - 1 {
+			d := bits.TrailingZeros64(m)
+			if q.b[l][d] = s.keepLive(q.b[l][d]); len(q.b[l][d]) == 0 {
+				q.full[l] &^= 1 << d
+			}
+		}
+		if q.full[l] == 0 {
+			q.used &^= 1 << l
+		}
+	}
+}
+
+// keepLive moves xs's live entries to its front, in order, frees the
+// slots of its dead ones, and returns the live ones.
+func (s *Sim) keepLive(xs []entry) []entry {
+	n := 0
+	for _, x := range xs {
+		if s.slab[x.slot].gen == x.gen {
+			xs[n] = x
+			n++
+		} else {
+			s.freeSlot(x.slot) // canceled: see Cancel
+		}
+	}
+	return xs[:n]
 }
 
 // reset empties the queue, keeping its memory.

@@ -165,6 +165,50 @@ func TestCanceledEntriesAreCompacted(t *testing.T) {
 	require.True(t, slices.IsSorted(ran))
 }
 
+// TestCompactDropsDeadEntriesInPlace: a compaction (canceled entries
+// outnumbering the live ones) drops the canceled entries from the list
+// and from every bucket where they lie, frees their slots, and leaves the
+// live ones in their places and order: ties in the list and in buckets of
+// several levels, interleaved with entries canceled later, still run in
+// the reference's order. Deliberate breaks it catches (each tried): a
+// compaction that reorders a place's live entries, cuts the list from its
+// array's start rather than its head, leaves the list's dead
+// entries (the queue then holds more than the live ones), or does not
+// free the dead entries' slots; TestCanceledEntriesAreCompacted catches
+// an emptied bucket or level left marked non-empty.
+func TestCompactDropsDeadEntriesInPlace(t *testing.T) {
+	l := newLockstep(t)
+	times := []Time{5, 6, 1 << 20, 1<<20 + 3, 1 << 40}
+	l.schedule(1)
+	for i := range 400 {
+		l.schedule(times[i%len(times)])
+	}
+	// The events at 1 and the first at 5 run: the list then holds the
+	// other 79 at 5 (a level-0 bucket made the list), its head past its
+	// start.
+	for op := range 2 {
+		l.step(op)
+		l.check(op)
+	}
+	require.Equal(t, 79, len(l.s.q.now)-l.s.q.head, "the list")
+	canceled, compacted := 0, false
+	for id := 2; id < len(l.timers); id++ {
+		if id%4 == 0 {
+			continue
+		}
+		l.cancel(id, id)
+		canceled++
+		if l.s.q.dead == 0 {
+			compacted = true
+			require.Equal(t, l.s.Pending(), l.s.q.queued(), "after a compaction: the queue holds dead entries")
+			unused := len(l.s.slab) - len(l.timers) // grown but never taken (at)
+			require.Len(t, l.s.freeSlots(), canceled+2+unused, "after a compaction: the slots freed (and the run events')")
+		}
+	}
+	require.True(t, compacted, "no compaction")
+	l.finish()
+}
+
 // TestCanceledSlotWaitsForItsEntry: the slot of a canceled event is not
 // reused while the event's stale entry is queued, and is once the entry is
 // dropped. It fails if Cancel frees the slot at once: the entry's
@@ -195,7 +239,9 @@ func (s *Sim) freeSlots() []int32 {
 // does not grow while any is free. It fails if At takes a slot without
 // unlinking it (two events share a slot and one callback is lost), if
 // release or freeSlot does not link the slot (the slab grows), or if the
-// list is taken first freed first.
+// list is taken first freed first; and if the slab's growth (at) puts its
+// new slots on the list highest on top (At would hand them out in another
+// order than a slab growing by one did), grows by one slot, or loses one.
 func TestFreeListReusesSlots(t *testing.T) {
 	s := New(Budget{})
 	var ran []string
@@ -206,17 +252,35 @@ func TestFreeListReusesSlots(t *testing.T) {
 	require.True(t, s.Cancel(b))
 	s.Run()
 	require.Equal(t, []string{"a", "c"}, ran)
-	// a ran first, then b's stale entry was dropped, then c ran.
-	require.Equal(t, []int32{c.slot - 1, b.slot - 1, a.slot - 1}, s.freeSlots())
+	// a ran first, then b's stale entry was dropped, then c ran; under
+	// them the slots the slab grew by and no event took yet (at).
+	require.Equal(t, []int32{c.slot - 1, b.slot - 1, a.slot - 1}, s.freeSlots()[:3])
+	require.Equal(t, []int32{0, 1, 2}, []int32{a.slot - 1, b.slot - 1, c.slot - 1}, "new slots in order")
+	require.Equal(t, seq(3, int32(len(s.slab))), s.freeSlots()[3:], "the unused slots, lowest first")
 	slab := len(s.slab)
 	x := s.At(10, ev("x"))
 	y := s.At(11, ev("y"))
 	z := s.At(12, ev("z"))
 	require.Equal(t, []int32{c.slot, b.slot, a.slot}, []int32{x.slot, y.slot, z.slot})
-	require.Empty(t, s.freeSlots())
-	require.Equal(t, slab, len(s.slab), "the slab grew while slots were free")
+	require.Equal(t, seq(3, int32(slab)), s.freeSlots())
 	w := s.At(13, ev("w"))
-	require.Equal(t, int32(slab+1), w.slot, "a new slot once the list is empty")
+	require.Equal(t, int32(3), w.slot-1, "the lowest unused slot once the freed ones are taken")
+	for range slab - 4 {
+		s.At(14, ev("v"))
+	}
+	require.Equal(t, slab, len(s.slab), "the slab grew while slots were free")
+	s.At(15, ev("u"))
+	require.Equal(t, 2*slab, len(s.slab), "the slab doubles")
+	require.Equal(t, seq(int32(slab)+1, int32(2*slab)), s.freeSlots(), "its new slots on the list, lowest first, but the one taken")
 	s.Run()
-	require.Equal(t, []string{"a", "c", "x", "y", "z", "w"}, ran)
+	require.Equal(t, append([]string{"a", "c", "x", "y", "z", "w"}, slices.Repeat([]string{"v"}, slab-4)...), ran[:len(ran)-1])
+}
+
+// seq returns the slots from lo to hi, hi excluded.
+func seq(lo, hi int32) []int32 {
+	var out []int32
+	for i := lo; i < hi; i++ {
+		out = append(out, i)
+	}
+	return out
 }

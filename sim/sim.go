@@ -153,7 +153,7 @@ type Sim struct {
 	// the slot freed last, which At takes first.
 	free int32
 	q    queue // the queued events, by time and then scheduling order
-	// scratch holds the queue's entries while it is refiled or compacted.
+	// scratch holds the queue's entries while it is refiled.
 	scratch []entry
 	// ties, when set (SetTies), picks which of the events due at the same
 	// instant runs next; see ties.go.
