@@ -72,6 +72,9 @@ actions:
 	res := runYAML(t, "profile: c-3.4\n"+yaml)
 	conn := res.Conn("app")
 	require.True(t, conn.DrainTimedOut)
+	// The deadline counts from the drain call, not from the barrier's
+	// PONG at 7 ms (connDrain.early, kept from drainConnection to start).
+	require.Equal(t, ms(15), conn.DrainDeadline)
 	require.Equal(t, ms(107), statusAt(conn, model.DrainingPubs))
 	require.Equal(t, ms(107), statusAt(conn, model.Closed))
 	require.Equal(t, model.ErrDrainTimeout, res.Str(conn.Callbacks[0].Error))
