@@ -585,15 +585,6 @@ func (c *Conn) Flush(timeout time.Duration, done func(err string)) {
 	c.flush1(timeout, done)
 }
 
-// flushTimeoutsOffQueue makes a Flush's timeout a sim.Timeout, which
-// waits outside the event queue until the clock comes near it: the PONG
-// cancels nearly every one first (a subscription drain's barrier arms
-// and cancels one a subscription; docs/performance-history.md, h35subs).
-// It runs at the same time and in the same order as After's. It is a
-// variable for TestFlushTimeoutsOffQueueRunAsQueued, which turns it off
-// and compares.
-var flushTimeoutsOffQueue = true
-
 // flush1 is Flush, returning the PONG's waiter (nil when closed).
 func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 	if c.isClosed() {
@@ -609,11 +600,7 @@ func (c *Conn) flush1(timeout time.Duration, done func(err string)) *flushWait {
 	}
 	fw := c.newFlushWait(done)
 	if timeout != waitForever {
-		if flushTimeoutsOffQueue {
-			fw.timer = c.w.sim.Timeout(timeout, c.onLoop(fw.timedOut))
-		} else {
-			fw.timer = c.w.sim.After(timeout, c.onLoop(fw.timedOut))
-		}
+		fw.timer = c.w.sim.After(timeout, c.onLoop(fw.timedOut))
 	}
 	c.waiting().pongs.push(fw)
 	c.write(frame{op: opPing}, 6)

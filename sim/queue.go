@@ -1,9 +1,6 @@
 package sim
 
-import (
-	"math/bits"
-	"time"
-)
+import "math/bits"
 
 // The event queue has two parts: a short list of the earliest entries,
 // sorted, and behind it a radix heap with 64-way digits for the rest.
@@ -90,17 +87,8 @@ type queue struct {
 	// whose queue stays short carries none.
 	b *[levels][digits][]entry
 	// live counts the queued events that are still due to run; dead the
-	// entries of canceled events still queued (far's included).
+	// entries of canceled events still queued.
 	live, dead int
-	// far holds the timeouts (Sim.Timeout) not yet filed, in scheduling
-	// order, and farAt is no later than the earliest of them (Never when
-	// far is empty), and later than last. They are filed (fileFar), all
-	// at once and in order, before any event at farAt or later is filed
-	// or run, so each takes the place among the events of its time that
-	// filing it when it was scheduled gave it; one canceled before that
-	// costs the queue nothing but its dead entry in far.
-	far   []entry
-	farAt Time
 }
 
 // add appends x to the list. When the array is full and at least half of
@@ -180,10 +168,10 @@ func (s *Sim) At(t Time, fn func()) Timer {
 		}
 		now[k-1] = x
 		q.head = h - 1
-	case t >= q.last && (t == q.last || q.used == 0 && n < listOnly && t < q.farAt):
+	case t >= q.last && (t == q.last || q.used == 0 && n < listOnly):
 		q.add(x)
 		q.last = t
-	case t > q.last && t < q.farAt:
+	case t > q.last:
 		q.file(x)
 	default:
 		return s.place(x)
@@ -201,30 +189,20 @@ func (s *Sim) At(t Time, fn func()) Timer {
 // instructions, and a subscription drain's thousand barrier timeouts,
 // outstanding at once (Scale/subs=1k), each took a new slot.
 func (s *Sim) at(t Time, fn func()) Timer {
-	s.grow()
-	return s.At(t, fn)
-}
-
-// grow is at's growth of the slab, which leaves free slots.
-func (s *Sim) grow() {
 	n := len(s.slab)
 	s.slab = append(s.slab, event{})
 	s.slab = s.slab[:min(cap(s.slab), max(2*n, 8))]
 	for i := len(s.slab) - 1; i >= n; i-- {
 		s.slab[i].next, s.free = s.free, int32(i)+1
 	}
+	return s.At(t, fn)
 }
 
 // place puts x, whose slot At took, where At's common cases do not.
 // It inserts into the list itself rather than calling a push of its own
-// (the extra frame was about 13 instructions an event). An event at
-// farAt or later first has the timeouts in far filed (fileFar), which
-// were scheduled before it.
+// (the extra frame was about 13 instructions an event).
 func (s *Sim) place(x entry) Timer {
 	q := &s.q
-	if x.at >= q.farAt {
-		s.fileFar()
-	}
 	switch {
 	case x.at < q.last:
 		// Into the list, after the entries of its time. At moves the
@@ -289,11 +267,7 @@ func (s *Sim) advance() (*entry, *event) {
 			s.freeSlot(x.slot) // canceled: see Cancel
 		}
 		if q.used == 0 {
-			if len(q.far) == 0 {
-				return nil, nil
-			}
-			s.fileFar()
-			continue
+			return nil, nil
 		}
 		l := bits.TrailingZeros32(q.used)
 		d := bits.TrailingZeros64(q.full[l])
@@ -319,55 +293,6 @@ func (s *Sim) advance() (*entry, *event) {
 		for _, x := range src {
 			q.file(x)
 		}
-	}
-}
-
-// Timeout schedules fn d after now, as After does, for an event that is
-// usually canceled long before its time (a Flush's timeout, canceled by
-// its PONG): when it lies beyond last, its entry waits in far instead of
-// being filed into the radix heap (queue.far). Its time and its place
-// among the events of that time are exactly After's.
-func (s *Sim) Timeout(d time.Duration, fn func()) Timer {
-	t := max(s.now+Time(min(d, time.Duration(Never-s.now))), s.now)
-	q := &s.q
-	if t <= q.last {
-		return s.At(t, fn)
-	}
-	if s.free == 0 {
-		s.grow()
-	}
-	i := s.free - 1
-	e := &s.slab[i]
-	s.free = e.next
-	e.fn = fn
-	x := entry{at: t, slot: i, gen: e.gen}
-	q.live++
-	q.far = append(q.far, x)
-	if t < q.farAt {
-		q.farAt = t
-		// A running RunUntil stops before the first event at farAt
-		// to file far (see RunUntil).
-		s.stop = min(s.stop, t-1)
-	}
-	return x.timer()
-}
-
-// fileFar files every timeout in far, in scheduling order (place), and
-// frees the slots of the canceled ones. Every event scheduled since the
-// first of them was earlier than farAt, so each timeout joins the events
-// of its time after those scheduled before it, as it would have at its
-// scheduling.
-func (s *Sim) fileFar() {
-	q := &s.q
-	far := q.far
-	q.far, q.farAt = far[:0], Never
-	for _, x := range far {
-		if s.slab[x.slot].gen != x.gen {
-			q.dead--
-			s.freeSlot(x.slot) // canceled: see Cancel
-			continue
-		}
-		s.place(x)
 	}
 }
 
@@ -456,9 +381,6 @@ func (s *Sim) compact() {
 			q.used &^= 1 << l
 		}
 	}
-	if q.far = s.keepLive(q.far); len(q.far) == 0 {
-		q.farAt = Never
-	}
 }
 
 // keepLive moves xs's live entries to its front, in order, frees the
@@ -479,5 +401,5 @@ func (s *Sim) keepLive(xs []entry) []entry {
 // reset empties the queue, keeping its memory.
 func (q *queue) reset() {
 	q.drain(func(entry) {})
-	*q = queue{now: q.now, b: q.b, far: q.far[:0], farAt: Never}
+	*q = queue{now: q.now, b: q.b}
 }

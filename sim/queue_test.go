@@ -32,14 +32,6 @@ func (l *lockstep) schedule(at Time) {
 	l.timers = append(l.timers, l.s.At(at, func() { l.ran = append(l.ran, id) }))
 }
 
-// scheduleTimeout makes an event at at in both kernels, through Timeout
-// in the Sim.
-func (l *lockstep) scheduleTimeout(at Time) {
-	id := len(l.timers)
-	l.ref.at(at, id)
-	l.timers = append(l.timers, l.s.Timeout(at.Sub(l.s.Now()), func() { l.ran = append(l.ran, id) }))
-}
-
 // cancel cancels the event id in both, which must agree whether it was
 // still pending.
 func (l *lockstep) cancel(op, id int) {
@@ -84,10 +76,9 @@ func (l *lockstep) finish() {
 // operations: schedules in bursts (ties, near, far and very far times, so
 // that both the list and every level of the radix heap are used), cancels,
 // steps, and RunUntil horizons after which earlier events are scheduled
-// (the path that refiles the queue). With timeouts, a third of the
-// scheduled events go through Timeout. It fails at the first difference
-// in the event run, the clock or the pending count.
-func queueRun(t *testing.T, seed uint64, ops int, timeouts bool) {
+// (the path that refiles the queue). It fails at the first difference in
+// the event run, the clock or the pending count.
+func queueRun(t *testing.T, seed uint64, ops int) {
 	c := NewPCG(seed)
 	l := newLockstep(t)
 	delay := func() time.Duration {
@@ -109,11 +100,7 @@ func queueRun(t *testing.T, seed uint64, ops int, timeouts bool) {
 		switch k := c.IntN("op", 10); {
 		case k < 4:
 			for range 1 + c.IntN("burst", 40) {
-				if at := l.s.Now().Add(delay()); timeouts && c.IntN("timeout", 3) == 0 {
-					l.scheduleTimeout(at)
-				} else {
-					l.schedule(at)
-				}
+				l.schedule(l.s.Now().Add(delay()))
 			}
 		case k < 5:
 			if len(l.timers) > 0 {
@@ -139,23 +126,7 @@ func queueRun(t *testing.T, seed uint64, ops int, timeouts bool) {
 // into the list at the wrong place, or counts pending events wrongly.
 func TestQueueMatchesReference(t *testing.T) {
 	for seed := range uint64(60) {
-		queueRun(t, seed, 400, false)
-	}
-}
-
-// TestTimeoutsMatchReference runs queueRun with Timeout among the
-// schedules: the timeouts wait in queue.far until the clock or an event
-// reaches farAt, and must run exactly where At's would have, ties
-// included. Deliberate breaks it catches (each tried): far filed in
-// reverse order (fileFar), an event at farAt or later filed into the heap
-// before far (At's heap case without its farAt test), RunUntil not
-// stopping before farAt (Timeout and bound not lowering stop), advance
-// reporting an empty queue while far holds timeouts; and, before the
-// loop's test moved to beyond, RunUntil reading the event it had found
-// after filing far had moved it.
-func TestTimeoutsMatchReference(t *testing.T) {
-	for seed := range uint64(60) {
-		queueRun(t, seed, 400, true)
+		queueRun(t, seed, 400)
 	}
 }
 
@@ -312,47 +283,4 @@ func seq(lo, hi int32) []int32 {
 		out = append(out, i)
 	}
 	return out
-}
-
-// TestTimeoutWaitsOutsideTheQueue arms timeouts beyond the heap's
-// entries' base (last) and behind an event of the heap, ties included,
-// and steps both kernels: each timeout must run in its place though it
-// was not filed until the next event reached farAt; and timeouts canceled
-// before then are compacted out of far as the queue's dead entries are. Deliberate breaks it
-// catches (each tried): Step not filing far (the heap's event at 100
-// runs before the timeout at 70), the compaction keeping far's dead
-// entries.
-func TestTimeoutWaitsOutsideTheQueue(t *testing.T) {
-	for _, step := range []bool{true, false} {
-		l := newLockstep(t)
-		for at := range Time(listOnly) {
-			l.schedule(at + 1)
-		}
-		l.schedule(100) // into the heap: the list is full
-		l.scheduleTimeout(70)
-		l.scheduleTimeout(100) // after the event at 100, scheduled first
-		require.Len(t, l.s.q.far, 2)
-		for op := range listOnly + 4 {
-			if step {
-				l.step(op)
-			} else {
-				l.runUntil(l.s.Now() + 1)
-			}
-			l.check(op)
-		}
-		l.finish()
-	}
-
-	l := newLockstep(t)
-	l.schedule(1)
-	var armed []int
-	for range 3 * compactAfter {
-		armed = append(armed, len(l.timers))
-		l.scheduleTimeout(Time(time.Second))
-	}
-	for _, id := range armed {
-		l.cancel(0, id)
-	}
-	require.Less(t, len(l.s.q.far), compactAfter, "canceled timeouts left in far")
-	l.finish()
 }

@@ -158,20 +158,18 @@ type Sim struct {
 	// ties, when set (SetTies), picks which of the events due at the same
 	// instant runs next; see ties.go.
 	ties *tieOrder
-	// until and maxEvents are the running RunUntil's bounds (the earlier
+	// stop and maxEvents are the running RunUntil's bounds (the earlier
 	// of its until and the time budget; the event budget, or the largest
-	// uint64), and stop the earlier of until and the time before the
-	// queue's unfiled timeouts (queue.farAt), which its loop compares
-	// each event with. Kept here rather than in the loop's own variables,
-	// which the event's call made the compiler store to the stack and
-	// load back at every event.
-	until, stop Time
-	maxEvents   uint64
+	// uint64), which its loop compares each event with. Kept here rather
+	// than in the loop's own variables, which the event's call made the
+	// compiler store to the stack and load back at every event.
+	stop      Time
+	maxEvents uint64
 }
 
 // New returns a Sim at time 0 with the given budget.
 func New(b Budget) *Sim {
-	return &Sim{budget: b, recordCap: recordCap(b), q: queue{farAt: Never}}
+	return &Sim{budget: b, recordCap: recordCap(b)}
 }
 
 func recordCap(b Budget) uint64 {
@@ -264,12 +262,6 @@ func (s *Sim) Step() bool {
 	if x == nil {
 		x, e = s.advance()
 	}
-	if x != nil && x.at >= s.q.farAt {
-		s.fileFar()
-		if x, e = s.first(); x == nil {
-			x, e = s.advance()
-		}
-	}
 	if x != nil {
 		s.fire(x, e)
 	}
@@ -301,14 +293,14 @@ func (s *Sim) RunUntil(until Time) Outcome {
 	s.halted = s.records > s.recordCap
 	// The loop tests one bound in time (the earlier of until and the time
 	// budget) and one in events; which bound stopped it is sorted out after.
-	s.until, s.maxEvents = until, s.budget.MaxEvents
+	s.stop, s.maxEvents = until, s.budget.MaxEvents
 	if s.budget.MaxTime > 0 {
-		s.until = min(s.until, s.budget.MaxTime)
+		s.stop = min(s.stop, s.budget.MaxTime)
 	}
 	if s.maxEvents == 0 {
 		s.maxEvents = math.MaxUint64
 	}
-	for s.bound(); !s.halted; {
+	for !s.halted {
 		x, e := s.first()
 		if x == nil {
 			// The rare case: advance's nil is tested here only.
@@ -317,10 +309,10 @@ func (s *Sim) RunUntil(until Time) Outcome {
 			}
 		}
 		if x.at > s.stop {
-			if r, stop := s.beyond(x); stop {
-				return s.outcome(r)
+			if s.budget.MaxTime > 0 && x.at > s.budget.MaxTime {
+				return s.outcome(TimeBudget)
 			}
-			continue
+			return s.outcome(ReachedUntil)
 		}
 		if s.events >= s.maxEvents {
 			return s.outcome(EventBudget)
@@ -331,38 +323,6 @@ func (s *Sim) RunUntil(until Time) Outcome {
 		return s.outcome(RecordBudget)
 	}
 	return s.outcome(Halted)
-}
-
-// beyond is RunUntil's loop when x, the next event, is after stop. When
-// x is at farAt or later it files far's timeouts, which may come before
-// x; when x is before until, far was compacted to later timeouts. Then
-// it sets stop again and reports false: the loop goes on from the queue's
-// first event. Otherwise it reports why the run stops. Out of RunUntil,
-// whose layout the profile (default.pgo) matches line by line: longer,
-// the loop lost its inlined calls.
-func (s *Sim) beyond(x *entry) (StopReason, bool) {
-	switch {
-	case len(s.q.far) > 0 && x.at >= s.q.farAt:
-		s.fileFar()
-	case x.at <= s.until:
-	case s.budget.MaxTime > 0 && x.at > s.budget.MaxTime:
-		return TimeBudget, true
-	default:
-		return ReachedUntil, true
-	}
-	s.bound()
-	return 0, false
-}
-
-// bound sets stop, RunUntil's bound in time: until, or the time before
-// the queue's unfiled timeouts (queue.far) when it has any, which are
-// filed when the next event is at farAt or later (Timeout lowers stop
-// too).
-func (s *Sim) bound() {
-	s.stop = s.until
-	if len(s.q.far) > 0 {
-		s.stop = min(s.stop, s.q.farAt-1)
-	}
 }
 
 func (s *Sim) outcome(r StopReason) Outcome {
