@@ -153,11 +153,11 @@ type Sub struct {
 // zero but c, spec and subject, the kept ones (subKept, handlerTime, and
 // live's array, emptied) and cb, handlerRn, pending and rec, which newSub
 // sets next in every case (clearing pending and rec here wrote each
-// twice, two barrier entries a subscription). A pointer slot is written only where it changes: while the
-// collector marks, every pointer write goes through the write barrier,
-// and zeroing the whole Sub (then writing back mostly the same c, spec,
-// subject, cb and handlerRn) was a quarter of Scale/subs=1k's barrier
-// entries. TestSubResetClearsEveryField catches a field added to Sub and
+// twice, two barrier entries a subscription). A pointer slot is written
+// only where it changes: while the collector marks, every pointer write
+// goes through the write barrier, and zeroing the whole Sub (then writing
+// back mostly the same c, spec, subject, cb and handlerRn) was a quarter
+// of Scale/subs=1k's barrier entries. TestSubResetClearsEveryField catches a field added to Sub and
 // not reset here.
 func (s *Sub) reset(c *Conn, spec *scenario.Subscription, subject string) {
 	put(&s.c, c)

@@ -743,11 +743,12 @@ type pubSubject struct {
 // run, goes through the map; a new one added there ends the following.
 func (w *World) countPublished(subject string, n int) int32 {
 	k := int32(len(w.subjects) + 1)
-	if int(k) <= w.prevSubjects && w.followsSubjects && equal(w.subjects[:k][k-1].s, subject) {
-		ps := &w.subjects[:k][k-1]
-		ps.n, ps.id = n, 0
-		w.subjects = w.subjects[:k]
-		return k
+	if int(k) <= w.prevSubjects && w.followsSubjects {
+		if ps := &w.subjects[:k][k-1]; equal(ps.s, subject) {
+			ps.n, ps.id = n, 0
+			w.subjects = w.subjects[:k]
+			return k
+		}
 	}
 	k = w.published[subject]
 	if !w.current(subject, k) {
