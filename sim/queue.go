@@ -277,22 +277,9 @@ func (s *Sim) advance() (*entry, *event) {
 		src := q.b[l][d]
 		q.head = 0
 		if l == 0 {
-			// One time only: the bucket becomes the list, copied into the
-			// list's array when it fits, so that each array stays where
-			// its size was needed. Trading the two arrays instead handed
-			// the list's (sized for the most events ever due at once) to a
-			// level-0 bucket and the bucket's to the list, which then grew
-			// again: with a thousand clients the 64 level-0 buckets came to
-			// hold ~250,000 entries' capacity (4 MB) over a Runner's first
-			// few hundred runs, allocated as it grew
-			// (TestQueueMemoryStaysBounded; docs/performance-history.md,
-			// h37clients).
+			// One time only: the bucket becomes the list.
 			q.last = src[0].at
-			if len(src) <= cap(now) {
-				q.now, q.b[l][d] = append(now[:0], src...), src[:0]
-			} else {
-				q.now, q.b[l][d] = src, now[:0]
-			}
+			q.now, q.b[l][d] = src, now[:0]
 			continue
 		}
 		q.now, q.b[l][d] = now[:0], src[:0]

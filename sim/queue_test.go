@@ -2,7 +2,6 @@ package sim
 
 import (
 	"math/bits"
-	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -284,52 +283,4 @@ func seq(lo, hi int32) []int32 {
 		out = append(out, i)
 	}
 	return out
-}
-
-// capacity is the entries the queue's arrays can hold without growing:
-// the list's and every bucket's.
-func (q *queue) capacity() int {
-	n := cap(q.now)
-	if q.b != nil {
-		for l := range q.b {
-			for d := range q.b[l] {
-				n += cap(q.b[l][d])
-			}
-		}
-	}
-	return n
-}
-
-// TestQueueMemoryStaysBounded runs a Sim again and again as a Runner does
-// with a thousand clients: many events due at time 0 (the list grows to
-// hold them), a thousand at scattered times, and a batch due together
-// later (a level-0 bucket that becomes the list). The queue's arrays must
-// stop growing once they hold what one run needs. It fails when the list
-// trades its array for a level-0 bucket's whenever one becomes the list:
-// the list's large array then ends up in a bucket, and the list grows a
-// new one in the next run, until every level-0 bucket holds one (30x the
-// first run's capacity after 300 runs).
-func TestQueueMemoryStaysBounded(t *testing.T) {
-	s := New(Budget{})
-	r := rand.New(rand.NewPCG(1, 2))
-	var first int
-	for run := range 300 {
-		s.Reset(Budget{})
-		for range 2000 {
-			s.At(0, func() {})
-		}
-		for range 1000 {
-			s.At(Time(r.Int64N(int64(time.Millisecond))), func() {})
-		}
-		for range 500 {
-			s.At(Time(time.Millisecond), func() {})
-		}
-		s.Run()
-		if run == 0 {
-			first = s.q.capacity()
-		}
-	}
-	if got := s.q.capacity(); got > 2*first {
-		t.Errorf("after 300 runs the queue holds %d entries' capacity, want at most twice the first run's %d", got, first)
-	}
 }
