@@ -282,14 +282,14 @@ func (s *Sim) advance() (*entry, *event) {
 			q.now, q.b[l][d] = src, now[:0]
 			continue
 		}
-		q.now, q.b[l][d] = now[:0], src[:0]
+		// Both emptied in place: a slice of itself stores only the length (no write barrier).
+		q.now = q.now[:0]
+		q.b[l][d] = q.b[l][d][:0]
 		last := src[0].at
 		for _, x := range src[1:] {
 			last = min(last, x.at)
 		}
-		// The list and every lower level are empty, so the entries keep
-		// their order.
-		q.last = last
+		q.last = last // the list and every lower level are empty: the entries keep their order
 		for _, x := range src {
 			q.file(x)
 		}
