@@ -67,3 +67,16 @@ func TestDrainReusesItsEvents(t *testing.T) {
 		t.Errorf("a recycled run of %s allocates %.0f objects, want at most 8", sc.Name, n)
 	}
 }
+
+// TestRemovalIDFollowsReason: removalID gives each removal's reason its
+// own id, whatever the reason before it, the ids Ledger.Intern gives.
+// Catches a removalID that returns the last reason's id without comparing
+// the reasons (every removal recorded as the run's first reason).
+func TestRemovalIDFollowsReason(t *testing.T) {
+	w := &World{ledger: new(Ledger)}
+	for _, by := range []string{"drain", "drain", "close", "drain", "max", "max", "unsubscribe", "close"} {
+		if got, want := w.removalID(by), w.ledger.Intern(by); got != want {
+			t.Fatalf("removalID(%q) = %d (%q), want %d", by, got, w.ledger.Str(got), want)
+		}
+	}
+}

@@ -120,6 +120,8 @@ type World struct {
 	observed bool
 	// okID is OK interned, once a call has succeeded (resultID).
 	okID Str
+	// lastRemoval is the last removal's reason, interned (removalID).
+	lastRemoval interned
 
 	rngNet     sim.Chooser
 	rngHandler sim.Chooser
