@@ -67,3 +67,40 @@ func TestDrainReusesItsEvents(t *testing.T) {
 		t.Errorf("a recycled run of %s allocates %.0f objects, want at most 8", sc.Name, n)
 	}
 }
+
+// TestRemovalIDFollowsReason: removalID gives each removal's reason its
+// own id, whatever the reason before it, the ids Ledger.Intern gives.
+// Catches a removalID that returns the last reason's id without comparing
+// the reasons (every removal recorded as the run's first reason).
+func TestRemovalIDFollowsReason(t *testing.T) {
+	w := &World{ledger: new(Ledger)}
+	for _, by := range []string{"drain", "drain", "close", "drain", "max", "max", "unsubscribe", "close"} {
+		if got, want := w.removalID(by), w.ledger.Intern(by); got != want {
+			t.Fatalf("removalID(%q) = %d (%q), want %d", by, got, w.ledger.Str(got), want)
+		}
+	}
+}
+
+// TestPublishSiteIsConnSite: publishSite gives each publish action's call
+// site what connSite gives, with the same ids in a ledger that interns
+// the same strings in the same order, "publish" first met after the
+// first action's source or, in the second run, before any (interned by
+// a call of another verb's site first). Catches a publishSite that
+// interns the verb before the source (the run's ids in another order).
+func TestPublishSiteIsConnSite(t *testing.T) {
+	c := &Conn{}
+	for _, before := range []string{"", "publish"} {
+		want, w := new(Ledger), &World{ledger: new(Ledger)}
+		c.nameID = want.Intern("a")
+		w.ledger.Intern("a")
+		if before != "" {
+			want.Intern(before)
+			w.ledger.Intern(before)
+		}
+		for _, src := range []string{"actions[0]", "actions[1]", "actions[0]", "actions[7]"} {
+			if got, want := w.publishSite(src, c), connSite(want, src, "publish", c, ""); got != want {
+				t.Fatalf("interned %q first: publishSite(%q) = %+v, want connSite's %+v", before, src, got, want)
+			}
+		}
+	}
+}

@@ -895,7 +895,21 @@ func (s *Sub) connClose() {
 // recordRemoval records in s's record that the client removed it now, and
 // why (SubRecord.RemovedBy).
 func (s *Sub) recordRemoval(by string) {
-	s.rec.RemovedAt, s.rec.RemovedBy = s.c.now(), s.c.w.ledger.Intern(by)
+	s.rec.RemovedAt, s.rec.RemovedBy = s.c.now(), s.c.w.removalID(by)
+}
+
+// removalID is by, a removal's reason, interned in the run's ledger: the
+// last removal's id again when by is its reason, as it mostly is (a
+// connection drain removes each of its subscriptions "drain", a close
+// each "close"), without Ledger.Intern's hash and two comparisons with
+// its recent strings (~30 instructions a subscription). World is zeroed
+// every run, so the id is always this run's. TestRemovalIDFollowsReason
+// catches a reason recorded as the last one's.
+func (w *World) removalID(by string) Str {
+	if r := &w.lastRemoval; r.id == 0 || !equal(r.s, by) {
+		*r = interned{by, w.ledger.Intern(by)}
+	}
+	return w.lastRemoval.id
 }
 
 // removeSub deletes s from nc.subs and marks it closed (nats.go removeSub).
