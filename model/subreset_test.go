@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
@@ -274,5 +275,50 @@ func TestDrainStateReuseClearsEveryField(t *testing.T) {
 	}
 	if w.c != c || w.deadline != 5 || w.min != 2 || w.check == nil {
 		t.Errorf("drainWait.reuse: c %p (want %p), deadline %d, min %d, check dropped", w.c, c, w.deadline, w.min)
+	}
+}
+
+// TestNewSubKeepsPendingArray: a reused subscription keeps its own
+// pending queue's array, emptied (World.newSub), and a new one gets an
+// array sized for the messages it expects. Catches a newSub that gives a
+// reused subscription a new array or another subscription's (the Runner
+// once pooled the queues apart from their subscriptions and handed them
+// out in the reverse order), and one that sizes a new queue for nothing.
+func TestNewSubKeepsPendingArray(t *testing.T) {
+	sc, err := scenario.Parse("c.yaml", []byte("name: p\nclients: [{name: a}, {name: b}]\n"+
+		"subscriptions: [{id: s1, client: b, subject: x}, {id: s2, client: b, subject: y}, {id: s3, client: a, subject: x}]\n"+
+		"actions: [{at: 0s, publish: {client: a, subject: x, count: 20, size: 8}}, {at: 0s, publish: {client: a, subject: y, count: 5, size: 8}}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Runner
+	w, err := newWorld(sc, Config{}, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{20, 5, 20} {
+		if s := w.subList[i]; len(s.pending) != 0 || cap(s.pending) != want {
+			t.Errorf("new subscription %d: pending len %d cap %d, want 0 and %d", i, len(s.pending), cap(s.pending), want)
+		}
+	}
+	if _, err := r.Run(sc, Config{}); err != nil {
+		t.Fatal(err)
+	}
+	arrays := map[*Sub]*queued{}
+	for _, s := range r.world.subList {
+		s.pending = append(s.pending[:0], queued{msg: 1}) // a queue left non-empty
+		arrays[s] = unsafe.SliceData(s.pending)
+	}
+	if w, err = newWorld(sc, Config{}, &r); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range w.subList {
+		a, ok := arrays[s]
+		if !ok {
+			t.Fatalf("subscription %d is not one the previous run made", i)
+		}
+		if len(s.pending) != 0 || unsafe.SliceData(s.pending) != a {
+			t.Errorf("subscription %d: pending len %d at %p, want its own array %p emptied", i, len(s.pending), unsafe.SliceData(s.pending), a)
+		}
 	}
 }

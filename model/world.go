@@ -917,19 +917,27 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// A new one is zero already (reserve's array): zeroing it again wrote
 	// its pointer slots through the write barrier while the collector
 	// marked.
+	//
+	// A reused subscription keeps its pending queue's array, emptied; a
+	// new one is sized for the messages the subscription expects, as its
+	// handled list is. The Runner collected the queues apart from their
+	// subscriptions and handed each, in the reverse order, to another one:
+	// two pointer writes a subscription, each through the write barrier
+	// while the collector marked.
 	s, fresh := w.rc.subs.takeFresh()
 	if s.subKept == nil { // a new subscription
 		s.subKept = &subKept{topFn: s.top}
 	}
 	if !fresh {
 		s.reset(c, spec, subject)
+		s.pending = s.pending[:0]
 	} else {
 		s.c, s.spec, s.subject = c, spec, subject
+		s.pending = make([]queued, 0, expect)
 	}
 	s.sid, s.mux = c.nextSid, mux
 	s.inSubs, s.waiting, s.curLen = true, true, -1
 	s.statusListening = spec != nil && spec.StatusEvents
-	s.pending = w.pool.takePending(expect)
 	s.msgsLim, s.byteLim = c.opts.pendingMsgsLimit, c.opts.pendingBytesLimit
 	s.runs, s.mut = runsFor(w.profile, spec), w.mut
 	s.serial.clearRun()
