@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/drainsim/drainsim/model/scenario"
@@ -254,6 +255,27 @@ func TestLiteralSubjectsNotScanned(t *testing.T) {
 	for _, ss := range w.serverSubs {
 		if ss.wild != isWild(ss.subject) {
 			t.Errorf("server entry on %q: wild %v", ss.subject, ss.wild)
+		}
+	}
+}
+
+// TestIsWild checks isWild's byte loop against a wildcard at the start,
+// in the middle and at the end of a subject, each wildcard alone, and
+// subjects without one, long ones included. Catches a loop that stops
+// short of the last byte or starts past the first, and one that tests
+// only one of the two wildcards.
+func TestIsWild(t *testing.T) {
+	long := strings.Repeat("abcdefgh.", 12)
+	for _, tc := range []struct {
+		subject string
+		want    bool
+	}{
+		{"", false}, {"a", false}, {"a.b.c", false}, {long, false},
+		{"*", true}, {">", true}, {"*.b", true}, {"a.*.c", true}, {"a.b.*", true},
+		{">.b", true}, {"a.>", true}, {long + "*", true}, {long + ">", true}, {"*" + long, true},
+	} {
+		if got := isWild(tc.subject); got != tc.want {
+			t.Errorf("isWild(%q) = %v, want %v", tc.subject, got, tc.want)
 		}
 	}
 }
