@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
@@ -277,5 +278,29 @@ func TestIsWild(t *testing.T) {
 		if got := isWild(tc.subject); got != tc.want {
 			t.Errorf("isWild(%q) = %v, want %v", tc.subject, got, tc.want)
 		}
+	}
+}
+
+// TestExtendTo checks extendTo: a list with room is extended in its own
+// array with nils, one without room grows to at least n, and a list
+// already long enough is left as it is. Catches an extendTo that moves a
+// list with room to a new array, leaves it short, or shortens a longer one.
+func TestExtendTo(t *testing.T) {
+	a, b := new(Sub), new(Sub)
+	list := make([]*Sub, 1, 4)
+	list[0] = a
+	arr := unsafe.SliceData(list)
+	extendTo(&list, 3)
+	if len(list) != 3 || cap(list) != 4 || unsafe.SliceData(list) != arr || list[0] != a || list[1] != nil || list[2] != nil {
+		t.Errorf("extended within capacity: len %d cap %d %v, want 3, 4, [a nil nil] in the same array", len(list), cap(list), list)
+	}
+	list[2] = b
+	extendTo(&list, 2)
+	if len(list) != 3 || list[2] != b {
+		t.Errorf("extended to fewer than it holds: len %d, want 3 kept", len(list))
+	}
+	extendTo(&list, 9)
+	if len(list) != 9 || list[0] != a || list[2] != b || list[3] != nil || list[8] != nil {
+		t.Errorf("grown past capacity: len %d %v, want 9 with a and b kept", len(list), list)
 	}
 }

@@ -997,7 +997,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	w.res.Subs = append(w.res.Subs, rec)
 	w.subList = append(w.subList, s)
 	c.subs.add(s)
-	c.bySid = growTo(c.bySid, int(s.sid)+1)
+	extendTo(&c.bySid, int(s.sid)+1)
 	c.bySid[s.sid] = s
 	if w.tr != nil {
 		w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))
