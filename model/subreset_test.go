@@ -322,3 +322,40 @@ func TestNewSubKeepsPendingArray(t *testing.T) {
 		}
 	}
 }
+
+// TestNewSubSetsQueue: a subscription's queue group, in its record and
+// in the subscription, is this run's, on a Runner whose previous run had
+// the same subscriptions in another group or in none (newSub interns and
+// writes a queue only when there is one). Catches a newSub that leaves a
+// reused subscription's or record's queue from the run before, and one
+// that skips a group.
+func TestNewSubSetsQueue(t *testing.T) {
+	queue := func(q string) string {
+		if q == "" {
+			return ""
+		}
+		return ", queue: " + q
+	}
+	parse := func(q1, q2 string) *scenario.Scenario {
+		sc, err := scenario.Parse("c.yaml", []byte("name: p\nclients: [{name: a}]\n"+
+			"subscriptions: [{id: s1, client: a, subject: x"+queue(q1)+"}, {id: s2, client: a, subject: x"+queue(q2)+"}]\n"+
+			"actions: [{at: 0s, publish: {client: a, subject: x, count: 2, size: 8}}]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	var r Runner
+	for _, qs := range [][2]string{{"q", ""}, {"", "g"}, {"g", "q"}, {"", ""}, {"q", "q"}} {
+		sc := parse(qs[0], qs[1])
+		res, err := r.Run(sc, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range r.world.subList {
+			if got := res.Str(res.Subs[i].Queue); got != qs[i] || s.queue != qs[i] {
+				t.Errorf("queues %q: subscription %d has queue %q in its record and %q, want %q", qs, i, got, s.queue, qs[i])
+			}
+		}
+	}
+}

@@ -965,8 +965,16 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
-		rec.ID, rec.Queue, rec.Type = spec.ID, w.ledger.Intern(spec.Queue), spec.Type
-		s.queue, s.sync, s.ch = spec.Queue, spec.Type != scenario.Async, spec.Type == scenario.Chan
+		// Most subscriptions are in no queue group: the record's Queue is
+		// zero already, and the subscription's queue "" (Sub.reset), so
+		// neither Intern's call nor a string write (through the write
+		// barrier while the collector marks) is needed for them.
+		rec.ID, rec.Type = spec.ID, spec.Type
+		if spec.Queue != "" {
+			rec.Queue = w.ledger.Intern(spec.Queue)
+		}
+		putString(&s.queue, spec.Queue)
+		s.sync, s.ch = spec.Type != scenario.Async, spec.Type == scenario.Chan
 		s.chanLen = w.profile.SyncChanLen
 		if s.ch {
 			s.chanLen, s.msgsLim, s.byteLim = spec.ChanLen, 0, 0
