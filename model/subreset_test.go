@@ -71,7 +71,9 @@ func zeroBut(v any, skip ...string) []string {
 
 // TestSubResetClearsEveryField checks that Sub.reset leaves every field of
 // a subscription of an earlier run zero but the ones it is given (c, spec,
-// subject), the kept ones (subKept, live's array, emptied) and the four
+// subject), the kept ones (subKept, live's array, emptied, and what
+// subKept's handler stream was made from, handlerID and handlerParent:
+// TestRestreamHandlerReseeds) and the four
 // newSub sets next in every case (cb, handlerRn, pending, rec:
 // TestNewSubSetsPendingAndRec). Catches a field added to Sub and not reset
 // (it would carry an earlier run's state into the next), and a reset that
@@ -91,7 +93,7 @@ func TestSubResetClearsEveryField(t *testing.T) {
 	if len(s.live) != 0 || cap(s.live) != 1 || s.live[:1][0] != nil {
 		t.Errorf("live not emptied in its array: len %d cap %d", len(s.live), cap(s.live))
 	}
-	if bad := zeroBut(&s, "c", "spec", "subject", "subKept", "live", "cb", "handlerRn", "handlerTime", "pending", "rec"); len(bad) > 0 {
+	if bad := zeroBut(&s, "c", "spec", "subject", "subKept", "live", "cb", "handlerRn", "handlerTime", "pending", "rec", "handlerID", "handlerParent"); len(bad) > 0 {
 		t.Errorf("fields not reset by Sub.reset: %v", bad)
 	}
 }
@@ -356,6 +358,41 @@ func TestNewSubSetsQueue(t *testing.T) {
 			if got := res.Str(res.Subs[i].Queue); got != qs[i] || s.queue != qs[i] {
 				t.Errorf("queues %q: subscription %d has queue %q in its record and %q, want %q", qs, i, got, s.queue, qs[i])
 			}
+		}
+	}
+}
+
+// TestRestreamHandlerReseeds: a subscription's handler stream, re-seeded
+// without hashing its id when the id and the parent's name are the last
+// ones (restreamHandler), draws what a stream made anew draws, through a
+// sequence of parents (seeds, names) and ids on one subscription, and
+// remembers each id and parent name after the call. Catches a
+// restreamHandler that keeps the stream for another id or parent name or
+// keeps the last seed (the draws), and one that never remembers.
+func TestRestreamHandlerReseeds(t *testing.T) {
+	var s Sub
+	s.subKept = new(subKept)
+	other := string([]byte("s1")) // equal to "s1", at another address
+	steps := []struct {
+		seed   uint64
+		parent string
+		id     string
+	}{
+		{1, "handler", "s1"}, {2, "handler", "s1"}, {2, "handler", "s2"},
+		{3, "handler", "s2"}, {3, "other", "s2"}, {4, "handler", "s2"},
+		{4, "handler", other}, {5, "handler", other}, {5, "handler", "s1"}, {6, "handler", ""},
+	}
+	for i, st := range steps {
+		parent := sim.NewPCG(st.seed).Stream(st.parent)
+		rn := s.restreamHandler(parent, st.id)
+		want := parent.Stream(st.id)
+		for k := range 4 {
+			if got, w := rn.IntN("x", 1<<30), want.IntN("x", 1<<30); got != w {
+				t.Fatalf("step %d (%+v): draw %d is %d, want %d", i, st, k, got, w)
+			}
+		}
+		if p := parent.(*sim.PCG); !same(s.handlerID, st.id) || s.handlerParent != p.NameHash() {
+			t.Errorf("step %d (%+v): remembers %q and %x, want the id and %x", i, st, s.handlerID, s.handlerParent, p.NameHash())
 		}
 	}
 }
