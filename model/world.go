@@ -671,7 +671,7 @@ func (w *World) presize() (triggered bool) {
 	// calls: a call record for every request and reply and every other
 	// action, and for every publish of an action that publishes Interval
 	// apart; a burst's publishes (no Interval) share one (World.callAt).
-	msgs, requests, calls, others := 0, 0, 0, 0
+	msgs, requests, calls, naming := 0, 0, 0, 0
 	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
@@ -695,7 +695,9 @@ func (w *World) presize() (triggered bool) {
 			add(&calls, 2*n+1)
 		default:
 			add(&calls, 1)
-			others++
+			if namesSub(a) {
+				naming++
+			}
 		}
 		w.actSubject = append(w.actSubject, k)
 	}
@@ -727,13 +729,22 @@ func (w *World) presize() (triggered bool) {
 	w.res.Conns = slices.Grow(w.res.Conns, len(sc.Clients))
 	w.res.Subs = slices.Grow(w.res.Subs, len(sc.Subs))
 	// A client's name, a subscription's subject, an action's source, the
-	// subscription an action other than a publish or request may name (a
-	// subscription's id is interned only for the calls that name it), and
-	// the run's few verbs, results and reasons: reserving an id for every
-	// subscription was 16 KB of the 48 KB a run of Scale/subs=1k reserved.
-	// A run that interns more grows the array as appending does.
-	w.ledger.strs.reserve(len(sc.Clients) + len(sc.Subs) + len(sc.Actions) + others + runWords)
+	// subscription an action names (a subscription's id is interned only
+	// for the calls that name it), and the run's few verbs, results and
+	// reasons: reserving an id for every subscription was 16 KB of the 48
+	// KB a run of Scale/subs=1k reserved, and one for every action other
+	// than a publish or request 16 KB of the 80 KB of Scale/clients=1k
+	// (its thousand drains name a client). A run that interns more grows
+	// the array as appending does.
+	w.ledger.strs.reserve(len(sc.Clients) + len(sc.Subs) + len(sc.Actions) + naming + runWords)
 	return triggered
+}
+
+// namesSub reports whether action a names a subscription, whose id its
+// calls intern (presize).
+func namesSub(a *scenario.Action) bool {
+	return a.Subscribe != nil || a.Unsubscribe != nil || a.AutoUnsubscribe != nil ||
+		a.DrainSub != nil || a.NextMsg != nil || a.Counters != nil
 }
 
 // runWords is how many strings presize reserves for the verbs, results
