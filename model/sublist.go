@@ -135,9 +135,14 @@ func (l *sublist) add(ss *serverSub, wild bool) {
 	l.changed()
 }
 
-// changed drops every cached match: the subscriptions changed.
+// changed drops every cached match: the subscriptions changed. An empty
+// or absent cache is not cleared: the runtime's clear of a map is a call
+// even then, and most runs cache nothing (no wildcard subscription), while
+// a set-up and a drain change the index twice a subscription.
 func (l *sublist) changed() {
-	clear(l.merged)
+	if len(l.merged) > 0 {
+		clear(l.merged)
+	}
 	l.gen++
 }
 
