@@ -598,12 +598,14 @@ func growTo[T any](list []*T, n int) []*T {
 	return slices.Grow(list, n-len(list))[:n]
 }
 
-// extendTo is growTo in place: within its array's capacity *p is
-// resliced, which writes its length alone, where assigning growTo's
-// result wrote the array's pointer back too, through the write barrier
-// while the collector marked, for every sid a set-up files (twice a
-// subscription: the client's and the server's index).
-func extendTo[T any](p *[]*T, n int) {
+// extendTo extends *p to at least n entries, as growTo does, in place:
+// within its array's capacity *p is resliced, which writes its length
+// alone, where assigning growTo's result wrote the array's pointer back
+// too, through the write barrier while the collector marked, for every
+// sid and subject a set-up files (three times a subscription: the
+// client's and the server's sid indexes and the sublist's literal
+// index). The entries past *p's length must be zero, as growTo's are.
+func extendTo[T any](p *[]T, n int) {
 	if n > cap(*p) {
 		*p = slices.Grow(*p, n-len(*p))
 	}

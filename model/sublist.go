@@ -1,7 +1,6 @@
 package model
 
 import (
-	"slices"
 )
 
 // sublist indexes the server's subscriptions by subject, as nats-server's
@@ -120,9 +119,7 @@ func (l *sublist) add(ss *serverSub, wild bool) {
 		id = l.strs.Intern(ss.subject)
 		ss.subjectID = id
 	}
-	if n := int(id) + 1; n > len(l.literal) {
-		l.literal = slices.Grow(l.literal, n-len(l.literal))[:n]
-	}
+	extendTo(&l.literal, int(id)+1)
 	list := l.literal[id]
 	if len(list) == 0 {
 		n := len(l.ones)
