@@ -1,8 +1,5 @@
 package model
 
-import (
-)
-
 // sublist indexes the server's subscriptions by subject, as nats-server's
 // sublist does, so that routing a message costs a lookup instead of a
 // scan of every subscription: with 20,000 clients on subjects of their own
