@@ -672,7 +672,11 @@ func (w *World) presize() (triggered bool) {
 	// action, and for every publish of an action that publishes Interval
 	// apart; a burst's publishes (no Interval) share one (World.callAt).
 	msgs, requests, calls, naming := 0, 0, 0, 0
-	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
+	// Each action's and subscription's entry is written at its index in
+	// lists sized once: appending wrote each list's length back to the
+	// World every time, and the sums are kept in registers, not taken by
+	// address (Scale/subs=1k's thousand subscriptions and actions).
+	actSubject := resized(w.actSubject, len(w.sc.Actions))
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
 		k := int32(0)
@@ -681,26 +685,27 @@ func (w *World) presize() (triggered bool) {
 		case a.Publish != nil:
 			n := min(max(a.Publish.Count, 1), presizeCap)
 			k = w.countPublished(a.Publish.Subject, n)
-			add(&msgs, n)
+			msgs = satAdd(msgs, n)
 			if a.Publish.Interval > 0 {
-				add(&calls, n)
+				calls = satAdd(calls, n)
 			} else {
-				add(&calls, 1)
+				calls = satAdd(calls, 1)
 			}
 		case a.Request != nil:
 			n := min(max(a.Request.Count, 1), presizeCap)
 			k = w.countPublished(a.Request.Subject, n)
-			add(&msgs, 2*n)
-			add(&requests, n)
-			add(&calls, 2*n+1)
+			msgs = satAdd(msgs, 2*n)
+			requests = satAdd(requests, n)
+			calls = satAdd(calls, 2*n+1)
 		default:
-			add(&calls, 1)
+			calls = satAdd(calls, 1)
 			if namesSub(a) {
 				naming++
 			}
 		}
-		w.actSubject = append(w.actSubject, k)
+		actSubject[i] = k
 	}
+	w.actSubject = actSubject
 	w.trimPublished()
 	budget := func(n int) int {
 		if r := w.sc.Limits.MaxRecords; r > 0 && uint64(n) > r {
@@ -709,11 +714,13 @@ func (w *World) presize() (triggered bool) {
 		return n
 	}
 	dlvs := requests // the replies, to the requesters' response subscriptions
+	subExpect, subSubject := resized(w.subExpect, len(w.sc.Subs)), resized(w.subSubject, len(w.sc.Subs))
 	for i := range w.sc.Subs {
 		n, k := w.expectedSubject(w.sc.Subs[i].Subject)
-		w.subExpect, w.subSubject = append(w.subExpect, n), append(w.subSubject, k)
-		add(&dlvs, n)
+		subExpect[i], subSubject[i] = n, k
+		dlvs = satAdd(dlvs, n)
 	}
+	w.subExpect, w.subSubject = subExpect, subSubject
 	w.msgEstimate = budget(msgs)
 	w.handledBudget = budget(dlvs)
 	w.ledger.Messages = w.pool.takeMessages(budget(msgs))
@@ -746,6 +753,13 @@ func namesSub(a *scenario.Action) bool {
 	return a.Subscribe != nil || a.Unsubscribe != nil || a.AutoUnsubscribe != nil ||
 		a.DrainSub != nil || a.NextMsg != nil || a.Counters != nil
 }
+
+// satAdd is a + b saturated at presizeCap, for presize's sums.
+func satAdd(a, b int) int { return min(a+b, presizeCap) }
+
+// resized returns s with length n, in s's array when it has room: every
+// entry is the caller's to write.
+func resized[T any](s []T, n int) []T { return slices.Grow(s[:0], n)[:n] }
 
 // runWords is how many strings presize reserves for the verbs, results
 // and reasons a run interns beside its scenario's names ("publish", "ok",
