@@ -181,9 +181,10 @@ func TestPutChooserWritesOnlyChanges(t *testing.T) {
 // TestRecyclerGivesBackInTakeOrder checks that a run takes a recycler's
 // objects in the order the previous run took them, so that a Runner's
 // repeated scenario gives each subscription the entry, subject and
-// connection it had (Sub.reset then writes none of them). Catches put
-// appending used in its own order (each object then served the
-// mirror-image entry every other run).
+// connection it had (Sub.reset then writes none of them), also when the
+// previous run took fewer than free held. Catches put appending used in
+// its own order (each object then served the mirror-image entry every
+// other run), and put writing over the objects free still held.
 func TestRecyclerGivesBackInTakeOrder(t *testing.T) {
 	var rc recycler[int]
 	rc.reserve(3)
@@ -192,6 +193,16 @@ func TestRecyclerGivesBackInTakeOrder(t *testing.T) {
 	for i, want := range used {
 		if got := rc.take(); got != want {
 			t.Errorf("take %d gave %p, want %p (the previous run's take %d)", i, got, want, i)
+		}
+	}
+	// A run that takes fewer than free holds leaves the rest under what
+	// it puts back: the next run takes its objects first, then the rest.
+	rc.put(used)
+	first := rc.take()
+	rc.put([]*int{first})
+	for i, want := range used {
+		if got := rc.take(); got != want {
+			t.Errorf("after a shorter run, take %d gave %p, want %p", i, got, want)
 		}
 	}
 }
