@@ -407,3 +407,50 @@ func TestRestreamHandlerReseeds(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkSeedReseeds: a link's stream, re-seeded without hashing the
+// client's name when the client, the direction and the parent's name are
+// those it was last seeded from (link.seed), draws what a stream made
+// anew draws, and Conn.clear keeps what it was seeded from. Catches a
+// seed that reuses the stream for another direction, another parent name
+// or an unknown client, or keeps the last seed (the draws), one that
+// never remembers, and a clear that drops the memo.
+func TestLinkSeedReseeds(t *testing.T) {
+	var c Conn
+	steps := []struct {
+		seed   uint64
+		parent string
+		dir    uint8
+		known  bool
+	}{
+		{1, "net", seededUp, false}, {2, "net", seededUp, true}, {2, "net", seededDown, true},
+		{3, "net", seededDown, true}, {3, "other", seededDown, true}, {4, "net", seededDown, true},
+		{5, "net", seededDown, false}, {6, "net", seededDown, true},
+	}
+	client := "c7"
+	for i, st := range steps {
+		if !st.known { // another client than the link's last
+			if client == "c7" {
+				client = "c8"
+			} else {
+				client = "c7"
+			}
+		}
+		l := &c.toServer
+		before := l.seeded
+		if c.clear(); l.seeded != before {
+			t.Fatalf("step %d: Conn.clear changed the link's memo %+v to %+v", i, before, l.seeded)
+		}
+		parent := sim.NewPCG(st.seed).Stream(st.parent)
+		l.seed(parent, client, st.dir, st.known)
+		want := parent.Stream(client + seedDirs[st.dir-1])
+		for k := range 4 {
+			if got, w := l.chooser().IntN("x", 1<<30), want.IntN("x", 1<<30); got != w {
+				t.Fatalf("step %d (%+v): draw %d is %d, want %d", i, st, k, got, w)
+			}
+		}
+		if p := parent.(*sim.PCG); l.seeded.dir != st.dir || l.seeded.parent != p.NameHash() || l.seeded.name != l.own.NameHash() {
+			t.Errorf("step %d (%+v): remembers %+v", i, st, l.seeded)
+		}
+	}
+}

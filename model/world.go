@@ -382,6 +382,7 @@ func (w *World) startConn(c *Conn) {
 // callbacks are made after every client's set-up (bindConns).
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
+	known := c.name != "" && same(c.name, spec.Name) // its links' streams were this client's (link.seed)
 	c.clear()
 	c.w, c.idx, c.name, c.nameID = w, i, spec.Name, w.ledger.Intern(spec.Name)
 	c.opts.resolve(w.profile, spec) // c.out: taken by the first write (outBuf)
@@ -390,9 +391,9 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		*r = connRare{}
 	}
 	c.toServer.renew(&w.clientNet, nil)
-	c.toServer.seed(w.rngNet, spec.Name, "/up")
+	c.toServer.seed(w.rngNet, spec.Name, seededUp, known)
 	c.fromServer.renew(&w.clientNet, nil)
-	c.fromServer.seed(w.rngNet, spec.Name, "/down")
+	c.fromServer.seed(w.rngNet, spec.Name, seededDown, known)
 	c.rec = w.rc.connRecs.take()
 	status, callbacks := w.statusList(c.rec.Status), emptied(c.rec.Callbacks)
 	*c.rec = ConnRecord{}
@@ -404,7 +405,8 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 }
 
 // clear zeroes c but for what a Runner's next run reuses of it: its
-// callbacks, its links' (link.keep), its rare state's memory, its flush
+// callbacks, its links' (link.keep) and what their streams were seeded
+// from (link.seeded, which newConn's seed compares), its rare state's memory, its flush
 // and drain state (connWaits, rewound on its first use in the run, not
 // here) and the memory of its lists, emptied. It zeroes c whole and writes what it keeps
 // back field by field, as newConn writes the rest: a composite literal
@@ -421,11 +423,13 @@ func (c *Conn) clear() {
 	flushFn, achFn, waits, rare := c.flushFn, c.achFn, c.waits, c.rare
 	upArrive, upRecv, upLost := c.toServer.keep()
 	downArrive, downRecv, downLost := c.fromServer.keep()
+	upSeeded, downSeeded := c.toServer.seeded, c.fromServer.seeded
 	*c = Conn{}
 	c.subs.list, c.bySid, c.ach = subs.list, bySid, ach
 	c.flushFn, c.achFn, c.waits, c.rare = flushFn, achFn, waits, rare
 	c.toServer.restore(upArrive, upRecv, upLost)
 	c.fromServer.restore(downArrive, downRecv, downLost)
+	c.toServer.seeded, c.fromServer.seeded = upSeeded, downSeeded
 }
 
 // connBinders make a new connection's callbacks, one kind each: its
@@ -563,7 +567,7 @@ func (s *Sub) restreamHandler(parent sim.Chooser, id string) sim.Chooser {
 		}
 		return rn
 	}
-	p.Reseed(&s.ownHandlerRn.PCG)
+	p.Reseed(&s.ownHandlerRn.PCG, s.ownHandlerRn.NameHash())
 	return &s.ownHandlerRn
 }
 

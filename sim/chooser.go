@@ -175,15 +175,15 @@ func (p *PCG) Restream(dst *PCG, parts ...string) {
 // a stream compares it, to know that Reseed gives what Restream would.
 func (p *PCG) NameHash() uint64 { return p.name }
 
-// Reseed makes dst what p.Restream(dst, parts...) makes, for a dst that
-// an earlier Restream made with the same parts from a PCG whose NameHash
-// was p's: a stream's name hash depends on those alone, so dst keeps its
-// own and takes p's seed. It saves hashing the parts again, byte by byte,
-// for each of the thousand subscriptions' streams that a model.Runner
-// re-seeds every run.
-func (p *PCG) Reseed(dst *PCG) {
-	dst.seed = p.seed
-	dst.src.Seed(p.seed, dst.name)
+// Reseed makes dst what p.Restream(dst, parts...) makes, given name, the
+// NameHash of a stream that an earlier Restream made with the same parts
+// from a PCG whose NameHash was p's: a stream's name hash depends on
+// those alone, not on the seed. It saves hashing the parts again, byte
+// by byte, for each of the thousand subscriptions' and links' streams
+// that a model.Runner re-seeds every run.
+func (p *PCG) Reseed(dst *PCG, name uint64) {
+	dst.seed, dst.name = p.seed, name
+	dst.src.Seed(p.seed, name)
 }
 
 // Fixed is a Chooser that always takes the first option: IntN returns 0 and
