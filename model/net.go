@@ -155,12 +155,33 @@ type link struct {
 	rem     int64    // rounding remainder of transmission times, in byte·ns per second
 	stalled sim.Time // the end of the last stall; 0: never stalled
 	lost    func(frames []frame)
+	// seeded is what own was last seeded from in place (seed), which
+	// Conn.clear keeps from run to run.
+	seeded linkSeed
 	// The slab's two indices are 24 bytes smaller than the queue slice
 	// and head they replaced, and the World is the linkNet's; this keeps
 	// a link 160 bytes, so that a Conn's fromServer still starts a cache
 	// line (TestConnLinksStartLines).
-	_ [32]byte
+	_ [8]byte
 }
+
+// linkSeed is what a link's own stream was last seeded from in place:
+// its direction (0 when never), the parent stream's NameHash, and the
+// stream's own NameHash that they and the client's name gave.
+type linkSeed struct {
+	parent, name uint64
+	dir          uint8
+}
+
+// A link's direction, which names its stream: the client's name and
+// "/up" for toServer, "/down" for fromServer (seedDirs).
+const (
+	seededUp = 1 + iota
+	seededDown
+)
+
+// seedDirs are the directions' name parts, by direction - 1.
+var seedDirs = [...]string{"/up", "/down"}
 
 // linkNet is the run a link is part of (w: a link reaches its World
 // through it, one word fewer in the link's first line) and what its
@@ -222,11 +243,26 @@ func (l *link) renew(net *linkNet, rng sim.Chooser) {
 	l.net, l.rng, l.ownRng = net, rng, false
 }
 
-// seed makes rng the stream parent.Stream(concatenated parts), in l's own
-// memory when parent is the run's PCG (restream).
-func (l *link) seed(parent sim.Chooser, parts ...string) {
-	l.rng = restream(parent, &l.own, parts...)
+// seed makes rng the stream parent.Stream(client + its direction's part),
+// in l's own memory when parent is the run's PCG (restream). known says
+// that l was last seeded for the same client (newConn compares the
+// Conn's last name): then, from a parent of the same name and in the
+// same direction, own is re-seeded without hashing the name again
+// (sim.PCG.Reseed), ~75 instructions a link of the ~110 of restream
+// (Scale/clients=1k: two links a client).
+func (l *link) seed(parent sim.Chooser, client string, dir uint8, known bool) {
+	p := pcgOf(parent)
+	if known && p != nil && l.seeded.dir == dir && l.seeded.parent == p.NameHash() {
+		p.Reseed(&l.own.PCG, l.seeded.name)
+		l.rng, l.ownRng = &l.own, true
+		return
+	}
+	l.rng = restream(parent, &l.own, client, seedDirs[dir-1])
 	l.ownRng = l.rng == sim.Chooser(&l.own)
+	l.seeded = linkSeed{}
+	if l.ownRng {
+		l.seeded = linkSeed{parent: p.NameHash(), name: l.own.NameHash(), dir: dir}
+	}
 }
 
 // chooser is the stream l draws from: own, in l's first line, when it is

@@ -38,7 +38,6 @@ type Runner struct {
 	deliveries []Delivery
 	calls      []CallRecord
 	handled    [][]int32
-	pending    [][]queued
 	frames     [][]frame
 	trace      *sim.Trace // the last traced run's, emptied for the next
 	maps       worldMaps
@@ -294,9 +293,6 @@ func (r *Runner) run(sc *scenario.Scenario, cfg Config, keepRecords bool) (*Resu
 	}
 	r.maps = worldMaps{subs: subs, connOf: w.connOf, published: w.published}
 	r.messages, r.deliveries, r.calls = w.ledger.Messages[:0], w.ledger.Deliveries[:0], res.calls[:0]
-	for _, s := range w.subList {
-		r.pending = append(r.pending, s.pending[:0])
-	}
 	// Take back the outbound buffers too, and put the largest last, where
 	// getFrames pops from: the first buffers of the next run need not grow.
 	for _, c := range w.conns {
@@ -389,17 +385,6 @@ func (r *Runner) takeHandled(n int, fresh *windows[int32], want int) []int32 {
 		}
 	}
 	return fresh.take(n, want)
-}
-
-// takePending gives a subscription's pending queue; a new one is sized
-// for the n messages the subscription expects, as its handled list is.
-func (r *Runner) takePending(n int) []queued {
-	if len(r.pending) == 0 {
-		return make([]queued, 0, n)
-	}
-	p := r.pending[len(r.pending)-1]
-	r.pending = r.pending[:len(r.pending)-1]
-	return p
 }
 
 func (r *Runner) takeFrames() [][]frame {

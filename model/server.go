@@ -530,7 +530,7 @@ func (s *Server) processSub(sc *serverConn, f frame) {
 	s.w.serverSubs = append(s.w.serverSubs, ss)
 	sc.squeeze()
 	sc.ordered = append(sc.ordered, ss)
-	sc.bySid = growTo(sc.bySid, int(f.sid)+1)
+	extendTo(&sc.bySid, int(f.sid)+1)
 	sc.bySid[f.sid] = ss
 	s.subs.add(ss, !cs.literal && isWild(ss.subject))
 	if s.cl != nil {
@@ -598,6 +598,22 @@ func growTo[T any](list []*T, n int) []*T {
 		return list
 	}
 	return slices.Grow(list, n-len(list))[:n]
+}
+
+// extendTo extends *p to at least n entries, as growTo does, in place:
+// within its array's capacity *p is resliced, which writes its length
+// alone, where assigning growTo's result wrote the array's pointer back
+// too, through the write barrier while the collector marked, for every
+// sid and subject a set-up files (three times a subscription: the
+// client's and the server's sid indexes and the sublist's literal
+// index). The entries past *p's length must be zero, as growTo's are.
+func extendTo[T any](p *[]T, n int) {
+	if n > cap(*p) {
+		*p = slices.Grow(*p, n-len(*p))
+	}
+	if n > len(*p) {
+		*p = (*p)[:n]
+	}
 }
 
 // removeSS returns list without ss, shifting the rest in place.

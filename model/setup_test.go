@@ -173,3 +173,31 @@ func TestPresizeFollowsPreviousSubjects(t *testing.T) {
 		}
 	}
 }
+
+// TestPresizeReservesNamedSubs: presize reserves a string for every
+// client, subscription and action, one for every action that names a
+// subscription (its calls intern the id) and the run's few words, not one
+// for every action other than a publish or request (a connection's drain
+// names a client, interned already); and the run interns no more than it
+// reserved. Catches presize counting every such action again (16 KB a run
+// of Scale/clients=1k), or not the ones that name a subscription.
+func TestPresizeReservesNamedSubs(t *testing.T) {
+	sc, err := scenario.Parse("c.yaml", []byte("name: p\nclients: [{name: a}, {name: b}]\n"+
+		"subscriptions: [{id: s1, client: a, subject: x}, {id: s2, client: b, subject: y}]\n"+
+		"actions: [{at: 0s, publish: {client: a, subject: x, size: 8}}, {at: 0s, publish: {client: b, subject: y, size: 8}},\n"+
+		"  {at: 1ms, unsubscribe: {sub: s2}}, {at: 2ms, drain: {client: a}}, {at: 2ms, drain: {client: b}}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWorld(sc, Config{}, new(Runner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cap(w.ledger.strs.strs), 2+2+5+1+runWords; got != want {
+		t.Errorf("presize reserved %d strings, want %d", got, want)
+	}
+	res := w.run()
+	if n, c := len(res.Ledger.strs.strs), cap(res.Ledger.strs.strs); n > 2+2+5+1+runWords || c != 2+2+5+1+runWords {
+		t.Errorf("the run interned %d strings (capacity %d), more than presize reserved", n, c)
+	}
+}

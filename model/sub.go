@@ -146,6 +146,15 @@ type Sub struct {
 	drainCallDone func(err string)
 
 	*subKept
+
+	// handlerID and handlerParent are what subKept's ownHandlerRn was
+	// last re-seeded from by restreamHandler (the id, and the parent
+	// stream's NameHash), which they keep from run to run as subKept
+	// keeps ownHandlerRn ("" when it never was, or not in place). They
+	// are here, not in subKept, which has 8 bytes to spare
+	// (TestSubKeptFitsALineClass), and last, after what a message reads.
+	handlerID     string
+	handlerParent uint64
 }
 
 // reset readies s, a subscription of the Runner's previous run, for the

@@ -3,7 +3,9 @@ package model
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
@@ -255,5 +257,50 @@ func TestLiteralSubjectsNotScanned(t *testing.T) {
 		if ss.wild != isWild(ss.subject) {
 			t.Errorf("server entry on %q: wild %v", ss.subject, ss.wild)
 		}
+	}
+}
+
+// TestIsWild checks isWild's byte loop against a wildcard at the start,
+// in the middle and at the end of a subject, each wildcard alone, and
+// subjects without one, long ones included. Catches a loop that stops
+// short of the last byte or starts past the first, and one that tests
+// only one of the two wildcards.
+func TestIsWild(t *testing.T) {
+	long := strings.Repeat("abcdefgh.", 12)
+	for _, tc := range []struct {
+		subject string
+		want    bool
+	}{
+		{"", false}, {"a", false}, {"a.b.c", false}, {long, false},
+		{"*", true}, {">", true}, {"*.b", true}, {"a.*.c", true}, {"a.b.*", true},
+		{">.b", true}, {"a.>", true}, {long + "*", true}, {long + ">", true}, {"*" + long, true},
+	} {
+		if got := isWild(tc.subject); got != tc.want {
+			t.Errorf("isWild(%q) = %v, want %v", tc.subject, got, tc.want)
+		}
+	}
+}
+
+// TestExtendTo checks extendTo: a list with room is extended in its own
+// array with nils, one without room grows to at least n, and a list
+// already long enough is left as it is. Catches an extendTo that moves a
+// list with room to a new array, leaves it short, or shortens a longer one.
+func TestExtendTo(t *testing.T) {
+	a, b := new(Sub), new(Sub)
+	list := make([]*Sub, 1, 4)
+	list[0] = a
+	arr := unsafe.SliceData(list)
+	extendTo(&list, 3)
+	if len(list) != 3 || cap(list) != 4 || unsafe.SliceData(list) != arr || list[0] != a || list[1] != nil || list[2] != nil {
+		t.Errorf("extended within capacity: len %d cap %d %v, want 3, 4, [a nil nil] in the same array", len(list), cap(list), list)
+	}
+	list[2] = b
+	extendTo(&list, 2)
+	if len(list) != 3 || list[2] != b {
+		t.Errorf("extended to fewer than it holds: len %d, want 3 kept", len(list))
+	}
+	extendTo(&list, 9)
+	if len(list) != 9 || list[0] != a || list[2] != b || list[3] != nil || list[8] != nil {
+		t.Errorf("grown past capacity: len %d %v, want 9 with a and b kept", len(list), list)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/drainsim/drainsim/model/scenario"
 	"github.com/drainsim/drainsim/sim"
@@ -70,7 +71,9 @@ func zeroBut(v any, skip ...string) []string {
 
 // TestSubResetClearsEveryField checks that Sub.reset leaves every field of
 // a subscription of an earlier run zero but the ones it is given (c, spec,
-// subject), the kept ones (subKept, live's array, emptied) and the four
+// subject), the kept ones (subKept, live's array, emptied, and what
+// subKept's handler stream was made from, handlerID and handlerParent:
+// TestRestreamHandlerReseeds) and the four
 // newSub sets next in every case (cb, handlerRn, pending, rec:
 // TestNewSubSetsPendingAndRec). Catches a field added to Sub and not reset
 // (it would carry an earlier run's state into the next), and a reset that
@@ -90,7 +93,7 @@ func TestSubResetClearsEveryField(t *testing.T) {
 	if len(s.live) != 0 || cap(s.live) != 1 || s.live[:1][0] != nil {
 		t.Errorf("live not emptied in its array: len %d cap %d", len(s.live), cap(s.live))
 	}
-	if bad := zeroBut(&s, "c", "spec", "subject", "subKept", "live", "cb", "handlerRn", "handlerTime", "pending", "rec"); len(bad) > 0 {
+	if bad := zeroBut(&s, "c", "spec", "subject", "subKept", "live", "cb", "handlerRn", "handlerTime", "pending", "rec", "handlerID", "handlerParent"); len(bad) > 0 {
 		t.Errorf("fields not reset by Sub.reset: %v", bad)
 	}
 }
@@ -178,9 +181,10 @@ func TestPutChooserWritesOnlyChanges(t *testing.T) {
 // TestRecyclerGivesBackInTakeOrder checks that a run takes a recycler's
 // objects in the order the previous run took them, so that a Runner's
 // repeated scenario gives each subscription the entry, subject and
-// connection it had (Sub.reset then writes none of them). Catches put
-// appending used in its own order (each object then served the
-// mirror-image entry every other run).
+// connection it had (Sub.reset then writes none of them), also when the
+// previous run took fewer than free held. Catches put appending used in
+// its own order (each object then served the mirror-image entry every
+// other run), and put writing over the objects free still held.
 func TestRecyclerGivesBackInTakeOrder(t *testing.T) {
 	var rc recycler[int]
 	rc.reserve(3)
@@ -189,6 +193,16 @@ func TestRecyclerGivesBackInTakeOrder(t *testing.T) {
 	for i, want := range used {
 		if got := rc.take(); got != want {
 			t.Errorf("take %d gave %p, want %p (the previous run's take %d)", i, got, want, i)
+		}
+	}
+	// A run that takes fewer than free holds leaves the rest under what
+	// it puts back: the next run takes its objects first, then the rest.
+	rc.put(used)
+	first := rc.take()
+	rc.put([]*int{first})
+	for i, want := range used {
+		if got := rc.take(); got != want {
+			t.Errorf("after a shorter run, take %d gave %p, want %p", i, got, want)
 		}
 	}
 }
@@ -274,5 +288,169 @@ func TestDrainStateReuseClearsEveryField(t *testing.T) {
 	}
 	if w.c != c || w.deadline != 5 || w.min != 2 || w.check == nil {
 		t.Errorf("drainWait.reuse: c %p (want %p), deadline %d, min %d, check dropped", w.c, c, w.deadline, w.min)
+	}
+}
+
+// TestNewSubKeepsPendingArray: a reused subscription keeps its own
+// pending queue's array, emptied (World.newSub), and a new one gets an
+// array sized for the messages it expects. Catches a newSub that gives a
+// reused subscription a new array or another subscription's (the Runner
+// once pooled the queues apart from their subscriptions and handed them
+// out in the reverse order), and one that sizes a new queue for nothing.
+func TestNewSubKeepsPendingArray(t *testing.T) {
+	sc, err := scenario.Parse("c.yaml", []byte("name: p\nclients: [{name: a}, {name: b}]\n"+
+		"subscriptions: [{id: s1, client: b, subject: x}, {id: s2, client: b, subject: y}, {id: s3, client: a, subject: x}]\n"+
+		"actions: [{at: 0s, publish: {client: a, subject: x, count: 20, size: 8}}, {at: 0s, publish: {client: a, subject: y, count: 5, size: 8}}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Runner
+	w, err := newWorld(sc, Config{}, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{20, 5, 20} {
+		if s := w.subList[i]; len(s.pending) != 0 || cap(s.pending) != want {
+			t.Errorf("new subscription %d: pending len %d cap %d, want 0 and %d", i, len(s.pending), cap(s.pending), want)
+		}
+	}
+	if _, err := r.Run(sc, Config{}); err != nil {
+		t.Fatal(err)
+	}
+	arrays := map[*Sub]*queued{}
+	for _, s := range r.world.subList {
+		s.pending = append(s.pending[:0], queued{msg: 1}) // a queue left non-empty
+		arrays[s] = unsafe.SliceData(s.pending)
+	}
+	if w, err = newWorld(sc, Config{}, &r); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range w.subList {
+		a, ok := arrays[s]
+		if !ok {
+			t.Fatalf("subscription %d is not one the previous run made", i)
+		}
+		if len(s.pending) != 0 || unsafe.SliceData(s.pending) != a {
+			t.Errorf("subscription %d: pending len %d at %p, want its own array %p emptied", i, len(s.pending), unsafe.SliceData(s.pending), a)
+		}
+	}
+}
+
+// TestNewSubSetsQueue: a subscription's queue group, in its record and
+// in the subscription, is this run's, on a Runner whose previous run had
+// the same subscriptions in another group or in none (newSub interns and
+// writes a queue only when there is one). Catches a newSub that leaves a
+// reused subscription's or record's queue from the run before, and one
+// that skips a group.
+func TestNewSubSetsQueue(t *testing.T) {
+	queue := func(q string) string {
+		if q == "" {
+			return ""
+		}
+		return ", queue: " + q
+	}
+	parse := func(q1, q2 string) *scenario.Scenario {
+		sc, err := scenario.Parse("c.yaml", []byte("name: p\nclients: [{name: a}]\n"+
+			"subscriptions: [{id: s1, client: a, subject: x"+queue(q1)+"}, {id: s2, client: a, subject: x"+queue(q2)+"}]\n"+
+			"actions: [{at: 0s, publish: {client: a, subject: x, count: 2, size: 8}}]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	var r Runner
+	for _, qs := range [][2]string{{"q", ""}, {"", "g"}, {"g", "q"}, {"", ""}, {"q", "q"}} {
+		sc := parse(qs[0], qs[1])
+		res, err := r.Run(sc, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range r.world.subList {
+			if got := res.Str(res.Subs[i].Queue); got != qs[i] || s.queue != qs[i] {
+				t.Errorf("queues %q: subscription %d has queue %q in its record and %q, want %q", qs, i, got, s.queue, qs[i])
+			}
+		}
+	}
+}
+
+// TestRestreamHandlerReseeds: a subscription's handler stream, re-seeded
+// without hashing its id when the id and the parent's name are the last
+// ones (restreamHandler), draws what a stream made anew draws, through a
+// sequence of parents (seeds, names) and ids on one subscription, and
+// remembers each id and parent name after the call. Catches a
+// restreamHandler that keeps the stream for another id or parent name or
+// keeps the last seed (the draws), and one that never remembers.
+func TestRestreamHandlerReseeds(t *testing.T) {
+	var s Sub
+	s.subKept = new(subKept)
+	other := string([]byte("s1")) // equal to "s1", at another address
+	steps := []struct {
+		seed   uint64
+		parent string
+		id     string
+	}{
+		{1, "handler", "s1"}, {2, "handler", "s1"}, {2, "handler", "s2"},
+		{3, "handler", "s2"}, {3, "other", "s2"}, {4, "handler", "s2"},
+		{4, "handler", other}, {5, "handler", other}, {5, "handler", "s1"}, {6, "handler", ""},
+	}
+	for i, st := range steps {
+		parent := sim.NewPCG(st.seed).Stream(st.parent)
+		rn := s.restreamHandler(parent, st.id)
+		want := parent.Stream(st.id)
+		for k := range 4 {
+			if got, w := rn.IntN("x", 1<<30), want.IntN("x", 1<<30); got != w {
+				t.Fatalf("step %d (%+v): draw %d is %d, want %d", i, st, k, got, w)
+			}
+		}
+		if p := parent.(*sim.PCG); !same(s.handlerID, st.id) || s.handlerParent != p.NameHash() {
+			t.Errorf("step %d (%+v): remembers %q and %x, want the id and %x", i, st, s.handlerID, s.handlerParent, p.NameHash())
+		}
+	}
+}
+
+// TestLinkSeedReseeds: a link's stream, re-seeded without hashing the
+// client's name when the client, the direction and the parent's name are
+// those it was last seeded from (link.seed), draws what a stream made
+// anew draws, and Conn.clear keeps what it was seeded from. Catches a
+// seed that reuses the stream for another direction, another parent name
+// or an unknown client, or keeps the last seed (the draws), one that
+// never remembers, and a clear that drops the memo.
+func TestLinkSeedReseeds(t *testing.T) {
+	var c Conn
+	steps := []struct {
+		seed   uint64
+		parent string
+		dir    uint8
+		known  bool
+	}{
+		{1, "net", seededUp, false}, {2, "net", seededUp, true}, {2, "net", seededDown, true},
+		{3, "net", seededDown, true}, {3, "other", seededDown, true}, {4, "net", seededDown, true},
+		{5, "net", seededDown, false}, {6, "net", seededDown, true},
+	}
+	client := "c7"
+	for i, st := range steps {
+		if !st.known { // another client than the link's last
+			if client == "c7" {
+				client = "c8"
+			} else {
+				client = "c7"
+			}
+		}
+		l := &c.toServer
+		before := l.seeded
+		if c.clear(); l.seeded != before {
+			t.Fatalf("step %d: Conn.clear changed the link's memo %+v to %+v", i, before, l.seeded)
+		}
+		parent := sim.NewPCG(st.seed).Stream(st.parent)
+		l.seed(parent, client, st.dir, st.known)
+		want := parent.Stream(client + seedDirs[st.dir-1])
+		for k := range 4 {
+			if got, w := l.chooser().IntN("x", 1<<30), want.IntN("x", 1<<30); got != w {
+				t.Fatalf("step %d (%+v): draw %d is %d, want %d", i, st, k, got, w)
+			}
+		}
+		if p := parent.(*sim.PCG); l.seeded.dir != st.dir || l.seeded.parent != p.NameHash() || l.seeded.name != l.own.NameHash() {
+			t.Errorf("step %d (%+v): remembers %+v", i, st, l.seeded)
+		}
 	}
 }

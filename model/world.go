@@ -387,6 +387,7 @@ func (w *World) startConn(c *Conn) {
 // callbacks are made after every client's set-up (bindConns).
 func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 	c := w.rc.conns.take()
+	known := c.name != "" && same(c.name, spec.Name) // its links' streams were this client's (link.seed)
 	c.clear()
 	c.w, c.idx, c.name, c.nameID = w, i, spec.Name, w.ledger.Intern(spec.Name)
 	c.opts.resolve(w.profile, spec) // c.out: taken by the first write (outBuf)
@@ -395,9 +396,9 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 		*r = connRare{}
 	}
 	c.toServer.renew(&w.clientNet, nil)
-	c.toServer.seed(w.rngNet, spec.Name, "/up")
+	c.toServer.seed(w.rngNet, spec.Name, seededUp, known)
 	c.fromServer.renew(&w.clientNet, nil)
-	c.fromServer.seed(w.rngNet, spec.Name, "/down")
+	c.fromServer.seed(w.rngNet, spec.Name, seededDown, known)
 	c.rec = w.rc.connRecs.take()
 	status, callbacks := w.statusList(c.rec.Status), emptied(c.rec.Callbacks)
 	*c.rec = ConnRecord{}
@@ -409,7 +410,8 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 }
 
 // clear zeroes c but for what a Runner's next run reuses of it: its
-// callbacks, its links' (link.keep), its rare state's memory, its flush
+// callbacks, its links' (link.keep) and what their streams were seeded
+// from (link.seeded, which newConn's seed compares), its rare state's memory, its flush
 // and drain state (connWaits, rewound on its first use in the run, not
 // here) and the memory of its lists, emptied. It zeroes c whole and writes what it keeps
 // back field by field, as newConn writes the rest: a composite literal
@@ -426,11 +428,13 @@ func (c *Conn) clear() {
 	flushFn, achFn, waits, rare := c.flushFn, c.achFn, c.waits, c.rare
 	upArrive, upRecv, upLost := c.toServer.keep()
 	downArrive, downRecv, downLost := c.fromServer.keep()
+	upSeeded, downSeeded := c.toServer.seeded, c.fromServer.seeded
 	*c = Conn{}
 	c.subs.list, c.bySid, c.ach = subs.list, bySid, ach
 	c.flushFn, c.achFn, c.waits, c.rare = flushFn, achFn, waits, rare
 	c.toServer.restore(upArrive, upRecv, upLost)
 	c.fromServer.restore(downArrive, downRecv, downLost)
+	c.toServer.seeded, c.fromServer.seeded = upSeeded, downSeeded
 }
 
 // connBinders make a new connection's callbacks, one kind each: its
@@ -524,13 +528,8 @@ func (w *World) statusList(old []StatusChange) []StatusChange {
 // without building the name either way. Only an ownStream is re-seeded: a
 // stream that a caller's Chooser handed out may be shared with the caller.
 func restream(parent, old sim.Chooser, parts ...string) sim.Chooser {
-	var p *sim.PCG
-	switch c := parent.(type) {
-	case *sim.PCG:
-		p = c
-	case *ownStream:
-		p = &c.PCG
-	default:
+	p := pcgOf(parent)
+	if p == nil {
 		return parent.Stream(strings.Join(parts, ""))
 	}
 	o, ok := old.(*ownStream)
@@ -539,6 +538,42 @@ func restream(parent, old sim.Chooser, parts ...string) sim.Chooser {
 	}
 	p.Restream(&o.PCG, parts...)
 	return o
+}
+
+// pcgOf is the PCG that c draws from when c is one (or an ownStream),
+// else nil: restream re-seeds only those in place.
+func pcgOf(c sim.Chooser) *sim.PCG {
+	switch c := c.(type) {
+	case *sim.PCG:
+		return c
+	case *ownStream:
+		return &c.PCG
+	}
+	return nil
+}
+
+// restreamHandler is restream(parent, &s.ownHandlerRn, id), the
+// subscription's handler stream, without hashing id again when the
+// subscription's last re-seeding was from the same id and a parent of
+// the same name (sim.PCG.Reseed): a Runner's next run of the same
+// scenario, where hashing each id byte by byte was ~75 of the ~110
+// instructions of each subscription's restream (Scale/subs=1k). The id
+// is compared by identity, the scenario's own string again; handlerID ""
+// (a new subscription) remembers nothing.
+func (s *Sub) restreamHandler(parent sim.Chooser, id string) sim.Chooser {
+	p := pcgOf(parent)
+	if p == nil || id == "" || !same(s.handlerID, id) || s.handlerParent != p.NameHash() {
+		rn := restream(parent, &s.ownHandlerRn, id)
+		if p != nil {
+			if !same(s.handlerID, id) { // an equal copy would never be the same again
+				s.handlerID = id
+			}
+			s.handlerParent = p.NameHash()
+		}
+		return rn
+	}
+	p.Reseed(&s.ownHandlerRn.PCG, s.ownHandlerRn.NameHash())
+	return &s.ownHandlerRn
 }
 
 // putChooser is put for a Chooser, which is compared only when v is an
@@ -645,8 +680,12 @@ func (w *World) presize() (triggered bool) {
 	// calls: a call record for every request and reply and every other
 	// action, and for every publish of an action that publishes Interval
 	// apart; a burst's publishes (no Interval) share one (World.callAt).
-	msgs, requests, calls, others := 0, 0, 0, 0
-	add := func(sum *int, n int) { *sum = min(*sum+n, presizeCap) }
+	msgs, requests, calls, naming := 0, 0, 0, 0
+	// Each action's and subscription's entry is written at its index in
+	// lists sized once: appending wrote each list's length back to the
+	// World every time, and the sums are kept in registers, not taken by
+	// address (Scale/subs=1k's thousand subscriptions and actions).
+	actSubject := resized(w.actSubject, len(w.sc.Actions))
 	for i := range w.sc.Actions {
 		a := &w.sc.Actions[i]
 		k := int32(0)
@@ -655,24 +694,27 @@ func (w *World) presize() (triggered bool) {
 		case a.Publish != nil:
 			n := min(max(a.Publish.Count, 1), presizeCap)
 			k = w.countPublished(a.Publish.Subject, n)
-			add(&msgs, n)
+			msgs = satAdd(msgs, n)
 			if a.Publish.Interval > 0 {
-				add(&calls, n)
+				calls = satAdd(calls, n)
 			} else {
-				add(&calls, 1)
+				calls = satAdd(calls, 1)
 			}
 		case a.Request != nil:
 			n := min(max(a.Request.Count, 1), presizeCap)
 			k = w.countPublished(a.Request.Subject, n)
-			add(&msgs, 2*n)
-			add(&requests, n)
-			add(&calls, 2*n+1)
+			msgs = satAdd(msgs, 2*n)
+			requests = satAdd(requests, n)
+			calls = satAdd(calls, 2*n+1)
 		default:
-			add(&calls, 1)
-			others++
+			calls = satAdd(calls, 1)
+			if namesSub(a) {
+				naming++
+			}
 		}
-		w.actSubject = append(w.actSubject, k)
+		actSubject[i] = k
 	}
+	w.actSubject = actSubject
 	w.trimPublished()
 	budget := func(n int) int {
 		if r := w.sc.Limits.MaxRecords; r > 0 && uint64(n) > r {
@@ -681,11 +723,13 @@ func (w *World) presize() (triggered bool) {
 		return n
 	}
 	dlvs := requests // the replies, to the requesters' response subscriptions
+	subExpect, subSubject := resized(w.subExpect, len(w.sc.Subs)), resized(w.subSubject, len(w.sc.Subs))
 	for i := range w.sc.Subs {
 		n, k := w.expectedSubject(w.sc.Subs[i].Subject)
-		w.subExpect, w.subSubject = append(w.subExpect, n), append(w.subSubject, k)
-		add(&dlvs, n)
+		subExpect[i], subSubject[i] = n, k
+		dlvs = satAdd(dlvs, n)
 	}
+	w.subExpect, w.subSubject = subExpect, subSubject
 	w.msgEstimate = budget(msgs)
 	w.handledBudget = budget(dlvs)
 	w.ledger.Messages = w.pool.takeMessages(budget(msgs))
@@ -701,14 +745,30 @@ func (w *World) presize() (triggered bool) {
 	w.res.Conns = slices.Grow(w.res.Conns, len(sc.Clients))
 	w.res.Subs = slices.Grow(w.res.Subs, len(sc.Subs))
 	// A client's name, a subscription's subject, an action's source, the
-	// subscription an action other than a publish or request may name (a
-	// subscription's id is interned only for the calls that name it), and
-	// the run's few verbs, results and reasons: reserving an id for every
-	// subscription was 16 KB of the 48 KB a run of Scale/subs=1k reserved.
-	// A run that interns more grows the array as appending does.
-	w.ledger.strs.reserve(len(sc.Clients) + len(sc.Subs) + len(sc.Actions) + others + runWords)
+	// subscription an action names (a subscription's id is interned only
+	// for the calls that name it), and the run's few verbs, results and
+	// reasons: reserving an id for every subscription was 16 KB of the 48
+	// KB a run of Scale/subs=1k reserved, and one for every action other
+	// than a publish or request 16 KB of the 80 KB of Scale/clients=1k
+	// (its thousand drains name a client). A run that interns more grows
+	// the array as appending does.
+	w.ledger.strs.reserve(len(sc.Clients) + len(sc.Subs) + len(sc.Actions) + naming + runWords)
 	return triggered
 }
+
+// namesSub reports whether action a names a subscription, whose id its
+// calls intern (presize).
+func namesSub(a *scenario.Action) bool {
+	return a.Subscribe != nil || a.Unsubscribe != nil || a.AutoUnsubscribe != nil ||
+		a.DrainSub != nil || a.NextMsg != nil || a.Counters != nil
+}
+
+// satAdd is a + b saturated at presizeCap, for presize's sums.
+func satAdd(a, b int) int { return min(a+b, presizeCap) }
+
+// resized returns s with length n, in s's array when it has room: every
+// entry is the caller's to write.
+func resized[T any](s []T, n int) []T { return slices.Grow(s[:0], n)[:n] }
 
 // runWords is how many strings presize reserves for the verbs, results
 // and reasons a run interns beside its scenario's names ("publish", "ok",
@@ -922,19 +982,27 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	// A new one is zero already (reserve's array): zeroing it again wrote
 	// its pointer slots through the write barrier while the collector
 	// marked.
+	//
+	// A reused subscription keeps its pending queue's array, emptied; a
+	// new one is sized for the messages the subscription expects, as its
+	// handled list is. The Runner collected the queues apart from their
+	// subscriptions and handed each, in the reverse order, to another one:
+	// two pointer writes a subscription, each through the write barrier
+	// while the collector marked.
 	s, fresh := w.rc.subs.takeFresh()
 	if s.subKept == nil { // a new subscription
 		s.subKept = &subKept{topFn: s.top}
 	}
 	if !fresh {
 		s.reset(c, spec, subject)
+		s.pending = s.pending[:0]
 	} else {
 		s.c, s.spec, s.subject = c, spec, subject
+		s.pending = make([]queued, 0, expect)
 	}
 	s.sid, s.mux = c.nextSid, mux
 	s.inSubs, s.waiting, s.curLen = true, true, -1
 	s.statusListening = spec != nil && spec.StatusEvents
-	s.pending = w.pool.takePending(expect)
 	s.msgsLim, s.byteLim = c.opts.pendingMsgsLimit, c.opts.pendingBytesLimit
 	s.runs, s.mut = runsFor(w.profile, spec), w.mut
 	s.serial.clearRun()
@@ -962,8 +1030,16 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	if mux {
 		rec.ID = c.name + ".respmux"
 	} else {
-		rec.ID, rec.Queue, rec.Type = spec.ID, w.ledger.Intern(spec.Queue), spec.Type
-		s.queue, s.sync, s.ch = spec.Queue, spec.Type != scenario.Async, spec.Type == scenario.Chan
+		// Most subscriptions are in no queue group: the record's Queue is
+		// zero already, and the subscription's queue "" (Sub.reset), so
+		// neither Intern's call nor a string write (through the write
+		// barrier while the collector marks) is needed for them.
+		rec.ID, rec.Type = spec.ID, spec.Type
+		if spec.Queue != "" {
+			rec.Queue = w.ledger.Intern(spec.Queue)
+		}
+		putString(&s.queue, spec.Queue)
+		s.sync, s.ch = spec.Type != scenario.Async, spec.Type == scenario.Chan
 		s.chanLen = w.profile.SyncChanLen
 		if s.ch {
 			s.chanLen, s.msgsLim, s.byteLim = spec.ChanLen, 0, 0
@@ -974,7 +1050,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 		if spec.PendingBytesLimit != nil {
 			s.byteLim = *spec.PendingBytesLimit
 		}
-		handlerRn = restream(w.rngHandler, &s.ownHandlerRn, spec.ID)
+		handlerRn = s.restreamHandler(w.rngHandler, spec.ID)
 		d, src := spec.Handler.Duration, drawSource(handlerRn)
 		if p, ok := src.(*sim.PCG); !ok || p != s.handlerPCG || d != s.handlerDist || s.handlerTime == nil {
 			if s.handlerTime == nil {
@@ -994,7 +1070,7 @@ func (w *World) newSub(c *Conn, spec *scenario.Subscription, subject string, mux
 	w.res.Subs = append(w.res.Subs, rec)
 	w.subList = append(w.subList, s)
 	c.subs.add(s)
-	c.bySid = growTo(c.bySid, int(s.sid)+1)
+	extendTo(&c.bySid, int(s.sid)+1)
 	c.bySid[s.sid] = s
 	if w.tr != nil {
 		w.trace(c.name, "subscribe", sim.Str("sub", rec.ID), sim.Str("subject", subject), sim.Int("sid", int64(s.sid)))

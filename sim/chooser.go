@@ -170,6 +170,22 @@ func (p *PCG) Restream(dst *PCG, parts ...string) {
 	dst.src.Seed(p.seed, h)
 }
 
+// NameHash is the hash of p's stream name, which the streams made from p
+// (Stream, Restream) mix with their own names: a caller that keeps such
+// a stream compares it, to know that Reseed gives what Restream would.
+func (p *PCG) NameHash() uint64 { return p.name }
+
+// Reseed makes dst what p.Restream(dst, parts...) makes, given name, the
+// NameHash of a stream that an earlier Restream made with the same parts
+// from a PCG whose NameHash was p's: a stream's name hash depends on
+// those alone, not on the seed. It saves hashing the parts again, byte
+// by byte, for each of the thousand subscriptions' and links' streams
+// that a model.Runner re-seeds every run.
+func (p *PCG) Reseed(dst *PCG, name uint64) {
+	dst.seed, dst.name = p.seed, name
+	dst.src.Seed(p.seed, name)
+}
+
 // Fixed is a Chooser that always takes the first option: IntN returns 0 and
 // Float64 returns 0.5 (the median of a distribution). It is useful for
 // closed-form checks where every draw should be at its typical value.

@@ -329,3 +329,24 @@ func TestPCGDrawStateFirst(t *testing.T) {
 		t.Errorf("PCG.src at byte %d, want 0", off)
 	}
 }
+
+// TestReseedIsRestream: Reseed, given the name of a stream that Restream
+// made from a PCG of the same name (NameHash) and another seed, draws what
+// Restream from the new PCG draws. Catches a Reseed that keeps the old
+// seed or rehashes the name from the parent's, and a NameHash that is not
+// the name's.
+func TestReseedIsRestream(t *testing.T) {
+	var dst, want PCG
+	NewPCG(1).Stream("handler").(*PCG).Restream(&dst, "c0.", "s7")
+	p := NewPCG(2).Stream("handler").(*PCG)
+	if q := NewPCG(3).Stream("handler").(*PCG); p.NameHash() != q.NameHash() || p.NameHash() == NewPCG(2).Stream("other").(*PCG).NameHash() {
+		t.Fatalf("NameHash depends on the seed or not on the name")
+	}
+	p.Reseed(&dst, dst.NameHash())
+	p.Restream(&want, "c0.s7")
+	for i := range 8 {
+		if got, w := dst.IntN("x", 1<<40), want.IntN("x", 1<<40); got != w {
+			t.Fatalf("draw %d: %d, want %d", i, got, w)
+		}
+	}
+}
