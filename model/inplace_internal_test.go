@@ -36,3 +36,21 @@ func TestInitDeliveryWritesEveryField(t *testing.T) {
 		t.Errorf("initDelivery wrote %+v, want %+v", d, want)
 	}
 }
+
+// TestBurstCallWritesAFreshFrame: burstCall appends a publish's PUB frame
+// zeroed and written in place, into an array that a Runner's connection
+// keeps from run to run, whose slots past its length still hold earlier
+// frames. The frame must be the PUB of the message and nothing else
+// (tried: appending without zeroing, by reslicing, leaves the old frame's
+// sid, arg and ref).
+func TestBurstCallWritesAFreshFrame(t *testing.T) {
+	old := []frame{{op: opMsg, sid: 3, arg: 64, msg: 9, ref: 5}, {op: opSub, sid: 4, arg: 1, msg: 2, ref: 1}}
+	c := &Conn{out: old[:0]}
+	w := &World{sim: sim.New(sim.Budget{})}
+	if w.burstCall(c, 7) {
+		t.Fatal("burstCall reported a stop without a record budget")
+	}
+	if want := []frame{{op: opPub, msg: 7}}; !reflect.DeepEqual(c.out, want) {
+		t.Errorf("c.out = %+v, want %+v", c.out, want)
+	}
+}
