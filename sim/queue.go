@@ -178,12 +178,8 @@ func (s *Sim) At(t Time, fn func()) Timer {
 	switch {
 	case t < q.last && h > 0 && n > 0 && n < listMax && now[h+n/2].at > t:
 		mid, k := h+n/2, h
-		for ; k < mid; k++ {
-			y := now[k]
-			if y.at > t {
-				break
-			}
-			now[k-1] = y
+		for ; k < mid && now[k].at <= t; k++ {
+			now[k-1] = now[k]
 		}
 		now[k-1] = x
 		q.head = h - 1
