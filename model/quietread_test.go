@@ -34,6 +34,7 @@ actions:
 		{"quiet", 1, func(*Conn, *Sub, *frame) {}},
 		{"not a MSG", 0, func(_ *Conn, _ *Sub, fr *frame) { fr.op = opPong }},
 		{"unknown sid", 0, func(_ *Conn, _ *Sub, fr *frame) { fr.sid = 99 }},
+		{"negative sid", 0, func(_ *Conn, _ *Sub, fr *frame) { fr.sid = -1 }},
 		{"read loop dead", 0, func(c *Conn, _ *Sub, _ *frame) { c.readLoopDead = true }},
 		{"connection closed", 0, func(c *Conn, _ *Sub, _ *frame) { c.status = Closed }},
 		{"subscription closed", 0, func(_ *Conn, s *Sub, _ *frame) { s.closed = true }},
