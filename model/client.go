@@ -412,11 +412,15 @@ func (c *Conn) stream(rng *sim.Chooser, own *ownStream, name string) sim.Chooser
 }
 
 // lookup returns the subscription with sid if it is still in nc.subs.
+// One unsigned compare tests both bounds (a negative sid converts to a
+// uint beyond any length): two tests were two instructions more a MSG
+// read (docs/performance-history.md, h37std).
 func (c *Conn) lookup(sid int32) *Sub {
-	if sid < 0 || int(sid) >= len(c.bySid) {
+	i := int(sid)
+	if uint(i) >= uint(len(c.bySid)) {
 		return nil
 	}
-	return c.bySid[sid]
+	return c.bySid[i]
 }
 
 // wasDrained reports whether the connection's subscription with sid, since

@@ -34,6 +34,7 @@ actions:
 		{"quiet", 1, func(*Conn, *Sub, *frame) {}},
 		{"not a MSG", 0, func(_ *Conn, _ *Sub, fr *frame) { fr.op = opPong }},
 		{"unknown sid", 0, func(_ *Conn, _ *Sub, fr *frame) { fr.sid = 99 }},
+		{"negative sid", 0, func(_ *Conn, _ *Sub, fr *frame) { fr.sid = -1 }},
 		{"read loop dead", 0, func(c *Conn, _ *Sub, _ *frame) { c.readLoopDead = true }},
 		{"connection closed", 0, func(c *Conn, _ *Sub, _ *frame) { c.status = Closed }},
 		{"subscription closed", 0, func(_ *Conn, s *Sub, _ *frame) { s.closed = true }},
@@ -62,6 +63,39 @@ actions:
 			require.Equal(t, tc.taken, c.queueQuiet([]frame{fr}))
 			require.Equal(t, pMsgs+tc.taken, s.pMsgs, "counted")
 			require.Equal(t, queued+tc.taken, s.queueLen(), "queued")
+		})
+	}
+}
+
+// TestPushRoomyQueuesOnlyWithoutGrowth: pushRoomy queues a message when
+// the queue's array has room, or has room once an emptied queue starts
+// again at its front, and otherwise queues nothing and reports it. Without
+// its rewind the "emptied full array" case fails (its message is refused);
+// without its test of the capacity the cases with no room panic (both
+// tried).
+func TestPushRoomyQueuesOnlyWithoutGrowth(t *testing.T) {
+	q := func(d int32) queued { return queued{d: d, msg: d, at: sim.Time(d), size: int(d)} }
+	cases := []struct {
+		name       string
+		pending    []queued
+		head       int
+		ok         bool
+		wantQueued []queued // the queue after the push, from its head
+	}{
+		{"no array", nil, 0, false, nil},
+		{"room", append(make([]queued, 0, 4), q(1), q(2)), 1, true, []queued{q(2), q(9)}},
+		{"full", []queued{q(1), q(2)}, 0, false, []queued{q(1), q(2)}},
+		{"full, partly taken", []queued{q(1), q(2)}, 1, false, []queued{q(2)}},
+		{"emptied full array", []queued{q(1), q(2)}, 2, true, []queued{q(9)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Sub{pending: tc.pending, head: tc.head}
+			require.Equal(t, tc.ok, s.pushRoomy(q(9)))
+			require.Equal(t, tc.wantQueued, s.pending[s.head:])
+			if cap(tc.pending) > 0 {
+				require.Same(t, &tc.pending[:1][0], &s.pending[:1][0], "the queue kept its array")
+			}
 		})
 	}
 }

@@ -96,11 +96,7 @@ func (r *dlvRun) span() (int, int) { return int(r.next), int(r.end) }
 func (r *dlvRun) writeThrough(l *Ledger, id int) {
 	ds, subs, sub, msg, at := l.Deliveries[r.next:id+1], r.subs, r.sub, r.msg, r.at
 	for i := range ds {
-		// Zeroed and written in place, as Ledger.newDelivery writes one.
-		d := &ds[i]
-		*d = Delivery{}
-		d.Msg, d.Sub, d.CommittedAt = msg, subs[sub], at
-		d.ArrivedAt, d.StartedAt, d.EndedAt, d.DroppedAt = NoTime, NoTime, NoTime, NoTime
+		initDelivery(&ds[i], msg, subs[sub], at)
 		if sub++; int(sub) == len(subs) {
 			sub, msg = 0, msg+1
 		}

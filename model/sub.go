@@ -373,18 +373,26 @@ func (s *Sub) rewind() {
 	}
 }
 
-// roomy reports whether push would queue a message without growing the
-// queue's array.
-func (s *Sub) roomy() bool {
-	return len(s.pending) < cap(s.pending) || s.head == len(s.pending) && cap(s.pending) > 0
-}
-
-// pushRoomy is push when the queue is roomy: it makes no call.
-func (s *Sub) pushRoomy(q queued) {
-	s.rewind()
+// pushRoomy is push when the queue's array has room for q, and reports
+// whether it had: it queues q and returns true, or returns false with
+// nothing queued, the array full. It makes no call (Conn.queueQuiet). An
+// emptied queue starts again at the front of its array, as push's rewind
+// does; its length is set by the write that follows, or is 0 already when
+// there is no array to write into. The test of room is here rather than
+// in a test of its own before the push (roomy), which read the queue's
+// indexes and tested the rewind twice: ~3 instructions a MSG
+// (docs/performance-history.md, h37std).
+func (s *Sub) pushRoomy(q queued) bool {
 	n := len(s.pending)
+	if s.head == n {
+		n, s.head = 0, 0
+	}
+	if n >= cap(s.pending) {
+		return false
+	}
 	s.pending = s.pending[:n+1]
 	s.pending[n] = q
+	return true
 }
 
 // pop takes the oldest queued message (the newest under PendingLIFO) and
@@ -464,11 +472,10 @@ func (c *Conn) queueQuiet(frames []frame) int {
 		size := f.pending(c.w)
 		s := c.lookup(f.sid)
 		if s == nil || s.waiting && !s.scheduled || !s.ordinary || s.closed || s.sc ||
-			s.overLimits(size) || !s.roomy() {
+			s.overLimits(size) || !s.pushRoomy(queued{d: f.ref, msg: f.msg, at: at, size: size}) {
 			return i
 		}
 		s.count(size)
-		s.pushRoomy(queued{d: f.ref, msg: f.msg, at: at, size: size})
 	}
 	return len(frames)
 }

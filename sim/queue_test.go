@@ -284,3 +284,19 @@ func seq(lo, hi int32) []int32 {
 	}
 	return out
 }
+
+// TestEntryKeepsSlotAndGeneration: an entry's slot and generation, packed
+// in one word (entry.ev), come back as they went in over their whole
+// ranges, and make the event's Timer. It fails if the halves are swapped
+// or the generation's shift loses its top bits (both tried).
+func TestEntryKeepsSlotAndGeneration(t *testing.T) {
+	for _, slot := range []int32{0, 1, 1<<31 - 2} {
+		for _, gen := range []uint32{0, 1, 1 << 31, 1<<32 - 1} {
+			x := newEntry(Time(7), slot, gen)
+			require.Equal(t, Time(7), x.at)
+			require.Equal(t, slot, x.slot(), "slot of (%d, %d)", slot, gen)
+			require.Equal(t, gen, x.gen(), "generation of (%d, %d)", slot, gen)
+			require.Equal(t, Timer{slot: slot + 1, gen: gen}, x.timer())
+		}
+	}
+}

@@ -274,11 +274,11 @@ func (s *Sim) Step() bool {
 func (s *Sim) fire(x *entry, e *event) {
 	if s.ties != nil {
 		s.pickTie()
-		e = &s.slab[x.slot]
+		e = &s.slab[x.slot()]
 	}
 	s.q.pop()
 	s.now = x.at
-	fn := s.release(e, x.slot)
+	fn := s.release(e, x.slot())
 	s.events++
 	fn()
 }

@@ -36,7 +36,7 @@ func (s *Sim) pickTie() {
 	t, q := s.ties, &s.q
 	t.due = t.due[:0]
 	for j := q.head; j < len(q.now) && q.now[j].at == q.now[q.head].at; j++ {
-		if x := &q.now[j]; s.slab[x.slot].gen == x.gen {
+		if x := &q.now[j]; s.slab[x.slot()].gen == x.gen() {
 			t.due = append(t.due, j)
 		}
 	}
@@ -45,6 +45,5 @@ func (s *Sim) pickTie() {
 	}
 	j := t.due[t.c.IntN("tie", len(t.due))]
 	x, y := &q.now[q.head], &q.now[j]
-	x.slot, y.slot = y.slot, x.slot
-	x.gen, y.gen = y.gen, x.gen
+	x.ev, y.ev = y.ev, x.ev
 }
