@@ -709,7 +709,7 @@ func (c *Conn) publishMsg(pm *pubMsg, plain bool) (string, int) {
 		m.Error = l.Intern(err)
 		return err, m.ID
 	}
-	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
+	c.write(frame{op: opPub, frameRefs: frameRefs{msg: int32(m.ID)}}, pm.wire)
 	if plain && w.trig != nil {
 		w.trig.published(c, m.ID)
 	}
@@ -751,7 +751,7 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 		m.LostReason = l.Intern("reply after close")
 		return "", m.ID
 	}
-	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
+	c.write(frame{op: opPub, frameRefs: frameRefs{msg: int32(m.ID)}}, pm.wire)
 	if w.trig != nil {
 		w.trig.published(c, m.ID)
 	}
@@ -1146,10 +1146,10 @@ func (c *Conn) resendSubscriptions() {
 				c.out = append(c.out, frame{op: opUnsub, sid: s.sid})
 				continue
 			}
-			c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: s.rec.index})
+			c.out = append(c.out, frame{op: opSub, sid: s.sid, frameRefs: frameRefs{ref: s.rec.index}})
 			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, arg: int32(s.max - s.delivered)})
 			continue
 		}
-		c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: s.rec.index})
+		c.out = append(c.out, frame{op: opSub, sid: s.sid, frameRefs: frameRefs{ref: s.rec.index}})
 	}
 }

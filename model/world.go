@@ -344,7 +344,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		if sc == nil {
 			continue // offline: the first connect sends its SUB
 		}
-		srv.processSub(sc, frame{op: opSub, sid: s.sid, ref: s.rec.index})
+		srv.processSub(sc, frame{op: opSub, sid: s.sid, frameRefs: frameRefs{ref: s.rec.index}})
 		if spec.Max > 0 {
 			srv.processUnsub(sc, s.sid, int64(spec.Max))
 		}
