@@ -1809,16 +1809,12 @@ func (c *nextMsgCall) done(err string, msg int) {
 // burst (publishBurst), to c's writes and counts the call against the
 // record budget, and reports whether the budget stops the run.
 //
-// The frame is zeroed and written in place: appended as a literal, it was
-// built on the stack and copied in 16-byte moves, loads the store buffer
-// cannot forward from the narrower stores of its fields, a stall a
-// publish (see Ledger.newMessage). In place, it is 3-4 instructions more
-// and ~5 % less CPU on the standard scenario and on Scale/msgs=1k
-// (docs/performance-history.md, h37std).
+// The frame is a literal the compiler writes field by field into the
+// buffer (frameRefs keeps it in registers): built on the stack and copied
+// in 16-byte moves, it was a store-forwarding stall a publish
+// (docs/performance-history.md, h37std and h38sf).
 func (w *World) burstCall(c *Conn, id int) bool {
-	c.out = append(c.out, frame{})
-	f := &c.out[len(c.out)-1]
-	f.op, f.msg = opPub, int32(id)
+	c.out = append(c.out, frame{op: opPub, frameRefs: frameRefs{msg: int32(id)}})
 	w.sim.Record() // the call's, joined to the fold
 	return w.sim.Stopping()
 }
