@@ -26,17 +26,20 @@ func TestLedgerBudgetKeepsMessageIDsInInt32(t *testing.T) {
 	}
 }
 
-// TestFrameStaysInRegisters: a frame must be a type the compiler keeps in
-// registers (SSA-able): a struct of at most four fields, each a scalar or
-// such a struct, of at most four words in all (cmd/compile's
-// ssa.CanSSA). A frame of five fields was built in memory and copied with
-// 16-byte loads that the store buffer cannot forward from the narrower
-// stores of its fields: a stall on every control frame a client or server
-// wrote (frameRefs). Catches a field added to frame, or frameRefs
-// flattened back into it (tried: a fifth field, an int32).
-func TestFrameStaysInRegisters(t *testing.T) {
-	if typ := reflect.TypeFor[frame](); !registerable(typ) {
-		t.Errorf("frame (%d fields, %d bytes) is not a type the compiler keeps in registers: at most 4 fields and 32 bytes", typ.NumField(), typ.Size())
+// TestFrameAndPubMsgStayInRegisters: a frame and a pubMsg must be types the
+// compiler keeps in registers (SSA-able): a struct of at most four fields,
+// each a scalar or such a struct, of at most four words in all
+// (cmd/compile's ssa.CanSSA). A frame of five fields was built in memory
+// and copied with 16-byte loads that the store buffer cannot forward from
+// the narrower stores of its fields: a stall on every control frame a
+// client or server wrote (frameRefs); a pubMsg of five, a stall a publish
+// site (pubStrs). Catches a field added to either, or frameRefs or
+// pubStrs flattened back into it (tried: a fifth field, an int32, in each).
+func TestFrameAndPubMsgStayInRegisters(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[frame](), reflect.TypeFor[pubMsg]()} {
+		if !registerable(typ) {
+			t.Errorf("%v (%d fields, %d bytes) is not a type the compiler keeps in registers: at most 4 fields and 32 bytes", typ, typ.NumField(), typ.Size())
+		}
 	}
 }
 
