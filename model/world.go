@@ -1354,12 +1354,16 @@ func (w *World) actionCalls(i int) func() {
 // collector marked, an action each (Scale/subs=1k: a thousand a run, a
 // tenth of its barrier's entries). Field by field too, not a composite
 // literal, which is built on the stack and copied (store-forwarding
-// stalls: see Conn.clear). TestActionRunResetClearsEveryField catches a
-// field added to actionRun and not reset here.
+// stalls: see Conn.clear). The site is zeroed in a statement of its own:
+// in the tuple assignment it was zeroed on the stack in overlapping 16-byte
+// stores and copied, one of whose loads spans two of them, another stall.
+// TestActionRunResetClearsEveryField catches a field added to actionRun
+// and not reset here.
 func (ar *actionRun) reset(w *World, i, count int, interval time.Duration, loop *Conn) {
 	put(&ar.w, w)
 	put(&ar.loop, loop)
-	ar.i, ar.k, ar.count, ar.interval, ar.site = i, 0, count, interval, pubSite{}
+	ar.i, ar.k, ar.count, ar.interval = i, 0, count, interval
+	ar.site = pubSite{}
 }
 
 // actionRun is the state of one action's calls: k of count made, one
