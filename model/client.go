@@ -666,9 +666,19 @@ func (c *Conn) clearPendingFlushCalls() {
 // and sends it on every call after, so that a backlog of a thousand
 // publishes neither interns its subject nor counts its bytes again.
 type pubMsg struct {
+	pubStrs
+	size, hdr int
+	wire      int // the PUB frame's bytes on the wire, headers included
+}
+
+// pubStrs is a publish's subject and reply. It is a struct of its own so
+// that pubMsg has four fields and the compiler keeps it in registers (see
+// frameRefs): a pubMsg of five fields, returned by makePubMsg, was stored
+// to the stack and copied into its pubSite in 16-byte loads spanning the
+// 4-byte stores of the two ids, a store-forwarding stall a publish site
+// in Scale/subs=1k (docs/performance-history.md, h38sf).
+type pubStrs struct {
 	subject, reply Str
-	size, hdr      int
-	wire           int // the PUB frame's bytes on the wire, headers included
 }
 
 // newPubMsg makes the pubMsg of a publish, interning subject then reply in
@@ -680,7 +690,7 @@ func newPubMsg(l *Ledger, subject, reply string, size, hdr int) pubMsg {
 
 // makePubMsg is newPubMsg of a subject interned already as id.
 func makePubMsg(l *Ledger, id Str, subject, reply string, size, hdr int) pubMsg {
-	return pubMsg{subject: id, reply: l.Intern(reply), size: size, hdr: hdr,
+	return pubMsg{pubStrs: pubStrs{subject: id, reply: l.Intern(reply)}, size: size, hdr: hdr,
 		wire: pubWireSize(subject, reply, size) + headerWireSize(size, hdr)}
 }
 
@@ -709,7 +719,7 @@ func (c *Conn) publishMsg(pm *pubMsg, plain bool) (string, int) {
 		m.Error = l.Intern(err)
 		return err, m.ID
 	}
-	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
+	c.write(frame{op: opPub, frameRefs: frameRefs{msg: int32(m.ID)}}, pm.wire)
 	if plain && w.trig != nil {
 		w.trig.published(c, m.ID)
 	}
@@ -751,7 +761,7 @@ func (c *Conn) reply(subject string, size int) (string, int) {
 		m.LostReason = l.Intern("reply after close")
 		return "", m.ID
 	}
-	c.write(frame{op: opPub, msg: int32(m.ID)}, pm.wire)
+	c.write(frame{op: opPub, frameRefs: frameRefs{msg: int32(m.ID)}}, pm.wire)
 	if w.trig != nil {
 		w.trig.published(c, m.ID)
 	}
@@ -1146,10 +1156,10 @@ func (c *Conn) resendSubscriptions() {
 				c.out = append(c.out, frame{op: opUnsub, sid: s.sid})
 				continue
 			}
-			c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: s.rec.index})
+			c.out = append(c.out, frame{op: opSub, sid: s.sid, frameRefs: frameRefs{ref: s.rec.index}})
 			c.out = append(c.out, frame{op: opUnsub, sid: s.sid, arg: int32(s.max - s.delivered)})
 			continue
 		}
-		c.out = append(c.out, frame{op: opSub, sid: s.sid, ref: s.rec.index})
+		c.out = append(c.out, frame{op: opSub, sid: s.sid, frameRefs: frameRefs{ref: s.rec.index}})
 	}
 }

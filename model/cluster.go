@@ -323,12 +323,12 @@ func (s *Server) announce(counts map[int32]int, k int32, delta int, firstLast bo
 	if firstLast && before > 0 && n > 0 || len(ends) == 0 {
 		return
 	}
-	f := frame{op: opRSub, ref: k, arg: int32(n)}
+	f := frame{op: opRSub, arg: int32(n), frameRefs: frameRefs{ref: k}}
 	if firstLast {
 		f.arg = 1
 	}
 	if n == 0 {
-		f = frame{op: opRUnsub, ref: k}
+		f = frame{op: opRUnsub, frameRefs: frameRefs{ref: k}}
 	}
 	for _, e := range ends {
 		switch {
@@ -553,7 +553,7 @@ func (s *Server) sendForwards(rt *routing) {
 		if f.plain {
 			plain = 1
 		}
-		f.end.send(frame{op: opRMsg, msg: int32(rt.m.ID), ref: ref, arg: plain})
+		f.end.send(frame{op: opRMsg, arg: plain, frameRefs: frameRefs{msg: int32(rt.m.ID), ref: ref}})
 		rt.delivered = true
 		if s.w.tr != nil {
 			ev := "server.rmsg"

@@ -136,7 +136,7 @@ func TestServerConnSqueezedBySub(t *testing.T) {
 	sc := srv.conns[0]
 	const open = 1 // the scenario's subscription
 	for sid := int32(100); sid < 200; sid++ {
-		srv.processSub(sc, frame{op: opSub, sid: sid, ref: 0})
+		srv.processSub(sc, frame{op: opSub, sid: sid, frameRefs: frameRefs{ref: 0}})
 		srv.processUnsub(sc, sid, 0)
 		if len(sc.ordered) > 2*open+1 {
 			t.Fatalf("after SUB and UNSUB of sid %d: %d listed for %d open", sid, len(sc.ordered), open)

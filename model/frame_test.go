@@ -11,7 +11,7 @@ import "testing"
 func TestMsgFrameCarriesPendingSize(t *testing.T) {
 	for _, n := range []int{0, 64, 1 << 20, 1<<31 - 1, 1 << 31, 3 << 30, 5 << 30} {
 		w := &World{profile: &GoProfile, ledger: &Ledger{Messages: []Message{{ID: 1, Size: n}}}}
-		f := frame{op: opMsg, msg: 1, arg: sizeField(pendingSize(w.profile, w.ledger.Message(1)))}
+		f := frame{op: opMsg, arg: sizeField(pendingSize(w.profile, w.ledger.Message(1))), frameRefs: frameRefs{msg: 1}}
 		if got := f.pending(w); got != n {
 			t.Errorf("a MSG of %d bytes reads as %d pending bytes", n, got)
 		}

@@ -44,13 +44,13 @@ func TestInitDeliveryWritesEveryField(t *testing.T) {
 // (tried: appending without zeroing, by reslicing, leaves the old frame's
 // sid, arg and ref).
 func TestBurstCallWritesAFreshFrame(t *testing.T) {
-	old := []frame{{op: opMsg, sid: 3, arg: 64, msg: 9, ref: 5}, {op: opSub, sid: 4, arg: 1, msg: 2, ref: 1}}
+	old := []frame{{op: opMsg, sid: 3, arg: 64, frameRefs: frameRefs{msg: 9, ref: 5}}, {op: opSub, sid: 4, arg: 1, frameRefs: frameRefs{msg: 2, ref: 1}}}
 	c := &Conn{out: old[:0]}
 	w := &World{sim: sim.New(sim.Budget{})}
 	if w.burstCall(c, 7) {
 		t.Fatal("burstCall reported a stop without a record budget")
 	}
-	if want := []frame{{op: opPub, msg: 7}}; !reflect.DeepEqual(c.out, want) {
+	if want := []frame{{op: opPub, frameRefs: frameRefs{msg: 7}}}; !reflect.DeepEqual(c.out, want) {
 		t.Errorf("c.out = %+v, want %+v", c.out, want)
 	}
 }

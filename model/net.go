@@ -36,6 +36,16 @@ type frame struct {
 	// past 32 bits is -1 (sizeField), and the reader takes it from the
 	// record (frame.pending).
 	arg int32
+	frameRefs
+}
+
+// frameRefs is what a frame refers to. It is a struct of its own so that
+// frame has four fields, the most the compiler keeps in registers: a
+// frame of five was built and passed in memory, written field by field
+// and copied in 16-byte loads that the store buffer cannot forward, a
+// stall on every control frame a client or server wrote
+// (docs/performance-history.md, h38sf).
+type frameRefs struct {
 	msg int32 // message ID for PUB and MSG
 	ref int32 // delivery index for MSG; subscription index for SUB
 }

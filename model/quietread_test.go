@@ -57,7 +57,7 @@ actions:
 			s := c.lookup(1)
 			require.NotNil(t, s)
 			require.True(t, s.ordinary && !s.waiting && !s.scheduled && s.running == 1, "mid-callback")
-			fr := frame{op: opMsg, sid: s.sid, msg: 1, arg: 10}
+			fr := frame{op: opMsg, sid: s.sid, arg: 10, frameRefs: frameRefs{msg: 1}}
 			tc.f(c, s, &fr)
 			pMsgs, queued := s.pMsgs, s.queueLen()
 			require.Equal(t, tc.taken, c.queueQuiet([]frame{fr}))

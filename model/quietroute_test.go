@@ -53,7 +53,7 @@ subscriptions: [{id: s, client: app, subject: work}, {id: t, client: app, subjec
 		var frames []frame
 		for range 2 {
 			m := w.ledger.newMessage(pub.nameID, work, w.sim.Now())
-			frames = append(frames, frame{op: opPub, msg: int32(m.ID)})
+			frames = append(frames, frame{op: opPub, frameRefs: frameRefs{msg: int32(m.ID)}})
 		}
 		return world{w: w, srv: srv, from: srv.conns[pub.idx], to: to, frames: frames}
 	}

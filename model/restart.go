@@ -89,7 +89,7 @@ func (s *Server) dumpInterest(e *routeEnd) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		f := frame{op: opRSub, ref: k, arg: int32(counts[k])}
+		f := frame{op: opRSub, arg: int32(counts[k]), frameRefs: frameRefs{ref: k}}
 		if e.gw || s.w.cl.keys[k].queue == "" {
 			f.arg = 1
 		}

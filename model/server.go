@@ -939,10 +939,11 @@ func (s *Server) newMsg(ss *serverSub, m *Message, f *frame) {
 
 // setMsg makes f the MSG frame of delivery d of m to ss, with arg its
 // size field. deliverPlains has it written in place in the FIFO
-// (serverConn.next): a frame returned, or built on the stack, is stored
+// (serverConn.next): a frame returned, or built on the stack, was stored
 // field by field and copied in 16-byte moves, loads that the store buffer
-// cannot forward from the narrower stores (a stall a message). Inlined,
-// where newMsg was a call a delivery.
+// cannot forward from the narrower stores (a stall a message; frameRefs
+// now keeps a frame in registers, but in place is still no copy at all).
+// Inlined, where newMsg was a call a delivery.
 func (f *frame) setMsg(ss *serverSub, m *Message, d int32, arg int32) {
 	f.op, f.sid, f.msg, f.ref, f.arg = opMsg, ss.sid, int32(m.ID), d, arg
 }

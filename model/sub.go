@@ -1331,7 +1331,7 @@ func (c *Conn) subscribe(spec *scenario.Subscription, subject string, mux bool) 
 	}
 	s := c.w.newSub(c, spec, subject, mux, c.w.expectedOn(subject, mux))
 	if !c.isReconnecting() {
-		c.write(frame{op: opSub, sid: s.sid, ref: s.rec.index}, 32)
+		c.write(frame{op: opSub, sid: s.sid, frameRefs: frameRefs{ref: s.rec.index}}, 32)
 	}
 	return s, ""
 }

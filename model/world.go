@@ -344,7 +344,7 @@ func newWorld(sc *scenario.Scenario, cfg Config, pool *Runner) (*World, error) {
 		if sc == nil {
 			continue // offline: the first connect sends its SUB
 		}
-		srv.processSub(sc, frame{op: opSub, sid: s.sid, ref: s.rec.index})
+		srv.processSub(sc, frame{op: opSub, sid: s.sid, frameRefs: frameRefs{ref: s.rec.index}})
 		if spec.Max > 0 {
 			srv.processUnsub(sc, s.sid, int64(spec.Max))
 		}
@@ -1354,12 +1354,16 @@ func (w *World) actionCalls(i int) func() {
 // collector marked, an action each (Scale/subs=1k: a thousand a run, a
 // tenth of its barrier's entries). Field by field too, not a composite
 // literal, which is built on the stack and copied (store-forwarding
-// stalls: see Conn.clear). TestActionRunResetClearsEveryField catches a
-// field added to actionRun and not reset here.
+// stalls: see Conn.clear). The site is zeroed in a statement of its own:
+// in the tuple assignment it was zeroed on the stack in overlapping 16-byte
+// stores and copied, one of whose loads spans two of them, another stall.
+// TestActionRunResetClearsEveryField catches a field added to actionRun
+// and not reset here.
 func (ar *actionRun) reset(w *World, i, count int, interval time.Duration, loop *Conn) {
 	put(&ar.w, w)
 	put(&ar.loop, loop)
-	ar.i, ar.k, ar.count, ar.interval, ar.site = i, 0, count, interval, pubSite{}
+	ar.i, ar.k, ar.count, ar.interval = i, 0, count, interval
+	ar.site = pubSite{}
 }
 
 // actionRun is the state of one action's calls: k of count made, one
@@ -1809,16 +1813,12 @@ func (c *nextMsgCall) done(err string, msg int) {
 // burst (publishBurst), to c's writes and counts the call against the
 // record budget, and reports whether the budget stops the run.
 //
-// The frame is zeroed and written in place: appended as a literal, it was
-// built on the stack and copied in 16-byte moves, loads the store buffer
-// cannot forward from the narrower stores of its fields, a stall a
-// publish (see Ledger.newMessage). In place, it is 3-4 instructions more
-// and ~5 % less CPU on the standard scenario and on Scale/msgs=1k
-// (docs/performance-history.md, h37std).
+// The frame is a literal the compiler writes field by field into the
+// buffer (frameRefs keeps it in registers): built on the stack and copied
+// in 16-byte moves, it was a store-forwarding stall a publish
+// (docs/performance-history.md, h37std and h38sf).
 func (w *World) burstCall(c *Conn, id int) bool {
-	c.out = append(c.out, frame{})
-	f := &c.out[len(c.out)-1]
-	f.op, f.msg = opPub, int32(id)
+	c.out = append(c.out, frame{op: opPub, frameRefs: frameRefs{msg: int32(id)}})
 	w.sim.Record() // the call's, joined to the fold
 	return w.sim.Stopping()
 }
