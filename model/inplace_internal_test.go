@@ -37,12 +37,12 @@ func TestInitDeliveryWritesEveryField(t *testing.T) {
 	}
 }
 
-// TestBurstCallWritesAFreshFrame: burstCall appends a publish's PUB frame
-// zeroed and written in place, into an array that a Runner's connection
-// keeps from run to run, whose slots past its length still hold earlier
-// frames. The frame must be the PUB of the message and nothing else
-// (tried: appending without zeroing, by reslicing, leaves the old frame's
-// sid, arg and ref).
+// TestBurstCallWritesAFreshFrame: burstCall appends a publish's PUB frame,
+// written field by field into the buffer, an array that a Runner's
+// connection keeps from run to run, whose slots past its length still
+// hold earlier frames. The frame must be the PUB of the message and
+// nothing else (tried: appending by reslicing and writing only op and msg
+// leaves the old frame's sid, arg and ref).
 func TestBurstCallWritesAFreshFrame(t *testing.T) {
 	old := []frame{{op: opMsg, sid: 3, arg: 64, frameRefs: frameRefs{msg: 9, ref: 5}}, {op: opSub, sid: 4, arg: 1, frameRefs: frameRefs{msg: 2, ref: 1}}}
 	c := &Conn{out: old[:0]}

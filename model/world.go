@@ -411,10 +411,11 @@ func (w *World) newConn(i int, spec *scenario.Client) *Conn {
 
 // clear zeroes c but for what a Runner's next run reuses of it: its
 // callbacks, its links' (link.keep) and what their streams were seeded
-// from (link.seeded, which newConn's seed compares), its rare state's memory, its flush
-// and drain state (connWaits, rewound on its first use in the run, not
-// here) and the memory of its lists, emptied. It zeroes c whole and writes what it keeps
-// back field by field, as newConn writes the rest: a composite literal
+// from (link.seeded, which newConn's seed compares), its rare state's
+// memory, its flush and drain state (connWaits, rewound on its first use
+// in the run, not here) and the memory of its lists, emptied. It zeroes c
+// whole and writes what it keeps back field by field, as newConn writes
+// the rest: a composite literal
 // assigned to *c is built on the stack and copied with 16-byte loads of
 // the 8-byte stores just made there, which the store buffer cannot
 // forward, a store-forwarding stall each (78 such loads in newConn when
